@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// Runs the command line from the TypeScript sources under Node, with the Node build of the native
+// modules in the root node_modules (the Electron build lives under app/ and is never loaded here).
+import { register } from 'tsx/esm/api';
+import { fileURLToPath } from 'node:url';
+
+register();
+const { main } = await import(fileURLToPath(new URL('../main/cli.ts', import.meta.url)));
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,164 @@
+// The API contract: one table of named operations and event streams, shared by both processes.
+// Each operation has an input schema (validated by every transport before the handler runs) and
+// a result type. From this table come the main-process handler map, the renderer's client, the
+// preload bridge, the IPC channel names and the loopback HTTP routes: a new operation is one row
+// here plus one handler in main/service.ts.
+
+import { z } from 'zod';
+import { EXAM_STATUSES, LOCALES } from './domain.ts';
+import type {
+  ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings,
+} from './domain.ts';
+
+const examId = z.number().int().positive();
+
+export const WORKLIST_SORT_FIELDS = ['studyDate', 'patientName', 'patientId', 'status', 'imageCount', 'importedAt'] as const;
+
+export const worklistQueryInput = z.strictObject({
+  filter: z.strictObject({
+    /** Matches the start of the patient's name or ID, or the accession number. */
+    text: z.string().max(128).optional(),
+    status: z.array(z.enum(EXAM_STATUSES)).max(3).optional(),
+    /** DICOM dates, YYYYMMDD, inclusive. */
+    dateFrom: z.string().regex(/^\d{8}$/).optional(),
+    dateTo: z.string().regex(/^\d{8}$/).optional(),
+  }).default({}),
+  sort: z.strictObject({
+    field: z.enum(WORKLIST_SORT_FIELDS),
+    direction: z.enum(['asc', 'desc']),
+  }).default({ field: 'studyDate', direction: 'desc' }),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(500).default(50),
+});
+
+export interface WorklistPage {
+  total: number;
+  offset: number;
+  rows: ExamSummary[];
+}
+
+export interface AppInfo {
+  name: string;
+  version: string;
+  libraryDir: string;
+  transport: 'electron-ipc' | 'loopback-http';
+  runtime: string;
+  examCount: number;
+}
+
+/** Import a file's bytes (drag-and-drop in a browser, where no path is known). */
+export const importUploadInput = z.strictObject({
+  name: z.string().min(1).max(512),
+  data: z.instanceof(Uint8Array),
+});
+
+type OperationKind = 'read' | 'write';
+
+interface OperationDefinition<I extends z.ZodType, O> {
+  kind: OperationKind;
+  input: I;
+  /** Phantom field carrying the result type; never read at run time. */
+  output?: O;
+  /** The input carries raw bytes: the HTTP transport sends it as the request body. */
+  upload?: true;
+}
+
+/** `op<Result>()(kind, inputSchema)`: the result type is named, the input type is inferred. */
+function op<O>() {
+  return <I extends z.ZodType>(kind: OperationKind, input: I, extra: { upload?: true } = {}): OperationDefinition<I, O> =>
+    ({ kind, input, ...extra });
+}
+
+export const operations = {
+  appInfo: op<AppInfo>()('read', z.strictObject({})),
+  worklistQuery: op<WorklistPage>()('read', worklistQueryInput),
+  examDetail: op<ExamDetail>()('read', z.strictObject({ examId })),
+  setExamStatus: op<ExamSummary>()('write', z.strictObject({ examId, status: z.enum(EXAM_STATUSES) })),
+  importPaths: op<ImportSummary>()('write', z.strictObject({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) })),
+  importUpload: op<ImportSummary>()('write', importUploadInput, { upload: true }),
+  quarantineList: op<QuarantineEntry[]>()('read', z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) })),
+  getSettings: op<Settings>()('read', z.strictObject({})),
+  setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional() })),
+} as const;
+
+export type OperationName = keyof typeof operations;
+export const OPERATION_NAMES = Object.keys(operations) as OperationName[];
+
+/** What the caller passes (defaults may be omitted). */
+export type OperationInput<K extends OperationName> = z.input<(typeof operations)[K]['input']>;
+/** What the handler receives once the schema has parsed it (defaults filled in). */
+export type OperationParsedInput<K extends OperationName> = z.output<(typeof operations)[K]['input']>;
+export type OperationResult<K extends OperationName> = NonNullable<(typeof operations)[K]['output']>;
+
+/** The event streams and their payloads: one map, so an event cannot carry the wrong payload. */
+export interface ApiEvents {
+  importProgress: ImportProgress;
+  worklistChanged: { reason: 'import' | 'status' };
+}
+export type EventName = keyof ApiEvents;
+export const EVENT_NAMES: readonly EventName[] = ['importProgress', 'worklistChanged'];
+
+/** The main process implements this once; both transports call it. */
+export type ApiHandlers = {
+  [K in OperationName]: (input: OperationParsedInput<K>) => Promise<OperationResult<K>>;
+};
+
+/** The renderer calls this; each transport provides one. */
+export type ApiClient = {
+  [K in OperationName]: (input: OperationInput<K>) => Promise<OperationResult<K>>;
+} & {
+  on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
+  /** The Cornerstone image id under which an instance's DICOM file is loaded. */
+  imageIdFor(instanceId: number): string;
+};
+
+export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'busy', 'internal'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Every reply crosses a transport as this envelope: errors are values, never thrown across. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export class ApiError extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Validates an operation's input; throws ApiError('bad_request') naming the offending fields. */
+export function parseOperationInput<K extends OperationName>(name: K, raw: unknown): OperationParsedInput<K> {
+  const definition = operations[name] as OperationDefinition<z.ZodType, unknown>;
+  const result = definition.input.safeParse(raw ?? {});
+  if (!result.success) {
+    const detail = result.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`)
+      .join('; ');
+    throw new ApiError('bad_request', `Invalid input for ${name}: ${detail}`);
+  }
+  return result.data as OperationParsedInput<K>;
+}
+
+export function isOperationName(name: unknown): name is OperationName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(operations, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** IPC channel names, derived from the table. */
+export const ipcChannel = {
+  operation: (name: OperationName) => `binome:op:${name}`,
+  event: (name: EventName) => `binome:event:${name}`,
+};
+
+/** Loopback HTTP routes, derived from the table. */
+export const httpRoute = {
+  operation: (name: OperationName) => `/api/op/${name}`,
+  events: '/api/events',
+  dicom: (instanceId: number) => `/dicom/${instanceId}`,
+};
+
+export const TOKEN_COOKIE = 'binome_token';
+export const TOKEN_HEADER = 'x-binome-token';

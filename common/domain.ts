@@ -1,0 +1,138 @@
+// Domain vocabulary shared by the main process and the renderer. Pure types and constants.
+
+export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
+export type ExamStatus = (typeof EXAM_STATUSES)[number];
+
+/** Image Laterality (0020,0062): R, L, B (both) or U (unpaired). */
+export type Laterality = 'R' | 'L' | 'B' | 'U';
+
+export type PresentationIntent = 'FOR PRESENTATION' | 'FOR PROCESSING';
+
+/** A coded concept as DICOM carries it (Code Value, Coding Scheme Designator, Code Meaning). */
+export interface CodedConcept {
+  value: string;
+  scheme: string;
+  meaning: string;
+}
+
+/** One row of the worklist: an exam (a DICOM study) with what the reader needs to choose it. */
+export interface ExamSummary {
+  examId: number;
+  patientKey: number;
+  patientId: string;
+  patientName: string;
+  patientBirthDate: string | null;
+  patientSex: string | null;
+  studyInstanceUid: string;
+  studyDate: string | null;
+  studyTime: string | null;
+  accessionNumber: string | null;
+  description: string | null;
+  modalities: string[];
+  /** Number of stored instances (images and other objects) in the exam. */
+  imageCount: number;
+  /** ACR view labels of the FOR PRESENTATION images, in reading order (RCC, LCC, RMLO, LMLO, then others). */
+  views: string[];
+  status: ExamStatus;
+  importedAt: string;
+}
+
+/** The attributes of one stored instance that a mammography viewer and the AI need. */
+export interface InstanceDetail {
+  instanceId: number;
+  sopInstanceUid: string;
+  sopClassUid: string;
+  instanceNumber: number | null;
+  transferSyntaxUid: string;
+  rows: number | null;
+  columns: number | null;
+  bitsAllocated: number | null;
+  bitsStored: number | null;
+  photometricInterpretation: string | null;
+  numberOfFrames: number | null;
+  imageLaterality: Laterality | null;
+  viewCode: CodedConcept | null;
+  viewModifierCodes: CodedConcept[];
+  viewPosition: string | null;
+  /** ACR view label (e.g. RCC, LMLO, RCCID, LXCCL) or null when the view is unknown. */
+  viewLabel: string | null;
+  presentationIntent: PresentationIntent | null;
+  /** True for FOR PROCESSING images: stored, but not hung by default. */
+  forProcessing: boolean;
+  isImage: boolean;
+  pixelSpacing: [number, number] | null;
+  imagerPixelSpacing: [number, number] | null;
+  estimatedRadiographicMagnificationFactor: number | null;
+  patientOrientation: [string, string] | null;
+  windowCenters: number[];
+  windowWidths: number[];
+  windowExplanations: string[];
+  voiLutFunction: string | null;
+  breastImplantPresent: boolean | null;
+  partialView: boolean | null;
+  fileSize: number;
+}
+
+export interface SeriesDetail {
+  seriesKey: number;
+  seriesInstanceUid: string;
+  modality: string | null;
+  seriesNumber: number | null;
+  description: string | null;
+  instances: InstanceDetail[];
+}
+
+export interface ExamDetail {
+  exam: ExamSummary;
+  series: SeriesDetail[];
+  /** Other exams of the same patient, newest first; `isPrior` marks those dated before this one. */
+  priors: (ExamSummary & { isPrior: boolean })[];
+}
+
+export interface ImportProblem {
+  /** The file as the user named it (a path, or an uploaded file's name). */
+  file: string;
+  reason: string;
+}
+
+export interface ImportSummary {
+  jobId: number;
+  status: 'done' | 'cancelled' | 'failed';
+  filesSeen: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  /** Non-image objects (DICOMDIR records, for example) that were recognised and not stored as exams. */
+  ignored: number;
+  bytes: number;
+  seconds: number;
+  examsTouched: number;
+  duplicateFiles: string[];
+  problems: ImportProblem[];
+}
+
+export interface ImportProgress {
+  jobId: number;
+  phase: 'scanning' | 'importing' | 'finishing' | 'done';
+  filesTotal: number;
+  filesDone: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  bytes: number;
+}
+
+export interface QuarantineEntry {
+  id: number;
+  jobId: number | null;
+  file: string;
+  reason: string;
+  at: string;
+}
+
+export const LOCALES = ['en', 'fr'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+export interface Settings {
+  locale: Locale;
+}

@@ -1,0 +1,186 @@
+// The command line: binome import | list | serve, each with --help and --library.
+// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected.
+
+import path from 'node:path';
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ExamSummary, ImportProgress } from '../common/domain.ts';
+import { StationService } from './service.ts';
+import { defaultLibraryDir } from './library.ts';
+import { startLoopbackHost } from './transport/http.ts';
+import { log } from './log.ts';
+import { parseOperationInput, ApiError } from '../common/api.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
+
+const USAGE: Record<string, string> = {
+  main: `Binome ${VERSION} — offline mammography reading station
+
+Usage: binome <command> [options]
+
+Commands:
+  import <path>...   import DICOM files, folders (recursively) or DICOMDIRs into the library
+  list               list the exams of the worklist
+  serve              serve the station on the loopback interface and print the URL to open
+
+Options for every command:
+  --library <dir>    the library folder (default: ${defaultLibraryDir()})
+  -h, --help         show help for a command
+
+Run "binome <command> --help" for the options of a command.`,
+  import: `Usage: binome import <path>... [--library <dir>] [--quiet] [--durable]
+
+Imports DICOM Part 10 files, folders (searched recursively) and DICOMDIR files (their referenced
+files are imported). Duplicates (same SOP Instance UID) are skipped and counted. Files that are not
+DICOM or are malformed are reported with the reason and kept in the quarantine list; the rest imports.
+
+  --quiet        no progress line
+  --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
+  --verbose      list every duplicate file
+
+Exit codes: 0 all imported (duplicates included), 3 some files were rejected, 1 the import failed, 2 wrong usage.`,
+  list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--limit N] [--json]
+
+Lists exams, newest first: patient, exam date, views present, image count, status.`,
+  serve: `Usage: binome serve [--library <dir>] [--port N]
+
+Serves the station (the same renderer and API as the desktop window) on http://127.0.0.1 only, with
+a random token required on every request. Prints the URL to open; stop with Ctrl+C.
+
+  --port N       listen on this port (default: a free one)`,
+};
+
+class UsageError extends Error {}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
+function openService(library: string | undefined): StationService {
+  return new StationService({ libraryDir: library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}` });
+}
+
+async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    library: { type: 'string' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.import + '\n'); return EXIT.ok; }
+  if (!positionals.length) throw new UsageError('binome import needs at least one path');
+  const service = new StationService({ libraryDir: values.library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}`, import: { durable: values.durable ?? false } });
+  const tty = out.isTTY && !values.quiet;
+  const showProgress = (p: ImportProgress) => {
+    if (values.quiet) return;
+    const line = `importing: ${p.filesDone}/${p.filesTotal} files, ${p.imported} imported, ${p.duplicates} duplicates, ${p.rejected} rejected, ${formatBytes(p.bytes)}`;
+    if (tty) out.write(`\r${line}\x1b[K`);
+    else if (p.phase === 'done') out.write(line + '\n');
+  };
+  service.on('importProgress', showProgress);
+  const stop = () => { void service.close(); };
+  process.once('SIGINT', stop);
+  try {
+    const summary = await service.handlers.importPaths(parseOperationInput('importPaths', { paths: positionals }));
+    if (tty) out.write('\n');
+    const rate = summary.seconds > 0 ? summary.imported / summary.seconds : 0;
+    out.write(`${summary.status === 'done' ? 'Imported' : `Import ${summary.status}:`} ${summary.imported} image(s) into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} images/s, ${formatBytes(summary.bytes)}); ` +
+      `${summary.duplicates} duplicate(s) skipped, ${summary.rejected} file(s) rejected${summary.ignored ? `, ${summary.ignored} non-image object(s) ignored` : ''}.\n`);
+    if (summary.duplicates && values.verbose) for (const f of summary.duplicateFiles) out.write(`  duplicate (already in the library): ${f}\n`);
+    else if (summary.duplicates) out.write('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)\n');
+    for (const p of summary.problems) out.write(`  rejected: ${p.file}: ${p.reason}\n`);
+    if (summary.status !== 'done') return EXIT.failure;
+    return summary.rejected ? EXIT.partial : EXIT.ok;
+  } finally {
+    process.off('SIGINT', stop);
+    await service.close();
+  }
+}
+
+function padEnd(text: string, width: number): string {
+  return text.length > width ? text.slice(0, width - 1) + '…' : text.padEnd(width);
+}
+
+function formatDate(d: string | null): string {
+  return d && d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : '—';
+}
+
+async function commandList(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: {
+    library: { type: 'string' }, search: { type: 'string' }, status: { type: 'string', multiple: true },
+    limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.list + '\n'); return EXIT.ok; }
+  let query;
+  try {
+    query = parseOperationInput('worklistQuery', {
+      filter: { text: values.search, status: values.status },
+      limit: values.limit === undefined ? 100 : Number(values.limit),
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof ApiError ? error.message.replace(/^Invalid input for worklistQuery: /, '') : String(error));
+  }
+  const service = openService(values.library);
+  try {
+    const page = await service.handlers.worklistQuery(query);
+    if (values.json) { out.write(JSON.stringify(page, null, 2) + '\n'); return EXIT.ok; }
+    if (!page.total) { out.write('The worklist is empty. Import exams with: binome import <folder>\n'); return EXIT.ok; }
+    out.write(`${padEnd('ID', 7)}${padEnd('Patient', 28)}${padEnd('Patient ID', 18)}${padEnd('Exam date', 12)}${padEnd('Views', 26)}${padEnd('Images', 8)}Status\n`);
+    page.rows.forEach((e: ExamSummary) => {
+      out.write(`${padEnd(String(e.examId), 7)}${padEnd(e.patientName.replace(/\^/g, ' ').trim() || '—', 28)}${padEnd(e.patientId || '—', 18)}` +
+        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${e.status.replace('_', ' ')}\n`);
+    });
+    if (page.total > page.rows.length) out.write(`(${page.rows.length} of ${page.total} exams shown; use --limit or --search)\n`);
+    return EXIT.ok;
+  } finally {
+    await service.close();
+  }
+}
+
+async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: { library: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
+  const service = openService(values.library);
+  const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
+  out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await host.close();
+  await service.close();
+  out.write('Stopped.\n');
+  return EXIT.ok;
+}
+
+export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'import': return await commandImport(rest, out);
+      case 'list': return await commandList(rest, out);
+      case 'serve': return await commandServe(rest, out);
+      case undefined: case '-h': case '--help': case 'help':
+        out.write(USAGE.main + '\n');
+        return command === undefined ? EXIT.usage : EXIT.ok;
+      case '--version': case '-v':
+        out.write(`${VERSION}\n`);
+        return EXIT.ok;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as NodeJS.ErrnoException)?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+      err.write(`binome: ${(error as Error).message}\nRun "binome ${command && USAGE[command] ? `${command} ` : ''}--help" for usage.\n`);
+      return EXIT.usage;
+    }
+    err.write(`binome: ${(error as Error)?.message ?? String(error)}\n`);
+    log.debug((error as Error)?.stack ?? '');
+    return EXIT.failure;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

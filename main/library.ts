@@ -1,0 +1,33 @@
+// The library: one folder holding the worklist database and the image store. By default it lives
+// in the user's data folder, at the same place Electron's app.getPath('userData') points to.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const APP_NAME = 'Binome';
+
+/** The per-user application data folder, as Electron computes it for an app named Binome. */
+export function defaultUserDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  const home = os.homedir();
+  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), APP_NAME);
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', APP_NAME);
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), APP_NAME);
+}
+
+export function defaultLibraryDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BINOME_LIBRARY ?? path.join(defaultUserDataDir(env), 'library');
+}
+
+export interface LibraryPaths {
+  root: string;
+  database: string;
+  store: string;
+}
+
+/** Creates the library folder on first use and returns where its parts live. */
+export function prepareLibrary(root: string): LibraryPaths {
+  const resolved = path.resolve(root);
+  fs.mkdirSync(path.join(resolved, 'store'), { recursive: true });
+  return { root: resolved, database: path.join(resolved, 'worklist.sqlite'), store: path.join(resolved, 'store') };
+}

@@ -1,0 +1,19 @@
+// The application log. It carries operation names, counts, timings and error codes only: never
+// patient names, IDs, dates or file paths that may contain them.
+
+type Level = 'debug' | 'info' | 'warn' | 'error';
+const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+let threshold: Level = (process.env.BINOME_LOG_LEVEL as Level | undefined) ?? 'info';
+
+function write(level: Level, message: string): void {
+  if (ORDER[level] < ORDER[threshold]) return;
+  process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+}
+
+export const log = {
+  setLevel(level: Level): void { threshold = level; },
+  debug: (m: string) => write('debug', m),
+  info: (m: string) => write('info', m),
+  warn: (m: string) => write('warn', m),
+  error: (m: string) => write('error', m),
+};
