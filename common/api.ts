@@ -79,6 +79,8 @@ export const operations = {
   quarantineList: op<QuarantineEntry[]>()('read', z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) })),
   getSettings: op<Settings>()('read', z.strictObject({})),
   setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional() })),
+  /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
+  pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
 } as const;
 
 export type OperationName = keyof typeof operations;
@@ -112,7 +114,7 @@ export type ApiClient = {
   imageIdFor(instanceId: number): string;
 };
 
-export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'busy', 'internal'] as const;
+export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'unavailable', 'busy', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Every reply crosses a transport as this envelope: errors are values, never thrown across. */
@@ -159,6 +161,20 @@ export const httpRoute = {
   events: '/api/events',
   dicom: (instanceId: number) => `/dicom/${instanceId}`,
 };
+
+/**
+ * What the Electron preload exposes on `window.binome`: one function per operation (each returns
+ * an envelope), a subscription per event stream, and the path of a dropped file.
+ */
+export interface PreloadBridge {
+  api: { [K in OperationName]: (input: unknown) => Promise<Envelope<OperationResult<K>>> };
+  on(event: EventName, listener: (payload: unknown) => void): () => void;
+  /** The path of a File from a drop or a file input (Electron's webUtils.getPathForFile). */
+  pathForFile(file: unknown): string;
+}
+
+/** The custom scheme and host under which Electron serves the renderer and the stored images. */
+export const ELECTRON_ORIGIN = 'binome://station';
 
 export const TOKEN_COOKIE = 'binome_token';
 export const TOKEN_HEADER = 'x-binome-token';

@@ -116,6 +116,9 @@ export class StationService {
     },
     quarantineList: async ({ limit }) => this.db.quarantineList(limit),
     getSettings: async () => this.settings(),
+    pickImportPaths: async () => {
+      throw new ApiError('unavailable', 'No file dialog here: enter a path, or drop files on the worklist');
+    },
     setSettings: async ({ locale }) => {
       this.assertOpen();
       if (locale) this.db.setSetting('locale', locale);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { EventName } from '../../common/api.ts';
+import type { ErrorCode, EventName } from '../../common/api.ts';
 import { EVENT_NAMES, TOKEN_COOKIE, TOKEN_HEADER, httpRoute, isOperationName, operations } from '../../common/api.ts';
 import type { StationService } from '../service.ts';
 import { dispatch } from './dispatch.ts';
@@ -40,6 +40,10 @@ export interface LoopbackHost {
   token: string;
   close(): Promise<void>;
 }
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400, unauthorized: 401, not_found: 404, unavailable: 501, busy: 503, internal: 500,
+};
 
 class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
@@ -160,7 +164,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
         }
       }
       const envelope = await dispatch(handlers, name, input);
-      const status = envelope.ok ? 200 : envelope.error.code === 'not_found' ? 404 : envelope.error.code === 'bad_request' ? 400 : envelope.error.code === 'busy' ? 503 : 500;
+      const status = envelope.ok ? 200 : HTTP_STATUS[envelope.error.code];
       sendJson(res, status, envelope);
       return;
     }

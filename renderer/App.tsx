@@ -1,0 +1,65 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { ApiClient, AppInfo } from '../common/api.ts';
+import type { Locale } from '../common/domain.ts';
+import { LOCALES } from '../common/domain.ts';
+import { ApiContext } from './api-context.ts';
+import { I18nContext, makeI18n } from './i18n.tsx';
+import { WorklistPage } from './worklist/WorklistPage.tsx';
+import { ExamPage } from './viewer/ExamPage.tsx';
+
+/** Hash routes: #/ is the worklist, #/exam/<id> an exam. They survive reloads and need no server routes. */
+type Route = { page: 'worklist' } | { page: 'exam'; examId: number };
+
+function parseRoute(hash: string): Route {
+  const m = hash.match(/^#\/exam\/(\d+)$/);
+  return m ? { page: 'exam', examId: Number(m[1]) } : { page: 'worklist' };
+}
+
+export function App({ api }: { api: ApiClient }) {
+  const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
+  const [locale, setLocale] = useState<Locale>('en');
+  const [info, setInfo] = useState<AppInfo | null>(null);
+  const i18n = useMemo(() => makeI18n(locale), [locale]);
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute(location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+  useEffect(() => {
+    api.getSettings({}).then((s) => setLocale(s.locale)).catch(() => undefined);
+    api.appInfo({}).then(setInfo).catch(() => undefined);
+  }, [api]);
+  useEffect(() => { document.documentElement.lang = locale; }, [locale]);
+
+  const changeLocale = useCallback((next: Locale) => {
+    setLocale(next);
+    api.setSettings({ locale: next }).catch(() => undefined);
+  }, [api]);
+
+  return (
+    <ApiContext.Provider value={api}>
+      <I18nContext.Provider value={i18n}>
+        <div className="app">
+          <header className="topbar">
+            <a className="brand" href="#/">
+              <strong>{i18n.t('app.title')}</strong>
+              <span>{i18n.t('app.subtitle')}</span>
+            </a>
+            <div className="spacer" />
+            {info && <span className="muted small" title={info.libraryDir}>v{info.version}</span>}
+            <label className="locale">
+              {i18n.t('settings.language')}
+              <select aria-label={i18n.t('settings.language')} value={locale} onChange={(e) => changeLocale(e.target.value as Locale)} data-testid="locale">
+                {LOCALES.map((l) => <option key={l} value={l}>{i18n.t(`settings.language.${l}`)}</option>)}
+              </select>
+            </label>
+          </header>
+          {route.page === 'worklist'
+            ? <WorklistPage transport={info?.transport ?? null} />
+            : <ExamPage examId={route.examId} />}
+        </div>
+      </I18nContext.Provider>
+    </ApiContext.Provider>
+  );
+}

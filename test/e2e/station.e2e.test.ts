@@ -1,0 +1,133 @@
+// End to end, as a user would: the loopback host opened in Debian's Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startLoopbackHost } from '../../main/transport/http.ts';
+import type { LoopbackHost } from '../../main/transport/http.ts';
+import type { StationService } from '../../main/service.ts';
+import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+
+const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
+const SKIP = SKIP_NO_CHROMIUM || SKIP_NO_SHARED || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');
+const SCREENSHOTS = process.env.BINOME_SCREENSHOTS; // a folder to keep screenshots in, for a person to look at
+
+let station: StationService;
+let host: LoopbackHost;
+let browser: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (SKIP) return;
+  station = openTestStation();
+  host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
+  browser = await launchChromium();
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await station?.close();
+});
+
+async function shot(name: string) {
+  if (SCREENSHOTS) { fs.mkdirSync(SCREENSHOTS, { recursive: true }); await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) }); }
+}
+
+test('the station opens on an empty worklist', { skip: SKIP }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=worklist-empty]');
+  assert.match(await page.textContent('[data-testid=worklist-empty]') ?? '', /No exams yet/);
+});
+
+test('importing the real GH133.dcm with the import button shows it in the worklist', { skip: SKIP }, async () => {
+  await page.setInputFiles('[data-testid=import-files]', path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'));
+  await page.waitForSelector('[data-testid=import-result]');
+  assert.match(await page.textContent('[data-testid=import-result]') ?? '', /Imported 1 image/);
+  const row = page.locator('[data-testid=exam-row]');
+  await row.first().waitFor();
+  assert.equal(await row.count(), 1);
+  const text = await row.first().innerText();
+  assert.match(text, /ANON-1234/);
+  assert.match(text, /0000000000/);
+  assert.match(text, /2015-09-29/);
+  assert.match(text, /RMLO/);
+  assert.match(text, /New/);
+  await shot('worklist');
+});
+
+test('opening the exam draws the image on the canvas, labelled RMLO, through its SIGMOID VOI', { skip: SKIP }, async () => {
+  await page.click('[data-testid=exam-row]');
+  const viewport = page.locator('[data-testid=viewport][data-rendered=true]');
+  await viewport.waitFor({ timeout: 60_000 });
+  assert.equal(await page.textContent('[data-testid=view-label]'), 'RMLO');
+  assert.equal(await viewport.getAttribute('data-voi-function'), 'SIGMOID');
+  assert.equal(await viewport.getAttribute('data-voi'), '2203.0,3102.0');
+  // Wait until the drawn canvas holds the mammogram, then measure it.
+  const stats = await page.waitForFunction(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=viewport] canvas');
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx || !canvas.width) return null;
+    const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    let bright = 0, dark = 0, sum = 0, sumSq = 0;
+    const n = data.length / 4;
+    for (let i = 0; i < data.length; i += 4) {
+      const v = data[i]!;
+      sum += v; sumSq += v * v;
+      if (v > 40) bright++; else if (v < 5) dark++;
+    }
+    const mean = sum / n;
+    const result = { width: canvas.width, height: canvas.height, brightFraction: bright / n, darkFraction: dark / n, std: Math.sqrt(sumSq / n - mean * mean) };
+    return result.brightFraction > 0.05 ? result : null;
+  }, undefined, { timeout: 30_000 }).then((h) => h.jsonValue());
+  assert.ok(stats!.brightFraction > 0.1, `breast tissue drawn (${stats!.brightFraction})`);
+  assert.ok(stats!.darkFraction > 0.2, `air background stays black (${stats!.darkFraction})`);
+  assert.ok(stats!.std > 20, `an image with contrast, not a flat fill (${stats!.std})`);
+  await shot('exam-gh133');
+});
+
+test('the exam status is set from the exam page and shows in the worklist', { skip: SKIP }, async () => {
+  await page.click('text=Mark read');
+  await page.waitForSelector('.exam-bar .status-read');
+  await page.click('text=← Worklist');
+  await page.waitForSelector('[data-testid=exam-row] .status-read');
+});
+
+test('a folder of corrupt files imports the good ones and lists each rejected file with its reason', { skip: SKIP }, async () => {
+  const dir = tempDir('corrupt');
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'not dicom');
+  const real = fs.readFileSync(path.join(SHARED_DICOM, 'fo-dicom', 'OutOfBoundsOverlay.dcm'));
+  fs.writeFileSync(path.join(dir, 'cut.dcm'), real.subarray(0, real.length / 2));
+  fs.copyFileSync(path.join(SHARED_DICOM, 'fo-dicom', 'OutOfBoundsOverlay.dcm'), path.join(dir, 'good.dcm'));
+  await page.fill('[data-testid=import-path]', dir);
+  await page.click('[data-testid=import-path-button]');
+  await page.waitForSelector('[data-testid=import-result]');
+  const result = await page.textContent('[data-testid=import-result]') ?? '';
+  assert.match(result, /Imported 1 image/);
+  assert.match(result, /2 file\(s\) rejected/);
+  assert.match(result, /notes\.txt — not a DICOM Part 10 file/);
+  assert.match(result, /cut\.dcm — the file is truncated/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 2);
+  await shot('worklist-after-corrupt');
+});
+
+test('the interface switches to French and remembers it', { skip: SKIP }, async () => {
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForSelector('text=Liste de travail');
+  assert.match(await page.locator('thead').innerText(), /Date d’examen/);
+  assert.match(await page.locator('[data-testid=exam-row]').first().innerText(), /\d{2}\/\d{2}\/\d{4}/);
+  await page.reload();
+  await page.waitForSelector('text=Liste de travail');
+  assert.equal((await station.handlers.getSettings({})).locale, 'fr');
+  await shot('worklist-fr');
+  await page.selectOption('[data-testid=locale]', 'en');
+});
+
+test('no script error was raised in the page', { skip: SKIP }, () => {
+  assert.deepEqual(pageErrors, []);
+});
