@@ -1,4 +1,5 @@
 // The API contract: one table of named operations and event streams, shared by both processes.
+// (Their names, channels and routes are in api-names.ts.)
 // Each operation has an input schema (validated by every transport before the handler runs) and
 // a result type. From this table come the main-process handler map, the renderer's client, the
 // preload bridge, the IPC channel names and the loopback HTTP routes: a new operation is one row
@@ -6,6 +7,9 @@
 
 import { z } from 'zod';
 import { EXAM_STATUSES, LOCALES } from './domain.ts';
+import type { EventName, OperationName } from './api-names.ts';
+
+export * from './api-names.ts';
 import type {
   ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings,
 } from './domain.ts';
@@ -49,7 +53,7 @@ export interface AppInfo {
 /** Import a file's bytes (drag-and-drop in a browser, where no path is known). */
 export const importUploadInput = z.strictObject({
   name: z.string().min(1).max(512),
-  data: z.instanceof(Uint8Array),
+  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected the file bytes' }),
 });
 
 type OperationKind = 'read' | 'write';
@@ -81,10 +85,12 @@ export const operations = {
   setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional() })),
   /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
   pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
-} as const;
+} as const satisfies Record<OperationName, OperationDefinition<z.ZodType, unknown>>;
 
-export type OperationName = keyof typeof operations;
-export const OPERATION_NAMES = Object.keys(operations) as OperationName[];
+// Every name in api-names.ts has a row above (satisfies), and every row has a name:
+type ExtraOperations = Exclude<keyof typeof operations, OperationName>;
+const noExtraOperations: [ExtraOperations] extends [never] ? true : never = true;
+void noExtraOperations;
 
 /** What the caller passes (defaults may be omitted). */
 export type OperationInput<K extends OperationName> = z.input<(typeof operations)[K]['input']>;
@@ -97,8 +103,9 @@ export interface ApiEvents {
   importProgress: ImportProgress;
   worklistChanged: { reason: 'import' | 'status' };
 }
-export type EventName = keyof ApiEvents;
-export const EVENT_NAMES: readonly EventName[] = ['importProgress', 'worklistChanged'];
+type MissingEvents = Exclude<EventName, keyof ApiEvents> | Exclude<keyof ApiEvents, EventName>;
+const eventsMatch: [MissingEvents] extends [never] ? true : never = true;
+void eventsMatch;
 
 /** The main process implements this once; both transports call it. */
 export type ApiHandlers = {
@@ -130,7 +137,7 @@ export class ApiError extends Error {
 /** Validates an operation's input; throws ApiError('bad_request') naming the offending fields. */
 export function parseOperationInput<K extends OperationName>(name: K, raw: unknown): OperationParsedInput<K> {
   const definition = operations[name] as OperationDefinition<z.ZodType, unknown>;
-  const result = definition.input.safeParse(raw ?? {});
+  const result = definition.input.safeParse(raw === undefined ? {} : raw);
   if (!result.success) {
     const detail = result.error.issues
       .slice(0, 5)
@@ -141,26 +148,6 @@ export function parseOperationInput<K extends OperationName>(name: K, raw: unkno
   return result.data as OperationParsedInput<K>;
 }
 
-export function isOperationName(name: unknown): name is OperationName {
-  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(operations, name);
-}
-
-export function isEventName(name: unknown): name is EventName {
-  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
-}
-
-/** IPC channel names, derived from the table. */
-export const ipcChannel = {
-  operation: (name: OperationName) => `binome:op:${name}`,
-  event: (name: EventName) => `binome:event:${name}`,
-};
-
-/** Loopback HTTP routes, derived from the table. */
-export const httpRoute = {
-  operation: (name: OperationName) => `/api/op/${name}`,
-  events: '/api/events',
-  dicom: (instanceId: number) => `/dicom/${instanceId}`,
-};
 
 /**
  * What the Electron preload exposes on `window.binome`: one function per operation (each returns
@@ -173,8 +160,3 @@ export interface PreloadBridge {
   pathForFile(file: unknown): string;
 }
 
-/** The custom scheme and host under which Electron serves the renderer and the stored images. */
-export const ELECTRON_ORIGIN = 'binome://station';
-
-export const TOKEN_COOKIE = 'binome_token';
-export const TOKEN_HEADER = 'x-binome-token';

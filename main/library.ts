@@ -16,7 +16,7 @@ export function defaultUserDataDir(env: NodeJS.ProcessEnv = process.env, platfor
 }
 
 export function defaultLibraryDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.BINOME_LIBRARY ?? path.join(defaultUserDataDir(env), 'library');
+  return env.BINOME_LIBRARY || path.join(defaultUserDataDir(env), 'library');
 }
 
 export interface LibraryPaths {

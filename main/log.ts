@@ -17,3 +17,13 @@ export const log = {
   warn: (m: string) => write('warn', m),
   error: (m: string) => write('error', m),
 };
+
+/**
+ * An error as the log may carry it: its type and stack frames. The message is left out unless the
+ * level is debug, since messages can quote data (a patient's name in a malformed file, a path).
+ */
+export function errorForLog(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error;
+  const frames = (error.stack ?? '').split('\n').filter((l) => l.trim().startsWith('at ')).slice(0, 8).join('\n');
+  return threshold === 'debug' ? `${error.name}: ${error.message}\n${frames}` : `${error.name} (message withheld; set BINOME_LOG_LEVEL=debug)\n${frames}`;
+}

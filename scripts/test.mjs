@@ -23,5 +23,6 @@ if (!process.env.BINOME_SKIP_BUILD) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root });
+const env = { ...process.env, BINOME_LOG_LEVEL: process.env.BINOME_LOG_LEVEL ?? 'warn' };
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root, env });
 process.exit(result.status ?? 1);

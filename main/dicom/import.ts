@@ -1,13 +1,15 @@
 // Import: files, folders (recursively) and DICOMDIRs into the store and the worklist.
-// Per file: read, parse the header, skip duplicates by SOP Instance UID, hash, store. Per batch:
+// Per file: parse the header (the file's beginning only), skip duplicates by SOP Instance UID, copy
+// into the content-addressed store. Per batch:
 // one database transaction. Exams touched by a job stay hidden until the job ends, so a process
 // killed mid-import never shows half an exam, and running the same import again completes it.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportProblem, ImportProgress, ImportSummary } from '../../common/domain.ts';
-import { DicomStore } from './store.ts';
-import { DicomParseError, parseDicom } from './parse.ts';
+import { DicomStore, StoreCollisionError } from './store.ts';
+import { DicomParseError, NeedMoreBytesError, parseDicom } from './parse.ts';
+import type { ParsedDicom } from './parse.ts';
 import type { StoredInstanceRecord, WorklistDatabase } from '../worklist/db.ts';
 
 export interface ImportOptions {
@@ -39,6 +41,34 @@ function describeIoError(error: unknown): string {
 }
 
 class DiskFullError extends Error {}
+
+const FIRST_READ = 16 * 1024;
+
+/**
+ * Parses a file's header from its beginning only: 16 KiB, then four times more until the pixel
+ * data element is reached. The pixel data itself is never read here; the store copies it.
+ */
+async function parseFileHeader(file: string): Promise<ParsedDicom> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const readAt = (offset: number, length: number) => {
+      const b = Buffer.alloc(length);
+      return b.subarray(0, fs.readSync(handle.fd, b, 0, length, offset));
+    };
+    for (let length = Math.min(size, FIRST_READ); ; length = Math.min(size, length * 4)) {
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, 0);
+      try {
+        return parseDicom(buffer.subarray(0, bytesRead), { fileSize: size, readAt });
+      } catch (error) {
+        if (!(error instanceof NeedMoreBytesError) || length >= size) throw error;
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Lists the files under a folder, recursively, in a stable order; symbolic links are not followed. */
 async function walk(dir: string, out: string[]): Promise<void> {
@@ -99,7 +129,7 @@ export class Importer {
   private async expandDicomDir(file: string, problems: ImportProblem[]): Promise<string[] | null> {
     let parsed;
     try {
-      parsed = parseDicom(await fs.promises.readFile(file));
+      parsed = await parseFileHeader(file);
     } catch (error) {
       problems.push({ file, reason: error instanceof DicomParseError ? error.message : describeIoError(error) });
       return null;
@@ -152,41 +182,37 @@ export class Importer {
     for (const p of initialProblems) this.db.recordQuarantine(jobId, p.file, p.reason);
 
     const handle = async (source: Source): Promise<void> => {
-      let data: Uint8Array;
+      let parsed: ParsedDicom;
       try {
-        data = source.kind === 'file' ? await fs.promises.readFile(source.path) : source.data;
+        parsed = source.kind === 'file' ? await parseFileHeader(source.path) : parseDicom(source.data);
       } catch (error) {
-        reject(source.label, describeIoError(error));
-        return;
-      }
-      let parsed;
-      try {
-        parsed = parseDicom(data);
-      } catch (error) {
-        reject(source.label, error instanceof DicomParseError ? error.message : `unreadable: ${String((error as Error)?.message ?? error)}`);
+        reject(source.label, error instanceof DicomParseError ? error.message
+          : (error as NodeJS.ErrnoException)?.code ? describeIoError(error) : `unreadable: ${String((error as Error)?.message ?? error)}`);
         return;
       }
       if (parsed.kind === 'dicomdir') { ignored++; return; }
-      const existing = this.db.findInstance(parsed.sopInstanceUid);
-      if (existing || inFlight.has(parsed.sopInstanceUid) || batch.some((r) => r.parsed.sopInstanceUid === parsed.sopInstanceUid)) {
+      const uid = parsed.sopInstanceUid;
+      const existing = this.db.findInstance(uid);
+      if (existing || inFlight.has(uid) || batch.some((r) => r.parsed.sopInstanceUid === uid)) {
         counts.duplicates++;
         if (duplicateFiles.length < MAX_PROBLEMS_LISTED) duplicateFiles.push(source.label);
         // An exam left hidden by an interrupted job is taken over, so that this job completes it.
         if (existing && existing.pendingJob !== null && existing.pendingJob !== jobId) adopt.add(existing.studyKey);
         return;
       }
-      inFlight.add(parsed.sopInstanceUid);
+      inFlight.add(uid);
       try {
-        const fileHash = DicomStore.hash(data);
-        await this.store.put(data, fileHash, { durable });
-        batch.push({ parsed, fileHash, fileSize: data.length });
+        const stored = source.kind === 'file'
+          ? await this.store.putFile(source.path, { durable })
+          : await this.store.putBytes(source.data, { durable });
+        batch.push({ parsed, fileHash: stored.key, fileSize: stored.size });
         counts.imported++;
-        bytes += data.length;
+        bytes += stored.size;
       } catch (error) {
         if ((error as NodeJS.ErrnoException)?.code === 'ENOSPC') throw new DiskFullError(describeIoError(error));
-        reject(source.label, `could not be stored: ${describeIoError(error)}`);
+        reject(source.label, error instanceof StoreCollisionError ? error.message : `could not be stored: ${describeIoError(error)}`);
       } finally {
-        inFlight.delete(parsed.sopInstanceUid);
+        inFlight.delete(uid);
       }
     };
 

@@ -2,6 +2,7 @@
 // never decoded or copied here: dicom-parser walks over it by length, which is also how a file cut
 // short is detected.
 
+import { TextDecoder } from 'node:util';
 import dicomParser from 'dicom-parser';
 import type { CodedConcept, Laterality, PresentationIntent } from '../../common/domain.ts';
 import { acrViewLabel, MAMMOGRAPHY_SOP_CLASSES } from '../../common/mammo-views.ts';
@@ -144,24 +145,66 @@ function laterality(value: string | null): Laterality | null {
   return v === 'R' || v === 'L' || v === 'B' || v === 'U' ? v : null;
 }
 
-function parseDataSet(bytes: Uint8Array): DataSet {
+/** Thrown when the bytes given are a prefix of the file that ends before the pixel data. */
+export class NeedMoreBytesError extends Error {}
+
+const PIXEL_DATA = 'x7fe00010';
+
+function parseDataSet(bytes: Uint8Array, fileSize: number): DataSet {
   const hasPreamble = bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
   if (!hasPreamble) throw new DicomParseError('not a DICOM Part 10 file (no "DICM" prefix at byte 128)');
   try {
-    return dicomParser.parseDicom(bytes);
+    // Everything Binome reads comes before the pixel data, so parsing stops at its element.
+    return dicomParser.parseDicom(bytes, { untilTag: PIXEL_DATA });
   } catch (error) {
     // dicom-parser throws strings, Errors, or { exception, dataSet } when the data ends early
     const inner = typeof error === 'object' && error !== null && 'exception' in error ? (error as { exception: unknown }).exception : error;
     const message = typeof inner === 'string' ? inner : inner instanceof Error ? inner.message : String(inner);
     if (/past end of buffer|eof encountered|buffer overr(un|ead)|maxP ?osition/i.test(message)) {
+      if (bytes.length < fileSize) throw new NeedMoreBytesError();
       throw new DicomParseError('the file is truncated: an element runs past the end of the file');
     }
     throw new DicomParseError(`malformed DICOM: ${message.replace(/^dicomParser[.:]\w+: /, '')}`);
   }
 }
 
-export function parseDicom(bytes: Uint8Array): ParsedDicom {
-  const ds = parseDataSet(bytes);
+export interface ParseOptions {
+  /** The whole file's size when `bytes` is only its beginning (the importer reads headers only). */
+  fileSize?: number;
+  /** Reads `length` bytes at `offset` of the whole file (to walk compressed pixel data past `bytes`). */
+  readAt?: (offset: number, length: number) => Uint8Array;
+}
+
+/**
+ * Walks the items of encapsulated (compressed) pixel data, from the first item header to the
+ * sequence delimiter, by their lengths only: a cut file ends before the delimiter.
+ */
+function encapsulatedPixelDataComplete(start: number, fileSize: number, readAt: (offset: number, length: number) => Uint8Array): boolean {
+  let position = start;
+  for (let items = 0; items < 10_000_000; items++) {
+    if (position + 8 > fileSize) return false;
+    const header = readAt(position, 8);
+    if (header.length < 8) return false;
+    const view = new DataView(header.buffer, header.byteOffset, 8);
+    const group = view.getUint16(0, true);
+    const element = view.getUint16(2, true);
+    const length = view.getUint32(4, true);
+    if (group !== 0xfffe) return false;
+    if (element === 0xe0dd) return true;
+    if (element !== 0xe000 || length === 0xffffffff) return false;
+    position += 8 + length;
+  }
+  return false;
+}
+
+/**
+ * Parses a Part 10 file, or the beginning of one (with `fileSize`): throws NeedMoreBytesError when
+ * that beginning ends before the pixel data, DicomParseError with a reason when the file is bad.
+ */
+export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): ParsedDicom {
+  const fileSize = options.fileSize ?? bytes.length;
+  const readAt = options.readAt ?? ((offset: number, length: number) => bytes.subarray(offset, offset + length));
+  const ds = parseDataSet(bytes, fileSize);
   const r = new Reader(ds, textDecoderFor(ds.string('x00080005')));
   const transferSyntaxUid = r.ascii('x00020010');
   if (!transferSyntaxUid) throw new DicomParseError('no Transfer Syntax UID in the file meta information');
@@ -188,7 +231,11 @@ export function parseDicom(bytes: Uint8Array): ParsedDicom {
   const pixelData = ds.elements['x7fe00010'];
   const rows = r.uint16('x00280010');
   const columns = r.uint16('x00280011');
-  if (pixelData && pixelData.length > 0 && pixelData.dataOffset + pixelData.length > bytes.length) {
+  if (pixelData?.hadUndefinedLength) {
+    if (!encapsulatedPixelDataComplete(pixelData.dataOffset, fileSize, readAt)) {
+      throw new DicomParseError('the file is truncated: the compressed pixel data has no end');
+    }
+  } else if (pixelData && pixelData.dataOffset + pixelData.length > fileSize) {
     throw new DicomParseError('the file is truncated: pixel data runs past the end of the file');
   }
   const isImage = Boolean(pixelData && rows && columns);

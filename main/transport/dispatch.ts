@@ -4,14 +4,14 @@
 
 import type { ApiHandlers, Envelope, OperationName } from '../../common/api.ts';
 import { ApiError, isOperationName, parseOperationInput } from '../../common/api.ts';
-import { log } from '../log.ts';
+import { errorForLog, log } from '../log.ts';
 
 const SLOW_MS = 200;
 
 export async function dispatch(handlers: ApiHandlers, name: unknown, rawInput: unknown): Promise<Envelope<unknown>> {
   const started = performance.now();
   try {
-    if (!isOperationName(name)) throw new ApiError('not_found', `Unknown operation: ${String(name).slice(0, 64)}`);
+    if (!isOperationName(name)) throw new ApiError('not_found', `Unknown operation: ${typeof name === 'string' ? name.slice(0, 64) : typeof name}`);
     const input = parseOperationInput(name, rawInput);
     const handler = handlers[name] as (input: unknown) => Promise<unknown>;
     const value = await handler(input);
@@ -20,7 +20,7 @@ export async function dispatch(handlers: ApiHandlers, name: unknown, rawInput: u
     return { ok: true, value };
   } catch (error) {
     if (error instanceof ApiError) return { ok: false, error: { code: error.code, message: error.message } };
-    log.error(`operation ${isOperationName(name) ? name : '?'} failed: ${(error as Error)?.stack ?? String(error)}`);
+    log.error(`operation ${isOperationName(name) ? name : '?'} failed: ${errorForLog(error)}`);
     return { ok: false, error: { code: 'internal', message: 'Internal error; see the application log' } };
   }
 }

@@ -13,7 +13,7 @@ import { EVENT_NAMES, TOKEN_COOKIE, TOKEN_HEADER, httpRoute, isOperationName, op
 import type { StationService } from '../service.ts';
 import { dispatch } from './dispatch.ts';
 import { CONTENT_SECURITY_POLICY } from './csp.ts';
-import { log } from '../log.ts';
+import { errorForLog, log } from '../log.ts';
 
 const MAX_JSON_BYTES = 1 << 20;
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024 - 1;
@@ -191,7 +191,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const e = error instanceof HttpError ? error : new HttpError(500, 'internal', 'Internal error');
-      if (!(error instanceof HttpError)) log.error(`http: ${(error as Error)?.stack ?? String(error)}`);
+      if (!(error instanceof HttpError)) log.error(`http: ${errorForLog(error)}`);
       if (res.headersSent) { res.destroy(); return; }
       sendJson(res, e.status, { ok: false, error: { code: e.code, message: e.message } });
     });

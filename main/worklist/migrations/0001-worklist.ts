@@ -47,12 +47,13 @@ export function up(db: Database): void {
       pending_job     INTEGER REFERENCES import_jobs (id)
     );
     CREATE INDEX studies_patient ON studies (patient_ref, study_date);
-    CREATE INDEX studies_date ON studies (study_date, study_time, id);
-    CREATE INDEX studies_status_date ON studies (status, study_date);
+    -- pending_job is the last column of the worklist's indexes so that they cover the visibility test
+    CREATE INDEX studies_date ON studies (study_date, study_time, pending_job);
+    CREATE INDEX studies_status_date ON studies (status, study_date, pending_job);
+    CREATE INDEX studies_visible ON studies (pending_job, study_date);
     CREATE INDEX studies_imported ON studies (imported_at);
     CREATE INDEX studies_image_count ON studies (image_count);
     CREATE INDEX studies_accession ON studies (accession);
-    CREATE INDEX studies_pending ON studies (pending_job) WHERE pending_job IS NOT NULL;
 
     CREATE TABLE series (
       id            INTEGER PRIMARY KEY,

@@ -1,0 +1,39 @@
+// The names of the contract's operations and events, and the channels and routes derived from
+// them. Kept apart from the schemas (common/api.ts) so that the preload bundle carries names only;
+// api.ts checks at compile time that its table has exactly these operations.
+
+export const OPERATION_NAMES = [
+  'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'importUpload',
+  'quarantineList', 'getSettings', 'setSettings', 'pickImportPaths',
+] as const;
+export type OperationName = (typeof OPERATION_NAMES)[number];
+
+export const EVENT_NAMES = ['importProgress', 'worklistChanged'] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export function isOperationName(name: unknown): name is OperationName {
+  return typeof name === 'string' && (OPERATION_NAMES as readonly string[]).includes(name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** IPC channel names. */
+export const ipcChannel = {
+  operation: (name: OperationName) => `binome:op:${name}`,
+  event: (name: EventName) => `binome:event:${name}`,
+};
+
+/** Loopback HTTP routes (the Electron protocol serves images under the same path). */
+export const httpRoute = {
+  operation: (name: OperationName) => `/api/op/${name}`,
+  events: '/api/events',
+  dicom: (instanceId: number) => `/dicom/${instanceId}`,
+};
+
+/** The custom scheme and host under which Electron serves the renderer and the stored images. */
+export const ELECTRON_ORIGIN = 'binome://station';
+
+export const TOKEN_COOKIE = 'binome_token';
+export const TOKEN_HEADER = 'x-binome-token';

@@ -1,0 +1,73 @@
+// The Electron main process: one window on the station, a single-instance lock, the binome://
+// protocol, the IPC transport, and a clean shutdown that lets imports reach a batch boundary and
+// closes the database before the process exits.
+
+import path from 'node:path';
+import { app, BrowserWindow, dialog } from 'electron';
+import { ELECTRON_ORIGIN } from '../../common/api.ts';
+import { StationService } from '../service.ts';
+import { errorForLog, log } from '../log.ts';
+import { handleStationProtocol, registerSchemePrivileges } from './protocol.ts';
+import { hardenSessions, secureWebPreferences } from './security.ts';
+import { registerIpc } from './ipc.ts';
+
+// The bundle lives in app/dist/; the renderer beside it.
+const DIST = __dirname;
+let mainWindow: BrowserWindow | null = null;
+let service: StationService | null = null;
+let quitting = false;
+
+process.on('uncaughtException', (error) => log.error(`uncaught: ${errorForLog(error)}`));
+process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${errorForLog(reason)}`));
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerSchemePrivileges();
+  app.on('second-instance', () => {
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    }
+  });
+  app.whenReady().then(start).catch((error: Error) => {
+    dialog.showErrorBox('Binome could not start', error.message);
+    app.exit(1);
+  });
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1600,
+    height: 1000,
+    backgroundColor: '#0b0d10',
+    title: 'Binome',
+    show: false,
+    webPreferences: secureWebPreferences(path.join(DIST, 'preload.cjs')),
+  });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => { if (mainWindow === win) mainWindow = null; });
+  void win.loadURL(`${ELECTRON_ORIGIN}/index.html`);
+  return win;
+}
+
+async function start(): Promise<void> {
+  hardenSessions();
+  const libraryDir = process.env.BINOME_LIBRARY || path.join(app.getPath('userData'), 'library');
+  service = new StationService({ libraryDir, version: app.getVersion(), runtime: `electron ${process.versions.electron}` });
+  handleStationProtocol(service, path.join(DIST, 'renderer'));
+  registerIpc(service, () => mainWindow);
+  mainWindow = createWindow();
+  app.on('activate', () => { if (!mainWindow) mainWindow = createWindow(); });
+}
+
+app.on('window-all-closed', () => app.quit());
+
+app.on('before-quit', (event) => {
+  if (quitting || !service) return;
+  event.preventDefault();
+  quitting = true;
+  service.close()
+    .catch((error: Error) => log.error(`shutdown: ${error.message}`))
+    .finally(() => app.quit());
+});

@@ -1,0 +1,58 @@
+// The binome:// scheme: the renderer bundle at binome://station/, and stored DICOM files at
+// binome://station/dicom/<instanceId>, streamed to Cornerstone's wadouri: loader. A custom scheme
+// rather than file:// keeps the renderer away from the file system.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { protocol } from 'electron';
+import type { StationService } from '../service.ts';
+import { CONTENT_SECURITY_POLICY } from '../transport/csp.ts';
+import { errorForLog, log } from '../log.ts';
+
+export const SCHEME = 'binome';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
+};
+
+/** Must run before the app is ready. */
+export function registerSchemePrivileges(): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true, codeCache: true } },
+  ]);
+}
+
+function respond(status: number, text: string): Response {
+  return new Response(text, { status, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+}
+
+export function handleStationProtocol(service: StationService, rendererDir: string): void {
+  const root = path.resolve(rendererDir);
+  protocol.handle(SCHEME, async (request) => {
+    try {
+      const url = new URL(request.url);
+      if (url.host !== 'station') return respond(404, 'Not found');
+      const dicom = url.pathname.match(/^\/dicom\/(\d{1,15})$/);
+      if (dicom) {
+        const file = service.instanceFile(Number(dicom[1]));
+        if (!file) return respond(404, 'No such image');
+        const body = Readable.toWeb(fs.createReadStream(file.path)) as ReadableStream;
+        return new Response(body, { headers: { 'content-type': 'application/dicom', 'content-length': String(file.size) } });
+      }
+      let file = path.resolve(root, decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html');
+      if (!file.startsWith(root + path.sep)) return respond(404, 'Not found');
+      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) file = path.join(root, 'index.html');
+      const body = Readable.toWeb(fs.createReadStream(file)) as ReadableStream;
+      return new Response(body, { headers: {
+        'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+        'content-security-policy': CONTENT_SECURITY_POLICY,
+        'x-content-type-options': 'nosniff',
+      } });
+    } catch (error) {
+      log.error(`protocol: ${errorForLog(error)}`);
+      return respond(500, 'Internal error');
+    }
+  });
+}

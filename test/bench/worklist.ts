@@ -1,0 +1,83 @@
+// Worklist query times at 100,000 exams: fills a library database directly (patients, exams,
+// series, four instances each), then times the queries the worklist screen makes.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { parseOperationInput } from '../../common/api.ts';
+import { WorklistDatabase, searchKey } from '../../main/worklist/db.ts';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export async function benchWorklist(exams = 100_000, keep = false): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'binome-bench-wl-'));
+  const wl = new WorklistDatabase(path.join(dir, 'worklist.sqlite'));
+  const db = wl.db;
+  const started = performance.now();
+  const patients = Math.round(exams * 0.6);
+  const families = ['MARTIN', 'BERNARD', 'DUBOIS', 'THOMAS', 'ROBERT', 'RICHARD', 'PETIT', 'DURAND', 'LEROY', 'MOREAU', 'SIMON', 'LAURENT', 'LEFEBVRE', 'MICHEL', 'GARCIA', 'DAVID'];
+  const givens = ['Marie', 'Nathalie', 'Isabelle', 'Sylvie', 'Catherine', 'Françoise', 'Christine', 'Monique', 'Valérie', 'Sophie'];
+  db.transaction(() => {
+    const job = db.prepare("INSERT INTO import_jobs (started_at, finished_at, status, pid) VALUES ('2026-01-01', '2026-01-01', 'done', 0)").run().lastInsertRowid;
+    const ip = db.prepare('INSERT INTO patients (patient_id, issuer, name, name_search, birth_date, sex) VALUES (?, \'\', ?, ?, ?, \'F\')');
+    for (let p = 0; p < patients; p++) {
+      const name = `${families[p % families.length]}${p % 997}^${givens[p % givens.length]}`;
+      ip.run(`PID${String(p).padStart(8, '0')}`, name, searchKey(name), `19${50 + (p % 40)}0101`);
+    }
+    const is = db.prepare(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, modalities, status, image_count, views, imported_at)
+      VALUES (?, ?, ?, '101500', ?, 'MG', ?, 4, 'RCC LCC RMLO LMLO', '2026-01-01T00:00:00Z')`);
+    const ise = db.prepare("INSERT INTO series (study_ref, series_uid, modality, series_number) VALUES (?, ?, 'MG', 1)");
+    const ii = db.prepare(`INSERT INTO instances (series_ref, sop_uid, sop_class_uid, instance_number, file_hash, file_size, transfer_syntax, rows, columns,
+      bits_stored, photometric, image_laterality, view_position, view_label, presentation_intent, import_job)
+      VALUES (?, ?, '1.2.840.10008.5.1.4.1.1.1.2', ?, ?, 17000000, '1.2.840.10008.1.2.4.80', 3328, 2560, 14, 'MONOCHROME2', ?, ?, ?, 'FOR PRESENTATION', ?)`);
+    const statuses = ['read', 'read', 'read', 'new', 'in_progress'];
+    for (let e = 0; e < exams; e++) {
+      const day = new Date(Date.UTC(2016, 0, 1) + (e * 86400000 * 3650) / exams).toISOString().slice(0, 10).replace(/-/g, '');
+      const study = Number(is.run((e * 7919) % patients + 1, `2.25.${e}`, day, `A${e}`, statuses[e % 5]).lastInsertRowid);
+      const series = Number(ise.run(study, `2.25.${e}.1`).lastInsertRowid);
+      ['RCC', 'LCC', 'RMLO', 'LMLO'].forEach((label, i) => ii.run(series, `2.25.${e}.1.${i}`, i + 1, `${e}`.padStart(64, '0'), label[0], label.slice(1), label, job));
+    }
+  })();
+  const fillSeconds = (performance.now() - started) / 1000;
+  db.pragma('optimize');
+  db.exec('ANALYZE');
+
+  const queries: [string, object][] = [
+    ['first page, newest first', {}],
+    ['first page, by patient name', { sort: { field: 'patientName', direction: 'asc' } }],
+    ['first page, by status', { sort: { field: 'status', direction: 'asc' } }],
+    ['unread only (new + in progress)', { filter: { status: ['new', 'in_progress'] } }],
+    ['name prefix "MARTIN1"', { filter: { text: 'martin1' } }],
+    ['patient ID prefix', { filter: { text: 'PID0001234' } }],
+    ['accession exact', { filter: { text: 'A4242' } }],
+    ['one month', { filter: { dateFrom: '20200101', dateTo: '20200131' } }],
+    ['page 100 (offset 5,000)', { offset: 5000 }],
+    ['last page (offset 99,950)', { offset: exams - 50 }],
+  ];
+  console.log(`\nWorklist at ${exams.toLocaleString('en')} exams (${patients.toLocaleString('en')} patients, ${(exams * 4).toLocaleString('en')} instances; filled in ${fillSeconds.toFixed(1)} s, database ${(fs.statSync(path.join(dir, 'worklist.sqlite')).size / 1048576).toFixed(0)} MB)`);
+  console.log('query'.padEnd(36) + 'median ms   max ms   total rows');
+  for (const [name, input] of queries) {
+    const q = parseOperationInput('worklistQuery', input);
+    const times: number[] = [];
+    let total = 0;
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now();
+      total = wl.queryWorklist(q).total;
+      times.push(performance.now() - t);
+    }
+    console.log(name.padEnd(36) + median(times).toFixed(2).padStart(9) + Math.max(...times).toFixed(2).padStart(9) + String(total).padStart(13));
+  }
+  const detailTimes: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    wl.examDetail(1 + ((i * 977) % exams));
+    detailTimes.push(performance.now() - t);
+  }
+  console.log('exam detail (series, instances, priors)'.padEnd(36) + median(detailTimes).toFixed(2).padStart(9) + Math.max(...detailTimes).toFixed(2).padStart(9));
+  wl.close();
+  if (keep) console.log(`kept ${dir}`);
+  else fs.rmSync(dir, { recursive: true, force: true });
+}

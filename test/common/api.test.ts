@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiError, OPERATION_NAMES, operations, parseOperationInput } from '../../common/api.ts';
+import { en, fr, translate } from '../../common/i18n/messages.ts';
+import { dispatch } from '../../main/transport/dispatch.ts';
+import type { ApiHandlers } from '../../common/api.ts';
+
+test('inputs are validated, defaults filled, unknown fields refused', () => {
+  const q = parseOperationInput('worklistQuery', {});
+  assert.deepEqual(q, { filter: {}, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 50 });
+  for (const bad of [{ limit: 0 }, { limit: 501 }, { offset: -1 }, { sort: { field: 'x', direction: 'asc' } }, { filter: { dateFrom: '2024-01-01' } }, { what: 1 }, null, 'text', [1]]) {
+    assert.throws(() => parseOperationInput('worklistQuery', bad as never), (e: unknown) => e instanceof ApiError && e.code === 'bad_request', JSON.stringify(bad));
+  }
+  assert.throws(() => parseOperationInput('importUpload', { name: 'x', data: 'not bytes' }), ApiError);
+  assert.throws(() => parseOperationInput('setExamStatus', { examId: 1, status: 'signed' }), ApiError);
+});
+
+test('the operation table and its name list agree', () => {
+  assert.deepEqual(Object.keys(operations).sort(), [...OPERATION_NAMES].sort());
+});
+
+test('dispatch turns every failure into an envelope: unknown names, bad input, handler crashes', async () => {
+  const handlers = {
+    appInfo: async () => { throw new Error('boom with patient name DOE^JANE'); },
+    examDetail: async () => { throw new ApiError('not_found', 'No exam 7'); },
+  } as unknown as ApiHandlers;
+  assert.deepEqual(await dispatch(handlers, 'nope', {}), { ok: false, error: { code: 'not_found', message: 'Unknown operation: nope' } });
+  assert.deepEqual(await dispatch(handlers, { toString: null }, {}), { ok: false, error: { code: 'not_found', message: 'Unknown operation: object' } });
+  assert.equal((await dispatch(handlers, 'examDetail', { examId: -3 }) as { error: { code: string } }).error.code, 'bad_request');
+  assert.deepEqual(await dispatch(handlers, 'examDetail', { examId: 7 }), { ok: false, error: { code: 'not_found', message: 'No exam 7' } });
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true; }) as typeof process.stderr.write;
+  let crashed;
+  try {
+    crashed = await dispatch(handlers, 'appInfo', {});
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.ok(written.some((l) => l.includes('operation appInfo failed: Error')), 'the failure is logged');
+  assert.ok(!written.join('').includes('DOE^JANE'), 'without the data its message quoted');
+  assert.deepEqual(crashed, { ok: false, error: { code: 'internal', message: 'Internal error; see the application log' } });
+});
+
+test('French has every English message, with the same placeholders', () => {
+  for (const key of Object.keys(en) as (keyof typeof en)[]) {
+    const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    assert.deepEqual(params(fr[key]), params(en[key]), key);
+    assert.ok(fr[key].length > 0, key);
+  }
+  assert.equal(translate('fr', 'import.progress', { done: 3, total: 10 }), 'Import : 3 fichiers sur 10');
+  assert.equal(translate('en', 'worklist.count', { shown: 5, total: 9 }), '5 of 9 exams');
+});

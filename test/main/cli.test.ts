@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, tempDir } from '../helpers/paths.ts';
+import { writeScreeningExams } from '../helpers/mammo-files.ts';
+
+const BIN = path.join(ROOT, 'bin', 'binome.js');
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, BINOME_LIBRARY: path.join(tempDir('cli-default'), 'lib') } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+test('help and usage errors', () => {
+  const help = run('--help');
+  assert.equal(help.code, 0);
+  assert.match(help.out, /binome <command>/);
+  for (const cmd of ['import', 'list', 'serve']) {
+    const h = run(cmd, '--help');
+    assert.equal(h.code, 0, cmd);
+    assert.match(h.out, new RegExp(`Usage: binome ${cmd}`));
+    assert.match(h.out, /--library/);
+  }
+  assert.equal(run().code, 2);
+  const unknown = run('frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.err, /unknown command "frobnicate"/);
+  const noPath = run('import');
+  assert.equal(noPath.code, 2);
+  assert.match(noPath.err, /needs at least one path/);
+  const badOption = run('list', '--bogus');
+  assert.equal(badOption.code, 2);
+  assert.match(badOption.err, /Run "binome list --help"/);
+  const badLimit = run('list', '--limit', 'many');
+  assert.equal(badLimit.code, 2);
+  assert.match(badLimit.err, /limit/);
+});
+
+test('import, then list, in a given library; exit code 3 when files were rejected', () => {
+  const library = tempDir('cli-lib');
+  const source = tempDir('cli-src');
+  writeScreeningExams(source, 3);
+  const first = run('import', source, '--library', library);
+  assert.equal(first.code, 0, first.err);
+  assert.match(first.out, /Imported 12 image\(s\) into 3 exam\(s\)/);
+  assert.match(first.out, /0 duplicate\(s\) skipped, 0 file\(s\) rejected/);
+  fs.writeFileSync(path.join(source, 'junk.txt'), 'junk');
+  const second = run('import', source, '--library', library);
+  assert.equal(second.code, 3);
+  assert.match(second.out, /12 duplicate\(s\) skipped, 1 file\(s\) rejected/);
+  assert.match(second.out, /rejected: .*junk\.txt: not a DICOM Part 10 file/);
+  const list = run('list', '--library', library);
+  assert.equal(list.code, 0);
+  assert.equal(list.out.split('\n').filter((l) => /TEST PATIENT/.test(l)).length, 3);
+  assert.match(list.out, /RCC LCC RMLO LMLO/);
+  const json = JSON.parse(run('list', '--library', library, '--json', '--search', 'P000001').out) as { total: number };
+  assert.equal(json.total, 1);
+  assert.ok(fs.existsSync(path.join(library, 'worklist.sqlite')));
+});
+
+test('the default library is created on first use', () => {
+  const home = tempDir('cli-home');
+  const r = spawnSync(process.execPath, [BIN, 'list'], { encoding: 'utf8', env: { ...process.env, BINOME_LIBRARY: '', XDG_CONFIG_HOME: home, HOME: home } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /The worklist is empty/);
+  assert.ok(fs.existsSync(path.join(home, 'Binome', 'library', 'worklist.sqlite')));
+});
+
+test('a missing path fails the import cleanly', () => {
+  const r = run('import', '/nonexistent/folder', '--library', tempDir('cli-missing'));
+  assert.equal(r.code, 3);
+  assert.match(r.out, /rejected: \/nonexistent\/folder: file not found/);
+});
+
+test('serve prints a loopback URL with the token and stops on SIGTERM', { skip: fs.existsSync(path.join(ROOT, 'app/dist/renderer/index.html')) ? false : 'renderer not built' }, async () => {
+  const child = spawn(process.execPath, [BIN, 'serve', '--library', tempDir('cli-serve')], { cwd: ROOT });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => { out += c; const m = out.match(/(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/); if (m) resolve(m[1]!); });
+    child.on('exit', () => reject(new Error(`serve exited: ${out}`)));
+  });
+  const res = await fetch(url, { redirect: 'manual' });
+  assert.equal(res.status, 303);
+  const bare = await fetch(url.replace(/\?token=.*/, 'api/op/appInfo'), { method: 'POST' });
+  assert.equal(bare.status, 401);
+  const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
+  assert.equal(code, 0);
+  assert.match(out, /Stopped/);
+});
