@@ -83,6 +83,13 @@ export const operations = {
   quarantineList: op<QuarantineEntry[]>()('read', z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) })),
   getSettings: op<Settings>()('read', z.strictObject({})),
   setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional() })),
+  /** Generates synthetic exams (with priors, lesions and ground truth) into the library and imports them. */
+  loadDemoExams: op<ImportSummary>()('write', z.strictObject({
+    patients: z.number().int().min(1).max(100).default(6),
+    priors: z.number().int().min(0).max(3).default(1),
+    size: z.enum(['reduced', 'full']).default('reduced'),
+    seed: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).optional(),
+  })),
   /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
   pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
 } as const satisfies Record<OperationName, OperationDefinition<z.ZodType, unknown>>;

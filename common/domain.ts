@@ -113,7 +113,7 @@ export interface ImportSummary {
 
 export interface ImportProgress {
   jobId: number;
-  phase: 'scanning' | 'importing' | 'finishing' | 'done';
+  phase: 'generating' | 'importing' | 'finishing' | 'done';
   filesTotal: number;
   filesDone: number;
   imported: number;

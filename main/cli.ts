@@ -10,6 +10,9 @@ import { defaultLibraryDir } from './library.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { log } from './log.ts';
 import { parseOperationInput, ApiError } from '../common/api.ts';
+import { generateDemo } from './synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES } from './synth/plan.ts';
+import type { DemoOptions, TransferSyntaxName } from './synth/plan.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -25,6 +28,7 @@ Commands:
   import <path>...   import DICOM files, folders (recursively) or DICOMDIRs into the library
   list               list the exams of the worklist
   serve              serve the station on the loopback interface and print the URL to open
+  demo               generate synthetic exams (DICOM and ground truth), optionally import them
 
 Options for every command:
   --library <dir>    the library folder (default: ${defaultLibraryDir()})
@@ -45,6 +49,26 @@ Exit codes: 0 all imported (duplicates included), 3 some files were rejected, 1 
   list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--limit N] [--json]
 
 Lists exams, newest first: patient, exam date, views present, image count, status.`,
+  demo: `Usage: binome demo --patients N [--priors K] [--seed S] [--size full|reduced]
+                   [--transfer-syntax explicit|jpeg-ls|htj2k|j2k] [--plain] [--out <dir>] [--library <dir>]
+
+Writes synthetic 4-view screening exams — DICOM Part 10 files (Digital Mammography X-Ray, For
+Presentation) and a ground-truth.json per exam (lesions with class, size, clock position and their
+boxes in each image's pixel coordinates) — deterministically for a given seed. With --library the
+exams are imported into that library as well (into its demo/ folder when --out is not given).
+Synthetic images: not patients, not for diagnosis.
+
+  --patients N          number of women (default 4)
+  --priors K            earlier exams per woman, 1–2 years apart (default 1)
+  --seed S              the seed (default "binome")
+  --size full|reduced   3328×2560 at 0.07 mm, or 832×640 at 0.28 mm (default reduced)
+  --transfer-syntax T   explicit (default), jpeg-ls, htj2k or j2k: lossless compression
+  --plain               no variants (by default the women cycle through: standard, MONOCHROME1 and
+                        SIGMOID, stored flipped with FOR PROCESSING twins, additional views (XCCL,
+                        spot, magnification) in JPEG-LS, implant with implant-displaced views in
+                        JPEG 2000, priors from a second detector with another pixel spacing)
+  --abnormal-rate R     share of women with a lesion in the current exam (default 0.6)
+  --contrast LO,HI      lesion contrast range, 0.3 subtle … 1.5 obvious (default 0.6,1.3)`,
   serve: `Usage: binome serve [--library <dir>] [--port N]
 
 Serves the station (the same renderer and API as the desktop window) on http://127.0.0.1 only, with
@@ -135,6 +159,63 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
   }
 }
 
+async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: {
+    patients: { type: 'string' }, priors: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' },
+    'transfer-syntax': { type: 'string' }, plain: { type: 'boolean' }, out: { type: 'string' }, library: { type: 'string' },
+    'abnormal-rate': { type: 'string' }, contrast: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.demo + '\n'); return EXIT.ok; }
+  const integer = (name: string, value: string | undefined, fallback: number, min: number, max: number) => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const options: DemoOptions = { ...DEFAULT_DEMO_OPTIONS, variants: !values.plain };
+  options.patients = integer('patients', values.patients, options.patients, 1, 10_000);
+  options.priors = integer('priors', values.priors, options.priors, 0, 5);
+  if (values.seed !== undefined) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(values.seed)) throw new UsageError('--seed may hold letters, digits, ".", "_" and "-" (at most 64)');
+    options.seed = values.seed;
+  }
+  if (values.size !== undefined) {
+    if (values.size !== 'full' && values.size !== 'reduced') throw new UsageError('--size must be full or reduced');
+    options.size = values.size;
+  }
+  if (values['transfer-syntax'] !== undefined) {
+    if (!(values['transfer-syntax'] in TRANSFER_SYNTAXES)) throw new UsageError(`--transfer-syntax must be one of ${Object.keys(TRANSFER_SYNTAXES).join(', ')}`);
+    options.transferSyntax = values['transfer-syntax'] as TransferSyntaxName;
+  }
+  if (values['abnormal-rate'] !== undefined) {
+    const r = Number(values['abnormal-rate']);
+    if (!(r >= 0 && r <= 1)) throw new UsageError('--abnormal-rate must be between 0 and 1');
+    options.abnormalRate = r;
+  }
+  if (values.contrast !== undefined) {
+    const [lo, hi] = values.contrast.split(',').map(Number);
+    if (!(lo! > 0 && hi! >= lo! && hi! <= 3)) throw new UsageError('--contrast must be LO,HI with 0 < LO ≤ HI ≤ 3');
+    options.contrast = [lo!, hi!];
+  }
+  if (!values.out && !values.library) throw new UsageError('binome demo needs --out <dir>, --library <dir>, or both');
+  const service = values.library ? openService(values.library) : null;
+  const outDir = path.resolve(values.out ?? path.join(service!.paths.root, 'demo', options.seed));
+  try {
+    const tty = out.isTTY && !values.quiet;
+    const summary = await generateDemo(options, outDir, { onProgress: (p) => { if (tty) out.write(`\rgenerating: ${p.imagesDone}/${p.imagesTotal} images\x1b[K`); } });
+    if (tty) out.write('\n');
+    out.write(`Generated ${summary.images} image(s) in ${summary.exams} exam(s) of ${summary.patients} synthetic women into ${summary.outDir} ` +
+      `in ${summary.seconds.toFixed(1)} s (${summary.secondsPerExam.toFixed(2)} s per exam, ${options.size} size, ${formatBytes(summary.bytes)}).\n`);
+    out.write(`Ground truth: ground-truth.json in each exam folder; index in demo.json. Synthetic images: not patients, not for diagnosis.\n`);
+    if (!service) return EXIT.ok;
+    const imported = await service.handlers.importPaths(parseOperationInput('importPaths', { paths: summary.dicomFiles.length ? summary.dicomFiles : [outDir] }));
+    out.write(`Imported ${imported.imported} image(s) into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
+      `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}.\n`);
+    return imported.status === 'done' ? EXIT.ok : EXIT.failure;
+  } finally {
+    await service?.close();
+  }
+}
+
 async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values } = parseArgs({ args, options: { library: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
@@ -156,11 +237,13 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   const [command, ...rest] = argv;
+  if (!process.env.BINOME_LOG_LEVEL) log.setLevel('warn'); // the command line reports for itself
   try {
     switch (command) {
       case 'import': return await commandImport(rest, out);
       case 'list': return await commandList(rest, out);
       case 'serve': return await commandServe(rest, out);
+      case 'demo': return await commandDemo(rest, out);
       case undefined: case '-h': case '--help': case 'help':
         out.write(USAGE.main + '\n');
         return command === undefined ? EXIT.usage : EXIT.ok;

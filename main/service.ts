@@ -2,10 +2,11 @@
 // these handlers after validating input; nothing here knows which transport is in use.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { ApiEvents, ApiHandlers, AppInfo, EventName } from '../common/api.ts';
 import { ApiError } from '../common/api.ts';
-import type { Locale, Settings } from '../common/domain.ts';
+import type { ImportSummary, Locale, Settings } from '../common/domain.ts';
 import { DicomStore } from './dicom/store.ts';
 import { Importer } from './dicom/import.ts';
 import type { ImportOptions } from './dicom/import.ts';
@@ -13,6 +14,8 @@ import { WorklistDatabase } from './worklist/db.ts';
 import { prepareLibrary } from './library.ts';
 import type { LibraryPaths } from './library.ts';
 import { log } from './log.ts';
+import { generateDemo } from './synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS } from './synth/plan.ts';
 
 export interface ServiceOptions {
   libraryDir: string;
@@ -116,6 +119,12 @@ export class StationService {
     },
     quarantineList: async ({ limit }) => this.db.quarantineList(limit),
     getSettings: async () => this.settings(),
+    loadDemoExams: async ({ patients, priors, size, seed }) => {
+      this.assertOpen();
+      const summary = await this.track(this.loadDemo({ patients, priors, size, seed: seed ?? `demo-${Date.now().toString(36)}` }));
+      this.emit('worklistChanged', { reason: 'import' });
+      return summary;
+    },
     pickImportPaths: async () => {
       throw new ApiError('unavailable', 'No file dialog here: enter a path, or drop files on the worklist');
     },
@@ -125,6 +134,15 @@ export class StationService {
       return this.settings();
     },
   };
+
+  private async loadDemo(o: { patients: number; priors: number; size: 'reduced' | 'full'; seed: string }): Promise<ImportSummary> {
+    const outDir = path.join(this.paths.root, 'demo', o.seed);
+    const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: o.patients, priors: o.priors, size: o.size, seed: o.seed }, outDir, {
+      onProgress: (p) => this.emit('importProgress', { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported: 0, duplicates: 0, rejected: 0, bytes: 0 }),
+    });
+    log.info(`demo: ${demo.images} images in ${demo.exams} exams generated in ${demo.seconds.toFixed(1)} s`);
+    return this.importer.importPaths(demo.dicomFiles, this.importOptions());
+  }
 
   private settings(): Settings {
     const locale = this.db.getSetting('locale');

@@ -20,7 +20,12 @@ if (!rendererOnly) {
     external: ['electron', ...Object.keys(appPackage.dependencies ?? {})],
   };
   await esbuild({ ...common, entryPoints: [path.join(root, 'main/electron/main.ts')], outfile: path.join(root, 'app/dist/main.cjs'),
-    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' } });
+    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } });
   await esbuild({ ...common, entryPoints: [path.join(root, 'main/electron/preload.preload.ts')], outfile: path.join(root, 'app/dist/preload.cjs') });
+  // the demo generator's worker thread, next to main.cjs where demo.ts looks for it
+  await esbuild({ ...common, entryPoints: [path.join(root, 'main/synth/demo.worker.ts')], outfile: path.join(root, 'app/dist/demo.worker.cjs'),
+    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } });
 }
 console.log(`built ${rendererOnly ? 'renderer' : 'renderer, main and preload'} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -31,3 +31,41 @@ export function writePart10(dataset: NaturalDataset, transferSyntaxUid: string =
   dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
   return new Uint8Array(dict.write());
 }
+
+/** Pixel data to append after the data set: native bytes, or the fragments of a compressed frame. */
+export type PixelDataPayload = { native: Uint8Array; vr: 'OW' | 'OB' } | { fragments: Uint8Array[] };
+
+/**
+ * Writes a Part 10 file whose large pixel data is appended after dcmjs has written the rest.
+ * dcmjs copies a 17 MB frame several times while serialising; the Pixel Data element itself is
+ * simple to encode (PS3.5 7.1.2, and A.4 for encapsulated fragments), so it is written directly.
+ * Little-endian explicit VR transfer syntaxes only; Pixel Data must be the data set's last element.
+ */
+export function writePart10WithPixelData(dataset: NaturalDataset, pixelData: PixelDataPayload, transferSyntaxUid: string = TRANSFER_SYNTAX.explicitLittle): Uint8Array {
+  if (transferSyntaxUid === TRANSFER_SYNTAX.implicitLittle) throw new Error('writePart10WithPixelData writes explicit VR only');
+  const { PixelData: _omit, ...rest } = dataset;
+  void _omit;
+  const head = writePart10(rest, transferSyntaxUid);
+  const parts: Uint8Array[] = [head];
+  const element = (group: number, elementNumber: number, vr: string | null, length: number): Uint8Array => {
+    const b = Buffer.alloc(vr ? 12 : 8);
+    b.writeUInt16LE(group, 0);
+    b.writeUInt16LE(elementNumber, 2);
+    if (vr) { b.write(vr, 4, 'latin1'); b.writeUInt32LE(length >>> 0, 8); } else b.writeUInt32LE(length >>> 0, 4);
+    return b;
+  };
+  if ('native' in pixelData) {
+    const odd = pixelData.native.length % 2;
+    parts.push(element(0x7fe0, 0x0010, pixelData.vr, pixelData.native.length + odd), pixelData.native);
+    if (odd) parts.push(new Uint8Array(1));
+  } else {
+    parts.push(element(0x7fe0, 0x0010, 'OB', 0xffffffff), element(0xfffe, 0xe000, null, 0)); // empty Basic Offset Table
+    for (const fragment of pixelData.fragments) {
+      const odd = fragment.length % 2;
+      parts.push(element(0xfffe, 0xe000, null, fragment.length + odd), fragment);
+      if (odd) parts.push(new Uint8Array(1));
+    }
+    parts.push(element(0xfffe, 0xe0dd, null, 0));
+  }
+  return Buffer.concat(parts);
+}

@@ -3,14 +3,8 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { writePart10 } from '../../main/dicom/write.ts';
-
-/** A deterministic DICOM UID under the 2.25 (UUID-derived) root. */
-export function testUid(...parts: (string | number)[]): string {
-  const digest = createHash('sha256').update(parts.join('/')).digest();
-  return `2.25.${BigInt('0x' + digest.subarray(0, 15).toString('hex')).toString()}`;
-}
+import { derivedUid as testUid } from '../../main/dicom/uid.ts';
 
 const VIEW_CODES = {
   CC: { CodeValue: '399162004', CodingSchemeDesignator: 'SCT', CodeMeaning: 'cranio-caudal' },

@@ -1,0 +1,135 @@
+// `binome demo`: writes synthetic screening exams (DICOM Part 10 plus ground truth JSON per exam),
+// rendering images on worker threads, one image per task.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { planPatient } from './plan.ts';
+import type { DemoOptions, ExamSpec, PatientSpec } from './plan.ts';
+import { examFolder, produceImage } from './produce.ts';
+import type { ImageTruth } from './produce.ts';
+import { clockPosition, depthThird } from './anatomy.ts';
+
+export type WorkerRequest = { id: number; patient: number; exam: number; image: number };
+export type WorkerReply = { id: number; ok: true; truth: ImageTruth } | { id: number; ok: false; error: string };
+
+export interface DemoProgress { imagesDone: number; imagesTotal: number }
+
+export interface DemoSummary {
+  outDir: string;
+  patients: number;
+  exams: number;
+  images: number;
+  bytes: number;
+  seconds: number;
+  /** Wall time per exam of four screening views (total time / exams, extra views included). */
+  secondsPerExam: number;
+  groundTruthFiles: string[];
+  /** Absolute paths of the DICOM files written. */
+  dicomFiles: string[];
+}
+
+export const GENERATOR_VERSION = 'binome-synth 1';
+
+function groundTruth(options: DemoOptions, patient: PatientSpec, exam: ExamSpec, images: ImageTruth[]) {
+  const woman = patient.woman;
+  const present = (id: string) => (exam.images[0]?.acquisition.lesionScale.get(id) ?? 0) > 0;
+  const lesions = (['R', 'L'] as const).flatMap((side) => woman.breasts[side].lesions.filter((l) => present(l.id)).map((l) => ({
+    id: l.id,
+    class: l.kind,
+    shape: l.shape,
+    side,
+    sizeMm: Math.round(l.size * (exam.images[0]!.acquisition.lesionScale.get(l.id) ?? 1) * 10) / 10,
+    clock: clockPosition(side, l.superior, l.lateral),
+    depthMm: Math.round(l.depth),
+    depthThird: depthThird(woman.breasts[side].views.CC, l.depth),
+    contrast: Math.round(l.contrast * 100) / 100,
+    // relative to the previous exam of this patient
+    change: exam.examIndex === patient.exams.length - 1 ? 'first-exam' : l.change,
+  })));
+  const breastAbnormal = (side: 'R' | 'L') => lesions.some((l) => l.side === side);
+  return {
+    generator: GENERATOR_VERSION,
+    notice: 'Synthetic data: not a patient, not for diagnosis',
+    seed: options.seed,
+    patient: { id: woman.patientId, name: woman.patientName, birthDate: woman.birthDate, density: woman.density },
+    exam: {
+      studyInstanceUid: exam.studyInstanceUid, studyDate: exam.studyDate, accessionNumber: exam.accessionNumber,
+      isPrior: exam.examIndex > 0, priorIndex: exam.examIndex, variant: exam.variant, detector: exam.detector.manufacturerModel,
+      priorStudyInstanceUids: patient.exams.filter((e) => e.examIndex > exam.examIndex).map((e) => e.studyInstanceUid),
+    },
+    abnormal: lesions.length > 0,
+    breasts: { R: { abnormal: breastAbnormal('R'), lesions: lesions.filter((l) => l.side === 'R').map((l) => l.id) }, L: { abnormal: breastAbnormal('L'), lesions: lesions.filter((l) => l.side === 'L').map((l) => l.id) } },
+    lesions,
+    images,
+  };
+}
+
+function workerScript(): { file: string; execArgv: string[] } {
+  const self = import.meta.filename;
+  return self.endsWith('.cjs')
+    ? { file: path.join(path.dirname(self), 'demo.worker.cjs'), execArgv: [] }
+    : { file: path.join(path.dirname(self), 'demo.worker-source.mjs'), execArgv: [] };
+}
+
+export async function generateDemo(options: DemoOptions, outDir: string, hooks: { onProgress?: (p: DemoProgress) => void; workers?: number } = {}): Promise<DemoSummary> {
+  const started = performance.now();
+  fs.mkdirSync(outDir, { recursive: true });
+  const patients = Array.from({ length: options.patients }, (_, i) => planPatient(options, i));
+  const tasks: WorkerRequest[] = [];
+  for (const p of patients) p.exams.forEach((e, ei) => e.images.forEach((_, ii) => tasks.push({ id: tasks.length, patient: p.index, exam: ei, image: ii })));
+  const truths = new Map<number, ImageTruth>();
+  const workerCount = Math.min(hooks.workers ?? Math.max(1, Math.min(4, os.availableParallelism())), tasks.length);
+  let done = 0;
+  const report = () => hooks.onProgress?.({ imagesDone: done, imagesTotal: tasks.length });
+
+  if (workerCount <= 1) {
+    for (const t of tasks) {
+      const patient = patients[t.patient]!;
+      const exam = patient.exams[t.exam]!;
+      truths.set(t.id, await produceImage(patient, exam, exam.images[t.image]!, outDir));
+      done++;
+      report();
+    }
+  } else {
+    const script = workerScript();
+    const workers = Array.from({ length: workerCount }, () => new Worker(script.file, { workerData: { options, outDir }, execArgv: script.execArgv }));
+    try {
+      let next = 0;
+      await Promise.all(workers.map((worker) => new Promise<void>((resolve, reject) => {
+        const send = () => {
+          if (next >= tasks.length) { resolve(); return; }
+          worker.postMessage(tasks[next++]);
+        };
+        worker.on('message', (reply: WorkerReply) => {
+          if (!reply.ok) { reject(new Error(`demo generation failed: ${reply.error}`)); return; }
+          truths.set(reply.id, reply.truth);
+          done++;
+          report();
+          send();
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => { if (code !== 0) reject(new Error(`demo worker exited with code ${code}`)); });
+        send();
+      })));
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }
+
+  const groundTruthFiles: string[] = [];
+  let bytes = 0;
+  for (const patient of patients) for (const exam of patient.exams) {
+    const images = tasks.filter((t) => t.patient === patient.index && t.exam === exam.examIndex).map((t) => truths.get(t.id)!);
+    for (const img of images) bytes += fs.statSync(path.join(outDir, img.file)).size;
+    const file = path.join(examFolder(patient, exam), 'ground-truth.json');
+    fs.writeFileSync(path.join(outDir, file), JSON.stringify(groundTruth(options, patient, exam, images), null, 2));
+    groundTruthFiles.push(file.split(path.sep).join('/'));
+  }
+  const exams = patients.reduce((n, p) => n + p.exams.length, 0);
+  const seconds = (performance.now() - started) / 1000;
+  fs.writeFileSync(path.join(outDir, 'demo.json'), JSON.stringify({ generator: GENERATOR_VERSION, options, groundTruthFiles, notice: 'Synthetic data: not a patient, not for diagnosis' }, null, 2));
+  const dicomFiles = tasks.map((t) => path.join(outDir, truths.get(t.id)!.file));
+  return { outDir, patients: patients.length, exams, images: tasks.length, bytes, seconds, secondsPerExam: seconds / exams, groundTruthFiles, dicomFiles };
+}
