@@ -118,9 +118,9 @@ function viewShape(rng: Random, view: ViewKind, base: { depth: number; width: nu
     axillaDepth: depth * rng.range(0.38, 0.5),
     // the pectoral muscle's edge: from the chest wall near the nipple line up to most of the
     // axillary tail's depth at the top of the image (about 130 mm above the nipple line)
-    pectoralBaseW: rng.range(-25, 5), pectoralSlope: 0,
+    pectoralBaseW: rng.range(20, 55), pectoralSlope: 0,
   };
-  shape.pectoralSlope = (shape.axillaDepth * rng.range(0.75, 0.95)) / (130 - shape.pectoralBaseW);
+  shape.pectoralSlope = (shape.axillaDepth * rng.range(0.35, 0.6)) / (130 - shape.pectoralBaseW);
   return shape;
 }
 

@@ -25,6 +25,8 @@ export interface ImageTruth {
   photometric: string;
   voiLutFunction: string;
   transferSyntaxUid: string;
+  /** The nipple's position in the stored image (pixel column, row). */
+  nipplePx: [number, number];
   lesions: { id: string; class: string; shape: string | null; sizeMm: number; centerPx: [number, number]; bboxPx: [number, number, number, number] }[];
 }
 
@@ -85,6 +87,7 @@ export async function produceImage(patient: PatientSpec, exam: ExamSpec, image: 
     photometric: image.photometric,
     voiLutFunction: image.forProcessing ? 'NONE' : image.voiFunction,
     transferSyntaxUid: TRANSFER_SYNTAXES[image.transferSyntax],
+    nipplePx: [round1(mx(rendered.nipple[0])), round1(rendered.nipple[1])],
     lesions,
   };
 }

@@ -52,17 +52,22 @@ export interface RenderedView {
   processing: Uint16Array | null;
   lesions: LesionTruth[];
   window: { center: number; width: number };
-  /** Mean log-attenuation inside the breast, and the fraction of the breast that is glandular. */
+  /** The mean glandular fraction inside the breast. */
   glandularFraction: number;
+  /** The nipple's pixel position (column, row) in the canonical layout. */
+  nipple: [number, number];
 }
 
 const MU_FAT = 0.045; // per mm, at mammographic energies
 const MU_GLAND = 0.08;
-const MU_MUSCLE = 0.07;
+const MU_MUSCLE = 0.058;
 const MU_MASS = MU_GLAND * 1.07;
 const MU_CALC = 1.1;
-const PRESENTATION_GAIN = 720;
-const PRESENTATION_OFFSET = 60;
+// Presentation scale, close to a GE Senographe's processed images (GH133: fat about 2 300, dense
+// tissue about 3 000 on 12 bits), so that a real exam's window presets suit these images too.
+const PRESENTATION_GAIN = 500;
+const PRESENTATION_OFFSET = 1330;
+const AIR_LEVEL = 20;
 const EQUALISATION = 0.85;
 
 function smoothstep(a: number, b: number, x: number): number {
@@ -248,10 +253,57 @@ function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
   return maps;
 }
 
-/** Texture fields are cached per breast and view: a prior and its current share them. */
-const fieldCache = new Map<string, { gland: Field; strands: Field }>();
+/**
+ * A few blood vessels per view: smooth curves from the chest wall toward the nipple, 0.6–1.6 mm
+ * wide, tapering; drawn as mm of vessel along each ray. Seeded per breast and view, so a prior
+ * shows the same vessels.
+ */
+function drawVessels(breast: BreastModel, view: ViewKind, acq: Acquisition, det: Detector, yc: number): Float32Array {
+  const { rows: R, columns: C, spacing: s } = det;
+  const out = new Float32Array(R * C);
+  const shape = breast.views[view];
+  const rng = new Random(`${breast.textureSeed}/${view}/vessels`);
+  const count = rng.int(3, 7);
+  const span = view === 'CC' ? shape.extentUp + shape.extentDown : shape.extentDown + 60;
+  for (let v = 0; v < count; v++) {
+    const w0 = shape.nippleW + (view === 'CC' ? rng.range(-shape.extentDown, shape.extentUp) * 0.8 : rng.range(-shape.extentDown * 0.6, 70));
+    const p = [
+      { u: rng.range(0, 8), w: w0 },
+      { u: shape.depth * rng.range(0.25, 0.4), w: w0 + rng.range(-0.15, 0.15) * span },
+      { u: shape.depth * rng.range(0.5, 0.65), w: shape.nippleW + (w0 - shape.nippleW) * rng.range(0.3, 0.6) + rng.range(-10, 10) },
+      { u: shape.depth * rng.range(0.75, 0.9), w: shape.nippleW + (w0 - shape.nippleW) * rng.range(0.05, 0.3) },
+    ];
+    const width0 = rng.range(0.6, 1.6);
+    const lengthMm = Math.hypot(p[3]!.u - p[0]!.u, p[3]!.w - p[0]!.w) * 1.2;
+    const steps = Math.ceil(lengthMm / (s * 0.7));
+    for (let k = 0; k <= steps; k++) {
+      const t = k / steps, a = 1 - t;
+      const u = a * a * a * p[0]!.u + 3 * a * a * t * p[1]!.u + 3 * a * t * t * p[2]!.u + t * t * t * p[3]!.u;
+      const w = a * a * a * p[0]!.w + 3 * a * a * t * p[1]!.w + 3 * a * t * t * p[2]!.w + t * t * t * p[3]!.w;
+      const radius = (width0 * (1 - 0.6 * t)) / 2;
+      const cx = C - 0.5 - (u / acq.ku - acq.du) / s;
+      const cy = (yc - (w / acq.kw + acq.dw)) / s - 0.5;
+      const rp = radius / s;
+      const xa = Math.max(0, Math.floor(cx - rp - 1)), xb = Math.min(C - 1, Math.ceil(cx + rp + 1));
+      const ya = Math.max(0, Math.floor(cy - rp - 1)), yb = Math.min(R - 1, Math.ceil(cy + rp + 1));
+      for (let y = ya; y <= yb; y++) for (let x = xa; x <= xb; x++) {
+        const d2 = ((x - cx) ** 2 + (y - cy) ** 2) * s * s;
+        const q = radius * radius - d2;
+        if (q <= 0) continue;
+        const chord = 2 * Math.sqrt(q);
+        const i = y * C + x;
+        if (chord > out[i]!) out[i] = chord;
+      }
+    }
+  }
+  return out;
+}
 
-function textureFields(breast: BreastModel, view: ViewKind, spacing: number): { gland: Field; strands: Field } {
+/** Texture fields are cached per breast and view: a prior and its current share them. */
+interface TextureFields { gland: Field; strands: Field; ligaments: Field; lobules: Field }
+const fieldCache = new Map<string, TextureFields>();
+
+function textureFields(breast: BreastModel, view: ViewKind, spacing: number): TextureFields {
   const shape = breast.views[view];
   const finest = Math.max(0.14, spacing * 1.001);
   const key = `${breast.textureSeed}/${view}/${finest.toFixed(3)}`;
@@ -262,6 +314,10 @@ function textureFields(breast: BreastModel, view: ViewKind, spacing: number): { 
     fields = {
       gland: powerLawField(rng.fork('gland'), { ...extent, beta: 3.0, coarsest: 0.14 * 256, finest }),
       strands: powerLawField(rng.fork('strands'), { ...extent, beta: 3.2, coarsest: 0.14 * 256, finest: Math.max(finest, 0.28), anisotropy: 2.5 }),
+      // smooth: its zero crossings are long gentle arcs (Cooper's ligaments)
+      ligaments: powerLawField(rng.fork('ligaments'), { ...extent, beta: 4.4, coarsest: 0.14 * 256, finest: Math.max(finest, 0.56), anisotropy: 1.6 }),
+      // fat lobules: rounded dark islands of a few mm inside the glandular tissue
+      lobules: powerLawField(rng.fork('lobules'), { ...extent, beta: 2.6, coarsest: 0.14 * 64, finest: Math.max(finest, 0.56) }),
     };
     if (fieldCache.size > 16) fieldCache.clear();
     fieldCache.set(key, fields);
@@ -292,8 +348,9 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
   const T = shape.thickness * acq.thicknessScale;
   const rRoll = T / 2;
   const thicknessNorm = 50 / T;
-  const { gland, strands } = textureFields(breast, view, s);
+  const { gland, strands, ligaments, lobules } = textureFields(breast, view, s);
   const lesions = drawLesions(breast, view, acq, det, yc);
+  const vessels = drawVessels(breast, view, acq, det, yc);
   const hasLesions = lesions.truths.length > 0;
   const maxValue = (1 << det.bitsStored) - 1;
   const implant = breast.implant && !options.implantDisplaced;
@@ -338,7 +395,7 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
         // air: detector offset and electronic noise only (a triangular draw from one random word)
         const bits = noise.uint32();
         const e = ((bits & 0xff) + ((bits >>> 8) & 0xff) - 255) / 64;
-        presentation[i] = (PRESENTATION_OFFSET * 0.3 + electronic * e) | 0;
+        presentation[i] = (AIR_LEVEL + electronic * e) | 0;
         if (processing) processing[i] = maxValue - ((electronic * 4 * Math.abs(e)) | 0);
         continue;
       }
@@ -361,8 +418,15 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
       // so that dense regions keep their fine structure
       const st = strands.sample(tu, tw);
       let g = 0.82 * sigmoid((breast.glandAmplitude * acq.glandScale * envelope + 0.5 * n - breast.glandThreshold) / 0.2);
-      // fibrous strands running toward the nipple (the anisotropic field), faint in fat too
+      // fibrous strands running toward the nipple (the anisotropic field), faint in fat too, and
+      // Cooper's ligaments: thin curved lines through the fat (the strands field's zero crossings)
       g += (0.06 + 0.14 * g) * st;
+      g *= 1 - 0.5 * smoothstep(0.7, 1.6, lobules.sample(tu, tw));
+      // distance (mm) to the ligament field's zero line: |f| / |∇f|, so every line is equally thin
+      const lig = ligaments.sample(tu, tw);
+      const gu = ligaments.sample(tu + 0.3, tw) - lig, gw = ligaments.sample(tu, tw + 0.3) - lig;
+      const dl = (lig * lig * 0.09) / (gu * gu + gw * gw + 1e-9);
+      if (dl < 1) g += (1 - g) * 0.1 * (1 - dl) * (1 - dl) * smoothstep(4, 12, dEdge);
       if (g < 0) g = 0;
       if (hasLesions) g += lesions.gland[i]!;
       if (g > 1) g = 1;
@@ -382,7 +446,9 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
         if (q > 0) A += 0.09 * T * 0.8 * Math.sqrt(q);
       }
       // skin: a 1.5 mm shell seen edge-on near the outline
-      A += 0.09 * Math.exp(-dEdge / 0.9);
+      A += 0.35 * Math.exp(-dEdge / 0.8);
+      // vessels
+      A += MU_GLAND * vessels[i]!;
       // detector: Poisson-like noise in the log domain
       const k = (A * NOISE_STEPS) | 0;
       const noisyA = A + noise.normal() * noiseSigma[k < 0 ? 0 : k > 12 * NOISE_STEPS ? 12 * NOISE_STEPS : k]!;
@@ -400,7 +466,7 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
   }
   // window preset from the breast's own histogram (what a vendor's auto-window does)
   const breastCount = breastPixels;
-  const threshold = PRESENTATION_OFFSET + 30;
+  const threshold = AIR_LEVEL + 60;
   const quantile = (p: number) => {
     let acc = 0;
     const target = p * breastCount;
@@ -410,5 +476,8 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
   // fat sits in the lower third of the window, dense tissue near its top (the pectoral is ignored)
   const lo = quantile(0.03), hi = quantile(0.995);
   const window = { center: Math.round(lo + (hi - lo) * 0.42), width: Math.max(64, Math.round((hi - lo) * 1.25)) };
-  return { rows: R, columns: C, presentation, processing, lesions: lesions.truths, window, glandularFraction: breastPixels ? glandSum / breastPixels : 0 };
+  const nippleU = outlineDepth(shape, shape.nippleW) / acq.ku - acq.du;
+  const nippleWImg = shape.nippleW / acq.kw + acq.dw;
+  const nipple: [number, number] = [C - 0.5 - nippleU / s, (yc - nippleWImg) / s - 0.5];
+  return { rows: R, columns: C, presentation, processing, lesions: lesions.truths, window, glandularFraction: breastPixels ? glandSum / breastPixels : 0, nipple };
 }
