@@ -300,6 +300,23 @@ function drawVessels(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
 }
 
 /** Texture fields are cached per breast and view: a prior and its current share them. */
+/**
+ * Turns a smooth field into line intensities: 1 on its zero crossings, falling to 0 about 0.3 mm
+ * away (the distance is |f| / |∇f|, so every line is equally thin), computed once on the grid.
+ */
+function ligamentLines(f: Field): Field {
+  const { width: w, height: h, values: v, spacing } = f;
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h - 1; y++) for (let x = 0; x < w - 1; x++) {
+    const i = y * w + x;
+    const gx = (v[i + 1]! - v[i]!) / spacing, gy = (v[i + w]! - v[i]!) / spacing;
+    const d2 = (v[i]! * v[i]!) / (gx * gx + gy * gy + 1e-12); // squared distance (mm²) to the zero line
+    const t = d2 / 0.09;
+    out[i] = t < 1 ? (1 - t) * (1 - t) : 0;
+  }
+  return new Field(out, w, h, spacing, f.originX, f.originY);
+}
+
 interface TextureFields { gland: Field; strands: Field; ligaments: Field; lobules: Field }
 const fieldCache = new Map<string, TextureFields>();
 
@@ -314,8 +331,8 @@ function textureFields(breast: BreastModel, view: ViewKind, spacing: number): Te
     fields = {
       gland: powerLawField(rng.fork('gland'), { ...extent, beta: 3.0, coarsest: 0.14 * 256, finest }),
       strands: powerLawField(rng.fork('strands'), { ...extent, beta: 3.2, coarsest: 0.14 * 256, finest: Math.max(finest, 0.28), anisotropy: 2.5 }),
-      // smooth: its zero crossings are long gentle arcs (Cooper's ligaments)
-      ligaments: powerLawField(rng.fork('ligaments'), { ...extent, beta: 4.4, coarsest: 0.14 * 256, finest: Math.max(finest, 0.56), anisotropy: 1.6 }),
+      // Cooper's ligaments: thin lines along the zero crossings of a smooth field (long gentle arcs)
+      ligaments: ligamentLines(powerLawField(rng.fork('ligaments'), { ...extent, beta: 4.4, coarsest: 0.14 * 256, finest: Math.max(finest, 0.56) })),
       // fat lobules: rounded dark islands of a few mm inside the glandular tissue
       lobules: powerLawField(rng.fork('lobules'), { ...extent, beta: 2.6, coarsest: 0.14 * 64, finest: Math.max(finest, 0.56) }),
     };
@@ -422,11 +439,7 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
       // Cooper's ligaments: thin curved lines through the fat (the strands field's zero crossings)
       g += (0.06 + 0.14 * g) * st;
       g *= 1 - 0.5 * smoothstep(0.7, 1.6, lobules.sample(tu, tw));
-      // distance (mm) to the ligament field's zero line: |f| / |∇f|, so every line is equally thin
-      const lig = ligaments.sample(tu, tw);
-      const gu = ligaments.sample(tu + 0.3, tw) - lig, gw = ligaments.sample(tu, tw + 0.3) - lig;
-      const dl = (lig * lig * 0.09) / (gu * gu + gw * gw + 1e-9);
-      if (dl < 1) g += (1 - g) * 0.1 * (1 - dl) * (1 - dl) * smoothstep(4, 12, dEdge);
+      g += (1 - g) * 0.06 * ligaments.sample(tu, tw) * smoothstep(4, 12, dEdge);
       if (g < 0) g = 0;
       if (hasLesions) g += lesions.gland[i]!;
       if (g > 1) g = 1;

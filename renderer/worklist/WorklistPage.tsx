@@ -20,7 +20,7 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
   const [sort, setSort] = useState<{ field: SortField; direction: 'asc' | 'desc' }>({ field: 'studyDate', direction: 'desc' });
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState<string | null>(null);
-  const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
+  const [progress, setProgress] = useState<{ done: number; total: number; generating?: boolean } | null>(null);
   const [result, setResult] = useState<ImportSummary | null>(null);
   const [dragging, setDragging] = useState(false);
   const [importPath, setImportPath] = useState('');
@@ -36,7 +36,7 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
   }, [api, text, status, sort, offset, refresh]);
 
   useEffect(() => {
-    const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal }));
+    const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal, generating: p.phase === 'generating' }));
     const offChanged = api.on('worklistChanged', () => setRefresh((n) => n + 1));
     return () => { offProgress(); offChanged(); };
   }, [api]);
@@ -107,7 +107,7 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
       {progress && (
         <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={progress.total} aria-valuenow={progress.done} data-testid="import-progress">
           <div className="bar" style={{ width: `${progress.total ? (100 * progress.done) / progress.total : 5}%` }} />
-          <span>{t('import.progress', { done: progress.done, total: progress.total || '…' })}</span>
+          <span>{t(progress.generating ? 'demo.generating' : 'import.progress', { done: progress.done, total: progress.total || '…' })}</span>
         </div>
       )}
       {result && (
@@ -120,7 +120,15 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
       {error && <div className="notice error" role="alert">{error}</div>}
       {dragging && <div className="dropzone">{t('import.drop')}</div>}
       {!page ? <p className="muted">{t('worklist.loading')}</p> : page.total === 0 ? (
-        <p className="empty" data-testid="worklist-empty">{text || status ? t('worklist.noMatch') : t('worklist.empty')}</p>
+        <div className="empty" data-testid="worklist-empty">
+          <p>{text || status ? t('worklist.noMatch') : t('worklist.empty')}</p>
+          {!text && !status && (
+            <>
+              <button type="button" onClick={() => void runImport(() => api.loadDemoExams({}))} disabled={progress !== null} data-testid="load-demo">{t('demo.load')}</button>
+              <p className="muted small">{t('demo.explain')}</p>
+            </>
+          )}
+        </div>
       ) : (
         <>
           <table className="exams">

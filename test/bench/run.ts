@@ -1,9 +1,11 @@
 // npm run bench [-- worklist|import]: benchmarks that print figures; never part of the tests.
 import { benchWorklist } from './worklist.ts';
 import { benchImport } from './import.ts';
+import { benchDemo } from './demo.ts';
 
 const which = process.argv.slice(2);
 const all = which.length === 0;
 console.log(`Binome benchmarks — node ${process.versions.node}, ${(await import('node:os')).cpus().length} cores`);
 if (all || which.includes('worklist')) await benchWorklist(Number(process.env.BENCH_EXAMS ?? 100_000));
 if (all || which.includes('import')) await benchImport(Number(process.env.BENCH_IMPORT_EXAMS ?? 8));
+if (all || which.includes('demo')) await benchDemo(Number(process.env.BENCH_DEMO_EXAMS ?? 4));

@@ -128,6 +128,32 @@ test('the interface switches to French and remembers it', { skip: SKIP }, async 
   await page.selectOption('[data-testid=locale]', 'en');
 });
 
+test('an empty worklist offers demo exams, which load, open and render', { skip: SKIP }, async () => {
+  const demoStation = openTestStation();
+  const demoHost = await startLoopbackHost({ service: demoStation, rendererDir: RENDERER });
+  const demoPage = await browser.newPage();
+  try {
+    await demoPage.goto(demoHost.openUrl);
+    await demoPage.click('[data-testid=load-demo]');
+    await demoPage.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 12, undefined, { timeout: 120_000 });
+    assert.match(await demoPage.textContent('[data-testid=import-result]') ?? '', /Imported 6\d image/);
+    const first = demoPage.locator('[data-testid=exam-row]').first();
+    assert.match(await first.innerText(), /SYN0000\d\d/);
+    await first.click();
+    await demoPage.waitForFunction(() => {
+      const vps = [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')];
+      return vps.length >= 4 && vps.every((v) => v.dataset.rendered === 'true');
+    }, undefined, { timeout: 60_000 });
+    const labels = await demoPage.$$eval('[data-testid=view-label]', (els) => els.map((e) => e.textContent));
+    assert.deepEqual(labels.slice(0, 4), ['RCC', 'LCC', 'RMLO', 'LMLO']);
+    if (SCREENSHOTS) await demoPage.screenshot({ path: path.join(SCREENSHOTS, 'demo-exam.png') });
+  } finally {
+    await demoPage.close();
+    await demoHost.close();
+    await demoStation.close();
+  }
+});
+
 test('no script error was raised in the page', { skip: SKIP }, () => {
   assert.deepEqual(pageErrors, []);
 });
