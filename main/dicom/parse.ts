@@ -4,7 +4,7 @@
 
 import { TextDecoder } from 'node:util';
 import dicomParser from 'dicom-parser';
-import type { CodedConcept, Laterality, PresentationIntent } from '../../common/domain.ts';
+import type { CodedConcept, InstanceDetail, Laterality, PresentationIntent } from '../../common/domain.ts';
 import { acrViewLabel, MAMMOGRAPHY_SOP_CLASSES } from '../../common/mammo-views.ts';
 
 export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
@@ -16,39 +16,14 @@ export class DicomParseError extends Error {
   }
 }
 
-export interface ParsedInstance {
+/** The image attributes of an instance, as the worklist stores them (common/domain.ts). */
+type ImageAttributes = Omit<InstanceDetail, 'instanceId' | 'fileSize'>;
+
+export interface ParsedInstance extends ImageAttributes {
   kind: 'instance';
-  transferSyntaxUid: string;
-  sopClassUid: string;
-  sopInstanceUid: string;
   patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
   study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
   series: { uid: string; modality: string | null; number: number | null; description: string | null };
-  instanceNumber: number | null;
-  rows: number | null;
-  columns: number | null;
-  bitsAllocated: number | null;
-  bitsStored: number | null;
-  photometricInterpretation: string | null;
-  numberOfFrames: number | null;
-  imageLaterality: Laterality | null;
-  viewCode: CodedConcept | null;
-  viewModifierCodes: CodedConcept[];
-  viewPosition: string | null;
-  viewLabel: string | null;
-  presentationIntent: PresentationIntent | null;
-  forProcessing: boolean;
-  isImage: boolean;
-  pixelSpacing: [number, number] | null;
-  imagerPixelSpacing: [number, number] | null;
-  estimatedRadiographicMagnificationFactor: number | null;
-  patientOrientation: [string, string] | null;
-  windowCenters: number[];
-  windowWidths: number[];
-  windowExplanations: string[];
-  voiLutFunction: string | null;
-  breastImplantPresent: boolean | null;
-  partialView: boolean | null;
 }
 
 export interface ParsedDicomDir {
