@@ -48,7 +48,7 @@ const FIRST_READ = 16 * 1024;
  * Parses a file's header from its beginning only: 16 KiB, then four times more until the pixel
  * data element is reached. The pixel data itself is never read here; the store copies it.
  */
-async function parseFileHeader(file: string): Promise<ParsedDicom> {
+export async function parseFileHeader(file: string): Promise<ParsedDicom> {
   const handle = await fs.promises.open(file, 'r');
   try {
     const { size } = await handle.stat();

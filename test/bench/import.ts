@@ -7,6 +7,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { StationService } from '../../main/service.ts';
 import { parseDicom } from '../../main/dicom/parse.ts';
+import { parseFileHeader } from '../../main/dicom/import.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 
 function seconds(f: () => void): number {
@@ -61,7 +62,11 @@ export async function benchImport(exams = 8): Promise<void> {
   const headerFiles = files.slice(0, Math.min(files.length, 8)).map((f) => fs.readFileSync(f));
   const n = 4000;
   const parseSeconds = seconds(() => { for (let i = 0; i < n; i++) parseDicom(headerFiles[i % headerFiles.length]!); });
-  console.log(`  header parsing: ${(n / parseSeconds).toFixed(0)} files/s (goal ≥ 2,000; dcmdump reads about 600/s here)`);
+  console.log(`  header parsing, file already in memory: ${(n / parseSeconds).toFixed(0)} files/s (goal ≥ 2,000)`);
+  const fromDisk = performance.now();
+  const m = 2000;
+  for (let i = 0; i < m; i++) await parseFileHeader(files[i % files.length]!);
+  console.log(`  header parsing from the file (open, read the first 16 KiB, parse, close): ${(m / ((performance.now() - fromDisk) / 1000)).toFixed(0)} files/s`);
   const dcmdump = spawnSync('which', ['dcmdump']).status === 0;
   if (dcmdump) {
     const sample = files.slice(0, 8);
