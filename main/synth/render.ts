@@ -61,7 +61,10 @@ export interface RenderedView {
 const MU_FAT = 0.045; // per mm, at mammographic energies
 const MU_GLAND = 0.08;
 const MU_MUSCLE = 0.058;
-const MU_MASS = MU_GLAND * 1.07;
+// A mass replaces the tissue along the ray with gland-like tissue plus this much more attenuation
+// per mm at contrast 1 (real masses are only a few per cent denser than gland; the demo wants most
+// of them visible, and contrast 0.3–0.5 makes them as subtle as real ones in dense breasts).
+const MASS_EXCESS = 0.03;
 const MU_CALC = 1.1;
 // Presentation scale, close to a GE Senographe's processed images (GH133: fat about 2 300, dense
 // tissue about 3 000 on 12 bits), so that a real exam's window presets suit these images too.
@@ -111,8 +114,10 @@ function centreFraction(view: ViewKind): number {
 }
 
 interface LesionMaps {
-  /** mm of mass along the ray (replaces local tissue). */
+  /** mm of mass along the ray: it replaces the local tissue with gland-like tissue... */
   mass: Float32Array;
+  /** ...and adds its own excess density, scaled by the lesion's contrast (mm × contrast). */
+  massExcess: Float32Array;
   /** mm of calcification along the ray. */
   calc: Float32Array;
   /** Added glandular fraction (focal asymmetry). */
@@ -132,7 +137,7 @@ function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
   const { rows: R, columns: C, spacing: s } = det;
   const visible = breast.lesions.some((l) => acq.lesionScale.get(l.id));
   const n = visible ? R * C : 0; // no lesion in this view: nothing to allocate or read
-  const maps: LesionMaps = { mass: new Float32Array(n), calc: new Float32Array(n), gland: new Float32Array(n), warps: [], truths: [] };
+  const maps: LesionMaps = { mass: new Float32Array(n), massExcess: new Float32Array(n), calc: new Float32Array(n), gland: new Float32Array(n), warps: [], truths: [] };
   const shape = breast.views[view];
   const toPixel = (uA: number, wA: number): [number, number] => {
     const uImg = uA / acq.ku - acq.du;
@@ -171,7 +176,9 @@ function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
             const wEff = halfWidth * (0.4 + 0.6 * taper);
             if (across > wEff + 1) return;
             const profile = across <= wEff ? 1 : 1 - (across - wEff);
-            maps.mass[i]! += profile * taper * sp.width * 6 * lesion.contrast;
+            const chord = profile * taper * sp.width * 6;
+            maps.mass[i]! += chord;
+            maps.massExcess[i]! += chord * lesion.contrast;
           });
       }
     };
@@ -198,7 +205,9 @@ function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
         const inside = Math.max(0, radius * radius - Math.min(rho, radius) * Math.min(rho, radius));
         const chordPx = 2 * Math.sqrt(inside) * aspect;
         const edge = rho <= radius - soft ? 1 : Math.max(0, (radius + soft - rho) / (2 * soft));
-        maps.mass[i]! += Math.max(chordPx * s * acq.ku, edge * 0.5) * edge * lesion.contrast;
+        const chord = Math.max(chordPx * s * acq.ku, edge * 0.5) * edge;
+        maps.mass[i]! += chord;
+        maps.massExcess[i]! += chord * lesion.contrast;
       });
       if (lesion.shape === 'spiculated') {
         drawSpicules(radiusPx * 0.8, 1);
@@ -330,11 +339,11 @@ function textureFields(breast: BreastModel, view: ViewKind, spacing: number): Te
     const extent = { x0: -5, y0: -shape.extentDown - 15, x1: shape.depth + 15, y1: view === 'CC' ? shape.extentUp + 15 : 180 };
     fields = {
       gland: powerLawField(rng.fork('gland'), { ...extent, beta: 3.0, coarsest: 0.14 * 256, finest }),
-      strands: powerLawField(rng.fork('strands'), { ...extent, beta: 3.2, coarsest: 0.14 * 256, finest: Math.max(finest, 0.28), anisotropy: 2.5 }),
+      strands: powerLawField(rng.fork('strands'), { ...extent, beta: 3.2, coarsest: 0.14 * 256, finest: Math.max(finest, 0.56), anisotropy: 2.5 }),
       // Cooper's ligaments: thin lines along the zero crossings of a smooth field (long gentle arcs)
       ligaments: ligamentLines(powerLawField(rng.fork('ligaments'), { ...extent, beta: 4.4, coarsest: 0.14 * 256, finest: Math.max(finest, 0.56) })),
       // fat lobules: rounded dark islands of a few mm inside the glandular tissue
-      lobules: powerLawField(rng.fork('lobules'), { ...extent, beta: 2.6, coarsest: 0.14 * 64, finest: Math.max(finest, 0.56) }),
+      lobules: powerLawField(rng.fork('lobules'), { ...extent, beta: 3.0, coarsest: 0.14 * 128, finest: Math.max(finest, 1.12) }),
     };
     if (fieldCache.size > 16) fieldCache.clear();
     fieldCache.set(key, fields);
@@ -438,7 +447,7 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
       // fibrous strands running toward the nipple (the anisotropic field), faint in fat too, and
       // Cooper's ligaments: thin curved lines through the fat (the strands field's zero crossings)
       g += (0.06 + 0.14 * g) * st;
-      g *= 1 - 0.5 * smoothstep(0.7, 1.6, lobules.sample(tu, tw));
+      g *= 1 - 0.45 * smoothstep(0.9, 1.8, lobules.sample(tu, tw));
       g += (1 - g) * 0.06 * ligaments.sample(tu, tw) * smoothstep(4, 12, dEdge);
       if (g < 0) g = 0;
       if (hasLesions) g += lesions.gland[i]!;
@@ -451,7 +460,7 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
         muscle = pectoral - u > 2.5;
       }
       let A = L * mu;
-      if (hasLesions) A += (MU_MASS - mu) * lesions.mass[i]! + MU_CALC * lesions.calc[i]!;
+      if (hasLesions) A += (MU_GLAND - mu) * lesions.mass[i]! + MASS_EXCESS * lesions.massExcess[i]! + MU_CALC * lesions.calc[i]!;
       if (implant) {
         // a silicone implant behind the gland: an ellipsoid against the chest wall
         const iu = u / (shape.depth * 0.5), iw = (w - shape.nippleW) / ((shape.extentUp + shape.extentDown) * 0.36);
@@ -486,9 +495,11 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
     for (let v = threshold; v <= maxValue; v++) { acc += histogram[v]!; if (acc >= target) return v; }
     return maxValue;
   };
-  // fat sits in the lower third of the window, dense tissue near its top (the pectoral is ignored)
-  const lo = quantile(0.03), hi = quantile(0.995);
-  const window = { center: Math.round(lo + (hi - lo) * 0.42), width: Math.max(64, Math.round((hi - lo) * 1.25)) };
+  // from just below the fat to a little above the densest tissue, so that nothing in the breast
+  // saturates (the pectoral muscle is left out of the histogram)
+  const lo = quantile(0.03), hi = quantile(0.998);
+  const lower = lo - 0.05 * (hi - lo), upper = hi + 0.12 * (hi - lo);
+  const window = { center: Math.round((lower + upper) / 2), width: Math.max(64, Math.round(upper - lower)) };
   const nippleU = outlineDepth(shape, shape.nippleW) / acq.ku - acq.du;
   const nippleWImg = shape.nippleW / acq.kw + acq.dw;
   const nipple: [number, number] = [C - 0.5 - nippleU / s, (yc - nippleWImg) / s - 0.5];
