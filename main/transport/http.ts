@@ -112,12 +112,15 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     for (const res of eventStreams) res.write(frame);
   }));
   let port = 0;
+  // Cookies are shared by every port of a host: the name carries the port, so that two stations
+  // served on one machine (two libraries, say) do not overwrite each other's token.
+  const cookieName = () => `${TOKEN_COOKIE}_${port}`;
 
   const authorised = (req: http.IncomingMessage): boolean => {
     const header = req.headers[TOKEN_HEADER];
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     return sameToken(typeof header === 'string' ? header : undefined, token) || sameToken(bearer, token) ||
-      sameToken(cookies(req.headers.cookie)[TOKEN_COOKIE], token);
+      sameToken(cookies(req.headers.cookie)[cookieName()], token);
   };
 
   const serveStatic = async (res: http.ServerResponse, pathname: string) => {
@@ -141,7 +144,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     const given = url.searchParams.get('token');
     if (req.method === 'GET' && url.pathname === '/' && given !== null) {
       if (!sameToken(given, token)) throw new HttpError(401, 'unauthorized', 'Wrong or missing token');
-      res.writeHead(303, { 'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`, Location: '/' });
+      res.writeHead(303, { 'Set-Cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`, Location: '/' });
       res.end();
       return;
     }

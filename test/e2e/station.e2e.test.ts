@@ -154,6 +154,24 @@ test('an empty worklist offers demo exams, which load, open and render', { skip:
   }
 });
 
+test('files dropped on the worklist are imported (uploaded: a browser knows no paths)', { skip: SKIP }, async () => {
+  const before = await page.locator('[data-testid=exam-row]').count();
+  const bytes = fs.readFileSync(path.join(SHARED_DICOM, 'openrem', 'MG-Im-GE_Seno_1_ForPresentation.dcm')).toString('base64');
+  await page.evaluate(async (b64) => {
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([data], 'dropped.dcm', { type: 'application/dicom' }));
+    transfer.items.add(new File([new TextEncoder().encode('not dicom')], 'notes.txt'));
+    const target = document.querySelector('[data-testid=worklist]')!;
+    target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n + 1, before);
+  const result = await page.textContent('[data-testid=import-result]') ?? '';
+  assert.match(result, /Imported 1 image/);
+  assert.match(result, /notes\.txt — not a DICOM Part 10 file/);
+});
+
 test('no script error was raised in the page', { skip: SKIP }, () => {
   assert.deepEqual(pageErrors, []);
 });
