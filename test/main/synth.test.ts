@@ -254,6 +254,47 @@ test('priors show the same breasts (correlated tissue) and differ where the grou
   assert.ok(compared >= 2);
 });
 
+test('a new mass shows on the current exam and not on the prior, at the same anatomical place', () => {
+  // find a woman (deterministically) whose current exam has a new mass
+  let found: { patient: ReturnType<typeof planPatient>; lesionId: string; side: 'R' | 'L' } | null = null;
+  for (let i = 0; i < 60 && !found; i++) {
+    const patient = planPatient({ ...OPTIONS, variants: false, seed: 'new-mass' }, i);
+    for (const side of ['R', 'L'] as const) {
+      const lesion = patient.woman.breasts[side].lesions.find((l) => l.kind === 'mass' && l.change === 'new');
+      if (lesion) { found = { patient, lesionId: lesion.id, side }; break; }
+    }
+  }
+  assert.ok(found, 'a woman with a new mass');
+  const { patient, lesionId, side } = found;
+  const breast = patient.woman.breasts[side];
+  const lesion = breast.lesions.find((l) => l.id === lesionId)!;
+  const [current, prior] = patient.exams;
+  const det = current!.detector;
+  const spec = (exam: typeof current) => exam!.images.find((i) => i.key === `${side}CC`)!;
+  const a = renderView(breast, 'CC', spec(current).acquisition, det);
+  const b = renderView(breast, 'CC', spec(prior).acquisition, det);
+  assert.equal(a.lesions.length, 1);
+  assert.equal(b.lesions.length, 0, 'the prior shows no lesion');
+  const at = (img: typeof a, acq: ReturnType<typeof spec>['acquisition'], u: number, w: number) => {
+    const uImg = u / acq.ku - acq.du, wImg = w / acq.kw + acq.dw;
+    const x = Math.round(det.columns - 0.5 - uImg / det.spacing), y = Math.round((det.rows * det.spacing * 0.5 - wImg) / det.spacing - 0.5);
+    return img.presentation[y * det.columns + x]!;
+  };
+  const shape = breast.views.CC;
+  const centre = { u: shape.depth - lesion.depth, w: shape.nippleW + lesion.lateral };
+  const diff = (u: number, w: number) => at(a, spec(current).acquisition, u, w) - at(b, spec(prior).acquisition, u, w);
+  const atLesion: number[] = [];
+  for (let du = -1.5; du <= 1.5; du += 0.5) for (let dw = -1.5; dw <= 1.5; dw += 0.5) atLesion.push(diff(centre.u + du, centre.w + dw));
+  const elsewhere: number[] = [];
+  for (let u = 15; u < shape.depth * 0.7; u += 3) for (let w = -shape.extentDown * 0.5; w < shape.extentUp * 0.5; w += 3) {
+    if (Math.hypot(u - centre.u, w - centre.w) > lesion.size) elsewhere.push(Math.abs(diff(u, w)));
+  }
+  const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+  elsewhere.sort((x, y) => x - y);
+  const typical = elsewhere[Math.floor(elsewhere.length / 2)]!;
+  assert.ok(mean(atLesion) > 3 * typical && mean(atLesion) > 50, `brighter where the new mass is (${mean(atLesion).toFixed(0)}) than the typical prior–current difference (${typical.toFixed(0)})`);
+});
+
 test('density classes A to D raise the glandular fraction', () => {
   const fractions = (['A', 'B', 'C', 'D'] as const).map((density) => {
     const woman = makeWoman(new Random('density-test'), 0, { abnormalRate: 0, contrast: [1, 1], density });
