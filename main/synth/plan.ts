@@ -184,10 +184,9 @@ export function planPatient(options: DemoOptions, index: number): PatientSpec {
       const centre = lesion ? woman.breasts[side].views.CC.depth - lesion.depth : woman.breasts[side].views.CC.depth / 2;
       const centreW = lesion ? lesion.lateral + woman.breasts[side].views.CC.nippleW : 0;
       const canvasU = (detector.columns * detector.spacing) / 2;
-      const canvasW = detector.rows * detector.spacing * 0;
       const spot = acquisitionFor('spot');
       // the field may not reach past the chest wall: u in the anatomy stays ≥ 0
-      add(side, 'CC', VIEW_CODES.CC!, ['S'], { spot: true, acquisition: { ...spot, thicknessScale: 0.75, du: Math.max(0, centre - canvasU), dw: canvasW - centreW } });
+      add(side, 'CC', VIEW_CODES.CC!, ['S'], { spot: true, acquisition: { ...spot, thicknessScale: 0.75, du: Math.max(0, centre - canvasU), dw: -centreW } });
       const mag = acquisitionFor('mag');
       const m = 1.8;
       add(side, 'CC', VIEW_CODES.CC!, ['M'], { magnification: m, acquisition: { ...mag, ku: 1 / m, kw: 1 / m, du: Math.max(0, centre * m - canvasU), dw: -centreW * m } });

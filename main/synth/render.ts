@@ -209,12 +209,8 @@ function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
         maps.mass[i]! += chord;
         maps.massExcess[i]! += chord * lesion.contrast;
       });
-      if (lesion.shape === 'spiculated') {
-        drawSpicules(radiusPx * 0.8, 1);
-        const reachS = radiusPx * 2.8;
-        bbox = [cx - radiusPx, cy - radiusPx, cx + radiusPx, cy + radiusPx];
-        void reachS;
-      }
+      // the box is the mass's core; its spicules reach beyond it
+      if (lesion.shape === 'spiculated') drawSpicules(radiusPx * 0.8, 1);
       if (aspect !== 1) {
         const ax = radiusPx * Math.max(Math.abs(cosO), aspect * Math.abs(sinO));
         const ay = radiusPx * Math.max(Math.abs(sinO), aspect * Math.abs(cosO));
