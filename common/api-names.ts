@@ -4,7 +4,7 @@
 
 export const OPERATION_NAMES = [
   'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'importUpload',
-  'quarantineList', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
+  'quarantineList', 'unfinishedImports', 'resumeImport', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 

@@ -11,7 +11,7 @@ import type { EventName, OperationName } from './api-names.ts';
 
 export * from './api-names.ts';
 import type {
-  ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings,
+  ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings, UnfinishedImport,
 } from './domain.ts';
 
 const examId = z.number().int().positive();
@@ -81,6 +81,10 @@ export const operations = {
   importPaths: op<ImportSummary>()('write', z.strictObject({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) })),
   importUpload: op<ImportSummary>()('write', importUploadInput, { upload: true }),
   quarantineList: op<QuarantineEntry[]>()('read', z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) })),
+  /** Imports that ended early and hold exams back from the worklist. */
+  unfinishedImports: op<UnfinishedImport[]>()('read', z.strictObject({})),
+  /** Imports the paths of an unfinished import again, which completes its exams. */
+  resumeImport: op<ImportSummary>()('write', z.strictObject({ jobId: z.number().int().positive() })),
   getSettings: op<Settings>()('read', z.strictObject({})),
   setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional() })),
   /** Generates synthetic exams (with priors, lesions and ground truth) into the library and imports them. */

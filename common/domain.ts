@@ -122,6 +122,19 @@ export interface ImportProgress {
   bytes: number;
 }
 
+/** An import that ended early (process killed, app closed, disk full) and holds exams back. */
+export interface UnfinishedImport {
+  jobId: number;
+  startedAt: string;
+  status: 'interrupted' | 'cancelled' | 'failed';
+  filesSeen: number;
+  imported: number;
+  /** Exams hidden until the import is completed (importing the same files again). */
+  examsHeldBack: number;
+  /** The paths it was given; null for uploaded files, which must be dropped again. */
+  paths: string[] | null;
+}
+
 export interface QuarantineEntry {
   id: number;
   jobId: number | null;

@@ -118,6 +118,14 @@ export class StationService {
       return summary;
     },
     quarantineList: async ({ limit }) => this.db.quarantineList(limit),
+    unfinishedImports: async () => this.db.unfinishedImportJobs(),
+    resumeImport: async ({ jobId }) => {
+      this.assertOpen();
+      const job = this.db.unfinishedImportJobs().find((j) => j.jobId === jobId);
+      if (!job) throw new ApiError('not_found', `No unfinished import ${jobId}`);
+      if (!job.paths) throw new ApiError('bad_request', 'That import was of dropped files: drop them again to complete it');
+      return this.handlers.importPaths({ paths: job.paths });
+    },
     getSettings: async () => this.settings(),
     loadDemoExams: async ({ patients, priors, size, seed }) => {
       this.assertOpen();

@@ -119,11 +119,11 @@ export class Importer {
         sources.push({ kind: 'file', path: absolute, label: given });
       }
     }
-    return this.run(sources, problems, ignored, options);
+    return this.run(sources, problems, ignored, options, paths.map((p) => path.resolve(p)));
   }
 
   async importBytes(files: readonly { name: string; data: Uint8Array }[], options: ImportOptions = {}): Promise<ImportSummary> {
-    return this.run(files.map((f) => ({ kind: 'bytes' as const, data: f.data, label: f.name })), [], 0, options);
+    return this.run(files.map((f) => ({ kind: 'bytes' as const, data: f.data, label: f.name })), [], 0, options, null);
   }
 
   private async expandDicomDir(file: string, problems: ImportProblem[]): Promise<string[] | null> {
@@ -145,12 +145,12 @@ export class Importer {
     return found;
   }
 
-  private async run(sources: Source[], initialProblems: ImportProblem[], initialIgnored: number, options: ImportOptions): Promise<ImportSummary> {
+  private async run(sources: Source[], initialProblems: ImportProblem[], initialIgnored: number, options: ImportOptions, given: readonly string[] | null): Promise<ImportSummary> {
     const started = performance.now();
     const batchSize = options.batchSize ?? 200;
     const concurrency = options.concurrency ?? 4;
     const durable = options.durable ?? false;
-    const jobId = this.db.beginImportJob(process.pid);
+    const jobId = this.db.beginImportJob(process.pid, given);
     const problems = [...initialProblems];
     const duplicateFiles: string[] = [];
     const counts = { filesSeen: 0, imported: 0, duplicates: 0, rejected: problems.length };

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type {
   CodedConcept, ExamDetail, ExamStatus, ExamSummary, InstanceDetail, Laterality, PresentationIntent,
-  QuarantineEntry, SeriesDetail,
+  QuarantineEntry, SeriesDetail, UnfinishedImport,
 } from '../../common/domain.ts';
 import { sortViewLabels } from '../../common/mammo-views.ts';
 import type { worklistQueryInput, WorklistPage } from '../../common/api.ts';
@@ -215,8 +215,19 @@ export class WorklistDatabase {
 
   // ---- import ---------------------------------------------------------------------------------
 
-  beginImportJob(pid: number): number {
-    return Number(this.stmt("INSERT INTO import_jobs (started_at, status, pid) VALUES (?, 'running', ?)").run(now(), pid).lastInsertRowid);
+  beginImportJob(pid: number, sources: readonly string[] | null): number {
+    return Number(this.stmt("INSERT INTO import_jobs (started_at, status, pid, sources) VALUES (?, 'running', ?, ?)")
+      .run(now(), pid, sources ? JSON.stringify(sources) : null).lastInsertRowid);
+  }
+
+  /** Jobs that ended early and still hold exams back from the worklist (a later import adopts them). */
+  unfinishedImportJobs(): UnfinishedImport[] {
+    return (this.stmt(`SELECT j.id, j.started_at, j.status, j.files_seen, j.imported, j.sources,
+        (SELECT count(*) FROM studies s WHERE s.pending_job = j.id) AS exams
+      FROM import_jobs j WHERE j.status IN ('interrupted', 'cancelled', 'failed')
+        AND EXISTS (SELECT 1 FROM studies s WHERE s.pending_job = j.id) ORDER BY j.id DESC`).all() as
+      { id: number; started_at: string; status: UnfinishedImport['status']; files_seen: number; imported: number; sources: string | null; exams: number }[])
+      .map((r) => ({ jobId: r.id, startedAt: r.started_at, status: r.status, filesSeen: r.files_seen, imported: r.imported, examsHeldBack: r.exams, paths: r.sources ? (JSON.parse(r.sources) as string[]) : null }));
   }
 
   /** Jobs left 'running' by a process that no longer exists were interrupted (killed, crashed). */

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo, WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SORT_FIELDS } from '../../common/api.ts';
-import type { ExamStatus, ImportProgress, ImportSummary } from '../../common/domain.ts';
+import type { ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
 import { useApi } from '../api-context.ts';
@@ -26,6 +26,7 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
   const [importPath, setImportPath] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
   const [refresh, setRefresh] = useState(0);
+  const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
 
   useEffect(() => {
     let cancelled = false;
@@ -34,6 +35,10 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
       .catch((e: Error) => { if (!cancelled) setError(e.message); });
     return () => { cancelled = true; };
   }, [api, text, status, sort, offset, refresh]);
+
+  useEffect(() => {
+    api.unfinishedImports({}).then(setUnfinished).catch(() => setUnfinished([]));
+  }, [api, refresh]);
 
   useEffect(() => {
     const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal, generating: p.phase === 'generating' }));
@@ -117,6 +122,14 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
           <button type="button" onClick={() => setResult(null)}>{t('import.dismiss')}</button>
         </div>
       )}
+      {unfinished.map((job) => (
+        <div className="notice warning" key={job.jobId} data-testid="unfinished-import">
+          <p>{t('import.unfinished', { date: new Date(job.startedAt).toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' }), count: job.examsHeldBack })}</p>
+          {job.paths
+            ? <button type="button" disabled={progress !== null} onClick={() => void runImport(() => api.resumeImport({ jobId: job.jobId }))}>{t('import.resume')}</button>
+            : <p className="muted small">{t('import.unfinishedUpload')}</p>}
+        </div>
+      ))}
       {error && <div className="notice error" role="alert">{error}</div>}
       {dragging && <div className="dropzone">{t('import.drop')}</div>}
       {!page ? <p className="muted">{t('worklist.loading')}</p> : page.total === 0 ? (

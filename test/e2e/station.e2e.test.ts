@@ -10,6 +10,8 @@ import type { StationService } from '../../main/service.ts';
 import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { Importer } from '../../main/dicom/import.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
 const SKIP = SKIP_NO_CHROMIUM || SKIP_NO_SHARED || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');
@@ -170,6 +172,35 @@ test('files dropped on the worklist are imported (uploaded: a browser knows no p
   const result = await page.textContent('[data-testid=import-result]') ?? '';
   assert.match(result, /Imported 1 image/);
   assert.match(result, /notes\.txt — not a DICOM Part 10 file/);
+});
+
+test('an import that did not finish is shown, and completing it brings its exams in', { skip: SKIP }, async () => {
+  const library = tempDir('unfinished');
+  const source = tempDir('unfinished-src');
+  writeScreeningExams(source, 30);
+  // an import stopped after its first batches (as when the app is closed mid-import)
+  const first = openTestStation({ libraryDir: library, batchSize: 8 });
+  const abort = new AbortController();
+  const importer = new Importer(first.db, first.store);
+  await importer.importPaths([source], { batchSize: 8, signal: abort.signal, onProgress: (p) => { if (p.filesDone >= 40) abort.abort(); } });
+  await first.close();
+  const resumed = openTestStation({ libraryDir: library });
+  const resumedHost = await startLoopbackHost({ service: resumed, rendererDir: RENDERER });
+  const other = await browser.newPage();
+  try {
+    await other.goto(resumedHost.openUrl);
+    await other.waitForSelector('[data-testid=unfinished-import]');
+    assert.match(await other.textContent('[data-testid=unfinished-import]') ?? '', /did not finish: \d+ exam\(s\) are held back/);
+    assert.equal(await other.locator('[data-testid=exam-row]').count(), 0);
+    if (SCREENSHOTS) await other.screenshot({ path: path.join(SCREENSHOTS, 'unfinished-import.png') });
+    await other.click('text=Complete the import');
+    await other.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 30);
+    assert.equal(await other.locator('[data-testid=unfinished-import]').count(), 0);
+  } finally {
+    await other.close();
+    await resumedHost.close();
+    await resumed.close();
+  }
 });
 
 test('no script error was raised in the page', { skip: SKIP }, () => {

@@ -54,7 +54,13 @@ test('a process killed during a large import leaves a sound database, no half ex
   try {
     const jobs = station.db.db.prepare('SELECT status FROM import_jobs ORDER BY id').all() as { status: string }[];
     assert.deepEqual(jobs.map((j) => j.status), ['interrupted']);
-    const rerun = await station.handlers.importPaths({ paths: [source] });
+    // the station tells which import did not finish, and resumes it from its own record
+    const unfinished = await station.handlers.unfinishedImports({});
+    assert.equal(unfinished.length, 1);
+    assert.deepEqual(unfinished[0]!.paths, [source]);
+    assert.equal(unfinished[0]!.status, 'interrupted');
+    assert.ok(unfinished[0]!.examsHeldBack > 0);
+    const rerun = await station.handlers.resumeImport({ jobId: unfinished[0]!.jobId });
     assert.equal(rerun.status, 'done');
     assert.equal(rerun.imported + rerun.duplicates, EXAMS * 4);
     assert.equal(rerun.duplicates, committed);
@@ -62,6 +68,7 @@ test('a process killed during a large import leaves a sound database, no half ex
     assert.equal(page.total, EXAMS);
     assert.ok(page.rows.every((r) => r.imageCount === 4 && r.views.join(' ') === 'RCC LCC RMLO LMLO'));
     assert.equal(station.db.db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.deepEqual(await station.handlers.unfinishedImports({}), []);
   } finally {
     await station.close();
   }

@@ -20,9 +20,17 @@ test('migration 0001 alone, then 0002 on top of existing data', () => {
   migrate(db, MIGRATIONS.slice(0, 1));
   db.prepare("INSERT INTO patients (patient_id, name) VALUES ('X', 'A^B')").run();
   migrate(db);
-  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   assert.equal((db.prepare('SELECT count(*) AS n FROM patients').get() as { n: number }).n, 1);
   db.prepare("INSERT INTO settings (key, value) VALUES ('locale', 'fr')").run();
+});
+
+test('migration 0003 keeps existing import jobs and adds their sources', () => {
+  const db = new Database(':memory:');
+  migrate(db, MIGRATIONS.slice(0, 2));
+  db.prepare("INSERT INTO import_jobs (started_at, status, pid) VALUES ('2026-01-01', 'done', 1)").run();
+  migrate(db);
+  assert.deepEqual(db.prepare('SELECT status, sources FROM import_jobs').all(), [{ status: 'done', sources: null }]);
 });
 
 test('a database from a newer version is refused, not modified', () => {

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import * as m0001 from './0001-worklist.ts';
 import * as m0002 from './0002-settings-audit.ts';
+import * as m0003 from './0003-import-sources.ts';
 
 export interface Migration {
   version: number;
@@ -12,6 +13,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'worklist', up: m0001.up },
   { version: 2, name: 'settings-audit', up: m0002.up },
+  { version: 3, name: 'import-sources', up: m0003.up },
 ];
 
 export class DatabaseTooNewError extends Error {
