@@ -214,6 +214,11 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
     const imported = await service.handlers.importPaths(parseOperationInput('importPaths', { paths: summary.dicomFiles.length ? summary.dicomFiles : [outDir] }));
     out.write(`Imported ${imported.imported} image(s) into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
       `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}.\n`);
+    if (!values.out && imported.status === 'done') {
+      // generated inside the library only to be imported: the store has the images now
+      await Promise.all(summary.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
+      out.write(`The ground truth stays in ${outDir}.\n`);
+    }
     return imported.status === 'done' ? EXIT.ok : EXIT.failure;
   } finally {
     await service?.close();

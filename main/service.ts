@@ -149,7 +149,10 @@ export class StationService {
       onProgress: (p) => this.emit('importProgress', { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported: 0, duplicates: 0, rejected: 0, bytes: 0 }),
     });
     log.info(`demo: ${demo.images} images in ${demo.exams} exams generated in ${demo.seconds.toFixed(1)} s`);
-    return this.importer.importPaths(demo.dicomFiles, this.importOptions());
+    const summary = await this.importer.importPaths(demo.dicomFiles, this.importOptions());
+    // The store now holds the images; the demo folder keeps only the ground truth.
+    if (summary.status === 'done') await Promise.all(demo.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
+    return summary;
   }
 
   private settings(): Settings {

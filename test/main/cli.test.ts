@@ -16,7 +16,7 @@ test('help and usage errors', () => {
   const help = run('--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /binome <command>/);
-  for (const cmd of ['import', 'list', 'serve']) {
+  for (const cmd of ['import', 'list', 'serve', 'demo']) {
     const h = run(cmd, '--help');
     assert.equal(h.code, 0, cmd);
     assert.match(h.out, new RegExp(`Usage: binome ${cmd}`));
@@ -57,6 +57,33 @@ test('import, then list, in a given library; exit code 3 when files were rejecte
   const json = JSON.parse(run('list', '--library', library, '--json', '--search', 'P000001').out) as { total: number };
   assert.equal(json.total, 1);
   assert.ok(fs.existsSync(path.join(library, 'worklist.sqlite')));
+});
+
+test('demo: checks its arguments, writes exams with ground truth, imports them into a library', () => {
+  for (const [args, message] of [
+    [['demo', '--patients', '2'], /needs --out <dir>, --library <dir>, or both/],
+    [['demo', '--patients', 'x', '--out', '/tmp/x'], /--patients must be a whole number/],
+    [['demo', '--size', 'huge', '--out', '/tmp/x'], /--size must be full or reduced/],
+    [['demo', '--transfer-syntax', 'rle', '--out', '/tmp/x'], /--transfer-syntax must be one of explicit, jpeg-ls, htj2k, j2k/],
+    [['demo', '--seed', 'a b', '--out', '/tmp/x'], /--seed may hold/],
+  ] as const) {
+    const r = run(...args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, message);
+  }
+  const out = tempDir('cli-demo');
+  const written = run('demo', '--patients', '1', '--priors', '1', '--plain', '--seed', 'cli', '--out', out);
+  assert.equal(written.code, 0, written.err);
+  assert.match(written.out, /Generated 8 image\(s\) in 2 exam\(s\) of 1 synthetic women/);
+  assert.ok(fs.existsSync(path.join(out, 'demo.json')));
+  const library = tempDir('cli-demo-lib');
+  const imported = run('demo', '--patients', '1', '--seed', 'cli', '--library', library);
+  assert.equal(imported.code, 0, imported.err);
+  assert.match(imported.out, /Imported 8 image\(s\) into 2 exam\(s\)/);
+  const files = fs.readdirSync(path.join(library, 'demo', 'cli'), { recursive: true }).map(String);
+  assert.ok(files.some((f) => f.endsWith('ground-truth.json')));
+  assert.ok(!files.some((f) => f.endsWith('.dcm')), 'the images live in the store, not twice');
+  assert.match(run('list', '--library', library).out, /SYN000001/);
 });
 
 test('the default library is created on first use', () => {
