@@ -43,7 +43,7 @@ DICOM or are malformed are reported with the reason and kept in the quarantine l
 
   --quiet        no progress line
   --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
-  --verbose      list every duplicate file
+  --verbose      list every duplicate and every rejected file (by default: the first 10)
 
 Exit codes: 0 all imported (duplicates included), 3 some files were rejected, 1 the import failed, 2 wrong usage.`,
   list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--limit N] [--json]
@@ -111,7 +111,9 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
       `${summary.duplicates} duplicate(s) skipped, ${summary.rejected} file(s) rejected${summary.ignored ? `, ${summary.ignored} non-image object(s) ignored` : ''}.\n`);
     if (summary.duplicates && values.verbose) for (const f of summary.duplicateFiles) out.write(`  duplicate (already in the library): ${f}\n`);
     else if (summary.duplicates) out.write('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)\n');
-    for (const p of summary.problems) out.write(`  rejected: ${p.file}: ${p.reason}\n`);
+    const shown = values.verbose ? summary.problems : summary.problems.slice(0, 10);
+    for (const p of shown) out.write(`  rejected: ${p.file}: ${p.reason}\n`);
+    if (shown.length < summary.rejected) out.write(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)\n`);
     if (summary.status !== 'done') return EXIT.failure;
     return summary.rejected ? EXIT.partial : EXIT.ok;
   } finally {
