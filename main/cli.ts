@@ -149,14 +149,14 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     const page = await service.handlers.worklistQuery(query);
     if (values.json) { out.write(JSON.stringify(page, null, 2) + '\n'); return EXIT.ok; }
     if (!page.total && !(await service.handlers.unfinishedImports({})).length) { out.write('The worklist is empty. Import exams with: binome import <folder>\n'); return EXIT.ok; }
-    out.write(`${padEnd('ID', 7)}${padEnd('Patient', 28)}${padEnd('Patient ID', 18)}${padEnd('Exam date', 12)}${padEnd('Views', 26)}${padEnd('Images', 8)}Status\n`);
+    if (page.rows.length) out.write(`${padEnd('ID', 7)}${padEnd('Patient', 28)}${padEnd('Patient ID', 18)}${padEnd('Exam date', 12)}${padEnd('Views', 26)}${padEnd('Images', 8)}Status\n`);
     page.rows.forEach((e: ExamSummary) => {
       out.write(`${padEnd(String(e.examId), 7)}${padEnd(e.patientName.replace(/\^/g, ' ').trim() || '—', 28)}${padEnd(e.patientId || '—', 18)}` +
         `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${e.status.replace('_', ' ')}\n`);
     });
     if (page.total > page.rows.length) out.write(`(${page.rows.length} of ${page.total} exams shown; use --limit or --search)\n`);
     for (const job of await service.handlers.unfinishedImports({})) {
-      out.write(`Note: an import started ${job.startedAt} did not finish and holds ${job.examsHeldBack} exam(s) back; ` +
+      out.write(`Note: an import started ${new Date(job.startedAt).toLocaleString()} did not finish and holds ${job.examsHeldBack} exam(s) back; ` +
         (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n` : 'import the same files again to complete it.\n'));
     }
     return EXIT.ok;

@@ -24,8 +24,17 @@ export interface ServiceOptions {
   import?: Pick<ImportOptions, 'batchSize' | 'concurrency' | 'durable'>;
 }
 
+/** Whether the process that started an import job still runs (a zombie, killed but not reaped, does not). */
 function isProcessAlive(pid: number): boolean {
   if (pid === process.pid) return true;
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -118,7 +127,10 @@ export class StationService {
       return summary;
     },
     quarantineList: async ({ limit }) => this.db.quarantineList(limit),
-    unfinishedImports: async () => this.db.unfinishedImportJobs(),
+    unfinishedImports: async () => {
+      this.db.markInterruptedJobs(isProcessAlive); // an import run by another process may have died since
+      return this.db.unfinishedImportJobs();
+    },
     resumeImport: async ({ jobId }) => {
       this.assertOpen();
       const job = this.db.unfinishedImportJobs().find((j) => j.jobId === jobId);
