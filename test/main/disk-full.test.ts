@@ -1,0 +1,54 @@
+// A library disk that fills up mid-import: a clear error, nothing lost, and a re-run completes
+// once there is room. Needs root to mount a small tmpfs; skips elsewhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseOperationInput } from '../../common/api.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { openTestStation } from '../helpers/station.ts';
+
+function canMount(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const probe = tempDir('mount-probe');
+  const ok = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe]).status === 0;
+  if (ok) spawnSync('umount', [probe]);
+  return ok;
+}
+const SKIP = canMount() ? false : 'mounting a small tmpfs needs root on Linux';
+
+test('a full library disk fails the import with a clear reason, keeps what was there, and a re-run completes', { skip: SKIP }, async () => {
+  const source = tempDir('full-src');
+  const exams = writeScreeningExams(source, 12, { rows: 256, columns: 200 }); // about 100 KB a file, 4.9 MB in all
+  const library = tempDir('full-lib');
+  assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2500k', 'tmpfs', library]).status, 0);
+  try {
+    let station = openTestStation({ libraryDir: library, batchSize: 4 });
+    const first = await station.handlers.importPaths({ paths: [exams[0]!.files[0]!.replace(/[^/]+$/, '')] });
+    assert.equal(first.status, 'done'); // one exam fits
+    const full = await station.handlers.importPaths({ paths: [source] });
+    assert.equal(full.status, 'failed');
+    assert.ok(full.problems.some((p) => /no space left on the library disk/.test(p.reason)), JSON.stringify(full.problems.slice(-2)));
+    // what was imported before is intact and visible; the half-done import shows nothing
+    const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}));
+    assert.equal(page.total, 1);
+    assert.equal(page.rows[0]!.imageCount, 4);
+    assert.equal(station.db.db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal((await station.handlers.unfinishedImports({})).length <= 1, true);
+    await station.close();
+    // make room, then import again: everything arrives
+    assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', library]).status, 0);
+    station = openTestStation({ libraryDir: library });
+    const again = await station.handlers.importPaths({ paths: [source] });
+    assert.equal(again.status, 'done');
+    const after = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 100 }));
+    assert.equal(after.total, 12);
+    assert.ok(after.rows.every((r) => r.imageCount === 4));
+    assert.deepEqual(fs.readdirSync(path.join(library, 'store', 'tmp')), []);
+    await station.close();
+  } finally {
+    spawnSync('umount', ['-l', library]);
+  }
+});
