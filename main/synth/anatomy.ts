@@ -195,12 +195,47 @@ export function makeWoman(rng: Random, index: number, options: WomanOptions): Wo
   };
 }
 
-/** The view-coordinate position (mm) of a point given relative to the nipple, in one view. */
+/** The outline: depth of the breast (mm from the chest wall) at position w, in anatomy coordinates. */
+export function outlineDepth(shape: ViewShape, w: number): number {
+  const rel = w - shape.nippleW;
+  let base: number;
+  if (shape.view === 'CC') {
+    const t = rel >= 0 ? rel / shape.extentUp : -rel / shape.extentDown;
+    if (t >= 1) return 0;
+    base = shape.depth * Math.pow(1 - Math.pow(t, 2.3), 1 / 2.3);
+  } else if (rel < 0) {
+    const t = -rel / shape.extentDown;
+    if (t >= 1) return 0;
+    base = shape.depth * Math.pow(1 - Math.pow(t, 2.1), 1 / 2.1);
+  } else {
+    // above the nipple line the breast runs up into the axillary tail, off the top of the image
+    const t = rel / shape.extentUp;
+    base = shape.axillaDepth + (shape.depth - shape.axillaDepth) * Math.exp(-t * t * 1.6);
+  }
+  let wobble = 1;
+  const t = rel / (rel >= 0 ? shape.extentUp : shape.extentDown);
+  for (const h of shape.harmonics) wobble += h.amp * Math.cos(h.k * Math.PI * t + h.phase);
+  const nipple = shape.nippleHeight * Math.exp(-((rel / 4.5) ** 2));
+  return Math.max(0, base * wobble + nipple);
+}
+
+/** The pectoral muscle's anterior edge on MLO (mm from the chest wall), 0 where there is none. */
+export function pectoralDepth(shape: ViewShape, w: number): number {
+  if (shape.view !== 'MLO' || w <= shape.pectoralBaseW) return 0;
+  return (w - shape.pectoralBaseW) * shape.pectoralSlope;
+}
+
+/**
+ * The view-coordinate position (mm) of a point given relative to the nipple, in one view: its depth
+ * is measured back from the skin at the nipple line, so it agrees between CC and MLO whatever each
+ * view's outline does.
+ */
 export function projectPoint(shape: ViewShape, depth: number, superior: number, lateral: number): { u: number; w: number } {
-  if (shape.view === 'CC') return { u: shape.depth - depth, w: shape.nippleW + lateral };
+  const skinAtNipple = outlineDepth(shape, shape.nippleW) - shape.nippleHeight;
+  if (shape.view === 'CC') return { u: skinAtNipple - depth, w: shape.nippleW + lateral };
   // MLO at 45°: lateral structures project higher than on a true lateral view.
   const c = Math.SQRT1_2;
-  return { u: shape.depth - depth * 1.03, w: shape.nippleW + superior * c + lateral * c };
+  return { u: skinAtNipple - depth * 1.03, w: shape.nippleW + superior * c + lateral * c };
 }
 
 /** Clock-face position of a lesion as a reader names it (the right breast's lateral side is 9 o'clock). */

@@ -6,7 +6,7 @@ import { derivedUid } from '../dicom/uid.ts';
 import type { CodedConcept } from '../../common/domain.ts';
 import { acrViewLabel } from '../../common/mammo-views.ts';
 import { Random } from './random.ts';
-import { makeWoman } from './anatomy.ts';
+import { makeWoman, projectPoint } from './anatomy.ts';
 import type { Side, ViewKind, Woman } from './anatomy.ts';
 import type { Acquisition, Detector } from './render.ts';
 
@@ -181,8 +181,10 @@ export function planPatient(options: DemoOptions, index: number): PatientSpec {
       const xccl = acquisitionFor('xccl');
       add(side, 'CC', VIEW_CODES.XCCL!, [], { acquisition: { ...xccl, dw: -35 } });
       // spot compression and magnification centred on the lesion (or the breast's centre)
-      const centre = lesion ? woman.breasts[side].views.CC.depth - lesion.depth : woman.breasts[side].views.CC.depth / 2;
-      const centreW = lesion ? lesion.lateral + woman.breasts[side].views.CC.nippleW : 0;
+      const cc = woman.breasts[side].views.CC;
+      const at = lesion ? projectPoint(cc, lesion.depth, lesion.superior, lesion.lateral) : { u: cc.depth / 2, w: 0 };
+      const centre = at.u;
+      const centreW = at.w;
       const canvasU = (detector.columns * detector.spacing) / 2;
       const spot = acquisitionFor('spot');
       // the field may not reach past the chest wall: u in the anatomy stays ≥ 0

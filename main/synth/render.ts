@@ -6,7 +6,7 @@
 // mirrors or flips for other stored orientations.
 
 import type { BreastModel, LesionClass, ViewKind } from './anatomy.ts';
-import { projectPoint } from './anatomy.ts';
+import { outlineDepth, pectoralDepth, projectPoint } from './anatomy.ts';
 import { Random } from './random.ts';
 import { Field, powerLawField } from './texture.ts';
 
@@ -76,36 +76,6 @@ const EQUALISATION = 0.85;
 function smoothstep(a: number, b: number, x: number): number {
   const t = x <= a ? 0 : x >= b ? 1 : (x - a) / (b - a);
   return t * t * (3 - 2 * t);
-}
-
-/** The outline: depth of the breast (mm from the chest wall) at position w, in anatomy coordinates. */
-export function outlineDepth(shape: BreastModel['views'][ViewKind], w: number): number {
-  const rel = w - shape.nippleW;
-  let base: number;
-  if (shape.view === 'CC') {
-    const t = rel >= 0 ? rel / shape.extentUp : -rel / shape.extentDown;
-    if (t >= 1) return 0;
-    base = shape.depth * Math.pow(1 - Math.pow(t, 2.3), 1 / 2.3);
-  } else if (rel < 0) {
-    const t = -rel / shape.extentDown;
-    if (t >= 1) return 0;
-    base = shape.depth * Math.pow(1 - Math.pow(t, 2.1), 1 / 2.1);
-  } else {
-    // above the nipple line the breast runs up into the axillary tail, off the top of the image
-    const t = rel / shape.extentUp;
-    base = shape.axillaDepth + (shape.depth - shape.axillaDepth) * Math.exp(-t * t * 1.6);
-  }
-  let wobble = 1;
-  const t = rel / (rel >= 0 ? shape.extentUp : shape.extentDown);
-  for (const h of shape.harmonics) wobble += h.amp * Math.cos(h.k * Math.PI * t + h.phase);
-  const nipple = shape.nippleHeight * Math.exp(-((rel / 4.5) ** 2));
-  return Math.max(0, base * wobble + nipple);
-}
-
-/** The pectoral muscle's anterior edge on MLO (mm from the chest wall), 0 where there is none. */
-export function pectoralDepth(shape: BreastModel['views'][ViewKind], w: number): number {
-  if (shape.view !== 'MLO' || w <= shape.pectoralBaseW) return 0;
-  return (w - shape.pectoralBaseW) * shape.pectoralSlope;
 }
 
 /** Where w = 0 (the nipple line) sits, as a fraction of the image height from the top. */
