@@ -3,19 +3,15 @@
 // rather than file:// keeps the renderer away from the file system.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
 import type { StationService } from '../service.ts';
 import { CONTENT_SECURITY_POLICY } from '../transport/csp.ts';
+import { rendererFile } from '../transport/renderer-files.ts';
 import { errorForLog, log } from '../log.ts';
 
 export const SCHEME = 'binome';
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
-};
 
 /** Must run before the app is ready. */
 export function registerSchemePrivileges(): void {
@@ -29,7 +25,6 @@ function respond(status: number, text: string): Response {
 }
 
 export function handleStationProtocol(service: StationService, rendererDir: string): void {
-  const root = path.resolve(rendererDir);
   protocol.handle(SCHEME, async (request) => {
     try {
       const url = new URL(request.url);
@@ -41,12 +36,11 @@ export function handleStationProtocol(service: StationService, rendererDir: stri
         const body = Readable.toWeb(fs.createReadStream(file.path)) as ReadableStream;
         return new Response(body, { headers: { 'content-type': 'application/dicom', 'content-length': String(file.size) } });
       }
-      let file = path.resolve(root, decodeURIComponent(url.pathname).replace(/^\/+/, '') || 'index.html');
-      if (!file.startsWith(root + path.sep)) return respond(404, 'Not found');
-      if (!fs.existsSync(file) || !fs.statSync(file).isFile()) file = path.join(root, 'index.html');
-      const body = Readable.toWeb(fs.createReadStream(file)) as ReadableStream;
+      const found = rendererFile(rendererDir, url.pathname);
+      if (!found) return respond(404, 'Not found');
+      const body = Readable.toWeb(fs.createReadStream(found.file)) as ReadableStream;
       return new Response(body, { headers: {
-        'content-type': MIME[path.extname(file)] ?? 'application/octet-stream',
+        'content-type': found.contentType,
         'content-security-policy': CONTENT_SECURITY_POLICY,
         'x-content-type-options': 'nosniff',
       } });

@@ -83,6 +83,17 @@ function centreFraction(view: ViewKind): number {
   return view === 'CC' ? 0.5 : 0.6;
 }
 
+/**
+ * The canonical-layout pixel (column, row) showing the anatomy point (u, w) in mm, through an
+ * acquisition's positioning: the one mapping used for lesions, vessels, the nipple and by tests.
+ */
+export function anatomyToPixel(acq: Acquisition, det: Detector, view: ViewKind, u: number, w: number): [number, number] {
+  const uImg = u / acq.ku - acq.du;
+  const wImg = w / acq.kw + acq.dw;
+  const yc = det.rows * det.spacing * centreFraction(view);
+  return [det.columns - 0.5 - uImg / det.spacing, (yc - wImg) / det.spacing - 0.5];
+}
+
 interface LesionMaps {
   /** mm of mass along the ray: it replaces the local tissue with gland-like tissue... */
   mass: Float32Array;
@@ -103,17 +114,13 @@ function hashAngle(id: string, view: ViewKind): number {
   return ((h % 3600) / 3600) * 2 * Math.PI;
 }
 
-function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det: Detector, yc: number): LesionMaps {
+function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det: Detector): LesionMaps {
   const { rows: R, columns: C, spacing: s } = det;
   const visible = breast.lesions.some((l) => acq.lesionScale.get(l.id));
   const n = visible ? R * C : 0; // no lesion in this view: nothing to allocate or read
   const maps: LesionMaps = { mass: new Float32Array(n), massExcess: new Float32Array(n), calc: new Float32Array(n), gland: new Float32Array(n), warps: [], truths: [] };
   const shape = breast.views[view];
-  const toPixel = (uA: number, wA: number): [number, number] => {
-    const uImg = uA / acq.ku - acq.du;
-    const wImg = wA / acq.kw + acq.dw;
-    return [C - 0.5 - uImg / s, (yc - wImg) / s - 0.5];
-  };
+  const toPixel = (uA: number, wA: number) => anatomyToPixel(acq, det, view, uA, wA);
   for (const lesion of breast.lesions) {
     const scale = acq.lesionScale.get(lesion.id);
     if (!scale) continue;
@@ -233,7 +240,7 @@ function drawLesions(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
  * wide, tapering; drawn as mm of vessel along each ray. Seeded per breast and view, so a prior
  * shows the same vessels.
  */
-function drawVessels(breast: BreastModel, view: ViewKind, acq: Acquisition, det: Detector, yc: number): Float32Array {
+function drawVessels(breast: BreastModel, view: ViewKind, acq: Acquisition, det: Detector): Float32Array {
   const { rows: R, columns: C, spacing: s } = det;
   const out = new Float32Array(R * C);
   const shape = breast.views[view];
@@ -256,8 +263,7 @@ function drawVessels(breast: BreastModel, view: ViewKind, acq: Acquisition, det:
       const u = a * a * a * p[0]!.u + 3 * a * a * t * p[1]!.u + 3 * a * t * t * p[2]!.u + t * t * t * p[3]!.u;
       const w = a * a * a * p[0]!.w + 3 * a * a * t * p[1]!.w + 3 * a * t * t * p[2]!.w + t * t * t * p[3]!.w;
       const radius = (width0 * (1 - 0.6 * t)) / 2;
-      const cx = C - 0.5 - (u / acq.ku - acq.du) / s;
-      const cy = (yc - (w / acq.kw + acq.dw)) / s - 0.5;
+      const [cx, cy] = anatomyToPixel(acq, det, view, u, w);
       const rp = radius / s;
       const xa = Math.max(0, Math.floor(cx - rp - 1)), xb = Math.min(C - 1, Math.ceil(cx + rp + 1));
       const ya = Math.max(0, Math.floor(cy - rp - 1)), yb = Math.min(R - 1, Math.ceil(cy + rp + 1));
@@ -341,8 +347,8 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
   const rRoll = T / 2;
   const thicknessNorm = 50 / T;
   const { gland, strands, ligaments, lobules } = textureFields(breast, view, s);
-  const lesions = drawLesions(breast, view, acq, det, yc);
-  const vessels = drawVessels(breast, view, acq, det, yc);
+  const lesions = drawLesions(breast, view, acq, det);
+  const vessels = drawVessels(breast, view, acq, det);
   const hasLesions = lesions.truths.length > 0;
   const maxValue = (1 << det.bitsStored) - 1;
   const implant = breast.implant && !options.implantDisplaced;
@@ -466,8 +472,6 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
   const lo = quantile(0.03), hi = quantile(0.998);
   const lower = lo - 0.05 * (hi - lo), upper = hi + 0.12 * (hi - lo);
   const window = { center: Math.round((lower + upper) / 2), width: Math.max(64, Math.round(upper - lower)) };
-  const nippleU = outlineDepth(shape, shape.nippleW) / acq.ku - acq.du;
-  const nippleWImg = shape.nippleW / acq.kw + acq.dw;
-  const nipple: [number, number] = [C - 0.5 - nippleU / s, (yc - nippleWImg) / s - 0.5];
+  const nipple = anatomyToPixel(acq, det, view, outlineDepth(shape, shape.nippleW), shape.nippleW);
   return { rows: R, columns: C, presentation, processing, lesions: lesions.truths, window, glandularFraction: breastPixels ? glandSum / breastPixels : 0, nipple };
 }

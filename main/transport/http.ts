@@ -13,16 +13,12 @@ import { EVENT_NAMES, TOKEN_COOKIE, TOKEN_HEADER, httpRoute, isOperationName, op
 import type { StationService } from '../service.ts';
 import { dispatch } from './dispatch.ts';
 import { CONTENT_SECURITY_POLICY } from './csp.ts';
+import { rendererFile } from './renderer-files.ts';
 import { errorForLog, log } from '../log.ts';
 
 const MAX_JSON_BYTES = 1 << 20;
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.ico': 'image/x-icon', '.map': 'application/json',
-};
 
 export interface LoopbackHostOptions {
   service: StationService;
@@ -123,14 +119,11 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       sameToken(cookies(req.headers.cookie)[cookieName()], token);
   };
 
-  const serveStatic = async (res: http.ServerResponse, pathname: string) => {
-    const relative = decodeURIComponent(pathname).replace(/^\/+/, '') || 'index.html';
-    let file = path.resolve(rendererDir, relative);
-    if (!file.startsWith(rendererDir + path.sep)) throw new HttpError(404, 'not_found', 'Not found');
-    const stat = await fs.promises.stat(file).catch(() => null);
-    if (!stat?.isFile()) file = path.join(rendererDir, 'index.html'); // client-side routes
-    res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream' });
-    fs.createReadStream(file).pipe(res);
+  const serveStatic = (res: http.ServerResponse, pathname: string) => {
+    const found = rendererFile(rendererDir, pathname);
+    if (!found) throw new HttpError(404, 'not_found', 'Not found');
+    res.writeHead(200, { 'Content-Type': found.contentType });
+    fs.createReadStream(found.file).pipe(res);
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -188,7 +181,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     }
     if (url.pathname.startsWith('/api/')) throw new HttpError(404, 'not_found', 'No such route');
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'bad_request', 'Method not allowed');
-    await serveStatic(res, url.pathname);
+    serveStatic(res, url.pathname);
   };
 
   const server = http.createServer((req, res) => {

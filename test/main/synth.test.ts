@@ -9,7 +9,7 @@ import type { DemoSummary } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS, DETECTORS, VARIANTS, planPatient } from '../../main/synth/plan.ts';
 import type { DemoOptions } from '../../main/synth/plan.ts';
 import { produceImage } from '../../main/synth/produce.ts';
-import { renderView } from '../../main/synth/render.ts';
+import { anatomyToPixel, renderView } from '../../main/synth/render.ts';
 import { makeWoman, projectPoint } from '../../main/synth/anatomy.ts';
 import { Random } from '../../main/synth/random.ts';
 import { powerLawField } from '../../main/synth/texture.ts';
@@ -230,8 +230,7 @@ test('priors show the same breasts (correlated tissue) and differ where the grou
     const other = readImage(path.join(outDir, truths().find((t) => t.patient.id !== patient.woman.patientId && !t.exam.isPrior)!.images.find((i) => i.key === 'RCC')!.file));
     const det = current!.detector;
     const at = (px: Uint16Array, acq: ReturnType<typeof img>['acquisition'], u: number, w: number) => {
-      const uImg = u / acq.ku - acq.du, wImg = w / acq.kw + acq.dw;
-      const x = Math.round(det.columns - 0.5 - uImg / det.spacing), y = Math.round((det.rows * det.spacing * 0.5 - wImg) / det.spacing - 0.5);
+      const [x, y] = anatomyToPixel(acq, det, 'CC', u, w).map(Math.round) as [number, number];
       return px[y * det.columns + x]!;
     };
     const xs: number[] = [], ys: number[] = [], zs: number[] = [];
@@ -277,8 +276,7 @@ test('a new mass shows on the current exam and not on the prior, at the same ana
   assert.equal(a.lesions.length, 1);
   assert.equal(b.lesions.length, 0, 'the prior shows no lesion');
   const at = (img: typeof a, acq: ReturnType<typeof spec>['acquisition'], u: number, w: number) => {
-    const uImg = u / acq.ku - acq.du, wImg = w / acq.kw + acq.dw;
-    const x = Math.round(det.columns - 0.5 - uImg / det.spacing), y = Math.round((det.rows * det.spacing * 0.5 - wImg) / det.spacing - 0.5);
+    const [x, y] = anatomyToPixel(acq, det, 'CC', u, w).map(Math.round) as [number, number];
     return img.presentation[y * det.columns + x]!;
   };
   const shape = breast.views.CC;
