@@ -73,6 +73,13 @@ export interface InstanceDetail {
   fileSize: number;
 }
 
+/** What the station indexes of one incoming DICOM instance: its patient, exam, series and image attributes. */
+export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize'> {
+  patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
+  study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
+  series: { uid: string; modality: string | null; number: number | null; description: string | null; bodyPart: string | null };
+}
+
 export interface SeriesDetail {
   seriesKey: number;
   seriesInstanceUid: string;

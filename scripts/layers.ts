@@ -1,5 +1,7 @@
 // The import rule that keeps each file in its room (VS Code's code-layering, as a table): a file's
-// folder says which process it runs in, and so what it may import. Run by the tests and by
+// folder says which process it runs in, and so what it may import. Inside the main process the
+// rooms are stacked: every import points down the list in ROOMS (transport → service → import, ai,
+// net, synth → db, dicom, workers → base → common), never back up. Run by the tests and by
 // `npm run lint`; it fails with one line per forbidden import.
 
 import fs from 'node:fs';
@@ -7,8 +9,10 @@ import path from 'node:path';
 import { builtinModules } from 'node:module';
 import ts from 'typescript';
 
+type PackageClass = 'std' | 'dom' | 'node' | 'electron';
+
 /** Every npm package a source room may import, classed by the runtime it needs. */
-export const PACKAGE_CLASSES: Record<string, 'std' | 'dom' | 'node' | 'electron'> = {
+export const PACKAGE_CLASSES: Record<string, PackageClass> = {
   'zod': 'std',
   'dicom-parser': 'std',
   'dcmjs': 'std',
@@ -22,47 +26,98 @@ export const PACKAGE_CLASSES: Record<string, 'std' | 'dom' | 'node' | 'electron'
   '@cornerstonejs/tools': 'dom',
   '@cornerstonejs/dicom-image-loader': 'dom',
   'better-sqlite3': 'node',
+  'fastify': 'node',
+  '@fastify/static': 'node',
+  '@fastify/cookie': 'node',
+  // the TypeScript loader, used only to start worker threads from the sources (tests, the CLI)
+  'tsx': 'node',
   'electron': 'electron',
 };
 
 interface Room {
   name: string;
-  /** Folders (relative to the root, with a trailing slash) this room's files may import from. */
+  /** Folders or files (relative to the root; folders end with a slash) this room's files may import from. */
   mayImportFrom: string[];
-  /** Package classes allowed. */
-  packages: ('std' | 'dom' | 'node' | 'electron')[];
+  packages: PackageClass[];
   nodeBuiltins: boolean;
 }
+
+const MAIN = (name: string, below: string[]): Room => ({
+  name, mayImportFrom: [...below, 'main/base/', 'common/'], packages: ['std', 'node'], nodeBuiltins: true,
+});
 
 /** Matched in order: the first room whose test accepts the file's path is its room. */
 export const ROOMS: { test: (file: string) => boolean; room: Room }[] = [
   { test: (f) => f.startsWith('common/'), room: { name: 'common', mayImportFrom: ['common/'], packages: ['std'], nodeBuiltins: false } },
   { test: (f) => f.startsWith('renderer/'), room: { name: 'renderer', mayImportFrom: ['renderer/', 'common/'], packages: ['std', 'dom'], nodeBuiltins: false } },
-  { test: (f) => f.startsWith('main/electron/') && f.endsWith('.preload.ts'), room: { name: 'preload', mayImportFrom: ['common/'], packages: ['electron'], nodeBuiltins: false } },
-  { test: (f) => f.startsWith('main/electron/'), room: { name: 'electron-main', mayImportFrom: ['main/', 'common/'], packages: ['std', 'node', 'electron'], nodeBuiltins: true } },
-  { test: (f) => f.startsWith('main/'), room: { name: 'main', mayImportFrom: ['main/', 'common/'], packages: ['std', 'node'], nodeBuiltins: true } },
+  { test: (f) => f.startsWith('main/electron/') && /\.preload\.ts$/.test(f), room: { name: 'preload', mayImportFrom: ['common/'], packages: ['electron'], nodeBuiltins: false } },
+  { test: (f) => f.startsWith('main/electron/'), room: { name: 'electron-main', mayImportFrom: ['main/electron/', 'main/transport/', 'main/service/', 'main/base/', 'common/'], packages: ['std', 'node', 'electron'], nodeBuiltins: true } },
+  { test: (f) => f === 'main/cli.ts', room: MAIN('cli', ['main/cli.ts', 'main/transport/', 'main/service/']) },
+  { test: (f) => f.startsWith('main/transport/'), room: MAIN('transport', ['main/transport/', 'main/service/']) },
+  { test: (f) => f.startsWith('main/service/'), room: MAIN('service', ['main/service/', 'main/import/', 'main/ai/', 'main/net/', 'main/synth/', 'main/db/', 'main/dicom/', 'main/workers/']) },
+  { test: (f) => f.startsWith('main/net/'), room: MAIN('net', ['main/net/', 'main/import/', 'main/db/', 'main/dicom/', 'main/workers/']) },
+  { test: (f) => f.startsWith('main/import/'), room: MAIN('import', ['main/import/', 'main/db/', 'main/dicom/', 'main/workers/']) },
+  { test: (f) => f.startsWith('main/ai/'), room: MAIN('ai', ['main/ai/', 'main/db/', 'main/dicom/', 'main/workers/']) },
+  { test: (f) => f.startsWith('main/synth/'), room: MAIN('synth', ['main/synth/', 'main/dicom/', 'main/workers/']) },
+  { test: (f) => f.startsWith('main/db/'), room: MAIN('db', ['main/db/']) },
+  { test: (f) => f.startsWith('main/dicom/'), room: MAIN('dicom', ['main/dicom/']) },
+  { test: (f) => f.startsWith('main/workers/'), room: MAIN('workers', ['main/workers/']) },
+  { test: (f) => f.startsWith('main/base/'), room: MAIN('base', []) },
 ];
 
 const BUILTINS = new Set(builtinModules);
+const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|mjs|cjs)$/;
 
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
+/** Every module a file loads: static imports and re-exports, import() and require() (also through createRequire). */
+function importsOf(relativePath: string, source: string): { specifiers: string[]; dynamic: number } {
+  const kind = relativePath.endsWith('.tsx') ? ts.ScriptKind.TSX : /\.(js|mjs|cjs)$/.test(relativePath) ? ts.ScriptKind.JS : ts.ScriptKind.TS;
+  const file = ts.createSourceFile(relativePath, source, ts.ScriptTarget.Latest, false, kind);
+  const specifiers: string[] = [];
+  let dynamic = 0;
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      specifiers.push(node.moduleSpecifier.text);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+      specifiers.push(node.moduleReference.expression.text);
+    } else if (ts.isCallExpression(node)) {
+      const isImport = node.expression.kind === ts.SyntaxKind.ImportKeyword;
+      const isRequire = ts.isIdentifier(node.expression) && node.expression.text === 'require';
+      if (isImport || isRequire) {
+        const arg = node.arguments[0];
+        if (arg && (ts.isStringLiteral(arg) || ts.isNoSubstitutionTemplateLiteral(arg))) specifiers.push(arg.text);
+        else dynamic++;
+      }
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      specifiers.push(node.argument.literal.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return { specifiers, dynamic };
+}
+
 /** Checks one file's imports; returns the violations as messages. */
 export function checkFile(relativePath: string, source: string): string[] {
   const entry = ROOMS.find((r) => r.test(relativePath));
-  if (!entry) return [];
+  if (!entry) {
+    return relativePath.startsWith('main/') && !relativePath.startsWith('main/types/')
+      ? [`${relativePath}: is in no room; move it into one of main's folders (see ROOMS in scripts/layers.ts)`]
+      : [];
+  }
   const { room } = entry;
   const problems: string[] = [];
-  const info = ts.preProcessFile(source, true, true);
-  for (const ref of info.importedFiles) {
-    const spec = ref.fileName;
+  const { specifiers, dynamic } = importsOf(relativePath, source);
+  if (dynamic) problems.push(`${relativePath}: loads a module by a computed name (import() or require() of a non-literal), which hides what it imports; name each module literally`);
+  for (const spec of specifiers) {
     const where = `${relativePath}: imports "${spec}"`;
     if (spec.startsWith('.')) {
       const target = path.posix.normalize(path.posix.join(path.posix.dirname(relativePath), spec));
-      if (!room.mayImportFrom.some((folder) => target.startsWith(folder))) {
+      if (!room.mayImportFrom.some((allowed) => (allowed.endsWith('/') ? target.startsWith(allowed) : target === allowed))) {
         problems.push(`${where}, but ${room.name} files may only import from ${room.mayImportFrom.join(', ')}`);
       }
       continue;
@@ -85,7 +140,7 @@ function sourceFiles(dir: string, root: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const full = path.join(dir, e.name);
     if (e.isDirectory()) return sourceFiles(full, root);
-    return /\.(ts|tsx)$/.test(e.name) && !e.name.endsWith('.d.ts') ? [path.relative(root, full).split(path.sep).join('/')] : [];
+    return SOURCE_FILE.test(e.name) && !/\.d\.[mc]?ts$/.test(e.name) ? [path.relative(root, full).split(path.sep).join('/')] : [];
   });
 }
 

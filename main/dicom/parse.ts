@@ -4,7 +4,7 @@
 
 import { TextDecoder } from 'node:util';
 import dicomParser from 'dicom-parser';
-import type { CodedConcept, InstanceDetail, Laterality, PresentationIntent } from '../../common/domain.ts';
+import type { CodedConcept, InstanceAttributes, Laterality, PresentationIntent } from '../../common/domain.ts';
 import { acrViewLabel, MAMMOGRAPHY_SOP_CLASSES } from '../../common/mammo-views.ts';
 
 export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
@@ -16,14 +16,8 @@ export class DicomParseError extends Error {
   }
 }
 
-/** The image attributes of an instance, as the worklist stores them (common/domain.ts). */
-type ImageAttributes = Omit<InstanceDetail, 'instanceId' | 'fileSize'>;
-
-export interface ParsedInstance extends ImageAttributes {
+export interface ParsedInstance extends InstanceAttributes {
   kind: 'instance';
-  patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
-  study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
-  series: { uid: string; modality: string | null; number: number | null; description: string | null };
 }
 
 export interface ParsedDicomDir {
@@ -251,6 +245,7 @@ export function parseDicom(bytes: Uint8Array, options: ParseOptions = {}): Parse
       modality: r.ascii('x00080060'),
       number: r.number('x00200011'),
       description: r.text('x0008103e'),
+      bodyPart: r.ascii('x00180015'),
     },
     instanceNumber: r.number('x00200013'),
     rows,

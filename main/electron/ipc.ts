@@ -6,7 +6,7 @@ import { dialog, ipcMain } from 'electron';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
 import type { ApiHandlers } from '../../common/api.ts';
 import { EVENT_NAMES, OPERATION_NAMES, ipcChannel } from '../../common/api.ts';
-import type { StationService } from '../service.ts';
+import type { StationService } from '../service/station.ts';
 import { dispatch } from '../transport/dispatch.ts';
 import { isStationUrl } from './security.ts';
 

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { app, BrowserWindow, dialog } from 'electron';
 import { ELECTRON_ORIGIN } from '../../common/api.ts';
-import { StationService } from '../service.ts';
-import { errorForLog, log } from '../log.ts';
+import { StationService } from '../service/station.ts';
+import { errorForLog, log } from '../base/log.ts';
 import { handleStationProtocol, registerSchemePrivileges } from './protocol.ts';
 import { hardenSessions, secureWebPreferences } from './security.ts';
 import { registerIpc } from './ipc.ts';

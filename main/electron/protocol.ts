@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { protocol } from 'electron';
-import type { StationService } from '../service.ts';
+import type { StationService } from '../service/station.ts';
 import { CONTENT_SECURITY_POLICY } from '../transport/csp.ts';
 import { rendererFile } from '../transport/renderer-files.ts';
-import { errorForLog, log } from '../log.ts';
+import { errorForLog, log } from '../base/log.ts';
 
 export const SCHEME = 'binome';
 

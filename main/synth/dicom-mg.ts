@@ -7,7 +7,7 @@ import type { NaturalDataset, PixelDataPayload } from '../dicom/write.ts';
 import { MAMMOGRAPHY_SOP_CLASSES } from '../../common/mammo-views.ts';
 import type { ExamSpec, ImageSpec, PatientSpec } from './plan.ts';
 import { TRANSFER_SYNTAXES } from './plan.ts';
-import { encodeLossless } from './codecs.ts';
+import { encodeLossless } from '../dicom/codecs.ts';
 
 export const SYNTHETIC_MANUFACTURER = 'Binome synthetic (not a patient image)';
 

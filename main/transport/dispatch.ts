@@ -4,7 +4,7 @@
 
 import type { ApiHandlers, Envelope, OperationName } from '../../common/api.ts';
 import { ApiError, isOperationName, parseOperationInput } from '../../common/api.ts';
-import { errorForLog, log } from '../log.ts';
+import { errorForLog, log } from '../base/log.ts';
 
 const SLOW_MS = 200;
 

@@ -10,11 +10,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ErrorCode, EventName } from '../../common/api.ts';
 import { EVENT_NAMES, TOKEN_COOKIE, TOKEN_HEADER, httpRoute, isOperationName, operations } from '../../common/api.ts';
-import type { StationService } from '../service.ts';
+import type { StationService } from '../service/station.ts';
 import { dispatch } from './dispatch.ts';
 import { CONTENT_SECURITY_POLICY } from './csp.ts';
 import { rendererFile } from './renderer-files.ts';
-import { errorForLog, log } from '../log.ts';
+import { errorForLog, log } from '../base/log.ts';
 
 const MAX_JSON_BYTES = 1 << 20;
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024 - 1;

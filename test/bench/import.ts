@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { StationService } from '../../main/service.ts';
+import { StationService } from '../../main/service/station.ts';
 import { parseDicom } from '../../main/dicom/parse.ts';
-import { parseFileHeader } from '../../main/dicom/import.ts';
+import { parseFileHeader } from '../../main/dicom/read-header.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 
 function seconds(f: () => void): number {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { parseOperationInput } from '../../common/api.ts';
-import { WorklistDatabase, searchKey } from '../../main/worklist/db.ts';
+import { WorklistDatabase, searchKey } from '../../main/db/db.ts';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -6,12 +6,12 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startLoopbackHost } from '../../main/transport/http.ts';
 import type { LoopbackHost } from '../../main/transport/http.ts';
-import type { StationService } from '../../main/service.ts';
+import type { StationService } from '../../main/service/station.ts';
 import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
-import { Importer } from '../../main/dicom/import.ts';
+import { Importer } from '../../main/import/importer.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
 const SKIP = SKIP_NO_CHROMIUM || SKIP_NO_SHARED || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');

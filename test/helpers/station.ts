@@ -1,4 +1,4 @@
-import { StationService } from '../../main/service.ts';
+import { StationService } from '../../main/service/station.ts';
 import { tempDir } from './paths.ts';
 
 export function openTestStation(options: { libraryDir?: string; batchSize?: number } = {}): StationService {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { startLoopbackHost } from '../../main/transport/http.ts';
 import type { LoopbackHost } from '../../main/transport/http.ts';
-import type { StationService } from '../../main/service.ts';
+import type { StationService } from '../../main/service/station.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';

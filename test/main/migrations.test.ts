@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, migrate, DatabaseTooNewError } from '../../main/worklist/migrations/index.ts';
-import { WorklistDatabase } from '../../main/worklist/db.ts';
+import { MIGRATIONS, migrate, DatabaseTooNewError } from '../../main/db/migrations/index.ts';
+import { WorklistDatabase } from '../../main/db/db.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 test('migrations bring an empty database to the latest version, once', () => {

@@ -13,7 +13,7 @@ import { anatomyToPixel, renderView } from '../../main/synth/render.ts';
 import { makeWoman, projectPoint } from '../../main/synth/anatomy.ts';
 import { Random } from '../../main/synth/random.ts';
 import { powerLawField } from '../../main/synth/texture.ts';
-import { decodeLossless } from '../../main/synth/codecs.ts';
+import { decodeLossless } from '../../main/dicom/codecs.ts';
 import { parseDicom } from '../../main/dicom/parse.ts';
 import type { ParsedInstance } from '../../main/dicom/parse.ts';
 import { parseOperationInput } from '../../common/api.ts';

@@ -4,13 +4,12 @@
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import type {
-  CodedConcept, ExamDetail, ExamStatus, ExamSummary, InstanceDetail, Laterality, PresentationIntent,
+  CodedConcept, ExamDetail, InstanceAttributes, ExamStatus, ExamSummary, InstanceDetail, Laterality, PresentationIntent,
   QuarantineEntry, SeriesDetail, UnfinishedImport,
 } from '../../common/domain.ts';
 import { sortViewLabels } from '../../common/mammo-views.ts';
 import type { worklistQueryInput, WorklistPage } from '../../common/api.ts';
 import type { z } from 'zod';
-import type { ParsedInstance } from '../dicom/parse.ts';
 import { migrate } from './migrations/index.ts';
 
 export type WorklistQuery = z.output<typeof worklistQueryInput>;
@@ -26,7 +25,7 @@ function prefixEnd(prefix: string): string {
 }
 
 export interface StoredInstanceRecord {
-  parsed: ParsedInstance;
+  parsed: InstanceAttributes;
   fileHash: string;
   fileSize: number;
 }

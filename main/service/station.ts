@@ -4,18 +4,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import type { ApiEvents, ApiHandlers, AppInfo, EventName } from '../common/api.ts';
-import { ApiError } from '../common/api.ts';
-import type { ImportSummary, Locale, Settings } from '../common/domain.ts';
-import { DicomStore } from './dicom/store.ts';
-import { Importer } from './dicom/import.ts';
-import type { ImportOptions } from './dicom/import.ts';
-import { WorklistDatabase } from './worklist/db.ts';
-import { prepareLibrary } from './library.ts';
-import type { LibraryPaths } from './library.ts';
-import { log } from './log.ts';
-import { generateDemo } from './synth/demo.ts';
-import { DEFAULT_DEMO_OPTIONS } from './synth/plan.ts';
+import type { ApiEvents, ApiHandlers, AppInfo, EventName } from '../../common/api.ts';
+import { ApiError } from '../../common/api.ts';
+import type { ImportSummary, Locale, Settings } from '../../common/domain.ts';
+import { DicomStore } from '../dicom/store.ts';
+import { Importer } from '../import/importer.ts';
+import type { ImportOptions } from '../import/importer.ts';
+import { WorklistDatabase } from '../db/db.ts';
+import { prepareLibrary } from '../base/library.ts';
+import type { LibraryPaths } from '../base/library.ts';
+import { log } from '../base/log.ts';
+import { generateDemo } from '../synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS } from '../synth/plan.ts';
 
 export interface ServiceOptions {
   libraryDir: string;

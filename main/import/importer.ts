@@ -7,10 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportProblem, ImportProgress, ImportSummary } from '../../common/domain.ts';
-import { DicomStore, StoreCollisionError } from './store.ts';
-import { DicomParseError, NeedMoreBytesError, parseDicom } from './parse.ts';
-import type { ParsedDicom } from './parse.ts';
-import type { StoredInstanceRecord, WorklistDatabase } from '../worklist/db.ts';
+import { DicomStore, StoreCollisionError } from '../dicom/store.ts';
+import { DicomParseError, parseDicom } from '../dicom/parse.ts';
+import { parseFileHeader } from '../dicom/read-header.ts';
+import type { ParsedDicom } from '../dicom/parse.ts';
+import type { StoredInstanceRecord, WorklistDatabase } from '../db/db.ts';
 
 export interface ImportOptions {
   /** Files per database transaction. */
@@ -41,34 +42,6 @@ function describeIoError(error: unknown): string {
 }
 
 class DiskFullError extends Error {}
-
-const FIRST_READ = 16 * 1024;
-
-/**
- * Parses a file's header from its beginning only: 16 KiB, then four times more until the pixel
- * data element is reached. The pixel data itself is never read here; the store copies it.
- */
-export async function parseFileHeader(file: string): Promise<ParsedDicom> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const readAt = (offset: number, length: number) => {
-      const b = Buffer.alloc(length);
-      return b.subarray(0, fs.readSync(handle.fd, b, 0, length, offset));
-    };
-    for (let length = Math.min(size, FIRST_READ); ; length = Math.min(size, length * 4)) {
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, 0);
-      try {
-        return parseDicom(buffer.subarray(0, bytesRead), { fileSize: size, readAt });
-      } catch (error) {
-        if (!(error instanceof NeedMoreBytesError) || length >= size) throw error;
-      }
-    }
-  } finally {
-    await handle.close();
-  }
-}
 
 /** Lists the files under a folder, recursively, in a stable order; symbolic links are not followed. */
 async function walk(dir: string, out: string[]): Promise<void> {

@@ -2,7 +2,6 @@
 // viewer uses): JPEG-LS (CharLS), HTJ2K (OpenJPH) and JPEG 2000 (OpenJPEG).
 
 import { createRequire } from 'node:module';
-import type { TransferSyntaxName } from './plan.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -24,28 +23,38 @@ interface WasmDecoder {
 }
 type CodecModule = Record<string, new () => WasmEncoder | WasmDecoder>;
 
-const modules = new Map<string, Promise<CodecModule>>();
+/** The lossless codecs the station writes (synthetic exams) and checks. */
+export type LosslessCodec = 'jpeg-ls' | 'htj2k' | 'j2k';
 
-function load(file: string): Promise<CodecModule> {
-  let m = modules.get(file);
+// Each codec's Emscripten factory, required by a literal name so that bundlers and the import
+// rule (scripts/layers.ts) see which packages this file uses.
+const FACTORIES: Record<LosslessCodec, () => () => Promise<CodecModule>> = {
+  'jpeg-ls': () => require('@cornerstonejs/codec-charls/wasmjs') as () => Promise<CodecModule>,
+  htj2k: () => require('@cornerstonejs/codec-openjph/wasmjs') as () => Promise<CodecModule>,
+  j2k: () => require('@cornerstonejs/codec-openjpeg/wasmjs') as () => Promise<CodecModule>,
+};
+
+const modules = new Map<LosslessCodec, Promise<CodecModule>>();
+
+function load(codec: LosslessCodec): Promise<CodecModule> {
+  let m = modules.get(codec);
   if (!m) {
-    const factory = require(file) as () => Promise<CodecModule>;
-    m = factory();
-    modules.set(file, m);
+    m = FACTORIES[codec]()();
+    modules.set(codec, m);
   }
   return m;
 }
 
-const CODECS: Record<Exclude<TransferSyntaxName, 'explicit'>, { file: string; encoder: string; decoder: string }> = {
-  'jpeg-ls': { file: '@cornerstonejs/codec-charls/wasmjs', encoder: 'JpegLSEncoder', decoder: 'JpegLSDecoder' },
-  htj2k: { file: '@cornerstonejs/codec-openjph/wasmjs', encoder: 'HTJ2KEncoder', decoder: 'HTJ2KDecoder' },
-  j2k: { file: '@cornerstonejs/codec-openjpeg/wasmjs', encoder: 'J2KEncoder', decoder: 'J2KDecoder' },
+const CODECS: Record<LosslessCodec, { encoder: string; decoder: string }> = {
+  'jpeg-ls': { encoder: 'JpegLSEncoder', decoder: 'JpegLSDecoder' },
+  htj2k: { encoder: 'HTJ2KEncoder', decoder: 'HTJ2KDecoder' },
+  j2k: { encoder: 'J2KEncoder', decoder: 'J2KDecoder' },
 };
 
 /** Encodes one 16-bit grey frame losslessly. */
-export async function encodeLossless(syntax: Exclude<TransferSyntaxName, 'explicit'>, pixels: Uint16Array, width: number, height: number, bitsStored: number): Promise<Uint8Array> {
+export async function encodeLossless(syntax: LosslessCodec, pixels: Uint16Array, width: number, height: number, bitsStored: number): Promise<Uint8Array> {
   const codec = CODECS[syntax];
-  const module = await load(codec.file);
+  const module = await load(syntax);
   const encoder = new module[codec.encoder]!() as WasmEncoder;
   try {
     const input = encoder.getDecodedBuffer({ width, height, bitsPerSample: bitsStored, componentCount: 1, isSigned: false, isUsingColorTransform: false });
@@ -61,9 +70,9 @@ export async function encodeLossless(syntax: Exclude<TransferSyntaxName, 'explic
 }
 
 /** Decodes a frame (used by tests to check that encoding lost nothing). */
-export async function decodeLossless(syntax: Exclude<TransferSyntaxName, 'explicit'>, encoded: Uint8Array): Promise<Uint16Array> {
+export async function decodeLossless(syntax: LosslessCodec, encoded: Uint8Array): Promise<Uint16Array> {
   const codec = CODECS[syntax];
-  const module = await load(codec.file);
+  const module = await load(syntax);
   const decoder = new module[codec.decoder]!() as WasmDecoder;
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);

@@ -1,0 +1,256 @@
+// The one typed worker runner of the main process (import, synthetic exams, AI): a pool of worker
+// threads serving a task table (protocol.ts). Work that parses, hashes, copies, renders or infers
+// runs here, never on the main event loop. A task can report progress, be cancelled, and be given
+// a time limit: a thread that overruns it is terminated (the only way to stop a stuck synchronous
+// loop) and replaced, and the other tasks it was running are queued again, so tasks must be
+// safe to run twice. Threads start on demand and stop when idle, so an idle station holds none.
+
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ResourceLimits } from 'node:worker_threads';
+import type { FromWorker, SerializedError, TaskInput, TaskName, TaskProgress, TaskResult, TaskTable, ToWorker } from './protocol.ts';
+import { errorForLog, log } from '../base/log.ts';
+
+/** A task failed in its worker: the error as the worker threw it (name, message, code, data). */
+export class WorkerTaskError extends Error {
+  readonly code: string | undefined;
+  readonly data: unknown;
+  constructor(serialized: SerializedError) {
+    super(serialized.message);
+    this.name = serialized.name;
+    this.code = serialized.code;
+    this.data = serialized.data;
+  }
+}
+
+/** A task ran past its time limit; its thread was stopped. */
+export class TaskTimeoutError extends Error {
+  readonly code = 'timeout';
+  constructor(readonly task: string, readonly ms: number) {
+    super(`${task} took longer than ${(ms / 1000).toFixed(0)} s and was stopped`);
+    this.name = 'TaskTimeoutError';
+  }
+}
+
+/** The worker thread died (a crash, out of memory) while running the task. */
+export class WorkerCrashedError extends Error {
+  readonly code = 'worker_crashed';
+  constructor(readonly task: string, detail: string) {
+    super(`the worker running ${task} stopped unexpectedly (${detail})`);
+    this.name = 'WorkerCrashedError';
+  }
+}
+
+export class TaskCancelledError extends Error {
+  readonly code = 'cancelled';
+  constructor(readonly task: string) {
+    super(`${task} was cancelled`);
+    this.name = 'TaskCancelledError';
+  }
+}
+
+/**
+ * Where a worker entry lives: `<name>.ts` beside the calling source file (started through the tsx
+ * loader), or `<name>.cjs` beside the bundle when the caller was bundled (the packaged app).
+ */
+export interface WorkerEntry {
+  file: string;
+  workerData: Record<string, unknown>;
+}
+
+export function workerEntry(callerFile: string, name: string): WorkerEntry {
+  const dir = path.dirname(callerFile);
+  if (callerFile.endsWith('.cjs')) return { file: path.join(dir, `${name}.cjs`), workerData: {} };
+  return { file: path.join(import.meta.dirname, 'ts-loader.mjs'), workerData: { binomeWorkerEntry: path.join(dir, `${name}.ts`) } };
+}
+
+export interface WorkerPoolOptions {
+  /** For logs and errors. */
+  name: string;
+  entry: WorkerEntry;
+  /** Threads at most. */
+  size: number;
+  /** Tasks a thread runs at once (more than one for tasks that mostly wait on I/O). */
+  tasksPerWorker?: number;
+  /** Threads idle this long are stopped. */
+  idleMs?: number;
+  resourceLimits?: ResourceLimits;
+}
+
+export interface RunOptions<P> {
+  signal?: AbortSignal;
+  /** Stop the task (and its thread) after this long. */
+  timeoutMs?: number;
+  onProgress?: (value: P) => void;
+}
+
+interface Job {
+  id: number;
+  task: string;
+  input: unknown;
+  options: RunOptions<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  timer?: NodeJS.Timeout;
+  thread?: Thread;
+  attempts: number;
+  onAbort?: () => void;
+}
+
+interface Thread {
+  worker: Worker;
+  jobs: Map<number, Job>;
+  idleTimer?: NodeJS.Timeout;
+  stopping: boolean;
+}
+
+export class WorkerPool<T extends TaskTable> {
+  private readonly threads = new Set<Thread>();
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: WorkerPoolOptions) {}
+
+  /** Threads running now (for tests and status). */
+  get threadCount(): number {
+    return this.threads.size;
+  }
+
+  run<K extends TaskName<T>>(task: K, input: TaskInput<T, K>, options: RunOptions<TaskProgress<T, K>> = {}): Promise<TaskResult<T, K>> {
+    if (this.closed) return Promise.reject(new Error(`the ${this.options.name} workers are closed`));
+    if (options.signal?.aborted) return Promise.reject(new TaskCancelledError(task));
+    return new Promise<TaskResult<T, K>>((resolve, reject) => {
+      const job: Job = { id: this.nextId++, task, input, options: options as RunOptions<unknown>, resolve: resolve as (v: unknown) => void, reject, attempts: 0 };
+      if (options.signal) {
+        job.onAbort = () => this.cancel(job);
+        options.signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /** Rejects queued tasks, stops every thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) this.settle(job, new Error(`the ${this.options.name} workers are closed`));
+    await Promise.all([...this.threads].map((t) => this.stop(t, new Error(`the ${this.options.name} workers are closed`))));
+  }
+
+  private pump(): void {
+    const perThread = this.options.tasksPerWorker ?? 1;
+    while (this.queue.length) {
+      let thread = [...this.threads].find((t) => !t.stopping && t.jobs.size < perThread);
+      if (!thread) {
+        if (this.threads.size >= this.options.size) return;
+        thread = this.spawn();
+      }
+      const job = this.queue.shift()!;
+      this.start(thread, job);
+    }
+  }
+
+  private spawn(): Thread {
+    const { entry, resourceLimits } = this.options;
+    const worker = new Worker(entry.file, { workerData: entry.workerData, resourceLimits, stdout: false, stderr: false });
+    const thread: Thread = { worker, jobs: new Map(), stopping: false };
+    this.threads.add(thread);
+    worker.unref(); // an idle pool never keeps the process alive; running jobs hold it through their promises' callers
+    worker.on('message', (message: FromWorker) => this.onMessage(thread, message));
+    worker.on('error', (error) => {
+      log.error(`${this.options.name} worker: ${errorForLog(error)}`);
+      this.lose(thread, error.message);
+    });
+    worker.on('exit', (code) => this.lose(thread, `exit code ${code}`));
+    return thread;
+  }
+
+  private start(thread: Thread, job: Job): void {
+    clearTimeout(thread.idleTimer);
+    job.thread = thread;
+    job.attempts++;
+    thread.jobs.set(job.id, job);
+    thread.worker.ref();
+    if (job.options.timeoutMs) {
+      job.timer = setTimeout(() => {
+        log.warn(`${this.options.name}: ${job.task} overran ${job.options.timeoutMs} ms; stopping its thread`);
+        thread.jobs.delete(job.id);
+        this.settle(job, new TaskTimeoutError(job.task, job.options.timeoutMs!));
+        void this.stop(thread, null);
+      }, job.options.timeoutMs);
+    }
+    const message: ToWorker = { type: 'run', id: job.id, task: job.task, input: job.input };
+    thread.worker.postMessage(message);
+  }
+
+  private onMessage(thread: Thread, message: FromWorker): void {
+    const job = thread.jobs.get(message.id);
+    if (!job) return; // cancelled or timed out meanwhile
+    if (message.type === 'progress') {
+      job.options.onProgress?.(message.value);
+      return;
+    }
+    thread.jobs.delete(job.id);
+    if (message.type === 'result') this.settle(job, null, message.value);
+    else this.settle(job, new WorkerTaskError(message.error));
+    this.afterJob(thread);
+  }
+
+  private afterJob(thread: Thread): void {
+    if (thread.jobs.size === 0) {
+      thread.worker.unref();
+      thread.idleTimer = setTimeout(() => void this.stop(thread, null), this.options.idleMs ?? 10_000);
+      thread.idleTimer.unref();
+    }
+    this.pump();
+  }
+
+  private cancel(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    const thread = job.thread;
+    if (thread?.jobs.delete(job.id)) {
+      thread.worker.postMessage({ type: 'cancel', id: job.id } satisfies ToWorker);
+      this.afterJob(thread);
+    }
+    this.settle(job, new TaskCancelledError(job.task));
+  }
+
+  private settle(job: Job, error: unknown, value?: unknown): void {
+    clearTimeout(job.timer);
+    if (job.onAbort) job.options.signal?.removeEventListener('abort', job.onAbort);
+    if (error) job.reject(error);
+    else job.resolve(value);
+  }
+
+  /** Stops a thread; its other jobs go back to the queue (once), or fail with `error` when given. */
+  private async stop(thread: Thread, error: Error | null): Promise<void> {
+    if (thread.stopping) return;
+    thread.stopping = true;
+    clearTimeout(thread.idleTimer);
+    this.threads.delete(thread);
+    this.requeue(thread, error);
+    await thread.worker.terminate();
+    this.pump();
+  }
+
+  /** The thread died by itself. */
+  private lose(thread: Thread, detail: string): void {
+    if (thread.stopping) return;
+    thread.stopping = true;
+    this.threads.delete(thread);
+    for (const job of thread.jobs.values()) this.settle(job, new WorkerCrashedError(job.task, detail));
+    thread.jobs.clear();
+    this.pump();
+  }
+
+  private requeue(thread: Thread, error: Error | null): void {
+    for (const job of thread.jobs.values()) {
+      clearTimeout(job.timer);
+      if (error || job.attempts >= 2) this.settle(job, error ?? new WorkerCrashedError(job.task, 'its thread was stopped twice'));
+      else this.queue.unshift(job);
+    }
+    thread.jobs.clear();
+  }
+}

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TaskCancelledError, TaskTimeoutError, WorkerCrashedError, WorkerPool, WorkerTaskError, workerEntry } from '../../main/workers/pool.ts';
+import type { SampleTasks } from '../helpers/sample.worker.ts';
+
+const entry = workerEntry(new URL('../helpers/x.ts', import.meta.url).pathname, 'sample.worker');
+const pool = (size = 2, tasksPerWorker = 1) => new WorkerPool<SampleTasks>({ name: 'sample', entry, size, tasksPerWorker, idleMs: 200 });
+
+test('tasks run on worker threads, never the main one, and results come back typed', async () => {
+  const p = pool();
+  try {
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((text) => p.run('echo', { text })));
+    assert.deepEqual(results.map((r) => r.text), ['a', 'b', 'c', 'd']);
+    assert.ok(results.every((r) => r.threadId > 0), 'ran off the main thread');
+    assert.ok(new Set(results.map((r) => r.threadId)).size <= 2, 'at most the pool size');
+  } finally {
+    await p.close();
+  }
+});
+
+test('progress reaches the caller before the result', async () => {
+  const p = pool(1);
+  try {
+    const seen: number[] = [];
+    const result = await p.run('count', { to: 5 }, { onProgress: ({ at }) => seen.push(at) });
+    assert.equal(result, 5);
+    assert.deepEqual(seen, [1, 2, 3, 4, 5]);
+  } finally {
+    await p.close();
+  }
+});
+
+test('a task error keeps its code and data', async () => {
+  const p = pool(1);
+  try {
+    await assert.rejects(p.run('fail', { code: 'damaged' }), (e: unknown) => {
+      assert.ok(e instanceof WorkerTaskError);
+      assert.equal(e.code, 'damaged');
+      assert.deepEqual(e.data, { detail: 42 });
+      assert.equal(e.message, 'failed with damaged');
+      return true;
+    });
+    assert.equal((await p.run('echo', { text: 'still here' })).text, 'still here');
+  } finally {
+    await p.close();
+  }
+});
+
+test('a task past its time limit is stopped with its thread; the pool goes on, and the main loop never waited', async () => {
+  const p = pool(1);
+  try {
+    let maxLag = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => { const now = performance.now(); maxLag = Math.max(maxLag, now - last - 5); last = now; }, 5);
+    const started = performance.now();
+    await assert.rejects(p.run('spin', { ms: 60_000 }, { timeoutMs: 300 }), TaskTimeoutError);
+    clearInterval(ticker);
+    assert.ok(performance.now() - started < 5_000, 'stopped soon after its limit');
+    assert.ok(maxLag < 250, `the main event loop kept turning (worst lag ${maxLag.toFixed(0)} ms)`);
+    assert.equal((await p.run('echo', { text: 'after' })).text, 'after');
+  } finally {
+    await p.close();
+  }
+});
+
+test('other tasks of a stopped thread run again elsewhere', async () => {
+  const p = pool(1, 2);
+  try {
+    const slow = p.run('spin', { ms: 60_000 }, { timeoutMs: 400 });
+    const bystander = p.run('spin', { ms: 50 });
+    await assert.rejects(slow, TaskTimeoutError);
+    assert.equal(await bystander, 'spun');
+  } finally {
+    await p.close();
+  }
+});
+
+test('a crashed thread fails its task with a clear error, and a new thread takes the next', async () => {
+  const p = pool(1);
+  try {
+    await assert.rejects(p.run('crash', {}), (e: unknown) => e instanceof WorkerCrashedError && /exit code 7/.test(e.message));
+    assert.equal((await p.run('echo', { text: 'next' })).text, 'next');
+  } finally {
+    await p.close();
+  }
+});
+
+test('cancelling rejects at once, queued or running, and the task is told', async () => {
+  const p = pool(1);
+  try {
+    const controller = new AbortController();
+    const running = p.run('waitForCancel', {}, { signal: controller.signal });
+    const queued = p.run('echo', { text: 'queued' }, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    await assert.rejects(running, TaskCancelledError);
+    await assert.rejects(queued, TaskCancelledError);
+    assert.equal((await p.run('echo', { text: 'fresh' })).text, 'fresh');
+  } finally {
+    await p.close();
+  }
+});
+
+test('idle threads stop by themselves; close rejects what is still queued', async () => {
+  const p = pool(1);
+  await p.run('echo', { text: 'x' });
+  assert.equal(p.threadCount, 1);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(p.threadCount, 0);
+  const pending = assert.rejects(p.run('spin', { ms: 200 }), /closed/);
+  const queued = assert.rejects(p.run('echo', { text: 'never' }), /closed/);
+  await p.close();
+  await Promise.all([pending, queued]);
+});
