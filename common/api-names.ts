@@ -3,8 +3,8 @@
 // api.ts checks at compile time that its table has exactly these operations.
 
 export const OPERATION_NAMES = [
-  'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'importUpload',
-  'quarantineList', 'unfinishedImports', 'resumeImport', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
+  'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'beginUpload', 'finishUpload', 'cancelUpload',
+  'quarantineList', 'unfinishedImports', 'resumeImport', 'checkStore', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
@@ -23,12 +23,16 @@ export function isEventName(name: unknown): name is EventName {
 export const ipcChannel = {
   operation: (name: OperationName) => `binome:op:${name}`,
   event: (name: EventName) => `binome:event:${name}`,
+  /** The preload reports the paths of Files the user dropped or picked; main grants them. */
+  grantFiles: 'binome:grant-files',
 };
 
 /** Loopback HTTP routes (the Electron protocol serves images under the same path). */
 export const httpRoute = {
   operation: (name: OperationName) => `/api/op/${name}`,
   events: '/api/events',
+  /** POST one file's bytes of an upload begun with beginUpload (the file's name in `?name=`). */
+  upload: (uploadId: string) => `/api/upload/${uploadId}`,
   dicom: (instanceId: number) => `/dicom/${instanceId}`,
 };
 
@@ -37,3 +41,10 @@ export const ELECTRON_ORIGIN = 'binome://station';
 
 export const TOKEN_COOKIE = 'binome_token';
 export const TOKEN_HEADER = 'x-binome-token';
+/**
+ * Every API request from the station's own page carries this header. A page on another origin
+ * cannot add it without a CORS preflight, which the host never grants, so a cross-site form or
+ * no-cors fetch is refused even where the browser sends the cookie (every port of 127.0.0.1 is the
+ * same site).
+ */
+export const REQUEST_HEADER = 'x-binome-request';

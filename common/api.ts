@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { EXAM_STATUSES, LOCALES } from './domain.ts';
 import type { EventName, OperationName } from './api-names.ts';
+import type { MessageKey, MessageParams } from './i18n/messages.ts';
 
 export * from './api-names.ts';
 import type {
@@ -17,6 +18,7 @@ import type {
 const examId = z.number().int().positive();
 
 export const WORKLIST_SORT_FIELDS = ['studyDate', 'patientName', 'patientId', 'status', 'imageCount', 'importedAt'] as const;
+export const WORKLIST_SCOPES = ['breast', 'all'] as const;
 
 export const worklistQueryInput = z.strictObject({
   filter: z.strictObject({
@@ -26,7 +28,9 @@ export const worklistQueryInput = z.strictObject({
     /** DICOM dates, YYYYMMDD, inclusive. */
     dateFrom: z.string().regex(/^\d{8}$/).optional(),
     dateTo: z.string().regex(/^\d{8}$/).optional(),
-  }).default({}),
+    /** Breast imaging only (MG, and breast US or MR: the reading station's default), or every exam. */
+    scope: z.enum(WORKLIST_SCOPES).default('breast'),
+  }).default({ scope: 'breast' }),
   sort: z.strictObject({
     field: z.enum(WORKLIST_SORT_FIELDS),
     direction: z.enum(['asc', 'desc']),
@@ -50,11 +54,13 @@ export interface AppInfo {
   examCount: number;
 }
 
-/** Import a file's bytes (drag-and-drop in a browser, where no path is known). */
-export const importUploadInput = z.strictObject({
-  name: z.string().min(1).max(512),
-  data: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected the file bytes' }),
-});
+const uploadId = z.string().regex(/^[0-9a-f]{24}$/);
+
+/** The result of checking stored files against what the library recorded (size, and on demand content). */
+export interface StoreCheck {
+  checked: number;
+  damaged: { instanceId: number; examId: number; reason: 'missing' | 'size' | 'content' }[];
+}
 
 type OperationKind = 'read' | 'write';
 
@@ -63,14 +69,11 @@ interface OperationDefinition<I extends z.ZodType, O> {
   input: I;
   /** Phantom field carrying the result type; never read at run time. */
   output?: O;
-  /** The input carries raw bytes: the HTTP transport sends it as the request body. */
-  upload?: true;
 }
 
 /** `op<Result>()(kind, inputSchema)`: the result type is named, the input type is inferred. */
 function op<O>() {
-  return <I extends z.ZodType>(kind: OperationKind, input: I, extra: { upload?: true } = {}): OperationDefinition<I, O> =>
-    ({ kind, input, ...extra });
+  return <I extends z.ZodType>(kind: OperationKind, input: I): OperationDefinition<I, O> => ({ kind, input });
 }
 
 export const operations = {
@@ -79,7 +82,15 @@ export const operations = {
   examDetail: op<ExamDetail>()('read', z.strictObject({ examId })),
   setExamStatus: op<ExamSummary>()('write', z.strictObject({ examId, status: z.enum(EXAM_STATUSES) })),
   importPaths: op<ImportSummary>()('write', z.strictObject({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) })),
-  importUpload: op<ImportSummary>()('write', importUploadInput, { upload: true }),
+  /**
+   * Uploads (a browser, where the page cannot name paths): begin, send each file's bytes to the
+   * transport's upload route, then finish, which imports them all as one job.
+   */
+  beginUpload: op<{ uploadId: string }>()('write', z.strictObject({})),
+  finishUpload: op<ImportSummary>()('write', z.strictObject({ uploadId })),
+  cancelUpload: op<Record<string, never>>()('write', z.strictObject({ uploadId })),
+  /** Checks stored files: every file's size, and with `content` its bytes against their address (slow). */
+  checkStore: op<StoreCheck>()('read', z.strictObject({ examId: examId.optional(), content: z.boolean().default(false) })),
   quarantineList: op<QuarantineEntry[]>()('read', z.strictObject({ limit: z.number().int().min(1).max(1000).default(100) })),
   /** Imports that ended early and hold exams back from the worklist. */
   unfinishedImports: op<UnfinishedImport[]>()('read', z.strictObject({})),
@@ -132,16 +143,33 @@ export type ApiClient = {
   imageIdFor(instanceId: number): string;
 };
 
-export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'unavailable', 'busy', 'internal'] as const;
+export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'unavailable', 'busy', 'damaged', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** An error as it crosses a transport: a code for programs, an English message, and a message key and
+ * parameters (common/i18n/messages.ts) so that the renderer can say it in the reader's language. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  key?: MessageKey;
+  params?: MessageParams;
+}
+
 /** Every reply crosses a transport as this envelope: errors are values, never thrown across. */
-export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
 
 export class ApiError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(readonly code: ErrorCode, message: string, readonly key?: MessageKey, readonly params?: MessageParams) {
     super(message);
     this.name = 'ApiError';
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message, ...(this.key ? { key: this.key } : {}), ...(this.params ? { params: this.params } : {}) };
+  }
+
+  static fromBody(body: ErrorBody): ApiError {
+    return new ApiError(body.code, body.message, body.key, body.params);
   }
 }
 
@@ -167,7 +195,11 @@ export function parseOperationInput<K extends OperationName>(name: K, raw: unkno
 export interface PreloadBridge {
   api: { [K in OperationName]: (input: unknown) => Promise<Envelope<OperationResult<K>>> };
   on(event: EventName, listener: (payload: unknown) => void): () => void;
-  /** The path of a File from a drop or a file input (Electron's webUtils.getPathForFile). */
-  pathForFile(file: unknown): string;
+  /**
+   * Grants main read access to Files the user dropped or picked: the preload reads their paths
+   * (webUtils.getPathForFile; Files built in JavaScript have none) and main records them for this
+   * window. Resolves to the absolute paths granted, to pass to `api.importPaths`.
+   */
+  grantFiles(files: readonly unknown[]): Promise<string[]>;
 }
 

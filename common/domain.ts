@@ -1,5 +1,7 @@
 // Domain vocabulary shared by the main process and the renderer. Pure types and constants.
 
+import type { ProblemRef } from './import-problems.ts';
+
 export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
 export type ExamStatus = (typeof EXAM_STATUSES)[number];
 
@@ -29,12 +31,18 @@ export interface ExamSummary {
   accessionNumber: string | null;
   description: string | null;
   modalities: string[];
-  /** Number of stored instances (images and other objects) in the exam. */
+  /** Images a reader sees: FOR PRESENTATION images (FOR PROCESSING twins are stored, not counted here). */
   imageCount: number;
+  /** Other stored objects: dose reports, structured reports, FOR PROCESSING images. */
+  objectCount: number;
   /** ACR view labels of the FOR PRESENTATION images, in reading order (RCC, LCC, RMLO, LMLO, then others). */
   views: string[];
   status: ExamStatus;
   importedAt: string;
+  /** Files of this exam that could not be imported (damaged, unreadable): the exam may lack views. */
+  rejectedFiles: number;
+  /** Another patient has the same Patient ID (and issuer) with another birth date or name: priors are not merged. */
+  sharedPatientId: boolean;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */
@@ -71,10 +79,12 @@ export interface InstanceDetail {
   breastImplantPresent: boolean | null;
   partialView: boolean | null;
   fileSize: number;
+  /** Reservations found at import (the image was kept): shown beside it. */
+  warnings: ProblemRef[];
 }
 
 /** What the station indexes of one incoming DICOM instance: its patient, exam, series and image attributes. */
-export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize'> {
+export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize' | 'warnings'> {
   patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
   study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
   series: { uid: string; modality: string | null; number: number | null; description: string | null; bodyPart: string | null };
@@ -94,12 +104,20 @@ export interface ExamDetail {
   series: SeriesDetail[];
   /** Other exams of the same patient, newest first; `isPrior` marks those dated before this one. */
   priors: (ExamSummary & { isPrior: boolean })[];
+  identity: {
+    /** Other patients with this exam's Patient ID (and issuer) but another birth date or name: their exams are not priors. */
+    otherPatientsWithSameId: number;
+    /** The name or birth date in this exam's files differs from the patient's other exams. */
+    differsFromPatient: boolean;
+  };
+  /** Files of this exam that were not imported, and why. */
+  rejected: QuarantineEntry[];
 }
 
-export interface ImportProblem {
+/** A file that was not imported (or not completely): which, and why as a code (common/import-problems.ts). */
+export interface ImportProblem extends ProblemRef {
   /** The file as the user named it (a path, or an uploaded file's name). */
   file: string;
-  reason: string;
 }
 
 export interface ImportSummary {
@@ -108,24 +126,31 @@ export interface ImportSummary {
   filesSeen: number;
   imported: number;
   duplicates: number;
+  /** Damaged DICOM files, quarantined with their reason (listed in `problems`). */
   rejected: number;
-  /** Non-image objects (DICOMDIR records, for example) that were recognised and not stored as exams. */
+  /** Files that are not DICOM at all (licences, notes): skipped, not quarantined. */
+  skipped: number;
+  /** DICOMDIR files: read for the files they list, not stored as exams. */
   ignored: number;
   bytes: number;
   seconds: number;
   examsTouched: number;
+  /** Exams this import touched that lack files it had to reject. */
+  incompleteExams: number;
   duplicateFiles: string[];
+  skippedFiles: string[];
   problems: ImportProblem[];
 }
 
 export interface ImportProgress {
   jobId: number;
-  phase: 'generating' | 'importing' | 'finishing' | 'done';
+  phase: 'generating' | 'receiving' | 'importing' | 'finishing' | 'done';
   filesTotal: number;
   filesDone: number;
   imported: number;
   duplicates: number;
   rejected: number;
+  skipped: number;
   bytes: number;
 }
 
@@ -142,12 +167,13 @@ export interface UnfinishedImport {
   paths: string[] | null;
 }
 
-export interface QuarantineEntry {
+export interface QuarantineEntry extends ProblemRef {
   id: number;
   jobId: number | null;
   file: string;
-  reason: string;
   at: string;
+  /** A copy of the file is kept in the library's quarantine folder (files that exist nowhere else: uploads, received). */
+  keptCopy: boolean;
 }
 
 export const LOCALES = ['en', 'fr'] as const;

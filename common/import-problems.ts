@@ -1,7 +1,9 @@
 // Why a file was not imported, or was imported with a reservation: a code and its parameters,
 // which travel through the API and the database as data and become a sentence in the reader's
 // language only where they are shown (the renderer, the command line). Parameters never carry
-// patient data: at most tag numbers, sizes, counts and UIDs of syntaxes.
+// patient data, nor words of any language: at most tag numbers like "(0028,0010)", sizes, counts,
+// UIDs of transfer syntaxes and names of compression formats. Where a distinction matters to the
+// reader, it is a code of its own.
 
 import type { Locale } from './domain.ts';
 
@@ -12,19 +14,31 @@ export const IMPORT_PROBLEM_CODES = [
   'no_part10_header',
   'truncated',
   'malformed',
+  'malformed_element',
+  'unclosed_sequence',
+  'nested_too_deeply',
+  'too_many_elements',
   'missing_attribute',
+  'invalid_attribute',
   'unknown_transfer_syntax',
+  'deflate_failed',
   'no_pixel_data',
   'pixel_data_length',
   'encapsulated_in_native',
   'native_in_encapsulated',
-  'codestream_mismatch',
-  'codestream_dimensions',
+  'fragment_count',
+  'bad_offset_table',
   'too_many_fragments',
+  'codestream_mismatch',
+  'codestream_unknown',
+  'codestream_dimensions',
+  'rle_segments',
   'absurd_dimensions',
   'too_large',
-  'nested_too_deeply',
+  'inspection_failed',
   // the file could not be read or stored
+  'file_not_found',
+  'permission_denied',
   'read_error',
   'store_failed',
   'disk_full',
@@ -33,6 +47,7 @@ export const IMPORT_PROBLEM_CODES = [
   // warnings: imported, with a reservation shown beside the image
   'tags_out_of_order',
   'trailing_bytes',
+  'pixel_data_longer',
 ] as const;
 export type ImportProblemCode = (typeof IMPORT_PROBLEM_CODES)[number];
 
@@ -44,68 +59,121 @@ export interface ProblemRef {
   params?: ProblemParams;
 }
 
+// Placeholders: {name} (numbers are written with the locale's digit grouping) and {name:bytes}
+// (a size: 64 MiB, 64 Mio).
 const en: Record<ImportProblemCode, string> = {
   not_dicom: 'not a DICOM file',
   no_part10_header: 'DICOM data without the Part 10 file header (no "DICM" at byte 128); export it again as a DICOM file',
-  truncated: 'the file is cut short: {what}',
+  truncated: 'the file is truncated: {tag} runs past its end',
   malformed: 'malformed DICOM: {what}',
+  malformed_element: 'malformed DICOM: the element {tag} at byte {offset} cannot be read',
+  unclosed_sequence: 'the sequence {tag} is never closed (its delimiter is missing)',
+  nested_too_deeply: 'sequences nested more than {limit} levels deep',
+  too_many_elements: 'more than {limit} attributes in one file',
   missing_attribute: 'a required attribute is missing: {names}',
-  unknown_transfer_syntax: 'unknown transfer syntax {uid}: the pixel data cannot be decoded',
+  invalid_attribute: 'impossible value {value} for {tag}',
+  unknown_transfer_syntax: 'unknown or unsupported transfer syntax {uid}: the image cannot be decoded',
+  deflate_failed: 'the compressed (deflated) data set cannot be inflated',
   no_pixel_data: 'an image without pixel data',
-  pixel_data_length: 'the pixel data holds {actual} bytes where {rows} × {columns} pixels need {expected}',
+  pixel_data_length: 'the pixel data holds {actual} bytes where {rows} × {columns} pixels × {frames} frame(s) × {samples} sample(s) of {bitsAllocated} bits need {expected}',
   encapsulated_in_native: 'the pixel data is compressed although the file declares it uncompressed ({uid})',
   native_in_encapsulated: 'the pixel data is uncompressed although the file declares a compressed syntax ({uid})',
-  codestream_mismatch: 'the compressed pixel data is not {expected}, as the file declares ({uid})',
-  codestream_dimensions: 'the compressed image is {actual}, the file declares {expected}',
-  too_many_fragments: 'the compressed pixel data is split into {count} fragments (at most {limit})',
+  fragment_count: 'the compressed pixel data has {count} fragment(s) for {frames} frame(s)',
+  bad_offset_table: 'the offset table of the compressed pixel data does not match its {frames} frame(s)',
+  too_many_fragments: 'the compressed pixel data is split into more than {limit} fragments',
+  codestream_mismatch: 'the compressed pixel data is {found}, not {expected} as the file declares ({uid})',
+  codestream_unknown: 'the compressed pixel data is not {expected} as the file declares ({uid}), nor any known format',
+  codestream_dimensions: 'the compressed image is {codedColumns} × {codedRows} pixels, {codedComponents} component(s) of {codedBits} bits; the file declares {columns} × {rows}, {samples} sample(s), {bitsStored} bits stored in {bitsAllocated}',
+  rle_segments: 'the RLE data has {count} segment(s) where {samples} sample(s) of {bitsAllocated} bits need {expected}',
   absurd_dimensions: 'impossible image size: {rows} × {columns} pixels, {frames} frame(s)',
-  too_large: 'too large for a {what}: {size} (at most {limit})',
-  nested_too_deeply: 'sequences nested too deeply to be read',
-  read_error: 'could not be read: {what}',
+  too_large: 'too large: {size:bytes} of attributes besides pixel data (at most {limit:bytes})',
+  inspection_failed: 'could not be checked (an error in Binome: please report it)',
+  file_not_found: 'no such file or folder',
+  permission_denied: 'permission denied: this account may not read it',
+  read_error: 'could not be read (system error {what})',
   store_failed: 'could not be stored in the library: {what}',
   disk_full: 'no space left on the library disk',
   timeout: 'took longer than {seconds} s to read and was stopped',
   referenced_missing: 'listed in the DICOMDIR but missing from the media',
   tags_out_of_order: 'attributes are out of order ({tag}); the image was kept',
   trailing_bytes: '{count} unreadable bytes after the pixel data were ignored',
+  pixel_data_longer: 'the pixel data holds {actual} bytes where {expected} are needed; the extra bytes were ignored',
 };
 
-// French as written in French reading rooms; a narrow no-break space (U+202F) before ":".
+// French as written in French reading rooms; a narrow no-break space (U+202F) before ":", ";", "!", "?".
 const fr: Record<ImportProblemCode, string> = {
   not_dicom: 'pas un fichier DICOM',
   no_part10_header: 'données DICOM sans l’en-tête de fichier Part 10 (pas de «\u202fDICM\u202f» à l’octet 128)\u202f: exportez-le à nouveau en fichier DICOM',
-  truncated: 'le fichier est tronqué\u202f: {what}',
+  truncated: 'le fichier est tronqué\u202f: {tag} dépasse sa fin',
   malformed: 'DICOM mal formé\u202f: {what}',
+  malformed_element: 'DICOM mal formé\u202f: l’élément {tag} à l’octet {offset} est illisible',
+  unclosed_sequence: 'la séquence {tag} n’est jamais fermée (son délimiteur manque)',
+  nested_too_deeply: 'séquences imbriquées sur plus de {limit} niveaux',
+  too_many_elements: 'plus de {limit} attributs dans un seul fichier',
   missing_attribute: 'un attribut obligatoire manque\u202f: {names}',
-  unknown_transfer_syntax: 'syntaxe de transfert inconnue {uid}\u202f: les pixels ne peuvent pas être décodés',
+  invalid_attribute: 'valeur impossible {value} pour {tag}',
+  unknown_transfer_syntax: 'syntaxe de transfert inconnue ou non prise en charge {uid}\u202f: l’image ne peut pas être décodée',
+  deflate_failed: 'le jeu de données compressé (deflate) ne peut pas être décompressé',
   no_pixel_data: 'une image sans données de pixels',
-  pixel_data_length: 'les données de pixels font {actual} octets alors que {rows} × {columns} pixels en demandent {expected}',
+  pixel_data_length: 'les données de pixels font {actual} octets alors que {rows} × {columns} pixels × {frames} trame(s) × {samples} échantillon(s) de {bitsAllocated} bits en demandent {expected}',
   encapsulated_in_native: 'les pixels sont compressés alors que le fichier les déclare non compressés ({uid})',
   native_in_encapsulated: 'les pixels ne sont pas compressés alors que le fichier déclare une syntaxe compressée ({uid})',
-  codestream_mismatch: 'les pixels compressés ne sont pas du {expected} comme le déclare le fichier ({uid})',
-  codestream_dimensions: 'l’image compressée fait {actual}, le fichier déclare {expected}',
-  too_many_fragments: 'les pixels compressés sont découpés en {count} fragments (au plus {limit})',
+  fragment_count: 'les pixels compressés comptent {count} fragment(s) pour {frames} trame(s)',
+  bad_offset_table: 'la table des positions des pixels compressés ne correspond pas à leurs {frames} trame(s)',
+  too_many_fragments: 'les pixels compressés sont découpés en plus de {limit} fragments',
+  codestream_mismatch: 'les pixels compressés sont du {found}, pas du {expected} comme le déclare le fichier ({uid})',
+  codestream_unknown: 'les pixels compressés ne sont ni du {expected} comme le déclare le fichier ({uid}), ni d’aucun format connu',
+  codestream_dimensions: 'l’image compressée fait {codedColumns} × {codedRows} pixels, {codedComponents} composante(s) de {codedBits} bits\u202f; le fichier déclare {columns} × {rows}, {samples} échantillon(s), {bitsStored} bits utiles sur {bitsAllocated}',
+  rle_segments: 'les données RLE ont {count} segment(s) alors que {samples} échantillon(s) de {bitsAllocated} bits en demandent {expected}',
   absurd_dimensions: 'taille d’image impossible\u202f: {rows} × {columns} pixels, {frames} trame(s)',
-  too_large: 'trop volumineux pour {what}\u202f: {size} (au plus {limit})',
-  nested_too_deeply: 'séquences imbriquées trop profondément pour être lues',
-  read_error: 'lecture impossible\u202f: {what}',
+  too_large: 'trop volumineux\u202f: {size:bytes} d’attributs hors pixels (au plus {limit:bytes})',
+  inspection_failed: 'n’a pas pu être vérifié (erreur de Binome\u202f: merci de la signaler)',
+  file_not_found: 'fichier ou dossier introuvable',
+  permission_denied: 'accès refusé\u202f: ce compte ne peut pas le lire',
+  read_error: 'lecture impossible (erreur système {what})',
   store_failed: 'enregistrement dans la bibliothèque impossible\u202f: {what}',
   disk_full: 'plus d’espace sur le disque de la bibliothèque',
   timeout: 'la lecture a pris plus de {seconds} s et a été interrompue',
   referenced_missing: 'listé dans le DICOMDIR mais absent du support',
   tags_out_of_order: 'attributs dans le désordre ({tag})\u202f; l’image a été conservée',
   trailing_bytes: '{count} octets illisibles après les pixels ont été ignorés',
+  pixel_data_longer: 'les données de pixels font {actual} octets pour {expected} nécessaires\u202f; le surplus a été ignoré',
 };
 
 const catalogs: Record<Locale, Record<ImportProblemCode, string>> = { en, fr };
 
 /** Problems that are not errors: the file was imported and the reservation is shown with it. */
-export const WARNING_CODES: ReadonlySet<ImportProblemCode> = new Set(['tags_out_of_order', 'trailing_bytes']);
+export const WARNING_CODES: ReadonlySet<ImportProblemCode> = new Set(['tags_out_of_order', 'trailing_bytes', 'pixel_data_longer']);
+
+const NUMBER_LOCALES: Record<Locale, string> = { en: 'en-GB', fr: 'fr-FR' };
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+function formatNumber(locale: Locale, n: number, digits = 0): string {
+  if (Number.isInteger(n) && Math.abs(n) < 10_000) return String(n); // 3328 × 2560, not 3,328 × 2,560
+  const key = `${locale}/${digits}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(NUMBER_LOCALES[locale] ?? 'en-GB', { maximumFractionDigits: digits })));
+  return f.format(n);
+}
+
+/** A size in binary units, as each language writes them: 1.5 GiB, 1,5 Gio. */
+export function formatBytes(locale: Locale, bytes: number): string {
+  const units = locale === 'fr' ? ['octets', 'Kio', 'Mio', 'Gio', 'Tio'] : ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
+  return `${formatNumber(locale, value, unit === 0 ? 0 : 1)}\u00a0${units[unit]}`;
+}
 
 export function describeProblem(locale: Locale, problem: ProblemRef): string {
-  const template = catalogs[locale][problem.code] ?? en[problem.code] ?? problem.code;
+  const template = catalogs[locale]?.[problem.code] ?? en[problem.code] ?? problem.code;
   const params = problem.params ?? {};
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : '?'));
+  return template.replace(/\{(\w+)(?::(\w+))?\}/g, (_, name: string, format: string | undefined) => {
+    if (!(name in params)) return '…';
+    const value = params[name];
+    if (typeof value !== 'number') return String(value);
+    return format === 'bytes' ? formatBytes(locale, value) : formatNumber(locale, value);
+  });
 }
 
 export function isImportProblemCode(value: unknown): value is ImportProblemCode {

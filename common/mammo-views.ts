@@ -111,3 +111,14 @@ export const MAMMOGRAPHY_SOP_CLASSES = {
   forPresentation: '1.2.840.10008.5.1.4.1.1.1.2',
   forProcessing: '1.2.840.10008.5.1.4.1.1.1.2.1',
 } as const;
+
+/** SOP classes that make an exam breast imaging whatever its modality says. */
+export const BREAST_SOP_CLASSES: readonly string[] = [
+  MAMMOGRAPHY_SOP_CLASSES.forPresentation,
+  MAMMOGRAPHY_SOP_CLASSES.forProcessing,
+  '1.2.840.10008.5.1.4.1.1.13.1.3', // Breast Tomosynthesis Image
+  '1.2.840.10008.5.1.4.1.1.13.1.4', // Breast Projection X-Ray Image, For Presentation
+  '1.2.840.10008.5.1.4.1.1.13.1.5', // Breast Projection X-Ray Image, For Processing
+  '1.2.840.10008.5.1.4.1.1.88.50', // Mammography CAD SR
+];
+

@@ -4,15 +4,17 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ExamSummary, ImportProgress } from '../common/domain.ts';
+import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
+import { describeProblem } from '../common/import-problems.ts';
+import { translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
+import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, writeDemoExams } from './service/demo.ts';
+import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
 import { defaultLibraryDir } from './base/library.ts';
 import { startLoopbackHost } from './transport/http.ts';
+import { localClient } from './transport/local-client.ts';
 import { log } from './base/log.ts';
-import { parseOperationInput, ApiError } from '../common/api.ts';
-import { generateDemo } from './synth/demo.ts';
-import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES } from './synth/plan.ts';
-import type { DemoOptions, TransferSyntaxName } from './synth/plan.ts';
+import { ApiError } from '../common/api.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -27,6 +29,7 @@ Usage: binome <command> [options]
 Commands:
   import <path>...   import DICOM files, folders (recursively) or DICOMDIRs into the library
   list               list the exams of the worklist
+  check              check the stored files against what the library recorded
   serve              serve the station on the loopback interface and print the URL to open
   demo               generate synthetic exams (DICOM and ground truth), optionally import them
 
@@ -39,16 +42,24 @@ Run "binome <command> --help" for the options of a command.`,
 
 Imports DICOM Part 10 files, folders (searched recursively) and DICOMDIR files (their referenced
 files are imported). Duplicates (same SOP Instance UID) are skipped and counted. Files that are not
-DICOM or are malformed are reported with the reason and kept in the quarantine list; the rest imports.
+DICOM (notes, licences) are skipped; damaged DICOM files are reported with the reason and kept in
+the quarantine list, and their exams are marked incomplete; the rest imports.
 
   --quiet        no progress line
   --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
   --verbose      list every duplicate and every rejected file (by default: the first 10)
 
 Exit codes: 0 all imported (duplicates included), 3 some files were rejected, 1 the import failed, 2 wrong usage.`,
-  list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--limit N] [--json]
+  list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--all] [--limit N] [--json]
 
-Lists exams, newest first: patient, exam date, views present, image count, status.`,
+Lists exams, newest first: patient, exam date, modalities, views present, image count, status.
+By default only breast imaging (MG, and breast US or MR); --all lists every exam.`,
+  check: `Usage: binome check [--library <dir>] [--content] [--exam ID]
+
+Checks that every stored file of the library is there with the size recorded at import; with
+--content, also re-reads each file and checks its bytes against their content address (slower).
+
+Exit codes: 0 all files sound, 1 some files are missing or damaged, 2 wrong usage.`,
   demo: `Usage: binome demo --patients N [--priors K] [--seed S] [--size full|reduced]
                    [--transfer-syntax explicit|jpeg-ls|htj2k|j2k] [--plain] [--out <dir>] [--library <dir>]
 
@@ -83,8 +94,28 @@ function formatBytes(n: number): string {
   return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 }
 
-function openService(library: string | undefined): StationService {
-  return new StationService({ libraryDir: library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}` });
+function openService(library: string | undefined, durable = false): StationService {
+  return new StationService({ libraryDir: library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}`, import: { durable } });
+}
+
+/** An API error as the command line reports it: in English, from its message key when it has one. */
+function apiMessage(error: ApiError): string {
+  return error.key ? translate('en', error.key, error.params) : error.message;
+}
+
+function reportImport(summary: ImportSummary, out: NodeJS.WriteStream, verbose: boolean): void {
+  const rate = summary.seconds > 0 ? summary.imported / summary.seconds : 0;
+  out.write(`${summary.status === 'done' ? 'Imported' : `Import ${summary.status}:`} ${summary.imported} image(s) into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} images/s, ${formatBytes(summary.bytes)}); ` +
+    `${summary.duplicates} duplicate(s) skipped, ${summary.rejected} damaged file(s) quarantined, ${summary.skipped} file(s) skipped as not DICOM` +
+    `${summary.ignored ? `, ${summary.ignored} DICOMDIR(s) read` : ''}.\n`);
+  if (summary.duplicates && verbose) for (const f of summary.duplicateFiles) out.write(`  duplicate (already in the library): ${f}\n`);
+  else if (summary.duplicates) out.write('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)\n');
+  const shown = verbose ? summary.problems : summary.problems.slice(0, 10);
+  for (const p of shown) out.write(`  rejected: ${p.file}: ${describeProblem('en', p)}\n`);
+  if (shown.length < summary.problems.length || shown.length < summary.rejected) out.write(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)\n`);
+  if (verbose) for (const f of summary.skippedFiles) out.write(`  skipped, not DICOM: ${f}\n`);
+  else if (summary.skipped) out.write('  files that are not DICOM (notes, licences) were skipped (--verbose lists them)\n');
+  if (summary.incompleteExams) out.write(`  ${summary.incompleteExams} exam(s) lack files that were rejected: they are marked incomplete in the worklist\n`);
 }
 
 async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<number> {
@@ -92,11 +123,12 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     library: { type: 'string' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.import + '\n'); return EXIT.ok; }
   if (!positionals.length) throw new UsageError('binome import needs at least one path');
-  const service = new StationService({ libraryDir: values.library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}`, import: { durable: values.durable ?? false } });
+  const service = openService(values.library, values.durable ?? false);
+  const api = localClient(service.handlers);
   const tty = out.isTTY && !values.quiet;
   const showProgress = (p: ImportProgress) => {
     if (values.quiet) return;
-    const line = `importing: ${p.filesDone}/${p.filesTotal} files, ${p.imported} imported, ${p.duplicates} duplicates, ${p.rejected} rejected, ${formatBytes(p.bytes)}`;
+    const line = `importing: ${p.filesDone}/${p.filesTotal} files, ${p.imported} imported, ${p.duplicates} duplicates, ${p.rejected} rejected, ${p.skipped} skipped, ${formatBytes(p.bytes)}`;
     if (tty) out.write(`\r${line}\x1b[K`);
     else if (p.phase === 'done') out.write(line + '\n');
   };
@@ -104,16 +136,9 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
   const stop = () => { void service.close(); };
   process.once('SIGINT', stop);
   try {
-    const summary = await service.handlers.importPaths(parseOperationInput('importPaths', { paths: positionals }));
+    const summary = await api.importPaths({ paths: positionals });
     if (tty) out.write('\n');
-    const rate = summary.seconds > 0 ? summary.imported / summary.seconds : 0;
-    out.write(`${summary.status === 'done' ? 'Imported' : `Import ${summary.status}:`} ${summary.imported} image(s) into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} images/s, ${formatBytes(summary.bytes)}); ` +
-      `${summary.duplicates} duplicate(s) skipped, ${summary.rejected} file(s) rejected${summary.ignored ? `, ${summary.ignored} non-image object(s) ignored` : ''}.\n`);
-    if (summary.duplicates && values.verbose) for (const f of summary.duplicateFiles) out.write(`  duplicate (already in the library): ${f}\n`);
-    else if (summary.duplicates) out.write('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)\n');
-    const shown = values.verbose ? summary.problems : summary.problems.slice(0, 10);
-    for (const p of shown) out.write(`  rejected: ${p.file}: ${p.reason}\n`);
-    if (shown.length < summary.rejected) out.write(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)\n`);
+    reportImport(summary, out, values.verbose ?? false);
     if (summary.status !== 'done') return EXIT.failure;
     return summary.rejected ? EXIT.partial : EXIT.ok;
   } finally {
@@ -132,34 +157,59 @@ function formatDate(d: string | null): string {
 
 async function commandList(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values } = parseArgs({ args, options: {
-    library: { type: 'string' }, search: { type: 'string' }, status: { type: 'string', multiple: true },
+    library: { type: 'string' }, search: { type: 'string' }, status: { type: 'string', multiple: true }, all: { type: 'boolean' },
     limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.list + '\n'); return EXIT.ok; }
-  let query;
-  try {
-    query = parseOperationInput('worklistQuery', {
-      filter: { text: values.search, status: values.status },
-      limit: values.limit === undefined ? 100 : Number(values.limit),
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof ApiError ? error.message.replace(/^Invalid input for worklistQuery: /, '') : String(error));
-  }
   const service = openService(values.library);
+  const api = localClient(service.handlers);
   try {
-    const page = await service.handlers.worklistQuery(query);
+    let page;
+    try {
+      page = await api.worklistQuery({
+        filter: { text: values.search, status: values.status as never, scope: values.all ? 'all' : 'breast' },
+        limit: values.limit === undefined ? 100 : Number(values.limit),
+      });
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'bad_request') throw new UsageError(error.message.replace(/^Invalid input for worklistQuery: /, ''));
+      throw error;
+    }
     if (values.json) { out.write(JSON.stringify(page, null, 2) + '\n'); return EXIT.ok; }
-    if (!page.total && !(await service.handlers.unfinishedImports({})).length) { out.write('The worklist is empty. Import exams with: binome import <folder>\n'); return EXIT.ok; }
-    if (page.rows.length) out.write(`${padEnd('ID', 7)}${padEnd('Patient', 28)}${padEnd('Patient ID', 18)}${padEnd('Exam date', 12)}${padEnd('Views', 26)}${padEnd('Images', 8)}Status\n`);
+    const unfinished = await api.unfinishedImports({});
+    if (!page.total && !unfinished.length) {
+      const others = values.all ? 0 : (await api.worklistQuery({ filter: { scope: 'all' }, limit: 1 })).total;
+      out.write(others ? `No breast imaging exam here; ${others} other exam(s): binome list --all\n` : 'The worklist is empty. Import exams with: binome import <folder>\n');
+      return EXIT.ok;
+    }
+    if (page.rows.length) out.write(`${padEnd('ID', 7)}${padEnd('Patient', 28)}${padEnd('Patient ID', 18)}${padEnd('Exam date', 12)}${padEnd('Mod.', 8)}${padEnd('Views', 26)}${padEnd('Images', 8)}Status\n`);
     page.rows.forEach((e: ExamSummary) => {
+      const notes = [e.rejectedFiles ? `incomplete: ${e.rejectedFiles} file(s) rejected` : '', e.sharedPatientId ? 'Patient ID shared with another patient' : ''].filter(Boolean);
       out.write(`${padEnd(String(e.examId), 7)}${padEnd(e.patientName.replace(/\^/g, ' ').trim() || '—', 28)}${padEnd(e.patientId || '—', 18)}` +
-        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${e.status.replace('_', ' ')}\n`);
+        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.modalities.join(' ') || '—', 8)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${e.status.replace('_', ' ')}` +
+        `${notes.length ? `  (${notes.join('; ')})` : ''}\n`);
     });
     if (page.total > page.rows.length) out.write(`(${page.rows.length} of ${page.total} exams shown; use --limit or --search)\n`);
-    for (const job of await service.handlers.unfinishedImports({})) {
+    for (const job of unfinished) {
       out.write(`Note: an import started ${new Date(job.startedAt).toLocaleString()} did not finish and holds ${job.examsHeldBack} exam(s) back; ` +
         (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n` : 'import the same files again to complete it.\n'));
     }
     return EXIT.ok;
+  } finally {
+    await service.close();
+  }
+}
+
+async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: { library: { type: 'string' }, content: { type: 'boolean' }, exam: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.check + '\n'); return EXIT.ok; }
+  const examId = values.exam === undefined ? undefined : Number(values.exam);
+  if (examId !== undefined && !(Number.isInteger(examId) && examId > 0)) throw new UsageError('--exam must be an exam ID (a whole number, as binome list shows it)');
+  const service = openService(values.library);
+  try {
+    const result = await localClient(service.handlers).checkStore({ examId, content: values.content ?? false });
+    const what = { missing: 'missing from the store', size: 'size differs from the one recorded at import', content: 'content differs from its address' };
+    for (const d of result.damaged) out.write(`  damaged: image ${d.instanceId} of exam ${d.examId}: ${what[d.reason]}\n`);
+    out.write(`Checked ${result.checked} stored file(s)${values.content ? ' (size and content)' : ' (size)'}: ${result.damaged.length ? `${result.damaged.length} damaged` : 'all sound'}.\n`);
+    return result.damaged.length ? EXIT.failure : EXIT.ok;
   } finally {
     await service.close();
   }
@@ -207,13 +257,13 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
   const outDir = path.resolve(values.out ?? path.join(service!.paths.root, 'demo', options.seed));
   try {
     const tty = out.isTTY && !values.quiet;
-    const summary = await generateDemo(options, outDir, { onProgress: (p) => { if (tty) out.write(`\rgenerating: ${p.imagesDone}/${p.imagesTotal} images\x1b[K`); } });
+    const summary = await writeDemoExams(options, outDir, (p) => { if (tty) out.write(`\rgenerating: ${p.imagesDone}/${p.imagesTotal} images\x1b[K`); });
     if (tty) out.write('\n');
     out.write(`Generated ${summary.images} image(s) in ${summary.exams} exam(s) of ${summary.patients} synthetic women into ${summary.outDir} ` +
       `in ${summary.seconds.toFixed(1)} s (${summary.secondsPerExam.toFixed(2)} s per exam, ${options.size} size, ${formatBytes(summary.bytes)}).\n`);
     out.write(`Ground truth: ground-truth.json in each exam folder; index in demo.json. Synthetic images: not patients, not for diagnosis.\n`);
     if (!service) return EXIT.ok;
-    const imported = await service.handlers.importPaths(parseOperationInput('importPaths', { paths: summary.dicomFiles.length ? summary.dicomFiles : [outDir] }));
+    const imported = await localClient(service.handlers).importPaths({ paths: [outDir] });
     out.write(`Imported ${imported.imported} image(s) into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
       `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}.\n`);
     if (!values.out && imported.status === 'done') {
@@ -255,6 +305,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       case 'list': return await commandList(rest, out);
       case 'serve': return await commandServe(rest, out);
       case 'demo': return await commandDemo(rest, out);
+      case 'check': return await commandCheck(rest, out);
       case undefined: case '-h': case '--help': case 'help':
         out.write(USAGE.main + '\n');
         return command === undefined ? EXIT.usage : EXIT.ok;
@@ -269,7 +320,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       err.write(`binome: ${(error as Error).message}\nRun "binome ${command && USAGE[command] ? `${command} ` : ''}--help" for usage.\n`);
       return EXIT.usage;
     }
-    err.write(`binome: ${(error as Error)?.message ?? String(error)}\n`);
+    err.write(`binome: ${error instanceof ApiError ? apiMessage(error) : (error as Error)?.message ?? String(error)}\n`);
     log.debug((error as Error)?.stack ?? '');
     return EXIT.failure;
   }

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ApiClient, AppInfo } from '../common/api.ts';
+import type { AppInfo } from '../common/api.ts';
+import type { StationApi } from './api/station-api.ts';
 import type { Locale } from '../common/domain.ts';
 import { LOCALES } from '../common/domain.ts';
-import { ApiContext } from './api-context.ts';
+import { ApiContext } from './api/context.ts';
 import { I18nContext, makeI18n } from './i18n.tsx';
 import { WorklistPage } from './worklist/WorklistPage.tsx';
 import { ExamPage } from './viewer/ExamPage.tsx';
@@ -15,7 +16,7 @@ function parseRoute(hash: string): Route {
   return m ? { page: 'exam', examId: Number(m[1]) } : { page: 'worklist' };
 }
 
-export function App({ api }: { api: ApiClient }) {
+export function App({ api }: { api: StationApi }) {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
   const [locale, setLocale] = useState<Locale>('en');
   const [info, setInfo] = useState<AppInfo | null>(null);
@@ -56,7 +57,7 @@ export function App({ api }: { api: ApiClient }) {
             </label>
           </header>
           {route.page === 'worklist'
-            ? <WorklistPage transport={info?.transport ?? null} />
+            ? <WorklistPage />
             : <ExamPage examId={route.examId} />}
         </div>
       </I18nContext.Provider>

@@ -1,10 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { createApiClient } from './api-client.ts';
+import { createStationApi } from './api/index.ts';
 import { App } from './App.tsx';
 import './styles.css';
 
-const api = createApiClient();
+const api = createStationApi();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App api={api} />

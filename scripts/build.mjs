@@ -23,9 +23,13 @@ if (!rendererOnly) {
     define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } });
   await esbuild({ ...common, entryPoints: [path.join(root, 'main/electron/preload.preload.ts')], outfile: path.join(root, 'app/dist/preload.cjs') });
-  // the demo generator's worker thread, next to main.cjs where demo.ts looks for it
-  await esbuild({ ...common, entryPoints: [path.join(root, 'main/synth/demo.worker.ts')], outfile: path.join(root, 'app/dist/demo.worker.cjs'),
-    define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
-    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } });
+  // every worker thread's entry (main/**/*.worker.ts), beside main.cjs where the worker pool looks for it
+  const workerDefine = { define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
+    banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } };
+  const workers = fs.readdirSync(path.join(root, 'main'), { recursive: true }).map(String).filter((f) => f.endsWith('.worker.ts'));
+  for (const worker of workers) {
+    await esbuild({ ...common, ...workerDefine, entryPoints: [path.join(root, 'main', worker)],
+      outfile: path.join(root, 'app/dist', path.basename(worker).replace(/\.ts$/, '.cjs')) });
+  }
 }
 console.log(`built ${rendererOnly ? 'renderer' : 'renderer, main and preload'} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

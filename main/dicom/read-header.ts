@@ -1,34 +1,16 @@
-// Reads a DICOM file's header from the file's beginning only (the pixel data itself is walked by
-// its lengths, never read whole): what import needs to index a file without loading it.
+// The throwing form of inspectFile (main/dicom/inspect.ts), for callers written before it: reads a
+// file's header and checks it with bounded reads, never the whole file.
 
-import fs from 'node:fs';
-import { NeedMoreBytesError, parseDicom } from './parse.ts';
+import { DicomParseError } from './parse.ts';
 import type { ParsedDicom } from './parse.ts';
+import { inspectFile } from './inspect.ts';
 
-const FIRST_READ = 16 * 1024;
-
-/**
- * Parses a file's header from its beginning only: 16 KiB, then four times more until the pixel
- * data element is reached. The pixel data itself is never read here; the store copies it.
- */
+/** Inspects a file: returns the instance or DICOMDIR; throws DicomParseError (damaged, not DICOM) or the I/O error. */
 export async function parseFileHeader(file: string): Promise<ParsedDicom> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    const readAt = (offset: number, length: number) => {
-      const b = Buffer.alloc(length);
-      return b.subarray(0, fs.readSync(handle.fd, b, 0, length, offset));
-    };
-    for (let length = Math.min(size, FIRST_READ); ; length = Math.min(size, length * 4)) {
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, 0);
-      try {
-        return parseDicom(buffer.subarray(0, bytesRead), { fileSize: size, readAt });
-      } catch (error) {
-        if (!(error instanceof NeedMoreBytesError) || length >= size) throw error;
-      }
-    }
-  } finally {
-    await handle.close();
+  const inspection = await inspectFile(file);
+  switch (inspection.kind) {
+    case 'instance': return inspection.instance;
+    case 'dicomdir': return { kind: 'dicomdir', referencedFiles: inspection.referencedFiles };
+    default: throw new DicomParseError(inspection.problem);
   }
 }

@@ -1,15 +1,18 @@
 // The content-addressed image store: each file is kept once, exactly as received, under the
-// XXH3-128 hash of its bytes. The kernel copies the file to a temporary name while the source is
-// hashed on another core; if the source changed meanwhile, the copy is hashed instead, so the
-// address always describes what is stored. The copy is then renamed into place: a reader never
-// sees half a file. Two files with the same address are compared byte for
-// byte before one is dropped, so the address needs no cryptographic strength (XXH3 hashes about
-// four times faster than SHA-256 here, which is what lets import keep pace with a plain copy).
+// XXH3-128 hash of its bytes. A copy is written under a temporary name in this process's own
+// temporary folder, hashed, and renamed into place: a reader never sees half a file. If the source
+// changed while it was copied, the copy is hashed instead, so the address always describes what is
+// stored. Two files with the same address are compared byte for byte before one is dropped, so the
+// address needs no cryptographic strength (XXH3 hashes about four times faster than SHA-256 here).
+//
+// Several processes may write to one store at once. Each keeps its unfinished copies in its own
+// folder, tmp/<pid>-<start time>/, and a process removes only the folders of owners that are gone.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createXXHash128 } from 'hash-wasm';
+import { isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
 
 const CHUNK = 1 << 20;
 
@@ -20,26 +23,18 @@ export interface StoredFile {
   size: number;
 }
 
-/**
- * Hashes a file, reading it synchronously in 1 MiB chunks: reads from the page cache are fast, and
- * asynchronous reads would queue behind the kernel copies that occupy libuv's few worker threads.
- * The event loop is given a turn every 16 MiB.
- */
-async function hashFile(file: string): Promise<string> {
+/** Hashes a file in 1 MiB chunks (synchronous reads: this runs on a worker thread). */
+export async function hashFile(file: string): Promise<string> {
   const hasher = await createXXHash128();
   hasher.init();
   const fd = fs.openSync(file, 'r');
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
-    for (let position = 0, sinceYield = 0; ;) {
+    for (let position = 0; ;) {
       const bytesRead = fs.readSync(fd, buffer, 0, CHUNK, position);
       if (!bytesRead) break;
       hasher.update(buffer.subarray(0, bytesRead));
       position += bytesRead;
-      if ((sinceYield += bytesRead) >= 16 * CHUNK) {
-        sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
     }
   } finally {
     fs.closeSync(fd);
@@ -64,74 +59,101 @@ async function sameContent(a: string, b: string): Promise<boolean> {
   }
 }
 
-export class DicomStore {
-  private readonly tmpDir: string;
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r+');
+  try { await handle.datasync(); } finally { await handle.close(); }
+}
 
-  constructor(readonly root: string) {
-    this.tmpDir = path.join(root, 'tmp');
-    fs.mkdirSync(this.tmpDir, { recursive: true });
-    // Temporary files left by a killed process are garbage: their content was never committed.
-    for (const name of fs.readdirSync(this.tmpDir)) fs.rmSync(path.join(this.tmpDir, name), { force: true });
-  }
-
-  /** The content address of some bytes (XXH3-128, hex). */
-  static async contentKey(bytes: Uint8Array): Promise<string> {
-    const hasher = await createXXHash128();
-    hasher.init();
-    hasher.update(bytes);
-    return hasher.digest('hex');
-  }
+/** Where the store keeps what; no file is touched by constructing it. */
+export class StoreLayout {
+  constructor(readonly root: string) {}
 
   pathFor(key: string): string {
     if (!/^[0-9a-f]{32}$/.test(key)) throw new Error('invalid content key');
     return path.join(this.root, key.slice(0, 2), key.slice(2, 4), `${key}.dcm`);
   }
 
+  get tmpRoot(): string {
+    return path.join(this.root, 'tmp');
+  }
+}
+
+export interface OpenedStore {
+  layout: StoreLayout;
+  /** This opening's own folder of unfinished copies. */
+  tmpDir: string;
+  /** Removes the folder (once nothing is being copied). */
+  release(): void;
+}
+
+/**
+ * Opens the store: creates a temporary folder of this opening's own and removes those of processes
+ * that no longer run (their copies were never committed). Files a killed process left directly in
+ * tmp/ (before per-process folders existed) are removed too.
+ */
+export function openStore(root: string): OpenedStore {
+  const layout = new StoreLayout(root);
+  const tmpDir = path.join(layout.tmpRoot, ownedFolderName());
+  fs.mkdirSync(tmpDir, { recursive: true });
+  for (const entry of fs.readdirSync(layout.tmpRoot, { withFileTypes: true })) {
+    const full = path.join(layout.tmpRoot, entry.name);
+    if (!entry.isDirectory()) { fs.rmSync(full, { force: true }); continue; }
+    const owner = ownerFromFolderName(entry.name);
+    if (owner && !isOwnerAlive(owner)) fs.rmSync(full, { recursive: true, force: true });
+  }
+  return { layout, tmpDir, release: () => fs.rmSync(tmpDir, { recursive: true, force: true }) };
+}
+
+export interface PutOptions {
+  /** fsync the file (and its folder) before it is committed: survives power loss, not only a killed process. */
+  durable: boolean;
+  /** The source is the library's own staging copy (an upload): move it instead of copying. */
+  move?: boolean;
+}
+
+/** Writes into the store; used on the import worker threads. */
+export class StoreWriter {
+  constructor(private readonly layout: StoreLayout, private readonly tmpDir: string) {}
+
   private tmpPath(): string {
     return path.join(this.tmpDir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
   }
 
-  /** Stores a copy of a file. */
-  async putFile(source: string, options: { durable: boolean }): Promise<StoredFile> {
+  /** Stores a copy of a file (or the file itself, moved, when it is the library's own staging copy). */
+  async putFile(source: string, options: PutOptions): Promise<StoredFile> {
     const tmp = this.tmpPath();
     try {
+      if (options.move) {
+        await fs.promises.rename(source, tmp);
+        const { size } = await fs.promises.stat(tmp);
+        if (options.durable) await syncFile(tmp);
+        return { key: await this.commit(tmp, await hashFile(tmp), options.durable), size };
+      }
       const before = await fs.promises.stat(source);
       const [, sourceKey] = await Promise.all([fs.promises.copyFile(source, tmp), hashFile(source)]);
       const [after, copied] = await Promise.all([fs.promises.stat(source), fs.promises.stat(tmp)]);
       const unchanged = after.size === before.size && after.mtimeMs === before.mtimeMs && copied.size === before.size;
       const key = unchanged ? sourceKey : await hashFile(tmp);
-      if (options.durable) await this.sync(tmp);
-      return { key: await this.commit(tmp, key), size: copied.size };
+      if (options.durable) await syncFile(tmp);
+      return { key: await this.commit(tmp, key, options.durable), size: copied.size };
     } finally {
       await fs.promises.rm(tmp, { force: true });
     }
   }
 
-  /** Stores bytes received without a file (an upload). */
-  async putBytes(bytes: Uint8Array, options: { durable: boolean }): Promise<StoredFile> {
-    const tmp = this.tmpPath();
-    try {
-      await fs.promises.writeFile(tmp, bytes);
-      if (options.durable) await this.sync(tmp);
-      return { key: await this.commit(tmp, await DicomStore.contentKey(bytes)), size: bytes.length };
-    } finally {
-      await fs.promises.rm(tmp, { force: true });
-    }
-  }
-
-  private async sync(file: string): Promise<void> {
-    const handle = await fs.promises.open(file, 'r+');
-    try { await handle.datasync(); } finally { await handle.close(); }
-  }
-
-  private async commit(tmp: string, key: string): Promise<string> {
-    const target = this.pathFor(key);
+  private async commit(tmp: string, key: string, durable: boolean): Promise<string> {
+    const target = this.layout.pathFor(key);
     if (fs.existsSync(target)) {
       if (await sameContent(tmp, target)) return key; // already stored: keep the one copy
       throw new StoreCollisionError('a different file is already stored under the same content address');
     }
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await fs.promises.rename(tmp, target);
+    if (durable) {
+      // the rename itself survives power loss only once its folder is flushed
+      const dir = await fs.promises.open(path.dirname(target), 'r');
+      try { await dir.sync(); } finally { await dir.close(); }
+    }
     return key;
   }
 }

@@ -3,7 +3,7 @@
 // closes the database before the process exits.
 
 import path from 'node:path';
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { ELECTRON_ORIGIN } from '../../common/api.ts';
 import { StationService } from '../service/station.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -52,11 +52,11 @@ function createWindow(): BrowserWindow {
 }
 
 async function start(): Promise<void> {
-  hardenSessions();
+  hardenSessions(app, session.defaultSession);
   const libraryDir = process.env.BINOME_LIBRARY || path.join(app.getPath('userData'), 'library');
   service = new StationService({ libraryDir, version: app.getVersion(), runtime: `electron ${process.versions.electron}` });
   handleStationProtocol(service, path.join(DIST, 'renderer'));
-  registerIpc(service, () => mainWindow);
+  registerIpc({ ipcMain, dialog }, service, () => mainWindow);
   mainWindow = createWindow();
   app.on('activate', () => { if (!mainWindow) mainWindow = createWindow(); });
 }

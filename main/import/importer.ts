@@ -1,22 +1,29 @@
-// Import: files, folders (recursively) and DICOMDIRs into the store and the worklist.
-// Per file: parse the header (the file's beginning only), skip duplicates by SOP Instance UID, copy
-// into the content-addressed store. Per batch:
-// one database transaction. Exams touched by a job stay hidden until the job ends, so a process
-// killed mid-import never shows half an exam, and running the same import again completes it.
+// Import: files, folders (recursively), DICOMDIRs and uploaded files into the store and the
+// worklist. Reading, checking, copying and hashing each file runs on the import worker threads
+// (import.worker.ts); this orchestration, on the main thread, only decides and commits. Per file:
+// inspect (header and pixel data structure), skip duplicates by SOP Instance UID, store. Per
+// batch: one database transaction. Every exam a job touches is held out of the worklist until the
+// job ends, so a process killed mid-import never shows half an exam, and importing the same files
+// again completes it. Files that are not DICOM are skipped; damaged ones are quarantined with a
+// reason, and the exam they belong to (when their header says which) is marked incomplete.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportProblem, ImportProgress, ImportSummary } from '../../common/domain.ts';
-import { DicomStore, StoreCollisionError } from '../dicom/store.ts';
-import { DicomParseError, parseDicom } from '../dicom/parse.ts';
-import { parseFileHeader } from '../dicom/read-header.ts';
-import type { ParsedDicom } from '../dicom/parse.ts';
-import type { StoredInstanceRecord, WorklistDatabase } from '../db/db.ts';
+import type { ProblemRef } from '../../common/import-problems.ts';
+import { describeProblem } from '../../common/import-problems.ts';
+import type { LibraryDatabase } from '../db/library-database.ts';
+import type { JobCounts, StoredInstanceRecord } from '../db/imports.ts';
+import type { StoreLayout } from '../dicom/store.ts';
+import { TaskTimeoutError, WorkerCrashedError, WorkerPool, WorkerTaskError, workerEntry } from '../workers/pool.ts';
+import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
+import { errorForLog, log } from '../base/log.ts';
+import type { ImportTasks } from './import-tasks.ts';
 
 export interface ImportOptions {
   /** Files per database transaction. */
   batchSize?: number;
-  /** Files read, parsed and stored at once. */
+  /** Files being read or stored at once. */
   concurrency?: number;
   /** fsync each stored file before its batch commits (survives power loss, not only a killed process). */
   durable?: boolean;
@@ -24,29 +31,49 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
 }
 
-/** Something to import: a path on disk, or bytes received without a path (a browser upload). */
-type Source = { kind: 'file'; path: string; label: string } | { kind: 'bytes'; data: Uint8Array; label: string };
+/** A file to import, named as the user knows it. `staged`: the library's own copy (an upload), moved rather than copied. */
+export interface ImportSource {
+  path: string;
+  label: string;
+  staged?: boolean;
+}
 
-const MAX_PROBLEMS_LISTED = 1000;
+const MAX_LISTED = 1000;
+const INSPECT_TIMEOUT_MS = 30_000;
+/** A store task may take this long plus the time to copy and hash the file at a slow disk's pace. */
+const STORE_TIMEOUT_MS = 30_000;
+const SLOW_DISK_BYTES_PER_MS = 20 * 1024; // 20 MB/s
 
-function describeIoError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
+function ioProblem(error: unknown): ProblemRef {
+  const code = (error as { code?: string })?.code;
   switch (code) {
-    case 'ENOENT': return 'file not found';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a folder';
-    case 'ENOSPC': return 'no space left on the library disk';
-    case 'EMFILE': case 'ENFILE': return 'too many open files';
-    default: return code ? `read error (${code})` : String((error as Error)?.message ?? error);
+    case 'ENOSPC': case 'SQLITE_FULL': return { code: 'disk_full' };
+    case 'ENOENT': case 'ENOTDIR': return { code: 'file_not_found' };
+    case 'EACCES': case 'EPERM': return { code: 'permission_denied' };
+    default: return { code: 'read_error', params: { what: code ?? 'unknown' } };
   }
 }
 
 class DiskFullError extends Error {}
 
+/** The import jobs this process is running now (a job of this process not here ended without recording it). */
+const runningJobs = new Set<number>();
+
+/** Whether an import job recorded as running still runs: in this process, or in another process that is alive. */
+export function isJobRunning(job: { id: number; owner: string }): boolean {
+  return job.owner === currentOwner() ? runningJobs.has(job.id) : isOwnerAlive(job.owner);
+}
+
+/** The library's disk is full: the store could not write a file, or the database a page. */
+function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === 'ENOSPC' || code === 'SQLITE_FULL' || error instanceof DiskFullError;
+}
+
 /** Lists the files under a folder, recursively, in a stable order; symbolic links are not followed. */
 async function walk(dir: string, out: string[]): Promise<void> {
   const entries = await fs.promises.readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) await walk(full, out);
@@ -54,148 +81,171 @@ async function walk(dir: string, out: string[]): Promise<void> {
   }
 }
 
-/** Resolves a Referenced File ID against the DICOMDIR's folder, tolerating case differences (media written on Windows). */
-function resolveReferencedFile(baseDir: string, components: string[]): string | null {
-  let current = baseDir;
-  for (const component of components) {
-    const exact = path.join(current, component);
-    if (fs.existsSync(exact)) { current = exact; continue; }
-    let match: string | undefined;
-    try {
-      match = fs.readdirSync(current).find((n) => n.toUpperCase() === component.toUpperCase());
-    } catch { return null; }
-    if (!match) return null;
-    current = path.join(current, match);
-  }
-  return current;
-}
-
 export class Importer {
-  constructor(private readonly db: WorklistDatabase, private readonly store: DicomStore) {}
+  private readonly pool: WorkerPool<ImportTasks>;
 
+  /** `tmpDir`: where this importer's unfinished copies go (its own folder of the store's tmp/). */
+  constructor(private readonly db: LibraryDatabase, private readonly store: StoreLayout, private readonly tmpDir: string,
+    private readonly libraryRoot: string, workers = 2) {
+    this.pool = new WorkerPool<ImportTasks>({ name: 'import', entry: workerEntry(import.meta.filename, 'import.worker'), size: workers, tasksPerWorker: 2 });
+  }
+
+  /** Runs one task on the import threads (the service uses it to re-hash stored files). */
+  runTask<K extends keyof ImportTasks & string>(task: K, input: ImportTasks[K]['input'], timeoutMs?: number): Promise<ImportTasks[K]['result']> {
+    return this.pool.run(task, input, { timeoutMs });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Imports paths the user named: files, folders (searched recursively) and DICOMDIRs. */
   async importPaths(paths: readonly string[], options: ImportOptions = {}): Promise<ImportSummary> {
     const problems: ImportProblem[] = [];
-    const sources: Source[] = [];
-    let ignored = 0;
+    const sources: ImportSource[] = [];
     for (const given of paths) {
       const absolute = path.resolve(given);
       const stat = await fs.promises.stat(absolute).catch((error: unknown) => error as NodeJS.ErrnoException);
-      if (stat instanceof Error) { problems.push({ file: given, reason: describeIoError(stat) }); continue; }
+      if (stat instanceof Error) { problems.push({ file: given, ...ioProblem(stat) }); continue; }
       if (stat.isDirectory()) {
         const files: string[] = [];
-        try { await walk(absolute, files); } catch (error) { problems.push({ file: given, reason: describeIoError(error) }); }
-        sources.push(...files.map((f) => ({ kind: 'file' as const, path: f, label: f })));
-      } else if (path.basename(absolute).toUpperCase() === 'DICOMDIR') {
-        const resolved = await this.expandDicomDir(absolute, problems);
-        if (resolved) { ignored++; sources.push(...resolved.map((f) => ({ kind: 'file' as const, path: f, label: f }))); }
+        try { await walk(absolute, files); } catch (error) { problems.push({ file: given, ...ioProblem(error) }); }
+        sources.push(...files.map((f) => ({ path: f, label: f })));
       } else {
-        sources.push({ kind: 'file', path: absolute, label: given });
+        sources.push({ path: absolute, label: given });
       }
     }
-    return this.run(sources, problems, ignored, options, paths.map((p) => path.resolve(p)));
+    return this.run(sources, problems, options, paths.map((p) => path.resolve(p)), new Set(paths.map((p) => path.resolve(p))));
   }
 
-  async importBytes(files: readonly { name: string; data: Uint8Array }[], options: ImportOptions = {}): Promise<ImportSummary> {
-    return this.run(files.map((f) => ({ kind: 'bytes' as const, data: f.data, label: f.name })), [], 0, options, null);
+  /** Imports files the library staged itself (uploads): moved into the store, damaged ones kept in quarantine. */
+  importStaged(files: readonly ImportSource[], options: ImportOptions = {}): Promise<ImportSummary> {
+    return this.run(files.map((f) => ({ ...f, staged: true })), [], options, null, new Set());
   }
 
-  private async expandDicomDir(file: string, problems: ImportProblem[]): Promise<string[] | null> {
-    let parsed;
-    try {
-      parsed = await parseFileHeader(file);
-    } catch (error) {
-      problems.push({ file, reason: error instanceof DicomParseError ? error.message : describeIoError(error) });
-      return null;
-    }
-    if (parsed.kind !== 'dicomdir') return [file]; // a file merely named DICOMDIR: import it as it is
-    const base = path.dirname(file);
-    const found: string[] = [];
-    for (const components of parsed.referencedFiles) {
-      const resolved = resolveReferencedFile(base, components);
-      if (resolved) found.push(resolved);
-      else problems.push({ file: path.join(base, ...components), reason: 'referenced by the DICOMDIR but not found on the media' });
-    }
-    return found;
-  }
-
-  private async run(sources: Source[], initialProblems: ImportProblem[], initialIgnored: number, options: ImportOptions, given: readonly string[] | null): Promise<ImportSummary> {
+  private async run(sources: ImportSource[], initialProblems: ImportProblem[], options: ImportOptions, given: readonly string[] | null, namedDicomDirs: Set<string>): Promise<ImportSummary> {
     const started = performance.now();
-    const batchSize = options.batchSize ?? 200;
+    this.db.imports.markInterruptedJobs(isJobRunning);
+    const jobId = this.db.imports.beginJob(currentOwner(), given);
+    runningJobs.add(jobId);
+    try {
+      return await this.runJob(jobId, sources, initialProblems, options, namedDicomDirs, started);
+    } finally {
+      runningJobs.delete(jobId);
+    }
+  }
+
+  private async runJob(jobId: number, sources: ImportSource[], initialProblems: ImportProblem[], options: ImportOptions, namedDicomDirs: Set<string>, started: number): Promise<ImportSummary> {
+    const batchSize = options.batchSize ?? 100;
     const concurrency = options.concurrency ?? 4;
     const durable = options.durable ?? false;
-    const jobId = this.db.beginImportJob(process.pid, given);
-    const problems = [...initialProblems];
+    const problems: ImportProblem[] = [];
     const duplicateFiles: string[] = [];
-    const counts = { filesSeen: 0, imported: 0, duplicates: 0, rejected: problems.length };
-    let ignored = initialIgnored;
+    const skippedFiles: string[] = [];
+    const counts: JobCounts = { filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, skipped: 0 };
+    let ignored = 0;
     let bytes = 0;
     let batch: StoredInstanceRecord[] = [];
     let adopt = new Set<number>();
     const touched = new Set<number>();
+    const rejectedStudies = new Set<string>();
     const inFlight = new Set<string>();
+    const queue = [...sources];
+    let total = sources.length;
     let lastProgress = 0;
 
-    const reject = (file: string, reason: string) => {
-      counts.rejected++;
-      if (problems.length < MAX_PROBLEMS_LISTED) problems.push({ file, reason });
-      this.db.recordQuarantine(jobId, file, reason);
-    };
     const progress = (phase: ImportProgress['phase'], force = false) => {
       const t = performance.now();
       if (!options.onProgress || (!force && t - lastProgress < 100)) return;
       lastProgress = t;
-      options.onProgress({ jobId, phase, filesTotal: sources.length, filesDone: counts.filesSeen, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected, bytes });
+      options.onProgress({ jobId, phase, filesTotal: total, filesDone: counts.filesSeen, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected, skipped: counts.skipped, bytes });
+    };
+    const reject = async (source: { path?: string; label: string; staged?: boolean }, problem: ProblemRef, ids: { studyUid?: string | null; sopUid?: string | null } = {}) => {
+      counts.rejected++;
+      if (problems.length < MAX_LISTED) problems.push({ file: source.label, ...problem });
+      if (ids.studyUid) rejectedStudies.add(ids.studyUid);
+      // an uploaded file exists nowhere else: keep it, so that nothing is lost
+      const keptCopy = source.staged && source.path ? await this.keepInQuarantine(source.path, source.label, jobId).catch(() => null) : null;
+      this.db.imports.recordQuarantine(jobId, { file: source.label, ...problem, studyUid: ids.studyUid, sopUid: ids.sopUid, keptCopy }, describeProblem('en', problem));
     };
     const commit = () => {
       if (!batch.length && !adopt.size) return;
-      for (const s of this.db.commitBatch(jobId, batch, [...adopt], counts)) touched.add(s);
+      const { touched: studies, lateDuplicates } = this.db.imports.commitBatch(jobId, batch, [...adopt], counts);
+      for (const s of studies) touched.add(s);
+      // another process stored these SOP Instance UIDs meanwhile: they are duplicates, not imports
+      counts.imported -= lateDuplicates.length;
+      counts.duplicates += lateDuplicates.length;
       batch = [];
       adopt = new Set();
     };
-    for (const p of initialProblems) this.db.recordQuarantine(jobId, p.file, p.reason);
+    for (const p of initialProblems) await reject({ label: p.file }, p);
 
-    const handle = async (source: Source): Promise<void> => {
-      let parsed: ParsedDicom;
+    const handle = async (source: ImportSource): Promise<void> => {
+      let inspection;
       try {
-        parsed = source.kind === 'file' ? await parseFileHeader(source.path) : parseDicom(source.data);
+        inspection = await this.pool.run('inspect', { file: source.path }, { timeoutMs: INSPECT_TIMEOUT_MS, signal: options.signal });
       } catch (error) {
-        reject(source.label, error instanceof DicomParseError ? error.message
-          : (error as NodeJS.ErrnoException)?.code ? describeIoError(error) : `unreadable: ${String((error as Error)?.message ?? error)}`);
+        if (options.signal?.aborted) return;
+        await reject(source, this.taskProblem(error));
         return;
       }
-      if (parsed.kind === 'dicomdir') { ignored++; return; }
-      const uid = parsed.sopInstanceUid;
-      const existing = this.db.findInstance(uid);
-      if (existing || inFlight.has(uid) || batch.some((r) => r.parsed.sopInstanceUid === uid)) {
+      switch (inspection.kind) {
+        case 'not-dicom':
+          counts.skipped++;
+          if (skippedFiles.length < MAX_LISTED) skippedFiles.push(source.label);
+          return;
+        case 'damaged':
+          await reject(source, inspection.problem, { studyUid: inspection.studyUid, sopUid: inspection.sopInstanceUid });
+          return;
+        case 'dicomdir': {
+          ignored++;
+          for (const missing of inspection.missing) await reject({ label: missing }, { code: 'referenced_missing' });
+          // a DICOMDIR named by the user brings its files; one found in a folder lists files the walk has already found
+          if (namedDicomDirs.has(path.resolve(source.path))) {
+            queue.push(...inspection.found.map((f) => ({ path: f, label: f })));
+            total += inspection.found.length;
+          }
+          return;
+        }
+        case 'instance':
+          break;
+      }
+      const { attributes } = inspection;
+      const uid = attributes.sopInstanceUid;
+      const existing = this.db.imports.findInstance(uid);
+      if (existing || inFlight.has(uid) || batch.some((r) => r.attributes.sopInstanceUid === uid)) {
         counts.duplicates++;
-        if (duplicateFiles.length < MAX_PROBLEMS_LISTED) duplicateFiles.push(source.label);
-        // An exam left hidden by an interrupted job is taken over, so that this job completes it.
-        if (existing && existing.pendingJob !== null && existing.pendingJob !== jobId) adopt.add(existing.studyKey);
+        if (duplicateFiles.length < MAX_LISTED) duplicateFiles.push(source.label);
+        // an exam left hidden by an import that ended early is taken over, so that this job completes it
+        if (existing?.adoptable) adopt.add(existing.studyKey);
+        if (source.staged) await fs.promises.rm(source.path, { force: true });
         return;
       }
       inFlight.add(uid);
       try {
-        const stored = source.kind === 'file'
-          ? await this.store.putFile(source.path, { durable })
-          : await this.store.putBytes(source.data, { durable });
-        batch.push({ parsed, fileHash: stored.key, fileSize: stored.size });
+        const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: source.staged ?? false },
+          { timeoutMs: STORE_TIMEOUT_MS + inspection.size / SLOW_DISK_BYTES_PER_MS });
+        batch.push({ attributes, fileHash: stored.key, fileSize: stored.size, warnings: inspection.warnings,
+          readableLength: inspection.contentLength < stored.size ? inspection.contentLength : null });
         counts.imported++;
         bytes += stored.size;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException)?.code === 'ENOSPC') throw new DiskFullError(describeIoError(error));
-        reject(source.label, error instanceof StoreCollisionError ? error.message : `could not be stored: ${describeIoError(error)}`);
+        if (isDiskFull(error)) throw new DiskFullError();
+        const problem = error instanceof WorkerTaskError && error.name === 'StoreCollisionError'
+          ? { code: 'store_failed' as const, params: { what: 'ECOLLISION' } }
+          : { code: 'store_failed' as const, params: { what: (error as { code?: string })?.code ?? (error as Error)?.name ?? 'unknown' } };
+        await reject(source, problem, { studyUid: attributes.study.uid, sopUid: uid });
       } finally {
         inFlight.delete(uid);
       }
     };
 
-    let status: ImportSummary['status'] = 'done';
+    let status = 'done' as ImportSummary['status'];
     try {
-      let next = 0;
       const worker = async () => {
-        while (next < sources.length) {
+        while (queue.length) {
           if (options.signal?.aborted) { status = 'cancelled'; return; }
-          const source = sources[next++]!;
+          const source = queue.shift()!;
           await handle(source);
           counts.filesSeen++;
           if (batch.length >= batchSize) commit();
@@ -203,20 +253,61 @@ export class Importer {
         }
       };
       progress('importing', true);
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, sources.length)) }, worker));
+      // the queue may grow (a DICOMDIR brings its files): workers that find it empty stop, and a
+      // second round picks up what arrived meanwhile
+      while (queue.length && status === 'done') {
+        await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+      }
       progress('finishing', true);
-      commit();
+      if (status === 'done') commit();
     } catch (error) {
       status = 'failed';
-      problems.push({ file: '(library)', reason: error instanceof DiskFullError ? error.message : `import failed: ${String((error as Error)?.message ?? error)}` });
+      const problem: ProblemRef = isDiskFull(error) ? { code: 'disk_full' } : { code: 'store_failed', params: { what: (error as { code?: string })?.code ?? (error as Error)?.name ?? 'unknown' } };
+      if (!isDiskFull(error)) log.error(`import job ${jobId}: ${errorForLog(error)}`);
+      problems.push({ file: '(library)', ...problem });
       batch = []; // not committed: its exams stay as they were
     }
-    this.db.finishImportJob(jobId, status, counts);
+    try {
+      if (status === 'cancelled') commit(); // what was stored stays, held back until the import is completed
+      this.db.imports.finishJob(jobId, status, counts);
+    } catch (error) {
+      // the database could not record the end (its disk is full): the job stays 'running' until this
+      // process ends, then counts as interrupted; its exams stay held back, nothing half-shown
+      status = 'failed';
+      if (!isDiskFull(error)) log.error(`import job ${jobId}: could not be finished: ${errorForLog(error)}`);
+      if (!problems.some((p) => p.code === 'disk_full')) problems.push({ file: '(library)', ...(isDiskFull(error) ? { code: 'disk_full' as const } : { code: 'store_failed' as const, params: { what: 'database' } }) });
+    }
+    for (const studyUid of rejectedStudies) {
+      const key = this.db.imports.studyKey(studyUid);
+      if (key !== null) touched.add(key);
+    }
     progress('done', true);
     return {
       jobId, status,
-      filesSeen: counts.filesSeen, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected, ignored,
-      bytes, seconds: (performance.now() - started) / 1000, examsTouched: touched.size, duplicateFiles, problems,
+      filesSeen: counts.filesSeen, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected,
+      skipped: counts.skipped, ignored, bytes, seconds: (performance.now() - started) / 1000,
+      examsTouched: touched.size, incompleteExams: this.db.imports.incompleteExams(touched),
+      duplicateFiles, skippedFiles, problems,
     };
+  }
+
+  /** The problem a failed worker task stands for. */
+  private taskProblem(error: unknown): ProblemRef {
+    if (error instanceof TaskTimeoutError) return { code: 'timeout', params: { seconds: Math.round(error.ms / 1000) } };
+    if (error instanceof WorkerCrashedError) return { code: 'inspection_failed' };
+    if (error instanceof WorkerTaskError && error.code && /^E[A-Z]+$/.test(error.code)) return ioProblem(error);
+    log.warn(`import: a file could not be inspected: ${errorForLog(error)}`);
+    return { code: 'inspection_failed' };
+  }
+
+  /** Moves a staged file that could not be imported into the library's quarantine folder; returns its path there. */
+  private async keepInQuarantine(file: string, label: string, jobId: number): Promise<string> {
+    const dir = path.join(this.libraryRoot, 'quarantine', String(jobId));
+    await fs.promises.mkdir(dir, { recursive: true });
+    // named as the user knew it (its last path component, reduced to safe characters)
+    const name = (label.split(/[\\/]/).pop() ?? 'file').replace(/[^\w.-]+/g, '_').slice(-100) || 'file';
+    const target = path.join(dir, `${path.basename(file)}-${name}`);
+    await fs.promises.rename(file, target);
+    return path.relative(this.libraryRoot, target);
   }
 }

@@ -162,7 +162,7 @@ function makeLesion(rng: Random, id: string, side: Side, shape: ViewShape, optio
   };
 }
 
-export function makeWoman(rng: Random, index: number, options: WomanOptions): Woman {
+export function makeWoman(rng: Random, patientId: string, options: WomanOptions): Woman {
   const density = options.density ?? rng.pick<DensityClass>(['A', 'B', 'B', 'C', 'C', 'D']);
   const size = rng.range(0, 1); // breast size, shared by both sides
   const base = { depth: 75 + 70 * size, width: 58 + 28 * size, thickness: 38 + 32 * size + rng.range(-5, 5) };
@@ -187,7 +187,7 @@ export function makeWoman(rng: Random, index: number, options: WomanOptions): Wo
   }
   const year = 1945 + Math.floor(rng.range(0, 30));
   return {
-    patientId: `SYN${String(index + 1).padStart(6, '0')}`,
+    patientId,
     patientName: `${rng.pick(FAMILY)}^${rng.pick(GIVEN)}`,
     birthDate: `${year}${String(rng.int(1, 12)).padStart(2, '0')}${String(rng.int(1, 28)).padStart(2, '0')}`,
     density,

@@ -4,15 +4,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { WorkerPool, workerEntry } from '../workers/pool.ts';
+import type { SynthTasks } from './synth-tasks.ts';
 import { planPatient } from './plan.ts';
 import type { DemoOptions, ExamSpec, PatientSpec } from './plan.ts';
 import { examFolder, produceImage } from './produce.ts';
 import type { ImageTruth } from './produce.ts';
 import { clockPosition, depthThird } from './anatomy.ts';
 
-export type WorkerRequest = { id: number; patient: number; exam: number; image: number };
-export type WorkerReply = { id: number; ok: true; truth: ImageTruth } | { id: number; ok: false; error: string };
+type ImageTask = { id: number; patient: number; exam: number; image: number };
 
 export interface DemoProgress { imagesDone: number; imagesTotal: number }
 
@@ -66,18 +66,11 @@ function groundTruth(options: DemoOptions, patient: PatientSpec, exam: ExamSpec,
   };
 }
 
-function workerScript(): { file: string; execArgv: string[] } {
-  const self = import.meta.filename;
-  return self.endsWith('.cjs')
-    ? { file: path.join(path.dirname(self), 'demo.worker.cjs'), execArgv: [] }
-    : { file: path.join(path.dirname(self), 'demo.worker-source.mjs'), execArgv: [] };
-}
-
 export async function generateDemo(options: DemoOptions, outDir: string, hooks: { onProgress?: (p: DemoProgress) => void; workers?: number } = {}): Promise<DemoSummary> {
   const started = performance.now();
   fs.mkdirSync(outDir, { recursive: true });
   const patients = Array.from({ length: options.patients }, (_, i) => planPatient(options, i));
-  const tasks: WorkerRequest[] = [];
+  const tasks: ImageTask[] = [];
   for (const p of patients) p.exams.forEach((e, ei) => e.images.forEach((_, ii) => tasks.push({ id: tasks.length, patient: p.index, exam: ei, image: ii })));
   const truths = new Map<number, ImageTruth>();
   const workerCount = Math.min(hooks.workers ?? Math.max(1, Math.min(4, os.availableParallelism())), tasks.length);
@@ -93,28 +86,15 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
       report();
     }
   } else {
-    const script = workerScript();
-    const workers = Array.from({ length: workerCount }, () => new Worker(script.file, { workerData: { options, outDir }, execArgv: script.execArgv }));
+    const pool = new WorkerPool<SynthTasks>({ name: 'demo', entry: workerEntry(import.meta.filename, 'synth.worker'), size: workerCount });
     try {
-      let next = 0;
-      await Promise.all(workers.map((worker) => new Promise<void>((resolve, reject) => {
-        const send = () => {
-          if (next >= tasks.length) { resolve(); return; }
-          worker.postMessage(tasks[next++]);
-        };
-        worker.on('message', (reply: WorkerReply) => {
-          if (!reply.ok) { reject(new Error(`demo generation failed: ${reply.error}`)); return; }
-          truths.set(reply.id, reply.truth);
-          done++;
-          report();
-          send();
-        });
-        worker.on('error', reject);
-        worker.on('exit', (code) => { if (code !== 0) reject(new Error(`demo worker exited with code ${code}`)); });
-        send();
-      })));
+      await Promise.all(tasks.map(async (t) => {
+        truths.set(t.id, await pool.run('renderImage', { options, outDir, patient: t.patient, exam: t.exam, image: t.image }));
+        done++;
+        report();
+      }));
     } finally {
-      await Promise.all(workers.map((w) => w.terminate()));
+      await pool.close();
     }
   }
 

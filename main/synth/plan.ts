@@ -5,7 +5,7 @@
 import { derivedUid } from '../dicom/uid.ts';
 import type { CodedConcept } from '../../common/domain.ts';
 import { acrViewLabel } from '../../common/mammo-views.ts';
-import { Random } from './random.ts';
+import { Random, hash32 } from './random.ts';
 import { makeWoman, projectPoint } from './anatomy.ts';
 import type { Side, ViewKind, Woman } from './anatomy.ts';
 import type { Acquisition, Detector } from './render.ts';
@@ -115,11 +115,19 @@ function addMonths(date: Date, months: number): Date {
 }
 const dicomDate = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
 
+/**
+ * A synthetic woman's Patient ID: unique per seed as well as per woman, so that demo sets made with
+ * different seeds never give two women the same ID (they would be taken for one patient).
+ */
+export function syntheticPatientId(seed: string, index: number): string {
+  return `SYN${hash32(`binome-demo/${seed}`).toString(36).toUpperCase().padStart(7, '0')}${String(index + 1).padStart(5, '0')}`;
+}
+
 export function planPatient(options: DemoOptions, index: number): PatientSpec {
   const root = new Random(`binome-demo/${options.seed}`);
   const rng = root.fork(`patient-${index}`);
   const variant: Variant = options.variants ? VARIANTS[index % VARIANTS.length]! : 'standard';
-  const woman = makeWoman(rng.fork('woman'), index, {
+  const woman = makeWoman(rng.fork('woman'), syntheticPatientId(options.seed, index), {
     abnormalRate: options.abnormalRate, contrast: options.contrast, implant: variant === 'implant',
   });
   const allLesions = [...woman.breasts.R.lesions, ...woman.breasts.L.lesions];

@@ -1,5 +1,5 @@
 // Renders one planned image, writes it as a DICOM file, and returns its ground truth in the stored
-// image's pixel coordinates. Runs in a worker thread (demo.worker.ts) or in-process.
+// image's pixel coordinates. Runs in a worker thread (synth.worker.ts) or in-process.
 
 import fs from 'node:fs';
 import path from 'node:path';

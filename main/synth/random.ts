@@ -2,7 +2,7 @@
 // (e.g. "patient 3 / breast R / texture"), so adding a draw in one place never changes another.
 
 /** 32-bit string hash (xmur3 finaliser). */
-function hash32(text: string): number {
+export function hash32(text: string): number {
   let h = 1779033703 ^ text.length;
   for (let i = 0; i < text.length; i++) {
     h = Math.imul(h ^ text.charCodeAt(i), 3432918353);

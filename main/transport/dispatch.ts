@@ -19,9 +19,9 @@ export async function dispatch(handlers: ApiHandlers, name: unknown, rawInput: u
     if (ms > SLOW_MS) log.info(`slow operation ${name}: ${ms.toFixed(0)} ms`);
     return { ok: true, value };
   } catch (error) {
-    if (error instanceof ApiError) return { ok: false, error: { code: error.code, message: error.message } };
+    if (error instanceof ApiError) return { ok: false, error: error.toBody() };
     log.error(`operation ${isOperationName(name) ? name : '?'} failed: ${errorForLog(error)}`);
-    return { ok: false, error: { code: 'internal', message: 'Internal error; see the application log' } };
+    return { ok: false, error: { code: 'internal', message: 'Internal error; see the application log', key: 'error.internal' } };
   }
 }
 

@@ -5,7 +5,7 @@ import { Enums as ToolEnums, ToolGroupManager } from '@cornerstonejs/tools';
 import type { ExamDetail, ExamStatus, InstanceDetail } from '../../common/domain.ts';
 import { SCREENING_VIEW_ORDER } from '../../common/mammo-views.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
-import { useApi } from '../api-context.ts';
+import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { initCornerstone, VIEWER_TOOLS } from './cornerstone.ts';
 import { initialVoi } from './voi.ts';

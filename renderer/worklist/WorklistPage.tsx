@@ -1,22 +1,29 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AppInfo, WorklistPage as Page } from '../../common/api.ts';
-import { WORKLIST_SORT_FIELDS } from '../../common/api.ts';
+import { useCallback, useEffect, useState } from 'react';
+import type { WorklistPage as Page } from '../../common/api.ts';
+import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
-import { useApi } from '../api-context.ts';
+import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
-import { filesFromDrop, importFiles } from './import-files.ts';
+import { readDrop } from '../api/drop.ts';
 
 type SortField = (typeof WORKLIST_SORT_FIELDS)[number];
+type Scope = (typeof WORKLIST_SCOPES)[number];
 const PAGE_SIZE = 50;
 
-export function WorklistPage({ transport }: { transport: AppInfo['transport'] | null }) {
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
+export function WorklistPage() {
   const api = useApi();
-  const { t, locale } = useI18n();
+  const { t, locale, errorText, problem } = useI18n();
   const [page, setPage] = useState<Page | null>(null);
   const [text, setText] = useState('');
   const [status, setStatus] = useState<ExamStatus | ''>('');
+  const [scope, setScope] = useState<Scope>('breast');
+  const [otherScopeCount, setOtherScopeCount] = useState(0);
   const [sort, setSort] = useState<{ field: SortField; direction: 'asc' | 'desc' }>({ field: 'studyDate', direction: 'desc' });
   const [offset, setOffset] = useState(0);
   const [error, setError] = useState<string | null>(null);
@@ -24,17 +31,18 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
   const [result, setResult] = useState<ImportSummary | null>(null);
   const [dragging, setDragging] = useState(false);
   const [importPath, setImportPath] = useState('');
-  const fileInput = useRef<HTMLInputElement>(null);
   const [refresh, setRefresh] = useState(0);
   const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
 
   useEffect(() => {
     let cancelled = false;
-    api.worklistQuery({ filter: { text: text || undefined, status: status ? [status] : undefined }, sort, offset, limit: PAGE_SIZE })
+    api.worklistQuery({ filter: { text: text || undefined, status: status ? [status] : undefined, scope }, sort, offset, limit: PAGE_SIZE })
       .then((p) => { if (!cancelled) { setPage(p); setError(null); } })
-      .catch((e: Error) => { if (!cancelled) setError(e.message); });
+      .catch((e: unknown) => { if (!cancelled) setError(errorText(e)); });
+    // an empty breast worklist says when other exams exist (a CT imported by mistake, say)
+    if (scope === 'breast') api.worklistQuery({ filter: { scope: 'all' }, limit: 1 }).then((p) => { if (!cancelled) setOtherScopeCount(p.total); }).catch(() => undefined);
     return () => { cancelled = true; };
-  }, [api, text, status, sort, offset, refresh]);
+  }, [api, text, status, scope, sort, offset, refresh, errorText]);
 
   useEffect(() => {
     api.unfinishedImports({}).then(setUnfinished).catch(() => setUnfinished([]));
@@ -46,34 +54,30 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
     return () => { offProgress(); offChanged(); };
   }, [api]);
 
-  const runImport = useCallback(async (task: () => Promise<ImportSummary>) => {
+  const onFileProgress = useCallback((done: number, total: number) => setProgress({ done, total }), []);
+  const runImport = useCallback(async (task: () => Promise<ImportSummary | null>) => {
     setResult(null);
     setError(null);
     setProgress({ done: 0, total: 0 });
     try {
-      setResult(await task());
+      const summary = await task();
+      if (summary) setResult(summary);
     } catch (e) {
-      setError(t('import.failed', { message: (e as Error).message }));
+      setError(t('import.failed', { message: errorText(e) }));
     } finally {
       setProgress(null);
       setRefresh((n) => n + 1);
     }
-  }, [t]);
+  }, [t, errorText]);
 
-  const onImportButton = async () => {
-    if (transport === 'electron-ipc') {
-      const paths = await api.pickImportPaths({ kind: 'folder' }).catch(() => []);
-      if (paths.length) await runImport(() => api.importPaths({ paths }));
-    } else {
-      fileInput.current?.click();
-    }
-  };
+  // straight from the click: a browser opens its file chooser only during the user's gesture
+  const onImportButton = (kind: 'folder' | 'files') => void runImport(() => api.chooseAndImport(kind, onFileProgress));
 
-  const onDrop = async (e: React.DragEvent) => {
+  const onDrop = (e: React.DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    const files = await filesFromDrop(e.dataTransfer);
-    if (files.length) await runImport(() => importFiles(api, files, (done, total) => setProgress({ done, total })));
+    const drop = readDrop(e.dataTransfer); // read now: the DataTransfer empties once the event ends
+    if (drop.topLevel.length) void runImport(() => api.importDrop(drop, onFileProgress));
   };
 
   const toggleSort = (field: SortField) => {
@@ -98,12 +102,14 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
           <option value="">{t('worklist.status.all')}</option>
           {EXAM_STATUSES.map((s) => <option key={s} value={s}>{t(`status.${s}`)}</option>)}
         </select>
+        <select value={scope} onChange={(e) => { setScope(e.target.value as Scope); setOffset(0); }} data-testid="scope-filter" aria-label={t('worklist.column.modality')}>
+          {WORKLIST_SCOPES.map((s) => <option key={s} value={s}>{t(`worklist.scope.${s}`)}</option>)}
+        </select>
         <div className="spacer" />
-        <button type="button" className="primary" onClick={onImportButton} data-testid="import-button">{t('import.button')}</button>
-        <input ref={fileInput} type="file" multiple hidden data-testid="import-files"
-          onChange={(e) => { const files = [...(e.target.files ?? [])]; e.target.value = ''; if (files.length) void runImport(() => importFiles(api, files, (done, total) => setProgress({ done, total }))); }} />
+        <button type="button" className="primary" onClick={() => onImportButton('folder')} data-testid="import-button" disabled={progress !== null}>{t('import.button')}</button>
+        <button type="button" onClick={() => onImportButton('files')} data-testid="import-files-button" disabled={progress !== null}>{t('import.files')}</button>
       </div>
-      {transport !== 'electron-ipc' && (
+      {api.acceptsTypedPaths && (
         <form className="path-import" onSubmit={(e) => { e.preventDefault(); if (importPath.trim()) void runImport(() => api.importPaths({ paths: [importPath.trim()] })); }}>
           <input type="text" placeholder={t('import.pathPlaceholder')} value={importPath} onChange={(e) => setImportPath(e.target.value)} data-testid="import-path" />
           <button type="submit" data-testid="import-path-button">{t('import.pathButton')}</button>
@@ -116,9 +122,12 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
         </div>
       )}
       {result && (
-        <div className="notice" data-testid="import-result">
+        <div className={`notice${result.rejected || result.status !== 'done' ? ' warning' : ''}`} data-testid="import-result">
           <p>{t('import.result', { imported: result.imported, duplicates: result.duplicates, rejected: result.rejected })}</p>
-          {result.problems.slice(0, 20).map((p, i) => <p key={i} className="problem">{t('import.rejected', { file: p.file, reason: p.reason })}</p>)}
+          {result.skipped > 0 && <p className="muted" data-testid="import-skipped">{t('import.skipped', { count: result.skipped, examples: result.skippedFiles.slice(0, 3).map(baseName).join(', ') + (result.skipped > 3 ? ', …' : '') })}</p>}
+          {result.incompleteExams > 0 && <p data-testid="import-incomplete">{t('import.incomplete', { count: result.incompleteExams })}</p>}
+          {result.problems.slice(0, 20).map((p, i) => <p key={i} className="problem">{t('import.rejected', { file: p.file, reason: problem(p) })}</p>)}
+          {result.problems.length > 20 && <p className="muted">{t('import.moreProblems', { count: result.problems.length - 20 })}</p>}
           <button type="button" onClick={() => setResult(null)}>{t('import.dismiss')}</button>
         </div>
       )}
@@ -134,8 +143,8 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
       {dragging && <div className="dropzone">{t('import.drop')}</div>}
       {!page ? <p className="muted">{t('worklist.loading')}</p> : page.total === 0 ? (
         <div className="empty" data-testid="worklist-empty">
-          <p>{text || status ? t('worklist.noMatch') : t('worklist.empty')}</p>
-          {!text && !status && (
+          <p>{text || status ? t('worklist.noMatch') : scope === 'breast' && otherScopeCount > 0 ? t('worklist.otherScope', { count: otherScopeCount }) : t('worklist.empty')}</p>
+          {!text && !status && !otherScopeCount && (
             <>
               <button type="button" onClick={() => void runImport(() => api.loadDemoExams({}))} disabled={progress !== null} data-testid="load-demo">{t('demo.load')}</button>
               <p className="muted small">{t('demo.explain')}</p>
@@ -150,6 +159,7 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
                 {header('patientName', t('worklist.column.patient'))}
                 {header('patientId', t('worklist.column.patientId'))}
                 {header('studyDate', t('worklist.column.examDate'))}
+                {header(null, t('worklist.column.modality'))}
                 {header(null, t('worklist.column.views'))}
                 {header('imageCount', t('worklist.column.images'))}
                 {header('status', t('worklist.column.status'))}
@@ -160,11 +170,18 @@ export function WorklistPage({ transport }: { transport: AppInfo['transport'] | 
                 <tr key={exam.examId} data-testid="exam-row" data-exam-id={exam.examId} tabIndex={0}
                   onClick={() => { location.hash = `#/exam/${exam.examId}`; }}
                   onKeyDown={(e) => { if (e.key === 'Enter') location.hash = `#/exam/${exam.examId}`; }}>
-                  <td>{formatPersonName(exam.patientName)}</td>
+                  <td>
+                    {formatPersonName(exam.patientName)}
+                    {exam.sharedPatientId && <span className="badge warning" title={t('worklist.sharedId')} aria-label={t('worklist.sharedId')} data-testid="shared-id">ID ⚠</span>}
+                  </td>
                   <td>{exam.patientId || '—'}</td>
                   <td>{formatDicomDate(locale, exam.studyDate)}</td>
+                  <td data-testid="modalities">{exam.modalities.join(' ') || '—'}</td>
                   <td className="views">{exam.views.length ? exam.views.map((v) => <span key={v} className="view-chip">{v}</span>) : '—'}</td>
-                  <td className="num">{exam.imageCount}</td>
+                  <td className="num">
+                    {exam.imageCount}
+                    {exam.rejectedFiles > 0 && <span className="badge warning" title={t('worklist.incomplete', { count: exam.rejectedFiles })} aria-label={t('worklist.incomplete', { count: exam.rejectedFiles })} data-testid="incomplete">⚠ {exam.rejectedFiles}</span>}
+                  </td>
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>
                 </tr>
               ))}

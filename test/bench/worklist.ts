@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { parseOperationInput } from '../../common/api.ts';
-import { WorklistDatabase, searchKey } from '../../main/db/db.ts';
+import { LibraryDatabase } from '../../main/db/library-database.ts';
+import { searchKey } from '../../main/db/records.ts';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -14,8 +15,9 @@ function median(xs: number[]): number {
 
 export async function benchWorklist(exams = 100_000, keep = false): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'binome-bench-wl-'));
-  const wl = new WorklistDatabase(path.join(dir, 'worklist.sqlite'));
-  const db = wl.db;
+  const library = new LibraryDatabase(path.join(dir, 'worklist.sqlite'));
+  const wl = library.worklist;
+  const db = library.connection;
   const started = performance.now();
   const patients = Math.round(exams * 0.6);
   const families = ['MARTIN', 'BERNARD', 'DUBOIS', 'THOMAS', 'ROBERT', 'RICHARD', 'PETIT', 'DURAND', 'LEROY', 'MOREAU', 'SIMON', 'LAURENT', 'LEFEBVRE', 'MICHEL', 'GARCIA', 'DAVID'];
@@ -27,8 +29,9 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
       const name = `${families[p % families.length]}${p % 997}^${givens[p % givens.length]}`;
       ip.run(`PID${String(p).padStart(8, '0')}`, name, searchKey(name), `19${50 + (p % 40)}0101`);
     }
-    const is = db.prepare(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, modalities, status, image_count, views, imported_at)
-      VALUES (?, ?, ?, '101500', ?, 'MG', ?, 4, 'RCC LCC RMLO LMLO', '2026-01-01T00:00:00Z')`);
+    // one exam in ten is not breast imaging (a CT, say), as in a clinic's shared archive
+    const is = db.prepare(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, modalities, status, image_count, views, imported_at, breast)
+      VALUES (?, ?, ?, '101500', ?, 'MG', ?, 4, 'RCC LCC RMLO LMLO', '2026-01-01T00:00:00Z', ?)`);
     const ise = db.prepare("INSERT INTO series (study_ref, series_uid, modality, series_number) VALUES (?, ?, 'MG', 1)");
     const ii = db.prepare(`INSERT INTO instances (series_ref, sop_uid, sop_class_uid, instance_number, file_hash, file_size, transfer_syntax, rows, columns,
       bits_stored, photometric, image_laterality, view_position, view_label, presentation_intent, import_job)
@@ -36,7 +39,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     const statuses = ['read', 'read', 'read', 'new', 'in_progress'];
     for (let e = 0; e < exams; e++) {
       const day = new Date(Date.UTC(2016, 0, 1) + (e * 86400000 * 3650) / exams).toISOString().slice(0, 10).replace(/-/g, '');
-      const study = Number(is.run((e * 7919) % patients + 1, `2.25.${e}`, day, `A${e}`, statuses[e % 5]).lastInsertRowid);
+      const study = Number(is.run((e * 7919) % patients + 1, `2.25.${e}`, day, `A${e}`, statuses[e % 5], e % 10 === 9 ? 0 : 1).lastInsertRowid);
       const series = Number(ise.run(study, `2.25.${e}.1`).lastInsertRowid);
       ['RCC', 'LCC', 'RMLO', 'LMLO'].forEach((label, i) => ii.run(series, `2.25.${e}.1.${i}`, i + 1, `${e}`.padStart(64, '0'), label[0], label.slice(1), label, job));
     }
@@ -47,6 +50,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
 
   const queries: [string, object][] = [
     ['first page, newest first', {}],
+    ['first page, every modality', { filter: { scope: 'all' } }],
     ['first page, by patient name', { sort: { field: 'patientName', direction: 'asc' } }],
     ['first page, by status', { sort: { field: 'status', direction: 'asc' } }],
     ['unread only (new + in progress)', { filter: { status: ['new', 'in_progress'] } }],
@@ -65,7 +69,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     let total = 0;
     for (let i = 0; i < 15; i++) {
       const t = performance.now();
-      total = wl.queryWorklist(q).total;
+      total = wl.query(q).total;
       times.push(performance.now() - t);
     }
     console.log(name.padEnd(36) + median(times).toFixed(2).padStart(9) + Math.max(...times).toFixed(2).padStart(9) + String(total).padStart(13));
@@ -77,7 +81,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     detailTimes.push(performance.now() - t);
   }
   console.log('exam detail (series, instances, priors)'.padEnd(36) + median(detailTimes).toFixed(2).padStart(9) + Math.max(...detailTimes).toFixed(2).padStart(9));
-  wl.close();
+  library.close();
   if (keep) console.log(`kept ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
 }

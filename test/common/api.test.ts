@@ -2,16 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, OPERATION_NAMES, operations, parseOperationInput } from '../../common/api.ts';
 import { en, fr, translate } from '../../common/i18n/messages.ts';
+import { IMPORT_PROBLEM_CODES, describeProblem } from '../../common/import-problems.ts';
 import { dispatch } from '../../main/transport/dispatch.ts';
 import type { ApiHandlers } from '../../common/api.ts';
 
 test('inputs are validated, defaults filled, unknown fields refused', () => {
   const q = parseOperationInput('worklistQuery', {});
-  assert.deepEqual(q, { filter: {}, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 50 });
+  assert.deepEqual(q, { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 50 });
   for (const bad of [{ limit: 0 }, { limit: 501 }, { offset: -1 }, { sort: { field: 'x', direction: 'asc' } }, { filter: { dateFrom: '2024-01-01' } }, { what: 1 }, null, 'text', [1]]) {
     assert.throws(() => parseOperationInput('worklistQuery', bad as never), (e: unknown) => e instanceof ApiError && e.code === 'bad_request', JSON.stringify(bad));
   }
-  assert.throws(() => parseOperationInput('importUpload', { name: 'x', data: 'not bytes' }), ApiError);
+  assert.throws(() => parseOperationInput('finishUpload', { uploadId: '../../etc' }), ApiError);
+  assert.throws(() => parseOperationInput('worklistQuery', { filter: { scope: 'ct' } }), ApiError);
   assert.throws(() => parseOperationInput('setExamStatus', { examId: 1, status: 'signed' }), ApiError);
 });
 
@@ -39,7 +41,7 @@ test('dispatch turns every failure into an envelope: unknown names, bad input, h
   }
   assert.ok(written.some((l) => l.includes('operation appInfo failed: Error')), 'the failure is logged');
   assert.ok(!written.join('').includes('DOE^JANE'), 'without the data its message quoted');
-  assert.deepEqual(crashed, { ok: false, error: { code: 'internal', message: 'Internal error; see the application log' } });
+  assert.deepEqual(crashed, { ok: false, error: { code: 'internal', message: 'Internal error; see the application log', key: 'error.internal' } });
 });
 
 test('French has every English message, with the same placeholders', () => {
@@ -48,6 +50,27 @@ test('French has every English message, with the same placeholders', () => {
     assert.deepEqual(params(fr[key]), params(en[key]), key);
     assert.ok(fr[key].length > 0, key);
   }
-  assert.equal(translate('fr', 'import.progress', { done: 3, total: 10 }), 'Import : 3 fichiers sur 10');
+  assert.equal(translate('fr', 'import.progress', { done: 3, total: 10 }), 'Import\u202f: 3 fichiers sur 10');
   assert.equal(translate('en', 'worklist.count', { shown: 5, total: 9 }), '5 of 9 exams');
+});
+
+test('French punctuation: a narrow no-break space before ":", ";", "!" and "?", never a plain or no space', () => {
+  const anyParam = new Proxy({}, { has: () => true, get: () => 'X' }) as Record<string, string>;
+  const catalogues: [string, Record<string, string>][] = [['messages', fr], ['import problems', Object.fromEntries(IMPORT_PROBLEM_CODES.map((c) => [c, describeProblem('fr', { code: c, params: anyParam })]))]];
+  for (const [name, catalogue] of catalogues) {
+    for (const [key, text] of Object.entries(catalogue)) {
+      // ':' inside "{placeholders}" or a time is not punctuation; strip placeholders first
+      const prose = text.replace(/\{\w+\}/g, 'X');
+      for (const m of prose.matchAll(/(.)([:;!?])/g)) {
+        assert.equal(m[1], '\u202f', `${name} ${key}: "${text}" needs U+202F before "${m[2]}"`);
+      }
+    }
+  }
+});
+
+test('every import problem code has an English and a French sentence', () => {
+  for (const code of IMPORT_PROBLEM_CODES) {
+    assert.notEqual(describeProblem('en', { code }), code);
+    assert.notEqual(describeProblem('fr', { code }), describeProblem('en', { code }), code);
+  }
 });

@@ -37,19 +37,26 @@ test('help and usage errors', () => {
   assert.match(badLimit.err, /limit/);
 });
 
-test('import, then list, in a given library; exit code 3 when files were rejected', () => {
+test('import, then list, in a given library; exit code 3 when damaged files were quarantined, not for skipped ones', () => {
   const library = tempDir('cli-lib');
   const source = tempDir('cli-src');
   writeScreeningExams(source, 3);
   const first = run('import', source, '--library', library);
   assert.equal(first.code, 0, first.err);
   assert.match(first.out, /Imported 12 image\(s\) into 3 exam\(s\)/);
-  assert.match(first.out, /0 duplicate\(s\) skipped, 0 file\(s\) rejected/);
+  assert.match(first.out, /0 duplicate\(s\) skipped, 0 damaged file\(s\) quarantined, 0 file\(s\) skipped as not DICOM/);
   fs.writeFileSync(path.join(source, 'junk.txt'), 'junk');
-  const second = run('import', source, '--library', library);
+  const notes = run('import', source, '--library', library);
+  assert.equal(notes.code, 0, 'a note beside the images is no failure');
+  assert.match(notes.out, /12 duplicate\(s\) skipped, 0 damaged file\(s\) quarantined, 1 file\(s\) skipped as not DICOM/);
+  assert.doesNotMatch(notes.out, /rejected:/);
+  const cut = fs.readFileSync(path.join(source, 'exam-00000', 'RCC.dcm'));
+  fs.mkdirSync(path.join(source, 'more'));
+  fs.writeFileSync(path.join(source, 'more', 'cut.dcm'), cut.subarray(0, cut.length - 10)); // cut short
+  const second = run('import', path.join(source, 'more'), '--library', library);
   assert.equal(second.code, 3);
-  assert.match(second.out, /12 duplicate\(s\) skipped, 1 file\(s\) rejected/);
-  assert.match(second.out, /rejected: .*junk\.txt: not a DICOM Part 10 file/);
+  assert.match(second.out, /1 damaged file\(s\) quarantined/);
+  assert.match(second.out, /rejected: .*cut\.dcm: /);
   const list = run('list', '--library', library);
   assert.equal(list.code, 0);
   assert.equal(list.out.split('\n').filter((l) => /TEST PATIENT/.test(l)).length, 3);
@@ -83,7 +90,7 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
   const files = fs.readdirSync(path.join(library, 'demo', 'cli'), { recursive: true }).map(String);
   assert.ok(files.some((f) => f.endsWith('ground-truth.json')));
   assert.ok(!files.some((f) => f.endsWith('.dcm')), 'the images live in the store, not twice');
-  assert.match(run('list', '--library', library).out, /SYN000001/);
+  assert.match(run('list', '--library', library).out, /SYN[0-9A-Z]{7}00001/);
 });
 
 test('the default library is created on first use', () => {
@@ -97,7 +104,7 @@ test('the default library is created on first use', () => {
 test('a missing path fails the import cleanly', () => {
   const r = run('import', '/nonexistent/folder', '--library', tempDir('cli-missing'));
   assert.equal(r.code, 3);
-  assert.match(r.out, /rejected: \/nonexistent\/folder: file not found/);
+  assert.match(r.out, /rejected: \/nonexistent\/folder: no such file or folder/);
 });
 
 test('serve prints a loopback URL with the token and stops on SIGTERM', { skip: fs.existsSync(path.join(ROOT, 'app/dist/renderer/index.html')) ? false : 'renderer not built' }, async () => {

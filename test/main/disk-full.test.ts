@@ -30,12 +30,12 @@ test('a full library disk fails the import with a clear reason, keeps what was t
     assert.equal(first.status, 'done'); // one exam fits
     const full = await station.handlers.importPaths({ paths: [source] });
     assert.equal(full.status, 'failed');
-    assert.ok(full.problems.some((p) => /no space left on the library disk/.test(p.reason)), JSON.stringify(full.problems.slice(-2)));
+    assert.ok(full.problems.some((p) => p.code === 'disk_full'), JSON.stringify(full.problems.slice(-2)));
     // what was imported before is intact and visible; the half-done import shows nothing
     const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}));
     assert.equal(page.total, 1);
     assert.equal(page.rows[0]!.imageCount, 4);
-    assert.equal(station.db.db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal(station.db.connection.pragma('integrity_check', { simple: true }), 'ok');
     assert.equal((await station.handlers.unfinishedImports({})).length <= 1, true);
     await station.close();
     // make room, then import again: everything arrives
@@ -46,8 +46,10 @@ test('a full library disk fails the import with a clear reason, keeps what was t
     const after = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 100 }));
     assert.equal(after.total, 12);
     assert.ok(after.rows.every((r) => r.imageCount === 4));
-    assert.deepEqual(fs.readdirSync(path.join(library, 'store', 'tmp')), []);
+    const tmp = path.join(library, 'store', 'tmp');
+    assert.deepEqual(fs.readdirSync(tmp, { recursive: true }).map(String).filter((f) => fs.statSync(path.join(tmp, f)).isFile()), [], 'no copy left half-written');
     await station.close();
+    assert.deepEqual(fs.readdirSync(tmp), []);
   } finally {
     spawnSync('umount', ['-l', library]);
   }

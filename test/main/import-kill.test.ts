@@ -52,7 +52,7 @@ test('a process killed during a large import leaves a sound database, no half ex
   // Re-running the same import completes it: every exam visible with its four views.
   const station = openTestStation({ libraryDir: library });
   try {
-    const jobs = station.db.db.prepare('SELECT status FROM import_jobs ORDER BY id').all() as { status: string }[];
+    const jobs = station.db.connection.prepare('SELECT status FROM import_jobs ORDER BY id').all() as { status: string }[];
     assert.deepEqual(jobs.map((j) => j.status), ['interrupted']);
     // the station tells which import did not finish, and resumes it from its own record
     const unfinished = await station.handlers.unfinishedImports({});
@@ -67,7 +67,7 @@ test('a process killed during a large import leaves a sound database, no half ex
     const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 500 }));
     assert.equal(page.total, EXAMS);
     assert.ok(page.rows.every((r) => r.imageCount === 4 && r.views.join(' ') === 'RCC LCC RMLO LMLO'));
-    assert.equal(station.db.db.pragma('integrity_check', { simple: true }), 'ok');
+    assert.equal(station.db.connection.pragma('integrity_check', { simple: true }), 'ok');
     assert.deepEqual(await station.handlers.unfinishedImports({}), []);
   } finally {
     await station.close();

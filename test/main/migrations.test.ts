@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate, DatabaseTooNewError } from '../../main/db/migrations/index.ts';
-import { WorklistDatabase } from '../../main/db/db.ts';
+import { openDatabase } from '../../main/db/connection.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 test('migrations bring an empty database to the latest version, once', () => {
@@ -55,8 +55,44 @@ test('migration numbers must follow each other', () => {
 
 test('the worklist database opens in WAL mode with foreign keys on', () => {
   const dir = tempDir('db');
-  const wl = new WorklistDatabase(path.join(dir, 'w.sqlite'));
-  assert.equal(wl.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(wl.db.pragma('foreign_keys', { simple: true }), 1);
-  wl.close();
+  const db = openDatabase(path.join(dir, 'w.sqlite'));
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  db.close();
+});
+
+test('migration 0004: patients may share an ID, holds replace the single pending job, counts split images from other objects', () => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.slice(0, 3));
+  db.exec(`INSERT INTO import_jobs (id, started_at, status, pid) VALUES (1, '2026-01-01', 'interrupted', 4242);
+    INSERT INTO patients (id, patient_id, issuer, name, name_search) VALUES (1, 'SYN000001', '', 'RICHARD^NATHALIE', 'RICHARD NATHALIE');
+    INSERT INTO studies (id, patient_ref, study_uid, modalities, imported_at, pending_job) VALUES (1, 1, '1.2.3', 'MG', 'now', 1), (2, 1, '1.2.4', 'CT', 'now', NULL);
+    INSERT INTO series (id, study_ref, series_uid, modality) VALUES (1, 1, '1.2.3.1', 'MG'), (2, 1, '1.2.3.2', 'SR');
+    INSERT INTO instances (series_ref, sop_uid, sop_class_uid, file_hash, file_size, transfer_syntax, is_image, for_processing) VALUES
+      (1, 'a', '1.2.840.10008.5.1.4.1.1.1.2', 'h1', 1, 'ts', 1, 0), (1, 'b', '1.2.840.10008.5.1.4.1.1.1.2.1', 'h2', 1, 'ts', 1, 1),
+      (2, 'c', '1.2.840.10008.5.1.4.1.1.88.67', 'h3', 1, 'ts', 0, 0);`);
+  migrate(db);
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are back on');
+  assert.deepEqual(db.pragma('foreign_key_check'), []);
+  // a second woman with the same Patient ID can now be stored
+  db.prepare("INSERT INTO patients (patient_id, issuer, name, name_search) VALUES ('SYN000001', '', 'DUBOIS^NATHALIE', 'DUBOIS NATHALIE')").run();
+  assert.equal((db.prepare("SELECT count(*) AS n FROM patients WHERE patient_id = 'SYN000001'").get() as { n: number }).n, 2);
+  assert.deepEqual(db.prepare('SELECT study_ref, job_ref FROM study_holds').all(), [{ study_ref: 1, job_ref: 1 }]);
+  assert.deepEqual(db.prepare('SELECT id, breast, image_count, object_count FROM studies ORDER BY id').all(),
+    [{ id: 1, breast: 1, image_count: 1, object_count: 2 }, { id: 2, breast: 0, image_count: 0, object_count: 0 }]);
+  assert.deepEqual(db.prepare('SELECT owner FROM import_jobs').all(), [{ owner: '4242:?' }]);
+});
+
+test('two processes opening a new library at once migrate it once', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = tempDir('db-race');
+  const file = path.join(dir, 'w.sqlite');
+  const script = `import { openDatabase } from ${JSON.stringify(new URL('../../main/db/connection.ts', import.meta.url).pathname)}; openDatabase(${JSON.stringify(file)}).close();`;
+  const run = () => new Promise<number>((resolve) => spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'inherit' }).on('exit', (c) => resolve(c ?? 1)));
+  assert.deepEqual(await Promise.all([run(), run(), run()]), [0, 0, 0]);
+  const db = new Database(file);
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+  db.close();
 });

@@ -2,11 +2,17 @@ import type { Database } from 'better-sqlite3';
 import * as m0001 from './0001-worklist.ts';
 import * as m0002 from './0002-settings-audit.ts';
 import * as m0003 from './0003-import-sources.ts';
+import * as m0004 from './0004-shared-library.ts';
 
 export interface Migration {
   version: number;
   name: string;
   up(db: Database): void;
+  /**
+   * The migration rebuilds tables that others reference (SQLite's way to drop a constraint):
+   * foreign keys are switched off while it runs and checked before it commits.
+   */
+  rebuildsTables?: boolean;
 }
 
 /** Every migration, in order. A migration is never edited once released: add the next number. */
@@ -14,6 +20,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'worklist', up: m0001.up },
   { version: 2, name: 'settings-audit', up: m0002.up },
   { version: 3, name: 'import-sources', up: m0003.up },
+  { version: 4, name: 'shared-library', up: m0004.up, rebuildsTables: true },
 ];
 
 export class DatabaseTooNewError extends Error {
@@ -25,7 +32,9 @@ export class DatabaseTooNewError extends Error {
 
 /**
  * Brings the database to the latest schema version, each migration in its own transaction on
- * `user_version`. Refuses a database written by a newer version rather than guessing.
+ * `user_version`. Refuses a database written by a newer version rather than guessing. Each step
+ * takes the write lock first (BEGIN IMMEDIATE) and reads the version under it, so that two
+ * processes opening a new library at once never run the same migration twice.
  */
 export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
   migrations.forEach((m, i) => {
@@ -35,10 +44,23 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
   const from = db.pragma('user_version', { simple: true }) as number;
   if (from > latest) throw new DatabaseTooNewError(from, latest);
   for (const m of migrations.slice(from)) {
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    })();
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    if (m.rebuildsTables && foreignKeys) db.pragma('foreign_keys = OFF'); // cannot change inside a transaction
+    try {
+      db.transaction(() => {
+        const now = db.pragma('user_version', { simple: true }) as number;
+        if (now >= m.version) return; // another process got there first
+        if (now !== m.version - 1) throw new Error(`The library database is at version ${now}; expected ${m.version - 1} before migration ${m.name}`);
+        m.up(db);
+        if (m.rebuildsTables) {
+          const broken = db.pragma('foreign_key_check') as unknown[];
+          if (broken.length) throw new Error(`Migration ${m.name} would break ${broken.length} reference(s)`);
+        }
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate();
+    } finally {
+      if (m.rebuildsTables && foreignKeys) db.pragma('foreign_keys = ON');
+    }
   }
   return { from, to: latest };
 }

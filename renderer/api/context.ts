@@ -1,9 +1,9 @@
 import { createContext, useContext } from 'react';
-import type { ApiClient } from '../common/api.ts';
+import type { StationApi } from './station-api.ts';
 
-export const ApiContext = createContext<ApiClient | null>(null);
+export const ApiContext = createContext<StationApi | null>(null);
 
-export function useApi(): ApiClient {
+export function useApi(): StationApi {
   const api = useContext(ApiContext);
   if (!api) throw new Error('useApi outside ApiContext');
   return api;

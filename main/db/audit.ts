@@ -1,0 +1,18 @@
+// The audit log: who opened, read or signed which exam, and when. Actions only, never patient data.
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { Statements, now } from './connection.ts';
+
+export class AuditLog {
+  private readonly sql: Statements;
+  constructor(db: SqliteDatabase) {
+    this.sql = new Statements(db);
+  }
+
+  record(actor: string, action: string, examId: number | null): void {
+    this.sql.get('INSERT INTO audit_log (at, actor, action, study_ref) VALUES (?, ?, ?, ?)').run(now(), actor, action, examId);
+  }
+
+  trail(examId: number): { at: string; actor: string; action: string }[] {
+    return this.sql.get('SELECT at, actor, action FROM audit_log WHERE study_ref = ? ORDER BY id').all(examId) as { at: string; actor: string; action: string }[];
+  }
+}

@@ -1,0 +1,252 @@
+// What import writes: jobs (who runs them, what they were asked to import, how far they got), the
+// instances of each batch with their patient, exam and series, the holds that keep an exam out of
+// the worklist while any import that touches it is running or unfinished, and the quarantine list.
+//
+// Several processes may import into one library at once. Each batch is one transaction that
+// re-checks what another process committed meanwhile (a SOP Instance UID stored twice becomes a
+// duplicate, not an error), and an exam is shown only once no job holds it.
+
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { InstanceAttributes, QuarantineEntry, UnfinishedImport } from '../../common/domain.ts';
+import type { ImportProblemCode, ProblemParams, ProblemRef } from '../../common/import-problems.ts';
+import { BREAST_SOP_CLASSES, sortViewLabels } from '../../common/mammo-views.ts';
+import { Statements, now } from './connection.ts';
+import { pairText, searchKey, yesNo } from './records.ts';
+
+export interface StoredInstanceRecord {
+  attributes: InstanceAttributes;
+  fileHash: string;
+  fileSize: number;
+  warnings: ProblemRef[];
+  /** The bytes a reader should be given when unreadable bytes follow the pixel data (the file itself is kept whole); null: all. */
+  readableLength: number | null;
+}
+
+export interface ExistingInstance {
+  instanceId: number;
+  studyKey: number;
+  /** The exam is held back by jobs that all ended without finishing (killed, cancelled, failed): a new job may take it over. */
+  adoptable: boolean;
+}
+
+export interface JobCounts {
+  filesSeen: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  skipped: number;
+}
+
+export interface QuarantineRecord extends ProblemRef {
+  file: string;
+  studyUid?: string | null;
+  sopUid?: string | null;
+  /** Where the library keeps a copy of the file (relative to the library), when it keeps one. */
+  keptCopy?: string | null;
+}
+
+interface QuarantineRow { id: number; job_ref: number | null; file: string; reason: string; code: string | null; params: string | null; kept_copy: string | null; at: string }
+
+export function quarantineEntries(rows: unknown[]): QuarantineEntry[] {
+  return (rows as QuarantineRow[]).map((r) => ({
+    id: r.id, jobId: r.job_ref, file: r.file, at: r.at, keptCopy: r.kept_copy !== null,
+    // rows written before problem codes existed carry an English reason only
+    code: (r.code ?? 'malformed') as ImportProblemCode,
+    params: r.params ? (JSON.parse(r.params) as ProblemParams) : r.code ? {} : { what: r.reason },
+  }));
+}
+
+const BREAST_CLASSES_SQL = BREAST_SOP_CLASSES.map((c) => `'${c}'`).join(', ');
+
+export class ImportTables {
+  private readonly sql: Statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.sql = new Statements(db);
+  }
+
+  beginJob(owner: string, sources: readonly string[] | null): number {
+    return Number(this.sql.get("INSERT INTO import_jobs (started_at, status, pid, owner, sources) VALUES (?, 'running', ?, ?, ?)")
+      .run(now(), Number(owner.split(':')[0]), owner, sources ? JSON.stringify(sources) : null).lastInsertRowid);
+  }
+
+  /** Jobs that ended early and still hold exams back from the worklist (a later import adopts them). */
+  unfinishedJobs(): UnfinishedImport[] {
+    return (this.sql.get(`SELECT j.id, j.started_at, j.status, j.files_seen, j.imported, j.sources,
+        (SELECT count(*) FROM study_holds h WHERE h.job_ref = j.id) AS exams
+      FROM import_jobs j WHERE j.status IN ('interrupted', 'cancelled', 'failed')
+        AND EXISTS (SELECT 1 FROM study_holds h WHERE h.job_ref = j.id) ORDER BY j.id DESC`).all() as
+      { id: number; started_at: string; status: UnfinishedImport['status']; files_seen: number; imported: number; sources: string | null; exams: number }[])
+      .map((r) => ({ jobId: r.id, startedAt: r.started_at, status: r.status, filesSeen: r.files_seen, imported: r.imported, examsHeldBack: r.exams, paths: r.sources ? (JSON.parse(r.sources) as string[]) : null }));
+  }
+
+  /** Jobs left 'running' by a process that no longer runs them were interrupted (killed, crashed, or their end could not be written). */
+  markInterruptedJobs(isRunning: (job: { id: number; owner: string }) => boolean): number {
+    const running = this.sql.get("SELECT id, coalesce(owner, pid || ':?') AS owner FROM import_jobs WHERE status = 'running'").all() as { id: number; owner: string }[];
+    const dead = running.filter((j) => !isRunning(j));
+    if (!dead.length) return 0;
+    const mark = this.sql.get("UPDATE import_jobs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'");
+    this.db.transaction(() => dead.forEach((j) => mark.run(now(), j.id)))();
+    return dead.length;
+  }
+
+  findInstance(sopInstanceUid: string): ExistingInstance | null {
+    const row = this.sql.get(`SELECT i.id, s.id AS study, s.pending_job IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM study_holds h JOIN import_jobs j ON j.id = h.job_ref WHERE h.study_ref = s.id AND j.status = 'running') AS adoptable
+      FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s ON s.id = se.study_ref WHERE i.sop_uid = ?`)
+      .get(sopInstanceUid) as { id: number; study: number; adoptable: number } | undefined;
+    return row ? { instanceId: row.id, studyKey: row.study, adoptable: row.adoptable === 1 } : null;
+  }
+
+  /**
+   * Stores one batch in one transaction. Every exam the batch touches is held by this job (hidden
+   * from the worklist) until finishJob. Returns the exams touched, and the records that another
+   * process stored meanwhile (their SOP Instance UID is now taken): the caller counts them as
+   * duplicates.
+   */
+  commitBatch(jobId: number, records: readonly StoredInstanceRecord[], adoptStudies: readonly number[], counts: JobCounts): { touched: Set<number>; lateDuplicates: StoredInstanceRecord[] } {
+    const touched = new Set<number>();
+    const lateDuplicates: StoredInstanceRecord[] = [];
+    this.db.transaction(() => {
+      for (const study of adoptStudies) {
+        // take the exam over from jobs that ended without finishing; a running job keeps its hold
+        this.sql.get(`DELETE FROM study_holds WHERE study_ref = ? AND job_ref IN (SELECT id FROM import_jobs WHERE status != 'running')`).run(study);
+        this.hold(jobId, study);
+        touched.add(study);
+      }
+      for (const record of records) {
+        const study = this.insertInstance(jobId, record);
+        if (study === null) lateDuplicates.push(record);
+        else touched.add(study);
+      }
+      for (const study of touched) this.refreshStudySummary(study);
+      const c = { ...counts, imported: counts.imported - lateDuplicates.length, duplicates: counts.duplicates + lateDuplicates.length };
+      this.sql.get('UPDATE import_jobs SET files_seen = ?, imported = ?, duplicates = ?, rejected = ?, skipped = ? WHERE id = ?')
+        .run(c.filesSeen, c.imported, c.duplicates, c.rejected, c.skipped, jobId);
+    }).immediate();
+    return { touched, lateDuplicates };
+  }
+
+  private hold(jobId: number, studyRef: number): void {
+    this.sql.get('INSERT OR IGNORE INTO study_holds (study_ref, job_ref) VALUES (?, ?)').run(studyRef, jobId);
+    this.sql.get('UPDATE studies SET pending_job = ? WHERE id = ? AND pending_job IS NULL').run(jobId, studyRef);
+  }
+
+  /**
+   * The patient an instance belongs to. Patient ID and its issuer are not enough: two women given
+   * the same ID by different sites (or a generator) must not become one. A known patient with this
+   * ID is the same woman when the birth dates agree (her name may have changed since), or, when a
+   * birth date is missing, when the names agree; otherwise she is another patient with the same ID.
+   */
+  private patientFor(p: InstanceAttributes['patient']): number {
+    const key = searchKey(p.name);
+    // no Patient ID (anonymised exams): never merged with anyone
+    const candidates = p.id ? this.sql.get('SELECT id, name_search, birth_date FROM patients WHERE patient_id = ? AND issuer = ? ORDER BY id')
+      .all(p.id, p.issuer) as { id: number; name_search: string; birth_date: string | null }[] : [];
+    const same = candidates.find((c) => {
+      if (c.birth_date && p.birthDate) return c.birth_date === p.birthDate;
+      return !c.name_search || !key || c.name_search === key;
+    });
+    if (same) {
+      this.sql.get(`UPDATE patients SET
+          name = CASE WHEN name = '' THEN ? ELSE name END, name_search = CASE WHEN name_search = '' THEN ? ELSE name_search END,
+          birth_date = coalesce(birth_date, ?), sex = coalesce(sex, ?) WHERE id = ?`).run(p.name, key, p.birthDate, p.sex, same.id);
+      return same.id;
+    }
+    return Number(this.sql.get('INSERT INTO patients (patient_id, issuer, name, name_search, birth_date, sex) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(p.id, p.issuer, p.name, key, p.birthDate, p.sex).lastInsertRowid);
+  }
+
+  /** Inserts one instance (and its patient, exam and series when new); null when its SOP Instance UID is already stored. */
+  private insertInstance(jobId: number, { attributes: a, fileHash, fileSize, warnings, readableLength }: StoredInstanceRecord): number | null {
+    if (this.sql.get('SELECT 1 FROM instances WHERE sop_uid = ?').get(a.sopInstanceUid)) return null;
+    let study = this.sql.get('SELECT id FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number } | undefined;
+    if (!study) {
+      const patientRef = this.patientFor(a.patient);
+      study = { id: Number(this.sql.get(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, description, imported_at,
+          pending_job, received_name, received_birth_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(patientRef, a.study.uid, a.study.date, a.study.time, a.study.accession, a.study.description, now(), jobId,
+          searchKey(a.patient.name), a.patient.birthDate).lastInsertRowid) };
+    }
+    this.hold(jobId, study.id);
+
+    this.sql.get(`INSERT INTO series (study_ref, series_uid, modality, series_number, description, body_part) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (series_uid) DO NOTHING`).run(study.id, a.series.uid, a.series.modality, a.series.number, a.series.description, a.series.bodyPart);
+    const seriesRef = (this.sql.get('SELECT id FROM series WHERE series_uid = ?').get(a.series.uid) as { id: number }).id;
+
+    this.sql.get(`INSERT INTO instances (series_ref, sop_uid, sop_class_uid, instance_number, file_hash, file_size, transfer_syntax,
+        rows, columns, bits_allocated, bits_stored, photometric, number_of_frames, image_laterality, view_code, view_modifier_codes,
+        view_position, view_label, presentation_intent, for_processing, is_image, pixel_spacing, imager_pixel_spacing,
+        magnification_factor, patient_orientation, window_centers, window_widths, window_explanations, voi_lut_function,
+        breast_implant_present, partial_view, import_job, warnings, readable_length)
+      VALUES (@series, @sop, @sopClass, @instanceNumber, @hash, @size, @ts, @rows, @columns, @bitsAllocated, @bitsStored,
+        @photometric, @frames, @laterality, @viewCode, @modifiers, @viewPosition, @viewLabel, @intent, @forProcessing, @isImage,
+        @pixelSpacing, @imagerPixelSpacing, @ermf, @orientation, @wc, @ww, @we, @voiFunction, @implant, @partial, @job, @warnings, @readable)`).run({
+      series: seriesRef, sop: a.sopInstanceUid, sopClass: a.sopClassUid, instanceNumber: a.instanceNumber, hash: fileHash,
+      size: fileSize, ts: a.transferSyntaxUid, rows: a.rows, columns: a.columns, bitsAllocated: a.bitsAllocated,
+      bitsStored: a.bitsStored, photometric: a.photometricInterpretation, frames: a.numberOfFrames, laterality: a.imageLaterality,
+      viewCode: a.viewCode ? JSON.stringify(a.viewCode) : null, modifiers: JSON.stringify(a.viewModifierCodes),
+      viewPosition: a.viewPosition, viewLabel: a.viewLabel, intent: a.presentationIntent, forProcessing: a.forProcessing ? 1 : 0,
+      isImage: a.isImage ? 1 : 0, pixelSpacing: pairText(a.pixelSpacing), imagerPixelSpacing: pairText(a.imagerPixelSpacing),
+      ermf: a.estimatedRadiographicMagnificationFactor, orientation: a.patientOrientation?.join('\\') ?? null,
+      wc: JSON.stringify(a.windowCenters), ww: JSON.stringify(a.windowWidths), we: JSON.stringify(a.windowExplanations),
+      voiFunction: a.voiLutFunction, implant: yesNo(a.breastImplantPresent), partial: yesNo(a.partialView), job: jobId,
+      warnings: JSON.stringify(warnings), readable: readableLength,
+    });
+    return study.id;
+  }
+
+  private refreshStudySummary(studyRef: number): void {
+    const stats = this.sql.get(`SELECT
+        sum(i.is_image = 1 AND i.for_processing = 0) AS images, sum(NOT (i.is_image = 1 AND i.for_processing = 0)) AS objects,
+        (SELECT group_concat(label, ' ') FROM (SELECT DISTINCT i2.view_label AS label FROM instances i2 JOIN series s2 ON s2.id = i2.series_ref
+          WHERE s2.study_ref = @study AND i2.view_label IS NOT NULL AND i2.for_processing = 0 AND i2.is_image = 1)) AS views,
+        (SELECT group_concat(m, ' ') FROM (SELECT DISTINCT modality AS m FROM series WHERE study_ref = @study AND modality IS NOT NULL)) AS modalities,
+        max(se.modality = 'MG' OR upper(trim(coalesce(se.body_part, ''))) = 'BREAST' OR i.sop_class_uid IN (${BREAST_CLASSES_SQL})) AS breast
+      FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = @study`).get({ study: studyRef }) as
+      { images: number | null; objects: number | null; views: string | null; modalities: string | null; breast: number | null };
+    this.sql.get('UPDATE studies SET image_count = ?, object_count = ?, views = ?, modalities = ?, breast = ? WHERE id = ?')
+      .run(stats.images ?? 0, stats.objects ?? 0, sortViewLabels((stats.views ?? '').split(' ').filter(Boolean)).join(' '), stats.modalities ?? '', stats.breast ?? 0, studyRef);
+  }
+
+  recordQuarantine(jobId: number | null, q: QuarantineRecord, englishReason: string): void {
+    this.sql.get('INSERT INTO quarantine (job_ref, file, reason, code, params, study_uid, sop_uid, kept_copy, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(jobId, q.file, englishReason, q.code, q.params ? JSON.stringify(q.params) : null, q.studyUid ?? null, q.sopUid ?? null, q.keptCopy ?? null, now());
+  }
+
+  quarantineList(limit: number): QuarantineEntry[] {
+    return quarantineEntries(this.sql.get('SELECT id, job_ref, file, reason, code, params, kept_copy, at FROM quarantine ORDER BY id DESC LIMIT ?').all(limit));
+  }
+
+  /** Of these exams, how many lack files that were rejected (and not stored since). */
+  incompleteExams(studyRefs: Iterable<number>): number {
+    const check = this.sql.get(`SELECT EXISTS (SELECT 1 FROM quarantine q JOIN studies s ON s.study_uid = q.study_uid WHERE s.id = ?
+      AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid))) AS incomplete`);
+    let n = 0;
+    for (const ref of studyRefs) n += (check.get(ref) as { incomplete: number }).incomplete;
+    return n;
+  }
+
+  /** The exam key of a study UID, if the library has it. */
+  studyKey(studyUid: string): number | null {
+    return (this.sql.get('SELECT id FROM studies WHERE study_uid = ?').get(studyUid) as { id: number } | undefined)?.id ?? null;
+  }
+
+  /**
+   * Ends a job in one transaction: its counts are recorded and, when it finished, it lets go of
+   * its exams, which become visible unless another job still holds them. A job that did not finish
+   * keeps its holds: its exams stay hidden until an import completes them.
+   */
+  finishJob(jobId: number, status: 'done' | 'cancelled' | 'failed', counts: JobCounts): void {
+    this.db.transaction(() => {
+      if (status === 'done') {
+        const held = (this.sql.get('SELECT study_ref FROM study_holds WHERE job_ref = ?').all(jobId) as { study_ref: number }[]).map((r) => r.study_ref);
+        this.sql.get('DELETE FROM study_holds WHERE job_ref = ?').run(jobId);
+        const release = this.sql.get('UPDATE studies SET pending_job = (SELECT min(job_ref) FROM study_holds WHERE study_ref = studies.id) WHERE id = ?');
+        for (const study of held) release.run(study);
+      }
+      this.sql.get('UPDATE import_jobs SET status = ?, finished_at = ?, files_seen = ?, imported = ?, duplicates = ?, rejected = ?, skipped = ? WHERE id = ?')
+        .run(status, now(), counts.filesSeen, counts.imported, counts.duplicates, counts.rejected, counts.skipped, jobId);
+    }).immediate();
+  }
+}

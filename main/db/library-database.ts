@@ -1,0 +1,30 @@
+// The library's database, one module per domain over one connection: the worklist (what readers
+// see), import (what import writes), settings and the audit log. AI results, reports and network
+// jobs will each add their module here, and their tables by a new numbered migration.
+
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { openDatabase } from './connection.ts';
+import { WorklistTables } from './worklist.ts';
+import { ImportTables } from './imports.ts';
+import { SettingsTable } from './settings.ts';
+import { AuditLog } from './audit.ts';
+
+export class LibraryDatabase {
+  readonly connection: SqliteDatabase;
+  readonly worklist: WorklistTables;
+  readonly imports: ImportTables;
+  readonly settings: SettingsTable;
+  readonly audit: AuditLog;
+
+  constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
+    this.connection = openDatabase(file, options);
+    this.worklist = new WorklistTables(this.connection);
+    this.imports = new ImportTables(this.connection);
+    this.settings = new SettingsTable(this.connection);
+    this.audit = new AuditLog(this.connection);
+  }
+
+  close(): void {
+    if (this.connection.open) this.connection.close();
+  }
+}

@@ -1,0 +1,108 @@
+// How rows of the library database become the domain's types (common/domain.ts), and the few
+// encodings the tables use (pairs as "a\b", booleans as 0/1/NULL, JSON lists).
+
+import type { CodedConcept, ExamStatus, ExamSummary, InstanceDetail, Laterality, PresentationIntent } from '../../common/domain.ts';
+import type { ProblemRef } from '../../common/import-problems.ts';
+import { sortViewLabels } from '../../common/mammo-views.ts';
+
+/** Upper-cased, accent-free, separator-free form of a name or search text. */
+export function searchKey(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}+/gu, '').replace(/[\^=]+/g, ' ').replace(/\s+/g, ' ').trim().toUpperCase();
+}
+
+export interface ExamRow {
+  id: number; patient_ref: number; patient_id: string; name: string; birth_date: string | null; sex: string | null;
+  study_uid: string; study_date: string | null; study_time: string | null; accession: string | null;
+  description: string | null; modalities: string; image_count: number; object_count: number; views: string; status: ExamStatus;
+  imported_at: string; rejected_files: number; shared_id: number;
+}
+
+/**
+ * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
+ * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
+ */
+export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
+  s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
+  (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE q.study_uid = s.study_uid
+    AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid))) AS rejected_files,
+  EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id`;
+
+export function toExamSummary(row: ExamRow): ExamSummary {
+  return {
+    examId: row.id,
+    patientKey: row.patient_ref,
+    patientId: row.patient_id,
+    patientName: row.name,
+    patientBirthDate: row.birth_date,
+    patientSex: row.sex,
+    studyInstanceUid: row.study_uid,
+    studyDate: row.study_date,
+    studyTime: row.study_time,
+    accessionNumber: row.accession,
+    description: row.description,
+    modalities: row.modalities ? row.modalities.split(' ') : [],
+    imageCount: row.image_count,
+    objectCount: row.object_count,
+    views: row.views ? sortViewLabels(row.views.split(' ')) : [],
+    status: row.status,
+    importedAt: row.imported_at,
+    rejectedFiles: row.rejected_files,
+    sharedPatientId: row.shared_id === 1,
+  };
+}
+
+export interface InstanceRow {
+  id: number; sop_uid: string; sop_class_uid: string; instance_number: number | null; file_size: number; transfer_syntax: string;
+  rows: number | null; columns: number | null; bits_allocated: number | null; bits_stored: number | null; photometric: string | null;
+  number_of_frames: number | null; image_laterality: string | null; view_code: string | null; view_modifier_codes: string;
+  view_position: string | null; view_label: string | null; presentation_intent: string | null; for_processing: number; is_image: number;
+  pixel_spacing: string | null; imager_pixel_spacing: string | null; magnification_factor: number | null; patient_orientation: string | null;
+  window_centers: string; window_widths: string; window_explanations: string; voi_lut_function: string | null;
+  breast_implant_present: number | null; partial_view: number | null; warnings: string;
+}
+
+export function pair(text: string | null): [number, number] | null {
+  if (!text) return null;
+  const [a, b] = text.split('\\').map(Number);
+  return a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) ? [a, b] : null;
+}
+export const pairText = (p: [number, number] | null): string | null => (p ? `${p[0]}\\${p[1]}` : null);
+export const yesNo = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
+const fromYesNo = (v: number | null): boolean | null => (v === null ? null : v === 1);
+
+export function toInstanceDetail(r: InstanceRow): InstanceDetail {
+  const orientation = r.patient_orientation?.split('\\');
+  return {
+    instanceId: r.id,
+    sopInstanceUid: r.sop_uid,
+    sopClassUid: r.sop_class_uid,
+    instanceNumber: r.instance_number,
+    transferSyntaxUid: r.transfer_syntax,
+    rows: r.rows,
+    columns: r.columns,
+    bitsAllocated: r.bits_allocated,
+    bitsStored: r.bits_stored,
+    photometricInterpretation: r.photometric,
+    numberOfFrames: r.number_of_frames,
+    imageLaterality: r.image_laterality as Laterality | null,
+    viewCode: r.view_code ? (JSON.parse(r.view_code) as CodedConcept) : null,
+    viewModifierCodes: JSON.parse(r.view_modifier_codes) as CodedConcept[],
+    viewPosition: r.view_position,
+    viewLabel: r.view_label,
+    presentationIntent: r.presentation_intent as PresentationIntent | null,
+    forProcessing: r.for_processing === 1,
+    isImage: r.is_image === 1,
+    pixelSpacing: pair(r.pixel_spacing),
+    imagerPixelSpacing: pair(r.imager_pixel_spacing),
+    estimatedRadiographicMagnificationFactor: r.magnification_factor,
+    patientOrientation: orientation?.length === 2 ? [orientation[0]!, orientation[1]!] : null,
+    windowCenters: JSON.parse(r.window_centers) as number[],
+    windowWidths: JSON.parse(r.window_widths) as number[],
+    windowExplanations: JSON.parse(r.window_explanations) as string[],
+    voiLutFunction: r.voi_lut_function,
+    breastImplantPresent: fromYesNo(r.breast_implant_present),
+    partialView: fromYesNo(r.partial_view),
+    fileSize: r.file_size,
+    warnings: JSON.parse(r.warnings) as ProblemRef[],
+  };
+}

@@ -1,0 +1,146 @@
+// The worklist as the reader sees it: exams (studies) with their patient, filtered, sorted and paged;
+// one exam's series, images and other exams of the same patient; exam status. Exams held back by an
+// import that has not finished (pending_job) are invisible here.
+
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { z } from 'zod';
+import type { ExamDetail, ExamStatus, ExamSummary, QuarantineEntry, SeriesDetail } from '../../common/domain.ts';
+import type { worklistQueryInput, WorklistPage } from '../../common/api.ts';
+import { Statements } from './connection.ts';
+import { EXAM_COLUMNS, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
+import type { ExamRow, InstanceRow } from './records.ts';
+import { quarantineEntries } from './imports.ts';
+
+export type WorklistQuery = z.output<typeof worklistQueryInput>;
+
+/** The upper bound of a prefix range: every string starting with `prefix` sorts below it. */
+function prefixEnd(prefix: string): string {
+  return prefix + '\u{10FFFF}';
+}
+
+// Each sort names its terms in one direction so that an index serves it. Exam-field sorts pick the
+// page's exam ids from the studies table alone (an index walk, cheap even at a deep offset) and join
+// the patient for those rows only; patient-field sorts walk patients first (CROSS JOIN keeps that
+// order in SQLite).
+const SORTS: Record<WorklistQuery['sort']['field'], { order: (dir: string) => string; patientFirst: boolean }> = {
+  studyDate: { order: (d) => `s.study_date ${d}, s.study_time ${d}, s.id ${d}`, patientFirst: false },
+  status: { order: (d) => `s.status ${d}, s.study_date ${d}, s.id ${d}`, patientFirst: false },
+  imageCount: { order: (d) => `s.image_count ${d}, s.id ${d}`, patientFirst: false },
+  importedAt: { order: (d) => `s.imported_at ${d}, s.id ${d}`, patientFirst: false },
+  patientName: { order: (d) => `p.name_search ${d}, s.study_date DESC, s.id DESC`, patientFirst: true },
+  patientId: { order: (d) => `p.patient_id ${d}, s.study_date DESC, s.id DESC`, patientFirst: true },
+};
+
+export class WorklistTables {
+  private readonly sql: Statements;
+
+  constructor(db: SqliteDatabase) {
+    this.sql = new Statements(db);
+  }
+
+  query(q: WorklistQuery): WorklistPage {
+    const where = ['s.pending_job IS NULL'];
+    const params: Record<string, unknown> = {};
+    // Breast imaging only (MG, and breast US/MR): the reading station's default scope. The unary +
+    // keeps SQLite on the sort's index unless the date index that leads with `breast` serves it.
+    if (q.filter.scope === 'breast') where.push(q.sort.field === 'studyDate' ? 's.breast = 1' : '+s.breast = 1');
+    const text = q.filter.text?.trim();
+    if (text) {
+      const key = searchKey(text);
+      where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE (name_search >= @nameFrom AND name_search < @nameTo)
+        OR (patient_id >= @idFrom AND patient_id < @idTo)) OR s.accession = @accession)`);
+      Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key), idFrom: text, idTo: prefixEnd(text), accession: text });
+    }
+    if (q.filter.status?.length) {
+      // The unary + keeps SQLite from choosing the status index for the page: walking the sort's
+      // index and skipping other statuses finds 50 rows sooner than sorting every match.
+      where.push(`+s.status IN (${q.filter.status.map((_, i) => `@status${i}`).join(', ')})`);
+      q.filter.status.forEach((s, i) => (params[`status${i}`] = s));
+    }
+    if (q.filter.dateFrom) { where.push('s.study_date >= @dateFrom'); params.dateFrom = q.filter.dateFrom; }
+    if (q.filter.dateTo) { where.push('s.study_date <= @dateTo'); params.dateTo = q.filter.dateTo; }
+    const whereSql = where.join(' AND ');
+    const sort = SORTS[q.sort.field];
+    const order = sort.order(q.sort.direction === 'asc' ? 'ASC' : 'DESC');
+    // Every filter is on the exam row, so the count needs no join.
+    const total = (this.sql.get(`SELECT count(*) AS n FROM studies s WHERE ${whereSql.replace(/\+s\./g, 's.')}`).get(params) as { n: number }).n;
+    const sql = sort.patientFirst
+      ? `SELECT ${EXAM_COLUMNS} FROM patients p CROSS JOIN studies s ON s.patient_ref = p.id WHERE ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`
+      : `SELECT ${EXAM_COLUMNS} FROM (SELECT s.id FROM studies s WHERE ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset) page
+           CROSS JOIN studies s ON s.id = page.id CROSS JOIN patients p ON p.id = s.patient_ref ORDER BY ${order}`;
+    const rows = this.sql.get(sql).all({ ...params, limit: q.limit, offset: q.offset }) as ExamRow[];
+    return { total, offset: q.offset, rows: rows.map(toExamSummary) };
+  }
+
+  examSummary(examId: number): ExamSummary | null {
+    const row = this.sql.get(`SELECT ${EXAM_COLUMNS} FROM studies s JOIN patients p ON p.id = s.patient_ref
+      WHERE s.id = ? AND s.pending_job IS NULL`).get(examId) as ExamRow | undefined;
+    return row ? toExamSummary(row) : null;
+  }
+
+  examDetail(examId: number): ExamDetail | null {
+    const exam = this.examSummary(examId);
+    if (!exam) return null;
+    const seriesRows = this.sql.get('SELECT id, series_uid, modality, series_number, description FROM series WHERE study_ref = ? ORDER BY series_number, id')
+      .all(examId) as { id: number; series_uid: string; modality: string | null; series_number: number | null; description: string | null }[];
+    const instances = this.sql.get('SELECT * FROM instances WHERE series_ref = ? ORDER BY instance_number, id');
+    const series: SeriesDetail[] = seriesRows.map((s) => ({
+      seriesKey: s.id,
+      seriesInstanceUid: s.series_uid,
+      modality: s.modality,
+      seriesNumber: s.series_number,
+      description: s.description,
+      instances: (instances.all(s.id) as InstanceRow[]).map(toInstanceDetail),
+    }));
+    const priors = (this.sql.get(`SELECT ${EXAM_COLUMNS} FROM studies s JOIN patients p ON p.id = s.patient_ref
+        WHERE s.patient_ref = ? AND s.id != ? AND s.pending_job IS NULL ORDER BY s.study_date DESC, s.study_time DESC, s.id DESC`)
+      .all(exam.patientKey, examId) as ExamRow[])
+      .map((row) => {
+        const summary = toExamSummary(row);
+        const isPrior = (summary.studyDate ?? '') < (exam.studyDate ?? '') ||
+          ((summary.studyDate ?? '') === (exam.studyDate ?? '') && (summary.studyTime ?? '') < (exam.studyTime ?? ''));
+        return { ...summary, isPrior };
+      });
+    const identity = this.sql.get(`SELECT
+        (SELECT count(*) FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS others,
+        (s.received_name IS NOT NULL AND s.received_name != p.name_search)
+          OR (s.received_birth_date IS NOT NULL AND p.birth_date IS NOT NULL AND s.received_birth_date != p.birth_date) AS differs
+      FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.id = ?`).get(examId) as { others: number; differs: number };
+    const rejected = quarantineEntries(this.sql.get(`SELECT q.* FROM quarantine q JOIN studies s ON s.study_uid = q.study_uid
+        WHERE s.id = ? AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid))
+        GROUP BY coalesce(q.sop_uid, q.file) ORDER BY q.id LIMIT 100`).all(examId));
+    return {
+      exam, series, priors,
+      identity: { otherPatientsWithSameId: identity.others, differsFromPatient: identity.differs === 1 },
+      rejected: rejected satisfies QuarantineEntry[],
+    };
+  }
+
+  setExamStatus(examId: number, status: ExamStatus, audit: (examId: number) => void): ExamSummary | null {
+    const changed = this.sql.db.transaction(() => {
+      const r = this.sql.get('UPDATE studies SET status = ? WHERE id = ? AND pending_job IS NULL').run(status, examId);
+      if (r.changes) audit(examId);
+      return r.changes > 0;
+    })();
+    return changed ? this.examSummary(examId) : null;
+  }
+
+  /** The stored file of an image that is visible in the worklist, or null. */
+  instanceFile(instanceId: number): { fileHash: string; fileSize: number; readableLength: number | null } | null {
+    const row = this.sql.get(`SELECT i.file_hash, i.file_size, i.readable_length FROM instances i JOIN series se ON se.id = i.series_ref
+      JOIN studies s ON s.id = se.study_ref WHERE i.id = ? AND s.pending_job IS NULL`).get(instanceId) as { file_hash: string; file_size: number; readable_length: number | null } | undefined;
+    return row ? { fileHash: row.file_hash, fileSize: row.file_size, readableLength: row.readable_length } : null;
+  }
+
+  /** Every stored file of the visible exams (or of one exam), for checking the store. */
+  storedFiles(examId: number | null): { instanceId: number; examId: number; fileHash: string; fileSize: number }[] {
+    return (this.sql.get(`SELECT i.id, se.study_ref, i.file_hash, i.file_size FROM instances i JOIN series se ON se.id = i.series_ref
+      JOIN studies s ON s.id = se.study_ref WHERE s.pending_job IS NULL AND (@exam IS NULL OR s.id = @exam) ORDER BY i.id`).all({ exam: examId }) as
+      { id: number; study_ref: number; file_hash: string; file_size: number }[])
+      .map((r) => ({ instanceId: r.id, examId: r.study_ref, fileHash: r.file_hash, fileSize: r.file_size }));
+  }
+
+  countExams(): number {
+    return (this.sql.get('SELECT count(*) AS n FROM studies WHERE pending_job IS NULL').get() as { n: number }).n;
+  }
+}

@@ -1,0 +1,20 @@
+// The import worker's task table (import.worker.ts serves it; the importer runs it on the pool).
+
+import type { InstanceAttributes } from '../../common/domain.ts';
+import type { ProblemRef } from '../../common/import-problems.ts';
+
+/** What one file turned out to be, read on a worker thread. */
+export type FileInspection =
+  | { kind: 'instance'; attributes: InstanceAttributes; warnings: ProblemRef[]; size: number; contentLength: number }
+  | { kind: 'dicomdir'; found: string[]; missing: string[] }
+  | { kind: 'not-dicom'; problem: ProblemRef }
+  | { kind: 'damaged'; problem: ProblemRef; studyUid: string | null; sopInstanceUid: string | null };
+
+export type ImportTasks = {
+  /** Reads and checks a file's header (and the structure of its pixel data) without loading it. */
+  inspect: { input: { file: string }; result: FileInspection };
+  /** Copies (or moves) a file into the store under its content address. */
+  store: { input: { file: string; storeRoot: string; tmpDir: string; durable: boolean; move: boolean }; result: { key: string; size: number } };
+  /** Re-reads a stored file to check its content address. */
+  hash: { input: { file: string }; result: string };
+};

@@ -1,0 +1,148 @@
+// Files uploaded from a browser (the loopback host, where the page cannot name paths) are written
+// straight to disk as they arrive, never held whole in memory, into a staging folder of the
+// library; when the page says the upload is complete, all its files are imported as one job (so an
+// exam dropped as four files is never shown with two), moved into the store, and the staging
+// folder goes. Limits: a file's size (what a DICOM file can be), files per upload, and uploads
+// received at once (each holds a disk write stream and a socket).
+//
+// Staging folders are uploads/<pid>-<start time>-<random>/<upload id>/: a process removes only those
+// of owners that are gone, and its own uploads left idle for UPLOAD_IDLE_MS.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
+import type { ImportSource } from './importer.ts';
+
+export interface UploadLimits {
+  /** Largest file accepted (a DICOM element length is 32-bit; mammography files are tens of MB, tomosynthesis hundreds). */
+  maxFileBytes: number;
+  maxFilesPerUpload: number;
+  /** Files received at once, over all uploads. */
+  maxConcurrentFiles: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 4 * 1024 ** 3 - 1, maxFilesPerUpload: 100_000, maxConcurrentFiles: 4 };
+const UPLOAD_IDLE_MS = 6 * 3600_000;
+
+export type UploadErrorCode = 'not_found' | 'too_large' | 'too_many_files' | 'busy' | 'aborted';
+
+export class UploadError extends Error {
+  constructor(readonly code: UploadErrorCode, message: string, readonly params: Record<string, number> = {}) {
+    super(message);
+    this.name = 'UploadError';
+  }
+}
+
+interface Upload {
+  dir: string;
+  files: ImportSource[];
+  receiving: number;
+  /** The next file's number in the staging folder. */
+  next: number;
+  touched: number;
+}
+
+const ID = /^[0-9a-f]{24}$/;
+
+export class UploadStaging {
+  private readonly uploads = new Map<string, Upload>();
+  private receiving = 0;
+  private readonly ownDir: string;
+
+  constructor(root: string, private readonly limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {
+    this.ownDir = path.join(root, ownedFolderName());
+    fs.mkdirSync(root, { recursive: true });
+    for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+      const owner = ownerFromFolderName(entry.name);
+      if (entry.isDirectory() && owner && !isOwnerAlive(owner)) fs.rmSync(path.join(root, entry.name), { recursive: true, force: true });
+    }
+  }
+
+  begin(): string {
+    this.dropIdle();
+    const id = randomBytes(12).toString('hex');
+    const dir = path.join(this.ownDir, id);
+    fs.mkdirSync(dir, { recursive: true });
+    this.uploads.set(id, { dir, files: [], receiving: 0, next: 1, touched: Date.now() });
+    return id;
+  }
+
+  private get(id: string): Upload {
+    const upload = ID.test(id) ? this.uploads.get(id) : undefined;
+    if (!upload) throw new UploadError('not_found', 'No such upload (it was finished, cancelled, or began in another run of the station)');
+    upload.touched = Date.now();
+    return upload;
+  }
+
+  /**
+   * Writes one file of an upload from a stream, checking its size as it comes (`declaredBytes`, from
+   * Content-Length, lets an oversized file be refused before a byte is written).
+   */
+  async receive(id: string, name: string, body: Readable, declaredBytes?: number): Promise<{ bytes: number }> {
+    const upload = this.get(id);
+    const { maxFileBytes, maxFilesPerUpload, maxConcurrentFiles } = this.limits;
+    if (declaredBytes !== undefined && declaredBytes > maxFileBytes) throw new UploadError('too_large', 'The file is larger than a DICOM file can be', { limit: maxFileBytes });
+    if (upload.files.length + upload.receiving >= maxFilesPerUpload) throw new UploadError('too_many_files', 'Too many files in one upload', { limit: maxFilesPerUpload });
+    if (this.receiving >= maxConcurrentFiles) throw new UploadError('busy', 'Too many files are being received at once; send them one after another', { limit: maxConcurrentFiles });
+    this.receiving++;
+    upload.receiving++;
+    const file = path.join(upload.dir, String(upload.next++).padStart(6, '0'));
+    const part = `${file}.part`;
+    let bytes = 0;
+    try {
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          bytes += chunk.length;
+          if (bytes > maxFileBytes) callback(new UploadError('too_large', 'The file is larger than a DICOM file can be', { limit: maxFileBytes }));
+          else callback(null, chunk);
+        },
+      });
+      await pipeline(body, counter, fs.createWriteStream(part, { flags: 'wx' }));
+      await fs.promises.rename(part, file);
+      upload.files.push({ path: file, label: name, staged: true });
+      return { bytes };
+    } catch (error) {
+      await fs.promises.rm(part, { force: true });
+      if (error instanceof UploadError) throw error;
+      if ((error as { code?: string })?.code === 'ENOSPC') throw error;
+      throw new UploadError('aborted', 'The file did not arrive whole');
+    } finally {
+      this.receiving--;
+      upload.receiving--;
+    }
+  }
+
+  /** Hands the upload's files over for import and forgets the upload; `done()` removes what is left of its folder. */
+  take(id: string): { files: ImportSource[]; done: () => Promise<void> } {
+    const upload = this.get(id);
+    if (upload.receiving) throw new UploadError('busy', 'Files of this upload are still arriving');
+    this.uploads.delete(id);
+    return { files: upload.files, done: () => fs.promises.rm(upload.dir, { recursive: true, force: true }) };
+  }
+
+  async cancel(id: string): Promise<void> {
+    const upload = this.get(id);
+    this.uploads.delete(id);
+    await fs.promises.rm(upload.dir, { recursive: true, force: true });
+  }
+
+  /** Removes everything this process staged (at shutdown). */
+  async close(): Promise<void> {
+    this.uploads.clear();
+    await fs.promises.rm(this.ownDir, { recursive: true, force: true });
+  }
+
+  private dropIdle(): void {
+    const now = Date.now();
+    for (const [id, upload] of this.uploads) {
+      if (!upload.receiving && now - upload.touched > UPLOAD_IDLE_MS) {
+        this.uploads.delete(id);
+        fs.rmSync(upload.dir, { recursive: true, force: true });
+      }
+    }
+  }
+}

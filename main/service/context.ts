@@ -1,0 +1,26 @@
+// What every domain's handlers share: the library's parts, the event streams, and the station's
+// lifecycle (new writes refused once it is closing; long tasks tracked so that close can wait).
+
+import type { LibraryPaths } from '../base/library.ts';
+import type { LibraryDatabase } from '../db/library-database.ts';
+import type { StoreLayout } from '../dicom/store.ts';
+import type { Importer, ImportOptions } from '../import/importer.ts';
+import type { UploadStaging } from '../import/uploads.ts';
+import type { StationEvents } from './events.ts';
+
+export interface StationContext {
+  readonly paths: LibraryPaths;
+  readonly db: LibraryDatabase;
+  readonly store: StoreLayout;
+  readonly importer: Importer;
+  readonly uploads: UploadStaging;
+  readonly events: StationEvents;
+  readonly version: string;
+  readonly runtime: string;
+  /** Import options with this station's progress events, cancellation on close, and its settings. */
+  importOptions(): ImportOptions;
+  /** Runs a long task so that close() can wait for it to reach a safe point. */
+  track<T>(task: Promise<T>): Promise<T>;
+  /** Throws 'busy' once the station is closing. */
+  assertOpen(): void;
+}

@@ -1,0 +1,46 @@
+// Synthetic demo exams: generated into the library's demo/ folder and imported; the folder keeps
+// only their ground truth once the store has the images. The command line's `binome demo` writes
+// them anywhere through the same function.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ApiHandlers } from '../../common/api.ts';
+import type { ImportSummary } from '../../common/domain.ts';
+import { generateDemo } from '../synth/demo.ts';
+import type { DemoProgress, DemoSummary } from '../synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES } from '../synth/plan.ts';
+import type { DemoOptions, TransferSyntaxName } from '../synth/plan.ts';
+import { log } from '../base/log.ts';
+import type { StationContext } from './context.ts';
+
+export { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES };
+export type { DemoOptions, DemoSummary, TransferSyntaxName };
+
+/** Writes a demo set (DICOM files and ground truth) into a folder. */
+export function writeDemoExams(options: DemoOptions, outDir: string, onProgress?: (p: DemoProgress) => void): Promise<DemoSummary> {
+  return generateDemo(options, outDir, { onProgress });
+}
+
+/** Imports a generated set into the library; the DICOM files go once the store holds them (unless `keepFiles`). */
+export async function importDemoExams(ctx: StationContext, demo: DemoSummary, keepFiles: boolean): Promise<ImportSummary> {
+  const summary = await ctx.importer.importPaths(demo.dicomFiles, ctx.importOptions());
+  if (summary.status === 'done' && !keepFiles) await Promise.all(demo.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
+  ctx.events.emit('worklistChanged', { reason: 'import' });
+  return summary;
+}
+
+export type DemoHandlers = Pick<ApiHandlers, 'loadDemoExams'>;
+
+export function demoHandlers(ctx: StationContext): DemoHandlers {
+  return {
+    loadDemoExams: async ({ patients, priors, size, seed }) => {
+      ctx.assertOpen();
+      const o = { ...DEFAULT_DEMO_OPTIONS, patients, priors, size, seed: seed ?? `demo-${Date.now().toString(36)}` };
+      return ctx.track((async () => {
+        const demo = await writeDemoExams(o, path.join(ctx.paths.root, 'demo', o.seed), (p) => ctx.events.emit('importProgress',
+          { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported: 0, duplicates: 0, rejected: 0, skipped: 0, bytes: 0 }));
+        log.info(`demo: ${demo.images} images in ${demo.exams} exams generated in ${demo.seconds.toFixed(1)} s`);
+        return importDemoExams(ctx, demo, false);
+      })());
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// Stored images for the transports that stream them to the viewer (the loopback host's
+// /dicom/<id>, Electron's binome://station/dicom/<id>): one function, so both answer the same. A
+// stored file is checked before it is served: it must be a file of the size recorded at import
+// (and, on demand, have the content its address says); otherwise the answer is "damaged in the
+// store", never a short or wrong body. A file kept with unreadable bytes after its pixel data (the
+// 'trailing_bytes' warning) is served up to the end of its pixel data, which is what a viewer can
+// read; the stored file stays whole.
+
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { ApiHandlers, StoreCheck } from '../../common/api.ts';
+import { ApiError } from '../../common/api.ts';
+import type { StationContext } from './context.ts';
+
+export interface OpenedImage {
+  /** The file's bytes; the transport must handle its 'error' event (a disk can fail mid-read). */
+  stream: Readable;
+  size: number;
+}
+
+const damaged = () => new ApiError('damaged', 'This image is damaged in the library store', 'error.imageDamaged');
+const missing = () => new ApiError('damaged', 'This image is missing from the library store', 'error.imageMissing');
+
+export async function openStoredImage(ctx: StationContext, instanceId: number, verifyContent = false): Promise<OpenedImage> {
+  const found = ctx.db.worklist.instanceFile(instanceId);
+  if (!found) throw new ApiError('not_found', 'No such image', 'error.imageNotFound');
+  const file = ctx.store.pathFor(found.fileHash);
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(file, 'r');
+  } catch {
+    throw missing();
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw missing();
+    if (stat.size !== found.fileSize) throw damaged();
+    if (verifyContent && (await ctx.importer.runTask('hash', { file })) !== found.fileHash) throw damaged();
+    const size = found.readableLength ?? stat.size;
+    return { stream: handle.createReadStream({ autoClose: true, start: 0, end: size - 1 }), size };
+  } catch (error) {
+    await handle.close();
+    throw error instanceof ApiError ? error : missing();
+  }
+}
+
+export type StoreHandlers = Pick<ApiHandlers, 'checkStore'>;
+
+export function storeHandlers(ctx: StationContext): StoreHandlers {
+  return {
+    checkStore: async ({ examId, content }) => {
+      const files = ctx.db.worklist.storedFiles(examId ?? null);
+      const result: StoreCheck = { checked: 0, damaged: [] };
+      for (const f of files) {
+        result.checked++;
+        const file = ctx.store.pathFor(f.fileHash);
+        const stat = await fs.promises.stat(file).catch(() => null);
+        if (!stat?.isFile()) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'missing' }); continue; }
+        if (stat.size !== f.fileSize) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'size' }); continue; }
+        if (content && (await ctx.importer.runTask('hash', { file })) !== f.fileHash) result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'content' });
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// What both transports serve by GET, written once: stored images (/dicom/<id>) and the renderer's
+// files. Each answer is transport-neutral (a status, headers and a body stream or text); the
+// loopback host writes it to a node:http response, Electron's binome:// handler into a web
+// Response. A stored file is opened through the service, which checks it (a regular file of the size
+// recorded at import; with `?verify=content`, its content hash too); a file that fails mid-read (a
+// disk error, a file cut short or grown since the check) ends the body with an error, which each
+// transport turns into an aborted response, never a short body that looks whole.
+
+import { Readable, Transform, pipeline } from 'node:stream';
+import type { ErrorBody } from '../../common/api.ts';
+import { ApiError } from '../../common/api.ts';
+import type { StationService } from '../service/station.ts';
+import { errorForLog, log } from '../base/log.ts';
+import { INTERNAL, badRequest, errorReply, methodNotAllowed } from './errors.ts';
+import { openRendererFile } from './renderer-files.ts';
+import { SECURITY_HEADERS } from './csp.ts';
+import { decodePath, routeOf } from './target.ts';
+
+export interface ResourceReply {
+  status: number;
+  /** Lower-case names; the transport adds SECURITY_HEADERS (csp.ts). */
+  headers: Record<string, string>;
+  /** A stream (whose 'error' the transport must handle), a text, or nothing (HEAD, redirects). */
+  body: Readable | string | null;
+}
+
+export type ImageSource = Pick<StationService, 'openImage'>;
+
+export function jsonReply(status: number, value: unknown, head = false): ResourceReply {
+  const text = JSON.stringify(value);
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) },
+    body: head ? null : text,
+  };
+}
+
+export function errorBodyReply(status: number, error: ErrorBody, head = false): ResourceReply {
+  return jsonReply(status, { ok: false, error }, head);
+}
+
+/** The reply for an error thrown while answering: typed errors as they are, anything else logged and 500. */
+export function replyForError(error: unknown, context: string, head = false): ResourceReply {
+  const typed = errorReply(error);
+  if (typed) {
+    const reply = jsonReply(typed.status, typed.body, head);
+    Object.assign(reply.headers, typed.headers);
+    return reply;
+  }
+  log.error(`${context}: ${errorForLog(error)}`);
+  return errorBodyReply(500, INTERNAL, head);
+}
+
+/** Passes exactly `size` bytes; errors if the source ends early or brings more. */
+function exactLength(size: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > size) callback(new Error('the stored file grew while it was read'));
+      else callback(null, chunk);
+    },
+    flush(callback) {
+      callback(seen === size ? null : new Error('the stored file ended early'));
+    },
+  });
+}
+
+/** `?verify=content` asks for the stored file's content hash to be checked before it is served. */
+export function verifyContentParam(query: URLSearchParams): boolean {
+  const verify = query.getAll('verify');
+  if (verify.length === 0) return false;
+  if (verify.length === 1 && verify[0] === 'content') return true;
+  throw badRequest('The only check an image can be asked for is verify=content');
+}
+
+/** A stored image: its bytes, or a typed error (404 not_found, 500 damaged with its message key). */
+export async function imageReply(images: ImageSource, instanceId: number, options: { verifyContent?: boolean; head?: boolean } = {}): Promise<ResourceReply> {
+  const head = options.head ?? false;
+  let opened: Awaited<ReturnType<ImageSource['openImage']>>;
+  try {
+    opened = await images.openImage(instanceId, options.verifyContent ?? false);
+  } catch (error) {
+    if (error instanceof ApiError && error.code === 'damaged') log.warn(`image ${instanceId}: damaged or missing in the store`);
+    return replyForError(error, `image ${instanceId}`, head);
+  }
+  const headers = { 'content-type': 'application/dicom', 'content-length': String(opened.size) };
+  if (head) {
+    opened.stream.destroy();
+    return { status: 200, headers, body: null };
+  }
+  const checked = exactLength(opened.size);
+  pipeline(opened.stream, checked, (error) => {
+    if (error) log.warn(`image ${instanceId}: reading the stored file failed (${(error as NodeJS.ErrnoException).code ?? 'length'}); the response was aborted`);
+  });
+  return { status: 200, headers, body: checked };
+}
+
+/** A file of the renderer; 404 when the path names none. */
+export async function rendererReply(rendererDir: string, decodedPath: string, head = false): Promise<ResourceReply> {
+  const found = await openRendererFile(rendererDir, decodedPath, head);
+  if (!found) return errorBodyReply(404, { code: 'not_found', message: 'No such file in the station' }, head);
+  found.stream?.on('error', (error) => log.warn(`renderer file: read failed (${(error as NodeJS.ErrnoException).code ?? 'error'})`));
+  return { status: 200, headers: { 'content-type': found.contentType, 'content-length': String(found.size) }, body: found.stream };
+}
+
+/**
+ * A GET or HEAD of the Electron protocol (which has no API routes: the API goes over IPC): an image
+ * or a renderer file, from a URL's still-encoded pathname and its query.
+ */
+export async function getResource(images: ImageSource, rendererDir: string, method: string, encodedPath: string, query: URLSearchParams): Promise<ResourceReply> {
+  const head = method === 'HEAD';
+  try {
+    if (method !== 'GET' && !head) throw methodNotAllowed('GET, HEAD');
+    const route = routeOf(decodePath(encodedPath));
+    if (route.kind === 'image') return await imageReply(images, route.instanceId, { verifyContent: verifyContentParam(query), head });
+    if (route.kind === 'page') return await rendererReply(rendererDir, decodePath(encodedPath), head);
+    return errorBodyReply(404, { code: 'not_found', message: 'No such address' }, head);
+  } catch (error) {
+    return replyForError(error, 'resource', head);
+  }
+}
+
+/** An answer as a web Response, with the security headers (Electron's protocol.handle): a stream's error aborts the body. */
+export function toResponse(reply: ResourceReply): Response {
+  const headers = new Headers({ ...SECURITY_HEADERS, ...reply.headers });
+  const body = reply.body === null ? null : typeof reply.body === 'string' ? reply.body : (Readable.toWeb(reply.body) as ReadableStream<Uint8Array>);
+  return new Response(body, { status: reply.status, headers });
+}
