@@ -285,10 +285,10 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   const service = openService(values.library);
   const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
   out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
+  // a second Ctrl+C (npm and the terminal both forward it) must not cut the shutdown short
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
   await host.close();
   await service.close();

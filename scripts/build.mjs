@@ -17,7 +17,8 @@ if (!rendererOnly) {
   const appPackage = JSON.parse(fs.readFileSync(path.join(root, 'app', 'package.json'), 'utf8'));
   const common = {
     bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: true, logLevel: 'warning',
-    external: ['electron', ...Object.keys(appPackage.dependencies ?? {})],
+    // esbuild is loaded only when running from the sources (main/workers/source-entry.ts), never in the app
+    external: ['electron', 'esbuild', ...Object.keys(appPackage.dependencies ?? {})],
   };
   await esbuild({ ...common, entryPoints: [path.join(root, 'main/electron/main.ts')], outfile: path.join(root, 'app/dist/main.cjs'),
     define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },

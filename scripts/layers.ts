@@ -29,8 +29,8 @@ export const PACKAGE_CLASSES: Record<string, PackageClass> = {
   'fastify': 'node',
   '@fastify/static': 'node',
   '@fastify/cookie': 'node',
-  // the TypeScript loader, used only to start worker threads from the sources (tests, the CLI)
-  'tsx': 'node',
+  // the compiler, used only to bundle worker entries when running from the sources (tests, the CLI)
+  'esbuild': 'node',
   'electron': 'electron',
 };
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiHandlers } from '../../common/api.ts';
 import type { ImportSummary } from '../../common/domain.ts';
+import { addImportSummaries } from '../../common/import-summary.ts';
 import { generateDemo } from '../synth/demo.ts';
 import type { DemoProgress, DemoSummary } from '../synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES } from '../synth/plan.ts';
@@ -20,14 +21,6 @@ export function writeDemoExams(options: DemoOptions, outDir: string, onProgress?
   return generateDemo(options, outDir, { onProgress });
 }
 
-/** Imports a generated set into the library; the DICOM files go once the store holds them (unless `keepFiles`). */
-export async function importDemoExams(ctx: StationContext, demo: DemoSummary, keepFiles: boolean): Promise<ImportSummary> {
-  const summary = await ctx.importer.importPaths(demo.dicomFiles, ctx.importOptions());
-  if (summary.status === 'done' && !keepFiles) await Promise.all(demo.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
-  ctx.events.emit('worklistChanged', { reason: 'import' });
-  return summary;
-}
-
 export type DemoHandlers = Pick<ApiHandlers, 'loadDemoExams'>;
 
 export function demoHandlers(ctx: StationContext): DemoHandlers {
@@ -36,10 +29,23 @@ export function demoHandlers(ctx: StationContext): DemoHandlers {
       ctx.assertOpen();
       const o = { ...DEFAULT_DEMO_OPTIONS, patients, priors, size, seed: seed ?? `demo-${Date.now().toString(36)}` };
       return ctx.track((async () => {
-        const demo = await writeDemoExams(o, path.join(ctx.paths.root, 'demo', o.seed), (p) => ctx.events.emit('importProgress',
-          { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported: 0, duplicates: 0, rejected: 0, skipped: 0, bytes: 0 }));
-        log.info(`demo: ${demo.images} images in ${demo.exams} exams generated in ${demo.seconds.toFixed(1)} s`);
-        return importDemoExams(ctx, demo, false);
+        const parts: ImportSummary[] = [];
+        let imported = 0;
+        // each exam is imported as soon as its images are made: the worklist fills while the rest is generated
+        const demo = await generateDemo(o, path.join(ctx.paths.root, 'demo', o.seed), {
+          onProgress: (p) => ctx.events.emit('importProgress',
+            { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported, duplicates: 0, rejected: 0, skipped: 0, bytes: 0 }),
+          onExam: async ({ dicomFiles }) => {
+            const summary = await ctx.importer.importPaths(dicomFiles, { ...ctx.importOptions(), onProgress: undefined });
+            parts.push(summary);
+            imported += summary.imported;
+            // the store holds the images now; the demo folder keeps only the ground truth
+            if (summary.status === 'done') await Promise.all(dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
+            ctx.events.emit('worklistChanged', { reason: 'import' });
+          },
+        });
+        log.info(`demo: ${demo.images} images in ${demo.exams} exams generated and imported in ${demo.seconds.toFixed(1)} s`);
+        return addImportSummaries(parts);
       })());
     },
   };

@@ -35,7 +35,11 @@ export async function openStoredImage(ctx: StationContext, instanceId: number, v
     const stat = await handle.stat();
     if (!stat.isFile()) throw missing();
     if (stat.size !== found.fileSize) throw damaged();
-    if (verifyContent && (await ctx.importer.runTask('hash', { file })) !== found.fileHash) throw damaged();
+    if (verifyContent) {
+      // a failure to hash (not a mismatch) is ours, not the file's: it surfaces as an internal error
+      const key = await ctx.importer.runTask('hash', { file }).catch((error: unknown) => { throw new ApiError('internal', `could not check the image: ${(error as Error)?.name}`, 'error.internal'); });
+      if (key !== found.fileHash) throw damaged();
+    }
     const size = found.readableLength ?? stat.size;
     return { stream: handle.createReadStream({ autoClose: true, start: 0, end: size - 1 }), size };
   } catch (error) {

@@ -66,7 +66,14 @@ function groundTruth(options: DemoOptions, patient: PatientSpec, exam: ExamSpec,
   };
 }
 
-export async function generateDemo(options: DemoOptions, outDir: string, hooks: { onProgress?: (p: DemoProgress) => void; workers?: number } = {}): Promise<DemoSummary> {
+export interface DemoHooks {
+  onProgress?: (p: DemoProgress) => void;
+  /** An exam's files are all written (with its ground truth): it can be imported while the others are made. */
+  onExam?: (exam: { dicomFiles: string[] }) => Promise<unknown> | void;
+  workers?: number;
+}
+
+export async function generateDemo(options: DemoOptions, outDir: string, hooks: DemoHooks = {}): Promise<DemoSummary> {
   const started = performance.now();
   fs.mkdirSync(outDir, { recursive: true });
   const patients = Array.from({ length: options.patients }, (_, i) => planPatient(options, i));
@@ -76,37 +83,52 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
   const workerCount = Math.min(hooks.workers ?? Math.max(1, Math.min(4, os.availableParallelism())), tasks.length);
   let done = 0;
   const report = () => hooks.onProgress?.({ imagesDone: done, imagesTotal: tasks.length });
+  const groundTruthFiles: string[] = [];
+  let bytes = 0;
+  const examKey = (t: { patient: number; exam: number }) => `${t.patient}/${t.exam}`;
+  const remaining = new Map<string, number>();
+  for (const t of tasks) remaining.set(examKey(t), (remaining.get(examKey(t)) ?? 0) + 1);
+  const examsHandedOver: Promise<unknown>[] = [];
+  /** Once an exam's last image is written: its ground truth, then the caller may take it. */
+  const finished = (t: ImageTask, truth: ImageTruth) => {
+    truths.set(t.id, truth);
+    done++;
+    report();
+    const key = examKey(t);
+    const left = remaining.get(key)! - 1;
+    remaining.set(key, left);
+    if (left) return;
+    const patient = patients[t.patient]!;
+    const exam = patient.exams[t.exam]!;
+    const mine = tasks.filter((x) => examKey(x) === key);
+    const images = mine.map((x) => truths.get(x.id)!);
+    for (const img of images) bytes += fs.statSync(path.join(outDir, img.file)).size;
+    const file = path.join(examFolder(patient, exam), 'ground-truth.json');
+    fs.writeFileSync(path.join(outDir, file), JSON.stringify(groundTruth(options, patient, exam, images), null, 2));
+    groundTruthFiles.push(file.split(path.sep).join('/'));
+    const handed = hooks.onExam?.({ dicomFiles: images.map((img) => path.join(outDir, img.file)) });
+    if (handed) examsHandedOver.push(handed);
+  };
 
   if (workerCount <= 1) {
     for (const t of tasks) {
       const patient = patients[t.patient]!;
       const exam = patient.exams[t.exam]!;
-      truths.set(t.id, await produceImage(patient, exam, exam.images[t.image]!, outDir));
-      done++;
-      report();
+      finished(t, await produceImage(patient, exam, exam.images[t.image]!, outDir));
     }
   } else {
     const pool = new WorkerPool<SynthTasks>({ name: 'demo', entry: workerEntry(import.meta.filename, 'synth.worker'), size: workerCount });
     try {
       await Promise.all(tasks.map(async (t) => {
-        truths.set(t.id, await pool.run('renderImage', { options, outDir, patient: t.patient, exam: t.exam, image: t.image }));
-        done++;
-        report();
+        finished(t, await pool.run('renderImage', { options, outDir, patient: t.patient, exam: t.exam, image: t.image }));
       }));
     } finally {
       await pool.close();
     }
   }
 
-  const groundTruthFiles: string[] = [];
-  let bytes = 0;
-  for (const patient of patients) for (const exam of patient.exams) {
-    const images = tasks.filter((t) => t.patient === patient.index && t.exam === exam.examIndex).map((t) => truths.get(t.id)!);
-    for (const img of images) bytes += fs.statSync(path.join(outDir, img.file)).size;
-    const file = path.join(examFolder(patient, exam), 'ground-truth.json');
-    fs.writeFileSync(path.join(outDir, file), JSON.stringify(groundTruth(options, patient, exam, images), null, 2));
-    groundTruthFiles.push(file.split(path.sep).join('/'));
-  }
+  await Promise.all(examsHandedOver);
+  groundTruthFiles.sort();
   const exams = patients.reduce((n, p) => n + p.exams.length, 0);
   const seconds = (performance.now() - started) / 1000;
   fs.writeFileSync(path.join(outDir, 'demo.json'), JSON.stringify({ generator: GENERATOR_VERSION, options, groundTruthFiles, notice: 'Synthetic data: not a patient, not for diagnosis' }, null, 2));

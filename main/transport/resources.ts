@@ -8,7 +8,7 @@
 
 import { Readable, Transform, pipeline } from 'node:stream';
 import type { ErrorBody } from '../../common/api.ts';
-import { ApiError } from '../../common/api.ts';
+import { ApiError, ELECTRON_ORIGIN } from '../../common/api.ts';
 import type { StationService } from '../service/station.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { INTERNAL, badRequest, errorReply, methodNotAllowed } from './errors.ts';
@@ -22,6 +22,8 @@ export interface ResourceReply {
   headers: Record<string, string>;
   /** A stream (whose 'error' the transport must handle), a text, or nothing (HEAD, redirects). */
   body: Readable | string | null;
+  /** What to answer instead if the body stream fails before its first byte was sent. */
+  failure?: { status: number; error: ErrorBody };
 }
 
 export type ImageSource = Pick<StationService, 'openImage'>;
@@ -51,17 +53,24 @@ export function replyForError(error: unknown, context: string, head = false): Re
   return errorBodyReply(500, INTERNAL, head);
 }
 
-/** Passes exactly `size` bytes; errors if the source ends early or brings more. */
+/**
+ * Passes exactly `size` bytes; errors if the source ends early or brings more. The last chunk is held
+ * back until the source has ended, so that a file that grew is not served whole-looking either.
+ */
 function exactLength(size: number): Transform {
   let seen = 0;
+  let held: Buffer | null = null;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen > size) callback(new Error('the stored file grew while it was read'));
-      else callback(null, chunk);
+      if (seen > size) { callback(new Error('the stored file grew while it was read')); return; }
+      const previous = held;
+      held = chunk;
+      callback(null, previous ?? undefined);
     },
     flush(callback) {
-      callback(seen === size ? null : new Error('the stored file ended early'));
+      if (seen !== size) { callback(new Error('the stored file ended early')); return; }
+      callback(null, held ?? undefined);
     },
   });
 }
@@ -90,10 +99,11 @@ export async function imageReply(images: ImageSource, instanceId: number, option
     return { status: 200, headers, body: null };
   }
   const checked = exactLength(opened.size);
+  checked.on('error', () => undefined); // reported below; the transport reads `errored` or listens itself
   pipeline(opened.stream, checked, (error) => {
-    if (error) log.warn(`image ${instanceId}: reading the stored file failed (${(error as NodeJS.ErrnoException).code ?? 'length'}); the response was aborted`);
+    if (error) log.warn(`image ${instanceId}: reading the stored file failed (${(error as NodeJS.ErrnoException).code ?? 'length'})`);
   });
-  return { status: 200, headers, body: checked };
+  return { status: 200, headers, body: checked, failure: { status: 500, error: new ApiError('damaged', 'This image is damaged in the library store', 'error.imageDamaged').toBody() } };
 }
 
 /** A file of the renderer; 404 when the path names none. */
@@ -126,4 +136,21 @@ export function toResponse(reply: ResourceReply): Response {
   const headers = new Headers({ ...SECURITY_HEADERS, ...reply.headers });
   const body = reply.body === null ? null : typeof reply.body === 'string' ? reply.body : (Readable.toWeb(reply.body) as ReadableStream<Uint8Array>);
   return new Response(body, { status: reply.status, headers });
+}
+
+/**
+ * The handler of Electron's binome://station protocol, as a plain function of web Requests (so that
+ * it runs, and is tested, without Electron): images and renderer files, through the same code as
+ * the loopback host. The API is not served here (it goes over IPC).
+ */
+export function stationRequestHandler(images: ImageSource, rendererDir: string, hostName = new URL(ELECTRON_ORIGIN).host): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      const url = new URL(request.url);
+      if (url.host !== hostName) return toResponse(errorBodyReply(404, { code: 'not_found', message: 'No such address' }));
+      return toResponse(await getResource(images, rendererDir, request.method, url.pathname, url.searchParams));
+    } catch (error) {
+      return toResponse(replyForError(error, 'protocol'));
+    }
+  };
 }

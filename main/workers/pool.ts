@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { FromWorker, SerializedError, TaskInput, TaskName, TaskProgress, TaskResult, TaskTable, ToWorker } from './protocol.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { bundleWorkerEntry } from './source-entry.ts';
 
 /** A task failed in its worker: the error as the worker threw it (name, message, code, data). */
 export class WorkerTaskError extends Error {
@@ -50,18 +51,22 @@ export class TaskCancelledError extends Error {
 }
 
 /**
- * Where a worker entry lives: `<name>.ts` beside the calling source file (started through the tsx
- * loader), or `<name>.cjs` beside the bundle when the caller was bundled (the packaged app).
+ * Where a worker entry lives: `<name>.cjs` beside the bundle when the caller was bundled (the
+ * packaged app), or `<name>.ts` beside the calling source file, bundled on first use (source-entry.ts).
  */
 export interface WorkerEntry {
-  file: string;
-  workerData: Record<string, unknown>;
+  /** The file a thread starts from (resolved once). */
+  file(): Promise<string>;
 }
 
 export function workerEntry(callerFile: string, name: string): WorkerEntry {
   const dir = path.dirname(callerFile);
-  if (callerFile.endsWith('.cjs')) return { file: path.join(dir, `${name}.cjs`), workerData: {} };
-  return { file: path.join(import.meta.dirname, 'ts-loader.mjs'), workerData: { binomeWorkerEntry: path.join(dir, `${name}.ts`) } };
+  if (callerFile.endsWith('.cjs')) {
+    const file = path.join(dir, `${name}.cjs`);
+    return { file: async () => file };
+  }
+  const source = path.join(dir, `${name}.ts`);
+  return { file: () => bundleWorkerEntry(source) };
 }
 
 export interface WorkerPoolOptions {
@@ -98,7 +103,10 @@ interface Job {
 }
 
 interface Thread {
-  worker: Worker;
+  /** Null while the entry file is being prepared. */
+  worker: Worker | null;
+  /** Jobs handed to the thread before it started, sent when it has. */
+  waiting: ToWorker[];
   jobs: Map<number, Job>;
   idleTimer?: NodeJS.Timeout;
   stopping: boolean;
@@ -152,18 +160,31 @@ export class WorkerPool<T extends TaskTable> {
   }
 
   private spawn(): Thread {
-    const { entry, resourceLimits } = this.options;
-    const worker = new Worker(entry.file, { workerData: entry.workerData, resourceLimits, stdout: false, stderr: false });
-    const thread: Thread = { worker, jobs: new Map(), stopping: false };
+    const thread: Thread = { worker: null, waiting: [], jobs: new Map(), stopping: false };
     this.threads.add(thread);
-    worker.unref(); // an idle pool never keeps the process alive; running jobs hold it through their promises' callers
-    worker.on('message', (message: FromWorker) => this.onMessage(thread, message));
-    worker.on('error', (error) => {
-      log.error(`${this.options.name} worker: ${errorForLog(error)}`);
-      this.lose(thread, error.message);
+    this.options.entry.file().then((file) => {
+      if (thread.stopping) return;
+      // execArgv: [] — the entry is plain JavaScript; a thread must not load the parent's TypeScript loader (tsx), which costs ~0.4 s a start
+      const worker = new Worker(file, { execArgv: [], resourceLimits: this.options.resourceLimits, stdout: false, stderr: false });
+      thread.worker = worker;
+      worker.on('message', (message: FromWorker) => this.onMessage(thread, message));
+      worker.on('error', (error) => {
+        log.error(`${this.options.name} worker: ${errorForLog(error)}`);
+        this.lose(thread, error.message);
+      });
+      worker.on('exit', (code) => this.lose(thread, `exit code ${code}`));
+      for (const message of thread.waiting.splice(0)) worker.postMessage(message);
+      if (!thread.jobs.size) worker.unref(); // an idle pool never keeps the process alive
+    }, (error: unknown) => {
+      log.error(`${this.options.name} worker could not start: ${errorForLog(error)}`);
+      this.lose(thread, 'its entry could not be prepared');
     });
-    worker.on('exit', (code) => this.lose(thread, `exit code ${code}`));
     return thread;
+  }
+
+  private send(thread: Thread, message: ToWorker): void {
+    if (thread.worker) thread.worker.postMessage(message);
+    else thread.waiting.push(message);
   }
 
   private start(thread: Thread, job: Job): void {
@@ -171,7 +192,7 @@ export class WorkerPool<T extends TaskTable> {
     job.thread = thread;
     job.attempts++;
     thread.jobs.set(job.id, job);
-    thread.worker.ref();
+    thread.worker?.ref();
     if (job.options.timeoutMs) {
       job.timer = setTimeout(() => {
         log.warn(`${this.options.name}: ${job.task} overran ${job.options.timeoutMs} ms; stopping its thread`);
@@ -180,8 +201,7 @@ export class WorkerPool<T extends TaskTable> {
         void this.stop(thread, null);
       }, job.options.timeoutMs);
     }
-    const message: ToWorker = { type: 'run', id: job.id, task: job.task, input: job.input };
-    thread.worker.postMessage(message);
+    this.send(thread, { type: 'run', id: job.id, task: job.task, input: job.input });
   }
 
   private onMessage(thread: Thread, message: FromWorker): void {
@@ -199,7 +219,7 @@ export class WorkerPool<T extends TaskTable> {
 
   private afterJob(thread: Thread): void {
     if (thread.jobs.size === 0) {
-      thread.worker.unref();
+      thread.worker?.unref();
       thread.idleTimer = setTimeout(() => void this.stop(thread, null), this.options.idleMs ?? 10_000);
       thread.idleTimer.unref();
     }
@@ -211,7 +231,7 @@ export class WorkerPool<T extends TaskTable> {
     if (queued >= 0) this.queue.splice(queued, 1);
     const thread = job.thread;
     if (thread?.jobs.delete(job.id)) {
-      thread.worker.postMessage({ type: 'cancel', id: job.id } satisfies ToWorker);
+      this.send(thread, { type: 'cancel', id: job.id });
       this.afterJob(thread);
     }
     this.settle(job, new TaskCancelledError(job.task));
@@ -231,7 +251,7 @@ export class WorkerPool<T extends TaskTable> {
     clearTimeout(thread.idleTimer);
     this.threads.delete(thread);
     this.requeue(thread, error);
-    await thread.worker.terminate();
+    await thread.worker?.terminate();
     this.pump();
   }
 

@@ -5,7 +5,7 @@
 import type { ApiClient, Envelope, EventName, PreloadBridge } from '../../common/api.ts';
 import { ELECTRON_ORIGIN, OPERATION_NAMES, httpRoute } from '../../common/api.ts';
 import type { ImportSummary } from '../../common/domain.ts';
-import { addSummaries } from './station-api.ts';
+import { addImportSummaries } from '../../common/import-summary.ts';
 import type { StationApi } from './station-api.ts';
 import { unwrap } from './envelope.ts';
 
@@ -24,7 +24,7 @@ export function electronClient(bridge: PreloadBridge): StationApi {
   const importPaths = async (paths: string[]): Promise<ImportSummary> => {
     const parts: ImportSummary[] = [];
     for (let i = 0; i < paths.length; i += PATHS_PER_CALL) parts.push(await api.importPaths({ paths: paths.slice(i, i + PATHS_PER_CALL) }));
-    return addSummaries(parts);
+    return addImportSummaries(parts);
   };
   return Object.assign(api, {
     acceptsTypedPaths: false,

@@ -24,18 +24,3 @@ export type StationApi = ApiClient & {
   /** Whether a typed path can be imported (a browser page on this computer can name paths; a desktop window imports only what the user chose). */
   readonly acceptsTypedPaths: boolean;
 };
-
-/** Adds up the summaries of an import done in parts (uploads in chunks, paths in chunks). */
-export function addSummaries(parts: ImportSummary[]): ImportSummary {
-  const total: ImportSummary = { jobId: 0, status: 'done', filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, skipped: 0, ignored: 0, bytes: 0, seconds: 0,
-    examsTouched: 0, incompleteExams: 0, duplicateFiles: [], skippedFiles: [], problems: [] };
-  for (const p of parts) {
-    total.jobId = p.jobId;
-    if (p.status !== 'done') total.status = p.status;
-    for (const k of ['filesSeen', 'imported', 'duplicates', 'rejected', 'skipped', 'ignored', 'bytes', 'seconds', 'examsTouched', 'incompleteExams'] as const) total[k] += p[k];
-    total.duplicateFiles.push(...p.duplicateFiles);
-    total.skippedFiles.push(...p.skippedFiles);
-    total.problems.push(...p.problems);
-  }
-  return total;
-}

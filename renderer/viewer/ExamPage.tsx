@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { Enums, RenderingEngine } from '@cornerstonejs/core';
+import { Enums, RenderingEngine, eventTarget } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import { Enums as ToolEnums, ToolGroupManager } from '@cornerstonejs/tools';
 import type { ExamDetail, ExamStatus, InstanceDetail } from '../../common/domain.ts';
@@ -24,7 +24,7 @@ function displayOrder(detail: ExamDetail): InstanceDetail[] {
 
 export function ExamPage({ examId }: { examId: number }) {
   const api = useApi();
-  const { t, locale } = useI18n();
+  const { t, locale, errorText, problem } = useI18n();
   const [detail, setDetail] = useState<ExamDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -34,9 +34,9 @@ export function ExamPage({ examId }: { examId: number }) {
     setError(null);
     api.examDetail({ examId })
       .then((d) => { if (!cancelled) setDetail(d); })
-      .catch((e: Error) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? t('exam.notFound') : t('error.generic', { message: e.message })); });
+      .catch((e: unknown) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? t('exam.notFound') : errorText(e)); });
     return () => { cancelled = true; };
-  }, [api, examId, t]);
+  }, [api, examId, t, errorText]);
 
   const images = useMemo(() => (detail ? displayOrder(detail) : []), [detail]);
   const all = detail?.series.flatMap((s) => s.instances) ?? [];
@@ -44,8 +44,12 @@ export function ExamPage({ examId }: { examId: number }) {
   const otherObjects = all.filter((i) => !i.isImage).length;
 
   const setStatus = async (status: ExamStatus) => {
-    const exam = await api.setExamStatus({ examId, status });
-    setDetail((d) => (d ? { ...d, exam } : d));
+    try {
+      const exam = await api.setExamStatus({ examId, status });
+      setDetail((d) => (d ? { ...d, exam } : d));
+    } catch (e) {
+      setError(errorText(e));
+    }
   };
 
   if (error) return <main className="exam"><p className="notice error" role="alert">{error}</p><a href="#/">← {t('exam.back')}</a></main>;
@@ -64,7 +68,15 @@ export function ExamPage({ examId }: { examId: number }) {
         {exam.status !== 'read' && <button type="button" className="primary" onClick={() => void setStatus('read')}>{t('exam.markRead')}</button>}
         {exam.status === 'read' && <button type="button" onClick={() => void setStatus('new')}>{t('exam.markNew')}</button>}
       </div>
-      {images.length ? <ImageGrid images={images} /> : <p className="empty">{t('exam.noImages')}</p>}
+      {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
+      {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
+      {detail.rejected.length > 0 && (
+        <div className="notice warning" data-testid="exam-incomplete">
+          <p>{t('exam.incomplete', { count: detail.rejected.length })}</p>
+          {detail.rejected.slice(0, 10).map((r) => <p key={r.id} className="problem">{t('import.rejected', { file: r.file, reason: problem(r) })}</p>)}
+        </div>
+      )}
+      {images.length ? <ImageGrid images={images} examId={examId} /> : <p className="empty">{t('exam.noImages')}</p>}
       <footer className="exam-footer">
         <span className="muted small">{t('exam.tools')}</span>
         {hiddenForProcessing > 0 && <span className="muted small" data-testid="for-processing-note">{t('exam.forProcessingHidden', { count: hiddenForProcessing })}</span>}
@@ -78,9 +90,9 @@ export function ExamPage({ examId }: { examId: number }) {
   );
 }
 
-function ImageGrid({ images }: { images: InstanceDetail[] }) {
+function ImageGrid({ images, examId }: { images: InstanceDetail[]; examId: number }) {
   const api = useApi();
-  const { t } = useI18n();
+  const { t, problem, errorText } = useI18n();
   const elements = useRef<(HTMLDivElement | null)[]>([]);
   const [failures, setFailures] = useState<Record<number, string>>({});
   const columns = images.length <= 2 ? images.length : images.length <= 4 ? 2 : Math.ceil(Math.sqrt(images.length));
@@ -91,6 +103,35 @@ function ImageGrid({ images }: { images: InstanceDetail[] }) {
     const toolGroupId = `${engineId}-tools`;
     let engine: RenderingEngine | null = null;
     const cleanups: (() => void)[] = [];
+    const byImageId = new Map(images.map((image) => [api.imageIdFor(image.instanceId), image]));
+    /** An image that cannot be shown says why, over its tile: never a blank tile marked rendered. */
+    const fail = (image: InstanceDetail, reason: string) => {
+      if (disposed) return;
+      setFailures((f) => ({ ...f, [image.instanceId]: reason }));
+      const element = elements.current[images.indexOf(image)];
+      if (element) { element.dataset.rendered = 'false'; element.dataset.error = reason; }
+    };
+    /** Decoding failed: say whether the stored file itself is damaged, else what the decoder said. */
+    const failDecode = (image: InstanceDetail, error: unknown) => {
+      api.checkStore({ examId }).then((check) => {
+        const damaged = check.damaged.find((d) => d.instanceId === image.instanceId);
+        fail(image, damaged ? t(damaged.reason === 'missing' ? 'exam.storeMissing' : 'exam.storeDamaged') : decodeMessage(error));
+      }, () => fail(image, decodeMessage(error)));
+    };
+    const decodeMessage = (error: unknown) => {
+      const e = error as { message?: string; error?: { message?: string }; request?: { status?: number } } | undefined;
+      if (e?.request?.status) return t('exam.imageHttpError', { status: e.request.status });
+      return e?.message ?? e?.error?.message ?? (error instanceof Error ? errorText(error) : t('exam.decodeFailed'));
+    };
+    const onLoadError = (event: Event) => {
+      const details = (event as CustomEvent).detail as { imageId?: string; error?: unknown } | { reason?: unknown }[];
+      for (const d of Array.isArray(details) ? [] : [details]) {
+        const image = d.imageId ? byImageId.get(d.imageId) : undefined;
+        if (image) failDecode(image, d.error);
+      }
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError);
+    cleanups.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError));
     void (async () => {
       await initCornerstone();
       if (disposed) return;
@@ -108,7 +149,15 @@ function ImageGrid({ images }: { images: InstanceDetail[] }) {
         toolGroup.addViewport(viewportId, engineId);
         const onRendered = () => {
           const vp = engine?.getViewport(viewportId) as Types.IStackViewport | undefined;
-          if (!vp?.getCurrentImageId()) return;
+          if (!vp?.getCurrentImageId() || element.dataset.error) return;
+          // what was drawn must be the image the file describes: a decoder that returns something
+          // else (the wrong size, nothing) is a failure, not a black tile
+          const data = vp.getImageData();
+          const [columns, rows] = data?.dimensions ?? [0, 0];
+          if (!data || columns !== image.columns || rows !== image.rows) {
+            fail(image, t('exam.decodedWrongSize', { actual: `${columns} × ${rows}`, expected: `${image.columns} × ${image.rows}` }));
+            return;
+          }
           // Exposed for end-to-end tests and support: what is drawn, with which VOI.
           const { voiRange, VOILUTFunction, invert } = vp.getProperties();
           element.dataset.voi = voiRange ? `${voiRange.lower.toFixed(1)},${voiRange.upper.toFixed(1)}` : '';
@@ -126,8 +175,7 @@ function ImageGrid({ images }: { images: InstanceDetail[] }) {
           if (voi) viewport.setProperties(voi);
           viewport.render();
         } catch (e) {
-          const message = e instanceof Error ? e.message : (e as { error?: { message?: string } })?.error?.message ?? 'decode failed';
-          if (!disposed) setFailures((f) => ({ ...f, [image.instanceId]: message }));
+          failDecode(image, e);
         }
       }));
     })();
@@ -140,7 +188,7 @@ function ImageGrid({ images }: { images: InstanceDetail[] }) {
       ToolGroupManager.destroyToolGroup(toolGroupId);
       engine?.destroy();
     };
-  }, [api, images]);
+  }, [api, images, examId, t, errorText]);
 
   return (
     <div className="grid" style={{ gridTemplateColumns: `repeat(${columns}, 1fr)` }}>
@@ -153,7 +201,8 @@ function ImageGrid({ images }: { images: InstanceDetail[] }) {
             <div className="view-label" data-testid="view-label">{image.viewLabel ?? t('exam.unknownView')}</div>
             {image.partialView && <div className="flag">PARTIAL</div>}
             {image.breastImplantPresent && <div className="flag implant">IMPLANT</div>}
-            {failures[image.instanceId] && <div className="image-error" role="alert">{t('exam.imageError', { message: failures[image.instanceId]! })}</div>}
+            {image.warnings.length > 0 && <div className="image-warning" data-testid="image-warning" title={image.warnings.map(problem).join('\n')}>⚠ {image.warnings.map(problem).join(' · ')}</div>}
+            {failures[image.instanceId] && <div className="image-error" role="alert" data-testid="image-error">{t('exam.imageError', { message: failures[image.instanceId]! })}</div>}
           </div>
         );
       })}

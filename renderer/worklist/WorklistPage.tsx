@@ -55,10 +55,10 @@ export function WorklistPage() {
   }, [api]);
 
   const onFileProgress = useCallback((done: number, total: number) => setProgress({ done, total }), []);
-  const runImport = useCallback(async (task: () => Promise<ImportSummary | null>) => {
+  const runImport = useCallback(async (task: () => Promise<ImportSummary | null>, generating = false) => {
     setResult(null);
     setError(null);
-    setProgress({ done: 0, total: 0 });
+    setProgress({ done: 0, total: 0, generating });
     try {
       const summary = await task();
       if (summary) setResult(summary);
@@ -146,7 +146,7 @@ export function WorklistPage() {
           <p>{text || status ? t('worklist.noMatch') : scope === 'breast' && otherScopeCount > 0 ? t('worklist.otherScope', { count: otherScopeCount }) : t('worklist.empty')}</p>
           {!text && !status && !otherScopeCount && (
             <>
-              <button type="button" onClick={() => void runImport(() => api.loadDemoExams({}))} disabled={progress !== null} data-testid="load-demo">{t('demo.load')}</button>
+              <button type="button" onClick={() => void runImport(() => api.loadDemoExams({}), true)} disabled={progress !== null} data-testid="load-demo">{t('demo.load')}</button>
               <p className="muted small">{t('demo.explain')}</p>
             </>
           )}

@@ -3,6 +3,9 @@ import { benchWorklist } from './worklist.ts';
 import { benchImport } from './import.ts';
 import { benchDemo } from './demo.ts';
 
+import { log } from '../../main/base/log.ts';
+
+log.setLevel(process.env.BINOME_LOG_LEVEL === 'debug' ? 'debug' : 'warn'); // figures only, no per-job lines
 const which = process.argv.slice(2);
 const all = which.length === 0;
 console.log(`Binome benchmarks — node ${process.versions.node}, ${(await import('node:os')).cpus().length} cores`);

@@ -11,6 +11,9 @@ import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts
 import { openTestStation } from '../helpers/station.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { parseOperationInput } from '../../common/api.ts';
+import { generateDemo } from '../../main/synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
 const SKIP = SKIP_NO_CHROMIUM || SKIP_NO_SHARED || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');
@@ -47,7 +50,8 @@ test('the station opens on an empty worklist', { skip: SKIP }, async () => {
 });
 
 test('importing the real GH133.dcm with the import button shows it in the worklist', { skip: SKIP }, async () => {
-  await page.setInputFiles('[data-testid=import-files]', path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'));
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('[data-testid=import-files-button]')]);
+  await chooser.setFiles(path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'));
   await page.waitForSelector('[data-testid=import-result]');
   assert.match(await page.textContent('[data-testid=import-result]') ?? '', /Imported 1 image/);
   const row = page.locator('[data-testid=exam-row]');
@@ -99,7 +103,7 @@ test('the exam status is set from the exam page and shows in the worklist', { sk
   await page.waitForSelector('[data-testid=exam-row] .status-read');
 });
 
-test('a folder of corrupt files imports the good ones and lists each rejected file with its reason', { skip: SKIP }, async () => {
+test('a folder of corrupt files imports the good ones, quarantines the damaged ones with their reason, skips the others', { skip: SKIP }, async () => {
   const dir = tempDir('corrupt');
   fs.writeFileSync(path.join(dir, 'notes.txt'), 'not dicom');
   const real = fs.readFileSync(path.join(SHARED_DICOM, 'fo-dicom', 'OutOfBoundsOverlay.dcm'));
@@ -110,9 +114,9 @@ test('a folder of corrupt files imports the good ones and lists each rejected fi
   await page.waitForSelector('[data-testid=import-result]');
   const result = await page.textContent('[data-testid=import-result]') ?? '';
   assert.match(result, /Imported 1 image/);
-  assert.match(result, /2 file\(s\) rejected/);
-  assert.match(result, /notes\.txt — not a DICOM Part 10 file/);
-  assert.match(result, /cut\.dcm — the file is truncated/);
+  assert.match(result, /1 damaged file\(s\) quarantined/);
+  assert.match(await page.textContent('[data-testid=import-skipped]') ?? '', /1 file\(s\) that are not DICOM were skipped \(notes\.txt\)/);
+  assert.match(result, /Quarantined: .*cut\.dcm — the file is truncated/);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 2);
   await shot('worklist-after-corrupt');
 });
@@ -170,7 +174,47 @@ test('files dropped on the worklist are imported (uploaded: a browser knows no p
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n + 1, before);
   const result = await page.textContent('[data-testid=import-result]') ?? '';
   assert.match(result, /Imported 1 image/);
-  assert.match(result, /notes\.txt — not a DICOM Part 10 file/);
+  assert.match(await page.textContent('[data-testid=import-skipped]') ?? '', /notes\.txt/);
+});
+
+test('an image that cannot be shown says why over its tile: undecodable pixels, a file damaged in the store', { skip: SKIP }, async () => {
+  const out = tempDir('undecodable');
+  await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 1, priors: 0, variants: false, transferSyntax: 'jpeg-ls', seed: 'undecodable', abnormalRate: 0 }, out, { workers: 1 });
+  const files = fs.readdirSync(out, { recursive: true }).map(String).filter((f) => f.endsWith('.dcm')).map((f) => path.join(out, f)).sort();
+  // scramble the JPEG-LS scan data of one image: its header (and its SOF) stay sound, so import accepts it
+  const scrambled = files.find((f) => /RCC/.test(path.basename(f))) ?? files[0]!;
+  const bytes = fs.readFileSync(scrambled);
+  for (let i = bytes.length - 4000; i < bytes.length - 1000; i++) bytes[i] = (bytes[i]! * 7 + 13) & 0xff;
+  fs.writeFileSync(scrambled, bytes);
+  const lib = openTestStation();
+  const libHost = await startLoopbackHost({ service: lib, rendererDir: RENDERER });
+  const other = await browser.newPage();
+  try {
+    const summary = await lib.handlers.importPaths({ paths: [out] });
+    assert.equal(summary.imported, 4, JSON.stringify(summary.problems));
+    const exam = (await lib.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).rows[0]!;
+    const detail = await lib.handlers.examDetail({ examId: exam.examId });
+    const images = detail.series.flatMap((s) => s.instances);
+    // and cut another one short in the store, after import
+    const lmlo = images.find((i) => i.viewLabel === 'LMLO')!;
+    const stored = fs.readdirSync(lib.paths.store, { recursive: true }).map(String).filter((f) => f.endsWith('.dcm'))
+      .map((f) => path.join(lib.paths.store, f)).find((f) => fs.statSync(f).size === lmlo.fileSize && fs.readFileSync(f).includes(Buffer.from(lmlo.sopInstanceUid)))!;
+    fs.truncateSync(stored, lmlo.fileSize - 1000);
+    await other.goto(libHost.openUrl);
+    await other.click('[data-testid=exam-row]');
+    await other.waitForFunction(() => document.querySelectorAll('[data-testid=image-error]').length === 2
+      && document.querySelectorAll('[data-testid=viewport][data-rendered=true]').length === 2, undefined, { timeout: 60_000 });
+    const errors = await other.$$eval('[data-testid=viewport]', (vps) => vps.map((v) => [v.dataset.viewLabel, v.dataset.error ?? '']));
+    const byView = Object.fromEntries(errors);
+    assert.match(byView.LMLO!, /damaged in the library store/);
+    assert.ok(byView.RCC!.length > 0 && !/damaged in the library store/.test(byView.RCC!), `the scrambled image says its pixels could not be decoded: ${byView.RCC}`);
+    assert.match(await other.textContent('.cell:has([data-view-label=LMLO]) [data-testid=image-error]') ?? '', /This image cannot be displayed: it is damaged in the library store/);
+    if (SCREENSHOTS) await other.screenshot({ path: path.join(SCREENSHOTS, 'image-errors.png') });
+  } finally {
+    await other.close();
+    await libHost.close();
+    await lib.close();
+  }
 });
 
 test('an import that did not finish is shown, and completing it brings its exams in', { skip: SKIP }, async () => {

@@ -31,7 +31,8 @@ after(async () => {
 
 const call = (op: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${host.url}api/op/${op}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
-const auth = () => ({ 'x-binome-token': host.token });
+/** How a script calls the API: the token header and the station's request header. */
+const auth = () => ({ 'x-binome-token': host.token, 'x-binome-request': '1' });
 
 test('the host listens on 127.0.0.1 only, on a random port', { skip: SKIP_NO_RENDERER }, () => {
   assert.match(host.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -89,7 +90,9 @@ test('bad requests get typed errors and the host keeps serving', { skip: SKIP_NO
     [await fetch(`${host.url}api/op/appInfo`, { headers: auth() }), 405, 'bad_request'],
     [await fetch(`${host.url}dicom/424242`, { headers: auth() }), 404, 'not_found'],
     [await fetch(`${host.url}api/nothing`, { headers: auth() }), 404, 'not_found'],
-    [await call('appInfo', 'x'.repeat(2 << 20), auth()), 413, 'bad_request'],
+    [await call('appInfo', 'x'.repeat(2 << 20), auth()), 413, 'too_large'],
+    [await fetch(`${host.url}api/op/appInfo`, { method: 'POST', headers: { ...auth(), 'content-type': 'text/plain' }, body: '{}' }), 415, 'unsupported_media_type'],
+    [await call('appInfo', {}, { 'x-binome-token': host.token }), 403, 'forbidden'],
   ];
   for (const [res, status, code] of cases) {
     assert.equal(res.status, status, res.url);
@@ -115,6 +118,20 @@ test('requests addressed to another host name are refused (DNS rebinding)', { sk
   assert.equal(status, 421);
 });
 
+test('every answer carries the security headers and never a CORS header', { skip: SKIP_NO_RENDERER }, async () => {
+  for (const res of [await fetch(host.url, { headers: auth() }), await call('appInfo', {}, auth()), await fetch(`${host.url}dicom/1`, { headers: auth() }),
+    await fetch(`${host.url}dicom/424242`, { headers: auth() }), await fetch(host.url)]) {
+    assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, res.url);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('cross-origin-resource-policy'), 'same-origin');
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+    await res.arrayBuffer();
+  }
+});
+
 test('static paths cannot escape the renderer folder', { skip: SKIP_NO_RENDERER }, async () => {
   const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: host.port, path: '/../../package.json', headers: { 'x-binome-token': host.token } }, (r) => {
@@ -125,5 +142,6 @@ test('static paths cannot escape the renderer folder', { skip: SKIP_NO_RENDERER 
     req.on('error', reject);
     req.end();
   });
+  assert.equal(res.status, 400);
   assert.ok(!res.body.includes('"better-sqlite3"'));
 });

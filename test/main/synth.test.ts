@@ -296,7 +296,7 @@ test('a new mass shows on the current exam and not on the prior, at the same ana
 
 test('density classes A to D raise the glandular fraction', () => {
   const fractions = (['A', 'B', 'C', 'D'] as const).map((density) => {
-    const woman = makeWoman(new Random('density-test'), 0, { abnormalRate: 0, contrast: [1, 1], density });
+    const woman = makeWoman(new Random('density-test'), 'SYNTEST', { abnormalRate: 0, contrast: [1, 1], density });
     const view = renderView(woman.breasts.R, 'CC', { ku: 1, kw: 1, du: 0, dw: 0, thicknessScale: 1, glandScale: 1, noiseSeed: 'n', lesionScale: new Map() }, DETECTORS.A.reduced);
     return view.glandularFraction;
   });
