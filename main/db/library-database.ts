@@ -16,8 +16,9 @@ export class LibraryDatabase {
   readonly settings: SettingsTable;
   readonly audit: AuditLog;
 
-  constructor(file: string, options: { busyTimeoutMs?: number } = {}) {
-    this.connection = openDatabase(file, options);
+  constructor(readonly file: string, options: { busyTimeoutMs?: number } = {}) {
+    // checkpoints run on the import worker threads (Importer.checkpoint), not inside a commit here
+    this.connection = openDatabase(file, { ...options, checkpointElsewhere: true });
     this.worklist = new WorklistTables(this.connection);
     this.imports = new ImportTables(this.connection);
     this.settings = new SettingsTable(this.connection);

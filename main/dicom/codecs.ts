@@ -2,6 +2,7 @@
 // viewer uses): JPEG-LS (CharLS), HTJ2K (OpenJPH) and JPEG 2000 (OpenJPEG).
 
 import { createRequire } from 'node:module';
+import { log } from '../base/log.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -28,18 +29,23 @@ export type LosslessCodec = 'jpeg-ls' | 'htj2k' | 'j2k';
 
 // Each codec's Emscripten factory, required by a literal name so that bundlers and the import
 // rule (scripts/layers.ts) see which packages this file uses.
-const FACTORIES: Record<LosslessCodec, () => () => Promise<CodecModule>> = {
-  'jpeg-ls': () => require('@cornerstonejs/codec-charls/wasmjs') as () => Promise<CodecModule>,
-  htj2k: () => require('@cornerstonejs/codec-openjph/wasmjs') as () => Promise<CodecModule>,
-  j2k: () => require('@cornerstonejs/codec-openjpeg/wasmjs') as () => Promise<CodecModule>,
+type Factory = (overrides: { print(text: string): void; printErr(text: string): void }) => Promise<CodecModule>;
+const FACTORIES: Record<LosslessCodec, () => Factory> = {
+  'jpeg-ls': () => require('@cornerstonejs/codec-charls/wasmjs') as Factory,
+  htj2k: () => require('@cornerstonejs/codec-openjph/wasmjs') as Factory,
+  j2k: () => require('@cornerstonejs/codec-openjpeg/wasmjs') as Factory,
 };
+
+// OpenJPEG prints "[INFO] Main header has been correctly decoded." on every frame: codec chatter
+// goes to the debug log, never to stdout.
+const QUIET = { print: (text: string) => log.debug(`codec: ${text}`), printErr: (text: string) => log.debug(`codec: ${text}`) };
 
 const modules = new Map<LosslessCodec, Promise<CodecModule>>();
 
 function load(codec: LosslessCodec): Promise<CodecModule> {
   let m = modules.get(codec);
   if (!m) {
-    m = FACTORIES[codec]()();
+    m = FACTORIES[codec]()(QUIET);
     modules.set(codec, m);
   }
   return m;

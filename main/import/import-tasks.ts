@@ -17,4 +17,6 @@ export type ImportTasks = {
   store: { input: { file: string; storeRoot: string; tmpDir: string; durable: boolean; move: boolean }; result: { key: string; size: number } };
   /** Re-reads a stored file to check its content address. */
   hash: { input: { file: string }; result: string };
+  /** Copies the database's write-ahead log back into it (off the main thread). */
+  checkpoint: { input: { database: string }; result: { logPages: number; checkpointedPages: number } };
 };

@@ -8,6 +8,7 @@ import type { ImportTasks } from './import-tasks.ts';
 import { StoreLayout, StoreWriter, hashFile } from '../dicom/store.ts';
 import { inspectFile } from '../dicom/inspect.ts';
 import { resolveDicomDir } from './dicomdir.ts';
+import { checkpointDatabase } from '../db/connection.ts';
 
 const writers = new Map<string, StoreWriter>();
 
@@ -28,4 +29,5 @@ serveTasks<ImportTasks>({
     return writer.putFile(file, { durable, move });
   },
   hash: async ({ file }) => hashFile(file),
+  checkpoint: async ({ database }) => checkpointDatabase(database),
 });

@@ -39,6 +39,8 @@ export interface ImportSource {
 }
 
 const MAX_LISTED = 1000;
+/** About 4 MB of write-ahead log between checkpoints during an import. */
+const CHECKPOINT_EVERY_COMMITS = 16;
 const INSPECT_TIMEOUT_MS = 30_000;
 /** A store task may take this long plus the time to copy and hash the file at a slow disk's pace. */
 const STORE_TIMEOUT_MS = 30_000;
@@ -93,6 +95,15 @@ export class Importer {
   /** Runs one task on the import threads (the service uses it to re-hash stored files). */
   runTask<K extends keyof ImportTasks & string>(task: K, input: ImportTasks[K]['input'], timeoutMs?: number): Promise<ImportTasks[K]['result']> {
     return this.pool.run(task, input, { timeoutMs });
+  }
+
+  /** Checkpoints the library database on an import thread; failures only delay it to the next time. */
+  async checkpoint(): Promise<void> {
+    try {
+      await this.pool.run('checkpoint', { database: this.db.file }, { timeoutMs: 60_000 });
+    } catch (error) {
+      log.debug(`checkpoint: ${errorForLog(error)}`);
+    }
   }
 
   async close(): Promise<void> {
@@ -152,6 +163,7 @@ export class Importer {
     const rejectedStudies = new Set<string>();
     const inFlight = new Set<string>();
     const queue = [...sources];
+    let commits = 0;
     let total = sources.length;
     let lastProgress = 0;
 
@@ -173,6 +185,7 @@ export class Importer {
       if (!batch.length && !adopt.size) return;
       const { touched: studies, lateDuplicates } = this.db.imports.commitBatch(jobId, batch, [...adopt], counts);
       for (const s of studies) touched.add(s);
+      if (++commits % CHECKPOINT_EVERY_COMMITS === 0) void this.checkpoint();
       // another process stored these SOP Instance UIDs meanwhile: they are duplicates, not imports
       counts.imported -= lateDuplicates.length;
       counts.duplicates += lateDuplicates.length;
@@ -271,6 +284,7 @@ export class Importer {
     try {
       if (status === 'cancelled') commit(); // what was stored stays, held back until the import is completed
       this.db.imports.finishJob(jobId, status, counts);
+      void this.checkpoint();
     } catch (error) {
       // the database could not record the end (its disk is full): the job stays 'running' until this
       // process ends, then counts as interrupted; its exams stay held back, nothing half-shown

@@ -42,6 +42,8 @@ export interface ServiceOptions {
   busyTimeoutMs?: number;
 }
 
+const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
+
 const UPLOAD_ERRORS: Record<UploadError['code'], () => ApiError> = {
   not_found: () => new ApiError('not_found', 'No such upload', 'error.uploadNotFound'),
   too_large: () => new ApiError('too_large', 'The file is larger than a DICOM file can be', 'error.uploadTooLarge'),
@@ -87,6 +89,7 @@ export class StationService {
   private readonly abort = new AbortController();
   private readonly context: StationContext;
   private closed = false;
+  private readonly checkpointTimer: NodeJS.Timeout;
 
   constructor(options: ServiceOptions) {
     this.paths = prepareLibrary(options.libraryDir);
@@ -101,6 +104,10 @@ export class StationService {
       this.db.close();
       throw error;
     }
+    // the write-ahead log is checkpointed on an import thread after imports, and now and then for
+    // the small writes between them (exam status, settings)
+    this.checkpointTimer = setInterval(() => void this.importer.checkpoint(), CHECKPOINT_INTERVAL_MS);
+    this.checkpointTimer.unref();
     const interrupted = this.db.imports.markInterruptedJobs(isJobRunning);
     if (interrupted) log.warn(`${interrupted} interrupted import job(s) found; importing the same files again completes them`);
     const self = this;
@@ -158,6 +165,7 @@ export class StationService {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
+    clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);
     await this.importer.close();
     await this.uploads.close();
