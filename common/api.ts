@@ -7,6 +7,7 @@
 
 import { z } from 'zod';
 import { EXAM_STATUSES, LOCALES } from './domain.ts';
+import { viewerSettingsInput } from './viewer-settings.ts';
 import type { EventName, OperationName } from './api-names.ts';
 import type { MessageKey, MessageParams } from './i18n/messages.ts';
 
@@ -79,7 +80,8 @@ function op<O>() {
 export const operations = {
   appInfo: op<AppInfo>()('read', z.strictObject({})),
   worklistQuery: op<WorklistPage>()('read', worklistQueryInput),
-  examDetail: op<ExamDetail>()('read', z.strictObject({ examId })),
+  /** An exam with its images; `asPrior`: opened as another exam's prior (the audit log says so). */
+  examDetail: op<ExamDetail>()('read', z.strictObject({ examId, asPrior: z.boolean().optional() })),
   setExamStatus: op<ExamSummary>()('write', z.strictObject({ examId, status: z.enum(EXAM_STATUSES) })),
   importPaths: op<ImportSummary>()('write', z.strictObject({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) })),
   /**
@@ -97,7 +99,7 @@ export const operations = {
   /** Imports the paths of an unfinished import again, which completes its exams. */
   resumeImport: op<ImportSummary>()('write', z.strictObject({ jobId: z.number().int().positive() })),
   getSettings: op<Settings>()('read', z.strictObject({})),
-  setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional() })),
+  setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional(), viewer: viewerSettingsInput.optional() })),
   /** Generates synthetic exams (with priors, lesions and ground truth) into the library and imports them. */
   loadDemoExams: op<ImportSummary>()('write', z.strictObject({
     patients: z.number().int().min(1).max(100).default(6),

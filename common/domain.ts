@@ -1,6 +1,7 @@
 // Domain vocabulary shared by the main process and the renderer. Pure types and constants.
 
 import type { ProblemRef } from './import-problems.ts';
+import type { ViewerSettings } from './viewer-settings.ts';
 
 export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
 export type ExamStatus = (typeof EXAM_STATUSES)[number];
@@ -81,10 +82,12 @@ export interface InstanceDetail {
   fileSize: number;
   /** Reservations found at import (the image was kept): shown beside it. */
   warnings: ProblemRef[];
+  /** The longest side of the display rendition made for it (a reduced copy the viewer paints first), or null when there is none (yet). */
+  displayRendition: number | null;
 }
 
 /** What the station indexes of one incoming DICOM instance: its patient, exam, series and image attributes. */
-export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize' | 'warnings'> {
+export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize' | 'warnings' | 'displayRendition'> {
   patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
   study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
   series: { uid: string; modality: string | null; number: number | null; description: string | null; bodyPart: string | null };
@@ -181,4 +184,5 @@ export type Locale = (typeof LOCALES)[number];
 
 export interface Settings {
   locale: Locale;
+  viewer: ViewerSettings;
 }

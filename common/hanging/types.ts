@@ -4,7 +4,7 @@
 // for an exam and its priors and resolves every viewport to an image, or to "missing". Pure data
 // and pure functions: no DOM, no Cornerstone; the renderer only carries the result out.
 
-import type { Laterality } from '../domain.ts';
+import type { InstanceDetail, Laterality } from '../domain.ts';
 import type { MessageKey } from '../i18n/messages.ts';
 
 /** Which exam a viewport takes its image from: the current one, or the Nth prior chosen for comparison (0 = the default prior). */
@@ -65,7 +65,8 @@ export interface StepSpec {
 /** A condition on the exam and its priors that adds `weight` to the protocol's score when it holds; a `required` one that fails rules the protocol out. */
 export type MatchRule =
   | { kind: 'modality'; modality: string; weight: number; required?: boolean }
-  | { kind: 'hasViews'; labels: readonly string[]; weight: number; required?: boolean }
+  /** The current exam has these ACR labels: all of them, or at least `atLeast` of them. */
+  | { kind: 'hasViews'; labels: readonly string[]; atLeast?: number; weight: number; required?: boolean }
   | { kind: 'priorCount'; atLeast: number; weight: number; required?: boolean }
   | { kind: 'implant'; present: boolean; weight: number; required?: boolean }
   | { kind: 'additionalViews'; present: boolean; weight: number; required?: boolean };
@@ -78,7 +79,8 @@ export interface HangingProtocol {
   /**
    * Steps made from the exam's own additional views (spot, magnification, XCCL, implant-displaced,
    * rolled…) appended after the listed steps, when it has any: one viewport per view, right breast
-   * on the left.
+   * on the left. "Additional" is every current image that no listed step hung: extra views, a
+   * superseded repeat, an image with no mammography view (up to four per step).
    */
   additionalViewsStep?: boolean;
 }
@@ -94,13 +96,15 @@ export interface HangableImage {
   modifiers: readonly string[];
   /** The full ACR label (RCC, LMCC, RMLOID…), as shown on screen. */
   label: string | null;
+  /** The stored attributes: Patient Orientation, spacing, size, windows, PARTIAL and IMPLANT flags. */
+  instance: InstanceDetail;
 }
 
 export type ResolvedImage = HangableImage & { slot: ExamSlot };
 
 export interface HungViewport extends Omit<ViewportSpec, 'selector'> {
   /** What this place wants, to say what is missing ("RCC — prior: missing"). */
-  wanted: { slot: ExamSlot; laterality: 'R' | 'L'; label: string };
+  wanted: { slot: ExamSlot; laterality: 'R' | 'L' | null; label: string };
   /** The image hung here, or null: the view is missing. */
   image: ResolvedImage | null;
 }

@@ -58,7 +58,7 @@ export interface InstanceRow {
   view_position: string | null; view_label: string | null; presentation_intent: string | null; for_processing: number; is_image: number;
   pixel_spacing: string | null; imager_pixel_spacing: string | null; magnification_factor: number | null; patient_orientation: string | null;
   window_centers: string; window_widths: string; window_explanations: string; voi_lut_function: string | null;
-  breast_implant_present: number | null; partial_view: number | null; warnings: string;
+  breast_implant_present: number | null; partial_view: number | null; warnings: string; display_rendition: number | null;
 }
 
 export function pair(text: string | null): [number, number] | null {
@@ -104,5 +104,6 @@ export function toInstanceDetail(r: InstanceRow): InstanceDetail {
     partialView: fromYesNo(r.partial_view),
     fileSize: r.file_size,
     warnings: JSON.parse(r.warnings) as ProblemRef[],
+    displayRendition: r.display_rendition,
   };
 }

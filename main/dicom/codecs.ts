@@ -37,15 +37,16 @@ const FACTORIES: Record<LosslessCodec, () => Factory> = {
 };
 
 // OpenJPEG prints "[INFO] Main header has been correctly decoded." on every frame: codec chatter
-// goes to the debug log, never to stdout.
-const QUIET = { print: (text: string) => log.debug(`codec: ${text}`), printErr: (text: string) => log.debug(`codec: ${text}`) };
+// goes to the debug log, never to stdout. A fresh object per module: Emscripten builds the module
+// on the object it is given, so two codecs sharing one would register their classes twice.
+const quiet = () => ({ print: (text: string) => log.debug(`codec: ${text}`), printErr: (text: string) => log.debug(`codec: ${text}`) });
 
 const modules = new Map<LosslessCodec, Promise<CodecModule>>();
 
 function load(codec: LosslessCodec): Promise<CodecModule> {
   let m = modules.get(codec);
   if (!m) {
-    m = FACTORIES[codec]()(QUIET);
+    m = FACTORIES[codec]()(quiet());
     modules.set(codec, m);
   }
   return m;

@@ -1,21 +1,36 @@
 // User settings.
 import type { ApiHandlers } from '../../common/api.ts';
 import type { Locale, Settings } from '../../common/domain.ts';
+import { mergeViewerSettings } from '../../common/viewer-settings.ts';
+import type { ViewerSettings } from '../../common/viewer-settings.ts';
 import type { StationContext } from './context.ts';
 
 export type SettingsHandlers = Pick<ApiHandlers, 'getSettings' | 'setSettings'>;
 
+function storedViewerSettings(ctx: StationContext): Partial<ViewerSettings> | null {
+  const text = ctx.db.settings.get('viewer');
+  try {
+    return text ? (JSON.parse(text) as Partial<ViewerSettings>) : null;
+  } catch {
+    return null; // a damaged value falls back to the defaults rather than breaking the viewer
+  }
+}
+
 function readSettings(ctx: StationContext): Settings {
   const locale = ctx.db.settings.get('locale');
-  return { locale: (locale === 'fr' || locale === 'en' ? locale : 'en') as Locale };
+  return { locale: (locale === 'fr' || locale === 'en' ? locale : 'en') as Locale, viewer: mergeViewerSettings(storedViewerSettings(ctx)) };
 }
 
 export function settingsHandlers(ctx: StationContext): SettingsHandlers {
   return {
     getSettings: async () => readSettings(ctx),
-    setSettings: async ({ locale }) => {
+    setSettings: async ({ locale, viewer }) => {
       ctx.assertOpen();
       if (locale) ctx.db.settings.set('locale', locale);
+      if (viewer) {
+        const stored = storedViewerSettings(ctx) ?? {};
+        ctx.db.settings.set('viewer', JSON.stringify({ ...stored, ...viewer, keymap: { ...stored.keymap, ...viewer.keymap } }));
+      }
       return readSettings(ctx);
     },
   };

@@ -18,10 +18,10 @@ export function worklistHandlers(ctx: StationContext): WorklistHandlers {
       examCount: ctx.db.worklist.countExams(),
     }),
     worklistQuery: async (q) => ctx.db.worklist.query(q),
-    examDetail: async ({ examId }) => {
+    examDetail: async ({ examId, asPrior }) => {
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
-      ctx.db.audit.record('local-user', 'open', examId);
+      ctx.db.audit.record('local-user', asPrior ? 'open-as-prior' : 'open', examId);
       return detail;
     },
     setExamStatus: async ({ examId, status }) => {

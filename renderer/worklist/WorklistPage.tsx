@@ -7,6 +7,7 @@ import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
+import { rememberWorklist } from './reading-list.ts';
 
 type SortField = (typeof WORKLIST_SORT_FIELDS)[number];
 type Scope = (typeof WORKLIST_SCOPES)[number];
@@ -36,8 +37,14 @@ export function WorklistPage() {
 
   useEffect(() => {
     let cancelled = false;
-    api.worklistQuery({ filter: { text: text || undefined, status: status ? [status] : undefined, scope }, sort, offset, limit: PAGE_SIZE })
-      .then((p) => { if (!cancelled) { setPage(p); setError(null); } })
+    const query = { filter: { text: text || undefined, status: status ? [status] : undefined, scope }, sort };
+    api.worklistQuery({ ...query, offset, limit: PAGE_SIZE })
+      .then((p) => {
+        if (cancelled) return;
+        setPage(p);
+        setError(null);
+        rememberWorklist(query, p.rows.map((r) => r.examId), offset, p.total); // the viewer's next/previous exam follow this order
+      })
       .catch((e: unknown) => { if (!cancelled) setError(errorText(e)); });
     // an empty breast worklist says when other exams exist (a CT imported by mistake, say)
     if (scope === 'breast') api.worklistQuery({ filter: { scope: 'all' }, limit: 1 }).then((p) => { if (!cancelled) setOtherScopeCount(p.total); }).catch(() => undefined);

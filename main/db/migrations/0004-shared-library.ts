@@ -13,6 +13,7 @@ import type { Database } from 'better-sqlite3';
  *   object_count the other objects (dose reports, SR, FOR PROCESSING images); series.body_part;
  * - instances.warnings: reservations found at import; instances.readable_length: the bytes a reader
  *   is given when unreadable bytes follow the pixel data (the stored file stays whole);
+ *   instances.display_rendition: the longest side of the reduced copy the viewer paints first;
  * - quarantine rows say what and whose exam.
  */
 export function up(db: Database): void {
@@ -42,6 +43,7 @@ export function up(db: Database): void {
     ALTER TABLE series ADD COLUMN body_part TEXT;
     ALTER TABLE instances ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE instances ADD COLUMN readable_length INTEGER;
+    ALTER TABLE instances ADD COLUMN display_rendition INTEGER;
 
     ALTER TABLE import_jobs ADD COLUMN owner TEXT;
     ALTER TABLE import_jobs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;

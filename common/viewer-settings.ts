@@ -1,0 +1,84 @@
+// The reader's viewer settings: the keymap (a reading keypad sends keys too, so mapping its keys
+// here maps the keypad), the monitor's pixel pitch for true-size display, and the size of the
+// cache that holds the next exam ready.
+
+import { z } from 'zod';
+
+export const VIEWER_ACTIONS = [
+  'nextStep', 'previousStep', 'nextExam', 'previousExam', 'markRead', 'markReadAndNext',
+  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'help',
+] as const;
+export type ViewerAction = (typeof VIEWER_ACTIONS)[number];
+
+/**
+ * A key as KeyboardEvent.key names it ("ArrowRight", "n", " ", "F5", "PageDown"), after the
+ * modifiers held with it, in this order: "Ctrl+", "Alt+", "Shift+" (e.g. "Shift+ ", "Ctrl+ArrowRight").
+ */
+export type KeyName = string;
+
+export const DEFAULT_KEYMAP: Readonly<Record<ViewerAction, readonly KeyName[]>> = {
+  nextStep: [' ', 'ArrowRight'],
+  previousStep: ['Shift+ ', 'ArrowLeft'],
+  nextExam: ['PageDown', 'ArrowDown'],
+  previousExam: ['PageUp', 'ArrowUp'],
+  markRead: ['r'],
+  markReadAndNext: ['Enter'],
+  invert: ['i'],
+  reset: ['Escape', 'Home'],
+  windowLevel: ['w'],
+  pan: ['p'],
+  zoom: ['z'],
+  magnifier: ['m'],
+  measure: ['d'],
+  trueSize: ['t'],
+  help: ['?', 'h', 'F1'],
+};
+
+export interface ViewerSettings {
+  keymap: Record<ViewerAction, KeyName[]>;
+  /** The monitor's pixel pitch in mm (a 5 MP 21.3" mammography monitor: 0.165), for true-size display; null: unknown. */
+  monitorPixelPitchMm: number | null;
+  /** Memory the viewer may use to keep the next exam decoded and ready. */
+  prefetchCacheMb: number;
+}
+
+export const DEFAULT_VIEWER_SETTINGS: ViewerSettings = {
+  keymap: Object.fromEntries(Object.entries(DEFAULT_KEYMAP).map(([k, v]) => [k, [...v]])) as Record<ViewerAction, KeyName[]>,
+  monitorPixelPitchMm: null,
+  prefetchCacheMb: 1024,
+};
+
+const keyName = z.string().min(1).max(40);
+
+export const viewerSettingsInput = z.strictObject({
+  keymap: z.partialRecord(z.enum(VIEWER_ACTIONS), z.array(keyName).max(6)).optional(),
+  monitorPixelPitchMm: z.number().min(0.05).max(1).nullable().optional(),
+  prefetchCacheMb: z.number().int().min(128).max(8192).optional(),
+});
+
+/** The key name of a keyboard event, in the keymap's form. */
+export function keyNameOf(event: { key: string; ctrlKey: boolean; altKey: boolean; shiftKey: boolean; metaKey?: boolean }): KeyName {
+  const printable = event.key.length === 1 && event.key !== ' ';
+  // Shift is part of a printable key already ("?" is Shift+/): name it only for keys it does not change
+  return `${event.ctrlKey || event.metaKey ? 'Ctrl+' : ''}${event.altKey ? 'Alt+' : ''}${event.shiftKey && !printable ? 'Shift+' : ''}${event.key}`;
+}
+
+/** The action a key does in a keymap, or null. */
+export function actionForKey(keymap: Record<ViewerAction, readonly KeyName[]>, key: KeyName): ViewerAction | null {
+  for (const action of VIEWER_ACTIONS) if (keymap[action]?.includes(key)) return action;
+  return null;
+}
+
+/** A stored keymap merged over the defaults, each key given to one action only (the stored choice wins). */
+export function mergeViewerSettings(stored: Partial<ViewerSettings> | null): ViewerSettings {
+  const keymap = { ...DEFAULT_VIEWER_SETTINGS.keymap, ...(stored?.keymap ?? {}) } as Record<ViewerAction, KeyName[]>;
+  const taken = new Set(Object.values(stored?.keymap ?? {}).flat());
+  for (const action of VIEWER_ACTIONS) {
+    if (!stored?.keymap?.[action]) keymap[action] = keymap[action].filter((k) => !taken.has(k));
+  }
+  return {
+    keymap,
+    monitorPixelPitchMm: stored?.monitorPixelPitchMm ?? DEFAULT_VIEWER_SETTINGS.monitorPixelPitchMm,
+    prefetchCacheMb: stored?.prefetchCacheMb ?? DEFAULT_VIEWER_SETTINGS.prefetchCacheMb,
+  };
+}
