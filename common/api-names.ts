@@ -33,7 +33,8 @@ export const httpRoute = {
   events: '/api/events',
   /** POST one file's bytes of an upload begun with beginUpload (the file's name in `?name=`). */
   upload: (uploadId: string) => `/api/upload/${uploadId}`,
-  dicom: (instanceId: number) => `/dicom/${instanceId}`,
+  /** A stored image; `display`: its reduced display rendition (the viewer paints it first). */
+  dicom: (instanceId: number, rendition?: 'display') => `/dicom/${instanceId}${rendition ? `?rendition=${rendition}` : ''}`,
 };
 
 /** The custom scheme and host under which Electron serves the renderer and the stored images. */

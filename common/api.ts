@@ -80,8 +80,11 @@ function op<O>() {
 export const operations = {
   appInfo: op<AppInfo>()('read', z.strictObject({})),
   worklistQuery: op<WorklistPage>()('read', worklistQueryInput),
-  /** An exam with its images; `asPrior`: opened as another exam's prior (the audit log says so). */
-  examDetail: op<ExamDetail>()('read', z.strictObject({ examId, asPrior: z.boolean().optional() })),
+  /**
+   * An exam with its images. `purpose`: opened by the reader (the default), shown as another exam's
+   * prior (the audit log says which), or loaded ahead of being read (not audited until it is opened).
+   */
+  examDetail: op<ExamDetail>()('read', z.strictObject({ examId, purpose: z.enum(['open', 'prior', 'prefetch']).optional() })),
   setExamStatus: op<ExamSummary>()('write', z.strictObject({ examId, status: z.enum(EXAM_STATUSES) })),
   importPaths: op<ImportSummary>()('write', z.strictObject({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) })),
   /**
@@ -141,8 +144,8 @@ export type ApiClient = {
   [K in OperationName]: (input: OperationInput<K>) => Promise<OperationResult<K>>;
 } & {
   on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void;
-  /** The Cornerstone image id under which an instance's DICOM file is loaded. */
-  imageIdFor(instanceId: number): string;
+  /** The Cornerstone image id under which an instance's DICOM file (or its display rendition) is loaded. */
+  imageIdFor(instanceId: number, rendition?: 'display'): string;
 };
 
 export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'unavailable', 'busy', 'damaged', 'internal'] as const;

@@ -6,14 +6,24 @@ import { LOCALES } from '../common/domain.ts';
 import { ApiContext } from './api/context.ts';
 import { I18nContext, makeI18n } from './i18n.tsx';
 import { WorklistPage } from './worklist/WorklistPage.tsx';
-import { ExamPage } from './viewer/ExamPage.tsx';
+import { ViewerPage } from './viewer/ViewerPage.tsx';
+import type { ViewerRoute } from './viewer/ViewerPage.tsx';
 
-/** Hash routes: #/ is the worklist, #/exam/<id> an exam. They survive reloads and need no server routes. */
-type Route = { page: 'worklist' } | { page: 'exam'; examId: number };
+/**
+ * Hash routes: #/ is the worklist, #/exam/<id> an exam (with ?step=<id>&protocol=<id>, and for
+ * diagnostics renditions=0 and prefetch=0). They survive reloads and need no server routes.
+ */
+type Route = { page: 'worklist' } | ({ page: 'exam' } & ViewerRoute);
 
 function parseRoute(hash: string): Route {
-  const m = hash.match(/^#\/exam\/(\d+)$/);
-  return m ? { page: 'exam', examId: Number(m[1]) } : { page: 'worklist' };
+  const m = hash.match(/^#\/exam\/(\d{1,15})(?:\?(.*))?$/);
+  if (!m) return { page: 'worklist' };
+  const query = new URLSearchParams(m[2] ?? '');
+  return {
+    page: 'exam', examId: Number(m[1]),
+    step: query.get('step') ?? undefined, protocol: query.get('protocol') ?? undefined,
+    renditions: query.get('renditions') !== '0', prefetch: query.get('prefetch') !== '0',
+  };
 }
 
 export function App({ api }: { api: StationApi }) {
@@ -58,7 +68,7 @@ export function App({ api }: { api: StationApi }) {
           </header>
           {route.page === 'worklist'
             ? <WorklistPage />
-            : <ExamPage examId={route.examId} />}
+            : <ViewerPage route={route} />}
         </div>
       </I18nContext.Provider>
     </ApiContext.Provider>

@@ -104,6 +104,7 @@ export function toInstanceDetail(r: InstanceRow): InstanceDetail {
     partialView: fromYesNo(r.partial_view),
     fileSize: r.file_size,
     warnings: JSON.parse(r.warnings) as ProblemRef[],
-    displayRendition: r.display_rendition,
+    // 0 records that none is needed (or none could be made): the viewer loads the stored image
+    displayRendition: r.display_rendition ? r.display_rendition : null,
   };
 }

@@ -126,10 +126,11 @@ export class WorklistTables {
   }
 
   /** The stored file of an image that is visible in the worklist, or null. */
-  instanceFile(instanceId: number): { fileHash: string; fileSize: number; readableLength: number | null } | null {
-    const row = this.sql.get(`SELECT i.file_hash, i.file_size, i.readable_length FROM instances i JOIN series se ON se.id = i.series_ref
-      JOIN studies s ON s.id = se.study_ref WHERE i.id = ? AND s.pending_job IS NULL`).get(instanceId) as { file_hash: string; file_size: number; readable_length: number | null } | undefined;
-    return row ? { fileHash: row.file_hash, fileSize: row.file_size, readableLength: row.readable_length } : null;
+  instanceFile(instanceId: number): { fileHash: string; fileSize: number; readableLength: number | null; displayRendition: number | null } | null {
+    const row = this.sql.get(`SELECT i.file_hash, i.file_size, i.readable_length, i.display_rendition FROM instances i JOIN series se ON se.id = i.series_ref
+      JOIN studies s ON s.id = se.study_ref WHERE i.id = ? AND s.pending_job IS NULL`).get(instanceId) as
+      { file_hash: string; file_size: number; readable_length: number | null; display_rendition: number | null } | undefined;
+    return row ? { fileHash: row.file_hash, fileSize: row.file_size, readableLength: row.readable_length, displayRendition: row.display_rendition } : null;
   }
 
   /** Every stored file of the visible exams (or of one exam), for checking the store. */

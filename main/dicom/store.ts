@@ -76,6 +76,12 @@ export class StoreLayout {
   get tmpRoot(): string {
     return path.join(this.root, 'tmp');
   }
+
+  /** The display rendition of a stored file (a reduced copy for the viewer's first paint), by the file's address and the rendition's longest side. */
+  renditionPathFor(key: string, side: number): string {
+    if (!/^[0-9a-f]{32}$/.test(key) || !Number.isInteger(side) || side <= 0) throw new Error('invalid rendition');
+    return path.join(this.root, 'renditions', key.slice(0, 2), `${key}-${side}.dcm`);
+  }
 }
 
 export interface OpenedStore {

@@ -21,9 +21,11 @@ export interface OpenedImage {
 const damaged = () => new ApiError('damaged', 'This image is damaged in the library store', 'error.imageDamaged');
 const missing = () => new ApiError('damaged', 'This image is missing from the library store', 'error.imageMissing');
 
-export async function openStoredImage(ctx: StationContext, instanceId: number, verifyContent = false): Promise<OpenedImage> {
+export async function openStoredImage(ctx: StationContext, instanceId: number, options: { verifyContent?: boolean; rendition?: 'display' } = {}): Promise<OpenedImage> {
   const found = ctx.db.worklist.instanceFile(instanceId);
   if (!found) throw new ApiError('not_found', 'No such image', 'error.imageNotFound');
+  if (options.rendition) return openRendition(ctx, found);
+  const verifyContent = options.verifyContent ?? false;
   const file = ctx.store.pathFor(found.fileHash);
   let handle: fs.promises.FileHandle;
   try {
@@ -46,6 +48,17 @@ export async function openStoredImage(ctx: StationContext, instanceId: number, v
     await handle.close();
     throw error instanceof ApiError ? error : missing();
   }
+}
+
+/** The display rendition of an image: 404 when it has none (the viewer then loads the stored image). */
+async function openRendition(ctx: StationContext, found: { fileHash: string; displayRendition: number | null }): Promise<OpenedImage> {
+  const missingRendition = () => new ApiError('not_found', 'This image has no display rendition', 'error.imageNotFound');
+  if (!found.displayRendition) throw missingRendition();
+  const handle = await fs.promises.open(ctx.store.renditionPathFor(found.fileHash, found.displayRendition), 'r').catch(() => null);
+  if (!handle) throw missingRendition();
+  const stat = await handle.stat();
+  if (!stat.isFile()) { await handle.close(); throw missingRendition(); }
+  return { stream: handle.createReadStream({ autoClose: true }), size: stat.size };
 }
 
 export type StoreHandlers = Pick<ApiHandlers, 'checkStore'>;

@@ -131,10 +131,10 @@ export class StationService {
     return this.events.on(event, listener);
   }
 
-  /** A stored image for the image transports; throws ApiError not_found or damaged. */
-  async openImage(instanceId: number, verifyContent = false): Promise<OpenedImage> {
+  /** A stored image (or its display rendition) for the image transports; throws ApiError not_found or damaged. */
+  async openImage(instanceId: number, options: { verifyContent?: boolean; rendition?: 'display' } = {}): Promise<OpenedImage> {
     try {
-      return await openStoredImage(this.context, instanceId, verifyContent);
+      return await openStoredImage(this.context, instanceId, options);
     } catch (error) {
       throw asApiError(error);
     }

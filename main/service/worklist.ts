@@ -18,10 +18,10 @@ export function worklistHandlers(ctx: StationContext): WorklistHandlers {
       examCount: ctx.db.worklist.countExams(),
     }),
     worklistQuery: async (q) => ctx.db.worklist.query(q),
-    examDetail: async ({ examId, asPrior }) => {
+    examDetail: async ({ examId, purpose = 'open' }) => {
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
-      ctx.db.audit.record('local-user', asPrior ? 'open-as-prior' : 'open', examId);
+      if (purpose !== 'prefetch') ctx.db.audit.record('local-user', purpose === 'prior' ? 'open-as-prior' : 'open', examId);
       return detail;
     },
     setExamStatus: async ({ examId, status }) => {

@@ -41,7 +41,7 @@ import { parseTarget, routeOf } from './target.ts';
 import type { Route } from './target.ts';
 import { checkHost, checkSite, carriesToken, sameToken } from './request-guard.ts';
 import { MAX_JSON_BYTES, bodyStream, declaredLength, parseJsonBody, readBody, requireMediaType } from './body.ts';
-import { errorBodyReply, imageReply, jsonReply, rendererReply, replyForError, verifyContentParam } from './resources.ts';
+import { errorBodyReply, imageOptions, imageReply, jsonReply, rendererReply, replyForError } from './resources.ts';
 import type { ResourceReply } from './resources.ts';
 
 export interface LoopbackHostOptions {
@@ -280,7 +280,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
         case 'operation': send(req, res, await operation(req, route.name)); return;
         case 'upload': send(req, res, await upload(req, route.uploadId, target.query)); return;
         case 'events': openEvents(res); return;
-        case 'image': send(req, res, await imageReply(service, route.instanceId, { verifyContent: verifyContentParam(target.query), head })); return;
+        case 'image': send(req, res, await imageReply(service, route.instanceId, { ...imageOptions(target.query), head })); return;
         case 'page': send(req, res, await rendererReply(rendererDir, target.path, head)); return;
       }
     } catch (error) {

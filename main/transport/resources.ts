@@ -75,20 +75,30 @@ function exactLength(size: number): Transform {
   });
 }
 
-/** `?verify=content` asks for the stored file's content hash to be checked before it is served. */
-export function verifyContentParam(query: URLSearchParams): boolean {
-  const verify = query.getAll('verify');
-  if (verify.length === 0) return false;
-  if (verify.length === 1 && verify[0] === 'content') return true;
-  throw badRequest('The only check an image can be asked for is verify=content');
+export interface ImageOptions {
+  /** `?verify=content`: check the stored file's content hash before serving it. */
+  verifyContent: boolean;
+  /** `?rendition=display`: the reduced display rendition instead of the stored file. */
+  rendition?: 'display';
+}
+
+/** An image URL's query: `verify=content` and/or `rendition=display`, nothing else. */
+export function imageOptions(query: URLSearchParams): ImageOptions {
+  const options: ImageOptions = { verifyContent: false };
+  for (const [name, value] of query) {
+    if (name === 'verify' && value === 'content' && !options.verifyContent) options.verifyContent = true;
+    else if (name === 'rendition' && value === 'display' && !options.rendition) options.rendition = 'display';
+    else throw badRequest('An image can be asked for with verify=content and rendition=display only');
+  }
+  return options;
 }
 
 /** A stored image: its bytes, or a typed error (404 not_found, 500 damaged with its message key). */
-export async function imageReply(images: ImageSource, instanceId: number, options: { verifyContent?: boolean; head?: boolean } = {}): Promise<ResourceReply> {
+export async function imageReply(images: ImageSource, instanceId: number, options: ImageOptions & { head?: boolean } = { verifyContent: false }): Promise<ResourceReply> {
   const head = options.head ?? false;
   let opened: Awaited<ReturnType<ImageSource['openImage']>>;
   try {
-    opened = await images.openImage(instanceId, options.verifyContent ?? false);
+    opened = await images.openImage(instanceId, { verifyContent: options.verifyContent, rendition: options.rendition });
   } catch (error) {
     if (error instanceof ApiError && error.code === 'damaged') log.warn(`image ${instanceId}: damaged or missing in the store`);
     return replyForError(error, `image ${instanceId}`, head);
@@ -123,7 +133,7 @@ export async function getResource(images: ImageSource, rendererDir: string, meth
   try {
     if (method !== 'GET' && !head) throw methodNotAllowed('GET, HEAD');
     const route = routeOf(decodePath(encodedPath));
-    if (route.kind === 'image') return await imageReply(images, route.instanceId, { verifyContent: verifyContentParam(query), head });
+    if (route.kind === 'image') return await imageReply(images, route.instanceId, { ...imageOptions(query), head });
     if (route.kind === 'page') return await rendererReply(rendererDir, decodePath(encodedPath), head);
     return errorBodyReply(404, { code: 'not_found', message: 'No such address' }, head);
   } catch (error) {

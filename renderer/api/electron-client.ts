@@ -15,7 +15,7 @@ const PATHS_PER_CALL = 1000;
 export function electronClient(bridge: PreloadBridge): StationApi {
   const client: Record<string, unknown> = {
     on: (event: EventName, listener: (payload: unknown) => void) => bridge.on(event, listener),
-    imageIdFor: (instanceId: number) => `wadouri:${ELECTRON_ORIGIN}${httpRoute.dicom(instanceId)}`,
+    imageIdFor: (instanceId: number, rendition?: 'display') => `wadouri:${ELECTRON_ORIGIN}${httpRoute.dicom(instanceId, rendition)}`,
   };
   for (const name of OPERATION_NAMES) {
     client[name] = async (input: unknown) => unwrap(await bridge.api[name](input ?? {}) as Envelope<unknown>);

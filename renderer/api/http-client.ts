@@ -58,7 +58,7 @@ export function httpClient(): StationApi {
       set.add(listener);
       return () => set.delete(listener);
     },
-    imageIdFor: (instanceId: number) => `wadouri:${location.origin}${httpRoute.dicom(instanceId)}`,
+    imageIdFor: (instanceId: number, rendition?: 'display') => `wadouri:${location.origin}${httpRoute.dicom(instanceId, rendition)}`,
   };
   for (const name of OPERATION_NAMES) client[name] = (input: unknown) => call(name, input);
   const api = client as ApiClient;

@@ -1,20 +1,71 @@
-// Cornerstone3D set-up, done once per renderer: the core, the DICOM image loader (wadouri: with its
-// decode workers and WASM codecs) and the tools this page uses.
+// Cornerstone3D, set up once per renderer: the core, the DICOM image loader (wadouri: with its
+// decode workers and WASM codecs), the tools, ONE rendering engine for the whole session (an engine
+// per exam leaked WebGL contexts until Chromium refused more), and one tool group whose viewports
+// come and go with the hanging steps. Tools are bound by name, never by position in a list.
 
-import { init as coreInit } from '@cornerstonejs/core';
+import { RenderingEngine, cache, init as coreInit } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
-import { addTool, init as toolsInit, PanTool, WindowLevelTool, ZoomTool } from '@cornerstonejs/tools';
+import {
+  Enums as ToolEnums, LengthTool, MagnifyTool, PanTool, ToolGroupManager, WindowLevelTool, ZoomTool,
+  addTool, init as toolsInit,
+} from '@cornerstonejs/tools';
+import type { Types as ToolTypes } from '@cornerstonejs/tools';
+
+export const ENGINE_ID = 'binome';
+export const TOOL_GROUP_ID = 'binome-viewer';
+
+/** What the left mouse button does; the middle button pans and the right button and wheel zoom, always. */
+export const PRIMARY_TOOLS = {
+  windowLevel: WindowLevelTool.toolName,
+  pan: PanTool.toolName,
+  zoom: ZoomTool.toolName,
+  magnifier: MagnifyTool.toolName,
+  measure: LengthTool.toolName,
+} as const;
+export type PrimaryTool = keyof typeof PRIMARY_TOOLS;
 
 let ready: Promise<void> | null = null;
-
-export const VIEWER_TOOLS = [WindowLevelTool, PanTool, ZoomTool] as const;
+let engine: RenderingEngine | null = null;
 
 export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     await coreInit();
     dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)) });
     toolsInit();
-    for (const tool of VIEWER_TOOLS) addTool(tool);
+    for (const tool of [WindowLevelTool, PanTool, ZoomTool, MagnifyTool, LengthTool]) addTool(tool);
+    const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
+    for (const name of Object.values(PRIMARY_TOOLS)) group.addTool(name);
+    setPrimaryTool('windowLevel');
   })();
   return ready;
+}
+
+export function sharedEngine(): RenderingEngine {
+  engine ??= new RenderingEngine(ENGINE_ID);
+  return engine;
+}
+
+export function toolGroup(): ToolTypes.IToolGroup {
+  return ToolGroupManager.getToolGroup(TOOL_GROUP_ID)!;
+}
+
+/** Binds the left button to a tool; middle pans, right and the wheel zoom, whatever the left does. */
+export function setPrimaryTool(tool: PrimaryTool): void {
+  const group = toolGroup();
+  const { Primary, Auxiliary, Secondary, Wheel } = ToolEnums.MouseBindings;
+  for (const name of Object.values(PRIMARY_TOOLS)) group.setToolPassive(name, { removeAllBindings: true });
+  const bindings: Record<string, { mouseButton: number }[]> = {
+    [PanTool.toolName]: [{ mouseButton: Auxiliary }],
+    [ZoomTool.toolName]: [{ mouseButton: Secondary }, { mouseButton: Wheel }],
+  };
+  const primary = PRIMARY_TOOLS[tool];
+  (bindings[primary] ??= []).push({ mouseButton: Primary });
+  for (const [name, list] of Object.entries(bindings)) group.setToolActive(name, { bindings: list });
+  // measurements stay visible (and editable) whichever tool the left button has
+  if (primary !== LengthTool.toolName) group.setToolEnabled(LengthTool.toolName);
+}
+
+/** The decoded-image cache: big enough for the exam read and the next one. */
+export function setCacheSizeMb(megabytes: number): void {
+  cache.setMaxCacheSize(megabytes * 1024 * 1024);
 }

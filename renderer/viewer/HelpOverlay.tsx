@@ -1,0 +1,32 @@
+// The keys, as this reader's keymap has them (a reading keypad's keys included), and the mouse.
+import { useEffect, useRef } from 'react';
+import type { MessageKey } from '../../common/i18n/messages.ts';
+import { VIEWER_ACTIONS } from '../../common/viewer-settings.ts';
+import type { KeyName, ViewerAction } from '../../common/viewer-settings.ts';
+import { useI18n } from '../i18n.tsx';
+import { keyLabel } from './key-label.ts';
+
+export function HelpOverlay({ keymap, onClose }: { keymap: Record<ViewerAction, KeyName[]>; onClose(): void }) {
+  const { t } = useI18n();
+  const close = useRef<HTMLButtonElement>(null);
+  useEffect(() => close.current?.focus(), []);
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('viewer.help.title')} data-testid="help" onClick={onClose}>
+      <div className="dialog" onClick={(e) => e.stopPropagation()}>
+        <h2>{t('viewer.help.title')}</h2>
+        <table className="keys">
+          <tbody>
+            {VIEWER_ACTIONS.map((action) => (
+              <tr key={action} data-action={action}>
+                <td>{t(`viewer.action.${action}` as MessageKey)}</td>
+                <td>{keymap[action].length ? keymap[action].map((k) => <kbd key={k}>{keyLabel(k)}</kbd>) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <p className="muted small">{t('viewer.mouse')}</p>
+        <button type="button" ref={close} onClick={onClose}>{t('viewer.help.close')}</button>
+      </div>
+    </div>
+  );
+}

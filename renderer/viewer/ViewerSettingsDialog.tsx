@@ -1,0 +1,65 @@
+// The viewer's settings: a key (or a reading keypad's key) per action, the monitor's pixel pitch for
+// true size, and the memory kept for the next exam. A key field takes the next key pressed in it.
+import { useState } from 'react';
+import type { MessageKey } from '../../common/i18n/messages.ts';
+import { VIEWER_ACTIONS, keyNameOf } from '../../common/viewer-settings.ts';
+import type { ViewerSettings } from '../../common/viewer-settings.ts';
+import { useApi } from '../api/context.ts';
+import { useI18n } from '../i18n.tsx';
+import { keyLabel } from './key-label.ts';
+
+export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings: ViewerSettings; onClose(): void; onSaved(settings: ViewerSettings): void }) {
+  const api = useApi();
+  const { t, errorText } = useI18n();
+  const [keymap, setKeymap] = useState(settings.keymap);
+  const [pitch, setPitch] = useState(settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm));
+  const [cache, setCache] = useState(String(settings.prefetchCacheMb));
+  const [error, setError] = useState<string | null>(null);
+  const save = async () => {
+    try {
+      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache) } });
+      onSaved(saved.viewer);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('viewer.settings')} data-testid="viewer-settings">
+      <div className="dialog wide">
+        <h2>{t('viewer.settings')}</h2>
+        <label className="field">{t('viewer.settings.pitch')}
+          <input type="number" step="0.001" min="0.05" max="1" value={pitch} onChange={(e) => setPitch(e.target.value)} data-testid="pitch" />
+        </label>
+        <label className="field">{t('viewer.settings.cache')}
+          <input type="number" step="64" min="128" max="8192" value={cache} onChange={(e) => setCache(e.target.value)} data-testid="cache-mb" />
+        </label>
+        <p className="muted small">{t('viewer.settings.keys')}</p>
+        <table className="keys">
+          <tbody>
+            {VIEWER_ACTIONS.map((action) => (
+              <tr key={action}>
+                <td>{t(`viewer.action.${action}` as MessageKey)}</td>
+                <td>
+                  <input readOnly value={keymap[action].map(keyLabel).join('  ')} placeholder={t('viewer.settings.press')} data-testid={`key-${action}`}
+                    onKeyDown={(e) => {
+                      e.preventDefault();
+                      if (e.key === 'Backspace' || e.key === 'Delete') { setKeymap((k) => ({ ...k, [action]: [] })); return; }
+                      if (['Shift', 'Control', 'Alt', 'Meta', 'Tab'].includes(e.key)) return;
+                      const key = keyNameOf(e.nativeEvent);
+                      // one key, one action: taking it here frees it elsewhere
+                      setKeymap((k) => Object.fromEntries(Object.entries(k).map(([a, keys]) => [a, a === action ? [...keys.filter((x) => x !== key), key].slice(-3) : keys.filter((x) => x !== key)])) as typeof k);
+                    }} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {error && <p className="notice error">{error}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>{t('viewer.help.close')}</button>
+          <button type="button" className="primary" onClick={() => void save()} data-testid="save-settings">{t('viewer.settings.save')}</button>
+        </div>
+      </div>
+    </div>
+  );
+}

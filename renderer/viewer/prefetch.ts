@@ -1,0 +1,49 @@
+// The next exam of the worklist, loaded while the current one is read: its details, its prior's, and
+// the images of its first step decoded into Cornerstone's cache (display renditions first, then the
+// stored images), so that the next-exam key shows it at once. The cache's size is a setting
+// (cornerstone.ts setCacheSizeMb); Cornerstone drops the least recently used images past it.
+
+import { imageLoader } from '@cornerstonejs/core';
+import type { ExamDetail } from '../../common/domain.ts';
+import { choosePriors, hang } from '../../common/hanging/engine.ts';
+import type { StationApi } from '../api/station-api.ts';
+
+interface Prefetched {
+  detail: ExamDetail;
+  priors: ExamDetail[];
+}
+
+const prefetched = new Map<number, Promise<Prefetched>>();
+let latest: number | null = null;
+
+export async function prefetchExam(api: StationApi, examId: number, renditions: boolean): Promise<void> {
+  latest = examId;
+  for (const id of prefetched.keys()) if (id !== examId) prefetched.delete(id); // only the next one is kept ahead
+  let entry = prefetched.get(examId);
+  if (!entry) {
+    entry = (async () => {
+      const detail = await api.examDetail({ examId, purpose: 'prefetch' });
+      const priors = await Promise.all(choosePriors(detail.exam, detail.priors).slice(0, 1).map((id) => api.examDetail({ examId: id, purpose: 'prefetch' })));
+      return { detail, priors };
+    })();
+    prefetched.set(examId, entry);
+    entry.catch(() => prefetched.delete(examId));
+  }
+  const { detail, priors } = await entry;
+  const plan = hang(detail, priors);
+  const images = plan.steps[0]?.viewports.flatMap((v) => (v.image ? [v.image] : [])) ?? [];
+  const instances = new Map([detail, ...priors].flatMap((d) => d.series.flatMap((s) => s.instances)).map((i) => [i.instanceId, i]));
+  for (const resolution of renditions ? ['display', 'full'] as const : ['full'] as const) {
+    for (const image of images) {
+      if (latest !== examId) return; // the reader moved on: prefetch for the new next exam instead
+      if (resolution === 'display' && !instances.get(image.instanceId)?.displayRendition) continue;
+      await imageLoader.loadAndCacheImage(api.imageIdFor(image.instanceId, resolution === 'display' ? 'display' : undefined)).catch(() => undefined);
+    }
+  }
+}
+
+/** What was loaded ahead for an exam (its priors' details), if it is the one being opened. */
+export async function prefetchedPriors(examId: number): Promise<ExamDetail[] | null> {
+  const entry = prefetched.get(examId);
+  return entry ? (await entry.catch(() => null))?.priors ?? null : null;
+}

@@ -1,0 +1,325 @@
+// Puts a hanging step on screen with Cornerstone3D: one stack viewport per place of the step, in the
+// one rendering engine. Per image: oriented from its Patient Orientation (common/hanging/orientation.ts),
+// sized (same size across the step, true size, or fitted), justified against its chest-wall edge,
+// windowed from its preset (with its VOI LUT function; MONOCHROME1 shown with air dark). Its display
+// rendition (a reduced copy made at import) is painted first when there is one, and the stored image
+// replaces it right after, with camera and window kept: the reader sees the exam at once and the full
+// resolution a moment later. Pixel data is never changed: flips, turns, zoom and window are the
+// camera's and the lookup table's.
+//
+// What is on screen is written on each viewport element as data attributes (data-rendered,
+// data-resolution, data-error, data-chest-wall, data-mm-per-pixel…), for tests and support.
+
+import { Enums, eventTarget, imageLoader } from '@cornerstonejs/core';
+import type { Types } from '@cornerstonejs/core';
+import type { InstanceDetail } from '../../common/domain.ts';
+import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
+import { chestWallSide, displayTransform } from '../../common/hanging/orientation.ts';
+import type { DisplayTransform } from '../../common/hanging/orientation.ts';
+import { breastPlaneSpacing, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
+import type { SizedViewport } from '../../common/hanging/scale.ts';
+import type { StationApi } from '../api/station-api.ts';
+import { ENGINE_ID, sharedEngine, toolGroup } from './cornerstone.ts';
+import { StepSynchronizers } from './sync.ts';
+import { initialVoi } from './voi.ts';
+
+export type SizeMode = 'same-size' | 'true-size';
+
+export interface StepOptions {
+  renditions: boolean;
+  sizeMode: SizeMode;
+  monitorPixelPitchMm: number | null;
+}
+
+export interface ViewportReport {
+  status: 'loading' | 'rendered' | 'missing' | 'error';
+  resolution?: 'display' | 'full';
+  error?: string;
+  warning?: DisplayTransform['warning'] | 'no-spacing';
+}
+
+interface Placed {
+  spec: HungViewport;
+  element: HTMLDivElement;
+  viewportId: string;
+  instance: InstanceDetail;
+  transform: DisplayTransform;
+  chestWall: 'left' | 'right' | null;
+  /** The camera the image was placed with: reset returns to it, synchronisation measures from it. */
+  placement?: Types.ICamera;
+  resolution?: 'display' | 'full';
+}
+
+let nextStepKey = 1;
+
+export class StepRenderer {
+  private placed = new Map<string, Placed>();
+  private sync: StepSynchronizers | null = null;
+  private disposed = false;
+  private stepKey = '';
+  private mmPerPixel: number | null = null;
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    private readonly api: StationApi,
+    private readonly report: (viewportId: string, state: ViewportReport) => void,
+    /** Says why an image could not be shown (the stored file damaged, or the decoder's word). */
+    private readonly explainFailure: (instance: InstanceDetail, error: unknown) => Promise<string>,
+  ) {}
+
+  /** Shows a step in the given elements (one per viewport id of the step); resolves once every image is painted (or failed). */
+  async show(step: HungStep, elements: Map<string, HTMLDivElement>, instances: Map<number, InstanceDetail>, options: StepOptions): Promise<void> {
+    this.stepKey = `step-${nextStepKey++}`;
+    const engine = sharedEngine();
+    this.sync = new StepSynchronizers(this.stepKey);
+    const onLoadError = (event: Event) => {
+      const detail = (event as CustomEvent).detail as { imageId?: string; error?: unknown } | unknown[];
+      if (Array.isArray(detail) || !detail.imageId) return;
+      for (const p of this.placed.values()) {
+        if (detail.imageId === this.imageId(p, 'full') || detail.imageId === this.imageId(p, 'display')) void this.fail(p, detail.error);
+      }
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError);
+    this.cleanups.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError));
+
+    const inputs: { spec: HungViewport; element: HTMLDivElement }[] = [];
+    for (const spec of step.viewports) {
+      const element = elements.get(spec.id);
+      if (!element) continue;
+      inputs.push({ spec, element });
+      if (!spec.image) {
+        this.report(spec.id, { status: 'missing' });
+        continue;
+      }
+      const instance = instances.get(spec.image.instanceId);
+      if (!instance) continue;
+      const viewportId = `${this.stepKey}:${spec.id}`;
+      engine.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
+      toolGroup().addViewport(viewportId, ENGINE_ID);
+      const transform = displayTransform({ laterality: spec.image.laterality, view: spec.image.view, patientOrientation: instance.patientOrientation });
+      const placed: Placed = { spec, element, viewportId, instance, transform, chestWall: chestWallSide(spec.image, transform) };
+      this.placed.set(spec.id, placed);
+      this.sync.add(viewportId, spec.sync, { chestWall: placed.chestWall, baseVoi: null });
+      this.report(spec.id, { status: 'loading', warning: transform.warning });
+    }
+
+    // the scale is the step's, decided before any image is shown, from what the database says of each image
+    this.mmPerPixel = this.stepScale(inputs, options);
+
+    await Promise.all([...this.placed.values()].map(async (p) => {
+      const first = options.renditions && p.instance.displayRendition ? 'display' : 'full';
+      try {
+        await this.load(p, first);
+      } catch (error) {
+        if (first === 'display') {
+          try { await this.load(p, 'full'); return; } catch (again) { await this.fail(p, again); return; }
+        }
+        await this.fail(p, error);
+      }
+    }));
+    if (this.disposed) return;
+    // then the stored images, one after another (decoding competes for the same few cores)
+    void (async () => {
+      for (const p of this.placed.values()) {
+        if (this.disposed) return;
+        if (p.resolution === 'display') await this.load(p, 'full').catch((error: unknown) => this.fail(p, error));
+      }
+    })();
+  }
+
+  private imageId(p: Placed, resolution: 'display' | 'full'): string {
+    return this.api.imageIdFor(p.instance.instanceId, resolution === 'display' ? 'display' : undefined);
+  }
+
+  /** The step's millimetres per screen pixel (null: each image fitted to its viewport). */
+  private stepScale(inputs: { spec: HungViewport; element: HTMLDivElement }[], options: StepOptions): number | null {
+    const sized: SizedViewport[] = inputs.map(({ spec, element }) => {
+      const p = this.placed.get(spec.id);
+      const spacing = p ? breastPlaneSpacing(p.instance) : null;
+      return {
+        widthPx: element.clientWidth, heightPx: element.clientHeight,
+        image: p && spacing && p.instance.rows && p.instance.columns ? { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation } : null,
+      };
+    });
+    if (options.sizeMode === 'true-size' && options.monitorPixelPitchMm) return trueSizeScale(options.monitorPixelPitchMm, window.devicePixelRatio || 1);
+    const sameSize = inputs.some(({ spec }) => spec.display.size === 'same-size');
+    return sameSize ? sameSizeScale(sized) : null;
+  }
+
+  /** Loads one resolution of an image into its viewport and places it (keeping the camera and window when it replaces the rendition). */
+  private async load(p: Placed, resolution: 'display' | 'full'): Promise<void> {
+    const engine = sharedEngine();
+    const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
+    if (!viewport || this.disposed) return;
+    const imageId = this.imageId(p, resolution);
+    await imageLoader.loadAndCacheImage(imageId);
+    if (this.disposed) return;
+    const keep = p.placement ? { camera: viewport.getCamera(), properties: viewport.getProperties() } : null;
+    await viewport.setStack([imageId], 0);
+    if (this.disposed) return;
+    const data = viewport.getImageData();
+    const [columns, rows] = data?.dimensions ?? [0, 0];
+    const expected = resolution === 'full' ? [p.instance.columns, p.instance.rows] : null;
+    if (!data || !columns || !rows || (expected && (columns !== expected[0] || rows !== expected[1]))) {
+      throw new Error(`decoded-size:${columns}x${rows}`);
+    }
+    viewport.setViewPresentation({ rotation: p.transform.rotation, flipHorizontal: p.transform.flipHorizontal, flipVertical: p.transform.flipVertical });
+    if (keep) {
+      // the rendition spans the same millimetres as the stored image: the same camera shows the same place
+      viewport.setCamera({ ...p.placement!, flipHorizontal: undefined, flipVertical: undefined }, true);
+      viewport.setCamera({ ...keep.camera, flipHorizontal: undefined, flipVertical: undefined });
+      viewport.setProperties({ voiRange: keep.properties.voiRange, VOILUTFunction: keep.properties.VOILUTFunction, invert: keep.properties.invert });
+    } else {
+      this.applyStartingWindow(p, viewport);
+      this.place(p, viewport, rows);
+      this.sync?.update(p.viewportId, { baseVoi: viewport.getProperties().voiRange ?? null });
+    }
+    p.resolution = resolution;
+    await this.whenRendered(p, viewport);
+    this.report(p.spec.id, { status: 'rendered', resolution, warning: p.transform.warning ?? (this.mmPerPixel === null || !breastPlaneSpacing(p.instance) ? 'no-spacing' : undefined) });
+  }
+
+  /**
+   * The window an image opens with (its first preset through its VOI LUT function), and its
+   * polarity: MONOCHROME1 stores air bright, so it is shown inverted, as MONOCHROME2 would show it
+   * (air black). Cornerstone 5.14 decides that itself only when a stack changes photometric
+   * interpretation, and missed it on a viewport's first image: the station says it explicitly.
+   */
+  private applyStartingWindow(p: Placed, viewport: Types.IStackViewport): void {
+    const voi = p.spec.display.voi === 'preset' ? initialVoi(p.instance) : null;
+    viewport.setProperties({ ...(voi ?? {}), invert: p.instance.photometricInterpretation === 'MONOCHROME1' });
+  }
+
+  /** Sizes and justifies an image: the step's scale, its chest-wall edge on its viewport's chest-wall edge. */
+  private place(p: Placed, viewport: Types.IStackViewport, loadedRows: number): void {
+    const { element } = p;
+    const widthPx = element.clientWidth;
+    const heightPx = element.clientHeight;
+    const spacing = breastPlaneSpacing(p.instance);
+    const ownFit = spacing && p.instance.rows && p.instance.columns
+      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation } })
+      : null;
+    const mmPerPixel = p.spec.display.size === 'same-size' || this.mmPerPixel !== null && p.spec.display.size === 'true-size' ? this.mmPerPixel ?? ownFit : ownFit;
+    viewport.resetCamera();
+    viewport.setViewPresentation({ rotation: p.transform.rotation, flipHorizontal: p.transform.flipHorizontal, flipVertical: p.transform.flipVertical });
+    const data = viewport.getImageData();
+    if (mmPerPixel && spacing && p.instance.rows && data) {
+      // Cornerstone's world unit is its own idea of the pixel spacing; ours is the breast plane's. Along
+      // the screen's vertical (an image row after a quarter turn, else a column), convert one into
+      // the other; a rendition's pixels are `factor` stored pixels wide.
+      const factor = p.instance.rows / loadedRows;
+      const quarter = p.transform.rotation === 90 || p.transform.rotation === 270;
+      const [worldAlongRow, worldDownColumn] = data.spacing;
+      const scale = parallelScale({
+        viewportHeightPx: heightPx, mmPerScreenPixel: mmPerPixel,
+        breastSpacingMm: (quarter ? spacing.column : spacing.row) * factor,
+        cornerstoneSpacingMm: quarter ? worldAlongRow! : worldDownColumn!,
+      });
+      viewport.setCamera({ parallelScale: scale });
+    }
+    this.justify(p, viewport, widthPx, heightPx);
+    p.placement = viewport.getCamera();
+    viewport.setCamera(p.placement, true);
+    p.element.dataset.mmPerPixel = mmPerPixel ? mmPerPixel.toFixed(5) : '';
+    p.element.dataset.chestWall = p.chestWall ?? '';
+    p.element.dataset.flip = `${p.transform.flipHorizontal ? 'h' : ''}${p.transform.flipVertical ? 'v' : ''}${p.transform.rotation ? `r${p.transform.rotation}` : ''}`;
+  }
+
+  /** Moves the image so that its chest-wall edge meets the viewport's (and an MLO's top meets the top). */
+  private justify(p: Placed, viewport: Types.IStackViewport, widthPx: number, heightPx: number): void {
+    const data = viewport.getImageData();
+    if (!data) return;
+    const [columns, rows] = data.dimensions;
+    const corners = [[0, 0], [columns - 1, 0], [0, rows - 1], [columns - 1, rows - 1]]
+      .map(([i, j]) => viewport.worldToCanvas(data.imageData.indexToWorld!([i!, j!, 0]) as Types.Point3));
+    const xs = corners.map((c) => c[0]);
+    const ys = corners.map((c) => c[1]);
+    // pixel centres: the image reaches half a pixel beyond them
+    const halfPixelX = (Math.max(...xs) - Math.min(...xs)) / Math.max(1, (p.transform.rotation % 180 ? rows : columns) - 1) / 2;
+    const halfPixelY = (Math.max(...ys) - Math.min(...ys)) / Math.max(1, (p.transform.rotation % 180 ? columns : rows) - 1) / 2;
+    const left = Math.min(...xs) - halfPixelX;
+    const right = Math.max(...xs) + halfPixelX;
+    const top = Math.min(...ys) - halfPixelY;
+    const bottom = Math.max(...ys) + halfPixelY;
+    let dx = 0;
+    if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'right') dx = widthPx - right;
+    else if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'left') dx = -left;
+    else dx = (widthPx - right - left) / 2;
+    const mloType = ['MLO', 'ML', 'LM', 'LMO', 'SIO', 'ISO'].includes(p.spec.image?.view ?? '');
+    const dy = p.spec.display.justify === 'chest-wall' && mloType ? -top : (heightPx - bottom - top) / 2;
+    // moving the camera by the world distance of (-dx, -dy) on the canvas moves the image by (dx, dy)
+    const { focalPoint, position } = viewport.getCamera();
+    const origin = viewport.canvasToWorld([0, 0]);
+    const moved = viewport.canvasToWorld([-dx, -dy]);
+    const shifted = (point: Types.Point3): Types.Point3 => [point[0] + moved[0] - origin[0], point[1] + moved[1] - origin[1], point[2] + moved[2] - origin[2]];
+    if (focalPoint && position) viewport.setCamera({ focalPoint: shifted(focalPoint), position: shifted(position) });
+  }
+
+  private whenRendered(p: Placed, viewport: Types.IStackViewport): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        p.element.removeEventListener(Enums.Events.IMAGE_RENDERED, done);
+        p.element.dataset.rendered = 'true';
+        p.element.dataset.resolution = p.resolution ?? '';
+        resolve();
+      };
+      p.element.addEventListener(Enums.Events.IMAGE_RENDERED, done);
+      viewport.render();
+    });
+  }
+
+  private async fail(p: Placed, error: unknown): Promise<void> {
+    if (this.disposed || p.element.dataset.error) return;
+    const reason = await this.explainFailure(p.instance, error);
+    p.element.dataset.rendered = 'false';
+    p.element.dataset.error = reason;
+    this.report(p.spec.id, { status: 'error', error: reason });
+  }
+
+  /** Inverts every image of the step (relative to how each starts: MONOCHROME1 starts inverted). */
+  invert(): void {
+    for (const p of this.placed.values()) {
+      const viewport = sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined;
+      if (!viewport?.getCurrentImageId()) continue;
+      viewport.setProperties({ invert: !viewport.getProperties().invert });
+      viewport.render();
+    }
+  }
+
+  /** Back to how the step opened: placement camera, preset window, no inversion beyond the image's own. */
+  reset(): void {
+    for (const p of this.placed.values()) {
+      const viewport = sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined;
+      if (!viewport?.getCurrentImageId() || !p.placement) continue;
+      viewport.resetProperties();
+      this.applyStartingWindow(p, viewport);
+      viewport.setCamera({ ...p.placement, flipHorizontal: undefined, flipVertical: undefined });
+      viewport.render();
+    }
+  }
+
+  /** For tests and support: where an image pixel of a viewport lands on its canvas. */
+  canvasPointOf(viewportSpecId: string, imagePoint: [number, number]): [number, number] | null {
+    const p = this.placed.get(viewportSpecId);
+    const viewport = p ? (sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined) : undefined;
+    const data = viewport?.getImageData();
+    if (!p || !viewport || !data) return null;
+    const scale = data.dimensions[0] / (p.instance.columns ?? data.dimensions[0]);
+    const world = data.imageData.indexToWorld!([imagePoint[0] * scale, imagePoint[1] * scale, 0]);
+    const canvas = viewport.worldToCanvas(world as Types.Point3);
+    return [canvas[0], canvas[1]];
+  }
+
+  /** Leaves the step: its viewports go back to the engine, its synchronizers away. */
+  dispose(): void {
+    this.disposed = true;
+    this.cleanups.splice(0).forEach((c) => c());
+    this.sync?.destroy();
+    const engine = sharedEngine();
+    for (const p of this.placed.values()) {
+      toolGroup().removeViewports(ENGINE_ID, p.viewportId);
+      engine.disableElement(p.viewportId);
+    }
+    this.placed.clear();
+  }
+}

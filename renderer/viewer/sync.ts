@@ -1,0 +1,74 @@
+// Synchronisation within a hanging step. Zoom and pan move together, mirrored across the centre
+// seam: the right breast faces left and the left breast right, so a reader who zooms into one
+// breast's axilla (or nipple) gets the other breast's axilla (or nipple), not the opposite corner.
+// Window/level moves together relatively: each viewport keeps its own starting window (images of two
+// detectors do not share window values) and follows the others' change in proportion.
+//
+// Both are Cornerstone synchronizers (tools' SynchronizerManager) with callbacks of our own; the
+// engine's own zoom/pan synchronizer copies the pan as is, which moves mirrored images apart.
+
+import { Enums, getRenderingEngine } from '@cornerstonejs/core';
+import type { Types } from '@cornerstonejs/core';
+import { SynchronizerManager } from '@cornerstonejs/tools';
+import { ENGINE_ID } from './cornerstone.ts';
+
+type Synchronizer = ReturnType<typeof SynchronizerManager.createSynchronizer>;
+
+/** What the synchronizers know of each viewport: which way its chest wall faces, and its starting window. */
+export interface SyncedViewport {
+  chestWall: 'left' | 'right' | null;
+  baseVoi: { lower: number; upper: number } | null;
+}
+
+function stackViewport(ref: { renderingEngineId: string; viewportId: string }): Types.IStackViewport | undefined {
+  return getRenderingEngine(ref.renderingEngineId)?.getViewport(ref.viewportId) as Types.IStackViewport | undefined;
+}
+
+export class StepSynchronizers {
+  private readonly zoomPan: Synchronizer;
+  private readonly voi: Synchronizer;
+  private readonly info = new Map<string, SyncedViewport>();
+
+  constructor(stepKey: string) {
+    this.zoomPan = SynchronizerManager.createSynchronizer(`${stepKey}:zoomPan`, Enums.Events.CAMERA_MODIFIED, (_s, source, target) => {
+      const from = stackViewport(source);
+      const to = stackViewport(target);
+      if (!from || !to) return;
+      const mirrored = this.info.get(source.viewportId)?.chestWall !== this.info.get(target.viewportId)?.chestWall;
+      const [x, y] = from.getPan();
+      to.setZoom(from.getZoom());
+      to.setPan([mirrored ? -x : x, y]);
+      to.render();
+    });
+    this.voi = SynchronizerManager.createSynchronizer(`${stepKey}:voi`, Enums.Events.VOI_MODIFIED, (_s, source, target) => {
+      const from = stackViewport(source);
+      const to = stackViewport(target);
+      const fromBase = this.info.get(source.viewportId)?.baseVoi;
+      const toBase = this.info.get(target.viewportId)?.baseVoi;
+      const range = from?.getProperties().voiRange;
+      if (!from || !to || !fromBase || !toBase || !range) return;
+      const scale = (toBase.upper - toBase.lower) / (fromBase.upper - fromBase.lower);
+      to.setProperties({ voiRange: { lower: toBase.lower + (range.lower - fromBase.lower) * scale, upper: toBase.lower + (range.upper - fromBase.lower) * scale } });
+      to.render();
+    });
+  }
+
+  add(viewportId: string, groups: readonly ('zoomPan' | 'voi')[], info: SyncedViewport): void {
+    this.info.set(viewportId, info);
+    const ref = { renderingEngineId: ENGINE_ID, viewportId };
+    if (groups.includes('zoomPan')) this.zoomPan.add(ref);
+    if (groups.includes('voi')) this.voi.add(ref);
+  }
+
+  /** Updates what is known of a viewport (its starting window once its image is placed). */
+  update(viewportId: string, info: Partial<SyncedViewport>): void {
+    const known = this.info.get(viewportId);
+    if (known) Object.assign(known, info);
+  }
+
+  destroy(): void {
+    SynchronizerManager.destroySynchronizer(this.zoomPan.id);
+    SynchronizerManager.destroySynchronizer(this.voi.id);
+    this.info.clear();
+  }
+}

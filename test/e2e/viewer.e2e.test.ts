@@ -1,0 +1,394 @@
+// The mammography viewer, end to end in Debian's Chromium, on generated exams whose anatomy is known
+// (ground-truth.json: nipple and lesions in stored-image pixels) and on real images: each view in
+// its place, the right way round (checked on the canvas pixels), priors in the prior places with
+// their date, the stepping keys, same size across detectors, stored-mirrored and MONOCHROME1 images,
+// GH133 and OutOfBoundsOverlay, and the next/previous exam keys following the worklist.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { parseOperationInput } from '../../common/api.ts';
+import type { ExamSummary } from '../../common/domain.ts';
+import { startLoopbackHost } from '../../main/transport/http.ts';
+import type { LoopbackHost } from '../../main/transport/http.ts';
+import type { StationService } from '../../main/service/station.ts';
+import { generateDemo } from '../../main/synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
+import type { ImageTruth } from '../../main/synth/produce.ts';
+import { parseDicom } from '../../main/dicom/parse.ts';
+import { writePart10 } from '../../main/dicom/write.ts';
+import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import dcmjs from 'dcmjs';
+
+const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
+const SKIP = SKIP_NO_CHROMIUM || SKIP_NO_SHARED || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');
+const SCREENSHOTS = process.env.BINOME_SCREENSHOTS;
+
+interface GroundTruth {
+  patient: { id: string };
+  exam: { studyInstanceUid: string; variant: string; isPrior: boolean };
+  lesions: { id: string; side: 'R' | 'L'; clock: number; sizeMm: number }[];
+  images: ImageTruth[];
+}
+
+let station: StationService;
+let host: LoopbackHost;
+let browser: BrowserContext;
+let page: Page;
+const truths = new Map<string, GroundTruth>(); // by study UID
+let exams: ExamSummary[] = [];
+const pageErrors: string[] = [];
+
+before(async () => {
+  if (SKIP) return;
+  const out = tempDir('viewer-demo');
+  // six women, each with a prior, cycling through every variant (standard, MONOCHROME1 + SIGMOID,
+  // stored mirrored, additional views, implant, a prior from another detector); obvious lesions
+  await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 6, priors: 1, size: 'reduced', seed: 'viewer-e2e', abnormalRate: 1, contrast: [1.4, 1.5] }, out);
+  for (const f of fs.readdirSync(out, { recursive: true }).map(String).filter((f) => f.endsWith('ground-truth.json'))) {
+    const truth = JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as GroundTruth;
+    truths.set(truth.exam.studyInstanceUid, truth);
+  }
+  station = openTestStation();
+  const summary = await station.handlers.importPaths({ paths: [out, path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'), path.join(SHARED_DICOM, 'fo-dicom', 'OutOfBoundsOverlay.dcm')] });
+  assert.equal(summary.rejected, 0, JSON.stringify(summary.problems));
+  exams = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 100 }))).rows;
+  host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
+  browser = await launchChromium({ width: 1400, height: 1000 });
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=exam-row]');
+});
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await station?.close();
+});
+
+async function shot(name: string, p: Page = page) {
+  if (SCREENSHOTS) { fs.mkdirSync(SCREENSHOTS, { recursive: true }); await p.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) }); }
+}
+
+const examOf = (variant: string, prior = false) => {
+  const truth = [...truths.values()].find((t) => t.exam.variant === variant && t.exam.isPrior === prior)!;
+  return { truth, exam: exams.find((e) => e.studyInstanceUid === truth.exam.studyInstanceUid)! };
+};
+
+/** Opens an exam (optionally at a step) and waits until every image of the step is painted. */
+async function open(examId: number, step?: string, p: Page = page): Promise<void> {
+  await p.evaluate(([id, s]) => { location.hash = `#/exam/${id}${s ? `?step=${s}` : ''}`; }, [examId, step] as const);
+  await waitForStep(p, examId);
+}
+
+async function waitForStep(p: Page = page, examId?: number): Promise<void> {
+  await p.waitForFunction((id) => {
+    const root = document.querySelector<HTMLElement>('[data-testid=exam-page]');
+    if (!root || (id !== undefined && root.dataset.examId !== String(id)) || root.dataset.stepRendered !== 'true') return false;
+    return [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.rendered === 'true' || v.dataset.error);
+  }, examId, { timeout: 90_000 });
+}
+
+interface CanvasProfile {
+  width: number;
+  height: number;
+  /** Mean brightness of each column and each row of the canvas (0–255). */
+  columns: number[];
+  rows: number[];
+  mean: number;
+}
+
+/** What a viewport's canvas shows, column by column and row by row. */
+async function profile(place: string, p: Page = page): Promise<CanvasProfile> {
+  return p.evaluate((placeId) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid=viewport][data-place="${placeId}"] canvas`)!;
+    const { width, height } = canvas;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+    const columns = new Array<number>(width).fill(0);
+    const rows = new Array<number>(height).fill(0);
+    let total = 0;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const v = data[(y * width + x) * 4]!;
+      columns[x]! += v / height;
+      rows[y]! += v / width;
+      total += v;
+    }
+    return { width, height, columns, rows, mean: total / (width * height) };
+  }, place);
+}
+
+/** Where a stored-image pixel lands on the viewport's canvas (canvas pixels), and the canvas's size. */
+async function canvasPoint(place: string, point: [number, number], p: Page = page): Promise<{ x: number; y: number; width: number; height: number }> {
+  return p.evaluate(([placeId, pt]) => {
+    const viewer = (window as unknown as { __binomeViewer: { canvasPointOf(place: string, point: [number, number]): [number, number] | null } }).__binomeViewer;
+    const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid=viewport][data-place="${placeId}"] canvas`)!;
+    const [x, y] = viewer.canvasPointOf(placeId, pt)!;
+    const ratio = canvas.width / canvas.clientWidth; // canvas pixels per CSS pixel
+    return { x: x * ratio, y: y * ratio, width: canvas.width, height: canvas.height };
+  }, [place, point] as const);
+}
+
+const edgeMean = (values: number[], fromEnd: boolean, share = 0.03) => {
+  const n = Math.max(2, Math.round(values.length * share));
+  const part = fromEnd ? values.slice(-n) : values.slice(0, n);
+  return part.reduce((a, b) => a + b, 0) / part.length;
+};
+
+/**
+ * The anatomy on screen: the chest wall against the viewport's edge on the breast's side of the
+ * seam (right breast: right edge), air at the other edge, the nipple away from the chest wall.
+ */
+async function assertFacesMiddle(place: string, laterality: 'R' | 'L', nipple: [number, number] | null, p: Page = page) {
+  const prof = await profile(place, p);
+  const chestWallAtRight = laterality === 'R';
+  const chestWall = edgeMean(prof.columns, chestWallAtRight);
+  const far = edgeMean(prof.columns, !chestWallAtRight);
+  assert.ok(chestWall > 12 && chestWall > far * 4 + 5, `${place}: the chest wall edge is bright (${chestWall.toFixed(1)}) and the far edge is air (${far.toFixed(1)})`);
+  if (nipple) {
+    // the nipple is the breast's outermost point: breast between the chest wall and it, air beyond it
+    const point = await canvasPoint(place, nipple, p);
+    const x = Math.round(point.x);
+    const margin = Math.round(point.width * 0.04);
+    const inside = chestWallAtRight ? prof.columns.slice(x + margin) : prof.columns.slice(0, Math.max(1, x - margin));
+    const beyond = chestWallAtRight ? prof.columns.slice(0, Math.max(1, x - margin)) : prof.columns.slice(x + margin);
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    assert.ok(mean(inside) > mean(beyond) * 3 + 3, `${place}: breast between the chest wall and the nipple (${mean(inside).toFixed(1)}), air beyond it (${mean(beyond).toFixed(1)})`);
+  }
+}
+
+test('the screening overview: RCC | LCC over RMLO | LMLO, each facing the middle, chest walls back to back', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('standard');
+  await open(exam.examId);
+  const places = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => [(v as HTMLElement).dataset.place, (v as HTMLElement).dataset.viewLabel]));
+  assert.deepEqual(places, [['RCC', 'RCC'], ['LCC', 'LCC'], ['RMLO', 'RMLO'], ['LMLO', 'LMLO']]);
+  const cells = await page.$$eval('[data-testid=viewport-cell]', (cs) => cs.map((c) => { const r = c.getBoundingClientRect(); return [(c as HTMLElement).dataset.place, Math.round(r.x), Math.round(r.y)]; }));
+  const at = Object.fromEntries(cells.map(([p, x, y]) => [p, { x: x as number, y: y as number }]));
+  assert.ok(at.RCC!.x < at.LCC!.x && at.RCC!.y === at.LCC!.y, 'RCC left of LCC');
+  assert.ok(at.RMLO!.y > at.RCC!.y && at.RMLO!.x === at.RCC!.x, 'RMLO below RCC');
+  for (const image of truth.images.filter((i) => !i.forProcessing)) {
+    await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx);
+  }
+  // an MLO hangs from the top of its place (the axilla up), a CC is centred
+  const rmlo = truth.images.find((i) => i.viewLabel === 'RMLO')!;
+  const top = Math.min(...await Promise.all([[0, 0], [rmlo.columns - 1, 0], [0, rmlo.rows - 1], [rmlo.columns - 1, rmlo.rows - 1]]
+    .map(async (corner) => (await canvasPoint('RMLO', corner as [number, number])).y)));
+  assert.ok(top < 3, `the MLO's top edge meets the top of its place (${top.toFixed(1)} px)`);
+  const rcc = truth.images.find((i) => i.viewLabel === 'RCC')!;
+  const ccTop = await canvasPoint('RCC', [0, 0]);
+  const ccBottom = await canvasPoint('RCC', [0, rcc.rows - 1]);
+  assert.ok(Math.abs(Math.min(ccTop.y, ccBottom.y) - (ccTop.height - Math.max(ccTop.y, ccBottom.y))) < 4, 'the CC is centred vertically');
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1 of \d+: Four views/);
+  await shot('viewer-screening-overview');
+});
+
+test('lesions show where the ground truth puts them: above the nipple line when lateral (CC) or superior (MLO)', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('standard');
+  await open(exam.examId);
+  let checked = 0;
+  for (const image of truth.images.filter((i) => !i.forProcessing)) {
+    for (const lesion of image.lesions) {
+      const meta = truth.lesions.find((l) => l.id === lesion.id)!;
+      const at = await canvasPoint(image.viewLabel, lesion.centerPx);
+      const nipple = await canvasPoint(image.viewLabel, image.nipplePx);
+      // clock positions as seen facing the woman: 12 is up; lateral is 3 o'clock on the left breast, 9 on the right
+      const upper = meta.clock >= 10 || meta.clock <= 2;
+      const lateral = meta.side === 'L' ? meta.clock >= 1 && meta.clock <= 5 : meta.clock >= 7 && meta.clock <= 11;
+      const cc = image.viewLabel.endsWith('CC');
+      const clearlyAbove = cc ? (lateral && ![12, 6].includes(meta.clock)) : (upper && ![3, 9].includes(meta.clock));
+      const clearlyBelow = cc ? (!lateral && ![12, 6].includes(meta.clock)) : (!upper && ![3, 9].includes(meta.clock));
+      if (clearlyAbove) assert.ok(at.y < nipple.y, `${image.viewLabel} lesion ${lesion.id} at ${meta.clock} o'clock is shown above the nipple line`);
+      if (clearlyBelow) assert.ok(at.y > nipple.y, `${image.viewLabel} lesion ${lesion.id} at ${meta.clock} o'clock is shown below the nipple line`);
+      // and the lesion is drawn there: brighter than the breast around it (the demo's lesions are obvious)
+      const [centre, around] = await Promise.all([3, 25].map((r) => page.evaluate(([place, x, y, radius]) => {
+        const canvas = document.querySelector<HTMLCanvasElement>(`[data-testid=viewport][data-place="${place}"] canvas`)!;
+        const d = canvas.getContext('2d')!.getImageData(Math.max(0, Math.round(x) - radius), Math.max(0, Math.round(y) - radius), 2 * radius, 2 * radius).data;
+        let sum = 0;
+        for (let i = 0; i < d.length; i += 4) sum += d[i]!;
+        return sum / (d.length / 4);
+      }, [image.viewLabel, at.x, at.y, r] as const)));
+      const brightness = { centre: centre!, around: around! };
+      if (meta.sizeMm >= 8) assert.ok(brightness.centre >= brightness.around, `${image.viewLabel} lesion ${lesion.id}: centre ${brightness.centre.toFixed(0)} vs around ${brightness.around.toFixed(0)}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 2, `lesions checked: ${checked}`);
+});
+
+test('the stepping keys walk the steps: priors in the prior places with their date and age, then back', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  await open(exam.examId);
+  await page.keyboard.press('Space');
+  await waitForStep();
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2 of \d+: Prior and current/);
+  const slots = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => `${(v as HTMLElement).dataset.slot}:${(v as HTMLElement).dataset.place}`));
+  assert.deepEqual(slots, ['prior:prior-RCC', 'prior:prior-LCC', 'prior:prior-RMLO', 'prior:prior-LMLO', 'current:RCC', 'current:LCC', 'current:RMLO', 'current:LMLO']);
+  const prior = exams.find((e) => e.patientId === exam.patientId && e.examId !== exam.examId)!;
+  const date = `${prior.studyDate!.slice(0, 4)}-${prior.studyDate!.slice(4, 6)}-${prior.studyDate!.slice(6, 8)}`;
+  const labels = await page.$$eval('[data-testid=prior-label]', (ls) => ls.map((l) => l.textContent));
+  assert.equal(labels.length, 4);
+  assert.ok(labels.every((l) => new RegExp(`^PRIOR ${date} \\(\\d+ (y|mo)\\)$`).test(l ?? '')), labels.join(' | '));
+  await shot('viewer-prior-comparison');
+  await page.keyboard.press('ArrowRight');
+  await waitForStep();
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 3 of \d+: CC: prior and current/);
+  assert.deepEqual(await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as HTMLElement).dataset.place)), ['prior-RCC', 'prior-LCC', 'RCC', 'LCC']);
+  await page.keyboard.press('Shift+Space');
+  await waitForStep();
+  await page.keyboard.press('ArrowLeft');
+  await waitForStep();
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1 of/);
+});
+
+test('same size: one millimetre spans as many screen pixels on the current image (0.28 mm detector) as on the prior (0.4 mm)', { skip: SKIP }, async () => {
+  const { exam } = examOf('two-detectors');
+  await open(exam.examId, 'cc-comparison');
+  const scales = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => Number((v as HTMLElement).dataset.mmPerPixel)));
+  assert.ok(scales.every((s) => s > 0 && Math.abs(s - scales[0]!) < 1e-9), `one scale for the step: ${scales.join(', ')}`);
+  // the same 50 mm along a row, measured on screen in each image from its own pixel spacing
+  const span = async (place: string, spacing: number) => {
+    const a = await canvasPoint(place, [10, 100]);
+    const b = await canvasPoint(place, [10 + 50 / spacing, 100]);
+    return Math.hypot(b.x - a.x, b.y - a.y);
+  };
+  const current = await station.handlers.examDetail({ examId: exam.examId });
+  const details = [current, ...await Promise.all(current.priors.map((p) => station.handlers.examDetail({ examId: p.examId })))];
+  const ids = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => [(v as HTMLElement).dataset.place, Number((v as HTMLElement).dataset.instanceId)] as const));
+  const spans: number[] = [];
+  for (const [place, instanceId] of ids) {
+    const instance = details.flatMap((d) => d.series.flatMap((s) => s.instances)).find((i) => i.instanceId === instanceId)!;
+    const spacing = instance.imagerPixelSpacing![1] / (instance.estimatedRadiographicMagnificationFactor ?? 1);
+    spans.push(await span(place!, spacing));
+  }
+  const spacings = new Set(ids.map(([, id]) => details.flatMap((d) => d.series.flatMap((s) => s.instances)).find((i) => i.instanceId === id)!.imagerPixelSpacing![0]));
+  assert.equal(spacings.size, 2, 'current and prior come from two detectors');
+  assert.ok(Math.max(...spans) / Math.min(...spans) < 1.02, `50 mm spans ${spans.map((s) => s.toFixed(1)).join(', ')} px`);
+  assert.ok(Math.abs(spans[0]! - 50 / (scales[0]! * (await page.evaluate(() => window.devicePixelRatio)))) / spans[0]! < 0.05, 'and matches the step scale');
+});
+
+test('images stored mirrored are shown the right way round', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('flipped-for-processing');
+  await open(exam.examId);
+  const flipped = truth.images.filter((i) => i.storedFlipped && !i.forProcessing);
+  assert.ok(flipped.length >= 2, 'the variant stores images mirrored');
+  for (const image of truth.images.filter((i) => !i.forProcessing)) {
+    const flip = await page.$eval(`[data-testid=viewport][data-place="${image.viewLabel}"]`, (v) => (v as HTMLElement).dataset.flip ?? '');
+    assert.equal(flip.includes('h'), image.storedFlipped, `${image.viewLabel}: mirrored for display exactly when stored mirrored`);
+    await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx);
+  }
+  // FOR PROCESSING twins are stored but never hung
+  const hung = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => Number((v as HTMLElement).dataset.instanceId)));
+  const detail = await station.handlers.examDetail({ examId: exam.examId });
+  const processing = detail.series.flatMap((s) => s.instances).filter((i) => i.forProcessing).map((i) => i.instanceId);
+  assert.ok(processing.length > 0 && processing.every((id) => !hung.includes(id)));
+});
+
+test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, breast bright, pixel for pixel', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('monochrome1-sigmoid');
+  assert.ok(truth.images.every((i) => i.photometric === 'MONOCHROME1' && i.voiLutFunction === 'SIGMOID'));
+  // the twin exam: every image's stored values inverted, as MONOCHROME2, with the window mirrored to match
+  const detail = await station.handlers.examDetail({ examId: exam.examId });
+  const twinDir = tempDir('twin');
+  for (const instance of detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing)) {
+    const response = await fetch(`${host.url}dicom/${instance.instanceId}`, { headers: { 'x-binome-token': host.token } });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const natural = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(bytes.buffer).dict) as Record<string, unknown>;
+    const max = 2 ** Number(natural.BitsStored) - 1;
+    const pixels = new Uint16Array((natural.PixelData as ArrayBuffer[])[0]!.slice(0));
+    for (let i = 0; i < pixels.length; i++) pixels[i] = max - pixels[i]!;
+    const suffix = (uid: unknown) => `${String(uid)}.9`;
+    fs.writeFileSync(path.join(twinDir, `${instance.instanceId}.dcm`), writePart10({
+      ...Object.fromEntries(Object.entries(natural).filter(([k]) => !['PixelData', '_vrMap', '_meta'].includes(k))),
+      SOPInstanceUID: suffix(natural.SOPInstanceUID), StudyInstanceUID: suffix(natural.StudyInstanceUID), SeriesInstanceUID: suffix(natural.SeriesInstanceUID),
+      PatientID: 'TWIN', PhotometricInterpretation: 'MONOCHROME2',
+      WindowCenter: ([] as number[]).concat(natural.WindowCenter as number).map((c) => max - c),
+      PixelData: [pixels.buffer], _vrMap: { PixelData: 'OW' },
+    }));
+  }
+  assert.equal((await station.handlers.importPaths({ paths: [twinDir] })).imported, 4);
+  const twinExam = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { text: 'TWIN' } }))).rows[0]!;
+  assert.equal((parseDicom(fs.readFileSync(path.join(twinDir, fs.readdirSync(twinDir)[0]!))) as { photometricInterpretation: string }).photometricInterpretation, 'MONOCHROME2');
+  const canvases = async (examId: number) => {
+    await open(examId);
+    return page.$$eval('[data-testid=viewport] canvas', (cs) => cs.map((c) => {
+      const canvas = c as HTMLCanvasElement;
+      return Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.filter((_, i) => i % 16 === 0));
+    }));
+  };
+  const mono1 = await canvases(exam.examId);
+  await shot('viewer-monochrome1');
+  // air dark where the image is: its corner away from the chest wall
+  const corner = await canvasPoint('RCC', [2, 2]);
+  const cornerValue = await page.evaluate(([x, y]) => document.querySelector<HTMLCanvasElement>('[data-testid=viewport][data-place=RCC] canvas')!.getContext('2d')!.getImageData(Math.round(x), Math.round(y), 1, 1).data[0]!, [corner.x, corner.y] as const);
+  assert.ok(cornerValue < 40, `air inside the MONOCHROME1 image is dark (${cornerValue})`);
+  const mono2 = await canvases(twinExam.examId);
+  await shot('viewer-monochrome2-twin');
+  assert.equal(mono1.length, 4);
+  for (let v = 0; v < 4; v++) {
+    const a = mono1[v]!;
+    const b = mono2[v]!;
+    assert.equal(a.length, b.length);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
+    assert.ok(diff / a.length < 4, `view ${v}: mean difference ${(diff / a.length).toFixed(2)} grey levels`);
+  }
+});
+
+test('GH133 (a real single RMLO) hangs in the RMLO place facing the middle; OutOfBoundsOverlay (LCC stored turned) in the LCC place', { skip: SKIP }, async () => {
+  const gh133 = exams.find((e) => e.patientId === '0000000000')!;
+  await open(gh133.examId);
+  const hung = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as HTMLElement).dataset.place));
+  assert.ok(hung.includes('RMLO'), `GH133 in ${hung.join(', ')}`);
+  assert.ok(await page.$$eval('[data-testid=missing]', (ms) => ms.length) >= 3, 'the other three views are marked missing');
+  assert.match(await page.textContent('[data-testid=missing][data-place=LCC]') ?? '', /LCC: missing/);
+  await assertFacesMiddle('RMLO', 'R', null);
+  await shot('viewer-gh133');
+  const overlay = exams.find((e) => e.patientId === '202009101100')!;
+  await open(overlay.examId);
+  const place = await page.$eval('[data-testid=viewport]', (v) => [(v as HTMLElement).dataset.place, (v as HTMLElement).dataset.flip]);
+  assert.deepEqual(place, ['LCC', 'r90']);
+  await assertFacesMiddle('LCC', 'L', null);
+});
+
+test('the next and previous exam keys follow the worklist in its current sort', { skip: SKIP }, async () => {
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('[data-testid=exam-row]');
+  await page.click('th:has-text("Patient ID")'); // sort by patient ID
+  await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.includes('Patient ID'));
+  const order = await page.$$eval('[data-testid=exam-row]', (rs) => rs.map((r) => Number(r.getAttribute('data-exam-id'))));
+  await page.click(`[data-testid=exam-row][data-exam-id="${order[1]}"]`);
+  await waitForStep(page, order[1]);
+  await page.keyboard.press('PageDown');
+  await waitForStep(page, order[2]);
+  await page.keyboard.press('PageDown');
+  await waitForStep(page, order[3]);
+  await page.keyboard.press('PageUp');
+  await waitForStep(page, order[2]);
+  assert.equal(await page.$eval('[data-testid=exam-page]', (e) => (e as HTMLElement).dataset.examId), String(order[2]));
+  // the exam can be marked read from the keyboard
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
+});
+
+test('the help lists the keys; the keymap is a setting (a keypad key can step)', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  await open(exam.examId);
+  await page.keyboard.press('?');
+  await page.waitForSelector('[data-testid=help]');
+  assert.match(await page.textContent('[data-testid=help] tr[data-action=nextStep]') ?? '', /Next step\s*Space/);
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=help]', { state: 'detached' });
+  await station.handlers.setSettings({ viewer: { keymap: { nextStep: ['F9'] } } });
+  await page.reload();
+  await waitForStep(page, exam.examId);
+  await page.keyboard.press('F9');
+  await waitForStep();
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2 of/);
+  await station.handlers.setSettings({ viewer: { keymap: { nextStep: [' ', 'ArrowRight'] } } });
+});
+
+test('no script error was raised in the page', { skip: SKIP }, () => {
+  assert.deepEqual(pageErrors, []);
+});
