@@ -99,6 +99,17 @@ export class StepRenderer {
       const transform = displayTransform({ laterality: spec.image.laterality, view: spec.image.view, patientOrientation: instance.patientOrientation });
       const placed: Placed = { spec, element, viewportId, instance, transform, chestWall: chestWallSide(spec.image, transform) };
       this.placed.set(spec.id, placed);
+      // what is drawn, with which window, written on the element after every render (tests, support)
+      const describe = () => {
+        const viewport = engine.getViewport(viewportId) as Types.IStackViewport | undefined;
+        if (!viewport?.getCurrentImageId()) return;
+        const { voiRange, VOILUTFunction, invert } = viewport.getProperties();
+        element.dataset.voi = voiRange ? `${voiRange.lower.toFixed(1)},${voiRange.upper.toFixed(1)}` : '';
+        element.dataset.voiFunction = String(VOILUTFunction ?? '');
+        element.dataset.invert = String(Boolean(invert));
+      };
+      element.addEventListener(Enums.Events.IMAGE_RENDERED, describe);
+      this.cleanups.push(() => element.removeEventListener(Enums.Events.IMAGE_RENDERED, describe));
       this.sync.add(viewportId, spec.sync, { chestWall: placed.chestWall, baseVoi: null });
       this.report(spec.id, { status: 'loading', warning: transform.warning });
     }
