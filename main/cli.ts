@@ -94,8 +94,10 @@ function formatBytes(n: number): string {
   return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 }
 
-function openService(library: string | undefined, durable = false): StationService {
-  return new StationService({ libraryDir: library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}`, import: { durable } });
+/** A station for one command; only `serve` makes display renditions (the others end soon: the app or a server makes them later). */
+function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean } = {}): StationService {
+  return new StationService({ libraryDir: library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}`,
+    import: { durable: options.durable ?? false }, renditions: options.renditions ?? false });
 }
 
 /** An API error as the command line reports it: in English, from its message key when it has one. */
@@ -123,7 +125,7 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     library: { type: 'string' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.import + '\n'); return EXIT.ok; }
   if (!positionals.length) throw new UsageError('binome import needs at least one path');
-  const service = openService(values.library, values.durable ?? false);
+  const service = openService(values.library, { durable: values.durable ?? false });
   const api = localClient(service.handlers);
   const tty = out.isTTY && !values.quiet;
   const showProgress = (p: ImportProgress) => {
@@ -282,7 +284,7 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
-  const service = openService(values.library);
+  const service = openService(values.library, { renditions: true });
   const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
   out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
   // a second Ctrl+C (npm and the terminal both forward it) must not cut the shutdown short

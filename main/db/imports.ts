@@ -227,6 +227,23 @@ export class ImportTables {
     return n;
   }
 
+  /**
+   * Stored images (by file) that have no display rendition yet, those of `preferExamId` first. An
+   * image counts once whatever number of instances share its file.
+   */
+  imagesWithoutRendition(limit: number, preferExamId: number | null): { fileHash: string; rows: number; columns: number }[] {
+    return (this.sql.get(`SELECT i.file_hash, max(i.rows) AS rows, max(i.columns) AS columns, max(se.study_ref = @prefer) AS preferred, min(i.id) AS first
+      FROM instances i JOIN series se ON se.id = i.series_ref
+      WHERE i.is_image = 1 AND i.for_processing = 0 AND i.display_rendition IS NULL AND i.rows IS NOT NULL AND i.columns IS NOT NULL
+      GROUP BY i.file_hash ORDER BY preferred DESC, first LIMIT @limit`).all({ prefer: preferExamId, limit }) as { file_hash: string; rows: number; columns: number }[])
+      .map((r) => ({ fileHash: r.file_hash, rows: r.rows, columns: r.columns }));
+  }
+
+  /** Records an image's display rendition (its longest side; 0: none needed, or none could be made). */
+  setRendition(fileHash: string, side: number): void {
+    this.sql.get('UPDATE instances SET display_rendition = ? WHERE file_hash = ?').run(side, fileHash);
+  }
+
   /** The exam key of a study UID, if the library has it. */
   studyKey(studyUid: string): number | null {
     return (this.sql.get('SELECT id FROM studies WHERE study_uid = ?').get(studyUid) as { id: number } | undefined)?.id ?? null;

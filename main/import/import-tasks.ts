@@ -17,6 +17,11 @@ export type ImportTasks = {
   store: { input: { file: string; storeRoot: string; tmpDir: string; durable: boolean; move: boolean }; result: { key: string; size: number } };
   /** Re-reads a stored file to check its content address. */
   hash: { input: { file: string }; result: string };
+  /**
+   * Makes the display rendition of a stored image (a reduced copy the viewer paints first) and
+   * writes it to `target`; side 0 when the image is small enough without one.
+   */
+  rendition: { input: { file: string; target: string; tmpDir: string; maxSide: number }; result: { side: number } };
   /** Copies the database's write-ahead log back into it (off the main thread). */
   checkpoint: { input: { database: string }; result: { logPages: number; checkpointedPages: number } };
 };

@@ -3,6 +3,9 @@
 // station for 44 s). Tasks are safe to run twice: the pool re-runs them when a thread is stopped.
 
 import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { makeDisplayRendition } from '../dicom/pixels/rendition.ts';
 import { serveTasks } from '../workers/serve.ts';
 import type { ImportTasks } from './import-tasks.ts';
 import { StoreLayout, StoreWriter, hashFile } from '../dicom/store.ts';
@@ -30,4 +33,14 @@ serveTasks<ImportTasks>({
   },
   hash: async ({ file }) => hashFile(file),
   checkpoint: async ({ database }) => checkpointDatabase(database),
+  rendition: async ({ file, target, tmpDir, maxSide }) => {
+    const bytes = await makeDisplayRendition(file, { maxSide });
+    if (!bytes) return { side: 0 };
+    // written aside, then renamed into place: a reader never sees half a rendition
+    const tmp = path.join(tmpDir, `rendition-${randomBytes(6).toString('hex')}`);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    await fs.promises.writeFile(tmp, bytes);
+    await fs.promises.rename(tmp, target);
+    return { side: maxSide };
+  },
 });

@@ -22,6 +22,7 @@ import type { StoreLayout } from '../dicom/store.ts';
 import { Importer, isJobRunning } from '../import/importer.ts';
 import type { ImportOptions } from '../import/importer.ts';
 import { UploadError, UploadStaging } from '../import/uploads.ts';
+import { RenditionMaker } from '../import/renditions.ts';
 import type { UploadLimits } from '../import/uploads.ts';
 import type { StationContext } from './context.ts';
 import { StationEvents } from './events.ts';
@@ -40,9 +41,13 @@ export interface ServiceOptions {
   uploadLimits?: UploadLimits;
   /** How long a write waits for another process's before the answer is "the library is busy". */
   busyTimeoutMs?: number;
+  /** false: no display renditions are made by this station (a command that lists or imports and ends; the app makes them). */
+  renditions?: boolean;
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
+/** Renditions left undone wait this long after start, so that opening the station stays quick. */
+const RENDITIONS_AFTER_START_MS = 5_000;
 
 const UPLOAD_ERRORS: Record<UploadError['code'], () => ApiError> = {
   not_found: () => new ApiError('not_found', 'No such upload', 'error.uploadNotFound'),
@@ -83,6 +88,7 @@ export class StationService {
   private readonly releaseStore: () => void;
   readonly handlers: ApiHandlers;
   private readonly importer: Importer;
+  private readonly renditions: RenditionMaker;
   private readonly uploads: UploadStaging;
   private readonly events = new StationEvents();
   private readonly running = new Set<Promise<unknown>>();
@@ -99,6 +105,7 @@ export class StationService {
       this.store = store.layout;
       this.releaseStore = store.release;
       this.importer = new Importer(this.db, this.store, store.tmpDir, this.paths.root, options.import?.workers);
+      this.renditions = new RenditionMaker(this.db, this.store, this.importer, store.tmpDir);
       this.uploads = new UploadStaging(path.join(this.paths.root, 'uploads'), options.uploadLimits);
     } catch (error) {
       this.db.close();
@@ -118,8 +125,21 @@ export class StationService {
       track: (task) => self.track(task),
       assertOpen: () => self.assertOpen(),
     };
+    // display renditions are made in the background after imports, and at start for what a stopped
+    // station left undone; an exam being opened goes first
+    if (options.renditions !== false) {
+      this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') this.renditions.kick(); });
+      setTimeout(() => this.renditions.kick(), RENDITIONS_AFTER_START_MS).unref();
+    }
+    const worklist = worklistHandlers(this.context);
+    const examDetail: typeof worklist.examDetail = async (input) => {
+      const detail = await worklist.examDetail(input);
+      if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && i.displayRendition === null))) this.renditions.kick(input.examId);
+      return detail;
+    };
     this.handlers = withErrorMapping({
-      ...worklistHandlers(this.context),
+      ...worklist,
+      examDetail,
       ...importHandlers(this.context),
       ...storeHandlers(this.context),
       ...settingsHandlers(this.context),
@@ -167,6 +187,7 @@ export class StationService {
     this.abort.abort();
     clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);
+    await this.renditions.close();
     await this.importer.close();
     await this.uploads.close();
     this.releaseStore();

@@ -4,6 +4,7 @@
 // a button; the keymap is a setting (a reading keypad sends keys).
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { cache } from '@cornerstonejs/core';
 import type { ExamDetail, ExamStatus, InstanceDetail } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
@@ -179,6 +180,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   useEffect(() => {
     (window as unknown as { __binomeViewer?: unknown }).__binomeViewer = {
       plan: loaded?.plan, stepIndex,
+      cacheBytes: () => cache.getCacheSize(),
       canvasPointOf: (place: string, point: [number, number]) => renderer.current?.canvasPointOf(place, point) ?? null,
     };
   }, [loaded, stepIndex]);

@@ -272,6 +272,7 @@ export class StepRenderer {
         p.element.removeEventListener(Enums.Events.IMAGE_RENDERED, done);
         p.element.dataset.rendered = 'true';
         p.element.dataset.resolution = p.resolution ?? '';
+        p.element.dataset.firstResolution ??= p.resolution ?? '';
         resolve();
       };
       p.element.addEventListener(Enums.Events.IMAGE_RENDERED, done);

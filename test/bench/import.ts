@@ -22,7 +22,7 @@ function seconds(f: () => void): number {
 }
 
 function openStation(library: string): StationService {
-  return new StationService({ libraryDir: library, version: 'bench', runtime: 'node' });
+  return new StationService({ libraryDir: library, version: 'bench', runtime: 'node', renditions: false });
 }
 
 /**

@@ -1,7 +1,8 @@
-// npm run bench [-- worklist|import]: benchmarks that print figures; never part of the tests.
+// npm run bench [-- worklist|import|demo|viewer]: benchmarks that print figures; never part of the tests.
 import { benchWorklist } from './worklist.ts';
 import { benchImport } from './import.ts';
 import { benchDemo } from './demo.ts';
+import { benchViewer } from './viewer.ts';
 
 import { log } from '../../main/base/log.ts';
 
@@ -12,3 +13,4 @@ console.log(`Binome benchmarks — node ${process.versions.node}, ${(await impor
 if (all || which.includes('worklist')) await benchWorklist(Number(process.env.BENCH_EXAMS ?? 100_000));
 if (all || which.includes('import')) await benchImport(Number(process.env.BENCH_IMPORT_EXAMS ?? 8));
 if (all || which.includes('demo')) await benchDemo(Number(process.env.BENCH_DEMO_EXAMS ?? 4));
+if (all || which.includes('viewer')) await benchViewer(Number(process.env.BENCH_VIEWER_PATIENTS ?? 3));

@@ -52,9 +52,22 @@ before(async () => {
     const truth = JSON.parse(fs.readFileSync(path.join(out, f), 'utf8')) as GroundTruth;
     truths.set(truth.exam.studyInstanceUid, truth);
   }
-  station = openTestStation();
+  // and one woman at full size (3328×2560), whose images get display renditions
+  await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 1, priors: 0, size: 'full', variants: false, seed: 'viewer-e2e-full', abnormalRate: 1, contrast: [1.4, 1.5] }, path.join(out, 'full'));
+  for (const f of fs.readdirSync(path.join(out, 'full'), { recursive: true }).map(String).filter((f) => f.endsWith('ground-truth.json'))) {
+    const truth = JSON.parse(fs.readFileSync(path.join(out, 'full', f), 'utf8')) as GroundTruth;
+    truths.set(truth.exam.studyInstanceUid, { ...truth, exam: { ...truth.exam, variant: 'full-size' } });
+  }
+  station = openTestStation({ renditions: true });
   const summary = await station.handlers.importPaths({ paths: [out, path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'), path.join(SHARED_DICOM, 'fo-dicom', 'OutOfBoundsOverlay.dcm')] });
   assert.equal(summary.rejected, 0, JSON.stringify(summary.problems));
+  // the display renditions are made in the background after import: wait for them, so that every exam opens with them
+  for (let waited = 0; ; waited += 200) {
+    const pending = (station.db.connection.prepare('SELECT count(*) AS n FROM instances WHERE is_image = 1 AND for_processing = 0 AND display_rendition IS NULL').get() as { n: number }).n;
+    if (!pending) break;
+    assert.ok(waited < 120_000, `${pending} display renditions still missing after 2 minutes`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   exams = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 100 }))).rows;
   host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
   browser = await launchChromium({ width: 1400, height: 1000 });
@@ -84,11 +97,12 @@ async function open(examId: number, step?: string, p: Page = page): Promise<void
   await waitForStep(p, examId);
 }
 
+/** Waits until every image of the step is painted at full resolution (the display rendition comes first, then the stored image), or failed. */
 async function waitForStep(p: Page = page, examId?: number): Promise<void> {
   await p.waitForFunction((id) => {
     const root = document.querySelector<HTMLElement>('[data-testid=exam-page]');
     if (!root || (id !== undefined && root.dataset.examId !== String(id)) || root.dataset.stepRendered !== 'true') return false;
-    return [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.rendered === 'true' || v.dataset.error);
+    return [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => (v.dataset.rendered === 'true' && v.dataset.resolution === 'full') || v.dataset.error);
   }, examId, { timeout: 90_000 });
 }
 
@@ -387,6 +401,29 @@ test('the help lists the keys; the keymap is a setting (a keypad key can step)',
   await waitForStep();
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2 of/);
   await station.handlers.setSettings({ viewer: { keymap: { nextStep: [' ', 'ArrowRight'] } } });
+});
+
+test('a full-size exam opens with its display renditions, then shows the stored images in the same place', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('full-size');
+  const detail = await station.handlers.examDetail({ examId: exam.examId });
+  assert.ok(detail.series.flatMap((s) => s.instances).filter((i) => i.isImage).every((i) => i.displayRendition === 1024), 'every image has its rendition');
+  const fresh = await browser.newPage(); // an empty image cache
+  try {
+    await fresh.goto(host.openUrl);
+    await fresh.waitForSelector('[data-testid=exam-row]');
+    await fresh.evaluate((id) => { location.hash = `#/exam/${id}?prefetch=0`; }, exam.examId);
+    await fresh.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.stepRendered === 'true', undefined, { timeout: 90_000 });
+    const rcc = truth.images.find((i) => i.viewLabel === 'RCC')!;
+    const before = await canvasPoint('RCC', rcc.nipplePx, fresh);
+    await waitForStep(fresh, exam.examId);
+    const first = await fresh.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as HTMLElement).dataset.firstResolution));
+    assert.deepEqual(first, ['display', 'display', 'display', 'display'], 'painted first from the renditions');
+    const after = await canvasPoint('RCC', rcc.nipplePx, fresh);
+    assert.ok(Math.hypot(after.x - before.x, after.y - before.y) < 3, `the nipple stays in place when the stored image replaces the rendition (${before.x.toFixed(1)},${before.y.toFixed(1)} → ${after.x.toFixed(1)},${after.y.toFixed(1)})`);
+    for (const image of truth.images) await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx, fresh);
+  } finally {
+    await fresh.close();
+  }
 });
 
 test('no script error was raised in the page', { skip: SKIP }, () => {

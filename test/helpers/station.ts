@@ -2,7 +2,8 @@ import { StationService } from '../../main/service/station.ts';
 import type { UploadLimits } from '../../main/import/uploads.ts';
 import { tempDir } from './paths.ts';
 
-export function openTestStation(options: { libraryDir?: string; batchSize?: number; uploadLimits?: UploadLimits; busyTimeoutMs?: number } = {}): StationService {
+/** A station on a temporary library; display renditions only when asked (they load the machine in the background). */
+export function openTestStation(options: { libraryDir?: string; batchSize?: number; uploadLimits?: UploadLimits; busyTimeoutMs?: number; renditions?: boolean } = {}): StationService {
   return new StationService({
     libraryDir: options.libraryDir ?? tempDir('library'),
     version: 'test',
@@ -10,5 +11,6 @@ export function openTestStation(options: { libraryDir?: string; batchSize?: numb
     import: { batchSize: options.batchSize },
     uploadLimits: options.uploadLimits,
     busyTimeoutMs: options.busyTimeoutMs,
+    renditions: options.renditions ?? false,
   });
 }

@@ -1,0 +1,119 @@
+// Where the breast is in a stored image: the air background thresholded on a small copy of the
+// presentation image (air is dark there whatever the photometric interpretation), the largest
+// connected region kept (labels, markers and paddle edges are small and apart from it), and its
+// bounding box. Also, which vertical edge the breast leans on (its chest wall), for images whose
+// header does not say.
+
+import type { Box } from './affine.ts';
+import type { StoredPixels } from './decode.ts';
+import type { ValueTable } from './resample.ts';
+
+/** The presentation image reduced by a whole factor (block means), with the breast mask on it. */
+export interface BreastMask {
+  factor: number;
+  width: number;
+  height: number;
+  mask: Uint8Array;
+  /** The largest region's bounding box in small-image pixels, inclusive; null when there is no clear breast. */
+  box: Box | null;
+  threshold: number;
+}
+
+/** Small images are enough to find a breast: about 256 pixels along the longer side. */
+const TARGET_SIDE = 256;
+
+export function breastMask(pixels: StoredPixels, width: number, height: number, lut: ValueTable): BreastMask {
+  const factor = Math.max(1, Math.floor(Math.max(width, height) / TARGET_SIDE));
+  const w = Math.floor(width / factor), h = Math.floor(height / factor);
+  const small = new Float32Array(w * h);
+  const { table, offset } = lut;
+  for (let y = 0; y < h * factor; y++) {
+    const row = y * width, out = Math.floor(y / factor) * w;
+    for (let x = 0; x < w * factor; x++) small[out + Math.floor(x / factor)] += table[pixels[row + x]! - offset]!;
+  }
+  const area = factor * factor;
+  for (let i = 0; i < small.length; i++) small[i] = small[i]! / area;
+
+  // Otsu's split of this histogram tends to fall between fat and dense tissue (air, fat and dense
+  // tissue make three classes): come down a quarter of the way from it toward the air's level.
+  const airLevel = percentile(small, 0.01);
+  const threshold = airLevel + 0.25 * (otsu(small) - airLevel);
+  const mask = new Uint8Array(w * h);
+  for (let i = 0; i < small.length; i++) mask[i] = small[i]! > threshold ? 1 : 0;
+  const box = largestRegionBox(mask, w, h);
+  return { factor, width: w, height: h, mask, box, threshold };
+}
+
+function percentile(values: Float32Array, p: number): number {
+  const sorted = Float32Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Otsu's threshold over 256 bins of [0, 1]: the split that best separates air from tissue. */
+function otsu(values: Float32Array): number {
+  const bins = new Float64Array(256);
+  for (let i = 0; i < values.length; i++) bins[Math.min(255, Math.max(0, Math.floor(values[i]! * 256)))]++;
+  const total = values.length;
+  let sumAll = 0;
+  for (let i = 0; i < 256; i++) sumAll += i * bins[i]!;
+  let best = 0, bestVariance = -1, countBelow = 0, sumBelow = 0;
+  for (let t = 0; t < 255; t++) {
+    countBelow += bins[t]!;
+    sumBelow += t * bins[t]!;
+    const countAbove = total - countBelow;
+    if (countBelow === 0 || countAbove === 0) continue;
+    const meanBelow = sumBelow / countBelow, meanAbove = (sumAll - sumBelow) / countAbove;
+    const variance = countBelow * countAbove * (meanBelow - meanAbove) ** 2;
+    if (variance > bestVariance) { bestVariance = variance; best = t; }
+  }
+  return (best + 1) / 256;
+}
+
+/** The bounding box of the largest 4-connected region of the mask; null when it covers under 1 % of the image. */
+function largestRegionBox(mask: Uint8Array, w: number, h: number): Box | null {
+  const label = new Int32Array(w * h);
+  const stack = new Int32Array(w * h);
+  let next = 0, bestSize = 0;
+  let best: Box | null = null;
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || label[start]) continue;
+    next++;
+    let top = 0, size = 0;
+    let x0 = w, y0 = h, x1 = -1, y1 = -1;
+    stack[top++] = start;
+    label[start] = next;
+    while (top > 0) {
+      const i = stack[--top]!;
+      const x = i % w, y = (i - x) / w;
+      size++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+      const visit = (j: number) => { if (mask[j] && !label[j]) { label[j] = next; stack[top++] = j; } };
+      if (x > 0) visit(i - 1);
+      if (x < w - 1) visit(i + 1);
+      if (y > 0) visit(i - w);
+      if (y < h - 1) visit(i + w);
+    }
+    if (size > bestSize) { bestSize = size; best = [x0, y0, x1, y1]; }
+  }
+  return bestSize >= 0.01 * w * h ? best : null;
+}
+
+/**
+ * The side of the stored image where the breast meets the edge (its chest wall): the edge column
+ * band holding more breast. Null when neither does clearly.
+ */
+export function chestWallEdge(m: BreastMask): 'left' | 'right' | null {
+  const band = Math.max(1, Math.round(m.width * 0.03));
+  let left = 0, right = 0;
+  for (let y = 0; y < m.height; y++) {
+    for (let x = 0; x < band; x++) {
+      left += m.mask[y * m.width + x]!;
+      right += m.mask[y * m.width + m.width - 1 - x]!;
+    }
+  }
+  if (left === right) return null;
+  return left > right ? 'left' : 'right';
+}

@@ -1,0 +1,120 @@
+// Decodes a frame of a stored image into its stored values: a typed array as Bits Allocated and
+// Pixel Representation say (Uint8/Int8 for 8 bits, Uint16/Int16 for 16), one value per pixel, row
+// by row. No Modality LUT, no VOI: what the file holds, as the viewer's loader reads it.
+
+import { decodeJpeg12Bit, decodeJpegLossless, decodeRle, decodeWithWasm, jpegSamplePrecision } from './decoders.ts';
+import type { CodecOutput } from './decoders.ts';
+import { ImageFile, PixelDataError } from './image-file.ts';
+import type { ImageHeader } from './image-file.ts';
+
+export type StoredPixels = Uint8Array | Int8Array | Uint16Array | Int16Array;
+
+export interface DecodedFrame {
+  header: ImageHeader;
+  pixels: StoredPixels;
+}
+
+/** Decodes frame `index` (0-based) of a file. For several frames, open an ImageFile and call decodeImageFrame. */
+export async function decodeFrame(file: string, index = 0): Promise<DecodedFrame> {
+  const image = ImageFile.open(file);
+  try {
+    return { header: image.header, pixels: await decodeImageFrame(image, index) };
+  } finally {
+    image.close();
+  }
+}
+
+export async function decodeImageFrame(image: ImageFile, index: number): Promise<StoredPixels> {
+  const h = image.header;
+  const data = image.frameData(index);
+  const count = h.rows * h.columns;
+  const bytesPerSample = h.bitsAllocated === 8 ? 1 : 2;
+  switch (h.transferSyntax.codestream) {
+    case null: {
+      // Native: the values sit at High Bit; the bits above and below Bits Stored are not part of them.
+      const pixels = fromBytes(data, h, !h.transferSyntax.littleEndian);
+      return fitStoredBits(pixels, h, h.highBit + 1 - h.bitsStored, true);
+    }
+    case 'rle':
+      return fitStoredBits(fromBytes(decodeRle(data, count, bytesPerSample), h, false), h, 0, false);
+    case 'jpeg-lossless': {
+      const samples = decodeJpegLossless(data, bytesPerSample);
+      checkCount(samples.length, count);
+      return fitStoredBits(retype(samples, h), h, 0, false);
+    }
+    case 'jpeg-dct': {
+      const precision = jpegSamplePrecision(data);
+      if (precision === 12) {
+        if (h.bitsAllocated !== 16) throw new PixelDataError('12-bit JPEG in an 8-bit image');
+        const samples = await decodeJpeg12Bit(data, h.rows, h.columns);
+        checkCount(samples.length, count);
+        return fitStoredBits(retype(samples, h), h, 0, false);
+      }
+      return fromCodec(await decodeWithWasm('jpeg-8bit', data), h);
+    }
+    case 'jpeg-ls':
+      return fromCodec(await decodeWithWasm('jpeg-ls', data), h);
+    case 'j2k':
+      // JPEG 2000 and HTJ2K share the j2k codestream family; the syntax says which decoder the viewer uses.
+      return fromCodec(await decodeWithWasm(isHtj2k(h.transferSyntax.uid) ? 'htj2k' : 'j2k', data), h);
+  }
+}
+
+const isHtj2k = (uid: string) => uid.startsWith('1.2.840.10008.1.2.4.20');
+
+function checkCount(actual: number, expected: number): void {
+  if (actual < expected) throw new PixelDataError(`decoder gave ${actual} samples for ${expected} pixels`);
+}
+
+function fromCodec(out: CodecOutput, h: ImageHeader): StoredPixels {
+  if (out.width !== h.columns || out.height !== h.rows || out.componentCount !== 1) {
+    throw new PixelDataError(`codestream is ${out.width}×${out.height}×${out.componentCount}, header says ${h.columns}×${h.rows}×1`);
+  }
+  if ((out.bitsPerSample > 8) !== (h.bitsAllocated === 16)) throw new PixelDataError(`codestream has ${out.bitsPerSample}-bit samples for Bits Allocated ${h.bitsAllocated}`);
+  return fitStoredBits(fromBytes(out.bytes, h, false), h, 0, false);
+}
+
+/** The frame's bytes as the typed array of its values (little-endian unless `bigEndian`); the bytes become the caller's. */
+function fromBytes(bytes: Uint8Array, h: ImageHeader, bigEndian: boolean): StoredPixels {
+  const count = h.rows * h.columns;
+  checkCount(bytes.length / (h.bitsAllocated / 8), count);
+  if (h.bitsAllocated === 8) return h.pixelRepresentation ? new Int8Array(bytes.buffer, bytes.byteOffset, count) : new Uint8Array(bytes.buffer, bytes.byteOffset, count);
+  // A 16-bit view needs an even offset; copy the rare unaligned frame.
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const values = new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+  if (bigEndian) for (let i = 0; i < count; i++) { const v = values[i]!; values[i] = ((v & 0xff) << 8) | (v >>> 8); }
+  return h.pixelRepresentation ? new Int16Array(values.buffer, values.byteOffset, count) : values;
+}
+
+/** A decoder's output array as the header's type (same bytes, no copy). */
+function retype(samples: Uint8Array | Uint16Array, h: ImageHeader): StoredPixels {
+  const count = h.rows * h.columns;
+  if (h.bitsAllocated === 8) {
+    if (samples.BYTES_PER_ELEMENT !== 1) throw new PixelDataError('16-bit samples in an 8-bit image');
+    return h.pixelRepresentation ? new Int8Array(samples.buffer, samples.byteOffset, count) : new Uint8Array(samples.buffer, samples.byteOffset, count);
+  }
+  if (samples.BYTES_PER_ELEMENT !== 2) throw new PixelDataError('8-bit samples in a 16-bit image');
+  return h.pixelRepresentation ? new Int16Array(samples.buffer, samples.byteOffset, count) : new Uint16Array(samples.buffer, samples.byteOffset, count);
+}
+
+/**
+ * Keeps only the Bits Stored bits of each value, shifted down by `shift` (native data whose High
+ * Bit is not Bits Stored − 1), sign-extended when signed. Unsigned codec output is left as the codec
+ * gave it (the viewer does not mask it either); native data is masked, since its unused bits may
+ * hold anything (old overlays).
+ */
+function fitStoredBits(pixels: StoredPixels, h: ImageHeader, shift: number, native: boolean): StoredPixels {
+  const unused = h.bitsAllocated - h.bitsStored;
+  if (unused === 0 && shift === 0) return pixels;
+  const n = pixels.length;
+  if (h.pixelRepresentation) {
+    // Sign-extend from Bits Stored: move the sign bit to bit 31, then shift back arithmetically.
+    const up = 32 - h.bitsStored - shift;
+    const down = 32 - h.bitsStored;
+    for (let i = 0; i < n; i++) pixels[i] = (pixels[i]! << up) >> down;
+  } else if (native) {
+    const mask = (1 << h.bitsStored) - 1;
+    for (let i = 0; i < n; i++) pixels[i] = (pixels[i]! >>> shift) & mask;
+  }
+  return pixels;
+}

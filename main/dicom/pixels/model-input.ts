@@ -1,0 +1,175 @@
+// A stored frame made into a model's input: Modality LUT and VOI, MONOCHROME1 inverted (air dark),
+// turned as the viewer shows it and mirrored if the model wants the chest wall on the other side,
+// cropped to the breast, resampled to a pixel size in millimetres and/or fitted into a matrix,
+// as float32. With the pixels comes the exact affine map from output pixel coordinates to stored
+// pixel coordinates (and back), so that whatever the model finds lands on the stored image.
+//
+// Coordinates are (x, y) = (column, row) with pixel centres at integers (see affine.ts). The output
+// is the oriented, cropped image scaled about pixel edges: output pixel u covers the oriented
+// interval [x0 + u·s, x0 + (u + 1)·s] (x0 the crop's left edge, s the input pixels per output pixel),
+// so its centre is oriented x = s·u + x0 + s/2, and so on through the orientation to stored pixels.
+
+import { breastPlaneSpacing } from '../../../common/hanging/scale.ts';
+import type { Affine, Box } from './affine.ts';
+import { compose, invert, mapBox } from './affine.ts';
+import { breastMask, chestWallEdge } from './breast-mask.ts';
+import type { DecodedFrame } from './decode.ts';
+import { PixelDataError } from './image-file.ts';
+import { displayOrientation, mirrorX } from './orientation.ts';
+import { axisWeights, resample } from './resample.ts';
+import type { AppliedWindow, VoiChoice } from './voi.ts';
+import { presentationLut } from './voi.ts';
+
+export interface ModelInputOptions {
+  /** Where the chest wall must be in the output (the nipple points the other way). */
+  chestWall: 'left' | 'right';
+  /** Output pixel size in mm (square pixels), in the breast plane. */
+  pixelSizeMm?: number;
+  /**
+   * Output matrix. With a pixel size: the resampled breast is placed in it (chest wall against its
+   * side, top against the top), padded with air or cut on the nipple side and the bottom. Without:
+   * the breast is scaled to fit it, keeping its shape.
+   */
+  size?: { width: number; height: number };
+  /** Default 'preset' (the first window through the image's VOI LUT Function). */
+  voi?: VoiChoice;
+  /** Crop to the breast with this margin (default 5 mm); false keeps the whole image. */
+  crop?: false | { marginMm: number };
+  /** Applied last: (value − mean) / std, value in [0, 1] with air 0. */
+  normalize?: { mean: number; std: number };
+}
+
+export interface ModelInput {
+  pixels: Float32Array;
+  width: number;
+  height: number;
+  /** Output pixel coordinates → stored pixel coordinates. */
+  toStored: Affine;
+  /** Stored pixel coordinates → output pixel coordinates. */
+  fromStored: Affine;
+  /** Output pixel size in mm along x and y in the breast plane; null when the image has no spacing (pixels then). */
+  pixelSizeMm: [number, number] | null;
+  /** The breast box kept, in stored pixel coordinates (pixel edges). */
+  cropStored: Box;
+  /** True when the output matrix cut off part of the crop. */
+  clipped: boolean;
+  window: AppliedWindow;
+  /** 'header': from Patient Orientation and laterality, as the viewer; 'pixels': from where the breast meets the edge (the header does not say). */
+  orientationFrom: 'header' | 'pixels';
+}
+
+export function prepareModelInput(frame: DecodedFrame, options: ModelInputOptions): ModelInput {
+  const h = frame.header;
+  const lut = presentationLut(h, frame.pixels, options.voi ?? 'preset');
+
+  // Orientation: the viewer's, mirrored if the model wants the chest wall on the other side.
+  const mask = breastMask(frame.pixels, h.columns, h.rows, lut);
+  const oriented = displayOrientation(h);
+  let orientedFromStored = oriented.fromStored;
+  let chestWall = oriented.chestWall;
+  const orientationFrom = chestWall ? 'header' : 'pixels';
+  if (!chestWall) {
+    // The header does not say: find the chest wall in the image as the viewer shows it.
+    const edge = chestWallEdge(mask) ?? 'left';
+    const edgeX = edge === 'left' ? -0.5 : h.columns - 0.5;
+    const shownX = orientedFromStored.a * edgeX + orientedFromStored.b * (h.rows / 2) + orientedFromStored.c;
+    chestWall = shownX < oriented.width / 2 ? 'left' : 'right';
+  }
+  if (chestWall !== options.chestWall) orientedFromStored = compose(mirrorX(oriented.width), orientedFromStored);
+
+  // Spacing of the oriented image: a quarter turn swaps the stored row and column spacings.
+  const spacing = breastPlaneSpacing(h);
+  const turned = orientedFromStored.a === 0;
+  const spacingX = spacing ? (turned ? spacing.row : spacing.column) : null;
+  const spacingY = spacing ? (turned ? spacing.column : spacing.row) : null;
+
+  // Crop, in stored pixel edges, then in oriented ones.
+  let cropStored: Box = [-0.5, -0.5, h.columns - 0.5, h.rows - 0.5];
+  if (options.crop !== false && mask.box) {
+    const margin = options.crop?.marginMm ?? 5;
+    const mx = spacing ? margin / spacing.column : margin, my = spacing ? margin / spacing.row : margin;
+    const [bx0, by0, bx1, by1] = mask.box;
+    const f = mask.factor;
+    cropStored = [
+      Math.max(-0.5, Math.floor(bx0 * f - mx) - 0.5), Math.max(-0.5, Math.floor(by0 * f - my) - 0.5),
+      // the small image drops the last partial block: a box reaching its edge reaches the image's
+      Math.min(h.columns - 0.5, bx1 === mask.width - 1 ? h.columns - 0.5 : Math.ceil((bx1 + 1) * f + mx) - 0.5),
+      Math.min(h.rows - 0.5, by1 === mask.height - 1 ? h.rows - 0.5 : Math.ceil((by1 + 1) * f + my) - 0.5),
+    ];
+  }
+  const [ox0, oy0, ox1, oy1] = mapBox(orientedFromStored, cropStored);
+  const cropWidth = ox1 - ox0, cropHeight = oy1 - oy0;
+
+  // Input pixels per output pixel along oriented x and y.
+  let sx: number, sy: number;
+  if (options.pixelSizeMm !== undefined) {
+    if (!spacingX || !spacingY) throw new PixelDataError('the image has no pixel spacing: it cannot be resampled to millimetres');
+    sx = options.pixelSizeMm / spacingX;
+    sy = options.pixelSizeMm / spacingY;
+  } else if (options.size) {
+    // Fit, keeping physical proportions: square output pixels, sy·spacingY = sx·spacingX.
+    const ratio = spacingX && spacingY ? spacingX / spacingY : 1;
+    const s = Math.max(cropWidth / options.size.width, cropHeight / ratio / options.size.height);
+    sx = s;
+    sy = s * ratio;
+  } else {
+    throw new PixelDataError('a model input needs a pixel size, a matrix, or both');
+  }
+  const contentWidth = Math.max(1, Math.round(cropWidth / sx));
+  const contentHeight = Math.max(1, Math.round(cropHeight / sy));
+  const width = options.size?.width ?? contentWidth;
+  const height = options.size?.height ?? contentHeight;
+  const clipped = contentWidth > width || contentHeight > height;
+  // The content's place in the output: against the chest-wall side, at the top.
+  const shiftX = options.chestWall === 'left' ? 0 : width - contentWidth;
+
+  // Output pixel (u, v) → oriented (sx·(u − shiftX) + ox0 + sx/2, sy·v + oy0 + sy/2) → stored.
+  const outputToOriented: Affine = { a: sx, b: 0, c: ox0 + sx / 2 - sx * shiftX, d: 0, e: sy, f: oy0 + sy / 2 };
+  const toStored = compose(invert(orientedFromStored), outputToOriented);
+  const fromStored = invert(toStored);
+
+  const pixels = new Float32Array(width * height);
+  fillOutput(frame, lut, toStored, pixels, width, {
+    u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight),
+  });
+  if (options.normalize) {
+    const { mean, std } = options.normalize;
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
+  }
+  return {
+    pixels, width, height, toStored, fromStored,
+    pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] : null,
+    cropStored, clipped, window: lut.window, orientationFrom,
+  };
+}
+
+/**
+ * Resamples the content region [u0, u1) × [0, v1) of the output from the stored frame. The map
+ * keeps axes parallel, so each output axis runs along one stored axis: resample along the stored
+ * axes (area averaging), then copy into place, swapped or reversed as the map says.
+ */
+function fillOutput(frame: DecodedFrame, lut: { table: Float32Array; offset: number }, toStored: Affine, out: Float32Array, width: number, region: { u0: number; u1: number; v1: number }): void {
+  const h = frame.header;
+  const turned = toStored.a === 0;
+  const nu = region.u1 - region.u0, nv = region.v1;
+  if (nu <= 0 || nv <= 0) return;
+  // Stored x as a function of the output axis that drives it, from that axis's first content sample.
+  const xScale = turned ? toStored.b : toStored.a;
+  const yScale = turned ? toStored.d : toStored.e;
+  const xFirst = turned ? toStored.c : toStored.a * region.u0 + toStored.c;
+  const yFirst = turned ? toStored.d * region.u0 + toStored.f : toStored.f;
+  const xCount = turned ? nv : nu, yCount = turned ? nu : nv;
+  // Resample along increasing stored coordinates; reversed axes are read back to front below.
+  const xw = axisWeights(xCount, Math.abs(xScale), xScale > 0 ? xFirst : xFirst + xScale * (xCount - 1), h.columns);
+  const yw = axisWeights(yCount, Math.abs(yScale), yScale > 0 ? yFirst : yFirst + yScale * (yCount - 1), h.rows);
+  const grid = resample(frame.pixels, h.columns, xw, yw, lut);
+  for (let v = 0; v < nv; v++) {
+    for (let k = 0; k < nu; k++) {
+      // this output pixel's index along the stored x and y axes of the grid
+      const ix = turned ? v : k, iy = turned ? k : v;
+      const gx = xScale > 0 ? ix : xCount - 1 - ix;
+      const gy = yScale > 0 ? iy : yCount - 1 - iy;
+      out[v * width + region.u0 + k] = grid[gy * xCount + gx]!;
+    }
+  }
+}
