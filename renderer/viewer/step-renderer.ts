@@ -47,6 +47,8 @@ interface Placed {
   chestWall: 'left' | 'right' | null;
   /** The camera the image was placed with: reset returns to it, synchronisation measures from it. */
   placement?: Types.ICamera;
+  /** The window and polarity it opened with: reset returns to them. */
+  starting?: { voiRange: Types.VOIRange | undefined; VOILUTFunction: Types.ViewportProperties['VOILUTFunction']; invert: boolean };
   resolution?: 'display' | 'full';
 }
 
@@ -183,7 +185,9 @@ export class StepRenderer {
     } else {
       this.applyStartingWindow(p, viewport);
       this.place(p, viewport, rows);
-      this.sync?.update(p.viewportId, { baseVoi: viewport.getProperties().voiRange ?? null });
+      const { voiRange, VOILUTFunction, invert } = viewport.getProperties();
+      p.starting = { voiRange, VOILUTFunction, invert: Boolean(invert) };
+      this.sync?.update(p.viewportId, { baseVoi: voiRange ?? null });
     }
     p.resolution = resolution;
     await this.whenRendered(p, viewport);
@@ -302,9 +306,9 @@ export class StepRenderer {
   reset(): void {
     for (const p of this.placed.values()) {
       const viewport = sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined;
-      if (!viewport?.getCurrentImageId() || !p.placement) continue;
-      viewport.resetProperties();
-      this.applyStartingWindow(p, viewport);
+      if (!viewport?.getCurrentImageId() || !p.placement || !p.starting) continue;
+      // not Cornerstone's resetProperties, which recomputes a window of its own (and throws on some)
+      viewport.setProperties({ ...p.starting, voiRange: p.starting.voiRange });
       viewport.setCamera({ ...p.placement, flipHorizontal: undefined, flipVertical: undefined });
       viewport.render();
     }

@@ -93,6 +93,9 @@ const examOf = (variant: string, prior = false) => {
 
 /** Opens an exam (optionally at a step) and waits until every image of the step is painted. */
 async function open(examId: number, step?: string, p: Page = page): Promise<void> {
+  // by way of the worklist, so that opening the exam already on screen starts it afresh at its first step
+  await p.evaluate(() => { location.hash = '#/'; });
+  await p.waitForSelector('[data-testid=worklist]');
   await p.evaluate(([id, s]) => { location.hash = `#/exam/${id}${s ? `?step=${s}` : ''}`; }, [examId, step] as const);
   await waitForStep(p, examId);
 }
@@ -401,6 +404,8 @@ test('the help lists the keys; the keymap is a setting (a keypad key can step)',
   await waitForStep();
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2 of/);
   await station.handlers.setSettings({ viewer: { keymap: { nextStep: [' ', 'ArrowRight'] } } });
+  await page.reload();
+  await waitForStep(page, exam.examId);
 });
 
 test('a full-size exam opens with its display renditions, then shows the stored images in the same place', { skip: SKIP }, async () => {
@@ -424,6 +429,79 @@ test('a full-size exam opens with its display renditions, then shows the stored 
   } finally {
     await fresh.close();
   }
+});
+
+/** A stored-image pixel of a viewport as a page position (CSS pixels), for the mouse. */
+async function pagePoint(place: string, point: [number, number], p: Page = page): Promise<{ x: number; y: number }> {
+  const at = await canvasPoint(place, point, p);
+  const box = await p.$eval(`[data-testid=viewport][data-place="${place}"] canvas`, (c) => {
+    const r = c.getBoundingClientRect();
+    return { left: r.left, top: r.top, ratio: (c as HTMLCanvasElement).width / r.width };
+  });
+  return { x: box.left + at.x / box.ratio, y: box.top + at.y / box.ratio };
+}
+
+test('tools: zoom and pan move both breasts together, mirrored across the seam; invert; reset; a distance in mm', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('standard');
+  await open(exam.examId);
+  const rcc = truth.images.find((i) => i.viewLabel === 'RCC')!;
+  const lcc = truth.images.find((i) => i.viewLabel === 'LCC')!;
+  const span = async (place: string, image: ImageTruth) => {
+    const a = await canvasPoint(place, [image.columns * 0.3, image.rows * 0.5]);
+    const b = await canvasPoint(place, [image.columns * 0.7, image.rows * 0.5]);
+    return Math.abs(b.x - a.x);
+  };
+  const [r0, l0] = [await span('RCC', rcc), await span('LCC', lcc)];
+  const nipples0 = [await canvasPoint('RCC', rcc.nipplePx), await canvasPoint('LCC', lcc.nipplePx)];
+  // zoom with the wheel over the RCC
+  const centre = await pagePoint('RCC', rcc.nipplePx);
+  await page.mouse.move(centre.x, centre.y);
+  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -120);
+  await page.waitForTimeout(300);
+  const [r1, l1] = [await span('RCC', rcc), await span('LCC', lcc)];
+  assert.ok(r1 / r0 > 1.1, `the RCC zoomed (${(r1 / r0).toFixed(2)}×)`);
+  assert.ok(Math.abs(l1 / l0 - r1 / r0) < 0.02, `the LCC zoomed as much (${(l1 / l0).toFixed(2)}× vs ${(r1 / r0).toFixed(2)}×)`);
+  // pan with the middle button: 60 px to the right on the right breast moves the left breast 60 px to the left
+  const before = [await canvasPoint('RCC', rcc.nipplePx), await canvasPoint('LCC', lcc.nipplePx)];
+  await page.mouse.move(centre.x, centre.y);
+  await page.mouse.down({ button: 'middle' });
+  await page.mouse.move(centre.x + 30, centre.y, { steps: 3 });
+  await page.mouse.move(centre.x + 60, centre.y, { steps: 3 });
+  await page.mouse.up({ button: 'middle' });
+  await page.waitForTimeout(300);
+  const after = [await canvasPoint('RCC', rcc.nipplePx), await canvasPoint('LCC', lcc.nipplePx)];
+  const ratio = before[0]!.width / (await page.$eval('[data-testid=viewport][data-place=RCC] canvas', (c) => c.getBoundingClientRect().width));
+  const dxR = (after[0]!.x - before[0]!.x) / ratio;
+  const dxL = (after[1]!.x - before[1]!.x) / ratio;
+  assert.ok(dxR > 40, `the RCC moved right (${dxR.toFixed(0)} px)`);
+  assert.ok(Math.abs(dxL + dxR) < 6, `the LCC moved as far to the left (${dxL.toFixed(0)} px)`);
+  // invert, then reset everything
+  await page.keyboard.press('i');
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.invert === 'true'));
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.invert === 'false'));
+  const nipples1 = [await canvasPoint('RCC', rcc.nipplePx), await canvasPoint('LCC', lcc.nipplePx)];
+  for (const [i, n] of nipples1.entries()) assert.ok(Math.hypot(n.x - nipples0[i]!.x, n.y - nipples0[i]!.y) < 2, 'reset puts the images back where they were hung');
+  // measure 40 mm along the RCC's rows with the distance tool
+  await page.keyboard.press('d');
+  assert.match(await page.textContent('[data-testid=measure-note]') ?? '', /mm at the breast/);
+  const spacing = (await station.handlers.examDetail({ examId: exam.examId })).series.flatMap((x) => x.instances).find((i) => i.sopInstanceUid === rcc.sopInstanceUid)!;
+  const mmPerPixel = spacing.imagerPixelSpacing![1] / (spacing.estimatedRadiographicMagnificationFactor ?? 1);
+  const from = await pagePoint('RCC', [rcc.columns * 0.3, rcc.rows * 0.5]);
+  const to = await pagePoint('RCC', [rcc.columns * 0.3 + 40 / mmPerPixel, rcc.rows * 0.5]);
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move((from.x + to.x) / 2, to.y, { steps: 4 });
+  await page.mouse.move(to.x, to.y, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForTimeout(300);
+  const texts = await page.$$eval('[data-testid=viewport][data-place=RCC] svg text', (ts) => ts.map((t) => t.textContent ?? ''));
+  const value = texts.map((t) => t.match(/([\d.]+)\s*mm/)).find(Boolean);
+  assert.ok(value, `a length in mm is written (${texts.join(' | ')})`);
+  assert.ok(Math.abs(Number(value![1]) - 40) < 1.5, `the distance reads ${value![1]} mm for 40 mm`);
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1 of/);
+  await shot('viewer-measure');
+  await page.keyboard.press('w');
 });
 
 test('no script error was raised in the page', { skip: SKIP }, () => {
