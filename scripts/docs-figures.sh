@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Remakes docs/synthetic-vs-real.png: a generated full-size 4-view exam beside the real GH133.dcm
-# (shared/data/dicom), all shown at the same window (GH133's first preset, 2653/900, linear).
-# Needs dcmtk (dcmj2pnm) and ImageMagick (convert).
+# Remakes the figures of docs/: synthetic-vs-real.png (a generated full-size 4-view exam beside the
+# real GH133.dcm of shared/data/dicom, all at GH133's first window, 2653/900, linear), and the
+# viewer's screenshots (viewer-screening-overview.png, viewer-prior-comparison.png), taken by the
+# viewer's end-to-end tests in Chromium. Needs dcmtk (dcmj2pnm), ImageMagick (convert) and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 real=../shared/data/dicom/fo-dicom/GH133.dcm
@@ -9,7 +10,7 @@ seed=${1:-docs}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 node bin/binome.js demo --patients 1 --priors 0 --plain --size full --seed "$seed" --abnormal-rate 1 --out "$work/demo" >/dev/null
-exam=$(ls -d "$work"/demo/SYN000001/*-current)
+exam=$(ls -d "$work"/demo/SYN*00001/*-current)
 for v in RMLO LMLO RCC LCC; do
   dcmj2pnm --write-png --set-window 2653 900 --scale-y-size 700 "$exam/$v.dcm" "$work/$v.png"
 done
@@ -22,3 +23,8 @@ mkdir -p docs
 # left: the real image; right: the synthetic exam (captions are in docs/synthetic-exams.md)
 convert "$work/real.png" -size 24x10 xc:gray20 "$work/synthetic.png" -background black -gravity north +append -resize 1800x -strip -interlace none docs/synthetic-vs-real.png
 echo "wrote docs/synthetic-vs-real.png"
+BINOME_SCREENSHOTS="$work/shots" node scripts/test.mjs e2e/viewer >/dev/null
+for shot in viewer-screening-overview viewer-prior-comparison; do
+  convert "$work/shots/$shot.png" -resize 1400x -strip "docs/$shot.png"
+done
+echo "wrote docs/viewer-screening-overview.png and docs/viewer-prior-comparison.png"

@@ -34,10 +34,12 @@ interface Figures {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** Waits until the step on screen is painted: of exam `examId`, or (negative) of any exam but `-examId`. */
 async function waitStep(page: Page, examId?: number, timeout = 120_000): Promise<void> {
   await page.waitForFunction((id) => {
     const root = document.querySelector<HTMLElement>('[data-testid=exam-page]');
-    if (!root || (id !== undefined && root.dataset.examId !== String(id)) || root.dataset.stepRendered !== 'true') return false;
+    const shown = Number(root?.dataset.examId);
+    if (!root || (id !== undefined && (id > 0 ? shown !== id : shown === -id)) || root.dataset.stepRendered !== 'true') return false;
     return [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.rendered === 'true' || v.dataset.error);
   }, examId, { timeout, polling: 'raf' });
 }
@@ -70,7 +72,8 @@ async function measure(openUrl: string, exams: number[], query: string, prefetch
       await go(exams[0]!);
       await waitStep(page, exams[0]);
       await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.prefetch === 'done', undefined, { timeout: 180_000 });
-      prefetched = await timed(page, () => page.keyboard.press('PageDown'), () => waitStep(page, exams[1]));
+      // the next exam of the worklist (whichever it is: the list holds priors and the other syntaxes' exams too)
+      prefetched = await timed(page, () => page.keyboard.press('PageDown'), () => waitStep(page, -exams[0]!));
     }
     const memory = await page.evaluate(() => {
       const viewer = (window as unknown as { __binomeViewer?: { cacheBytes?: () => number } }).__binomeViewer;
