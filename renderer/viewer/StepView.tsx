@@ -13,6 +13,10 @@ import { StepRenderer } from './step-renderer.ts';
 import type { StepOptions, ViewportReport } from './step-renderer.ts';
 
 export interface StepViewProps {
+  /** What the step shows (exam, priors, protocol, step, options): the same key is the same picture. */
+  stageKey: string;
+  /** On screen (true), or prepared out of sight under the step on screen (false). */
+  shown: boolean;
   step: HungStep;
   /** Every image of the current exam and its priors, by instance id. */
   instances: Map<number, InstanceDetail>;
@@ -20,7 +24,8 @@ export interface StepViewProps {
   priors: ExamSummary[];
   current: ExamSummary;
   options: StepOptions;
-  onRendered(): void;
+  /** Every image of the step painted (or failed): true; gone from the page: false. */
+  onRendered(stageKey: string, painted: boolean): void;
   /** Receives the step's renderer (for invert, reset and the test hook) while it is on screen. */
   onRenderer(renderer: StepRenderer | null): void;
   explainFailure(instance: InstanceDetail, error: unknown): Promise<string>;
@@ -34,26 +39,49 @@ function ageBetween(earlier: string | null, later: string | null): { years: numb
   return { years: Math.floor(months / 12), months };
 }
 
-export function StepView({ step, instances, priors, current, options, onRendered, onRenderer, explainFailure }: StepViewProps) {
+export function StepView({ stageKey, shown, step, instances, priors, current, options, onRendered, onRenderer, explainFailure }: StepViewProps) {
   const api = useApi();
   const { t, locale, problem } = useI18n();
   const elements = useRef(new Map<string, HTMLDivElement>());
+  const grid = useRef<HTMLDivElement>(null);
   const [reports, setReports] = useState<Record<string, ViewportReport>>({});
-  const callbacks = useRef({ onRendered, onRenderer, explainFailure });
-  callbacks.current = { onRendered, onRenderer, explainFailure };
+  const [renderer, setRenderer] = useState<StepRenderer | null>(null);
+  const [painted, setPainted] = useState(false);
+  // what the step shows is decided by its key: fresh copies of the same exam's details redraw nothing
+  const latest = useRef({ step, instances, options, onRendered, onRenderer, explainFailure });
+  latest.current = { step, instances, options, onRendered, onRenderer, explainFailure };
 
   useEffect(() => {
     setReports({});
-    const renderer = new StepRenderer(api, (id, report) => setReports((r) => ({ ...r, [id]: report })), (i, e) => callbacks.current.explainFailure(i, e));
-    callbacks.current.onRenderer(renderer);
+    setPainted(false);
+    const { step: shownStep, instances: images, options: shownOptions } = latest.current;
+    const created = new StepRenderer(api, (id, report) => setReports((r) => ({ ...r, [id]: report })), (i, e) => latest.current.explainFailure(i, e));
+    setRenderer(created);
     let live = true;
-    void renderer.show(step, elements.current, instances, options).then(() => { if (live) callbacks.current.onRendered(); });
+    void created.show(shownStep, elements.current, images, shownOptions).then(() => { if (live) setPainted(true); });
+    // the step's area changes size with the window and with notices above it
+    const observer = new ResizeObserver(() => created.relayout());
+    if (grid.current) observer.observe(grid.current);
     return () => {
       live = false;
-      callbacks.current.onRenderer(null);
-      renderer.dispose();
+      observer.disconnect();
+      created.dispose();
+      latest.current.onRendered(stageKey, false);
     };
-  }, [api, step, instances, options]);
+  }, [api, stageKey]);
+
+  useEffect(() => {
+    if (!renderer) return;
+    renderer.setActive(shown);
+    if (!shown) return;
+    latest.current.onRenderer(renderer);
+    return () => latest.current.onRenderer(null);
+  }, [renderer, shown]);
+
+  useEffect(() => { if (painted) latest.current.onRendered(stageKey, true); }, [painted, stageKey]);
+
+  // test ids only on the step on screen: the prepared ones are not what the reader sees
+  const id = (name: string) => (shown ? name : undefined);
 
   const style = useMemo(() => ({ gridTemplateColumns: `repeat(${step.layout.columns}, 1fr)`, gridTemplateRows: `repeat(${step.layout.rows}, 1fr)` }), [step.layout]);
 
@@ -67,7 +95,8 @@ export function StepView({ step, instances, priors, current, options, onRendered
   };
 
   return (
-    <div className="grid hanging" style={style} data-testid="step" data-step={step.id}>
+    <div className={`grid hanging${shown ? '' : ' prepared'}`} style={style} data-testid={id('step')} data-step={step.id} ref={grid}
+      aria-hidden={shown ? undefined : true}>
       {step.viewports.map((viewport) => {
         const image = viewport.image ? instances.get(viewport.image.instanceId) : undefined;
         const report = reports[viewport.id];
@@ -75,30 +104,30 @@ export function StepView({ step, instances, priors, current, options, onRendered
         const prior = priorLine(viewport);
         const label = viewport.image?.label ?? viewport.wanted.label;
         return (
-          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}`} data-testid="viewport-cell" data-place={viewport.id}
+          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
             style={{ gridRow: `${viewport.row + 1} / span ${viewport.rowSpan ?? 1}`, gridColumn: `${viewport.column + 1} / span ${viewport.columnSpan ?? 1}` }}>
             {viewport.image ? (
-              <div className="viewport" data-testid="viewport" data-place={viewport.id} data-view-label={viewport.image.label ?? ''}
+              <div className="viewport" data-testid={id('viewport')} data-place={viewport.id} data-view-label={viewport.image.label ?? ''}
                 data-slot={viewport.wanted.slot.exam} data-instance-id={viewport.image.instanceId}
                 ref={(el) => { if (el) elements.current.set(viewport.id, el); else elements.current.delete(viewport.id); }}
                 onContextMenu={(e) => e.preventDefault()} />
             ) : (
-              <div className="missing" data-testid="missing" data-place={viewport.id}>{t('hanging.missing', { label: `${prior ? `${prior} · ` : ''}${viewport.wanted.label}` })}</div>
+              <div className="missing" data-testid={id('missing')} data-place={viewport.id}>{t('hanging.missing', { label: `${prior ? `${prior} · ` : ''}${viewport.wanted.label}` })}</div>
             )}
-            {viewport.image && <div className="view-label" data-testid="view-label">{label}</div>}
-            {prior && viewport.image && <div className="prior-label" data-testid="prior-label">{prior}</div>}
+            {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}
+            {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}
             <div className="flags">
               {image?.partialView && <span className="flag">{t('viewer.partial')}</span>}
               {image?.breastImplantPresent && <span className="flag implant">{t('viewer.implant')}</span>}
-              {report?.resolution === 'display' && <span className="flag resolution" data-testid="loading-full">{t('viewer.loadingFull')}</span>}
+              {report?.resolution === 'display' && <span className="flag resolution" data-testid={id('loading-full')}>{t('viewer.loadingFull')}</span>}
             </div>
             {(image?.warnings.length || report?.warning) ? (
-              <div className="image-warning" data-testid="image-warning">
+              <div className="image-warning" data-testid={id('image-warning')}>
                 {report?.warning && <span>⚠ {t(report.warning === 'no-spacing' ? 'hanging.noSpacing' : `hanging.warning.${report.warning}`)} </span>}
                 {image?.warnings.map((w, i) => <span key={i}>⚠ {problem(w)} </span>)}
               </div>
             ) : null}
-            {report?.status === 'error' && <div className="image-error" role="alert" data-testid="image-error">{t('exam.imageError', { message: report.error ?? '' })}</div>}
+            {report?.status === 'error' && <div className="image-error" role="alert" data-testid={id('image-error')}>{t('exam.imageError', { message: report.error ?? '' })}</div>}
           </div>
         );
       })}

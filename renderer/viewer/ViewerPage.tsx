@@ -9,7 +9,7 @@ import type { ExamDetail, ExamStatus, InstanceDetail } from '../../common/domain
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { choosePriors, hang } from '../../common/hanging/engine.ts';
-import type { HangingPlan } from '../../common/hanging/types.ts';
+import type { HangingPlan, HungStep } from '../../common/hanging/types.ts';
 import { actionForKey, keyNameOf, mergeViewerSettings, VIEWER_ACTIONS } from '../../common/viewer-settings.ts';
 import type { ViewerAction, ViewerSettings } from '../../common/viewer-settings.ts';
 import { useApi } from '../api/context.ts';
@@ -20,7 +20,7 @@ import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.t
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
-import { prefetchExam, prefetchedPriors } from './prefetch.ts';
+import { prefetchExam, prefetchedExam } from './prefetch.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
 import { ViewerSettingsDialog } from './ViewerSettingsDialog.tsx';
 import { keyLabel } from './key-label.ts';
@@ -42,18 +42,46 @@ interface Loaded {
   instances: Map<number, InstanceDetail>;
 }
 
-/** The exam and its priors (one chosen for the prior slot, when the reader picked one), hung. */
+/** An exam, its priors (the chosen one first, when the reader picked one), and the plan that hangs them. */
+function hangExam(detail: ExamDetail, priorDetails: ExamDetail[], protocolId: string | undefined): Loaded {
+  const plan = hang(detail, priorDetails, undefined, protocolId);
+  const instances = new Map<number, InstanceDetail>();
+  for (const d of [detail, ...priorDetails]) for (const s of d.series) for (const i of s.instances) instances.set(i.instanceId, i);
+  return { detail, priors: priorDetails, plan, instances };
+}
+
+/** The exam opened by the reader, with its priors, hung. */
 async function loadExam(api: StationApi, examId: number, chosenPriorId: number | null, protocolId: string | undefined): Promise<Loaded> {
   // opened by the reader: asked again (cheap, and the audit log records it) even when loaded ahead
-  const [detail, ahead] = await Promise.all([api.examDetail({ examId }), prefetchedPriors(examId)]);
+  const [detail, ahead] = await Promise.all([api.examDetail({ examId }), prefetchedExam(examId)]);
   let priorIds = choosePriors(detail.exam, detail.priors);
   if (chosenPriorId !== null && priorIds.includes(chosenPriorId)) priorIds = [chosenPriorId, ...priorIds.filter((id) => id !== chosenPriorId)];
-  const priors = await Promise.all(priorIds.slice(0, 1).map((id) => ahead?.find((p) => p.exam.examId === id) ?? api.examDetail({ examId: id, purpose: 'prior' })));
-  const plan = hang(detail, priors, undefined, protocolId);
-  const instances = new Map<number, InstanceDetail>();
-  for (const d of [detail, ...priors]) for (const s of d.series) for (const i of s.instances) instances.set(i.instanceId, i);
-  return { detail, priors, plan, instances };
+  const priors = await Promise.all(priorIds.slice(0, 1).map((id) => ahead?.priors.find((p) => p.exam.examId === id) ?? api.examDetail({ examId: id, purpose: 'prior' })));
+  return hangExam(detail, priors, protocolId);
 }
+
+/** One step of one hung exam: what a StepView shows. Equal keys show the same picture. */
+interface Stage {
+  key: string;
+  /** The display options it was painted with. */
+  optionsKey: string;
+  loaded: Loaded;
+  step: HungStep;
+}
+
+function stageOf(loaded: Loaded, index: number, options: StepOptions): Stage | null {
+  const step = loaded.plan.steps[index];
+  if (!step) return null;
+  const { plan } = loaded;
+  const optionsKey = [options.sizeMode, options.monitorPixelPitchMm ?? '', options.renditions ? 'renditions' : 'stored'].join('|');
+  return { key: [loaded.detail.exam.examId, plan.protocolId, plan.priorExamIds.join(','), step.id, optionsKey].join('|'), optionsKey, loaded, step };
+}
+
+/** Steps kept painted out of sight, besides the one on screen and the ones prepared ahead: the last ones left. */
+const KEPT_STEPS = 2;
+
+/** How long after a step is painted the work out of sight (preparing the next one, loading ahead) starts. */
+const SETTLE_MS = 250;
 
 export function ViewerPage({ route }: { route: ViewerRoute }) {
   const api = useApi();
@@ -61,50 +89,89 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const { t, locale, errorText, problem } = i18n;
   const { examId } = route;
   const [loaded, setLoaded] = useState<Loaded | null>(null);
+  /** The next exam of the worklist, hung while this one is read (its first step is painted out of sight). */
+  const [ahead, setAhead] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [stepIndex, setStepIndex] = useState(0);
-  const [protocolId, setProtocolId] = useState<string | undefined>(route.protocol);
-  const [chosenPrior, setChosenPrior] = useState<number | null>(null);
+  /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
+  const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
+  const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
   const [settings, setSettings] = useState<ViewerSettings>(() => mergeViewerSettings(null));
   const [sizeMode, setSizeMode] = useState<SizeMode>('same-size');
   const [tool, setTool] = useState<PrimaryTool>('windowLevel');
   const [help, setHelp] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [ready, setReady] = useState(false);
+  const [painted, setPainted] = useState<ReadonlySet<string>>(() => new Set());
+  /** The step on screen once the reader has it in front of them: work out of sight may start. */
+  const [settledKey, setSettledKey] = useState<string | null>(null);
+  const [prefetchState, setPrefetchState] = useState<{ examId: number; state: 'done' | 'failed' } | null>(null);
   const renderer = useRef<StepRenderer | null>(null);
   const root = useRef<HTMLElement>(null);
+  const kept = useRef<Stage[]>([]);
+  const lastShown = useRef<Stage | null>(null);
+
+  const protocolId = choice?.examId === examId ? choice.protocolId : route.protocol;
+  const chosenPrior = choice?.examId === examId ? choice.priorId : null;
+  const prepare = route.prefetch !== false;
+  // the diagnostic switches follow the reader from exam to exam
+  const diagnostics = [route.renditions === false ? 'renditions=0' : '', route.prefetch === false ? 'prefetch=0' : ''].filter(Boolean).join('&').replace(/^(.)/, '?$1');
 
   useEffect(() => {
     void initCornerstone().then(() => setReady(true));
     api.getSettings({}).then((s) => { setSettings(s.viewer); setCacheSizeMb(s.viewer.prefetchCacheMb); }).catch(() => undefined);
   }, [api]);
 
+  // the words of an error follow the language; asking again for the exam (and auditing it again) does not
+  const words = useRef({ t, errorText });
+  words.current = { t, errorText };
   useEffect(() => {
     let cancelled = false;
     setError(null);
     setNotice(null);
     loadExam(api, examId, chosenPrior, protocolId)
-      .then((l) => {
-        if (cancelled) return;
-        setLoaded(l);
-        const wanted = route.step ? l.plan.steps.findIndex((s) => s.id === route.step) : -1;
-        setStepIndex(wanted >= 0 ? wanted : 0);
-      })
-      .catch((e: unknown) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? t('exam.notFound') : errorText(e)); });
+      .then((l) => { if (!cancelled) setLoaded(l); })
+      .catch((e: unknown) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? words.current.t('exam.notFound') : words.current.errorText(e)); });
     return () => { cancelled = true; };
-  }, [api, examId, chosenPrior, protocolId, route.step, t, errorText]);
+  }, [api, examId, chosenPrior, protocolId]);
 
-  // a new exam starts with the reader's choices of the last one undone
-  useEffect(() => { setChosenPrior(null); setProtocolId(route.protocol); }, [examId, route.protocol]);
-
-  const step = loaded?.plan.steps[Math.min(stepIndex, (loaded?.plan.steps.length ?? 1) - 1)];
+  // the exam on screen: as loaded for the reader, or (for the instant after the next-exam key) as hung ahead
+  const shownExam = loaded?.detail.exam.examId === examId ? loaded
+    : ahead?.detail.exam.examId === examId && !chosenPrior && !protocolId && !route.step ? ahead : null;
+  const startIndex = (l: Loaded) => Math.max(0, route.step ? l.plan.steps.findIndex((s) => s.id === route.step) : 0);
+  const stepIndex = shownExam ? Math.min(position?.examId === examId ? position.index : startIndex(shownExam), shownExam.plan.steps.length - 1) : 0;
   const options: StepOptions = useMemo(() => ({ renditions: route.renditions ?? true, sizeMode, monitorPixelPitchMm: settings.monitorPixelPitchMm }),
     [route.renditions, sizeMode, settings.monitorPixelPitchMm]);
+  const shownStage = shownExam ? stageOf(shownExam, stepIndex, options) : null;
+  const step = shownStage?.step;
+  const shownPainted = Boolean(shownStage && painted.has(shownStage.key));
+  const settled = shownPainted && settledKey === shownStage?.key;
+
+  // The steps painted: the one on screen; prepared out of sight once it is painted, the next step and
+  // the next exam's first step; and the last ones left (going back shows them without drawing again).
+  if (shownStage && lastShown.current && lastShown.current.key !== shownStage.key && prepare) {
+    kept.current = [lastShown.current, ...kept.current.filter((k) => k.key !== lastShown.current!.key && k.key !== shownStage.key)].slice(0, KEPT_STEPS);
+  }
+  if (shownStage) lastShown.current = shownStage;
+  const nextStage = shownExam && settled && prepare ? stageOf(shownExam, stepIndex + 1, options) : null;
+  // the next-exam key opens an exam at its first step, hung by its best protocol
+  const aheadStage = ahead && settled && prepare && ahead.detail.exam.examId !== examId ? stageOf(ahead, 0, options) : null;
+  const stages: Stage[] = [];
+  for (const stage of [shownStage, nextStage, aheadStage, ...kept.current]) {
+    if (stage && stage.optionsKey === shownStage?.optionsKey && !stages.some((s) => s.key === stage.key)) stages.push(stage);
+  }
+
+  const onStagePainted = useCallback((key: string, isPainted: boolean) => setPainted((p) => {
+    if (p.has(key) === isPainted) return p;
+    const next = new Set(p);
+    if (isPainted) next.add(key); else next.delete(key);
+    return next;
+  }), []);
 
   const explainFailure = useCallback(async (instance: InstanceDetail, failure: unknown): Promise<string> => {
     try {
-      const check = await api.checkStore({ examId: loaded?.detail.exam.examId ?? examId });
+      const examOf = [loaded, ahead].find((l) => l?.instances.has(instance.instanceId))?.detail.exam.examId ?? examId;
+      const check = await api.checkStore({ examId: examOf });
       const damaged = check.damaged.find((d) => d.instanceId === instance.instanceId);
       if (damaged) return t(damaged.reason === 'missing' ? 'exam.storeMissing' : 'exam.storeDamaged');
     } catch { /* the check itself failed: say what the decoder said */ }
@@ -113,30 +180,31 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     const size = e?.message?.match(/^decoded-size:(\d+)x(\d+)$/);
     if (size) return t('exam.decodedWrongSize', { actual: `${size[1]} × ${size[2]}`, expected: `${instance.columns} × ${instance.rows}` });
     return e?.message ?? e?.error?.message ?? t('exam.decodeFailed');
-  }, [api, loaded, examId, t]);
+  }, [api, loaded, ahead, examId, t]);
 
   const goToExam = useCallback(async (direction: 1 | -1) => {
     const next = await neighbourExam(api, examId, direction).catch(() => null);
     if (next === null) setNotice(t(direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam'));
-    else location.hash = `#/exam/${next}`;
-  }, [api, examId, t]);
+    else location.hash = `#/exam/${next}${diagnostics}`;
+  }, [api, examId, t, diagnostics]);
 
   const setStatus = useCallback(async (status: ExamStatus) => {
     try {
       const exam = await api.setExamStatus({ examId, status });
-      setLoaded((l) => (l ? { ...l, detail: { ...l.detail, exam } } : l));
+      setLoaded((l) => (l && l.detail.exam.examId === exam.examId ? { ...l, detail: { ...l.detail, exam } } : l));
     } catch (e) {
       setNotice(errorText(e));
     }
   }, [api, examId, errorText]);
 
   const chooseTool = useCallback((next: PrimaryTool) => { setTool(next); setPrimaryTool(next); }, []);
+  const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
 
   const run = useCallback((action: ViewerAction) => {
-    const steps = loaded?.plan.steps.length ?? 1;
+    const steps = shownExam?.plan.steps.length ?? 1;
     switch (action) {
-      case 'nextStep': setStepIndex((i) => Math.min(i + 1, steps - 1)); break;
-      case 'previousStep': setStepIndex((i) => Math.max(i - 1, 0)); break;
+      case 'nextStep': goToStep(Math.min(stepIndex + 1, steps - 1)); break;
+      case 'previousStep': goToStep(Math.max(stepIndex - 1, 0)); break;
       case 'nextExam': void goToExam(1); break;
       case 'previousExam': void goToExam(-1); break;
       case 'markRead': void setStatus('read'); break;
@@ -150,7 +218,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [loaded, goToExam, setStatus, chooseTool, settings.monitorPixelPitchMm, t]);
+  }, [shownExam, stepIndex, goToStep, goToExam, setStatus, chooseTool, settings.monitorPixelPitchMm, t]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -167,34 +235,53 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [settings.keymap, run, help, settingsOpen]);
 
-  // with the step painted, the next exam of the worklist is loaded ahead, within the cache's size
-  const onRendered = useCallback(() => {
-    root.current?.setAttribute('data-step-rendered', 'true');
-    if (route.prefetch === false) return;
-    void neighbourExam(api, examId, 1).then((next) => (next === null ? null : prefetchExam(api, next, options.renditions)))
-      .then(() => root.current?.setAttribute('data-prefetch', 'done'))
-      .catch(() => root.current?.setAttribute('data-prefetch', 'failed'));
-  }, [api, examId, route.prefetch, options.renditions]);
+  // with the step painted, the next exam of the worklist is loaded ahead (details, then images within
+  // the cache's size) and hung, its first step painted out of sight
+  useEffect(() => {
+    if (!settled || !prepare) return;
+    let cancelled = false;
+    void (async () => {
+      const next = await neighbourExam(api, examId, 1);
+      if (next === null || next === examId) return;
+      const prefetched = prefetchExam(api, next, options.renditions);
+      const { detail, priors } = await prefetched.details;
+      if (cancelled) return;
+      setAhead((a) => (a?.detail === detail ? a : hangExam(detail, priors, undefined)));
+      await prefetched.images;
+    })().then(() => { if (!cancelled) setPrefetchState({ examId, state: 'done' }); })
+      .catch(() => { if (!cancelled) setPrefetchState({ examId, state: 'failed' }); });
+    return () => { cancelled = true; };
+  }, [api, examId, settled, prepare, options.renditions]);
+
+  // work out of sight waits until the frame with the step is on screen (a step swapped in shows at once)
+  const shownKey = shownStage?.key;
+  useEffect(() => {
+    if (!shownPainted || !shownKey) return;
+    const timer = setTimeout(() => setSettledKey(shownKey), SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [shownPainted, shownKey]);
 
   // for tests and support: the plan on screen and where an image point lands
   useEffect(() => {
     (window as unknown as { __binomeViewer?: unknown }).__binomeViewer = {
-      plan: loaded?.plan, stepIndex,
+      plan: shownExam?.plan, stepIndex,
+      stages: stages.map((stage) => `${stage.key}${painted.has(stage.key) ? ' painted' : ''}`),
       cacheBytes: () => cache.getCacheSize(),
       canvasPointOf: (place: string, point: [number, number]) => renderer.current?.canvasPointOf(place, point) ?? null,
     };
-  }, [loaded, stepIndex]);
-
-  useEffect(() => { root.current?.removeAttribute('data-step-rendered'); root.current?.removeAttribute('data-prefetch'); }, [step, examId]);
+  }, [shownExam, stepIndex, stages, painted]);
 
   if (error) return <main className="exam"><p className="notice error" role="alert">{error}</p><a href="#/">← {t('exam.back')}</a></main>;
-  if (!loaded || !ready || !step) return <main className="exam"><p className="muted">{t('exam.loading')}</p></main>;
-  const { detail, plan } = loaded;
+  if (!shownExam || !ready || !step) return <main className="exam"><p className="muted">{t('exam.loading')}</p></main>;
+  const { detail, plan } = shownExam;
   const { exam } = detail;
-  const priorSummaries = loaded.priors.map((p) => p.exam);
+  const nextPainted = !nextStage || painted.has(nextStage.key);
+  const aheadPainted = !aheadStage || painted.has(aheadStage.key);
   const priorChoices = detail.priors.filter((p) => choosePriors(exam, detail.priors).includes(p.examId));
   return (
-    <main className="exam viewer" data-testid="exam-page" data-exam-id={examId} ref={root}>
+    <main className="exam viewer" data-testid="exam-page" data-exam-id={examId} ref={root} data-step-rendered={shownPainted ? 'true' : undefined}
+      data-next-step={settled && nextPainted ? 'prepared' : undefined}
+      data-prefetch={settled && prefetchState?.examId === examId && aheadPainted ? prefetchState.state : undefined}>
       <div className="exam-bar">
         <a href="#/" className="back">← {t('exam.back')}</a>
         <strong data-testid="exam-patient">{formatPersonName(exam.patientName)}</strong>
@@ -204,11 +291,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span className="step-name" data-testid="step-name">{t('viewer.step', { n: plan.steps.indexOf(step) + 1, total: plan.steps.length, name: t(step.name) })}</span>
         <div className="spacer" />
         <select aria-label={t('viewer.protocol')} title={t('viewer.protocol')} value={plan.protocolId} data-testid="protocol"
-          onChange={(e) => { setProtocolId(e.target.value); setStepIndex(0); }}>
+          onChange={(e) => { setChoice({ examId, protocolId: e.target.value, priorId: chosenPrior }); goToStep(0); }}>
           {plan.candidates.map((c) => <option key={c.protocolId} value={c.protocolId}>{t(c.name)}</option>)}
         </select>
         <select aria-label={t('viewer.priorChoice')} title={t('viewer.priorChoice')} value={plan.priorExamIds[0] ?? ''} data-testid="prior-choice"
-          disabled={!priorChoices.length} onChange={(e) => setChosenPrior(Number(e.target.value))}>
+          disabled={!priorChoices.length} onChange={(e) => setChoice({ examId, protocolId, priorId: Number(e.target.value) })}>
           {!priorChoices.length && <option value="">{t('viewer.noPrior')}</option>}
           {priorChoices.map((p) => <option key={p.examId} value={p.examId}>{formatDicomDate(locale, p.studyDate)}</option>)}
         </select>
@@ -236,8 +323,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           {detail.rejected.slice(0, 5).map((r) => <p key={r.id} className="problem">{t('import.rejected', { file: r.file, reason: problem(r) })}</p>)}
         </div>
       )}
-      <StepView step={step} instances={loaded.instances} priors={priorSummaries} current={exam} options={options}
-        onRendered={onRendered} onRenderer={(r) => { renderer.current = r; }} explainFailure={explainFailure} />
+      <div className="stages">
+        {stages.map((stage) => (
+          <StepView key={stage.key} stageKey={stage.key} shown={stage.key === shownStage!.key} step={stage.step} instances={stage.loaded.instances}
+            priors={stage.loaded.priors.map((p) => p.exam)} current={stage.loaded.detail.exam} options={options}
+            onRendered={onStagePainted} onRenderer={(r) => { renderer.current = r; }} explainFailure={explainFailure} />
+        ))}
+      </div>
       <footer className="exam-footer">
         <span className="muted small">{t('viewer.mouse')}</span>
         {tool === 'measure' && <span className="muted small" data-testid="measure-note">{t('viewer.measureNote')}</span>}

@@ -3,11 +3,11 @@
 // per exam leaked WebGL contexts until Chromium refused more), and one tool group whose viewports
 // come and go with the hanging steps. Tools are bound by name, never by position in a list.
 
-import { RenderingEngine, cache, init as coreInit } from '@cornerstonejs/core';
+import { RenderingEngine, cache, eventTarget, init as coreInit } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   Enums as ToolEnums, LengthTool, MagnifyTool, PanTool, ToolGroupManager, WindowLevelTool, ZoomTool,
-  addTool, init as toolsInit,
+  addTool, init as toolsInit, utilities as toolUtilities,
 } from '@cornerstonejs/tools';
 import type { Types as ToolTypes } from '@cornerstonejs/tools';
 
@@ -36,8 +36,27 @@ export function initCornerstone(): Promise<void> {
     const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
     for (const name of Object.values(PRIMARY_TOOLS)) group.addTool(name);
     setPrimaryTool('windowLevel');
+    redrawWhenStatsUpdate();
   })();
   return ready;
+}
+
+/**
+ * A measurement's length is computed again at most every 100 ms while it is drawn; the last
+ * computation can land after the last drawing, leaving an earlier length on screen. Cornerstone says
+ * so with a "stats updated" event: the measurement is drawn again then.
+ */
+function redrawWhenStatsUpdate(): void {
+  const pending = new Set<string>();
+  eventTarget.addEventListener(ToolEnums.Events.ANNOTATION_MODIFIED, (event: Event) => {
+    const { changeType, viewportId } = (event as CustomEvent<{ changeType?: string; viewportId?: string }>).detail;
+    if (changeType !== ToolEnums.ChangeTypes.StatsUpdated || !viewportId) return;
+    if (!pending.size) requestAnimationFrame(() => {
+      toolUtilities.triggerAnnotationRenderForViewportIds([...pending]);
+      pending.clear();
+    });
+    pending.add(viewportId);
+  });
 }
 
 export function sharedEngine(): RenderingEngine {

@@ -16,34 +16,40 @@ interface Prefetched {
 const prefetched = new Map<number, Promise<Prefetched>>();
 let latest: number | null = null;
 
-export async function prefetchExam(api: StationApi, examId: number, renditions: boolean): Promise<void> {
+/**
+ * Loads an exam ahead: its details (and its prior's) at once, then the images of its first step into
+ * the cache, renditions first. Loading ahead for another exam stops this one's images.
+ */
+export function prefetchExam(api: StationApi, examId: number, renditions: boolean): { details: Promise<Prefetched>; images: Promise<void> } {
   latest = examId;
   for (const id of prefetched.keys()) if (id !== examId) prefetched.delete(id); // only the next one is kept ahead
-  let entry = prefetched.get(examId);
-  if (!entry) {
-    entry = (async () => {
+  let details = prefetched.get(examId);
+  if (!details) {
+    details = (async () => {
       const detail = await api.examDetail({ examId, purpose: 'prefetch' });
       const priors = await Promise.all(choosePriors(detail.exam, detail.priors).slice(0, 1).map((id) => api.examDetail({ examId: id, purpose: 'prefetch' })));
       return { detail, priors };
     })();
-    prefetched.set(examId, entry);
-    entry.catch(() => prefetched.delete(examId));
+    prefetched.set(examId, details);
+    details.catch(() => prefetched.delete(examId));
   }
-  const { detail, priors } = await entry;
-  const plan = hang(detail, priors);
-  const images = plan.steps[0]?.viewports.flatMap((v) => (v.image ? [v.image] : [])) ?? [];
-  const instances = new Map([detail, ...priors].flatMap((d) => d.series.flatMap((s) => s.instances)).map((i) => [i.instanceId, i]));
-  for (const resolution of renditions ? ['display', 'full'] as const : ['full'] as const) {
-    for (const image of images) {
-      if (latest !== examId) return; // the reader moved on: prefetch for the new next exam instead
-      if (resolution === 'display' && !instances.get(image.instanceId)?.displayRendition) continue;
-      await imageLoader.loadAndCacheImage(api.imageIdFor(image.instanceId, resolution === 'display' ? 'display' : undefined)).catch(() => undefined);
+  const images = details.then(async ({ detail, priors }) => {
+    const plan = hang(detail, priors);
+    const wanted = plan.steps[0]?.viewports.flatMap((v) => (v.image ? [v.image] : [])) ?? [];
+    const instances = new Map([detail, ...priors].flatMap((d) => d.series.flatMap((s) => s.instances)).map((i) => [i.instanceId, i]));
+    for (const resolution of renditions ? ['display', 'full'] as const : ['full'] as const) {
+      for (const image of wanted) {
+        if (latest !== examId) return; // the reader moved on: prefetch for the new next exam instead
+        if (resolution === 'display' && !instances.get(image.instanceId)?.displayRendition) continue;
+        await imageLoader.loadAndCacheImage(api.imageIdFor(image.instanceId, resolution === 'display' ? 'display' : undefined)).catch(() => undefined);
+      }
     }
-  }
+  });
+  return { details, images };
 }
 
-/** What was loaded ahead for an exam (its priors' details), if it is the one being opened. */
-export async function prefetchedPriors(examId: number): Promise<ExamDetail[] | null> {
+/** What was loaded ahead for an exam (its details and its prior's), if it is the one being opened. */
+export async function prefetchedExam(examId: number): Promise<Prefetched | null> {
   const entry = prefetched.get(examId);
-  return entry ? (await entry.catch(() => null))?.priors ?? null : null;
+  return entry ? await entry.catch(() => null) : null;
 }

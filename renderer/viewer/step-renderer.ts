@@ -3,14 +3,15 @@
 // sized (same size across the step, true size, or fitted), justified against its chest-wall edge,
 // windowed from its preset (with its VOI LUT function; MONOCHROME1 shown with air dark). Its display
 // rendition (a reduced copy made at import) is painted first when there is one, and the stored image
-// replaces it right after, with camera and window kept: the reader sees the exam at once and the full
-// resolution a moment later. Pixel data is never changed: flips, turns, zoom and window are the
+// replaces it once the step is the one on screen, with camera and window kept: the reader sees the
+// exam at once and the full resolution a moment later. A step can be painted out of sight (the next
+// step, the next exam's first step) and shown later without drawing again. Pixel data is never changed: flips, turns, zoom and window are the
 // camera's and the lookup table's.
 //
 // What is on screen is written on each viewport element as data attributes (data-rendered,
 // data-resolution, data-error, data-chest-wall, data-mm-per-pixel…), for tests and support.
 
-import { Enums, eventTarget, imageLoader } from '@cornerstonejs/core';
+import { Enums, cache, eventTarget, imageLoader } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import type { InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
@@ -19,6 +20,7 @@ import type { DisplayTransform } from '../../common/hanging/orientation.ts';
 import { breastPlaneSpacing, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
 import type { SizedViewport } from '../../common/hanging/scale.ts';
 import type { StationApi } from '../api/station-api.ts';
+import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import { ENGINE_ID, sharedEngine, toolGroup } from './cornerstone.ts';
 import { StepSynchronizers } from './sync.ts';
 import { initialVoi } from './voi.ts';
@@ -52,7 +54,12 @@ interface Placed {
   resolution?: 'display' | 'full';
 }
 
+const { triggerAnnotationRenderForViewportIds } = toolUtilities;
+
 let nextStepKey = 1;
+
+/** How long a step swapped onto the screen waits before its stored images replace its renditions. */
+const UPGRADE_DELAY_MS = 250;
 
 export class StepRenderer {
   private placed = new Map<string, Placed>();
@@ -60,6 +67,17 @@ export class StepRenderer {
   private disposed = false;
   private stepKey = '';
   private mmPerPixel: number | null = null;
+  private inputs: { spec: HungViewport; element: HTMLDivElement }[] | null = null;
+  private options: StepOptions | null = null;
+  /** The viewports' sizes the images were placed for. */
+  private size = '';
+  private painted = false;
+  private active = false;
+  private upgrading = false;
+  private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A mouse button (or pen, or finger) is down on one of the step's images. */
+  private pressed = false;
+  private onRelease: (() => void)[] = [];
   private readonly cleanups: (() => void)[] = [];
 
   constructor(
@@ -83,6 +101,17 @@ export class StepRenderer {
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError);
     this.cleanups.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_LOAD_ERROR, onLoadError));
+    const released = () => {
+      this.pressed = false;
+      this.onRelease.splice(0).forEach((resolve) => resolve());
+    };
+    window.addEventListener('pointerup', released, true);
+    window.addEventListener('pointercancel', released, true);
+    this.cleanups.push(() => {
+      window.removeEventListener('pointerup', released, true);
+      window.removeEventListener('pointercancel', released, true);
+      released();
+    });
 
     const inputs: { spec: HungViewport; element: HTMLDivElement }[] = [];
     for (const spec of step.viewports) {
@@ -97,7 +126,6 @@ export class StepRenderer {
       if (!instance) continue;
       const viewportId = `${this.stepKey}:${spec.id}`;
       engine.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
-      toolGroup().addViewport(viewportId, ENGINE_ID);
       const transform = displayTransform({ laterality: spec.image.laterality, view: spec.image.view, patientOrientation: instance.patientOrientation });
       const placed: Placed = { spec, element, viewportId, instance, transform, chestWall: chestWallSide(spec.image, transform) };
       this.placed.set(spec.id, placed);
@@ -111,16 +139,25 @@ export class StepRenderer {
         element.dataset.invert = String(Boolean(invert));
       };
       element.addEventListener(Enums.Events.IMAGE_RENDERED, describe);
-      this.cleanups.push(() => element.removeEventListener(Enums.Events.IMAGE_RENDERED, describe));
-      this.sync.add(viewportId, spec.sync, { chestWall: placed.chestWall, baseVoi: null });
+      const pressed = () => { this.pressed = true; };
+      element.addEventListener('pointerdown', pressed, true);
+      this.cleanups.push(() => {
+        element.removeEventListener(Enums.Events.IMAGE_RENDERED, describe);
+        element.removeEventListener('pointerdown', pressed, true);
+      });
+      this.sync.add(viewportId, spec.sync, { chestWall: placed.chestWall, baseVoi: null, placed: false });
       this.report(spec.id, { status: 'loading', warning: transform.warning });
     }
 
     // the scale is the step's, decided before any image is shown, from what the database says of each image
     this.mmPerPixel = this.stepScale(inputs, options);
 
+    this.inputs = inputs;
+    this.options = options;
+    this.size = this.sizeOf(elements);
     await Promise.all([...this.placed.values()].map(async (p) => {
-      const first = options.renditions && p.instance.displayRendition ? 'display' : 'full';
+      // the rendition first, unless the stored image is decoded already (a step shown before)
+      const first = options.renditions && p.instance.displayRendition && !cache.isLoaded(this.imageId(p, 'full')) ? 'display' : 'full';
       try {
         await this.load(p, first);
       } catch (error) {
@@ -131,13 +168,82 @@ export class StepRenderer {
       }
     }));
     if (this.disposed) return;
-    // then the stored images, one after another (decoding competes for the same few cores)
+    this.painted = true;
+    this.relayout(); // the area may have changed size while the images loaded
+    if (this.active) this.upgradeWhenActive();
+  }
+
+  /**
+   * Whether the step is the one on screen. A step prepared out of sight (the next step, the next
+   * exam's first) keeps its renditions; the one on screen gets its stored images.
+   */
+  setActive(active: boolean): void {
+    if (this.disposed) return;
+    this.active = active;
+    clearTimeout(this.upgradeTimer);
+    // Only the step on screen has the tools. A prepared step showing the same image would otherwise
+    // draw the reader's measurement too, and take the recomputed length away from the one on screen.
+    const ids = [...this.placed.values()].map((p) => p.viewportId);
+    if (active) {
+      for (const id of ids) toolGroup().addViewport(id, ENGINE_ID);
+      triggerAnnotationRenderForViewportIds(ids);
+    } else {
+      for (const id of ids) toolGroup().removeViewports(ENGINE_ID, id);
+    }
+    // a step swapped in is on screen at once; its stored images come after that frame is painted
+    if (active) this.upgradeTimer = setTimeout(() => this.upgradeWhenActive(), UPGRADE_DELAY_MS);
+  }
+
+  /** The stored images in place of the renditions, one after another (decoding competes for the same few cores). */
+  private upgradeWhenActive(): void {
+    if (!this.active || !this.painted || this.upgrading || this.disposed) return;
+    this.upgrading = true;
     void (async () => {
-      for (const p of this.placed.values()) {
-        if (this.disposed) return;
-        if (p.resolution === 'display') await this.load(p, 'full').catch((error: unknown) => this.fail(p, error));
+      try {
+        for (const p of this.placed.values()) {
+          if (this.disposed || !this.active) return;
+          if (p.resolution === 'display') await this.load(p, 'full').catch((error: unknown) => this.fail(p, error));
+        }
+      } finally {
+        this.upgrading = false;
       }
     })();
+  }
+
+  private buttonsReleased(): Promise<void> {
+    return this.pressed ? new Promise((resolve) => this.onRelease.push(resolve)) : Promise.resolve();
+  }
+
+  private sizeOf(elements: Map<string, HTMLDivElement>): string {
+    return [...elements.values()].map((e) => `${e.clientWidth}x${e.clientHeight}`).join(',');
+  }
+
+  /**
+   * After the step's area changed size (the window, a notice above it): canvases to their new size,
+   * the step's scale and each image's placement computed again, the reader's zoom and pan kept.
+   */
+  relayout(): void {
+    if (this.disposed || !this.painted || !this.inputs || !this.options) return;
+    const size = this.sizeOf(new Map(this.inputs.map(({ spec, element }) => [spec.id, element])));
+    if (size === this.size) return;
+    this.size = size;
+    const engine = sharedEngine();
+    // the reader's zoom and pan, measured from each image's placement before anything moves
+    const views = [...this.placed.values()].flatMap((p) => {
+      const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
+      const rows = viewport?.getImageData()?.dimensions[1];
+      return viewport?.getCurrentImageId() && p.placement && rows ? [{ p, viewport, rows, zoom: viewport.getZoom(), pan: viewport.getPan() }] : [];
+    });
+    engine.resize(true, true);
+    this.mmPerPixel = this.stepScale(this.inputs, this.options);
+    for (const { p, viewport, rows, zoom, pan } of views) {
+      this.sync?.update(p.viewportId, { placed: false });
+      this.place(p, viewport, rows);
+      viewport.setZoom(zoom);
+      viewport.setPan(pan);
+      this.sync?.update(p.viewportId, { placed: true });
+      viewport.render();
+    }
   }
 
   private imageId(p: Placed, resolution: 'display' | 'full'): string {
@@ -166,8 +272,12 @@ export class StepRenderer {
     if (!viewport || this.disposed) return;
     const imageId = this.imageId(p, resolution);
     await imageLoader.loadAndCacheImage(imageId);
+    // never swap the image under a drag (a measurement, a pan, a window): wait for the button's release
+    if (p.placement) await this.buttonsReleased();
     if (this.disposed) return;
     const keep = p.placement ? { camera: viewport.getCamera(), properties: viewport.getProperties() } : null;
+    // while its image is set and placed, the viewport's camera moves say nothing to the others
+    this.sync?.update(p.viewportId, { placed: false });
     await viewport.setStack([imageId], 0);
     if (this.disposed) return;
     const data = viewport.getImageData();
@@ -189,6 +299,7 @@ export class StepRenderer {
       p.starting = { voiRange, VOILUTFunction, invert: Boolean(invert) };
       this.sync?.update(p.viewportId, { baseVoi: voiRange ?? null });
     }
+    this.sync?.update(p.viewportId, { placed: true });
     p.resolution = resolution;
     await this.whenRendered(p, viewport);
     this.report(p.spec.id, { status: 'rendered', resolution, warning: p.transform.warning ?? (this.mmPerPixel === null || !breastPlaneSpacing(p.instance) ? 'no-spacing' : undefined) });
@@ -329,6 +440,7 @@ export class StepRenderer {
   /** Leaves the step: its viewports go back to the engine, its synchronizers away. */
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.upgradeTimer);
     this.cleanups.splice(0).forEach((c) => c());
     this.sync?.destroy();
     const engine = sharedEngine();

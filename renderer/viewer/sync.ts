@@ -18,6 +18,11 @@ type Synchronizer = ReturnType<typeof SynchronizerManager.createSynchronizer>;
 export interface SyncedViewport {
   chestWall: 'left' | 'right' | null;
   baseVoi: { lower: number; upper: number } | null;
+  /**
+   * Whether its image is placed. Until then it neither leads nor follows: placing an image moves its
+   * camera several times, and following each move would redraw every other image of the step.
+   */
+  placed: boolean;
 }
 
 function stackViewport(ref: { renderingEngineId: string; viewportId: string }): Types.IStackViewport | undefined {
@@ -31,6 +36,7 @@ export class StepSynchronizers {
 
   constructor(stepKey: string) {
     this.zoomPan = SynchronizerManager.createSynchronizer(`${stepKey}:zoomPan`, Enums.Events.CAMERA_MODIFIED, (_s, source, target) => {
+      if (!this.bothPlaced(source.viewportId, target.viewportId)) return;
       const from = stackViewport(source);
       const to = stackViewport(target);
       if (!from || !to) return;
@@ -41,6 +47,7 @@ export class StepSynchronizers {
       to.render();
     });
     this.voi = SynchronizerManager.createSynchronizer(`${stepKey}:voi`, Enums.Events.VOI_MODIFIED, (_s, source, target) => {
+      if (!this.bothPlaced(source.viewportId, target.viewportId)) return;
       const from = stackViewport(source);
       const to = stackViewport(target);
       const fromBase = this.info.get(source.viewportId)?.baseVoi;
@@ -51,6 +58,10 @@ export class StepSynchronizers {
       to.setProperties({ voiRange: { lower: toBase.lower + (range.lower - fromBase.lower) * scale, upper: toBase.lower + (range.upper - fromBase.lower) * scale } });
       to.render();
     });
+  }
+
+  private bothPlaced(a: string, b: string): boolean {
+    return Boolean(this.info.get(a)?.placed && this.info.get(b)?.placed);
   }
 
   add(viewportId: string, groups: readonly ('zoomPan' | 'voi')[], info: SyncedViewport): void {

@@ -234,6 +234,66 @@ test('lesions show where the ground truth puts them: above the nipple line when 
   assert.ok(checked >= 2, `lesions checked: ${checked}`);
 });
 
+test('the next step is painted out of sight and swapped in as is; the step left is kept for going back', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  await open(exam.examId);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.nextStep === 'prepared', undefined, { timeout: 60_000 });
+  const plan = await page.evaluate(() => (window as unknown as { __binomeViewer: { plan: { steps: { id: string }[] } } }).__binomeViewer.plan.steps.map((s) => s.id));
+  // the prepared step: under the one on screen, hidden, painted, and not what tests (or screen readers) see
+  const prepared = await page.$eval(`.grid.prepared[data-step="${plan[1]}"]`, (grid) => {
+    const viewports = [...grid.querySelectorAll<HTMLElement>('.viewport')];
+    viewports.forEach((v, i) => { (v as unknown as { tag: string }).tag = `prepared-${i}`; });
+    return { visibility: getComputedStyle(grid).visibility, hidden: grid.getAttribute('aria-hidden'), testIds: grid.querySelectorAll('[data-testid]').length,
+      rendered: viewports.map((v) => v.dataset.rendered), count: viewports.length };
+  });
+  assert.equal(prepared.visibility, 'hidden');
+  assert.equal(prepared.hidden, 'true');
+  assert.equal(prepared.testIds, 0, 'no test ids in a prepared step');
+  assert.ok(prepared.count > 0 && prepared.rendered.every((r) => r === 'true'), `the prepared step is painted (${prepared.rendered.join(',')})`);
+  await page.$$eval('[data-testid=viewport]', (vs) => vs.forEach((v, i) => { (v as unknown as { tag: string }).tag = `overview-${i}`; }));
+  // Space: the very same painted elements come on screen (nothing is loaded or drawn again)
+  await page.keyboard.press('Space');
+  const shown = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => [(v as unknown as { tag?: string }).tag ?? '', (v as HTMLElement).dataset.rendered]));
+  assert.equal(await page.$eval('[data-testid=step]', (e) => (e as HTMLElement).dataset.step), plan[1]);
+  assert.deepEqual(shown.map(([tag]) => tag), shown.map((_, i) => `prepared-${i}`), 'the prepared elements are the ones on screen');
+  assert.ok(shown.every(([, rendered]) => rendered === 'true'));
+  assert.equal(await page.$eval(`.grid[data-step="${plan[1]}"]`, (g) => getComputedStyle(g).visibility), 'visible');
+  // back: the overview left a moment ago, as it was
+  await page.keyboard.press('Shift+Space');
+  const back = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as unknown as { tag?: string }).tag ?? ''));
+  assert.deepEqual(back, back.map((_, i) => `overview-${i}`));
+  await waitForStep();
+});
+
+test('a smaller window places every image again: canvases follow their places, chest walls stay at the seam', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('standard');
+  await open(exam.examId);
+  const fits = () => page.$$eval('[data-testid=viewport]', (vs) => vs.every((v) => {
+    const canvas = v.querySelector('canvas')!;
+    return Math.abs(canvas.width - Math.round(v.clientWidth * devicePixelRatio)) <= 1 && Math.abs(canvas.height - Math.round(v.clientHeight * devicePixelRatio)) <= 1;
+  }));
+  try {
+    await page.setViewportSize({ width: 1000, height: 700 });
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => {
+      const canvas = v.querySelector('canvas')!;
+      return Math.abs(canvas.width - Math.round(v.clientWidth * devicePixelRatio)) <= 1;
+    }), undefined, { timeout: 20_000 });
+    await page.waitForTimeout(300);
+    assert.ok(await fits(), 'every canvas is the size of its place');
+    for (const image of truth.images.filter((i) => !i.forProcessing)) {
+      await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx);
+    }
+    const rmlo = truth.images.find((i) => i.viewLabel === 'RMLO')!;
+    const top = Math.min(...await Promise.all([[0, 0], [rmlo.columns - 1, 0], [0, rmlo.rows - 1], [rmlo.columns - 1, rmlo.rows - 1]]
+      .map(async (corner) => (await canvasPoint('RMLO', corner as [number, number])).y)));
+    assert.ok(top < 3, `the MLO's top edge still meets the top of its place (${top.toFixed(1)} px)`);
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  }
+  await page.waitForTimeout(300);
+  assert.ok(await fits(), 'and again at the larger size');
+});
+
 test('the stepping keys walk the steps: priors in the prior places with their date and age, then back', { skip: SKIP }, async () => {
   const { exam } = examOf('standard');
   await open(exam.examId);
