@@ -127,14 +127,25 @@ export interface ImportSummary {
   jobId: number;
   status: 'done' | 'cancelled' | 'failed';
   filesSeen: number;
+  /** Files stored: importedImages + importedForProcessing + importedOther. */
   imported: number;
+  /** Of `imported`: images a reader sees (FOR PRESENTATION, or without a presentation intent). */
+  importedImages: number;
+  /** Of `imported`: FOR PROCESSING images, kept but not shown. */
+  importedForProcessing: number;
+  /** Of `imported`: other objects (dose reports, structured reports, presentation states, …). */
+  importedOther: number;
   duplicates: number;
-  /** Damaged DICOM files, quarantined with their reason (listed in `problems`). */
+  /** Files quarantined with their reason (listed in `problems`): damaged, unreadable, or naming another patient's exam. */
   rejected: number;
   /** Files that are not DICOM at all (licences, notes): skipped, not quarantined. */
   skipped: number;
   /** DICOMDIR files: read for the files they list, not stored as exams. */
   ignored: number;
+  /** Files a DICOMDIR lists that are missing from the media (listed in `missingFiles`): nothing to quarantine. */
+  missing: number;
+  /** Entries that are not files to read (pipes, sockets, devices, links to folders or to nothing): never opened (listed in `notFileEntries`). */
+  notFiles: number;
   bytes: number;
   seconds: number;
   examsTouched: number;
@@ -143,6 +154,8 @@ export interface ImportSummary {
   duplicateFiles: string[];
   skippedFiles: string[];
   problems: ImportProblem[];
+  missingFiles: string[];
+  notFileEntries: ImportProblem[];
 }
 
 export interface ImportProgress {

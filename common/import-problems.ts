@@ -2,7 +2,8 @@
 // which travel through the API and the database as data and become a sentence in the reader's
 // language only where they are shown (the renderer, the command line). Parameters never carry
 // patient data, nor words of any language: at most tag numbers like "(0028,0010)", sizes, counts,
-// UIDs of transfer syntaxes and names of compression formats. Where a distinction matters to the
+// UIDs of transfer syntaxes, value representations and names of compression formats (never the
+// UIDs of a patient's exam: the quarantine row keeps those). Where a distinction matters to the
 // reader, it is a code of its own.
 
 import type { Locale } from './domain.ts';
@@ -15,6 +16,9 @@ export const IMPORT_PROBLEM_CODES = [
   'truncated',
   'malformed',
   'malformed_element',
+  'pixel_data_vr',
+  'unknown_photometric',
+  'photometric_samples',
   'unclosed_sequence',
   'nested_too_deeply',
   'too_many_elements',
@@ -36,6 +40,10 @@ export const IMPORT_PROBLEM_CODES = [
   'absurd_dimensions',
   'too_large',
   'inspection_failed',
+  // the file names an image, series or exam the library holds for another exam or another woman: quarantined
+  'uid_conflict',
+  'series_conflict',
+  'study_conflict',
   // the file could not be read or stored
   'file_not_found',
   'permission_denied',
@@ -44,6 +52,10 @@ export const IMPORT_PROBLEM_CODES = [
   'disk_full',
   'timeout',
   'referenced_missing',
+  // not a file to read: never opened, skipped
+  'not_regular_file',
+  'link_to_folder',
+  'broken_link',
   // warnings: imported, with a reservation shown beside the image
   'tags_out_of_order',
   'trailing_bytes',
@@ -67,6 +79,9 @@ const en: Record<ImportProblemCode, string> = {
   truncated: 'the file is truncated: {tag} runs past its end',
   malformed: 'malformed DICOM: {what}',
   malformed_element: 'malformed DICOM: the element {tag} at byte {offset} cannot be read',
+  pixel_data_vr: 'the pixel data has the value representation {vr}, not OB or OW: image readers refuse it',
+  unknown_photometric: 'unknown photometric interpretation {value}: the image cannot be displayed',
+  photometric_samples: 'the photometric interpretation {photometric} does not match {samples} sample(s) per pixel',
   unclosed_sequence: 'the sequence {tag} is never closed (its delimiter is missing)',
   nested_too_deeply: 'sequences nested more than {limit} levels deep',
   too_many_elements: 'more than {limit} attributes in one file',
@@ -88,6 +103,9 @@ const en: Record<ImportProblemCode, string> = {
   absurd_dimensions: 'impossible image size: {rows} × {columns} pixels, {frames} frame(s)',
   too_large: 'too large: {size:bytes} of attributes besides pixel data (at most {limit:bytes})',
   inspection_failed: 'could not be checked (an error in Binome: please report it)',
+  uid_conflict: 'an image with the same SOP Instance UID is already in the library, in another exam or for another patient: this file was not imported',
+  series_conflict: 'a series with the same Series Instance UID belongs to another exam in the library: this file was not imported',
+  study_conflict: 'an exam with the same Study Instance UID belongs to another patient in the library: this file was not imported',
   file_not_found: 'no such file or folder',
   permission_denied: 'permission denied: this account may not read it',
   read_error: 'could not be read (system error {what})',
@@ -95,6 +113,9 @@ const en: Record<ImportProblemCode, string> = {
   disk_full: 'no space left on the library disk',
   timeout: 'took longer than {seconds} s to read and was stopped',
   referenced_missing: 'listed in the DICOMDIR but missing from the media',
+  not_regular_file: 'not a regular file (a pipe, socket or device): not opened',
+  link_to_folder: 'a symbolic link to a folder: not followed (import the folder itself)',
+  broken_link: 'a symbolic link whose target is missing',
   tags_out_of_order: 'attributes are out of order ({tag}); the image was kept',
   trailing_bytes: '{count} unreadable bytes after the pixel data were ignored',
   pixel_data_longer: 'the pixel data holds {actual} bytes where {expected} are needed; the extra bytes were ignored',
@@ -107,6 +128,9 @@ const fr: Record<ImportProblemCode, string> = {
   truncated: 'le fichier est tronqué\u202f: {tag} dépasse sa fin',
   malformed: 'DICOM mal formé\u202f: {what}',
   malformed_element: 'DICOM mal formé\u202f: l’élément {tag} à l’octet {offset} est illisible',
+  pixel_data_vr: 'les données de pixels ont la représentation de valeur {vr}, pas OB ni OW\u202f: les lecteurs d’images les refusent',
+  unknown_photometric: 'interprétation photométrique inconnue {value}\u202f: l’image ne peut pas être affichée',
+  photometric_samples: 'l’interprétation photométrique {photometric} ne correspond pas à {samples} échantillon(s) par pixel',
   unclosed_sequence: 'la séquence {tag} n’est jamais fermée (son délimiteur manque)',
   nested_too_deeply: 'séquences imbriquées sur plus de {limit} niveaux',
   too_many_elements: 'plus de {limit} attributs dans un seul fichier',
@@ -128,6 +152,9 @@ const fr: Record<ImportProblemCode, string> = {
   absurd_dimensions: 'taille d’image impossible\u202f: {rows} × {columns} pixels, {frames} trame(s)',
   too_large: 'trop volumineux\u202f: {size:bytes} d’attributs hors pixels (au plus {limit:bytes})',
   inspection_failed: 'n’a pas pu être vérifié (erreur de Binome\u202f: merci de la signaler)',
+  uid_conflict: 'une image de même SOP Instance UID est déjà dans la bibliothèque, dans un autre examen ou pour une autre patiente\u202f: ce fichier n’a pas été importé',
+  series_conflict: 'une série de même Series Instance UID appartient à un autre examen de la bibliothèque\u202f: ce fichier n’a pas été importé',
+  study_conflict: 'un examen de même Study Instance UID appartient à une autre patiente de la bibliothèque\u202f: ce fichier n’a pas été importé',
   file_not_found: 'fichier ou dossier introuvable',
   permission_denied: 'accès refusé\u202f: ce compte ne peut pas le lire',
   read_error: 'lecture impossible (erreur système {what})',
@@ -135,6 +162,9 @@ const fr: Record<ImportProblemCode, string> = {
   disk_full: 'plus d’espace sur le disque de la bibliothèque',
   timeout: 'la lecture a pris plus de {seconds} s et a été interrompue',
   referenced_missing: 'listé dans le DICOMDIR mais absent du support',
+  not_regular_file: 'pas un fichier ordinaire (tube, socket ou périphérique)\u202f: non ouvert',
+  link_to_folder: 'lien symbolique vers un dossier\u202f: non suivi (importez le dossier lui-même)',
+  broken_link: 'lien symbolique dont la cible est absente',
   tags_out_of_order: 'attributs dans le désordre ({tag})\u202f; l’image a été conservée',
   trailing_bytes: '{count} octets illisibles après les pixels ont été ignorés',
   pixel_data_longer: 'les données de pixels font {actual} octets pour {expected} nécessaires\u202f; le surplus a été ignoré',

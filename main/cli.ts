@@ -1,11 +1,12 @@
 // The command line: binome import | list | serve, each with --help and --library.
-// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected.
+// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected or missing.
 
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
 import { describeProblem } from '../common/import-problems.ts';
+import { describeImportSummary } from '../common/import-summary.ts';
 import { translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
 import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, writeDemoExams } from './service/demo.ts';
@@ -40,16 +41,19 @@ Options for every command:
 Run "binome <command> --help" for the options of a command.`,
   import: `Usage: binome import <path>... [--library <dir>] [--quiet] [--durable]
 
-Imports DICOM Part 10 files, folders (searched recursively) and DICOMDIR files (their referenced
-files are imported). Duplicates (same SOP Instance UID) are skipped and counted. Files that are not
-DICOM (notes, licences) are skipped; damaged DICOM files are reported with the reason and kept in
-the quarantine list, and their exams are marked incomplete; the rest imports.
+Imports DICOM Part 10 files, folders (searched recursively; symbolic links to files are followed,
+links to folders are not) and DICOMDIR files (their referenced files are imported). Duplicates
+(same SOP Instance UID) are skipped and counted. Files that are not DICOM (notes, licences) are
+skipped, and pipes, sockets and devices are never opened; damaged DICOM files, and files whose UIDs
+the library holds for another exam or patient, are reported with the reason and kept in the
+quarantine list, and their exams are marked incomplete; the rest imports.
 
   --quiet        no progress line
   --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
   --verbose      list every duplicate and every rejected file (by default: the first 10)
 
-Exit codes: 0 all imported (duplicates included), 3 some files were rejected, 1 the import failed, 2 wrong usage.`,
+Exit codes: 0 all imported (duplicates included), 3 some files were rejected or are missing from a DICOMDIR's media,
+1 the import failed, 2 wrong usage.`,
   list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--all] [--limit N] [--json]
 
 Lists exams, newest first: patient, exam date, modalities, views present, image count, status.
@@ -105,16 +109,19 @@ function apiMessage(error: ApiError): string {
   return error.key ? translate('en', error.key, error.params) : error.message;
 }
 
+/** The import's summary in the same words as the page's (describeImportSummary), then the files one by one. */
 function reportImport(summary: ImportSummary, out: NodeJS.WriteStream, verbose: boolean): void {
+  const text = describeImportSummary('en', summary, verbose ? Number.MAX_SAFE_INTEGER : 3);
   const rate = summary.seconds > 0 ? summary.imported / summary.seconds : 0;
-  out.write(`${summary.status === 'done' ? 'Imported' : `Import ${summary.status}:`} ${summary.imported} image(s) into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} images/s, ${formatBytes(summary.bytes)}); ` +
-    `${summary.duplicates} duplicate(s) skipped, ${summary.rejected} damaged file(s) quarantined, ${summary.skipped} file(s) skipped as not DICOM` +
-    `${summary.ignored ? `, ${summary.ignored} DICOMDIR(s) read` : ''}.\n`);
+  if (text.ending) out.write(`${text.ending}\n`);
+  out.write(`${text.headline}\n  into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} files/s, ${formatBytes(summary.bytes)})\n`);
+  for (const sentence of text.details) out.write(`${sentence}\n`);
   if (summary.duplicates && verbose) for (const f of summary.duplicateFiles) out.write(`  duplicate (already in the library): ${f}\n`);
   else if (summary.duplicates) out.write('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)\n');
   const shown = verbose ? summary.problems : summary.problems.slice(0, 10);
   for (const p of shown) out.write(`  rejected: ${p.file}: ${describeProblem('en', p)}\n`);
   if (shown.length < summary.problems.length || shown.length < summary.rejected) out.write(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)\n`);
+  for (const example of text.examples) out.write(`  ${example}\n`);
   if (verbose) for (const f of summary.skippedFiles) out.write(`  skipped, not DICOM: ${f}\n`);
   else if (summary.skipped) out.write('  files that are not DICOM (notes, licences) were skipped (--verbose lists them)\n');
   if (summary.incompleteExams) out.write(`  ${summary.incompleteExams} exam(s) lack files that were rejected: they are marked incomplete in the worklist\n`);
@@ -142,7 +149,7 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     if (tty) out.write('\n');
     reportImport(summary, out, values.verbose ?? false);
     if (summary.status !== 'done') return EXIT.failure;
-    return summary.rejected ? EXIT.partial : EXIT.ok;
+    return summary.rejected || summary.missing ? EXIT.partial : EXIT.ok;
   } finally {
     process.off('SIGINT', stop);
     await service.close();
@@ -266,8 +273,8 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
     out.write(`Ground truth: ground-truth.json in each exam folder; index in demo.json. Synthetic images: not patients, not for diagnosis.\n`);
     if (!service) return EXIT.ok;
     const imported = await localClient(service.handlers).importPaths({ paths: [outDir] });
-    out.write(`Imported ${imported.imported} image(s) into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
-      `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}.\n`);
+    out.write(`${describeImportSummary('en', imported).headline}\n  into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
+      `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}\n`);
     if (!values.out && imported.status === 'done') {
       // generated inside the library only to be imported: the store has the images now
       await Promise.all(summary.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));

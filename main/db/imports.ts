@@ -5,13 +5,18 @@
 // Several processes may import into one library at once. Each batch is one transaction that
 // re-checks what another process committed meanwhile (a SOP Instance UID stored twice becomes a
 // duplicate, not an error), and an exam is shown only once no job holds it.
+//
+// A file is filed by its UIDs, and UIDs are not always unique in practice (a modality's bad
+// generator, an export that re-used them, two anonymisations): a file whose SOP Instance, Series or
+// Study Instance UID the library already holds for another exam or another woman is refused, never
+// filed into her exam (checkIdentity, before the file is stored and again in the transaction).
 
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { InstanceAttributes, QuarantineEntry, UnfinishedImport } from '../../common/domain.ts';
 import type { ImportProblemCode, ProblemParams, ProblemRef } from '../../common/import-problems.ts';
 import { BREAST_SOP_CLASSES, sortViewLabels } from '../../common/mammo-views.ts';
 import { Statements, now } from './connection.ts';
-import { pairText, searchKey, yesNo } from './records.ts';
+import { MISSING_FROM_EXAM, pairText, patientIdentity, sameDemographics, sameWoman, searchKey, yesNo } from './records.ts';
 
 export interface StoredInstanceRecord {
   attributes: InstanceAttributes;
@@ -28,6 +33,28 @@ export interface ExistingInstance {
   /** The exam is held back by jobs that all ended without finishing (killed, cancelled, failed): a new job may take it over. */
   adoptable: boolean;
 }
+
+/**
+ * What the library holds under an instance's UIDs: nothing yet ('new'), this very instance (a
+ * duplicate: the same SOP Instance UID in the same series, exam and woman), or a conflict (one of
+ * its UIDs belongs to another exam or another woman).
+ */
+export type IdentityVerdict =
+  | { kind: 'new' }
+  | { kind: 'duplicate'; existing: ExistingInstance }
+  | { kind: 'conflict'; problem: ProblemRef };
+
+/** A record of a batch refused at commit: its UIDs were taken, meanwhile, by another exam or woman. */
+export interface ConflictingRecord {
+  record: StoredInstanceRecord;
+  problem: ProblemRef;
+}
+
+/** The identity of a stored exam's woman: her Patient ID and issuer, and the name and birth date its files gave (the patient's where they gave none). */
+const STUDY_IDENTITY_COLUMNS = `p.patient_id, p.issuer, coalesce(nullif(s.received_name, ''), p.name_search) AS name_key,
+  coalesce(s.received_birth_date, p.birth_date) AS birth_date`;
+interface StudyIdentityRow { patient_id: string; issuer: string; name_key: string; birth_date: string | null }
+const identityOfRow = (r: StudyIdentityRow) => ({ id: r.patient_id, issuer: r.issuer, nameKey: r.name_key, birthDate: r.birth_date });
 
 export interface JobCounts {
   filesSeen: number;
@@ -90,23 +117,51 @@ export class ImportTables {
     return dead.length;
   }
 
-  findInstance(sopInstanceUid: string): ExistingInstance | null {
-    const row = this.sql.get(`SELECT i.id, s.id AS study, s.pending_job IS NOT NULL
+  /**
+   * Checks an instance's UIDs against the library: its SOP Instance UID stored in another series,
+   * exam or for another woman ('uid_conflict'); its Series Instance UID in another exam
+   * ('series_conflict'); its Study Instance UID for another woman ('study_conflict'). The same
+   * woman is told as patients are (sameWoman), against the identity the exam's files gave.
+   */
+  checkIdentity(a: InstanceAttributes): IdentityVerdict {
+    const incoming = patientIdentity(a.patient);
+    const instance = this.sql.get(`SELECT i.id, se.series_uid, s.id AS study, s.study_uid, ${STUDY_IDENTITY_COLUMNS}, s.pending_job IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM study_holds h JOIN import_jobs j ON j.id = h.job_ref WHERE h.study_ref = s.id AND j.status = 'running') AS adoptable
-      FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s ON s.id = se.study_ref WHERE i.sop_uid = ?`)
-      .get(sopInstanceUid) as { id: number; study: number; adoptable: number } | undefined;
-    return row ? { instanceId: row.id, studyKey: row.study, adoptable: row.adoptable === 1 } : null;
+      FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s ON s.id = se.study_ref JOIN patients p ON p.id = s.patient_ref
+      WHERE i.sop_uid = ?`).get(a.sopInstanceUid) as
+      (StudyIdentityRow & { id: number; series_uid: string; study: number; study_uid: string; adoptable: number }) | undefined;
+    if (instance) {
+      if (instance.series_uid !== a.series.uid || instance.study_uid !== a.study.uid || !sameWoman(identityOfRow(instance), incoming)) {
+        return { kind: 'conflict', problem: { code: 'uid_conflict' } };
+      }
+      return { kind: 'duplicate', existing: { instanceId: instance.id, studyKey: instance.study, adoptable: instance.adoptable === 1 } };
+    }
+    const series = this.sql.get('SELECT s.study_uid FROM series se JOIN studies s ON s.id = se.study_ref WHERE se.series_uid = ?')
+      .get(a.series.uid) as { study_uid: string } | undefined;
+    if (series && series.study_uid !== a.study.uid) return { kind: 'conflict', problem: { code: 'series_conflict' } };
+    const study = this.sql.get(`SELECT ${STUDY_IDENTITY_COLUMNS} FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.study_uid = ?`)
+      .get(a.study.uid) as StudyIdentityRow | undefined;
+    if (study && !sameWoman(identityOfRow(study), incoming)) return { kind: 'conflict', problem: { code: 'study_conflict' } };
+    return { kind: 'new' };
+  }
+
+  /** Whether a stored file is some instance's (a file refused at commit is removed from the store only when none uses it). */
+  isFileReferenced(fileHash: string): boolean {
+    return this.sql.get('SELECT 1 FROM instances WHERE file_hash = ? LIMIT 1').get(fileHash) !== undefined;
   }
 
   /**
    * Stores one batch in one transaction. Every exam the batch touches is held by this job (hidden
-   * from the worklist) until finishJob. Returns the exams touched, and the records that another
+   * from the worklist) until finishJob. Returns the exams touched, the records that another
    * process stored meanwhile (their SOP Instance UID is now taken): the caller counts them as
-   * duplicates.
+   * duplicates, and the records whose UIDs another exam or woman took meanwhile (another process,
+   * or an earlier record of this job): not stored, the caller rejects them.
    */
-  commitBatch(jobId: number, records: readonly StoredInstanceRecord[], adoptStudies: readonly number[], counts: JobCounts): { touched: Set<number>; lateDuplicates: StoredInstanceRecord[] } {
+  commitBatch(jobId: number, records: readonly StoredInstanceRecord[], adoptStudies: readonly number[], counts: JobCounts):
+    { touched: Set<number>; lateDuplicates: StoredInstanceRecord[]; conflicts: ConflictingRecord[] } {
     const touched = new Set<number>();
     const lateDuplicates: StoredInstanceRecord[] = [];
+    const conflicts: ConflictingRecord[] = [];
     this.db.transaction(() => {
       for (const study of adoptStudies) {
         // take the exam over from jobs that ended without finishing; a running job keeps its hold
@@ -115,16 +170,18 @@ export class ImportTables {
         touched.add(study);
       }
       for (const record of records) {
-        const study = this.insertInstance(jobId, record);
-        if (study === null) lateDuplicates.push(record);
-        else touched.add(study);
+        const outcome = this.insertInstance(jobId, record);
+        if (outcome.kind === 'duplicate') lateDuplicates.push(record);
+        else if (outcome.kind === 'conflict') conflicts.push({ record, problem: outcome.problem });
+        else touched.add(outcome.study);
       }
       for (const study of touched) this.refreshStudySummary(study);
-      const c = { ...counts, imported: counts.imported - lateDuplicates.length, duplicates: counts.duplicates + lateDuplicates.length };
+      const c = { ...counts, imported: counts.imported - lateDuplicates.length - conflicts.length,
+        duplicates: counts.duplicates + lateDuplicates.length, rejected: counts.rejected + conflicts.length };
       this.sql.get('UPDATE import_jobs SET files_seen = ?, imported = ?, duplicates = ?, rejected = ?, skipped = ? WHERE id = ?')
         .run(c.filesSeen, c.imported, c.duplicates, c.rejected, c.skipped, jobId);
     }).immediate();
-    return { touched, lateDuplicates };
+    return { touched, lateDuplicates, conflicts };
   }
 
   private hold(jobId: number, studyRef: number): void {
@@ -143,10 +200,7 @@ export class ImportTables {
     // no Patient ID (anonymised exams): never merged with anyone
     const candidates = p.id ? this.sql.get('SELECT id, name_search, birth_date FROM patients WHERE patient_id = ? AND issuer = ? ORDER BY id')
       .all(p.id, p.issuer) as { id: number; name_search: string; birth_date: string | null }[] : [];
-    const same = candidates.find((c) => {
-      if (c.birth_date && p.birthDate) return c.birth_date === p.birthDate;
-      return !c.name_search || !key || c.name_search === key;
-    });
+    const same = candidates.find((c) => sameDemographics({ nameKey: c.name_search, birthDate: c.birth_date }, { nameKey: key, birthDate: p.birthDate }));
     if (same) {
       this.sql.get(`UPDATE patients SET
           name = CASE WHEN name = '' THEN ? ELSE name END, name_search = CASE WHEN name_search = '' THEN ? ELSE name_search END,
@@ -157,9 +211,15 @@ export class ImportTables {
       .run(p.id, p.issuer, p.name, key, p.birthDate, p.sex).lastInsertRowid);
   }
 
-  /** Inserts one instance (and its patient, exam and series when new); null when its SOP Instance UID is already stored. */
-  private insertInstance(jobId: number, { attributes: a, fileHash, fileSize, warnings, readableLength }: StoredInstanceRecord): number | null {
-    if (this.sql.get('SELECT 1 FROM instances WHERE sop_uid = ?').get(a.sopInstanceUid)) return null;
+  /**
+   * Inserts one instance (and its patient, exam and series when new), unless its UIDs are taken:
+   * by this very instance (a duplicate), or by another exam or woman (a conflict).
+   */
+  private insertInstance(jobId: number, { attributes: a, fileHash, fileSize, warnings, readableLength }: StoredInstanceRecord):
+    { kind: 'stored'; study: number } | { kind: 'duplicate' } | { kind: 'conflict'; problem: ProblemRef } {
+    const verdict = this.checkIdentity(a);
+    if (verdict.kind === 'duplicate') return { kind: 'duplicate' };
+    if (verdict.kind === 'conflict') return verdict;
     let study = this.sql.get('SELECT id FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number } | undefined;
     if (!study) {
       const patientRef = this.patientFor(a.patient);
@@ -170,9 +230,10 @@ export class ImportTables {
     }
     this.hold(jobId, study.id);
 
+    // checkIdentity found the series absent, or in this exam
     this.sql.get(`INSERT INTO series (study_ref, series_uid, modality, series_number, description, body_part) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (series_uid) DO NOTHING`).run(study.id, a.series.uid, a.series.modality, a.series.number, a.series.description, a.series.bodyPart);
-    const seriesRef = (this.sql.get('SELECT id FROM series WHERE series_uid = ?').get(a.series.uid) as { id: number }).id;
+    const seriesRef = (this.sql.get('SELECT id FROM series WHERE series_uid = ? AND study_ref = ?').get(a.series.uid, study.id) as { id: number }).id;
 
     this.sql.get(`INSERT INTO instances (series_ref, sop_uid, sop_class_uid, instance_number, file_hash, file_size, transfer_syntax,
         rows, columns, bits_allocated, bits_stored, photometric, number_of_frames, image_laterality, view_code, view_modifier_codes,
@@ -193,7 +254,7 @@ export class ImportTables {
       voiFunction: a.voiLutFunction, implant: yesNo(a.breastImplantPresent), partial: yesNo(a.partialView), job: jobId,
       warnings: JSON.stringify(warnings), readable: readableLength,
     });
-    return study.id;
+    return { kind: 'stored', study: study.id };
   }
 
   private refreshStudySummary(studyRef: number): void {
@@ -220,8 +281,7 @@ export class ImportTables {
 
   /** Of these exams, how many lack files that were rejected (and not stored since). */
   incompleteExams(studyRefs: Iterable<number>): number {
-    const check = this.sql.get(`SELECT EXISTS (SELECT 1 FROM quarantine q JOIN studies s ON s.study_uid = q.study_uid WHERE s.id = ?
-      AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid))) AS incomplete`);
+    const check = this.sql.get(`SELECT EXISTS (SELECT 1 FROM quarantine q JOIN studies s ON s.study_uid = q.study_uid WHERE s.id = ? AND ${MISSING_FROM_EXAM}) AS incomplete`);
     let n = 0;
     for (const ref of studyRefs) n += (check.get(ref) as { incomplete: number }).incomplete;
     return n;

@@ -10,6 +10,37 @@ export function searchKey(text: string): string {
   return text.normalize('NFD').replace(/\p{M}+/gu, '').replace(/[\^=]+/g, ' ').replace(/\s+/g, ' ').trim().toUpperCase();
 }
 
+/** What tells one woman from another in the library: her Patient ID and its issuer, then her birth date and name. */
+export interface PatientIdentity {
+  id: string;
+  issuer: string;
+  /** The name's search form (searchKey); '' when unknown. */
+  nameKey: string;
+  birthDate: string | null;
+}
+
+export function patientIdentity(p: { id: string; issuer: string; name: string; birthDate: string | null }): PatientIdentity {
+  return { id: p.id, issuer: p.issuer, nameKey: searchKey(p.name), birthDate: p.birthDate };
+}
+
+/**
+ * Whether a birth date and name describe the woman already known by them: the birth dates agree
+ * where both are known (her name may have changed since), else the names agree where both are known.
+ */
+export function sameDemographics(known: { nameKey: string; birthDate: string | null }, other: { nameKey: string; birthDate: string | null }): boolean {
+  if (known.birthDate && other.birthDate) return known.birthDate === other.birthDate;
+  return !known.nameKey || !other.nameKey || known.nameKey === other.nameKey;
+}
+
+/**
+ * Whether two identities are the same woman, by the rule that files patients (the same Patient ID
+ * and issuer, then sameDemographics). Files without a Patient ID (anonymised) compare by birth date
+ * and name alone.
+ */
+export function sameWoman(a: PatientIdentity, b: PatientIdentity): boolean {
+  return a.id === b.id && a.issuer === b.issuer && sameDemographics(a, b);
+}
+
 export interface ExamRow {
   id: number; patient_ref: number; patient_id: string; name: string; birth_date: string | null; sex: string | null;
   study_uid: string; study_date: string | null; study_time: string | null; accession: string | null;
@@ -18,13 +49,20 @@ export interface ExamRow {
 }
 
 /**
+ * Quarantine rows (q) of files that exam s lacks: rejected files that named its Study Instance UID
+ * and are not stored in it since. A file refused because that UID is another woman's exam
+ * ('study_conflict') is not hers: it does not make her exam incomplete.
+ */
+export const MISSING_FROM_EXAM = `q.study_uid = s.study_uid AND coalesce(q.code, '') != 'study_conflict'
+  AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i JOIN series se ON se.id = i.series_ref WHERE i.sop_uid = q.sop_uid AND se.study_ref = s.id))`;
+
+/**
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
  */
 export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
-  (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE q.study_uid = s.study_uid
-    AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid))) AS rejected_files,
+  (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {

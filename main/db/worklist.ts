@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { ExamDetail, ExamStatus, ExamSummary, QuarantineEntry, SeriesDetail } from '../../common/domain.ts';
 import type { worklistQueryInput, WorklistPage } from '../../common/api.ts';
 import { Statements } from './connection.ts';
-import { EXAM_COLUMNS, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
+import { EXAM_COLUMNS, MISSING_FROM_EXAM, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
 import type { ExamRow, InstanceRow } from './records.ts';
 import { quarantineEntries } from './imports.ts';
 
@@ -107,7 +107,7 @@ export class WorklistTables {
           OR (s.received_birth_date IS NOT NULL AND p.birth_date IS NOT NULL AND s.received_birth_date != p.birth_date) AS differs
       FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.id = ?`).get(examId) as { others: number; differs: number };
     const rejected = quarantineEntries(this.sql.get(`SELECT q.* FROM quarantine q JOIN studies s ON s.study_uid = q.study_uid
-        WHERE s.id = ? AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid))
+        WHERE s.id = ? AND ${MISSING_FROM_EXAM}
         GROUP BY coalesce(q.sop_uid, q.file) ORDER BY q.id LIMIT 100`).all(examId));
     return {
       exam, series, priors,

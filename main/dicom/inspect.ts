@@ -14,7 +14,7 @@ import { errorForLog, log } from '../base/log.ts';
 import { instanceAttributes, KEPT_TAGS, MEDIA_STORAGE_DIRECTORY_SOP_CLASS, Reader, referencedFiles, TAGS } from './attributes.ts';
 import type { ParsedInstance } from './attributes.ts';
 import { checkCodestream } from './codestream.ts';
-import { Damage, damage, isKnownVr, Parser, PIXEL_DATA, tagName } from './dataset.ts';
+import { Damage, damage, isKnownVr, Parser, PIXEL_DATA, tagName, vrCode } from './dataset.ts';
 import type { DataSet, Element, Encoding, StructureLimits } from './dataset.ts';
 import { FileSource, MemorySource } from './source.ts';
 import type { ByteSource } from './source.ts';
@@ -114,15 +114,20 @@ export function inspectBytes(bytes: Uint8Array, limits: Partial<InspectLimits> =
   return inspectSource(new MemorySource(bytes), { ...DEFAULT_INSPECT_LIMITS, ...limits });
 }
 
+/** Opens without waiting: opening a pipe for reading otherwise blocks until a writer comes (the flag does nothing to regular files; Windows has none). */
+const OPEN_WITHOUT_WAITING = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+
 /**
  * Inspects a file on disk, reading only what it needs. I/O errors (ENOENT, EACCES, EISDIR, …) are
- * thrown as they come, for the caller to report as 'read_error'.
+ * thrown as they come, for the caller to report as 'read_error'; anything but a regular file
+ * (a pipe, a socket, a device) is refused before a byte is read, as ENOTREG.
  */
 export async function inspectFile(file: string, limits: Partial<InspectLimits> = {}): Promise<Inspection> {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, OPEN_WITHOUT_WAITING);
   try {
     const stat = fs.fstatSync(fd);
     if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read`), { code: 'EISDIR', errno: -21, syscall: 'read' });
+    if (!stat.isFile()) throw Object.assign(new Error('ENOTREG: not a regular file, read'), { code: 'ENOTREG', syscall: 'read' });
     return inspectSource(new FileSource(fd, stat.size), { ...DEFAULT_INSPECT_LIMITS, ...limits });
   } finally {
     fs.closeSync(fd);
@@ -236,6 +241,16 @@ function validate(parser: Parser, src: ByteSource, limits: InspectLimits, ts: Tr
   return { kind: 'instance', instance, warnings, contentLength: deflatedSize ?? contentLength };
 }
 
+/** The photometric interpretations of PS3.3 C.7.6.3.1.2 that viewers read, and their samples per pixel. */
+const SAMPLES_OF_PHOTOMETRIC: Readonly<Record<string, number>> = {
+  'MONOCHROME1': 1, 'MONOCHROME2': 1, 'PALETTE COLOR': 1,
+  'RGB': 3, 'YBR_FULL': 3, 'YBR_FULL_422': 3, 'YBR_PARTIAL_422': 3, 'YBR_PARTIAL_420': 3, 'YBR_ICT': 3, 'YBR_RCT': 3,
+};
+/** A photometric interpretation is a defined term: a value that looks like one is shown, anything else is not. */
+const PHOTOMETRIC_SHOWN = /^[A-Z0-9_ ]{1,16}$/;
+const OB = vrCode('OB'), OW = vrCode('OW');
+const vrName = (code: number): string => (/^[A-Z]{2}$/.test(String.fromCharCode(code >> 8, code & 0xff)) ? String.fromCharCode(code >> 8, code & 0xff) : `0x${code.toString(16).padStart(4, '0')}`);
+
 /** Checks the top-level pixel data against the image attributes; returns the offset just after it. */
 function checkPixelData(parser: Parser, limits: InspectLimits, ts: TransferSyntax, r: Reader, pixel: Element, top: DataSet, warnings: ProblemRef[]): number {
   const rows = r.uint16(TAGS.rows), columns = r.uint16(TAGS.columns), bitsAllocated = r.uint16(TAGS.bitsAllocated);
@@ -249,12 +264,29 @@ function checkPixelData(parser: Parser, limits: InspectLimits, ts: TransferSynta
   if (rows! < 1 || columns! < 1 || rows! > limits.maxDimension || columns! > limits.maxDimension || frames < 1 || frames > limits.maxFrames) {
     throw damage('absurd_dimensions', { rows: rows!, columns: columns!, frames });
   }
+  // Pixel Data is OB or OW (PS3.5 8.2); a reader refuses it under any other VR (OF, OD, UN: float
+  // or unknown data), even where the bytes are all there.
+  if (pixel.vr !== 0 && pixel.vr !== OB && pixel.vr !== OW) throw damage('pixel_data_vr', { vr: vrName(pixel.vr) });
   const photometric = r.ascii(TAGS.photometricInterpretation)?.toUpperCase() ?? '';
-  const samples = r.uint16(TAGS.samplesPerPixel) ?? (/^(RGB|YBR)/.test(photometric) ? 3 : 1);
-  if (samples !== 1 && samples !== 3) throw damage('invalid_attribute', { tag: tagName(TAGS.samplesPerPixel), value: samples });
+  if (!photometric) throw damage('missing_attribute', { names: `${tagName(TAGS.photometricInterpretation)} PhotometricInterpretation` });
+  const expectedSamples = SAMPLES_OF_PHOTOMETRIC[photometric];
+  if (expectedSamples === undefined) throw damage('unknown_photometric', { value: PHOTOMETRIC_SHOWN.test(photometric) ? photometric : UNSHOWN });
+  const samples = r.uint16(TAGS.samplesPerPixel) ?? expectedSamples;
+  if (samples !== expectedSamples) throw damage('photometric_samples', { photometric, samples });
+  // colour pixels say how their samples are laid out; palette colour, where its colours are
+  if (samples === 3 && r.uint16(TAGS.planarConfiguration) === null) throw damage('missing_attribute', { names: `${tagName(TAGS.planarConfiguration)} PlanarConfiguration` });
+  if (photometric === 'PALETTE COLOR') {
+    const lacking = ([[TAGS.redPaletteDescriptor, 'RedPaletteColorLookupTableDescriptor'], [TAGS.greenPaletteDescriptor, 'GreenPaletteColorLookupTableDescriptor'],
+      [TAGS.bluePaletteDescriptor, 'BluePaletteColorLookupTableDescriptor']] as const).filter(([tag]) => !top.has(tag));
+    if (!top.has(TAGS.redPaletteData) && !top.has(TAGS.segmentedRedPaletteData)) lacking.push([TAGS.redPaletteData, 'RedPaletteColorLookupTableData'] as never);
+    if (lacking.length) throw damage('missing_attribute', { names: lacking.map(([tag, keyword]) => `${tagName(tag)} ${keyword}`).join(', ') });
+  }
   if (![1, 8, 16, 32, 64].includes(bitsAllocated!)) throw damage('invalid_attribute', { tag: tagName(TAGS.bitsAllocated), value: bitsAllocated! });
   const bitsStored = r.uint16(TAGS.bitsStored) ?? bitsAllocated!;
   if (bitsStored < 1 || bitsStored > bitsAllocated!) throw damage('invalid_attribute', { tag: tagName(TAGS.bitsStored), value: bitsStored });
+  // High Bit: the stored bits lie within the allocated ones (PS3.5 8.1.1)
+  const highBit = r.uint16(TAGS.highBit);
+  if (highBit !== null && (highBit >= bitsAllocated! || highBit + 1 < bitsStored)) throw damage('invalid_attribute', { tag: tagName(TAGS.highBit), value: highBit });
   const bytesPerSample = Math.ceil(bitsAllocated! / 8);
   if (rows! * columns! * samples * bytesPerSample * frames > limits.maxPixelBytes) throw damage('absurd_dimensions', { rows: rows!, columns: columns!, frames });
 

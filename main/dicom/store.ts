@@ -13,6 +13,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createXXHash128 } from 'hash-wasm';
 import { isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
+import { openRegularFile, openRegularFileSync, statRegularFile } from '../base/regular-file.ts';
+import type { RegularFileOptions } from '../base/regular-file.ts';
 
 const CHUNK = 1 << 20;
 
@@ -23,11 +25,14 @@ export interface StoredFile {
   size: number;
 }
 
-/** Hashes a file in 1 MiB chunks (synchronous reads: this runs on a worker thread). */
-export async function hashFile(file: string): Promise<string> {
+/**
+ * Hashes a file in 1 MiB chunks (synchronous reads: this runs on a worker thread). Only a regular
+ * file is read (main/base/regular-file.ts): a stored file is never a link, a source file may be one.
+ */
+export async function hashFile(file: string, options: RegularFileOptions = {}): Promise<string> {
   const hasher = await createXXHash128();
   hasher.init();
-  const fd = fs.openSync(file, 'r');
+  const { fd } = openRegularFileSync(file, options);
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     for (let position = 0; ;) {
@@ -42,10 +47,11 @@ export async function hashFile(file: string): Promise<string> {
   return hasher.digest('hex');
 }
 
+/** Whether two regular files hold the same bytes (a copy of ours, and what the store holds at its address). */
 async function sameContent(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([fs.promises.open(a, 'r'), fs.promises.open(b, 'r')]);
+  const { handle: ha, stat: sa } = await openRegularFile(a);
+  const { handle: hb, stat: sb } = await openRegularFile(b).catch(async (error: unknown) => { await ha.close(); throw error; });
   try {
-    const [sa, sb] = await Promise.all([ha.stat(), hb.stat()]);
     if (sa.size !== sb.size) return false;
     const ba = Buffer.allocUnsafe(CHUNK);
     const bb = Buffer.allocUnsafe(CHUNK);
@@ -135,8 +141,10 @@ export class StoreWriter {
         if (options.durable) await syncFile(tmp);
         return { key: await this.commit(tmp, await hashFile(tmp), options.durable), size };
       }
-      const before = await fs.promises.stat(source);
-      const [, sourceKey] = await Promise.all([fs.promises.copyFile(source, tmp), hashFile(source)]);
+      // the copy opens the source as it finds it: anything but a regular file (a FIFO would block it
+      // for ever) is refused first; a source named through a link is read where it points
+      const before = await statRegularFile(source, { followLinks: true });
+      const [, sourceKey] = await Promise.all([fs.promises.copyFile(source, tmp), hashFile(source, { followLinks: true })]);
       const [after, copied] = await Promise.all([fs.promises.stat(source), fs.promises.stat(tmp)]);
       const unchanged = after.size === before.size && after.mtimeMs === before.mtimeMs && copied.size === before.size;
       const key = unchanged ? sourceKey : await hashFile(tmp);

@@ -8,6 +8,8 @@ export type FileInspection =
   | { kind: 'instance'; attributes: InstanceAttributes; warnings: ProblemRef[]; size: number; contentLength: number }
   | { kind: 'dicomdir'; found: string[]; missing: string[] }
   | { kind: 'not-dicom'; problem: ProblemRef }
+  /** A pipe, socket or device (a path that became one since it was listed): never opened. */
+  | { kind: 'not-regular-file' }
   | { kind: 'damaged'; problem: ProblemRef; studyUid: string | null; sopInstanceUid: string | null };
 
 export type ImportTasks = {

@@ -17,7 +17,10 @@ const writers = new Map<string, StoreWriter>();
 
 serveTasks<ImportTasks>({
   inspect: async ({ file }) => {
-    const size = (await fs.promises.stat(file)).size;
+    const stat = await fs.promises.stat(file);
+    // opening a pipe blocks until someone writes to it, and no thread can be stopped while it waits
+    if (!stat.isFile() && !stat.isDirectory()) return { kind: 'not-regular-file' };
+    const size = stat.size;
     const inspection = await inspectFile(file);
     switch (inspection.kind) {
       case 'instance': return { kind: 'instance', attributes: inspection.instance, warnings: inspection.warnings, size, contentLength: inspection.contentLength };

@@ -1,19 +1,23 @@
 // Import: files, folders (recursively), DICOMDIRs and uploaded files into the store and the
 // worklist. Reading, checking, copying and hashing each file runs on the import worker threads
 // (import.worker.ts); this orchestration, on the main thread, only decides and commits. Per file:
-// inspect (header and pixel data structure), skip duplicates by SOP Instance UID, store. Per
-// batch: one database transaction. Every exam a job touches is held out of the worklist until the
+// inspect (header and pixel data structure), skip duplicates by SOP Instance UID, refuse a file
+// whose UIDs the library holds for another exam or woman, store. Per batch: one database
+// transaction, which checks those UIDs again (another process, or an earlier file of the same job,
+// may have taken them meanwhile). Every exam a job touches is held out of the worklist until the
 // job ends, so a process killed mid-import never shows half an exam, and importing the same files
 // again completes it. Files that are not DICOM are skipped; damaged ones are quarantined with a
-// reason, and the exam they belong to (when their header says which) is marked incomplete.
+// reason, and the exam they belong to (when their header says which) is marked incomplete. Only
+// regular files are ever opened: a pipe would block a reader forever, a device never ends.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ImportProblem, ImportProgress, ImportSummary } from '../../common/domain.ts';
+import type { ImportProblem, ImportProgress, ImportSummary, InstanceAttributes } from '../../common/domain.ts';
 import type { ProblemRef } from '../../common/import-problems.ts';
 import { describeProblem } from '../../common/import-problems.ts';
 import type { LibraryDatabase } from '../db/library-database.ts';
-import type { JobCounts, StoredInstanceRecord } from '../db/imports.ts';
+import type { IdentityVerdict, JobCounts, StoredInstanceRecord } from '../db/imports.ts';
+import { patientIdentity, sameWoman } from '../db/records.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import { TaskTimeoutError, WorkerCrashedError, WorkerPool, WorkerTaskError, workerEntry } from '../workers/pool.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
@@ -52,11 +56,35 @@ function ioProblem(error: unknown): ProblemRef {
     case 'ENOSPC': case 'SQLITE_FULL': return { code: 'disk_full' };
     case 'ENOENT': case 'ENOTDIR': return { code: 'file_not_found' };
     case 'EACCES': case 'EPERM': return { code: 'permission_denied' };
+    case 'ENOTREG': return { code: 'not_regular_file' };
     default: return { code: 'read_error', params: { what: code ?? 'unknown' } };
   }
 }
 
+/** What an imported instance is to a reader: an image shown for reading, a FOR PROCESSING image (kept, not shown), or another object. */
+function kindOf(a: InstanceAttributes): 'images' | 'forProcessing' | 'other' {
+  if (!a.isImage) return 'other';
+  return a.forProcessing ? 'forProcessing' : 'images';
+}
+
+/** Whether a file of this job that is not stored yet is the very instance another file describes (the same UIDs and woman). */
+function sameInstance(a: InstanceAttributes, b: InstanceAttributes): boolean {
+  return a.series.uid === b.series.uid && a.study.uid === b.study.uid && sameWoman(patientIdentity(a.patient), patientIdentity(b.patient));
+}
+
+/** Files found, and the entries that are not files to read (never opened). */
+interface Walked {
+  files: string[];
+  notFiles: ImportProblem[];
+}
+
 class DiskFullError extends Error {}
+
+/** What the paths named held besides files to import: paths that could not be read (rejected), and entries that are not files (skipped). */
+interface Found {
+  problems: ImportProblem[];
+  notFiles: ImportProblem[];
+}
 
 /** The import jobs this process is running now (a job of this process not here ended without recording it). */
 const runningJobs = new Set<number>();
@@ -72,14 +100,35 @@ function isDiskFull(error: unknown): boolean {
   return code === 'ENOSPC' || code === 'SQLITE_FULL' || error instanceof DiskFullError;
 }
 
-/** Lists the files under a folder, recursively, in a stable order; symbolic links are not followed. */
-async function walk(dir: string, out: string[]): Promise<void> {
+/**
+ * What an entry that is neither a folder nor a regular file is to the import. A symbolic link to
+ * a regular file is followed (a folder of links to an archive's files is a common export); one to a
+ * folder is not (links could loop, or lead anywhere on the computer). Pipes, sockets and devices are
+ * never opened: reading a pipe blocks until someone writes to it.
+ */
+async function entryKind(full: string, isLink: boolean): Promise<'file' | 'folder' | ProblemRef> {
+  const stat = await fs.promises.stat(full).catch((error: unknown) => error as NodeJS.ErrnoException);
+  if (stat instanceof Error) return isLink && (stat.code === 'ENOENT' || stat.code === 'ELOOP') ? { code: 'broken_link' } : ioProblem(stat);
+  if (stat.isFile()) return 'file';
+  if (stat.isDirectory()) return isLink ? { code: 'link_to_folder' } : 'folder';
+  return { code: 'not_regular_file' };
+}
+
+/** Lists the files under a folder, recursively, in a stable order. */
+async function walk(dir: string, out: Walked): Promise<void> {
   const entries = await fs.promises.readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) await walk(full, out);
-    else if (entry.isFile()) out.push(full);
+    else if (entry.isFile()) out.files.push(full);
+    else {
+      // a link, a pipe, a socket, a device, or a file system that does not say (lstat follows no link)
+      const kind = await entryKind(full, entry.isSymbolicLink() || (await fs.promises.lstat(full).catch(() => null))?.isSymbolicLink() === true);
+      if (kind === 'file') out.files.push(full);
+      else if (kind === 'folder') await walk(full, out);
+      else out.notFiles.push({ file: full, ...kind });
+    }
   }
 }
 
@@ -114,39 +163,43 @@ export class Importer {
   async importPaths(paths: readonly string[], options: ImportOptions = {}): Promise<ImportSummary> {
     const problems: ImportProblem[] = [];
     const sources: ImportSource[] = [];
+    const notFiles: ImportProblem[] = [];
     for (const given of paths) {
       const absolute = path.resolve(given);
+      // a path the user named is followed wherever it leads, folders included
       const stat = await fs.promises.stat(absolute).catch((error: unknown) => error as NodeJS.ErrnoException);
       if (stat instanceof Error) { problems.push({ file: given, ...ioProblem(stat) }); continue; }
       if (stat.isDirectory()) {
-        const files: string[] = [];
-        try { await walk(absolute, files); } catch (error) { problems.push({ file: given, ...ioProblem(error) }); }
-        sources.push(...files.map((f) => ({ path: f, label: f })));
-      } else {
+        const walked: Walked = { files: [], notFiles };
+        try { await walk(absolute, walked); } catch (error) { problems.push({ file: given, ...ioProblem(error) }); }
+        sources.push(...walked.files.map((f) => ({ path: f, label: f })));
+      } else if (stat.isFile()) {
         sources.push({ path: absolute, label: given });
+      } else {
+        notFiles.push({ file: given, code: 'not_regular_file' });
       }
     }
-    return this.run(sources, problems, options, paths.map((p) => path.resolve(p)), new Set(paths.map((p) => path.resolve(p))));
+    return this.run(sources, { problems, notFiles }, options, paths.map((p) => path.resolve(p)), new Set(paths.map((p) => path.resolve(p))));
   }
 
   /** Imports files the library staged itself (uploads): moved into the store, damaged ones kept in quarantine. */
   importStaged(files: readonly ImportSource[], options: ImportOptions = {}): Promise<ImportSummary> {
-    return this.run(files.map((f) => ({ ...f, staged: true })), [], options, null, new Set());
+    return this.run(files.map((f) => ({ ...f, staged: true })), { problems: [], notFiles: [] }, options, null, new Set());
   }
 
-  private async run(sources: ImportSource[], initialProblems: ImportProblem[], options: ImportOptions, given: readonly string[] | null, namedDicomDirs: Set<string>): Promise<ImportSummary> {
+  private async run(sources: ImportSource[], initial: Found, options: ImportOptions, given: readonly string[] | null, namedDicomDirs: Set<string>): Promise<ImportSummary> {
     const started = performance.now();
     this.db.imports.markInterruptedJobs(isJobRunning);
     const jobId = this.db.imports.beginJob(currentOwner(), given);
     runningJobs.add(jobId);
     try {
-      return await this.runJob(jobId, sources, initialProblems, options, namedDicomDirs, started);
+      return await this.runJob(jobId, sources, initial, options, namedDicomDirs, started);
     } finally {
       runningJobs.delete(jobId);
     }
   }
 
-  private async runJob(jobId: number, sources: ImportSource[], initialProblems: ImportProblem[], options: ImportOptions, namedDicomDirs: Set<string>, started: number): Promise<ImportSummary> {
+  private async runJob(jobId: number, sources: ImportSource[], initial: Found, options: ImportOptions, namedDicomDirs: Set<string>, started: number): Promise<ImportSummary> {
     // small batches keep each commit (on the main thread) short: ~10 ms for 32 instances here
     const batchSize = options.batchSize ?? 32;
     const concurrency = options.concurrency ?? 3;
@@ -155,13 +208,21 @@ export class Importer {
     const duplicateFiles: string[] = [];
     const skippedFiles: string[] = [];
     const counts: JobCounts = { filesSeen: 0, imported: 0, duplicates: 0, rejected: 0, skipped: 0 };
+    const kinds = { images: 0, forProcessing: 0, other: 0 };
+    const notFiles = initial.notFiles.slice(0, MAX_LISTED);
+    let notFileCount = initial.notFiles.length;
+    const missingFiles: string[] = [];
+    let missing = 0;
     let ignored = 0;
     let bytes = 0;
     let batch: StoredInstanceRecord[] = [];
+    /** Where each record of the batch came from (a record refused at commit is reported, and an upload's copy kept, by it). */
+    let batchSources = new Map<StoredInstanceRecord, ImportSource>();
     let adopt = new Set<number>();
     const touched = new Set<number>();
     const rejectedStudies = new Set<string>();
-    const inFlight = new Set<string>();
+    /** The files being stored now, by SOP Instance UID: a second file with the same UID is a duplicate of one, or a conflict. */
+    const inFlight = new Map<string, InstanceAttributes>();
     const queue = [...sources];
     let commits = 0;
     let total = sources.length;
@@ -173,26 +234,61 @@ export class Importer {
       lastProgress = t;
       options.onProgress({ jobId, phase, filesTotal: total, filesDone: counts.filesSeen, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected, skipped: counts.skipped, bytes });
     };
-    const reject = async (source: { path?: string; label: string; staged?: boolean }, problem: ProblemRef, ids: { studyUid?: string | null; sopUid?: string | null } = {}) => {
+    /** `keptCopy`: where a copy was kept already; by default an upload's staged file is moved into quarantine. */
+    const reject = async (source: { path?: string; label: string; staged?: boolean }, problem: ProblemRef, ids: { studyUid?: string | null; sopUid?: string | null } = {},
+      keptCopy?: string | null) => {
       counts.rejected++;
       if (problems.length < MAX_LISTED) problems.push({ file: source.label, ...problem });
       if (ids.studyUid) rejectedStudies.add(ids.studyUid);
       // an uploaded file exists nowhere else: keep it, so that nothing is lost
-      const keptCopy = source.staged && source.path ? await this.keepInQuarantine(source.path, source.label, jobId).catch(() => null) : null;
-      this.db.imports.recordQuarantine(jobId, { file: source.label, ...problem, studyUid: ids.studyUid, sopUid: ids.sopUid, keptCopy }, describeProblem('en', problem));
+      const kept = keptCopy !== undefined ? keptCopy
+        : source.staged && source.path ? await this.keepInQuarantine(source.path, source.label, jobId).catch(() => null) : null;
+      this.db.imports.recordQuarantine(jobId, { file: source.label, ...problem, studyUid: ids.studyUid, sopUid: ids.sopUid, keptCopy: kept }, describeProblem('en', problem));
     };
-    const commit = () => {
+    /**
+     * A file refused at commit is in the store already: its copy there goes (none of the library's
+     * instances uses it), or, for an upload, which exists nowhere else, moves into quarantine. A
+     * process killed before this leaves only an unreferenced file in the store.
+     */
+    const rejectStored = async (record: StoredInstanceRecord, source: ImportSource, problem: ProblemRef) => {
+      const stored = this.store.pathFor(record.fileHash);
+      const used = this.db.imports.isFileReferenced(record.fileHash);
+      let keptCopy: string | null = null;
+      try {
+        if (source.staged) keptCopy = await this.keepInQuarantine(stored, source.label, jobId, { copy: used });
+        else if (!used) await fs.promises.rm(stored, { force: true });
+      } catch (error) {
+        log.warn(`import job ${jobId}: a refused file could not be moved out of the store: ${errorForLog(error)}`);
+      }
+      await reject({ label: source.label }, problem, { studyUid: record.attributes.study.uid, sopUid: record.attributes.sopInstanceUid }, keptCopy);
+    };
+    const commit = async () => {
       if (!batch.length && !adopt.size) return;
-      const { touched: studies, lateDuplicates } = this.db.imports.commitBatch(jobId, batch, [...adopt], counts);
+      const sourcesOf = batchSources;
+      const { touched: studies, lateDuplicates, conflicts } = this.db.imports.commitBatch(jobId, batch, [...adopt], counts);
+      batch = [];
+      batchSources = new Map();
+      adopt = new Set();
       for (const s of studies) touched.add(s);
       if (++commits % CHECKPOINT_EVERY_COMMITS === 0) void this.checkpoint();
       // another process stored these SOP Instance UIDs meanwhile: they are duplicates, not imports
       counts.imported -= lateDuplicates.length;
       counts.duplicates += lateDuplicates.length;
-      batch = [];
-      adopt = new Set();
+      for (const record of lateDuplicates) kinds[kindOf(record.attributes)]--;
+      // their UIDs became another exam's or woman's meanwhile: refused, not imported
+      for (const { record, problem } of conflicts) {
+        counts.imported--;
+        kinds[kindOf(record.attributes)]--;
+        bytes -= record.fileSize;
+        await rejectStored(record, sourcesOf.get(record)!, problem);
+      }
     };
-    for (const p of initialProblems) await reject({ label: p.file }, p);
+    for (const p of initial.problems) await reject({ label: p.file }, p);
+
+    const notAFile = (file: string, problem: ProblemRef) => {
+      notFileCount++;
+      if (notFiles.length < MAX_LISTED) notFiles.push({ file, ...problem });
+    };
 
     const handle = async (source: ImportSource): Promise<void> => {
       let inspection;
@@ -208,12 +304,17 @@ export class Importer {
           counts.skipped++;
           if (skippedFiles.length < MAX_LISTED) skippedFiles.push(source.label);
           return;
+        case 'not-regular-file':
+          notAFile(source.label, { code: 'not_regular_file' });
+          return;
         case 'damaged':
           await reject(source, inspection.problem, { studyUid: inspection.studyUid, sopUid: inspection.sopInstanceUid });
           return;
         case 'dicomdir': {
           ignored++;
-          for (const missing of inspection.missing) await reject({ label: missing }, { code: 'referenced_missing' });
+          // missing is not damaged, and nothing of it can be quarantined: counted apart
+          missing += inspection.missing.length;
+          missingFiles.push(...inspection.missing.slice(0, MAX_LISTED - missingFiles.length));
           // a DICOMDIR named by the user brings its files; one found in a folder lists files the walk has already found
           if (namedDicomDirs.has(path.resolve(source.path))) {
             queue.push(...inspection.found.map((f) => ({ path: f, label: f })));
@@ -226,22 +327,33 @@ export class Importer {
       }
       const { attributes } = inspection;
       const uid = attributes.sopInstanceUid;
-      const existing = this.db.imports.findInstance(uid);
-      if (existing || inFlight.has(uid) || batch.some((r) => r.attributes.sopInstanceUid === uid)) {
+      // a file of this job with the same SOP Instance UID, not committed yet; else what the library holds
+      const pending = inFlight.get(uid) ?? batch.find((r) => r.attributes.sopInstanceUid === uid)?.attributes;
+      const verdict: IdentityVerdict | { kind: 'pending duplicate' } = pending
+        ? (sameInstance(pending, attributes) ? { kind: 'pending duplicate' } : { kind: 'conflict', problem: { code: 'uid_conflict' } })
+        : this.db.imports.checkIdentity(attributes);
+      if (verdict.kind === 'conflict') {
+        await reject(source, verdict.problem, { studyUid: attributes.study.uid, sopUid: uid });
+        return;
+      }
+      if (verdict.kind !== 'new') {
         counts.duplicates++;
         if (duplicateFiles.length < MAX_LISTED) duplicateFiles.push(source.label);
         // an exam left hidden by an import that ended early is taken over, so that this job completes it
-        if (existing?.adoptable) adopt.add(existing.studyKey);
+        if (verdict.kind === 'duplicate' && verdict.existing.adoptable) adopt.add(verdict.existing.studyKey);
         if (source.staged) await fs.promises.rm(source.path, { force: true });
         return;
       }
-      inFlight.add(uid);
+      inFlight.set(uid, attributes);
       try {
         const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: source.staged ?? false },
           { timeoutMs: STORE_TIMEOUT_MS + inspection.size / SLOW_DISK_BYTES_PER_MS });
-        batch.push({ attributes, fileHash: stored.key, fileSize: stored.size, warnings: inspection.warnings,
-          readableLength: inspection.contentLength < stored.size ? inspection.contentLength : null });
+        const record: StoredInstanceRecord = { attributes, fileHash: stored.key, fileSize: stored.size, warnings: inspection.warnings,
+          readableLength: inspection.contentLength < stored.size ? inspection.contentLength : null };
+        batch.push(record);
+        batchSources.set(record, source);
         counts.imported++;
+        kinds[kindOf(attributes)]++;
         bytes += stored.size;
       } catch (error) {
         if (isDiskFull(error)) throw new DiskFullError();
@@ -262,7 +374,7 @@ export class Importer {
           const source = queue.shift()!;
           await handle(source);
           counts.filesSeen++;
-          if (batch.length >= batchSize) commit();
+          if (batch.length >= batchSize) await commit();
           progress('importing');
         }
       };
@@ -273,7 +385,7 @@ export class Importer {
         await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
       }
       progress('finishing', true);
-      if (status === 'done') commit();
+      if (status === 'done') await commit();
     } catch (error) {
       status = 'failed';
       const problem: ProblemRef = isDiskFull(error) ? { code: 'disk_full' } : { code: 'store_failed', params: { what: (error as { code?: string })?.code ?? (error as Error)?.name ?? 'unknown' } };
@@ -282,7 +394,7 @@ export class Importer {
       batch = []; // not committed: its exams stay as they were
     }
     try {
-      if (status === 'cancelled') commit(); // what was stored stays, held back until the import is completed
+      if (status === 'cancelled') await commit(); // what was stored stays, held back until the import is completed
       this.db.imports.finishJob(jobId, status, counts);
       void this.checkpoint();
     } catch (error) {
@@ -302,7 +414,9 @@ export class Importer {
       filesSeen: counts.filesSeen, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected,
       skipped: counts.skipped, ignored, bytes, seconds: (performance.now() - started) / 1000,
       examsTouched: touched.size, incompleteExams: this.db.imports.incompleteExams(touched),
-      duplicateFiles, skippedFiles, problems,
+      importedImages: kinds.images, importedForProcessing: kinds.forProcessing, importedOther: kinds.other,
+      missing, notFiles: notFileCount,
+      duplicateFiles, skippedFiles, problems, missingFiles, notFileEntries: notFiles,
     };
   }
 
@@ -315,14 +429,18 @@ export class Importer {
     return { code: 'inspection_failed' };
   }
 
-  /** Moves a staged file that could not be imported into the library's quarantine folder; returns its path there. */
-  private async keepInQuarantine(file: string, label: string, jobId: number): Promise<string> {
+  /**
+   * Moves a staged file that could not be imported into the library's quarantine folder (copies it,
+   * with `copy`, when the file must stay where it is); returns its path there.
+   */
+  private async keepInQuarantine(file: string, label: string, jobId: number, options: { copy?: boolean } = {}): Promise<string> {
     const dir = path.join(this.libraryRoot, 'quarantine', String(jobId));
     await fs.promises.mkdir(dir, { recursive: true });
     // named as the user knew it (its last path component, reduced to safe characters)
     const name = (label.split(/[\\/]/).pop() ?? 'file').replace(/[^\w.-]+/g, '_').slice(-100) || 'file';
     const target = path.join(dir, `${path.basename(file)}-${name}`);
-    await fs.promises.rename(file, target);
+    if (options.copy) await fs.promises.copyFile(file, target);
+    else await fs.promises.rename(file, target);
     return path.relative(this.libraryRoot, target);
   }
 }

@@ -3,10 +3,13 @@
 // (never replacing one). The viewer paints it first and the stored image right after, so that an exam
 // opens in a fraction of the time a full-size mammogram takes to decode and upload to the screen.
 // An exam being opened goes first. A rendition that cannot be made is recorded as none: the viewer
-// then loads the stored image, as it always can.
+// then loads the stored image, as it always can. So is one of an image too large to reduce within
+// the pixel pipeline's memory budget (main/dicom/pixels/rendition.ts), known from its Rows and
+// Columns before any of it is read.
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { StoreLayout } from '../dicom/store.ts';
+import { renditionRefusal } from '../dicom/pixels/rendition.ts';
 import type { Importer } from './importer.ts';
 import { errorForLog, log } from '../base/log.ts';
 
@@ -48,6 +51,12 @@ export class RenditionMaker {
       for (const image of images) {
         if (this.closed) return;
         if (Math.max(image.rows, image.columns) <= this.side) { this.db.imports.setRendition(image.fileHash, 0); continue; }
+        const refusal = renditionRefusal(image.rows, image.columns);
+        if (refusal) {
+          log.warn(`display rendition not made: ${refusal}`);
+          this.db.imports.setRendition(image.fileHash, 0);
+          continue;
+        }
         try {
           const { side } = await this.importer.runTask('rendition', {
             file: this.store.pathFor(image.fileHash), target: this.store.renditionPathFor(image.fileHash, this.side), tmpDir: this.tmpDir, maxSide: this.side,

@@ -4,13 +4,16 @@
 // (and, on demand, have the content its address says); otherwise the answer is "damaged in the
 // store", never a short or wrong body. A file kept with unreadable bytes after its pixel data (the
 // 'trailing_bytes' warning) is served up to the end of its pixel data, which is what a viewer can
-// read; the stored file stays whole.
+// read; the stored file stays whole. Anything at a file's address that is not a regular file (a
+// directory, a FIFO, a device, a symbolic link: the store never holds one) counts as missing, and is
+// never opened in a way that could block (main/base/regular-file.ts).
 
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ApiHandlers, StoreCheck } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import type { StationContext } from './context.ts';
+import { openRegularFile, statRegularFile } from '../base/regular-file.ts';
 
 export interface OpenedImage {
   /** The file's bytes; the transport must handle its 'error' event (a disk can fail mid-read). */
@@ -28,14 +31,13 @@ export async function openStoredImage(ctx: StationContext, instanceId: number, o
   const verifyContent = options.verifyContent ?? false;
   const file = ctx.store.pathFor(found.fileHash);
   let handle: fs.promises.FileHandle;
+  let stat: fs.Stats;
   try {
-    handle = await fs.promises.open(file, 'r');
+    ({ handle, stat } = await openRegularFile(file));
   } catch {
     throw missing();
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw missing();
     if (stat.size !== found.fileSize) throw damaged();
     if (verifyContent) {
       // a failure to hash (not a mismatch) is ours, not the file's: it surfaces as an internal error
@@ -54,10 +56,9 @@ export async function openStoredImage(ctx: StationContext, instanceId: number, o
 async function openRendition(ctx: StationContext, found: { fileHash: string; displayRendition: number | null }): Promise<OpenedImage> {
   const missingRendition = () => new ApiError('not_found', 'This image has no display rendition', 'error.imageNotFound');
   if (!found.displayRendition) throw missingRendition();
-  const handle = await fs.promises.open(ctx.store.renditionPathFor(found.fileHash, found.displayRendition), 'r').catch(() => null);
-  if (!handle) throw missingRendition();
-  const stat = await handle.stat();
-  if (!stat.isFile()) { await handle.close(); throw missingRendition(); }
+  const opened = await openRegularFile(ctx.store.renditionPathFor(found.fileHash, found.displayRendition)).catch(() => null);
+  if (!opened) throw missingRendition();
+  const { handle, stat } = opened;
   return { stream: handle.createReadStream({ autoClose: true }), size: stat.size };
 }
 
@@ -71,8 +72,8 @@ export function storeHandlers(ctx: StationContext): StoreHandlers {
       for (const f of files) {
         result.checked++;
         const file = ctx.store.pathFor(f.fileHash);
-        const stat = await fs.promises.stat(file).catch(() => null);
-        if (!stat?.isFile()) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'missing' }); continue; }
+        const stat = await statRegularFile(file).catch(() => null);
+        if (!stat) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'missing' }); continue; }
         if (stat.size !== f.fileSize) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'size' }); continue; }
         if (content && (await ctx.importer.runTask('hash', { file })) !== f.fileHash) result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'content' });
       }

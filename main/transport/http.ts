@@ -7,8 +7,9 @@
 //  1. Host is 127.0.0.1:<port> or localhost:<port> (DNS rebinding)                       → 421
 //  2. the target is a path of at most 2,048 characters, with valid percent-encoding and no
 //     control characters, backslashes or dot segments                                  → 414, 400
-//  3. Origin, when sent, is the station's own; Sec-Fetch-Site, when sent, is same-origin,
-//     or the request is a top-level navigation to the page                             → 403
+//  3. Origin, when sent, is the station's own; Sec-Fetch-Site, when sent, is same-origin or
+//     none, or the request is a top-level navigation to the page                       → 403
+//     (that one, when another page started it, gets a notice, not the station)
 //  4. the token: the cookie set from the printed URL's ?token= (named per port), the
 //     x-binome-token header or a bearer token                                          → 401
 //  5. the route exists and takes the method (OPTIONS never: no CORS preflight is granted) → 404, 405
@@ -21,7 +22,7 @@
 //     schema (dispatch.ts)                                                               → 413, 400
 //  9. an upload streams to the service, which refuses a file by its declared size before
 //     reading it, counts it as it comes, and bounds files received at once              → 413, 503
-// Malformed requests that Node's parser refuses (a header over 16 KiB, a broken request line)
+// Malformed requests that Node's parser refuses (headers over 1 MiB, a broken request line)
 // get a JSON 431 or 400 too. Every refusal is the API's error envelope with a reason a person can act
 // on; only unexpected failures reach the log at error level. No response ever carries a CORS header.
 
@@ -41,7 +42,7 @@ import { parseTarget, routeOf } from './target.ts';
 import type { Route } from './target.ts';
 import { checkHost, checkSite, carriesToken, sameToken } from './request-guard.ts';
 import { MAX_JSON_BYTES, bodyStream, declaredLength, parseJsonBody, readBody, requireMediaType } from './body.ts';
-import { errorBodyReply, imageOptions, imageReply, jsonReply, rendererReply, replyForError } from './resources.ts';
+import { errorBodyReply, foreignNavigationReply, imageOptions, imageReply, jsonReply, rendererReply, replyForError } from './resources.ts';
 import type { ResourceReply } from './resources.ts';
 
 export interface LoopbackHostOptions {
@@ -61,7 +62,12 @@ export interface LoopbackHost {
   close(): Promise<void>;
 }
 
-const MAX_HEADER_BYTES = 16 * 1024;
+// Cookies are sent to every port of 127.0.0.1: other local web applications' cookies come with each
+// request (a browser sends up to 180 of 4 KiB each), and a 431 would lock the reader out of the
+// station in that browser. One request's headers may hold 1 MiB; connections are bounded below.
+const MAX_HEADER_BYTES = 1 << 20;
+/** Connections at once: the station's page uses a handful; a runaway local client may not exhaust the process. */
+const MAX_CONNECTIONS = 256;
 /** After a refusal, what is left of a request body is read and dropped up to this much or this long, then the connection is closed. */
 const DRAIN_BYTES = 64 << 20;
 const DRAIN_MS = 10_000;
@@ -261,7 +267,11 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       const host = checkHost(req.headers, port);
       const target = parseTarget(req.url ?? '/');
       const route = routeOf(target.path);
-      checkSite(req.headers, host, method, route);
+      const site = checkSite(req.headers, host, method, route);
+      if (site === 'foreign-navigation') {
+        send(req, res, foreignNavigationReply(req.headers['accept-language'], head));
+        return;
+      }
 
       // The URL printed at start carries the token once; it becomes an HttpOnly cookie.
       if (route.kind === 'page' && target.path === '/' && target.query.has('token') && (method === 'GET' || head)) {
@@ -292,7 +302,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     maxHeaderSize: MAX_HEADER_BYTES,
     // uploads of large files may take long; a JSON body has its own limit (body.ts), headers this one
     requestTimeout: 0,
-    headersTimeout: 30_000,
+    headersTimeout: 15_000,
     keepAliveTimeout: 5_000,
   }, (req, res) => {
     req.on('error', () => undefined);
@@ -303,13 +313,14 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       res.destroy();
     });
   });
+  server.maxConnections = MAX_CONNECTIONS;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
     const [status, message] = error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, `The request's headers are larger than ${MAX_HEADER_BYTES >> 10} KiB (if other local applications set many cookies, clear them for 127.0.0.1)`]
+      ? [431, `The request's headers are larger than ${MAX_HEADER_BYTES >> 20} MiB (if other local applications set many cookies, clear them for 127.0.0.1)`]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request took too long to arrive']
         : [400, 'The request is not well-formed HTTP'];
     socket.end(rawErrorResponse(status, message));

@@ -3,9 +3,10 @@
 // rides it with a no-cors fetch or a form. Besides the token, every request is checked for:
 // - its Host (DNS rebinding: a name that resolves to 127.0.0.1 is still another origin);
 // - its Origin, when sent: exactly the station's own;
-// - its Sec-Fetch-Site, when sent: same-origin, except a top-level navigation to the station's page
-//   (typed by the user, or a link from another page), which is harmless: the page is then the
-//   station in its own window, and COOP keeps the opener from reaching into it.
+// - its Sec-Fetch-Site, when sent: same-origin or none (typed, a bookmark, another application),
+//   except a top-level navigation to the station's page that another page started (a link,
+//   window.open): that one gets a notice with a link to the worklist, never the station itself,
+//   whose address (its #/exam/<id> route) the other page chose; COOP keeps the opener out anyway.
 // (The API's request header and content types are checked by the routes, in http.ts.)
 
 import { timingSafeEqual } from 'node:crypto';
@@ -26,18 +27,26 @@ export function checkHost(headers: IncomingHttpHeaders, port: number): string {
 
 const FETCH_SITES = new Set(['same-origin', 'same-site', 'cross-site', 'none']);
 
-/** Refuses a request that another page sent (Origin, Sec-Fetch-Site); `host` is the checked Host header. */
-export function checkSite(headers: IncomingHttpHeaders, host: string, method: string, route: Route): void {
+/**
+ * Refuses a request that another page sent (Origin, Sec-Fetch-Site); `host` is the checked Host
+ * header. Returns 'foreign-navigation' for a top-level navigation to the page that another site or
+ * local port started (a link, window.open): the transport then answers with a notice rather than the
+ * station, so that another page cannot open an exam (and have the opening audited) in the reader's
+ * name; 'own' otherwise (the station's own page, an address typed or opened from outside a browser).
+ */
+export function checkSite(headers: IncomingHttpHeaders, host: string, method: string, route: Route): 'own' | 'foreign-navigation' {
   const origin = headers.origin;
   if (origin !== undefined && origin !== `http://${host}`) {
     throw forbidden('Refused: the request came from another page than the station’s own (its Origin is not this address)');
   }
   const site = headers['sec-fetch-site'];
-  if (site === undefined || site === 'same-origin') return;
+  // 'none': typed, a bookmark, or opened from the command line or another application
+  if (site === undefined || site === 'same-origin' || site === 'none') return 'own';
   if (typeof site !== 'string' || !FETCH_SITES.has(site)) throw forbidden('Refused: the request’s Sec-Fetch-Site header is not one a browser sends');
   const topLevelNavigation = (method === 'GET' || method === 'HEAD') && headers['sec-fetch-mode'] === 'navigate' &&
     (headers['sec-fetch-dest'] ?? 'document') === 'document' && route.kind === 'page';
   if (!topLevelNavigation) throw forbidden('Refused: the request did not come from the station’s own page (another site or another local port sent it)');
+  return 'foreign-navigation';
 }
 
 export function sameToken(given: string | undefined, token: string): boolean {

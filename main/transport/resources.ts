@@ -117,6 +117,22 @@ export async function imageReply(images: ImageSource, instanceId: number, option
 }
 
 /** A file of the renderer; 404 when the path names none. */
+/**
+ * What a navigation that another page started gets instead of the station (request-guard.ts): a
+ * short page in the reader's language, with a link to the worklist (followed from here, it is the
+ * station's own navigation). Static: no script, nothing of the library.
+ */
+export function foreignNavigationReply(acceptLanguage: string | undefined, head = false): ResourceReply {
+  const fr = /^\s*fr\b/i.test(acceptLanguage ?? '');
+  const text = fr
+    ? { lang: 'fr', title: 'Binome', said: 'Cette page a été ouverte depuis un autre site ou une autre application web de cet ordinateur. Pour protéger la liste de travail, Binome ne s’ouvre pas depuis leurs liens.', link: 'Ouvrir la liste de travail' }
+    : { lang: 'en', title: 'Binome', said: 'This page was opened from another site or another web application on this computer. To protect the worklist, Binome does not open from their links.', link: 'Open the worklist' };
+  const body = `<!doctype html><html lang="${text.lang}"><head><meta charset="utf-8"><title>${text.title}</title>` +
+    '<style>body{font:16px system-ui,sans-serif;background:#111;color:#ddd;margin:3em auto;max-width:40em;padding:0 1em}a{color:#8cf}</style></head>' +
+    `<body><h1>${text.title}</h1><p data-testid="foreign-navigation">${text.said}</p><p><a href="/">${text.link}</a></p></body></html>`;
+  return { status: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) }, body: head ? null : body };
+}
+
 export async function rendererReply(rendererDir: string, decodedPath: string, head = false): Promise<ResourceReply> {
   const found = await openRendererFile(rendererDir, decodedPath, head);
   if (!found) return errorBodyReply(404, { code: 'not_found', message: 'No such file in the station' }, head);

@@ -24,6 +24,7 @@ import { prefetchExam, prefetchedExam } from './prefetch.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
 import { ViewerSettingsDialog } from './ViewerSettingsDialog.tsx';
 import { keyLabel } from './key-label.ts';
+import { explainLoadFailure } from './load-failure.ts';
 
 export interface ViewerRoute {
   examId: number;
@@ -175,11 +176,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const damaged = check.damaged.find((d) => d.instanceId === instance.instanceId);
       if (damaged) return t(damaged.reason === 'missing' ? 'exam.storeMissing' : 'exam.storeDamaged');
     } catch { /* the check itself failed: say what the decoder said */ }
-    const e = failure as { message?: string; error?: { message?: string }; request?: { status?: number } } | undefined;
-    if (e?.request?.status) return t('exam.imageHttpError', { status: e.request.status });
-    const size = e?.message?.match(/^decoded-size:(\d+)x(\d+)$/);
-    if (size) return t('exam.decodedWrongSize', { actual: `${size[1]} × ${size[2]}`, expected: `${instance.columns} × ${instance.rows}` });
-    return e?.message ?? e?.error?.message ?? t('exam.decodeFailed');
+    return explainLoadFailure(failure, instance, t);
   }, [api, loaded, ahead, examId, t]);
 
   const goToExam = useCallback(async (direction: 1 | -1) => {

@@ -3,7 +3,7 @@
 // per exam leaked WebGL contexts until Chromium refused more), and one tool group whose viewports
 // come and go with the hanging steps. Tools are bound by name, never by position in a list.
 
-import { RenderingEngine, cache, eventTarget, init as coreInit } from '@cornerstonejs/core';
+import { Enums as CoreEnums, RenderingEngine, cache, eventTarget, init as coreInit, metaData } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   Enums as ToolEnums, LengthTool, MagnifyTool, PanTool, ToolGroupManager, WindowLevelTool, ZoomTool,
@@ -31,6 +31,7 @@ export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     await coreInit();
     dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)) });
+    keepVoiLutSequence();
     toolsInit();
     for (const tool of [WindowLevelTool, PanTool, ZoomTool, MagnifyTool, LengthTool]) addTool(tool);
     const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
@@ -39,6 +40,48 @@ export function initCornerstone(): Promise<void> {
     redrawWhenStatsUpdate();
   })();
   return ready;
+}
+
+/** Above the metadata package's providers (its highest is 0), below none. */
+const VOI_LUT_SEQUENCE_PRIORITY = 10_000;
+
+/**
+ * Cornerstone 5.14 loads wadouri images through naturalized metadata, whose VOI LUT module knows
+ * Window Center and Width but not the VOI LUT Sequence: the loader then never sets an image's
+ * table (`image.voiLUT`), and an image with a table and no window preset opened on its full pixel
+ * range. This provider answers the VOI LUT module first for images that carry a table, with the
+ * table read from the same naturalized data set (the viewer turns it into a window:
+ * voi-lut-table.ts); every other image is left to Cornerstone's providers.
+ */
+function keepVoiLutSequence(): void {
+  metaData.addProvider((type: string, ...rest: unknown[]) => {
+    const imageId = rest[0];
+    if (type !== CoreEnums.MetadataModules.VOI_LUT || typeof imageId !== 'string' || !imageId.startsWith('wadouri:')) return undefined;
+    const natural = metaData.get(CoreEnums.MetadataModules.NATURALIZED, imageId) as Record<string, unknown> | undefined;
+    const table = voiLutTableOf(natural);
+    if (!table) return undefined;
+    const numbers = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : ([] as unknown[]).concat(v).map(Number));
+    return {
+      windowCenter: numbers(natural!.WindowCenter), windowWidth: numbers(natural!.WindowWidth),
+      voiLUTFunction: typeof natural!.VOILUTFunction === 'string' ? natural!.VOILUTFunction : undefined,
+      voiLUTSequence: [table],
+    };
+  }, VOI_LUT_SEQUENCE_PRIORITY);
+}
+
+/** The first item of a naturalized VOI LUT Sequence as Cornerstone's LUT (`id`, `firstValueMapped`, `numBitsPerEntry`, `lut`), or null. */
+function voiLutTableOf(natural: Record<string, unknown> | undefined): { id: string; firstValueMapped: number; numBitsPerEntry: number; lut: number[] } | null {
+  const item = (natural?.VOILUTSequence as Record<string, unknown>[] | undefined)?.[0];
+  const descriptor = item ? ([] as unknown[]).concat(item.LUTDescriptor).map(Number) : [];
+  if (!item || descriptor.length < 3) return null;
+  const entries = descriptor[0] === 0 ? 65536 : descriptor[0]!;
+  // LUT Data is US (numbers) in explicit VR, OW (bytes) where the writer or implicit VR made it so
+  const data = item.LUTData;
+  const buffer = data instanceof ArrayBuffer ? data : Array.isArray(data) && data[0] instanceof ArrayBuffer ? data[0] : null;
+  const values = buffer ? Array.from(new Uint16Array(buffer, 0, Math.floor(buffer.byteLength / 2)))
+    : ArrayBuffer.isView(data) ? Array.from(data as unknown as ArrayLike<number>) : Array.isArray(data) ? data.map(Number) : [];
+  if (values.length < Math.min(entries, 2)) return null;
+  return { id: '1', firstValueMapped: descriptor[1]!, numBitsPerEntry: descriptor[2]!, lut: values.slice(0, entries) };
 }
 
 /**

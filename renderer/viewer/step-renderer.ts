@@ -24,6 +24,8 @@ import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import { ENGINE_ID, sharedEngine, toolGroup } from './cornerstone.ts';
 import { StepSynchronizers } from './sync.ts';
 import { initialVoi } from './voi.ts';
+import { voiFromLutTable } from './voi-lut-table.ts';
+import type { VoiLutTable } from './voi-lut-table.ts';
 
 export type SizeMode = 'same-size' | 'true-size';
 
@@ -57,6 +59,26 @@ interface Placed {
 const { triggerAnnotationRenderForViewportIds } = toolUtilities;
 
 let nextStepKey = 1;
+
+/**
+ * An image that never arrives or is never drawn must say so rather than leave a black place: a
+ * decoder that hangs, a pixel format the renderer silently cannot draw. Generous limits (a full-size
+ * image decodes in a few seconds on this machine's CPU), counted only while the page is visible
+ * (a hidden page draws nothing).
+ */
+const LOAD_LIMIT_MS = 90_000;
+const DRAW_LIMIT_MS = 20_000;
+
+function withinVisibleTime<T>(work: Promise<T>, limitMs: number, code: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let visibleMs = 0;
+    const tick = setInterval(() => {
+      if (document.visibilityState === 'visible') visibleMs += 1000;
+      if (visibleMs >= limitMs) { clearInterval(tick); reject(new Error(code)); }
+    }, 1000);
+    work.then((value) => { clearInterval(tick); resolve(value); }, (error: unknown) => { clearInterval(tick); reject(error); });
+  });
+}
 
 /** How long a step swapped onto the screen waits before its stored images replace its renditions. */
 const UPGRADE_DELAY_MS = 250;
@@ -271,7 +293,7 @@ export class StepRenderer {
     const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
     if (!viewport || this.disposed) return;
     const imageId = this.imageId(p, resolution);
-    await imageLoader.loadAndCacheImage(imageId);
+    await withinVisibleTime(imageLoader.loadAndCacheImage(imageId), LOAD_LIMIT_MS, 'load-timeout');
     // never swap the image under a drag (a measurement, a pan, a window): wait for the button's release
     if (p.placement) await this.buttonsReleased();
     if (this.disposed) return;
@@ -301,7 +323,7 @@ export class StepRenderer {
     }
     this.sync?.update(p.viewportId, { placed: true });
     p.resolution = resolution;
-    await this.whenRendered(p, viewport);
+    await withinVisibleTime(this.whenRendered(p, viewport), DRAW_LIMIT_MS, 'draw-timeout');
     this.report(p.spec.id, { status: 'rendered', resolution, warning: p.transform.warning ?? (this.mmPerPixel === null || !breastPlaneSpacing(p.instance) ? 'no-spacing' : undefined) });
   }
 
@@ -312,8 +334,21 @@ export class StepRenderer {
    * interpretation, and missed it on a viewport's first image: the station says it explicitly.
    */
   private applyStartingWindow(p: Placed, viewport: Types.IStackViewport): void {
-    const voi = p.spec.display.voi === 'preset' ? initialVoi(p.instance) : null;
-    viewport.setProperties({ ...(voi ?? {}), invert: p.instance.photometricInterpretation === 'MONOCHROME1' });
+    const monochrome1 = p.instance.photometricInterpretation === 'MONOCHROME1';
+    const preset = p.spec.display.voi === 'preset' ? initialVoi(p.instance) : null;
+    if (preset) {
+      viewport.setProperties({ ...preset, invert: monochrome1 });
+      p.element.dataset.voiSource = 'preset';
+      return;
+    }
+    const table = p.spec.display.voi === 'preset' ? voiFromLutTable((viewport.getCornerstoneImage() as { voiLUT?: VoiLutTable } | undefined)?.voiLUT) : null;
+    if (table) {
+      viewport.setProperties({ voiRange: table.voiRange, VOILUTFunction: Enums.VOILUTFunctionType.LINEAR, invert: monochrome1 !== table.invertTable });
+      p.element.dataset.voiSource = 'lut-sequence-approximated';
+      return;
+    }
+    viewport.setProperties({ invert: monochrome1 });
+    p.element.dataset.voiSource = 'image-range';
   }
 
   /** Sizes and justifies an image: the step's scale, its chest-wall edge on its viewport's chest-wall edge. */

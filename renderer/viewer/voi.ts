@@ -14,3 +14,4 @@ export function initialVoi(image: InstanceDetail): { voiRange: { lower: number; 
     : image.voiLutFunction === 'LINEAR_EXACT' ? Enums.VOILUTFunctionType.LINEAR_EXACT : Enums.VOILUTFunctionType.LINEAR;
   return { voiRange: utilities.windowLevel.toLowHighRange(width, center, fn), VOILUTFunction: fn };
 }
+

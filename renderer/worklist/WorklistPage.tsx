@@ -4,6 +4,7 @@ import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
+import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
@@ -27,7 +28,9 @@ export function WorklistPage() {
   const [otherScopeCount, setOtherScopeCount] = useState(0);
   const [sort, setSort] = useState<{ field: SortField; direction: 'asc' | 'desc' }>({ field: 'studyDate', direction: 'desc' });
   const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<string | null>(null);
+  // two errors, each cleared only by its own success: a worklist refresh after a failed import must not hide the failure
+  const [listError, setListError] = useState<string | null>(null);
+  const [importError, setImportError] = useState<string | null>(null);
   const [progress, setProgress] = useState<{ done: number; total: number; generating?: boolean } | null>(null);
   const [result, setResult] = useState<ImportSummary | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -42,10 +45,10 @@ export function WorklistPage() {
       .then((p) => {
         if (cancelled) return;
         setPage(p);
-        setError(null);
+        setListError(null);
         rememberWorklist(query, p.rows.map((r) => r.examId), offset, p.total); // the viewer's next/previous exam follow this order
       })
-      .catch((e: unknown) => { if (!cancelled) setError(errorText(e)); });
+      .catch((e: unknown) => { if (!cancelled) setListError(errorText(e)); });
     // an empty breast worklist says when other exams exist (a CT imported by mistake, say)
     if (scope === 'breast') api.worklistQuery({ filter: { scope: 'all' }, limit: 1 }).then((p) => { if (!cancelled) setOtherScopeCount(p.total); }).catch(() => undefined);
     return () => { cancelled = true; };
@@ -58,19 +61,24 @@ export function WorklistPage() {
   useEffect(() => {
     const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal, generating: p.phase === 'generating' }));
     const offChanged = api.on('worklistChanged', () => setRefresh((n) => n + 1));
-    return () => { offProgress(); offChanged(); };
+    // another process (binome import, a second window) may have changed the library: its events do
+    // not reach this page, so the list is read again whenever the reader comes back to it
+    const onReturn = () => { if (document.visibilityState === 'visible') setRefresh((n) => n + 1); };
+    window.addEventListener('focus', onReturn);
+    document.addEventListener('visibilitychange', onReturn);
+    return () => { offProgress(); offChanged(); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
   }, [api]);
 
   const onFileProgress = useCallback((done: number, total: number) => setProgress({ done, total }), []);
   const runImport = useCallback(async (task: () => Promise<ImportSummary | null>, generating = false) => {
     setResult(null);
-    setError(null);
+    setImportError(null);
     setProgress({ done: 0, total: 0, generating });
     try {
       const summary = await task();
       if (summary) setResult(summary);
     } catch (e) {
-      setError(t('import.failed', { message: errorText(e) }));
+      setImportError(t('import.failed', { message: errorText(e) }));
     } finally {
       setProgress(null);
       setRefresh((n) => n + 1);
@@ -130,8 +138,18 @@ export function WorklistPage() {
       )}
       {result && (
         <div className={`notice${result.rejected || result.status !== 'done' ? ' warning' : ''}`} data-testid="import-result">
-          <p>{t('import.result', { imported: result.imported, duplicates: result.duplicates, rejected: result.rejected })}</p>
-          {result.skipped > 0 && <p className="muted" data-testid="import-skipped">{t('import.skipped', { count: result.skipped, examples: result.skippedFiles.slice(0, 3).map(baseName).join(', ') + (result.skipped > 3 ? ', …' : '') })}</p>}
+          {(() => {
+            const said = describeImportSummary(locale, result);
+            return (
+              <>
+                {said.ending && <p data-testid="import-ending">{said.ending}</p>}
+                <p data-testid="import-headline">{said.headline}</p>
+                {said.details.map((line, i) => <p key={`d${i}`} className="muted" data-testid="import-detail">{line}</p>)}
+                {said.examples.map((line, i) => <p key={`e${i}`} className="muted small">{line}</p>)}
+              </>
+            );
+          })()}
+          {result.skipped > 0 && <p className="muted" data-testid="import-skipped">{t('import.skippedExamples', { examples: result.skippedFiles.slice(0, 3).map(baseName).join(', ') + (result.skipped > 3 ? ', …' : '') })}</p>}
           {result.incompleteExams > 0 && <p data-testid="import-incomplete">{t('import.incomplete', { count: result.incompleteExams })}</p>}
           {result.problems.slice(0, 20).map((p, i) => <p key={i} className="problem">{t('import.rejected', { file: p.file, reason: problem(p) })}</p>)}
           {result.problems.length > 20 && <p className="muted">{t('import.moreProblems', { count: result.problems.length - 20 })}</p>}
@@ -146,12 +164,13 @@ export function WorklistPage() {
             : <p className="muted small">{t('import.unfinishedUpload')}</p>}
         </div>
       ))}
-      {error && <div className="notice error" role="alert">{error}</div>}
+      {importError && <div className="notice error" role="alert" data-testid="import-error">{importError}</div>}
+      {listError && <div className="notice error" role="alert">{listError}</div>}
       {dragging && <div className="dropzone">{t('import.drop')}</div>}
       {!page ? <p className="muted">{t('worklist.loading')}</p> : page.total === 0 ? (
         <div className="empty" data-testid="worklist-empty">
-          <p>{text || status ? t('worklist.noMatch') : scope === 'breast' && otherScopeCount > 0 ? t('worklist.otherScope', { count: otherScopeCount }) : t('worklist.empty')}</p>
-          {!text && !status && !otherScopeCount && (
+          <p>{text || status ? t('worklist.noMatch') : progress ? t('worklist.importing') : scope === 'breast' && otherScopeCount > 0 ? t('worklist.otherScope', { count: otherScopeCount }) : t('worklist.empty')}</p>
+          {!text && !status && !otherScopeCount && !progress && (
             <>
               <button type="button" onClick={() => void runImport(() => api.loadDemoExams({}), true)} disabled={progress !== null} data-testid="load-demo">{t('demo.load')}</button>
               <p className="muted small">{t('demo.explain')}</p>

@@ -257,6 +257,42 @@ test('a page on another local port can neither write, nor read images or events,
   await attacker.close();
 });
 
+test('a page on another local port that opens the station in a window gets a notice, not the exam; its cookie flood locks no one out', { skip: SKIP, timeout: 120_000 }, async () => {
+  const examId = (await station.handlers.worklistQuery({ filter: { scope: 'all' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows[0]!.examId;
+  const opensBefore = station.db.audit.trail(examId).filter((e) => e.action === 'open').length;
+  const attacker = await browser.newPage();
+  await attacker.goto(hostileUrl);
+  // window.open of the exam's address: a top-level navigation that the other page started
+  const [popup] = await Promise.all([browser.waitForEvent('page'), attacker.evaluate((url) => { window.open(url); }, `${host.url}#/exam/${examId}`)]);
+  await popup.waitForLoadState('domcontentloaded');
+  await popup.waitForSelector('[data-testid=foreign-navigation]');
+  assert.match(await popup.textContent('body') ?? '', /opened from another site or another web application/);
+  assert.equal(await popup.$('#root'), null, 'the station itself was served to a window another page opened');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(station.db.audit.trail(examId).filter((e) => e.action === 'open').length, opensBefore, 'the exam was opened in the reader\'s name');
+  // the reader may go on from there: the link is the station's own navigation, to the worklist
+  await popup.click('text=Open the worklist');
+  await popup.waitForSelector('[data-testid=exam-row]');
+  assert.equal(station.db.audit.trail(examId).filter((e) => e.action === 'open').length, opensBefore);
+  await popup.close();
+
+  // 150 cookies of 3 KB, and one with a malformed value, set by the other page: cookies ignore
+  // ports, so the browser sends those it keeps to the station with every request
+  await attacker.evaluate(() => {
+    for (let i = 0; i < 150; i++) document.cookie = `flood${i}=${'x'.repeat(3000)}; path=/`;
+    document.cookie = 'other=100%; path=/';
+  });
+  // (Chromium keeps some of them: enough for far more than the 16 KiB of headers that locked the reader out before)
+  const flood = (await browser.cookies('http://127.0.0.1')).filter((c) => c.name.startsWith('flood'));
+  const floodBytes = flood.reduce((n, c) => n + c.name.length + c.value.length + 2, 0);
+  assert.ok(floodBytes > 64 * 1024, `the browser kept ${flood.length} cookies, ${floodBytes} bytes`);
+  const reloaded = await stationPage.reload();
+  assert.equal(reloaded?.status(), 200);
+  await stationPage.waitForSelector('[data-testid=exam-row]');
+  await browser.clearCookies({ name: /^(flood\d+|other)$/ });
+  await attacker.close();
+});
+
 test('the station’s own page still works in the same browser: lists, opens an image, sets a status', { skip: SKIP, timeout: 120_000 }, async () => {
   const errors: string[] = [];
   stationPage.on('pageerror', (e) => errors.push(e.message));

@@ -345,6 +345,41 @@ test('same size: one millimetre spans as many screen pixels on the current image
   assert.ok(Math.abs(spans[0]! - 50 / (scales[0]! * (await page.evaluate(() => window.devicePixelRatio)))) / spans[0]! < 0.05, 'and matches the step scale');
 });
 
+test('true size: with the monitor\'s pixel pitch set, one millimetre of breast is one millimetre of screen; the key toggles back to same size', { skip: SKIP }, async () => {
+  const { exam } = examOf('two-detectors');
+  const pitchMm = 0.5;
+  await station.handlers.setSettings({ viewer: { monitorPixelPitchMm: pitchMm } });
+  try {
+    await open(exam.examId, 'cc-comparison');
+    const sameSize = await page.$eval('[data-testid=viewport]', (v) => Number((v as HTMLElement).dataset.mmPerPixel));
+    await page.keyboard.press('t');
+    await page.waitForFunction(() => document.querySelector('[data-testid=size-mode]')?.getAttribute('aria-pressed') === 'true');
+    await waitForStep();
+    const ratio = await page.evaluate(() => window.devicePixelRatio);
+    const scales = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => Number((v as HTMLElement).dataset.mmPerPixel)));
+    assert.ok(scales.every((s) => Math.abs(s - pitchMm / ratio) < 1e-6), `every image at the monitor's pitch: ${scales.join(', ')}`);
+    // 40 mm along a row of each image (from its own breast-plane spacing) spans 40 / pitch device pixels
+    const current = await station.handlers.examDetail({ examId: exam.examId });
+    const details = [current, ...await Promise.all(current.priors.map((p) => station.handlers.examDetail({ examId: p.examId })))];
+    const ids = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => [(v as HTMLElement).dataset.place, Number((v as HTMLElement).dataset.instanceId)] as const));
+    for (const [place, instanceId] of ids) {
+      const instance = details.flatMap((d) => d.series.flatMap((x) => x.instances)).find((i) => i.instanceId === instanceId)!;
+      const spacing = instance.imagerPixelSpacing![1] / (instance.estimatedRadiographicMagnificationFactor ?? 1);
+      const a = await canvasPoint(place!, [10, 100]);
+      const b = await canvasPoint(place!, [10 + 40 / spacing, 100]);
+      const devicePixels = Math.hypot(b.x - a.x, b.y - a.y);
+      assert.ok(Math.abs(devicePixels - 40 / pitchMm) < 1.5, `${place}: 40 mm spans ${devicePixels.toFixed(1)} px, ${40 / pitchMm} expected`);
+    }
+    await shot('viewer-true-size');
+    await page.keyboard.press('t');
+    await page.waitForFunction(() => document.querySelector('[data-testid=size-mode]')?.getAttribute('aria-pressed') === 'false');
+    await waitForStep();
+    assert.equal(await page.$eval('[data-testid=viewport]', (v) => Number((v as HTMLElement).dataset.mmPerPixel)), sameSize);
+  } finally {
+    await station.handlers.setSettings({ viewer: { monitorPixelPitchMm: null } });
+  }
+});
+
 test('images stored mirrored are shown the right way round', { skip: SKIP }, async () => {
   const { truth, exam } = examOf('flipped-for-processing');
   await open(exam.examId);
@@ -407,6 +442,54 @@ test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, brea
     const a = mono1[v]!;
     const b = mono2[v]!;
     assert.equal(a.length, b.length);
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
+    assert.ok(diff / a.length < 4, `view ${v}: mean difference ${(diff / a.length).toFixed(2)} grey levels`);
+  }
+});
+
+test('an image with a VOI LUT Sequence and no window preset opens through its table, like its twin with the preset', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  const detail = await station.handlers.examDetail({ examId: exam.examId });
+  const dir = tempDir('lut-twin');
+  for (const instance of detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing)) {
+    const response = await fetch(`${host.url}dicom/${instance.instanceId}`, { headers: { 'x-binome-token': host.token } });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const natural = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(bytes.buffer).dict) as Record<string, unknown>;
+    const center = ([] as number[]).concat(natural.WindowCenter as number)[0]!;
+    const width = ([] as number[]).concat(natural.WindowWidth as number)[0]!;
+    assert.ok(!natural.VOILUTFunction || natural.VOILUTFunction === 'LINEAR', 'the standard exam windows linearly');
+    // the preset's linear window written as a table: 0 below it, rising to 4095 across it, 4095 above
+    const entries = 2 ** Number(natural.BitsStored);
+    const lower = center - 0.5 - (width - 1) / 2;
+    const table = Array.from({ length: entries }, (_, x) => Math.round(4095 * Math.min(1, Math.max(0, (x - lower) / (width - 1)))));
+    const suffix = (uid: unknown) => `${String(uid)}.7`;
+    const rest = Object.fromEntries(Object.entries(natural).filter(([k]) => !['PixelData', '_vrMap', '_meta', 'WindowCenter', 'WindowWidth', 'WindowCenterWidthExplanation', 'VOILUTFunction'].includes(k)));
+    fs.writeFileSync(path.join(dir, `${instance.instanceId}.dcm`), writePart10({
+      ...rest,
+      SOPInstanceUID: suffix(natural.SOPInstanceUID), StudyInstanceUID: suffix(natural.StudyInstanceUID), SeriesInstanceUID: suffix(natural.SeriesInstanceUID),
+      PatientID: 'LUTTWIN',
+      VOILUTSequence: [{ LUTDescriptor: [entries === 65536 ? 0 : entries, 0, 12], LUTExplanation: 'NORMAL', LUTData: table, _vrMap: { LUTDescriptor: 'US', LUTData: 'US' } }],
+      PixelData: natural.PixelData, _vrMap: { PixelData: 'OW' },
+    }));
+  }
+  assert.equal((await station.handlers.importPaths({ paths: [dir] })).imported, 4);
+  const twin = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { text: 'LUTTWIN' } }))).rows[0]!;
+  const canvases = async (examId: number) => {
+    await open(examId);
+    return page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => {
+      const canvas = v.querySelector('canvas')!;
+      return { source: (v as HTMLElement).dataset.voiSource, pixels: Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.filter((_, i) => i % 16 === 0)) };
+    }));
+  };
+  const withPreset = await canvases(exam.examId);
+  const withTable = await canvases(twin.examId);
+  await shot('viewer-voi-lut-sequence');
+  assert.deepEqual(withPreset.map((c) => c.source), ['preset', 'preset', 'preset', 'preset']);
+  assert.deepEqual(withTable.map((c) => c.source), ['lut-sequence-approximated', 'lut-sequence-approximated', 'lut-sequence-approximated', 'lut-sequence-approximated']);
+  for (let v = 0; v < 4; v++) {
+    const a = withPreset[v]!.pixels;
+    const b = withTable[v]!.pixels;
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
     assert.ok(diff / a.length < 4, `view ${v}: mean difference ${(diff / a.length).toFixed(2)} grey levels`);

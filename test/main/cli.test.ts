@@ -43,19 +43,22 @@ test('import, then list, in a given library; exit code 3 when damaged files were
   writeScreeningExams(source, 3);
   const first = run('import', source, '--library', library);
   assert.equal(first.code, 0, first.err);
-  assert.match(first.out, /Imported 12 image\(s\) into 3 exam\(s\)/);
-  assert.match(first.out, /0 duplicate\(s\) skipped, 0 damaged file\(s\) quarantined, 0 file\(s\) skipped as not DICOM/);
+  assert.match(first.out, /Imported 12 images for reading\.\n {2}into 3 exam\(s\)/);
+  assert.doesNotMatch(first.out.slice(first.out.indexOf('Imported')), /skipped|quarantine/, 'nothing was skipped or refused: nothing said of it');
   fs.writeFileSync(path.join(source, 'junk.txt'), 'junk');
   const notes = run('import', source, '--library', library);
   assert.equal(notes.code, 0, 'a note beside the images is no failure');
-  assert.match(notes.out, /12 duplicate\(s\) skipped, 0 damaged file\(s\) quarantined, 1 file\(s\) skipped as not DICOM/);
+  assert.match(notes.out, /Nothing new was imported\./);
+  assert.match(notes.out, /12 files already in the library \(same SOP Instance UID\) were skipped\./);
+  assert.match(notes.out, /1 file that is not DICOM was skipped\./);
+  assert.doesNotMatch(notes.out, /quarantine/);
   assert.doesNotMatch(notes.out, /rejected:/);
   const cut = fs.readFileSync(path.join(source, 'exam-00000', 'RCC.dcm'));
   fs.mkdirSync(path.join(source, 'more'));
   fs.writeFileSync(path.join(source, 'more', 'cut.dcm'), cut.subarray(0, cut.length - 10)); // cut short
   const second = run('import', path.join(source, 'more'), '--library', library);
   assert.equal(second.code, 3);
-  assert.match(second.out, /1 damaged file\(s\) quarantined/);
+  assert.match(second.out, /1 file was not imported: it is in the quarantine list, with the reason\./);
   assert.match(second.out, /rejected: .*cut\.dcm: /);
   const list = run('list', '--library', library);
   assert.equal(list.code, 0);
@@ -86,7 +89,7 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
   const library = tempDir('cli-demo-lib');
   const imported = run('demo', '--patients', '1', '--seed', 'cli', '--library', library);
   assert.equal(imported.code, 0, imported.err);
-  assert.match(imported.out, /Imported 8 image\(s\) into 2 exam\(s\)/);
+  assert.match(imported.out, /Imported 8 images for reading\.\n {2}into 2 exam\(s\)/);
   const files = fs.readdirSync(path.join(library, 'demo', 'cli'), { recursive: true }).map(String);
   assert.ok(files.some((f) => f.endsWith('ground-truth.json')));
   assert.ok(!files.some((f) => f.endsWith('.dcm')), 'the images live in the store, not twice');

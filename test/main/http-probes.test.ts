@@ -101,12 +101,32 @@ test('bad addresses: percent-encoding, NUL, dot segments, absolute form, a 5,000
   await appInfoAnswers();
 });
 
-test('an overlong header and a request that is not HTTP get a JSON 431 and 400', { skip: SKIP }, async () => {
-  assertRefused(await rawRequest(host.port, head('GET / HTTP/1.1', `X-Big: ${'a'.repeat(20_000)}`)), 431, 'bad_request', 'overlong header');
-  assertRefused(await rawRequest(host.port, `GET / HTTP/1.1\r\n${hostHeader()}\r\nCookie: ${'c=1; '.repeat(5000)}`), 431, 'bad_request', 'overlong cookie');
+test('headers over 1 MiB and a request that is not HTTP get a JSON 431 and 400; other applications\' cookies up to a browser\'s limit are fine', { skip: SKIP }, async () => {
+  assertRefused(await rawRequest(host.port, head('GET / HTTP/1.1', `X-Big: ${'a'.repeat(1_100_000)}`)), 431, 'bad_request', 'overlong header');
+  assertRefused(await rawRequest(host.port, `GET / HTTP/1.1\r\n${hostHeader()}\r\nCookie: ${'c=1; '.repeat(220_000)}`), 431, 'bad_request', 'overlong cookie');
+  // a browser sends at most 180 cookies of 4 KiB to one host, whatever port set them
+  const cookies = Array.from({ length: 180 }, (_, i) => `app${i}=${'v'.repeat(4000)}`).join('; ');
+  const flooded = await rawRequest(host.port, head('GET / HTTP/1.1', `Cookie: other=100%; ${cookies}`));
+  assert.equal(flooded.status, 200, flooded.raw.slice(0, 300));
+  assert.match(flooded.body, /<div id="root">/);
   assertRefused(await rawRequest(host.port, 'HELLO\x01 there'), 400, 'bad_request', 'not HTTP');
   assertRefused(await rawRequest(host.port, head('POST /api/op/appInfo HTTP/1.1', 'Content-Length: 2', 'Content-Length: 3')), 400, 'bad_request', 'two lengths');
   await appInfoAnswers();
+});
+
+test('a navigation that another page started gets a notice in the reader\'s language, never the station; one typed or from outside a browser gets the station', { skip: SKIP }, async () => {
+  const navigate = (site: string, ...extra: string[]) =>
+    rawRequest(host.port, head('GET / HTTP/1.1', `Sec-Fetch-Site: ${site}`, 'Sec-Fetch-Mode: navigate', 'Sec-Fetch-Dest: document', ...extra));
+  for (const site of ['same-site', 'cross-site']) {
+    const res = await navigate(site);
+    assert.equal(res.status, 200, site);
+    assert.match(res.headers['content-type'] ?? '', /^text\/html/);
+    assert.doesNotMatch(res.body, /<div id="root">|<script/, `${site}: the station was served`);
+    assert.match(res.body, /opened from another site or another web application/);
+  }
+  assert.match((await navigate('cross-site', 'Accept-Language: fr-FR,fr;q=0.9')).body, /ouverte depuis un autre site/);
+  for (const site of ['none', 'same-origin']) assert.match((await navigate(site)).body, /<div id="root">/, site);
+  assert.match((await rawRequest(host.port, head('GET / HTTP/1.1'))).body, /<div id="root">/, 'no Sec-Fetch headers (an older browser, a script)');
 });
 
 test('a JSON body over 1 MiB gets 413, chunked or declared, kept alive or not, never a reset', { skip: SKIP }, async () => {

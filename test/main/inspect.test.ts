@@ -277,6 +277,28 @@ test('missing and impossible image attributes', () => {
   damaged(inspectBytes(assemble(baseDataset({ bitsStored: 17 }), TS.explicit, { pixelData: nativePixelData(px) })), 'invalid_attribute', { tag: '(0028,0101)' });
 });
 
+test('pixel data under another VR than OB or OW, and photometric interpretations a viewer cannot show, are refused', () => {
+  // every byte is there, but image readers refuse float or unknown data as pixel data (dcmtk: "wrong class")
+  for (const vr of ['OF', 'OD', 'UN']) {
+    damaged(inspectBytes(assemble(baseDataset(), TS.explicit, { pixelData: element(0x7fe0, 0x0010, vr, px) })), 'pixel_data_vr', { vr });
+  }
+  accepted(inspectBytes(assemble(baseDataset(), TS.explicit, { pixelData: nativePixelData(px, 'OB') })));
+  damaged(inspectBytes(assemble(baseDataset({}, { PhotometricInterpretation: 'XXXXXX' }), TS.explicit, { pixelData: nativePixelData(px) })), 'unknown_photometric', { value: 'XXXXXX' });
+  damaged(inspectBytes(assemble(baseDataset({}, { PhotometricInterpretation: undefined }), TS.explicit, { pixelData: nativePixelData(px) })), 'missing_attribute', { names: '(0028,0004) PhotometricInterpretation' });
+  // one sample per pixel said to be RGB; three said to be MONOCHROME2
+  damaged(inspectBytes(assemble(baseDataset({}, { PhotometricInterpretation: 'RGB' }), TS.explicit, { pixelData: nativePixelData(px) })), 'photometric_samples', { photometric: 'RGB', samples: 1 });
+  const rgb = gradient(64, 48, { samples: 3, bitsAllocated: 8 });
+  damaged(inspectBytes(assemble(baseDataset({ samples: 3, bitsAllocated: 8 }, { PhotometricInterpretation: 'MONOCHROME2' }), TS.explicit, { pixelData: nativePixelData(rgb, 'OB') })), 'photometric_samples', { photometric: 'MONOCHROME2', samples: 3 });
+  damaged(inspectBytes(assemble(baseDataset({ samples: 3, bitsAllocated: 8 }, { PhotometricInterpretation: 'RGB', PlanarConfiguration: undefined }), TS.explicit, { pixelData: nativePixelData(rgb, 'OB') })), 'missing_attribute', { names: '(0028,0006) PlanarConfiguration' });
+  accepted(inspectBytes(assemble(baseDataset({ samples: 3, bitsAllocated: 8 }, { PhotometricInterpretation: 'RGB', PlanarConfiguration: 0 }), TS.explicit, { pixelData: nativePixelData(rgb, 'OB') })));
+  // palette colour without its palette
+  const palette = damaged(inspectBytes(assemble(baseDataset({}, { PhotometricInterpretation: 'PALETTE COLOR' }), TS.explicit, { pixelData: nativePixelData(px) })), 'missing_attribute');
+  assert.match(String(palette.problem.params?.names), /^\(0028,1101\) RedPaletteColorLookupTableDescriptor, .*\(0028,1201\) RedPaletteColorLookupTableData$/);
+  // High Bit outside the allocated bits, or below the stored ones
+  damaged(inspectBytes(assemble(baseDataset({}, { HighBit: 16 }), TS.explicit, { pixelData: nativePixelData(px) })), 'invalid_attribute', { tag: '(0028,0102)', value: 16 });
+  damaged(inspectBytes(assemble(baseDataset({}, { HighBit: 7 }), TS.explicit, { pixelData: nativePixelData(px) })), 'invalid_attribute', { tag: '(0028,0102)', value: 7 });
+});
+
 test('inspectFile reads a 17 MB image in one small read and agrees with inspectBytes', async () => {
   const big = validNative({ rows: 3328, columns: 2560 });
   const file = path.join(dir, 'big.dcm');

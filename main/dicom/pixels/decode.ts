@@ -24,7 +24,22 @@ export async function decodeFrame(file: string, index = 0): Promise<DecodedFrame
   }
 }
 
-export async function decodeImageFrame(image: ImageFile, index: number): Promise<StoredPixels> {
+/** Decodes frame `index` (0-based) of an open image into stored values of the caller's own. */
+export function decodeImageFrame(image: ImageFile, index: number): Promise<StoredPixels> {
+  return decode(image, index, (pixels, borrowed) => (borrowed ? pixels.slice() : pixels));
+}
+
+/**
+ * Decodes frame `index` (0-based) and hands its stored values to `use` without copying them where
+ * they lie in a codec's memory: they are valid only until `use` returns (`use` must copy what it
+ * keeps). One full-size copy of a frame at a time, for callers that only read it (renditions).
+ */
+export function withDecodedFrame<T>(image: ImageFile, index: number, use: (pixels: StoredPixels) => T): Promise<T> {
+  return decode(image, index, (pixels) => use(pixels));
+}
+
+/** `use` gets the stored values, and whether they are borrowed from a codec's memory (else they are the caller's). */
+async function decode<T>(image: ImageFile, index: number, use: (pixels: StoredPixels, borrowed: boolean) => T): Promise<T> {
   const h = image.header;
   const data = image.frameData(index);
   const count = h.rows * h.columns;
@@ -33,14 +48,14 @@ export async function decodeImageFrame(image: ImageFile, index: number): Promise
     case null: {
       // Native: the values sit at High Bit; the bits above and below Bits Stored are not part of them.
       const pixels = fromBytes(data, h, !h.transferSyntax.littleEndian);
-      return fitStoredBits(pixels, h, h.highBit + 1 - h.bitsStored, true);
+      return use(fitStoredBits(pixels, h, h.highBit + 1 - h.bitsStored, true), false);
     }
     case 'rle':
-      return fitStoredBits(fromBytes(decodeRle(data, count, bytesPerSample), h, false), h, 0, false);
+      return use(fitStoredBits(fromBytes(decodeRle(data, count, bytesPerSample), h, false), h, 0, false), false);
     case 'jpeg-lossless': {
       const samples = decodeJpegLossless(data, bytesPerSample);
       checkCount(samples.length, count);
-      return fitStoredBits(retype(samples, h), h, 0, false);
+      return use(fitStoredBits(retype(samples, h), h, 0, false), false);
     }
     case 'jpeg-dct': {
       const precision = jpegSamplePrecision(data);
@@ -48,15 +63,15 @@ export async function decodeImageFrame(image: ImageFile, index: number): Promise
         if (h.bitsAllocated !== 16) throw new PixelDataError('12-bit JPEG in an 8-bit image');
         const samples = await decodeJpeg12Bit(data, h.rows, h.columns);
         checkCount(samples.length, count);
-        return fitStoredBits(retype(samples, h), h, 0, false);
+        return use(fitStoredBits(retype(samples, h), h, 0, false), false);
       }
-      return fromCodec(await decodeWithWasm('jpeg-8bit', data), h);
+      return decodeWithWasm('jpeg-8bit', data, (out) => use(fromCodec(out, h), true));
     }
     case 'jpeg-ls':
-      return fromCodec(await decodeWithWasm('jpeg-ls', data), h);
+      return decodeWithWasm('jpeg-ls', data, (out) => use(fromCodec(out, h), true));
     case 'j2k':
       // JPEG 2000 and HTJ2K share the j2k codestream family; the syntax says which decoder the viewer uses.
-      return fromCodec(await decodeWithWasm(isHtj2k(h.transferSyntax.uid) ? 'htj2k' : 'j2k', data), h);
+      return decodeWithWasm(isHtj2k(h.transferSyntax.uid) ? 'htj2k' : 'j2k', data, (out) => use(fromCodec(out, h), true));
   }
 }
 

@@ -8,7 +8,9 @@
 // OpenJPEG's [INFO] chatter with no way to silence it, and hand JPEG-LS pixels out as a view on
 // WASM memory. Here each codec module is loaded once per thread with its own print overrides (never
 // a shared object: Emscripten writes its exports onto the object it is given), and each frame gets
-// its own decoder instance, deleted after the pixels are copied out.
+// its own decoder instance, deleted once its caller is done with the pixels: a caller that only
+// reads them (a display rendition averages them down) reads them where the codec left them, in WASM
+// memory, rather than from a second full-size copy.
 
 import { createRequire } from 'node:module';
 import { log } from '../../base/log.ts';
@@ -52,7 +54,7 @@ function loadCodec(codec: WasmCodec): Promise<CodecModule> {
 
 /** Decoded samples as the codec gives them, with its view of the frame. */
 export interface CodecOutput {
-  /** The samples' bytes, copied out of WASM memory (little-endian, 1 or 2 bytes per sample). */
+  /** The samples' bytes (little-endian, 1 or 2 bytes per sample): a view on WASM memory, valid only until `use` returns. */
   bytes: Uint8Array;
   width: number;
   height: number;
@@ -60,7 +62,12 @@ export interface CodecOutput {
   componentCount: number;
 }
 
-export async function decodeWithWasm(codec: WasmCodec, encoded: Uint8Array): Promise<CodecOutput> {
+/**
+ * Decodes a codestream and hands the output to `use` while the decoder still holds it (`use` may
+ * change the bytes in place; it must copy what it keeps, and must not wait: the decoder is deleted
+ * when it returns).
+ */
+export async function decodeWithWasm<T>(codec: WasmCodec, encoded: Uint8Array, use: (out: CodecOutput) => T): Promise<T> {
   const module = await loadCodec(codec);
   const decoder = new module[CODECS[codec].decoder]!();
   try {
@@ -72,7 +79,7 @@ export async function decodeWithWasm(codec: WasmCodec, encoded: Uint8Array): Pro
       throw new PixelDataError(`${codec} decoder failed (${typeof error === 'number' ? 'codec exception' : String(error)})`);
     }
     const info = decoder.getFrameInfo();
-    return { bytes: decoder.getDecodedBuffer().slice(), width: info.width, height: info.height, bitsPerSample: info.bitsPerSample, componentCount: info.componentCount };
+    return use({ bytes: decoder.getDecodedBuffer(), width: info.width, height: info.height, bitsPerSample: info.bitsPerSample, componentCount: info.componentCount });
   } finally {
     decoder.delete();
   }

@@ -14,6 +14,8 @@ import { Damage, ITEM, Parser, PIXEL_DATA, SEQUENCE_END } from '../dataset.ts';
 import type { DataSet, Element, Encoding } from '../dataset.ts';
 import { DEFAULT_INSPECT_LIMITS } from '../inspect.ts';
 import { FileSource, MemorySource } from '../source.ts';
+import { openRegularFileSync } from '../../base/regular-file.ts';
+import type { RegularFileOptions } from '../../base/regular-file.ts';
 import type { ByteSource } from '../source.ts';
 import { TRANSFER_SYNTAXES } from '../transfer-syntax.ts';
 import type { TransferSyntax } from '../transfer-syntax.ts';
@@ -145,28 +147,28 @@ export class ImageFile {
     /** Where each frame's bytes lie in `source`. */
     private readonly frameBytes: FrameBytes[],
     private readonly source: { fd: number } | { bytes: Uint8Array },
+    /** The file, open until close() (a deflated data set's frames are read from its inflated copy, `source`). */
+    private readonly file: { fd: number; size: number },
   ) {}
 
   /**
    * Opens a file and reads its header and frame layout. Throws PixelDataError when the file has no
-   * pixel data this pipeline reads; I/O errors are thrown as they come. Close it when done.
+   * pixel data this pipeline reads; I/O errors are thrown as they come (NotRegularFileError for a
+   * FIFO, a device or, without `followLinks`, a link: main/base/regular-file.ts). Close it when done.
    */
-  static open(file: string): ImageFile {
-    const fd = fs.openSync(file, 'r');
-    let image: ImageFile;
+  static open(file: string, options: RegularFileOptions = { followLinks: true }): ImageFile {
+    const { fd, stat } = openRegularFileSync(file, options);
     try {
-      image = ImageFile.parse(new FileSource(fd, fs.fstatSync(fd).size), { fd });
+      return ImageFile.parse(new FileSource(fd, stat.size), { fd }, { fd, size: stat.size });
     } catch (error) {
       fs.closeSync(fd);
       throw error;
     }
-    if (!('fd' in image.source)) fs.closeSync(fd); // a deflated data set, inflated into memory
-    return image;
   }
 
-  private static parse(src: ByteSource, source: { fd: number } | { bytes: Uint8Array }): ImageFile {
+  private static parse(src: ByteSource, source: { fd: number } | { bytes: Uint8Array }, file: { fd: number; size: number }): ImageFile {
     try {
-      return ImageFile.parseOrThrow(src, source);
+      return ImageFile.parseOrThrow(src, source, file);
     } catch (error) {
       // The station's parser says what is damaged as a problem code; zlib, what it could not inflate.
       if (error instanceof Damage) throw new PixelDataError(`damaged file (${error.problem.code})`);
@@ -175,7 +177,7 @@ export class ImageFile {
     }
   }
 
-  private static parseOrThrow(src: ByteSource, source: { fd: number } | { bytes: Uint8Array }): ImageFile {
+  private static parseOrThrow(src: ByteSource, source: { fd: number } | { bytes: Uint8Array }, file: { fd: number; size: number }): ImageFile {
     const limits = DEFAULT_INSPECT_LIMITS;
     let parser = new Parser(src, limits, HEADER_TAGS);
     const magic = parser.bytes(128, 4);
@@ -204,7 +206,22 @@ export class ImageFile {
     const frameBytes = ts.codestream ? encapsulatedFrames(parser, pixel, top, header, ts.littleEndian) : nativeFrames(pixel, header, src.size);
     // The Pixel Data header: tag, then (explicit VR) VR and two reserved bytes, then a 4-byte length.
     const pixelDataStart = ts.deflated ? null : pixel.offset - (ts.explicitVr ? 12 : 8);
-    return new ImageFile(header, pixelDataStart, frameBytes, source);
+    return new ImageFile(header, pixelDataStart, frameBytes, source, file);
+  }
+
+  /**
+   * The file's bytes up to and including the Pixel Data tag (where a reader of the header stops),
+   * or the whole file when its data set is deflated (its offsets mean nothing before inflation).
+   */
+  headerBytes(): Uint8Array {
+    const length = this.pixelDataStart === null ? this.file.size : Math.min(this.file.size, this.pixelDataStart + 4);
+    const out = Buffer.allocUnsafe(length);
+    for (let done = 0; done < length;) {
+      const n = fs.readSync(this.file.fd, out, done, length - done, done);
+      if (n === 0) throw new PixelDataError('file shorter than its header says');
+      done += n;
+    }
+    return out;
   }
 
   /** The bytes of frame `index` (0-based) as stored (native pixel data or a whole codestream), the caller's to keep or change. */
@@ -235,7 +252,7 @@ export class ImageFile {
   }
 
   close(): void {
-    if ('fd' in this.source) fs.closeSync(this.source.fd);
+    fs.closeSync(this.file.fd);
   }
 }
 

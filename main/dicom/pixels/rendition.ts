@@ -11,18 +11,25 @@
 // SOP Instance UID derived from the original's (caches never confuse the two), Image Type DERIVED,
 // Derivation Description "display rendition", and a Source Image Sequence naming the original.
 //
+// One frame: the viewer paints frame 1 of an image (a mammogram has one), so the rendition holds the
+// first frame only (Number of Frames 1, the first item of a Per-Frame Functional Groups Sequence).
+//
+// Bounded memory: a rendition is made only for an image whose frame holds at most
+// DISPLAY_RENDITION_MAX_PIXELS pixels (bigger ones get none: the viewer loads the stored image, as it
+// always can); the frame is decoded once and averaged down where the decoder left it, so that one
+// full-size copy of it exists at a time, and the file's other frames are never read.
+//
 // Geometry: rendition pixel (i, j) averages the original's pixels under its cell, so its centre is
 // the original's ((i + 0.5)·sx − 0.5, (j + 0.5)·sy − 0.5), sx = Columns / rendition Columns (likewise
 // sy with Rows); a viewer aligning the two exactly shifts the rendition by (sx − 1)/2, (sy − 1)/2
 // original pixels.
 
-import fs from 'node:fs';
 import dcmjs from 'dcmjs';
 import { derivedUid } from '../uid.ts';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, TRANSFER_SYNTAX } from '../write.ts';
-import { decodeImageFrame } from './decode.ts';
+import { withDecodedFrame } from './decode.ts';
 import type { StoredPixels } from './decode.ts';
-import { ImageFile } from './image-file.ts';
+import { ImageFile, PixelDataError } from './image-file.ts';
 import type { ImageHeader } from './image-file.ts';
 import { axisWeights, resample } from './resample.ts';
 
@@ -35,27 +42,43 @@ export interface RenditionOptions {
 
 export const DERIVATION_DESCRIPTION = 'display rendition';
 
+/**
+ * The largest frame a rendition is made of: 64 megapixels (8192 × 8192, 128 MiB of 16-bit values),
+ * over twice the largest mammography detectors (about 28: 4728 × 5928); a 16-bit frame of this size
+ * takes about 128 MiB to decode and 32 MiB more to average down.
+ */
+export const DISPLAY_RENDITION_MAX_PIXELS = 8192 * 8192;
+
+/** Why an image of `rows × columns` gets no rendition (too many pixels), or null when it may have one. */
+export function renditionRefusal(rows: number, columns: number): string | null {
+  const pixels = rows * columns;
+  if (pixels <= DISPLAY_RENDITION_MAX_PIXELS) return null;
+  return `a frame of ${Math.round(pixels / 1e6)} megapixels is over the ${Math.round(DISPLAY_RENDITION_MAX_PIXELS / 1e6)}-megapixel budget of display renditions`;
+}
+
 /** An element of a dcmjs data set: its VR and values. */
 interface DcmjsElement { vr: string; Value?: unknown[] }
 type DcmjsDataSet = Record<string, DcmjsElement>;
 
 /**
- * Makes the display rendition of a stored image: a DICOM Part 10 file, or null when the image
- * already fits `maxSide`. Every frame is reduced. Throws PixelDataError for pixels the pipeline
- * cannot read (the viewer then shows the original).
+ * Makes the display rendition of a stored image (its first frame): a DICOM Part 10 file, or null
+ * when the image already fits `maxSide`. Throws PixelDataError for pixels the pipeline cannot read
+ * or a frame over DISPLAY_RENDITION_MAX_PIXELS (the viewer then shows the original). A stored file
+ * is never a link (main/base/regular-file.ts): one is refused.
  */
 export async function makeDisplayRendition(file: string, options: RenditionOptions): Promise<Uint8Array | null> {
-  const image = ImageFile.open(file);
+  const image = ImageFile.open(file, { followLinks: false });
   try {
     const h = image.header;
     const scale = Math.max(h.rows, h.columns) / options.maxSide;
     if (scale <= 1) return null;
+    const refusal = renditionRefusal(h.rows, h.columns);
+    if (refusal) throw new PixelDataError(refusal);
     const columns = Math.max(1, Math.round(h.columns / scale));
     const rows = Math.max(1, Math.round(h.rows / scale));
-    const frames: StoredPixels[] = [];
-    for (let k = 0; k < h.frames; k++) frames.push(reduceFrame(await decodeImageFrame(image, k), h, columns, rows));
-    const header = readHeaderDataSet(file, image.pixelDataStart);
-    return writeRendition(header, h, frames, rows, columns);
+    const frame = await withDecodedFrame(image, 0, (pixels) => reduceFrame(pixels, h, columns, rows));
+    const header = readHeaderDataSet(image);
+    return writeRendition(header, h, frame, rows, columns);
   } finally {
     image.close();
   }
@@ -72,20 +95,8 @@ export function reduceFrame(pixels: StoredPixels, h: Pick<ImageHeader, 'rows' | 
 }
 
 /** The original's data set before its Pixel Data, as dcmjs reads it (a deflated file is read whole). */
-function readHeaderDataSet(file: string, pixelDataStart: number | null): DcmjsDataSet {
-  let bytes: Buffer;
-  if (pixelDataStart === null) {
-    bytes = fs.readFileSync(file);
-  } else {
-    // up to and including the Pixel Data tag, where dcmjs stops
-    bytes = Buffer.alloc(pixelDataStart + 4);
-    const fd = fs.openSync(file, 'r');
-    try {
-      fs.readSync(fd, bytes, 0, bytes.length, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
+function readHeaderDataSet(image: ImageFile): DcmjsDataSet {
+  const bytes = image.headerBytes();
   const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   return DicomMessage.readFile(buffer, { untilTag: '7FE00010', includeUntilTagValue: false }).dict as DcmjsDataSet;
 }
@@ -105,6 +116,7 @@ const TAG = {
   pixelSpacing: '00280030',
   spatialLocationsPreserved: '0028135A',
   pixelMeasuresSequence: '00289110',
+  numberOfFrames: '00280008',
   purposeOfReferenceCodeSequence: '0040A170',
   sharedFunctionalGroups: '52009229',
   perFrameFunctionalGroups: '52009230',
@@ -132,7 +144,7 @@ function scaleSpacing(ds: DcmjsDataSet, tag: string, sy: number, sx: number): vo
 /** A DS value: at most 16 characters. */
 const decimal = (v: number) => Number(v.toPrecision(10));
 
-function writeRendition(original: DcmjsDataSet, h: ImageHeader, frames: StoredPixels[], rows: number, columns: number): Uint8Array {
+function writeRendition(original: DcmjsDataSet, h: ImageHeader, frame: StoredPixels, rows: number, columns: number): Uint8Array {
   const sx = h.columns / columns, sy = h.rows / rows;
   const ds: DcmjsDataSet = {};
   for (const [tag, el] of Object.entries(original)) if (!dropped(tag)) ds[tag] = el;
@@ -142,6 +154,10 @@ function writeRendition(original: DcmjsDataSet, h: ImageHeader, frames: StoredPi
   ds[TAG.sopInstanceUid] = { vr: 'UI', Value: [sopInstanceUid] };
   ds[TAG.rows] = { vr: 'US', Value: [rows] };
   ds[TAG.columns] = { vr: 'US', Value: [columns] };
+  // the first frame only: one frame, and the functional groups of that frame
+  if (ds[TAG.numberOfFrames]) ds[TAG.numberOfFrames] = { vr: 'IS', Value: [1] };
+  const perFrame = ds[TAG.perFrameFunctionalGroups];
+  if (perFrame?.Value && perFrame.Value.length > 1) ds[TAG.perFrameFunctionalGroups] = { ...perFrame, Value: perFrame.Value.slice(0, 1) };
   for (const tag of [TAG.pixelSpacing, TAG.imagerPixelSpacing, TAG.nominalScannedPixelSpacing]) scaleSpacing(ds, tag, sy, sx);
   // Enhanced multi-frame images keep Pixel Spacing in their functional groups.
   for (const groups of [TAG.sharedFunctionalGroups, TAG.perFrameFunctionalGroups]) {
@@ -183,8 +199,7 @@ function writeRendition(original: DcmjsDataSet, h: ImageHeader, frames: StoredPi
   const head = new Uint8Array(dict.write());
 
   // Pixel Data, written here rather than by dcmjs (which copies large values several times).
-  const frameBytes = frames[0]!.byteLength;
-  const length = frameBytes * frames.length;
+  const length = frame.byteLength;
   const pad = length % 2;
   const element = Buffer.alloc(12);
   element.writeUInt16LE(0x7fe0, 0);
@@ -194,10 +209,6 @@ function writeRendition(original: DcmjsDataSet, h: ImageHeader, frames: StoredPi
   const out = new Uint8Array(head.length + 12 + length + pad);
   out.set(head, 0);
   out.set(element, head.length);
-  let at = head.length + 12;
-  for (const f of frames) {
-    out.set(new Uint8Array(f.buffer, f.byteOffset, f.byteLength), at);
-    at += f.byteLength;
-  }
+  out.set(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), head.length + 12);
   return out;
 }

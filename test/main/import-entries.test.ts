@@ -1,0 +1,95 @@
+// What an import says it did, and what it does with entries that are not plain files. A folder of
+// 4 images, 1 FOR PROCESSING image and 1 dose report imported 6 files, not 6 images: the summary
+// says each kind apart. Symbolic links to files are followed (a folder of links into an archive is
+// a common export); links to folders are not (they could loop, or lead anywhere); a FIFO is never
+// opened (opening one for reading blocks until someone writes to it: the import would never end).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../helpers/paths.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { makeMammoFile } from '../helpers/mammo-files.ts';
+import { writePart10 } from '../../main/dicom/write.ts';
+import { describeImportSummary } from '../../common/import-summary.ts';
+
+const HAS_MKFIFO = process.platform !== 'win32' && ['/usr/bin/mkfifo', '/bin/mkfifo'].some((p) => fs.existsSync(p));
+/** An import that takes longer than this is taken as hanging (these take well under a second). */
+const HANG_MS = 20_000;
+
+const base = { patientId: 'P-ENT', patientName: 'ENTRY^TEST', studyUid: '1.2.826.0.1.3680043.77.1', studyDate: '20250301' };
+
+function writeKinds(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  let n = 1;
+  for (const laterality of ['R', 'L'] as const) for (const view of ['CC', 'MLO'] as const) {
+    fs.writeFileSync(path.join(dir, `${laterality}${view}.dcm`), makeMammoFile({ ...base, laterality, view, instanceNumber: n++ }));
+  }
+  fs.writeFileSync(path.join(dir, 'raw-RCC.dcm'), makeMammoFile({ ...base, laterality: 'R', view: 'CC', instanceNumber: 9, forProcessing: true }));
+  fs.writeFileSync(path.join(dir, 'dose.dcm'), writePart10({
+    SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.67', SOPInstanceUID: '1.2.826.0.1.3680043.77.1.99', StudyInstanceUID: base.studyUid,
+    SeriesInstanceUID: '1.2.826.0.1.3680043.77.1.98', Modality: 'SR', PatientID: base.patientId, PatientName: base.patientName,
+    PatientBirthDate: '19600101', StudyDate: base.studyDate,
+  }));
+}
+
+function withDeadline<T>(task: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${HANG_MS} ms`)), HANG_MS); });
+  return Promise.race([task, deadline]).finally(() => clearTimeout(timer));
+}
+
+test('the summary says images for reading, FOR PROCESSING images and other objects apart, in English and in French', async () => {
+  const dir = tempDir('import-kinds');
+  writeKinds(dir);
+  const station = openTestStation();
+  try {
+    const summary = await station.handlers.importPaths({ paths: [dir] });
+    assert.deepEqual([summary.imported, summary.importedImages, summary.importedForProcessing, summary.importedOther], [6, 4, 1, 1]);
+    const en = describeImportSummary('en', summary);
+    assert.equal(en.headline, 'Imported 6 files: 4 images for reading, 1 FOR PROCESSING image (kept, not shown), 1 other object (such as a dose report).');
+    assert.deepEqual(en.details, []);
+    const fr = describeImportSummary('fr', summary);
+    assert.match(fr.headline, /^Fichiers importés\u202f: 6 — 4 images pour la lecture, 1 image brute/);
+
+    const again = await station.handlers.importPaths({ paths: [dir] });
+    assert.deepEqual([again.imported, again.duplicates], [0, 6]);
+    assert.equal(describeImportSummary('en', again).headline, 'Nothing new was imported.');
+    assert.deepEqual(describeImportSummary('en', again).details, ['6 files already in the library (same SOP Instance UID) were skipped.']);
+    assert.deepEqual(describeImportSummary('fr', again).details, ['6 fichiers déjà dans la bibliothèque (même SOP Instance UID) ont été ignorés.']);
+  } finally {
+    await station.close();
+  }
+});
+
+test('a FIFO, links to files, a link to a folder and a broken link: files followed, the rest named and never opened, and the import ends', { skip: HAS_MKFIFO ? false : 'mkfifo is not available (FIFOs are a POSIX thing)' }, async () => {
+  const archive = tempDir('import-archive');
+  writeKinds(archive);
+  const dir = tempDir('import-links');
+  fs.symlinkSync(path.join(archive, 'RCC.dcm'), path.join(dir, 'link-RCC.dcm'));
+  fs.symlinkSync(path.join(archive, 'LCC.dcm'), path.join(dir, 'link-LCC.dcm'));
+  fs.symlinkSync(archive, path.join(dir, 'link-to-folder'));
+  fs.symlinkSync(path.join(archive, 'gone.dcm'), path.join(dir, 'broken-link.dcm'));
+  execFileSync('mkfifo', [path.join(dir, 'pipe.dcm')]);
+  const station = openTestStation();
+  try {
+    const summary = await withDeadline(station.handlers.importPaths({ paths: [dir] }), 'import of a folder with a FIFO');
+    assert.equal(summary.status, 'done');
+    assert.equal(summary.importedImages, 2, 'the two links to files were followed');
+    assert.equal(summary.imported, 2, 'the link to the folder was not followed');
+    assert.equal(summary.rejected, 0);
+    assert.equal(summary.notFiles, 3);
+    assert.deepEqual(summary.notFileEntries.map((e) => [path.basename(e.file), e.code]).sort(),
+      [['broken-link.dcm', 'broken_link'], ['link-to-folder', 'link_to_folder'], ['pipe.dcm', 'not_regular_file']]);
+    const en = describeImportSummary('en', summary);
+    assert.ok(en.details.includes('3 entries are not files and were not opened.'), en.details.join(' / '));
+    assert.ok(en.examples.some((line) => /pipe\.dcm — not a regular file/.test(line)), en.examples.join(' / '));
+
+    // a FIFO named on its own is not opened either
+    const named = await withDeadline(station.handlers.importPaths({ paths: [path.join(dir, 'pipe.dcm')] }), 'import of a FIFO named alone');
+    assert.deepEqual([named.imported, named.rejected, named.notFiles], [0, 0, 1]);
+  } finally {
+    await station.close();
+  }
+});

@@ -1,0 +1,32 @@
+// The viewer's words for an image it could not show: the libraries' messages sorted into what they
+// say about the file, in English and French, the library's text kept only as a short detail.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { translate } from '../../common/i18n/messages.ts';
+import type { InstanceDetail } from '../../common/domain.ts';
+import { explainLoadFailure } from '../../renderer/viewer/load-failure.ts';
+
+const instance = { columns: 2560, rows: 3328, photometricInterpretation: 'PALETTE COLOR' } as InstanceDetail;
+const en = (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate('en', key, params);
+const fr = (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate('fr', key, params);
+
+test('a file whose structure the parser cannot read is called damaged, with the parser\'s words as a detail', () => {
+  const said = explainLoadFailure(new Error('loadImageFromNaturalizedMetadata: no pixel data in NATURALIZED for imageId wadouri:http://127.0.0.1:4000/dicom/7'), instance, en);
+  assert.match(said, /^its file is damaged: the viewer cannot read its structure\. \(Technical detail: loadImageFromNaturalizedMetadata: no pixel data in NATURALIZED for imageId\)$/);
+  assert.doesNotMatch(said, /wadouri|127\.0\.0\.1/);
+  assert.match(explainLoadFailure({ error: 'Request more than currently allocated buffer' }, instance, en), /^its file is damaged/);
+  assert.match(explainLoadFailure(new Error('Finding view is past end of input for start=2147616748'), instance, en), /^its file is damaged/);
+});
+
+test('a decoder\'s failure says the pixels could not be decoded', () => {
+  assert.match(explainLoadFailure(new Error('ERROR: Huffman table format error [count>Lh]'), instance, en), /^its pixel data could not be decoded \(Technical detail: ERROR: Huffman/);
+  assert.equal(explainLoadFailure(undefined, instance, en), 'its pixel data could not be decoded');
+});
+
+test('timeouts, sizes and HTTP errors each have their sentence, in French too', () => {
+  assert.match(explainLoadFailure(new Error('draw-timeout'), instance, en), /could not be drawn \(its pixel format, PALETTE COLOR,/);
+  assert.match(explainLoadFailure(new Error('load-timeout'), instance, fr), /^elle n’est pas arrivée à temps/);
+  assert.equal(explainLoadFailure(new Error('decoded-size:100x200'), instance, en), 'its pixel data decoded to 100 × 200 pixels where the file says 2560 × 3328');
+  assert.equal(explainLoadFailure({ request: { status: 500 } }, instance, fr), 'la station a répondu par l’erreur 500');
+  assert.match(explainLoadFailure(new Error('something unheard of'), instance, fr), /^la visionneuse n’a pas pu la lire\. \(Détail technique\u202f: something unheard of\)$/);
+});
