@@ -111,7 +111,9 @@ export async function imageReply(images: ImageSource, instanceId: number, option
   const checked = exactLength(opened.size);
   checked.on('error', () => undefined); // reported below; the transport reads `errored` or listens itself
   pipeline(opened.stream, checked, (error) => {
-    if (error) log.warn(`image ${instanceId}: reading the stored file failed (${(error as NodeJS.ErrnoException).code ?? 'length'})`);
+    // the reader going away (an exam left, a prefetch no longer needed) closes the stream early: not a failure of the file
+    if (!error || (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    log.warn(`image ${instanceId}: reading the stored file failed (${(error as NodeJS.ErrnoException).code ?? 'length'})`);
   });
   return { status: 200, headers, body: checked, failure: { status: 500, error: new ApiError('damaged', 'This image is damaged in the library store', 'error.imageDamaged').toBody() } };
 }

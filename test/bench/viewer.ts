@@ -135,7 +135,7 @@ export async function benchViewer(patients = 3): Promise<void> {
         if (mode === 'station') { station4.push(f.open4); station8.push(f.open8); stationNext.push(f.prefetched!); stationStep.push(Math.max(f.stepForward, f.stepBack)); } else base4.push(f.open4);
       }
     }
-    console.log(`viewer: 4 views ${ms(median(station4), 0)} (target ≤ 1000 ms; baseline ${ms(median(base4), 0)}, ${(median(base4) / median(station4)).toFixed(1)}× slower), ` +
+    console.log(`viewer: 4 views ${ms(median(station4), 0)} (target ≤ 1000 ms; baseline ${ms(median(base4), 0)}, ${(median(base4) / median(station4)).toFixed(1)}× as fast as the baseline), ` +
       `8 views ${ms(median(station8), 0)} (≤ 1500), prefetched next exam ${ms(median(stationNext), 0)} (≤ 150), step ${ms(median(stationStep), 0)} (≤ 100, the slower way) — medians over ${SYNTAXES.join(', ')}`);
   } finally {
     await host.close();
