@@ -28,6 +28,7 @@ export const PACKAGE_CLASSES: Record<string, PackageClass> = {
   '@cornerstonejs/tools': 'dom',
   '@cornerstonejs/dicom-image-loader': 'dom',
   'better-sqlite3': 'node',
+  'onnxruntime-node': 'node',
   'fastify': 'node',
   '@fastify/static': 'node',
   '@fastify/cookie': 'node',

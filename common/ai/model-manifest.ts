@@ -1,0 +1,120 @@
+// The model contract: a model is a folder holding `model.onnx` and `manifest.json`, which says what
+// the model is for and its limits, what it must be given (which images, which way the breast faces,
+// which pixels, how large), what it gives back (heatmaps and/or boxes, in which pixels, of which
+// classes; its scores and their scale), how its scores were calibrated, what it was trained and
+// validated on, and the checksum of its file. A clinic drops in a vendor's or a research model by
+// writing one; the station refuses a folder whose manifest, checksum or tensors disagree
+// (main/ai/model-package.ts). The fields follow ../shared/notes/ai-anchors.md §2.5.
+
+import { z } from 'zod';
+
+export const MODEL_CONTRACT_VERSION = '1.0';
+
+/** What a finding is: the four classes of a screening reading (BI-RADS lexicon). */
+export const FINDING_CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry'] as const;
+export type FindingClass = (typeof FINDING_CLASSES)[number];
+
+/** Execution providers, in the order a platform would try them; 'cpu' is everywhere. */
+export const EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+const tensorName = z.string().min(1).max(128);
+/** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
+const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
+const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
+
+const operatingPoint = z.object({
+  name: z.string().min(1).max(64),
+  threshold: z.number(),
+  /** What it achieved, and on what: at least one figure. */
+  sensitivity: z.number().min(0).max(1).optional(),
+  specificity: z.number().min(0).max(1).optional(),
+  falseMarksPerImage: z.number().min(0).optional(),
+  dataset: z.string().min(1).max(500),
+}).refine((p) => p.sensitivity !== undefined || p.specificity !== undefined || p.falseMarksPerImage !== undefined,
+  'an operating point says what it achieved (sensitivity, specificity or false marks per image)');
+
+export const modelManifestSchema = z.object({
+  contractVersion: z.literal(MODEL_CONTRACT_VERSION),
+  /** Reverse-domain or plain identifier: stable across versions. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores'),
+  name: z.string().min(1).max(200),
+  version: z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
+  /** SHA-256 of model.onnx, lower-case hex. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
+  intendedUse: z.object({
+    purpose: z.enum(['research-demo', 'detection', 'diagnosis-aid', 'triage']),
+    /** What it must not be used for, each said plainly. */
+    limits: z.array(z.string().min(1).max(500)).min(1),
+    notForDiagnosticUse: z.boolean(),
+  }),
+  training: z.object({
+    /** What the images were: synthetic (generated), real, or both. */
+    data: z.enum(['synthetic', 'real', 'mixed']),
+    trainedOn: z.string().min(1).max(1000),
+    validatedOn: z.string().min(1).max(1000),
+  }),
+  input: z.object({
+    presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1),
+    views: z.array(z.enum(['CC', 'MLO', 'ML', 'LM', 'XCCL', 'XCCM'])).min(1),
+    /** The station flips each image so that the breast points this way (its chest wall on the other side). */
+    faceDirection: z.enum(['left', 'right']),
+    pixels: z.object({
+      /** 'dicom-default': the image's first window (with its VOI LUT function), as a reader first sees it. */
+      voi: z.enum(['dicom-default', 'none']),
+      invertMonochrome1: z.boolean(),
+      range: z.enum(['float01', 'stored-values']),
+    }),
+    /** Millimetres per model pixel (at the detector), or null where the model takes a fixed matrix whatever the spacing. */
+    spacingMm: z.number().positive().max(2).nullable(),
+    /** The tensor's height and width: fixed, or the image (after resampling) padded to a multiple. */
+    size: z.discriminatedUnion('mode', [
+      z.object({ mode: z.literal('fixed'), height: z.number().int().positive().max(16384), width: z.number().int().positive().max(16384) }),
+      z.object({ mode: z.literal('pad-to-multiple'), multiple: z.number().int().positive().max(1024) }),
+    ]),
+    normalize: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('none') }),
+      z.object({ type: z.literal('mean-std'), mean: z.number(), std: z.number().positive() }),
+      z.object({ type: z.literal('per-image-zscore') }),
+    ]),
+    priors: z.enum(['none', 'optional', 'required']),
+    tensor: z.object({
+      name: tensorName,
+      dtype: z.literal('float32'),
+      /** N, C, H, W: one image, one channel. */
+      shape: z.tuple([z.literal(1), z.literal(1), dimension, dimension]),
+    }),
+  }),
+  output: z.object({
+    /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
+    heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),
+    /** Rows of x0, y0, x1, y1, score, class index, in input pixels. */
+    boxes: z.object({ tensor: tensorName, format: z.literal('xyxy-score-class'), classes: findingClasses }).optional(),
+    imageScore: z.object({ tensor: tensorName }).optional(),
+    breastScore: z.enum(['max-over-findings', 'max-over-views']),
+    examScore: z.literal('max-over-breasts'),
+    /** What a score means: never shown as a probability unless calibrated, at a stated prevalence. */
+    scoreScale: z.object({
+      semantics: z.enum(['uncalibrated', 'probability', 'percentile', 'ordinal']),
+      min: z.number(),
+      max: z.number(),
+      prevalence: z.number().gt(0).lt(1).optional(),
+    }).refine((s) => s.max > s.min, 'max is above min').refine((s) => s.semantics !== 'probability' || s.prevalence !== undefined, 'a probability says at which prevalence'),
+  }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both'),
+  calibration: z.object({
+    operatingPoints: z.array(operatingPoint).min(1),
+    defaultOperatingPoint: z.string(),
+  }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),
+  runtime: z.object({
+    opset: z.number().int().min(7).max(30),
+    providers: z.array(z.enum(EXECUTION_PROVIDERS)).min(1),
+  }),
+}).refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
+  { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
+
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"). */
+export function manifestProblems(error: z.ZodError, max = 5): string[] {
+  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}`);
+}

@@ -1,0 +1,61 @@
+// Opening an ONNX model on the best execution provider this computer has. onnxruntime-node does
+// not fall back by itself: a session asked for ['cuda', 'cpu'] where the CUDA provider's library is
+// missing throws instead of running on the CPU (../shared/notes/stack-facts.md). So each provider
+// is tried alone, in the model's order of preference, skipping those this platform never has; the
+// first that opens the model is used, and the result records which it was and why the others failed.
+
+import type { InferenceSession as Session } from 'onnxruntime-node';
+import { InferenceSession, env } from 'onnxruntime-node';
+import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
+
+// Failures reach the station as exceptions, recorded with each result; the runtime's own logger (one
+// per process, made by the first session) would also print them to stderr at error level.
+env.logLevel = 'fatal';
+
+/** Where a provider can exist at all (onnxruntime-node 1.30 ships CUDA for Linux and Windows x64, DirectML for Windows, CoreML for macOS). */
+export function providerExistsOn(provider: ExecutionProvider, platform: NodeJS.Platform = process.platform, arch: string = process.arch): boolean {
+  switch (provider) {
+    case 'cuda': return (platform === 'linux' || platform === 'win32') && arch === 'x64';
+    case 'dml': return platform === 'win32';
+    case 'coreml': return platform === 'darwin';
+    case 'cpu': return true;
+  }
+}
+
+export interface OpenedSession {
+  session: Session;
+  provider: ExecutionProvider;
+  /** The providers tried before it, and why each failed (their messages, cut short). */
+  fallbacks: { provider: ExecutionProvider; reason: string }[];
+}
+
+export class NoProviderError extends Error {
+  constructor(readonly attempts: { provider: ExecutionProvider; reason: string }[]) {
+    super(`no execution provider could open the model (${attempts.map((a) => `${a.provider}: ${a.reason}`).join('; ') || 'none tried'})`);
+    this.name = 'NoProviderError';
+  }
+}
+
+/**
+ * Opens `model` (a path or the file's bytes) on the first provider of `preferred` that works here;
+ * the CPU is always tried last, whether `preferred` names it or not.
+ */
+export async function openSession(model: string | Uint8Array, preferred: readonly ExecutionProvider[], options: { intraOpNumThreads?: number } = {}): Promise<OpenedSession> {
+  const order = [...new Set<ExecutionProvider>([...preferred, 'cpu'])];
+  const fallbacks: { provider: ExecutionProvider; reason: string }[] = [];
+  for (const provider of order) {
+    if (!providerExistsOn(provider)) { fallbacks.push({ provider, reason: `not available on ${process.platform}-${process.arch}` }); continue; }
+    try {
+      // a provider that fails to load is recorded here; the runtime's own log would print it again
+      // to stderr, at error level, for every attempt: only fatal errors go there
+      const sessionOptions: Session.SessionOptions = {
+        executionProviders: [provider], graphOptimizationLevel: 'all', intraOpNumThreads: options.intraOpNumThreads ?? 0, logSeverityLevel: 4,
+      };
+      const session = typeof model === 'string' ? await InferenceSession.create(model, sessionOptions) : await InferenceSession.create(model, sessionOptions);
+      return { session, provider, fallbacks };
+    } catch (error) {
+      fallbacks.push({ provider, reason: String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300) });
+    }
+  }
+  throw new NoProviderError(fallbacks);
+}

@@ -1,0 +1,144 @@
+// A model folder checked against the model contract (common/ai/model-manifest.ts), in this order:
+// its manifest is JSON (at most 1 MiB) that follows the contract; its model.onnx is a regular file
+// whose SHA-256 is the manifest's; the ONNX runtime opens it (on the best provider here:
+// execution-provider.ts); and its tensors are those the manifest names, with the same ranks and
+// fixed sizes. A folder that fails any check is refused with a problem (common/ai/model-problems.ts)
+// and the others are still found: a station keeps working without a broken model.
+//
+// Models are found in the folders given, each holding one folder per model: the application's
+// bundled `models/` and the library's own `models/` (where a clinic drops one in).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { InferenceSession } from 'onnxruntime-node';
+import { manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
+import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
+import type { ModelProblem } from '../../common/ai/model-problems.ts';
+import { openRegularFile } from '../base/regular-file.ts';
+import { NoProviderError, openSession } from './execution-provider.ts';
+import type { OpenedSession } from './execution-provider.ts';
+
+const MAX_MANIFEST_BYTES = 1 << 20;
+
+export interface CheckedModel {
+  folder: string;
+  manifest: ModelManifest;
+  /** The session the check opened, on `provider`; the caller closes it (release()) or keeps it. */
+  opened: OpenedSession;
+}
+
+export type ModelCheck = { ok: true; model: CheckedModel } | { ok: false; folder: string; problem: ModelProblem };
+
+/** The SHA-256 of a regular file, read in chunks. */
+export async function sha256OfFile(file: string): Promise<string> {
+  const { handle } = await openRegularFile(file, { followLinks: true });
+  try {
+    const hash = createHash('sha256');
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Checks one model folder; `providers` overrides the manifest's preference (the station's setting, a test). */
+export async function checkModelFolder(folder: string, options: { providers?: readonly ExecutionProvider[] } = {}): Promise<ModelCheck> {
+  const refuse = (problem: ModelProblem): ModelCheck => ({ ok: false, folder, problem });
+  let text: string;
+  try {
+    const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: true });
+    try {
+      if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_unreadable', params: { what: `${stat.size} bytes, at most ${MAX_MANIFEST_BYTES}` } });
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return refuse({ code: 'manifest_missing' });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return refuse({ code: 'manifest_unreadable', params: { what: (error as Error).message.slice(0, 200) } });
+  }
+  const parsed = modelManifestSchema.safeParse(json);
+  if (!parsed.success) return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; ') } });
+  const manifest = parsed.data;
+
+  const modelFile = path.join(folder, 'model.onnx');
+  let actual: string;
+  try {
+    actual = await sha256OfFile(modelFile);
+  } catch {
+    return refuse({ code: 'model_missing' });
+  }
+  if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });
+
+  let opened: OpenedSession;
+  try {
+    opened = await openSession(modelFile, options.providers ?? manifest.runtime.providers);
+  } catch (error) {
+    const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
+    return refuse({ code: 'model_unloadable', params: { what: what.slice(0, 300) } });
+  }
+  const mismatch = tensorMismatch(opened.session, manifest);
+  if (mismatch) {
+    await opened.session.release();
+    return refuse({ code: 'tensor_mismatch', params: { what: mismatch } });
+  }
+  return { ok: true, model: { folder, manifest, opened } };
+}
+
+/** Why the session's tensors differ from the manifest's, or null when they agree. */
+export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, manifest: ModelManifest): string | null {
+  const input = manifest.input.tensor;
+  if (session.inputNames.length !== 1 || session.inputNames[0] !== input.name) {
+    return `inputs are ${session.inputNames.map((n) => `"${n}"`).join(', ') || 'none'}, the manifest says one, "${input.name}"`;
+  }
+  const meta = session.inputMetadata[0];
+  if (meta?.isTensor) {
+    if (meta.type !== 'float32') return `input "${input.name}" is ${meta.type}, the manifest says float32`;
+    const shape = meta.shape;
+    if (shape.length !== input.shape.length) return `input "${input.name}" has ${shape.length} dimensions, the manifest says ${input.shape.length}`;
+    for (let i = 0; i < shape.length; i++) {
+      const [model, said] = [shape[i], input.shape[i]];
+      if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) return `input "${input.name}" dimension ${i} is ${model}, the manifest says ${said}`;
+      if (typeof model === 'number' && model > 0 && typeof said === 'string') return `input "${input.name}" dimension ${i} is fixed at ${model}, the manifest says it varies (${said})`;
+    }
+  }
+  const outputs = [manifest.output.heatmap?.tensor, manifest.output.boxes?.tensor, manifest.output.imageScore?.tensor].filter((t): t is string => Boolean(t));
+  const missing = outputs.filter((name) => !session.outputNames.includes(name));
+  if (missing.length) return `outputs ${missing.map((n) => `"${n}"`).join(', ')} named in the manifest are not in the model (it has ${session.outputNames.map((n) => `"${n}"`).join(', ')})`;
+  const heatmap = manifest.output.heatmap;
+  if (heatmap) {
+    const meta = session.outputMetadata[session.outputNames.indexOf(heatmap.tensor)];
+    if (meta?.isTensor) {
+      if (meta.shape.length !== 4) return `output "${heatmap.tensor}" has ${meta.shape.length} dimensions, a heatmap has 4 (N, classes, H, W)`;
+      const channels = meta.shape[1];
+      if (typeof channels === 'number' && channels > 0 && channels !== heatmap.classes.length) return `output "${heatmap.tensor}" has ${channels} channels, the manifest names ${heatmap.classes.length} classes`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Every model folder under `roots` (each a folder of model folders), checked; a root that does not
+ * exist holds none. The same model id in two roots: the later root (the library's) wins.
+ */
+export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}): Promise<{ models: CheckedModel[]; refused: { folder: string; problem: ModelProblem }[] }> {
+  const byId = new Map<string, CheckedModel>();
+  const refused: { folder: string; problem: ModelProblem }[] = [];
+  for (const root of roots) {
+    const entries = await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const checked = await checkModelFolder(path.join(root, entry.name), options);
+      if (!checked.ok) { refused.push({ folder: checked.folder, problem: checked.problem }); continue; }
+      const earlier = byId.get(checked.model.manifest.id);
+      if (earlier) await earlier.opened.session.release();
+      byId.set(checked.model.manifest.id, checked.model);
+    }
+  }
+  return { models: [...byId.values()], refused };
+}

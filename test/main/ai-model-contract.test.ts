@@ -1,0 +1,183 @@
+// The model contract: a model folder (model.onnx + manifest.json) is accepted only when its manifest
+// follows the contract, its checksum is its file's, the ONNX runtime opens it and its tensors are
+// the manifest's; anything else is refused with a reason a person can act on (in English and
+// French), and the other models are still found. Providers: one that cannot load here is skipped,
+// the CPU runs the model, and the result says which provider ran and why the others did not.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { Tensor } from 'onnxruntime-node';
+import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
+import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
+import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import type { TinyModelOptions } from '../helpers/onnx-models.ts';
+import { tempDir } from '../helpers/paths.ts';
+
+function manifestFor(model: Uint8Array, change: (m: ModelManifest) => void = () => undefined): ModelManifest {
+  const manifest: ModelManifest = {
+    contractVersion: '1.0', id: 'org.binome.tests.tiny', name: 'Tiny test detector', version: '0.1.0',
+    sha256: createHash('sha256').update(model).digest('hex'),
+    intendedUse: { purpose: 'research-demo', limits: ['tests only'], notForDiagnosticUse: true },
+    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
+    input: {
+      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
+      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
+      spacingMm: 0.4, size: { mode: 'pad-to-multiple', multiple: 8 }, normalize: { type: 'none' }, priors: 'none',
+      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
+    },
+    output: {
+      heatmap: { tensor: 'heatmap', classes: ['mass', 'calcification'], stride: 1, activation: 'none' },
+      imageScore: { tensor: 'image_score' }, breastScore: 'max-over-findings', examScore: 'max-over-breasts',
+      scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
+    },
+    calibration: { operatingPoints: [{ name: 'default', threshold: 0.5, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
+    runtime: { opset: 13, providers: ['cpu'] },
+  };
+  change(manifest);
+  return manifest;
+}
+
+/** A model folder under `root`: the model's bytes and a manifest (by default, one that matches them). */
+function writeModel(root: string, name: string, options: { model?: TinyModelOptions; bytes?: Uint8Array; manifest?: unknown; change?: (m: ModelManifest) => void } = {}): string {
+  const folder = path.join(root, name);
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = options.bytes ?? tinyDetectorModel(options.model);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  const manifest = options.manifest ?? manifestFor(bytes, options.change);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest, null, 2));
+  return folder;
+}
+
+async function refusal(folder: string) {
+  const checked = await checkModelFolder(folder);
+  assert.equal(checked.ok, false, `${folder} was accepted`);
+  const { problem } = checked as Extract<typeof checked, { ok: false }>;
+  for (const locale of ['en', 'fr'] as const) assert.doesNotMatch(describeModelProblem(locale, problem), /…\}|\{\w+\}/);
+  return { problem, en: describeModelProblem('en', problem), fr: describeModelProblem('fr', problem) };
+}
+
+test('a model folder that follows the contract is accepted, opened on the CPU, and runs', async () => {
+  const root = tempDir('models');
+  const checked = await checkModelFolder(writeModel(root, 'tiny'));
+  assert.ok(checked.ok, JSON.stringify(checked));
+  const { model } = checked as Extract<typeof checked, { ok: true }>;
+  try {
+    assert.equal(model.manifest.id, 'org.binome.tests.tiny');
+    assert.equal(model.opened.provider, 'cpu');
+    const out = await model.opened.session.run({ image: new Tensor('float32', new Float32Array([0, 0, 0, 0]), [1, 1, 2, 2]) });
+    assert.deepEqual(out.heatmap!.dims, [1, 2, 2, 2]);
+    assert.equal((out.image_score!.data as Float32Array)[0], 0.5);
+  } finally {
+    await model.opened.session.release();
+  }
+});
+
+test('bad manifests are refused with the field and the reason, in English and French', async () => {
+  const root = tempDir('models-bad');
+  const cases: [string, Parameters<typeof writeModel>[2], RegExp][] = [
+    ['not-json', { manifest: '{ "contractVersion": "1.0", ' }, /manifest\.json is not valid JSON/],
+    ['wrong-version', { change: (m) => { (m as { contractVersion: string }).contractVersion = '0.9'; } }, /contractVersion: /],
+    ['no-face', { change: (m) => { delete (m.input as Partial<ModelManifest['input']>).faceDirection; } }, /input\.faceDirection: /],
+    ['bad-class', { change: (m) => { (m.output.heatmap!.classes as string[]) = ['mass', 'tumour']; } }, /output\.heatmap\.classes\.1: /],
+    ['no-outputs', { change: (m) => { delete m.output.heatmap; } }, /a model gives heatmaps, boxes, or both/],
+    ['default-op', { change: (m) => { m.calibration.defaultOperatingPoint = 'high-sensitivity'; } }, /the default operating point is one of the operating points/],
+    ['synthetic-diagnostic', { change: (m) => { m.intendedUse.notForDiagnosticUse = false; } }, /trained on synthetic images is not for diagnostic use/],
+    ['probability', { change: (m) => { m.output.scoreScale.semantics = 'probability'; } }, /a probability says at which prevalence/],
+  ];
+  for (const [name, options, expected] of cases) {
+    const { problem, en, fr } = await refusal(writeModel(root, name, options));
+    assert.match(en, expected, name);
+    assert.match(en, name === 'not-json' ? /^manifest\.json is not valid JSON/ : /^manifest\.json does not follow the model contract: /, name);
+    assert.match(fr, /manifest\.json/, name);
+    assert.ok(problem.code === 'manifest_unreadable' || problem.code === 'manifest_invalid', name);
+  }
+  fs.mkdirSync(path.join(root, 'empty'));
+  assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
+});
+
+test('a model file that is not the one its manifest describes, or not a model, or missing, is refused', async () => {
+  const root = tempDir('models-file');
+  const changed = writeModel(root, 'changed');
+  const bytes = fs.readFileSync(path.join(changed, 'model.onnx'));
+  bytes[bytes.length - 1] ^= 0xff;
+  fs.writeFileSync(path.join(changed, 'model.onnx'), bytes);
+  const mismatch = await refusal(changed);
+  assert.equal(mismatch.problem.code, 'checksum_mismatch');
+  assert.match(mismatch.en, /is not the file its manifest describes/);
+
+  const garbage = new TextEncoder().encode('this is not an ONNX model');
+  const notModel = await refusal(writeModel(root, 'garbage', { bytes: garbage }));
+  assert.equal(notModel.problem.code, 'model_unloadable');
+  assert.match(notModel.en, /cannot be loaded by the ONNX runtime \(.+\)/);
+
+  const gone = writeModel(root, 'gone');
+  fs.rmSync(path.join(gone, 'model.onnx'));
+  assert.equal((await refusal(gone)).problem.code, 'model_missing');
+});
+
+test('a model whose tensors differ from its manifest is refused, saying which', async () => {
+  const root = tempDir('models-tensors');
+  const cases: [string, Parameters<typeof writeModel>[2], RegExp][] = [
+    ['input-name', { model: { inputName: 'pixels' } }, /inputs are "pixels", the manifest says one, "image"/],
+    ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /input "image" dimension 2 is fixed at 512, the manifest says it varies \(H\)/],
+    ['no-heatmap', { model: { heatmapName: 'maps' } }, /outputs "heatmap" named in the manifest are not in the model/],
+    ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channels, the manifest names 2 classes/],
+  ];
+  for (const [name, options, expected] of cases) {
+    const { problem, en } = await refusal(writeModel(root, name, options));
+    assert.equal(problem.code, 'tensor_mismatch', name);
+    assert.match(en, expected, name);
+  }
+  // the same fixed size in the model and in the manifest agrees
+  const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] }, change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }));
+  assert.ok(fixed.ok, JSON.stringify(fixed));
+  await (fixed as Extract<typeof fixed, { ok: true }>).model.opened.session.release();
+});
+
+test('models are found in the bundled folder and the library\'s; a broken one is listed as refused and the others still load', async () => {
+  const bundled = tempDir('models-bundled');
+  const library = tempDir('models-library');
+  writeModel(bundled, 'a-tiny');
+  writeModel(bundled, 'b-broken', { manifest: '[]' });
+  // the library's copy of the same id, a newer version, wins
+  writeModel(library, 'tiny-newer', { change: (m) => { m.version = '0.2.0'; } });
+  writeModel(library, 'other', { change: (m) => { m.id = 'org.binome.tests.other'; } });
+  const { models, refused } = await discoverModels([bundled, library, path.join(library, 'does-not-exist')]);
+  try {
+    assert.deepEqual(models.map((m) => `${m.manifest.id}@${m.manifest.version}`).sort(), ['org.binome.tests.other@0.1.0', 'org.binome.tests.tiny@0.2.0']);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['b-broken', 'manifest_invalid']]);
+  } finally {
+    for (const m of models) await m.opened.session.release();
+  }
+});
+
+test('a provider that cannot load here is skipped, the CPU runs the model, and the record says so', async () => {
+  const model = tinyDetectorModel();
+  // CUDA: onnxruntime-node ships no CUDA library without its download (skipped here), and there is no GPU
+  const opened = await openSession(model, ['cuda', 'dml', 'coreml', 'cpu']);
+  try {
+    assert.equal(opened.provider, 'cpu');
+    assert.deepEqual(opened.fallbacks.map((f) => f.provider), ['cuda', 'dml', 'coreml']);
+    const cuda = opened.fallbacks[0]!;
+    if (providerExistsOn('cuda')) assert.match(cuda.reason, /cuda|CUDA|shared library|provider/i, cuda.reason);
+    else assert.match(cuda.reason, /not available on/);
+    assert.match(opened.fallbacks[1]!.reason, process.platform === 'win32' ? /./ : /not available on/);
+  } finally {
+    await opened.session.release();
+  }
+  // asked for no CPU, it still falls back to it rather than failing
+  const cpuLast = await openSession(model, ['cuda']);
+  assert.equal(cpuLast.provider, 'cpu');
+  await cpuLast.session.release();
+});
+
+test('the manifest schema is exported for tools: a valid manifest parses, an unknown provider does not', () => {
+  const manifest = manifestFor(tinyDetectorModel());
+  assert.ok(modelManifestSchema.safeParse(manifest).success);
+  assert.equal(modelManifestSchema.safeParse({ ...manifest, runtime: { opset: 13, providers: ['tpu'] } }).success, false);
+});
