@@ -181,3 +181,36 @@ test('the manifest schema is exported for tools: a valid manifest parses, an unk
   assert.ok(modelManifestSchema.safeParse(manifest).success);
   assert.equal(modelManifestSchema.safeParse({ ...manifest, runtime: { opset: 13, providers: ['tpu'] } }).success, false);
 });
+
+test('models run on a worker thread: the main event loop keeps turning during a run, and the result says which provider ran', { timeout: 120_000 }, async () => {
+  const { InferenceRunner } = await import('../../main/ai/inference.ts');
+  const root = tempDir('models-worker');
+  const folder = writeModel(root, 'tiny', { change: (m) => { m.runtime.providers = ['cuda', 'cpu']; } });
+  const runner = new InferenceRunner();
+  try {
+    // a large input keeps session.run busy for a while (a 1×1 convolution and a sigmoid per pixel, twice)
+    const side = 3072;
+    const data = new Float32Array(side * side).fill(0.25);
+    let ticks = 0;
+    const timer = setInterval(() => { ticks++; }, 5);
+    const first = await runner.infer({ modelFolder: folder, input: { data, dims: [1, 1, side, side] } });
+    clearInterval(timer);
+    assert.equal(first.provider, 'cpu');
+    assert.equal(first.fallbacks[0]?.provider, 'cuda');
+    assert.deepEqual(first.outputs.heatmap!.dims, [1, 2, side, side]);
+    assert.ok(Math.abs(first.outputs.heatmap!.data[12345]! - 1 / (1 + Math.exp(-0.25))) < 1e-6);
+    assert.ok(first.runMs > 0 && first.loadMs > 0);
+    // the main thread went on while the model ran (were session.run on it, not one tick would pass)
+    assert.ok(ticks >= 3, `only ${ticks} timer ticks during ${first.runMs.toFixed(0)} ms of inference`);
+    const second = await runner.infer({ modelFolder: folder, input: { data: new Float32Array(16), dims: [1, 1, 4, 4] } });
+    assert.ok(second.loadMs < first.loadMs, 'the model stays open on its thread');
+
+    // a model refused on the thread says why, as the contract does
+    fs.writeFileSync(path.join(folder, 'model.onnx'), tinyDetectorModel({ classes: 3 }));
+    await assert.rejects(runner.infer({ modelFolder: folder, input: { data: new Float32Array(16), dims: [1, 1, 4, 4] } }),
+      (error: Error & { code?: string }) => error.code === 'model_refused' && /not the file its manifest describes/.test(error.message));
+    assert.deepEqual((await runner.check(folder)).problem?.code, 'checksum_mismatch');
+  } finally {
+    await runner.close();
+  }
+});

@@ -1,0 +1,35 @@
+// The AI worker's task table (main/workers/protocol.ts): what the main process asks of the threads
+// that run models. onnxruntime-node's session.run blocks the thread it runs on, so models run only
+// there (inference.worker.ts), never on the main event loop.
+import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import type { ModelProblem } from '../../common/ai/model-problems.ts';
+
+/** A float32 tensor as it crosses the thread boundary. */
+export interface TensorData {
+  data: Float32Array;
+  dims: number[];
+}
+
+export interface InferInput {
+  /** The model's folder (model.onnx and manifest.json): checked by the worker before its first run (model-package.ts). */
+  modelFolder: string;
+  /** The station's choice of providers (a setting), or the manifest's when absent. */
+  providers?: ExecutionProvider[];
+  input: TensorData;
+}
+
+export interface InferResult {
+  outputs: Record<string, TensorData>;
+  /** The provider that ran, and those tried before it with why they failed. */
+  provider: ExecutionProvider;
+  fallbacks: { provider: ExecutionProvider; reason: string }[];
+  /** Milliseconds: checking and opening the model (0 when the thread had it open already), and session.run. */
+  loadMs: number;
+  runMs: number;
+}
+
+export type AiTasks = {
+  infer: { input: InferInput; result: InferResult };
+  /** Checks a model folder on a worker thread (opening a model can take a while): the problem, or null. */
+  check: { input: { modelFolder: string; providers?: ExecutionProvider[] }; result: { problem: ModelProblem | null; provider: ExecutionProvider | null } };
+};

@@ -1,0 +1,62 @@
+// A thread that runs models (ai-tasks.ts). Each model is checked against its contract and opened
+// once per thread (model-package.ts), then kept open for the next runs; a model whose file changed
+// since (its size or modification time) is checked and opened again.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { Tensor } from 'onnxruntime-node';
+import { serveTasks } from '../workers/serve.ts';
+import { TaskError } from '../workers/protocol.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import { checkModelFolder } from './model-package.ts';
+import type { CheckedModel } from './model-package.ts';
+import type { AiTasks, TensorData } from './ai-tasks.ts';
+
+interface OpenModel { stamp: string; model: Promise<CheckedModel> }
+const open = new Map<string, OpenModel>();
+
+function stampOf(folder: string): string {
+  const stat = fs.statSync(path.join(folder, 'model.onnx'), { throwIfNoEntry: false });
+  return stat ? `${stat.size}:${stat.mtimeMs}` : 'missing';
+}
+
+async function modelFor(folder: string, providers: ExecutionProvider[] | undefined): Promise<{ model: CheckedModel; loaded: boolean }> {
+  const key = `${folder}\u0000${providers?.join(',') ?? ''}`;
+  const stamp = stampOf(folder);
+  const cached = open.get(key);
+  if (cached && cached.stamp === stamp) return { model: await cached.model, loaded: false };
+  if (cached) void cached.model.then((m) => m.opened.session.release(), () => undefined);
+  const model = checkModelFolder(folder, { providers }).then((checked) => {
+    if (!checked.ok) throw new TaskError(describeModelProblem('en', checked.problem), 'model_refused', checked.problem);
+    return checked.model;
+  });
+  open.set(key, { stamp, model });
+  model.catch(() => open.delete(key));
+  return { model: await model, loaded: true };
+}
+
+serveTasks<AiTasks>({
+  infer: async ({ modelFolder, providers, input }) => {
+    const started = performance.now();
+    const { model } = await modelFor(modelFolder, providers);
+    const loadMs = performance.now() - started;
+    const { session } = model.opened;
+    const feeds = { [model.manifest.input.tensor.name]: new Tensor('float32', input.data, input.dims) };
+    const ran = performance.now();
+    const results = await session.run(feeds);
+    const runMs = performance.now() - ran;
+    const outputs: Record<string, TensorData> = {};
+    for (const [name, tensor] of Object.entries(results)) {
+      if (tensor.type !== 'float32') continue;
+      outputs[name] = { data: tensor.data as Float32Array, dims: [...tensor.dims] };
+    }
+    return { outputs, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs, runMs };
+  },
+  check: async ({ modelFolder, providers }) => {
+    const checked = await checkModelFolder(modelFolder, { providers });
+    if (!checked.ok) return { problem: checked.problem, provider: null };
+    await checked.model.opened.session.release();
+    return { problem: null, provider: checked.model.opened.provider };
+  },
+});
