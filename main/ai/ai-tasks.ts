@@ -2,7 +2,9 @@
 // that run models. onnxruntime-node's session.run blocks the thread it runs on, so models run only
 // there (inference.worker.ts), never on the main event loop.
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
+import type { ImageAnalysis } from './image-analysis.ts';
 
 /** A float32 tensor as it crosses the thread boundary. */
 export interface TensorData {
@@ -28,7 +30,24 @@ export interface InferResult {
   runMs: number;
 }
 
+export interface AnalyzeImageInput {
+  /** The stored file. */
+  file: string;
+  modelFolder: string;
+  providers?: ExecutionProvider[];
+  /** Findings scoring below this are dropped (the lowest operating point's threshold). */
+  floor: number;
+}
+
+export type AnalyzeImageResult = ImageAnalysis & Pick<InferResult, 'provider' | 'fallbacks' | 'loadMs'>;
+
 export type AiTasks = {
+  /** Every model folder under these roots, checked (model-package.ts): the models usable here, and those refused with why. */
+  discover: {
+    input: { roots: string[]; providers?: ExecutionProvider[] };
+    result: { models: { folder: string; manifest: ModelManifest; provider: ExecutionProvider }[]; refused: { folder: string; problem: ModelProblem }[] };
+  };
+  analyzeImage: { input: AnalyzeImageInput; result: AnalyzeImageResult };
   infer: { input: InferInput; result: InferResult };
   /** Checks a model folder on a worker thread (opening a model can take a while): the problem, or null. */
   check: { input: { modelFolder: string; providers?: ExecutionProvider[] }; result: { problem: ModelProblem | null; provider: ExecutionProvider | null } };

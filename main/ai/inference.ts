@@ -4,7 +4,7 @@
 // is stopped with its thread.
 
 import { WorkerPool, workerEntry } from '../workers/pool.ts';
-import type { AiTasks, InferInput, InferResult } from './ai-tasks.ts';
+import type { AiTasks, AnalyzeImageInput, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 
@@ -20,6 +20,14 @@ export class InferenceRunner {
 
   infer(input: InferInput, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InferResult> {
     return this.pool.run('infer', input, { timeoutMs: options.timeoutMs ?? INFER_TIMEOUT_MS, signal: options.signal });
+  }
+
+  analyzeImage(input: AnalyzeImageInput, options: { signal?: AbortSignal } = {}): Promise<AnalyzeImageResult> {
+    return this.pool.run('analyzeImage', input, { timeoutMs: INFER_TIMEOUT_MS, signal: options.signal });
+  }
+
+  discover(roots: string[], providers?: ExecutionProvider[]): Promise<AiTasks['discover']['result']> {
+    return this.pool.run('discover', { roots, providers }, { timeoutMs: INFER_TIMEOUT_MS });
   }
 
   check(modelFolder: string, providers?: ExecutionProvider[]): Promise<{ problem: ModelProblem | null; provider: ExecutionProvider | null }> {

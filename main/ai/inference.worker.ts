@@ -9,7 +9,8 @@ import { serveTasks } from '../workers/serve.ts';
 import { TaskError } from '../workers/protocol.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
-import { checkModelFolder } from './model-package.ts';
+import { checkModelFolder, discoverModels } from './model-package.ts';
+import { analyzeImage } from './image-analysis.ts';
 import type { CheckedModel } from './model-package.ts';
 import type { AiTasks, TensorData } from './ai-tasks.ts';
 
@@ -52,6 +53,18 @@ serveTasks<AiTasks>({
       outputs[name] = { data: tensor.data as Float32Array, dims: [...tensor.dims] };
     }
     return { outputs, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs, runMs };
+  },
+  discover: async ({ roots, providers }) => {
+    const { models, refused } = await discoverModels(roots, { providers });
+    for (const m of models) await m.opened.session.release();
+    return { models: models.map((m) => ({ folder: m.folder, manifest: m.manifest, provider: m.opened.provider })), refused };
+  },
+  analyzeImage: async ({ file, modelFolder, providers, floor }) => {
+    const started = performance.now();
+    const { model } = await modelFor(modelFolder, providers);
+    const loadMs = performance.now() - started;
+    const analysis = await analyzeImage(file, model.manifest, model.opened.session, { floor });
+    return { ...analysis, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs };
   },
   check: async ({ modelFolder, providers }) => {
     const checked = await checkModelFolder(modelFolder, { providers });

@@ -1,6 +1,7 @@
 // The library's database, one module per domain over one connection: the worklist (what readers
-// see), import (what import writes), settings and the audit log. AI results, reports and network
-// jobs will each add their module here, and their tables by a new numbered migration.
+// see), import (what import writes), settings, the audit log and the AI second reader's queue and
+// findings. Reports and network jobs will each add their module here, and their tables by a new
+// numbered migration.
 
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { openDatabase } from './connection.ts';
@@ -8,6 +9,7 @@ import { WorklistTables } from './worklist.ts';
 import { ImportTables } from './imports.ts';
 import { SettingsTable } from './settings.ts';
 import { AuditLog } from './audit.ts';
+import { AiTables } from './ai-jobs.ts';
 
 export class LibraryDatabase {
   readonly connection: SqliteDatabase;
@@ -15,6 +17,7 @@ export class LibraryDatabase {
   readonly imports: ImportTables;
   readonly settings: SettingsTable;
   readonly audit: AuditLog;
+  readonly ai: AiTables;
 
   constructor(readonly file: string, options: { busyTimeoutMs?: number } = {}) {
     // checkpoints run on the import worker threads (Importer.checkpoint), not inside a commit here
@@ -23,6 +26,7 @@ export class LibraryDatabase {
     this.imports = new ImportTables(this.connection);
     this.settings = new SettingsTable(this.connection);
     this.audit = new AuditLog(this.connection);
+    this.ai = new AiTables(this.connection);
   }
 
   close(): void {

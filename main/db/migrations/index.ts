@@ -3,6 +3,7 @@ import * as m0001 from './0001-worklist.ts';
 import * as m0002 from './0002-settings-audit.ts';
 import * as m0003 from './0003-import-sources.ts';
 import * as m0004 from './0004-shared-library.ts';
+import * as m0005 from './0005-ai-analysis.ts';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: 'settings-audit', up: m0002.up },
   { version: 3, name: 'import-sources', up: m0003.up },
   { version: 4, name: 'shared-library', up: m0004.up, rebuildsTables: true },
+  { version: 5, name: 'ai-analysis', up: m0005.up },
 ];
 
 export class DatabaseTooNewError extends Error {

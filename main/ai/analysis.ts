@@ -1,0 +1,136 @@
+// The AI second reader's loop: the models found (bundled with the application and in the library's
+// models folder, checked on a worker thread), every breast exam queued for each (ai_jobs, migration
+// 0005), the exam a reader opens first, one exam at a time, each of its images through the model on
+// a worker thread (image-analysis.ts), and the findings and scores stored with the model's name,
+// version, the provider that ran it and the timings. Scores: a breast's is its best image's (the
+// image score, or its best finding's), the exam's its best breast's. A job that fails keeps its
+// reason; a job of a process that died is queued again; a cancelled job's result is dropped.
+
+import type { LibraryDatabase } from '../db/library-database.ts';
+import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
+import type { StoreLayout } from '../dicom/store.ts';
+import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import type { ModelProblem } from '../../common/ai/model-problems.ts';
+import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
+import { errorForLog, log } from '../base/log.ts';
+import { InferenceRunner } from './inference.ts';
+
+export interface FoundModel { folder: string; manifest: ModelManifest; provider: ExecutionProvider }
+
+/** Views a manifest names, as the ACR label's view part (RCC → CC, LMLOID → MLO). */
+function viewOf(label: string | null): string | null {
+  const m = label ? /^[RL](XCCL|XCCM|MLO|CC|ML|LM)/.exec(label) : null;
+  return m ? m[1]! : null;
+}
+
+const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
+
+export class AiAnalysis {
+  private readonly runner: InferenceRunner;
+  private models: FoundModel[] = [];
+  refused: { folder: string; problem: ModelProblem }[] = [];
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly current = new AbortController();
+
+  constructor(
+    private readonly db: LibraryDatabase,
+    private readonly store: StoreLayout,
+    private readonly modelRoots: string[],
+    private readonly onChange: (examId: number) => void = () => undefined,
+    options: { threads?: number } = {},
+  ) {
+    this.runner = new InferenceRunner({ threads: options.threads });
+  }
+
+  /** Finds the models, queues what they have not analysed, and starts working through the queue. */
+  async start(): Promise<void> {
+    const found = await this.runner.discover(this.modelRoots);
+    this.models = found.models;
+    this.refused = found.refused;
+    for (const r of found.refused) log.warn(`AI model refused (${r.problem.code}): ${r.folder}`);
+    for (const m of this.models) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
+    this.db.ai.requeueOrphans(isOwnerAlive);
+    this.queueNewExams();
+    this.loop = this.run();
+  }
+
+  get availableModels(): readonly FoundModel[] {
+    return this.models;
+  }
+
+  /** Queues the exams no model has analysed yet (after an import) and wakes the loop. */
+  queueNewExams(): void {
+    for (const m of this.models) this.db.ai.enqueueAll(refOf(m.manifest));
+    this.wake?.();
+  }
+
+  /** The exam a reader opens goes first. */
+  prioritize(examId: number): void {
+    for (const m of this.models) this.db.ai.prioritize(examId, refOf(m.manifest));
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.current.abort();
+    this.wake?.();
+    await this.loop?.catch(() => undefined);
+    await this.runner.close();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closed) {
+      const job = this.db.ai.claimNext(currentOwner(), this.models.map((m) => refOf(m.manifest)));
+      if (!job) {
+        // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
+        await new Promise<void>((resolve) => { this.wake = resolve; setTimeout(resolve, 60_000).unref(); });
+        this.wake = null;
+        continue;
+      }
+      this.onChange(job.examId);
+      try {
+        await this.analyze(job);
+      } catch (error) {
+        if (this.closed) break; // the job stays running; the next start queues it again
+        const code = (error as { code?: string })?.code ?? 'analysis_failed';
+        log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
+        this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300));
+      }
+      this.onChange(job.examId);
+    }
+  }
+
+  private async analyze(job: AiJob): Promise<void> {
+    const model = this.models.find((m) => m.manifest.id === job.model.id && m.manifest.version === job.model.version);
+    if (!model) throw Object.assign(new Error('the model is no longer available'), { code: 'model_unavailable' });
+    const manifest = model.manifest;
+    const detail = this.db.worklist.examDetail(job.examId);
+    if (!detail) throw Object.assign(new Error('the exam is no longer in the library'), { code: 'exam_gone' });
+    const images = detail.series.flatMap((s) => s.instances).filter((i) => i.isImage
+      && manifest.input.presentationIntent.includes(i.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION')
+      && manifest.input.views.includes(viewOf(i.viewLabel) as never) && (i.imageLaterality === 'R' || i.imageLaterality === 'L'));
+    if (!images.length) throw Object.assign(new Error('no image of the exam is one the model reads (views, laterality, presentation intent)'), { code: 'no_images' });
+    const floor = Math.min(...manifest.calibration.operatingPoints.map((p) => p.threshold));
+    const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };
+    const findings: StoredFinding[] = [];
+    const breastScores: Partial<Record<'R' | 'L', number>> = {};
+    let provider = model.provider as string;
+    for (const image of images) {
+      const file = this.db.worklist.instanceFile(image.instanceId);
+      if (!file) continue;
+      const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal: this.current.signal });
+      provider = result.provider;
+      for (const key of Object.keys(result.timings) as (keyof typeof result.timings)[]) timings[key] += result.timings[key];
+      timings.loadMs += result.loadMs;
+      const side = image.imageLaterality as 'R' | 'L';
+      breastScores[side] = Math.max(breastScores[side] ?? 0, result.imageScore);
+      for (const f of result.findings) findings.push({ instanceId: image.instanceId, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box });
+    }
+    const examScore = Math.max(0, ...Object.values(breastScores));
+    if (!this.db.ai.complete(job.id, { provider, timings, examScore, breastScores, images: images.length, findings })) {
+      log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
+    }
+  }
+}

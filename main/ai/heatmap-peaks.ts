@@ -1,0 +1,78 @@
+// A detector's heatmap made into findings: per class, the local maxima above a floor, the weaker of
+// two peaks closer than a minimum distance dropped (non-maximum suppression by distance), at most
+// so many per class; each peak's extent is where the heatmap stays above half of it along its row
+// and column. Coordinates are the heatmap's (u, v), pixel centres at integers; mapping them to the
+// model's input and the stored image is the caller's (the stride, then the pipeline's affine map).
+
+export interface HeatmapPeak {
+  /** Index of the class (the heatmap's channel). */
+  channel: number;
+  score: number;
+  u: number;
+  v: number;
+  /** Half-maximum extent, heatmap pixel edges: [u0, v0, u1, v1]. */
+  extent: [number, number, number, number];
+}
+
+export interface PeakOptions {
+  /** Scores below this are not findings (after the activation). */
+  floor: number;
+  /** Two peaks of one class closer than this (heatmap pixels) are one finding. */
+  minDistance: number;
+  maxPerChannel: number;
+  /** 'sigmoid' when the heatmap holds logits. */
+  activation: 'sigmoid' | 'none';
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Peaks of a heatmap laid out [1, channels, height, width] (row-major). */
+export function heatmapPeaks(data: Float32Array, dims: readonly number[], options: PeakOptions): HeatmapPeak[] {
+  const [n, channels, height, width] = dims as [number, number, number, number];
+  if (dims.length !== 4 || n !== 1 || data.length !== channels * height * width) throw new Error(`a heatmap is [1, classes, H, W], not [${dims.join(', ')}]`);
+  const peaks: HeatmapPeak[] = [];
+  const value = (c: number, v: number, u: number) => {
+    const raw = data[(c * height + v) * width + u]!;
+    return options.activation === 'sigmoid' ? sigmoid(raw) : raw;
+  };
+  for (let c = 0; c < channels; c++) {
+    const candidates: HeatmapPeak[] = [];
+    for (let v = 0; v < height; v++) {
+      for (let u = 0; u < width; u++) {
+        const s = value(c, v, u);
+        if (!(s >= options.floor)) continue;
+        let isMax = true;
+        // a plateau counts once: strictly greater than the neighbours before, at least those after
+        for (let dv = -1; dv <= 1 && isMax; dv++) for (let du = -1; du <= 1; du++) {
+          if (!du && !dv) continue;
+          const uu = u + du, vv = v + dv;
+          if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
+          const t = value(c, vv, uu);
+          if (t > s || (t === s && (dv < 0 || (dv === 0 && du < 0)))) { isMax = false; break; }
+        }
+        if (isMax) candidates.push({ channel: c, score: s, u, v, extent: [u - 0.5, v - 0.5, u + 0.5, v + 0.5] });
+      }
+    }
+    candidates.sort((a, b) => b.score - a.score);
+    const kept: HeatmapPeak[] = [];
+    const minSq = options.minDistance * options.minDistance;
+    for (const p of candidates) {
+      if (kept.length >= options.maxPerChannel) break;
+      if (kept.some((k) => (k.u - p.u) ** 2 + (k.v - p.v) ** 2 < minSq)) continue;
+      p.extent = halfMaxExtent(p, (uu, vv) => value(c, vv, uu), width, height);
+      kept.push(p);
+    }
+    peaks.push(...kept);
+  }
+  return peaks.sort((a, b) => b.score - a.score);
+}
+
+function halfMaxExtent(p: HeatmapPeak, at: (u: number, v: number) => number, width: number, height: number): [number, number, number, number] {
+  const half = p.score / 2;
+  let u0 = p.u, u1 = p.u, v0 = p.v, v1 = p.v;
+  while (u0 > 0 && at(u0 - 1, p.v) >= half) u0--;
+  while (u1 < width - 1 && at(u1 + 1, p.v) >= half) u1++;
+  while (v0 > 0 && at(p.u, v0 - 1) >= half) v0--;
+  while (v1 < height - 1 && at(p.u, v1 + 1) >= half) v1++;
+  return [u0 - 0.5, v0 - 0.5, u1 + 0.5, v1 + 0.5];
+}

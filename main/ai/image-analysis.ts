@@ -1,0 +1,102 @@
+// One stored image through a model, as its manifest asks (common/ai/model-manifest.ts): decoded,
+// made into the model's input by the pixel pipeline (main/dicom/pixels/model-input.ts: VOI,
+// MONOCHROME1 inverted, turned and mirrored so the breast faces the manifest's way, cropped,
+// resampled to its pixel size, padded to its matrix), run, and its heatmap's peaks mapped back onto
+// the stored image's pixels through the pipeline's exact inverse. Runs on an AI worker thread.
+
+import type { InferenceSession } from 'onnxruntime-node';
+import { Tensor } from 'onnxruntime-node';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { decodeFrame } from '../dicom/pixels/decode.ts';
+import { prepareModelInput } from '../dicom/pixels/model-input.ts';
+import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.ts';
+import { applyAffine, compose, invert, mapBox } from '../dicom/pixels/affine.ts';
+import { heatmapPeaks } from './heatmap-peaks.ts';
+
+export interface ImageFinding {
+  class: string;
+  score: number;
+  /** Centre and box in stored pixel coordinates. */
+  x: number;
+  y: number;
+  box: [number, number, number, number];
+}
+
+export interface ImageAnalysis {
+  findings: ImageFinding[];
+  /** The image's score: its image-score output where the model has one, else its best finding's (0 with none). */
+  imageScore: number;
+  timings: { decodeMs: number; preprocessMs: number; modelMs: number; postprocessMs: number };
+  input: { width: number; height: number };
+}
+
+/** The pixel pipeline's options for a manifest (the breast faces `faceDirection`: its chest wall is on the other side). */
+export function pipelineOptions(manifest: ModelManifest): ModelInputOptions {
+  const input = manifest.input;
+  const options: ModelInputOptions = {
+    chestWall: input.faceDirection === 'right' ? 'left' : 'right',
+    voi: input.pixels.voi === 'dicom-default' ? 'preset' : 'full-range',
+  };
+  if (input.spacingMm !== null) options.pixelSizeMm = input.spacingMm;
+  if (input.size.mode === 'fixed') options.size = { width: input.size.width, height: input.size.height };
+  if (input.normalize.type === 'mean-std') options.normalize = { mean: input.normalize.mean, std: input.normalize.std };
+  return options;
+}
+
+/** Pads an input on the nipple side and at the bottom to a multiple of `multiple`, with air (0), keeping its map to the stored image. */
+export function padToMultiple(prepared: ModelInput, multiple: number, chestWall: 'left' | 'right'): ModelInput {
+  const width = Math.ceil(prepared.width / multiple) * multiple;
+  const height = Math.ceil(prepared.height / multiple) * multiple;
+  if (width === prepared.width && height === prepared.height) return prepared;
+  const shift = chestWall === 'right' ? width - prepared.width : 0;
+  const pixels = new Float32Array(width * height);
+  for (let v = 0; v < prepared.height; v++) pixels.set(prepared.pixels.subarray(v * prepared.width, (v + 1) * prepared.width), v * width + shift);
+  // padded (u, v) is prepared (u − shift, v)
+  const toPrepared = { a: 1, b: 0, c: -shift, d: 0, e: 1, f: 0 };
+  const toStored = compose(prepared.toStored, toPrepared);
+  return { ...prepared, pixels, width, height, toStored, fromStored: invert(toStored) };
+}
+
+function zscore(pixels: Float32Array): void {
+  let sum = 0, sumSq = 0;
+  for (const p of pixels) { sum += p; sumSq += p * p; }
+  const mean = sum / pixels.length;
+  const std = Math.sqrt(Math.max(1e-12, sumSq / pixels.length - mean * mean));
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
+}
+
+export async function analyzeImage(file: string, manifest: ModelManifest, session: InferenceSession, options: { floor: number; maxPerClass?: number }): Promise<ImageAnalysis> {
+  const t0 = performance.now();
+  const frame = await decodeFrame(file);
+  const t1 = performance.now();
+  const pipeline = pipelineOptions(manifest);
+  let prepared = prepareModelInput(frame, pipeline);
+  if (manifest.input.size.mode === 'pad-to-multiple') prepared = padToMultiple(prepared, manifest.input.size.multiple, pipeline.chestWall);
+  if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);
+  const t2 = performance.now();
+  const outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', prepared.pixels, [1, 1, prepared.height, prepared.width]) });
+  const t3 = performance.now();
+
+  const findings: ImageFinding[] = [];
+  const heatmap = manifest.output.heatmap;
+  if (heatmap) {
+    const out = outputs[heatmap.tensor]!;
+    const stride = heatmap.stride;
+    // a finding about 5 mm across (or 3 heatmap pixels) is one: closer peaks are one finding
+    const mmPerHeatmapPixel = (prepared.pixelSizeMm?.[0] ?? 0.1) * stride;
+    const peaks = heatmapPeaks(out.data as Float32Array, out.dims, {
+      floor: options.floor, minDistance: Math.max(3, 5 / mmPerHeatmapPixel), maxPerChannel: options.maxPerClass ?? 10, activation: heatmap.activation,
+    });
+    // heatmap pixel (u, v) covers input pixels [u·stride, (u + 1)·stride): its centre is input (u + 0.5)·stride − 0.5
+    const inputOf = { a: stride, b: 0, c: stride / 2 - 0.5, d: 0, e: stride, f: stride / 2 - 0.5 };
+    const toStored = compose(prepared.toStored, inputOf);
+    for (const p of peaks) {
+      const [x, y] = applyAffine(toStored, [p.u, p.v]);
+      findings.push({ class: heatmap.classes[p.channel] ?? `class ${p.channel}`, score: p.score, x, y, box: mapBox(toStored, p.extent) });
+    }
+  }
+  const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;
+  const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : findings.reduce((m, f) => Math.max(m, f.score), 0);
+  const t4 = performance.now();
+  return { findings, imageScore, timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1, modelMs: t3 - t2, postprocessMs: t4 - t3 }, input: { width: prepared.width, height: prepared.height } };
+}

@@ -1,0 +1,168 @@
+// The AI second reader's queue and results (migration 0005): one job per exam and model version.
+// Several processes may share a library: a job is claimed in a write transaction by one process
+// ("pid:start time"), and a job whose process is gone is queued again. An exam held back by an
+// unfinished import is not analysed until the import ends (its images may still be arriving).
+
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { Statements, now } from './connection.ts';
+
+export interface ModelRef { id: string; version: string; sha256: string }
+
+export type AiJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface AiJob {
+  id: number;
+  examId: number;
+  model: ModelRef;
+  status: AiJobStatus;
+  priority: number;
+}
+
+export interface StoredFinding {
+  instanceId: number;
+  class: string;
+  score: number;
+  /** Centre and box in the stored image's pixel coordinates (column, row; pixel centres at integers). */
+  x: number;
+  y: number;
+  box: [number, number, number, number];
+}
+
+export interface AiJobResult {
+  provider: string;
+  timings: Record<string, number>;
+  examScore: number;
+  breastScores: Partial<Record<'R' | 'L', number>>;
+  images: number;
+  findings: StoredFinding[];
+}
+
+export interface AiExamState {
+  status: AiJobStatus;
+  model: ModelRef;
+  provider: string | null;
+  examScore: number | null;
+  breastScores: Partial<Record<'R' | 'L', number>>;
+  failure: { code: string; detail: string | null } | null;
+  queuedAt: string;
+  finishedAt: string | null;
+  timings: Record<string, number> | null;
+}
+
+interface JobRow {
+  id: number; study_ref: number; model_id: string; model_version: string; model_sha256: string; status: AiJobStatus; priority: number;
+  queued_at: string; finished_at: string | null; provider: string | null; exam_score: number | null; breast_scores: string | null;
+  failure_code: string | null; failure_detail: string | null; timings: string | null;
+}
+
+const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
+
+export class AiTables {
+  private readonly sql: Statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.sql = new Statements(db);
+  }
+
+  /** Queues an exam for a model version (once: an exam already queued, analysed or failed for it is left as it is); returns whether it was queued now. */
+  enqueue(examId: number, model: ModelRef, priority = 0): boolean {
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
+        VALUES (?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
+      .run(examId, model.id, model.version, model.sha256, priority, now()).changes > 0;
+  }
+
+  /** Queues every breast-imaging exam that has no job for this model version yet; returns how many. */
+  enqueueAll(model: ModelRef): number {
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
+        SELECT s.id, ?, ?, ?, 'queued', 0, ? FROM studies s WHERE s.breast = 1 AND s.image_count > 0
+        ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
+      .run(model.id, model.version, model.sha256, now()).changes;
+  }
+
+  /** The exam a reader opens goes first (a failed or cancelled job is queued again). */
+  prioritize(examId: number, model: ModelRef): void {
+    this.db.transaction(() => {
+      this.enqueue(examId, model, 1);
+      this.sql.get(`UPDATE ai_jobs SET priority = 1, status = CASE WHEN status IN ('failed', 'cancelled') THEN 'queued' ELSE status END,
+          failure_code = CASE WHEN status IN ('failed', 'cancelled') THEN NULL ELSE failure_code END
+        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN ('queued', 'failed', 'cancelled')`).run(examId, model.id, model.version);
+    }).immediate();
+  }
+
+  /** Cancels an exam's queued or running jobs; returns how many. A running job's result is dropped when it ends. */
+  cancel(examId: number): number {
+    return this.sql.get(`UPDATE ai_jobs SET status = 'cancelled', finished_at = ?, owner = NULL WHERE study_ref = ? AND status IN ('queued', 'running')`)
+      .run(now(), examId).changes;
+  }
+
+  /** Queues again the running jobs of processes that are gone; returns how many. */
+  requeueOrphans(isOwnerAlive: (owner: string) => boolean): number {
+    const running = this.sql.get(`SELECT id, owner FROM ai_jobs WHERE status = 'running'`).all() as { id: number; owner: string | null }[];
+    const dead = running.filter((r) => !r.owner || !isOwnerAlive(r.owner)).map((r) => r.id);
+    const requeue = this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running'`);
+    this.db.transaction(() => { for (const id of dead) requeue.run(id); }).immediate();
+    return dead.length;
+  }
+
+  /** Takes the next job of these model versions for `owner`: the opened exam first, then in queue order; never an exam held by an import. */
+  claimNext(owner: string, models: readonly ModelRef[]): AiJob | null {
+    if (!models.length) return null;
+    return this.db.transaction(() => {
+      const keys = models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
+      const row = this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+          WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${keys}) ORDER BY j.priority DESC, j.id LIMIT 1`)
+        .get(...models.flatMap((m) => [m.id, m.version])) as JobRow | undefined;
+      if (!row) return null;
+      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ? WHERE id = ?`).run(owner, now(), row.id);
+      return { ...toJob(row), status: 'running' as const };
+    }).immediate();
+  }
+
+  /** Stores a job's result, unless it was cancelled meanwhile; returns whether it was stored. */
+  complete(jobId: number, result: AiJobResult): boolean {
+    return this.db.transaction(() => {
+      const done = this.sql.get(`UPDATE ai_jobs SET status = 'done', finished_at = ?, owner = NULL, provider = ?, timings = ?, exam_score = ?, breast_scores = ?,
+          images = ?, failure_code = NULL, failure_detail = NULL WHERE id = ? AND status = 'running'`)
+        .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images, jobId).changes > 0;
+      if (!done) return false;
+      this.sql.get('DELETE FROM ai_findings WHERE job_ref = ?').run(jobId);
+      const insert = this.sql.get('INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      for (const f of result.findings) insert.run(jobId, f.instanceId, f.class, f.score, f.x, f.y, ...f.box);
+      return true;
+    }).immediate();
+  }
+
+  /** Records why a job failed (a code, and a detail without patient data). */
+  fail(jobId: number, code: string, detail: string | null): void {
+    this.sql.get(`UPDATE ai_jobs SET status = 'failed', finished_at = ?, owner = NULL, failure_code = ?, failure_detail = ? WHERE id = ? AND status = 'running'`)
+      .run(now(), code, detail, jobId);
+  }
+
+  /** The latest job of an exam (the newest model version first), or null. */
+  examState(examId: number): AiExamState | null {
+    const r = this.sql.get('SELECT * FROM ai_jobs WHERE study_ref = ? ORDER BY id DESC LIMIT 1').get(examId) as JobRow | undefined;
+    if (!r) return null;
+    return {
+      status: r.status, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, provider: r.provider, examScore: r.exam_score,
+      breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as AiExamState['breastScores'] : {},
+      failure: r.failure_code ? { code: r.failure_code, detail: r.failure_detail } : null,
+      queuedAt: r.queued_at, finishedAt: r.finished_at, timings: r.timings ? JSON.parse(r.timings) as Record<string, number> : null,
+    };
+  }
+
+  /** The findings of an exam's latest finished job. */
+  findings(examId: number): StoredFinding[] {
+    const job = this.sql.get(`SELECT id FROM ai_jobs WHERE study_ref = ? AND status = 'done' ORDER BY id DESC LIMIT 1`).get(examId) as { id: number } | undefined;
+    if (!job) return [];
+    return (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(job.id) as
+      { instance_ref: number; class: string; score: number; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[])
+      .map((f) => ({ instanceId: f.instance_ref, class: f.class, score: f.score, x: f.x, y: f.y, box: [f.x0, f.y0, f.x1, f.y1] }));
+  }
+
+  /** How many jobs are in each state (for progress). */
+  counts(): Record<AiJobStatus, number> {
+    const counts: Record<AiJobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+    for (const r of this.sql.get('SELECT status, count(*) AS n FROM ai_jobs GROUP BY status').all() as { status: AiJobStatus; n: number }[]) counts[r.status] = r.n;
+    return counts;
+  }
+}

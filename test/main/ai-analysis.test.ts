@@ -1,0 +1,133 @@
+// The AI second reader's queue and analysis, end to end under Node with a tiny fixed-weight model
+// (heatmap = sigmoid of the pixel: bright places score highest; a test fixture, not a detector):
+// exams are queued, analysed on a worker thread through the pixel pipeline, and their findings land
+// on the stored images' pixels; the exam a reader opens goes first; a cancelled job's result is
+// dropped; a failed job keeps its reason; a job of a process that died is queued again.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { AiAnalysis } from '../../main/ai/analysis.ts';
+import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
+import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { tempDir } from '../helpers/paths.ts';
+
+function writeTinyModel(root: string, change: (m: ModelManifest) => void = () => undefined): string {
+  const folder = path.join(root, 'tiny');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = tinyDetectorModel({ classes: 1 });
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  const manifest: ModelManifest = {
+    contractVersion: '1.0', id: 'org.binome.tests.bright-spots', name: 'Bright spots (test fixture)', version: '0.1.0',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    intendedUse: { purpose: 'research-demo', limits: ['tests only: marks bright places, not lesions'], notForDiagnosticUse: true },
+    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
+    input: {
+      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
+      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
+      spacingMm: 0.8, size: { mode: 'pad-to-multiple', multiple: 8 }, normalize: { type: 'none' }, priors: 'none',
+      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
+    },
+    output: {
+      heatmap: { tensor: 'heatmap', classes: ['mass'], stride: 1, activation: 'none' },
+      breastScore: 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
+    },
+    calibration: { operatingPoints: [{ name: 'default', threshold: 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
+    runtime: { opset: 13, providers: ['cpu'] },
+  };
+  change(manifest);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+  return folder;
+}
+
+async function waitFor<T>(what: string, probe: () => T | null | undefined | false, ms = 90_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('exams are queued, analysed on a worker thread, and the findings land on bright places of the stored images', { timeout: 300_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-models');
+  writeTinyModel(models);
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-analysis' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    assert.equal(exams.length, 2);
+    const changed: number[] = [];
+    analysis = new AiAnalysis(station.db, station.store, [models, path.join(models, 'none-here')], (id) => changed.push(id));
+    // the second exam is opened before anything runs: it goes first
+    station.db.ai.enqueueAll({ id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: JSON.parse(fs.readFileSync(path.join(models, 'tiny', 'manifest.json'), 'utf8')).sha256 });
+    station.db.ai.prioritize(exams[1]!, { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: '' });
+    await analysis.start();
+    assert.deepEqual(analysis.availableModels.map((m) => [m.manifest.id, m.provider]), [['org.binome.tests.bright-spots', 'cpu']]);
+    for (const examId of exams) await waitFor(`exam ${examId} analysed`, () => station.db.ai.examState(examId)?.status === 'done');
+    assert.equal(changed[0], exams[1], 'the opened exam was analysed first');
+
+    const state = station.db.ai.examState(exams[0]!)!;
+    assert.equal(state.provider, 'cpu');
+    assert.ok(state.timings!.modelMs > 0 && state.timings!.decodeMs > 0, JSON.stringify(state.timings));
+    assert.ok(state.examScore! >= 0.7 && state.examScore! <= 1);
+    assert.deepEqual(Object.keys(state.breastScores).sort(), ['L', 'R']);
+    assert.equal(state.examScore, Math.max(state.breastScores.L!, state.breastScores.R!));
+    const findings = station.db.ai.findings(exams[0]!);
+    assert.ok(findings.length > 0, 'the bright places were marked');
+    // each finding's centre is on its stored image, on a bright (breast, not air) pixel
+    for (const f of findings.slice(0, 8)) {
+      const file = station.db.worklist.instanceFile(f.instanceId)!;
+      const frame = await decodeFrame(station.store.pathFor(file.fileHash));
+      const { rows, columns } = frame.header;
+      assert.ok(f.x >= -0.5 && f.x <= columns - 0.5 && f.y >= -0.5 && f.y <= rows - 0.5, `finding at ${f.x}, ${f.y} outside ${columns} × ${rows}`);
+      const stored = frame.pixels[Math.round(f.y) * columns + Math.round(f.x)]!;
+      const air = frame.pixels[0]!;
+      assert.ok(Math.abs(stored - air) > 100, `finding at ${f.x.toFixed(0)}, ${f.y.toFixed(0)}: stored ${stored}, air ${air}`);
+      assert.ok(f.box[0] <= f.x && f.x <= f.box[2] && f.box[1] <= f.y && f.y <= f.box[3]);
+    }
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
+
+test('the queue: a cancelled job\'s result is dropped, a failed job keeps its reason, a dead process\'s job is queued again', { timeout: 300_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-queue' });
+    const [a, b] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number, number];
+    const model = { id: 'm', version: '1.0.0', sha256: 'x' };
+    assert.equal(station.db.ai.enqueueAll(model), 2);
+    assert.equal(station.db.ai.enqueueAll(model), 0, 'queued once per model version');
+
+    // a process that died while running a job: its job is queued again
+    const claimed = station.db.ai.claimNext('999999:0', [model])!;
+    assert.equal(claimed.status, 'running');
+    assert.equal(station.db.ai.requeueOrphans(() => false), 1);
+    assert.equal(station.db.ai.examState(claimed.examId)!.status, 'queued');
+
+    // cancelled while running: the result that comes after is dropped
+    const job = station.db.ai.claimNext('me:1', [model])!;
+    assert.equal(station.db.ai.cancel(job.examId), 1);
+    assert.equal(station.db.ai.complete(job.id, { provider: 'cpu', timings: {}, examScore: 0.9, breastScores: { R: 0.9 }, images: 4, findings: [] }), false);
+    assert.equal(station.db.ai.examState(job.examId)!.status, 'cancelled');
+
+    // failed: the reason stays; opening the exam queues it again, first
+    const other = station.db.ai.claimNext('me:1', [model])!;
+    station.db.ai.fail(other.id, 'model_refused', 'model.onnx is not the file its manifest describes');
+    assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
+    station.db.ai.prioritize(other.examId, model);
+    station.db.ai.prioritize(job.examId, model);
+    const next = station.db.ai.claimNext('me:1', [model])!;
+    assert.ok([a, b].includes(next.examId) && next.priority === 1);
+    assert.deepEqual(station.db.ai.counts(), { queued: 1, running: 1, done: 0, failed: 0, cancelled: 0 });
+  } finally {
+    await station.close();
+  }
+});
