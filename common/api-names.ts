@@ -5,10 +5,11 @@
 export const OPERATION_NAMES = [
   'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'beginUpload', 'finishUpload', 'cancelUpload',
   'quarantineList', 'unfinishedImports', 'resumeImport', 'checkStore', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
+  'aiResults',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
-export const EVENT_NAMES = ['importProgress', 'worklistChanged'] as const;
+export const EVENT_NAMES = ['importProgress', 'worklistChanged', 'aiChanged'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export function isOperationName(name: unknown): name is OperationName {
@@ -49,3 +50,16 @@ export const TOKEN_HEADER = 'x-binome-token';
  * same site).
  */
 export const REQUEST_HEADER = 'x-binome-request';
+
+/** The longest name an uploaded file may carry (`?name=`): a label, shown in the import summary. */
+export const MAX_UPLOAD_NAME = 1024;
+
+/**
+ * The label an uploaded file is sent with: its path as the browser knows it, control characters
+ * (a name may hold a newline, a tab, an escape) written as U+FFFD, at most MAX_UPLOAD_NAME
+ * characters, the end kept (the file's own name). One odd name never fails the other files.
+ */
+export function uploadLabel(name: string): string {
+  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '\ufffd') || 'upload';
+  return clean.length > MAX_UPLOAD_NAME ? `…${clean.slice(clean.length - MAX_UPLOAD_NAME + 1)}` : clean;
+}

@@ -13,7 +13,7 @@ import type { MessageKey, MessageParams } from './i18n/messages.ts';
 
 export * from './api-names.ts';
 import type {
-  ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings, UnfinishedImport,
+  AiResults, ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings, UnfinishedImport,
 } from './domain.ts';
 
 const examId = z.number().int().positive();
@@ -110,6 +110,8 @@ export const operations = {
     size: z.enum(['reduced', 'full']).default('reduced'),
     seed: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/).optional(),
   })),
+  /** The AI second reader's results for an exam: the analysis state, the findings, and what the model is (its limits, what it was trained on). */
+  aiResults: op<AiResults>()('read', z.strictObject({ examId })),
   /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
   pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
 } as const satisfies Record<OperationName, OperationDefinition<z.ZodType, unknown>>;
@@ -129,6 +131,8 @@ export type OperationResult<K extends OperationName> = NonNullable<(typeof opera
 export interface ApiEvents {
   importProgress: ImportProgress;
   worklistChanged: { reason: 'import' | 'status' };
+  /** An exam's AI analysis started, ended or failed. */
+  aiChanged: { examId: number };
 }
 type MissingEvents = Exclude<EventName, keyof ApiEvents> | Exclude<keyof ApiEvents, EventName>;
 const eventsMatch: [MissingEvents] extends [never] ? true : never = true;

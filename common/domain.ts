@@ -144,6 +144,8 @@ export interface ImportSummary {
   ignored: number;
   /** Files a DICOMDIR lists that are missing from the media (listed in `missingFiles`): nothing to quarantine. */
   missing: number;
+  /** Duplicates whose bytes restored the library's copy, missing or damaged in the store. */
+  repaired: number;
   /** Entries that are not files to read (pipes, sockets, devices, links to folders or to nothing): never opened (listed in `notFileEntries`). */
   notFiles: number;
   bytes: number;
@@ -198,4 +200,41 @@ export type Locale = (typeof LOCALES)[number];
 export interface Settings {
   locale: Locale;
   viewer: ViewerSettings;
+}
+
+/** One mark of the AI second reader on a stored image: an overlay, never a change of the image. */
+export interface AiFinding {
+  instanceId: number;
+  /** mass | calcification | architectural_distortion | asymmetry (the model's classes). */
+  class: string;
+  score: number;
+  /** Centre and box in the stored image's pixel coordinates (column, row; pixel centres at integers). */
+  x: number;
+  y: number;
+  box: [number, number, number, number];
+}
+
+/** The AI second reader's view of an exam. */
+export interface AiResults {
+  /** null: no model is installed, or the exam was never queued. */
+  state: null | {
+    status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+    examScore: number | null;
+    breastScores: Partial<Record<'R' | 'L', number>>;
+    provider: string | null;
+    failure: { code: string; detail: string | null } | null;
+    finishedAt: string | null;
+  };
+  /** The model that made (or will make) them, as its manifest says: shown wherever its marks are. */
+  model: null | {
+    id: string;
+    name: string;
+    version: string;
+    trainedOn: 'synthetic' | 'real' | 'mixed';
+    notForDiagnosticUse: boolean;
+    limits: string[];
+    scoreSemantics: string;
+    operatingPoint: { name: string; threshold: number };
+  };
+  findings: AiFinding[];
 }

@@ -46,6 +46,7 @@ export const IMPORT_PROBLEM_CODES = [
   'study_conflict',
   // the file could not be read or stored
   'file_not_found',
+  'path_too_long',
   'permission_denied',
   'read_error',
   'store_failed',
@@ -107,6 +108,7 @@ const en: Record<ImportProblemCode, string> = {
   series_conflict: 'a series with the same Series Instance UID belongs to another exam in the library: this file was not imported',
   study_conflict: 'an exam with the same Study Instance UID belongs to another patient in the library: this file was not imported',
   file_not_found: 'no such file or folder',
+  path_too_long: 'the path is longer than this system allows: move the folder higher up and import it again',
   permission_denied: 'permission denied: this account may not read it',
   read_error: 'could not be read (system error {what})',
   store_failed: 'could not be stored in the library: {what}',
@@ -156,6 +158,7 @@ const fr: Record<ImportProblemCode, string> = {
   series_conflict: 'une série de même Series Instance UID appartient à un autre examen de la bibliothèque\u202f: ce fichier n’a pas été importé',
   study_conflict: 'un examen de même Study Instance UID appartient à une autre patiente de la bibliothèque\u202f: ce fichier n’a pas été importé',
   file_not_found: 'fichier ou dossier introuvable',
+  path_too_long: 'le chemin est plus long que ce que le système permet\u202f: déplacez le dossier plus haut et importez-le à nouveau',
   permission_denied: 'accès refusé\u202f: ce compte ne peut pas le lire',
   read_error: 'lecture impossible (erreur système {what})',
   store_failed: 'enregistrement dans la bibliothèque impossible\u202f: {what}',

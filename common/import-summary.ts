@@ -2,15 +2,15 @@
 // chunks, demo exams one by one), and said in words, the same on the page and on the command line.
 import type { ImportSummary, Locale } from './domain.ts';
 import { describeProblem } from './import-problems.ts';
-import { translate } from './i18n/messages.ts';
+import { translate, translateCount } from './i18n/messages.ts';
 import type { MessageKey } from './i18n/messages.ts';
 
 const COUNTS = ['filesSeen', 'imported', 'importedImages', 'importedForProcessing', 'importedOther', 'duplicates', 'rejected', 'skipped', 'ignored',
-  'missing', 'notFiles', 'bytes', 'seconds', 'examsTouched', 'incompleteExams'] as const;
+  'missing', 'notFiles', 'repaired', 'bytes', 'seconds', 'examsTouched', 'incompleteExams'] as const;
 
 export function addImportSummaries(parts: readonly ImportSummary[]): ImportSummary {
   const total: ImportSummary = { jobId: 0, status: 'done', filesSeen: 0, imported: 0, importedImages: 0, importedForProcessing: 0, importedOther: 0,
-    duplicates: 0, rejected: 0, skipped: 0, ignored: 0, missing: 0, notFiles: 0, bytes: 0, seconds: 0, examsTouched: 0, incompleteExams: 0,
+    duplicates: 0, rejected: 0, skipped: 0, ignored: 0, missing: 0, notFiles: 0, repaired: 0, bytes: 0, seconds: 0, examsTouched: 0, incompleteExams: 0,
     duplicateFiles: [], skippedFiles: [], problems: [], missingFiles: [], notFileEntries: [] };
   for (const p of parts) {
     total.jobId = p.jobId;
@@ -37,10 +37,8 @@ export interface ImportSummaryText {
   examples: string[];
 }
 
-/** The form of a "one|other" message for a count: French uses the singular for 0 and 1, English for 1 only. */
-function counted(locale: Locale, key: MessageKey, count: number, params: Record<string, string | number> = {}): string {
-  const [one, other = one] = translate(locale, key, { ...params, count }).split('|');
-  return (locale === 'fr' ? count < 2 : count === 1) ? one! : other;
+function counted(locale: Locale, key: MessageKey, count: number): string {
+  return translateCount(locale, key, count);
 }
 
 /**
@@ -55,7 +53,7 @@ export function describeImportSummary(locale: Locale, s: ImportSummary, maxExamp
     : parts.length === 1 ? translate(locale, 'import.summary.importedOneKind', { parts: parts[0]! })
       : translate(locale, 'import.summary.imported', { count: s.imported, parts: parts.join(', ') });
   const ending = s.status === 'done' ? null : translate(locale, s.status === 'cancelled' ? 'import.summary.cancelled' : 'import.summary.failed');
-  const details = ([['import.summary.duplicates', s.duplicates], ['import.summary.rejected', s.rejected], ['import.summary.skipped', s.skipped],
+  const details = ([['import.summary.duplicates', s.duplicates], ['import.summary.repaired', s.repaired], ['import.summary.rejected', s.rejected], ['import.summary.skipped', s.skipped],
     ['import.summary.missing', s.missing], ['import.summary.notFiles', s.notFiles], ['import.summary.dicomdirs', s.ignored]] as const)
     .filter(([, n]) => n > 0).map(([key, n]) => counted(locale, key, n));
   const examples: string[] = [];

@@ -1,5 +1,5 @@
 // The command line: binome import | list | serve, each with --help and --library.
-// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected or missing.
+// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected, missing or not files.
 
 import path from 'node:path';
 import fs from 'node:fs';
@@ -52,7 +52,7 @@ quarantine list, and their exams are marked incomplete; the rest imports.
   --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
   --verbose      list every duplicate and every rejected file (by default: the first 10)
 
-Exit codes: 0 all imported (duplicates included), 3 some files were rejected or are missing from a DICOMDIR's media,
+Exit codes: 0 all imported (duplicates included), 3 some files were rejected, are missing from a DICOMDIR's media or are not files,
 1 the import failed, 2 wrong usage.`,
   list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--all] [--limit N] [--json]
 
@@ -99,9 +99,12 @@ function formatBytes(n: number): string {
 }
 
 /** A station for one command; only `serve` makes display renditions (the others end soon: the app or a server makes them later). */
-function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean } = {}): StationService {
-  return new StationService({ libraryDir: library ?? defaultLibraryDir(), version: VERSION, runtime: `node ${process.versions.node}`,
-    import: { durable: options.durable ?? false }, renditions: options.renditions ?? false });
+function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean } = {}): StationService {
+  const libraryDir = library ?? defaultLibraryDir();
+  return new StationService({ libraryDir, version: VERSION, runtime: `node ${process.versions.node}`,
+    import: { durable: options.durable ?? false }, renditions: options.renditions ?? false,
+    // the AI second reader runs where the station serves readers: the models shipped with it, and the library's own
+    ai: options.ai ? { modelRoots: [path.join(ROOT, 'models'), path.join(path.resolve(libraryDir), 'models')] } : undefined });
 }
 
 /** An API error as the command line reports it: in English, from its message key when it has one. */
@@ -110,21 +113,33 @@ function apiMessage(error: ApiError): string {
 }
 
 /** The import's summary in the same words as the page's (describeImportSummary), then the files one by one. */
+/**
+ * A line as the terminal should show it: control characters (a file name may hold escape
+ * sequences that recolour or retitle the terminal, or a newline that forges a report line) and
+ * bidirectional overrides written as \xNN or \uNNNN.
+ */
+export function printable(line: string): string {
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
 function reportImport(summary: ImportSummary, out: NodeJS.WriteStream, verbose: boolean): void {
+  const say = (line: string) => out.write(`${printable(line)}\n`);
   const text = describeImportSummary('en', summary, verbose ? Number.MAX_SAFE_INTEGER : 3);
   const rate = summary.seconds > 0 ? summary.imported / summary.seconds : 0;
-  if (text.ending) out.write(`${text.ending}\n`);
-  out.write(`${text.headline}\n  into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} files/s, ${formatBytes(summary.bytes)})\n`);
-  for (const sentence of text.details) out.write(`${sentence}\n`);
-  if (summary.duplicates && verbose) for (const f of summary.duplicateFiles) out.write(`  duplicate (already in the library): ${f}\n`);
-  else if (summary.duplicates) out.write('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)\n');
+  if (text.ending) say(text.ending);
+  say(text.headline);
+  if (summary.imported) say(`  into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} files/s, ${formatBytes(summary.bytes)})`);
+  for (const sentence of text.details) say(sentence);
+  if (summary.duplicates && verbose) for (const f of summary.duplicateFiles) say(`  duplicate (already in the library): ${f}`);
+  else if (summary.duplicates) say('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)');
   const shown = verbose ? summary.problems : summary.problems.slice(0, 10);
-  for (const p of shown) out.write(`  rejected: ${p.file}: ${describeProblem('en', p)}\n`);
-  if (shown.length < summary.problems.length || shown.length < summary.rejected) out.write(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)\n`);
-  for (const example of text.examples) out.write(`  ${example}\n`);
-  if (verbose) for (const f of summary.skippedFiles) out.write(`  skipped, not DICOM: ${f}\n`);
-  else if (summary.skipped) out.write('  files that are not DICOM (notes, licences) were skipped (--verbose lists them)\n');
-  if (summary.incompleteExams) out.write(`  ${summary.incompleteExams} exam(s) lack files that were rejected: they are marked incomplete in the worklist\n`);
+  for (const p of shown) say(`  rejected: ${p.file}: ${describeProblem('en', p)}`);
+  if (shown.length < summary.problems.length || shown.length < summary.rejected) say(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)`);
+  for (const example of text.examples) say(`  ${example}`);
+  if (verbose) for (const f of summary.skippedFiles) say(`  skipped, not DICOM: ${f}`);
+  else if (summary.skipped) say('  files that are not DICOM (notes, licences) were skipped (--verbose lists them)');
+  if (summary.incompleteExams) say(`  ${summary.incompleteExams} exam(s) lack files that were rejected: they are marked incomplete in the worklist`);
 }
 
 async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<number> {
@@ -149,7 +164,8 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     if (tty) out.write('\n');
     reportImport(summary, out, values.verbose ?? false);
     if (summary.status !== 'done') return EXIT.failure;
-    return summary.rejected || summary.missing ? EXIT.partial : EXIT.ok;
+    // something named was not imported: rejected, missing from a DICOMDIR's media, or not a file at all
+    return summary.rejected || summary.missing || summary.notFiles ? EXIT.partial : EXIT.ok;
   } finally {
     process.off('SIGINT', stop);
     await service.close();
@@ -291,7 +307,7 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
-  const service = openService(values.library, { renditions: true });
+  const service = openService(values.library, { renditions: true, ai: true });
   const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
   out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
   // a second Ctrl+C (npm and the terminal both forward it) must not cut the shutdown short

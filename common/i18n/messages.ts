@@ -30,7 +30,8 @@ export const en = {
   'demo.explain': 'Synthetic exams with priors and lesions, made on this computer: not patients, not for diagnosis.',
   'demo.generating': 'Generating demo exams: {done} of {total} images',
   'worklist.noMatch': 'No exam matches this search.',
-  'worklist.count': '{shown} of {total} exams',
+  // the plural follows the total in English ("1 of 2 exams"), the exams shown in French ("1 examen sur 2")
+  'worklist.count': '{shown} of {total} exam|{shown} of {total} exams',
   'worklist.previous': 'Previous',
   'worklist.next': 'Next',
   'worklist.loading': 'Loading…',
@@ -54,6 +55,7 @@ export const en = {
   'import.count.forProcessing': '{count} FOR PROCESSING image (kept, not shown)|{count} FOR PROCESSING images (kept, not shown)',
   'import.count.other': '{count} other object (such as a dose report)|{count} other objects (such as dose reports)',
   'import.summary.duplicates': '{count} file already in the library (same SOP Instance UID) was skipped.|{count} files already in the library (same SOP Instance UID) were skipped.',
+  'import.summary.repaired': 'Of these, {count} restored the library’s copy, which was missing or damaged in the store.|Of these, {count} restored the library’s copies, which were missing or damaged in the store.',
   'import.summary.rejected': '{count} file was not imported: it is in the quarantine list, with the reason.|{count} files were not imported: they are in the quarantine list, with their reasons.',
   'import.summary.skipped': '{count} file that is not DICOM was skipped.|{count} files that are not DICOM were skipped.',
   'import.summary.missing': '{count} file listed in the DICOMDIR is missing from the media.|{count} files listed in the DICOMDIR are missing from the media.',
@@ -180,6 +182,7 @@ export const en = {
   'error.imageDamaged': 'This image is damaged in the library store (its size or content changed since import).',
   'error.imageNotFound': 'No such image.',
   'error.badRequest': 'The request was refused: {message}',
+  'error.uploadName': 'A file’s name was refused: at most {max} characters, without control characters.',
   'error.forbidden': 'Refused: the request did not come from the station’s own page.',
   'error.unauthorized': 'Refused: open the station from the address it printed (it carries the access token).',
 } as const;
@@ -213,7 +216,7 @@ export const fr: Record<MessageKey, string> = {
   'demo.explain': 'Examens synthétiques avec antériorités et lésions, créés sur cet ordinateur\u202f: pas de patientes, pas de diagnostic.',
   'demo.generating': 'Création des examens de démonstration\u202f: {done} images sur {total}',
   'worklist.noMatch': 'Aucun examen ne correspond à cette recherche.',
-  'worklist.count': '{shown} examens sur {total}',
+  'worklist.count': '{shown} examen sur {total}|{shown} examens sur {total}',
   'worklist.previous': 'Précédent',
   'worklist.next': 'Suivant',
   'worklist.loading': 'Chargement…',
@@ -235,6 +238,7 @@ export const fr: Record<MessageKey, string> = {
   'import.count.forProcessing': '{count} image brute (FOR PROCESSING, conservée, non affichée)|{count} images brutes (FOR PROCESSING, conservées, non affichées)',
   'import.count.other': '{count} autre objet (comme un rapport de dose)|{count} autres objets (comme des rapports de dose)',
   'import.summary.duplicates': '{count} fichier déjà dans la bibliothèque (même SOP Instance UID) a été ignoré.|{count} fichiers déjà dans la bibliothèque (même SOP Instance UID) ont été ignorés.',
+  'import.summary.repaired': 'Dont {count} a rétabli la copie de la bibliothèque, absente ou endommagée dans le stockage.|Dont {count} ont rétabli les copies de la bibliothèque, absentes ou endommagées dans le stockage.',
   'import.summary.rejected': '{count} fichier n’a pas été importé\u202f: il est dans la liste de quarantaine, avec la raison.|{count} fichiers n’ont pas été importés\u202f: ils sont dans la liste de quarantaine, avec leurs raisons.',
   'import.summary.skipped': '{count} fichier non DICOM a été ignoré.|{count} fichiers non DICOM ont été ignorés.',
   'import.summary.missing': '{count} fichier listé dans le DICOMDIR est absent du support.|{count} fichiers listés dans le DICOMDIR sont absents du support.',
@@ -361,6 +365,7 @@ export const fr: Record<MessageKey, string> = {
   'error.imageDamaged': 'Cette image est endommagée dans le stockage de la bibliothèque (sa taille ou son contenu a changé depuis l’import).',
   'error.imageNotFound': 'Image introuvable.',
   'error.badRequest': 'La demande a été refusée\u202f: {message}',
+  'error.uploadName': 'Le nom d’un fichier a été refusé\u202f: au plus {max} caractères, sans caractères de contrôle.',
   'error.forbidden': 'Refusé\u202f: la demande ne vient pas de la page de la station.',
   'error.unauthorized': 'Refusé\u202f: ouvrez la station à l’adresse qu’elle a affichée (elle porte le jeton d’accès).',
 };
@@ -372,6 +377,15 @@ export type MessageParams = Record<string, string | number>;
 export function translate(locale: Locale, key: MessageKey, params: MessageParams = {}): string {
   const template = catalogs[locale][key] ?? en[key];
   return template.replace(/\{(\w+)\}/g, (_, name: string) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/**
+ * A message with a singular and a plural form ("one|other") said for a count: French uses the
+ * singular for 0 and 1, English for 1 only. A message without "|" is returned as it is.
+ */
+export function translateCount(locale: Locale, key: MessageKey, count: number, params: MessageParams = {}): string {
+  const [one, other = one] = translate(locale, key, { count, ...params }).split('|');
+  return (locale === 'fr' ? count < 2 : count === 1) ? one! : other;
 }
 
 /** Dates as each locale writes them (DICOM YYYYMMDD in, display text out). */

@@ -14,8 +14,8 @@ export interface ParsedInstance extends InstanceAttributes {
 
 export interface ParsedDicomDir {
   kind: 'dicomdir';
-  /** Referenced File IDs, each as its path components (e.g. ['77654033', 'CR1', '6154']). */
-  referencedFiles: string[][];
+  /** The files it lists: each Referenced File ID as its path components (e.g. ['77654033', 'CR1', '6154']), with the exam and instance its records name. */
+  referencedFiles: ReferencedFile[];
 }
 
 export type ParsedDicom = ParsedInstance | ParsedDicomDir;
@@ -82,6 +82,7 @@ export const TAGS = {
   bitsAllocated: T(0x0028, 0x0100),
   bitsStored: T(0x0028, 0x0101),
   highBit: T(0x0028, 0x0102),
+  pixelRepresentation: T(0x0028, 0x0103),
   redPaletteDescriptor: T(0x0028, 0x1101),
   greenPaletteDescriptor: T(0x0028, 0x1102),
   bluePaletteDescriptor: T(0x0028, 0x1103),
@@ -99,6 +100,8 @@ export const TAGS = {
   viewModifierCodeSequence: T(0x0054, 0x0222),
   directoryRecordSequence: T(0x0004, 0x1220),
   referencedFileId: T(0x0004, 0x1500),
+  directoryRecordType: T(0x0004, 0x1430),
+  referencedSopInstanceUidInFile: T(0x0004, 0x1511),
   extendedOffsetTable: T(0x7fe0, 0x0001),
   floatPixelData: T(0x7fe0, 0x0008),
   doubleFloatPixelData: T(0x7fe0, 0x0009),
@@ -182,12 +185,28 @@ function laterality(value: string | null): Laterality | null {
   return v === 'R' || v === 'L' || v === 'B' || v === 'U' ? v : null;
 }
 
-export function referencedFiles(r: Reader): string[][] {
-  return r
-    .items(TAGS.directoryRecordSequence)
-    .map((item) => item.text(TAGS.referencedFileId))
-    .filter((v): v is string => v !== null)
-    .map((v) => v.split('\\').map((s) => s.trim()).filter(Boolean));
+/** A file a DICOMDIR lists: its path components, and the exam and instance its records name (where they do). */
+export interface ReferencedFile {
+  components: string[];
+  studyUid: string | null;
+  sopInstanceUid: string | null;
+}
+
+/**
+ * The files a DICOMDIR lists, in record order. Records follow their parents (PATIENT, STUDY,
+ * SERIES, then the IMAGE records that reference files), so each file belongs to the STUDY record
+ * read last before it: the exam a missing file leaves incomplete.
+ */
+export function referencedFiles(r: Reader): ReferencedFile[] {
+  const files: ReferencedFile[] = [];
+  let studyUid: string | null = null;
+  for (const item of r.items(TAGS.directoryRecordSequence)) {
+    if (item.ascii(TAGS.directoryRecordType)?.toUpperCase() === 'STUDY') studyUid = item.ascii(TAGS.studyInstanceUid);
+    const id = item.text(TAGS.referencedFileId);
+    if (id === null) continue;
+    files.push({ components: id.split('\\').map((s) => s.trim()).filter(Boolean), studyUid, sopInstanceUid: item.ascii(TAGS.referencedSopInstanceUidInFile) });
+  }
+  return files;
 }
 
 /** The indexed attributes of an instance whose UIDs were checked present; `isImage` as inspection found it. */

@@ -12,7 +12,7 @@ import { inflateRawSync } from 'node:zlib';
 import type { ProblemRef } from '../../common/import-problems.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { instanceAttributes, KEPT_TAGS, MEDIA_STORAGE_DIRECTORY_SOP_CLASS, Reader, referencedFiles, TAGS } from './attributes.ts';
-import type { ParsedInstance } from './attributes.ts';
+import type { ParsedInstance, ReferencedFile } from './attributes.ts';
 import { checkCodestream } from './codestream.ts';
 import { Damage, damage, isKnownVr, Parser, PIXEL_DATA, tagName, vrCode } from './dataset.ts';
 import type { DataSet, Element, Encoding, StructureLimits } from './dataset.ts';
@@ -33,7 +33,7 @@ export type Inspection =
      */
     contentLength: number;
   }
-  | { kind: 'dicomdir'; referencedFiles: string[][] }
+  | { kind: 'dicomdir'; referencedFiles: ReferencedFile[] }
   /** Not DICOM at all (a licence, a JSON file): skipped, not quarantined. */
   | { kind: 'not-dicom'; problem: ProblemRef }
   /** Damaged DICOM: quarantined; the UIDs when the header could be read, so that the exam can be flagged incomplete. */
@@ -271,6 +271,10 @@ function checkPixelData(parser: Parser, limits: InspectLimits, ts: TransferSynta
   if (!photometric) throw damage('missing_attribute', { names: `${tagName(TAGS.photometricInterpretation)} PhotometricInterpretation` });
   const expectedSamples = SAMPLES_OF_PHOTOMETRIC[photometric];
   if (expectedSamples === undefined) throw damage('unknown_photometric', { value: PHOTOMETRIC_SHOWN.test(photometric) ? photometric : UNSHOWN });
+  // Type 1 in the Image Pixel Module (PS3.3 C.7.6.3): decoders refuse a frame without them
+  const type1 = ([[TAGS.samplesPerPixel, 'SamplesPerPixel'], [TAGS.bitsStored, 'BitsStored'], [TAGS.highBit, 'HighBit'], [TAGS.pixelRepresentation, 'PixelRepresentation']] as const)
+    .filter(([tag]) => r.uint16(tag) === null).map(([tag, keyword]) => `${tagName(tag)} ${keyword}`);
+  if (type1.length) throw damage('missing_attribute', { names: type1.join(', ') });
   const samples = r.uint16(TAGS.samplesPerPixel) ?? expectedSamples;
   if (samples !== expectedSamples) throw damage('photometric_samples', { photometric, samples });
   // colour pixels say how their samples are laid out; palette colour, where its colours are

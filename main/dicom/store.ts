@@ -157,9 +157,15 @@ export class StoreWriter {
 
   private async commit(tmp: string, key: string, durable: boolean): Promise<string> {
     const target = this.layout.pathFor(key);
-    if (fs.existsSync(target)) {
+    const found = await fs.promises.lstat(target).catch(() => null);
+    if (found?.isFile()) {
       if (await sameContent(tmp, target)) return key; // already stored: keep the one copy
-      throw new StoreCollisionError('a different file is already stored under the same content address');
+      // Another file at this address: damaged in place (its bytes no longer hash to the address) is
+      // replaced by this good copy; one that does hash to it is a collision, and is never replaced.
+      if ((await hashFile(target)) === key) throw new StoreCollisionError('a different file is already stored under the same content address');
+    } else if (found) {
+      // not a regular file (a FIFO, a folder, a link: the store never holds one): put there by something else
+      await fs.promises.rm(target, { recursive: true, force: true });
     }
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await fs.promises.rename(tmp, target);

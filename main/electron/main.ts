@@ -54,7 +54,10 @@ function createWindow(): BrowserWindow {
 async function start(): Promise<void> {
   hardenSessions(app, session.defaultSession);
   const libraryDir = process.env.BINOME_LIBRARY || path.join(app.getPath('userData'), 'library');
-  service = new StationService({ libraryDir, version: app.getVersion(), runtime: `electron ${process.versions.electron}` });
+  // models shipped with the application (extraResources when packaged, the repository's models/ otherwise) and the library's own
+  const bundledModels = app.isPackaged ? path.join(process.resourcesPath, 'models') : path.join(DIST, '..', '..', 'models');
+  service = new StationService({ libraryDir, version: app.getVersion(), runtime: `electron ${process.versions.electron}`,
+    ai: { modelRoots: [bundledModels, path.join(libraryDir, 'models')] } });
   handleStationProtocol(service, path.join(DIST, 'renderer'));
   registerIpc({ ipcMain, dialog }, service, () => mainWindow);
   mainWindow = createWindow();

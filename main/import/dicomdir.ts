@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ReferencedFile } from '../dicom/attributes.ts';
 
 function safeComponent(component: string): boolean {
   return component.length > 0 && component !== '.' && component !== '..' && !/[\\/\0]/.test(component) && !path.isAbsolute(component);
@@ -26,15 +27,22 @@ export function resolveReferencedFile(baseDir: string, components: readonly stri
   return fs.statSync(current, { throwIfNoEntry: false })?.isFile() ? current : null;
 }
 
-/** The files a DICOMDIR lists, split into those present and those missing (as the path they should have). */
-export function resolveDicomDir(dicomdir: string, referencedFiles: readonly string[][]): { found: string[]; missing: string[] } {
+/** A file a DICOMDIR lists that its media lacks: the path it should have, and whose it is (from the DICOMDIR's records). */
+export interface MissingFile {
+  file: string;
+  studyUid: string | null;
+  sopInstanceUid: string | null;
+}
+
+/** The files a DICOMDIR lists, split into those present and those missing. */
+export function resolveDicomDir(dicomdir: string, referencedFiles: readonly ReferencedFile[]): { found: string[]; missing: MissingFile[] } {
   const base = path.dirname(dicomdir);
   const found: string[] = [];
-  const missing: string[] = [];
-  for (const components of referencedFiles) {
+  const missing: MissingFile[] = [];
+  for (const { components, studyUid, sopInstanceUid } of referencedFiles) {
     const resolved = resolveReferencedFile(base, components);
     if (resolved) found.push(resolved);
-    else missing.push(path.join(base, ...components.filter(safeComponent)));
+    else missing.push({ file: path.join(base, ...components.filter(safeComponent)), studyUid, sopInstanceUid });
   }
   return { found, missing };
 }

@@ -1,3 +1,4 @@
+import type { MissingFile } from './dicomdir.ts';
 // The import worker's task table (import.worker.ts serves it; the importer runs it on the pool).
 
 import type { InstanceAttributes } from '../../common/domain.ts';
@@ -6,7 +7,7 @@ import type { ProblemRef } from '../../common/import-problems.ts';
 /** What one file turned out to be, read on a worker thread. */
 export type FileInspection =
   | { kind: 'instance'; attributes: InstanceAttributes; warnings: ProblemRef[]; size: number; contentLength: number }
-  | { kind: 'dicomdir'; found: string[]; missing: string[] }
+  | { kind: 'dicomdir'; found: string[]; missing: MissingFile[] }
   | { kind: 'not-dicom'; problem: ProblemRef }
   /** A pipe, socket or device (a path that became one since it was listed): never opened. */
   | { kind: 'not-regular-file' }

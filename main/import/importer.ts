@@ -21,6 +21,7 @@ import { patientIdentity, sameWoman } from '../db/records.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import { TaskTimeoutError, WorkerCrashedError, WorkerPool, WorkerTaskError, workerEntry } from '../workers/pool.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
+import { statRegularFile } from '../base/regular-file.ts';
 import { errorForLog, log } from '../base/log.ts';
 import type { ImportTasks } from './import-tasks.ts';
 
@@ -55,6 +56,7 @@ function ioProblem(error: unknown): ProblemRef {
   switch (code) {
     case 'ENOSPC': case 'SQLITE_FULL': return { code: 'disk_full' };
     case 'ENOENT': case 'ENOTDIR': return { code: 'file_not_found' };
+    case 'ENAMETOOLONG': return { code: 'path_too_long' };
     case 'EACCES': case 'EPERM': return { code: 'permission_denied' };
     case 'ENOTREG': return { code: 'not_regular_file' };
     default: return { code: 'read_error', params: { what: code ?? 'unknown' } };
@@ -72,10 +74,11 @@ function sameInstance(a: InstanceAttributes, b: InstanceAttributes): boolean {
   return a.series.uid === b.series.uid && a.study.uid === b.study.uid && sameWoman(patientIdentity(a.patient), patientIdentity(b.patient));
 }
 
-/** Files found, and the entries that are not files to read (never opened). */
+/** Files found, the entries that are not files to read (never opened), and the folders that could not be read. */
 interface Walked {
   files: string[];
   notFiles: ImportProblem[];
+  problems: ImportProblem[];
 }
 
 class DiskFullError extends Error {}
@@ -114,19 +117,30 @@ async function entryKind(full: string, isLink: boolean): Promise<'file' | 'folde
   return { code: 'not_regular_file' };
 }
 
-/** Lists the files under a folder, recursively, in a stable order. */
-async function walk(dir: string, out: Walked): Promise<void> {
-  const entries = await fs.promises.readdir(dir, { withFileTypes: true });
+/**
+ * Lists the files under a folder, recursively, in a stable order. A folder inside it that cannot be
+ * read (no permission, a path longer than the system allows) is reported by its own path, and the
+ * walk goes on with the rest; only the folder named itself failing stops it.
+ */
+async function walk(dir: string, out: Walked, top = true): Promise<void> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (top) throw error;
+    out.problems.push({ file: dir, ...ioProblem(error) });
+    return;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) await walk(full, out);
+    if (entry.isDirectory()) await walk(full, out, false);
     else if (entry.isFile()) out.files.push(full);
     else {
       // a link, a pipe, a socket, a device, or a file system that does not say (lstat follows no link)
       const kind = await entryKind(full, entry.isSymbolicLink() || (await fs.promises.lstat(full).catch(() => null))?.isSymbolicLink() === true);
       if (kind === 'file') out.files.push(full);
-      else if (kind === 'folder') await walk(full, out);
+      else if (kind === 'folder') await walk(full, out, false);
       else out.notFiles.push({ file: full, ...kind });
     }
   }
@@ -170,7 +184,7 @@ export class Importer {
       const stat = await fs.promises.stat(absolute).catch((error: unknown) => error as NodeJS.ErrnoException);
       if (stat instanceof Error) { problems.push({ file: given, ...ioProblem(stat) }); continue; }
       if (stat.isDirectory()) {
-        const walked: Walked = { files: [], notFiles };
+        const walked: Walked = { files: [], notFiles, problems };
         try { await walk(absolute, walked); } catch (error) { problems.push({ file: given, ...ioProblem(error) }); }
         sources.push(...walked.files.map((f) => ({ path: f, label: f })));
       } else if (stat.isFile()) {
@@ -213,6 +227,7 @@ export class Importer {
     let notFileCount = initial.notFiles.length;
     const missingFiles: string[] = [];
     let missing = 0;
+    let repaired = 0;
     let ignored = 0;
     let bytes = 0;
     let batch: StoredInstanceRecord[] = [];
@@ -312,9 +327,16 @@ export class Importer {
           return;
         case 'dicomdir': {
           ignored++;
-          // missing is not damaged, and nothing of it can be quarantined: counted apart
+          // missing is not damaged: counted apart. Its exam (when the DICOMDIR says which) lacks it:
+          // recorded as that exam's missing file, so that the exam is marked incomplete
           missing += inspection.missing.length;
-          missingFiles.push(...inspection.missing.slice(0, MAX_LISTED - missingFiles.length));
+          missingFiles.push(...inspection.missing.slice(0, MAX_LISTED - missingFiles.length).map((m) => m.file));
+          for (const m of inspection.missing) {
+            if (!m.studyUid) continue;
+            rejectedStudies.add(m.studyUid);
+            this.db.imports.recordQuarantine(jobId, { file: m.file, code: 'referenced_missing', studyUid: m.studyUid, sopUid: m.sopInstanceUid, keptCopy: null },
+              describeProblem('en', { code: 'referenced_missing' }));
+          }
           // a DICOMDIR named by the user brings its files; one found in a folder lists files the walk has already found
           if (namedDicomDirs.has(path.resolve(source.path))) {
             queue.push(...inspection.found.map((f) => ({ path: f, label: f })));
@@ -339,6 +361,8 @@ export class Importer {
       if (verdict.kind !== 'new') {
         counts.duplicates++;
         if (duplicateFiles.length < MAX_LISTED) duplicateFiles.push(source.label);
+        // the library's copy missing or damaged in the store (gone, cut short, replaced by something else): this one restores it
+        if (verdict.kind === 'duplicate' && await this.restoreFromDuplicate(verdict.existing.instanceId, source, durable)) repaired++;
         // an exam left hidden by an import that ended early is taken over, so that this job completes it
         if (verdict.kind === 'duplicate' && verdict.existing.adoptable) adopt.add(verdict.existing.studyKey);
         if (source.staged) await fs.promises.rm(source.path, { force: true });
@@ -415,7 +439,7 @@ export class Importer {
       skipped: counts.skipped, ignored, bytes, seconds: (performance.now() - started) / 1000,
       examsTouched: touched.size, incompleteExams: this.db.imports.incompleteExams(touched),
       importedImages: kinds.images, importedForProcessing: kinds.forProcessing, importedOther: kinds.other,
-      missing, notFiles: notFileCount,
+      missing, notFiles: notFileCount, repaired,
       duplicateFiles, skippedFiles, problems, missingFiles, notFileEntries: notFiles,
     };
   }
@@ -427,6 +451,30 @@ export class Importer {
     if (error instanceof WorkerTaskError && error.code && /^E[A-Z]+$/.test(error.code)) return ioProblem(error);
     log.warn(`import: a file could not be inspected: ${errorForLog(error)}`);
     return { code: 'inspection_failed' };
+  }
+
+  /**
+   * Stores a duplicate's bytes again when the library's copy of that instance is not in the store as
+   * recorded (missing, not a regular file, or another size), provided they are the very bytes the
+   * library recorded (same content address); returns whether the stored copy was restored.
+   */
+  private async restoreFromDuplicate(instanceId: number, source: ImportSource, durable: boolean): Promise<boolean> {
+    const recorded = this.db.worklist.instanceFile(instanceId);
+    if (!recorded) return false;
+    const stat = await statRegularFile(this.store.pathFor(recorded.fileHash)).catch(() => null);
+    if (stat && stat.size === recorded.fileSize) return false;
+    try {
+      const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: false }, { timeoutMs: STORE_TIMEOUT_MS });
+      if (stored.key === recorded.fileHash) {
+        log.info(`import: image ${instanceId} restored in the store from a copy imported again`);
+        return true;
+      }
+      // other bytes under the same SOP Instance UID: not the library's copy; this one is not kept
+      if (!this.db.imports.isFileReferenced(stored.key)) await fs.promises.rm(this.store.pathFor(stored.key), { force: true });
+    } catch (error) {
+      log.warn(`import: image ${instanceId} could not be restored in the store: ${errorForLog(error)}`);
+    }
+    return false;
   }
 
   /**

@@ -14,13 +14,15 @@ import type { ApiEvents, ApiHandlers, EventName } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import { prepareLibrary } from '../base/library.ts';
 import type { LibraryPaths } from '../base/library.ts';
-import { log } from '../base/log.ts';
+import { errorForLog, log } from '../base/log.ts';
 import { LibraryDatabase } from '../db/library-database.ts';
 import { isBusyError } from '../db/connection.ts';
 import { openStore } from '../dicom/store.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import { Importer, isJobRunning } from '../import/importer.ts';
 import type { ImportOptions } from '../import/importer.ts';
+import { AiAnalysis } from '../ai/analysis.ts';
+import { aiHandlers } from './ai.ts';
 import { UploadError, UploadStaging } from '../import/uploads.ts';
 import { RenditionMaker } from '../import/renditions.ts';
 import type { UploadLimits } from '../import/uploads.ts';
@@ -43,6 +45,11 @@ export interface ServiceOptions {
   busyTimeoutMs?: number;
   /** false: no display renditions are made by this station (a command that lists or imports and ends; the app makes them). */
   renditions?: boolean;
+  /**
+   * The AI second reader: the folders holding model folders (the application's bundled models/, the
+   * library's models/). Absent: no analysis runs in this process (a command that lists or imports and ends).
+   */
+  ai?: { modelRoots: string[]; threads?: number };
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
@@ -89,6 +96,7 @@ export class StationService {
   readonly handlers: ApiHandlers;
   private readonly importer: Importer;
   private readonly renditions: RenditionMaker;
+  private ai: AiAnalysis | null = null;
   private readonly uploads: UploadStaging;
   private readonly events = new StationEvents();
   private readonly running = new Set<Promise<unknown>>();
@@ -131,10 +139,18 @@ export class StationService {
       this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') this.renditions.kick(); });
       setTimeout(() => this.renditions.kick(), RENDITIONS_AFTER_START_MS).unref();
     }
+    // the AI second reader: models found on a worker thread, every exam queued, the opened exam first
+    if (options.ai) {
+      const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => this.events.emit('aiChanged', { examId }), { threads: options.ai.threads });
+      this.ai = ai;
+      this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') ai.queueNewExams(); });
+      void this.track(ai.start().catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`)));
+    }
     const worklist = worklistHandlers(this.context);
     const examDetail: typeof worklist.examDetail = async (input) => {
       const detail = await worklist.examDetail(input);
       if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && i.displayRendition === null))) this.renditions.kick(input.examId);
+      if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
       return detail;
     };
     this.handlers = withErrorMapping({
@@ -144,6 +160,7 @@ export class StationService {
       ...storeHandlers(this.context),
       ...settingsHandlers(this.context),
       ...demoHandlers(this.context),
+      ...aiHandlers(this.context, () => this.ai),
     });
   }
 
@@ -187,6 +204,7 @@ export class StationService {
     this.abort.abort();
     clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);
+    await this.ai?.close();
     await this.renditions.close();
     await this.importer.close();
     await this.uploads.close();

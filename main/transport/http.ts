@@ -32,7 +32,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ApiHandlers, EventName } from '../../common/api.ts';
-import { EVENT_NAMES, REQUEST_HEADER, TOKEN_COOKIE } from '../../common/api.ts';
+import { EVENT_NAMES, MAX_UPLOAD_NAME, REQUEST_HEADER, TOKEN_COOKIE } from '../../common/api.ts';
 import type { StationService } from '../service/station.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { dispatch } from './dispatch.ts';
@@ -74,7 +74,6 @@ const DRAIN_MS = 10_000;
 /** An event stream whose client has stopped reading is dropped past this much unsent. */
 const EVENT_BACKLOG_BYTES = 1 << 20;
 const EVENT_HEARTBEAT_MS = 25_000;
-const MAX_UPLOAD_NAME = 1024;
 
 const UPLOAD_TYPES = ['application/octet-stream', 'application/dicom'] as const;
 
@@ -240,7 +239,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
     const name = query.get('name') ?? 'upload';
     if (name.length > MAX_UPLOAD_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
       throw new TransportError(400, 'bad_request', `The file's name (the "name" parameter) must be at most ${MAX_UPLOAD_NAME} characters, without control characters`,
-        'error.badRequest', { message: 'file name too long or malformed' });
+        'error.uploadName', { max: MAX_UPLOAD_NAME });
     }
     const body = bodyStream(req);
     try {

@@ -3,7 +3,7 @@
 // request body: never read whole into the page). The token travels as an HttpOnly cookie.
 
 import type { ApiClient, Envelope, EventName, OperationName, PreloadBridge } from '../../common/api.ts';
-import { ApiError, EVENT_NAMES, OPERATION_NAMES, REQUEST_HEADER, httpRoute } from '../../common/api.ts';
+import { ApiError, EVENT_NAMES, OPERATION_NAMES, REQUEST_HEADER, httpRoute, uploadLabel } from '../../common/api.ts';
 import type { ImportSummary } from '../../common/domain.ts';
 import type { Drop, ImportProgressCallback, StationApi } from './station-api.ts';
 import { unwrap } from './envelope.ts';
@@ -72,7 +72,7 @@ export function httpClient(): StationApi {
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
-        response = await fetch(`${httpRoute.upload(uploadId)}?name=${encodeURIComponent(file.webkitRelativePath || file.name)}`, {
+        response = await fetch(`${httpRoute.upload(uploadId)}?name=${encodeURIComponent(uploadLabel(file.webkitRelativePath || file.name))}`, {
           method: 'POST', headers: { 'Content-Type': 'application/octet-stream', [REQUEST_HEADER]: '1' }, body: file,
         });
       } catch {

@@ -3,7 +3,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPersonName, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -214,7 +214,7 @@ export function WorklistPage() {
             </tbody>
           </table>
           <div className="pager">
-            <span className="muted">{t('worklist.count', { shown: page.rows.length, total: page.total })}</span>
+            <span className="muted">{translateCount(locale, 'worklist.count', locale === 'fr' ? page.rows.length : page.total, { shown: page.rows.length, total: page.total })}</span>
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('worklist.previous')}</button>
             <button type="button" disabled={offset + PAGE_SIZE >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>{t('worklist.next')}</button>
           </div>

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, OPERATION_NAMES, operations, parseOperationInput } from '../../common/api.ts';
-import { en, fr, translate } from '../../common/i18n/messages.ts';
+import { en, fr, translate, translateCount } from '../../common/i18n/messages.ts';
 import { IMPORT_PROBLEM_CODES, describeProblem } from '../../common/import-problems.ts';
 import { dispatch } from '../../main/transport/dispatch.ts';
 import type { ApiHandlers } from '../../common/api.ts';
@@ -51,7 +51,10 @@ test('French has every English message, with the same placeholders', () => {
     assert.ok(fr[key].length > 0, key);
   }
   assert.equal(translate('fr', 'import.progress', { done: 3, total: 10 }), 'Import\u202f: 3 fichiers sur 10');
-  assert.equal(translate('en', 'worklist.count', { shown: 5, total: 9 }), '5 of 9 exams');
+  assert.equal(translateCount('en', 'worklist.count', 9, { shown: 5, total: 9 }), '5 of 9 exams');
+  assert.equal(translateCount('en', 'worklist.count', 1, { shown: 1, total: 1 }), '1 of 1 exam');
+  assert.equal(translateCount('fr', 'worklist.count', 1, { shown: 1, total: 1 }), '1 examen sur 1');
+  assert.equal(translateCount('fr', 'worklist.count', 5, { shown: 5, total: 9 }), '5 examens sur 9');
 });
 
 test('French punctuation: a narrow no-break space before ":", ";", "!" and "?", never a plain or no space', () => {
@@ -74,4 +77,13 @@ test('every import problem code has an English and a French sentence', () => {
     assert.notEqual(describeProblem('en', { code }), code);
     assert.notEqual(describeProblem('fr', { code }), describeProblem('en', { code }), code);
   }
+});
+
+test('an uploaded file\'s label: control characters replaced, at most 1024 characters keeping the file\'s own name', async () => {
+  const { uploadLabel, MAX_UPLOAD_NAME } = await import('../../common/api.ts');
+  assert.equal(uploadLabel('dir/new\nline\t.dcm'), 'dir/new\ufffdline\ufffd.dcm');
+  assert.equal(uploadLabel(''), 'upload');
+  const long = uploadLabel(`${'a'.repeat(5000)}/RCC.dcm`);
+  assert.equal(long.length, MAX_UPLOAD_NAME);
+  assert.ok(long.startsWith('…') && long.endsWith('/RCC.dcm'));
 });

@@ -181,6 +181,8 @@ test('files dropped on the worklist are imported (uploaded: a browser knows no p
     const transfer = new DataTransfer();
     transfer.items.add(new File([data], 'dropped.dcm', { type: 'application/dicom' }));
     transfer.items.add(new File([new TextEncoder().encode('not dicom')], 'notes.txt'));
+    // a name with control characters (possible on Linux): one odd name must not fail the others
+    transfer.items.add(new File([data], 'copy\nwith\ttabs.dcm', { type: 'application/dicom' }));
     const target = document.querySelector('[data-testid=worklist]')!;
     target.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
@@ -188,6 +190,8 @@ test('files dropped on the worklist are imported (uploaded: a browser knows no p
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n + 1, before);
   const result = await page.textContent('[data-testid=import-result]') ?? '';
   assert.match(result, /Imported 1 image/);
+  assert.match(result, /1 file already in the library \(same SOP Instance UID\) was skipped/);
+  assert.equal(await page.$('[data-testid=import-error]'), null);
   assert.match(await page.textContent('[data-testid=import-skipped]') ?? '', /notes\.txt/);
 });
 

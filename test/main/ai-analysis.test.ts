@@ -131,3 +131,37 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     await station.close();
   }
 });
+
+test('the station analyses what it imports and answers aiResults: state, findings above the operating point, and what the model is', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-station-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    const changed: number[] = [];
+    station.on('aiChanged', ({ examId }) => changed.push(examId));
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-station' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    const results = await (async () => {
+      for (let i = 0; i < 900; i++) {
+        const r = await station.handlers.aiResults({ examId: exam!.examId });
+        if (r.state?.status === 'done') return r;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('not analysed in 90 s');
+    })();
+    assert.ok(changed.includes(exam!.examId), 'aiChanged was sent');
+    assert.equal(results.state!.provider, 'cpu');
+    assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
+      { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });
+    assert.ok(results.findings.length > 0 && results.findings.every((f) => f.score >= 0.7));
+    // a library without models: no state, no model, nothing to show
+    const empty = openTestStation();
+    try {
+      assert.deepEqual(await empty.handlers.aiResults({ examId: 1 }), { state: null, model: null, findings: [] });
+    } finally {
+      await empty.close();
+    }
+  } finally {
+    await station.close();
+  }
+});

@@ -125,3 +125,22 @@ test('serve prints a loopback URL with the token and stops on SIGTERM', { skip: 
   assert.equal(code, 0);
   assert.match(out, /Stopped/);
 });
+
+test('file names are printed without their control characters; a named pipe imports nothing and says so with exit code 3', { skip: process.platform === 'win32' ? 'no FIFOs or such file names on Windows' : false }, () => {
+  const library = tempDir('cli-names-lib');
+  const source = tempDir('cli-names');
+  // a damaged file whose name would recolour and retitle the terminal, and forge a line
+  fs.writeFileSync(path.join(source, 'cut\u001b[31mRED\u001b]0;pwned\u0007\nrejected: fake.dcm'), Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), Buffer.from([2, 0, 0x10, 0])]));
+  const damaged = run('import', source, '--library', library);
+  assert.equal(damaged.code, 3);
+  assert.doesNotMatch(damaged.out, /\u001b|\u0007/);
+  assert.match(damaged.out, /rejected: .*cut\\x1b\[31mRED\\x1b\]0;pwned\\x07\\x0arejected: fake\.dcm: /);
+  assert.equal(damaged.out.split('\n').filter((l) => l.includes('rejected:')).length, 1, 'one rejected line, not two');
+
+  const fifo = path.join(tempDir('cli-fifo'), 'pipe.dcm');
+  spawnSync('mkfifo', [fifo]);
+  const piped = run('import', fifo, '--library', library);
+  assert.equal(piped.code, 3, piped.out);
+  assert.match(piped.out, /Nothing new was imported\.\n1 entry is not a file and was not opened\./);
+  assert.doesNotMatch(piped.out, /into \d+ exam/);
+});

@@ -93,3 +93,71 @@ test('a FIFO, links to files, a link to a folder and a broken link: files follow
     await station.close();
   }
 });
+
+test('a folder too deep for the system is reported by its own path, and the rest of the walk still imports', { skip: process.platform === 'win32' ? 'a POSIX path limit' : false }, async () => {
+  const dir = tempDir('import-deep');
+  writeKinds(path.join(dir, 'a-first'));
+  writeKinds(path.join(dir, 'z-after'));
+  // 22 folders of 200 characters below 'm-deep': deeper than PATH_MAX (4096), made one level at a time
+  const cwd = process.cwd();
+  try {
+    process.chdir(dir);
+    fs.mkdirSync('m-deep');
+    process.chdir('m-deep');
+    for (let i = 0; i < 22; i++) { fs.mkdirSync('d'.repeat(200)); process.chdir('d'.repeat(200)); }
+  } finally {
+    process.chdir(cwd);
+  }
+  const station = openTestStation();
+  try {
+    const summary = await withDeadline(station.handlers.importPaths({ paths: [dir] }), 'import of a folder with a deep subfolder');
+    // the same six files in both folders: the second set are duplicates, but every file was reached
+    assert.equal(summary.filesSeen, 12);
+    assert.deepEqual([summary.imported, summary.duplicates], [6, 6]);
+    const deep = summary.problems.find((p) => p.code === 'path_too_long');
+    assert.ok(deep, JSON.stringify(summary.problems.map((p) => p.code)));
+    assert.ok(deep.file.startsWith(path.join(dir, 'm-deep')) && deep.file.length > 4000, 'reported by its own path, not the folder named');
+  } finally {
+    await station.close();
+    // Node's rm cannot name paths that long; rm(1) walks them relative to each folder
+    execFileSync('rm', ['-rf', dir]);
+  }
+});
+
+test('importing the same files again restores stored copies that went missing, were cut short or replaced by something else', { skip: HAS_MKFIFO ? false : 'mkfifo is not available' }, async () => {
+  const dir = tempDir('import-restore');
+  writeKinds(dir);
+  const station = openTestStation();
+  try {
+    await station.handlers.importPaths({ paths: [dir] });
+    const files = station.db.worklist.storedFiles(null);
+    const [gone, cut, piped, kept] = files.map((f) => station.store.pathFor(f.fileHash)) as [string, string, string, string];
+    fs.rmSync(gone);
+    fs.truncateSync(cut, 100);
+    fs.rmSync(piped);
+    execFileSync('mkfifo', [piped]);
+    assert.equal((await station.handlers.checkStore({ content: false })).damaged.length, 3);
+
+    const again = await withDeadline(station.handlers.importPaths({ paths: [dir] }), 're-import');
+    assert.deepEqual([again.imported, again.duplicates, again.repaired], [0, 6, 3]);
+    assert.ok(describeImportSummary('en', again).details.includes('Of these, 3 restored the library’s copies, which were missing or damaged in the store.'));
+    assert.deepEqual((await station.handlers.checkStore({ content: true })).damaged, [], 'every stored file whole again');
+    assert.ok(fs.statSync(piped).isFile());
+    assert.ok(fs.existsSync(kept));
+
+    // other bytes under the same SOP Instance UID never take the place of the library's copy
+    const original = fs.readFileSync(path.join(dir, 'RCC.dcm'));
+    const rccStored = files.map((f) => station.store.pathFor(f.fileHash)).find((p) => fs.readFileSync(p).equals(original))!;
+    fs.rmSync(rccStored);
+    const changed = Buffer.from(original);
+    changed[changed.length - 2] ^= 0xff; // a pixel changed: same UIDs, other bytes
+    const other = path.join(tempDir('import-restore-other'), 'RCC.dcm');
+    fs.writeFileSync(other, changed);
+    const wrong = await station.handlers.importPaths({ paths: [other] });
+    assert.deepEqual([wrong.duplicates, wrong.repaired], [1, 0]);
+    assert.equal((await station.handlers.checkStore({ content: false })).damaged.length, 1, 'still missing: only its own bytes restore it');
+    assert.equal((await station.handlers.importPaths({ paths: [path.join(dir, 'RCC.dcm')] })).repaired, 1);
+  } finally {
+    await station.close();
+  }
+});

@@ -116,7 +116,9 @@ test('a DICOMDIR found inside an imported folder reports the files it lists but 
   const record = (file: string) => ({ DirectoryRecordType: 'IMAGE', ReferencedFileID: ['IMAGES', file] });
   fs.writeFileSync(path.join(dir, 'DICOMDIR'), writePart10({
     SOPClassUID: '1.2.840.10008.1.3.10', SOPInstanceUID: '1.2.826.4.9', FileSetID: 'TEST',
-    DirectoryRecordSequence: [record('RCC.dcm'), record('LCC.dcm'), record('GONE1.dcm'), record('..\\..\\etc\\passwd')],
+    // the STUDY record names the exam its IMAGE records belong to: the exam lacks what its media lacks
+    DirectoryRecordSequence: [{ DirectoryRecordType: 'STUDY', StudyInstanceUID: '1.2.826.4.1' }, record('RCC.dcm'), record('LCC.dcm'),
+      { ...record('GONE1.dcm'), ReferencedSOPInstanceUIDInFile: '1.2.826.4.1.99' }, record('..\\..\\etc\\passwd')],
   }));
   const station = openTestStation();
   try {
@@ -126,6 +128,9 @@ test('a DICOMDIR found inside an imported folder reports the files it lists but 
     assert.deepEqual(summary.missingFiles.map((f) => path.basename(f)), ['GONE1.dcm', 'passwd']);
     assert.equal(summary.missing, 2);
     assert.deepEqual(summary.problems, []);
+    assert.equal(summary.incompleteExams, 1, 'the exam is marked incomplete');
+    const [row] = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { scope: 'all' } }))).rows;
+    assert.equal(row!.rejectedFiles, 2);
   } finally {
     await station.close();
   }

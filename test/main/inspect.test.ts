@@ -275,6 +275,10 @@ test('missing and impossible image attributes', () => {
   damaged(inspectBytes(assemble(baseDataset({ bitsAllocated: 12 }), TS.explicit, { pixelData: nativePixelData(px) })), 'invalid_attribute', { tag: '(0028,0100)', value: 12 });
   damaged(inspectBytes(assemble(baseDataset({}, { NumberOfFrames: 'abc' }), TS.explicit, { pixelData: nativePixelData(px) })), 'invalid_attribute', { tag: '(0028,0008)', value: '…' });
   damaged(inspectBytes(assemble(baseDataset({ bitsStored: 17 }), TS.explicit, { pixelData: nativePixelData(px) })), 'invalid_attribute', { tag: '(0028,0101)' });
+  // Type 1 attributes decoders need (dcmtk: "Tag not found")
+  damaged(inspectBytes(assemble(baseDataset({}, { SamplesPerPixel: undefined }), TS.explicit, { pixelData: nativePixelData(px) })), 'missing_attribute', { names: '(0028,0002) SamplesPerPixel' });
+  damaged(inspectBytes(assemble(baseDataset({}, { BitsStored: undefined, PixelRepresentation: undefined }), TS.explicit, { pixelData: nativePixelData(px) })), 'missing_attribute',
+    { names: '(0028,0101) BitsStored, (0028,0103) PixelRepresentation' });
 });
 
 test('pixel data under another VR than OB or OW, and photometric interpretations a viewer cannot show, are refused', () => {
