@@ -31,7 +31,7 @@ function openStation(library: string): StationService {
  * two 5 ms ticks (event-loop utilisation; a late tick with little activity was the operating
  * system's scheduling, e.g. both cores busy copying and hashing).
  */
-async function loopLag<T>(task: () => Promise<T>): Promise<{ result: T; maxMs: number; p99Ms: number; busyMs: number }> {
+export async function loopLag<T>(task: () => Promise<T>): Promise<{ result: T; maxMs: number; p99Ms: number; busyMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
   let busyMs = 0;

@@ -1,0 +1,84 @@
+// npm run bench -- ai: one full-size synthetic 4-view exam through the AI second reader, timed per
+// stage on the AI worker thread (decode, preprocessing, model, post-processing), the pipeline's
+// overhead against a bare session.run of the same input in the same process, and the main event
+// loop's worst lag while it runs. The model: the first one models/ holds that the contract
+// accepts, or, when there is none yet, a fixed-weight fixture (a 1×1 convolution and a sigmoid:
+// its model time is not a detector's, and the summary says so).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
+import { generateDemo } from '../../main/synth/demo.ts';
+import { InferenceRunner } from '../../main/ai/inference.ts';
+import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { loopLag } from './import.ts';
+import { ROOT } from '../helpers/paths.ts';
+
+const ms = (v: number) => `${v.toFixed(0)} ms`;
+
+function fixtureModel(dir: string): string {
+  const folder = path.join(dir, 'fixture');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = tinyDetectorModel({ classes: 2 });
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify({
+    contractVersion: '1.0', id: 'org.binome.bench.fixture', name: 'Fixed-weight fixture (not a detector)', version: '0.0.1',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    intendedUse: { purpose: 'research-demo', limits: ['benchmark fixture'], notForDiagnosticUse: true },
+    training: { data: 'synthetic', trainedOn: 'nothing', validatedOn: 'nothing' },
+    input: {
+      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
+      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
+      spacingMm: 0.2, size: { mode: 'pad-to-multiple', multiple: 32 }, normalize: { type: 'none' }, priors: 'none',
+      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
+    },
+    output: {
+      heatmap: { tensor: 'heatmap', classes: ['mass', 'calcification'], stride: 1, activation: 'none' },
+      imageScore: { tensor: 'image_score' }, breastScore: 'max-over-findings', examScore: 'max-over-breasts',
+      scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
+    },
+    calibration: { operatingPoints: [{ name: 'default', threshold: 0.72, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
+    runtime: { opset: 13, providers: ['cpu'] },
+  }));
+  return folder;
+}
+
+export async function benchAi(): Promise<void> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'binome-bench-ai-'));
+  const runner = new InferenceRunner();
+  try {
+    const shipped = fs.existsSync(path.join(ROOT, 'models')) ? (await runner.discover([path.join(ROOT, 'models')])).models[0] : undefined;
+    const folder = shipped?.folder ?? fixtureModel(base);
+    const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 1, priors: 0, size: 'full', variants: false, seed: 'bench-ai' }, path.join(base, 'exam'));
+    const files = demo.dicomFiles.filter((f) => /[RL](CC|MLO)\.dcm$/.test(f)).slice(0, 4);
+    console.log(`\nAI second reader, one full-size 4-view exam (3328×2560, 16-bit), ${os.cpus().length} cores, model ${shipped ? `${shipped.manifest.id} ${shipped.manifest.version}` : 'FIXTURE (no trained model in models/ yet)'}`);
+    // the first run opens the model on the worker thread: not counted
+    await runner.analyzeImage({ file: files[0]!, modelFolder: folder, floor: 0.5 });
+    const stages = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 };
+    let bare = 0;
+    let provider = '';
+    const { result: wall, maxMs, p99Ms, busyMs } = await loopLag(async () => {
+      const started = performance.now();
+      for (const file of files) {
+        const r = await runner.analyzeImage({ file, modelFolder: folder, floor: 0.5 });
+        provider = r.provider;
+        for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] += r.timings[k];
+        // the baseline: session.run alone on an input of the same size, in the same worker
+        const data = new Float32Array(r.input.width * r.input.height);
+        bare += (await runner.infer({ modelFolder: folder, input: { data, dims: [1, 1, r.input.height, r.input.width] } })).runMs;
+      }
+      return performance.now() - started;
+    });
+    const pipeline = stages.decodeMs + stages.preprocessMs + stages.postprocessMs;
+    console.log('images  decode   preprocess  model    postprocess  bare run  exam (wall, incl. baseline runs)');
+    console.log(`${files.length}       ${ms(stages.decodeMs).padEnd(8)} ${ms(stages.preprocessMs).padEnd(11)} ${ms(stages.modelMs).padEnd(8)} ${ms(stages.postprocessMs).padEnd(12)} ${ms(bare).padEnd(9)} ${ms(wall)}`);
+    console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}`);
+    const perExam = stages.decodeMs + stages.preprocessMs + stages.modelMs + stages.postprocessMs;
+    console.log(`ai: ${ms(perExam)} per exam (target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms)` +
+      `${shipped ? '' : ' — FIXTURE model: its model time is a 1×1 convolution, not a detector, so the overhead ratio says nothing yet'}`);
+  } finally {
+    await runner.close();
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
