@@ -43,7 +43,9 @@ export class WorklistTables {
     const params: Record<string, unknown> = {};
     // Breast imaging only (MG, and breast US/MR): the reading station's default scope. The unary +
     // keeps SQLite on the sort's index unless the date index that leads with `breast` serves it.
-    if (q.filter.scope === 'breast') where.push(q.sort.field === 'studyDate' ? 's.breast = 1' : '+s.breast = 1');
+    // An exam with no image to read (only FOR PROCESSING images, or a dose report) is listed under
+    // every modality, not here: the reader would open an empty page.
+    if (q.filter.scope === 'breast') where.push(q.sort.field === 'studyDate' ? 's.breast = 1' : '+s.breast = 1', 's.image_count > 0');
     const text = q.filter.text?.trim();
     if (text) {
       const key = searchKey(text);
