@@ -18,7 +18,7 @@ import type {
 
 const examId = z.number().int().positive();
 
-export const WORKLIST_SORT_FIELDS = ['studyDate', 'patientName', 'patientId', 'status', 'imageCount', 'importedAt'] as const;
+export const WORKLIST_SORT_FIELDS = ['studyDate', 'patientName', 'patientId', 'status', 'imageCount', 'importedAt', 'aiScore'] as const;
 export const WORKLIST_SCOPES = ['breast', 'all'] as const;
 
 export const worklistQueryInput = z.strictObject({

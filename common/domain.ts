@@ -44,6 +44,8 @@ export interface ExamSummary {
   rejectedFiles: number;
   /** Another patient has the same Patient ID (and issuer) with another birth date or name: priors are not merged. */
   sharedPatientId: boolean;
+  /** The AI second reader's latest analysis of the exam (null: never queued); its exam score once done. */
+  ai: { status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'; score: number | null } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */

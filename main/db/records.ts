@@ -45,7 +45,7 @@ export interface ExamRow {
   id: number; patient_ref: number; patient_id: string; name: string; birth_date: string | null; sex: string | null;
   study_uid: string; study_date: string | null; study_time: string | null; accession: string | null;
   description: string | null; modalities: string; image_count: number; object_count: number; views: string; status: ExamStatus;
-  imported_at: string; rejected_files: number; shared_id: number;
+  imported_at: string; rejected_files: number; shared_id: number; ai_status: string | null; ai_score: number | null;
 }
 
 /**
@@ -56,6 +56,9 @@ export interface ExamRow {
 export const MISSING_FROM_EXAM = `q.study_uid = s.study_uid AND coalesce(q.code, '') != 'study_conflict'
   AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i JOIN series se ON se.id = i.series_ref WHERE i.sop_uid = q.sop_uid AND se.study_ref = s.id))`;
 
+/** An exam's AI score: its latest finished analysis's (s = studies). */
+export const AI_SCORE = `(SELECT j.exam_score FROM ai_jobs j WHERE j.study_ref = s.id AND j.status = 'done' ORDER BY j.id DESC LIMIT 1)`;
+
 /**
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
@@ -63,7 +66,8 @@ export const MISSING_FROM_EXAM = `q.study_uid = s.study_uid AND coalesce(q.code,
 export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
   (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
-  EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id`;
+  EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
+  (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY j.id DESC LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
   return {
@@ -86,6 +90,7 @@ export function toExamSummary(row: ExamRow): ExamSummary {
     importedAt: row.imported_at,
     rejectedFiles: row.rejected_files,
     sharedPatientId: row.shared_id === 1,
+    ai: row.ai_status ? { status: row.ai_status as NonNullable<ExamSummary['ai']>['status'], score: row.ai_score } : null,
   };
 }
 

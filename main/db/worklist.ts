@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { ExamDetail, ExamStatus, ExamSummary, QuarantineEntry, SeriesDetail } from '../../common/domain.ts';
 import type { worklistQueryInput, WorklistPage } from '../../common/api.ts';
 import { Statements } from './connection.ts';
-import { EXAM_COLUMNS, MISSING_FROM_EXAM, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
+import { AI_SCORE, EXAM_COLUMNS, MISSING_FROM_EXAM, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
 import type { ExamRow, InstanceRow } from './records.ts';
 import { quarantineEntries } from './imports.ts';
 
@@ -27,6 +27,8 @@ const SORTS: Record<WorklistQuery['sort']['field'], { order: (dir: string) => st
   status: { order: (d) => `s.status ${d}, s.study_date ${d}, s.id ${d}`, patientFirst: false },
   imageCount: { order: (d) => `s.image_count ${d}, s.id ${d}`, patientFirst: false },
   importedAt: { order: (d) => `s.imported_at ${d}, s.id ${d}`, patientFirst: false },
+  // triage: the AI's exam score, exams not (yet) analysed last either way
+  aiScore: { order: (d) => `${AI_SCORE} ${d} NULLS LAST, s.study_date DESC, s.id DESC`, patientFirst: false },
   patientName: { order: (d) => `p.name_search ${d}, s.study_date DESC, s.id DESC`, patientFirst: true },
   patientId: { order: (d) => `p.patient_id ${d}, s.study_date DESC, s.id DESC`, patientFirst: true },
 };

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
-import type { ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
+import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
@@ -37,6 +37,7 @@ export function WorklistPage() {
   const [importPath, setImportPath] = useState('');
   const [refresh, setRefresh] = useState(0);
   const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
+  const [aiModel, setAiModel] = useState<AiResults['model']>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -61,12 +62,13 @@ export function WorklistPage() {
   useEffect(() => {
     const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal, generating: p.phase === 'generating' }));
     const offChanged = api.on('worklistChanged', () => setRefresh((n) => n + 1));
+    const offAi = api.on('aiChanged', () => setRefresh((n) => n + 1));
     // another process (binome import, a second window) may have changed the library: its events do
     // not reach this page, so the list is read again whenever the reader comes back to it
     const onReturn = () => { if (document.visibilityState === 'visible') setRefresh((n) => n + 1); };
     window.addEventListener('focus', onReturn);
     document.addEventListener('visibilitychange', onReturn);
-    return () => { offProgress(); offChanged(); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
+    return () => { offProgress(); offChanged(); offAi(); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
   }, [api]);
 
   const onFileProgress = useCallback((done: number, total: number) => setProgress({ done, total }), []);
@@ -99,8 +101,20 @@ export function WorklistPage() {
     setOffset(0);
     setSort((s) => ({ field, direction: s.field === field && s.direction === 'desc' ? 'asc' : 'desc' }));
   };
-  const header = (field: SortField | null, label: string) => (
-    <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined}
+  // the AI column shows once an exam has been queued; its model says what it is, wherever its scores show
+  const aiExam = page?.rows.find((r) => r.ai)?.examId ?? null;
+  const showAi = aiExam !== null;
+  useEffect(() => {
+    if (aiExam === null) return;
+    let cancelled = false;
+    api.aiResults({ examId: aiExam }).then((r) => { if (!cancelled) setAiModel(r.model); }).catch(() => undefined);
+    return () => { cancelled = true; };
+  }, [api, aiExam]);
+  const synthetic = aiModel ? aiModel.trainedOn !== 'real' || aiModel.notForDiagnosticUse : true;
+  const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', limits: synthetic ? t('worklist.ai.synthetic') : '' });
+
+  const header = (field: SortField | null, label: string, title?: string) => (
+    <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined} title={title}
       aria-sort={field && sort.field === field ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined}>
       {label}{field && sort.field === field ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
     </th>
@@ -188,6 +202,7 @@ export function WorklistPage() {
                 {header(null, t('worklist.column.modality'))}
                 {header(null, t('worklist.column.views'))}
                 {header('imageCount', t('worklist.column.images'))}
+                {showAi && header('aiScore', t('worklist.column.ai'), aiHint)}
                 {header('status', t('worklist.column.status'))}
               </tr>
             </thead>
@@ -208,11 +223,17 @@ export function WorklistPage() {
                     {exam.imageCount}
                     {exam.rejectedFiles > 0 && <span className="badge warning" title={t('worklist.incomplete', { count: exam.rejectedFiles })} aria-label={t('worklist.incomplete', { count: exam.rejectedFiles })} data-testid="incomplete">⚠ {exam.rejectedFiles}</span>}
                   </td>
+                  {showAi && (
+                    <td className="num" data-testid="ai-score" title={aiHint}>
+                      {!exam.ai ? '' : exam.ai.status === 'done' ? (exam.ai.score ?? 0).toFixed(2) : t(`worklist.ai.${exam.ai.status}`)}
+                    </td>
+                  )}
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {showAi && <p className="muted small" data-testid="ai-note">{t('worklist.column.ai')}: {aiHint}</p>}
           <div className="pager">
             <span className="muted">{translateCount(locale, 'worklist.count', locale === 'fr' ? page.rows.length : page.total, { shown: page.rows.length, total: page.total })}</span>
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('worklist.previous')}</button>

@@ -1,6 +1,10 @@
 // Tiny ONNX models built in JavaScript (onnx-proto), for tests of the model contract: one float32
 // input image [1, 1, H, W] and the outputs a detector has, a per-class heatmap and an image score.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 
 const { onnx } = onnxProto;
 
@@ -49,3 +53,36 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
+
+/**
+ * A model folder holding the tiny model with one class, as a test's "bright spots" detector: its
+ * heatmap is the sigmoid of each pixel, so bright places score highest (a fixture, not a detector).
+ */
+export function writeTinyModel(root: string, change: (m: ModelManifest) => void = () => undefined): string {
+  const folder = path.join(root, 'tiny');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = tinyDetectorModel({ classes: 1 });
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  const manifest: ModelManifest = {
+    contractVersion: '1.0', id: 'org.binome.tests.bright-spots', name: 'Bright spots (test fixture)', version: '0.1.0',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    intendedUse: { purpose: 'research-demo', limits: ['tests only: marks bright places, not lesions'], notForDiagnosticUse: true },
+    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
+    input: {
+      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
+      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
+      spacingMm: 0.8, size: { mode: 'pad-to-multiple', multiple: 8 }, normalize: { type: 'none' }, priors: 'none',
+      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
+    },
+    output: {
+      heatmap: { tensor: 'heatmap', classes: ['mass'], stride: 1, activation: 'none' },
+      breastScore: 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
+    },
+    calibration: { operatingPoints: [{ name: 'default', threshold: 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
+    runtime: { opset: 13, providers: ['cpu'] },
+  };
+  change(manifest);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+  return folder;
+}
+

@@ -7,41 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
-import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
-
-function writeTinyModel(root: string, change: (m: ModelManifest) => void = () => undefined): string {
-  const folder = path.join(root, 'tiny');
-  fs.mkdirSync(folder, { recursive: true });
-  const bytes = tinyDetectorModel({ classes: 1 });
-  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
-  const manifest: ModelManifest = {
-    contractVersion: '1.0', id: 'org.binome.tests.bright-spots', name: 'Bright spots (test fixture)', version: '0.1.0',
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    intendedUse: { purpose: 'research-demo', limits: ['tests only: marks bright places, not lesions'], notForDiagnosticUse: true },
-    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
-    input: {
-      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
-      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
-      spacingMm: 0.8, size: { mode: 'pad-to-multiple', multiple: 8 }, normalize: { type: 'none' }, priors: 'none',
-      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
-    },
-    output: {
-      heatmap: { tensor: 'heatmap', classes: ['mass'], stride: 1, activation: 'none' },
-      breastScore: 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
-    },
-    calibration: { operatingPoints: [{ name: 'default', threshold: 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
-    runtime: { opset: 13, providers: ['cpu'] },
-  };
-  change(manifest);
-  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
-  return folder;
-}
 
 async function waitFor<T>(what: string, probe: () => T | null | undefined | false, ms = 90_000): Promise<T> {
   const until = Date.now() + ms;
@@ -124,6 +94,14 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
     station.db.ai.prioritize(other.examId, model);
     station.db.ai.prioritize(job.examId, model);
+    // triage: analysed exams by score, the others after them whichever the direction
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.42 WHERE study_ref = ?`).run(a);
+    for (const direction of ['desc', 'asc'] as const) {
+      const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
+      assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
+      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42 });
+    }
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
     assert.ok([a, b].includes(next.examId) && next.priority === 1);
     assert.deepEqual(station.db.ai.counts(), { queued: 1, running: 1, done: 0, failed: 0, cancelled: 0 });
@@ -150,6 +128,9 @@ test('the station analyses what it imports and answers aiResults: state, finding
       throw new Error('not analysed in 90 s');
     })();
     assert.ok(changed.includes(exam!.examId), 'aiChanged was sent');
+    // the worklist carries the state and score, and sorts by it (triage)
+    const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore });
     assert.equal(results.state!.provider, 'cpu');
     assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
       { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });

@@ -1,0 +1,64 @@
+// The AI second reader in the worklist, in Chromium against the loopback host: with a model installed
+// (a fixed-weight test fixture), imported exams are analysed, the AI column shows each exam's score,
+// sorting by it triages, and the page says what the model is — trained on synthetic images only,
+// not for diagnostic use — wherever its scores show.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startLoopbackHost } from '../../main/transport/http.ts';
+import type { LoopbackHost } from '../../main/transport/http.ts';
+import type { StationService } from '../../main/service/station.ts';
+import { ROOT, tempDir } from '../helpers/paths.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { writeTinyModel } from '../helpers/onnx-models.ts';
+
+const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
+const SKIP = SKIP_NO_CHROMIUM || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built (node scripts/build.mjs --renderer-only)');
+
+let station: StationService;
+let host: LoopbackHost;
+let browser: BrowserContext;
+let page: Page;
+
+before(async () => {
+  if (SKIP) return;
+  const models = tempDir('e2e-ai-models');
+  writeTinyModel(models);
+  station = openTestStation({ modelRoots: [models] });
+  await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'e2e-ai' });
+  host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
+  browser = await launchChromium();
+  page = browser.pages()[0] ?? await browser.newPage();
+});
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await station?.close();
+});
+
+test('the worklist shows each exam\'s AI score, sorts by it, and says the model was trained on synthetic images', { skip: SKIP, timeout: 240_000 }, async () => {
+  await page.goto(host.openUrl);
+  // scores arrive as each exam is analysed (aiChanged refreshes the list)
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-testid=ai-score]')];
+    return cells.length === 2 && cells.every((c) => /^\d\.\d\d$/.test(c.textContent ?? ''));
+  }, undefined, { timeout: 180_000 });
+  const note = await page.textContent('[data-testid=ai-note]') ?? '';
+  assert.match(note, /Bright spots \(test fixture\) 0\.1\.0/);
+  assert.match(note, /Trained on synthetic images only: not for diagnostic use\./);
+  await page.click('th:has-text("AI")');
+  await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('AI'));
+  const scores = await page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => Number(c.textContent)));
+  assert.deepEqual([...scores].sort((x, y) => y - x), scores, `sorted by score, highest first: ${scores.join(', ')}`);
+  if (process.env.BINOME_SCREENSHOTS) {
+    fs.mkdirSync(process.env.BINOME_SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'worklist-ai.png') });
+  }
+  // in French too
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => /synthèse/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
+  await page.selectOption('[data-testid=locale]', 'en');
+});
