@@ -168,6 +168,12 @@ export class StationService {
     return this.events.on(event, listener);
   }
 
+  /** The language the reader chose in the station, or null when none was chosen (the transports then follow the browser's). */
+  chosenLocale(): 'en' | 'fr' | null {
+    const chosen = this.db.settings.get('locale');
+    return chosen === 'fr' || chosen === 'en' ? chosen : null;
+  }
+
   /** A stored image (or its display rendition) for the image transports; throws ApiError not_found or damaged. */
   async openImage(instanceId: number, options: { verifyContent?: boolean; rendition?: 'display' } = {}): Promise<OpenedImage> {
     try {

@@ -268,7 +268,8 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       const route = routeOf(target.path);
       const site = checkSite(req.headers, host, method, route);
       if (site === 'foreign-navigation') {
-        send(req, res, foreignNavigationReply(req.headers['accept-language'], head));
+        const locale = service.chosenLocale() ?? (/^\s*fr\b/i.test(req.headers['accept-language'] ?? '') ? 'fr' : 'en');
+        send(req, res, foreignNavigationReply(locale, head));
         return;
       }
 

@@ -121,11 +121,11 @@ export async function imageReply(images: ImageSource, instanceId: number, option
 /** A file of the renderer; 404 when the path names none. */
 /**
  * What a navigation that another page started gets instead of the station (request-guard.ts): a
- * short page in the reader's language, with a link to the worklist (followed from here, it is the
+ * short page in the reader's language (the station's setting, else the browser's), with a link to the worklist (followed from here, it is the
  * station's own navigation). Static: no script, nothing of the library.
  */
-export function foreignNavigationReply(acceptLanguage: string | undefined, head = false): ResourceReply {
-  const fr = /^\s*fr\b/i.test(acceptLanguage ?? '');
+export function foreignNavigationReply(locale: 'en' | 'fr', head = false): ResourceReply {
+  const fr = locale === 'fr';
   const text = fr
     ? { lang: 'fr', title: 'Binome', said: 'Cette page a été ouverte depuis un autre site ou une autre application web de cet ordinateur. Pour protéger la liste de travail, Binome ne s’ouvre pas depuis leurs liens.', link: 'Ouvrir la liste de travail' }
     : { lang: 'en', title: 'Binome', said: 'This page was opened from another site or another web application on this computer. To protect the worklist, Binome does not open from their links.', link: 'Open the worklist' };

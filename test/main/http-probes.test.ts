@@ -125,6 +125,11 @@ test('a navigation that another page started gets a notice in the reader\'s lang
     assert.match(res.body, /opened from another site or another web application/);
   }
   assert.match((await navigate('cross-site', 'Accept-Language: fr-FR,fr;q=0.9')).body, /ouverte depuis un autre site/);
+  // the language the reader chose in the station wins over the browser's
+  await station.handlers.setSettings({ locale: 'fr' });
+  assert.match((await navigate('cross-site', 'Accept-Language: en-US')).body, /ouverte depuis un autre site/);
+  await station.handlers.setSettings({ locale: 'en' });
+  assert.match((await navigate('cross-site', 'Accept-Language: fr-FR')).body, /opened from another site/);
   for (const site of ['none', 'same-origin']) assert.match((await navigate(site)).body, /<div id="root">/, site);
   assert.match((await rawRequest(host.port, head('GET / HTTP/1.1'))).body, /<div id="root">/, 'no Sec-Fetch headers (an older browser, a script)');
 });
