@@ -4,6 +4,7 @@
 // unfinished import is not analysed until the import ends (its images may still be arriving).
 
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { AiFinding } from '../../common/domain.ts';
 import { Statements, now } from './connection.ts';
 
 export interface ModelRef { id: string; version: string; sha256: string }
@@ -18,15 +19,8 @@ export interface AiJob {
   priority: number;
 }
 
-export interface StoredFinding {
-  instanceId: number;
-  class: string;
-  score: number;
-  /** Centre and box in the stored image's pixel coordinates (column, row; pixel centres at integers). */
-  x: number;
-  y: number;
-  box: [number, number, number, number];
-}
+/** A finding as stored: the API's (common/domain.ts). */
+export type StoredFinding = AiFinding;
 
 export interface AiJobResult {
   provider: string;

@@ -7,11 +7,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { InferenceRunner } from '../../main/ai/inference.ts';
-import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
 import { loopLag } from './import.ts';
 import { ROOT } from '../helpers/paths.ts';
 
@@ -22,25 +21,8 @@ function fixtureModel(dir: string): string {
   fs.mkdirSync(folder, { recursive: true });
   const bytes = tinyDetectorModel({ classes: 2 });
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify({
-    contractVersion: '1.0', id: 'org.binome.bench.fixture', name: 'Fixed-weight fixture (not a detector)', version: '0.0.1',
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    intendedUse: { purpose: 'research-demo', limits: ['benchmark fixture'], notForDiagnosticUse: true },
-    training: { data: 'synthetic', trainedOn: 'nothing', validatedOn: 'nothing' },
-    input: {
-      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
-      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
-      spacingMm: 0.2, size: { mode: 'pad-to-multiple', multiple: 32 }, normalize: { type: 'none' }, priors: 'none',
-      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
-    },
-    output: {
-      heatmap: { tensor: 'heatmap', classes: ['mass', 'calcification'], stride: 1, activation: 'none' },
-      imageScore: { tensor: 'image_score' }, breastScore: 'max-over-findings', examScore: 'max-over-breasts',
-      scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
-    },
-    calibration: { operatingPoints: [{ name: 'default', threshold: 0.72, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
-    runtime: { opset: 13, providers: ['cpu'] },
-  }));
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes,
+    { id: 'org.binome.bench.fixture', name: 'Fixed-weight fixture (not a detector)', classes: 2, imageScore: true, spacingMm: 0.2, multiple: 32, threshold: 0.72 })));
   return folder;
 }
 

@@ -55,6 +55,36 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
 }
 
 /**
+ * A manifest that matches the tiny model's bytes: `classes` heatmap classes (mass, then
+ * calcification), an image score when `imageScore`, the breast facing right, 0.8 mm pixels padded to
+ * a multiple of 8, one operating point at `threshold`; `change` edits it before it is returned.
+ */
+export function fixtureManifest(bytes: Uint8Array, options: { id?: string; name?: string; classes?: 1 | 2; imageScore?: boolean; spacingMm?: number; multiple?: number; threshold?: number } = {},
+  change: (m: ModelManifest) => void = () => undefined): ModelManifest {
+  const manifest: ModelManifest = {
+    contractVersion: '1.0', id: options.id ?? 'org.binome.tests.bright-spots', name: options.name ?? 'Bright spots (test fixture)', version: '0.1.0',
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    intendedUse: { purpose: 'research-demo', limits: ['tests only: marks bright places, not lesions'], notForDiagnosticUse: true },
+    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
+    input: {
+      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
+      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
+      spacingMm: options.spacingMm ?? 0.8, size: { mode: 'pad-to-multiple', multiple: options.multiple ?? 8 }, normalize: { type: 'none' }, priors: 'none',
+      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
+    },
+    output: {
+      heatmap: { tensor: 'heatmap', classes: options.classes === 2 ? ['mass', 'calcification'] : ['mass'], stride: 1, activation: 'none' },
+      ...(options.imageScore ? { imageScore: { tensor: 'image_score' } } : {}),
+      breastScore: 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
+    },
+    calibration: { operatingPoints: [{ name: 'default', threshold: options.threshold ?? 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
+    runtime: { opset: 13, providers: ['cpu'] },
+  };
+  change(manifest);
+  return manifest;
+}
+
+/**
  * A model folder holding the tiny model with one class, as a test's "bright spots" detector: its
  * heatmap is the sigmoid of each pixel, so bright places score highest (a fixture, not a detector).
  */
@@ -63,26 +93,6 @@ export function writeTinyModel(root: string, change: (m: ModelManifest) => void 
   fs.mkdirSync(folder, { recursive: true });
   const bytes = tinyDetectorModel({ classes: 1 });
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
-  const manifest: ModelManifest = {
-    contractVersion: '1.0', id: 'org.binome.tests.bright-spots', name: 'Bright spots (test fixture)', version: '0.1.0',
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    intendedUse: { purpose: 'research-demo', limits: ['tests only: marks bright places, not lesions'], notForDiagnosticUse: true },
-    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
-    input: {
-      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
-      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
-      spacingMm: 0.8, size: { mode: 'pad-to-multiple', multiple: 8 }, normalize: { type: 'none' }, priors: 'none',
-      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
-    },
-    output: {
-      heatmap: { tensor: 'heatmap', classes: ['mass'], stride: 1, activation: 'none' },
-      breastScore: 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
-    },
-    calibration: { operatingPoints: [{ name: 'default', threshold: 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
-    runtime: { opset: 13, providers: ['cpu'] },
-  };
-  change(manifest);
-  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, {}, change)));
   return folder;
 }
-

@@ -7,39 +7,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { Tensor } from 'onnxruntime-node';
 import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
-import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 function manifestFor(model: Uint8Array, change: (m: ModelManifest) => void = () => undefined): ModelManifest {
-  const manifest: ModelManifest = {
-    contractVersion: '1.0', id: 'org.binome.tests.tiny', name: 'Tiny test detector', version: '0.1.0',
-    sha256: createHash('sha256').update(model).digest('hex'),
-    intendedUse: { purpose: 'research-demo', limits: ['tests only'], notForDiagnosticUse: true },
-    training: { data: 'synthetic', trainedOn: 'nothing: fixed weights', validatedOn: 'nothing' },
-    input: {
-      presentationIntent: ['FOR PRESENTATION'], views: ['CC', 'MLO'], faceDirection: 'right',
-      pixels: { voi: 'dicom-default', invertMonochrome1: true, range: 'float01' },
-      spacingMm: 0.4, size: { mode: 'pad-to-multiple', multiple: 8 }, normalize: { type: 'none' }, priors: 'none',
-      tensor: { name: 'image', dtype: 'float32', shape: [1, 1, 'H', 'W'] },
-    },
-    output: {
-      heatmap: { tensor: 'heatmap', classes: ['mass', 'calcification'], stride: 1, activation: 'none' },
-      imageScore: { tensor: 'image_score' }, breastScore: 'max-over-findings', examScore: 'max-over-breasts',
-      scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
-    },
-    calibration: { operatingPoints: [{ name: 'default', threshold: 0.5, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
-    runtime: { opset: 13, providers: ['cpu'] },
-  };
-  change(manifest);
-  return manifest;
+  return fixtureManifest(model, { id: 'org.binome.tests.tiny', name: 'Tiny test detector', classes: 2, imageScore: true, spacingMm: 0.4, threshold: 0.5 }, change);
 }
 
 /** A model folder under `root`: the model's bytes and a manifest (by default, one that matches them). */
