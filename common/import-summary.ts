@@ -3,7 +3,6 @@
 import type { ImportSummary, Locale } from './domain.ts';
 import { describeProblem } from './import-problems.ts';
 import { translate, translateCount } from './i18n/messages.ts';
-import type { MessageKey } from './i18n/messages.ts';
 
 const COUNTS = ['filesSeen', 'imported', 'importedImages', 'importedForProcessing', 'importedOther', 'duplicates', 'rejected', 'skipped', 'ignored',
   'missing', 'notFiles', 'repaired', 'bytes', 'seconds', 'examsTouched', 'incompleteExams'] as const;
@@ -37,10 +36,6 @@ export interface ImportSummaryText {
   examples: string[];
 }
 
-function counted(locale: Locale, key: MessageKey, count: number): string {
-  return translateCount(locale, key, count);
-}
-
 /**
  * Says what an import did: what it imported, by kind (a folder of 4 images, 2 FOR PROCESSING
  * images and 2 dose reports imported 8 files, not 8 images), then what it skipped or refused and
@@ -48,14 +43,14 @@ function counted(locale: Locale, key: MessageKey, count: number): string {
  */
 export function describeImportSummary(locale: Locale, s: ImportSummary, maxExamples = 3): ImportSummaryText {
   const parts = ([['import.count.images', s.importedImages], ['import.count.forProcessing', s.importedForProcessing], ['import.count.other', s.importedOther]] as const)
-    .filter(([, n]) => n > 0).map(([key, n]) => counted(locale, key, n));
+    .filter(([, n]) => n > 0).map(([key, n]) => translateCount(locale, key, n));
   const headline = !parts.length ? translate(locale, 'import.summary.nothing')
     : parts.length === 1 ? translate(locale, 'import.summary.importedOneKind', { parts: parts[0]! })
       : translate(locale, 'import.summary.imported', { count: s.imported, parts: parts.join(', ') });
   const ending = s.status === 'done' ? null : translate(locale, s.status === 'cancelled' ? 'import.summary.cancelled' : 'import.summary.failed');
   const details = ([['import.summary.duplicates', s.duplicates], ['import.summary.repaired', s.repaired], ['import.summary.rejected', s.rejected], ['import.summary.skipped', s.skipped],
     ['import.summary.missing', s.missing], ['import.summary.notFiles', s.notFiles], ['import.summary.dicomdirs', s.ignored]] as const)
-    .filter(([, n]) => n > 0).map(([key, n]) => counted(locale, key, n));
+    .filter(([, n]) => n > 0).map(([key, n]) => translateCount(locale, key, n));
   const examples: string[] = [];
   const name = (list: readonly string[], total: number, say: (file: string, i: number) => string) => {
     list.slice(0, maxExamples).forEach((file, i) => examples.push(say(file, i)));

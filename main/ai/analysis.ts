@@ -85,7 +85,9 @@ export class AiAnalysis {
       const job = this.db.ai.claimNext(currentOwner(), this.models.map((m) => refOf(m.manifest)));
       if (!job) {
         // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
-        await new Promise<void>((resolve) => { this.wake = resolve; setTimeout(resolve, 60_000).unref(); });
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => { this.wake = resolve; timer = setTimeout(resolve, 60_000).unref(); });
+        clearTimeout(timer);
         this.wake = null;
         continue;
       }

@@ -31,10 +31,9 @@ export function heatmapPeaks(data: Float32Array, dims: readonly number[], option
   const [n, channels, height, width] = dims as [number, number, number, number];
   if (dims.length !== 4 || n !== 1 || data.length !== channels * height * width) throw new Error(`a heatmap is [1, classes, H, W], not [${dims.join(', ')}]`);
   const peaks: HeatmapPeak[] = [];
-  const value = (c: number, v: number, u: number) => {
-    const raw = data[(c * height + v) * width + u]!;
-    return options.activation === 'sigmoid' ? sigmoid(raw) : raw;
-  };
+  // the activation once per pixel, not once per neighbour look-up
+  const scores = options.activation === 'sigmoid' ? Float64Array.from(data, sigmoid) : data;
+  const value = (c: number, v: number, u: number) => scores[(c * height + v) * width + u]!;
   for (let c = 0; c < channels; c++) {
     const candidates: HeatmapPeak[] = [];
     for (let v = 0; v < height; v++) {

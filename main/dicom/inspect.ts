@@ -17,6 +17,7 @@ import { checkCodestream } from './codestream.ts';
 import { Damage, damage, isKnownVr, Parser, PIXEL_DATA, tagName, vrCode } from './dataset.ts';
 import type { DataSet, Element, Encoding, StructureLimits } from './dataset.ts';
 import { FileSource, MemorySource } from './source.ts';
+import { NotRegularFileError, openRegularFileSync } from '../base/regular-file.ts';
 import type { ByteSource } from './source.ts';
 import { TRANSFER_SYNTAXES } from './transfer-syntax.ts';
 import type { TransferSyntax } from './transfer-syntax.ts';
@@ -114,23 +115,25 @@ export function inspectBytes(bytes: Uint8Array, limits: Partial<InspectLimits> =
   return inspectSource(new MemorySource(bytes), { ...DEFAULT_INSPECT_LIMITS, ...limits });
 }
 
-/** Opens without waiting: opening a pipe for reading otherwise blocks until a writer comes (the flag does nothing to regular files; Windows has none). */
-const OPEN_WITHOUT_WAITING = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
-
 /**
  * Inspects a file on disk, reading only what it needs. I/O errors (ENOENT, EACCES, EISDIR, …) are
  * thrown as they come, for the caller to report as 'read_error'; anything but a regular file
- * (a pipe, a socket, a device) is refused before a byte is read, as ENOTREG.
+ * (a pipe, a socket, a device) is refused before a byte is read, as ENOTREG (main/base/regular-file.ts).
  */
 export async function inspectFile(file: string, limits: Partial<InspectLimits> = {}): Promise<Inspection> {
-  const fd = fs.openSync(file, OPEN_WITHOUT_WAITING);
+  let opened: { fd: number; stat: fs.Stats };
   try {
-    const stat = fs.fstatSync(fd);
-    if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read`), { code: 'EISDIR', errno: -21, syscall: 'read' });
-    if (!stat.isFile()) throw Object.assign(new Error('ENOTREG: not a regular file, read'), { code: 'ENOTREG', syscall: 'read' });
-    return inspectSource(new FileSource(fd, stat.size), { ...DEFAULT_INSPECT_LIMITS, ...limits });
+    opened = openRegularFileSync(file, { followLinks: true });
+  } catch (error) {
+    if (error instanceof NotRegularFileError && error.kind === 'directory') {
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read`), { code: 'EISDIR', errno: -21, syscall: 'read' });
+    }
+    throw error;
+  }
+  try {
+    return inspectSource(new FileSource(opened.fd, opened.stat.size), { ...DEFAULT_INSPECT_LIMITS, ...limits });
   } finally {
-    fs.closeSync(fd);
+    fs.closeSync(opened.fd);
   }
 }
 

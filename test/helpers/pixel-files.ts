@@ -51,26 +51,33 @@ export function testPattern(rows: number, columns: number, min: number, max: num
 }
 
 /** Writes a native (Explicit VR Little Endian) Digital Mammography image. */
-export function writeTestImage(file: string, spec: TestImageSpec): void {
+/** The UIDs (derived from the file's path) and the Image Pixel Module of a one-sample MG test image. */
+function mgImageHeader(file: string, spec: Omit<TestImageSpec, 'pixels'>, signed: boolean): NaturalDataset {
   const uid = derivedUid('pixels-test', file);
-  const dataset: NaturalDataset = {
+  return {
     SOPClassUID: '1.2.840.10008.5.1.4.1.1.1.2',
     SOPInstanceUID: uid,
     StudyInstanceUID: derivedUid(uid, 'study'),
     SeriesInstanceUID: derivedUid(uid, 'series'),
     Modality: 'MG',
-    PatientID: 'PIXELS',
-    PatientName: 'Pixels^Test',
-    ImageType: ['ORIGINAL', 'PRIMARY'],
     SamplesPerPixel: 1,
     PhotometricInterpretation: spec.photometric ?? 'MONOCHROME2',
     Rows: spec.rows,
     Columns: spec.columns,
-    ...(spec.frames && spec.frames > 1 ? { NumberOfFrames: spec.frames } : {}),
     BitsAllocated: spec.bitsAllocated,
     BitsStored: spec.bitsStored,
     HighBit: spec.bitsStored - 1,
-    PixelRepresentation: spec.signed ? 1 : 0,
+    PixelRepresentation: signed ? 1 : 0,
+  };
+}
+
+export function writeTestImage(file: string, spec: TestImageSpec): void {
+  const dataset: NaturalDataset = {
+    ...mgImageHeader(file, spec, spec.signed ?? false),
+    PatientID: 'PIXELS',
+    PatientName: 'Pixels^Test',
+    ImageType: ['ORIGINAL', 'PRIMARY'],
+    ...(spec.frames && spec.frames > 1 ? { NumberOfFrames: spec.frames } : {}),
     ...spec.attributes,
     PixelData: [spec.pixels.buffer.slice(spec.pixels.byteOffset, spec.pixels.byteOffset + spec.pixels.byteLength)],
     _vrMap: { PixelData: spec.bitsAllocated === 16 ? 'OW' : 'OB' },
@@ -121,23 +128,7 @@ export async function encodeJ2k(kind: 'j2k' | 'htj2k', pixels: Uint16Array, widt
 
 /** Writes an image whose pixel data is one encapsulated codestream per frame. */
 export function writeEncapsulated(file: string, spec: Omit<TestImageSpec, 'pixels'>, transferSyntaxUid: string, codestreams: Uint8Array[]): void {
-  const uid = derivedUid('pixels-test', file);
-  const dataset: NaturalDataset = {
-    SOPClassUID: '1.2.840.10008.5.1.4.1.1.1.2',
-    SOPInstanceUID: uid,
-    StudyInstanceUID: derivedUid(uid, 'study'),
-    SeriesInstanceUID: derivedUid(uid, 'series'),
-    Modality: 'MG',
-    SamplesPerPixel: 1,
-    PhotometricInterpretation: spec.photometric ?? 'MONOCHROME2',
-    Rows: spec.rows,
-    Columns: spec.columns,
-    BitsAllocated: spec.bitsAllocated,
-    BitsStored: spec.bitsStored,
-    HighBit: spec.bitsStored - 1,
-    PixelRepresentation: 0,
-  };
-  const head = writePart10(dataset, transferSyntaxUid);
+  const head = writePart10(mgImageHeader(file, spec, false), transferSyntaxUid);
   const item = (tag: number, length: number) => {
     const b = Buffer.alloc(8);
     b.writeUInt16LE(0xfffe, 0);
