@@ -75,3 +75,30 @@ function halfMaxExtent(p: HeatmapPeak, at: (u: number, v: number) => number, wid
   while (v1 < height - 1 && at(p.u, v1 + 1) >= half) v1++;
   return [u0 - 0.5, v0 - 0.5, u1 + 0.5, v1 + 0.5];
 }
+
+/**
+ * Calcification peaks closer than `distance` (heatmap pixels) to one another, through a chain of
+ * them, are one cluster (single linkage, the clinical "within about a centimetre" rule): one
+ * finding at its best peak, with that score and the box around them all. Other channels pass.
+ */
+export function clusterPeaks(peaks: HeatmapPeak[], channel: number, distance: number): HeatmapPeak[] {
+  const mine = peaks.filter((p) => p.channel === channel);
+  if (mine.length < 2) return peaks;
+  const group = mine.map((_, i) => i);
+  const root = (i: number): number => (group[i] === i ? i : (group[i] = root(group[i]!)));
+  for (let i = 0; i < mine.length; i++) for (let j = i + 1; j < mine.length; j++) {
+    if ((mine[i]!.u - mine[j]!.u) ** 2 + (mine[i]!.v - mine[j]!.v) ** 2 <= distance * distance) group[root(j)] = root(i);
+  }
+  const clusters = new Map<number, HeatmapPeak>();
+  mine.forEach((p, i) => {
+    const r = root(i);
+    const c = clusters.get(r);
+    if (!c) { clusters.set(r, { ...p, extent: [...p.extent] }); return; }
+    const best = p.score > c.score ? p : c;
+    clusters.set(r, {
+      channel, score: best.score, u: best.u, v: best.v,
+      extent: [Math.min(c.extent[0], p.extent[0]), Math.min(c.extent[1], p.extent[1]), Math.max(c.extent[2], p.extent[2]), Math.max(c.extent[3], p.extent[3])],
+    });
+  });
+  return [...peaks.filter((p) => p.channel !== channel), ...clusters.values()].sort((a, b) => b.score - a.score);
+}

@@ -1,8 +1,8 @@
 // One stored image through a model, as its manifest asks (common/ai/model-manifest.ts): decoded,
 // made into the model's input by the pixel pipeline (main/dicom/pixels/model-input.ts: VOI,
 // MONOCHROME1 inverted, turned and mirrored so the breast faces the manifest's way, cropped,
-// resampled to its pixel size, padded to its matrix), run, and its heatmap's peaks mapped back onto
-// the stored image's pixels through the pipeline's exact inverse. Runs on an AI worker thread.
+// resampled to its pixel size, padded to its matrix), run, and its heatmap's peaks (calcifications
+// clustered) mapped back onto the stored image's pixels through the pipeline's exact inverse. Runs on an AI worker thread.
 
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
@@ -11,7 +11,7 @@ import { decodeFrame } from '../dicom/pixels/decode.ts';
 import { prepareModelInput } from '../dicom/pixels/model-input.ts';
 import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.ts';
 import { applyAffine, compose, invert, mapBox } from '../dicom/pixels/affine.ts';
-import { heatmapPeaks } from './heatmap-peaks.ts';
+import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 
 export interface ImageFinding {
   class: string;
@@ -84,9 +84,12 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     const stride = heatmap.stride;
     // a finding about 5 mm across (or 3 heatmap pixels) is one: closer peaks are one finding
     const mmPerHeatmapPixel = (prepared.pixelSizeMm?.[0] ?? 0.1) * stride;
-    const peaks = heatmapPeaks(out.data as Float32Array, out.dims, {
+    let peaks = heatmapPeaks(out.data as Float32Array, out.dims, {
       floor: options.floor, minDistance: Math.max(3, 5 / mmPerHeatmapPixel), maxPerChannel: options.maxPerClass ?? 10, activation: heatmap.activation,
     });
+    // calcifications within about a centimetre of one another are one cluster, marked once
+    const calcification = heatmap.classes.indexOf('calcification');
+    if (calcification >= 0) peaks = clusterPeaks(peaks, calcification, 10 / mmPerHeatmapPixel);
     // heatmap pixel (u, v) covers input pixels [u·stride, (u + 1)·stride): its centre is input (u + 0.5)·stride − 0.5
     const inputOf = { a: stride, b: 0, c: stride / 2 - 0.5, d: 0, e: stride, f: stride / 2 - 0.5 };
     const toStored = compose(prepared.toStored, inputOf);

@@ -36,6 +36,19 @@ export const DEFAULT_DEMO_OPTIONS: DemoOptions = {
   patients: 4, priors: 1, seed: 'binome', size: 'reduced', transferSyntax: 'explicit', variants: true, abnormalRate: 0.6, contrast: [0.6, 1.3],
 };
 
+/**
+ * The lesion contrast of an evaluation set: realistic, not the demo's exaggerated default. At 0.3–0.5
+ * a mass is as subtle as a real one in a dense breast (main/synth/render.ts, MASS_EXCESS); the demo
+ * goes up to 1.3 so that a reader sees most lesions at once.
+ */
+export const EVALUATION_CONTRAST: [number, number] = [0.3, 0.8];
+/** Bands of EVALUATION_CONTRAST that evaluation reports separately. */
+export const CONTRAST_BANDS = [
+  { name: 'subtle', range: [0.3, 0.45] },
+  { name: 'moderate', range: [0.45, 0.6] },
+  { name: 'evident', range: [0.6, 0.8001] },
+] as const;
+
 /** Two synthetic detectors: A like a 70 µm a-Se system, B like a 100 µm CsI one (for same-size display). */
 export const DETECTORS: Record<'A' | 'B', Record<'full' | 'reduced', Detector>> = {
   A: {

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { auc, aucWithInterval, frocCurve, match, sensitivityAt } from './froc.ts';
+import type { EvalImage } from './froc.ts';
+
+const lesion = (id: string, cls: string, box: [number, number, number, number], sizeMm = 10) => ({ id, class: cls, box, sizeMm, contrast: 0.5 });
+
+test('a lesion is found once however many marks sit on it; marks elsewhere are false, marks on another class are neither', () => {
+  const images: EvalImage[] = [
+    { key: 'a', spacingMm: 1, lesions: [lesion('m1', 'mass', [10, 10, 20, 20]), lesion('c1', 'calcification', [100, 100, 110, 110])], marks: [
+      { class: 'mass', score: 0.9, x: 15, y: 15 }, { class: 'mass', score: 0.8, x: 12, y: 18 }, // one lesion, two marks
+      { class: 'mass', score: 0.7, x: 105, y: 105 }, // a mass mark on the calcification cluster
+      { class: 'mass', score: 0.6, x: 300, y: 300 }, // false
+    ] },
+    { key: 'b', spacingMm: 1, lesions: [lesion('m2', 'mass', [50, 50, 60, 60])], marks: [{ class: 'mass', score: 0.4, x: 58, y: 64 }] }, // within the 5 mm margin
+  ];
+  const m = match(images, 'mass');
+  assert.deepEqual(m.lesionScores.map((l) => [l.lesion.id, l.score]), [['m1', 0.9], ['m2', 0.4]]);
+  assert.deepEqual(m.falseScores, [0.6]);
+  const curve = frocCurve(m, images.length);
+  assert.deepEqual(sensitivityAt(curve, 0), { sensitivity: 0.5, threshold: 0.9 });
+  assert.equal(sensitivityAt(curve, 0.5).sensitivity, 1); // one false mark over two images
+  assert.equal(sensitivityAt(curve, 0.25).sensitivity, 0.5);
+  // a lesion left out of the count: the mark on it is not false either
+  const small = match(images, 'mass', (l) => l.id !== 'm2');
+  assert.equal(small.lesionScores.length, 1);
+  assert.deepEqual(small.falseScores, [0.6]);
+});
+
+test('case AUC: perfect, inverted and tied; the bootstrap interval holds the estimate and is repeatable', () => {
+  assert.equal(auc([0.9, 0.8], [0.1, 0.2]), 1);
+  assert.equal(auc([0.1], [0.9]), 0);
+  assert.equal(auc([0.5], [0.5]), 0.5);
+  const cases = Array.from({ length: 60 }, (_, i) => ({ positive: i % 2 === 0, score: (i % 2 === 0 ? 0.6 : 0.4) + ((i * 37) % 11) / 30 }));
+  const a = aucWithInterval(cases, 500, 7), b = aucWithInterval(cases, 500, 7);
+  assert.deepEqual(a, b);
+  assert.ok(a.low <= a.auc && a.auc <= a.high && a.high - a.low > 0, JSON.stringify(a));
+});

@@ -1,0 +1,110 @@
+// The evaluation's figures, as pure functions: marks matched to the ground truth, FROC (lesion
+// sensitivity against false marks per image), case-level ROC AUC with a bootstrap interval.
+//
+// Matching: a mark finds a lesion of its own class when its centre lies in the lesion's box grown
+// by a margin (5 mm by default: a reader's mark need not sit on the centre). A lesion is counted
+// once per image, at its best matching mark: several marks on one calcification cluster find it
+// once and the others are neither hits nor false marks. A mark on a lesion of another class is not
+// a false mark either (it points at a lesion), but it finds nothing for its class. Every other mark
+// is a false mark.
+
+export interface Mark { class: string; score: number; x: number; y: number }
+export interface Lesion { id: string; class: string; box: [number, number, number, number]; sizeMm: number; contrast: number }
+export interface EvalImage {
+  key: string;
+  /** Pixel size of the stored image in mm, for the margin. */
+  spacingMm: number;
+  lesions: Lesion[];
+  marks: Mark[];
+}
+
+/** Per image and class: the score each lesion was found at (0 when missed) and the false marks' scores. */
+export interface Matched { lesionScores: { image: number; lesion: Lesion; score: number }[]; falseScores: number[] }
+
+function inside(mark: Mark, lesion: Lesion, marginPx: number): boolean {
+  const [x0, y0, x1, y1] = lesion.box;
+  return mark.x >= x0 - marginPx && mark.x <= x1 + marginPx && mark.y >= y0 - marginPx && mark.y <= y1 + marginPx;
+}
+
+/**
+ * Matches the marks of a class (null: marks of any class find lesions of any class) on every image;
+ * `counts` picks the lesions counted (e.g. masses of 8 mm or more): marks on the others are
+ * neither hits nor false marks.
+ */
+export function match(images: EvalImage[], cls: string | null, counts: (lesion: Lesion) => boolean = () => true, marginMm = 5): Matched {
+  const lesionScores: Matched['lesionScores'] = [];
+  const falseScores: number[] = [];
+  images.forEach((image, i) => {
+    const margin = marginMm / image.spacingMm;
+    const lesions = image.lesions.filter((l) => (cls === null || l.class === cls) && counts(l));
+    const marks = cls === null ? image.marks : image.marks.filter((m) => m.class === cls);
+    const best = new Map<Lesion, number>(lesions.map((l) => [l, 0]));
+    for (const mark of marks) {
+      const hit = lesions.filter((l) => inside(mark, l, margin));
+      if (hit.length) { for (const l of hit) best.set(l, Math.max(best.get(l)!, mark.score)); continue; }
+      if (image.lesions.some((l) => inside(mark, l, margin))) continue; // on a lesion of another class
+      falseScores.push(mark.score);
+    }
+    for (const [lesion, score] of best) lesionScores.push({ image: i, lesion, score });
+  });
+  return { lesionScores, falseScores };
+}
+
+export interface FrocPoint { threshold: number; falsePerImage: number; sensitivity: number }
+
+/** The FROC curve: one point per distinct score, from the highest threshold down. */
+export function frocCurve(m: Matched, imageCount: number): FrocPoint[] {
+  const thresholds = [...new Set([...m.lesionScores.map((l) => l.score), ...m.falseScores].filter((s) => s > 0))].sort((a, b) => b - a);
+  const falseSorted = [...m.falseScores].sort((a, b) => b - a);
+  const lesionSorted = m.lesionScores.map((l) => l.score).sort((a, b) => b - a);
+  const points: FrocPoint[] = [{ threshold: Infinity, falsePerImage: 0, sensitivity: 0 }];
+  let f = 0, l = 0;
+  for (const t of thresholds) {
+    while (f < falseSorted.length && falseSorted[f]! >= t) f++;
+    while (l < lesionSorted.length && lesionSorted[l]! >= t) l++;
+    points.push({ threshold: t, falsePerImage: f / Math.max(1, imageCount), sensitivity: lesionSorted.length ? l / lesionSorted.length : 0 });
+  }
+  return points;
+}
+
+/** Sensitivity at a false-mark rate: the best reached without exceeding it (the curve's step). */
+export function sensitivityAt(curve: FrocPoint[], falsePerImage: number): { sensitivity: number; threshold: number } {
+  let best = curve[0]!;
+  for (const p of curve) if (p.falsePerImage <= falsePerImage + 1e-9 && p.sensitivity >= best.sensitivity) best = p;
+  return { sensitivity: best.sensitivity, threshold: best.threshold };
+}
+
+/** ROC AUC (Mann–Whitney, ties count half) of scores for positive and negative cases. */
+export function auc(positives: number[], negatives: number[]): number {
+  if (!positives.length || !negatives.length) return NaN;
+  let wins = 0;
+  for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
+  return wins / (positives.length * negatives.length);
+}
+
+/** A seeded generator (mulberry32), so that the interval is the same run after run. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Case AUC with a percentile bootstrap 95 % interval (cases resampled with replacement). */
+export function aucWithInterval(cases: { positive: boolean; score: number }[], resamples = 2000, seed = 1): { auc: number; low: number; high: number } {
+  const value = (sample: typeof cases) => auc(sample.filter((c) => c.positive).map((c) => c.score), sample.filter((c) => !c.positive).map((c) => c.score));
+  const random = seeded(seed);
+  const values: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const sample = cases.map(() => cases[Math.floor(random() * cases.length)]!);
+    const v = value(sample);
+    if (!Number.isNaN(v)) values.push(v);
+  }
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))] ?? NaN;
+  return { auc: value(cases), low: at(0.025), high: at(0.975) };
+}

@@ -1,0 +1,220 @@
+// npm run eval -- --seeds s1,s2 [--patients N] [--model FOLDER] [--out DIR] [--calibrate] [--no-real]
+//
+// Runs a model through the station's own pipeline (main/ai/image-analysis.ts, as the AI worker
+// does) over a freshly generated synthetic set and prints: FROC per class (sensitivity at 0.25,
+// 0.5, 1, 2 and 4 false marks per image), case-level AUC with a bootstrap 95 % interval, FROC by
+// lesion contrast band and by density class, what the model's operating points give, and what it
+// marks on the real mammograms of ../shared/data/dicom. The curves are written as a PNG (drawn as
+// SVG, rasterised by Chromium; the SVG alone where Chromium is absent) with the figures as JSON.
+//
+// The set uses the generator's realistic lesion contrast (EVALUATION_CONTRAST), not the demo's
+// exaggerated one. Seeds a model was trained or calibrated on (its train/seeds.json) are refused.
+// --calibrate: the seeds must be the model's validation seeds; the operating points found on them
+// are written into its manifest.json (with the model file's checksum).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { checkModelFolder, sha256OfFile } from '../../main/ai/model-package.ts';
+import { analyzeImage } from '../../main/ai/image-analysis.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { generateDemo } from '../../main/synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS, EVALUATION_CONTRAST, CONTRAST_BANDS } from '../../main/synth/plan.ts';
+import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
+import { log } from '../../main/base/log.ts';
+import { ROOT, SHARED_DICOM } from '../helpers/paths.ts';
+import { CHROMIUM_PATH } from '../helpers/browser.ts';
+import { aucWithInterval, frocCurve, match, sensitivityAt } from './froc.ts';
+import type { EvalImage, FrocPoint, Lesion } from './froc.ts';
+import { frocSvg } from './plot.ts';
+
+log.setLevel('warn');
+const { values } = parseArgs({ options: {
+  seeds: { type: 'string' }, patients: { type: 'string', default: '20' }, model: { type: 'string' }, out: { type: 'string' },
+  calibrate: { type: 'boolean', default: false }, 'no-real': { type: 'boolean', default: false }, 'abnormal-rate': { type: 'string', default: '0.5' },
+} });
+if (!values.seeds) { console.error('usage: npm run eval -- --seeds s1,s2 [--patients N] [--model FOLDER] [--out DIR] [--calibrate]'); process.exit(2); }
+const seeds = values.seeds.split(',').map((s) => s.trim()).filter(Boolean);
+const modelFolder = path.resolve(values.model ?? path.join(ROOT, 'models', 'binome-synth-detector'));
+const outDir = path.resolve(values.out ?? path.join(os.tmpdir(), `binome-eval-${Date.now()}`));
+const RATES = [0.25, 0.5, 1, 2, 4];
+const GENERATOR_CLASS: Record<string, string> = { calcification_cluster: 'calcification' };
+
+// seeds the model has seen are not an evaluation
+const seedsFile = path.join(modelFolder, 'train', 'seeds.json');
+if (fs.existsSync(seedsFile)) {
+  const seen = JSON.parse(fs.readFileSync(seedsFile, 'utf8')) as { training: string[]; validation: string[] };
+  const trained = seeds.filter((s) => seen.training.includes(s));
+  if (trained.length) { console.error(`refused: the model was trained on seed(s) ${trained.join(', ')}`); process.exit(2); }
+  const validation = seeds.filter((s) => seen.validation.includes(s));
+  if (values.calibrate && validation.length !== seeds.length) { console.error(`--calibrate takes the model's validation seeds (${seen.validation.join(', ')})`); process.exit(2); }
+  if (!values.calibrate && validation.length) { console.error(`refused: seed(s) ${validation.join(', ')} calibrated the model; evaluate on seeds it has never seen`); process.exit(2); }
+}
+
+const checked = await checkModelFolder(modelFolder, { providers: ['cpu'] });
+if (!checked.ok) {
+  // calibration may run before the manifest holds the new model's checksum
+  if (!(values.calibrate && checked.problem.code === 'checksum_mismatch')) { console.error(`model refused: ${describeModelProblem('en', checked.problem)}`); process.exit(2); }
+}
+const manifestPath = path.join(modelFolder, 'manifest.json');
+if (!checked.ok) {
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  manifest.sha256 = await sha256OfFile(path.join(modelFolder, 'model.onnx'));
+  fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+}
+const model = checked.ok ? checked.model : (await checkModelFolder(modelFolder, { providers: ['cpu'] }) as Extract<Awaited<ReturnType<typeof checkModelFolder>>, { ok: true }>).model;
+const manifest = model.manifest;
+const session = model.opened.session;
+const classes = manifest.output.heatmap?.classes ?? manifest.output.boxes?.classes ?? [];
+const floor = 0.02;
+fs.mkdirSync(outDir, { recursive: true });
+console.log(`Evaluation of ${manifest.name} ${manifest.version} (${manifest.id}), trained on ${manifest.training.data} images${manifest.intendedUse.notForDiagnosticUse ? ', not for diagnostic use' : ''}`);
+console.log(`seeds ${seeds.join(', ')}: ${values.patients} women each, current exams only, lesion contrast ${EVALUATION_CONTRAST.join('–')} (realistic), abnormal rate ${values['abnormal-rate']}, full size, every variant`);
+
+interface Truth {
+  patient: { density: string };
+  abnormal: boolean;
+  lesions: { id: string; contrast: number; sizeMm: number }[];
+  images: { file: string; key: string; viewLabel: string; forProcessing: boolean; pixelSpacing: number; lesions: { id: string; class: string; sizeMm: number; bboxPx: [number, number, number, number] }[] }[];
+}
+
+const images: (EvalImage & { density: string; exam: string })[] = [];
+const cases: { positive: boolean; score: number; density: string }[] = [];
+const started = performance.now();
+let modelMs = 0;
+for (const seed of seeds) {
+  const dir = path.join(outDir, `set-${seed}`);
+  const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed, patients: Number(values.patients), priors: 0, size: 'full', variants: true, abnormalRate: Number(values['abnormal-rate']), contrast: EVALUATION_CONTRAST }, dir);
+  for (const gt of demo.groundTruthFiles) {
+    const truth = JSON.parse(fs.readFileSync(path.join(dir, gt), 'utf8')) as Truth;
+    let examScore = 0;
+    for (const image of truth.images) {
+      const view = image.viewLabel.replace(/^[RL]/, '').replace(/ID$/, '');
+      if (image.forProcessing || !manifest.input.views.includes(view as never)) continue;
+      const result = await analyzeImage(path.join(dir, image.file), manifest, session, { floor });
+      modelMs += result.timings.modelMs;
+      examScore = Math.max(examScore, result.imageScore);
+      const lesions: Lesion[] = image.lesions.map((l) => {
+        const whole = truth.lesions.find((t) => t.id === l.id)!;
+        return { id: l.id, class: GENERATOR_CLASS[l.class] ?? l.class, box: l.bboxPx, sizeMm: whole.sizeMm, contrast: whole.contrast };
+      });
+      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, spacingMm: image.pixelSpacing, lesions, marks: result.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
+    }
+    cases.push({ positive: truth.abnormal, score: examScore, density: truth.patient.density });
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`  ${seed}: ${demo.exams} exams generated and read (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
+}
+
+const pct = (v: number) => (Number.isNaN(v) ? '  –  ' : v.toFixed(2).padStart(5));
+const curves: { label: string; curve: FrocPoint[] }[] = [];
+const lesionCount = (cls: string | null, counts: (l: Lesion) => boolean = () => true, subset = images) => subset.reduce((n, i) => n + i.lesions.filter((l) => (cls === null || l.class === cls) && counts(l)).length, 0);
+function frocRow(label: string, cls: string | null, counts?: (l: Lesion) => boolean, subset = images, plot = true) {
+  const curve = frocCurve(match(subset, cls, counts), subset.length);
+  if (plot) curves.push({ label, curve });
+  const n = lesionCount(cls, counts, subset);
+  const at = RATES.map((r) => (n ? sensitivityAt(curve, r).sensitivity : NaN));
+  console.log(`${label.padEnd(34)} ${String(n).padStart(7)}  ${at.map(pct).join('  ')}`);
+  return { label, lesions: n, sensitivity: Object.fromEntries(RATES.map((r, i) => [r, at[i]])), curve };
+}
+
+const header = `${'lesion views (marks of the same class)'.padEnd(34)} ${'lesions'.padStart(7)}  ${RATES.map((r) => `@${r}`.padStart(5)).join('  ')}   (sensitivity at false marks per image)`;
+console.log(`\n${images.length} images, ${cases.length} exams (${cases.filter((c) => c.positive).length} with a lesion); model ${(modelMs / images.length).toFixed(0)} ms per image on the CPU\n\nFROC per class\n${header}`);
+const rows = [
+  ...classes.map((c) => frocRow(c, c)),
+  frocRow('mass ≥ 8 mm', 'mass', (l) => l.sizeMm >= 8),
+  frocRow('any class (marks of any class)', null),
+];
+console.log(`\nFROC by lesion contrast (any class)\n${header}`);
+const bands = CONTRAST_BANDS.map((b) => frocRow(`contrast ${b.name} [${b.range[0]}, ${b.range[1]})`, null, (l) => l.contrast >= b.range[0] && l.contrast < b.range[1], images, false));
+console.log(`\nFROC by density class (any class; false marks on that class's images)\n${header}`);
+const densities = ['A', 'B', 'C', 'D'].map((d) => frocRow(`density ${d} (${images.filter((i) => i.density === d).length} images)`, null, undefined, images.filter((i) => i.density === d), false));
+
+const caseAuc = aucWithInterval(cases);
+console.log(`\nCase AUC (exam score = the best mark's): ${caseAuc.auc.toFixed(3)} [95 % CI ${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}], ${cases.filter((c) => c.positive).length} exams with a lesion, ${cases.filter((c) => !c.positive).length} without`);
+
+// operating points: on the validation seeds, found; otherwise, what the manifest's give here
+const anyCurve = rows.at(-1)!.curve;
+const targets = [{ name: 'high-specificity', falseMarksPerImage: 0.25 }, { name: 'balanced', falseMarksPerImage: 0.5 }, { name: 'high-sensitivity', falseMarksPerImage: 1 }];
+if (values.calibrate) {
+  const json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  const dataset = `validation seeds ${seeds.join(', ')} (${cases.length} synthetic exams, ${images.length} images, contrast ${EVALUATION_CONTRAST.join('–')})`;
+  json.calibration = {
+    operatingPoints: targets.map((t) => {
+      const { sensitivity, threshold } = sensitivityAt(anyCurve, t.falseMarksPerImage);
+      return { name: t.name, threshold: Number(threshold.toFixed(4)), sensitivity: Number(sensitivity.toFixed(3)), falseMarksPerImage: t.falseMarksPerImage, dataset };
+    }),
+    defaultOperatingPoint: 'balanced',
+  };
+  json.sha256 = await sha256OfFile(path.join(modelFolder, 'model.onnx'));
+  fs.writeFileSync(manifestPath, JSON.stringify(json, null, 2) + '\n');
+  console.log(`\nCalibrated on ${dataset}; written to ${path.relative(ROOT, manifestPath)}:`);
+  for (const p of json.calibration.operatingPoints) console.log(`  ${p.name.padEnd(17)} threshold ${p.threshold.toFixed(3)}  sensitivity ${p.sensitivity.toFixed(2)} at ≤ ${p.falseMarksPerImage} false marks per image`);
+} else {
+  console.log('\nThe manifest\'s operating points here (any class):');
+  for (const p of manifest.calibration.operatingPoints) {
+    const point = [...anyCurve].reverse().find((q) => q.threshold >= p.threshold) ?? anyCurve[0]!;
+    console.log(`  ${p.name.padEnd(17)} threshold ${p.threshold.toFixed(3)}: sensitivity ${point.sensitivity.toFixed(2)} at ${point.falsePerImage.toFixed(2)} false marks per image${p.name === manifest.calibration.defaultOperatingPoint ? ' (default)' : ''}`);
+  }
+}
+
+// the real mammograms: a model that marks them all over has learned the generator, not lesions
+const real: { file: string; marks: number; best: number; classes: Record<string, number> }[] = [];
+if (!values['no-real'] && fs.existsSync(SHARED_DICOM)) {
+  const defaultPoint = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!;
+  const threshold = values.calibrate ? JSON.parse(fs.readFileSync(manifestPath, 'utf8')).calibration.operatingPoints.find((p: { name: string }) => p.name === 'balanced').threshold : defaultPoint.threshold;
+  console.log(`\nReal mammograms in ${path.relative(ROOT, SHARED_DICOM)} (marks at the default operating point, threshold ${Number(threshold).toFixed(3)}):`);
+  for (const file of walk(SHARED_DICOM)) {
+    let frame;
+    try { frame = await decodeFrame(file); } catch { continue; }
+    const h = frame.header;
+    // digital mammograms (For Presentation, For Processing) of a real size
+    if (h.rows < 512 || h.columns < 512 || !h.sopClassUid?.startsWith('1.2.840.10008.5.1.4.1.1.1.2')) continue;
+    try {
+      const result = await analyzeImage(file, manifest, session, { floor: threshold });
+      const byClass: Record<string, number> = {};
+      for (const f of result.findings) byClass[f.class] = (byClass[f.class] ?? 0) + 1;
+      real.push({ file: path.relative(SHARED_DICOM, file), marks: result.findings.length, best: result.imageScore, classes: byClass });
+      console.log(`  ${path.relative(SHARED_DICOM, file).padEnd(34)} ${h.columns}×${h.rows}: ${result.findings.length} mark(s) ${JSON.stringify(byClass)}, best score ${result.imageScore.toFixed(3)}`);
+    } catch (error) {
+      console.log(`  ${path.relative(SHARED_DICOM, file)}: not read (${(error as Error).message})`);
+    }
+  }
+}
+
+const target = (label: string, value: number, goal: number) => `${label} ${Number.isNaN(value) ? '–' : value.toFixed(2)} (target ≥ ${goal}: ${value >= goal ? 'met' : 'MISSED'})`;
+const massBig = rows.find((r) => r.label === 'mass ≥ 8 mm')!;
+const calc = rows.find((r) => r.label === 'calcification');
+fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
+  model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, exams: cases.length,
+  froc: rows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), caseAuc, real,
+}, null, 2));
+const png = await writePlot(frocSvg(curves, `${manifest.name} ${manifest.version} — FROC on seeds ${seeds.join(', ')} (synthetic images)`), outDir);
+console.log(`\nFROC curves: ${png}; figures: ${path.join(outDir, 'eval.json')}`);
+console.log(`eval: ${target('mass ≥ 8 mm sensitivity at 1 false mark/image', massBig.sensitivity[1]!, 0.9)}; ${target('calcification clusters', calc?.sensitivity[1] ?? NaN, 0.9)}; ${target('case AUC', caseAuc.auc, 0.95)} [${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}]`);
+await session.release();
+
+function* walk(dir: string): Generator<string> {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walk(full);
+    else if (e.isFile() && /\.dcm$/i.test(e.name)) yield full;
+  }
+}
+
+async function writePlot(svg: string, dir: string): Promise<string> {
+  const svgFile = path.join(dir, 'froc.svg');
+  fs.writeFileSync(svgFile, svg);
+  if (!CHROMIUM_PATH) return `${svgFile} (no PNG: Chromium is not installed)`;
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 900, height: 600 } });
+    await page.setContent(`<html><body style="margin:0">${svg}</body></html>`);
+    const pngFile = path.join(dir, 'froc.png');
+    await page.screenshot({ path: pngFile });
+    return pngFile;
+  } finally {
+    await browser.close();
+  }
+}

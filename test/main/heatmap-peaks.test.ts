@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { clusterPeaks, heatmapPeaks } from '../../main/ai/heatmap-peaks.ts';
+
+/** A [1, channels, h, w] heatmap with Gaussian blobs. */
+function heatmap(channels: number, h: number, w: number, blobs: { c: number; u: number; v: number; peak: number; sigma: number }[]): Float32Array {
+  const data = new Float32Array(channels * h * w);
+  for (const b of blobs) for (let v = 0; v < h; v++) for (let u = 0; u < w; u++) {
+    const i = (b.c * h + v) * w + u;
+    data[i] = Math.max(data[i]!, b.peak * Math.exp(-((u - b.u) ** 2 + (v - b.v) ** 2) / (2 * b.sigma ** 2)));
+  }
+  return data;
+}
+
+test('peaks: per class, above the floor, the weaker of two close peaks dropped, the box at half maximum', () => {
+  const data = heatmap(2, 40, 40, [
+    { c: 0, u: 10, v: 10, peak: 0.9, sigma: 2 }, { c: 0, u: 12, v: 11, peak: 0.5, sigma: 1 }, // close: one finding
+    { c: 0, u: 30, v: 30, peak: 0.6, sigma: 2 }, { c: 1, u: 20, v: 5, peak: 0.3, sigma: 2 }, // below the floor
+  ]);
+  const peaks = heatmapPeaks(data, [1, 2, 40, 40], { floor: 0.4, minDistance: 4, maxPerChannel: 10, activation: 'none' });
+  assert.deepEqual(peaks.map((p) => [p.channel, p.u, p.v]), [[0, 10, 10], [0, 30, 30]]);
+  // half maximum of a Gaussian of sigma 2 is 2.35 pixels from its centre: pixels 8–12 stay above it
+  assert.deepEqual(peaks[1]!.extent, [27.5, 27.5, 32.5, 32.5]);
+  assert.throws(() => heatmapPeaks(data, [1, 3, 40, 40], { floor: 0.4, minDistance: 4, maxPerChannel: 10, activation: 'none' }));
+});
+
+test('calcification peaks within the distance, through a chain, are one cluster with their box; other classes pass', () => {
+  const p = (channel: number, u: number, v: number, score: number) => ({ channel, u, v, score, extent: [u - 1, v - 1, u + 1, v + 1] as [number, number, number, number] });
+  const peaks = [p(1, 10, 10, 0.5), p(1, 14, 10, 0.8), p(1, 18, 10, 0.4), p(1, 40, 40, 0.6), p(0, 11, 10, 0.7)];
+  const out = clusterPeaks(peaks, 1, 5);
+  assert.equal(out.length, 3);
+  const cluster = out.find((q) => q.channel === 1 && q.u === 14)!;
+  assert.equal(cluster.score, 0.8);
+  assert.deepEqual(cluster.extent, [9, 9, 19, 11]);
+  assert.ok(out.some((q) => q.channel === 1 && q.u === 40));
+  assert.ok(out.some((q) => q.channel === 0 && q.u === 11));
+});
