@@ -88,7 +88,7 @@ export const modelManifestSchema = z.object({
   output: z.object({
     /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
     heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),
-    /** Rows of x0, y0, x1, y1, score, class index, in input pixels. */
+    /** Rows of x0, y0, x1, y1, score, class index ([N, 6] or [1, N, 6]), in input pixels, edges: the input's top-left corner is (0, 0). */
     boxes: z.object({ tensor: tensorName, format: z.literal('xyxy-score-class'), classes: findingClasses }).optional(),
     imageScore: z.object({ tensor: tensorName }).optional(),
     breastScore: z.enum(['max-over-findings', 'max-over-views']),

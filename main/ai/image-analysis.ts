@@ -98,8 +98,50 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
       findings.push({ class: heatmap.classes[p.channel] ?? `class ${p.channel}`, score: p.score, x, y, box: mapBox(toStored, p.extent) });
     }
   }
+  const boxes = manifest.output.boxes;
+  if (boxes) {
+    const out = outputs[boxes.tensor]!;
+    const rows = boxRows(out.data as Float32Array, out.dims, options.floor, boxes.classes.length);
+    // box coordinates are pixel edges (the input's top-left corner is 0, 0): centres sit half a pixel in
+    const toStored = compose(prepared.toStored, { a: 1, b: 0, c: -0.5, d: 0, e: 1, f: -0.5 });
+    for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10)) {
+      const box = mapBox(toStored, r.box);
+      findings.push({ class: boxes.classes[r.cls]!, score: r.score, x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2, box });
+    }
+  }
   const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;
   const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : findings.reduce((m, f) => Math.max(m, f.score), 0);
   const t4 = performance.now();
   return { findings, imageScore, timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1, modelMs: t3 - t2, postprocessMs: t4 - t3 }, input: { width: prepared.width, height: prepared.height } };
+}
+
+interface BoxRow { box: [number, number, number, number]; score: number; cls: number }
+
+/** A boxes tensor ([N, 6] or [1, N, 6]: x0, y0, x1, y1, score, class) read into rows at or above the floor. */
+function boxRows(data: Float32Array, dims: readonly number[], floor: number, classes: number): BoxRow[] {
+  if (dims.at(-1) !== 6 || data.length % 6 !== 0) throw new Error(`a boxes output is [N, 6] or [1, N, 6], not [${dims.join(', ')}]`);
+  const rows: BoxRow[] = [];
+  for (let i = 0; i < data.length; i += 6) {
+    const [x0, y0, x1, y1, score, cls] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!, data[i + 4]!, data[i + 5]!];
+    if (!(score >= floor) || !Number.isInteger(cls) || cls < 0 || cls >= classes || !(x1 > x0 && y1 > y0)) continue;
+    rows.push({ box: [x0, y0, x1, y1], score, cls });
+  }
+  return rows;
+}
+
+/** Per class, a box overlapping a better one by more than half (intersection over union) is dropped. */
+function suppressOverlaps(rows: BoxRow[], maxPerClass: number): BoxRow[] {
+  const iou = (a: BoxRow['box'], b: BoxRow['box']) => {
+    const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]), h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+    if (w <= 0 || h <= 0) return 0;
+    const inter = w * h;
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
+  };
+  const kept: BoxRow[] = [];
+  for (const r of [...rows].sort((a, b) => b.score - a.score)) {
+    if (kept.filter((k) => k.cls === r.cls).length >= maxPerClass) continue;
+    if (kept.some((k) => k.cls === r.cls && iou(k.box, r.box) > 0.5)) continue;
+    kept.push(r);
+  }
+  return kept;
 }

@@ -120,6 +120,15 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
       if (typeof channels === 'number' && channels > 0 && channels !== heatmap.classes.length) return `output "${heatmap.tensor}" has ${channels} channels, the manifest names ${heatmap.classes.length} classes`;
     }
   }
+  const boxes = manifest.output.boxes;
+  if (boxes) {
+    const meta = session.outputMetadata[session.outputNames.indexOf(boxes.tensor)];
+    if (meta?.isTensor) {
+      const last = meta.shape.at(-1);
+      if (meta.shape.length !== 2 && meta.shape.length !== 3) return `output "${boxes.tensor}" has ${meta.shape.length} dimensions, boxes are [N, 6] or [1, N, 6]`;
+      if (typeof last === 'number' && last > 0 && last !== 6) return `output "${boxes.tensor}" has rows of ${last}, boxes are x0, y0, x1, y1, score, class (6)`;
+    }
+  }
   return null;
 }
 

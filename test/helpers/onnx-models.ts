@@ -54,6 +54,45 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
 
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+/**
+ * A boxes-only model: one box, 5 × 5 input pixels around the brightest input pixel (the first one
+ * in row order), scored by its value, of class 0, as [1, 1, 6] rows of x0, y0, x1, y1, score,
+ * class in pixel edges. Built like a vendor's detector that does its own post-processing.
+ */
+export function brightestBoxModel(): Uint8Array {
+  const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({ opType, input, output: [output], name: output, attribute });
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'brightest-box',
+    node: [
+      node('Shape', ['image'], 'shape'),
+      node('Gather', ['shape', 'three'], 'width'),
+      node('Reshape', ['image', 'flat_shape'], 'flat'),
+      node('ArgMax', ['flat'], 'index', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      node('ReduceMax', ['flat'], 'best', [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      node('Mod', ['index', 'width'], 'column'),
+      node('Div', ['index', 'width'], 'row'),
+      node('Cast', ['column'], 'x', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),
+      node('Cast', ['row'], 'y', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),
+      node('Sub', ['x', 'two'], 'x0'), node('Sub', ['y', 'two'], 'y0'), node('Add', ['x', 'three_f'], 'x1'), node('Add', ['y', 'three_f'], 'y1'),
+      node('Concat', ['x0', 'y0', 'x1', 'y1', 'best', 'class0'], 'row6', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      node('Reshape', ['row6', 'boxes_shape'], 'boxes'),
+    ],
+    initializer: [
+      { name: 'three', dataType: INT64, dims: [], int64Data: [3] },
+      { name: 'flat_shape', dataType: INT64, dims: [2], int64Data: [1, -1] },
+      { name: 'boxes_shape', dataType: INT64, dims: [3], int64Data: [1, 1, 6] },
+      { name: 'two', dataType: FLOAT, dims: [], floatData: [2] },
+      { name: 'three_f', dataType: FLOAT, dims: [], floatData: [3] },
+      { name: 'class0', dataType: FLOAT, dims: [1, 1], floatData: [0] },
+    ],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('boxes', [1, 1, 6])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
 /**
  * A manifest that matches the tiny model's bytes: `classes` heatmap classes (mass, then
  * calcification), an image score when `imageScore`, the breast facing right, 0.8 mm pixels padded to
