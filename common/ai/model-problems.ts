@@ -3,7 +3,7 @@
 import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
-  'manifest_missing', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'checksum_mismatch', 'model_unloadable', 'tensor_mismatch',
+  'manifest_missing', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'checksum_mismatch', 'model_unloadable', 'tensor_mismatch', 'input_unsupported',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -20,6 +20,7 @@ const en: Record<ModelProblemCode, string> = {
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_unloadable: 'model.onnx cannot be loaded by the ONNX runtime ({what})',
   tensor_mismatch: 'the model’s tensors do not match its manifest: {what}',
+  input_unsupported: 'the model asks for an input this station does not give: {what}',
 };
 
 const fr: Record<ModelProblemCode, string> = {
@@ -30,6 +31,7 @@ const fr: Record<ModelProblemCode, string> = {
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_unloadable: 'model.onnx ne peut pas être chargé par le moteur ONNX ({what})',
   tensor_mismatch: 'les tenseurs du modèle ne correspondent pas à son manifeste\u202f: {what}',
+  input_unsupported: 'le modèle demande une entrée que cette station ne fournit pas\u202f: {what}',
 };
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {

@@ -66,6 +66,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   const parsed = modelManifestSchema.safeParse(json);
   if (!parsed.success) return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; ') } });
   const manifest = parsed.data;
+  // one image at a time goes to a model (its tensor has one channel): a model that needs the prior beside it cannot be served
+  if (manifest.input.priors === 'required') return refuse({ code: 'input_unsupported', params: { what: 'prior images (input.priors is "required"; the station gives a model one image at a time)' } });
 
   const modelFile = path.join(folder, 'model.onnx');
   let actual: string;

@@ -77,6 +77,11 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   }
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
+  // a valid manifest that asks for what the station does not give (priors beside the image)
+  const priors = await refusal(writeModel(root, 'needs-priors', { change: (m) => { m.input.priors = 'required'; } }));
+  assert.equal(priors.problem.code, 'input_unsupported');
+  assert.match(priors.en, /prior images/);
+  assert.match(priors.fr, /^le modèle demande une entrée que cette station ne fournit pas\u202f: /);
 });
 
 test('a model file that is not the one its manifest describes, or not a model, or missing, is refused', async () => {
