@@ -5,7 +5,7 @@
 export const OPERATION_NAMES = [
   'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'beginUpload', 'finishUpload', 'cancelUpload',
   'quarantineList', 'unfinishedImports', 'resumeImport', 'checkStore', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
-  'aiResults',
+  'aiResults', 'setFirstImpression', 'cancelAiAnalysis', 'queueAiAnalysis',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 

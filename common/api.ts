@@ -6,7 +6,7 @@
 // here plus one handler in main/service.ts.
 
 import { z } from 'zod';
-import { EXAM_STATUSES, LOCALES } from './domain.ts';
+import { EXAM_STATUSES, FIRST_IMPRESSIONS, LOCALES } from './domain.ts';
 import { viewerSettingsInput } from './viewer-settings.ts';
 import type { EventName, OperationName } from './api-names.ts';
 import type { MessageKey, MessageParams } from './i18n/messages.ts';
@@ -112,6 +112,15 @@ export const operations = {
   })),
   /** The AI second reader's results for an exam: the analysis state, the findings, and what the model is (its limits, what it was trained on). */
   aiResults: op<AiResults>()('read', z.strictObject({ examId })),
+  /**
+   * Records the reader's first impression of an exam (normal / recall), once: in second look it
+   * unlocks the AI's marks. Answers the exam's AI results with it. Audited.
+   */
+  setFirstImpression: op<AiResults>()('write', z.strictObject({ examId, impression: z.enum(FIRST_IMPRESSIONS) })),
+  /** Cancels the exam's queued or running analysis (a running one stops, its result dropped). Audited. */
+  cancelAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
+  /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited. */
+  queueAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
   pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
 } as const satisfies Record<OperationName, OperationDefinition<z.ZodType, unknown>>;

@@ -1,7 +1,7 @@
 // Domain vocabulary shared by the main process and the renderer. Pure types and constants.
 
 import type { ProblemRef } from './import-problems.ts';
-import type { ViewerSettings } from './viewer-settings.ts';
+import type { AiMarksMode, ViewerSettings } from './viewer-settings.ts';
 
 export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
 export type ExamStatus = (typeof EXAM_STATUSES)[number];
@@ -44,8 +44,8 @@ export interface ExamSummary {
   rejectedFiles: number;
   /** Another patient has the same Patient ID (and issuer) with another birth date or name: priors are not merged. */
   sharedPatientId: boolean;
-  /** The AI second reader's latest analysis of the exam (null: never queued); its exam score once done. */
-  ai: { status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled'; score: number | null } | null;
+  /** The AI second reader's latest analysis of the exam (null: never queued); its exam score once done, why it failed when it did. */
+  ai: { status: AiStatus; score: number | null; failure: string | null } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */
@@ -204,6 +204,29 @@ export interface Settings {
   viewer: ViewerSettings;
 }
 
+export const AI_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+/** An exam's analysis: waiting, under way, finished, failed (with its reason), or cancelled by a reader. */
+export type AiStatus = (typeof AI_STATUSES)[number];
+
+/** The model's classes, each drawn with its own shape (renderer/ai/mark-shapes.ts). */
+export const AI_FINDING_CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry'] as const;
+
+/**
+ * A reader's first impression of an exam, recorded before she sees the AI's marks (second look):
+ * the screening decision alone — normal (nothing to recall) or recall. Anything finer (BI-RADS,
+ * density) belongs to her report. Recorded once: it is her unaided read, and changing it after the
+ * marks were shown would make it something else.
+ */
+export const FIRST_IMPRESSIONS = ['normal', 'recall'] as const;
+export type FirstImpressionValue = (typeof FIRST_IMPRESSIONS)[number];
+
+export interface FirstImpression {
+  impression: FirstImpressionValue;
+  recordedAt: string;
+  /** The marks mode the reader had when she recorded it ('concurrent': she may have seen the marks). */
+  mode: AiMarksMode;
+}
+
 /** One mark of the AI second reader on a stored image: an overlay, never a change of the image. */
 export interface AiFinding {
   instanceId: number;
@@ -220,7 +243,7 @@ export interface AiFinding {
 export interface AiResults {
   /** null: no model is installed, or the exam was never queued. */
   state: null | {
-    status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+    status: AiStatus;
     examScore: number | null;
     breastScores: Partial<Record<'R' | 'L', number>>;
     provider: string | null;
@@ -239,4 +262,6 @@ export interface AiResults {
     operatingPoint: { name: string; threshold: number };
   };
   findings: AiFinding[];
+  /** This reader's first impression of the exam, or null: in second look, the marks stay locked until there is one. */
+  firstImpression: FirstImpression | null;
 }

@@ -1,12 +1,13 @@
 // The reader's viewer settings: the keymap (a reading keypad sends keys too, so mapping its keys
-// here maps the keypad), the monitor's pixel pitch for true-size display, and the size of the
-// cache that holds the next exam ready.
+// here maps the keypad), the monitor's pixel pitch for true-size display, the size of the cache
+// that holds the next exam ready, and when the AI second reader's marks show (concurrent, or only
+// after the reader's own first impression: second look).
 
 import { z } from 'zod';
 
 export const VIEWER_ACTIONS = [
   'nextStep', 'previousStep', 'nextExam', 'previousExam', 'markRead', 'markReadAndNext',
-  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'help',
+  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'aiMarks', 'help',
 ] as const;
 export type ViewerAction = (typeof VIEWER_ACTIONS)[number];
 
@@ -31,8 +32,18 @@ export const DEFAULT_KEYMAP: Readonly<Record<ViewerAction, readonly KeyName[]>> 
   magnifier: ['m'],
   measure: ['d'],
   trueSize: ['t'],
+  aiMarks: ['a'],
   help: ['?', 'h', 'F1'],
 };
+
+/**
+ * When the AI second reader's marks may show. 'second-look': only once the reader has recorded her
+ * own first impression of the exam (normal / recall), so that her unaided read stays unaided (the
+ * default: screening programmes evaluate AI as a second reader, and marks seen first anchor the read);
+ * 'concurrent': as soon as the exam opens.
+ */
+export const AI_MARKS_MODES = ['second-look', 'concurrent'] as const;
+export type AiMarksMode = (typeof AI_MARKS_MODES)[number];
 
 export interface ViewerSettings {
   keymap: Record<ViewerAction, KeyName[]>;
@@ -40,12 +51,14 @@ export interface ViewerSettings {
   monitorPixelPitchMm: number | null;
   /** Memory the viewer may use to keep the next exam decoded and ready. */
   prefetchCacheMb: number;
+  aiMarksMode: AiMarksMode;
 }
 
 export const DEFAULT_VIEWER_SETTINGS: ViewerSettings = {
   keymap: Object.fromEntries(Object.entries(DEFAULT_KEYMAP).map(([k, v]) => [k, [...v]])) as Record<ViewerAction, KeyName[]>,
   monitorPixelPitchMm: null,
   prefetchCacheMb: 1024,
+  aiMarksMode: 'second-look',
 };
 
 const keyName = z.string().min(1).max(40);
@@ -54,6 +67,7 @@ export const viewerSettingsInput = z.strictObject({
   keymap: z.partialRecord(z.enum(VIEWER_ACTIONS), z.array(keyName).max(6)).optional(),
   monitorPixelPitchMm: z.number().min(0.05).max(1).nullable().optional(),
   prefetchCacheMb: z.number().int().min(128).max(8192).optional(),
+  aiMarksMode: z.enum(AI_MARKS_MODES).optional(),
 });
 
 /** The key name of a keyboard event, in the keymap's form. */
@@ -80,5 +94,7 @@ export function mergeViewerSettings(stored: Partial<ViewerSettings> | null): Vie
     keymap,
     monitorPixelPitchMm: stored?.monitorPixelPitchMm ?? DEFAULT_VIEWER_SETTINGS.monitorPixelPitchMm,
     prefetchCacheMb: stored?.prefetchCacheMb ?? DEFAULT_VIEWER_SETTINGS.prefetchCacheMb,
+    // a stored value this version does not know (a damaged setting) falls back to the safer default
+    aiMarksMode: AI_MARKS_MODES.includes(stored?.aiMarksMode as AiMarksMode) ? stored!.aiMarksMode! : DEFAULT_VIEWER_SETTINGS.aiMarksMode,
   };
 }

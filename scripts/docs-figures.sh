@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Remakes the figures of docs/: synthetic-vs-real.png (a generated full-size 4-view exam beside the
 # real GH133.dcm of shared/data/dicom, all at GH133's first window, 2653/900, linear), and the
-# viewer's screenshots (viewer-screening-overview.png, viewer-prior-comparison.png), taken by the
-# viewer's end-to-end tests in Chromium. Needs dcmtk (dcmj2pnm), ImageMagick (convert) and Chromium.
+# viewer's screenshots (viewer-screening-overview.png, viewer-prior-comparison.png, ai-marks.png),
+# taken by the viewer's and the AI marks' end-to-end tests in Chromium. Needs dcmtk (dcmj2pnm), ImageMagick (convert) and Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 real=../shared/data/dicom/fo-dicom/GH133.dcm
@@ -28,3 +28,6 @@ for shot in viewer-screening-overview viewer-prior-comparison; do
   convert "$work/shots/$shot.png" -resize 1400x -strip "docs/$shot.png"
 done
 echo "wrote docs/viewer-screening-overview.png and docs/viewer-prior-comparison.png"
+BINOME_SCREENSHOTS="$work/shots" node scripts/test.mjs e2e/ai-marks >/dev/null
+convert "$work/shots/ai-marks-overview.png" -resize 1400x -strip docs/ai-marks.png
+echo "wrote docs/ai-marks.png"

@@ -4,7 +4,8 @@
 // a worker thread (image-analysis.ts), and the findings and scores stored with the model's name,
 // version, the provider that ran it and the timings. Scores: a breast's is its best image's (the
 // image score, or its best finding's), the exam's its best breast's. A job that fails keeps its
-// reason; a job of a process that died is queued again; a cancelled job's result is dropped.
+// reason; a job of a process that died is queued again; a job a reader cancels stops (its image on the
+// worker is abandoned) and its result, if one comes anyway, is dropped.
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
@@ -33,6 +34,8 @@ export class AiAnalysis {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private readonly current = new AbortController();
+  /** The job under way in this process, and what stops it alone (a reader's cancel). */
+  private running: { examId: number; stop: AbortController } | null = null;
 
   constructor(
     private readonly db: LibraryDatabase,
@@ -72,6 +75,19 @@ export class AiAnalysis {
     this.wake?.();
   }
 
+  /** Queues the exam again, first in line, after a cancel or a failure. */
+  requeue(examId: number): void {
+    for (const m of this.models) this.db.ai.requeue(examId, refOf(m.manifest));
+    this.wake?.();
+  }
+
+  /** Cancels the exam's queued or running jobs; the one running here stops now. Returns how many were cancelled. */
+  cancel(examId: number): number {
+    const cancelled = this.db.ai.cancel(examId);
+    if (this.running?.examId === examId) this.running.stop.abort();
+    return cancelled;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.current.abort();
@@ -91,20 +107,29 @@ export class AiAnalysis {
         this.wake = null;
         continue;
       }
+      // running before anyone hears of it: a cancel from then on stops this job
+      const stop = new AbortController();
+      this.running = { examId: job.examId, stop };
       this.onChange(job.examId);
       try {
-        await this.analyze(job);
+        await this.analyze(job, AbortSignal.any([this.current.signal, stop.signal]));
       } catch (error) {
         if (this.closed) break; // the job stays running; the next start queues it again
+        if (stop.signal.aborted) {
+          log.info(`AI analysis of exam ${job.examId} cancelled`);
+          continue; // its row says cancelled already; the cancel told the readers
+        }
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
         this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300));
+      } finally {
+        this.running = null;
       }
       this.onChange(job.examId);
     }
   }
 
-  private async analyze(job: AiJob): Promise<void> {
+  private async analyze(job: AiJob, signal: AbortSignal): Promise<void> {
     const model = this.models.find((m) => m.manifest.id === job.model.id && m.manifest.version === job.model.version);
     if (!model) throw Object.assign(new Error('the model is no longer available'), { code: 'model_unavailable' });
     const manifest = model.manifest;
@@ -122,7 +147,7 @@ export class AiAnalysis {
     for (const image of images) {
       const file = this.db.worklist.instanceFile(image.instanceId);
       if (!file) continue;
-      const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal: this.current.signal });
+      const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal });
       provider = result.provider;
       for (const key of Object.keys(result.timings) as (keyof typeof result.timings)[]) timings[key] += result.timings[key];
       timings.loadMs += result.loadMs;

@@ -73,13 +73,24 @@ export class AiTables {
       .run(model.id, model.version, model.sha256, now()).changes;
   }
 
-  /** The exam a reader opens goes first (a failed or cancelled job is queued again). */
+  /**
+   * The exam a reader opens goes first (a failed job is tried again). A job a reader cancelled stays
+   * cancelled: opening the exam again, or another step of it, must not undo her choice (requeue does).
+   */
   prioritize(examId: number, model: ModelRef): void {
+    this.queueFirst(examId, model, ['queued', 'failed']);
+  }
+
+  /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it). */
+  requeue(examId: number, model: ModelRef): void {
+    this.queueFirst(examId, model, ['queued', 'failed', 'cancelled']);
+  }
+
+  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[]): void {
     this.db.transaction(() => {
       this.enqueue(examId, model, 1);
-      this.sql.get(`UPDATE ai_jobs SET priority = 1, status = CASE WHEN status IN ('failed', 'cancelled') THEN 'queued' ELSE status END,
-          failure_code = CASE WHEN status IN ('failed', 'cancelled') THEN NULL ELSE failure_code END
-        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN ('queued', 'failed', 'cancelled')`).run(examId, model.id, model.version);
+      this.sql.get(`UPDATE ai_jobs SET priority = 1, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
+        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))`).run(examId, model.id, model.version, JSON.stringify(from));
     }).immediate();
   }
 

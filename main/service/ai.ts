@@ -1,32 +1,77 @@
 // The AI second reader's operations: an exam's analysis state, its findings, and what the model is
 // (so that every place that shows its marks can say it was trained on synthetic images, and its
-// limits). The analysis itself runs in main/ai/analysis.ts, started by the station when models exist.
+// limits); the reader's first impression, which unlocks the marks in second look; cancelling an
+// exam's analysis and queueing it again. The analysis itself runs in main/ai/analysis.ts, started by
+// the station when models exist.
 import type { ApiHandlers } from '../../common/api.ts';
+import { ApiError } from '../../common/api.ts';
 import type { AiResults } from '../../common/domain.ts';
+import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
+import { viewerSettings } from './settings.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 
-export type AiHandlers = Pick<ApiHandlers, 'aiResults'>;
+export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis'>;
+
+const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
 export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | null): AiHandlers {
+  const results = (examId: number): AiResults => {
+    const state = ctx.db.ai.examState(examId);
+    const found = analysis()?.availableModels.find((m) => state ? m.manifest.id === state.model.id && m.manifest.version === state.model.version : true);
+    const manifest = found?.manifest;
+    const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
+    const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
+    return {
+      state: state && {
+        status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt,
+      },
+      model: manifest ? {
+        id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
+        limits: manifest.intendedUse.limits, scoreSemantics: manifest.output.scoreScale.semantics,
+        operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
+      } : null,
+      findings,
+      firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
+    };
+  };
+  const existingExam = (examId: number) => {
+    if (!ctx.db.worklist.examSummary(examId)) throw examNotFound(examId);
+  };
   return {
-    aiResults: async ({ examId }): Promise<AiResults> => {
-      const state = ctx.db.ai.examState(examId);
-      const found = analysis()?.availableModels.find((m) => state ? m.manifest.id === state.model.id && m.manifest.version === state.model.version : true);
-      const manifest = found?.manifest;
-      const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
-      const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
-      return {
-        state: state && {
-          status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt,
-        },
-        model: manifest ? {
-          id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
-          limits: manifest.intendedUse.limits, scoreSemantics: manifest.output.scoreScale.semantics,
-          operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
-        } : null,
-        findings,
-      };
+    aiResults: async ({ examId }) => results(examId),
+    setFirstImpression: async ({ examId, impression }) => {
+      ctx.assertOpen();
+      existingExam(examId);
+      const mode = viewerSettings(ctx).aiMarksMode;
+      const { recorded } = ctx.db.firstImpressions.record(examId, LOCAL_READER, impression, mode,
+        () => ctx.db.audit.record(LOCAL_READER, `first-impression:${impression}:${mode}`, examId));
+      // the same answer again is no change; another one would rewrite her unaided read after the marks showed
+      if (recorded.impression !== impression) {
+        throw new ApiError('bad_request', `A first impression (${recorded.impression}) is already recorded for exam ${examId}`, 'error.firstImpressionRecorded');
+      }
+      return results(examId);
+    },
+    cancelAiAnalysis: async ({ examId }) => {
+      ctx.assertOpen();
+      existingExam(examId);
+      const ai = analysis();
+      const cancelled = ai ? ai.cancel(examId) : ctx.db.ai.cancel(examId);
+      if (cancelled) {
+        ctx.db.audit.record(LOCAL_READER, 'ai:cancel', examId);
+        ctx.events.emit('aiChanged', { examId });
+      }
+      return results(examId);
+    },
+    queueAiAnalysis: async ({ examId }) => {
+      ctx.assertOpen();
+      existingExam(examId);
+      const ai = analysis();
+      if (!ai?.availableModels.length) throw new ApiError('unavailable', 'No AI model is installed at this station', 'error.aiNoModel');
+      ai.requeue(examId);
+      ctx.db.audit.record(LOCAL_READER, 'ai:queue', examId);
+      ctx.events.emit('aiChanged', { examId });
+      return results(examId);
     },
   };
 }

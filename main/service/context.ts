@@ -8,6 +8,9 @@ import type { Importer, ImportOptions } from '../import/importer.ts';
 import type { UploadStaging } from '../import/uploads.ts';
 import type { StationEvents } from './events.ts';
 
+/** Who reads at this station: one reader until the station knows accounts (the audit log's actor, the first impression's reader). */
+export const LOCAL_READER = 'local-user';
+
 export interface StationContext {
   readonly paths: LibraryPaths;
   readonly db: LibraryDatabase;

@@ -16,6 +16,11 @@ function storedViewerSettings(ctx: StationContext): Partial<ViewerSettings> | nu
   }
 }
 
+/** The reader's viewer settings as stored, over the defaults. */
+export function viewerSettings(ctx: StationContext): ViewerSettings {
+  return mergeViewerSettings(storedViewerSettings(ctx));
+}
+
 function readSettings(ctx: StationContext): Settings {
   const locale = ctx.db.settings.get('locale');
   return { locale: (locale === 'fr' || locale === 'en' ? locale : 'en') as Locale, viewer: mergeViewerSettings(storedViewerSettings(ctx)) };

@@ -1,16 +1,31 @@
 // One hanging step on screen: its layout as a grid of places, each with its image (or "missing"),
 // and the text a reader expects over it — the view label and laterality on the side away from the
 // chest wall, PRIOR with the exam's date and age, PARTIAL and IMPLANT, what was found at import, and
-// why an image cannot be shown when it cannot.
+// why an image cannot be shown when it cannot — and the AI's marks over the images, when shown.
 
-import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AiFinding, ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
 import { formatDicomDate } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { StepRenderer } from './step-renderer.ts';
 import type { StepOptions, ViewportReport } from './step-renderer.ts';
+import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
+import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
+import type { Point } from '../ai/mark-geometry.ts';
+
+/** The AI marks to draw, by image (already those the reader lets show: unlocked, and of the classes shown). */
+export type StepMarks = ReadonlyMap<number, { findings: readonly AiFinding[]; label: MarksLabel }>;
+
+/** One place's marks, tied to the step's renderer. */
+function PlaceMarks({ renderer, place, marks, elements }: {
+  renderer: StepRenderer; place: string; marks: { findings: readonly AiFinding[]; label: MarksLabel }; elements: Map<string, HTMLDivElement>;
+}) {
+  const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
+  const element = useCallback(() => elements.get(place), [elements, place]);
+  return <AiMarksLayer findings={marks.findings} label={marks.label} toCanvas={toCanvas} element={element} testIds />;
+}
 
 export interface StepViewProps {
   /** What the step shows (exam, priors, protocol, step, options): the same key is the same picture. */
@@ -29,6 +44,8 @@ export interface StepViewProps {
   /** Receives the step's renderer (for invert, reset and the test hook) while it is on screen. */
   onRenderer(renderer: StepRenderer | null): void;
   explainFailure(instance: InstanceDetail, error: unknown): Promise<string>;
+  /** The AI marks, drawn on the step on screen only; null: none shown. */
+  marks: StepMarks | null;
 }
 
 /** Whole years (or months under a year) between two DICOM dates, as a reader says a prior's age. */
@@ -39,7 +56,7 @@ function ageBetween(earlier: string | null, later: string | null): { years: numb
   return { years: Math.floor(months / 12), months };
 }
 
-export function StepView({ stageKey, shown, step, instances, priors, current, options, onRendered, onRenderer, explainFailure }: StepViewProps) {
+export function StepView({ stageKey, shown, step, instances, priors, current, options, onRendered, onRenderer, explainFailure, marks }: StepViewProps) {
   const api = useApi();
   const { t, locale, problem } = useI18n();
   const elements = useRef(new Map<string, HTMLDivElement>());
@@ -113,6 +130,9 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
                 onContextMenu={(e) => e.preventDefault()} />
             ) : (
               <div className="missing" data-testid={id('missing')} data-place={viewport.id}>{t('hanging.missing', { label: `${prior ? `${prior} · ` : ''}${viewport.wanted.label}` })}</div>
+            )}
+            {shown && renderer && viewport.image && marks?.has(viewport.image.instanceId) && (
+              <PlaceMarks renderer={renderer} place={viewport.id} marks={marks.get(viewport.image.instanceId)!} elements={elements.current} />
             )}
             {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}
             {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}

@@ -1,11 +1,14 @@
 // The exam as a screening reader reads it: hung by the best-matching hanging protocol (or the one
 // picked), walked step by step with one key, compared with a prior chosen for her (or another),
 // with the next exam of the worklist one key away and already loaded. Everything a key does is also
-// a button; the keymap is a setting (a reading keypad sends keys).
+// a button; the keymap is a setting (a reading keypad sends keys). The AI second reader's marks lie
+// over the images of every step (the prior's too, when it was analysed), shown or hidden with one key
+// and per class, and in second look only once the reader has recorded her first impression.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { cache } from '@cornerstonejs/core';
-import type { ExamDetail, ExamStatus, InstanceDetail } from '../../common/domain.ts';
+import type { AiFinding, AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceDetail } from '../../common/domain.ts';
+import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { choosePriors, hang } from '../../common/hanging/engine.ts';
@@ -19,6 +22,9 @@ import { neighbourExam } from '../worklist/reading-list.ts';
 import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
+import type { StepMarks } from './StepView.tsx';
+import { AiPanel } from '../ai/AiPanel.tsx';
+import { marksLabel } from '../ai/ai-state.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
@@ -107,6 +113,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** The step on screen once the reader has it in front of them: work out of sight may start. */
   const [settledKey, setSettledKey] = useState<string | null>(null);
   const [prefetchState, setPrefetchState] = useState<{ examId: number; state: 'done' | 'failed' } | null>(null);
+  /** The AI's results for the exam on screen and its priors, by exam id, kept live by aiChanged. */
+  const [aiResults, setAiResults] = useState<ReadonlyMap<number, AiResults>>(() => new Map());
+  /** The reader's choices, kept from exam to exam: marks on or off, classes hidden. */
+  const [marksOn, setMarksOn] = useState(true);
+  const [hiddenClasses, setHiddenClasses] = useState<ReadonlySet<string>>(() => new Set());
+  const [aiBusy, setAiBusy] = useState(false);
   const renderer = useRef<StepRenderer | null>(null);
   const root = useRef<HTMLElement>(null);
   const kept = useRef<Stage[]>([]);
@@ -147,6 +159,45 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const step = shownStage?.step;
   const shownPainted = Boolean(shownStage && painted.has(shownStage.key));
   const settled = shownPainted && settledKey === shownStage?.key;
+
+  // the AI's results for the exam on screen and its priors, asked again whenever one's analysis changes
+  const aiExamKey = shownExam ? [shownExam.detail.exam.examId, ...shownExam.priors.map((p) => p.exam.examId)].join(',') : '';
+  useEffect(() => {
+    if (!aiExamKey) return;
+    const ids = aiExamKey.split(',').map(Number);
+    let live = true;
+    setAiResults((m) => new Map([...m].filter(([id]) => ids.includes(id))));
+    const ask = (id: number) => api.aiResults({ examId: id })
+      .then((r) => { if (live) setAiResults((m) => new Map(m).set(id, r)); })
+      .catch(() => undefined); // no results is no marks; the panel says nothing rather than a wrong state
+    ids.forEach((id) => void ask(id));
+    const off = api.on('aiChanged', ({ examId: changed }) => { if (ids.includes(changed)) void ask(changed); });
+    return () => { live = false; off(); };
+  }, [api, aiExamKey]);
+  const currentAi = aiResults.get(examId) ?? null;
+  // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
+  const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
+  const aiClasses = useMemo(() => {
+    const extra = [...aiResults.values()].flatMap((r) => r.findings.map((f) => f.class)).filter((c) => !(AI_FINDING_CLASSES as readonly string[]).includes(c));
+    return [...AI_FINDING_CLASSES, ...new Set(extra)];
+  }, [aiResults]);
+  const stepMarks = useMemo<StepMarks | null>(() => {
+    if (!marksOn || aiLocked || !aiExamKey) return null;
+    const byInstance = new Map<number, { findings: AiFinding[]; label: ReturnType<typeof marksLabel> }>();
+    for (const id of aiExamKey.split(',').map(Number)) {
+      const results = aiResults.get(id);
+      // marks always carry their model's name and limits: without the model's description, none are drawn
+      if (!results?.model) continue;
+      const label = marksLabel(t, results.model);
+      for (const finding of results.findings) {
+        if (hiddenClasses.has(finding.class)) continue;
+        const entry = byInstance.get(finding.instanceId) ?? { findings: [], label };
+        entry.findings.push(finding);
+        byInstance.set(finding.instanceId, entry);
+      }
+    }
+    return byInstance;
+  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, t]);
 
   // The steps painted: the one on screen; prepared out of sight once it is painted, the next step and
   // the next exam's first step; and the last ones left (going back shows them without drawing again).
@@ -194,6 +245,20 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     }
   }, [api, examId, errorText]);
 
+  /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
+  const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
+    setAiBusy(true);
+    try {
+      const results = await call();
+      setAiResults((m) => new Map(m).set(examId, results));
+    } catch (e) {
+      setNotice(errorText(e));
+    } finally {
+      setAiBusy(false);
+    }
+  }, [examId, errorText]);
+  const recordFirstImpression = useCallback((impression: FirstImpressionValue) => void aiAction(() => api.setFirstImpression({ examId, impression })), [aiAction, api, examId]);
+
   const chooseTool = useCallback((next: PrimaryTool) => { setTool(next); setPrimaryTool(next); }, []);
   const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
 
@@ -213,9 +278,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         if (!settings.monitorPixelPitchMm) setNotice(t('viewer.trueSizeNeedsPitch'));
         else setSizeMode((m) => (m === 'same-size' ? 'true-size' : 'same-size'));
         break;
+      case 'aiMarks':
+        if (aiLocked) setNotice(t('ai.locked'));
+        else setMarksOn((on) => !on);
+        break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, setStatus, chooseTool, settings.monitorPixelPitchMm, t]);
+  }, [shownExam, stepIndex, goToStep, goToExam, setStatus, chooseTool, settings.monitorPixelPitchMm, t, aiLocked]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -311,6 +380,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <button type="button" onClick={() => setHelp(true)} aria-label={t('viewer.action.help')} data-testid="help-button">?</button>
         <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
       </div>
+      <AiPanel results={currentAi} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses}
+        toggleKeys={settings.keymap.aiMarks.map(keyLabel).join(' / ') || '—'} busy={aiBusy}
+        onToggleMarks={() => setMarksOn((on) => !on)}
+        onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
+        onFirstImpression={recordFirstImpression}
+        onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
+        onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))} />
       {notice && <p className="notice" data-testid="viewer-notice" onClick={() => setNotice(null)}>{notice}</p>}
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
@@ -324,7 +400,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         {stages.map((stage) => (
           <StepView key={stage.key} stageKey={stage.key} shown={stage.key === shownStage!.key} step={stage.step} instances={stage.loaded.instances}
             priors={stage.loaded.priors.map((p) => p.exam)} current={stage.loaded.detail.exam} options={options}
-            onRendered={onStagePainted} onRenderer={(r) => { renderer.current = r; }} explainFailure={explainFailure} />
+            onRendered={onStagePainted} onRenderer={(r) => { renderer.current = r; }} explainFailure={explainFailure}
+            marks={stage.key === shownStage!.key ? stepMarks : null} />
         ))}
       </div>
       <footer className="exam-footer">

@@ -1,9 +1,10 @@
 // The viewer's settings: a key (or a reading keypad's key) per action, the monitor's pixel pitch for
-// true size, and the memory kept for the next exam. A key field takes the next key pressed in it.
+// true size, the memory kept for the next exam, and when the AI's marks show (second look or
+// concurrent). A key field takes the next key pressed in it.
 import { useState } from 'react';
 import type { MessageKey } from '../../common/i18n/messages.ts';
-import { VIEWER_ACTIONS, keyNameOf } from '../../common/viewer-settings.ts';
-import type { ViewerSettings } from '../../common/viewer-settings.ts';
+import { AI_MARKS_MODES, VIEWER_ACTIONS, keyNameOf } from '../../common/viewer-settings.ts';
+import type { AiMarksMode, ViewerSettings } from '../../common/viewer-settings.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { keyLabel } from './key-label.ts';
@@ -14,10 +15,11 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
   const [keymap, setKeymap] = useState(settings.keymap);
   const [pitch, setPitch] = useState(settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm));
   const [cache, setCache] = useState(String(settings.prefetchCacheMb));
+  const [aiMarksMode, setAiMarksMode] = useState<AiMarksMode>(settings.aiMarksMode);
   const [error, setError] = useState<string | null>(null);
   const save = async () => {
     try {
-      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache) } });
+      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode } });
       onSaved(saved.viewer);
     } catch (e) {
       setError(errorText(e));
@@ -32,6 +34,11 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
         </label>
         <label className="field">{t('viewer.settings.cache')}
           <input type="number" step="64" min="128" max="8192" value={cache} onChange={(e) => setCache(e.target.value)} data-testid="cache-mb" />
+        </label>
+        <label className="field">{t('viewer.settings.aiMode')}
+          <select value={aiMarksMode} onChange={(e) => setAiMarksMode(e.target.value as AiMarksMode)} data-testid="ai-marks-mode">
+            {AI_MARKS_MODES.map((mode) => <option key={mode} value={mode}>{t(`viewer.settings.aiMode.${mode}`)}</option>)}
+          </select>
         </label>
         <p className="muted small">{t('viewer.settings.keys')}</p>
         <table className="keys">

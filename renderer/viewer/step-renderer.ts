@@ -26,6 +26,7 @@ import { StepSynchronizers } from './sync.ts';
 import { initialVoi } from './voi.ts';
 import { voiFromLutTable } from './voi-lut-table.ts';
 import type { VoiLutTable } from './voi-lut-table.ts';
+import { loadedIndexOf } from '../ai/mark-geometry.ts';
 
 export type SizeMode = 'same-size' | 'true-size';
 
@@ -460,16 +461,27 @@ export class StepRenderer {
     }
   }
 
-  /** For tests and support: where an image pixel of a viewport lands on its canvas. */
-  canvasPointOf(viewportSpecId: string, imagePoint: [number, number]): [number, number] | null {
+  /**
+   * Where a stored-image pixel (column, row) of a place lands on its canvas, in CSS pixels, as drawn
+   * now: through the loaded image's grid (the stored image, or its rendition) and Cornerstone's own
+   * index → world → canvas transforms, so that zoom, pan, flips and turns are all accounted for. The
+   * AI marks and the tests use it; null when the place shows no image.
+   */
+  canvasPointOf(viewportSpecId: string, imagePoint: readonly [number, number]): [number, number] | null {
     const p = this.placed.get(viewportSpecId);
     const viewport = p ? (sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined) : undefined;
-    const data = viewport?.getImageData();
+    const data = viewport?.getCurrentImageId() ? viewport.getImageData() : undefined;
     if (!p || !viewport || !data) return null;
-    const scale = data.dimensions[0] / (p.instance.columns ?? data.dimensions[0]);
-    const world = data.imageData.indexToWorld!([imagePoint[0] * scale, imagePoint[1] * scale, 0]);
+    const [columns, rows] = data.dimensions;
+    const index = loadedIndexOf(imagePoint, { columns: p.instance.columns ?? columns!, rows: p.instance.rows ?? rows! }, { columns: columns!, rows: rows! });
+    const world = data.imageData.indexToWorld!([index[0], index[1], 0]);
     const canvas = viewport.worldToCanvas(world as Types.Point3);
     return [canvas[0], canvas[1]];
+  }
+
+  /** The element a place's image is drawn in (its render events say when the marks must follow), or null. */
+  elementOf(viewportSpecId: string): HTMLDivElement | null {
+    return this.placed.get(viewportSpecId)?.element ?? null;
   }
 
   /** Leaves the step: its viewports go back to the engine, its synchronizers away. */

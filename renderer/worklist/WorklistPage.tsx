@@ -9,6 +9,7 @@ import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
 import { rememberWorklist } from './reading-list.ts';
+import { failureReason } from '../ai/ai-state.ts';
 
 type SortField = (typeof WORKLIST_SORT_FIELDS)[number];
 type Scope = (typeof WORKLIST_SCOPES)[number];
@@ -224,8 +225,9 @@ export function WorklistPage() {
                     {exam.rejectedFiles > 0 && <span className="badge warning" title={t('worklist.incomplete', { count: exam.rejectedFiles })} aria-label={t('worklist.incomplete', { count: exam.rejectedFiles })} data-testid="incomplete">⚠ {exam.rejectedFiles}</span>}
                   </td>
                   {showAi && (
-                    <td className="num" data-testid="ai-score" title={aiHint}>
+                    <td className="num" data-testid="ai-score" data-status={exam.ai?.status} title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : aiHint}>
                       {!exam.ai ? '' : exam.ai.status === 'done' ? (exam.ai.score ?? 0).toFixed(2) : t(`worklist.ai.${exam.ai.status}`)}
+                      {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
                     </td>
                   )}
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>

@@ -124,14 +124,16 @@ export function fixtureManifest(bytes: Uint8Array, options: { id?: string; name?
 }
 
 /**
- * A model folder holding the tiny model with one class, as a test's "bright spots" detector: its
- * heatmap is the sigmoid of each pixel, so bright places score highest (a fixture, not a detector).
+ * A model folder holding the tiny model with one class (or two: mass and calcification, the same
+ * heatmap twice, so that every bright place is marked once per class), as a test's "bright spots"
+ * detector: its heatmap is the sigmoid of each pixel, so bright places score highest (a fixture, not
+ * a detector).
  */
-export function writeTinyModel(root: string, change: (m: ModelManifest) => void = () => undefined): string {
+export function writeTinyModel(root: string, change: (m: ModelManifest) => void = () => undefined, options: { classes?: 1 | 2 } = {}): string {
   const folder = path.join(root, 'tiny');
   fs.mkdirSync(folder, { recursive: true });
-  const bytes = tinyDetectorModel({ classes: 1 });
+  const bytes = tinyDetectorModel({ classes: options.classes ?? 1 });
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, {}, change)));
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { classes: options.classes ?? 1 }, change)));
   return folder;
 }

@@ -92,14 +92,22 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     const other = station.db.ai.claimNext('me:1', [model])!;
     station.db.ai.fail(other.id, 'model_refused', 'model.onnx is not the file its manifest describes');
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
+    // the worklist says why (its code, which the page says in the reader's language)
+    const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
+    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused' });
     station.db.ai.prioritize(other.examId, model);
+    assert.equal(station.db.ai.examState(other.examId)!.failure, null);
+    // cancelled by a reader: opening the exam again leaves it cancelled; a reader's requeue queues it, first
     station.db.ai.prioritize(job.examId, model);
+    assert.equal(station.db.ai.examState(job.examId)!.status, 'cancelled');
+    station.db.ai.requeue(job.examId, model);
+    assert.equal(station.db.ai.examState(job.examId)!.status, 'queued');
     // triage: analysed exams by score, the others after them whichever the direction
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.42 WHERE study_ref = ?`).run(a);
     for (const direction of ['desc', 'asc'] as const) {
       const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
       assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
-      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42 });
+      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null });
     }
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
@@ -130,7 +138,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     assert.ok(changed.includes(exam!.examId), 'aiChanged was sent');
     // the worklist carries the state and score, and sorts by it (triage)
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
-    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore });
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null });
     assert.equal(results.state!.provider, 'cpu');
     assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
       { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });
@@ -138,7 +146,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     // a library without models: no state, no model, nothing to show
     const empty = openTestStation();
     try {
-      assert.deepEqual(await empty.handlers.aiResults({ examId: 1 }), { state: null, model: null, findings: [] });
+      assert.deepEqual(await empty.handlers.aiResults({ examId: 1 }), { state: null, model: null, findings: [], firstImpression: null });
     } finally {
       await empty.close();
     }

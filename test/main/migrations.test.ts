@@ -96,3 +96,22 @@ test('two processes opening a new library at once migrate it once', async () => 
   assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
   db.close();
 });
+
+test('migration 0006: first impressions, one per exam and reader, of the known values only, gone with their exam', () => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.slice(0, 5));
+  db.exec(`INSERT INTO patients (id, patient_id, issuer, name, name_search) VALUES (1, 'SYN000001', '', 'A^B', 'A B');
+    INSERT INTO studies (id, patient_ref, study_uid, modalities, imported_at) VALUES (1, 1, '1.2.3', 'MG', 'now');`);
+  migrate(db);
+  assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
+  const insert = db.prepare('INSERT INTO first_impressions (study_ref, reader, impression, marks_mode, recorded_at) VALUES (?, ?, ?, ?, ?)');
+  insert.run(1, 'local-user', 'recall', 'second-look', '2026-01-01T00:00:00Z');
+  assert.throws(() => insert.run(1, 'local-user', 'normal', 'second-look', 'later'), /UNIQUE/);
+  insert.run(1, 'second-reader', 'normal', 'concurrent', 'later');
+  assert.throws(() => insert.run(1, 'third', 'maybe', 'second-look', 'later'), /CHECK/);
+  assert.throws(() => insert.run(1, 'third', 'normal', 'sometimes', 'later'), /CHECK/);
+  assert.throws(() => insert.run(99, 'third', 'normal', 'concurrent', 'later'), /FOREIGN KEY/);
+  db.exec('DELETE FROM studies WHERE id = 1');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM first_impressions').get() as { n: number }).n, 0);
+});

@@ -1,0 +1,35 @@
+// Readers' first impressions of exams (migration 0006): recorded once per exam and reader, before
+// the AI's marks are shown in second look; the audit log records the act in the same transaction.
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { FirstImpression, FirstImpressionValue } from '../../common/domain.ts';
+import type { AiMarksMode } from '../../common/viewer-settings.ts';
+import { Statements, now } from './connection.ts';
+
+interface Row { impression: FirstImpressionValue; marks_mode: AiMarksMode; recorded_at: string }
+
+const toImpression = (r: Row): FirstImpression => ({ impression: r.impression, mode: r.marks_mode, recordedAt: r.recorded_at });
+
+export class FirstImpressionTable {
+  private readonly sql: Statements;
+  constructor(private readonly db: SqliteDatabase) {
+    this.sql = new Statements(db);
+  }
+
+  get(examId: number, reader: string): FirstImpression | null {
+    const row = this.sql.get('SELECT impression, marks_mode, recorded_at FROM first_impressions WHERE study_ref = ? AND reader = ?').get(examId, reader) as Row | undefined;
+    return row ? toImpression(row) : null;
+  }
+
+  /**
+   * Records a reader's first impression unless she has one for this exam already; `audit` runs in the
+   * same transaction when it is recorded now. Returns the impression on record and whether it is new.
+   */
+  record(examId: number, reader: string, impression: FirstImpressionValue, mode: AiMarksMode, audit: () => void): { recorded: FirstImpression; isNew: boolean } {
+    return this.db.transaction(() => {
+      const isNew = this.sql.get(`INSERT INTO first_impressions (study_ref, reader, impression, marks_mode, recorded_at) VALUES (?, ?, ?, ?, ?)
+          ON CONFLICT (study_ref, reader) DO NOTHING`).run(examId, reader, impression, mode, now()).changes > 0;
+      if (isNew) audit();
+      return { recorded: this.get(examId, reader)!, isNew };
+    }).immediate();
+  }
+}

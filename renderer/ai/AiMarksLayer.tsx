@@ -1,0 +1,76 @@
+// The AI second reader's marks over one viewport: an SVG layer above the image (never in it), one
+// shape per class with its score beside it, and the label that says whose marks they are (the
+// model, and that it is not for diagnostic use where so). Positions come from the viewport's own
+// transforms (StepRenderer.canvasPointOf) and are computed again after every render of the image,
+// so that the marks follow zoom, pan, flips, the swap of the rendition for the stored image, and a
+// change of size.
+
+import { useCallback, useEffect, useState } from 'react';
+import { Enums } from '@cornerstonejs/core';
+import type { AiFinding } from '../../common/domain.ts';
+import { projectFinding, shapePath } from './mark-geometry.ts';
+import type { Point, ProjectedMark } from './mark-geometry.ts';
+
+export interface MarksLabel {
+  model: string;
+  warning: string | null;
+}
+
+export interface AiMarksLayerProps {
+  findings: readonly AiFinding[];
+  label: MarksLabel;
+  /** Where a stored-image point lands on the viewport's canvas now (CSS pixels), or null. */
+  toCanvas(point: Point): Point | null;
+  /** The element Cornerstone renders the image in (its IMAGE_RENDERED events), once it exists. */
+  element(): HTMLElement | null | undefined;
+  /** Test ids only on the step on screen. */
+  testIds: boolean;
+}
+
+/** Room kept for the score beside a mark before it goes to the mark's other side. */
+const SCORE_ROOM_PX = 44;
+
+export function AiMarksLayer({ findings, label, toCanvas, element, testIds }: AiMarksLayerProps) {
+  const [marks, setMarks] = useState<ProjectedMark[]>([]);
+  const [width, setWidth] = useState(0);
+  const place = useCallback(() => {
+    setMarks(findings.map((f) => projectFinding(f, toCanvas)).filter((m): m is ProjectedMark => m !== null));
+    setWidth(element()?.clientWidth ?? 0);
+  }, [findings, toCanvas, element]);
+
+  useEffect(() => {
+    place();
+    const target = element();
+    if (!target) return;
+    target.addEventListener(Enums.Events.IMAGE_RENDERED, place);
+    return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, place);
+  }, [place, element]);
+
+  const id = (name: string) => (testIds ? name : undefined);
+  return (
+    <>
+      <svg className="ai-marks" data-testid={id('ai-marks')} aria-hidden="true">
+        {marks.map((m, i) => {
+          const scoreLeft = width > 0 && m.x + m.radius + SCORE_ROOM_PX > width;
+          const d = shapePath(m.shape, m.x, m.y, m.radius);
+          return (
+            <g key={i} className={`ai-mark ai-${m.shape}`} data-testid={id('ai-mark')} data-class={m.finding.class} data-shape={m.shape}
+              data-score={m.finding.score.toFixed(3)} data-instance-id={m.finding.instanceId}
+              data-finding-x={m.finding.x.toFixed(2)} data-finding-y={m.finding.y.toFixed(2)} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
+              <path className="halo" d={d} />
+              <path className="outline" d={d} />
+              <text x={scoreLeft ? m.x - m.radius - 4 : m.x + m.radius + 4} y={m.y - m.radius * 0.5} textAnchor={scoreLeft ? 'end' : 'start'}
+                data-testid={id('ai-mark-score')}>{m.finding.score.toFixed(2)}</text>
+            </g>
+          );
+        })}
+      </svg>
+      {marks.length > 0 && (
+        <div className="ai-label" data-testid={id('ai-label')}>
+          <span>{label.model}</span>
+          {label.warning && <strong>{label.warning}</strong>}
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,83 @@
+// The AI second reader's strip in the viewer: whose marks they are (the model, and that it is not for
+// diagnostic use where so), the analysis state (queued, analysing, done with the exam score, failed
+// and why, cancelled) kept live by the aiChanged event, the marks shown or hidden (one key) and each
+// class on or off, and in second look the reader's first impression, which unlocks the marks. A
+// queued or running analysis can be cancelled, a cancelled or failed one queued again.
+
+import type { AiResults, FirstImpressionValue } from '../../common/domain.ts';
+import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
+import type { MessageKey } from '../../common/i18n/messages.ts';
+import type { AiMarksMode } from '../../common/viewer-settings.ts';
+import { useI18n } from '../i18n.tsx';
+import { aiStateText, marksLabel } from './ai-state.ts';
+import { shapeOf, shapePath } from './mark-geometry.ts';
+
+export interface AiPanelProps {
+  results: AiResults | null;
+  mode: AiMarksMode;
+  /** Second look without a first impression yet: no mark may show. */
+  locked: boolean;
+  marksOn: boolean;
+  /** The classes a reader can switch (the model's usual four, and any other its findings carry). */
+  classes: readonly string[];
+  hiddenClasses: ReadonlySet<string>;
+  /** The key(s) that show and hide the marks, as the reader's keymap has them. */
+  toggleKeys: string;
+  busy: boolean;
+  onToggleMarks(): void;
+  onToggleClass(findingClass: string): void;
+  onFirstImpression(impression: FirstImpressionValue): void;
+  onCancel(): void;
+  onRequeue(): void;
+}
+
+function ClassGlyph({ findingClass }: { findingClass: string }) {
+  return <svg className="ai-glyph" viewBox="0 0 20 20" aria-hidden="true"><path d={shapePath(shapeOf(findingClass), 10, 10, 8)} /></svg>;
+}
+
+export function AiPanel(props: AiPanelProps) {
+  const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
+  const { t } = useI18n();
+  if (!results || (!results.state && !results.model)) return null;
+  const status = results.state?.status ?? null;
+  const label = results.model ? marksLabel(t, results.model) : null;
+  const className = (c: string) => t((['mass', 'calcification', 'architectural_distortion', 'asymmetry'].includes(c) ? `ai.class.${c}` : 'ai.class.other') as MessageKey);
+  return (
+    <div className="ai-bar" data-testid="ai-panel" data-mode={props.mode} data-locked={locked ? 'true' : 'false'}>
+      <strong>{t('ai.title')}</strong>
+      {label && <span className="muted" data-testid="ai-model">{label.model}</span>}
+      {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
+      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked })}</span>
+      {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
+      {(status === 'cancelled' || status === 'failed') && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
+      <span className="spacer" />
+      {locked ? (
+        <span className="ai-lock" data-testid="ai-locked">
+          <span>{t('ai.locked')}</span>
+          <span className="muted">{t('ai.firstImpression')}</span>
+          {FIRST_IMPRESSIONS.map((impression) => (
+            <button key={impression} type="button" disabled={busy} onClick={() => props.onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>
+              {t(`ai.impression.${impression}`)}
+            </button>
+          ))}
+        </span>
+      ) : (
+        <>
+          {results.firstImpression && <span className="muted" data-testid="first-impression">{t('ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
+          <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid="ai-marks-toggle"
+            title={t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
+          {classes.map((c) => (
+            <label key={c} className="ai-class" data-testid={`ai-class-${c}`}>
+              <input type="checkbox" checked={!hiddenClasses.has(c)} disabled={!marksOn} onChange={(e) => {
+                props.onToggleClass(c);
+                e.currentTarget.blur(); // the reader's keys (next step, the marks key) must keep working after a click here
+              }} />
+              <ClassGlyph findingClass={c} />{className(c)}
+            </label>
+          ))}
+          {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,35 @@
+// What the viewer and the worklist say of an exam's AI analysis and of its model, in the reader's
+// language: the state (failed: why, from the failure's code), and the label every viewport showing
+// marks carries (the model, and for a model trained on synthetic images or not for diagnostic use,
+// that it is not for diagnostic use).
+import type { AiResults } from '../../common/domain.ts';
+import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
+
+type Translate = (key: MessageKey, params?: MessageParams) => string;
+
+const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'timeout', 'worker_crashed'] as const;
+
+/** Why an analysis failed, from its code (the stored detail is English and technical: the log's, not the reader's). */
+export function failureReason(t: Translate, code: string | null | undefined): string {
+  const known = KNOWN_FAILURES.find((c) => c === code);
+  return known ? t(`ai.failure.${known}`) : t('ai.failure.other', { code: code ?? '?' });
+}
+
+/** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
+export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean }): string {
+  const state = results?.state;
+  if (!state) return t('ai.state.none');
+  if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code) });
+  const said = t(`ai.state.${state.status}`);
+  return state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: state.examScore.toFixed(2) })}` : said;
+}
+
+/** Whether the model must be said not to be for diagnostic use (trained on synthetic images, or its manifest says so). */
+export function notForDiagnosis(model: NonNullable<AiResults['model']>): boolean {
+  return model.notForDiagnosticUse || model.trainedOn !== 'real';
+}
+
+/** The label over every viewport that shows the model's marks. */
+export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null } {
+  return { model: `AI · ${t('ai.model', { name: model.name, version: model.version })}`, warning: notForDiagnosis(model) ? t('ai.synthetic') : null };
+}

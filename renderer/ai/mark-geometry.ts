@@ -1,0 +1,86 @@
+// Where an AI finding is drawn, and with which shape. Findings are stored in the stored image's pixel
+// coordinates (column, row; pixel centres at integers). The viewer may show a reduced display
+// rendition of that image first: a finding is carried into the loaded image's pixel grid here, then
+// through Cornerstone's own transforms (image index → world → canvas: camera, flips, turns, zoom,
+// pan) by the caller. Nothing here touches pixel data: a mark is an overlay.
+
+import { AI_FINDING_CLASSES } from '../../common/domain.ts';
+import type { AiFinding } from '../../common/domain.ts';
+
+export type Point = readonly [number, number];
+
+/**
+ * A stored-image pixel position in the grid of the image loaded in the viewport: the stored image
+ * itself (the identity), or its display rendition, whose pixel (i, j) averages the stored pixels under
+ * its cell so that its centre is stored ((i + 0.5)·sx − 0.5, (j + 0.5)·sy − 0.5)
+ * (main/dicom/pixels/rendition.ts): the inverse of that.
+ */
+export function loadedIndexOf(point: Point, stored: { columns: number; rows: number }, loaded: { columns: number; rows: number }): [number, number] {
+  const sx = stored.columns / loaded.columns;
+  const sy = stored.rows / loaded.rows;
+  return [(point[0] + 0.5) / sx - 0.5, (point[1] + 0.5) / sy - 0.5];
+}
+
+export type MarkShape = 'circle' | 'triangle' | 'star' | 'diamond' | 'square';
+
+/**
+ * One shape per class, as CAD workstations have taught readers to tell them apart: a circle for a
+ * mass, a triangle for calcifications, a star for architectural distortion, a diamond for an
+ * asymmetry; a square for a class the station does not know (a third-party model's).
+ */
+export const MARK_SHAPES: Readonly<Record<(typeof AI_FINDING_CLASSES)[number], MarkShape>> = {
+  mass: 'circle',
+  calcification: 'triangle',
+  architectural_distortion: 'star',
+  asymmetry: 'diamond',
+};
+
+export function shapeOf(findingClass: string): MarkShape {
+  return (MARK_SHAPES as Record<string, MarkShape>)[findingClass] ?? 'square';
+}
+
+const f = (n: number) => n.toFixed(1);
+
+/** The SVG path of a shape centred on (cx, cy) whose outer points lie on a circle of radius r. */
+export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): string {
+  const polygon = (points: [number, number][]) => `M${points.map(([x, y]) => `${f(x)},${f(y)}`).join('L')}Z`;
+  const around = (count: number, radius: (k: number) => number, start = -Math.PI / 2): [number, number][] =>
+    Array.from({ length: count }, (_, k) => {
+      const angle = start + (2 * Math.PI * k) / count;
+      return [cx + radius(k) * Math.cos(angle), cy + radius(k) * Math.sin(angle)];
+    });
+  switch (shape) {
+    case 'circle': return `M${f(cx - r)},${f(cy)}a${f(r)},${f(r)} 0 1,0 ${f(2 * r)},0a${f(r)},${f(r)} 0 1,0 ${f(-2 * r)},0Z`;
+    case 'triangle': return polygon(around(3, () => r));
+    case 'star': return polygon(around(10, (k) => (k % 2 ? r * 0.45 : r)));
+    case 'diamond': return polygon(around(4, () => r));
+    case 'square': return polygon(around(4, () => r, -Math.PI / 4));
+  }
+}
+
+/** A mark's size on screen: never so small it hides in the texture, never so large it hides the breast. */
+export const MARK_RADIUS = { min: 10, max: 40 } as const;
+
+export interface ProjectedMark {
+  finding: AiFinding;
+  shape: MarkShape;
+  /** Centre on the viewport's canvas (CSS pixels). */
+  x: number;
+  y: number;
+  radius: number;
+}
+
+/**
+ * A finding on the canvas: its centre, and a radius covering its box as the box appears there
+ * (turned, mirrored, zoomed), within MARK_RADIUS. `toCanvas` maps a stored-image point to the
+ * canvas; null when the viewport shows no image.
+ */
+export function projectFinding(finding: AiFinding, toCanvas: (storedPoint: Point) => Point | null): ProjectedMark | null {
+  const centre = toCanvas([finding.x, finding.y]);
+  if (!centre) return null;
+  const [x0, y0, x1, y1] = finding.box;
+  const corners = ([[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const).map((c) => toCanvas(c)).filter((c): c is Point => c !== null);
+  const reach = corners.length ? Math.max(...corners.map(([cx, cy]) => Math.hypot(cx - centre[0], cy - centre[1]))) : 0;
+  const radius = Math.min(MARK_RADIUS.max, Math.max(MARK_RADIUS.min, reach));
+  return { finding, shape: shapeOf(finding.class), x: centre[0], y: centre[1], radius };
+}

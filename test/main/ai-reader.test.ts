@@ -1,0 +1,127 @@
+// What a reader does with the AI second reader, through the station's API: her first impression
+// (recorded once, with the marks mode she had, audited; another answer afterwards refused in her
+// language), cancelling an exam's analysis (a running one stops: nothing stored, not a failure) and
+// queueing it again (it runs to the end), each said to the pages by aiChanged.
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiError } from '../../common/api.ts';
+import { translate } from '../../common/i18n/messages.ts';
+import { log } from '../../main/base/log.ts';
+import { writeTinyModel } from '../helpers/onnx-models.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { tempDir } from '../helpers/paths.ts';
+
+async function waitFor<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 120_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const examsOf = async (station: ReturnType<typeof openTestStation>) =>
+  (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+
+test('a first impression is recorded once, with the marks mode of the moment, and audited; another answer is refused', { timeout: 120_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'first-impression' });
+    const [a, b] = await examsOf(station) as [number, number];
+    assert.equal((await station.handlers.aiResults({ examId: a })).firstImpression, null);
+
+    const recorded = await station.handlers.setFirstImpression({ examId: a, impression: 'recall' });
+    assert.equal(recorded.firstImpression?.impression, 'recall');
+    assert.equal(recorded.firstImpression?.mode, 'second-look', 'the default mode');
+    assert.deepEqual((await station.handlers.aiResults({ examId: a })).firstImpression, recorded.firstImpression);
+    // the same answer again changes nothing and is not audited twice
+    assert.deepEqual((await station.handlers.setFirstImpression({ examId: a, impression: 'recall' })).firstImpression, recorded.firstImpression);
+    // another answer would rewrite her unaided read
+    await assert.rejects(station.handlers.setFirstImpression({ examId: a, impression: 'normal' }), (e: unknown) => {
+      assert.ok(e instanceof ApiError && e.code === 'bad_request' && e.key === 'error.firstImpressionRecorded');
+      assert.match(translate('fr', e.key!), /déjà enregistrée/);
+      return true;
+    });
+    assert.equal((await station.handlers.aiResults({ examId: a })).firstImpression?.impression, 'recall');
+    assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['first-impression:recall:second-look']);
+
+    // the mode she has when she records it is kept with it
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'normal' })).firstImpression?.mode, 'concurrent');
+    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['first-impression:normal:concurrent']);
+
+    await assert.rejects(station.handlers.setFirstImpression({ examId: 9999, impression: 'normal' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
+  } finally {
+    await station.close();
+  }
+});
+
+test('cancelling an analysis stops it (no result, no failure), queueing it again runs it to the end; both said by aiChanged and audited', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-reader-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models] });
+  const infos = mock.method(log, 'info');
+  try {
+    const changed: number[] = [];
+    // the first exam the analysis takes is cancelled by a reader the moment it starts running
+    let cancelledExam: number | null = null;
+    station.on('aiChanged', ({ examId }) => {
+      changed.push(examId);
+      if (cancelledExam === null && station.db.ai.examState(examId)?.status === 'running') {
+        cancelledExam = examId;
+        void station.handlers.cancelAiAnalysis({ examId });
+      }
+    });
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-cancel' });
+    const exams = await examsOf(station);
+    const other = await waitFor('the other exam analysed', async () => {
+      const id = exams.find((e) => e !== cancelledExam);
+      return cancelledExam !== null && id !== undefined && (await station.handlers.aiResults({ examId: id })).state?.status === 'done' ? id : null;
+    });
+    const cancelled = cancelledExam!;
+    assert.notEqual(other, cancelled);
+    const results = await station.handlers.aiResults({ examId: cancelled });
+    assert.equal(results.state?.status, 'cancelled');
+    assert.equal(results.state?.failure, null, 'a cancel is not a failure');
+    assert.deepEqual(results.findings, []);
+    assert.equal(station.db.ai.findings(cancelled).length, 0, 'nothing stored');
+    const said = infos.mock.calls.map((c) => String(c.arguments[0]));
+    assert.ok(said.some((m) => m === `AI analysis of exam ${cancelled} cancelled`), 'the running job stopped');
+    assert.ok(!said.some((m) => m.includes('result dropped')), 'it did not run to the end');
+    assert.ok(station.db.audit.trail(cancelled).some((r) => r.action === 'ai:cancel'));
+    // opening the exam again leaves the reader's cancel as it is
+    await station.handlers.examDetail({ examId: cancelled });
+    assert.equal((await station.handlers.aiResults({ examId: cancelled })).state?.status, 'cancelled');
+    // nothing left to cancel: no change, no event, no audit
+    const events = changed.length;
+    await station.handlers.cancelAiAnalysis({ examId: cancelled });
+    assert.equal(changed.length, events);
+    assert.equal(station.db.audit.trail(cancelled).filter((r) => r.action === 'ai:cancel').length, 1);
+
+    // queued again: analysed to the end
+    assert.equal((await station.handlers.queueAiAnalysis({ examId: cancelled })).state?.status, 'queued');
+    const done = await waitFor('the requeued exam analysed', async () => {
+      const r = await station.handlers.aiResults({ examId: cancelled });
+      return r.state?.status === 'done' ? r : null;
+    });
+    assert.ok(done.findings.length > 0);
+    assert.ok(station.db.audit.trail(cancelled).some((r) => r.action === 'ai:queue'));
+    assert.ok(changed.filter((id) => id === cancelled).length >= 3, 'started, cancelled, queued, started, done');
+  } finally {
+    infos.mock.restore();
+    await station.close();
+  }
+});
+
+test('queueing an analysis again needs a model', { timeout: 60_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-no-model' });
+    const [exam] = await examsOf(station);
+    await assert.rejects(station.handlers.queueAiAnalysis({ examId: exam! }), (e: unknown) => e instanceof ApiError && e.code === 'unavailable' && e.key === 'error.aiNoModel');
+    await assert.rejects(station.handlers.cancelAiAnalysis({ examId: 9999 }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
+  } finally {
+    await station.close();
+  }
+});

@@ -1,0 +1,59 @@
+// Where an AI mark is drawn: a stored-image point carried into the grid of the image the viewport
+// holds (the stored image, or its reduced display rendition), then through the viewport's transform;
+// its radius covers the finding's box as drawn; one shape per class.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AI_FINDING_CLASSES } from '../../common/domain.ts';
+import type { AiFinding } from '../../common/domain.ts';
+import { MARK_RADIUS, loadedIndexOf, projectFinding, shapeOf, shapePath } from '../../renderer/ai/mark-geometry.ts';
+import type { Point } from '../../renderer/ai/mark-geometry.ts';
+
+test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
+  assert.deepEqual(loadedIndexOf([100, 250], { columns: 2560, rows: 3328 }, { columns: 2560, rows: 3328 }), [100, 250]);
+  // a 2560 × 3328 image reduced to 788 × 1024: rendition pixel (i, j) is centred on stored ((i + 0.5)·sx − 0.5, (j + 0.5)·sy − 0.5)
+  const stored = { columns: 2560, rows: 3328 };
+  const loaded = { columns: 788, rows: 1024 };
+  const sx = 2560 / 788, sy = 3328 / 1024;
+  for (const [i, j] of [[0, 0], [10, 20], [787, 1023], [393.5, 511.5]] as const) {
+    const [x, y] = [(i + 0.5) * sx - 0.5, (j + 0.5) * sy - 0.5];
+    const [u, v] = loadedIndexOf([x, y], stored, loaded);
+    assert.ok(Math.abs(u - i) < 1e-9 && Math.abs(v - j) < 1e-9, `(${i}, ${j}) → stored (${x}, ${y}) → (${u}, ${v})`);
+  }
+  // the stored image's edges are the rendition's edges (pixel edges, half a pixel beyond the centres)
+  assert.deepEqual(loadedIndexOf([-0.5, -0.5], stored, loaded), [-0.5, -0.5]);
+  const [right, bottom] = loadedIndexOf([2559.5, 3327.5], stored, loaded);
+  assert.ok(Math.abs(right - 787.5) < 1e-9 && Math.abs(bottom - 1023.5) < 1e-9);
+});
+
+const finding = (over: Partial<AiFinding> = {}): AiFinding => ({ instanceId: 1, class: 'mass', score: 0.9, x: 100, y: 40, box: [90, 30, 110, 50], ...over });
+
+test('a finding is drawn where the viewport maps its centre, mirrored and zoomed, its mark as large as its box appears', () => {
+  // a viewport 500 px wide showing a 200-column image mirrored (flipHorizontal) at 2 screen pixels per image pixel
+  const mirroredZoomed = ([x, y]: Point): Point => [500 - 2 * x, 2 * y];
+  const mark = projectFinding(finding(), mirroredZoomed)!;
+  assert.deepEqual([mark.x, mark.y], [300, 80]);
+  assert.equal(mark.shape, 'circle');
+  // box corners 10 image pixels away on each axis: √(20² + 20²) screen pixels
+  assert.ok(Math.abs(mark.radius - Math.hypot(20, 20)) < 1e-9, String(mark.radius));
+  // tiny and huge boxes are kept within bounds
+  assert.equal(projectFinding(finding({ box: [99.9, 39.9, 100.1, 40.1] }), mirroredZoomed)!.radius, MARK_RADIUS.min);
+  assert.equal(projectFinding(finding({ box: [0, 0, 200, 100] }), mirroredZoomed)!.radius, MARK_RADIUS.max);
+  // no image in the viewport: no mark
+  assert.equal(projectFinding(finding(), () => null), null);
+});
+
+test('one shape per class, each a closed path about its centre; an unknown class gets a shape of its own', () => {
+  const shapes = AI_FINDING_CLASSES.map(shapeOf);
+  assert.deepEqual(shapes, ['circle', 'triangle', 'star', 'diamond']);
+  assert.equal(shapeOf('third-party-class'), 'square');
+  assert.equal(new Set([...shapes, shapeOf('x')]).size, 5);
+  for (const shape of [...shapes, 'square'] as const) {
+    const d = shapePath(shape, 50, 60, 10);
+    assert.match(d, /^M.*Z$/);
+    const numbers = [...d.matchAll(/(-?\d+\.\d)[ ,](-?\d+\.\d)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    if (shape !== 'circle') for (const [x, y] of numbers) assert.ok(Math.hypot(x - 50, y - 60) <= 10.1, `${shape}: (${x}, ${y}) within the radius`);
+  }
+  // a star has 10 points, a triangle 3
+  assert.equal(shapePath('star', 0, 0, 10).split('L').length, 10);
+  assert.equal(shapePath('triangle', 0, 0, 10).split('L').length, 3);
+});
