@@ -1,4 +1,4 @@
-// npm run eval -- --seeds s1,s2 [--patients N] [--model FOLDER] [--out DIR] [--calibrate] [--no-real]
+// npm run eval -- --seeds s1,s2 [--patients N] [--model FOLDER] [--out DIR] [--calibrate] [--no-real] [--figures N]
 //
 // Runs a model through the station's own pipeline (main/ai/image-analysis.ts, as the AI worker
 // does) over a freshly generated synthetic set and prints: FROC per class (sensitivity at 0.25,
@@ -9,6 +9,8 @@
 //
 // The set uses the generator's realistic lesion contrast (EVALUATION_CONTRAST), not the demo's
 // exaggerated one. Seeds a model was trained or calibrated on (its train/seeds.json) are refused.
+// --figures N: the first N images with a lesion and N without, reduced, with the ground truth
+// (green) and the marks at the default operating point (orange), as PNGs to check by eye.
 // --calibrate: the seeds must be the model's validation seeds; the operating points found on them
 // are written into its manifest.json (with the model file's checksum).
 import fs from 'node:fs';
@@ -27,11 +29,13 @@ import { CHROMIUM_PATH } from '../helpers/browser.ts';
 import { aucWithInterval, frocCurve, match, sensitivityAt } from './froc.ts';
 import type { EvalImage, FrocPoint, Lesion } from './froc.ts';
 import { frocSvg } from './plot.ts';
+import { drawFigure } from './figures.ts';
 
 log.setLevel('warn');
 const { values } = parseArgs({ options: {
   seeds: { type: 'string' }, patients: { type: 'string', default: '20' }, model: { type: 'string' }, out: { type: 'string' },
   calibrate: { type: 'boolean', default: false }, 'no-real': { type: 'boolean', default: false }, 'abnormal-rate': { type: 'string', default: '0.5' },
+  figures: { type: 'string', default: '0' },
 } });
 if (!values.seeds) { console.error('usage: npm run eval -- --seeds s1,s2 [--patients N] [--model FOLDER] [--out DIR] [--calibrate]'); process.exit(2); }
 const seeds = values.seeds.split(',').map((s) => s.trim()).filter(Boolean);
@@ -79,6 +83,10 @@ interface Truth {
 }
 
 const images: (EvalImage & { density: string; exam: string })[] = [];
+const figureCount = Number(values.figures);
+const figureThreshold = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!.threshold;
+const figures = { withLesion: 0, without: 0 };
+const figurePage = figureCount > 0 && CHROMIUM_PATH ? await (await (await import('playwright-core')).chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu'] })).newPage() : null;
 const cases: { positive: boolean; score: number; density: string }[] = [];
 const started = performance.now();
 let modelMs = 0;
@@ -99,6 +107,13 @@ for (const seed of seeds) {
         return { id: l.id, class: GENERATOR_CLASS[l.class] ?? l.class, box: l.bboxPx, sizeMm: whole.sizeMm, contrast: whole.contrast };
       });
       images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, spacingMm: image.pixelSpacing, lesions, marks: result.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
+      const kind = lesions.length ? 'withLesion' : 'without';
+      if (figurePage && figures[kind] < figureCount) {
+        figures[kind]++;
+        const name = `figure-${kind === 'withLesion' ? 'lesion' : 'normal'}-${figures[kind]}.png`;
+        await drawFigure(figurePage, await decodeFrame(path.join(dir, image.file)), lesions, images.at(-1)!.marks.filter((m) => m.score >= figureThreshold),
+          `${seed} ${image.viewLabel} (${truth.patient.density}): ground truth green, marks ≥ ${figureThreshold.toFixed(3)} orange — synthetic, not for diagnosis`, path.join(outDir, name));
+      }
     }
     cases.push({ positive: truth.abnormal, score: examScore, density: truth.patient.density });
   }
@@ -193,6 +208,7 @@ const png = await writePlot(frocSvg(curves, `${manifest.name} ${manifest.version
 console.log(`\nFROC curves: ${png}; figures: ${path.join(outDir, 'eval.json')}`);
 console.log(`eval: ${target('mass ≥ 8 mm sensitivity at 1 false mark/image', massBig.sensitivity[1]!, 0.9)}; ${target('calcification clusters', calc?.sensitivity[1] ?? NaN, 0.9)}; ${target('case AUC', caseAuc.auc, 0.95)} [${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}]`);
 await session.release();
+await figurePage?.context().browser()?.close();
 
 function* walk(dir: string): Generator<string> {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
