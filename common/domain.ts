@@ -183,8 +183,10 @@ export interface UnfinishedImport {
   imported: number;
   /** Exams hidden until the import is completed (importing the same files again). */
   examsHeldBack: number;
-  /** The paths it was given; null for uploaded files, which must be dropped again. */
+  /** The paths it was given; null for uploaded files, which must be dropped again, and for received ones. */
   paths: string[] | null;
+  /** The calling AE title of the DICOM association whose files it imported (it must send them again); null for files and uploads. */
+  receivedFrom: string | null;
 }
 
 export interface QuarantineEntry extends ProblemRef {

@@ -4,6 +4,7 @@ import * as m0002 from './0002-settings-audit.ts';
 import * as m0003 from './0003-import-sources.ts';
 import * as m0004 from './0004-shared-library.ts';
 import * as m0005 from './0005-ai-analysis.ts';
+import * as m0006 from './0006-received-imports.ts';
 
 export interface Migration {
   version: number;
@@ -23,6 +24,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'import-sources', up: m0003.up },
   { version: 4, name: 'shared-library', up: m0004.up, rebuildsTables: true },
   { version: 5, name: 'ai-analysis', up: m0005.up },
+  { version: 6, name: 'received-imports', up: m0006.up },
 ];
 
 export class DatabaseTooNewError extends Error {
