@@ -2,6 +2,7 @@
 
 import type { ProblemRef } from './import-problems.ts';
 import type { ViewerSettings } from './viewer-settings.ts';
+import type { ReceiverSettings } from './dicom-node.ts';
 
 export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
 export type ExamStatus = (typeof EXAM_STATUSES)[number];
@@ -204,6 +205,8 @@ export type Locale = (typeof LOCALES)[number];
 export interface Settings {
   locale: Locale;
   viewer: ViewerSettings;
+  /** The storage SCP's settings as stored in the library (a command line run may override them for itself). */
+  receiver: ReceiverSettings;
 }
 
 /** One mark of the AI second reader on a stored image: an overlay, never a change of the image. */
