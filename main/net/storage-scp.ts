@@ -15,6 +15,7 @@ import type { RefusalReason } from '../../common/dicom-node.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { decideContext, isAcceptedStorageClass } from './negotiation.ts';
 import { ReceivedFile } from './received-file.ts';
+import { PduStream } from './pdu-stream.ts';
 
 const { Scp, Dataset, Implementation, constants, responses } = dimse;
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status, AbortSource, AbortReason } = constants;
@@ -75,7 +76,8 @@ export interface AssociationSession {
  * answered "unrecognized operation". Anything else (a response, an N- service, a command that does
  * not parse) aborts the association: dcmjs-dimse would wait, or never answer.
  */
-const CALLER_COMMANDS = new Set([0x0001, 0x0030, 0x0020, 0x0021, 0x0010, 0x0fff]);
+const C_STORE_RQ = 0x0001;
+const CALLER_COMMANDS = new Set([C_STORE_RQ, 0x0030, 0x0020, 0x0021, 0x0010, 0x0fff]);
 
 /** dcmjs-dimse's internals the SCP wraps (not in its typings): the P-DATA-TF handler and the command being received. */
 interface NetworkInternals {
@@ -105,7 +107,7 @@ export class StorageScp extends Scp {
     super(socket, { associationTimeout: 30_000, pduTimeout: 5 * 60_000, connectTimeout: 5 * 60_000 });
     this.conn = socket;
     socket.setNoDelay(true);
-    this.guardPdus(socket);
+    this.splitPdus(socket);
     this.on('networkError', (error: unknown) => {
       log.debug(`DICOM receiver: connection error: ${errorForLog(error)}`);
       socket.destroy();
@@ -115,39 +117,29 @@ export class StorageScp extends Scp {
   }
 
   /**
-   * Ends the connection on a PDU no peer may send: an unknown type, or longer than allowed (a P-DATA
-   * longer than the maximum the station advertised, anything over 1 MiB). dcmjs-dimse would gather
-   * such a PDU in memory until its declared length (up to 4 GiB) arrived.
+   * Puts a PduStream (pdu-stream.ts) between the socket and dcmjs-dimse: C-STORE data sets go
+   * straight to their file, the rest to dcmjs-dimse's own reader, and a PDU no peer may send (an
+   * unknown type, one longer than allowed) ends the connection before it is gathered in memory.
    */
-  private guardPdus(socket: Socket): void {
-    const header = Buffer.alloc(6);
-    let headerBytes = 0;
-    let remaining = 0;
+  private splitPdus(socket: Socket): void {
+    const dimseReaders = socket.listeners('data') as ((chunk: Buffer) => void)[];
+    socket.removeAllListeners('data');
+    const internals = this as unknown as NetworkInternals & { lastPduTime?: number };
+    const pdus = new PduStream({ maxPData: MAX_PDU_LENGTH + 6, maxOther: MAX_ANY_PDU }, {
+      passOn: (bytes) => { for (const read of dimseReaders) read(bytes); },
+      takesDataset: () => {
+        try { return internals.dimse?.getCommandFieldType() === C_STORE_RQ; } catch { return false; }
+      },
+      datasetBytes: (bytes) => { this.current?.write(bytes); },
+      violation: (reason) => {
+        log.warn(`DICOM receiver: connection from ${socket.remoteAddress ?? '?'} ended: ${reason} is not allowed`);
+        socket.destroy();
+      },
+    });
     socket.on('data', (chunk: Buffer) => {
-      let at = 0;
-      while (at < chunk.length) {
-        if (remaining > 0) {
-          const skip = Math.min(remaining, chunk.length - at);
-          remaining -= skip;
-          at += skip;
-          continue;
-        }
-        const take = Math.min(6 - headerBytes, chunk.length - at);
-        chunk.copy(header, headerBytes, at, at + take);
-        headerBytes += take;
-        at += take;
-        if (headerBytes < 6) break;
-        headerBytes = 0;
-        const type = header[0]!;
-        const length = header.readUInt32BE(2);
-        const limit = type === 0x04 ? MAX_PDU_LENGTH + 6 : MAX_ANY_PDU;
-        if (type < 0x01 || type > 0x07 || length > limit) {
-          log.warn(`DICOM receiver: connection from ${socket.remoteAddress ?? '?'} ended: a PDU of type ${type} and ${length} bytes is not allowed`);
-          socket.destroy();
-          return;
-        }
-        remaining = length;
-      }
+      // dcmjs-dimse's PDU timeout counts from the last PDU it saw; data set fragments bypass it
+      internals.lastPduTime = Date.now();
+      pdus.push(chunk);
       // the data set's writes lag behind the network: stop reading until the disk catches up
       if (this.current && this.current.writableLength > PAUSE_AT && !this.paused) {
         this.paused = true;
