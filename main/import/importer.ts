@@ -132,6 +132,12 @@ interface Walked {
 
 class DiskFullError extends Error {}
 
+/** Flushes a folder's entries (files linked, renamed or created in it) to disk. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.promises.open(folder, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
+}
+
 /** What the paths named held besides files to import: paths that could not be read (rejected), and entries that are not files (skipped). */
 interface Found {
   problems: ImportProblem[];
@@ -323,12 +329,22 @@ export class Importer {
     let total = sources.length;
     stream?.onGrow(() => { total++; });
     let lastProgress = 0;
-    /** Received files the library holds now (stored, duplicates): removed from where they were received once the database is on disk. */
+    /**
+     * Received files the library holds now (stored, duplicates): removed from where they were
+     * received once the store's folders that took them and the database are on disk. Their bytes were
+     * flushed on arrival, so the store's links are made durable a batch at a time (one fsync per
+     * folder), not file by file.
+     */
     let receivedDone: string[] = [];
+    let receivedStoreFiles: string[] = [];
     const releaseReceived = async () => {
       if (!receivedDone.length) return;
       const files = receivedDone;
+      const stored = receivedStoreFiles;
       receivedDone = [];
+      receivedStoreFiles = [];
+      const folders = new Set(stored.flatMap((f) => [path.dirname(f), path.dirname(path.dirname(f))]));
+      await Promise.all([...folders].map(syncFolder));
       await this.db.syncLog();
       await Promise.all(files.map((f) => fs.promises.rm(f, { force: true })));
     };
@@ -387,7 +403,11 @@ export class Importer {
         bytes -= record.fileSize;
         await rejectStored(record, sourcesOf.get(record)!, problem);
       }
-      for (const source of sourcesOf.values()) if (source.received) receivedDone.push(source.path);
+      for (const [record, source] of sourcesOf) {
+        if (!source.received) continue;
+        receivedDone.push(source.path);
+        receivedStoreFiles.push(this.store.pathFor(record.fileHash));
+      }
       await releaseReceived();
     };
     for (const p of initial.problems) await reject({ label: p.file }, p);
@@ -465,7 +485,8 @@ export class Importer {
       }
       inFlight.set(uid, attributes);
       try {
-        const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable,
+        // a received file was flushed on arrival; its link in the store is flushed with its batch (releaseReceived)
+        const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable: durable && !source.received,
           move: (source.staged ?? false) && !source.received, link: source.received ?? false },
           { timeoutMs: STORE_TIMEOUT_MS + inspection.size / SLOW_DISK_BYTES_PER_MS });
         const record: StoredInstanceRecord = { attributes, fileHash: stored.key, fileSize: stored.size, warnings: inspection.warnings,

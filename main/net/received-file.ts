@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { part10Header } from '../dicom/write.ts';
 import type { FileMetaInformation } from '../dicom/write.ts';
 
-const FLUSH_EVERY = 2 * 1024 * 1024;
+const FLUSH_EVERY = 4 * 1024 * 1024;
 
 export class ReceivedFile extends Writable {
   private fd: number | null = null;
@@ -49,13 +49,23 @@ export class ReceivedFile extends Writable {
       if (error) return callback(error);
       this.bytes += written;
       this.unflushed += written;
-      if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
-        this.unflushed = 0;
-        const fd = this.fd!;
-        this.flushing = new Promise<void>((resolve) => fs.fdatasync(fd, () => resolve())).then(() => { this.flushing = null; });
-      }
+      this.flushSoon();
       callback();
       this.onQueued?.(this.writableLength);
+    });
+  }
+
+  /**
+   * Keeps one flush running while data arrives: a new one starts as soon as the last ends and
+   * FLUSH_EVERY bytes more were written, so that the disk writes while the network delivers.
+   */
+  private flushSoon(): void {
+    if (this.flushing || this.unflushed < FLUSH_EVERY || this.fd === null) return;
+    this.unflushed = 0;
+    const fd = this.fd;
+    this.flushing = new Promise<void>((resolve) => fs.fdatasync(fd, () => resolve())).then(() => {
+      this.flushing = null;
+      if (!this.writableEnded) this.flushSoon();
     });
   }
 

@@ -26,6 +26,15 @@ import type { AssociationInfo, AssociationSession } from './storage-scp.ts';
 const MAX_ASSOCIATIONS = 16;
 /** Ended and refused associations kept for the status panel. */
 const KEEP_ENDED = 30;
+/**
+ * Received files are handed to the import when the association pauses (no file for IMPORT_IDLE_MS),
+ * when IMPORT_BACKLOG of them wait, and at its end, not one by one as they arrive: importing
+ * (checking, hashing, filing) while a data set streams in took a quarter of the receiving rate on 2
+ * cores, and the association's exams stay hidden until it ends anyway. The files wait on disk,
+ * flushed, in the association's folder.
+ */
+const IMPORT_IDLE_MS = 1000;
+const IMPORT_BACKLOG = 256;
 
 export interface ReceiverOptions {
   importer: Importer;
@@ -264,6 +273,9 @@ class Session implements AssociationSession {
   private files = 0;
   private socketAbort: (() => void) | null = null;
   private done = false;
+  /** Files received whole, not yet handed to the import. */
+  private waiting: { path: string; label: string }[] = [];
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly receiver: DicomReceiver, readonly id: number, private readonly remoteAddress: string) {}
 
@@ -316,8 +328,20 @@ class Session implements AssociationSession {
     if (!this.stream || !this.entry) return;
     this.entry.received++;
     this.entry.bytes += file.bytes;
-    this.stream.add({ path: file.path, label: `received from ${this.entry.callingAe}, association ${this.id}, #${path.basename(file.path, '.dcm')}` });
+    this.waiting.push({ path: file.path, label: `received from ${this.entry.callingAe}, association ${this.id}, #${path.basename(file.path, '.dcm')}` });
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.waiting.length >= IMPORT_BACKLOG) this.handOver();
+    else this.idleTimer = setTimeout(() => this.handOver(), IMPORT_IDLE_MS);
     this.receiver.received(file.bytes);
+  }
+
+  /** Hands the files received so far to the import. */
+  private handOver(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    const files = this.waiting;
+    this.waiting = [];
+    for (const f of files) this.stream?.add(f);
   }
 
   failed(): void {
@@ -333,6 +357,7 @@ class Session implements AssociationSession {
     if (!entry || !stream) { this.receiver.finished(this); return; }
     entry.state = outcome;
     entry.endedAt = new Date().toISOString();
+    this.handOver();
     if (outcome === 'aborted') log.warn(`DICOM receiver: association ${this.id} from "${entry.callingAe}" ended without a release after ${entry.received} image(s); its exams are held back until sent again`);
     void this.receiver.track((async () => {
       try {
