@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { part10Header } from '../dicom/write.ts';
 import type { FileMetaInformation } from '../dicom/write.ts';
 
-const FLUSH_EVERY = 4 * 1024 * 1024;
+const FLUSH_EVERY = 1024 * 1024;
 
 export class ReceivedFile extends Writable {
   private fd: number | null = null;
