@@ -110,7 +110,9 @@ export class DicomReceiver {
     const active = [...this.sessions].map((s) => s.entry).filter((e): e is AssociationStatus => e !== null);
     return {
       state: this.state, failure: this.failure, settings: this.settings!, host: this.address?.host ?? null, port: this.address?.port ?? null,
-      since: this.since, totals: { ...this.totals }, associations: [...active.map((e) => ({ ...e })), ...this.ended.map((e) => ({ ...e }))],
+      // the latest first (an association's entry is kept when its import ends, which may be after a later refusal)
+      since: this.since, totals: { ...this.totals },
+      associations: [...active, ...[...this.ended].sort((a, b) => b.id - a.id)].map((e) => ({ ...e })),
     };
   }
 

@@ -33,6 +33,8 @@ export class ReceiverService {
   private readonly receiver: DicomReceiver;
   private timer: NodeJS.Timeout | null = null;
   private started: Promise<void> | null = null;
+  /** Set once start() has taken over what stopped stations left: settings changed before then wait for it. */
+  private running = false;
 
   /** `overrides`: settings for this run only (the command line's), over the stored ones. */
   constructor(private readonly ctx: StationContext, private readonly overrides: Partial<ReceiverSettings> = {}) {
@@ -49,13 +51,15 @@ export class ReceiverService {
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.receiver.recover().catch((error: unknown) => log.error(`DICOM receiver: received files could not be taken over: ${errorForLog(error)}`));
+      this.running = true;
       await this.apply();
     })();
     return this.started;
   }
 
-  /** Listens anew as the stored settings (and this run's overrides) say. */
+  /** Listens anew as the stored settings (and this run's overrides) say (once started; start() applies them itself). */
   async apply(): Promise<void> {
+    if (!this.running) return;
     await this.receiver.apply({ ...storedReceiverSettings(this.ctx), ...this.overrides });
   }
 
