@@ -430,7 +430,7 @@ export const fr: Record<MessageKey, string> = {
   'receiver.state.listening': 'À l’écoute des images des modalités et du PACS',
   'receiver.state.off': 'Pas à l’écoute',
   'receiver.state.failed': 'Écoute impossible',
-  'receiver.listeningLocal': 'À l’écoute sous l’AE {ae} sur {host}:{port}, pour cet ordinateur seulement.',
+  'receiver.listeningLocal': 'À l’écoute sous l’AE {ae} sur le port {port} de {host}, pour cet ordinateur seulement.',
   'receiver.listeningNetwork': 'À l’écoute sous l’AE {ae} sur le port {port} de toutes les interfaces réseau.',
   'receiver.off': 'Arrêtée\u202f: cette station ne reçoit aucune image par DICOM.',
   'receiver.failed.port_in_use': 'Écoute impossible sur le port {port}\u202f: un autre programme (une autre fenêtre Binome\u202f?) l’utilise. Choisissez un autre port, ou fermez l’autre.',

@@ -80,7 +80,7 @@ test('settings saved from the panel move the receiver; French says it with its o
   await page.click('[data-testid=receiver-save]');
   await page.waitForSelector('[data-testid=receiver-saved]');
   await page.waitForFunction(() => /LECTURE/.test(document.querySelector('[data-testid=receiver-state]')?.textContent ?? ''));
-  assert.match(await page.textContent('[data-testid=receiver-state]') ?? '', /À l’écoute sous l’AE LECTURE sur 127\.0\.0\.1:\d+, pour cet ordinateur seulement\./);
+  assert.match(await page.textContent('[data-testid=receiver-state]') ?? '', new RegExp(`À l’écoute sous l’AE LECTURE sur le port ${port} de 127\\.0\\.0\\.1, pour cet ordinateur seulement\\.`));
   assert.equal((await echoscu(port, 'MAMMO2', 'LECTURE')).code, 0, 'the new AE title and caller are in force');
   assert.notEqual((await echoscu(port, 'MAMMO2', 'READER')).code, 0, 'the old AE title is not');
   // an AE title DICOM does not allow is refused with the reason, in French
