@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import { EXAM_STATUSES, FIRST_IMPRESSIONS, LOCALES } from './domain.ts';
 import { viewerSettingsInput } from './viewer-settings.ts';
+import { receiverSettingsSchema } from './dicom-node.ts';
+import type { ReceiverStatus } from './dicom-node.ts';
 import type { EventName, OperationName } from './api-names.ts';
 import type { MessageKey, MessageParams } from './i18n/messages.ts';
 
@@ -102,7 +104,9 @@ export const operations = {
   /** Imports the paths of an unfinished import again, which completes its exams. */
   resumeImport: op<ImportSummary>()('write', z.strictObject({ jobId: z.number().int().positive() })),
   getSettings: op<Settings>()('read', z.strictObject({})),
-  setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional(), viewer: viewerSettingsInput.optional() })),
+  /** `receiver`: the storage SCP's settings, whole; a station running the SCP listens anew as they say. */
+  setSettings: op<Settings>()('write', z.strictObject({ locale: z.enum(LOCALES).optional(), viewer: viewerSettingsInput.optional(),
+    receiver: receiverSettingsSchema.optional() })),
   /** Generates synthetic exams (with priors, lesions and ground truth) into the library and imports them. */
   loadDemoExams: op<ImportSummary>()('write', z.strictObject({
     patients: z.number().int().min(1).max(100).default(6),
@@ -121,6 +125,8 @@ export const operations = {
   cancelAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited. */
   queueAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
+  /** The storage SCP: listening or not, its associations and what they brought; null where this station runs none (the command line). */
+  receiverStatus: op<{ status: ReceiverStatus | null }>()('read', z.strictObject({})),
   /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
   pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
 } as const satisfies Record<OperationName, OperationDefinition<z.ZodType, unknown>>;
@@ -142,6 +148,8 @@ export interface ApiEvents {
   worklistChanged: { reason: 'import' | 'status' };
   /** An exam's AI analysis started, ended or failed. */
   aiChanged: { examId: number };
+  /** The storage SCP's status changed (at most a few times a second while images arrive). */
+  receiverChanged: ReceiverStatus;
 }
 type MissingEvents = Exclude<EventName, keyof ApiEvents> | Exclude<keyof ApiEvents, EventName>;
 const eventsMatch: [MissingEvents] extends [never] ? true : never = true;

@@ -2,6 +2,7 @@
 
 import type { ProblemRef } from './import-problems.ts';
 import type { AiMarksMode, ViewerSettings } from './viewer-settings.ts';
+import type { ReceiverSettings } from './dicom-node.ts';
 
 export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
 export type ExamStatus = (typeof EXAM_STATUSES)[number];
@@ -183,8 +184,10 @@ export interface UnfinishedImport {
   imported: number;
   /** Exams hidden until the import is completed (importing the same files again). */
   examsHeldBack: number;
-  /** The paths it was given; null for uploaded files, which must be dropped again. */
+  /** The paths it was given; null for uploaded files, which must be dropped again, and for received ones. */
   paths: string[] | null;
+  /** The calling AE title of the DICOM association whose files it imported (it must send them again); null for files and uploads. */
+  receivedFrom: string | null;
 }
 
 export interface QuarantineEntry extends ProblemRef {
@@ -202,6 +205,8 @@ export type Locale = (typeof LOCALES)[number];
 export interface Settings {
   locale: Locale;
   viewer: ViewerSettings;
+  /** The storage SCP's settings as stored in the library (a command line run may override them for itself). */
+  receiver: ReceiverSettings;
 }
 
 export const AI_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;

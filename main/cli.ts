@@ -16,6 +16,8 @@ import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
 import { log } from './base/log.ts';
 import { ApiError } from '../common/api.ts';
+import { aeTitleSchema } from '../common/dicom-node.ts';
+import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../common/dicom-node.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -32,6 +34,7 @@ Commands:
   list               list the exams of the worklist
   check              check the stored files against what the library recorded
   serve              serve the station on the loopback interface and print the URL to open
+  receive            receive images from modalities and PACS over DICOM (C-STORE SCP) into the library
   demo               generate synthetic exams (DICOM and ground truth), optionally import them
 
 Options for every command:
@@ -84,12 +87,31 @@ Synthetic images: not patients, not for diagnosis.
                         JPEG 2000, priors from a second detector with another pixel spacing)
   --abnormal-rate R     share of women with a lesion in the current exam (default 0.6)
   --contrast LO,HI      lesion contrast range, 0.3 subtle … 1.5 obvious (default 0.6,1.3)`,
-  serve: `Usage: binome serve [--library <dir>] [--port N]
+  serve: `Usage: binome serve [--library <dir>] [--port N] [--no-dicom]
 
 Serves the station (the same renderer and API as the desktop window) on http://127.0.0.1 only, with
-a random token required on every request. Prints the URL to open; stop with Ctrl+C.
+a random token required on every request. Prints the URL to open; stop with Ctrl+C. The DICOM
+receiver (C-STORE SCP) runs too, as the library's settings say (see binome receive --help).
 
-  --port N       listen on this port (default: a free one)`,
+  --port N       listen on this port (default: a free one)
+  --no-dicom     no DICOM receiver in this run`,
+  receive: `Usage: binome receive [--port N] [--aet TITLE] [--allow CALLING_AE ...] [--network] [--library <dir>]
+
+Runs the station's DICOM receiver alone: a storage SCP (C-STORE, C-ECHO) for mammography, breast
+tomosynthesis, Mammography CAD SR, secondary capture and dose reports, in native, JPEG lossless,
+JPEG-LS, JPEG 2000 and HTJ2K transfer syntaxes. Each file is stored byte for byte as received and
+flushed to disk before its C-STORE response says success, then imported (duplicates, quarantine);
+an exam shows in the worklist once the association that brings it is released. Stop with Ctrl+C.
+
+By default it uses the library's settings (those of the receiver panel: AE title BINOME, port 11112,
+127.0.0.1 only, nobody allowed); the options below apply to this run only.
+
+  --port N            listen on this port
+  --aet TITLE         the station's AE title (callers must call it so)
+  --allow CALLING_AE  a calling AE title allowed to send (repeat for several); anyone else is refused
+  --network           listen on every network interface (default: 127.0.0.1 only)
+
+Exit codes: 0 stopped, 1 could not listen (the port is taken: another Binome?), 2 wrong usage.`,
 };
 
 class UsageError extends Error {}
@@ -99,12 +121,13 @@ function formatBytes(n: number): string {
 }
 
 /** A station for one command; only `serve` makes display renditions (the others end soon: the app or a server makes them later). */
-function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean } = {}): StationService {
+function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean; receiver?: Partial<ReceiverSettings> } = {}): StationService {
   const libraryDir = library ?? defaultLibraryDir();
   return new StationService({ libraryDir, version: VERSION, runtime: `node ${process.versions.node}`,
     import: { durable: options.durable ?? false }, renditions: options.renditions ?? false,
     // the AI second reader runs where the station serves readers: the models shipped with it, and the library's own
-    ai: options.ai ? { modelRoots: [path.join(ROOT, 'models'), path.join(path.resolve(libraryDir), 'models')] } : undefined });
+    ai: options.ai ? { modelRoots: [path.join(ROOT, 'models'), path.join(path.resolve(libraryDir), 'models')] } : undefined,
+    receiver: options.receiver ? { overrides: options.receiver } : undefined });
 }
 
 /** An API error as the command line reports it: in English, from its message key when it has one. */
@@ -302,19 +325,88 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
   }
 }
 
-async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<number> {
-  const { values } = parseArgs({ args, options: { library: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
-  const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
-  const service = openService(values.library, { renditions: true, ai: true });
-  const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
-  out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
+/** What the receiver's status says about where it listens, in one line. */
+function receiverLine(status: ReceiverStatus | null): string {
+  if (!status || status.state === 'off') return 'DICOM receiver: off (enable it in the receiver panel, or run binome receive)';
+  const s = status.settings;
+  if (status.state === 'failed') {
+    const why = status.failure?.code === 'port_in_use' ? 'the port is taken (another Binome, or another program)'
+      : status.failure?.code === 'permission_denied' ? 'the system does not allow this port' : 'an error';
+    return `DICOM receiver: could not listen on port ${s.port}: ${why}`;
+  }
+  const callers = s.allowedCallers.length ? `accepts calling AE ${s.allowedCallers.join(', ')}` : 'refuses every caller until one is allowed';
+  return `DICOM receiver: AE ${s.aeTitle} on ${status.host}:${status.port} (${s.openToNetwork ? 'open to the network' : 'this computer only'}); ${callers}`;
+}
+
+function associationLine(a: AssociationStatus): string {
+  const who = `association ${a.id} from "${a.callingAe}" (${a.remoteAddress})`;
+  if (a.state === 'refused') return `${who} refused: ${a.refusal === 'calling_ae' ? 'calling AE title not allowed' : a.refusal === 'called_ae' ? `called AE title "${a.calledAe}" is not this station's` : 'too busy'}`;
+  const i = a.imported!;
+  return `${who} ${a.state}: ${a.received} received (${formatBytes(a.bytes)}), ${i.imported} imported, ${i.duplicates} duplicate(s), ${i.rejected} rejected, ${a.failed} refused C-STORE(s)` +
+    (a.state === 'aborted' ? '; its exams are held back until sent again' : '');
+}
+
+async function waitForStop(): Promise<void> {
   // a second Ctrl+C (npm and the terminal both forward it) must not cut the shutdown short
   await new Promise<void>((resolve) => {
     process.on('SIGINT', () => resolve());
     process.on('SIGTERM', () => resolve());
   });
+}
+
+async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: {
+    library: { type: 'string' }, port: { type: 'string' }, aet: { type: 'string' }, allow: { type: 'string', multiple: true },
+    network: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.receive + '\n'); return EXIT.ok; }
+  const overrides: Partial<ReceiverSettings> = { enabled: true };
+  if (values.port !== undefined) {
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be a number from 1 to 65535');
+    overrides.port = port;
+  }
+  const title = (value: string, option: string) => {
+    const parsed = aeTitleSchema.safeParse(value);
+    if (!parsed.success) throw new UsageError(`${option} must be an AE title: 1 to 16 printable ASCII characters, no backslash`);
+    return parsed.data;
+  };
+  if (values.aet !== undefined) overrides.aeTitle = title(values.aet, '--aet');
+  if (values.allow) overrides.allowedCallers = values.allow.map((a) => title(a, '--allow'));
+  if (values.network) overrides.openToNetwork = true;
+  const service = openService(values.library, { receiver: overrides });
+  try {
+    const status = await service.startReceiver();
+    out.write(`${printable(receiverLine(status))}\n`);
+    if (status?.state !== 'listening') return EXIT.failure;
+    out.write(`Receiving into library ${service.paths.root}. Press Ctrl+C to stop.\n`);
+    // one line per association once its import has ended (or its refusal)
+    const said = new Set<number>();
+    const unsubscribe = service.on('receiverChanged', (s) => {
+      for (const a of [...s.associations].reverse()) {
+        if (said.has(a.id) || (a.state !== 'refused' && a.imported === null)) continue;
+        said.add(a.id);
+        out.write(`${printable(associationLine(a))}\n`);
+      }
+    });
+    await waitForStop();
+    unsubscribe();
+    return EXIT.ok;
+  } finally {
+    await service.close();
+    out.write('Stopped.\n');
+  }
+}
+
+async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: { library: { type: 'string' }, port: { type: 'string' }, 'no-dicom': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
+  const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {} });
+  const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
+  out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
+  if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
+  await waitForStop();
   await host.close();
   await service.close();
   out.write('Stopped.\n');
@@ -329,6 +421,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       case 'import': return await commandImport(rest, out);
       case 'list': return await commandList(rest, out);
       case 'serve': return await commandServe(rest, out);
+      case 'receive': return await commandReceive(rest, out);
       case 'demo': return await commandDemo(rest, out);
       case 'check': return await commandCheck(rest, out);
       case undefined: case '-h': case '--help': case 'help':

@@ -8,6 +8,7 @@ import { I18nContext, makeI18n } from './i18n.tsx';
 import { WorklistPage } from './worklist/WorklistPage.tsx';
 import { ViewerPage } from './viewer/ViewerPage.tsx';
 import type { ViewerRoute } from './viewer/ViewerPage.tsx';
+import { ReceiverButton, ReceiverPanel, useReceiverStatus } from './receiver/ReceiverPanel.tsx';
 
 /**
  * Hash routes: #/ is the worklist, #/exam/<id> an exam (with ?step=<id>&protocol=<id>, and for
@@ -31,6 +32,7 @@ export function App({ api }: { api: StationApi }) {
   const [locale, setLocale] = useState<Locale>('en');
   const [info, setInfo] = useState<AppInfo | null>(null);
   const i18n = useMemo(() => makeI18n(locale), [locale]);
+  const [receiverOpen, setReceiverOpen] = useState(false);
 
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -58,6 +60,7 @@ export function App({ api }: { api: StationApi }) {
               <span>{i18n.t('app.subtitle')}</span>
             </a>
             <div className="spacer" />
+            <ReceiverStatusButton onOpen={() => setReceiverOpen(true)} open={receiverOpen} onClose={() => setReceiverOpen(false)} />
             {info && <span className="muted small" title={info.libraryDir}>v{info.version}</span>}
             <label className="locale">
               {i18n.t('settings.language')}
@@ -72,5 +75,16 @@ export function App({ api }: { api: StationApi }) {
         </div>
       </I18nContext.Provider>
     </ApiContext.Provider>
+  );
+}
+
+/** The top bar's receiver button and, when open, its panel; the status is followed while the station is open. */
+function ReceiverStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen(): void; onClose(): void }) {
+  const status = useReceiverStatus();
+  return (
+    <>
+      <ReceiverButton status={status} onOpen={onOpen} />
+      {open && <ReceiverPanel status={status} onClose={onClose} />}
+    </>
   );
 }

@@ -29,6 +29,7 @@ export const PACKAGE_CLASSES: Record<string, PackageClass> = {
   '@cornerstonejs/dicom-image-loader': 'dom',
   'better-sqlite3': 'node',
   'onnxruntime-node': 'node',
+  'dcmjs-dimse': 'node',
   'fastify': 'node',
   '@fastify/static': 'node',
   '@fastify/cookie': 'node',

@@ -3,6 +3,7 @@
 // findings, and readers' first impressions (second look). Reports and network jobs will each add
 // their module here, and their tables by a new numbered migration.
 
+import fs from 'node:fs';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { openDatabase } from './connection.ts';
 import { WorklistTables } from './worklist.ts';
@@ -30,6 +31,23 @@ export class LibraryDatabase {
     this.audit = new AuditLog(this.connection);
     this.ai = new AiTables(this.connection);
     this.firstImpressions = new FirstImpressionTable(this.connection);
+  }
+
+  /**
+   * Puts what has been committed on disk. Commits are not flushed one by one (synchronous=NORMAL in
+   * WAL mode: they survive a crash of the process, not a power loss, until the log is checkpointed);
+   * flushing the log file makes every commit written so far survive power loss too. Off the main
+   * thread (the thread pool's fdatasync).
+   */
+  async syncLog(): Promise<void> {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(`${this.file}-wal`, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // checkpointed and removed: in the database file, which a checkpoint syncs
+      throw error;
+    }
+    try { await handle.datasync(); } finally { await handle.close(); }
   }
 
   close(): void {

@@ -121,6 +121,12 @@ export interface PutOptions {
   durable: boolean;
   /** The source is the library's own staging copy (an upload): move it instead of copying. */
   move?: boolean;
+  /**
+   * The source is the library's own copy and must stay where it is until the database records it
+   * (a received file: its sender was told it is stored): a second link to it is stored instead of a
+   * copy (a copy where the file system cannot link).
+   */
+  link?: boolean;
 }
 
 /** Writes into the store; used on the import worker threads. */
@@ -135,6 +141,15 @@ export class StoreWriter {
   async putFile(source: string, options: PutOptions): Promise<StoredFile> {
     const tmp = this.tmpPath();
     try {
+      if (options.link) {
+        await fs.promises.link(source, tmp).catch(async (error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'ENOTSUP') throw error;
+          await fs.promises.copyFile(source, tmp);
+        });
+        const { size } = await fs.promises.stat(tmp);
+        if (options.durable) await syncFile(tmp);
+        return { key: await this.commit(tmp, await hashFile(tmp), options.durable), size };
+      }
       if (options.move) {
         await fs.promises.rename(source, tmp);
         const { size } = await fs.promises.stat(tmp);

@@ -69,3 +69,31 @@ export function writePart10WithPixelData(dataset: NaturalDataset, pixelData: Pix
   }
   return Buffer.concat(parts);
 }
+
+export interface FileMetaInformation {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  /** The AE title of the node the data set came from (0002,0016). */
+  sourceAeTitle?: string;
+}
+
+/**
+ * The preamble, "DICM" and File Meta Information (group 0002, explicit VR little endian) that make a
+ * data set received over the network a Part 10 file: its bytes follow unchanged, in the transfer
+ * syntax named here (PS3.10 7.1).
+ */
+export function part10Header(meta: FileMetaInformation): Uint8Array {
+  const group = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: meta.sopClassUid,
+    MediaStorageSOPInstanceUID: meta.sopInstanceUid,
+    TransferSyntaxUID: meta.transferSyntaxUid,
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+    ImplementationVersionName: IMPLEMENTATION_VERSION_NAME,
+    ...(meta.sourceAeTitle ? { SourceApplicationEntityTitle: meta.sourceAeTitle } : {}),
+  };
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(group));
+  dict.dict = {};
+  return new Uint8Array(dict.write());
+}

@@ -16,8 +16,8 @@ export type FileInspection =
 export type ImportTasks = {
   /** Reads and checks a file's header (and the structure of its pixel data) without loading it. */
   inspect: { input: { file: string }; result: FileInspection };
-  /** Copies (or moves) a file into the store under its content address. */
-  store: { input: { file: string; storeRoot: string; tmpDir: string; durable: boolean; move: boolean }; result: { key: string; size: number } };
+  /** Copies (or moves, or links: a received file stays where it is until the database holds it) a file into the store under its content address. */
+  store: { input: { file: string; storeRoot: string; tmpDir: string; durable: boolean; move: boolean; link?: boolean }; result: { key: string; size: number } };
   /** Re-reads a stored file to check its content address. */
   hash: { input: { file: string }; result: string };
   /**

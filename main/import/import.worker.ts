@@ -29,10 +29,10 @@ serveTasks<ImportTasks>({
       case 'damaged': return { kind: 'damaged', problem: inspection.problem, studyUid: inspection.ids.studyUid, sopInstanceUid: inspection.ids.sopInstanceUid };
     }
   },
-  store: async ({ file, storeRoot, tmpDir, durable, move }) => {
+  store: async ({ file, storeRoot, tmpDir, durable, move, link }) => {
     let writer = writers.get(tmpDir);
     if (!writer) writers.set(tmpDir, (writer = new StoreWriter(new StoreLayout(storeRoot), tmpDir)));
-    return writer.putFile(file, { durable, move });
+    return writer.putFile(file, { durable, move, link });
   },
   hash: async ({ file }) => hashFile(file),
   checkpoint: async ({ database }) => checkpointDatabase(database),

@@ -36,11 +36,60 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
 }
 
-/** A file to import, named as the user knows it. `staged`: the library's own copy (an upload), moved rather than copied. */
+/**
+ * A file to import, named as the user knows it. `staged`: the library's own copy (an upload), moved
+ * rather than copied. `received`: a staged copy whose sender was told it is stored (a C-STORE): it is
+ * linked into the store, never moved, and removed only once the database holds its record on disk,
+ * so that a crash at any point leaves it where the receiver finds it again.
+ */
 export interface ImportSource {
   path: string;
   label: string;
   staged?: boolean;
+  received?: boolean;
+}
+
+/**
+ * An import whose files arrive over time (a DICOM association): `add` queues a file, `end` waits
+ * for every queued file and ends the job. 'done' shows its exams (unless another job holds them);
+ * 'abandoned' (the association was aborted, the station closes) keeps what was stored but holds its
+ * exams back, as an import that ended early does, until the sender sends them again.
+ */
+export interface ImportStream {
+  readonly jobId: number;
+  add(source: ImportSource): void;
+  end(outcome: 'done' | 'abandoned'): Promise<ImportSummary>;
+}
+
+/** The files of a stream as they arrive: the job's workers wait here until it ends. */
+class SourceFeed {
+  private waiters: (() => void)[] = [];
+  outcome: 'open' | 'done' | 'abandoned' = 'open';
+
+  constructor(private readonly queue: ImportSource[], private readonly grew: () => void) {}
+
+  push(source: ImportSource): void {
+    if (this.outcome !== 'open') throw new Error('the import stream has ended');
+    this.queue.push(source);
+    this.grew();
+    this.wake();
+  }
+
+  close(outcome: 'done' | 'abandoned'): void {
+    if (this.outcome === 'open') this.outcome = outcome;
+    this.wake();
+  }
+
+  /** Resolves when a file arrives or the feed closes. */
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
 }
 
 const MAX_LISTED = 1000;
@@ -82,6 +131,12 @@ interface Walked {
 }
 
 class DiskFullError extends Error {}
+
+/** Flushes a folder's entries (files linked, renamed or created in it) to disk. */
+async function syncFolder(folder: string): Promise<void> {
+  const handle = await fs.promises.open(folder, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
+}
 
 /** What the paths named held besides files to import: paths that could not be read (rejected), and entries that are not files (skipped). */
 interface Found {
@@ -201,6 +256,34 @@ export class Importer {
     return this.run(files.map((f) => ({ ...f, staged: true })), { problems: [], notFiles: [] }, options, null, new Set());
   }
 
+  /**
+   * Opens an import whose files arrive over time (files received over the network: `receivedFrom`
+   * names the sender, a calling AE title; null for files received earlier and taken over after a
+   * crash). Every file is stored durably (`durable` is forced).
+   */
+  openStream(receivedFrom: string | null, options: ImportOptions = {}): ImportStream {
+    const started = performance.now();
+    this.db.imports.markInterruptedJobs(isJobRunning);
+    const jobId = this.db.imports.beginJob(currentOwner(), null, receivedFrom);
+    runningJobs.add(jobId);
+    const queue: ImportSource[] = [];
+    let grew = () => undefined as void;
+    const feed = new SourceFeed(queue, () => grew());
+    const running = this.runJob(jobId, queue, { problems: [], notFiles: [] }, { ...options, durable: true }, new Set(), started,
+      { feed, onGrow: (f) => { grew = f; } })
+      .finally(() => runningJobs.delete(jobId));
+    // the job's end is awaited through end(); a failure before that is reported there
+    running.catch(() => undefined);
+    return {
+      jobId,
+      add: (source) => feed.push({ ...source, staged: true, received: true }),
+      end: async (outcome) => {
+        feed.close(outcome);
+        return running;
+      },
+    };
+  }
+
   private async run(sources: ImportSource[], initial: Found, options: ImportOptions, given: readonly string[] | null, namedDicomDirs: Set<string>): Promise<ImportSummary> {
     const started = performance.now();
     this.db.imports.markInterruptedJobs(isJobRunning);
@@ -213,7 +296,8 @@ export class Importer {
     }
   }
 
-  private async runJob(jobId: number, sources: ImportSource[], initial: Found, options: ImportOptions, namedDicomDirs: Set<string>, started: number): Promise<ImportSummary> {
+  private async runJob(jobId: number, sources: ImportSource[], initial: Found, options: ImportOptions, namedDicomDirs: Set<string>, started: number,
+    stream?: { feed: SourceFeed; onGrow: (grew: () => void) => void }): Promise<ImportSummary> {
     // small batches keep each commit (on the main thread) short: at most ~16 ms for 16 instances here
     // (each is checked against the library's UIDs in the transaction; 32 took up to 33 ms)
     const batchSize = options.batchSize ?? 16;
@@ -239,10 +323,31 @@ export class Importer {
     const rejectedStudies = new Set<string>();
     /** The files being stored now, by SOP Instance UID: a second file with the same UID is a duplicate of one, or a conflict. */
     const inFlight = new Map<string, InstanceAttributes>();
-    const queue = [...sources];
+    // a stream's queue is its feed's: files are added to it as they arrive
+    const queue = stream ? sources : [...sources];
     let commits = 0;
     let total = sources.length;
+    stream?.onGrow(() => { total++; });
     let lastProgress = 0;
+    /**
+     * Received files the library holds now (stored, duplicates): removed from where they were
+     * received once the store's folders that took them and the database are on disk. Their bytes were
+     * flushed on arrival, so the store's links are made durable a batch at a time (one fsync per
+     * folder), not file by file.
+     */
+    let receivedDone: string[] = [];
+    let receivedStoreFiles: string[] = [];
+    const releaseReceived = async () => {
+      if (!receivedDone.length) return;
+      const files = receivedDone;
+      const stored = receivedStoreFiles;
+      receivedDone = [];
+      receivedStoreFiles = [];
+      const folders = new Set(stored.flatMap((f) => [path.dirname(f), path.dirname(path.dirname(f))]));
+      await Promise.all([...folders].map(syncFolder));
+      await this.db.syncLog();
+      await Promise.all(files.map((f) => fs.promises.rm(f, { force: true })));
+    };
 
     const progress = (phase: ImportProgress['phase'], force = false) => {
       const t = performance.now();
@@ -298,6 +403,12 @@ export class Importer {
         bytes -= record.fileSize;
         await rejectStored(record, sourcesOf.get(record)!, problem);
       }
+      for (const [record, source] of sourcesOf) {
+        if (!source.received) continue;
+        receivedDone.push(source.path);
+        receivedStoreFiles.push(this.store.pathFor(record.fileHash));
+      }
+      await releaseReceived();
     };
     for (const p of initial.problems) await reject({ label: p.file }, p);
 
@@ -317,6 +428,8 @@ export class Importer {
       }
       switch (inspection.kind) {
         case 'not-dicom':
+          // what a sender sent as DICOM is kept, in quarantine, even when it is not
+          if (source.received) { await reject(source, inspection.problem); return; }
           counts.skipped++;
           if (skippedFiles.length < MAX_LISTED) skippedFiles.push(source.label);
           return;
@@ -366,12 +479,15 @@ export class Importer {
         if (verdict.kind === 'duplicate' && await this.restoreFromDuplicate(verdict.existing.instanceId, source, durable)) repaired++;
         // an exam left hidden by an import that ended early is taken over, so that this job completes it
         if (verdict.kind === 'duplicate' && verdict.existing.adoptable) adopt.add(verdict.existing.studyKey);
-        if (source.staged) await fs.promises.rm(source.path, { force: true });
+        if (source.received) receivedDone.push(source.path);
+        else if (source.staged) await fs.promises.rm(source.path, { force: true });
         return;
       }
       inFlight.set(uid, attributes);
       try {
-        const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: source.staged ?? false },
+        // a received file was flushed on arrival; its link in the store is flushed with its batch (releaseReceived)
+        const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable: durable && !source.received,
+          move: (source.staged ?? false) && !source.received, link: source.received ?? false },
           { timeoutMs: STORE_TIMEOUT_MS + inspection.size / SLOW_DISK_BYTES_PER_MS });
         const record: StoredInstanceRecord = { attributes, fileHash: stored.key, fileSize: stored.size, warnings: inspection.warnings,
           readableLength: inspection.contentLength < stored.size ? inspection.contentLength : null };
@@ -394,9 +510,15 @@ export class Importer {
     let status = 'done' as ImportSummary['status'];
     try {
       const worker = async () => {
-        while (queue.length) {
+        for (;;) {
+          if (status !== 'done') return; // another worker failed (the disk is full): the job ends
           if (options.signal?.aborted) { status = 'cancelled'; return; }
-          const source = queue.shift()!;
+          const source = queue.shift();
+          if (!source) {
+            // a stream's workers wait for the next file until the stream ends
+            if (stream?.feed.outcome === 'open') { await stream.feed.next(); continue; }
+            return;
+          }
           await handle(source);
           counts.filesSeen++;
           if (batch.length >= batchSize) await commit();
@@ -406,9 +528,11 @@ export class Importer {
       progress('importing', true);
       // the queue may grow (a DICOMDIR brings its files): workers that find it empty stop, and a
       // second round picks up what arrived meanwhile
-      while (queue.length && status === 'done') {
-        await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, worker));
+      while ((queue.length || stream?.feed.outcome === 'open') && status === 'done') {
+        await Promise.all(Array.from({ length: stream ? concurrency : Math.max(1, Math.min(concurrency, queue.length)) }, worker));
       }
+      // an abandoned stream keeps what it stored, and its exams held back, as a cancelled import does
+      if (stream?.feed.outcome === 'abandoned' && status === 'done') status = 'cancelled';
       progress('finishing', true);
       if (status === 'done') await commit();
     } catch (error) {
@@ -421,6 +545,7 @@ export class Importer {
     try {
       if (status === 'cancelled') await commit(); // what was stored stays, held back until the import is completed
       this.db.imports.finishJob(jobId, status, counts);
+      if (stream) await this.db.syncLog(); // a sender was told its files are stored: their exam's release is kept too
       void this.checkpoint();
     } catch (error) {
       // the database could not record the end (its disk is full): the job stays 'running' until this

@@ -56,6 +56,9 @@ export function importHandlers(ctx: StationContext): ImportHandlers {
       ctx.assertOpen();
       const job = ctx.db.imports.unfinishedJobs().find((j) => j.jobId === jobId);
       if (!job) throw new ApiError('not_found', `No unfinished import ${jobId}`, 'error.importNotFound');
+      if (!job.paths && job.receivedFrom) {
+        throw new ApiError('bad_request', `Those images came from ${job.receivedFrom} over DICOM: send them again from there`, 'error.resumeReceived', { ae: job.receivedFrom });
+      }
       if (!job.paths) throw new ApiError('bad_request', 'That import was of dropped files: drop them again to complete it', 'error.resumeUpload');
       return importPaths({ paths: job.paths });
     },

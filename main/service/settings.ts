@@ -4,6 +4,7 @@ import type { Locale, Settings } from '../../common/domain.ts';
 import { mergeViewerSettings } from '../../common/viewer-settings.ts';
 import type { ViewerSettings } from '../../common/viewer-settings.ts';
 import type { StationContext } from './context.ts';
+import { storeReceiverSettings, storedReceiverSettings } from './receiver.ts';
 
 export type SettingsHandlers = Pick<ApiHandlers, 'getSettings' | 'setSettings'>;
 
@@ -23,18 +24,25 @@ export function viewerSettings(ctx: StationContext): ViewerSettings {
 
 function readSettings(ctx: StationContext): Settings {
   const locale = ctx.db.settings.get('locale');
-  return { locale: (locale === 'fr' || locale === 'en' ? locale : 'en') as Locale, viewer: mergeViewerSettings(storedViewerSettings(ctx)) };
+  return { locale: (locale === 'fr' || locale === 'en' ? locale : 'en') as Locale, viewer: mergeViewerSettings(storedViewerSettings(ctx)),
+    receiver: storedReceiverSettings(ctx) };
 }
 
-export function settingsHandlers(ctx: StationContext): SettingsHandlers {
+/** `onReceiverSettings`: the storage SCP's settings changed (a station running it listens anew). */
+export function settingsHandlers(ctx: StationContext, onReceiverSettings: () => Promise<void> = async () => undefined): SettingsHandlers {
   return {
     getSettings: async () => readSettings(ctx),
-    setSettings: async ({ locale, viewer }) => {
+    setSettings: async ({ locale, viewer, receiver }) => {
       ctx.assertOpen();
       if (locale) ctx.db.settings.set('locale', locale);
       if (viewer) {
         const stored = storedViewerSettings(ctx) ?? {};
         ctx.db.settings.set('viewer', JSON.stringify({ ...stored, ...viewer, keymap: { ...stored.keymap, ...viewer.keymap } }));
+      }
+      if (receiver) {
+        // allow-list entries once each, in the order given
+        storeReceiverSettings(ctx, { ...receiver, allowedCallers: [...new Set(receiver.allowedCallers)] });
+        await onReceiverSettings();
       }
       return readSettings(ctx);
     },

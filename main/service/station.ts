@@ -33,6 +33,8 @@ import { importHandlers } from './imports.ts';
 import { settingsHandlers } from './settings.ts';
 import { demoHandlers } from './demo.ts';
 import { openStoredImage, storeHandlers } from './images.ts';
+import { ReceiverService, receiverHandlers } from './receiver.ts';
+import type { ReceiverSettings, ReceiverStatus } from '../../common/dicom-node.ts';
 import type { OpenedImage } from './images.ts';
 
 export interface ServiceOptions {
@@ -50,6 +52,11 @@ export interface ServiceOptions {
    * library's models/). Absent: no analysis runs in this process (a command that lists or imports and ends).
    */
   ai?: { modelRoots: string[]; threads?: number };
+  /**
+   * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`
+   * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
+   */
+  receiver?: { overrides?: Partial<ReceiverSettings> };
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
@@ -97,6 +104,7 @@ export class StationService {
   private readonly importer: Importer;
   private readonly renditions: RenditionMaker;
   private ai: AiAnalysis | null = null;
+  private receiver: ReceiverService | null = null;
   private readonly uploads: UploadStaging;
   private readonly events = new StationEvents();
   private readonly running = new Set<Promise<unknown>>();
@@ -153,15 +161,28 @@ export class StationService {
       if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
       return detail;
     };
+    if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides);
     this.handlers = withErrorMapping({
       ...worklist,
       examDetail,
       ...importHandlers(this.context),
       ...storeHandlers(this.context),
-      ...settingsHandlers(this.context),
+      ...settingsHandlers(this.context, async () => { await this.receiver?.apply(); }),
       ...demoHandlers(this.context),
       ...aiHandlers(this.context, () => this.ai),
+      ...receiverHandlers(() => this.receiver),
     });
+  }
+
+  /**
+   * Starts the storage SCP (when this station runs one): files that stopped stations received but
+   * did not import are imported first, then it listens as the settings say. A port already taken
+   * (another Binome on this computer) is reported in its status, not thrown.
+   */
+  async startReceiver(): Promise<ReceiverStatus | null> {
+    if (!this.receiver) return null;
+    await this.track(this.receiver.start());
+    return this.receiver.status();
   }
 
   on<E extends EventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
@@ -207,6 +228,8 @@ export class StationService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // the storage SCP first: its associations end (their completed images stay, their exams held back)
+    await this.receiver?.close().catch((error: unknown) => log.error(`DICOM receiver: ${errorForLog(error)}`));
     this.abort.abort();
     clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);

@@ -5,6 +5,7 @@ import * as m0003 from './0003-import-sources.ts';
 import * as m0004 from './0004-shared-library.ts';
 import * as m0005 from './0005-ai-analysis.ts';
 import * as m0006 from './0006-first-impressions.ts';
+import * as m0007 from './0007-received-imports.ts';
 
 export interface Migration {
   version: number;
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'shared-library', up: m0004.up, rebuildsTables: true },
   { version: 5, name: 'ai-analysis', up: m0005.up },
   { version: 6, name: 'first-impressions', up: m0006.up },
+  { version: 7, name: 'received-imports', up: m0007.up },
 ];
 
 export class DatabaseTooNewError extends Error {
