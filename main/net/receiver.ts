@@ -107,7 +107,8 @@ export class DicomReceiver {
   }
 
   status(): ReceiverStatus {
-    const active = [...this.sessions].map((s) => s.entry).filter((e): e is AssociationStatus => e !== null);
+    // a refused association is listed with the ended ones at once, even while its socket closes
+    const active = [...this.sessions].map((s) => s.entry).filter((e): e is AssociationStatus => e !== null && e.state !== 'refused');
     return {
       state: this.state, failure: this.failure, settings: this.settings!, host: this.address?.host ?? null, port: this.address?.port ?? null,
       // the latest first (an association's entry is kept when its import ends, which may be after a later refusal)

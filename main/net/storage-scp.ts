@@ -6,6 +6,7 @@
 // than it was allowed, a dropped connection, an A-ABORT halfway through a data set), the connection
 // ends and the half file goes; files stored before stay. The session (receiver.ts) does the rest.
 
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
@@ -26,6 +27,15 @@ type PresentationContext = dimseAssociation.PresentationContext;
 
 // dcmjs-dimse logs every PDU at INFO (AE titles, commands); the receiver logs for itself
 dimse.log.setLevel('silent');
+// Its own copy of dcmjs prints a stack at WARN for a command data set a caller cut short (the
+// association ends anyway, and says why): kept quiet where that copy can be reached (from
+// node_modules; a bundle that inlines it keeps its default).
+try {
+  const requireNearDimse = createRequire(createRequire(import.meta.url).resolve('dcmjs-dimse'));
+  (requireNearDimse('dcmjs') as { log?: { setLevel(level: string): void } }).log?.setLevel('error');
+} catch {
+  // bundled: nothing to reach
+}
 
 /**
  * The largest PDU the SCP receives (advertised in A-ASSOCIATE-AC). dcmtk's storescp advertises
