@@ -1,0 +1,110 @@
+// Training and validation patches for the synthetic detector, made by the station's own code: exams
+// from the synthetic generator (`binome demo`, main/synth), each FOR PRESENTATION image decoded and
+// made into the model's input by the same pixel pipeline inference uses (main/dicom/pixels,
+// through main/ai/image-analysis.ts's pipelineOptions for this model's manifest), and its lesions
+// (ground truth in stored pixels) mapped into that input through the pipeline's exact map.
+// Patches around every lesion and from lesion-free breast tissue are written for train.py:
+//
+//   <out>/patches.u16  N × P × P little-endian uint16 (input value × 65535)
+//   <out>/patches.json  per patch: seed, density, variant, view and its lesions
+//                       (class, centre, size in patch pixels, contrast)
+//
+// node bin/tsx.js models/binome-synth-detector/train/make-dataset.ts --seeds train-0,train-1 --patients 25 --out DIR
+// The DICOM files are removed as soon as their patches are taken.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { modelManifestSchema } from '../../../common/ai/model-manifest.ts';
+import { pipelineOptions } from '../../../main/ai/image-analysis.ts';
+import { mapBox } from '../../../main/dicom/pixels/affine.ts';
+import { decodeFrame } from '../../../main/dicom/pixels/decode.ts';
+import { prepareModelInput } from '../../../main/dicom/pixels/model-input.ts';
+import { generateDemo } from '../../../main/synth/demo.ts';
+import { DEFAULT_DEMO_OPTIONS } from '../../../main/synth/plan.ts';
+import { Random } from '../../../main/synth/random.ts';
+
+const { values } = parseArgs({ options: {
+  seeds: { type: 'string' }, patients: { type: 'string', default: '25' }, out: { type: 'string' },
+  patch: { type: 'string', default: '320' }, negatives: { type: 'string', default: '3' },
+  contrast: { type: 'string', default: '0.3,1.5' }, 'abnormal-rate': { type: 'string', default: '0.85' },
+} });
+if (!values.seeds || !values.out) throw new Error('--seeds and --out are required');
+const P = Number(values.patch);
+const manifest = modelManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'manifest.json'), 'utf8')));
+const pipeline = pipelineOptions(manifest);
+const [lo, hi] = values.contrast.split(',').map(Number) as [number, number];
+const CLASS = { mass: 'mass', calcification_cluster: 'calcification', architectural_distortion: 'architectural_distortion', asymmetry: 'asymmetry' } as Record<string, string>;
+
+fs.mkdirSync(values.out, { recursive: true });
+const data = fs.openSync(path.join(values.out, 'patches.u16'), 'w');
+const index: unknown[] = [];
+
+interface TruthFile {
+  seed: string;
+  patient: { density: string };
+  exam: { variant: string };
+  lesions: { id: string; contrast: number }[];
+  images: { file: string; key: string; forProcessing: boolean; lesions: { id: string; class: string; sizeMm: number; centerPx: [number, number]; bboxPx: [number, number, number, number] }[] }[];
+}
+
+async function takePatches(examDir: string, rng: Random): Promise<void> {
+  const truth = JSON.parse(fs.readFileSync(path.join(examDir, 'ground-truth.json'), 'utf8')) as TruthFile;
+  for (const image of truth.images) {
+    if (image.forProcessing) continue;
+    const frame = await decodeFrame(path.join(examDir, '..', '..', image.file));
+    const input = prepareModelInput(frame, pipeline);
+    const lesions = image.lesions.map((l) => {
+      const [x0, y0, x1, y1] = mapBox(input.fromStored, [l.bboxPx[0] - 0.5, l.bboxPx[1] - 0.5, l.bboxPx[2] + 0.5, l.bboxPx[3] + 0.5]);
+      return { class: CLASS[l.class] ?? l.class, cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, w: x1 - x0, h: y1 - y0, sizeMm: l.sizeMm, contrast: truth.lesions.find((t) => t.id === l.id)?.contrast ?? null };
+    });
+    const centres: [number, number, boolean][] = lesions.map((l) => [l.cx + rng.range(-0.3, 0.3) * P, l.cy + rng.range(-0.3, 0.3) * P, true]);
+    // lesion-free tissue: centres inside the breast (input above 0.05), away from the lesions
+    for (let k = 0, tries = 0; k < Number(values.negatives) && tries < 200; tries++) {
+      const x = rng.range(0, input.width), y = rng.range(0, input.height);
+      if ((input.pixels[Math.floor(y) * input.width + Math.floor(x)] ?? 0) < 0.05) continue;
+      centres.push([x, y, false]);
+      k++;
+    }
+    for (const [cx, cy, positive] of centres) {
+      const left = Math.round(cx - P / 2), top = Math.round(cy - P / 2);
+      const patch = new Uint16Array(P * P);
+      for (let v = 0; v < P; v++) {
+        const y = top + v;
+        if (y < 0 || y >= input.height) continue;
+        for (let u = 0; u < P; u++) {
+          const x = left + u;
+          if (x < 0 || x >= input.width) continue;
+          patch[v * P + u] = Math.round(Math.min(1, Math.max(0, input.pixels[y * input.width + x]!)) * 65535);
+        }
+      }
+      fs.writeSync(data, Buffer.from(patch.buffer));
+      index.push({
+        seed: truth.seed, density: truth.patient.density, variant: truth.exam.variant, view: image.key, positive,
+        lesions: lesions.map((l) => ({ ...l, cx: l.cx - left, cy: l.cy - top })).filter((l) => l.cx > -l.w / 2 && l.cy > -l.h / 2 && l.cx < P + l.w / 2 && l.cy < P + l.h / 2),
+      });
+    }
+  }
+}
+
+const started = performance.now();
+for (const seed of values.seeds.split(',')) {
+  const dir = path.join(values.out, `dicom-${seed}`);
+  const rng = new Random(`patches/${seed}`);
+  const pending: Promise<void>[] = [];
+  let chain = Promise.resolve();
+  await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed, patients: Number(values.patients), priors: 0, size: 'full', variants: true, abnormalRate: Number(values['abnormal-rate']), contrast: [lo, hi] }, dir, {
+    onExam: ({ dicomFiles }) => {
+      // one exam at a time on this thread, while the workers render the next ones
+      chain = chain.then(() => takePatches(path.dirname(dicomFiles[0]!), rng)).then(() => { for (const f of dicomFiles) fs.rmSync(f); });
+      pending.push(chain);
+    },
+  });
+  await Promise.all(pending);
+  fs.rmSync(dir, { recursive: true, force: true });
+  // the index so far after every seed: a set cut short still trains on the seeds it finished
+  fs.fsyncSync(data);
+  fs.writeFileSync(path.join(values.out, 'patches.json'), JSON.stringify({ patch: P, pixelSizeMm: manifest.input.spacingMm, patches: index }));
+  console.log(`${seed}: ${index.length} patches so far, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+fs.closeSync(data);

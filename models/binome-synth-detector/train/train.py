@@ -1,0 +1,200 @@
+"""Trains the Binome synthetic-exam detector on patches from make-dataset.ts and exports model.onnx.
+
+A small fully convolutional detector: a five-stage encoder (stride 2 each, 16 to 96 channels), a
+top-down path with lateral connections back to stride 4 (a feature pyramid, 32 channels), and one
+heat-map channel per class at stride 4 (logits; a CenterNet-style Gaussian target whose half-maximum
+width is the lesion's size, so the station reads a box from where the heat-map stays above half its
+peak). See ../MODEL_CARD.md for why.
+
+Deterministic for a seed: one thread order, seeded NumPy and PyTorch, deterministic algorithms, a
+fixed number of steps (never "train for N minutes").
+
+    python train.py --data DIR[,DIR...] --out ../model.onnx --steps 3000 --seed 1
+"""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry']
+STRIDE = 4
+CROP = 256
+
+
+def conv(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Detector(nn.Module):
+    def __init__(self, width=(16, 32, 48, 64, 96), pyramid=32):
+        super().__init__()
+        stages, cin = [], 1
+        for w in width:
+            stages.append(nn.Sequential(conv(cin, w, 2), conv(w, w)))
+            cin = w
+        self.stages = nn.ModuleList(stages)
+        # lateral 1x1 projections of strides 4, 8, 16 and 32 onto the pyramid's width
+        self.lateral = nn.ModuleList([nn.Conv2d(w, pyramid, 1) for w in width[1:]])
+        self.smooth = nn.ModuleList([conv(pyramid, pyramid) for _ in width[1:-1]])
+        self.head = nn.Sequential(conv(pyramid, pyramid), nn.Conv2d(pyramid, len(CLASSES), 1))
+        # a prior of 1 % lesion pixels: the focal loss starts stable
+        nn.init.constant_(self.head[-1].bias, -math.log(99))
+
+    def forward(self, image):
+        # input in [0, 1] (air 0): centre it here, so the manifest asks for no normalisation
+        x = (image - 0.35) / 0.25
+        features = []
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        top = self.lateral[-1](features[-1])
+        for i in range(len(self.lateral) - 2, -1, -1):
+            top = F.interpolate(top, scale_factor=2.0, mode='nearest') + self.lateral[i](features[i + 1])
+            top = self.smooth[i](top)
+        return self.head(top)
+
+
+def load(dirs):
+    images, records = [], []
+    for d in dirs:
+        meta = json.load(open(os.path.join(d, 'patches.json')))
+        p = meta['patch']
+        count = len(meta['patches'])
+        # the index is written after each seed: patches past it belong to a seed cut short
+        data = np.fromfile(os.path.join(d, 'patches.u16'), dtype='<u2', count=count * p * p).reshape(count, p, p)
+        images.append(data)
+        records.extend(meta['patches'])
+    return np.concatenate(images), records
+
+
+def target(lesions, left, top):
+    """Per-class Gaussian heat-map at stride 4 for a crop at (left, top) of its patch."""
+    size = CROP // STRIDE
+    heat = np.zeros((len(CLASSES), size, size), np.float32)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
+    for lesion in lesions:
+        c = CLASSES.index(lesion['class'])
+        # heat-map pixel u covers input [4u, 4u + 4): its centre is input 4u + 1.5
+        cu = (lesion['cx'] - left - 1.5) / STRIDE
+        cv = (lesion['cy'] - top - 1.5) / STRIDE
+        if not (-0.5 <= cu < size - 0.5 and -0.5 <= cv < size - 0.5):
+            continue
+        # half maximum at the lesion's edge: FWHM = 2.355 sigma = its size
+        su = max(0.8, lesion['w'] / STRIDE / 2.355)
+        sv = max(0.8, lesion['h'] / STRIDE / 2.355)
+        pu, pv = int(round(cu)), int(round(cv))
+        g = np.exp(-((xs - pu) ** 2 / (2 * su * su) + (ys - pv) ** 2 / (2 * sv * sv)))
+        heat[c] = np.maximum(heat[c], g)
+        heat[c, pv, pu] = 1.0
+    return heat
+
+
+def focal_loss(logits, heat):
+    """CenterNet's penalty-reduced focal loss, per positive peak."""
+    p = torch.sigmoid(logits).clamp(1e-4, 1 - 1e-4)
+    pos = heat.eq(1).float()
+    neg = 1 - pos
+    pos_loss = -(torch.log(p) * (1 - p) ** 2 * pos).sum()
+    neg_loss = -(torch.log(1 - p) * p ** 2 * (1 - heat) ** 4 * neg).sum()
+    return (pos_loss + neg_loss) / pos.sum().clamp(min=1)
+
+
+def batch(images, records, indices, rng):
+    p = images.shape[1]
+    xs, ts = [], []
+    for i in indices:
+        rec = records[i]
+        lesions = rec['lesions']
+        if rec['positive'] and lesions:
+            # keep the lesion's centre in the crop, with a margin
+            l0 = lesions[0]
+            lo_x = int(np.clip(l0['cx'] - CROP + 24, 0, p - CROP)); hi_x = int(np.clip(l0['cx'] - 24, 0, p - CROP))
+            lo_y = int(np.clip(l0['cy'] - CROP + 24, 0, p - CROP)); hi_y = int(np.clip(l0['cy'] - 24, 0, p - CROP))
+            left = rng.integers(min(lo_x, hi_x), max(lo_x, hi_x) + 1)
+            top = rng.integers(min(lo_y, hi_y), max(lo_y, hi_y) + 1)
+        else:
+            left, top = rng.integers(0, p - CROP + 1), rng.integers(0, p - CROP + 1)
+        x = images[i, top:top + CROP, left:left + CROP].astype(np.float32) / 65535.0
+        t = target(lesions, left, top)
+        # the breast faces one way (the chest wall on the left): only up-down flips keep that
+        if rng.random() < 0.5:
+            x, t = x[::-1], t[:, ::-1]
+        # exposure and processing differ between systems: a mild gamma and gain
+        gamma = math.exp(rng.uniform(-0.2, 0.2))
+        x = np.clip(np.power(x, gamma) * rng.uniform(0.9, 1.1), 0, 1)
+        xs.append(np.ascontiguousarray(x)[None])
+        ts.append(np.ascontiguousarray(t))
+    return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', required=True, help='folders written by make-dataset.ts, comma-separated')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--steps', type=int, default=3000)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--threads', type=int, default=2)
+    args = ap.parse_args()
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(args.seed)
+
+    images, records = load(args.data.split(','))
+    positives = [i for i, r in enumerate(records) if r['positive'] and r['lesions']]
+    negatives = [i for i, r in enumerate(records) if not r['positive']]
+    counts = {c: sum(1 for i in positives if records[i]['lesions'][0]['class'] == c) for c in CLASSES}
+    print(f'{len(records)} patches: {len(positives)} with a lesion {counts}, {len(negatives)} without', flush=True)
+    # the rarer classes are drawn as often as masses
+    weights = np.array([1.0 / counts[records[i]['lesions'][0]['class']] for i in positives])
+    weights /= weights.sum()
+
+    model = Detector()
+    print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
+    started = time.time()
+    running = None
+    model.train()
+    for step in range(args.steps):
+        half = args.batch // 2
+        idx = list(rng.choice(positives, half, p=weights)) + list(rng.choice(negatives, args.batch - half))
+        x, t = batch(images, records, idx, rng)
+        loss = focal_loss(model(x), t)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if step % 100 == 0 or step == args.steps - 1:
+            print(f'step {step} loss {running:.3f} {time.time() - started:.0f} s', flush=True)
+        if step % 1000 == 999:
+            torch.save(model.state_dict(), args.out + '.pt')
+
+    torch.save(model.state_dict(), args.out + '.pt')
+    export(model, args.out)
+    print(f'done in {time.time() - started:.0f} s', flush=True)
+
+
+def export(model, out):
+    model.eval()
+    dummy = torch.zeros(1, 1, 320, 256)
+    torch.onnx.export(model, dummy, out, input_names=['image'], output_names=['heatmap'], opset_version=17,
+                      dynamic_axes={'image': {2: 'height', 3: 'width'}, 'heatmap': {2: 'heatmap_height', 3: 'heatmap_width'}},
+                      dynamo=False)
+
+
+if __name__ == '__main__':
+    main()
