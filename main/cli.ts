@@ -346,9 +346,14 @@ function associationLine(a: AssociationStatus): string {
     (a.state === 'aborted' ? '; its exams are held back until sent again' : '');
 }
 
-async function waitForStop(): Promise<void> {
-  // a second Ctrl+C (npm and the terminal both forward it) must not cut the shutdown short
-  await new Promise<void>((resolve) => {
+/**
+ * Resolves at the first Ctrl+C or SIGTERM. Call it before starting anything: its handlers are in
+ * place at once, so a stop asked for while the station starts (the URL is printed, the receiver
+ * still starting) is a clean stop, not the default signal's death. A second Ctrl+C (npm and the
+ * terminal both forward it) must not cut the shutdown short.
+ */
+function waitForStop(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.on('SIGINT', () => resolve());
     process.on('SIGTERM', () => resolve());
   });
@@ -373,6 +378,7 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
   if (values.aet !== undefined) overrides.aeTitle = title(values.aet, '--aet');
   if (values.allow) overrides.allowedCallers = values.allow.map((a) => title(a, '--allow'));
   if (values.network) overrides.openToNetwork = true;
+  const stopped = waitForStop();
   const service = openService(values.library, { receiver: overrides });
   try {
     const status = await service.startReceiver();
@@ -388,7 +394,7 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
         out.write(`${printable(associationLine(a))}\n`);
       }
     });
-    await waitForStop();
+    await stopped;
     unsubscribe();
     return EXIT.ok;
   } finally {
@@ -402,11 +408,12 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
+  const stopped = waitForStop();
   const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {} });
   const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
   out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
   if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
-  await waitForStop();
+  await stopped;
   await host.close();
   await service.close();
   out.write('Stopped.\n');
