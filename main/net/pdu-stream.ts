@@ -50,18 +50,27 @@ export class PduStream {
 
   constructor(private readonly limits: PduLimits, private readonly on: PduStreamHandlers) {}
 
+  /**
+   * Copies what the 6-byte header (a PDU's, or a PDV's) still lacks from `chunk` at `at`: where the
+   * chunk goes on once it is whole, or -1 when the chunk ended first (the rest comes with the next).
+   */
+  private fillHeader(chunk: Buffer, at: number): number {
+    const take = Math.min(6 - this.headerBytes, chunk.length - at);
+    chunk.copy(this.header, this.headerBytes, at, at + take);
+    this.headerBytes += take;
+    if (this.headerBytes < 6) return -1;
+    this.headerBytes = 0;
+    return at + take;
+  }
+
   push(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length && !this.broken) {
       const state = this.state;
       switch (state.at) {
         case 'pdu-header': {
-          const take = Math.min(6 - this.headerBytes, chunk.length - at);
-          chunk.copy(this.header, this.headerBytes, at, at + take);
-          this.headerBytes += take;
-          at += take;
-          if (this.headerBytes < 6) return;
-          this.headerBytes = 0;
+          at = this.fillHeader(chunk, at);
+          if (at < 0) return;
           const type = this.header[0]!;
           const length = this.header.readUInt32BE(2);
           if (type < 0x01 || type > 0x07) return this.fail(`a PDU of unknown type ${type}`);
@@ -85,12 +94,8 @@ export class PduStream {
           break;
         }
         case 'pdv-header': {
-          const take = Math.min(6 - this.headerBytes, chunk.length - at);
-          chunk.copy(this.header, this.headerBytes, at, at + take);
-          this.headerBytes += take;
-          at += take;
-          if (this.headerBytes < 6) return;
-          this.headerBytes = 0;
+          at = this.fillHeader(chunk, at);
+          if (at < 0) return;
           const itemLength = this.header.readUInt32BE(0);
           const pcId = this.header[4]!;
           const control = this.header[5]!;

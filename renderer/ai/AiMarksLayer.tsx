@@ -23,14 +23,12 @@ export interface AiMarksLayerProps {
   toCanvas(point: Point): Point | null;
   /** The element Cornerstone renders the image in (its IMAGE_RENDERED events), once it exists. */
   element(): HTMLElement | null | undefined;
-  /** Test ids only on the step on screen. */
-  testIds: boolean;
 }
 
 /** Room kept for the score beside a mark before it goes to the mark's other side. */
 const SCORE_ROOM_PX = 44;
 
-export function AiMarksLayer({ findings, label, toCanvas, element, testIds }: AiMarksLayerProps) {
+export function AiMarksLayer({ findings, label, toCanvas, element }: AiMarksLayerProps) {
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
   const place = useCallback(() => {
@@ -46,27 +44,26 @@ export function AiMarksLayer({ findings, label, toCanvas, element, testIds }: Ai
     return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, place);
   }, [place, element]);
 
-  const id = (name: string) => (testIds ? name : undefined);
   return (
     <>
-      <svg className="ai-marks" data-testid={id('ai-marks')} aria-hidden="true">
+      <svg className="ai-marks" data-testid="ai-marks" aria-hidden="true">
         {marks.map((m, i) => {
           const scoreLeft = width > 0 && m.x + m.radius + SCORE_ROOM_PX > width;
           const d = shapePath(m.shape, m.x, m.y, m.radius);
           return (
-            <g key={i} className={`ai-mark ai-${m.shape}`} data-testid={id('ai-mark')} data-class={m.finding.class} data-shape={m.shape}
+            <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark" data-class={m.finding.class} data-shape={m.shape}
               data-score={m.finding.score.toFixed(3)} data-instance-id={m.finding.instanceId}
               data-finding-x={m.finding.x.toFixed(2)} data-finding-y={m.finding.y.toFixed(2)} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
               <path className="halo" d={d} />
               <path className="outline" d={d} />
               <text x={scoreLeft ? m.x - m.radius - 4 : m.x + m.radius + 4} y={m.y - m.radius * 0.5} textAnchor={scoreLeft ? 'end' : 'start'}
-                data-testid={id('ai-mark-score')}>{m.finding.score.toFixed(2)}</text>
+                data-testid="ai-mark-score">{m.finding.score.toFixed(2)}</text>
             </g>
           );
         })}
       </svg>
       {marks.length > 0 && (
-        <div className="ai-label" data-testid={id('ai-label')}>
+        <div className="ai-label" data-testid="ai-label">
           <span>{label.model}</span>
           {label.warning && <strong>{label.warning}</strong>}
         </div>

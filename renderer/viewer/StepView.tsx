@@ -24,7 +24,7 @@ function PlaceMarks({ renderer, place, marks, elements }: {
 }) {
   const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
   const element = useCallback(() => elements.get(place), [elements, place]);
-  return <AiMarksLayer findings={marks.findings} label={marks.label} toCanvas={toCanvas} element={element} testIds />;
+  return <AiMarksLayer findings={marks.findings} label={marks.label} toCanvas={toCanvas} element={element} />;
 }
 
 export interface StepViewProps {

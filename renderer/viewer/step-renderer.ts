@@ -479,11 +479,6 @@ export class StepRenderer {
     return [canvas[0], canvas[1]];
   }
 
-  /** The element a place's image is drawn in (its render events say when the marks must follow), or null. */
-  elementOf(viewportSpecId: string): HTMLDivElement | null {
-    return this.placed.get(viewportSpecId)?.element ?? null;
-  }
-
   /** Leaves the step: its viewports go back to the engine, its synchronizers away. */
   dispose(): void {
     this.disposed = true;
