@@ -3,6 +3,9 @@
 
 import { z } from 'zod';
 
+/** Mammography CAD SR Storage: AI and CAD results, read into marks on arrival and written for each analysis. */
+export const MAMMOGRAPHY_CAD_SR_CLASS = '1.2.840.10008.5.1.4.1.1.88.50';
+
 /** The SOP classes the storage SCP accepts (C-STORE), besides Verification (C-ECHO). */
 export const ACCEPTED_SOP_CLASSES: readonly { uid: string; name: string }[] = [
   { uid: '1.2.840.10008.5.1.4.1.1.1.2', name: 'Digital Mammography X-Ray Image Storage – For Presentation' },

@@ -244,6 +244,40 @@ export interface AiFinding {
   box: [number, number, number, number];
 }
 
+/**
+ * A mark of a CAD report (a Mammography CAD SR) on one stored image, in the stored image's pixel
+ * coordinates (pixel centres at integers). "Presentation Optional" marks are shown only when the
+ * reader asks for them; "Not for Presentation" ones never leave the station's database.
+ */
+export interface CadMark {
+  instanceId: number;
+  /** mass | calcification | architectural_distortion | asymmetry | other. */
+  class: string;
+  /** The finding as the report names it. */
+  label: string;
+  intent: 'required' | 'optional';
+  /** The report's Certainty of Finding, on its own scale, when it gives one. */
+  certainty: number | null;
+  x: number;
+  y: number;
+  box: [number, number, number, number];
+}
+
+/** A Mammography CAD SR of an exam, as its author named it. */
+export interface CadReport {
+  id: number;
+  algorithmName: string;
+  algorithmVersion: string | null;
+  manufacturer: string | null;
+  /** Its CAD Processing and Findings Summary, e.g. "All algorithms succeeded; with findings". */
+  summary: string | null;
+  /** Why it could not be read (then it has no marks). */
+  problem: string | null;
+  marks: CadMark[];
+  /** Marks on images that are not in the library (yet). */
+  unplaced: number;
+}
+
 /** The AI second reader's view of an exam. */
 export interface AiResults {
   /** null: no model is installed, or the exam was never queued. */
@@ -267,6 +301,8 @@ export interface AiResults {
     operatingPoint: { name: string; threshold: number };
   };
   findings: AiFinding[];
+  /** Mammography CAD SRs of the exam from other systems (any vendor's CAD, another station), each with its own marks. */
+  cadReports: CadReport[];
   /** This reader's first impression of the exam, or null: in second look, the marks stay locked until there is one. */
   firstImpression: FirstImpression | null;
 }

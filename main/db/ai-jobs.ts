@@ -126,8 +126,9 @@ export class AiTables {
   /** Stores a job's result, unless it was cancelled meanwhile; returns whether it was stored. */
   complete(jobId: number, result: AiJobResult): boolean {
     return this.db.transaction(() => {
+      // a new result needs its own SR (cad_sr_uid NULL): the one written for an earlier run stays in the store
       const done = this.sql.get(`UPDATE ai_jobs SET status = 'done', finished_at = ?, owner = NULL, provider = ?, timings = ?, exam_score = ?, breast_scores = ?,
-          images = ?, failure_code = NULL, failure_detail = NULL WHERE id = ? AND status = 'running'`)
+          images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL WHERE id = ? AND status = 'running'`)
         .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images, jobId).changes > 0;
       if (!done) return false;
       this.sql.get('DELETE FROM ai_findings WHERE job_ref = ?').run(jobId);
@@ -162,6 +163,19 @@ export class AiTables {
     return (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(job.id) as
       { instance_ref: number; class: string; score: number; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[])
       .map((f) => ({ instanceId: f.instance_ref, class: f.class, score: f.score, x: f.x, y: f.y, box: [f.x0, f.y0, f.x1, f.y1] }));
+  }
+
+  /** A finished job's result (for its CAD SR), or null when it is not done. */
+  jobResult(jobId: number): { examId: number; model: ModelRef; examScore: number; breastScores: Partial<Record<'R' | 'L', number>>; findings: StoredFinding[] } | null {
+    const r = this.sql.get(`SELECT * FROM ai_jobs WHERE id = ? AND status = 'done'`).get(jobId) as JobRow | undefined;
+    if (!r) return null;
+    const findings = (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(jobId) as
+      { instance_ref: number; class: string; score: number; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[])
+      .map((f) => ({ instanceId: f.instance_ref, class: f.class, score: f.score, x: f.x, y: f.y, box: [f.x0, f.y0, f.x1, f.y1] as [number, number, number, number] }));
+    return {
+      examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, examScore: r.exam_score ?? 0,
+      breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as Partial<Record<'R' | 'L', number>> : {}, findings,
+    };
   }
 
   /** How many jobs are in each state (for progress). */

@@ -137,6 +137,11 @@ export class WorklistTables {
     return row ? { fileHash: row.file_hash, fileSize: row.file_size, readableLength: row.readable_length, displayRendition: row.display_rendition } : null;
   }
 
+  /** The stored instance with this SOP Instance UID, or null. */
+  instanceBySopUid(sopUid: string): number | null {
+    return (this.sql.get('SELECT id FROM instances WHERE sop_uid = ?').get(sopUid) as { id: number } | undefined)?.id ?? null;
+  }
+
   /** Every stored file of the visible exams (or of one exam), for checking the store. */
   storedFiles(examId: number | null): { instanceId: number; examId: number; fileHash: string; fileSize: number }[] {
     return (this.sql.get(`SELECT i.id, se.study_ref, i.file_hash, i.file_size FROM instances i JOIN series se ON se.id = i.series_ref

@@ -32,6 +32,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
       } : null,
       findings,
+      cadReports: ctx.db.cadReports.reportsOf(examId),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
     };
   };

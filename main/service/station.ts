@@ -23,6 +23,7 @@ import { Importer, isJobRunning } from '../import/importer.ts';
 import type { ImportOptions } from '../import/importer.ts';
 import { AiAnalysis } from '../ai/analysis.ts';
 import { aiHandlers } from './ai.ts';
+import { CadReportService } from './cad-reports.ts';
 import { UploadError, UploadStaging } from '../import/uploads.ts';
 import { RenditionMaker } from '../import/renditions.ts';
 import type { UploadLimits } from '../import/uploads.ts';
@@ -104,6 +105,7 @@ export class StationService {
   private readonly importer: Importer;
   private readonly renditions: RenditionMaker;
   private ai: AiAnalysis | null = null;
+  private readonly cadReports: CadReportService;
   private receiver: ReceiverService | null = null;
   private readonly uploads: UploadStaging;
   private readonly events = new StationEvents();
@@ -114,6 +116,7 @@ export class StationService {
   private readonly checkpointTimer: NodeJS.Timeout;
 
   constructor(options: ServiceOptions) {
+    let tmpDir = '';
     this.paths = prepareLibrary(options.libraryDir);
     this.db = new LibraryDatabase(this.paths.database, { busyTimeoutMs: options.busyTimeoutMs });
     try {
@@ -123,6 +126,7 @@ export class StationService {
       this.importer = new Importer(this.db, this.store, store.tmpDir, this.paths.root, options.import?.workers);
       this.renditions = new RenditionMaker(this.db, this.store, this.importer, store.tmpDir);
       this.uploads = new UploadStaging(path.join(this.paths.root, 'uploads'), options.uploadLimits);
+      tmpDir = store.tmpDir;
     } catch (error) {
       this.db.close();
       throw error;
@@ -147,12 +151,22 @@ export class StationService {
       this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') this.renditions.kick(); });
       setTimeout(() => this.renditions.kick(), RENDITIONS_AFTER_START_MS).unref();
     }
+    // Mammography CAD SRs: those that arrive are read into marks, each finished analysis is written as one
+    const cadReports = new CadReportService(this.context, tmpDir, () => this.ai, (examId) => this.events.emit('aiChanged', { examId }));
+    this.cadReports = cadReports;
+    const readsCadReports = options.renditions !== false || Boolean(options.ai);
+    if (readsCadReports) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
     // the AI second reader: models found on a worker thread, every exam queued, the opened exam first
     if (options.ai) {
-      const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => this.events.emit('aiChanged', { examId }), { threads: options.ai.threads });
+      const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
+        this.events.emit('aiChanged', { examId });
+        void cadReports.kick(); // an analysis that ended has its SR written
+      }, { threads: options.ai.threads });
       this.ai = ai;
       this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') ai.queueNewExams(); });
-      void this.track(ai.start().catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`)));
+      void this.track(ai.start().catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`)).then(() => cadReports.kick()));
+    } else if (readsCadReports) {
+      void this.track(cadReports.kick());
     }
     const worklist = worklistHandlers(this.context);
     const examDetail: typeof worklist.examDetail = async (input) => {
@@ -233,6 +247,7 @@ export class StationService {
     this.abort.abort();
     clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);
+    await this.cadReports.close();
     await this.ai?.close();
     await this.renditions.close();
     await this.importer.close();

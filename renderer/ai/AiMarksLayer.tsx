@@ -7,9 +7,8 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { Enums } from '@cornerstonejs/core';
-import type { AiFinding } from '../../common/domain.ts';
 import { projectFinding, shapePath } from './mark-geometry.ts';
-import type { Point, ProjectedMark } from './mark-geometry.ts';
+import type { MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 
 export interface MarksLabel {
   model: string;
@@ -17,8 +16,12 @@ export interface MarksLabel {
 }
 
 export interface AiMarksLayerProps {
-  findings: readonly AiFinding[];
+  findings: readonly MarkFinding[];
   label: MarksLabel;
+  /** The station's model's marks, or a CAD report's (another algorithm's, drawn apart). */
+  source: 'model' | 'cad';
+  /** Several layers over one image: each label goes above the one before. */
+  labelIndex: number;
   /** Where a stored-image point lands on the viewport's canvas now (CSS pixels), or null. */
   toCanvas(point: Point): Point | null;
   /** The element Cornerstone renders the image in (its IMAGE_RENDERED events), once it exists. */
@@ -28,7 +31,10 @@ export interface AiMarksLayerProps {
 /** Room kept for the score beside a mark before it goes to the mark's other side. */
 const SCORE_ROOM_PX = 44;
 
-export function AiMarksLayer({ findings, label, toCanvas, element }: AiMarksLayerProps) {
+/** A score as its scale has it: 0–1 with two decimals, a vendor's 0–100 as a whole number. */
+const scoreText = (score: number) => (Math.abs(score) <= 1 ? score.toFixed(2) : score.toFixed(0));
+
+export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, element }: AiMarksLayerProps) {
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
   const place = useCallback(() => {
@@ -46,24 +52,26 @@ export function AiMarksLayer({ findings, label, toCanvas, element }: AiMarksLaye
 
   return (
     <>
-      <svg className="ai-marks" data-testid="ai-marks" aria-hidden="true">
+      <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">
         {marks.map((m, i) => {
           const scoreLeft = width > 0 && m.x + m.radius + SCORE_ROOM_PX > width;
           const d = shapePath(m.shape, m.x, m.y, m.radius);
           return (
             <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark" data-class={m.finding.class} data-shape={m.shape}
-              data-score={m.finding.score.toFixed(3)} data-instance-id={m.finding.instanceId}
+              data-score={m.finding.score === null ? '' : m.finding.score.toFixed(3)} data-instance-id={m.finding.instanceId}
               data-finding-x={m.finding.x.toFixed(2)} data-finding-y={m.finding.y.toFixed(2)} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
               <path className="halo" d={d} />
               <path className="outline" d={d} />
-              <text x={scoreLeft ? m.x - m.radius - 4 : m.x + m.radius + 4} y={m.y - m.radius * 0.5} textAnchor={scoreLeft ? 'end' : 'start'}
-                data-testid="ai-mark-score">{m.finding.score.toFixed(2)}</text>
+              {m.finding.score !== null && (
+                <text x={scoreLeft ? m.x - m.radius - 4 : m.x + m.radius + 4} y={m.y - m.radius * 0.5} textAnchor={scoreLeft ? 'end' : 'start'}
+                  data-testid="ai-mark-score">{scoreText(m.finding.score)}</text>
+              )}
             </g>
           );
         })}
       </svg>
       {marks.length > 0 && (
-        <div className="ai-label" data-testid="ai-label">
+        <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} style={{ bottom: `${28 + labelIndex * 30}px` }}>
           <span>{label.model}</span>
           {label.warning && <strong>{label.warning}</strong>}
         </div>

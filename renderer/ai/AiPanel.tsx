@@ -7,9 +7,10 @@
 import type { AiResults, FirstImpressionValue } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
+import { translateCount } from '../../common/i18n/messages.ts';
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
 import { useI18n } from '../i18n.tsx';
-import { aiStateText, marksLabel } from './ai-state.ts';
+import { aiStateText, cadMarksLabel, marksLabel } from './ai-state.ts';
 import { shapeOf, shapePath } from './mark-geometry.ts';
 
 export interface AiPanelProps {
@@ -26,6 +27,9 @@ export interface AiPanelProps {
   busy: boolean;
   onToggleMarks(): void;
   onToggleClass(findingClass: string): void;
+  /** Whether CAD reports' "Presentation Optional" marks show. */
+  optionalCadMarks: boolean;
+  onToggleOptionalCadMarks(): void;
   onFirstImpression(impression: FirstImpressionValue): void;
   onCancel(): void;
   onRequeue(): void;
@@ -37,8 +41,9 @@ function ClassGlyph({ findingClass }: { findingClass: string }) {
 
 export function AiPanel(props: AiPanelProps) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
-  const { t } = useI18n();
-  if (!results || (!results.state && !results.model)) return null;
+  const { t, locale } = useI18n();
+  if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
+  const optionalMarks = results.cadReports.reduce((n, r) => n + r.marks.filter((m) => m.intent === 'optional').length, 0);
   const status = results.state?.status ?? null;
   const label = results.model ? marksLabel(t, results.model) : null;
   const className = (c: string) => t((['mass', 'calcification', 'architectural_distortion', 'asymmetry'].includes(c) ? `ai.class.${c}` : 'ai.class.other') as MessageKey);
@@ -76,6 +81,22 @@ export function AiPanel(props: AiPanelProps) {
             </label>
           ))}
           {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
+          {results.cadReports.map((r) => (
+            <span key={r.id} className="ai-cad-report" data-testid="cad-report" data-problem={r.problem ?? ''}>
+              {r.problem
+                ? t('ai.cadReportUnreadable', { reason: t(r.problem === 'not_cad_sr' ? 'ai.cadProblem.not_cad_sr' : 'ai.cadProblem.unreadable') })
+                : <>{cadMarksLabel(t, r).model} · {translateCount(locale, 'ai.cadMarks', r.marks.filter((m) => m.intent === 'required' || props.optionalCadMarks).length)}</>}
+            </span>
+          ))}
+          {optionalMarks > 0 && (
+            <label className="ai-class" data-testid="cad-optional-toggle">
+              <input type="checkbox" checked={props.optionalCadMarks} disabled={!marksOn} onChange={(e) => {
+                props.onToggleOptionalCadMarks();
+                e.currentTarget.blur();
+              }} />
+              {t('ai.cadOptional', { count: optionalMarks })}
+            </label>
+          )}
         </>
       )}
     </div>

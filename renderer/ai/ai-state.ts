@@ -29,6 +29,12 @@ export function notForDiagnosis(model: NonNullable<AiResults['model']>): boolean
   return model.notForDiagnosticUse || model.trainedOn !== 'real';
 }
 
+/** The label over a viewport showing a CAD report's marks: the algorithm that made them, as its report names it. */
+export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][number]): { model: string; warning: string | null } {
+  const name = report.algorithmVersion ? `${report.algorithmName} ${report.algorithmVersion}` : report.algorithmName;
+  return { model: `CAD · ${t('ai.cadReport', { name, manufacturer: report.manufacturer ?? '?' })}`, warning: null };
+}
+
 /** The label over every viewport that shows the model's marks. */
 export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null } {
   return { model: `AI · ${t('ai.model', { name: model.name, version: model.version })}`, warning: notForDiagnosis(model) ? t('ai.synthetic') : null };

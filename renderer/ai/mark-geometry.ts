@@ -9,6 +9,9 @@ import type { AiFinding } from '../../common/domain.ts';
 
 export type Point = readonly [number, number];
 
+/** A mark to draw: the station's model's finding, or a CAD report's mark (whose certainty may be absent, or on the vendor's own scale). */
+export type MarkFinding = Omit<AiFinding, 'score'> & { score: number | null };
+
 /**
  * A stored-image pixel position in the grid of the image loaded in the viewport: the stored image
  * itself (the identity), or its display rendition, whose pixel (i, j) averages the stored pixels under
@@ -62,7 +65,7 @@ export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): 
 export const MARK_RADIUS = { min: 10, max: 40 } as const;
 
 export interface ProjectedMark {
-  finding: AiFinding;
+  finding: MarkFinding;
   shape: MarkShape;
   /** Centre on the viewport's canvas (CSS pixels). */
   x: number;
@@ -75,7 +78,7 @@ export interface ProjectedMark {
  * (turned, mirrored, zoomed), within MARK_RADIUS. `toCanvas` maps a stored-image point to the
  * canvas; null when the viewport shows no image.
  */
-export function projectFinding(finding: AiFinding, toCanvas: (storedPoint: Point) => Point | null): ProjectedMark | null {
+export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Point) => Point | null): ProjectedMark | null {
   const centre = toCanvas([finding.x, finding.y]);
   if (!centre) return null;
   const [x0, y0, x1, y1] = finding.box;

@@ -4,7 +4,7 @@
 // why an image cannot be shown when it cannot — and the AI's marks over the images, when shown.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AiFinding, ExamSummary, InstanceDetail } from '../../common/domain.ts';
+import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
 import { formatDicomDate } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
@@ -13,18 +13,27 @@ import { StepRenderer } from './step-renderer.ts';
 import type { StepOptions, ViewportReport } from './step-renderer.ts';
 import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
 import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
-import type { Point } from '../ai/mark-geometry.ts';
+import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
 
-/** The AI marks to draw, by image (already those the reader lets show: unlocked, and of the classes shown). */
-export type StepMarks = ReadonlyMap<number, { findings: readonly AiFinding[]; label: MarksLabel }>;
+/** One source's marks on an image: the station's model, or one CAD report, with the label that says whose they are. */
+export interface MarkGroup { findings: readonly MarkFinding[]; label: MarksLabel; source: 'model' | 'cad' }
+
+/** The marks to draw, by image (already those the reader lets show: unlocked, of the classes shown, and the intents shown). */
+export type StepMarks = ReadonlyMap<number, readonly MarkGroup[]>;
 
 /** One place's marks, tied to the step's renderer. */
-function PlaceMarks({ renderer, place, marks, elements }: {
-  renderer: StepRenderer; place: string; marks: { findings: readonly AiFinding[]; label: MarksLabel }; elements: Map<string, HTMLDivElement>;
+function PlaceMarks({ renderer, place, groups, elements }: {
+  renderer: StepRenderer; place: string; groups: readonly MarkGroup[]; elements: Map<string, HTMLDivElement>;
 }) {
   const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
   const element = useCallback(() => elements.get(place), [elements, place]);
-  return <AiMarksLayer findings={marks.findings} label={marks.label} toCanvas={toCanvas} element={element} />;
+  return (
+    <>
+      {groups.map((g, i) => (
+        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} labelIndex={i} toCanvas={toCanvas} element={element} />
+      ))}
+    </>
+  );
 }
 
 export interface StepViewProps {
@@ -132,7 +141,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
               <div className="missing" data-testid={id('missing')} data-place={viewport.id}>{t('hanging.missing', { label: `${prior ? `${prior} · ` : ''}${viewport.wanted.label}` })}</div>
             )}
             {shown && renderer && viewport.image && marks?.has(viewport.image.instanceId) && (
-              <PlaceMarks renderer={renderer} place={viewport.id} marks={marks.get(viewport.image.instanceId)!} elements={elements.current} />
+              <PlaceMarks renderer={renderer} place={viewport.id} groups={marks.get(viewport.image.instanceId)!} elements={elements.current} />
             )}
             {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}
             {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}

@@ -7,7 +7,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { cache } from '@cornerstonejs/core';
-import type { AiFinding, AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceDetail } from '../../common/domain.ts';
+import type { AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceDetail } from '../../common/domain.ts';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
@@ -22,9 +22,9 @@ import { neighbourExam } from '../worklist/reading-list.ts';
 import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
-import type { StepMarks } from './StepView.tsx';
+import type { MarkGroup, StepMarks } from './StepView.tsx';
 import { AiPanel } from '../ai/AiPanel.tsx';
-import { marksLabel } from '../ai/ai-state.ts';
+import { cadMarksLabel, marksLabel } from '../ai/ai-state.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
@@ -118,6 +118,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** The reader's choices, kept from exam to exam: marks on or off, classes hidden. */
   const [marksOn, setMarksOn] = useState(true);
   const [hiddenClasses, setHiddenClasses] = useState<ReadonlySet<string>>(() => new Set());
+  /** CAD reports' "Presentation Optional" marks: hidden until the reader asks for them. */
+  const [optionalCadMarks, setOptionalCadMarks] = useState(false);
   const [aiBusy, setAiBusy] = useState(false);
   const renderer = useRef<StepRenderer | null>(null);
   const root = useRef<HTMLElement>(null);
@@ -178,26 +180,39 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
   const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
   const aiClasses = useMemo(() => {
-    const extra = [...aiResults.values()].flatMap((r) => r.findings.map((f) => f.class)).filter((c) => !(AI_FINDING_CLASSES as readonly string[]).includes(c));
+    const extra = [...aiResults.values()].flatMap((r) => [...r.findings, ...r.cadReports.flatMap((c) => c.marks)].map((f) => f.class))
+      .filter((c) => !(AI_FINDING_CLASSES as readonly string[]).includes(c));
     return [...AI_FINDING_CLASSES, ...new Set(extra)];
   }, [aiResults]);
   const stepMarks = useMemo<StepMarks | null>(() => {
     if (!marksOn || aiLocked || !aiExamKey) return null;
-    const byInstance = new Map<number, { findings: AiFinding[]; label: ReturnType<typeof marksLabel> }>();
+    const byInstance = new Map<number, (MarkGroup & { findings: MarkGroup['findings'][number][] })[]>();
+    const add = (instanceId: number, group: Omit<MarkGroup, 'findings'>, finding: MarkGroup['findings'][number]) => {
+      const groups = byInstance.get(instanceId) ?? [];
+      let entry = groups.find((g) => g.source === group.source && g.label.model === group.label.model);
+      if (!entry) groups.push(entry = { ...group, findings: [] });
+      entry.findings.push(finding);
+      byInstance.set(instanceId, groups);
+    };
     for (const id of aiExamKey.split(',').map(Number)) {
       const results = aiResults.get(id);
+      if (!results) continue;
       // marks always carry their model's name and limits: without the model's description, none are drawn
-      if (!results?.model) continue;
-      const label = marksLabel(t, results.model);
-      for (const finding of results.findings) {
-        if (hiddenClasses.has(finding.class)) continue;
-        const entry = byInstance.get(finding.instanceId) ?? { findings: [], label };
-        entry.findings.push(finding);
-        byInstance.set(finding.instanceId, entry);
+      if (results.model) {
+        const label = marksLabel(t, results.model);
+        for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model' }, finding);
+      }
+      // another CAD's marks, under its own name: "Presentation Required" ones, and the optional ones when asked for
+      for (const report of results.cadReports) {
+        const label = cadMarksLabel(t, report);
+        for (const mark of report.marks) {
+          if (hiddenClasses.has(mark.class) || (mark.intent === 'optional' && !optionalCadMarks)) continue;
+          add(mark.instanceId, { label, source: 'cad' }, { instanceId: mark.instanceId, class: mark.class, score: mark.certainty, x: mark.x, y: mark.y, box: mark.box });
+        }
       }
     }
     return byInstance;
-  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, t]);
+  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t]);
 
   // The steps painted: the one on screen; prepared out of sight once it is painted, the next step and
   // the next exam's first step; and the last ones left (going back shows them without drawing again).
@@ -384,6 +399,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         toggleKeys={settings.keymap.aiMarks.map(keyLabel).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
+        optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)}
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))} />

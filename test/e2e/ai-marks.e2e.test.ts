@@ -23,6 +23,7 @@ import { openTestStation } from '../helpers/station.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { writeSpotExam } from '../helpers/spot-exams.ts';
+import { SKIP_NO_DUMP2DCM, writeVendorCadSr } from '../helpers/vendor-cad-sr.ts';
 import type { SpotImage } from '../helpers/spot-exams.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
@@ -144,6 +145,8 @@ interface DrawnMark {
   instanceId: number;
   findingClass: string;
   shape: string;
+  /** The station's model's mark, or another CAD's (a Mammography CAD SR). */
+  source: string;
   finding: [number, number];
   /** The centre of the drawn shape (its outline's box for a circle, else its data), relative to the canvas, CSS pixels. */
   drawn: [number, number];
@@ -181,7 +184,8 @@ async function marksOf(place: string): Promise<DrawnMark[]> {
         }
       }
       return {
-        place: placeId, instanceId: Number(g.dataset.instanceId), findingClass: g.dataset.class!, shape: g.dataset.shape!, finding, drawn,
+        place: placeId, instanceId: Number(g.dataset.instanceId), findingClass: g.dataset.class!, shape: g.dataset.shape!,
+        source: g.closest<HTMLElement>('[data-testid=ai-marks]')!.dataset.source!, finding, drawn,
         mapped: viewer.canvasPointOf(placeId, finding)!, canvas: { width: box.width, height: box.height },
         bright: sum > 0 ? [sx / sum / ratio, sy / sum / ratio] as [number, number] : null,
       };
@@ -200,7 +204,7 @@ async function checkMarks(label: string, options: { onSpot: boolean; findings: M
   let onScreen = 0;
   for (const place of await places()) {
     const instanceId = await page.$eval(`[data-testid=viewport][data-place="${place}"]`, (v) => Number((v as HTMLElement).dataset.instanceId));
-    const marks = await marksOf(place);
+    const marks = (await marksOf(place)).filter((m) => m.source === 'model');
     const expected = options.findings.get(instanceId) ?? [];
     assert.equal(marks.length, expected.length, `${label} ${place}: ${marks.length} marks for ${expected.length} findings`);
     assert.deepEqual(marks.map((m) => m.findingClass).sort(), expected.map((f) => f.class).sort(), `${label} ${place}: one mark per finding`);
@@ -386,6 +390,56 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.click('[data-testid=save-settings]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
   assert.equal(await markCount(), 0);
+});
+
+test('another CAD\'s marks (a vendor\'s Mammography CAD SR) show under its name, apart from the model\'s, on their spots; optional ones when asked; not-for-presentation never', { skip: SKIP || SKIP_NO_DUMP2DCM, timeout: 240_000 }, async () => {
+  const detail = await station.handlers.examDetail({ examId: ids.other, purpose: 'prefetch' });
+  const instances = detail.series.flatMap((s) => s.instances.map((i) => ({ ...i, seriesUid: s.seriesInstanceUid })));
+  const rcc = instances.find((i) => i.viewLabel === 'RCC')!;
+  const lmlo = instances.find((i) => i.viewLabel === 'LMLO')!;
+  const file = path.join(tempDir('e2e-vendor-sr'), 'vendor.dcm');
+  writeVendorCadSr(file, {
+    srUid: '1.2.826.0.1.3680043.9.7433.77.3.1', studyUid: detail.exam.studyInstanceUid, patientId: 'SPOT02', patientName: 'SPOT^TWO',
+    rcc: { sopUid: rcc.sopInstanceUid, seriesUid: rcc.seriesUid, sopClassUid: rcc.sopClassUid }, lmloUid: lmlo.sopInstanceUid,
+    a: spots.get(rcc.instanceId)!, aRadius: 30, b: spots.get(lmlo.instanceId)!, c: [100, 100],
+  });
+  await open(ids.other);
+  const cadMarks = () => page.$$eval('[data-testid=ai-marks][data-source=cad] [data-testid=ai-mark]', (m) => m.length);
+  assert.equal((await station.handlers.importPaths({ paths: [file] })).imported, 1);
+  await waitFor('the report read', async () => (await station.handlers.aiResults({ examId: ids.other })).cadReports.length === 1);
+  // second look locks another CAD's marks as it does the model's
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
+  assert.equal(await cadMarks(), 0);
+  await page.click('[data-testid=first-impression-normal]');
+  // live: the viewer heard of the report; the required mass only
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-marks][data-source=cad] [data-testid=ai-mark]').length === 1);
+  assert.match(await page.textContent('[data-testid=cad-report]') ?? '', /^CAD · AcmeCAD 7\.2 \(Acme Imaging, CAD SR\) · 1 mark$/);
+  const onPlaces = async () => (await Promise.all((await places()).map(marksOf))).flat().filter((m) => m.source === 'cad');
+  const [mass] = await onPlaces();
+  assert.equal(mass!.instanceId, rcc.instanceId);
+  assert.deepEqual([mass!.findingClass, mass!.shape], ['mass', 'circle']);
+  assert.ok(Math.hypot(mass!.drawn[0] - mass!.mapped[0], mass!.drawn[1] - mass!.mapped[1]) < 1.5, `drawn at ${mass!.drawn}, mapped to ${mass!.mapped}`);
+  assert.ok(mass!.bright && Math.hypot(mass!.bright[0] - mass!.drawn[0], mass!.bright[1] - mass!.drawn[1]) < 4, `the mark is over the spot: ${mass!.bright} vs ${mass!.drawn}`);
+  const labels = await page.$$eval('[data-testid=ai-label][data-source=cad]', (l) => l.map((e) => e.textContent));
+  assert.deepEqual(labels, ['CAD · AcmeCAD 7.2 (Acme Imaging, CAD SR)']);
+  // its certainty on its own scale
+  assert.equal(await page.$eval('[data-testid=ai-marks][data-source=cad] [data-testid=ai-mark-score]', (t) => t.textContent), '87');
+  await shot('cad-vendor-marks');
+  // the optional cluster when asked for; the not-for-presentation asymmetry never
+  await page.click('[data-testid=cad-optional-toggle] input');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-marks][data-source=cad] [data-testid=ai-mark]').length === 2);
+  const cluster = (await onPlaces()).find((m) => m.findingClass === 'calcification')!;
+  assert.equal(cluster.instanceId, lmlo.instanceId);
+  assert.equal(cluster.shape, 'triangle');
+  assert.ok(Math.hypot(cluster.drawn[0] - cluster.mapped[0], cluster.drawn[1] - cluster.mapped[1]) < 1.5);
+  assert.equal((await onPlaces()).filter((m) => m.findingClass === 'asymmetry').length, 0);
+  await shot('cad-vendor-marks-optional');
+  // one key hides every mark, the other CAD's too
+  await page.keyboard.press('a');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
+  await page.keyboard.press('a');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-marks][data-source=cad] [data-testid=ai-mark]').length === 2);
+  await page.click('[data-testid=cad-optional-toggle] input');
 });
 
 test('the analysis state: failed and why in the worklist and the viewer, in the reader\'s language, live as it changes; queued again; cancelled from the viewer', { skip: SKIP, timeout: 300_000 }, async () => {

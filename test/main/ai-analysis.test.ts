@@ -146,7 +146,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     // a library without models: no state, no model, nothing to show
     const empty = openTestStation();
     try {
-      assert.deepEqual(await empty.handlers.aiResults({ examId: 1 }), { state: null, model: null, findings: [], firstImpression: null });
+      assert.deepEqual(await empty.handlers.aiResults({ examId: 1 }), { state: null, model: null, findings: [], cadReports: [], firstImpression: null });
     } finally {
       await empty.close();
     }

@@ -1,0 +1,201 @@
+// Any vendor's Mammography CAD SR (TID 4000), read into marks on stored images: each Single Image
+// Finding (TID 4006) with its class, the vendor's label, its rendering intent, its certainty and
+// operating point where given, and its centre and outline on the image it was selected from. Vendors
+// differ: codes from SNOMED RT or CT, images referenced by value or by reference to the image library,
+// findings nested in composite features, rendering intent on the finding or on what contains it. What
+// cannot be read is skipped, never guessed; a report that is not a Mammography CAD SR is refused.
+//
+// The rendering intent of a finding is the first "Presentation Optional" or "Not for Presentation"
+// met on the way from the root down to it, else "Presentation Required" (PS3.4 O.2.2.1: a report's
+// meaning is what is marked required, down to the first item that is not); a report that names no
+// intent at all is shown (its marks are all the vendor said).
+
+import dcmjs from 'dcmjs';
+import { CONCEPTS, MAMMOGRAPHY_CAD_SR_CLASS, findingClassOf, renderingIntentOf } from './cad-sr-codes.ts';
+import type { Code, RenderingIntent } from './cad-sr-codes.ts';
+
+const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+
+export interface CadMarkRead {
+  /** SOP Instance UID of the image the mark is on. */
+  imageUid: string;
+  class: string;
+  /** The finding as the vendor coded it (its code meaning). */
+  label: string;
+  intent: RenderingIntent;
+  certainty: number | null;
+  operatingPoint: number | null;
+  /** Centre and bounding box in the station's convention (pixel centres at integers). */
+  x: number;
+  y: number;
+  box: [number, number, number, number];
+  /** The outline's points (x, y, x, y, …) in the station's convention, when the report gives one. */
+  outline: number[] | null;
+}
+
+export interface CadReportRead {
+  sopInstanceUid: string;
+  studyUid: string;
+  manufacturer: string | null;
+  algorithmName: string;
+  algorithmVersion: string | null;
+  /** The CAD Processing and Findings Summary's meaning, e.g. "All algorithms succeeded; with findings". */
+  summary: string | null;
+  marks: CadMarkRead[];
+}
+
+export class CadSrError extends Error {
+  constructor(readonly code: 'not_cad_sr' | 'unreadable', message: string) {
+    super(message);
+  }
+}
+
+type Item = Record<string, unknown>;
+
+const asArray = <T>(v: unknown): T[] => (Array.isArray(v) ? v as T[] : v === undefined || v === null || v === '' ? [] : [v as T]);
+const str = (v: unknown): string | null => {
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' && first.trim() ? first.trim() : typeof first === 'number' ? String(first) : null;
+};
+
+function codeOf(seq: unknown): Code | null {
+  const item = asArray<Item>(seq)[0];
+  if (!item) return null;
+  const value = str(item.CodeValue) ?? str(item.LongCodeValue) ?? str(item.URNCodeValue);
+  const scheme = str(item.CodingSchemeDesignator) ?? '';
+  return value ? { value, scheme, meaning: str(item.CodeMeaning) ?? value } : null;
+}
+
+const conceptOf = (item: Item) => codeOf(item.ConceptNameCodeSequence);
+const is = (item: Item, concept: Code) => {
+  const c = conceptOf(item);
+  return c !== null && c.value === concept.value && c.scheme === concept.scheme;
+};
+const children = (item: Item) => asArray<Item>(item.ContentSequence);
+
+function numberOf(item: Item): number | null {
+  const measured = asArray<Item>(item.MeasuredValueSequence)[0];
+  const n = Number(str(measured?.NumericValue));
+  return measured && Number.isFinite(n) ? n : null;
+}
+
+/** The text of the nearest item with this concept among an item's children, then its ancestors'. */
+function nearestText(path: readonly Item[], concept: Code): string | null {
+  for (let i = path.length - 1; i >= 0; i--) {
+    for (const c of children(path[i]!)) if (c.ValueType === 'TEXT' && is(c, concept)) return str(c.TextValue);
+  }
+  return null;
+}
+
+/**
+ * Reads a Mammography CAD SR's marks. `bytes`: a Part 10 file. Throws CadSrError when it is not a
+ * Mammography CAD SR or cannot be parsed.
+ */
+export function readCadSr(bytes: Uint8Array): CadReportRead {
+  let ds: Item;
+  try {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const message = DicomMessage.readFile(buffer, { ignoreErrors: false });
+    ds = DicomMetaDictionary.naturalizeDataset(message.dict) as Item;
+  } catch (error) {
+    throw new CadSrError('unreadable', `The CAD SR could not be parsed: ${(error as Error).message}`);
+  }
+  if (str(ds.SOPClassUID) !== MAMMOGRAPHY_CAD_SR_CLASS) throw new CadSrError('not_cad_sr', 'Not a Mammography CAD SR');
+  if (!is(ds, CONCEPTS.report)) throw new CadSrError('not_cad_sr', 'The report\'s root is not a Mammography CAD Report (TID 4000)');
+
+  const resolve = (identifier: unknown): Item | null => {
+    const path = asArray<number>(identifier).map(Number);
+    if (path[0] !== 1) return null;
+    let node: Item | undefined = ds;
+    for (const index of path.slice(1)) node = children(node!)[index - 1];
+    return node ?? null;
+  };
+  /** The image an SCOORD was selected from (by value, or by reference into the image library). */
+  const imageOf = (scoord: Item): string | null => {
+    for (const c of children(scoord)) {
+      const target = c.ValueType ? c : resolve(c.ReferencedContentItemIdentifier);
+      if (target?.ValueType === 'IMAGE') return str(asArray<Item>(target.ReferencedSOPSequence)[0]?.ReferencedSOPInstanceUID);
+    }
+    return null;
+  };
+
+  let summary: string | null = null;
+  let detectionsAlgorithm: { name: string | null; version: string | null } = { name: null, version: null };
+  const marks: CadMarkRead[] = [];
+  const findings: { item: Item; path: Item[]; intent: RenderingIntent | null; strongest: RenderingIntent | null }[] = [];
+
+  // the content tree, depth first; `intent` is the first intent other than required on the way down
+  const walk = (item: Item, path: Item[], intent: RenderingIntent | null, sawRequired: boolean, depth: number) => {
+    if (depth > 64) return; // a report nested deeper than any template is not read further
+    const own = renderingIntentOf(codeOf(children(item).find((c) => c.ValueType === 'CODE' && is(c, CONCEPTS.renderingIntent))?.ConceptCodeSequence));
+    const inherited = intent ?? (own && own !== 'required' ? own : null);
+    const required = sawRequired || own === 'required';
+    if (item.ValueType === 'CODE' && is(item, CONCEPTS.findingsSummary)) summary = codeOf(item.ConceptCodeSequence)?.meaning ?? null;
+    if (item.ValueType === 'CODE' && is(item, CONCEPTS.detectionPerformed) && !detectionsAlgorithm.name) {
+      detectionsAlgorithm = { name: nearestText([item], CONCEPTS.algorithmName), version: nearestText([item], CONCEPTS.algorithmVersion) };
+    }
+    if (item.ValueType === 'CODE' && is(item, CONCEPTS.singleImageFinding)) {
+      findings.push({ item, path: [...path, item], intent: inherited, strongest: required ? 'required' : null });
+    }
+    for (const c of children(item)) if (c.ValueType) walk(c, [...path, item], inherited, required, depth + 1);
+  };
+  walk(ds, [], null, false, 0);
+
+  const observer = (concept: Code) => str(children(ds).find((c) => c.ValueType === 'TEXT' && is(c, concept))?.TextValue);
+  const manufacturer = str(ds.Manufacturer);
+  const algorithmName = detectionsAlgorithm.name ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmName)).find((n) => n)
+    ?? observer(CONCEPTS.deviceObserverModelName) ?? observer(CONCEPTS.deviceObserverName) ?? manufacturer ?? 'CAD';
+
+  for (const { item, intent, strongest } of findings) {
+    const found = codeOf(item.ConceptCodeSequence);
+    const cls = findingClassOf(found);
+    const own = children(item);
+    const intentItem = own.find((c) => c.ValueType === 'CODE' && is(c, CONCEPTS.renderingIntent));
+    const operatingPoint = intentItem ? children(intentItem).filter((c) => c.ValueType === 'NUM' && is(c, CONCEPTS.operatingPoint)).map(numberOf)[0] ?? null : null;
+    const certaintyItem = own.find((c) => c.ValueType === 'NUM' && is(c, CONCEPTS.certaintyOfFinding));
+    const certainty = certaintyItem ? numberOf(certaintyItem) : null;
+    const effective: RenderingIntent = intent ?? strongest ?? 'required';
+    // every spatial coordinate of the finding, grouped by the image it is on
+    const byImage = new Map<string, { center: [number, number] | null; points: number[]; outline: number[] | null }>();
+    for (const c of own) {
+      if (c.ValueType !== 'SCOORD') continue;
+      const uid = imageOf(c);
+      const data = asArray<number>(c.GraphicData).map(Number);
+      if (!uid || data.length < 2 || data.length % 2 || data.some((v) => !Number.isFinite(v))) continue;
+      const station = data.map((v) => v - 0.5);
+      const entry = byImage.get(uid) ?? { center: null, points: [], outline: null };
+      const type = str(c.GraphicType);
+      if (is(c, CONCEPTS.center) && type === 'POINT') entry.center = [station[0]!, station[1]!];
+      else if (type === 'CIRCLE' && station.length === 4) {
+        // centre, then a point on the circle
+        const r = Math.hypot(station[2]! - station[0]!, station[3]! - station[1]!);
+        entry.center ??= [station[0]!, station[1]!];
+        entry.points.push(station[0]! - r, station[1]! - r, station[0]! + r, station[1]! + r);
+      } else {
+        entry.points.push(...station);
+        if (type === 'POLYLINE' || type === 'ELLIPSE' || type === 'MULTIPOINT') entry.outline ??= station;
+      }
+      byImage.set(uid, entry);
+    }
+    for (const [imageUid, e] of byImage) {
+      const xs = e.points.filter((_, i) => i % 2 === 0);
+      const ys = e.points.filter((_, i) => i % 2 === 1);
+      const center = e.center ?? (xs.length ? [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2] as [number, number] : null);
+      if (!center) continue;
+      const box: [number, number, number, number] = xs.length
+        ? [Math.min(...xs, center[0]), Math.min(...ys, center[1]), Math.max(...xs, center[0]), Math.max(...ys, center[1])]
+        : [center[0], center[1], center[0], center[1]];
+      marks.push({ imageUid, class: cls, label: found?.meaning ?? cls, intent: effective, certainty, operatingPoint, x: center[0], y: center[1], box, outline: e.outline });
+    }
+  }
+
+  return {
+    sopInstanceUid: str(ds.SOPInstanceUID) ?? '',
+    studyUid: str(ds.StudyInstanceUID) ?? '',
+    manufacturer,
+    algorithmName,
+    algorithmVersion: detectionsAlgorithm.version ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmVersion)).find((n) => n) ?? null,
+    summary,
+    marks,
+  };
+}

@@ -1,0 +1,146 @@
+// Mammography CAD SRs, both ways (issue 9):
+// - out: each finished AI analysis is also written as a Mammography CAD SR (main/dicom/cad-sr-write.ts)
+//   and stored in its exam through the import pipeline, like any received object (so it is sent on,
+//   exported and kept as the exam's files are);
+// - in: every Mammography CAD SR that reaches the library (imported, received, written by another
+//   station) is read once into its marks (main/dicom/cad-sr-read.ts), shown in the viewer under its
+//   algorithm's name.
+// One task at a time, after each import and each finished analysis, and at start for what a stopped
+// station left undone. Nothing here throws at a caller: a report that cannot be read keeps its reason.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import dcmjs from 'dcmjs';
+import type { StationContext } from './context.ts';
+import type { AiAnalysis } from '../ai/analysis.ts';
+import { cadSrDataset, newInstanceUid } from '../dicom/cad-sr-write.ts';
+import type { CadSrImage } from '../dicom/cad-sr-write.ts';
+import { CadSrError, readCadSr } from '../dicom/cad-sr-read.ts';
+import { derivedUid } from '../dicom/uid.ts';
+import { writePart10 } from '../dicom/write.ts';
+import { errorForLog, log } from '../base/log.ts';
+
+const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
+
+/** A CAD SR larger than this is not read (a real one is kilobytes; this is not one). */
+const MAX_SR_BYTES = 64 * 1024 * 1024;
+const DEVICE_UID_SETTING = 'station.deviceUid';
+
+export class CadReportService {
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly ctx: StationContext,
+    private readonly tmpDir: string,
+    private readonly analysis: () => AiAnalysis | null,
+    /** Called with the exam whose CAD reports changed (the viewer asks again). */
+    private readonly onChange: (examId: number) => void,
+    /** Called with each SR the station stored (to be sent on to a PACS). */
+    private readonly onWritten: (instanceId: number) => void = () => undefined,
+  ) {}
+
+  /** Reads the CAD SRs not read yet and writes the SRs of finished analyses that have none; resolves when done. */
+  kick(): Promise<void> {
+    this.chain = this.chain.then(() => this.work()).catch((error: unknown) => log.warn(`CAD SR: ${errorForLog(error)}`));
+    return this.chain;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+  }
+
+  private async work(): Promise<void> {
+    if (this.closed) return;
+    for (const jobId of this.ctx.db.cadReports.jobsWithoutSr()) {
+      if (this.closed) return;
+      await this.writeSr(jobId);
+    }
+    for (;;) {
+      const batch = this.ctx.db.cadReports.unread();
+      if (!batch.length || this.closed) return;
+      for (const sr of batch) {
+        let read: Parameters<typeof this.ctx.db.cadReports.record>[1];
+        try {
+          if (sr.fileSize > MAX_SR_BYTES) throw new CadSrError('unreadable', `The CAD SR is ${sr.fileSize} bytes, more than a CAD SR can be`);
+          read = readCadSr(await fs.promises.readFile(this.ctx.store.pathFor(sr.fileHash)));
+        } catch (error) {
+          const code = error instanceof CadSrError ? error.code : 'unreadable';
+          // the reader's own refusals say what is wrong in words without patient data; anything else is logged as an error is
+          log.warn(`CAD SR of exam ${sr.examId} not read (${code}): ${error instanceof CadSrError ? error.message : errorForLog(error)}`);
+          read = { problem: code };
+        }
+        this.ctx.db.cadReports.record(sr, read);
+        this.onChange(sr.examId);
+      }
+    }
+  }
+
+  /** The station's own observer UID (Device Observer UID): one per library, made once. */
+  private deviceUid(): string {
+    const known = this.ctx.db.settings.get(DEVICE_UID_SETTING);
+    if (known) return known;
+    const made = newInstanceUid();
+    this.ctx.db.settings.set(DEVICE_UID_SETTING, made);
+    return this.ctx.db.settings.get(DEVICE_UID_SETTING) ?? made;
+  }
+
+  /** Writes and stores the CAD SR of one finished analysis (when its model is still installed). */
+  private async writeSr(jobId: number): Promise<void> {
+    const result = this.ctx.db.ai.jobResult(jobId);
+    if (!result) return;
+    const model = this.analysis()?.availableModels.find((m) => m.manifest.id === result.model.id && m.manifest.version === result.model.version);
+    if (!model) return; // written when the model is back (its name, version and operating points go in the SR)
+    const detail = this.ctx.db.worklist.examDetail(result.examId);
+    if (!detail) return;
+    const instances = detail.series.flatMap((s) => s.instances.map((i) => ({ ...i, seriesUid: s.seriesInstanceUid })));
+    const byId = new Map(instances.map((i) => [i.instanceId, i]));
+    const analysed = instances.filter((i) => i.isImage && !i.forProcessing && (i.imageLaterality === 'R' || i.imageLaterality === 'L'));
+    const first = analysed[0] && this.ctx.db.worklist.instanceFile(analysed[0].instanceId);
+    if (!first) return;
+    const header = DicomMetaDictionary.naturalizeDataset(
+      DicomMessage.readFile((await fs.promises.readFile(this.ctx.store.pathFor(first.fileHash))).buffer as ArrayBuffer, { untilTag: '7FE00010', includeUntilTagValue: false }).dict,
+    ) as Record<string, unknown>;
+    const images: CadSrImage[] = analysed.map((i) => ({
+      sopClassUid: i.sopClassUid, sopInstanceUid: i.sopInstanceUid, seriesUid: i.seriesUid, laterality: i.imageLaterality as 'R' | 'L', viewCode: i.viewCode,
+    }));
+    const manifest = model.manifest;
+    const sopUid = newInstanceUid();
+    if (!this.ctx.db.cadReports.claimSr(jobId, sopUid)) return; // another process wrote it, or the job ran again meanwhile
+    const file = path.join(this.tmpDir, `cad-sr-${jobId}-${Date.now()}.dcm`);
+    try {
+      const dataset = cadSrDataset({
+        study: { ...header, StudyInstanceUID: detail.exam.studyInstanceUid } as never,
+        images,
+        findings: result.findings.flatMap((f) => {
+          const image = byId.get(f.instanceId);
+          return image ? [{ sopInstanceUid: image.sopInstanceUid, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box }] : [];
+        }),
+        algorithm: { id: manifest.id, name: manifest.name, version: manifest.version },
+        operatingPoints: manifest.calibration.operatingPoints,
+        defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,
+        examScore: result.examScore,
+        breastScores: result.breastScores,
+        device: { uid: this.deviceUid(), name: 'Binome', manufacturer: 'Binome', softwareVersion: this.ctx.version },
+        // one series per model version in each exam, the same at every station
+        seriesUid: derivedUid('binome-cad-sr-series', detail.exam.studyInstanceUid, manifest.id, manifest.version),
+        contentTime: new Date(),
+      }, sopUid);
+      await fs.promises.writeFile(file, writePart10(dataset));
+      const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], this.ctx.importOptions());
+      if (summary.imported !== 1) throw new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`);
+      const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);
+      log.info(`CAD SR written for exam ${result.examId} (${manifest.id} ${manifest.version})`);
+      if (stored !== null) this.onWritten(stored);
+      this.ctx.events.emit('worklistChanged', { reason: 'import' });
+    } catch (error) {
+      this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      // the station closing stops the import: the SR is written at the next start
+      if (this.closed || this.ctx.importOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
+      else log.warn(`CAD SR of exam ${result.examId} not written: ${errorForLog(error)}`);
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// Mammography CAD SR both ways (issue 9, parts 3 and 4). Out: each finished analysis is stored in
+// its exam as a Mammography CAD SR that dicom3tools' dciodvfy and dcmtk's dsrdump (which checks the
+// IOD's relationship constraints) accept without an error, and that reads back to the very marks the
+// station found. In: a CAD SR written by hand from PS3.16 TID 4000 (test/fixtures/vendor-cad-sr.dump,
+// not by the station's writer) and built by dcmtk's dump2dcm shows its marks on the right images,
+// under the vendor's algorithm name, honouring each finding's rendering intent; one that is not a
+// Mammography CAD Report keeps its reason and breaks nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import dcmjs from 'dcmjs';
+import { readCadSr } from '../../main/dicom/cad-sr-read.ts';
+import { MAMMOGRAPHY_CAD_SR_CLASS } from '../../main/dicom/cad-sr-codes.ts';
+import { writeTinyModel } from '../helpers/onnx-models.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { SKIP_NO_DUMP2DCM, writeVendorCadSr } from '../helpers/vendor-cad-sr.ts';
+
+const has = (tool: string, ...args: string[]) => spawnSync(tool, args, { stdio: 'ignore' }).error === undefined;
+const SKIP_NO_VALIDATORS = has('dciodvfy') && has('dsrdump', '--version') ? false : 'dicom3tools\' dciodvfy or dcmtk\'s dsrdump is not installed (apt-get install dicom3tools dcmtk)';
+
+async function waitFor<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 180_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type Station = ReturnType<typeof openTestStation>;
+const examsOf = async (station: Station) =>
+  (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+
+const storedPath = (station: Station, instanceId: number) => station.store.pathFor(station.db.worklist.instanceFile(instanceId)!.fileHash);
+
+/** dciodvfy's errors and dsrdump's (which checks the Mammography CAD SR relationship constraints). */
+function validate(file: string): { errors: string[] } {
+  const iod = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
+  const sr = spawnSync('dsrdump', ['-Ee', file], { encoding: 'utf8' });
+  const errors = [
+    ...`${iod.stdout}${iod.stderr}`.split('\n').filter((l) => /^Error/.test(l)),
+    ...`${sr.stdout}${sr.stderr}`.split('\n').filter((l) => /^[EF]:/.test(l)),
+    ...(sr.status === 0 ? [] : [`dsrdump exited with ${sr.status}`]),
+  ];
+  return { errors };
+}
+
+test('each finished analysis is stored in its exam as a Mammography CAD SR that dciodvfy and dsrdump accept, and that reads back to the same marks', { timeout: 300_000, skip: SKIP_NO_VALIDATORS }, async () => {
+  const models = tempDir('cad-sr-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-out' });
+    const [examId] = await examsOf(station);
+    const results = await waitFor('the analysis', async () => {
+      const r = await station.handlers.aiResults({ examId: examId! });
+      return r.state?.status === 'done' && r;
+    });
+    const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
+    const srUid = await waitFor('the CAD SR', () => {
+      const uid = station.db.cadReports.srOf(job);
+      return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
+    });
+    const srInstance = station.db.worklist.instanceBySopUid(srUid)!;
+    // in the exam, as an SR series of its own
+    const detail = await station.handlers.examDetail({ examId: examId!, purpose: 'prefetch' });
+    const srSeries = detail.series.find((s) => s.instances.some((i) => i.instanceId === srInstance))!;
+    assert.equal(srSeries.modality, 'SR');
+    assert.equal(srSeries.instances[0]!.sopClassUid, MAMMOGRAPHY_CAD_SR_CLASS);
+
+    const file = storedPath(station, srInstance);
+    const { errors } = validate(file);
+    assert.deepEqual(errors, [], 'dciodvfy and dsrdump find no error');
+
+    // the same patient and study as the images
+    const sr = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(fs.readFileSync(file).buffer as ArrayBuffer).dict) as Record<string, unknown>;
+    assert.equal(sr.StudyInstanceUID, detail.exam.studyInstanceUid);
+    assert.equal(sr.PatientID, detail.exam.patientId);
+
+    // its marks are the findings, on the same images and pixels (all of them, those below the default operating point optional)
+    const stored = station.db.ai.jobResult(job)!.findings;
+    assert.ok(stored.length > 0, 'the tiny model marked bright places');
+    const images = new Map(detail.series.flatMap((s) => s.instances).map((i) => [i.sopInstanceUid, i.instanceId]));
+    const read = readCadSr(fs.readFileSync(file));
+    assert.equal(read.algorithmName, 'Bright spots (test fixture)');
+    assert.equal(read.marks.length, stored.length);
+    const threshold = results.model!.operatingPoint.threshold;
+    for (const f of stored) {
+      const m = read.marks.find((r) => images.get(r.imageUid) === f.instanceId && Math.abs(r.x - f.x) < 0.01 && Math.abs(r.y - f.y) < 0.01);
+      assert.ok(m, `finding at ${f.x}, ${f.y} of image ${f.instanceId} is in the SR`);
+      assert.equal(m.class, f.class);
+      assert.ok(Math.abs(m.certainty! - f.score) < 1e-4);
+      for (let k = 0; k < 4; k++) assert.ok(Math.abs(m.box[k]! - f.box[k]!) < 0.01, `box ${m.box} vs ${f.box}`);
+      assert.equal(m.intent, f.score >= threshold ? 'required' : 'optional');
+    }
+    // the station's own SR is recognised: its marks are not shown a second time as another CAD's
+    await waitFor('the SR read', () => (station.db.connection.prepare('SELECT count(*) AS n FROM cad_reports WHERE written_here = 1').get() as { n: number }).n === 1);
+    assert.deepEqual((await station.handlers.aiResults({ examId: examId! })).cadReports, []);
+  } finally {
+    await station.close();
+  }
+});
+
+test('a vendor\'s CAD SR, written by hand from TID 4000 and built by dcmtk, shows its marks on the right images under its algorithm\'s name, honouring rendering intent', { timeout: 300_000, skip: SKIP_NO_DUMP2DCM }, async () => {
+  const station = openTestStation({ modelRoots: [tempDir('no-models')] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-in' });
+    const [examId] = await examsOf(station);
+    const detail = await station.handlers.examDetail({ examId: examId!, purpose: 'prefetch' });
+    const instances = detail.series.flatMap((s) => s.instances.map((i) => ({ ...i, seriesUid: s.seriesInstanceUid })));
+    const rcc = instances.find((i) => i.viewLabel === 'RCC')!;
+    const lmlo = instances.find((i) => i.viewLabel === 'LMLO')!;
+    assert.ok(rcc && lmlo && rcc.seriesUid === lmlo.seriesUid, 'the demo exam has RCC and LMLO in one series');
+    const header = dcmjs.data.DicomMetaDictionary.naturalizeDataset(
+      dcmjs.data.DicomMessage.readFile(fs.readFileSync(storedPath(station, rcc.instanceId)).buffer as ArrayBuffer, { untilTag: '7FE00010' }).dict) as Record<string, unknown>;
+    const name = header.PatientName as { Alphabetic?: string }[] | string;
+    const values = {
+      studyUid: detail.exam.studyInstanceUid, patientId: String(header.PatientID), patientName: typeof name === 'string' ? name : name[0]?.Alphabetic ?? '',
+      rcc: { sopUid: rcc.sopInstanceUid, seriesUid: rcc.seriesUid, sopClassUid: rcc.sopClassUid }, lmloUid: lmlo.sopInstanceUid,
+      a: [120, 200] as [number, number], aRadius: 30, b: [40, 60] as [number, number], c: [80, 90] as [number, number],
+    };
+    const dir = tempDir('vendor-sr');
+    const file = path.join(dir, 'vendor-cad-sr.dcm');
+    writeVendorCadSr(file, { ...values, srUid: '1.2.826.0.1.3680043.9.7433.77.2.1' });
+    // not a Mammography CAD Report at its root: read, refused with its reason, nothing drawn
+    const wrong = path.join(dir, 'wrong-root.dcm');
+    writeVendorCadSr(wrong, { ...values, srUid: '1.2.826.0.1.3680043.9.7433.77.2.2', wrongRoot: true });
+
+    const summary = await station.handlers.importPaths({ paths: [file, wrong] });
+    assert.equal(summary.imported, 2, JSON.stringify(summary.problems));
+    const reports = await waitFor('the reports read', async () => {
+      const r = (await station.handlers.aiResults({ examId: examId! })).cadReports;
+      return r.length === 2 && r;
+    });
+    const vendor = reports.find((r) => r.problem === null);
+    const refused = reports.find((r) => r.problem !== null);
+    assert.equal(refused!.problem, 'not_cad_sr');
+    assert.deepEqual(refused!.marks, []);
+    assert.equal(vendor!.problem, null);
+    assert.equal(vendor!.algorithmName, 'AcmeCAD');
+    assert.equal(vendor!.algorithmVersion, '7.2');
+    assert.equal(vendor!.manufacturer, 'Acme Imaging');
+    assert.equal(vendor!.summary, 'All algorithms succeeded; with findings');
+    // the required mass on RCC (its impression said required), the optional cluster on LMLO (found by
+    // reference into the image library); the not-for-presentation asymmetry never leaves the station
+    assert.deepEqual(vendor!.marks.map((m) => [m.class, m.intent, m.instanceId]).sort(), [
+      ['calcification', 'optional', lmlo.instanceId], ['mass', 'required', rcc.instanceId],
+    ]);
+    const mass = vendor!.marks.find((m) => m.class === 'mass')!;
+    assert.deepEqual([mass.x, mass.y, mass.box, mass.certainty, mass.label], [120, 200, [90, 170, 150, 230], 87, 'Mammography breast density']);
+    const cluster = vendor!.marks.find((m) => m.class === 'calcification')!;
+    assert.deepEqual([cluster.x, cluster.y], [40, 60]);
+    assert.equal(vendor!.unplaced, 0);
+  } finally {
+    await station.close();
+  }
+});
