@@ -274,7 +274,7 @@ export interface CadReport {
   /** Why it could not be read (then it has no marks). */
   problem: string | null;
   marks: CadMark[];
-  /** Marks on images that are not in the library (yet). */
+  /** Marks on images that are not in the library (yet), or not of this exam (never drawn elsewhere). */
   unplaced: number;
 }
 

@@ -64,10 +64,12 @@ export class CadReportTables {
     const reports = this.sql.get(`SELECT id, manufacturer, algorithm_name, algorithm_version, summary, problem FROM cad_reports
         WHERE study_ref = ? AND written_here = 0 ORDER BY id`).all(examId) as
       { id: number; manufacturer: string | null; algorithm_name: string | null; algorithm_version: string | null; summary: string | null; problem: string | null }[];
-    const marks = this.sql.get(`SELECT m.*, i.id AS instance_id FROM cad_marks m LEFT JOIN instances i ON i.sop_uid = m.image_uid
+    // a mark lands only on an image of the report's own exam: never on another exam's (or woman's) image it may name
+    const marks = this.sql.get(`SELECT m.*, i.id AS instance_id FROM cad_marks m
+        LEFT JOIN instances i ON i.sop_uid = m.image_uid AND i.series_ref IN (SELECT id FROM series WHERE study_ref = ?)
         WHERE m.report_ref = ? AND m.intent != 'not_for_presentation' ORDER BY m.id`);
     return reports.map((r) => {
-      const rows = marks.all(r.id) as { instance_id: number | null; class: string; label: string; intent: 'required' | 'optional'; certainty: number | null;
+      const rows = marks.all(examId, r.id) as { instance_id: number | null; class: string; label: string; intent: 'required' | 'optional'; certainty: number | null;
         x: number; y: number; x0: number; y0: number; x1: number; y1: number }[];
       return {
         id: r.id, manufacturer: r.manufacturer, algorithmName: r.algorithm_name ?? r.manufacturer ?? 'CAD', algorithmVersion: r.algorithm_version,
@@ -75,6 +77,7 @@ export class CadReportTables {
         marks: rows.filter((m) => m.instance_id !== null).map((m) => ({
           instanceId: m.instance_id!, class: m.class, label: m.label, intent: m.intent, certainty: m.certainty, x: m.x, y: m.y, box: [m.x0, m.y0, m.x1, m.y1],
         })),
+        // on images not in the library yet, or not of this exam
         unplaced: rows.filter((m) => m.instance_id === null).length,
       };
     });

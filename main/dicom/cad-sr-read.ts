@@ -107,8 +107,11 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
     const path = asArray<number>(identifier).map(Number);
     if (path[0] !== 1) return null;
     let node: Item | undefined = ds;
-    for (const index of path.slice(1)) node = children(node!)[index - 1];
-    return node ?? null;
+    for (const index of path.slice(1)) {
+      node = Number.isInteger(index) && index >= 1 ? children(node)[index - 1] : undefined;
+      if (!node) return null; // a reference to nothing: the mark has no image
+    }
+    return node;
   };
   /** The image an SCOORD was selected from (by value, or by reference into the image library). */
   const imageOf = (scoord: Item): string | null => {
@@ -178,13 +181,15 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
       byImage.set(uid, entry);
     }
     for (const [imageUid, e] of byImage) {
-      const xs = e.points.filter((_, i) => i % 2 === 0);
-      const ys = e.points.filter((_, i) => i % 2 === 1);
-      const center = e.center ?? (xs.length ? [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2] as [number, number] : null);
+      // the points' bounds, by a loop (an outline may have more points than a call may take arguments)
+      let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (let i = 0; i + 1 < e.points.length; i += 2) {
+        minX = Math.min(minX, e.points[i]!); maxX = Math.max(maxX, e.points[i]!);
+        minY = Math.min(minY, e.points[i + 1]!); maxY = Math.max(maxY, e.points[i + 1]!);
+      }
+      const center = e.center ?? (e.points.length ? [(minX + maxX) / 2, (minY + maxY) / 2] as [number, number] : null);
       if (!center) continue;
-      const box: [number, number, number, number] = xs.length
-        ? [Math.min(...xs, center[0]), Math.min(...ys, center[1]), Math.max(...xs, center[0]), Math.max(...ys, center[1])]
-        : [center[0], center[1], center[0], center[1]];
+      const box: [number, number, number, number] = [Math.min(minX, center[0]), Math.min(minY, center[1]), Math.max(maxX, center[0]), Math.max(maxY, center[1])];
       marks.push({ imageUid, class: cls, label: found?.meaning ?? cls, intent: effective, certainty, operatingPoint, x: center[0], y: center[1], box, outline: e.outline });
     }
   }

@@ -23,7 +23,7 @@ import { errorForLog, log } from '../base/log.ts';
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
 /** A CAD SR larger than this is not read (a real one is kilobytes; this is not one). */
-const MAX_SR_BYTES = 64 * 1024 * 1024;
+const MAX_SR_BYTES = 16 * 1024 * 1024;
 const DEVICE_UID_SETTING = 'station.deviceUid';
 
 export class CadReportService {
