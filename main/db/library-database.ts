@@ -12,6 +12,7 @@ import { SettingsTable } from './settings.ts';
 import { AuditLog } from './audit.ts';
 import { AiTables } from './ai-jobs.ts';
 import { FirstImpressionTable } from './first-impressions.ts';
+import { PacsTables } from './pacs.ts';
 
 export class LibraryDatabase {
   readonly connection: SqliteDatabase;
@@ -21,6 +22,7 @@ export class LibraryDatabase {
   readonly audit: AuditLog;
   readonly ai: AiTables;
   readonly firstImpressions: FirstImpressionTable;
+  readonly pacs: PacsTables;
 
   constructor(readonly file: string, options: { busyTimeoutMs?: number } = {}) {
     // checkpoints run on the import worker threads (Importer.checkpoint), not inside a commit here
@@ -31,6 +33,7 @@ export class LibraryDatabase {
     this.audit = new AuditLog(this.connection);
     this.ai = new AiTables(this.connection);
     this.firstImpressions = new FirstImpressionTable(this.connection);
+    this.pacs = new PacsTables(this.connection);
   }
 
   /**

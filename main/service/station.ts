@@ -36,6 +36,8 @@ import { openStoredImage, storeHandlers } from './images.ts';
 import { ReceiverService, receiverHandlers } from './receiver.ts';
 import type { ReceiverSettings, ReceiverStatus } from '../../common/dicom-node.ts';
 import type { OpenedImage } from './images.ts';
+import { PacsService, pacsHandlers } from './pacs.ts';
+import type { PacsOptions } from './pacs.ts';
 
 export interface ServiceOptions {
   libraryDir: string;
@@ -57,6 +59,11 @@ export interface ServiceOptions {
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
    */
   receiver?: { overrides?: Partial<ReceiverSettings> };
+  /**
+   * An existing PACS: the outbox sent from this process and priors fetched when exams are opened.
+   * Absent: neither in this process (a command that lists or imports and ends); the nodes can still be set.
+   */
+  pacs?: PacsOptions;
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
@@ -105,6 +112,7 @@ export class StationService {
   private readonly renditions: RenditionMaker;
   private ai: AiAnalysis | null = null;
   private receiver: ReceiverService | null = null;
+  private pacs: PacsService | null = null;
   private readonly uploads: UploadStaging;
   private readonly events = new StationEvents();
   private readonly running = new Set<Promise<unknown>>();
@@ -159,9 +167,15 @@ export class StationService {
       const detail = await worklist.examDetail(input);
       if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && i.displayRendition === null))) this.renditions.kick(input.examId);
       if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
+      // her priors on the PACS, in the background (the next case's too, while this one is read)
+      if ((input.purpose ?? 'open') !== 'prior') this.pacs?.prioritize(input.examId);
       return detail;
     };
     if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides);
+    if (options.pacs) {
+      this.pacs = new PacsService(this.context, options.pacs);
+      this.pacs.start();
+    }
     this.handlers = withErrorMapping({
       ...worklist,
       examDetail,
@@ -171,6 +185,7 @@ export class StationService {
       ...demoHandlers(this.context),
       ...aiHandlers(this.context, () => this.ai),
       ...receiverHandlers(() => this.receiver),
+      ...pacsHandlers(this.context, () => this.pacs),
     });
   }
 
@@ -231,6 +246,7 @@ export class StationService {
     // the storage SCP first: its associations end (their completed images stay, their exams held back)
     await this.receiver?.close().catch((error: unknown) => log.error(`DICOM receiver: ${errorForLog(error)}`));
     this.abort.abort();
+    await this.pacs?.close().catch((error: unknown) => log.error(`PACS: ${errorForLog(error)}`));
     clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);
     await this.ai?.close();

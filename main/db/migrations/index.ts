@@ -6,6 +6,7 @@ import * as m0004 from './0004-shared-library.ts';
 import * as m0005 from './0005-ai-analysis.ts';
 import * as m0006 from './0006-first-impressions.ts';
 import * as m0007 from './0007-received-imports.ts';
+import * as m0009 from './0009-pacs.ts';
 
 export interface Migration {
   version: number;
@@ -27,6 +28,10 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: 'ai-analysis', up: m0005.up },
   { version: 6, name: 'first-impressions', up: m0006.up },
   { version: 7, name: 'received-imports', up: m0007.up },
+  // branch pacs: 0008 (cad-reports) is written on main at the same time; this stand-in keeps the
+  // numbering until the merge replaces it with the real migration (never released as it is)
+  { version: 8, name: 'cad-reports', up: () => undefined },
+  { version: 9, name: 'pacs', up: m0009.up },
 ];
 
 export class DatabaseTooNewError extends Error {
