@@ -6,10 +6,11 @@ export const OPERATION_NAMES = [
   'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'beginUpload', 'finishUpload', 'cancelUpload',
   'quarantineList', 'unfinishedImports', 'resumeImport', 'checkStore', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
   'aiResults', 'setFirstImpression', 'cancelAiAnalysis', 'queueAiAnalysis', 'receiverStatus',
+  'pacsStatus', 'setPacsNodes', 'testPacsNode', 'sendToPacs', 'retryPacs', 'pacsPriors',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
-export const EVENT_NAMES = ['importProgress', 'worklistChanged', 'aiChanged', 'receiverChanged'] as const;
+export const EVENT_NAMES = ['importProgress', 'worklistChanged', 'aiChanged', 'receiverChanged', 'pacsChanged'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export function isOperationName(name: unknown): name is OperationName {

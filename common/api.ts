@@ -10,6 +10,8 @@ import { EXAM_STATUSES, FIRST_IMPRESSIONS, LOCALES } from './domain.ts';
 import { viewerSettingsInput } from './viewer-settings.ts';
 import { receiverSettingsSchema } from './dicom-node.ts';
 import type { ReceiverStatus } from './dicom-node.ts';
+import { pacsNodeInput, setPacsNodesInput } from './pacs.ts';
+import type { PacsStatus, PacsTestResult, PriorRetrieval } from './pacs.ts';
 import type { EventName, OperationName } from './api-names.ts';
 import type { MessageKey, MessageParams } from './i18n/messages.ts';
 
@@ -127,6 +129,19 @@ export const operations = {
   queueAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** The storage SCP: listening or not, its associations and what they brought; null where this station runs none (the command line). */
   receiverStatus: op<{ status: ReceiverStatus | null }>()('read', z.strictObject({})),
+  /** The PACS nodes (passwords never included), their outboxes and health, the items that failed for good. */
+  pacsStatus: op<PacsStatus>()('read', z.strictObject({})),
+  /** Sets the PACS nodes, whole (a node's absent password keeps the stored one); items waiting for a removed node are dropped. */
+  setPacsNodes: op<PacsStatus>()('write', setPacsNodesInput),
+  /** "Test connection": one QIDO-RS request to the node as given (saved or not). */
+  testPacsNode: op<PacsTestResult>()('write', pacsNodeInput),
+  /** Queues an exam's stored objects (or one object) for sending to every node that receives results (or to `nodeId`). */
+  sendToPacs: op<{ queued: number; nodes: string[] }>()('write', z.strictObject({ examId: examId.optional(), instanceId: z.number().int().positive().optional(),
+    nodeId: z.string().max(32).optional() }).refine((i) => (i.examId === undefined) !== (i.instanceId === undefined), 'give examId or instanceId')),
+  /** "Retry now": the outbox's waiting items (of one node, or all) are due now and its failed ones queued again. */
+  retryPacs: op<PacsStatus>()('write', z.strictObject({ nodeId: z.string().max(32).optional() })),
+  /** The searches for the priors of an exam's woman on the PACS nodes. */
+  pacsPriors: op<PriorRetrieval[]>()('read', z.strictObject({ examId })),
   /** Opens the desktop file dialog; only the Electron transport has one ('unavailable' elsewhere). */
   pickImportPaths: op<string[]>()('read', z.strictObject({ kind: z.enum(['folder', 'files']) })),
 } as const satisfies Record<OperationName, OperationDefinition<z.ZodType, unknown>>;
@@ -150,6 +165,8 @@ export interface ApiEvents {
   aiChanged: { examId: number };
   /** The storage SCP's status changed (at most a few times a second while images arrive). */
   receiverChanged: ReceiverStatus;
+  /** The PACS outbox or nodes changed (examId null), or the search for an exam's priors moved on. */
+  pacsChanged: { examId: number | null };
 }
 type MissingEvents = Exclude<EventName, keyof ApiEvents> | Exclude<keyof ApiEvents, EventName>;
 const eventsMatch: [MissingEvents] extends [never] ? true : never = true;

@@ -121,13 +121,15 @@ function formatBytes(n: number): string {
 }
 
 /** A station for one command; only `serve` makes display renditions (the others end soon: the app or a server makes them later). */
-function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean; receiver?: Partial<ReceiverSettings> } = {}): StationService {
+function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean; receiver?: Partial<ReceiverSettings>; pacs?: boolean } = {}): StationService {
   const libraryDir = library ?? defaultLibraryDir();
   return new StationService({ libraryDir, version: VERSION, runtime: `node ${process.versions.node}`,
     import: { durable: options.durable ?? false }, renditions: options.renditions ?? false,
     // the AI second reader runs where the station serves readers: the models shipped with it, and the library's own
     ai: options.ai ? { modelRoots: [path.join(ROOT, 'models'), path.join(path.resolve(libraryDir), 'models')] } : undefined,
-    receiver: options.receiver ? { overrides: options.receiver } : undefined });
+    receiver: options.receiver ? { overrides: options.receiver } : undefined,
+    // the PACS outbox and priors run where the station serves readers
+    pacs: options.pacs ? {} : undefined });
 }
 
 /** An API error as the command line reports it: in English, from its message key when it has one. */
@@ -409,7 +411,7 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
   const stopped = waitForStop();
-  const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {} });
+  const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {}, pacs: true });
   const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
   out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
   if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);

@@ -9,6 +9,7 @@ import { WorklistPage } from './worklist/WorklistPage.tsx';
 import { ViewerPage } from './viewer/ViewerPage.tsx';
 import type { ViewerRoute } from './viewer/ViewerPage.tsx';
 import { ReceiverButton, ReceiverPanel, useReceiverStatus } from './receiver/ReceiverPanel.tsx';
+import { PacsButton, PacsPanel, usePacsStatus } from './pacs/PacsPanel.tsx';
 
 /**
  * Hash routes: #/ is the worklist, #/exam/<id> an exam (with ?step=<id>&protocol=<id>, and for
@@ -33,6 +34,7 @@ export function App({ api }: { api: StationApi }) {
   const [info, setInfo] = useState<AppInfo | null>(null);
   const i18n = useMemo(() => makeI18n(locale), [locale]);
   const [receiverOpen, setReceiverOpen] = useState(false);
+  const [pacsOpen, setPacsOpen] = useState(false);
 
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -61,6 +63,7 @@ export function App({ api }: { api: StationApi }) {
             </a>
             <div className="spacer" />
             <ReceiverStatusButton onOpen={() => setReceiverOpen(true)} open={receiverOpen} onClose={() => setReceiverOpen(false)} />
+            <PacsStatusButton onOpen={() => setPacsOpen(true)} open={pacsOpen} onClose={() => setPacsOpen(false)} />
             {info && <span className="muted small" title={info.libraryDir}>v{info.version}</span>}
             <label className="locale">
               {i18n.t('settings.language')}
@@ -85,6 +88,17 @@ function ReceiverStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen
     <>
       <ReceiverButton status={status} onOpen={onOpen} />
       {open && <ReceiverPanel status={status} onClose={onClose} />}
+    </>
+  );
+}
+
+/** The top bar's PACS button and, when open, its panel. */
+function PacsStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen(): void; onClose(): void }) {
+  const status = usePacsStatus();
+  return (
+    <>
+      <PacsButton status={status} onOpen={onOpen} />
+      {open && <PacsPanel status={status} onClose={onClose} />}
     </>
   );
 }

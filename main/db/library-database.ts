@@ -13,6 +13,7 @@ import { AuditLog } from './audit.ts';
 import { AiTables } from './ai-jobs.ts';
 import { FirstImpressionTable } from './first-impressions.ts';
 import { CadReportTables } from './cad-reports.ts';
+import { PacsTables } from './pacs.ts';
 
 export class LibraryDatabase {
   readonly connection: SqliteDatabase;
@@ -23,6 +24,7 @@ export class LibraryDatabase {
   readonly ai: AiTables;
   readonly firstImpressions: FirstImpressionTable;
   readonly cadReports: CadReportTables;
+  readonly pacs: PacsTables;
 
   constructor(readonly file: string, options: { busyTimeoutMs?: number } = {}) {
     // checkpoints run on the import worker threads (Importer.checkpoint), not inside a commit here
@@ -34,6 +36,7 @@ export class LibraryDatabase {
     this.ai = new AiTables(this.connection);
     this.firstImpressions = new FirstImpressionTable(this.connection);
     this.cadReports = new CadReportTables(this.connection);
+    this.pacs = new PacsTables(this.connection);
   }
 
   /**

@@ -57,7 +57,7 @@ async function start(): Promise<void> {
   // models shipped with the application (extraResources when packaged, the repository's models/ otherwise) and the library's own
   const bundledModels = app.isPackaged ? path.join(process.resourcesPath, 'models') : path.join(DIST, '..', '..', 'models');
   service = new StationService({ libraryDir, version: app.getVersion(), runtime: `electron ${process.versions.electron}`,
-    ai: { modelRoots: [bundledModels, path.join(libraryDir, 'models')] }, receiver: {} });
+    ai: { modelRoots: [bundledModels, path.join(libraryDir, 'models')] }, receiver: {}, pacs: {} });
   // the DICOM receiver as the library's settings say; a taken port shows in its panel, never stops the app
   void service.startReceiver().catch((error: unknown) => log.error(`DICOM receiver: ${errorForLog(error)}`));
   handleStationProtocol(service, path.join(DIST, 'renderer'));

@@ -24,6 +24,7 @@ import type { ImportOptions } from '../import/importer.ts';
 import { AiAnalysis } from '../ai/analysis.ts';
 import { aiHandlers } from './ai.ts';
 import { CadReportService } from './cad-reports.ts';
+import { queueForPacs } from '../db/pacs.ts';
 import { UploadError, UploadStaging } from '../import/uploads.ts';
 import { RenditionMaker } from '../import/renditions.ts';
 import type { UploadLimits } from '../import/uploads.ts';
@@ -37,6 +38,8 @@ import { openStoredImage, storeHandlers } from './images.ts';
 import { ReceiverService, receiverHandlers } from './receiver.ts';
 import type { ReceiverSettings, ReceiverStatus } from '../../common/dicom-node.ts';
 import type { OpenedImage } from './images.ts';
+import { PacsService, pacsHandlers } from './pacs.ts';
+import type { PacsOptions } from './pacs.ts';
 
 export interface ServiceOptions {
   libraryDir: string;
@@ -58,6 +61,11 @@ export interface ServiceOptions {
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
    */
   receiver?: { overrides?: Partial<ReceiverSettings> };
+  /**
+   * An existing PACS: the outbox sent from this process and priors fetched when exams are opened.
+   * Absent: neither in this process (a command that lists or imports and ends); the nodes can still be set.
+   */
+  pacs?: PacsOptions;
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
@@ -107,6 +115,7 @@ export class StationService {
   private ai: AiAnalysis | null = null;
   private readonly cadReports: CadReportService;
   private receiver: ReceiverService | null = null;
+  private pacs: PacsService | null = null;
   private readonly uploads: UploadStaging;
   private readonly events = new StationEvents();
   private readonly running = new Set<Promise<unknown>>();
@@ -152,7 +161,9 @@ export class StationService {
       setTimeout(() => this.renditions.kick(), RENDITIONS_AFTER_START_MS).unref();
     }
     // Mammography CAD SRs: those that arrive are read into marks, each finished analysis is written as one
-    const cadReports = new CadReportService(this.context, tmpDir, () => this.ai, (examId) => this.events.emit('aiChanged', { examId }));
+    // (each SR written here is queued for the PACS nodes that receive results)
+    const cadReports = new CadReportService(this.context, tmpDir, () => this.ai, (examId) => this.events.emit('aiChanged', { examId }),
+      (instanceId) => { queueForPacs(this.db, instanceId); });
     this.cadReports = cadReports;
     const readsCadReports = options.renditions !== false || Boolean(options.ai);
     if (readsCadReports) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
@@ -173,9 +184,15 @@ export class StationService {
       const detail = await worklist.examDetail(input);
       if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && i.displayRendition === null))) this.renditions.kick(input.examId);
       if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
+      // her priors on the PACS, in the background (the next case's too, while this one is read)
+      if ((input.purpose ?? 'open') !== 'prior') this.pacs?.prioritize(input.examId);
       return detail;
     };
     if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides);
+    if (options.pacs) {
+      this.pacs = new PacsService(this.context, options.pacs);
+      this.pacs.start();
+    }
     this.handlers = withErrorMapping({
       ...worklist,
       examDetail,
@@ -185,6 +202,7 @@ export class StationService {
       ...demoHandlers(this.context),
       ...aiHandlers(this.context, () => this.ai),
       ...receiverHandlers(() => this.receiver),
+      ...pacsHandlers(this.context, () => this.pacs),
     });
   }
 
@@ -245,6 +263,7 @@ export class StationService {
     // the storage SCP first: its associations end (their completed images stay, their exams held back)
     await this.receiver?.close().catch((error: unknown) => log.error(`DICOM receiver: ${errorForLog(error)}`));
     this.abort.abort();
+    await this.pacs?.close().catch((error: unknown) => log.error(`PACS: ${errorForLog(error)}`));
     clearInterval(this.checkpointTimer);
     await Promise.allSettled([...this.running]);
     await this.cadReports.close();

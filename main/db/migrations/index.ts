@@ -7,6 +7,7 @@ import * as m0005 from './0005-ai-analysis.ts';
 import * as m0006 from './0006-first-impressions.ts';
 import * as m0007 from './0007-received-imports.ts';
 import * as m0008 from './0008-cad-reports.ts';
+import * as m0009 from './0009-pacs.ts';
 
 export interface Migration {
   version: number;
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: 'first-impressions', up: m0006.up },
   { version: 7, name: 'received-imports', up: m0007.up },
   { version: 8, name: 'cad-reports', up: m0008.up },
+  { version: 9, name: 'pacs', up: m0009.up },
 ];
 
 export class DatabaseTooNewError extends Error {

@@ -1,0 +1,169 @@
+// An existing PACS as the station's scale-out (issue 9, part 5): the PACS nodes the station talks to
+// over DICOMweb (QIDO-RS to find a woman's priors, WADO-RS to fetch them, STOW-RS to send results),
+// with their schema, the checks the panel and the API share, and the status the PACS panel shows.
+// Pure data and types, for both processes.
+
+import { z } from 'zod';
+import type { MessageKey } from './i18n/messages.ts';
+
+/** What a node's URL may be: http or https, no credentials, query or fragment in it (they go in their own fields). */
+export function baseUrlProblem(text: string): MessageKey | null {
+  // (common/ has no URL class: both processes share this check, so it is written out)
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(text);
+  if (!m || /\s/.test(text)) return 'pacs.problem.urlInvalid';
+  const scheme = m[1]!.toLowerCase();
+  if (scheme !== 'http' && scheme !== 'https') return 'pacs.problem.urlScheme';
+  const authority = m[2]!;
+  if (authority.includes('@')) return 'pacs.problem.urlCredentials';
+  // a host name, IPv4 or [IPv6] address, and an optional port
+  const host = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/.exec(authority);
+  if (!host || (host[2] !== undefined && (Number(host[2]) < 1 || Number(host[2]) > 65535))) return 'pacs.problem.urlInvalid';
+  if (m[4] !== undefined || m[5] !== undefined) return 'pacs.problem.urlQuery';
+  return null;
+}
+
+const nodeId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, - and _ (at most 32)');
+
+/**
+ * A PACS node as the API takes it. `password`: absent keeps the one stored for this node id, null
+ * removes it. Basic authentication only (what Orthanc and most DICOMweb proxies accept); the
+ * password is kept in the library's settings and never sent back over the API.
+ */
+export const pacsNodeInput = z.strictObject({
+  id: nodeId,
+  name: z.string().trim().min(1).max(64),
+  baseUrl: z.string().trim().max(2048).superRefine((text, ctx) => {
+    const problem = baseUrlProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not an http(s) DICOMweb base URL without credentials or query (${problem})` });
+  }).transform((text) => text.replace(/\/+$/, '')),
+  username: z.string().max(256).nullable().default(null),
+  password: z.string().max(1024).nullable().optional(),
+  /** Find and fetch the priors of an opened exam's woman here. */
+  queryPriors: z.boolean(),
+  /** Send the station's results here (CAD SR, later reports). */
+  receiveResults: z.boolean(),
+  /** Longest wait for an answer to begin (and between two pieces of one), in seconds. */
+  timeoutSeconds: z.number().int().min(1).max(600).default(30),
+});
+
+export type PacsNodeInput = z.input<typeof pacsNodeInput>;
+
+/** A node as stored in the library's settings (with its password). */
+export interface StoredPacsNode {
+  id: string;
+  name: string;
+  baseUrl: string;
+  username: string | null;
+  password: string | null;
+  queryPriors: boolean;
+  receiveResults: boolean;
+  timeoutSeconds: number;
+}
+
+export const storedPacsNodeSchema = z.strictObject({
+  id: nodeId,
+  name: z.string().min(1).max(64),
+  baseUrl: z.string().max(2048).refine((t) => baseUrlProblem(t) === null),
+  username: z.string().max(256).nullable(),
+  password: z.string().max(1024).nullable(),
+  queryPriors: z.boolean(),
+  receiveResults: z.boolean(),
+  timeoutSeconds: z.number().int().min(1).max(600),
+});
+
+export const MAX_PACS_NODES = 16;
+
+export const setPacsNodesInput = z.strictObject({
+  nodes: z.array(pacsNodeInput).max(MAX_PACS_NODES).superRefine((nodes, ctx) => {
+    const seen = new Set<string>();
+    for (const n of nodes) {
+      if (seen.has(n.id)) ctx.addIssue({ code: 'custom', message: `node id "${n.id}" is given twice` });
+      seen.add(n.id);
+    }
+  }),
+});
+
+/** A node as the API answers it: the password never leaves the main process. */
+export type PacsNodeView = Omit<StoredPacsNode, 'password'> & { passwordSet: boolean };
+
+export function nodeView(node: StoredPacsNode): PacsNodeView {
+  const { password, ...rest } = node;
+  return { ...rest, passwordSet: password !== null && password !== '' };
+}
+
+/**
+ * The problems of a node's form, as message keys, for the panel (the API refuses the same with
+ * 'bad_request'). Empty: it can be saved.
+ */
+export function pacsNodeProblems(node: { name: string; baseUrl: string; timeoutSeconds: number; username: string | null }): MessageKey[] {
+  const problems: MessageKey[] = [];
+  if (!node.name.trim()) problems.push('pacs.problem.nameEmpty');
+  if (!node.baseUrl.trim()) problems.push('pacs.problem.urlEmpty');
+  else {
+    const p = baseUrlProblem(node.baseUrl.trim());
+    if (p) problems.push(p);
+  }
+  if (!Number.isInteger(node.timeoutSeconds) || node.timeoutSeconds < 1 || node.timeoutSeconds > 600) problems.push('pacs.problem.timeout');
+  return problems;
+}
+
+/** Why a request to a PACS failed: recorded with the outbox item or the retrieval, shown in the panel (never patient data). */
+export const PACS_FAILURES = [
+  'unreachable', 'timeout', 'tls', 'auth_refused', 'not_dicomweb', 'server_error', 'refused_by_pacs', 'bad_response', 'too_large',
+  'disk_full', 'missing_file', 'node_removed', 'other',
+] as const;
+export type PacsFailure = (typeof PACS_FAILURES)[number];
+
+/** What "Test connection" found. */
+export interface PacsTestResult {
+  result: 'reachable' | PacsFailure;
+  /** The HTTP status, where one came back. */
+  httpStatus: number | null;
+  ms: number;
+}
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
+
+export interface OutboxItemView {
+  id: number;
+  nodeId: string;
+  instanceId: number;
+  examId: number | null;
+  /** What it is (the SOP class's name where known, e.g. Mammography CAD SR). */
+  sopClassUid: string;
+  state: OutboxState;
+  attempts: number;
+  queuedAt: string;
+  nextAttemptAt: string | null;
+  sentAt: string | null;
+  failure: { code: PacsFailure; detail: string | null } | null;
+}
+
+export interface PacsNodeStatus {
+  node: PacsNodeView;
+  outbox: { queued: number; sending: number; sent: number; failed: number; nextAttemptAt: string | null };
+  /** What the last request to this node found (any process of the library): reachable, or the failure and since when. */
+  health: { state: 'unknown' | 'ok' | 'failing'; since: string | null; failure: { code: PacsFailure; detail: string | null } | null; lastOkAt: string | null };
+}
+
+/** A search for an opened exam's priors on one node. */
+export interface PriorRetrieval {
+  nodeId: string;
+  state: 'running' | 'done' | 'failed';
+  /** Studies of hers the node has, those missing here, those fetched (and imported) in this search. */
+  found: number;
+  missing: number;
+  retrieved: number;
+  images: number;
+  startedAt: string;
+  finishedAt: string | null;
+  failure: { code: PacsFailure; detail: string | null } | null;
+}
+
+export interface PacsStatus {
+  nodes: PacsNodeStatus[];
+  /** Items that failed for good (the PACS refused them, their file is gone): newest first. */
+  failedItems: OutboxItemView[];
+  /** Whether this process sends the outbox (the desktop app and `binome serve` do; a command that ends does not). */
+  sending: boolean;
+}

@@ -1,0 +1,249 @@
+// The PACS panel: the PACS nodes (add, edit, remove, test the connection), each node's outbox
+// ("3 waiting for PACS 'Orthanc' — unreachable since 14:02, next try in 40 s", sent and failed
+// counts, retry now) and the objects that failed for good with their reason. Opened from the top
+// bar, whose button shows at a glance whether something waits for a PACS that is away.
+import { useCallback, useEffect, useState } from 'react';
+import type { PacsNodeInput, PacsNodeStatus, PacsNodeView, PacsStatus, PacsTestResult } from '../../common/pacs.ts';
+import { pacsNodeProblems } from '../../common/pacs.ts';
+import type { MessageKey } from '../../common/i18n/messages.ts';
+import { useApi } from '../api/context.ts';
+import { useI18n } from '../i18n.tsx';
+
+/** The PACS status, kept current by the pacsChanged event (and a clock, for "next try in"); undefined while unknown. */
+export function usePacsStatus(): PacsStatus | undefined {
+  const api = useApi();
+  const [status, setStatus] = useState<PacsStatus | undefined>(undefined);
+  useEffect(() => {
+    let cancelled = false;
+    const load = () => api.pacsStatus({}).then((s) => { if (!cancelled) setStatus(s); }).catch(() => undefined);
+    void load();
+    const off = api.on('pacsChanged', ({ examId }) => { if (examId === null) void load(); });
+    const timer = setInterval(() => void load(), 5000);
+    return () => { cancelled = true; off(); clearInterval(timer); };
+  }, [api]);
+  return status;
+}
+
+export function PacsButton({ status, onOpen }: { status: PacsStatus | undefined; onOpen(): void }) {
+  const { t } = useI18n();
+  const waiting = status?.nodes.reduce((n, s) => n + s.outbox.queued + s.outbox.sending, 0) ?? 0;
+  const failing = status?.nodes.some((s) => s.health.state === 'failing') ?? false;
+  const state = !status?.nodes.length ? 'off' : failing ? 'failed' : 'listening';
+  return (
+    <button type="button" className={`receiver-button ${state}`} onClick={onOpen} data-testid="pacs-button">
+      <span className="dot" aria-hidden="true" />
+      {t('pacs.title')}{waiting ? ` · ${waiting}` : ''}
+    </button>
+  );
+}
+
+type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+function timeOf(iso: string, locale: string): string {
+  return new Date(iso).toLocaleTimeString(locale === 'fr' ? 'fr-FR' : 'en-GB', { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "3 waiting for PACS “Orthanc” — unreachable since 14:02, next try in 40 s · 12 sent · 1 failed" */
+function outboxLine(s: PacsNodeStatus, t: Translate, locale: string, now: number): string {
+  const parts: string[] = [];
+  const waiting = s.outbox.queued + s.outbox.sending;
+  parts.push(waiting ? t('pacs.outbox.waiting', { count: waiting, name: s.node.name }) : t('pacs.outbox.empty'));
+  const health = s.health.state === 'failing'
+    ? t('pacs.health.failing', { failure: t(`pacs.failure.${s.health.failure?.code ?? 'other'}` as MessageKey), time: timeOf(s.health.since!, locale) })
+    : t(`pacs.health.${s.health.state}` as MessageKey);
+  let line = `${parts[0]} — ${health}`;
+  if (s.outbox.sending) line += `, ${t('pacs.outbox.sending')}`;
+  else if (waiting && s.outbox.nextAttemptAt) {
+    const seconds = Math.max(0, Math.round((Date.parse(s.outbox.nextAttemptAt) - now) / 1000));
+    if (seconds > 0) line += `, ${t('pacs.outbox.nextTry', { seconds })}`;
+  }
+  line += ` · ${t('pacs.outbox.sent', { count: s.outbox.sent })}`;
+  if (s.outbox.failed) line += ` · ${t('pacs.outbox.failed', { count: s.outbox.failed })}`;
+  return line;
+}
+
+interface Form { id: string; name: string; baseUrl: string; username: string; password: string; queryPriors: boolean; receiveResults: boolean; timeoutSeconds: number; passwordSet: boolean }
+
+const newForm = (taken: readonly string[]): Form => {
+  let n = 1;
+  while (taken.includes(`pacs${n}`)) n++;
+  return { id: `pacs${n}`, name: '', baseUrl: '', username: '', password: '', queryPriors: true, receiveResults: true, timeoutSeconds: 30, passwordSet: false };
+};
+
+const formOf = (n: PacsNodeView): Form => ({ ...n, username: n.username ?? '', password: '' });
+
+function inputOf(f: Form): PacsNodeInput {
+  return {
+    id: f.id, name: f.name.trim(), baseUrl: f.baseUrl.trim(), username: f.username.trim() || null,
+    // an empty password field keeps the stored one
+    ...(f.password ? { password: f.password } : f.username.trim() ? {} : { password: null }),
+    queryPriors: f.queryPriors, receiveResults: f.receiveResults, timeoutSeconds: f.timeoutSeconds,
+  };
+}
+
+function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: Form): void; onSave(): void; onCancel(): void }) {
+  const api = useApi();
+  const { t, errorText } = useI18n();
+  const [test, setTest] = useState<PacsTestResult | 'testing' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const problems = pacsNodeProblems({ ...form, username: form.username || null });
+  const runTest = async () => {
+    setTest('testing');
+    setError(null);
+    try {
+      setTest(await api.testPacsNode(inputOf(form)));
+    } catch (e) {
+      setTest(null);
+      setError(errorText(e));
+    }
+  };
+  return (
+    <fieldset className="receiver-settings" data-testid="pacs-form">
+      <label className="field">{t('pacs.field.name')}
+        <input value={form.name} maxLength={64} onChange={(e) => setForm({ ...form, name: e.target.value })} data-testid="pacs-name" />
+      </label>
+      <label className="field">{t('pacs.field.baseUrl')}
+        <input value={form.baseUrl} placeholder={t('pacs.field.baseUrlHint')} size={40} onChange={(e) => setForm({ ...form, baseUrl: e.target.value })} data-testid="pacs-url" />
+      </label>
+      <label className="field">{t('pacs.field.username')}
+        <input value={form.username} autoComplete="off" onChange={(e) => setForm({ ...form, username: e.target.value })} data-testid="pacs-user" />
+      </label>
+      {form.username.trim() !== '' && (
+        <label className="field">{t('pacs.field.password')}
+          <input type="password" value={form.password} autoComplete="new-password" placeholder={form.passwordSet ? t('pacs.field.passwordKept') : ''}
+            onChange={(e) => setForm({ ...form, password: e.target.value })} data-testid="pacs-password" />
+        </label>
+      )}
+      {form.username.trim() !== '' && form.baseUrl.trim().toLowerCase().startsWith('http:') && <p className="muted small">{t('pacs.httpWarning')}</p>}
+      <label className="field">{t('pacs.field.queryPriors')}
+        <input type="checkbox" checked={form.queryPriors} onChange={(e) => setForm({ ...form, queryPriors: e.target.checked })} data-testid="pacs-priors" />
+      </label>
+      <label className="field">{t('pacs.field.receiveResults')}
+        <input type="checkbox" checked={form.receiveResults} onChange={(e) => setForm({ ...form, receiveResults: e.target.checked })} data-testid="pacs-results" />
+      </label>
+      <label className="field">{t('pacs.field.timeout')}
+        <input type="number" min={1} max={600} value={form.timeoutSeconds} onChange={(e) => setForm({ ...form, timeoutSeconds: Number(e.target.value) })} data-testid="pacs-timeout" />
+      </label>
+      {problems.length > 0 && form.baseUrl !== '' && <ul className="notice warning" data-testid="pacs-problems">{problems.map((p) => <li key={p}>{t(p)}</li>)}</ul>}
+      {test && (
+        <p className={`notice ${test !== 'testing' && test.result !== 'reachable' ? 'error' : ''}`} data-testid="pacs-test-result">
+          {test === 'testing' ? t('pacs.testing') : test.result === 'reachable' ? t('pacs.test.reachable', { ms: test.ms })
+            : `${t(`pacs.failure.${test.result}` as MessageKey)}${test.httpStatus ? ` (HTTP ${test.httpStatus})` : ''}`}
+        </p>
+      )}
+      {error && <p className="notice error" role="alert">{error}</p>}
+      <div className="buttons">
+        <button type="button" onClick={onCancel}>{t('pacs.cancel')}</button>
+        <button type="button" disabled={problems.length > 0 || test === 'testing'} onClick={() => void runTest()} data-testid="pacs-test">{t('pacs.test')}</button>
+        <button type="button" className="primary" disabled={problems.length > 0} onClick={onSave} data-testid="pacs-save">{t('pacs.save')}</button>
+      </div>
+    </fieldset>
+  );
+}
+
+export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined; onClose(): void }) {
+  const api = useApi();
+  const { t, errorText, locale } = useI18n();
+  const [editing, setEditing] = useState<{ form: Form; index: number | null } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [current, setCurrent] = useState<PacsStatus | undefined>(status);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => setCurrent(status), [status]);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const nodes = current?.nodes.map((s) => s.node) ?? [];
+  const save = useCallback(async (next: PacsNodeInput[]) => {
+    setError(null);
+    try {
+      setCurrent(await api.setPacsNodes({ nodes: next }));
+      setEditing(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [api, errorText]);
+  // stored nodes are sent back without their password: the station keeps the stored one
+  const asInputs = (list: PacsNodeView[]): PacsNodeInput[] => list.map((n) => ({ id: n.id, name: n.name, baseUrl: n.baseUrl, username: n.username,
+    queryPriors: n.queryPriors, receiveResults: n.receiveResults, timeoutSeconds: n.timeoutSeconds }));
+  const retry = async (nodeId?: string) => {
+    try { setCurrent(await api.retryPacs(nodeId ? { nodeId } : {})); } catch (e) { setError(errorText(e)); }
+  };
+  const nameOf = (id: string) => nodes.find((n) => n.id === id)?.name ?? id;
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('pacs.title')} data-testid="pacs-panel">
+      <div className="dialog wide">
+        <h2>{t('pacs.title')}</h2>
+        <p className="muted small">{t('pacs.explain')}</p>
+        {current === undefined ? <p className="muted">…</p> : (
+          <>
+            {!current.nodes.length && <p className="notice">{t('pacs.none')}</p>}
+            {current.nodes.length > 0 && !current.sending && <p className="notice warning">{t('pacs.notSending')}</p>}
+            {current.nodes.map((s, index) => (
+              <div key={s.node.id} className={`pacs-node ${s.health.state}`} data-testid="pacs-node">
+                <div><strong>{s.node.name}</strong> <span className="muted small">{s.node.baseUrl}
+                  {' · '}{[s.node.queryPriors && t('pacs.uses.priors'), s.node.receiveResults && t('pacs.uses.results')].filter(Boolean).join(', ')}</span></div>
+                <p className={`small ${s.health.state === 'failing' ? 'error-text' : ''}`} data-testid="pacs-outbox">{outboxLine(s, t, locale, now)}</p>
+                <div className="buttons left">
+                  {(s.outbox.queued > 0 || s.outbox.failed > 0) && <button type="button" onClick={() => void retry(s.node.id)} data-testid="pacs-retry">{t('pacs.retryNow')}</button>}
+                  <button type="button" onClick={() => setEditing({ form: formOf(s.node), index })} data-testid="pacs-edit">{t('pacs.edit')}</button>
+                  <button type="button" onClick={() => void save(asInputs(nodes.filter((_, i) => i !== index)))} data-testid="pacs-remove">{t('pacs.remove')}</button>
+                </div>
+              </div>
+            ))}
+            {current.failedItems.length > 0 && (
+              <>
+                <h3>{t('pacs.failedItems')}</h3>
+                <ul className="small" data-testid="pacs-failed">
+                  {current.failedItems.map((i) => (
+                    <li key={i.id}>{t('pacs.failedItem', { instance: i.instanceId, node: nameOf(i.nodeId), failure: t(`pacs.failure.${i.failure?.code ?? 'other'}` as MessageKey),
+                      detail: i.failure?.detail ? ` (${i.failure.detail})` : '' })}</li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </>
+        )}
+        {editing && (
+          <NodeForm form={editing.form} setForm={(form) => setEditing({ ...editing, form })} onCancel={() => setEditing(null)}
+            onSave={() => {
+              const inputs = asInputs(nodes);
+              const input = inputOf(editing.form);
+              void save(editing.index === null ? [...inputs, input] : inputs.map((n, i) => (i === editing.index ? input : n)));
+            }} />
+        )}
+        {error && <p className="notice error" role="alert">{error}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>{t('viewer.help.close')}</button>
+          {!editing && current && <button type="button" className="primary" onClick={() => setEditing({ form: newForm(nodes.map((n) => n.id)), index: null })} data-testid="pacs-add">{t('pacs.add')}</button>}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** The searches for an opened exam's priors on the PACS, in one line each (nothing where no node serves priors). */
+export function PacsPriorsLine({ examId }: { examId: number }) {
+  const api = useApi();
+  const { t } = useI18n();
+  const [lines, setLines] = useState<string[]>([]);
+  useEffect(() => {
+    let cancelled = false;
+    const load = async () => {
+      try {
+        const [searches, status] = await Promise.all([api.pacsPriors({ examId }), api.pacsStatus({})]);
+        const name = (id: string) => status.nodes.find((n) => n.node.id === id)?.node.name ?? id;
+        if (!cancelled) setLines(searches.map((s) => (s.state === 'running' ? t('pacs.priors.running', { name: name(s.nodeId) })
+          : s.state === 'done' ? t('pacs.priors.done', { name: name(s.nodeId), found: s.found, retrieved: s.retrieved })
+            : t('pacs.priors.failed', { name: name(s.nodeId), failure: t(`pacs.failure.${s.failure?.code ?? 'other'}` as MessageKey) }))));
+      } catch {
+        if (!cancelled) setLines([]);
+      }
+    };
+    void load();
+    const off = api.on('pacsChanged', (e) => { if (e.examId === examId) void load(); });
+    return () => { cancelled = true; off(); };
+  }, [api, examId, t]);
+  if (!lines.length) return null;
+  return <span className="muted small" data-testid="pacs-priors">{lines.join(' · ')}</span>;
+}

@@ -1,0 +1,85 @@
+// The PACS panel, end to end: the loopback host in Chromium, a PACS node that is away (nothing
+// listens on its port). The panel says what waits for it, since when it is unreachable and when it
+// is tried next; a node's form refuses a bad URL in the reader's language; "Test connection" says
+// the node is unreachable; a node is added. In French with French typography.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startLoopbackHost } from '../../main/transport/http.ts';
+import type { LoopbackHost } from '../../main/transport/http.ts';
+import { StationService } from '../../main/service/station.ts';
+import { ROOT, tempDir } from '../helpers/paths.ts';
+import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { parseOperationInput } from '../../common/api.ts';
+
+const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
+const SKIP = SKIP_NO_CHROMIUM || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');
+
+let station: StationService;
+let host: LoopbackHost;
+let browser: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+const SHOTS = process.env.BINOME_SCREENSHOTS;
+
+before(async () => {
+  if (SKIP) return;
+  station = new StationService({ libraryDir: tempDir('pacs-e2e'), version: 'test', runtime: 'node', renditions: false, pacs: { backoff: { firstMs: 60_000, maxMs: 60_000 }, pollMs: 500 } });
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as net.AddressInfo).port; probe.close(() => resolve(p)); });
+  });
+  await station.handlers.setPacsNodes(parseOperationInput('setPacsNodes', { nodes: [{ id: 'orthanc', name: 'Orthanc', baseUrl: `http://127.0.0.1:${port}/dicom-web`,
+    username: 'binome', password: 'secret', queryPriors: true, receiveResults: true, timeoutSeconds: 2 }] }));
+  const [exam] = writeScreeningExams(tempDir('pacs-e2e-src'), 1, { seed: 'pacs-e2e' });
+  await station.handlers.importPaths(parseOperationInput('importPaths', { paths: exam!.files }));
+  const examId = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).rows[0]!.examId;
+  await station.handlers.sendToPacs(parseOperationInput('sendToPacs', { examId }));
+  // the first attempt fails (nothing listens): the node is unreachable, the items wait a minute
+  for (let i = 0; i < 200 && station.db.pacs.health('orthanc').state !== 'failing'; i++) await new Promise((r) => setTimeout(r, 50));
+  host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
+  browser = await launchChromium();
+  page = browser.pages()[0] ?? await browser.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+});
+after(async () => {
+  await browser?.close();
+  await host?.close();
+  await station?.close();
+});
+
+test('the panel says what waits for an unreachable PACS and when it is tried next; forms refuse bad URLs; a node is added', { skip: SKIP }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=pacs-button].failed');
+  assert.match(await page.textContent('[data-testid=pacs-button]') ?? '', /PACS · 4/);
+  await page.click('[data-testid=pacs-button]');
+  await page.waitForSelector('[data-testid=pacs-panel]');
+  const line = await page.textContent('[data-testid=pacs-outbox]') ?? '';
+  assert.match(line, /^4 waiting for PACS “Orthanc” — unreachable since \d\d:\d\d, next try in \d+ s · 0 sent$/);
+  assert.equal(await page.isVisible('[data-testid=pacs-retry]'), true);
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-panel-en.png') });
+
+  await page.click('[data-testid=pacs-add]');
+  await page.fill('[data-testid=pacs-name]', 'Second');
+  await page.fill('[data-testid=pacs-url]', 'ftp://pacs/dicom-web');
+  assert.match(await page.textContent('[data-testid=pacs-problems]') ?? '', /must begin with http:\/\/ or https:\/\//);
+  assert.equal(await page.isDisabled('[data-testid=pacs-save]'), true);
+  await page.fill('[data-testid=pacs-url]', 'http://127.0.0.1:9/dicom-web');
+  await page.click('[data-testid=pacs-test]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=pacs-test-result]')?.textContent?.includes('Testing'));
+  assert.match(await page.textContent('[data-testid=pacs-test-result]') ?? '', /unreachable/);
+  await page.click('[data-testid=pacs-save]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=pacs-node]').length === 2);
+  const nodes = (await station.handlers.pacsStatus({})).nodes.map((n) => n.node);
+  assert.deepEqual(nodes.map((n) => [n.id, n.name, n.passwordSet]), [['orthanc', 'Orthanc', true], ['pacs1', 'Second', false]], 'the first node kept its password');
+
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => document.querySelector('[data-testid=pacs-outbox]')?.textContent?.includes('en attente'));
+  const fr = await page.textContent('[data-testid=pacs-outbox]') ?? '';
+  assert.match(fr, /^4 en attente du PACS «\u202fOrthanc\u202f» — injoignable depuis \d\d:\d\d, prochain essai dans \d+ s · 0 envoyé\(s\)$/);
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-panel-fr.png') });
+  assert.deepEqual(pageErrors, []);
+});

@@ -1,0 +1,138 @@
+// A broken or hostile DICOMweb server (a tiny local HTTP server): garbage instead of JSON or
+// multipart, a body larger than allowed, a 500, an answer that never comes or stops halfway. Each
+// gives a clear recorded failure for the search or the outbox item, nothing is left in staging, and
+// the station goes on answering.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import path from 'node:path';
+import { StationService } from '../../main/service/station.ts';
+import { parseOperationInput } from '../../common/api.ts';
+import type { OperationInput, OperationName, OperationResult } from '../../common/api.ts';
+import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { tempDir } from '../helpers/paths.ts';
+
+function op<K extends OperationName>(station: StationService, name: K, input: OperationInput<K>): Promise<OperationResult<K>> {
+  return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
+}
+
+type Mode = 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused';
+let mode: Mode = 'json-garbage';
+const sockets = new Set<net.Socket>();
+const STUDY = '1.2.3.4.5.6.7.8.9';
+const server = http.createServer((req, res) => {
+  req.resume();
+  const qido = req.method === 'GET' && req.url?.startsWith('/studies?');
+  if (mode === 'hang') return; // never answers
+  if (mode === 'error-500') { res.writeHead(500).end('internal error with P0000 in it'); return; }
+  if (req.method === 'POST') {
+    if (mode === 'stow-refused') {
+      res.writeHead(409, { 'content-type': 'application/dicom+json' });
+      res.end(JSON.stringify({ '00081198': { vr: 'SQ', Value: [{ '00081197': { vr: 'US', Value: [43264] } }] } }));
+    } else res.writeHead(500).end();
+    return;
+  }
+  if (qido) {
+    if (mode === 'json-garbage') { res.writeHead(200, { 'content-type': 'application/dicom+json' }).end('<html>not json</html>'); return; }
+    res.writeHead(200, { 'content-type': 'application/dicom+json' });
+    res.end(JSON.stringify([{ '0020000D': { vr: 'UI', Value: [STUDY] }, '00100020': { vr: 'LO', Value: ['P000000'] }, '00080061': { vr: 'CS', Value: ['MG'] } }]));
+    return;
+  }
+  if (mode === 'no-boundary') { res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"' }).end('whatever'); return; }
+  res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=BB' });
+  if (mode === 'garbage-multipart') { res.end('\x00\x01 random bytes without any boundary line at all'); return; }
+  if (mode === 'stall') { res.write('--BB\r\nContent-Type: application/dicom\r\n\r\nDICM partial'); return; }
+  // huge: a part that never ends, sent as fast as the client reads
+  res.write('--BB\r\nContent-Type: application/dicom\r\n\r\n');
+  const chunk = Buffer.alloc(256 * 1024, 0x41);
+  const pump = () => { while (!res.destroyed && res.write(chunk)); };
+  res.on('drain', pump);
+  pump();
+});
+server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+
+const work = tempDir('pacs-hostile');
+let station: StationService;
+let examId: number;
+
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  station = new StationService({ libraryDir: path.join(work, 'library'), version: 'test', runtime: 'node', renditions: false,
+    pacs: { backoff: { firstMs: 100, maxMs: 400 }, pollMs: 200, freshMs: 0, retrieve: { maxStudyBytes: 1024 * 1024, maxPartBytes: 512 * 1024, minFreeBytes: 0, maxSeconds: 30 } } });
+  await op(station, 'setPacsNodes', { nodes: [{ id: 'hostile', name: 'Hostile', baseUrl: `http://127.0.0.1:${port}`, username: null, queryPriors: true, receiveResults: true, timeoutSeconds: 1 }] });
+  const [exam] = writeScreeningExams(path.join(work, 'exams'), 1);
+  await op(station, 'importPaths', { paths: exam!.files });
+  examId = (await op(station, 'worklistQuery', {})).rows[0]!.examId;
+});
+
+after(async () => {
+  await station.close();
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function search(): Promise<OperationResult<'pacsPriors'>[number]> {
+  const before = (await op(station, 'pacsPriors', { examId }))[0]?.startedAt;
+  await op(station, 'examDetail', { examId });
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const [r] = await op(station, 'pacsPriors', { examId });
+    if (r && r.startedAt !== before && r.state !== 'running') return r;
+    if (Date.now() > end) throw new Error('the search did not end');
+    await new Promise((res) => setTimeout(res, 30));
+  }
+}
+
+const staged = () => fs.readdirSync(path.join(work, 'library', 'pacs-incoming'), { recursive: true }).length;
+
+for (const [m, code] of [['json-garbage', 'not_dicomweb'], ['no-boundary', 'bad_response'], ['garbage-multipart', 'bad_response'], ['huge', 'too_large'],
+  ['error-500', 'server_error'], ['hang', 'timeout'], ['stall', 'timeout']] as [Mode, string][]) {
+  test(`priors from a server that answers ${m}: recorded as ${code}, nothing imported or left behind`, async () => {
+    mode = m;
+    const r = await search();
+    assert.equal(r.state, 'failed');
+    assert.equal(r.failure?.code, code, JSON.stringify(r.failure));
+    assert.equal(r.retrieved, 0);
+    assert.equal((await op(station, 'worklistQuery', {})).total, 1, 'the station still answers, and nothing was imported');
+    assert.equal(staged() <= 1, true, 'only the (empty) staging folder of this process is left');
+    const status = await op(station, 'pacsStatus', {});
+    assert.equal(status.nodes[0]!.health.state, 'failing');
+    assert.equal(JSON.stringify(r).includes('P0000'), false, 'no patient data in the recorded failure');
+  });
+}
+
+test('the outbox: a 500 keeps the item waiting with its reason; a refusal (409, Failure Reason) fails it for good; retry now queues it again', async () => {
+  const instanceId = (await op(station, 'examDetail', { examId, purpose: 'prior' })).series[0]!.instances[0]!.instanceId;
+  mode = 'error-500';
+  await op(station, 'sendToPacs', { instanceId });
+  const end = Date.now() + 10_000;
+  while ((station.db.pacs.itemsOf(instanceId)[0]?.attempts ?? 0) < 2) {
+    if (Date.now() > end) throw new Error('no second attempt');
+    await new Promise((res) => setTimeout(res, 30));
+  }
+  const waiting = station.db.pacs.itemsOf(instanceId)[0]!;
+  assert.ok(waiting.state === 'queued' || waiting.state === 'sending');
+  assert.equal(waiting.failure?.code, 'server_error');
+  mode = 'stow-refused';
+  await op(station, 'retryPacs', {});
+  for (;;) {
+    const item = station.db.pacs.itemsOf(instanceId)[0]!;
+    if (item.state === 'failed') {
+      assert.equal(item.failure?.code, 'refused_by_pacs');
+      assert.match(item.failure?.detail ?? '', /HTTP 409, failure reason 43264/);
+      break;
+    }
+    if (Date.now() > end) throw new Error('not failed');
+    await new Promise((res) => setTimeout(res, 30));
+  }
+  const status = await op(station, 'pacsStatus', {});
+  assert.equal(status.failedItems.length, 1);
+  assert.equal(status.nodes[0]!.outbox.failed, 1);
+  mode = 'hang';
+  const after = await op(station, 'retryPacs', { nodeId: 'hostile' });
+  assert.equal(after.nodes[0]!.outbox.failed, 0, 'retry now queues failed items again');
+});
