@@ -338,6 +338,7 @@ export const en = {
   'pacs.uses.results': 'results',
   'pacs.priors.running': 'Looking for priors on “{name}”…',
   'pacs.priors.done': '“{name}”: {found} exam(s) there, {retrieved} fetched',
+  'pacs.priors.show': 'Show the prior exam',
   'pacs.priors.failed': 'Priors from “{name}” not fetched: {failure}',
 } as const;
 
@@ -675,6 +676,7 @@ export const fr: Record<MessageKey, string> = {
   'pacs.uses.results': 'résultats',
   'pacs.priors.running': 'Recherche d’antériorités sur «\u202f{name}\u202f»…',
   'pacs.priors.done': '«\u202f{name}\u202f»\u202f: {found} examen(s) là-bas, {retrieved} récupéré(s)',
+  'pacs.priors.show': 'Afficher l’examen antérieur',
   'pacs.priors.failed': 'Antériorités de «\u202f{name}\u202f» non récupérées\u202f: {failure}',
 };
 

@@ -222,17 +222,23 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
   );
 }
 
-/** The searches for an opened exam's priors on the PACS, in one line each (nothing where no node serves priors). */
-export function PacsPriorsLine({ examId }: { examId: number }) {
+/**
+ * The searches for an opened exam's priors on the PACS, in one line each (nothing where no node serves
+ * priors). A prior that arrives while the reader reads is not hung in by itself (the steps would change
+ * under her eyes): she is offered to show it.
+ */
+export function PacsPriorsLine({ examId, showsPrior, onShowPriors }: { examId: number; showsPrior: boolean; onShowPriors(): void }) {
   const api = useApi();
   const { t } = useI18n();
   const [lines, setLines] = useState<string[]>([]);
+  const [retrieved, setRetrieved] = useState(0);
   useEffect(() => {
     let cancelled = false;
     const load = async () => {
       try {
         const [searches, status] = await Promise.all([api.pacsPriors({ examId }), api.pacsStatus({})]);
         const name = (id: string) => status.nodes.find((n) => n.node.id === id)?.node.name ?? id;
+        if (!cancelled) setRetrieved(searches.reduce((n, s) => n + s.retrieved, 0));
         if (!cancelled) setLines(searches.map((s) => (s.state === 'running' ? t('pacs.priors.running', { name: name(s.nodeId) })
           : s.state === 'done' ? t('pacs.priors.done', { name: name(s.nodeId), found: s.found, retrieved: s.retrieved })
             : t('pacs.priors.failed', { name: name(s.nodeId), failure: t(`pacs.failure.${s.failure?.code ?? 'other'}` as MessageKey) }))));
@@ -245,5 +251,10 @@ export function PacsPriorsLine({ examId }: { examId: number }) {
     return () => { cancelled = true; off(); };
   }, [api, examId, t]);
   if (!lines.length) return null;
-  return <span className="muted small" data-testid="pacs-priors">{lines.join(' · ')}</span>;
+  return (
+    <span className="muted small" data-testid="pacs-priors">
+      {lines.join(' · ')}
+      {retrieved > 0 && !showsPrior && <> <button type="button" onClick={onShowPriors} data-testid="pacs-show-priors">{t('pacs.priors.show')}</button></>}
+    </span>
+  );
 }

@@ -97,6 +97,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const { t, locale, errorText, problem } = i18n;
   const { examId } = route;
   const [loaded, setLoaded] = useState<Loaded | null>(null);
+  /** Asked again by the reader (a prior arrived from the PACS): the exam is loaded and hung again. */
+  const [reloads, setReloads] = useState(0);
   /** The next exam of the worklist, hung while this one is read (its first step is painted out of sight). */
   const [ahead, setAhead] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -149,7 +151,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       .then((l) => { if (!cancelled) setLoaded(l); })
       .catch((e: unknown) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? words.current.t('exam.notFound') : words.current.errorText(e)); });
     return () => { cancelled = true; };
-  }, [api, examId, chosenPrior, protocolId]);
+  }, [api, examId, chosenPrior, protocolId, reloads]);
 
   // the exam on screen: as loaded for the reader, or (for the instant after the next-exam key) as hung ahead
   const shownExam = loaded?.detail.exam.examId === examId ? loaded
@@ -381,7 +383,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           {!priorChoices.length && <option value="">{t('viewer.noPrior')}</option>}
           {priorChoices.map((p) => <option key={p.examId} value={p.examId}>{formatDicomDate(locale, p.studyDate)}</option>)}
         </select>
-        <PacsPriorsLine examId={examId} />
+        <PacsPriorsLine examId={examId} showsPrior={Boolean(shownExam?.priors.length)} onShowPriors={() => setReloads((n) => n + 1)} />
         <div className="tools" role="toolbar">
           {(['windowLevel', 'pan', 'zoom', 'magnifier', 'measure'] as const).map((name) => (
             <button key={name} type="button" className={tool === name ? 'active' : ''} aria-pressed={tool === name} data-testid={`tool-${name}`}

@@ -70,7 +70,7 @@ export class TestOrthanc {
       Name: 'BinomeTest', StorageDirectory: path.join(dir, 'storage'), IndexDirectory: path.join(dir, 'index'),
       DicomAet: 'ORTHANC', DicomPort: o.dicomPort, HttpPort: o.httpPort, RemoteAccessAllowed: false,
       AuthenticationEnabled: true, RegisteredUsers: { [ORTHANC_USER]: ORTHANC_PASSWORD },
-      DicomCheckCalledAet: true, DicomAlwaysAllowStore: true, StorageCompression: false, Plugins: [DICOMWEB_PLUGIN],
+      DicomCheckCalledAet: true, DicomAlwaysAllowStore: true, DicomAlwaysAllowFind: true, StorageCompression: false, Plugins: [DICOMWEB_PLUGIN],
       DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false, StudiesMetadata: 'Full' },
     }));
     await o.resume();

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runInPrivateNetwork, TestOrthanc, ORTHANC_PASSWORD, ORTHANC_USER, freePort } from '../helpers/orthanc.ts';
 
 const skip = runInPrivateNetwork();
@@ -203,6 +204,15 @@ test('each AI analysis\'s CAD SR is sent by itself to the PACS that receives res
     const back = await retrieveStudy({ baseUrl: orthanc.baseUrl, username: ORTHANC_USER, password: ORTHANC_PASSWORD, timeoutSeconds: 5 }, written.studyUid, tempDir('wado-sr'));
     const srFile = back.files.find((f) => fs.readFileSync(f).equals(stored));
     assert.ok(srFile, 'WADO-RS gives the SR back');
+    // and an independent client finds it there: dcmtk's findscu over DIMSE, an SR series of the exam
+    if (spawnSync('findscu', ['--version'], { stdio: 'ignore' }).error === undefined) {
+      const found = spawnSync('findscu', ['-v', '-S', '-aet', 'FINDSCU', '-aec', 'ORTHANC', '-k', 'QueryRetrieveLevel=SERIES', '-k', `StudyInstanceUID=${written.studyUid}`,
+        '-k', 'Modality=SR', '-k', 'SeriesInstanceUID', '-k', 'SeriesDescription', '127.0.0.1', String(orthanc.dicomPort)], { encoding: 'utf8' });
+      const said = `${found.stdout}${found.stderr}`;
+      assert.equal(found.status, 0, said);
+      assert.match(said, /\(0008,0060\) CS \[SR\]/, said);
+      assert.match(said, /\(0008,103e\) LO \[Bright spots \(test fixture\) 0\.1\.0 ?\]/, said);
+    }
     const read = readCadSr(fs.readFileSync(srFile));
     const findings = station.db.ai.findings(examId);
     assert.ok(findings.length > 0);
