@@ -211,7 +211,9 @@ export async function benchReceive(): Promise<void> {
         ['storescp', () => runStorescp(files, syntax.storescuArgs, syntax.storescpArgs, work)],
         ...(orthanc === 'yes' ? [['orthanc', () => runOrthanc(files, syntax.storescuArgs, work)] as [string, () => Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>>]] : []),
       ];
-      for (const [receiver, run] of receivers) {
+      // BINOME_BENCH_RECEIVERS=binome,storescp: only those (a quicker look while tuning)
+      const only = process.env.BINOME_BENCH_RECEIVERS?.split(',');
+      for (const [receiver, run] of receivers.filter(([name]) => !only || only.includes(name))) {
         spawnSync('sync'); // no receiver pays for the one before's write-back
         try {
           const row = { syntax: syntax.label, receiver, bytes, ...(await run()) };
