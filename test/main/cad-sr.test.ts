@@ -214,3 +214,40 @@ test('an outline with more points than a function call may take arguments is rea
   assert.equal(read.marks.length, 1);
   assert.deepEqual(read.marks[0]!.box, [100, 101, 298, 299], "x at even places, y at odd ones");
 });
+
+test('a station killed while it stores an analysis\'s CAD SR: the next start writes it, once, and leaves no temporary file', { timeout: 300_000 }, async () => {
+  const { fork } = await import('node:child_process');
+  const models = tempDir('cad-sr-kill-models');
+  writeTinyModel(models);
+  const libraryDir = tempDir('cad-sr-kill');
+  // the exam imported with no model, then analysed by the child
+  const first = openTestStation({ libraryDir, modelRoots: [tempDir('no-models')] });
+  await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-kill' });
+  const [examId] = await examsOf(first);
+  await first.close();
+  const child = fork(path.join(import.meta.dirname, '..', 'helpers', 'cad-sr-child.ts'), [libraryDir, models], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor('the child storing the SR', () => out.includes('storing'), 120_000);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const station = openTestStation({ libraryDir, modelRoots: [models] });
+  try {
+    const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
+    const srUid = await waitFor('the CAD SR written at the next start', () => {
+      const uid = station.db.cadReports.srOf(job);
+      return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
+    }, 60_000);
+    await station.handlers.aiResults({ examId: examId! });
+    const srs = station.db.connection.prepare('SELECT sop_uid FROM instances WHERE sop_class_uid = ?').all(MAMMOGRAPHY_CAD_SR_CLASS) as { sop_uid: string }[];
+    assert.deepEqual(srs.map((s) => s.sop_uid), [srUid], 'one SR for the analysis');
+    const left = fs.readdirSync(libraryDir, { recursive: true }).map(String).filter((f) => /cad-sr-.*\.dcm$/.test(f));
+    assert.deepEqual(left, [], 'no temporary SR file left in the library');
+  } finally {
+    await station.close();
+  }
+});
