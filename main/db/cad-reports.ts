@@ -92,13 +92,34 @@ export class CadReportTables {
    * Claims a finished job's SR UID before the SR is stored (so that reading it back knows it is the
    * station's own); false when the job has one already (another process wrote it) or is not done.
    */
-  claimSr(jobId: number, sopUid: string): boolean {
-    return this.sql.get(`UPDATE ai_jobs SET cad_sr_uid = ? WHERE id = ? AND status = 'done' AND cad_sr_uid IS NULL`).run(sopUid, jobId).changes > 0;
+  claimSr(jobId: number, sopUid: string, owner: string): boolean {
+    // the claiming process is kept in the (done) job's owner until the SR is stored
+    return this.sql.get(`UPDATE ai_jobs SET cad_sr_uid = ?, owner = ? WHERE id = ? AND status = 'done' AND cad_sr_uid IS NULL`).run(sopUid, owner, jobId).changes > 0;
+  }
+
+  /** The claimed SR is stored: the claim is done. */
+  storedSr(jobId: number, sopUid: string): void {
+    this.sql.get(`UPDATE ai_jobs SET owner = NULL WHERE id = ? AND status = 'done' AND cad_sr_uid = ?`).run(jobId, sopUid);
   }
 
   /** Gives a claimed SR UID up (the SR could not be stored): written again later. */
   releaseSr(jobId: number, sopUid: string): void {
-    this.sql.get('UPDATE ai_jobs SET cad_sr_uid = NULL WHERE id = ? AND cad_sr_uid = ?').run(jobId, sopUid);
+    this.sql.get('UPDATE ai_jobs SET cad_sr_uid = NULL, owner = NULL WHERE id = ? AND cad_sr_uid = ?').run(jobId, sopUid);
+  }
+
+  /**
+   * Gives up the claims of processes that stopped while they stored an SR (killed between the claim
+   * and the import's commit): those SRs are written again; one that was stored keeps its UID. Returns how many were released.
+   */
+  releaseDeadClaims(isOwnerAlive: (owner: string) => boolean): number {
+    const claimed = this.sql.get(`SELECT id, owner, cad_sr_uid FROM ai_jobs WHERE status = 'done' AND cad_sr_uid IS NOT NULL AND owner IS NOT NULL`)
+      .all() as { id: number; owner: string; cad_sr_uid: string }[];
+    let released = 0;
+    for (const c of claimed.filter((r) => !isOwnerAlive(r.owner))) {
+      released += this.sql.get(`UPDATE ai_jobs SET cad_sr_uid = CASE WHEN EXISTS (SELECT 1 FROM instances WHERE sop_uid = ?) THEN cad_sr_uid ELSE NULL END, owner = NULL
+          WHERE id = ? AND owner = ? AND cad_sr_uid = ?`).run(c.cad_sr_uid, c.id, c.owner, c.cad_sr_uid).changes;
+    }
+    return released;
   }
 
   /** The SR written for a job, or null. */

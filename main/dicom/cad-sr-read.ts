@@ -79,12 +79,86 @@ function numberOf(item: Item): number | null {
   return measured && Number.isFinite(n) ? n : null;
 }
 
-/** The text of the nearest item with this concept among an item's children, then its ancestors'. */
-function nearestText(path: readonly Item[], concept: Code): string | null {
+/**
+ * The text of the nearest item with this concept among an item's children, then its ancestors'.
+ * `seen` remembers each item's answer: thousands of findings under one parent must not each scan
+ * its thousands of children again.
+ */
+function nearestText(path: readonly Item[], concept: Code, seen = new Map<Item, string | null>()): string | null {
   for (let i = path.length - 1; i >= 0; i--) {
-    for (const c of children(path[i]!)) if (c.ValueType === 'TEXT' && is(c, concept)) return str(c.TextValue);
+    const item = path[i]!;
+    let text = seen.get(item);
+    if (text === undefined) {
+      const found = children(item).find((c) => c.ValueType === 'TEXT' && is(c, concept));
+      text = found ? str(found.TextValue) ?? '' : null;
+      seen.set(item, text);
+    }
+    if (text !== null) return text || null;
   }
   return null;
+}
+
+/** windows-1252 (what TextDecoder calls latin1) back to its bytes. */
+const LATIN1_BYTES = new Map([...Array(256).keys()].map((b) => [new TextDecoder('latin1').decode(Uint8Array.of(b)), b]));
+const CHARSETS: Record<string, string> = {
+  'ISO_IR 100': 'latin1', 'ISO_IR 101': 'iso-8859-2', 'ISO_IR 109': 'iso-8859-3', 'ISO_IR 110': 'iso-8859-4', 'ISO_IR 144': 'iso-8859-5',
+  'ISO_IR 127': 'iso-8859-6', 'ISO_IR 126': 'iso-8859-7', 'ISO_IR 138': 'iso-8859-8', 'ISO_IR 148': 'windows-1254', 'ISO_IR 166': 'windows-874',
+  'ISO_IR 192': 'utf-8', GB18030: 'gb18030', GBK: 'gbk',
+};
+
+/** The data set's own Specific Character Set (0008,0005) as written in the file (dcmjs reports every one as ISO_IR 192). */
+function specificCharacterSet(bytes: Uint8Array): string | null {
+  const end = Math.min(bytes.length - 8, 64 * 1024);
+  for (let i = 132; i < end; i++) {
+    if (bytes[i] !== 0x08 || bytes[i + 1] !== 0x00 || bytes[i + 2] !== 0x05 || bytes[i + 3] !== 0x00) continue;
+    const explicit = bytes[i + 4] === 0x43 && bytes[i + 5] === 0x53; // "CS"
+    const length = explicit ? bytes[i + 6]! | (bytes[i + 7]! << 8) : bytes[i + 4]! | (bytes[i + 5]! << 8);
+    const start = i + (explicit ? 8 : 8);
+    if (length > 256 || start + length > bytes.length) return null;
+    return new TextDecoder('latin1').decode(bytes.subarray(start, start + length)).split('\\')[0]!.trim() || null;
+  }
+  return null;
+}
+
+/**
+ * dcmjs decodes the strings of sequence items as latin1 whatever the data set's character set (it
+ * decodes only the top level with it): the items' strings are decoded again here with the data
+ * set's own. Without a Specific Character Set, text that is valid UTF-8 is read as UTF-8 (what most
+ * writers that leave it out mean), anything else as latin1.
+ */
+function redecodeItems(ds: Item, charset: string | null): void {
+  const encoding = charset ? CHARSETS[charset] ?? null : 'utf-8';
+  if (!encoding || encoding === 'latin1') return;
+  const decoder = new TextDecoder(encoding, { fatal: !charset });
+  const fix = (s: string): string => {
+    if (!/[^\x00-\x7f]/.test(s)) return s;
+    const bytes = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const b = LATIN1_BYTES.get(s[i]!);
+      if (b === undefined) return s; // not what the latin1 decoder gives: leave it
+      bytes[i] = b;
+    }
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      return s; // not UTF-8: latin1 it is
+    }
+  };
+  const visit = (value: unknown, depth: number): unknown => {
+    if (depth > 200) return value;
+    if (typeof value === 'string') return fix(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) value[i] = visit(value[i], depth + 1);
+      return value;
+    }
+    if (value && typeof value === 'object' && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer)) {
+      const o = value as Item;
+      for (const k of Object.keys(o)) o[k] = visit(o[k], depth + 1);
+    }
+    return value;
+  };
+  // the top level was decoded right: only what is inside its sequences
+  for (const k of Object.keys(ds)) if (Array.isArray(ds[k]) && (ds[k] as unknown[]).some((v) => v && typeof v === 'object' && !ArrayBuffer.isView(v))) visit(ds[k], 0);
 }
 
 /**
@@ -97,6 +171,7 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const message = DicomMessage.readFile(buffer, { ignoreErrors: false });
     ds = DicomMetaDictionary.naturalizeDataset(message.dict) as Item;
+    redecodeItems(ds, specificCharacterSet(bytes));
   } catch (error) {
     throw new CadSrError('unreadable', `The CAD SR could not be parsed: ${(error as Error).message}`);
   }
@@ -126,6 +201,8 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
   let detectionsAlgorithm: { name: string | null; version: string | null } = { name: null, version: null };
   const marks: CadMarkRead[] = [];
   const findings: { item: Item; path: Item[]; intent: RenderingIntent | null; strongest: RenderingIntent | null }[] = [];
+  const names = new Map<Item, string | null>();
+  const versions = new Map<Item, string | null>();
 
   // the content tree, depth first; `intent` is the first intent other than required on the way down
   const walk = (item: Item, path: Item[], intent: RenderingIntent | null, sawRequired: boolean, depth: number) => {
@@ -146,7 +223,7 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
 
   const observer = (concept: Code) => str(children(ds).find((c) => c.ValueType === 'TEXT' && is(c, concept))?.TextValue);
   const manufacturer = str(ds.Manufacturer);
-  const algorithmName = detectionsAlgorithm.name ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmName)).find((n) => n)
+  const algorithmName = detectionsAlgorithm.name ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmName, names)).find((n) => n)
     ?? observer(CONCEPTS.deviceObserverModelName) ?? observer(CONCEPTS.deviceObserverName) ?? manufacturer ?? 'CAD';
 
   for (const { item, intent, strongest } of findings) {
@@ -175,7 +252,8 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
         entry.center ??= [station[0]!, station[1]!];
         entry.points.push(station[0]! - r, station[1]! - r, station[0]! + r, station[1]! + r);
       } else {
-        entry.points.push(...station);
+        // by a loop: an outline may have more points than a call may take arguments
+        for (const v of station) entry.points.push(v);
         if (type === 'POLYLINE' || type === 'ELLIPSE' || type === 'MULTIPOINT') entry.outline ??= station;
       }
       byImage.set(uid, entry);
@@ -199,7 +277,7 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
     studyUid: str(ds.StudyInstanceUID) ?? '',
     manufacturer,
     algorithmName,
-    algorithmVersion: detectionsAlgorithm.version ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmVersion)).find((n) => n) ?? null,
+    algorithmVersion: detectionsAlgorithm.version ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmVersion, versions)).find((n) => n) ?? null,
     summary,
     marks,
   };

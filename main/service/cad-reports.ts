@@ -19,6 +19,7 @@ import { CadSrError, readCadSr } from '../dicom/cad-sr-read.ts';
 import { derivedUid } from '../dicom/uid.ts';
 import { writePart10 } from '../dicom/write.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -53,6 +54,7 @@ export class CadReportService {
 
   private async work(): Promise<void> {
     if (this.closed) return;
+    this.ctx.db.cadReports.releaseDeadClaims(isOwnerAlive);
     for (const jobId of this.ctx.db.cadReports.jobsWithoutSr()) {
       if (this.closed) return;
       await this.writeSr(jobId);
@@ -107,7 +109,7 @@ export class CadReportService {
     }));
     const manifest = model.manifest;
     const sopUid = newInstanceUid();
-    if (!this.ctx.db.cadReports.claimSr(jobId, sopUid)) return; // another process wrote it, or the job ran again meanwhile
+    if (!this.ctx.db.cadReports.claimSr(jobId, sopUid, currentOwner())) return; // another process wrote it, or the job ran again meanwhile
     const file = path.join(this.tmpDir, `cad-sr-${jobId}-${Date.now()}.dcm`);
     try {
       const dataset = cadSrDataset({
@@ -131,6 +133,7 @@ export class CadReportService {
       const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], this.ctx.importOptions());
       if (summary.imported !== 1) throw new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`);
       const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);
+      this.ctx.db.cadReports.storedSr(jobId, sopUid);
       log.info(`CAD SR written for exam ${result.examId} (${manifest.id} ${manifest.version})`);
       if (stored !== null) this.onWritten(stored);
       this.ctx.events.emit('worklistChanged', { reason: 'import' });

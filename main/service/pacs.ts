@@ -23,6 +23,7 @@ import { DEFAULT_RETRIEVE_LIMITS, DicomWebError, filesOf, findStudies, probe, re
 import type { RetrieveLimits } from '../net/dicomweb.ts';
 import { currentOwner, isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
 import { openRegularFile } from '../base/regular-file.ts';
+import { inspectFile } from '../dicom/inspect.ts';
 import { errorForLog, log } from '../base/log.ts';
 import type { StationContext } from './context.ts';
 
@@ -43,6 +44,29 @@ const PRIOR_MODALITIES = new Set(['MG']);
 
 const failureOf = (error: unknown): { code: PacsFailure; detail: string | null } =>
   error instanceof DicomWebError ? { code: error.code, detail: error.detail } : { code: 'other', detail: (error as Error)?.name ?? null };
+
+/**
+ * The retrieved files whose header names another patient (Patient ID, or Issuer of Patient ID where
+ * both are known) or another study than the one asked for. Files that are not readable DICOM are not
+ * among them: the import quarantines those with their reason.
+ */
+async function objectsNotOf(files: string[], patient: { patientId: string; issuer: string }, studyUid: string): Promise<Set<string>> {
+  const foreign = new Set<string>();
+  for (const file of files) {
+    let inspection;
+    try {
+      inspection = await inspectFile(file);
+    } catch {
+      continue;
+    }
+    const ids = inspection.kind === 'instance' ? { patient: inspection.instance.patient.id, issuer: inspection.instance.patient.issuer, study: inspection.instance.study.uid }
+      : inspection.kind === 'damaged' ? { patient: null, issuer: '', study: inspection.ids.studyUid } : null;
+    if (!ids) continue;
+    if ((ids.study !== null && ids.study !== studyUid) || (ids.patient !== null && ids.patient.trim() !== patient.patientId.trim())
+      || (ids.issuer && patient.issuer && ids.issuer.trim() !== patient.issuer.trim())) foreign.add(file);
+  }
+  return foreign;
+}
 
 /** The nodes' input merged with what is stored: an absent password keeps the stored one. */
 export function mergeNodes(input: z.output<typeof pacsNodeInput>[], stored: readonly StoredPacsNode[]): StoredPacsNode[] {
@@ -252,6 +276,12 @@ export class PacsService {
           } catch (error) {
             files = filesOf(error);
             failure = error;
+          }
+          // only the woman's objects of the study asked for: a PACS (mis)configured or hostile may send another's
+          const foreign = await objectsNotOf(files, patient, study.studyUid);
+          if (foreign.size) {
+            files = files.filter((f) => !foreign.has(f));
+            failure ??= new DicomWebError('bad_response', `${foreign.size} object(s) of another patient or study left out`);
           }
           if (files.length) {
             const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `PACS ${node.id}, study ${retrieved + 1}, object ${i + 1}` })), this.ctx.importOptions());

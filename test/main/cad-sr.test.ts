@@ -159,3 +159,95 @@ test('a vendor\'s CAD SR, written by hand from TID 4000 and built by dcmtk, show
     await station.close();
   }
 });
+
+// ---- hostile or unusual vendor reports, read directly ----
+
+const srCode = (value: string, scheme: string, meaning: string) => [{ CodeValue: value, CodingSchemeDesignator: scheme, CodeMeaning: meaning }];
+/** A minimal vendor Mammography CAD SR: one finding, its algorithm name as a TEXT property, one SCOORD on an image. */
+function minimalVendorSr(options: { algorithmName: string; graphicType?: string; graphicData?: number[]; charset?: string | null }): Record<string, unknown> {
+  return {
+    ...(options.charset === null ? {} : { SpecificCharacterSet: options.charset ?? 'ISO_IR 192' }),
+    SOPClassUID: MAMMOGRAPHY_CAD_SR_CLASS, SOPInstanceUID: '1.2.826.0.1.3680043.9.7433.77.3.1', StudyInstanceUID: '1.2.826.0.1.3680043.9.7433.77.3.2',
+    SeriesInstanceUID: '1.2.826.0.1.3680043.9.7433.77.3.3', Modality: 'SR', Manufacturer: 'Vendor',
+    ValueType: 'CONTAINER', ConceptNameCodeSequence: srCode('111036', 'DCM', 'Mammography CAD Report'), ContinuityOfContent: 'SEPARATE',
+    ContentSequence: [{
+      RelationshipType: 'CONTAINS', ValueType: 'CODE', ConceptNameCodeSequence: srCode('111059', 'DCM', 'Single Image Finding'),
+      ConceptCodeSequence: srCode('F-01796', 'SRT', 'Mammography breast density'),
+      ContentSequence: [
+        { RelationshipType: 'HAS PROPERTIES', ValueType: 'TEXT', ConceptNameCodeSequence: srCode('111001', 'DCM', 'Algorithm Name'), TextValue: options.algorithmName },
+        { RelationshipType: 'INFERRED FROM', ValueType: 'SCOORD', ConceptNameCodeSequence: srCode('111041', 'DCM', 'Outline'),
+          GraphicType: options.graphicType ?? 'POINT', GraphicData: options.graphicData ?? [10.5, 20.5],
+          ContentSequence: [{ RelationshipType: 'SELECTED FROM', ValueType: 'IMAGE',
+            ReferencedSOPSequence: [{ ReferencedSOPClassUID: '1.2.840.10008.5.1.4.1.1.1.2', ReferencedSOPInstanceUID: '1.2.826.0.1.3680043.9.7433.77.3.4' }] }] },
+      ],
+    }],
+  };
+}
+
+test('a vendor report\'s words inside its content tree are read in its own character set (UTF-8, latin1, or UTF-8 where it names none)', async () => {
+  const { writePart10 } = await import('../../main/dicom/write.ts');
+  const utf8 = readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Détecteur 検出' })));
+  assert.equal(utf8.algorithmName, 'Détecteur 検出');
+  const none = readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Détecteur', charset: null })));
+  assert.equal(none.algorithmName, 'Détecteur');
+  // ISO_IR 100: the same number of bytes as the UTF-8 the writer gave ("é" is two bytes there, one and a space here)
+  const bytes = Buffer.from(writePart10(minimalVendorSr({ algorithmName: 'Détecteur X', charset: 'ISO_IR 100' })));
+  const at = bytes.indexOf(Buffer.from('Détecteur X', 'utf8'));
+  Buffer.from('D\xe9tecteur X ', 'latin1').copy(bytes, at);
+  assert.equal(readCadSr(bytes).algorithmName, 'Détecteur X');
+});
+
+test('an outline with more points than a function call may take arguments is read, not refused', async () => {
+  const { writePart10, TRANSFER_SYNTAX } = await import('../../main/dicom/write.ts');
+  // implicit VR: a GraphicData longer than explicit VR's 64 KiB limit, spliced in after writing
+  const placeholder = [1.5, 2.5, 3.5, 4.5, 5.5, 6.5];
+  const bytes = Buffer.from(writePart10(minimalVendorSr({ algorithmName: 'Big', graphicType: 'POLYLINE', graphicData: placeholder }), TRANSFER_SYNTAX.implicitLittle));
+  const tag = Buffer.from([0x70, 0x00, 0x22, 0x00, 24, 0, 0, 0]);
+  const at = bytes.indexOf(tag);
+  assert.ok(at > 0);
+  const points = new Float32Array(400_000);
+  for (let i = 0; i < points.length; i++) points[i] = 100.5 + (i % 200);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(points.byteLength);
+  const big = Buffer.concat([bytes.subarray(0, at + 4), length, Buffer.from(points.buffer), bytes.subarray(at + 8 + 24)]);
+  const read = readCadSr(big);
+  assert.equal(read.marks.length, 1);
+  assert.deepEqual(read.marks[0]!.box, [100, 101, 298, 299], "x at even places, y at odd ones");
+});
+
+test('a station killed while it stores an analysis\'s CAD SR: the next start writes it, once, and leaves no temporary file', { timeout: 300_000 }, async () => {
+  const { fork } = await import('node:child_process');
+  const models = tempDir('cad-sr-kill-models');
+  writeTinyModel(models);
+  const libraryDir = tempDir('cad-sr-kill');
+  // the exam imported with no model, then analysed by the child
+  const first = openTestStation({ libraryDir, modelRoots: [tempDir('no-models')] });
+  await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-kill' });
+  const [examId] = await examsOf(first);
+  await first.close();
+  const child = fork(path.join(import.meta.dirname, '..', 'helpers', 'cad-sr-child.ts'), [libraryDir, models], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'ignore', 'ipc'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await waitFor('the child storing the SR', () => out.includes('storing'), 120_000);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const station = openTestStation({ libraryDir, modelRoots: [models] });
+  try {
+    const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
+    const srUid = await waitFor('the CAD SR written at the next start', () => {
+      const uid = station.db.cadReports.srOf(job);
+      return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
+    }, 60_000);
+    await station.handlers.aiResults({ examId: examId! });
+    const srs = station.db.connection.prepare('SELECT sop_uid FROM instances WHERE sop_class_uid = ?').all(MAMMOGRAPHY_CAD_SR_CLASS) as { sop_uid: string }[];
+    assert.deepEqual(srs.map((s) => s.sop_uid), [srUid], 'one SR for the analysis');
+    const left = fs.readdirSync(libraryDir, { recursive: true }).map(String).filter((f) => /cad-sr-.*\.dcm$/.test(f));
+    assert.deepEqual(left, [], 'no temporary SR file left in the library');
+  } finally {
+    await station.close();
+  }
+});

@@ -11,14 +11,14 @@ import path from 'node:path';
 import { StationService } from '../../main/service/station.ts';
 import { parseOperationInput } from '../../common/api.ts';
 import type { OperationInput, OperationName, OperationResult } from '../../common/api.ts';
-import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 function op<K extends OperationName>(station: StationService, name: K, input: OperationInput<K>): Promise<OperationResult<K>> {
   return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
 }
 
-type Mode = 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused';
+type Mode = 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study';
 let mode: Mode = 'json-garbage';
 const sockets = new Set<net.Socket>();
 const STUDY = '1.2.3.4.5.6.7.8.9';
@@ -43,6 +43,14 @@ const server = http.createServer((req, res) => {
   if (mode === 'no-boundary') { res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"' }).end('whatever'); return; }
   res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=BB' });
   if (mode === 'garbage-multipart') { res.end('\x00\x01 random bytes without any boundary line at all'); return; }
+  if (mode === 'other-patient' || mode === 'other-study') {
+    // a well-formed instance, but of another woman (or another study) than the one asked for
+    const part = mode === 'other-patient'
+      ? makeMammoFile({ patientId: 'P999999', patientName: 'OTHER^WOMAN', studyUid: STUDY, studyDate: '20200101', laterality: 'R', view: 'CC', instanceNumber: 1 })
+      : makeMammoFile({ patientId: 'P000000', patientName: 'TEST^PATIENT0', studyUid: '1.2.3.4.5.6.7.8.10', studyDate: '20200101', laterality: 'R', view: 'CC', instanceNumber: 1 });
+    res.end(Buffer.concat([Buffer.from('--BB\r\nContent-Type: application/dicom\r\n\r\n'), part, Buffer.from('\r\n--BB--\r\n')]));
+    return;
+  }
   if (mode === 'stall') { res.write('--BB\r\nContent-Type: application/dicom\r\n\r\nDICM partial'); return; }
   // huge: a part that never ends, sent as fast as the client reads
   res.write('--BB\r\nContent-Type: application/dicom\r\n\r\n');
@@ -90,14 +98,14 @@ async function search(): Promise<OperationResult<'pacsPriors'>[number]> {
 const staged = () => fs.readdirSync(path.join(work, 'library', 'pacs-incoming'), { recursive: true }).length;
 
 for (const [m, code] of [['json-garbage', 'not_dicomweb'], ['no-boundary', 'bad_response'], ['garbage-multipart', 'bad_response'], ['huge', 'too_large'],
-  ['error-500', 'server_error'], ['hang', 'timeout'], ['stall', 'timeout']] as [Mode, string][]) {
+  ['error-500', 'server_error'], ['hang', 'timeout'], ['stall', 'timeout'], ['other-patient', 'bad_response'], ['other-study', 'bad_response']] as [Mode, string][]) {
   test(`priors from a server that answers ${m}: recorded as ${code}, nothing imported or left behind`, async () => {
     mode = m;
     const r = await search();
     assert.equal(r.state, 'failed');
     assert.equal(r.failure?.code, code, JSON.stringify(r.failure));
     assert.equal(r.retrieved, 0);
-    assert.equal((await op(station, 'worklistQuery', {})).total, 1, 'the station still answers, and nothing was imported');
+    assert.equal((await op(station, 'worklistQuery', { filter: { scope: 'all' } })).total, 1, 'the station still answers, and nothing was imported');
     assert.equal(staged() <= 1, true, 'only the (empty) staging folder of this process is left');
     const status = await op(station, 'pacsStatus', {});
     assert.equal(status.nodes[0]!.health.state, 'failing');
