@@ -52,6 +52,23 @@ export class CadSrError extends Error {
 
 type Item = Record<string, unknown>;
 
+/** The graphic types of an SR's spatial coordinates (PS3.3 C.18.6.1.2). */
+const GRAPHIC_TYPES: ReadonlySet<string> = new Set(['POINT', 'MULTIPOINT', 'POLYLINE', 'CIRCLE', 'ELLIPSE']);
+/** Marks kept of one report, and points kept of one outline (its bounds are taken from all of them). */
+const MAX_MARKS = 1000;
+const MAX_OUTLINE_POINTS = 256;
+
+/** An outline of at most MAX_OUTLINE_POINTS points, every n-th kept (its last point too). */
+function thinned(points: number[]): number[] {
+  const count = points.length / 2;
+  if (count <= MAX_OUTLINE_POINTS) return points;
+  const step = count / (MAX_OUTLINE_POINTS - 1);
+  const out: number[] = [];
+  for (let k = 0; k < MAX_OUTLINE_POINTS - 1; k++) { const i = Math.floor(k * step) * 2; out.push(points[i]!, points[i + 1]!); }
+  out.push(points[points.length - 2]!, points[points.length - 1]!);
+  return out;
+}
+
 const asArray = <T>(v: unknown): T[] => (Array.isArray(v) ? v as T[] : v === undefined || v === null || v === '' ? [] : [v as T]);
 const str = (v: unknown): string | null => {
   const first = Array.isArray(v) ? v[0] : v;
@@ -245,8 +262,10 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
       const station = data.map((v) => v - 0.5);
       const entry = byImage.get(uid) ?? { center: null, points: [], outline: null };
       const type = str(c.GraphicType);
+      // a graphic type DICOM does not define, or a circle that is not a centre and a point, is not guessed at
+      if (!type || !GRAPHIC_TYPES.has(type) || (type === 'CIRCLE' && station.length !== 4)) continue;
       if (is(c, CONCEPTS.center) && type === 'POINT') entry.center = [station[0]!, station[1]!];
-      else if (type === 'CIRCLE' && station.length === 4) {
+      else if (type === 'CIRCLE') {
         // centre, then a point on the circle
         const r = Math.hypot(station[2]! - station[0]!, station[3]! - station[1]!);
         entry.center ??= [station[0]!, station[1]!];
@@ -254,7 +273,7 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
       } else {
         // by a loop: an outline may have more points than a call may take arguments
         for (const v of station) entry.points.push(v);
-        if (type === 'POLYLINE' || type === 'ELLIPSE' || type === 'MULTIPOINT') entry.outline ??= station;
+        if (type === 'POLYLINE' || type === 'ELLIPSE' || type === 'MULTIPOINT') entry.outline ??= thinned(station);
       }
       byImage.set(uid, entry);
     }
@@ -270,6 +289,7 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
       const box: [number, number, number, number] = [Math.min(minX, center[0]), Math.min(minY, center[1]), Math.max(maxX, center[0]), Math.max(maxY, center[1])];
       marks.push({ imageUid, class: cls, label: found?.meaning ?? cls, intent: effective, certainty, operatingPoint, x: center[0], y: center[1], box, outline: e.outline });
     }
+    if (marks.length >= MAX_MARKS) break; // more than any reader could look at: the rest is not read
   }
 
   return {

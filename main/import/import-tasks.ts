@@ -3,6 +3,7 @@ import type { MissingFile } from './dicomdir.ts';
 
 import type { InstanceAttributes } from '../../common/domain.ts';
 import type { ProblemRef } from '../../common/import-problems.ts';
+import type { CadReportRead } from '../dicom/cad-sr-read.ts';
 
 /** What one file turned out to be, read on a worker thread. */
 export type FileInspection =
@@ -25,6 +26,11 @@ export type ImportTasks = {
    * writes it to `target`; side 0 when the image is small enough without one.
    */
   rendition: { input: { file: string; target: string; tmpDir: string; maxSide: number }; result: { side: number } };
+  /**
+   * Reads a Mammography CAD SR into its marks (main/dicom/cad-sr-read.ts): dcmjs parses the whole
+   * report, seconds for a large one, never on the main loop. A refusal is an answer, not an error.
+   */
+  readCadSr: { input: { file: string }; result: { report: CadReportRead } | { problem: 'not_cad_sr' | 'unreadable'; message: string } };
   /** Copies the database's write-ahead log back into it (off the main thread). */
   checkpoint: { input: { database: string }; result: { logPages: number; checkpointedPages: number } };
 };

@@ -12,6 +12,7 @@ import { StoreLayout, StoreWriter, hashFile } from '../dicom/store.ts';
 import { inspectFile } from '../dicom/inspect.ts';
 import { resolveDicomDir } from './dicomdir.ts';
 import { checkpointDatabase } from '../db/connection.ts';
+import { CadSrError, readCadSr } from '../dicom/cad-sr-read.ts';
 
 const writers = new Map<string, StoreWriter>();
 
@@ -35,6 +36,14 @@ serveTasks<ImportTasks>({
     return writer.putFile(file, { durable, move, link });
   },
   hash: async ({ file }) => hashFile(file),
+  readCadSr: async ({ file }) => {
+    try {
+      return { report: readCadSr(await fs.promises.readFile(file)) };
+    } catch (error) {
+      if (error instanceof CadSrError) return { problem: error.code, message: error.message };
+      return { problem: 'unreadable', message: (error as Error)?.name ?? 'error' };
+    }
+  },
   checkpoint: async ({ database }) => checkpointDatabase(database),
   rendition: async ({ file, target, tmpDir, maxSide }) => {
     const bytes = await makeDisplayRendition(file, { maxSide });

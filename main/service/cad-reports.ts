@@ -15,7 +15,6 @@ import type { StationContext } from './context.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrDataset, newInstanceUid } from '../dicom/cad-sr-write.ts';
 import type { CadSrImage } from '../dicom/cad-sr-write.ts';
-import { CadSrError, readCadSr } from '../dicom/cad-sr-read.ts';
 import { derivedUid } from '../dicom/uid.ts';
 import { writePart10 } from '../dicom/write.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -25,6 +24,7 @@ const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
 /** A CAD SR larger than this is not read (a real one is kilobytes; this is not one). */
 const MAX_SR_BYTES = 16 * 1024 * 1024;
+const READ_TIMEOUT_MS = 60_000;
 const DEVICE_UID_SETTING = 'station.deviceUid';
 
 export class CadReportService {
@@ -65,13 +65,19 @@ export class CadReportService {
       for (const sr of batch) {
         let read: Parameters<typeof this.ctx.db.cadReports.record>[1];
         try {
-          if (sr.fileSize > MAX_SR_BYTES) throw new CadSrError('unreadable', `The CAD SR is ${sr.fileSize} bytes, more than a CAD SR can be`);
-          read = readCadSr(await fs.promises.readFile(this.ctx.store.pathFor(sr.fileHash)));
+          // parsed on an import thread: a large report takes seconds that the main loop does not have
+          const answer = sr.fileSize > MAX_SR_BYTES
+            ? { problem: 'unreadable' as const, message: `The CAD SR is ${sr.fileSize} bytes, more than a CAD SR can be` }
+            : await this.ctx.importer.runTask('readCadSr', { file: this.ctx.store.pathFor(sr.fileHash) }, READ_TIMEOUT_MS);
+          if ('problem' in answer) {
+            // the reader's refusals say what is wrong in words without patient data
+            log.warn(`CAD SR of exam ${sr.examId} not read (${answer.problem}): ${answer.message}`);
+            read = { problem: answer.problem };
+          } else read = answer.report;
         } catch (error) {
-          const code = error instanceof CadSrError ? error.code : 'unreadable';
-          // the reader's own refusals say what is wrong in words without patient data; anything else is logged as an error is
-          log.warn(`CAD SR of exam ${sr.examId} not read (${code}): ${error instanceof CadSrError ? error.message : errorForLog(error)}`);
-          read = { problem: code };
+          if (this.closed) return; // the threads stop with the station: read at the next start
+          log.warn(`CAD SR of exam ${sr.examId} not read (unreadable): ${errorForLog(error)}`);
+          read = { problem: 'unreadable' };
         }
         this.ctx.db.cadReports.record(sr, read);
         this.onChange(sr.examId);

@@ -87,7 +87,7 @@ const figureCount = Number(values.figures);
 const figureThreshold = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!.threshold;
 const figures = { withLesion: 0, without: 0 };
 const figurePage = figureCount > 0 && CHROMIUM_PATH ? await (await (await import('playwright-core')).chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu'] })).newPage() : null;
-const cases: { positive: boolean; score: number; density: string }[] = [];
+const cases: { exam: string; positive: boolean; score: number; density: string }[] = [];
 const started = performance.now();
 let modelMs = 0;
 for (const seed of seeds) {
@@ -115,7 +115,7 @@ for (const seed of seeds) {
           `${seed} ${image.viewLabel} (${truth.patient.density}): ground truth green, marks ≥ ${figureThreshold.toFixed(3)} orange — synthetic, not for diagnosis`, path.join(outDir, name));
       }
     }
-    cases.push({ positive: truth.abnormal, score: examScore, density: truth.patient.density });
+    cases.push({ exam: `${seed}/${gt}`, positive: truth.abnormal, score: examScore, density: truth.patient.density });
   }
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(`  ${seed}: ${demo.exams} exams generated and read (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
@@ -203,6 +203,10 @@ const calc = rows.find((r) => r.label === 'calcification');
 fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
   model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, exams: cases.length,
   froc: rows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), caseAuc, real,
+  // every image's marks and ground truth, and every exam: other exam scores and matchings can be studied without reading the images again
+  perImage: images.map((i) => ({ key: i.key, exam: i.exam, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast })),
+    marks: i.marks.map((m) => ({ class: m.class, score: Number(m.score.toFixed(4)) })) })),
+  cases,
 }, null, 2));
 const png = await writePlot(frocSvg(curves, `${manifest.name} ${manifest.version} — FROC on seeds ${seeds.join(', ')} (synthetic images)`), outDir);
 console.log(`\nFROC curves: ${png}; figures: ${path.join(outDir, 'eval.json')}`);

@@ -213,6 +213,16 @@ test('an outline with more points than a function call may take arguments is rea
   const read = readCadSr(big);
   assert.equal(read.marks.length, 1);
   assert.deepEqual(read.marks[0]!.box, [100, 101, 298, 299], "x at even places, y at odd ones");
+  // its bounds from every point, its outline kept thinned (not 3 MB of points in the database)
+  assert.equal(read.marks[0]!.outline!.length, 512);
+});
+
+test('spatial coordinates of a graphic type DICOM does not define, or a circle without its point, mark nothing', async () => {
+  const { writePart10 } = await import('../../main/dicom/write.ts');
+  assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'HYPERCUBE', graphicData: [10.5, 20.5, 30.5, 40.5] }))).marks.length, 0);
+  assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'CIRCLE', graphicData: [10.5, 20.5] }))).marks.length, 0);
+  const circle = readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'CIRCLE', graphicData: [10.5, 20.5, 15.5, 20.5] }))).marks;
+  assert.deepEqual(circle.map((m) => [m.x, m.y, m.box]), [[10, 20, [5, 15, 15, 25]]]);
 });
 
 test('a station killed while it stores an analysis\'s CAD SR: the next start writes it, once, and leaves no temporary file', { timeout: 300_000 }, async () => {
