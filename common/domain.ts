@@ -268,6 +268,8 @@ export interface CadReport {
   id: number;
   algorithmName: string;
   algorithmVersion: string | null;
+  /** What its writer says of the algorithm (TID 4019 Algorithm Parameters), e.g. that it is not for diagnostic use. */
+  algorithmParameters: string | null;
   manufacturer: string | null;
   /** Its CAD Processing and Findings Summary, e.g. "All algorithms succeeded; with findings". */
   summary: string | null;

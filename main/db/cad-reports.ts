@@ -13,6 +13,7 @@ export interface CadReportRecord {
   manufacturer: string | null;
   algorithmName: string;
   algorithmVersion: string | null;
+  algorithmParameters: string | null;
   summary: string | null;
   marks: {
     imageUid: string; class: string; label: string; intent: 'required' | 'optional' | 'not_for_presentation';
@@ -43,9 +44,9 @@ export class CadReportTables {
     this.db.transaction(() => {
       const writtenHere = this.sql.get('SELECT 1 FROM ai_jobs WHERE cad_sr_uid = ?').get(sr.sopUid) !== undefined;
       const r = 'problem' in read ? null : read;
-      const inserted = this.sql.get(`INSERT INTO cad_reports (instance_ref, study_ref, written_here, manufacturer, algorithm_name, algorithm_version, summary, problem, read_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_ref) DO NOTHING`)
-        .run(sr.instanceId, sr.examId, writtenHere ? 1 : 0, r?.manufacturer ?? null, r?.algorithmName ?? null, r?.algorithmVersion ?? null, r?.summary ?? null,
+      const inserted = this.sql.get(`INSERT INTO cad_reports (instance_ref, study_ref, written_here, manufacturer, algorithm_name, algorithm_version, algorithm_params, summary, problem, read_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_ref) DO NOTHING`)
+        .run(sr.instanceId, sr.examId, writtenHere ? 1 : 0, r?.manufacturer ?? null, r?.algorithmName ?? null, r?.algorithmVersion ?? null, r?.algorithmParameters ?? null, r?.summary ?? null,
           'problem' in read ? read.problem : null, now());
       if (!r || inserted.changes === 0) return;
       const insert = this.sql.get(`INSERT INTO cad_marks (report_ref, image_uid, class, label, intent, certainty, operating_point, x, y, x0, y0, x1, y1, outline)
@@ -57,13 +58,13 @@ export class CadReportTables {
   }
 
   /**
-   * The CAD reports of an exam that were not written here, with the marks a viewer may draw on its
-   * stored images ("Not for Presentation" ones are never given out).
+   * The CAD reports of an exam that were not written here (`own`: those written here too), with the
+   * marks a viewer may draw on its stored images ("Not for Presentation" ones are never given out).
    */
-  reportsOf(examId: number): CadReport[] {
-    const reports = this.sql.get(`SELECT id, manufacturer, algorithm_name, algorithm_version, summary, problem FROM cad_reports
-        WHERE study_ref = ? AND written_here = 0 ORDER BY id`).all(examId) as
-      { id: number; manufacturer: string | null; algorithm_name: string | null; algorithm_version: string | null; summary: string | null; problem: string | null }[];
+  reportsOf(examId: number, options: { own?: boolean } = {}): CadReport[] {
+    const reports = this.sql.get(`SELECT id, manufacturer, algorithm_name, algorithm_version, algorithm_params, summary, problem FROM cad_reports
+        WHERE study_ref = ? AND (written_here = 0 OR ?) ORDER BY id`).all(examId, options.own ? 1 : 0) as
+      { id: number; manufacturer: string | null; algorithm_name: string | null; algorithm_version: string | null; algorithm_params: string | null; summary: string | null; problem: string | null }[];
     // a mark lands only on an image of the report's own exam: never on another exam's (or woman's) image it may name
     const marks = this.sql.get(`SELECT m.*, i.id AS instance_id FROM cad_marks m
         LEFT JOIN instances i ON i.sop_uid = m.image_uid AND i.series_ref IN (SELECT id FROM series WHERE study_ref = ?)
@@ -72,7 +73,7 @@ export class CadReportTables {
       const rows = marks.all(examId, r.id) as { instance_id: number | null; class: string; label: string; intent: 'required' | 'optional'; certainty: number | null;
         x: number; y: number; x0: number; y0: number; x1: number; y1: number }[];
       return {
-        id: r.id, manufacturer: r.manufacturer, algorithmName: r.algorithm_name ?? r.manufacturer ?? 'CAD', algorithmVersion: r.algorithm_version,
+        id: r.id, manufacturer: r.manufacturer, algorithmName: r.algorithm_name ?? r.manufacturer ?? 'CAD', algorithmVersion: r.algorithm_version, algorithmParameters: r.algorithm_params,
         summary: r.summary, problem: r.problem,
         marks: rows.filter((m) => m.instance_id !== null).map((m) => ({
           instanceId: m.instance_id!, class: m.class, label: m.label, intent: m.intent, certainty: m.certainty, x: m.x, y: m.y, box: [m.x0, m.y0, m.x1, m.y1],

@@ -39,6 +39,8 @@ export interface CadReportRead {
   manufacturer: string | null;
   algorithmName: string;
   algorithmVersion: string | null;
+  /** Its Algorithm Parameters (TID 4019), where a writer says what the algorithm is not for (the station's synthetic-trained model does). */
+  algorithmParameters: string | null;
   /** The CAD Processing and Findings Summary's meaning, e.g. "All algorithms succeeded; with findings". */
   summary: string | null;
   marks: CadMarkRead[];
@@ -215,11 +217,12 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
   };
 
   let summary: string | null = null;
-  let detectionsAlgorithm: { name: string | null; version: string | null } = { name: null, version: null };
+  let detectionsAlgorithm: { name: string | null; version: string | null; parameters: string | null } = { name: null, version: null, parameters: null };
   const marks: CadMarkRead[] = [];
   const findings: { item: Item; path: Item[]; intent: RenderingIntent | null; strongest: RenderingIntent | null }[] = [];
   const names = new Map<Item, string | null>();
   const versions = new Map<Item, string | null>();
+  const parameters = new Map<Item, string | null>();
 
   // the content tree, depth first; `intent` is the first intent other than required on the way down
   const walk = (item: Item, path: Item[], intent: RenderingIntent | null, sawRequired: boolean, depth: number) => {
@@ -229,7 +232,8 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
     const required = sawRequired || own === 'required';
     if (item.ValueType === 'CODE' && is(item, CONCEPTS.findingsSummary)) summary = codeOf(item.ConceptCodeSequence)?.meaning ?? null;
     if (item.ValueType === 'CODE' && is(item, CONCEPTS.detectionPerformed) && !detectionsAlgorithm.name) {
-      detectionsAlgorithm = { name: nearestText([item], CONCEPTS.algorithmName), version: nearestText([item], CONCEPTS.algorithmVersion) };
+      detectionsAlgorithm = { name: nearestText([item], CONCEPTS.algorithmName), version: nearestText([item], CONCEPTS.algorithmVersion),
+        parameters: nearestText([item], CONCEPTS.algorithmParameters) };
     }
     if (item.ValueType === 'CODE' && is(item, CONCEPTS.singleImageFinding)) {
       findings.push({ item, path: [...path, item], intent: inherited, strongest: required ? 'required' : null });
@@ -298,6 +302,7 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
     manufacturer,
     algorithmName,
     algorithmVersion: detectionsAlgorithm.version ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmVersion, versions)).find((n) => n) ?? null,
+    algorithmParameters: (detectionsAlgorithm.parameters ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmParameters, parameters)).find((n) => n) ?? null)?.slice(0, 200) ?? null,
     summary,
     marks,
   };

@@ -53,7 +53,8 @@ export interface CadSrInput {
   };
   images: CadSrImage[];
   findings: CadSrFinding[];
-  algorithm: { name: string; version: string; id: string };
+  /** `parameters`: said with the name (TID 4019 Algorithm Parameters): what the algorithm is not for, when it is not for diagnosis. */
+  algorithm: { name: string; version: string; id: string; parameters?: string };
   /** The model's named operating points, and the one the station shows by default. */
   operatingPoints: { name: string; threshold: number }[];
   defaultOperatingPoint: string;
@@ -127,7 +128,8 @@ export function cadSrDataset(input: CadSrInput, sopInstanceUid: string): Natural
   const points = [...input.operatingPoints].sort((a, b) => b.threshold - a.threshold);
   const shownAt = points.find((p) => p.name === input.defaultOperatingPoint)?.threshold ?? points[0]?.threshold ?? 0;
   // TID 4019: the algorithm's name and version, side by side
-  const algorithm = (rel: string) => [text(rel, CONCEPTS.algorithmName, input.algorithm.name), text(rel, CONCEPTS.algorithmVersion, input.algorithm.version)];
+  const algorithm = (rel: string) => [text(rel, CONCEPTS.algorithmName, input.algorithm.name), text(rel, CONCEPTS.algorithmVersion, input.algorithm.version),
+    ...(input.algorithm.parameters ? [text(rel, CONCEPTS.algorithmParameters, input.algorithm.parameters)] : [])];
 
   const library = container('CONTAINS', CONCEPTS.imageLibrary, input.images.map((img) => image('CONTAINS', img, [
     code('HAS ACQ CONTEXT', CONCEPTS.imageLaterality, BREAST[img.laterality]),

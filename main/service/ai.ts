@@ -32,7 +32,8 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
       } : null,
       findings,
-      cadReports: ctx.db.cadReports.reportsOf(examId),
+      // the station's own SRs stand in for its findings when the model that made them is no longer installed
+      cadReports: ctx.db.cadReports.reportsOf(examId, { own: !manifest && state?.status === 'done' }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
     };
   };

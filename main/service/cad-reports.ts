@@ -25,6 +25,8 @@ const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 /** A CAD SR larger than this is not read (a real one is kilobytes; this is not one). */
 const MAX_SR_BYTES = 16 * 1024 * 1024;
 const READ_TIMEOUT_MS = 60_000;
+/** What the SR of a model not for diagnostic use says of it (Algorithm Parameters), in English as DICOM text is. */
+const SYNTHETIC_NOTICE = (data: string) => `Not for diagnostic use${data === 'real' ? '' : `: trained on ${data === 'mixed' ? 'partly ' : ''}synthetic images`}`;
 const DEVICE_UID_SETTING = 'station.deviceUid';
 
 export class CadReportService {
@@ -125,7 +127,9 @@ export class CadReportService {
           const image = byId.get(f.instanceId);
           return image ? [{ sopInstanceUid: image.sopInstanceUid, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box }] : [];
         }),
-        algorithm: { id: manifest.id, name: manifest.name, version: manifest.version },
+        // a synthetic-trained model says so in its SR too: any station that shows its marks can say it
+        algorithm: { id: manifest.id, name: manifest.name, version: manifest.version,
+          parameters: manifest.intendedUse.notForDiagnosticUse || manifest.training.data !== 'real' ? SYNTHETIC_NOTICE(manifest.training.data) : undefined },
         operatingPoints: manifest.calibration.operatingPoints,
         defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,
         examScore: result.examScore,

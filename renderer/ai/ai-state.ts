@@ -32,7 +32,9 @@ export function notForDiagnosis(model: NonNullable<AiResults['model']>): boolean
 /** The label over a viewport showing a CAD report's marks: the algorithm that made them, as its report names it. */
 export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][number]): { model: string; warning: string | null } {
   const name = report.algorithmVersion ? `${report.algorithmName} ${report.algorithmVersion}` : report.algorithmName;
-  return { model: `CAD · ${t('ai.cadReport', { name, manufacturer: report.manufacturer ?? '?' })}`, warning: null };
+  // what its writer says it is not for (the station's synthetic-trained model says so in its SRs), said over its marks
+  const warning = report.algorithmParameters && /not for diagnostic use|synthetic/i.test(report.algorithmParameters) ? report.algorithmParameters : null;
+  return { model: `CAD · ${t('ai.cadReport', { name, manufacturer: report.manufacturer ?? '?' })}`, warning };
 }
 
 /** The label over every viewport that shows the model's marks. */

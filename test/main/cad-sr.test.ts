@@ -97,11 +97,27 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
       for (let k = 0; k < 4; k++) assert.ok(Math.abs(m.box[k]! - f.box[k]!) < 0.01, `box ${m.box} vs ${f.box}`);
       assert.equal(m.intent, f.score >= threshold ? 'required' : 'optional');
     }
+    // a synthetic-trained model says so in its SR (Algorithm Parameters): any station showing its marks can say it
+    assert.equal(read.algorithmParameters, 'Not for diagnostic use: trained on synthetic images');
     // the station's own SR is recognised: its marks are not shown a second time as another CAD's
     await waitFor('the SR read', () => (station.db.connection.prepare('SELECT count(*) AS n FROM cad_reports WHERE written_here = 1').get() as { n: number }).n === 1);
     assert.deepEqual((await station.handlers.aiResults({ examId: examId! })).cadReports, []);
   } finally {
     await station.close();
+  }
+  // the model uninstalled: its findings can no longer be labelled from its manifest, its SR stands in for them, labelled by itself
+  const again = openTestStation({ libraryDir: path.dirname(station.paths.database), modelRoots: [tempDir('no-models')] });
+  try {
+    const [examId] = await examsOf(again);
+    const results = await again.handlers.aiResults({ examId: examId! });
+    assert.equal(results.model, null);
+    assert.equal(results.cadReports.length, 1);
+    const own = results.cadReports[0]!;
+    assert.equal(own.algorithmName, 'Bright spots (test fixture)');
+    assert.equal(own.algorithmParameters, 'Not for diagnostic use: trained on synthetic images');
+    assert.equal(own.marks.length, again.db.ai.findings(examId!).length);
+  } finally {
+    await again.close();
   }
 });
 

@@ -21,6 +21,7 @@ export function up(db: Database): void {
       manufacturer      TEXT,
       algorithm_name    TEXT,
       algorithm_version TEXT,
+      algorithm_params  TEXT,
       summary           TEXT,
       problem           TEXT,
       read_at           TEXT NOT NULL
