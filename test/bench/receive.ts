@@ -13,12 +13,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { writeDemoExams } from '../../main/service/demo.ts';
 import type { TransferSyntaxName } from '../../main/service/demo.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/service/demo.ts';
+import { freePort, listening } from '../helpers/ports.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SEED = 'scpbench';
@@ -49,23 +49,6 @@ async function dataset(syntax: TransferSyntaxName): Promise<{ files: string[]; b
   return { files, bytes };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as net.AddressInfo).port; probe.close(() => resolve(p)); });
-  });
-}
-
-async function listening(port: number, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); }).on('error', () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > end) throw new Error(`nothing listens on port ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** CPU time (user + system, every thread) a process has used so far, in ms; null where /proc cannot tell. */
 function cpuMs(pid: number | undefined): number | null {
@@ -105,7 +88,7 @@ async function runBinome(files: string[], extra: string[], work: string): Promis
   let out = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
   try {
-    await listening(port);
+    await listening(port, 60_000);
     const cpuBefore = cpuMs(child.pid);
     const started = performance.now();
     const seconds = await storescu(port, 'BINOME', files, extra);
@@ -130,7 +113,7 @@ async function runStorescp(files: string[], scuArgs: string[], extra: string[], 
   fs.mkdirSync(out, { recursive: true });
   const child = spawn('storescp', ['-od', out, '-aet', 'STORESCP', ...extra, String(port)], { env: ENV, stdio: 'ignore' });
   try {
-    await listening(port);
+    await listening(port, 60_000);
     const cpuBefore = cpuMs(child.pid);
     const seconds = await storescu(port, 'STORESCP', files, scuArgs);
     const cpuAfter = cpuMs(child.pid);
@@ -154,7 +137,7 @@ async function runOrthanc(files: string[], scuArgs: string[], work: string): Pro
   }));
   const child = spawn('Orthanc', [path.join(dir, 'orthanc.json')], { env: ENV, stdio: 'ignore' });
   try {
-    await listening(dicomPort);
+    await listening(dicomPort, 60_000);
     const cpuBefore = cpuMs(child.pid);
     const seconds = await storescu(dicomPort, 'ORTHANC', files, scuArgs);
     const cpuAfter = cpuMs(child.pid);

@@ -4,10 +4,10 @@
 // which re-runs the file under `unshare -n` (loopback up) and exits with its status.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { freePort, listening } from './ports.ts';
 
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 const NETNS_ENV = 'BINOME_TEST_NETNS';
@@ -36,23 +36,6 @@ export function runInPrivateNetwork(): string | false {
   process.exit(r.status ?? 1);
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as net.AddressInfo).port; probe.close(() => resolve(p)); });
-  });
-}
-
-async function listening(port: number, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); }).on('error', () => resolve(false));
-    });
-    if (up) return;
-    if (Date.now() > end) throw new Error(`nothing listens on port ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 export const ORTHANC_USER = 'binome';
 export const ORTHANC_PASSWORD = 'pacs-secret';

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { runInPrivateNetwork, TestOrthanc, ORTHANC_PASSWORD, ORTHANC_USER, freePort } from '../helpers/orthanc.ts';
+import { runInPrivateNetwork, TestOrthanc, ORTHANC_PASSWORD, ORTHANC_USER } from '../helpers/orthanc.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const skip = runInPrivateNetwork();
 

@@ -143,6 +143,7 @@ def main():
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--init', help='weights (.pt) to start from: a further run of a trained model, deterministic for its seed too')
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -162,6 +163,9 @@ def main():
     weights /= weights.sum()
 
     model = Detector()
+    if args.init:
+        model.load_state_dict(torch.load(args.init))
+        print(f'starting from {args.init}', flush=True)
     print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
