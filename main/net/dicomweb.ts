@@ -78,7 +78,13 @@ async function call(node: DicomWebNode, pathAndQuery: string, init: { method?: s
     headers.authorization = `Basic ${Buffer.from(`${node.username}:${node.password ?? ''}`, 'utf8').toString('base64')}`;
   }
   try {
-    const response = await fetch(`${node.baseUrl}${pathAndQuery}`, { method: init.method ?? 'GET', headers, body: init.body as unknown as RequestInit["body"], signal: controller.signal, redirect: 'error' });
+    const response = await fetch(`${node.baseUrl}${pathAndQuery}`, { method: init.method ?? 'GET', headers, body: init.body as unknown as RequestInit["body"], signal: controller.signal, redirect: 'manual' });
+    // never followed (credentials and patient IDs go only where the clinic said): a redirect means the
+    // base URL is not the DICOMweb service itself
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new DicomWebError('not_dicomweb', `redirected (HTTP ${response.status})`, response.status);
+    }
     return {
       response,
       alive: () => { clearTimeout(timer); timer = setTimeout(() => { timedOut = true; controller.abort(); }, limitMs); },

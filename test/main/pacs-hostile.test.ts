@@ -18,7 +18,7 @@ function op<K extends OperationName>(station: StationService, name: K, input: Op
   return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
 }
 
-type Mode = 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study';
+type Mode = 'redirect' | 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study';
 let mode: Mode = 'json-garbage';
 const sockets = new Set<net.Socket>();
 const STUDY = '1.2.3.4.5.6.7.8.9';
@@ -26,6 +26,7 @@ const server = http.createServer((req, res) => {
   req.resume();
   const qido = req.method === 'GET' && req.url?.startsWith('/studies?');
   if (mode === 'hang') return; // never answers
+  if (mode === 'redirect') { res.writeHead(302, { location: 'http://203.0.113.9/dicom-web/studies' }).end(); return; }
   if (mode === 'error-500') { res.writeHead(500).end('internal error with P0000 in it'); return; }
   if (req.method === 'POST') {
     if (mode === 'stow-refused') {
@@ -97,7 +98,7 @@ async function search(): Promise<OperationResult<'pacsPriors'>[number]> {
 
 const staged = () => fs.readdirSync(path.join(work, 'library', 'pacs-incoming'), { recursive: true }).length;
 
-for (const [m, code] of [['json-garbage', 'not_dicomweb'], ['no-boundary', 'bad_response'], ['garbage-multipart', 'bad_response'], ['huge', 'too_large'],
+for (const [m, code] of [['redirect', 'not_dicomweb'], ['json-garbage', 'not_dicomweb'], ['no-boundary', 'bad_response'], ['garbage-multipart', 'bad_response'], ['huge', 'too_large'],
   ['error-500', 'server_error'], ['hang', 'timeout'], ['stall', 'timeout'], ['other-patient', 'bad_response'], ['other-study', 'bad_response']] as [Mode, string][]) {
   test(`priors from a server that answers ${m}: recorded as ${code}, nothing imported or left behind`, async () => {
     mode = m;
