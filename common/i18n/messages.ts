@@ -339,6 +339,10 @@ export const en = {
   'pacs.priors.running': 'Looking for priors on “{name}”…',
   'pacs.priors.done': '“{name}”: {found} exam(s) there, {retrieved} fetched',
   'pacs.priors.show': 'Show the prior exam',
+  'pacs.send.button': 'Send to PACS',
+  'pacs.send.queued': '{count} item queued for sending to {nodes}|{count} items queued for sending to {nodes}',
+  'pacs.send.node': '“{name}”',
+  'pacs.send.nothingNew': 'already waiting to be sent',
   'pacs.priors.failed': 'Priors from “{name}” not fetched: {failure}',
 } as const;
 
@@ -677,6 +681,10 @@ export const fr: Record<MessageKey, string> = {
   'pacs.priors.running': 'Recherche d’antériorités sur «\u202f{name}\u202f»…',
   'pacs.priors.done': '«\u202f{name}\u202f»\u202f: {found} examen(s) là-bas, {retrieved} récupéré(s)',
   'pacs.priors.show': 'Afficher l’examen antérieur',
+  'pacs.send.button': 'Envoyer au PACS',
+  'pacs.send.queued': '{count} élément mis en attente d’envoi vers {nodes}|{count} éléments mis en attente d’envoi vers {nodes}',
+  'pacs.send.node': '«\u202f{name}\u202f»',
+  'pacs.send.nothingNew': 'déjà en attente d’envoi',
   'pacs.priors.failed': 'Antériorités de «\u202f{name}\u202f» non récupérées\u202f: {failure}',
 };
 

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { PacsNodeInput, PacsNodeStatus, PacsNodeView, PacsStatus, PacsTestResult } from '../../common/pacs.ts';
 import { pacsNodeProblems } from '../../common/pacs.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
+import { translateCount } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 
@@ -219,6 +220,39 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
         </div>
       </div>
     </div>
+  );
+}
+
+/**
+ * "Send to PACS" for the exam on screen, where a PACS node receives results: every object of the
+ * exam (images, the AI's CAD SR) goes into the outbox; what was queued already is not queued twice.
+ */
+export function PacsSendButton({ examId }: { examId: number }) {
+  const api = useApi();
+  const { t, locale, errorText } = useI18n();
+  const status = usePacsStatus();
+  const [said, setSaid] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setSaid(null), [examId]);
+  if (!status?.nodes.some((n) => n.node.receiveResults)) return null;
+  const send = async () => {
+    setBusy(true);
+    try {
+      const { queued, nodes } = await api.sendToPacs({ examId });
+      const names = nodes.map((id) => t('pacs.send.node', { name: status.nodes.find((n) => n.node.id === id)?.node.name ?? id })).join(', ');
+      // an item is one object for one node
+      setSaid(queued ? translateCount(locale, 'pacs.send.queued', queued, { nodes: names }) : t('pacs.send.nothingNew'));
+    } catch (error) {
+      setSaid(errorText(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="muted small">
+      <button type="button" disabled={busy} onClick={(e) => { e.currentTarget.blur(); void send(); }} data-testid="pacs-send">{t('pacs.send.button')}</button>
+      {said && <span data-testid="pacs-send-result"> {said}</span>}
+    </span>
   );
 }
 

@@ -17,7 +17,7 @@ import { actionForKey, keyNameOf, mergeViewerSettings, VIEWER_ACTIONS } from '..
 import type { ViewerAction, ViewerSettings } from '../../common/viewer-settings.ts';
 import { useApi } from '../api/context.ts';
 import type { StationApi } from '../api/station-api.ts';
-import { PacsPriorsLine } from '../pacs/PacsPanel.tsx';
+import { PacsPriorsLine, PacsSendButton } from '../pacs/PacsPanel.tsx';
 import { useI18n } from '../i18n.tsx';
 import { neighbourExam } from '../worklist/reading-list.ts';
 import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
@@ -384,6 +384,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           {priorChoices.map((p) => <option key={p.examId} value={p.examId}>{formatDicomDate(locale, p.studyDate)}</option>)}
         </select>
         <PacsPriorsLine examId={examId} showsPrior={Boolean(shownExam?.priors.length)} onShowPriors={() => setReloads((n) => n + 1)} />
+        <PacsSendButton examId={examId} />
         <div className="tools" role="toolbar">
           {(['windowLevel', 'pan', 'zoom', 'magnifier', 'measure'] as const).map((name) => (
             <button key={name} type="button" className={tool === name ? 'active' : ''} aria-pressed={tool === name} data-testid={`tool-${name}`}

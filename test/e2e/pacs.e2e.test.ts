@@ -83,3 +83,27 @@ test('the panel says what waits for an unreachable PACS and when it is tried nex
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-panel-fr.png') });
   assert.deepEqual(pageErrors, []);
 });
+
+test('"Send to PACS" in the viewer queues an exam\'s objects once, and says so in the reader\'s language', { skip: SKIP }, async () => {
+  const [second] = writeScreeningExams(tempDir('pacs-e2e-second'), 2, { seed: 'pacs-e2e-send' }).slice(1);
+  assert.equal((await station.handlers.importPaths(parseOperationInput('importPaths', { paths: second!.files }))).imported, 4);
+  const examId = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).rows.find((r) => r.studyInstanceUid === second!.studyUid)!.examId;
+  const waiting = async () => (await station.handlers.pacsStatus({})).nodes.find((n) => n.node.id === 'orthanc')!.outbox.queued;
+  const before = await waiting();
+  await page.goto(host.openUrl); // the panel of the test before closed
+  await page.waitForSelector('[data-testid=exam-row]');
+  await page.selectOption('[data-testid=locale]', 'en');
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, examId);
+  await page.click('[data-testid=pacs-send]');
+  await page.waitForSelector('[data-testid=pacs-send-result]');
+  // its 4 objects, for each of the two nodes that receive results (the test before added the second)
+  assert.equal((await page.textContent('[data-testid=pacs-send-result]'))?.trim(), '8 items queued for sending to “Orthanc”, “Second”');
+  assert.equal(await waiting(), before + 4);
+  // asked again: nothing is queued twice
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.click('[data-testid=pacs-send]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=pacs-send-result]')?.textContent?.includes('déjà'));
+  assert.equal((await page.textContent('[data-testid=pacs-send-result]'))?.trim(), 'déjà en attente d’envoi');
+  assert.equal(await waiting(), before + 4);
+  assert.deepEqual(pageErrors, []);
+});
