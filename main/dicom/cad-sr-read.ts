@@ -132,7 +132,7 @@ function specificCharacterSet(bytes: Uint8Array): string | null {
     if (bytes[i] !== 0x08 || bytes[i + 1] !== 0x00 || bytes[i + 2] !== 0x05 || bytes[i + 3] !== 0x00) continue;
     const explicit = bytes[i + 4] === 0x43 && bytes[i + 5] === 0x53; // "CS"
     const length = explicit ? bytes[i + 6]! | (bytes[i + 7]! << 8) : bytes[i + 4]! | (bytes[i + 5]! << 8);
-    const start = i + (explicit ? 8 : 8);
+    const start = i + 8; // tag, VR and a 2-byte length (explicit), or tag and a 4-byte length (implicit)
     if (length > 256 || start + length > bytes.length) return null;
     return new TextDecoder('latin1').decode(bytes.subarray(start, start + length)).split('\\')[0]!.trim() || null;
   }
@@ -219,35 +219,34 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
   let summary: string | null = null;
   let detectionsAlgorithm: { name: string | null; version: string | null; parameters: string | null } = { name: null, version: null, parameters: null };
   const marks: CadMarkRead[] = [];
-  const findings: { item: Item; path: Item[]; intent: RenderingIntent | null; strongest: RenderingIntent | null }[] = [];
+  const findings: { item: Item; path: Item[]; intent: RenderingIntent | null }[] = [];
   const names = new Map<Item, string | null>();
   const versions = new Map<Item, string | null>();
   const parameters = new Map<Item, string | null>();
 
   // the content tree, depth first; `intent` is the first intent other than required on the way down
-  const walk = (item: Item, path: Item[], intent: RenderingIntent | null, sawRequired: boolean, depth: number) => {
+  const walk = (item: Item, path: Item[], intent: RenderingIntent | null, depth: number) => {
     if (depth > 64) return; // a report nested deeper than any template is not read further
     const own = renderingIntentOf(codeOf(children(item).find((c) => c.ValueType === 'CODE' && is(c, CONCEPTS.renderingIntent))?.ConceptCodeSequence));
     const inherited = intent ?? (own && own !== 'required' ? own : null);
-    const required = sawRequired || own === 'required';
     if (item.ValueType === 'CODE' && is(item, CONCEPTS.findingsSummary)) summary = codeOf(item.ConceptCodeSequence)?.meaning ?? null;
     if (item.ValueType === 'CODE' && is(item, CONCEPTS.detectionPerformed) && !detectionsAlgorithm.name) {
       detectionsAlgorithm = { name: nearestText([item], CONCEPTS.algorithmName), version: nearestText([item], CONCEPTS.algorithmVersion),
         parameters: nearestText([item], CONCEPTS.algorithmParameters) };
     }
     if (item.ValueType === 'CODE' && is(item, CONCEPTS.singleImageFinding)) {
-      findings.push({ item, path: [...path, item], intent: inherited, strongest: required ? 'required' : null });
+      findings.push({ item, path: [...path, item], intent: inherited });
     }
-    for (const c of children(item)) if (c.ValueType) walk(c, [...path, item], inherited, required, depth + 1);
+    for (const c of children(item)) if (c.ValueType) walk(c, [...path, item], inherited, depth + 1);
   };
-  walk(ds, [], null, false, 0);
+  walk(ds, [], null, 0);
 
   const observer = (concept: Code) => str(children(ds).find((c) => c.ValueType === 'TEXT' && is(c, concept))?.TextValue);
   const manufacturer = str(ds.Manufacturer);
   const algorithmName = detectionsAlgorithm.name ?? findings.map((f) => nearestText(f.path, CONCEPTS.algorithmName, names)).find((n) => n)
     ?? observer(CONCEPTS.deviceObserverModelName) ?? observer(CONCEPTS.deviceObserverName) ?? manufacturer ?? 'CAD';
 
-  for (const { item, intent, strongest } of findings) {
+  for (const { item, intent } of findings) {
     const found = codeOf(item.ConceptCodeSequence);
     const cls = findingClassOf(found);
     const own = children(item);
@@ -255,7 +254,8 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
     const operatingPoint = intentItem ? children(intentItem).filter((c) => c.ValueType === 'NUM' && is(c, CONCEPTS.operatingPoint)).map(numberOf)[0] ?? null : null;
     const certaintyItem = own.find((c) => c.ValueType === 'NUM' && is(c, CONCEPTS.certaintyOfFinding));
     const certainty = certaintyItem ? numberOf(certaintyItem) : null;
-    const effective: RenderingIntent = intent ?? strongest ?? 'required';
+    // required where it says so, and where no intent is said at all
+    const effective: RenderingIntent = intent ?? 'required';
     // every spatial coordinate of the finding, grouped by the image it is on
     const byImage = new Map<string, { center: [number, number] | null; points: number[]; outline: number[] | null }>();
     for (const c of own) {

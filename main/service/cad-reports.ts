@@ -32,6 +32,7 @@ const DEVICE_UID_SETTING = 'station.deviceUid';
 export class CadReportService {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private pending = false;
 
   constructor(
     private readonly ctx: StationContext,
@@ -45,7 +46,10 @@ export class CadReportService {
 
   /** Reads the CAD SRs not read yet and writes the SRs of finished analyses that have none; resolves when done. */
   kick(): Promise<void> {
-    this.chain = this.chain.then(() => this.work()).catch((error: unknown) => log.warn(`CAD SR: ${errorForLog(error)}`));
+    // a run that has not started yet covers this kick too (imports and analyses end in bursts)
+    if (this.pending) return this.chain;
+    this.pending = true;
+    this.chain = this.chain.then(() => { this.pending = false; return this.work(); }).catch((error: unknown) => log.warn(`CAD SR: ${errorForLog(error)}`));
     return this.chain;
   }
 

@@ -23,7 +23,7 @@ import { DEFAULT_RETRIEVE_LIMITS, DicomWebError, filesOf, findStudies, probe, re
 import type { RetrieveLimits } from '../net/dicomweb.ts';
 import { currentOwner, isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
 import { openRegularFile } from '../base/regular-file.ts';
-import { inspectFile } from '../dicom/inspect.ts';
+import type { Importer } from '../import/importer.ts';
 import { errorForLog, log } from '../base/log.ts';
 import type { StationContext } from './context.ts';
 
@@ -48,19 +48,20 @@ const failureOf = (error: unknown): { code: PacsFailure; detail: string | null }
 /**
  * The retrieved files whose header names another patient (Patient ID, or Issuer of Patient ID where
  * both are known) or another study than the one asked for. Files that are not readable DICOM are not
- * among them: the import quarantines those with their reason.
+ * among them: the import quarantines those with their reason. Headers are read on the import threads
+ * (a PACS's file may be crafted to stall a parser: never on the main loop).
  */
-async function objectsNotOf(files: string[], patient: { patientId: string; issuer: string }, studyUid: string): Promise<Set<string>> {
+async function objectsNotOf(importer: Importer, files: string[], patient: { patientId: string; issuer: string }, studyUid: string): Promise<Set<string>> {
   const foreign = new Set<string>();
   for (const file of files) {
     let inspection;
     try {
-      inspection = await inspectFile(file);
+      inspection = await importer.runTask('inspect', { file });
     } catch {
       continue;
     }
-    const ids = inspection.kind === 'instance' ? { patient: inspection.instance.patient.id, issuer: inspection.instance.patient.issuer, study: inspection.instance.study.uid }
-      : inspection.kind === 'damaged' ? { patient: null, issuer: '', study: inspection.ids.studyUid } : null;
+    const ids = inspection.kind === 'instance' ? { patient: inspection.attributes.patient.id, issuer: inspection.attributes.patient.issuer, study: inspection.attributes.study.uid }
+      : inspection.kind === 'damaged' ? { patient: null, issuer: '', study: inspection.studyUid } : null;
     if (!ids) continue;
     if ((ids.study !== null && ids.study !== studyUid) || (ids.patient !== null && ids.patient.trim() !== patient.patientId.trim())
       || (ids.issuer && patient.issuer && ids.issuer.trim() !== patient.issuer.trim())) foreign.add(file);
@@ -278,7 +279,7 @@ export class PacsService {
             failure = error;
           }
           // only the woman's objects of the study asked for: a PACS (mis)configured or hostile may send another's
-          const foreign = await objectsNotOf(files, patient, study.studyUid);
+          const foreign = await objectsNotOf(this.ctx.importer, files, patient, study.studyUid);
           if (foreign.size) {
             files = files.filter((f) => !foreign.has(f));
             failure ??= new DicomWebError('bad_response', `${foreign.size} object(s) of another patient or study left out`);

@@ -230,16 +230,22 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
 export function PacsSendButton({ examId }: { examId: number }) {
   const api = useApi();
   const { t, locale, errorText } = useI18n();
-  const status = usePacsStatus();
+  // the nodes, asked once per exam (the top bar's button keeps the outbox's state live)
+  const [nodes, setNodes] = useState<PacsNodeView[]>([]);
   const [said, setSaid] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => setSaid(null), [examId]);
-  if (!status?.nodes.some((n) => n.node.receiveResults)) return null;
+  useEffect(() => {
+    let cancelled = false;
+    setSaid(null);
+    api.pacsStatus({}).then((s) => { if (!cancelled) setNodes(s.nodes.map((n) => n.node)); }).catch(() => undefined);
+    return () => { cancelled = true; };
+  }, [api, examId]);
+  if (!nodes.some((n) => n.receiveResults)) return null;
   const send = async () => {
     setBusy(true);
     try {
-      const { queued, nodes } = await api.sendToPacs({ examId });
-      const names = nodes.map((id) => t('pacs.send.node', { name: status.nodes.find((n) => n.node.id === id)?.node.name ?? id })).join(', ');
+      const { queued, nodes: queuedFor } = await api.sendToPacs({ examId });
+      const names = queuedFor.map((id) => t('pacs.send.node', { name: nodes.find((n) => n.id === id)?.name ?? id })).join(', ');
       // an item is one object for one node
       setSaid(queued ? translateCount(locale, 'pacs.send.queued', queued, { nodes: names }) : t('pacs.send.nothingNew'));
     } catch (error) {

@@ -17,19 +17,10 @@ import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { SKIP_NO_DUMP2DCM, writeVendorCadSr } from '../helpers/vendor-cad-sr.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const has = (tool: string, ...args: string[]) => spawnSync(tool, args, { stdio: 'ignore' }).error === undefined;
 const SKIP_NO_VALIDATORS = has('dciodvfy') && has('dsrdump', '--version') ? false : 'dicom3tools\' dciodvfy or dcmtk\'s dsrdump is not installed (apt-get install dicom3tools dcmtk)';
-
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 180_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 type Station = ReturnType<typeof openTestStation>;
 const examsOf = async (station: Station) =>
