@@ -1,9 +1,11 @@
-// An existing PACS as the station's scale-out (issue 9, part 5): the PACS nodes the station talks to
-// over DICOMweb (QIDO-RS to find a woman's priors, WADO-RS to fetch them, STOW-RS to send results),
-// with their schema, the checks the panel and the API share, and the status the PACS panel shows.
-// Pure data and types, for both processes.
+// An existing PACS as the station's scale-out (issue 9, part 5): the PACS nodes the station talks to,
+// over DICOMweb (QIDO-RS to find a woman's priors, WADO-RS to fetch them, STOW-RS to send results) or
+// over DIMSE (C-FIND, C-MOVE to this station's storage SCP, C-STORE), with their schema, the checks
+// the panel and the API share, and the status the PACS panel shows. Pure data and types, for both
+// processes.
 
 import { z } from 'zod';
+import { aeTitleSchema } from './dicom-node.ts';
 import type { MessageKey } from './i18n/messages.ts';
 
 /** What a node's URL may be: http or https, no credentials, query or fragment in it (they go in their own fields). */
@@ -22,20 +24,45 @@ export function baseUrlProblem(text: string): MessageKey | null {
   return null;
 }
 
+/** A host name, an IPv4 address or an IPv6 address (without brackets). */
+export function hostProblem(text: string): MessageKey | null {
+  if (!text) return 'pacs.problem.hostEmpty';
+  const name = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(text) && text.length <= 253;
+  const ipv6 = /^[0-9A-Fa-f:.]+$/.test(text) && text.includes(':');
+  return name || ipv6 ? null : 'pacs.problem.hostInvalid';
+}
+
+/** How the station talks to a node. */
+export const PACS_PROTOCOLS = ['dicomweb', 'dimse'] as const;
+export type PacsProtocol = (typeof PACS_PROTOCOLS)[number];
+
+/** A DIMSE node's address: the PACS's AE title (called), its host and port. The station calls with its own AE title (the receiver's). */
+export const dimseEndpointSchema = z.strictObject({
+  aeTitle: aeTitleSchema,
+  host: z.string().trim().max(253).refine((t) => hostProblem(t) === null, 'a host name or an IP address'),
+  port: z.number().int().min(1).max(65535),
+});
+export type DimseEndpoint = z.output<typeof dimseEndpointSchema>;
+
+const baseUrlSchema = z.string().trim().max(2048).superRefine((text, ctx) => {
+  const problem = baseUrlProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: `not an http(s) DICOMweb base URL without credentials or query (${problem})` });
+}).transform((text) => text.replace(/\/+$/, ''));
+
 const nodeId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, - and _ (at most 32)');
 
 /**
- * A PACS node as the API takes it. `password`: absent keeps the one stored for this node id, null
- * removes it. Basic authentication only (what Orthanc and most DICOMweb proxies accept); the
- * password is kept in the library's settings and never sent back over the API.
+ * A PACS node as the API takes it: DICOMweb (a base URL, and a user and password for basic
+ * authentication, what Orthanc and most DICOMweb proxies accept) or DIMSE (AE title, host, port).
+ * `password`: absent keeps the one stored for this node id, null removes it; it is kept in the
+ * library's settings and never sent back over the API.
  */
 export const pacsNodeInput = z.strictObject({
   id: nodeId,
   name: z.string().trim().min(1).max(64),
-  baseUrl: z.string().trim().max(2048).superRefine((text, ctx) => {
-    const problem = baseUrlProblem(text);
-    if (problem) ctx.addIssue({ code: 'custom', message: `not an http(s) DICOMweb base URL without credentials or query (${problem})` });
-  }).transform((text) => text.replace(/\/+$/, '')),
+  protocol: z.enum(PACS_PROTOCOLS).default('dicomweb'),
+  baseUrl: baseUrlSchema.nullable().default(null),
+  dimse: dimseEndpointSchema.nullable().default(null),
   username: z.string().max(256).nullable().default(null),
   password: z.string().max(1024).nullable().optional(),
   /** Find and fetch the priors of an opened exam's woman here. */
@@ -44,6 +71,9 @@ export const pacsNodeInput = z.strictObject({
   receiveResults: z.boolean(),
   /** Longest wait for an answer to begin (and between two pieces of one), in seconds. */
   timeoutSeconds: z.number().int().min(1).max(600).default(30),
+}).superRefine((node, ctx) => {
+  if (node.protocol === 'dicomweb' && !node.baseUrl) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'a DICOMweb node needs its base URL' });
+  if (node.protocol === 'dimse' && !node.dimse) ctx.addIssue({ code: 'custom', path: ['dimse'], message: 'a DIMSE node needs its AE title, host and port' });
 });
 
 export type PacsNodeInput = z.input<typeof pacsNodeInput>;
@@ -52,7 +82,11 @@ export type PacsNodeInput = z.input<typeof pacsNodeInput>;
 export interface StoredPacsNode {
   id: string;
   name: string;
-  baseUrl: string;
+  protocol: PacsProtocol;
+  /** DICOMweb: the base URL (null for a DIMSE node). */
+  baseUrl: string | null;
+  /** DIMSE: where the PACS listens (null for a DICOMweb node). */
+  dimse: DimseEndpoint | null;
   username: string | null;
   password: string | null;
   queryPriors: boolean;
@@ -63,13 +97,16 @@ export interface StoredPacsNode {
 export const storedPacsNodeSchema = z.strictObject({
   id: nodeId,
   name: z.string().min(1).max(64),
-  baseUrl: z.string().max(2048).refine((t) => baseUrlProblem(t) === null),
+  // nodes stored before DIMSE nodes existed are DICOMweb nodes
+  protocol: z.enum(PACS_PROTOCOLS).default('dicomweb'),
+  baseUrl: z.string().max(2048).refine((t) => baseUrlProblem(t) === null).nullable(),
+  dimse: dimseEndpointSchema.nullable().default(null),
   username: z.string().max(256).nullable(),
   password: z.string().max(1024).nullable(),
   queryPriors: z.boolean(),
   receiveResults: z.boolean(),
   timeoutSeconds: z.number().int().min(1).max(600),
-});
+}).refine((n) => (n.protocol === 'dicomweb' ? n.baseUrl !== null : n.dimse !== null));
 
 export const MAX_PACS_NODES = 16;
 
@@ -95,13 +132,20 @@ export function nodeView(node: StoredPacsNode): PacsNodeView {
  * The problems of a node's form, as message keys, for the panel (the API refuses the same with
  * 'bad_request'). Empty: it can be saved.
  */
-export function pacsNodeProblems(node: { name: string; baseUrl: string; timeoutSeconds: number; username: string | null }): MessageKey[] {
+export function pacsNodeProblems(node: { name: string; protocol: PacsProtocol; baseUrl: string; aeTitle: string; host: string; port: number; timeoutSeconds: number }): MessageKey[] {
   const problems: MessageKey[] = [];
   if (!node.name.trim()) problems.push('pacs.problem.nameEmpty');
-  if (!node.baseUrl.trim()) problems.push('pacs.problem.urlEmpty');
-  else {
-    const p = baseUrlProblem(node.baseUrl.trim());
-    if (p) problems.push(p);
+  if (node.protocol === 'dicomweb') {
+    if (!node.baseUrl.trim()) problems.push('pacs.problem.urlEmpty');
+    else {
+      const p = baseUrlProblem(node.baseUrl.trim());
+      if (p) problems.push(p);
+    }
+  } else {
+    if (!aeTitleSchema.safeParse(node.aeTitle).success) problems.push('pacs.problem.aeTitle');
+    const h = hostProblem(node.host.trim());
+    if (h) problems.push(h);
+    if (!Number.isInteger(node.port) || node.port < 1 || node.port > 65535) problems.push('pacs.problem.port');
   }
   if (!Number.isInteger(node.timeoutSeconds) || node.timeoutSeconds < 1 || node.timeoutSeconds > 600) problems.push('pacs.problem.timeout');
   return problems;
@@ -111,6 +155,9 @@ export function pacsNodeProblems(node: { name: string; baseUrl: string; timeoutS
 export const PACS_FAILURES = [
   'unreachable', 'timeout', 'tls', 'auth_refused', 'not_dicomweb', 'server_error', 'refused_by_pacs', 'bad_response', 'too_large',
   'disk_full', 'missing_file', 'node_removed', 'other',
+  // DIMSE: the PACS refused the association (AE titles); it does not know this station as a C-MOVE
+  // destination; this station's receiver, where C-MOVE sends the study, is off
+  'association_rejected', 'destination_unknown', 'receiver_off',
 ] as const;
 export type PacsFailure = (typeof PACS_FAILURES)[number];
 

@@ -66,6 +66,11 @@ export class PacsTables {
     }
   }
 
+  /** The AE titles of the DIMSE nodes that send priors here by C-MOVE (the receiver admits them as callers). */
+  movingCallers(): string[] {
+    return this.nodes().filter((n) => n.protocol === 'dimse' && n.queryPriors && n.dimse).map((n) => n.dimse!.aeTitle);
+  }
+
   /** Stores the nodes; items of nodes that are gone and not sent are dropped (as are their searches and health). */
   setNodes(nodes: readonly StoredPacsNode[]): void {
     this.db.transaction(() => {

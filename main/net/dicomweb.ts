@@ -2,7 +2,7 @@
 // multipart/related DICOM parts written to files as they arrive, STOW-RS to send a stored object.
 // Every request has a deadline for its answer to begin and an idle limit while its body arrives;
 // bodies are read with caps (a JSON answer, a part, a whole study) and free disk space is checked
-// while parts are written, so that a broken or hostile server gives a DicomWebError with a code
+// while parts are written, so that a broken or hostile server gives a PacsError with a code
 // (common/pacs.ts PacsFailure) and a detail without patient data, never a crash or a full disk.
 // Credentials (basic authentication) go in the Authorization header only; no URL, query or body
 // is ever put in an error or the log (a query holds the Patient ID).
@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PacsFailure } from '../../common/pacs.ts';
+import { PacsError } from './pacs-error.ts';
 import { DEFAULT_MULTIPART_LIMITS, MultipartError, MultipartParser, boundaryOf, mediaTypeOf } from './multipart.ts';
 
 export interface DicomWebNode {
@@ -20,35 +21,30 @@ export interface DicomWebNode {
   timeoutSeconds: number;
 }
 
-export class DicomWebError extends Error {
-  constructor(readonly code: PacsFailure, readonly detail: string | null, readonly httpStatus: number | null = null) {
-    super(`${code}${detail ? ` (${detail})` : ''}`);
-    this.name = 'DicomWebError';
-  }
-}
+export { PacsError } from './pacs-error.ts';
 
 const TLS_CODES = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|EPROTO)/;
 
 /** What went wrong below fetch, as a failure code and a detail (an error code such as ECONNREFUSED: never a URL). */
-function networkFailure(error: unknown, timedOut: boolean): DicomWebError {
-  if (error instanceof DicomWebError) return error;
-  if (timedOut) return new DicomWebError('timeout', null);
+function networkFailure(error: unknown, timedOut: boolean): PacsError {
+  if (error instanceof PacsError) return error;
+  if (timedOut) return new PacsError('timeout', null);
   const cause = (error as { cause?: { code?: unknown; name?: unknown } })?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : null;
-  if (code && TLS_CODES.test(code)) return new DicomWebError('tls', code);
-  if (code && /^(UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|ETIMEDOUT)$/.test(code)) return new DicomWebError('timeout', code);
-  if (code && /^(UND_ERR_|HPE_)/.test(code)) return new DicomWebError('bad_response', code);
-  return new DicomWebError('unreachable', code ?? (error as Error)?.name ?? null);
+  if (code && TLS_CODES.test(code)) return new PacsError('tls', code);
+  if (code && /^(UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|ETIMEDOUT)$/.test(code)) return new PacsError('timeout', code);
+  if (code && /^(UND_ERR_|HPE_)/.test(code)) return new PacsError('bad_response', code);
+  return new PacsError('unreachable', code ?? (error as Error)?.name ?? null);
 }
 
 /** A failure for an HTTP status that is not the one hoped for. */
-export function statusFailure(status: number): DicomWebError {
+export function statusFailure(status: number): PacsError {
   const code: PacsFailure = status === 401 || status === 403 ? 'auth_refused'
     : status === 404 || status === 405 || status === 406 || status === 501 ? 'not_dicomweb'
       : status === 413 ? 'too_large'
         : status >= 500 || status === 408 || status === 429 ? 'server_error'
           : 'refused_by_pacs';
-  return new DicomWebError(code, `HTTP ${status}`, status);
+  return new PacsError(code, `HTTP ${status}`, status);
 }
 
 interface Call {
@@ -83,7 +79,7 @@ async function call(node: DicomWebNode, pathAndQuery: string, init: { method?: s
     // base URL is not the DICOMweb service itself
     if (response.status >= 300 && response.status < 400) {
       await response.body?.cancel().catch(() => undefined);
-      throw new DicomWebError('not_dicomweb', `redirected (HTTP ${response.status})`, response.status);
+      throw new PacsError('not_dicomweb', `redirected (HTTP ${response.status})`, response.status);
     }
     return {
       response,
@@ -93,7 +89,7 @@ async function call(node: DicomWebNode, pathAndQuery: string, init: { method?: s
     };
   } catch (error) {
     close();
-    if (signal?.aborted) throw new DicomWebError('other', 'cancelled');
+    if (signal?.aborted) throw new PacsError('other', 'cancelled');
     throw networkFailure(error, timedOut);
   }
 }
@@ -121,7 +117,7 @@ async function readCapped(c: Call, max: number): Promise<Buffer> {
     for await (const chunk of bodyChunks(c.response)) {
       c.alive();
       total += (chunk as Uint8Array).length;
-      if (total > max) throw new DicomWebError('too_large', `answer over ${max} bytes`, c.response.status);
+      if (total > max) throw new PacsError('too_large', `answer over ${max} bytes`, c.response.status);
       chunks.push(Buffer.from(chunk as Uint8Array));
     }
   } catch (error) {
@@ -141,10 +137,10 @@ function parseDicomJson(body: Buffer, status: number): DicomJson[] {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new DicomWebError('not_dicomweb', `HTTP ${status}, not JSON`, status);
+    throw new PacsError('not_dicomweb', `HTTP ${status}, not JSON`, status);
   }
   if (!Array.isArray(parsed) || parsed.some((o) => typeof o !== 'object' || o === null || Array.isArray(o))) {
-    throw new DicomWebError('not_dicomweb', `HTTP ${status}, not a DICOM JSON array`, status);
+    throw new PacsError('not_dicomweb', `HTTP ${status}, not a DICOM JSON array`, status);
   }
   return parsed as DicomJson[];
 }
@@ -161,7 +157,7 @@ function stringValues(o: DicomJson, tag: string): string[] {
   return (o[tag]?.Value ?? []).filter((v): v is string => typeof v === 'string');
 }
 
-/** "Test connection": one QIDO-RS request for at most one study. Resolves with the HTTP status, or throws DicomWebError. */
+/** "Test connection": one QIDO-RS request for at most one study. Resolves with the HTTP status, or throws PacsError. */
 export async function probe(node: DicomWebNode): Promise<number> {
   const c = await call(node, '/studies?limit=1', { headers: { accept: 'application/dicom+json' } });
   const status = c.response.status;
@@ -235,7 +231,7 @@ async function freeBytes(dir: string): Promise<number> {
  */
 export async function retrieveStudy(node: DicomWebNode, studyUid: string, dir: string, limits: RetrieveLimits = DEFAULT_RETRIEVE_LIMITS,
   signal?: AbortSignal): Promise<{ files: string[]; bytes: number }> {
-  if (!UID.test(studyUid)) throw new DicomWebError('bad_response', 'not a UID');
+  if (!UID.test(studyUid)) throw new PacsError('bad_response', 'not a UID');
   const files: string[] = [];
   const c = await call(node, `/studies/${studyUid}`, { headers: { accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' } }, signal);
   const deadline = setTimeout(() => c.close(), limits.maxSeconds * 1000);
@@ -248,25 +244,25 @@ export async function retrieveStudy(node: DicomWebNode, studyUid: string, dir: s
     if (status !== 200 && status !== 206) throw statusFailure(status);
     const contentType = c.response.headers.get('content-type');
     const media = mediaTypeOf(contentType);
-    if (!media || media.type !== 'multipart/related') throw new DicomWebError('bad_response', `not multipart/related (${media?.type ?? 'no type'})`, status);
+    if (!media || media.type !== 'multipart/related') throw new PacsError('bad_response', `not multipart/related (${media?.type ?? 'no type'})`, status);
     const boundary = boundaryOf(contentType);
-    if (!boundary) throw new DicomWebError('bad_response', 'multipart without a valid boundary', status);
+    if (!boundary) throw new PacsError('bad_response', 'multipart without a valid boundary', status);
     const parser = new MultipartParser(boundary, { ...DEFAULT_MULTIPART_LIMITS, maxPartBytes: limits.maxPartBytes });
-    if (await freeBytes(dir) < limits.minFreeBytes) throw new DicomWebError('disk_full', null);
+    if (await freeBytes(dir) < limits.minFreeBytes) throw new PacsError('disk_full', null);
     const handle = async (events: ReturnType<MultipartParser['push']>) => {
       for (const e of events) {
         if (e.type === 'part') {
           const type = mediaTypeOf(e.headers['content-type'] ?? 'application/dicom')?.type;
-          if (type !== 'application/dicom') throw new DicomWebError('bad_response', `a part is ${type ?? 'of no valid type'}, not application/dicom`, status);
+          if (type !== 'application/dicom') throw new PacsError('bad_response', `a part is ${type ?? 'of no valid type'}, not application/dicom`, status);
           const file = path.join(dir, `${String(files.length).padStart(6, '0')}-${randomBytes(3).toString('hex')}.dcm`);
           current = { file, handle: await fs.promises.open(file, 'wx') };
         } else if (e.type === 'data') {
           bytes += e.chunk.length;
           sinceCheck += e.chunk.length;
-          if (bytes > limits.maxStudyBytes) throw new DicomWebError('too_large', `study over ${limits.maxStudyBytes} bytes`, status);
+          if (bytes > limits.maxStudyBytes) throw new PacsError('too_large', `study over ${limits.maxStudyBytes} bytes`, status);
           if (sinceCheck > 64 * 1024 * 1024) {
             sinceCheck = 0;
-            if (await freeBytes(dir) < limits.minFreeBytes) throw new DicomWebError('disk_full', null);
+            if (await freeBytes(dir) < limits.minFreeBytes) throw new PacsError('disk_full', null);
           }
           await current!.handle.write(e.chunk);
         } else if (e.type === 'endPart') {
@@ -286,16 +282,16 @@ export async function retrieveStudy(node: DicomWebNode, studyUid: string, dir: s
       }
       if (!parser.done) parser.end();
     } catch (error) {
-      if (error instanceof DicomWebError) throw error;
-      if (error instanceof MultipartError) throw new DicomWebError(error.code === 'too_large' ? 'too_large' : 'bad_response', error.message, status);
+      if (error instanceof PacsError) throw error;
+      if (error instanceof MultipartError) throw new PacsError(error.code === 'too_large' ? 'too_large' : 'bad_response', error.message, status);
       const code = (error as NodeJS.ErrnoException)?.code;
-      if (code === 'ENOSPC') throw new DicomWebError('disk_full', null);
-      if (code && /^E[A-Z]+$/.test(code) && !/^(ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT)$/.test(code)) throw new DicomWebError('other', code);
+      if (code === 'ENOSPC') throw new PacsError('disk_full', null);
+      if (code && /^E[A-Z]+$/.test(code) && !/^(ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT)$/.test(code)) throw new PacsError('other', code);
       throw networkFailure(error, c.timedOut());
     }
     return { files, bytes };
   } catch (error) {
-    throw Object.assign(error instanceof DicomWebError ? error : networkFailure(error, c.timedOut()), { files });
+    throw Object.assign(error instanceof PacsError ? error : networkFailure(error, c.timedOut()), { files });
   } finally {
     clearTimeout(deadline);
     c.close();
@@ -316,7 +312,7 @@ const MAX_STOW_ANSWER = 4 * 1024 * 1024;
 
 /**
  * STOW-RS: sends one DICOM Part 10 file's bytes, unchanged, to the node's /studies. Resolves when the
- * PACS stored it; throws DicomWebError ('refused_by_pacs' with the PACS's Failure Reason where it
+ * PACS stored it; throws PacsError ('refused_by_pacs' with the PACS's Failure Reason where it
  * said it did not store it).
  */
 export async function storeInstance(node: DicomWebNode, part10: Buffer, signal?: AbortSignal): Promise<{ httpStatus: number; warning: boolean }> {
@@ -338,13 +334,13 @@ export async function storeInstance(node: DicomWebNode, part10: Buffer, signal?:
     const parsed = text.length ? JSON.parse(text.toString('utf8')) as unknown : null;
     if (parsed && typeof parsed === 'object') answer = (Array.isArray(parsed) ? parsed[0] : parsed) as DicomJson;
   } catch (error) {
-    if (error instanceof DicomWebError && (error.code === 'timeout' || error.code === 'unreachable')) throw error;
+    if (error instanceof PacsError && (error.code === 'timeout' || error.code === 'unreachable')) throw error;
     answer = null; // an answer that is not DICOM JSON: the status decides
   }
   const failed = answer?.['00081198']?.Value;
   if (Array.isArray(failed) && failed.length) {
     const reason = stringValue((failed[0] ?? {}) as DicomJson, '00081197');
-    throw new DicomWebError('refused_by_pacs', `HTTP ${status}${reason ? `, failure reason ${reason}` : ''}`, status);
+    throw new PacsError('refused_by_pacs', `HTTP ${status}${reason ? `, failure reason ${reason}` : ''}`, status);
   }
   if (status === 200) return { httpStatus: status, warning: false };
   if (status === 202) return { httpStatus: status, warning: true };

@@ -45,6 +45,8 @@ export interface ReceiverOptions {
   onChange: () => void;
   /** An association's import ended: its exams may be in the worklist now. */
   onImported: (summary: ImportSummary) => void;
+  /** Calling AE titles admitted besides the allow-list: the PACS nodes that send priors here by C-MOVE. */
+  movingCallers?: () => readonly string[];
 }
 
 /** An AE title as the log and the panel show it: printable characters only (it comes from the network). */
@@ -176,6 +178,15 @@ export class DicomReceiver {
   // ——— for sessions
 
   get settingsNow(): ReceiverSettings { return this.settings!; }
+
+  /** Whether a PACS node that sends priors here by C-MOVE calls with this AE title. */
+  movesFrom(callingAe: string): boolean {
+    try {
+      return this.options.movingCallers?.().includes(callingAe) ?? false;
+    } catch {
+      return false; // the library busy or closing: the allow-list alone decides
+    }
+  }
   get isClosing(): boolean { return this.closing; }
   get activeCount(): number { return [...this.sessions].filter((s) => s.entry?.state === 'active').length; }
 
@@ -298,7 +309,7 @@ class Session implements AssociationSession {
     };
     const refusal: RefusalReason | null = this.receiver.isClosing ? 'closing'
       : info.calledAe !== settings.aeTitle ? 'called_ae'
-        : !settings.allowedCallers.includes(info.callingAe) ? 'calling_ae'
+        : !settings.allowedCallers.includes(info.callingAe) && !this.receiver.movesFrom(info.callingAe) ? 'calling_ae'
           : this.receiver.activeCount >= MAX_ASSOCIATIONS ? 'busy' : null;
     if (refusal) {
       const why = { calling_ae: 'calling AE title not in the allow-list', called_ae: 'called AE title is not this station\'s', busy: 'too many associations at once', closing: 'the station is closing' }[refusal];

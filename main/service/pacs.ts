@@ -1,12 +1,17 @@
-// An existing PACS as the station's scale-out, over DICOMweb (main/net/dicomweb.ts):
+// An existing PACS as the station's scale-out, over DICOMweb (main/net/dicomweb.ts) or DIMSE
+// (main/net/dimse-client.ts):
 // - the nodes (settings, key 'pacs'; passwords kept there, never answered over the API);
 // - priors: when a reader opens an exam (or the next one is prefetched), each node that serves
-//   priors is asked for the woman's studies (QIDO-RS by Patient ID and issuer); those breast
-//   studies the library lacks are fetched (WADO-RS) into a staging folder of this process and
-//   imported through the usual pipeline, in the background, one search per woman at a time;
+//   priors is asked for the woman's studies (QIDO-RS or C-FIND by Patient ID and issuer); those
+//   breast studies the library lacks are fetched in the background, one search per woman at a time:
+//   over DICOMweb (WADO-RS) into a staging folder of this process and imported through the usual
+//   pipeline; over DIMSE by C-MOVE to this station's own storage SCP, whose import takes them as it
+//   takes a modality's (the PACS must know the station as a move destination; its AE title is
+//   admitted by the receiver);
 // - the outbox (main/db/pacs.ts): stored objects queued for nodes that receive results are sent
-//   (STOW-RS) by a loop that backs off while a node is away (5 s doubling to 10 min), wakes when
-//   something is queued or a reader asks to retry, and takes over what stopped processes left.
+//   (STOW-RS or C-STORE) by a loop that backs off while a node is away (5 s doubling to 10 min),
+//   wakes when something is queued or a reader asks to retry, and takes over what stopped processes
+//   left.
 // Failures are recorded (a code, a detail without patient data) and shown in the PACS panel; none is
 // thrown at the reader, and the log names nodes by id with counts and codes only.
 
@@ -19,8 +24,13 @@ import type { PacsFailure, PacsStatus, PacsTestResult, StoredPacsNode } from '..
 import type { z } from 'zod';
 import { DEFAULT_BACKOFF } from '../db/pacs.ts';
 import type { Backoff, OutboxItem } from '../db/pacs.ts';
-import { DEFAULT_RETRIEVE_LIMITS, DicomWebError, filesOf, findStudies, probe, retrieveStudy, storeInstance } from '../net/dicomweb.ts';
-import type { RetrieveLimits } from '../net/dicomweb.ts';
+import * as dicomweb from '../net/dicomweb.ts';
+import type { DicomWebNode, FoundStudy, RetrieveLimits } from '../net/dicomweb.ts';
+import * as dimse from '../net/dimse-client.ts';
+import type { DimseNode } from '../net/dimse-client.ts';
+import { PacsError } from '../net/pacs-error.ts';
+import type { ReceiverStatus } from '../../common/dicom-node.ts';
+import { storedReceiverSettings } from './receiver.ts';
 import { currentOwner, isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
 import { openRegularFile } from '../base/regular-file.ts';
 import type { Importer } from '../import/importer.ts';
@@ -42,8 +52,37 @@ const STATUS_EVERY_MS = 250;
 /** Modalities whose studies are fetched as priors (a breast reading station): mammography and breast ultrasound/MR are not told apart by QIDO, so MG only. */
 const PRIOR_MODALITIES = new Set(['MG']);
 
+const { DEFAULT_RETRIEVE_LIMITS, filesOf } = dicomweb;
+
+const webNode = (node: StoredPacsNode): DicomWebNode => {
+  if (node.protocol !== 'dicomweb' || !node.baseUrl) throw new PacsError('other', 'not a DICOMweb node');
+  return { baseUrl: node.baseUrl, username: node.username, password: node.password, timeoutSeconds: node.timeoutSeconds };
+};
+const dimseNode = (node: StoredPacsNode): DimseNode => {
+  if (node.protocol !== 'dimse' || !node.dimse) throw new PacsError('other', 'not a DIMSE node');
+  return { ...node.dimse, timeoutSeconds: node.timeoutSeconds };
+};
+/**
+ * The AE title this station calls with, and C-MOVE sends to: its receiver's (this run's, where this
+ * process runs one: `binome receive --aet` may override the stored one).
+ */
+const stationAe = (ctx: Pick<StationContext, 'db'>, receiver: ReceiverStatus | null): string => receiver?.settings.aeTitle ?? storedReceiverSettings(ctx).aeTitle;
+
+/** "Test connection": a QIDO-RS query for one study, or a C-ECHO. Resolves with the HTTP status (DICOMweb); throws a PacsError. */
+async function probeNode(node: StoredPacsNode, callingAe: string): Promise<number | null> {
+  if (node.protocol === 'dimse') {
+    await dimse.echo(dimseNode(node), callingAe);
+    return null;
+  }
+  return dicomweb.probe(webNode(node));
+}
+
+function findStudies(node: StoredPacsNode, callingAe: string, patientId: string, issuer: string): Promise<FoundStudy[]> {
+  return node.protocol === 'dimse' ? dimse.findStudies(dimseNode(node), callingAe, patientId, issuer) : dicomweb.findStudies(webNode(node), patientId, issuer);
+}
+
 const failureOf = (error: unknown): { code: PacsFailure; detail: string | null } =>
-  error instanceof DicomWebError ? { code: error.code, detail: error.detail } : { code: 'other', detail: (error as Error)?.name ?? null };
+  error instanceof PacsError ? { code: error.code, detail: error.detail } : { code: 'other', detail: (error as Error)?.name ?? null };
 
 /**
  * The retrieved files whose header names another patient (Patient ID, or Issuer of Patient ID where
@@ -74,7 +113,9 @@ export function mergeNodes(input: z.output<typeof pacsNodeInput>[], stored: read
   return input.map((n) => {
     const before = stored.find((s) => s.id === n.id);
     const password = n.password === undefined ? (before?.password ?? null) : n.password;
-    return { id: n.id, name: n.name, baseUrl: n.baseUrl, username: n.username || null, password: n.username ? password : null,
+    const web = n.protocol === 'dicomweb';
+    return { id: n.id, name: n.name, protocol: n.protocol, baseUrl: web ? n.baseUrl : null, dimse: web ? null : n.dimse,
+      username: web ? n.username || null : null, password: web && n.username ? password : null,
       queryPriors: n.queryPriors, receiveResults: n.receiveResults, timeoutSeconds: n.timeoutSeconds };
   });
 }
@@ -102,8 +143,14 @@ export class PacsService {
   private readonly offQueued: () => void;
   private readonly owner = currentOwner();
 
-  constructor(private readonly ctx: StationContext, private readonly options: PacsOptions = {}) {
+  /** `receiver`: this process's storage SCP, where C-MOVE sends (null: none runs here, another process of the library may). */
+  constructor(private readonly ctx: StationContext, private readonly options: PacsOptions = {}, private readonly receiver: () => ReceiverStatus | null = () => null) {
     this.offQueued = ctx.db.pacs.onQueued(() => this.wake());
+  }
+
+  /** The AE title this station calls with (and C-MOVE sends to). */
+  callingAe(): string {
+    return stationAe(this.ctx, this.receiver());
   }
 
   private get backoff(): Backoff {
@@ -177,13 +224,14 @@ export class PacsService {
   private async send(item: OutboxItem): Promise<void> {
     const node = this.ctx.db.pacs.nodes().find((n) => n.id === item.nodeId);
     try {
-      if (!node) throw new DicomWebError('node_removed', null);
+      if (!node) throw new PacsError('node_removed', null);
       const bytes = await this.readStored(item);
-      const answer = await storeInstance(node, bytes, this.abort.signal);
+      const answer = node.protocol === 'dimse' ? await dimse.storeObject(dimseNode(node), this.callingAe(), bytes, this.abort.signal)
+        : await dicomweb.storeInstance(webNode(node), bytes, this.abort.signal);
       this.ctx.db.pacs.markSent(item.id);
-      if (answer.warning) log.info(`PACS ${node.id}: object stored with a warning (HTTP ${answer.httpStatus})`);
+      if (answer.warning) log.info(`PACS ${node.id}: object stored with a warning`);
     } catch (error) {
-      if (this.closed && !(error instanceof DicomWebError && error.code !== 'other')) {
+      if (this.closed && !(error instanceof PacsError && error.code !== 'other')) {
         // the station closes mid-send: the item waits for the next start
         this.ctx.db.pacs.requeueOrphans((owner) => owner !== this.owner);
         return;
@@ -205,10 +253,10 @@ export class PacsService {
     try {
       opened = await openRegularFile(this.ctx.store.pathFor(item.fileHash));
     } catch {
-      throw new DicomWebError('missing_file', 'not in the store');
+      throw new PacsError('missing_file', 'not in the store');
     }
     try {
-      if (opened.stat.size !== item.fileSize) throw new DicomWebError('missing_file', 'size differs from the record');
+      if (opened.stat.size !== item.fileSize) throw new PacsError('missing_file', 'size differs from the record');
       return await opened.handle.readFile();
     } finally {
       await opened.handle.close();
@@ -259,7 +307,7 @@ export class PacsService {
     let retrieved = 0;
     let images = 0;
     try {
-      const studies = await findStudies(node, patient.patientId, patient.issuer);
+      const studies = await findStudies(node, this.callingAe(), patient.patientId, patient.issuer);
       const known = pacs.knownStudies(studies.map((s) => s.studyUid));
       const missing = studies
         .filter((s) => !known.has(s.studyUid) && (!s.modalities.length || s.modalities.some((m) => PRIOR_MODALITIES.has(m))))
@@ -267,34 +315,11 @@ export class PacsService {
         .slice(0, this.options.maxStudies ?? 10);
       pacs.updateRetrieval(patient.patientRef, node.id, { found: studies.length, missing: missing.length });
       for (const study of missing) {
-        if (this.closed) throw new DicomWebError('other', 'station closed');
-        const dir = fs.mkdtempSync(path.join(this.stagingDir!, 'study-'));
-        try {
-          let files: string[];
-          let failure: unknown = null;
-          try {
-            files = (await retrieveStudy(node, study.studyUid, dir, { ...DEFAULT_RETRIEVE_LIMITS, ...this.options.retrieve }, this.abort.signal)).files;
-          } catch (error) {
-            files = filesOf(error);
-            failure = error;
-          }
-          // only the woman's objects of the study asked for: a PACS (mis)configured or hostile may send another's
-          const foreign = await objectsNotOf(this.ctx.importer, files, patient, study.studyUid);
-          if (foreign.size) {
-            files = files.filter((f) => !foreign.has(f));
-            failure ??= new DicomWebError('bad_response', `${foreign.size} object(s) of another patient or study left out`);
-          }
-          if (files.length) {
-            const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `PACS ${node.id}, study ${retrieved + 1}, object ${i + 1}` })), this.ctx.importOptions());
-            images += summary.imported;
-            this.ctx.events.emit('worklistChanged', { reason: 'import' });
-          }
-          if (failure) throw failure;
-          retrieved++;
-          pacs.updateRetrieval(patient.patientRef, node.id, { retrieved, images });
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
+        if (this.closed) throw new PacsError('other', 'station closed');
+        if (node.protocol === 'dimse') images += await this.moveStudy(node, study.studyUid);
+        else await this.fetchStudy(node, patient, study.studyUid, `PACS ${node.id}, study ${retrieved + 1}`, (n) => { images += n; });
+        retrieved++;
+        pacs.updateRetrieval(patient.patientRef, node.id, { retrieved, images });
       }
       pacs.nodeOk(node.id);
       pacs.updateRetrieval(patient.patientRef, node.id, { retrieved, images });
@@ -311,6 +336,52 @@ export class PacsService {
         log.error(`PACS priors: the failure could not be recorded: ${errorForLog(dbError)}`);
       }
     }
+  }
+
+  /**
+   * WADO-RS: a study into this process's staging folder, her objects of it imported (`imported`
+   * counts them as they are, a failure halfway keeps what was whole).
+   */
+  private async fetchStudy(node: StoredPacsNode, patient: { patientId: string; issuer: string }, studyUid: string, label: string,
+    imported: (count: number) => void): Promise<void> {
+    const dir = fs.mkdtempSync(path.join(this.stagingDir!, 'study-'));
+    try {
+      let files: string[];
+      let failure: unknown = null;
+      try {
+        files = (await dicomweb.retrieveStudy(webNode(node), studyUid, dir, { ...DEFAULT_RETRIEVE_LIMITS, ...this.options.retrieve }, this.abort.signal)).files;
+      } catch (error) {
+        files = filesOf(error);
+        failure = error;
+      }
+      // only the woman's objects of the study asked for: a PACS (mis)configured or hostile may send another's
+      const foreign = await objectsNotOf(this.ctx.importer, files, patient, studyUid);
+      if (foreign.size) {
+        files = files.filter((f) => !foreign.has(f));
+        failure ??= new PacsError('bad_response', `${foreign.size} object(s) of another patient or study left out`);
+      }
+      if (files.length) {
+        const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `${label}, object ${i + 1}` })), this.ctx.importOptions());
+        imported(summary.imported);
+        this.ctx.events.emit('worklistChanged', { reason: 'import' });
+      }
+      if (failure) throw failure;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * C-MOVE: the PACS sends a study to this station's storage SCP (its AE title as the destination),
+   * whose import takes it. Resolves with the objects the PACS says it moved.
+   */
+  private async moveStudy(node: StoredPacsNode, studyUid: string): Promise<number> {
+    const receiver = this.receiver();
+    if (receiver && receiver.state !== 'listening') throw new PacsError('receiver_off', null);
+    const ae = this.callingAe();
+    const moved = await dimse.moveStudy(dimseNode(node), ae, ae, studyUid, this.abort.signal);
+    if (moved.failed) throw new PacsError('server_error', `${moved.failed} object(s) not delivered to this station`);
+    return moved.completed + moved.warnings;
   }
 
   status(): PacsStatus {
@@ -362,11 +433,11 @@ export function pacsHandlers(ctx: StationContext, service: () => PacsService | n
       const started = performance.now();
       let result: PacsTestResult;
       try {
-        const httpStatus = await probe(node!);
+        const httpStatus = await probeNode(node!, service()?.callingAe() ?? stationAe(ctx, null));
         result = { result: 'reachable', httpStatus, ms: Math.round(performance.now() - started) };
       } catch (error) {
         const failure = failureOf(error);
-        result = { result: failure.code, httpStatus: error instanceof DicomWebError ? error.httpStatus : null, ms: Math.round(performance.now() - started) };
+        result = { result: failure.code, httpStatus: error instanceof PacsError ? error.httpStatus : null, ms: Math.round(performance.now() - started) };
       }
       log.info(`PACS ${input.id}: connection test ${result.result}${result.httpStatus ? ` (HTTP ${result.httpStatus})` : ''}`);
       return result;

@@ -44,6 +44,8 @@ export class ReceiverService {
       importOptions: () => ctx.importOptions(),
       onChange: () => this.changed(),
       onImported: () => ctx.events.emit('worklistChanged', { reason: 'import' }),
+      // a DIMSE PACS that sends priors here by C-MOVE calls with its own AE title
+      movingCallers: () => ctx.db.pacs.movingCallers(),
     });
   }
 

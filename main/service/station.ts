@@ -190,7 +190,7 @@ export class StationService {
     };
     if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides);
     if (options.pacs) {
-      this.pacs = new PacsService(this.context, options.pacs);
+      this.pacs = new PacsService(this.context, options.pacs, () => this.receiver?.status() ?? null);
       this.pacs.start();
     }
     this.handlers = withErrorMapping({

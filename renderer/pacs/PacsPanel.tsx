@@ -3,7 +3,7 @@
 // counts, retry now) and the objects that failed for good with their reason. Opened from the top
 // bar, whose button shows at a glance whether something waits for a PACS that is away.
 import { useCallback, useEffect, useState } from 'react';
-import type { PacsNodeInput, PacsNodeStatus, PacsNodeView, PacsStatus, PacsTestResult } from '../../common/pacs.ts';
+import type { PacsNodeInput, PacsNodeStatus, PacsNodeView, PacsProtocol, PacsStatus, PacsTestResult } from '../../common/pacs.ts';
 import { pacsNodeProblems } from '../../common/pacs.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { translateCount } from '../../common/i18n/messages.ts';
@@ -63,23 +63,46 @@ function outboxLine(s: PacsNodeStatus, t: Translate, locale: string, now: number
   return line;
 }
 
-interface Form { id: string; name: string; baseUrl: string; username: string; password: string; queryPriors: boolean; receiveResults: boolean; timeoutSeconds: number; passwordSet: boolean }
+interface Form {
+  id: string; name: string; protocol: PacsProtocol;
+  baseUrl: string; username: string; password: string; passwordSet: boolean;
+  aeTitle: string; host: string; port: number;
+  queryPriors: boolean; receiveResults: boolean; timeoutSeconds: number;
+}
 
 const newForm = (taken: readonly string[]): Form => {
   let n = 1;
   while (taken.includes(`pacs${n}`)) n++;
-  return { id: `pacs${n}`, name: '', baseUrl: '', username: '', password: '', queryPriors: true, receiveResults: true, timeoutSeconds: 30, passwordSet: false };
+  return { id: `pacs${n}`, name: '', protocol: 'dicomweb', baseUrl: '', username: '', password: '', passwordSet: false, aeTitle: '', host: '', port: 104,
+    queryPriors: true, receiveResults: true, timeoutSeconds: 30 };
 };
 
-const formOf = (n: PacsNodeView): Form => ({ ...n, username: n.username ?? '', password: '' });
+const formOf = (n: PacsNodeView): Form => ({
+  id: n.id, name: n.name, protocol: n.protocol, baseUrl: n.baseUrl ?? '', username: n.username ?? '', password: '', passwordSet: n.passwordSet,
+  aeTitle: n.dimse?.aeTitle ?? '', host: n.dimse?.host ?? '', port: n.dimse?.port ?? 104,
+  queryPriors: n.queryPriors, receiveResults: n.receiveResults, timeoutSeconds: n.timeoutSeconds,
+});
 
 function inputOf(f: Form): PacsNodeInput {
+  const common = { id: f.id, name: f.name.trim(), queryPriors: f.queryPriors, receiveResults: f.receiveResults, timeoutSeconds: f.timeoutSeconds };
+  if (f.protocol === 'dimse') return { ...common, protocol: 'dimse', dimse: { aeTitle: f.aeTitle.trim(), host: f.host.trim(), port: f.port } };
   return {
-    id: f.id, name: f.name.trim(), baseUrl: f.baseUrl.trim(), username: f.username.trim() || null,
+    ...common, protocol: 'dicomweb', baseUrl: f.baseUrl.trim(), username: f.username.trim() || null,
     // an empty password field keeps the stored one
     ...(f.password ? { password: f.password } : f.username.trim() ? {} : { password: null }),
-    queryPriors: f.queryPriors, receiveResults: f.receiveResults, timeoutSeconds: f.timeoutSeconds,
   };
+}
+
+/** This station's AE title and port, as a DIMSE PACS must know them to send priors here (null while unknown, or where this process receives nothing). */
+function useStationAddress(): { aeTitle: string; port: number } | null {
+  const api = useApi();
+  const [address, setAddress] = useState<{ aeTitle: string; port: number } | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    api.receiverStatus({}).then(({ status }) => { if (!cancelled && status) setAddress({ aeTitle: status.settings.aeTitle, port: status.port ?? status.settings.port }); }).catch(() => undefined);
+    return () => { cancelled = true; };
+  }, [api]);
+  return address;
 }
 
 function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: Form): void; onSave(): void; onCancel(): void }) {
@@ -87,7 +110,10 @@ function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: 
   const { t, errorText } = useI18n();
   const [test, setTest] = useState<PacsTestResult | 'testing' | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const problems = pacsNodeProblems({ ...form, username: form.username || null });
+  const station = useStationAddress();
+  const problems = pacsNodeProblems(form);
+  const dimse = form.protocol === 'dimse';
+  const started = dimse ? form.aeTitle !== '' || form.host !== '' : form.baseUrl !== '';
   const runTest = async () => {
     setTest('testing');
     setError(null);
@@ -103,19 +129,42 @@ function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: 
       <label className="field">{t('pacs.field.name')}
         <input value={form.name} maxLength={64} onChange={(e) => setForm({ ...form, name: e.target.value })} data-testid="pacs-name" />
       </label>
-      <label className="field">{t('pacs.field.baseUrl')}
-        <input value={form.baseUrl} placeholder={t('pacs.field.baseUrlHint')} size={40} onChange={(e) => setForm({ ...form, baseUrl: e.target.value })} data-testid="pacs-url" />
+      <label className="field">{t('pacs.field.protocol')}
+        <select value={form.protocol} onChange={(e) => { setForm({ ...form, protocol: e.target.value as PacsProtocol }); setTest(null); }} data-testid="pacs-protocol">
+          <option value="dicomweb">{t('pacs.protocol.dicomweb')}</option>
+          <option value="dimse">{t('pacs.protocol.dimse')}</option>
+        </select>
       </label>
-      <label className="field">{t('pacs.field.username')}
-        <input value={form.username} autoComplete="off" onChange={(e) => setForm({ ...form, username: e.target.value })} data-testid="pacs-user" />
-      </label>
-      {form.username.trim() !== '' && (
+      {dimse ? (
+        <>
+          <label className="field">{t('pacs.field.aeTitle')}
+            <input value={form.aeTitle} maxLength={16} spellCheck={false} onChange={(e) => setForm({ ...form, aeTitle: e.target.value })} data-testid="pacs-aet" />
+          </label>
+          <label className="field">{t('pacs.field.host')}
+            <input value={form.host} maxLength={253} spellCheck={false} onChange={(e) => setForm({ ...form, host: e.target.value })} data-testid="pacs-host" />
+          </label>
+          <label className="field">{t('pacs.field.port')}
+            <input type="number" min={1} max={65535} value={form.port} onChange={(e) => setForm({ ...form, port: Number(e.target.value) })} data-testid="pacs-port" />
+          </label>
+          {station && <p className="muted small" data-testid="pacs-dimse-hint">{t('pacs.dimseHint', station)}</p>}
+        </>
+      ) : (
+        <>
+          <label className="field">{t('pacs.field.baseUrl')}
+            <input value={form.baseUrl} placeholder={t('pacs.field.baseUrlHint')} size={40} onChange={(e) => setForm({ ...form, baseUrl: e.target.value })} data-testid="pacs-url" />
+          </label>
+          <label className="field">{t('pacs.field.username')}
+            <input value={form.username} autoComplete="off" onChange={(e) => setForm({ ...form, username: e.target.value })} data-testid="pacs-user" />
+          </label>
+        </>
+      )}
+      {!dimse && form.username.trim() !== '' && (
         <label className="field">{t('pacs.field.password')}
           <input type="password" value={form.password} autoComplete="new-password" placeholder={form.passwordSet ? t('pacs.field.passwordKept') : ''}
             onChange={(e) => setForm({ ...form, password: e.target.value })} data-testid="pacs-password" />
         </label>
       )}
-      {form.username.trim() !== '' && form.baseUrl.trim().toLowerCase().startsWith('http:') && <p className="muted small">{t('pacs.httpWarning')}</p>}
+      {!dimse && form.username.trim() !== '' && form.baseUrl.trim().toLowerCase().startsWith('http:') && <p className="muted small">{t('pacs.httpWarning')}</p>}
       <label className="field">{t('pacs.field.queryPriors')}
         <input type="checkbox" checked={form.queryPriors} onChange={(e) => setForm({ ...form, queryPriors: e.target.checked })} data-testid="pacs-priors" />
       </label>
@@ -125,10 +174,10 @@ function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: 
       <label className="field">{t('pacs.field.timeout')}
         <input type="number" min={1} max={600} value={form.timeoutSeconds} onChange={(e) => setForm({ ...form, timeoutSeconds: Number(e.target.value) })} data-testid="pacs-timeout" />
       </label>
-      {problems.length > 0 && form.baseUrl !== '' && <ul className="notice warning" data-testid="pacs-problems">{problems.map((p) => <li key={p}>{t(p)}</li>)}</ul>}
+      {problems.length > 0 && started && <ul className="notice warning" data-testid="pacs-problems">{problems.map((p) => <li key={p}>{t(p)}</li>)}</ul>}
       {test && (
         <p className={`notice ${test !== 'testing' && test.result !== 'reachable' ? 'error' : ''}`} data-testid="pacs-test-result">
-          {test === 'testing' ? t('pacs.testing') : test.result === 'reachable' ? t('pacs.test.reachable', { ms: test.ms })
+          {test === 'testing' ? t('pacs.testing') : test.result === 'reachable' ? t(dimse ? 'pacs.test.echoed' : 'pacs.test.reachable', { ms: test.ms })
             : `${t(`pacs.failure.${test.result}` as MessageKey)}${test.httpStatus ? ` (HTTP ${test.httpStatus})` : ''}`}
         </p>
       )}
@@ -165,8 +214,8 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
     }
   }, [api, errorText]);
   // stored nodes are sent back without their password: the station keeps the stored one
-  const asInputs = (list: PacsNodeView[]): PacsNodeInput[] => list.map((n) => ({ id: n.id, name: n.name, baseUrl: n.baseUrl, username: n.username,
-    queryPriors: n.queryPriors, receiveResults: n.receiveResults, timeoutSeconds: n.timeoutSeconds }));
+  const asInputs = (list: PacsNodeView[]): PacsNodeInput[] => list.map((n) => ({ id: n.id, name: n.name, protocol: n.protocol, baseUrl: n.baseUrl, dimse: n.dimse,
+    username: n.username, queryPriors: n.queryPriors, receiveResults: n.receiveResults, timeoutSeconds: n.timeoutSeconds }));
   const retry = async (nodeId?: string) => {
     try { setCurrent(await api.retryPacs(nodeId ? { nodeId } : {})); } catch (e) { setError(errorText(e)); }
   };
@@ -182,7 +231,7 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
             {current.nodes.length > 0 && !current.sending && <p className="notice warning">{t('pacs.notSending')}</p>}
             {current.nodes.map((s, index) => (
               <div key={s.node.id} className={`pacs-node ${s.health.state}`} data-testid="pacs-node">
-                <div><strong>{s.node.name}</strong> <span className="muted small">{s.node.baseUrl}
+                <div><strong>{s.node.name}</strong> <span className="muted small">{s.node.protocol === 'dimse' && s.node.dimse ? `DICOM ${s.node.dimse.aeTitle} @ ${s.node.dimse.host}:${s.node.dimse.port}` : s.node.baseUrl}
                   {' · '}{[s.node.queryPriors && t('pacs.uses.priors'), s.node.receiveResults && t('pacs.uses.results')].filter(Boolean).join(', ')}</span></div>
                 <p className={`small ${s.health.state === 'failing' ? 'error-text' : ''}`} data-testid="pacs-outbox">{outboxLine(s, t, locale, now)}</p>
                 <div className="buttons left">

@@ -1,7 +1,10 @@
 // The PACS panel, end to end: the loopback host in Chromium, a PACS node that is away (nothing
 // listens on its port). The panel says what waits for it, since when it is unreachable and when it
 // is tried next; a node's form refuses a bad URL in the reader's language; "Test connection" says
-// the node is unreachable; a node is added. In French with French typography.
+// the node is unreachable; a node is added. In French with French typography. A DIMSE node (here
+// the station's own receiver as the PACS): the form says how the PACS must know the station, a wrong
+// host is refused, and "Test connection" (a C-ECHO) is refused until the node serves priors (its AE
+// title is then admitted by the receiver), then reachable.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -28,7 +31,9 @@ const SHOTS = process.env.BINOME_SCREENSHOTS;
 
 before(async () => {
   if (SKIP) return;
-  station = new StationService({ libraryDir: tempDir('pacs-e2e'), version: 'test', runtime: 'node', renditions: false, pacs: { backoff: { firstMs: 60_000, maxMs: 60_000 }, pollMs: 500 } });
+  station = new StationService({ libraryDir: tempDir('pacs-e2e'), version: 'test', runtime: 'node', renditions: false, pacs: { backoff: { firstMs: 60_000, maxMs: 60_000 }, pollMs: 500 },
+    receiver: { overrides: { enabled: true, port: 0, aeTitle: 'BINOME_E2E', allowedCallers: [] } } });
+  await station.startReceiver();
   const port = await new Promise<number>((resolve) => {
     const probe = net.createServer().listen(0, '127.0.0.1', () => { const p = (probe.address() as net.AddressInfo).port; probe.close(() => resolve(p)); });
   });
@@ -105,5 +110,41 @@ test('"Send to PACS" in the viewer queues an exam\'s objects once, and says so i
   await page.waitForFunction(() => document.querySelector('[data-testid=pacs-send-result]')?.textContent?.includes('déjà'));
   assert.equal((await page.textContent('[data-testid=pacs-send-result]'))?.trim(), 'déjà en attente d’envoi');
   assert.equal(await waiting(), before + 4);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a DIMSE node: the form says how the PACS must know the station; its C-ECHO is refused, then answered once the node is saved', { skip: SKIP }, async () => {
+  const receiverPort = (await station.handlers.receiverStatus({})).status!.port!;
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=exam-row]');
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.click('[data-testid=pacs-button]');
+  await page.click('[data-testid=pacs-add]');
+  await page.fill('[data-testid=pacs-name]', 'Réseau');
+  await page.selectOption('[data-testid=pacs-protocol]', 'dimse');
+  assert.equal(await page.isVisible('[data-testid=pacs-url]'), false);
+  const hint = await page.textContent('[data-testid=pacs-dimse-hint]') ?? '';
+  assert.match(hint, new RegExp(`titre AE «\u202fBINOME_E2E\u202f», adresse de cet ordinateur, port ${receiverPort}\u202f;`));
+  await page.fill('[data-testid=pacs-aet]', 'BINOME_E2E');
+  await page.fill('[data-testid=pacs-host]', 'pacs local');
+  assert.match(await page.textContent('[data-testid=pacs-problems]') ?? '', /Ce n’est ni un nom d’hôte ni une adresse IP\./);
+  assert.equal(await page.isDisabled('[data-testid=pacs-save]'), true);
+  await page.fill('[data-testid=pacs-host]', '127.0.0.1');
+  await page.fill('[data-testid=pacs-port]', String(receiverPort));
+  await page.uncheck('[data-testid=pacs-results]');
+  // not saved yet: the receiver does not know its AE title, and refuses the association
+  await page.click('[data-testid=pacs-test]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=pacs-test-result]')?.textContent?.includes('Test en cours'));
+  assert.equal((await page.textContent('[data-testid=pacs-test-result]'))?.trim(), 'le PACS a refusé l’association (vérifiez les titres AE)');
+  await page.click('[data-testid=pacs-save]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=pacs-node]').length === 3);
+  assert.match(await page.locator('[data-testid=pacs-node]').nth(2).textContent() ?? '', new RegExp(`DICOM BINOME_E2E @ 127\\.0\\.0\\.1:${receiverPort}`));
+  const saved = (await station.handlers.pacsStatus({})).nodes.find((n) => n.node.name === 'Réseau')!.node;
+  assert.deepEqual([saved.protocol, saved.baseUrl, saved.dimse, saved.receiveResults], ['dimse', null, { aeTitle: 'BINOME_E2E', host: '127.0.0.1', port: receiverPort }, false]);
+  await page.locator('[data-testid=pacs-edit]').nth(2).click();
+  await page.click('[data-testid=pacs-test]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=pacs-test-result]')?.textContent?.includes('Test en cours'));
+  assert.match(await page.textContent('[data-testid=pacs-test-result]') ?? '', /^Joignable\u202f: le PACS a répondu à un C-ECHO \(\d+ ms\)\.$/);
+  if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-dimse-fr.png') });
   assert.deepEqual(pageErrors, []);
 });
