@@ -15,6 +15,7 @@ import dicomParser from 'dicom-parser';
 import dimse from 'dcmjs-dimse';
 import type { requests as dimseRequests, responses as dimseResponses } from 'dcmjs-dimse';
 import { PacsError } from './pacs-error.ts';
+import type { FoundStudy } from './dicomweb.ts';
 
 const { Client, Dataset, constants } = dimse;
 const { CEchoRequest, CFindRequest, CMoveRequest, CStoreRequest } = dimse.requests;
@@ -142,14 +143,6 @@ function statusFailure(response: Response, what: string): PacsError {
 export async function echo(node: DimseNode, callingAe: string): Promise<void> {
   const [response] = (await runRequest(node, callingAe, new CEchoRequest())).slice(-1);
   if (response!.getStatus() !== Status.Success) throw statusFailure(response!, 'C-ECHO');
-}
-
-export interface FoundStudy {
-  studyUid: string;
-  studyDate: string | null;
-  modalities: string[];
-  issuer: string | null;
-  instances: number | null;
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : null);

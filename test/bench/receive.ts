@@ -212,9 +212,15 @@ export async function benchReceive(): Promise<void> {
         fs.rmSync(path.join(work, receiver === 'binome' ? 'binome' : receiver), { recursive: true, force: true });
       }
     }
-    const imageSize = rows.find((r) => r.syntax === 'uncompressed')?.bytes ?? 17 * 1048576 * 200;
-    const durable = durableWriteRate(work, Math.round(imageSize / 200));
-    console.log(`  this disk writes and flushes ${(durable / 1048576).toFixed(0)} MB/s (one image's size, fdatasync each): at most ${(durable / (imageSize / 200)).toFixed(1)} uncompressed images/s for any receiver that flushes`);
+    // the ceiling of durable writes for each syntax's image size: what no flushing receiver can beat on this disk
+    for (const { label } of SYNTAXES) {
+      const row = rows.find((r) => r.syntax === label);
+      if (!row) continue;
+      const imageSize = Math.round(row.bytes / row.images);
+      const durable = durableWriteRate(work, imageSize);
+      console.log(`  this disk writes and flushes ${(durable / 1048576).toFixed(0)} MB/s in files of one ${label} image's size (${(imageSize / 1048576).toFixed(1)} MB, fdatasync each): ` +
+        `at most ${(durable / imageSize).toFixed(1)} ${label} images/s for any receiver that flushes`);
+    }
     if (orthanc !== 'yes') console.log(`  Orthanc left out: ${orthanc}`);
     const rate = (syntax: string, receiver: string) => { const r = rows.find((x) => x.syntax === syntax && x.receiver === receiver); return r ? r.images / r.seconds : null; };
     const parts = SYNTAXES.map(({ label }) => {
