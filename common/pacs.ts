@@ -24,12 +24,33 @@ export function baseUrlProblem(text: string): MessageKey | null {
   return null;
 }
 
+/** Whether the text is an IPv6 address (eight groups of hex digits, or fewer around one "::"; an IPv4 tail allowed). */
+function isIpv6(text: string): boolean {
+  const halves = text.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h ? h.split(':') : []));
+  let count = groups.length;
+  const last = groups[groups.length - 1];
+  if (last !== undefined && last.includes('.')) {
+    if (!isIpv4(last)) return false;
+    groups.pop();
+    count += 1; // an IPv4 tail is two groups
+  }
+  if (!groups.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
+  return halves.length === 2 ? count <= 7 : count === 8;
+}
+
+const isIpv4 = (text: string): boolean => /^(\d{1,3})(\.\d{1,3}){3}$/.test(text) && text.split('.').every((n) => Number(n) <= 255);
+
 /** A host name, an IPv4 address or an IPv6 address (without brackets). */
 export function hostProblem(text: string): MessageKey | null {
   if (!text) return 'pacs.problem.hostEmpty';
-  const name = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(text) && text.length <= 253;
-  const ipv6 = /^[0-9A-Fa-f:.]+$/.test(text) && text.includes(':');
-  return name || ipv6 ? null : 'pacs.problem.hostInvalid';
+  if (text.includes(':')) return isIpv6(text) ? null : 'pacs.problem.hostInvalid';
+  // all digits and dots: an IPv4 address, or nothing
+  if (/^[\d.]+$/.test(text)) return isIpv4(text) ? null : 'pacs.problem.hostInvalid';
+  const labels = text.split('.');
+  const name = text.length <= 253 && labels.every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+  return name ? null : 'pacs.problem.hostInvalid';
 }
 
 /** How the station talks to a node. */

@@ -72,6 +72,8 @@ function runRequest<R extends Response>(node: DimseNode, callingAe: string, requ
     let final: R | null = null;
     let failure: PacsError | null = null;
     let settled = false;
+    let accepted = false;
+    let released = false;
     const settle = () => {
       if (settled) return;
       settled = true;
@@ -80,11 +82,12 @@ function runRequest<R extends Response>(node: DimseNode, callingAe: string, requ
       else reject(failure ?? new PacsError('bad_response', 'the association ended before the final answer'));
     };
     const onAbort = () => {
-      failure ??= new PacsError('other', 'station closed');
+      // the caller's reason (a C-MOVE that stopped making progress), or the station closing
+      failure ??= signal?.reason instanceof PacsError ? signal.reason : new PacsError('other', 'station closed');
       try { client.abort(); } catch { /* not connected yet */ }
       settle();
     };
-    if (signal?.aborted) { reject(new PacsError('other', 'station closed')); return; }
+    if (signal?.aborted) { reject(signal.reason instanceof PacsError ? signal.reason : new PacsError('other', 'station closed')); return; }
     signal?.addEventListener('abort', onAbort);
     request.on('response', (response: Response) => {
       onResponse?.(response as R);
@@ -98,6 +101,7 @@ function runRequest<R extends Response>(node: DimseNode, callingAe: string, requ
       }
     });
     client.on('associationAccepted', (association: { getPresentationContexts(): { context: { getResult(): number } }[] }) => {
+      accepted = true;
       // dcmjs-dimse skips a request with no accepted context without a word: say so
       if (!association.getPresentationContexts().some((c) => c.context.getResult() === 0)) {
         failure = new PacsError('refused_by_pacs', 'no presentation context accepted');
@@ -105,8 +109,14 @@ function runRequest<R extends Response>(node: DimseNode, callingAe: string, requ
     });
     client.on('associationRejected', (r: { result: number; source: number; reason: number }) => { failure = rejection(r); });
     client.on('networkError', (error: unknown) => { failure ??= networkFailure(error); settle(); });
+    client.on('associationReleased', () => { released = true; });
     client.on('closed', () => {
-      if (!final && !failure) failure = new PacsError('refused_by_pacs', 'the PACS accepted neither this SOP class nor this transfer syntax');
+      // released without an answer: dcmjs-dimse did not send the request (no context accepted for its
+      // SOP class and transfer syntax); closed without a release: the connection dropped (tried again)
+      if (!final && !failure) {
+        failure = released ? new PacsError('refused_by_pacs', 'the PACS accepted neither this SOP class nor this transfer syntax')
+          : accepted ? new PacsError('bad_response', 'the connection closed before the final answer') : new PacsError('unreachable', 'the connection closed');
+      }
       settle();
     });
     client.addRequest(request);
@@ -115,7 +125,9 @@ function runRequest<R extends Response>(node: DimseNode, callingAe: string, requ
       client.send(node.host, node.port, callingAe, node.aeTitle, { connectTimeout: ms, associationTimeout: ms, pduTimeout: ms, associationLingerTimeout: 0 });
       // dcmjs-dimse's Client does not pass an A-ABORT on (and the PACS may keep the socket open): end here
       (client as unknown as { network?: { on(event: 'abort', listener: () => void): void } }).network?.on('abort', () => {
-        failure ??= new PacsError('association_rejected', 'aborted by the PACS (does it know this station\'s AE title?)');
+        // Orthanc aborts a request from an AE title it does not list, once the association is accepted
+        failure ??= new PacsError('association_rejected', accepted ? 'aborted by the PACS after the request (does it let this station\'s AE title ask this?)'
+          : 'aborted by the PACS (does it know this station\'s AE title?)');
         try { client.abort(); } catch { /* closed already */ }
         settle();
       });
@@ -145,6 +157,7 @@ export async function echo(node: DimseNode, callingAe: string): Promise<void> {
   if (response!.getStatus() !== Status.Success) throw statusFailure(response!, 'C-ECHO');
 }
 
+const absent = (v: unknown): boolean => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
 const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : null);
 
 /**
@@ -165,14 +178,18 @@ export async function findStudies(node: DimseNode, callingAe: string, patientId:
     const e = response.getDataset()!.getElements() as Record<string, unknown>;
     const studyUid = text(e.StudyInstanceUID);
     if (!studyUid || !UID.test(studyUid) || studyUid.length > 64) continue;
-    // a PACS that treats "*" or "?" in the ID as a wildcard, or ignores the key, answers others' studies
-    if (text(e.PatientID) !== null && text(e.PatientID) !== patientId.trim()) continue;
+    // a PACS that treats "*" or "?" in the ID as a wildcard, or ignores the key, answers others'
+    // studies: anything but her exact ID (several values, another type) is not hers
+    if (!absent(e.PatientID) && !(typeof e.PatientID === 'string' && e.PatientID.trim() === patientId.trim())) continue;
+    if (!absent(e.IssuerOfPatientID) && typeof e.IssuerOfPatientID !== 'string') continue;
     const theirIssuer = text(e.IssuerOfPatientID);
     if (issuer && theirIssuer && theirIssuer !== issuer) continue;
     const modalities = Array.isArray(e.ModalitiesInStudy) ? e.ModalitiesInStudy.map(text).filter((m): m is string => m !== null)
       : text(e.ModalitiesInStudy)?.split('\\') ?? [];
     const count = Number(text(e.NumberOfStudyRelatedInstances));
-    out.push({ studyUid, studyDate: text(e.StudyDate), modalities, issuer: theirIssuer, instances: Number.isFinite(count) && count > 0 ? count : null });
+    const date = text(e.StudyDate);
+    out.push({ studyUid, studyDate: date && /^\d{8}$/.test(date) ? date : null, modalities: modalities.filter((m) => /^[A-Z0-9 _]{1,16}$/.test(m)), issuer: theirIssuer,
+      instances: Number.isInteger(count) && count > 0 && count <= 1_000_000 ? count : null });
     if (out.length >= limit) break;
   }
   return out;
@@ -194,9 +211,29 @@ export async function moveStudy(node: DimseNode, callingAe: string, destinationA
   if (!UID.test(studyUid)) throw new PacsError('bad_response', 'not a UID');
   const request = CMoveRequest.createStudyMoveRequest(destinationAe, studyUid);
   const counts = (r: dimseResponses.CMoveResponse): MoveResult => ({ completed: r.getCompleted() ?? 0, failed: r.getFailures() ?? 0, warnings: r.getWarnings() ?? 0 });
-  const responses = await runRequest<dimseResponses.CMoveResponse>(node, callingAe, request, signal, (r) => {
-    if (r.getStatus() === Status.Pending) onProgress?.({ ...counts(r), remaining: r.getRemaining() ?? null });
-  });
+  // pending answers that move nothing keep the association alive forever: a move must make progress
+  // (one more object sent, failed or warned) within the node's timeout
+  const stalled = new AbortController();
+  const forward = () => stalled.abort(signal?.reason);
+  signal?.addEventListener('abort', forward);
+  if (signal?.aborted) forward();
+  let done = -1;
+  let lastProgress = Date.now();
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastProgress > node.timeoutSeconds * 1000) stalled.abort(new PacsError('timeout', 'the move made no progress'));
+  }, Math.min(1000, node.timeoutSeconds * 250));
+  let responses: dimseResponses.CMoveResponse[];
+  try {
+    responses = await runRequest<dimseResponses.CMoveResponse>(node, callingAe, request, stalled.signal, (r) => {
+      if (r.getStatus() !== Status.Pending) return;
+      const c = counts(r);
+      if (c.completed + c.failed + c.warnings !== done) { done = c.completed + c.failed + c.warnings; lastProgress = Date.now(); }
+      onProgress?.({ ...c, remaining: r.getRemaining() ?? null });
+    });
+  } finally {
+    clearInterval(watchdog);
+    signal?.removeEventListener('abort', forward);
+  }
   const final = responses[responses.length - 1]!;
   const result = counts(final);
   // 0xB000: some sub-operations failed (the others were moved)

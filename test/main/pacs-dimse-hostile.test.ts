@@ -12,6 +12,7 @@ import dimse from 'dcmjs-dimse';
 import type { association as dimseAssociation, requests as dimseRequests } from 'dcmjs-dimse';
 import { echo, findStudies, moveStudy, storeObject } from '../../main/net/dimse-client.ts';
 import { PacsError } from '../../main/net/pacs-error.ts';
+import { hostProblem } from '../../common/pacs.ts';
 import { makeMammoFile } from '../helpers/mammo-files.ts';
 
 const { Scp, Dataset, constants, responses } = dimse;
@@ -21,8 +22,8 @@ const { CFindResponse, CMoveResponse, CStoreResponse, CEchoResponse } = response
 interface Script {
   accept?: boolean;
   find?: (request: dimseRequests.CFindRequest) => InstanceType<typeof CFindResponse>[] | 'never';
-  move?: () => InstanceType<typeof CMoveResponse>[];
-  store?: () => number;
+  move?: () => InstanceType<typeof CMoveResponse>[] | 'stall';
+  store?: () => number | 'drop';
 }
 
 let script: Script = {};
@@ -57,13 +58,26 @@ class FakePacs extends Scp {
 
   override cMoveRequest(request: dimseRequests.CMoveRequest, callback: (r: InstanceType<typeof CMoveResponse>[]) => void): void {
     const answers = script.move?.() ?? [];
+    if (answers === 'stall') {
+      // "still working" every 200 ms, never moving anything
+      const timer = setInterval(() => {
+        const r = new CMoveResponse(Status.Pending, '');
+        r.setCompleted(0); r.setFailures(0); r.setWarnings(0); r.setRemaining(4);
+        r.setMessageIdBeingRespondedTo(request.getMessageId());
+        try { callback([r]); } catch { clearInterval(timer); }
+      }, 200);
+      (this as unknown as { socket: net.Socket }).socket.on('close', () => clearInterval(timer));
+      return;
+    }
     for (const a of answers) a.setMessageIdBeingRespondedTo(request.getMessageId());
     callback(answers);
   }
 
   override cStoreRequest(request: dimseRequests.CStoreRequest, callback: (r: InstanceType<typeof CStoreResponse>) => void): void {
+    const status = script.store?.() ?? Status.Success;
+    if (status === 'drop') { (this as unknown as { socket: net.Socket }).socket.destroy(); return; }
     const r = CStoreResponse.fromRequest(request);
-    r.setStatus(script.store?.() ?? Status.Success);
+    r.setStatus(status);
     callback(r);
   }
 }
@@ -111,6 +125,9 @@ test('C-FIND: only her own studies, of her issuer, with valid UIDs; more than 1,
       study({ PatientID: PATIENT, StudyInstanceUID: '../../etc/passwd' }),
       study({ PatientID: PATIENT, StudyInstanceUID: '1.2..3' }),
       study({ StudyInstanceUID: '1.2.3.4', ModalitiesInStudy: 'MG' }),
+      // several Patient IDs, hers among them, is not hers; nor a date or count that makes no sense
+      study({ PatientID: ['SOMEONE-ELSE', PATIENT], StudyInstanceUID: '1.2.3.5' }),
+      study({ PatientID: PATIENT, StudyInstanceUID: '1.2.3.6', StudyDate: 'not-a-date<script>', NumberOfStudyRelatedInstances: '1e9' }),
       done(),
     ],
   });
@@ -118,6 +135,7 @@ test('C-FIND: only her own studies, of her issuer, with valid UIDs; more than 1,
   assert.deepEqual(found.map((s) => [s.studyUid, s.studyDate, s.modalities, s.instances]), [
     ['1.2.3.1', '20230101', ['MG', 'SR'], 5],
     ['1.2.3.4', null, ['MG'], null],
+    ['1.2.3.6', null, [], null],
   ]);
   const flood = await fakePacs({ find: () => [...Array.from({ length: 1100 }, (_, i) => study({ PatientID: PATIENT, StudyInstanceUID: `1.2.4.${i}` })), done()] });
   assert.equal((await failure(findStudies(node(flood, 60), 'BINOME', PATIENT, ''))).code, 'too_large');
@@ -160,7 +178,19 @@ test('C-MOVE and C-STORE statuses: destination unknown, partial moves, refusals 
   assert.equal((await failure(storeObject(node(port), 'BINOME', bytes))).code, 'refused_by_pacs');
   port = await fakePacs({ store: () => 0xa700 });
   assert.equal((await failure(storeObject(node(port), 'BINOME', bytes))).code, 'server_error', 'out of resources: tried again later');
+  port = await fakePacs({ store: () => 'drop' });
+  assert.equal((await failure(storeObject(node(port), 'BINOME', bytes))).code, 'bad_response', 'a dropped connection is tried again, not refused for good');
+  port = await fakePacs({ move: () => 'stall' });
+  const started = Date.now();
+  const stalled = await failure(moveStudy(node(port, 1), 'BINOME', 'BINOME', '1.2.3'));
+  assert.equal(stalled.code, 'timeout');
+  assert.ok(Date.now() - started < 5000, `a move that makes no progress ends after the node's timeout (${Date.now() - started} ms)`);
   port = await fakePacs({ store: () => 0xb007 });
   assert.deepEqual(await storeObject(node(port), 'BINOME', bytes), { warning: true });
   assert.equal((await failure(storeObject(node(port), 'BINOME', Buffer.from('not DICOM at all')))).code, 'missing_file');
+});
+
+test('a DIMSE node\'s host is a host name, an IPv4 or an IPv6 address, nothing else', () => {
+  for (const h of ['pacs', 'pacs.clinic.lan', '10.0.0.2', '::1', 'fe80::1', '2001:db8::8a2e:370:7334', '::ffff:10.0.0.1']) assert.equal(hostProblem(h), null, h);
+  for (const h of [':::::', 'a..b', '999.999.1.1', 'evil host', '[::1]', '-pacs', '1:2:3:4:5:6:7:8:9', 'pacs.', '']) assert.notEqual(hostProblem(h), null, h);
 });

@@ -172,7 +172,7 @@ test('C-MOVE misconfigured: the station unknown to the PACS, or its receiver off
     // Orthanc aborts a C-MOVE from a caller it does not know (the station is its own destination)
     assert.equal(search!.state, 'failed');
     assert.equal(search!.failure?.code, 'association_rejected', JSON.stringify(search));
-    assert.match(search!.failure?.detail ?? '', /know this station/);
+    assert.match(search!.failure?.detail ?? '', /this station's AE title/);
   } finally {
     await unknown.close();
   }
