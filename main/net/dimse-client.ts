@@ -21,7 +21,8 @@ const { Client, Dataset, constants } = dimse;
 const { CEchoRequest, CFindRequest, CMoveRequest, CStoreRequest } = dimse.requests;
 const { Status } = constants;
 
-dimse.log.setLevel(process.env.DIMSE_DEBUG ? 'info' : 'silent');
+// dcmjs-dimse logs every PDU at INFO (AE titles, commands): this module reports its own failures
+dimse.log.setLevel('silent');
 
 export interface DimseNode {
   /** The PACS's AE title (the called AE title). */
@@ -100,13 +101,7 @@ function runRequest<R extends Response>(node: DimseNode, callingAe: string, requ
         settle();
       }
     });
-    client.on('associationAccepted', (association: { getPresentationContexts(): { context: { getResult(): number } }[] }) => {
-      accepted = true;
-      // dcmjs-dimse skips a request with no accepted context without a word: say so
-      if (!association.getPresentationContexts().some((c) => c.context.getResult() === 0)) {
-        failure = new PacsError('refused_by_pacs', 'no presentation context accepted');
-      }
-    });
+    client.on('associationAccepted', () => { accepted = true; });
     client.on('associationRejected', (r: { result: number; source: number; reason: number }) => { failure = rejection(r); });
     client.on('networkError', (error: unknown) => { failure ??= networkFailure(error); settle(); });
     client.on('associationReleased', () => { released = true; });

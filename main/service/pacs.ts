@@ -377,7 +377,8 @@ export class PacsService {
    */
   private async moveStudy(node: StoredPacsNode, studyUid: string): Promise<number> {
     const receiver = this.receiver();
-    if (receiver && receiver.state !== 'listening') throw new PacsError('receiver_off', null);
+    // the port taken: most often by another process of this library, whose receiver takes the move
+    if (receiver && receiver.state !== 'listening' && receiver.failure?.code !== 'port_in_use') throw new PacsError('receiver_off', null);
     const ae = this.callingAe();
     const moved = await dimse.moveStudy(dimseNode(node), ae, ae, studyUid, this.abort.signal);
     if (moved.failed) throw new PacsError('server_error', `${moved.failed} object(s) not delivered to this station`);

@@ -1,4 +1,6 @@
 import { StationService } from '../../main/service/station.ts';
+import { parseOperationInput } from '../../common/api.ts';
+import type { OperationInput, OperationName, OperationResult } from '../../common/api.ts';
 import type { UploadLimits } from '../../main/import/uploads.ts';
 import { tempDir } from './paths.ts';
 
@@ -14,4 +16,9 @@ export function openTestStation(options: { libraryDir?: string; batchSize?: numb
     renditions: options.renditions ?? false,
     ai: options.modelRoots ? { modelRoots: options.modelRoots } : undefined,
   });
+}
+
+/** An operation as a transport calls it: the input parsed by its schema first. */
+export function op<K extends OperationName>(station: StationService, name: K, input: OperationInput<K>): Promise<OperationResult<K>> {
+  return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
 }

@@ -24,13 +24,8 @@ import { makeMammoFile } from '../helpers/mammo-files.ts';
 import { derivedUid } from '../../main/dicom/uid.ts';
 import { part10Parts } from '../../main/net/dimse-client.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { op } from '../helpers/station.ts';
 import type { PacsNodeInput } from '../../common/pacs.ts';
-import { parseOperationInput } from '../../common/api.ts';
-import type { OperationInput, OperationName, OperationResult } from '../../common/api.ts';
-
-function op<K extends OperationName>(station: StationService, name: K, input: OperationInput<K>): Promise<OperationResult<K>> {
-  return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
-}
 
 let orthanc: TestOrthanc;
 const work = tempDir('pacs-dimse');
@@ -76,6 +71,15 @@ async function forgetStation(): Promise<void> {
 }
 
 const datasetOf = (bytes: Buffer) => part10Parts(bytes).dataset;
+
+/** The search for the priors of an opened exam's woman, once it has ended (on the one node). */
+async function searchEnded(station: StationService, examId: number) {
+  const [search] = await waitFor('the search for priors to end', async () => {
+    const r = await op(station, 'pacsPriors', { examId });
+    return r.length && r[0]!.state !== 'running' ? r : null;
+  }, 30_000);
+  return search;
+}
 
 /** The bytes from Pixel Data's value to the end (its fragments, for a compressed image). */
 function pixelBytes(bytes: Buffer): Buffer {
@@ -125,10 +129,7 @@ test('priors are found by C-FIND and come back by C-MOVE into the station\'s rec
     const examId = (await op(station, 'worklistQuery', {})).rows[0]!.examId;
     const opened = await op(station, 'examDetail', { examId });
     assert.equal(opened.priors.length, 0);
-    const [search] = await waitFor('the search for priors to end', async () => {
-      const r = await op(station, 'pacsPriors', { examId });
-      return r.length && r[0]!.state !== 'running' ? r : null;
-    }, 30_000);
+    const search = await searchEnded(station, examId);
     assert.equal(search!.state, 'done', JSON.stringify(search));
     assert.deepEqual([search!.found, search!.missing, search!.retrieved, search!.images], [1, 1, 1, 4], 'one study of hers, moved whole (the other woman\'s is not hers)');
     // the moved images arrive through the receiver, whose import ends when Orthanc's association does
@@ -165,10 +166,7 @@ test('C-MOVE misconfigured: the station unknown to the PACS, or its receiver off
     await op(unknown, 'importPaths', { paths: current.files });
     const examId = (await op(unknown, 'worklistQuery', {})).rows[0]!.examId;
     await op(unknown, 'examDetail', { examId });
-    const [search] = await waitFor('the search to fail', async () => {
-      const r = await op(unknown, 'pacsPriors', { examId });
-      return r.length && r[0]!.state !== 'running' ? r : null;
-    }, 30_000);
+    const search = await searchEnded(unknown, examId);
     // Orthanc aborts a C-MOVE from a caller it does not know (the station is its own destination)
     assert.equal(search!.state, 'failed');
     assert.equal(search!.failure?.code, 'association_rejected', JSON.stringify(search));
@@ -183,10 +181,7 @@ test('C-MOVE misconfigured: the station unknown to the PACS, or its receiver off
     await op(off, 'importPaths', { paths: current.files });
     const examId = (await op(off, 'worklistQuery', {})).rows[0]!.examId;
     await op(off, 'examDetail', { examId });
-    const [search] = await waitFor('the search to fail', async () => {
-      const r = await op(off, 'pacsPriors', { examId });
-      return r.length && r[0]!.state !== 'running' ? r : null;
-    }, 30_000);
+    const search = await searchEnded(off, examId);
     assert.equal(search!.failure?.code, 'receiver_off', JSON.stringify(search));
   } finally {
     await off.close();

@@ -9,14 +9,10 @@ import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { StationService } from '../../main/service/station.ts';
-import { parseOperationInput } from '../../common/api.ts';
-import type { OperationInput, OperationName, OperationResult } from '../../common/api.ts';
 import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { tempDir } from '../helpers/paths.ts';
-
-function op<K extends OperationName>(station: StationService, name: K, input: OperationInput<K>): Promise<OperationResult<K>> {
-  return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
-}
+import { op } from '../helpers/station.ts';
+import type { OperationResult } from '../../common/api.ts';
 
 type Mode = 'redirect' | 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study';
 let mode: Mode = 'json-garbage';

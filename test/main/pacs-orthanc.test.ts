@@ -12,6 +12,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runInPrivateNetwork, TestOrthanc, ORTHANC_PASSWORD, ORTHANC_USER } from '../helpers/orthanc.ts';
 import { freePort } from '../helpers/ports.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const skip = runInPrivateNetwork();
 
@@ -20,16 +21,10 @@ import { makeMammoFile } from '../helpers/mammo-files.ts';
 import { derivedUid } from '../../main/dicom/uid.ts';
 import { retrieveStudy } from '../../main/net/dicomweb.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { op } from '../helpers/station.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { readCadSr } from '../../main/dicom/cad-sr-read.ts';
 import type { PacsNodeInput } from '../../common/pacs.ts';
-import { parseOperationInput } from '../../common/api.ts';
-import type { OperationInput, OperationName, OperationResult } from '../../common/api.ts';
-
-/** An operation as a transport calls it: the input parsed by its schema first. */
-function op<K extends OperationName>(station: StationService, name: K, input: OperationInput<K>): Promise<OperationResult<K>> {
-  return (station.handlers[name] as (i: unknown) => Promise<OperationResult<K>>)(parseOperationInput(name, input));
-}
 
 let orthanc: TestOrthanc;
 const work = tempDir('pacs-orthanc');
@@ -56,16 +51,6 @@ function writeExam(dir: string, patientId: string, studyDate: string): { studyUi
     files.push(file);
   }
   return { studyUid, files };
-}
-
-async function until<T>(what: string, probe: () => T | Promise<T>, ms = 20_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 before(async () => {
@@ -115,10 +100,10 @@ test('priors come back from Orthanc when her current exam is opened', { skip }, 
     station.on('pacsChanged', ({ examId: e }) => changed.push(e));
     const opened = await op(station, 'examDetail', { examId });
     assert.equal(opened.priors.length, 0, 'no prior in the library before the PACS answers');
-    const [search] = await until('the search for priors to end', async () => {
+    const [search] = await waitFor('the search for priors to end', async () => {
       const r = await op(station, 'pacsPriors', { examId });
       return r.length && r[0]!.state !== 'running' ? r : null;
-    });
+    }, 20_000);
     assert.equal(search!.state, 'done', JSON.stringify(search));
     assert.equal(search!.found, 1, 'one study of hers in Orthanc (the other woman\'s is not hers)');
     assert.equal(search!.missing, 1);
@@ -165,7 +150,7 @@ test('an object sent through the outbox lands in Orthanc and reads back byte-ide
     const sent = await importOne(station, 'PACS0100', '20250101');
     const { queued } = await op(station, 'sendToPacs', { instanceId: sent.instanceId });
     assert.equal(queued, 1);
-    await until('the item to be sent', async () => (await op(station, 'pacsStatus', {})).nodes[0]!.outbox.sent === 1);
+    await waitFor('the item to be sent', async () => (await op(station, 'pacsStatus', {})).nodes[0]!.outbox.sent === 1, 20_000);
     const inOrthanc = await orthanc.fileOf(sent.sopUid);
     assert.ok(inOrthanc, 'Orthanc has it');
     assert.ok(inOrthanc.equals(sent.bytes), 'Orthanc stored the same bytes');
@@ -192,12 +177,12 @@ test('each AI analysis\'s CAD SR is sent by itself to the PACS that receives res
     assert.equal((await op(station, 'importPaths', { paths: written.files })).imported, 4);
     const examId = (await op(station, 'worklistQuery', { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 5 })).rows[0]!.examId;
     // analysed, its SR written and stored, then sent without anyone asking
-    const srUid: string = await until('the CAD SR', () => {
+    const srUid: string = await waitFor('the CAD SR', () => {
       const job = station.db.connection.prepare(`SELECT id FROM ai_jobs WHERE study_ref = ? AND status = 'done'`).get(examId) as { id: number } | undefined;
       const uid = job && station.db.cadReports.srOf(job.id);
       return uid && station.db.worklist.instanceBySopUid(uid) !== null ? uid : null;
     }, 180_000);
-    await until('the SR sent', async () => (await op(station, 'pacsStatus', {})).nodes[0]!.outbox.sent >= 1, 30_000);
+    await waitFor('the SR sent', async () => (await op(station, 'pacsStatus', {})).nodes[0]!.outbox.sent >= 1, 30_000);
     const stored = fs.readFileSync(station.store.pathFor(station.db.worklist.instanceFile(station.db.worklist.instanceBySopUid(srUid)!)!.fileHash));
     const inOrthanc = await orthanc.fileOf(srUid);
     assert.ok(inOrthanc?.equals(stored), 'Orthanc holds the SR, byte for byte');
@@ -231,11 +216,11 @@ test('the outbox retries while Orthanc is stopped, says so, and drains when it i
     const items = [await importOne(station, 'PACS0200', '20250102'), await importOne(station, 'PACS0201', '20250103')];
     await orthanc.stop();
     for (const i of items) await op(station, 'sendToPacs', { instanceId: i.instanceId });
-    const failing = await until('the node to be reported failing after retries', async () => {
+    const failing = await waitFor('the node to be reported failing after retries', async () => {
       const s = await op(station, 'pacsStatus', {});
       const n = s.nodes[0]!;
       return n.health.state === 'failing' && (station.db.pacs.itemsOf(items[0]!.instanceId)[0]?.attempts ?? 0) >= 2 ? s : null;
-    });
+    }, 20_000);
     const n = failing.nodes[0]!;
     assert.equal(n.health.failure?.code, 'unreachable');
     assert.ok(n.health.since);
@@ -243,7 +228,7 @@ test('the outbox retries while Orthanc is stopped, says so, and drains when it i
     assert.equal(n.outbox.sent, 0);
     assert.ok(n.outbox.nextAttemptAt, 'the next try is scheduled');
     await orthanc.resume();
-    await until('the outbox to drain', async () => (await op(station, 'pacsStatus', {})).nodes[0]!.outbox.sent === 2);
+    await waitFor('the outbox to drain', async () => (await op(station, 'pacsStatus', {})).nodes[0]!.outbox.sent === 2, 20_000);
     for (const i of items) assert.ok((await orthanc.fileOf(i.sopUid))?.equals(i.bytes));
     assert.equal((await op(station, 'pacsStatus', {})).nodes[0]!.health.state, 'ok');
   } finally {
@@ -272,7 +257,7 @@ test('a station started again sends what was queued, and what a killed process l
   await orthanc.resume();
   const second = openStation(library);
   try {
-    await until('both items to be sent after the restart', async () => (await op(second, 'pacsStatus', {})).nodes[0]!.outbox.sent === 2);
+    await waitFor('both items to be sent after the restart', async () => (await op(second, 'pacsStatus', {})).nodes[0]!.outbox.sent === 2, 20_000);
     for (const i of items) assert.ok((await orthanc.fileOf(i.sopUid))?.equals(i.bytes));
   } finally {
     await second.close();
