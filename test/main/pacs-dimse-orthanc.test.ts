@@ -188,6 +188,35 @@ test('C-MOVE misconfigured: the station unknown to the PACS, or its receiver off
   }
 });
 
+test('two processes on one library: the one whose receiver port is taken by the other still fetches priors by C-MOVE, into the other\'s receiver', { skip, timeout: 120_000 }, async () => {
+  const prior = writeExam(path.join(work, 'exams', 'prior-3'), 'DIMSE0021', '20230310');
+  const current = writeExam(path.join(work, 'exams', 'current-3'), 'DIMSE0021', '20250312');
+  for (const f of prior.files) await orthanc.upload(f);
+  const library = path.join(work, 'lib-shared');
+  const first = await openStation(library);
+  const port = (await op(first, 'receiverStatus', {})).status!.port!;
+  const second = await openStation(library, port);
+  try {
+    assert.equal((await op(second, 'receiverStatus', {})).status!.failure?.code, 'port_in_use');
+    await declareStation(port);
+    await op(second, 'setPacsNodes', { nodes: [node({ receiveResults: false })] });
+    await op(second, 'importPaths', { paths: current.files });
+    const examId = (await op(second, 'worklistQuery', {})).rows[0]!.examId;
+    await op(second, 'examDetail', { examId });
+    const search = await searchEnded(second, examId);
+    assert.equal(search!.state, 'done', JSON.stringify(search));
+    assert.equal(search!.images, 4);
+    const detail = await waitFor('the prior in the library', async () => {
+      const d = await op(second, 'examDetail', { examId, purpose: 'prior' });
+      return d.priors.length && d.priors[0]!.imageCount === 4 ? d : null;
+    });
+    assert.equal(detail.priors[0]!.studyInstanceUid, prior.studyUid);
+  } finally {
+    await second.close();
+    await first.close();
+  }
+});
+
 async function importOne(station: StationService, file: string): Promise<{ instanceId: number; sopUid: string; bytes: Buffer }> {
   const bytes = fs.readFileSync(file);
   await op(station, 'importPaths', { paths: [file] });
