@@ -26,40 +26,59 @@ export interface PeakOptions {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/**
+ * The raw value at and above which a pixel may reach the floor. The sigmoid keeps order, so peaks
+ * and their ranking are found on the logits themselves, and the activation is computed only for
+ * the few pixels that become findings (once per heatmap pixel it cost more than the rest).
+ */
+function rawFloor(floor: number, activation: PeakOptions['activation']): number {
+  if (activation === 'none') return floor;
+  if (!(floor > 0)) return -Infinity;
+  if (floor >= 1) return Infinity;
+  // a hair below, so that rounding never drops a pixel whose sigmoid is exactly at the floor
+  return Math.log(floor / (1 - floor)) - 1e-6;
+}
+
 /** Peaks of a heatmap laid out [1, channels, height, width] (row-major). */
 export function heatmapPeaks(data: Float32Array, dims: readonly number[], options: PeakOptions): HeatmapPeak[] {
   const [n, channels, height, width] = dims as [number, number, number, number];
   if (dims.length !== 4 || n !== 1 || data.length !== channels * height * width) throw new Error(`a heatmap is [1, classes, H, W], not [${dims.join(', ')}]`);
+  const activate = options.activation === 'sigmoid' ? sigmoid : (x: number) => x;
+  const lowest = rawFloor(options.floor, options.activation);
   const peaks: HeatmapPeak[] = [];
-  // the activation once per pixel, not once per neighbour look-up
-  const scores = options.activation === 'sigmoid' ? Float64Array.from(data, sigmoid) : data;
-  const value = (c: number, v: number, u: number) => scores[(c * height + v) * width + u]!;
   for (let c = 0; c < channels; c++) {
-    const candidates: HeatmapPeak[] = [];
+    const plane = c * height * width;
+    const candidates: { raw: number; u: number; v: number }[] = [];
     for (let v = 0; v < height; v++) {
+      const row = plane + v * width;
       for (let u = 0; u < width; u++) {
-        const s = value(c, v, u);
-        if (!(s >= options.floor)) continue;
+        const s = data[row + u]!;
+        if (!(s >= lowest)) continue;
         let isMax = true;
         // a plateau counts once: strictly greater than the neighbours before, at least those after
-        for (let dv = -1; dv <= 1 && isMax; dv++) for (let du = -1; du <= 1; du++) {
-          if (!du && !dv) continue;
-          const uu = u + du, vv = v + dv;
-          if (uu < 0 || vv < 0 || uu >= width || vv >= height) continue;
-          const t = value(c, vv, uu);
-          if (t > s || (t === s && (dv < 0 || (dv === 0 && du < 0)))) { isMax = false; break; }
+        for (let dv = -1; dv <= 1 && isMax; dv++) {
+          const vv = v + dv;
+          if (vv < 0 || vv >= height) continue;
+          for (let du = -1; du <= 1; du++) {
+            const uu = u + du;
+            if ((!du && !dv) || uu < 0 || uu >= width) continue;
+            const t = data[plane + vv * width + uu]!;
+            if (t > s || (t === s && (dv < 0 || (dv === 0 && du < 0)))) { isMax = false; break; }
+          }
         }
-        if (isMax) candidates.push({ channel: c, score: s, u, v, extent: [u - 0.5, v - 0.5, u + 0.5, v + 0.5] });
+        if (isMax && activate(s) >= options.floor) candidates.push({ raw: s, u, v });
       }
     }
-    candidates.sort((a, b) => b.score - a.score);
+    candidates.sort((a, b) => b.raw - a.raw);
     const kept: HeatmapPeak[] = [];
     const minSq = options.minDistance * options.minDistance;
+    const at = (uu: number, vv: number) => activate(data[plane + vv * width + uu]!);
     for (const p of candidates) {
       if (kept.length >= options.maxPerChannel) break;
       if (kept.some((k) => (k.u - p.u) ** 2 + (k.v - p.v) ** 2 < minSq)) continue;
-      p.extent = halfMaxExtent(p, (uu, vv) => value(c, vv, uu), width, height);
-      kept.push(p);
+      const peak: HeatmapPeak = { channel: c, score: activate(p.raw), u: p.u, v: p.v, extent: [p.u - 0.5, p.v - 0.5, p.u + 0.5, p.v + 0.5] };
+      peak.extent = halfMaxExtent(peak, at, width, height);
+      kept.push(peak);
     }
     peaks.push(...kept);
   }

@@ -35,3 +35,25 @@ test('calcification peaks within the distance, through a chain, are one cluster 
   assert.ok(out.some((q) => q.channel === 1 && q.u === 40));
   assert.ok(out.some((q) => q.channel === 0 && q.u === 11));
 });
+
+test('a logit heatmap gives the peaks, scores and boxes of its sigmoid, found without computing it for every pixel', () => {
+  const probabilities = heatmap(2, 48, 40, [
+    { c: 0, u: 10, v: 10, peak: 0.95, sigma: 2 }, { c: 0, u: 13, v: 11, peak: 0.6, sigma: 1 }, { c: 0, u: 30, v: 35, peak: 0.55, sigma: 3 },
+    { c: 1, u: 20, v: 5, peak: 0.45, sigma: 2 }, { c: 1, u: 5, v: 40, peak: 0.7, sigma: 1.5 }, { c: 1, u: 35, v: 20, peak: 0.999, sigma: 2 },
+  ]);
+  // the background at 0.01, not 0 (a logit of −∞)
+  const clamped = probabilities.map((p) => Math.min(0.9999, Math.max(0.01, p)));
+  const logits = clamped.map((p) => Math.log(p / (1 - p)));
+  const options = { floor: 0.5, minDistance: 4, maxPerChannel: 10 };
+  const fromLogits = heatmapPeaks(logits, [1, 2, 48, 40], { ...options, activation: 'sigmoid' });
+  const fromProbabilities = heatmapPeaks(clamped, [1, 2, 48, 40], { ...options, activation: 'none' });
+  assert.deepEqual(fromLogits.map((p) => [p.channel, p.u, p.v]), [[1, 35, 20], [0, 10, 10], [1, 5, 40], [0, 30, 35]]);
+  assert.deepEqual(fromLogits.map((p) => [p.channel, p.u, p.v, p.extent]), fromProbabilities.map((p) => [p.channel, p.u, p.v, p.extent]));
+  for (const [i, p] of fromLogits.entries()) assert.ok(Math.abs(p.score - fromProbabilities[i]!.score) < 1e-6, `score ${p.score} vs ${fromProbabilities[i]!.score}`);
+  // a peak exactly at the floor is kept, just below it is not
+  const edge = new Float32Array(9 * 9).fill(-5);
+  edge[4 * 9 + 4] = 0; // sigmoid 0.5
+  assert.equal(heatmapPeaks(edge, [1, 1, 9, 9], { ...options, activation: 'sigmoid' }).length, 1);
+  edge[4 * 9 + 4] = -0.001;
+  assert.equal(heatmapPeaks(edge, [1, 1, 9, 9], { ...options, activation: 'sigmoid' }).length, 0);
+});

@@ -133,8 +133,10 @@ test('multi-frame: frames found by the Basic Offset Table, by walking fragments 
 
 test('native values keep only their Bits Stored (garbage above High Bit is dropped, as PS3.5 8.1.1 says)', async () => {
   const dirty = Uint16Array.from(SOURCES.u12.pixels, (v, i) => v | ((i % 16) << 12));
+  // an odd number of pixels: masked two at a time, the last one alone
   writeTestImage(at('dirty.dcm'), { rows: ROWS, columns: COLUMNS, bitsAllocated: 16, bitsStored: 12, pixels: dirty });
   assert.equal(difference((await decodeFrame(at('dirty.dcm'))).pixels, SOURCES.u12.pixels).max, 0);
+  assert.equal((ROWS * COLUMNS) % 2, 1);
 });
 
 test('OpenJPEG\'s [INFO] chatter never reaches stdout or stderr', async () => {

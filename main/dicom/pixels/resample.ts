@@ -68,23 +68,30 @@ export function resample(source: ArrayLike<number>, width: number, xw: AxisWeigh
   }
   const sourceRows = Math.floor(source.length / width);
   rowHi = Math.min(rowHi, sourceRows - 1);
-  // Pass 1, along x: each needed source row → outWidth samples.
+  // Pass 1, along x: each needed source row → outWidth samples. Only the columns the x weights
+  // reach are read (a crop leaves the air out), mapped through the table once each, into a line
+  // padded with zeros so that every output sample runs all its taps without a bounds test.
+  let colLo = Infinity, colHi = -1;
+  for (let k = 0; k < outWidth; k++) {
+    colLo = Math.min(colLo, xw.first[k]!);
+    colHi = Math.max(colHi, xw.first[k]! + xw.taps - 1);
+  }
+  colHi = Math.min(colHi, width - 1);
+  const columns = colHi - colLo + 1;
   const rows = rowHi - rowLo + 1;
   const horizontal = new Float32Array(rows * outWidth);
-  const { table, offset } = values ?? { table: null, offset: 0 };
-  const line = new Float32Array(width);
+  const taps = xw.taps, xWeights = xw.weights;
+  const starts = Int32Array.from(xw.first, (f) => f - colLo);
+  const line = new Float32Array(columns + taps);
   for (let r = 0; r < rows; r++) {
-    const base = (rowLo + r) * width;
-    if (table) for (let x = 0; x < width; x++) line[x] = table[source[base + x]! - offset]!;
-    else for (let x = 0; x < width; x++) line[x] = source[base + x]!;
+    const base = (rowLo + r) * width + colLo;
+    if (values) mapThroughTable(source, base, columns, values, line);
+    else for (let x = 0; x < columns; x++) line[x] = source[base + x]!;
     const out = r * outWidth;
     for (let k = 0; k < outWidth; k++) {
-      const start = xw.first[k]!, wBase = k * xw.taps;
+      const start = starts[k]!, wBase = k * taps;
       let sum = 0;
-      for (let t = 0; t < xw.taps; t++) {
-        const w = xw.weights[wBase + t]!;
-        if (w !== 0) sum += w * line[start + t]!;
-      }
+      for (let t = 0; t < taps; t++) sum += xWeights[wBase + t]! * line[start + t]!;
       horizontal[out + k] = sum;
     }
   }
@@ -100,4 +107,10 @@ export function resample(source: ArrayLike<number>, width: number, xw: AxisWeigh
     }
   }
   return result;
+}
+
+/** `count` source values from `base`, each through the table, into `line`. */
+function mapThroughTable(source: ArrayLike<number>, base: number, count: number, values: ValueTable, line: Float32Array): void {
+  const { table, offset } = values;
+  for (let x = 0; x < count; x++) line[x] = table[source[base + x]! - offset]!;
 }
