@@ -7,6 +7,10 @@
 import type { InferenceSession as Session } from 'onnxruntime-node';
 import { InferenceSession, env } from 'onnxruntime-node';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import { keepOnnxRuntimeOffline } from './runtime-offline.ts';
+
+// where a model is opened on the main thread (the evaluation, tests); the station's threads have it from InferenceRunner
+keepOnnxRuntimeOffline();
 
 // Failures reach the station as exceptions, recorded with each result; the runtime's own logger (one
 // per process, made by the first session) would also print them to stderr at error level.

@@ -4,6 +4,7 @@
 // is stopped with its thread.
 
 import { WorkerPool, workerEntry } from '../workers/pool.ts';
+import { keepOnnxRuntimeOffline } from './runtime-offline.ts';
 import type { AiTasks, AnalyzeImageInput, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
@@ -15,6 +16,7 @@ export class InferenceRunner {
   private readonly pool: WorkerPool<AiTasks>;
 
   constructor(options: { threads?: number } = {}) {
+    keepOnnxRuntimeOffline(); // before the threads load the runtime
     this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1 });
   }
 

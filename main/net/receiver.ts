@@ -113,9 +113,10 @@ export class DicomReceiver {
     const active = [...this.sessions].map((s) => s.entry).filter((e): e is AssociationStatus => e !== null && e.state !== 'refused');
     return {
       state: this.state, failure: this.failure, settings: this.settings!, host: this.address?.host ?? null, port: this.address?.port ?? null,
-      // the latest first (an association's entry is kept when its import ends, which may be after a later refusal)
+      // the latest first, whether under way or ended (an association's entry moves to the ended ones
+      // when its import ends, which may be after a later refusal: the order must not change then)
       since: this.since, totals: { ...this.totals },
-      associations: [...active, ...[...this.ended].sort((a, b) => b.id - a.id)].map((e) => ({ ...e })),
+      associations: [...active, ...this.ended].sort((a, b) => b.id - a.id).map((e) => ({ ...e })),
     };
   }
 

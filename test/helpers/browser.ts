@@ -1,15 +1,15 @@
 // Debian's Chromium driven by playwright-core (no browser download), for end-to-end tests.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { BrowserContext } from 'playwright-core';
+import { tempDir } from './paths.ts';
 
 export const CHROMIUM_PATH = process.env.BINOME_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
 export const SKIP_NO_CHROMIUM = CHROMIUM_PATH ? false : 'Chromium is not installed (apt-get install chromium, or set BINOME_CHROMIUM)';
 
+/** Chromium on a fresh profile, removed when the test process exits: close the context (it ends Chromium) before then. */
 export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'binome-chromium-'));
+  const userDataDir = tempDir('chromium');
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH!,
     headless: true,
