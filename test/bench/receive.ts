@@ -1,10 +1,20 @@
 // The storage SCP against its peers (npm run bench -- receive): 200 full-size mammograms
 // (3328 × 2560, 16-bit; synthetic, from the project's generator, cached between runs) sent by dcmtk's
 // storescu over one association, uncompressed and JPEG-LS, to `binome receive` (files flushed to
-// disk before each C-STORE response), dcmtk's storescp and Orthanc, one after the other in the same
-// run, every program with TCP_NODELAY=1 in its environment. Prints images/s and MB/s for each, the
-// receiver's CPU time per image, Binome's time until the last exam is in the worklist, the disk's own
-// rate of durable writes (the ceiling of any receiver that flushes), and the ratios on the last line.
+// disk before each C-STORE response), dcmtk's storescp (which does not flush) and Orthanc (which
+// fsyncs each file: SyncStorageArea, its default since 1.7.4), one after the other in the same
+// run, every program with TCP_NODELAY=1 in its environment. Prints images/s and MB/s for each, the receiver's CPU time per image, Binome's time until the last exam is in the
+// worklist, the disk's own rate of durable writes (each file written, then flushed), and the ratios
+// on the last line.
+//
+// Every receiver writes into space the disk has not just freed: on the virtual disks of these
+// machines, blocks freed a moment ago are written about 4 times faster than fresh ones for some
+// seconds (measured: 11 against 48 ms per 16 MB file flushed; 20 s later, 48 again), which would
+// favour whoever runs after a deletion. So nothing written in a round is removed before it ends
+// (about 14 GB), the next round starts 30 s after the removal, and each round measures the disk's
+// own rate first, on fresh space too. The machines these figures come from are noisy (the same
+// receiver's rate and CPU time per image vary by 2× from one run to the next): BINOME_BENCH_ROUNDS
+// rounds (3), the receivers in a rotated order each, and the medians sum it up.
 //
 // Orthanc listens on every network interface whatever its configuration says, so it runs only
 // inside a private network namespace: the benchmark re-runs itself under `unshare -n` (root only)
@@ -29,6 +39,8 @@ const SYNTAXES: { name: TransferSyntaxName; label: string; storescuArgs: string[
   { name: 'jpeg-ls', label: 'JPEG-LS', storescuArgs: ['-xt'], storescpArgs: ['+xt'] },
 ];
 const ENV = { ...process.env, TCP_NODELAY: '1' };
+/** How long the blocks freed by a round are left alone before the next (see the file's comment). */
+const COOL_DOWN_MS = 30_000;
 
 interface Row { syntax: string; receiver: string; seconds: number; images: number; bytes: number; cpuMs: number | null; visibleAfter: number | null }
 
@@ -149,8 +161,13 @@ async function runOrthanc(files: string[], scuArgs: string[], work: string): Pro
   }
 }
 
-/** The disk's rate of durable writes: 20 files of one image's size, each written and flushed (fdatasync). */
+/**
+ * The disk's rate of durable writes: 20 files of one image's size, each written and then flushed
+ * (fdatasync), into fresh space. Not a ceiling: a receiver that flushes as the data arrives keeps
+ * the disk writing while the network delivers. The files stay until the round ends.
+ */
 function durableWriteRate(dir: string, size: number): number {
+  fs.mkdirSync(dir, { recursive: true });
   const buffer = Buffer.alloc(size, 0x5a);
   const started = performance.now();
   for (let i = 0; i < 20; i++) {
@@ -159,9 +176,13 @@ function durableWriteRate(dir: string, size: number): number {
     fs.fdatasyncSync(fd);
     fs.closeSync(fd);
   }
-  const rate = (20 * size) / ((performance.now() - started) / 1000);
-  for (let i = 0; i < 20; i++) fs.rmSync(path.join(dir, `probe-${i}`));
-  return rate;
+  return (20 * size) / ((performance.now() - started) / 1000);
+}
+
+/** Bytes free for an unprivileged writer in the file system that holds `dir`. */
+function freeBytes(dir: string): number {
+  const stats = fs.statfsSync(dir);
+  return stats.bavail * stats.bsize;
 }
 
 /** Whether this process may make a private network namespace (root, or a user namespace allowed). */
@@ -184,54 +205,78 @@ export async function benchReceive(): Promise<void> {
     orthanc = 'Orthanc listens on every network interface, and no private network namespace can be made here (unshare -n needs root)';
   }
   header();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'binome-bench-rx-'));
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'binome-bench-rx-'));
   const rows: Row[] = [];
+  const diskRates: { syntax: string; rate: number }[] = [];
+  const rounds = Math.max(1, Number(process.env.BINOME_BENCH_ROUNDS ?? 3));
+  type Run = () => Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>>;
   try {
-    for (const syntax of SYNTAXES) {
-      const { files, bytes } = await dataset(syntax.name);
-      const receivers: [string, () => Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>>][] = [
-        ['binome', () => runBinome(files, syntax.storescuArgs, path.join(work, 'binome'))],
-        ['storescp', () => runStorescp(files, syntax.storescuArgs, syntax.storescpArgs, work)],
-        ...(orthanc === 'yes' ? [['orthanc', () => runOrthanc(files, syntax.storescuArgs, work)] as [string, () => Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>>]] : []),
-      ];
-      // BINOME_BENCH_RECEIVERS=binome,storescp: only those (a quicker look while tuning)
-      const only = process.env.BINOME_BENCH_RECEIVERS?.split(',');
-      for (const [receiver, run] of receivers.filter(([name]) => !only || only.includes(name))) {
-        spawnSync('sync'); // no receiver pays for the one before's write-back
-        try {
-          const row = { syntax: syntax.label, receiver, bytes, ...(await run()) };
-          rows.push(row);
-          const rate = row.images / row.seconds;
-          console.log(`  ${syntax.label.padEnd(13)} ${receiver.padEnd(9)} ${row.images} images in ${row.seconds.toFixed(2).padStart(6)} s: ${rate.toFixed(1).padStart(5)} images/s, ` +
-            `${(row.bytes / 1048576 / row.seconds).toFixed(0).padStart(4)} MB/s` +
-            `${row.cpuMs !== null ? `, receiver CPU ${(row.cpuMs / row.images).toFixed(0)} ms/image` : ''}` +
-            `${row.visibleAfter !== null ? `; all in the worklist after ${row.visibleAfter.toFixed(2)} s` : ''}${receiver === 'binome' ? ' (durable: fsync before each response)' : ''}`);
-        } catch (error) {
-          console.log(`  ${syntax.label.padEnd(13)} ${receiver.padEnd(9)} failed: ${(error as Error).message}`);
+    const datasets = [];
+    for (const syntax of SYNTAXES) datasets.push({ syntax, ...(await dataset(syntax.name)) });
+    // a round's files are kept until it ends, so that no receiver writes where another's were just removed
+    const keepAll = freeBytes(base) > datasets.reduce((sum, d) => sum + d.bytes, 0) * 3.5;
+    if (!keepAll) console.log('  (too little free disk space to keep a round\'s files until it ends: they are removed as it goes, which favours the receivers that run after a removal)');
+    console.log(`  ${rounds} round(s), the receivers in a different order each time; the figures are each receiver's median`);
+    for (let round = 0; round < rounds; round++) {
+      const work = path.join(base, `round-${round + 1}`);
+      if (round > 0) {
+        fs.rmSync(path.join(base, `round-${round}`), { recursive: true, force: true });
+        spawnSync('sync');
+        await new Promise((r) => setTimeout(r, COOL_DOWN_MS)); // the blocks just freed cool down (see the file's comment)
+      }
+      // the disk's own rate first, on fresh space, for each syntax's image size
+      for (const { syntax, files, bytes } of datasets) {
+        const imageSize = Math.round(bytes / files.length);
+        diskRates.push({ syntax: syntax.label, rate: durableWriteRate(path.join(work, `disk-${syntax.name}`), imageSize) / imageSize });
+      }
+      for (const { syntax, files, bytes } of datasets) {
+        const receivers: [string, Run][] = [
+          ['binome', () => runBinome(files, syntax.storescuArgs, path.join(work, `binome-${syntax.name}`))],
+          ['storescp', () => runStorescp(files, syntax.storescuArgs, syntax.storescpArgs, path.join(work, `storescp-${syntax.name}`))],
+          ...(orthanc === 'yes' ? [['orthanc', () => runOrthanc(files, syntax.storescuArgs, path.join(work, `orthanc-${syntax.name}`))] as [string, Run]] : []),
+        ];
+        // BINOME_BENCH_RECEIVERS=binome,storescp: only those (a quicker look while tuning)
+        const only = process.env.BINOME_BENCH_RECEIVERS?.split(',');
+        const chosen = receivers.filter(([name]) => !only || only.includes(name));
+        const order = chosen.map((_, i) => chosen[(i + round) % chosen.length]!);
+        for (const [receiver, run] of order) {
+          spawnSync('sync'); // no receiver pays for the one before's write-back
+          try {
+            const row = { syntax: syntax.label, receiver, bytes, ...(await run()) };
+            rows.push(row);
+            const rate = row.images / row.seconds;
+            console.log(`  ${`round ${round + 1}`.padEnd(8)} ${syntax.label.padEnd(13)} ${receiver.padEnd(10)} ${row.images} images in ${row.seconds.toFixed(2).padStart(6)} s: ${rate.toFixed(1).padStart(5)} images/s, ` +
+              `${(row.bytes / 1048576 / row.seconds).toFixed(0).padStart(4)} MB/s` +
+              `${row.cpuMs !== null ? `, receiver CPU ${(row.cpuMs / row.images).toFixed(0)} ms/image` : ''}` +
+              `${row.visibleAfter !== null ? `; all in the worklist after ${row.visibleAfter.toFixed(2)} s` : ''}` +
+              `${{ binome: ' (durable: fdatasync before each response)', storescp: ' (not flushed)', orthanc: ' (fsync on write)' }[receiver] ?? ''}`);
+          } catch (error) {
+            console.log(`  ${`round ${round + 1}`.padEnd(8)} ${syntax.label.padEnd(13)} ${receiver.padEnd(10)} failed: ${(error as Error).message}`);
+          }
+          if (!keepAll) fs.rmSync(path.join(work, `${receiver}-${syntax.name}`), { recursive: true, force: true });
         }
-        fs.rmSync(path.join(work, receiver === 'binome' ? 'binome' : receiver), { recursive: true, force: true });
       }
     }
-    // the ceiling of durable writes for each syntax's image size: what no flushing receiver can beat on this disk
-    for (const { label } of SYNTAXES) {
-      const row = rows.find((r) => r.syntax === label);
-      if (!row) continue;
-      const imageSize = Math.round(row.bytes / row.images);
-      const durable = durableWriteRate(work, imageSize);
-      console.log(`  this disk writes and flushes ${(durable / 1048576).toFixed(0)} MB/s in files of one ${label} image's size (${(imageSize / 1048576).toFixed(1)} MB, fdatasync each): ` +
-        `at most ${(durable / imageSize).toFixed(1)} ${label} images/s for any receiver that flushes`);
-    }
     if (orthanc !== 'yes') console.log(`  Orthanc left out: ${orthanc}`);
-    const rate = (syntax: string, receiver: string) => { const r = rows.find((x) => x.syntax === syntax && x.receiver === receiver); return r ? r.images / r.seconds : null; };
+    const median = (values: number[]) => { const v = [...values].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2) : null; };
+    const rate = (syntax: string, receiver: string) => median(rows.filter((x) => x.syntax === syntax && x.receiver === receiver).map((r) => r.images / r.seconds));
+    for (const { label } of SYNTAXES) {
+      const diskRate = median(diskRates.filter((c) => c.syntax === label).map((c) => c.rate))!;
+      const figures = ['binome', 'storescp', 'orthanc'].map((r) => [r, rate(label, r)] as const).filter(([, v]) => v !== null);
+      console.log(`  ${label.padEnd(13)} medians: ${figures.map(([r, v]) => `${r} ${v!.toFixed(1)}`).join(', ')} images/s; ` +
+        `the disk alone, each image's bytes written to a new file and then flushed (fdatasync), one file after another: ${diskRate.toFixed(1)} images/s`);
+    }
     const parts = SYNTAXES.map(({ label }) => {
       const b = rate(label, 'binome');
       if (b === null) return `${label}: no figure`;
       const s = rate(label, 'storescp');
       const o = rate(label, 'orthanc');
-      return `${label} ${b.toFixed(1)} images/s = ${s ? `${(b / s).toFixed(2)}× storescp (${s.toFixed(1)})` : 'storescp: no figure'}, ${o ? `${(b / o).toFixed(2)}× Orthanc (${o.toFixed(1)})` : 'Orthanc: no figure'}`;
+      const diskRate = median(diskRates.filter((c) => c.syntax === label).map((c) => c.rate))!;
+      return `${label} ${b.toFixed(1)} images/s = ${s ? `${(b / s).toFixed(2)}× storescp (${s.toFixed(1)}, not flushed)` : 'storescp: no figure'}, ` +
+        `${o ? `${(b / o).toFixed(2)}× Orthanc (${o.toFixed(1)})` : 'Orthanc: no figure'}, ${(b / diskRate).toFixed(2)}× the disk's write-then-flush rate (${diskRate.toFixed(1)})`;
     });
     console.log(`receive: Binome (durable) ${parts.join('; ')} — goal ≥ 1× storescp, ≥ 3× Orthanc`);
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(base, { recursive: true, force: true });
   }
 }
