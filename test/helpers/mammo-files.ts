@@ -83,21 +83,29 @@ export interface WrittenExam {
   files: string[];
 }
 
-/** Writes `exams` 4-view screening exams (RCC, LCC, RMLO, LMLO), one folder each. */
+/** Writes one woman's 4-view exam (RCC, LCC, RMLO, LMLO) into `folder`; returns its files. */
+export function writeFourViews(folder: string, exam: Omit<TestImage, 'laterality' | 'view' | 'instanceNumber' | 'forProcessing'>): string[] {
+  fs.mkdirSync(folder, { recursive: true });
+  const files: string[] = [];
+  let n = 1;
+  for (const view of ['CC', 'MLO'] as const) for (const laterality of ['R', 'L'] as const) {
+    const file = path.join(folder, `${laterality}${view}.dcm`);
+    fs.writeFileSync(file, makeMammoFile({ ...exam, laterality, view, instanceNumber: n++ }));
+    files.push(file);
+  }
+  return files;
+}
+
+/** Writes `exams` 4-view screening exams, one folder each. */
 export function writeScreeningExams(dir: string, exams: number, options: { padTo?: number; seed?: string; rows?: number; columns?: number } = {}): WrittenExam[] {
   const out: WrittenExam[] = [];
   for (let e = 0; e < exams; e++) {
     const patientId = `P${String(e).padStart(6, '0')}`;
     const studyUid = testUid(options.seed ?? 'exam', e);
-    const folder = path.join(dir, `exam-${String(e).padStart(5, '0')}`);
-    fs.mkdirSync(folder, { recursive: true });
-    const files: string[] = [];
-    let n = 1;
-    for (const view of ['CC', 'MLO'] as const) for (const laterality of ['R', 'L'] as const) {
-      const file = path.join(folder, `${laterality}${view}.dcm`);
-      fs.writeFileSync(file, makeMammoFile({ patientId, patientName: `TEST^PATIENT${e}`, studyUid, studyDate: `2025${String(1 + (e % 12)).padStart(2, '0')}15`, laterality, view, instanceNumber: n++, padTo: options.padTo, rows: options.rows, columns: options.columns }));
-      files.push(file);
-    }
+    const files = writeFourViews(path.join(dir, `exam-${String(e).padStart(5, '0')}`), {
+      patientId, patientName: `TEST^PATIENT${e}`, studyUid, studyDate: `2025${String(1 + (e % 12)).padStart(2, '0')}15`,
+      padTo: options.padTo, rows: options.rows, columns: options.columns,
+    });
     out.push({ studyUid, patientId, files });
   }
   return out;

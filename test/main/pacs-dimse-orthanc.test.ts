@@ -20,7 +20,7 @@ import { waitFor } from '../helpers/wait.ts';
 const skip = runInPrivateNetwork();
 
 import { StationService } from '../../main/service/station.ts';
-import { makeMammoFile } from '../helpers/mammo-files.ts';
+import { writeFourViews } from '../helpers/mammo-files.ts';
 import { derivedUid } from '../../main/dicom/uid.ts';
 import { part10Parts } from '../../main/net/dimse-client.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -48,15 +48,7 @@ function node(overrides: Partial<PacsNodeInput> = {}): PacsNodeInput {
 
 function writeExam(dir: string, patientId: string, studyDate: string): { studyUid: string; files: string[] } {
   const studyUid = derivedUid('pacs-dimse-test', patientId, studyDate);
-  fs.mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
-  let n = 1;
-  for (const view of ['CC', 'MLO'] as const) for (const laterality of ['R', 'L'] as const) {
-    const file = path.join(dir, `${laterality}${view}.dcm`);
-    fs.writeFileSync(file, makeMammoFile({ patientId, patientName: 'DIMSE^TEST', studyUid, studyDate, laterality, view, instanceNumber: n++ }));
-    files.push(file);
-  }
-  return { studyUid, files };
+  return { studyUid, files: writeFourViews(dir, { patientId, patientName: 'DIMSE^TEST', studyUid, studyDate }) };
 }
 
 /** Tells Orthanc where the station receives (its C-MOVE destination), over Orthanc's REST API. */
@@ -79,6 +71,14 @@ async function searchEnded(station: StationService, examId: number) {
     return r.length && r[0]!.state !== 'running' ? r : null;
   }, 30_000);
   return search;
+}
+
+/** Imports the current exam's files, opens it (which starts the search for her priors) and waits for that search to end. */
+async function openAndSearch(station: StationService, files: string[]) {
+  await op(station, 'importPaths', { paths: files });
+  const examId = (await op(station, 'worklistQuery', {})).rows[0]!.examId;
+  await op(station, 'examDetail', { examId });
+  return { examId, search: await searchEnded(station, examId) };
 }
 
 /** The bytes from Pixel Data's value to the end (its fragments, for a compressed image). */
@@ -163,10 +163,7 @@ test('C-MOVE misconfigured: the station unknown to the PACS, or its receiver off
   const unknown = await openStation(path.join(work, 'lib-unknown'));
   try {
     await op(unknown, 'setPacsNodes', { nodes: [node({ receiveResults: false })] });
-    await op(unknown, 'importPaths', { paths: current.files });
-    const examId = (await op(unknown, 'worklistQuery', {})).rows[0]!.examId;
-    await op(unknown, 'examDetail', { examId });
-    const search = await searchEnded(unknown, examId);
+    const { search } = await openAndSearch(unknown, current.files);
     // Orthanc aborts a C-MOVE from a caller it does not know (the station is its own destination)
     assert.equal(search!.state, 'failed');
     assert.equal(search!.failure?.code, 'association_rejected', JSON.stringify(search));
@@ -178,10 +175,7 @@ test('C-MOVE misconfigured: the station unknown to the PACS, or its receiver off
   try {
     await declareStation(await freePort());
     await op(off, 'setPacsNodes', { nodes: [node({ receiveResults: false })] });
-    await op(off, 'importPaths', { paths: current.files });
-    const examId = (await op(off, 'worklistQuery', {})).rows[0]!.examId;
-    await op(off, 'examDetail', { examId });
-    const search = await searchEnded(off, examId);
+    const { search } = await openAndSearch(off, current.files);
     assert.equal(search!.failure?.code, 'receiver_off', JSON.stringify(search));
   } finally {
     await off.close();
@@ -200,10 +194,7 @@ test('two processes on one library: the one whose receiver port is taken by the 
     assert.equal((await op(second, 'receiverStatus', {})).status!.failure?.code, 'port_in_use');
     await declareStation(port);
     await op(second, 'setPacsNodes', { nodes: [node({ receiveResults: false })] });
-    await op(second, 'importPaths', { paths: current.files });
-    const examId = (await op(second, 'worklistQuery', {})).rows[0]!.examId;
-    await op(second, 'examDetail', { examId });
-    const search = await searchEnded(second, examId);
+    const { examId, search } = await openAndSearch(second, current.files);
     assert.equal(search!.state, 'done', JSON.stringify(search));
     assert.equal(search!.images, 4);
     const detail = await waitFor('the prior in the library', async () => {

@@ -17,7 +17,7 @@ import { waitFor } from '../helpers/wait.ts';
 const skip = runInPrivateNetwork();
 
 import { StationService } from '../../main/service/station.ts';
-import { makeMammoFile } from '../helpers/mammo-files.ts';
+import { writeFourViews } from '../helpers/mammo-files.ts';
 import { derivedUid } from '../../main/dicom/uid.ts';
 import { retrieveStudy } from '../../main/net/dicomweb.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -42,15 +42,7 @@ function node(overrides: Partial<PacsNodeInput> = {}): PacsNodeInput {
 /** Writes a 4-view exam of a woman; returns its files. */
 function writeExam(dir: string, patientId: string, studyDate: string): { studyUid: string; files: string[] } {
   const studyUid = derivedUid('pacs-test', patientId, studyDate);
-  fs.mkdirSync(dir, { recursive: true });
-  const files: string[] = [];
-  let n = 1;
-  for (const view of ['CC', 'MLO'] as const) for (const laterality of ['R', 'L'] as const) {
-    const file = path.join(dir, `${laterality}${view}.dcm`);
-    fs.writeFileSync(file, makeMammoFile({ patientId, patientName: 'PACS^TEST', studyUid, studyDate, laterality, view, instanceNumber: n++ }));
-    files.push(file);
-  }
-  return { studyUid, files };
+  return { studyUid, files: writeFourViews(dir, { patientId, patientName: 'PACS^TEST', studyUid, studyDate }) };
 }
 
 before(async () => {
