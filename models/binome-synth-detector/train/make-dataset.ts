@@ -28,11 +28,13 @@ const { values } = parseArgs({ options: {
   seeds: { type: 'string' }, patients: { type: 'string', default: '25' }, out: { type: 'string' },
   patch: { type: 'string', default: '320' }, negatives: { type: 'string', default: '3' },
   contrast: { type: 'string', default: '0.3,1.5' }, 'abnormal-rate': { type: 'string', default: '0.85' },
+  // a model being made for another input pixel size than the manifest's (the manifest follows it)
+  'pixel-size': { type: 'string' },
 } });
 if (!values.seeds || !values.out) throw new Error('--seeds and --out are required');
 const P = Number(values.patch);
 const manifest = modelManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'manifest.json'), 'utf8')));
-const pipeline = pipelineOptions(manifest);
+const pipeline = { ...pipelineOptions(manifest), ...(values['pixel-size'] ? { pixelSizeMm: Number(values['pixel-size']) } : {}) };
 const [lo, hi] = values.contrast.split(',').map(Number) as [number, number];
 const CLASS = { mass: 'mass', calcification_cluster: 'calcification', architectural_distortion: 'architectural_distortion', asymmetry: 'asymmetry' } as Record<string, string>;
 
@@ -104,7 +106,7 @@ for (const seed of values.seeds.split(',')) {
   fs.rmSync(dir, { recursive: true, force: true });
   // the index so far after every seed: a set cut short still trains on the seeds it finished
   fs.fsyncSync(data);
-  fs.writeFileSync(path.join(values.out, 'patches.json'), JSON.stringify({ patch: P, pixelSizeMm: manifest.input.spacingMm, patches: index }));
+  fs.writeFileSync(path.join(values.out, 'patches.json'), JSON.stringify({ patch: P, pixelSizeMm: pipeline.pixelSizeMm, patches: index }));
   console.log(`${seed}: ${index.length} patches so far, ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 fs.closeSync(data);

@@ -24,41 +24,94 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry']
+# set in main() by --fine: the 0.2 mm body alone (stride 4, 256 crops) or with the 0.1 mm stem (stride 8, 512 crops)
 STRIDE = 4
 CROP = 256
 
 
-def conv(cin, cout, stride=1):
+def conv(cin, cout, stride=1, folded=False):
+    # folded: batch normalisation already folded into the convolution (weights read back from an ONNX export)
+    if folded:
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=True), nn.Identity(), nn.ReLU(inplace=True))
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
 class Detector(nn.Module):
-    def __init__(self, width=(16, 32, 48, 64, 96), pyramid=32):
+    """The body: input at 0.2 mm, heat-map at stride 4 (0.8 mm)."""
+
+    def __init__(self, width=(16, 32, 48, 64, 96), pyramid=32, folded=False):
         super().__init__()
         stages, cin = [], 1
         for w in width:
-            stages.append(nn.Sequential(conv(cin, w, 2), conv(w, w)))
+            stages.append(nn.Sequential(conv(cin, w, 2, folded), conv(w, w, 1, folded)))
             cin = w
         self.stages = nn.ModuleList(stages)
         # lateral 1x1 projections of strides 4, 8, 16 and 32 onto the pyramid's width
         self.lateral = nn.ModuleList([nn.Conv2d(w, pyramid, 1) for w in width[1:]])
-        self.smooth = nn.ModuleList([conv(pyramid, pyramid) for _ in width[1:-1]])
-        self.head = nn.Sequential(conv(pyramid, pyramid), nn.Conv2d(pyramid, len(CLASSES), 1))
+        self.smooth = nn.ModuleList([conv(pyramid, pyramid, 1, folded) for _ in width[1:-1]])
+        self.head = nn.Sequential(conv(pyramid, pyramid, 1, folded), nn.Conv2d(pyramid, len(CLASSES), 1))
         # a prior of 1 % lesion pixels: the focal loss starts stable
         nn.init.constant_(self.head[-1].bias, -math.log(99))
 
-    def forward(self, image):
+    def forward(self, image, fine_features=None):
         # input in [0, 1] (air 0): centre it here, so the manifest asks for no normalisation
         x = (image - 0.35) / 0.25
         features = []
-        for stage in self.stages:
+        for k, stage in enumerate(self.stages):
             x = stage(x)
+            if k == 0 and fine_features is not None:
+                x = x + fine_features
             features.append(x)
         top = self.lateral[-1](features[-1])
         for i in range(len(self.lateral) - 2, -1, -1):
             top = F.interpolate(top, scale_factor=2.0, mode='nearest') + self.lateral[i](features[i + 1])
             top = self.smooth[i](top)
         return self.head(top)
+
+
+class FineDetector(nn.Module):
+    """Input at 0.1 mm, heat-map at stride 8 (0.8 mm, as the body's).
+
+    The body sees the image averaged to 0.2 mm, as it was trained. A small stem sees the 0.1 mm
+    pixels, where a calcification speck of 0.1-0.3 mm is still one to three bright pixels instead of
+    a fraction of one, and adds what it finds to the body's first features (0.4 mm). Its last layer
+    starts at zero, so training starts from exactly the body's detector.
+    """
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+        self.stem = nn.Sequential(
+            nn.Conv2d(1, 8, 5, 2, 2), nn.ReLU(inplace=True),    # 0.1 mm -> 0.2 mm, a 0.5 mm kernel
+            nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU(inplace=True),   # -> 0.4 mm, the body's first stage
+            nn.Conv2d(16, 16, 1))
+        nn.init.zeros_(self.stem[-1].weight)
+        nn.init.zeros_(self.stem[-1].bias)
+
+    def forward(self, image):
+        return self.body(F.avg_pool2d(image, 2), self.stem((image - 0.35) / 0.25))
+
+
+def load_onnx_body(path):
+    """The body's weights read back from its ONNX export (batch normalisation folded into the convolutions)."""
+    import onnx
+    from onnx import numpy_helper
+    graph = onnx.load(path).graph
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    body = Detector(folded=True)
+    # the convolutions in the order the export ran them: stages, then the top-down path, then the head
+    convs = [n for n in graph.node if n.op_type == 'Conv']
+    order = [body.stages[k][j][0] for k in range(5) for j in range(2)]
+    order += [body.lateral[3], body.lateral[2], body.smooth[2][0], body.lateral[1], body.smooth[1][0], body.lateral[0], body.smooth[0][0], body.head[0][0], body.head[1]]
+    if len(convs) != len(order):
+        raise SystemExit(f'{path}: {len(convs)} convolutions, the body has {len(order)}')
+    for node, module in zip(convs, order):
+        w, b = weights[node.input[1]], weights[node.input[2]]
+        if tuple(w.shape) != tuple(module.weight.shape):
+            raise SystemExit(f'{path}: convolution {node.name} is {w.shape}, expected {tuple(module.weight.shape)}')
+        module.weight.data = torch.from_numpy(w.copy())
+        module.bias.data = torch.from_numpy(b.copy())
+    return body
 
 
 def load(dirs):
@@ -81,9 +134,9 @@ def target(lesions, left, top):
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     for lesion in lesions:
         c = CLASSES.index(lesion['class'])
-        # heat-map pixel u covers input [4u, 4u + 4): its centre is input 4u + 1.5
-        cu = (lesion['cx'] - left - 1.5) / STRIDE
-        cv = (lesion['cy'] - top - 1.5) / STRIDE
+        # heat-map pixel u covers input [su, su + s): its centre is input su + (s - 1) / 2
+        cu = (lesion['cx'] - left - (STRIDE - 1) / 2) / STRIDE
+        cv = (lesion['cy'] - top - (STRIDE - 1) / 2) / STRIDE
         if not (-0.5 <= cu < size - 0.5 and -0.5 <= cv < size - 0.5):
             continue
         # half maximum at the lesion's edge: FWHM = 2.355 sigma = its size
@@ -115,8 +168,9 @@ def batch(images, records, indices, rng):
         if rec['positive'] and lesions:
             # keep the lesion's centre in the crop, with a margin
             l0 = lesions[0]
-            lo_x = int(np.clip(l0['cx'] - CROP + 24, 0, p - CROP)); hi_x = int(np.clip(l0['cx'] - 24, 0, p - CROP))
-            lo_y = int(np.clip(l0['cy'] - CROP + 24, 0, p - CROP)); hi_y = int(np.clip(l0['cy'] - 24, 0, p - CROP))
+            margin = CROP * 3 // 32
+            lo_x = int(np.clip(l0['cx'] - CROP + margin, 0, p - CROP)); hi_x = int(np.clip(l0['cx'] - margin, 0, p - CROP))
+            lo_y = int(np.clip(l0['cy'] - CROP + margin, 0, p - CROP)); hi_y = int(np.clip(l0['cy'] - margin, 0, p - CROP))
             left = rng.integers(min(lo_x, hi_x), max(lo_x, hi_x) + 1)
             top = rng.integers(min(lo_y, hi_y), max(lo_y, hi_y) + 1)
         else:
@@ -144,7 +198,11 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--init', help='weights (.pt) to start from: a further run of a trained model, deterministic for its seed too')
+    ap.add_argument('--fine', help='the body\'s model.onnx (0.2 mm): train it with the 0.1 mm stem on 0.1 mm patches')
     args = ap.parse_args()
+    global STRIDE, CROP
+    if args.fine:
+        STRIDE, CROP = 8, 512
 
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -162,13 +220,19 @@ def main():
     weights = np.array([1.0 / counts[records[i]['lesions'][0]['class']] for i in positives])
     weights /= weights.sum()
 
-    model = Detector()
+    model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
     if args.init:
         model.load_state_dict(torch.load(args.init))
         print(f'starting from {args.init}', flush=True)
     print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=args.lr, total_steps=args.steps, pct_start=0.05)
+    if args.fine:
+        # the body was trained: it moves slowly; the stem starts from nothing and learns 10 times faster
+        groups = [{'params': model.body.parameters(), 'lr': args.lr}, {'params': model.stem.parameters(), 'lr': args.lr * 10}]
+        peaks = [args.lr, args.lr * 10]
+    else:
+        groups, peaks = [{'params': model.parameters(), 'lr': args.lr}], args.lr
+    optimizer = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, total_steps=args.steps, pct_start=0.05)
     started = time.time()
     running = None
     model.train()
@@ -194,7 +258,7 @@ def main():
 
 def export(model, out):
     model.eval()
-    dummy = torch.zeros(1, 1, 320, 256)
+    dummy = torch.zeros(1, 1, 320 * STRIDE // 4, 256 * STRIDE // 4)
     torch.onnx.export(model, dummy, out, input_names=['image'], output_names=['heatmap'], opset_version=17,
                       dynamic_axes={'image': {2: 'height', 3: 'width'}, 'heatmap': {2: 'heatmap_height', 3: 'heatmap_width'}},
                       dynamo=False)
