@@ -31,6 +31,7 @@ CROP = 256
 
 def conv(cin, cout, stride=1, folded=False):
     # folded: batch normalisation already folded into the convolution (weights read back from an ONNX export)
+    # (an Identity where the batch normalisation was keeps the weights' names, e.g. stages.0.0.0)
     if folded:
         return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=True), nn.Identity(), nn.ReLU(inplace=True))
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
@@ -114,10 +115,13 @@ def load_onnx_body(path):
     return body
 
 
-def load(dirs):
+def load(dirs, pixel_mm):
     images, records = [], []
     for d in dirs:
         meta = json.load(open(os.path.join(d, 'patches.json')))
+        # patches at another pixel size would train the wrong scale without a word
+        if meta.get('pixelSizeMm') != pixel_mm:
+            raise SystemExit(f'{d}: patches at {meta.get("pixelSizeMm")} mm, this model takes {pixel_mm} mm (--fine: 0.1, else 0.2)')
         p = meta['patch']
         count = len(meta['patches'])
         # the index is written after each seed: patches past it belong to a seed cut short
@@ -128,7 +132,7 @@ def load(dirs):
 
 
 def target(lesions, left, top):
-    """Per-class Gaussian heat-map at stride 4 for a crop at (left, top) of its patch."""
+    """Per-class Gaussian heat-map at STRIDE for a crop at (left, top) of its patch."""
     size = CROP // STRIDE
     heat = np.zeros((len(CLASSES), size, size), np.float32)
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
@@ -211,7 +215,7 @@ def main():
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
 
-    images, records = load(args.data.split(','))
+    images, records = load(args.data.split(','), 0.1 if args.fine else 0.2)
     positives = [i for i, r in enumerate(records) if r['positive'] and r['lesions']]
     negatives = [i for i, r in enumerate(records) if not r['positive']]
     counts = {c: sum(1 for i in positives if records[i]['lesions'][0]['class'] == c) for c in CLASSES}
