@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
@@ -85,7 +86,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
     return refuse({ code: 'model_unloadable', params: { what: what.slice(0, 300) } });
   }
-  const mismatch = tensorMismatch(opened.session, manifest);
+  const mismatch = tensorMismatch(opened.session, manifest) ?? await heatmapStrideMismatch(opened.session, manifest);
   if (mismatch) {
     await opened.session.release();
     return refuse({ code: 'tensor_mismatch', params: { what: mismatch } });
@@ -132,6 +133,34 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     }
   }
   return null;
+}
+
+/**
+ * The heatmap's size is dynamic in the model file, so its stride can only be seen by running it: a
+ * blank input of the size the station would send, and the heatmap must come out 1/stride of it. A
+ * stride that the manifest gets wrong would put every mark at the wrong place on the image.
+ */
+async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelManifest): Promise<string | null> {
+  const heatmap = manifest.output.heatmap;
+  if (!heatmap) return null;
+  const { size, tensor } = manifest.input;
+  const stride = heatmap.stride;
+  const roundUp = (v: number, m: number) => Math.ceil(v / m) * m;
+  // fixed: that size; padded: a few multiples, taller than wide (a transposed heatmap shows), at least a few heatmap pixels
+  let height = size.mode === 'fixed' ? size.height : roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple);
+  let width = size.mode === 'fixed' ? size.width : roundUp(Math.max(size.multiple, 4 * stride), size.multiple);
+  if (typeof tensor.shape[2] === 'number') height = tensor.shape[2];
+  if (typeof tensor.shape[3] === 'number') width = tensor.shape[3];
+  let dims: readonly number[];
+  try {
+    const outputs = await session.run({ [tensor.name]: new Tensor('float32', new Float32Array(height * width), [1, 1, height, width]) }, [heatmap.tensor]);
+    dims = outputs[heatmap.tensor]!.dims;
+  } catch (error) {
+    return `a trial run on a blank ${width} × ${height} input failed (${String((error as Error)?.message ?? error).slice(0, 200)})`;
+  }
+  const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
+  if (fits(dims[2], height) && fits(dims[3], width)) return null;
+  return `output "${heatmap.tensor}" is ${dims[3]} × ${dims[2]} for a ${width} × ${height} input; at the manifest's stride ${stride} it would be ${Math.ceil(width / stride)} × ${Math.ceil(height / stride)}`;
 }
 
 /**

@@ -111,6 +111,8 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /input "image" dimension 2 is fixed at 512, the manifest says it varies \(H\)/],
     ['no-heatmap', { model: { heatmapName: 'maps' } }, /outputs "heatmap" named in the manifest are not in the model/],
     ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channels, the manifest names 2 classes/],
+    // the heatmap has the input's size (stride 1): marks read at stride 2 would land twice as far out
+    ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest's stride 2 it would be 4 × 8/],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en } = await refusal(writeModel(root, name, options));
