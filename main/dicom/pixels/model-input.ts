@@ -164,12 +164,17 @@ function fillOutput(frame: DecodedFrame, lut: { table: Float32Array; offset: num
   const yw = axisWeights(yCount, Math.abs(yScale), yScale > 0 ? yFirst : yFirst + yScale * (yCount - 1), h.rows);
   const grid = resample(frame.pixels, h.columns, xw, yw, lut);
   for (let v = 0; v < nv; v++) {
-    for (let k = 0; k < nu; k++) {
-      // this output pixel's index along the stored x and y axes of the grid
-      const ix = turned ? v : k, iy = turned ? k : v;
-      const gx = xScale > 0 ? ix : xCount - 1 - ix;
-      const gy = yScale > 0 ? iy : yCount - 1 - iy;
-      out[v * width + region.u0 + k] = grid[gy * xCount + gx]!;
+    const row = v * width + region.u0;
+    if (!turned) {
+      // output row v is grid row gy, read forwards or backwards: a copy, not a per-pixel index
+      const gy = yScale > 0 ? v : yCount - 1 - v;
+      const line = grid.subarray(gy * xCount, (gy + 1) * xCount);
+      if (xScale > 0) out.set(line, row);
+      else for (let k = 0; k < nu; k++) out[row + k] = line[xCount - 1 - k]!;
+    } else {
+      // output row v is grid column gx, read down or up
+      const gx = xScale > 0 ? v : xCount - 1 - v;
+      for (let k = 0; k < nu; k++) out[row + k] = grid[(yScale > 0 ? k : yCount - 1 - k) * xCount + gx]!;
     }
   }
 }
