@@ -30,6 +30,9 @@ const { values } = parseArgs({ options: {
   contrast: { type: 'string', default: '0.3,1.5' }, 'abnormal-rate': { type: 'string', default: '0.85' },
   // a model being made for another input pixel size than the manifest's (the manifest follows it)
   'pixel-size': { type: 'string' },
+  // lesion-free patches where the pectoral muscle's edge meets the top of an MLO view: where a model
+  // that never saw enough of it puts false marks
+  'pectoral-negatives': { type: 'string', default: '0' },
 } });
 if (!values.seeds || !values.out) throw new Error('--seeds and --out are required');
 const P = Number(values.patch);
@@ -67,6 +70,12 @@ async function takePatches(examDir: string, rng: Random): Promise<void> {
       if ((input.pixels[Math.floor(y) * input.width + Math.floor(x)] ?? 0) < 0.05) continue;
       centres.push([x, y, false]);
       k++;
+    }
+    if (/MLO/.test(image.key)) {
+      // chest wall on the left, top at the top: the muscle is a triangle in the top-left corner
+      for (let k = 0; k < Number(values['pectoral-negatives']); k++) {
+        centres.push([P * rng.range(0.3, 0.7), P * (0.5 + 0.8 * k) + P * rng.range(-0.2, 0.2), false]);
+      }
     }
     for (const [cx, cy, positive] of centres) {
       const left = Math.round(cx - P / 2), top = Math.round(cy - P / 2);

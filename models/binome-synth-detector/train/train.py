@@ -93,6 +93,23 @@ class FineDetector(nn.Module):
         return self.body(F.avg_pool2d(image, 2), self.stem((image - 0.35) / 0.25))
 
 
+class FlipAveraged(nn.Module):
+    """The detector run on the image and on its up-down mirror image, the second heat-map flipped
+    back and the two averaged (logits). Training flips up-down at random, so both runs are images the
+    detector knows; a lesion it scores in both stands out, noise that one run scores does not.
+    Heat-map row r covers input rows [s r, s r + s): with the height a multiple of s (the manifest's
+    padding guarantees it), the flipped row is the mirror of the row exactly.
+    """
+
+    def __init__(self, detector):
+        super().__init__()
+        self.detector = detector
+
+    def forward(self, image):
+        both = self.detector(torch.cat([image, torch.flip(image, [2])], 0))
+        return (both[0:1] + torch.flip(both[1:2], [2])) / 2
+
+
 def load_onnx_body(path):
     """The body's weights read back from its ONNX export (batch normalisation folded into the convolutions)."""
     import onnx
@@ -163,6 +180,12 @@ def focal_loss(logits, heat):
     return (pos_loss + neg_loss) / pos.sum().clamp(min=1)
 
 
+# the gain's range (set by --gain): 0.9-1.1 until 0.3.0; from 0.4.0 down to 0.5, because a window
+# that also spans an implant (the modality's default for an implant view) leaves the breast tissue
+# about half of the contrast range it has without one
+GAIN = (0.9, 1.1)
+
+
 def batch(images, records, indices, rng):
     p = images.shape[1]
     xs, ts = [], []
@@ -184,9 +207,9 @@ def batch(images, records, indices, rng):
         # the breast faces one way (the chest wall on the left): only up-down flips keep that
         if rng.random() < 0.5:
             x, t = x[::-1], t[:, ::-1]
-        # exposure and processing differ between systems: a mild gamma and gain
+        # exposure, processing and windows differ between systems and views: a gamma and a gain
         gamma = math.exp(rng.uniform(-0.2, 0.2))
-        x = np.clip(np.power(x, gamma) * rng.uniform(0.9, 1.1), 0, 1)
+        x = np.clip(np.power(x, gamma) * rng.uniform(*GAIN), 0, 1)
         xs.append(np.ascontiguousarray(x)[None])
         ts.append(np.ascontiguousarray(t))
     return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ts))
@@ -194,7 +217,7 @@ def batch(images, records, indices, rng):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--data', required=True, help='folders written by make-dataset.ts, comma-separated')
+    ap.add_argument('--data', help='folders written by make-dataset.ts, comma-separated')
     ap.add_argument('--out', required=True)
     ap.add_argument('--steps', type=int, default=3000)
     ap.add_argument('--batch', type=int, default=16)
@@ -203,8 +226,12 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--init', help='weights (.pt) to start from: a further run of a trained model, deterministic for its seed too')
     ap.add_argument('--fine', help='the body\'s model.onnx (0.2 mm): train it with the 0.1 mm stem on 0.1 mm patches')
+    ap.add_argument('--gain', default='0.9,1.1', help='range of the random gain applied to each crop (0.3.0: 0.9,1.1; 0.4.0: 0.5,1.15)')
+    ap.add_argument('--flip-average', action='store_true', help='export the detector run on the image and on its up-down mirror image, averaged')
+    ap.add_argument('--export-only', action='store_true', help='no training: export the weights of --init (with --fine for their shape)')
     args = ap.parse_args()
-    global STRIDE, CROP
+    global STRIDE, CROP, GAIN
+    GAIN = tuple(float(v) for v in args.gain.split(','))
     if args.fine:
         STRIDE, CROP = 8, 512
 
@@ -214,6 +241,14 @@ def main():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
+
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    if args.export_only:
+        model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
+        model.load_state_dict(torch.load(args.init))
+        export(FlipAveraged(model) if args.flip_average else model, args.out)
+        print(f'exported {args.init} to {args.out}', flush=True)
+        return
 
     images, records = load(args.data.split(','), 0.1 if args.fine else 0.2)
     positives = [i for i, r in enumerate(records) if r['positive'] and r['lesions']]
@@ -256,7 +291,7 @@ def main():
             torch.save(model.state_dict(), args.out + '.pt')
 
     torch.save(model.state_dict(), args.out + '.pt')
-    export(model, args.out)
+    export(FlipAveraged(model) if args.flip_average else model, args.out)
     print(f'done in {time.time() - started:.0f} s', flush=True)
 
 
