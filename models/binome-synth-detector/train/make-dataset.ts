@@ -36,6 +36,7 @@ const { values } = parseArgs({ options: {
 } });
 if (!values.seeds || !values.out) throw new Error('--seeds and --out are required');
 const P = Number(values.patch);
+const PECTORAL_NEGATIVES = Number(values['pectoral-negatives']);
 const manifest = modelManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'manifest.json'), 'utf8')));
 const pipeline = { ...pipelineOptions(manifest), ...(values['pixel-size'] ? { pixelSizeMm: Number(values['pixel-size']) } : {}) };
 const [lo, hi] = values.contrast.split(',').map(Number) as [number, number];
@@ -73,7 +74,7 @@ async function takePatches(examDir: string, rng: Random): Promise<void> {
     }
     if (/MLO/.test(image.key)) {
       // chest wall on the left, top at the top: the muscle is a triangle in the top-left corner
-      for (let k = 0; k < Number(values['pectoral-negatives']); k++) {
+      for (let k = 0; k < PECTORAL_NEGATIVES; k++) {
         centres.push([P * rng.range(0.3, 0.7), P * (0.5 + 0.8 * k) + P * rng.range(-0.2, 0.2), false]);
       }
     }

@@ -242,11 +242,19 @@ def main():
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
 
+    if args.export_only and not args.init:
+        ap.error('--export-only exports the weights of --init')
+    if not args.export_only and not args.data:
+        ap.error('--data is required (unless --export-only)')
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if args.export_only:
-        model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
+    model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
+    if args.init:
         model.load_state_dict(torch.load(args.init))
-        export(FlipAveraged(model) if args.flip_average else model, args.out)
+        print(f'starting from {args.init}', flush=True)
+    # what the station runs: the detector alone, or on the image and its mirror image, averaged
+    exported = FlipAveraged(model) if args.flip_average else model
+    if args.export_only:
+        export(exported, args.out)
         print(f'exported {args.init} to {args.out}', flush=True)
         return
 
@@ -259,10 +267,6 @@ def main():
     weights = np.array([1.0 / counts[records[i]['lesions'][0]['class']] for i in positives])
     weights /= weights.sum()
 
-    model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
-    if args.init:
-        model.load_state_dict(torch.load(args.init))
-        print(f'starting from {args.init}', flush=True)
     print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
     if args.fine:
         # the body was trained: it moves slowly; the stem starts from nothing and learns 10 times faster
@@ -291,7 +295,7 @@ def main():
             torch.save(model.state_dict(), args.out + '.pt')
 
     torch.save(model.state_dict(), args.out + '.pt')
-    export(FlipAveraged(model) if args.flip_average else model, args.out)
+    export(exported, args.out)
     print(f'done in {time.time() - started:.0f} s', flush=True)
 
 
