@@ -3,9 +3,13 @@
 // storescu over one association, uncompressed and JPEG-LS, to `binome receive` (files flushed to
 // disk before each C-STORE response), dcmtk's storescp (which does not flush) and Orthanc (which
 // fsyncs each file: SyncStorageArea, its default since 1.7.4), one after the other in the same
-// run, every program with TCP_NODELAY=1 in its environment. Prints images/s and MB/s for each, the receiver's CPU time per image, Binome's time until the last exam is in the
-// worklist, the disk's own rate of durable writes (each file written, then flushed), and the ratios
-// on the last line.
+// run, every program with TCP_NODELAY=1 in its environment. Prints images/s and MB/s for each, the
+// receiver's CPU time per image, Binome's time until the last exam is in the worklist, the disk's own
+// rate of durable writes (each file written, then flushed), and the ratios on the last line.
+//
+// A fourth receiver, the "sink" (storescp --ignore: it negotiates, receives every byte and answers,
+// but writes nothing), measures the ceiling that storescu and the loopback set for any receiver on
+// this machine: a goal stated as a ratio to Orthanc cannot be met where the sink itself is under it.
 //
 // Every receiver writes into space the disk has not just freed: on the virtual disks of these
 // machines, blocks freed a moment ago are written about 4 times faster than fresh ones for some
@@ -119,18 +123,19 @@ async function runBinome(files: string[], extra: string[], work: string): Promis
   }
 }
 
-async function runStorescp(files: string[], scuArgs: string[], extra: string[], work: string): Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>> {
+/** dcmtk's storescp; as the sink (`--ignore`), it receives every image and writes none. */
+async function runStorescp(files: string[], scuArgs: string[], extra: string[], work: string, sink = false): Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>> {
   const port = await freePort();
   const out = path.join(work, 'storescp');
   fs.mkdirSync(out, { recursive: true });
-  const child = spawn('storescp', ['-od', out, '-aet', 'STORESCP', ...extra, String(port)], { env: ENV, stdio: 'ignore' });
+  const child = spawn('storescp', ['-od', out, '-aet', 'STORESCP', ...(sink ? ['--ignore'] : []), ...extra, String(port)], { env: ENV, stdio: 'ignore' });
   try {
     await listening(port, 60_000);
     const cpuBefore = cpuMs(child.pid);
     const seconds = await storescu(port, 'STORESCP', files, scuArgs);
     const cpuAfter = cpuMs(child.pid);
     const stored = fs.readdirSync(out).length;
-    if (stored !== files.length) throw new Error(`storescp stored ${stored} of ${files.length}`);
+    if (stored !== (sink ? 0 : files.length)) throw new Error(`storescp${sink ? ' --ignore' : ''} stored ${stored} of ${files.length}`);
     return { seconds, images: files.length, cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null, visibleAfter: null };
   } finally {
     await stop(child);
@@ -234,6 +239,7 @@ export async function benchReceive(): Promise<void> {
           ['binome', () => runBinome(files, syntax.storescuArgs, path.join(work, `binome-${syntax.name}`))],
           ['storescp', () => runStorescp(files, syntax.storescuArgs, syntax.storescpArgs, path.join(work, `storescp-${syntax.name}`))],
           ...(orthanc === 'yes' ? [['orthanc', () => runOrthanc(files, syntax.storescuArgs, path.join(work, `orthanc-${syntax.name}`))] as [string, Run]] : []),
+          ['sink', () => runStorescp(files, syntax.storescuArgs, syntax.storescpArgs, path.join(work, `sink-${syntax.name}`), true)],
         ];
         // BINOME_BENCH_RECEIVERS=binome,storescp: only those (a quicker look while tuning)
         const only = process.env.BINOME_BENCH_RECEIVERS?.split(',');
@@ -249,7 +255,7 @@ export async function benchReceive(): Promise<void> {
               `${(row.bytes / 1048576 / row.seconds).toFixed(0).padStart(4)} MB/s` +
               `${row.cpuMs !== null ? `, receiver CPU ${(row.cpuMs / row.images).toFixed(0)} ms/image` : ''}` +
               `${row.visibleAfter !== null ? `; all in the worklist after ${row.visibleAfter.toFixed(2)} s` : ''}` +
-              `${{ binome: ' (durable: fdatasync before each response)', storescp: ' (not flushed)', orthanc: ' (fsync on write)' }[receiver] ?? ''}`);
+              `${{ binome: ' (durable: fdatasync before each response)', storescp: ' (not flushed)', orthanc: ' (fsync on write)', sink: ' (storescp --ignore: writes nothing)' }[receiver] ?? ''}`);
           } catch (error) {
             console.log(`  ${`round ${round + 1}`.padEnd(8)} ${syntax.label.padEnd(13)} ${receiver.padEnd(10)} failed: ${(error as Error).message}`);
           }
@@ -262,7 +268,7 @@ export async function benchReceive(): Promise<void> {
     const rate = (syntax: string, receiver: string) => median(rows.filter((x) => x.syntax === syntax && x.receiver === receiver).map((r) => r.images / r.seconds));
     for (const { label } of SYNTAXES) {
       const diskRate = median(diskRates.filter((c) => c.syntax === label).map((c) => c.rate))!;
-      const figures = ['binome', 'storescp', 'orthanc'].map((r) => [r, rate(label, r)] as const).filter(([, v]) => v !== null);
+      const figures = ['binome', 'storescp', 'orthanc', 'sink'].map((r) => [r, rate(label, r)] as const).filter(([, v]) => v !== null);
       console.log(`  ${label.padEnd(13)} medians: ${figures.map(([r, v]) => `${r} ${v!.toFixed(1)}`).join(', ')} images/s; ` +
         `the disk alone, each image's bytes written to a new file and then flushed (fdatasync), one file after another: ${diskRate.toFixed(1)} images/s`);
     }
@@ -271,9 +277,11 @@ export async function benchReceive(): Promise<void> {
       if (b === null) return `${label}: no figure`;
       const s = rate(label, 'storescp');
       const o = rate(label, 'orthanc');
+      const sink = rate(label, 'sink');
       const diskRate = median(diskRates.filter((c) => c.syntax === label).map((c) => c.rate))!;
       return `${label} ${b.toFixed(1)} images/s = ${s ? `${(b / s).toFixed(2)}× storescp (${s.toFixed(1)}, not flushed)` : 'storescp: no figure'}, ` +
-        `${o ? `${(b / o).toFixed(2)}× Orthanc (${o.toFixed(1)})` : 'Orthanc: no figure'}, ${(b / diskRate).toFixed(2)}× the disk's write-then-flush rate (${diskRate.toFixed(1)})`;
+        `${o ? `${(b / o).toFixed(2)}× Orthanc (${o.toFixed(1)})` : 'Orthanc: no figure'}, ${(b / diskRate).toFixed(2)}× the disk's write-then-flush rate (${diskRate.toFixed(1)})` +
+        `${sink ? `, ${(b / sink).toFixed(2)}× a receiver that writes nothing (${sink.toFixed(1)}${o ? `: at most ${(sink / o).toFixed(2)}× Orthanc for any receiver here` : ''})` : ''}`;
     });
     console.log(`receive: Binome (durable) ${parts.join('; ')} — goal ≥ 1× storescp, ≥ 3× Orthanc`);
   } finally {
