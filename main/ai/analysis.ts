@@ -9,6 +9,7 @@
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
+import { AI_SHOWN_MODEL_SETTING } from '../db/records.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
@@ -54,6 +55,9 @@ export class AiAnalysis {
     this.refused = found.refused;
     for (const r of found.refused) log.warn(`AI model refused (${r.problem.code}): ${r.folder}`);
     for (const m of this.models) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
+    // several models: exams show the last one found (the library's over the application's), whichever ran last
+    const shown = this.models.at(-1);
+    if (shown) this.db.settings.set(AI_SHOWN_MODEL_SETTING, shown.manifest.id);
     this.db.ai.requeueOrphans(isOwnerAlive);
     this.queueNewExams();
     this.loop = this.run();

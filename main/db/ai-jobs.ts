@@ -6,6 +6,7 @@
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { AiFinding } from '../../common/domain.ts';
 import { Statements, now } from './connection.ts';
+import { AI_JOBS_SHOWN_FIRST } from './records.ts';
 
 export interface ModelRef { id: string; version: string; sha256: string }
 
@@ -144,9 +145,9 @@ export class AiTables {
       .run(now(), code, detail, jobId);
   }
 
-  /** The latest job of an exam (the newest model version first), or null. */
+  /** The job an exam shows (the shown model's, its newest version first; else the newest), or null. */
   examState(examId: number): AiExamState | null {
-    const r = this.sql.get('SELECT * FROM ai_jobs WHERE study_ref = ? ORDER BY id DESC LIMIT 1').get(examId) as JobRow | undefined;
+    const r = this.sql.get(`SELECT * FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as JobRow | undefined;
     if (!r) return null;
     return {
       status: r.status, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, provider: r.provider, examScore: r.exam_score,
@@ -156,10 +157,10 @@ export class AiTables {
     };
   }
 
-  /** The findings of an exam's latest finished job. */
+  /** The findings of the job an exam shows (examState's), none while it is not done: never another model's in its place. */
   findings(examId: number): StoredFinding[] {
-    const job = this.sql.get(`SELECT id FROM ai_jobs WHERE study_ref = ? AND status = 'done' ORDER BY id DESC LIMIT 1`).get(examId) as { id: number } | undefined;
-    if (!job) return [];
+    const job = this.sql.get(`SELECT id, status FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as { id: number; status: string } | undefined;
+    if (job?.status !== 'done') return [];
     return (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(job.id) as
       { instance_ref: number; class: string; score: number; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[])
       .map((f) => ({ instanceId: f.instance_ref, class: f.class, score: f.score, x: f.x, y: f.y, box: [f.x0, f.y0, f.x1, f.y1] }));

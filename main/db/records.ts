@@ -56,8 +56,17 @@ export interface ExamRow {
 export const MISSING_FROM_EXAM = `q.study_uid = s.study_uid AND coalesce(q.code, '') != 'study_conflict'
   AND (q.sop_uid IS NULL OR NOT EXISTS (SELECT 1 FROM instances i JOIN series se ON se.id = i.series_ref WHERE i.sop_uid = q.sop_uid AND se.study_ref = s.id))`;
 
-/** An exam's AI score: its latest finished analysis's (s = studies). */
-export const AI_SCORE = `(SELECT j.exam_score FROM ai_jobs j WHERE j.study_ref = s.id AND j.status = 'done' ORDER BY j.id DESC LIMIT 1)`;
+/**
+ * Which model's analysis an exam shows where several models analysed it (j = ai_jobs): the model the
+ * station shows (the setting below, written by the AI loop as it starts: the library's model over the
+ * application's), then the newest job. Without it, the newest job would decide, and an update of the
+ * bundled model (new jobs for every exam) would put its scores in place of the clinic's own model's.
+ */
+export const AI_SHOWN_MODEL_SETTING = 'ai.shownModel';
+export const AI_JOBS_SHOWN_FIRST = `(j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')) DESC, j.id DESC`;
+
+/** An exam's AI score: its finished analysis's, the shown model's first (s = studies). */
+export const AI_SCORE = `(SELECT j.exam_score FROM ai_jobs j WHERE j.study_ref = s.id AND j.status = 'done' ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1)`;
 
 /**
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
@@ -67,8 +76,8 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
   (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
-  (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY j.id DESC LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
-  (SELECT j.failure_code FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY j.id DESC LIMIT 1) AS ai_failure`;
+  (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
+  (SELECT j.failure_code FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_failure`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
   return {

@@ -478,9 +478,9 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   await page.click('[data-testid=ai-requeue]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done', undefined, { timeout: 120_000 });
 
-  // an analysis waiting for a model this station does not have stays queued: the reader cancels it
+  // an analysis waiting for a version of the model this station does not have stays queued: the reader cancels it
   station.db.connection.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
-    VALUES (?, 'org.binome.tests.absent', '9.9.9', 'none', 'queued', 0, ?)`).run(ids.other, new Date().toISOString());
+    VALUES (?, 'org.binome.tests.bright-spots', '9.9.9', 'none', 'queued', 0, ?)`).run(ids.other, new Date().toISOString());
   await page.reload();
   await waitForStep(ids.other);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'queued');

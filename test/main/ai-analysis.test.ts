@@ -109,6 +109,47 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
   }
 });
 
+test('several models: exams show the library\'s model (the last found), whichever analysed last, in the worklist, the state and the findings', { timeout: 300_000 }, async () => {
+  const bundled = tempDir('ai-shown-bundled');
+  const library = tempDir('ai-shown-library');
+  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
+  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-shown' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    analysis = new AiAnalysis(station.db, station.store, [bundled, library]);
+    await analysis.start();
+    assert.deepEqual(analysis.availableModels.map((m) => m.manifest.id), ['org.binome.tests.bundled', 'org.clinic.tests.own']);
+    await waitFor('both models analysed the exam', () => station.db.ai.counts().done === 2);
+    await analysis.close();
+    analysis = null;
+    const jobs = station.db.connection.prepare('SELECT id, model_id FROM ai_jobs WHERE study_ref = ? ORDER BY id').all(exam) as { id: number; model_id: string }[];
+    // the clinic's analysis scores 0.3, the bundled model's 0.9; then the bundled model is updated: a newer job of its new version
+    station.db.connection.prepare(`UPDATE ai_jobs SET exam_score = CASE model_id WHEN 'org.clinic.tests.own' THEN 0.3 ELSE 0.9 END WHERE study_ref = ?`).run(exam);
+    const ownJob = jobs.find((j) => j.model_id === 'org.clinic.tests.own')!.id;
+    station.db.ai.enqueueAll({ id: 'org.binome.tests.bundled', version: '0.2.0', sha256: 'x' });
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.95 WHERE model_version = '0.2.0'`).run();
+    assert.ok((station.db.connection.prepare('SELECT max(id) AS id FROM ai_jobs').get() as { id: number }).id > ownJob, 'the bundled model\'s job is the newest');
+    const state = station.db.ai.examState(exam)!;
+    assert.equal(state.model.id, 'org.clinic.tests.own');
+    assert.equal(state.examScore, 0.3);
+    const ownFindings = station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings WHERE job_ref = ?').get(ownJob) as { n: number };
+    assert.equal(station.db.ai.findings(exam).length, ownFindings.n);
+    const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!;
+    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null });
+    // a new version of the clinic's model, queued: the exam says so, and shows no other model's findings in their place
+    station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.2.0', sha256: 'y' });
+    assert.equal(station.db.ai.examState(exam)!.status, 'queued');
+    assert.equal(station.db.ai.examState(exam)!.model.id, 'org.clinic.tests.own');
+    assert.deepEqual(station.db.ai.findings(exam), []);
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
+
 test('the station analyses what it imports and answers aiResults: state, findings above the operating point, and what the model is', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-station-models');
   writeTinyModel(models);
