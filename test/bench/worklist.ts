@@ -1,5 +1,6 @@
 // Worklist query times at 100,000 exams: fills a library database directly (patients, exams,
-// series, four instances each), then times the queries the worklist screen makes.
+// series, four instances each; every breast exam analysed by two AI models, the clinic's one shown),
+// then times the queries the worklist screen makes.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,13 +37,20 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     const ii = db.prepare(`INSERT INTO instances (series_ref, sop_uid, sop_class_uid, instance_number, file_hash, file_size, transfer_syntax, rows, columns,
       bits_stored, photometric, image_laterality, view_position, view_label, presentation_intent, import_job)
       VALUES (?, ?, '1.2.840.10008.5.1.4.1.1.1.2', ?, ?, 17000000, '1.2.840.10008.1.2.4.80', 3328, 2560, 14, 'MONOCHROME2', ?, ?, ?, 'FOR PRESENTATION', ?)`);
+    const ij = db.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at, finished_at, exam_score)
+      VALUES (?, ?, '1.0.0', 'x', 'done', '2026-01-01', '2026-01-01', ?)`);
     const statuses = ['read', 'read', 'read', 'new', 'in_progress'];
     for (let e = 0; e < exams; e++) {
       const day = new Date(Date.UTC(2016, 0, 1) + (e * 86400000 * 3650) / exams).toISOString().slice(0, 10).replace(/-/g, '');
       const study = Number(is.run((e * 7919) % patients + 1, `2.25.${e}`, day, `A${e}`, statuses[e % 5], e % 10 === 9 ? 0 : 1).lastInsertRowid);
       const series = Number(ise.run(study, `2.25.${e}.1`).lastInsertRowid);
       ['RCC', 'LCC', 'RMLO', 'LMLO'].forEach((label, i) => ii.run(series, `2.25.${e}.1.${i}`, i + 1, `${e}`.padStart(64, '0'), label[0], label.slice(1), label, job));
+      // the bundled model and a clinic's own analysed every breast exam (the clinic's first, the bundled model's newer)
+      if (e % 10 !== 9) for (const [model, score] of [['org.clinic.own', (e * 0.618) % 1], ['org.binome.synth-detector', (e * 0.382) % 1]] as const) {
+        ij.run(study, model, score);
+      }
     }
+    db.prepare("INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.clinic.own')").run();
   })();
   const fillSeconds = (performance.now() - started) / 1000;
   db.pragma('optimize');
@@ -53,6 +61,8 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     ['first page, every modality', { filter: { scope: 'all' } }],
     ['first page, by patient name', { sort: { field: 'patientName', direction: 'asc' } }],
     ['first page, by status', { sort: { field: 'status', direction: 'asc' } }],
+    ['first page, by AI score (triage)', { sort: { field: 'aiScore', direction: 'desc' } }],
+    ['first page, by AI score, lowest first', { sort: { field: 'aiScore', direction: 'asc' } }],
     ['unread only (new + in progress)', { filter: { status: ['new', 'in_progress'] } }],
     ['name prefix "MARTIN1"', { filter: { text: 'martin1' } }],
     ['patient ID prefix', { filter: { text: 'PID0001234' } }],

@@ -115,3 +115,30 @@ test('migration 0006: first impressions, one per exam and reader, of the known v
   db.exec('DELETE FROM studies WHERE id = 1');
   assert.equal((db.prepare('SELECT count(*) AS n FROM first_impressions').get() as { n: number }).n, 0);
 });
+
+test('migration 0010: each exam\'s shown AI score in its row, filled from existing analyses and kept by triggers', () => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.slice(0, 9));
+  db.exec(`INSERT INTO patients (id, patient_id, issuer, name, name_search) VALUES (1, 'SYN000001', '', 'A^B', 'A B');
+    INSERT INTO studies (id, patient_ref, study_uid, modalities, imported_at) VALUES (1, 1, '1.2.3', 'MG', 'now'), (2, 1, '1.2.4', 'MG', 'now');
+    INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at, exam_score) VALUES
+      (1, 'org.clinic.own', '1', 'x', 'done', 'now', 0.3), (1, 'org.binome.bundled', '1', 'x', 'done', 'now', 0.9),
+      (2, 'org.clinic.own', '1', 'x', 'queued', 'now', NULL);
+    INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.clinic.own');`);
+  migrate(db);
+  const score = (id: number) => (db.prepare('SELECT ai_score FROM studies WHERE id = ?').get(id) as { ai_score: number | null }).ai_score;
+  assert.equal(score(1), 0.3, 'the shown model\'s, filled in');
+  assert.equal(score(2), null, 'not analysed yet');
+  db.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.7 WHERE study_ref = 2`).run();
+  assert.equal(score(2), 0.7, 'an analysis that finishes');
+  db.prepare(`INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.binome.bundled') ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run();
+  assert.equal(score(1), 0.9, 'another model shown');
+  assert.equal(score(2), 0.7, 'the only analysis there is');
+  db.prepare(`DELETE FROM ai_jobs WHERE study_ref = 1 AND model_id = 'org.binome.bundled'`).run();
+  assert.equal(score(1), 0.3);
+  db.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at, exam_score) VALUES (1, 'org.binome.bundled', '2', 'x', 'queued', 'now', NULL)`).run();
+  assert.equal(score(1), 0.3, 'a queued analysis has no score yet');
+  db.exec('DELETE FROM studies WHERE id = 1');
+  assert.equal((db.prepare('SELECT count(*) AS n FROM ai_jobs WHERE study_ref = 1').get() as { n: number }).n, 0);
+});

@@ -8,6 +8,7 @@ import * as m0006 from './0006-first-impressions.ts';
 import * as m0007 from './0007-received-imports.ts';
 import * as m0008 from './0008-cad-reports.ts';
 import * as m0009 from './0009-pacs.ts';
+import * as m0010 from './0010-ai-triage-score.ts';
 
 export interface Migration {
   version: number;
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'received-imports', up: m0007.up },
   { version: 8, name: 'cad-reports', up: m0008.up },
   { version: 9, name: 'pacs', up: m0009.up },
+  { version: 10, name: 'ai-triage-score', up: m0010.up },
 ];
 
 export class DatabaseTooNewError extends Error {
