@@ -160,8 +160,12 @@ export class AiTables {
   /** The findings of the job an exam shows (examState's), none while it is not done: never another model's in its place. */
   findings(examId: number): StoredFinding[] {
     const job = this.sql.get(`SELECT id, status FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as { id: number; status: string } | undefined;
-    if (job?.status !== 'done') return [];
-    return (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(job.id) as
+    return job?.status === 'done' ? this.findingsOf(job.id) : [];
+  }
+
+  /** A job's findings, best first. */
+  private findingsOf(jobId: number): StoredFinding[] {
+    return (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(jobId) as
       { instance_ref: number; class: string; score: number; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[])
       .map((f) => ({ instanceId: f.instance_ref, class: f.class, score: f.score, x: f.x, y: f.y, box: [f.x0, f.y0, f.x1, f.y1] }));
   }
@@ -170,9 +174,7 @@ export class AiTables {
   jobResult(jobId: number): { examId: number; model: ModelRef; examScore: number; breastScores: Partial<Record<'R' | 'L', number>>; findings: StoredFinding[] } | null {
     const r = this.sql.get(`SELECT * FROM ai_jobs WHERE id = ? AND status = 'done'`).get(jobId) as JobRow | undefined;
     if (!r) return null;
-    const findings = (this.sql.get('SELECT * FROM ai_findings WHERE job_ref = ? ORDER BY score DESC').all(jobId) as
-      { instance_ref: number; class: string; score: number; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[])
-      .map((f) => ({ instanceId: f.instance_ref, class: f.class, score: f.score, x: f.x, y: f.y, box: [f.x0, f.y0, f.x1, f.y1] as [number, number, number, number] }));
+    const findings = this.findingsOf(jobId);
     return {
       examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, examScore: r.exam_score ?? 0,
       breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as Partial<Record<'R' | 'L', number>> : {}, findings,
