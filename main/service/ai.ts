@@ -18,7 +18,9 @@ const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${ex
 export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | null): AiHandlers {
   const results = (examId: number): AiResults => {
     const state = ctx.db.ai.examState(examId);
-    const found = analysis()?.availableModels.find((m) => state ? m.manifest.id === state.model.id && m.manifest.version === state.model.version : true);
+    const models = analysis()?.availableModels ?? [];
+    // the model of the analysis the exam shows; before any, the model exams show (the last found)
+    const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : models.at(-1);
     const manifest = found?.manifest;
     const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
     const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];

@@ -150,6 +150,22 @@ test('several models: exams show the library\'s model (the last found), whicheve
   }
 });
 
+test('several models: an exam no model has analysed yet names the model exams show (the last found)', { timeout: 120_000 }, async () => {
+  const bundled = tempDir('ai-named-bundled');
+  const library = tempDir('ai-named-library');
+  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
+  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  const station = openTestStation({ modelRoots: [bundled, library] });
+  try {
+    await waitFor('the models found', async () => (await station.handlers.aiResults({ examId: 424242 })).model !== null);
+    const results = await station.handlers.aiResults({ examId: 424242 });
+    assert.equal(results.state, null);
+    assert.equal(results.model!.id, 'org.clinic.tests.own');
+  } finally {
+    await station.close();
+  }
+});
+
 test('the station analyses what it imports and answers aiResults: state, findings above the operating point, and what the model is', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-station-models');
   writeTinyModel(models);
