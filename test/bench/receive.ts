@@ -217,7 +217,9 @@ export async function benchReceive(): Promise<void> {
   type Run = () => Promise<Omit<Row, 'syntax' | 'receiver' | 'bytes'>>;
   try {
     const datasets = [];
-    for (const syntax of SYNTAXES) datasets.push({ syntax, ...(await dataset(syntax.name)) });
+    // BINOME_BENCH_SYNTAXES=jpeg-ls: only those transfer syntaxes (a quicker look while tuning)
+    const syntaxes = process.env.BINOME_BENCH_SYNTAXES?.split(',');
+    for (const syntax of SYNTAXES.filter((s) => !syntaxes || syntaxes.includes(s.name))) datasets.push({ syntax, ...(await dataset(syntax.name)) });
     // a round's files are kept until it ends, so that no receiver writes where another's were just removed
     const keepAll = freeBytes(base) > datasets.reduce((sum, d) => sum + d.bytes, 0) * 3.5;
     if (!keepAll) console.log('  (too little free disk space to keep a round\'s files until it ends: they are removed as it goes, which favours the receivers that run after a removal)');
@@ -266,13 +268,13 @@ export async function benchReceive(): Promise<void> {
     if (orthanc !== 'yes') console.log(`  Orthanc left out: ${orthanc}`);
     const median = (values: number[]) => { const v = [...values].sort((a, b) => a - b); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2) : null; };
     const rate = (syntax: string, receiver: string) => median(rows.filter((x) => x.syntax === syntax && x.receiver === receiver).map((r) => r.images / r.seconds));
-    for (const { label } of SYNTAXES) {
+    for (const { label } of datasets.map((d) => d.syntax)) {
       const diskRate = median(diskRates.filter((c) => c.syntax === label).map((c) => c.rate))!;
       const figures = ['binome', 'storescp', 'orthanc', 'sink'].map((r) => [r, rate(label, r)] as const).filter(([, v]) => v !== null);
       console.log(`  ${label.padEnd(13)} medians: ${figures.map(([r, v]) => `${r} ${v!.toFixed(1)}`).join(', ')} images/s; ` +
         `the disk alone, each image's bytes written to a new file and then flushed (fdatasync), one file after another: ${diskRate.toFixed(1)} images/s`);
     }
-    const parts = SYNTAXES.map(({ label }) => {
+    const parts = datasets.map((d) => d.syntax).map(({ label }) => {
       const b = rate(label, 'binome');
       if (b === null) return `${label}: no figure`;
       const s = rate(label, 'storescp');
