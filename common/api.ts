@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { EXAM_STATUSES, FIRST_IMPRESSIONS, LOCALES } from './domain.ts';
 import { viewerSettingsInput } from './viewer-settings.ts';
 import { receiverSettingsSchema } from './dicom-node.ts';
+import { modelIdSchema } from './ai/model-manifest.ts';
 import type { ReceiverStatus } from './dicom-node.ts';
 import { pacsNodeInput, setPacsNodesInput } from './pacs.ts';
 import type { PacsStatus, PacsTestResult, PriorRetrieval } from './pacs.ts';
@@ -17,7 +18,7 @@ import type { MessageKey, MessageParams } from './i18n/messages.ts';
 
 export * from './api-names.ts';
 import type {
-  AiResults, ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings, UnfinishedImport,
+  AiModelsStatus, AiResults, ExamDetail, ExamSummary, ImportProgress, ImportSummary, QuarantineEntry, Settings, UnfinishedImport,
 } from './domain.ts';
 
 const examId = z.number().int().positive();
@@ -127,6 +128,14 @@ export const operations = {
   cancelAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited. */
   queueAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
+  /** The AI models: those running (with their analyses), those refused and why, and which one exams show. */
+  aiModels: op<AiModelsStatus>()('read', z.strictObject({})),
+  /**
+   * Chooses the model whose scores and marks exams show (and the worklist's triage sorts by), or
+   * null for the default (the last found: the library's over the application's). The model must be
+   * running at this station. Audited.
+   */
+  chooseAiModel: op<AiModelsStatus>()('write', z.strictObject({ modelId: modelIdSchema.nullable() })),
   /** The storage SCP: listening or not, its associations and what they brought; null where this station runs none (the command line). */
   receiverStatus: op<{ status: ReceiverStatus | null }>()('read', z.strictObject({})),
   /** The PACS nodes (passwords never included), their outboxes and health, the items that failed for good. */
@@ -161,8 +170,8 @@ export type OperationResult<K extends OperationName> = NonNullable<(typeof opera
 export interface ApiEvents {
   importProgress: ImportProgress;
   worklistChanged: { reason: 'import' | 'status' };
-  /** An exam's AI analysis started, ended or failed. */
-  aiChanged: { examId: number };
+  /** An exam's AI analysis started, ended or failed; examId null: every exam's may have changed (another model is shown). */
+  aiChanged: { examId: number | null };
   /** The storage SCP's status changed (at most a few times a second while images arrive). */
   receiverChanged: ReceiverStatus;
   /** The PACS outbox or nodes changed (examId null), or the search for an exam's priors moved on. */

@@ -3,6 +3,7 @@
 import type { ProblemRef } from './import-problems.ts';
 import type { AiMarksMode, ViewerSettings } from './viewer-settings.ts';
 import type { ReceiverSettings } from './dicom-node.ts';
+import type { ModelProblem } from './ai/model-problems.ts';
 
 export const EXAM_STATUSES = ['new', 'in_progress', 'read'] as const;
 export type ExamStatus = (typeof EXAM_STATUSES)[number];
@@ -278,6 +279,38 @@ export interface CadReport {
   marks: CadMark[];
   /** Marks on images that are not in the library (yet), or not of this exam (never drawn elsewhere). */
   unplaced: number;
+}
+
+/** A model the station found and runs, as the AI models panel lists it. */
+export interface AiModelEntry {
+  id: string;
+  name: string;
+  version: string;
+  /** Where it was found: shipped with the application, or dropped into the library's models folder (which wins for the same id). */
+  source: 'application' | 'library';
+  /** The model's folder name (not its full path). */
+  folder: string;
+  /** The execution provider its sessions run on (CPU where no accelerator loaded). */
+  provider: string;
+  trainedOn: 'synthetic' | 'real' | 'mixed';
+  notForDiagnosticUse: boolean;
+  /** Whether exams show this model's score and marks (one model is shown: the chosen one, else the last found). */
+  shown: boolean;
+  /** Its analyses in this library, by state. */
+  analyses: Record<AiStatus, number>;
+}
+
+/** The AI second reader's models: those running, those refused and why, and which one exams show. */
+export interface AiModelsStatus {
+  /** 'off': this station runs no AI (a command line); 'starting': its models are being checked. */
+  state: 'off' | 'starting' | 'ready';
+  models: AiModelEntry[];
+  /** Model folders that were refused; the station works on without them. */
+  refused: { source: 'application' | 'library'; folder: string; problem: ModelProblem }[];
+  /** The model id chosen to be shown, or null: the last found is shown. A chosen model that is no longer installed is kept here, and the last found shown meanwhile. */
+  chosen: string | null;
+  /** The library's models folder, where a clinic drops a model in (found at the next start). */
+  libraryModelsFolder: string | null;
 }
 
 /** The AI second reader's view of an exam. */

@@ -10,6 +10,7 @@ import { ViewerPage } from './viewer/ViewerPage.tsx';
 import type { ViewerRoute } from './viewer/ViewerPage.tsx';
 import { ReceiverButton, ReceiverPanel, useReceiverStatus } from './receiver/ReceiverPanel.tsx';
 import { PacsButton, PacsPanel, usePacsStatus } from './pacs/PacsPanel.tsx';
+import { AiModelsButton, AiModelsPanel, useAiModels } from './ai/AiModelsPanel.tsx';
 
 /**
  * Hash routes: #/ is the worklist, #/exam/<id> an exam (with ?step=<id>&protocol=<id>, and for
@@ -35,6 +36,7 @@ export function App({ api }: { api: StationApi }) {
   const i18n = useMemo(() => makeI18n(locale), [locale]);
   const [receiverOpen, setReceiverOpen] = useState(false);
   const [pacsOpen, setPacsOpen] = useState(false);
+  const [aiModelsOpen, setAiModelsOpen] = useState(false);
 
   useEffect(() => {
     const onHash = () => setRoute(parseRoute(location.hash));
@@ -64,6 +66,7 @@ export function App({ api }: { api: StationApi }) {
             <div className="spacer" />
             <ReceiverStatusButton onOpen={() => setReceiverOpen(true)} open={receiverOpen} onClose={() => setReceiverOpen(false)} />
             <PacsStatusButton onOpen={() => setPacsOpen(true)} open={pacsOpen} onClose={() => setPacsOpen(false)} />
+            <AiModelsStatusButton onOpen={() => setAiModelsOpen(true)} open={aiModelsOpen} onClose={() => setAiModelsOpen(false)} />
             {info && <span className="muted small" title={info.libraryDir}>v{info.version}</span>}
             <label className="locale">
               {i18n.t('settings.language')}
@@ -99,6 +102,17 @@ function PacsStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen(): 
     <>
       <PacsButton status={status} onOpen={onOpen} />
       {open && <PacsPanel status={status} onClose={onClose} />}
+    </>
+  );
+}
+
+/** The top bar's AI models button (none where the station runs no AI) and, when open, its panel. */
+function AiModelsStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen(): void; onClose(): void }) {
+  const [status, setStatus] = useAiModels();
+  return (
+    <>
+      <AiModelsButton status={status} onOpen={onOpen} />
+      {open && <AiModelsPanel status={status} onChange={setStatus} onClose={onClose} />}
     </>
   );
 }

@@ -34,10 +34,12 @@ const operatingPoint = z.object({
 }).refine((p) => p.sensitivity !== undefined || p.specificity !== undefined || p.falseMarksPerImage !== undefined,
   'an operating point says what it achieved (sensitivity, specificity or false marks per image)');
 
+/** A model's identifier: reverse-domain or plain, stable across its versions. */
+export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores');
+
 export const modelManifestSchema = z.object({
   contractVersion: z.literal(MODEL_CONTRACT_VERSION),
-  /** Reverse-domain or plain identifier: stable across versions. */
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores'),
+  id: modelIdSchema,
   name: z.string().min(1).max(200),
   version: z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */

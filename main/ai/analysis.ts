@@ -9,7 +9,7 @@
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
-import { AI_SHOWN_MODEL_SETTING } from '../db/records.ts';
+import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING } from '../db/records.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
@@ -31,6 +31,8 @@ export class AiAnalysis {
   private readonly runner: InferenceRunner;
   private models: FoundModel[] = [];
   refused: { folder: string; problem: ModelProblem }[] = [];
+  /** Whether the models have been found (start has checked them). */
+  ready = false;
   private closed = false;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
@@ -55,9 +57,8 @@ export class AiAnalysis {
     this.refused = found.refused;
     for (const r of found.refused) log.warn(`AI model refused (${r.problem.code}): ${r.folder}`);
     for (const m of this.models) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
-    // several models: exams show the last one found (the library's over the application's), whichever ran last
-    const shown = this.models.at(-1);
-    if (shown) this.db.settings.set(AI_SHOWN_MODEL_SETTING, shown.manifest.id);
+    this.ready = true;
+    this.showModel();
     this.db.ai.requeueOrphans(isOwnerAlive);
     this.queueNewExams();
     this.loop = this.run();
@@ -67,9 +68,39 @@ export class AiAnalysis {
     return this.models;
   }
 
+  /**
+   * The model exams show (their score, marks and the worklist's triage), whichever model ran last:
+   * the one chosen in the AI models panel where it runs here, else the last found (the library's
+   * over the application's, by folder name within a folder).
+   */
+  get shownModel(): FoundModel | undefined {
+    const chosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING);
+    return this.models.find((m) => m.manifest.id === chosen) ?? this.models.at(-1);
+  }
+
+  /**
+   * Chooses the model exams show (null: the last found). The choice is kept in the library: a model
+   * chosen and later removed is shown again once it is back. Returns false, changing nothing, for a
+   * model that does not run here.
+   */
+  choose(modelId: string | null): boolean {
+    if (modelId !== null && !this.models.some((m) => m.manifest.id === modelId)) return false;
+    this.db.settings.set(AI_CHOSEN_MODEL_SETTING, modelId ?? '');
+    this.showModel();
+    return true;
+  }
+
+  /** Writes the shown model where the worklist's SQL reads it (every exam's triage score follows: migration 0010). */
+  private showModel(): void {
+    const shown = this.shownModel;
+    if (shown && this.db.settings.get(AI_SHOWN_MODEL_SETTING) !== shown.manifest.id) this.db.settings.set(AI_SHOWN_MODEL_SETTING, shown.manifest.id);
+  }
+
   /** Queues the exams no model has analysed yet (after an import) and wakes the loop. */
   queueNewExams(): void {
-    for (const m of this.models) this.db.ai.enqueueAll(refOf(m.manifest));
+    // the shown model's jobs first: in queue order, an exam's triage score comes before the other models' analyses
+    const shown = this.shownModel;
+    for (const m of [...this.models].sort((a, b) => Number(b === shown) - Number(a === shown))) this.db.ai.enqueueAll(refOf(m.manifest));
     this.wake?.();
   }
 

@@ -181,10 +181,13 @@ export class AiTables {
     };
   }
 
-  /** How many jobs are in each state (for progress). */
-  counts(): Record<AiJobStatus, number> {
+  /** How many jobs are in each state (for progress), of one model version or of all. */
+  counts(model?: Omit<ModelRef, 'sha256'>): Record<AiJobStatus, number> {
     const counts: Record<AiJobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
-    for (const r of this.sql.get('SELECT status, count(*) AS n FROM ai_jobs GROUP BY status').all() as { status: AiJobStatus; n: number }[]) counts[r.status] = r.n;
+    const rows = model
+      ? this.sql.get('SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status').all(model.id, model.version)
+      : this.sql.get('SELECT status, count(*) AS n FROM ai_jobs GROUP BY status').all();
+    for (const r of rows as { status: AiJobStatus; n: number }[]) counts[r.status] = r.n;
     return counts;
   }
 }

@@ -63,6 +63,8 @@ export const MISSING_FROM_EXAM = `q.study_uid = s.study_uid AND coalesce(q.code,
  * bundled model (new jobs for every exam) would put its scores in place of the clinic's own model's.
  */
 export const AI_SHOWN_MODEL_SETTING = 'ai.shownModel';
+/** The model id a user chose to show ('' or absent: the last found); the AI loop keeps ai.shownModel from it. */
+export const AI_CHOSEN_MODEL_SETTING = 'ai.chosenModel';
 export const AI_JOBS_SHOWN_FIRST = `(j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')) DESC, j.id DESC`;
 
 /**

@@ -5,13 +5,15 @@
 // the station when models exist.
 import type { ApiHandlers } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
-import type { AiResults } from '../../common/domain.ts';
+import path from 'node:path';
+import type { AiModelsStatus, AiResults } from '../../common/domain.ts';
+import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 
-export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis'>;
+export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
@@ -19,8 +21,8 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
   const results = (examId: number): AiResults => {
     const state = ctx.db.ai.examState(examId);
     const models = analysis()?.availableModels ?? [];
-    // the model of the analysis the exam shows; before any, the model exams show (the last found)
-    const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : models.at(-1);
+    // the model of the analysis the exam shows; before any, the model exams show
+    const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : analysis()?.shownModel;
     const manifest = found?.manifest;
     const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
     const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
@@ -37,6 +39,25 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       // the station's own SRs stand in for its findings when the model that made them is no longer installed
       cadReports: ctx.db.cadReports.reportsOf(examId, { own: !manifest && state?.status === 'done' }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
+    };
+  };
+  const libraryModels = path.join(ctx.paths.root, 'models');
+  const sourceOf = (folder: string) => (path.dirname(folder) === libraryModels ? 'library' as const : 'application' as const);
+  const models = (): AiModelsStatus => {
+    const ai = analysis();
+    const chosen = ctx.db.settings.get(AI_CHOSEN_MODEL_SETTING) || null;
+    if (!ai) return { state: 'off', models: [], refused: [], chosen, libraryModelsFolder: null };
+    const shown = ai.shownModel;
+    return {
+      state: ai.ready ? 'ready' : 'starting',
+      models: ai.availableModels.map((m) => ({
+        id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
+        provider: m.provider, trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
+        shown: m === shown, analyses: ctx.db.ai.counts(m.manifest),
+      })),
+      refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
+      chosen,
+      libraryModelsFolder: libraryModels,
     };
   };
   const existingExam = (examId: number) => {
@@ -66,6 +87,19 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         ctx.events.emit('aiChanged', { examId });
       }
       return results(examId);
+    },
+    aiModels: async () => models(),
+    chooseAiModel: async ({ modelId }) => {
+      ctx.assertOpen();
+      const ai = analysis();
+      if (!ai?.ready) throw new ApiError('unavailable', 'The AI second reader is not running at this station', 'error.aiNotRunning');
+      const before = ai.shownModel;
+      if (!ai.choose(modelId)) throw new ApiError('bad_request', `No model ${modelId} runs at this station`, 'error.aiModelUnknown', { model: modelId ?? '' });
+      // model ids are not patient data: the audit says which model exams show from now on
+      ctx.db.audit.record(LOCAL_READER, `ai:show-model:${modelId ?? 'default'}`, null);
+      // every exam's score and marks may change: the worklist and open exams read them again
+      if (ai.shownModel !== before) ctx.events.emit('aiChanged', { examId: null });
+      return models();
     },
     queueAiAnalysis: async ({ examId }) => {
       ctx.assertOpen();

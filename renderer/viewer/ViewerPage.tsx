@@ -176,7 +176,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       .then((r) => { if (live) setAiResults((m) => new Map(m).set(id, r)); })
       .catch(() => undefined); // no results is no marks; the panel says nothing rather than a wrong state
     ids.forEach((id) => void ask(id));
-    const off = api.on('aiChanged', ({ examId: changed }) => { if (ids.includes(changed)) void ask(changed); });
+    const off = api.on('aiChanged', ({ examId: changed }) => { for (const id of ids) if (changed === null || changed === id) void ask(id); });
     return () => { live = false; off(); };
   }, [api, aiExamKey]);
   const currentAi = aiResults.get(examId) ?? null;

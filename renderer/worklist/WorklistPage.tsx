@@ -110,7 +110,8 @@ export function WorklistPage() {
     let cancelled = false;
     api.aiResults({ examId: aiExam }).then((r) => { if (!cancelled) setAiModel(r.model); }).catch(() => undefined);
     return () => { cancelled = true; };
-  }, [api, aiExam]);
+    // read again on every change (refresh): another model may be shown now
+  }, [api, aiExam, refresh]);
   const synthetic = aiModel ? aiModel.trainedOn !== 'real' || aiModel.notForDiagnosticUse : true;
   const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', limits: synthetic ? t('worklist.ai.synthetic') : '' });
 

@@ -1,7 +1,8 @@
 // The AI second reader in the worklist, in Chromium against the loopback host: with a model installed
 // (a fixed-weight test fixture), imported exams are analysed, the AI column shows each exam's score,
 // sorting by it triages, and the page says what the model is — trained on synthetic images only,
-// not for diagnostic use — wherever its scores show.
+// not for diagnostic use — wherever its scores show. The AI models panel lists the models and the
+// refused one with its reason, and choosing another model changes what the worklist shows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -27,6 +28,13 @@ before(async () => {
   if (SKIP) return;
   const models = tempDir('e2e-ai-models');
   writeTinyModel(models);
+  // a second model (found before 'tiny', by folder name: 'tiny' stays the one shown by default) and a damaged one
+  const other = tempDir('e2e-ai-other');
+  writeTinyModel(other, (m) => { m.id = 'org.clinic.tests.e2e'; m.name = 'Clinic fixture'; });
+  fs.renameSync(path.join(other, 'tiny'), path.join(models, 'another'));
+  const damaged = tempDir('e2e-ai-damaged');
+  writeTinyModel(damaged, (m) => { m.id = 'com.vendor.tests.e2e'; m.sha256 = '0'.repeat(64); });
+  fs.renameSync(path.join(damaged, 'tiny'), path.join(models, 'vendor-model'));
   station = openTestStation({ modelRoots: [models] });
   await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'e2e-ai' });
   host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
@@ -60,5 +68,32 @@ test('the worklist shows each exam\'s AI score, sorts by it, and says the model 
   // in French too
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => /synthèse/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
+  await page.selectOption('[data-testid=locale]', 'en');
+});
+
+test('the AI models panel lists the models and a refused one with its reason, and another model chosen there is the one the worklist shows', { skip: SKIP, timeout: 240_000 }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=ai-models-button]');
+  assert.match(await page.textContent('[data-testid=ai-models-button]') ?? '', /AI models · 1/);
+  await page.click('[data-testid=ai-models-button]');
+  await page.waitForSelector('[data-testid=ai-model]');
+  const rows = await page.$$eval('[data-testid=ai-model]', (r) => r.map((x) => [x.getAttribute('data-model'), Boolean(x.querySelector('[data-testid=ai-model-shown]'))]));
+  assert.deepEqual(rows, [['org.clinic.tests.e2e', false], ['org.binome.tests.bright-spots', true]]);
+  assert.equal(await page.locator('[data-testid=ai-model-synthetic]').count(), 2, 'each synthetic-trained model says so');
+  const refused = await page.textContent('[data-testid=ai-model-refused]') ?? '';
+  assert.match(refused, /vendor-model/);
+  assert.match(refused, /model\.onnx is not the file its manifest describes/);
+  await page.click('[data-testid=ai-model][data-model="org.clinic.tests.e2e"] [data-testid=ai-model-choose]');
+  await page.waitForSelector('[data-testid=ai-models-saved]');
+  assert.match(await page.textContent('[data-testid=ai-models-saved]') ?? '', /Exams now show Clinic fixture 0\.1\.0/);
+  if (process.env.BINOME_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'ai-models.png') });
+  await page.click('[data-testid=ai-models-panel] button:has-text("Close")');
+  await page.waitForFunction(() => /Clinic fixture 0\.1\.0/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  // in French, the reason too
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.click('[data-testid=ai-models-button]');
+  await page.waitForSelector('[data-testid=ai-model-refused]');
+  assert.match(await page.textContent('[data-testid=ai-model-refused]') ?? '', /n’est pas le fichier que décrit son manifeste/);
+  await page.keyboard.press('Escape');
   await page.selectOption('[data-testid=locale]', 'en');
 });

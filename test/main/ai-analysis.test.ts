@@ -10,7 +10,8 @@ import path from 'node:path';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
-import { openTestStation } from '../helpers/station.ts';
+import { op, openTestStation } from '../helpers/station.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -171,7 +172,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
   writeTinyModel(models);
   const station = openTestStation({ modelRoots: [models] });
   try {
-    const changed: number[] = [];
+    const changed: (number | null)[] = [];
     station.on('aiChanged', ({ examId }) => changed.push(examId));
     await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-station' });
     const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
@@ -198,6 +199,90 @@ test('the station analyses what it imports and answers aiResults: state, finding
     } finally {
       await empty.close();
     }
+  } finally {
+    await station.close();
+  }
+});
+
+test('AI models: those running and those refused (and why) are listed; the model exams show is chosen, moves every exam\'s score and the triage, is audited, and is kept while that model is away', { timeout: 180_000 }, async () => {
+  const bundled = tempDir('ai-choose-bundled');
+  const libraryDir = tempDir('ai-choose-library');
+  const libraryModels = path.join(libraryDir, 'models');
+  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; m.name = 'Bundled'; });
+  writeTinyModel(libraryModels, (m) => { m.id = 'org.clinic.tests.own'; m.name = 'Clinic'; });
+  // a vendor's model dropped in damaged: its file is not the one its manifest describes
+  const damaged = tempDir('ai-choose-damaged');
+  writeTinyModel(damaged, (m) => { m.id = 'com.vendor.tests.damaged'; m.sha256 = '0'.repeat(64); });
+  fs.renameSync(path.join(damaged, 'tiny'), path.join(libraryModels, 'vendor-model'));
+  let station = openTestStation({ libraryDir, modelRoots: [bundled, libraryModels] });
+  try {
+    await waitFor('the models checked', async () => (await op(station, 'aiModels', {})).state === 'ready');
+    let status = await op(station, 'aiModels', {});
+    assert.deepEqual(status.models.map((m) => [m.id, m.source, m.folder, m.provider, m.shown]),
+      [['org.binome.tests.bundled', 'application', 'tiny', 'cpu', false], ['org.clinic.tests.own', 'library', 'tiny', 'cpu', true]]);
+    assert.equal(status.chosen, null);
+    assert.equal(status.libraryModelsFolder, libraryModels);
+    assert.deepEqual(status.refused.map((r) => [r.source, r.folder, r.problem.code]), [['library', 'vendor-model', 'checksum_mismatch']]);
+    // the French panel says why in French
+    assert.match(describeModelProblem('fr', status.refused[0]!.problem), /n’est pas le fichier que décrit son manifeste/);
+
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-choose' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    await waitFor('both models analysed the exam', () => station.db.ai.counts().done === 2);
+    status = await op(station, 'aiModels', {});
+    assert.deepEqual(status.models.map((m) => m.analyses.done), [1, 1]);
+    // the two analyses told apart by their scores: the clinic's 0.3, the bundled model's 0.9
+    station.db.connection.prepare(`UPDATE ai_jobs SET exam_score = CASE model_id WHEN 'org.clinic.tests.own' THEN 0.3 ELSE 0.9 END WHERE study_ref = ?`).run(exam);
+    const listed = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!.ai!.score;
+    assert.equal(await listed(), 0.3);
+
+    const told: (number | null)[] = [];
+    station.on('aiChanged', ({ examId }) => told.push(examId));
+    status = await op(station, 'chooseAiModel', { modelId: 'org.binome.tests.bundled' });
+    assert.equal(status.chosen, 'org.binome.tests.bundled');
+    assert.deepEqual(status.models.map((m) => m.shown), [true, false]);
+    assert.equal(await listed(), 0.9, 'the worklist shows (and triages by) the chosen model\'s score');
+    assert.equal((await op(station, 'aiResults', { examId: exam })).model!.id, 'org.binome.tests.bundled');
+    assert.equal(station.db.ai.examState(exam)!.examScore, 0.9);
+    assert.deepEqual(told, [null], 'the pages were told that every exam may have changed');
+    const audited = station.db.connection.prepare(`SELECT action FROM audit_log WHERE action LIKE 'ai:show-model:%' ORDER BY id`).all() as { action: string }[];
+    assert.deepEqual(audited.map((a) => a.action), ['ai:show-model:org.binome.tests.bundled']);
+
+    // a model that does not run here (the refused one, or none at all) cannot be chosen: nothing changes
+    for (const modelId of ['com.vendor.tests.damaged', 'org.nowhere']) {
+      await assert.rejects(async () => op(station, 'chooseAiModel', { modelId }), (e: { code?: string; key?: string }) => e.code === 'bad_request' && e.key === 'error.aiModelUnknown');
+    }
+    await assert.rejects(async () => op(station, 'chooseAiModel', { modelId: 'Not An Id; DROP TABLE' }), (e: { code?: string }) => e.code === 'bad_request');
+    assert.equal((await op(station, 'aiModels', {})).chosen, 'org.binome.tests.bundled');
+    assert.equal(await listed(), 0.9);
+    await station.close();
+
+    // restarted without the bundled model: the choice is kept, the last found is shown meanwhile; back, it is shown again
+    station = openTestStation({ libraryDir, modelRoots: [libraryModels] });
+    await waitFor('the models checked', async () => (await op(station, 'aiModels', {})).state === 'ready');
+    status = await op(station, 'aiModels', {});
+    assert.equal(status.chosen, 'org.binome.tests.bundled');
+    assert.deepEqual(status.models.map((m) => [m.id, m.shown]), [['org.clinic.tests.own', true]]);
+    assert.equal(await listed(), 0.3);
+    await station.close();
+    station = openTestStation({ libraryDir, modelRoots: [bundled, libraryModels] });
+    await waitFor('the models checked', async () => (await op(station, 'aiModels', {})).state === 'ready');
+    assert.equal(await listed(), 0.9);
+    // automatic again: the last found
+    status = await op(station, 'chooseAiModel', { modelId: null });
+    assert.equal(status.chosen, null);
+    assert.deepEqual(status.models.map((m) => m.shown), [false, true]);
+    assert.equal(await listed(), 0.3);
+  } finally {
+    await station.close();
+  }
+});
+
+test('AI models where the station runs no AI (a command line): said so, and nothing can be chosen', async () => {
+  const station = openTestStation();
+  try {
+    assert.deepEqual(await op(station, 'aiModels', {}), { state: 'off', models: [], refused: [], chosen: null, libraryModelsFolder: null });
+    await assert.rejects(async () => op(station, 'chooseAiModel', { modelId: null }), (e: { code?: string; key?: string }) => e.code === 'unavailable' && e.key === 'error.aiNotRunning');
   } finally {
     await station.close();
   }

@@ -1,0 +1,149 @@
+// The AI models panel, for the clinic's IT person as much as the radiologist: the models running at
+// this station (where each was installed, what it runs on, its analyses, whether it was trained on
+// synthetic images only), the model folders refused and why (in the reader's language: a vendor's
+// model with a wrong checksum is said so here, not only in a log), and which model exams show, with
+// the choice to show another. Opened from the top bar, whose button warns when a model was refused.
+import { useCallback, useEffect, useState } from 'react';
+import type { AiModelEntry, AiModelsStatus } from '../../common/domain.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { useApi } from '../api/context.ts';
+import { useI18n } from '../i18n.tsx';
+
+/** The models' status, read again when an analysis changes (counts) or another model is shown; undefined while unknown. */
+export function useAiModels(): [AiModelsStatus | undefined, (s: AiModelsStatus) => void] {
+  const api = useApi();
+  const [status, setStatus] = useState<AiModelsStatus | undefined>(undefined);
+  useEffect(() => {
+    let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = () => api.aiModels({}).then((s) => {
+      if (cancelled) return;
+      setStatus(s);
+      // while the models are checked at start, ask again shortly
+      if (s.state === 'starting') timer = setTimeout(() => void load(), 1000);
+    }).catch(() => undefined);
+    void load();
+    // analyses end one exam at a time: the counts are read again at most every two seconds
+    let pending = false;
+    const off = api.on('aiChanged', () => {
+      if (pending) return;
+      pending = true;
+      setTimeout(() => { pending = false; void load(); }, 2000);
+    });
+    return () => { cancelled = true; off(); clearTimeout(timer); };
+  }, [api]);
+  return [status, setStatus];
+}
+
+export function AiModelsButton({ status, onOpen }: { status: AiModelsStatus | undefined; onOpen(): void }) {
+  const { t } = useI18n();
+  if (!status || status.state === 'off') return null;
+  const state = status.refused.length ? 'failed' : status.models.length ? 'listening' : 'off';
+  return (
+    <button type="button" className={`receiver-button ${state}`} onClick={onOpen} data-testid="ai-models-button">
+      <span className="dot" aria-hidden="true" />
+      {t('ai.models.button')}{status.refused.length ? ` · ${status.refused.length} ⚠` : ''}
+    </button>
+  );
+}
+
+function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: string | null; onChoose(id: string): void }) {
+  const { t } = useI18n();
+  const a = model.analyses;
+  return (
+    <tr data-testid="ai-model" data-model={model.id} className={model.shown ? 'shown' : ''}>
+      <td>
+        <input type="radio" name="ai-shown-model" checked={chosen === model.id} onChange={() => onChoose(model.id)}
+          aria-label={`${t('ai.models.column.shown')}: ${model.name}`} data-testid="ai-model-choose" />
+        {model.shown && <span className="badge shown" data-testid="ai-model-shown"> {t('ai.models.shownNow')}</span>}
+      </td>
+      <td>
+        <strong>{t('ai.model', { name: model.name, version: model.version })}</strong>
+        <div className="muted small">{model.id}</div>
+        {model.trainedOn === 'synthetic' && <div className="small synthetic-label" data-testid="ai-model-synthetic">{t('ai.synthetic')}</div>}
+      </td>
+      <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{model.folder}</div></td>
+      <td>{model.provider}</td>
+      <td className="small">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed })}</td>
+    </tr>
+  );
+}
+
+export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsStatus | undefined; onChange(s: AiModelsStatus): void; onClose(): void }) {
+  const api = useApi();
+  const { t, locale, errorText } = useI18n();
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const choose = useCallback(async (modelId: string | null) => {
+    setError(null);
+    setSaved(null);
+    try {
+      const next = await api.chooseAiModel({ modelId });
+      onChange(next);
+      const shown = next.models.find((m) => m.shown);
+      if (shown) setSaved(t('ai.models.saved', { model: t('ai.model', { name: shown.name, version: shown.version }) }));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [api, onChange, t, errorText]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') onClose(); };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+  const chosenMissing = status?.chosen && !status.models.some((m) => m.id === status.chosen);
+  return (
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('ai.models.title')} data-testid="ai-models-panel">
+      <div className="dialog wide">
+        <h2>{t('ai.models.title')}</h2>
+        {!status ? <p className="muted">…</p>
+          : status.state === 'off' ? <p className="notice">{t('ai.models.off')}</p>
+            : status.state === 'starting' ? <p className="muted">{t('ai.models.starting')}</p>
+              : (
+                <>
+                  {status.models.length === 0 ? <p className="notice warning" data-testid="ai-models-none">{t('ai.models.none')}</p> : (
+                    <>
+                      <p className="muted small">{t('ai.models.shownHint')}</p>
+                      <table className="associations ai-models">
+                        <thead>
+                          <tr>
+                            <th>{t('ai.models.column.shown')}</th><th>{t('ai.models.column.model')}</th><th>{t('ai.models.column.source')}</th>
+                            <th>{t('ai.models.column.provider')}</th><th>{t('ai.models.column.analyses')}</th>
+                          </tr>
+                        </thead>
+                        <tbody>
+                          <tr>
+                            <td><input type="radio" name="ai-shown-model" checked={!status.chosen || Boolean(chosenMissing)} onChange={() => void choose(null)}
+                              aria-label={t('ai.models.automatic')} data-testid="ai-model-automatic" /></td>
+                            <td colSpan={4}>{t('ai.models.automatic')}</td>
+                          </tr>
+                          {status.models.map((m) => <ModelRow key={m.id} model={m} chosen={status.chosen} onChoose={(id) => void choose(id)} />)}
+                        </tbody>
+                      </table>
+                      {chosenMissing && <p className="notice warning" data-testid="ai-models-chosen-missing">{t('ai.models.chosenMissing', { model: status.chosen! })}</p>}
+                    </>
+                  )}
+                  {status.refused.length > 0 && (
+                    <>
+                      <h3>{t('ai.models.refused')}</h3>
+                      <ul className="refused-models">
+                        {status.refused.map((r) => (
+                          <li key={`${r.source}/${r.folder}`} className="notice error" data-testid="ai-model-refused">
+                            <strong>{r.folder}</strong>{t('ai.models.refusedWhy', { source: t(`ai.models.source.${r.source}`), problem: describeModelProblem(locale, r.problem) })}
+                          </li>
+                        ))}
+                      </ul>
+                    </>
+                  )}
+                  {status.libraryModelsFolder && <p className="muted small" data-testid="ai-models-drop-in">{t('ai.models.dropIn', { folder: status.libraryModelsFolder })}</p>}
+                </>
+              )}
+        {error && <p className="notice error" role="alert">{error}</p>}
+        {saved && !error && <p className="muted small" data-testid="ai-models-saved">{saved}</p>}
+        <div className="buttons">
+          <button type="button" onClick={onClose}>{t('viewer.help.close')}</button>
+        </div>
+      </div>
+    </div>
+  );
+}
