@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
 import { describeProblem } from '../common/import-problems.ts';
+import { describeModelProblem } from '../common/ai/model-problems.ts';
 import { describeImportSummary } from '../common/import-summary.ts';
 import { translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
@@ -36,6 +37,7 @@ Commands:
   serve              serve the station on the loopback interface and print the URL to open
   receive            receive images from modalities and PACS over DICOM (C-STORE SCP) into the library
   demo               generate synthetic exams (DICOM and ground truth), optionally import them
+  models             list the AI models (running, refused and why) and choose the one exams show
 
 Options for every command:
   --library <dir>    the library folder (default: ${defaultLibraryDir()})
@@ -87,6 +89,20 @@ Synthetic images: not patients, not for diagnosis.
                         JPEG 2000, priors from a second detector with another pixel spacing)
   --abnormal-rate R     share of women with a lesion in the current exam (default 0.6)
   --contrast LO,HI      lesion contrast range, 0.3 subtle … 1.5 obvious (default 0.6,1.3)`,
+  models: `Usage: binome models [--library <dir>] [--show <model id>|auto] [--json]
+
+Checks the AI models as the station does when it starts: those shipped with the application and
+those in the library's models folder (where a clinic drops a model in: a folder holding model.onnx
+and manifest.json). Lists the models that run (where each was installed, the provider it runs on,
+its analyses in this library) and every refused folder with the reason, and says which model exams
+show (score, marks, worklist triage). Analyses nothing. A running station finds a new model at its
+next start.
+
+  --show ID    exams show this model from now on (it must run here); "auto": the last found
+               (the library's before the application's)
+  --json       the list as JSON
+
+Exit codes: 0 every model folder loads, 1 some folder was refused (or --show failed), 2 wrong usage.`,
   serve: `Usage: binome serve [--library <dir>] [--port N] [--no-dicom]
 
 Serves the station (the same renderer and API as the desktop window) on http://127.0.0.1 only, with
@@ -121,12 +137,12 @@ function formatBytes(n: number): string {
 }
 
 /** A station for one command; only `serve` makes display renditions (the others end soon: the app or a server makes them later). */
-function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean; receiver?: Partial<ReceiverSettings>; pacs?: boolean } = {}): StationService {
+function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean | 'find-only'; receiver?: Partial<ReceiverSettings>; pacs?: boolean } = {}): StationService {
   const libraryDir = library ?? defaultLibraryDir();
   return new StationService({ libraryDir, version: VERSION, runtime: `node ${process.versions.node}`,
     import: { durable: options.durable ?? false }, renditions: options.renditions ?? false,
     // the AI second reader runs where the station serves readers: the models shipped with it, and the library's own
-    ai: options.ai ? { modelRoots: [path.join(ROOT, 'models'), path.join(path.resolve(libraryDir), 'models')] } : undefined,
+    ai: options.ai ? { modelRoots: [path.join(ROOT, 'models'), path.join(path.resolve(libraryDir), 'models')], analyse: options.ai !== 'find-only' } : undefined,
     receiver: options.receiver ? { overrides: options.receiver } : undefined,
     // the PACS outbox and priors run where the station serves readers
     pacs: options.pacs ? {} : undefined });
@@ -260,6 +276,52 @@ async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<nu
     for (const d of result.damaged) out.write(`  damaged: image ${d.instanceId} of exam ${d.examId}: ${what[d.reason]}\n`);
     out.write(`Checked ${result.checked} stored file(s)${values.content ? ' (size and content)' : ' (size)'}: ${result.damaged.length ? `${result.damaged.length} damaged` : 'all sound'}.\n`);
     return result.damaged.length ? EXIT.failure : EXIT.ok;
+  } finally {
+    await service.close();
+  }
+}
+
+async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<number> {
+  const { values } = parseArgs({ args, options: { library: { type: 'string' }, show: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) { out.write(USAGE.models + '\n'); return EXIT.ok; }
+  // the refusals are this command's output: not repeated as warnings on stderr
+  log.setLevel('error');
+  const service = openService(values.library, { ai: 'find-only' });
+  try {
+    const api = localClient(service.handlers);
+    let status = await api.aiModels({});
+    while (status.state === 'starting') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await api.aiModels({});
+    }
+    let failed = false;
+    if (values.show !== undefined) {
+      try {
+        status = await api.chooseAiModel({ modelId: values.show === 'auto' ? null : values.show });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        out.write(`${apiMessage(error)}\n`);
+        failed = true;
+      }
+    }
+    if (values.json) {
+      out.write(JSON.stringify(status, null, 2) + '\n');
+    } else {
+      const where = { application: 'the application', library: 'this library' };
+      out.write(`AI models of the library ${path.dirname(status.libraryModelsFolder ?? '')} (a model dropped into ${status.libraryModelsFolder} is found at the station's next start)\n`);
+      if (!status.models.length) out.write('  No model runs at this station.\n');
+      for (const m of status.models) {
+        const a = m.analyses;
+        out.write(`  ${m.shown ? 'shown ' : '      '} ${m.id} ${m.version} "${m.name}", in ${where[m.source]} (${m.folder}), on ${m.provider}: ` +
+          `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${m.trainedOn === 'synthetic' ? ' — trained on synthetic images only, not for diagnostic use' : ''}\n`);
+      }
+      for (const r of status.refused) out.write(`  refused ${r.folder} (in ${where[r.source]}): ${describeModelProblem('en', r.problem)}\n`);
+      const shown = status.models.find((m) => m.shown);
+      out.write(status.chosen
+        ? `Exams show the chosen model${shown?.id === status.chosen ? '' : ` (${status.chosen}: not installed, so the last found meanwhile)`}.\n`
+        : 'Exams show the last model found (automatic; binome models --show ID chooses one).\n');
+    }
+    return failed || status.refused.length ? EXIT.failure : EXIT.ok;
   } finally {
     await service.close();
   }
@@ -433,6 +495,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       case 'receive': return await commandReceive(rest, out);
       case 'demo': return await commandDemo(rest, out);
       case 'check': return await commandCheck(rest, out);
+      case 'models': return await commandModels(rest, out);
       case undefined: case '-h': case '--help': case 'help':
         out.write(USAGE.main + '\n');
         return command === undefined ? EXIT.usage : EXIT.ok;

@@ -50,8 +50,11 @@ export class AiAnalysis {
     this.runner = new InferenceRunner({ threads: options.threads });
   }
 
-  /** Finds the models, queues what they have not analysed, and starts working through the queue. */
-  async start(): Promise<void> {
+  /**
+   * Finds the models, queues what they have not analysed, and starts working through the queue;
+   * with `analyse: false`, only finds them (a command that lists the models or chooses the shown one).
+   */
+  async start(options: { analyse?: boolean } = {}): Promise<void> {
     const found = await this.runner.discover(this.modelRoots);
     this.models = found.models;
     this.refused = found.refused;
@@ -59,6 +62,7 @@ export class AiAnalysis {
     for (const m of this.models) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
     this.ready = true;
     this.showModel();
+    if (options.analyse === false) return;
     this.db.ai.requeueOrphans(isOwnerAlive);
     this.queueNewExams();
     this.loop = this.run();

@@ -55,7 +55,8 @@ export interface ServiceOptions {
    * The AI second reader: the folders holding model folders (the application's bundled models/, the
    * library's models/). Absent: no analysis runs in this process (a command that lists or imports and ends).
    */
-  ai?: { modelRoots: string[]; threads?: number };
+  /** `analyse: false`: the models are found (and the shown one can be chosen), but nothing is analysed (a command that lists them). */
+  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean };
   /**
    * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
@@ -165,7 +166,8 @@ export class StationService {
     const cadReports = new CadReportService(this.context, tmpDir, () => this.ai, (examId) => this.events.emit('aiChanged', { examId }),
       (instanceId) => { queueForPacs(this.db, instanceId); });
     this.cadReports = cadReports;
-    const readsCadReports = options.renditions !== false || Boolean(options.ai);
+    const analyses = Boolean(options.ai) && options.ai?.analyse !== false;
+    const readsCadReports = options.renditions !== false || analyses;
     if (readsCadReports) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
     // the AI second reader: models found on a worker thread, every exam queued, the opened exam first
     if (options.ai) {
@@ -174,8 +176,9 @@ export class StationService {
         void cadReports.kick(); // an analysis that ended has its SR written
       }, { threads: options.ai.threads });
       this.ai = ai;
-      this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') ai.queueNewExams(); });
-      void this.track(ai.start().catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`)).then(() => cadReports.kick()));
+      if (analyses) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') ai.queueNewExams(); });
+      void this.track(ai.start({ analyse: analyses }).catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`))
+        .then(() => (readsCadReports ? cadReports.kick() : undefined)));
     } else if (readsCadReports) {
       void this.track(cadReports.kick());
     }

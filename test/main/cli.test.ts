@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { writeTinyModel } from '../helpers/onnx-models.ts';
 
 const BIN = path.join(ROOT, 'bin', 'binome.js');
 const run = (...args: string[]) => {
@@ -16,7 +17,7 @@ test('help and usage errors', () => {
   const help = run('--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /binome <command>/);
-  for (const cmd of ['import', 'list', 'serve', 'demo']) {
+  for (const cmd of ['import', 'list', 'serve', 'demo', 'models']) {
     const h = run(cmd, '--help');
     assert.equal(h.code, 0, cmd);
     assert.match(h.out, new RegExp(`Usage: binome ${cmd}`));
@@ -143,4 +144,33 @@ test('file names are printed without their control characters; a named pipe impo
   assert.equal(piped.code, 3, piped.out);
   assert.match(piped.out, /Nothing new was imported\.\n1 entry is not a file and was not opened\./);
   assert.doesNotMatch(piped.out, /into \d+ exam/);
+});
+
+test('models: lists the models that run and the refused folders with their reason (exit 1), and chooses the one exams show', { timeout: 120_000 }, () => {
+  const library = tempDir('cli-models');
+  const models = path.join(library, 'models');
+  writeTinyModel(models, (m) => { m.id = 'org.clinic.tests.cli'; m.name = 'Clinic fixture'; });
+  const damaged = tempDir('cli-models-damaged');
+  writeTinyModel(damaged, (m) => { m.id = 'com.vendor.tests.cli'; m.sha256 = '0'.repeat(64); });
+  fs.renameSync(path.join(damaged, 'tiny'), path.join(models, 'vendor-model'));
+  const listed = run('models', '--library', library);
+  assert.equal(listed.code, 1, 'a refused folder is a failure of the check');
+  assert.match(listed.out, /^ {2}shown {2}org\.clinic\.tests\.cli 0\.1\.0 "Clinic fixture", in this library \(tiny\), on cpu: 0 analysed/m);
+  assert.match(listed.out, /^ {9}org\.binome\.synth-detector \d+\.\d+\.\d+ .*in the application .*trained on synthetic images only, not for diagnostic use$/m);
+  assert.match(listed.out, /refused vendor-model \(in this library\): model\.onnx is not the file its manifest describes/);
+  assert.match(listed.out, /Exams show the last model found \(automatic/);
+  assert.equal(listed.err, '', 'the refusals are not repeated as warnings');
+  fs.rmSync(path.join(models, 'vendor-model'), { recursive: true });
+  const chosen = run('models', '--library', library, '--show', 'org.binome.synth-detector');
+  assert.equal(chosen.code, 0, chosen.out + chosen.err);
+  assert.match(chosen.out, /^ {2}shown {2}org\.binome\.synth-detector /m);
+  assert.match(chosen.out, /Exams show the chosen model\./);
+  const unknown = run('models', '--library', library, '--show', 'org.nowhere');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.out, /No model “org\.nowhere” runs at this station\./);
+  const json = JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string; models: { id: string; shown: boolean }[] };
+  assert.equal(json.chosen, 'org.binome.synth-detector', 'the choice is kept in the library');
+  assert.deepEqual(json.models.filter((m) => m.shown).map((m) => m.id), ['org.binome.synth-detector']);
+  assert.equal(run('models', '--library', library, '--show', 'auto').code, 0);
+  assert.equal((JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string | null }).chosen, null);
 });
