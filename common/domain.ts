@@ -307,6 +307,8 @@ export interface AiModelsStatus {
   models: AiModelEntry[];
   /** Model folders that were refused; the station works on without them. */
   refused: { source: 'application' | 'library'; folder: string; problem: ModelProblem }[];
+  /** Models not used because the library holds the same model id (`by`: the library's folder, used instead). */
+  replaced: { source: 'application' | 'library'; folder: string; id: string; version: string; by: string }[];
   /** The model id chosen to be shown, or null: the last found is shown. A chosen model that is no longer installed is kept here, and the last found shown meanwhile. */
   chosen: string | null;
   /** The library's models folder, where a clinic drops a model in (found at the next start). */

@@ -308,18 +308,21 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       out.write(JSON.stringify(status, null, 2) + '\n');
     } else {
       const where = { application: 'the application', library: 'this library' };
-      out.write(`AI models of the library ${path.dirname(status.libraryModelsFolder ?? '')} (a model dropped into ${status.libraryModelsFolder} is found at the station's next start)\n`);
-      if (!status.models.length) out.write('  No model runs at this station.\n');
+      // folder names and manifests come from whoever put a model there: no control characters reach the terminal
+      const say = (line: string) => out.write(`${printable(line)}\n`);
+      say(`AI models of the library ${path.dirname(status.libraryModelsFolder ?? '')} (a model dropped into ${status.libraryModelsFolder} is found at the station's next start)`);
+      if (!status.models.length) say('  No model runs at this station.');
       for (const m of status.models) {
         const a = m.analyses;
-        out.write(`  ${m.shown ? 'shown ' : '      '} ${m.id} ${m.version} "${m.name}", in ${where[m.source]} (${m.folder}), on ${m.provider}: ` +
-          `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${m.trainedOn === 'synthetic' ? ' — trained on synthetic images only, not for diagnostic use' : ''}\n`);
+        say(`  ${m.shown ? 'shown ' : '      '} ${m.id} ${m.version} "${m.name}", in ${where[m.source]} (${m.folder}), on ${m.provider}: ` +
+          `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${m.trainedOn === 'synthetic' ? ' — trained on synthetic images only, not for diagnostic use' : ''}`);
       }
-      for (const r of status.refused) out.write(`  refused ${r.folder} (in ${where[r.source]}): ${describeModelProblem('en', r.problem)}\n`);
+      for (const r of status.replaced) say(`  not used ${r.id} ${r.version} (${r.folder}, in ${where[r.source]}): this library's ${r.by} has the same model id`);
+      for (const r of status.refused) say(`  refused ${r.folder} (in ${where[r.source]}): ${describeModelProblem('en', r.problem)}`);
       const shown = status.models.find((m) => m.shown);
-      out.write(status.chosen
-        ? `Exams show the chosen model${shown?.id === status.chosen ? '' : ` (${status.chosen}: not installed, so the last found meanwhile)`}.\n`
-        : 'Exams show the last model found (automatic; binome models --show ID chooses one).\n');
+      say(status.chosen
+        ? `Exams show the chosen model${shown?.id === status.chosen ? '' : ` (${status.chosen}: it does not run here, so the last found meanwhile)`}.`
+        : 'Exams show the last model found (automatic; binome models --show ID chooses one).');
     }
     return failed || status.refused.length ? EXIT.failure : EXIT.ok;
   } finally {

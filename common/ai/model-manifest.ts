@@ -19,18 +19,26 @@ export const EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 const tensorName = z.string().min(1).max(128);
+/**
+ * Text the station shows (the model's name beside its marks, its limits, its data sets), and writes
+ * into DICOM (the CAD SR's algorithm name): no control characters, which a terminal or a log would
+ * obey, and no bidirectional formatting characters, which turn the text after them around (a name
+ * ending in U+202E would show the version beside it backwards: 1.0.0 as 0.0.1).
+ */
+const shownText = (max: number) => z.string().min(1).max(max)
+  .regex(/^[^\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/u, 'no control or bidirectional formatting characters');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
 
 const operatingPoint = z.object({
-  name: z.string().min(1).max(64),
+  name: shownText(64),
   threshold: z.number(),
   /** What it achieved, and on what: at least one figure. */
   sensitivity: z.number().min(0).max(1).optional(),
   specificity: z.number().min(0).max(1).optional(),
   falseMarksPerImage: z.number().min(0).optional(),
-  dataset: z.string().min(1).max(500),
+  dataset: shownText(500),
 }).refine((p) => p.sensitivity !== undefined || p.specificity !== undefined || p.falseMarksPerImage !== undefined,
   'an operating point says what it achieved (sensitivity, specificity or false marks per image)');
 
@@ -40,21 +48,21 @@ export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lo
 export const modelManifestSchema = z.object({
   contractVersion: z.literal(MODEL_CONTRACT_VERSION),
   id: modelIdSchema,
-  name: z.string().min(1).max(200),
+  name: shownText(200),
   version: z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
   intendedUse: z.object({
     purpose: z.enum(['research-demo', 'detection', 'diagnosis-aid', 'triage']),
     /** What it must not be used for, each said plainly. */
-    limits: z.array(z.string().min(1).max(500)).min(1),
+    limits: z.array(shownText(500)).min(1),
     notForDiagnosticUse: z.boolean(),
   }),
   training: z.object({
     /** What the images were: synthetic (generated), real, or both. */
     data: z.enum(['synthetic', 'real', 'mixed']),
-    trainedOn: z.string().min(1).max(1000),
-    validatedOn: z.string().min(1).max(1000),
+    trainedOn: shownText(1000),
+    validatedOn: shownText(1000),
   }),
   input: z.object({
     presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1),

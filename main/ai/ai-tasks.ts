@@ -5,6 +5,7 @@ import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import type { ImageAnalysis } from './image-analysis.ts';
+import type { ReplacedModel } from './model-package.ts';
 
 /** A float32 tensor as it crosses the thread boundary. */
 export interface TensorData {
@@ -45,7 +46,7 @@ export type AiTasks = {
   /** Every model folder under these roots, checked (model-package.ts): the models usable here, and those refused with why. */
   discover: {
     input: { roots: string[]; providers?: ExecutionProvider[] };
-    result: { models: { folder: string; manifest: ModelManifest; provider: ExecutionProvider }[]; refused: { folder: string; problem: ModelProblem }[] };
+    result: { models: { folder: string; manifest: ModelManifest; provider: ExecutionProvider }[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] };
   };
   analyzeImage: { input: AnalyzeImageInput; result: AnalyzeImageResult };
   infer: { input: InferInput; result: InferResult };

@@ -16,6 +16,7 @@ import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
+import type { ReplacedModel } from './model-package.ts';
 
 export interface FoundModel { folder: string; manifest: ModelManifest; provider: ExecutionProvider }
 
@@ -31,6 +32,8 @@ export class AiAnalysis {
   private readonly runner: InferenceRunner;
   private models: FoundModel[] = [];
   refused: { folder: string; problem: ModelProblem }[] = [];
+  /** Models not used because the library holds the same model id (its copy is used instead). */
+  replaced: ReplacedModel[] = [];
   /** Whether the models have been found (start has checked them). */
   ready = false;
   private closed = false;
@@ -58,11 +61,14 @@ export class AiAnalysis {
     const found = await this.runner.discover(this.modelRoots);
     this.models = found.models;
     this.refused = found.refused;
-    for (const r of found.refused) log.warn(`AI model refused (${r.problem.code}): ${r.folder}`);
+    this.replaced = found.replaced;
+    // folder names as JSON strings: a name may hold control characters (never written raw to a terminal or log)
+    for (const r of found.refused) log.warn(`AI model refused (${r.problem.code}): ${JSON.stringify(r.folder)}`);
     for (const m of this.models) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
     this.ready = true;
-    this.showModel();
+    // a command that only lists the models changes nothing a running station shows
     if (options.analyse === false) return;
+    this.showModel();
     this.db.ai.requeueOrphans(isOwnerAlive);
     this.queueNewExams();
     this.loop = this.run();

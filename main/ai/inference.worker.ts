@@ -55,9 +55,9 @@ serveTasks<AiTasks>({
     return { outputs, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs, runMs };
   },
   discover: async ({ roots, providers }) => {
-    const { models, refused } = await discoverModels(roots, { providers });
+    const { models, refused, replaced } = await discoverModels(roots, { providers });
     for (const m of models) await m.opened.session.release();
-    return { models: models.map((m) => ({ folder: m.folder, manifest: m.manifest, provider: m.opened.provider })), refused };
+    return { models: models.map((m) => ({ folder: m.folder, manifest: m.manifest, provider: m.opened.provider })), refused, replaced };
   },
   analyzeImage: async ({ file, modelFolder, providers, floor }) => {
     const started = performance.now();

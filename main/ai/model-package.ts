@@ -16,7 +16,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
-import { openRegularFile } from '../base/regular-file.ts';
+import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
 import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 
@@ -50,19 +50,21 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   try {
     const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: true });
     try {
-      if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_unreadable', params: { what: `${stat.size} bytes, at most ${MAX_MANIFEST_BYTES}` } });
+      if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_too_large', params: { bytes: stat.size, max: MAX_MANIFEST_BYTES } });
       text = await handle.readFile('utf8');
     } finally {
       await handle.close();
     }
-  } catch {
-    return refuse({ code: 'manifest_missing' });
+  } catch (error) {
+    return refuse({ code: error instanceof NotRegularFileError ? 'manifest_not_file' : 'manifest_missing' });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return refuse({ code: 'manifest_unreadable', params: { what: (error as Error).message.slice(0, 200) } });
+    // where it fails, not the parser's words: they quote the text, which may be any file the manifest links to
+    const at = /position (\d+)/.exec((error as Error).message)?.[1];
+    return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1 } });
   }
   const parsed = modelManifestSchema.safeParse(json);
   if (!parsed.success) return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; ') } });
@@ -163,22 +165,45 @@ async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelM
   return `output "${heatmap.tensor}" is ${dims[3]} × ${dims[2]} for a ${width} × ${height} input; at the manifest's stride ${stride} it would be ${Math.ceil(width / stride)} × ${Math.ceil(height / stride)}`;
 }
 
+/** A model the station does not use because a later root (the library's) holds the same model id. */
+export interface ReplacedModel { folder: string; id: string; version: string; by: string }
+
 /**
  * Every model folder under `roots` (each a folder of model folders), checked; a root that does not
- * exist holds none. The same model id in two roots: the later root (the library's) wins.
+ * exist holds none. A link to a folder is followed (an IT person may keep a vendor's model elsewhere);
+ * a link to anything else is refused, and so are model files lying loose in a root (they belong in a
+ * folder of their own). The same model id twice in one root: the later folder is used, the earlier
+ * refused; in two roots: the later root's (the library's) replaces the earlier's, and comes last in
+ * the list (the last found is the model exams show by default).
  */
-export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}): Promise<{ models: CheckedModel[]; refused: { folder: string; problem: ModelProblem }[] }> {
+export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}):
+Promise<{ models: CheckedModel[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }> {
   const byId = new Map<string, CheckedModel>();
   const refused: { folder: string; problem: ModelProblem }[] = [];
+  const replaced: ReplacedModel[] = [];
   for (const root of roots) {
     const entries = await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const checked = await checkModelFolder(path.join(root, entry.name), options);
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const folder = path.join(root, entry.name);
+      if (entry.isSymbolicLink()) {
+        const target = await fs.promises.stat(folder).catch(() => null);
+        if (!target?.isDirectory()) { refused.push({ folder, problem: { code: 'not_a_folder' } }); continue; }
+      } else if (!entry.isDirectory()) {
+        if (entry.name === 'model.onnx' || entry.name === 'manifest.json') refused.push({ folder, problem: { code: 'loose_file' } });
+        continue; // anything else beside the model folders (a README) is not a model
+      }
+      const checked = await checkModelFolder(folder, options);
       if (!checked.ok) { refused.push({ folder: checked.folder, problem: checked.problem }); continue; }
-      const earlier = byId.get(checked.model.manifest.id);
-      if (earlier) await earlier.opened.session.release();
-      byId.set(checked.model.manifest.id, checked.model);
+      const { id } = checked.model.manifest;
+      const earlier = byId.get(id);
+      if (earlier) {
+        await earlier.opened.session.release();
+        byId.delete(id); // re-inserted below: the replacing model is found last
+        if (path.dirname(earlier.folder) === root) refused.push({ folder: earlier.folder, problem: { code: 'duplicate_id', params: { id, folder: entry.name } } });
+        else replaced.push({ folder: earlier.folder, id, version: earlier.manifest.version, by: folder });
+      }
+      byId.set(id, checked.model);
     }
   }
-  return { models: [...byId.values()], refused };
+  return { models: [...byId.values()], refused, replaced };
 }

@@ -46,7 +46,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
   const models = (): AiModelsStatus => {
     const ai = analysis();
     const chosen = ctx.db.settings.get(AI_CHOSEN_MODEL_SETTING) || null;
-    if (!ai) return { state: 'off', models: [], refused: [], chosen, libraryModelsFolder: null };
+    if (!ai) return { state: 'off', models: [], refused: [], replaced: [], chosen, libraryModelsFolder: null };
     const shown = ai.shownModel;
     return {
       state: ai.ready ? 'ready' : 'starting',
@@ -56,6 +56,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         shown: m === shown, analyses: ctx.db.ai.counts(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
+      replaced: ai.replaced.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), id: r.id, version: r.version, by: path.basename(r.by) })),
       chosen,
       libraryModelsFolder: libraryModels,
     };
@@ -92,7 +93,8 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     chooseAiModel: async ({ modelId }) => {
       ctx.assertOpen();
       const ai = analysis();
-      if (!ai?.ready) throw new ApiError('unavailable', 'The AI second reader is not running at this station', 'error.aiNotRunning');
+      if (!ai) throw new ApiError('unavailable', 'The AI second reader is not running at this station', 'error.aiNotRunning');
+      if (!ai.ready) throw new ApiError('busy', 'The AI models are still being checked; try again in a moment', 'error.aiStarting');
       const before = ai.shownModel;
       if (!ai.choose(modelId)) throw new ApiError('bad_request', `No model ${modelId} runs at this station`, 'error.aiModelUnknown', { model: modelId ?? '' });
       // model ids are not patient data: the audit says which model exams show from now on

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
+import { AI_SHOWN_MODEL_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { op, openTestStation } from '../helpers/station.ts';
@@ -281,9 +282,29 @@ test('AI models: those running and those refused (and why) are listed; the model
 test('AI models where the station runs no AI (a command line): said so, and nothing can be chosen', async () => {
   const station = openTestStation();
   try {
-    assert.deepEqual(await op(station, 'aiModels', {}), { state: 'off', models: [], refused: [], chosen: null, libraryModelsFolder: null });
+    assert.deepEqual(await op(station, 'aiModels', {}), { state: 'off', models: [], refused: [], replaced: [], chosen: null, libraryModelsFolder: null });
     await assert.rejects(async () => op(station, 'chooseAiModel', { modelId: null }), (e: { code?: string; key?: string }) => e.code === 'unavailable' && e.key === 'error.aiNotRunning');
   } finally {
+    await station.close();
+  }
+});
+
+test('finding the models only (binome models) queues nothing and changes nothing a running station shows; choosing does', { timeout: 120_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-find-only');
+  writeTinyModel(models);
+  const analysis = new AiAnalysis(station.db, station.store, [models]);
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-find-only' });
+    station.db.settings.set(AI_SHOWN_MODEL_SETTING, 'org.running.station');
+    await analysis.start({ analyse: false });
+    assert.equal(analysis.shownModel?.manifest.id, 'org.binome.tests.bright-spots');
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.running.station', 'what a running station shows is left alone');
+    assert.deepEqual(station.db.ai.counts(), { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 });
+    assert.equal(analysis.choose('org.binome.tests.bright-spots'), true);
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bright-spots');
+  } finally {
+    await analysis.close();
     await station.close();
   }
 });

@@ -16,6 +16,7 @@ import { openSession, providerExistsOn } from '../../main/ai/execution-provider.
 import { fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { execFileSync } from 'node:child_process';
 
 function manifestFor(model: Uint8Array, change: (m: ModelManifest) => void = () => undefined): ModelManifest {
   return fixtureManifest(model, { id: 'org.binome.tests.tiny', name: 'Tiny test detector', classes: 2, imageScore: true, spacingMm: 0.4, threshold: 0.5 }, change);
@@ -133,10 +134,12 @@ test('models are found in the bundled folder and the library\'s; a broken one is
   // the library's copy of the same id, a newer version, wins
   writeModel(library, 'tiny-newer', { change: (m) => { m.version = '0.2.0'; } });
   writeModel(library, 'other', { change: (m) => { m.id = 'org.binome.tests.other'; } });
-  const { models, refused } = await discoverModels([bundled, library, path.join(library, 'does-not-exist')]);
+  const { models, refused, replaced } = await discoverModels([bundled, library, path.join(library, 'does-not-exist')]);
   try {
-    assert.deepEqual(models.map((m) => `${m.manifest.id}@${m.manifest.version}`).sort(), ['org.binome.tests.other@0.1.0', 'org.binome.tests.tiny@0.2.0']);
+    // in the order found, the library's copy of the bundled id last (the last found is the one exams show by default)
+    assert.deepEqual(models.map((m) => `${m.manifest.id}@${m.manifest.version}`), ['org.binome.tests.other@0.1.0', 'org.binome.tests.tiny@0.2.0']);
     assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['b-broken', 'manifest_invalid']]);
+    assert.deepEqual(replaced.map((r) => [path.basename(r.folder), r.version, path.basename(r.by)]), [['a-tiny', '0.1.0', 'tiny-newer']]);
   } finally {
     for (const m of models) await m.opened.session.release();
   }
@@ -198,5 +201,66 @@ test('models run on a worker thread: the main event loop keeps turning during a 
     assert.deepEqual((await runner.check(folder)).problem?.code, 'checksum_mismatch');
   } finally {
     await runner.close();
+  }
+});
+
+test('what else lies in a models folder: a link to a model folder is followed; a link to anything else, loose model files and a second folder with the same id are refused, saying so; other files are no model', { skip: process.platform === 'win32' ? 'symbolic links need privileges on Windows' : false }, async () => {
+  const root = tempDir('models-odd');
+  const elsewhere = tempDir('models-elsewhere');
+  writeModel(elsewhere, 'vendor-model', { change: (m) => { m.id = 'com.vendor.tests.linked'; } });
+  fs.symlinkSync(path.join(elsewhere, 'vendor-model'), path.join(root, 'linked'));
+  fs.symlinkSync(path.join(elsewhere, 'nowhere'), path.join(root, 'dangling'));
+  fs.writeFileSync(path.join(elsewhere, 'file'), 'x');
+  fs.symlinkSync(path.join(elsewhere, 'file'), path.join(root, 'link-to-file'));
+  fs.copyFileSync(path.join(elsewhere, 'vendor-model', 'model.onnx'), path.join(root, 'model.onnx'));
+  fs.writeFileSync(path.join(root, 'README.txt'), 'models for the clinic');
+  writeModel(root, 'dup-a', { change: (m) => { m.id = 'org.clinic.tests.dup'; } });
+  writeModel(root, 'dup-b', { change: (m) => { m.id = 'org.clinic.tests.dup'; m.version = '0.2.0'; } });
+  const { models, refused, replaced } = await discoverModels([root]);
+  try {
+    assert.deepEqual(models.map((m) => [path.basename(m.folder), m.manifest.id, m.manifest.version]),
+      [['dup-b', 'org.clinic.tests.dup', '0.2.0'], ['linked', 'com.vendor.tests.linked', '0.1.0']]);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]).sort(),
+      [['dangling', 'not_a_folder'], ['dup-a', 'duplicate_id'], ['link-to-file', 'not_a_folder'], ['model.onnx', 'loose_file']]);
+    const dup = refused.find((r) => r.problem.code === 'duplicate_id')!;
+    assert.equal(describeModelProblem('en', dup.problem), 'the folder dup-b beside it has the same model id (org.clinic.tests.dup) and is used instead');
+    assert.match(describeModelProblem('fr', refused.find((r) => r.problem.code === 'loose_file')!.problem), /chaque modèle est un dossier à lui/);
+    assert.deepEqual(replaced, []);
+  } finally {
+    for (const m of models) await m.opened.session.release();
+  }
+});
+
+test('a manifest that is not a regular file, too large, empty or not JSON: refused for that reason, never quoting what it links to', { skip: process.platform === 'win32' ? 'no FIFOs or /etc/passwd on Windows' : false }, async () => {
+  const root = tempDir('models-manifest-files');
+  const fifo = writeModel(root, 'fifo');
+  fs.rmSync(path.join(fifo, 'manifest.json'));
+  execFileSync('mkfifo', [path.join(fifo, 'manifest.json')]);
+  const device = writeModel(root, 'device');
+  fs.rmSync(path.join(device, 'manifest.json'));
+  fs.symlinkSync('/dev/zero', path.join(device, 'manifest.json'));
+  for (const folder of [fifo, device]) {
+    const { problem, en } = await refusal(folder);
+    assert.equal(problem.code, 'manifest_not_file');
+    assert.match(en, /^manifest\.json is not a regular file/);
+  }
+  const large = writeModel(root, 'large', { manifest: ' '.repeat(2 << 20) });
+  const tooLarge = await refusal(large);
+  assert.equal(tooLarge.problem.code, 'manifest_too_large');
+  assert.equal(tooLarge.en, `manifest.json is too large (${2 << 20} bytes; a manifest is at most ${1 << 20})`);
+  assert.equal((await refusal(writeModel(root, 'empty', { manifest: '  ' }))).en, 'manifest.json is empty');
+  const secret = tempDir('models-secret');
+  fs.writeFileSync(path.join(secret, 'passwords'), 'root:x:0:0:secret-value');
+  const linked = writeModel(root, 'linked');
+  fs.rmSync(path.join(linked, 'manifest.json'));
+  fs.symlinkSync(path.join(secret, 'passwords'), path.join(linked, 'manifest.json'));
+  const notJson = await refusal(linked);
+  assert.equal(notJson.problem.code, 'manifest_unreadable');
+  for (const text of [notJson.en, notJson.fr, JSON.stringify(notJson.problem)]) assert.doesNotMatch(text, /root|secret/, text);
+  // a name that would turn the version beside it around, or a terminal's escape, is no model's name
+  for (const name of ['Evil \u202eTXT.exe', 'Clear \u001b[2J']) {
+    const { problem } = await refusal(writeModel(root, `name-${name.length}`, { change: (m) => { m.name = name; } }));
+    assert.equal(problem.code, 'manifest_invalid');
+    assert.match(describeModelProblem('en', problem), /name: no control or bidirectional formatting characters/);
   }
 });

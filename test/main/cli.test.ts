@@ -153,14 +153,19 @@ test('models: lists the models that run and the refused folders with their reaso
   const damaged = tempDir('cli-models-damaged');
   writeTinyModel(damaged, (m) => { m.id = 'com.vendor.tests.cli'; m.sha256 = '0'.repeat(64); });
   fs.renameSync(path.join(damaged, 'tiny'), path.join(models, 'vendor-model'));
+  // a folder whose name would drive the terminal (colour, a forged line of its own)
+  fs.mkdirSync(path.join(models, 'evil\x1b[31m\n  shown  forged'));
   const listed = run('models', '--library', library);
   assert.equal(listed.code, 1, 'a refused folder is a failure of the check');
+  assert.doesNotMatch(listed.out, /\x1b/);
+  assert.match(listed.out, /refused evil\\x1b\[31m\\x0a {2}shown {2}forged \(in this library\): the folder has no manifest\.json/);
   assert.match(listed.out, /^ {2}shown {2}org\.clinic\.tests\.cli 0\.1\.0 "Clinic fixture", in this library \(tiny\), on cpu: 0 analysed/m);
   assert.match(listed.out, /^ {9}org\.binome\.synth-detector \d+\.\d+\.\d+ .*in the application .*trained on synthetic images only, not for diagnostic use$/m);
   assert.match(listed.out, /refused vendor-model \(in this library\): model\.onnx is not the file its manifest describes/);
   assert.match(listed.out, /Exams show the last model found \(automatic/);
   assert.equal(listed.err, '', 'the refusals are not repeated as warnings');
   fs.rmSync(path.join(models, 'vendor-model'), { recursive: true });
+  fs.rmSync(path.join(models, 'evil\x1b[31m\n  shown  forged'), { recursive: true });
   const chosen = run('models', '--library', library, '--show', 'org.binome.synth-detector');
   assert.equal(chosen.code, 0, chosen.out + chosen.err);
   assert.match(chosen.out, /^ {2}shown {2}org\.binome\.synth-detector /m);
