@@ -26,6 +26,9 @@ function viewOf(label: string | null): string | null {
   return m ? m[1]! : null;
 }
 
+/** How often a station looks whether another process chose another model to show. */
+const SHOWN_MODEL_POLL_MS = 2000;
+
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
 
 export class AiAnalysis {
@@ -38,6 +41,9 @@ export class AiAnalysis {
   ready = false;
   private closed = false;
   private wake: (() => void) | null = null;
+  /** The shown-model settings as last seen, and the timer that looks for another process's choice. */
+  private seenShown = '';
+  private shownWatch: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private readonly current = new AbortController();
   /** The job under way in this process, and what stops it alone (a reader's cancel). */
@@ -47,7 +53,8 @@ export class AiAnalysis {
     private readonly db: LibraryDatabase,
     private readonly store: StoreLayout,
     private readonly modelRoots: string[],
-    private readonly onChange: (examId: number) => void = () => undefined,
+    /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
+    private readonly onChange: (examId: number | null) => void = () => undefined,
     options: { threads?: number } = {},
   ) {
     this.runner = new InferenceRunner({ threads: options.threads });
@@ -69,6 +76,14 @@ export class AiAnalysis {
     // a command that only lists the models changes nothing a running station shows
     if (options.analyse === false) return;
     this.showModel();
+    // another process on the library (binome models --show, another window) may choose the shown
+    // model: its choice is in the database at once, and this process's pages hear of it here
+    this.seenShown = this.shownSettings();
+    this.shownWatch = setInterval(() => {
+      const now = this.shownSettings();
+      if (now !== this.seenShown) { this.seenShown = now; this.onChange(null); }
+    }, SHOWN_MODEL_POLL_MS);
+    this.shownWatch.unref();
     this.db.ai.requeueOrphans(isOwnerAlive);
     this.queueNewExams();
     this.loop = this.run();
@@ -97,7 +112,12 @@ export class AiAnalysis {
     if (modelId !== null && !this.models.some((m) => m.manifest.id === modelId)) return false;
     this.db.settings.set(AI_CHOSEN_MODEL_SETTING, modelId ?? '');
     this.showModel();
+    this.seenShown = this.shownSettings(); // the caller tells its pages
     return true;
+  }
+
+  private shownSettings(): string {
+    return `${this.db.settings.get(AI_CHOSEN_MODEL_SETTING) ?? ''}\n${this.db.settings.get(AI_SHOWN_MODEL_SETTING) ?? ''}`;
   }
 
   /** Writes the shown model where the worklist's SQL reads it (every exam's triage score follows: migration 0010). */
@@ -135,6 +155,7 @@ export class AiAnalysis {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.shownWatch) clearInterval(this.shownWatch);
     this.current.abort();
     this.wake?.();
     await this.loop?.catch(() => undefined);

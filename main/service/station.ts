@@ -173,7 +173,7 @@ export class StationService {
     if (options.ai) {
       const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
         this.events.emit('aiChanged', { examId });
-        void cadReports.kick(); // an analysis that ended has its SR written
+        if (examId !== null) void cadReports.kick(); // an analysis that ended has its SR written
       }, { threads: options.ai.threads });
       this.ai = ai;
       if (analyses) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') ai.queueNewExams(); });

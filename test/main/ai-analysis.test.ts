@@ -26,7 +26,7 @@ test('exams are queued, analysed on a worker thread, and the findings land on br
     const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
     assert.equal(exams.length, 2);
     const changed: number[] = [];
-    analysis = new AiAnalysis(station.db, station.store, [models, path.join(models, 'none-here')], (id) => changed.push(id));
+    analysis = new AiAnalysis(station.db, station.store, [models, path.join(models, 'none-here')], (id) => { if (id !== null) changed.push(id); });
     // the second exam is opened before anything runs: it goes first
     station.db.ai.enqueueAll({ id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: JSON.parse(fs.readFileSync(path.join(models, 'tiny', 'manifest.json'), 'utf8')).sha256 });
     station.db.ai.prioritize(exams[1]!, { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: '' });
@@ -305,6 +305,27 @@ test('finding the models only (binome models) queues nothing and changes nothing
     assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bright-spots');
   } finally {
     await analysis.close();
+    await station.close();
+  }
+});
+
+test('a model chosen in another process on the library (binome models --show, another window): this station\'s pages hear of it', { timeout: 120_000 }, async () => {
+  const bundled = tempDir('ai-other-process-bundled');
+  const libraryDir = tempDir('ai-other-process');
+  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
+  writeTinyModel(path.join(libraryDir, 'models'), (m) => { m.id = 'org.clinic.tests.own'; });
+  const roots = [bundled, path.join(libraryDir, 'models')];
+  const station = openTestStation({ libraryDir, modelRoots: roots });
+  const other = openTestStation({ libraryDir, modelRoots: roots });
+  try {
+    for (const s of [station, other]) await waitFor('the models checked', async () => (await op(s, 'aiModels', {})).state === 'ready');
+    const told: (number | null)[] = [];
+    station.on('aiChanged', ({ examId }) => told.push(examId));
+    await op(other, 'chooseAiModel', { modelId: 'org.binome.tests.bundled' });
+    await waitFor('the station told its pages', () => told.includes(null), 10_000);
+    assert.deepEqual((await op(station, 'aiModels', {})).models.filter((m) => m.shown).map((m) => m.id), ['org.binome.tests.bundled']);
+  } finally {
+    await other.close();
     await station.close();
   }
 });
