@@ -108,7 +108,7 @@ function PacsStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen(): 
 
 /** The top bar's AI models button (none where the station runs no AI) and, when open, its panel. */
 function AiModelsStatusButton({ open, onOpen, onClose }: { open: boolean; onOpen(): void; onClose(): void }) {
-  const [status, setStatus] = useAiModels();
+  const [status, setStatus] = useAiModels(open);
   return (
     <>
       <AiModelsButton status={status} onOpen={onOpen} />

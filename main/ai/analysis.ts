@@ -5,7 +5,8 @@
 // version, the provider that ran it and the timings. Scores: a breast's is its best image's (the
 // image score, or its best finding's), the exam's its best breast's. A job that fails keeps its
 // reason; a job of a process that died is queued again; a job a reader cancels stops (its image on the
-// worker is abandoned) and its result, if one comes anyway, is dropped.
+// worker is abandoned) and its result, if one comes anyway, is dropped. With several models, exams
+// show one (shownModel): the one chosen, else the last found.
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';

@@ -1,8 +1,9 @@
 // The AI second reader's operations: an exam's analysis state, its findings, and what the model is
 // (so that every place that shows its marks can say it was trained on synthetic images, and its
 // limits); the reader's first impression, which unlocks the marks in second look; cancelling an
-// exam's analysis and queueing it again. The analysis itself runs in main/ai/analysis.ts, started by
-// the station when models exist.
+// exam's analysis and queueing it again; the models (running, refused and why, replaced) and the
+// choice of the one exams show. The analysis itself runs in main/ai/analysis.ts, started by the
+// station when models exist.
 import type { ApiHandlers } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import path from 'node:path';
@@ -53,7 +54,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       models: ai.availableModels.map((m) => ({
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
         provider: m.provider, trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
-        shown: m === shown, analyses: ctx.db.ai.counts(m.manifest),
+        shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
       replaced: ai.replaced.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), id: r.id, version: r.version, by: path.basename(r.by) })),

@@ -9,8 +9,12 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 
-/** The models' status, read again when an analysis changes (counts) or another model is shown; undefined while unknown. */
-export function useAiModels(): [AiModelsStatus | undefined, (s: AiModelsStatus) => void] {
+/**
+ * The models' status (undefined while unknown): read once for the top bar's button, and while the
+ * panel is open, again as analyses end (their counts) or another model is shown. Not while it is
+ * closed: counting a large library's analyses costs the main process a few milliseconds each time.
+ */
+export function useAiModels(open: boolean): [AiModelsStatus | undefined, (s: AiModelsStatus) => void] {
   const api = useApi();
   const [status, setStatus] = useState<AiModelsStatus | undefined>(undefined);
   useEffect(() => {
@@ -23,15 +27,14 @@ export function useAiModels(): [AiModelsStatus | undefined, (s: AiModelsStatus) 
       if (s.state === 'starting') timer = setTimeout(() => void load(), 1000);
     }).catch(() => undefined);
     void load();
+    if (!open) return () => { cancelled = true; clearTimeout(timer); };
     // analyses end one exam at a time: the counts are read again at most every two seconds
-    let pending = false;
+    let pending: ReturnType<typeof setTimeout> | undefined;
     const off = api.on('aiChanged', () => {
-      if (pending) return;
-      pending = true;
-      setTimeout(() => { pending = false; void load(); }, 2000);
+      pending ??= setTimeout(() => { pending = undefined; void load(); }, 2000);
     });
-    return () => { cancelled = true; off(); clearTimeout(timer); };
-  }, [api]);
+    return () => { cancelled = true; off(); clearTimeout(timer); clearTimeout(pending); };
+  }, [api, open]);
   return [status, setStatus];
 }
 

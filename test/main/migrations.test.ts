@@ -142,3 +142,11 @@ test('migration 0010: each exam\'s shown AI score in its row, filled from existi
   db.exec('DELETE FROM studies WHERE id = 1');
   assert.equal((db.prepare('SELECT count(*) AS n FROM ai_jobs WHERE study_ref = 1').get() as { n: number }).n, 0);
 });
+
+test('migration 0011: a model\'s analyses are counted by state through an index, not by walking every analysis', () => {
+  const db = new Database(':memory:');
+  migrate(db);
+  const plan = (db.prepare('EXPLAIN QUERY PLAN SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status')
+    .all('org.binome.synth-detector', '0.4.0') as { detail: string }[]).map((r) => r.detail).join('; ');
+  assert.match(plan, /USING COVERING INDEX ai_jobs_by_model/);
+});

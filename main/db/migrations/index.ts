@@ -9,6 +9,7 @@ import * as m0007 from './0007-received-imports.ts';
 import * as m0008 from './0008-cad-reports.ts';
 import * as m0009 from './0009-pacs.ts';
 import * as m0010 from './0010-ai-triage-score.ts';
+import * as m0011 from './0011-ai-jobs-by-model.ts';
 
 export interface Migration {
   version: number;
@@ -33,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'cad-reports', up: m0008.up },
   { version: 9, name: 'pacs', up: m0009.up },
   { version: 10, name: 'ai-triage-score', up: m0010.up },
+  { version: 11, name: 'ai-jobs-by-model', up: m0011.up },
 ];
 
 export class DatabaseTooNewError extends Error {
