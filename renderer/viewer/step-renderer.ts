@@ -83,6 +83,8 @@ function withinVisibleTime<T>(work: Promise<T>, limitMs: number, code: string): 
 
 /** How long a step swapped onto the screen waits before its stored images replace its renditions. */
 const UPGRADE_DELAY_MS = 250;
+/** Animation frames a resize is tried in while renders keep Cornerstone from making it (relayout). */
+const RELAYOUT_TRIES = 30;
 
 export class StepRenderer {
   private placed = new Map<string, Placed>();
@@ -98,6 +100,7 @@ export class StepRenderer {
   private active = false;
   private upgrading = false;
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
+  private relayoutFrame = 0;
   /** A mouse button (or pen, or finger) is down on one of the step's images. */
   private pressed = false;
   private onRelease: (() => void)[] = [];
@@ -244,6 +247,12 @@ export class StepRenderer {
   /**
    * After the step's area changed size (the window, a notice above it): canvases to their new size,
    * the step's scale and each image's placement computed again, the reader's zoom and pan kept.
+   *
+   * Cornerstone's resize does nothing while a render is pending: it only notes the new size. Every
+   * step (the one on screen and those prepared out of sight) relayouts on the same resize, and the
+   * first one's renders leave the others' canvases at their old size, drawn black from then on (a
+   * prepared step came up black when the reader stepped to it). So the resize is made in an animation
+   * frame, and tried again in the next while any canvas of the step is not the size Cornerstone means.
    */
   relayout(): void {
     if (this.disposed || !this.painted || !this.inputs || !this.options) return;
@@ -257,16 +266,25 @@ export class StepRenderer {
       const rows = viewport?.getImageData()?.dimensions[1];
       return viewport?.getCurrentImageId() && p.placement && rows ? [{ p, viewport, rows, zoom: viewport.getZoom(), pan: viewport.getPan() }] : [];
     });
-    engine.resize(true, true);
-    this.mmPerPixel = this.stepScale(this.inputs, this.options);
-    for (const { p, viewport, rows, zoom, pan } of views) {
-      this.sync?.update(p.viewportId, { placed: false });
-      this.place(p, viewport, rows);
-      viewport.setZoom(zoom);
-      viewport.setPan(pan);
-      this.sync?.update(p.viewportId, { placed: true });
-      viewport.render();
-    }
+    cancelAnimationFrame(this.relayoutFrame);
+    const attempt = (triesLeft: number) => {
+      this.relayoutFrame = requestAnimationFrame(() => {
+        if (this.disposed) return;
+        engine.resize(true, true);
+        const pending = views.some(({ viewport }) => viewport.canvas.width !== viewport.sWidth || viewport.canvas.height !== viewport.sHeight);
+        if (pending && triesLeft > 0) { attempt(triesLeft - 1); return; }
+        this.mmPerPixel = this.stepScale(this.inputs!, this.options!);
+        for (const { p, viewport, rows, zoom, pan } of views) {
+          this.sync?.update(p.viewportId, { placed: false });
+          this.place(p, viewport, rows);
+          viewport.setZoom(zoom);
+          viewport.setPan(pan);
+          this.sync?.update(p.viewportId, { placed: true });
+          viewport.render();
+        }
+      });
+    };
+    attempt(RELAYOUT_TRIES);
   }
 
   private imageId(p: Placed, resolution: 'display' | 'full'): string {
@@ -483,6 +501,7 @@ export class StepRenderer {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.upgradeTimer);
+    cancelAnimationFrame(this.relayoutFrame);
     this.cleanups.splice(0).forEach((c) => c());
     this.sync?.destroy();
     const engine = sharedEngine();

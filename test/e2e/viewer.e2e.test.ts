@@ -294,6 +294,39 @@ test('a smaller window places every image again: canvases follow their places, c
   assert.ok(await fits(), 'and again at the larger size');
 });
 
+test('a step prepared out of sight before the window changed size is painted at the new size when the reader steps to it (it came up black)', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  await open(exam.examId);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.nextStep === 'prepared', undefined, { timeout: 60_000 });
+  // each canvas the size of its place, and the mean of what it shows (black is 0)
+  const canvases = () => page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => {
+    const canvas = v.querySelector('canvas')!;
+    const small = document.createElement('canvas');
+    small.width = 64; small.height = 64;
+    const g = small.getContext('2d')!;
+    g.drawImage(canvas, 0, 0, 64, 64);
+    const d = g.getImageData(0, 0, 64, 64).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) sum += d[i]!;
+    return { label: (v as HTMLElement).dataset.place, fits: Math.abs(canvas.width - Math.round(v.clientWidth * devicePixelRatio)) <= 1, mean: sum / 4096 };
+  }));
+  try {
+    await page.setViewportSize({ width: 1300, height: 1000 });
+    await page.waitForTimeout(1500);
+    await page.keyboard.press('Space');
+    await waitForStep();
+    await page.waitForTimeout(300);
+    const shown = await canvases();
+    assert.ok(shown.length >= 4);
+    for (const c of shown) {
+      assert.ok(c.fits, `${c.label}: its canvas is the size of its place`);
+      assert.ok(c.mean > 2, `${c.label}: an image is drawn (mean ${c.mean.toFixed(1)})`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  }
+});
+
 test('the stepping keys walk the steps: priors in the prior places with their date and age, then back', { skip: SKIP }, async () => {
   const { exam } = examOf('standard');
   await open(exam.examId);
