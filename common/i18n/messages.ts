@@ -134,6 +134,8 @@ export const en = {
   'viewer.protocol': 'Hanging protocol',
   'viewer.prior': 'PRIOR {date} ({age})',
   'viewer.ageYears': '{n} y',
+  'common.labelled': '{label}: {text}',
+  'ai.marksLabel': 'AI · {model}',
   'viewer.ageMonths': '{n} mo',
   'viewer.priorChoice': 'Prior',
   'viewer.noPrior': 'No prior exam',
@@ -515,7 +517,9 @@ export const fr: Record<MessageKey, string> = {
   'viewer.step': 'Étape {n} sur {total}\u202f: {name}',
   'viewer.protocol': 'Protocole d’affichage',
   'viewer.prior': 'ANTÉRIEUR {date} ({age})',
-  'viewer.ageYears': '{n} an(s)',
+  'viewer.ageYears': '{n} an|{n} ans',
+  'common.labelled': '{label} : {text}',
+  'ai.marksLabel': 'IA · {model}',
   'viewer.ageMonths': '{n} mois',
   'viewer.priorChoice': 'Antériorité',
   'viewer.noPrior': 'Aucun examen antérieur',
@@ -784,6 +788,12 @@ export function translate(locale: Locale, key: MessageKey, params: MessageParams
 export function translateCount(locale: Locale, key: MessageKey, count: number, params: MessageParams = {}): string {
   const [one, other = one] = translate(locale, key, { count, ...params }).split('|');
   return (locale === 'fr' ? count < 2 : count === 1) ? one! : other;
+}
+
+/** A score as its scale has it, as each locale writes numbers: 0–1 with two decimals (0,42 in French), a vendor's 0–100 as a whole number. */
+export function formatScore(locale: Locale, score: number): string {
+  const text = Math.abs(score) <= 1 ? score.toFixed(2) : score.toFixed(0);
+  return locale === 'fr' ? text.replace('.', ',') : text;
 }
 
 /** Dates as each locale writes them (DICOM YYYYMMDD in, display text out). */

@@ -9,6 +9,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { Enums } from '@cornerstonejs/core';
 import { projectFinding, shapePath } from './mark-geometry.ts';
 import type { MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
+import { formatScore } from '../../common/i18n/messages.ts';
+import { useI18n } from '../i18n.tsx';
 
 export interface MarksLabel {
   model: string;
@@ -31,10 +33,9 @@ export interface AiMarksLayerProps {
 /** Room kept for the score beside a mark before it goes to the mark's other side. */
 const SCORE_ROOM_PX = 44;
 
-/** A score as its scale has it: 0–1 with two decimals, a vendor's 0–100 as a whole number. */
-const scoreText = (score: number) => (Math.abs(score) <= 1 ? score.toFixed(2) : score.toFixed(0));
 
 export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, element }: AiMarksLayerProps) {
+  const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
   const place = useCallback(() => {
@@ -64,7 +65,7 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
               <path className="outline" d={d} />
               {m.finding.score !== null && (
                 <text x={scoreLeft ? m.x - m.radius - 4 : m.x + m.radius + 4} y={m.y - m.radius * 0.5} textAnchor={scoreLeft ? 'end' : 'start'}
-                  data-testid="ai-mark-score">{scoreText(m.finding.score)}</text>
+                  data-testid="ai-mark-score">{formatScore(locale, m.finding.score)}</text>
               )}
             </g>
           );

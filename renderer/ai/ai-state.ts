@@ -4,6 +4,8 @@
 // that it is not for diagnostic use).
 import type { AiResults } from '../../common/domain.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
+import { formatScore } from '../../common/i18n/messages.ts';
+import type { Locale } from '../../common/domain.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
@@ -16,12 +18,12 @@ export function failureReason(t: Translate, code: string | null | undefined): st
 }
 
 /** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
-export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean }): string {
+export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale }): string {
   const state = results?.state;
   if (!state) return t('ai.state.none');
   if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code) });
   const said = t(`ai.state.${state.status}`);
-  return state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: state.examScore.toFixed(2) })}` : said;
+  return state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
 }
 
 /** Whether the model must be said not to be for diagnostic use (trained on synthetic images, or its manifest says so). */
@@ -39,5 +41,5 @@ export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][numb
 
 /** The label over every viewport that shows the model's marks. */
 export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null } {
-  return { model: `AI · ${t('ai.model', { name: model.name, version: model.version })}`, warning: notForDiagnosis(model) ? t('ai.synthetic') : null };
+  return { model: t('ai.marksLabel', { model: t('ai.model', { name: model.name, version: model.version }) }), warning: notForDiagnosis(model) ? t('ai.synthetic') : null };
 }

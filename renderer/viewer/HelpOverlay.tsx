@@ -7,7 +7,7 @@ import { useI18n } from '../i18n.tsx';
 import { keyLabel } from './key-label.ts';
 
 export function HelpOverlay({ keymap, onClose }: { keymap: Record<ViewerAction, KeyName[]>; onClose(): void }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const close = useRef<HTMLButtonElement>(null);
   useEffect(() => close.current?.focus(), []);
   return (
@@ -19,7 +19,7 @@ export function HelpOverlay({ keymap, onClose }: { keymap: Record<ViewerAction, 
             {VIEWER_ACTIONS.map((action) => (
               <tr key={action} data-action={action}>
                 <td>{t(`viewer.action.${action}` as MessageKey)}</td>
-                <td>{keymap[action].length ? keymap[action].map((k) => <kbd key={k}>{keyLabel(k)}</kbd>) : '—'}</td>
+                <td>{keymap[action].length ? keymap[action].map((k) => <kbd key={k}>{keyLabel(k, locale)}</kbd>) : '—'}</td>
               </tr>
             ))}
           </tbody>

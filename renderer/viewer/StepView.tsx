@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
-import { formatDicomDate } from '../../common/i18n/messages.ts';
+import { formatDicomDate, translateCount } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { StepRenderer } from './step-renderer.ts';
@@ -116,7 +116,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     const prior = priors[viewport.wanted.slot.index];
     if (!prior) return null;
     const age = ageBetween(prior.studyDate, current.studyDate);
-    const ageText = !age ? '—' : age.years >= 1 ? t('viewer.ageYears', { n: age.years }) : t('viewer.ageMonths', { n: age.months });
+    const ageText = !age ? '—' : age.years >= 1 ? translateCount(locale, 'viewer.ageYears', age.years, { n: age.years }) : t('viewer.ageMonths', { n: age.months });
     return t('viewer.prior', { date: formatDicomDate(locale, prior.studyDate), age: ageText });
   };
 

@@ -182,6 +182,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const currentAi = aiResults.get(examId) ?? null;
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
   const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
+  // the notice that the marks are locked goes once they are not (her first impression is recorded)
+  useEffect(() => { if (!aiLocked) setNotice((n) => (n === t('ai.locked') ? null : n)); }, [aiLocked, t]);
   const aiClasses = useMemo(() => {
     const extra = [...aiResults.values()].flatMap((r) => [...r.findings, ...r.cadReports.flatMap((c) => c.marks)].map((f) => f.class))
       .filter((c) => !(AI_FINDING_CLASSES as readonly string[]).includes(c));
@@ -310,6 +312,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const target = event.target as HTMLElement | null;
       if (target && ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) return;
       if (help && event.key === 'Escape') { setHelp(false); event.preventDefault(); return; }
+      // a panel of the top bar (receiver, PACS, AI models) is open over the viewer: its keys are the panel's
+      if (!help && document.querySelector('[role=dialog][aria-modal=true]')) return;
       const action = actionForKey(settings.keymap, keyNameOf(event));
       if (!action) return;
       event.preventDefault();
@@ -401,7 +405,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
       </div>
       <AiPanel results={currentAi} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses}
-        toggleKeys={settings.keymap.aiMarks.map(keyLabel).join(' / ') || '—'} busy={aiBusy}
+        toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
         optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)}
@@ -428,7 +432,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       <footer className="exam-footer">
         <span className="muted small">{t('viewer.mouse')}</span>
         {tool === 'measure' && <span className="muted small" data-testid="measure-note">{t('viewer.measureNote')}</span>}
-        <span className="muted small">{VIEWER_ACTIONS.slice(0, 2).map((a) => `${t(`viewer.action.${a}` as MessageKey)}: ${settings.keymap[a].map(keyLabel).join(' / ')}`).join(' · ')}</span>
+        <span className="muted small">{VIEWER_ACTIONS.slice(0, 2).map((a) => t('common.labelled', { label: t(`viewer.action.${a}` as MessageKey), text: settings.keymap[a].map((k) => keyLabel(k, locale)).join(' / ') })).join(' · ')}</span>
       </footer>
       {help && <HelpOverlay keymap={settings.keymap} onClose={() => setHelp(false)} />}
       {settingsOpen && <ViewerSettingsDialog settings={settings} onClose={() => setSettingsOpen(false)}

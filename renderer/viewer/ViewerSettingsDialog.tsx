@@ -11,7 +11,7 @@ import { keyLabel } from './key-label.ts';
 
 export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings: ViewerSettings; onClose(): void; onSaved(settings: ViewerSettings): void }) {
   const api = useApi();
-  const { t, errorText } = useI18n();
+  const { t, locale, errorText } = useI18n();
   const [keymap, setKeymap] = useState(settings.keymap);
   const [pitch, setPitch] = useState(settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm));
   const [cache, setCache] = useState(String(settings.prefetchCacheMb));
@@ -47,7 +47,7 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
               <tr key={action}>
                 <td>{t(`viewer.action.${action}` as MessageKey)}</td>
                 <td>
-                  <input readOnly value={keymap[action].map(keyLabel).join('  ')} placeholder={t('viewer.settings.press')} data-testid={`key-${action}`}
+                  <input readOnly value={keymap[action].map((k) => keyLabel(k, locale)).join('  ')} placeholder={t('viewer.settings.press')} data-testid={`key-${action}`}
                     onKeyDown={(e) => {
                       e.preventDefault();
                       if (e.key === 'Backspace' || e.key === 'Delete') { setKeymap((k) => ({ ...k, [action]: [] })); return; }

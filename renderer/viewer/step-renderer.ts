@@ -251,8 +251,10 @@ export class StepRenderer {
    * Cornerstone's resize does nothing while a render is pending: it only notes the new size. Every
    * step (the one on screen and those prepared out of sight) relayouts on the same resize, and the
    * first one's renders leave the others' canvases at their old size, drawn black from then on (a
-   * prepared step came up black when the reader stepped to it). So the resize is made in an animation
-   * frame, and tried again in the next while any canvas of the step is not the size Cornerstone means.
+   * prepared step came up black when the reader stepped to it; resizing in the observer's callback
+   * while a render was pending, then again a frame later, still left it black). So the resize is made
+   * in an animation frame, after any render already asked for, and tried again in the next while a
+   * canvas of the step is not the size Cornerstone means. Marks follow at the step's next render.
    */
   relayout(): void {
     if (this.disposed || !this.painted || !this.inputs || !this.options) return;

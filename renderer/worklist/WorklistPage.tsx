@@ -3,7 +3,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPersonName, formatScore, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -227,7 +227,7 @@ export function WorklistPage() {
                   </td>
                   {showAi && (
                     <td className="num" data-testid="ai-score" data-status={exam.ai?.status} title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : aiHint}>
-                      {!exam.ai ? '' : exam.ai.status === 'done' ? (exam.ai.score ?? 0).toFixed(2) : t(`worklist.ai.${exam.ai.status}`)}
+                      {!exam.ai ? '' : exam.ai.status === 'done' ? formatScore(locale, exam.ai.score ?? 0) : t(`worklist.ai.${exam.ai.status}`)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
                     </td>
                   )}
@@ -236,7 +236,7 @@ export function WorklistPage() {
               ))}
             </tbody>
           </table>
-          {showAi && <p className="muted small" data-testid="ai-note">{t('worklist.column.ai')}: {aiHint}</p>}
+          {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}</p>}
           <div className="pager">
             <span className="muted">{translateCount(locale, 'worklist.count', locale === 'fr' ? page.rows.length : page.total, { shown: page.rows.length, total: page.total })}</span>
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('worklist.previous')}</button>

@@ -159,6 +159,13 @@ interface DrawnMark {
 
 /** Every mark of one place, as drawn, with where it should be and what the canvas shows under it. */
 async function marksOf(place: string): Promise<DrawnMark[]> {
+  // a layout change (the AI bar after a first impression) is followed in the next frames: canvases to
+  // their places' size, then the step drawn again and its marks with it. Measured once that is done.
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => {
+    const canvas = v.querySelector('canvas');
+    return canvas && Math.abs(canvas.width - Math.round(v.clientWidth * devicePixelRatio)) <= 1 && Math.abs(canvas.height - Math.round(v.clientHeight * devicePixelRatio)) <= 1;
+  }), undefined, { timeout: 20_000 });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 50)))));
   return page.evaluate((placeId) => {
     const viewer = (window as unknown as { __binomeViewer: { canvasPointOf(place: string, point: [number, number]): [number, number] | null } }).__binomeViewer;
     const cell = document.querySelector(`[data-testid=viewport-cell][data-place="${placeId}"]`)!;
@@ -256,6 +263,15 @@ test('second look: no mark shows until the reader records her first impression, 
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'false');
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /Your first impression: Recall/);
   assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /analysed · exam score 0\.\d\d/);
+  // the notice that they were locked goes with the lock
+  await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
+  // a panel of the top bar open over the viewer takes the keys: 'a' does not hide the marks, Escape closes the panel only
+  await page.click('[data-testid=ai-models-button]');
+  await page.waitForSelector('[data-testid=ai-models-panel]');
+  await page.keyboard.press('a');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=ai-models-panel]', { state: 'detached' });
+  assert.equal(await markCount(), 8, 'the viewer did not take the keys typed in the panel');
   assert.equal(station.db.firstImpressions.get(ids.current, 'local-user')?.impression, 'recall');
   assert.ok(station.db.audit.trail(ids.current).some((r) => r.action === 'first-impression:recall:second-look'));
   // durable: the next visit finds the marks unlocked

@@ -1,0 +1,33 @@
+// What the viewer and the worklist write in French beyond their messages: numbers with a decimal
+// comma, key names as French keyboards print them, years with their plural, a space before a colon.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatScore, translate, translateCount } from '../../common/i18n/messages.ts';
+import { keyLabel } from '../../renderer/viewer/key-label.ts';
+import { marksLabel } from '../../renderer/ai/ai-state.ts';
+
+test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendor\'s 0–100 as a whole number', () => {
+  assert.equal(formatScore('en', 0.4249), '0.42');
+  assert.equal(formatScore('fr', 0.4249), '0,42');
+  assert.equal(formatScore('fr', 1), '1,00');
+  assert.equal(formatScore('fr', 87.4), '87');
+});
+
+test('keys as French keyboards name them; English unchanged', () => {
+  assert.equal(keyLabel(' ', 'fr'), 'Espace');
+  assert.equal(keyLabel('Shift+ ', 'fr'), 'Maj+Espace');
+  assert.equal(keyLabel('Shift+ ', 'en'), 'Shift+Space');
+  assert.equal(keyLabel('ArrowRight', 'fr'), '→');
+  assert.equal(keyLabel('a', 'fr'), 'a');
+});
+
+test('a prior\'s age in years with its plural, labels with the French space before the colon, and the marks\' label says IA', () => {
+  assert.equal(translateCount('fr', 'viewer.ageYears', 1, { n: 1 }), '1 an');
+  assert.equal(translateCount('fr', 'viewer.ageYears', 3, { n: 3 }), '3 ans');
+  assert.equal(translateCount('en', 'viewer.ageYears', 3, { n: 3 }), '3 y');
+  assert.equal(translate('fr', 'common.labelled', { label: 'IA', text: 'score' }), 'IA\u202f: score');
+  assert.equal(translate('en', 'common.labelled', { label: 'AI', text: 'score' }), 'AI: score');
+  const model = { id: 'x', name: 'Détecteur', version: '1.0.0', trainedOn: 'synthetic' as const, notForDiagnosticUse: true, limits: [], scoreSemantics: 'uncalibrated', operatingPoint: { name: 'default', threshold: 0.5 } };
+  assert.equal(marksLabel((key, params) => translate('fr', key, params), model).model, 'IA · Détecteur 1.0.0');
+  assert.equal(marksLabel((key, params) => translate('en', key, params), model).model, 'AI · Détecteur 1.0.0');
+});
