@@ -126,7 +126,7 @@ export const operations = {
   setFirstImpression: op<AiResults>()('write', z.strictObject({ examId, impression: z.enum(FIRST_IMPRESSIONS) })),
   /** Cancels the exam's queued or running analysis (a running one stops, its result dropped). Audited. */
   cancelAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
-  /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited. */
+  /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited when it queued something (an exam analysed already is left as it is). */
   queueAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** The AI models: those running (with their analyses), those refused and why, and which one exams show. */
   aiModels: op<AiModelsStatus>()('read', z.strictObject({})),

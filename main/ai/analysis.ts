@@ -141,10 +141,12 @@ export class AiAnalysis {
     this.wake?.();
   }
 
-  /** Queues the exam again, first in line, after a cancel or a failure. */
-  requeue(examId: number): void {
-    for (const m of this.models) this.db.ai.requeue(examId, refOf(m.manifest));
+  /** Queues the exam again, first in line, after a cancel or a failure; returns whether any of its analyses was queued (none: all done already). */
+  requeue(examId: number): boolean {
+    let queued = false;
+    for (const m of this.models) queued = this.db.ai.requeue(examId, refOf(m.manifest)) || queued;
     this.wake?.();
+    return queued;
   }
 
   /** Cancels the exam's queued or running jobs; the one running here stops now. Returns how many were cancelled. */

@@ -84,16 +84,17 @@ export class AiTables {
     this.queueFirst(examId, model, ['queued', 'failed']);
   }
 
-  /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it). */
-  requeue(examId: number, model: ModelRef): void {
-    this.queueFirst(examId, model, ['queued', 'failed', 'cancelled']);
+  /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it); returns whether a job was queued or moved up. */
+  requeue(examId: number, model: ModelRef): boolean {
+    return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled']);
   }
 
-  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[]): void {
-    this.db.transaction(() => {
-      this.enqueue(examId, model, 1);
-      this.sql.get(`UPDATE ai_jobs SET priority = 1, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
-        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))`).run(examId, model.id, model.version, JSON.stringify(from));
+  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[]): boolean {
+    return this.db.transaction(() => {
+      const added = this.enqueue(examId, model, 1);
+      const moved = this.sql.get(`UPDATE ai_jobs SET priority = 1, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
+        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))`).run(examId, model.id, model.version, JSON.stringify(from)).changes;
+      return added || moved > 0;
     }).immediate();
   }
 

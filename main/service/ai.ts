@@ -109,9 +109,11 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       existingExam(examId);
       const ai = analysis();
       if (!ai?.availableModels.length) throw new ApiError('unavailable', 'No AI model is installed at this station', 'error.aiNoModel');
-      ai.requeue(examId);
-      ctx.db.audit.record(LOCAL_READER, 'ai:queue', examId);
-      ctx.events.emit('aiChanged', { examId });
+      // an exam every model has analysed already is left as it is, and nothing is audited
+      if (ai.requeue(examId)) {
+        ctx.db.audit.record(LOCAL_READER, 'ai:queue', examId);
+        ctx.events.emit('aiChanged', { examId });
+      }
       return results(examId);
     },
   };

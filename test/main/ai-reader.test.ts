@@ -100,6 +100,11 @@ test('cancelling an analysis stops it (no result, no failure), queueing it again
     assert.ok(done.findings.length > 0);
     assert.ok(station.db.audit.trail(cancelled).some((r) => r.action === 'ai:queue'));
     assert.ok(changed.filter((id) => id === cancelled).length >= 3, 'started, cancelled, queued, started, done');
+    // queued again once analysed: nothing to do, nothing said, nothing audited
+    const told = changed.length;
+    assert.equal((await station.handlers.queueAiAnalysis({ examId: cancelled })).state?.status, 'done');
+    assert.equal(changed.length, told);
+    assert.equal(station.db.audit.trail(cancelled).filter((r) => r.action === 'ai:queue').length, 1);
   } finally {
     infos.mock.restore();
     await station.close();
