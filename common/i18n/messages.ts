@@ -133,7 +133,7 @@ export const en = {
   'viewer.step': 'Step {n} of {total}: {name}',
   'viewer.protocol': 'Hanging protocol',
   'viewer.prior': 'PRIOR {date} ({age})',
-  'viewer.ageYears': '{n} y',
+  'viewer.ageYears': '{n} y|{n} y',
   'common.labelled': '{label}: {text}',
   'ai.marksLabel': 'AI · {model}',
   'viewer.ageMonths': '{n} mo',
