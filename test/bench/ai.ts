@@ -40,20 +40,27 @@ export async function benchAi(): Promise<void> {
     const stages = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 };
     let bare = 0;
     let provider = '';
+    const inputs: { width: number; height: number }[] = [];
+    // the main loop's lag while the exam is analysed as the station does it (a file name in, findings out)
     const { result: wall, maxMs, p99Ms, busyMs } = await loopLag(async () => {
       const started = performance.now();
       for (const file of files) {
         const r = await runner.analyzeImage({ file, modelFolder: folder, floor: 0.5 });
         provider = r.provider;
         for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] += r.timings[k];
-        // the baseline: session.run alone on an input of the same size, in the same worker
-        const data = new Float32Array(r.input.width * r.input.height);
-        bare += (await runner.infer({ modelFolder: folder, input: { data, dims: [1, 1, r.input.height, r.input.width] } })).runMs;
+        inputs.push(r.input);
       }
       return performance.now() - started;
     });
+    // the baseline: session.run alone on inputs of the same sizes, in the same worker; after the lag
+    // was measured, since its input (about 10 MB an image) is made and copied on this thread, which
+    // the station never does
+    for (const input of inputs) {
+      const data = new Float32Array(input.width * input.height);
+      bare += (await runner.infer({ modelFolder: folder, input: { data, dims: [1, 1, input.height, input.width] } })).runMs;
+    }
     const pipeline = stages.decodeMs + stages.preprocessMs + stages.postprocessMs;
-    console.log('images  decode   preprocess  model    postprocess  bare run  exam (wall, incl. baseline runs)');
+    console.log('images  decode   preprocess  model    postprocess  bare run  exam (wall)');
     console.log(`${files.length}       ${ms(stages.decodeMs).padEnd(8)} ${ms(stages.preprocessMs).padEnd(11)} ${ms(stages.modelMs).padEnd(8)} ${ms(stages.postprocessMs).padEnd(12)} ${ms(bare).padEnd(9)} ${ms(wall)}`);
     console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}`);
     const perExam = stages.decodeMs + stages.preprocessMs + stages.modelMs + stages.postprocessMs;
