@@ -7,7 +7,7 @@
 
 import { useCallback, useEffect, useState } from 'react';
 import { Enums } from '@cornerstonejs/core';
-import { projectFinding, shapePath } from './mark-geometry.ts';
+import { placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -51,11 +51,12 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
     return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, place);
   }, [place, element]);
 
+  const labels = placeScoreLabels(marks.map((m) => ({ x: m.x, y: m.y, radius: m.radius, text: m.finding.score === null ? '' : formatScore(locale, m.finding.score) })), width, SCORE_ROOM_PX);
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">
         {marks.map((m, i) => {
-          const scoreLeft = width > 0 && m.x + m.radius + SCORE_ROOM_PX > width;
+          const score = labels[i]!;
           const d = shapePath(m.shape, m.x, m.y, m.radius);
           return (
             <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark" data-class={m.finding.class} data-shape={m.shape}
@@ -64,7 +65,7 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
               <path className="halo" d={d} />
               <path className="outline" d={d} />
               {m.finding.score !== null && (
-                <text x={scoreLeft ? m.x - m.radius - 4 : m.x + m.radius + 4} y={m.y - m.radius * 0.5} textAnchor={scoreLeft ? 'end' : 'start'}
+                <text x={score.x} y={score.y} textAnchor={score.anchor}
                   data-testid="ai-mark-score">{formatScore(locale, m.finding.score)}</text>
               )}
             </g>

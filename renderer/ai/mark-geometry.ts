@@ -87,3 +87,40 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
   const radius = Math.min(MARK_RADIUS.max, Math.max(MARK_RADIUS.min, reach));
   return { finding, shape: shapeOf(finding.class), x: centre[0], y: centre[1], radius };
 }
+
+/** Where a mark's score is written: its text's anchor point (the baseline) and which side of the mark. */
+export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end' }
+
+/** The score's text box, about: 13 px monospace, 8 px a character, 14 px a line. */
+const SCORE_CHAR_PX = 8;
+const SCORE_LINE_PX = 14;
+
+/**
+ * Where each mark's score goes: beside the mark, on its right unless that runs off the viewport
+ * (`roomPx` kept), and moved down below another score it would overlap. Two findings on one lesion
+ * (an asymmetry and a mass) otherwise wrote their scores over one another, unreadable.
+ */
+export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number): ScoreLabelPlace[] {
+  const placed: { box: [number, number, number, number] }[] = [];
+  const places: ScoreLabelPlace[] = new Array(marks.length);
+  // top to bottom, so that a score moves down past those above it
+  const order = marks.map((_, i) => i).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
+  for (const i of order) {
+    const m = marks[i]!;
+    const left = width > 0 && m.x + m.radius + roomPx > width;
+    const x = left ? m.x - m.radius - 4 : m.x + m.radius + 4;
+    const textWidth = m.text.length * SCORE_CHAR_PX;
+    const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
+    let y = m.y - m.radius * 0.5;
+    for (let moved = true, guard = 0; moved && guard < marks.length; guard++) {
+      moved = false;
+      for (const { box } of placed) {
+        const overlaps = x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
+        if (overlaps) { y = box[3] + SCORE_LINE_PX; moved = true; }
+      }
+    }
+    placed.push({ box: [x0, y - SCORE_LINE_PX, x1, y] });
+    places[i] = { x, y, anchor: left ? 'end' : 'start' };
+  }
+  return places;
+}

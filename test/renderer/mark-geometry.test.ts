@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
-import { MARK_RADIUS, loadedIndexOf, projectFinding, shapeOf, shapePath } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, loadedIndexOf, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -56,4 +56,20 @@ test('one shape per class, each a closed path about its centre; an unknown class
   // a star has 10 points, a triangle 3
   assert.equal(shapePath('star', 0, 0, 10).split('L').length, 10);
   assert.equal(shapePath('triangle', 0, 0, 10).split('L').length, 3);
+});
+
+test('scores beside their marks: two marks on one lesion write theirs one under the other, not over it; near the right edge on the left', () => {
+  // an asymmetry and a mass on one lesion (exam 4's RMLO in a probe: "0.55" over "0.24", unreadable)
+  const [a, b] = placeScoreLabels([{ x: 300, y: 200, radius: 20, text: '0.55' }, { x: 304, y: 204, radius: 18, text: '0.24' }], 800, 44);
+  assert.equal(a!.anchor, 'start');
+  const boxes = [a!, b!].map((p) => ({ top: p.y - 14, bottom: p.y, left: p.x, right: p.x + 32 }));
+  const overlap = boxes[0]!.left < boxes[1]!.right && boxes[1]!.left < boxes[0]!.right && boxes[0]!.top < boxes[1]!.bottom && boxes[1]!.top < boxes[0]!.bottom;
+  assert.equal(overlap, false, JSON.stringify([a, b]));
+  // a lone mark: its score where it always was, beside its top half
+  assert.deepEqual(placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }], 800, 44), [{ x: 124, y: 90, anchor: 'start' }]);
+  // near the right edge: on the mark's left
+  assert.deepEqual(placeScoreLabels([{ x: 780, y: 100, radius: 20, text: '0.42' }], 800, 44), [{ x: 756, y: 90, anchor: 'end' }]);
+  // far apart: neither moves
+  const apart = placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }, { x: 100, y: 300, radius: 20, text: '0.31' }], 800, 44);
+  assert.deepEqual(apart.map((p) => p.y), [90, 290]);
 });
