@@ -12,7 +12,12 @@ export interface ModelRef { id: string; version: string; sha256: string }
 
 export type AiJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-const noJobs = (): Record<AiJobStatus, number> => ({ queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 });
+/** Jobs by state, from (status, count) rows; a state without a row has none. */
+function tally(rows: unknown[]): Record<AiJobStatus, number> {
+  const counts: Record<AiJobStatus, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 };
+  for (const r of rows as { status: AiJobStatus; n: number }[]) counts[r.status] = r.n;
+  return counts;
+}
 
 export interface AiJob {
   id: number;
@@ -186,16 +191,11 @@ export class AiTables {
 
   /** How many jobs are in each state (for progress). */
   counts(): Record<AiJobStatus, number> {
-    const counts = noJobs();
-    for (const r of this.sql.get('SELECT status, count(*) AS n FROM ai_jobs GROUP BY status').all() as { status: AiJobStatus; n: number }[]) counts[r.status] = r.n;
-    return counts;
+    return tally(this.sql.get('SELECT status, count(*) AS n FROM ai_jobs GROUP BY status').all());
   }
 
   /** How many jobs of this model version are in each state (the AI models panel; index of migration 0011). */
   countsOf(model: Omit<ModelRef, 'sha256'>): Record<AiJobStatus, number> {
-    const counts = noJobs();
-    const rows = this.sql.get('SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status').all(model.id, model.version);
-    for (const r of rows as { status: AiJobStatus; n: number }[]) counts[r.status] = r.n;
-    return counts;
+    return tally(this.sql.get('SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status').all(model.id, model.version));
   }
 }

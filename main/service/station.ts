@@ -54,8 +54,8 @@ export interface ServiceOptions {
   /**
    * The AI second reader: the folders holding model folders (the application's bundled models/, the
    * library's models/). Absent: no analysis runs in this process (a command that lists or imports and ends).
+   * `analyse: false`: the models are found (and the shown one can be chosen), but nothing is analysed (a command that lists them).
    */
-  /** `analyse: false`: the models are found (and the shown one can be chosen), but nothing is analysed (a command that lists them). */
   ai?: { modelRoots: string[]; threads?: number; analyse?: boolean };
   /**
    * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`

@@ -2,10 +2,9 @@
 // language: the state (failed: why, from the failure's code), and the label every viewport showing
 // marks carries (the model, and for a model trained on synthetic images or not for diagnostic use,
 // that it is not for diagnostic use).
-import type { AiResults } from '../../common/domain.ts';
+import type { AiResults, Locale } from '../../common/domain.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
-import type { Locale } from '../../common/domain.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 

@@ -101,7 +101,7 @@ const SCORE_LINE_PX = 14;
  * (an asymmetry and a mass) otherwise wrote their scores over one another, unreadable.
  */
 export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number): ScoreLabelPlace[] {
-  const placed: { box: [number, number, number, number] }[] = [];
+  const placed: [number, number, number, number][] = []; // the scores' boxes so far: x0, top, x1, baseline
   const places: ScoreLabelPlace[] = new Array(marks.length);
   // top to bottom, so that a score moves down past those above it
   const order = marks.map((_, i) => i).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
@@ -114,12 +114,12 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     let y = m.y - m.radius * 0.5;
     for (let moved = true, guard = 0; moved && guard < marks.length; guard++) {
       moved = false;
-      for (const { box } of placed) {
+      for (const box of placed) {
         const overlaps = x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
         if (overlaps) { y = box[3] + SCORE_LINE_PX; moved = true; }
       }
     }
-    placed.push({ box: [x0, y - SCORE_LINE_PX, x1, y] });
+    placed.push([x0, y - SCORE_LINE_PX, x1, y]);
     places[i] = { x, y, anchor: left ? 'end' : 'start' };
   }
   return places;

@@ -37,6 +37,8 @@ export function WorklistPage() {
   const [dragging, setDragging] = useState(false);
   const [importPath, setImportPath] = useState('');
   const [refresh, setRefresh] = useState(0);
+  /** Bumped when another model is shown (aiChanged for every exam): the note names the model again. */
+  const [shownModelChanges, setShownModelChanges] = useState(0);
   const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
   const [aiModel, setAiModel] = useState<AiResults['model']>(null);
 
@@ -63,7 +65,10 @@ export function WorklistPage() {
   useEffect(() => {
     const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal, generating: p.phase === 'generating' }));
     const offChanged = api.on('worklistChanged', () => setRefresh((n) => n + 1));
-    const offAi = api.on('aiChanged', () => setRefresh((n) => n + 1));
+    const offAi = api.on('aiChanged', ({ examId }) => {
+      setRefresh((n) => n + 1);
+      if (examId === null) setShownModelChanges((n) => n + 1);
+    });
     // another process (binome import, a second window) may have changed the library: its events do
     // not reach this page, so the list is read again whenever the reader comes back to it
     const onReturn = () => { if (document.visibilityState === 'visible') setRefresh((n) => n + 1); };
@@ -110,8 +115,7 @@ export function WorklistPage() {
     let cancelled = false;
     api.aiResults({ examId: aiExam }).then((r) => { if (!cancelled) setAiModel(r.model); }).catch(() => undefined);
     return () => { cancelled = true; };
-    // read again on every change (refresh): another model may be shown now
-  }, [api, aiExam, refresh]);
+  }, [api, aiExam, shownModelChanges]);
   const synthetic = aiModel ? aiModel.trainedOn !== 'real' || aiModel.notForDiagnosticUse : true;
   const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', limits: synthetic ? t('worklist.ai.synthetic') : '' });
 
