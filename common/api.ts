@@ -169,7 +169,7 @@ export type OperationResult<K extends OperationName> = NonNullable<(typeof opera
 /** The event streams and their payloads: one map, so an event cannot carry the wrong payload. */
 export interface ApiEvents {
   importProgress: ImportProgress;
-  worklistChanged: { reason: 'import' | 'status' };
+  worklistChanged: { reason: 'import' | 'status' | 'settings' };
   /** An exam's AI analysis started, ended or failed; examId null: every exam's may have changed (another model is shown). */
   aiChanged: { examId: number | null };
   /** The storage SCP's status changed (at most a few times a second while images arrive). */

@@ -46,8 +46,13 @@ export interface ExamSummary {
   rejectedFiles: number;
   /** Another patient has the same Patient ID (and issuer) with another birth date or name: priors are not merged. */
   sharedPatientId: boolean;
-  /** The AI second reader's latest analysis of the exam (null: never queued); its exam score once done, why it failed when it did. */
-  ai: { status: AiStatus; score: number | null; failure: string | null } | null;
+  /**
+   * The AI second reader's latest analysis of the exam (null: never queued); its exam score once done,
+   * why it failed when it did. `scoreWithheld`: in second look the score is held back (null) until
+   * this reader's first impression of the exam, as the viewer's marks are, so that her unaided read
+   * stays unaided; the worklist's triage sort still orders by it when she asks for that sort.
+   */
+  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */

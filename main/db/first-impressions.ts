@@ -20,6 +20,15 @@ export class FirstImpressionTable {
     return row ? toImpression(row) : null;
   }
 
+  /** Of these exams, those the reader has recorded a first impression of. */
+  recordedAmong(examIds: readonly number[], reader: string): Set<number> {
+    if (examIds.length === 0) return new Set();
+    // json_each keeps one statement for any number of ids (a worklist page holds up to a few hundred)
+    const rows = this.sql.get(`SELECT study_ref FROM first_impressions WHERE reader = ? AND study_ref IN (SELECT value FROM json_each(?))`)
+      .all(reader, JSON.stringify(examIds)) as { study_ref: number }[];
+    return new Set(rows.map((r) => r.study_ref));
+  }
+
   /**
    * Records a reader's first impression unless she has one for this exam already; `audit` runs in the
    * same transaction when it is recorded now. Returns the impression on record and whether it is new.

@@ -105,7 +105,7 @@ export function toExamSummary(row: ExamRow): ExamSummary {
     importedAt: row.imported_at,
     rejectedFiles: row.rejected_files,
     sharedPatientId: row.shared_id === 1,
-    ai: row.ai_status ? { status: row.ai_status as NonNullable<ExamSummary['ai']>['status'], score: row.ai_score, failure: row.ai_status === 'failed' ? row.ai_failure : null } : null,
+    ai: row.ai_status ? { status: row.ai_status as NonNullable<ExamSummary['ai']>['status'], score: row.ai_score, failure: row.ai_status === 'failed' ? row.ai_failure : null, scoreWithheld: false } : null,
   };
 }
 

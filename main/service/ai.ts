@@ -71,8 +71,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       ctx.assertOpen();
       existingExam(examId);
       const mode = viewerSettings(ctx).aiMarksMode;
-      const { recorded } = ctx.db.firstImpressions.record(examId, LOCAL_READER, impression, mode,
+      const { recorded, isNew } = ctx.db.firstImpressions.record(examId, LOCAL_READER, impression, mode,
         () => ctx.db.audit.record(LOCAL_READER, `first-impression:${impression}:${mode}`, examId));
+      // the worklist shows the exam's score from now on (second look held it back)
+      if (isNew) ctx.events.emit('aiChanged', { examId });
       // the same answer again is no change; another one would rewrite her unaided read after the marks showed
       if (recorded.impression !== impression) {
         throw new ApiError('bad_request', `A first impression (${recorded.impression}) is already recorded for exam ${examId}`, 'error.firstImpressionRecorded');

@@ -37,7 +37,10 @@ export function settingsHandlers(ctx: StationContext, onReceiverSettings: () => 
       if (locale) ctx.db.settings.set('locale', locale);
       if (viewer) {
         const stored = storedViewerSettings(ctx) ?? {};
+        const modeBefore = viewerSettings(ctx).aiMarksMode;
         ctx.db.settings.set('viewer', JSON.stringify({ ...stored, ...viewer, keymap: { ...stored.keymap, ...viewer.keymap } }));
+        // second look holds the worklist's AI scores back until a first impression: the worklist reads again
+        if (viewerSettings(ctx).aiMarksMode !== modeBefore) ctx.events.emit('worklistChanged', { reason: 'settings' });
       }
       if (receiver) {
         // allow-list entries once each, in the order given

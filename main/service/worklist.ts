@@ -1,14 +1,29 @@
 // The worklist's operations: what the reader lists, opens and marks.
 import type { ApiHandlers, AppInfo } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
+import type { ExamSummary } from '../../common/domain.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
+import { viewerSettings } from './settings.ts';
 
 export type WorklistHandlers = Pick<ApiHandlers, 'appInfo' | 'worklistQuery' | 'examDetail' | 'setExamStatus'>;
 
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
+/**
+ * In second look, the AI's exam scores of exams this reader has no first impression of yet are held
+ * back, as the viewer holds back the marks: a score seen in the worklist anchors the read as much
+ * as a mark does. The analysis state still shows, and the triage sort still orders by the score.
+ */
+export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
+  const scored = exams.filter((e) => e.ai?.status === 'done');
+  if (scored.length === 0 || viewerSettings(ctx).aiMarksMode !== 'second-look') return exams;
+  const read = ctx.db.firstImpressions.recordedAmong(scored.map((e) => e.examId), LOCAL_READER);
+  return exams.map((e) => (e.ai?.status === 'done' && !read.has(e.examId) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
+}
+
 export function worklistHandlers(ctx: StationContext): WorklistHandlers {
+  const withheld = (exam: ExamSummary) => withholdScores(ctx, [exam])[0]!;
   return {
     appInfo: async (): Promise<AppInfo> => ({
       name: 'Binome',
@@ -18,19 +33,22 @@ export function worklistHandlers(ctx: StationContext): WorklistHandlers {
       runtime: ctx.runtime,
       examCount: ctx.db.worklist.countExams(),
     }),
-    worklistQuery: async (q) => ctx.db.worklist.query(q),
+    worklistQuery: async (q) => {
+      const page = ctx.db.worklist.query(q);
+      return { ...page, rows: withholdScores(ctx, page.rows) };
+    },
     examDetail: async ({ examId, purpose = 'open' }) => {
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
       if (purpose !== 'prefetch') ctx.db.audit.record(LOCAL_READER, purpose === 'prior' ? 'open-as-prior' : 'open', examId);
-      return detail;
+      return { ...detail, exam: withheld(detail.exam), priors: withholdScores(ctx, detail.priors) };
     },
     setExamStatus: async ({ examId, status }) => {
       ctx.assertOpen();
       const exam = ctx.db.worklist.setExamStatus(examId, status, (id) => ctx.db.audit.record(LOCAL_READER, `status:${status}`, id));
       if (!exam) throw examNotFound(examId);
       ctx.events.emit('worklistChanged', { reason: 'status' });
-      return exam;
+      return withheld(exam);
     },
   };
 }

@@ -230,8 +230,10 @@ export function WorklistPage() {
                     {exam.rejectedFiles > 0 && <span className="badge warning" title={t('worklist.incomplete', { count: exam.rejectedFiles })} aria-label={t('worklist.incomplete', { count: exam.rejectedFiles })} data-testid="incomplete">⚠ {exam.rejectedFiles}</span>}
                   </td>
                   {showAi && (
-                    <td className="num" data-testid="ai-score" data-status={exam.ai?.status} title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : aiHint}>
-                      {!exam.ai ? '' : exam.ai.status === 'done' ? formatScore(locale, exam.ai.score ?? 0) : t(`worklist.ai.${exam.ai.status}`)}
+                    <td className="num" data-testid="ai-score" data-status={exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
+                      title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : exam.ai?.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                      {!exam.ai ? '' : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span>
+                        : exam.ai.status === 'done' ? formatScore(locale, exam.ai.score ?? 0) : t(`worklist.ai.${exam.ai.status}`)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
                     </td>
                   )}
@@ -240,7 +242,8 @@ export function WorklistPage() {
               ))}
             </tbody>
           </table>
-          {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}</p>}
+          {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}
+            {page?.rows.some((r) => r.ai?.scoreWithheld) && <> {t('worklist.ai.withheldHint')}</>}</p>}
           <div className="pager">
             <span className="muted">{translateCount(locale, 'worklist.count', locale === 'fr' ? page.rows.length : page.total, { shown: page.rows.length, total: page.total })}</span>
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('worklist.previous')}</button>

@@ -47,13 +47,28 @@ after(async () => {
   await station?.close();
 });
 
-test('the worklist shows each exam\'s AI score, sorts by it, and says the model was trained on synthetic images', { skip: SKIP, timeout: 240_000 }, async () => {
+test('the worklist shows each exam\'s AI score (in second look, once the reader has her first impression of it), sorts by it, and says the model was trained on synthetic images', { skip: SKIP, timeout: 240_000 }, async () => {
   await page.goto(host.openUrl);
-  // scores arrive as each exam is analysed (aiChanged refreshes the list)
+  const cellTexts = () => page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => c.textContent ?? ''));
+  // second look (the default): each analysis arrives (aiChanged refreshes the list) with its score held back
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-testid=ai-score]')];
+    return cells.length === 2 && cells.every((c) => c.getAttribute('data-status') === 'done' && c.getAttribute('data-withheld') === 'true');
+  }, undefined, { timeout: 180_000 });
+  for (const text of await cellTexts()) assert.doesNotMatch(text, /\d/, `no score before a first impression: ${text}`);
+  assert.match(await page.getAttribute('[data-testid=ai-score]', 'title') ?? '', /once you have recorded your first impression/);
+  assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /Second look: an exam’s AI score shows once/);
+  // her first impression of one exam (recorded in the viewer; here through the API) shows that exam's score
+  const [first] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+  await station.handlers.setFirstImpression({ examId: first!.examId, impression: 'normal' });
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-score]')].filter((c) => /^\d\.\d\d$/.test(c.textContent ?? '')).length === 1);
+  assert.equal(await page.locator('[data-testid=ai-score][data-withheld=true]').count(), 1, 'the other exam still holds its score back');
+  // concurrent reading shows every score at once
+  await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
   await page.waitForFunction(() => {
     const cells = [...document.querySelectorAll('[data-testid=ai-score]')];
     return cells.length === 2 && cells.every((c) => /^\d\.\d\d$/.test(c.textContent ?? ''));
-  }, undefined, { timeout: 180_000 });
+  });
   const note = await page.textContent('[data-testid=ai-note]') ?? '';
   assert.match(note, /Bright spots \(test fixture\) 0\.1\.0/);
   assert.match(note, /Trained on synthetic images only: not for diagnostic use\./);

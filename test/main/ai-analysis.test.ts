@@ -87,7 +87,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
     // the worklist says why (its code, which the page says in the reader's language)
     const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
-    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused' });
+    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false });
     station.db.ai.prioritize(other.examId, model);
     assert.equal(station.db.ai.examState(other.examId)!.failure, null);
     // cancelled by a reader: opening the exam again leaves it cancelled; a reader's requeue queues it, first
@@ -95,12 +95,14 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.equal(station.db.ai.examState(job.examId)!.status, 'cancelled');
     station.db.ai.requeue(job.examId, model);
     assert.equal(station.db.ai.examState(job.examId)!.status, 'queued');
-    // triage: analysed exams by score, the others after them whichever the direction
+    // triage: analysed exams by score, the others after them whichever the direction (concurrent
+    // reading: the score shows before a first impression)
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.42 WHERE study_ref = ?`).run(a);
     for (const direction of ['desc', 'asc'] as const) {
       const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
       assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
-      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null });
+      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false });
     }
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
@@ -139,8 +141,9 @@ test('several models: exams show the library\'s model (the last found), whicheve
     assert.equal(state.examScore, 0.3);
     const ownFindings = station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings WHERE job_ref = ?').get(ownJob) as { n: number };
     assert.equal(station.db.ai.findings(exam).length, ownFindings.n);
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!;
-    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null });
+    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false });
     // a new version of the clinic's model, queued: the exam says so, and shows no other model's findings in their place
     station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.2.0', sha256: 'y' });
     assert.equal(station.db.ai.examState(exam)!.status, 'queued');
@@ -186,9 +189,10 @@ test('the station analyses what it imports and answers aiResults: state, finding
       throw new Error('not analysed in 90 s');
     })();
     assert.ok(changed.includes(exam!.examId), 'aiChanged was sent');
-    // the worklist carries the state and score, and sorts by it (triage)
+    // the worklist carries the state and score (concurrent reading), and sorts by it (triage)
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
-    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null });
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false });
     assert.equal(results.state!.provider, 'cpu');
     assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
       { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });
@@ -227,6 +231,8 @@ test('AI models: those running and those refused (and why) are listed; the model
     // the French panel says why in French
     assert.match(describeModelProblem('fr', status.refused[0]!.problem), /n’est pas le fichier que décrit son manifeste/);
 
+    // concurrent reading: the worklist shows the score before any first impression
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-choose' });
     const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
     await waitFor('both models analysed the exam', () => station.db.ai.counts().done === 2);

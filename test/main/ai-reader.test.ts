@@ -1,6 +1,6 @@
 // What a reader does with the AI second reader, through the station's API: her first impression
 // (recorded once, with the marks mode she had, audited; another answer afterwards refused in her
-// language), cancelling an exam's analysis (a running one stops: nothing stored, not a failure) and
+// language; in second look, the exam's score held back from the worklist until she has it), cancelling an exam's analysis (a running one stops: nothing stored, not a failure) and
 // queueing it again (it runs to the end), each said to the pages by aiChanged.
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +43,56 @@ test('a first impression is recorded once, with the marks mode of the moment, an
     assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['first-impression:normal:concurrent']);
 
     await assert.rejects(station.handlers.setFirstImpression({ examId: 9999, impression: 'normal' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
+  } finally {
+    await station.close();
+  }
+});
+
+test('second look holds the AI\'s exam score back in the worklist and the exam\'s details until this reader\'s first impression of the exam; the triage sort still orders by it; concurrent shows it', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-withheld-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    // one woman, an exam and its prior: both analysed
+    await station.handlers.loadDemoExams({ patients: 1, priors: 1, size: 'reduced', seed: 'ai-withheld' });
+    const [current, prior] = await examsOf(station) as [number, number];
+    await waitFor('both exams analysed', () => station.db.ai.counts().done === 2);
+    // the two told apart by their scores: the prior 0.8, the current 0.2
+    station.db.connection.prepare('UPDATE ai_jobs SET exam_score = CASE study_ref WHEN ? THEN 0.8 ELSE 0.2 END').run(prior);
+    const byScore = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    const aiOf = (rows: { examId: number; ai: unknown }[], examId: number) => rows.find((r) => r.examId === examId)!.ai;
+
+    let rows = await byScore();
+    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'the triage sort orders by the score it holds back');
+    for (const r of rows) assert.deepEqual(r.ai, { status: 'done', score: null, failure: null, scoreWithheld: true });
+    let detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
+    assert.equal(detail.exam.ai?.score, null);
+    assert.equal(detail.priors[0]!.ai?.score, null, 'nor does the prior show its score in the viewer\'s exam details');
+    assert.equal((await station.handlers.setExamStatus({ examId: current, status: 'in_progress' })).ai?.score, null);
+
+    // her first impression of the prior: its score shows (and the pages are told), the current's stays held back
+    const told: (number | null)[] = [];
+    station.on('aiChanged', ({ examId }) => told.push(examId));
+    await station.handlers.setFirstImpression({ examId: prior, impression: 'recall' });
+    assert.deepEqual(told, [prior]);
+    await station.handlers.setFirstImpression({ examId: prior, impression: 'recall' });
+    assert.deepEqual(told, [prior], 'the same impression again changes nothing and says nothing');
+    rows = await byScore();
+    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false });
+    assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true });
+    detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
+    assert.equal(detail.priors[0]!.ai?.score, 0.8);
+    assert.equal(detail.exam.ai?.scoreWithheld, true);
+
+    // concurrent reading: every score at once, and the worklist told to read again; another setting alone says nothing
+    const reasons: string[] = [];
+    station.on('worklistChanged', ({ reason }) => reasons.push(reason));
+    await station.handlers.setSettings({ viewer: { prefetchCacheMb: 512 } });
+    assert.deepEqual(reasons, []);
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    assert.deepEqual(reasons, ['settings']);
+    rows = await byScore();
+    assert.deepEqual(rows.map((r) => [r.examId, r.ai?.score, r.ai?.scoreWithheld]), [[prior, 0.8, false], [current, 0.2, false]]);
   } finally {
     await station.close();
   }
