@@ -7,10 +7,11 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
-import { decodeFrame } from '../dicom/pixels/decode.ts';
+import { withDecodedFrame } from '../dicom/pixels/decode.ts';
+import { ImageFile } from '../dicom/pixels/image-file.ts';
 import { prepareModelInput } from '../dicom/pixels/model-input.ts';
 import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.ts';
-import { applyAffine, compose, invert, mapBox } from '../dicom/pixels/affine.ts';
+import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 
 export interface ImageFinding {
@@ -39,22 +40,9 @@ export function pipelineOptions(manifest: ModelManifest): ModelInputOptions {
   };
   if (input.spacingMm !== null) options.pixelSizeMm = input.spacingMm;
   if (input.size.mode === 'fixed') options.size = { width: input.size.width, height: input.size.height };
+  else options.multipleOf = input.size.multiple;
   if (input.normalize.type === 'mean-std') options.normalize = { mean: input.normalize.mean, std: input.normalize.std };
   return options;
-}
-
-/** Pads an input on the nipple side and at the bottom to a multiple of `multiple`, with air (0), keeping its map to the stored image. */
-export function padToMultiple(prepared: ModelInput, multiple: number, chestWall: 'left' | 'right'): ModelInput {
-  const width = Math.ceil(prepared.width / multiple) * multiple;
-  const height = Math.ceil(prepared.height / multiple) * multiple;
-  if (width === prepared.width && height === prepared.height) return prepared;
-  const shift = chestWall === 'right' ? width - prepared.width : 0;
-  const pixels = new Float32Array(width * height);
-  for (let v = 0; v < prepared.height; v++) pixels.set(prepared.pixels.subarray(v * prepared.width, (v + 1) * prepared.width), v * width + shift);
-  // padded (u, v) is prepared (u − shift, v)
-  const toPrepared = { a: 1, b: 0, c: -shift, d: 0, e: 1, f: 0 };
-  const toStored = compose(prepared.toStored, toPrepared);
-  return { ...prepared, pixels, width, height, toStored, fromStored: invert(toStored) };
 }
 
 function zscore(pixels: Float32Array): void {
@@ -65,16 +53,52 @@ function zscore(pixels: Float32Array): void {
   for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
 }
 
+/**
+ * This thread's arrays for a frame's bytes and for the model's input, kept from image to image:
+ * allocating and first touching a new 17 MB array for each full-size image cost 60–120 ms on a busy
+ * 2-core machine, against 2 ms to read into one already touched. Lent to one analysis at a time
+ * (session.run awaits, so a second analysis may start meanwhile: it gets arrays of its own).
+ */
+const scratch = { frame: new Uint8Array(0), input: new Float32Array(0), lent: false };
+/** Larger frames and inputs than this (many times a mammogram's) get arrays of their own, not kept. */
+const MAX_SCRATCH_BYTES = 256 * 1024 * 1024;
+
+function borrowScratch(image: ImageFile): { frame?: Uint8Array; input?: Float32Array } {
+  if (scratch.lent) return {};
+  const frameBytes = image.frameByteLength(0);
+  if (scratch.frame.length < frameBytes && frameBytes <= MAX_SCRATCH_BYTES) scratch.frame = Buffer.allocUnsafe(frameBytes);
+  // the input is at most about as many values as the frame has pixels (the model's pixels are at least as large)
+  const pixels = image.header.rows * image.header.columns;
+  if (scratch.input.length < pixels && pixels * 4 <= MAX_SCRATCH_BYTES) scratch.input = new Float32Array(pixels);
+  scratch.lent = true;
+  return { frame: scratch.frame, input: scratch.input };
+}
+
 export async function analyzeImage(file: string, manifest: ModelManifest, session: InferenceSession, options: { floor: number; maxPerClass?: number }): Promise<ImageAnalysis> {
   const t0 = performance.now();
-  const frame = await decodeFrame(file);
-  const t1 = performance.now();
+  let t1 = t0, t2 = t0;
   const pipeline = pipelineOptions(manifest);
-  let prepared = prepareModelInput(frame, pipeline);
-  if (manifest.input.size.mode === 'pad-to-multiple') prepared = padToMultiple(prepared, manifest.input.size.multiple, pipeline.chestWall);
-  if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);
-  const t2 = performance.now();
-  const outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', prepared.pixels, [1, 1, prepared.height, prepared.width]) });
+  const image = ImageFile.open(file);
+  const lent = borrowScratch(image);
+  let prepared: ModelInput;
+  let outputs: InferenceSession.OnnxValueMapType;
+  try {
+    try {
+      // the stored values are read where they lie (the scratch array, a codec's memory): no copy of the frame
+      prepared = await withDecodedFrame(image, 0, (pixels) => {
+        t1 = performance.now();
+        return prepareModelInput({ header: image.header, pixels }, { ...pipeline, into: lent.input });
+      }, lent.frame);
+    } finally {
+      image.close();
+    }
+    if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);
+    t2 = performance.now();
+    outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', prepared.pixels, [1, 1, prepared.height, prepared.width]) });
+  } finally {
+    // the input may lie in the scratch array: given back only once the model has read it
+    if (lent.frame || lent.input) scratch.lent = false;
+  }
   const t3 = performance.now();
 
   const findings: ImageFinding[] = [];

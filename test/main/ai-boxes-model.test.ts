@@ -11,10 +11,8 @@ import { brightestBoxModel, fixtureManifest } from '../helpers/onnx-models.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
 
-const W = 160, H = 200;
-
 /** A right CC, chest wall on the right edge as displayed, one bright pixel at `mark` (display coordinates). */
-function writeRightCc(file: string, mark: [number, number], mirrored: boolean): [number, number] {
+function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200]): [number, number] {
   const pixels = new Uint16Array(W * H);
   const stored = (x: number) => (mirrored ? W - 1 - x : x);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
@@ -29,8 +27,8 @@ function writeRightCc(file: string, mark: [number, number], mirrored: boolean): 
   return [stored(mark[0]), mark[1]];
 }
 
-test('a boxes-only model: its box is read in input pixel edges and lands on the bright stored pixel, stored either way round', async () => {
-  const dir = tempDir('ai-boxes');
+/** The brightest-box model, checked and opened. */
+async function brightestBoxDetector(dir: string) {
   const folder = path.join(dir, 'boxes');
   fs.mkdirSync(folder);
   const bytes = brightestBoxModel();
@@ -41,7 +39,12 @@ test('a boxes-only model: its box is read in input pixel edges and lands on the 
   })));
   const checked = await checkModelFolder(folder);
   assert.ok(checked.ok, JSON.stringify(checked));
-  const { manifest, opened } = checked.model;
+  return checked.model;
+}
+
+test('a boxes-only model: its box is read in input pixel edges and lands on the bright stored pixel, stored either way round', async () => {
+  const dir = tempDir('ai-boxes');
+  const { manifest, opened } = await brightestBoxDetector(dir);
   try {
     for (const mirrored of [false, true]) {
       const file = path.join(dir, `rcc-${mirrored ? 'mirrored' : 'ready'}.dcm`);
@@ -55,6 +58,31 @@ test('a boxes-only model: its box is read in input pixel edges and lands on the 
       assert.deepEqual(f.box.map((v) => Math.round(v * 100) / 100), [sx - 2.5, sy - 2.5, sx + 2.5, sy + 2.5]);
       assert.ok(f.score > 0.9, String(f.score));
     }
+  } finally {
+    await opened.session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('images analysed one after another, and several at once on one thread, each get their own findings (the arrays a thread keeps from image to image are lent to one analysis at a time)', async () => {
+  const dir = tempDir('ai-boxes-scratch');
+  const { manifest, opened } = await brightestBoxDetector(dir);
+  try {
+    // sizes that grow and shrink, marks in different places, stored either way round
+    const images = ([[[100, 70], false, [160, 200]], [[40, 150], true, [240, 300]], [[60, 30], false, [120, 150]], [[200, 250], true, [260, 320]]] as const)
+      .map(([mark, mirrored, size], i) => {
+        const file = path.join(dir, `rcc-${i}.dcm`);
+        return { file, at: writeRightCc(file, [...mark], mirrored, [...size]) };
+      });
+    const where = (r: Awaited<ReturnType<typeof analyzeImage>>) => r.findings.map((f) => [Math.round(f.x), Math.round(f.y)]);
+    const oneByOne: Awaited<ReturnType<typeof analyzeImage>>[] = [];
+    for (const image of images) oneByOne.push(await analyzeImage(image.file, manifest, opened.session, { floor: 0.1 }));
+    const atOnce = await Promise.all([...images, ...images].map((image) => analyzeImage(image.file, manifest, opened.session, { floor: 0.1 })));
+    images.forEach((image, i) => {
+      assert.deepEqual(where(oneByOne[i]!), [image.at], `image ${i} alone`);
+      assert.deepEqual(where(atOnce[i]!), [image.at], `image ${i} among others`);
+      assert.deepEqual(where(atOnce[i + images.length]!), [image.at], `image ${i} again among others`);
+    });
   } finally {
     await opened.session.release();
     fs.rmSync(dir, { recursive: true, force: true });

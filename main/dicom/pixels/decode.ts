@@ -32,16 +32,19 @@ export function decodeImageFrame(image: ImageFile, index: number): Promise<Store
 /**
  * Decodes frame `index` (0-based) and hands its stored values to `use` without copying them where
  * they lie in a codec's memory: they are valid only until `use` returns (`use` must copy what it
- * keeps). One full-size copy of a frame at a time, for callers that only read it (renditions).
+ * keeps). One full-size copy of a frame at a time, for callers that only read it (renditions, the
+ * AI). `scratch`: where to read the frame's bytes when it is large enough (a buffer kept from frame
+ * to frame: a new 17 MB array for each full-size frame costs more to allocate than to fill); the
+ * caller leaves it alone until `use` returns, since native values lie in it.
  */
-export function withDecodedFrame<T>(image: ImageFile, index: number, use: (pixels: StoredPixels) => T): Promise<T> {
-  return decode(image, index, (pixels) => use(pixels));
+export function withDecodedFrame<T>(image: ImageFile, index: number, use: (pixels: StoredPixels) => T, scratch?: Uint8Array): Promise<T> {
+  return decode(image, index, (pixels) => use(pixels), scratch);
 }
 
 /** `use` gets the stored values, and whether they are borrowed from a codec's memory (else they are the caller's). */
-async function decode<T>(image: ImageFile, index: number, use: (pixels: StoredPixels, borrowed: boolean) => T): Promise<T> {
+async function decode<T>(image: ImageFile, index: number, use: (pixels: StoredPixels, borrowed: boolean) => T, scratch?: Uint8Array): Promise<T> {
   const h = image.header;
-  const data = image.frameData(index);
+  const data = image.frameData(index, scratch);
   const count = h.rows * h.columns;
   const bytesPerSample = h.bitsAllocated === 8 ? 1 : 2;
   switch (h.transferSyntax.codestream) {

@@ -224,20 +224,30 @@ export class ImageFile {
     return out;
   }
 
-  /** The bytes of frame `index` (0-based) as stored (native pixel data or a whole codestream), the caller's to keep or change. */
-  frameData(index: number): Uint8Array {
+  /** How many bytes frame `index` (0-based) has as stored (0 for a frame that does not exist). */
+  frameByteLength(index: number): number {
+    return (this.frameBytes[index] ?? []).reduce((n, r) => n + r.length, 0);
+  }
+
+  /**
+   * The bytes of frame `index` (0-based) as stored (native pixel data or a whole codestream), the
+   * caller's to keep or change; read into the start of `into` where it is large enough (and then
+   * valid as long as the caller leaves `into` alone), else into a new array.
+   */
+  frameData(index: number, into?: Uint8Array): Uint8Array {
     const ranges = this.frameBytes[index];
     if (!ranges) throw new PixelDataError(`frame ${index + 1} of ${this.header.frames} does not exist`);
     const total = ranges.reduce((n, r) => n + r.length, 0);
+    const lent = into && into.length >= total ? into.subarray(0, total) : null;
     if ('bytes' in this.source) {
       const bytes = this.source.bytes;
-      if (ranges.length === 1) return bytes.slice(ranges[0]!.offset, ranges[0]!.offset + total);
-      const out = new Uint8Array(total);
+      if (ranges.length === 1 && !lent) return bytes.slice(ranges[0]!.offset, ranges[0]!.offset + total);
+      const out = lent ?? new Uint8Array(total);
       let at = 0;
       for (const r of ranges) { out.set(bytes.subarray(r.offset, r.offset + r.length), at); at += r.length; }
       return out;
     }
-    const out = Buffer.allocUnsafe(total);
+    const out = lent ?? Buffer.allocUnsafe(total);
     let at = 0;
     for (const r of ranges) {
       let done = 0;

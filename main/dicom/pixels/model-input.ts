@@ -31,12 +31,22 @@ export interface ModelInputOptions {
    * the breast is scaled to fit it, keeping its shape.
    */
   size?: { width: number; height: number };
+  /**
+   * Without a matrix: the output is the content rounded up to a multiple of this along each axis (a
+   * fully convolutional model's stride), padded with air on the nipple side and at the bottom.
+   */
+  multipleOf?: number;
   /** Default 'preset' (the first window through the image's VOI LUT Function). */
   voi?: VoiChoice;
   /** Crop to the breast with this margin (default 5 mm); false keeps the whole image. */
   crop?: false | { marginMm: number };
-  /** Applied last: (value − mean) / std, value in [0, 1] with air 0. */
+  /** Applied last, padding included: (value − mean) / std, value in [0, 1] with air 0. */
   normalize?: { mean: number; std: number };
+  /**
+   * Where to write the pixels when it is large enough: its start, zeroed first (else a new array).
+   * For a caller that runs one input at a time and keeps the array from run to run.
+   */
+  into?: Float32Array;
 }
 
 export interface ModelInput {
@@ -117,8 +127,9 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   }
   const contentWidth = Math.max(1, Math.round(cropWidth / sx));
   const contentHeight = Math.max(1, Math.round(cropHeight / sy));
-  const width = options.size?.width ?? contentWidth;
-  const height = options.size?.height ?? contentHeight;
+  const multiple = options.size ? 1 : options.multipleOf ?? 1;
+  const width = options.size?.width ?? Math.ceil(contentWidth / multiple) * multiple;
+  const height = options.size?.height ?? Math.ceil(contentHeight / multiple) * multiple;
   const clipped = contentWidth > width || contentHeight > height;
   // The content's place in the output: against the chest-wall side, at the top.
   const shiftX = options.chestWall === 'left' ? 0 : width - contentWidth;
@@ -128,7 +139,7 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   const toStored = compose(invert(orientedFromStored), outputToOriented);
   const fromStored = invert(toStored);
 
-  const pixels = new Float32Array(width * height);
+  const pixels = options.into && options.into.length >= width * height ? options.into.subarray(0, width * height).fill(0) : new Float32Array(width * height);
   fillOutput(frame, lut, toStored, pixels, width, {
     u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight),
   });
@@ -146,7 +157,8 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
 /**
  * Resamples the content region [u0, u1) × [0, v1) of the output from the stored frame. The map
  * keeps axes parallel, so each output axis runs along one stored axis: resample along the stored
- * axes (area averaging), then copy into place, swapped or reversed as the map says.
+ * axes (area averaging), written in place (reversed as the map says) or, for an image stored
+ * turned a quarter, resampled then copied in with its axes swapped.
  */
 function fillOutput(frame: DecodedFrame, lut: { table: Float32Array; offset: number }, toStored: Affine, out: Float32Array, width: number, region: { u0: number; u1: number; v1: number }): void {
   const h = frame.header;
@@ -162,19 +174,16 @@ function fillOutput(frame: DecodedFrame, lut: { table: Float32Array; offset: num
   // Resample along increasing stored coordinates; reversed axes are read back to front below.
   const xw = axisWeights(xCount, Math.abs(xScale), xScale > 0 ? xFirst : xFirst + xScale * (xCount - 1), h.columns);
   const yw = axisWeights(yCount, Math.abs(yScale), yScale > 0 ? yFirst : yFirst + yScale * (yCount - 1), h.rows);
+  if (!turned) {
+    // output row v is resampled row v (or from the bottom), its columns forwards or backwards: written in place
+    resample(frame.pixels, h.columns, xw, yw, lut, { pixels: out, offset: region.u0, stride: width, reverseX: xScale < 0, reverseY: yScale < 0 });
+    return;
+  }
   const grid = resample(frame.pixels, h.columns, xw, yw, lut);
   for (let v = 0; v < nv; v++) {
+    // output row v is grid column gx, read down or up
     const row = v * width + region.u0;
-    if (!turned) {
-      // output row v is grid row gy, read forwards or backwards: a copy, not a per-pixel index
-      const gy = yScale > 0 ? v : yCount - 1 - v;
-      const line = grid.subarray(gy * xCount, (gy + 1) * xCount);
-      if (xScale > 0) out.set(line, row);
-      else for (let k = 0; k < nu; k++) out[row + k] = line[xCount - 1 - k]!;
-    } else {
-      // output row v is grid column gx, read down or up
-      const gx = xScale > 0 ? v : xCount - 1 - v;
-      for (let k = 0; k < nu; k++) out[row + k] = grid[(yScale > 0 ? k : yCount - 1 - k) * xCount + gx]!;
-    }
+    const gx = xScale > 0 ? v : xCount - 1 - v;
+    for (let k = 0; k < nu; k++) out[row + k] = grid[(yScale > 0 ? k : yCount - 1 - k) * xCount + gx]!;
   }
 }

@@ -55,19 +55,33 @@ export interface ValueTable {
 }
 
 /**
- * Resamples a `width`-column image (row-major values) with weights along x and y, into a
- * Float32Array of `xw.count × yw.count` samples, mapping each source value through `values` first.
- * Only the source rows the y weights reach are read.
+ * Where resample writes: into `pixels` (zeros where it writes: it adds), output sample (k, j) at
+ * `offset + row·stride + column`, rows and/or columns in reverse order where the image is shown
+ * mirrored (the model's input written in place, without a resampled copy to rearrange).
  */
-export function resample(source: ArrayLike<number>, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable | null): Float32Array {
+export interface ResampleTarget {
+  pixels: Float32Array;
+  offset: number;
+  stride: number;
+  reverseX: boolean;
+  reverseY: boolean;
+}
+
+/**
+ * Resamples a `width`-column image (row-major values) with weights along x and y, into a
+ * Float32Array of `xw.count × yw.count` samples (or into `target`), mapping each source value
+ * through `values` first. Only the source rows the y weights reach are read.
+ */
+export function resample(source: ArrayLike<number>, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable | null, target?: ResampleTarget): Float32Array {
   const outWidth = xw.count, outHeight = yw.count;
-  let rowLo = Infinity, rowHi = -1;
-  for (let k = 0; k < outHeight; k++) {
-    rowLo = Math.min(rowLo, yw.first[k]!);
-    rowHi = Math.max(rowHi, yw.first[k]! + yw.taps - 1);
-  }
+  const into = target ?? { pixels: new Float32Array(outWidth * outHeight), offset: 0, stride: outWidth, reverseX: false, reverseY: false };
   const sourceRows = Math.floor(source.length / width);
-  rowHi = Math.min(rowHi, sourceRows - 1);
+  // Which output rows each source row feeds, and with what weight: pass 2 (along y) then runs as the
+  // rows come out of pass 1 (along x), so that a full-size image needs one row of intermediate
+  // values, not a whole intermediate image (about 18 MB for a mammogram: allocating and first
+  // touching that much costs more than the arithmetic on some machines). Each output row still sums
+  // its source rows in the same order, so the result is the same to the bit.
+  const feeds = rowFeeds(yw, sourceRows);
   // Pass 1, along x: each needed source row → outWidth samples. Only the columns the x weights
   // reach are read (a crop leaves the air out), mapped through the table once each, into a line
   // padded with zeros so that every output sample runs all its taps without a bounds test.
@@ -78,35 +92,66 @@ export function resample(source: ArrayLike<number>, width: number, xw: AxisWeigh
   }
   colHi = Math.min(colHi, width - 1);
   const columns = colHi - colLo + 1;
-  const rows = rowHi - rowLo + 1;
-  const horizontal = new Float32Array(rows * outWidth);
+  const horizontal = new Float32Array(outWidth);
   const taps = xw.taps, xWeights = xw.weights;
   const starts = Int32Array.from(xw.first, (f) => f - colLo);
   const line = new Float32Array(columns + taps);
-  for (let r = 0; r < rows; r++) {
-    const base = (rowLo + r) * width + colLo;
+  const result = into.pixels, reverseX = into.reverseX;
+  for (let r = feeds.rowLo; r <= feeds.rowHi; r++) {
+    const from = feeds.start[r - feeds.rowLo]!, to = feeds.start[r - feeds.rowLo + 1]!;
+    if (from === to) continue; // a row no output sample reaches (weight 0)
+    const base = r * width + colLo;
     if (values) mapThroughTable(source, base, columns, values, line);
     else for (let x = 0; x < columns; x++) line[x] = source[base + x]!;
-    const out = r * outWidth;
     for (let k = 0; k < outWidth; k++) {
       const start = starts[k]!, wBase = k * taps;
       let sum = 0;
       for (let t = 0; t < taps; t++) sum += xWeights[wBase + t]! * line[start + t]!;
-      horizontal[out + k] = sum;
+      horizontal[reverseX ? outWidth - 1 - k : k] = sum;
     }
-  }
-  // Pass 2, along y.
-  const result = new Float32Array(outWidth * outHeight);
-  for (let k = 0; k < outHeight; k++) {
-    const start = yw.first[k]! - rowLo, wBase = k * yw.taps, out = k * outWidth;
-    for (let t = 0; t < yw.taps; t++) {
-      const w = yw.weights[wBase + t]!;
-      if (w === 0) continue;
-      const row = (start + t) * outWidth;
-      for (let x = 0; x < outWidth; x++) result[out + x] += w * horizontal[row + x]!;
+    // Pass 2, along y: this row's share of each output row it feeds.
+    for (let f = from; f < to; f++) {
+      const k = feeds.outRow[f]!;
+      const w = feeds.weight[f]!, out = into.offset + (into.reverseY ? outHeight - 1 - k : k) * into.stride;
+      for (let x = 0; x < outWidth; x++) result[out + x] += w * horizontal[x]!;
     }
   }
   return result;
+}
+
+/**
+ * The y weights turned around: for each source row from `rowLo` to `rowHi`, the output rows it feeds
+ * and their weights, at `start[row − rowLo]` up to `start[row − rowLo + 1]` in `outRow` and `weight`,
+ * output rows in increasing order (as each output row's taps run in increasing source rows).
+ */
+function rowFeeds(yw: AxisWeights, sourceRows: number): { rowLo: number; rowHi: number; start: Int32Array; outRow: Int32Array; weight: Float32Array } {
+  let rowLo = Infinity, rowHi = -1;
+  for (let k = 0; k < yw.count; k++) {
+    rowLo = Math.min(rowLo, yw.first[k]!);
+    rowHi = Math.max(rowHi, yw.first[k]! + yw.taps - 1);
+  }
+  rowHi = Math.min(rowHi, sourceRows - 1);
+  const rows = Math.max(0, rowHi - rowLo + 1);
+  const count = new Int32Array(rows + 1);
+  const each = (visit: (row: number, k: number, w: number) => void) => {
+    for (let k = 0; k < yw.count; k++) {
+      for (let t = 0; t < yw.taps; t++) {
+        const w = yw.weights[k * yw.taps + t]!, row = yw.first[k]! + t;
+        if (w !== 0 && row <= rowHi) visit(row, k, w);
+      }
+    }
+  };
+  each((row) => count[row - rowLo + 1]!++);
+  for (let i = 0; i < rows; i++) count[i + 1]! += count[i]!;
+  const start = Int32Array.from(count);
+  const outRow = new Int32Array(count[rows]!), weight = new Float32Array(count[rows]!);
+  const next = count.subarray(0, rows);
+  each((row, k, w) => {
+    const at = next[row - rowLo]!++;
+    outRow[at] = k;
+    weight[at] = w;
+  });
+  return { rowLo, rowHi, start, outRow, weight };
 }
 
 /** `count` source values from `base`, each through the table, into `line`. */
