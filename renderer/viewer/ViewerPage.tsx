@@ -13,6 +13,7 @@ import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { choosePriors, hang } from '../../common/hanging/engine.ts';
 import type { HangingPlan, HungStep } from '../../common/hanging/types.ts';
+import { resultsAsker } from '../ai/results-asker.ts';
 import { actionForKey, keyNameOf, mergeViewerSettings, VIEWER_ACTIONS } from '../../common/viewer-settings.ts';
 import type { ViewerAction, ViewerSettings } from '../../common/viewer-settings.ts';
 import { useApi } from '../api/context.ts';
@@ -172,11 +173,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     const ids = aiExamKey.split(',').map(Number);
     let live = true;
     setAiResults((m) => new Map([...m].filter(([id]) => ids.includes(id))));
-    const ask = (id: number) => api.aiResults({ examId: id })
-      .then((r) => { if (live) setAiResults((m) => new Map(m).set(id, r)); })
-      .catch(() => undefined); // no results is no marks; the panel says nothing rather than a wrong state
-    ids.forEach((id) => void ask(id));
-    const off = api.on('aiChanged', ({ examId: changed }) => { for (const id of ids) if (changed === null || changed === id) void ask(id); });
+    const ask = resultsAsker((id) => api.aiResults({ examId: id }), (fresh) => {
+      if (live) setAiResults((m) => new Map([...m, ...fresh]));
+    });
+    void ask(ids);
+    const off = api.on('aiChanged', ({ examId: changed }) => void ask(changed === null ? ids : ids.filter((id) => id === changed)));
     return () => { live = false; off(); };
   }, [api, aiExamKey]);
   const currentAi = aiResults.get(examId) ?? null;
