@@ -77,7 +77,10 @@ export const modelManifestSchema = z.object({
     }),
     /** Millimetres per model pixel (at the detector), or null where the model takes a fixed matrix whatever the spacing. */
     spacingMm: z.number().positive().max(2).nullable(),
-    /** The tensor's height and width: fixed, or the image (after resampling) padded to a multiple. */
+    /**
+     * The tensor's height and width: fixed, or the image (after resampling) padded to a multiple.
+     * Either way the padding is air (0 before normalisation), on the nipple side and at the bottom.
+     */
     size: z.discriminatedUnion('mode', [
       z.object({ mode: z.literal('fixed'), height: z.number().int().positive().max(16384), width: z.number().int().positive().max(16384) }),
       z.object({ mode: z.literal('pad-to-multiple'), multiple: z.number().int().positive().max(1024) }),
