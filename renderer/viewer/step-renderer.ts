@@ -22,7 +22,7 @@ import type { SizedViewport } from '../../common/hanging/scale.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
 import { ENGINE_ID, sharedEngine, toolGroup } from './cornerstone.ts';
-import { StepSynchronizers } from './sync.ts';
+import { StepSynchronizers, withoutSync } from './sync.ts';
 import { initialVoi } from './voi.ts';
 import { voiFromLutTable } from './voi-lut-table.ts';
 import type { VoiLutTable } from './voi-lut-table.ts';
@@ -117,7 +117,7 @@ export class StepRenderer {
   async show(step: HungStep, elements: Map<string, HTMLDivElement>, instances: Map<number, InstanceDetail>, options: StepOptions): Promise<void> {
     this.stepKey = `step-${nextStepKey++}`;
     const engine = sharedEngine();
-    this.sync = new StepSynchronizers(this.stepKey);
+    this.sync = new StepSynchronizers(this.stepKey, (viewportId) => [...this.placed.values()].find((p) => p.viewportId === viewportId)?.placement);
     const onLoadError = (event: Event) => {
       const detail = (event as CustomEvent).detail as { imageId?: string; error?: unknown } | unknown[];
       if (Array.isArray(detail) || !detail.imageId) return;
@@ -262,21 +262,25 @@ export class StepRenderer {
     if (size === this.size) return;
     this.size = size;
     const engine = sharedEngine();
-    // the reader's zoom and pan, measured from each image's placement before anything moves
+    // the reader's zoom and pan, measured from each image's own placement before anything moves (not
+    // from Cornerstone's initial camera: its resize replaces that with a fitted camera of its own)
     const views = [...this.placed.values()].flatMap((p) => {
       const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
-      const rows = viewport?.getImageData()?.dimensions[1];
-      return viewport?.getCurrentImageId() && p.placement && rows ? [{ p, viewport, rows, zoom: viewport.getZoom(), pan: viewport.getPan() }] : [];
+      return viewport?.getCurrentImageId() && p.placement ? [{ p, viewport, zoom: viewport.getZoom(p.placement), pan: viewport.getPan(p.placement) }] : [];
     });
     cancelAnimationFrame(this.relayoutFrame);
     const attempt = (triesLeft: number) => {
       this.relayoutFrame = requestAnimationFrame(() => {
         if (this.disposed) return;
-        engine.resize(true, true);
-        const pending = views.some(({ viewport }) => viewport.canvas.width !== viewport.sWidth || viewport.canvas.height !== viewport.sHeight);
-        if (pending && triesLeft > 0) { attempt(triesLeft - 1); return; }
+        withoutSync(() => engine.resize(true, true));
+        // Placed in the frame of the resize, even where Cornerstone leaves a canvas for later: its
+        // transforms use the new size (sWidth, sHeight) from now on, and a frame drawn before placing
+        // would show every image displaced (Cornerstone's own fitted camera).
         this.mmPerPixel = this.stepScale(this.inputs!, this.options!);
-        for (const { p, viewport, rows, zoom, pan } of views) {
+        for (const { p, viewport, zoom, pan } of views) {
+          // the image loaded now: the stored image may have replaced the rendition since the resize was asked
+          const rows = viewport.getImageData()?.dimensions[1];
+          if (!rows) continue;
           this.sync?.update(p.viewportId, { placed: false });
           this.place(p, viewport, rows);
           viewport.setZoom(zoom);
@@ -284,6 +288,8 @@ export class StepRenderer {
           this.sync?.update(p.viewportId, { placed: true });
           viewport.render();
         }
+        const pending = views.some(({ viewport }) => viewport.canvas.width !== viewport.sWidth || viewport.canvas.height !== viewport.sHeight);
+        if (pending && triesLeft > 0) attempt(triesLeft - 1);
       });
     };
     attempt(RELAYOUT_TRIES);

@@ -25,6 +25,23 @@ export interface SyncedViewport {
   placed: boolean;
 }
 
+/**
+ * Cornerstone's resize resets every viewport's camera of the engine (all steps') and puts it back,
+ * firing a camera event for each, and keeps a fitted camera of its own as each one's initial
+ * camera: that is no reader's zoom or pan, and following it drew every image of the 8-up step
+ * displaced (a prior CC's chest wall cut off at the seam) for a frame, or for good after a few
+ * resizes in a row. Nothing follows while it runs.
+ */
+let suspended = 0;
+export function withoutSync<T>(work: () => T): T {
+  suspended++;
+  try {
+    return work();
+  } finally {
+    suspended--;
+  }
+}
+
 function stackViewport(ref: { renderingEngineId: string; viewportId: string }): Types.IStackViewport | undefined {
   return getRenderingEngine(ref.renderingEngineId)?.getViewport(ref.viewportId) as Types.IStackViewport | undefined;
 }
@@ -34,16 +51,26 @@ export class StepSynchronizers {
   private readonly voi: Synchronizer;
   private readonly info = new Map<string, SyncedViewport>();
 
-  constructor(stepKey: string) {
+  /**
+   * `placementOf`: the camera a viewport's image was placed with (chest wall at the seam, the step's
+   * scale). Zoom and pan are measured from it, not from Cornerstone's initial camera, which its resize
+   * replaces with a fitted camera of its own in every step, the steps out of sight included.
+   */
+  constructor(stepKey: string, private readonly placementOf: (viewportId: string) => Types.ICamera | undefined) {
     this.zoomPan = SynchronizerManager.createSynchronizer(`${stepKey}:zoomPan`, Enums.Events.CAMERA_MODIFIED, (_s, source, target) => {
       if (!this.bothPlaced(source.viewportId, target.viewportId)) return;
       const from = stackViewport(source);
       const to = stackViewport(target);
-      if (!from || !to) return;
+      const fromPlacement = this.placementOf(source.viewportId), toPlacement = this.placementOf(target.viewportId);
+      if (!from || !to || !fromPlacement || !toPlacement) return;
       const mirrored = this.info.get(source.viewportId)?.chestWall !== this.info.get(target.viewportId)?.chestWall;
-      const [x, y] = from.getPan();
-      to.setZoom(from.getZoom());
-      to.setPan([mirrored ? -x : x, y]);
+      const [x, y] = from.getPan(fromPlacement);
+      to.setZoom(from.getZoom(fromPlacement), false, toPlacement);
+      // Cornerstone's setPan is from its initial camera: moved by what separates the pan wanted from
+      // the target's placement and the pan it has from there now (differences of canvas pixels)
+      const [nowX, nowY] = to.getPan(toPlacement);
+      const [initialX, initialY] = to.getPan();
+      to.setPan([initialX + (mirrored ? -x : x) - nowX, initialY + y - nowY]);
       to.render();
     });
     this.voi = SynchronizerManager.createSynchronizer(`${stepKey}:voi`, Enums.Events.VOI_MODIFIED, (_s, source, target) => {
@@ -61,7 +88,7 @@ export class StepSynchronizers {
   }
 
   private bothPlaced(a: string, b: string): boolean {
-    return Boolean(this.info.get(a)?.placed && this.info.get(b)?.placed);
+    return !suspended && Boolean(this.info.get(a)?.placed && this.info.get(b)?.placed);
   }
 
   add(viewportId: string, groups: readonly ('zoomPan' | 'voi')[], info: SyncedViewport): void {
