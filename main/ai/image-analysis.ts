@@ -9,6 +9,7 @@ import { Tensor } from 'onnxruntime-node';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
 import { ImageFile } from '../dicom/pixels/image-file.ts';
+import { ScratchArrays } from '../dicom/pixels/scratch.ts';
 import { prepareModelInput } from '../dicom/pixels/model-input.ts';
 import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.ts';
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
@@ -53,33 +54,16 @@ function zscore(pixels: Float32Array): void {
   for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
 }
 
-/**
- * This thread's arrays for a frame's bytes and for the model's input, kept from image to image:
- * allocating and first touching a new 17 MB array for each full-size image cost 60–120 ms on a busy
- * 2-core machine, against 2 ms to read into one already touched. Lent to one analysis at a time
- * (session.run awaits, so a second analysis may start meanwhile: it gets arrays of its own).
- */
-const scratch = { frame: new Uint8Array(0), input: new Float32Array(0), lent: false };
-/** Larger frames and inputs than this (many times a mammogram's) get arrays of their own, not kept. */
-const MAX_SCRATCH_BYTES = 256 * 1024 * 1024;
-
-function borrowScratch(image: ImageFile): { frame?: Uint8Array; input?: Float32Array } {
-  if (scratch.lent) return {};
-  const frameBytes = image.frameByteLength(0);
-  if (scratch.frame.length < frameBytes && frameBytes <= MAX_SCRATCH_BYTES) scratch.frame = Buffer.allocUnsafe(frameBytes);
-  // the input is at most about as many values as the frame has pixels (the model's pixels are at least as large)
-  const pixels = image.header.rows * image.header.columns;
-  if (scratch.input.length < pixels && pixels * 4 <= MAX_SCRATCH_BYTES) scratch.input = new Float32Array(pixels);
-  scratch.lent = true;
-  return { frame: scratch.frame, input: scratch.input };
-}
+/** This thread's arrays for a frame's bytes and for the model's input, kept from image to image. */
+const scratch = new ScratchArrays();
 
 export async function analyzeImage(file: string, manifest: ModelManifest, session: InferenceSession, options: { floor: number; maxPerClass?: number }): Promise<ImageAnalysis> {
   const t0 = performance.now();
   let t1 = t0, t2 = t0;
   const pipeline = pipelineOptions(manifest);
   const image = ImageFile.open(file);
-  const lent = borrowScratch(image);
+  // the input has at most about as many values as the frame has pixels (a model's pixels are not finer than a mammogram's)
+  const lent = scratch.borrow(image.frameByteLength(0), image.header.rows * image.header.columns);
   let prepared: ModelInput;
   let outputs: InferenceSession.OnnxValueMapType;
   try {
@@ -87,7 +71,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
       // the stored values are read where they lie (the scratch array, a codec's memory): no copy of the frame
       prepared = await withDecodedFrame(image, 0, (pixels) => {
         t1 = performance.now();
-        return prepareModelInput({ header: image.header, pixels }, { ...pipeline, into: lent.input });
+        return prepareModelInput({ header: image.header, pixels }, { ...pipeline, into: lent.values });
       }, lent.frame);
     } finally {
       image.close();
@@ -97,7 +81,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', prepared.pixels, [1, 1, prepared.height, prepared.width]) });
   } finally {
     // the input may lie in the scratch array: given back only once the model has read it
-    if (lent.frame || lent.input) scratch.lent = false;
+    lent.giveBack();
   }
   const t3 = performance.now();
 

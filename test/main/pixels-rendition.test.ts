@@ -89,6 +89,18 @@ test('no rendition for an image that already fits; 8-bit stays 8-bit; a compress
   assert.deepEqual(await makeDisplayRendition(jpegLs, { maxSide: 300 }), await makeDisplayRendition(original, { maxSide: 300 }));
 });
 
+test('renditions made one after another and several at once on one thread are each their own image\'s (the frame array a thread keeps is lent to one at a time)', async () => {
+  const other = path.join(dir, 'other-size.dcm');
+  writeTestImage(other, { rows: 1200, columns: 900, bitsAllocated: 16, bitsStored: 12, pixels: Uint16Array.from(testPattern(1200, 900, 0, 4095)) });
+  const files = [original, other, original, other];
+  const oneByOne: (Uint8Array | null)[] = [];
+  for (const file of files) oneByOne.push(await makeDisplayRendition(file, { maxSide: 300 }));
+  const atOnce = await Promise.all(files.map((file) => makeDisplayRendition(file, { maxSide: 300 })));
+  assert.notDeepEqual(oneByOne[0], oneByOne[1]);
+  assert.deepEqual(oneByOne[2], oneByOne[0]);
+  assert.deepEqual(atOnce, oneByOne);
+});
+
 const HAS_DCIODVFY = spawnSync('dciodvfy', [], { encoding: 'utf8' }).error === undefined;
 
 /** dciodvfy's error lines for a file. */

@@ -32,6 +32,7 @@ import type { StoredPixels } from './decode.ts';
 import { ImageFile, PixelDataError } from './image-file.ts';
 import type { ImageHeader } from './image-file.ts';
 import { axisWeights, resample } from './resample.ts';
+import { ScratchArrays } from './scratch.ts';
 
 const { DicomDict, DicomMessage } = dcmjs.data;
 
@@ -56,6 +57,9 @@ export function renditionRefusal(rows: number, columns: number): string | null {
   return `a frame of ${Math.round(pixels / 1e6)} megapixels is over the ${Math.round(DISPLAY_RENDITION_MAX_PIXELS / 1e6)}-megapixel budget of display renditions`;
 }
 
+/** This thread's array for a frame's bytes, kept from image to image (renditions are made one after another on a worker). */
+const scratch = new ScratchArrays();
+
 /** An element of a dcmjs data set: its VR and values. */
 interface DcmjsElement { vr: string; Value?: unknown[] }
 type DcmjsDataSet = Record<string, DcmjsElement>;
@@ -76,7 +80,13 @@ export async function makeDisplayRendition(file: string, options: RenditionOptio
     if (refusal) throw new PixelDataError(refusal);
     const columns = Math.max(1, Math.round(h.columns / scale));
     const rows = Math.max(1, Math.round(h.rows / scale));
-    const frame = await withDecodedFrame(image, 0, (pixels) => reduceFrame(pixels, h, columns, rows));
+    const lent = scratch.borrow(image.frameByteLength(0));
+    let frame: StoredPixels;
+    try {
+      frame = await withDecodedFrame(image, 0, (pixels) => reduceFrame(pixels, h, columns, rows), lent.frame);
+    } finally {
+      lent.giveBack();
+    }
     const header = readHeaderDataSet(image);
     return writeRendition(header, h, frame, rows, columns);
   } finally {

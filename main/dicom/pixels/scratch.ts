@@ -1,0 +1,40 @@
+// Arrays a thread keeps from one full-size image to the next, for the frame's bytes as stored and
+// for values made from them (a model's input). Allocating and first touching a new 17 MB array for
+// each image cost 60–120 ms on a busy 2-core machine, against 2 ms to read a file into an array
+// already touched. Lent to one user at a time: an image started while another still holds them (an
+// analysis awaiting its model run) gets arrays of its own.
+
+/** Larger frames than this (many times a mammogram's) get arrays of their own, not kept. */
+const MAX_KEPT_BYTES = 256 * 1024 * 1024;
+
+export interface LentScratch {
+  /** Where to read the frame's bytes (undefined: read into an array of its own). */
+  frame?: Uint8Array;
+  /** Room for `values` float32 values (undefined: allocate). */
+  values?: Float32Array;
+  /** Gives the arrays back once nothing lies in them any more. */
+  giveBack(): void;
+}
+
+export class ScratchArrays {
+  private frame = new Uint8Array(0);
+  private values = new Float32Array(0);
+  private lent = false;
+
+  /** The arrays, grown to at least these sizes where they may be kept, or nothing while they are lent. */
+  borrow(frameBytes: number, values = 0): LentScratch {
+    if (this.lent) return { giveBack: () => undefined };
+    if (this.frame.length < frameBytes && frameBytes <= MAX_KEPT_BYTES) this.frame = Buffer.allocUnsafe(frameBytes);
+    if (this.values.length < values && values * 4 <= MAX_KEPT_BYTES) this.values = new Float32Array(values);
+    this.lent = true;
+    let given = false;
+    return {
+      frame: this.frame,
+      values: this.values,
+      giveBack: () => {
+        if (!given) this.lent = false;
+        given = true;
+      },
+    };
+  }
+}
