@@ -48,7 +48,8 @@ export interface ExamSummary {
   sharedPatientId: boolean;
   /**
    * The AI second reader's latest analysis of the exam (null: never queued); its exam score once done,
-   * why it failed when it did. `scoreWithheld`: in second look the score is held back (null) until
+   * why it failed when it did (the score may be another model's or an older version's finished one
+   * while the shown analysis is not done). `scoreWithheld`: in second look the score is held back (null), whatever the state, until
    * this reader's first impression of the exam, as the viewer's marks are, so that her unaided read
    * stays unaided; the worklist's triage sort still orders by it when she asks for that sort.
    */

@@ -16,10 +16,12 @@ const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${ex
  * as a mark does. The analysis state still shows, and the triage sort still orders by the score.
  */
 export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
-  const scored = exams.filter((e) => e.ai?.status === 'done');
+  // whatever the state of the shown analysis: while the shown model's is queued, running, cancelled
+  // or failed, the score is another model's (or an older version's) finished one
+  const scored = exams.filter((e) => e.ai && e.ai.score !== null);
   if (scored.length === 0 || viewerSettings(ctx).aiMarksMode !== 'second-look') return exams;
   const read = ctx.db.firstImpressions.recordedAmong(scored.map((e) => e.examId), LOCAL_READER);
-  return exams.map((e) => (e.ai?.status === 'done' && !read.has(e.examId) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
+  return exams.map((e) => (e.ai && e.ai.score !== null && !read.has(e.examId) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
 }
 
 export function worklistHandlers(ctx: StationContext): WorklistHandlers {

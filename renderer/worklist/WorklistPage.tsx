@@ -231,9 +231,9 @@ export function WorklistPage() {
                   </td>
                   {showAi && (
                     <td className="num" data-testid="ai-score" data-status={exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
-                      title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : exam.ai?.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
-                      {!exam.ai ? '' : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span>
-                        : exam.ai.status === 'done' ? formatScore(locale, exam.ai.score ?? 0) : t(`worklist.ai.${exam.ai.status}`)}
+                      title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                      {!exam.ai ? '' : exam.ai.status !== 'done' ? t(`worklist.ai.${exam.ai.status}`)
+                        : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : formatScore(locale, exam.ai.score ?? 0)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
                     </td>
                   )}

@@ -84,6 +84,14 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     assert.equal(detail.priors[0]!.ai?.score, 0.8);
     assert.equal(detail.exam.ai?.scoreWithheld, true);
 
+    // a newer version of the model, its analysis of the current exam cancelled: the exam shows that
+    // state, and the score it still has (the older version's) stays held back
+    station.db.connection.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
+      VALUES (?, 'org.binome.tests.bright-spots', '0.2.0', '', 'cancelled', 0, '2026-12-01T00:00:00Z')`).run(current);
+    rows = await byScore();
+    assert.deepEqual(aiOf(rows, current), { status: 'cancelled', score: null, failure: null, scoreWithheld: true });
+    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'still triaged by it');
+
     // concurrent reading: every score at once, and the worklist told to read again; another setting alone says nothing
     const reasons: string[] = [];
     station.on('worklistChanged', ({ reason }) => reasons.push(reason));
@@ -92,7 +100,7 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     assert.deepEqual(reasons, ['settings']);
     rows = await byScore();
-    assert.deepEqual(rows.map((r) => [r.examId, r.ai?.score, r.ai?.scoreWithheld]), [[prior, 0.8, false], [current, 0.2, false]]);
+    assert.deepEqual(rows.map((r) => [r.examId, r.ai?.status, r.ai?.score, r.ai?.scoreWithheld]), [[prior, 'done', 0.8, false], [current, 'cancelled', 0.2, false]]);
   } finally {
     await station.close();
   }
