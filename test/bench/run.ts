@@ -1,8 +1,9 @@
-// npm run bench [-- worklist|import|demo|viewer|ai|receive]: benchmarks that print figures; never part of the tests.
+// npm run bench [-- worklist|import|demo|viewer|pixels|ai|receive]: benchmarks that print figures; never part of the tests.
 import { benchWorklist } from './worklist.ts';
 import { benchImport } from './import.ts';
 import { benchDemo } from './demo.ts';
 import { benchViewer } from './viewer.ts';
+import { benchPixels } from './pixels.ts';
 import { benchAi } from './ai.ts';
 import { benchReceive } from './receive.ts';
 
@@ -17,5 +18,6 @@ if (all || which.includes('worklist')) await benchWorklist(Number(process.env.BE
 if (all || which.includes('import')) await benchImport(Number(process.env.BENCH_IMPORT_EXAMS ?? 8));
 if (all || which.includes('demo')) await benchDemo(Number(process.env.BENCH_DEMO_EXAMS ?? 4));
 if (all || which.includes('viewer')) await benchViewer(Number(process.env.BENCH_VIEWER_PATIENTS ?? 3));
+if (all || which.includes('pixels')) await benchPixels();
 if (all || which.includes('ai')) await benchAi();
 if (all || which.includes('receive')) await benchReceive();
