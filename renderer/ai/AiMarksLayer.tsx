@@ -5,10 +5,10 @@
 // so that the marks follow zoom, pan, flips, the swap of the rendition for the stored image, and a
 // change of size.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { Enums } from '@cornerstonejs/core';
 import { placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
-import type { MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
+import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
 
@@ -32,16 +32,31 @@ export interface AiMarksLayerProps {
 
 /** Room kept for the score beside a mark before it goes to the mark's other side. */
 const SCORE_ROOM_PX = 44;
+/** The labels in an image's place that a score must not cover. */
+const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label';
 
 
 export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, element }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
+  // where the labels over the image lie (whose marks, the view, the prior's date; they move with the
+  // viewport's size): no score is written over them
+  const [labelBoxes, setLabelBoxes] = useState<readonly Box[]>([]);
+  const measureLabels = useCallback(() => {
+    const target = element();
+    const outer = target?.getBoundingClientRect();
+    const boxes: Box[] = !target || !outer ? [] : [...(target.parentElement?.querySelectorAll(LABELS_OVER_THE_IMAGE) ?? [])].map((label) => {
+      const r = label.getBoundingClientRect();
+      return [r.left - outer.left, r.top - outer.top, r.right - outer.left, r.bottom - outer.top];
+    });
+    setLabelBoxes((old) => (old.length === boxes.length && old.every((b, i) => b.every((v, j) => Math.abs(v - boxes[i]![j]!) < 0.5)) ? old : boxes));
+  }, [element]);
   const place = useCallback(() => {
     setMarks(findings.map((f) => projectFinding(f, toCanvas)).filter((m): m is ProjectedMark => m !== null));
     setWidth(element()?.clientWidth ?? 0);
-  }, [findings, toCanvas, element]);
+    measureLabels();
+  }, [findings, toCanvas, element, measureLabels]);
 
   useEffect(() => {
     place();
@@ -51,7 +66,10 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
     return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, place);
   }, [place, element]);
 
-  const labels = placeScoreLabels(marks.map((m) => ({ x: m.x, y: m.y, radius: m.radius, text: m.finding.score === null ? '' : formatScore(locale, m.finding.score) })), width, SCORE_ROOM_PX);
+  // and once this layer's label shows or its text or place changes
+  const hasMarks = marks.length > 0;
+  useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, labelIndex]);
+  const labels = placeScoreLabels(marks.map((m) => ({ x: m.x, y: m.y, radius: m.radius, text: m.finding.score === null ? '' : formatScore(locale, m.finding.score) })), width, SCORE_ROOM_PX, labelBoxes);
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">

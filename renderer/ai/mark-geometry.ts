@@ -95,12 +95,17 @@ export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'
 const SCORE_CHAR_PX = 8;
 const SCORE_LINE_PX = 14;
 
+/** A box on the viewport, in its CSS pixels: left, top, right, bottom. */
+export type Box = readonly [number, number, number, number];
+
 /**
  * Where each mark's score goes: beside the mark, on its right unless that runs off the viewport
- * (`roomPx` kept), and moved down below another score it would overlap. Two findings on one lesion
- * (an asymmetry and a mass) otherwise wrote their scores over one another, unreadable.
+ * (`roomPx` kept), moved down below another score it would overlap, and past a box it must not
+ * cover (`avoid`: the labels over the image, such as whose marks they are at the bottom). Two
+ * findings on one lesion (an asymmetry and a mass) otherwise wrote their scores over one another,
+ * and a mark low in a small window wrote its score over the model's label.
  */
-export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number): ScoreLabelPlace[] {
+export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number, avoid: readonly Box[] = []): ScoreLabelPlace[] {
   const placed: [number, number, number, number][] = []; // the scores' boxes so far: x0, top, x1, baseline
   const places: ScoreLabelPlace[] = new Array(marks.length);
   // top to bottom, so that a score moves down past those above it
@@ -111,12 +116,21 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const x = left ? m.x - m.radius - 4 : m.x + m.radius + 4;
     const textWidth = m.text.length * SCORE_CHAR_PX;
     const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
+    const overlaps = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
     let y = m.y - m.radius * 0.5;
-    for (let moved = true, guard = 0; moved && guard < marks.length; guard++) {
+    // down past other scores; past a label, to the side of it the mark is on (above a label at the
+    // bottom, below one at the top), and then past other scores the same way
+    let up = false;
+    for (let moved = true, guard = 0; moved && guard < 2 * (marks.length + avoid.length) + 1; guard++) {
       moved = false;
+      for (const box of avoid) {
+        if (!overlaps(box, y)) continue;
+        up = m.y <= (box[1] + box[3]) / 2;
+        y = up ? box[1] : box[3] + SCORE_LINE_PX;
+        moved = true;
+      }
       for (const box of placed) {
-        const overlaps = x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
-        if (overlaps) { y = box[3] + SCORE_LINE_PX; moved = true; }
+        if (overlaps(box, y)) { y = up ? box[1] : box[3] + SCORE_LINE_PX; moved = true; }
       }
     }
     placed.push([x0, y - SCORE_LINE_PX, x1, y]);

@@ -73,3 +73,20 @@ test('scores beside their marks: two marks on one lesion write theirs one under 
   const apart = placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }, { x: 100, y: 300, radius: 20, text: '0.31' }], 800, 44);
   assert.deepEqual(apart.map((p) => p.y), [90, 290]);
 });
+
+test('a score is not written over a label in the image\'s place (whose marks they are, the view): it goes above it', () => {
+  // a small window: a mark low in the place, the model's label at the bottom left beside it
+  const label = [12, 700, 240, 730] as const;
+  const [low] = placeScoreLabels([{ x: 100, y: 715, radius: 12, text: '0,71' }], 500, 44, [label]);
+  assert.ok(low!.y <= label[1], `the score's baseline ${low!.y} is above the label's top ${label[1]}`);
+  assert.equal(low!.x, 116, 'still beside its mark');
+  // a mark away from the label keeps its place, and two scores pushed up do not overlap each other
+  assert.deepEqual(placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }], 800, 44, [label]), [{ x: 124, y: 90, anchor: 'start' }]);
+  const [a, b] = placeScoreLabels([{ x: 100, y: 712, radius: 12, text: '0.55' }, { x: 102, y: 716, radius: 12, text: '0.24' }], 500, 44, [label]);
+  const boxes = [a!, b!].map((p) => ({ top: p.y - 14, bottom: p.y, left: p.x, right: p.x + 32 }));
+  for (const box of boxes) assert.ok(box.bottom <= label[1] || box.right <= label[0] || box.left >= label[2] || box.top >= label[3], JSON.stringify(boxes));
+  assert.ok(boxes[0]!.bottom <= boxes[1]!.top || boxes[1]!.bottom <= boxes[0]!.top, `one above the other: ${JSON.stringify(boxes)}`);
+  // a label at the top (the view's name): a mark just under it writes its score below it, not off the image
+  const [high] = placeScoreLabels([{ x: 20, y: 20, radius: 10, text: '0.42' }], 500, 44, [[8, 6, 60, 22]]);
+  assert.equal(high!.y, 22 + 14, 'the baseline a line below the label');
+});
