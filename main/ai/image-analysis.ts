@@ -62,8 +62,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   let t1 = t0, t2 = t0;
   const pipeline = pipelineOptions(manifest);
   const image = ImageFile.open(file);
-  // the input has at most about as many values as the frame has pixels (a model's pixels are not finer than a mammogram's)
-  const lent = scratch.borrow(image.frameByteLength(0), image.header.rows * image.header.columns);
+  const lent = scratch.borrow(image.frameByteLength(0));
   let prepared: ModelInput;
   let outputs: InferenceSession.OnnxValueMapType;
   try {

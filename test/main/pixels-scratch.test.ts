@@ -6,15 +6,19 @@ import { ScratchArrays } from '../../main/dicom/pixels/scratch.ts';
 
 test('lent to one user at a time, grown to the sizes asked, kept between uses', () => {
   const scratch = new ScratchArrays();
-  const first = scratch.borrow(1000, 200);
-  assert.ok(first.frame && first.frame.length >= 1000 && first.values && first.values.length >= 200);
-  const meanwhile = scratch.borrow(10, 10);
+  const first = scratch.borrow(1000);
+  assert.ok(first.frame && first.frame.length >= 1000);
+  const values = first.values!(200)!;
+  assert.equal(values.length, 200, 'as many values as asked');
+  assert.equal(first.values!(100)!.buffer, values.buffer, 'fewer: the same array');
+  assert.equal(first.values!(300)!.length, 300, 'more: grown');
+  const meanwhile = scratch.borrow(10);
   assert.equal(meanwhile.frame, undefined, 'while lent, another user gets nothing and allocates its own');
   assert.equal(meanwhile.values, undefined);
   meanwhile.giveBack(); // gives back nothing it did not get
   assert.equal(scratch.borrow(10).frame, undefined, 'still lent to the first');
   first.giveBack();
-  const second = scratch.borrow(500, 100);
+  const second = scratch.borrow(500);
   assert.equal(second.frame, first.frame, 'the same array again: no new allocation for a smaller frame');
   first.giveBack(); // the first user, done long ago, gives back again: the second keeps its arrays
   assert.equal(scratch.borrow(1).frame, undefined);
@@ -28,5 +32,6 @@ test('a frame far larger than any mammogram gets no kept array (the caller reads
   const scratch = new ScratchArrays();
   const huge = scratch.borrow(512 * 1024 * 1024);
   assert.ok((huge.frame?.length ?? 0) < 512 * 1024 * 1024);
+  assert.equal(huge.values!(128 * 1024 * 1024), undefined, 'nor do 512 MiB of values');
   huge.giveBack();
 });

@@ -43,10 +43,10 @@ export interface ModelInputOptions {
   /** Applied last, padding included: (value − mean) / std, value in [0, 1] with air 0. */
   normalize?: { mean: number; std: number };
   /**
-   * Where to write the pixels when it is large enough: its start, zeroed first (else a new array).
-   * For a caller that runs one input at a time and keeps the array from run to run.
+   * Where to write the pixels: an array of the `count` values asked for (zeroed here), or undefined
+   * for a new one. For a caller that runs one input at a time and keeps the array from run to run.
    */
-  into?: Float32Array;
+  into?: (count: number) => Float32Array | undefined;
 }
 
 export interface ModelInput {
@@ -139,7 +139,7 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   const toStored = compose(invert(orientedFromStored), outputToOriented);
   const fromStored = invert(toStored);
 
-  const pixels = options.into && options.into.length >= width * height ? options.into.subarray(0, width * height).fill(0) : new Float32Array(width * height);
+  const pixels = options.into?.(width * height)?.fill(0) ?? new Float32Array(width * height);
   fillOutput(frame, lut, toStored, pixels, width, {
     u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight),
   });

@@ -10,8 +10,8 @@ const MAX_KEPT_BYTES = 256 * 1024 * 1024;
 export interface LentScratch {
   /** Where to read the frame's bytes (undefined: read into an array of its own). */
   frame?: Uint8Array;
-  /** Room for `values` float32 values (undefined: allocate). */
-  values?: Float32Array;
+  /** `count` float32 values, grown to that size (undefined: allocate them). */
+  values?: (count: number) => Float32Array | undefined;
   /** Gives the arrays back once nothing lies in them any more. */
   giveBack(): void;
 }
@@ -21,16 +21,18 @@ export class ScratchArrays {
   private values = new Float32Array(0);
   private lent = false;
 
-  /** The arrays, grown to at least these sizes where they may be kept, or nothing while they are lent. */
-  borrow(frameBytes: number, values = 0): LentScratch {
+  /** The arrays (the frame's grown to at least `frameBytes` where it may be kept), or nothing while they are lent. */
+  borrow(frameBytes: number): LentScratch {
     if (this.lent) return { giveBack: () => undefined };
     if (this.frame.length < frameBytes && frameBytes <= MAX_KEPT_BYTES) this.frame = Buffer.allocUnsafe(frameBytes);
-    if (this.values.length < values && values * 4 <= MAX_KEPT_BYTES) this.values = new Float32Array(values);
     this.lent = true;
     let given = false;
     return {
       frame: this.frame,
-      values: this.values,
+      values: (count) => {
+        if (this.values.length < count && count * 4 <= MAX_KEPT_BYTES) this.values = new Float32Array(count);
+        return this.values.length >= count ? this.values.subarray(0, count) : undefined;
+      },
       giveBack: () => {
         if (!given) this.lent = false;
         given = true;
