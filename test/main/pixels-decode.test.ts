@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { decodeFrame, decodeImageFrame } from '../../main/dicom/pixels/decode.ts';
+import { decodeFrame, decodeImageFrame, withDecodedFrame } from '../../main/dicom/pixels/decode.ts';
 import { ImageFile, PixelDataError } from '../../main/dicom/pixels/image-file.ts';
 import { SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { dcmtk, difference, encodeJ2k, nativePixels, SKIP_NO_DCMTK, testPattern, writeEncapsulated, writeTestImage } from '../helpers/pixel-files.ts';
@@ -30,10 +30,20 @@ before(() => {
 });
 
 /** Decodes `file` and checks it against `expected` exactly. */
+/** An array kept from file to file (as the AI and the renditions keep one), holding another file's bytes. */
+const kept = Buffer.alloc(8 * 1024 * 1024, 0xa5);
+
 async function assertDecodesTo(file: string, expected: ArrayLike<number>, label: string, type: string): Promise<void> {
   const { pixels } = await decodeFrame(file);
   assert.equal(pixels.constructor.name, type, label);
   assert.equal(difference(pixels, expected).max, 0, `${label}: differs from the reference`);
+  // read into the kept array instead of a new one: the same values
+  const image = ImageFile.open(file);
+  try {
+    assert.equal(await withDecodedFrame(image, 0, (values) => difference(values, expected).max, kept), 0, `${label}: differs when read into a kept array`);
+  } finally {
+    image.close();
+  }
 }
 
 const TYPE: Record<SourceName, string> = { u12: 'Uint16Array', s12: 'Int16Array', u16: 'Uint16Array', u8: 'Uint8Array' };
