@@ -244,8 +244,12 @@ test('the outbox sends by C-STORE: a peer stores the data set byte for byte, and
       assert.equal(part10Parts(inOrthanc).transferSyntaxUid, ts);
       // Orthanc writes what its parser read (its own encoding of the rest): the pixels are the same bytes
       assert.ok(pixelBytes(inOrthanc).equals(pixelBytes(s.bytes)), 'Orthanc has the same pixel data');
-      const peerId = await waitFor('the peer to import it', () => peer.db.worklist.instanceBySopUid(s.sopUid));
-      const atPeer = fs.readFileSync(peer.store.pathFor(peer.db.worklist.instanceFile(peerId)!.fileHash));
+      // stored at the peer once its exam shows, when the association has ended (the row exists before: hidden)
+      const atPeerFile = await waitFor('the peer to import it', () => {
+        const peerId = peer.db.worklist.instanceBySopUid(s.sopUid);
+        return peerId === null ? null : peer.db.worklist.instanceFile(peerId);
+      });
+      const atPeer = fs.readFileSync(peer.store.pathFor(atPeerFile.fileHash));
       assert.equal(part10Parts(atPeer).transferSyntaxUid, ts);
       assert.ok(datasetOf(atPeer).equals(datasetOf(s.bytes)), 'the peer received the very data set stored here');
     }
