@@ -66,19 +66,16 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   let prepared: ModelInput;
   let outputs: InferenceSession.OnnxValueMapType;
   try {
-    try {
-      // the stored values are read where they lie (the scratch array, a codec's memory): no copy of the frame
-      prepared = await withDecodedFrame(image, 0, (pixels) => {
-        t1 = performance.now();
-        return prepareModelInput({ header: image.header, pixels }, { ...pipeline, into: lent.values });
-      }, lent.frame);
-    } finally {
-      image.close();
-    }
+    // the stored values are read where they lie (the scratch array, a codec's memory): no copy of the frame
+    prepared = await withDecodedFrame(image, 0, (pixels) => {
+      t1 = performance.now();
+      return prepareModelInput({ header: image.header, pixels }, { ...pipeline, into: lent.values });
+    }, lent.frame);
     if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);
     t2 = performance.now();
     outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', prepared.pixels, [1, 1, prepared.height, prepared.width]) });
   } finally {
+    image.close();
     // the input may lie in the scratch array: given back only once the model has read it
     lent.giveBack();
   }

@@ -35,13 +35,14 @@ const SCORE_ROOM_PX = 44;
 /** The labels in an image's place that a score must not cover. */
 const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label';
 
-
 export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, element }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
-  // where the labels over the image lie (whose marks, the view, the prior's date; they move with the
-  // viewport's size): no score is written over them
+  const [height, setHeight] = useState(0);
+  // where the labels over the image lie (whose marks, the view, the prior's date): no score is written
+  // over them. They move only with the place's size or their own text, so they are measured then, not
+  // at each render (a pan or a zoom renders every frame).
   const [labelBoxes, setLabelBoxes] = useState<readonly Box[]>([]);
   const measureLabels = useCallback(() => {
     const target = element();
@@ -55,8 +56,8 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
   const place = useCallback(() => {
     setMarks(findings.map((f) => projectFinding(f, toCanvas)).filter((m): m is ProjectedMark => m !== null));
     setWidth(element()?.clientWidth ?? 0);
-    measureLabels();
-  }, [findings, toCanvas, element, measureLabels]);
+    setHeight(element()?.clientHeight ?? 0);
+  }, [findings, toCanvas, element]);
 
   useEffect(() => {
     place();
@@ -66,9 +67,8 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
     return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, place);
   }, [place, element]);
 
-  // and once this layer's label shows or its text or place changes
   const hasMarks = marks.length > 0;
-  useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, labelIndex]);
+  useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, labelIndex, width, height]);
   const labels = placeScoreLabels(marks.map((m) => ({ x: m.x, y: m.y, radius: m.radius, text: m.finding.score === null ? '' : formatScore(locale, m.finding.score) })), width, SCORE_ROOM_PX, labelBoxes);
   return (
     <>
