@@ -85,6 +85,9 @@ export function resample(source: ArrayLike<number>, width: number, xw: AxisWeigh
   // Pass 1, along x: each needed source row → outWidth samples. Only the columns the x weights
   // reach are read (a crop leaves the air out), mapped through the table once each, into a line
   // padded with zeros so that every output sample runs all its taps without a bounds test.
+  // Values the table maps to 0 at either end of a row (the air beside a breast, through a window
+  // that clips it: a third of a cropped mammogram) are not averaged: the samples whose taps reach
+  // only them are 0, as their sums would be, and add nothing to the output rows.
   let colLo = Infinity, colHi = -1;
   for (let k = 0; k < outWidth; k++) {
     colLo = Math.min(colLo, xw.first[k]!);
@@ -101,22 +104,56 @@ export function resample(source: ArrayLike<number>, width: number, xw: AxisWeigh
     const from = feeds.start[r - feeds.rowLo]!, to = feeds.start[r - feeds.rowLo + 1]!;
     if (from === to) continue; // a row no output sample reaches (weight 0)
     const base = r * width + colLo;
-    if (values) mapThroughTable(source, base, columns, values, line);
-    else for (let x = 0; x < columns; x++) line[x] = source[base + x]!;
-    for (let k = 0; k < outWidth; k++) {
+    let lo = 0, hi = columns - 1;
+    if (values) {
+      [lo, hi] = mapThroughTable(source, base, columns, values, line);
+      if (lo > hi) continue; // all 0: nothing to add
+      // the line beyond the values just read still holds another row's: zeros where taps may reach
+      line.fill(0, Math.max(0, lo - taps), lo);
+      line.fill(0, hi + 1, hi + 1 + taps);
+    } else {
+      for (let x = 0; x < columns; x++) line[x] = source[base + x]!;
+    }
+    // the samples with a tap in [lo, hi]; the others are 0
+    const kLo = firstReaching(starts, taps, lo), kHi = firstAfter(starts, hi) - 1;
+    if (kLo > kHi) continue;
+    for (let k = kLo; k <= kHi; k++) {
       const start = starts[k]!, wBase = k * taps;
       let sum = 0;
       for (let t = 0; t < taps; t++) sum += xWeights[wBase + t]! * line[start + t]!;
       horizontal[reverseX ? outWidth - 1 - k : k] = sum;
     }
-    // Pass 2, along y: this row's share of each output row it feeds.
+    // Pass 2, along y: this row's share of each output row it feeds, over the samples written.
+    const xLo = reverseX ? outWidth - 1 - kHi : kLo, xHi = reverseX ? outWidth - 1 - kLo : kHi;
     for (let f = from; f < to; f++) {
       const k = feeds.outRow[f]!;
       const w = feeds.weight[f]!, out = into.offset + (into.reverseY ? outHeight - 1 - k : k) * into.stride;
-      for (let x = 0; x < outWidth; x++) result[out + x] += w * horizontal[x]!;
+      for (let x = xLo; x <= xHi; x++) result[out + x] += w * horizontal[x]!;
     }
   }
   return result;
+}
+
+/** The first output sample whose taps (`taps` from `starts[k]`, non-decreasing in k) reach `index` or beyond. */
+function firstReaching(starts: Int32Array, taps: number, index: number): number {
+  let lo = 0, hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! + taps - 1 < index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first output sample whose taps start after `index`. */
+function firstAfter(starts: Int32Array, index: number): number {
+  let lo = 0, hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid]! <= index) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -154,8 +191,16 @@ function rowFeeds(yw: AxisWeights, sourceRows: number): { rowLo: number; rowHi: 
   return { rowLo, rowHi, start, outRow, weight };
 }
 
-/** `count` source values from `base`, each through the table, into `line`. */
-function mapThroughTable(source: ArrayLike<number>, base: number, count: number, values: ValueTable, line: Float32Array): void {
+/**
+ * `count` source values from `base`, each through the table, into `line`, leaving out the runs that
+ * the table maps to 0 at either end: returns the first and last index of what lies between them
+ * (written), or lo > hi when the whole row maps to 0 (nothing written).
+ */
+function mapThroughTable(source: ArrayLike<number>, base: number, count: number, values: ValueTable, line: Float32Array): [number, number] {
   const { table, offset } = values;
-  for (let x = 0; x < count; x++) line[x] = table[source[base + x]! - offset]!;
+  let lo = 0, hi = count - 1;
+  while (lo <= hi && table[source[base + lo]! - offset] === 0) lo++;
+  while (hi > lo && table[source[base + hi]! - offset] === 0) hi--;
+  for (let x = lo; x <= hi; x++) line[x] = table[source[base + x]! - offset]!;
+  return [lo, hi];
 }
