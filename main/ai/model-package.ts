@@ -31,10 +31,22 @@ export interface CheckedModel {
 
 export type ModelCheck = { ok: true; model: CheckedModel } | { ok: false; folder: string; problem: ModelProblem };
 
-/** The SHA-256 of a regular file, read in chunks. */
-export async function sha256OfFile(file: string): Promise<string> {
-  const { handle } = await openRegularFile(file, { followLinks: true });
+/**
+ * The largest model.onnx taken: an ONNX file is one protocol buffer, which cannot exceed 2 GiB (a
+ * model with external weight files is not a model of this contract). A larger file is refused
+ * before it is read: hashing 20 GB held every model back for over a minute at each start.
+ */
+const MAX_MODEL_BYTES = 2 ** 31;
+
+export class FileTooLargeError extends Error {
+  constructor(readonly bytes: number) { super(`the file has ${bytes} bytes`); }
+}
+
+/** The SHA-256 of a regular file, read in chunks; a file over `maxBytes` is refused unread (FileTooLargeError). */
+export async function sha256OfFile(file: string, maxBytes = Infinity): Promise<string> {
+  const { handle, stat } = await openRegularFile(file, { followLinks: true });
   try {
+    if (stat.size > maxBytes) throw new FileTooLargeError(stat.size);
     const hash = createHash('sha256');
     for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
     return hash.digest('hex');
@@ -75,8 +87,9 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   const modelFile = path.join(folder, 'model.onnx');
   let actual: string;
   try {
-    actual = await sha256OfFile(modelFile);
-  } catch {
+    actual = await sha256OfFile(modelFile, MAX_MODEL_BYTES);
+  } catch (error) {
+    if (error instanceof FileTooLargeError) return refuse({ code: 'model_too_large', params: { bytes: error.bytes, max: MAX_MODEL_BYTES } });
     return refuse({ code: 'model_missing' });
   }
   if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });

@@ -31,6 +31,12 @@ export interface PduLimits {
   maxPData: number;
   /** Longest PDU of any other type (an A-ASSOCIATE-RQ with many presentation contexts). */
   maxOther: number;
+  /**
+   * Most bytes of one message's fragments that dcmjs-dimse gathers in memory (a command, or a
+   * data set this side does not write), up to its last fragment: a caller that never sends the last
+   * one would otherwise fill the memory of the process the receiver runs in.
+   */
+  maxGathered: number;
 }
 
 type State =
@@ -47,6 +53,8 @@ export class PduStream {
   /** A data set is being written by this side (its first fragment was announced to dcmjs-dimse). */
   private inDataset = false;
   private broken = false;
+  /** Bytes of the message dcmjs-dimse is gathering, since its last fragment ended the one before. */
+  private gathered = 0;
 
   constructor(private readonly limits: PduLimits, private readonly on: PduStreamHandlers) {}
 
@@ -106,6 +114,10 @@ export class PduStream {
             this.inDataset = true;
             this.on.passOn(emptyPdv(pcId, control & ~LAST));
           }
+          if (!mine) {
+            this.gathered += itemLength - 2;
+            if (this.gathered > this.limits.maxGathered) return this.fail(`a command or data set of more than ${this.limits.maxGathered} bytes gathered in memory`);
+          }
           const data: Extract<State, { at: 'pdv-data' }> = { at: 'pdv-data', pduRemaining: state.pduRemaining - 6, pdvRemaining: itemLength - 2, pcId, control, mine, command: [] };
           this.state = data;
           if (itemLength === 2) this.endPdv(data);
@@ -134,6 +146,7 @@ export class PduStream {
         this.on.passOn(emptyPdv(state.pcId, state.control));
       }
     } else {
+      if (state.control & LAST) this.gathered = 0;
       const value = Buffer.concat(state.command);
       const pdu = Buffer.alloc(12);
       pdu[0] = P_DATA_TF;

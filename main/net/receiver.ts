@@ -47,6 +47,8 @@ export interface ReceiverOptions {
   onImported: (summary: ImportSummary) => void;
   /** Calling AE titles admitted besides the allow-list: the PACS nodes that send priors here by C-MOVE. */
   movingCallers?: () => readonly string[];
+  /** How long a connection may wait before asking for an association (30 s; tests shorten it). */
+  associateRqWithinMs?: number;
 }
 
 /** An AE title as the log and the panel show it: printable characters only (it comes from the network). */
@@ -122,14 +124,16 @@ export class DicomReceiver {
 
   /**
    * Imports what processes that are gone left in the incoming folder (files whose senders were told
-   * they are stored), and removes their unfinished files.
+   * they are stored), and removes their unfinished files. An association that was released shows its
+   * exams; one that was not (the process died while it went on) keeps its images but holds its exams
+   * back until they are sent again, as if it had been aborted: the rest of the exam never came.
    */
-  async recover(): Promise<ImportSummary | null> {
+  async recover(): Promise<void> {
     let entries: fs.Dirent[];
     try {
       entries = await fs.promises.readdir(this.options.incomingRoot, { withFileTypes: true });
     } catch {
-      return null;
+      return;
     }
     const claimed: string[] = [];
     for (const entry of entries) {
@@ -140,25 +144,28 @@ export class DicomReceiver {
       // the rename claims it: a station starting at the same time finds it gone
       if (await fs.promises.rename(path.join(this.options.incomingRoot, entry.name), target).then(() => true, () => false)) claimed.push(target);
     }
-    const files: string[] = [];
     for (const dir of claimed) {
-      for (const name of (await fs.promises.readdir(dir, { recursive: true })).map(String).sort()) {
-        const full = path.join(dir, name);
-        if (name.endsWith('.dcm')) files.push(full);
-        else if (name.endsWith('.part')) await fs.promises.rm(full, { force: true });
+      for (const association of await fs.promises.readdir(dir, { withFileTypes: true })) {
+        if (association.isDirectory()) await this.recoverAssociation(path.join(dir, association.name));
       }
+      await removeEmptyFolders(dir);
     }
-    if (!files.length) {
-      await Promise.all(claimed.map((d) => fs.promises.rm(d, { recursive: true, force: true })));
-      return null;
+  }
+
+  private async recoverAssociation(dir: string): Promise<void> {
+    const names = (await fs.promises.readdir(dir)).sort();
+    for (const name of names.filter((n) => n.endsWith('.part'))) await fs.promises.rm(path.join(dir, name), { force: true });
+    const files = names.filter((n) => n.endsWith('.dcm')).map((n) => path.join(dir, n));
+    const record = await readAssociationRecord(dir);
+    if (files.length) {
+      const outcome = record.released ? 'done' : 'abandoned';
+      log.info(`DICOM receiver: importing ${files.length} received file(s) a stopped station had not imported (association ${record.released ? 'released' : 'not released: its exams held back'})`);
+      const stream = this.options.importer.openStream(record.callingAe, { ...this.options.importOptions(), onProgress: undefined });
+      files.forEach((file, i) => stream.add({ path: file, label: `received earlier${record.callingAe ? ` from ${shown(record.callingAe)}` : ''} (${i + 1})` }));
+      const summary = await this.track(stream.end(outcome)); // close waits for it
+      this.options.onImported(summary);
     }
-    log.info(`DICOM receiver: importing ${files.length} received file(s) a stopped station had not imported`);
-    const stream = this.options.importer.openStream(null, { ...this.options.importOptions(), onProgress: undefined });
-    files.forEach((file, i) => stream.add({ path: file, label: `received earlier (${i + 1})` }));
-    const summary = await this.track(stream.end('done')); // close waits for it
-    for (const dir of claimed) await removeEmptyFolders(dir);
-    this.options.onImported(summary);
-    return summary;
+    await clearAssociationFolder(dir);
   }
 
   private connection(socket: net.Socket): void {
@@ -168,7 +175,7 @@ export class DicomReceiver {
     session.bindAbort(() => socket.destroy());
     this.sessions.add(session);
     try {
-      new StorageScp(socket, session);
+      new StorageScp(socket, session, { associateRqWithinMs: this.options.associateRqWithinMs });
     } catch (error) {
       log.error(`DICOM receiver: ${errorForLog(error)}`);
       socket.destroy();
@@ -271,6 +278,45 @@ export class DicomReceiver {
   }
 }
 
+/**
+ * What a receiving station writes into an association's folder (association.json), for a station
+ * that takes the folder over after it died: who sent, and whether the association was released.
+ */
+interface AssociationRecord {
+  callingAe: string | null;
+  released: boolean;
+}
+
+const RECORD = 'association.json';
+
+async function writeAssociationRecord(dir: string, record: AssociationRecord): Promise<void> {
+  // written whole then renamed over the last: a reader finds the old record or the new one
+  const next = path.join(dir, `${RECORD}.next`);
+  await fs.promises.writeFile(next, JSON.stringify(record));
+  await fs.promises.rename(next, path.join(dir, RECORD));
+}
+
+/** A folder without a readable record (a station of an earlier version, a record cut short) counts as not released. */
+async function readAssociationRecord(dir: string): Promise<AssociationRecord> {
+  try {
+    const value = JSON.parse(await fs.promises.readFile(path.join(dir, RECORD), 'utf8')) as Partial<AssociationRecord>;
+    return { callingAe: typeof value.callingAe === 'string' ? value.callingAe.slice(0, 16) : null, released: value.released === true };
+  } catch {
+    return { callingAe: null, released: false };
+  }
+}
+
+/**
+ * Removes an association's folder once no whole received file is left in it: its record, and the
+ * half file of an association cut short (being removed by its writer too, hence `force`).
+ */
+async function clearAssociationFolder(dir: string): Promise<void> {
+  const names = await fs.promises.readdir(dir).catch(() => null);
+  if (!names || names.some((n) => n.endsWith('.dcm'))) return;
+  for (const name of names) await fs.promises.rm(path.join(dir, name), { force: true });
+  await fs.promises.rmdir(dir).catch(() => undefined);
+}
+
 /** Removes a folder tree's empty folders (a folder that still holds files is kept, with them). */
 async function removeEmptyFolders(dir: string): Promise<void> {
   const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => null);
@@ -321,6 +367,7 @@ class Session implements AssociationSession {
     }
     this.dir = path.join(this.receiver.ownDir, String(this.id).padStart(6, '0'));
     await fs.promises.mkdir(this.dir, { recursive: true });
+    await writeAssociationRecord(this.dir, { callingAe: entry.callingAe, released: false });
     this.folder = await fs.promises.open(this.dir, 'r');
     this.stream = this.receiver.openStream(info.callingAe);
     this.entry = entry;
@@ -376,6 +423,9 @@ class Session implements AssociationSession {
     if (outcome === 'aborted') log.warn(`DICOM receiver: association ${this.id} from "${entry.callingAe}" ended without a release after ${entry.received} image(s); its exams are held back until sent again`);
     void this.receiver.track((async () => {
       try {
+        // a station that dies before the import ends must still know, from the folder, that the
+        // sender released the association (else its exams are held back)
+        if (outcome === 'released') await writeAssociationRecord(this.dir, { callingAe: entry.callingAe, released: true }).catch(() => undefined);
         const summary = await stream.end(outcome === 'released' ? 'done' : 'abandoned');
         entry.imported = { imported: summary.imported, duplicates: summary.duplicates, rejected: summary.rejected, exams: summary.examsTouched };
         log.info(`DICOM receiver: association ${this.id}: ${summary.imported} imported, ${summary.duplicates} duplicate(s), ${summary.rejected} rejected`);
@@ -384,7 +434,7 @@ class Session implements AssociationSession {
         log.error(`DICOM receiver: association ${this.id}: import failed: ${errorForLog(error)}`);
       } finally {
         await this.folder?.close().catch(() => undefined);
-        await fs.promises.rmdir(this.dir).catch(() => undefined); // kept when files remain (an import that failed): taken over later
+        await clearAssociationFolder(this.dir); // kept when files remain (an import that failed): taken over later
         this.receiver.finished(this);
       }
     })());

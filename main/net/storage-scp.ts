@@ -47,6 +47,16 @@ export const MAX_PDU_LENGTH = 128 * 1024;
 Implementation.setMaxPduLength(MAX_PDU_LENGTH);
 /** Any PDU longer than this (an A-ASSOCIATE-RQ may carry many contexts) ends the connection. */
 const MAX_ANY_PDU = 1024 * 1024;
+/**
+ * The most a command (or a data set the station does not write, a query's identifier) may hold:
+ * a command is a few hundred bytes; dcmjs-dimse gathers it in memory until its last fragment.
+ */
+const MAX_GATHERED = 1024 * 1024;
+/**
+ * A connection must ask for an association within this time (dcmjs-dimse's association timeout only
+ * runs on connections it opened itself): an idle socket holds one of the listener's connections.
+ */
+const ASSOCIATE_RQ_WITHIN_MS = 30_000;
 /** Bytes waiting to be written before the socket is paused, and resumed. */
 const PAUSE_AT = 32 * 1024 * 1024;
 const RESUME_AT = 4 * 1024 * 1024;
@@ -100,7 +110,10 @@ interface NetworkInternals {
 const networkPrototype = Object.getPrototypeOf(Scp.prototype) as NetworkInternals;
 
 /** A UID as it may be written into File Meta Information: at most 64 characters, digits and dots. */
-const UID = /^[0-9.]{1,64}$/;
+// digits in dot-separated components, none empty (PS3.5 9.1; leading zeros, seen from some
+// modalities, are let through); dcmjs-dimse drops other characters from a command's UID before the
+// station sees it, so that "../x/2" reaches here as "....2"
+const UID = /^(?=.{1,64}$)[0-9]+(\.[0-9]+)*$/;
 
 type StoreOutcome = { status: number; file: ReceivedFile | null };
 
@@ -114,8 +127,9 @@ export class StorageScp extends Scp {
   private paused = false;
   private callingAe = '';
   private readonly conn: Socket;
+  private readonly associateRqTimer: NodeJS.Timeout;
 
-  constructor(socket: Socket, private readonly session: AssociationSession) {
+  constructor(socket: Socket, private readonly session: AssociationSession, options: { associateRqWithinMs?: number } = {}) {
     super(socket, { associationTimeout: 30_000, pduTimeout: 5 * 60_000, connectTimeout: 5 * 60_000 });
     this.conn = socket;
     socket.setNoDelay(true);
@@ -126,6 +140,12 @@ export class StorageScp extends Scp {
     });
     this.on('close', () => this.end());
     socket.on('close', () => this.end());
+    const waitMs = options.associateRqWithinMs ?? ASSOCIATE_RQ_WITHIN_MS;
+    this.associateRqTimer = setTimeout(() => {
+      log.warn(`DICOM receiver: connection from ${socket.remoteAddress ?? '?'} closed: no association asked for within ${waitMs / 1000} s`);
+      socket.destroy();
+    }, waitMs);
+    this.associateRqTimer.unref();
   }
 
   /**
@@ -137,7 +157,7 @@ export class StorageScp extends Scp {
     const dimseReaders = socket.listeners('data') as ((chunk: Buffer) => void)[];
     socket.removeAllListeners('data');
     const internals = this as unknown as NetworkInternals & { lastPduTime?: number };
-    const pdus = new PduStream({ maxPData: MAX_PDU_LENGTH + 6, maxOther: MAX_ANY_PDU }, {
+    const pdus = new PduStream({ maxPData: MAX_PDU_LENGTH + 6, maxOther: MAX_ANY_PDU, maxGathered: MAX_GATHERED }, {
       passOn: (bytes) => { for (const read of dimseReaders) read(bytes); },
       takesDataset: () => {
         try { return internals.dimse?.getCommandFieldType() === C_STORE_RQ; } catch { return false; }
@@ -195,6 +215,7 @@ export class StorageScp extends Scp {
   };
 
   override associationRequested(association: Association): void {
+    clearTimeout(this.associateRqTimer);
     const info: AssociationInfo = {
       callingAe: association.getCallingAeTitle().trim(),
       calledAe: association.getCalledAeTitle().trim(),
@@ -324,6 +345,7 @@ export class StorageScp extends Scp {
   private end(): void {
     if (this.endedOnce) return;
     this.endedOnce = true;
+    clearTimeout(this.associateRqTimer);
     const file = this.current;
     const finishing = file && file.writableEnded && !file.destroyed
       ? new Promise<void>((resolve) => { file.once('close', resolve); })

@@ -37,7 +37,7 @@ export class ReceiverService {
   private running = false;
 
   /** `overrides`: settings for this run only (the command line's), over the stored ones. */
-  constructor(private readonly ctx: StationContext, private readonly overrides: Partial<ReceiverSettings> = {}) {
+  constructor(private readonly ctx: StationContext, private readonly overrides: Partial<ReceiverSettings> = {}, options: { associateRqWithinMs?: number } = {}) {
     this.receiver = new DicomReceiver({
       importer: ctx.importer,
       incomingRoot: path.join(ctx.paths.root, 'incoming'),
@@ -46,6 +46,7 @@ export class ReceiverService {
       onImported: () => ctx.events.emit('worklistChanged', { reason: 'import' }),
       // a DIMSE PACS that sends priors here by C-MOVE calls with its own AE title
       movingCallers: () => ctx.db.pacs.movingCallers(),
+      associateRqWithinMs: options.associateRqWithinMs,
     });
   }
 

@@ -61,7 +61,8 @@ export interface ServiceOptions {
    * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
    */
-  receiver?: { overrides?: Partial<ReceiverSettings> };
+  /** `associateRqWithinMs`: how long a connection may wait before asking for an association (30 s; tests shorten it). */
+  receiver?: { overrides?: Partial<ReceiverSettings>; associateRqWithinMs?: number };
   /**
    * An existing PACS: the outbox sent from this process and priors fetched when exams are opened.
    * Absent: neither in this process (a command that lists or imports and ends); the nodes can still be set.
@@ -191,7 +192,7 @@ export class StationService {
       if ((input.purpose ?? 'open') !== 'prior') this.pacs?.prioritize(input.examId);
       return detail;
     };
-    if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides);
+    if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides, { associateRqWithinMs: options.receiver.associateRqWithinMs });
     if (options.pacs) {
       this.pacs = new PacsService(this.context, options.pacs, () => this.receiver?.status() ?? null);
       this.pacs.start();

@@ -103,6 +103,14 @@ test('a model file that is not the one its manifest describes, or not a model, o
   const gone = writeModel(root, 'gone');
   fs.rmSync(path.join(gone, 'model.onnx'));
   assert.equal((await refusal(gone)).problem.code, 'model_missing');
+
+  // over 2 GiB (a sparse file: no disk used) is no single ONNX file: refused for its size (hashed, it would be a checksum mismatch after a minute)
+  const huge = writeModel(root, 'huge');
+  fs.truncateSync(path.join(huge, 'model.onnx'), 2 ** 31 + 1);
+  const tooLarge = await refusal(huge);
+  assert.equal(tooLarge.problem.code, 'model_too_large');
+  assert.match(tooLarge.en, /too large \(2147483649 bytes.*refused without being read/);
+  assert.match(tooLarge.fr, /trop gros/);
 });
 
 test('a model whose tensors differ from its manifest is refused, saying which', async () => {

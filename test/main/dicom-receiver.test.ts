@@ -246,7 +246,8 @@ test('a connection dropped in the middle of an image leaves no half exam and no 
     const ended = await until('the association\'s end', async () => (await statusOf(station)).associations.find((a) => a.imported));
     assert.equal(ended.state, 'aborted');
     assert.equal(ended.received, 4);
-    assert.deepEqual(filesUnder(incoming), [], 'no half file left');
+    // the association's folder goes once its import has ended (its record and the half file with it)
+    await until('no half file left', () => filesUnder(incoming).length === 0, 5000);
     const db = station.db.connection;
     assert.equal((db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n, 4, 'the four completed images are kept');
     for (const f of storedFiles(station)) assert.ok(fs.statSync(f).size > 0);
@@ -371,22 +372,125 @@ test('a second station on the same library: the same port is reported taken, ano
   }
 });
 
-test('files a stopped station received but did not import are imported by the next receiver; its unfinished files are removed', async () => {
+test('files a stopped station received but did not import are imported by the next receiver: a released association\'s exam shown, one cut short by the station\'s death held back; unfinished files removed', async () => {
   const library = tempDir('rx-recover');
   const source = tempDir('rx-recover-src');
-  const [exam] = writeScreeningExams(source, 1, { seed: 'rx-recover' });
-  // as a killed process leaves them: its own folder (a pid that is gone), one folder per association
-  const left = path.join(library, 'incoming', '999999999-1-deadbeef', '000003');
-  fs.mkdirSync(left, { recursive: true });
-  exam!.files.forEach((f, i) => fs.copyFileSync(f, path.join(left, `${String(i + 1).padStart(6, '0')}.dcm`)));
-  fs.writeFileSync(path.join(left, '000005.part'), Buffer.alloc(1000));
+  const [released, cut, older] = writeScreeningExams(source, 3, { seed: 'rx-recover' });
+  // as a killed process leaves them: its own folder (a pid that is gone), one folder per association,
+  // with the record the receiver writes (who sent; released or not)
+  const owner = path.join(library, 'incoming', '999999999-1-deadbeef');
+  const leave = (name: string, files: string[], record: object | null) => {
+    const dir = path.join(owner, name);
+    fs.mkdirSync(dir, { recursive: true });
+    files.forEach((f, i) => fs.copyFileSync(f, path.join(dir, `${String(i + 1).padStart(6, '0')}.dcm`)));
+    if (record) fs.writeFileSync(path.join(dir, 'association.json'), JSON.stringify(record));
+    return dir;
+  };
+  leave('000003', released!.files, { callingAe: MODALITY, released: true });
+  // the station died while this association went on: two of the four images had come
+  const cutDir = leave('000004', cut!.files.slice(0, 2), { callingAe: MODALITY, released: false });
+  fs.writeFileSync(path.join(cutDir, '000003.part'), Buffer.alloc(1000));
+  // a folder left by a station that wrote no record: taken as not released
+  leave('000005', older!.files, null);
   const station = receiverStation({ libraryDir: library });
   try {
     await started(station);
-    const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}));
-    assert.equal(page.total, 1);
-    assert.equal(page.rows[0]!.imageCount, 4);
+    const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { scope: 'all' } }));
+    assert.deepEqual(page.rows.map((r) => [r.patientId, r.imageCount]), [[released!.patientId, 4]], 'only the released association\'s exam is shown');
+    const unfinished = await station.handlers.unfinishedImports({});
+    assert.equal(unfinished.length, 2);
+    assert.deepEqual(unfinished.map((u) => u.receivedFrom).sort(), [MODALITY, null].sort());
+    assert.equal(unfinished.reduce((n, u) => n + u.examsHeldBack, 0), 2);
+    const db = station.db.connection;
+    assert.equal((db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n, 4 + 2 + 4, 'every whole file is kept');
     assert.deepEqual(filesUnder(path.join(library, 'incoming')), []);
+  } finally {
+    await station.close();
+  }
+});
+
+/** An implicit VR little endian element (PS3.5 7.1.3), its value padded to an even length. */
+function implicitElement(group: number, element: number, value: Buffer): Buffer {
+  const padded = value.length % 2 ? Buffer.concat([value, Buffer.from([0])]) : value;
+  const head = Buffer.alloc(8);
+  head.writeUInt16LE(group, 0);
+  head.writeUInt16LE(element, 2);
+  head.writeUInt32LE(padded.length, 4);
+  return Buffer.concat([head, padded]);
+}
+
+/** A C-STORE-RQ command set (PS3.7 9.3.1.1) for context 1. */
+function cStoreCommand(sopClass: string, sopInstance: string): Buffer {
+  const us = (v: number) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
+  const body = Buffer.concat([
+    implicitElement(0x0000, 0x0002, Buffer.from(sopClass, 'latin1')),
+    implicitElement(0x0000, 0x0100, us(0x0001)),
+    implicitElement(0x0000, 0x0110, us(1)),
+    implicitElement(0x0000, 0x0700, us(0)),
+    implicitElement(0x0000, 0x0800, us(0x0000)),
+    implicitElement(0x0000, 0x1000, Buffer.from(sopInstance, 'latin1')),
+  ]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(body.length);
+  return Buffer.concat([implicitElement(0x0000, 0x0000, length), body]);
+}
+
+/** A P-DATA-TF of one PDV on context 1. */
+function pdataOf(control: number, value: Buffer): Buffer {
+  const pdv = Buffer.alloc(6);
+  pdv.writeUInt32BE(value.length + 2, 0);
+  pdv[4] = 1;
+  pdv[5] = control;
+  const head = Buffer.from([0x04, 0, 0, 0, 0, 0]);
+  head.writeUInt32BE(value.length + 6, 2);
+  return Buffer.concat([head, pdv, value]);
+}
+
+test('a C-STORE whose Affected SOP Instance UID is not a UID is refused (C000), whatever dcmjs-dimse made of its characters; the association goes on', { skip: SKIP_NO_DCMTK_NET }, async () => {
+  const station = receiverStation();
+  try {
+    const port = await started(station);
+    const mg = '1.2.840.10008.5.1.4.1.1.1.2';
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(associateRq(MODALITY, AET, mg)));
+      let answer = Buffer.alloc(0);
+      const timer = setTimeout(() => { socket.destroy(); reject(new Error('no C-STORE response')); }, 10_000);
+      socket.on('data', (c: Buffer) => {
+        if (c[0] === 0x02) {
+          // accepted: the command, then a small data set in explicit VR little endian
+          socket.write(pdataOf(0x03, cStoreCommand(mg, '../../../../tmp/x/PWNED2')));
+          socket.write(pdataOf(0x02, Buffer.from([0x08, 0x00, 0x60, 0x00, 0x43, 0x53, 0x02, 0x00, 0x4d, 0x47])));
+          return;
+        }
+        answer = Buffer.concat([answer, c]);
+        const at = answer.indexOf(Buffer.from([0x00, 0x00, 0x00, 0x09, 0x02, 0x00, 0x00, 0x00]));
+        if (at >= 0 && answer.length >= at + 10) { clearTimeout(timer); socket.destroy(); resolve(answer.readUInt16LE(at + 8)); }
+      });
+      socket.on('error', () => undefined);
+    });
+    assert.equal(status.toString(16), 'c000');
+    assert.equal((db(station).prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n, 0);
+    assert.equal((await echoscu(port, MODALITY, AET)).code, 0, 'the receiver still answers');
+  } finally {
+    await station.close();
+  }
+});
+
+const db = (station: StationService) => station.db.connection;
+
+test('a connection that never asks for an association is closed after the wait allowed (30 s by default); one that asks in time is admitted', { skip: SKIP_NO_DCMTK_NET }, async () => {
+  const station = new StationService({
+    libraryDir: tempDir('rx-idle'), version: 'test', runtime: 'node', renditions: false,
+    receiver: { overrides: { enabled: true, port: 0, aeTitle: AET, allowedCallers: [MODALITY] }, associateRqWithinMs: 800 },
+  });
+  try {
+    const port = await started(station);
+    const started_ = Date.now();
+    const idle = await sendRaw(port, Buffer.alloc(0), 5000);
+    assert.ok(idle.closed, 'the idle connection was closed');
+    const waited = Date.now() - started_;
+    assert.ok(waited >= 700 && waited < 4000, `closed after ${waited} ms`);
+    assert.equal((await echoscu(port, MODALITY, AET)).code, 0, 'a caller that asks at once is admitted');
   } finally {
     await station.close();
   }

@@ -17,11 +17,11 @@ function pdata(...pdvs: [number, number, Buffer][]): Buffer {
   return Buffer.concat([head, body]);
 }
 
-function run(bytes: Buffer, chunk: number, takes: () => boolean = () => true) {
+function run(bytes: Buffer, chunk: number, takes: () => boolean = () => true, maxGathered = 1 << 20) {
   const passed: Buffer[] = [];
   const data: Buffer[] = [];
   const violations: string[] = [];
-  const stream = new PduStream({ maxPData: 1 << 16, maxOther: 1 << 20 }, {
+  const stream = new PduStream({ maxPData: 1 << 16, maxOther: 1 << 20, maxGathered }, {
     passOn: (b) => passed.push(Buffer.from(b)), takesDataset: takes, datasetBytes: (b) => data.push(Buffer.from(b)), violation: (r) => violations.push(r),
   });
   for (let at = 0; at < bytes.length; at += chunk) stream.push(bytes.subarray(at, at + chunk));
@@ -64,4 +64,20 @@ test('a PDU of unknown type, one longer than allowed, and a PDV longer than its 
   const after = run(Buffer.concat([Buffer.from([0x09, 0, 0, 0, 0, 0]), Buffer.from([0x05, 0, 0, 0, 0, 4, 0, 0, 0, 0])]), 100);
   assert.equal(after.violations.length, 1);
   assert.equal(after.passed.length, 0);
+});
+
+test('a command (or a data set the SCP does not take) gathered beyond the limit ends the connection; fragments up to a last one start the count again', () => {
+  const piece = Buffer.alloc(4000, 5);
+  // command fragments that never say "last": dcmjs-dimse would gather them all in memory
+  const flood = Buffer.concat(Array.from({ length: 30 }, () => pdata([1, 0x01, piece])));
+  const r = run(flood, 1000, () => false, 50_000);
+  assert.equal(r.violations.length, 1);
+  assert.match(r.violations[0]!, /more than 50000 bytes/);
+  assert.ok(r.passed.length < 60_000, `stopped passing on at the limit (${r.passed.length} bytes passed)`);
+  // many whole commands, each ending with a last fragment, never reach the limit
+  const commands = Buffer.concat(Array.from({ length: 30 }, () => pdata([1, 0x01, piece], [1, 0x03, piece])));
+  assert.deepEqual(run(commands, 1000, () => false, 50_000).violations, []);
+  // data set fragments this side writes to disk do not count
+  const dataset = Buffer.concat([pdata([1, 0x03, piece]), ...Array.from({ length: 30 }, () => pdata([1, 0x00, piece]))]);
+  assert.deepEqual(run(dataset, 1000, () => true, 50_000).violations, []);
 });
