@@ -216,7 +216,8 @@ export class AiAnalysis {
     for (const image of images) {
       const file = this.db.worklist.instanceFile(image.instanceId);
       if (!file) continue;
-      const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal });
+      const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal })
+        .catch((error: unknown) => { throw imageFailure(error, image); });
       provider = result.provider;
       for (const key of Object.keys(result.timings) as (keyof typeof result.timings)[]) timings[key] += result.timings[key];
       timings.loadMs += result.loadMs;
@@ -229,4 +230,20 @@ export class AiAnalysis {
       log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
     }
   }
+}
+
+/**
+ * A failure on one image, said so the reader can act: the image could not be read (damaged in the
+ * store, or pixel data the station cannot decode), or it was missing from the store; with the view,
+ * which the reader's words name. Other failures (the model, the thread) pass as they are.
+ */
+function imageFailure(error: unknown, image: { viewLabel: string | null; imageLaterality: string | null }): unknown {
+  const e = error as { name?: string; code?: string; message?: string };
+  // the ACR view label (RMLO, LCC, RXCCL…), which carries the laterality
+  const view = image.viewLabel ?? image.imageLaterality ?? '?';
+  if (e?.name === 'PixelDataError' || e?.name === 'DicomParseError' || /^dicomParser|not a DICOM|pixel data/i.test(e?.message ?? '')) {
+    return Object.assign(new Error(`${view}: ${e?.message ?? error}`), { code: 'image_unreadable', view });
+  }
+  if (e?.code === 'ENOENT' || e?.code === 'EISDIR') return Object.assign(new Error(`${view}: not in the store`), { code: 'image_missing', view });
+  return error;
 }

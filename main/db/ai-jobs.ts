@@ -59,6 +59,9 @@ interface JobRow {
 
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
 
+/** Failures that come from what the exam holds: opening the exam does not try them again (see prioritize). */
+const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'no_images'] as const;
+
 export class AiTables {
   private readonly sql: Statements;
 
@@ -82,11 +85,15 @@ export class AiTables {
   }
 
   /**
-   * The exam a reader opens goes first (a failed job is tried again). A job a reader cancelled stays
-   * cancelled: opening the exam again, or another step of it, must not undo her choice (requeue does).
+   * The exam a reader opens goes first (a job that failed for a passing reason, such as a thread that
+   * stopped or a model that took too long, is tried again). A job that failed for what the exam holds
+   * (an image damaged in the store, none the model reads) keeps its failure on screen: trying it at
+   * every opening would cost a whole analysis each time and show "analysing" in place of the reason;
+   * the reader's "analyse again" (requeue) tries it. A job a reader cancelled stays cancelled:
+   * opening the exam again, or another step of it, must not undo her choice.
    */
   prioritize(examId: number, model: ModelRef): void {
-    this.queueFirst(examId, model, ['queued', 'failed']);
+    this.queueFirst(examId, model, ['queued', 'failed'], LASTING_FAILURES);
   }
 
   /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it); returns whether a job was queued or moved up. */
@@ -94,11 +101,13 @@ export class AiTables {
     return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled']);
   }
 
-  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[]): boolean {
+  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[], keepFailures: readonly string[] = []): boolean {
     return this.db.transaction(() => {
       const added = this.enqueue(examId, model, 1);
       const moved = this.sql.get(`UPDATE ai_jobs SET priority = 1, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
-        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))`).run(examId, model.id, model.version, JSON.stringify(from)).changes;
+        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))
+          AND (failure_code IS NULL OR failure_code NOT IN (SELECT value FROM json_each(?)))`)
+        .run(examId, model.id, model.version, JSON.stringify(from), JSON.stringify(keepFailures)).changes;
       return added || moved > 0;
     }).immediate();
   }

@@ -8,19 +8,24 @@ import { formatScore } from '../../common/i18n/messages.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
-const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'timeout', 'worker_crashed'] as const;
+const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing'] as const;
 
-/** Why an analysis failed, from its code (the stored detail is English and technical: the log's, not the reader's). */
-export function failureReason(t: Translate, code: string | null | undefined): string {
+/**
+ * Why an analysis failed, from its code (the stored detail is English and technical: the log's, not
+ * the reader's), with the view of the image it failed on where the detail names one ("RMLO: …").
+ */
+export function failureReason(t: Translate, code: string | null | undefined, detail?: string | null): string {
   const known = KNOWN_FAILURES.find((c) => c === code);
-  return known ? t(`ai.failure.${known}`) : t('ai.failure.other', { code: code ?? '?' });
+  if (!known) return t('ai.failure.other', { code: code ?? '?' });
+  const view = /^([RL][A-Z]{2,10}):/.exec(detail ?? '')?.[1];
+  return t(`ai.failure.${known}`, { view: view ? ` (${view})` : '' });
 }
 
 /** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
 export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale }): string {
   const state = results?.state;
   if (!state) return t('ai.state.none');
-  if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code) });
+  if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
   const said = t(`ai.state.${state.status}`);
   return state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
 }

@@ -5,7 +5,9 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../../common/api.ts';
+import fs from 'node:fs';
 import { translate } from '../../common/i18n/messages.ts';
+import { failureReason } from '../../renderer/ai/ai-state.ts';
 import { log } from '../../main/base/log.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
@@ -177,6 +179,50 @@ test('queueing an analysis again needs a model', { timeout: 60_000 }, async () =
     await assert.rejects(station.handlers.queueAiAnalysis({ examId: exam! }), (e: unknown) => e instanceof ApiError && e.code === 'unavailable' && e.key === 'error.aiNoModel');
     await assert.rejects(station.handlers.cancelAiAnalysis({ examId: 9999 }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
   } finally {
+    await station.close();
+  }
+});
+
+test('an image damaged in the store fails the analysis saying which view and why, in the reader\'s words; opening the exam does not try it again, "analyse again" does', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-reader-damaged-models');
+  writeTinyModel(models);
+  const library = tempDir('ai-reader-damaged');
+  // imported by a station without the model; the RMLO's file then cut short in the store (a disk fault)
+  const before = openTestStation({ libraryDir: library });
+  let exam: number;
+  try {
+    await before.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-damaged' });
+    [exam] = (await examsOf(before)) as [number];
+    const detail = await before.handlers.examDetail({ examId: exam });
+    const mlo = detail.series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RMLO')!;
+    const file = before.store.pathFor(before.db.worklist.instanceFile(mlo.instanceId)!.fileHash);
+    fs.chmodSync(file, 0o644);
+    fs.truncateSync(file, 4000);
+  } finally {
+    await before.close();
+  }
+  const warnings = mock.method(log, 'warn', () => undefined);
+  const station = openTestStation({ libraryDir: library, modelRoots: [models] });
+  try {
+    const failed = await waitFor('the failure', async () => {
+      const r = await station.handlers.aiResults({ examId: exam });
+      return r.state?.status === 'failed' ? r.state : null;
+    });
+    assert.equal(failed.failure?.code, 'image_unreadable');
+    assert.match(failed.failure?.detail ?? '', /^RMLO: /);
+    const t = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
+    assert.match(failureReason(t('en'), failed.failure?.code, failed.failure?.detail), /^an image \(RMLO\) could not be read: damaged in the library/);
+    assert.match(failureReason(t('fr'), failed.failure?.code, failed.failure?.detail), /^une image \(RMLO\) n’a pas pu être lue/);
+    // the worklist's cell has the code only: the reason without the view
+    assert.match(failureReason(t('en'), 'image_unreadable'), /^an image could not be read/);
+    // opening the exam leaves the failure on screen (it would fail again, at the cost of a whole analysis);
+    // a failure that may pass is tried again on opening (ai-analysis.test.ts)
+    await station.handlers.examDetail({ examId: exam });
+    assert.equal((await station.handlers.aiResults({ examId: exam })).state?.status, 'failed');
+    assert.equal((await station.handlers.queueAiAnalysis({ examId: exam })).state?.status, 'queued', 'the reader\'s "analyse again" queues it');
+    assert.ok(warnings.mock.calls.some((c) => String(c.arguments[0]).startsWith(`AI analysis of exam ${exam} failed`)));
+  } finally {
+    warnings.mock.restore();
     await station.close();
   }
 });
