@@ -66,20 +66,22 @@ export class CadReportTables {
         WHERE study_ref = ? AND (written_here = 0 OR ?) ORDER BY id`).all(examId, options.own ? 1 : 0) as
       { id: number; manufacturer: string | null; algorithm_name: string | null; algorithm_version: string | null; algorithm_params: string | null; summary: string | null; problem: string | null }[];
     // a mark lands only on an image of the report's own exam: never on another exam's (or woman's) image it may name
-    const marks = this.sql.get(`SELECT m.*, i.id AS instance_id FROM cad_marks m
+    const marks = this.sql.get(`SELECT m.*, i.id AS instance_id, i.columns AS image_columns, i.rows AS image_rows FROM cad_marks m
         LEFT JOIN instances i ON i.sop_uid = m.image_uid AND i.series_ref IN (SELECT id FROM series WHERE study_ref = ?)
         WHERE m.report_ref = ? AND m.intent != 'not_for_presentation' ORDER BY m.id`);
     return reports.map((r) => {
-      const rows = marks.all(examId, r.id) as { instance_id: number | null; class: string; label: string; intent: 'required' | 'optional'; certainty: number | null;
-        x: number; y: number; x0: number; y0: number; x1: number; y1: number }[];
+      const rows = marks.all(examId, r.id) as { instance_id: number | null; image_columns: number | null; image_rows: number | null; class: string; label: string;
+        intent: 'required' | 'optional'; certainty: number | null; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[];
+      const placed = rows.filter((m) => m.instance_id !== null && onImage(m.x, m.y, m.image_columns, m.image_rows));
       return {
         id: r.id, manufacturer: r.manufacturer, algorithmName: r.algorithm_name ?? r.manufacturer ?? 'CAD', algorithmVersion: r.algorithm_version, algorithmParameters: r.algorithm_params,
         summary: r.summary, problem: r.problem,
-        marks: rows.filter((m) => m.instance_id !== null).map((m) => ({
-          instanceId: m.instance_id!, class: m.class, label: m.label, intent: m.intent, certainty: m.certainty, x: m.x, y: m.y, box: [m.x0, m.y0, m.x1, m.y1],
+        marks: placed.map((m) => ({
+          instanceId: m.instance_id!, class: m.class, label: m.label, intent: m.intent, certainty: m.certainty, x: m.x, y: m.y,
+          box: clippedBox([m.x0, m.y0, m.x1, m.y1], m.image_columns, m.image_rows),
         })),
-        // on images not in the library yet, or not of this exam
-        unplaced: rows.filter((m) => m.instance_id === null).length,
+        // on images not in the library yet, not of this exam, or off the image they name
+        unplaced: rows.length - placed.length,
       };
     });
   }
@@ -127,4 +129,20 @@ export class CadReportTables {
   srOf(jobId: number): string | null {
     return (this.sql.get('SELECT cad_sr_uid FROM ai_jobs WHERE id = ?').get(jobId) as { cad_sr_uid: string | null } | undefined)?.cad_sr_uid ?? null;
   }
+}
+
+/**
+ * Whether a mark's centre lies on its image (pixel edges −0.5 to size − 0.5): a centre off the image
+ * is another image's coordinates or a broken report, not a finding to draw at the edge.
+ */
+function onImage(x: number, y: number, columns: number | null, rows: number | null): boolean {
+  if (!columns || !rows) return true; // sizes unknown: the viewer clips what it draws
+  return x >= -0.5 && y >= -0.5 && x <= columns - 0.5 && y <= rows - 0.5;
+}
+
+/** A mark's box cut to its image: a box spanning far beyond it (a report's 1e38) is drawn as the image's edge. */
+function clippedBox(box: [number, number, number, number], columns: number | null, rows: number | null): [number, number, number, number] {
+  if (!columns || !rows) return box;
+  const cx = (v: number) => Math.min(Math.max(v, -0.5), columns - 0.5), cy = (v: number) => Math.min(Math.max(v, -0.5), rows - 0.5);
+  return [cx(box[0]), cy(box[1]), cx(box[2]), cy(box[3])];
 }

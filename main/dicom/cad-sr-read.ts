@@ -56,6 +56,10 @@ type Item = Record<string, unknown>;
 
 /** The graphic types of an SR's spatial coordinates (PS3.3 C.18.6.1.2). */
 const GRAPHIC_TYPES: ReadonlySet<string> = new Set(['POINT', 'MULTIPOINT', 'POLYLINE', 'CIRCLE', 'ELLIPSE']);
+/** How many values each graphic type has (x and y per point). */
+const VALUES_OF: Record<string, (n: number) => boolean> = {
+  POINT: (n) => n === 2, CIRCLE: (n) => n === 4, ELLIPSE: (n) => n === 8, POLYLINE: (n) => n >= 4, MULTIPOINT: (n) => n >= 2,
+};
 /** Marks kept of one report, and points kept of one outline (its bounds are taken from all of them). */
 const MAX_MARKS = 1000;
 const MAX_OUTLINE_POINTS = 256;
@@ -266,8 +270,9 @@ export function readCadSr(bytes: Uint8Array): CadReportRead {
       const station = data.map((v) => v - 0.5);
       const entry = byImage.get(uid) ?? { center: null, points: [], outline: null };
       const type = str(c.GraphicType);
-      // a graphic type DICOM does not define, or a circle that is not a centre and a point, is not guessed at
-      if (!type || !GRAPHIC_TYPES.has(type) || (type === 'CIRCLE' && station.length !== 4)) continue;
+      // a graphic type DICOM does not define, or one with fewer or more values than its type has
+      // (PS3.3 C.18.6.1.2: a point 2, a circle 4, an ellipse 8, a polyline at least 2 points), is not guessed at
+      if (!type || !GRAPHIC_TYPES.has(type) || !(VALUES_OF[type]?.(station.length) ?? true)) continue;
       if (is(c, CONCEPTS.center) && type === 'POINT') entry.center = [station[0]!, station[1]!];
       else if (type === 'CIRCLE') {
         // centre, then a point on the circle

@@ -1,4 +1,5 @@
-// npm run bench -- ai: one full-size synthetic 4-view exam through the AI second reader, timed per
+// npm run bench -- ai: one full-size synthetic 4-view exam through the AI second reader (the third
+// time the thread analyses it; the first, after the start, is reported beside it), timed per
 // stage on the AI worker thread (decode, preprocessing, model, post-processing), the pipeline's
 // overhead against a bare session.run of the same input in the same process, and the main event
 // loop's worst lag while it runs. The model: the first one models/ holds that the contract
@@ -37,19 +38,30 @@ export async function benchAi(): Promise<void> {
     console.log(`\nAI second reader, one full-size 4-view exam (3328×2560, 16-bit), ${os.cpus().length} cores, model ${shipped ? `${shipped.manifest.id} ${shipped.manifest.version}` : 'FIXTURE (no trained model in models/ yet)'}`);
     // the first run opens the model on the worker thread: not counted
     await runner.analyzeImage({ file: files[0]!, modelFolder: folder, floor: 0.5 });
-    const stages = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 };
-    let bare = 0;
+    type Stages = { decodeMs: number; preprocessMs: number; modelMs: number; postprocessMs: number };
     let provider = '';
+    const analyseExam = async (stages: Stages, inputs: { width: number; height: number }[]) => {
+      for (const file of files) {
+        const r = await runner.analyzeImage({ file, modelFolder: folder, floor: 0.5 });
+        provider = r.provider;
+        for (const k of Object.keys(stages) as (keyof Stages)[]) stages[k] += r.timings[k];
+        inputs.push(r.input);
+      }
+    };
+    // The first exam after the start pays once for what the thread then keeps: its code compiled,
+    // its arrays grown to the largest image so far (first touching fresh memory is slow on some
+    // machines), and the runtime's plan for each input size (a size's first runs took 3–8 times a
+    // later run's). It is reported; the table is the third exam, as a station reading a day's list runs.
+    const first: Stages = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 };
+    await analyseExam(first, []);
+    await analyseExam({ decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 }, []);
+    const stages: Stages = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 };
+    let bare = 0;
     const inputs: { width: number; height: number }[] = [];
     // the main loop's lag while the exam is analysed as the station does it (a file name in, findings out)
     const { result: wall, maxMs, p99Ms, busyMs } = await loopLag(async () => {
       const started = performance.now();
-      for (const file of files) {
-        const r = await runner.analyzeImage({ file, modelFolder: folder, floor: 0.5 });
-        provider = r.provider;
-        for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] += r.timings[k];
-        inputs.push(r.input);
-      }
+      await analyseExam(stages, inputs);
       return performance.now() - started;
     });
     // the baseline: session.run alone on inputs of the same sizes, in the same worker; after the lag
@@ -64,7 +76,10 @@ export async function benchAi(): Promise<void> {
     console.log(`${files.length}       ${ms(stages.decodeMs).padEnd(8)} ${ms(stages.preprocessMs).padEnd(11)} ${ms(stages.modelMs).padEnd(8)} ${ms(stages.postprocessMs).padEnd(12)} ${ms(bare).padEnd(9)} ${ms(wall)}`);
     console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}`);
     const perExam = stages.decodeMs + stages.preprocessMs + stages.modelMs + stages.postprocessMs;
-    console.log(`ai: ${ms(perExam)} per exam (target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms)` +
+    const firstPipeline = first.decodeMs + first.preprocessMs + first.postprocessMs;
+    console.log(`first exam after the start: decode ${ms(first.decodeMs)}, preprocess ${ms(first.preprocessMs)}, model ${ms(first.modelMs)}, postprocess ${ms(first.postprocessMs)}: ` +
+      `${ms(firstPipeline + first.modelMs)}, pipeline ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} % of the bare model time`);
+    console.log(`ai: ${ms(perExam)} per exam (target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %; first exam after the start ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} %), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms)` +
       `${shipped ? '' : ' — FIXTURE model: its model time is a 1×1 convolution, not a detector, so the overhead ratio says nothing yet'}`);
   } finally {
     await runner.close();

@@ -137,12 +137,26 @@ test('a vendor\'s CAD SR, written by hand from TID 4000 and built by dcmtk, show
     const wrong = path.join(dir, 'wrong-root.dcm');
     writeVendorCadSr(wrong, { ...values, srUid: '1.2.826.0.1.3680043.9.7433.77.2.2', wrongRoot: true });
 
-    const summary = await station.handlers.importPaths({ paths: [file, wrong] });
-    assert.equal(summary.imported, 2, JSON.stringify(summary.problems));
-    const reports = await waitFor('the reports read', async () => {
+    // broken coordinates: a mass centred off its image (another image's coordinates, or garbage), and
+    // one whose circle reaches 10 km beyond it: the first is not drawn (counted as unplaced), the second's box is cut to the image
+    const offImage = path.join(dir, 'off-image.dcm');
+    writeVendorCadSr(offImage, { ...values, srUid: '1.2.826.0.1.3680043.9.7433.77.2.3', a: [-500, -800] });
+    const hugeCircle = path.join(dir, 'huge-circle.dcm');
+    writeVendorCadSr(hugeCircle, { ...values, srUid: '1.2.826.0.1.3680043.9.7433.77.2.4', aRadius: 1e7 });
+
+    const summary = await station.handlers.importPaths({ paths: [file, wrong, offImage, hugeCircle] });
+    assert.equal(summary.imported, 4, JSON.stringify(summary.problems));
+    const all = await waitFor('the reports read', async () => {
       const r = (await station.handlers.aiResults({ examId: examId! })).cadReports;
-      return r.length === 2 && r;
+      return r.length === 4 && r;
     });
+    // (imported on parallel threads: told apart by what they hold)
+    const offRead = all.find((r) => r.problem === null && !r.marks.some((m) => m.class === 'mass'))!;
+    assert.deepEqual(offRead.marks.map((m) => m.class), ['calcification'], 'the off-image mass is not drawn');
+    assert.equal(offRead.unplaced, 1);
+    const hugeRead = all.find((r) => r.marks.some((m) => m.class === 'mass' && m.box[0] === -0.5))!;
+    assert.deepEqual(hugeRead.marks.find((m) => m.class === 'mass')!.box, [-0.5, -0.5, rcc.columns! - 0.5, rcc.rows! - 0.5]);
+    const reports = all.filter((r) => r !== offRead && r !== hugeRead);
     const vendor = reports.find((r) => r.problem === null);
     const refused = reports.find((r) => r.problem !== null);
     assert.equal(refused!.problem, 'not_cad_sr');
@@ -224,10 +238,14 @@ test('an outline with more points than a function call may take arguments is rea
   assert.equal(read.marks[0]!.outline!.length, 512);
 });
 
-test('spatial coordinates of a graphic type DICOM does not define, or a circle without its point, mark nothing', async () => {
+test('spatial coordinates of a graphic type DICOM does not define, or with fewer or more values than their type has, mark nothing', async () => {
   const { writePart10 } = await import('../../main/dicom/write.ts');
   assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'HYPERCUBE', graphicData: [10.5, 20.5, 30.5, 40.5] }))).marks.length, 0);
   assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'CIRCLE', graphicData: [10.5, 20.5] }))).marks.length, 0);
+  // an ellipse is four points, a point one: other counts are broken reports, not zero-sized marks
+  assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'ELLIPSE', graphicData: [10.5, 20.5] }))).marks.length, 0);
+  assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'POINT', graphicData: [10.5, 20.5, 30.5, 40.5] }))).marks.length, 0);
+  assert.equal(readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'ELLIPSE', graphicData: [10.5, 20.5, 30.5, 20.5, 20.5, 15.5, 20.5, 25.5] }))).marks.length, 1);
   const circle = readCadSr(writePart10(minimalVendorSr({ algorithmName: 'Odd', graphicType: 'CIRCLE', graphicData: [10.5, 20.5, 15.5, 20.5] }))).marks;
   assert.deepEqual(circle.map((m) => [m.x, m.y, m.box]), [[10, 20, [5, 15, 15, 25]]]);
 });
