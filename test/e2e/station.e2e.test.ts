@@ -195,7 +195,7 @@ test('files dropped on the worklist are imported (uploaded: a browser knows no p
   assert.match(await page.textContent('[data-testid=import-skipped]') ?? '', /notes\.txt/);
 });
 
-test('an image that cannot be shown says why over its tile: undecodable pixels, a file damaged in the store', { skip: SKIP }, async () => {
+test('an image that cannot be shown says why over its tile, and its reduced preview does not stay in its place: undecodable pixels, a file damaged in the store', { skip: SKIP }, async () => {
   const out = tempDir('undecodable');
   await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 1, priors: 0, variants: false, transferSyntax: 'jpeg-ls', seed: 'undecodable', abnormalRate: 0 }, out, { workers: 1 });
   const files = fs.readdirSync(out, { recursive: true }).map(String).filter((f) => f.endsWith('.dcm')).map((f) => path.join(out, f)).sort();
@@ -204,7 +204,8 @@ test('an image that cannot be shown says why over its tile: undecodable pixels, 
   const bytes = fs.readFileSync(scrambled);
   for (let i = bytes.length - 4000; i < bytes.length - 1000; i++) bytes[i] = (bytes[i]! * 7 + 13) & 0xff;
   fs.writeFileSync(scrambled, bytes);
-  const lib = openTestStation();
+  // with display renditions: the LMLO's is made at import, before its file is damaged
+  const lib = openTestStation({ renditions: true });
   const libHost = await startLoopbackHost({ service: lib, rendererDir: RENDERER });
   const other = await browser.newPage();
   try {
@@ -228,6 +229,9 @@ test('an image that cannot be shown says why over its tile: undecodable pixels, 
     assert.match(byView.RCC!, /^(its pixel data could not be decoded|its file is damaged)/, `the scrambled image says its pixels could not be decoded: ${byView.RCC}`);
     assert.doesNotMatch(byView.RCC!, /wadouri|https?:/, 'no library addresses in what the reader sees');
     assert.match(await other.textContent('.cell:has([data-view-label=LMLO]) [data-testid=image-error]') ?? '', /This image cannot be displayed: it is damaged in the library store/);
+    // the LMLO's preview was painted first; once its stored image fails, the tile is blank under its reason
+    const shown = await other.$$eval('[data-testid=viewport]', (vps) => vps.map((v) => [v.dataset.viewLabel, getComputedStyle(v).visibility]));
+    assert.deepEqual(Object.fromEntries(shown), { RCC: 'hidden', LCC: 'visible', RMLO: 'visible', LMLO: 'hidden' });
     if (SCREENSHOTS) await other.screenshot({ path: path.join(SCREENSHOTS, 'image-errors.png') });
   } finally {
     await other.close();
