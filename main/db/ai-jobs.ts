@@ -136,7 +136,9 @@ export class AiTables {
           WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${keys}) ORDER BY j.priority DESC, j.id LIMIT 1`)
         .get(...models.flatMap((m) => [m.id, m.version])) as JobRow | undefined;
       if (!row) return null;
-      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ? WHERE id = ?`).run(owner, now(), row.id);
+      // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
+      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)
+        .run(owner, now(), row.study_ref, row.id);
       return { ...toJob(row), status: 'running' as const };
     }).immediate();
   }
@@ -152,6 +154,9 @@ export class AiTables {
       this.sql.get('DELETE FROM ai_findings WHERE job_ref = ?').run(jobId);
       const insert = this.sql.get('INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       for (const f of result.findings) insert.run(jobId, f.instanceId, f.class, f.score, f.x, f.y, ...f.box);
+      // images came or went while it ran: stored, and queued again at once for the exam as it is now
+      this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, queued_at = ?, started_at = NULL, finished_at = NULL
+          WHERE id = ? AND exam_images IS NOT (SELECT image_count FROM studies s WHERE s.id = ai_jobs.study_ref)`).run(now(), jobId);
       return true;
     }).immediate();
   }

@@ -3,7 +3,7 @@
 // exams are queued, analysed on a worker thread through the pixel pipeline, and their findings land
 // on the stored images' pixels; the exam a reader opens goes first; a cancelled job's result is
 // dropped; a failed job keeps its reason; a job of a process that died is queued again.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,9 @@ import { op, openTestStation } from '../helpers/station.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { generateDemo } from '../../main/synth/demo.ts';
+import { log } from '../../main/base/log.ts';
+import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 
 test('exams are queued, analysed on a worker thread, and the findings land on bright places of the stored images', { timeout: 300_000 }, async () => {
   const station = openTestStation();
@@ -332,6 +335,41 @@ test('a model chosen in another process on the library (binome models --show, an
     assert.deepEqual((await op(station, 'aiModels', {})).models.filter((m) => m.shown).map((m) => m.id), ['org.binome.tests.bundled']);
   } finally {
     await other.close();
+    await station.close();
+  }
+});
+
+test('an exam analysed, then given another image (a view sent later), is analysed again with it; a reader\'s cancel stands', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-grew-models');
+  writeTinyModel(models);
+  const out = tempDir('ai-grew-exam');
+  const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 1, priors: 0, size: 'reduced', variants: false, seed: 'ai-grew', abnormalRate: 0 }, out, { workers: 1 });
+  const views = demo.dicomFiles.filter((f) => /[RL](CC|MLO)\.dcm$/.test(f)).sort();
+  const lmlo = views.find((f) => f.endsWith('LMLO.dcm'))!;
+  const infos = mock.method(log, 'info', () => undefined); // the imports' lines
+  const station = openTestStation({ modelRoots: [models] });
+  const jobOf = (examId: number) => station.db.connection.prepare('SELECT id, status, images, exam_images FROM ai_jobs WHERE study_ref = ?').get(examId) as
+    { id: number; status: string; images: number | null; exam_images: number | null } | undefined;
+  try {
+    // three views first: analysed as they are
+    await station.handlers.importPaths({ paths: views.filter((f) => f !== lmlo) });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    await waitFor('the first analysis', async () => jobOf(exam!)?.status === 'done');
+    assert.deepEqual([jobOf(exam!)!.images, jobOf(exam!)!.exam_images], [3, 3]);
+    const firstJob = jobOf(exam!)!.id;
+    // the fourth arrives: the same analysis (one per exam and model) runs again, on all four
+    await station.handlers.importPaths({ paths: [lmlo] });
+    assert.notEqual(jobOf(exam!)!.status, 'done', 'queued again at once');
+    assert.equal((await station.handlers.aiResults({ examId: exam! })).findings.length, 0, 'the three-image result is not shown as the exam\'s');
+    await waitFor('the analysis of four', async () => jobOf(exam!)!.status === 'done');
+    assert.deepEqual([jobOf(exam!)!.id, jobOf(exam!)!.images, jobOf(exam!)!.exam_images], [firstJob, 4, 4]);
+
+    // a reader's cancel is hers: the exam's image count changing afterwards does not undo it
+    station.db.connection.prepare("UPDATE ai_jobs SET status = 'cancelled' WHERE study_ref = ?").run(exam!);
+    station.db.connection.prepare('UPDATE studies SET image_count = image_count + 1 WHERE id = ?').run(exam!);
+    assert.equal(jobOf(exam!)!.status, 'cancelled');
+  } finally {
+    infos.mock.restore();
     await station.close();
   }
 });
