@@ -15,6 +15,39 @@ export interface ModelProblem {
 
 type Template = string | ((params: Record<string, string | number>) => string);
 
+const fill = (template: string, params: Record<string, string | number>) => template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '…'));
+
+/** How a model's tensors differ from its manifest (main/ai/model-package.ts tensorMismatch), by kind. */
+const TENSOR_EN: Record<string, string> = {
+  input_names: 'its inputs are {inputs}; the manifest names one, {expected}',
+  input_type: 'input "{name}" is {type}; the manifest says float32',
+  input_rank: 'input "{name}" has {rank} dimensions; the manifest says {expected}',
+  input_dim: 'dimension {dim} of input "{name}" is {size}; the manifest says {expected}',
+  input_dim_fixed: 'dimension {dim} of input "{name}" is fixed at {size}; the manifest says it varies ({expected})',
+  outputs_missing: 'the outputs {missing} the manifest names are not in the model (it has {outputs})',
+  heatmap_rank: 'output "{name}" has {rank} dimensions; a heatmap has 4 (N, classes, H, W)',
+  heatmap_channels: 'output "{name}" has {channels} channel(s); the manifest names {classes} class(es)',
+  boxes_rank: 'output "{name}" has {rank} dimensions; boxes are [N, 6] or [1, N, 6]',
+  boxes_row: 'output "{name}" has rows of {size}; boxes are x0, y0, x1, y1, score, class (6)',
+  trial_failed: 'a trial run on a blank {width} × {height} input failed ({error})',
+  stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
+};
+
+const TENSOR_FR: Record<string, string> = {
+  input_names: 'ses entrées sont {inputs}\u202f; le manifeste en nomme une, {expected}',
+  input_type: 'l’entrée «\u202f{name}\u202f» est en {type}\u202f; le manifeste indique float32',
+  input_rank: 'l’entrée «\u202f{name}\u202f» a {rank} dimensions\u202f; le manifeste en indique {expected}',
+  input_dim: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» vaut {size}\u202f; le manifeste indique {expected}',
+  input_dim_fixed: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» est fixée à {size}\u202f; le manifeste la dit variable ({expected})',
+  outputs_missing: 'les sorties {missing} que nomme le manifeste ne sont pas dans le modèle (il a {outputs})',
+  heatmap_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; une carte de chaleur en a 4 (N, classes, H, W)',
+  heatmap_channels: 'la sortie «\u202f{name}\u202f» a {channels} canal(aux)\u202f; le manifeste nomme {classes} classe(s)',
+  boxes_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; des boîtes sont [N, 6] ou [1, N, 6]',
+  boxes_row: 'la sortie «\u202f{name}\u202f» a des lignes de {size}\u202f; une boîte est x0, y0, x1, y1, score, classe (6)',
+  trial_failed: 'un essai sur une entrée vide de {width} × {height} a échoué ({error})',
+  stride: 'la sortie «\u202f{name}\u202f» fait {gotWidth} × {gotHeight} pour une entrée de {width} × {height}\u202f; au pas de {stride} du manifeste, elle ferait {expectedWidth} × {expectedHeight}',
+};
+
 const en: Record<ModelProblemCode, Template> = {
   manifest_missing: 'the folder has no manifest.json',
   manifest_not_file: 'manifest.json is not a regular file (a pipe, a device, a folder, or a link to one)',
@@ -26,8 +59,8 @@ const en: Record<ModelProblemCode, Template> = {
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_unloadable: 'model.onnx cannot be loaded by the ONNX runtime ({what})',
-  tensor_mismatch: 'the model’s tensors do not match its manifest: {what}',
-  input_unsupported: 'the model asks for an input this station does not give: {what}',
+  tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${fill(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
+  input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
   duplicate_id: 'the folder {folder} beside it has the same model id ({id}) and is used instead',
@@ -43,8 +76,8 @@ const fr: Record<ModelProblemCode, Template> = {
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_unloadable: 'model.onnx ne peut pas être chargé par le moteur ONNX ({what})',
-  tensor_mismatch: 'les tenseurs du modèle ne correspondent pas à son manifeste\u202f: {what}',
-  input_unsupported: 'le modèle demande une entrée que cette station ne fournit pas\u202f: {what}',
+  tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${fill(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,
+  input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',
   duplicate_id: 'le dossier {folder} à côté a le même identifiant de modèle ({id}) et est utilisé à sa place',
@@ -53,5 +86,5 @@ const fr: Record<ModelProblemCode, Template> = {
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {
   const template = (locale === 'fr' ? fr : en)[problem.code];
   if (typeof template === 'function') return template(problem.params ?? {});
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(problem.params?.[name] ?? '…'));
+  return fill(template, problem.params ?? {});
 }

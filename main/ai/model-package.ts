@@ -82,7 +82,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   if (!parsed.success) return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; ') } });
   const manifest = parsed.data;
   // one image at a time goes to a model (its tensor has one channel): a model that needs the prior beside it cannot be served
-  if (manifest.input.priors === 'required') return refuse({ code: 'input_unsupported', params: { what: 'prior images (input.priors is "required"; the station gives a model one image at a time)' } });
+  if (manifest.input.priors === 'required') return refuse({ code: 'input_unsupported', params: { kind: 'priors' } });
 
   const modelFile = path.join(folder, 'model.onnx');
   let actual: string;
@@ -104,38 +104,43 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   const mismatch = tensorMismatch(opened.session, manifest) ?? await heatmapStrideMismatch(opened.session, manifest);
   if (mismatch) {
     await opened.session.release();
-    return refuse({ code: 'tensor_mismatch', params: { what: mismatch } });
+    return refuse({ code: 'tensor_mismatch', params: mismatch });
   }
   return { ok: true, model: { folder, manifest, opened } };
 }
 
+/** How a model's tensors differ from its manifest: a kind (common/ai/model-problems.ts says each in the reader's language) and its values. */
+export type TensorMismatch = Record<string, string | number> & { kind: string };
+
+const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+
 /** Why the session's tensors differ from the manifest's, or null when they agree. */
-export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, manifest: ModelManifest): string | null {
+export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, manifest: ModelManifest): TensorMismatch | null {
   const input = manifest.input.tensor;
   if (session.inputNames.length !== 1 || session.inputNames[0] !== input.name) {
-    return `inputs are ${session.inputNames.map((n) => `"${n}"`).join(', ') || 'none'}, the manifest says one, "${input.name}"`;
+    return { kind: 'input_names', inputs: quoted(session.inputNames) || '—', expected: `"${input.name}"` };
   }
   const meta = session.inputMetadata[0];
   if (meta?.isTensor) {
-    if (meta.type !== 'float32') return `input "${input.name}" is ${meta.type}, the manifest says float32`;
+    if (meta.type !== 'float32') return { kind: 'input_type', name: input.name, type: meta.type };
     const shape = meta.shape;
-    if (shape.length !== input.shape.length) return `input "${input.name}" has ${shape.length} dimensions, the manifest says ${input.shape.length}`;
+    if (shape.length !== input.shape.length) return { kind: 'input_rank', name: input.name, rank: shape.length, expected: input.shape.length };
     for (let i = 0; i < shape.length; i++) {
       const [model, said] = [shape[i], input.shape[i]];
-      if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) return `input "${input.name}" dimension ${i} is ${model}, the manifest says ${said}`;
-      if (typeof model === 'number' && model > 0 && typeof said === 'string') return `input "${input.name}" dimension ${i} is fixed at ${model}, the manifest says it varies (${said})`;
+      if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) return { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
+      if (typeof model === 'number' && model > 0 && typeof said === 'string') return { kind: 'input_dim_fixed', name: input.name, dim: i, size: model, expected: said };
     }
   }
   const outputs = [manifest.output.heatmap?.tensor, manifest.output.boxes?.tensor, manifest.output.imageScore?.tensor].filter((t): t is string => Boolean(t));
   const missing = outputs.filter((name) => !session.outputNames.includes(name));
-  if (missing.length) return `outputs ${missing.map((n) => `"${n}"`).join(', ')} named in the manifest are not in the model (it has ${session.outputNames.map((n) => `"${n}"`).join(', ')})`;
+  if (missing.length) return { kind: 'outputs_missing', missing: quoted(missing), outputs: quoted(session.outputNames) || '—' };
   const heatmap = manifest.output.heatmap;
   if (heatmap) {
     const meta = session.outputMetadata[session.outputNames.indexOf(heatmap.tensor)];
     if (meta?.isTensor) {
-      if (meta.shape.length !== 4) return `output "${heatmap.tensor}" has ${meta.shape.length} dimensions, a heatmap has 4 (N, classes, H, W)`;
+      if (meta.shape.length !== 4) return { kind: 'heatmap_rank', name: heatmap.tensor, rank: meta.shape.length };
       const channels = meta.shape[1];
-      if (typeof channels === 'number' && channels > 0 && channels !== heatmap.classes.length) return `output "${heatmap.tensor}" has ${channels} channels, the manifest names ${heatmap.classes.length} classes`;
+      if (typeof channels === 'number' && channels > 0 && channels !== heatmap.classes.length) return { kind: 'heatmap_channels', name: heatmap.tensor, channels, classes: heatmap.classes.length };
     }
   }
   const boxes = manifest.output.boxes;
@@ -143,8 +148,8 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     const meta = session.outputMetadata[session.outputNames.indexOf(boxes.tensor)];
     if (meta?.isTensor) {
       const last = meta.shape.at(-1);
-      if (meta.shape.length !== 2 && meta.shape.length !== 3) return `output "${boxes.tensor}" has ${meta.shape.length} dimensions, boxes are [N, 6] or [1, N, 6]`;
-      if (typeof last === 'number' && last > 0 && last !== 6) return `output "${boxes.tensor}" has rows of ${last}, boxes are x0, y0, x1, y1, score, class (6)`;
+      if (meta.shape.length !== 2 && meta.shape.length !== 3) return { kind: 'boxes_rank', name: boxes.tensor, rank: meta.shape.length };
+      if (typeof last === 'number' && last > 0 && last !== 6) return { kind: 'boxes_row', name: boxes.tensor, size: last };
     }
   }
   return null;
@@ -155,7 +160,7 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
  * blank input of the size the station would send, and the heatmap must come out 1/stride of it. A
  * stride that the manifest gets wrong would put every mark at the wrong place on the image.
  */
-async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelManifest): Promise<string | null> {
+async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
   const heatmap = manifest.output.heatmap;
   if (!heatmap) return null;
   const { size, tensor } = manifest.input;
@@ -171,11 +176,14 @@ async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelM
     const outputs = await session.run({ [tensor.name]: new Tensor('float32', new Float32Array(height * width), [1, 1, height, width]) }, [heatmap.tensor]);
     dims = outputs[heatmap.tensor]!.dims;
   } catch (error) {
-    return `a trial run on a blank ${width} × ${height} input failed (${String((error as Error)?.message ?? error).slice(0, 200)})`;
+    return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
   }
   const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
   if (fits(dims[2], height) && fits(dims[3], width)) return null;
-  return `output "${heatmap.tensor}" is ${dims[3]} × ${dims[2]} for a ${width} × ${height} input; at the manifest's stride ${stride} it would be ${Math.ceil(width / stride)} × ${Math.ceil(height / stride)}`;
+  return {
+    kind: 'stride', name: heatmap.tensor, gotWidth: dims[3] ?? 0, gotHeight: dims[2] ?? 0, width, height, stride,
+    expectedWidth: Math.ceil(width / stride), expectedHeight: Math.ceil(height / stride),
+  };
 }
 
 /** A model the station does not use because a later root (the library's) holds the same model id. */

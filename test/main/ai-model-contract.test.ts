@@ -82,7 +82,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   const priors = await refusal(writeModel(root, 'needs-priors', { change: (m) => { m.input.priors = 'required'; } }));
   assert.equal(priors.problem.code, 'input_unsupported');
   assert.match(priors.en, /prior images/);
-  assert.match(priors.fr, /^le modèle demande une entrée que cette station ne fournit pas\u202f: /);
+  assert.match(priors.fr, /^le modèle demande une entrée que cette station ne fournit pas\u202f: les images antérieures/);
 });
 
 test('a model file that is not the one its manifest describes, or not a model, or missing, is refused', async () => {
@@ -115,18 +115,22 @@ test('a model file that is not the one its manifest describes, or not a model, o
 
 test('a model whose tensors differ from its manifest is refused, saying which', async () => {
   const root = tempDir('models-tensors');
-  const cases: [string, Parameters<typeof writeModel>[2], RegExp][] = [
-    ['input-name', { model: { inputName: 'pixels' } }, /inputs are "pixels", the manifest says one, "image"/],
-    ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /input "image" dimension 2 is fixed at 512, the manifest says it varies \(H\)/],
-    ['no-heatmap', { model: { heatmapName: 'maps' } }, /outputs "heatmap" named in the manifest are not in the model/],
-    ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channels, the manifest names 2 classes/],
+  const cases: [string, Parameters<typeof writeModel>[2], RegExp, RegExp][] = [
+    ['input-name', { model: { inputName: 'pixels' } }, /its inputs are "pixels"; the manifest names one, "image"/, /ses entrées sont "pixels"\u202f; le manifeste en nomme une, "image"/],
+    ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/, /la dimension 2 de l’entrée «\u202fimage\u202f» est fixée à 512\u202f; le manifeste la dit variable \(H\)/],
+    ['no-heatmap', { model: { heatmapName: 'maps' } }, /the outputs "heatmap" the manifest names are not in the model \(it has "maps"/, /les sorties "heatmap" que nomme le manifeste ne sont pas dans le modèle/],
+    ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channel\(s\); the manifest names 2 class\(es\)/, /la sortie «\u202fheatmap\u202f» a 3 canal\(aux\)\u202f; le manifeste nomme 2 classe\(s\)/],
     // the heatmap has the input's size (stride 1): marks read at stride 2 would land twice as far out
-    ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest's stride 2 it would be 4 × 8/],
+    ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest’s stride 2 it would be 4 × 8/, /au pas de 2 du manifeste, elle ferait 4 × 8/],
   ];
-  for (const [name, options, expected] of cases) {
-    const { problem, en } = await refusal(writeModel(root, name, options));
+  for (const [name, options, expected, expectedFr] of cases) {
+    const { problem, en, fr } = await refusal(writeModel(root, name, options));
     assert.equal(problem.code, 'tensor_mismatch', name);
     assert.match(en, expected, name);
+    // the whole reason in French, not an English detail after a French start
+    assert.match(fr, /^les tenseurs du modèle ne correspondent pas à son manifeste\u202f: /, name);
+    assert.match(fr, expectedFr, name);
+    assert.doesNotMatch(fr, /\b(the|is|has|says|input|output)\b/, name);
   }
   // the same fixed size in the model and in the manifest agrees
   const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] }, change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }));
