@@ -75,14 +75,20 @@ export const modelManifestSchema = z.object({
       invertMonochrome1: z.boolean(),
       range: z.enum(['float01', 'stored-values']),
     }),
-    /** Millimetres per model pixel (at the detector), or null where the model takes a fixed matrix whatever the spacing. */
-    spacingMm: z.number().positive().max(2).nullable(),
+    /**
+     * Millimetres per model pixel (at the detector), or null where the model takes a fixed matrix
+     * whatever the spacing. At least 0.025 mm (finer than any mammography detector: a finer grid only
+     * enlarges the image, and at 0.001 mm one breast would be billions of pixels).
+     */
+    spacingMm: z.number().min(0.025).max(2).nullable(),
     /**
      * The tensor's height and width: fixed, or the image (after resampling) padded to a multiple.
      * Either way the padding is air (0 before normalisation), on the nipple side and at the bottom.
      */
     size: z.discriminatedUnion('mode', [
-      z.object({ mode: z.literal('fixed'), height: z.number().int().positive().max(16384), width: z.number().int().positive().max(16384) }),
+      // at most 8192 a side: a mammogram is about 3300 × 2600 at its detector's pixels (a 16384² input, 1 GiB of
+      // float32, held a station's AI for seconds an image and gigabytes of memory)
+      z.object({ mode: z.literal('fixed'), height: z.number().int().positive().max(8192), width: z.number().int().positive().max(8192) }),
       z.object({ mode: z.literal('pad-to-multiple'), multiple: z.number().int().positive().max(1024) }),
     ]),
     normalize: z.discriminatedUnion('type', [

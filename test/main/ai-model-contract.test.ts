@@ -68,6 +68,9 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['default-op', { change: (m) => { m.calibration.defaultOperatingPoint = 'high-sensitivity'; } }, /the default operating point is one of the operating points/],
     ['synthetic-diagnostic', { change: (m) => { m.intendedUse.notForDiagnosticUse = false; } }, /trained on synthetic images is not for diagnostic use/],
     ['probability', { change: (m) => { m.output.scoreScale.semantics = 'probability'; } }, /a probability says at which prevalence/],
+    // inputs no mammography model has, which would cost gigabytes an image: a 16384² matrix, 0.001 mm pixels
+    ['huge-matrix', { change: (m) => { m.input.size = { mode: 'fixed', height: 16384, width: 16384 }; } }, /input\.size\.height: /],
+    ['tiny-pixels', { change: (m) => { m.input.spacingMm = 0.001; } }, /input\.spacingMm: /],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en, fr } = await refusal(writeModel(root, name, options));

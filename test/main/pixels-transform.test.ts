@@ -160,6 +160,8 @@ test('a matrix: the breast fitted into it against the chest-wall side, padded wi
   const plain = prepareModelInput(frame, { chestWall: 'left', size: { width: 64, height: 64 } });
   const normalized = prepareModelInput(frame, { chestWall: 'left', size: { width: 64, height: 64 }, normalize: { mean: 0.5, std: 0.25 } });
   for (const i of [0, 100, 2080, 4095]) assert.ok(Math.abs(normalized.pixels[i]! - (plain.pixels[i]! - 0.5) / 0.25) < 1e-6, `normalised pixel ${i}`);
+  // an input of gigabytes is refused before anything is allocated, saying how large it would be
+  assert.throws(() => prepareModelInput(frame, { chestWall: 'left', pixelSizeMm: 0.0005 }), /the model's input would be \d+ × \d+ pixels \(at most 67108864\)/);
 });
 
 test('the crop keeps the breast with its margin and drops the air', async () => {

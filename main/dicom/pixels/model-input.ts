@@ -68,6 +68,9 @@ export interface ModelInput {
   orientationFrom: 'header' | 'pixels';
 }
 
+/** The largest model input made: 64 M pixels (256 MB of float32; a full-size mammogram at 0.05 mm is about 29 M). */
+const MAX_MODEL_INPUT_PIXELS = 64 * 1024 * 1024;
+
 export function prepareModelInput(frame: DecodedFrame, options: ModelInputOptions): ModelInput {
   const h = frame.header;
   const lut = presentationLut(h, frame.pixels, options.voi ?? 'preset');
@@ -130,6 +133,11 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   const multiple = options.size ? 1 : options.multipleOf ?? 1;
   const width = options.size?.width ?? Math.ceil(contentWidth / multiple) * multiple;
   const height = options.size?.height ?? Math.ceil(contentHeight / multiple) * multiple;
+  // the manifest's schema bounds a fixed matrix and the pixel size; this bounds what they make of an
+  // unusual image (a small pixel size on a large detector): a model input is never gigabytes
+  if (width * height > MAX_MODEL_INPUT_PIXELS) {
+    throw new PixelDataError(`the model's input would be ${width} × ${height} pixels (at most ${MAX_MODEL_INPUT_PIXELS})`);
+  }
   const clipped = contentWidth > width || contentHeight > height;
   // The content's place in the output: against the chest-wall side, at the top.
   const shiftX = options.chestWall === 'left' ? 0 : width - contentWidth;
