@@ -241,6 +241,9 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
   const e = error as { name?: string; code?: string; message?: string };
   // the ACR view label (RMLO, LCC, RXCCL…), which carries the laterality
   const view = image.viewLabel ?? image.imageLaterality ?? '?';
+  // what the image is, not damage: a model in millimetres and an image without a pixel spacing; an input of gigabytes
+  if (/has no pixel spacing/.test(e?.message ?? '')) return Object.assign(new Error(`${view}: ${e?.message}`), { code: 'image_no_spacing', view });
+  if (/the model's input would be/.test(e?.message ?? '')) return Object.assign(new Error(`${view}: ${e?.message}`), { code: 'input_too_large', view });
   if (e?.name === 'PixelDataError' || e?.name === 'DicomParseError' || /^dicomParser|not a DICOM|pixel data/i.test(e?.message ?? '')) {
     return Object.assign(new Error(`${view}: ${e?.message ?? error}`), { code: 'image_unreadable', view });
   }

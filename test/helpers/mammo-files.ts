@@ -24,6 +24,8 @@ export interface TestImage {
   forProcessing?: boolean;
   /** Extra bytes of pixel data to make files larger (for import benchmarks and kill tests). */
   padTo?: number;
+  /** Without Pixel Spacing and Imager Pixel Spacing (an image that does not say its millimetres). */
+  noSpacing?: boolean;
 }
 
 export function makeMammoFile(img: TestImage): Uint8Array {
@@ -56,9 +58,7 @@ export function makeMammoFile(img: TestImage): Uint8Array {
     ViewCodeSequence: [{ ...VIEW_CODES[img.view], ViewModifierCodeSequence: [] }],
     PatientOrientation: orientation,
     PresentationIntentType: img.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION',
-    ImagerPixelSpacing: [0.1, 0.1],
-    PixelSpacing: [0.1, 0.1],
-    EstimatedRadiographicMagnificationFactor: 1.0,
+    ...(img.noSpacing ? {} : { ImagerPixelSpacing: [0.1, 0.1], PixelSpacing: [0.1, 0.1], EstimatedRadiographicMagnificationFactor: 1.0 }),
     BreastImplantPresent: 'NO',
     PartialView: 'NO',
     WindowCenter: [2048],

@@ -17,6 +17,7 @@ import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { log } from '../../main/base/log.ts';
+import { writeFourViews } from '../helpers/mammo-files.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 
 test('exams are queued, analysed on a worker thread, and the findings land on bright places of the stored images', { timeout: 300_000 }, async () => {
@@ -369,6 +370,30 @@ test('an exam analysed, then given another image (a view sent later), is analyse
     station.db.connection.prepare('UPDATE studies SET image_count = image_count + 1 WHERE id = ?').run(exam!);
     assert.equal(jobOf(exam!)!.status, 'cancelled');
   } finally {
+    infos.mock.restore();
+    await station.close();
+  }
+});
+
+test('a model in millimetres and an exam whose images do not say their pixel spacing: the analysis fails saying so, not as damage', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-nospacing-models');
+  writeTinyModel(models);
+  const folder = tempDir('ai-nospacing-exam');
+  writeFourViews(folder, { patientId: 'NOSPACE1', patientName: 'NO^SPACING', studyUid: '1.2.826.0.1.3680043.9.7433.88.1', studyDate: '20240101', rows: 256, columns: 192, noSpacing: true });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  const infos = mock.method(log, 'info', () => undefined);
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.importPaths({ paths: [folder] });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    const state = await waitFor('the failure', async () => {
+      const s = (await station.handlers.aiResults({ examId: exam! })).state;
+      return s?.status === 'failed' ? s : null;
+    });
+    assert.equal(state.failure?.code, 'image_no_spacing');
+    assert.match(state.failure?.detail ?? '', /^[RL](CC|MLO): the image has no pixel spacing/);
+  } finally {
+    warnings.mock.restore();
     infos.mock.restore();
     await station.close();
   }
