@@ -256,7 +256,10 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     if (page.total > page.rows.length) out.write(`(${page.rows.length} of ${page.total} exams shown; use --limit or --search)\n`);
     for (const job of unfinished) {
       out.write(`Note: an import started ${new Date(job.startedAt).toLocaleString()} did not finish and holds ${job.examsHeldBack} exam(s) back; ` +
-        (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n` : 'import the same files again to complete it.\n'));
+        (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n`
+          // received over the network: the files are with the sender, not here
+          : job.receivedFrom ? `it came over the network from ${JSON.stringify(job.receivedFrom)}: have that sender send the exam(s) again.\n`
+            : 'import the same files again to complete it.\n'));
     }
     return EXIT.ok;
   } finally {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { StationService } from '../../main/service/station.ts';
 import type { ReceiverSettings, ReceiverStatus } from '../../common/dicom-node.ts';
 import { parseOperationInput } from '../../common/api.ts';
@@ -407,6 +407,10 @@ test('files a stopped station received but did not import are imported by the ne
   } finally {
     await station.close();
   }
+  // the command line says what to do: the sender must send again (there are no files here to import)
+  const listed = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'binome.js'), 'list', '--all', '--library', library], { encoding: 'utf8' });
+  assert.equal(listed.status, 0, listed.stderr);
+  assert.match(listed.stdout, new RegExp(`it came over the network from "${MODALITY}": have that sender send the exam\\(s\\) again`));
 });
 
 /** An implicit VR little endian element (PS3.5 7.1.3), its value padded to an even length. */
