@@ -218,6 +218,14 @@ function validate(parser: Parser, src: ByteSource, limits: InspectLimits, ts: Tr
     [TAGS.studyInstanceUid, 'StudyInstanceUID', uids.studyUid], [TAGS.seriesInstanceUid, 'SeriesInstanceUID', uids.seriesUid],
   ] as const).filter(([, , v]) => !v).map(([tag, keyword]) => `${tagName(tag)} ${keyword}`);
   if (missing.length) throw damage('missing_attribute', { names: missing.join(', ') });
+  // PS3.10 7.1: the File Meta Information names the data set it heads. A file where they differ was
+  // written by a broken sender (a C-STORE whose request named another instance or class than its
+  // data set: the station's meta is the request's) or pieced together: which one is the image?
+  const metaInstance = m.ascii(TAGS.mediaStorageSopInstanceUid), metaClass = m.ascii(TAGS.mediaStorageSopClassUid);
+  // (shown as UIDs: digits and dots, anything else as '_', at most 64 characters)
+  const shownUid = (v: string) => v.slice(0, 64).replace(/[^0-9.]/g, '_');
+  if (metaInstance && r.ascii(TAGS.sopInstanceUid) && metaInstance !== uids.sopInstanceUid) throw damage('meta_instance_mismatch', { meta: shownUid(metaInstance), dataset: shownUid(uids.sopInstanceUid!) });
+  if (metaClass && r.ascii(TAGS.sopClassUid) && metaClass !== sopClassUid) throw damage('meta_class_mismatch', { meta: shownUid(metaClass), dataset: shownUid(sopClassUid!) });
 
   let contentLength = src.size;
   let isImage = false;

@@ -281,6 +281,26 @@ test('missing and impossible image attributes', () => {
     { names: '(0028,0101) BitsStored, (0028,0103) PixelRepresentation' });
 });
 
+test('a File Meta Information that names another instance or class than its data set is refused as damaged (kept in quarantine), saying both', () => {
+  const file = validNative();
+  const end = metaEnd(file);
+  // the meta's copy of a UID, one digit changed: same length, another UID
+  const otherIn = (uid: string) => {
+    const bytes = Buffer.from(file);
+    const at = bytes.subarray(0, end).indexOf(Buffer.from(uid, 'latin1'));
+    assert.ok(at > 0, uid);
+    const last = at + uid.length - 1;
+    bytes[last] = bytes[last] === 0x39 ? 0x38 : bytes[last]! + 1;
+    return { bytes: new Uint8Array(bytes), other: bytes.toString('latin1', at, at + uid.length) };
+  };
+  const instance = otherIn(UIDS.sop);
+  damaged(inspectBytes(instance.bytes), 'meta_instance_mismatch', { meta: instance.other, dataset: UIDS.sop });
+  const mg = SOP_CLASSES.mgForPresentation;
+  const cls = otherIn(mg);
+  damaged(inspectBytes(cls.bytes), 'meta_class_mismatch', { meta: cls.other, dataset: mg });
+  accepted(inspectBytes(file));
+});
+
 test('pixel data under another VR than OB or OW, and photometric interpretations a viewer cannot show, are refused', () => {
   // every byte is there, but image readers refuse float or unknown data as pixel data (dcmtk: "wrong class")
   for (const vr of ['OF', 'OD', 'UN']) {
