@@ -71,6 +71,8 @@ export interface ServiceOptions {
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
+/** How often a station looks whether another process of its library stored new instances (CAD SRs to read). */
+const OTHER_IMPORTS_EVERY_MS = 5_000;
 /** Renditions left undone wait this long after start, so that opening the station stays quick. */
 const RENDITIONS_AFTER_START_MS = 5_000;
 
@@ -125,6 +127,7 @@ export class StationService {
   private readonly context: StationContext;
   private closed = false;
   private readonly checkpointTimer: NodeJS.Timeout;
+  private otherImportsTimer: NodeJS.Timeout | null = null;
 
   constructor(options: ServiceOptions) {
     let tmpDir = '';
@@ -169,7 +172,19 @@ export class StationService {
     this.cadReports = cadReports;
     const analyses = Boolean(options.ai) && options.ai?.analyse !== false;
     const readsCadReports = options.renditions !== false || analyses;
-    if (readsCadReports) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
+    if (readsCadReports) {
+      this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
+      // a report another process of the library stored (`binome receive`, `binome import`): events do
+      // not cross processes, so the newest instance id is looked at (one index lookup) now and then
+      let newestSeen = this.db.connection.prepare('SELECT max(id) AS id FROM instances').pluck().get() as number | null ?? 0;
+      this.otherImportsTimer = setInterval(() => {
+        try {
+          const newest = this.db.connection.prepare('SELECT max(id) AS id FROM instances').pluck().get() as number | null ?? 0;
+          if (newest !== newestSeen) { newestSeen = newest; void cadReports.kick(); }
+        } catch { /* the library busy or closing: next time */ }
+      }, OTHER_IMPORTS_EVERY_MS);
+      this.otherImportsTimer.unref();
+    }
     // the AI second reader: models found on a worker thread, every exam queued, the opened exam first
     if (options.ai) {
       const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
@@ -269,6 +284,7 @@ export class StationService {
     this.abort.abort();
     await this.pacs?.close().catch((error: unknown) => log.error(`PACS: ${errorForLog(error)}`));
     clearInterval(this.checkpointTimer);
+    if (this.otherImportsTimer) clearInterval(this.otherImportsTimer);
     await Promise.allSettled([...this.running]);
     await this.cadReports.close();
     await this.ai?.close();

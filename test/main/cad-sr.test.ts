@@ -286,3 +286,24 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
     await station.close();
   }
 });
+
+test('a CAD SR another process of the library stores (binome receive, binome import) is read by a running station within seconds, without an event', { timeout: 120_000 }, async () => {
+  const { writePart10 } = await import('../../main/dicom/write.ts');
+  const library = tempDir('cad-sr-other-process');
+  // the station the reader uses (it reads CAD SRs), and another that only imports, as `binome receive` does
+  const reading = openTestStation({ libraryDir: library, renditions: true });
+  const importing = openTestStation({ libraryDir: library });
+  try {
+    const file = path.join(tempDir('cad-sr-other-file'), 'vendor.dcm');
+    fs.writeFileSync(file, writePart10(minimalVendorSr({ algorithmName: 'Elsewhere' })));
+    const summary = await importing.handlers.importPaths({ paths: [file] });
+    assert.equal(summary.imported, 1, JSON.stringify(summary.problems));
+    // a StationService in this process is another "process" for events: none reaches the reading one
+    const read = await waitFor('the report read by the other station', () =>
+      reading.db.connection.prepare('SELECT algorithm_name FROM cad_reports').pluck().get() as string | undefined, 20_000);
+    assert.equal(read, 'Elsewhere');
+  } finally {
+    await importing.close();
+    await reading.close();
+  }
+});
