@@ -142,10 +142,14 @@ export class WorklistTables {
     return (this.sql.get('SELECT id FROM instances WHERE sop_uid = ?').get(sopUid) as { id: number } | undefined)?.id ?? null;
   }
 
-  /** Every stored file of the visible exams (or of one exam), for checking the store. */
+  /**
+   * Every stored file (or one exam's), for checking the store: the exams held back by an unfinished
+   * import too (their files are stored; a check that skipped them said "0 files" of a library that
+   * held only those).
+   */
   storedFiles(examId: number | null): { instanceId: number; examId: number; fileHash: string; fileSize: number }[] {
     return (this.sql.get(`SELECT i.id, se.study_ref, i.file_hash, i.file_size FROM instances i JOIN series se ON se.id = i.series_ref
-      JOIN studies s ON s.id = se.study_ref WHERE s.pending_job IS NULL AND (@exam IS NULL OR s.id = @exam) ORDER BY i.id`).all({ exam: examId }) as
+      WHERE (@exam IS NULL OR se.study_ref = @exam) ORDER BY i.id`).all({ exam: examId }) as
       { id: number; study_ref: number; file_hash: string; file_size: number }[])
       .map((r) => ({ instanceId: r.id, examId: r.study_ref, fileHash: r.file_hash, fileSize: r.file_size }));
   }

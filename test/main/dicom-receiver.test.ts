@@ -404,6 +404,8 @@ test('files a stopped station received but did not import are imported by the ne
     const db = station.db.connection;
     assert.equal((db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n, 4 + 2 + 4, 'every whole file is kept');
     assert.deepEqual(filesUnder(path.join(library, 'incoming')), []);
+    // the store check covers the held-back exams' files too
+    assert.deepEqual(await station.handlers.checkStore({ content: true }), { checked: 10, damaged: [] });
   } finally {
     await station.close();
   }
