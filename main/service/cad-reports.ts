@@ -144,7 +144,10 @@ export class CadReportService {
         contentTime: new Date(),
       }, sopUid);
       await fs.promises.writeFile(file, writePart10(dataset));
-      const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], this.ctx.importOptions());
+      // Not stopped by the station closing (one small file; close() waits for it): an SR import cut
+      // short keeps what it stored and holds its exam back, and this exam's images would have left
+      // the worklist until the next start rewrote the SR.
+      const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], { ...this.ctx.importOptions(), signal: undefined });
       if (summary.imported !== 1) throw new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`);
       const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);
       this.ctx.db.cadReports.storedSr(jobId, sopUid);
