@@ -100,8 +100,8 @@ export type Box = readonly [number, number, number, number];
 
 /**
  * Where each mark's score goes: beside the mark, on its right unless that runs off the viewport
- * (`roomPx` kept), moved down below another score it would overlap, and past a box it must not
- * cover (`avoid`: the labels over the image, such as whose marks they are at the bottom). Two
+ * (`roomPx` kept), moved down below another score or another mark it would overlap, and past a box
+ * it must not cover (`avoid`: the labels over the image, such as whose marks they are at the bottom). Two
  * findings on one lesion (an asymmetry and a mass) otherwise wrote their scores over one another,
  * and a mark low in a small window wrote its score over the model's label.
  */
@@ -121,7 +121,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     // down past other scores; past a label, to the side of it the mark is on (above a label at the
     // bottom, below one at the top), and then past other scores the same way
     let up = false;
-    for (let moved = true, guard = 0; moved && guard < 2 * (marks.length + avoid.length) + 1; guard++) {
+    for (let moved = true, guard = 0; moved && guard < 3 * (marks.length + avoid.length) + 1; guard++) {
       moved = false;
       for (const box of avoid) {
         if (!overlaps(box, y)) continue;
@@ -131,6 +131,12 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
       }
       for (const box of placed) {
         if (overlaps(box, y)) { y = up ? box[1] : box[3] + SCORE_LINE_PX; moved = true; }
+      }
+      // nor over another mark (a score written over a neighbouring circle hid it: two masses 3 mm apart)
+      for (const [j, o] of marks.entries()) {
+        if (j === i || !overlaps([o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius], y)) continue;
+        y = up ? o.y - o.radius : o.y + o.radius + SCORE_LINE_PX;
+        moved = true;
       }
     }
     placed.push([x0, y - SCORE_LINE_PX, x1, y]);

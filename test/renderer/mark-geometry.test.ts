@@ -72,6 +72,12 @@ test('scores beside their marks: two marks on one lesion write theirs one under 
   // far apart: neither moves
   const apart = placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }, { x: 100, y: 300, radius: 20, text: '0.31' }], 800, 44);
   assert.deepEqual(apart.map((p) => p.y), [90, 290]);
+  // two marks side by side (a probe's R-CC: "0.24" written over the 0.28 circle beside it): the score goes past the other circle
+  const near = [{ x: 192, y: 689, radius: 10, text: '0.24' }, { x: 226, y: 681, radius: 10, text: '0.28' }];
+  const [first] = placeScoreLabels(near, 800, 44);
+  const circle = { left: 216, top: 671, right: 236, bottom: 691 };
+  const label = { left: first!.x, right: first!.x + 32, top: first!.y - 14, bottom: first!.y };
+  assert.ok(label.right <= circle.left || label.left >= circle.right || label.bottom <= circle.top || label.top >= circle.bottom, JSON.stringify({ label, circle }));
 });
 
 test('a score is not written over a label in the image\'s place (whose marks they are, the view): it goes above it', () => {
