@@ -71,7 +71,7 @@ const fr: Record<ModelProblemCode, Template> = {
   manifest_not_file: 'manifest.json n’est pas un fichier ordinaire (un tube, un périphérique, un dossier, ou un lien vers l’un d’eux)',
   manifest_too_large: 'manifest.json est trop gros ({bytes} octets\u202f; un manifeste fait au plus {max} octets)',
   manifest_unreadable: (p) => (p.empty ? 'manifest.json est vide' : `manifest.json n’est pas du JSON valide${p.at ? ` (au caractère ${p.at})` : ''}`),
-  manifest_invalid: 'manifest.json ne suit pas le contrat des modèles\u202f: {problems}',
+  manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,
   model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire)',
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
@@ -79,7 +80,9 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1 } });
   }
   const parsed = modelManifestSchema.safeParse(json);
-  if (!parsed.success) return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; ') } });
+  if (!parsed.success) {
+    return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; '), problemsFr: manifestProblemsInFrench(parsed.error).join('\u202f; ') } });
+  }
   const manifest = parsed.data;
   // one image at a time goes to a model (its tensor has one channel): a model that needs the prior beside it cannot be served
   if (manifest.input.priors === 'required') return refuse({ code: 'input_unsupported', params: { kind: 'priors' } });
@@ -107,6 +110,30 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     return refuse({ code: 'tensor_mismatch', params: mismatch });
   }
   return { ok: true, model: { folder, manifest, opened } };
+}
+
+/** The contract's own rules (common/ai/model-manifest.ts) in French; zod says its built-in ones in French itself. */
+const RULES_FR: Record<string, string> = {
+  'no control or bidirectional formatting characters': 'aucun caractère de contrôle ni de mise en forme bidirectionnelle',
+  'a class is named twice': 'une classe est nommée deux fois',
+  'lower-case letters, digits, dots, dashes and underscores': 'lettres minuscules, chiffres, points, tirets et tirets bas',
+  'a version such as 1.2.0': 'une version telle que 1.2.0',
+  'max is above min': 'max est au-dessus de min',
+  'a probability says at which prevalence': 'une probabilité dit à quelle prévalence',
+  'a model gives heatmaps, boxes, or both': 'un modèle donne des cartes de chaleur, des boîtes, ou les deux',
+  'the default operating point is one of the operating points': 'le point de fonctionnement par défaut est l’un des points de fonctionnement',
+  'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)':
+    'un modèle entraîné sur des images de synthèse n’est pas pour le diagnostic (intendedUse.notForDiagnosticUse doit valoir true)',
+};
+
+/** manifestProblems in French: the refusal is shown in the reader's language, its details too. */
+function manifestProblemsInFrench(error: z.ZodError, max = 5): string[] {
+  const french = z.locales.fr().localeError;
+  return error.issues.slice(0, max).map((issue) => {
+    const built = french(issue as Parameters<typeof french>[0]);
+    const said = RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message;
+    return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
+  });
 }
 
 /** How a model's tensors differ from its manifest: a kind (common/ai/model-problems.ts says each in the reader's language) and its values. */

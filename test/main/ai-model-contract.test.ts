@@ -77,8 +77,12 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     assert.match(en, expected, name);
     assert.match(en, name === 'not-json' ? /^manifest\.json is not valid JSON/ : /^manifest\.json does not follow the model contract: /, name);
     assert.match(fr, /manifest\.json/, name);
+    // the details in French too: zod's own rules and the contract's
+    assert.doesNotMatch(fr, /Too big|expected|Invalid|is not for diagnostic use|a model gives|the default operating point/, `${name}: ${fr}`);
     assert.ok(problem.code === 'manifest_unreadable' || problem.code === 'manifest_invalid', name);
   }
+  assert.match((await refusal(path.join(root, 'synthetic-diagnostic'))).fr, /n’est pas pour le diagnostic/);
+  assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand/);
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
   // a valid manifest that asks for what the station does not give (priors beside the image)
