@@ -241,12 +241,14 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
   const e = error as { name?: string; code?: string; message?: string };
   // the ACR view label (RMLO, LCC, RXCCL…), which carries the laterality
   const view = image.viewLabel ?? image.imageLaterality ?? '?';
-  // what the image is, not damage: a model in millimetres and an image without a pixel spacing; an input of gigabytes
-  if (/has no pixel spacing/.test(e?.message ?? '')) return Object.assign(new Error(`${view}: ${e?.message}`), { code: 'image_no_spacing', view });
-  if (/the model's input would be/.test(e?.message ?? '')) return Object.assign(new Error(`${view}: ${e?.message}`), { code: 'input_too_large', view });
-  if (e?.name === 'PixelDataError' || e?.name === 'DicomParseError' || /^dicomParser|not a DICOM|pixel data/i.test(e?.message ?? '')) {
-    return Object.assign(new Error(`${view}: ${e?.message ?? error}`), { code: 'image_unreadable', view });
+  const failure = (code: string, said = e?.message) => Object.assign(new Error(`${view}: ${said}`), { code, view });
+  if (e?.name === 'PixelDataError') {
+    // what the image is, not damage: no pixel spacing for a model in millimetres; an input of gigabytes
+    if (e.code === 'no_spacing') return failure('image_no_spacing');
+    if (e.code === 'input_too_large') return failure('input_too_large');
+    return failure('image_unreadable');
   }
-  if (e?.code === 'ENOENT' || e?.code === 'EISDIR') return Object.assign(new Error(`${view}: not in the store`), { code: 'image_missing', view });
+  if (e?.name === 'DicomParseError') return failure('image_unreadable');
+  if (e?.code === 'ENOENT' || e?.code === 'EISDIR') return failure('image_missing', 'not in the store');
   return error;
 }

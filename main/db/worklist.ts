@@ -154,6 +154,11 @@ export class WorklistTables {
       .map((r) => ({ instanceId: r.id, examId: r.study_ref, fileHash: r.file_hash, fileSize: r.file_size }));
   }
 
+  /** The newest instance's id (0 in an empty library): it grows whenever any process of the library stores one. */
+  newestInstanceId(): number {
+    return (this.sql.get('SELECT max(id) AS id FROM instances').get() as { id: number | null }).id ?? 0;
+  }
+
   countExams(): number {
     return (this.sql.get('SELECT count(*) AS n FROM studies WHERE pending_job IS NULL').get() as { n: number }).n;
   }

@@ -176,10 +176,10 @@ export class StationService {
       this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
       // a report another process of the library stored (`binome receive`, `binome import`): events do
       // not cross processes, so the newest instance id is looked at (one index lookup) now and then
-      let newestSeen = this.db.connection.prepare('SELECT max(id) AS id FROM instances').pluck().get() as number | null ?? 0;
+      let newestSeen = this.db.worklist.newestInstanceId();
       this.otherImportsTimer = setInterval(() => {
         try {
-          const newest = this.db.connection.prepare('SELECT max(id) AS id FROM instances').pluck().get() as number | null ?? 0;
+          const newest = this.db.worklist.newestInstanceId();
           if (newest !== newestSeen) { newestSeen = newest; void cadReports.kick(); }
         } catch { /* the library busy or closing: next time */ }
       }, OTHER_IMPORTS_EVERY_MS);

@@ -20,9 +20,13 @@ import type { ByteSource } from '../source.ts';
 import { TRANSFER_SYNTAXES } from '../transfer-syntax.ts';
 import type { TransferSyntax } from '../transfer-syntax.ts';
 
-/** A file whose pixels this pipeline cannot read: the message says why, without patient data. */
+/**
+ * A file whose pixels this pipeline cannot read: the message says why, without patient data. `code`
+ * sets apart what is not damage (crosses worker threads with the error): an image without a pixel
+ * spacing asked for in millimetres, a model input that would be too large.
+ */
 export class PixelDataError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly code?: 'no_spacing' | 'input_too_large') {
     super(message);
     this.name = 'PixelDataError';
   }

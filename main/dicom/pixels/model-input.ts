@@ -116,7 +116,7 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   // Input pixels per output pixel along oriented x and y.
   let sx: number, sy: number;
   if (options.pixelSizeMm !== undefined) {
-    if (!spacingX || !spacingY) throw new PixelDataError('the image has no pixel spacing: it cannot be resampled to millimetres');
+    if (!spacingX || !spacingY) throw new PixelDataError('the image has no pixel spacing: it cannot be resampled to millimetres', 'no_spacing');
     sx = options.pixelSizeMm / spacingX;
     sy = options.pixelSizeMm / spacingY;
   } else if (options.size) {
@@ -136,7 +136,7 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   // the manifest's schema bounds a fixed matrix and the pixel size; this bounds what they make of an
   // unusual image (a small pixel size on a large detector): a model input is never gigabytes
   if (width * height > MAX_MODEL_INPUT_PIXELS) {
-    throw new PixelDataError(`the model's input would be ${width} × ${height} pixels (at most ${MAX_MODEL_INPUT_PIXELS})`);
+    throw new PixelDataError(`the model's input would be ${width} × ${height} pixels (at most ${MAX_MODEL_INPUT_PIXELS})`, 'input_too_large');
   }
   const clipped = contentWidth > width || contentHeight > height;
   // The content's place in the output: against the chest-wall side, at the top.
