@@ -342,6 +342,8 @@ export interface AiResults {
     limits: string[];
     scoreSemantics: string;
     operatingPoint: { name: string; threshold: number };
+    /** The classes it can mark (its manifest's outputs), in the lexicon's order: the reader's class switches. */
+    classes: string[];
   };
   findings: AiFinding[];
   /** Mammography CAD SRs of the exam from other systems (any vendor's CAD, another station), each with its own marks. */

@@ -8,6 +8,7 @@ import type { ApiHandlers } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import path from 'node:path';
 import type { AiModelsStatus, AiResults } from '../../common/domain.ts';
+import { FINDING_CLASSES } from '../../common/ai/model-manifest.ts';
 import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
@@ -35,6 +36,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
         limits: manifest.intendedUse.limits, scoreSemantics: manifest.output.scoreScale.semantics,
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
+        classes: FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c)),
       } : null,
       findings,
       // the station's own SRs stand in for its findings when the model that made them is no longer installed

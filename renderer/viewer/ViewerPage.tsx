@@ -185,10 +185,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
   useEffect(() => { if (!aiLocked) setNotice((n) => (n === t('ai.locked') ? null : n)); }, [aiLocked, t]);
+  // The class switches: the classes the models can mark (a model of masses alone gets one switch),
+  // and those other systems' CAD marks carry; the lexicon's four first, in its order.
   const aiClasses = useMemo(() => {
-    const extra = [...aiResults.values()].flatMap((r) => [...r.findings, ...r.cadReports.flatMap((c) => c.marks)].map((f) => f.class))
-      .filter((c) => !(AI_FINDING_CLASSES as readonly string[]).includes(c));
-    return [...AI_FINDING_CLASSES, ...new Set(extra)];
+    const present = new Set([...aiResults.values()].flatMap((r) => [
+      ...(r.model?.classes ?? []), ...r.findings.map((f) => f.class), ...r.cadReports.flatMap((c) => c.marks.map((m) => m.class)),
+    ]));
+    const lexicon: readonly string[] = AI_FINDING_CLASSES;
+    return [...lexicon.filter((c) => present.has(c)), ...[...present].filter((c) => !lexicon.includes(c))];
   }, [aiResults]);
   const stepMarks = useMemo<StepMarks | null>(() => {
     if (!marksOn || aiLocked || !aiExamKey) return null;

@@ -334,6 +334,8 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.keyboard.press('a');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
 
+  // a switch for each class the model marks (it names two), none for the others
+  assert.deepEqual(await page.$$eval('.ai-class[data-testid^=ai-class-]', (ls) => ls.map((l) => l.getAttribute('data-testid'))), ['ai-class-mass', 'ai-class-calcification']);
   // each class on its own
   await page.click('[data-testid=ai-class-calcification] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);

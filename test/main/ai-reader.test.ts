@@ -59,6 +59,8 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     await station.handlers.loadDemoExams({ patients: 1, priors: 1, size: 'reduced', seed: 'ai-withheld' });
     const [current, prior] = await examsOf(station) as [number, number];
     await waitFor('both exams analysed', () => station.db.ai.counts().done === 2);
+    // the model marks one class (its manifest's heatmap names masses alone): the reader's switches
+    assert.deepEqual((await station.handlers.aiResults({ examId: current })).model?.classes, ['mass']);
     // the two told apart by their scores: the prior 0.8, the current 0.2
     station.db.connection.prepare('UPDATE ai_jobs SET exam_score = CASE study_ref WHEN ? THEN 0.8 ELSE 0.2 END').run(prior);
     const byScore = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;

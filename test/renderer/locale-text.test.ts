@@ -27,7 +27,7 @@ test('a prior\'s age in years with its plural, labels with the French space befo
   assert.equal(translateCount('en', 'viewer.ageYears', 3, { n: 3 }), '3 y');
   assert.equal(translate('fr', 'common.labelled', { label: 'IA', text: 'score' }), 'IA\u202f: score');
   assert.equal(translate('en', 'common.labelled', { label: 'AI', text: 'score' }), 'AI: score');
-  const model = { id: 'x', name: 'Détecteur', version: '1.0.0', trainedOn: 'synthetic' as const, notForDiagnosticUse: true, limits: [], scoreSemantics: 'uncalibrated', operatingPoint: { name: 'default', threshold: 0.5 } };
+  const model = { id: 'x', name: 'Détecteur', version: '1.0.0', trainedOn: 'synthetic' as const, notForDiagnosticUse: true, limits: [], scoreSemantics: 'uncalibrated', operatingPoint: { name: 'default', threshold: 0.5 }, classes: ['mass'] };
   assert.equal(marksLabel((key, params) => translate('fr', key, params), model).model, 'IA · Détecteur 1.0.0');
   assert.equal(marksLabel((key, params) => translate('en', key, params), model).model, 'AI · Détecteur 1.0.0');
 });
