@@ -186,6 +186,27 @@ export class ImportTables {
     return { touched, lateDuplicates, conflicts };
   }
 
+  /**
+   * Marks done a job that ended without finishing (interrupted, cancelled, failed) and lets go of its
+   * exams, for a caller that knows its files are all in (an association released, none of its files
+   * left to import). Returns the number of exams it held.
+   */
+  completeEndedJob(jobId: number): number {
+    return this.db.transaction(() => {
+      const ended = this.sql.get("UPDATE import_jobs SET status = 'done', finished_at = coalesce(finished_at, ?) WHERE id = ? AND status IN ('interrupted', 'cancelled', 'failed')").run(now(), jobId);
+      return ended.changes ? this.releaseHolds(jobId) : 0;
+    }).immediate();
+  }
+
+  /** Lets go of a job's exams: each becomes visible unless another job still holds it. */
+  private releaseHolds(jobId: number): number {
+    const held = (this.sql.get('SELECT study_ref FROM study_holds WHERE job_ref = ?').all(jobId) as { study_ref: number }[]).map((r) => r.study_ref);
+    this.sql.get('DELETE FROM study_holds WHERE job_ref = ?').run(jobId);
+    const release = this.sql.get('UPDATE studies SET pending_job = (SELECT min(job_ref) FROM study_holds WHERE study_ref = studies.id) WHERE id = ?');
+    for (const study of held) release.run(study);
+    return held.length;
+  }
+
   private hold(jobId: number, studyRef: number): void {
     this.sql.get('INSERT OR IGNORE INTO study_holds (study_ref, job_ref) VALUES (?, ?)').run(studyRef, jobId);
     this.sql.get('UPDATE studies SET pending_job = ? WHERE id = ? AND pending_job IS NULL').run(jobId, studyRef);
@@ -318,12 +339,7 @@ export class ImportTables {
    */
   finishJob(jobId: number, status: 'done' | 'cancelled' | 'failed', counts: JobCounts): void {
     this.db.transaction(() => {
-      if (status === 'done') {
-        const held = (this.sql.get('SELECT study_ref FROM study_holds WHERE job_ref = ?').all(jobId) as { study_ref: number }[]).map((r) => r.study_ref);
-        this.sql.get('DELETE FROM study_holds WHERE job_ref = ?').run(jobId);
-        const release = this.sql.get('UPDATE studies SET pending_job = (SELECT min(job_ref) FROM study_holds WHERE study_ref = studies.id) WHERE id = ?');
-        for (const study of held) release.run(study);
-      }
+      if (status === 'done') this.releaseHolds(jobId);
       this.sql.get('UPDATE import_jobs SET status = ?, finished_at = ?, files_seen = ?, imported = ?, duplicates = ?, rejected = ?, skipped = ? WHERE id = ?')
         .run(status, now(), counts.filesSeen, counts.imported, counts.duplicates, counts.rejected, counts.skipped, jobId);
     }).immediate();

@@ -257,6 +257,17 @@ export class Importer {
   }
 
   /**
+   * Completes the import of an association whose sender released it, once every file it brought is
+   * in the library, when the station that ran the import stopped before ending it (killed, closed
+   * mid-import): its exams are whole, so they are shown. Returns how many exams it let go of
+   * (0 when the job had ended, or is still running in a live process).
+   */
+  completeReleasedImport(jobId: number): number {
+    this.db.imports.markInterruptedJobs(isJobRunning);
+    return this.db.imports.completeEndedJob(jobId);
+  }
+
+  /**
    * Opens an import whose files arrive over time (files received over the network: `receivedFrom`
    * names the sender, a calling AE title; null for files received earlier and taken over after a
    * crash). Every file is stored durably (`durable` is forced).

@@ -15,7 +15,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus, RefusalReason } from '../../common/dicom-node.ts';
-import type { ImportSummary } from '../../common/domain.ts';
 import type { Importer, ImportOptions, ImportStream } from '../import/importer.ts';
 import { isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -43,8 +42,8 @@ export interface ReceiverOptions {
   importOptions: () => ImportOptions;
   /** The status changed (an association began, received an image, ended; the listener started or stopped). */
   onChange: () => void;
-  /** An association's import ended: its exams may be in the worklist now. */
-  onImported: (summary: ImportSummary) => void;
+  /** An association's import ended, or one a stopped station left was completed: its exams may be in the worklist now. */
+  onImported: () => void;
   /** Calling AE titles admitted besides the allow-list: the PACS nodes that send priors here by C-MOVE. */
   movingCallers?: () => readonly string[];
   /** How long a connection may wait before asking for an association (30 s; tests shorten it). */
@@ -162,8 +161,18 @@ export class DicomReceiver {
       log.info(`DICOM receiver: importing ${files.length} received file(s) a stopped station had not imported (association ${record.released ? 'released' : 'not released: its exams held back'})`);
       const stream = this.options.importer.openStream(record.callingAe, { ...this.options.importOptions(), onProgress: undefined });
       files.forEach((file, i) => stream.add({ path: file, label: `received earlier${record.callingAe ? ` from ${shown(record.callingAe)}` : ''} (${i + 1})` }));
-      const summary = await this.track(stream.end(outcome)); // close waits for it
-      this.options.onImported(summary);
+      await this.track(stream.end(outcome)); // close waits for it
+      this.options.onImported();
+    }
+    // Released, and every file it brought is in the library now (none left here): the import the
+    // stopped station ran is complete, even where it had stored them all before it stopped (then
+    // there was nothing above to import, and its exams would stay held back until sent again).
+    if (record.released && record.importJob !== null && !(await holdsWholeFiles(dir))) {
+      const shown = this.options.importer.completeReleasedImport(record.importJob);
+      if (shown) {
+        log.info(`DICOM receiver: the import of a released association a stopped station had not ended is complete: ${shown} exam(s) shown`);
+        this.options.onImported();
+      }
     }
     await clearAssociationFolder(dir);
   }
@@ -226,8 +235,8 @@ export class DicomReceiver {
     return this.options.importer.openStream(callingAe, { ...this.options.importOptions(), onProgress: undefined });
   }
 
-  imported(summary: ImportSummary): void {
-    this.options.onImported(summary);
+  imported(): void {
+    this.options.onImported();
   }
 
   track<T>(task: Promise<T>): Promise<T> {
@@ -280,29 +289,42 @@ export class DicomReceiver {
 
 /**
  * What a receiving station writes into an association's folder (association.json), for a station
- * that takes the folder over after it died: who sent, and whether the association was released.
+ * that takes the folder over after it died: who sent, whether the association was released, and
+ * (once released) the import job that stores its files.
  */
 interface AssociationRecord {
   callingAe: string | null;
   released: boolean;
+  importJob: number | null;
 }
 
 const RECORD = 'association.json';
 
-async function writeAssociationRecord(dir: string, record: AssociationRecord): Promise<void> {
+/** `folder` (an open handle on `dir`): the record is flushed to the disk, rename included, before this resolves. */
+async function writeAssociationRecord(dir: string, record: AssociationRecord, folder?: fs.promises.FileHandle): Promise<void> {
   // written whole then renamed over the last: a reader finds the old record or the new one
   const next = path.join(dir, `${RECORD}.next`);
-  await fs.promises.writeFile(next, JSON.stringify(record));
+  const file = await fs.promises.open(next, 'w');
+  try {
+    await file.writeFile(JSON.stringify(record));
+    if (folder) await file.datasync();
+  } finally {
+    await file.close();
+  }
   await fs.promises.rename(next, path.join(dir, RECORD));
+  await folder?.sync();
 }
 
 /** A folder without a readable record (a station of an earlier version, a record cut short) counts as not released. */
 async function readAssociationRecord(dir: string): Promise<AssociationRecord> {
   try {
     const value = JSON.parse(await fs.promises.readFile(path.join(dir, RECORD), 'utf8')) as Partial<AssociationRecord>;
-    return { callingAe: typeof value.callingAe === 'string' ? value.callingAe.slice(0, 16) : null, released: value.released === true };
+    return {
+      callingAe: typeof value.callingAe === 'string' ? value.callingAe.slice(0, 16) : null, released: value.released === true,
+      importJob: Number.isSafeInteger(value.importJob) && value.importJob! > 0 ? value.importJob! : null,
+    };
   } catch {
-    return { callingAe: null, released: false };
+    return { callingAe: null, released: false, importJob: null };
   }
 }
 
@@ -315,6 +337,12 @@ async function clearAssociationFolder(dir: string): Promise<void> {
   if (!names || names.some((n) => n.endsWith('.dcm'))) return;
   for (const name of names) await fs.promises.rm(path.join(dir, name), { force: true });
   await fs.promises.rmdir(dir).catch(() => undefined);
+}
+
+/** Whether received files whole but not imported are left in an association's folder (or it cannot be read). */
+async function holdsWholeFiles(dir: string): Promise<boolean> {
+  const names = await fs.promises.readdir(dir).catch(() => null);
+  return !names || names.some((n) => n.endsWith('.dcm'));
 }
 
 /** Removes a folder tree's empty folders (a folder that still holds files is kept, with them). */
@@ -367,7 +395,7 @@ class Session implements AssociationSession {
     }
     this.dir = path.join(this.receiver.ownDir, String(this.id).padStart(6, '0'));
     await fs.promises.mkdir(this.dir, { recursive: true });
-    await writeAssociationRecord(this.dir, { callingAe: entry.callingAe, released: false });
+    await writeAssociationRecord(this.dir, { callingAe: entry.callingAe, released: false, importJob: null });
     this.folder = await fs.promises.open(this.dir, 'r');
     this.stream = this.receiver.openStream(info.callingAe);
     this.entry = entry;
@@ -424,12 +452,16 @@ class Session implements AssociationSession {
     void this.receiver.track((async () => {
       try {
         // a station that dies before the import ends must still know, from the folder, that the
-        // sender released the association (else its exams are held back)
-        if (outcome === 'released') await writeAssociationRecord(this.dir, { callingAe: entry.callingAe, released: true }).catch(() => undefined);
+        // sender released the association (else its exams are held back), and which job to complete
+        // (all of its files may be in the library by then, none left here to import)
+        if (outcome === 'released') {
+          await writeAssociationRecord(this.dir, { callingAe: entry.callingAe, released: true, importJob: stream.jobId }, this.folder ?? undefined)
+            .catch((error: unknown) => log.warn(`DICOM receiver: association ${this.id}: its release could not be recorded: ${errorForLog(error)}`));
+        }
         const summary = await stream.end(outcome === 'released' ? 'done' : 'abandoned');
         entry.imported = { imported: summary.imported, duplicates: summary.duplicates, rejected: summary.rejected, exams: summary.examsTouched };
         log.info(`DICOM receiver: association ${this.id}: ${summary.imported} imported, ${summary.duplicates} duplicate(s), ${summary.rejected} rejected`);
-        this.receiver.imported(summary);
+        this.receiver.imported();
       } catch (error) {
         log.error(`DICOM receiver: association ${this.id}: import failed: ${errorForLog(error)}`);
       } finally {

@@ -415,6 +415,56 @@ test('files a stopped station received but did not import are imported by the ne
   assert.match(listed.stdout, new RegExp(`it came over the network from "${MODALITY}": have that sender send the exam\\(s\\) again`));
 });
 
+test('a station stopped after a sender released its association, its images all or partly in the library already: the next start completes that import and shows the exam (it was held back until sent again)', async () => {
+  const library = tempDir('rx-complete');
+  const source = tempDir('rx-complete-src');
+  const [allIn, partIn, notReleased] = writeScreeningExams(source, 3, { seed: 'rx-complete' });
+  // What a station killed during the import of a released association leaves: the import job
+  // still 'running' under a process that is gone, holding the exams of the files it had stored
+  // (these files are imported, then the job put back in that state), and the association's folder
+  // with its record and the files not stored yet.
+  const jobs: number[] = [];
+  const first = receiverStation({ libraryDir: library });
+  try {
+    for (const files of [allIn!.files, partIn!.files.slice(0, 2), notReleased!.files]) {
+      await first.handlers.importPaths({ paths: files });
+      const db = first.db.connection;
+      const job = (db.prepare('SELECT max(id) AS id FROM import_jobs').get() as { id: number }).id;
+      const study = (db.prepare('SELECT max(id) AS id FROM studies').get() as { id: number }).id;
+      db.prepare("UPDATE import_jobs SET status = 'running', finished_at = NULL, owner = '999999999:1' WHERE id = ?").run(job);
+      db.prepare('INSERT INTO study_holds (study_ref, job_ref) VALUES (?, ?)').run(study, job);
+      db.prepare('UPDATE studies SET pending_job = ? WHERE id = ?').run(job, study);
+      jobs.push(job);
+    }
+  } finally {
+    await first.close();
+  }
+  const owner = path.join(library, 'incoming', '999999999-1-deadbeef');
+  const leave = (name: string, files: string[], record: object) => {
+    const dir = path.join(owner, name);
+    fs.mkdirSync(dir, { recursive: true });
+    files.forEach((f, i) => fs.copyFileSync(f, path.join(dir, `${String(i + 3).padStart(6, '0')}.dcm`)));
+    fs.writeFileSync(path.join(dir, 'association.json'), JSON.stringify(record));
+  };
+  leave('000001', [], { callingAe: MODALITY, released: true, importJob: jobs[0] });
+  leave('000002', partIn!.files.slice(2), { callingAe: MODALITY, released: true, importJob: jobs[1] });
+  // not released (the station died while it went on): held back, as before
+  leave('000003', [], { callingAe: MODALITY, released: false, importJob: null });
+  const station = receiverStation({ libraryDir: library });
+  try {
+    await started(station);
+    const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { scope: 'all' } }));
+    assert.deepEqual(page.rows.map((r) => [r.patientId, r.imageCount]).sort(), [[allIn!.patientId, 4], [partIn!.patientId, 4]], 'the released associations\' exams are shown, whole');
+    const unfinished = await station.handlers.unfinishedImports({});
+    assert.deepEqual(unfinished.map((u) => [u.jobId, u.examsHeldBack]), [[jobs[2], 1]], 'the unreleased one stays held back');
+    const status = (id: number) => (station.db.connection.prepare('SELECT status FROM import_jobs WHERE id = ?').get(id) as { status: string }).status;
+    assert.deepEqual(jobs.map(status), ['done', 'done', 'interrupted']);
+    assert.deepEqual(filesUnder(path.join(library, 'incoming')), []);
+  } finally {
+    await station.close();
+  }
+});
+
 /** An implicit VR little endian element (PS3.5 7.1.3), its value padded to an even length. */
 function implicitElement(group: number, element: number, value: Buffer): Buffer {
   const padded = value.length % 2 ? Buffer.concat([value, Buffer.from([0])]) : value;
