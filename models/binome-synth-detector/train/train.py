@@ -79,13 +79,14 @@ class FineDetector(nn.Module):
     starts at zero, so training starts from exactly the body's detector.
     """
 
-    def __init__(self, body):
+    def __init__(self, body, stem=8):
         super().__init__()
         self.body = body
+        first = body.stages[0][0][0].out_channels
         self.stem = nn.Sequential(
-            nn.Conv2d(1, 8, 5, 2, 2), nn.ReLU(inplace=True),    # 0.1 mm -> 0.2 mm, a 0.5 mm kernel
-            nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU(inplace=True),   # -> 0.4 mm, the body's first stage
-            nn.Conv2d(16, 16, 1))
+            nn.Conv2d(1, stem, 5, 2, 2), nn.ReLU(inplace=True),      # 0.1 mm -> 0.2 mm, a 0.5 mm kernel
+            nn.Conv2d(stem, first, 3, 2, 1), nn.ReLU(inplace=True),  # -> 0.4 mm, the body's first stage
+            nn.Conv2d(first, first, 1))
         nn.init.zeros_(self.stem[-1].weight)
         nn.init.zeros_(self.stem[-1].bias)
 
@@ -108,6 +109,40 @@ class FlipAveraged(nn.Module):
     def forward(self, image):
         both = self.detector(torch.cat([image, torch.flip(image, [2])], 0))
         return (both[0:1] + torch.flip(both[1:2], [2])) / 2
+
+
+def widened(model, wide):
+    """`wide` (the same layers, each as wide or wider) made to compute exactly what `model` computes.
+
+    Every convolution keeps its trained weights in its first channels; the weights from a new input
+    channel to a trained output channel are 0, so the new channels change nothing at first (whatever
+    they hold), and training grows them from their random start (the new channels' own weights).
+    """
+    old_convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    new_convs = [m for m in wide.modules() if isinstance(m, nn.Conv2d)]
+    assert len(old_convs) == len(new_convs), 'not the same layers'
+    with torch.no_grad():
+        for old, new in zip(old_convs, new_convs):
+            co, ci = old.weight.shape[:2]
+            assert new.weight.shape[0] >= co and new.weight.shape[1] >= ci and new.weight.shape[2:] == old.weight.shape[2:]
+            new.weight[:co, :ci] = old.weight
+            new.weight[:co, ci:] = 0
+            new.bias[:co] = old.bias
+    return wide
+
+
+def load_onnx_fine(path, width, pyramid, stem):
+    """A detector with the 0.1 mm stem read back from its ONNX export (the initialisers keep the
+    module names; a flip-averaged export names them under `detector.`)."""
+    import onnx
+    from onnx import numpy_helper
+    weights = {i.name.removeprefix('detector.'): torch.from_numpy(numpy_helper.to_array(i).copy()) for i in onnx.load(path).graph.initializer}
+    model = FineDetector(Detector(width, pyramid, folded=True), stem)
+    missing = set(model.state_dict()) - set(weights)
+    if missing:
+        raise SystemExit(f'{path}: no weights for {sorted(missing)[:4]}')
+    model.load_state_dict({k: weights[k] for k in model.state_dict()})
+    return model
 
 
 def load_onnx_body(path):
@@ -229,10 +264,15 @@ def main():
     ap.add_argument('--gain', default='0.9,1.1', help='range of the random gain applied to each crop (0.3.0: 0.9,1.1; 0.4.0: 0.5,1.15)')
     ap.add_argument('--flip-average', action='store_true', help='export the detector run on the image and on its up-down mirror image, averaged')
     ap.add_argument('--export-only', action='store_true', help='no training: export the weights of --init (with --fine for their shape)')
+    ap.add_argument('--init-onnx', help='a detector with the 0.1 mm stem read back from its model.onnx (flip-averaged or not) to train further, instead of --fine')
+    ap.add_argument('--widen', help='widths of the five stages, the pyramid and the stem (0.4.0: 16,32,48,64,96,32,8): the model read back, widened to compute the same at first')
+    ap.add_argument('--dense-weight', type=float, default=1.0, help='patches with a lesion in a dense breast (C, D) drawn this many times as often')
+    ap.add_argument('--calcification-weight', type=float, default=1.0, help='patches around a calcification cluster drawn this many times as often as each other class')
     args = ap.parse_args()
     global STRIDE, CROP, GAIN
     GAIN = tuple(float(v) for v in args.gain.split(','))
-    if args.fine:
+    fine = bool(args.fine or args.init_onnx)
+    if fine:
         STRIDE, CROP = 8, 512
 
     random.seed(args.seed)
@@ -247,7 +287,19 @@ def main():
     if not args.export_only and not args.data:
         ap.error('--data is required (unless --export-only)')
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
+    if args.init_onnx:
+        model = load_onnx_fine(args.init_onnx, (16, 32, 48, 64, 96), 32, 8)
+    else:
+        model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
+    if args.widen:
+        if not fine:
+            ap.error('--widen takes a detector with the 0.1 mm stem (--fine or --init-onnx)')
+        w = [int(v) for v in args.widen.split(',')]
+        wide = widened(model, FineDetector(Detector(tuple(w[:5]), w[5], folded=True), w[6]))
+        probe = torch.rand(1, 1, 512, 384, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            print(f'widened to {args.widen}: largest change of a logit {(wide(probe) - model(probe)).abs().max().item():.2e}', flush=True)
+        model = wide
     if args.init:
         model.load_state_dict(torch.load(args.init))
         print(f'starting from {args.init}', flush=True)
@@ -258,17 +310,22 @@ def main():
         print(f'exported {args.init} to {args.out}', flush=True)
         return
 
-    images, records = load(args.data.split(','), 0.1 if args.fine else 0.2)
+    images, records = load(args.data.split(','), 0.1 if fine else 0.2)
     positives = [i for i, r in enumerate(records) if r['positive'] and r['lesions']]
     negatives = [i for i, r in enumerate(records) if not r['positive']]
     counts = {c: sum(1 for i in positives if records[i]['lesions'][0]['class'] == c) for c in CLASSES}
     print(f'{len(records)} patches: {len(positives)} with a lesion {counts}, {len(negatives)} without', flush=True)
-    # the rarer classes are drawn as often as masses
-    weights = np.array([1.0 / counts[records[i]['lesions'][0]['class']] for i in positives])
+    # the rarer classes are drawn as often as masses (calcification clusters --calcification-weight
+    # times as often), lesions in dense breasts --dense-weight times as often as in the others
+    def weight(rec):
+        c = rec['lesions'][0]['class']
+        w = 1.0 / counts[c] * (args.calcification_weight if c == 'calcification' else 1.0)
+        return w * (args.dense_weight if rec.get('density') in ('C', 'D') else 1.0)
+    weights = np.array([weight(records[i]) for i in positives])
     weights /= weights.sum()
 
     print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
-    if args.fine:
+    if fine:
         # the body was trained: it moves slowly; the stem starts from nothing and learns 10 times faster
         groups = [{'params': model.body.parameters(), 'lr': args.lr}, {'params': model.stem.parameters(), 'lr': args.lr * 10}]
         peaks = [args.lr, args.lr * 10]
