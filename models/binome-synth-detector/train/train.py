@@ -267,6 +267,7 @@ def main():
     ap.add_argument('--init-onnx', help='a detector with the 0.1 mm stem read back from its model.onnx (flip-averaged or not) to train further, instead of --fine')
     ap.add_argument('--widen', help='widths of the five stages, the pyramid and the stem (0.4.0: 16,32,48,64,96,32,8): the model read back, widened to compute the same at first')
     ap.add_argument('--dense-weight', type=float, default=1.0, help='patches with a lesion in a dense breast (C, D) drawn this many times as often')
+    ap.add_argument('--channels-last', action='store_true', help='train with activations stored channels last (oneDNN\'s fast path on the CPU: 3-5 times faster here; the numbers differ slightly from a run without it)')
     ap.add_argument('--calcification-weight', type=float, default=1.0, help='patches around a calcification cluster drawn this many times as often as each other class')
     args = ap.parse_args()
     global STRIDE, CROP, GAIN
@@ -325,6 +326,8 @@ def main():
     weights /= weights.sum()
 
     print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     if fine:
         # the body was trained: it moves slowly; the stem starts from nothing and learns 10 times faster
         groups = [{'params': model.body.parameters(), 'lr': args.lr}, {'params': model.stem.parameters(), 'lr': args.lr * 10}]
@@ -340,6 +343,8 @@ def main():
         half = args.batch // 2
         idx = list(rng.choice(positives, half, p=weights)) + list(rng.choice(negatives, args.batch - half))
         x, t = batch(images, records, idx, rng)
+        if args.channels_last:
+            x = x.to(memory_format=torch.channels_last)
         loss = focal_loss(model(x), t)
         optimizer.zero_grad()
         loss.backward()
