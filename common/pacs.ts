@@ -8,11 +8,18 @@ import { z } from 'zod';
 import { aeTitleSchema } from './dicom-node.ts';
 import type { MessageKey } from './i18n/messages.ts';
 
+/**
+ * Characters no name, user or URL of a node may hold: control characters (NUL, line breaks, BEL)
+ * and the invisible ones that reorder or hide text (a right-to-left override showed the panel's
+ * lines backwards).
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
 /** What a node's URL may be: http or https, no credentials, query or fragment in it (they go in their own fields). */
 export function baseUrlProblem(text: string): MessageKey | null {
   // (common/ has no URL class: both processes share this check, so it is written out)
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/.exec(text);
-  if (!m || /\s/.test(text)) return 'pacs.problem.urlInvalid';
+  if (!m || /\s/.test(text) || INVISIBLE.test(text)) return 'pacs.problem.urlInvalid';
   const scheme = m[1]!.toLowerCase();
   if (scheme !== 'http' && scheme !== 'https') return 'pacs.problem.urlScheme';
   const authority = m[2]!;
@@ -78,13 +85,19 @@ const nodeId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letter
  * `password`: absent keeps the one stored for this node id, null removes it; it is kept in the
  * library's settings and never sent back over the API.
  */
+/** Why a user name cannot be sent by basic authentication, or null. */
+export function usernameProblem(text: string): MessageKey | null {
+  // basic authentication sends "user:password": a colon in the user moves the rest into the password
+  return text.includes(':') || INVISIBLE.test(text) ? 'pacs.problem.userInvalid' : null;
+}
+
 export const pacsNodeInput = z.strictObject({
   id: nodeId,
-  name: z.string().trim().min(1).max(64),
+  name: z.string().trim().min(1).max(64).refine((t) => !INVISIBLE.test(t), 'no control or invisible characters'),
   protocol: z.enum(PACS_PROTOCOLS).default('dicomweb'),
   baseUrl: baseUrlSchema.nullable().default(null),
   dimse: dimseEndpointSchema.nullable().default(null),
-  username: z.string().max(256).nullable().default(null),
+  username: z.string().max(256).refine((t) => usernameProblem(t) === null, 'no colon, control or invisible characters').nullable().default(null),
   password: z.string().max(1024).nullable().optional(),
   /** Find and fetch the priors of an opened exam's woman here. */
   queryPriors: z.boolean(),
@@ -153,15 +166,18 @@ export function nodeView(node: StoredPacsNode): PacsNodeView {
  * The problems of a node's form, as message keys, for the panel (the API refuses the same with
  * 'bad_request'). Empty: it can be saved.
  */
-export function pacsNodeProblems(node: { name: string; protocol: PacsProtocol; baseUrl: string; aeTitle: string; host: string; port: number; timeoutSeconds: number }): MessageKey[] {
+export function pacsNodeProblems(node: { name: string; protocol: PacsProtocol; baseUrl: string; username?: string; aeTitle: string; host: string; port: number; timeoutSeconds: number }): MessageKey[] {
   const problems: MessageKey[] = [];
   if (!node.name.trim()) problems.push('pacs.problem.nameEmpty');
+  else if (INVISIBLE.test(node.name)) problems.push('pacs.problem.nameInvalid');
   if (node.protocol === 'dicomweb') {
     if (!node.baseUrl.trim()) problems.push('pacs.problem.urlEmpty');
     else {
       const p = baseUrlProblem(node.baseUrl.trim());
       if (p) problems.push(p);
     }
+    const u = usernameProblem(node.username?.trim() ?? '');
+    if (u) problems.push(u);
   } else {
     if (!aeTitleSchema.safeParse(node.aeTitle).success) problems.push('pacs.problem.aeTitle');
     const h = hostProblem(node.host.trim());

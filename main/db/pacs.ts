@@ -273,10 +273,36 @@ export class PacsTables {
     return r ? { patientRef: r.id, patientId: r.patient_id, issuer: r.issuer } : null;
   }
 
-  /** Which of these Study Instance UIDs the library holds (in any state). */
-  knownStudies(studyUids: readonly string[]): Set<string> {
-    const rows = this.sql.get('SELECT study_uid FROM studies WHERE study_uid IN (SELECT value FROM json_each(?))').all(JSON.stringify(studyUids)) as { study_uid: string }[];
-    return new Set(rows.map((r) => r.study_uid));
+  /**
+   * Which of these studies (found on a PACS, with the number of objects it says it holds, where it
+   * says) the library holds whole: shown (not held back by an import that ended early: a retrieval
+   * cut short, a station killed while importing it) and with as many objects as the PACS holds,
+   * counting those it quarantined. Any other is fetched again (what it has already counts as
+   * duplicates, and the fetch completes the exam held back).
+   */
+  completeStudies(studies: readonly { studyUid: string; instances: number | null }[]): Set<string> {
+    const rows = this.sql.get(`SELECT s.study_uid, s.pending_job IS NULL AS shown,
+        (SELECT count(*) FROM series se JOIN instances i ON i.series_ref = se.id WHERE se.study_ref = s.id)
+        + (SELECT count(DISTINCT q.sop_uid) FROM quarantine q WHERE q.study_uid = s.study_uid AND q.sop_uid IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM instances i WHERE i.sop_uid = q.sop_uid)) AS objects
+      FROM studies s WHERE s.study_uid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(studies.map((s) => s.studyUid))) as
+      { study_uid: string; shown: number; objects: number }[];
+    const held = new Map(rows.map((r) => [r.study_uid, r]));
+    return new Set(studies.filter((s) => {
+      const r = held.get(s.studyUid);
+      return r !== undefined && r.shown === 1 && (s.instances === null || r.objects >= s.instances);
+    }).map((s) => s.studyUid));
+  }
+
+  /** Records that a study is being fetched from a node (before its objects arrive: an analysis of it may end before the fetch). */
+  markFetched(studyUid: string, nodeId: string): void {
+    this.sql.get('INSERT OR IGNORE INTO pacs_fetched (study_uid, node_id, fetched_at) VALUES (?, ?, ?)').run(studyUid, nodeId, new Date().toISOString());
+  }
+
+  /** Whether a stored object belongs to a study the station fetched from a PACS. */
+  fetchedFromPacs(instanceId: number): boolean {
+    return this.sql.get(`SELECT 1 FROM instances i JOIN series se ON se.id = i.series_ref JOIN studies s ON s.id = se.study_ref
+      JOIN pacs_fetched f ON f.study_uid = s.study_uid WHERE i.id = ?`).get(instanceId) !== undefined;
   }
 
   /** The stored objects of a visible exam. */
@@ -288,12 +314,14 @@ export class PacsTables {
 
 /**
  * Queues a stored object (an instance of the library: instances.id) for every PACS node that
- * receives results; the outbox of a running station sends it (STOW-RS), retrying while the PACS is
- * away. Returns the ids of the nodes it was queued for now (none where no node receives results).
+ * receives results, unless it belongs to a study fetched from a PACS; the outbox of a running
+ * station sends it (STOW-RS), retrying while the PACS is away. Returns the ids of the nodes it was queued for now (none where no node receives results).
  * Safe to call from any process that holds the library's database: the desktop app, `binome serve`
  * and the command line share the outbox.
  */
 export function queueForPacs(db: { pacs: PacsTables }, instanceId: number): string[] {
+  // the results on a prior fetched from the PACS stay here: each station that fetched it would send its own
+  if (db.pacs.fetchedFromPacs(instanceId)) return [];
   const nodes = db.pacs.nodes().filter((n) => n.receiveResults);
   return nodes.filter((n) => db.pacs.enqueue([instanceId], n.id) > 0).map((n) => n.id);
 }

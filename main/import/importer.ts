@@ -34,6 +34,11 @@ export interface ImportOptions {
   durable?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: ImportProgress) => void;
+  /**
+   * The files are what came of something cut short (a retrieval from a PACS that failed halfway):
+   * stored, but their exams held back, as after an aborted association, until an import completes them.
+   */
+  incomplete?: boolean;
 }
 
 /**
@@ -543,7 +548,7 @@ export class Importer {
         await Promise.all(Array.from({ length: stream ? concurrency : Math.max(1, Math.min(concurrency, queue.length)) }, worker));
       }
       // an abandoned stream keeps what it stored, and its exams held back, as a cancelled import does
-      if (stream?.feed.outcome === 'abandoned' && status === 'done') status = 'cancelled';
+      if ((stream?.feed.outcome === 'abandoned' || options.incomplete) && status === 'done') status = 'cancelled';
       progress('finishing', true);
       if (status === 'done') await commit();
     } catch (error) {

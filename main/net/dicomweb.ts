@@ -33,6 +33,8 @@ function networkFailure(error: unknown, timedOut: boolean): PacsError {
   const code = typeof cause?.code === 'string' ? cause.code : typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : null;
   if (code && TLS_CODES.test(code)) return new PacsError('tls', code);
   if (code && /^(UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|ETIMEDOUT)$/.test(code)) return new PacsError('timeout', code);
+  // the connection closed or reset under the answer: the PACS went away (stopped, restarted, the network cut)
+  if (code && /^(UND_ERR_SOCKET|UND_ERR_CLOSED|ECONNRESET|EPIPE)$/.test(code)) return new PacsError('unreachable', code);
   if (code && /^(UND_ERR_|HPE_)/.test(code)) return new PacsError('bad_response', code);
   return new PacsError('unreachable', code ?? (error as Error)?.name ?? null);
 }
@@ -57,15 +59,19 @@ interface Call {
 }
 
 /** Starts a request: `pathAndQuery` is appended to the node's base URL. */
-async function call(node: DicomWebNode, pathAndQuery: string, init: { method?: string; headers: Record<string, string>; body?: Buffer }, signal?: AbortSignal): Promise<Call> {
+async function call(node: DicomWebNode, pathAndQuery: string, init: { method?: string; headers: Record<string, string>; body?: Buffer; wholeMs?: number }, signal?: AbortSignal): Promise<Call> {
   const controller = new AbortController();
   let timedOut = false;
   const limitMs = node.timeoutSeconds * 1000;
   let timer = setTimeout(() => { timedOut = true; controller.abort(); }, limitMs);
+  // `wholeMs`: the longest the whole answer may take (an answer dripped a byte at a time never
+  // trips the idle limit, and held the woman's search, and those queued behind it, for hours)
+  const whole = init.wholeMs === undefined ? null : setTimeout(() => { timedOut = true; controller.abort(); }, init.wholeMs);
   const onAbort = () => controller.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   const close = () => {
     clearTimeout(timer);
+    if (whole) clearTimeout(whole);
     signal?.removeEventListener('abort', onAbort);
     if (!controller.signal.aborted) controller.abort();
   };
@@ -145,8 +151,14 @@ function parseDicomJson(body: Buffer, status: number): DicomJson[] {
   return parsed as DicomJson[];
 }
 
+/** An attribute's values: none where the answer gives no array (a PACS's malformed JSON is not trusted). */
+function valuesOf(o: DicomJson, tag: string): unknown[] {
+  const v = o[tag]?.Value;
+  return Array.isArray(v) ? v : [];
+}
+
 function stringValue(o: DicomJson, tag: string): string | null {
-  const v = o[tag]?.Value?.[0];
+  const v = valuesOf(o, tag)[0];
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return String(v);
   if (v && typeof v === 'object' && typeof (v as { Alphabetic?: unknown }).Alphabetic === 'string') return (v as { Alphabetic: string }).Alphabetic;
@@ -154,12 +166,17 @@ function stringValue(o: DicomJson, tag: string): string | null {
 }
 
 function stringValues(o: DicomJson, tag: string): string[] {
-  return (o[tag]?.Value ?? []).filter((v): v is string => typeof v === 'string');
+  return valuesOf(o, tag).filter((v): v is string => typeof v === 'string');
+}
+
+/** The longest a JSON answer (a search, a test) may take in all: four times the node's timeout, at least a minute. */
+function wholeAnswerMs(node: DicomWebNode): number {
+  return Math.max(60_000, 4 * node.timeoutSeconds * 1000);
 }
 
 /** "Test connection": one QIDO-RS request for at most one study. Resolves with the HTTP status, or throws PacsError. */
 export async function probe(node: DicomWebNode): Promise<number> {
-  const c = await call(node, '/studies?limit=1', { headers: { accept: 'application/dicom+json' } });
+  const c = await call(node, '/studies?limit=1', { headers: { accept: 'application/dicom+json' }, wholeMs: wholeAnswerMs(node) });
   const status = c.response.status;
   if (status === 204) { c.close(); return status; }
   if (status !== 200) { c.close(); throw statusFailure(status); }
@@ -180,18 +197,19 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 /**
  * QIDO-RS: the studies of a Patient ID (exactly that ID: a wildcard in it matches nothing more),
  * with their modalities and Issuer of Patient ID. Studies of another issuer than `issuer` (where
- * both are known) are left out.
+ * both are known) are left out. `wholeMs`: the longest the whole answer may take.
  */
-export async function findStudies(node: DicomWebNode, patientId: string, issuer: string, limit = 100): Promise<FoundStudy[]> {
+export async function findStudies(node: DicomWebNode, patientId: string, issuer: string, limit = 100, wholeMs = wholeAnswerMs(node)): Promise<FoundStudy[]> {
   const query = new URLSearchParams({ PatientID: patientId, limit: String(limit) });
   for (const field of ['00080020', '00080061', '00100021', '00201208']) query.append('includefield', field);
-  const c = await call(node, `/studies?${query.toString()}`, { headers: { accept: 'application/dicom+json' } });
+  const c = await call(node, `/studies?${query.toString()}`, { headers: { accept: 'application/dicom+json' }, wholeMs });
   const status = c.response.status;
   if (status === 204) { c.close(); return []; }
   if (status !== 200) { c.close(); throw statusFailure(status); }
   const found = parseDicomJson(await readCapped(c, MAX_JSON_BYTES), status);
   const out: FoundStudy[] = [];
-  for (const o of found) {
+  // no more than asked for (a PACS that ignores the limit does not make the station list 50,000 studies)
+  for (const o of found.slice(0, limit)) {
     const studyUid = stringValue(o, '0020000D');
     if (!studyUid || !UID.test(studyUid) || studyUid.length > 64) continue;
     if (stringValue(o, '00100020') !== null && stringValue(o, '00100020') !== patientId) continue;

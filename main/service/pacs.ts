@@ -109,10 +109,23 @@ async function objectsNotOf(importer: Importer, files: string[], patient: { pati
 }
 
 /** The nodes' input merged with what is stored: an absent password keeps the stored one. */
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
 export function mergeNodes(input: z.output<typeof pacsNodeInput>[], stored: readonly StoredPacsNode[]): StoredPacsNode[] {
   return input.map((n) => {
     const before = stored.find((s) => s.id === n.id);
-    const password = n.password === undefined ? (before?.password ?? null) : n.password;
+    // the stored password goes only to the server and user it was given for: a node whose URL now
+    // names another server (or another user) needs it typed again, else whoever can edit the
+    // settings could have it sent to a server of theirs
+    const origin = before?.baseUrl ? originOf(before.baseUrl) : null;
+    const sameAccount = origin !== null && n.protocol === 'dicomweb' && !!n.baseUrl && originOf(n.baseUrl) === origin && before!.username === (n.username || null);
+    const password = n.password === undefined ? (sameAccount ? before!.password : null) : n.password;
     const web = n.protocol === 'dicomweb';
     return { id: n.id, name: n.name, protocol: n.protocol, baseUrl: web ? n.baseUrl : null, dimse: web ? null : n.dimse,
       username: web ? n.username || null : null, password: web && n.username ? password : null,
@@ -308,14 +321,16 @@ export class PacsService {
     let images = 0;
     try {
       const studies = await findStudies(node, this.callingAe(), patient.patientId, patient.issuer);
-      const known = pacs.knownStudies(studies.map((s) => s.studyUid));
+      // a study the library lacks, or holds only in part (a retrieval cut short) or held back, is fetched
+      const complete = pacs.completeStudies(studies);
       const missing = studies
-        .filter((s) => !known.has(s.studyUid) && (!s.modalities.length || s.modalities.some((m) => PRIOR_MODALITIES.has(m))))
+        .filter((s) => !complete.has(s.studyUid) && (!s.modalities.length || s.modalities.some((m) => PRIOR_MODALITIES.has(m))))
         .sort((a, b) => (b.studyDate ?? '').localeCompare(a.studyDate ?? ''))
         .slice(0, this.options.maxStudies ?? 10);
       pacs.updateRetrieval(patient.patientRef, node.id, { found: studies.length, missing: missing.length });
       for (const study of missing) {
         if (this.closed) throw new PacsError('other', 'station closed');
+        pacs.markFetched(study.studyUid, node.id);
         if (node.protocol === 'dimse') images += await this.moveStudy(node, study.studyUid);
         else await this.fetchStudy(node, patient, study.studyUid, `PACS ${node.id}, study ${retrieved + 1}`, (n) => { images += n; });
         retrieved++;
@@ -354,6 +369,7 @@ export class PacsService {
         files = filesOf(error);
         failure = error;
       }
+      const cutShort = failure !== null;
       // only the woman's objects of the study asked for: a PACS (mis)configured or hostile may send another's
       const foreign = await objectsNotOf(this.ctx.importer, files, patient, studyUid);
       if (foreign.size) {
@@ -361,7 +377,10 @@ export class PacsService {
         failure ??= new PacsError('bad_response', `${foreign.size} object(s) of another patient or study left out`);
       }
       if (files.length) {
-        const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `${label}, object ${i + 1}` })), this.ctx.importOptions());
+        // what a retrieval cut short brought is kept, its exam held back (not shown as a prior of a
+        // few images): the next search finds it incomplete and fetches it again, which completes it
+        const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `${label}, object ${i + 1}` })),
+          { ...this.ctx.importOptions(), incomplete: cutShort });
         imported(summary.imported);
         this.ctx.events.emit('worklistChanged', { reason: 'import' });
       }

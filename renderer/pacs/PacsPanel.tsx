@@ -66,6 +66,8 @@ function outboxLine(s: PacsNodeStatus, t: Translate, locale: string, now: number
 interface Form {
   id: string; name: string; protocol: PacsProtocol;
   baseUrl: string; username: string; password: string; passwordSet: boolean;
+  /** The server and user the stored password was given for: it is kept only for them (the station sends it nowhere else). */
+  passwordFor: string | null;
   aeTitle: string; host: string; port: number;
   queryPriors: boolean; receiveResults: boolean; timeoutSeconds: number;
 }
@@ -73,12 +75,22 @@ interface Form {
 const newForm = (taken: readonly string[]): Form => {
   let n = 1;
   while (taken.includes(`pacs${n}`)) n++;
-  return { id: `pacs${n}`, name: '', protocol: 'dicomweb', baseUrl: '', username: '', password: '', passwordSet: false, aeTitle: '', host: '', port: 104,
+  return { id: `pacs${n}`, name: '', protocol: 'dicomweb', baseUrl: '', username: '', password: '', passwordSet: false, passwordFor: null, aeTitle: '', host: '', port: 104,
     queryPriors: true, receiveResults: true, timeoutSeconds: 30 };
 };
 
+/** A server (its origin) and a user, as the station keeps a stored password for them only. */
+function accountOf(baseUrl: string, username: string): string | null {
+  try {
+    return `${new URL(baseUrl.trim()).origin} ${username.trim()}`;
+  } catch {
+    return null;
+  }
+}
+
 const formOf = (n: PacsNodeView): Form => ({
   id: n.id, name: n.name, protocol: n.protocol, baseUrl: n.baseUrl ?? '', username: n.username ?? '', password: '', passwordSet: n.passwordSet,
+  passwordFor: n.passwordSet ? accountOf(n.baseUrl ?? '', n.username ?? '') : null,
   aeTitle: n.dimse?.aeTitle ?? '', host: n.dimse?.host ?? '', port: n.dimse?.port ?? 104,
   queryPriors: n.queryPriors, receiveResults: n.receiveResults, timeoutSeconds: n.timeoutSeconds,
 });
@@ -151,16 +163,17 @@ function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: 
       ) : (
         <>
           <label className="field">{t('pacs.field.baseUrl')}
-            <input value={form.baseUrl} placeholder={t('pacs.field.baseUrlHint')} size={40} onChange={(e) => setForm({ ...form, baseUrl: e.target.value })} data-testid="pacs-url" />
+            <input value={form.baseUrl} maxLength={2048} placeholder={t('pacs.field.baseUrlHint')} size={40} onChange={(e) => setForm({ ...form, baseUrl: e.target.value })} data-testid="pacs-url" />
           </label>
           <label className="field">{t('pacs.field.username')}
-            <input value={form.username} autoComplete="off" onChange={(e) => setForm({ ...form, username: e.target.value })} data-testid="pacs-user" />
+            <input value={form.username} maxLength={256} autoComplete="off" onChange={(e) => setForm({ ...form, username: e.target.value })} data-testid="pacs-user" />
           </label>
         </>
       )}
       {!dimse && form.username.trim() !== '' && (
         <label className="field">{t('pacs.field.password')}
-          <input type="password" value={form.password} autoComplete="new-password" placeholder={form.passwordSet ? t('pacs.field.passwordKept') : ''}
+          <input type="password" value={form.password} autoComplete="new-password" maxLength={1024}
+            placeholder={!form.passwordSet ? '' : accountOf(form.baseUrl, form.username) === form.passwordFor ? t('pacs.field.passwordKept') : t('pacs.field.passwordAgain')}
             onChange={(e) => setForm({ ...form, password: e.target.value })} data-testid="pacs-password" />
         </label>
       )}
@@ -199,6 +212,16 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
   const [current, setCurrent] = useState<PacsStatus | undefined>(status);
   const [now, setNow] = useState(Date.now());
   useEffect(() => setCurrent(status), [status]);
+  // Escape leaves the node being edited (unsaved), then the panel, as the AI models panel
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      if (editing) setEditing(null);
+      else onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [editing, onClose]);
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);

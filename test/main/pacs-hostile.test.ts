@@ -13,8 +13,10 @@ import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { op } from '../helpers/station.ts';
 import type { OperationResult } from '../../common/api.ts';
+import { findStudies } from '../../main/net/dicomweb.ts';
 
-type Mode = 'redirect' | 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study';
+type Mode = 'redirect' | 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study'
+  | 'cut' | 'whole' | 'drip' | 'odd-values';
 let mode: Mode = 'json-garbage';
 const sockets = new Set<net.Socket>();
 const STUDY = '1.2.3.4.5.6.7.8.9';
@@ -29,6 +31,33 @@ const server = http.createServer((req, res) => {
       res.writeHead(409, { 'content-type': 'application/dicom+json' });
       res.end(JSON.stringify({ '00081198': { vr: 'SQ', Value: [{ '00081197': { vr: 'US', Value: [43264] } }] } }));
     } else res.writeHead(500).end();
+    return;
+  }
+  if (qido && mode === 'drip') {
+    // a byte every 200 ms: never idle for the node's timeout (1 s), never done
+    res.writeHead(200, { 'content-type': 'application/dicom+json' });
+    const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(' ')), 200);
+    return;
+  }
+  if (qido && mode === 'odd-values') {
+    // values that are not arrays, and 300 studies for a search that asked for at most 100
+    const studies = Array.from({ length: 300 }, (_, i) => ({ '0020000D': { vr: 'UI', Value: [`${STUDY}.${i + 1}`] }, '00080061': { vr: 'CS', Value: 'MG' }, '00100020': { vr: 'LO', Value: 'P000000' }, '00201208': { vr: 'IS', Value: {} } }));
+    res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(JSON.stringify(studies));
+    return;
+  }
+  if (qido && (mode === 'cut' || mode === 'whole')) {
+    // the prior holds two objects, as the PACS says
+    res.writeHead(200, { 'content-type': 'application/dicom+json' });
+    res.end(JSON.stringify([{ '0020000D': { vr: 'UI', Value: [STUDY] }, '00100020': { vr: 'LO', Value: ['P000000'] }, '00080061': { vr: 'CS', Value: ['MG'] }, '00201208': { vr: 'IS', Value: [2] } }]));
+    return;
+  }
+  if (mode === 'cut' || mode === 'whole') {
+    // the first object whole; the connection then dropped (cut), or the second and the end (whole)
+    const part = (laterality: 'R' | 'L', instanceNumber: number) => Buffer.concat([Buffer.from('--BB\r\nContent-Type: application/dicom\r\n\r\n'),
+      makeMammoFile({ patientId: 'P000000', patientName: 'TEST^PATIENT0', studyUid: STUDY, studyDate: '20200101', laterality, view: 'CC', instanceNumber }), Buffer.from('\r\n')]);
+    res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=BB' });
+    if (mode === 'cut') { res.write(Buffer.concat([part('R', 1), Buffer.from('--BB\r\nContent-Type: application/dicom\r\n\r\nDICM')]), () => setTimeout(() => res.socket?.destroy(), 50)); return; }
+    res.end(Buffer.concat([part('R', 1), part('L', 2), Buffer.from('--BB--\r\n')]));
     return;
   }
   if (qido) {
@@ -140,4 +169,43 @@ test('the outbox: a 500 keeps the item waiting with its reason; a refusal (409, 
   mode = 'hang';
   const after = await op(station, 'retryPacs', { nodeId: 'hostile' });
   assert.equal(after.nodes[0]!.outbox.failed, 0, 'retry now queues failed items again');
+});
+
+test('a search answer dripped a byte at a time ends at the whole answer\'s limit (it never goes idle for the node\'s timeout)', async () => {
+  mode = 'drip';
+  const port = (server.address() as net.AddressInfo).port;
+  const started = Date.now();
+  await assert.rejects(() => findStudies({ baseUrl: `http://127.0.0.1:${port}`, username: null, password: null, timeoutSeconds: 1 }, 'P000000', '', 100, 1500),
+    (e: unknown) => (e as { code?: string }).code === 'timeout');
+  assert.ok(Date.now() - started < 5000, `ended after ${Date.now() - started} ms`);
+});
+
+test('a search answer whose values are not arrays, with more studies than asked for: read as far as it makes sense, no more than the limit', async () => {
+  mode = 'odd-values';
+  const port = (server.address() as net.AddressInfo).port;
+  const found = await findStudies({ baseUrl: `http://127.0.0.1:${port}`, username: null, password: null, timeoutSeconds: 5 }, 'P000000', '', 100);
+  assert.equal(found.length, 100);
+  assert.deepEqual(found[0], { studyUid: `${STUDY}.1`, studyDate: null, modalities: [], issuer: null, instances: null });
+});
+
+test('a prior whose retrieval was cut off is held back, not shown in part; the next search fetches it again and shows it whole; a whole one is not fetched again', async () => {
+  mode = 'cut';
+  const cut = await search();
+  assert.equal(cut.state, 'failed');
+  assert.equal(cut.failure?.code, 'unreachable', 'the PACS went away under the answer');
+  assert.equal((await op(station, 'worklistQuery', { filter: { scope: 'all' } })).total, 1, 'the prior of one image of two is not shown');
+  const held = await op(station, 'unfinishedImports', {});
+  assert.equal(held.reduce((n, u) => n + u.examsHeldBack, 0), 1, 'it is kept, held back');
+  assert.equal(staged() <= 1, true);
+
+  mode = 'whole';
+  const whole = await search();
+  assert.equal(whole.state, 'done', JSON.stringify(whole.failure));
+  assert.deepEqual([whole.found, whole.missing, whole.retrieved], [1, 1, 1], 'the study held back counts as missing, and is fetched');
+  const rows = (await op(station, 'worklistQuery', { filter: { scope: 'all' } })).rows;
+  assert.deepEqual(rows.map((r) => r.imageCount).sort(), [2, 4], 'the prior is shown, whole');
+  assert.deepEqual(await op(station, 'unfinishedImports', {}), []);
+
+  const again = await search();
+  assert.deepEqual([again.state, again.found, again.missing, again.retrieved], ['done', 1, 0, 0], 'whole in the library: not fetched again');
 });

@@ -11,6 +11,7 @@ import * as m0009 from './0009-pacs.ts';
 import * as m0010 from './0010-ai-triage-score.ts';
 import * as m0011 from './0011-ai-jobs-by-model.ts';
 import * as m0012 from './0012-ai-exam-grew.ts';
+import * as m0013 from './0013-pacs-fetched.ts';
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'ai-triage-score', up: m0010.up },
   { version: 11, name: 'ai-jobs-by-model', up: m0011.up },
   { version: 12, name: 'ai-exam-grew', up: m0012.up },
+  { version: 13, name: 'pacs-fetched', up: m0013.up },
 ];
 
 export class DatabaseTooNewError extends Error {
