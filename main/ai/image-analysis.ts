@@ -81,6 +81,22 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   }
   const t3 = performance.now();
 
+  // what the model gave is checked before it is used: numbers, and scores on the manifest's scale
+  // (a NaN or an infinity became a score nobody could show, an exam triaged as 0.00, an SR not written)
+  const scale = manifest.output.scoreScale;
+  const checkOutput = (tensor: string, isScore: (index: number) => boolean) => {
+    const values = outputs[tensor]!.data as Float32Array;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) throw new ModelOutputError(`output "${tensor}" holds ${v} at ${i}: not a finite number`);
+      if (isScore(i) && (v < scale.min || v > scale.max)) throw new ModelOutputError(`output "${tensor}" holds the score ${v} at ${i}, outside the manifest's scale ${scale.min}–${scale.max}`);
+    }
+  };
+  // a heatmap's values are scores unless the station applies the sigmoid (then they are logits)
+  if (manifest.output.heatmap) checkOutput(manifest.output.heatmap.tensor, () => manifest.output.heatmap!.activation === 'none');
+  if (manifest.output.boxes) checkOutput(manifest.output.boxes.tensor, (i) => i % 6 === 4);
+  if (manifest.output.imageScore) checkOutput(manifest.output.imageScore.tensor, () => true);
+
   const findings: ImageFinding[] = [];
   const heatmap = manifest.output.heatmap;
   if (heatmap) {
@@ -105,7 +121,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   const boxes = manifest.output.boxes;
   if (boxes) {
     const out = outputs[boxes.tensor]!;
-    const rows = boxRows(out.data as Float32Array, out.dims, options.floor, boxes.classes.length);
+    const rows = boxRows(out.data as Float32Array, out.dims, options.floor, boxes.classes.length, [prepared.width, prepared.height]);
     // box coordinates are pixel edges (the input's top-left corner is 0, 0): centres sit half a pixel in
     const toStored = compose(prepared.toStored, { a: 1, b: 0, c: -0.5, d: 0, e: 1, f: -0.5 });
     for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10)) {
@@ -121,16 +137,27 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
 
 interface BoxRow { box: [number, number, number, number]; score: number; cls: number }
 
-/** A boxes tensor ([N, 6] or [1, N, 6]: x0, y0, x1, y1, score, class) read into rows at or above the floor. */
-function boxRows(data: Float32Array, dims: readonly number[], floor: number, classes: number): BoxRow[] {
+/**
+ * A boxes tensor ([N, 6] or [1, N, 6]: x0, y0, x1, y1, score, class) read into rows at or above the
+ * floor, each box cut to the model's input (`size`: its width and height; a box beyond it put its
+ * mark's centre anywhere, off the image even); a box wholly outside it marks nothing.
+ */
+function boxRows(data: Float32Array, dims: readonly number[], floor: number, classes: number, [width, height]: [number, number]): BoxRow[] {
   if (dims.at(-1) !== 6 || data.length % 6 !== 0) throw new Error(`a boxes output is [N, 6] or [1, N, 6], not [${dims.join(', ')}]`);
   const rows: BoxRow[] = [];
+  const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
   for (let i = 0; i < data.length; i += 6) {
-    const [x0, y0, x1, y1, score, cls] = [data[i]!, data[i + 1]!, data[i + 2]!, data[i + 3]!, data[i + 4]!, data[i + 5]!];
+    const [x0, y0, x1, y1, score, cls] = [clip(data[i]!, width), clip(data[i + 1]!, height), clip(data[i + 2]!, width), clip(data[i + 3]!, height), data[i + 4]!, data[i + 5]!];
     if (!(score >= floor) || !Number.isInteger(cls) || cls < 0 || cls >= classes || !(x1 > x0 && y1 > y0)) continue;
     rows.push({ box: [x0, y0, x1, y1], score, cls });
   }
   return rows;
+}
+
+/** The model's output is not what its manifest says: values that are not numbers, or scores off its scale. */
+export class ModelOutputError extends Error {
+  override readonly name = 'ModelOutputError';
+  readonly code = 'model_output_invalid';
 }
 
 /** Per class, a box overlapping a better one by more than half (intersection over union) is dropped. */

@@ -17,7 +17,9 @@ export class InferenceRunner {
 
   constructor(options: { threads?: number } = {}) {
     keepOnnxRuntimeOffline(); // before the threads load the runtime
-    this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1 });
+    this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1,
+      // onnxruntime aborts the process when its thread is terminated inside session.run
+      stopOnlyBetweenTasks: true });
   }
 
   infer(input: InferInput, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InferResult> {
@@ -34,6 +36,11 @@ export class InferenceRunner {
 
   check(modelFolder: string, providers?: ExecutionProvider[]): Promise<{ problem: ModelProblem | null; provider: ExecutionProvider | null }> {
     return this.pool.run('check', { modelFolder, providers }, { timeoutMs: INFER_TIMEOUT_MS });
+  }
+
+  /** Threads whose model run overran its time: they take nothing else and stop when the run returns. */
+  get overrunThreads(): number {
+    return this.pool.retiringCount;
   }
 
   close(): Promise<void> {

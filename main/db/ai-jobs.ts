@@ -60,7 +60,7 @@ interface JobRow {
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
 
 /** Failures that come from what the exam holds: opening the exam does not try them again (see prioritize). */
-const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'no_images'] as const;
+const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'no_images', 'model_output_invalid'] as const;
 
 export class AiTables {
   private readonly sql: Statements;

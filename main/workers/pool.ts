@@ -80,6 +80,13 @@ export interface WorkerPoolOptions {
   /** Threads idle this long are stopped. */
   idleMs?: number;
   resourceLimits?: ResourceLimits;
+  /**
+   * Never terminate a thread while a task runs on it: onnxruntime-node aborts the whole process when
+   * its thread is terminated inside session.run (a native call that cannot be interrupted). A task
+   * that overruns its time fails at once and its thread is retired: it takes no other task, and is
+   * stopped when the task returns; a new thread takes the next tasks meanwhile.
+   */
+  stopOnlyBetweenTasks?: boolean;
 }
 
 export interface RunOptions<P> {
@@ -108,12 +115,15 @@ interface Thread {
   /** Jobs handed to the thread before it started, sent when it has. */
   waiting: ToWorker[];
   jobs: Map<number, Job>;
+  /** Tasks sent to the thread that it has not answered yet (a cancelled or overrun one included). */
+  inFlight: Set<number>;
   idleTimer?: NodeJS.Timeout;
   stopping: boolean;
 }
 
 export class WorkerPool<T extends TaskTable> {
   private readonly threads = new Set<Thread>();
+  private readonly retiring = new Set<Thread>();
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
@@ -123,6 +133,11 @@ export class WorkerPool<T extends TaskTable> {
   /** Threads running now (for tests and status). */
   get threadCount(): number {
     return this.threads.size;
+  }
+
+  /** Threads retired with a task still running on them (stopOnlyBetweenTasks), stopped when it returns. */
+  get retiringCount(): number {
+    return this.retiring.size;
   }
 
   run<K extends TaskName<T>>(task: K, input: TaskInput<T, K>, options: RunOptions<TaskProgress<T, K>> = {}): Promise<TaskResult<T, K>> {
@@ -160,7 +175,7 @@ export class WorkerPool<T extends TaskTable> {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: null, waiting: [], jobs: new Map(), stopping: false };
+    const thread: Thread = { worker: null, waiting: [], jobs: new Map(), inFlight: new Set(), stopping: false };
     this.threads.add(thread);
     this.options.entry.file().then((file) => {
       if (thread.stopping) return;
@@ -192,12 +207,15 @@ export class WorkerPool<T extends TaskTable> {
     job.thread = thread;
     job.attempts++;
     thread.jobs.set(job.id, job);
+    thread.inFlight.add(job.id);
     thread.worker?.ref();
     if (job.options.timeoutMs) {
       job.timer = setTimeout(() => {
-        log.warn(`${this.options.name}: ${job.task} overran ${job.options.timeoutMs} ms; stopping its thread`);
+        const retire = this.options.stopOnlyBetweenTasks;
+        log.warn(`${this.options.name}: ${job.task} overran ${job.options.timeoutMs} ms; ${retire ? 'its thread takes no other task, and stops once it returns' : 'stopping its thread'}`);
         thread.jobs.delete(job.id);
         this.settle(job, new TaskTimeoutError(job.task, job.options.timeoutMs!));
+        if (retire) this.send(thread, { type: 'cancel', id: job.id }); // a task that looks at its signal between steps ends sooner
         void this.stop(thread, null);
       }, job.options.timeoutMs);
     }
@@ -205,6 +223,11 @@ export class WorkerPool<T extends TaskTable> {
   }
 
   private onMessage(thread: Thread, message: FromWorker): void {
+    if (message.type !== 'progress') {
+      thread.inFlight.delete(message.id);
+      // a retired thread whose last task returned can be stopped now
+      if (thread.stopping && thread.inFlight.size === 0 && this.retiring.delete(thread)) void thread.worker?.terminate();
+    }
     const job = thread.jobs.get(message.id);
     if (!job) return; // cancelled or timed out meanwhile
     if (message.type === 'progress') {
@@ -251,12 +274,20 @@ export class WorkerPool<T extends TaskTable> {
     clearTimeout(thread.idleTimer);
     this.threads.delete(thread);
     this.requeue(thread, error);
+    if (this.options.stopOnlyBetweenTasks && thread.inFlight.size > 0) {
+      // terminated once its last task returns (onMessage); it must not keep the process alive meanwhile
+      this.retiring.add(thread);
+      thread.worker?.unref();
+      this.pump();
+      return;
+    }
     await thread.worker?.terminate();
     this.pump();
   }
 
   /** The thread died by itself. */
   private lose(thread: Thread, detail: string): void {
+    this.retiring.delete(thread);
     if (thread.stopping) return;
     thread.stopping = true;
     this.threads.delete(thread);

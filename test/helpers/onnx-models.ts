@@ -137,3 +137,52 @@ export function writeTinyModel(root: string, change: (m: ModelManifest) => void 
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { classes: options.classes ?? 1 }, change)));
   return folder;
 }
+
+/**
+ * A model slow in proportion to its input: `layers` 3 × 3 convolutions of 16 channels at the input's
+ * size (fast on a contract check's small trial, seconds on a 2048 × 2048 image), then the tiny
+ * detector's outputs (one class). For tests of a run that overruns its time.
+ */
+export function slowModel(layers = 12): Uint8Array {
+  const node: onnxProto.onnx.INodeProto[] = [{ opType: 'Conv', input: ['image', 'w0', 'b0'], output: ['x0'], name: 'conv0', attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 1, 1, 1] }] }];
+  const initializer: onnxProto.onnx.ITensorProto[] = [
+    { name: 'w0', dataType: FLOAT, dims: [16, 1, 3, 3], floatData: Array.from({ length: 16 * 9 }, (_, i) => ((i * 7) % 11) / 100) },
+    { name: 'b0', dataType: FLOAT, dims: [16], floatData: Array.from({ length: 16 }, () => 0) },
+  ];
+  for (let l = 1; l <= layers; l++) {
+    node.push({ opType: 'Conv', input: [`x${l - 1}`, `w${l}`, `b${l}`], output: [`x${l}`], name: `conv${l}`, attribute: [{ name: 'pads', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 1, 1, 1] }] });
+    initializer.push({ name: `w${l}`, dataType: FLOAT, dims: [16, 16, 3, 3], floatData: Array.from({ length: 16 * 16 * 9 }, (_, i) => ((i * 13) % 17 - 8) / 400) },
+      { name: `b${l}`, dataType: FLOAT, dims: [16], floatData: Array.from({ length: 16 }, () => 0) });
+  }
+  node.push({ opType: 'Conv', input: [`x${layers}`, 'wh', 'bh'], output: ['logits'], name: 'head' },
+    { opType: 'Sigmoid', input: ['logits'], output: ['heatmap'], name: 'heat' },
+    { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' },
+    { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' });
+  initializer.push({ name: 'wh', dataType: FLOAT, dims: [1, 16, 1, 1], floatData: Array.from({ length: 16 }, () => 1 / 16) }, { name: 'bh', dataType: FLOAT, dims: [1], floatData: [0] });
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'slow-detector', node, initializer,
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('heatmap', [1, 1, 'H', 'W']), valueInfo('image_score', [1, 1, 1, 1])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
+/**
+ * A model whose outputs break its manifest: 'not-finite' gives heatmap = image / 0 (infinities, and
+ * NaN where the image is 0); 'off-scale' gives an image score of 1000 × the image's mean (scores on
+ * a 0–1 scale). Outputs as the tiny detector's (one class, an image score).
+ */
+export function brokenOutputModel(kind: 'not-finite' | 'off-scale'): Uint8Array {
+  const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite'
+    ? [{ opType: 'Sub', input: ['image', 'image'], output: ['zero'], name: 'zero' }, { opType: 'Div', input: ['image', 'zero'], output: ['heatmap'], name: 'div' },
+      { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }]
+    : [{ opType: 'Sigmoid', input: ['image'], output: ['heatmap'], name: 'heat' },
+      { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Mul', input: ['mean', 'k'], output: ['image_score'], name: 'scale' }];
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: `broken-${kind}`, node,
+    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : [],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('heatmap', [1, 1, 'H', 'W']), valueInfo('image_score', [1, 1, 1, 1])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}

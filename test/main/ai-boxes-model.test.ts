@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, fixtureManifest } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, fixtureManifest } from '../helpers/onnx-models.ts';
+import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
 
@@ -85,6 +86,31 @@ test('images analysed one after another, and several at once on one thread, each
     });
   } finally {
     await opened.session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model whose output breaks its manifest (not finite numbers; a score off its 0–1 scale) fails the image with model_output_invalid, saying what it gave', async () => {
+  const dir = tempDir('ai-broken-output');
+  try {
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    for (const kind of ['not-finite', 'off-scale'] as const) {
+      const bytes = brokenOutputModel(kind);
+      const manifest = fixtureManifest(bytes, { id: `org.binome.tests.broken-${kind}`, imageScore: true, spacingMm: 0.2 });
+      const { session } = await openSession(bytes, ['cpu']);
+      try {
+        await assert.rejects(analyzeImage(file, manifest, session, { floor: 0.1 }), (e: unknown) => {
+          const error = e as { code?: string; message?: string };
+          assert.equal(error.code, 'model_output_invalid');
+          assert.match(error.message ?? '', kind === 'not-finite' ? /output "heatmap" holds (Infinity|NaN|-Infinity) at \d+: not a finite number/ : /output "image_score" holds the score [\d.]+ at 0, outside the manifest's scale 0–1/);
+          return true;
+        });
+      } finally {
+        await session.release();
+      }
+    }
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

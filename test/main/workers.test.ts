@@ -63,6 +63,24 @@ test('a task past its time limit is stopped with its thread; the pool goes on, a
   }
 });
 
+test('a pool that never stops a thread mid-task (onnxruntime\'s): an overrun task fails at its limit, its thread takes nothing else and stops when the task returns; a new thread takes the next', async () => {
+  const p = new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
+  try {
+    const started = performance.now();
+    const spinning = (await p.run('echo', { text: 'which thread' })).threadId;
+    await assert.rejects(p.run('spin', { ms: 1500 }, { timeoutMs: 300 }), TaskTimeoutError);
+    assert.ok(performance.now() - started < 1400, 'failed at its limit, not when the task returned');
+    assert.equal(p.retiringCount, 1, 'its thread still runs the task');
+    const next = await p.run('echo', { text: 'next' });
+    assert.notEqual(next.threadId, spinning, 'the next task ran on another thread');
+    const until = Date.now() + 10_000;
+    while (p.retiringCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.retiringCount, 0, 'stopped once its task returned');
+  } finally {
+    await p.close();
+  }
+});
+
 test('other tasks of a stopped thread run again elsewhere', async () => {
   const p = pool(1, 2);
   try {

@@ -1,0 +1,38 @@
+// A model run that overruns its time: onnxruntime-node aborts the whole process when its thread is
+// terminated inside session.run (a probe's slow dropped-in model took `binome serve` down about 20 s
+// after its analysis timed out). The run now fails at its limit, its thread takes nothing else and
+// stops once session.run returns, and the station goes on: another run is served meanwhile.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InferenceRunner } from '../../main/ai/inference.ts';
+import { TaskTimeoutError } from '../../main/workers/pool.ts';
+import { fixtureManifest, slowModel } from '../helpers/onnx-models.ts';
+import { tempDir } from '../helpers/paths.ts';
+
+test('a model run past its time limit fails at the limit; the process lives on, another run is served meanwhile, and the overrun thread stops when its run returns', { timeout: 180_000 }, async () => {
+  const folder = path.join(tempDir('ai-overrun'), 'slow');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = slowModel(12);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true })));
+  const runner = new InferenceRunner();
+  try {
+    const small = { modelFolder: folder, input: { data: new Float32Array(64 * 64), dims: [1, 1, 64, 64] } };
+    await runner.infer(small); // the model opened (its contract check) on the thread
+    const started = performance.now();
+    await assert.rejects(runner.infer({ modelFolder: folder, input: { data: new Float32Array(2048 * 2048), dims: [1, 1, 2048, 2048] } }, { timeoutMs: 300 }), TaskTimeoutError);
+    assert.ok(performance.now() - started < 3000, 'failed at its limit');
+    assert.equal(runner.overrunThreads, 1, 'the overrun run goes on in its thread');
+    assert.ok((await runner.infer(small)).runMs >= 0, 'another run is served meanwhile, by another thread');
+    const until = Date.now() + 150_000;
+    while (runner.overrunThreads > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(runner.overrunThreads, 0, 'the thread stopped once its run returned');
+    // where a thread was terminated inside session.run, the process aborted about 20 s later
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok((await runner.infer(small)).runMs >= 0, 'the process and its runner live on');
+  } finally {
+    await runner.close();
+  }
+});
