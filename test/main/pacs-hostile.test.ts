@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/paths.ts';
 import { op } from '../helpers/station.ts';
 import type { OperationResult } from '../../common/api.ts';
 import { findStudies } from '../../main/net/dicomweb.ts';
+import { queueForPacs } from '../../main/db/pacs.ts';
 
 type Mode = 'redirect' | 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study'
   | 'cut' | 'whole' | 'drip' | 'odd-values';
@@ -208,4 +209,11 @@ test('a prior whose retrieval was cut off is held back, not shown in part; the n
 
   const again = await search();
   assert.deepEqual([again.state, again.found, again.missing, again.retrieved], ['done', 1, 0, 0], 'whole in the library: not fetched again');
+
+  // results on the prior fetched from the PACS are not sent back to it by themselves (each station
+  // sharing the PACS would add its own SR of the same algorithm); those on her current exam are
+  const instanceOf = (studyUid: string | null) => (station.db.connection.prepare(`SELECT i.id FROM instances i JOIN series se ON se.id = i.series_ref
+    JOIN studies st ON st.id = se.study_ref WHERE ${studyUid ? 'st.study_uid = ?' : 'st.study_uid != ?'} LIMIT 1`).get(studyUid ?? STUDY) as { id: number }).id;
+  assert.deepEqual([station.db.pacs.fetchedFromPacs(instanceOf(STUDY)), station.db.pacs.fetchedFromPacs(instanceOf(null))], [true, false]);
+  assert.deepEqual(queueForPacs(station.db, instanceOf(STUDY)), []);
 });
