@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'check_too_slow',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -57,6 +57,7 @@ const en: Record<ModelProblemCode, Template> = {
   manifest_invalid: 'manifest.json does not follow the model contract: {problems}',
   model_missing: 'the folder has no model.onnx (or it is not a regular file)',
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
+  check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_unloadable: 'model.onnx cannot be loaded by the ONNX runtime ({what})',
   tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${fill(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
@@ -74,6 +75,7 @@ const fr: Record<ModelProblemCode, Template> = {
   manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,
   model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire)',
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
+  check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_unloadable: 'model.onnx ne peut pas être chargé par le moteur ONNX ({what})',
   tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${fill(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,

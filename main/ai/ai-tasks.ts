@@ -42,14 +42,20 @@ export interface AnalyzeImageInput {
 
 export type AnalyzeImageResult = ImageAnalysis & Pick<InferResult, 'provider' | 'fallbacks' | 'loadMs'>;
 
+/** Every model folder under the roots, checked (inference.ts discover): the models usable here, and those refused with why. */
+export interface DiscoveredModels {
+  models: { folder: string; manifest: ModelManifest; provider: ExecutionProvider }[];
+  refused: { folder: string; problem: ModelProblem }[];
+  replaced: ReplacedModel[];
+}
+
 export type AiTasks = {
-  /** Every model folder under these roots, checked (model-package.ts): the models usable here, and those refused with why. */
-  discover: {
-    input: { roots: string[]; providers?: ExecutionProvider[] };
-    result: { models: { folder: string; manifest: ModelManifest; provider: ExecutionProvider }[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] };
-  };
   analyzeImage: { input: AnalyzeImageInput; result: AnalyzeImageResult };
   infer: { input: InferInput; result: InferResult };
   /** Checks a model folder on a worker thread (opening a model can take a while): the problem, or null. */
-  check: { input: { modelFolder: string; providers?: ExecutionProvider[] }; result: { problem: ModelProblem | null; provider: ExecutionProvider | null } };
+  /** One model folder checked (the contract, its checksum, a trial run): its manifest and provider, or why it is refused. */
+  check: {
+    input: { modelFolder: string; providers?: ExecutionProvider[] };
+    result: { folder: string; problem: ModelProblem | null; provider: ExecutionProvider | null; manifest: ModelManifest | null };
+  };
 };

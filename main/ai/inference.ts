@@ -3,19 +3,24 @@
 // (a model already uses the machine's cores inside session.run); a run that overruns its time limit
 // is stopped with its thread.
 
-import { WorkerPool, workerEntry } from '../workers/pool.ts';
+import { TaskTimeoutError, WorkerPool, workerEntry } from '../workers/pool.ts';
+import { discoverModelFolders } from './model-discovery.ts';
 import { keepOnnxRuntimeOffline } from './runtime-offline.ts';
-import type { AiTasks, AnalyzeImageInput, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
+import type { AiTasks, AnalyzeImageInput, DiscoveredModels, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
-import type { ModelProblem } from '../../common/ai/model-problems.ts';
 
 /** A run longer than this is taken as stuck (a full-size exam takes seconds on a CPU). */
 const INFER_TIMEOUT_MS = 5 * 60_000;
+/** A model whose check (opening it, one trial run) takes longer is refused as too slow for this computer. */
+const CHECK_TIMEOUT_MS = 2 * 60_000;
 
 export class InferenceRunner {
   private readonly pool: WorkerPool<AiTasks>;
 
-  constructor(options: { threads?: number } = {}) {
+  private readonly checkTimeoutMs: number;
+
+  constructor(options: { threads?: number; checkTimeoutMs?: number } = {}) {
+    this.checkTimeoutMs = options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
     keepOnnxRuntimeOffline(); // before the threads load the runtime
     this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1,
       // onnxruntime aborts the process when its thread is terminated inside session.run
@@ -30,12 +35,28 @@ export class InferenceRunner {
     return this.pool.run('analyzeImage', input, { timeoutMs: INFER_TIMEOUT_MS, signal: options.signal });
   }
 
-  discover(roots: string[], providers?: ExecutionProvider[]): Promise<AiTasks['discover']['result']> {
-    return this.pool.run('discover', { roots, providers }, { timeoutMs: INFER_TIMEOUT_MS });
+  /**
+   * Every model folder under these roots, each checked on the AI thread by itself, within
+   * `checkTimeoutMs` (2 minutes): a model too slow to check on this computer (its trial run on a
+   * large fixed input took minutes) is refused, saying so, and the others are found (one slow model
+   * held every model back for minutes, and one slower than the whole discovery's limit would have
+   * left the station without AI).
+   */
+  discover(roots: string[], providers?: ExecutionProvider[]): Promise<DiscoveredModels> {
+    return discoverModelFolders(roots, async (folder) => {
+      try {
+        const checked = await this.check(folder, providers, this.checkTimeoutMs);
+        return checked.manifest && checked.provider ? { ok: true, model: { folder: checked.folder, manifest: checked.manifest, provider: checked.provider } }
+          : { ok: false, folder: checked.folder, problem: checked.problem ?? { code: 'model_unloadable' } };
+      } catch (error) {
+        if (!(error instanceof TaskTimeoutError)) throw error;
+        return { ok: false, folder, problem: { code: 'check_too_slow', params: { seconds: Math.round(this.checkTimeoutMs / 1000) } } };
+      }
+    });
   }
 
-  check(modelFolder: string, providers?: ExecutionProvider[]): Promise<{ problem: ModelProblem | null; provider: ExecutionProvider | null }> {
-    return this.pool.run('check', { modelFolder, providers }, { timeoutMs: INFER_TIMEOUT_MS });
+  check(modelFolder: string, providers?: ExecutionProvider[], timeoutMs = INFER_TIMEOUT_MS): Promise<AiTasks['check']['result']> {
+    return this.pool.run('check', { modelFolder, providers }, { timeoutMs });
   }
 
   /** Threads whose model run overran its time: they take nothing else and stop when the run returns. */

@@ -9,7 +9,7 @@ import { serveTasks } from '../workers/serve.ts';
 import { TaskError } from '../workers/protocol.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
-import { checkModelFolder, discoverModels } from './model-package.ts';
+import { checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
 import type { CheckedModel } from './model-package.ts';
 import type { AiTasks, TensorData } from './ai-tasks.ts';
@@ -54,11 +54,6 @@ serveTasks<AiTasks>({
     }
     return { outputs, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs, runMs };
   },
-  discover: async ({ roots, providers }) => {
-    const { models, refused, replaced } = await discoverModels(roots, { providers });
-    for (const m of models) await m.opened.session.release();
-    return { models: models.map((m) => ({ folder: m.folder, manifest: m.manifest, provider: m.opened.provider })), refused, replaced };
-  },
   analyzeImage: async ({ file, modelFolder, providers, floor }) => {
     const started = performance.now();
     const { model } = await modelFor(modelFolder, providers);
@@ -68,8 +63,8 @@ serveTasks<AiTasks>({
   },
   check: async ({ modelFolder, providers }) => {
     const checked = await checkModelFolder(modelFolder, { providers });
-    if (!checked.ok) return { problem: checked.problem, provider: null };
+    if (!checked.ok) return { folder: checked.folder, problem: checked.problem, provider: null, manifest: null };
     await checked.model.opened.session.release();
-    return { problem: null, provider: checked.model.opened.provider };
+    return { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, manifest: checked.model.manifest };
   },
 });

@@ -8,7 +8,6 @@
 // Models are found in the folders given, each holding one folder per model: the application's
 // bundled `models/` and the library's own `models/` (where a clinic drops one in).
 
-import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -20,6 +19,10 @@ import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
 import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
+import { discoverModelFolders } from './model-discovery.ts';
+import type { ReplacedModel } from './model-discovery.ts';
+
+export type { ReplacedModel } from './model-discovery.ts';
 
 const MAX_MANIFEST_BYTES = 1 << 20;
 
@@ -213,45 +216,14 @@ async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelM
   };
 }
 
-/** A model the station does not use because a later root (the library's) holds the same model id. */
-export interface ReplacedModel { folder: string; id: string; version: string; by: string }
-
 /**
- * Every model folder under `roots` (each a folder of model folders), checked; a root that does not
- * exist holds none. A link to a folder is followed (an IT person may keep a vendor's model elsewhere);
- * a link to anything else is refused, and so are model files lying loose in a root (they belong in a
- * folder of their own). The same model id twice in one root: the later folder is used, the earlier
- * refused; in two roots: the later root's (the library's) replaces the earlier's, and comes last in
- * the list (the last found is the model exams show by default).
+ * Every model folder under `roots`, checked here (the evaluation, the command line): the folder
+ * rules are model-discovery.ts's; each model keeps the session its check opened.
  */
-export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}):
+export function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}):
 Promise<{ models: CheckedModel[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }> {
-  const byId = new Map<string, CheckedModel>();
-  const refused: { folder: string; problem: ModelProblem }[] = [];
-  const replaced: ReplacedModel[] = [];
-  for (const root of roots) {
-    const entries = await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []);
-    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const folder = path.join(root, entry.name);
-      if (entry.isSymbolicLink()) {
-        const target = await fs.promises.stat(folder).catch(() => null);
-        if (!target?.isDirectory()) { refused.push({ folder, problem: { code: 'not_a_folder' } }); continue; }
-      } else if (!entry.isDirectory()) {
-        if (entry.name === 'model.onnx' || entry.name === 'manifest.json') refused.push({ folder, problem: { code: 'loose_file' } });
-        continue; // anything else beside the model folders (a README) is not a model
-      }
-      const checked = await checkModelFolder(folder, options);
-      if (!checked.ok) { refused.push({ folder: checked.folder, problem: checked.problem }); continue; }
-      const { id } = checked.model.manifest;
-      const earlier = byId.get(id);
-      if (earlier) {
-        await earlier.opened.session.release();
-        byId.delete(id); // re-inserted below: the replacing model is found last
-        if (path.dirname(earlier.folder) === root) refused.push({ folder: earlier.folder, problem: { code: 'duplicate_id', params: { id, folder: entry.name } } });
-        else replaced.push({ folder: earlier.folder, id, version: earlier.manifest.version, by: folder });
-      }
-      byId.set(id, checked.model);
-    }
-  }
-  return { models: [...byId.values()], refused, replaced };
+  return discoverModelFolders(roots, async (folder) => {
+    const checked = await checkModelFolder(folder, options);
+    return checked.ok ? { ok: true, model: checked.model, release: () => checked.model.opened.session.release() } : checked;
+  });
 }

@@ -87,6 +87,8 @@ export interface WorkerPoolOptions {
    * stopped when the task returns; a new thread takes the next tasks meanwhile.
    */
   stopOnlyBetweenTasks?: boolean;
+  /** How long close() waits for such threads to return (60 s). */
+  closeWaitMs?: number;
 }
 
 export interface RunOptions<P> {
@@ -159,6 +161,12 @@ export class WorkerPool<T extends TaskTable> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.settle(job, new Error(`the ${this.options.name} workers are closed`));
     await Promise.all([...this.threads].map((t) => this.stop(t, new Error(`the ${this.options.name} workers are closed`))));
+    // threads still inside a task that cannot be stopped (stopOnlyBetweenTasks): a process that exits
+    // meanwhile is aborted by that task's return, so closing waits for them a while (not for ever: a
+    // model may run for minutes)
+    const until = Date.now() + (this.options.closeWaitMs ?? 60_000);
+    while (this.retiring.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    if (this.retiring.size) log.warn(`${this.options.name}: ${this.retiring.size} thread(s) still inside a task at close`);
   }
 
   private pump(): void {

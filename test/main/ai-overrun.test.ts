@@ -1,14 +1,16 @@
 // A model run that overruns its time: onnxruntime-node aborts the whole process when its thread is
 // terminated inside session.run (a probe's slow dropped-in model took `binome serve` down about 20 s
 // after its analysis timed out). The run now fails at its limit, its thread takes nothing else and
-// stops once session.run returns, and the station goes on: another run is served meanwhile.
+// stops once session.run returns, and the station goes on: another run is served meanwhile. A
+// model too slow even to check is refused when the models are found, and the others are used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InferenceRunner } from '../../main/ai/inference.ts';
 import { TaskTimeoutError } from '../../main/workers/pool.ts';
-import { fixtureManifest, slowModel } from '../helpers/onnx-models.ts';
+import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { tempDir } from '../helpers/paths.ts';
 
 test('a model run past its time limit fails at the limit; the process lives on, another run is served meanwhile, and the overrun thread stops when its run returns', { timeout: 180_000 }, async () => {
@@ -32,6 +34,29 @@ test('a model run past its time limit fails at the limit; the process lives on, 
     // where a thread was terminated inside session.run, the process aborted about 20 s later
     await new Promise((r) => setTimeout(r, 3000));
     assert.ok((await runner.infer(small)).runMs >= 0, 'the process and its runner live on');
+  } finally {
+    await runner.close();
+  }
+});
+
+test('a model too slow to check (its trial run on a large fixed input) is refused as such when the models are found; the others are found, through the same runner', { timeout: 180_000 }, async () => {
+  const root = tempDir('ai-slow-check');
+  const slow = path.join(root, 'a-slow');
+  fs.mkdirSync(slow);
+  const bytes = slowModel(12);
+  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true }, (m) => {
+    m.input.size = { mode: 'fixed', width: 2048, height: 2048 };
+    m.input.tensor.shape = [1, 1, 2048, 2048];
+  })));
+  writeTinyModel(root); // 'tiny': quick to check
+  const runner = new InferenceRunner({ checkTimeoutMs: 500 });
+  try {
+    const found = await runner.discover([root]);
+    assert.deepEqual(found.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots'], 'the quick model is found after the slow one');
+    assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['a-slow', 'check_too_slow']]);
+    assert.match(describeModelProblem('fr', found.refused[0]!.problem), /a pris plus de 1\u202fs\u202f: trop lent pour cet ordinateur/);
+    assert.ok((await runner.infer({ modelFolder: found.models[0]!.folder, input: { data: new Float32Array(64 * 64), dims: [1, 1, 64, 64] } })).runMs >= 0);
   } finally {
     await runner.close();
   }
