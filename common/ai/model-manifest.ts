@@ -55,7 +55,8 @@ export const modelManifestSchema = z.object({
   intendedUse: z.object({
     purpose: z.enum(['research-demo', 'detection', 'diagnosis-aid', 'triage']),
     /** What it must not be used for, each said plainly. */
-    limits: z.array(shownText(500)).min(1),
+    // bounded: the limits go out with every exam's AI results (a probe's 1,800 limits made a 900 KB manifest)
+    limits: z.array(shownText(500)).min(1).max(20),
     notForDiagnosticUse: z.boolean(),
   }),
   training: z.object({
@@ -121,8 +122,8 @@ export const modelManifestSchema = z.object({
     }).refine((s) => s.max > s.min, 'max is above min').refine((s) => s.semantics !== 'probability' || s.prevalence !== undefined, 'a probability says at which prevalence'),
   }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both'),
   calibration: z.object({
-    operatingPoints: z.array(operatingPoint).min(1),
-    defaultOperatingPoint: z.string(),
+    operatingPoints: z.array(operatingPoint).min(1).max(10),
+    defaultOperatingPoint: z.string().max(64),
   }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),
   runtime: z.object({
     opset: z.number().int().min(7).max(30),

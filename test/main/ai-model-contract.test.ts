@@ -71,6 +71,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // inputs no mammography model has, which would cost gigabytes an image: a 16384² matrix, 0.001 mm pixels
     ['huge-matrix', { change: (m) => { m.input.size = { mode: 'fixed', height: 16384, width: 16384 }; } }, /input\.size\.height: /],
     ['tiny-pixels', { change: (m) => { m.input.spacingMm = 0.001; } }, /input\.spacingMm: /],
+    // lists sent with every exam's results: bounded (a probe's 1,800 limits made a 900 KB manifest)
+    ['many-limits', { change: (m) => { m.intendedUse.limits = Array.from({ length: 21 }, (_, i) => `limit ${i}`); } }, /intendedUse\.limits: /],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en, fr } = await refusal(writeModel(root, name, options));
