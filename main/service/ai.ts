@@ -39,8 +39,11 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         classes: FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c)),
       } : null,
       findings,
-      // the station's own SRs stand in for its findings when the model that made them is no longer installed
-      cadReports: ctx.db.cadReports.reportsOf(examId, { own: !manifest && state?.status === 'done' }),
+      // the station's own SRs stand in for its findings when the model that made them is no longer installed;
+      // another station's SR of the very model whose findings show here (a study shared through a PACS)
+      // would draw every mark twice: its marks are these findings
+      cadReports: ctx.db.cadReports.reportsOf(examId, { own: !manifest && state?.status === 'done' })
+        .filter((r) => !(state?.status === 'done' && manifest && r.algorithmName === manifest.name && r.algorithmVersion === manifest.version)),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
     };
   };

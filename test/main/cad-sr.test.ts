@@ -307,3 +307,45 @@ test('a CAD SR another process of the library stores (binome receive, binome imp
     await reading.close();
   }
 });
+
+test('two stations sharing a study (through a PACS): the other station\'s SR of the very model whose findings show is not drawn a second time (its marks are this station\'s own findings)', { timeout: 300_000 }, async () => {
+  const models = tempDir('cad-sr-shared-models');
+  writeTinyModel(models);
+  const first = openTestStation({ modelRoots: [models] });
+  const files: string[] = [];
+  try {
+    await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-shared' });
+    const [examId] = await examsOf(first);
+    await waitFor('the analysis', async () => (await first.handlers.aiResults({ examId: examId! })).state?.status === 'done');
+    const job = (first.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
+    const srUid = await waitFor('the CAD SR', () => {
+      const uid = first.db.cadReports.srOf(job);
+      return uid && first.db.worklist.instanceBySopUid(uid) !== null && uid;
+    });
+    const copies = tempDir('cad-sr-shared-files');
+    const detail = await first.handlers.examDetail({ examId: examId!, purpose: 'prefetch' });
+    for (const instance of detail.series.flatMap((s) => s.instances)) {
+      const copy = path.join(copies, `${instance.instanceId}.dcm`);
+      fs.copyFileSync(storedPath(first, instance.instanceId), copy);
+      files.push(copy);
+    }
+    assert.ok(first.db.worklist.instanceBySopUid(srUid) !== null && files.length === 5, 'four images and the SR');
+  } finally {
+    await first.close();
+  }
+  // the second station has the same model: it analyses the study too
+  const second = openTestStation({ modelRoots: [models], renditions: true });
+  try {
+    await second.handlers.importPaths({ paths: files });
+    const [examId] = await examsOf(second);
+    await waitFor('the report read', () => second.db.connection.prepare('SELECT count(*) FROM cad_reports').pluck().get() === 1);
+    const results = await waitFor('its own analysis', async () => {
+      const r = await second.handlers.aiResults({ examId: examId! });
+      return r.state?.status === 'done' && r;
+    });
+    assert.ok(results.findings.length > 0);
+    assert.deepEqual(results.cadReports, [], 'the first station\'s SR of the same model: its marks are these findings');
+  } finally {
+    await second.close();
+  }
+});
