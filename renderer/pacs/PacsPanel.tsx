@@ -304,11 +304,12 @@ export function PacsSendButton({ examId }: { examId: number }) {
   const { t, locale, errorText } = useI18n();
   // the nodes, asked once per exam (the top bar's button keeps the outbox's state live)
   const [nodes, setNodes] = useState<PacsNodeView[]>([]);
-  const [said, setSaid] = useState<string | null>(null);
+  // what the last send did, kept as data and said in the reader's language of the moment
+  const [sent, setSent] = useState<{ queued: number; nodes: string[] } | { error: unknown } | null>(null);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     let cancelled = false;
-    setSaid(null);
+    setSent(null);
     api.pacsStatus({}).then((s) => { if (!cancelled) setNodes(s.nodes.map((n) => n.node)); }).catch(() => undefined);
     return () => { cancelled = true; };
   }, [api, examId]);
@@ -317,15 +318,17 @@ export function PacsSendButton({ examId }: { examId: number }) {
     setBusy(true);
     try {
       const { queued, nodes: queuedFor } = await api.sendToPacs({ examId });
-      const names = queuedFor.map((id) => t('pacs.send.node', { name: nodes.find((n) => n.id === id)?.name ?? id })).join(', ');
-      // an item is one object for one node
-      setSaid(queued ? translateCount(locale, 'pacs.send.queued', queued, { nodes: names }) : t('pacs.send.nothingNew'));
+      setSent({ queued, nodes: queuedFor });
     } catch (error) {
-      setSaid(errorText(error));
+      setSent({ error });
     } finally {
       setBusy(false);
     }
   };
+  const names = (ids: string[]) => ids.map((id) => t('pacs.send.node', { name: nodes.find((n) => n.id === id)?.name ?? id })).join(', ');
+  // an item is one object for one node
+  const said = !sent ? null : 'error' in sent ? errorText(sent.error)
+    : sent.queued ? translateCount(locale, 'pacs.send.queued', sent.queued, { nodes: names(sent.nodes) }) : t('pacs.send.nothingNew');
   return (
     <span className="muted small">
       <button type="button" disabled={busy} onClick={(e) => { e.currentTarget.blur(); void send(); }} data-testid="pacs-send">{t('pacs.send.button')}</button>

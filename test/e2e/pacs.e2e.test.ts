@@ -104,8 +104,11 @@ test('"Send to PACS" in the viewer queues an exam\'s objects once, and says so i
   // its 4 objects, for each of the two nodes that receive results (the test before added the second)
   assert.equal((await page.textContent('[data-testid=pacs-send-result]'))?.trim(), '8 items queued for sending to “Orthanc”, “Second”');
   assert.equal(await waiting(), before + 4);
-  // asked again: nothing is queued twice
+  // what it said follows the reader's language
   await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => !/items queued/.test(document.querySelector('[data-testid=pacs-send-result]')?.textContent ?? ''));
+  assert.match((await page.textContent('[data-testid=pacs-send-result]')) ?? '', /8 .*«\u202fOrthanc\u202f»/);
+  // asked again: nothing is queued twice
   await page.click('[data-testid=pacs-send]');
   await page.waitForFunction(() => document.querySelector('[data-testid=pacs-send-result]')?.textContent?.includes('déjà'));
   assert.equal((await page.textContent('[data-testid=pacs-send-result]'))?.trim(), 'déjà en attente d’envoi');
