@@ -267,10 +267,10 @@ export class PacsTables {
   }
 
   /** The woman of an exam, as the PACS knows her: Patient ID and Issuer of Patient ID ('' where none). */
-  examPatient(examId: number): { patientRef: number; patientId: string; issuer: string } | null {
-    const r = this.sql.get(`SELECT p.id, p.patient_id, p.issuer FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.id = ?`).get(examId) as
-      { id: number; patient_id: string; issuer: string } | undefined;
-    return r ? { patientRef: r.id, patientId: r.patient_id, issuer: r.issuer } : null;
+  examPatient(examId: number): { patientRef: number; patientId: string; issuer: string; studyUid: string } | null {
+    const r = this.sql.get(`SELECT p.id, p.patient_id, p.issuer, s.study_uid FROM studies s JOIN patients p ON p.id = s.patient_ref WHERE s.id = ?`).get(examId) as
+      { id: number; patient_id: string; issuer: string; study_uid: string } | undefined;
+    return r ? { patientRef: r.id, patientId: r.patient_id, issuer: r.issuer, studyUid: r.study_uid } : null;
   }
 
   /**
@@ -315,7 +315,8 @@ export class PacsTables {
 /**
  * Queues a stored object (an instance of the library: instances.id) for every PACS node that
  * receives results, unless it belongs to a study fetched from a PACS; the outbox of a running
- * station sends it (STOW-RS), retrying while the PACS is away. Returns the ids of the nodes it was queued for now (none where no node receives results).
+ * station sends it (STOW-RS), retrying while the PACS is away. Returns the ids of the nodes it was
+ * queued for now (none where no node receives results).
  * Safe to call from any process that holds the library's database: the desktop app, `binome serve`
  * and the command line share the outbox.
  */

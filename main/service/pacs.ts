@@ -108,7 +108,7 @@ async function objectsNotOf(importer: Importer, files: string[], patient: { pati
   return foreign;
 }
 
-/** The nodes' input merged with what is stored: an absent password keeps the stored one. */
+/** A URL's scheme, host and port (null for what is not a URL). */
 function originOf(url: string): string | null {
   try {
     return new URL(url).origin;
@@ -117,6 +117,7 @@ function originOf(url: string): string | null {
   }
 }
 
+/** The nodes' input merged with what is stored: an absent password keeps the stored one, for the same server and user. */
 export function mergeNodes(input: z.output<typeof pacsNodeInput>[], stored: readonly StoredPacsNode[]): StoredPacsNode[] {
   return input.map((n) => {
     const before = stored.find((s) => s.id === n.id);
@@ -294,7 +295,7 @@ export class PacsService {
     }
   }
 
-  private async searchPriors(examId: number, patient: { patientRef: number; patientId: string; issuer: string }, nodes: StoredPacsNode[]): Promise<void> {
+  private async searchPriors(examId: number, patient: { patientRef: number; patientId: string; issuer: string; studyUid: string }, nodes: StoredPacsNode[]): Promise<void> {
     // at most two women's searches at once: the reader's next cases wait their turn
     if (this.retrievals >= 2) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.retrievals++;
@@ -315,16 +316,17 @@ export class PacsService {
     }
   }
 
-  private async searchNode(examId: number, patient: { patientRef: number; patientId: string; issuer: string }, node: StoredPacsNode): Promise<void> {
+  private async searchNode(examId: number, patient: { patientRef: number; patientId: string; issuer: string; studyUid: string }, node: StoredPacsNode): Promise<void> {
     const pacs = this.ctx.db.pacs;
     let retrieved = 0;
     let images = 0;
     try {
       const studies = await findStudies(node, this.callingAe(), patient.patientId, patient.issuer);
-      // a study the library lacks, or holds only in part (a retrieval cut short) or held back, is fetched
+      // a study the library lacks, or holds only in part (a retrieval cut short) or held back, is
+      // fetched; never the exam being read (no image arrives in it under the reader's eyes)
       const complete = pacs.completeStudies(studies);
       const missing = studies
-        .filter((s) => !complete.has(s.studyUid) && (!s.modalities.length || s.modalities.some((m) => PRIOR_MODALITIES.has(m))))
+        .filter((s) => !complete.has(s.studyUid) && s.studyUid !== patient.studyUid && (!s.modalities.length || s.modalities.some((m) => PRIOR_MODALITIES.has(m))))
         .sort((a, b) => (b.studyDate ?? '').localeCompare(a.studyDate ?? ''))
         .slice(0, this.options.maxStudies ?? 10);
       pacs.updateRetrieval(patient.patientRef, node.id, { found: studies.length, missing: missing.length });

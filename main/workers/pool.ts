@@ -282,7 +282,8 @@ export class WorkerPool<T extends TaskTable> {
     clearTimeout(thread.idleTimer);
     this.threads.delete(thread);
     this.requeue(thread, error);
-    if (this.options.stopOnlyBetweenTasks && thread.inFlight.size > 0) {
+    // (a thread whose worker has not started yet runs nothing: stopped at once)
+    if (this.options.stopOnlyBetweenTasks && thread.inFlight.size > 0 && thread.worker !== null) {
       // terminated once its last task returns (onMessage); it must not keep the process alive meanwhile
       this.retiring.add(thread);
       thread.worker?.unref();
