@@ -251,3 +251,11 @@ export interface PacsStatus {
   /** Whether this process sends the outbox (the desktop app and `binome serve` do; a command that ends does not). */
   sending: boolean;
 }
+
+/** What an outbox item is, in the reader's words, from its SOP class (a failed item said only "object 24"). */
+export function pacsObjectKind(sopClassUid: string): MessageKey {
+  if (sopClassUid === '1.2.840.10008.5.1.4.1.1.88.50') return 'pacs.object.cadSr';
+  // digital mammography X-ray images, for presentation or for processing
+  if (/^1\.2\.840\.10008\.5\.1\.4\.1\.1\.1\.2(\.1)?$/.test(sopClassUid)) return 'pacs.object.image';
+  return 'pacs.object.other';
+}

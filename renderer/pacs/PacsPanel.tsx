@@ -4,7 +4,7 @@
 // bar, whose button shows at a glance whether something waits for a PACS that is away.
 import { useCallback, useEffect, useState } from 'react';
 import type { PacsNodeInput, PacsNodeStatus, PacsNodeView, PacsProtocol, PacsStatus, PacsTestResult } from '../../common/pacs.ts';
-import { pacsNodeProblems } from '../../common/pacs.ts';
+import { pacsNodeProblems, pacsObjectKind } from '../../common/pacs.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { translateCount } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
@@ -269,7 +269,7 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
                 <h3>{t('pacs.failedItems')}</h3>
                 <ul className="small" data-testid="pacs-failed">
                   {current.failedItems.map((i) => (
-                    <li key={i.id}>{t('pacs.failedItem', { instance: i.instanceId, node: nameOf(i.nodeId), failure: t(`pacs.failure.${i.failure?.code ?? 'other'}` as MessageKey),
+                    <li key={i.id}>{t('pacs.failedItem', { what: t(pacsObjectKind(i.sopClassUid)), instance: i.instanceId, node: nameOf(i.nodeId), failure: t(`pacs.failure.${i.failure?.code ?? 'other'}` as MessageKey),
                       detail: i.failure?.detail ? ` (${i.failure.detail})` : '' })}</li>
                   ))}
                 </ul>

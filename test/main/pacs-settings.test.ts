@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeNodes } from '../../main/service/pacs.ts';
-import { pacsNodeInput, pacsNodeProblems } from '../../common/pacs.ts';
+import { pacsNodeInput, pacsNodeProblems, pacsObjectKind } from '../../common/pacs.ts';
 import type { StoredPacsNode } from '../../common/pacs.ts';
 import { translate } from '../../common/i18n/messages.ts';
 
@@ -39,4 +39,13 @@ test('names, users and URLs with control or invisible characters, and users with
   const problems = pacsNodeProblems(form);
   assert.deepEqual(problems, ['pacs.problem.nameInvalid', 'pacs.problem.urlInvalid', 'pacs.problem.userInvalid']);
   assert.match(translate('fr', 'pacs.problem.userInvalid'), /deux-points/);
+});
+
+test('an outbox item is named by what it is (a failed one said only "object 24"), in both languages', () => {
+  assert.equal(translate('en', pacsObjectKind('1.2.840.10008.5.1.4.1.1.88.50')), 'Mammography CAD report');
+  assert.equal(translate('fr', pacsObjectKind('1.2.840.10008.5.1.4.1.1.1.2')), 'Image de mammographie');
+  assert.equal(pacsObjectKind('1.2.840.10008.5.1.4.1.1.1.2.1'), 'pacs.object.image');
+  assert.equal(pacsObjectKind('1.2.840.10008.5.1.4.1.1.1.2.10'), 'pacs.object.other');
+  assert.equal(translate('en', 'pacs.failedItem', { what: translate('en', 'pacs.object.cadSr'), instance: 24, node: 'Orthanc', failure: 'refused', detail: '' }),
+    'Mammography CAD report (object 24) to “Orthanc”: refused');
 });
