@@ -28,6 +28,16 @@ const examsOf = async (station: Station) =>
 
 const storedPath = (station: Station, instanceId: number) => station.store.pathFor(station.db.worklist.instanceFile(instanceId)!.fileHash);
 
+/** The exam's analysis, and the SOP Instance UID of the CAD SR written for it once it is stored in the library. */
+async function storedSrOf(station: Station, examId: number, what: string, ms?: number): Promise<{ job: number; srUid: string }> {
+  const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
+  const srUid = await waitFor(what, () => {
+    const uid = station.db.cadReports.srOf(job);
+    return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
+  }, ms);
+  return { job, srUid };
+}
+
 /** dciodvfy's errors and dsrdump's (which checks the Mammography CAD SR relationship constraints). */
 function validate(file: string): { errors: string[] } {
   const iod = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
@@ -51,11 +61,7 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
       const r = await station.handlers.aiResults({ examId: examId! });
       return r.state?.status === 'done' && r;
     });
-    const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
-    const srUid = await waitFor('the CAD SR', () => {
-      const uid = station.db.cadReports.srOf(job);
-      return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
-    });
+    const { job, srUid } = await storedSrOf(station, examId!, 'the CAD SR');
     const srInstance = station.db.worklist.instanceBySopUid(srUid)!;
     // in the exam, as an SR series of its own
     const detail = await station.handlers.examDetail({ examId: examId!, purpose: 'prefetch' });
@@ -272,11 +278,7 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
   }
   const station = openTestStation({ libraryDir, modelRoots: [models] });
   try {
-    const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
-    const srUid = await waitFor('the CAD SR written at the next start', () => {
-      const uid = station.db.cadReports.srOf(job);
-      return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
-    }, 60_000);
+    const { srUid } = await storedSrOf(station, examId!, 'the CAD SR written at the next start', 60_000);
     await station.handlers.aiResults({ examId: examId! });
     const srs = station.db.connection.prepare('SELECT sop_uid FROM instances WHERE sop_class_uid = ?').all(MAMMOGRAPHY_CAD_SR_CLASS) as { sop_uid: string }[];
     assert.deepEqual(srs.map((s) => s.sop_uid), [srUid], 'one SR for the analysis');
@@ -317,11 +319,7 @@ test('two stations sharing a study (through a PACS): the other station\'s SR of 
     await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-shared' });
     const [examId] = await examsOf(first);
     await waitFor('the analysis', async () => (await first.handlers.aiResults({ examId: examId! })).state?.status === 'done');
-    const job = (first.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
-    const srUid = await waitFor('the CAD SR', () => {
-      const uid = first.db.cadReports.srOf(job);
-      return uid && first.db.worklist.instanceBySopUid(uid) !== null && uid;
-    });
+    const { srUid } = await storedSrOf(first, examId!, 'the CAD SR');
     const copies = tempDir('cad-sr-shared-files');
     const detail = await first.handlers.examDetail({ examId: examId!, purpose: 'prefetch' });
     for (const instance of detail.series.flatMap((s) => s.instances)) {
