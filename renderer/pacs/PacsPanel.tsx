@@ -172,7 +172,7 @@ function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: 
       )}
       {!dimse && form.username.trim() !== '' && (
         <label className="field">{t('pacs.field.password')}
-          <input type="password" value={form.password} autoComplete="new-password" maxLength={1024}
+          <input type="password" value={form.password} autoComplete="new-password" maxLength={1024} size={40}
             placeholder={!form.passwordSet ? '' : accountOf(form.baseUrl, form.username) === form.passwordFor ? t('pacs.field.passwordKept') : t('pacs.field.passwordAgain')}
             onChange={(e) => setForm({ ...form, password: e.target.value })} data-testid="pacs-password" />
         </label>
