@@ -59,7 +59,10 @@ export function WorklistPage() {
   }, [api, text, status, scope, sort, offset, refresh, errorText]);
 
   useEffect(() => {
-    api.unfinishedImports({}).then(setUnfinished).catch(() => setUnfinished([]));
+    // an older answer arriving after a newer one (an import ending meanwhile) must not bring its banner back
+    let cancelled = false;
+    api.unfinishedImports({}).then((jobs) => { if (!cancelled) setUnfinished(jobs); }).catch(() => { if (!cancelled) setUnfinished([]); });
+    return () => { cancelled = true; };
   }, [api, refresh]);
 
   useEffect(() => {
