@@ -167,14 +167,25 @@ export class WorkerPool<T extends TaskTable> {
     const until = Date.now() + (this.options.closeWaitMs ?? 60_000);
     while (this.retiring.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     if (this.retiring.size) log.warn(`${this.options.name}: ${this.retiring.size} thread(s) still inside a task at close`);
+    for (const thread of this.retiring) thread.worker?.unref();
   }
 
   private pump(): void {
     const perThread = this.options.tasksPerWorker ?? 1;
+    // a thread that cannot be stopped mid-task is busy while a task it was sent runs, even one that
+    // was cancelled meanwhile: a new task sent there would wait behind it, its time limit running
+    const busy = this.options.stopOnlyBetweenTasks ? (t: Thread) => t.inFlight.size : (t: Thread) => t.jobs.size;
     while (this.queue.length) {
-      let thread = [...this.threads].find((t) => !t.stopping && t.jobs.size < perThread);
+      let thread = [...this.threads].find((t) => !t.stopping && busy(t) < perThread);
       if (!thread) {
-        if (this.threads.size >= this.options.size) return;
+        // one retired thread still inside its overrun task is let run beside a new one (a slow model
+        // must not hold every other back); more are not: a model that overruns every time would
+        // otherwise pile up runs that each take every core and a copy of the model
+        if (this.threads.size >= this.options.size || this.threads.size + Math.max(0, this.retiring.size - 1) >= this.options.size) {
+          // what waits keeps the process alive until a busy thread returns and takes it
+          for (const t of [...this.threads, ...this.retiring]) if (t.inFlight.size) t.worker?.ref();
+          return;
+        }
         thread = this.spawn();
       }
       const job = this.queue.shift()!;
@@ -233,11 +244,18 @@ export class WorkerPool<T extends TaskTable> {
   private onMessage(thread: Thread, message: FromWorker): void {
     if (message.type !== 'progress') {
       thread.inFlight.delete(message.id);
-      // a retired thread whose last task returned can be stopped now
-      if (thread.stopping && thread.inFlight.size === 0 && this.retiring.delete(thread)) void thread.worker?.terminate();
+      // a retired thread whose last task returned can be stopped now (and a new one may start)
+      if (thread.stopping && thread.inFlight.size === 0 && this.retiring.delete(thread)) {
+        void thread.worker?.terminate();
+        this.pump();
+      }
     }
     const job = thread.jobs.get(message.id);
-    if (!job) return; // cancelled or timed out meanwhile
+    if (!job) {
+      // cancelled or timed out meanwhile: the thread is free now for what waits
+      if (message.type !== 'progress' && !thread.stopping) this.pump();
+      return;
+    }
     if (message.type === 'progress') {
       job.options.onProgress?.(message.value);
       return;
@@ -296,7 +314,7 @@ export class WorkerPool<T extends TaskTable> {
 
   /** The thread died by itself. */
   private lose(thread: Thread, detail: string): void {
-    this.retiring.delete(thread);
+    if (this.retiring.delete(thread)) this.pump();
     if (thread.stopping) return;
     thread.stopping = true;
     this.threads.delete(thread);

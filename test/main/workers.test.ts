@@ -81,6 +81,38 @@ test('a pool that never stops a thread mid-task (onnxruntime\'s): an overrun tas
   }
 });
 
+test('overrun tasks do not pile up: one retired thread may run beside a new one, a second waits until one returns', async () => {
+  const p = new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
+  try {
+    const started = performance.now();
+    await assert.rejects(p.run('spin', { ms: 1500 }, { timeoutMs: 200 }), TaskTimeoutError);
+    await assert.rejects(p.run('spin', { ms: 1500 }, { timeoutMs: 200 }), TaskTimeoutError);
+    assert.equal(p.retiringCount, 2, 'both overrun threads still inside their tasks');
+    const next = await p.run('echo', { text: 'after one returns' });
+    assert.equal(next.text, 'after one returns');
+    assert.ok(performance.now() - started > 1400, `the third task waited for the first overrun task to return (${(performance.now() - started).toFixed(0)} ms)`);
+    assert.ok(p.retiringCount <= 1, 'a third thread was not started beside two overrun ones');
+  } finally {
+    await p.close();
+  }
+});
+
+test('a pool that never stops a thread mid-task sends nothing to a thread still inside a cancelled task (the next task\'s limit would run while it waits)', async () => {
+  const p = new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
+  try {
+    const abort = new AbortController();
+    const spinning = p.run('spin', { ms: 1200 }, { signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    abort.abort();
+    await assert.rejects(spinning, TaskCancelledError);
+    // sent to the spinning thread at once, it would wait ~900 ms there and overrun its 600 ms
+    const next = await p.run('echo', { text: 'next' }, { timeoutMs: 600 });
+    assert.equal(next.text, 'next');
+  } finally {
+    await p.close();
+  }
+});
+
 test('other tasks of a stopped thread run again elsewhere', async () => {
   const p = pool(1, 2);
   try {
