@@ -169,6 +169,11 @@ export class AiAnalysis {
     while (!this.closed) {
       const job = this.db.ai.claimNext(currentOwner(), this.models.map((m) => refOf(m.manifest)));
       if (!job) {
+        // an analysis another process of the library left running when it was killed is taken up
+        // (it showed "analysing" until some station started again)
+        try {
+          if (this.db.ai.requeueOrphans(isOwnerAlive)) continue;
+        } catch { /* the library busy: next time */ }
         // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => { this.wake = resolve; timer = setTimeout(resolve, 60_000).unref(); });
@@ -222,10 +227,11 @@ export class AiAnalysis {
       for (const key of Object.keys(result.timings) as (keyof typeof result.timings)[]) timings[key] += result.timings[key];
       timings.loadMs += result.loadMs;
       const side = image.imageLaterality as 'R' | 'L';
-      breastScores[side] = Math.max(breastScores[side] ?? 0, result.imageScore);
+      // on the model's own scale: its minimum, not 0, is "nothing found" (a logit scale runs below 0, an ordinal one starts at 1)
+      breastScores[side] = Math.max(breastScores[side] ?? -Infinity, result.imageScore);
       for (const f of result.findings) findings.push({ instanceId: image.instanceId, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box });
     }
-    const examScore = Math.max(0, ...Object.values(breastScores));
+    const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
     if (!this.db.ai.complete(job.id, { provider, timings, examScore, breastScores, images: images.length, findings })) {
       log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
     }

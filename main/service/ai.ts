@@ -14,12 +14,17 @@ import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
+import { cadSrSeriesUid } from './cad-reports.ts';
 
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
 export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | null): AiHandlers {
+  const sameModelSeries = (examId: number, model: { id: string; version: string }) => {
+    const studyUid = ctx.db.worklist.examSummary(examId)?.studyInstanceUid;
+    return studyUid ? cadSrSeriesUid(studyUid, model) : null;
+  };
   const results = (examId: number): AiResults => {
     const state = ctx.db.ai.examState(examId);
     const models = analysis()?.availableModels ?? [];
@@ -42,8 +47,12 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       // the station's own SRs stand in for its findings when the model that made them is no longer installed;
       // another station's SR of the very model whose findings show here (a study shared through a PACS)
       // would draw every mark twice: its marks are these findings
-      cadReports: ctx.db.cadReports.reportsOf(examId, { own: !manifest && state?.status === 'done' })
-        .filter((r) => !(state?.status === 'done' && manifest && r.algorithmName === manifest.name && r.algorithmVersion === manifest.version)),
+      // (known by its series, one per model version and exam at every station: a vendor's CAD that
+      // happens to give the same name and version is still shown)
+      cadReports: ctx.db.cadReports.reportsOf(examId, {
+        own: !manifest && state?.status === 'done',
+        notInSeries: state?.status === 'done' && manifest ? sameModelSeries(examId, manifest) : null,
+      }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
     };
   };

@@ -29,6 +29,14 @@ const READ_TIMEOUT_MS = 60_000;
 const SYNTHETIC_NOTICE = (data: string) => `Not for diagnostic use${data === 'real' ? '' : `: trained on ${data === 'mixed' ? 'partly ' : ''}synthetic images`}`;
 const DEVICE_UID_SETTING = 'station.deviceUid';
 
+/**
+ * The series of the CAD SRs a model's analyses of an exam are written in: one per model version and
+ * exam, the same at every station (another station's SR of the same analysis is known by it).
+ */
+export function cadSrSeriesUid(studyUid: string, model: { id: string; version: string }): string {
+  return derivedUid('binome-cad-sr-series', studyUid, model.id, model.version);
+}
+
 export class CadReportService {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -140,7 +148,7 @@ export class CadReportService {
         breastScores: result.breastScores,
         device: { uid: this.deviceUid(), name: 'Binome', manufacturer: 'Binome', softwareVersion: this.ctx.version },
         // one series per model version in each exam, the same at every station
-        seriesUid: derivedUid('binome-cad-sr-series', detail.exam.studyInstanceUid, manifest.id, manifest.version),
+        seriesUid: cadSrSeriesUid(detail.exam.studyInstanceUid, manifest),
         contentTime: new Date(),
       }, sopUid);
       await fs.promises.writeFile(file, writePart10(dataset));

@@ -61,16 +61,22 @@ const INT64 = onnx.TensorProto.DataType.INT64;
  * in row order), scored by its value, of class 0, as [1, 1, 6] rows of x0, y0, x1, y1, score,
  * class in pixel edges. Built like a vendor's detector that does its own post-processing.
  */
-export function brightestBoxModel(): Uint8Array {
+export function brightestBoxModel(options: { darkestLast?: boolean } = {}): Uint8Array {
   const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({ opType, input, output: [output], name: output, attribute });
+  const INT = onnx.AttributeProto.AttributeType.INT;
+  // darkestLast: the last darkest pixel in row order instead (the bottom-right corner of a padded
+  // input: padding is 0, darker than any image), scored Sigmoid(0) = 0.5
+  const dark = options.darkestLast ?? false;
   const graph: onnxProto.onnx.IGraphProto = {
-    name: 'brightest-box',
+    name: dark ? 'darkest-last-box' : 'brightest-box',
     node: [
+      ...(dark ? [node('Neg', ['image'], 'negated')] : []),
       node('Shape', ['image'], 'shape'),
       node('Gather', ['shape', 'three'], 'width'),
-      node('Reshape', ['image', 'flat_shape'], 'flat'),
-      node('ArgMax', ['flat'], 'index', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
-      node('ReduceMax', ['flat'], 'best', [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      node('Reshape', [dark ? 'negated' : 'image', 'flat_shape'], 'flat'),
+      node('ArgMax', ['flat'], 'index', [{ name: 'axis', type: INT, i: 1 }, { name: 'keepdims', type: INT, i: 1 }, ...(dark ? [{ name: 'select_last_index', type: INT, i: 1 }] : [])]),
+      node('ReduceMax', ['flat'], dark ? 'darkest' : 'best', [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: INT, i: 1 }]),
+      ...(dark ? [node('Sigmoid', ['darkest'], 'best')] : []),
       node('Mod', ['index', 'width'], 'column'),
       node('Div', ['index', 'width'], 'row'),
       node('Cast', ['column'], 'x', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),

@@ -28,15 +28,16 @@ function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [
   return [stored(mark[0]), mark[1]];
 }
 
-/** The brightest-box model, checked and opened. */
-async function brightestBoxDetector(dir: string) {
+/** The brightest-box model (or the darkest-last one, in a fixed 512 × 512 input), checked and opened. */
+async function brightestBoxDetector(dir: string, options: { darkestLast?: boolean } = {}) {
   const folder = path.join(dir, 'boxes');
   fs.mkdirSync(folder);
-  const bytes = brightestBoxModel();
+  const bytes = brightestBoxModel(options);
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.brightest-box', spacingMm: 0.2 }, (m) => {
     delete m.output.heatmap;
     m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['mass'] };
+    if (options.darkestLast) m.input.size = { mode: 'fixed', width: 512, height: 512 };
   })));
   const checked = await checkModelFolder(folder);
   assert.ok(checked.ok, JSON.stringify(checked));
@@ -59,6 +60,22 @@ test('a boxes-only model: its box is read in input pixel edges and lands on the 
       assert.deepEqual(f.box.map((v) => Math.round(v * 100) / 100), [sx - 2.5, sy - 2.5, sx + 2.5, sy + 2.5]);
       assert.ok(f.score > 0.9, String(f.score));
     }
+  } finally {
+    await opened.session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what a model marks in the padding of its input (off the stored image) is no finding: no viewer draws it, no SR carries it', async () => {
+  const dir = tempDir('ai-boxes-padding');
+  const { manifest, opened } = await brightestBoxDetector(dir, { darkestLast: true });
+  try {
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    const result = await analyzeImage(file, manifest, opened.session, { floor: 0.1 });
+    // the model's one box sits in the bottom-right corner of its 512 × 512 input, far past the 160 × 200 image
+    assert.deepEqual(result.findings, [], JSON.stringify(result.findings));
+    assert.equal(result.imageScore, manifest.output.scoreScale.min, 'nothing found: the scale\'s minimum');
   } finally {
     await opened.session.release();
     fs.rmSync(dir, { recursive: true, force: true });

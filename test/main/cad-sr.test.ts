@@ -315,6 +315,7 @@ test('two stations sharing a study (through a PACS): the other station\'s SR of 
   writeTinyModel(models);
   const first = openTestStation({ modelRoots: [models] });
   const files: string[] = [];
+  let srFile = '';
   try {
     await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-shared' });
     const [examId] = await examsOf(first);
@@ -326,6 +327,7 @@ test('two stations sharing a study (through a PACS): the other station\'s SR of 
       const copy = path.join(copies, `${instance.instanceId}.dcm`);
       fs.copyFileSync(storedPath(first, instance.instanceId), copy);
       files.push(copy);
+      if (instance.sopInstanceUid === srUid) srFile = copy;
     }
     assert.ok(first.db.worklist.instanceBySopUid(srUid) !== null && files.length === 5, 'four images and the SR');
   } finally {
@@ -343,6 +345,22 @@ test('two stations sharing a study (through a PACS): the other station\'s SR of 
     });
     assert.ok(results.findings.length > 0);
     assert.deepEqual(results.cadReports, [], 'the first station\'s SR of the same model: its marks are these findings');
+    // another CAD that gives the same algorithm name and version, in a series of its own, is not that
+    // analysis: its marks are shown (it was hidden by the name alone)
+    const message = dcmjs.data.DicomMessage.readFile(new Uint8Array(fs.readFileSync(srFile)).buffer);
+    const element = (set: Record<string, unknown>, tag: string) => set[tag] as { Value: unknown[] };
+    element(message.dict, '0020000E').Value = ['2.25.31415926535897932384626433832795'];
+    element(message.dict, '00080018').Value = ['2.25.27182818284590452353602874713527'];
+    element(message.meta, '00020003').Value = ['2.25.27182818284590452353602874713527'];
+    const vendor = path.join(tempDir('cad-sr-shared-vendor'), 'same-name.dcm');
+    fs.writeFileSync(vendor, Buffer.from(message.write()));
+    assert.equal((await second.handlers.importPaths({ paths: [vendor] })).imported, 1);
+    const shown = await waitFor('the other CAD\'s report read', async () => {
+      const r = await second.handlers.aiResults({ examId: examId! });
+      return r.cadReports.length === 1 && r;
+    });
+    assert.equal(shown.cadReports[0]!.algorithmName, results.model!.name);
+    assert.ok(shown.cadReports[0]!.marks.length > 0, 'its marks are drawn');
   } finally {
     await second.close();
   }
