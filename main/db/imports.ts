@@ -159,7 +159,7 @@ export class ImportTables {
    * duplicates, and the records whose UIDs another exam or woman took meanwhile (another process,
    * or an earlier record of this job): not stored, the caller rejects them.
    */
-  commitBatch(jobId: number, records: readonly StoredInstanceRecord[], adoptStudies: readonly number[], counts: JobCounts):
+  commitBatch(jobId: number, records: readonly StoredInstanceRecord[], adoptStudies: readonly number[], counts: JobCounts, options: { keepShown?: boolean } = {}):
     { touched: Set<number>; lateDuplicates: StoredInstanceRecord[]; conflicts: ConflictingRecord[] } {
     const touched = new Set<number>();
     const lateDuplicates: StoredInstanceRecord[] = [];
@@ -172,7 +172,7 @@ export class ImportTables {
         touched.add(study);
       }
       for (const record of records) {
-        const outcome = this.insertInstance(jobId, record);
+        const outcome = this.insertInstance(jobId, record, options.keepShown ?? false);
         if (outcome.kind === 'duplicate') lateDuplicates.push(record);
         else if (outcome.kind === 'conflict') conflicts.push({ record, problem: outcome.problem });
         else touched.add(outcome.study);
@@ -238,20 +238,22 @@ export class ImportTables {
    * Inserts one instance (and its patient, exam and series when new), unless its UIDs are taken:
    * by this very instance (a duplicate), or by another exam or woman (a conflict).
    */
-  private insertInstance(jobId: number, { attributes: a, fileHash, fileSize, warnings, readableLength }: StoredInstanceRecord):
+  private insertInstance(jobId: number, { attributes: a, fileHash, fileSize, warnings, readableLength }: StoredInstanceRecord, keepShown: boolean):
     { kind: 'stored'; study: number } | { kind: 'duplicate' } | { kind: 'conflict'; problem: ProblemRef } {
     const verdict = this.checkIdentity(a);
     if (verdict.kind === 'duplicate') return { kind: 'duplicate' };
     if (verdict.kind === 'conflict') return verdict;
-    let study = this.sql.get('SELECT id FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number } | undefined;
+    let study = this.sql.get('SELECT id, pending_job FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number; pending_job: number | null } | undefined;
+    // an exam shown stays shown (keepShown): what this job adds to it is shown as it commits
+    const holdIt = !(keepShown && study && study.pending_job === null);
     if (!study) {
       const patientRef = this.patientFor(a.patient);
       study = { id: Number(this.sql.get(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, description, imported_at,
           pending_job, received_name, received_birth_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(patientRef, a.study.uid, a.study.date, a.study.time, a.study.accession, a.study.description, now(), jobId,
-          searchKey(a.patient.name), a.patient.birthDate).lastInsertRowid) };
+          searchKey(a.patient.name), a.patient.birthDate).lastInsertRowid), pending_job: jobId };
     }
-    this.hold(jobId, study.id);
+    if (holdIt) this.hold(jobId, study.id);
 
     // checkIdentity found the series absent, or in this exam
     this.sql.get(`INSERT INTO series (study_ref, series_uid, modality, series_number, description, body_part) VALUES (?, ?, ?, ?, ?, ?)

@@ -231,14 +231,16 @@ export class PacsTables {
 
   /**
    * Starts a search for a woman's priors on a node, unless one runs (in a live process) or one
-   * ended less than `freshMs` ago; returns whether it was started.
+   * ended (well or not) less than `freshMs` ago; returns whether it was started.
    */
   beginRetrieval(patientRef: number, nodeId: string, owner: string, isOwnerAlive: (owner: string) => boolean, freshMs: number): boolean {
     return this.db.transaction(() => {
       const r = this.sql.get('SELECT state, owner, finished_at FROM pacs_retrievals WHERE patient_ref = ? AND node_id = ?').get(patientRef, nodeId) as
         { state: string; owner: string | null; finished_at: string | null } | undefined;
       if (r?.state === 'running' && r.owner && isOwnerAlive(r.owner)) return false;
-      if (r?.state === 'done' && r.finished_at && Date.now() - Date.parse(r.finished_at) < freshMs) return false;
+      // a search that failed waits as long as one that ended well: a study always cut short (over a
+      // limit) would otherwise be downloaded again each time one of her exams is opened
+      if ((r?.state === 'done' || r?.state === 'failed') && r.finished_at && Date.now() - Date.parse(r.finished_at) < freshMs) return false;
       this.sql.get(`INSERT INTO pacs_retrievals (patient_ref, node_id, state, owner, started_at) VALUES (?, ?, 'running', ?, ?)
         ON CONFLICT (patient_ref, node_id) DO UPDATE SET state = 'running', owner = excluded.owner, found = 0, missing = 0, retrieved = 0, images = 0,
           started_at = excluded.started_at, finished_at = NULL, failure_code = NULL, failure_detail = NULL`).run(patientRef, nodeId, owner, now());
@@ -292,6 +294,12 @@ export class PacsTables {
       const r = held.get(s.studyUid);
       return r !== undefined && r.shown === 1 && (s.instances === null || r.objects >= s.instances);
     }).map((s) => s.studyUid));
+  }
+
+  /** Which of these studies the library holds (shown or held back). */
+  knownStudies(studyUids: readonly string[]): Set<string> {
+    return new Set((this.sql.get('SELECT study_uid FROM studies WHERE study_uid IN (SELECT value FROM json_each(?))').all(JSON.stringify(studyUids)) as
+      { study_uid: string }[]).map((r) => r.study_uid));
   }
 
   /** Records that a study is being fetched from a node (before its objects arrive: an analysis of it may end before the fetch). */

@@ -39,6 +39,12 @@ export interface ImportOptions {
    * stored, but their exams held back, as after an aborted association, until an import completes them.
    */
   incomplete?: boolean;
+  /**
+   * Objects added to an exam already shown do not take it out of the worklist while they are
+   * imported, nor keep it out if the import ends early (a prior fetched again from a PACS that holds
+   * more of it: the exam stays as the reader may be seeing it, and gains what arrives).
+   */
+  keepShown?: boolean;
 }
 
 /**
@@ -402,7 +408,7 @@ export class Importer {
     const commit = async () => {
       if (!batch.length && !adopt.size) return;
       const sourcesOf = batchSources;
-      const { touched: studies, lateDuplicates, conflicts } = this.db.imports.commitBatch(jobId, batch, [...adopt], counts);
+      const { touched: studies, lateDuplicates, conflicts } = this.db.imports.commitBatch(jobId, batch, [...adopt], counts, { keepShown: options.keepShown ?? false });
       batch = [];
       batchSources = new Map();
       adopt = new Set();

@@ -145,7 +145,11 @@ export class DicomReceiver {
     }
     for (const dir of claimed) {
       for (const association of await fs.promises.readdir(dir, { withFileTypes: true })) {
-        if (association.isDirectory()) await this.recoverAssociation(path.join(dir, association.name));
+        if (!association.isDirectory()) continue;
+        // one association that cannot be taken up now (the library busy in another process, a full
+        // disk) stops none of the others: its files stay where they are, for the next start
+        await this.recoverAssociation(path.join(dir, association.name))
+          .catch((error: unknown) => log.warn(`DICOM receiver: received files left for the next start: ${errorForLog(error)}`));
       }
       await removeEmptyFolders(dir);
     }

@@ -330,9 +330,12 @@ export class PacsService {
         .sort((a, b) => (b.studyDate ?? '').localeCompare(a.studyDate ?? ''))
         .slice(0, this.options.maxStudies ?? 10);
       pacs.updateRetrieval(patient.patientRef, node.id, { found: studies.length, missing: missing.length });
+      // a study the library holds already (its own exam, sent by the modality to the PACS too) is
+      // completed, not taken as fetched: its results still go to the PACS
+      const known = pacs.knownStudies(missing.map((s) => s.studyUid));
       for (const study of missing) {
         if (this.closed) throw new PacsError('other', 'station closed');
-        pacs.markFetched(study.studyUid, node.id);
+        if (!known.has(study.studyUid)) pacs.markFetched(study.studyUid, node.id);
         if (node.protocol === 'dimse') images += await this.moveStudy(node, study.studyUid);
         else await this.fetchStudy(node, patient, study.studyUid, `PACS ${node.id}, study ${retrieved + 1}`, (n) => { images += n; });
         retrieved++;
@@ -382,7 +385,7 @@ export class PacsService {
         // what a retrieval cut short brought is kept, its exam held back (not shown as a prior of a
         // few images): the next search finds it incomplete and fetches it again, which completes it
         const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `${label}, object ${i + 1}` })),
-          { ...this.ctx.importOptions(), incomplete: cutShort });
+          { ...this.ctx.importOptions(), incomplete: cutShort, keepShown: true });
         imported(summary.imported);
         this.ctx.events.emit('worklistChanged', { reason: 'import' });
       }

@@ -17,10 +17,13 @@ import { findStudies } from '../../main/net/dicomweb.ts';
 import { queueForPacs } from '../../main/db/pacs.ts';
 
 type Mode = 'redirect' | 'json-garbage' | 'no-boundary' | 'garbage-multipart' | 'huge' | 'error-500' | 'hang' | 'stall' | 'stow-refused' | 'other-patient' | 'other-study'
-  | 'cut' | 'whole' | 'drip' | 'odd-values';
+  | 'cut' | 'whole' | 'drip' | 'odd-values' | 'grown';
 let mode: Mode = 'json-garbage';
 const sockets = new Set<net.Socket>();
 const STUDY = '1.2.3.4.5.6.7.8.9';
+const OWN = '1.2.3.4.5.6.7.8.11';
+const ownFile = (laterality: 'R' | 'L', view: 'CC' | 'MLO', instanceNumber: number) =>
+  makeMammoFile({ patientId: 'P000000', patientName: 'TEST^PATIENT0', studyUid: OWN, studyDate: '20210101', laterality, view, instanceNumber });
 const server = http.createServer((req, res) => {
   req.resume();
   const qido = req.method === 'GET' && req.url?.startsWith('/studies?');
@@ -44,6 +47,21 @@ const server = http.createServer((req, res) => {
     // values that are not arrays, and 300 studies for a search that asked for at most 100
     const studies = Array.from({ length: 300 }, (_, i) => ({ '0020000D': { vr: 'UI', Value: [`${STUDY}.${i + 1}`] }, '00080061': { vr: 'CS', Value: 'MG' }, '00100020': { vr: 'LO', Value: 'P000000' }, '00201208': { vr: 'IS', Value: {} } }));
     res.writeHead(200, { 'content-type': 'application/dicom+json' }).end(JSON.stringify(studies));
+    return;
+  }
+  if (mode === 'grown') {
+    // the station's own exam of her (imported from files), which the PACS holds with one object more:
+    // fetched again, the new object arrives, then the connection drops
+    if (qido) {
+      res.writeHead(200, { 'content-type': 'application/dicom+json' });
+      res.end(JSON.stringify([{ '0020000D': { vr: 'UI', Value: [OWN] }, '00100020': { vr: 'LO', Value: ['P000000'] }, '00080061': { vr: 'CS', Value: ['MG'] }, '00201208': { vr: 'IS', Value: [3] } }]));
+      return;
+    }
+    const part = (laterality: 'R' | 'L', view: 'CC' | 'MLO', instanceNumber: number) => Buffer.concat([Buffer.from('--BB\r\nContent-Type: application/dicom\r\n\r\n'),
+      ownFile(laterality, view, instanceNumber), Buffer.from('\r\n')]);
+    res.writeHead(200, { 'content-type': 'multipart/related; type="application/dicom"; boundary=BB' });
+    res.write(Buffer.concat([part('R', 'CC', 1), part('L', 'CC', 2), part('R', 'MLO', 3), Buffer.from('--BB\r\nContent-Type: application/dicom\r\n\r\nDICM')]),
+      () => setTimeout(() => res.socket?.destroy(), 50));
     return;
   }
   if (qido && (mode === 'cut' || mode === 'whole')) {
@@ -216,4 +234,25 @@ test('a prior whose retrieval was cut off is held back, not shown in part; the n
     JOIN studies st ON st.id = se.study_ref WHERE ${studyUid ? 'st.study_uid = ?' : 'st.study_uid != ?'} LIMIT 1`).get(studyUid ?? STUDY) as { id: number }).id;
   assert.deepEqual([station.db.pacs.fetchedFromPacs(instanceOf(STUDY)), station.db.pacs.fetchedFromPacs(instanceOf(null))], [true, false]);
   assert.deepEqual(queueForPacs(station.db, instanceOf(STUDY)), []);
+});
+
+test('an exam of hers the station holds and shows, which the PACS holds with more: fetched again, it stays shown (a retrieval cut short hid it), gains what arrived, and is not taken as fetched (its results still go to the PACS)', async () => {
+  const files = path.join(work, 'own');
+  fs.mkdirSync(files);
+  fs.writeFileSync(path.join(files, 'rcc.dcm'), ownFile('R', 'CC', 1));
+  fs.writeFileSync(path.join(files, 'lcc.dcm'), ownFile('L', 'CC', 2));
+  await op(station, 'importPaths', { paths: [files] });
+  const own = () => station.db.connection.prepare('SELECT s.pending_job IS NULL AS shown, s.id FROM studies s WHERE s.study_uid = ?').get(OWN) as { shown: number; id: number };
+  const shownBefore = (await op(station, 'worklistQuery', { filter: { scope: 'all' } })).total;
+  assert.equal(own().shown, 1);
+  mode = 'grown';
+  const r = await search();
+  assert.equal(r.state, 'failed', 'the PACS went away under the answer');
+  assert.equal(own().shown, 1, 'still shown');
+  const rows = (await op(station, 'worklistQuery', { filter: { scope: 'all' } })).rows;
+  assert.equal(rows.length, shownBefore);
+  assert.equal(rows.find((row) => row.examId === own().id)?.imageCount, 3, 'with the object that arrived whole');
+  assert.deepEqual((await op(station, 'unfinishedImports', {})).filter((u) => u.examsHeldBack > 0), [], 'nothing held back');
+  const instance = (station.db.connection.prepare('SELECT i.id FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = ? LIMIT 1').get(own().id) as { id: number }).id;
+  assert.equal(station.db.pacs.fetchedFromPacs(instance), false, 'the station\'s own exam, completed from the PACS, is not a fetched prior');
 });
