@@ -259,6 +259,8 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
         (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n`
           // received over the network: the files are with the sender, not here
           : job.receivedFrom ? `it came over the network from ${JSON.stringify(job.receivedFrom)}: have that sender send the exam(s) again.\n`
+            // a prior's retrieval cut short: the next search of her priors fetches it again
+            : job.fetchedFrom ? `it was fetched from the PACS ${JSON.stringify(job.fetchedFrom)}: it is fetched again when one of her exams is opened.\n`
             : 'import the same files again to complete it.\n'));
     }
     return EXIT.ok;

@@ -92,21 +92,21 @@ export class ImportTables {
     this.sql = new Statements(db);
   }
 
-  /** `receivedFrom`: the calling AE title of the association whose files the job imports. */
-  beginJob(owner: string, sources: readonly string[] | null, receivedFrom: string | null = null): number {
-    return Number(this.sql.get("INSERT INTO import_jobs (started_at, status, pid, owner, sources, received_from) VALUES (?, 'running', ?, ?, ?, ?)")
-      .run(now(), Number(owner.split(':')[0]), owner, sources ? JSON.stringify(sources) : null, receivedFrom).lastInsertRowid);
+  /** `receivedFrom`: the calling AE title of the association whose files the job imports; `fetchedFrom`: the PACS node they were fetched from. */
+  beginJob(owner: string, sources: readonly string[] | null, receivedFrom: string | null = null, fetchedFrom: string | null = null): number {
+    return Number(this.sql.get("INSERT INTO import_jobs (started_at, status, pid, owner, sources, received_from, fetched_from) VALUES (?, 'running', ?, ?, ?, ?, ?)")
+      .run(now(), Number(owner.split(':')[0]), owner, sources ? JSON.stringify(sources) : null, receivedFrom, fetchedFrom).lastInsertRowid);
   }
 
   /** Jobs that ended early and still hold exams back from the worklist (a later import adopts them). */
   unfinishedJobs(): UnfinishedImport[] {
-    return (this.sql.get(`SELECT j.id, j.started_at, j.status, j.files_seen, j.imported, j.sources, j.received_from,
+    return (this.sql.get(`SELECT j.id, j.started_at, j.status, j.files_seen, j.imported, j.sources, j.received_from, j.fetched_from,
         (SELECT count(*) FROM study_holds h WHERE h.job_ref = j.id) AS exams
       FROM import_jobs j WHERE j.status IN ('interrupted', 'cancelled', 'failed')
         AND EXISTS (SELECT 1 FROM study_holds h WHERE h.job_ref = j.id) ORDER BY j.id DESC`).all() as
-      { id: number; started_at: string; status: UnfinishedImport['status']; files_seen: number; imported: number; sources: string | null; received_from: string | null; exams: number }[])
+      { id: number; started_at: string; status: UnfinishedImport['status']; files_seen: number; imported: number; sources: string | null; received_from: string | null; fetched_from: string | null; exams: number }[])
       .map((r) => ({ jobId: r.id, startedAt: r.started_at, status: r.status, filesSeen: r.files_seen, imported: r.imported, examsHeldBack: r.exams,
-        paths: r.sources ? (JSON.parse(r.sources) as string[]) : null, receivedFrom: r.received_from }));
+        paths: r.sources ? (JSON.parse(r.sources) as string[]) : null, receivedFrom: r.received_from, fetchedFrom: r.fetched_from }));
   }
 
   /** Jobs left 'running' by a process that no longer runs them were interrupted (killed, crashed, or their end could not be written). */

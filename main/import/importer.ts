@@ -45,6 +45,8 @@ export interface ImportOptions {
    * more of it: the exam stays as the reader may be seeing it, and gains what arrives).
    */
   keepShown?: boolean;
+  /** The PACS node the files were fetched from (recorded with the job: an unfinished one is completed by fetching again). */
+  fetchedFrom?: string;
 }
 
 /**
@@ -309,7 +311,7 @@ export class Importer {
   private async run(sources: ImportSource[], initial: Found, options: ImportOptions, given: readonly string[] | null, namedDicomDirs: Set<string>): Promise<ImportSummary> {
     const started = performance.now();
     this.db.imports.markInterruptedJobs(isJobRunning);
-    const jobId = this.db.imports.beginJob(currentOwner(), given);
+    const jobId = this.db.imports.beginJob(currentOwner(), given, null, options.fetchedFrom ?? null);
     runningJobs.add(jobId);
     try {
       return await this.runJob(jobId, sources, initial, options, namedDicomDirs, started);

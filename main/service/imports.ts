@@ -56,6 +56,9 @@ export function importHandlers(ctx: StationContext): ImportHandlers {
       ctx.assertOpen();
       const job = ctx.db.imports.unfinishedJobs().find((j) => j.jobId === jobId);
       if (!job) throw new ApiError('not_found', `No unfinished import ${jobId}`, 'error.importNotFound');
+      if (!job.paths && job.fetchedFrom) {
+        throw new ApiError('bad_request', `Those images were fetched from the PACS ${job.fetchedFrom}: they are fetched again when one of her exams is opened`, 'error.resumeFetched', { node: job.fetchedFrom });
+      }
       if (!job.paths && job.receivedFrom) {
         throw new ApiError('bad_request', `Those images came from ${job.receivedFrom} over DICOM: send them again from there`, 'error.resumeReceived', { ae: job.receivedFrom });
       }

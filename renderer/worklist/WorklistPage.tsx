@@ -184,7 +184,7 @@ export function WorklistPage() {
           <p>{t('import.unfinished', { date: new Date(job.startedAt).toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' }), count: job.examsHeldBack })}</p>
           {job.paths
             ? <button type="button" disabled={progress !== null} onClick={() => void runImport(() => api.resumeImport({ jobId: job.jobId }))}>{t('import.resume')}</button>
-            : <p className="muted small">{job.receivedFrom ? t('import.unfinishedReceived', { ae: job.receivedFrom }) : t('import.unfinishedUpload')}</p>}
+            : <p className="muted small">{job.fetchedFrom ? t('import.unfinishedFetched', { node: job.fetchedFrom }) : job.receivedFrom ? t('import.unfinishedReceived', { ae: job.receivedFrom }) : t('import.unfinishedUpload')}</p>}
         </div>
       ))}
       {importError && <div className="notice error" role="alert" data-testid="import-error">{importError}</div>}

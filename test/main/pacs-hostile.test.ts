@@ -215,6 +215,9 @@ test('a prior whose retrieval was cut off is held back, not shown in part; the n
   assert.equal((await op(station, 'worklistQuery', { filter: { scope: 'all' } })).total, 1, 'the prior of one image of two is not shown');
   const held = await op(station, 'unfinishedImports', {});
   assert.equal(held.reduce((n, u) => n + u.examsHeldBack, 0), 1, 'it is kept, held back');
+  // and said as a retrieval to be fetched again, not as files to drop again
+  assert.deepEqual(held.map((u) => [u.fetchedFrom, u.paths, u.receivedFrom]), [['hostile', null, null]]);
+  await assert.rejects(op(station, 'resumeImport', { jobId: held[0]!.jobId }), (e: { key?: string }) => e.key === 'error.resumeFetched');
   assert.equal(staged() <= 1, true);
 
   mode = 'whole';

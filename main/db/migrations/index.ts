@@ -12,6 +12,7 @@ import * as m0010 from './0010-ai-triage-score.ts';
 import * as m0011 from './0011-ai-jobs-by-model.ts';
 import * as m0012 from './0012-ai-exam-grew.ts';
 import * as m0013 from './0013-pacs-fetched.ts';
+import * as m0014 from './0014-import-fetched-from.ts';
 
 export interface Migration {
   version: number;
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'ai-jobs-by-model', up: m0011.up },
   { version: 12, name: 'ai-exam-grew', up: m0012.up },
   { version: 13, name: 'pacs-fetched', up: m0013.up },
+  { version: 14, name: 'import-fetched-from', up: m0014.up },
 ];
 
 export class DatabaseTooNewError extends Error {
