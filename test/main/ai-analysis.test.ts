@@ -117,6 +117,24 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
   }
 });
 
+test('an analysis another process of the library left running when it was killed is taken up by a live station, not left "analysing" until some station starts again', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-orphan-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-orphan' });
+    const [a, b] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number, number];
+    for (const examId of [a, b]) await waitFor(`exam ${examId} analysed`, () => station.db.ai.examState(examId)?.status === 'done');
+    // exam a's analysis as a killed process leaves it: running, owned by a process that is gone
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'running', owner = '999999:0', finished_at = NULL WHERE study_ref = ?`).run(a);
+    // anything that wakes the station's analysis (here the reader opening exam b) takes it up
+    await op(station, 'examDetail', { examId: b, purpose: 'open' });
+    await waitFor('the orphaned analysis done again', () => station.db.ai.examState(a)?.status === 'done', 20_000);
+  } finally {
+    await station.close();
+  }
+});
+
 test('several models: exams show the library\'s model (the last found), whichever analysed last, in the worklist, the state and the findings', { timeout: 300_000 }, async () => {
   const bundled = tempDir('ai-shown-bundled');
   const library = tempDir('ai-shown-library');
