@@ -195,7 +195,7 @@ export interface UnfinishedImport {
   paths: string[] | null;
   /** The calling AE title of the DICOM association whose files it imported (it must send them again); null for files and uploads. */
   receivedFrom: string | null;
-  /** The PACS node its files were fetched from (a prior's retrieval cut short: the next search of her priors completes it); null otherwise. */
+  /** The PACS its files were fetched from, by name (its id once removed): a prior's retrieval cut short, which the next search of her priors completes; null otherwise. */
   fetchedFrom: string | null;
 }
 

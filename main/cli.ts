@@ -260,7 +260,7 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
           // received over the network: the files are with the sender, not here
           : job.receivedFrom ? `it came over the network from ${JSON.stringify(job.receivedFrom)}: have that sender send the exam(s) again.\n`
             // a prior's retrieval cut short: the next search of her priors fetches it again
-            : job.fetchedFrom ? `it was fetched from the PACS ${JSON.stringify(job.fetchedFrom)}: it is fetched again when one of her exams is opened.\n`
+            : job.fetchedFrom ? `it was fetched from the PACS ${JSON.stringify(job.fetchedFrom)}: it is fetched again the next time one of her exams is opened (her priors are searched at most every 5 minutes).\n`
             : 'import the same files again to complete it.\n'));
     }
     return EXIT.ok;

@@ -16,6 +16,11 @@ function logSummary(summary: ImportSummary): void {
 }
 
 export function importHandlers(ctx: StationContext): ImportHandlers {
+  // a PACS is named as the clinic named it (its id is the panel's own), or by its id once removed
+  const unfinishedJobs = () => {
+    const names = new Map(ctx.db.pacs.nodes().map((n) => [n.id, n.name]));
+    return ctx.db.imports.unfinishedJobs().map((j) => (j.fetchedFrom ? { ...j, fetchedFrom: names.get(j.fetchedFrom) ?? j.fetchedFrom } : j));
+  };
   const importPaths: ImportHandlers['importPaths'] = async ({ paths }) => {
     ctx.assertOpen();
     const summary = await ctx.track(ctx.importer.importPaths(paths, ctx.importOptions()));
@@ -50,14 +55,14 @@ export function importHandlers(ctx: StationContext): ImportHandlers {
       // an import run by another process may have died since; marking it is a write, and the list
       // is still worth showing when the library cannot be written (a full disk, another writer)
       try { ctx.db.imports.markInterruptedJobs(isJobRunning); } catch { /* marked next time */ }
-      return ctx.db.imports.unfinishedJobs();
+      return unfinishedJobs();
     },
     resumeImport: async ({ jobId }) => {
       ctx.assertOpen();
-      const job = ctx.db.imports.unfinishedJobs().find((j) => j.jobId === jobId);
+      const job = unfinishedJobs().find((j) => j.jobId === jobId);
       if (!job) throw new ApiError('not_found', `No unfinished import ${jobId}`, 'error.importNotFound');
       if (!job.paths && job.fetchedFrom) {
-        throw new ApiError('bad_request', `Those images were fetched from the PACS ${job.fetchedFrom}: they are fetched again when one of her exams is opened`, 'error.resumeFetched', { node: job.fetchedFrom });
+        throw new ApiError('bad_request', `Those images were fetched from the PACS ${job.fetchedFrom}: they are fetched again the next time one of her exams is opened`, 'error.resumeFetched', { node: job.fetchedFrom });
       }
       if (!job.paths && job.receivedFrom) {
         throw new ApiError('bad_request', `Those images came from ${job.receivedFrom} over DICOM: send them again from there`, 'error.resumeReceived', { ae: job.receivedFrom });
