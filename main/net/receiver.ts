@@ -163,7 +163,7 @@ export class DicomReceiver {
     if (files.length) {
       const outcome = record.released ? 'done' : 'abandoned';
       log.info(`DICOM receiver: importing ${files.length} received file(s) a stopped station had not imported (association ${record.released ? 'released' : 'not released: its exams held back'})`);
-      const stream = this.options.importer.openStream(record.callingAe, { ...this.options.importOptions(), onProgress: undefined });
+      const stream = this.options.importer.openStream(record.callingAe, { ...this.options.importOptions(), onProgress: undefined, keepShown: true });
       files.forEach((file, i) => stream.add({ path: file, label: `received earlier${record.callingAe ? ` from ${shown(record.callingAe)}` : ''} (${i + 1})` }));
       await this.track(stream.end(outcome)); // close waits for it
       this.options.onImported();
@@ -235,8 +235,13 @@ export class DicomReceiver {
     this.changed();
   }
 
+  /**
+   * A new exam is held back until its association is released (never shown in part); images that
+   * join an exam already shown (one more view, a prior a PACS moves here again because it holds
+   * more of it) leave it shown, even when their association is cut short.
+   */
   openStream(callingAe: string): ImportStream {
-    return this.options.importer.openStream(callingAe, { ...this.options.importOptions(), onProgress: undefined });
+    return this.options.importer.openStream(callingAe, { ...this.options.importOptions(), onProgress: undefined, keepShown: true });
   }
 
   imported(): void {

@@ -273,6 +273,45 @@ test('a connection dropped in the middle of an image leaves no half exam and no 
   }
 });
 
+test('images that join an exam already shown leave it shown while their association is open, and when it is cut short (a new exam is held back; this one was read already)', { skip: SKIP_NO_DCMTK_NET }, async () => {
+  const { files } = examWithLargeLastImage();
+  const station = receiverStation({ batchSize: 1 });
+  let relay: Relay | null = null;
+  try {
+    const port = await started(station);
+    const first = await storescu(port, MODALITY, AET, files.slice(0, 4));
+    assert.equal(first.code, 0, first.output);
+    await until('the exam shown', async () => (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).total === 1);
+    // a fifth view of the same exam, then the large image, cut a third of the way in
+    const source = path.dirname(files[0]!);
+    const header = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).rows[0]!;
+    const extra = path.join(source, 'extra.dcm');
+    fs.writeFileSync(extra, makeMammoFile({ patientId: header.patientId, patientName: 'TEST^PATIENT0', studyUid: header.studyInstanceUid, studyDate: '20250115', laterality: 'L', view: 'CC', instanceNumber: 6 }));
+    relay = await Relay.start(port);
+    relay.holdAfterResponses(1);
+    let child: ReturnType<typeof spawn> | null = null;
+    const sending = storescu(relay.port, MODALITY, AET, [extra, files[4]!], { onSpawn: (c) => { child = c; } });
+    const instances = () => (station.db.connection.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
+    await until('the fifth view committed', () => instances() === 5);
+    const during = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}));
+    assert.equal(during.total, 1, 'still shown while the association is open');
+    await relay.pass(2 * 1024 * 1024);
+    await until('the large image arriving', () => filesUnder(path.join(station.paths.root, 'incoming')).some((f) => f.endsWith('.part')));
+    child!.kill('SIGKILL');
+    relay.cut();
+    await sending;
+    const ended = await until('the association\'s end', async () => (await statusOf(station)).associations.find((a) => a.state === 'aborted' && a.imported));
+    assert.equal(ended.received, 1);
+    const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}));
+    assert.equal(page.total, 1, 'still shown after the association was cut short');
+    assert.equal(page.rows[0]!.imageCount, 5, 'with the view that arrived whole');
+    assert.deepEqual((await station.handlers.unfinishedImports({})).filter((u) => u.examsHeldBack > 0), [], 'nothing held back');
+  } finally {
+    await relay?.close();
+    await station.close();
+  }
+});
+
 /** Connects, sends `bytes`, and resolves with whether the station closed the connection within `ms` (and what it answered). */
 function sendRaw(port: number, bytes: Buffer, ms = 5000): Promise<{ closed: boolean; answer: Buffer }> {
   return new Promise((resolve) => {
