@@ -197,6 +197,8 @@ export interface UnfinishedImport {
   receivedFrom: string | null;
   /** The PACS its files were fetched from, by name (its id once removed): a prior's retrieval cut short, which the next search of her priors completes; null otherwise. */
   fetchedFrom: string | null;
+  /** The women whose exams it holds back, as stored (DICOM person names), so that the reader knows whose they are: at most four (a fourth says there are more). */
+  patientNames: string[];
 }
 
 export interface QuarantineEntry extends ProblemRef {

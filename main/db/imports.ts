@@ -101,12 +101,15 @@ export class ImportTables {
   /** Jobs that ended early and still hold exams back from the worklist (a later import adopts them). */
   unfinishedJobs(): UnfinishedImport[] {
     return (this.sql.get(`SELECT j.id, j.started_at, j.status, j.files_seen, j.imported, j.sources, j.received_from, j.fetched_from,
-        (SELECT count(*) FROM study_holds h WHERE h.job_ref = j.id) AS exams
+        (SELECT count(*) FROM study_holds h WHERE h.job_ref = j.id) AS exams,
+        (SELECT json_group_array(name) FROM (SELECT DISTINCT p.name FROM study_holds h JOIN studies s ON s.id = h.study_ref
+          JOIN patients p ON p.id = s.patient_ref WHERE h.job_ref = j.id ORDER BY p.name LIMIT 4)) AS patients
       FROM import_jobs j WHERE j.status IN ('interrupted', 'cancelled', 'failed')
         AND EXISTS (SELECT 1 FROM study_holds h WHERE h.job_ref = j.id) ORDER BY j.id DESC`).all() as
-      { id: number; started_at: string; status: UnfinishedImport['status']; files_seen: number; imported: number; sources: string | null; received_from: string | null; fetched_from: string | null; exams: number }[])
+      { id: number; started_at: string; status: UnfinishedImport['status']; files_seen: number; imported: number; sources: string | null; received_from: string | null; fetched_from: string | null; exams: number; patients: string }[])
       .map((r) => ({ jobId: r.id, startedAt: r.started_at, status: r.status, filesSeen: r.files_seen, imported: r.imported, examsHeldBack: r.exams,
-        paths: r.sources ? (JSON.parse(r.sources) as string[]) : null, receivedFrom: r.received_from, fetchedFrom: r.fetched_from }));
+        paths: r.sources ? (JSON.parse(r.sources) as string[]) : null, receivedFrom: r.received_from, fetchedFrom: r.fetched_from,
+        patientNames: JSON.parse(r.patients) as string[] }));
   }
 
   /** Jobs left 'running' by a process that no longer runs them were interrupted (killed, crashed, or their end could not be written). */

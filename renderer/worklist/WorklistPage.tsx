@@ -182,6 +182,8 @@ export function WorklistPage() {
       {unfinished.map((job) => (
         <div className="notice warning" key={job.jobId} data-testid="unfinished-import">
           <p>{t('import.unfinished', { date: new Date(job.startedAt).toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' }), count: job.examsHeldBack })}</p>
+          {job.patientNames.length > 0 && <p className="small" data-testid="unfinished-patients">{t('import.unfinishedPatients', {
+            names: job.patientNames.slice(0, 3).map(formatPersonName).join(', ') + (job.patientNames.length > 3 ? ', …' : '') })}</p>}
           {job.paths
             ? <button type="button" disabled={progress !== null} onClick={() => void runImport(() => api.resumeImport({ jobId: job.jobId }))}>{t('import.resume')}</button>
             : <p className="muted small">{job.fetchedFrom ? t('import.unfinishedFetched', { node: job.fetchedFrom }) : job.receivedFrom ? t('import.unfinishedReceived', { ae: job.receivedFrom }) : t('import.unfinishedUpload')}</p>}

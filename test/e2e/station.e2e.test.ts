@@ -258,6 +258,8 @@ test('an import that did not finish is shown, and completing it brings its exams
     await other.goto(resumedHost.openUrl);
     await other.waitForSelector('[data-testid=unfinished-import]');
     assert.match(await other.textContent('[data-testid=unfinished-import]') ?? '', /did not finish: \d+ exam\(s\) are held back/);
+    // whose: the first three women, and "…" for the others (30 exams of 30 women were begun)
+    assert.match(await other.textContent('[data-testid=unfinished-patients]') ?? '', /^Held back: the exams of TEST PATIENT\d+, TEST PATIENT\d+, TEST PATIENT\d+, …$/);
     assert.equal(await other.locator('[data-testid=exam-row]').count(), 0);
     if (SCREENSHOTS) await other.screenshot({ path: path.join(SCREENSHOTS, 'unfinished-import.png') });
     await other.click('text=Complete the import');

@@ -452,6 +452,7 @@ test('files a stopped station received but did not import are imported by the ne
   const listed = spawnSync(process.execPath, [path.join(import.meta.dirname, '..', '..', 'bin', 'binome.js'), 'list', '--all', '--library', library], { encoding: 'utf8' });
   assert.equal(listed.status, 0, listed.stderr);
   assert.match(listed.stdout, new RegExp(`it came over the network from "${MODALITY}": have that sender send the exam\\(s\\) again`));
+  assert.match(listed.stdout, /holds 1 exam\(s\) back \(TEST PATIENT\d+\); it came over the network/, 'and whose exam it is');
 });
 
 test('a station stopped after a sender released its association, its images all or partly in the library already: the next start completes that import and shows the exam (it was held back until sent again)', async () => {

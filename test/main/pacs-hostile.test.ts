@@ -217,6 +217,7 @@ test('a prior whose retrieval was cut off is held back, not shown in part; the n
   assert.equal(held.reduce((n, u) => n + u.examsHeldBack, 0), 1, 'it is kept, held back');
   // and said as a retrieval to be fetched again, not as files to drop again
   assert.deepEqual(held.map((u) => [u.fetchedFrom, u.paths, u.receivedFrom]), [['Hostile', null, null]], 'named as the clinic named its PACS');
+  assert.deepEqual(held[0]!.patientNames, ['TEST^PATIENT0'], 'whose exam it is');
   await assert.rejects(op(station, 'resumeImport', { jobId: held[0]!.jobId }), (e: { key?: string }) => e.key === 'error.resumeFetched');
   assert.equal(staged() <= 1, true);
 
