@@ -153,6 +153,17 @@ export class WorkerPool<T extends TaskTable> {
       }
       this.queue.push(job);
       this.pump();
+      // a pool that never stops a thread mid-task: a task that no thread takes within its time limit
+      // (its threads are inside overrun tasks, which may run for hours) fails as overrun, not waits on
+      if (this.options.stopOnlyBetweenTasks && options.timeoutMs && this.queue.includes(job)) {
+        job.timer = setTimeout(() => {
+          const queued = this.queue.indexOf(job);
+          if (queued < 0) return;
+          this.queue.splice(queued, 1);
+          log.warn(`${this.options.name}: ${task} waited ${options.timeoutMs} ms for a thread (those there are inside overrun tasks)`);
+          this.settle(job, new TaskTimeoutError(task, options.timeoutMs!));
+        }, options.timeoutMs);
+      }
     });
   }
 
@@ -223,6 +234,7 @@ export class WorkerPool<T extends TaskTable> {
 
   private start(thread: Thread, job: Job): void {
     clearTimeout(thread.idleTimer);
+    clearTimeout(job.timer); // its wait in the queue ends: its run's limit starts
     job.thread = thread;
     job.attempts++;
     thread.jobs.set(job.id, job);

@@ -92,6 +92,12 @@ test('overrun tasks do not pile up: one retired thread may run beside a new one,
     assert.equal(next.text, 'after one returns');
     assert.ok(performance.now() - started > 1400, `the third task waited for the first overrun task to return (${(performance.now() - started).toFixed(0)} ms)`);
     assert.ok(p.retiringCount <= 1, 'a third thread was not started beside two overrun ones');
+    // a task with a time limit that no thread takes within it fails as overrun, not waits on
+    await assert.rejects(p.run('spin', { ms: 3000 }, { timeoutMs: 200 }), TaskTimeoutError);
+    await assert.rejects(p.run('spin', { ms: 3000 }, { timeoutMs: 200 }), TaskTimeoutError);
+    const waited = performance.now();
+    await assert.rejects(p.run('echo', { text: 'no thread for it' }, { timeoutMs: 400 }), TaskTimeoutError);
+    assert.ok(performance.now() - waited < 1500, `failed at its limit (${(performance.now() - waited).toFixed(0)} ms), not when a thread came free`);
   } finally {
     await p.close();
   }
