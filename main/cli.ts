@@ -8,7 +8,7 @@ import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domai
 import { describeProblem } from '../common/import-problems.ts';
 import { describeModelProblem } from '../common/ai/model-problems.ts';
 import { describeImportSummary } from '../common/import-summary.ts';
-import { formatPersonName, translate } from '../common/i18n/messages.ts';
+import { formatPersonNames, translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
 import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, writeDemoExams } from './service/demo.ts';
 import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
@@ -255,7 +255,7 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     });
     if (page.total > page.rows.length) out.write(`(${page.rows.length} of ${page.total} exams shown; use --limit or --search)\n`);
     for (const job of unfinished) {
-      const whose = job.patientNames.length ? ` (${job.patientNames.slice(0, 3).map(formatPersonName).join(', ')}${job.patientNames.length > 3 ? ', …' : ''})` : '';
+      const whose = job.patientNames.length ? ` (${formatPersonNames(job.patientNames)})` : '';
       out.write(`Note: an import started ${new Date(job.startedAt).toLocaleString()} did not finish and holds ${job.examsHeldBack} exam(s) back${whose}; ` +
         (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n`
           // received over the network: the files are with the sender, not here

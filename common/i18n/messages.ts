@@ -840,3 +840,8 @@ export function formatPersonName(name: string): string {
   const [family = '', given = '', middle = ''] = name.split('=')[0]!.split('^');
   return [family.toUpperCase(), given, middle].filter(Boolean).join(' ').trim() || '—';
 }
+
+/** Women named in a line: the first `shown` names, and "…" when there are more. */
+export function formatPersonNames(names: readonly string[], shown = 3): string {
+  return names.slice(0, shown).map(formatPersonName).join(', ') + (names.length > shown ? ', …' : '');
+}

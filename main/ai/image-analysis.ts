@@ -7,6 +7,7 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
 import { ImageFile } from '../dicom/pixels/image-file.ts';
 import { ScratchArrays } from '../dicom/pixels/scratch.ts';
@@ -133,14 +134,11 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   // a fixed matrix), and what it marks in the padding lies off the image (not drawn by any viewer, and
   // not written in an SR); a box reaching past the image is cut to it
   const { columns, rows } = image.header;
-  const clip = (v: number, max: number) => Math.min(max - 0.5, Math.max(-0.5, v));
-  const onImage = findings.filter((f) => f.x >= -0.5 && f.x <= columns - 0.5 && f.y >= -0.5 && f.y <= rows - 0.5)
-    .map((f) => ({ ...f, box: [clip(f.box[0], columns), clip(f.box[1], rows), clip(f.box[2], columns), clip(f.box[3], rows)] as typeof f.box }));
-  findings.splice(0, findings.length, ...onImage);
+  const onImage = findings.filter((f) => centreOnImage(f.x, f.y, columns, rows)).map((f) => ({ ...f, box: boxOnImage(f.box, columns, rows) }));
   const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;
-  const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : findings.reduce((m, f) => Math.max(m, f.score), scale.min);
+  const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : onImage.reduce((m, f) => Math.max(m, f.score), scale.min);
   const t4 = performance.now();
-  return { findings, imageScore, timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1, modelMs: t3 - t2, postprocessMs: t4 - t3 }, input: { width: prepared.width, height: prepared.height } };
+  return { findings: onImage, imageScore, timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1, modelMs: t3 - t2, postprocessMs: t4 - t3 }, input: { width: prepared.width, height: prepared.height } };
 }
 
 interface BoxRow { box: [number, number, number, number]; score: number; cls: number }

@@ -6,6 +6,7 @@
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { CadReport } from '../../common/domain.ts';
 import { MAMMOGRAPHY_CAD_SR_CLASS } from '../../common/dicom-node.ts';
+import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { Statements, now } from './connection.ts';
 
 /** What a report says (main/dicom/cad-sr-read.ts reads it). */
@@ -75,13 +76,13 @@ export class CadReportTables {
     return reports.map((r) => {
       const rows = marks.all(examId, r.id) as { instance_id: number | null; image_columns: number | null; image_rows: number | null; class: string; label: string;
         intent: 'required' | 'optional'; certainty: number | null; x: number; y: number; x0: number; y0: number; x1: number; y1: number }[];
-      const placed = rows.filter((m) => m.instance_id !== null && onImage(m.x, m.y, m.image_columns, m.image_rows));
+      const placed = rows.filter((m) => m.instance_id !== null && centreOnImage(m.x, m.y, m.image_columns, m.image_rows));
       return {
         id: r.id, manufacturer: r.manufacturer, algorithmName: r.algorithm_name ?? r.manufacturer ?? 'CAD', algorithmVersion: r.algorithm_version, algorithmParameters: r.algorithm_params,
         summary: r.summary, problem: r.problem,
         marks: placed.map((m) => ({
           instanceId: m.instance_id!, class: m.class, label: m.label, intent: m.intent, certainty: m.certainty, x: m.x, y: m.y,
-          box: clippedBox([m.x0, m.y0, m.x1, m.y1], m.image_columns, m.image_rows),
+          box: boxOnImage([m.x0, m.y0, m.x1, m.y1], m.image_columns, m.image_rows),
         })),
         // on images not in the library yet, not of this exam, or off the image they name
         unplaced: rows.length - placed.length,
@@ -132,20 +133,4 @@ export class CadReportTables {
   srOf(jobId: number): string | null {
     return (this.sql.get('SELECT cad_sr_uid FROM ai_jobs WHERE id = ?').get(jobId) as { cad_sr_uid: string | null } | undefined)?.cad_sr_uid ?? null;
   }
-}
-
-/**
- * Whether a mark's centre lies on its image (pixel edges −0.5 to size − 0.5): a centre off the image
- * is another image's coordinates or a broken report, not a finding to draw at the edge.
- */
-function onImage(x: number, y: number, columns: number | null, rows: number | null): boolean {
-  if (!columns || !rows) return true; // sizes unknown: the viewer clips what it draws
-  return x >= -0.5 && y >= -0.5 && x <= columns - 0.5 && y <= rows - 0.5;
-}
-
-/** A mark's box cut to its image: a box spanning far beyond it (a report's 1e38) is drawn as the image's edge. */
-function clippedBox(box: [number, number, number, number], columns: number | null, rows: number | null): [number, number, number, number] {
-  if (!columns || !rows) return box;
-  const cx = (v: number) => Math.min(Math.max(v, -0.5), columns - 0.5), cy = (v: number) => Math.min(Math.max(v, -0.5), rows - 0.5);
-  return [cx(box[0]), cy(box[1]), cx(box[2]), cy(box[3])];
 }

@@ -277,12 +277,13 @@ export class PacsTables {
 
   /**
    * Which of these studies (found on a PACS, with the number of objects it says it holds, where it
-   * says) the library holds whole: shown (not held back by an import that ended early: a retrieval
-   * cut short, a station killed while importing it) and with as many objects as the PACS holds,
-   * counting those it quarantined. Any other is fetched again (what it has already counts as
-   * duplicates, and the fetch completes the exam held back).
+   * says) the library holds at all (`known`: shown or held back), and which it holds whole
+   * (`complete`): shown (not held back by an import that ended early: a retrieval cut short, a
+   * station killed while importing it) and with as many objects as the PACS holds, counting those
+   * it quarantined. Any other is fetched again (what it has already counts as duplicates, and the
+   * fetch completes the exam held back).
    */
-  completeStudies(studies: readonly { studyUid: string; instances: number | null }[]): Set<string> {
+  heldStudies(studies: readonly { studyUid: string; instances: number | null }[]): { known: Set<string>; complete: Set<string> } {
     const rows = this.sql.get(`SELECT s.study_uid, s.pending_job IS NULL AS shown,
         (SELECT count(*) FROM series se JOIN instances i ON i.series_ref = se.id WHERE se.study_ref = s.id)
         + (SELECT count(DISTINCT q.sop_uid) FROM quarantine q WHERE q.study_uid = s.study_uid AND q.sop_uid IS NOT NULL
@@ -290,16 +291,13 @@ export class PacsTables {
       FROM studies s WHERE s.study_uid IN (SELECT value FROM json_each(?))`).all(JSON.stringify(studies.map((s) => s.studyUid))) as
       { study_uid: string; shown: number; objects: number }[];
     const held = new Map(rows.map((r) => [r.study_uid, r]));
-    return new Set(studies.filter((s) => {
-      const r = held.get(s.studyUid);
-      return r !== undefined && r.shown === 1 && (s.instances === null || r.objects >= s.instances);
-    }).map((s) => s.studyUid));
-  }
-
-  /** Which of these studies the library holds (shown or held back). */
-  knownStudies(studyUids: readonly string[]): Set<string> {
-    return new Set((this.sql.get('SELECT study_uid FROM studies WHERE study_uid IN (SELECT value FROM json_each(?))').all(JSON.stringify(studyUids)) as
-      { study_uid: string }[]).map((r) => r.study_uid));
+    return {
+      known: new Set(held.keys()),
+      complete: new Set(studies.filter((s) => {
+        const r = held.get(s.studyUid);
+        return r !== undefined && r.shown === 1 && (s.instances === null || r.objects >= s.instances);
+      }).map((s) => s.studyUid)),
+    };
   }
 
   /** Records that a study is being fetched from a node (before its objects arrive: an analysis of it may end before the fetch). */

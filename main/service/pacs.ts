@@ -324,17 +324,16 @@ export class PacsService {
       const studies = await findStudies(node, this.callingAe(), patient.patientId, patient.issuer);
       // a study the library lacks, or holds only in part (a retrieval cut short) or held back, is
       // fetched; never the exam being read (no image arrives in it under the reader's eyes)
-      const complete = pacs.completeStudies(studies);
+      const { known, complete } = pacs.heldStudies(studies);
       const missing = studies
         .filter((s) => !complete.has(s.studyUid) && s.studyUid !== patient.studyUid && (!s.modalities.length || s.modalities.some((m) => PRIOR_MODALITIES.has(m))))
         .sort((a, b) => (b.studyDate ?? '').localeCompare(a.studyDate ?? ''))
         .slice(0, this.options.maxStudies ?? 10);
       pacs.updateRetrieval(patient.patientRef, node.id, { found: studies.length, missing: missing.length });
-      // a study the library holds already (its own exam, sent by the modality to the PACS too) is
-      // completed, not taken as fetched: its results still go to the PACS
-      const known = pacs.knownStudies(missing.map((s) => s.studyUid));
       for (const study of missing) {
         if (this.closed) throw new PacsError('other', 'station closed');
+        // a study the library holds already (its own exam, sent by the modality to the PACS too) is
+        // completed, not taken as fetched: its results still go to the PACS
         if (!known.has(study.studyUid)) pacs.markFetched(study.studyUid, node.id);
         if (node.protocol === 'dimse') images += await this.moveStudy(node, study.studyUid);
         else await this.fetchStudy(node, patient, study.studyUid, `PACS ${node.id}, study ${retrieved + 1}`, (n) => { images += n; });

@@ -3,7 +3,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName, formatScore, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPersonName, formatPersonNames, formatScore, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -182,8 +182,7 @@ export function WorklistPage() {
       {unfinished.map((job) => (
         <div className="notice warning" key={job.jobId} data-testid="unfinished-import">
           <p>{t('import.unfinished', { date: new Date(job.startedAt).toLocaleString(locale === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' }), count: job.examsHeldBack })}</p>
-          {job.patientNames.length > 0 && <p className="small" data-testid="unfinished-patients">{t('import.unfinishedPatients', {
-            names: job.patientNames.slice(0, 3).map(formatPersonName).join(', ') + (job.patientNames.length > 3 ? ', …' : '') })}</p>}
+          {job.patientNames.length > 0 && <p className="small" data-testid="unfinished-patients">{t('import.unfinishedPatients', { names: formatPersonNames(job.patientNames) })}</p>}
           {job.paths
             ? <button type="button" disabled={progress !== null} onClick={() => void runImport(() => api.resumeImport({ jobId: job.jobId }))}>{t('import.resume')}</button>
             : <p className="muted small">{job.fetchedFrom ? t('import.unfinishedFetched', { node: job.fetchedFrom }) : job.receivedFrom ? t('import.unfinishedReceived', { ae: job.receivedFrom }) : t('import.unfinishedUpload')}</p>}

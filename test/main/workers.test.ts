@@ -5,6 +5,8 @@ import type { SampleTasks } from '../helpers/sample.worker.ts';
 
 const entry = workerEntry(new URL('../helpers/x.ts', import.meta.url).pathname, 'sample.worker');
 const pool = (size = 2, tasksPerWorker = 1) => new WorkerPool<SampleTasks>({ name: 'sample', entry, size, tasksPerWorker, idleMs: 200 });
+/** One thread that is never stopped mid-task (as onnxruntime's must not be). */
+const unstoppablePool = () => new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
 
 test('tasks run on worker threads, never the main one, and results come back typed', async () => {
   const p = pool();
@@ -64,7 +66,7 @@ test('a task past its time limit is stopped with its thread; the pool goes on, a
 });
 
 test('a pool that never stops a thread mid-task (onnxruntime\'s): an overrun task fails at its limit, its thread takes nothing else and stops when the task returns; a new thread takes the next', async () => {
-  const p = new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
+  const p = unstoppablePool();
   try {
     const started = performance.now();
     const spinning = (await p.run('echo', { text: 'which thread' })).threadId;
@@ -82,7 +84,7 @@ test('a pool that never stops a thread mid-task (onnxruntime\'s): an overrun tas
 });
 
 test('overrun tasks do not pile up: one retired thread may run beside a new one, a second waits until one returns', async () => {
-  const p = new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
+  const p = unstoppablePool();
   try {
     const started = performance.now();
     await assert.rejects(p.run('spin', { ms: 1500 }, { timeoutMs: 200 }), TaskTimeoutError);
@@ -104,7 +106,7 @@ test('overrun tasks do not pile up: one retired thread may run beside a new one,
 });
 
 test('a pool that never stops a thread mid-task sends nothing to a thread still inside a cancelled task (the next task\'s limit would run while it waits)', async () => {
-  const p = new WorkerPool<SampleTasks>({ name: 'sample', entry, size: 1, tasksPerWorker: 1, idleMs: 200, stopOnlyBetweenTasks: true });
+  const p = unstoppablePool();
   try {
     const abort = new AbortController();
     const spinning = p.run('spin', { ms: 1200 }, { signal: abort.signal });
