@@ -12,7 +12,7 @@
 // data-resolution, data-error, data-chest-wall, data-mm-per-pixel…), for tests and support.
 
 import { Enums, cache, eventTarget, imageLoader } from '@cornerstonejs/core';
-import type { Types } from '@cornerstonejs/core';
+import type { RenderingEngine, Types } from '@cornerstonejs/core';
 import type { InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
 import { chestWallSide, displayTransform } from '../../common/hanging/orientation.ts';
@@ -85,6 +85,14 @@ function withinVisibleTime<T>(work: Promise<T>, limitMs: number, code: string): 
 const UPGRADE_DELAY_MS = 250;
 /** Animation frames a resize is tried in while renders keep Cornerstone from making it (relayout). */
 const RELAYOUT_TRIES = 30;
+
+/**
+ * Whether the engine has a render waiting for its animation frame. Cornerstone keeps this private
+ * (`_animationFrameSet`); its resize only notes the new size while it is set. Unknown: not pending.
+ */
+function renderPending(engine: RenderingEngine): boolean {
+  return (engine as unknown as { _animationFrameSet?: boolean })._animationFrameSet === true;
+}
 
 export class StepRenderer {
   private placed = new Map<string, Placed>();
@@ -272,6 +280,13 @@ export class StepRenderer {
     const attempt = (triesLeft: number) => {
       this.relayoutFrame = requestAnimationFrame(() => {
         if (this.disposed) return;
+        // A render asked for after this frame was (its frame comes next) would draw with the new size
+        // Cornerstone notes on an old-size canvas and the old placement: every image displaced for a
+        // frame (CI saw a chest wall 2.5 px past the seam). Wait for it, unless renders never stop.
+        if (renderPending(engine) && triesLeft > 0) {
+          attempt(triesLeft - 1);
+          return;
+        }
         withoutSync(() => engine.resize(true, true));
         // Placed in the frame of the resize, even where Cornerstone leaves a canvas for later: its
         // transforms use the new size (sWidth, sHeight) from now on, and a frame drawn before placing
