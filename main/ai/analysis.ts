@@ -48,7 +48,10 @@ export class AiAnalysis {
   private loop: Promise<void> | null = null;
   private readonly current = new AbortController();
   /** The job under way in this process, and what stops it alone (a reader's cancel). */
-  private running: { examId: number; stop: AbortController } | null = null;
+  /** The jobs running here: one, or two while an opened exam is analysed between another's images. */
+  private readonly running = new Set<{ examId: number; stop: AbortController }>();
+  /** A reader opened an exam (or asked for one again) since the running exam's last image. */
+  private openedMeanwhile = false;
 
   constructor(
     private readonly db: LibraryDatabase,
@@ -138,6 +141,7 @@ export class AiAnalysis {
   /** The exam a reader opens goes first. */
   prioritize(examId: number): void {
     for (const m of this.models) this.db.ai.prioritize(examId, refOf(m.manifest));
+    this.openedMeanwhile = true;
     this.wake?.();
   }
 
@@ -145,6 +149,7 @@ export class AiAnalysis {
   requeue(examId: number): boolean {
     let queued = false;
     for (const m of this.models) queued = this.db.ai.requeue(examId, refOf(m.manifest)) || queued;
+    this.openedMeanwhile ||= queued;
     this.wake?.();
     return queued;
   }
@@ -152,7 +157,7 @@ export class AiAnalysis {
   /** Cancels the exam's queued or running jobs; the one running here stops now. Returns how many were cancelled. */
   cancel(examId: number): number {
     const cancelled = this.db.ai.cancel(examId);
-    if (this.running?.examId === examId) this.running.stop.abort();
+    for (const r of this.running) if (r.examId === examId) r.stop.abort();
     return cancelled;
   }
 
@@ -167,7 +172,7 @@ export class AiAnalysis {
 
   private async run(): Promise<void> {
     while (!this.closed) {
-      const job = this.db.ai.claimNext(currentOwner(), this.models.map((m) => refOf(m.manifest)));
+      const job = this.db.ai.claimNext(currentOwner(), this.modelRefs());
       if (!job) {
         // an analysis another process of the library left running when it was killed is taken up
         // (it showed "analysing" until some station started again)
@@ -181,29 +186,56 @@ export class AiAnalysis {
         this.wake = null;
         continue;
       }
-      // running before anyone hears of it: a cancel from then on stops this job
-      const stop = new AbortController();
-      this.running = { examId: job.examId, stop };
-      this.onChange(job.examId);
-      try {
-        await this.analyze(job, AbortSignal.any([this.current.signal, stop.signal]));
-      } catch (error) {
-        if (this.closed) break; // the job stays running; the next start queues it again
-        if (stop.signal.aborted) {
-          log.info(`AI analysis of exam ${job.examId} cancelled`);
-          continue; // its row says cancelled already; the cancel told the readers
-        }
-        const code = (error as { code?: string })?.code ?? 'analysis_failed';
-        log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
-        this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300));
-      } finally {
-        this.running = null;
-      }
-      this.onChange(job.examId);
+      await this.execute(job, true);
     }
   }
 
-  private async analyze(job: AiJob, signal: AbortSignal): Promise<void> {
+  private modelRefs(): ModelRef[] {
+    return this.models.map((m) => refOf(m.manifest));
+  }
+
+  /**
+   * Runs a claimed job to its end: stored, failed with its reason, or dropped when cancelled. While
+   * the station closes, the job stays running (the next start queues it again). `mayYield`: between
+   * two of its images, the exams readers have opened meanwhile are analysed first (see yieldToOpened).
+   */
+  private async execute(job: AiJob, mayYield: boolean): Promise<void> {
+    // running before anyone hears of it: a cancel from then on stops this job
+    const running = { examId: job.examId, stop: new AbortController() };
+    this.running.add(running);
+    this.onChange(job.examId);
+    try {
+      await this.analyze(job, AbortSignal.any([this.current.signal, running.stop.signal]), mayYield);
+    } catch (error) {
+      if (this.closed) return;
+      if (running.stop.signal.aborted) {
+        log.info(`AI analysis of exam ${job.examId} cancelled`);
+        return; // its row says cancelled already; the cancel told the readers
+      }
+      const code = (error as { code?: string })?.code ?? 'analysis_failed';
+      log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
+      this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300));
+    } finally {
+      this.running.delete(running);
+    }
+    this.onChange(job.examId);
+  }
+
+  /**
+   * The exams a reader opened (or asked to analyse again) while another exam was being analysed, run
+   * before that exam's next image: a model slow enough to take a minute an exam kept the opened exam
+   * waiting for the whole of the other. The interrupted exam keeps what its images gave so far.
+   */
+  private async yieldToOpened(runningExamId: number): Promise<void> {
+    this.openedMeanwhile = false;
+    while (!this.closed) {
+      const job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineOnly: true, exceptExam: runningExamId });
+      if (!job) return;
+      await this.execute(job, false);
+    }
+  }
+
+  private async analyze(job: AiJob, signal: AbortSignal, mayYield: boolean): Promise<void> {
     const model = this.models.find((m) => m.manifest.id === job.model.id && m.manifest.version === job.model.version);
     if (!model) throw Object.assign(new Error('the model is no longer available'), { code: 'model_unavailable' });
     const manifest = model.manifest;
@@ -218,7 +250,11 @@ export class AiAnalysis {
     const findings: StoredFinding[] = [];
     const breastScores: Partial<Record<'R' | 'L', number>> = {};
     let provider = model.provider as string;
-    for (const image of images) {
+    for (const [n, image] of images.entries()) {
+      if (mayYield && n > 0 && this.openedMeanwhile) {
+        await this.yieldToOpened(job.examId);
+        signal.throwIfAborted(); // cancelled, or the station closing, while the opened exams ran
+      }
       const file = this.db.worklist.instanceFile(image.instanceId);
       if (!file) continue;
       const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal })

@@ -127,14 +127,19 @@ export class AiTables {
     return dead.length;
   }
 
-  /** Takes the next job of these model versions for `owner`: the opened exam first, then in queue order; never an exam held by an import. */
-  claimNext(owner: string, models: readonly ModelRef[]): AiJob | null {
+  /**
+   * Takes the next job of these model versions for `owner`: the opened exam first, then in queue
+   * order; never an exam held by an import. `firstInLineOnly`: only a job put first in line (an
+   * opened exam, a reader's "analyse again"), and not one of `exceptExam`.
+   */
+  claimNext(owner: string, models: readonly ModelRef[], only: { firstInLineOnly: true; exceptExam: number } | null = null): AiJob | null {
     if (!models.length) return null;
     return this.db.transaction(() => {
       const keys = models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
+      const firstInLine = only ? 'AND j.priority > 0 AND j.study_ref <> ?' : '';
       const row = this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-          WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${keys}) ORDER BY j.priority DESC, j.id LIMIT 1`)
-        .get(...models.flatMap((m) => [m.id, m.version])) as JobRow | undefined;
+          WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${keys}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
+        .get(...models.flatMap((m) => [m.id, m.version]), ...(only ? [only.exceptExam] : [])) as JobRow | undefined;
       if (!row) return null;
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
       this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)

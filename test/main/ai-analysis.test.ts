@@ -10,7 +10,7 @@ import path from 'node:path';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
 import { AI_SHOWN_MODEL_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
-import { writeTinyModel } from '../helpers/onnx-models.ts';
+import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { op, openTestStation } from '../helpers/station.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -413,6 +413,53 @@ test('a model in millimetres and an exam whose images do not say their pixel spa
   } finally {
     warnings.mock.restore();
     infos.mock.restore();
+    await station.close();
+  }
+});
+
+test('an exam opened while another is analysed goes before that exam\'s next image (a slow model kept it waiting for the whole of the other); the other ends whole; a cancel during the wait stands', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-yield-models');
+  const folder = path.join(models, 'slow');
+  fs.mkdirSync(folder, { recursive: true });
+  // about a second an image here: 12 convolutions at 0.15 mm on the reduced images
+  const bytes = slowModel(12);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.15 })));
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  const jobOf = (examId: number) => station.db.connection.prepare('SELECT status, images FROM ai_jobs WHERE study_ref = ?').get(examId) as { status: string; images: number | null };
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'ai-yield' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    assert.equal(exams.length, 3);
+    const changed: number[] = [];
+    analysis = new AiAnalysis(station.db, station.store, [models], (id) => { if (id !== null) changed.push(id); });
+    await analysis.start();
+    analysis.queueNewExams();
+    await waitFor('an exam analysing', () => exams.some((e) => jobOf(e).status === 'running'), 60_000);
+    const first = exams.find((e) => jobOf(e).status === 'running')!;
+    const others = exams.filter((e) => e !== first);
+    // the reader opens one exam, and asks for the other again: both go before the running exam's next image
+    analysis.prioritize(others[0]!);
+    assert.equal(analysis.requeue(others[1]!), true);
+    await waitFor('one of them analysed', () => others.some((e) => jobOf(e).status === 'done'), 120_000);
+    assert.equal(jobOf(first).status, 'running', 'the exam running when the reader opened the others waits: it has images left');
+    // cancelled while it waits: the cancel stands, nothing of it is stored
+    assert.equal(analysis.cancel(first), 1);
+    await waitFor('both analysed', () => others.every((e) => jobOf(e).status === 'done'), 120_000);
+    assert.deepEqual(others.map((e) => jobOf(e).images), [4, 4], 'the exams run first were analysed whole');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(jobOf(first).status, 'cancelled');
+    assert.equal(station.db.ai.findings(first).length, 0);
+    assert.deepEqual(changed.slice(0, 1), [first]);
+
+    // asked for again with nothing opened meanwhile: it runs to its end, all of its images
+    assert.equal(analysis.requeue(first), true);
+    await waitFor('the interrupted exam analysed again', () => jobOf(first).status === 'done', 120_000);
+    assert.equal(jobOf(first).images, 4);
+    assert.ok(station.db.ai.examState(first)!.timings!.modelMs > 0);
+  } finally {
+    await analysis?.close();
     await station.close();
   }
 });
