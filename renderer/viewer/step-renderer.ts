@@ -12,7 +12,7 @@
 // data-resolution, data-error, data-chest-wall, data-mm-per-pixel…), for tests and support.
 
 import { Enums, cache, eventTarget, imageLoader } from '@cornerstonejs/core';
-import type { RenderingEngine, Types } from '@cornerstonejs/core';
+import type { Types } from '@cornerstonejs/core';
 import type { InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
 import { chestWallSide, displayTransform } from '../../common/hanging/orientation.ts';
@@ -86,12 +86,23 @@ const UPGRADE_DELAY_MS = 250;
 /** Animation frames a resize is tried in while renders keep Cornerstone from making it (relayout). */
 const RELAYOUT_TRIES = 30;
 
+/** The steps to place again after the engine's next resize, and what each does then. */
+const relayouts = new Map<StepRenderer, () => void>();
+let relayoutFrame = 0;
+
 /**
- * Whether the engine has a render waiting for its animation frame. Cornerstone keeps this private
- * (`_animationFrameSet`); its resize only notes the new size while it is set. Unknown: not pending.
+ * Asks for one engine resize in the next animation frame (after any render already asked for),
+ * with every step that asked placed again right after it, in the same frame.
  */
-function renderPending(engine: RenderingEngine): boolean {
-  return (engine as unknown as { _animationFrameSet?: boolean })._animationFrameSet === true;
+function relayoutSteps(step: StepRenderer, placeAgain: () => void): void {
+  relayouts.set(step, placeAgain);
+  relayoutFrame ||= requestAnimationFrame(() => {
+    relayoutFrame = 0;
+    const steps = [...relayouts.values()];
+    relayouts.clear();
+    withoutSync(() => sharedEngine().resize(true, true));
+    for (const placeAgain of steps) placeAgain();
+  });
 }
 
 export class StepRenderer {
@@ -108,7 +119,8 @@ export class StepRenderer {
   private active = false;
   private upgrading = false;
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
-  private relayoutFrame = 0;
+  /** The reader's zoom and pan measured for a relayout not yet made. */
+  private relayoutViews: { p: Placed; viewport: Types.IStackViewport; zoom: number; pan: Types.Point2 }[] | null = null;
   /** A mouse button (or pen, or finger) is down on one of the step's images. */
   private pressed = false;
   private onRelease: (() => void)[] = [];
@@ -256,13 +268,14 @@ export class StepRenderer {
    * After the step's area changed size (the window, a notice above it): canvases to their new size,
    * the step's scale and each image's placement computed again, the reader's zoom and pan kept.
    *
-   * Cornerstone's resize does nothing while a render is pending: it only notes the new size. Every
-   * step (the one on screen and those prepared out of sight) relayouts on the same resize, and the
-   * first one's renders leave the others' canvases at their old size, drawn black from then on (a
-   * prepared step came up black when the reader stepped to it; resizing in the observer's callback
-   * while a render was pending, then again a frame later, still left it black). So the resize is made
-   * in an animation frame, after any render already asked for, and tried again in the next while a
-   * canvas of the step is not the size Cornerstone means. Marks follow at the step's next render.
+   * Cornerstone's resize is the engine's, not a step's: it gives every viewport of every step (the
+   * one on screen and those prepared out of sight) its new size and keeps each camera as it was,
+   * which shows every image displaced at the new size (Cornerstone's camera, not the placement). So
+   * all the steps whose area changed are placed again in the frame of that one resize (see
+   * relayoutSteps): a step placed a frame later was drawn displaced meanwhile, for many frames while
+   * the window kept changing (a chest wall 2.5 px past the seam). Cornerstone's resize does nothing
+   * while a render is pending but note the new size, so a step is placed again in the next frames
+   * while a canvas of it is not the size Cornerstone means. Marks follow at the step's next render.
    */
   relayout(): void {
     if (this.disposed || !this.painted || !this.inputs || !this.options) return;
@@ -271,43 +284,36 @@ export class StepRenderer {
     this.size = size;
     const engine = sharedEngine();
     // the reader's zoom and pan, measured from each image's own placement before anything moves (not
-    // from Cornerstone's initial camera: its resize replaces that with a fitted camera of its own)
-    const views = [...this.placed.values()].flatMap((p) => {
+    // from Cornerstone's initial camera: its resize replaces that with a fitted camera of its own); a
+    // step still waiting for its last relayout keeps what was measured then (nothing moved since)
+    const views = this.relayoutViews ?? [...this.placed.values()].flatMap((p) => {
       const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
       return viewport?.getCurrentImageId() && p.placement ? [{ p, viewport, zoom: viewport.getZoom(p.placement), pan: viewport.getPan(p.placement) }] : [];
     });
-    cancelAnimationFrame(this.relayoutFrame);
-    const attempt = (triesLeft: number) => {
-      this.relayoutFrame = requestAnimationFrame(() => {
-        if (this.disposed) return;
-        // A render asked for after this frame was (its frame comes next) would draw with the new size
-        // Cornerstone notes on an old-size canvas and the old placement: every image displaced for a
-        // frame (CI saw a chest wall 2.5 px past the seam). Wait for it, unless renders never stop.
-        if (renderPending(engine) && triesLeft > 0) {
-          attempt(triesLeft - 1);
-          return;
-        }
-        withoutSync(() => engine.resize(true, true));
-        // Placed in the frame of the resize, even where Cornerstone leaves a canvas for later: its
-        // transforms use the new size (sWidth, sHeight) from now on, and a frame drawn before placing
-        // would show every image displaced (Cornerstone's own fitted camera).
-        this.mmPerPixel = this.stepScale(this.inputs!, this.options!);
-        for (const { p, viewport, zoom, pan } of views) {
-          // the image loaded now: the stored image may have replaced the rendition since the resize was asked
-          const rows = viewport.getImageData()?.dimensions[1];
-          if (!rows) continue;
-          this.sync?.update(p.viewportId, { placed: false });
-          this.place(p, viewport, rows);
-          viewport.setZoom(zoom);
-          viewport.setPan(pan);
-          this.sync?.update(p.viewportId, { placed: true });
-          viewport.render();
-        }
-        const pending = views.some(({ viewport }) => viewport.canvas.width !== viewport.sWidth || viewport.canvas.height !== viewport.sHeight);
-        if (pending && triesLeft > 0) attempt(triesLeft - 1);
-      });
+    this.relayoutViews = views;
+    let triesLeft = RELAYOUT_TRIES;
+    const placeAgain = (): void => {
+      if (this.disposed) return;
+      // Placed in the frame of the resize, even where Cornerstone leaves a canvas for later: its
+      // transforms use the new size (sWidth, sHeight) from now on, and a frame drawn before placing
+      // would show every image displaced (Cornerstone's own fitted camera).
+      this.mmPerPixel = this.stepScale(this.inputs!, this.options!);
+      for (const { p, viewport, zoom, pan } of views) {
+        // the image loaded now: the stored image may have replaced the rendition since the resize was asked
+        const rows = viewport.getImageData()?.dimensions[1];
+        if (!rows) continue;
+        this.sync?.update(p.viewportId, { placed: false });
+        this.place(p, viewport, rows);
+        viewport.setZoom(zoom);
+        viewport.setPan(pan);
+        this.sync?.update(p.viewportId, { placed: true });
+        viewport.render();
+      }
+      const pending = views.some(({ viewport }) => viewport.canvas.width !== viewport.sWidth || viewport.canvas.height !== viewport.sHeight);
+      if (pending && triesLeft-- > 0) relayoutSteps(this, placeAgain);
+      else this.relayoutViews = null;
     };
-    attempt(RELAYOUT_TRIES);
+    relayoutSteps(this, placeAgain);
   }
 
   private imageId(p: Placed, resolution: 'display' | 'full'): string {
@@ -524,7 +530,7 @@ export class StepRenderer {
   dispose(): void {
     this.disposed = true;
     clearTimeout(this.upgradeTimer);
-    cancelAnimationFrame(this.relayoutFrame);
+    relayouts.delete(this);
     this.cleanups.splice(0).forEach((c) => c());
     this.sync?.destroy();
     const engine = sharedEngine();
