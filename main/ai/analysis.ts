@@ -1,6 +1,7 @@
 // The AI second reader's loop: the models found (bundled with the application and in the library's
 // models folder, checked on a worker thread), every breast exam queued for each (ai_jobs, migration
-// 0005), the exam a reader opens first, one exam at a time, each of its images through the model on
+// 0005), the exam a reader opens first (before the next image of an exam under way in the background),
+// one image at a time, each through the model on
 // a worker thread (image-analysis.ts), and the findings and scores stored with the model's name,
 // version, the provider that ran it and the timings. Scores: a breast's is its best image's (the
 // image score, or its best finding's), the exam's its best breast's. A job that fails keeps its
@@ -47,11 +48,9 @@ export class AiAnalysis {
   private shownWatch: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private readonly current = new AbortController();
-  /** The job under way in this process, and what stops it alone (a reader's cancel). */
-  /** The jobs running here: one, or two while an opened exam is analysed between another's images. */
+  /** The jobs under way in this process, each with what stops it alone (a reader's cancel): one, or
+   *  two while an opened exam is analysed between another's images. */
   private readonly running = new Set<{ examId: number; stop: AbortController }>();
-  /** A reader opened an exam (or asked for one again) since the running exam's last image. */
-  private openedMeanwhile = false;
 
   constructor(
     private readonly db: LibraryDatabase,
@@ -141,7 +140,6 @@ export class AiAnalysis {
   /** The exam a reader opens goes first. */
   prioritize(examId: number): void {
     for (const m of this.models) this.db.ai.prioritize(examId, refOf(m.manifest));
-    this.openedMeanwhile = true;
     this.wake?.();
   }
 
@@ -149,7 +147,6 @@ export class AiAnalysis {
   requeue(examId: number): boolean {
     let queued = false;
     for (const m of this.models) queued = this.db.ai.requeue(examId, refOf(m.manifest)) || queued;
-    this.openedMeanwhile ||= queued;
     this.wake?.();
     return queued;
   }
@@ -186,7 +183,9 @@ export class AiAnalysis {
         this.wake = null;
         continue;
       }
-      await this.execute(job, true);
+      // an exam a reader opened (or asked for again) is not interrupted for another she opens: it
+      // ends first, then the others in the order they were asked for (none waits behind openings forever)
+      await this.execute(job, job.priority === 0);
     }
   }
 
@@ -227,11 +226,27 @@ export class AiAnalysis {
    * waiting for the whole of the other. The interrupted exam keeps what its images gave so far.
    */
   private async yieldToOpened(runningExamId: number): Promise<void> {
-    this.openedMeanwhile = false;
     while (!this.closed) {
-      const job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineOnly: true, exceptExam: runningExamId });
+      let job: AiJob | null;
+      try {
+        job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineOnly: true, exceptExam: runningExamId });
+      } catch (error) {
+        // the library busy (a large import in another process): the running exam goes on, the
+        // opened one is taken at its next image or next in line; not a failure of the running exam
+        log.warn(`AI: the exams opened meanwhile could not be taken now: ${errorForLog(error)}`);
+        return;
+      }
       if (!job) return;
       await this.execute(job, false);
+    }
+  }
+
+  /** Whether an exam opened or asked for again waits (in this process or another on the library). */
+  private openedWaiting(runningExamId: number): boolean {
+    try {
+      return this.db.ai.firstInLineWaiting(this.modelRefs(), runningExamId);
+    } catch {
+      return false; // the library busy: asked again at the next image
     }
   }
 
@@ -251,7 +266,7 @@ export class AiAnalysis {
     const breastScores: Partial<Record<'R' | 'L', number>> = {};
     let provider = model.provider as string;
     for (const [n, image] of images.entries()) {
-      if (mayYield && n > 0 && this.openedMeanwhile) {
+      if (mayYield && n > 0 && this.openedWaiting(job.examId)) {
         await this.yieldToOpened(job.examId);
         signal.throwIfAborted(); // cancelled, or the station closing, while the opened exams ran
       }

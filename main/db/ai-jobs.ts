@@ -127,6 +127,15 @@ export class AiTables {
     return dead.length;
   }
 
+  /** Whether a job put first in line (an opened exam, a reader's "analyse again") waits, other than one of `exceptExam`: a read, no lock taken. */
+  firstInLineWaiting(models: readonly ModelRef[], exceptExam: number): boolean {
+    if (!models.length) return false;
+    const keys = models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
+    return this.sql.get(`SELECT EXISTS (SELECT 1 FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+        WHERE j.status = 'queued' AND j.priority > 0 AND j.study_ref <> ? AND s.pending_job IS NULL AND (${keys})) AS waiting`)
+      .pluck().get(exceptExam, ...models.flatMap((m) => [m.id, m.version])) === 1;
+  }
+
   /**
    * Takes the next job of these model versions for `owner`: the opened exam first, then in queue
    * order; never an exam held by an import. `firstInLineOnly`: only a job put first in line (an
