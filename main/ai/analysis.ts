@@ -33,6 +33,25 @@ const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
 
+/** How often a busy station looks for the analyses of a process that died. */
+const ORPHANS_EVERY_MS = 30_000;
+
+/**
+ * A write to the library, tried again while another process holds it (each try waits the
+ * connection's busy timeout): a result computed over minutes is not thrown away for a lock that
+ * lasts a little longer. Other errors, and the last SQLITE_BUSY, pass.
+ */
+async function whileLibraryBusy<T>(write: () => T, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return write();
+    } catch (error) {
+      if ((error as { code?: string })?.code !== 'SQLITE_BUSY' || attempt >= tries) throw error;
+      await new Promise((r) => setTimeout(r, 2000).unref());
+    }
+  }
+}
+
 export class AiAnalysis {
   private readonly runner: InferenceRunner;
   private models: FoundModel[] = [];
@@ -51,6 +70,9 @@ export class AiAnalysis {
   /** The jobs under way in this process, each with what stops it alone (a reader's cancel): one, or
    *  two while an opened exam is analysed between another's images. */
   private readonly running = new Set<{ examId: number; stop: AbortController }>();
+  /** Jobs this process ran whose end it could not write (the library busy past every wait). */
+  private readonly unrecorded = new Set<number>();
+  private orphansSeenAt = 0;
 
   constructor(
     private readonly db: LibraryDatabase,
@@ -169,24 +191,60 @@ export class AiAnalysis {
 
   private async run(): Promise<void> {
     while (!this.closed) {
-      const job = this.db.ai.claimNext(currentOwner(), this.modelRefs());
-      if (!job) {
-        // an analysis another process of the library left running when it was killed is taken up
-        // (it showed "analysing" until some station started again)
-        try {
-          if (this.db.ai.requeueOrphans(isOwnerAlive)) continue;
-        } catch { /* the library busy: next time */ }
-        // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
-        let timer: NodeJS.Timeout | undefined;
-        await new Promise<void>((resolve) => { this.wake = resolve; timer = setTimeout(resolve, 60_000).unref(); });
-        clearTimeout(timer);
-        this.wake = null;
-        continue;
+      try {
+        await this.runNext();
+      } catch (error) {
+        // the library busy past its wait (another process's long write): the loop lives on
+        log.warn(`AI: the queue could not be read now (${errorForLog(error)}); trying again in 5 s`);
+        await new Promise((r) => setTimeout(r, 5000).unref());
       }
-      // an exam a reader opened (or asked for again) is not interrupted for another she opens: it
-      // ends first, then the others in the order they were asked for (none waits behind openings forever)
-      await this.execute(job, job.priority === 0);
     }
+  }
+
+  private async runNext(): Promise<void> {
+    // one job, claimed and run; or a wait for one
+    this.releaseUnrecorded();
+    this.takeUpOrphans();
+    const job = this.db.ai.claimNext(currentOwner(), this.modelRefs());
+    if (!job) {
+      // an analysis another process of the library left running when it was killed is taken up
+      // (it showed "analysing" until some station started again)
+      try {
+        if (this.db.ai.requeueOrphans(isOwnerAlive)) return;
+      } catch { /* the library busy: next time */ }
+      // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => { this.wake = resolve; timer = setTimeout(resolve, 60_000).unref(); });
+      clearTimeout(timer);
+      this.wake = null;
+      return;
+    }
+    // an exam a reader opened (or asked for again) is not interrupted for another she opens: it
+    // ends first, then the others first in line, in queue order (none waits behind openings forever)
+    await this.execute(job, job.priority === 0);
+  }
+
+  /** Jobs whose end could not be written (the library busy): queued again as soon as it answers. */
+  private releaseUnrecorded(): void {
+    for (const id of this.unrecorded) {
+      try {
+        this.db.ai.release(id);
+        this.unrecorded.delete(id);
+      } catch { /* still busy: next time */ }
+    }
+  }
+
+  /**
+   * The analyses of a process that died, queued again (an exam a reader opened among them, first in
+   * line still), at most every half minute: a busy station took them up only once its queue was
+   * empty, hours with a large one, the opened exam showing "analysing" all along.
+   */
+  private takeUpOrphans(): void {
+    if (Date.now() - this.orphansSeenAt < ORPHANS_EVERY_MS) return;
+    this.orphansSeenAt = Date.now();
+    try {
+      this.db.ai.requeueOrphans(isOwnerAlive);
+    } catch { /* the library busy: next time */ }
   }
 
   private modelRefs(): ModelRef[] {
@@ -212,8 +270,20 @@ export class AiAnalysis {
         return; // its row says cancelled already; the cancel told the readers
       }
       const code = (error as { code?: string })?.code ?? 'analysis_failed';
-      log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
-      this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300));
+      if (code === 'SQLITE_BUSY') {
+        // the library held by another process past every wait: not the exam's failure; its job is
+        // queued again once the library answers (its result, if it had one, is computed again)
+        log.warn(`AI analysis of exam ${job.examId} not stored: the library stayed busy; queued again later`);
+        this.unrecorded.add(job.id);
+      } else {
+        log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
+        try {
+          await whileLibraryBusy(() => this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300)));
+        } catch (recordError) {
+          log.warn(`AI: the failure of exam ${job.examId} could not be recorded (${errorForLog(recordError)}); queued again later`);
+          this.unrecorded.add(job.id);
+        }
+      }
     } finally {
       this.running.delete(running);
     }
@@ -242,9 +312,10 @@ export class AiAnalysis {
   }
 
   /** Whether an exam opened or asked for again waits (in this process or another on the library). */
-  private openedWaiting(runningExamId: number): boolean {
+  private openedWaiting(running: AiJob): boolean {
+    this.takeUpOrphans();
     try {
-      return this.db.ai.firstInLineWaiting(this.modelRefs(), runningExamId);
+      return this.db.ai.firstInLineWaiting(this.modelRefs(), running);
     } catch {
       return false; // the library busy: asked again at the next image
     }
@@ -266,7 +337,7 @@ export class AiAnalysis {
     const breastScores: Partial<Record<'R' | 'L', number>> = {};
     let provider = model.provider as string;
     for (const [n, image] of images.entries()) {
-      if (mayYield && n > 0 && this.openedWaiting(job.examId)) {
+      if (mayYield && n > 0 && this.openedWaiting(job)) {
         await this.yieldToOpened(job.examId);
         signal.throwIfAborted(); // cancelled, or the station closing, while the opened exams ran
       }
@@ -283,7 +354,8 @@ export class AiAnalysis {
       for (const f of result.findings) findings.push({ instanceId: image.instanceId, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box });
     }
     const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
-    if (!this.db.ai.complete(job.id, { provider, timings, examScore, breastScores, images: images.length, findings })) {
+    const result = { provider, timings, examScore, breastScores, images: images.length, findings };
+    if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, result))) {
       log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
     }
   }

@@ -94,6 +94,9 @@ export class AiTables {
    */
   prioritize(examId: number, model: ModelRef): void {
     this.queueFirst(examId, model, ['queued', 'failed'], LASTING_FAILURES);
+    // an exam opened while its analysis runs: not interrupted from now on for another one opened
+    this.sql.get(`UPDATE ai_jobs SET priority = 1 WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status = 'running'`)
+      .run(examId, model.id, model.version);
   }
 
   /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it); returns whether a job was queued or moved up. */
@@ -127,13 +130,22 @@ export class AiTables {
     return dead.length;
   }
 
-  /** Whether a job put first in line (an opened exam, a reader's "analyse again") waits, other than one of `exceptExam`: a read, no lock taken. */
-  firstInLineWaiting(models: readonly ModelRef[], exceptExam: number): boolean {
+  /**
+   * Whether a job put first in line (an opened exam, a reader's "analyse again") waits for the
+   * running one to give way: not when the running job was itself opened meanwhile (prioritize marks
+   * it), nor one of its own exam. A read, no lock taken.
+   */
+  firstInLineWaiting(models: readonly ModelRef[], running: { id: number; examId: number }): boolean {
     if (!models.length) return false;
     const keys = models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
-    return this.sql.get(`SELECT EXISTS (SELECT 1 FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+    return this.sql.get(`SELECT (SELECT priority FROM ai_jobs WHERE id = ?) = 0 AND EXISTS (SELECT 1 FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
         WHERE j.status = 'queued' AND j.priority > 0 AND j.study_ref <> ? AND s.pending_job IS NULL AND (${keys})) AS waiting`)
-      .pluck().get(exceptExam, ...models.flatMap((m) => [m.id, m.version])) === 1;
+      .pluck().get(running.id, running.examId, ...models.flatMap((m) => [m.id, m.version])) === 1;
+  }
+
+  /** A running job given back to the queue (its end could not be written), first in line if it was. */
+  release(jobId: number): void {
+    this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running'`).run(jobId);
   }
 
   /**

@@ -476,3 +476,64 @@ test('an exam opened while another is analysed goes before that exam\'s next ima
     await station.close();
   }
 });
+
+test('the library held by another process while a result is stored: stored once it answers; held past every wait, the exam is queued again (not failed) and the loop lives on', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-busy-models');
+  writeTinyModel(models);
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  const warns = mock.method(log, 'warn', () => undefined);
+  const busy = () => Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-busy' });
+    const [a, b] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number, number];
+    const complete = station.db.ai.complete.bind(station.db.ai);
+    // the first store meets a lock once: the result waits and is stored
+    let locks = 1;
+    mock.method(station.db.ai, 'complete', (...args: Parameters<typeof complete>) => {
+      if (locks-- > 0) throw busy();
+      return complete(...args);
+    });
+    analysis = new AiAnalysis(station.db, station.store, [models]);
+    await analysis.start();
+    analysis.prioritize(a);
+    await waitFor('the first exam stored after the lock', () => station.db.ai.examState(a)?.status === 'done', 60_000);
+    assert.ok(station.db.ai.findings(a).length > 0);
+    await waitFor('the second exam done', () => station.db.ai.examState(b)?.status === 'done', 60_000);
+    // held past every wait (storing and recording a failure): not failed, queued again, stored once it answers
+    locks = Infinity;
+    const fail = mock.method(station.db.ai, 'fail', () => { throw busy(); });
+    station.db.connection.prepare("UPDATE ai_jobs SET status = 'cancelled' WHERE study_ref = ?").run(a); // as a reader's cancel of a done analysis
+    assert.equal(analysis.requeue(a), true);
+    await waitFor('the store given up', () => warns.mock.calls.some((c) => String(c.arguments[0]).includes('not stored: the library stayed busy')), 60_000);
+    assert.equal(station.db.ai.examState(a)!.status, 'running', 'not failed for the lock');
+    assert.equal(fail.mock.callCount(), 0);
+    locks = 0;
+    analysis.prioritize(b); // wakes the loop: the job is given back and analysed again
+    await waitFor('analysed again once the library answers', () => station.db.ai.examState(a)?.status === 'done', 120_000);
+  } finally {
+    warns.mock.restore();
+    await analysis?.close();
+    await station.close();
+  }
+});
+
+test('an exam opened while its own analysis runs in the background is not interrupted for another opened after it', async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-opened-running' });
+    const [a, b] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number, number];
+    const model = { id: 'm', version: '1.0.0', sha256: 'x' };
+    station.db.ai.enqueueAll(model);
+    const running = station.db.ai.claimNext('me:1', [model])!;
+    assert.equal(running.priority, 0, 'a background job');
+    const other = running.examId === a ? b : a;
+    station.db.ai.prioritize(other, model);
+    assert.equal(station.db.ai.firstInLineWaiting([model], running), true, 'a background exam gives way to one opened');
+    station.db.ai.prioritize(running.examId, model); // the reader opens the exam under way
+    assert.equal(station.db.ai.firstInLineWaiting([model], running), false, 'opened, it is not interrupted');
+    assert.equal(station.db.ai.examState(running.examId)!.status, 'running');
+  } finally {
+    await station.close();
+  }
+});
