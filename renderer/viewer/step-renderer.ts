@@ -105,6 +105,20 @@ function relayoutSteps(step: StepRenderer, placeAgain: () => void): void {
   });
 }
 
+/** Whether a place's image meets the top of its place (an MLO-type view hung by its chest wall), not its middle. */
+function topJustified(p: Placed): boolean {
+  return p.spec.display.justify === 'chest-wall' && ['MLO', 'ML', 'LM', 'LMO', 'SIO', 'ISO'].includes(p.spec.image?.view ?? '');
+}
+
+/** Moves a viewport's image by (dx, dy) CSS pixels on its canvas: its camera by the world distance of (−dx, −dy). */
+function shiftOnCanvas(viewport: Types.IStackViewport, dx: number, dy: number): void {
+  const { focalPoint, position } = viewport.getCamera();
+  const origin = viewport.canvasToWorld([0, 0]);
+  const moved = viewport.canvasToWorld([-dx, -dy]);
+  const shifted = (point: Types.Point3): Types.Point3 => [point[0] + moved[0] - origin[0], point[1] + moved[1] - origin[1], point[2] + moved[2] - origin[2]];
+  if (focalPoint && position) viewport.setCamera({ focalPoint: shifted(focalPoint), position: shifted(position) });
+}
+
 export class StepRenderer {
   private placed = new Map<string, Placed>();
   private sync: StepSynchronizers | null = null;
@@ -119,8 +133,8 @@ export class StepRenderer {
   private active = false;
   private upgrading = false;
   private upgradeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The reader's zoom and pan measured for a relayout not yet made. */
-  private relayoutViews: { p: Placed; viewport: Types.IStackViewport; zoom: number; pan: Types.Point2 }[] | null = null;
+  /** The reader's zoom, and what lies at each place's anchor, measured for a relayout not yet made. */
+  private relayoutViews: { p: Placed; viewport: Types.IStackViewport; zoom: number; anchored: Types.Point3 }[] | null = null;
   /** A mouse button (or pen, or finger) is down on one of the step's images. */
   private pressed = false;
   private onRelease: (() => void)[] = [];
@@ -286,9 +300,13 @@ export class StepRenderer {
     // the reader's zoom and pan, measured from each image's own placement before anything moves (not
     // from Cornerstone's initial camera: its resize replaces that with a fitted camera of its own); a
     // step still waiting for its last relayout keeps what was measured then (nothing moved since)
+    const dpr = window.devicePixelRatio || 1;
     const views = this.relayoutViews ?? [...this.placed.values()].flatMap((p) => {
       const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
-      return viewport?.getCurrentImageId() && p.placement ? [{ p, viewport, zoom: viewport.getZoom(p.placement), pan: viewport.getPan(p.placement) }] : [];
+      if (!viewport?.getCurrentImageId() || !p.placement) return [];
+      // what lies at the place's anchor now, at the size Cornerstone still draws it (the element has its new size already)
+      const anchored = viewport.canvasToWorld(this.anchorOf(p, viewport.sWidth / dpr, viewport.sHeight / dpr));
+      return [{ p, viewport, zoom: viewport.getZoom(p.placement), anchored }];
     });
     this.relayoutViews = views;
     let triesLeft = RELAYOUT_TRIES;
@@ -298,14 +316,17 @@ export class StepRenderer {
       // transforms use the new size (sWidth, sHeight) from now on, and a frame drawn before placing
       // would show every image displaced (Cornerstone's own fitted camera).
       this.mmPerPixel = this.stepScale(this.inputs!, this.options!);
-      for (const { p, viewport, zoom, pan } of views) {
+      for (const { p, viewport, zoom, anchored } of views) {
         // the image loaded now: the stored image may have replaced the rendition since the resize was asked
         const rows = viewport.getImageData()?.dimensions[1];
         if (!rows) continue;
         this.sync?.update(p.viewportId, { placed: false });
         this.place(p, viewport, rows);
         viewport.setZoom(zoom);
-        viewport.setPan(pan);
+        // what lay at the anchor goes back to it (placed, unzoomed and not panned, it is there already)
+        const [ax, ay] = this.anchorOf(p, p.element.clientWidth, p.element.clientHeight);
+        const [cx, cy] = viewport.worldToCanvas(anchored);
+        shiftOnCanvas(viewport, ax - cx, ay - cy);
         this.sync?.update(p.viewportId, { placed: true });
         viewport.render();
       }
@@ -454,14 +475,20 @@ export class StepRenderer {
     if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'right') dx = widthPx - right;
     else if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'left') dx = -left;
     else dx = (widthPx - right - left) / 2;
-    const mloType = ['MLO', 'ML', 'LM', 'LMO', 'SIO', 'ISO'].includes(p.spec.image?.view ?? '');
-    const dy = p.spec.display.justify === 'chest-wall' && mloType ? -top : (heightPx - bottom - top) / 2;
-    // moving the camera by the world distance of (-dx, -dy) on the canvas moves the image by (dx, dy)
-    const { focalPoint, position } = viewport.getCamera();
-    const origin = viewport.canvasToWorld([0, 0]);
-    const moved = viewport.canvasToWorld([-dx, -dy]);
-    const shifted = (point: Types.Point3): Types.Point3 => [point[0] + moved[0] - origin[0], point[1] + moved[1] - origin[1], point[2] + moved[2] - origin[2]];
-    if (focalPoint && position) viewport.setCamera({ focalPoint: shifted(focalPoint), position: shifted(position) });
+    const dy = topJustified(p) ? -top : (heightPx - bottom - top) / 2;
+    shiftOnCanvas(viewport, dx, dy);
+  }
+
+  /**
+   * The canvas point (CSS pixels) a place keeps its image by across a change of size: the middle of
+   * its chest-wall edge (the top of it for an MLO, which meets the top), else the middle. The reader's
+   * zoom and pan are kept about it: the same part of the breast stays at the seam, scaled (kept about
+   * the canvas's middle, a zoomed pair opened a gap at the seam or hid its chest walls past it).
+   */
+  private anchorOf(p: Placed, widthPx: number, heightPx: number): Types.Point2 {
+    const chestWallSide = p.spec.display.justify === 'chest-wall' ? p.chestWall : null;
+    const x = chestWallSide === 'right' ? widthPx : chestWallSide === 'left' ? 0 : widthPx / 2;
+    return [x, topJustified(p) ? 0 : heightPx / 2];
   }
 
   private whenRendered(p: Placed, viewport: Types.IStackViewport): Promise<void> {
