@@ -44,6 +44,11 @@ export interface DisplayTransform {
 }
 
 const MLO_TYPE_VIEWS: readonly string[] = ['MLO', 'ML', 'LM', 'LMO', 'SIO', 'ISO'];
+
+/** Whether an ACR view (MLO, ML, LM, LMO, SIO, ISO) shows the breast from the side: its image meets the top of its place. */
+export function isMloTypeView(view: string | null | undefined): boolean {
+  return MLO_TYPE_VIEWS.includes(view ?? '');
+}
 const CC_TYPE_VIEWS: readonly string[] = ['CC', 'XCCL', 'XCCM', 'XCC', 'FB'];
 
 const OPPOSITE: Record<string, string> = { A: 'P', P: 'A', R: 'L', L: 'R', H: 'F', F: 'H' };

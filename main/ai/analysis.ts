@@ -12,6 +12,7 @@
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING } from '../db/records.ts';
+import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
@@ -46,7 +47,7 @@ async function whileLibraryBusy<T>(write: () => T, tries = 3): Promise<T> {
     try {
       return write();
     } catch (error) {
-      if ((error as { code?: string })?.code !== 'SQLITE_BUSY' || attempt >= tries) throw error;
+      if (!isBusyError(error) || attempt >= tries) throw error;
       await new Promise((r) => setTimeout(r, 2000).unref());
     }
   }
@@ -209,9 +210,7 @@ export class AiAnalysis {
     if (!job) {
       // an analysis another process of the library left running when it was killed is taken up
       // (it showed "analysing" until some station started again)
-      try {
-        if (this.db.ai.requeueOrphans(isOwnerAlive)) return;
-      } catch { /* the library busy: next time */ }
+      if (this.takeUpOrphans(true)) return;
       // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => { this.wake = resolve; timer = setTimeout(resolve, 60_000).unref(); });
@@ -236,15 +235,17 @@ export class AiAnalysis {
 
   /**
    * The analyses of a process that died, queued again (an exam a reader opened among them, first in
-   * line still), at most every half minute: a busy station took them up only once its queue was
+   * line still); how many. At most every half minute unless `now` (the loop idle): a busy station took them up only once its queue was
    * empty, hours with a large one, the opened exam showing "analysing" all along.
    */
-  private takeUpOrphans(): void {
-    if (Date.now() - this.orphansSeenAt < ORPHANS_EVERY_MS) return;
+  private takeUpOrphans(now = false): number {
+    if (!now && Date.now() - this.orphansSeenAt < ORPHANS_EVERY_MS) return 0;
     this.orphansSeenAt = Date.now();
     try {
-      this.db.ai.requeueOrphans(isOwnerAlive);
-    } catch { /* the library busy: next time */ }
+      return this.db.ai.requeueOrphans(isOwnerAlive);
+    } catch {
+      return 0; // the library busy: next time
+    }
   }
 
   private modelRefs(): ModelRef[] {
@@ -269,13 +270,13 @@ export class AiAnalysis {
         log.info(`AI analysis of exam ${job.examId} cancelled`);
         return; // its row says cancelled already; the cancel told the readers
       }
-      const code = (error as { code?: string })?.code ?? 'analysis_failed';
-      if (code === 'SQLITE_BUSY') {
+      if (isBusyError(error)) {
         // the library held by another process past every wait: not the exam's failure; its job is
         // queued again once the library answers (its result, if it had one, is computed again)
         log.warn(`AI analysis of exam ${job.examId} not stored: the library stayed busy; queued again later`);
         this.unrecorded.add(job.id);
       } else {
+        const code = (error as { code?: string })?.code ?? 'analysis_failed';
         log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300)));
@@ -299,7 +300,7 @@ export class AiAnalysis {
     while (!this.closed) {
       let job: AiJob | null;
       try {
-        job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineOnly: true, exceptExam: runningExamId });
+        job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineExcept: runningExamId });
       } catch (error) {
         // the library busy (a large import in another process): the running exam goes on, the
         // opened one is taken at its next image or next in line; not a failure of the running exam

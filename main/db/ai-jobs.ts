@@ -62,6 +62,9 @@ const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { i
 /** Failures that come from what the exam holds: opening the exam does not try them again (see prioritize). */
 const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'no_images', 'model_output_invalid'] as const;
 
+/** The SQL condition for jobs of these model versions (bound with each one's id and version). */
+const modelKeys = (models: readonly ModelRef[]): string => models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
+
 export class AiTables {
   private readonly sql: Statements;
 
@@ -137,9 +140,8 @@ export class AiTables {
    */
   firstInLineWaiting(models: readonly ModelRef[], running: { id: number; examId: number }): boolean {
     if (!models.length) return false;
-    const keys = models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
     return this.sql.get(`SELECT (SELECT priority FROM ai_jobs WHERE id = ?) = 0 AND EXISTS (SELECT 1 FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-        WHERE j.status = 'queued' AND j.priority > 0 AND j.study_ref <> ? AND s.pending_job IS NULL AND (${keys})) AS waiting`)
+        WHERE j.status = 'queued' AND j.priority > 0 AND j.study_ref <> ? AND s.pending_job IS NULL AND (${modelKeys(models)})) AS waiting`)
       .pluck().get(running.id, running.examId, ...models.flatMap((m) => [m.id, m.version])) === 1;
   }
 
@@ -150,17 +152,17 @@ export class AiTables {
 
   /**
    * Takes the next job of these model versions for `owner`: the opened exam first, then in queue
-   * order; never an exam held by an import. `firstInLineOnly`: only a job put first in line (an
-   * opened exam, a reader's "analyse again"), and not one of `exceptExam`.
+   * order; never an exam held by an import. `firstInLineExcept`: only a job put first in line (an
+   * opened exam, a reader's "analyse again"), and not one of that exam.
    */
-  claimNext(owner: string, models: readonly ModelRef[], only: { firstInLineOnly: true; exceptExam: number } | null = null): AiJob | null {
+  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineExcept?: number } = {}): AiJob | null {
     if (!models.length) return null;
     return this.db.transaction(() => {
-      const keys = models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
-      const firstInLine = only ? 'AND j.priority > 0 AND j.study_ref <> ?' : '';
+      const except = options.firstInLineExcept;
+      const firstInLine = except === undefined ? '' : 'AND j.priority > 0 AND j.study_ref <> ?';
       const row = this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-          WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${keys}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
-        .get(...models.flatMap((m) => [m.id, m.version]), ...(only ? [only.exceptExam] : [])) as JobRow | undefined;
+          WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
+        .get(...models.flatMap((m) => [m.id, m.version]), ...(except === undefined ? [] : [except])) as JobRow | undefined;
       if (!row) return null;
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
       this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)

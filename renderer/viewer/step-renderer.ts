@@ -15,7 +15,7 @@ import { Enums, cache, eventTarget, imageLoader } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import type { InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
-import { chestWallSide, displayTransform } from '../../common/hanging/orientation.ts';
+import { chestWallSide, displayTransform, isMloTypeView } from '../../common/hanging/orientation.ts';
 import type { DisplayTransform } from '../../common/hanging/orientation.ts';
 import { breastPlaneSpacing, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
 import type { SizedViewport } from '../../common/hanging/scale.ts';
@@ -107,7 +107,19 @@ function relayoutSteps(step: StepRenderer, placeAgain: () => void): void {
 
 /** Whether a place's image meets the top of its place (an MLO-type view hung by its chest wall), not its middle. */
 function topJustified(p: Placed): boolean {
-  return p.spec.display.justify === 'chest-wall' && ['MLO', 'ML', 'LM', 'LMO', 'SIO', 'ISO'].includes(p.spec.image?.view ?? '');
+  return p.spec.display.justify === 'chest-wall' && isMloTypeView(p.spec.image?.view);
+}
+
+/**
+ * The canvas point (CSS pixels) a place keeps its image by across a change of size: the middle of
+ * its chest-wall edge (the top of it for an MLO, which meets the top), else the middle. The reader's
+ * zoom and pan are kept about it: the same part of the breast stays at the seam, scaled (kept about
+ * the canvas's middle, a zoomed pair opened a gap at the seam or hid its chest walls past it).
+ */
+function anchorOf(p: Placed, widthPx: number, heightPx: number): Types.Point2 {
+  const side = p.spec.display.justify === 'chest-wall' ? p.chestWall : null;
+  const x = side === 'right' ? widthPx : side === 'left' ? 0 : widthPx / 2;
+  return [x, topJustified(p) ? 0 : heightPx / 2];
 }
 
 /** Moves a viewport's image by (dx, dy) CSS pixels on its canvas: its camera by the world distance of (−dx, −dy). */
@@ -297,15 +309,15 @@ export class StepRenderer {
     if (size === this.size) return;
     this.size = size;
     const engine = sharedEngine();
-    // the reader's zoom and pan, measured from each image's own placement before anything moves (not
-    // from Cornerstone's initial camera: its resize replaces that with a fitted camera of its own); a
-    // step still waiting for its last relayout keeps what was measured then (nothing moved since)
+    // the reader's zoom (from each image's own placement, not Cornerstone's initial camera: its resize
+    // replaces that with a fitted camera of its own) and what lies at each place's anchor, measured
+    // before anything moves; a step still waiting for its last relayout keeps what was measured then
     const dpr = window.devicePixelRatio || 1;
     const views = this.relayoutViews ?? [...this.placed.values()].flatMap((p) => {
       const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
       if (!viewport?.getCurrentImageId() || !p.placement) return [];
       // what lies at the place's anchor now, at the size Cornerstone still draws it (the element has its new size already)
-      const anchored = viewport.canvasToWorld(this.anchorOf(p, viewport.sWidth / dpr, viewport.sHeight / dpr));
+      const anchored = viewport.canvasToWorld(anchorOf(p, viewport.sWidth / dpr, viewport.sHeight / dpr));
       return [{ p, viewport, zoom: viewport.getZoom(p.placement), anchored }];
     });
     this.relayoutViews = views;
@@ -324,7 +336,7 @@ export class StepRenderer {
         this.place(p, viewport, rows);
         viewport.setZoom(zoom);
         // what lay at the anchor goes back to it (placed, unzoomed and not panned, it is there already)
-        const [ax, ay] = this.anchorOf(p, p.element.clientWidth, p.element.clientHeight);
+        const [ax, ay] = anchorOf(p, p.element.clientWidth, p.element.clientHeight);
         const [cx, cy] = viewport.worldToCanvas(anchored);
         shiftOnCanvas(viewport, ax - cx, ay - cy);
         this.sync?.update(p.viewportId, { placed: true });
@@ -477,18 +489,6 @@ export class StepRenderer {
     else dx = (widthPx - right - left) / 2;
     const dy = topJustified(p) ? -top : (heightPx - bottom - top) / 2;
     shiftOnCanvas(viewport, dx, dy);
-  }
-
-  /**
-   * The canvas point (CSS pixels) a place keeps its image by across a change of size: the middle of
-   * its chest-wall edge (the top of it for an MLO, which meets the top), else the middle. The reader's
-   * zoom and pan are kept about it: the same part of the breast stays at the seam, scaled (kept about
-   * the canvas's middle, a zoomed pair opened a gap at the seam or hid its chest walls past it).
-   */
-  private anchorOf(p: Placed, widthPx: number, heightPx: number): Types.Point2 {
-    const chestWallSide = p.spec.display.justify === 'chest-wall' ? p.chestWall : null;
-    const x = chestWallSide === 'right' ? widthPx : chestWallSide === 'left' ? 0 : widthPx / 2;
-    return [x, topJustified(p) ? 0 : heightPx / 2];
   }
 
   private whenRendered(p: Placed, viewport: Types.IStackViewport): Promise<void> {
