@@ -56,9 +56,30 @@ export function breastMask(pixels: StoredPixels, width: number, height: number, 
   return { factor, width: w, height: h, mask, box, threshold };
 }
 
-function percentile(values: Float32Array, p: number): number {
-  const sorted = Float32Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+/**
+ * The value of rank ⌊p·n⌋ among the values (as sorting them would give): a histogram finds the bin
+ * holding that rank, and only that bin's values are sorted. Sorting the whole small image cost as
+ * much as sampling it.
+ */
+export function percentile(values: Float32Array, p: number): number {
+  const rank = Math.min(values.length - 1, Math.floor(p * values.length));
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(max > min)) return min;
+  const bins = 1024;
+  const scale = bins / (max - min);
+  const binOf = (v: number) => Math.min(bins - 1, Math.floor((v - min) * scale));
+  const counts = new Int32Array(bins);
+  for (let i = 0; i < values.length; i++) counts[binOf(values[i]!)]!++;
+  let bin = 0, below = 0;
+  while (below + counts[bin]! <= rank) below += counts[bin++]!;
+  const inBin = new Float32Array(counts[bin]!);
+  for (let i = 0, n = 0; i < values.length; i++) if (binOf(values[i]!) === bin) inBin[n++] = values[i]!;
+  return inBin.sort()[rank - below]!;
 }
 
 /** Otsu's threshold over 256 bins of [0, 1]: the split that best separates air from tissue. */

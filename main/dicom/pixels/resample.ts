@@ -117,11 +117,26 @@ export function resample(source: ArrayLike<number>, width: number, xw: AxisWeigh
     // the samples with a tap in [lo, hi]; the others are 0
     const kLo = firstReaching(starts, taps, lo), kHi = firstAfter(starts, hi) - 1;
     if (kLo > kHi) continue;
-    for (let k = kLo; k <= kHi; k++) {
-      const start = starts[k]!, wBase = k * taps;
-      let sum = 0;
-      for (let t = 0; t < taps; t++) sum += xWeights[wBase + t]! * line[start + t]!;
-      horizontal[reverseX ? outWidth - 1 - k : k] = sum;
+    // the usual tap counts written out (2: an enlargement; 3: a reduction by up to 2, as 0.07 to
+    // 0.1 mm): a fifth of the pipeline's time went to the general loop's bookkeeping. The sums are
+    // the same to the bit (the same products added in the same order, in doubles).
+    if (taps === 3) {
+      for (let k = kLo; k <= kHi; k++) {
+        const start = starts[k]!, wBase = k * 3;
+        horizontal[reverseX ? outWidth - 1 - k : k] = xWeights[wBase]! * line[start]! + xWeights[wBase + 1]! * line[start + 1]! + xWeights[wBase + 2]! * line[start + 2]!;
+      }
+    } else if (taps === 2) {
+      for (let k = kLo; k <= kHi; k++) {
+        const start = starts[k]!, wBase = k * 2;
+        horizontal[reverseX ? outWidth - 1 - k : k] = xWeights[wBase]! * line[start]! + xWeights[wBase + 1]! * line[start + 1]!;
+      }
+    } else {
+      for (let k = kLo; k <= kHi; k++) {
+        const start = starts[k]!, wBase = k * taps;
+        let sum = 0;
+        for (let t = 0; t < taps; t++) sum += xWeights[wBase + t]! * line[start + t]!;
+        horizontal[reverseX ? outWidth - 1 - k : k] = sum;
+      }
     }
     // Pass 2, along y: this row's share of each output row it feeds, over the samples written.
     const xLo = reverseX ? outWidth - 1 - kHi : kLo, xHi = reverseX ? outWidth - 1 - kLo : kHi;
