@@ -219,7 +219,7 @@ export class AiAnalysis {
       return;
     }
     // an exam a reader opened (or asked for again) is not interrupted for another she opens: it
-    // ends first, then the others first in line, in queue order (none waits behind openings forever)
+    // ends first, then the others first in line, the last opened first (none waits behind openings forever)
     await this.execute(job, job.priority === 0);
   }
 
@@ -227,7 +227,7 @@ export class AiAnalysis {
   private releaseUnrecorded(): void {
     for (const id of this.unrecorded) {
       try {
-        this.db.ai.release(id);
+        this.db.ai.release(id, currentOwner());
         this.unrecorded.delete(id);
       } catch { /* still busy: next time */ }
     }
@@ -279,7 +279,7 @@ export class AiAnalysis {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
         try {
-          await whileLibraryBusy(() => this.db.ai.fail(job.id, code, String((error as Error)?.message ?? error).slice(0, 300)));
+          await whileLibraryBusy(() => this.db.ai.fail(job.id, currentOwner(), code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {
           log.warn(`AI: the failure of exam ${job.examId} could not be recorded (${errorForLog(recordError)}); queued again later`);
           this.unrecorded.add(job.id);
@@ -356,7 +356,7 @@ export class AiAnalysis {
     }
     const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
     const result = { provider, timings, examScore, breastScores, images: images.length, findings };
-    if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, result))) {
+    if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, currentOwner(), result))) {
       log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
     }
   }

@@ -98,7 +98,7 @@ export class AiTables {
   prioritize(examId: number, model: ModelRef): void {
     this.queueFirst(examId, model, ['queued', 'failed'], LASTING_FAILURES);
     // an exam opened while its analysis runs: not interrupted from now on for another one opened
-    this.sql.get(`UPDATE ai_jobs SET priority = 1 WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status = 'running'`)
+    this.sql.get(`UPDATE ai_jobs SET priority = max(priority, 1) WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status = 'running'`)
       .run(examId, model.id, model.version);
   }
 
@@ -107,13 +107,19 @@ export class AiTables {
     return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled']);
   }
 
+  /**
+   * First in line: a priority above every other job's, so that of several exams opened (or asked
+   * for again) the last one goes first: the one on the reader's screen now, not the first she
+   * passed through on the way to it. Priority 0 is the background queue.
+   */
   private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[], keepFailures: readonly string[] = []): boolean {
     return this.db.transaction(() => {
-      const added = this.enqueue(examId, model, 1);
-      const moved = this.sql.get(`UPDATE ai_jobs SET priority = 1, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
+      const priority = (this.sql.get('SELECT coalesce(max(priority), 0) + 1 FROM ai_jobs').pluck().get() as number);
+      const added = this.enqueue(examId, model, priority);
+      const moved = this.sql.get(`UPDATE ai_jobs SET priority = ?, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
         WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))
           AND (failure_code IS NULL OR failure_code NOT IN (SELECT value FROM json_each(?)))`)
-        .run(examId, model.id, model.version, JSON.stringify(from), JSON.stringify(keepFailures)).changes;
+        .run(priority, examId, model.id, model.version, JSON.stringify(from), JSON.stringify(keepFailures)).changes;
       return added || moved > 0;
     }).immediate();
   }
@@ -145,9 +151,9 @@ export class AiTables {
       .pluck().get(running.id, running.examId, ...models.flatMap((m) => [m.id, m.version])) === 1;
   }
 
-  /** A running job given back to the queue (its end could not be written), first in line if it was. */
-  release(jobId: number): void {
-    this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running'`).run(jobId);
+  /** A job `owner` runs, given back to the queue (its end could not be written), first in line if it was. */
+  release(jobId: number, owner: string): void {
+    this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running' AND owner = ?`).run(jobId, owner);
   }
 
   /**
@@ -171,13 +177,17 @@ export class AiTables {
     }).immediate();
   }
 
-  /** Stores a job's result, unless it was cancelled meanwhile; returns whether it was stored. */
-  complete(jobId: number, result: AiJobResult): boolean {
+  /**
+   * Stores the result of a job `owner` ran, unless it was cancelled meanwhile, or cancelled and
+   * queued again and claimed by another process (whose run is the one asked for); returns whether
+   * it was stored.
+   */
+  complete(jobId: number, owner: string, result: AiJobResult): boolean {
     return this.db.transaction(() => {
       // a new result needs its own SR (cad_sr_uid NULL): the one written for an earlier run stays in the store
       const done = this.sql.get(`UPDATE ai_jobs SET status = 'done', finished_at = ?, owner = NULL, provider = ?, timings = ?, exam_score = ?, breast_scores = ?,
-          images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL WHERE id = ? AND status = 'running'`)
-        .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images, jobId).changes > 0;
+          images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL WHERE id = ? AND status = 'running' AND owner = ?`)
+        .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images, jobId, owner).changes > 0;
       if (!done) return false;
       this.sql.get('DELETE FROM ai_findings WHERE job_ref = ?').run(jobId);
       const insert = this.sql.get('INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
@@ -189,10 +199,10 @@ export class AiTables {
     }).immediate();
   }
 
-  /** Records why a job failed (a code, and a detail without patient data). */
-  fail(jobId: number, code: string, detail: string | null): void {
-    this.sql.get(`UPDATE ai_jobs SET status = 'failed', finished_at = ?, owner = NULL, failure_code = ?, failure_detail = ? WHERE id = ? AND status = 'running'`)
-      .run(now(), code, detail, jobId);
+  /** Records why a job `owner` ran failed (a code, and a detail without patient data); not once another process runs it. */
+  fail(jobId: number, owner: string, code: string, detail: string | null): void {
+    this.sql.get(`UPDATE ai_jobs SET status = 'failed', finished_at = ?, owner = NULL, failure_code = ?, failure_detail = ? WHERE id = ? AND status = 'running' AND owner = ?`)
+      .run(now(), code, detail, jobId, owner);
   }
 
   /** The job an exam shows (the shown model's, its newest version first; else the newest), or null. */

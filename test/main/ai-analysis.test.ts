@@ -82,12 +82,12 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     // cancelled while running: the result that comes after is dropped
     const job = station.db.ai.claimNext('me:1', [model])!;
     assert.equal(station.db.ai.cancel(job.examId), 1);
-    assert.equal(station.db.ai.complete(job.id, { provider: 'cpu', timings: {}, examScore: 0.9, breastScores: { R: 0.9 }, images: 4, findings: [] }), false);
+    assert.equal(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.9, breastScores: { R: 0.9 }, images: 4, findings: [] }), false);
     assert.equal(station.db.ai.examState(job.examId)!.status, 'cancelled');
 
     // failed: the reason stays; opening the exam queues it again, first
     const other = station.db.ai.claimNext('me:1', [model])!;
-    station.db.ai.fail(other.id, 'model_refused', 'model.onnx is not the file its manifest describes');
+    station.db.ai.fail(other.id, 'me:1', 'model_refused', 'model.onnx is not the file its manifest describes');
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
     // the worklist says why (its code, which the page says in the reader's language)
     const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
@@ -110,7 +110,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     }
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
-    assert.ok([a, b].includes(next.examId) && next.priority === 1);
+    assert.ok([a, b].includes(next.examId) && next.priority > 0);
     assert.deepEqual(station.db.ai.counts(), { queued: 1, running: 1, done: 0, failed: 0, cancelled: 0 });
   } finally {
     await station.close();
@@ -514,6 +514,40 @@ test('the library held by another process while a result is stored: stored once 
   } finally {
     warns.mock.restore();
     await analysis?.close();
+    await station.close();
+  }
+});
+
+test('of several exams opened, the last one opened is analysed first; a run cancelled, then asked for again and taken by another process, does not store its result over that one', async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'ai-open-order' });
+    const [a, b, c] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number, number, number];
+    const model = { id: 'm', version: '1.0.0', sha256: 'x' };
+    station.db.ai.enqueueAll(model);
+    // the reader passes through b and a, and stays on c; then opens b again
+    for (const examId of [b, a, c, b]) station.db.ai.prioritize(examId, model);
+    const order = [0, 1, 2].map(() => station.db.ai.claimNext('me:1', [model])!.examId);
+    assert.deepEqual(order, [b, c, a], 'the last opened first');
+
+    // process 1 runs exam a; a reader cancels it and asks for it again; process 2 takes it
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', owner = NULL`).run();
+    station.db.ai.prioritize(a, model);
+    const first = station.db.ai.claimNext('one:1', [model])!;
+    assert.equal(first.examId, a);
+    station.db.ai.cancel(a);
+    station.db.ai.requeue(a, model);
+    const second = station.db.ai.claimNext('two:2', [model])!;
+    assert.equal(second.id, first.id);
+    const result = (score: number) => ({ provider: 'cpu', timings: {}, examScore: score, breastScores: { R: score }, images: 4, findings: [] });
+    // process 1's run ends: neither its result nor its failure lands on the job process 2 runs
+    assert.equal(station.db.ai.complete(first.id, 'one:1', result(0.1)), false);
+    station.db.ai.fail(first.id, 'one:1', 'analysis_failed', 'late');
+    station.db.ai.release(first.id, 'one:1');
+    assert.equal(station.db.ai.examState(a)!.status, 'running');
+    assert.equal(station.db.ai.complete(second.id, 'two:2', result(0.7)), true);
+    assert.equal(station.db.ai.examState(a)!.examScore, 0.7);
+  } finally {
     await station.close();
   }
 });
