@@ -27,6 +27,7 @@ import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
 import { AiPanel } from '../ai/AiPanel.tsx';
 import { cadMarksLabel, marksLabel } from '../ai/ai-state.ts';
+import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
@@ -119,11 +120,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const [prefetchState, setPrefetchState] = useState<{ examId: number; state: 'done' | 'failed' } | null>(null);
   /** The AI's results for the exam on screen and its priors, by exam id, kept live by aiChanged. */
   const [aiResults, setAiResults] = useState<ReadonlyMap<number, AiResults>>(() => new Map());
-  /** The reader's choices, kept from exam to exam: marks on or off, classes hidden. */
-  const [marksOn, setMarksOn] = useState(true);
-  const [hiddenClasses, setHiddenClasses] = useState<ReadonlySet<string>>(() => new Set());
+  /** The reader's choices, kept from exam to exam and through a reload (marks-choice.ts): marks on or off, classes hidden. */
+  const [marksOn, setMarksOn] = useState(() => loadMarksChoice().marksOn);
+  const [hiddenClasses, setHiddenClasses] = useState<ReadonlySet<string>>(() => loadMarksChoice().hiddenClasses);
   /** CAD reports' "Presentation Optional" marks: hidden until the reader asks for them. */
-  const [optionalCadMarks, setOptionalCadMarks] = useState(false);
+  const [optionalCadMarks, setOptionalCadMarks] = useState(() => loadMarksChoice().optionalCadMarks);
+  useEffect(() => saveMarksChoice({ marksOn, hiddenClasses, optionalCadMarks }), [marksOn, hiddenClasses, optionalCadMarks]);
   const [aiBusy, setAiBusy] = useState(false);
   const renderer = useRef<StepRenderer | null>(null);
   const root = useRef<HTMLElement>(null);

@@ -341,6 +341,12 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
   assert.deepEqual([...new Set(await page.$$eval('[data-testid=ai-mark]', (ms) => ms.map((m) => (m as HTMLElement).dataset.shape)))], ['circle']);
   await shot('ai-marks-masses-only');
+  // the reader's choice holds through a reload of the viewer (the session keeps it; not past it)
+  await page.reload();
+  await waitForStep(ids.current);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4, undefined, { timeout: 60_000 });
+  assert.equal(await page.$eval('[data-testid=ai-class-calcification] input', (i) => (i as HTMLInputElement).checked), false);
+  assert.equal(await page.$eval('[data-testid=ai-class-mass] input', (i) => (i as HTMLInputElement).checked), true);
   await page.click('[data-testid=ai-class-mass] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   await page.click('[data-testid=ai-class-calcification] input');
