@@ -40,6 +40,10 @@ function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
     width: 1600,
     height: 1000,
+    // below this the 4-up leaves each image a thumbnail and the panels cover it (a window dragged
+    // down to 420 × 320 showed no image at all); a 1366 × 768 laptop at 125 % still fits
+    minWidth: 960,
+    minHeight: 600,
     backgroundColor: '#0b0d10',
     title: 'Binome',
     show: false,
