@@ -296,11 +296,12 @@ export class AiAnalysis {
    * before that exam's next image: a model slow enough to take a minute an exam kept the opened exam
    * waiting for the whole of the other. The interrupted exam keeps what its images gave so far.
    */
-  private async yieldToOpened(runningExamId: number): Promise<void> {
+  private async yieldToOpened(paused: AiJob): Promise<void> {
     while (!this.closed) {
       let job: AiJob | null;
       try {
-        job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineExcept: runningExamId });
+        // the exams opened after it was paused, the last first: the paused exam opened meanwhile goes on before those opened earlier
+        job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineAbove: paused });
       } catch (error) {
         // the library busy (a large import in another process): the running exam goes on, the
         // opened one is taken at its next image or next in line; not a failure of the running exam
@@ -309,6 +310,15 @@ export class AiAnalysis {
       }
       if (!job) return;
       await this.execute(job, false);
+    }
+  }
+
+  /** Whether this process still holds a job it runs (a read; the library busy: it does, until the next image). */
+  private stillHeld(job: AiJob): boolean {
+    try {
+      return this.db.ai.holds(job.id, currentOwner());
+    } catch {
+      return true;
     }
   }
 
@@ -339,8 +349,14 @@ export class AiAnalysis {
     let provider = model.provider as string;
     for (const [n, image] of images.entries()) {
       if (mayYield && n > 0 && this.openedWaiting(job)) {
-        await this.yieldToOpened(job.examId);
+        await this.yieldToOpened(job);
         signal.throwIfAborted(); // cancelled, or the station closing, while the opened exams ran
+      }
+      if (n > 0 && !this.stillHeld(job)) {
+        // cancelled in another process of the library (its cancel reaches only its own runs), or
+        // taken up by another after this one was thought dead: the rest of the exam is not computed
+        log.info(`AI analysis of exam ${job.examId} stopped: cancelled or taken up by another process`);
+        return;
       }
       const file = this.db.worklist.instanceFile(image.instanceId);
       if (!file) continue;

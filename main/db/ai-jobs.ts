@@ -97,9 +97,12 @@ export class AiTables {
    */
   prioritize(examId: number, model: ModelRef): void {
     this.queueFirst(examId, model, ['queued', 'failed'], LASTING_FAILURES);
-    // an exam opened while its analysis runs: not interrupted from now on for another one opened
-    this.sql.get(`UPDATE ai_jobs SET priority = max(priority, 1) WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status = 'running'`)
-      .run(examId, model.id, model.version);
+    // an exam opened while its analysis runs: not interrupted from now on for another one opened;
+    // and, paused for exams opened before (see claimNext), it goes on before those still waiting
+    this.db.transaction(() => {
+      this.sql.get(`UPDATE ai_jobs SET priority = ? WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status = 'running'`)
+        .run(this.nextFirstInLine(), examId, model.id, model.version);
+    }).immediate();
   }
 
   /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it); returns whether a job was queued or moved up. */
@@ -114,8 +117,7 @@ export class AiTables {
    */
   private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[], keepFailures: readonly string[] = []): boolean {
     return this.db.transaction(() => {
-      // above the queued jobs only (their order is all it decides): read from the queue's index (200,000 jobs: 1 µs)
-      const priority = (this.sql.get(`SELECT coalesce(max(priority), 0) + 1 FROM ai_jobs WHERE status = 'queued'`).pluck().get() as number);
+      const priority = this.nextFirstInLine();
       const added = this.enqueue(examId, model, priority);
       const moved = this.sql.get(`UPDATE ai_jobs SET priority = ?, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
         WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))
@@ -123,6 +125,19 @@ export class AiTables {
         .run(priority, examId, model.id, model.version, JSON.stringify(from), JSON.stringify(keepFailures)).changes;
       return added || moved > 0;
     }).immediate();
+  }
+
+  /**
+   * A priority above every job waiting or running (read from the queue's index: 1 µs at 200,000
+   * jobs). Called inside the transaction that gives it.
+   */
+  private nextFirstInLine(): number {
+    return this.sql.get(`SELECT coalesce(max(priority), 0) + 1 FROM ai_jobs WHERE status IN ('queued', 'running')`).pluck().get() as number;
+  }
+
+  /** Whether `owner` still holds the job running (not cancelled, nor taken up by another process since). */
+  holds(jobId: number, owner: string): boolean {
+    return this.sql.get(`SELECT 1 FROM ai_jobs WHERE id = ? AND status = 'running' AND owner = ?`).pluck().get(jobId, owner) === 1;
   }
 
   /** Cancels an exam's queued or running jobs; returns how many. A running job's result is dropped when it ends. */
@@ -158,18 +173,19 @@ export class AiTables {
   }
 
   /**
-   * Takes the next job of these model versions for `owner`: the opened exam first, then in queue
-   * order; never an exam held by an import. `firstInLineExcept`: only a job put first in line (an
-   * opened exam, a reader's "analyse again"), and not one of that exam.
+   * Takes the next job of these model versions for `owner`: the opened exams first, the last opened
+   * first, then in queue order; never an exam held by an import. `firstInLineAbove`: only a job put
+   * first in line (an opened exam, a reader's "analyse again") after the paused job was (above its
+   * priority: a background job's is 0), and not one of its exam.
    */
-  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineExcept?: number } = {}): AiJob | null {
+  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineAbove?: { id: number; examId: number } } = {}): AiJob | null {
     if (!models.length) return null;
     return this.db.transaction(() => {
-      const except = options.firstInLineExcept;
-      const firstInLine = except === undefined ? '' : 'AND j.priority > 0 AND j.study_ref <> ?';
+      const above = options.firstInLineAbove;
+      const firstInLine = above === undefined ? '' : 'AND j.priority > 0 AND j.priority > (SELECT priority FROM ai_jobs WHERE id = ?) AND j.study_ref <> ?';
       const row = this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
           WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
-        .get(...models.flatMap((m) => [m.id, m.version]), ...(except === undefined ? [] : [except])) as JobRow | undefined;
+        .get(...models.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
       if (!row) return null;
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
       this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)

@@ -552,6 +552,67 @@ test('of several exams opened, the last one opened is analysed first; a run canc
   }
 });
 
+test('a background exam paused for an opening, then opened itself, goes on before the exams opened before it (the last opened first)', async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'ai-paused-reopened' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    const model = { id: 'm', version: '1.0.0', sha256: 'x' };
+    station.db.ai.enqueueAll(model);
+    const background = station.db.ai.claimNext('me:1', [model])!;
+    const [o1, o2] = exams.filter((e) => e !== background.examId) as [number, number];
+    // the reader opens o1: the background exam pauses for it
+    station.db.ai.prioritize(o1, model);
+    assert.equal(station.db.ai.firstInLineWaiting([model], background), true);
+    assert.equal(station.db.ai.claimNext('me:1', [model], { firstInLineAbove: background })!.examId, o1);
+    // while o1 runs she opens o2, then the paused exam
+    station.db.ai.prioritize(o2, model);
+    station.db.ai.prioritize(background.examId, model);
+    // o1 done: the paused exam goes on, o2 waits for it
+    assert.equal(station.db.ai.claimNext('me:1', [model], { firstInLineAbove: background }), null, 'nothing opened after the paused exam');
+    const result = { provider: 'cpu', timings: {}, examScore: 0.5, breastScores: { R: 0.5 }, images: 4, findings: [] };
+    assert.equal(station.db.ai.complete(background.id, 'me:1', result), true);
+    assert.equal(station.db.ai.claimNext('me:1', [model])!.examId, o2);
+  } finally {
+    await station.close();
+  }
+});
+
+test('an analysis cancelled in another process of the library stops at its next image, not after the whole exam', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-cancel-elsewhere-models');
+  const folder = path.join(models, 'slow');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = slowModel(4);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.3 })));
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-cancel-elsewhere' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    let images = 0;
+    let cancelledElsewhere = false;
+    analysis = new AiAnalysis(station.db, station.store, [models], (id) => {
+      // as the analysis starts, another process on the library cancels it (its row, not this process's run)
+      if (id === exam && !cancelledElsewhere) { cancelledElsewhere = true; station.db.ai.cancel(exam); }
+    });
+    const runner = (analysis as unknown as { runner: { analyzeImage: (...args: unknown[]) => Promise<unknown> } }).runner;
+    const analyzeImage = runner.analyzeImage.bind(runner);
+    runner.analyzeImage = (...args: unknown[]) => { images++; return analyzeImage(...args); };
+    await analysis.start();
+    analysis.queueNewExams();
+    await waitFor('the cancel seen', () => cancelledElsewhere);
+    // the loop waits for work once the exam is left (its wake-up set)
+    await waitFor('the analysis idle', () => (analysis as unknown as { wake: unknown }).wake != null, 60_000);
+    assert.equal(images, 1, 'the image under way when it was cancelled, no other');
+    assert.equal(station.db.ai.examState(exam)!.status, 'cancelled');
+    assert.equal(station.db.ai.findings(exam).length, 0);
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
+
 test('an exam opened while its own analysis runs in the background is not interrupted for another opened after it', async () => {
   const station = openTestStation();
   try {
