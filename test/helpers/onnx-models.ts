@@ -61,7 +61,7 @@ const INT64 = onnx.TensorProto.DataType.INT64;
  * in row order), scored by its value, of class 0, as [1, 1, 6] rows of x0, y0, x1, y1, score,
  * class in pixel edges. Built like a vendor's detector that does its own post-processing.
  */
-export function brightestBoxModel(options: { darkestLast?: boolean } = {}): Uint8Array {
+export function brightestBoxModel(options: { darkestLast?: boolean; classIndex?: number; insideOut?: boolean } = {}): Uint8Array {
   const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({ opType, input, output: [output], name: output, attribute });
   const INT = onnx.AttributeProto.AttributeType.INT;
   // darkestLast: the last darkest pixel in row order instead (the bottom-right corner of a padded
@@ -82,7 +82,8 @@ export function brightestBoxModel(options: { darkestLast?: boolean } = {}): Uint
       node('Cast', ['column'], 'x', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),
       node('Cast', ['row'], 'y', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),
       node('Sub', ['x', 'two'], 'x0'), node('Sub', ['y', 'two'], 'y0'), node('Add', ['x', 'three_f'], 'x1'), node('Add', ['y', 'three_f'], 'y1'),
-      node('Concat', ['x0', 'y0', 'x1', 'y1', 'best', 'class0'], 'row6', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      // insideOut: x0 and x1 swapped (a box turned inside out); classIndex: the class it gives (0)
+      node('Concat', [options.insideOut ? 'x1' : 'x0', 'y0', options.insideOut ? 'x0' : 'x1', 'y1', 'best', 'class0'], 'row6', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
       node('Reshape', ['row6', 'boxes_shape'], 'boxes'),
     ],
     initializer: [
@@ -91,7 +92,7 @@ export function brightestBoxModel(options: { darkestLast?: boolean } = {}): Uint
       { name: 'boxes_shape', dataType: INT64, dims: [3], int64Data: [1, 1, 6] },
       { name: 'two', dataType: FLOAT, dims: [], floatData: [2] },
       { name: 'three_f', dataType: FLOAT, dims: [], floatData: [3] },
-      { name: 'class0', dataType: FLOAT, dims: [1, 1], floatData: [0] },
+      { name: 'class0', dataType: FLOAT, dims: [1, 1], floatData: [options.classIndex ?? 0] },
     ],
     input: [valueInfo('image', [1, 1, 'H', 'W'])],
     output: [valueInfo('boxes', [1, 1, 6])],

@@ -29,8 +29,8 @@ function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [
 }
 
 /** The brightest-box model (or the darkest-last one, in a fixed 512 × 512 input), checked and opened. */
-async function brightestBoxDetector(dir: string, options: { darkestLast?: boolean } = {}) {
-  const folder = path.join(dir, 'boxes');
+async function brightestBoxDetector(dir: string, options: { darkestLast?: boolean; classIndex?: number; insideOut?: boolean } = {}) {
+  const folder = path.join(dir, `boxes-${options.classIndex ?? 0}-${options.insideOut ? 'inside-out' : 'box'}`);
   fs.mkdirSync(folder);
   const bytes = brightestBoxModel(options);
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
@@ -125,6 +125,34 @@ test('a model whose output breaks its manifest (not finite numbers; a score off 
         });
       } finally {
         await session.release();
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a boxes model whose row names a class its manifest does not have, or gives a box turned inside out, fails the image with model_output_invalid (its best finding was dropped without a word)', async () => {
+  const dir = tempDir('ai-boxes-off-contract');
+  try {
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    const cases = [
+      { options: { classIndex: 7 }, said: /boxes row 0: class 7 is not one of the manifest's 1 classes \(0 to 0\)/ },
+      { options: { classIndex: 0.5 }, said: /boxes row 0: class 0\.5 is not one of the manifest's 1 classes/ },
+      { options: { insideOut: true }, said: /boxes row 0: \[[\d., ]+\] is not a box \(x0 < x1, y0 < y1\)/ },
+    ];
+    for (const c of cases) {
+      const { manifest, opened } = await brightestBoxDetector(dir, c.options);
+      try {
+        await assert.rejects(analyzeImage(file, manifest, opened.session, { floor: 0.1 }), (e: unknown) => {
+          const error = e as { code?: string; message?: string };
+          assert.equal(error.code, 'model_output_invalid', JSON.stringify(c.options));
+          assert.match(error.message ?? '', c.said);
+          return true;
+        });
+      } finally {
+        await opened.session.release();
       }
     }
   } finally {
