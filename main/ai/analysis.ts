@@ -11,7 +11,7 @@
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
-import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING } from '../db/records.ts';
+import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../db/records.ts';
 import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
@@ -143,13 +143,13 @@ export class AiAnalysis {
   }
 
   private shownSettings(): string {
-    return `${this.db.settings.get(AI_CHOSEN_MODEL_SETTING) ?? ''}\n${this.db.settings.get(AI_SHOWN_MODEL_SETTING) ?? ''}`;
+    return [AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING].map((key) => this.db.settings.get(key) ?? '').join('\n');
   }
 
-  /** Writes the shown model where the worklist's SQL reads it (every exam's triage score follows: migration 0010). */
+  /** Writes the shown model and its version where the worklist's SQL reads them (every exam's triage score follows: migrations 0010, 0015). */
   private showModel(): void {
     const shown = this.shownModel;
-    if (shown && this.db.settings.get(AI_SHOWN_MODEL_SETTING) !== shown.manifest.id) this.db.settings.set(AI_SHOWN_MODEL_SETTING, shown.manifest.id);
+    if (shown) this.db.settings.setChanged({ [AI_SHOWN_MODEL_SETTING]: shown.manifest.id, [AI_SHOWN_VERSION_SETTING]: shown.manifest.version });
   }
 
   /** Queues the exams no model has analysed yet (after an import) and wakes the loop. */

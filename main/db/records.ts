@@ -65,7 +65,14 @@ export const MISSING_FROM_EXAM = `q.study_uid = s.study_uid AND coalesce(q.code,
 export const AI_SHOWN_MODEL_SETTING = 'ai.shownModel';
 /** The model id a user chose to show ('' or absent: the last found); the AI loop keeps ai.shownModel from it. */
 export const AI_CHOSEN_MODEL_SETTING = 'ai.chosenModel';
-export const AI_JOBS_SHOWN_FIRST = `(j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')) DESC, j.id DESC`;
+/**
+ * The version of the shown model that runs at the station (written with it): its analysis goes before
+ * the model's other versions' (migration 0015). Without it, a version no process runs any more (a
+ * library copy removed) showed "queued" for good where the running version's result was done.
+ */
+export const AI_SHOWN_VERSION_SETTING = 'ai.shownVersion';
+export const AI_JOBS_SHOWN_FIRST = `(j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')) DESC,
+  (j.model_version = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_VERSION_SETTING}'), '')) DESC, j.id DESC`;
 
 /**
  * An exam's AI score: its finished analysis's, the shown model's first (s = studies). Kept in the

@@ -4,7 +4,7 @@ import { Statements } from './connection.ts';
 
 export class SettingsTable {
   private readonly sql: Statements;
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.sql = new Statements(db);
   }
 
@@ -14,5 +14,12 @@ export class SettingsTable {
 
   set(key: string, value: string): void {
     this.sql.get('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** Writes the values that differ from those kept, in one transaction (readers see all or none). */
+  setChanged(values: Record<string, string>): void {
+    this.db.transaction(() => {
+      for (const [key, value] of Object.entries(values)) if (this.get(key) !== value) this.set(key, value);
+    }).immediate();
   }
 }

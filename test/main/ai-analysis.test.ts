@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
-import { AI_SHOWN_MODEL_SETTING } from '../../main/db/records.ts';
+import { AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { op, openTestStation } from '../helpers/station.ts';
@@ -166,8 +166,11 @@ test('several models: exams show the library\'s model (the last found), whicheve
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!;
     assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false });
-    // a new version of the clinic's model, queued: the exam says so, and shows no other model's findings in their place
+    // a new version of the clinic's model, queued: while the station runs the old one, its result shows
     station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.2.0', sha256: 'y' });
+    assert.equal(station.db.ai.examState(exam)!.status, 'done');
+    // installed (the AI loop writes the version it runs): the exam says it is queued, and shows no other model's findings in their place
+    station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '0.2.0' });
     assert.equal(station.db.ai.examState(exam)!.status, 'queued');
     assert.equal(station.db.ai.examState(exam)!.model.id, 'org.clinic.tests.own');
     assert.deepEqual(station.db.ai.findings(exam), []);

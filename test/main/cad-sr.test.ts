@@ -365,3 +365,53 @@ test('two stations sharing a study (through a PACS): the other station\'s SR of 
     await second.close();
   }
 });
+
+test('a version of the model no process runs any more (a library copy, removed): exams show the installed version\'s analysis, not "queued" for good; with no version installed, only the shown analysis\'s own SR stands in for its findings', { timeout: 300_000 }, async () => {
+  const library = tempDir('ai-versions-library');
+  const application = tempDir('ai-versions-app'), libraryCopy = tempDir('ai-versions-copy');
+  writeTinyModel(application);
+  writeTinyModel(libraryCopy, (m) => { m.version = '0.2.0'; });
+  const stateOf = async (station: Station, examId: number) => {
+    const results = await station.handlers.aiResults({ examId });
+    const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === examId)!;
+    return { status: results.state?.status, model: results.model?.version ?? null, findings: results.findings.length, row: row.ai?.status, reports: results.cadReports.map((r) => r.algorithmVersion) };
+  };
+  // analysed by the application's model 0.1.0, its SR written
+  let station = openTestStation({ libraryDir: library, modelRoots: [application] });
+  let examId: number;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-versions' });
+    [examId] = await examsOf(station) as [number];
+    await storedSrOf(station, examId, 'the SR of 0.1.0');
+  } finally {
+    await station.close();
+  }
+  // a copy of the model under another version runs (the library's over the application's), analyses, writes its SR
+  station = openTestStation({ libraryDir: library, modelRoots: [application, libraryCopy] });
+  try {
+    await waitFor('0.2.0\'s SR', () => (station.db.connection.prepare(`SELECT count(*) AS n FROM ai_jobs WHERE model_version = '0.2.0' AND cad_sr_uid IS NOT NULL`).get() as { n: number }).n === 1);
+    // and, as a copy removed while its analyses were queued leaves them, a queued job of a third version
+    station.db.ai.enqueue(examId, { id: 'org.binome.tests.bright-spots', version: '0.3.0', sha256: 'x' });
+  } finally {
+    await station.close();
+  }
+  // the copy removed: the installed 0.1.0's analysis shows, done, in the viewer and the worklist
+  station = openTestStation({ libraryDir: library, modelRoots: [application] });
+  try {
+    await waitFor('the AI started', () => station.db.settings.get('ai.shownVersion') === '0.1.0');
+    const shown = await stateOf(station, examId);
+    assert.deepEqual({ ...shown, findings: shown.findings > 0 }, { status: 'done', model: '0.1.0', findings: true, row: 'done', reports: [] });
+  } finally {
+    await station.close();
+  }
+  // no version installed: the newest analysis shows, and only its own SR stands in (not one per version)
+  station = openTestStation({ libraryDir: library, modelRoots: [tempDir('no-models')] });
+  try {
+    station.db.connection.prepare(`DELETE FROM ai_jobs WHERE model_version = '0.3.0'`).run();
+    station.db.connection.prepare(`DELETE FROM settings WHERE key = 'ai.shownVersion'`).run();
+    const shown = await stateOf(station, examId);
+    assert.deepEqual({ status: shown.status, model: shown.model, reports: shown.reports }, { status: 'done', model: null, reports: ['0.2.0'] });
+  } finally {
+    await station.close();
+  }
+});
