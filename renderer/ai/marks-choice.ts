@@ -19,7 +19,8 @@ export function loadMarksChoice(): MarksChoice {
     const saved = JSON.parse(text) as { marksOn?: unknown; hiddenClasses?: unknown; optionalCadMarks?: unknown };
     return {
       marksOn: typeof saved.marksOn === 'boolean' ? saved.marksOn : DEFAULT.marksOn,
-      hiddenClasses: new Set(Array.isArray(saved.hiddenClasses) ? saved.hiddenClasses.filter((c): c is string => typeof c === 'string') : []),
+      // class names, as few as a model and the CAD reports name (a value tampered with to megabytes is not written back at each change)
+      hiddenClasses: new Set(Array.isArray(saved.hiddenClasses) ? saved.hiddenClasses.filter((c): c is string => typeof c === 'string' && c.length <= 64).slice(0, 64) : []),
       optionalCadMarks: typeof saved.optionalCadMarks === 'boolean' ? saved.optionalCadMarks : DEFAULT.optionalCadMarks,
     };
   } catch {
