@@ -20,6 +20,7 @@ import type { LoopbackHost } from '../../main/transport/http.ts';
 import type { StationService } from '../../main/service/station.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
+import { AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { writeSpotExam } from '../helpers/spot-exams.ts';
@@ -502,9 +503,11 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   await page.click('[data-testid=ai-requeue]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done', undefined, { timeout: 120_000 });
 
-  // an analysis waiting for a version of the model this station does not have stays queued: the reader cancels it
+  // an analysis waiting for a version of the model another station of the library runs (and wrote
+  // as the version exams show), which this station does not have: it stays queued; the reader cancels it
   station.db.connection.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
     VALUES (?, 'org.binome.tests.bright-spots', '9.9.9', 'none', 'queued', 0, ?)`).run(ids.other, new Date().toISOString());
+  station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '9.9.9' });
   await page.reload();
   await waitForStep(ids.other);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'queued');
@@ -518,6 +521,7 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForFunction((id) => document.querySelector(`[data-testid=exam-row][data-exam-id="${id}"] [data-testid=ai-score]`)?.textContent === 'cancelled', ids.other);
   await shot('ai-worklist-states');
+  station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '0.1.0' });
 });
 
 test('no script error was raised in the page', { skip: SKIP }, () => {

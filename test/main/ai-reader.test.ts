@@ -13,6 +13,7 @@ import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 
 const examsOf = async (station: ReturnType<typeof openTestStation>) =>
   (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
@@ -92,6 +93,8 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     // state, and the score it still has (the older version's) stays held back
     station.db.connection.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
       VALUES (?, 'org.binome.tests.bright-spots', '0.2.0', '', 'cancelled', 0, '2026-12-01T00:00:00Z')`).run(current);
+    // (the version the station runs: the AI loop writes it as it starts)
+    station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '0.2.0' });
     rows = await byScore();
     assert.deepEqual(aiOf(rows, current), { status: 'cancelled', score: null, failure: null, scoreWithheld: true });
     assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'still triaged by it');
