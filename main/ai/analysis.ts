@@ -162,16 +162,25 @@ export class AiAnalysis {
 
   /** The exam a reader opens goes first. */
   prioritize(examId: number): void {
-    for (const m of this.models) this.db.ai.prioritize(examId, refOf(m.manifest));
+    for (const m of this.shownLast()) this.db.ai.prioritize(examId, refOf(m.manifest));
     this.wake?.();
   }
 
   /** Queues the exam again, first in line, after a cancel or a failure; returns whether any of its analyses was queued (none: all done already). */
   requeue(examId: number): boolean {
     let queued = false;
-    for (const m of this.models) queued = this.db.ai.requeue(examId, refOf(m.manifest)) || queued;
+    for (const m of this.shownLast()) queued = this.db.ai.requeue(examId, refOf(m.manifest)) || queued;
     this.wake?.();
     return queued;
+  }
+
+  /**
+   * The models, the shown one last: each job put first in line goes above those before it, so the
+   * analysis the reader sees (the shown model's) runs first of an exam's.
+   */
+  private shownLast(): FoundModel[] {
+    const shown = this.shownModel;
+    return [...this.models].sort((a, b) => Number(a === shown) - Number(b === shown));
   }
 
   /** Cancels the exam's queued or running jobs; the one running here stops now. Returns how many were cancelled. */
@@ -219,7 +228,8 @@ export class AiAnalysis {
       return;
     }
     // an exam a reader opened (or asked for again) is not interrupted for another she opens: it
-    // ends first, then the others first in line, the last opened first (none waits behind openings forever)
+    // ends first, then the others first in line, the last opened first (an earlier opening waits
+    // while the reader opens others: they are the exams on her screen)
     await this.execute(job, job.priority === 0);
   }
 

@@ -154,7 +154,7 @@ function boxRows(data: Float32Array, dims: readonly number[], floor: number, cla
   const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
   for (let i = 0; i < data.length; i += 6) {
     const score = data[i + 4]!, cls = data[i + 5]!;
-    // rows under the floor are not read (a model pads its list with them, whatever they hold)
+    // rows under the floor are not read further (a model pads its list with them; their numbers were checked)
     if (!(score >= floor)) continue;
     // a finding the manifest cannot name, or a box turned inside out, is a model that does not do
     // what its manifest says (a class index off by one lost its best finding without a word): the
@@ -162,11 +162,11 @@ function boxRows(data: Float32Array, dims: readonly number[], floor: number, cla
     if (!Number.isInteger(cls) || cls < 0 || cls >= classes) {
       throw new ModelOutputError(`boxes row ${i / 6}: class ${cls} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
     }
-    if (!(data[i + 2]! > data[i]! && data[i + 3]! > data[i + 1]!)) {
-      throw new ModelOutputError(`boxes row ${i / 6}: [${[...data.subarray(i, i + 4)].join(', ')}] is not a box (x0 < x1, y0 < y1)`);
+    if (data[i + 2]! < data[i]! || data[i + 3]! < data[i + 1]!) {
+      throw new ModelOutputError(`boxes row ${i / 6}: [${[...data.subarray(i, i + 4)].join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);
     }
     const box: BoxRow['box'] = [clip(data[i]!, width), clip(data[i + 1]!, height), clip(data[i + 2]!, width), clip(data[i + 3]!, height)];
-    // wholly outside the input: it marks nothing
+    // of no area (a box a model cut to its input's edge), or wholly outside the input: it marks nothing
     if (!(box[2] > box[0] && box[3] > box[1])) continue;
     rows.push({ box, score, cls });
   }

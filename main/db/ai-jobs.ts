@@ -49,12 +49,14 @@ export interface AiExamState {
   queuedAt: string;
   finishedAt: string | null;
   timings: Record<string, number> | null;
+  /** The SOP Instance UID of the CAD SR written here for it (null: none yet). */
+  srUid: string | null;
 }
 
 interface JobRow {
   id: number; study_ref: number; model_id: string; model_version: string; model_sha256: string; status: AiJobStatus; priority: number;
   queued_at: string; finished_at: string | null; provider: string | null; exam_score: number | null; breast_scores: string | null;
-  failure_code: string | null; failure_detail: string | null; timings: string | null;
+  failure_code: string | null; failure_detail: string | null; timings: string | null; cad_sr_uid: string | null;
 }
 
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
@@ -222,7 +224,7 @@ export class AiTables {
       .run(now(), code, detail, jobId, owner);
   }
 
-  /** The job an exam shows (the shown model's, its newest version first; else the newest), or null. */
+  /** The job an exam shows (the shown model's, the version the station runs first, else its newest; else the newest), or null. */
   examState(examId: number): AiExamState | null {
     const r = this.sql.get(`SELECT * FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as JobRow | undefined;
     if (!r) return null;
@@ -231,6 +233,7 @@ export class AiTables {
       breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as AiExamState['breastScores'] : {},
       failure: r.failure_code ? { code: r.failure_code, detail: r.failure_detail } : null,
       queuedAt: r.queued_at, finishedAt: r.finished_at, timings: r.timings ? JSON.parse(r.timings) as Record<string, number> : null,
+      srUid: r.cad_sr_uid,
     };
   }
 

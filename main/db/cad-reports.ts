@@ -59,15 +59,16 @@ export class CadReportTables {
   }
 
   /**
-   * The CAD reports of an exam that were not written here (`ownInSeries`: and the one written here in this series), with the
+   * The CAD reports of an exam that were not written here (`ownSr`: and this one written here), with the
    * marks a viewer may draw on its stored images ("Not for Presentation" ones are never given out);
    * `notInSeries`: not those stored in this series (the SRs of the analysis whose findings show).
    */
-  reportsOf(examId: number, options: { ownInSeries?: string | null; notInSeries?: string | null } = {}): CadReport[] {
-    const inSeries = 'EXISTS (SELECT 1 FROM instances i JOIN series se ON se.id = i.series_ref WHERE i.id = r.instance_ref AND se.series_uid = ?)';
+  reportsOf(examId: number, options: { ownSr?: string | null; notInSeries?: string | null } = {}): CadReport[] {
     const reports = this.sql.get(`SELECT id, manufacturer, algorithm_name, algorithm_version, algorithm_params, summary, problem FROM cad_reports r
-        WHERE study_ref = ? AND (written_here = 0 OR ${inSeries}) AND NOT ${inSeries}
-        ORDER BY id`).all(examId, options.ownInSeries ?? null, options.notInSeries ?? null) as
+        WHERE study_ref = ? AND ((written_here = 0
+            AND NOT EXISTS (SELECT 1 FROM instances i JOIN series se ON se.id = i.series_ref WHERE i.id = r.instance_ref AND se.series_uid = ?))
+          OR EXISTS (SELECT 1 FROM instances i WHERE i.id = r.instance_ref AND i.sop_uid = ?))
+        ORDER BY id`).all(examId, options.notInSeries ?? null, options.ownSr ?? null) as
       { id: number; manufacturer: string | null; algorithm_name: string | null; algorithm_version: string | null; algorithm_params: string | null; summary: string | null; problem: string | null }[];
     // a mark lands only on an image of the report's own exam: never on another exam's (or woman's) image it may name
     const marks = this.sql.get(`SELECT m.*, i.id AS instance_id, i.columns AS image_columns, i.rows AS image_rows FROM cad_marks m

@@ -72,7 +72,8 @@ export const AI_CHOSEN_MODEL_SETTING = 'ai.chosenModel';
  */
 export const AI_SHOWN_VERSION_SETTING = 'ai.shownVersion';
 export const AI_JOBS_SHOWN_FIRST = `(j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')) DESC,
-  (j.model_version = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_VERSION_SETTING}'), '')) DESC, j.id DESC`;
+  (j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')
+    AND j.model_version = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_VERSION_SETTING}'), '')) DESC, j.id DESC`;
 
 /**
  * An exam's AI score: its finished analysis's, the shown model's first (s = studies). Kept in the

@@ -45,14 +45,15 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       } : null,
       findings,
       // the station's own SR of the analysis shown stands in for its findings when the model that made
-      // it is no longer installed (that one SR: not those of every version that ever analysed the exam);
+      // it is no longer installed (that one SR: not those of every version that ever analysed the exam,
+      // nor an earlier run's, nor another station's of the same analysis beside it);
       // another station's SR of the very model whose findings show here (a study shared through a PACS)
       // would draw every mark twice: its marks are these findings
       // (known by its series, one per model version and exam at every station: a vendor's CAD that
       // happens to give the same name and version is still shown)
       cadReports: ctx.db.cadReports.reportsOf(examId, {
-        ownInSeries: !manifest && state?.status === 'done' ? sameModelSeries(examId, state.model) : null,
-        notInSeries: state?.status === 'done' && manifest ? sameModelSeries(examId, manifest) : null,
+        ownSr: !manifest && state?.status === 'done' ? state.srUid : null,
+        notInSeries: state?.status === 'done' && (manifest || state.srUid) ? sameModelSeries(examId, state.model) : null,
       }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
     };

@@ -1,7 +1,8 @@
 // The reader's choices about AI marks (marks on or off, classes hidden, CAD reports' optional marks
-// shown), kept from exam to exam and, in sessionStorage, through a reload of the viewer: a reader who
-// hid a class did not see it come back with F5. Not kept past the session (a window closed, the
-// station restarted): marks hidden for good would be a finding the next day's reading never shows.
+// shown), kept from exam to exam in the viewer and, in sessionStorage, through a reload of it: a
+// reader who hid a class did not see it come back with F5. Forgotten when she goes back to the
+// worklist (as before they were kept at all), and never kept past the session: a window stays open
+// for days, and marks hidden for good would be findings the next cases never show.
 
 export interface MarksChoice {
   marksOn: boolean;
@@ -32,4 +33,11 @@ export function saveMarksChoice(choice: MarksChoice): void {
   try {
     sessionStorage.setItem(KEY, JSON.stringify({ ...choice, hiddenClasses: [...choice.hiddenClasses] }));
   } catch { /* private mode, or storage full: the choice lives as long as the page */ }
+}
+
+/** The reader left the viewer (the worklist shows): the next exam she opens starts with every mark. */
+export function forgetMarksChoice(): void {
+  try {
+    sessionStorage.removeItem(KEY);
+  } catch { /* private mode: nothing was kept */ }
 }

@@ -9,6 +9,7 @@ import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
 import { rememberWorklist } from './reading-list.ts';
+import { forgetMarksChoice } from '../ai/marks-choice.ts';
 import { failureReason } from '../ai/ai-state.ts';
 
 type SortField = (typeof WORKLIST_SORT_FIELDS)[number];
@@ -41,6 +42,8 @@ export function WorklistPage() {
   const [shownModelChanges, setShownModelChanges] = useState(0);
   const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
   const [aiModel, setAiModel] = useState<AiResults['model']>(null);
+  // back from the viewer: the AI marks she hid there show again on the next exam (marks-choice.ts)
+  useEffect(() => forgetMarksChoice(), []);
 
   useEffect(() => {
     let cancelled = false;

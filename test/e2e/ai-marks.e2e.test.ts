@@ -348,6 +348,12 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4, undefined, { timeout: 60_000 });
   assert.equal(await page.$eval('[data-testid=ai-class-calcification] input', (i) => (i as HTMLInputElement).checked), false);
   assert.equal(await page.$eval('[data-testid=ai-class-mass] input', (i) => (i as HTMLInputElement).checked), true);
+  // back to the worklist and into the exam again: every mark shows (the choice was the viewer's, not the window's)
+  await open(ids.current);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8, undefined, { timeout: 60_000 });
+  assert.equal(await page.$eval('[data-testid=ai-class-calcification] input', (i) => (i as HTMLInputElement).checked), true);
+  await page.click('[data-testid=ai-class-calcification] input');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
   await page.click('[data-testid=ai-class-mass] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   await page.click('[data-testid=ai-class-calcification] input');

@@ -180,6 +180,37 @@ test('several models: exams show the library\'s model (the last found), whicheve
   }
 });
 
+test('several models: of an exam opened, the shown model\'s analysis runs first (the one the reader sees), whichever model was found last', { timeout: 300_000 }, async () => {
+  const bundled = tempDir('ai-first-bundled');
+  const library = tempDir('ai-first-library');
+  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
+  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-shown-first' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    analysis = new AiAnalysis(station.db, station.store, [bundled, library]);
+    await analysis.start();
+    assert.equal(analysis.choose('org.binome.tests.bundled'), true, 'the clinic shows the bundled model (found first)');
+    await waitFor('both models analysed the exam', () => station.db.ai.counts().done === 2);
+    await analysis.close();
+    // both analyses waiting again, in the background; the reader opens the exam
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', priority = 0`).run();
+    analysis.prioritize(exam);
+    const refs = analysis.availableModels.map((m) => ({ id: m.manifest.id, version: m.manifest.version, sha256: m.manifest.sha256 }));
+    assert.equal(station.db.ai.claimNext('me:1', refs)!.model.id, 'org.binome.tests.bundled');
+    // both cancelled by the reader, then asked for again
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'cancelled', priority = 0`).run();
+    assert.equal(analysis.requeue(exam), true);
+    assert.equal(station.db.ai.claimNext('me:1', refs)!.model.id, 'org.binome.tests.bundled', 'asked for again, too');
+    analysis = null;
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
+
 test('several models: an exam no model has analysed yet names the model exams show (the last found)', { timeout: 120_000 }, async () => {
   const bundled = tempDir('ai-named-bundled');
   const library = tempDir('ai-named-library');

@@ -140,7 +140,7 @@ test('a boxes model whose row names a class its manifest does not have, or gives
     const cases = [
       { options: { classIndex: 7 }, said: /boxes row 0: class 7 is not one of the manifest's 1 classes \(0 to 0\)/ },
       { options: { classIndex: 0.5 }, said: /boxes row 0: class 0\.5 is not one of the manifest's 1 classes/ },
-      { options: { insideOut: true }, said: /boxes row 0: \[[\d., ]+\] is not a box \(x0 < x1, y0 < y1\)/ },
+      { options: { insideOut: true }, said: /boxes row 0: \[[\d., ]+\] is turned inside out \(x1 < x0 or y1 < y0\)/ },
     ];
     for (const c of cases) {
       const { manifest, opened } = await brightestBoxDetector(dir, c.options);

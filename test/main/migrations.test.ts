@@ -143,6 +143,31 @@ test('migration 0010: each exam\'s shown AI score in its row, filled from existi
   assert.equal((db.prepare('SELECT count(*) AS n FROM ai_jobs WHERE study_ref = 1').get() as { n: number }).n, 0);
 });
 
+test('migration 0015: the shown model\'s version the station runs goes first in the AI score, which follows a change of that version; other models\' versions keep the newest first', () => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.slice(0, 14));
+  db.exec(`INSERT INTO patients (id, patient_id, issuer, name, name_search) VALUES (1, 'SYN000001', '', 'A^B', 'A B');
+    INSERT INTO studies (id, patient_ref, study_uid, modalities, imported_at) VALUES (1, 1, '1.2.3', 'MG', 'now'), (2, 1, '1.2.4', 'MG', 'now');
+    INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.clinic.own');
+    INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at, exam_score) VALUES
+      (1, 'org.clinic.own', '1', 'x', 'done', 'now', 0.3), (1, 'org.clinic.own', '2', 'x', 'done', 'now', 0.6),
+      (2, 'org.other', '1', 'x', 'done', 'now', 0.2), (2, 'org.other', '2', 'x', 'done', 'now', 0.8);`);
+  const score = (id: number) => (db.prepare('SELECT ai_score FROM studies WHERE id = ?').get(id) as { ai_score: number | null }).ai_score;
+  assert.equal(score(1), 0.6, 'at schema 14: the newest');
+  migrate(db);
+  assert.equal(score(1), 0.6, 'no version written yet: the newest still');
+  db.prepare(`INSERT INTO settings (key, value) VALUES ('ai.shownVersion', '1')`).run();
+  assert.equal(score(1), 0.3, 'the version the station runs');
+  assert.equal(score(2), 0.8, 'another model\'s versions: the newest (the version is the shown model\'s)');
+  db.prepare(`UPDATE settings SET value = '2' WHERE key = 'ai.shownVersion'`).run();
+  assert.equal(score(1), 0.6, 'the version changed');
+  db.prepare(`UPDATE ai_jobs SET model_version = '3' WHERE study_ref = 1 AND exam_score = 0.6`).run();
+  assert.equal(score(1), 0.6, 'a job\'s version changed: the newest again (no job of version 2)');
+  db.prepare(`UPDATE ai_jobs SET model_version = '2' WHERE study_ref = 1 AND exam_score = 0.3`).run();
+  assert.equal(score(1), 0.3, 'a job\'s version changed to the one the station runs');
+});
+
 test('migration 0011: a model\'s analyses are counted by state through an index, not by walking every analysis', () => {
   const db = new Database(':memory:');
   migrate(db);

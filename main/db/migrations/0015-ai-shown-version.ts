@@ -12,7 +12,8 @@ import type { Database } from 'better-sqlite3';
  */
 const SHOWN_SCORE = `(SELECT j.exam_score FROM ai_jobs j WHERE j.study_ref = studies.id AND +j.status = 'done'
   ORDER BY (j.model_id = coalesce((SELECT value FROM settings WHERE key = 'ai.shownModel'), '')) DESC,
-    (j.model_version = coalesce((SELECT value FROM settings WHERE key = 'ai.shownVersion'), '')) DESC, j.id DESC LIMIT 1)`;
+    (j.model_id = coalesce((SELECT value FROM settings WHERE key = 'ai.shownModel'), '')
+      AND j.model_version = coalesce((SELECT value FROM settings WHERE key = 'ai.shownVersion'), '')) DESC, j.id DESC LIMIT 1)`;
 
 export function up(db: Database): void {
   db.exec(`
