@@ -20,6 +20,17 @@ import { log } from '../../main/base/log.ts';
 import { writeFourViews } from '../helpers/mammo-files.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 
+/** A folder of models holding one slow enough (4 convolutions at the input's size) to catch an analysis between images. */
+function slowModelFolder(name: string): string {
+  const models = tempDir(name);
+  const folder = path.join(models, 'slow');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = slowModel(4);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.3 })));
+  return models;
+}
+
 test('exams are queued, analysed on a worker thread, and the findings land on bright places of the stored images', { timeout: 300_000 }, async () => {
   const station = openTestStation();
   const models = tempDir('ai-models');
@@ -452,12 +463,7 @@ test('a model in millimetres and an exam whose images do not say their pixel spa
 });
 
 test('an exam opened while another is analysed goes before that exam\'s next image (a slow model kept it waiting for the whole of the other); the other ends whole; a cancel during the wait stands', { timeout: 300_000 }, async () => {
-  const models = tempDir('ai-yield-models');
-  const folder = path.join(models, 'slow');
-  fs.mkdirSync(folder, { recursive: true });
-  const bytes = slowModel(4);
-  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.3 })));
+  const models = slowModelFolder('ai-yield-models');
   const station = openTestStation();
   let analysis: AiAnalysis | null = null;
   const jobOf = (examId: number) => station.db.connection.prepare('SELECT status, images FROM ai_jobs WHERE study_ref = ?').get(examId) as { status: string; images: number | null };
@@ -613,12 +619,7 @@ test('a background exam paused for an opening, then opened itself, goes on befor
 });
 
 test('an analysis cancelled in another process of the library stops at its next image, not after the whole exam', { timeout: 300_000 }, async () => {
-  const models = tempDir('ai-cancel-elsewhere-models');
-  const folder = path.join(models, 'slow');
-  fs.mkdirSync(folder, { recursive: true });
-  const bytes = slowModel(4);
-  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.3 })));
+  const models = slowModelFolder('ai-cancel-elsewhere-models');
   const station = openTestStation();
   let analysis: AiAnalysis | null = null;
   try {
