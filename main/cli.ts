@@ -483,14 +483,20 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
   const stopped = waitForStop();
   const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {}, pacs: true });
-  const host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
-  out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
-  if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
-  await stopped;
-  await host.close();
-  await service.close();
-  out.write('Stopped.\n');
-  return EXIT.ok;
+  let host: Awaited<ReturnType<typeof startLoopbackHost>> | null = null;
+  try {
+    // a host that cannot start (the renderer not built, the port taken) ends the command: the
+    // station's service (its AI analysing the library) is closed with it, not left running deaf to Ctrl+C
+    host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
+    out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
+    if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
+    await stopped;
+    out.write('Stopped.\n');
+    return EXIT.ok;
+  } finally {
+    await host?.close();
+    await service.close();
+  }
 }
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
@@ -125,6 +126,27 @@ test('serve prints a loopback URL with the token and stops on SIGTERM', { skip: 
   const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
   assert.equal(code, 0);
   assert.match(out, /Stopped/);
+});
+
+test('serve whose loopback host cannot start (its port taken) ends with an error, its station closed: not left analysing the library deaf to Ctrl+C', { timeout: 60_000 }, async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as net.AddressInfo).port;
+  const child = spawn(process.execPath, [BIN, 'serve', '--no-dicom', '--port', String(port), '--library', tempDir('cli-serve-taken')], { cwd: ROOT });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c; });
+  child.stderr.on('data', (c: Buffer) => { out += c; });
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(-1), 30_000);
+      child.on('exit', (c) => { clearTimeout(timer); resolve(c); });
+    });
+    assert.notEqual(code, -1, `still running 30 s after its host failed: ${out}`);
+    assert.notEqual(code, 0, out);
+  } finally {
+    child.kill('SIGKILL');
+    taken.close();
+  }
 });
 
 test('file names are printed without their control characters; a named pipe imports nothing and says so with exit code 3', { skip: process.platform === 'win32' ? 'no FIFOs or such file names on Windows' : false }, () => {
