@@ -31,6 +31,14 @@ function slowModelFolder(name: string): string {
   return models;
 }
 
+/** Two model folders: the application's ('org.binome.tests.bundled') and the library's ('org.clinic.tests.own'), found in that order. */
+function bundledAndLibraryModels(name: string): { bundled: string; library: string } {
+  const bundled = tempDir(`${name}-bundled`), library = tempDir(`${name}-library`);
+  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
+  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  return { bundled, library };
+}
+
 test('exams are queued, analysed on a worker thread, and the findings land on bright places of the stored images', { timeout: 300_000 }, async () => {
   const station = openTestStation();
   const models = tempDir('ai-models');
@@ -147,10 +155,7 @@ test('an analysis another process of the library left running when it was killed
 });
 
 test('several models: exams show the library\'s model (the last found), whichever analysed last, in the worklist, the state and the findings', { timeout: 300_000 }, async () => {
-  const bundled = tempDir('ai-shown-bundled');
-  const library = tempDir('ai-shown-library');
-  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
-  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  const { bundled, library } = bundledAndLibraryModels('ai-shown');
   const station = openTestStation();
   let analysis: AiAnalysis | null = null;
   try {
@@ -192,10 +197,7 @@ test('several models: exams show the library\'s model (the last found), whicheve
 });
 
 test('several models: of an exam opened, the shown model\'s analysis runs first (the one the reader sees), whichever model was found last', { timeout: 300_000 }, async () => {
-  const bundled = tempDir('ai-first-bundled');
-  const library = tempDir('ai-first-library');
-  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
-  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  const { bundled, library } = bundledAndLibraryModels('ai-first');
   const station = openTestStation();
   let analysis: AiAnalysis | null = null;
   try {
@@ -223,10 +225,7 @@ test('several models: of an exam opened, the shown model\'s analysis runs first 
 });
 
 test('several models: an exam no model has analysed yet names the model exams show (the last found)', { timeout: 120_000 }, async () => {
-  const bundled = tempDir('ai-named-bundled');
-  const library = tempDir('ai-named-library');
-  writeTinyModel(bundled, (m) => { m.id = 'org.binome.tests.bundled'; });
-  writeTinyModel(library, (m) => { m.id = 'org.clinic.tests.own'; });
+  const { bundled, library } = bundledAndLibraryModels('ai-named');
   const station = openTestStation({ modelRoots: [bundled, library] });
   try {
     await waitFor('the models found', async () => (await station.handlers.aiResults({ examId: 424242 })).model !== null);
