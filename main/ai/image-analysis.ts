@@ -11,10 +11,10 @@ import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
 import { ImageFile } from '../dicom/pixels/image-file.ts';
 import { ScratchArrays } from '../dicom/pixels/scratch.ts';
-import { prepareModelInput } from '../dicom/pixels/model-input.ts';
 import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.ts';
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
+import { PreprocessBands } from './preprocess-bands.ts';
 
 export interface ImageFinding {
   class: string;
@@ -55,8 +55,10 @@ function zscore(pixels: Float32Array): void {
   for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
 }
 
-/** This thread's arrays for a frame's bytes and for the model's input, kept from image to image. */
-const scratch = new ScratchArrays();
+/** This thread's arrays for a frame's bytes (shared with its preprocessing helpers) and for the model's input, kept from image to image. */
+const scratch = new ScratchArrays({ shared: true });
+/** This thread's preprocessing helpers (started on first use). */
+let bands: PreprocessBands | undefined;
 
 export async function analyzeImage(file: string, manifest: ModelManifest, session: InferenceSession, options: { floor: number; maxPerClass?: number }): Promise<ImageAnalysis> {
   const t0 = performance.now();
@@ -68,9 +70,11 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   let outputs: InferenceSession.OnnxValueMapType;
   try {
     // the stored values are read where they lie (the scratch array, a codec's memory): no copy of the frame
+    bands ??= new PreprocessBands();
     prepared = await withDecodedFrame(image, 0, (pixels) => {
       t1 = performance.now();
-      return prepareModelInput({ header: image.header, pixels }, { ...pipeline, into: lent.values });
+      // values in a codec's memory are copied out before this callback returns (prepare says how)
+      return bands!.prepare({ header: image.header, pixels }, { ...pipeline, into: lent.values });
     }, lent.frame);
     if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);
     t2 = performance.now();

@@ -23,6 +23,8 @@ export class InferenceRunner {
     this.checkTimeoutMs = options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
     keepOnnxRuntimeOffline(); // before the threads load the runtime
     this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1,
+      // each AI thread makes a model's input on the other cores too (preprocess-bands.ts)
+      nestedEntries: { 'preprocess.worker': workerEntry(import.meta.filename, 'preprocess.worker') },
       // onnxruntime aborts the process when its thread is terminated inside session.run
       stopOnlyBetweenTasks: true });
   }

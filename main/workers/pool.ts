@@ -6,7 +6,7 @@
 // safe to run twice. Threads start on demand and stop when idle, so an idle station holds none.
 
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, workerData } from 'node:worker_threads';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { FromWorker, SerializedError, TaskInput, TaskName, TaskProgress, TaskResult, TaskTable, ToWorker } from './protocol.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -69,6 +69,20 @@ export function workerEntry(callerFile: string, name: string): WorkerEntry {
   return { file: () => bundleWorkerEntry(source) };
 }
 
+/** What a pool's thread is started with. */
+interface ThreadData {
+  nestedEntries: Record<string, string>;
+}
+
+/**
+ * In a pool's thread: the entry of a thread it starts itself, as its pool's `nestedEntries` named it
+ * (null when it did not: the thread then does without).
+ */
+export function entryFromParent(name: string): WorkerEntry | null {
+  const file = (workerData as Partial<ThreadData> | null)?.nestedEntries?.[name];
+  return file ? { file: async () => file } : null;
+}
+
 export interface WorkerPoolOptions {
   /** For logs and errors. */
   name: string;
@@ -89,6 +103,11 @@ export interface WorkerPoolOptions {
   stopOnlyBetweenTasks?: boolean;
   /** How long close() waits for such threads to return (60 s). */
   closeWaitMs?: number;
+  /**
+   * Entries of the threads these threads start themselves (entryFromParent): resolved here, where
+   * the sources are known (a thread started from the sources runs a bundle that does not know them).
+   */
+  nestedEntries?: Record<string, WorkerEntry>;
 }
 
 export interface RunOptions<P> {
@@ -207,10 +226,12 @@ export class WorkerPool<T extends TaskTable> {
   private spawn(): Thread {
     const thread: Thread = { worker: null, waiting: [], jobs: new Map(), inFlight: new Set(), stopping: false };
     this.threads.add(thread);
-    this.options.entry.file().then((file) => {
+    const nested = Object.entries(this.options.nestedEntries ?? {});
+    Promise.all([this.options.entry.file(), ...nested.map(([, entry]) => entry.file())]).then(([file, ...nestedFiles]) => {
       if (thread.stopping) return;
+      const workerData: ThreadData = { nestedEntries: Object.fromEntries(nested.map(([name], i) => [name, nestedFiles[i]!])) };
       // execArgv: [] — the entry is plain JavaScript; a thread must not load the parent's TypeScript loader (tsx), which costs ~0.4 s a start
-      const worker = new Worker(file, { execArgv: [], resourceLimits: this.options.resourceLimits, stdout: false, stderr: false });
+      const worker = new Worker(file!, { execArgv: [], resourceLimits: this.options.resourceLimits, stdout: false, stderr: false, workerData });
       thread.worker = worker;
       worker.on('message', (message: FromWorker) => this.onMessage(thread, message));
       worker.on('error', (error) => {

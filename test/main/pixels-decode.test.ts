@@ -149,6 +149,17 @@ test('native values keep only their Bits Stored (garbage above High Bit is dropp
   assert.equal((ROWS * COLUMNS) % 2, 1);
 });
 
+test('one value with garbage above High Bit is enough for it to be dropped, wherever it lies (the frame is looked at before it is written)', async () => {
+  const n = ROWS * COLUMNS;
+  // the first, a middle one, the last of the words read four at a time, one of the words after them, the odd last one
+  const words = n >>> 1;
+  for (const at_ of [0, (n >>> 1) + 1, 2 * (words & ~3) - 1, 2 * (words & ~3), n - 1]) {
+    const dirty = Uint16Array.from(SOURCES.u12.pixels, (v, i) => (i === at_ ? v | 0xa000 : v));
+    writeTestImage(at('dirty-one.dcm'), { rows: ROWS, columns: COLUMNS, bitsAllocated: 16, bitsStored: 12, pixels: dirty });
+    assert.equal(difference((await decodeFrame(at('dirty-one.dcm'))).pixels, SOURCES.u12.pixels).max, 0, `garbage at pixel ${at_} of ${n}`);
+  }
+});
+
 test('OpenJPEG\'s [INFO] chatter never reaches stdout or stderr', async () => {
   const file = at('u12-90.dcm');
   writeEncapsulated(file, { rows: ROWS, columns: COLUMNS, bitsAllocated: 16, bitsStored: 12 }, '1.2.840.10008.1.2.4.90', [await encodeJ2k('j2k', SOURCES.u12.pixels, COLUMNS, ROWS, 12)]);

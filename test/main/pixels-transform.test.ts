@@ -10,7 +10,7 @@ import path from 'node:path';
 import { applyAffine, compose, mapBox } from '../../main/dicom/pixels/affine.ts';
 import type { Box, Point } from '../../main/dicom/pixels/affine.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
-import { prepareModelInput } from '../../main/dicom/pixels/model-input.ts';
+import { fillOutputRows, outputRowsOf, planModelInput, prepareModelInput } from '../../main/dicom/pixels/model-input.ts';
 import type { ModelInput } from '../../main/dicom/pixels/model-input.ts';
 import { windowFunction } from '../../main/dicom/pixels/voi.ts';
 import { DEFAULT_DEMO_OPTIONS, planPatient } from '../../main/synth/plan.ts';
@@ -142,6 +142,51 @@ test('round trip: marks land where the map says and map back within one stored p
       assert.deepEqual(m.pixelSizeMm, [0.5, 0.5]);
     }
   }
+});
+
+test('made in pieces of rows (as the AI thread and its helpers make it), cut anywhere: the same to the bit as in one pass; every storage and polarity', async () => {
+  let cutRuns = 0;
+  const flips = new Set<string>();
+  // and a right CC stored upside down (its columns run toward the right, not the left): rows read from the bottom
+  const ready = displayReadyRight();
+  const upsideDown = Uint16Array.from(ready, (_, i) => ready[(H - 1 - Math.floor(i / W)) * W + (i % W)]!);
+  const upsideDownFile = path.join(dir, 'RCC-upside-down.dcm');
+  writeTestImage(upsideDownFile, {
+    rows: H, columns: W, bitsAllocated: 16, bitsStored: 12, pixels: upsideDown,
+    attributes: { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: ['P', 'R'], ImagerPixelSpacing: [SPACING, SPACING], WindowCenter: [2000], WindowWidth: [4000] },
+  });
+  for (const v of [...VARIANTS, { side: 'R', view: 'CC', storage: 'upside down', photometric: 'MONOCHROME2' } as const]) {
+    const file = v.storage === 'upside down' ? upsideDownFile : storeVariant(v).file;
+    const frame = await decodeFrame(file);
+    for (const chestWall of ['left', 'right'] as const) {
+      const options = { chestWall, pixelSizeMm: 0.3 };
+      const whole = prepareModelInput(frame, options);
+      const { input, fill } = planModelInput(frame, options);
+      assert.deepEqual({ width: input.width, height: input.height, toStored: input.toStored }, { width: whole.width, height: whole.height, toStored: whole.toStored });
+      if (fill.turned) {
+        // an image stored turned is made whole: no cut but the whole is accepted
+        assert.throws(() => fillOutputRows(frame.pixels, frame.header.columns, fill, new Float32Array(whole.pixels.length), 0, fill.rows - 1), /turned is resampled whole/);
+        continue;
+      }
+      flips.add(`x ${fill.target.reverseX}, y ${fill.target.reverseY}`);
+      // cuts at every row, in threes, and one odd cut; made in reverse order (as a slow helper would)
+      for (const cuts of [[...Array(fill.rows + 1).keys()], [0, 1, 2, 3, fill.rows >> 1, fill.rows], [0, fill.rows - 1, fill.rows]]) {
+        const pixels = new Float32Array(whole.pixels.length);
+        for (let i = cuts.length - 2; i >= 0; i--) fillOutputRows(frame.pixels, frame.header.columns, fill, pixels, cuts[i]!, cuts[i + 1]!);
+        assert.ok(Buffer.from(pixels.buffer).equals(Buffer.from(whole.pixels.buffer, whole.pixels.byteOffset, whole.pixels.byteLength)),
+          `${v.side}${v.view} ${v.storage} ${v.photometric}, chest wall ${chestWall}: cut at ${cuts.length - 1} places, not the same`);
+        // the rows a piece writes are the output rows outputRowsOf names, and no other
+        const [r0, r1] = outputRowsOf(fill, cuts[0]!, cuts[1]!);
+        const one = new Float32Array(whole.pixels.length);
+        fillOutputRows(frame.pixels, frame.header.columns, fill, one, cuts[0]!, cuts[1]!);
+        for (let i = 0; i < one.length; i++) if (one[i] !== 0) assert.ok(i >= r0 * whole.width && i < r1 * whole.width, `a value written at ${i}, outside rows ${r0}–${r1}`);
+        cutRuns++;
+      }
+    }
+  }
+  assert.equal(cutRuns, 17 * 2 * 3);
+  // rows and columns written forwards and backwards, each
+  assert.deepEqual([...flips].sort(), ['x false, y false', 'x false, y true', 'x true, y false', 'x true, y true']);
 });
 
 test('a matrix: the breast fitted into it against the chest-wall side, padded with air; with a pixel size too, cut where it does not fit', async () => {

@@ -23,26 +23,53 @@ export interface BreastMask {
 const TARGET_SIDE = 256;
 
 export function breastMask(pixels: StoredPixels, width: number, height: number, lut: ValueTable): BreastMask {
+  const grid = maskGrid(width, height);
+  const sums = new Float32Array(grid.width * grid.height);
+  sampleBlockRows(pixels, width, lut, grid, 0, grid.height, sums);
+  return maskFromBlockSums(grid, sums);
+}
+
+/** The small image's blocks: `factor` stored pixels a side, each sampled every `step` pixels along both axes. */
+export interface MaskGrid {
+  factor: number;
+  width: number;
+  height: number;
+  step: number;
+}
+
+export function maskGrid(width: number, height: number): MaskGrid {
   const factor = Math.max(1, Math.floor(Math.max(width, height) / TARGET_SIDE));
-  const w = Math.floor(width / factor), h = Math.floor(height / factor);
-  const small = new Float32Array(w * h);
-  const { table, offset } = lut;
   // Each block's mean from a grid of samples in it, every `step` pixels (about 4 × 4 per block):
   // air and tissue differ by far more than the noise, and reading every stored pixel here cost as
   // much as the resampling itself.
-  const step = Math.max(1, Math.floor(factor / 4));
-  const perSide = Math.ceil(factor / step);
-  for (let by = 0; by < h; by++) {
+  return { factor, width: Math.floor(width / factor), height: Math.floor(height / factor), step: Math.max(1, Math.floor(factor / 4)) };
+}
+
+/**
+ * The sums of the samples of block rows [by0, by1), added into `sums` (zeros there): rows cut in
+ * bands make the same sums as one pass (each block's samples are added in the same order).
+ */
+export function sampleBlockRows(pixels: StoredPixels, width: number, lut: ValueTable, grid: MaskGrid, by0: number, by1: number, sums: Float32Array): void {
+  const { factor, width: w, step } = grid;
+  const { table, offset } = lut;
+  for (let by = by0; by < by1; by++) {
     const out = by * w;
     for (let dy = 0; dy < factor; dy += step) {
       const row = (by * factor + dy) * width;
       for (let bx = 0; bx < w; bx++) {
         let sum = 0;
         for (let dx = 0, x = row + bx * factor; dx < factor; dx += step, x += step) sum += table[pixels[x]! - offset]!;
-        small[out + bx]! += sum;
+        sums[out + bx]! += sum;
       }
     }
   }
+}
+
+/** The mask made from the block sums of the whole small image (`sums` becomes its block means). */
+export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMask {
+  const { factor, width: w, height: h, step } = grid;
+  const small = sums;
+  const perSide = Math.ceil(factor / step);
   const area = perSide * perSide;
   for (let i = 0; i < small.length; i++) small[i] = small[i]! / area;
 
@@ -58,8 +85,8 @@ export function breastMask(pixels: StoredPixels, width: number, height: number, 
 
 /**
  * The value of rank ⌊p·n⌋ among the values (as sorting them would give): a histogram finds the bin
- * holding that rank, and only that bin's values are sorted. Sorting the whole small image cost as
- * much as sampling it.
+ * holding that rank, and the value of that rank among that bin's is selected (not sorted: the bin
+ * asked for is the air's, a third of the image or more, and sorting it cost as much as sampling).
  */
 export function percentile(values: Float32Array, p: number): number {
   const rank = Math.min(values.length - 1, Math.floor(p * values.length));
@@ -79,7 +106,30 @@ export function percentile(values: Float32Array, p: number): number {
   while (below + counts[bin]! <= rank) below += counts[bin++]!;
   const inBin = new Float32Array(counts[bin]!);
   for (let i = 0, n = 0; i < values.length; i++) if (binOf(values[i]!) === bin) inBin[n++] = values[i]!;
-  return inBin.sort()[rank - below]!;
+  return select(inBin, rank - below);
+}
+
+/** The value of rank `k` among `a` (Hoare's selection: `a` is reordered). */
+function select(a: Float32Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    // the median of three as the pivot; runs of equal values stop both scans, which keeps ties balanced
+    const x = a[lo]!, y = a[(lo + hi) >>> 1]!, z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!; a[i] = a[j]!; a[j] = t;
+        i++; j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 /** Otsu's threshold over 256 bins of [0, 1]: the split that best separates air from tissue. */

@@ -13,11 +13,13 @@ import { breastPlaneSpacing } from '../../../common/hanging/scale.ts';
 import type { Affine, Box } from './affine.ts';
 import { compose, invert, mapBox } from './affine.ts';
 import { breastMask, chestWallEdge } from './breast-mask.ts';
-import type { DecodedFrame } from './decode.ts';
+import type { BreastMask } from './breast-mask.ts';
+import type { DecodedFrame, StoredPixels } from './decode.ts';
 import { PixelDataError } from './image-file.ts';
 import { displayOrientation, mirrorX } from './orientation.ts';
 import { axisWeights, resample } from './resample.ts';
-import type { AppliedWindow, VoiChoice } from './voi.ts';
+import type { AxisWeights, ResampleTarget, ValueTable } from './resample.ts';
+import type { AppliedWindow, PresentationLut, VoiChoice } from './voi.ts';
 import { presentationLut } from './voi.ts';
 
 export interface ModelInputOptions {
@@ -72,11 +74,44 @@ export interface ModelInput {
 const MAX_MODEL_INPUT_PIXELS = 64 * 1024 * 1024;
 
 export function prepareModelInput(frame: DecodedFrame, options: ModelInputOptions): ModelInput {
-  const h = frame.header;
-  const lut = presentationLut(h, frame.pixels, options.voi ?? 'preset');
+  const { input, fill } = planModelInput(frame, options);
+  const pixels = options.into?.(input.width * input.height)?.fill(0) ?? new Float32Array(input.width * input.height);
+  fillOutputRows(frame.pixels, frame.header.columns, fill, pixels, 0, fill.rows);
+  finishModelInput(pixels, options);
+  return { pixels, ...input };
+}
 
+/**
+ * How the output is made from the stored frame (what prepareModelInput does after planning), so
+ * that its rows can be made in bands on several threads: `rows` bands of consecutive resampled rows
+ * (fillOutputRows), each summing the same products in the same order as one pass would, so the
+ * result is the same to the bit however it is cut.
+ */
+export interface OutputFill {
+  lut: ValueTable;
+  /** The image is stored turned a quarter: resampled as a whole, then copied in with its axes swapped (not cut in bands). */
+  turned: boolean;
+  xw: AxisWeights;
+  yw: AxisWeights;
+  /** Rows of the resampled grid (yw.count), each one output row (or column, turned). */
+  rows: number;
+  target: Omit<ResampleTarget, 'pixels'>;
+  /** Turned images: the content region. */
+  region: { u0: number; u1: number; v1: number };
+  xScale: number;
+  yScale: number;
+}
+
+/**
+ * Everything prepareModelInput decides before it writes a pixel: the output's size and maps, and how
+ * to fill it. `made`: the presentation table and the breast mask where the caller made them already
+ * (as presentationLut and breastMask make them).
+ */
+export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, made?: { lut: PresentationLut; mask: BreastMask }): { input: Omit<ModelInput, 'pixels'>; fill: OutputFill; mask: BreastMask } {
+  const h = frame.header;
+  const lut = made?.lut ?? presentationLut(h, frame.pixels, options.voi ?? 'preset');
   // Orientation: the viewer's, mirrored if the model wants the chest wall on the other side.
-  const mask = breastMask(frame.pixels, h.columns, h.rows, lut);
+  const mask = made?.mask ?? breastMask(frame.pixels, h.columns, h.rows, lut);
   const oriented = displayOrientation(h);
   let orientedFromStored = oriented.fromStored;
   let chestWall = oriented.chestWall;
@@ -147,32 +182,31 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   const toStored = compose(invert(orientedFromStored), outputToOriented);
   const fromStored = invert(toStored);
 
-  const pixels = options.into?.(width * height)?.fill(0) ?? new Float32Array(width * height);
-  fillOutput(frame, lut, toStored, pixels, width, {
-    u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight),
-  });
-  if (options.normalize) {
-    const { mean, std } = options.normalize;
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
-  }
-  return {
-    pixels, width, height, toStored, fromStored,
-    pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] : null,
+  const input = {
+    width, height, toStored, fromStored,
+    pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] as [number, number] : null,
     cropStored, clipped, window: lut.window, orientationFrom,
-  };
+  } satisfies Omit<ModelInput, 'pixels'>;
+  return { input, fill: outputFill(frame, lut, toStored, width, { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight) }), mask };
+}
+
+/** Applied once every row is written: the optional normalisation (padding included). */
+export function finishModelInput(pixels: Float32Array, options: Pick<ModelInputOptions, 'normalize'>): void {
+  if (!options.normalize) return;
+  const { mean, std } = options.normalize;
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
 }
 
 /**
- * Resamples the content region [u0, u1) × [0, v1) of the output from the stored frame. The map
+ * How to resample the content region [u0, u1) × [0, v1) of the output from the stored frame. The map
  * keeps axes parallel, so each output axis runs along one stored axis: resample along the stored
  * axes (area averaging), written in place (reversed as the map says) or, for an image stored
  * turned a quarter, resampled then copied in with its axes swapped.
  */
-function fillOutput(frame: DecodedFrame, lut: { table: Float32Array; offset: number }, toStored: Affine, out: Float32Array, width: number, region: { u0: number; u1: number; v1: number }): void {
+function outputFill(frame: DecodedFrame, lut: ValueTable, toStored: Affine, width: number, region: { u0: number; u1: number; v1: number }): OutputFill {
   const h = frame.header;
   const turned = toStored.a === 0;
-  const nu = region.u1 - region.u0, nv = region.v1;
-  if (nu <= 0 || nv <= 0) return;
+  const nu = Math.max(0, region.u1 - region.u0), nv = Math.max(0, region.v1);
   // Stored x as a function of the output axis that drives it, from that axis's first content sample.
   const xScale = turned ? toStored.b : toStored.a;
   const yScale = turned ? toStored.d : toStored.e;
@@ -182,16 +216,41 @@ function fillOutput(frame: DecodedFrame, lut: { table: Float32Array; offset: num
   // Resample along increasing stored coordinates; reversed axes are read back to front below.
   const xw = axisWeights(xCount, Math.abs(xScale), xScale > 0 ? xFirst : xFirst + xScale * (xCount - 1), h.columns);
   const yw = axisWeights(yCount, Math.abs(yScale), yScale > 0 ? yFirst : yFirst + yScale * (yCount - 1), h.rows);
-  if (!turned) {
+  return {
+    lut, turned, xw, yw, rows: nu > 0 && nv > 0 ? yw.count : 0, region, xScale, yScale,
+    target: { offset: region.u0, stride: width, reverseX: xScale < 0, reverseY: yScale < 0 },
+  };
+}
+
+/**
+ * Writes resampled rows [k0, k1) (of `fill.rows`, in increasing stored y) into `out` (zeros there:
+ * resampling adds), where prepareModelInput would put them. A turned image is written whole (k0 = 0,
+ * k1 = rows).
+ */
+export function fillOutputRows(source: StoredPixels, columns: number, fill: OutputFill, out: Float32Array, k0: number, k1: number): void {
+  const { xw, yw, lut, target } = fill;
+  if (k1 <= k0) return;
+  if (!fill.turned) {
     // output row v is resampled row v (or from the bottom), its columns forwards or backwards: written in place
-    resample(frame.pixels, h.columns, xw, yw, lut, { pixels: out, offset: region.u0, stride: width, reverseX: xScale < 0, reverseY: yScale < 0 });
+    const band: AxisWeights = { count: k1 - k0, first: yw.first.subarray(k0, k1), taps: yw.taps, weights: yw.weights.subarray(k0 * yw.taps, k1 * yw.taps) };
+    const firstRow = target.reverseY ? yw.count - k1 : k0;
+    resample(source, columns, xw, band, lut, { ...target, pixels: out, offset: target.offset + firstRow * target.stride });
     return;
   }
-  const grid = resample(frame.pixels, h.columns, xw, yw, lut);
+  if (k0 !== 0 || k1 !== fill.rows) throw new Error('an image stored turned is resampled whole');
+  const { region, xScale, yScale } = fill;
+  const width = target.stride, nu = region.u1 - region.u0, nv = region.v1;
+  const xCount = xw.count, yCount = yw.count;
+  const grid = resample(source, columns, xw, yw, lut);
   for (let v = 0; v < nv; v++) {
     // output row v is grid column gx, read down or up
     const row = v * width + region.u0;
     const gx = xScale > 0 ? v : xCount - 1 - v;
     for (let k = 0; k < nu; k++) out[row + k] = grid[(yScale > 0 ? k : yCount - 1 - k) * xCount + gx]!;
   }
+}
+
+/** The output rows (of the model's input) that resampled rows [k0, k1) are written to: [first, last + 1). */
+export function outputRowsOf(fill: OutputFill, k0: number, k1: number): [number, number] {
+  return fill.target.reverseY ? [fill.yw.count - k1, fill.yw.count - k0] : [k0, k1];
 }

@@ -17,14 +17,17 @@ export interface LentScratch {
 }
 
 export class ScratchArrays {
-  private frame = new Uint8Array(0);
+  private frame: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   private values = new Float32Array(0);
   private lent = false;
+
+  /** `shared`: the frame's bytes in shared memory, for other threads to read where they lie. */
+  constructor(private readonly options: { shared?: boolean } = {}) {}
 
   /** The arrays (the frame's grown to at least `frameBytes` where it may be kept), or nothing while they are lent. */
   borrow(frameBytes: number): LentScratch {
     if (this.lent) return { giveBack: () => undefined };
-    if (this.frame.length < frameBytes && frameBytes <= MAX_KEPT_BYTES) this.frame = Buffer.allocUnsafe(frameBytes);
+    if (this.frame.length < frameBytes && frameBytes <= MAX_KEPT_BYTES) this.frame = this.options.shared ? new Uint8Array(new SharedArrayBuffer(frameBytes)) : Buffer.allocUnsafe(frameBytes);
     this.lent = true;
     let given = false;
     return {
