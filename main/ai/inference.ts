@@ -23,6 +23,10 @@ export class InferenceRunner {
     this.checkTimeoutMs = options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
     keepOnnxRuntimeOffline(); // before the threads load the runtime
     this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1,
+      // a thread keeps its model open and its code compiled for a minute after its last run: an exam
+      // analysed then takes about 0.4 s, one on a thread just started 1–1.7 s (onnxruntime's first
+      // runs, compiling); an idle thread holds about 300 MB, given back after that minute
+      idleMs: 60_000,
       // each AI thread makes a model's input on the other cores too (preprocess-bands.ts)
       nestedEntries: { 'preprocess.worker': workerEntry(import.meta.filename, 'preprocess.worker') },
       // onnxruntime aborts the process when its thread is terminated inside session.run

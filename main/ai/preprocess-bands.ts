@@ -1,10 +1,10 @@
 // A full-size image made into a model's input on several cores at once. Between two model runs an
-// AI thread is the only one working (the model's own threads are idle then): the resampling, about
-// two thirds of the pipeline's time, is cut in bands of rows, one made here and the others on
-// helper threads (preprocess.worker.ts), all reading the stored values where they lie in shared
-// memory. Each band sums the same products in the same order as one pass does (model-input.ts
-// fillOutputRows), so the model's input is the same to the bit however it is cut, and the same as
-// prepareModelInput's.
+// AI thread is the only one working (the model's own threads are idle then): the breast mask's
+// samples and the resampling, most of the pipeline's time, are cut in pieces of rows that this
+// thread and helper threads (preprocess.worker.ts) take in turn, all reading the stored values
+// where they lie in shared memory. Each piece sums the same products in the same order as one pass
+// does (model-input.ts fillOutputRows), so the model's input is the same to the bit however it is
+// cut, and the same as prepareModelInput's.
 
 import os from 'node:os';
 import type { DecodedFrame, StoredPixels } from '../dicom/pixels/decode.ts';
@@ -15,7 +15,7 @@ import type { BreastMask } from '../dicom/pixels/breast-mask.ts';
 import { presentationLut } from '../dicom/pixels/voi.ts';
 import type { PresentationLut } from '../dicom/pixels/voi.ts';
 import { WorkerPool, entryFromParent } from '../workers/pool.ts';
-import { takePieces } from './preprocess-tasks.ts';
+import { MADE, takePieces } from './preprocess-tasks.ts';
 import type { PreprocessTasks, SharedPieces } from './preprocess-tasks.ts';
 import type { WorkerEntry } from '../workers/pool.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -23,50 +23,83 @@ import { errorForLog, log } from '../base/log.ts';
 /** Pieces per thread: enough for a slow thread to take fewer, few enough that handing them out costs nothing. */
 const PIECES_PER_THREAD = 6;
 
-/** Images smaller than this are made on one thread: handing out bands would cost more than it saves. */
+/** Images smaller than this are made on one thread: handing out pieces would cost more than it saves. */
 const MIN_BANDED_PIXELS = 1 << 20;
-/** A helper that has not answered by then has failed: its band is made here. */
-const BAND_TIMEOUT_MS = 60_000;
+/**
+ * A piece a helper took and has not made by then (a stuck or crashed thread; on a busy machine a
+ * piece takes milliseconds): the image is made again on the AI thread alone.
+ */
+const PIECE_WAIT_MS = 5_000;
 
 const isShared = (a: ArrayBufferView) => a.buffer instanceof SharedArrayBuffer;
 
+/** The helpers did not make every piece they took: the image is made on the AI thread alone. */
+class HelpersFailed extends Error {}
+
 export class PreprocessBands {
-  private readonly pool: WorkerPool<PreprocessTasks> | null;
-  private readonly helpers: number;
-  /** Shared arrays kept from image to image: stored values copied out of a codec's memory, and the helpers' rows. */
+  /** One pool of one thread per helper: each is sent one call per share-out. */
+  private readonly pools: WorkerPool<PreprocessTasks>[];
+  private readonly entry: WorkerEntry | null;
+  /** Shared arrays kept from image to image (stored values copied out of a codec's memory, the LUT, the mask's sums, the helpers' rows); dropped after a failure. */
   private sharedSource = new Uint16Array(new SharedArrayBuffer(0));
-  private readonly sharedFloats = new Map<string, Float32Array>();
+  private sharedFloats = new Map<string, Float32Array>();
+  private readonly minPixels: number;
+  private readonly pieceWaitMs: number;
+  /** Pieces made so far, here and by the helpers, and images made again here after helpers failed. */
+  readonly made = { here: 0, byHelpers: 0, madeAlone: 0 };
 
   /**
    * `helpers`: threads beside this one (default: one fewer than the cores, at most 3); none where
    * this thread was not given their entry (`entry`, by default the one its pool named).
    */
-  /** Pieces made so far: here, by the helpers, and here again after a helper failed. */
-  readonly made = { here: 0, byHelpers: 0, again: 0 };
-  private readonly minPixels: number;
-
-  constructor(options: { helpers?: number; entry?: WorkerEntry | null; minPixels?: number } = {}) {
+  constructor(options: { helpers?: number; entry?: WorkerEntry | null; minPixels?: number; pieceWaitMs?: number } = {}) {
     this.minPixels = options.minPixels ?? MIN_BANDED_PIXELS;
+    this.pieceWaitMs = options.pieceWaitMs ?? PIECE_WAIT_MS;
     const helpers = options.helpers ?? Math.min(3, os.availableParallelism() - 1);
-    const entry = options.entry === undefined ? entryFromParent('preprocess.worker') : options.entry;
-    this.helpers = entry ? Math.max(0, helpers) : 0;
-    this.pool = entry && this.helpers > 0 ? new WorkerPool<PreprocessTasks>({ name: 'preprocess', entry, size: this.helpers,
-      // sent at once even while an earlier call is still on its way back (one that found nothing left
-      // to take): this thread is busy taking pieces until its own call is answered
-      tasksPerWorker: 64 }) : null;
+    this.entry = options.entry === undefined ? entryFromParent('preprocess.worker') : options.entry;
+    this.pools = this.entry ? Array.from({ length: Math.max(0, helpers) }, () => this.newPool()) : [];
+  }
+
+  private newPool(): WorkerPool<PreprocessTasks> {
+    return new WorkerPool<PreprocessTasks>({ name: 'preprocess', entry: this.entry!, size: 1,
+      // it lives as long as the AI thread (it stops with it), its code compiled
+      idleMs: 2 ** 31 - 1,
+      // sent at once while an earlier call is still on its way back (one that found nothing left to
+      // take): the AI thread answers nothing until its image is made
+      tasksPerWorker: 64 });
   }
 
   /**
-   * prepareModelInput, its rows made in bands on this thread and the helpers. The stored values are
-   * read before this returns its promise only where they are not in shared memory (they are copied
-   * there first): a codec's memory, valid only until the caller's callback returns, is never read
-   * afterwards.
+   * prepareModelInput, its pieces made by this thread and the helpers at once. The stored values
+   * are read before this returns its promise only where they are not in shared memory (they are
+   * copied there first): a codec's memory, valid only until the caller's callback returns, is never
+   * read afterwards.
    */
   async prepare(frame: DecodedFrame, options: ModelInputOptions): Promise<ModelInput> {
     const { header } = frame;
-    const { columns, rows } = header;
-    if (!this.pool || columns * rows < this.minPixels) return prepareModelInput(frame, options);
+    if (!this.pools.length || header.columns * header.rows < this.minPixels) return prepareModelInput(frame, options);
     const source = isShared(frame.pixels) ? frame.pixels : this.copyToShared(frame.pixels);
+    try {
+      return this.prepareShared({ header, pixels: source }, options);
+    } catch (error) {
+      // a helper may still write into the shared arrays: they are dropped (new ones next time), the
+      // helpers started again, and the image made here alone (the stored values are never written)
+      this.sharedFloats = new Map();
+      this.sharedSource = new Uint16Array(new SharedArrayBuffer(0));
+      if (!(error instanceof HelpersFailed)) throw error;
+      log.warn(`preprocessing helper did not make the pieces it took: the image is made on the AI thread alone (${error.message})`);
+      this.made.madeAlone++;
+      for (const [i, pool] of this.pools.entries()) {
+        void pool.close().catch(() => undefined);
+        this.pools[i] = this.newPool();
+      }
+      return prepareModelInput({ header, pixels: source }, options);
+    }
+  }
+
+  private prepareShared(frame: DecodedFrame, options: ModelInputOptions): ModelInput {
+    const { header, pixels: source } = frame;
+    const { columns, rows } = header;
     const made = presentationLut(header, source, options.voi ?? 'preset');
     // the lookup table (256 KB for 16-bit values) lent to the helpers where it lies, not copied to each
     const lut: PresentationLut = { ...made, table: this.shared('table', made.table.length) };
@@ -75,14 +108,13 @@ export class PreprocessBands {
     // the breast mask's samples, in pieces of block rows
     const grid = maskGrid(columns, rows);
     const sums = this.shared('sums', grid.width * grid.height);
-    const zeroSums = (by0: number, by1: number) => sums.fill(0, by0 * grid.width, by1 * grid.width);
-    await this.shareOut(evenCuts(grid.height, this.threads * PIECES_PER_THREAD),
-      (by0, by1) => sampleBlockRows(source, columns, lut, grid, by0, by1, zeroSums(by0, by1)),
-      (shared) => this.pool!.run('sampleBlocks', { ...shared, source, columns, lut, grid, sums }, { timeoutMs: BAND_TIMEOUT_MS }),
+    this.shareOut(evenCuts(grid.height, this.threads * PIECES_PER_THREAD),
+      (by0, by1) => sampleBlockRows(source, columns, lut, grid, by0, by1, sums.fill(0, by0 * grid.width, by1 * grid.width)),
+      (pool, shared) => pool.run('sampleBlocks', { ...shared, source, columns, lut, grid, sums }),
       () => undefined);
     const mask = maskFromBlockSums(grid, sums);
 
-    const { input, fill } = planModelInput({ header, pixels: source }, options, { lut, mask });
+    const { input, fill } = planModelInput(frame, options, { lut, mask });
     const count = input.width * input.height;
     const pixels = options.into?.(count) ?? new Float32Array(count);
     if (fill.turned || fill.rows < this.threads * PIECES_PER_THREAD) {
@@ -97,9 +129,9 @@ export class PreprocessBands {
       pixels.fill(0, 0, content0 * stride);
       pixels.fill(0, content1 * stride);
       const rowsOf = (k0: number, k1: number) => outputRowsOf(fill, k0, k1).map((r) => r * stride) as [number, number];
-      await this.shareOut(balancedCuts(fill, mask, this.threads * PIECES_PER_THREAD),
+      this.shareOut(balancedCuts(fill, mask, this.threads * PIECES_PER_THREAD),
         (k0, k1) => fillOutputRows(source, columns, fill, pixels.fill(0, ...rowsOf(k0, k1)), k0, k1),
-        (shared) => this.pool!.run('fillRows', { ...shared, source, columns, fill, out }, { timeoutMs: BAND_TIMEOUT_MS }),
+        (pool, shared) => pool.run('fillRows', { ...shared, source, columns, fill, out }),
         (k0, k1) => pixels.set(out.subarray(...rowsOf(k0, k1)), rowsOf(k0, k1)[0]));
     }
     finishModelInput(pixels, options);
@@ -107,43 +139,35 @@ export class PreprocessBands {
   }
 
   private get threads(): number {
-    return this.helpers + 1;
+    return this.pools.length + 1;
   }
 
   /**
-   * The pieces made by this thread and the helpers at once, each taking the next piece left
-   * (`here` makes one here; `helper` sends a helper to take them; `adopt` takes in a piece a helper
-   * made). A helper that fails (its thread crashed, or it did not answer in time) has the pieces
-   * this thread did not make made here again: the same values, later.
+   * The pieces made by this thread and the helpers at once, each taking the next one left (`here`
+   * makes one here; `send` sends a helper to take them; `adopt` takes in a piece a helper made).
+   * Waits, blocking this thread (it has nothing else to do meanwhile), until every piece taken is
+   * made; throws HelpersFailed when a helper's pieces are not made within PIECE_WAIT_MS.
    */
-  private async shareOut(cuts: [number, number][], here: (from: number, to: number) => void, helper: (shared: SharedPieces) => Promise<number[]>,
-    adopt: (from: number, to: number) => void): Promise<void> {
-    const shared: SharedPieces = { pieces: new Int32Array(cuts.flat()), next: new Int32Array(new SharedArrayBuffer(4)) };
-    const helpers = Array.from({ length: this.helpers }, () => helper(shared));
+  private shareOut(cuts: [number, number][], here: (from: number, to: number) => void,
+    send: (pool: WorkerPool<PreprocessTasks>, shared: SharedPieces) => Promise<number>, adopt: (from: number, to: number) => void): void {
+    const shared: SharedPieces = { pieces: new Int32Array(cuts.flat()), control: new Int32Array(new SharedArrayBuffer(8)) };
+    // their answers are not waited for (the count in shared memory says what is made); a helper that
+    // fails shows as pieces never made
+    for (const pool of this.pools) send(pool, shared).catch((error: unknown) => log.debug(`preprocessing helper: ${errorForLog(error)}`));
     const mine = new Set(takePieces(shared, here));
     this.made.here += mine.size;
-    // all made here (a helper still starting): it takes none now, so it is not waited for
-    if (mine.size === cuts.length) {
-      for (const h of helpers) h.catch((error: unknown) => log.debug(`preprocessing helper failed, with nothing to make: ${errorForLog(error)}`));
-      return;
+    if (mine.size === cuts.length) return;
+    const until = Date.now() + this.pieceWaitMs;
+    for (let made = Atomics.load(shared.control, MADE); made < cuts.length; made = Atomics.load(shared.control, MADE)) {
+      const left = until - Date.now();
+      if (left <= 0) throw new HelpersFailed(`${cuts.length - made} of ${cuts.length} pieces not made after ${this.pieceWaitMs} ms`);
+      Atomics.wait(shared.control, MADE, made, left);
     }
-    const results = await Promise.allSettled(helpers);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
-      log.warn(`preprocessing helper failed, its pieces made on the AI thread: ${errorForLog((failed as PromiseRejectedResult).reason)}`);
-      cuts.forEach(([from, to], i) => {
-        if (mine.has(i)) return;
-        here(from, to);
-        this.made.again++;
-      });
-      return;
-    }
-    for (const r of results) {
-      for (const i of (r as PromiseFulfilledResult<number[]>).value) {
-        adopt(...cuts[i]!);
-        this.made.byHelpers++;
-      }
-    }
+    cuts.forEach(([from, to], i) => {
+      if (mine.has(i)) return;
+      adopt(from, to);
+      this.made.byHelpers++;
+    });
   }
 
   /** A shared array kept for `use`, grown to at least `count` values. */
@@ -154,7 +178,7 @@ export class PreprocessBands {
   }
 
   close(): Promise<void> {
-    return this.pool?.close() ?? Promise.resolve();
+    return Promise.all(this.pools.map((pool) => pool.close())).then(() => undefined);
   }
 
   private copyToShared(pixels: StoredPixels): StoredPixels {

@@ -22,11 +22,11 @@ try {
 
 serveTasks<PreprocessTasks>({
   sampleBlocks: async ({ source, columns, lut, grid, sums, ...shared }) =>
-    takePieces(shared, (by0, by1) => sampleBlockRows(source, columns, lut, grid, by0, by1, sums.fill(0, by0 * grid.width, by1 * grid.width))),
+    takePieces(shared, (by0, by1) => sampleBlockRows(source, columns, lut, grid, by0, by1, sums.fill(0, by0 * grid.width, by1 * grid.width))).length,
   fillRows: async ({ source, columns, fill, out, ...shared }) =>
     takePieces(shared, (k0, k1) => {
       // the rows' earlier values are another image's: resampling adds to zeros
       const [r0, r1] = outputRowsOf(fill, k0, k1);
       fillOutputRows(source, columns, fill, out.fill(0, r0 * fill.target.stride, r1 * fill.target.stride), k0, k1);
-    }),
+    }).length,
 });
