@@ -30,6 +30,8 @@ function viewOf(label: string | null): string | null {
 }
 
 /** How often a station looks whether another process chose another model to show. */
+/** How long an idle loop waits before it looks for exams other processes imported. */
+const IDLE_WAKE_MS = 60_000;
 const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
@@ -74,6 +76,7 @@ export class AiAnalysis {
   /** Jobs this process ran whose end it could not write (the library busy past every wait). */
   private readonly unrecorded = new Set<number>();
   private orphansSeenAt = 0;
+  private readonly idleWakeMs: number;
 
   constructor(
     private readonly db: LibraryDatabase,
@@ -81,9 +84,10 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number } = {},
+    options: { threads?: number; idleWakeMs?: number } = {},
   ) {
     this.runner = new InferenceRunner({ threads: options.threads });
+    this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
   }
 
   /**
@@ -160,6 +164,14 @@ export class AiAnalysis {
     this.wake?.();
   }
 
+  /** The exams without a job of a model found here (imported by another process), queued; a read first, so a minute's check writes nothing when there are none. */
+  private queueUnqueued(): void {
+    const models = this.models.filter((m) => this.db.ai.hasUnqueued(refOf(m.manifest)));
+    if (!models.length) return;
+    log.info('AI: exams imported by another process queued');
+    this.queueNewExams();
+  }
+
   /** The exam a reader opens goes first. */
   prioritize(examId: number): void {
     for (const m of this.shownLast()) this.db.ai.prioritize(examId, refOf(m.manifest));
@@ -220,11 +232,14 @@ export class AiAnalysis {
       // an analysis another process of the library left running when it was killed is taken up
       // (it showed "analysing" until some station started again)
       if (this.takeUpOrphans(true)) return;
-      // nothing to do: wait for an import, an opened exam, or a minute (another process's imports)
+      // nothing to do: wait for an import, an opened exam, or a minute; then the exams another process
+      // of the library imported or received meanwhile are queued (its imports do not wake this loop:
+      // a station left serving showed them unanalysed until a reader opened one)
       let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => { this.wake = resolve; timer = setTimeout(resolve, 60_000).unref(); });
+      const woken = await new Promise<boolean>((resolve) => { this.wake = () => resolve(true); timer = setTimeout(() => resolve(false), this.idleWakeMs).unref(); });
       clearTimeout(timer);
       this.wake = null;
+      if (!woken && !this.closed) this.queueUnqueued();
       return;
     }
     // an exam a reader opened (or asked for again) is not interrupted for another she opens: it

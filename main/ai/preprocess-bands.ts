@@ -26,6 +26,12 @@ const PIECES_PER_THREAD = 6;
 /** Images smaller than this are made on one thread: handing out pieces would cost more than it saves. */
 const MIN_BANDED_PIXELS = 1 << 20;
 /**
+ * Nor larger ones (a full-size mammogram is 8.5 M pixels, 17 MB stored): the shared arrays, kept
+ * from image to image for as long as the AI thread lives, stay within about 4 × 64 MB; one unusual
+ * image (16384² at 0.025 mm) held gigabytes for the thread's life (a probe).
+ */
+const MAX_BANDED_BYTES = 64 * 1024 * 1024;
+/**
  * A piece a helper took and has not made by then (a stuck or crashed thread; on a busy machine a
  * piece takes milliseconds): the image is made again on the AI thread alone.
  */
@@ -77,7 +83,7 @@ export class PreprocessBands {
    */
   async prepare(frame: DecodedFrame, options: ModelInputOptions): Promise<ModelInput> {
     const { header } = frame;
-    if (!this.pools.length || header.columns * header.rows < this.minPixels) return prepareModelInput(frame, options);
+    if (!this.pools.length || header.columns * header.rows < this.minPixels || frame.pixels.byteLength > MAX_BANDED_BYTES) return prepareModelInput(frame, options);
     const source = isShared(frame.pixels) ? frame.pixels : this.copyToShared(frame.pixels);
     try {
       return this.prepareShared({ header, pixels: source }, options);
@@ -117,7 +123,7 @@ export class PreprocessBands {
     const { input, fill } = planModelInput(frame, options, { lut, mask });
     const count = input.width * input.height;
     const pixels = options.into?.(count) ?? new Float32Array(count);
-    if (fill.turned || fill.rows < this.threads * PIECES_PER_THREAD) {
+    if (fill.turned || fill.rows < this.threads * PIECES_PER_THREAD || count * 4 > MAX_BANDED_BYTES) {
       pixels.fill(0);
       fillOutputRows(source, columns, fill, pixels, 0, fill.rows);
     } else {

@@ -2,23 +2,11 @@
 // stored values in shared memory and writing into shared memory: the breast mask's samples, then
 // the resampled rows. Started by the AI thread itself.
 
-import fs from 'node:fs';
-import os from 'node:os';
 import { serveTasks } from '../workers/serve.ts';
 import { fillOutputRows, outputRowsOf } from '../dicom/pixels/model-input.ts';
 import { sampleBlockRows } from '../dicom/pixels/breast-mask.ts';
 import { takePieces } from './preprocess-tasks.ts';
 import type { PreprocessTasks } from './preprocess-tasks.ts';
-
-// This thread only takes cores nobody else wants: at a lower priority than the process's other
-// threads (Linux, where a thread has a priority of its own), so that the main event loop, woken by
-// the reader's clicks, never waits for it. Elsewhere it runs at the process's priority.
-try {
-  const thread = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(thread) && thread > 0) os.setPriority(thread, Math.min(19, os.getPriority(thread) + 10));
-} catch {
-  // not Linux, or not allowed: the process's priority
-}
 
 serveTasks<PreprocessTasks>({
   sampleBlocks: async ({ source, columns, lut, grid, sums, ...shared }) =>

@@ -83,6 +83,31 @@ test('exams are queued, analysed on a worker thread, and the findings land on br
   }
 });
 
+test('exams another process of the library imports while this station idles are queued and analysed (its imports do not wake this loop)', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-other-import-models');
+  writeTinyModel(models);
+  const station = openTestStation();
+  // this station's loop, idle on an empty library, looking for other processes' imports every 300 ms
+  const analysis = new AiAnalysis(station.db, station.store, [models], () => undefined, { idleWakeMs: 300 });
+  const infos = mock.method(log, 'info', () => undefined);
+  try {
+    await analysis.start();
+    assert.equal(station.db.ai.hasUnqueued({ id: 'x', version: '1', sha256: '' }), false);
+    // imported through the library alone, as another process does: nothing tells this loop
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-other-import' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    assert.equal(exams.length, 2);
+    await waitFor('the other process\'s exams analysed', () => exams.every((e) => station.db.ai.examState(e)?.status === 'done'), 120_000);
+    assert.ok(infos.mock.calls.some((c) => /imported by another process queued/.test(String(c.arguments[0]))));
+    // nothing left unqueued: the minute's check is a read that finds none
+    assert.equal(station.db.ai.hasUnqueued(analysis.availableModels.map((m) => ({ id: m.manifest.id, version: m.manifest.version, sha256: m.manifest.sha256 }))[0]!), false);
+  } finally {
+    infos.mock.restore();
+    await analysis.close();
+    await station.close();
+  }
+});
+
 test('the queue: a cancelled job\'s result is dropped, a failed job keeps its reason, a dead process\'s job is queued again', { timeout: 300_000 }, async () => {
   const station = openTestStation();
   try {
