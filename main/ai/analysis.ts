@@ -29,9 +29,9 @@ function viewOf(label: string | null): string | null {
   return m ? m[1]! : null;
 }
 
-/** How often a station looks whether another process chose another model to show. */
 /** How long an idle loop waits before it looks for exams other processes imported. */
 const IDLE_WAKE_MS = 60_000;
+/** How often a station looks whether another process chose another model to show. */
 const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
@@ -166,8 +166,7 @@ export class AiAnalysis {
 
   /** The exams without a job of a model found here (imported by another process), queued; a read first, so a minute's check writes nothing when there are none. */
   private queueUnqueued(): void {
-    const models = this.models.filter((m) => this.db.ai.hasUnqueued(refOf(m.manifest)));
-    if (!models.length) return;
+    if (!this.models.some((m) => this.db.ai.hasUnqueued(refOf(m.manifest)))) return;
     log.info('AI: exams imported by another process queued');
     this.queueNewExams();
   }

@@ -73,7 +73,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     bands ??= new PreprocessBands();
     prepared = await withDecodedFrame(image, 0, (pixels) => {
       t1 = performance.now();
-      // values in a codec's memory are copied out before this callback returns (prepare says how)
+      // made before this callback returns: values in a codec's memory are read only meanwhile
       return bands!.prepare({ header: image.header, pixels }, { ...pipeline, into: lent.values });
     }, lent.frame);
     if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);

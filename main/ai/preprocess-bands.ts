@@ -76,12 +76,11 @@ export class PreprocessBands {
   }
 
   /**
-   * prepareModelInput, its pieces made by this thread and the helpers at once. The stored values
-   * are read before this returns its promise only where they are not in shared memory (they are
-   * copied there first): a codec's memory, valid only until the caller's callback returns, is never
-   * read afterwards.
+   * prepareModelInput, its pieces made by this thread and the helpers at once (this thread waits
+   * for theirs: it returns with the input made). Stored values that are not in shared memory (a
+   * codec's) are copied there first.
    */
-  async prepare(frame: DecodedFrame, options: ModelInputOptions): Promise<ModelInput> {
+  prepare(frame: DecodedFrame, options: ModelInputOptions): ModelInput {
     const { header } = frame;
     if (!this.pools.length || header.columns * header.rows < this.minPixels || frame.pixels.byteLength > MAX_BANDED_BYTES) return prepareModelInput(frame, options);
     const source = isShared(frame.pixels) ? frame.pixels : this.copyToShared(frame.pixels);
@@ -106,10 +105,10 @@ export class PreprocessBands {
   private prepareShared(frame: DecodedFrame, options: ModelInputOptions): ModelInput {
     const { header, pixels: source } = frame;
     const { columns, rows } = header;
-    const made = presentationLut(header, source, options.voi ?? 'preset');
+    const presentation = presentationLut(header, source, options.voi ?? 'preset');
     // the lookup table (256 KB for 16-bit values) lent to the helpers where it lies, not copied to each
-    const lut: PresentationLut = { ...made, table: this.shared('table', made.table.length) };
-    lut.table.set(made.table);
+    const lut: PresentationLut = { ...presentation, table: this.shared('table', presentation.table.length) };
+    lut.table.set(presentation.table);
 
     // the breast mask's samples, in pieces of block rows
     const grid = maskGrid(columns, rows);
@@ -207,7 +206,7 @@ function evenCuts(count: number, bands: number): [number, number][] {
  * the breast it crosses (the air around it, mapped to 0, is skipped), read from the breast mask's
  * row at the stored row the resampled row starts from.
  */
-export function balancedCuts(fill: OutputFill, mask: BreastMask, bands: number): [number, number][] {
+function balancedCuts(fill: OutputFill, mask: BreastMask, bands: number): [number, number][] {
   const tissue = new Float64Array(mask.height);
   for (let y = 0; y < mask.height; y++) {
     let n = 0;

@@ -81,7 +81,6 @@ export class AiTables {
       .run(examId, model.id, model.version, model.sha256, priority, now()).changes > 0;
   }
 
-  /** Queues every breast-imaging exam that has no job for this model version yet; returns how many. */
   /** Whether an exam enqueueAll would queue has no job of this model version yet (a read: the unique index per exam). */
   hasUnqueued(model: ModelRef): boolean {
     return (this.sql.get(`SELECT EXISTS (SELECT 1 FROM studies s WHERE s.breast = 1 AND s.image_count > 0
@@ -89,6 +88,7 @@ export class AiTables {
       .get(model.id, model.version) as { found: number }).found === 1;
   }
 
+  /** Queues every breast-imaging exam that has no job for this model version yet; returns how many. */
   enqueueAll(model: ModelRef): number {
     return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
         SELECT s.id, ?, ?, ?, 'queued', 0, ? FROM studies s WHERE s.breast = 1 AND s.image_count > 0

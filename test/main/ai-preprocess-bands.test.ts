@@ -87,7 +87,7 @@ test('an AI thread and a helper thread make the input together, sharing out its 
     // stored values that are not in shared memory (a codec's output, an array of the caller's own): copied there, the same result
     const frame = await decodeFrame(files[0]!);
     assert.ok(!(frame.pixels.buffer instanceof SharedArrayBuffer));
-    assert.ok(sameBits(await bands.prepare(frame, PIPELINES[0]!), prepareModelInput(frame, PIPELINES[0]!)));
+    assert.ok(sameBits(bands.prepare(frame, PIPELINES[0]!), prepareModelInput(frame, PIPELINES[0]!)));
     assert.ok(compared >= files.length * PIPELINES.length);
   } finally {
     await bands.close();
@@ -148,12 +148,12 @@ test('no helpers (one core, or a thread not given their entry): prepareModelInpu
   const [file] = await generatedImages();
   const alone = new PreprocessBands({ helpers: 0, entry: helperEntry, minPixels: 0 });
   const frame = await decodeFrame(file!);
-  assert.ok(sameBits(await alone.prepare(frame, PIPELINES[0]!), prepareModelInput(frame, PIPELINES[0]!)));
+  assert.ok(sameBits(alone.prepare(frame, PIPELINES[0]!), prepareModelInput(frame, PIPELINES[0]!)));
   assert.deepEqual(alone.made, { here: 0, byHelpers: 0, madeAlone: 0 });
   await alone.close();
   // outside a pool's thread nobody named the helper's entry: none
   const orphan = new PreprocessBands({ minPixels: 0 });
-  await orphan.prepare(frame, PIPELINES[0]!);
+  orphan.prepare(frame, PIPELINES[0]!);
   assert.deepEqual(orphan.made, { here: 0, byHelpers: 0, madeAlone: 0 });
   await orphan.close();
 });

@@ -107,7 +107,7 @@ export interface OutputFill {
  * to fill it. `made`: the presentation table and the breast mask where the caller made them already
  * (as presentationLut and breastMask make them).
  */
-export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, made?: { lut: PresentationLut; mask: BreastMask }): { input: Omit<ModelInput, 'pixels'>; fill: OutputFill; mask: BreastMask } {
+export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, made?: { lut: PresentationLut; mask: BreastMask }): { input: Omit<ModelInput, 'pixels'>; fill: OutputFill } {
   const h = frame.header;
   const lut = made?.lut ?? presentationLut(h, frame.pixels, options.voi ?? 'preset');
   // Orientation: the viewer's, mirrored if the model wants the chest wall on the other side.
@@ -187,7 +187,7 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
     pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] as [number, number] : null,
     cropStored, clipped, window: lut.window, orientationFrom,
   } satisfies Omit<ModelInput, 'pixels'>;
-  return { input, fill: outputFill(frame, lut, toStored, width, { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight) }), mask };
+  return { input, fill: outputFill(frame, lut, toStored, width, { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight) }) };
 }
 
 /** Applied once every row is written: the optional normalisation (padding included). */
