@@ -137,6 +137,25 @@ export function identifyCodestream(b: Uint8Array, fragmentLength: number): strin
   return null;
 }
 
+/** How far from a frame's end its end marker is looked for: past it lie at most padding bytes. */
+export const END_MARKER_SPAN = 64;
+
+/**
+ * Whether the last bytes of a JPEG, JPEG-LS, JPEG 2000 or HTJ2K frame hold its end marker (EOI or
+ * EOC, both FF D9). Each format keeps FF D9 out of its coded data (JPEG stuffs a 00 after FF,
+ * JPEG-LS and JPEG 2000 a byte under 0x90), so it is there only when the codestream ends whole. A
+ * frame cut short is not always refused by its decoder: OpenJPH (HTJ2K) and the JPEG Lossless
+ * decoder return the part they read as a whole image (a blurred or partly blank mammogram), hence
+ * this check before any decoder sees it. DICOM pads an odd codestream with one 00 (PS3.5 A.4); the
+ * span also allows a few more bytes of padding.
+ */
+export function hasEndMarker(tail: Uint8Array): boolean {
+  for (let i = tail.length - 2; i >= 0 && i >= tail.length - END_MARKER_SPAN; i--) {
+    if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
+  }
+  return false;
+}
+
 /** The image attributes a frame must agree with. */
 export interface DeclaredImage {
   rows: number;

@@ -13,13 +13,13 @@ import type { ProblemRef } from '../../common/import-problems.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { instanceAttributes, KEPT_TAGS, MEDIA_STORAGE_DIRECTORY_SOP_CLASS, Reader, referencedFiles, TAGS } from './attributes.ts';
 import type { ParsedInstance, ReferencedFile } from './attributes.ts';
-import { checkCodestream } from './codestream.ts';
+import { checkCodestream, END_MARKER_SPAN, hasEndMarker } from './codestream.ts';
 import { Damage, damage, isKnownVr, Parser, PIXEL_DATA, tagName, vrCode } from './dataset.ts';
-import type { DataSet, Element, Encoding, StructureLimits } from './dataset.ts';
+import type { DataSet, Element, Encoding, FragmentWalk, StructureLimits } from './dataset.ts';
 import { FileSource, MemorySource } from './source.ts';
 import { NotRegularFileError, openRegularFileSync } from '../base/regular-file.ts';
 import type { ByteSource } from './source.ts';
-import { TRANSFER_SYNTAXES } from './transfer-syntax.ts';
+import { CODESTREAM_NAMES, TRANSFER_SYNTAXES } from './transfer-syntax.ts';
 import type { TransferSyntax } from './transfer-syntax.ts';
 
 export type Inspection =
@@ -352,7 +352,57 @@ function checkPixelData(parser: Parser, limits: InspectLimits, ts: TransferSynta
     if (verdict) throw new Damage(verdict);
     break;
   }
+  if (ts.codestream !== 'rle') checkFrameEnds(parser, walk, frames, offsets, ts);
   return walk.end;
+}
+
+/**
+ * Refuses a JPEG-family or JPEG 2000 frame whose codestream does not end with its end marker (a
+ * file cut short inside its pixel data, whose item lengths were then written to fit: a partial
+ * sender, a careless anonymiser). The frames whose last fragment is known are checked: a single
+ * frame, one fragment per frame, or frames the Basic Offset Table places; otherwise only the last.
+ */
+function checkFrameEnds(parser: Parser, walk: FragmentWalk, frames: number, offsets: number[] | null, ts: TransferSyntax): void {
+  const items = walk.items;
+  if (items.length === 0) return;
+  // each checked frame's first and last fragment, with the frame's number (1-based)
+  const checked: [first: number, last: number, frame: number][] = [];
+  if (frames === 1) {
+    checked.push([0, items.length - 1, 1]);
+  } else if (items.length === frames) {
+    for (let k = 0; k < frames; k++) checked.push([k, k, k + 1]);
+  } else if (offsets) {
+    const firstItem = walk.table.offset + walk.table.length;
+    let k = 1, first = 0;
+    for (let f = 1; f < items.length && k < frames; f++) {
+      if (items[f]!.offset - 8 - firstItem === offsets[k]) { checked.push([first, f - 1, k++]); first = f; }
+    }
+    checked.push([first, items.length - 1, frames]);
+  } else {
+    // where the last frame starts is not known: its last fragment alone
+    checked.push([items.length - 1, items.length - 1, frames]);
+  }
+  for (const [first, last, frame] of checked) {
+    if (!hasEndMarker(frameTail(parser, items, first, last))) {
+      throw damage('codestream_truncated', { format: CODESTREAM_NAMES[ts.codestream!], frame });
+    }
+  }
+}
+
+/** The last END_MARKER_SPAN bytes of the frame in fragments `first` … `last`, across fragments where the last is short. */
+function frameTail(parser: Parser, items: FragmentWalk['items'], first: number, last: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let wanted = END_MARKER_SPAN;
+  for (let f = last; f >= first && wanted > 0; f--) {
+    const { offset, length } = items[f]!;
+    const n = Math.min(length, wanted);
+    if (n === 0) continue;
+    const bytes = parser.bytes(offset + length - n, n, n);
+    if (!bytes) throw damage('truncated', { tag: tagName(PIXEL_DATA) });
+    parts.unshift(bytes);
+    wanted -= n;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /**

@@ -103,6 +103,37 @@ test('a JPEG-LS file whose SOF says another size, and JPEG 2000 / HTJ2K files wh
   }
 });
 
+test('a frame cut short inside its codestream (item lengths written to fit) is refused: its decoder might show the part it read', async () => {
+  for (const [codec, ts] of [['jpeg-ls', TS.jpegLs], ['j2k', TS.j2k], ['htj2k', TS.htj2k]] as const) {
+    const whole = await encodeLossless(codec, pixels16(px), 48, 64, 12);
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.8) & ~1);
+    const format = codec === 'jpeg-ls' ? 'JPEG-LS' : 'JPEG 2000';
+    accepted(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([whole]) })));
+    damaged(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([cut]) })), 'codestream_truncated', { format, frame: 1 });
+    // One frame in two fragments, the last short: the end marker split across them (FF | D9, then
+    // the pad byte) where the codestream's length is odd, else the marker alone in the last.
+    const split = whole.length % 2 ? whole.length - 1 : whole.length - 2;
+    accepted(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([whole.subarray(0, split), whole.subarray(split)]) })));
+    // A few padding bytes after the marker are allowed; the marker far before the end is not the end.
+    accepted(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([Buffer.concat([whole, new Uint8Array(6)])]) })));
+    damaged(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([Buffer.concat([whole, noise(200)])]) })), 'codestream_truncated');
+    // Several frames: one fragment each, the second cut short.
+    const three = baseDataset({ frames: 3 });
+    accepted(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData([whole, whole, whole]) })));
+    damaged(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData([whole, cut, whole]) })), 'codestream_truncated', { frame: 2 });
+    // Frames of two fragments each placed by the offset table: the second frame cut short; and a
+    // frame whose only fragment holds no marker, after a frame that ends whole (not looked past).
+    const halves = (c: Uint8Array) => [c.subarray(0, 100), c.subarray(100)];
+    const frames = [halves(whole), halves(cut), halves(whole)];
+    const table = (fs: Uint8Array[][]) => { const o: number[] = []; let at = 0; for (const f of fs) { o.push(at); for (const g of f) at += 8 + g.length + (g.length % 2); } return o; };
+    accepted(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData([...halves(whole), ...halves(whole), ...halves(whole)], { offsets: table([halves(whole), halves(whole), halves(whole)]) }) })));
+    damaged(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData(frames.flat(), { offsets: table(frames) }) })), 'codestream_truncated', { frame: 2 });
+    const two = baseDataset({ frames: 2 });
+    const tiny = [halves(whole), [new Uint8Array(4)]];
+    damaged(inspectBytes(assemble(two, ts, { pixelData: encapsulatedPixelData(tiny.flat(), { offsets: table(tiny) }) })), 'codestream_truncated', { frame: 2 });
+  }
+});
+
 test('RLE: the header must hold one segment per byte of each sample', () => {
   accepted(inspectBytes(assemble(baseDataset(), TS.rle, { pixelData: encapsulatedPixelData([rleFrame(px, 2)]) })));
   damaged(inspectBytes(assemble(baseDataset(), TS.rle, { pixelData: encapsulatedPixelData([rleFrame(px, 2, 1)]) })), 'rle_segments', { count: 1, expected: 2 });

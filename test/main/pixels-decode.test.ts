@@ -191,3 +191,25 @@ test('files the pipeline cannot read say why', async () => {
   writeTestImage(at('short.dcm'), { rows: ROWS, columns: COLUMNS, bitsAllocated: 16, bitsStored: 12, pixels: SOURCES.u12.pixels.subarray(0, 100) });
   await assert.rejects(decodeFrame(at('short.dcm')), (e: Error) => e instanceof PixelDataError && /shorter/.test(e.message));
 });
+
+test('a frame cut short inside its codestream is refused, not decoded as the part its decoder read (HTJ2K and JPEG Lossless decoders return a partial image)', async () => {
+  const source = SOURCES.u12;
+  const spec = { rows: ROWS, columns: COLUMNS, bitsAllocated: 16 as const, bitsStored: 12 };
+  for (const [codec, uid] of [['htj2k', '1.2.840.10008.1.2.4.201'], ['j2k', '1.2.840.10008.1.2.4.90']] as const) {
+    const whole = await encodeJ2k(codec, source.pixels, COLUMNS, ROWS, 12);
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.9) & ~1);
+    writeEncapsulated(at(`cut-${codec}.dcm`), spec, uid, [cut]);
+    await assert.rejects(decodeFrame(at(`cut-${codec}.dcm`)), (e: Error) => e instanceof PixelDataError && /JPEG 2000 image of frame 1 ends before its end marker/.test(e.message), codec);
+    // the whole codestream, padded to an even length with one 00 as DICOM does, still decodes
+    writeEncapsulated(at(`whole-${codec}.dcm`), spec, uid, [whole]);
+    await assertDecodesTo(at(`whole-${codec}.dcm`), source.pixels, codec, 'Uint16Array');
+  }
+});
+
+test('GH133 cut short inside its JPEG Lossless codestream is refused (its decoder fills the rest with zeros)', { skip: SKIP_NO_SHARED }, async () => {
+  const image = ImageFile.open(path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'));
+  let codestream: Uint8Array;
+  try { codestream = image.frameData(0).slice(); } finally { image.close(); }
+  writeEncapsulated(at('gh133-cut.dcm'), { rows: 3062, columns: 2394, bitsAllocated: 16, bitsStored: 12 }, '1.2.840.10008.1.2.4.70', [codestream.subarray(0, codestream.length - 1000)]);
+  await assert.rejects(decodeFrame(at('gh133-cut.dcm')), (e: Error) => e instanceof PixelDataError && /JPEG Lossless image of frame 1 ends before its end marker/.test(e.message));
+});
