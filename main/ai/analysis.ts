@@ -301,7 +301,11 @@ export class AiAnalysis {
         this.unrecorded.add(job.id);
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
-        log.warn(`AI analysis of exam ${job.examId} failed: ${errorForLog(error)}`);
+        const view = (error as { view?: string })?.view;
+        const viewShown = view && /^[A-Z]{1,8}$/.test(view) ? view : '?';
+        // a failure of an image, said by its code and view (the IT person's words for it); anything
+        // else is unexpected, and its stack says where
+        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewShown})` : errorForLog(error)}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, currentOwner(), code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {
