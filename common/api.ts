@@ -65,7 +65,7 @@ const uploadId = z.string().regex(/^[0-9a-f]{24}$/);
 /** The result of checking stored files against what the library recorded (size, and on demand content). */
 export interface StoreCheck {
   checked: number;
-  damaged: { instanceId: number; examId: number; reason: 'missing' | 'size' | 'content' }[];
+  damaged: { instanceId: number; examId: number; reason: 'missing' | 'size' | 'content' | 'codestream' }[];
 }
 
 type OperationKind = 'read' | 'write';

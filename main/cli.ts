@@ -278,7 +278,7 @@ async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<nu
   const service = openService(values.library);
   try {
     const result = await localClient(service.handlers).checkStore({ examId, content: values.content ?? false });
-    const what = { missing: 'missing from the store', size: 'size differs from the one recorded at import', content: 'content differs from its address' };
+    const what = { missing: 'missing from the store', size: 'size differs from the one recorded at import', content: 'content differs from its address', codestream: 'a compressed frame ends before its end marker (cut short before it was imported)' };
     for (const d of result.damaged) out.write(`  damaged: image ${d.instanceId} of exam ${d.examId}: ${what[d.reason]}\n`);
     out.write(`Checked ${result.checked} stored file(s)${values.content ? ' (size and content)' : ' (size)'}: ${result.damaged.length ? `${result.damaged.length} damaged` : 'all sound'}.\n`);
     return result.damaged.length ? EXIT.failure : EXIT.ok;

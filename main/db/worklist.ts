@@ -130,11 +130,11 @@ export class WorklistTables {
   }
 
   /** The stored file of an image that is visible in the worklist, or null. */
-  instanceFile(instanceId: number): { fileHash: string; fileSize: number; readableLength: number | null; displayRendition: number | null } | null {
-    const row = this.sql.get(`SELECT i.file_hash, i.file_size, i.readable_length, i.display_rendition FROM instances i JOIN series se ON se.id = i.series_ref
+  instanceFile(instanceId: number): { fileHash: string; fileSize: number; readableLength: number | null; displayRendition: number | null; transferSyntaxUid: string } | null {
+    const row = this.sql.get(`SELECT i.file_hash, i.file_size, i.readable_length, i.display_rendition, i.transfer_syntax FROM instances i JOIN series se ON se.id = i.series_ref
       JOIN studies s ON s.id = se.study_ref WHERE i.id = ? AND s.pending_job IS NULL`).get(instanceId) as
-      { file_hash: string; file_size: number; readable_length: number | null; display_rendition: number | null } | undefined;
-    return row ? { fileHash: row.file_hash, fileSize: row.file_size, readableLength: row.readable_length, displayRendition: row.display_rendition } : null;
+      { file_hash: string; file_size: number; readable_length: number | null; display_rendition: number | null; transfer_syntax: string } | undefined;
+    return row ? { fileHash: row.file_hash, fileSize: row.file_size, readableLength: row.readable_length, displayRendition: row.display_rendition, transferSyntaxUid: row.transfer_syntax } : null;
   }
 
   /** The stored instance with this SOP Instance UID, or null. */
@@ -147,11 +147,11 @@ export class WorklistTables {
    * import too (their files are stored; a check that skipped them said "0 files" of a library that
    * held only those).
    */
-  storedFiles(examId: number | null): { instanceId: number; examId: number; fileHash: string; fileSize: number }[] {
-    return (this.sql.get(`SELECT i.id, se.study_ref, i.file_hash, i.file_size FROM instances i JOIN series se ON se.id = i.series_ref
+  storedFiles(examId: number | null): { instanceId: number; examId: number; fileHash: string; fileSize: number; transferSyntaxUid: string }[] {
+    return (this.sql.get(`SELECT i.id, se.study_ref, i.file_hash, i.file_size, i.transfer_syntax FROM instances i JOIN series se ON se.id = i.series_ref
       WHERE (@exam IS NULL OR se.study_ref = @exam) ORDER BY i.id`).all({ exam: examId }) as
-      { id: number; study_ref: number; file_hash: string; file_size: number }[])
-      .map((r) => ({ instanceId: r.id, examId: r.study_ref, fileHash: r.file_hash, fileSize: r.file_size }));
+      { id: number; study_ref: number; file_hash: string; file_size: number; transfer_syntax: string }[])
+      .map((r) => ({ instanceId: r.id, examId: r.study_ref, fileHash: r.file_hash, fileSize: r.file_size, transferSyntaxUid: r.transfer_syntax }));
   }
 
   /** The newest instance's id (0 in an empty library): it grows whenever any process of the library stores one. */

@@ -137,23 +137,39 @@ export function identifyCodestream(b: Uint8Array, fragmentLength: number): strin
   return null;
 }
 
-/** How far from a frame's end its end marker is looked for: past it lie at most padding bytes. */
+/** How far before a frame's last bytes (its zero padding left aside) its end marker is looked for. */
 export const END_MARKER_SPAN = 64;
+/** The most zero bytes of padding looked past at a frame's end. */
+const MAX_ZERO_PADDING = 1024 * 1024;
 
 /**
- * Whether the last bytes of a JPEG, JPEG-LS, JPEG 2000 or HTJ2K frame hold its end marker (EOI or
- * EOC, both FF D9). Each format keeps FF D9 out of its coded data (JPEG stuffs a 00 after FF,
- * JPEG-LS and JPEG 2000 a byte under 0x90), so it is there only when the codestream ends whole. A
- * frame cut short is not always refused by its decoder: OpenJPH (HTJ2K) and the JPEG Lossless
- * decoder return the part they read as a whole image (a blurred or partly blank mammogram), hence
- * this check before any decoder sees it. DICOM pads an odd codestream with one 00 (PS3.5 A.4); the
- * span also allows a few more bytes of padding.
+ * Whether a JPEG, JPEG-LS, JPEG 2000 or HTJ2K frame ends with its end marker (EOI or EOC, both
+ * FF D9), from its last bytes: `readTail(n)` gives the frame's last n bytes (all of it when shorter).
+ * Each format keeps FF D9 out of its coded data (JPEG stuffs a 00 after FF, JPEG-LS and JPEG 2000 a
+ * byte under 0x90), so it is there only when the codestream ends whole. A frame cut short is not
+ * always refused by its decoder: OpenJPH (HTJ2K) and the JPEG Lossless decoder return the part they
+ * read as a whole image (a blurred or partly blank mammogram), hence this check before any decoder
+ * sees it. After the marker: zero padding (DICOM pads an odd codestream with one 00, PS3.5 A.4;
+ * some writers pad more, up to MAX_ZERO_PADDING is looked past), or a few other bytes.
  */
-export function hasEndMarker(tail: Uint8Array): boolean {
-  for (let i = tail.length - 2; i >= 0 && i >= tail.length - END_MARKER_SPAN; i--) {
-    if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
+export function endsWithEndMarker(readTail: (n: number) => Uint8Array): boolean {
+  for (const n of [2 * END_MARKER_SPAN, MAX_ZERO_PADDING + END_MARKER_SPAN]) {
+    const tail = readTail(n);
+    let end = tail.length;
+    while (end > 0 && tail[end - 1] === 0) end--;
+    if (end >= END_MARKER_SPAN || tail.length < n) {
+      for (let i = end - 2; i >= 0 && i >= end - END_MARKER_SPAN; i--) {
+        if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
+      }
+      return false;
+    }
   }
-  return false;
+  return false; // more zeros than any writer pads with
+}
+
+/** A compressed syntax's format as the reader's sentences name it (HTJ2K apart from JPEG 2000). */
+export function formatName(ts: TransferSyntax): string {
+  return ts.uid.startsWith('1.2.840.10008.1.2.4.20') ? 'HTJ2K' : CODESTREAM_NAMES[ts.codestream!];
 }
 
 /** The image attributes a frame must agree with. */

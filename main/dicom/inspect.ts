@@ -13,13 +13,15 @@ import type { ProblemRef } from '../../common/import-problems.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { instanceAttributes, KEPT_TAGS, MEDIA_STORAGE_DIRECTORY_SOP_CLASS, Reader, referencedFiles, TAGS } from './attributes.ts';
 import type { ParsedInstance, ReferencedFile } from './attributes.ts';
-import { checkCodestream, END_MARKER_SPAN, hasEndMarker } from './codestream.ts';
+import { checkCodestream, endsWithEndMarker, formatName } from './codestream.ts';
+import { frameOffsets, groupFragments, tailOf } from './pixels/frame-layout.ts';
+import type { FrameBytes } from './pixels/frame-layout.ts';
 import { Damage, damage, isKnownVr, Parser, PIXEL_DATA, tagName, vrCode } from './dataset.ts';
 import type { DataSet, Element, Encoding, FragmentWalk, StructureLimits } from './dataset.ts';
 import { FileSource, MemorySource } from './source.ts';
 import { NotRegularFileError, openRegularFileSync } from '../base/regular-file.ts';
 import type { ByteSource } from './source.ts';
-import { CODESTREAM_NAMES, TRANSFER_SYNTAXES } from './transfer-syntax.ts';
+import { TRANSFER_SYNTAXES } from './transfer-syntax.ts';
 import type { TransferSyntax } from './transfer-syntax.ts';
 
 export type Inspection =
@@ -352,57 +354,38 @@ function checkPixelData(parser: Parser, limits: InspectLimits, ts: TransferSynta
     if (verdict) throw new Damage(verdict);
     break;
   }
-  if (ts.codestream !== 'rle') checkFrameEnds(parser, walk, frames, offsets, ts);
+  if (ts.codestream !== 'rle') checkFrameEnds(parser, walk, pixel, top, frames, ts);
   return walk.end;
 }
 
 /**
  * Refuses a JPEG-family or JPEG 2000 frame whose codestream does not end with its end marker (a
  * file cut short inside its pixel data, whose item lengths were then written to fit: a partial
- * sender, a careless anonymiser). The frames whose last fragment is known are checked: a single
- * frame, one fragment per frame, or frames the Basic Offset Table places; otherwise only the last.
+ * sender, a careless anonymiser). Frames are found as the pixel pipeline finds them
+ * (`groupFragments`: the offset tables, one fragment per frame, or codestream starts); where they
+ * cannot be, the last frame's end is still checked (a cut file is cut there).
  */
-function checkFrameEnds(parser: Parser, walk: FragmentWalk, frames: number, offsets: number[] | null, ts: TransferSyntax): void {
-  const items = walk.items;
-  if (items.length === 0) return;
-  // each checked frame's first and last fragment, with the frame's number (1-based)
-  const checked: [first: number, last: number, frame: number][] = [];
-  if (frames === 1) {
-    checked.push([0, items.length - 1, 1]);
-  } else if (items.length === frames) {
-    for (let k = 0; k < frames; k++) checked.push([k, k, k + 1]);
-  } else if (offsets) {
-    const firstItem = walk.table.offset + walk.table.length;
-    let k = 1, first = 0;
-    for (let f = 1; f < items.length && k < frames; f++) {
-      if (items[f]!.offset - 8 - firstItem === offsets[k]) { checked.push([first, f - 1, k++]); first = f; }
-    }
-    checked.push([first, items.length - 1, frames]);
-  } else {
-    // where the last frame starts is not known: its last fragment alone
-    checked.push([items.length - 1, items.length - 1, frames]);
+function checkFrameEnds(parser: Parser, walk: FragmentWalk, pixel: Element, top: DataSet, frames: number, ts: TransferSyntax): void {
+  if (walk.items.length === 0) return;
+  const firstItem = walk.table.offset + walk.table.length;
+  const fragments = walk.items.map(({ offset, length }) => ({ relative: offset - 8 - firstItem, offset, length }));
+  let layout: FrameBytes[];
+  try {
+    layout = groupFragments(parser, fragments, frames, frames > 1 ? frameOffsets(parser, pixel, top, walk.table.length, frames, ts.littleEndian) : null);
+  } catch {
+    layout = [];
   }
-  for (const [first, last, frame] of checked) {
-    if (!hasEndMarker(frameTail(parser, items, first, last))) {
-      throw damage('codestream_truncated', { format: CODESTREAM_NAMES[ts.codestream!], frame });
-    }
+  const checked: [ranges: FrameBytes, frame: number][] = layout.length === frames
+    ? layout.map((ranges, k) => [ranges, k + 1])
+    : [[walk.items, frames]]; // the last frame's start unknown: its end read across the fragments before it if need be
+  for (const [ranges, frame] of checked) {
+    const readTail = (n: number) => tailOf(ranges, n, (offset, length) => {
+      const bytes = parser.bytes(offset, length, length);
+      if (!bytes) throw damage('truncated', { tag: tagName(PIXEL_DATA) });
+      return bytes;
+    });
+    if (!endsWithEndMarker(readTail)) throw damage('codestream_truncated', { format: formatName(ts), frame });
   }
-}
-
-/** The last END_MARKER_SPAN bytes of the frame in fragments `first` … `last`, across fragments where the last is short. */
-function frameTail(parser: Parser, items: FragmentWalk['items'], first: number, last: number): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let wanted = END_MARKER_SPAN;
-  for (let f = last; f >= first && wanted > 0; f--) {
-    const { offset, length } = items[f]!;
-    const n = Math.min(length, wanted);
-    if (n === 0) continue;
-    const bytes = parser.bytes(offset + length - n, n, n);
-    if (!bytes) throw damage('truncated', { tag: tagName(PIXEL_DATA) });
-    parts.unshift(bytes);
-    wanted -= n;
-  }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /**

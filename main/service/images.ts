@@ -14,6 +14,9 @@ import type { ApiHandlers, StoreCheck } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import type { StationContext } from './context.ts';
 import { openRegularFile, statRegularFile } from '../base/regular-file.ts';
+import { endsWithEndMarker } from '../dicom/codestream.ts';
+import { ImageFile } from '../dicom/pixels/image-file.ts';
+import { TRANSFER_SYNTAXES } from '../dicom/transfer-syntax.ts';
 
 export interface OpenedImage {
   /** The file's bytes; the transport must handle its 'error' event (a disk can fail mid-read). */
@@ -27,9 +30,10 @@ const missing = () => new ApiError('damaged', 'This image is missing from the li
 export async function openStoredImage(ctx: StationContext, instanceId: number, options: { verifyContent?: boolean; rendition?: 'display' } = {}): Promise<OpenedImage> {
   const found = ctx.db.worklist.instanceFile(instanceId);
   if (!found) throw new ApiError('not_found', 'No such image', 'error.imageNotFound');
+  const file = ctx.store.pathFor(found.fileHash);
+  if (!framesEndWhole(file, found)) throw damaged();
   if (options.rendition) return openRendition(ctx, found);
   const verifyContent = options.verifyContent ?? false;
-  const file = ctx.store.pathFor(found.fileHash);
   let handle: fs.promises.FileHandle;
   let stat: fs.Stats;
   try {
@@ -50,6 +54,38 @@ export async function openStoredImage(ctx: StationContext, instanceId: number, o
     await handle.close();
     throw error instanceof ApiError ? error : missing();
   }
+}
+
+/** Stored files whose compressed frames were seen to end whole (a file's content never changes at its address). */
+const seenWhole = new Set<string>();
+
+/**
+ * Whether each compressed frame of a stored file ends with its end marker. Import refuses a frame
+ * cut short (main/dicom/codestream.ts); a file stored before it did would be shown by the viewer as
+ * the part its decoder read (OpenJPH, the JPEG Lossless decoder), or as a rendition made from that
+ * part: it is served as damaged instead. A few small reads, once per file and process.
+ */
+function framesEndWhole(file: string, found: { fileHash: string; transferSyntaxUid: string }): boolean {
+  const codestream = TRANSFER_SYNTAXES.get(found.transferSyntaxUid)?.codestream;
+  if (!codestream || codestream === 'rle' || seenWhole.has(found.fileHash)) return true;
+  let image: ImageFile;
+  try {
+    image = ImageFile.open(file);
+  } catch {
+    return true; // not an image the pixel pipeline reads (or missing): the checks below say what
+  }
+  try {
+    for (let k = 0; k < image.header.frames; k++) {
+      if (!endsWithEndMarker((n) => image.frameTail(k, n))) return false;
+    }
+  } catch {
+    return true;
+  } finally {
+    image.close();
+  }
+  if (seenWhole.size >= 100_000) seenWhole.clear();
+  seenWhole.add(found.fileHash);
+  return true;
 }
 
 /** The display rendition of an image: 404 when it has none (the viewer then loads the stored image). */
@@ -75,6 +111,7 @@ export function storeHandlers(ctx: StationContext): StoreHandlers {
         const stat = await statRegularFile(file).catch(() => null);
         if (!stat) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'missing' }); continue; }
         if (stat.size !== f.fileSize) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'size' }); continue; }
+        if (!framesEndWhole(file, f)) { result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'codestream' }); continue; }
         if (content && (await ctx.importer.runTask('hash', { file })) !== f.fileHash) result.damaged.push({ instanceId: f.instanceId, examId: f.examId, reason: 'content' });
       }
       return result;

@@ -13,6 +13,9 @@
 // (green) and the marks at the default operating point (orange), as PNGs to check by eye.
 // --calibrate: the seeds must be the model's validation seeds; the operating points found on them
 // are written into its manifest.json (with the model file's checksum).
+// --keep-sets DIR: the generated sets are kept in DIR and read from there by later runs with the
+// same seed, women and abnormal rate (the generator is deterministic for them): comparing several
+// candidate models on one set then costs their model runs, not the set's generation each time.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +38,7 @@ log.setLevel('warn');
 const { values } = parseArgs({ options: {
   seeds: { type: 'string' }, patients: { type: 'string', default: '20' }, model: { type: 'string' }, out: { type: 'string' },
   calibrate: { type: 'boolean', default: false }, 'no-real': { type: 'boolean', default: false }, 'abnormal-rate': { type: 'string', default: '0.5' },
-  figures: { type: 'string', default: '0' },
+  figures: { type: 'string', default: '0' }, 'keep-sets': { type: 'string' },
 } });
 if (!values.seeds) { console.error('usage: npm run eval -- --seeds s1,s2 [--patients N] [--model FOLDER] [--out DIR] [--calibrate]'); process.exit(2); }
 const seeds = values.seeds.split(',').map((s) => s.trim()).filter(Boolean);
@@ -91,9 +94,20 @@ const cases: { exam: string; positive: boolean; score: number; density: string }
 const started = performance.now();
 let modelMs = 0;
 for (const seed of seeds) {
-  const dir = path.join(outDir, `set-${seed}`);
-  const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed, patients: Number(values.patients), priors: 0, size: 'full', variants: true, abnormalRate: Number(values['abnormal-rate']), contrast: EVALUATION_CONTRAST }, dir);
-  for (const gt of demo.groundTruthFiles) {
+  const kept = values['keep-sets'] ? path.resolve(values['keep-sets'], `set-${seed}-${values.patients}-${values['abnormal-rate']}`) : null;
+  const dir = kept ?? path.join(outDir, `set-${seed}`);
+  const listFile = kept && path.join(kept, 'ground-truth-files.json');
+  let groundTruthFiles: string[];
+  const reused = listFile !== null && fs.existsSync(listFile);
+  if (reused) {
+    groundTruthFiles = JSON.parse(fs.readFileSync(listFile!, 'utf8')) as string[];
+  } else {
+    fs.rmSync(dir, { recursive: true, force: true }); // a set cut short is made again whole
+    groundTruthFiles = (await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed, patients: Number(values.patients), priors: 0, size: 'full', variants: true, abnormalRate: Number(values['abnormal-rate']), contrast: EVALUATION_CONTRAST }, dir)).groundTruthFiles;
+    // written last: its presence says the set is whole
+    if (listFile) fs.writeFileSync(listFile, JSON.stringify(groundTruthFiles));
+  }
+  for (const gt of groundTruthFiles) {
     const truth = JSON.parse(fs.readFileSync(path.join(dir, gt), 'utf8')) as Truth;
     let examScore = 0;
     for (const image of truth.images) {
@@ -117,8 +131,8 @@ for (const seed of seeds) {
     }
     cases.push({ exam: `${seed}/${gt}`, positive: truth.abnormal, score: examScore, density: truth.patient.density });
   }
-  fs.rmSync(dir, { recursive: true, force: true });
-  console.log(`  ${seed}: ${demo.exams} exams generated and read (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
+  if (!kept) fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`  ${seed}: ${groundTruthFiles.length} exams ${reused ? 'read from the kept set' : 'generated and read'} (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
 }
 
 const pct = (v: number) => (Number.isNaN(v) ? '  –  ' : v.toFixed(2).padStart(5));

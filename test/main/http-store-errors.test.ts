@@ -14,6 +14,7 @@ import type { StationService } from '../../main/service/station.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { encodeJ2k, testPattern, writeEncapsulated } from '../helpers/pixel-files.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
 const SKIP = fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built (npm test builds it first)';
@@ -94,6 +95,31 @@ test('a stored file replaced by a directory, cut short, deleted or changed: type
   const info = await fetch(`${host.url}api/op/appInfo`, { method: 'POST', headers: { ...auth(), 'x-binome-request': '1', 'content-type': 'application/json' }, body: '{}' });
   assert.equal(info.status, 200);
   assert.deepEqual(unhandled, []);
+});
+
+test('a compressed image cut short inside its codestream, stored before import refused such files: served as damaged (never as the part a decoder reads), and the store check says why', { skip: SKIP }, async () => {
+  const dir = tempDir('http-store-cut');
+  const file = path.join(dir, 'htj2k.dcm');
+  const coded = await encodeJ2k('htj2k', Uint16Array.from(testPattern(64, 48, 0, 4095)), 48, 64, 12);
+  writeEncapsulated(file, { rows: 64, columns: 48, bitsAllocated: 16, bitsStored: 12 }, '1.2.840.10008.1.2.4.201', [coded]);
+  const before = new Set(station.db.worklist.storedFiles(null).map((f) => f.instanceId));
+  assert.equal((await station.handlers.importPaths({ paths: [file] })).imported, 1);
+  const stored = station.db.worklist.storedFiles(null).find((f) => !before.has(f.instanceId))!;
+  // the codestream's last 64 bytes, its end marker among them, overwritten in place (a fault of an
+  // older version's import, or of the disk): the size recorded at import still holds
+  const storedFile = storedPath(stored.instanceId);
+  const content = fs.readFileSync(storedFile);
+  const fragmentEnd = content.length - 8; // the sequence delimiter follows the only fragment
+  assert.deepEqual([...content.subarray(fragmentEnd - 2 - (coded.length % 2), fragmentEnd - (coded.length % 2))], [0xff, 0xd9]);
+  content.fill(0x11, fragmentEnd - 64, fragmentEnd);
+  fs.chmodSync(storedFile, 0o644);
+  fs.writeFileSync(storedFile, content);
+  await expectError(`${host.url}dicom/${stored.instanceId}`, 500, 'damaged', 'error.imageDamaged');
+  await expectError(`${host.url}dicom/${stored.instanceId}?rendition=display`, 500, 'damaged', 'error.imageDamaged');
+  const check = await station.handlers.checkStore({ examId: stored.examId });
+  assert.deepEqual(check.damaged.map((d) => [d.instanceId, d.reason]), [[stored.instanceId, 'codestream']]);
+  // the other stored images, native, still served
+  await imageServes(ids.at(-1)!);
 });
 
 test('a stored file that fails or ends early while it is read aborts the transfer; nothing crashes', { skip: SKIP }, async () => {

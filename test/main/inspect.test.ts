@@ -107,7 +107,7 @@ test('a frame cut short inside its codestream (item lengths written to fit) is r
   for (const [codec, ts] of [['jpeg-ls', TS.jpegLs], ['j2k', TS.j2k], ['htj2k', TS.htj2k]] as const) {
     const whole = await encodeLossless(codec, pixels16(px), 48, 64, 12);
     const cut = whole.subarray(0, Math.floor(whole.length * 0.8) & ~1);
-    const format = codec === 'jpeg-ls' ? 'JPEG-LS' : 'JPEG 2000';
+    const format = { 'jpeg-ls': 'JPEG-LS', j2k: 'JPEG 2000', htj2k: 'HTJ2K' }[codec];
     accepted(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([whole]) })));
     damaged(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([cut]) })), 'codestream_truncated', { format, frame: 1 });
     // One frame in two fragments, the last short: the end marker split across them (FF | D9, then
@@ -131,6 +131,21 @@ test('a frame cut short inside its codestream (item lengths written to fit) is r
     const two = baseDataset({ frames: 2 });
     const tiny = [halves(whole), [new Uint8Array(4)]];
     damaged(inspectBytes(assemble(two, ts, { pixelData: encapsulatedPixelData(tiny.flat(), { offsets: table(tiny) }) })), 'codestream_truncated', { frame: 2 });
+    // Without an offset table, frames in several fragments each are found where a codestream starts
+    // (as the pixel pipeline finds them): a cut middle frame is refused, and a last frame whose
+    // end marker lies in its last fragment but one (a short or empty last fragment) is whole.
+    damaged(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData(frames.flat()) })), 'codestream_truncated', { frame: 2 });
+    const splitEnd = [halves(whole), halves(whole), [whole.subarray(0, split), whole.subarray(split)]];
+    accepted(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData(splitEnd.flat()) })));
+    accepted(inspectBytes(assemble(three, ts, { pixelData: encapsulatedPixelData([...halves(whole), ...halves(whole), ...halves(whole), new Uint8Array(0)]) })));
+    // by the Extended Offset Table (64-bit offsets, the Basic Offset Table empty)
+    const extended = (fs: Uint8Array[][]) => { const o = Buffer.alloc(8 * fs.length); table(fs).forEach((v, k) => o.writeBigUInt64LE(BigInt(v), 8 * k)); return o; };
+    const eot = (fs: Uint8Array[][]) => new Uint8Array(Buffer.concat([element(0x7fe0, 0x0001, 'OV', extended(fs)), element(0x7fe0, 0x0002, 'OV', new Uint8Array(24))]));
+    damaged(inspectBytes(assemble(three, ts, { beforePixelData: eot(frames), pixelData: encapsulatedPixelData(frames.flat()) })), 'codestream_truncated', { frame: 2 });
+    accepted(inspectBytes(assemble(three, ts, { beforePixelData: eot(splitEnd), pixelData: encapsulatedPixelData(splitEnd.flat()) })));
+    // Zero padding after the marker, however long a writer makes it (up to 1 MiB), is not damage.
+    accepted(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([Buffer.concat([whole, new Uint8Array(1000)])]) })));
+    damaged(inspectBytes(assemble(baseDataset(), ts, { pixelData: encapsulatedPixelData([Buffer.concat([cut, new Uint8Array(1000)])]) })), 'codestream_truncated');
   }
 });
 

@@ -2,8 +2,7 @@
 // Pixel Representation say (Uint8/Int8 for 8 bits, Uint16/Int16 for 16), one value per pixel, row
 // by row. No Modality LUT, no VOI: what the file holds, as the viewer's loader reads it.
 
-import { END_MARKER_SPAN, hasEndMarker } from '../codestream.ts';
-import { CODESTREAM_NAMES } from '../transfer-syntax.ts';
+import { endsWithEndMarker, formatName } from '../codestream.ts';
 import { decodeJpeg12Bit, decodeJpegLossless, decodeRle, decodeWithWasm, jpegSamplePrecision } from './decoders.ts';
 import type { CodecOutput } from './decoders.ts';
 import { ImageFile, PixelDataError } from './image-file.ts';
@@ -52,8 +51,8 @@ async function decode<T>(image: ImageFile, index: number, use: (pixels: StoredPi
   const codestream = h.transferSyntax.codestream;
   // Import refuses a frame cut short; a file stored before it did is refused here, not shown or
   // analysed as the part its decoder could read (see hasEndMarker).
-  if (codestream && codestream !== 'rle' && !hasEndMarker(data.subarray(Math.max(0, data.length - END_MARKER_SPAN)))) {
-    throw new PixelDataError(`the ${CODESTREAM_NAMES[codestream]} image of frame ${index + 1} ends before its end marker: the file was cut short or damaged`);
+  if (codestream && codestream !== 'rle' && !endsWithEndMarker((n) => data.subarray(Math.max(0, data.length - n)))) {
+    throw new PixelDataError(`the ${formatName(h.transferSyntax)} image of frame ${index + 1} ends before its end marker: the file was cut short or damaged`);
   }
   switch (codestream) {
     case null: {

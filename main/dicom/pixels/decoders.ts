@@ -105,7 +105,13 @@ interface Loader12Bit {
  */
 export async function decodeJpeg12Bit(encoded: Uint8Array, rows: number, columns: number): Promise<Uint16Array> {
   const loader = (await import('@cornerstonejs/dicom-image-loader')) as unknown as Loader12Bit;
-  const frame = await loader.decoders.JPEGBaseline12Bit({ rows, columns, bitsAllocated: 16 }, encoded);
+  let frame: Awaited<ReturnType<Loader12Bit['decoders']['JPEGBaseline12Bit']>>;
+  try {
+    frame = await loader.decoders.JPEGBaseline12Bit({ rows, columns, bitsAllocated: 16 }, encoded);
+  } catch (error) {
+    // the decoder throws bare values (undefined, a string) for a codestream it cannot read
+    throw new PixelDataError(`12-bit JPEG decoder failed${error instanceof Error ? `: ${error.message}` : typeof error === 'string' ? `: ${error.slice(0, 200)}` : ''}`);
+  }
   if (!(frame.pixelData instanceof Uint16Array)) throw new PixelDataError('12-bit JPEG decoder gave no 16-bit samples');
   return frame.pixelData;
 }

@@ -14,23 +14,15 @@ import { Damage, ITEM, Parser, PIXEL_DATA, SEQUENCE_END } from '../dataset.ts';
 import type { DataSet, Element, Encoding } from '../dataset.ts';
 import { DEFAULT_INSPECT_LIMITS } from '../inspect.ts';
 import { FileSource, MemorySource } from '../source.ts';
+import { frameOffsets, groupFragments, PixelDataError, tailOf } from './frame-layout.ts';
+import type { Fragment, FrameBytes } from './frame-layout.ts';
 import { openRegularFileSync } from '../../base/regular-file.ts';
 import type { RegularFileOptions } from '../../base/regular-file.ts';
 import type { ByteSource } from '../source.ts';
 import { TRANSFER_SYNTAXES } from '../transfer-syntax.ts';
 import type { TransferSyntax } from '../transfer-syntax.ts';
 
-/**
- * A file whose pixels this pipeline cannot read: the message says why, without patient data. `code`
- * sets apart what is not damage (crosses worker threads with the error): an image without a pixel
- * spacing asked for in millimetres, a model input that would be too large.
- */
-export class PixelDataError extends Error {
-  constructor(message: string, readonly code?: 'no_spacing' | 'input_too_large') {
-    super(message);
-    this.name = 'PixelDataError';
-  }
-}
+export { PixelDataError };
 
 const T = (group: number, element: number) => ((group << 16) | element) >>> 0;
 /** Tags read here beyond those inspection keeps (main/dicom/attributes.ts). */
@@ -91,8 +83,7 @@ function viewOf(r: Reader): string | null {
   return viewFromCode(code)?.label ?? acrViewLabel(null, null, [], r.ascii(TAGS.viewPosition));
 }
 
-/** The bytes of the file holding one frame's pixel data: one range (native), or its fragments. */
-type FrameBytes = { offset: number; length: number }[];
+
 
 function readHeader(r: Reader, meta: Reader, ts: TransferSyntax): ImageHeader {
   const rows = r.uint16(TAGS.rows);
@@ -265,6 +256,18 @@ export class ImageFile {
     return out;
   }
 
+  /** The last `n` bytes of frame `index` as stored (all of them when it has fewer), read across its fragments. */
+  frameTail(index: number, n: number): Uint8Array {
+    const ranges = this.frameBytes[index];
+    if (!ranges) throw new PixelDataError(`frame ${index + 1} of ${this.header.frames} does not exist`);
+    return tailOf(ranges, n, (offset, length) => {
+      if ('bytes' in this.source) return this.source.bytes.subarray(offset, offset + length);
+      const out = Buffer.allocUnsafe(length);
+      if (fs.readSync(this.source.fd, out, 0, length, offset) !== length) throw new PixelDataError('file shorter than its pixel data says');
+      return out;
+    });
+  }
+
   close(): void {
     fs.closeSync(this.file.fd);
   }
@@ -278,16 +281,6 @@ function nativeFrames(pixel: Element, h: ImageHeader, size: number): FrameBytes[
   }
   return Array.from({ length: h.frames }, (_, k) => [{ offset: pixel.offset + k * frameLength, length: frameLength }]);
 }
-
-interface Fragment {
-  /** Offset of the fragment's item header, relative to the first fragment's (as offset tables count). */
-  relative: number;
-  offset: number;
-  length: number;
-}
-
-/** Starts of a JPEG (SOI) or JPEG 2000 (SOC) codestream: where a frame begins when no table says. */
-const startsCodestream = (b: Uint8Array | null) => !!b && b[0] === 0xff && (b[1] === 0xd8 || (b[1] === 0x4f && b[2] === 0xff && b[3] === 0x51));
 
 function encapsulatedFrames(parser: Parser, pixel: Element, top: DataSet, h: ImageHeader, le: boolean): FrameBytes[] {
   if (!pixel.undefinedLength) throw new PixelDataError('native pixel data in an encapsulated transfer syntax');
@@ -311,40 +304,6 @@ function encapsulatedFrames(parser: Parser, pixel: Element, top: DataSet, h: Ima
     pos += 8 + item.length;
     if (pos > parser.src.size) throw new PixelDataError('pixel data truncated');
   }
-  if (fragments.length < h.frames) throw new PixelDataError(`${fragments.length} fragments for ${h.frames} frames`);
-  if (h.frames === 1) return [fragments.map(({ offset, length }) => ({ offset, length }))];
-
-  const offsets = frameOffsets(parser, pixel, top, table.length, h.frames, le);
-  if (offsets) {
-    return offsets.map((start, k) => {
-      const end = offsets[k + 1] ?? Infinity;
-      const mine = fragments.filter((f) => f.relative >= start && f.relative < end);
-      if (!mine.length || mine[0]!.relative !== start) throw new PixelDataError('offset table does not match the fragments');
-      return mine.map(({ offset, length }) => ({ offset, length }));
-    });
-  }
-  if (fragments.length === h.frames) return fragments.map(({ offset, length }) => [{ offset, length }]);
-  // More fragments than frames and no table: a frame starts at each fragment opening a codestream.
-  const frames: FrameBytes[] = [];
-  for (const f of fragments) {
-    if (!frames.length || startsCodestream(parser.bytes(f.offset, Math.min(4, f.length)))) frames.push([]);
-    frames[frames.length - 1]!.push({ offset: f.offset, length: f.length });
-  }
-  if (frames.length !== h.frames) throw new PixelDataError(`found ${frames.length} codestreams for ${h.frames} frames`);
-  return frames;
+  return groupFragments(parser, fragments, h.frames, h.frames === 1 ? null : frameOffsets(parser, pixel, top, table.length, h.frames, le));
 }
 
-/** The frames' offsets from the Extended Offset Table, else the Basic one; null when neither is given. */
-function frameOffsets(parser: Parser, pixel: Element, top: DataSet, tableLength: number, frames: number, le: boolean): number[] | null {
-  const extended = top.get(TAGS.extendedOffsetTable);
-  if (extended?.value && extended.value.length === frames * 8) {
-    const v = new DataView(extended.value.buffer, extended.value.byteOffset, extended.value.byteLength);
-    return Array.from({ length: frames }, (_, k) => Number(v.getBigUint64(8 * k, le)));
-  }
-  if (tableLength === 0) return null;
-  if (tableLength !== frames * 4) throw new PixelDataError('Basic Offset Table does not have one entry per frame');
-  const bytes = parser.bytes(pixel.offset + 8, tableLength);
-  if (!bytes) throw new PixelDataError('pixel data truncated');
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Array.from({ length: frames }, (_, k) => v.getUint32(4 * k, le));
-}
