@@ -138,7 +138,7 @@ export function identifyCodestream(b: Uint8Array, fragmentLength: number): strin
 }
 
 /** How far before a frame's last bytes (its zero padding left aside) its end marker is looked for. */
-export const END_MARKER_SPAN = 64;
+const END_MARKER_SPAN = 64;
 /** The most zero bytes of padding looked past at a frame's end. */
 const MAX_ZERO_PADDING = 1024 * 1024;
 

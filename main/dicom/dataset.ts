@@ -87,11 +87,8 @@ export interface Encoding {
 export interface FragmentWalk {
   /** Offset just after the sequence delimiter. */
   end: number;
-  fragments: number;
   /** Offset and length of the Basic Offset Table's value. */
   table: { offset: number; length: number };
-  /** The first fragment after the table: offset and length of its value. */
-  first: { offset: number; length: number } | null;
   /** Every fragment after the table, in order: offset and length of its value. */
   items: { offset: number; length: number }[];
   /** Whether every offset given lands on a fragment's item header, when offsets were given. */
@@ -346,8 +343,6 @@ export class Parser {
     const table = { offset: pos + 8, length: tableLength };
     pos += 8 + tableLength;
     const firstItem = pos;
-    let fragments = 0;
-    let first: FragmentWalk['first'] = null;
     const items: FragmentWalk['items'] = [];
     let nextOffset = 0;
     let offsetsMatch = true;
@@ -363,15 +358,14 @@ export class Parser {
       const length = le ? (b[i + 4]! | (b[i + 5]! << 8) | (b[i + 6]! << 16) | (b[i + 7]! << 24)) >>> 0 : this.u32(i + 4, le);
       if (tag === SEQUENCE_END) {
         if (offsets && nextOffset < offsets.length) offsetsMatch = false;
-        return { end: pos + 8, fragments, table, first, items, offsetsMatch };
+        return { end: pos + 8, table, items, offsetsMatch };
       }
       if (tag !== ITEM || length === UNDEFINED) {
         // Past the end of a cut file's pixel data there is nothing; inside it, garbage.
         throw damage('malformed_element', { tag: tagName(owner), offset: pos });
       }
-      if (++fragments > max) throw damage('too_many_fragments', { limit: max });
+      if (items.length >= max) throw damage('too_many_fragments', { limit: max });
       items.push({ offset: pos + 8, length });
-      if (fragments === 1) first = items[0]!;
       if (offsets && nextOffset < offsets.length) {
         const relative = pos - firstItem;
         if (offsets[nextOffset]! < relative) offsetsMatch = false;

@@ -340,10 +340,10 @@ function checkPixelData(parser: Parser, limits: InspectLimits, ts: TransferSynta
     }
   }
   const walk = parser.fragments(pixel.offset, PIXEL_DATA, le, offsets);
-  if (walk.fragments < frames) throw damage('fragment_count', { count: walk.fragments, frames });
+  if (walk.items.length < frames) throw damage('fragment_count', { count: walk.items.length, frames });
   if (!walk.offsetsMatch) throw damage('bad_offset_table', { count: frames, frames });
 
-  const first = walk.first!;
+  const first = walk.items[0]!;
   const declared = { rows: rows!, columns: columns!, samples, bitsAllocated: bitsAllocated!, bitsStored };
   for (const cap of [4096, 1024 * 1024]) {
     const n = Math.min(first.length, cap);

@@ -50,7 +50,7 @@ async function decode<T>(image: ImageFile, index: number, use: (pixels: StoredPi
   const bytesPerSample = h.bitsAllocated === 8 ? 1 : 2;
   const codestream = h.transferSyntax.codestream;
   // Import refuses a frame cut short; a file stored before it did is refused here, not shown or
-  // analysed as the part its decoder could read (see hasEndMarker).
+  // analysed as the part its decoder could read (see endsWithEndMarker).
   if (codestream && codestream !== 'rle' && !endsWithEndMarker((n) => data.subarray(Math.max(0, data.length - n)))) {
     throw new PixelDataError(`the ${formatName(h.transferSyntax)} image of frame ${index + 1} ends before its end marker: the file was cut short or damaged`);
   }

@@ -83,8 +83,6 @@ function viewOf(r: Reader): string | null {
   return viewFromCode(code)?.label ?? acrViewLabel(null, null, [], r.ascii(TAGS.viewPosition));
 }
 
-
-
 function readHeader(r: Reader, meta: Reader, ts: TransferSyntax): ImageHeader {
   const rows = r.uint16(TAGS.rows);
   const columns = r.uint16(TAGS.columns);
