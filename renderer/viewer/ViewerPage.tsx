@@ -252,7 +252,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const examOf = [loaded, ahead].find((l) => l?.instances.has(instance.instanceId))?.detail.exam.examId ?? examId;
       const check = await api.checkStore({ examId: examOf });
       const damaged = check.damaged.find((d) => d.instanceId === instance.instanceId);
-      if (damaged) return t(damaged.reason === 'missing' ? 'exam.storeMissing' : 'exam.storeDamaged');
+      if (damaged) return t(damaged.reason === 'missing' ? 'exam.storeMissing' : damaged.reason === 'codestream' ? 'exam.storeCut' : 'exam.storeDamaged');
     } catch { /* the check itself failed: say what the decoder said */ }
     return explainLoadFailure(failure, instance, t);
   }, [api, loaded, ahead, examId, t]);
