@@ -269,6 +269,8 @@ def main():
     ap.add_argument('--dense-weight', type=float, default=1.0, help='patches with a lesion in a dense breast (C, D) drawn this many times as often')
     ap.add_argument('--channels-last', action='store_true', help='train with activations stored channels last (oneDNN\'s fast path on the CPU: 3-5 times faster here; the numbers differ slightly from a run without it)')
     ap.add_argument('--calcification-weight', type=float, default=1.0, help='patches around a calcification cluster drawn this many times as often as each other class')
+    ap.add_argument('--hard-share', type=float, default=0.0, help='share of the lesion-free draws taken from patches centred on a mark of the mining model (make-dataset.ts --mine: a patch\'s `hard`)')
+    ap.add_argument('--missed-weight', type=float, default=1.0, help='patches around a lesion the mining model scored under 0.2 (its `modelScore`) drawn this many times as often')
     args = ap.parse_args()
     global STRIDE, CROP, GAIN
     GAIN = tuple(float(v) for v in args.gain.split(','))
@@ -313,14 +315,19 @@ def main():
 
     images, records = load(args.data.split(','), 0.1 if fine else 0.2)
     positives = [i for i, r in enumerate(records) if r['positive'] and r['lesions']]
-    negatives = [i for i, r in enumerate(records) if not r['positive']]
+    negatives = [i for i, r in enumerate(records) if not r['positive'] and 'hard' not in r]
+    hard = [i for i, r in enumerate(records) if not r['positive'] and 'hard' in r]
+    if args.hard_share > 0 and not hard:
+        ap.error('--hard-share: no patch of --data was mined (make-dataset.ts --mine)')
+    missed = sum(1 for i in positives if records[i]['lesions'][0].get('modelScore', 1) < 0.2)
     counts = {c: sum(1 for i in positives if records[i]['lesions'][0]['class'] == c) for c in CLASSES}
-    print(f'{len(records)} patches: {len(positives)} with a lesion {counts}, {len(negatives)} without', flush=True)
+    print(f'{len(records)} patches: {len(positives)} with a lesion {counts} ({missed} missed by the mining model), {len(negatives)} without, {len(hard)} on its false marks', flush=True)
     # the rarer classes are drawn as often as masses (calcification clusters --calcification-weight
     # times as often), lesions in dense breasts --dense-weight times as often as in the others
     def weight(rec):
         c = rec['lesions'][0]['class']
         w = 1.0 / counts[c] * (args.calcification_weight if c == 'calcification' else 1.0)
+        w *= args.missed_weight if rec['lesions'][0].get('modelScore', 1) < 0.2 else 1.0
         return w * (args.dense_weight if rec.get('density') in ('C', 'D') else 1.0)
     weights = np.array([weight(records[i]) for i in positives])
     weights /= weights.sum()
@@ -341,7 +348,10 @@ def main():
     model.train()
     for step in range(args.steps):
         half = args.batch // 2
-        idx = list(rng.choice(positives, half, p=weights)) + list(rng.choice(negatives, args.batch - half))
+        hard_count = int(round((args.batch - half) * args.hard_share))
+        idx = list(rng.choice(positives, half, p=weights)) + list(rng.choice(negatives, args.batch - half - hard_count))
+        if hard_count:
+            idx += list(rng.choice(hard, hard_count))
         x, t = batch(images, records, idx, rng)
         if args.channels_last:
             x = x.to(memory_format=torch.channels_last)
