@@ -53,7 +53,8 @@ export interface ExamSummary {
    * this reader's first impression of the exam, as the viewer's marks are, so that her unaided read
    * stays unaided; the worklist's triage sort still orders by it when she asks for that sort.
    */
-  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean } | null;
+  /** paused: running, and stepped aside for exams a reader opened meanwhile (analysed first). */
+  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */
@@ -335,6 +336,8 @@ export interface AiResults {
     provider: string | null;
     failure: { code: string; detail: string | null } | null;
     finishedAt: string | null;
+    /** Running, and stepped aside for exams a reader opened meanwhile (they are analysed first). */
+    paused: boolean;
   };
   /** The model that made (or will make) them, as its manifest says: shown wherever its marks are. */
   model: null | {

@@ -325,6 +325,22 @@ export class AiAnalysis {
    * waiting for the whole of the other. The interrupted exam keeps what its images gave so far.
    */
   private async yieldToOpened(paused: AiJob): Promise<void> {
+    // said while it waits: the worklist and its AI panel read "paused", not a second "analysing"
+    const mark = (on: boolean) => {
+      try {
+        this.db.ai.setPaused(paused.id, currentOwner(), on);
+        this.onChange(paused.examId);
+      } catch { /* the library busy: a word on screen, not worth holding the analysis for */ }
+    };
+    mark(true);
+    try {
+      await this.runOpened(paused);
+    } finally {
+      mark(false);
+    }
+  }
+
+  private async runOpened(paused: AiJob): Promise<void> {
     while (!this.closed) {
       let job: AiJob | null;
       try {

@@ -51,12 +51,15 @@ export interface AiExamState {
   timings: Record<string, number> | null;
   /** The SOP Instance UID of the CAD SR written here for it (null: none yet). */
   srUid: string | null;
+  /** Running, and stepped aside meanwhile for exams a reader opened (they are analysed first). */
+  paused: boolean;
 }
 
 interface JobRow {
   id: number; study_ref: number; model_id: string; model_version: string; model_sha256: string; status: AiJobStatus; priority: number;
   queued_at: string; finished_at: string | null; provider: string | null; exam_score: number | null; breast_scores: string | null;
   failure_code: string | null; failure_detail: string | null; timings: string | null; cad_sr_uid: string | null;
+  paused_at: string | null;
 }
 
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
@@ -197,7 +200,7 @@ export class AiTables {
         .get(...models.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
       if (!row) return null;
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
-      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)
+      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, paused_at = NULL, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)
         .run(owner, now(), row.study_ref, row.id);
       return { ...toJob(row), status: 'running' as const };
     }).immediate();
@@ -241,6 +244,7 @@ export class AiTables {
       failure: r.failure_code ? { code: r.failure_code, detail: r.failure_detail } : null,
       queuedAt: r.queued_at, finishedAt: r.finished_at, timings: r.timings ? JSON.parse(r.timings) as Record<string, number> : null,
       srUid: r.cad_sr_uid,
+      paused: r.status === 'running' && r.paused_at !== null,
     };
   }
 
@@ -266,6 +270,14 @@ export class AiTables {
       examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, examScore: r.exam_score ?? 0,
       breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as Partial<Record<'R' | 'L', number>> : {}, findings,
     };
+  }
+
+  /**
+   * Marks a running job this process holds as stepping aside for exams opened meanwhile (true) or
+   * going on (false); the worklist and the exam's AI panel say so.
+   */
+  setPaused(jobId: number, owner: string, paused: boolean): void {
+    this.sql.get(`UPDATE ai_jobs SET paused_at = ? WHERE id = ? AND status = 'running' AND owner = ?`).run(paused ? now() : null, jobId, owner);
   }
 
   /** How many jobs are in each state (for progress). */

@@ -135,7 +135,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
     // the worklist says why (its code, which the page says in the reader's language)
     const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
-    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false });
+    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false, paused: false });
     station.db.ai.prioritize(other.examId, model);
     assert.equal(station.db.ai.examState(other.examId)!.failure, null);
     // cancelled by a reader: opening the exam again leaves it cancelled; a reader's requeue queues it, first
@@ -150,7 +150,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     for (const direction of ['desc', 'asc'] as const) {
       const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
       assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
-      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false });
+      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false, paused: false });
     }
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
@@ -206,7 +206,7 @@ test('several models: exams show the library\'s model (the last found), whicheve
     assert.equal(station.db.ai.findings(exam).length, ownFindings.n);
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!;
-    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false });
+    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false, paused: false });
     // a new version of the clinic's model, queued: while the station runs the old one, its result shows
     station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.2.0', sha256: 'y' });
     assert.equal(station.db.ai.examState(exam)!.status, 'done');
@@ -283,7 +283,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     // the worklist carries the state and score (concurrent reading), and sorts by it (triage)
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
-    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false });
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false });
     assert.equal(results.state!.provider, 'cpu');
     assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
       { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });
@@ -502,9 +502,14 @@ test('an exam opened while another is analysed goes before that exam\'s next ima
     let first: number | null = null;
     let firstWhenOneDone: string | null = null;
     let cancelled = -1;
+    // what the worklist and the exam's AI panel said of the interrupted exam while it waited
+    let shownWhileWaiting: { listed: boolean | undefined; panel: boolean | undefined } | null = null;
+    let pauseNotices = 0;
     const analysisOf = () => analysis!;
     analysis = new AiAnalysis(station.db, station.store, [models], (id) => {
       if (id === null) return;
+      // the interrupted exam said to step aside, before the exams asked for start: the screens ask again
+      if (id === first && changed.length === 1 && jobOf(id).status === 'running') { pauseNotices++; return; }
       changed.push(id);
       if (first === null) {
         first = id;
@@ -513,6 +518,7 @@ test('an exam opened while another is analysed goes before that exam\'s next ima
         analysisOf().requeue(others[1]!);
       } else if (id !== first && firstWhenOneDone === null && jobOf(id).status === 'done') {
         firstWhenOneDone = jobOf(first).status;
+        shownWhileWaiting = { listed: station.db.worklist.examSummary(first)?.ai?.paused, panel: station.db.ai.examState(first)?.paused };
         cancelled = analysisOf().cancel(first);
       }
     });
@@ -521,6 +527,10 @@ test('an exam opened while another is analysed goes before that exam\'s next ima
     const others = () => exams.filter((e) => e !== first);
     await waitFor('both exams asked for analysed', () => first !== null && others().every((e) => jobOf(e).status === 'done'), 120_000);
     assert.equal(firstWhenOneDone, 'running', 'the exam under way when the reader opened the others waited: it had images left');
+    assert.deepEqual(shownWhileWaiting, { listed: true, panel: true }, 'while it waited, the worklist and its AI panel said it was paused (not a second exam "analysing")');
+    assert.ok(pauseNotices >= 1, 'the screens were told it paused');
+    const opened = others()[0]!;
+    assert.equal(station.db.worklist.examSummary(opened)?.ai?.paused, false, 'an exam analysed to its end is not paused');
     assert.equal(cancelled, 1);
     assert.deepEqual(others().map((e) => jobOf(e).images), [4, 4], 'the exams run first were analysed whole');
     await new Promise((r) => setTimeout(r, 1000));

@@ -14,6 +14,7 @@ import * as m0012 from './0012-ai-exam-grew.ts';
 import * as m0013 from './0013-pacs-fetched.ts';
 import * as m0014 from './0014-import-fetched-from.ts';
 import * as m0015 from './0015-ai-shown-version.ts';
+import * as m0016 from './0016-ai-job-paused.ts';
 
 export interface Migration {
   version: number;
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 13, name: 'pacs-fetched', up: m0013.up },
   { version: 14, name: 'import-fetched-from', up: m0014.up },
   { version: 15, name: 'ai-shown-version', up: m0015.up },
+  { version: 16, name: 'ai-job-paused', up: m0016.up },
 ];
 
 export class DatabaseTooNewError extends Error {
