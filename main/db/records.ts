@@ -45,7 +45,7 @@ export interface ExamRow {
   id: number; patient_ref: number; patient_id: string; name: string; birth_date: string | null; sex: string | null;
   study_uid: string; study_date: string | null; study_time: string | null; accession: string | null;
   description: string | null; modalities: string; image_count: number; object_count: number; views: string; status: ExamStatus;
-  imported_at: string; rejected_files: number; shared_id: number; ai_status: string | null; ai_paused: number | null; ai_score: number | null; ai_failure: string | null;
+  imported_at: string; rejected_files: number; shared_id: number; ai_status: string | null; ai_score: number | null; ai_detail: string | null;
 }
 
 /**
@@ -84,14 +84,16 @@ export const AI_SCORE = 's.ai_score';
 /**
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
+ * ai_detail: what the AI status needs beside it, read in the same look-up of the exam's job: a
+ * failure's code, or 'paused' for a running analysis stepped aside for an exam opened meanwhile.
  */
 export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
   (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
-  (SELECT j.failure_code FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_failure,
-  (SELECT j.status = 'running' AND j.paused_at IS NOT NULL FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_paused`;
+  (SELECT CASE j.status WHEN 'failed' THEN j.failure_code WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END END
+    FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
   return {
@@ -114,7 +116,7 @@ export function toExamSummary(row: ExamRow): ExamSummary {
     importedAt: row.imported_at,
     rejectedFiles: row.rejected_files,
     sharedPatientId: row.shared_id === 1,
-    ai: row.ai_status ? { status: row.ai_status as NonNullable<ExamSummary['ai']>['status'], score: row.ai_score, failure: row.ai_status === 'failed' ? row.ai_failure : null, scoreWithheld: false, paused: row.ai_paused === 1 } : null,
+    ai: row.ai_status ? { status: row.ai_status as NonNullable<ExamSummary['ai']>['status'], score: row.ai_score, failure: row.ai_status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: row.ai_status === 'running' && row.ai_detail === 'paused' } : null,
   };
 }
 

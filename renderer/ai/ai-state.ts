@@ -26,7 +26,7 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const state = results?.state;
   if (!state) return t('ai.state.none');
   if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
-  const said = t(state.status === 'running' && state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
+  const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
   return state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
 }
 

@@ -237,9 +237,9 @@ export function WorklistPage() {
                     {exam.rejectedFiles > 0 && <span className="badge warning" title={t('worklist.incomplete', { count: exam.rejectedFiles })} aria-label={t('worklist.incomplete', { count: exam.rejectedFiles })} data-testid="incomplete">⚠ {exam.rejectedFiles}</span>}
                   </td>
                   {showAi && (
-                    <td className="num" data-testid="ai-score" data-status={exam.ai?.status === 'running' && exam.ai.paused ? 'paused' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
+                    <td className="num" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
                       title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
-                      {!exam.ai ? '' : exam.ai.status !== 'done' ? t(exam.ai.status === 'running' && exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
+                      {!exam.ai ? '' : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
                     </td>

@@ -319,7 +319,10 @@ def main():
     hard = [i for i, r in enumerate(records) if not r['positive'] and 'hard' in r]
     if args.hard_share > 0 and not hard:
         ap.error('--hard-share: no patch of --data was mined (make-dataset.ts --mine)')
-    missed = sum(1 for i in positives if records[i]['lesions'][0].get('modelScore', 1) < 0.2)
+    # a lesion the mining model scored under 0.2 (make-dataset.ts --mine): one it missed
+    def missed_lesion(rec):
+        return rec['lesions'][0].get('modelScore', 1) < 0.2
+    missed = sum(1 for i in positives if missed_lesion(records[i]))
     counts = {c: sum(1 for i in positives if records[i]['lesions'][0]['class'] == c) for c in CLASSES}
     print(f'{len(records)} patches: {len(positives)} with a lesion {counts} ({missed} missed by the mining model), {len(negatives)} without, {len(hard)} on its false marks', flush=True)
     # the rarer classes are drawn as often as masses (calcification clusters --calcification-weight
@@ -327,7 +330,7 @@ def main():
     def weight(rec):
         c = rec['lesions'][0]['class']
         w = 1.0 / counts[c] * (args.calcification_weight if c == 'calcification' else 1.0)
-        w *= args.missed_weight if rec['lesions'][0].get('modelScore', 1) < 0.2 else 1.0
+        w *= args.missed_weight if missed_lesion(rec) else 1.0
         return w * (args.dense_weight if rec.get('density') in ('C', 'D') else 1.0)
     weights = np.array([weight(records[i]) for i in positives])
     weights /= weights.sum()
