@@ -327,9 +327,15 @@ export class ImportTables {
       .map((r) => ({ fileHash: r.file_hash, rows: r.rows, columns: r.columns }));
   }
 
-  /** Records an image's display rendition (its longest side; 0: none needed, or none could be made). */
-  setRendition(fileHash: string, side: number): void {
-    this.sql.get('UPDATE instances SET display_rendition = ? WHERE file_hash = ?').run(side, fileHash);
+  /**
+   * Records an image's display rendition (its longest side; 0: none needed, or none could be made),
+   * unless another process of the library recorded one first: "none" never replaces a rendition
+   * made, and a second "none" changes nothing. Says whether this call recorded it, so that only the
+   * process that did logs why none was made (each process sharing the library tries the same images).
+   */
+  setRendition(fileHash: string, side: number): boolean {
+    return this.sql.get(`UPDATE instances SET display_rendition = @side
+      WHERE file_hash = @fileHash AND (display_rendition IS NULL OR (@side > 0 AND display_rendition = 0))`).run({ side, fileHash }).changes > 0;
   }
 
   /** The exam key of a study UID, if the library has it. */

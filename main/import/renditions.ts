@@ -53,8 +53,7 @@ export class RenditionMaker {
         if (Math.max(image.rows, image.columns) <= this.side) { this.db.imports.setRendition(image.fileHash, 0); continue; }
         const refusal = renditionRefusal(image.rows, image.columns);
         if (refusal) {
-          log.warn(`display rendition not made: ${refusal}`);
-          this.db.imports.setRendition(image.fileHash, 0);
+          if (this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition not made: ${refusal}`);
           continue;
         }
         try {
@@ -64,8 +63,7 @@ export class RenditionMaker {
           if (!this.closed) this.db.imports.setRendition(image.fileHash, side);
         } catch (error) {
           if (this.closed) return;
-          log.warn(`display rendition could not be made: ${errorForLog(error)}`);
-          this.db.imports.setRendition(image.fileHash, 0);
+          if (this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made: ${errorForLog(error)}`);
         }
       }
     }

@@ -130,23 +130,25 @@ test('a writer kept waiting by another process is told the library is busy, in t
   }
 });
 
+/** An image as an import commits it (4 × 4, a left CC of one exam). */
+const record = (sop: string, fileHash = '0'.repeat(32)) => ({
+    attributes: {
+      sopInstanceUid: sop, sopClassUid: '1.2.840.10008.5.1.4.1.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', instanceNumber: 1,
+      rows: 4, columns: 4, bitsAllocated: 16, bitsStored: 12, photometricInterpretation: 'MONOCHROME2', numberOfFrames: null,
+      imageLaterality: 'L' as const, viewCode: null, viewModifierCodes: [], viewPosition: 'CC', viewLabel: 'LCC', presentationIntent: 'FOR PRESENTATION' as const,
+      forProcessing: false, isImage: true, pixelSpacing: null, imagerPixelSpacing: null, estimatedRadiographicMagnificationFactor: null,
+      patientOrientation: null, windowCenters: [], windowWidths: [], windowExplanations: [], voiLutFunction: null, breastImplantPresent: null, partialView: null,
+      patient: { id: 'P1', issuer: '', name: 'A^B', birthDate: '19600101', sex: 'F' },
+      study: { uid: '1.2.3', date: '20250101', time: null, accession: null, description: null },
+      series: { uid: '1.2.3.1', modality: 'MG', number: 1, description: null, bodyPart: null },
+    },
+    fileHash, fileSize: 1, warnings: [], readableLength: null,
+  });
+
 test('an exam touched by two imports shows only when both have finished', () => {
   const station = openTestStation();
   try {
     const { imports, worklist } = station.db;
-    const record = (sop: string) => ({
-      attributes: {
-        sopInstanceUid: sop, sopClassUid: '1.2.840.10008.5.1.4.1.1.1.2', transferSyntaxUid: '1.2.840.10008.1.2.1', instanceNumber: 1,
-        rows: 4, columns: 4, bitsAllocated: 16, bitsStored: 12, photometricInterpretation: 'MONOCHROME2', numberOfFrames: null,
-        imageLaterality: 'L' as const, viewCode: null, viewModifierCodes: [], viewPosition: 'CC', viewLabel: 'LCC', presentationIntent: 'FOR PRESENTATION' as const,
-        forProcessing: false, isImage: true, pixelSpacing: null, imagerPixelSpacing: null, estimatedRadiographicMagnificationFactor: null,
-        patientOrientation: null, windowCenters: [], windowWidths: [], windowExplanations: [], voiLutFunction: null, breastImplantPresent: null, partialView: null,
-        patient: { id: 'P1', issuer: '', name: 'A^B', birthDate: '19600101', sex: 'F' },
-        study: { uid: '1.2.3', date: '20250101', time: null, accession: null, description: null },
-        series: { uid: '1.2.3.1', modality: 'MG', number: 1, description: null, bodyPart: null },
-      },
-      fileHash: '0'.repeat(32), fileSize: 1, warnings: [], readableLength: null,
-    });
     const counts = { filesSeen: 1, imported: 1, duplicates: 0, rejected: 0, skipped: 0 };
     const a = imports.beginJob('1:1', null);
     const b = imports.beginJob('2:2', null);
@@ -163,6 +165,37 @@ test('an exam touched by two imports shows only when both have finished', () => 
     assert.equal(lateDuplicates.length, 1);
     imports.finishJob(c, 'done', counts);
     assert.equal(worklist.countExams(), 1);
+  } finally {
+    void station.close();
+  }
+});
+
+test('a display rendition is recorded once: "none" never replaces one made, and only the process that records "none" says why', () => {
+  const station = openTestStation();
+  try {
+    const { imports } = station.db;
+    const counts = { filesSeen: 2, imported: 2, duplicates: 0, rejected: 0, skipped: 0 };
+    const job = imports.beginJob('1:1', null);
+    imports.commitBatch(job, [record('1.1', 'a'.repeat(32)), record('1.2', 'b'.repeat(32))], [], counts);
+    imports.finishJob(job, 'done', counts);
+    const rendition = (hash: string) => {
+      const reader = new Database(station.db.file, { readonly: true });
+      try {
+        return (reader.prepare('SELECT display_rendition FROM instances WHERE file_hash = ?').get(hash) as { display_rendition: number | null }).display_rendition;
+      } finally {
+        reader.close();
+      }
+    };
+    // two processes refuse the same image (too large, or unreadable): the first records it, the second is told it need not log
+    assert.equal(imports.setRendition('a'.repeat(32), 0), true);
+    assert.equal(imports.setRendition('a'.repeat(32), 0), false);
+    assert.equal(rendition('a'.repeat(32)), 0);
+    // one made it, another failed on it: the rendition made stays, whichever comes first
+    assert.equal(imports.setRendition('b'.repeat(32), 1024), true);
+    assert.equal(imports.setRendition('b'.repeat(32), 0), false);
+    assert.equal(rendition('b'.repeat(32)), 1024);
+    assert.equal(imports.setRendition('a'.repeat(32), 1024), true, 'a rendition made after another process gave up on it is recorded');
+    assert.equal(rendition('a'.repeat(32)), 1024);
   } finally {
     void station.close();
   }
