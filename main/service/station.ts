@@ -150,7 +150,10 @@ export class StationService {
     this.checkpointTimer = setInterval(() => void this.importer.checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.checkpointTimer.unref();
     const interrupted = this.db.imports.markInterruptedJobs(isJobRunning);
-    if (interrupted) log.warn(`${interrupted} interrupted import job(s) found; importing the same files again completes them`);
+    // not "import the same files again": a job may have been the station's own CAD SR (written again
+    // by itself), a transfer (sent again by its sender) or a prior's retrieval (fetched again); the
+    // worklist and `binome list` say for each job that still holds exams back what completes it
+    if (interrupted) log.warn(`${interrupted} import job(s) of a stopped process found unfinished; the worklist and \`binome list\` say how to complete any that hold exams back`);
     const self = this;
     this.context = {
       paths: this.paths, db: this.db, store: this.store, importer: this.importer, uploads: this.uploads, events: this.events,

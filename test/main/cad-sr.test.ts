@@ -284,6 +284,8 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
     assert.deepEqual(srs.map((s) => s.sop_uid), [srUid], 'one SR for the analysis');
     const left = fs.readdirSync(libraryDir, { recursive: true }).map(String).filter((f) => /cad-sr-.*\.dcm$/.test(f));
     assert.deepEqual(left, [], 'no temporary SR file left in the library');
+    assert.deepEqual(await station.handlers.unfinishedImports({}), [], 'no import left holding the exam back');
+    assert.equal(station.db.worklist.countExams(), 1, 'the exam shows in the worklist');
   } finally {
     await station.close();
   }
