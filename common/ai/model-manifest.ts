@@ -45,6 +45,21 @@ const operatingPoint = z.object({
 /** A model's identifier: reverse-domain or plain, stable across its versions. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores');
 
+const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1';
+const ONE_CHANNEL = 'one channel (grey levels): the shape is N, C, H, W with C = 1 (channels first)';
+const SIZES_DISAGREE = 'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)';
+
+/**
+ * Whether the tensor's height and width say what input.size says: the station sends tensors of the
+ * size input.size gives, so a shape fixed at another size (or fixed at all, where the size varies)
+ * would load, then fail every image of every exam.
+ */
+function sizesAgree(size: { mode: 'fixed'; height: number; width: number } | { mode: 'pad-to-multiple' }, shape: readonly (number | string)[]): boolean {
+  const [height, width] = [shape[2], shape[3]];
+  if (size.mode === 'pad-to-multiple') return typeof height === 'string' && typeof width === 'string';
+  return (typeof height === 'string' || height === size.height) && (typeof width === 'string' || width === size.width);
+}
+
 export const modelManifestSchema = z.object({
   contractVersion: z.literal(MODEL_CONTRACT_VERSION),
   id: modelIdSchema,
@@ -102,9 +117,9 @@ export const modelManifestSchema = z.object({
       name: tensorName,
       dtype: z.literal('float32'),
       /** N, C, H, W: one image, one channel. */
-      shape: z.tuple([z.literal(1), z.literal(1), dimension, dimension]),
+      shape: z.tuple([z.literal(1, { error: ONE_IMAGE }), z.literal(1, { error: ONE_CHANNEL }), dimension, dimension]),
     }),
-  }),
+  }).refine((input) => sizesAgree(input.size, input.tensor.shape), { message: SIZES_DISAGREE, path: ['tensor', 'shape'] }),
   output: z.object({
     /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
     heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),

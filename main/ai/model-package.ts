@@ -76,7 +76,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // a byte order mark is not JSON, but Windows' Notepad and PowerShell 5 write one: read past it
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     // where it fails, not the parser's words: they quote the text, which may be any file the manifest links to
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
@@ -107,7 +108,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
     return refuse({ code: 'model_unloadable', params: { what: what.slice(0, 300) } });
   }
-  const mismatch = tensorMismatch(opened.session, manifest) ?? await heatmapStrideMismatch(opened.session, manifest);
+  const mismatch = tensorMismatch(opened.session, manifest) ?? await trialRunMismatch(opened.session, manifest);
   if (mismatch) {
     await opened.session.release();
     return refuse({ code: 'tensor_mismatch', params: mismatch });
@@ -125,6 +126,10 @@ const RULES_FR: Record<string, string> = {
   'a probability says at which prevalence': 'une probabilité dit à quelle prévalence',
   'a model gives heatmaps, boxes, or both': 'un modèle donne des cartes de chaleur, des boîtes, ou les deux',
   'the default operating point is one of the operating points': 'le point de fonctionnement par défaut est l’un des points de fonctionnement',
+  'one image at a time: the shape is N, C, H, W with N = 1': 'une image à la fois\u202f: la forme est N, C, H, W avec N = 1',
+  'one channel (grey levels): the shape is N, C, H, W with C = 1 (channels first)': 'un canal (niveaux de gris)\u202f: la forme est N, C, H, W avec C = 1 (canaux en premier)',
+  'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)':
+    'la hauteur et la largeur de la forme contredisent input.size (une taille fixe\u202f: ces nombres, ou des noms\u202f; complétée\u202f: des noms, la taille varie avec l’image)',
   'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)':
     'un modèle entraîné sur des images de synthèse n’est pas pour le diagnostic (intendedUse.notForDiagnosticUse doit valoir true)',
 };
@@ -164,6 +169,11 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
   const outputs = [manifest.output.heatmap?.tensor, manifest.output.boxes?.tensor, manifest.output.imageScore?.tensor].filter((t): t is string => Boolean(t));
   const missing = outputs.filter((name) => !session.outputNames.includes(name));
   if (missing.length) return { kind: 'outputs_missing', missing: quoted(missing), outputs: quoted(session.outputNames) || '—' };
+  for (const name of outputs) {
+    // numbers the station reads as numbers: an integer or half-precision tensor came back as values no score could be
+    const meta = session.outputMetadata[session.outputNames.indexOf(name)];
+    if (meta?.isTensor && meta.type !== 'float32' && meta.type !== 'float64') return { kind: 'output_type', name, type: meta.type };
+  }
   const heatmap = manifest.output.heatmap;
   if (heatmap) {
     const meta = session.outputMetadata[session.outputNames.indexOf(heatmap.tensor)];
@@ -186,28 +196,39 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
 }
 
 /**
- * The heatmap's size is dynamic in the model file, so its stride can only be seen by running it: a
- * blank input of the size the station would send, and the heatmap must come out 1/stride of it. A
- * stride that the manifest gets wrong would put every mark at the wrong place on the image.
+ * What the model file leaves dynamic can only be seen by running it: a blank input of the size the
+ * station would send (a fixed size, or a few multiples of the padding), and every output the manifest
+ * names must come out as it says. The heatmap 1/stride of the input: a stride that the manifest gets
+ * wrong would put every mark at the wrong place on the image. Boxes in rows of six, numbers in every
+ * output: otherwise the model loaded and then failed every image of every exam.
  */
-async function heatmapStrideMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
-  const heatmap = manifest.output.heatmap;
-  if (!heatmap) return null;
+async function trialRunMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
+  const { heatmap, boxes, imageScore } = manifest.output;
   const { size, tensor } = manifest.input;
-  const stride = heatmap.stride;
+  const stride = heatmap?.stride ?? 1;
   const roundUp = (v: number, m: number) => Math.ceil(v / m) * m;
-  // fixed: that size; padded: a few multiples, taller than wide (a transposed heatmap shows), at least a few heatmap pixels
-  let height = size.mode === 'fixed' ? size.height : roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple);
-  let width = size.mode === 'fixed' ? size.width : roundUp(Math.max(size.multiple, 4 * stride), size.multiple);
-  if (typeof tensor.shape[2] === 'number') height = tensor.shape[2];
-  if (typeof tensor.shape[3] === 'number') width = tensor.shape[3];
-  let dims: readonly number[];
+  // fixed: that size (the manifest's shape agrees with it); padded: a few multiples, taller than wide
+  // (a transposed heatmap shows), at least a few heatmap pixels
+  const height = size.mode === 'fixed' ? size.height : roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple);
+  const width = size.mode === 'fixed' ? size.width : roundUp(Math.max(size.multiple, 4 * stride), size.multiple);
+  const names = [heatmap?.tensor, boxes?.tensor, imageScore?.tensor].filter((t): t is string => Boolean(t));
+  let outputs: InferenceSession.OnnxValueMapType;
   try {
-    const outputs = await session.run({ [tensor.name]: new Tensor('float32', new Float32Array(height * width), [1, 1, height, width]) }, [heatmap.tensor]);
-    dims = outputs[heatmap.tensor]!.dims;
+    outputs = await session.run({ [tensor.name]: new Tensor('float32', new Float32Array(height * width), [1, 1, height, width]) }, names);
   } catch (error) {
     return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
   }
+  for (const name of names) {
+    const type = (outputs[name] as Tensor | undefined)?.type;
+    if (type !== 'float32' && type !== 'float64') return { kind: 'output_type', name, type: String(type) };
+  }
+  if (boxes) {
+    const dims = (outputs[boxes.tensor] as Tensor).dims;
+    if (dims.length !== 2 && dims.length !== 3) return { kind: 'boxes_rank', name: boxes.tensor, rank: dims.length };
+    if (dims.at(-1) !== 6) return { kind: 'boxes_row', name: boxes.tensor, size: dims.at(-1) ?? 0 };
+  }
+  if (!heatmap) return null;
+  const dims = (outputs[heatmap.tensor] as Tensor).dims;
   const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
   if (fits(dims[2], height) && fits(dims[3], width)) return null;
   return {

@@ -9,11 +9,12 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 const { onnx } = onnxProto;
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
 
-function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+function valueInfo(name: string, dims: (number | string)[], elemType: number = FLOAT): onnxProto.onnx.IValueInfoProto {
   return {
     name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
   };
 }
 
@@ -25,6 +26,8 @@ export interface TinyModelOptions {
   /** Heatmap channels: one per class (default 2). */
   classes?: number;
   scoreName?: string;
+  /** The image score as an integer tensor (a vendor's slip: values no score can be), cast from the float one. */
+  integerScore?: boolean;
 }
 
 /**
@@ -42,19 +45,21 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
       { opType: 'Conv', input: [input, 'w', 'b'], output: ['logits'], name: 'conv' },
       { opType: 'Sigmoid', input: ['logits'], output: [heatmap], name: 'heat' },
       { opType: 'GlobalAveragePool', input: [input], output: ['mean'], name: 'pool' },
-      { opType: 'Sigmoid', input: ['mean'], output: [score], name: 'score' },
+      ...(options.integerScore
+        ? [{ opType: 'Sigmoid', input: ['mean'], output: ['score_float'], name: 'score' },
+          { opType: 'Cast', input: ['score_float'], output: [score], name: 'to_int', attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: INT64 }] }]
+        : [{ opType: 'Sigmoid', input: ['mean'], output: [score], name: 'score' }]),
     ],
     initializer: [
       { name: 'w', dataType: FLOAT, dims: [classes, 1, 1, 1], floatData: Array.from({ length: classes }, () => 1) },
       { name: 'b', dataType: FLOAT, dims: [classes], floatData: Array.from({ length: classes }, () => 0) },
     ],
     input: [valueInfo(input, options.inputShape ?? [1, 1, 'H', 'W'])],
-    output: [valueInfo(heatmap, [1, classes, 'H', 'W']), valueInfo(score, [1, 1, 1, 1])],
+    output: [valueInfo(heatmap, [1, classes, 'H', 'W']), valueInfo(score, [1, 1, 1, 1], options.integerScore ? INT64 : FLOAT)],
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
 
-const INT64 = onnx.TensorProto.DataType.INT64;
 
 /**
  * A boxes-only model: one box, 5 × 5 input pixels around the brightest input pixel (the first one

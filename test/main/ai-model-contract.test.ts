@@ -73,6 +73,10 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['tiny-pixels', { change: (m) => { m.input.spacingMm = 0.001; } }, /input\.spacingMm: /],
     // lists sent with every exam's results: bounded (a probe's 1,800 limits made a 900 KB manifest)
     ['many-limits', { change: (m) => { m.intendedUse.limits = Array.from({ length: 21 }, (_, i) => `limit ${i}`); } }, /intendedUse\.limits: /],
+    // a shape that contradicts input.size loaded, then failed every image of every exam (a vendor's probe)
+    ['padded-fixed-shape', { change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }, /input\.tensor\.shape: the height and width of the shape disagree with input\.size/],
+    ['fixed-other-shape', { change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 512 }; m.input.tensor.shape = [1, 1, 256, 256]; } }, /input\.tensor\.shape: the height and width/],
+    ['channels-last', { change: (m) => { m.input.tensor.shape = [1, 'H', 'W', 1] as never; } }, /input\.tensor\.shape\.1: one channel \(grey levels\): the shape is N, C, H, W with C = 1/],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en, fr } = await refusal(writeModel(root, name, options));
@@ -85,6 +89,13 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   }
   assert.match((await refusal(path.join(root, 'synthetic-diagnostic'))).fr, /n’est pas pour le diagnostic/);
   assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand/);
+  assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
+  // a byte order mark before the JSON (Windows' Notepad, PowerShell 5) is read past, not refused
+  const bom = writeModel(root, 'bom');
+  fs.writeFileSync(path.join(bom, 'manifest.json'), '\uFEFF' + fs.readFileSync(path.join(bom, 'manifest.json'), 'utf8'));
+  const withBom = await checkModelFolder(bom);
+  assert.ok(withBom.ok, JSON.stringify(withBom));
+  await (withBom as Extract<typeof withBom, { ok: true }>).model.opened.session.release();
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
   // a valid manifest that asks for what the station does not give (priors beside the image)
@@ -128,6 +139,8 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     ['input-name', { model: { inputName: 'pixels' } }, /its inputs are "pixels"; the manifest names one, "image"/, /ses entrées sont "pixels"\u202f; le manifeste en nomme une, "image"/],
     ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/, /la dimension 2 de l’entrée «\u202fimage\u202f» est fixée à 512\u202f; le manifeste la dit variable \(H\)/],
     ['no-heatmap', { model: { heatmapName: 'maps' } }, /the outputs "heatmap" the manifest names are not in the model \(it has "maps"/, /les sorties "heatmap" que nomme le manifeste ne sont pas dans le modèle/],
+    // an integer score came back as values that are no score (a BigInt64Array), and failed every image
+    ['integer-score', { model: { integerScore: true } }, /output "image_score" is int64; the station reads float32 or float64 outputs/, /la sortie «\u202fimage_score\u202f» est en int64\u202f; la station lit des sorties en float32 ou float64/],
     ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channel\(s\); the manifest names 2 class\(es\)/, /la sortie «\u202fheatmap\u202f» a 3 canal\(aux\)\u202f; le manifeste nomme 2 classe\(s\)/],
     // the heatmap has the input's size (stride 1): marks read at stride 2 would land twice as far out
     ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest’s stride 2 it would be 4 × 8/, /au pas de 2 du manifeste, elle ferait 4 × 8/],
@@ -142,7 +155,8 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     assert.doesNotMatch(fr, /\b(the|is|has|says|input|output)\b/, name);
   }
   // the same fixed size in the model and in the manifest agrees
-  const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] }, change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }));
+  const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] },
+    change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 256 }; m.input.tensor.shape = [1, 1, 512, 256]; } }));
   assert.ok(fixed.ok, JSON.stringify(fixed));
   await (fixed as Extract<typeof fixed, { ok: true }>).model.opened.session.release();
 });
