@@ -91,10 +91,15 @@ export class AiTables {
       .get(model.id, model.version) as { found: number }).found === 1;
   }
 
-  /** Queues every breast-imaging exam that has no job for this model version yet; returns how many. */
+  /**
+   * Queues every breast-imaging exam that has no job for this model version yet, the most recent
+   * exams first (jobs run in the order they were queued): an import of a woman's current exam with
+   * her priors gives the current one's triage score first. Returns how many.
+   */
   enqueueAll(model: ModelRef): number {
     return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
         SELECT s.id, ?, ?, ?, 'queued', 0, ? FROM studies s WHERE s.breast = 1 AND s.image_count > 0
+        ORDER BY s.study_date DESC NULLS LAST, s.study_time DESC NULLS LAST, s.id DESC
         ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
       .run(model.id, model.version, model.sha256, now()).changes;
   }

@@ -82,7 +82,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     if (!ctx.db.worklist.examSummary(examId)) throw examNotFound(examId);
   };
   return {
-    aiResults: async ({ examId }) => results(examId),
+    // an exam that is not in the library is not found, as for every other operation on an exam (it
+    // answered "no analysis" with the shown model's details)
+    aiResults: async ({ examId }) => { existingExam(examId); return results(examId); },
     setFirstImpression: async ({ examId, impression }) => {
       ctx.assertOpen();
       existingExam(examId);

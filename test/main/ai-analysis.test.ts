@@ -13,6 +13,7 @@ import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { op, openTestStation } from '../helpers/station.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { ApiError } from '../../common/api.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
@@ -249,14 +250,30 @@ test('several models: of an exam opened, the shown model\'s analysis runs first 
   }
 });
 
-test('several models: an exam no model has analysed yet names the model exams show (the last found)', { timeout: 120_000 }, async () => {
+test('several models: an exam no model has analysed yet names the model exams show (the last found); an exam not in the library is not found, and the most recent exams are queued first', { timeout: 120_000 }, async () => {
   const { bundled, library } = bundledAndLibraryModels('ai-named');
-  const station = openTestStation({ modelRoots: [bundled, library] });
+  const libraryDir = tempDir('ai-named-library');
+  const station = openTestStation({ libraryDir, modelRoots: [bundled, library] });
   try {
-    await waitFor('the models found', async () => (await station.handlers.aiResults({ examId: 424242 })).model !== null);
-    const results = await station.handlers.aiResults({ examId: 424242 });
+    await waitFor('the models found', async () => (await station.handlers.aiModels({})).models.length === 2);
+    // imported by another process (one without models): this station queues it within a minute, not at once
+    const other = openTestStation({ libraryDir, modelRoots: [tempDir('ai-named-none')] });
+    try {
+      await other.handlers.loadDemoExams({ patients: 1, priors: 2, size: 'reduced', seed: 'ai-named' });
+    } finally {
+      await other.close();
+    }
+    const exams = station.db.connection.prepare('SELECT id, study_date FROM studies ORDER BY id').all() as { id: number; study_date: string }[];
+    assert.equal(exams.length, 3);
+    const results = await station.handlers.aiResults({ examId: exams[0]!.id });
     assert.equal(results.state, null);
     assert.equal(results.model!.id, 'org.clinic.tests.own');
+    await assert.rejects(station.handlers.aiResults({ examId: 424242 }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
+    // a woman's current exam before her priors: its triage score is the one the reading list needs first
+    station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.1.0', sha256: '0'.repeat(64) });
+    const queued = station.db.connection.prepare(`SELECT s.study_date FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+      WHERE j.model_id = 'org.clinic.tests.own' ORDER BY j.id`).all() as { study_date: string }[];
+    assert.deepEqual(queued.map((q) => q.study_date), exams.map((e) => e.study_date).sort().reverse());
   } finally {
     await station.close();
   }
