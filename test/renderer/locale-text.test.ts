@@ -19,6 +19,11 @@ test('keys as French keyboards name them; English unchanged', () => {
   assert.equal(keyLabel('Shift+ ', 'en'), 'Shift+Space');
   assert.equal(keyLabel('ArrowRight', 'fr'), '→');
   assert.equal(keyLabel('a', 'fr'), 'a');
+  assert.equal(keyLabel('PageDown', 'fr'), 'Pg suiv.');
+  assert.equal(keyLabel('Shift+PageUp', 'fr'), 'Maj+Pg préc.');
+  assert.equal(keyLabel('Home', 'fr'), 'Début');
+  assert.equal(keyLabel('PageDown', 'en'), 'Page Down');
+  assert.equal(keyLabel('Home', 'en'), 'Home');
 });
 
 test('a prior\'s age in years with its plural, labels with the French space before the colon, and the marks\' label says IA', () => {
