@@ -353,6 +353,11 @@ export interface AiResults {
     classes: string[];
   };
   findings: AiFinding[];
+  /**
+   * Of an exam analysed, its images the model does not read (views it was not made for, such as a
+   * spot or magnification view): no mark on them is not "nothing found", and the viewer says so.
+   */
+  notAnalysed: number[];
   /** Mammography CAD SRs of the exam from other systems (any vendor's CAD, another station), each with its own marks. */
   cadReports: CadReport[];
   /** This reader's first impression of the exam, or null: in second look, the marks stay locked until there is one. */

@@ -15,6 +15,7 @@ import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTI
 import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import type { ExamDetail, InstanceDetail } from '../../common/domain.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -27,6 +28,17 @@ export interface FoundModel { folder: string; manifest: ModelManifest; provider:
 function viewOf(label: string | null): string | null {
   const m = label ? /^[RL](XCCL|XCCM|MLO|CC|ML|LM)/.exec(label) : null;
   return m ? m[1]! : null;
+}
+
+/**
+ * The images of an exam a model reads: its presentation intent and views, with a laterality (one
+ * breast each). The others (a spot or magnification view, a FOR PROCESSING image) are not analysed,
+ * and the viewer says so over them: no mark there is not "nothing found".
+ */
+export function imagesTheModelReads(detail: ExamDetail, manifest: ModelManifest): InstanceDetail[] {
+  return detail.series.flatMap((s) => s.instances).filter((i) => i.isImage
+    && manifest.input.presentationIntent.includes(i.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION')
+    && manifest.input.views.includes(viewOf(i.viewLabel) as never) && (i.imageLaterality === 'R' || i.imageLaterality === 'L'));
 }
 
 /** How long an idle loop waits before it looks for exams other processes imported. */
@@ -382,9 +394,7 @@ export class AiAnalysis {
     const manifest = model.manifest;
     const detail = this.db.worklist.examDetail(job.examId);
     if (!detail) throw Object.assign(new Error('the exam is no longer in the library'), { code: 'exam_gone' });
-    const images = detail.series.flatMap((s) => s.instances).filter((i) => i.isImage
-      && manifest.input.presentationIntent.includes(i.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION')
-      && manifest.input.views.includes(viewOf(i.viewLabel) as never) && (i.imageLaterality === 'R' || i.imageLaterality === 'L'));
+    const images = imagesTheModelReads(detail, manifest);
     if (!images.length) throw Object.assign(new Error('no image of the exam is one the model reads (views, laterality, presentation intent)'), { code: 'no_images' });
     const floor = Math.min(...manifest.calibration.operatingPoints.map((p) => p.threshold));
     const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };

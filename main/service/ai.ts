@@ -13,6 +13,7 @@ import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
+import { imagesTheModelReads } from '../ai/analysis.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 
@@ -33,6 +34,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const manifest = found?.manifest;
     const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
     const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
+    const detail = state?.status === 'done' && manifest ? ctx.db.worklist.examDetail(examId) : null;
+    const read = new Set(detail ? imagesTheModelReads(detail, manifest!).map((i) => i.instanceId) : []);
+    const notAnalysed = detail ? detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !read.has(i.instanceId)).map((i) => i.instanceId) : [];
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
@@ -44,6 +48,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         classes: FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c)),
       } : null,
       findings,
+      notAnalysed,
       // the station's own SR of the analysis shown stands in for its findings when the model that made
       // it is no longer installed (that one SR: not those of every version that ever analysed the exam,
       // nor an earlier run's, nor another station's of the same analysis beside it);

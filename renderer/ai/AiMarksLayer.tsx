@@ -15,6 +15,8 @@ import { useI18n } from '../i18n.tsx';
 export interface MarksLabel {
   model: string;
   warning: string | null;
+  /** Said over the image whether or not it has marks: the model did not read it (no mark is not "nothing found"). */
+  notAnalysed?: string;
 }
 
 export interface AiMarksLayerProps {
@@ -90,9 +92,11 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
           );
         })}
       </svg>
-      {marks.length > 0 && (
-        <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} style={{ bottom: `${28 + labelIndex * 30}px` }}>
+      {(marks.length > 0 || label.notAnalysed) && (
+        <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}
+          style={{ bottom: `${28 + labelIndex * 30}px` }}>
           <span>{label.model}</span>
+          {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
           {label.warning && <strong>{label.warning}</strong>}
         </div>
       )}

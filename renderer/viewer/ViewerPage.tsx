@@ -213,6 +213,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       if (results.model) {
         const label = marksLabel(t, results.model);
         for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model' }, finding);
+        // an image the model does not read (a spot or magnification view) says so: no mark there is not "nothing found"
+        for (const instanceId of results.notAnalysed) {
+          const groups = byInstance.get(instanceId) ?? [];
+          groups.push({ label: { ...label, notAnalysed: t('ai.notAnalysed') }, source: 'model', findings: [] });
+          byInstance.set(instanceId, groups);
+        }
       }
       // another CAD's marks, under its own name: "Presentation Required" ones, and the optional ones when asked for
       for (const report of results.cadReports) {

@@ -405,7 +405,11 @@ export class StepRenderer {
     this.sync?.update(p.viewportId, { placed: true });
     p.resolution = resolution;
     await withinVisibleTime(this.whenRendered(p, viewport), DRAW_LIMIT_MS, 'draw-timeout');
-    this.report(p.spec.id, { status: 'rendered', resolution, warning: p.transform.warning ?? (this.mmPerPixel === null || !breastPlaneSpacing(p.instance) ? 'no-spacing' : undefined) });
+    // "no pixel spacing: not at the same size" where the step shows its images at one scale and this
+    // one has none (or none of them has): a step of images each fitted to its place (additional
+    // views) said it of every image, pixel spacing or not
+    const unscaled = p.spec.display.size !== 'fit' && !breastPlaneSpacing(p.instance) || p.spec.display.size === 'same-size' && this.mmPerPixel === null;
+    this.report(p.spec.id, { status: 'rendered', resolution, warning: p.transform.warning ?? (unscaled ? 'no-spacing' : undefined) });
   }
 
   /**

@@ -279,6 +279,25 @@ test('several models: an exam no model has analysed yet names the model exams sh
   }
 });
 
+test('an exam\'s images the model does not read (views it was not made for) are listed as not analysed, not left to look like "nothing found"', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-not-analysed-models');
+  writeTinyModel(models, (m) => { m.input.views = ['CC']; });
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-not-analysed' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    await waitFor('the exam analysed', async () => (await station.handlers.aiResults({ examId: exam!.examId })).state?.status === 'done', 90_000);
+    const results = await station.handlers.aiResults({ examId: exam!.examId });
+    const images = (await station.handlers.examDetail({ examId: exam!.examId })).series.flatMap((s) => s.instances).filter((i) => i.isImage);
+    const byView = (pattern: RegExp) => images.filter((i) => pattern.test(i.viewLabel ?? '')).map((i) => i.instanceId).sort();
+    assert.ok(byView(/MLO/).length >= 2 && byView(/^[RL]CC$/).length >= 2, 'the exam has CC and MLO views');
+    assert.deepEqual([...results.notAnalysed].sort(), images.filter((i) => !/^[RL]CC$/.test(i.viewLabel ?? '')).map((i) => i.instanceId).sort());
+    assert.ok(results.findings.every((f) => byView(/^[RL]CC$/).includes(f.instanceId)), 'findings only on the views it reads');
+  } finally {
+    await station.close();
+  }
+});
+
 test('the station analyses what it imports and answers aiResults: state, findings above the operating point, and what the model is', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-station-models');
   writeTinyModel(models);
