@@ -327,6 +327,12 @@ export interface AiModelsStatus {
 }
 
 /** The AI second reader's view of an exam. */
+/** An image of an exam that the model does not read: a view it was not made for (a spot or magnification view), or pixels coarser than it reads. */
+export interface AiNotAnalysed {
+  instanceId: number;
+  reason: 'view' | 'pixel-size';
+}
+
 export interface AiResults {
   /** null: no model is installed, or the exam was never queued. */
   state: null | {
@@ -354,10 +360,10 @@ export interface AiResults {
   };
   findings: AiFinding[];
   /**
-   * Of an exam analysed, its images the model does not read (views it was not made for, such as a
-   * spot or magnification view): no mark on them is not "nothing found", and the viewer says so.
+   * Of an exam analysed, its images the model does not read, and why: no mark on them is not
+   * "nothing found", and the viewer says so.
    */
-  notAnalysed: number[];
+  notAnalysed: AiNotAnalysed[];
   /** Mammography CAD SRs of the exam from other systems (any vendor's CAD, another station), each with its own marks. */
   cadReports: CadReport[];
   /** This reader's first impression of the exam, or null: in second look, the marks stay locked until there is one. */

@@ -15,7 +15,8 @@ import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTI
 import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
-import type { ExamDetail, InstanceDetail } from '../../common/domain.ts';
+import type { AiNotAnalysed, ExamDetail, InstanceDetail } from '../../common/domain.ts';
+import { breastPlaneSpacing } from '../../common/hanging/scale.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
@@ -31,14 +32,24 @@ function viewOf(label: string | null): string | null {
 }
 
 /**
- * The images of an exam a model reads: its presentation intent and views, with a laterality (one
- * breast each). The others (a spot or magnification view, a FOR PROCESSING image) are not analysed,
- * and the viewer says so over them: no mark there is not "nothing found".
+ * Why a model does not read an image, or null when it does: not its presentation intent, view or a
+ * breast's image ('view': a spot or magnification view, an image FOR PROCESSING), or pixels coarser
+ * than its manifest allows ('pixel-size'). The viewer says so over the image: no mark there is not
+ * "nothing found".
  */
+export function whyNotRead(image: InstanceDetail, manifest: ModelManifest): AiNotAnalysed['reason'] | null {
+  if (!image.isImage || !manifest.input.presentationIntent.includes(image.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION')
+    || !manifest.input.views.includes(viewOf(image.viewLabel) as never) || (image.imageLaterality !== 'R' && image.imageLaterality !== 'L')) return 'view';
+  const max = manifest.input.maxSourceSpacingMm;
+  const spacing = max === undefined ? null : breastPlaneSpacing(image);
+  // an image that does not say its spacing fails as such when read (image_no_spacing), as before
+  if (spacing && Math.max(spacing.row, spacing.column) > max! * (1 + 1e-6)) return 'pixel-size';
+  return null;
+}
+
+/** The images of an exam a model reads (whyNotRead). */
 export function imagesTheModelReads(detail: ExamDetail, manifest: ModelManifest): InstanceDetail[] {
-  return detail.series.flatMap((s) => s.instances).filter((i) => i.isImage
-    && manifest.input.presentationIntent.includes(i.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION')
-    && manifest.input.views.includes(viewOf(i.viewLabel) as never) && (i.imageLaterality === 'R' || i.imageLaterality === 'L'));
+  return detail.series.flatMap((s) => s.instances).filter((i) => whyNotRead(i, manifest) === null);
 }
 
 /** How long an idle loop waits before it looks for exams other processes imported. */
@@ -395,7 +406,12 @@ export class AiAnalysis {
     const detail = this.db.worklist.examDetail(job.examId);
     if (!detail) throw Object.assign(new Error('the exam is no longer in the library'), { code: 'exam_gone' });
     const images = imagesTheModelReads(detail, manifest);
-    if (!images.length) throw Object.assign(new Error('no image of the exam is one the model reads (views, laterality, presentation intent)'), { code: 'no_images' });
+    if (!images.length) {
+      // a reduced copy of a screening exam: its four views are the model's, their pixels are not
+      const coarse = detail.series.some((s) => s.instances.some((i) => whyNotRead(i, manifest) === 'pixel-size'));
+      if (coarse) throw Object.assign(new Error(`the images' pixels are coarser than the ${manifest.input.maxSourceSpacingMm} mm the model reads`), { code: 'images_too_coarse' });
+      throw Object.assign(new Error('no image of the exam is one the model reads (views, laterality, presentation intent)'), { code: 'no_images' });
+    }
     const floor = Math.min(...manifest.calibration.operatingPoints.map((p) => p.threshold));
     const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };
     const findings: StoredFinding[] = [];

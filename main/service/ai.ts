@@ -7,13 +7,13 @@
 import type { ApiHandlers } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import path from 'node:path';
-import type { AiModelsStatus, AiResults } from '../../common/domain.ts';
+import type { AiModelsStatus, AiNotAnalysed, AiResults } from '../../common/domain.ts';
 import { FINDING_CLASSES } from '../../common/ai/model-manifest.ts';
 import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
-import { imagesTheModelReads } from '../ai/analysis.ts';
+import { whyNotRead } from '../ai/analysis.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 
@@ -34,9 +34,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const manifest = found?.manifest;
     const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
     const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
-    const detail = state?.status === 'done' && manifest ? ctx.db.worklist.examDetail(examId) : null;
-    const read = new Set(detail ? imagesTheModelReads(detail, manifest!).map((i) => i.instanceId) : []);
-    const notAnalysed = detail ? detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !read.has(i.instanceId)).map((i) => i.instanceId) : [];
+    // of an exam analysed, or failed for its images' pixels: why each image the model does not read was not analysed
+    const detail = manifest && (state?.status === 'done' || state?.failure?.code === 'images_too_coarse') ? ctx.db.worklist.examDetail(examId) : null;
+    const notAnalysed = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => i.isImage)
+      .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest!); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,

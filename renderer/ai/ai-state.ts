@@ -8,7 +8,7 @@ import { formatScore } from '../../common/i18n/messages.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
-const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'model_output_invalid'] as const;
+const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'model_output_invalid'] as const;
 
 /**
  * Why an analysis failed, from its code (the stored detail is English and technical: the log's, not

@@ -214,9 +214,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         const label = marksLabel(t, results.model);
         for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model' }, finding);
         // an image the model does not read (a spot or magnification view) says so: no mark there is not "nothing found"
-        for (const instanceId of results.notAnalysed) {
+        for (const { instanceId, reason } of results.notAnalysed) {
           const groups = byInstance.get(instanceId) ?? [];
-          groups.push({ label: { ...label, notAnalysed: t('ai.notAnalysed') }, source: 'model', findings: [] });
+          groups.push({ label: { ...label, notAnalysed: t(reason === 'pixel-size' ? 'ai.notAnalysedPixels' : 'ai.notAnalysed') }, source: 'model', findings: [] });
           byInstance.set(instanceId, groups);
         }
       }

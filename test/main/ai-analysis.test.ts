@@ -14,6 +14,7 @@ import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-mode
 import { op, openTestStation } from '../helpers/station.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { ApiError } from '../../common/api.ts';
+import { translate } from '../../common/i18n/messages.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
@@ -291,8 +292,42 @@ test('an exam\'s images the model does not read (views it was not made for) are 
     const images = (await station.handlers.examDetail({ examId: exam!.examId })).series.flatMap((s) => s.instances).filter((i) => i.isImage);
     const byView = (pattern: RegExp) => images.filter((i) => pattern.test(i.viewLabel ?? '')).map((i) => i.instanceId).sort();
     assert.ok(byView(/MLO/).length >= 2 && byView(/^[RL]CC$/).length >= 2, 'the exam has CC and MLO views');
-    assert.deepEqual([...results.notAnalysed].sort(), images.filter((i) => !/^[RL]CC$/.test(i.viewLabel ?? '')).map((i) => i.instanceId).sort());
+    assert.deepEqual(results.notAnalysed.map((n) => n.instanceId).sort(), images.filter((i) => !/^[RL]CC$/.test(i.viewLabel ?? '')).map((i) => i.instanceId).sort());
+    assert.ok(results.notAnalysed.every((n) => n.reason === 'view'));
     assert.ok(results.findings.every((f) => byView(/^[RL]CC$/).includes(f.instanceId)), 'findings only on the views it reads');
+  } finally {
+    await station.close();
+  }
+});
+
+test('a model made for finer pixels does not read an exam of coarser ones (a reduced copy): the exam fails saying so, in both languages, each image says why, and the finer exam beside it is analysed', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-coarse-models');
+  // the reduced demo images are 0.28 mm (detector A) and 0.4 mm (B); the full-size ones 0.07 and 0.1
+  writeTinyModel(models, (m) => { m.input.maxSourceSpacingMm = 0.1; });
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-coarse' });
+    const folder = tempDir('ai-fine');
+    writeFourViews(folder, { patientId: 'FINE1', patientName: 'FINE^PIXELS', studyUid: '1.2.826.0.1.3680043.9.7433.89.1', studyDate: '20250101', rows: 256, columns: 192 });
+    await station.handlers.importPaths({ paths: [folder] });
+    const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    const coarse = rows.find((r) => r.patientId !== 'FINE1')!, fine = rows.find((r) => r.patientId === 'FINE1')!;
+    await waitFor('both exams analysed or failed', async () => ['failed', 'done'].includes((await station.handlers.aiResults({ examId: coarse.examId })).state?.status ?? '')
+      && (await station.handlers.aiResults({ examId: fine.examId })).state?.status === 'done', 90_000);
+    const results = await station.handlers.aiResults({ examId: coarse.examId });
+    assert.equal(results.state!.status, 'failed');
+    assert.equal(results.state!.failure!.code, 'images_too_coarse');
+    assert.match(translate('en', 'ai.failure.images_too_coarse'), /coarser than the model reads/);
+    assert.match(translate('fr', 'ai.failure.images_too_coarse'), /plus grands que ceux que lit le modèle/);
+    const images = (await station.handlers.examDetail({ examId: coarse.examId })).series.flatMap((s) => s.instances).filter((i) => i.isImage);
+    const screening = images.filter((i) => /^[RL](CC|MLO)$/.test(i.viewLabel ?? ''));
+    assert.ok(screening.length >= 4);
+    assert.deepEqual(results.notAnalysed.filter((n) => n.reason === 'pixel-size').map((n) => n.instanceId).sort(), screening.map((i) => i.instanceId).sort());
+    // a lasting failure: opening the exam does not queue it again for nothing
+    await station.handlers.examDetail({ examId: coarse.examId });
+    assert.equal((await station.handlers.aiResults({ examId: coarse.examId })).state!.status, 'failed');
+    const fineResults = await station.handlers.aiResults({ examId: fine.examId });
+    assert.deepEqual(fineResults.notAnalysed, [], 'the 0.1 mm exam is read whole');
   } finally {
     await station.close();
   }
