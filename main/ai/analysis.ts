@@ -10,7 +10,7 @@
 // show one (shownModel): the one chosen, else the last found.
 
 import type { LibraryDatabase } from '../db/library-database.ts';
-import type { AiJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
+import type { AiJob, ClaimedJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../db/records.ts';
 import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
@@ -97,7 +97,9 @@ export class AiAnalysis {
    *  two while an opened exam is analysed between another's images. */
   private readonly running = new Set<{ examId: number; stop: AbortController }>();
   /** Jobs this process ran whose end it could not write (the library busy past every wait). */
-  private readonly unrecorded = new Set<number>();
+  /** Runs whose end could not be written (the library busy): job id → the run's owner. */
+  private readonly unrecorded = new Map<number, string>();
+  private runs = 0;
   private orphansSeenAt = 0;
   private readonly idleWakeMs: number;
 
@@ -249,7 +251,7 @@ export class AiAnalysis {
     // one job, claimed and run; or a wait for one
     this.releaseUnrecorded();
     this.takeUpOrphans();
-    const job = this.db.ai.claimNext(currentOwner(), this.modelRefs());
+    const job = this.db.ai.claimNext(this.runOwner(), this.modelRefs());
     if (!job) {
       // an analysis another process of the library left running when it was killed is taken up
       // (it showed "analysing" until some station started again)
@@ -272,9 +274,9 @@ export class AiAnalysis {
 
   /** Jobs whose end could not be written (the library busy): queued again as soon as it answers. */
   private releaseUnrecorded(): void {
-    for (const id of this.unrecorded) {
+    for (const [id, owner] of this.unrecorded) {
       try {
-        this.db.ai.release(id, currentOwner());
+        this.db.ai.release(id, owner);
         this.unrecorded.delete(id);
       } catch { /* still busy: next time */ }
     }
@@ -295,6 +297,16 @@ export class AiAnalysis {
     }
   }
 
+  /**
+   * The owner of one run: this process and the run's number. A run cancelled while its model still
+   * computed ends after the reader asked again and a new run of the same job began; with the process
+   * alone as owner, the old run's result was stored as the new one's, and each wrote its CAD SR (two
+   * SRs of one analysis, both sent on). isOwnerAlive reads the process from it.
+   */
+  private runOwner(): string {
+    return `${currentOwner()}:${++this.runs}`;
+  }
+
   private modelRefs(): ModelRef[] {
     return this.models.map((m) => refOf(m.manifest));
   }
@@ -304,7 +316,7 @@ export class AiAnalysis {
    * the station closes, the job stays running (the next start queues it again). `mayYield`: between
    * two of its images, the exams readers have opened meanwhile are analysed first (see yieldToOpened).
    */
-  private async execute(job: AiJob, mayYield: boolean): Promise<void> {
+  private async execute(job: ClaimedJob, mayYield: boolean): Promise<void> {
     // running before anyone hears of it: a cancel from then on stops this job
     const running = { examId: job.examId, stop: new AbortController() };
     this.running.add(running);
@@ -321,7 +333,7 @@ export class AiAnalysis {
         // the library held by another process past every wait: not the exam's failure; its job is
         // queued again once the library answers (its result, if it had one, is computed again)
         log.warn(`AI analysis of exam ${job.examId} not stored: the library stayed busy; queued again later`);
-        this.unrecorded.add(job.id);
+        this.unrecorded.set(job.id, job.owner);
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         const view = (error as { view?: string })?.view;
@@ -330,10 +342,10 @@ export class AiAnalysis {
         // else is unexpected, and its stack says where
         log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewShown})` : errorForLog(error)}`);
         try {
-          await whileLibraryBusy(() => this.db.ai.fail(job.id, currentOwner(), code, String((error as Error)?.message ?? error).slice(0, 300)));
+          await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {
           log.warn(`AI: the failure of exam ${job.examId} could not be recorded (${errorForLog(recordError)}); queued again later`);
-          this.unrecorded.add(job.id);
+          this.unrecorded.set(job.id, job.owner);
         }
       }
     } finally {
@@ -347,11 +359,11 @@ export class AiAnalysis {
    * before that exam's next image: a model slow enough to take a minute an exam kept the opened exam
    * waiting for the whole of the other. The interrupted exam keeps what its images gave so far.
    */
-  private async yieldToOpened(paused: AiJob): Promise<void> {
+  private async yieldToOpened(paused: ClaimedJob): Promise<void> {
     // said while it waits: the worklist and its AI panel read "paused", not a second "analysing"
     const mark = (on: boolean) => {
       try {
-        this.db.ai.setPaused(paused.id, currentOwner(), on);
+        this.db.ai.setPaused(paused.id, paused.owner, on);
         this.onChange(paused.examId);
       } catch { /* the library busy: a word on screen, not worth holding the analysis for */ }
     };
@@ -363,12 +375,12 @@ export class AiAnalysis {
     }
   }
 
-  private async runOpened(paused: AiJob): Promise<void> {
+  private async runOpened(paused: ClaimedJob): Promise<void> {
     while (!this.closed) {
-      let job: AiJob | null;
+      let job: ClaimedJob | null;
       try {
         // the exams opened after it was paused, the last first: the paused exam opened meanwhile goes on before those opened earlier
-        job = this.db.ai.claimNext(currentOwner(), this.modelRefs(), { firstInLineAbove: paused });
+        job = this.db.ai.claimNext(this.runOwner(), this.modelRefs(), { firstInLineAbove: paused });
       } catch (error) {
         // the library busy (a large import in another process): the running exam goes on, the
         // opened one is taken at its next image or next in line; not a failure of the running exam
@@ -381,9 +393,9 @@ export class AiAnalysis {
   }
 
   /** Whether this process still holds a job it runs (a read; the library busy: it does, until the next image). */
-  private stillHeld(job: AiJob): boolean {
+  private stillHeld(job: ClaimedJob): boolean {
     try {
-      return this.db.ai.holds(job.id, currentOwner());
+      return this.db.ai.holds(job.id, job.owner);
     } catch {
       return true;
     }
@@ -399,7 +411,7 @@ export class AiAnalysis {
     }
   }
 
-  private async analyze(job: AiJob, signal: AbortSignal, mayYield: boolean): Promise<void> {
+  private async analyze(job: ClaimedJob, signal: AbortSignal, mayYield: boolean): Promise<void> {
     const model = this.models.find((m) => m.manifest.id === job.model.id && m.manifest.version === job.model.version);
     if (!model) throw Object.assign(new Error('the model is no longer available'), { code: 'model_unavailable' });
     const manifest = model.manifest;
@@ -442,7 +454,7 @@ export class AiAnalysis {
     }
     const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
     const result = { provider, timings, examScore, breastScores, images: images.length, findings };
-    if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, currentOwner(), result))) {
+    if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, job.owner, result))) {
       log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
     }
   }

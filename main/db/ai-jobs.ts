@@ -27,6 +27,11 @@ export interface AiJob {
   priority: number;
 }
 
+/** A job claimed to run: `owner` names this run (a process may claim one job twice, a cancelled run still finishing). */
+export interface ClaimedJob extends AiJob {
+  owner: string;
+}
+
 /** A finding as stored: the API's (common/domain.ts). */
 export type StoredFinding = AiFinding;
 
@@ -195,7 +200,7 @@ export class AiTables {
    * first in line (an opened exam, a reader's "analyse again") after the paused job was (above its
    * priority: a background job's is 0), and not one of its exam.
    */
-  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineAbove?: { id: number; examId: number } } = {}): AiJob | null {
+  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineAbove?: { id: number; examId: number } } = {}): ClaimedJob | null {
     if (!models.length) return null;
     return this.db.transaction(() => {
       const above = options.firstInLineAbove;
@@ -207,7 +212,7 @@ export class AiTables {
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
       this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, paused_at = NULL, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)
         .run(owner, now(), row.study_ref, row.id);
-      return { ...toJob(row), status: 'running' as const };
+      return { ...toJob(row), status: 'running' as const, owner };
     }).immediate();
   }
 

@@ -14,6 +14,7 @@ import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-mode
 import { op, openTestStation } from '../helpers/station.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { ApiError } from '../../common/api.ts';
+import { currentOwner } from '../../main/base/process-owner.ts';
 import { translate } from '../../common/i18n/messages.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -362,7 +363,9 @@ test('the station analyses what it imports and answers aiResults: state, finding
     // a library without models: no state, no model, nothing to show
     const empty = openTestStation();
     try {
-      assert.deepEqual(await empty.handlers.aiResults({ examId: 1 }), { state: null, model: null, findings: [], cadReports: [], firstImpression: null });
+      await empty.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-station-none' });
+      const [none] = (await empty.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
+      assert.deepEqual(await empty.handlers.aiResults({ examId: none!.examId }), { state: null, model: null, findings: [], notAnalysed: [], cadReports: [], firstImpression: null });
     } finally {
       await empty.close();
     }
@@ -576,12 +579,16 @@ test('an exam opened while another is analysed goes before that exam\'s next ima
     // what the worklist and the exam's AI panel said of the interrupted exam while it waited
     let shownWhileWaiting: { listed: boolean | undefined; panel: boolean | undefined } | null = null;
     let pauseNotices = 0;
+    // the two runs under way at once in this process (the interrupted one and an opened one): each its own owner
+    let runOwners = null as string[] | null;
+    const ownerOf = (examId: number) => (station.db.connection.prepare('SELECT owner FROM ai_jobs WHERE study_ref = ?').get(examId) as { owner: string | null }).owner;
     const analysisOf = () => analysis!;
     analysis = new AiAnalysis(station.db, station.store, [models], (id) => {
       if (id === null) return;
       // the interrupted exam said to step aside, before the exams asked for start: the screens ask again
       if (id === first && changed.length === 1 && jobOf(id).status === 'running') { pauseNotices++; return; }
       changed.push(id);
+      if (runOwners === null && first !== null && id !== first && jobOf(id).status === 'running' && jobOf(first).status === 'running') runOwners = [ownerOf(first)!, ownerOf(id)!];
       if (first === null) {
         first = id;
         const others = exams.filter((e) => e !== first);
@@ -600,6 +607,11 @@ test('an exam opened while another is analysed goes before that exam\'s next ima
     assert.equal(firstWhenOneDone, 'running', 'the exam under way when the reader opened the others waited: it had images left');
     assert.deepEqual(shownWhileWaiting, { listed: true, panel: true }, 'while it waited, the worklist and its AI panel said it was paused (not a second exam "analysing")');
     assert.ok(pauseNotices >= 1, 'the screens were told it paused');
+    // a run is known by its own owner, not its process alone: a cancelled run still finishing could
+    // otherwise store its result over the next run of the same job, each writing a CAD SR
+    assert.ok(runOwners, 'two runs were under way at once');
+    assert.notEqual(runOwners[0], runOwners[1]);
+    for (const owner of runOwners) assert.ok(owner.startsWith(`${currentOwner()}:`), owner);
     const opened = others()[0]!;
     assert.equal(station.db.worklist.examSummary(opened)?.ai?.paused, false, 'an exam analysed to its end is not paused');
     assert.equal(cancelled, 1);
