@@ -117,7 +117,8 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const textWidth = m.text.length * SCORE_CHAR_PX;
     const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
     const overlaps = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
-    let y = m.y - m.radius * 0.5;
+    // never above the viewport's top (a mark at the top edge had its score cut off)
+    let y = Math.max(m.y - m.radius * 0.5, SCORE_LINE_PX);
     // down past other scores; past a label, to the side of it the mark is on (above a label at the
     // bottom, below one at the top), and then past other scores the same way
     let up = false;
@@ -139,6 +140,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
         moved = true;
       }
     }
+    y = Math.max(y, SCORE_LINE_PX);
     placed.push([x0, y - SCORE_LINE_PX, x1, y]);
     places[i] = { x, y, anchor: left ? 'end' : 'start' };
   }

@@ -67,6 +67,8 @@ test('scores beside their marks: two marks on one lesion write theirs one under 
   assert.equal(overlap, false, JSON.stringify([a, b]));
   // a lone mark: its score where it always was, beside its top half
   assert.deepEqual(placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }], 800, 44), [{ x: 124, y: 90, anchor: 'start' }]);
+  // at the top edge (a probe's RMLO: the score cut off above the viewport): its whole line inside
+  assert.deepEqual(placeScoreLabels([{ x: 100, y: 4, radius: 20, text: '0.42' }], 800, 44), [{ x: 124, y: 14, anchor: 'start' }]);
   // near the right edge: on the mark's left
   assert.deepEqual(placeScoreLabels([{ x: 780, y: 100, radius: 20, text: '0.42' }], 800, 44), [{ x: 756, y: 90, anchor: 'end' }]);
   // far apart: neither moves
