@@ -54,6 +54,12 @@ export function imagesTheModelReads(detail: ExamDetail, manifest: ModelManifest)
 
 /** How long an idle loop waits before it looks for exams other processes imported. */
 const IDLE_WAKE_MS = 60_000;
+/**
+ * How often an idle loop looks for jobs queued by another process of the library, and for those of a
+ * process that died: a second station idled for a minute while the first worked through an import
+ * alone, and took a killed one's exam up 45 s late (a probe). Two reads of the queue's index.
+ */
+const IDLE_POLL_MS = 5_000;
 /** How often a station looks whether another process chose another model to show. */
 const SHOWN_MODEL_POLL_MS = 2000;
 
@@ -101,6 +107,7 @@ export class AiAnalysis {
   private readonly unrecorded = new Map<number, string>();
   private runs = 0;
   private orphansSeenAt = 0;
+  private unqueuedSeenAt = Date.now();
   private readonly idleWakeMs: number;
 
   constructor(
@@ -256,14 +263,21 @@ export class AiAnalysis {
       // an analysis another process of the library left running when it was killed is taken up
       // (it showed "analysing" until some station started again)
       if (this.takeUpOrphans(true)) return;
-      // nothing to do: wait for an import, an opened exam, or a minute; then the exams another process
-      // of the library imported or received meanwhile are queued (its imports do not wake this loop:
-      // a station left serving showed them unanalysed until a reader opened one)
+      // nothing to do: wait for an import, an opened exam, or a few seconds (then jobs other processes
+      // queued, or left by dying, are claimed above); each minute, the exams another process of the
+      // library imported or received meanwhile are queued (its imports do not wake this loop: a
+      // station left serving showed them unanalysed until a reader opened one)
       let timer: NodeJS.Timeout | undefined;
-      const woken = await new Promise<boolean>((resolve) => { this.wake = () => resolve(true); timer = setTimeout(() => resolve(false), this.idleWakeMs).unref(); });
+      const woken = await new Promise<boolean>((resolve) => {
+        this.wake = () => resolve(true);
+        timer = setTimeout(() => resolve(false), Math.min(this.idleWakeMs, IDLE_POLL_MS)).unref();
+      });
       clearTimeout(timer);
       this.wake = null;
-      if (!woken && !this.closed) this.queueUnqueued();
+      if (!woken && !this.closed && Date.now() - this.unqueuedSeenAt >= this.idleWakeMs) {
+        this.unqueuedSeenAt = Date.now();
+        this.queueUnqueued();
+      }
       return;
     }
     // an exam a reader opened (or asked for again) is not interrupted for another she opens: it

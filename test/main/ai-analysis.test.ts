@@ -86,6 +86,30 @@ test('exams are queued, analysed on a worker thread, and the findings land on br
   }
 });
 
+test('jobs another process of the library queued while this station idles are taken up within seconds, not at its minute\'s look', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-other-queue-models');
+  writeTinyModel(models);
+  const station = openTestStation();
+  // the default minute between looks for exams other processes imported
+  const analysis = new AiAnalysis(station.db, station.store, [models], () => undefined);
+  const infos = mock.method(log, 'info', () => undefined);
+  try {
+    await analysis.start();
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-other-queue' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    // queued as another station's loop queues what it imports (nothing wakes this one)
+    const [model] = analysis.availableModels;
+    const queuedAt = Date.now();
+    station.db.ai.enqueueAll({ id: model!.manifest.id, version: model!.manifest.version, sha256: model!.manifest.sha256 });
+    await waitFor('the queued exams analysed by the idle station', () => exams.every((e) => station.db.ai.examState(e)?.status === 'done'), 40_000);
+    assert.ok(Date.now() - queuedAt < 40_000);
+  } finally {
+    infos.mock.restore();
+    await analysis.close();
+    await station.close();
+  }
+});
+
 test('exams another process of the library imports while this station idles are queued and analysed (its imports do not wake this loop)', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-other-import-models');
   writeTinyModel(models);
