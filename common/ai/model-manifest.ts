@@ -103,7 +103,7 @@ export const modelManifestSchema = z.object({
      * analysed, and the viewer says why, rather than marks from pixels the model never saw (resampled
      * 0.28 mm images gave the shipped model four times its false marks). Absent: any.
      */
-    maxSourceSpacingMm: z.number().positive().max(2).optional(),
+    maxSourceSpacingMm: z.number().min(0.025).max(2).optional(),
     /**
      * The tensor's height and width: fixed, or the image (after resampling) padded to a multiple.
      * Either way the padding is air (0 before normalisation), on the nipple side and at the bottom.

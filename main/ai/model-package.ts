@@ -59,6 +59,16 @@ export async function sha256OfFile(file: string, maxBytes = Infinity): Promise<s
   }
 }
 
+/**
+ * A manifest's text: UTF-8, or UTF-16 with its byte order mark (what Windows PowerShell 5's `>`
+ * writes); a UTF-8 byte order mark (Notepad's) is read past when parsed.
+ */
+function manifestText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return Buffer.from(bytes.subarray(2)).swap16().toString('utf16le');
+  return bytes.toString('utf8');
+}
+
 /** Checks one model folder; `providers` overrides the manifest's preference (the station's setting, a test). */
 export async function checkModelFolder(folder: string, options: { providers?: readonly ExecutionProvider[] } = {}): Promise<ModelCheck> {
   const refuse = (problem: ModelProblem): ModelCheck => ({ ok: false, folder, problem });
@@ -67,7 +77,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: true });
     try {
       if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_too_large', params: { bytes: stat.size, max: MAX_MANIFEST_BYTES } });
-      text = await handle.readFile('utf8');
+      text = manifestText(await handle.readFile());
     } finally {
       await handle.close();
     }
@@ -83,7 +93,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
     return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1 } });
   }
-  const parsed = modelManifestSchema.safeParse(json);
+  // with each issue's input: zod's French words for a wrong type name what was there ("undefined received" otherwise)
+  const parsed = modelManifestSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {
     return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; '), problemsFr: manifestProblemsInFrench(parsed.error).join('\u202f; ') } });
   }

@@ -171,9 +171,10 @@ export class AiTables {
   /** Queues again the running jobs of processes that are gone; returns how many. */
   requeueOrphans(isOwnerAlive: (owner: string) => boolean): number {
     const running = this.sql.get(`SELECT id, owner FROM ai_jobs WHERE status = 'running'`).all() as { id: number; owner: string | null }[];
-    const dead = running.filter((r) => !r.owner || !isOwnerAlive(r.owner)).map((r) => r.id);
-    const requeue = this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running'`);
-    this.db.transaction(() => { for (const id of dead) requeue.run(id); }).immediate();
+    const dead = running.filter((r) => !r.owner || !isOwnerAlive(r.owner));
+    // still the dead owner's: another process may have queued it again and claimed it since the read
+    const requeue = this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running' AND owner IS ?`);
+    this.db.transaction(() => { for (const r of dead) requeue.run(r.id, r.owner); }).immediate();
     return dead.length;
   }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import dcmjs from 'dcmjs';
 import type { StationContext } from './context.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
+import { imagesTheModelReads } from '../ai/analysis.ts';
 import { cadSrDataset, newInstanceUid } from '../dicom/cad-sr-write.ts';
 import type { CadSrImage } from '../dicom/cad-sr-write.ts';
 import { derivedUid } from '../dicom/uid.ts';
@@ -118,7 +119,10 @@ export class CadReportService {
     if (!detail) return;
     const instances = detail.series.flatMap((s) => s.instances.map((i) => ({ ...i, seriesUid: s.seriesInstanceUid })));
     const byId = new Map(instances.map((i) => [i.instanceId, i]));
-    const analysed = instances.filter((i) => i.isImage && !i.forProcessing && (i.imageLaterality === 'R' || i.imageLaterality === 'L'));
+    // the images the model read, as the analysis chose them: a spot or magnification view it did not
+    // read is not in the SR's Image Library nor a "successful detection" (a PACS would read "nothing found")
+    const read = new Set(imagesTheModelReads(detail, model.manifest).map((i) => i.instanceId));
+    const analysed = instances.filter((i) => read.has(i.instanceId));
     const first = analysed[0] && this.ctx.db.worklist.instanceFile(analysed[0].instanceId);
     if (!first) return;
     const header = DicomMetaDictionary.naturalizeDataset(

@@ -6,6 +6,7 @@
 // change of size.
 
 import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
+import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
 import { placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
@@ -24,8 +25,11 @@ export interface AiMarksLayerProps {
   label: MarksLabel;
   /** The station's model's marks, or a CAD report's (another algorithm's, drawn apart). */
   source: 'model' | 'cad';
-  /** Several layers over one image: each label goes above the one before. */
-  labelIndex: number;
+  /**
+   * Where its label goes: the image's column of labels (one above the other whatever their number
+   * of lines: at a fixed step, a three-line label and another CAD's wrote over one another).
+   */
+  labelSlot: HTMLElement | null;
   /** Where a stored-image point lands on the viewport's canvas now (CSS pixels), or null. */
   toCanvas(point: Point): Point | null;
   /** The element Cornerstone renders the image in (its IMAGE_RENDERED events), once it exists. */
@@ -37,7 +41,7 @@ const SCORE_ROOM_PX = 44;
 /** The labels in an image's place that a score must not cover. */
 const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label';
 
-export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, element }: AiMarksLayerProps) {
+export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, element }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
@@ -70,7 +74,7 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
   }, [place, element]);
 
   const hasMarks = marks.length > 0;
-  useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, labelIndex, width, height]);
+  useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   const labels = placeScoreLabels(marks.map((m) => ({ x: m.x, y: m.y, radius: m.radius, text: m.finding.score === null ? '' : formatScore(locale, m.finding.score) })), width, SCORE_ROOM_PX, labelBoxes);
   return (
     <>
@@ -92,13 +96,13 @@ export function AiMarksLayer({ findings, label, source, labelIndex, toCanvas, el
           );
         })}
       </svg>
-      {(marks.length > 0 || label.notAnalysed) && (
-        <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}
-          style={{ bottom: `${28 + labelIndex * 30}px` }}>
+      {(marks.length > 0 || label.notAnalysed) && labelSlot && createPortal(
+        <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}>
           <span>{label.model}</span>
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
           {label.warning && <strong>{label.warning}</strong>}
-        </div>
+        </div>,
+        labelSlot,
       )}
     </>
   );

@@ -27,11 +27,14 @@ function PlaceMarks({ renderer, place, groups, elements }: {
 }) {
   const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
   const element = useCallback(() => elements.get(place), [elements, place]);
+  // the labels of every source over this image, in one column from the bottom up (the first source lowest)
+  const [labelSlot, setLabelSlot] = useState<HTMLDivElement | null>(null);
   return (
     <>
-      {groups.map((g, i) => (
-        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} labelIndex={i} toCanvas={toCanvas} element={element} />
+      {groups.map((g) => (
+        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} labelSlot={labelSlot} toCanvas={toCanvas} element={element} />
       ))}
+      <div className="ai-labels" ref={setLabelSlot} />
     </>
   );
 }

@@ -214,7 +214,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         const label = marksLabel(t, results.model);
         for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model' }, finding);
         // an image the model does not read (a spot or magnification view) says so: no mark there is not "nothing found"
-        for (const { instanceId, reason } of results.notAnalysed) {
+        // (of an analysis done: an exam that failed for its pixels says so once, in the AI strip)
+        for (const { instanceId, reason } of results.state?.status === 'done' ? results.notAnalysed : []) {
           const groups = byInstance.get(instanceId) ?? [];
           groups.push({ label: { ...label, notAnalysed: t(reason === 'pixel-size' ? 'ai.notAnalysedPixels' : 'ai.notAnalysed') }, source: 'model', findings: [] });
           byInstance.set(instanceId, groups);

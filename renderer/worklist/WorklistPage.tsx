@@ -14,10 +14,11 @@ import { failureReason } from '../ai/ai-state.ts';
 
 /**
  * The demo the empty worklist offers: full-size exams (0.07 and 0.1 mm pixels), those the shipped
- * model reads (a reduced copy's 0.28 mm pixels it does not), of three women with a prior each (about
- * 25 s to make and 400 MB).
+ * model reads (a reduced copy's 0.28 mm pixels it does not), of six women with a prior each: one of
+ * each of the generator's variants (additional views, implant, a second detector...). About a minute
+ * to make and 800 MB.
  */
-const DEMO_EXAMS = { patients: 3, priors: 1, size: 'full' } as const;
+const DEMO_EXAMS = { patients: 6, priors: 1, size: 'full' } as const;
 
 type SortField = (typeof WORKLIST_SORT_FIELDS)[number];
 type Scope = (typeof WORKLIST_SCOPES)[number];

@@ -154,7 +154,7 @@ test('an empty worklist offers demo exams, which load, open and render', { skip:
   try {
     await demoPage.goto(demoHost.openUrl);
     await demoPage.click('[data-testid=load-demo]');
-    await demoPage.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 6, undefined, { timeout: 240_000 });
+    await demoPage.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 12, undefined, { timeout: 300_000 });
     assert.match(await demoPage.textContent('[data-testid=import-result]') ?? '', /Imported \d+ files: \d+ images for reading, \d+ FOR PROCESSING images \(kept, not shown\)/);
     const first = demoPage.locator('[data-testid=exam-row]').first();
     assert.match(await first.innerText(), /SYN[0-9A-Z]{7}000\d\d/);

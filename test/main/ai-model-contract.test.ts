@@ -96,6 +96,21 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   const withBom = await checkModelFolder(bom);
   assert.ok(withBom.ok, JSON.stringify(withBom));
   await (withBom as Extract<typeof withBom, { ok: true }>).model.opened.session.release();
+  // UTF-16 with its byte order mark (Windows PowerShell 5's `>`), little- and big-endian
+  for (const [name, encode] of [['utf16le', (t: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, 'utf16le')])],
+    ['utf16be', (t: string) => Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(t, 'utf16le').swap16()])]] as const) {
+    const folder = writeModel(root, name);
+    fs.writeFileSync(path.join(folder, 'manifest.json'), encode(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')));
+    const checked = await checkModelFolder(folder);
+    assert.ok(checked.ok, `${name}: ${JSON.stringify(checked)}`);
+    await (checked as Extract<typeof checked, { ok: true }>).model.opened.session.release();
+  }
+  // a value of the wrong type is named in French as in English (zod's French said "undefined received" without the issue's input)
+  const wrongType = await refusal(writeModel(root, 'wrong-type', { change: (m) => { (m.input as Record<string, unknown>).maxSourceSpacingMm = '0.1'; } }));
+  assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
+  assert.doesNotMatch(wrongType.fr, /indéfini/);
+  assert.match(wrongType.fr, /input\.maxSourceSpacingMm\u202f: .*chaîne de caractères reçu/);
+  assert.match((await refusal(writeModel(root, 'tiny-source', { change: (m) => { m.input.maxSourceSpacingMm = 1e-9; } }))).en, /input\.maxSourceSpacingMm: /);
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
   // a valid manifest that asks for what the station does not give (priors beside the image)

@@ -118,6 +118,34 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
   }
 });
 
+test('the SR names as analysed only the images the model read: a view it does not read is neither in its Image Library nor a successful detection', { timeout: 300_000 }, async () => {
+  const models = tempDir('cad-sr-views-models');
+  writeTinyModel(models, (m) => { m.input.views = ['CC']; });
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-views' });
+    const [examId] = await examsOf(station);
+    const { srUid } = await storedSrOf(station, examId!, 'the CAD SR');
+    const sr = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(fs.readFileSync(storedPath(station, station.db.worklist.instanceBySopUid(srUid)!)).buffer as ArrayBuffer).dict);
+    // every image the content tree refers to (Image Library, detections, marks)
+    const referred = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) { node.forEach(walk); return; }
+      if (!node || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'ReferencedSOPInstanceUID' && typeof value === 'string') referred.add(value);
+        else walk(value);
+      }
+    };
+    walk(sr.ContentSequence);
+    const images = (await station.handlers.examDetail({ examId: examId! })).series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing);
+    assert.ok(images.some((i) => /MLO/.test(i.viewLabel ?? '')), 'the exam has views the model does not read');
+    assert.deepEqual([...referred].sort(), images.filter((i) => /^[RL]CC$/.test(i.viewLabel ?? '')).map((i) => i.sopInstanceUid).sort());
+  } finally {
+    await station.close();
+  }
+});
+
 test('a vendor\'s CAD SR, written by hand from TID 4000 and built by dcmtk, shows its marks on the right images under its algorithm\'s name, honouring rendering intent', { timeout: 300_000, skip: SKIP_NO_DUMP2DCM }, async () => {
   const station = openTestStation({ modelRoots: [tempDir('no-models')] });
   try {
