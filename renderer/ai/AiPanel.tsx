@@ -13,9 +13,6 @@ import { useI18n } from '../i18n.tsx';
 import { aiStateText, cadMarksLabel, marksLabel } from './ai-state.ts';
 import { shapeOf, shapePath } from './mark-geometry.ts';
 
-/** Failures that analysing again cannot change: the exam holds no image the model reads (its views, or its pixels' size). */
-const EXAM_BOUND_FAILURES: readonly string[] = ['no_images', 'images_too_coarse'];
-
 export interface AiPanelProps {
   results: AiResults | null;
   mode: AiMarksMode;
@@ -57,7 +54,7 @@ export function AiPanel(props: AiPanelProps) {
       {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
       <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
-      {(status === 'cancelled' || (status === 'failed' && !EXAM_BOUND_FAILURES.includes(results.state!.failure?.code ?? ''))) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
+      {(status === 'cancelled' || status === 'failed') && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
       <span className="spacer" />
       {locked ? (
         <span className="ai-lock" data-testid="ai-locked">
