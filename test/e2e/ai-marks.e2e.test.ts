@@ -331,9 +331,13 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   assert.equal(await page.$$eval('[data-testid=ai-label]', (l) => l.length), 0);
   assert.equal(await page.$eval('[data-testid=ai-marks-toggle]', (b) => b.getAttribute('aria-pressed')), 'false');
+  // hidden marks do not look like marks not found: the strip says how many are hidden, and the key
+  const findings = (await station.handlers.aiResults({ examId: ids.current })).findings.length;
+  assert.equal(await page.textContent('[data-testid=ai-marks-hidden]'), `${findings} AI marks hidden: a shows them`);
   await shot('ai-marks-hidden');
   await page.keyboard.press('a');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  assert.equal(await page.$('[data-testid=ai-marks-hidden]'), null, 'shown again: nothing said hidden');
 
   // a switch for each class the model marks (it names two), none for the others
   assert.deepEqual(await page.$$eval('.ai-class[data-testid^=ai-class-]', (ls) => ls.map((l) => l.getAttribute('data-testid'))), ['ai-class-mass', 'ai-class-calcification']);
