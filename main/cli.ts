@@ -387,6 +387,8 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
     const imported = await localClient(service.handlers).importPaths({ paths: [outDir] });
     out.write(`${describeImportSummary('en', imported).headline}\n  into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
       `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}\n`);
+    // a reduced copy's pixels (0.28 mm) are coarser than the shipped AI model reads: said before its analyses fail
+    if (options.size === 'reduced') out.write('Reduced size: the shipped AI model does not analyse these exams (it reads pixels of 0.1 mm or finer); --size full makes exams it reads.\n');
     if (!values.out && imported.status === 'done') {
       // generated inside the library only to be imported: the store has the images now
       await Promise.all(summary.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));

@@ -92,6 +92,8 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
   const imported = run('demo', '--patients', '1', '--seed', 'cli', '--library', library);
   assert.equal(imported.code, 0, imported.err);
   assert.match(imported.out, /Imported 8 images for reading\.\n {2}into 2 exam\(s\)/);
+  // reduced exams in a library: told that the shipped AI model will not analyse them
+  assert.match(imported.out, /Reduced size: the shipped AI model does not analyse these exams/);
   const files = fs.readdirSync(path.join(library, 'demo', 'cli'), { recursive: true }).map(String);
   assert.ok(files.some((f) => f.endsWith('ground-truth.json')));
   assert.ok(!files.some((f) => f.endsWith('.dcm')), 'the images live in the store, not twice');
