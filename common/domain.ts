@@ -326,13 +326,13 @@ export interface AiModelsStatus {
   libraryModelsFolder: string | null;
 }
 
-/** The AI second reader's view of an exam. */
 /** An image of an exam that the model does not read: a view it was not made for (a spot or magnification view), or pixels coarser than it reads. */
 export interface AiNotAnalysed {
   instanceId: number;
   reason: 'view' | 'pixel-size';
 }
 
+/** The AI second reader's view of an exam. */
 export interface AiResults {
   /** null: no model is installed, or the exam was never queued. */
   state: null | {
@@ -360,8 +360,8 @@ export interface AiResults {
   };
   findings: AiFinding[];
   /**
-   * Of an exam analysed, its images the model does not read, and why: no mark on them is not
-   * "nothing found", and the viewer says so.
+   * Of an exam analysed (or failed as images_too_coarse), its images the model does not read, and
+   * why: no mark on them is not "nothing found", and the viewer says so over those of an analysis done.
    */
   notAnalysed: AiNotAnalysed[];
   /** Mammography CAD SRs of the exam from other systems (any vendor's CAD, another station), each with its own marks. */

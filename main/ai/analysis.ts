@@ -57,13 +57,17 @@ const IDLE_WAKE_MS = 60_000;
 /**
  * How often an idle loop looks for jobs queued by another process of the library, and for those of a
  * process that died: a second station idled for a minute while the first worked through an import
- * alone, and took a killed one's exam up 45 s late (a probe). Two reads of the queue's index.
+ * alone, and took a killed one's exam up 45 s late (a probe). Each look is a read of the queue's
+ * index; a write lock is taken only when there is a job to claim or to put back.
  */
 const IDLE_POLL_MS = 5_000;
 /** How often a station looks whether another process chose another model to show. */
 const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
+
+/** Runs this process has claimed, over every AiAnalysis it opens (two on one library must not give one owner twice). */
+let runsInThisProcess = 0;
 
 /** How often a busy station looks for the analyses of a process that died. */
 const ORPHANS_EVERY_MS = 30_000;
@@ -102,10 +106,8 @@ export class AiAnalysis {
   /** The jobs under way in this process, each with what stops it alone (a reader's cancel): one, or
    *  two while an opened exam is analysed between another's images. */
   private readonly running = new Set<{ examId: number; stop: AbortController }>();
-  /** Jobs this process ran whose end it could not write (the library busy past every wait). */
-  /** Runs whose end could not be written (the library busy): job id → the run's owner. */
+  /** Runs whose end could not be written (the library busy past every wait): job id → the run's owner. */
   private readonly unrecorded = new Map<number, string>();
-  private runs = 0;
   private orphansSeenAt = 0;
   private unqueuedSeenAt = Date.now();
   private readonly idleWakeMs: number;
@@ -318,7 +320,7 @@ export class AiAnalysis {
    * SRs of one analysis, both sent on). isOwnerAlive reads the process from it.
    */
   private runOwner(): string {
-    return `${currentOwner()}:${++this.runs}`;
+    return `${currentOwner()}:${++runsInThisProcess}`;
   }
 
   private modelRefs(): ModelRef[] {

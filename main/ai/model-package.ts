@@ -64,8 +64,9 @@ export async function sha256OfFile(file: string, maxBytes = Infinity): Promise<s
  * writes); a UTF-8 byte order mark (Notepad's) is read past when parsed.
  */
 function manifestText(bytes: Buffer): string {
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return Buffer.from(bytes.subarray(2)).swap16().toString('utf16le');
+  // decoders that never throw: an odd byte left over is a character JSON refuses, said as such
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
   return bytes.toString('utf8');
 }
 

@@ -172,10 +172,10 @@ export class AiTables {
   requeueOrphans(isOwnerAlive: (owner: string) => boolean): number {
     const running = this.sql.get(`SELECT id, owner FROM ai_jobs WHERE status = 'running'`).all() as { id: number; owner: string | null }[];
     const dead = running.filter((r) => !r.owner || !isOwnerAlive(r.owner));
+    if (!dead.length) return 0; // an idle station looks every few seconds: no write lock for nothing
     // still the dead owner's: another process may have queued it again and claimed it since the read
     const requeue = this.sql.get(`UPDATE ai_jobs SET status = 'queued', owner = NULL, started_at = NULL WHERE id = ? AND status = 'running' AND owner IS ?`);
-    this.db.transaction(() => { for (const r of dead) requeue.run(r.id, r.owner); }).immediate();
-    return dead.length;
+    return this.db.transaction(() => dead.reduce((n, r) => n + requeue.run(r.id, r.owner).changes, 0)).immediate();
   }
 
   /**
@@ -203,12 +203,15 @@ export class AiTables {
    */
   claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineAbove?: { id: number; examId: number } } = {}): ClaimedJob | null {
     if (!models.length) return null;
+    const above = options.firstInLineAbove;
+    const firstInLine = above === undefined ? '' : 'AND j.priority > 0 AND j.priority > (SELECT priority FROM ai_jobs WHERE id = ?) AND j.study_ref <> ?';
+    const next = () => this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+        WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
+      .get(...models.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
+    // a read first: an idle station looks every few seconds, and takes the write lock only for a job to claim
+    if (!next()) return null;
     return this.db.transaction(() => {
-      const above = options.firstInLineAbove;
-      const firstInLine = above === undefined ? '' : 'AND j.priority > 0 AND j.priority > (SELECT priority FROM ai_jobs WHERE id = ?) AND j.study_ref <> ?';
-      const row = this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-          WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
-        .get(...models.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
+      const row = next();
       if (!row) return null;
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
       this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, paused_at = NULL, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)

@@ -36,7 +36,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
     // of an exam analysed, or failed for its images' pixels: why each image the model does not read was not analysed
     const detail = manifest && (state?.status === 'done' || state?.failure?.code === 'images_too_coarse') ? ctx.db.worklist.examDetail(examId) : null;
-    const notAnalysed = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => i.isImage)
+    // an image with findings was read, whatever the manifest says now (an analysis made before a rule was added)
+    const marked = new Set(detail ? ctx.db.ai.findings(examId).map((f) => f.instanceId) : []);
+    const notAnalysed = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => i.isImage && !marked.has(i.instanceId))
       .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest!); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
     return {
       state: state && {

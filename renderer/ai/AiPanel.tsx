@@ -46,9 +46,11 @@ export function AiPanel(props: AiPanelProps) {
   const optionalMarks = results.cadReports.reduce((n, r) => n + r.marks.filter((m) => m.intent === 'optional').length, 0);
   const status = results.state?.status ?? null;
   const label = results.model ? marksLabel(t, results.model) : null;
-  // the station's model's findings the reader does not see now (the marks off, or their class switched off), and other CADs' shown ones
-  const cadShown = results.cadReports.flatMap((r) => r.marks.filter((m) => m.intent === 'required' || props.optionalCadMarks));
-  const hiddenMarks = locked ? 0 : [...results.findings, ...cadShown].filter((m) => !marksOn || hiddenClasses.has(m.class)).length;
+  // the marks the viewer would draw (the model's findings where its description is known, other CADs'
+  // shown ones) that the reader does not see now: all of them with the marks off, or those of classes switched off
+  const drawable = [...(results.model ? results.findings : []), ...results.cadReports.flatMap((r) => r.marks.filter((m) => m.intent === 'required' || props.optionalCadMarks))];
+  const hiddenByKey = locked || marksOn ? 0 : drawable.length;
+  const hiddenByClass = locked || !marksOn ? 0 : drawable.filter((m) => hiddenClasses.has(m.class)).length;
   const className = (c: string) => t((['mass', 'calcification', 'architectural_distortion', 'asymmetry'].includes(c) ? `ai.class.${c}` : 'ai.class.other') as MessageKey);
   return (
     <div className="ai-bar" data-testid="ai-panel" data-mode={props.mode} data-locked={locked ? 'true' : 'false'}>
@@ -85,7 +87,8 @@ export function AiPanel(props: AiPanelProps) {
           ))}
           {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
           {/* marks hidden (the key, a class switched off) look like marks not found: how many, said beside the switch */}
-          {hiddenMarks > 0 && <span className="ai-warning" data-testid="ai-marks-hidden">{translateCount(locale, 'ai.marksHidden', hiddenMarks, { key: props.toggleKeys })}</span>}
+          {hiddenByKey > 0 && <span className="ai-warning" data-testid="ai-marks-hidden">{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}
+          {hiddenByClass > 0 && <span className="ai-warning" data-testid="ai-marks-hidden">{translateCount(locale, 'ai.marksHiddenByClass', hiddenByClass)}</span>}
           {results.cadReports.map((r) => (
             <span key={r.id} className="ai-cad-report" data-testid="cad-report" data-problem={r.problem ?? ''}>
               {r.problem

@@ -14,7 +14,7 @@ import { failureReason } from '../ai/ai-state.ts';
 
 /**
  * The demo the empty worklist offers: full-size exams (0.07 and 0.1 mm pixels), those the shipped
- * model reads (a reduced copy's 0.28 mm pixels it does not), of six women with a prior each: one of
+ * model reads (a reduced copy's 0.28 or 0.4 mm pixels it does not), of six women with a prior each: one of
  * each of the generator's variants (additional views, implant, a second detector...). About a minute
  * to make and 800 MB.
  */

@@ -358,6 +358,8 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   assert.equal(await page.$eval('[data-testid=ai-class-calcification] input', (i) => (i as HTMLInputElement).checked), true);
   await page.click('[data-testid=ai-class-calcification] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
+  // a class switched off: said as such (the key would hide every mark, not show these)
+  assert.match(await page.textContent('[data-testid=ai-marks-hidden]') ?? '', /^\d+ AI marks? hidden: (its class is|their classes are) switched off$/);
   await page.click('[data-testid=ai-class-mass] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   await page.click('[data-testid=ai-class-calcification] input');

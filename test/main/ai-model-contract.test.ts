@@ -105,6 +105,10 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     assert.ok(checked.ok, `${name}: ${JSON.stringify(checked)}`);
     await (checked as Extract<typeof checked, { ok: true }>).model.opened.session.release();
   }
+  // UTF-16 cut short (an odd byte): not JSON, said so (not "no manifest.json")
+  const odd = writeModel(root, 'utf16-odd');
+  fs.writeFileSync(path.join(odd, 'manifest.json'), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}', 'utf16le').swap16(), Buffer.from([0x7b])]));
+  assert.equal((await refusal(odd)).problem.code, 'manifest_unreadable');
   // a value of the wrong type is named in French as in English (zod's French said "undefined received" without the issue's input)
   const wrongType = await refusal(writeModel(root, 'wrong-type', { change: (m) => { (m.input as Record<string, unknown>).maxSourceSpacingMm = '0.1'; } }));
   assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
