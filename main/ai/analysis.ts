@@ -66,6 +66,9 @@ const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
 
+/** Failures of what an exam is (no image the model reads, the exam or its model gone): logged by their code, not as an unexpected error with its stack. */
+const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exam_gone', 'model_unavailable'];
+
 /** Runs this process has claimed, over every AiAnalysis it opens (two on one library must not give one owner twice). */
 let runsInThisProcess = 0;
 
@@ -356,7 +359,7 @@ export class AiAnalysis {
         const viewShown = view && /^[A-Z]{1,8}$/.test(view) ? view : '?';
         // a failure of an image, said by its code and view (the IT person's words for it); anything
         // else is unexpected, and its stack says where
-        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewShown})` : errorForLog(error)}`);
+        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewShown})` : EXAM_FAILURES.includes(code) ? code : errorForLog(error)}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {

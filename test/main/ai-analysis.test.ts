@@ -327,6 +327,7 @@ test('a model made for finer pixels does not read an exam of coarser ones (a red
   const models = tempDir('ai-coarse-models');
   // the reduced demo images are 0.28 mm (detector A) and 0.4 mm (B); the full-size ones 0.07 and 0.1
   writeTinyModel(models, (m) => { m.input.maxSourceSpacingMm = 0.1; });
+  const warnings = mock.method(log, 'warn', () => undefined);
   const station = openTestStation({ modelRoots: [models] });
   try {
     await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-coarse' });
@@ -351,7 +352,11 @@ test('a model made for finer pixels does not read an exam of coarser ones (a red
     assert.equal((await station.handlers.aiResults({ examId: coarse.examId })).state!.status, 'failed');
     const fineResults = await station.handlers.aiResults({ examId: fine.examId });
     assert.deepEqual(fineResults.notAnalysed, [], 'the 0.1 mm exam is read whole');
+    // what the exam is, logged by its code: not an unexpected error with its stack
+    const logged = warnings.mock.calls.map((c) => String(c.arguments[0])).filter((l) => l.includes(`exam ${coarse.examId} failed`));
+    assert.deepEqual(logged, [`AI analysis of exam ${coarse.examId} failed: images_too_coarse`]);
   } finally {
+    warnings.mock.restore();
     await station.close();
   }
 });
