@@ -168,6 +168,30 @@ test('migration 0015: the shown model\'s version the station runs goes first in 
   assert.equal(score(1), 0.3, 'a job\'s version changed to the one the station runs');
 });
 
+test('migration 0017: an exam whose shown analysis failed has no triage score; one queued for a new version keeps the previous score until it is done', () => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.slice(0, 16));
+  db.exec(`INSERT INTO patients (id, patient_id, issuer, name, name_search) VALUES (1, 'SYN000001', '', 'A^B', 'A B');
+    INSERT INTO studies (id, patient_ref, study_uid, modalities, imported_at) VALUES (1, 1, '1.2.3', 'MG', 'now'), (2, 1, '1.2.4', 'MG', 'now');
+    INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.binome.synth-detector'), ('ai.shownVersion', '0.4.1');
+    INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at, exam_score) VALUES
+      (1, 'org.binome.synth-detector', '0.4.0', 'x', 'done', 'now', 0.7), (2, 'org.binome.synth-detector', '0.4.0', 'x', 'done', 'now', 0.4);
+    INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at, failure_code) VALUES
+      (1, 'org.binome.synth-detector', '0.4.1', 'x', 'failed', 'now', 'images_too_coarse'), (2, 'org.binome.synth-detector', '0.4.1', 'x', 'queued', 'now', NULL);`);
+  const score = (id: number) => (db.prepare('SELECT ai_score FROM studies WHERE id = ?').get(id) as { ai_score: number | null }).ai_score;
+  assert.equal(score(1), 0.7, 'at schema 16: the older version\'s score of an exam whose shown analysis failed');
+  migrate(db);
+  assert.equal(score(1), null, 'the shown analysis failed: no score to sort by');
+  assert.equal(score(2), 0.4, 'the shown analysis queued: the previous score until it is done');
+  db.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.2 WHERE study_ref = 2 AND model_version = '0.4.1'`).run();
+  assert.equal(score(2), 0.2, 'done: its own score');
+  db.prepare(`UPDATE ai_jobs SET status = 'failed' WHERE study_ref = 2 AND model_version = '0.4.1'`).run();
+  assert.equal(score(2), null, 'failed since: none');
+  db.prepare(`UPDATE settings SET value = '0.4.0' WHERE key = 'ai.shownVersion'`).run();
+  assert.deepEqual([score(1), score(2)], [0.7, 0.4], 'the version shown changed back: its finished analyses');
+});
+
 test('migration 0011: a model\'s analyses are counted by state through an index, not by walking every analysis', () => {
   const db = new Database(':memory:');
   migrate(db);

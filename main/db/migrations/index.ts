@@ -15,6 +15,7 @@ import * as m0013 from './0013-pacs-fetched.ts';
 import * as m0014 from './0014-import-fetched-from.ts';
 import * as m0015 from './0015-ai-shown-version.ts';
 import * as m0016 from './0016-ai-job-paused.ts';
+import * as m0017 from './0017-ai-failed-score.ts';
 
 export interface Migration {
   version: number;
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 14, name: 'import-fetched-from', up: m0014.up },
   { version: 15, name: 'ai-shown-version', up: m0015.up },
   { version: 16, name: 'ai-job-paused', up: m0016.up },
+  { version: 17, name: 'ai-failed-score', up: m0017.up },
 ];
 
 export class DatabaseTooNewError extends Error {
