@@ -30,6 +30,11 @@ export interface AiPanelProps {
   /** Whether CAD reports' "Presentation Optional" marks show. */
   optionalCadMarks: boolean;
   onToggleOptionalCadMarks(): void;
+  /**
+   * Marks the viewer would draw on the step's exams (the current one and its priors) that the reader
+   * does not see now: all of them with the marks off (`byKey`), or those of classes switched off.
+   */
+  hiddenMarks: { byKey: number; byClass: number };
   onFirstImpression(impression: FirstImpressionValue): void;
   onCancel(): void;
   onRequeue(): void;
@@ -46,11 +51,7 @@ export function AiPanel(props: AiPanelProps) {
   const optionalMarks = results.cadReports.reduce((n, r) => n + r.marks.filter((m) => m.intent === 'optional').length, 0);
   const status = results.state?.status ?? null;
   const label = results.model ? marksLabel(t, results.model) : null;
-  // the marks the viewer would draw (the model's findings where its description is known, other CADs'
-  // shown ones) that the reader does not see now: all of them with the marks off, or those of classes switched off
-  const drawable = [...(results.model ? results.findings : []), ...results.cadReports.flatMap((r) => r.marks.filter((m) => m.intent === 'required' || props.optionalCadMarks))];
-  const hiddenByKey = locked || marksOn ? 0 : drawable.length;
-  const hiddenByClass = locked || !marksOn ? 0 : drawable.filter((m) => hiddenClasses.has(m.class)).length;
+  const { byKey: hiddenByKey, byClass: hiddenByClass } = props.hiddenMarks;
   const className = (c: string) => t((['mass', 'calcification', 'architectural_distortion', 'asymmetry'].includes(c) ? `ai.class.${c}` : 'ai.class.other') as MessageKey);
   return (
     <div className="ai-bar" data-testid="ai-panel" data-mode={props.mode} data-locked={locked ? 'true' : 'false'}>

@@ -233,6 +233,20 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return byInstance;
   }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t]);
 
+  // the marks on the step's images (the current exam's and its priors') the reader does not see now:
+  // said in the AI strip, so that hidden marks are not taken for marks not found (a prior's too)
+  const stepImages = step ? step.viewports.flatMap((v) => (v.image ? [v.image.instanceId] : [])).join(',') : '';
+  const hiddenMarks = useMemo(() => {
+    if (aiLocked || !aiExamKey || !stepImages) return { byKey: 0, byClass: 0 };
+    const onStep = new Set(stepImages.split(',').map(Number));
+    const drawable = aiExamKey.split(',').map(Number).flatMap((id) => {
+      const results = aiResults.get(id);
+      if (!results) return [];
+      return [...(results.model ? results.findings : []), ...results.cadReports.flatMap((r) => r.marks.filter((m) => m.intent === 'required' || optionalCadMarks))];
+    }).filter((m) => onStep.has(m.instanceId));
+    return marksOn ? { byKey: 0, byClass: drawable.filter((m) => hiddenClasses.has(m.class)).length } : { byKey: drawable.length, byClass: 0 };
+  }, [aiLocked, aiExamKey, aiResults, marksOn, hiddenClasses, optionalCadMarks, stepImages]);
+
   // The steps painted: the one on screen; prepared out of sight once it is painted, the next step and
   // the next exam's first step; and the last ones left (going back shows them without drawing again).
   if (shownStage && lastShown.current && lastShown.current.key !== shownStage.key && prepare) {
@@ -422,7 +436,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
-        optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)}
+        optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)} hiddenMarks={hiddenMarks}
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))} />

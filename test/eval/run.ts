@@ -209,6 +209,9 @@ if (!values['no-real'] && fs.existsSync(SHARED_DICOM)) {
       console.log(`  ${path.relative(SHARED_DICOM, file)}: not read (${(error as Error).message})`);
     }
   }
+} else if (!values['no-real']) {
+  // said, not silently left out: what the model marks on real images is part of the evaluation
+  console.log(`\nReal mammograms: ${SHARED_DICOM} is not there; not run (the shared data set lies beside the project's folder).`);
 }
 
 const target = (label: string, value: number, goal: number) => `${label} ${Number.isNaN(value) ? '–' : value.toFixed(2)} (target ≥ ${goal}: ${value >= goal ? 'met' : 'MISSED'})`;
@@ -223,7 +226,7 @@ fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
   cases,
 }, null, 2));
 const png = await writePlot(frocSvg(curves, `${manifest.name} ${manifest.version} — FROC on seeds ${seeds.join(', ')} (synthetic images)`), outDir);
-console.log(`\nFROC curves: ${png}; figures: ${path.join(outDir, 'eval.json')}`);
+console.log(`\nFROC curves: ${png}; every image's marks and the figures: ${path.join(outDir, 'eval.json')}`);
 console.log(`eval: ${target('mass ≥ 8 mm sensitivity at 1 false mark/image', massBig.sensitivity[1]!, 0.9)}; ${target('calcification clusters', calc?.sensitivity[1] ?? NaN, 0.9)}; ${target('case AUC', caseAuc.auc, 0.95)} [${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}]`);
 await session.release();
 await figurePage?.context().browser()?.close();
