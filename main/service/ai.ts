@@ -33,11 +33,13 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : analysis()?.shownModel;
     const manifest = found?.manifest;
     const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
-    const findings = state?.status === 'done' ? ctx.db.ai.findings(examId).filter((f) => !operatingPoint || f.score >= operatingPoint.threshold) : [];
+    // every finding of the analysis (those under the operating point too), read once
+    const stored = state?.status === 'done' ? ctx.db.ai.findings(examId) : [];
+    const findings = stored.filter((f) => !operatingPoint || f.score >= operatingPoint.threshold);
     // of an exam analysed, or failed for its images' pixels: why each image the model does not read was not analysed
     const detail = manifest && (state?.status === 'done' || state?.failure?.code === 'images_too_coarse') ? ctx.db.worklist.examDetail(examId) : null;
     // an image with findings was read, whatever the manifest says now (an analysis made before a rule was added)
-    const marked = new Set(detail ? ctx.db.ai.findings(examId).map((f) => f.instanceId) : []);
+    const marked = new Set(stored.map((f) => f.instanceId));
     const notAnalysed = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => i.isImage && !marked.has(i.instanceId))
       .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest!); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
     return {
