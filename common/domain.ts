@@ -53,8 +53,12 @@ export interface ExamSummary {
    * this reader's first impression of the exam, as the viewer's marks are, so that her unaided read
    * stays unaided; the worklist's triage sort still orders by it when she asks for that sort.
    */
-  /** paused: running, and stepped aside for exams a reader opened meanwhile (analysed first). */
-  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean } | null;
+  /**
+   * paused: running, and stepped aside for exams a reader opened meanwhile (analysed first).
+   * breastsNotRead: of an analysis done, the breasts imaged that the model read no image of (its
+   * score is the other breast's alone).
+   */
+  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; breastsNotRead: ('R' | 'L')[] } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */
@@ -344,6 +348,8 @@ export interface AiResults {
     finishedAt: string | null;
     /** Running, and stepped aside for exams a reader opened meanwhile (they are analysed first). */
     paused: boolean;
+    /** Done: the breasts imaged that the model read no image of (the exam score is the other breast's alone); see notAnalysed. */
+    breastsNotRead: ('R' | 'L')[];
   };
   /** The model that made (or will make) them, as its manifest says: shown wherever its marks are. */
   model: null | {

@@ -4,6 +4,7 @@
 import type { CodedConcept, ExamStatus, ExamSummary, InstanceDetail, Laterality, PresentationIntent } from '../../common/domain.ts';
 import type { ProblemRef } from '../../common/import-problems.ts';
 import { sortViewLabels } from '../../common/mammo-views.ts';
+import { breastsNotRead } from '../../common/ai/breasts-read.ts';
 
 /** Upper-cased, accent-free, separator-free form of a name or search text. */
 export function searchKey(text: string): string {
@@ -85,14 +86,16 @@ export const AI_SCORE = 's.ai_score';
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
  * ai_detail: what the AI status needs beside it, read in the same look-up of the exam's job: a
- * failure's code, or 'paused' for a running analysis stepped aside for an exam opened meanwhile.
+ * failure's code, 'paused' for a running analysis stepped aside for an exam opened meanwhile, or
+ * the breast scores of one done (JSON: which breasts it read).
  */
 export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
   (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
-  (SELECT CASE j.status WHEN 'failed' THEN j.failure_code WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END END
+  (SELECT CASE j.status WHEN 'failed' THEN j.failure_code WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
+    WHEN 'done' THEN j.breast_scores END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
@@ -116,8 +119,21 @@ export function toExamSummary(row: ExamRow): ExamSummary {
     importedAt: row.imported_at,
     rejectedFiles: row.rejected_files,
     sharedPatientId: row.shared_id === 1,
-    ai: row.ai_status ? { status: row.ai_status as NonNullable<ExamSummary['ai']>['status'], score: row.ai_score, failure: row.ai_status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: row.ai_status === 'running' && row.ai_detail === 'paused' } : null,
+    ai: row.ai_status ? aiSummary(row) : null,
   };
+}
+
+function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
+  const status = row.ai_status as NonNullable<ExamSummary['ai']>['status'];
+  let breastsNotReadByIt: ('R' | 'L')[] = [];
+  if (status === 'done' && row.ai_detail) {
+    try {
+      breastsNotReadByIt = breastsNotRead(row.views ? row.views.split(' ') : [], JSON.parse(row.ai_detail) as Partial<Record<'R' | 'L', number>>);
+    } catch {
+      // not JSON (no version of the station writes that): the worklist still lists the exam
+    }
+  }
+  return { status, score: row.ai_score, failure: status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', breastsNotRead: breastsNotReadByIt };
 }
 
 export interface InstanceRow {

@@ -16,6 +16,7 @@ import { viewerSettings } from './settings.ts';
 import { whyNotRead } from '../ai/analysis.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
+import { breastsNotRead } from '../../common/ai/breasts-read.ts';
 
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
@@ -42,9 +43,12 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const marked = new Set(stored.map((f) => f.instanceId));
     const notAnalysed = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => i.isImage && !marked.has(i.instanceId))
       .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest!); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
+    const notAnalysedIds = new Set(notAnalysed.map((n) => n.instanceId));
+    const notAnalysedSides = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => notAnalysedIds.has(i.instanceId)).map((i) => i.imageLaterality);
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
+        breastsNotRead: state.status === 'done' ? breastsNotRead(notAnalysedSides, state.breastScores) : [],
       },
       model: manifest ? {
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,

@@ -27,7 +27,15 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   if (!state) return t('ai.state.none');
   if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
   const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
-  return state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
+  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
+  // said whether or not the score shows: that the model never saw a breast is not its opinion of it
+  const unread = state.status === 'done' ? breastsNotReadText(t, state.breastsNotRead) : '';
+  return unread ? `${scored} · ${unread}` : scored;
+}
+
+/** "left breast not analysed" (both, joined), or '' when the analysis read both breasts imaged. */
+export function breastsNotReadText(t: Translate, breasts: readonly ('R' | 'L')[]): string {
+  return breasts.map((side) => t(`ai.breastNotRead.${side}`)).join(' · ');
 }
 
 /** Whether the model must be said not to be for diagnostic use (trained on synthetic images, or its manifest says so). */

@@ -26,6 +26,8 @@ export interface TestImage {
   padTo?: number;
   /** Without Pixel Spacing and Imager Pixel Spacing (an image that does not say its millimetres). */
   noSpacing?: boolean;
+  /** Pixel Spacing and Imager Pixel Spacing in mm (default 0.1). */
+  spacingMm?: number;
 }
 
 export function makeMammoFile(img: TestImage): Uint8Array {
@@ -58,7 +60,7 @@ export function makeMammoFile(img: TestImage): Uint8Array {
     ViewCodeSequence: [{ ...VIEW_CODES[img.view], ViewModifierCodeSequence: [] }],
     PatientOrientation: orientation,
     PresentationIntentType: img.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION',
-    ...(img.noSpacing ? {} : { ImagerPixelSpacing: [0.1, 0.1], PixelSpacing: [0.1, 0.1], EstimatedRadiographicMagnificationFactor: 1.0 }),
+    ...(img.noSpacing ? {} : { ImagerPixelSpacing: [img.spacingMm ?? 0.1, img.spacingMm ?? 0.1], PixelSpacing: [img.spacingMm ?? 0.1, img.spacingMm ?? 0.1], EstimatedRadiographicMagnificationFactor: 1.0 }),
     BreastImplantPresent: 'NO',
     PartialView: 'NO',
     WindowCenter: [2048],

@@ -20,7 +20,8 @@ import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { log } from '../../main/base/log.ts';
-import { writeFourViews } from '../helpers/mammo-files.ts';
+import { makeMammoFile, writeFourViews } from '../helpers/mammo-files.ts';
+import { aiStateText } from '../../renderer/ai/ai-state.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 
 /** A folder of models holding one slow enough (4 convolutions at the input's size) to catch an analysis between images. */
@@ -160,7 +161,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
     // the worklist says why (its code, which the page says in the reader's language)
     const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
-    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false, paused: false });
+    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false, paused: false, breastsNotRead: [] });
     station.db.ai.prioritize(other.examId, model);
     assert.equal(station.db.ai.examState(other.examId)!.failure, null);
     // cancelled by a reader: opening the exam again leaves it cancelled; a reader's requeue queues it, first
@@ -175,7 +176,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     for (const direction of ['desc', 'asc'] as const) {
       const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
       assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
-      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false, paused: false });
+      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
     }
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
@@ -231,7 +232,7 @@ test('several models: exams show the library\'s model (the last found), whicheve
     assert.equal(station.db.ai.findings(exam).length, ownFindings.n);
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!;
-    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false, paused: false });
+    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
     // a new version of the clinic's model, queued: while the station runs the old one, its result shows
     station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.2.0', sha256: 'y' });
     assert.equal(station.db.ai.examState(exam)!.status, 'done');
@@ -361,6 +362,39 @@ test('a model made for finer pixels does not read an exam of coarser ones (a red
   }
 });
 
+test('an exam whose one breast the model could not read (coarser pixels) says so beside its score, in the worklist and the viewer, in both languages', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-one-breast-models');
+  writeTinyModel(models, (m) => { m.input.maxSourceSpacingMm = 0.1; });
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    const folder = tempDir('ai-one-breast');
+    const exam = { patientId: 'HALF1', patientName: 'HALF^READ', studyUid: '1.2.826.0.1.3680043.9.7433.89.2', studyDate: '20250102', rows: 256, columns: 192 };
+    let n = 1;
+    for (const view of ['CC', 'MLO'] as const) for (const laterality of ['R', 'L'] as const) {
+      // the left breast's images at 0.2 mm, coarser than the model reads; the right's at 0.1
+      fs.writeFileSync(path.join(folder, `${laterality}${view}.dcm`), makeMammoFile({ ...exam, laterality, view, instanceNumber: n++, spacingMm: laterality === 'L' ? 0.2 : 0.1 }));
+    }
+    await station.handlers.importPaths({ paths: [folder] });
+    const [row] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    await waitFor('the exam analysed', async () => (await station.handlers.aiResults({ examId: row!.examId })).state?.status === 'done', 90_000);
+    const results = await station.handlers.aiResults({ examId: row!.examId });
+    assert.deepEqual(Object.keys(results.state!.breastScores), ['R']);
+    assert.deepEqual(results.state!.breastsNotRead, ['L']);
+    const images = (await station.handlers.examDetail({ examId: row!.examId })).series.flatMap((s) => s.instances).filter((i) => i.isImage);
+    assert.deepEqual(results.notAnalysed.map((i) => i.instanceId).sort(), images.filter((i) => i.imageLaterality === 'L').map((i) => i.instanceId).sort());
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, breastsNotRead: ['L'] });
+    const said = (locale: 'en' | 'fr', showScore: boolean) => aiStateText((key, params) => translate(locale, key, params), results, { showScore, locale });
+    assert.match(said('en', true), /^analysed · exam score .+ · left breast not analysed$/);
+    assert.match(said('fr', true), /^analysé · score d’examen .+ · sein gauche non analysé$/);
+    // in second look, before the reader's first impression: the score is held back, the unread breast is not
+    assert.equal(said('en', false), 'analysed · left breast not analysed');
+  } finally {
+    await station.close();
+  }
+});
+
 test('the station analyses what it imports and answers aiResults: state, findings above the operating point, and what the model is', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-station-models');
   writeTinyModel(models);
@@ -382,7 +416,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     // the worklist carries the state and score (concurrent reading), and sorts by it (triage)
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
-    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false });
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
     assert.equal(results.state!.provider, 'cpu');
     assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
       { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });
