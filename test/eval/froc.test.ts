@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { auc, aucWithInterval, frocCurve, match, sensitivityAt } from './froc.ts';
 import type { EvalImage } from './froc.ts';
+import { frocSvg } from './plot.ts';
 
 const lesion = (id: string, cls: string, box: [number, number, number, number], sizeMm = 10) => ({ id, class: cls, box, sizeMm, contrast: 0.5 });
 
@@ -35,4 +36,11 @@ test('case AUC: perfect, inverted and tied; the bootstrap interval holds the est
   const a = aucWithInterval(cases, 500, 7), b = aucWithInterval(cases, 500, 7);
   assert.deepEqual(a, b);
   assert.ok(a.low <= a.auc && a.auc <= a.high && a.high - a.low > 0, JSON.stringify(a));
+});
+
+test('the FROC plot draws a class with no lesion in the set as no curve, said in its legend (a line at 0 reads as "finds none")', () => {
+  const svg = frocSvg([{ label: 'mass', curve: [{ falsePerImage: 0, sensitivity: 0.5, threshold: 0.9 }, { falsePerImage: 1, sensitivity: 1, threshold: 0.4 }] }, { label: 'asymmetry', curve: [] }], 'title');
+  assert.equal(svg.match(/<polyline/g)?.length, 1);
+  assert.match(svg, />asymmetry: no lesion</);
+  assert.match(svg, />mass</);
 });

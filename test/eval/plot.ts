@@ -33,8 +33,10 @@ export function frocSvg(curves: { label: string; curve: FrocPoint[] }[], title: 
       last = p;
     }
     if (last) points.push(`${x(8).toFixed(1)},${y(last.sensitivity).toFixed(1)}`);
-    parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.join(' ')}"/>`);
-    parts.push(`<line x1="${left + pw + 20}" y1="${top + 10 + i * 22}" x2="${left + pw + 44}" y2="${top + 10 + i * 22}" stroke="${colour}" stroke-width="3"/><text x="${left + pw + 50}" y="${top + 14 + i * 22}">${escape(label)}</text>`);
+    // no curve (no lesion of the class in the set): nothing drawn, and the legend says why
+    if (points.length) parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.join(' ')}"/>`);
+    parts.push(`<line x1="${left + pw + 20}" y1="${top + 10 + i * 22}" x2="${left + pw + 44}" y2="${top + 10 + i * 22}" stroke="${colour}" stroke-width="3"${points.length ? '' : ' stroke-dasharray="3 3"'}/>` +
+      `<text x="${left + pw + 50}" y="${top + 14 + i * 22}">${escape(points.length ? label : `${label}: no lesion`)}</text>`);
   });
   parts.push(`<text x="${left + pw + 20}" y="${top + ph}" font-size="11" fill="#a00">Synthetic images only:</text><text x="${left + pw + 20}" y="${top + ph + 14}" font-size="11" fill="#a00">not for diagnostic use.</text></svg>`);
   return parts.join('\n');

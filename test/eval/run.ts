@@ -140,8 +140,9 @@ const curves: { label: string; curve: FrocPoint[] }[] = [];
 const lesionCount = (cls: string | null, counts: (l: Lesion) => boolean = () => true, subset = images) => subset.reduce((n, i) => n + i.lesions.filter((l) => (cls === null || l.class === cls) && counts(l)).length, 0);
 function frocRow(label: string, cls: string | null, counts?: (l: Lesion) => boolean, subset = images, plot = true) {
   const curve = frocCurve(match(subset, cls, counts), subset.length);
-  if (plot) curves.push({ label, curve });
   const n = lesionCount(cls, counts, subset);
+  // a class with no lesion in the set has no sensitivity: its curve would be a line at 0, read as "finds none"
+  if (plot) curves.push({ label, curve: n ? curve : [] });
   const at = RATES.map((r) => (n ? sensitivityAt(curve, r).sensitivity : NaN));
   console.log(`${label.padEnd(34)} ${String(n).padStart(7)}  ${at.map(pct).join('  ')}`);
   return { label, lesions: n, sensitivity: Object.fromEntries(RATES.map((r, i) => [r, at[i]])), curve };
