@@ -214,6 +214,9 @@ export function WorklistPage() {
         </div>
       ) : (
         <>
+          {/* above the list, not below it: a long list left it below the fold (1280 × 720, 20 exams) */}
+          {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}
+            {page?.rows.some((r) => r.ai?.scoreWithheld) && <> {t('worklist.ai.withheldHint')}</>}</p>}
           <table className="exams">
             <thead>
               <tr>
@@ -259,8 +262,6 @@ export function WorklistPage() {
               ))}
             </tbody>
           </table>
-          {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}
-            {page?.rows.some((r) => r.ai?.scoreWithheld) && <> {t('worklist.ai.withheldHint')}</>}</p>}
           <div className="pager">
             <span className="muted">{translateCount(locale, 'worklist.count', locale === 'fr' ? page.rows.length : page.total, { shown: page.rows.length, total: page.total })}</span>
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('worklist.previous')}</button>
