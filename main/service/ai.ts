@@ -38,17 +38,18 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const stored = state?.status === 'done' ? ctx.db.ai.findings(examId) : [];
     const findings = stored.filter((f) => !operatingPoint || f.score >= operatingPoint.threshold);
     // of an exam analysed, or failed for its images' pixels: why each image the model does not read was not analysed
-    const detail = manifest && (state?.status === 'done' || state?.failure?.code === 'images_too_coarse') ? ctx.db.worklist.examDetail(examId) : null;
+    const detail = state?.status === 'done' || (manifest && state?.failure?.code === 'images_too_coarse') ? ctx.db.worklist.examDetail(examId) : null;
+    const instances = (detail?.series ?? []).flatMap((s) => s.instances);
     // an image with findings was read, whatever the manifest says now (an analysis made before a rule was added)
     const marked = new Set(stored.map((f) => f.instanceId));
-    const notAnalysed = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => i.isImage && !marked.has(i.instanceId))
-      .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest!); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
-    const notAnalysedIds = new Set(notAnalysed.map((n) => n.instanceId));
-    const notAnalysedSides = (detail?.series ?? []).flatMap((s) => s.instances).filter((i) => notAnalysedIds.has(i.instanceId)).map((i) => i.imageLaterality);
+    const notAnalysed = !manifest ? [] : instances.filter((i) => i.isImage && !marked.has(i.instanceId))
+      .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
+    // the breasts imaged, from the view labels the worklist's row lists (the same rule there: records.ts)
+    const viewLabels = instances.filter((i) => i.isImage && !i.forProcessing).map((i) => i.viewLabel);
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
-        breastsNotRead: state.status === 'done' ? breastsNotRead(notAnalysedSides, state.breastScores) : [],
+        breastsNotRead: state.status === 'done' ? breastsNotRead(viewLabels, state.breastScores) : [],
       },
       model: manifest ? {
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
