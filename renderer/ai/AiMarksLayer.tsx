@@ -88,6 +88,9 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
               data-finding-x={m.finding.x.toFixed(2)} data-finding-y={m.finding.y.toFixed(2)} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
               <path className="halo" d={d} />
               <path className="outline" d={d} />
+              {m.finding.score !== null && score.leader && (
+                <path className="leader" data-testid="ai-mark-leader" d={`M${score.leader.slice(0, 2).map((v) => v.toFixed(1)).join(' ')}L${score.leader.slice(2).map((v) => v.toFixed(1)).join(' ')}`} />
+              )}
               {m.finding.score !== null && (
                 <text x={score.x} y={score.y} textAnchor={score.anchor}
                   data-testid="ai-mark-score">{formatScore(locale, m.finding.score)}</text>

@@ -88,8 +88,12 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
   return { finding, shape: shapeOf(finding.class), x: centre[0], y: centre[1], radius };
 }
 
-/** Where a mark's score is written: its text's anchor point (the baseline) and which side of the mark. */
-export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end' }
+/**
+ * Where a mark's score is written: its text's anchor point (the baseline) and which side of the mark;
+ * `leader`, where the score had to move away from its mark (above or below its circle, in a crowded
+ * image), the line that ties the two: from the mark's edge to the score's near edge (x1, y1, x2, y2).
+ */
+export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'; leader?: [number, number, number, number] }
 
 /** The score's text box, about: 13 px monospace, 8 px a character, 14 px a line. */
 const SCORE_CHAR_PX = 8;
@@ -143,6 +147,12 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     y = Math.max(y, SCORE_LINE_PX);
     placed.push([x0, y - SCORE_LINE_PX, x1, y]);
     places[i] = { x, y, anchor: left ? 'end' : 'start' };
+    // moved clear of its mark's height: a score far from its mark reads as another mark's
+    const above = y < m.y - m.radius, below = y - SCORE_LINE_PX > m.y + m.radius;
+    if (above || below) {
+      const side = left ? -1 : 1, edge = m.radius * Math.SQRT1_2;
+      places[i]!.leader = [m.x + side * edge, m.y + (above ? -edge : edge), x, above ? y - 3 : y - SCORE_LINE_PX + 2];
+    }
   }
   return places;
 }

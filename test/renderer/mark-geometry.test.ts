@@ -88,6 +88,11 @@ test('a score is not written over a label in the image\'s place (whose marks the
   const [low] = placeScoreLabels([{ x: 100, y: 715, radius: 12, text: '0,71' }], 500, 44, [label]);
   assert.ok(low!.y <= label[1], `the score's baseline ${low!.y} is above the label's top ${label[1]}`);
   assert.equal(low!.x, 116, 'still beside its mark');
+  // moved clear of its mark: a line ties it to the mark, from the circle's upper right to the score
+  const [x1, y1, x2, y2] = low!.leader!;
+  assert.ok(Math.abs(Math.hypot(x1 - 100, y1 - 715) - 12) < 0.01 && x1 > 100 && y1 < 715, `from the mark's edge: ${low!.leader}`);
+  assert.equal(x2, low!.x);
+  assert.ok(y2 <= low!.y && y2 >= low!.y - 14, `to the score: ${low!.leader}`);
   // a mark away from the label keeps its place, and two scores pushed up do not overlap each other
   assert.deepEqual(placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }], 800, 44, [label]), [{ x: 124, y: 90, anchor: 'start' }]);
   const [a, b] = placeScoreLabels([{ x: 100, y: 712, radius: 12, text: '0.55' }, { x: 102, y: 716, radius: 12, text: '0.24' }], 500, 44, [label]);
@@ -97,4 +102,5 @@ test('a score is not written over a label in the image\'s place (whose marks the
   // a label at the top (the view's name): a mark just under it writes its score below it, not off the image
   const [high] = placeScoreLabels([{ x: 20, y: 20, radius: 10, text: '0.42' }], 500, 44, [[8, 6, 60, 22]]);
   assert.equal(high!.y, 22 + 14, 'the baseline a line below the label');
+  assert.equal(high!.leader, undefined, 'still beside its circle: no line');
 });
