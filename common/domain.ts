@@ -1,4 +1,5 @@
 // Domain vocabulary shared by the main process and the renderer. Pure types and constants.
+import type { NotRead } from './ai/not-read.ts';
 
 import type { ProblemRef } from './import-problems.ts';
 import type { AiMarksMode, ViewerSettings } from './viewer-settings.ts';
@@ -55,10 +56,10 @@ export interface ExamSummary {
    */
   /**
    * paused: running, and stepped aside for exams a reader opened meanwhile (analysed first).
-   * breastsNotRead: of an analysis done, the breasts imaged that the model read no image of (its
-   * score is the other breast's alone).
+   * notRead: of an analysis done, the breasts imaged that the model read no image of (its score is
+   * the other breast's alone), and 'no-laterality' where images naming no single breast were not read.
    */
-  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; breastsNotRead: ('R' | 'L')[] } | null;
+  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[] } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */
@@ -348,8 +349,8 @@ export interface AiResults {
     finishedAt: string | null;
     /** Running, and stepped aside for exams a reader opened meanwhile (they are analysed first). */
     paused: boolean;
-    /** Done: the breasts imaged that the model read no image of (the exam score is the other breast's alone); see notAnalysed. */
-    breastsNotRead: ('R' | 'L')[];
+    /** Done: the breasts imaged that the model read no image of (the exam score is the other breast's alone), and 'no-laterality' (see ExamSummary.ai); per image: notAnalysed. */
+    notRead: NotRead[];
   };
   /** The model that made (or will make) them, as its manifest says: shown wherever its marks are. */
   model: null | {

@@ -4,7 +4,8 @@
 import type { CodedConcept, ExamStatus, ExamSummary, InstanceDetail, Laterality, PresentationIntent } from '../../common/domain.ts';
 import type { ProblemRef } from '../../common/import-problems.ts';
 import { sortViewLabels } from '../../common/mammo-views.ts';
-import { breastsNotRead } from '../../common/ai/breasts-read.ts';
+import { partsNotRead } from '../../common/ai/not-read.ts';
+import type { NotRead } from '../../common/ai/not-read.ts';
 
 /** Upper-cased, accent-free, separator-free form of a name or search text. */
 export function searchKey(text: string): string {
@@ -87,7 +88,7 @@ export const AI_SCORE = 's.ai_score';
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
  * ai_detail: what the AI status needs beside it, read in the same look-up of the exam's job: a
  * failure's code, 'paused' for a running analysis stepped aside for an exam opened meanwhile, or
- * the breast scores of one done (JSON: which breasts it read).
+ * of one done, its breast scores and the lateralities of the exam's images (JSON: what it did not read).
  */
 export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
@@ -95,7 +96,8 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
   (SELECT CASE j.status WHEN 'failed' THEN j.failure_code WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
-    WHEN 'done' THEN j.breast_scores END
+    WHEN 'done' THEN json_object('scores', json(coalesce(j.breast_scores, '{}')), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
+      FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1)) END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
@@ -125,15 +127,16 @@ export function toExamSummary(row: ExamRow): ExamSummary {
 
 function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
   const status = row.ai_status as NonNullable<ExamSummary['ai']>['status'];
-  let breastsNotReadByIt: ('R' | 'L')[] = [];
+  let notRead: NotRead[] = [];
   if (status === 'done' && row.ai_detail) {
     try {
-      breastsNotReadByIt = breastsNotRead(row.views ? row.views.split(' ') : [], JSON.parse(row.ai_detail) as Partial<Record<'R' | 'L', number>>);
+      const { scores, sides } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[] };
+      notRead = partsNotRead(sides.map((side) => side || null), scores);
     } catch {
       // not JSON (no version of the station writes that): the worklist still lists the exam
     }
   }
-  return { status, score: row.ai_score, failure: status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', breastsNotRead: breastsNotReadByIt };
+  return { status, score: row.ai_score, failure: status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead };
 }
 
 export interface InstanceRow {

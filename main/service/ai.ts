@@ -16,7 +16,7 @@ import { viewerSettings } from './settings.ts';
 import { whyNotRead } from '../ai/analysis.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
-import { breastsNotRead } from '../../common/ai/breasts-read.ts';
+import { partsNotRead } from '../../common/ai/not-read.ts';
 
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
@@ -44,12 +44,12 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const marked = new Set(stored.map((f) => f.instanceId));
     const notAnalysed = !manifest ? [] : instances.filter((i) => i.isImage && !marked.has(i.instanceId))
       .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
-    // the breasts imaged, from the view labels the worklist's row lists (the same rule there: records.ts)
-    const viewLabels = instances.filter((i) => i.isImage && !i.forProcessing).map((i) => i.viewLabel);
+    // the breasts imaged: the mammography images the worklist's row looks at (the same rule there: records.ts)
+    const lateralities = instances.filter((i) => i.isImage && !i.forProcessing && i.viewLabel !== null).map((i) => i.imageLaterality);
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
-        breastsNotRead: state.status === 'done' ? breastsNotRead(viewLabels, state.breastScores) : [],
+        notRead: state.status === 'done' ? partsNotRead(lateralities, state.breastScores) : [],
       },
       model: manifest ? {
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,

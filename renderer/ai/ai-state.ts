@@ -3,6 +3,7 @@
 // marks carries (the model, and for a model trained on synthetic images or not for diagnostic use,
 // that it is not for diagnostic use).
 import type { AiResults, Locale } from '../../common/domain.ts';
+import type { NotRead } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 
@@ -29,13 +30,13 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
   const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
   // said whether or not the score shows: that the model never saw a breast is not its opinion of it
-  const unread = state.status === 'done' ? breastsNotReadText(t, state.breastsNotRead) : '';
+  const unread = state.status === 'done' ? notReadText(t, state.notRead) : '';
   return unread ? `${scored} · ${unread}` : scored;
 }
 
-/** "left breast not analysed" (both, joined), or '' when the analysis read both breasts imaged. */
-export function breastsNotReadText(t: Translate, breasts: readonly ('R' | 'L')[]): string {
-  return breasts.map((side) => t(`ai.breastNotRead.${side}`)).join(' · ');
+/** "left breast not read by the model" (and the others, joined), or '' when the analysis read every image a model can. */
+export function notReadText(t: Translate, parts: readonly NotRead[]): string {
+  return parts.map((part) => t(`ai.notRead.${part}`)).join(' · ');
 }
 
 /** Whether the model must be said not to be for diagnostic use (trained on synthetic images, or its manifest says so). */

@@ -10,7 +10,7 @@ import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
 import { rememberWorklist } from './reading-list.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
-import { breastsNotReadText, failureReason } from '../ai/ai-state.ts';
+import { failureReason, notReadText } from '../ai/ai-state.ts';
 
 /**
  * The demo the empty worklist offers: full-size exams (0.07 and 0.1 mm pixels), those the shipped
@@ -253,8 +253,8 @@ export function WorklistPage() {
                       {!exam.ai ? '' : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
-                      {exam.ai?.status === 'done' && exam.ai.breastsNotRead.length > 0 &&
-                        <span className="ai-failure muted small" data-testid="ai-breasts-not-read" title={t('ai.breastNotReadHint')}>{breastsNotReadText(t, exam.ai.breastsNotRead)}</span>}
+                      {exam.ai?.status === 'done' && exam.ai.notRead.length > 0 &&
+                        <span className="ai-failure muted small" data-testid="ai-not-read" title={t('ai.notReadHint')}>{notReadText(t, exam.ai.notRead)}</span>}
                     </td>
                   )}
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>

@@ -16,7 +16,8 @@ export interface TestImage {
   patientName: string;
   studyUid: string;
   studyDate: string;
-  laterality: 'R' | 'L';
+  /** B (both) or null (none said): images the AI reads no breast of. */
+  laterality: 'R' | 'L' | 'B' | null;
   view: 'CC' | 'MLO';
   instanceNumber: number;
   rows?: number;
@@ -37,8 +38,8 @@ export function makeMammoFile(img: TestImage): Uint8Array {
   for (let y = 0; y < rows; y++) for (let x = 0; x < columns; x++) {
     pixels[y * columns + x] = (x * 4000 / columns + y * 37 + img.instanceNumber * 101) & 0x0fff;
   }
-  const sopUid = testUid(img.studyUid, img.laterality, img.view, img.instanceNumber, img.forProcessing ? 'proc' : 'pres');
-  const orientation = { RCC: 'P\\L', LCC: 'A\\R', RMLO: 'P\\F', LMLO: 'A\\F' }[`${img.laterality}${img.view}`];
+  const sopUid = testUid(img.studyUid, img.laterality ?? 'none', img.view, img.instanceNumber, img.forProcessing ? 'proc' : 'pres');
+  const orientation = ({ RCC: 'P\\L', LCC: 'A\\R', RMLO: 'P\\F', LMLO: 'A\\F' } as Record<string, string>)[`${img.laterality}${img.view}`];
   return writePart10({
     SOPClassUID: img.forProcessing ? '1.2.840.10008.5.1.4.1.1.1.2.1' : '1.2.840.10008.5.1.4.1.1.1.2',
     SOPInstanceUID: sopUid,
@@ -55,10 +56,10 @@ export function makeMammoFile(img: TestImage): Uint8Array {
     StudyDescription: 'Screening mammography',
     SeriesNumber: img.forProcessing ? 2 : 1,
     InstanceNumber: img.instanceNumber,
-    ImageLaterality: img.laterality,
+    ...(img.laterality ? { ImageLaterality: img.laterality } : {}),
     ViewPosition: img.view,
     ViewCodeSequence: [{ ...VIEW_CODES[img.view], ViewModifierCodeSequence: [] }],
-    PatientOrientation: orientation,
+    ...(orientation ? { PatientOrientation: orientation } : {}),
     PresentationIntentType: img.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION',
     ...(img.noSpacing ? {} : { ImagerPixelSpacing: [img.spacingMm ?? 0.1, img.spacingMm ?? 0.1], PixelSpacing: [img.spacingMm ?? 0.1, img.spacingMm ?? 0.1], EstimatedRadiographicMagnificationFactor: 1.0 }),
     BreastImplantPresent: 'NO',

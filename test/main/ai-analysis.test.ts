@@ -161,7 +161,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'model_refused', detail: 'model.onnx is not the file its manifest describes' });
     // the worklist says why (its code, which the page says in the reader's language)
     const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
-    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false, paused: false, breastsNotRead: [] });
+    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'model_refused', scoreWithheld: false, paused: false, notRead: [] });
     station.db.ai.prioritize(other.examId, model);
     assert.equal(station.db.ai.examState(other.examId)!.failure, null);
     // cancelled by a reader: opening the exam again leaves it cancelled; a reader's requeue queues it, first
@@ -176,7 +176,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     for (const direction of ['desc', 'asc'] as const) {
       const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
       assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
-      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
+      assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false, paused: false, notRead: [] });
     }
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
@@ -232,7 +232,7 @@ test('several models: exams show the library\'s model (the last found), whicheve
     assert.equal(station.db.ai.findings(exam).length, ownFindings.n);
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === exam)!;
-    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
+    assert.deepEqual(row.ai, { status: 'done', score: 0.3, failure: null, scoreWithheld: false, paused: false, notRead: [] });
     // a new version of the clinic's model, queued: while the station runs the old one, its result shows
     station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.2.0', sha256: 'y' });
     assert.equal(station.db.ai.examState(exam)!.status, 'done');
@@ -362,7 +362,7 @@ test('a model made for finer pixels does not read an exam of coarser ones (a red
   }
 });
 
-test('an exam whose one breast the model could not read (coarser pixels) says so beside its score, in the worklist and the viewer, in both languages', { timeout: 300_000 }, async () => {
+test('an exam whose one breast the model could not read (coarser pixels), or with images naming no single breast, says so beside its score, in the worklist and the viewer, in both languages', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-one-breast-models');
   writeTinyModel(models, (m) => { m.input.maxSourceSpacingMm = 0.1; });
   const station = openTestStation({ modelRoots: [models] });
@@ -379,17 +379,32 @@ test('an exam whose one breast the model could not read (coarser pixels) says so
     await waitFor('the exam analysed', async () => (await station.handlers.aiResults({ examId: row!.examId })).state?.status === 'done', 90_000);
     const results = await station.handlers.aiResults({ examId: row!.examId });
     assert.deepEqual(Object.keys(results.state!.breastScores), ['R']);
-    assert.deepEqual(results.state!.breastsNotRead, ['L']);
+    assert.deepEqual(results.state!.notRead, ['L']);
     const images = (await station.handlers.examDetail({ examId: row!.examId })).series.flatMap((s) => s.instances).filter((i) => i.isImage);
     assert.deepEqual(results.notAnalysed.map((i) => i.instanceId).sort(), images.filter((i) => i.imageLaterality === 'L').map((i) => i.instanceId).sort());
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
-    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, breastsNotRead: ['L'] });
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, notRead: ['L'] });
     const said = (locale: 'en' | 'fr', showScore: boolean) => aiStateText((key, params) => translate(locale, key, params), results, { showScore, locale });
-    assert.match(said('en', true), /^analysed · exam score .+ · left breast not analysed$/);
-    assert.match(said('fr', true), /^analysé · score d’examen .+ · sein gauche non analysé$/);
+    assert.match(said('en', true), /^analysed · exam score .+ · left breast not read by the model$/);
+    assert.match(said('fr', true), /^analysé · score d’examen .+ · sein gauche non lu par le modèle$/);
     // in second look, before the reader's first impression: the score is held back, the unread breast is not
-    assert.equal(said('en', false), 'analysed · left breast not analysed');
+    assert.equal(said('en', false), 'analysed · left breast not read by the model');
+    // images naming no single breast (no laterality; B): never read, said so; named neither left nor
+    // right (the lateromedial view's label, LM, starts with an L)
+    const other = tempDir('ai-no-laterality');
+    const unnamed = { ...exam, patientId: 'NOLAT1', patientName: 'SANS^LATERALITE', studyUid: '1.2.826.0.1.3680043.9.7433.89.3' };
+    fs.writeFileSync(path.join(other, 'RCC.dcm'), makeMammoFile({ ...unnamed, laterality: 'R', view: 'CC', instanceNumber: 1 }));
+    fs.writeFileSync(path.join(other, 'RMLO.dcm'), makeMammoFile({ ...unnamed, laterality: 'R', view: 'MLO', instanceNumber: 2 }));
+    fs.writeFileSync(path.join(other, 'CC.dcm'), makeMammoFile({ ...unnamed, laterality: null, view: 'CC', instanceNumber: 3 }));
+    fs.writeFileSync(path.join(other, 'BMLO.dcm'), makeMammoFile({ ...unnamed, laterality: 'B', view: 'MLO', instanceNumber: 4 }));
+    await station.handlers.importPaths({ paths: [other] });
+    const noLat = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.patientId === 'NOLAT1')!;
+    await waitFor('the exam analysed', async () => (await station.handlers.aiResults({ examId: noLat.examId })).state?.status === 'done', 90_000);
+    assert.deepEqual((await station.handlers.aiResults({ examId: noLat.examId })).state!.notRead, ['no-laterality']);
+    const noLatRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.patientId === 'NOLAT1')!;
+    assert.deepEqual(noLatRow.ai!.notRead, ['no-laterality']);
+    assert.equal(translate('fr', 'ai.notRead.no-laterality'), 'images sans latéralité non lues par le modèle');
   } finally {
     await station.close();
   }
@@ -416,7 +431,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     // the worklist carries the state and score (concurrent reading), and sorts by it (triage)
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
-    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
+    assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, notRead: [] });
     assert.equal(results.state!.provider, 'cpu');
     assert.deepEqual(results.model && { trainedOn: results.model.trainedOn, notForDiagnosticUse: results.model.notForDiagnosticUse, operatingPoint: results.model.operatingPoint },
       { trainedOn: 'synthetic', notForDiagnosticUse: true, operatingPoint: { name: 'default', threshold: 0.7 } });

@@ -69,7 +69,7 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
 
     let rows = await byScore();
     assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'the triage sort orders by the score it holds back');
-    for (const r of rows) assert.deepEqual(r.ai, { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, breastsNotRead: [] });
+    for (const r of rows) assert.deepEqual(r.ai, { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
     let detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
     assert.equal(detail.exam.ai?.score, null);
     assert.equal(detail.priors[0]!.ai?.score, null, 'nor does the prior show its score in the viewer\'s exam details');
@@ -83,8 +83,8 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     await station.handlers.setFirstImpression({ examId: prior, impression: 'recall' });
     assert.deepEqual(told, [prior], 'the same impression again changes nothing and says nothing');
     rows = await byScore();
-    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false, paused: false, breastsNotRead: [] });
-    assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, breastsNotRead: [] });
+    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false, paused: false, notRead: [] });
+    assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
     detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
     assert.equal(detail.priors[0]!.ai?.score, 0.8);
     assert.equal(detail.exam.ai?.scoreWithheld, true);
@@ -96,7 +96,7 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     // (the version the station runs: the AI loop writes it as it starts)
     station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '0.2.0' });
     rows = await byScore();
-    assert.deepEqual(aiOf(rows, current), { status: 'cancelled', score: null, failure: null, scoreWithheld: true, paused: false, breastsNotRead: [] });
+    assert.deepEqual(aiOf(rows, current), { status: 'cancelled', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
     assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'still triaged by it');
 
     // concurrent reading: every score at once, and the worklist told to read again; another setting alone says nothing

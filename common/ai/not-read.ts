@@ -1,0 +1,21 @@
+// What of an exam an analysis done did not read, said beside its score: a breast imaged only in
+// images the model does not read (pixels coarser than it reads, spot or magnification views only),
+// whose exam score is then the other breast's alone; and images that name no single breast (no
+// Image Laterality, or B), which the model never reads (it must know which way the breast faces).
+// A score is not "nothing found" where the model saw nothing.
+
+/** A breast the model read no image of, or 'no-laterality': images naming no single breast were not read. */
+export type NotRead = 'R' | 'L' | 'no-laterality';
+
+/**
+ * From the Image Laterality of each of the exam's FOR PRESENTATION mammography images (those with a
+ * view label: what the worklist's views list) and the analysis's breast scores: the breasts imaged
+ * that have no score, right first, then 'no-laterality' where an image names no single breast. (Not
+ * from the view labels: without a laterality, the lateromedial view's label LM starts with an L.)
+ */
+export function partsNotRead(lateralities: Iterable<string | null>, breastScores: Partial<Record<'R' | 'L', number>>): NotRead[] {
+  const sides = new Set<string | null>(lateralities);
+  const breasts = (['R', 'L'] as const).filter((side) => sides.has(side) && breastScores[side] === undefined);
+  const unnamed = [...sides].some((side) => side !== 'R' && side !== 'L');
+  return unnamed ? [...breasts, 'no-laterality'] : breasts;
+}
