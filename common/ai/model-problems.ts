@@ -30,7 +30,8 @@ const TENSOR_EN: Record<string, string> = {
   heatmap_channels: 'output "{name}" has {channels} channel(s); the manifest names {classes} class(es)',
   boxes_rank: 'output "{name}" has {rank} dimensions; boxes are [N, 6] or [1, N, 6]',
   boxes_row: 'output "{name}" has rows of {size}; boxes are x0, y0, x1, y1, score, class (6)',
-  trial_failed: 'a trial run on a blank {width} × {height} input failed ({error})',
+  trial_failed: 'a trial run on a {width} × {height} test image failed ({error})',
+  output_not_finite: 'output "{name}" holds values that are not numbers (NaN or infinite) for a {width} × {height} test image',
   stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
 };
 
@@ -46,7 +47,8 @@ const TENSOR_FR: Record<string, string> = {
   heatmap_channels: 'la sortie «\u202f{name}\u202f» a {channels} canal(aux)\u202f; le manifeste nomme {classes} classe(s)',
   boxes_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; des boîtes sont [N, 6] ou [1, N, 6]',
   boxes_row: 'la sortie «\u202f{name}\u202f» a des lignes de {size}\u202f; une boîte est x0, y0, x1, y1, score, classe (6)',
-  trial_failed: 'un essai sur une entrée vide de {width} × {height} a échoué ({error})',
+  trial_failed: 'un essai sur une image de test de {width} × {height} a échoué ({error})',
+  output_not_finite: 'la sortie «\u202f{name}\u202f» contient des valeurs qui ne sont pas des nombres (NaN ou infinies) pour une image de test de {width} × {height}',
   stride: 'la sortie «\u202f{name}\u202f» fait {gotWidth} × {gotHeight} pour une entrée de {width} × {height}\u202f; au pas de {stride} du manifeste, elle ferait {expectedWidth} × {expectedHeight}',
 };
 
@@ -61,7 +63,7 @@ const en: Record<ModelProblemCode, Template> = {
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
   check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
-  model_unloadable: 'model.onnx cannot be loaded by the ONNX runtime ({what})',
+  model_unloadable: (p) => (p.empty ? 'model.onnx is empty (0 bytes)' : fill('model.onnx cannot be loaded by the ONNX runtime ({what})', p)),
   tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${fill(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
   input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
@@ -79,7 +81,7 @@ const fr: Record<ModelProblemCode, Template> = {
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
-  model_unloadable: 'model.onnx ne peut pas être chargé par le moteur ONNX ({what})',
+  model_unloadable: (p) => (p.empty ? 'model.onnx est vide (0 octet)' : fill('model.onnx ne peut pas être chargé par le moteur ONNX ({what})', p)),
   tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${fill(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',

@@ -112,13 +112,15 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     return refuse({ code: 'model_missing' });
   }
   if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });
+  // said as such, not as the runtime's words for it (its source file and line, cut off)
+  if (actual === EMPTY_SHA256) return refuse({ code: 'model_unloadable', params: { empty: 1, what: '' } });
 
   let opened: OpenedSession;
   try {
     opened = await openSession(modelFile, options.providers ?? manifest.runtime.providers);
   } catch (error) {
     const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
-    return refuse({ code: 'model_unloadable', params: { what: what.slice(0, 300) } });
+    return refuse({ code: 'model_unloadable', params: { empty: 0, what: cutAtWord(what, 300) } });
   }
   const mismatch = tensorMismatch(opened.session, manifest) ?? await trialRunMismatch(opened.session, manifest);
   if (mismatch) {
@@ -214,6 +216,36 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
  * wrong would put every mark at the wrong place on the image. Boxes in rows of six, numbers in every
  * output: otherwise the model loaded and then failed every image of every exam.
  */
+/** The SHA-256 of no bytes. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** `text` cut to about `max` characters at a word's end, with an ellipsis where it was cut. */
+function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const end = cut.lastIndexOf(' ');
+  return `${end > max / 2 ? cut.slice(0, end) : cut}…`;
+}
+
+/**
+ * The trial run's image: a ramp from air (0) to the brightest value (1) across it, as the pipeline
+ * makes values, normalised as the manifest asks. Not a blank one: a model that gives NaN only
+ * where the image is bright (a division by a pixel's darkness) passed a blank trial.
+ */
+function trialImage(manifest: ModelManifest, width: number, height: number): Float32Array {
+  const pixels = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[y * width + x] = (x + y) / Math.max(1, width + height - 2);
+  const normalize = manifest.input.normalize;
+  if (normalize.type === 'mean-std') for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - normalize.mean) / normalize.std;
+  if (normalize.type === 'per-image-zscore') {
+    let sum = 0, sumSq = 0;
+    for (const v of pixels) { sum += v; sumSq += v * v; }
+    const mean = sum / pixels.length, std = Math.sqrt(Math.max(1e-12, sumSq / pixels.length - mean * mean));
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
+  }
+  return pixels;
+}
+
 async function trialRunMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
   const { heatmap, boxes, imageScore } = manifest.output;
   const { size, tensor } = manifest.input;
@@ -226,13 +258,17 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   const names = [heatmap?.tensor, boxes?.tensor, imageScore?.tensor].filter((t): t is string => Boolean(t));
   let outputs: InferenceSession.OnnxValueMapType;
   try {
-    outputs = await session.run({ [tensor.name]: new Tensor('float32', new Float32Array(height * width), [1, 1, height, width]) }, names);
+    outputs = await session.run({ [tensor.name]: new Tensor('float32', trialImage(manifest, width, height), [1, 1, height, width]) }, names);
   } catch (error) {
     return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
   }
   for (const name of names) {
     const type = (outputs[name] as Tensor | undefined)?.type;
     if (type !== 'float32' && type !== 'float64') return { kind: 'output_type', name, type: String(type) };
+    // NaN or infinite for a plain image: it would fail every exam (model_output_invalid) while
+    // shown in place of the model before it
+    const values = (outputs[name] as Tensor).data as Float32Array | Float64Array;
+    if (!values.every(Number.isFinite)) return { kind: 'output_not_finite', name, width, height };
   }
   if (boxes) {
     const dims = (outputs[boxes.tensor] as Tensor).dims;

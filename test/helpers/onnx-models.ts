@@ -184,15 +184,18 @@ export function slowModel(layers = 12): Uint8Array {
  * NaN where the image is 0); 'off-scale' gives an image score of 1000 × the image's mean (scores on
  * a 0–1 scale). Outputs as the tiny detector's (one class, an image score).
  */
-export function brokenOutputModel(kind: 'not-finite' | 'off-scale'): Uint8Array {
+export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'off-scale'): Uint8Array {
+  const score: onnxProto.onnx.INodeProto[] = [{ opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }];
   const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite'
-    ? [{ opType: 'Sub', input: ['image', 'image'], output: ['zero'], name: 'zero' }, { opType: 'Div', input: ['image', 'zero'], output: ['heatmap'], name: 'div' },
-      { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }]
+    ? [{ opType: 'Sub', input: ['image', 'image'], output: ['zero'], name: 'zero' }, { opType: 'Div', input: ['image', 'zero'], output: ['heatmap'], name: 'div' }, ...score]
+    // log(1 − value): finite on a blank image, −∞ where a pixel is at its brightest
+    : kind === 'not-finite-bright'
+    ? [{ opType: 'Sub', input: ['k', 'image'], output: ['rest'], name: 'rest' }, { opType: 'Log', input: ['rest'], output: ['heatmap'], name: 'log' }, ...score]
     : [{ opType: 'Sigmoid', input: ['image'], output: ['heatmap'], name: 'heat' },
       { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Mul', input: ['mean', 'k'], output: ['image_score'], name: 'scale' }];
   const graph: onnxProto.onnx.IGraphProto = {
     name: `broken-${kind}`, node,
-    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : [],
+    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }] : [],
     input: [valueInfo('image', [1, 1, 'H', 'W'])],
     output: [valueInfo('heatmap', [1, 1, 'H', 'W']), valueInfo('image_score', [1, 1, 1, 1])],
   };

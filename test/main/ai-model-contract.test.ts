@@ -13,7 +13,7 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
-import { fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { brokenOutputModel, fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { execFileSync } from 'node:child_process';
@@ -139,6 +139,12 @@ test('a model file that is not the one its manifest describes, or not a model, o
   assert.equal(notModel.problem.code, 'model_unloadable');
   assert.match(notModel.en, /cannot be loaded by the ONNX runtime \(.+\)/);
 
+  // an empty file: said so, not as the runtime's words for it (its source file and line, cut off mid-word)
+  const empty = await refusal(writeModel(root, 'empty', { bytes: new Uint8Array(0) }));
+  assert.equal(empty.problem.code, 'model_unloadable');
+  assert.equal(empty.en, 'model.onnx is empty (0 bytes)');
+  assert.equal(empty.fr, 'model.onnx est vide (0 octet)');
+
   const gone = writeModel(root, 'gone');
   fs.rmSync(path.join(gone, 'model.onnx'));
   assert.equal((await refusal(gone)).problem.code, 'model_missing');
@@ -172,6 +178,15 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     assert.match(fr, /^les tenseurs du modèle ne correspondent pas à son manifeste\u202f: /, name);
     assert.match(fr, expectedFr, name);
     assert.doesNotMatch(fr, /\b(the|is|has|says|input|output)\b/, name);
+  }
+  // NaN or infinite outputs for a plain image (everywhere, or only where it is brightest: a blank trial
+  // image passed that one): refused, not shown in place of the model before it to fail every exam
+  for (const kind of ['not-finite', 'not-finite-bright'] as const) {
+    const bytes = brokenOutputModel(kind);
+    const { problem, en, fr } = await refusal(writeModel(root, kind, { bytes, manifest: fixtureManifest(bytes, { id: `org.binome.tests.${kind}`, imageScore: true, spacingMm: 0.2 }) }));
+    assert.equal(problem.code, 'tensor_mismatch', kind);
+    assert.match(en, /output "heatmap" holds values that are not numbers \(NaN or infinite\) for a \d+ × \d+ test image/, kind);
+    assert.match(fr, /la sortie «\u202fheatmap\u202f» contient des valeurs qui ne sont pas des nombres/, kind);
   }
   // the same fixed size in the model and in the manifest agrees
   const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] },
