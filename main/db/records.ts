@@ -88,7 +88,8 @@ export const AI_SCORE = 's.ai_score';
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
  * ai_detail: what the AI status needs beside it, read in the same look-up of the exam's job: a
  * failure's code, 'paused' for a running analysis stepped aside for an exam opened meanwhile, or
- * of one done, its breast scores and the lateralities of the exam's images (JSON: what it did not read).
+ * of one done, its breast scores and the lateralities of the exam's images (JSON: what it did not
+ * read; nothing said where its breast scores are not known).
  */
 export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_date, p.sex, s.study_uid, s.study_date, s.study_time,
   s.accession, s.description, s.modalities, s.image_count, s.object_count, s.views, s.status, s.imported_at,
@@ -96,8 +97,8 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
   (SELECT CASE j.status WHEN 'failed' THEN j.failure_code WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
-    WHEN 'done' THEN json_object('scores', json(coalesce(j.breast_scores, '{}')), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
-      FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1)) END
+    WHEN 'done' THEN CASE WHEN j.breast_scores IS NOT NULL THEN json_object('scores', json(j.breast_scores), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
+      FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1)) END END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {

@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
+import { SHAPE_GLYPHS, overlapsAnotherMark, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -75,12 +75,15 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
 
   const hasMarks = marks.length > 0;
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
-  const labels = placeScoreLabels(marks.map((m) => ({ x: m.x, y: m.y, radius: m.radius, text: m.finding.score === null ? '' : formatScore(locale, m.finding.score) })), width, SCORE_ROOM_PX, labelBoxes);
+  // the score of a mark over another (two findings on one lesion) starts with its shape: whose it is
+  const overlapping = overlapsAnotherMark(marks);
+  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${overlapping[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
+  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]! })), width, SCORE_ROOM_PX, labelBoxes, height);
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">
         {marks.map((m, i) => {
-          const score = labels[i]!;
+          const score = labels[i];
           const d = shapePath(m.shape, m.x, m.y, m.radius);
           return (
             <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark" data-class={m.finding.class} data-shape={m.shape}
@@ -88,12 +91,12 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
               data-finding-x={m.finding.x.toFixed(2)} data-finding-y={m.finding.y.toFixed(2)} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
               <path className="halo" d={d} />
               <path className="outline" d={d} />
-              {m.finding.score !== null && score.leader && (
+              {m.finding.score !== null && score?.leader && (
                 <path className="leader" data-testid="ai-mark-leader" d={`M${score.leader.slice(0, 2).map((v) => v.toFixed(1)).join(' ')}L${score.leader.slice(2).map((v) => v.toFixed(1)).join(' ')}`} />
               )}
-              {m.finding.score !== null && (
+              {m.finding.score !== null && score && (
                 <text x={score.x} y={score.y} textAnchor={score.anchor}
-                  data-testid="ai-mark-score">{formatScore(locale, m.finding.score)}</text>
+                  data-testid="ai-mark-score">{texts[i]}</text>
               )}
             </g>
           );

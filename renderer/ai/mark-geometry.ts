@@ -95,6 +95,14 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
  */
 export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'; leader?: [number, number, number, number] }
 
+/** The shape of each mark as a character: written before the score of a mark that overlaps another, so that the score says whose it is. */
+export const SHAPE_GLYPHS: Readonly<Record<MarkShape, string>> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
+
+/** For each mark, whether its circle overlaps another mark's (two findings on one lesion: a line or a place beside them cannot tell whose score is whose). */
+export function overlapsAnotherMark(marks: readonly { x: number; y: number; radius: number }[]): boolean[] {
+  return marks.map((m, i) => marks.some((o, j) => j !== i && Math.hypot(m.x - o.x, m.y - o.y) < m.radius + o.radius));
+}
+
 /** The score's text box, about: 13 px monospace, 8 px a character, 14 px a line. */
 const SCORE_CHAR_PX = 8;
 const SCORE_LINE_PX = 14;
@@ -109,11 +117,14 @@ export type Box = readonly [number, number, number, number];
  * findings on one lesion (an asymmetry and a mass) otherwise wrote their scores over one another,
  * and a mark low in a small window wrote its score over the model's label.
  */
-export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number, avoid: readonly Box[] = []): ScoreLabelPlace[] {
+export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0): (ScoreLabelPlace | null)[] {
   const placed: [number, number, number, number][] = []; // the scores' boxes so far: x0, top, x1, baseline
-  const places: ScoreLabelPlace[] = new Array(marks.length);
+  const places: (ScoreLabelPlace | null)[] = new Array(marks.length).fill(null);
+  // a mark wholly outside the viewport (zoomed or panned away) has no score on it: pinned at the
+  // edge, its score lay over tissue that had no mark
+  const inView = (m: (typeof marks)[number]) => !(width > 0 && height > 0) || (m.x + m.radius >= 0 && m.x - m.radius <= width && m.y + m.radius >= 0 && m.y - m.radius <= height);
   // top to bottom, so that a score moves down past those above it
-  const order = marks.map((_, i) => i).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
+  const order = marks.map((_, i) => i).filter((i) => inView(marks[i]!)).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
   for (const i of order) {
     const m = marks[i]!;
     const left = width > 0 && m.x + m.radius + roomPx > width;
@@ -125,33 +136,44 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     let y = Math.max(m.y - m.radius * 0.5, SCORE_LINE_PX);
     // down past other scores; past a label, to the side of it the mark is on (above a label at the
     // bottom, below one at the top), and then past other scores the same way
-    let up = false;
-    for (let moved = true, guard = 0; moved && guard < 3 * (marks.length + avoid.length) + 1; guard++) {
-      moved = false;
-      for (const box of avoid) {
-        if (!overlaps(box, y)) continue;
-        up = m.y <= (box[1] + box[3]) / 2;
-        y = up ? box[1] : box[3] + SCORE_LINE_PX;
-        moved = true;
+    const settle = (from: number, mayGoUp: boolean) => {
+      let at = from, up = false;
+      for (let moved = true, guard = 0; moved && guard < 3 * (marks.length + avoid.length) + 1; guard++) {
+        moved = false;
+        for (const box of avoid) {
+          if (!overlaps(box, at)) continue;
+          up = mayGoUp && m.y <= (box[1] + box[3]) / 2;
+          at = up ? box[1] : box[3] + SCORE_LINE_PX;
+          moved = true;
+        }
+        for (const box of placed) {
+          if (overlaps(box, at)) { at = up ? box[1] : box[3] + SCORE_LINE_PX; moved = true; }
+        }
+        // nor over another mark (a score written over a neighbouring circle hid it: two masses 3 mm apart)
+        for (const [j, o] of marks.entries()) {
+          if (j === i || !overlaps([o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius], at)) continue;
+          at = up ? o.y - o.radius : o.y + o.radius + SCORE_LINE_PX;
+          moved = true;
+        }
       }
-      for (const box of placed) {
-        if (overlaps(box, y)) { y = up ? box[1] : box[3] + SCORE_LINE_PX; moved = true; }
-      }
-      // nor over another mark (a score written over a neighbouring circle hid it: two masses 3 mm apart)
-      for (const [j, o] of marks.entries()) {
-        if (j === i || !overlaps([o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius], y)) continue;
-        y = up ? o.y - o.radius : o.y + o.radius + SCORE_LINE_PX;
-        moved = true;
-      }
-    }
-    y = Math.max(y, SCORE_LINE_PX);
+      return at;
+    };
+    y = settle(y, true);
+    // pushed up past the viewport's top: down from there instead (clamped where it stood, it lay
+    // over the scores and marks it had moved past)
+    if (y < SCORE_LINE_PX) y = settle(SCORE_LINE_PX, false);
     placed.push([x0, y - SCORE_LINE_PX, x1, y]);
     places[i] = { x, y, anchor: left ? 'end' : 'start' };
     // moved clear of its mark's height: a score far from its mark reads as another mark's
     const above = y < m.y - m.radius, below = y - SCORE_LINE_PX > m.y + m.radius;
     if (above || below) {
-      const side = left ? -1 : 1, edge = m.radius * Math.SQRT1_2;
-      places[i]!.leader = [m.x + side * edge, m.y + (above ? -edge : edge), x, above ? y - 3 : y - SCORE_LINE_PX + 2];
+      // from the mark's edge toward the score; none where that point lies inside another mark (a
+      // line from there read as the other mark's: its score's shape character says whose it is)
+      const end: [number, number] = [x, above ? y - 3 : y - SCORE_LINE_PX + 2];
+      const d = Math.hypot(end[0] - m.x, end[1] - m.y) || 1;
+      const start: [number, number] = [m.x + ((end[0] - m.x) / d) * m.radius, m.y + ((end[1] - m.y) / d) * m.radius];
+      const inOther = marks.some((o, j) => j !== i && Math.hypot(start[0] - o.x, start[1] - o.y) <= o.radius);
+      if (!inOther) places[i]!.leader = [start[0], start[1], end[0], end[1]];
     }
   }
   return places;

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
-import { MARK_RADIUS, loadedIndexOf, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import type { Box } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, SHAPE_GLYPHS, loadedIndexOf, overlapsAnotherMark, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -73,7 +74,7 @@ test('scores beside their marks: two marks on one lesion write theirs one under 
   assert.deepEqual(placeScoreLabels([{ x: 780, y: 100, radius: 20, text: '0.42' }], 800, 44), [{ x: 756, y: 90, anchor: 'end' }]);
   // far apart: neither moves
   const apart = placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }, { x: 100, y: 300, radius: 20, text: '0.31' }], 800, 44);
-  assert.deepEqual(apart.map((p) => p.y), [90, 290]);
+  assert.deepEqual(apart.map((p) => p!.y), [90, 290]);
   // two marks side by side (a probe's R-CC: "0.24" written over the 0.28 circle beside it): the score goes past the other circle
   const near = [{ x: 192, y: 689, radius: 10, text: '0.24' }, { x: 226, y: 681, radius: 10, text: '0.28' }];
   const [first] = placeScoreLabels(near, 800, 44);
@@ -103,4 +104,33 @@ test('a score is not written over a label in the image\'s place (whose marks the
   const [high] = placeScoreLabels([{ x: 20, y: 20, radius: 10, text: '0.42' }], 500, 44, [[8, 6, 60, 22]]);
   assert.equal(high!.y, 22 + 14, 'the baseline a line below the label');
   assert.equal(high!.leader, undefined, 'still beside its circle: no line');
+});
+
+test('crowded and zoomed marks: a score off the viewport is not written; one pushed above the top goes down instead; a mark over another says its shape before its score and draws no line out of the other', () => {
+  // zoomed or panned away: no score pinned at the edge over tissue without a mark
+  const [gone, kept] = placeScoreLabels([{ x: 100, y: -60, radius: 20, text: '0.32' }, { x: 100, y: 100, radius: 20, text: '0.23' }], 400, 44, [], 300);
+  assert.equal(gone, null);
+  assert.deepEqual(kept, { x: 124, y: 90, anchor: 'start' });
+  // height unknown: every mark placed, as before
+  assert.notEqual(placeScoreLabels([{ x: 100, y: -60, radius: 20, text: '0.32' }], 400, 44)[0], null);
+  // a label at the top beside two marks near the top: pushed up past the top, the second score comes
+  // down below the first instead of being clamped onto it ("0,230,32")
+  const label: Box = [90, 0, 200, 30];
+  const top = placeScoreLabels([{ x: 100, y: 5, radius: 12, text: '0.23' }, { x: 104, y: 8, radius: 12, text: '0.32' }], 400, 44, [label], 300);
+  const boxes = top.map((p) => [p!.y - 14, p!.y] as const);
+  assert.ok(boxes.every(([t, b]) => t >= 0 && (b <= label[1] || t >= label[3])), `within the viewport, off the label: ${JSON.stringify(top)}`);
+  assert.ok(boxes[0]![1] <= boxes[1]![0] || boxes[1]![1] <= boxes[0]![0], `not one over the other: ${JSON.stringify(top)}`);
+  // a mass and a cluster on one lesion: each overlaps the other
+  const pair = [{ x: 200, y: 200, radius: 20 }, { x: 204, y: 206, radius: 12 }, { x: 400, y: 400, radius: 12 }];
+  assert.deepEqual(overlapsAnotherMark(pair), [true, true, false]);
+  assert.equal(SHAPE_GLYPHS.circle + SHAPE_GLYPHS.triangle, '○△');
+  // the mass's score moved clear of both: no line from inside the cluster's mark
+  const moved = placeScoreLabels([{ x: 200, y: 200, radius: 12, text: '○ 0.26' }, { x: 202, y: 203, radius: 30, text: '△ 0.92' }], 800, 44, [[150, 150, 260, 196]]);
+  assert.equal(moved[0]!.leader, undefined, 'the small mark inside the large one: its line would start inside it');
+  for (const [i, p] of moved.entries()) {
+    if (!p?.leader) continue;
+    const [x1, y1] = p.leader;
+    const other = i === 0 ? { x: 202, y: 203, r: 30 } : { x: 200, y: 200, r: 12 };
+    assert.ok(Math.hypot(x1 - other.x, y1 - other.y) > other.r, `mark ${i}'s line starts inside the other mark: ${JSON.stringify(p)}`);
+  }
 });
