@@ -30,8 +30,8 @@ const TENSOR_EN: Record<string, string> = {
   heatmap_channels: 'output "{name}" has {channels} channel(s); the manifest names {classes} class(es)',
   boxes_rank: 'output "{name}" has {rank} dimensions; boxes are [N, 6] or [1, N, 6]',
   boxes_row: 'output "{name}" has rows of {size}; boxes are x0, y0, x1, y1, score, class (6)',
-  trial_failed: 'a trial run on a {width} × {height} test image failed ({error})',
-  output_not_finite: 'output "{name}" holds values that are not numbers (NaN or infinite) for a {width} × {height} test image',
+  trial_failed: 'a trial run on a test image of {width} × {height} failed ({error})',
+  output_not_finite: 'output "{name}" holds values that are not numbers (NaN or infinite) for a test image of {width} × {height}',
   stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
 };
 

@@ -228,13 +228,14 @@ function cutAtWord(text: string, max: number): string {
 }
 
 /**
- * The trial run's image: a ramp from air (0) to the brightest value (1) across it, as the pipeline
- * makes values, normalised as the manifest asks. Not a blank one: a model that gives NaN only
- * where the image is bright (a division by a pixel's darkness) passed a blank trial.
+ * The trial run's image: a ramp from air (0) to the brightest value (1), pixel after pixel (as many
+ * values as pixels), as the pipeline makes values, normalised as the manifest asks. Not a blank
+ * one: a model that gives NaN only where the image is bright (a division by a pixel's darkness)
+ * passed a blank trial.
  */
 function trialImage(manifest: ModelManifest, width: number, height: number): Float32Array {
   const pixels = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) pixels[y * width + x] = (x + y) / Math.max(1, width + height - 2);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
   const normalize = manifest.input.normalize;
   if (normalize.type === 'mean-std') for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - normalize.mean) / normalize.std;
   if (normalize.type === 'per-image-zscore') {

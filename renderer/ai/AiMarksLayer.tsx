@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { SHAPE_GLYPHS, overlapsAnotherMark, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
+import { SHAPE_GLYPHS, nearAnotherMark, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -75,8 +75,8 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
 
   const hasMarks = marks.length > 0;
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
-  // the score of a mark over another (two findings on one lesion) starts with its shape: whose it is
-  const overlapping = overlapsAnotherMark(marks);
+  // the score of a mark over or beside another (two findings on one lesion) starts with its shape: whose it is
+  const overlapping = nearAnotherMark(marks);
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${overlapping[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]! })), width, SCORE_ROOM_PX, labelBoxes, height);
   return (

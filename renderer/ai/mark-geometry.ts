@@ -98,9 +98,23 @@ export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'
 /** The shape of each mark as a character: written before the score of a mark that overlaps another, so that the score says whose it is. */
 export const SHAPE_GLYPHS: Readonly<Record<MarkShape, string>> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
 
-/** For each mark, whether its circle overlaps another mark's (two findings on one lesion: a line or a place beside them cannot tell whose score is whose). */
-export function overlapsAnotherMark(marks: readonly { x: number; y: number; radius: number }[]): boolean[] {
-  return marks.map((m, i) => marks.some((o, j) => j !== i && Math.hypot(m.x - o.x, m.y - o.y) < m.radius + o.radius));
+/** How near two marks' circles come before their scores, beside both, could be read as each other's. */
+const NEAR_MARK_PX = 24;
+
+/**
+ * For each mark, whether its circle overlaps another mark's or comes within NEAR_MARK_PX of it (two
+ * findings on one lesion, or side by side: a score beside them, or a line to it, cannot tell whose
+ * score is whose).
+ */
+export function nearAnotherMark(marks: readonly { x: number; y: number; radius: number }[]): boolean[] {
+  return marks.map((m, i) => marks.some((o, j) => j !== i && Math.hypot(m.x - o.x, m.y - o.y) < m.radius + o.radius + NEAR_MARK_PX));
+}
+
+/** The distance from point p to the segment a–b. */
+function distanceToSegment(p: Point, a: Point, b: Point): number {
+  const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+  const t = Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / (dx * dx + dy * dy || 1)));
+  return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
 }
 
 /** The score's text box, about: 13 px monospace, 8 px a character, 14 px a line. */
@@ -167,13 +181,13 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     // moved clear of its mark's height: a score far from its mark reads as another mark's
     const above = y < m.y - m.radius, below = y - SCORE_LINE_PX > m.y + m.radius;
     if (above || below) {
-      // from the mark's edge toward the score; none where that point lies inside another mark (a
-      // line from there read as the other mark's: its score's shape character says whose it is)
+      // from the mark's edge toward the score; none where it would start in or cross another mark (it
+      // read as the other mark's: near marks write their shape before their score, which says whose)
       const end: [number, number] = [x, above ? y - 3 : y - SCORE_LINE_PX + 2];
       const d = Math.hypot(end[0] - m.x, end[1] - m.y) || 1;
       const start: [number, number] = [m.x + ((end[0] - m.x) / d) * m.radius, m.y + ((end[1] - m.y) / d) * m.radius];
-      const inOther = marks.some((o, j) => j !== i && Math.hypot(start[0] - o.x, start[1] - o.y) <= o.radius);
-      if (!inOther) places[i]!.leader = [start[0], start[1], end[0], end[1]];
+      const crosses = marks.some((o, j) => j !== i && distanceToSegment([o.x, o.y], start, end) <= o.radius);
+      if (!crosses) places[i]!.leader = [start[0], start[1], end[0], end[1]];
     }
   }
   return places;

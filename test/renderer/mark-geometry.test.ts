@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, SHAPE_GLYPHS, loadedIndexOf, overlapsAnotherMark, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, SHAPE_GLYPHS, loadedIndexOf, nearAnotherMark, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -120,13 +120,18 @@ test('crowded and zoomed marks: a score off the viewport is not written; one pus
   const boxes = top.map((p) => [p!.y - 14, p!.y] as const);
   assert.ok(boxes.every(([t, b]) => t >= 0 && (b <= label[1] || t >= label[3])), `within the viewport, off the label: ${JSON.stringify(top)}`);
   assert.ok(boxes[0]![1] <= boxes[1]![0] || boxes[1]![1] <= boxes[0]![0], `not one over the other: ${JSON.stringify(top)}`);
-  // a mass and a cluster on one lesion: each overlaps the other
-  const pair = [{ x: 200, y: 200, radius: 20 }, { x: 204, y: 206, radius: 12 }, { x: 400, y: 400, radius: 12 }];
-  assert.deepEqual(overlapsAnotherMark(pair), [true, true, false]);
+  // a mass and a cluster on one lesion: each overlaps the other; side by side (circles 10 px apart):
+  // near too; far apart: not
+  const pair = [{ x: 200, y: 200, radius: 20 }, { x: 204, y: 206, radius: 12 }, { x: 400, y: 400, radius: 12 }, { x: 434, y: 400, radius: 12 }, { x: 600, y: 100, radius: 12 }];
+  assert.deepEqual(nearAnotherMark(pair), [true, true, true, true, false]);
   assert.equal(SHAPE_GLYPHS.circle + SHAPE_GLYPHS.triangle, '○△');
   // the mass's score moved clear of both: no line from inside the cluster's mark
   const moved = placeScoreLabels([{ x: 200, y: 200, radius: 12, text: '○ 0.26' }, { x: 202, y: 203, radius: 30, text: '△ 0.92' }], 800, 44, [[150, 150, 260, 196]]);
   assert.equal(moved[0]!.leader, undefined, 'the small mark inside the large one: its line would start inside it');
+  // a line that would run through another mark on its way (a probe: "0,26" read as the triangle's)
+  const through = placeScoreLabels([{ x: 100, y: 100, radius: 10, text: '0.26' }, { x: 113, y: 124, radius: 5, text: '0.92' }], 800, 44, [[100, 80, 200, 112]]);
+  assert.ok(through[0]!.y - 14 > 110, `moved below its mark: ${JSON.stringify(through)}`);
+  assert.equal(through[0]!.leader, undefined, `no line through the other mark: ${JSON.stringify(through)}`);
   for (const [i, p] of moved.entries()) {
     if (!p?.leader) continue;
     const [x1, y1] = p.leader;
