@@ -47,7 +47,8 @@ export function pipelineOptions(manifest: ModelManifest): ModelInputOptions {
   return options;
 }
 
-function zscore(pixels: Float32Array): void {
+/** The manifest's per-image-zscore: the image's own mean 0 and standard deviation 1 (padding included). */
+export function zscore(pixels: Float32Array): void {
   let sum = 0, sumSq = 0;
   for (const p of pixels) { sum += p; sumSq += p * p; }
   const mean = sum / pixels.length;

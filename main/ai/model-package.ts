@@ -21,6 +21,7 @@ import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import type { ReplacedModel } from './model-discovery.ts';
+import { zscore } from './image-analysis.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
 
@@ -238,12 +239,7 @@ function trialImage(manifest: ModelManifest, width: number, height: number): Flo
   for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
   const normalize = manifest.input.normalize;
   if (normalize.type === 'mean-std') for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - normalize.mean) / normalize.std;
-  if (normalize.type === 'per-image-zscore') {
-    let sum = 0, sumSq = 0;
-    for (const v of pixels) { sum += v; sumSq += v * v; }
-    const mean = sum / pixels.length, std = Math.sqrt(Math.max(1e-12, sumSq / pixels.length - mean * mean));
-    for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
-  }
+  if (normalize.type === 'per-image-zscore') zscore(pixels);
   return pixels;
 }
 
