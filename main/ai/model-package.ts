@@ -112,9 +112,10 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     if (error instanceof FileTooLargeError) return refuse({ code: 'model_too_large', params: { bytes: error.bytes, max: MAX_MODEL_BYTES } });
     return refuse({ code: 'model_missing' });
   }
-  if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });
-  // said as such, not as the runtime's words for it (its source file and line, cut off)
+  // an empty file said as such (a copy that failed), not as another file than the manifest's nor in
+  // the runtime's words for it (its source file and line, cut off)
   if (actual === EMPTY_SHA256) return refuse({ code: 'model_unloadable', params: { empty: 1, what: '' } });
+  if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });
 
   let opened: OpenedSession;
   try {

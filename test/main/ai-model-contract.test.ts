@@ -144,6 +144,10 @@ test('a model file that is not the one its manifest describes, or not a model, o
   assert.equal(empty.problem.code, 'model_unloadable');
   assert.equal(empty.en, 'model.onnx is empty (0 bytes)');
   assert.equal(empty.fr, 'model.onnx est vide (0 octet)');
+  // emptied after its manifest was written (a copy that failed): empty, not "another file"
+  const emptied = writeModel(root, 'emptied');
+  fs.writeFileSync(path.join(emptied, 'model.onnx'), new Uint8Array(0));
+  assert.equal((await refusal(emptied)).en, 'model.onnx is empty (0 bytes)');
 
   const gone = writeModel(root, 'gone');
   fs.rmSync(path.join(gone, 'model.onnx'));
