@@ -254,7 +254,7 @@ export function WorklistPage() {
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
                       {exam.ai?.status === 'done' && exam.ai.notRead.length > 0 &&
-                        <span className="ai-failure muted small" data-testid="ai-not-read" title={t('ai.notReadHint')}>{notReadText(t, exam.ai.notRead)}</span>}
+                        <span className="ai-failure muted small" data-testid="ai-not-read" title={`${notReadText(t, exam.ai.notRead)}. ${t('ai.notReadHint')}`}>{notReadText(t, exam.ai.notRead)}</span>}
                     </td>
                   )}
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>
