@@ -1,6 +1,6 @@
 // Domain vocabulary shared by the main process and the renderer. Pure types and constants.
-import type { NotRead } from './ai/not-read.ts';
 
+import type { NotRead } from './ai/not-read.ts';
 import type { ProblemRef } from './import-problems.ts';
 import type { AiMarksMode, ViewerSettings } from './viewer-settings.ts';
 import type { ReceiverSettings } from './dicom-node.ts';

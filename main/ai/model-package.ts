@@ -21,7 +21,8 @@ import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import type { ReplacedModel } from './model-discovery.ts';
-import { zscore } from './image-analysis.ts';
+import { pipelineOptions, zscore } from './image-analysis.ts';
+import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
 
@@ -211,13 +212,6 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
   return null;
 }
 
-/**
- * What the model file leaves dynamic can only be seen by running it: a blank input of the size the
- * station would send (a fixed size, or a few multiples of the padding), and every output the manifest
- * names must come out as it says. The heatmap 1/stride of the input: a stride that the manifest gets
- * wrong would put every mark at the wrong place on the image. Boxes in rows of six, numbers in every
- * output: otherwise the model loaded and then failed every image of every exam.
- */
 /** The SHA-256 of no bytes. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -238,12 +232,19 @@ function cutAtWord(text: string, max: number): string {
 function trialImage(manifest: ModelManifest, width: number, height: number): Float32Array {
   const pixels = new Float32Array(width * height);
   for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
-  const normalize = manifest.input.normalize;
-  if (normalize.type === 'mean-std') for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - normalize.mean) / normalize.std;
-  if (normalize.type === 'per-image-zscore') zscore(pixels);
+  // as analyzeImage does: the pipeline's mean-std, then a per-image z-score
+  finishModelInput(pixels, pipelineOptions(manifest));
+  if (manifest.input.normalize.type === 'per-image-zscore') zscore(pixels);
   return pixels;
 }
 
+/**
+ * What the model file leaves dynamic can only be seen by running it: a test image (trialImage) of the size the
+ * station would send (a fixed size, or a few multiples of the padding), and every output the manifest
+ * names must come out as it says. The heatmap 1/stride of the input: a stride that the manifest gets
+ * wrong would put every mark at the wrong place on the image. Boxes in rows of six, finite numbers in
+ * every output: otherwise the model loaded and then failed every image of every exam.
+ */
 async function trialRunMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
   const { heatmap, boxes, imageScore } = manifest.output;
   const { size, tensor } = manifest.input;

@@ -130,12 +130,9 @@ function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
   const status = row.ai_status as NonNullable<ExamSummary['ai']>['status'];
   let notRead: NotRead[] = [];
   if (status === 'done' && row.ai_detail) {
-    try {
-      const { scores, sides } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[] };
-      notRead = partsNotRead(sides.map((side) => side || null), scores);
-    } catch {
-      // not JSON (no version of the station writes that): the worklist still lists the exam
-    }
+    // SQLite's json_object made it (EXAM_COLUMNS)
+    const { scores, sides } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[] };
+    notRead = partsNotRead(sides.map((side) => side || null), scores);
   }
   return { status, score: row.ai_score, failure: status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead };
 }

@@ -76,8 +76,8 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
   const hasMarks = marks.length > 0;
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   // the score of a mark over or beside another (two findings on one lesion) starts with its shape: whose it is
-  const overlapping = nearAnotherMark(marks);
-  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${overlapping[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
+  const nearOther = nearAnotherMark(marks);
+  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]! })), width, SCORE_ROOM_PX, labelBoxes, height);
   return (
     <>

@@ -95,7 +95,7 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
  */
 export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'; leader?: [number, number, number, number] }
 
-/** The shape of each mark as a character: written before the score of a mark that overlaps another, so that the score says whose it is. */
+/** The shape of each mark as a character: written before the score of a mark over or beside another (nearAnotherMark), so that the score says whose it is. */
 export const SHAPE_GLYPHS: Readonly<Record<MarkShape, string>> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
 
 /** How near two marks' circles come before their scores, beside both, could be read as each other's. */
