@@ -54,6 +54,11 @@ export async function openSession(model: string | Uint8Array, preferred: readonl
       // to stderr, at error level, for every attempt: only fatal errors go there
       const sessionOptions: Session.SessionOptions = {
         executionProviders: [provider], graphOptimizationLevel: 'all', intraOpNumThreads: options.intraOpNumThreads ?? 0, logSeverityLevel: 4,
+        // the runtime's threads otherwise spin on for a while after each run, holding the cores the
+        // next image's preprocessing (on this thread and its helpers) is waiting for: on 2 cores,
+        // about 45 ms of each 4-view exam's preprocessing, the model's own time unchanged
+        // (`npm run bench -- ai`); they spin again during each run
+        extra: { session: { force_spinning_stop: '1' } },
       };
       const session = typeof model === 'string' ? await InferenceSession.create(model, sessionOptions) : await InferenceSession.create(model, sessionOptions);
       return { session, provider, fallbacks };
