@@ -3,7 +3,8 @@
 // per exam leaked WebGL contexts until Chromium refused more), and one tool group whose viewports
 // come and go with the hanging steps. Tools are bound by name, never by position in a list.
 
-import { Enums as CoreEnums, RenderingEngine, cache, eventTarget, init as coreInit, metaData } from '@cornerstonejs/core';
+import { Enums as CoreEnums, RenderingEngine, cache, eventTarget, imageLoader, init as coreInit, metaData } from '@cornerstonejs/core';
+import type { Types as CoreTypes } from '@cornerstonejs/core';
 import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
 import {
   Enums as ToolEnums, LengthTool, MagnifyTool, PanTool, ToolGroupManager, WindowLevelTool, ZoomTool,
@@ -100,6 +101,23 @@ function redrawWhenStatsUpdate(): void {
     });
     pending.add(viewportId);
   });
+}
+
+/**
+ * imageLoader.loadAndCacheImage, without the unhandled rejection it leaves behind when an image
+ * fails (a damaged JPEG-LS stream, a file cut short): it hands the load to Cornerstone's cache,
+ * whose promise rethrows the failure and is awaited by nobody, an "Uncaught (in promise)" in the
+ * page for each failed image beside the failure the caller handles and shows (and the codecs reject
+ * with bare strings, so the echo cannot be told apart afterwards). Here the load is put into the
+ * cache as loadAndCacheImage does, and the cache's echo of its failure is caught. The load object
+ * is the promise alone: the wadouri loader's, through naturalized metadata, has no cancel or
+ * decache function to lose.
+ */
+export function loadAndCacheImage(imageId: string): Promise<CoreTypes.IImage> {
+  if (cache.getImageLoadObject(imageId)) return imageLoader.loadAndCacheImage(imageId);
+  const promise = imageLoader.loadImage(imageId);
+  cache.putImageLoadObject(imageId, { promise }).catch(() => undefined);
+  return promise;
 }
 
 export function sharedEngine(): RenderingEngine {

@@ -3,10 +3,10 @@
 // stored images), so that the next-exam key shows it at once. The cache's size is a setting
 // (cornerstone.ts setCacheSizeMb); Cornerstone drops the least recently used images past it.
 
-import { imageLoader } from '@cornerstonejs/core';
 import type { ExamDetail } from '../../common/domain.ts';
 import { choosePriors, hang } from '../../common/hanging/engine.ts';
 import type { StationApi } from '../api/station-api.ts';
+import { loadAndCacheImage } from './cornerstone.ts';
 
 interface Prefetched {
   detail: ExamDetail;
@@ -41,7 +41,7 @@ export function prefetchExam(api: StationApi, examId: number, renditions: boolea
       for (const image of wanted) {
         if (latest !== examId) return; // the reader moved on: prefetch for the new next exam instead
         if (resolution === 'display' && !instances.get(image.instanceId)?.displayRendition) continue;
-        await imageLoader.loadAndCacheImage(api.imageIdFor(image.instanceId, resolution === 'display' ? 'display' : undefined)).catch(() => undefined);
+        await loadAndCacheImage(api.imageIdFor(image.instanceId, resolution === 'display' ? 'display' : undefined)).catch(() => undefined);
       }
     }
   });

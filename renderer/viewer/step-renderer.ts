@@ -11,7 +11,7 @@
 // What is on screen is written on each viewport element as data attributes (data-rendered,
 // data-resolution, data-error, data-chest-wall, data-mm-per-pixel…), for tests and support.
 
-import { Enums, cache, eventTarget, imageLoader } from '@cornerstonejs/core';
+import { Enums, cache, eventTarget } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import type { InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
@@ -21,7 +21,7 @@ import { breastPlaneSpacing, fitScale, parallelScale, sameSizeScale, trueSizeSca
 import type { SizedViewport } from '../../common/hanging/scale.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
-import { ENGINE_ID, sharedEngine, toolGroup } from './cornerstone.ts';
+import { ENGINE_ID, loadAndCacheImage, sharedEngine, toolGroup } from './cornerstone.ts';
 import { StepSynchronizers, withoutSync } from './sync.ts';
 import { initialVoi } from './voi.ts';
 import { voiFromLutTable } from './voi-lut-table.ts';
@@ -374,7 +374,7 @@ export class StepRenderer {
     const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
     if (!viewport || this.disposed) return;
     const imageId = this.imageId(p, resolution);
-    await withinVisibleTime(imageLoader.loadAndCacheImage(imageId), LOAD_LIMIT_MS, 'load-timeout');
+    await withinVisibleTime(loadAndCacheImage(imageId), LOAD_LIMIT_MS, 'load-timeout');
     // never swap the image under a drag (a measurement, a pan, a window): wait for the button's release
     if (p.placement) await this.buttonsReleased();
     if (this.disposed) return;

@@ -208,6 +208,8 @@ test('an image that cannot be shown says why over its tile, and its reduced prev
   const lib = openTestStation({ renditions: true });
   const libHost = await startLoopbackHost({ service: lib, rendererDir: RENDERER });
   const other = await browser.newPage();
+  const otherErrors: string[] = [];
+  other.on('pageerror', (e) => otherErrors.push(e.message));
   try {
     const summary = await lib.handlers.importPaths({ paths: [out] });
     assert.equal(summary.imported, 4, JSON.stringify(summary.problems));
@@ -233,6 +235,9 @@ test('an image that cannot be shown says why over its tile, and its reduced prev
     const shown = await other.$$eval('[data-testid=viewport]', (vps) => vps.map((v) => [v.dataset.viewLabel, getComputedStyle(v).visibility]));
     assert.deepEqual(Object.fromEntries(shown), { RCC: 'hidden', LCC: 'visible', RMLO: 'visible', LMLO: 'hidden' });
     if (SCREENSHOTS) await other.screenshot({ path: path.join(SCREENSHOTS, 'image-errors.png') });
+    // the failures are shown over their tiles and nowhere else: no uncaught error in the page (Cornerstone's
+    // cache rethrew each failed load where nobody awaited it, an "Uncaught (in promise)" per image)
+    assert.deepEqual(otherErrors, []);
   } finally {
     await other.close();
     await libHost.close();
