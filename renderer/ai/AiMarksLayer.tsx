@@ -16,6 +16,8 @@ import { useI18n } from '../i18n.tsx';
 export interface MarksLabel {
   model: string;
   warning: string | null;
+  /** The warning in fewer words, said instead of it over a small viewport (styles.css: a cell under 340 × 240 px). */
+  warningShort?: string;
   /** Said over the image whether or not it has marks: the model did not read it (no mark is not "nothing found"). */
   notAnalysed?: string;
 }
@@ -104,9 +106,10 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
       </svg>
       {(marks.length > 0 || label.notAnalysed) && labelSlot && createPortal(
         <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}>
-          <span>{label.model}</span>
+          <span className="ai-label-name">{label.model}</span>
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
-          {label.warning && <strong>{label.warning}</strong>}
+          {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
+          {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}
         </div>,
         labelSlot,
       )}

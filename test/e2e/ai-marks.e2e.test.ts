@@ -399,6 +399,42 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
   assert.equal(await checkMarks('prior comparison', { onSpot: true, findings }), 16);
   await shot('ai-marks-prior-comparison');
 
+  // Each cell's labels (view, prior's date, the AI's) apart from one another, at this size and in a
+  // small window, where the cells are small and the AI's warning is said in fewer words: at 900 × 560
+  // they had wrapped to seven lines over one another, the marks and the tissue.
+  // (no named functions inside: the page has not the helper tsx names them with)
+  const labelsOf = () => page.$$eval('[data-testid=viewport-cell]', (cells) => cells.map((cell) => {
+    const labels = [...cell.querySelectorAll('.view-label, .prior-label, [data-testid=ai-label]')]
+      .map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]);
+    const [short, long] = [cell.querySelector('[data-testid=ai-label-short]'), cell.querySelector('[data-testid=ai-label] .ai-label-long')]
+      .map((e) => !!e && getComputedStyle(e).display !== 'none');
+    const { width, height } = cell.getBoundingClientRect();
+    return { place: (cell as HTMLElement).dataset.place, width, height, labels, short, long };
+  }));
+  const apart = (cells: Awaited<ReturnType<typeof labelsOf>>, size: string) => {
+    for (const c of cells) {
+      for (let i = 0; i < c.labels.length; i++) {
+        for (let j = i + 1; j < c.labels.length; j++) {
+          const [a, b] = [c.labels[i]!, c.labels[j]!];
+          assert.ok(a[2]! <= b[0]! || b[2]! <= a[0]! || a[3]! <= b[1]! || b[3]! <= a[1]!, `${size}, ${c.place}: labels ${i} and ${j} overlap: ${a} / ${b}`);
+        }
+      }
+    }
+  };
+  const large = await labelsOf();
+  apart(large, '1400 × 1000');
+  assert.ok(large.every((c) => c.long && !c.short), 'the whole warning in cells of 700 × 450');
+  await page.setViewportSize({ width: 900, height: 560 });
+  try {
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-label-short]')].every((e) => getComputedStyle(e).display !== 'none'));
+    const small = await labelsOf();
+    apart(small, '900 × 560');
+    assert.ok(small.every((c) => (c.width < 340 || c.height < 240) && c.short && !c.long), `the short warning in every small cell: ${JSON.stringify(small.map((c) => [c.place, c.width, c.height, c.short]))}`);
+    await shot('ai-marks-prior-comparison-900');
+  } finally {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+  }
+
   // true size (the monitor's pitch is set): the images grow, the marks follow
   await page.keyboard.press('t');
   await waitForStep(ids.current);
