@@ -5,6 +5,8 @@
 // less (an enlargement) it is interpolated linearly between the two nearest input pixels. Input
 // coordinates outside the image take the nearest edge pixel.
 
+import { resampleKernelWasm } from './wasm/resample-kernel.wasm.ts';
+
 /** For each output sample along one axis: the first input index and the weights of the inputs from there. */
 export interface AxisWeights {
   count: number;
@@ -55,7 +57,8 @@ export interface ValueTable {
 }
 
 /**
- * Where resample writes: into `pixels` (zeros where it writes: it adds), output sample (k, j) at
+ * Where resample writes: into `pixels` (zeros there: the output's rows are written whole, or added
+ * to where the samples of a row are reached), output sample (k, j) at
  * `offset + row·stride + column`, rows and/or columns in reverse order where the image is shown
  * mirrored (the model's input written in place, without a resampled copy to rearrange).
  */
@@ -70,11 +73,19 @@ export interface ResampleTarget {
 /**
  * Resamples a `width`-column image (row-major values) with weights along x and y, into a
  * Float32Array of `xw.count × yw.count` samples (or into `target`), mapping each source value
- * through `values` first. Only the source rows the y weights reach are read.
+ * through `values` first. Only the source rows the y weights reach are read. 16-bit values through
+ * a table (the AI's input) are resampled in WebAssembly (resampleInWasm), others here
+ * (resampleInJs): the same output to the bit.
  */
 export function resample(source: ArrayLike<number>, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable | null, target?: ResampleTarget): Float32Array {
+  const into = target ?? { pixels: new Float32Array(xw.count * yw.count), offset: 0, stride: xw.count, reverseX: false, reverseY: false };
+  const kernel = values && (source instanceof Uint16Array || source instanceof Int16Array) ? wasmKernel() : null;
+  return kernel ? resampleInWasm(kernel, source as Uint16Array | Int16Array, width, xw, yw, values!, into) : resampleInJs(source, width, xw, yw, values, into);
+}
+
+/** resample in JavaScript: any values, with or without a table. */
+export function resampleInJs(source: ArrayLike<number>, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable | null, into: ResampleTarget): Float32Array {
   const outWidth = xw.count, outHeight = yw.count;
-  const into = target ?? { pixels: new Float32Array(outWidth * outHeight), offset: 0, stride: outWidth, reverseX: false, reverseY: false };
   const sourceRows = Math.floor(source.length / width);
   // Which output rows each source row feeds, and with what weight: pass 2 (along y) then runs as the
   // rows come out of pass 1 (along x), so that a full-size image needs one row of intermediate
@@ -218,4 +229,108 @@ function mapThroughTable(source: ArrayLike<number>, base: number, count: number,
   while (hi > lo && table[source[base + hi]! - offset] === 0) hi--;
   for (let x = lo; x <= hi; x++) line[x] = table[source[base + x]! - offset]!;
   return [lo, hi];
+}
+
+/** The little of the WebAssembly API used here (main's types are ES2022 and Node's, which leave it out). */
+interface WasmApi { Module: new (bytes: Uint8Array) => object; Instance: new (module: object) => { exports: object } }
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+
+/** The WebAssembly kernel's exports (wasm/resample-kernel.as.ts). */
+interface ResampleKernel {
+  memory: WasmMemory;
+  heapBase(): number;
+  resampleChunk(source: number, signed: number, rows: number, columns: number, table: number, tableOffset: number,
+    starts: number, xWeights: number, taps: number, outWidth: number, reverseX: number,
+    feedStart: number, feedOut: number, feedWeight: number, line: number, horizontal: number, out: number): void;
+}
+
+/** This thread's instance of the kernel, made on first use (a thread's memory is its own); null where it cannot be made. */
+let kernel: ResampleKernel | null | undefined;
+
+export function wasmKernel(): ResampleKernel | null {
+  if (kernel === undefined) {
+    try {
+      const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+      kernel = new wasm.Instance(new wasm.Module(Buffer.from(resampleKernelWasm, 'base64'))).exports as ResampleKernel;
+    } catch {
+      // a runtime without WebAssembly SIMD (none that runs this app): resampled in JavaScript
+      kernel = null;
+    }
+  }
+  return kernel;
+}
+
+/** Output rows resampled per call of the kernel: the chunk's source rows (about 100 of a mammogram's) and output rows lie in its memory at once. */
+const CHUNK_ROWS = 64;
+
+/**
+ * resample in the WebAssembly kernel, a chunk of output rows at a time: the chunk's source rows
+ * (the columns the x weights reach), the table and the weights copied into the kernel's memory, the
+ * chunk's output rows copied out whole. Each output row sums the same products in the same order
+ * as resampleInJs (the kernel's arithmetic is JavaScript's: f64, rounded to f32 where it stores).
+ */
+export function resampleInWasm(k: ResampleKernel, source: Uint16Array | Int16Array, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable, into: ResampleTarget): Float32Array {
+  const outWidth = xw.count, outHeight = yw.count, taps = xw.taps;
+  const sourceRows = Math.floor(source.length / width);
+  let colLo = Infinity, colHi = -1;
+  for (let i = 0; i < outWidth; i++) {
+    colLo = Math.min(colLo, xw.first[i]!);
+    colHi = Math.max(colHi, xw.first[i]! + taps - 1);
+  }
+  colHi = Math.min(colHi, width - 1);
+  const columns = colHi - colLo + 1;
+  if (outWidth === 0 || outHeight === 0 || columns <= 0) return into.pixels;
+  // the kernel's memory, from the end of its static data: what is the same for every chunk, then the chunk's
+  const at = new Layout(k.heapBase());
+  const table = at.take(values.table.length * 4), starts = at.take(outWidth * 4), xWeights = at.take(xw.weights.length * 4);
+  const line = at.take((columns + taps) * 4), horizontal = at.take(outWidth * 4);
+  const chunkBase = at.end;
+  ensureMemory(k.memory, chunkBase);
+  new Float32Array(k.memory.buffer, table, values.table.length).set(values.table);
+  new Int32Array(k.memory.buffer, starts, outWidth).set(xw.first.map((f) => f - colLo));
+  new Float32Array(k.memory.buffer, xWeights, xw.weights.length).set(xw.weights);
+  const signed = source instanceof Int16Array;
+  for (let k0 = 0; k0 < outHeight; k0 += CHUNK_ROWS) {
+    const k1 = Math.min(outHeight, k0 + CHUNK_ROWS), count = k1 - k0;
+    const feeds = rowFeeds({ count, first: yw.first.subarray(k0, k1), taps: yw.taps, weights: yw.weights.subarray(k0 * yw.taps, k1 * yw.taps) }, sourceRows);
+    const rows = Math.max(0, feeds.rowHi - feeds.rowLo + 1);
+    const chunk = new Layout(chunkBase);
+    const feedStart = chunk.take((rows + 1) * 4), feedOut = chunk.take(feeds.outRow.length * 4), feedWeight = chunk.take(feeds.weight.length * 4);
+    const out = chunk.take(count * outWidth * 4), staged = chunk.take(rows * columns * 2);
+    ensureMemory(k.memory, chunk.end);
+    const memory = k.memory.buffer;
+    const outRows = new Float32Array(memory, out, count * outWidth).fill(0);
+    if (rows > 0) {
+      new Int32Array(memory, feedStart, rows + 1).set(feeds.start);
+      new Int32Array(memory, feedOut, feeds.outRow.length).set(feeds.outRow);
+      new Float32Array(memory, feedWeight, feeds.weight.length).set(feeds.weight);
+      const stage = signed ? new Int16Array(memory, staged, rows * columns) : new Uint16Array(memory, staged, rows * columns);
+      for (let r = 0; r < rows; r++) {
+        const base = (feeds.rowLo + r) * width + colLo;
+        stage.set(source.subarray(base, base + columns), r * columns);
+      }
+      k.resampleChunk(staged, signed ? 1 : 0, rows, columns, table, values.offset, starts, xWeights, taps, outWidth, into.reverseX ? 1 : 0,
+        feedStart, feedOut, feedWeight, line, horizontal, out);
+    }
+    for (let j = 0; j < count; j++) {
+      const row = into.reverseY ? outHeight - 1 - (k0 + j) : k0 + j;
+      into.pixels.set(outRows.subarray(j * outWidth, (j + 1) * outWidth), into.offset + row * into.stride);
+    }
+  }
+  return into.pixels;
+}
+
+/** Consecutive regions of the kernel's memory, each on a 16-byte boundary. */
+class Layout {
+  constructor(public end: number) {}
+  take(bytes: number): number {
+    const start = Math.ceil(this.end / 16) * 16;
+    this.end = start + bytes;
+    return start;
+  }
+}
+
+function ensureMemory(memory: WasmMemory, bytes: number): void {
+  const short = bytes - memory.buffer.byteLength;
+  if (short > 0) memory.grow(Math.ceil(short / 65536));
 }
