@@ -18,6 +18,8 @@ export interface MarksLabel {
   warning: string | null;
   /** The warning in fewer words, said instead of it over a small viewport (styles.css: a cell under 340 × 240 px). */
   warningShort?: string;
+  /** And in one short line, over a viewport about a hundred pixels high. */
+  warningTiny?: string;
   /** Said over the image whether or not it has marks: the model did not read it (no mark is not "nothing found"). */
   notAnalysed?: string;
 }
@@ -110,6 +112,7 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
           {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}
+          {label.warning && label.warningTiny && <strong className="ai-label-tiny" data-testid="ai-label-tiny">{label.warningTiny}</strong>}
         </div>,
         labelSlot,
       )}

@@ -53,8 +53,8 @@ export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][numb
 }
 
 /** The label over every viewport that shows the model's marks. */
-export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null; warningShort?: string } {
+export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null; warningShort?: string; warningTiny?: string } {
   const name = t('ai.marksLabel', { model: t('ai.model', { name: model.name, version: model.version }) });
-  // the short warning: what a small viewport says in its place (the AI strip above says it whole)
-  return notForDiagnosis(model) ? { model: name, warning: t('ai.synthetic'), warningShort: t('ai.syntheticShort') } : { model: name, warning: null };
+  // shorter warnings: what small viewports say in its place (the AI strip above says it whole)
+  return notForDiagnosis(model) ? { model: name, warning: t('ai.synthetic'), warningShort: t('ai.syntheticShort'), warningTiny: t('ai.syntheticTiny') } : { model: name, warning: null };
 }

@@ -18,6 +18,8 @@ export function explainLoadFailure(failure: unknown, instance: InstanceDetail, t
   if (e?.request?.status) return t('exam.imageHttpError', { status: e.request.status });
   const raw = String(e?.message ?? (typeof e?.error === 'string' ? e.error : e?.error?.message) ?? (typeof failure === 'string' ? failure : ''));
   const size = raw.match(/^decoded-size:(\d+)x(\d+)$/);
+  // a decoder that gave no pixels at all failed to decode (a damaged header): said as such, not "0 × 0 pixels"
+  if (size && (size[1] === '0' || size[2] === '0')) return t('exam.decodeFailed');
   if (size) return t('exam.decodedWrongSize', { actual: `${size[1]} × ${size[2]}`, expected: `${instance.columns} × ${instance.rows}` });
   if (raw === 'load-timeout') return t('exam.loadTimedOut');
   if (raw === 'draw-timeout') return t('exam.drawFailed', { photometric: instance.photometricInterpretation ?? '—' });

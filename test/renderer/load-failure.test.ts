@@ -27,6 +27,8 @@ test('timeouts, sizes and HTTP errors each have their sentence, in French too', 
   assert.match(explainLoadFailure(new Error('draw-timeout'), instance, en), /could not be drawn \(its pixel format, PALETTE COLOR,/);
   assert.match(explainLoadFailure(new Error('load-timeout'), instance, fr), /^elle n’est pas arrivée à temps/);
   assert.equal(explainLoadFailure(new Error('decoded-size:100x200'), instance, en), 'its pixel data decoded to 100 × 200 pixels where the file says 2560 × 3328');
+  // no pixels at all (an HTJ2K header zeroed): not decoded, rather than "0 × 0 pixels"
+  assert.equal(explainLoadFailure(new Error('decoded-size:0x0'), instance, fr), 'ses pixels n’ont pas pu être décodés');
   assert.equal(explainLoadFailure({ request: { status: 500 } }, instance, fr), 'la station a répondu par l’erreur 500');
   assert.match(explainLoadFailure(new Error('something unheard of'), instance, fr), /^la visionneuse n’a pas pu la lire\. \(Détail technique\u202f: something unheard of\)$/);
 });
