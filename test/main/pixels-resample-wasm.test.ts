@@ -69,6 +69,9 @@ test('WebAssembly and JavaScript resample to the same bits: taps 2 to 5, offsets
     }
   }
   assert.equal(cases, 324);
+  // it writes rows whole where the JavaScript adds: a target whose rows overlap is refused, not summed differently
+  const xw = axisWeights(10, 1, 0, 12), yw = axisWeights(4, 1, 0, 4);
+  assert.throws(() => resampleInWasm(kernel!, new Uint16Array(48), 12, xw, yw, { table: new Float32Array(4), offset: 0 }, { pixels: new Float32Array(40), offset: 0, stride: 8, reverseX: false, reverseY: false }), /does not fit a stride of 8/);
 });
 
 test('a full-size mammogram made into the AI\'s input (0.07 → 0.1 mm, mirrored): WebAssembly and JavaScript give the same bits', { skip: kernel ? false : 'WebAssembly SIMD is not available here', timeout: 120_000 }, async () => {

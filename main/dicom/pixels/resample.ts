@@ -271,6 +271,8 @@ const CHUNK_ROWS = 64;
  */
 export function resampleInWasm(k: ResampleKernel, source: Uint16Array | Int16Array, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable, into: ResampleTarget): Float32Array {
   const outWidth = xw.count, outHeight = yw.count, taps = xw.taps;
+  // its rows are written whole (resampleInJs adds to the samples it reaches): the same where rows do not overlap, over zeros
+  if (into.stride < outWidth) throw new Error(`a resampled row of ${outWidth} samples does not fit a stride of ${into.stride}`);
   const sourceRows = Math.floor(source.length / width);
   let colLo = Infinity, colHi = -1;
   for (let i = 0; i < outWidth; i++) {
