@@ -79,8 +79,18 @@ export interface ResampleTarget {
  */
 export function resample(source: ArrayLike<number>, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable | null, target?: ResampleTarget): Float32Array {
   const into = target ?? { pixels: new Float32Array(xw.count * yw.count), offset: 0, stride: xw.count, reverseX: false, reverseY: false };
-  const kernel = values && (source instanceof Uint16Array || source instanceof Int16Array) ? wasmKernel() : null;
+  const kernel = values && coversEveryValue(source, values) ? wasmKernel() : null;
   return kernel ? resampleInWasm(kernel, source as Uint16Array | Int16Array, width, xw, yw, values!, into) : resampleInJs(source, width, xw, yw, values, into);
+}
+
+/**
+ * 16-bit values, every one of which the table maps (as presentationLut's do: one entry per value of
+ * Bits Allocated): the kernel reads the table without a bounds test, where JavaScript would read
+ * `undefined` (NaN) past its end.
+ */
+function coversEveryValue(source: ArrayLike<number>, values: ValueTable): boolean {
+  const [lo, hi] = source instanceof Uint16Array ? [0, 65535] : source instanceof Int16Array ? [-32768, 32767] : [1, 0];
+  return lo <= hi && values.offset <= lo && values.offset + values.table.length - 1 >= hi;
 }
 
 /** resample in JavaScript: any values, with or without a table. */
