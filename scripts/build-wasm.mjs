@@ -1,4 +1,4 @@
-// Builds the WebAssembly kernels from their AssemblyScript sources (main/**/wasm/*.as.ts) into
+// Builds the WebAssembly kernels (KERNELS below: AssemblyScript, *.as.ts, left out of main's tsconfig) into
 // TypeScript modules holding the bytes (*.wasm.ts beside them, committed: the app and the tests
 // need no compiler). `--check`: builds into memory and fails if a committed module differs from
 // its source (the tests run it).

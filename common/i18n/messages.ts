@@ -602,7 +602,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.title': 'Second lecteur IA',
   'ai.model': '{name} {version}',
   'ai.synthetic': 'IA entraînée sur des images de synthèse — pas pour le diagnostic',
-  'ai.syntheticShort': 'Entraînée sur images de synthèse — pas pour le diagnostic',
+  'ai.syntheticShort': 'Synthèse — pas pour le diagnostic',
   'ai.syntheticTiny': 'Synthèse · non diagnostique',
   'ai.state.none': 'non analysé (aucun modèle installé)',
   'ai.state.queued': 'analyse en attente',

@@ -109,14 +109,19 @@ function redrawWhenStatsUpdate(): void {
  * whose promise rethrows the failure and is awaited by nobody, an "Uncaught (in promise)" in the
  * page for each failed image beside the failure the caller handles and shows (and the codecs reject
  * with bare strings, so the echo cannot be told apart afterwards). Here the load is put into the
- * cache as loadAndCacheImage does, and the cache's echo of its failure is caught. The load object
+ * cache as loadAndCacheImage does, and the cache's echo of its failure is caught (a failure of the
+ * cache's own, for an image that loaded, is warned of). The load object
  * is the promise alone: the wadouri loader's, through naturalized metadata, has no cancel or
  * decache function to lose.
  */
 export function loadAndCacheImage(imageId: string): Promise<CoreTypes.IImage> {
   if (cache.getImageLoadObject(imageId)) return imageLoader.loadAndCacheImage(imageId);
   const promise = imageLoader.loadImage(imageId);
-  cache.putImageLoadObject(imageId, { promise }).catch(() => undefined);
+  cache.putImageLoadObject(imageId, { promise }).catch((error: unknown) => {
+    // the echo of a failed load is the caller's to show; an image loaded and not cached (larger than
+    // the cache) is said, as it is loaded again each time it is shown
+    promise.then(() => console.warn(`an image loaded but was not cached: ${String((error as Error)?.message ?? error)}`), () => undefined);
+  });
   return promise;
 }
 

@@ -404,7 +404,7 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
   // they had wrapped to seven lines over one another, the marks and the tissue.
   // (no named functions inside: the page has not the helper tsx names them with)
   const labelsOf = () => page.$$eval('[data-testid=viewport-cell]', (cells) => cells.map((cell) => {
-    const labels = [...cell.querySelectorAll('.view-label, .prior-label, [data-testid=ai-label]')]
+    const labels = [...cell.querySelectorAll('.view-label, .prior-label, .image-warning, [data-testid=ai-label]')]
       .map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]);
     const [long, short, tiny] = ['.ai-label-long', '.ai-label-short', '.ai-label-tiny'].map((c) => cell.querySelector(`[data-testid=ai-label] ${c}`))
       .map((e) => !!e && getComputedStyle(e).display !== 'none');
@@ -433,6 +433,15 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
     const forms = small.map((c) => [c.place, Math.round(c.width), Math.round(c.height), c.long, c.short, c.tiny] as const);
     assert.ok(small.every((c) => (c.width < 340 || c.height < 240) && !c.long && c.short !== c.tiny && c.tiny === c.height <= 160), `a shorter warning in every small cell: ${JSON.stringify(forms)}`);
     await shot('ai-marks-prior-comparison-900');
+    // and in French, whose words are longer
+    await page.selectOption('[data-testid=locale]', 'fr');
+    try {
+      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIEUR/.test(document.querySelector('.prior-label')?.textContent ?? ''));
+      apart(await labelsOf(), '900 × 560, in French');
+      await shot('ai-marks-prior-comparison-900-fr');
+    } finally {
+      await page.selectOption('[data-testid=locale]', 'en');
+    }
   } finally {
     await page.setViewportSize({ width: 1400, height: 1000 });
   }

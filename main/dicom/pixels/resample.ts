@@ -5,6 +5,7 @@
 // less (an enlargement) it is interpolated linearly between the two nearest input pixels. Input
 // coordinates outside the image take the nearest edge pixel.
 
+import { errorForLog, log } from '../../base/log.ts';
 import { resampleKernelWasm } from './wasm/resample-kernel.wasm.ts';
 
 /** For each output sample along one axis: the first input index and the weights of the inputs from there. */
@@ -57,8 +58,9 @@ export interface ValueTable {
 }
 
 /**
- * Where resample writes: into `pixels` (zeros there: the output's rows are written whole, or added
- * to where the samples of a row are reached), output sample (k, j) at
+ * Where resample writes: into `pixels`, zeros there (the WebAssembly path writes the output's rows
+ * whole, the JavaScript path adds to the samples it reaches: the same over zeros), rows that do not
+ * overlap (stride ≥ the output's width), output sample (k, j) at
  * `offset + row·stride + column`, rows and/or columns in reverse order where the image is shown
  * mirrored (the model's input written in place, without a resampled copy to rearrange).
  */
@@ -262,8 +264,9 @@ export function wasmKernel(): ResampleKernel | null {
     try {
       const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
       kernel = new wasm.Instance(new wasm.Module(Buffer.from(resampleKernelWasm, 'base64'))).exports as ResampleKernel;
-    } catch {
-      // a runtime without WebAssembly SIMD (none that runs this app): resampled in JavaScript
+    } catch (error) {
+      // not expected (Node 20 and Electron have WebAssembly SIMD): resampled in JavaScript, slower, and said once
+      log.warn(`the resampling kernel could not be loaded: resampling in JavaScript (${errorForLog(error)})`);
       kernel = null;
     }
   }
