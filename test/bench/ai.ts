@@ -93,6 +93,9 @@ export async function benchAi(): Promise<void> {
     console.log('images  decode   preprocess  model    postprocess  bare run  exam (wall)');
     console.log(`${files.length}       ${ms(stages.decodeMs).padEnd(8)} ${ms(stages.preprocessMs).padEnd(11)} ${ms(stages.modelMs).padEnd(8)} ${ms(stages.postprocessMs).padEnd(12)} ${ms(bare).padEnd(9)} ${ms(wall)}`);
     console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}`);
+    // the same pipeline against the model's own time inside it, the other baseline: the bare passes run
+    // back to back, their threads idle between them (session.force_spinning_stop), which may slow them
+    console.log(`pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline (${ms(stages.modelMs)})`);
     const perExam = stages.decodeMs + stages.preprocessMs + stages.modelMs + stages.postprocessMs;
     const firstPipeline = first.decodeMs + first.preprocessMs + first.postprocessMs;
     console.log(`first exam after the start: decode ${ms(first.decodeMs)}, preprocess ${ms(first.preprocessMs)}, model ${ms(first.modelMs)}, postprocess ${ms(first.postprocessMs)}: ` +
