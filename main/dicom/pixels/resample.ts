@@ -95,6 +95,16 @@ function coversEveryValue(source: ArrayLike<number>, values: ValueTable): boolea
   return lo <= hi && values.offset <= lo && values.offset + values.table.length - 1 >= hi;
 }
 
+/** The source columns the x weights reach: from `colLo`, `columns` of them (within the image). */
+function reachedColumns(xw: AxisWeights, width: number): { colLo: number; columns: number } {
+  let colLo = Infinity, colHi = -1;
+  for (let k = 0; k < xw.count; k++) {
+    colLo = Math.min(colLo, xw.first[k]!);
+    colHi = Math.max(colHi, xw.first[k]! + xw.taps - 1);
+  }
+  return { colLo, columns: Math.min(colHi, width - 1) - colLo + 1 };
+}
+
 /** resample in JavaScript: any values, with or without a table. */
 export function resampleInJs(source: ArrayLike<number>, width: number, xw: AxisWeights, yw: AxisWeights, values: ValueTable | null, into: ResampleTarget): Float32Array {
   const outWidth = xw.count, outHeight = yw.count;
@@ -111,13 +121,7 @@ export function resampleInJs(source: ArrayLike<number>, width: number, xw: AxisW
   // Values the table maps to 0 at either end of a row (the air beside a breast, through a window
   // that clips it: a third of a cropped mammogram) are not averaged: the samples whose taps reach
   // only them are 0, as their sums would be, and add nothing to the output rows.
-  let colLo = Infinity, colHi = -1;
-  for (let k = 0; k < outWidth; k++) {
-    colLo = Math.min(colLo, xw.first[k]!);
-    colHi = Math.max(colHi, xw.first[k]! + xw.taps - 1);
-  }
-  colHi = Math.min(colHi, width - 1);
-  const columns = colHi - colLo + 1;
+  const { colLo, columns } = reachedColumns(xw, width);
   const horizontal = new Float32Array(outWidth);
   const taps = xw.taps, xWeights = xw.weights;
   const starts = Int32Array.from(xw.first, (f) => f - colLo);
@@ -287,13 +291,7 @@ export function resampleInWasm(k: ResampleKernel, source: Uint16Array | Int16Arr
   // its rows are written whole (resampleInJs adds to the samples it reaches): the same where rows do not overlap, over zeros
   if (into.stride < outWidth) throw new Error(`a resampled row of ${outWidth} samples does not fit a stride of ${into.stride}`);
   const sourceRows = Math.floor(source.length / width);
-  let colLo = Infinity, colHi = -1;
-  for (let i = 0; i < outWidth; i++) {
-    colLo = Math.min(colLo, xw.first[i]!);
-    colHi = Math.max(colHi, xw.first[i]! + taps - 1);
-  }
-  colHi = Math.min(colHi, width - 1);
-  const columns = colHi - colLo + 1;
+  const { colLo, columns } = reachedColumns(xw, width);
   if (outWidth === 0 || outHeight === 0 || columns <= 0) return into.pixels;
   // the kernel's memory, from the end of its static data: what is the same for every chunk, then the chunk's
   const at = new Layout(k.heapBase());
