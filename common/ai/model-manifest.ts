@@ -46,7 +46,8 @@ const operatingPoint = z.object({
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores');
 
 const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1';
-const ONE_CHANNEL = 'one channel (grey levels): the shape is N, C, H, W with C = 1 (channels first)';
+const CHANNELS = 'one or three channels, first (N, C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)';
+const PER_CHANNEL = 'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)';
 const SIZES_DISAGREE = 'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)';
 
 /**
@@ -58,6 +59,21 @@ function sizesAgree(size: { mode: 'fixed'; height: number; width: number } | { m
   const [height, width] = [shape[2], shape[3]];
   if (size.mode === 'pad-to-multiple') return typeof height === 'string' && typeof width === 'string';
   return (typeof height === 'string' || height === size.height) && (typeof width === 'string' || width === size.width);
+}
+
+/** Whether a mean-std normalisation gives one number, or one per channel of the tensor. */
+function perChannel(normalize: { type: string; mean?: number | number[]; std?: number | number[] }, channels: number): boolean {
+  const fits = (v: number | number[] | undefined) => v === undefined || typeof v === 'number' || v.length === channels;
+  return fits(normalize.mean) && fits(normalize.std);
+}
+
+/** The channels of a manifest's input tensor, and its mean-std normalisation (if any) for each of them. */
+export function inputChannels(input: Pick<ModelManifest['input'], 'tensor' | 'normalize'>): { count: 1 | 3; meanStd: { mean: number; std: number }[] | null } {
+  const count = input.tensor.shape[1];
+  const n = input.normalize;
+  if (n.type !== 'mean-std') return { count, meanStd: null };
+  const at = (v: number | number[], c: number) => (typeof v === 'number' ? v : v[c]!);
+  return { count, meanStd: Array.from({ length: count }, (_, c) => ({ mean: at(n.mean, c), std: at(n.std, c) })) };
 }
 
 export const modelManifestSchema = z.object({
@@ -116,17 +132,20 @@ export const modelManifestSchema = z.object({
     ]),
     normalize: z.discriminatedUnion('type', [
       z.object({ type: z.literal('none') }),
-      z.object({ type: z.literal('mean-std'), mean: z.number(), std: z.number().positive() }),
+      // per channel where the model has three (ImageNet's 0.485, 0.456, 0.406 and 0.229, 0.224, 0.225),
+      // or one number for every channel
+      z.object({ type: z.literal('mean-std'), mean: z.union([z.number(), z.array(z.number()).min(1).max(3)]), std: z.union([z.number().positive(), z.array(z.number().positive()).min(1).max(3)]) }),
       z.object({ type: z.literal('per-image-zscore') }),
     ]),
     priors: z.enum(['none', 'optional', 'required']),
     tensor: z.object({
       name: tensorName,
       dtype: z.literal('float32'),
-      /** N, C, H, W: one image, one channel. */
-      shape: z.tuple([z.literal(1, { error: ONE_IMAGE }), z.literal(1, { error: ONE_CHANNEL }), dimension, dimension]),
+      /** N, C, H, W: one image; one channel, or three holding the same grey levels. */
+      shape: z.tuple([z.literal(1, { error: ONE_IMAGE }), z.union([z.literal(1), z.literal(3)], { error: CHANNELS }), dimension, dimension]),
     }),
-  }).refine((input) => sizesAgree(input.size, input.tensor.shape), { message: SIZES_DISAGREE, path: ['tensor', 'shape'] }),
+  }).refine((input) => sizesAgree(input.size, input.tensor.shape), { message: SIZES_DISAGREE, path: ['tensor', 'shape'] })
+    .refine((input) => perChannel(input.normalize, input.tensor.shape[1]), { message: PER_CHANNEL, path: ['normalize'] }),
   output: z.object({
     /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
     heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),

@@ -6,6 +6,7 @@
 
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
+import { inputChannels } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
@@ -43,8 +44,35 @@ export function pipelineOptions(manifest: ModelManifest): ModelInputOptions {
   if (input.spacingMm !== null) options.pixelSizeMm = input.spacingMm;
   if (input.size.mode === 'fixed') options.size = { width: input.size.width, height: input.size.height };
   else options.multipleOf = input.size.multiple;
-  if (input.normalize.type === 'mean-std') options.normalize = { mean: input.normalize.mean, std: input.normalize.std };
+  // one channel: normalised as the pipeline writes it; three: as modelTensor copies it into each
+  const { count, meanStd } = inputChannels(input);
+  if (count === 1 && meanStd) options.normalize = meanStd[0]!;
   return options;
+}
+
+/** Where a three-channel model's tensor is made, kept from image to image (as the pipeline's). */
+const channelScratch = new ScratchArrays();
+
+/**
+ * The tensor a model is given, from the pipeline's image (made with pipelineOptions): z-scored where
+ * the manifest asks; for a model of three channels, the same grey levels in each, normalised by the
+ * channel's mean and standard deviation (networks pretrained on colour photographs take three).
+ * `done` gives the arrays back once the model has read them.
+ */
+export function modelTensor(grey: Float32Array, width: number, height: number, manifest: ModelManifest): { data: Float32Array; dims: [1, 1 | 3, number, number]; done: () => void } {
+  if (manifest.input.normalize.type === 'per-image-zscore') zscore(grey);
+  const { count, meanStd } = inputChannels(manifest.input);
+  if (count === 1) return { data: grey, dims: [1, 1, height, width], done: () => undefined };
+  const n = width * height;
+  const lent = channelScratch.borrow(0);
+  const data = lent.values?.(count * n) ?? new Float32Array(count * n);
+  for (let c = 0; c < count; c++) {
+    const plane = data.subarray(c * n, (c + 1) * n);
+    if (!meanStd) { plane.set(grey); continue; }
+    const { mean, std } = meanStd[c]!;
+    for (let i = 0; i < n; i++) plane[i] = (grey[i]! - mean) / std;
+  }
+  return { data, dims: [1, count, height, width], done: lent.giveBack };
 }
 
 /** The manifest's per-image-zscore: the image's own mean 0 and standard deviation 1 (padding included). */
@@ -77,9 +105,13 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
       // made before this callback returns: values in a codec's memory are read only meanwhile
       return bands!.prepare({ header: image.header, pixels }, { ...pipeline, into: lent.values });
     }, lent.frame);
-    if (manifest.input.normalize.type === 'per-image-zscore') zscore(prepared.pixels);
+    const tensor = modelTensor(prepared.pixels, prepared.width, prepared.height, manifest);
     t2 = performance.now();
-    outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', prepared.pixels, [1, 1, prepared.height, prepared.width]) });
+    try {
+      outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', tensor.data, tensor.dims) });
+    } finally {
+      tensor.done();
+    }
   } finally {
     image.close();
     // the input may lie in the scratch array: given back only once the model has read it

@@ -21,7 +21,7 @@ import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import type { ReplacedModel } from './model-discovery.ts';
-import { pipelineOptions, zscore } from './image-analysis.ts';
+import { modelTensor, pipelineOptions } from './image-analysis.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
@@ -144,7 +144,10 @@ const RULES_FR: Record<string, string> = {
   'a model gives heatmaps, boxes, or both': 'un modèle donne des cartes de chaleur, des boîtes, ou les deux',
   'the default operating point is one of the operating points': 'le point de fonctionnement par défaut est l’un des points de fonctionnement',
   'one image at a time: the shape is N, C, H, W with N = 1': 'une image à la fois\u202f: la forme est N, C, H, W avec N = 1',
-  'one channel (grey levels): the shape is N, C, H, W with C = 1 (channels first)': 'un canal (niveaux de gris)\u202f: la forme est N, C, H, W avec C = 1 (canaux en premier)',
+  'one or three channels, first (N, C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)':
+    'un ou trois canaux, en premier (N, C, H, W)\u202f: 1, des niveaux de gris\u202f; 3, les mêmes niveaux de gris dans chacun (comme les prend un réseau pré-entraîné sur des photographies en couleur)',
+  'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)':
+    'une moyenne et un écart type pour chaque canal de input.tensor.shape (ou un seul nombre pour tous)',
   'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)':
     'la hauteur et la largeur de la forme contredisent input.size (une taille fixe\u202f: ces nombres, ou des noms\u202f; complétée\u202f: des noms, la taille varie avec l’image)',
   'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)':
@@ -179,7 +182,9 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     if (shape.length !== input.shape.length) return { kind: 'input_rank', name: input.name, rank: shape.length, expected: input.shape.length };
     for (let i = 0; i < shape.length; i++) {
       const [model, said] = [shape[i], input.shape[i]];
-      if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) return { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
+      if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) {
+        return i === 1 ? { kind: 'input_channels', name: input.name, size: model, expected: said } : { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
+      }
       if (typeof model === 'number' && model > 0 && typeof said === 'string') return { kind: 'input_dim_fixed', name: input.name, dim: i, size: model, expected: said };
     }
   }
@@ -229,13 +234,18 @@ function cutAtWord(text: string, max: number): string {
  * one: a model that gives NaN only where the image is bright (a division by a pixel's darkness)
  * passed a blank trial.
  */
-function trialImage(manifest: ModelManifest, width: number, height: number): Float32Array {
+function trialImage(manifest: ModelManifest, width: number, height: number): Tensor {
   const pixels = new Float32Array(width * height);
   for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
-  // as analyzeImage does: the pipeline's mean-std, then a per-image z-score
+  // as analyzeImage does: the pipeline's mean-std (one channel), then modelTensor (a per-image
+  // z-score, the channels); copied out of modelTensor's arrays, which the next image reuses
   finishModelInput(pixels, pipelineOptions(manifest));
-  if (manifest.input.normalize.type === 'per-image-zscore') zscore(pixels);
-  return pixels;
+  const tensor = modelTensor(pixels, width, height, manifest);
+  try {
+    return new Tensor('float32', tensor.data.slice(), tensor.dims);
+  } finally {
+    tensor.done();
+  }
 }
 
 /**
@@ -257,7 +267,7 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   const names = [heatmap?.tensor, boxes?.tensor, imageScore?.tensor].filter((t): t is string => Boolean(t));
   let outputs: InferenceSession.OnnxValueMapType;
   try {
-    outputs = await session.run({ [tensor.name]: new Tensor('float32', trialImage(manifest, width, height), [1, 1, height, width]) }, names);
+    outputs = await session.run({ [tensor.name]: trialImage(manifest, width, height) }, names);
   } catch (error) {
     return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
   }

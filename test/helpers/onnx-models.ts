@@ -65,20 +65,26 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
  * A boxes-only model: one box, 5 × 5 input pixels around the brightest input pixel (the first one
  * in row order), scored by its value, of class 0, as [1, 1, 6] rows of x0, y0, x1, y1, score,
  * class in pixel edges. Built like a vendor's detector that does its own post-processing.
+ * `channel`: the input has three channels ([1, 3, H, W], as a network pretrained on colour
+ * photographs takes) and the model reads that one only.
  */
-export function brightestBoxModel(options: { darkestLast?: boolean; classIndex?: number; insideOut?: boolean } = {}): Uint8Array {
+export function brightestBoxModel(options: { darkestLast?: boolean; classIndex?: number; insideOut?: boolean; channel?: 0 | 1 | 2 } = {}): Uint8Array {
   const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({ opType, input, output: [output], name: output, attribute });
   const INT = onnx.AttributeProto.AttributeType.INT;
   // darkestLast: the last darkest pixel in row order instead (the bottom-right corner of a padded
   // input: padding is 0, darker than any image), scored Sigmoid(0) = 0.5
   const dark = options.darkestLast ?? false;
+  const channel = options.channel;
+  // the channel read, [1, 1, H, W] (a Gather along C with one index keeps that axis)
+  const image = channel === undefined ? 'image' : 'one_channel';
   const graph: onnxProto.onnx.IGraphProto = {
     name: dark ? 'darkest-last-box' : 'brightest-box',
     node: [
-      ...(dark ? [node('Neg', ['image'], 'negated')] : []),
-      node('Shape', ['image'], 'shape'),
+      ...(channel === undefined ? [] : [node('Gather', ['image', 'channel'], 'one_channel', [{ name: 'axis', type: INT, i: 1 }])]),
+      ...(dark ? [node('Neg', [image], 'negated')] : []),
+      node('Shape', [image], 'shape'),
       node('Gather', ['shape', 'three'], 'width'),
-      node('Reshape', [dark ? 'negated' : 'image', 'flat_shape'], 'flat'),
+      node('Reshape', [dark ? 'negated' : image, 'flat_shape'], 'flat'),
       node('ArgMax', ['flat'], 'index', [{ name: 'axis', type: INT, i: 1 }, { name: 'keepdims', type: INT, i: 1 }, ...(dark ? [{ name: 'select_last_index', type: INT, i: 1 }] : [])]),
       node('ReduceMax', ['flat'], dark ? 'darkest' : 'best', [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: INT, i: 1 }]),
       ...(dark ? [node('Sigmoid', ['darkest'], 'best')] : []),
@@ -98,8 +104,9 @@ export function brightestBoxModel(options: { darkestLast?: boolean; classIndex?:
       { name: 'two', dataType: FLOAT, dims: [], floatData: [2] },
       { name: 'three_f', dataType: FLOAT, dims: [], floatData: [3] },
       { name: 'class0', dataType: FLOAT, dims: [1, 1], floatData: [options.classIndex ?? 0] },
+      ...(channel === undefined ? [] : [{ name: 'channel', dataType: INT64, dims: [1], int64Data: [channel] }]),
     ],
-    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    input: [valueInfo('image', [1, channel === undefined ? 1 : 3, 'H', 'W'])],
     output: [valueInfo('boxes', [1, 1, 6])],
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();

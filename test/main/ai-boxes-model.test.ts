@@ -11,6 +11,7 @@ import { brightestBoxModel, brokenOutputModel, fixtureManifest } from '../helper
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 
 /** A right CC, chest wall on the right edge as displayed, one bright pixel at `mark` (display coordinates). */
 function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200]): [number, number] {
@@ -29,8 +30,8 @@ function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [
 }
 
 /** The brightest-box model (or the darkest-last one, in a fixed 512 × 512 input), checked and opened. */
-async function brightestBoxDetector(dir: string, options: { darkestLast?: boolean; classIndex?: number; insideOut?: boolean } = {}) {
-  const folder = path.join(dir, `boxes-${options.classIndex ?? 0}-${options.insideOut ? 'inside-out' : 'box'}`);
+async function brightestBoxDetector(dir: string, options: Parameters<typeof brightestBoxModel>[0] & { change?: (m: ModelManifest) => void } = {}) {
+  const folder = path.join(dir, `boxes-${options.classIndex ?? 0}-${options.insideOut ? 'inside-out' : 'box'}-${options.channel ?? 'grey'}`);
   fs.mkdirSync(folder);
   const bytes = brightestBoxModel(options);
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
@@ -38,6 +39,7 @@ async function brightestBoxDetector(dir: string, options: { darkestLast?: boolea
     delete m.output.heatmap;
     m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['mass'] };
     if (options.darkestLast) m.input.size = { mode: 'fixed', width: 512, height: 512 };
+    options.change?.(m);
   })));
   const checked = await checkModelFolder(folder);
   assert.ok(checked.ok, JSON.stringify(checked));
@@ -62,6 +64,50 @@ test('a boxes-only model: its box is read in input pixel edges and lands on the 
     }
   } finally {
     await opened.session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model of three channels (as networks pretrained on colour photographs take) gets the grey image in each, normalised per channel, and its box lands where the grey model\'s does', async () => {
+  const dir = tempDir('ai-boxes-channels');
+  const file = path.join(dir, 'rcc-mirrored.dcm');
+  const [sx, sy] = writeRightCc(file, [100, 70], true);
+  const grey = await brightestBoxDetector(dir);
+  let brightest: number;
+  try {
+    const [f] = (await analyzeImage(file, grey.manifest, grey.opened.session, { floor: 0.1 })).findings;
+    brightest = f!.score;
+  } finally {
+    await grey.opened.session.release();
+  }
+  // ImageNet's means and standard deviations, one per channel; one number for all; none
+  const imagenet = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+  const normalisations: [string, ModelManifest['input']['normalize'], (c: number) => number][] = [
+    ['per channel', { type: 'mean-std', ...imagenet }, (c) => (brightest - imagenet.mean[c]!) / imagenet.std[c]!],
+    ['one for all', { type: 'mean-std', mean: 0.5, std: 0.25 }, () => (brightest - 0.5) / 0.25],
+    ['none', { type: 'none' }, () => brightest],
+  ];
+  try {
+    for (const [name, normalize, expected] of normalisations) {
+      for (const channel of [0, 1, 2] as const) {
+        const { manifest, opened } = await brightestBoxDetector(path.join(dir), { channel, change: (m) => {
+          m.input.tensor.shape = [1, 3, 'H', 'W'];
+          m.input.normalize = normalize;
+          m.output.scoreScale = { semantics: 'uncalibrated', min: -10, max: 10 };
+        } });
+        try {
+          const result = await analyzeImage(file, manifest, opened.session, { floor: -10 });
+          assert.equal(result.findings.length, 1, `${name}, channel ${channel}`);
+          const f = result.findings[0]!;
+          assert.ok(Math.abs(f.x - sx) < 0.01 && Math.abs(f.y - sy) < 0.01, `${name}, channel ${channel}: at ${f.x}, ${f.y}, the bright pixel at ${sx}, ${sy}`);
+          assert.ok(Math.abs(f.score - expected(channel)) < 1e-5, `${name}, channel ${channel}: score ${f.score}, expected ${expected(channel)}`);
+        } finally {
+          await opened.session.release();
+        }
+        fs.rmSync(path.join(dir, `boxes-0-box-${channel}`), { recursive: true });
+      }
+    }
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

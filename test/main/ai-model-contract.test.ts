@@ -13,7 +13,7 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
-import { brokenOutputModel, fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { execFileSync } from 'node:child_process';
@@ -76,7 +76,11 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a shape that contradicts input.size loaded, then failed every image of every exam (a vendor's probe)
     ['padded-fixed-shape', { change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }, /input\.tensor\.shape: the height and width of the shape disagree with input\.size/],
     ['fixed-other-shape', { change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 512 }; m.input.tensor.shape = [1, 1, 256, 256]; } }, /input\.tensor\.shape: the height and width/],
-    ['channels-last', { change: (m) => { m.input.tensor.shape = [1, 'H', 'W', 1] as never; } }, /input\.tensor\.shape\.1: one channel \(grey levels\): the shape is N, C, H, W with C = 1/],
+    ['channels-last', { change: (m) => { m.input.tensor.shape = [1, 'H', 'W', 1] as never; } }, /input\.tensor\.shape\.1: one or three channels, first \(N, C, H, W\): 1, grey levels; 3, the same grey levels in each/],
+    ['two-channels', { change: (m) => { m.input.tensor.shape = [1, 2, 'H', 'W'] as never; } }, /input\.tensor\.shape\.1: one or three channels/],
+    // a mean and a standard deviation for each channel, or one number for all of them
+    ['means-short', { change: (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; m.input.normalize = { type: 'mean-std', mean: [0.485, 0.456], std: 0.2 }; } }, /input\.normalize: a mean and a standard deviation for each channel of input\.tensor\.shape/],
+    ['stds-long', { change: (m) => { m.input.normalize = { type: 'mean-std', mean: 0.5, std: [0.229, 0.224, 0.225] }; } }, /input\.normalize: a mean and a standard deviation for each channel/],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en, fr } = await refusal(writeModel(root, name, options));
@@ -90,6 +94,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'synthetic-diagnostic'))).fr, /n’est pas pour le diagnostic/);
   assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand/);
   assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
+  assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, en premier/);
+  assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
   // a byte order mark before the JSON (Windows' Notepad, PowerShell 5) is read past, not refused
   const bom = writeModel(root, 'bom');
   fs.writeFileSync(path.join(bom, 'manifest.json'), '\uFEFF' + fs.readFileSync(path.join(bom, 'manifest.json'), 'utf8'));
@@ -170,6 +176,8 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     ['no-heatmap', { model: { heatmapName: 'maps' } }, /the outputs "heatmap" the manifest names are not in the model \(it has "maps"/, /les sorties "heatmap" que nomme le manifeste ne sont pas dans le modèle/],
     // an integer score came back as values that are no score (a BigInt64Array), and failed every image
     ['integer-score', { model: { integerScore: true } }, /output "image_score" is int64; the station reads float32 or float64 outputs/, /la sortie «\u202fimage_score\u202f» est en int64\u202f; la station lit des sorties en float32 ou float64/],
+    // a model pretrained on colour photographs takes three channels: the manifest says which it is
+    ['input-channels', { bytes: brightestBoxModel({ channel: 0 }) }, /input "image" takes 3 channel\(s\); the manifest says 1 \(its tensor’s shape: \[1, 1, …\] for grey levels, \[1, 3, …\]/, /l’entrée «\u202fimage\u202f» prend 3 canal\(aux\)\u202f; le manifeste en indique 1/],
     ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channel\(s\); the manifest names 2 class\(es\)/, /la sortie «\u202fheatmap\u202f» a 3 canal\(aux\)\u202f; le manifeste nomme 2 classe\(s\)/],
     // the heatmap has the input's size (stride 1): marks read at stride 2 would land twice as far out
     ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest’s stride 2 it would be 4 × 8/, /au pas de 2 du manifeste, elle ferait 4 × 8/],
