@@ -149,8 +149,20 @@ export const modelManifestSchema = z.object({
   output: z.object({
     /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
     heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),
-    /** Rows of x0, y0, x1, y1, score, class index ([N, 6] or [1, N, 6]), in input pixels, edges: the input's top-left corner is (0, 0). */
-    boxes: z.object({ tensor: tensorName, format: z.literal('xyxy-score-class'), classes: findingClasses }).optional(),
+    /**
+     * Boxes in input pixels, edges (the input's top-left corner is (0, 0)): rows of x0, y0, x1, y1,
+     * score, class index ([N, 6] or [1, N, 6]; 'xyxy-score-class'), or a YOLO head's candidates
+     * before suppression: [1, 4 + classes, N] of centre, size and class scores ('cxcywh-class-scores',
+     * YOLOv8 to YOLO11) or [1, N, 5 + classes] with an objectness ('cxcywh-objectness-class-scores',
+     * YOLOv5). The station keeps, per class, no box overlapping a better one by more than `nmsIou`
+     * (intersection over union, default 0.5). main/ai/box-rows.ts reads them.
+     */
+    boxes: z.object({
+      tensor: tensorName,
+      format: z.enum(['xyxy-score-class', 'cxcywh-class-scores', 'cxcywh-objectness-class-scores']),
+      classes: findingClasses,
+      nmsIou: z.number().gt(0).max(1).optional(),
+    }).optional(),
     imageScore: z.object({ tensor: tensorName }).optional(),
     breastScore: z.enum(['max-over-findings', 'max-over-views']),
     examScore: z.literal('max-over-breasts'),

@@ -16,6 +16,8 @@ import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 import { PreprocessBands } from './preprocess-bands.ts';
+import { boxCandidates, boxScoreIndex } from './box-rows.ts';
+import type { BoxesFormat } from './box-rows.ts';
 
 export interface ImageFinding {
   class: string;
@@ -132,7 +134,11 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   };
   // a heatmap's values are scores unless the station applies the sigmoid (then they are logits)
   if (manifest.output.heatmap) checkOutput(manifest.output.heatmap.tensor, () => manifest.output.heatmap!.activation === 'none');
-  if (manifest.output.boxes) checkOutput(manifest.output.boxes.tensor, (i) => i % 6 === 4);
+  const boxes = manifest.output.boxes;
+  if (boxes) {
+    const out = outputs[boxes.tensor]!;
+    checkOutput(boxes.tensor, boxScoreIndex(boxes.format, boxes.classes.length, out.dims, (out.data as Float32Array).length));
+  }
   if (manifest.output.imageScore) checkOutput(manifest.output.imageScore.tensor, () => true);
 
   const findings: ImageFinding[] = [];
@@ -156,13 +162,12 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
       findings.push({ class: heatmap.classes[p.channel] ?? `class ${p.channel}`, score: p.score, x, y, box: mapBox(toStored, p.extent) });
     }
   }
-  const boxes = manifest.output.boxes;
   if (boxes) {
     const out = outputs[boxes.tensor]!;
-    const rows = boxRows(out.data as Float32Array, out.dims, options.floor, boxes.classes.length, [prepared.width, prepared.height]);
+    const rows = boxRows(boxes.format, out.data as Float32Array, out.dims, options.floor, boxes.classes.length, [prepared.width, prepared.height]);
     // box coordinates are pixel edges (the input's top-left corner is 0, 0): centres sit half a pixel in
     const toStored = compose(prepared.toStored, { a: 1, b: 0, c: -0.5, d: 0, e: 1, f: -0.5 });
-    for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10)) {
+    for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10, boxes.nmsIou ?? 0.5)) {
       const box = mapBox(toStored, r.box);
       findings.push({ class: boxes.classes[r.cls]!, score: r.score, x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2, box });
     }
@@ -181,28 +186,24 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
 interface BoxRow { box: [number, number, number, number]; score: number; cls: number }
 
 /**
- * A boxes tensor ([N, 6] or [1, N, 6]: x0, y0, x1, y1, score, class) read into rows at or above the
- * floor, each box cut to the model's input (`size`: its width and height; a box beyond it put its
- * mark's centre anywhere, off the image even); a box wholly outside it marks nothing.
+ * A boxes tensor (box-rows.ts reads its format) read into rows at or above the floor, each box cut
+ * to the model's input (`size`: its width and height; a box beyond it put its mark's centre
+ * anywhere, off the image even); a box wholly outside it marks nothing.
  */
-function boxRows(data: Float32Array, dims: readonly number[], floor: number, classes: number, [width, height]: [number, number]): BoxRow[] {
-  if (dims.at(-1) !== 6 || data.length % 6 !== 0) throw new Error(`a boxes output is [N, 6] or [1, N, 6], not [${dims.join(', ')}]`);
+function boxRows(format: BoxesFormat, data: Float32Array, dims: readonly number[], floor: number, classes: number, [width, height]: [number, number]): BoxRow[] {
   const rows: BoxRow[] = [];
   const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
-  for (let i = 0; i < data.length; i += 6) {
-    const score = data[i + 4]!, cls = data[i + 5]!;
-    // rows under the floor are not read further (a model pads its list with them; their numbers were checked)
-    if (!(score >= floor)) continue;
+  for (const { box: given, score, cls, row } of boxCandidates(format, classes, data, dims, floor)) {
     // a finding the manifest cannot name, or a box turned inside out, is a model that does not do
     // what its manifest says (a class index off by one lost its best finding without a word): the
     // analysis fails saying so, rather than showing the rest as if it were all
     if (!Number.isInteger(cls) || cls < 0 || cls >= classes) {
-      throw new ModelOutputError(`boxes row ${i / 6}: class ${cls} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
+      throw new ModelOutputError(`boxes row ${row}: class ${cls} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
     }
-    if (data[i + 2]! < data[i]! || data[i + 3]! < data[i + 1]!) {
-      throw new ModelOutputError(`boxes row ${i / 6}: [${[...data.subarray(i, i + 4)].join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);
+    if (given[2] < given[0] || given[3] < given[1]) {
+      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);
     }
-    const box: BoxRow['box'] = [clip(data[i]!, width), clip(data[i + 1]!, height), clip(data[i + 2]!, width), clip(data[i + 3]!, height)];
+    const box: BoxRow['box'] = [clip(given[0], width), clip(given[1], height), clip(given[2], width), clip(given[3], height)];
     // of no area (a box a model cut to its input's edge), or wholly outside the input: it marks nothing
     if (!(box[2] > box[0] && box[3] > box[1])) continue;
     rows.push({ box, score, cls });
@@ -216,8 +217,8 @@ export class ModelOutputError extends Error {
   readonly code = 'model_output_invalid';
 }
 
-/** Per class, a box overlapping a better one by more than half (intersection over union) is dropped. */
-function suppressOverlaps(rows: BoxRow[], maxPerClass: number): BoxRow[] {
+/** Per class, a box overlapping a better one by more than `iouLimit` (intersection over union) is dropped. */
+function suppressOverlaps(rows: BoxRow[], maxPerClass: number, iouLimit: number): BoxRow[] {
   const iou = (a: BoxRow['box'], b: BoxRow['box']) => {
     const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]), h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
     if (w <= 0 || h <= 0) return 0;
@@ -227,7 +228,7 @@ function suppressOverlaps(rows: BoxRow[], maxPerClass: number): BoxRow[] {
   const kept: BoxRow[] = [];
   for (const r of [...rows].sort((a, b) => b.score - a.score)) {
     if (kept.filter((k) => k.cls === r.cls).length >= maxPerClass) continue;
-    if (kept.some((k) => k.cls === r.cls && iou(k.box, r.box) > 0.5)) continue;
+    if (kept.some((k) => k.cls === r.cls && iou(k.box, r.box) > iouLimit)) continue;
     kept.push(r);
   }
   return kept;

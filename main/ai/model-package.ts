@@ -22,6 +22,7 @@ import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { modelTensor, pipelineOptions } from './image-analysis.ts';
+import { boxShapeExpected, boxShapeFits } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
@@ -209,12 +210,25 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
   if (boxes) {
     const meta = session.outputMetadata[session.outputNames.indexOf(boxes.tensor)];
     if (meta?.isTensor) {
-      const last = meta.shape.at(-1);
-      if (meta.shape.length !== 2 && meta.shape.length !== 3) return { kind: 'boxes_rank', name: boxes.tensor, rank: meta.shape.length };
-      if (typeof last === 'number' && last > 0 && last !== 6) return { kind: 'boxes_row', name: boxes.tensor, size: last };
+      const mismatch = boxesMismatch(boxes, meta.shape);
+      if (mismatch) return mismatch;
     }
   }
   return null;
+}
+
+/** Why a boxes output's shape (as the file declares it, or as a run gave it) is not its format's, or null. */
+function boxesMismatch(boxes: NonNullable<ModelManifest['output']['boxes']>, shape: readonly (number | string)[]): TensorMismatch | null {
+  if (boxShapeFits(boxes.format, boxes.classes.length, shape)) return null;
+  const { format, tensor: name } = boxes;
+  // the rows of six said as before; a YOLO head's shape whole, with the classes it must hold
+  if (format === 'xyxy-score-class' && shape.length !== 2 && shape.length !== 3) return { kind: 'boxes_rank', name, rank: shape.length };
+  const last = shape.at(-1);
+  if (format === 'xyxy-score-class' && typeof last === 'number' && last > 0 && last !== 6) return { kind: 'boxes_row', name, size: last };
+  return {
+    kind: 'boxes_shape', name, shape: `[${shape.join(', ')}]`, format, classes: boxes.classes.length,
+    expected: boxShapeExpected(format, boxes.classes.length),
+  };
 }
 
 /** The SHA-256 of no bytes. */
@@ -281,8 +295,8 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   }
   if (boxes) {
     const dims = (outputs[boxes.tensor] as Tensor).dims;
-    if (dims.length !== 2 && dims.length !== 3) return { kind: 'boxes_rank', name: boxes.tensor, rank: dims.length };
-    if (dims.at(-1) !== 6) return { kind: 'boxes_row', name: boxes.tensor, size: dims.at(-1) ?? 0 };
+    const mismatch = boxesMismatch(boxes, dims);
+    if (mismatch) return mismatch;
   }
   if (!heatmap) return null;
   const dims = (outputs[heatmap.tensor] as Tensor).dims;

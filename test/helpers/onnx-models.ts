@@ -61,6 +61,37 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
 }
 
 
+const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []): onnxProto.onnx.INodeProto => ({ opType, input, output: [output], name: output, attribute });
+const INT_ATTRIBUTE = onnx.AttributeProto.AttributeType.INT;
+
+/**
+ * Nodes finding the brightest pixel of `image` ([1, 1, H, W]; the first in row order), as [1, 1]
+ * tensors: its column `x` and row `y` (float) and its value `best`. `darkest`: the last darkest
+ * pixel instead, `best` then Sigmoid of its value.
+ */
+function brightestPixel(image: string, darkest = false): { node: onnxProto.onnx.INodeProto[]; initializer: onnxProto.onnx.ITensorProto[] } {
+  const INT = INT_ATTRIBUTE;
+  return {
+    node: [
+      ...(darkest ? [node('Neg', [image], 'negated')] : []),
+      node('Shape', [image], 'shape'),
+      node('Gather', ['shape', 'three'], 'width'),
+      node('Reshape', [darkest ? 'negated' : image, 'flat_shape'], 'flat'),
+      node('ArgMax', ['flat'], 'index', [{ name: 'axis', type: INT, i: 1 }, { name: 'keepdims', type: INT, i: 1 }, ...(darkest ? [{ name: 'select_last_index', type: INT, i: 1 }] : [])]),
+      node('ReduceMax', ['flat'], darkest ? 'darkest' : 'best', [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: INT, i: 1 }]),
+      ...(darkest ? [node('Sigmoid', ['darkest'], 'best')] : []),
+      node('Mod', ['index', 'width'], 'column'),
+      node('Div', ['index', 'width'], 'row'),
+      node('Cast', ['column'], 'x', [{ name: 'to', type: INT, i: FLOAT }]),
+      node('Cast', ['row'], 'y', [{ name: 'to', type: INT, i: FLOAT }]),
+    ],
+    initializer: [
+      { name: 'three', dataType: INT64, dims: [], int64Data: [3] },
+      { name: 'flat_shape', dataType: INT64, dims: [2], int64Data: [1, -1] },
+    ],
+  };
+}
+
 /**
  * A boxes-only model: one box, 5 × 5 input pixels around the brightest input pixel (the first one
  * in row order), scored by its value, of class 0, as [1, 1, 6] rows of x0, y0, x1, y1, score,
@@ -69,37 +100,25 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
  * photographs takes) and the model reads that one only.
  */
 export function brightestBoxModel(options: { darkestLast?: boolean; classIndex?: number; insideOut?: boolean; channel?: 0 | 1 | 2 } = {}): Uint8Array {
-  const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => ({ opType, input, output: [output], name: output, attribute });
-  const INT = onnx.AttributeProto.AttributeType.INT;
   // darkestLast: the last darkest pixel in row order instead (the bottom-right corner of a padded
   // input: padding is 0, darker than any image), scored Sigmoid(0) = 0.5
   const dark = options.darkestLast ?? false;
   const channel = options.channel;
   // the channel read, [1, 1, H, W] (a Gather along C with one index keeps that axis)
   const image = channel === undefined ? 'image' : 'one_channel';
+  const found = brightestPixel(image, dark);
   const graph: onnxProto.onnx.IGraphProto = {
     name: dark ? 'darkest-last-box' : 'brightest-box',
     node: [
-      ...(channel === undefined ? [] : [node('Gather', ['image', 'channel'], 'one_channel', [{ name: 'axis', type: INT, i: 1 }])]),
-      ...(dark ? [node('Neg', [image], 'negated')] : []),
-      node('Shape', [image], 'shape'),
-      node('Gather', ['shape', 'three'], 'width'),
-      node('Reshape', [dark ? 'negated' : image, 'flat_shape'], 'flat'),
-      node('ArgMax', ['flat'], 'index', [{ name: 'axis', type: INT, i: 1 }, { name: 'keepdims', type: INT, i: 1 }, ...(dark ? [{ name: 'select_last_index', type: INT, i: 1 }] : [])]),
-      node('ReduceMax', ['flat'], dark ? 'darkest' : 'best', [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: INT, i: 1 }]),
-      ...(dark ? [node('Sigmoid', ['darkest'], 'best')] : []),
-      node('Mod', ['index', 'width'], 'column'),
-      node('Div', ['index', 'width'], 'row'),
-      node('Cast', ['column'], 'x', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),
-      node('Cast', ['row'], 'y', [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }]),
+      ...(channel === undefined ? [] : [node('Gather', ['image', 'channel'], 'one_channel', [{ name: 'axis', type: INT_ATTRIBUTE, i: 1 }])]),
+      ...found.node,
       node('Sub', ['x', 'two'], 'x0'), node('Sub', ['y', 'two'], 'y0'), node('Add', ['x', 'three_f'], 'x1'), node('Add', ['y', 'three_f'], 'y1'),
       // insideOut: x0 and x1 swapped (a box turned inside out); classIndex: the class it gives (0)
-      node('Concat', [options.insideOut ? 'x1' : 'x0', 'y0', options.insideOut ? 'x0' : 'x1', 'y1', 'best', 'class0'], 'row6', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+      node('Concat', [options.insideOut ? 'x1' : 'x0', 'y0', options.insideOut ? 'x0' : 'x1', 'y1', 'best', 'class0'], 'row6', [{ name: 'axis', type: INT_ATTRIBUTE, i: 1 }]),
       node('Reshape', ['row6', 'boxes_shape'], 'boxes'),
     ],
     initializer: [
-      { name: 'three', dataType: INT64, dims: [], int64Data: [3] },
-      { name: 'flat_shape', dataType: INT64, dims: [2], int64Data: [1, -1] },
+      ...found.initializer,
       { name: 'boxes_shape', dataType: INT64, dims: [3], int64Data: [1, 1, 6] },
       { name: 'two', dataType: FLOAT, dims: [], floatData: [2] },
       { name: 'three_f', dataType: FLOAT, dims: [], floatData: [3] },
@@ -108,6 +127,49 @@ export function brightestBoxModel(options: { darkestLast?: boolean; classIndex?:
     ],
     input: [valueInfo('image', [1, channel === undefined ? 1 : 3, 'H', 'W'])],
     output: [valueInfo('boxes', [1, 1, 6])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
+/**
+ * A YOLO head's candidates before suppression, around the brightest input pixel (x, y) of value b:
+ * candidate 0 a 5 × 5 box centred on it, class scores [0.2·b, b] (its best class the second);
+ * candidate 1 the same box one pixel to the right, [0.18·b, 0.9·b] (overlapping the first by 2/3,
+ * suppressed at the default 0.5); candidate 2 a box at the input's origin scoring 0.01 (under any
+ * floor). 'v8': [1, 4 + 2, 3] of cx, cy, w, h, scores, channels first (YOLOv8 to YOLO11);
+ * 'v5': [1, 3, 5 + 2] of cx, cy, w, h, objectness 0.5, class probabilities (YOLOv5).
+ */
+export function yoloHeadModel(layout: 'v8' | 'v5'): Uint8Array {
+  const scalar = (name: string, v: number): onnxProto.onnx.ITensorProto => ({ name, dataType: FLOAT, dims: [1, 1], floatData: [v] });
+  // fields of each candidate, each a [1, 1] tensor
+  const objectness = layout === 'v5' ? ['half'] : [];
+  const candidates = [
+    ['cx', 'cy', 'five', 'five', ...objectness, 's00', 'best'],
+    ['cx1', 'cy', 'five', 'five', ...objectness, 's10', 's11'],
+    ['zero', 'zero', 'five', 'five', ...objectness, 'low', 'low'],
+  ];
+  const fields = candidates[0]!.length;
+  const order = layout === 'v8' ? candidates[0]!.flatMap((_, f) => candidates.map((c) => c[f]!)) : candidates.flat();
+  const shape = layout === 'v8' ? [1, fields, 3] : [1, 3, fields];
+  const found = brightestPixel('image');
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: `yolo-${layout}-head`,
+    node: [
+      ...found.node,
+      // pixel x covers [x, x + 1): its centre is x + 0.5 in pixel edges
+      node('Add', ['x', 'half'], 'cx'), node('Add', ['y', 'half'], 'cy'), node('Add', ['cx', 'one'], 'cx1'),
+      node('Mul', ['best', 'f020'], 's00'), node('Mul', ['best', 'f018'], 's10'), node('Mul', ['best', 'f090'], 's11'),
+      node('Concat', order, 'flat_out', [{ name: 'axis', type: INT_ATTRIBUTE, i: 1 }]),
+      node('Reshape', ['flat_out', 'out_shape'], 'boxes'),
+    ],
+    initializer: [
+      ...found.initializer,
+      { name: 'out_shape', dataType: INT64, dims: [3], int64Data: shape },
+      scalar('half', 0.5), scalar('one', 1), scalar('five', 5), scalar('zero', 0), scalar('low', 0.01),
+      scalar('f020', 0.2), scalar('f018', 0.18), scalar('f090', 0.9),
+    ],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('boxes', shape)],
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }

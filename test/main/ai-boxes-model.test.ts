@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, fixtureManifest } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, fixtureManifest, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
 
 /** A right CC, chest wall on the right edge as displayed, one bright pixel at `mark` (display coordinates). */
 function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200]): [number, number] {
@@ -107,6 +108,66 @@ test('a model of three channels (as networks pretrained on colour photographs ta
         fs.rmSync(path.join(dir, `boxes-0-box-${channel}`), { recursive: true });
       }
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a YOLO head exported without its suppression (YOLOv8–11 channels first, YOLOv5 with an objectness): each candidate scores its best class, the station suppresses overlaps at the manifest\'s IoU, and the box lands on the bright stored pixel', async () => {
+  const dir = tempDir('ai-yolo');
+  const file = path.join(dir, 'rcc-mirrored.dcm');
+  const [sx, sy] = writeRightCc(file, [100, 70], true);
+  try {
+    for (const [layout, format] of [['v8', 'cxcywh-class-scores'], ['v5', 'cxcywh-objectness-class-scores']] as const) {
+      for (const nmsIou of [undefined, 0.7]) {
+        const folder = path.join(dir, `yolo-${layout}-${nmsIou ?? 'default'}`);
+        fs.mkdirSync(folder);
+        const bytes = yoloHeadModel(layout);
+        fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+        fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: `org.binome.tests.yolo-${layout}`, spacingMm: 0.2 }, (m) => {
+          delete m.output.heatmap;
+          m.output.boxes = { tensor: 'boxes', format, classes: ['mass', 'calcification'], ...(nmsIou ? { nmsIou } : {}) };
+        })));
+        const checked = await checkModelFolder(folder);
+        assert.ok(checked.ok, JSON.stringify(checked));
+        const { manifest, opened } = checked.model;
+        try {
+          const { findings } = await analyzeImage(file, manifest, opened.session, { floor: 0.1 });
+          const what = `${layout}, IoU ${nmsIou ?? 'default'}: ${JSON.stringify(findings)}`;
+          // the overlapping candidate (IoU 2/3) suppressed at 0.5, kept at 0.7; the one under the floor never read
+          assert.equal(findings.length, nmsIou ? 2 : 1, what);
+          const [best, second] = findings;
+          assert.equal(best!.class, 'calcification', what);
+          assert.ok(Math.abs(best!.x - sx) < 0.01 && Math.abs(best!.y - sy) < 0.01, `${what}: the bright pixel at ${sx}, ${sy}`);
+          assert.deepEqual(best!.box.map((v) => Math.round(v * 100) / 100), [sx - 2.5, sy - 2.5, sx + 2.5, sy + 2.5], what);
+          // YOLOv5: the class probability times the objectness (0.5)
+          const factor = layout === 'v5' ? 0.5 : 1;
+          if (second) {
+            assert.ok(Math.abs(second.score - 0.9 * best!.score) < 1e-6, what);
+            // one input pixel to the right of the bright pixel (away from the chest wall, which the input has
+            // on its left): the stored image, mirrored from the display, runs the same way
+            assert.ok(Math.abs(second.x - (sx + 1)) < 0.01, what);
+          }
+          assert.ok(best!.score > 0.9 * factor && best!.score <= factor, what);
+        } finally {
+          await opened.session.release();
+        }
+      }
+    }
+    // a head whose shape holds other classes than the manifest names is refused, saying what it should be
+    const folder = path.join(dir, 'yolo-one-class');
+    fs.mkdirSync(folder);
+    const bytes = yoloHeadModel('v8');
+    fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.yolo-one', spacingMm: 0.2 }, (m) => {
+      delete m.output.heatmap;
+      m.output.boxes = { tensor: 'boxes', format: 'cxcywh-class-scores', classes: ['mass'] };
+    })));
+    const refused = await checkModelFolder(folder);
+    assert.equal(refused.ok, false);
+    const { problem } = refused as Extract<typeof refused, { ok: false }>;
+    assert.match(describeModelProblem('en', problem), /output "boxes" is \[1, 6, 3\]; boxes in the format cxcywh-class-scores with 1 class\(es\) are \[1, 5, N\]/);
+    assert.match(describeModelProblem('fr', problem), /la sortie «\u202fboxes\u202f» est \[1, 6, 3\]\u202f; des boîtes au format cxcywh-class-scores avec 1 classe\(s\) sont \[1, 5, N\]/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
