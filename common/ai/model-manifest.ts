@@ -45,10 +45,27 @@ const operatingPoint = z.object({
 /** A model's identifier: reverse-domain or plain, stable across its versions. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores');
 
-const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1';
-const CHANNELS = 'one or three channels, first (N, C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)';
+const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1, or C, H, W';
+const CHANNELS = 'one or three channels, before the height and width (N, C, H, W or C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)';
 const PER_CHANNEL = 'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)';
 const SIZES_DISAGREE = 'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)';
+
+/**
+ * An input tensor's shape: N, C, H, W with N = 1, or C, H, W (one image without the batch axis, as
+ * torchvision's detectors take it); C is 1 (grey levels) or 3 (the same grey levels in each).
+ */
+const inputShape = z.array(dimension).min(3).max(4).superRefine((shape, context) => {
+  const batched = shape.length === 4;
+  if (batched && shape[0] !== 1) context.addIssue({ code: 'custom', message: ONE_IMAGE, path: [0] });
+  const channels = shape[batched ? 1 : 0];
+  if (channels !== 1 && channels !== 3) context.addIssue({ code: 'custom', message: CHANNELS, path: [batched ? 1 : 0] });
+});
+
+/** The axes of a valid input shape: with or without the batch axis, its channels, height and width. */
+export function inputAxes(shape: readonly (number | string)[]): { batched: boolean; channels: 1 | 3; height: number | string; width: number | string } {
+  const at = shape.length - 3;
+  return { batched: at === 1, channels: shape[at] as 1 | 3, height: shape[at + 1]!, width: shape[at + 2]! };
+}
 
 /**
  * Whether the tensor's height and width say what input.size says: the station sends tensors of the
@@ -56,7 +73,8 @@ const SIZES_DISAGREE = 'the height and width of the shape disagree with input.si
  * would load, then fail every image of every exam.
  */
 function sizesAgree(size: { mode: 'fixed'; height: number; width: number } | { mode: 'pad-to-multiple' }, shape: readonly (number | string)[]): boolean {
-  const [height, width] = [shape[2], shape[3]];
+  if (shape.length < 3) return true;
+  const { height, width } = inputAxes(shape);
   if (size.mode === 'pad-to-multiple') return typeof height === 'string' && typeof width === 'string';
   return (typeof height === 'string' || height === size.height) && (typeof width === 'string' || width === size.width);
 }
@@ -69,7 +87,7 @@ function perChannel(normalize: { type: string; mean?: number | number[]; std?: n
 
 /** The channels of a manifest's input tensor, and its mean-std normalisation (if any) for each of them. */
 export function inputChannels(input: Pick<ModelManifest['input'], 'tensor' | 'normalize'>): { count: 1 | 3; meanStd: { mean: number; std: number }[] | null } {
-  const count = input.tensor.shape[1];
+  const count = inputAxes(input.tensor.shape).channels;
   const n = input.normalize;
   if (n.type !== 'mean-std') return { count, meanStd: null };
   const at = (v: number | number[], c: number) => (typeof v === 'number' ? v : v[c]!);
@@ -141,28 +159,41 @@ export const modelManifestSchema = z.object({
     tensor: z.object({
       name: tensorName,
       dtype: z.literal('float32'),
-      /** N, C, H, W: one image; one channel, or three holding the same grey levels. */
-      shape: z.tuple([z.literal(1, { error: ONE_IMAGE }), z.union([z.literal(1), z.literal(3)], { error: CHANNELS }), dimension, dimension]),
+      shape: inputShape,
     }),
   }).refine((input) => sizesAgree(input.size, input.tensor.shape), { message: SIZES_DISAGREE, path: ['tensor', 'shape'] })
-    .refine((input) => perChannel(input.normalize, input.tensor.shape[1]), { message: PER_CHANNEL, path: ['normalize'] }),
+    .refine((input) => input.tensor.shape.length < 3 || perChannel(input.normalize, inputAxes(input.tensor.shape).channels), { message: PER_CHANNEL, path: ['normalize'] }),
   output: z.object({
     /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
     heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),
     /**
      * Boxes in input pixels, edges (the input's top-left corner is (0, 0)): rows of x0, y0, x1, y1,
-     * score, class index ([N, 6] or [1, N, 6]; 'xyxy-score-class'), or a YOLO head's candidates
-     * before suppression: [1, 4 + classes, N] of centre, size and class scores ('cxcywh-class-scores',
+     * score, class index ([N, 6] or [1, N, 6]; 'xyxy-score-class'); a YOLO head's candidates before
+     * suppression: [1, 4 + classes, N] of centre, size and class scores ('cxcywh-class-scores',
      * YOLOv8 to YOLO11) or [1, N, 5 + classes] with an objectness ('cxcywh-objectness-class-scores',
-     * YOLOv5). The station keeps, per class, no box overlapping a better one by more than `nmsIou`
-     * (intersection over union, default 0.5). main/ai/box-rows.ts reads them.
+     * YOLOv5); or three tensors, x0, y0, x1, y1 [N, 4], scores [N] and integer labels [N], label
+     * `firstLabel` (default 1: 0 is the background) the first class ('xyxy-scores-labels':
+     * torchvision's detectors, Faster R-CNN, RetinaNet, FCOS, SSD). The station keeps, per class, no
+     * box overlapping a better one by more than `nmsIou` (intersection over union, default 0.5).
+     * main/ai/box-rows.ts reads them.
      */
-    boxes: z.object({
-      tensor: tensorName,
-      format: z.enum(['xyxy-score-class', 'cxcywh-class-scores', 'cxcywh-objectness-class-scores']),
-      classes: findingClasses,
-      nmsIou: z.number().gt(0).max(1).optional(),
-    }).optional(),
+    boxes: z.discriminatedUnion('format', [
+      z.object({
+        tensor: tensorName,
+        format: z.enum(['xyxy-score-class', 'cxcywh-class-scores', 'cxcywh-objectness-class-scores']),
+        classes: findingClasses,
+        nmsIou: z.number().gt(0).max(1).optional(),
+      }),
+      z.object({
+        tensor: tensorName,
+        format: z.literal('xyxy-scores-labels'),
+        scores: tensorName,
+        labels: tensorName,
+        firstLabel: z.number().int().min(0).max(1000).optional(),
+        classes: findingClasses,
+        nmsIou: z.number().gt(0).max(1).optional(),
+      }),
+    ]).optional(),
     imageScore: z.object({ tensor: tensorName }).optional(),
     breastScore: z.enum(['max-over-findings', 'max-over-views']),
     examScore: z.literal('max-over-breasts'),

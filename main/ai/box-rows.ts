@@ -5,70 +5,116 @@
 //    and one score per class, channels first: what a YOLOv8 to YOLO11 detector gives exported
 //    without its suppression (the ultralytics default);
 //  - 'cxcywh-objectness-class-scores': [1, N, 5 + classes], N candidates of centre x, centre y,
-//    width, height, objectness and one probability per class: YOLOv5's export.
-// A candidate of the last two scores its best class (YOLO's own rule: one class per candidate; YOLOv5
-// multiplies by its objectness); the station suppresses overlapping boxes of a class afterwards
+//    width, height, objectness and one probability per class: YOLOv5's export;
+//  - 'xyxy-scores-labels': three tensors, boxes [N, 4], scores [N] and integer labels [N] (the first
+//    class is label `firstLabel`, 1 by default: 0 is the background): torchvision's detectors.
+// A YOLO candidate scores its best class (YOLO's own rule: one class per candidate; YOLOv5 multiplies
+// by its objectness); the station suppresses overlapping boxes of a class afterwards
 // (image-analysis.ts). Coordinates are input pixel edges: the input's top-left corner is (0, 0).
 
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 
-type BoxesOutput = NonNullable<ModelManifest['output']['boxes']>;
+export type BoxesOutput = NonNullable<ModelManifest['output']['boxes']>;
 export type BoxesFormat = BoxesOutput['format'];
+type Shape = readonly (number | string)[];
 
 export interface BoxCandidate {
   /** x0, y0, x1, y1 as the model gave them (not yet cut to its input). */
   box: [number, number, number, number];
   score: number;
-  /** The class index the model gave (for 'xyxy-score-class' any number: checked by the caller). */
+  /** The class index the model gave (any number: checked by the caller). */
   cls: number;
   /** Its row (candidate) in the tensor. */
   row: number;
 }
 
-/** How a boxes tensor is laid out: `count` candidates, `fields` values each, `channelsFirst` where field f of candidate n lies at f·count + n. */
-interface Layout { count: number; fields: number; channelsFirst: boolean }
+/** One tensor a boxes output is read from: its name, what it holds, and the shape it must have. */
+export interface BoxTensor {
+  name: string;
+  role: 'boxes' | 'scores' | 'labels';
+  /** The shape written out for a person ("[1, N, 6]"). */
+  expected: string;
+  /** Whether a shape (fixed sizes, or names and -1 where the file leaves a size open) can be it: false only where a fixed size says otherwise. */
+  fits: (shape: Shape) => boolean;
+}
 
-/** The values per candidate of a format, with `classes` classes. */
-export function boxFields(format: BoxesFormat, classes: number): number {
+/** A size that is `size`, or left open. */
+const is = (dim: number | string | undefined, size: number) => typeof dim !== 'number' || dim <= 0 || dim === size;
+
+/** The values per candidate of a one-tensor format, with `classes` classes. */
+function fieldsOf(format: Exclude<BoxesFormat, 'xyxy-scores-labels'>, classes: number): number {
   return format === 'xyxy-score-class' ? 6 : format === 'cxcywh-class-scores' ? 4 + classes : 5 + classes;
 }
 
-/** What a boxes tensor's shape should be, written out for a person ("[1, N, 6]"). */
-export function boxShapeExpected(format: BoxesFormat, classes: number): string {
-  const fields = boxFields(format, classes);
-  return format === 'xyxy-score-class' ? '[N, 6] or [1, N, 6]' : format === 'cxcywh-class-scores' ? `[1, ${fields}, N]` : `[1, N, ${fields}]`;
+/** The tensors of a boxes output, in the order the manifest names them. */
+export function boxTensors(boxes: BoxesOutput): BoxTensor[] {
+  if (boxes.format === 'xyxy-scores-labels') {
+    const list = (shape: Shape) => shape.length === 1;
+    return [
+      { name: boxes.tensor, role: 'boxes', expected: '[N, 4]', fits: (shape) => shape.length === 2 && is(shape[1], 4) },
+      { name: boxes.scores, role: 'scores', expected: '[N]', fits: list },
+      { name: boxes.labels, role: 'labels', expected: '[N]', fits: list },
+    ];
+  }
+  const { format } = boxes;
+  const fields = fieldsOf(format, boxes.classes.length);
+  const fits = (shape: Shape) => {
+    if (format === 'xyxy-score-class') return (shape.length === 2 || (shape.length === 3 && is(shape[0], 1))) && is(shape.at(-1), fields);
+    if (shape.length !== 3 || !is(shape[0], 1)) return false;
+    return format === 'cxcywh-class-scores' ? is(shape[1], fields) : is(shape[2], fields);
+  };
+  const expected = format === 'xyxy-score-class' ? '[N, 6] or [1, N, 6]' : format === 'cxcywh-class-scores' ? `[1, ${fields}, N]` : `[1, N, ${fields}]`;
+  return [{ name: boxes.tensor, role: 'boxes', expected, fits }];
+}
+
+type Values = Float32Array | Float64Array | Int32Array | BigInt64Array;
+/** An output as a run gave it. */
+export interface OutputValues { data: Values; dims: readonly number[] }
+
+function checkedShape(tensor: BoxTensor, out: OutputValues): void {
+  if (!tensor.fits(out.dims)) throw new Error(`output "${tensor.name}" is [${out.dims.join(', ')}]; it should be ${tensor.expected}`);
 }
 
 /**
- * Whether a shape (fixed sizes, or names and -1 for sizes the file leaves open) can be the format's
- * with `classes` classes: false only where a fixed size says otherwise.
+ * Which values of each of a boxes output's tensors are scores (checked against the manifest's scale:
+ * objectness and class scores too); labels are not numbers to check (integers, possibly 64-bit).
  */
-export function boxShapeFits(format: BoxesFormat, classes: number, shape: readonly (number | string)[]): boolean {
-  const fields = boxFields(format, classes);
-  const is = (dim: number | string | undefined, size: number) => typeof dim !== 'number' || dim <= 0 || dim === size;
-  if (format === 'xyxy-score-class') return (shape.length === 2 || (shape.length === 3 && is(shape[0], 1))) && is(shape.at(-1), fields);
-  if (shape.length !== 3 || !is(shape[0], 1)) return false;
-  return format === 'cxcywh-class-scores' ? is(shape[1], fields) : is(shape[2], fields);
+export function boxScoreValues(boxes: BoxesOutput, output: (name: string) => OutputValues): { name: string; isScore: (index: number) => boolean }[] {
+  const tensors = boxTensors(boxes);
+  for (const t of tensors) checkedShape(t, output(t.name));
+  if (boxes.format === 'xyxy-scores-labels') return [{ name: boxes.tensor, isScore: () => false }, { name: boxes.scores, isScore: () => true }];
+  const out = output(boxes.tensor);
+  const fields = fieldsOf(boxes.format, boxes.classes.length);
+  const count = out.data.length / fields;
+  const fieldOf = boxes.format === 'cxcywh-class-scores' ? (i: number) => Math.floor(i / count) : (i: number) => i % fields;
+  return [{ name: boxes.tensor, isScore: boxes.format === 'xyxy-score-class' ? (i) => fieldOf(i) === 4 : (i) => fieldOf(i) >= 4 }];
 }
 
-function layoutOf(format: BoxesFormat, classes: number, dims: readonly number[], length: number): Layout {
-  if (!boxShapeFits(format, classes, dims)) throw new Error(`boxes of ${format} are ${boxShapeExpected(format, classes)}, not [${dims.join(', ')}]`);
-  const fields = boxFields(format, classes);
-  return { count: length / fields, fields, channelsFirst: format === 'cxcywh-class-scores' };
-}
-
-/** Which values of a boxes tensor are scores (checked against the manifest's scale): objectness and class scores too. */
-export function boxScoreIndex(format: BoxesFormat, classes: number, dims: readonly number[], length: number): (index: number) => boolean {
-  const { count, fields, channelsFirst } = layoutOf(format, classes, dims, length);
-  const fieldOf = channelsFirst ? (i: number) => Math.floor(i / count) : (i: number) => i % fields;
-  return format === 'xyxy-score-class' ? (i) => fieldOf(i) === 4 : (i) => fieldOf(i) >= 4;
-}
-
-/** The candidates scoring at least `floor`, in the tensor's order. */
-export function boxCandidates(format: BoxesFormat, classes: number, data: Float32Array | Float64Array, dims: readonly number[], floor: number): BoxCandidate[] {
-  const { count, fields, channelsFirst } = layoutOf(format, classes, dims, data.length);
-  const at = channelsFirst ? (n: number, f: number) => data[f * count + n]! : (n: number, f: number) => data[n * fields + f]!;
+/** The candidates scoring at least `floor`, in the tensors' order. */
+export function boxCandidates(boxes: BoxesOutput, output: (name: string) => OutputValues, floor: number): BoxCandidate[] {
+  for (const t of boxTensors(boxes)) checkedShape(t, output(t.name));
   const found: BoxCandidate[] = [];
+  const data = output(boxes.tensor).data as Float32Array | Float64Array;
+  if (boxes.format === 'xyxy-scores-labels') {
+    const scores = output(boxes.scores).data as Float32Array | Float64Array;
+    const labels = output(boxes.labels).data;
+    if (scores.length * 4 !== data.length || labels.length !== scores.length) {
+      throw new Error(`outputs "${boxes.tensor}", "${boxes.scores}" and "${boxes.labels}" hold ${data.length / 4}, ${scores.length} and ${labels.length} boxes`);
+    }
+    const first = boxes.firstLabel ?? 1;
+    for (let n = 0; n < scores.length; n++) {
+      const score = scores[n]!;
+      // rows under the floor are not read further (a model pads its list with them)
+      if (!(score >= floor)) continue;
+      found.push({ box: [data[4 * n]!, data[4 * n + 1]!, data[4 * n + 2]!, data[4 * n + 3]!], score, cls: Number(labels[n]!) - first, row: n });
+    }
+    return found;
+  }
+  const { format } = boxes;
+  const classes = boxes.classes.length;
+  const fields = fieldsOf(format, classes);
+  const count = data.length / fields;
+  const at = format === 'cxcywh-class-scores' ? (n: number, f: number) => data[f * count + n]! : (n: number, f: number) => data[n * fields + f]!;
   for (let n = 0; n < count; n++) {
     let score: number, cls: number;
     if (format === 'xyxy-score-class') {
@@ -84,7 +130,7 @@ export function boxCandidates(format: BoxesFormat, classes: number, data: Float3
       }
       if (format === 'cxcywh-objectness-class-scores') score *= at(n, 4);
     }
-    // rows under the floor are not read further (a model pads its list with them; a YOLO head's thousands of candidates are mostly there)
+    // under the floor: not read further (a YOLO head's thousands of candidates are mostly there)
     if (!(score >= floor)) continue;
     const [a, b, c, d] = [at(n, 0), at(n, 1), at(n, 2), at(n, 3)];
     const box: BoxCandidate['box'] = format === 'xyxy-score-class' ? [a, b, c, d] : [a - c / 2, b - d / 2, a + c / 2, b + d / 2];

@@ -6,7 +6,7 @@
 
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import { inputChannels } from '../../common/ai/model-manifest.ts';
+import { inputAxes, inputChannels } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
@@ -16,8 +16,8 @@ import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 import { PreprocessBands } from './preprocess-bands.ts';
-import { boxCandidates, boxScoreIndex } from './box-rows.ts';
-import type { BoxesFormat } from './box-rows.ts';
+import { boxCandidates, boxScoreValues } from './box-rows.ts';
+import type { BoxesOutput, OutputValues } from './box-rows.ts';
 
 export interface ImageFinding {
   class: string;
@@ -61,10 +61,12 @@ const channelScratch = new ScratchArrays();
  * channel's mean and standard deviation (networks pretrained on colour photographs take three).
  * `done` gives the arrays back once the model has read them.
  */
-export function modelTensor(grey: Float32Array, width: number, height: number, manifest: ModelManifest): { data: Float32Array; dims: [1, 1 | 3, number, number]; done: () => void } {
+export function modelTensor(grey: Float32Array, width: number, height: number, manifest: ModelManifest): { data: Float32Array; dims: number[]; done: () => void } {
   if (manifest.input.normalize.type === 'per-image-zscore') zscore(grey);
   const { count, meanStd } = inputChannels(manifest.input);
-  if (count === 1) return { data: grey, dims: [1, 1, height, width], done: () => undefined };
+  // N, C, H, W; or C, H, W where the model takes one image without the batch axis
+  const dims = [...(inputAxes(manifest.input.tensor.shape).batched ? [1] : []), count, height, width];
+  if (count === 1) return { data: grey, dims, done: () => undefined };
   const n = width * height;
   const lent = channelScratch.borrow(0);
   const data = lent.values?.(count * n) ?? new Float32Array(count * n);
@@ -74,7 +76,7 @@ export function modelTensor(grey: Float32Array, width: number, height: number, m
     const { mean, std } = meanStd[c]!;
     for (let i = 0; i < n; i++) plane[i] = (grey[i]! - mean) / std;
   }
-  return { data, dims: [1, count, height, width], done: lent.giveBack };
+  return { data, dims, done: lent.giveBack };
 }
 
 /** The manifest's per-image-zscore: the image's own mean 0 and standard deviation 1 (padding included). */
@@ -135,10 +137,8 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   // a heatmap's values are scores unless the station applies the sigmoid (then they are logits)
   if (manifest.output.heatmap) checkOutput(manifest.output.heatmap.tensor, () => manifest.output.heatmap!.activation === 'none');
   const boxes = manifest.output.boxes;
-  if (boxes) {
-    const out = outputs[boxes.tensor]!;
-    checkOutput(boxes.tensor, boxScoreIndex(boxes.format, boxes.classes.length, out.dims, (out.data as Float32Array).length));
-  }
+  const output = (name: string) => outputs[name] as unknown as OutputValues;
+  if (boxes) for (const { name, isScore } of boxScoreValues(boxes, output)) checkOutput(name, isScore);
   if (manifest.output.imageScore) checkOutput(manifest.output.imageScore.tensor, () => true);
 
   const findings: ImageFinding[] = [];
@@ -163,8 +163,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     }
   }
   if (boxes) {
-    const out = outputs[boxes.tensor]!;
-    const rows = boxRows(boxes.format, out.data as Float32Array, out.dims, options.floor, boxes.classes.length, [prepared.width, prepared.height]);
+    const rows = boxRows(boxes, output, options.floor, [prepared.width, prepared.height]);
     // box coordinates are pixel edges (the input's top-left corner is 0, 0): centres sit half a pixel in
     const toStored = compose(prepared.toStored, { a: 1, b: 0, c: -0.5, d: 0, e: 1, f: -0.5 });
     for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10, boxes.nmsIou ?? 0.5)) {
@@ -190,15 +189,18 @@ interface BoxRow { box: [number, number, number, number]; score: number; cls: nu
  * to the model's input (`size`: its width and height; a box beyond it put its mark's centre
  * anywhere, off the image even); a box wholly outside it marks nothing.
  */
-function boxRows(format: BoxesFormat, data: Float32Array, dims: readonly number[], floor: number, classes: number, [width, height]: [number, number]): BoxRow[] {
+function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, floor: number, [width, height]: [number, number]): BoxRow[] {
+  const classes = boxes.classes.length;
   const rows: BoxRow[] = [];
   const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
-  for (const { box: given, score, cls, row } of boxCandidates(format, classes, data, dims, floor)) {
+  for (const { box: given, score, cls, row } of boxCandidates(boxes, output, floor)) {
     // a finding the manifest cannot name, or a box turned inside out, is a model that does not do
     // what its manifest says (a class index off by one lost its best finding without a word): the
     // analysis fails saying so, rather than showing the rest as if it were all
     if (!Number.isInteger(cls) || cls < 0 || cls >= classes) {
-      throw new ModelOutputError(`boxes row ${row}: class ${cls} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
+      if (boxes.format !== 'xyxy-scores-labels') throw new ModelOutputError(`boxes row ${row}: class ${cls} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
+      const first = boxes.firstLabel ?? 1;
+      throw new ModelOutputError(`boxes row ${row}: label ${cls + first} is not one of the manifest's ${classes} classes (labels ${first} to ${first + classes - 1})`);
     }
     if (given[2] < given[0] || given[3] < given[1]) {
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);

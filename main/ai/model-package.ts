@@ -22,7 +22,8 @@ import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { modelTensor, pipelineOptions } from './image-analysis.ts';
-import { boxShapeExpected, boxShapeFits } from './box-rows.ts';
+import { boxTensors } from './box-rows.ts';
+import type { BoxTensor } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
@@ -144,9 +145,9 @@ const RULES_FR: Record<string, string> = {
   'a probability says at which prevalence': 'une probabilité dit à quelle prévalence',
   'a model gives heatmaps, boxes, or both': 'un modèle donne des cartes de chaleur, des boîtes, ou les deux',
   'the default operating point is one of the operating points': 'le point de fonctionnement par défaut est l’un des points de fonctionnement',
-  'one image at a time: the shape is N, C, H, W with N = 1': 'une image à la fois\u202f: la forme est N, C, H, W avec N = 1',
-  'one or three channels, first (N, C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)':
-    'un ou trois canaux, en premier (N, C, H, W)\u202f: 1, des niveaux de gris\u202f; 3, les mêmes niveaux de gris dans chacun (comme les prend un réseau pré-entraîné sur des photographies en couleur)',
+  'one image at a time: the shape is N, C, H, W with N = 1, or C, H, W': 'une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W',
+  'one or three channels, before the height and width (N, C, H, W or C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)':
+    'un ou trois canaux, avant la hauteur et la largeur (N, C, H, W ou C, H, W)\u202f: 1, des niveaux de gris\u202f; 3, les mêmes niveaux de gris dans chacun (comme les prend un réseau pré-entraîné sur des photographies en couleur)',
   'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)':
     'une moyenne et un écart type pour chaque canal de input.tensor.shape (ou un seul nombre pour tous)',
   'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)':
@@ -184,18 +185,20 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     for (let i = 0; i < shape.length; i++) {
       const [model, said] = [shape[i], input.shape[i]];
       if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) {
-        return i === 1 ? { kind: 'input_channels', name: input.name, size: model, expected: said } : { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
+        return i === shape.length - 3 ? { kind: 'input_channels', name: input.name, size: model, expected: said } : { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
       }
       if (typeof model === 'number' && model > 0 && typeof said === 'string') return { kind: 'input_dim_fixed', name: input.name, dim: i, size: model, expected: said };
     }
   }
-  const outputs = [manifest.output.heatmap?.tensor, manifest.output.boxes?.tensor, manifest.output.imageScore?.tensor].filter((t): t is string => Boolean(t));
+  const boxTensorList = manifest.output.boxes ? boxTensors(manifest.output.boxes) : [];
+  const outputs = [manifest.output.heatmap?.tensor, ...boxTensorList.map((t) => t.name), manifest.output.imageScore?.tensor].filter((t): t is string => Boolean(t));
   const missing = outputs.filter((name) => !session.outputNames.includes(name));
   if (missing.length) return { kind: 'outputs_missing', missing: quoted(missing), outputs: quoted(session.outputNames) || '—' };
   for (const name of outputs) {
-    // numbers the station reads as numbers: an integer or half-precision tensor came back as values no score could be
+    // numbers the station reads as numbers: an integer or half-precision tensor came back as values no
+    // score could be (a box's labels excepted: integers)
     const meta = session.outputMetadata[session.outputNames.indexOf(name)];
-    if (meta?.isTensor && meta.type !== 'float32' && meta.type !== 'float64') return { kind: 'output_type', name, type: meta.type };
+    if (meta?.isTensor && !outputTypeFits(name, meta.type, boxTensorList)) return { kind: 'output_type', name, type: meta.type };
   }
   const heatmap = manifest.output.heatmap;
   if (heatmap) {
@@ -206,29 +209,32 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
       if (typeof channels === 'number' && channels > 0 && channels !== heatmap.classes.length) return { kind: 'heatmap_channels', name: heatmap.tensor, channels, classes: heatmap.classes.length };
     }
   }
-  const boxes = manifest.output.boxes;
-  if (boxes) {
-    const meta = session.outputMetadata[session.outputNames.indexOf(boxes.tensor)];
+  for (const tensor of boxTensorList) {
+    const meta = session.outputMetadata[session.outputNames.indexOf(tensor.name)];
     if (meta?.isTensor) {
-      const mismatch = boxesMismatch(boxes, meta.shape);
+      const mismatch = boxesMismatch(manifest.output.boxes!, tensor, meta.shape);
       if (mismatch) return mismatch;
     }
   }
   return null;
 }
 
-/** Why a boxes output's shape (as the file declares it, or as a run gave it) is not its format's, or null. */
-function boxesMismatch(boxes: NonNullable<ModelManifest['output']['boxes']>, shape: readonly (number | string)[]): TensorMismatch | null {
-  if (boxShapeFits(boxes.format, boxes.classes.length, shape)) return null;
-  const { format, tensor: name } = boxes;
-  // the rows of six said as before; a YOLO head's shape whole, with the classes it must hold
+/** Whether an output of this type can be read: numbers in float32 or float64; a box's labels also in integers. */
+function outputTypeFits(name: string, type: string, boxTensorList: readonly BoxTensor[]): boolean {
+  if (type === 'float32' || type === 'float64') return true;
+  return boxTensorList.some((t) => t.name === name && t.role === 'labels') && (type === 'int64' || type === 'int32');
+}
+
+/** Why one of a boxes output's tensors has a shape (as the file declares it, or as a run gave it) that is not its format's, or null. */
+function boxesMismatch(boxes: NonNullable<ModelManifest['output']['boxes']>, tensor: BoxTensor, shape: readonly (number | string)[]): TensorMismatch | null {
+  if (tensor.fits(shape)) return null;
+  const { format } = boxes;
+  const name = tensor.name;
+  // rows of x0, y0, x1, y1, score, class said as before; any other shape whole, with what it should be
   if (format === 'xyxy-score-class' && shape.length !== 2 && shape.length !== 3) return { kind: 'boxes_rank', name, rank: shape.length };
   const last = shape.at(-1);
   if (format === 'xyxy-score-class' && typeof last === 'number' && last > 0 && last !== 6) return { kind: 'boxes_row', name, size: last };
-  return {
-    kind: 'boxes_shape', name, shape: `[${shape.join(', ')}]`, format, classes: boxes.classes.length,
-    expected: boxShapeExpected(format, boxes.classes.length),
-  };
+  return { kind: 'boxes_shape', name, shape: `[${shape.join(', ')}]`, format, classes: boxes.classes.length, expected: tensor.expected };
 }
 
 /** The SHA-256 of no bytes. */
@@ -278,7 +284,8 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   // (a transposed heatmap shows), at least a few heatmap pixels
   const height = size.mode === 'fixed' ? size.height : roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple);
   const width = size.mode === 'fixed' ? size.width : roundUp(Math.max(size.multiple, 4 * stride), size.multiple);
-  const names = [heatmap?.tensor, boxes?.tensor, imageScore?.tensor].filter((t): t is string => Boolean(t));
+  const boxTensorList = boxes ? boxTensors(boxes) : [];
+  const names = [heatmap?.tensor, ...boxTensorList.map((t) => t.name), imageScore?.tensor].filter((t): t is string => Boolean(t));
   let outputs: InferenceSession.OnnxValueMapType;
   try {
     outputs = await session.run({ [tensor.name]: trialImage(manifest, width, height) }, names);
@@ -287,16 +294,21 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   }
   for (const name of names) {
     const type = (outputs[name] as Tensor | undefined)?.type;
-    if (type !== 'float32' && type !== 'float64') return { kind: 'output_type', name, type: String(type) };
+    if (!outputTypeFits(name, String(type), boxTensorList)) return { kind: 'output_type', name, type: String(type) };
     // NaN or infinite for a plain image: it would fail every exam (model_output_invalid) while
-    // shown in place of the model before it
+    // shown in place of the model before it (labels are integers: nothing to check)
+    if (type === 'int64' || type === 'int32') continue;
     const values = (outputs[name] as Tensor).data as Float32Array | Float64Array;
     if (!values.every(Number.isFinite)) return { kind: 'output_not_finite', name, width, height };
   }
-  if (boxes) {
-    const dims = (outputs[boxes.tensor] as Tensor).dims;
-    const mismatch = boxesMismatch(boxes, dims);
+  for (const t of boxTensorList) {
+    const mismatch = boxesMismatch(boxes!, t, (outputs[t.name] as Tensor).dims);
     if (mismatch) return mismatch;
+  }
+  if (boxes?.format === 'xyxy-scores-labels') {
+    // as many scores and labels as boxes
+    const [b, s, l] = boxTensorList.map((t) => (outputs[t.name] as Tensor).dims[0] ?? 0);
+    if (b !== s || s !== l) return { kind: 'boxes_counts', boxes: boxes.tensor, scores: boxes.scores, labels: boxes.labels, b: b!, s: s!, l: l! };
   }
   if (!heatmap) return null;
   const dims = (outputs[heatmap.tensor] as Tensor).dims;

@@ -175,6 +175,44 @@ export function yoloHeadModel(layout: 'v8' | 'v5'): Uint8Array {
 }
 
 /**
+ * A detector exported as torchvision's are: one image [3, H, W] without the batch axis in, three
+ * outputs: boxes [2, 4] (x0, y0, x1, y1), scores [2] and labels [2] (int64; 0 is the background).
+ * Box 0 is 5 × 5 input pixels around the brightest pixel of the first channel, scored by its
+ * value, label 2; box 1 sits at the input's origin, scoring 0.01, label 1.
+ */
+export function torchvisionDetectorModel(): Uint8Array {
+  const found = brightestPixel('one_image');
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'torchvision-like-detector',
+    node: [
+      node('Gather', ['image', 'channel0'], 'one_channel', [{ name: 'axis', type: INT_ATTRIBUTE, i: 0 }]),
+      node('Unsqueeze', ['one_channel', 'axis0'], 'one_image'),
+      ...found.node,
+      node('Sub', ['x', 'two'], 'x0'), node('Sub', ['y', 'two'], 'y0'), node('Add', ['x', 'three_f'], 'x1'), node('Add', ['y', 'three_f'], 'y1'),
+      node('Concat', ['x0', 'y0', 'x1', 'y1'], 'box0', [{ name: 'axis', type: INT_ATTRIBUTE, i: 1 }]),
+      node('Concat', ['box0', 'box1'], 'boxes', [{ name: 'axis', type: INT_ATTRIBUTE, i: 0 }]),
+      node('Reshape', ['best', 'one_d'], 'score0'),
+      node('Concat', ['score0', 'score1'], 'scores', [{ name: 'axis', type: INT_ATTRIBUTE, i: 0 }]),
+      node('Identity', ['label_values'], 'labels'),
+    ],
+    initializer: [
+      ...found.initializer,
+      { name: 'channel0', dataType: INT64, dims: [1], int64Data: [0] },
+      { name: 'axis0', dataType: INT64, dims: [1], int64Data: [0] },
+      { name: 'one_d', dataType: INT64, dims: [1], int64Data: [1] },
+      { name: 'two', dataType: FLOAT, dims: [], floatData: [2] },
+      { name: 'three_f', dataType: FLOAT, dims: [], floatData: [3] },
+      { name: 'box1', dataType: FLOAT, dims: [1, 4], floatData: [0, 0, 5, 5] },
+      { name: 'score1', dataType: FLOAT, dims: [1], floatData: [0.01] },
+      { name: 'label_values', dataType: INT64, dims: [2], int64Data: [2, 1] },
+    ],
+    input: [valueInfo('image', [3, 'H', 'W'])],
+    output: [valueInfo('boxes', [2, 4]), valueInfo('scores', [2]), valueInfo('labels', [2], INT64)],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
+/**
  * A manifest that matches the tiny model's bytes: `classes` heatmap classes (mass, then
  * calcification), an image score when `imageScore`, the breast facing right, 0.8 mm pixels padded to
  * a multiple of 8, one operating point at `threshold`; `change` edits it before it is returned.

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, fixtureManifest, yoloHeadModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -168,6 +168,63 @@ test('a YOLO head exported without its suppression (YOLOv8–11 channels first, 
     const { problem } = refused as Extract<typeof refused, { ok: false }>;
     assert.match(describeModelProblem('en', problem), /output "boxes" is \[1, 6, 3\]; boxes in the format cxcywh-class-scores with 1 class\(es\) are \[1, 5, N\]/);
     assert.match(describeModelProblem('fr', problem), /la sortie «\u202fboxes\u202f» est \[1, 6, 3\]\u202f; des boîtes au format cxcywh-class-scores avec 1 classe\(s\) sont \[1, 5, N\]/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a detector exported as torchvision\'s are (one image [3, H, W] without the batch axis; boxes, scores and integer labels in three outputs, 0 the background): its box lands on the bright stored pixel with the class its label names', async () => {
+  const dir = tempDir('ai-torchvision');
+  const file = path.join(dir, 'rcc-mirrored.dcm');
+  const [sx, sy] = writeRightCc(file, [100, 70], true);
+  const write = (name: string, change: (m: ModelManifest) => void) => {
+    const folder = path.join(dir, name);
+    fs.mkdirSync(folder);
+    const bytes = torchvisionDetectorModel();
+    fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: `org.binome.tests.${name}`, spacingMm: 0.2 }, (m) => {
+      delete m.output.heatmap;
+      m.input.tensor.shape = [3, 'H', 'W'];
+      m.output.boxes = { tensor: 'boxes', format: 'xyxy-scores-labels', scores: 'scores', labels: 'labels', classes: ['mass', 'calcification'] };
+      change(m);
+    })));
+    return folder;
+  };
+  try {
+    const checked = await checkModelFolder(write('torchvision', () => undefined));
+    assert.ok(checked.ok, JSON.stringify(checked));
+    const { manifest, opened } = checked.model;
+    try {
+      const { findings } = await analyzeImage(file, manifest, opened.session, { floor: 0.1 });
+      // label 2 is the second class (label 1 the first); the box under the floor marks nothing
+      assert.equal(findings.length, 1, JSON.stringify(findings));
+      const f = findings[0]!;
+      assert.equal(f.class, 'calcification');
+      assert.ok(Math.abs(f.x - sx) < 0.01 && Math.abs(f.y - sy) < 0.01, `finding at ${f.x}, ${f.y}, the bright pixel at ${sx}, ${sy}`);
+      assert.deepEqual(f.box.map((v) => Math.round(v * 100) / 100), [sx - 2.5, sy - 2.5, sx + 2.5, sy + 2.5]);
+      assert.ok(f.score > 0.9, String(f.score));
+    } finally {
+      await opened.session.release();
+    }
+    // labels counted from 0 (a model trained without a background class): label 2 names a third class it does not have
+    const fromZero = await checkModelFolder(write('torchvision-from-zero', (m) => { (m.output.boxes as { firstLabel?: number }).firstLabel = 0; }));
+    assert.ok(fromZero.ok, JSON.stringify(fromZero));
+    try {
+      await assert.rejects(analyzeImage(file, fromZero.model.manifest, fromZero.model.opened.session, { floor: 0.1 }), (e: unknown) => {
+        assert.equal((e as { code?: string }).code, 'model_output_invalid');
+        assert.match((e as Error).message, /boxes row 0: label 2 is not one of the manifest's 2 classes \(labels 0 to 1\)/);
+        return true;
+      });
+    } finally {
+      await fromZero.model.opened.session.release();
+    }
+    // the same model described with the batch axis, or its scores named wrong: refused, saying so
+    const batched = await checkModelFolder(write('torchvision-batched', (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; }));
+    assert.equal(batched.ok, false);
+    assert.match(describeModelProblem('en', (batched as Extract<typeof batched, { ok: false }>).problem), /input "image" has 3 dimensions; the manifest says 4/);
+    const misnamed = await checkModelFolder(write('torchvision-misnamed', (m) => { (m.output.boxes as { scores: string }).scores = 'confidences'; }));
+    assert.equal(misnamed.ok, false);
+    assert.match(describeModelProblem('en', (misnamed as Extract<typeof misnamed, { ok: false }>).problem), /the outputs "confidences" the manifest names are not in the model \(it has "boxes", "scores", "labels"\)/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -76,7 +76,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a shape that contradicts input.size loaded, then failed every image of every exam (a vendor's probe)
     ['padded-fixed-shape', { change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }, /input\.tensor\.shape: the height and width of the shape disagree with input\.size/],
     ['fixed-other-shape', { change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 512 }; m.input.tensor.shape = [1, 1, 256, 256]; } }, /input\.tensor\.shape: the height and width/],
-    ['channels-last', { change: (m) => { m.input.tensor.shape = [1, 'H', 'W', 1] as never; } }, /input\.tensor\.shape\.1: one or three channels, first \(N, C, H, W\): 1, grey levels; 3, the same grey levels in each/],
+    ['channels-last', { change: (m) => { m.input.tensor.shape = [1, 'H', 'W', 1] as never; } }, /input\.tensor\.shape\.1: one or three channels, before the height and width \(N, C, H, W or C, H, W\): 1, grey levels; 3, the same grey levels in each/],
+    ['batch-of-two', { change: (m) => { m.input.tensor.shape = [2, 1, 'H', 'W']; } }, /input\.tensor\.shape\.0: one image at a time: the shape is N, C, H, W with N = 1, or C, H, W/],
     ['two-channels', { change: (m) => { m.input.tensor.shape = [1, 2, 'H', 'W'] as never; } }, /input\.tensor\.shape\.1: one or three channels/],
     // a mean and a standard deviation for each channel, or one number for all of them
     ['means-short', { change: (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; m.input.normalize = { type: 'mean-std', mean: [0.485, 0.456], std: 0.2 }; } }, /input\.normalize: a mean and a standard deviation for each channel of input\.tensor\.shape/],
@@ -94,7 +95,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'synthetic-diagnostic'))).fr, /n’est pas pour le diagnostic/);
   assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand/);
   assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
-  assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, en premier/);
+  assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W/);
+  assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
   // a byte order mark before the JSON (Windows' Notepad, PowerShell 5) is read past, not refused
   const bom = writeModel(root, 'bom');
