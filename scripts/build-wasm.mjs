@@ -8,15 +8,19 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const KERNELS = ['main/dicom/pixels/wasm/resample-kernel.as.ts'];
 /** The compiler's options: no garbage collector (the kernels allocate nothing), SIMD, no assertions. */
 const ASC_OPTIONS = ['--runtime', 'stub', '--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--enable', 'simd'];
+/** Each kernel, with the options it adds: the stored-bits kernel works in a shared memory it is given (any size up to 4 GiB). */
+const KERNELS = [
+  { source: 'main/dicom/pixels/wasm/resample-kernel.as.ts', options: [] },
+  { source: 'main/dicom/pixels/wasm/stored-bits-kernel.as.ts', options: ['--enable', 'threads', '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536'] },
+];
 
-function buildKernel(source) {
+function buildKernel({ source, options }) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'binome-asc-')), 'kernel.wasm');
   try {
     const asc = path.join(ROOT, 'node_modules', 'assemblyscript', 'bin', 'asc.js');
-    const run = spawnSync(process.execPath, [asc, path.join(ROOT, source), ...ASC_OPTIONS, '--outFile', out], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [asc, path.join(ROOT, source), ...ASC_OPTIONS, ...options, '--outFile', out], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`asc failed on ${source}:\n${run.stderr || run.stdout}`);
     return fs.readFileSync(out);
   } finally {
@@ -36,8 +40,9 @@ const targetOf = (source) => path.join(ROOT, source.replace(/\.as\.ts$/, '.wasm.
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const check = process.argv.includes('--check');
   let stale = 0;
-  for (const source of KERNELS) {
-    const text = moduleText(source, buildKernel(source));
+  for (const kernel of KERNELS) {
+    const { source } = kernel;
+    const text = moduleText(source, buildKernel(kernel));
     if (!check) { fs.writeFileSync(targetOf(source), text); console.log(`built ${path.relative(ROOT, targetOf(source))}`); continue; }
     if (fs.readFileSync(targetOf(source), 'utf8') !== text) { console.error(`${path.relative(ROOT, targetOf(source))} is not what ${source} builds: run node scripts/build-wasm.mjs`); stale++; }
   }

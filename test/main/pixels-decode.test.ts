@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeFrame, decodeImageFrame, withDecodedFrame } from '../../main/dicom/pixels/decode.ts';
 import { ImageFile, PixelDataError } from '../../main/dicom/pixels/image-file.ts';
+import { frameMemory } from '../../main/dicom/pixels/stored-bits.ts';
 import { SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { dcmtk, difference, encodeJ2k, nativePixels, SKIP_NO_DCMTK, testPattern, writeEncapsulated, writeTestImage } from '../helpers/pixel-files.ts';
 
@@ -149,14 +150,27 @@ test('native values keep only their Bits Stored (garbage above High Bit is dropp
   assert.equal((ROWS * COLUMNS) % 2, 1);
 });
 
-test('one value with garbage above High Bit is enough for it to be dropped, wherever it lies (the frame is looked at before it is written)', async () => {
+test('one value with garbage above High Bit is enough for it to be dropped, wherever it lies (the frame is looked at before it is written), read into an array or a frame memory', async () => {
   const n = ROWS * COLUMNS;
-  // the first, a middle one, the last of the words read four at a time, one of the words after them, the odd last one
+  // the first, a middle one, the last of the words read four at a time, one of the words after them, the odd last one;
+  // in a frame memory (stored-bits.ts: 64 bytes at a time, then 16, then one value) the last of each
   const words = n >>> 1;
-  for (const at_ of [0, (n >>> 1) + 1, 2 * (words & ~3) - 1, 2 * (words & ~3), n - 1]) {
+  const vectors = (n >>> 3) << 3;
+  const frame = frameMemory(n * 2 + 64);
+  for (const at_ of [0, (n >>> 1) + 1, 2 * (words & ~3) - 1, 2 * (words & ~3), n - 1, ((vectors >>> 5) << 5) - 1, vectors - 1, vectors]) {
     const dirty = Uint16Array.from(SOURCES.u12.pixels, (v, i) => (i === at_ ? v | 0xa000 : v));
     writeTestImage(at('dirty-one.dcm'), { rows: ROWS, columns: COLUMNS, bitsAllocated: 16, bitsStored: 12, pixels: dirty });
     assert.equal(difference((await decodeFrame(at('dirty-one.dcm'))).pixels, SOURCES.u12.pixels).max, 0, `garbage at pixel ${at_} of ${n}`);
+    const image = ImageFile.open(at('dirty-one.dcm'));
+    try {
+      const inMemory = await withDecodedFrame(image, 0, (pixels) => {
+        assert.equal(pixels.buffer, frame.buffer, 'read into the frame memory');
+        return Uint16Array.from(pixels);
+      }, frame);
+      assert.equal(difference(inMemory, SOURCES.u12.pixels).max, 0, `garbage at pixel ${at_} of ${n}, in a frame memory`);
+    } finally {
+      image.close();
+    }
   }
 });
 

@@ -2,6 +2,7 @@
 // Pixel Representation say (Uint8/Int8 for 8 bits, Uint16/Int16 for 16), one value per pixel, row
 // by row. No Modality LUT, no VOI: what the file holds, as the viewer's loader reads it.
 
+import { anyBitsOutside } from './stored-bits.ts';
 import { endsWithEndMarker, formatName } from '../codestream.ts';
 import { decodeJpeg12Bit, decodeJpegLossless, decodeRle, decodeWithWasm, jpegSamplePrecision } from './decoders.ts';
 import type { CodecOutput } from './decoders.ts';
@@ -148,17 +149,13 @@ function fitStoredBits(pixels: StoredPixels, h: ImageHeader, shift: number, nati
 /**
  * Masks 16-bit values two at a time (a 32-bit word holds two): half the loads and stores of a
  * full-size frame. The bits above Bits Stored are nearly always zero: they are looked for first
- * (four words at a time), and the frame is written only when some are set (a read-only pass costs
- * about half of one that also writes).
+ * (stored-bits.ts: in WebAssembly where the frame lies in a frame memory), and the frame is written
+ * only when some are set (a read-only pass costs about half of one that also writes).
  */
 function maskPairs(pixels: Uint16Array, mask: number): void {
+  if (!anyBitsOutside(pixels, mask)) return;
   const words = new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length >>> 1);
   const both = (mask | (mask << 16)) >>> 0;
-  const outside = ~both;
-  let a = 0, b = 0, c = 0, d = 0;
-  const whole = words.length & ~3;
-  for (let i = 0; i < whole; i += 4) { a |= words[i]!; b |= words[i + 1]!; c |= words[i + 2]!; d |= words[i + 3]!; }
-  for (let i = whole; i < words.length; i++) a |= words[i]!;
-  if ((a | b | c | d) & outside) for (let i = 0; i < words.length; i++) words[i] = (words[i]! & both) >>> 0;
+  for (let i = 0; i < words.length; i++) words[i] = (words[i]! & both) >>> 0;
   if (pixels.length % 2) pixels[pixels.length - 1] = pixels[pixels.length - 1]! & mask;
 }

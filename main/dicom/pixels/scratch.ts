@@ -4,6 +4,8 @@
 // already touched. Lent to one user at a time: an image started while another still holds them (an
 // analysis awaiting its model run) gets arrays of its own.
 
+import { frameMemory } from './stored-bits.ts';
+
 /** Larger frames than this (many times a mammogram's) get arrays of their own, not kept. */
 const MAX_KEPT_BYTES = 256 * 1024 * 1024;
 
@@ -21,13 +23,16 @@ export class ScratchArrays {
   private values = new Float32Array(0);
   private lent = false;
 
-  /** `shared`: the frame's bytes in shared memory, for other threads to read where they lie. */
+  /**
+   * `shared`: the frame's bytes in shared memory, for other threads to read where they lie (a
+   * WebAssembly memory's, where a native frame's stored bits are looked at fastest: stored-bits.ts).
+   */
   constructor(private readonly options: { shared?: boolean } = {}) {}
 
   /** The arrays (the frame's grown to at least `frameBytes` where it may be kept), or nothing while they are lent. */
   borrow(frameBytes: number): LentScratch {
     if (this.lent) return { giveBack: () => undefined };
-    if (this.frame.length < frameBytes && frameBytes <= MAX_KEPT_BYTES) this.frame = this.options.shared ? new Uint8Array(new SharedArrayBuffer(frameBytes)) : Buffer.allocUnsafe(frameBytes);
+    if (this.frame.length < frameBytes && frameBytes <= MAX_KEPT_BYTES) this.frame = this.options.shared ? frameMemory(frameBytes) : Buffer.allocUnsafe(frameBytes);
     this.lent = true;
     let given = false;
     return {
