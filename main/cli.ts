@@ -1,6 +1,7 @@
 // The command line: binome import | list | serve, each with --help and --library.
 // Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected, missing or not files.
 
+import { modelCaveat, modelCaveatInEnglish } from '../common/ai/model-caveat.ts';
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -318,10 +319,14 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       const say = (line: string) => out.write(`${printable(line)}\n`);
       say(`AI models of the library ${path.dirname(status.libraryModelsFolder ?? '')} (a model dropped into ${status.libraryModelsFolder} is found at the station's next start)`);
       if (!status.models.length) say('  No model runs at this station.');
+      const caveatOf = (m: (typeof status.models)[number]) => {
+        const caveat = modelCaveat(m);
+        return caveat ? ` — ${modelCaveatInEnglish(caveat).toLowerCase()}` : '';
+      };
       for (const m of status.models) {
         const a = m.analyses;
         say(`  ${m.shown ? 'shown ' : '      '} ${m.id} ${m.version} "${m.name}", in ${where[m.source]} (${m.folder}), on ${m.provider}: ` +
-          `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${m.trainedOn === 'synthetic' ? ' — trained on synthetic images only, not for diagnostic use' : ''}`);
+          `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${caveatOf(m)}`);
       }
       for (const r of status.replaced) say(`  not used ${r.id} ${r.version} (${r.folder}, in ${where[r.source]}): this library's ${r.by} has the same model id`);
       for (const r of status.refused) say(`  refused ${r.folder} (in ${where[r.source]}): ${describeModelProblem('en', r.problem)}`);

@@ -8,6 +8,7 @@
 // One task at a time, after each import and each finished analysis, and at start for what a stopped
 // station left undone. Nothing here throws at a caller: a report that cannot be read keeps its reason.
 
+import { modelCaveat, modelCaveatInEnglish } from '../../common/ai/model-caveat.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
@@ -27,7 +28,6 @@ const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 const MAX_SR_BYTES = 16 * 1024 * 1024;
 const READ_TIMEOUT_MS = 60_000;
 /** What the SR of a model not for diagnostic use says of it (Algorithm Parameters), in English as DICOM text is. */
-const SYNTHETIC_NOTICE = (data: string) => `Not for diagnostic use${data === 'real' ? '' : `: trained on ${data === 'mixed' ? 'partly ' : ''}synthetic images`}`;
 const DEVICE_UID_SETTING = 'station.deviceUid';
 
 /**
@@ -135,6 +135,7 @@ export class CadReportService {
     const sopUid = newInstanceUid();
     if (!this.ctx.db.cadReports.claimSr(jobId, sopUid, currentOwner())) return; // another process wrote it, or the job ran again meanwhile
     const file = path.join(this.tmpDir, `cad-sr-${jobId}-${Date.now()}.dcm`);
+    const caveat = modelCaveat({ trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse });
     try {
       const dataset = cadSrDataset({
         study: { ...header, StudyInstanceUID: detail.exam.studyInstanceUid } as never,
@@ -143,9 +144,9 @@ export class CadReportService {
           const image = byId.get(f.instanceId);
           return image ? [{ sopInstanceUid: image.sopInstanceUid, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box }] : [];
         }),
-        // a synthetic-trained model says so in its SR too: any station that shows its marks can say it
+        // a synthetic-trained model (or one not for diagnostic use) says so in its SR too: any station that shows its marks can say it
         algorithm: { id: manifest.id, name: manifest.name, version: manifest.version,
-          parameters: manifest.intendedUse.notForDiagnosticUse || manifest.training.data !== 'real' ? SYNTHETIC_NOTICE(manifest.training.data) : undefined },
+          parameters: caveat ? modelCaveatInEnglish(caveat) : undefined },
         operatingPoints: manifest.calibration.operatingPoints,
         defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,
         examScore: result.examScore,

@@ -3,6 +3,7 @@
 // synthetic images only), the model folders refused and why (in the reader's language: a vendor's
 // model with a wrong checksum is said so here, not only in a log), and which model exams show, with
 // the choice to show another. Opened from the top bar, whose button warns when a model was refused.
+import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import { useCallback, useEffect, useState } from 'react';
 import type { AiModelEntry, AiModelsStatus } from '../../common/domain.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
@@ -53,6 +54,7 @@ export function AiModelsButton({ status, onOpen }: { status: AiModelsStatus | un
 function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: string | null; onChoose(id: string): void }) {
   const { t } = useI18n();
   const a = model.analyses;
+  const caveat = modelCaveat(model);
   return (
     <tr data-testid="ai-model" data-model={model.id} className={model.shown ? 'shown' : ''}>
       <td>
@@ -63,7 +65,7 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
       <td>
         <strong>{t('ai.model', { name: model.name, version: model.version })}</strong>
         <div className="muted small">{model.id}</div>
-        {model.trainedOn === 'synthetic' && <div className="small synthetic-label" data-testid="ai-model-synthetic">{t('ai.synthetic')}</div>}
+        {caveat && <div className="small synthetic-label" data-testid="ai-model-synthetic" data-caveat={caveat}>{t(`ai.${caveat}`)}</div>}
       </td>
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{model.folder}</div></td>
       <td>{model.provider}</td>

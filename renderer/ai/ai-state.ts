@@ -2,6 +2,7 @@
 // language: the state (failed: why, from the failure's code), and the label every viewport showing
 // marks carries (the model, and for a model trained on synthetic images or not for diagnostic use,
 // that it is not for diagnostic use).
+import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
@@ -39,10 +40,6 @@ export function notReadText(t: Translate, parts: readonly NotRead[]): string {
   return parts.map((part) => t(`ai.notRead.${part}`)).join(' · ');
 }
 
-/** Whether the model must be said not to be for diagnostic use (trained on synthetic images, or its manifest says so). */
-export function notForDiagnosis(model: NonNullable<AiResults['model']>): boolean {
-  return model.notForDiagnosticUse || model.trainedOn !== 'real';
-}
 
 /** The label over a viewport showing a CAD report's marks: the algorithm that made them, as its report names it. */
 export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][number]): { model: string; warning: string | null } {
@@ -56,5 +53,6 @@ export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][numb
 export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null; warningShort?: string; warningTiny?: string } {
   const name = t('ai.marksLabel', { model: t('ai.model', { name: model.name, version: model.version }) });
   // shorter warnings: what small viewports say in its place (the AI strip above says it whole)
-  return notForDiagnosis(model) ? { model: name, warning: t('ai.synthetic'), warningShort: t('ai.syntheticShort'), warningTiny: t('ai.syntheticTiny') } : { model: name, warning: null };
+  const caveat = modelCaveat(model);
+  return caveat ? { model: name, warning: t(`ai.${caveat}`), warningShort: t(`ai.${caveat}Short`), warningTiny: t(`ai.${caveat}Tiny`) } : { model: name, warning: null };
 }

@@ -1,3 +1,4 @@
+import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import { useCallback, useEffect, useState } from 'react';
 import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
@@ -130,8 +131,9 @@ export function WorklistPage() {
     api.aiResults({ examId: aiExam }).then((r) => { if (!cancelled) setAiModel(r.model); }).catch(() => undefined);
     return () => { cancelled = true; };
   }, [api, aiExam, shownModelChanges]);
-  const synthetic = aiModel ? aiModel.trainedOn !== 'real' || aiModel.notForDiagnosticUse : true;
-  const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', limits: synthetic ? t('worklist.ai.synthetic') : '' });
+  // until the model is known, said as for the shipped one (synthetic-trained)
+  const caveat = aiModel ? modelCaveat(aiModel) : 'synthetic';
+  const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim();
 
   const header = (field: SortField | null, label: string, title?: string) => (
     <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined} title={title}

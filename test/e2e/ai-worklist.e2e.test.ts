@@ -30,7 +30,8 @@ before(async () => {
   writeTinyModel(models);
   // a second model (found before 'tiny', by folder name: 'tiny' stays the one shown by default) and a damaged one
   const other = tempDir('e2e-ai-other');
-  writeTinyModel(other, (m) => { m.id = 'org.clinic.tests.e2e'; m.name = 'Clinic fixture'; });
+  // trained on real images, and not for diagnostic use by its own manifest
+  writeTinyModel(other, (m) => { m.id = 'org.clinic.tests.e2e'; m.name = 'Clinic fixture'; m.training.data = 'real'; });
   fs.renameSync(path.join(other, 'tiny'), path.join(models, 'another'));
   const damaged = tempDir('e2e-ai-damaged');
   writeTinyModel(damaged, (m) => { m.id = 'com.vendor.tests.e2e'; m.sha256 = '0'.repeat(64); });
@@ -94,7 +95,9 @@ test('the AI models panel lists the models and a refused one with its reason, an
   await page.waitForSelector('[data-testid=ai-model]');
   const rows = await page.$$eval('[data-testid=ai-model]', (r) => r.map((x) => [x.getAttribute('data-model'), Boolean(x.querySelector('[data-testid=ai-model-shown]'))]));
   assert.deepEqual(rows, [['org.clinic.tests.e2e', false], ['org.binome.tests.bright-spots', true]]);
-  assert.equal(await page.locator('[data-testid=ai-model-synthetic]').count(), 2, 'each synthetic-trained model says so');
+  // each model says what it is: synthetic-trained, or (trained on real images) not for diagnostic use, never called synthetic
+  assert.deepEqual(await page.$$eval('[data-testid=ai-model-synthetic]', (labels) => labels.map((l) => [l.getAttribute('data-caveat'), l.textContent])),
+    [['not-diagnostic', 'AI not for diagnostic use'], ['synthetic', 'Synthetic-trained AI — not for diagnostic use']]);
   const refused = await page.textContent('[data-testid=ai-model-refused]') ?? '';
   assert.match(refused, /vendor-model/);
   assert.match(refused, /model\.onnx is not the file its manifest describes/);
@@ -104,6 +107,9 @@ test('the AI models panel lists the models and a refused one with its reason, an
   if (process.env.BINOME_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'ai-models.png') });
   await page.click('[data-testid=ai-models-panel] button:has-text("Close")');
   await page.waitForFunction(() => /Clinic fixture 0\.1\.0/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  const clinicNote = await page.textContent('[data-testid=ai-note]') ?? '';
+  assert.match(clinicNote, /Not for diagnostic use, as its maker says\./);
+  assert.doesNotMatch(clinicNote, /synthetic|  /, 'not called synthetic-trained; no double space');
   // in French, the reason too
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.click('[data-testid=ai-models-button]');

@@ -184,7 +184,7 @@ test('models: lists the models that run and the refused folders with their reaso
   assert.doesNotMatch(listed.out, /\x1b/);
   assert.match(listed.out, /refused evil\\x1b\[31m\\x0a {2}shown {2}forged \(in this library\): the folder has no manifest\.json/);
   assert.match(listed.out, /^ {2}shown {2}org\.clinic\.tests\.cli 0\.1\.0 "Clinic fixture", in this library \(tiny\), on cpu: 0 analysed/m);
-  assert.match(listed.out, /^ {9}org\.binome\.synth-detector \d+\.\d+\.\d+ .*in the application .*trained on synthetic images only, not for diagnostic use$/m);
+  assert.match(listed.out, /^ {9}org\.binome\.synth-detector \d+\.\d+\.\d+ .*in the application .*not for diagnostic use: trained on synthetic images$/m);
   assert.match(listed.out, /refused vendor-model \(in this library\): model\.onnx is not the file its manifest describes/);
   assert.match(listed.out, /Exams show the last model found \(automatic/);
   assert.equal(listed.err, '', 'the refusals are not repeated as warnings');

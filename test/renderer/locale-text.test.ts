@@ -36,3 +36,24 @@ test('a prior\'s age in years with its plural, labels with the French space befo
   assert.equal(marksLabel((key, params) => translate('fr', key, params), model).model, 'IA · Détecteur 1.0.0');
   assert.equal(marksLabel((key, params) => translate('en', key, params), model).model, 'AI · Détecteur 1.0.0');
 });
+
+test('what a model is said to be over its marks: synthetic-trained, partly so, or not for diagnostic use by its own manifest (a real-trained one was called synthetic-trained), in English and French', () => {
+  const model = { id: 'x', name: 'D', version: '1.0.0', trainedOn: 'synthetic' as 'synthetic' | 'real' | 'mixed', notForDiagnosticUse: true, limits: [], scoreSemantics: 'uncalibrated', operatingPoint: { name: 'default', threshold: 0.5 }, classes: ['mass'] };
+  const label = (locale: 'en' | 'fr', trainedOn: 'synthetic' | 'real' | 'mixed', notForDiagnosticUse: boolean) =>
+    marksLabel((key, params) => translate(locale, key, params), { ...model, trainedOn, notForDiagnosticUse });
+  assert.equal(label('en', 'synthetic', true).warning, 'Synthetic-trained AI — not for diagnostic use');
+  assert.equal(label('en', 'mixed', true).warning, 'Partly synthetic-trained AI — not for diagnostic use');
+  assert.equal(label('en', 'real', true).warning, 'AI not for diagnostic use');
+  assert.doesNotMatch(JSON.stringify(label('en', 'real', true)), /ynthetic/);
+  assert.doesNotMatch(JSON.stringify(label('fr', 'real', true)), /ynth/);
+  assert.equal(label('en', 'real', false).warning, null);
+  for (const locale of ['en', 'fr'] as const) {
+    for (const trainedOn of ['synthetic', 'mixed', 'real'] as const) {
+      const l = label(locale, trainedOn, true);
+      for (const text of [l.warning, l.warningShort, l.warningTiny]) assert.ok(text && !/^ai\./.test(text), `${locale} ${trainedOn}: ${text}`);
+      // the short and tiny forms fit the small cells the long one does not
+      assert.ok(l.warningTiny!.length <= l.warningShort!.length && l.warningShort!.length <= l.warning!.length, `${locale} ${trainedOn}`);
+    }
+  }
+  assert.equal(label('fr', 'mixed', true).warningShort, 'En partie synthèse — pas pour le diagnostic');
+});
