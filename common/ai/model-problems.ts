@@ -16,15 +16,16 @@ export interface ModelProblem {
 type Template = string | ((params: Record<string, string | number>) => string);
 
 const fill = (template: string, params: Record<string, string | number>) => template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '…'));
+const say = (template: Template, params: Record<string, string | number>) => (typeof template === 'string' ? fill(template, params) : template(params));
 
 /** How a model's tensors differ from its manifest (main/ai/model-package.ts tensorMismatch), by kind. */
-const TENSOR_EN: Record<string, string> = {
+const TENSOR_EN: Record<string, Template> = {
   input_names: 'its inputs are {inputs}; the manifest names one, {expected}',
   input_type: 'input "{name}" is {type}; the manifest says float32',
   input_rank: 'input "{name}" has {rank} dimensions; the manifest says {expected}',
   input_dim: 'dimension {dim} of input "{name}" is {size}; the manifest says {expected}',
   input_dim_fixed: 'dimension {dim} of input "{name}" is fixed at {size}; the manifest says it varies ({expected})',
-  input_channels: 'input "{name}" takes {size} channel(s); the manifest says {expected} (its tensor\u2019s shape: [1, 1, …] for grey levels, [1, 3, …] for the same grey levels in three channels)',
+  input_channels: (p) => `input "${p.name}" takes ${p.size} channel${Number(p.size) === 1 ? '' : 's'}; the manifest says ${p.expected} (its tensor\u2019s shape: [1, 1, …] for grey levels, [1, 3, …] for the same grey levels in three channels)`,
   outputs_missing: 'the outputs {missing} the manifest names are not in the model (it has {outputs})',
   output_type: 'output "{name}" is {type}; the station reads float32 or float64 outputs',
   heatmap_rank: 'output "{name}" has {rank} dimensions; a heatmap has 4 (N, classes, H, W)',
@@ -38,13 +39,13 @@ const TENSOR_EN: Record<string, string> = {
   stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
 };
 
-const TENSOR_FR: Record<string, string> = {
+const TENSOR_FR: Record<string, Template> = {
   input_names: 'ses entrées sont {inputs}\u202f; le manifeste en nomme une, {expected}',
   input_type: 'l’entrée «\u202f{name}\u202f» est en {type}\u202f; le manifeste indique float32',
   input_rank: 'l’entrée «\u202f{name}\u202f» a {rank} dimensions\u202f; le manifeste en indique {expected}',
   input_dim: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» vaut {size}\u202f; le manifeste indique {expected}',
   input_dim_fixed: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» est fixée à {size}\u202f; le manifeste la dit variable ({expected})',
-  input_channels: 'l’entrée «\u202f{name}\u202f» prend {size} canal(aux)\u202f; le manifeste en indique {expected} (la forme de son tenseur\u202f: [1, 1, …] pour des niveaux de gris, [1, 3, …] pour les mêmes niveaux de gris dans trois canaux)',
+  input_channels: (p) => `l’entrée «\u202f${p.name}\u202f» prend ${p.size} ${Number(p.size) === 1 ? 'canal' : 'canaux'}\u202f; le manifeste en indique ${p.expected} (la forme de son tenseur\u202f: [1, 1, …] pour des niveaux de gris, [1, 3, …] pour les mêmes niveaux de gris dans trois canaux)`,
   outputs_missing: 'les sorties {missing} que nomme le manifeste ne sont pas dans le modèle (il a {outputs})',
   output_type: 'la sortie «\u202f{name}\u202f» est en {type}\u202f; la station lit des sorties en float32 ou float64',
   heatmap_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; une carte de chaleur en a 4 (N, classes, H, W)',
@@ -70,7 +71,7 @@ const en: Record<ModelProblemCode, Template> = {
   check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_unloadable: (p) => (p.empty ? 'model.onnx is empty (0 bytes)' : fill('model.onnx cannot be loaded by the ONNX runtime ({what})', p)),
-  tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${fill(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
+  tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${say(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
   input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
@@ -88,7 +89,7 @@ const fr: Record<ModelProblemCode, Template> = {
   check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_unloadable: (p) => (p.empty ? 'model.onnx est vide (0 octet)' : fill('model.onnx ne peut pas être chargé par le moteur ONNX ({what})', p)),
-  tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${fill(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,
+  tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${say(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',
