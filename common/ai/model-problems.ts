@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'check_too_slow',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'check_too_slow', 'ai_thread_failed',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -69,6 +69,7 @@ const en: Record<ModelProblemCode, Template> = {
   model_missing: 'the folder has no model.onnx (or it is not a regular file)',
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
   check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
+  ai_thread_failed: 'the AI thread could not start ({what}): no model runs at this station; the reading station works on without its AI',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_unloadable: (p) => (p.empty ? 'model.onnx is empty (0 bytes)' : fill('model.onnx cannot be loaded by the ONNX runtime ({what})', p)),
   tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${say(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
@@ -87,6 +88,7 @@ const fr: Record<ModelProblemCode, Template> = {
   model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire)',
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
+  ai_thread_failed: 'le fil d’exécution de l’IA n’a pas pu démarrer ({what})\u202f: aucun modèle ne tourne sur ce poste\u202f; la station de lecture fonctionne sans son IA',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_unloadable: (p) => (p.empty ? 'model.onnx est vide (0 octet)' : fill('model.onnx ne peut pas être chargé par le moteur ONNX ({what})', p)),
   tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${say(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,

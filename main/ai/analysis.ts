@@ -132,7 +132,17 @@ export class AiAnalysis {
    * with `analyse: false`, only finds them (a command that lists the models or chooses the shown one).
    */
   async start(options: { analyse?: boolean } = {}): Promise<void> {
-    const found = await this.runner.discover(this.modelRoots);
+    let found: Awaited<ReturnType<InferenceRunner['discover']>>;
+    try {
+      found = await this.runner.discover(this.modelRoots);
+    } catch (error) {
+      // the AI thread itself could not run (its code could not be loaded): said where a model's
+      // refusal is (the AI models panel, its top-bar warning, `binome models`), not left "starting"
+      // for ever (a command listing the models waited for good)
+      log.error(`AI second reader: no model could be checked: ${errorForLog(error)}`);
+      const what = String((error as Error)?.message ?? error).slice(0, 300);
+      found = { models: [], refused: this.modelRoots.slice(0, 1).map((folder) => ({ folder, problem: { code: 'ai_thread_failed' as const, params: { what } } })), replaced: [] };
+    }
     this.models = found.models;
     this.refused = found.refused;
     this.replaced = found.replaced;

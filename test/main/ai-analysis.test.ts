@@ -860,3 +860,27 @@ test('an exam opened while its own analysis runs in the background is not interr
     await station.close();
   }
 });
+
+test('an AI thread that cannot start (its code could not be loaded) is said where refusals are, and the analysis is ready without models: it is not left "starting" for good (a command listing the models waited for ever)', async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-thread-failed-models');
+  writeTinyModel(models);
+  const analysis = new AiAnalysis(station.db, station.store, [models]);
+  const runner = (analysis as unknown as { runner: { discover: () => Promise<unknown> } }).runner;
+  runner.discover = () => Promise.reject(new Error('the worker running check stopped unexpectedly (its entry could not be prepared)'));
+  const errors = mock.method(log, 'error', () => undefined);
+  try {
+    await analysis.start();
+    assert.equal(analysis.ready, true);
+    assert.deepEqual(analysis.availableModels, []);
+    const [refusal] = analysis.refused;
+    assert.equal(refusal?.problem.code, 'ai_thread_failed');
+    assert.match(describeModelProblem('en', refusal!.problem), /^the AI thread could not start \(the worker running check stopped unexpectedly .*\): no model runs at this station/);
+    assert.match(describeModelProblem('fr', refusal!.problem), /^le fil d’exécution de l’IA n’a pas pu démarrer/);
+    assert.equal(errors.mock.callCount(), 1, 'logged once');
+  } finally {
+    errors.mock.restore();
+    await analysis.close();
+    await station.close();
+  }
+});
