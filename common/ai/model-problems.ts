@@ -16,6 +16,9 @@ export interface ModelProblem {
 type Template = string | ((params: Record<string, string | number>) => string);
 
 const fill = (template: string, params: Record<string, string | number>) => template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? '…'));
+/** The plural ending of a count: English for any count but one, French above one (0 classe, 2 classes). */
+const plural = (count: string | number | undefined, ending: string) => (Number(count) === 1 ? '' : ending);
+const pluriel = (count: string | number | undefined, ending: string) => (Number(count) > 1 ? ending : '');
 const say = (template: Template, params: Record<string, string | number>) => (typeof template === 'string' ? fill(template, params) : template(params));
 
 /** How a model's tensors differ from its manifest (main/ai/model-package.ts tensorMismatch), by kind. */
@@ -29,10 +32,10 @@ const TENSOR_EN: Record<string, Template> = {
   outputs_missing: 'the outputs {missing} the manifest names are not in the model (it has {outputs})',
   output_type: 'output "{name}" is {type}; the station reads float32 or float64 outputs',
   heatmap_rank: 'output "{name}" has {rank} dimensions; a heatmap has 4 (N, classes, H, W)',
-  heatmap_channels: 'output "{name}" has {channels} channel(s); the manifest names {classes} class(es)',
+  heatmap_channels: (p) => `output "${p.name}" has ${p.channels} channel${plural(p.channels, 's')}; the manifest names ${p.classes} class${plural(p.classes, 'es')}`,
   boxes_rank: 'output "{name}" has {rank} dimensions; boxes are [N, 6] or [1, N, 6]',
   boxes_row: 'output "{name}" has rows of {size}; boxes are x0, y0, x1, y1, score, class (6)',
-  boxes_shape: 'output "{name}" is {shape}; boxes in the format {format} with {classes} class(es) are {expected}',
+  boxes_shape: (p) => `output "${p.name}" is ${p.shape}; boxes in the format ${p.format} with ${p.classes} class${plural(p.classes, 'es')} are ${p.expected}`,
   boxes_counts: 'outputs "{boxes}", "{scores}" and "{labels}" hold {b}, {s} and {l} rows for a test image; they hold one row each per box',
   trial_failed: 'a trial run on a test image of {width} × {height} failed ({error})',
   output_not_finite: 'output "{name}" holds values that are not numbers (NaN or infinite) for a test image of {width} × {height}',
@@ -45,14 +48,14 @@ const TENSOR_FR: Record<string, Template> = {
   input_rank: 'l’entrée «\u202f{name}\u202f» a {rank} dimensions\u202f; le manifeste en indique {expected}',
   input_dim: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» vaut {size}\u202f; le manifeste indique {expected}',
   input_dim_fixed: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» est fixée à {size}\u202f; le manifeste la dit variable ({expected})',
-  input_channels: (p) => `l’entrée «\u202f${p.name}\u202f» prend ${p.size} ${Number(p.size) === 1 ? 'canal' : 'canaux'}\u202f; le manifeste en indique ${p.expected} (la forme de son tenseur\u202f: [1, 1, …] pour des niveaux de gris, [1, 3, …] pour les mêmes niveaux de gris dans trois canaux)`,
+  input_channels: (p) => `l’entrée «\u202f${p.name}\u202f» prend ${p.size} ${Number(p.size) > 1 ? 'canaux' : 'canal'}\u202f; le manifeste en indique ${p.expected} (la forme de son tenseur\u202f: [1, 1, …] pour des niveaux de gris, [1, 3, …] pour les mêmes niveaux de gris dans trois canaux)`,
   outputs_missing: 'les sorties {missing} que nomme le manifeste ne sont pas dans le modèle (il a {outputs})',
   output_type: 'la sortie «\u202f{name}\u202f» est en {type}\u202f; la station lit des sorties en float32 ou float64',
   heatmap_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; une carte de chaleur en a 4 (N, classes, H, W)',
-  heatmap_channels: 'la sortie «\u202f{name}\u202f» a {channels} canal(aux)\u202f; le manifeste nomme {classes} classe(s)',
+  heatmap_channels: (p) => `la sortie «\u202f${p.name}\u202f» a ${p.channels} ${Number(p.channels) > 1 ? 'canaux' : 'canal'}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')}`,
   boxes_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; des boîtes sont [N, 6] ou [1, N, 6]',
   boxes_row: 'la sortie «\u202f{name}\u202f» a des lignes de {size}\u202f; une boîte est x0, y0, x1, y1, score, classe (6)',
-  boxes_shape: 'la sortie «\u202f{name}\u202f» est {shape}\u202f; des boîtes au format {format} avec {classes} classe(s) sont {expected}',
+  boxes_shape: (p) => `la sortie «\u202f${p.name}\u202f» est ${p.shape}\u202f; des boîtes au format ${p.format} avec ${p.classes} classe${pluriel(p.classes, 's')} sont ${p.expected}`,
   boxes_counts: 'les sorties «\u202f{boxes}\u202f», «\u202f{scores}\u202f» et «\u202f{labels}\u202f» ont {b}, {s} et {l} lignes pour une image de test\u202f; elles en ont une chacune par boîte',
   trial_failed: 'un essai sur une image de test de {width} × {height} a échoué ({error})',
   output_not_finite: 'la sortie «\u202f{name}\u202f» contient des valeurs qui ne sont pas des nombres (NaN ou infinies) pour une image de test de {width} × {height}',

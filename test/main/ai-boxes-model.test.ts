@@ -166,8 +166,8 @@ test('a YOLO head exported without its suppression (YOLOv8–11 channels first, 
     const refused = await checkModelFolder(folder);
     assert.equal(refused.ok, false);
     const { problem } = refused as Extract<typeof refused, { ok: false }>;
-    assert.match(describeModelProblem('en', problem), /output "boxes" is \[1, 6, 3\]; boxes in the format cxcywh-class-scores with 1 class\(es\) are \[1, 5, N\]/);
-    assert.match(describeModelProblem('fr', problem), /la sortie «\u202fboxes\u202f» est \[1, 6, 3\]\u202f; des boîtes au format cxcywh-class-scores avec 1 classe\(s\) sont \[1, 5, N\]/);
+    assert.match(describeModelProblem('en', problem), /output "boxes" is \[1, 6, 3\]; boxes in the format cxcywh-class-scores with 1 class are \[1, 5, N\]/);
+    assert.match(describeModelProblem('fr', problem), /la sortie «\u202fboxes\u202f» est \[1, 6, 3\]\u202f; des boîtes au format cxcywh-class-scores avec 1 classe sont \[1, 5, N\]/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -180,7 +180,7 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     ['integer-score', { model: { integerScore: true } }, /output "image_score" is int64; the station reads float32 or float64 outputs/, /la sortie «\u202fimage_score\u202f» est en int64\u202f; la station lit des sorties en float32 ou float64/],
     // a model pretrained on colour photographs takes three channels: the manifest says which it is
     ['input-channels', { bytes: brightestBoxModel({ channel: 0 }) }, /input "image" takes 3 channels; the manifest says 1 \(its tensor’s shape: \[1, 1, …\] for grey levels, \[1, 3, …\]/, /l’entrée «\u202fimage\u202f» prend 3 canaux\u202f; le manifeste en indique 1/],
-    ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channel\(s\); the manifest names 2 class\(es\)/, /la sortie «\u202fheatmap\u202f» a 3 canal\(aux\)\u202f; le manifeste nomme 2 classe\(s\)/],
+    ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channels; the manifest names 2 classes/, /la sortie «\u202fheatmap\u202f» a 3 canaux\u202f; le manifeste nomme 2 classes/],
     // the heatmap has the input's size (stride 1): marks read at stride 2 would land twice as far out
     ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest’s stride 2 it would be 4 × 8/, /au pas de 2 du manifeste, elle ferait 4 × 8/],
   ];
