@@ -1,10 +1,10 @@
 // The command line: binome import | list | serve, each with --help and --library.
 // Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected, missing or not files.
 
-import { modelCaveat, modelCaveatInEnglish } from '../common/ai/model-caveat.ts';
 import path from 'node:path';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { modelCaveat, modelCaveatInEnglish } from '../common/ai/model-caveat.ts';
 import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
 import { describeProblem } from '../common/import-problems.ts';
 import { describeModelProblem } from '../common/ai/model-problems.ts';

@@ -19,6 +19,7 @@ const fill = (template: string, params: Record<string, string | number>) => temp
 /** The plural ending of a count: English for any count but one, French above one (0 classe, 2 classes). */
 const plural = (count: string | number | undefined, ending: string) => (Number(count) === 1 ? '' : ending);
 const pluriel = (count: string | number | undefined, ending: string) => (Number(count) > 1 ? ending : '');
+const canaux = (count: string | number | undefined) => (Number(count) > 1 ? 'canaux' : 'canal');
 const say = (template: Template, params: Record<string, string | number>) => (typeof template === 'string' ? fill(template, params) : template(params));
 
 /** How a model's tensors differ from its manifest (main/ai/model-package.ts tensorMismatch), by kind. */
@@ -28,7 +29,7 @@ const TENSOR_EN: Record<string, Template> = {
   input_rank: 'input "{name}" has {rank} dimensions; the manifest says {expected}',
   input_dim: 'dimension {dim} of input "{name}" is {size}; the manifest says {expected}',
   input_dim_fixed: 'dimension {dim} of input "{name}" is fixed at {size}; the manifest says it varies ({expected})',
-  input_channels: (p) => `input "${p.name}" takes ${p.size} channel${Number(p.size) === 1 ? '' : 's'}; the manifest says ${p.expected} (its tensor\u2019s shape: [1, 1, …] for grey levels, [1, 3, …] for the same grey levels in three channels)`,
+  input_channels: (p) => `input "${p.name}" takes ${p.size} channel${plural(p.size, 's')}; the manifest says ${p.expected} (its tensor\u2019s shape: [1, 1, …] for grey levels, [1, 3, …] for the same grey levels in three channels)`,
   outputs_missing: 'the outputs {missing} the manifest names are not in the model (it has {outputs})',
   output_type: 'output "{name}" is {type}; the station reads float32 or float64 outputs',
   heatmap_rank: 'output "{name}" has {rank} dimensions; a heatmap has 4 (N, classes, H, W)',
@@ -48,11 +49,11 @@ const TENSOR_FR: Record<string, Template> = {
   input_rank: 'l’entrée «\u202f{name}\u202f» a {rank} dimensions\u202f; le manifeste en indique {expected}',
   input_dim: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» vaut {size}\u202f; le manifeste indique {expected}',
   input_dim_fixed: 'la dimension {dim} de l’entrée «\u202f{name}\u202f» est fixée à {size}\u202f; le manifeste la dit variable ({expected})',
-  input_channels: (p) => `l’entrée «\u202f${p.name}\u202f» prend ${p.size} ${Number(p.size) > 1 ? 'canaux' : 'canal'}\u202f; le manifeste en indique ${p.expected} (la forme de son tenseur\u202f: [1, 1, …] pour des niveaux de gris, [1, 3, …] pour les mêmes niveaux de gris dans trois canaux)`,
+  input_channels: (p) => `l’entrée «\u202f${p.name}\u202f» prend ${p.size} ${canaux(p.size)}\u202f; le manifeste en indique ${p.expected} (la forme de son tenseur\u202f: [1, 1, …] pour des niveaux de gris, [1, 3, …] pour les mêmes niveaux de gris dans trois canaux)`,
   outputs_missing: 'les sorties {missing} que nomme le manifeste ne sont pas dans le modèle (il a {outputs})',
   output_type: 'la sortie «\u202f{name}\u202f» est en {type}\u202f; la station lit des sorties en float32 ou float64',
   heatmap_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; une carte de chaleur en a 4 (N, classes, H, W)',
-  heatmap_channels: (p) => `la sortie «\u202f${p.name}\u202f» a ${p.channels} ${Number(p.channels) > 1 ? 'canaux' : 'canal'}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')}`,
+  heatmap_channels: (p) => `la sortie «\u202f${p.name}\u202f» a ${p.channels} ${canaux(p.channels)}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')}`,
   boxes_rank: 'la sortie «\u202f{name}\u202f» a {rank} dimensions\u202f; des boîtes sont [N, 6] ou [1, N, 6]',
   boxes_row: 'la sortie «\u202f{name}\u202f» a des lignes de {size}\u202f; une boîte est x0, y0, x1, y1, score, classe (6)',
   boxes_shape: (p) => `la sortie «\u202f${p.name}\u202f» est ${p.shape}\u202f; des boîtes au format ${p.format} avec ${p.classes} classe${pluriel(p.classes, 's')} sont ${p.expected}`,

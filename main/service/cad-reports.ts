@@ -8,10 +8,10 @@
 // One task at a time, after each import and each finished analysis, and at start for what a stopped
 // station left undone. Nothing here throws at a caller: a report that cannot be read keeps its reason.
 
-import { modelCaveat, modelCaveatInEnglish } from '../../common/ai/model-caveat.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
+import { modelCaveat, modelCaveatInEnglish } from '../../common/ai/model-caveat.ts';
 import type { StationContext } from './context.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { imagesTheModelReads } from '../ai/analysis.ts';
@@ -27,7 +27,6 @@ const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 /** A CAD SR larger than this is not read (a real one is kilobytes; this is not one). */
 const MAX_SR_BYTES = 16 * 1024 * 1024;
 const READ_TIMEOUT_MS = 60_000;
-/** What the SR of a model not for diagnostic use says of it (Algorithm Parameters), in English as DICOM text is. */
 const DEVICE_UID_SETTING = 'station.deviceUid';
 
 /**

@@ -2,12 +2,12 @@
 // Pixel Representation say (Uint8/Int8 for 8 bits, Uint16/Int16 for 16), one value per pixel, row
 // by row. No Modality LUT, no VOI: what the file holds, as the viewer's loader reads it.
 
-import { anyBitsOutside } from './stored-bits.ts';
 import { endsWithEndMarker, formatName } from '../codestream.ts';
 import { decodeJpeg12Bit, decodeJpegLossless, decodeRle, decodeWithWasm, jpegSamplePrecision } from './decoders.ts';
 import type { CodecOutput } from './decoders.ts';
 import { ImageFile, PixelDataError } from './image-file.ts';
 import type { ImageHeader } from './image-file.ts';
+import { anyBitsOutside } from './stored-bits.ts';
 
 export type StoredPixels = Uint8Array | Int8Array | Uint16Array | Int16Array;
 
