@@ -140,7 +140,8 @@ export const modelManifestSchema = z.object({
     maxSourceSpacingMm: z.number().min(0.025).max(2).optional(),
     /**
      * The tensor's height and width: fixed, or the image (after resampling) padded to a multiple.
-     * Either way the padding is air (0 before normalisation), on the nipple side and at the bottom.
+     * Either way padded with air (0 before normalisation) on the nipple side and at the bottom,
+     * unless `padding` says otherwise.
      */
     size: z.discriminatedUnion('mode', [
       // at most 8192 a side: a mammogram is about 3300 × 2600 at its detector's pixels (a 16384² input, 1 GiB of
@@ -148,6 +149,16 @@ export const modelManifestSchema = z.object({
       z.object({ mode: z.literal('fixed'), height: z.number().int().positive().max(8192), width: z.number().int().positive().max(8192) }),
       z.object({ mode: z.literal('pad-to-multiple'), multiple: z.number().int().positive().max(1024) }),
     ]),
+    /**
+     * Where the breast sits in the tensor and what fills the rest. Absent: against the chest-wall
+     * side and the top, the rest air (0). 'centred' with value 114/255 (0.447) is a YOLO letterbox as
+     * ultralytics makes it (the image centred, grey around it; with size 'fixed' and spacingMm null,
+     * the breast scaled to fit as its resize does). The value is the pipeline's (0 air, 1 the
+     * brightest), before normalisation; the image's own air inside the breast's crop stays air.
+     */
+    padding: z.object({ placement: z.enum(['chest-wall-side', 'centred']), value: z.number().min(0).max(1) }).optional(),
+    /** 'breast' (absent): cropped to the breast with 5 mm around it; 'none': the whole image, as a model trained on whole images (letterboxed, say) reads it. */
+    crop: z.enum(['breast', 'none']).optional(),
     normalize: z.discriminatedUnion('type', [
       z.object({ type: z.literal('none') }),
       // per channel where the model has three (ImageNet's 0.485, 0.456, 0.406 and 0.229, 0.224, 0.225),

@@ -46,6 +46,8 @@ export function pipelineOptions(manifest: ModelManifest): ModelInputOptions {
   if (input.spacingMm !== null) options.pixelSizeMm = input.spacingMm;
   if (input.size.mode === 'fixed') options.size = { width: input.size.width, height: input.size.height };
   else options.multipleOf = input.size.multiple;
+  if (input.padding) options.padding = input.padding;
+  if (input.crop === 'none') options.crop = false;
   // one channel: normalised as the pipeline writes it; three: as modelTensor copies it into each
   const { count, meanStd } = inputChannels(input);
   if (count === 1 && meanStd) options.normalize = meanStd[0]!;

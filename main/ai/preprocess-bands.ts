@@ -139,7 +139,7 @@ export class PreprocessBands {
         (pool, shared) => pool.run('fillRows', { ...shared, source, columns, fill, out }),
         (k0, k1) => pixels.set(out.subarray(...rowsOf(k0, k1)), rowsOf(k0, k1)[0]));
     }
-    finishModelInput(pixels, options);
+    finishModelInput(pixels, options, fill);
     return { pixels, ...input };
   }
 

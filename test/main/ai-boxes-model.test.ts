@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyzeImage } from '../../main/ai/image-analysis.ts';
+import { analyzeImage, pipelineOptions } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
 import { brightestBoxModel, brokenOutputModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
@@ -169,6 +169,42 @@ test('a YOLO head exported without its suppression (YOLOv8–11 channels first, 
     assert.match(describeModelProblem('en', problem), /output "boxes" is \[1, 6, 3\]; boxes in the format cxcywh-class-scores with 1 class are \[1, 5, N\]/);
     assert.match(describeModelProblem('fr', problem), /la sortie «\u202fboxes\u202f» est \[1, 6, 3\]\u202f; des boîtes au format cxcywh-class-scores avec 1 classe sont \[1, 5, N\]/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a YOLO model as ultralytics trains and exports one (the whole image letterboxed into a fixed square: scaled to fit, centred, grey 114 around it): the box lands on the bright stored pixel', async () => {
+  const dir = tempDir('ai-letterbox');
+  const file = path.join(dir, 'rcc.dcm');
+  const [sx, sy] = writeRightCc(file, [100, 70], false);
+  const folder = path.join(dir, 'yolo-letterbox');
+  fs.mkdirSync(folder);
+  const bytes = yoloHeadModel('v8');
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  const manifest = fixtureManifest(bytes, { id: 'org.binome.tests.yolo-letterbox' }, (m) => {
+    delete m.output.heatmap;
+    m.output.boxes = { tensor: 'boxes', format: 'cxcywh-class-scores', classes: ['mass', 'calcification'] };
+    m.input.spacingMm = null;
+    m.input.size = { mode: 'fixed', width: 256, height: 256 };
+    m.input.padding = { placement: 'centred', value: 114 / 255 };
+    m.input.crop = 'none';
+  });
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+  const options = pipelineOptions(manifest);
+  assert.deepEqual([options.crop, options.padding, options.size, options.pixelSizeMm], [false, { placement: 'centred', value: 114 / 255 }, { width: 256, height: 256 }, undefined]);
+  const checked = await checkModelFolder(folder);
+  assert.ok(checked.ok, JSON.stringify(checked));
+  const { opened } = checked.model;
+  try {
+    const result = await analyzeImage(file, checked.model.manifest, opened.session, { floor: 0.1 });
+    assert.deepEqual(result.input, { width: 256, height: 256 });
+    const best = result.findings[0]!;
+    // the whole 160 × 200 image scaled by 256 / 200 (its pixels enlarged): the input pixel nearest the mark, within half of one of the stored pixels
+    assert.ok(Math.abs(best.x - sx) <= 0.5 && Math.abs(best.y - sy) <= 0.5, `finding at ${best.x}, ${best.y}; the bright pixel at ${sx}, ${sy}`);
+    // a 5 × 5 box in input pixels: 5 × 200 / 256 stored pixels
+    assert.ok(Math.abs(best.box[2] - best.box[0] - 5 * 200 / 256) < 0.01, JSON.stringify(best.box));
+  } finally {
+    await opened.session.release();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

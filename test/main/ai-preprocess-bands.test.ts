@@ -24,11 +24,13 @@ const dir = tempDir('preprocess-bands');
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const helperEntry = { file: () => bundleWorkerEntry(path.join(ROOT, 'main/ai/preprocess.worker.ts')) };
-/** The shipped detector's pipeline (0.1 mm, chest wall left, padded to 64), a coarser one normalised, and a fixed matrix that cuts the breast. */
+/** The shipped detector's pipeline (0.1 mm, chest wall left, padded to 64), a coarser one normalised, a fixed matrix that cuts the breast, and a letterbox. */
 const PIPELINES: ModelInputOptions[] = [
   { chestWall: 'left', voi: 'preset', pixelSizeMm: 0.1, multipleOf: 64 },
   { chestWall: 'right', voi: 'preset', pixelSizeMm: 0.4, multipleOf: 32, normalize: { mean: 0.2, std: 0.3 } },
   { chestWall: 'left', voi: 'full-range', pixelSizeMm: 0.2, size: { width: 512, height: 640 } },
+  // a letterbox: the content centred in a larger matrix, grey around it
+  { chestWall: 'right', voi: 'preset', pixelSizeMm: 0.3, size: { width: 800, height: 1000 }, padding: { placement: 'centred', value: 114 / 255 } },
 ];
 
 /** The generator's FOR PRESENTATION images of a few women (every variant: implants, MONOCHROME1, stored mirrored), reduced size. */

@@ -209,6 +209,56 @@ test('a matrix: the breast fitted into it against the chest-wall side, padded wi
   assert.throws(() => prepareModelInput(frame, { chestWall: 'left', pixelSizeMm: 0.0005 }), /the model's input would be \d+ × \d+ pixels \(at most 67108864\)/);
 });
 
+test('a letterbox (a YOLO model\'s input): the content centred as ultralytics rounds it, grey around it, the breast\'s own air left as air, the map shifted with it; cut evenly where it does not fit; every storage and polarity', async () => {
+  const GREY = Math.fround(114 / 255);
+  for (const v of VARIANTS) {
+    const label = `${v.side}${v.view} ${v.storage} ${v.photometric}`;
+    const frame = await decodeFrame(storeVariant(v).file);
+    for (const chestWall of ['left', 'right'] as const) {
+      // the content alone (no padding at all), then in a box 31 wider and 20 taller, and in one 11 narrower and 6 shorter
+      const content = prepareModelInput(frame, { chestWall, pixelSizeMm: 0.5 });
+      assert.ok(content.pixels.some((p) => p < 0.3), `${label}: the content has air beside the breast (darker than the grey)`);
+      for (const [extraX, extraY, shiftX, shiftY] of [[31, 20, 15, 10], [-11, -6, -6, -3]] as const) {
+        const boxed = prepareModelInput(frame, {
+          chestWall, pixelSizeMm: 0.5, size: { width: content.width + extraX, height: content.height + extraY }, padding: { placement: 'centred', value: 114 / 255 },
+        });
+        assert.equal(boxed.clipped, extraX < 0, label);
+        let padded = 0;
+        for (let v2 = 0; v2 < boxed.height; v2++) for (let u = 0; u < boxed.width; u++) {
+          const cu = u - shiftX, cv = v2 - shiftY;
+          const value = boxed.pixels[v2 * boxed.width + u]!;
+          if (cu >= 0 && cv >= 0 && cu < content.width && cv < content.height) {
+            assert.equal(value, content.pixels[cv * content.width + cu], `${label} → ${chestWall}: content pixel (${cu}, ${cv}) at (${u}, ${v2})`);
+          } else {
+            assert.equal(value, GREY, `${label} → ${chestWall}: padding at (${u}, ${v2})`);
+            padded++;
+          }
+        }
+        assert.equal(padded, extraX > 0 ? boxed.width * boxed.height - content.width * content.height : 0, label);
+        // the same stored point under the same pixel, shifted
+        for (const p of [[0, 0], [7, 3], [content.width - 1, content.height - 1]] as Point[]) {
+          const [a, b] = [applyAffine(content.toStored, p), applyAffine(boxed.toStored, [p[0] + shiftX, p[1] + shiftY])];
+          assert.ok(Math.hypot(a[0] - b[0], a[1] - b[1]) < 1e-9, `${label} → ${chestWall}: ${p} maps to ${b}, not ${a}`);
+        }
+      }
+    }
+  }
+});
+
+test('a letterbox fitted into a square (size without a pixel size): scaled to fit, centred along the shorter side only', async () => {
+  const frame = await decodeFrame(storeVariant({ side: 'R', view: 'MLO', storage: 'display-ready', photometric: 'MONOCHROME2' }).file);
+  const m = prepareModelInput(frame, { chestWall: 'left', size: { width: 64, height: 64 }, padding: { placement: 'centred', value: 0.5 } });
+  // the crop is taller than wide: full height, grey columns on both sides, as many on each (± 1)
+  const column = (u: number) => Array.from({ length: 64 }, (_, y) => m.pixels[y * 64 + u]!);
+  const grey = (u: number) => column(u).every((p) => p === 0.5);
+  assert.ok(!Array.from({ length: 64 }, (_, y) => m.pixels[y * 64 + 32] === 0.5).some(Boolean), 'the middle column is content');
+  let left = 0, right = 0;
+  while (grey(left)) left++;
+  while (grey(63 - right)) right++;
+  assert.ok(left > 2 && Math.abs(left - right) <= 1, `grey columns: ${left} on the left, ${right} on the right`);
+  assert.ok(!m.pixels.subarray(0, 64).every((p) => p === 0.5), 'no grey rows at the top');
+});
+
 test('the crop keeps the breast with its margin and drops the air', async () => {
   const { file, storedPoint } = storeVariant({ side: 'L', view: 'CC', storage: 'display-ready', photometric: 'MONOCHROME2' });
   const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', pixelSizeMm: SPACING, crop: { marginMm: 2 } });

@@ -38,6 +38,13 @@ export interface ModelInputOptions {
    * fully convolutional model's stride), padded with air on the nipple side and at the bottom.
    */
   multipleOf?: number;
+  /**
+   * Where the content sits in the output: against the chest-wall side and the top (default), or
+   * centred (a YOLO letterbox: the padding shared on both sides, the odd pixel after, as
+   * ultralytics places it), and the padding's value in [0, 1] before normalisation (default 0, air;
+   * ultralytics pads with grey 114/255). The breast's own air inside the content stays as it is.
+   */
+  padding?: { placement: 'chest-wall-side' | 'centred'; value: number };
   /** Default 'preset' (the first window through the image's VOI LUT Function). */
   voi?: VoiChoice;
   /** Crop to the breast with this margin (default 5 mm); false keeps the whole image. */
@@ -77,7 +84,7 @@ export function prepareModelInput(frame: DecodedFrame, options: ModelInputOption
   const { input, fill } = planModelInput(frame, options);
   const pixels = options.into?.(input.width * input.height)?.fill(0) ?? new Float32Array(input.width * input.height);
   fillOutputRows(frame.pixels, frame.header.columns, fill, pixels, 0, fill.rows);
-  finishModelInput(pixels, options);
+  finishModelInput(pixels, options, fill);
   return { pixels, ...input };
 }
 
@@ -96,8 +103,8 @@ export interface OutputFill {
   /** Rows of the resampled grid (yw.count), each one output row (or column, turned). */
   rows: number;
   target: Omit<ResampleTarget, 'pixels'>;
-  /** Turned images: the content region. */
-  region: { u0: number; u1: number; v1: number };
+  /** The content region of the output: columns [u0, u1), rows [v0, v1) (the rest is padding). */
+  region: { u0: number; u1: number; v0: number; v1: number };
   xScale: number;
   yScale: number;
 }
@@ -174,11 +181,14 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
     throw new PixelDataError(`the model's input would be ${width} × ${height} pixels (at most ${MAX_MODEL_INPUT_PIXELS})`, 'input_too_large');
   }
   const clipped = contentWidth > width || contentHeight > height;
-  // The content's place in the output: against the chest-wall side, at the top.
-  const shiftX = options.chestWall === 'left' ? 0 : width - contentWidth;
+  // The content's place in the output: against the chest-wall side, at the top; or centred (cut
+  // evenly where it does not fit), rounded as ultralytics' letterbox rounds (round(d / 2 − 0.1))
+  const centred = options.padding?.placement === 'centred';
+  const shiftX = centred ? letterboxShift(width - contentWidth) : options.chestWall === 'left' ? 0 : width - contentWidth;
+  const shiftY = centred ? letterboxShift(height - contentHeight) : 0;
 
-  // Output pixel (u, v) → oriented (sx·(u − shiftX) + ox0 + sx/2, sy·v + oy0 + sy/2) → stored.
-  const outputToOriented: Affine = { a: sx, b: 0, c: ox0 + sx / 2 - sx * shiftX, d: 0, e: sy, f: oy0 + sy / 2 };
+  // Output pixel (u, v) → oriented (sx·(u − shiftX) + ox0 + sx/2, sy·(v − shiftY) + oy0 + sy/2) → stored.
+  const outputToOriented: Affine = { a: sx, b: 0, c: ox0 + sx / 2 - sx * shiftX, d: 0, e: sy, f: oy0 + sy / 2 - sy * shiftY };
   const toStored = compose(invert(orientedFromStored), outputToOriented);
   const fromStored = invert(toStored);
 
@@ -187,11 +197,34 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
     pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] as [number, number] : null,
     cropStored, clipped, window: lut.window, orientationFrom,
   } satisfies Omit<ModelInput, 'pixels'>;
-  return { input, fill: outputFill(frame, lut, toStored, width, { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v1: Math.min(height, contentHeight) }) };
+  const region = { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v0: Math.max(0, shiftY), v1: Math.min(height, shiftY + contentHeight) };
+  return { input, fill: outputFill(frame, lut, toStored, width, region) };
 }
 
-/** Applied once every row is written: the optional normalisation (padding included). */
-export function finishModelInput(pixels: Float32Array, options: Pick<ModelInputOptions, 'normalize'>): void {
+/** Where a letterbox puts content `spare` pixels smaller than its box (negative: larger, cut evenly): ultralytics' round(spare / 2 − 0.1). */
+function letterboxShift(spare: number): number {
+  return Math.round(spare / 2 - 0.1);
+}
+
+/**
+ * Applied once every row is written (zeros outside the content): the padding's value where it is not
+ * air, then the optional normalisation (padding included).
+ */
+export function finishModelInput(pixels: Float32Array, options: Pick<ModelInputOptions, 'normalize' | 'padding'>, fill?: Pick<OutputFill, 'region' | 'target'>): void {
+  const padValue = options.padding?.value ?? 0;
+  if (padValue !== 0 && fill) {
+    const { u0, u1, v0, v1 } = fill.region, width = fill.target.stride, height = pixels.length / width;
+    pixels.fill(padValue, 0, v0 * width);
+    if (u1 > u0) {
+      for (let v = v0; v < v1; v++) {
+        pixels.fill(padValue, v * width, v * width + u0);
+        pixels.fill(padValue, v * width + u1, (v + 1) * width);
+      }
+    } else {
+      pixels.fill(padValue, v0 * width, v1 * width);
+    }
+    pixels.fill(padValue, Math.max(v0, v1) * width, height * width);
+  }
   if (!options.normalize) return;
   const { mean, std } = options.normalize;
   for (let i = 0; i < pixels.length; i++) pixels[i] = (pixels[i]! - mean) / std;
@@ -203,22 +236,22 @@ export function finishModelInput(pixels: Float32Array, options: Pick<ModelInputO
  * axes (area averaging), written in place (reversed as the map says) or, for an image stored
  * turned a quarter, resampled then copied in with its axes swapped.
  */
-function outputFill(frame: DecodedFrame, lut: ValueTable, toStored: Affine, width: number, region: { u0: number; u1: number; v1: number }): OutputFill {
+function outputFill(frame: DecodedFrame, lut: ValueTable, toStored: Affine, width: number, region: OutputFill['region']): OutputFill {
   const h = frame.header;
   const turned = toStored.a === 0;
-  const nu = Math.max(0, region.u1 - region.u0), nv = Math.max(0, region.v1);
+  const nu = Math.max(0, region.u1 - region.u0), nv = Math.max(0, region.v1 - region.v0);
   // Stored x as a function of the output axis that drives it, from that axis's first content sample.
   const xScale = turned ? toStored.b : toStored.a;
   const yScale = turned ? toStored.d : toStored.e;
-  const xFirst = turned ? toStored.c : toStored.a * region.u0 + toStored.c;
-  const yFirst = turned ? toStored.d * region.u0 + toStored.f : toStored.f;
+  const xFirst = turned ? toStored.b * region.v0 + toStored.c : toStored.a * region.u0 + toStored.c;
+  const yFirst = turned ? toStored.d * region.u0 + toStored.f : toStored.e * region.v0 + toStored.f;
   const xCount = turned ? nv : nu, yCount = turned ? nu : nv;
   // Resample along increasing stored coordinates; reversed axes are read back to front below.
   const xw = axisWeights(xCount, Math.abs(xScale), xScale > 0 ? xFirst : xFirst + xScale * (xCount - 1), h.columns);
   const yw = axisWeights(yCount, Math.abs(yScale), yScale > 0 ? yFirst : yFirst + yScale * (yCount - 1), h.rows);
   return {
     lut, turned, xw, yw, rows: nu > 0 && nv > 0 ? yw.count : 0, region, xScale, yScale,
-    target: { offset: region.u0, stride: width, reverseX: xScale < 0, reverseY: yScale < 0 },
+    target: { offset: region.v0 * width + region.u0, stride: width, reverseX: xScale < 0, reverseY: yScale < 0 },
   };
 }
 
@@ -239,12 +272,12 @@ export function fillOutputRows(source: StoredPixels, columns: number, fill: Outp
   }
   if (k0 !== 0 || k1 !== fill.rows) throw new Error('an image stored turned is resampled whole');
   const { region, xScale, yScale } = fill;
-  const width = target.stride, nu = region.u1 - region.u0, nv = region.v1;
+  const width = target.stride, nu = region.u1 - region.u0, nv = region.v1 - region.v0;
   const xCount = xw.count, yCount = yw.count;
   const grid = resample(source, columns, xw, yw, lut);
   for (let v = 0; v < nv; v++) {
-    // output row v is grid column gx, read down or up
-    const row = v * width + region.u0;
+    // content row v is grid column gx, read down or up
+    const row = target.offset + v * width;
     const gx = xScale > 0 ? v : xCount - 1 - v;
     for (let k = 0; k < nu; k++) out[row + k] = grid[(yScale > 0 ? k : yCount - 1 - k) * xCount + gx]!;
   }
@@ -252,5 +285,6 @@ export function fillOutputRows(source: StoredPixels, columns: number, fill: Outp
 
 /** The output rows (of the model's input) that resampled rows [k0, k1) are written to: [first, last + 1). */
 export function outputRowsOf(fill: OutputFill, k0: number, k1: number): [number, number] {
-  return fill.target.reverseY ? [fill.yw.count - k1, fill.yw.count - k0] : [k0, k1];
+  const v0 = fill.region.v0;
+  return fill.target.reverseY ? [v0 + fill.yw.count - k1, v0 + fill.yw.count - k0] : [v0 + k0, v0 + k1];
 }
