@@ -31,7 +31,7 @@ const shownText = (max: number) => z.string().min(1).max(max)
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
 
-const operatingPoint = z.object({
+const operatingPoint = z.strictObject({
   name: shownText(64),
   threshold: z.number(),
   /** What it achieved, and on what: at least one figure. */
@@ -48,6 +48,10 @@ export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lo
 const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1, or C, H, W';
 const CHANNELS = 'one or three channels, before the height and width (N, C, H, W or C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)';
 const PER_CHANNEL = 'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)';
+const MONOCHROME1_INVERTED = 'true: the station always shows MONOCHROME1 images inverted, air dark, as the reader sees them';
+const VALUES_01 = "'float01': the station gives values from 0 (air) to 1 (the brightest), before normalisation";
+const PAD_VALUE = "from 0 to 1, the pipeline's scale (ultralytics' grey 114 is 114/255 = 0.447)";
+const SIZE_UNKNOWN = 'a model that takes any pixel size (spacingMm null) takes a fixed matrix (size.mode fixed): padded to a multiple, the input would have no size';
 const SIZES_DISAGREE = 'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)';
 
 /**
@@ -94,6 +98,10 @@ export function inputChannels(input: Pick<ModelManifest['input'], 'tensor' | 'no
   return { count, meanStd: Array.from({ length: count }, (_, c) => ({ mean: at(n.mean, c), std: at(n.std, c) })) };
 }
 
+// Every object but the manifest itself is strict: a misspelt optional key (`pading` for `padding`)
+// would otherwise be dropped without a word, and the model given an input it was not made for (its
+// marks hundreds of pixels off: a probe). At the top level every key is required, so a misspelt one
+// is refused as missing; other keys there (a `$schema`, a description) are let be.
 export const modelManifestSchema = z.object({
   contractVersion: z.literal(MODEL_CONTRACT_VERSION),
   id: modelIdSchema,
@@ -101,29 +109,31 @@ export const modelManifestSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
-  intendedUse: z.object({
+  intendedUse: z.strictObject({
     purpose: z.enum(['research-demo', 'detection', 'diagnosis-aid', 'triage']),
     /** What it must not be used for, each said plainly. */
     // bounded: the limits go out with every exam's AI results (a probe's 1,800 limits made a 900 KB manifest)
     limits: z.array(shownText(500)).min(1).max(20),
     notForDiagnosticUse: z.boolean(),
   }),
-  training: z.object({
+  training: z.strictObject({
     /** What the images were: synthetic (generated), real, or both. */
     data: z.enum(['synthetic', 'real', 'mixed']),
     trainedOn: shownText(1000),
     validatedOn: shownText(1000),
   }),
-  input: z.object({
+  input: z.strictObject({
     presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1),
     views: z.array(z.enum(['CC', 'MLO', 'ML', 'LM', 'XCCL', 'XCCM'])).min(1),
     /** The station flips each image so that the breast points this way (its chest wall on the other side). */
     faceDirection: z.enum(['left', 'right']),
-    pixels: z.object({
+    pixels: z.strictObject({
       /** 'dicom-default': the image's first window (with its VOI LUT function), as a reader first sees it. */
       voi: z.enum(['dicom-default', 'none']),
-      invertMonochrome1: z.boolean(),
-      range: z.enum(['float01', 'stored-values']),
+      // what the station makes, said by the manifest so that a model made for something else is
+      // refused rather than given it: MONOCHROME1 always inverted (air dark), values 0 to 1
+      invertMonochrome1: z.literal(true, MONOCHROME1_INVERTED),
+      range: z.literal('float01', VALUES_01),
     }),
     /**
      * Millimetres per model pixel (at the detector), or null where the model takes a fixed matrix
@@ -146,37 +156,39 @@ export const modelManifestSchema = z.object({
     size: z.discriminatedUnion('mode', [
       // at most 8192 a side: a mammogram is about 3300 × 2600 at its detector's pixels (a 16384² input, 1 GiB of
       // float32, held a station's AI for seconds an image and gigabytes of memory)
-      z.object({ mode: z.literal('fixed'), height: z.number().int().positive().max(8192), width: z.number().int().positive().max(8192) }),
-      z.object({ mode: z.literal('pad-to-multiple'), multiple: z.number().int().positive().max(1024) }),
+      z.strictObject({ mode: z.literal('fixed'), height: z.number().int().positive().max(8192), width: z.number().int().positive().max(8192) }),
+      z.strictObject({ mode: z.literal('pad-to-multiple'), multiple: z.number().int().positive().max(1024) }),
     ]),
     /**
      * Where the breast sits in the tensor and what fills the rest. Absent: against the chest-wall
-     * side and the top, the rest air (0). 'centred' with value 114/255 (0.447) is a YOLO letterbox as
-     * ultralytics makes it (the image centred, grey around it; with size 'fixed' and spacingMm null,
-     * the breast scaled to fit as its resize does). The value is the pipeline's (0 air, 1 the
-     * brightest), before normalisation; the image's own air inside the breast's crop stays air.
+     * side and the top, the rest air (0). 'centred' with value 114/255 (0.447), size 'fixed',
+     * spacingMm null and crop 'none' is a YOLO letterbox as ultralytics makes it (the whole image
+     * scaled to fit, centred, grey around it, rounded as it rounds). The value is the pipeline's
+     * (0 air, 1 the brightest), before normalisation (a per-image z-score counts the padding in its
+     * statistics); the image's own air inside the content stays air.
      */
-    padding: z.object({ placement: z.enum(['chest-wall-side', 'centred']), value: z.number().min(0).max(1) }).optional(),
+    padding: z.strictObject({ placement: z.enum(['chest-wall-side', 'centred']), value: z.number().min(0, PAD_VALUE).max(1, PAD_VALUE) }).optional(),
     /** 'breast' (absent): cropped to the breast with 5 mm around it; 'none': the whole image, as a model trained on whole images (letterboxed, say) reads it. */
     crop: z.enum(['breast', 'none']).optional(),
     normalize: z.discriminatedUnion('type', [
-      z.object({ type: z.literal('none') }),
+      z.strictObject({ type: z.literal('none') }),
       // per channel where the model has three (ImageNet's 0.485, 0.456, 0.406 and 0.229, 0.224, 0.225),
       // or one number for every channel
-      z.object({ type: z.literal('mean-std'), mean: z.union([z.number(), z.array(z.number()).min(1).max(3)]), std: z.union([z.number().positive(), z.array(z.number().positive()).min(1).max(3)]) }),
-      z.object({ type: z.literal('per-image-zscore') }),
+      z.strictObject({ type: z.literal('mean-std'), mean: z.union([z.number(), z.array(z.number()).min(1).max(3)]), std: z.union([z.number().positive(), z.array(z.number().positive()).min(1).max(3)]) }),
+      z.strictObject({ type: z.literal('per-image-zscore') }),
     ]),
     priors: z.enum(['none', 'optional', 'required']),
-    tensor: z.object({
+    tensor: z.strictObject({
       name: tensorName,
       dtype: z.literal('float32'),
       shape: inputShape,
     }),
   }).refine((input) => sizesAgree(input.size, input.tensor.shape), { message: SIZES_DISAGREE, path: ['tensor', 'shape'] })
+    .refine((input) => input.spacingMm !== null || input.size.mode === 'fixed', { message: SIZE_UNKNOWN, path: ['size'] })
     .refine((input) => input.tensor.shape.length < 3 || perChannel(input.normalize, inputAxes(input.tensor.shape).channels), { message: PER_CHANNEL, path: ['normalize'] }),
-  output: z.object({
+  output: z.strictObject({
     /** One channel per class, at 1/stride of the input, in the input's pixels (flipped as the input was). */
-    heatmap: z.object({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),
+    heatmap: z.strictObject({ tensor: tensorName, classes: findingClasses, stride: z.number().int().positive().max(64), activation: z.enum(['sigmoid', 'none']) }).optional(),
     /**
      * Boxes in input pixels, edges (the input's top-left corner is (0, 0)): rows of x0, y0, x1, y1,
      * score, class index ([N, 6] or [1, N, 6]; 'xyxy-score-class'); a YOLO head's candidates before
@@ -189,13 +201,13 @@ export const modelManifestSchema = z.object({
      * main/ai/box-rows.ts reads them.
      */
     boxes: z.discriminatedUnion('format', [
-      z.object({
+      z.strictObject({
         tensor: tensorName,
         format: z.enum(['xyxy-score-class', 'cxcywh-class-scores', 'cxcywh-objectness-class-scores']),
         classes: findingClasses,
         nmsIou: z.number().gt(0).max(1).optional(),
       }),
-      z.object({
+      z.strictObject({
         tensor: tensorName,
         format: z.literal('xyxy-scores-labels'),
         scores: tensorName,
@@ -205,22 +217,22 @@ export const modelManifestSchema = z.object({
         nmsIou: z.number().gt(0).max(1).optional(),
       }),
     ]).optional(),
-    imageScore: z.object({ tensor: tensorName }).optional(),
+    imageScore: z.strictObject({ tensor: tensorName }).optional(),
     breastScore: z.enum(['max-over-findings', 'max-over-views']),
     examScore: z.literal('max-over-breasts'),
     /** What a score means: never shown as a probability unless calibrated, at a stated prevalence. */
-    scoreScale: z.object({
+    scoreScale: z.strictObject({
       semantics: z.enum(['uncalibrated', 'probability', 'percentile', 'ordinal']),
       min: z.number(),
       max: z.number(),
       prevalence: z.number().gt(0).lt(1).optional(),
     }).refine((s) => s.max > s.min, 'max is above min').refine((s) => s.semantics !== 'probability' || s.prevalence !== undefined, 'a probability says at which prevalence'),
   }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both'),
-  calibration: z.object({
+  calibration: z.strictObject({
     operatingPoints: z.array(operatingPoint).min(1).max(10),
     defaultOperatingPoint: z.string().max(64),
   }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),
-  runtime: z.object({
+  runtime: z.strictObject({
     opset: z.number().int().min(7).max(30),
     providers: z.array(z.enum(EXECUTION_PROVIDERS)).min(1),
   }),

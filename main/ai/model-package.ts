@@ -137,6 +137,14 @@ export async function checkModelFolder(folder: string, options: { providers?: re
 
 /** The contract's own rules (common/ai/model-manifest.ts) in French; zod says its built-in ones in French itself. */
 const RULES_FR: Record<string, string> = {
+  'true: the station always shows MONOCHROME1 images inverted, air dark, as the reader sees them':
+    'true\u202f: la station montre toujours les images MONOCHROME1 inversées, l’air sombre, comme le lecteur les voit',
+  "'float01': the station gives values from 0 (air) to 1 (the brightest), before normalisation":
+    '\'float01\'\u202f: la station donne des valeurs de 0 (l’air) à 1 (le plus clair), avant normalisation',
+  "from 0 to 1, the pipeline's scale (ultralytics' grey 114 is 114/255 = 0.447)":
+    'de 0 à 1, l’échelle de la chaîne de traitement (le gris 114 d’ultralytics vaut 114/255 = 0,447)',
+  'a model that takes any pixel size (spacingMm null) takes a fixed matrix (size.mode fixed): padded to a multiple, the input would have no size':
+    'un modèle qui prend toute taille de pixel (spacingMm null) prend une matrice fixe (size.mode fixed)\u202f: complétée à un multiple, l’entrée n’aurait pas de taille',
   'no control or bidirectional formatting characters': 'aucun caractère de contrôle ni de mise en forme bidirectionnelle',
   'a class is named twice': 'une classe est nommée deux fois',
   'lower-case letters, digits, dots, dashes and underscores': 'lettres minuscules, chiffres, points, tirets et tirets bas',

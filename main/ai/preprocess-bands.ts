@@ -128,8 +128,9 @@ export class PreprocessBands {
     } else {
       const stride = fill.target.stride;
       const out = this.shared('out', count);
-      // the padding below the content is zeros; each piece's rows are zeroed by the thread that makes
-      // them (the helpers' then copied over whole)
+      // the padding rows above and below the content are zeros (finishModelInput gives them a padding
+      // value); each piece's rows are zeroed by the thread that makes them (the helpers' then copied
+      // over whole)
       const [content0, content1] = outputRowsOf(fill, 0, fill.rows);
       pixels.fill(0, 0, content0 * stride);
       pixels.fill(0, content1 * stride);

@@ -82,6 +82,17 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a mean and a standard deviation for each channel, or one number for all of them
     ['means-short', { change: (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; m.input.normalize = { type: 'mean-std', mean: [0.485, 0.456], std: 0.2 }; } }, /input\.normalize: a mean and a standard deviation for each channel of input\.tensor\.shape/],
     ['stds-long', { change: (m) => { m.input.normalize = { type: 'mean-std', mean: 0.5, std: [0.229, 0.224, 0.225] }; } }, /input\.normalize: a mean and a standard deviation for each channel/],
+    // a misspelt optional key was dropped without a word, and the model given an input it was not made for (its marks hundreds of pixels off)
+    ['misspelt-padding', { change: (m) => { (m.input as Record<string, unknown>).pading = { placement: 'centred', value: 0.447 }; } }, /input: Unrecognized key: "pading"/],
+    ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
+    ['padding-255', { change: (m) => { m.input.padding = { placement: 'centred', value: 114 }; } }, /input\.padding\.value: from 0 to 1, the pipeline's scale \(ultralytics' grey 114 is 114\/255 = 0\.447\)/],
+    ['padding-center', { change: (m) => { m.input.padding = { placement: 'center', value: 0.447 } as never; } }, /input\.padding\.placement: /],
+    ['crop-yes', { change: (m) => { m.input.crop = 'yes' as never; } }, /input\.crop: /],
+    // any pixel size and a size that follows the image: the input has no size (it loaded, then failed every image as "could not be read")
+    ['no-size', { change: (m) => { m.input.spacingMm = null; } }, /input\.size: a model that takes any pixel size \(spacingMm null\) takes a fixed matrix/],
+    // what the station does not make, said so rather than given anyway
+    ['monochrome1-as-stored', { change: (m) => { (m.input.pixels as Record<string, unknown>).invertMonochrome1 = false; } }, /input\.pixels\.invertMonochrome1: true: the station always shows MONOCHROME1 images inverted/],
+    ['stored-values', { change: (m) => { (m.input.pixels as Record<string, unknown>).range = 'stored-values'; } }, /input\.pixels\.range: 'float01': the station gives values from 0 \(air\) to 1/],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en, fr } = await refusal(writeModel(root, name, options));
@@ -98,6 +109,11 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
+  assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\s?: "pading"/);
+  assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
+  assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
+  assert.match((await refusal(path.join(root, 'monochrome1-as-stored'))).fr, /input\.pixels\.invertMonochrome1\u202f: true\u202f: la station montre toujours les images MONOCHROME1 inversées/);
+  assert.match((await refusal(path.join(root, 'stored-values'))).fr, /input\.pixels\.range\u202f: 'float01'\u202f: la station donne des valeurs de 0/);
   // a byte order mark before the JSON (Windows' Notepad, PowerShell 5) is read past, not refused
   const bom = writeModel(root, 'bom');
   fs.writeFileSync(path.join(bom, 'manifest.json'), '\uFEFF' + fs.readFileSync(path.join(bom, 'manifest.json'), 'utf8'));

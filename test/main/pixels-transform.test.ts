@@ -259,6 +259,21 @@ test('a letterbox fitted into a square (size without a pixel size): scaled to fi
   assert.ok(!m.pixels.subarray(0, 64).every((p) => p === 0.5), 'no grey rows at the top');
 });
 
+test('a letterbox rounds as ultralytics does (Python\'s round: halves to even): a 1001 × 1280 image in 640 × 640 is 500 columns from column 70, not 501 from 69', async () => {
+  const [w, h] = [1001, 1280];
+  const file = path.join(dir, 'odd-width.dcm');
+  writeTestImage(file, {
+    rows: h, columns: w, bitsAllocated: 16, bitsStored: 12, pixels: Uint16Array.from({ length: w * h }, (_, i) => 1000 + (i % w)),
+    attributes: { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: ['P', 'L'], ImagerPixelSpacing: [0.1, 0.1], WindowCenter: [2048], WindowWidth: [4096] },
+  });
+  const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', crop: false, size: { width: 640, height: 640 }, padding: { placement: 'centred', value: 0.5 } });
+  const grey = (u: number) => Array.from({ length: 640 }, (_, v) => m.pixels[v * 640 + u]).every((p) => p === 0.5);
+  const greyColumns = Array.from({ length: 640 }, (_, u) => u).filter(grey);
+  assert.deepEqual([greyColumns.length, greyColumns[69], greyColumns[70]], [140, 69, 570]);
+  // the stored image's left edge under output column 70's left edge
+  assert.ok(Math.abs(applyAffine(m.toStored, [69.5, 0])[0] - -0.5) < 1e-9 || Math.abs(applyAffine(m.toStored, [69.5, 0])[0] - (w - 0.5)) < 1e-9, String(applyAffine(m.toStored, [69.5, 0])));
+});
+
 test('the crop keeps the breast with its margin and drops the air', async () => {
   const { file, storedPoint } = storeVariant({ side: 'L', view: 'CC', storage: 'display-ready', photometric: 'MONOCHROME2' });
   const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', pixelSizeMm: SPACING, crop: { marginMm: 2 } });

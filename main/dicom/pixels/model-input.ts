@@ -28,14 +28,16 @@ export interface ModelInputOptions {
   /** Output pixel size in mm (square pixels), in the breast plane. */
   pixelSizeMm?: number;
   /**
-   * Output matrix. With a pixel size: the resampled breast is placed in it (chest wall against its
-   * side, top against the top), padded with air or cut on the nipple side and the bottom. Without:
-   * the breast is scaled to fit it, keeping its shape.
+   * Output matrix. With a pixel size: the resampled breast is placed in it (as `padding` says:
+   * by default chest wall against its side, top against the top), padded or cut on the nipple side
+   * and the bottom (centred: on every side). Without: the breast (or the whole image, uncropped) is
+   * scaled to fit it, keeping its shape.
    */
   size?: { width: number; height: number };
   /**
    * Without a matrix: the output is the content rounded up to a multiple of this along each axis (a
-   * fully convolutional model's stride), padded with air on the nipple side and at the bottom.
+   * fully convolutional model's stride), padded as `padding` says (by default with air on the
+   * nipple side and at the bottom).
    */
   multipleOf?: number;
   /**
@@ -170,8 +172,13 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   } else {
     throw new PixelDataError('a model input needs a pixel size, a matrix, or both');
   }
-  const contentWidth = Math.max(1, Math.round(cropWidth / sx));
-  const contentHeight = Math.max(1, Math.round(cropHeight / sy));
+  // a letterbox's size rounded as ultralytics rounds it (Python's round: halves to even), so that
+  // its model's boxes land where its own scale_boxes would put them (a half rounded up put them 2
+  // stored pixels off: a probe)
+  const centred = options.padding?.placement === 'centred';
+  const round = centred ? roundHalfToEven : Math.round;
+  const contentWidth = Math.max(1, round(cropWidth / sx));
+  const contentHeight = Math.max(1, round(cropHeight / sy));
   const multiple = options.size ? 1 : options.multipleOf ?? 1;
   const width = options.size?.width ?? Math.ceil(contentWidth / multiple) * multiple;
   const height = options.size?.height ?? Math.ceil(contentHeight / multiple) * multiple;
@@ -183,7 +190,6 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   const clipped = contentWidth > width || contentHeight > height;
   // The content's place in the output: against the chest-wall side, at the top; or centred (cut
   // evenly where it does not fit), rounded as ultralytics' letterbox rounds (round(d / 2 − 0.1))
-  const centred = options.padding?.placement === 'centred';
   const shiftX = centred ? letterboxShift(width - contentWidth) : options.chestWall === 'left' ? 0 : width - contentWidth;
   const shiftY = centred ? letterboxShift(height - contentHeight) : 0;
 
@@ -203,7 +209,13 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
 
 /** Where a letterbox puts content `spare` pixels smaller than its box (negative: larger, cut evenly): ultralytics' round(spare / 2 − 0.1). */
 function letterboxShift(spare: number): number {
-  return Math.round(spare / 2 - 0.1);
+  return roundHalfToEven(spare / 2 - 0.1);
+}
+
+/** Python's round(): to the nearest integer, halves to the even one. */
+function roundHalfToEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**
