@@ -164,12 +164,17 @@ const RULES_FR: Record<string, string> = {
     'un modèle entraîné sur des images de synthèse n’est pas pour le diagnostic (intendedUse.notForDiagnosticUse doit valoir true)',
 };
 
+/** zod's French puts its participles in the masculine whatever the noun: « chaîne de caractères reçu ». */
+function agreeInFrench(text: string): string {
+  return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e');
+}
+
 /** manifestProblems in French: the refusal is shown in the reader's language, its details too. */
 function manifestProblemsInFrench(error: z.ZodError, max = 5): string[] {
   const french = z.locales.fr().localeError;
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const said = RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message;
+    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message);
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });
 }

@@ -137,7 +137,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   const wrongType = await refusal(writeModel(root, 'wrong-type', { change: (m) => { (m.input as Record<string, unknown>).maxSourceSpacingMm = '0.1'; } }));
   assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
   assert.doesNotMatch(wrongType.fr, /indéfini/);
-  assert.match(wrongType.fr, /input\.maxSourceSpacingMm\u202f: .*chaîne de caractères reçu/);
+  assert.match(wrongType.fr, /input\.maxSourceSpacingMm\u202f: .*nombre attendu, chaîne de caractères reçue$/m);
   assert.match((await refusal(writeModel(root, 'tiny-source', { change: (m) => { m.input.maxSourceSpacingMm = 1e-9; } }))).en, /input\.maxSourceSpacingMm: /);
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
