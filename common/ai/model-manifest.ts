@@ -8,7 +8,14 @@
 
 import { z } from 'zod';
 
-export const MODEL_CONTRACT_VERSION = '1.0';
+/**
+ * The contract's newest version. 1.1 added `input.padding` and `input.crop`: a manifest using them
+ * says 1.1, so that a station of contract 1.0 (whose schema dropped keys it did not know) refuses it
+ * rather than give the model an input it was not made for. 1.0 manifests are read as before.
+ */
+export const MODEL_CONTRACT_VERSION = '1.1';
+const CONTRACT_VERSIONS = ['1.0', MODEL_CONTRACT_VERSION] as const;
+const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
 
 /** What a finding is: the four classes of a screening reading (BI-RADS lexicon). */
 export const FINDING_CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry'] as const;
@@ -103,7 +110,7 @@ export function inputChannels(input: Pick<ModelManifest['input'], 'tensor' | 'no
 // marks hundreds of pixels off: a probe). At the top level every key is required, so a misspelt one
 // is refused as missing; other keys there (a `$schema`, a description) are let be.
 export const modelManifestSchema = z.object({
-  contractVersion: z.literal(MODEL_CONTRACT_VERSION),
+  contractVersion: z.enum(CONTRACT_VERSIONS),
   id: modelIdSchema,
   name: shownText(200),
   version: z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
@@ -236,12 +243,15 @@ export const modelManifestSchema = z.object({
     opset: z.number().int().min(7).max(30),
     providers: z.array(z.enum(EXECUTION_PROVIDERS)).min(1),
   }),
-}).refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
+}).refine((m) => m.contractVersion !== '1.0' || (m.input.padding === undefined && m.input.crop === undefined), { message: NEEDS_1_1, path: ['contractVersion'] })
+  .refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
   { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 /** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"). */
 export function manifestProblems(error: z.ZodError, max = 5): string[] {
-  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}`);
+  // a key the contract does not know is most often a misspelt one (an optional key's, dropped before)
+  const hint = (issue: z.core.$ZodIssue) => (issue.code === 'unrecognized_keys' ? ' (not a key of the model contract: misspelt?)' : '');
+  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}${hint(issue)}`);
 }

@@ -1,7 +1,7 @@
 // One stored image through a model, as its manifest asks (common/ai/model-manifest.ts): decoded,
 // made into the model's input by the pixel pipeline (main/dicom/pixels/model-input.ts: VOI,
-// MONOCHROME1 inverted, turned and mirrored so the breast faces the manifest's way, cropped,
-// resampled to its pixel size, padded to its matrix), run, and its heatmap's peaks (calcifications
+// MONOCHROME1 inverted, turned and mirrored so the breast faces the manifest's way, cropped unless
+// asked not to, resampled to its pixel size and/or fitted to its matrix, padded or letterboxed), run, and its heatmap's peaks (calcifications
 // clustered) mapped back onto the stored image's pixels through the pipeline's exact inverse. Runs on an AI worker thread.
 
 import type { InferenceSession } from 'onnxruntime-node';
@@ -168,14 +168,19 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     const rows = boxRows(boxes, output, options.floor, [prepared.width, prepared.height]);
     // box coordinates are pixel edges (the input's top-left corner is 0, 0): centres sit half a pixel in
     const toStored = compose(prepared.toStored, { a: 1, b: 0, c: -0.5, d: 0, e: 1, f: -0.5 });
+    const stored = image.header;
     for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10, boxes.nmsIou ?? 0.5)) {
-      const box = mapBox(toStored, r.box);
+      // cut to the stored image first, its mark at the centre of what is left (as ultralytics'
+      // scale_boxes clips): a box reaching into the padding beside the image's edge (a letterbox
+      // pads the chest-wall side too) keeps its mark on the image; one wholly in the padding marks nothing
+      const box = boxOnImage(mapBox(toStored, r.box), stored.columns, stored.rows);
+      if (!(box[2] > box[0] && box[3] > box[1])) continue;
       findings.push({ class: boxes.classes[r.cls]!, score: r.score, x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2, box });
     }
   }
-  // a mark stays on the stored image: the model's input is padded past the breast (to its stride, or
-  // a fixed matrix), and what it marks in the padding lies off the image (not drawn by any viewer, and
-  // not written in an SR); a box reaching past the image is cut to it
+  // a mark stays on the stored image: the model's input is padded beside the image (to its stride, a
+  // fixed matrix, a letterbox), and what it marks in the padding lies off the image (not drawn by any
+  // viewer, and not written in an SR); a box reaching past the image is cut to it
   const { columns, rows } = image.header;
   const onImage = findings.filter((f) => centreOnImage(f.x, f.y, columns, rows)).map((f) => ({ ...f, box: boxOnImage(f.box, columns, rows) }));
   const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;

@@ -137,6 +137,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
 
 /** The contract's own rules (common/ai/model-manifest.ts) in French; zod says its built-in ones in French itself. */
 const RULES_FR: Record<string, string> = {
+  "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)":
+    'input.padding et input.crop sont du contrat 1.1\u202f: contractVersion \'1.1\' (une station du contrat 1.0 lirait le modèle sans eux)',
   'true: the station always shows MONOCHROME1 images inverted, air dark, as the reader sees them':
     'true\u202f: la station montre toujours les images MONOCHROME1 inversées, l’air sombre, comme le lecteur les voit',
   "'float01': the station gives values from 0 (air) to 1 (the brightest), before normalisation":
@@ -164,17 +166,20 @@ const RULES_FR: Record<string, string> = {
     'un modèle entraîné sur des images de synthèse n’est pas pour le diagnostic (intendedUse.notForDiagnosticUse doit valoir true)',
 };
 
-/** zod's French puts its participles in the masculine whatever the noun: « chaîne de caractères reçu ». */
+/** zod's French puts its participles in the masculine whatever the noun (« chaîne de caractères reçu »), and an ordinary space before its colons. */
 function agreeInFrench(text: string): string {
-  return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e');
+  return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e').replace(/ :/g, '\u202f:');
 }
+
+/** manifestProblems' hint after an unknown key, in French. */
+const UNKNOWN_KEY_HINT_FR = ' (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)';
 
 /** manifestProblems in French: the refusal is shown in the reader's language, its details too. */
 function manifestProblemsInFrench(error: z.ZodError, max = 5): string[] {
   const french = z.locales.fr().localeError;
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message);
+    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message) + (issue.code === 'unrecognized_keys' ? UNKNOWN_KEY_HINT_FR : '');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });
 }

@@ -291,6 +291,18 @@ export function slowModel(layers = 12): Uint8Array {
  * NaN where the image is 0); 'off-scale' gives an image score of 1000 × the image's mean (scores on
  * a 0–1 scale). Outputs as the tiny detector's (one class, an image score).
  */
+/** A model that gives the same boxes whatever the image: rows of x0, y0, x1, y1, score, class ([N, 6], 'xyxy-score-class'). */
+export function fixedBoxesModel(rows: number[][]): Uint8Array {
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'fixed-boxes',
+    node: [{ opType: 'Identity', input: ['rows'], output: ['boxes'], name: 'given' }],
+    initializer: [{ name: 'rows', dataType: FLOAT, dims: [rows.length, 6], floatData: rows.flat() }],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('boxes', [rows.length, 6])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
 export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'off-scale'): Uint8Array {
   const score: onnxProto.onnx.INodeProto[] = [{ opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }];
   const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite'

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage, pipelineOptions } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, fixedBoxesModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -188,6 +188,7 @@ test('a YOLO model as ultralytics trains and exports one (the whole image letter
     m.input.size = { mode: 'fixed', width: 256, height: 256 };
     m.input.padding = { placement: 'centred', value: 114 / 255 };
     m.input.crop = 'none';
+    m.contractVersion = '1.1';
   });
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
   const options = pipelineOptions(manifest);
@@ -276,6 +277,41 @@ test('what a model marks in the padding of its input (off the stored image) is n
     // the model's one box sits in the bottom-right corner of its 512 × 512 input, far past the 160 × 200 image
     assert.deepEqual(result.findings, [], JSON.stringify(result.findings));
     assert.equal(result.imageScore, manifest.output.scoreScale.min, 'nothing found: the scale\'s minimum');
+  } finally {
+    await opened.session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a box reaching from the image into the padding beside it is cut to the image first, its mark at the centre of what is left (as ultralytics\' scale_boxes clips); one wholly in the padding marks nothing', async () => {
+  const dir = tempDir('ai-boxes-straddle');
+  const file = path.join(dir, 'rcc.dcm');
+  writeRightCc(file, [100, 70], false);
+  const folder = path.join(dir, 'fixed');
+  fs.mkdirSync(folder);
+  // the 160 × 200 image at its own pixels, uncropped, padded to 192 × 256: 32 columns of air past the
+  // image (the nipple side, on the right of the input). A box from column 150 to 190 (its centre
+  // at 170, off the image) and one from 170 to 190 (wholly in the padding)
+  const bytes = fixedBoxesModel([[150, 50, 190, 60, 0.9, 0], [170, 80, 190, 90, 0.8, 0]]);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.fixed-boxes', spacingMm: 0.2, multiple: 64 }, (m) => {
+    delete m.output.heatmap;
+    m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['mass'] };
+    m.input.crop = 'none';
+    m.contractVersion = '1.1';
+  })));
+  const checked = await checkModelFolder(folder);
+  assert.ok(checked.ok, JSON.stringify(checked));
+  const { manifest, opened } = checked.model;
+  try {
+    const result = await analyzeImage(file, manifest, opened.session, { floor: 0.1 });
+    assert.deepEqual(result.input, { width: 192, height: 256 });
+    assert.equal(result.findings.length, 1, JSON.stringify(result.findings));
+    const [f] = result.findings;
+    // input columns 150–160 of the mirrored image: stored columns 0–10, its left edge at −0.5
+    assert.deepEqual(f!.box.map((v) => Math.round(v * 100) / 100), [-0.5, 49.5, 9.5, 59.5]);
+    assert.deepEqual([f!.x, f!.y], [4.5, 54.5]);
+    assert.equal(f!.score, Math.fround(0.9));
   } finally {
     await opened.session.release();
     fs.rmSync(dir, { recursive: true, force: true });

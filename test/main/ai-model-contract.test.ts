@@ -83,7 +83,10 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['means-short', { change: (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; m.input.normalize = { type: 'mean-std', mean: [0.485, 0.456], std: 0.2 }; } }, /input\.normalize: a mean and a standard deviation for each channel of input\.tensor\.shape/],
     ['stds-long', { change: (m) => { m.input.normalize = { type: 'mean-std', mean: 0.5, std: [0.229, 0.224, 0.225] }; } }, /input\.normalize: a mean and a standard deviation for each channel/],
     // a misspelt optional key was dropped without a word, and the model given an input it was not made for (its marks hundreds of pixels off)
-    ['misspelt-padding', { change: (m) => { (m.input as Record<string, unknown>).pading = { placement: 'centred', value: 0.447 }; } }, /input: Unrecognized key: "pading"/],
+    ['misspelt-padding', { change: (m) => { (m.input as Record<string, unknown>).pading = { placement: 'centred', value: 0.447 }; } }, /input: Unrecognized key: "pading" \(not a key of the model contract: misspelt\?\)/],
+    // a station of contract 1.0 dropped the keys it did not know: a manifest using 1.1's says so, and such a station refuses it
+    ['padding-in-1.0', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447 }; } }, /contractVersion: input\.padding and input\.crop are contract 1\.1: contractVersion '1\.1'/],
+    ['contract-2.0', { change: (m) => { (m as { contractVersion: string }).contractVersion = '2.0'; } }, /contractVersion: /],
     ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
     ['padding-255', { change: (m) => { m.input.padding = { placement: 'centred', value: 114 }; } }, /input\.padding\.value: from 0 to 1, the pipeline's scale \(ultralytics' grey 114 is 114\/255 = 0\.447\)/],
     ['padding-center', { change: (m) => { m.input.padding = { placement: 'center', value: 0.447 } as never; } }, /input\.padding\.placement: /],
@@ -109,7 +112,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
-  assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\s?: "pading"/);
+  assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: "pading" \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
+  assert.match((await refusal(path.join(root, 'padding-in-1.0'))).fr, /contractVersion\u202f: input\.padding et input\.crop sont du contrat 1\.1/);
   assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
   assert.match((await refusal(path.join(root, 'monochrome1-as-stored'))).fr, /input\.pixels\.invertMonochrome1\u202f: true\u202f: la station montre toujours les images MONOCHROME1 inversées/);

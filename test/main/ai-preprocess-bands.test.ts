@@ -31,6 +31,8 @@ const PIPELINES: ModelInputOptions[] = [
   { chestWall: 'left', voi: 'full-range', pixelSizeMm: 0.2, size: { width: 512, height: 640 } },
   // a letterbox: the content centred in a larger matrix, grey around it
   { chestWall: 'right', voi: 'preset', pixelSizeMm: 0.3, size: { width: 800, height: 1000 }, padding: { placement: 'centred', value: 114 / 255 } },
+  // centred with air around it: the rows above the content must be zeroed too (no grey written over them)
+  { chestWall: 'left', voi: 'preset', pixelSizeMm: 0.3, size: { width: 800, height: 1000 }, padding: { placement: 'centred', value: 0 } },
 ];
 
 /** The generator's FOR PRESENTATION images of a few women (every variant: implants, MONOCHROME1, stored mirrored), reduced size. */

@@ -274,6 +274,19 @@ test('a letterbox rounds as ultralytics does (Python\'s round: halves to even): 
   assert.ok(Math.abs(applyAffine(m.toStored, [69.5, 0])[0] - -0.5) < 1e-9 || Math.abs(applyAffine(m.toStored, [69.5, 0])[0] - (w - 0.5)) < 1e-9, String(applyAffine(m.toStored, [69.5, 0])));
 });
 
+test('a letterbox\'s size computed as ultralytics computes it (round(w · min(W / w, H / h))): a 1267 × 1792 image in 640 × 640 is 452 columns wide (w · r is 452.5 there, 452.50000000000006 as w / (h / H))', async () => {
+  const [w, h] = [1267, 1792];
+  const file = path.join(dir, 'ulp-width.dcm');
+  writeTestImage(file, {
+    rows: h, columns: w, bitsAllocated: 16, bitsStored: 12, pixels: Uint16Array.from({ length: w * h }, (_, i) => 1000 + (i % w)),
+    attributes: { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: ['P', 'L'], ImagerPixelSpacing: [0.1, 0.1], WindowCenter: [2048], WindowWidth: [4096] },
+  });
+  const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', crop: false, size: { width: 640, height: 640 }, padding: { placement: 'centred', value: 0.5 } });
+  const content = Array.from({ length: 640 }, (_, u) => u).filter((u) => m.pixels[320 * 640 + u] !== 0.5);
+  // ultralytics: 452 columns from round((640 − 452) / 2 − 0.1) = 94
+  assert.deepEqual([content.length, content[0]], [452, 94]);
+});
+
 test('the crop keeps the breast with its margin and drops the air', async () => {
   const { file, storedPoint } = storeVariant({ side: 'L', view: 'CC', storage: 'display-ready', photometric: 'MONOCHROME2' });
   const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', pixelSizeMm: SPACING, crop: { marginMm: 2 } });

@@ -1,13 +1,15 @@
 // A stored frame made into a model's input: Modality LUT and VOI, MONOCHROME1 inverted (air dark),
 // turned as the viewer shows it and mirrored if the model wants the chest wall on the other side,
-// cropped to the breast, resampled to a pixel size in millimetres and/or fitted into a matrix,
-// as float32. With the pixels comes the exact affine map from output pixel coordinates to stored
+// cropped to the breast (unless asked not to), resampled to a pixel size in millimetres and/or
+// fitted into a matrix, placed in it (against the chest-wall side, or centred: a letterbox) and
+// padded, as float32. With the pixels comes the exact affine map from output pixel coordinates to stored
 // pixel coordinates (and back), so that whatever the model finds lands on the stored image.
 //
 // Coordinates are (x, y) = (column, row) with pixel centres at integers (see affine.ts). The output
 // is the oriented, cropped image scaled about pixel edges: output pixel u covers the oriented
-// interval [x0 + u·s, x0 + (u + 1)·s] (x0 the crop's left edge, s the input pixels per output pixel),
-// so its centre is oriented x = s·u + x0 + s/2, and so on through the orientation to stored pixels.
+// interval [x0 + (u − shift)·s, x0 + (u − shift + 1)·s] (x0 the crop's left edge, s the input pixels
+// per output pixel, shift the content's first column in the output), so its centre is oriented
+// x = s·(u − shift) + x0 + s/2, and so on through the orientation to stored pixels.
 
 import { breastPlaneSpacing } from '../../../common/hanging/scale.ts';
 import type { Affine, Box } from './affine.ts';
@@ -157,8 +159,11 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   const [ox0, oy0, ox1, oy1] = mapBox(orientedFromStored, cropStored);
   const cropWidth = ox1 - ox0, cropHeight = oy1 - oy0;
 
-  // Input pixels per output pixel along oriented x and y.
+  // Input pixels per output pixel along oriented x and y; and for a letterbox fitted into a matrix,
+  // its size as ultralytics' LetterBox makes it: round(w · r), r = min(W / w, H / h), in that order
+  // of operations (w / (w / W)-style arithmetic lands one ulp off at halves, and one pixel off after)
   let sx: number, sy: number;
+  let fitted: { width: number; height: number } | null = null;
   if (options.pixelSizeMm !== undefined) {
     if (!spacingX || !spacingY) throw new PixelDataError('the image has no pixel spacing: it cannot be resampled to millimetres', 'no_spacing');
     sx = options.pixelSizeMm / spacingX;
@@ -169,6 +174,10 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
     const s = Math.max(cropWidth / options.size.width, cropHeight / ratio / options.size.height);
     sx = s;
     sy = s * ratio;
+    if (options.padding?.placement === 'centred') {
+      const r = Math.min(options.size.width / cropWidth, (options.size.height * ratio) / cropHeight);
+      fitted = { width: roundHalfToEven(cropWidth * r), height: roundHalfToEven((cropHeight * r) / ratio) };
+    }
   } else {
     throw new PixelDataError('a model input needs a pixel size, a matrix, or both');
   }
@@ -177,8 +186,8 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   // stored pixels off: a probe)
   const centred = options.padding?.placement === 'centred';
   const round = centred ? roundHalfToEven : Math.round;
-  const contentWidth = Math.max(1, round(cropWidth / sx));
-  const contentHeight = Math.max(1, round(cropHeight / sy));
+  const contentWidth = Math.max(1, fitted?.width ?? round(cropWidth / sx));
+  const contentHeight = Math.max(1, fitted?.height ?? round(cropHeight / sy));
   const multiple = options.size ? 1 : options.multipleOf ?? 1;
   const width = options.size?.width ?? Math.ceil(contentWidth / multiple) * multiple;
   const height = options.size?.height ?? Math.ceil(contentHeight / multiple) * multiple;
@@ -243,7 +252,7 @@ export function finishModelInput(pixels: Float32Array, options: Pick<ModelInputO
 }
 
 /**
- * How to resample the content region [u0, u1) × [0, v1) of the output from the stored frame. The map
+ * How to resample the content region [u0, u1) × [v0, v1) of the output from the stored frame. The map
  * keeps axes parallel, so each output axis runs along one stored axis: resample along the stored
  * axes (area averaging), written in place (reversed as the map says) or, for an image stored
  * turned a quarter, resampled then copied in with its axes swapped.
