@@ -91,6 +91,14 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     detailTimes.push(performance.now() - t);
   }
   console.log('exam detail (series, instances, priors)'.padEnd(36) + median(detailTimes).toFixed(2).padStart(9) + Math.max(...detailTimes).toFixed(2).padStart(9));
+  // choosing another model to show: every exam's triage score follows (settings triggers, migrations 0010 and 0015)
+  const switchTimes: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    library.settings.setChanged({ 'ai.shownModel': i % 2 ? 'org.clinic.own' : 'org.binome.synth-detector', 'ai.shownVersion': '1.0.0' });
+    switchTimes.push(performance.now() - t);
+  }
+  console.log('another model shown (every score)'.padEnd(36) + median(switchTimes).toFixed(2).padStart(9) + Math.max(...switchTimes).toFixed(2).padStart(9));
   library.close();
   if (keep) console.log(`kept ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
