@@ -1,8 +1,9 @@
 // One stored image through a model, as its manifest asks (common/ai/model-manifest.ts): decoded,
 // made into the model's input by the pixel pipeline (main/dicom/pixels/model-input.ts: VOI,
 // MONOCHROME1 inverted, turned and mirrored so the breast faces the manifest's way, cropped unless
-// asked not to, resampled to its pixel size and/or fitted to its matrix, padded or letterboxed), run, and its heatmap's peaks (calcifications
-// clustered) mapped back onto the stored image's pixels through the pipeline's exact inverse. Runs on an AI worker thread.
+// asked not to, resampled to its pixel size and/or fitted to its matrix, padded or letterboxed),
+// run, and its heatmap's peaks (calcifications clustered) or boxes mapped back onto the stored
+// image's pixels through the pipeline's exact inverse. Runs on an AI worker thread.
 
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';

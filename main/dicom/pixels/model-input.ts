@@ -2,8 +2,8 @@
 // turned as the viewer shows it and mirrored if the model wants the chest wall on the other side,
 // cropped to the breast (unless asked not to), resampled to a pixel size in millimetres and/or
 // fitted into a matrix, placed in it (against the chest-wall side, or centred: a letterbox) and
-// padded, as float32. With the pixels comes the exact affine map from output pixel coordinates to stored
-// pixel coordinates (and back), so that whatever the model finds lands on the stored image.
+// padded, as float32. With the pixels comes the exact affine map from output pixel coordinates to
+// stored pixel coordinates (and back), so that whatever the model finds lands on the stored image.
 //
 // Coordinates are (x, y) = (column, row) with pixel centres at integers (see affine.ts). The output
 // is the oriented, cropped image scaled about pixel edges: output pixel u covers the oriented
