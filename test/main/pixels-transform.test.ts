@@ -259,14 +259,19 @@ test('a letterbox fitted into a square (size without a pixel size): scaled to fi
   assert.ok(!m.pixels.subarray(0, 64).every((p) => p === 0.5), 'no grey rows at the top');
 });
 
-test('a letterbox rounds as ultralytics does (Python\'s round: halves to even): a 1001 × 1280 image in 640 × 640 is 500 columns from column 70, not 501 from 69', async () => {
-  const [w, h] = [1001, 1280];
-  const file = path.join(dir, 'odd-width.dcm');
+/** A `w` × `h` image (a ramp along its rows, no air) letterboxed whole into 640 × 640, grey 0.5 around it. */
+async function letterboxed640(w: number, h: number): Promise<ModelInput> {
+  const file = path.join(dir, `letterbox-${w}x${h}.dcm`);
   writeTestImage(file, {
     rows: h, columns: w, bitsAllocated: 16, bitsStored: 12, pixels: Uint16Array.from({ length: w * h }, (_, i) => 1000 + (i % w)),
     attributes: { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: ['P', 'L'], ImagerPixelSpacing: [0.1, 0.1], WindowCenter: [2048], WindowWidth: [4096] },
   });
-  const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', crop: false, size: { width: 640, height: 640 }, padding: { placement: 'centred', value: 0.5 } });
+  return prepareModelInput(await decodeFrame(file), { chestWall: 'left', crop: false, size: { width: 640, height: 640 }, padding: { placement: 'centred', value: 0.5 } });
+}
+
+test('a letterbox rounds as ultralytics does (Python\'s round: halves to even): a 1001 × 1280 image in 640 × 640 is 500 columns from column 70, not 501 from 69', async () => {
+  const w = 1001;
+  const m = await letterboxed640(w, 1280);
   const grey = (u: number) => Array.from({ length: 640 }, (_, v) => m.pixels[v * 640 + u]).every((p) => p === 0.5);
   const greyColumns = Array.from({ length: 640 }, (_, u) => u).filter(grey);
   assert.deepEqual([greyColumns.length, greyColumns[69], greyColumns[70]], [140, 69, 570]);
@@ -275,13 +280,7 @@ test('a letterbox rounds as ultralytics does (Python\'s round: halves to even): 
 });
 
 test('a letterbox\'s size computed as ultralytics computes it (round(w · min(W / w, H / h))): a 1267 × 1792 image in 640 × 640 is 452 columns wide (w · r is 452.5 there, 452.50000000000006 as w / (h / H))', async () => {
-  const [w, h] = [1267, 1792];
-  const file = path.join(dir, 'ulp-width.dcm');
-  writeTestImage(file, {
-    rows: h, columns: w, bitsAllocated: 16, bitsStored: 12, pixels: Uint16Array.from({ length: w * h }, (_, i) => 1000 + (i % w)),
-    attributes: { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: ['P', 'L'], ImagerPixelSpacing: [0.1, 0.1], WindowCenter: [2048], WindowWidth: [4096] },
-  });
-  const m = prepareModelInput(await decodeFrame(file), { chestWall: 'left', crop: false, size: { width: 640, height: 640 }, padding: { placement: 'centred', value: 0.5 } });
+  const m = await letterboxed640(1267, 1792);
   const content = Array.from({ length: 640 }, (_, u) => u).filter((u) => m.pixels[320 * 640 + u] !== 0.5);
   // ultralytics: 452 columns from round((640 − 452) / 2 − 0.1) = 94
   assert.deepEqual([content.length, content[0]], [452, 94]);
