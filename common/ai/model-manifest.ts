@@ -249,9 +249,25 @@ export const modelManifestSchema = z.object({
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
-/** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"). */
-export function manifestProblems(error: z.ZodError, max = 5): string[] {
+/**
+ * The manifest's top-level keys that the contract does not know (let be there), for a refusal of a
+ * missing one to name: `calibraton` beside a missing `calibration` is most likely it, misspelt.
+ */
+export function strayTopLevelKeys(manifest: unknown): string[] {
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return [];
+  return Object.keys(manifest).filter((key) => !(key in modelManifestSchema.shape) && !key.startsWith('$'));
+}
+
+/** Whether an issue is a top-level key missing from the manifest. */
+export function missingTopLevelKey(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'invalid_type' && issue.path.length === 1 && 'input' in issue && issue.input === undefined;
+}
+
+/** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"); `manifest`, as read, names keys that may be misspelt. */
+export function manifestProblems(error: z.ZodError, max = 5, manifest?: unknown): string[] {
+  const strays = strayTopLevelKeys(manifest).map((key) => `"${key}"`).join(', ');
   // a key the contract does not know is most often a misspelt one (an optional key's, dropped before)
-  const hint = (issue: z.core.$ZodIssue) => (issue.code === 'unrecognized_keys' ? ' (not a key of the model contract: misspelt?)' : '');
+  const hint = (issue: z.core.$ZodIssue) => (issue.code === 'unrecognized_keys' ? ' (not a key of the model contract: misspelt?)'
+    : missingTopLevelKey(issue) && strays ? ` (the manifest has ${strays}, which the contract does not know: misspelt?)` : '');
   return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}${hint(issue)}`);
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
+import { manifestProblems, missingTopLevelKey, modelManifestSchema, strayTopLevelKeys } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
@@ -101,7 +101,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   // with each issue's input: zod's French words for a wrong type name what was there ("undefined received" otherwise)
   const parsed = modelManifestSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {
-    return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error).join('; '), problemsFr: manifestProblemsInFrench(parsed.error).join('\u202f; ') } });
+    return refuse({ code: 'manifest_invalid', params: { problems: manifestProblems(parsed.error, 5, json).join('; '), problemsFr: manifestProblemsInFrench(parsed.error, 5, json).join('\u202f; ') } });
   }
   const manifest = parsed.data;
   // one image at a time goes to a model (its tensor has one channel): a model that needs the prior beside it cannot be served
@@ -175,11 +175,14 @@ function agreeInFrench(text: string): string {
 const UNKNOWN_KEY_HINT_FR = ' (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)';
 
 /** manifestProblems in French: the refusal is shown in the reader's language, its details too. */
-function manifestProblemsInFrench(error: z.ZodError, max = 5): string[] {
+function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown): string[] {
   const french = z.locales.fr().localeError;
+  const strays = strayTopLevelKeys(manifest).map((key) => `«\u202f${key}\u202f»`).join(', ');
+  const hint = (issue: z.core.$ZodIssue) => (issue.code === 'unrecognized_keys' ? UNKNOWN_KEY_HINT_FR
+    : missingTopLevelKey(issue) && strays ? ` (le manifeste a ${strays}, que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f?)` : '');
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message) + (issue.code === 'unrecognized_keys' ? UNKNOWN_KEY_HINT_FR : '');
+    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message) + hint(issue);
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });
 }

@@ -85,6 +85,9 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a misspelt optional key was dropped without a word, and the model given an input it was not made for (its marks hundreds of pixels off)
     ['misspelt-padding', { change: (m) => { (m.input as Record<string, unknown>).pading = { placement: 'centred', value: 0.447 }; } }, /input: Unrecognized key: "pading" \(not a key of the model contract: misspelt\?\)/],
     // a station of contract 1.0 dropped the keys it did not know: a manifest using 1.1's says so, and such a station refuses it
+    // a required top-level key misspelt: the one missing is said, and the stray one beside it named
+    ['misspelt-calibration', { change: (m) => { (m as Record<string, unknown>).calibraton = m.calibration; delete (m as Partial<ModelManifest>).calibration; } },
+      /calibration: Invalid input: expected object, received undefined \(the manifest has "calibraton", which the contract does not know: misspelt\?\)/],
     ['padding-in-1.0', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447 }; } }, /contractVersion: input\.padding and input\.crop are contract 1\.1: contractVersion '1\.1'/],
     ['contract-2.0', { change: (m) => { (m as { contractVersion: string }).contractVersion = '2.0'; } }, /contractVersion: /],
     ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
@@ -113,6 +116,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
   assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: "pading" \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
+  assert.match((await refusal(path.join(root, 'misspelt-calibration'))).fr, /calibration\u202f: .*\(le manifeste a «\u202fcalibraton\u202f», que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f\?\)/);
   assert.match((await refusal(path.join(root, 'padding-in-1.0'))).fr, /contractVersion\u202f: input\.padding et input\.crop sont du contrat 1\.1/);
   assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
