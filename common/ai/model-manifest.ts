@@ -250,24 +250,25 @@ export const modelManifestSchema = z.object({
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 /**
- * The manifest's top-level keys that the contract does not know (let be there), for a refusal of a
- * missing one to name: `calibraton` beside a missing `calibration` is most likely it, misspelt.
+ * A key the contract does not know is most often a misspelt one: said after zod's words for an
+ * issue, in the reader's language. Inside the manifest's parts such a key is refused itself; at its
+ * top level (let be there) it is named beside a required key found missing (`calibraton` beside
+ * `calibration`). `manifest`: as read.
  */
-export function strayTopLevelKeys(manifest: unknown): string[] {
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return [];
-  return Object.keys(manifest).filter((key) => !(key in modelManifestSchema.shape) && !key.startsWith('$'));
-}
-
-/** Whether an issue is a top-level key missing from the manifest. */
-export function missingTopLevelKey(issue: z.core.$ZodIssue): boolean {
-  return issue.code === 'invalid_type' && issue.path.length === 1 && 'input' in issue && issue.input === undefined;
+export function misspeltKeyHint(issue: z.core.$ZodIssue, manifest: unknown, locale: 'en' | 'fr'): string {
+  if (issue.code === 'unrecognized_keys') {
+    return locale === 'fr' ? ' (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)' : ' (not a key of the model contract: misspelt?)';
+  }
+  const missing = issue.code === 'invalid_type' && issue.path.length === 1 && 'input' in issue && issue.input === undefined;
+  if (!missing || typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return '';
+  const strays = Object.keys(manifest).filter((key) => !(key in modelManifestSchema.shape) && !key.startsWith('$'));
+  if (!strays.length) return '';
+  return locale === 'fr'
+    ? ` (le manifeste a ${strays.map((key) => `«\u202f${key}\u202f»`).join(', ')}, que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f?)`
+    : ` (the manifest has ${strays.map((key) => `"${key}"`).join(', ')}, which the contract does not know: misspelt?)`;
 }
 
 /** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"); `manifest`, as read, names keys that may be misspelt. */
 export function manifestProblems(error: z.ZodError, max = 5, manifest?: unknown): string[] {
-  const strays = strayTopLevelKeys(manifest).map((key) => `"${key}"`).join(', ');
-  // a key the contract does not know is most often a misspelt one (an optional key's, dropped before)
-  const hint = (issue: z.core.$ZodIssue) => (issue.code === 'unrecognized_keys' ? ' (not a key of the model contract: misspelt?)'
-    : missingTopLevelKey(issue) && strays ? ` (the manifest has ${strays}, which the contract does not know: misspelt?)` : '');
-  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}${hint(issue)}`);
+  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}${misspeltKeyHint(issue, manifest, 'en')}`);
 }

@@ -144,6 +144,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   if (boxes) for (const { name, isScore } of boxScoreValues(boxes, output)) checkOutput(name, isScore);
   if (manifest.output.imageScore) checkOutput(manifest.output.imageScore.tensor, () => true);
 
+  const { columns, rows } = image.header;
   const findings: ImageFinding[] = [];
   const heatmap = manifest.output.heatmap;
   if (heatmap) {
@@ -166,15 +167,14 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     }
   }
   if (boxes) {
-    const rows = boxRows(boxes, output, options.floor, [prepared.width, prepared.height]);
+    const candidates = boxRows(boxes, output, options.floor, [prepared.width, prepared.height]);
     // box coordinates are pixel edges (the input's top-left corner is 0, 0): centres sit half a pixel in
     const toStored = compose(prepared.toStored, { a: 1, b: 0, c: -0.5, d: 0, e: 1, f: -0.5 });
-    const stored = image.header;
-    for (const r of suppressOverlaps(rows, options.maxPerClass ?? 10, boxes.nmsIou ?? 0.5)) {
+    for (const r of suppressOverlaps(candidates, options.maxPerClass ?? 10, boxes.nmsIou ?? 0.5)) {
       // cut to the stored image first, its mark at the centre of what is left (as ultralytics'
       // scale_boxes clips): a box reaching into the padding beside the image's edge (a letterbox
       // pads the chest-wall side too) keeps its mark on the image; one wholly in the padding marks nothing
-      const box = boxOnImage(mapBox(toStored, r.box), stored.columns, stored.rows);
+      const box = boxOnImage(mapBox(toStored, r.box), columns, rows);
       if (!(box[2] > box[0] && box[3] > box[1])) continue;
       findings.push({ class: boxes.classes[r.cls]!, score: r.score, x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2, box });
     }
@@ -182,7 +182,6 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   // a mark stays on the stored image: the model's input is padded beside the image (to its stride, a
   // fixed matrix, a letterbox), and what it marks in the padding lies off the image (not drawn by any
   // viewer, and not written in an SR); a box reaching past the image is cut to it
-  const { columns, rows } = image.header;
   const onImage = findings.filter((f) => centreOnImage(f.x, f.y, columns, rows)).map((f) => ({ ...f, box: boxOnImage(f.box, columns, rows) }));
   const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;
   const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : onImage.reduce((m, f) => Math.max(m, f.score), scale.min);

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { manifestProblems, missingTopLevelKey, modelManifestSchema, strayTopLevelKeys } from '../../common/ai/model-manifest.ts';
+import { manifestProblems, misspeltKeyHint, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
@@ -171,18 +171,12 @@ function agreeInFrench(text: string): string {
   return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e').replace(/ :/g, '\u202f:');
 }
 
-/** manifestProblems' hint after an unknown key, in French. */
-const UNKNOWN_KEY_HINT_FR = ' (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)';
-
 /** manifestProblems in French: the refusal is shown in the reader's language, its details too. */
 function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown): string[] {
   const french = z.locales.fr().localeError;
-  const strays = strayTopLevelKeys(manifest).map((key) => `«\u202f${key}\u202f»`).join(', ');
-  const hint = (issue: z.core.$ZodIssue) => (issue.code === 'unrecognized_keys' ? UNKNOWN_KEY_HINT_FR
-    : missingTopLevelKey(issue) && strays ? ` (le manifeste a ${strays}, que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f?)` : '');
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message) + hint(issue);
+    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message) + misspeltKeyHint(issue, manifest, 'fr');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });
 }

@@ -3,8 +3,8 @@
 // synthetic images only), the model folders refused and why (in the reader's language: a vendor's
 // model with a wrong checksum is said so here, not only in a log), and which model exams show, with
 // the choice to show another. Opened from the top bar, whose button warns when a model was refused.
-import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import { useCallback, useEffect, useState } from 'react';
+import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiModelEntry, AiModelsStatus } from '../../common/domain.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { useApi } from '../api/context.ts';

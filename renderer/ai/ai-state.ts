@@ -40,7 +40,6 @@ export function notReadText(t: Translate, parts: readonly NotRead[]): string {
   return parts.map((part) => t(`ai.notRead.${part}`)).join(' · ');
 }
 
-
 /** The label over a viewport showing a CAD report's marks: the algorithm that made them, as its report names it. */
 export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][number]): { model: string; warning: string | null } {
   const name = report.algorithmVersion ? `${report.algorithmName} ${report.algorithmVersion}` : report.algorithmName;

@@ -1,5 +1,5 @@
-import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import { useCallback, useEffect, useState } from 'react';
+import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';

@@ -162,6 +162,7 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   // Input pixels per output pixel along oriented x and y; and for a letterbox fitted into a matrix,
   // its size as ultralytics' LetterBox makes it: round(w · r), r = min(W / w, H / h), in that order
   // of operations (w / (w / W)-style arithmetic lands one ulp off at halves, and one pixel off after)
+  const centred = options.padding?.placement === 'centred';
   let sx: number, sy: number;
   let fitted: { width: number; height: number } | null = null;
   if (options.pixelSizeMm !== undefined) {
@@ -174,7 +175,7 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
     const s = Math.max(cropWidth / options.size.width, cropHeight / ratio / options.size.height);
     sx = s;
     sy = s * ratio;
-    if (options.padding?.placement === 'centred') {
+    if (centred) {
       const r = Math.min(options.size.width / cropWidth, (options.size.height * ratio) / cropHeight);
       fitted = { width: roundHalfToEven(cropWidth * r), height: roundHalfToEven((cropHeight * r) / ratio) };
     }
@@ -184,7 +185,6 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   // a letterbox's size rounded as ultralytics rounds it (Python's round: halves to even), so that
   // its model's boxes land where its own scale_boxes would put them (a half rounded up put them 2
   // stored pixels off: a probe)
-  const centred = options.padding?.placement === 'centred';
   const round = centred ? roundHalfToEven : Math.round;
   const contentWidth = Math.max(1, fitted?.width ?? round(cropWidth / sx));
   const contentHeight = Math.max(1, fitted?.height ?? round(cropHeight / sy));
