@@ -249,26 +249,44 @@ export const modelManifestSchema = z.object({
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
+/** Characters a quoted key is not shown with: control characters (a terminal obeys them) and bidirectional formatting ones. */
+const UNSHOWABLE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
 /**
- * A key the contract does not know is most often a misspelt one: said after zod's words for an
- * issue, in the reader's language. Inside the manifest's parts such a key is refused itself; at its
- * top level (let be there) it is named beside a required key found missing (`calibraton` beside
+ * Keys of the manifest as a refusal quotes them (any text its author wrote): at most three, each
+ * cut to 64 characters, what must not be shown written as <U+…>, the rest counted (a probe's 5,000
+ * stray keys, some with an escape sequence or a right-to-left override, made a 69 KB refusal).
+ */
+function quotedKeys(keys: string[], locale: 'en' | 'fr', quote: (key: string) => string): string {
+  const shown = keys.slice(0, 3).map((key) => quote(key.slice(0, 64).replace(UNSHOWABLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`) + (key.length > 64 ? '…' : '')));
+  const more = keys.length - shown.length;
+  return shown.join(', ') + (more > 0 ? (locale === 'fr' ? ` et ${more} autres` : ` and ${more} more`) : '');
+}
+
+/**
+ * One issue of a manifest in the reader's language (`said`: zod's or the contract's words for it).
+ * A key the contract does not know is most often a misspelt one: inside the manifest's parts such a
+ * key is refused itself, quoted here (not by zod, which quotes every key whole); at its top level
+ * (let be there) it is named beside a required key found missing (`calibraton` beside
  * `calibration`). `manifest`: as read.
  */
-export function misspeltKeyHint(issue: z.core.$ZodIssue, manifest: unknown, locale: 'en' | 'fr'): string {
+export function describeManifestIssue(issue: z.core.$ZodIssue, said: string, manifest: unknown, locale: 'en' | 'fr'): string {
+  const fr = locale === 'fr';
   if (issue.code === 'unrecognized_keys') {
-    return locale === 'fr' ? ' (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)' : ' (not a key of the model contract: misspelt?)';
+    const s = issue.keys.length > 1 ? 's' : '';
+    const keys = quotedKeys(issue.keys, locale, (key) => `"${key}"`);
+    return fr ? `Clé${s} non reconnue${s}\u202f: ${keys} (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)`
+      : `Unrecognized key${s}: ${keys} (not a key of the model contract: misspelt?)`;
   }
   const missing = issue.code === 'invalid_type' && issue.path.length === 1 && 'input' in issue && issue.input === undefined;
-  if (!missing || typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return '';
+  if (!missing || typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return said;
   const strays = Object.keys(manifest).filter((key) => !(key in modelManifestSchema.shape) && !key.startsWith('$'));
-  if (!strays.length) return '';
-  return locale === 'fr'
-    ? ` (le manifeste a ${strays.map((key) => `«\u202f${key}\u202f»`).join(', ')}, que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f?)`
-    : ` (the manifest has ${strays.map((key) => `"${key}"`).join(', ')}, which the contract does not know: misspelt?)`;
+  if (!strays.length) return said;
+  return fr ? `${said} (le manifeste a ${quotedKeys(strays, locale, (key) => `«\u202f${key}\u202f»`)}, que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f?)`
+    : `${said} (the manifest has ${quotedKeys(strays, locale, (key) => `"${key}"`)}, which the contract does not know: misspelt?)`;
 }
 
 /** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"); `manifest`, as read, names keys that may be misspelt. */
 export function manifestProblems(error: z.ZodError, max = 5, manifest?: unknown): string[] {
-  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${issue.message}${misspeltKeyHint(issue, manifest, 'en')}`);
+  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${describeManifestIssue(issue, issue.message, manifest, 'en')}`);
 }

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { manifestProblems, misspeltKeyHint, modelManifestSchema } from '../../common/ai/model-manifest.ts';
+import { describeManifestIssue, manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
@@ -176,7 +176,7 @@ function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown
   const french = z.locales.fr().localeError;
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const said = agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message) + misspeltKeyHint(issue, manifest, 'fr');
+    const said = describeManifestIssue(issue, agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message), manifest, 'fr');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });
 }

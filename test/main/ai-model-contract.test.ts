@@ -117,6 +117,20 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
   assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: "pading" \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
   assert.match((await refusal(path.join(root, 'misspelt-calibration'))).fr, /calibration\u202f: .*\(le manifeste a «\u202fcalibraton\u202f», que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f\?\)/);
+  // keys are any text the manifest's author wrote: quoted three at most, cut, with no control or bidirectional formatting character (5,000 stray keys, some with an escape sequence or a right-to-left override, made a 69 KB refusal)
+  const hostile = await refusal(writeModel(root, 'hostile-keys', { change: (m) => {
+    (m.input as Record<string, unknown>)['evil\u202ekey\u001b[2J'] = 1;
+    (m as Record<string, unknown>).calibraton = m.calibration;
+    delete (m as Partial<ModelManifest>).calibration;
+    for (let i = 0; i < 5000; i++) (m as Record<string, unknown>)[`stray${i}${'x'.repeat(100)}`] = i;
+  } }));
+  for (const text of [hostile.en, hostile.fr]) {
+    assert.ok(text.length < 1000, `${text.length} characters`);
+    assert.doesNotMatch(text, /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/);
+  }
+  assert.match(hostile.en, /input: Unrecognized key: "evil<U\+202E>key<U\+001B>\[2J" \(not a key of the model contract: misspelt\?\)/);
+  assert.match(hostile.en, /\(the manifest has "calibraton", "stray0x{58}…", "stray1x{58}…" and 4998 more, which the contract does not know: misspelt\?\)/);
+  assert.match(hostile.fr, /«\u202fcalibraton\u202f», «\u202fstray0x{58}…\u202f», «\u202fstray1x{58}…\u202f» et 4998 autres, que le contrat ne connaît pas/);
   assert.match((await refusal(path.join(root, 'padding-in-1.0'))).fr, /contractVersion\u202f: input\.padding et input\.crop sont du contrat 1\.1/);
   assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
