@@ -88,3 +88,57 @@ test('without a table the values are averaged as they are, air included', () => 
   const got = resample(source, width, xw, yw, null);
   for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - expected[i]!) < 1e-3, `sample ${i}`);
 });
+
+/**
+ * An axis's weights by their definition, input index by input index: a reduction's cell overlapping
+ * each input pixel, an enlargement's two nearest, indices outside the image folded onto its edge,
+ * divided by their total (added up from the first index, as the pipeline adds them).
+ */
+function weightsByDefinition(count: number, scale: number, offset: number, inputLength: number): { first: number[]; weights: number[][] } {
+  const width = Math.abs(scale);
+  const first: number[] = [], weights: number[][] = [];
+  for (let k = 0; k < count; k++) {
+    const centre = scale * k + offset;
+    const byIndex = new Float64Array(inputLength);
+    const reached = new Set<number>();
+    const add = (i: number, v: number) => { const c = Math.min(inputLength - 1, Math.max(0, i)); byIndex[c] += v; reached.add(c); };
+    if (width > 1) {
+      for (let i = Math.floor(centre - width / 2) - 1; i <= Math.ceil(centre + width / 2) + 1; i++) {
+        const overlap = Math.min(centre + width / 2, i + 0.5) - Math.max(centre - width / 2, i - 0.5);
+        if (overlap > 0) add(i, overlap);
+      }
+    } else {
+      add(Math.floor(centre), 1 - (centre - Math.floor(centre)));
+      add(Math.floor(centre) + 1, centre - Math.floor(centre));
+    }
+    const lo = Math.min(...reached), hi = Math.max(...reached);
+    let total = 0;
+    for (let i = lo; i <= hi; i++) total += byIndex[i]!;
+    first.push(lo);
+    weights.push(Array.from(byIndex.subarray(lo, hi + 1), (v) => Math.fround(v / total)));
+  }
+  return { first, weights };
+}
+
+test('an axis\'s weights are their definition to the bit (reductions, enlargements, both directions, samples past either edge)', () => {
+  let seed = 11;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  // the pipeline's own scales (0.07 mm to 0.1 mm, to 0.2 mm, the viewer's renditions) and random ones
+  const scales = [1 / 0.7, 0.1 / 0.07, 2, 1, 0.5, 4.3, -1 / 0.7, -2.5, 0.37, -0.8];
+  for (let c = 0; c < 400; c++) {
+    const inputLength = 1 + Math.floor(random() * 120);
+    const scale = c < scales.length ? scales[c]! : (random() < 0.5 ? -1 : 1) * (random() < 0.4 ? random() : 1 + random() * 4);
+    const count = 1 + Math.floor(random() * 120);
+    // some samples before the first input pixel and past the last
+    const offset = (random() - 0.25) * inputLength * 1.5;
+    const got = axisWeights(count, scale, offset, inputLength);
+    const expected = weightsByDefinition(count, scale, offset, inputLength);
+    for (let k = 0; k < count; k++) {
+      const label = `scale ${scale}, offset ${offset}, ${inputLength} inputs: sample ${k}`;
+      assert.equal(got.first[k], expected.first[k], label);
+      const taps = Array.from(got.weights.subarray(k * got.taps, (k + 1) * got.taps));
+      assert.deepEqual(taps.slice(0, expected.weights[k]!.length), expected.weights[k], label);
+      assert.ok(taps.slice(expected.weights[k]!.length).every((w) => w === 0), `${label}: weights past its last input`);
+    }
+  }
+});

@@ -90,13 +90,16 @@ export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMas
  */
 export function percentile(values: Float32Array, p: number): number {
   const rank = Math.min(values.length - 1, Math.floor(p * values.length));
-  let min = Infinity, max = -Infinity;
+  // the minimum and how often it occurs: where it fills the rank asked for (the air of a breast
+  // image, mapped to exactly 0 by a window that clips it: three quarters of the small image), it is
+  // the answer, without selecting among tens of thousands of equal values
+  let min = Infinity, max = -Infinity, atMin = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (v < min) min = v;
+    if (v < min) { min = v; atMin = 1; } else if (v === min) atMin++;
     if (v > max) max = v;
   }
-  if (!(max > min)) return min;
+  if (!(max > min) || atMin > rank) return min;
   const bins = 1024;
   const scale = bins / (max - min);
   const binOf = (v: number) => Math.min(bins - 1, Math.floor((v - min) * scale));

@@ -23,30 +23,34 @@ export function axisWeights(count: number, scale: number, offset: number, inputL
   const first = new Int32Array(count);
   const weights = new Float32Array(count * taps);
   const clamp = (i: number) => (i < 0 ? 0 : i >= inputLength ? inputLength - 1 : i);
+  // each sample's contributions by input index from its first (indices outside the image folded
+  // onto the edge pixel), added up in increasing index order; clamping keeps the indices a sample
+  // reaches consecutive, so `taps` slots hold them (a Map per sample cost a millisecond a model input)
+  const contributions = new Float64Array(taps);
   for (let k = 0; k < count; k++) {
     const centre = scale * k + offset;
-    const w = weights.subarray(k * taps, (k + 1) * taps);
-    // The taps cover consecutive input indices from `start`; indices outside the image are folded
-    // onto the edge pixel below by accumulating into a per-sample map first.
-    const contributions = new Map<number, number>();
+    contributions.fill(0);
+    let start = -1, last = -1;
     if (width > 1) {
       const lo = centre - width / 2, hi = centre + width / 2;
       for (let i = Math.floor(lo + 0.5); i <= Math.ceil(hi - 0.5); i++) {
         const overlap = Math.min(hi, i + 0.5) - Math.max(lo, i - 0.5);
-        if (overlap > 0) contributions.set(clamp(i), (contributions.get(clamp(i)) ?? 0) + overlap);
+        if (!(overlap > 0)) continue;
+        last = clamp(i);
+        if (start < 0) start = last;
+        contributions[last - start] += overlap;
       }
     } else {
-      const i = Math.floor(centre);
-      const t = centre - i;
-      contributions.set(clamp(i), (contributions.get(clamp(i)) ?? 0) + (1 - t));
-      contributions.set(clamp(i + 1), (contributions.get(clamp(i + 1)) ?? 0) + t);
+      const i = Math.floor(centre), t = centre - i;
+      start = clamp(i);
+      last = clamp(i + 1);
+      contributions[0] = 1 - t;
+      contributions[last - start] += t;
     }
-    const indices = [...contributions.keys()];
-    const start = Math.min(...indices);
     let total = 0;
-    for (const v of contributions.values()) total += v;
+    for (let j = 0; j <= last - start; j++) total += contributions[j]!;
     first[k] = start;
-    for (const [i, v] of contributions) w[i - start] = v / total;
+    for (let j = 0; j <= last - start; j++) weights[k * taps + j] = contributions[j]! / total;
   }
   return { count, first, taps, weights };
 }
