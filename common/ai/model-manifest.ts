@@ -253,12 +253,20 @@ export type ModelManifest = z.infer<typeof modelManifestSchema>;
 const UNSHOWABLE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 /**
+ * A name from a model's files (a manifest's key, a tensor's name) as a refusal shows it: cut to 64
+ * characters, what must not be shown written as <U+…>.
+ */
+export function showableName(name: string): string {
+  return name.slice(0, 64).replace(UNSHOWABLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`) + (name.length > 64 ? '…' : '');
+}
+
+/**
  * Keys of the manifest as a refusal quotes them (any text its author wrote): at most three, each
- * cut to 64 characters, what must not be shown written as <U+…>, the rest counted (a probe's 5,000
- * stray keys, some with an escape sequence or a right-to-left override, made a 69 KB refusal).
+ * showable, the rest counted (a probe's 5,000 stray keys, some with an escape sequence or a
+ * right-to-left override, made a 69 KB refusal).
  */
 function quotedKeys(keys: string[], locale: 'en' | 'fr', quote: (key: string) => string): string {
-  const shown = keys.slice(0, 3).map((key) => quote(key.slice(0, 64).replace(UNSHOWABLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`) + (key.length > 64 ? '…' : '')));
+  const shown = keys.slice(0, 3).map((key) => quote(showableName(key)));
   const more = keys.length - shown.length;
   return shown.join(', ') + (more > 0 ? (locale === 'fr' ? ` et ${more} autres` : ` and ${more} more`) : '');
 }

@@ -1,6 +1,7 @@
 // A model folder checked against the model contract (common/ai/model-manifest.ts), in this order:
 // its manifest is JSON (at most 1 MiB) that follows the contract; its model.onnx is a regular file
-// whose SHA-256 is the manifest's; the ONNX runtime opens it (on the best provider here:
+// whose SHA-256 is the manifest's, holding every tensor itself (no external data); the ONNX
+// runtime opens those very bytes, read once (on the best provider here:
 // execution-provider.ts); and its tensors are those the manifest names, with the same ranks and
 // fixed sizes. A folder that fails any check is refused with a problem (common/ai/model-problems.ts)
 // and the others are still found: a station keeps working without a broken model.
@@ -13,13 +14,14 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { describeManifestIssue, manifestProblems, modelManifestSchema } from '../../common/ai/model-manifest.ts';
+import { describeManifestIssue, manifestProblems, modelManifestSchema, showableName } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
 import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
+import { externalTensors } from './onnx-external-data.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { modelTensor, pipelineOptions } from './image-analysis.ts';
 import { boxTensors } from './box-rows.ts';
@@ -40,14 +42,26 @@ export interface CheckedModel {
 export type ModelCheck = { ok: true; model: CheckedModel } | { ok: false; folder: string; problem: ModelProblem };
 
 /**
- * The largest model.onnx taken: an ONNX file is one protocol buffer, which cannot exceed 2 GiB (a
- * model with external weight files is not a model of this contract). A larger file is refused
- * before it is read: hashing 20 GB held every model back for over a minute at each start.
+ * The largest model.onnx taken: an ONNX file is one protocol buffer, under 2 GiB (a model with
+ * external weight files is refused: model_external_data), and Node reads at most that much at once.
+ * A larger file is refused before it is read: hashing 20 GB held every model back for over a minute
+ * at each start.
  */
-const MAX_MODEL_BYTES = 2 ** 31;
+const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
 export class FileTooLargeError extends Error {
   constructor(readonly bytes: number) { super(`the file has ${bytes} bytes`); }
+}
+
+/** A regular file's bytes; a file over `maxBytes` is refused unread (FileTooLargeError). */
+async function readModelFile(file: string, maxBytes: number): Promise<Buffer> {
+  const { handle, stat } = await openRegularFile(file, { followLinks: true });
+  try {
+    if (stat.size > maxBytes) throw new FileTooLargeError(stat.size);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The SHA-256 of a regular file, read in chunks; a file over `maxBytes` is refused unread (FileTooLargeError). */
@@ -107,22 +121,28 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   // one image at a time goes to a model (its tensor has one channel): a model that needs the prior beside it cannot be served
   if (manifest.input.priors === 'required') return refuse({ code: 'input_unsupported', params: { kind: 'priors' } });
 
-  const modelFile = path.join(folder, 'model.onnx');
-  let actual: string;
+  // read once: the bytes whose checksum is compared are the bytes the runtime opens (opened by its
+  // path, the file could change in between, unchecked)
+  let bytes: Buffer;
   try {
-    actual = await sha256OfFile(modelFile, MAX_MODEL_BYTES);
+    bytes = await readModelFile(path.join(folder, 'model.onnx'), MAX_MODEL_BYTES);
   } catch (error) {
     if (error instanceof FileTooLargeError) return refuse({ code: 'model_too_large', params: { bytes: error.bytes, max: MAX_MODEL_BYTES } });
     return refuse({ code: 'model_missing' });
   }
   // an empty file said as such (a copy that failed), not as another file than the manifest's nor in
   // the runtime's words for it (its source file and line, cut off)
-  if (actual === EMPTY_SHA256) return refuse({ code: 'model_unloadable', params: { empty: 1, what: '' } });
+  if (bytes.length === 0) return refuse({ code: 'model_unloadable', params: { empty: 1, what: '' } });
+  const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });
+  // weights kept in another file (ONNX external data) are not covered by the checksum: they could be
+  // swapped or damaged unseen (opened by its path, such a model ran with whatever lay beside it)
+  const external = externalTensors(bytes);
+  if (external?.count) return refuse({ code: 'model_external_data', params: { count: external.count, names: quoted(external.names, external.count) } });
 
   let opened: OpenedSession;
   try {
-    opened = await openSession(modelFile, options.providers ?? manifest.runtime.providers);
+    opened = await openSession(bytes, options.providers ?? manifest.runtime.providers);
   } catch (error) {
     const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
     return refuse({ code: 'model_unloadable', params: { empty: 0, what: cutAtWord(what, 300) } });
@@ -184,7 +204,12 @@ function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown
 /** How a model's tensors differ from its manifest: a kind (common/ai/model-problems.ts says each in the reader's language) and its values. */
 export type TensorMismatch = Record<string, string | number> & { kind: string };
 
-const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+/**
+ * Names from the model's file (its tensors') as a refusal quotes them: the first three, each
+ * showable (a name may hold an escape sequence a terminal would obey), the rest counted.
+ */
+const quoted = (names: readonly string[], count = names.length) =>
+  names.slice(0, 3).map((n) => `"${showableName(n)}"`).join(', ') + (count > 3 ? ` … (${count})` : '');
 
 /** Why the session's tensors differ from the manifest's, or null when they agree. */
 export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, manifest: ModelManifest): TensorMismatch | null {
@@ -251,9 +276,6 @@ function boxesMismatch(boxes: NonNullable<ModelManifest['output']['boxes']>, ten
   if (format === 'xyxy-score-class' && typeof last === 'number' && last > 0 && last !== 6) return { kind: 'boxes_row', name, size: last };
   return { kind: 'boxes_shape', name, shape: `[${shape.join(', ')}]`, format, classes: boxes.classes.length, expected: tensor.expected };
 }
-
-/** The SHA-256 of no bytes. */
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** `text` cut to about `max` characters at a word's end, with an ellipsis where it was cut. */
 function cutAtWord(text: string, max: number): string {

@@ -28,7 +28,22 @@ export interface TinyModelOptions {
   scoreName?: string;
   /** The image score as an integer tensor (a vendor's slip: values no score can be), cast from the float one. */
   integerScore?: boolean;
+  /**
+   * The weights kept in another file (ONNX external data, as onnx.save_model(..., save_as_external_data=True)
+   * writes them): its name beside model.onnx; tinyDetectorWeights gives its bytes.
+   */
+  externalData?: string;
 }
+
+/** The bytes of tinyDetectorModel's weights file (externalData): the conv's weights (1), then its biases (0), float32. */
+export function tinyDetectorWeights(classes = 2): Uint8Array {
+  const values = new Float32Array(2 * classes);
+  values.fill(1, 0, classes);
+  return new Uint8Array(values.buffer);
+}
+
+const externalAt = (location: string, offset: number, length: number) =>
+  [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(length) }];
 
 /**
  * heatmap = Sigmoid(Conv1x1(image)) with `classes` channels (weights 1, biases 0: each channel is
@@ -50,10 +65,15 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
           { opType: 'Cast', input: ['score_float'], output: [score], name: 'to_int', attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: INT64 }] }]
         : [{ opType: 'Sigmoid', input: ['mean'], output: [score], name: 'score' }]),
     ],
-    initializer: [
-      { name: 'w', dataType: FLOAT, dims: [classes, 1, 1, 1], floatData: Array.from({ length: classes }, () => 1) },
-      { name: 'b', dataType: FLOAT, dims: [classes], floatData: Array.from({ length: classes }, () => 0) },
-    ],
+    initializer: options.externalData
+      ? [
+          { name: 'w', dataType: FLOAT, dims: [classes, 1, 1, 1], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: externalAt(options.externalData, 0, 4 * classes) },
+          { name: 'b', dataType: FLOAT, dims: [classes], dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: externalAt(options.externalData, 4 * classes, 4 * classes) },
+        ]
+      : [
+          { name: 'w', dataType: FLOAT, dims: [classes, 1, 1, 1], floatData: Array.from({ length: classes }, () => 1) },
+          { name: 'b', dataType: FLOAT, dims: [classes], floatData: Array.from({ length: classes }, () => 0) },
+        ],
     input: [valueInfo(input, options.inputShape ?? [1, 1, 'H', 'W'])],
     output: [valueInfo(heatmap, [1, classes, 'H', 'W']), valueInfo(score, [1, 1, 1, 1], options.integerScore ? INT64 : FLOAT)],
   };

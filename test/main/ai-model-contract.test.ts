@@ -13,7 +13,7 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
-import { brightestBoxModel, brokenOutputModel, fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, fixtureManifest, tinyDetectorModel, tinyDetectorWeights } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { execFileSync } from 'node:child_process';
@@ -206,6 +206,29 @@ test('a model file that is not the one its manifest describes, or not a model, o
   assert.equal(tooLarge.problem.code, 'model_too_large');
   assert.match(tooLarge.en, /too large \(2147483649 bytes.*refused without being read/);
   assert.match(tooLarge.fr, /trop gros/);
+});
+
+test('a model keeping its weights in another file (ONNX external data), which its checksum does not cover, is refused saying how to save it as one; its tensors\' names quoted safely', async () => {
+  const root = tempDir('models-external');
+  // as onnx.save_model(..., save_as_external_data=True) leaves it: model.onnx and the weights beside it
+  const split = writeModel(root, 'split', { model: { externalData: 'model.onnx.data' } });
+  fs.writeFileSync(path.join(split, 'model.onnx.data'), tinyDetectorWeights());
+  const refused = await refusal(split);
+  assert.equal(refused.problem.code, 'model_external_data');
+  assert.equal(refused.en, 'model.onnx keeps 2 tensors in other files (ONNX external data: "w", "b"), which its checksum does not cover: '
+    + 'save the model as one file (onnx.save_model(model, "model.onnx", save_as_external_data=False)) and write its SHA-256 in the manifest');
+  assert.match(refused.fr, /^model\.onnx garde 2 tenseurs dans d’autres fichiers \(données externes ONNX\u202f: "w", "b"\), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier/);
+  // the same weights in model.onnx itself: accepted (the control)
+  const whole = await checkModelFolder(writeModel(root, 'whole'));
+  assert.ok(whole.ok);
+  await (whole as Extract<typeof whole, { ok: true }>).model.opened.session.release();
+
+  // names from the model's file are quoted at most three, cut to 64 characters, an escape sequence or
+  // a right-to-left override written as <U+…> (a terminal printing `binome models` would obey them)
+  const hostile = await refusal(writeModel(root, 'hostile-names', { model: { inputName: `\u001b[2J\u202epixels${'x'.repeat(100)}` } }));
+  assert.equal(hostile.problem.code, 'tensor_mismatch');
+  assert.match(hostile.en, /its inputs are "<U\+001B>\[2J<U\+202E>pixelsx{53}…"; the manifest names one, "image"/);
+  assert.doesNotMatch(hostile.en + hostile.fr, /[\u001b\u202e]/);
 });
 
 test('a model whose tensors differ from its manifest is refused, saying which', async () => {

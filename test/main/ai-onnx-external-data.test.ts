@@ -1,0 +1,58 @@
+// Finding tensors an ONNX model keeps outside its file (main/ai/onnx-external-data.ts), which the
+// contract refuses: in the graph's initializers, in a subgraph (an If's branch), in a node's tensor
+// attribute and in a function; none in a model that holds every weight; and bytes that are not a
+// model (garbage, a model cut short) said as unreadable, not as "no external data".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import onnxProto from 'onnx-proto';
+import { externalTensors } from '../../main/ai/onnx-external-data.ts';
+import { tinyDetectorModel } from '../helpers/onnx-models.ts';
+import { ROOT } from '../helpers/paths.ts';
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
+const external = (name: string): onnxProto.onnx.ITensorProto =>
+  ({ name, dataType: FLOAT, dims: [1], dataLocation: EXTERNAL, externalData: [{ key: 'location', value: 'weights.bin' }] });
+const inline = (name: string): onnxProto.onnx.ITensorProto => ({ name, dataType: FLOAT, dims: [1], floatData: [1] });
+const encode = (model: onnxProto.onnx.IModelProto) => onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], ...model }).finish();
+
+test('tensors kept outside the file are found wherever a model holds tensors; none in a model that holds its weights', () => {
+  assert.deepEqual(externalTensors(fs.readFileSync(path.join(ROOT, 'models/binome-synth-detector/model.onnx'))), { count: 0, names: [] });
+  assert.deepEqual(externalTensors(tinyDetectorModel()), { count: 0, names: [] });
+  assert.deepEqual(externalTensors(tinyDetectorModel({ externalData: 'model.onnx.data' })), { count: 2, names: ['w', 'b'] });
+
+  // an If whose then-branch holds an external initializer, a Constant whose value is external, and
+  // only the location field set (no data_location), as some exporters write it
+  const branch: onnxProto.onnx.IGraphProto = { name: 'then', initializer: [external('in_branch')], node: [], output: [{ name: 'in_branch' }] };
+  const nested = encode({ graph: {
+    name: 'g',
+    initializer: [inline('kept')],
+    node: [
+      { opType: 'If', input: ['cond'], output: ['y'], attribute: [{ name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: branch }] },
+      { opType: 'Constant', output: ['c'], attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: { name: 'constant', dataType: FLOAT, dims: [1], externalData: [{ key: 'location', value: 'c.bin' }] } }] },
+    ],
+  } });
+  assert.deepEqual(externalTensors(nested), { count: 2, names: ['in_branch', 'constant'] });
+  // in a function's body
+  const inFunction = encode({ graph: { name: 'g', node: [] }, functions: [{ name: 'f', domain: 'x', node: [
+    { opType: 'Constant', output: ['c'], attribute: [{ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t: external('in_function') }] },
+  ] }] });
+  assert.deepEqual(externalTensors(inFunction), { count: 1, names: ['in_function'] });
+  // many: the first three named, all counted
+  assert.deepEqual(externalTensors(encode({ graph: { name: 'g', initializer: Array.from({ length: 40 }, (_, i) => external(`t${i}`)) } })), { count: 40, names: ['t0', 't1', 't2'] });
+});
+
+test('bytes that are not a model are unreadable (null), not a model without external data', () => {
+  const model = tinyDetectorModel({ externalData: 'model.onnx.data' });
+  assert.equal(externalTensors(new Uint8Array(0)), null, 'empty');
+  assert.equal(externalTensors(Buffer.from('{"not": "onnx"}')), null, 'JSON');
+  assert.equal(externalTensors(model.subarray(0, model.length - 7)), null, 'cut short');
+  assert.equal(externalTensors(Uint8Array.of(0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f)), null, 'a length past the end');
+  // subgraphs nested deeper than any exporter writes: given up, not a stack overflow
+  let graph: onnxProto.onnx.IGraphProto = { name: 'leaf', node: [] };
+  for (let i = 0; i < 200; i++) graph = { name: `g${i}`, node: [{ opType: 'If', attribute: [{ name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: graph }] }] };
+  assert.equal(externalTensors(encode({ graph })), null);
+});
