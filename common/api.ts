@@ -124,6 +124,12 @@ export const operations = {
    * unlocks the AI's marks. Answers the exam's AI results with it. Audited.
    */
   setFirstImpression: op<AiResults>()('write', z.strictObject({ examId, impression: z.enum(FIRST_IMPRESSIONS) })),
+  /**
+   * Says that the AI's output for the exam (its marks, its score) was shown to the reader before her
+   * first impression (concurrent mode): an impression recorded after it is recorded as made with the
+   * marks, even where she switched to second look meanwhile (it is not an unaided read). Audited once.
+   */
+  noteAiShown: op<AiResults>()('write', z.strictObject({ examId })),
   /** Cancels the exam's queued or running analysis (a running one stops, its result dropped). Audited. */
   cancelAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited when it queued something (an exam analysed already is left as it is). */

@@ -12,6 +12,12 @@ export class AuditLog {
     this.sql.get('INSERT INTO audit_log (at, actor, action, study_ref) VALUES (?, ?, ?, ?)').run(now(), actor, action, examId);
   }
 
+  /** Whether the actor's action on the exam is in the log. */
+  has(actor: string, action: string, examId: number): boolean {
+    const row = this.sql.get('SELECT EXISTS (SELECT 1 FROM audit_log WHERE study_ref = ? AND actor = ? AND action = ?) AS found').get(examId, actor, action) as { found: number };
+    return row.found === 1;
+  }
+
   trail(examId: number): { at: string; actor: string; action: string }[] {
     return this.sql.get('SELECT at, actor, action FROM audit_log WHERE study_ref = ? ORDER BY id').all(examId) as { at: string; actor: string; action: string }[];
   }

@@ -18,7 +18,10 @@ import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 import { partsNotRead } from '../../common/ai/not-read.ts';
 
-export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
+export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
+
+/** The audit log's action for the AI's output of an exam shown to the reader before her first impression (noteAiShown). */
+const AI_SHOWN_ACTION = 'ai:shown-before-first-impression';
 
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
@@ -103,7 +106,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     setFirstImpression: async ({ examId, impression }) => {
       ctx.assertOpen();
       existingExam(examId);
-      const mode = viewerSettings(ctx).aiMarksMode;
+      // the marks (or the score) shown before it, in concurrent mode, and her mode switched to second look
+      // since: made with the marks, not unaided (recorded as second look, it claimed an unaided read)
+      const setting = viewerSettings(ctx).aiMarksMode;
+      const mode = setting === 'second-look' && ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId) ? 'concurrent' : setting;
       const { recorded, isNew } = ctx.db.firstImpressions.record(examId, LOCAL_READER, impression, mode,
         () => ctx.db.audit.record(LOCAL_READER, `first-impression:${impression}:${mode}`, examId));
       // the worklist shows the exam's score from now on (second look held it back)
@@ -112,6 +118,13 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       if (recorded.impression !== impression) {
         throw new ApiError('bad_request', `A first impression (${recorded.impression}) is already recorded for exam ${examId}`, 'error.firstImpressionRecorded');
       }
+      return results(examId);
+    },
+    noteAiShown: async ({ examId }) => {
+      ctx.assertOpen();
+      existingExam(examId);
+      // once, and only before her first impression (after it, the marks are meant to be seen)
+      if (!ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)) ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
       return results(examId);
     },
     cancelAiAnalysis: async ({ examId }) => {

@@ -187,6 +187,17 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
   useEffect(() => { if (!aiLocked) setNotice((n) => (n === t('ai.locked') ? null : n)); }, [aiLocked, t]);
+  // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
+  // first impression, in concurrent mode: told to the station, which records an impression made
+  // after it as made with the marks, even once she has switched to second look (a probe recorded
+  // "normal" as an unaided read that way, the marks seen a minute before)
+  const notedAiShown = useRef(new Set<number>());
+  useEffect(() => {
+    if (aiLocked || !currentAi || currentAi.firstImpression || notedAiShown.current.has(examId)) return;
+    if (currentAi.state?.status !== 'done' && currentAi.cadReports.length === 0) return;
+    notedAiShown.current.add(examId);
+    api.noteAiShown({ examId }).catch(() => notedAiShown.current.delete(examId));
+  }, [aiLocked, currentAi, examId, api]);
   // The class switches: the classes the models can mark (a model of masses alone gets one switch),
   // and those other systems' CAD marks carry; the lexicon's four first, in its order.
   const aiClasses = useMemo(() => {

@@ -477,6 +477,12 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.click('[data-testid=save-settings]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
   assert.equal(await markCount(), 0);
+  // her first impression now is not an unaided read: she saw the marks a moment ago
+  await page.click('[data-testid=first-impression-normal]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user')?.mode, 'concurrent');
+  assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
+    ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
 });
 
 test('another CAD\'s marks (a vendor\'s Mammography CAD SR) show under its name, apart from the model\'s, on their spots; optional ones when asked; not-for-presentation never', { skip: SKIP || SKIP_NO_DUMP2DCM, timeout: 240_000 }, async () => {

@@ -51,6 +51,28 @@ test('a first impression is recorded once, with the marks mode of the moment, an
   }
 });
 
+test('a first impression made after the AI\'s output was shown (concurrent mode, then a switch to second look) is recorded as made with the marks, not unaided; noted once, and only before the impression', { timeout: 120_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-shown-first' });
+    const [a, b] = await examsOf(station) as [number, number];
+    assert.equal((await station.handlers.getSettings({})).viewer.aiMarksMode, 'second-look');
+    // the viewer showed a's marks (in concurrent mode), twice: noted once
+    await station.handlers.noteAiShown({ examId: a });
+    await station.handlers.noteAiShown({ examId: a });
+    const recorded = await station.handlers.setFirstImpression({ examId: a, impression: 'normal' });
+    assert.equal(recorded.firstImpression?.mode, 'concurrent', 'the marks were seen before it: not an unaided read');
+    assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
+    // b's marks not shown before: second look, as she reads; shown after it: nothing to note
+    assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'recall' })).firstImpression?.mode, 'second-look');
+    await station.handlers.noteAiShown({ examId: b });
+    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['first-impression:recall:second-look']);
+    await assert.rejects(station.handlers.noteAiShown({ examId: 9999 }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
+  } finally {
+    await station.close();
+  }
+});
+
 test('second look holds the AI\'s exam score back in the worklist and the exam\'s details until this reader\'s first impression of the exam; the triage sort still orders by it; concurrent shows it', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-withheld-models');
   writeTinyModel(models);
