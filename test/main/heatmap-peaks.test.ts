@@ -57,3 +57,19 @@ test('a logit heatmap gives the peaks, scores and boxes of its sigmoid, found wi
   edge[4 * 9 + 4] = -0.001;
   assert.equal(heatmapPeaks(edge, [1, 1, 9, 9], { ...options, activation: 'sigmoid' }).length, 0);
 });
+
+test('a weaker peak on the flank of a stronger one of its class (the heatmap between them never falls below about a third of it) is the same finding: one mark per lesion; a peak apart, or of another class, stays', () => {
+  const data = heatmap(2, 48, 48, [
+    // a large mass: one broad blob, and a narrow bump on its flank 8 pixels from its centre (a probe saw four marks on one such mass)
+    { c: 0, u: 20, v: 20, peak: 0.9, sigma: 6 }, { c: 0, u: 28, v: 20, peak: 0.5, sigma: 1 },
+    // another lesion 20 pixels away, the heatmap near 0 between them
+    { c: 0, u: 20, v: 40, peak: 0.5, sigma: 1.5 },
+    // another class on the mass's flank: its own finding
+    { c: 1, u: 28, v: 20, peak: 0.5, sigma: 1 },
+  ]);
+  const options = { floor: 0.2, minDistance: 4, maxPerChannel: 10, activation: 'none' as const };
+  assert.deepEqual(heatmapPeaks(data, [1, 2, 48, 48], options).map((p) => [p.channel, p.u, p.v]), [[0, 20, 20], [0, 20, 40], [1, 28, 20]]);
+  // the bump alone (the mass weaker than a third of it below): a finding of its own
+  const apart = heatmap(1, 48, 48, [{ c: 0, u: 20, v: 20, peak: 0.9, sigma: 2 }, { c: 0, u: 28, v: 20, peak: 0.5, sigma: 1 }]);
+  assert.deepEqual(heatmapPeaks(apart, [1, 1, 48, 48], options).map((p) => [p.u, p.v]), [[20, 20], [28, 20]]);
+});
