@@ -29,7 +29,9 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   if (!state) return t('ai.state.none');
   if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
   const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
-  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t('ai.examScore', { score: formatScore(options.locale, state.examScore) })}` : said;
+  // an uncalibrated score said as such: "0.93" alone reads as a probability of 93 %
+  const scoreKey = results.model?.scoreSemantics === 'uncalibrated' ? 'ai.examScoreUncalibrated' : 'ai.examScore';
+  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: formatScore(options.locale, state.examScore) })}` : said;
   // said whether or not the score shows: that the model never saw a breast is not its opinion of it
   const unread = state.status === 'done' ? notReadText(t, state.notRead) : '';
   return unread ? `${scored} · ${unread}` : scored;

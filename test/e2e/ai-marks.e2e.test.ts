@@ -336,7 +336,7 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   assert.equal(await page.$eval('[data-testid=ai-marks-toggle]', (b) => b.getAttribute('aria-pressed')), 'false');
   // hidden marks do not look like marks not found: the strip says how many are hidden, and the key
   const findings = (await station.handlers.aiResults({ examId: ids.current })).findings.length;
-  assert.equal(await page.textContent('[data-testid=ai-marks-hidden]'), `${findings} AI marks hidden: a shows them`);
+  assert.equal(await page.textContent('[data-testid=ai-marks-hidden]'), `${findings} AI marks hidden: press a to show them`);
   await shot('ai-marks-hidden');
   await page.keyboard.press('a');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
@@ -436,7 +436,7 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
     // and in French, whose words are longer
     await page.selectOption('[data-testid=locale]', 'fr');
     try {
-      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIEUR/.test(document.querySelector('.prior-label')?.textContent ?? ''));
+      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /PRÉCÉDENT/.test(document.querySelector('.prior-label')?.textContent ?? ''));
       apart(await labelsOf(), '900 × 560, in French');
       await shot('ai-marks-prior-comparison-900-fr');
     } finally {

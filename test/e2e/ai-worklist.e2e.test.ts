@@ -118,3 +118,28 @@ test('the AI models panel lists the models and a refused one with its reason, an
   await page.keyboard.press('Escape');
   await page.selectOption('[data-testid=locale]', 'en');
 });
+
+test('an exam not queued yet (imported by another process of the library: queued within a minute) says so, not a blank AI cell; in French too', { skip: SKIP, timeout: 240_000 }, async () => {
+  const models = tempDir('e2e-ai-unqueued-models');
+  writeTinyModel(models);
+  // the models found, nothing analysed or queued by this process: the other process's imports as they first show
+  const idle = openTestStation({ modelRoots: [models], analyse: false });
+  const idleHost = await startLoopbackHost({ service: idle, rendererDir: RENDERER });
+  try {
+    await idle.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'e2e-ai-unqueued' });
+    const [queued] = (await idle.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    // one exam queued (the column shows once one is), the other not yet
+    idle.db.ai.enqueue(queued!.examId, { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: 'x' });
+    await page.goto(idleHost.openUrl);
+    await page.waitForSelector('[data-testid=ai-unqueued]');
+    const cells = await page.$$eval('[data-testid=ai-score]', (c) => c.map((x) => x.textContent));
+    assert.deepEqual([...cells].sort(), ['not queued yet', 'queued'].sort(), `cells: ${cells.join(' | ')}`);
+    assert.match(await page.getAttribute('[data-testid=ai-unqueued]', 'title') ?? '', /queues new exams for analysis within a minute/);
+    await page.selectOption('[data-testid=locale]', 'fr');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ai-unqueued]')?.textContent === 'pas encore en file');
+    await page.selectOption('[data-testid=locale]', 'en');
+  } finally {
+    await idleHost.close();
+    await idle.close();
+  }
+});

@@ -386,8 +386,9 @@ test('an exam whose one breast the model could not read (coarser pixels), or wit
     const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows[0]!;
     assert.deepEqual(listed.ai, { status: 'done', score: results.state!.examScore, failure: null, scoreWithheld: false, paused: false, notRead: ['L'] });
     const said = (locale: 'en' | 'fr', showScore: boolean) => aiStateText((key, params) => translate(locale, key, params), results, { showScore, locale });
-    assert.match(said('en', true), /^analysed · exam score .+ · left breast not read by the model$/);
-    assert.match(said('fr', true), /^analysé · score d’examen .+ · sein gauche non lu par le modèle$/);
+    // the model's scores are uncalibrated: said so, "0.93" alone reads as a probability
+    assert.match(said('en', true), /^analysed · exam score \d\.\d\d \(uncalibrated, 0–1: not a probability\) · left breast not read by the model$/);
+    assert.match(said('fr', true), /^analysé · score d’examen \d,\d\d \(non calibré, de 0 à 1\u202f: pas une probabilité\) · sein gauche non lu par le modèle$/);
     // in second look, before the reader's first impression: the score is held back, the unread breast is not
     assert.equal(said('en', false), 'analysed · left breast not read by the model');
     // images naming no single breast (no laterality; B): never read, said so; named neither left nor
