@@ -375,4 +375,9 @@ export interface AiResults {
   cadReports: CadReport[];
   /** This reader's first impression of the exam, or null: in second look, the marks stay locked until there is one. */
   firstImpression: FirstImpression | null;
+  /**
+   * The viewer showed this reader the exam's marks or score before her first impression (concurrent
+   * mode; noteAiShown): an impression recorded now is recorded as made with them, and second look says so.
+   */
+  shownBeforeFirstImpression: boolean;
 }

@@ -257,7 +257,17 @@ const UNSHOWABLE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
  * characters, what must not be shown written as <U+…>.
  */
 export function showableName(name: string): string {
-  return name.slice(0, 64).replace(UNSHOWABLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`) + (name.length > 64 ? '…' : '');
+  return showableText(name.slice(0, 64)) + (name.length > 64 ? '…' : '');
+}
+
+/**
+ * Any text a refusal shows that the station did not write (the ONNX runtime's message, which quotes
+ * what the model's file says: a weights file's location, a tensor's name), its control and
+ * bidirectional formatting characters written as <U+…>: a terminal would obey them, and a
+ * right-to-left override shows a name backwards.
+ */
+export function showableText(text: string): string {
+  return text.replace(UNSHOWABLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
 }
 
 /**

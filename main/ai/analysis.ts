@@ -15,6 +15,7 @@ import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTI
 import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import { showableText } from '../../common/ai/model-manifest.ts';
 import type { AiNotAnalysed, ExamDetail, InstanceDetail } from '../../common/domain.ts';
 import { breastPlaneSpacing } from '../../common/hanging/scale.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
@@ -140,7 +141,7 @@ export class AiAnalysis {
       // refusal is (the AI models panel, its top-bar warning, `binome models`), not left "starting"
       // for ever (a command listing the models waited for good)
       log.error(`AI second reader: no model could be checked: ${errorForLog(error)}`);
-      const what = String((error as Error)?.message ?? error).slice(0, 300);
+      const what = showableText(String((error as Error)?.message ?? error).slice(0, 300));
       found = { models: [], refused: this.modelRoots.slice(0, 1).map((folder) => ({ folder, problem: { code: 'ai_thread_failed' as const, params: { what } } })), replaced: [] };
     }
     this.models = found.models;

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { describeManifestIssue, manifestProblems, modelManifestSchema, showableName } from '../../common/ai/model-manifest.ts';
+import { describeManifestIssue, manifestProblems, modelManifestSchema, showableName, showableText } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
@@ -90,7 +90,9 @@ function manifestText(bytes: Buffer): string {
 
 /** Checks one model folder; `providers` overrides the manifest's preference (the station's setting, a test). */
 export async function checkModelFolder(folder: string, options: { providers?: readonly ExecutionProvider[] } = {}): Promise<ModelCheck> {
-  const refuse = (problem: ModelProblem): ModelCheck => ({ ok: false, folder, problem });
+  // every text of a refusal made showable here, where it leaves the check (the API, `binome models
+  // --json` and the panel take it as it is): the runtime's messages quote the model's file
+  const refuse = (problem: ModelProblem): ModelCheck => ({ ok: false, folder, problem: showableProblem(problem) });
   let text: string;
   try {
     const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: true });
@@ -275,6 +277,12 @@ function boxesMismatch(boxes: NonNullable<ModelManifest['output']['boxes']>, ten
   const last = shape.at(-1);
   if (format === 'xyxy-score-class' && typeof last === 'number' && last > 0 && last !== 6) return { kind: 'boxes_row', name, size: last };
   return { kind: 'boxes_shape', name, shape: `[${shape.join(', ')}]`, format, classes: boxes.classes.length, expected: tensor.expected };
+}
+
+/** A problem whose texts are showable (showableText). */
+export function showableProblem(problem: ModelProblem): ModelProblem {
+  if (!problem.params) return problem;
+  return { ...problem, params: Object.fromEntries(Object.entries(problem.params).map(([k, v]) => [k, typeof v === 'string' ? showableText(v) : v])) };
 }
 
 /** `text` cut to about `max` characters at a word's end, with an ellipsis where it was cut. */

@@ -74,6 +74,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         notInSeries: state?.status === 'done' && (manifest || state.srUid) ? sameModelSeries(examId, state.model) : null,
       }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
+      shownBeforeFirstImpression: ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId),
     };
   };
   const libraryModels = path.join(ctx.paths.root, 'models');

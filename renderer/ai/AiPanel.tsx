@@ -65,6 +65,7 @@ export function AiPanel(props: AiPanelProps) {
       {locked ? (
         <span className="ai-lock" data-testid="ai-locked">
           <span>{t('ai.locked')}</span>
+          {results?.shownBeforeFirstImpression && <span className="ai-warning" data-testid="ai-shown-before">{t('ai.shownBefore')}</span>}
           <span className="muted">{t('ai.firstImpression')}</span>
           {FIRST_IMPRESSIONS.map((impression) => (
             <button key={impression} type="button" disabled={busy} onClick={() => props.onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>

@@ -196,7 +196,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     if (aiLocked || !currentAi || currentAi.firstImpression || notedAiShown.current.has(examId)) return;
     if (currentAi.state?.status !== 'done' && currentAi.cadReports.length === 0) return;
     notedAiShown.current.add(examId);
-    api.noteAiShown({ examId }).catch(() => notedAiShown.current.delete(examId));
+    // its answer says so (second look then warns that her impression will be recorded as made with them)
+    api.noteAiShown({ examId }).then((results) => setAiResults((m) => new Map(m).set(examId, results)), () => notedAiShown.current.delete(examId));
   }, [aiLocked, currentAi, examId, api]);
   // The class switches: the classes the models can mark (a model of masses alone gets one switch),
   // and those other systems' CAD marks carry; the lexicon's four first, in its order.

@@ -477,7 +477,8 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.click('[data-testid=save-settings]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
   assert.equal(await markCount(), 0);
-  // her first impression now is not an unaided read: she saw the marks a moment ago
+  // her first impression now is not an unaided read: she saw the marks a moment ago, and is told so
+  assert.match(await page.textContent('[data-testid=ai-shown-before]') ?? '', /recorded as made with them/);
   await page.click('[data-testid=first-impression-normal]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user')?.mode, 'concurrent');

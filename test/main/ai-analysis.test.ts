@@ -442,7 +442,7 @@ test('the station analyses what it imports and answers aiResults: state, finding
     try {
       await empty.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-station-none' });
       const [none] = (await empty.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
-      assert.deepEqual(await empty.handlers.aiResults({ examId: none!.examId }), { state: null, model: null, findings: [], notAnalysed: [], cadReports: [], firstImpression: null });
+      assert.deepEqual(await empty.handlers.aiResults({ examId: none!.examId }), { state: null, model: null, findings: [], notAnalysed: [], cadReports: [], firstImpression: null, shownBeforeFirstImpression: false });
     } finally {
       await empty.close();
     }

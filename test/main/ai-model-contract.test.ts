@@ -223,6 +223,14 @@ test('a model keeping its weights in another file (ONNX external data), which it
   assert.ok(whole.ok);
   await (whole as Extract<typeof whole, { ok: true }>).model.opened.session.release();
 
+  // a file the station's own walk cannot read (a stray group field after the graph) goes to the
+  // runtime, which refuses it quoting the weights' location: its control characters written as <U+…>
+  const odd = writeModel(root, 'odd', { bytes: Buffer.concat([tinyDetectorModel({ externalData: 'w\u001b[2J\u202etxt.d' }), Uint8Array.of(0x0b, 0x0c, 0x0b, 0x0c)]) });
+  const runtime = await refusal(odd);
+  assert.equal(runtime.problem.code, 'model_unloadable');
+  assert.match(runtime.en, /<U\+001B>\[2J<U\+202E>txt\.d/);
+  assert.doesNotMatch(JSON.stringify(runtime.problem) + runtime.en + runtime.fr, /[\u001b\u202e]/);
+
   // names from the model's file are quoted at most three, cut to 64 characters, an escape sequence or
   // a right-to-left override written as <U+…> (a terminal printing `binome models` would obey them)
   const hostile = await refusal(writeModel(root, 'hostile-names', { model: { inputName: `\u001b[2J\u202epixels${'x'.repeat(100)}` } }));

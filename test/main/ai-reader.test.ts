@@ -58,8 +58,9 @@ test('a first impression made after the AI\'s output was shown (concurrent mode,
     const [a, b] = await examsOf(station) as [number, number];
     assert.equal((await station.handlers.getSettings({})).viewer.aiMarksMode, 'second-look');
     // the viewer showed a's marks (in concurrent mode), twice: noted once
+    assert.equal((await station.handlers.aiResults({ examId: a })).shownBeforeFirstImpression, false);
     await station.handlers.noteAiShown({ examId: a });
-    await station.handlers.noteAiShown({ examId: a });
+    assert.equal((await station.handlers.noteAiShown({ examId: a })).shownBeforeFirstImpression, true);
     const recorded = await station.handlers.setFirstImpression({ examId: a, impression: 'normal' });
     assert.equal(recorded.firstImpression?.mode, 'concurrent', 'the marks were seen before it: not an unaided read');
     assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
