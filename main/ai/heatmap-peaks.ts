@@ -1,9 +1,10 @@
 // A detector's heatmap made into findings: per class, the local maxima above a floor, the weaker of
 // two peaks closer than a minimum distance dropped (non-maximum suppression by distance), and a
 // weaker peak that is a shoulder of a stronger one (the heatmap between them never falls below about
-// a third of the weaker's score: one blob, one lesion) dropped too; at most so many per class; each peak's
-// extent is where the heatmap stays above half of it along its row and column. Coordinates are the heatmap's (u, v), pixel centres at integers; mapping them to the
-// model's input and the stored image is the caller's (the stride, then the pipeline's affine map).
+// a third of the weaker's score: one blob, one lesion) dropped too; at most so many per class; each
+// peak's extent is where the heatmap stays above half of it along its row and column. Coordinates
+// are the heatmap's (u, v), pixel centres at integers; mapping them to the model's input and the
+// stored image is the caller's (the stride, then the pipeline's affine map).
 
 export interface HeatmapPeak {
   /** Index of the class (the heatmap's channel). */
@@ -94,7 +95,8 @@ export function heatmapPeaks(data: Float32Array, dims: readonly number[], option
       if (kept.length >= options.maxPerChannel) break;
       if (kept.some((k) => (k.u - p.u) ** 2 + (k.v - p.v) ** 2 < minSq)) continue;
       const shoulderLevel = activate(p.raw) * SHOULDER_SHARE;
-      if ([...kept, ...shoulders].some((k) => activate(lowestBetween(raw, p, k)) >= shoulderLevel)) {
+      const joined = (k: { u: number; v: number }) => activate(lowestBetween(raw, p, k)) >= shoulderLevel;
+      if (kept.some(joined) || shoulders.some(joined)) {
         shoulders.push(p);
         continue;
       }

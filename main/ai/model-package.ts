@@ -64,18 +64,12 @@ async function readModelFile(file: string, maxBytes: number): Promise<Buffer> {
   }
 }
 
-/** The SHA-256 of a regular file, read in chunks; a file over `maxBytes` is refused unread (FileTooLargeError). */
-export async function sha256OfFile(file: string, maxBytes = Infinity): Promise<string> {
-  const { handle, stat } = await openRegularFile(file, { followLinks: true });
-  try {
-    if (stat.size > maxBytes) throw new FileTooLargeError(stat.size);
-    const hash = createHash('sha256');
-    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  } finally {
-    await handle.close();
-  }
+/** The SHA-256 of a model.onnx (as the check computes it; the evaluation writes it into a manifest). */
+export async function sha256OfFile(file: string): Promise<string> {
+  return sha256(await readModelFile(file, MAX_MODEL_BYTES));
 }
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * A manifest's text: UTF-8, or UTF-16 with its byte order mark (what Windows PowerShell 5's `>`
@@ -135,7 +129,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   // an empty file said as such (a copy that failed), not as another file than the manifest's nor in
   // the runtime's words for it (its source file and line, cut off)
   if (bytes.length === 0) return refuse({ code: 'model_unloadable', params: { empty: 1, what: '' } });
-  const actual = createHash('sha256').update(bytes).digest('hex');
+  const actual = sha256(bytes);
   if (actual !== manifest.sha256) return refuse({ code: 'checksum_mismatch', params: { expected: manifest.sha256.slice(0, 12) + '…', actual: actual.slice(0, 12) + '…' } });
   // weights kept in another file (ONNX external data) are not covered by the checksum: they could be
   // swapped or damaged unseen (opened by its path, such a model ran with whatever lay beside it)
