@@ -5,7 +5,7 @@
 export const OPERATION_NAMES = [
   'appInfo', 'worklistQuery', 'examDetail', 'setExamStatus', 'importPaths', 'beginUpload', 'finishUpload', 'cancelUpload',
   'quarantineList', 'unfinishedImports', 'resumeImport', 'checkStore', 'getSettings', 'setSettings', 'pickImportPaths', 'loadDemoExams',
-  'aiResults', 'setFirstImpression', 'noteAiShown', 'cancelAiAnalysis', 'queueAiAnalysis', 'aiModels', 'chooseAiModel', 'receiverStatus',
+  'aiResults', 'setFirstImpression', 'noteAiShown', 'noteAiScoresShown', 'cancelAiAnalysis', 'queueAiAnalysis', 'aiModels', 'chooseAiModel', 'receiverStatus',
   'pacsStatus', 'setPacsNodes', 'testPacsNode', 'sendToPacs', 'retryPacs', 'pacsPriors',
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];

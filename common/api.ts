@@ -130,6 +130,13 @@ export const operations = {
    * marks, even where she switched to second look meanwhile (it is not an unaided read). Audited once.
    */
   noteAiShown: op<AiResults>()('write', z.strictObject({ examId })),
+  /**
+   * Says that the worklist showed these exams' AI scores (concurrent mode): for each exam analysed,
+   * with a score and no first impression yet, as noteAiShown does. Exams no longer in the library,
+   * or whose score was not shown (second look, no analysis), are passed over. Answers how many were
+   * noted now (each exam is noted once).
+   */
+  noteAiScoresShown: op<{ noted: number }>()('write', z.strictObject({ examIds: z.array(examId).min(1).max(200) })),
   /** Cancels the exam's queued or running analysis (a running one stops, its result dropped). Audited. */
   cancelAiAnalysis: op<AiResults>()('write', z.strictObject({ examId })),
   /** Queues the exam for analysis again, first in line (after a cancel or a failure); 'unavailable' when no model is installed. Audited when it queued something (an exam analysed already is left as it is). */

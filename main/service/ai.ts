@@ -18,7 +18,7 @@ import type { AiAnalysis } from '../ai/analysis.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 import { partsNotRead } from '../../common/ai/not-read.ts';
 
-export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
+export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'noteAiScoresShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
 /** The audit log's action for the AI's output of an exam shown to the reader before her first impression (noteAiShown). */
 const AI_SHOWN_ACTION = 'ai:shown-before-first-impression';
@@ -127,6 +127,22 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       // once, and only before her first impression (after it, the marks are meant to be seen)
       if (!ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)) ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
       return results(examId);
+    },
+    noteAiScoresShown: async ({ examIds }) => {
+      ctx.assertOpen();
+      // the worklist withholds the scores in second look until her impression: none was shown
+      if (viewerSettings(ctx).aiMarksMode !== 'concurrent') return { noted: 0 };
+      let noted = 0;
+      ctx.db.connection.transaction(() => {
+        for (const examId of new Set(examIds)) {
+          // the score its worklist row shows (none: no analysis, or an exam no longer in the library)
+          if ((ctx.db.worklist.examSummary(examId)?.ai?.score ?? null) === null) continue;
+          if (ctx.db.firstImpressions.get(examId, LOCAL_READER) || ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)) continue;
+          ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
+          noted++;
+        }
+      })();
+      return { noted };
     },
     cancelAiAnalysis: async ({ examId }) => {
       ctx.assertOpen();

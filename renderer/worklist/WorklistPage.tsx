@@ -122,6 +122,14 @@ export function WorklistPage() {
     setOffset(0);
     setSort((s) => ({ field, direction: s.field === field && s.direction === 'desc' ? 'asc' : 'desc' }));
   };
+  // the scores this page shows before her first impression (concurrent mode): an impression recorded
+  // later is made with them, even if she switches to second look meanwhile (the station skips exams
+  // noted already, or read); asked again on every refresh, as a score may have appeared
+  const shownScores = page?.rows.filter((r) => r.ai && !r.ai.scoreWithheld && r.ai.score !== null).map((r) => r.examId).join(',') ?? '';
+  useEffect(() => {
+    if (!shownScores) return;
+    api.noteAiScoresShown({ examIds: shownScores.split(',').map(Number) }).catch(() => undefined); // best effort: the viewer notes its own
+  }, [api, shownScores]);
   // the AI column shows once an exam has been queued; its model says what it is, wherever its scores show
   const aiExam = page?.rows.find((r) => r.ai)?.examId ?? null;
   const showAi = aiExam !== null;

@@ -471,6 +471,14 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.equal((await station.handlers.getSettings({})).viewer.aiMarksMode, 'concurrent');
   assert.equal(await checkMarks('concurrent', { onSpot: true, findings: await findingsByInstance(ids.prior) }), 8);
   await shot('ai-marks-concurrent');
+  // the worklist shows every exam's score now: those count as shown too (another exam's, not opened)
+  assert.equal(station.db.audit.has('local-user', 'ai:shown-before-first-impression', ids.other), false);
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector(`[data-testid=exam-row][data-exam-id="${ids.other}"] [data-testid=ai-score][data-status=done]:not([data-withheld])`);
+  await waitFor('the worklist\'s scores noted', async () => station.db.audit.has('local-user', 'ai:shown-before-first-impression', ids.other));
+  assert.equal(station.db.audit.has('local-user', 'ai:shown-before-first-impression', ids.unreadable), false, 'a failed analysis shows no score');
+  await open(ids.prior);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   // back to second look: locked again
   await page.click('[data-testid=settings-button]');
   await page.selectOption('[data-testid=ai-marks-mode]', 'second-look');

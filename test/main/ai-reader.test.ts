@@ -74,6 +74,35 @@ test('a first impression made after the AI\'s output was shown (concurrent mode,
   }
 });
 
+test('scores the worklist showed in concurrent mode count as shown: an impression recorded after a switch to second look is recorded as made with them; noted once, only for scores shown', { timeout: 120_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'ai-scores-shown' });
+    const [a, b, c] = await examsOf(station) as [number, number, number];
+    // a and c analysed (their scores set here: no model runs in this test), b not
+    for (const examId of [a, c]) {
+      station.db.connection.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at, exam_score)
+        VALUES (?, 'org.binome.tests.any', '1.0.0', '', 'done', 0, '2026-12-03T00:00:00Z', 0.7)`).run(examId);
+    }
+    // second look (the default): the worklist held every score back, so nothing was shown
+    assert.deepEqual(await station.handlers.noteAiScoresShown({ examIds: [a, b, c] }), { noted: 0 });
+    assert.deepEqual(station.db.audit.trail(a), []);
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    await station.handlers.setFirstImpression({ examId: c, impression: 'normal' });
+    // a's score shown; b has none; c was read already; an exam no longer in the library is passed over
+    assert.deepEqual(await station.handlers.noteAiScoresShown({ examIds: [a, b, c, a, 9999] }), { noted: 1 });
+    assert.deepEqual(await station.handlers.noteAiScoresShown({ examIds: [a] }), { noted: 0 }, 'noted once');
+    assert.deepEqual(station.db.audit.trail(b), []);
+    assert.deepEqual(station.db.audit.trail(c).map((r) => r.action), ['first-impression:normal:concurrent']);
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'second-look' } });
+    assert.equal((await station.handlers.aiResults({ examId: a })).shownBeforeFirstImpression, true, 'the locked strip warns her');
+    assert.equal((await station.handlers.setFirstImpression({ examId: a, impression: 'recall' })).firstImpression?.mode, 'concurrent', 'not an unaided read');
+    assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'recall' })).firstImpression?.mode, 'second-look');
+  } finally {
+    await station.close();
+  }
+});
+
 test('second look holds the AI\'s exam score back in the worklist and the exam\'s details until this reader\'s first impression of the exam; the triage sort still orders by it; concurrent shows it', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-withheld-models');
   writeTinyModel(models);
