@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auc, aucWithInterval, frocCurve, match, sensitivityAt } from './froc.ts';
+import { auc, aucWithInterval, frocCurve, match, perLesion, sensitivityAt } from './froc.ts';
 import type { EvalImage } from './froc.ts';
 import { frocSvg } from './plot.ts';
 
@@ -26,6 +26,23 @@ test('a lesion is found once however many marks sit on it; marks elsewhere are f
   const small = match(images, 'mass', (l) => l.id !== 'm2');
   assert.equal(small.lesionScores.length, 1);
   assert.deepEqual(small.falseScores, [0.6]);
+});
+
+test('per lesion: a lesion seen in two views counts once, found at its best view\'s score; lesions of other exams with the same id stay apart; false marks unchanged', () => {
+  const images: (EvalImage & { exam: string })[] = [
+    { key: 'a-cc', exam: 'a', spacingMm: 1, lesions: [lesion('l1', 'mass', [10, 10, 20, 20])], marks: [{ class: 'mass', score: 0.3, x: 15, y: 15 }, { class: 'mass', score: 0.5, x: 300, y: 300 }] },
+    { key: 'a-mlo', exam: 'a', spacingMm: 1, lesions: [lesion('l1', 'mass', [40, 40, 50, 50])], marks: [{ class: 'mass', score: 0.8, x: 45, y: 45 }] },
+    { key: 'b-cc', exam: 'b', spacingMm: 1, lesions: [lesion('l1', 'mass', [10, 10, 20, 20])], marks: [] },
+    { key: 'b-mlo', exam: 'b', spacingMm: 1, lesions: [lesion('l1', 'mass', [10, 10, 20, 20])], marks: [] },
+  ];
+  const views = match(images, 'mass');
+  assert.equal(views.lesionScores.length, 4);
+  const lesions = perLesion(views, (e) => `${images[e.image]!.exam}#${e.lesion.id}`);
+  assert.deepEqual(lesions.lesionScores.map((l) => [images[l.image]!.key, l.score]), [['a-mlo', 0.8], ['b-cc', 0]]);
+  assert.deepEqual(lesions.falseScores, [0.5]);
+  // per view, half the lesion views are found at one false mark in four images; per lesion, half the lesions, at a higher threshold
+  assert.equal(sensitivityAt(frocCurve(views, 4), 0.25).sensitivity, 0.5);
+  assert.deepEqual(sensitivityAt(frocCurve(lesions, 4), 0), { sensitivity: 0.5, threshold: 0.8 });
 });
 
 test('case AUC: perfect, inverted and tied; the bootstrap interval holds the estimate and is repeatable', () => {

@@ -50,6 +50,23 @@ export function match(images: EvalImage[], cls: string | null, counts: (lesion: 
   return { lesionScores, falseScores };
 }
 
+/**
+ * The lesions counted once each rather than once per image: a lesion is found when a mark finds it
+ * in any of its views, at its best score over them, as a reader who reads both views of a breast
+ * sees a lesion marked in one (mammography CAD's "lesion-based" sensitivity, reported beside the
+ * per-view one, which the targets are set on). `lesionOf` names a lesion across its images (its
+ * exam and its id). False marks stay as they are, counted per image.
+ */
+export function perLesion(m: Matched, lesionOf: (entry: Matched['lesionScores'][number]) => string): Matched {
+  const best = new Map<string, Matched['lesionScores'][number]>();
+  for (const entry of m.lesionScores) {
+    const key = lesionOf(entry);
+    const kept = best.get(key);
+    if (!kept || entry.score > kept.score) best.set(key, entry);
+  }
+  return { lesionScores: [...best.values()], falseScores: m.falseScores };
+}
+
 export interface FrocPoint { threshold: number; falsePerImage: number; sensitivity: number }
 
 /** The FROC curve: one point per distinct score, from the highest threshold down. */

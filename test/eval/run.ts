@@ -29,7 +29,7 @@ import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { log } from '../../main/base/log.ts';
 import { ROOT, SHARED_DICOM } from '../helpers/paths.ts';
 import { CHROMIUM_PATH } from '../helpers/browser.ts';
-import { aucWithInterval, frocCurve, match, sensitivityAt } from './froc.ts';
+import { aucWithInterval, frocCurve, match, perLesion, sensitivityAt } from './froc.ts';
 import type { EvalImage, FrocPoint, Lesion } from './froc.ts';
 import { frocSvg } from './plot.ts';
 import { drawFigure } from './figures.ts';
@@ -151,10 +151,11 @@ for (const seed of seeds) {
 
 const pct = (v: number) => (Number.isNaN(v) ? '  –  ' : v.toFixed(2).padStart(5));
 const curves: { label: string; curve: FrocPoint[] }[] = [];
-const lesionCount = (cls: string | null, counts: (l: Lesion) => boolean = () => true, subset = images) => subset.reduce((n, i) => n + i.lesions.filter((l) => (cls === null || l.class === cls) && counts(l)).length, 0);
-function frocRow(label: string, cls: string | null, counts?: (l: Lesion) => boolean, subset = images, plot = true) {
-  const curve = frocCurve(match(subset, cls, counts), subset.length);
-  const n = lesionCount(cls, counts, subset);
+function frocRow(label: string, cls: string | null, counts?: (l: Lesion) => boolean, subset = images, plot = true, byLesion = false) {
+  const views = match(subset, cls, counts);
+  const matched = byLesion ? perLesion(views, (e) => `${subset[e.image]!.exam}#${e.lesion.id}`) : views;
+  const curve = frocCurve(matched, subset.length);
+  const n = matched.lesionScores.length;
   // a class with no lesion in the set has no sensitivity: its curve would be a line at 0, read as "finds none"
   if (plot) curves.push({ label, curve: n ? curve : [] });
   const at = RATES.map((r) => (n ? sensitivityAt(curve, r).sensitivity : NaN));
@@ -168,6 +169,13 @@ const rows = [
   ...classes.map((c) => frocRow(c, c)),
   frocRow('mass ≥ 8 mm', 'mass', (l) => l.sizeMm >= 8),
   frocRow('any class (marks of any class)', null),
+];
+// beside the per-view figures (the targets' own): a lesion marked in either of its views, as she reads both
+console.log(`\nFROC per class, a lesion found in either of its views (false marks still per image)\n${header.replace('lesion views', 'lesions     ')}`);
+const lesionRows = [
+  ...classes.map((c) => frocRow(c, c, undefined, images, false, true)),
+  frocRow('mass ≥ 8 mm', 'mass', (l) => l.sizeMm >= 8, images, false, true),
+  frocRow('any class (marks of any class)', null, undefined, images, false, true),
 ];
 console.log(`\nFROC by lesion contrast (any class)\n${header}`);
 const bands = CONTRAST_BANDS.map((b) => frocRow(`contrast ${b.name} [${b.range[0]}, ${b.range[1]})`, null, (l) => l.contrast >= b.range[0] && l.contrast < b.range[1], images, false));
@@ -237,7 +245,7 @@ const massBig = rows.find((r) => r.label === 'mass ≥ 8 mm')!;
 const calc = rows.find((r) => r.label === 'calcification');
 fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
   model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, exams: cases.length,
-  froc: rows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), caseAuc, real,
+  froc: rows.map(({ curve: _c, ...r }) => r), frocPerLesion: lesionRows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), caseAuc, real,
   // every image's marks and ground truth, and every exam: other exam scores and matchings can be studied without reading the images again
   perImage: images.map((i) => ({ key: i.key, exam: i.exam, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast })),
     marks: i.marks.map((m) => ({ class: m.class, score: Number(m.score.toFixed(4)) })) })),
