@@ -32,9 +32,16 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   // an uncalibrated score said as such: "0.93" alone reads as a probability of 93 %
   const scoreKey = results.model?.scoreSemantics === 'uncalibrated' ? 'ai.examScoreUncalibrated' : 'ai.examScore';
   const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: formatScore(options.locale, state.examScore) })}` : said;
+  // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
+  const { R: right, L: left } = state.breastScores;
+  const perBreast = state.status === 'done' && options.showScore && right !== undefined && left !== undefined
+    ? `${scored} · ${t('ai.breastScores', { right: formatScore(options.locale, right), left: formatScore(options.locale, left) })}` : scored;
   // said whether or not the score shows: that the model never saw a breast is not its opinion of it
   const unread = state.status === 'done' ? notReadText(t, state.notRead) : '';
-  return unread ? `${scored} · ${unread}` : scored;
+  // one breast read, the other neither read nor imaged (a mastectomy, an exam of one side): the exam score is that breast's alone
+  const oneBreast = state.status === 'done' && (right === undefined) !== (left === undefined) && !state.notRead.includes(right === undefined ? 'R' : 'L')
+    ? t(right === undefined ? 'ai.oneBreast.L' : 'ai.oneBreast.R') : '';
+  return [perBreast, oneBreast, unread].filter(Boolean).join(' · ');
 }
 
 /** "left breast not read by the model" (and the others, joined), or '' when the analysis read every image a model can. */
