@@ -59,7 +59,11 @@ export interface ExamSummary {
    * notRead: of an analysis done, the breasts imaged that the model read no image of (its score is
    * the other breast's alone), and 'no-laterality' where images naming no single breast were not read.
    */
-  ai: { status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[] } | null;
+  ai: {
+    status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[];
+    /** Failed on one image: its view (RMLO), as the failure's detail names it. */
+    failureView?: string;
+  } | null;
 }
 
 /** The attributes of one stored instance that a mammography viewer and the AI need. */

@@ -109,6 +109,7 @@ export const en = {
   'exam.storeCut': 'its compressed image ends early: the file was cut short before it was imported; import it again from its source',
   'exam.decodedWrongSize': 'its pixel data decoded to {actual} pixels where the file says {expected}',
   'exam.imageHttpError': 'the station answered with error {status}',
+  'exam.stationUnreachable': 'the station did not answer (it may have stopped: start it again, then reload this page); the image itself is not at fault',
   'exam.fileUnreadable': 'its file is damaged: the viewer cannot read its structure.',
   'exam.cannotRead': 'the viewer could not read it.',
   'exam.loadTimedOut': 'it did not arrive in time (the station may be busy); open the exam again.',
@@ -238,6 +239,7 @@ export const en = {
   'ai.impression.normal': 'Normal',
   'ai.impression.recall': 'Recall',
   'ai.firstImpressionRecorded': 'Your first impression: {impression}',
+  'ai.firstImpressionRecordedAided': 'Your first impression: {impression} (made with the AI shown)',
   'ai.cancel': 'Cancel analysis',
   'ai.requeue': 'Analyse again',
   'ai.failure.model_unavailable': 'the model is no longer installed',
@@ -298,7 +300,7 @@ export const en = {
   'error.uploadName': 'A file’s name was refused: at most {max} characters, without control characters.',
   'error.forbidden': 'Refused: the request did not come from the station’s own page.',
   'error.unauthorized': 'Refused: open the station from the address it printed (it carries the access token).',
-  'error.firstImpressionRecorded': 'Your first impression of this exam is already recorded and cannot be changed: your final decision goes in the report.',
+  'error.firstImpressionRecorded': 'A first impression of this exam is already recorded (in another window or at another station of this library, if not here) and cannot be changed: the strip now shows it; your final decision goes in the report.',
   'error.aiNoModel': 'No AI model is installed at this station.',
   'error.aiModelUnknown': 'No model “{model}” runs at this station.',
   'error.aiNotRunning': 'The AI second reader is not running at this station.',
@@ -442,7 +444,7 @@ export const fr: Record<MessageKey, string> = {
   'settings.language.en': 'English',
   'settings.language.fr': 'Français',
   'worklist.title': 'Liste de travail',
-  'worklist.search': 'Rechercher nom, IPP ou n° d’accession',
+  'worklist.search': 'Nom, IPP ou n° d’accession',
   'worklist.status.all': 'Tous les statuts',
   'worklist.scope.breast': 'Imagerie du sein',
   'worklist.scope.all': 'Toutes modalités',
@@ -538,6 +540,7 @@ export const fr: Record<MessageKey, string> = {
   'exam.storeCut': 'son image compressée s’arrête trop tôt\u202f: le fichier a été tronqué avant son import\u202f; importez-le à nouveau depuis sa source',
   'exam.decodedWrongSize': 'ses pixels décodés font {actual} alors que le fichier annonce {expected}',
   'exam.imageHttpError': 'la station a répondu par l’erreur {status}',
+  'exam.stationUnreachable': 'la station n’a pas répondu (elle s’est peut-être arrêtée\u202f: relancez-la, puis rechargez cette page)\u202f; l’image elle-même n’est pas en cause',
   'exam.fileUnreadable': 'son fichier est endommagé\u202f: la visionneuse ne peut pas en lire la structure.',
   'exam.cannotRead': 'la visionneuse n’a pas pu la lire.',
   'exam.loadTimedOut': 'elle n’est pas arrivée à temps (la station est peut-être occupée)\u202f; rouvrez l’examen.',
@@ -667,6 +670,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.impression.normal': 'Normal',
   'ai.impression.recall': 'À rappeler',
   'ai.firstImpressionRecorded': 'Votre première impression\u202f: {impression}',
+  'ai.firstImpressionRecordedAided': 'Votre première impression\u202f: {impression} (faite avec l’IA affichée)',
   'ai.cancel': 'Annuler l’analyse',
   'ai.requeue': 'Analyser à nouveau',
   'ai.failure.model_unavailable': 'le modèle n’est plus installé',
@@ -727,7 +731,7 @@ export const fr: Record<MessageKey, string> = {
   'error.uploadName': 'Le nom d’un fichier a été refusé\u202f: au plus {max} caractères, sans caractères de contrôle.',
   'error.forbidden': 'Refusé\u202f: la demande ne vient pas de la page de la station.',
   'error.unauthorized': 'Refusé\u202f: ouvrez la station à l’adresse qu’elle a affichée (elle porte le jeton d’accès).',
-  'error.firstImpressionRecorded': 'Votre première impression de cet examen est déjà enregistrée et ne peut plus changer\u202f: votre décision finale va dans le compte rendu.',
+  'error.firstImpressionRecorded': 'Une première impression de cet examen est déjà enregistrée (dans une autre fenêtre ou à un autre poste de cette bibliothèque, sinon ici) et ne peut plus changer\u202f: le bandeau l’affiche maintenant\u202f; votre décision finale va dans le compte rendu.',
   'error.aiNoModel': 'Aucun modèle d’IA n’est installé sur cette station.',
   'error.aiModelUnknown': 'Aucun modèle « {model} » ne fonctionne sur cette station.',
   'error.aiNotRunning': 'Le second lecteur IA ne fonctionne pas sur cette station.',
@@ -882,7 +886,8 @@ export function translateCount(locale: Locale, key: MessageKey, count: number, p
 
 /** A score as its scale has it, as each locale writes numbers: 0–1 with two decimals (0,42 in French), a vendor's 0–100 as a whole number. */
 export function formatScore(locale: Locale, score: number): string {
-  const text = Math.abs(score) <= 1 ? score.toFixed(2) : score.toFixed(0);
+  // a score under 1 is never written 1.00: that reads as certainty (0.9966 is shown 0.99)
+  const text = Math.abs(score) <= 1 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2)) : score.toFixed(0);
   return locale === 'fr' ? text.replace('.', ',') : text;
 }
 

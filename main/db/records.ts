@@ -87,7 +87,7 @@ export const AI_SCORE = 's.ai_score';
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
  * ai_detail: what the AI status needs beside it, read in the same look-up of the exam's job: a
- * failure's code, 'paused' for a running analysis stepped aside for an exam opened meanwhile, or
+ * failure's code (and after a space the view of the image it failed on, where its detail names one), 'paused' for a running analysis stepped aside for an exam opened meanwhile, or
  * of one done, its breast scores and the lateralities of the exam's images (JSON: what it did not
  * read; nothing said where its breast scores are not known).
  */
@@ -96,7 +96,7 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
   (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
-  (SELECT CASE j.status WHEN 'failed' THEN j.failure_code WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
+  (SELECT CASE j.status WHEN 'failed' THEN j.failure_code || CASE WHEN j.failure_detail GLOB '[RL][A-Z]*:*' THEN ' ' || substr(j.failure_detail, 1, instr(j.failure_detail, ':') - 1) ELSE '' END WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
     WHEN 'done' THEN CASE WHEN j.breast_scores IS NOT NULL THEN json_object('scores', json(j.breast_scores), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
       FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1)) END END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
@@ -134,7 +134,11 @@ function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
     const { scores, sides } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[] };
     notRead = partsNotRead(sides.map((side) => side || null), scores);
   }
-  return { status, score: row.ai_score, failure: status === 'failed' ? row.ai_detail : null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead };
+  const [failure, view] = status === 'failed' && row.ai_detail ? row.ai_detail.split(' ') : [null];
+  return {
+    status, score: row.ai_score, failure: failure ?? null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead,
+    ...(view && /^[RL][A-Z]{1,10}$/.test(view) ? { failureView: view } : {}),
+  };
 }
 
 export interface InstanceRow {

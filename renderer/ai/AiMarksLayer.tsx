@@ -15,6 +15,8 @@ import { useI18n } from '../i18n.tsx';
 
 export interface MarksLabel {
   model: string;
+  /** The model's version, the end of `model`: kept whole where a small viewport cuts the name short. */
+  version?: string;
   warning: string | null;
   /** The warning in fewer words, said instead of it over a small viewport (styles.css: a cell under 340 × 240 px). */
   warningShort?: string;
@@ -108,7 +110,9 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
       </svg>
       {(marks.length > 0 || label.notAnalysed) && labelSlot && createPortal(
         <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}>
-          <span className="ai-label-name">{label.model}</span>
+          {label.version && label.model.endsWith(` ${label.version}`)
+            ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span> <span className="ai-label-version">{label.version}</span></span>
+            : <span className="ai-label-name">{label.model}</span>}
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
           {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}

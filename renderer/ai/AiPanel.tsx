@@ -38,6 +38,8 @@ export interface AiPanelProps {
   onFirstImpression(impression: FirstImpressionValue): void;
   onCancel(): void;
   onRequeue(): void;
+  /** Whether the exam or a prior on screen has an analysis done or a CAD report: the marks switches show only then. */
+  marksPossible: boolean;
 }
 
 function ClassGlyph({ findingClass }: { findingClass: string }) {
@@ -75,18 +77,22 @@ export function AiPanel(props: AiPanelProps) {
         </span>
       ) : (
         <>
-          {results.firstImpression && <span className="muted" data-testid="first-impression">{t('ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
-          <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid="ai-marks-toggle"
-            title={t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
-          {classes.map((c) => (
-            <label key={c} className="ai-class" data-testid={`ai-class-${c}`}>
-              <input type="checkbox" checked={!hiddenClasses.has(c)} disabled={!marksOn} onChange={(e) => {
-                props.onToggleClass(c);
-                e.currentTarget.blur(); // the reader's keys (next step, the marks key) must keep working after a click here
-              }} />
-              <ClassGlyph findingClass={c} />{className(c)}
-            </label>
-          ))}
+          {results.firstImpression && <span className="muted" data-testid="first-impression">{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
+          {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
+              none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
+          {props.marksPossible && <span className="ai-switches">
+            <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid="ai-marks-toggle"
+              title={t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
+            {classes.map((c) => (
+              <label key={c} className="ai-class" data-testid={`ai-class-${c}`}>
+                <input type="checkbox" checked={!hiddenClasses.has(c)} disabled={!marksOn} onChange={(e) => {
+                  props.onToggleClass(c);
+                  e.currentTarget.blur(); // the reader's keys (next step, the marks key) must keep working after a click here
+                }} />
+                <ClassGlyph findingClass={c} />{className(c)}
+              </label>
+            ))}
+          </span>}
           {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
           {/* marks hidden (the key, a class switched off) look like marks not found: how many, said beside the switch */}
           {hiddenByKey > 0 && <span className="ai-warning" data-testid="ai-marks-hidden">{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}

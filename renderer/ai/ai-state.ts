@@ -58,9 +58,11 @@ export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][numb
 }
 
 /** The label over every viewport that shows the model's marks. */
-export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; warning: string | null; warningShort?: string; warningTiny?: string } {
+export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; version: string; warning: string | null; warningShort?: string; warningTiny?: string } {
   const name = t('ai.marksLabel', { model: t('ai.model', { name: model.name, version: model.version }) });
   // shorter warnings: what small viewports say in its place (the AI strip above says it whole)
   const caveat = modelCaveat(model);
-  return caveat ? { model: name, warning: t(`ai.${caveat}`), warningShort: t(`ai.${caveat}Short`), warningTiny: t(`ai.${caveat}Tiny`) } : { model: name, warning: null };
+  return caveat
+    ? { model: name, version: model.version, warning: t(`ai.${caveat}`), warningShort: t(`ai.${caveat}Short`), warningTiny: t(`ai.${caveat}Tiny`) }
+    : { model: name, version: model.version, warning: null };
 }

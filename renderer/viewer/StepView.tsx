@@ -143,7 +143,8 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
             ) : (
               <div className="missing" data-testid={id('missing')} data-place={viewport.id}>{t('hanging.missing', { label: `${prior ? `${prior} · ` : ''}${viewport.wanted.label}` })}</div>
             )}
-            {shown && renderer && viewport.image && marks?.has(viewport.image.instanceId) && (
+            {/* no marks over an image that could not be shown: they would point at nothing */}
+            {shown && renderer && viewport.image && report?.status !== 'error' && marks?.has(viewport.image.instanceId) && (
               <PlaceMarks renderer={renderer} place={viewport.id} groups={marks.get(viewport.image.instanceId)!} elements={elements.current} />
             )}
             {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}

@@ -259,6 +259,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return marksOn ? { byKey: 0, byClass: drawable.filter((m) => hiddenClasses.has(m.class)).length } : { byKey: drawable.length, byClass: 0 };
   }, [aiLocked, aiExamKey, aiResults, marksOn, hiddenClasses, optionalCadMarks, stepImages]);
 
+  // the marks switches show where a mark can be (an analysis done, a CAD report: the exam's or a prior's)
+  const marksPossible = useMemo(() => (aiExamKey ?? '').split(',').filter(Boolean).map(Number)
+    .some((id) => { const r = aiResults.get(id); return !!r && (r.state?.status === 'done' || r.cadReports.length > 0); }), [aiExamKey, aiResults]);
+
   // The steps painted: the one on screen; prepared out of sight once it is painted, the next step and
   // the next exam's first step; and the last ones left (going back shows them without drawing again).
   if (shownStage && lastShown.current && lastShown.current.key !== shownStage.key && prepare) {
@@ -313,10 +317,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       setAiResults((m) => new Map(m).set(examId, results));
     } catch (e) {
       setNotice(errorText(e));
+      // the page may be behind the library (another window or station recorded her impression, or
+      // cancelled the analysis, meanwhile): shown as it is now, not as it was
+      api.aiResults({ examId }).then((results) => setAiResults((m) => new Map(m).set(examId, results)), () => undefined);
     } finally {
       setAiBusy(false);
     }
-  }, [examId, errorText]);
+  }, [api, examId, errorText]);
   const recordFirstImpression = useCallback((impression: FirstImpressionValue) => void aiAction(() => api.setFirstImpression({ examId, impression })), [aiAction, api, examId]);
 
   const chooseTool = useCallback((next: PrimaryTool) => { setTool(next); setPrimaryTool(next); }, []);
@@ -438,13 +445,16 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           <button type="button" onClick={() => run('reset')} data-testid="reset">⟲</button>
           <button type="button" onClick={() => run('trueSize')} aria-pressed={sizeMode === 'true-size'} data-testid="size-mode">{t(sizeMode === 'same-size' ? 'viewer.sameSize' : 'viewer.trueSize')}</button>
         </div>
-        {exam.status !== 'read'
-          ? <button type="button" className="primary" onClick={() => void setStatus('read')} data-testid="mark-read">{t('exam.markRead')}</button>
-          : <button type="button" onClick={() => void setStatus('new')}>{t('exam.markNew')}</button>}
-        <button type="button" onClick={() => setHelp(true)} aria-label={t('viewer.action.help')} data-testid="help-button">?</button>
-        <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
+        {/* together: the settings button never alone on a line of its own (1000 px, in French) */}
+        <span className="exam-actions">
+          {exam.status !== 'read'
+            ? <button type="button" className="primary" onClick={() => void setStatus('read')} data-testid="mark-read">{t('exam.markRead')}</button>
+            : <button type="button" onClick={() => void setStatus('new')}>{t('exam.markNew')}</button>}
+          <button type="button" onClick={() => setHelp(true)} aria-label={t('viewer.action.help')} data-testid="help-button">?</button>
+          <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
+        </span>
       </div>
-      <AiPanel results={currentAi} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses}
+      <AiPanel results={currentAi} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}
         toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}

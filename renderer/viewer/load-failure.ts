@@ -13,9 +13,26 @@ const UNREADABLE = [/no pixel data/i, /allocated buffer/i, /past end of (input|b
 /** Library messages from a decoder: the structure was read, the compressed pixels were not. */
 const UNDECODABLE = [/huffman/i, /jpeg/i, /j2k|jpeg ?2000|htj2k|openjph|openjpeg/i, /charls|jpeg-?ls/i, /rle/i, /decod/i, /codec/i, /marker/i];
 
+/**
+ * The HTTP status of a failed image request, wherever the loader put it: the XMLHttpRequest itself
+ * (what the DICOM image loader rejects with), or wrapped as `request` or `error`. 0: no answer at
+ * all (the station stopped, or cannot be reached). null: not a request's failure.
+ */
+function requestStatus(failure: unknown): number | null {
+  const e = failure as { request?: unknown; error?: unknown } | null | undefined;
+  for (const candidate of [failure, e?.request, e?.error]) {
+    const request = candidate as { status?: unknown; readyState?: unknown } | null | undefined;
+    if (request && typeof request === 'object' && typeof request.status === 'number' && (candidate === e?.request || typeof request.readyState === 'number')) return request.status;
+  }
+  return null;
+}
+
 export function explainLoadFailure(failure: unknown, instance: InstanceDetail, t: Translate): string {
   const e = failure as { message?: string; error?: { message?: string } | string; request?: { status?: number } } | undefined;
-  if (e?.request?.status) return t('exam.imageHttpError', { status: e.request.status });
+  const status = requestStatus(failure);
+  // the station gone (killed, stopped): said as such, not blamed on the image, whose file is likely fine
+  if (status === 0) return t('exam.stationUnreachable');
+  if (status) return t('exam.imageHttpError', { status });
   const raw = String(e?.message ?? (typeof e?.error === 'string' ? e.error : e?.error?.message) ?? (typeof failure === 'string' ? failure : ''));
   const size = raw.match(/^decoded-size:(\d+)x(\d+)$/);
   // a decoder that gave no pixels at all failed to decode (a damaged header): said as such, not "0 × 0 pixels"
@@ -23,6 +40,7 @@ export function explainLoadFailure(failure: unknown, instance: InstanceDetail, t
   if (size) return t('exam.decodedWrongSize', { actual: `${size[1]} × ${size[2]}`, expected: `${instance.columns} × ${instance.rows}` });
   if (raw === 'load-timeout') return t('exam.loadTimedOut');
   if (raw === 'draw-timeout') return t('exam.drawFailed', { photometric: instance.photometricInterpretation ?? '—' });
+  if (/failed to fetch|networkerror|net::err_/i.test(raw)) return t('exam.stationUnreachable');
   const reason = UNREADABLE.some((r) => r.test(raw)) ? t('exam.fileUnreadable') : UNDECODABLE.some((r) => r.test(raw)) || !raw ? t('exam.decodeFailed') : t('exam.cannotRead');
   // the library's words, shortened, as a detail for support (they carry no patient data: messages and offsets)
   const detail = raw.replace(/wadouri:\S+/g, '').replace(/\s+/g, ' ').trim().slice(0, 160);

@@ -9,7 +9,7 @@ import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
-import { rememberWorklist } from './reading-list.ts';
+import { rememberedWorklist, rememberWorklist } from './reading-list.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
 import { failureReason, notReadText } from '../ai/ai-state.ts';
 
@@ -33,12 +33,15 @@ export function WorklistPage() {
   const api = useApi();
   const { t, locale, errorText, problem } = useI18n();
   const [page, setPage] = useState<Page | null>(null);
-  const [text, setText] = useState('');
-  const [status, setStatus] = useState<ExamStatus | ''>('');
-  const [scope, setScope] = useState<Scope>('breast');
+  // back from the viewer: the list as she left it (sorted by the AI score for triage, say), at the
+  // page of the exam she read last
+  const [remembered] = useState(rememberedWorklist);
+  const [text, setText] = useState(remembered?.query.filter?.text ?? '');
+  const [status, setStatus] = useState<ExamStatus | ''>(remembered?.query.filter?.status?.[0] ?? '');
+  const [scope, setScope] = useState<Scope>(remembered?.query.filter?.scope ?? 'breast');
   const [otherScopeCount, setOtherScopeCount] = useState(0);
-  const [sort, setSort] = useState<{ field: SortField; direction: 'asc' | 'desc' }>({ field: 'studyDate', direction: 'desc' });
-  const [offset, setOffset] = useState(0);
+  const [sort, setSort] = useState<{ field: SortField; direction: 'asc' | 'desc' }>(remembered?.query.sort ?? { field: 'studyDate', direction: 'desc' });
+  const [offset, setOffset] = useState(remembered?.offset ?? 0);
   // two errors, each cleared only by its own success: a worklist refresh after a failed import must not hide the failure
   const [listError, setListError] = useState<string | null>(null);
   const [importError, setImportError] = useState<string | null>(null);
@@ -60,6 +63,7 @@ export function WorklistPage() {
     api.worklistQuery({ ...query, offset, limit: PAGE_SIZE })
       .then((p) => {
         if (cancelled) return;
+        if (p.rows.length === 0 && offset > 0) { setOffset(0); return; } // a page remembered past the list's end (exams deleted since)
         setPage(p);
         setListError(null);
         rememberWorklist(query, p.rows.map((r) => r.examId), offset, p.total); // the viewer's next/previous exam follow this order
@@ -258,12 +262,12 @@ export function WorklistPage() {
                     {exam.rejectedFiles > 0 && <span className="badge warning" title={t('worklist.incomplete', { count: exam.rejectedFiles })} aria-label={t('worklist.incomplete', { count: exam.rejectedFiles })} data-testid="incomplete">⚠ {exam.rejectedFiles}</span>}
                   </td>
                   {showAi && (
-                    <td className="num" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
-                      title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                    <td className="num ai-cell" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
+                      title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure, exam.ai.failureView && `${exam.ai.failureView}:`) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
-                      {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure)}</span>}
+                      {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure, exam.ai.failureView && `${exam.ai.failureView}:`)}</span>}
                       {exam.ai?.status === 'done' && exam.ai.notRead.length > 0 &&
                         <span className="ai-failure muted small" data-testid="ai-not-read" title={`${notReadText(t, exam.ai.notRead)}. ${t('ai.notReadHint')}`}>{notReadText(t, exam.ai.notRead)}</span>}
                     </td>

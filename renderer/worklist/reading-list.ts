@@ -34,6 +34,12 @@ function save(state: ReadingListState): void {
 
 let current: ReadingListState | null = null;
 
+/** The query and page the reader last had (the viewer may have moved on a page): the worklist opens on them again. */
+export function rememberedWorklist(): { query: ReadingQuery; offset: number } | null {
+  const state = current ?? load();
+  return state ? { query: state.query, offset: state.offset } : null;
+}
+
 /** The worklist page calls this with what it shows. */
 export function rememberWorklist(query: ReadingQuery, ids: number[], offset: number, total: number): void {
   save({ query, ids, offset, total });

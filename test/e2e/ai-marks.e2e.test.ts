@@ -263,7 +263,7 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'false');
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /Your first impression: Recall/);
-  assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /analysed · exam score 0\.\d\d · right breast 0\.\d\d · left breast 0\.\d\d/);
+  assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /^analysed · exam score 0\.\d\d \(uncalibrated, 0–1: not a probability\) · right breast 0\.\d\d · left breast 0\.\d\d/);
   // the notice that they were locked goes with the lock
   await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
   // a panel of the top bar open over the viewer takes the keys: 'a' does not hide the marks, Escape closes the panel only
@@ -490,6 +490,7 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.click('[data-testid=first-impression-normal]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user')?.mode, 'concurrent');
+  assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /^Your first impression: Normal \(made with the AI shown\)$/);
   assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
     ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
 });

@@ -77,6 +77,13 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('AI'));
   const scores = await page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => Number(c.textContent)));
   assert.deepEqual([...scores].sort((x, y) => y - x), scores, `sorted by score, highest first: ${scores.join(', ')}`);
+  // into the exam at the top and back: still triaged by the score (it went back to the date order)
+  await page.click('[data-testid=exam-row]');
+  await page.waitForSelector('a.back');
+  await page.click('a.back');
+  await page.waitForSelector('[data-testid=exam-row]');
+  assert.match(await page.textContent('th[aria-sort]') ?? '', /^AI/);
+  assert.equal(await page.getAttribute('th[aria-sort]', 'aria-sort'), 'descending');
   if (process.env.BINOME_SCREENSHOTS) {
     fs.mkdirSync(process.env.BINOME_SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'worklist-ai.png') });

@@ -15,8 +15,9 @@ import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 
-const examsOf = async (station: ReturnType<typeof openTestStation>) =>
-  (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+const examsOfRows = async (station: ReturnType<typeof openTestStation>) =>
+  (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+const examsOf = async (station: ReturnType<typeof openTestStation>) => (await examsOfRows(station)).map((r) => r.examId);
 
 test('a first impression is recorded once, with the marks mode of the moment, and audited; another answer is refused', { timeout: 120_000 }, async () => {
   const station = openTestStation();
@@ -270,7 +271,10 @@ test('an image damaged in the store fails the analysis saying which view and why
     const t = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
     assert.match(failureReason(t('en'), failed.failure?.code, failed.failure?.detail), /^an image \(RMLO\) could not be read: damaged in the library/);
     assert.match(failureReason(t('fr'), failed.failure?.code, failed.failure?.detail), /^une image \(RMLO\) n’a pas pu être lue/);
-    // the worklist's cell has the code only: the reason without the view
+    // the worklist's cell: the code and the view (a failure naming no view says the reason without it)
+    const row = (await examsOfRows(station)).find((r) => r.examId === exam)!;
+    assert.deepEqual([row.ai?.status, row.ai?.failure, row.ai?.failureView], ['failed', 'image_unreadable', 'RMLO']);
+    assert.match(failureReason(t('fr'), row.ai!.failure, `${row.ai!.failureView}:`), /^une image \(RMLO\) n’a pas pu être lue/);
     assert.match(failureReason(t('en'), 'image_unreadable'), /^an image could not be read/);
     // opening the exam leaves the failure on screen (it would fail again, at the cost of a whole analysis);
     // a failure that may pass is tried again on opening (ai-analysis.test.ts)

@@ -32,3 +32,15 @@ test('timeouts, sizes and HTTP errors each have their sentence, in French too', 
   assert.equal(explainLoadFailure({ request: { status: 500 } }, instance, fr), 'la station a répondu par l’erreur 500');
   assert.match(explainLoadFailure(new Error('something unheard of'), instance, fr), /^la visionneuse n’a pas pu la lire\. \(Détail technique\u202f: something unheard of\)$/);
 });
+
+test('no answer from the station (it stopped, or the request failed on the network) is said as such, not blamed on the image', () => {
+  // what the DICOM image loader rejects with: the XMLHttpRequest itself, status 0
+  const xhr = { readyState: 4, status: 0, response: null };
+  assert.match(explainLoadFailure(xhr, instance, en), /^the station did not answer/);
+  assert.match(explainLoadFailure({ error: xhr }, instance, fr), /^la station n’a pas répondu/);
+  assert.match(explainLoadFailure(new TypeError('Failed to fetch'), instance, en), /^the station did not answer/);
+  // an answer with an error status is the station's answer
+  assert.equal(explainLoadFailure({ readyState: 4, status: 404 }, instance, en), 'the station answered with error 404');
+  // an object with a status that is not a request is not taken for one
+  assert.equal(explainLoadFailure({ status: 0 }, instance, en), 'its pixel data could not be decoded');
+});

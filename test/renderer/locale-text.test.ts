@@ -10,6 +10,10 @@ test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendo
   assert.equal(formatScore('en', 0.4249), '0.42');
   assert.equal(formatScore('fr', 0.4249), '0,42');
   assert.equal(formatScore('fr', 1), '1,00');
+  // a score under 1 is not written 1.00 (it reads as certainty)
+  assert.equal(formatScore('en', 0.9966), '0.99');
+  assert.equal(formatScore('fr', 0.995), '0,99');
+  assert.equal(formatScore('en', 0.9949), '0.99');
   assert.equal(formatScore('fr', 87.4), '87');
 });
 
