@@ -94,14 +94,16 @@ console.log(`seeds ${seeds.join(', ')}: ${values.patients} women each, current e
 
 interface Truth {
   patient: { density: string };
+  exam: { variant: string };
   abnormal: boolean;
   lesions: { id: string; contrast: number; sizeMm: number }[];
   images: { file: string; key: string; viewLabel: string; forProcessing: boolean; pixelSpacing: number; lesions: { id: string; class: string; sizeMm: number; bboxPx: [number, number, number, number] }[] }[];
 }
 
-const images: (EvalImage & { density: string; exam: string })[] = [];
+const images: (EvalImage & { density: string; exam: string; variant: string })[] = [];
 const figureCount = Number(values.figures);
-const figureThreshold = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!.threshold;
+/** The default operating point's threshold: the marks a reader sees. */
+const defaultThreshold = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!.threshold;
 const figures = { withLesion: 0, without: 0 };
 const figurePage = figureCount > 0 && CHROMIUM_PATH ? await (await (await import('playwright-core')).chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-gpu'] })).newPage() : null;
 const cases: { exam: string; positive: boolean; score: number; density: string }[] = [];
@@ -134,13 +136,13 @@ for (const seed of seeds) {
         const whole = truth.lesions.find((t) => t.id === l.id)!;
         return { id: l.id, class: GENERATOR_CLASS[l.class] ?? l.class, box: l.bboxPx, sizeMm: whole.sizeMm, contrast: whole.contrast };
       });
-      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, spacingMm: image.pixelSpacing, lesions, marks: result.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
+      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, variant: truth.exam.variant, spacingMm: image.pixelSpacing, lesions, marks: result.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
       const kind = lesions.length ? 'withLesion' : 'without';
       if (figurePage && figures[kind] < figureCount) {
         figures[kind]++;
         const name = `figure-${kind === 'withLesion' ? 'lesion' : 'normal'}-${figures[kind]}.png`;
-        await drawFigure(figurePage, await decodeFrame(path.join(dir, image.file)), lesions, images.at(-1)!.marks.filter((m) => m.score >= figureThreshold),
-          `${seed} ${image.viewLabel} (${truth.patient.density}): ground truth green, marks ≥ ${figureThreshold.toFixed(3)} orange — synthetic, not for diagnosis`, path.join(outDir, name));
+        await drawFigure(figurePage, await decodeFrame(path.join(dir, image.file)), lesions, images.at(-1)!.marks.filter((m) => m.score >= defaultThreshold),
+          `${seed} ${image.viewLabel} (${truth.patient.density}): ground truth green, marks ≥ ${defaultThreshold.toFixed(3)} orange — synthetic, not for diagnosis`, path.join(outDir, name));
       }
     }
     cases.push({ exam: `${seed}/${gt}`, positive: truth.abnormal, score: examScore, density: truth.patient.density });
@@ -181,6 +183,17 @@ console.log(`\nFROC by lesion contrast (any class)\n${header}`);
 const bands = CONTRAST_BANDS.map((b) => frocRow(`contrast ${b.name} [${b.range[0]}, ${b.range[1]})`, null, (l) => l.contrast >= b.range[0] && l.contrast < b.range[1], images, false));
 console.log(`\nFROC by density class (any class; false marks on that class's images)\n${header}`);
 const densities = ['A', 'B', 'C', 'D'].map((d) => frocRow(`density ${d} (${images.filter((i) => i.density === d).length} images)`, null, undefined, images.filter((i) => i.density === d), false));
+
+// the generator's variants (an implant's edge, MONOCHROME1, a second detector): where false marks gather
+console.log(`\nBy exam variant (any class, at the default operating point, threshold ${defaultThreshold.toFixed(3)})\n${'variant'.padEnd(34)} ${'images'.padStart(7)}  false marks per image   lesion views found`);
+const variants = [...new Set(images.map((i) => i.variant))].sort().map((variant) => {
+  const subset = images.filter((i) => i.variant === variant);
+  const m = match(subset, null);
+  const falsePerImage = m.falseScores.filter((s) => s >= defaultThreshold).length / subset.length;
+  const found = m.lesionScores.filter((l) => l.score >= defaultThreshold).length;
+  console.log(`${variant.padEnd(34)} ${String(subset.length).padStart(7)}  ${falsePerImage.toFixed(2).padStart(21)}   ${found} of ${m.lesionScores.length}`);
+  return { variant, images: subset.length, falsePerImage, lesionViews: m.lesionScores.length, found };
+});
 
 const caseAuc = aucWithInterval(cases);
 console.log(`\nCase AUC (exam score = the best mark's): ${caseAuc.auc.toFixed(3)} [95 % CI ${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}], ${cases.filter((c) => c.positive).length} exams with a lesion, ${cases.filter((c) => !c.positive).length} without`);
@@ -245,9 +258,9 @@ const massBig = rows.find((r) => r.label === 'mass ≥ 8 mm')!;
 const calc = rows.find((r) => r.label === 'calcification');
 fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
   model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, exams: cases.length,
-  froc: rows.map(({ curve: _c, ...r }) => r), frocPerLesion: lesionRows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), caseAuc, real,
+  froc: rows.map(({ curve: _c, ...r }) => r), frocPerLesion: lesionRows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), variants, caseAuc, real,
   // every image's marks and ground truth, and every exam: other exam scores and matchings can be studied without reading the images again
-  perImage: images.map((i) => ({ key: i.key, exam: i.exam, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast })),
+  perImage: images.map((i) => ({ key: i.key, exam: i.exam, variant: i.variant, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast })),
     marks: i.marks.map((m) => ({ class: m.class, score: Number(m.score.toFixed(4)) })) })),
   cases,
 }, null, 2));
