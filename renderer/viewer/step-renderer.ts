@@ -436,11 +436,19 @@ export class StepRenderer {
     p.element.dataset.voiSource = 'image-range';
   }
 
-  /** Sizes and justifies an image: the step's scale, its chest-wall edge on its viewport's chest-wall edge. */
+  /**
+   * Sizes and justifies an image: the step's scale, its chest-wall edge on its viewport's chest-wall edge.
+   * In the canvas Cornerstone draws now (its sWidth × sHeight), not the element's size: the two differ
+   * where the place changed size after its viewport was enabled (a strip above it filled in while the
+   * image loaded) and before the relayout that follows. Placed for the element's size, the image was
+   * justified for a canvas Cornerstone did not have, and the relayout, which measures what lies at each
+   * anchor at Cornerstone's size, carried that error into the new size: every image off its chest wall
+   * (or its middle) by half or all of the change, for good, while its placement was right (Escape put it back).
+   */
   private place(p: Placed, viewport: Types.IStackViewport, loadedRows: number): void {
-    const { element } = p;
-    const widthPx = element.clientWidth;
-    const heightPx = element.clientHeight;
+    const dpr = window.devicePixelRatio || 1;
+    const widthPx = viewport.sWidth / dpr;
+    const heightPx = viewport.sHeight / dpr;
     const spacing = breastPlaneSpacing(p.instance);
     const ownFit = spacing && p.instance.rows && p.instance.columns
       ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation } })
