@@ -559,6 +559,11 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   await page.waitForFunction(() => /^échec de l’analyse\u202f: aucune image de l’examen/.test(document.querySelector('[data-testid=ai-state]')?.textContent ?? ''));
   await shot('ai-state-failed-fr');
   await page.selectOption('[data-testid=locale]', 'en');
+  // her impression recorded, the strip unlocked: no marks switches, where no mark can be
+  await page.click('[data-testid=first-impression-normal]');
+  await page.waitForSelector('[data-testid=first-impression]');
+  assert.equal(await page.locator('[data-testid=ai-marks-toggle]').count(), 0);
+  assert.equal(await page.locator('[data-testid=ai-class-mass]').count(), 0);
   // a reader asks again: queued, run, failed again, each state as it comes
   const seen = page.evaluate(() => new Promise<string[]>((resolve) => {
     const states: string[] = [];
