@@ -141,9 +141,13 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
   const order = marks.map((_, i) => i).filter((i) => inView(marks[i]!)).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
   for (const i of order) {
     const m = marks[i]!;
-    const left = width > 0 && m.x + m.radius + roomPx > width;
-    const x = left ? m.x - m.radius - 4 : m.x + m.radius + 4;
     const textWidth = m.text.length * SCORE_CHAR_PX;
+    // on the right unless the score (at least `roomPx`) would run past the viewport's side and there is more room on the left
+    const roomRight = width - (m.x + m.radius + 4), roomLeft = m.x - m.radius - 4;
+    const left = width > 0 && roomRight < Math.max(roomPx - 4, textWidth) && roomLeft > roomRight;
+    // and never past the viewport's side, even over its own mark: a score cut at the seam read as
+    // another number ("△ 0,28" shown as "△ 0,2" at 1000 px)
+    const x = width <= 0 ? m.x + m.radius + 4 : left ? Math.max(roomLeft, textWidth) : Math.min(m.x + m.radius + 4, width - textWidth);
     const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
     const overlaps = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
     // never above the viewport's top (a mark at the top edge had its score cut off)

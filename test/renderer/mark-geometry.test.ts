@@ -72,6 +72,16 @@ test('scores beside their marks: two marks on one lesion write theirs one under 
   assert.deepEqual(placeScoreLabels([{ x: 100, y: 4, radius: 20, text: '0.42' }], 800, 44), [{ x: 124, y: 14, anchor: 'start' }]);
   // near the right edge: on the mark's left
   assert.deepEqual(placeScoreLabels([{ x: 780, y: 100, radius: 20, text: '0.42' }], 800, 44), [{ x: 756, y: 90, anchor: 'end' }]);
+  // a longer score (a mark beside another writes its shape first) goes left where it would not fit on the right
+  // (a probe's "△ 0,28" at the seam read "△ 0,2"), and whichever side, never past the viewport's sides
+  const [shaped] = placeScoreLabels([{ x: 450, y: 100, radius: 6, text: '△\u20090,28' }], 500, 44);
+  assert.equal(shaped!.anchor, 'end');
+  assert.ok(shaped!.x - 6 * 8 >= 0 && shaped!.x <= 500, JSON.stringify(shaped));
+  for (const [x, width] of [[495, 500], [5, 500], [30, 60], [10, 60], [50, 60]] as const) {
+    const [p] = placeScoreLabels([{ x, y: 100, radius: 6, text: '△\u20090,28' }], width, 44);
+    const [x0, x1] = p!.anchor === 'end' ? [p!.x - 48, p!.x] : [p!.x, p!.x + 48];
+    assert.ok(x0 >= 0 && x1 <= width, `a mark at ${x} of ${width} px: its score from ${x0} to ${x1}`);
+  }
   // far apart: neither moves
   const apart = placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }, { x: 100, y: 300, radius: 20, text: '0.31' }], 800, 44);
   assert.deepEqual(apart.map((p) => p!.y), [90, 290]);
