@@ -45,9 +45,15 @@ export function httpClient(): StationApi {
     }
   };
   const call = async (name: OperationName, input: unknown): Promise<unknown> => {
-    const response = await fetch(httpRoute.operation(name), {
-      method: 'POST', headers: { 'Content-Type': 'application/json', [REQUEST_HEADER]: '1' }, body: JSON.stringify(input ?? {}),
-    });
+    let response: Response;
+    try {
+      response = await fetch(httpRoute.operation(name), {
+        method: 'POST', headers: { 'Content-Type': 'application/json', [REQUEST_HEADER]: '1' }, body: JSON.stringify(input ?? {}),
+      });
+    } catch {
+      // no answer at all (the station stopped, or was killed): said so, not the browser's "Failed to fetch"
+      throw new ApiError('unavailable', `No answer from the station to ${name}`, 'error.stationUnreachable');
+    }
     return unwrap(await envelopeOf(response));
   };
   const client: Record<string, unknown> = {
