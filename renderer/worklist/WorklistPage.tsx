@@ -168,9 +168,10 @@ export function WorklistPage() {
         <select value={scope} onChange={(e) => { setScope(e.target.value as Scope); setOffset(0); }} data-testid="scope-filter" aria-label={t('worklist.column.modality')}>
           {WORKLIST_SCOPES.map((s) => <option key={s} value={s}>{t(`worklist.scope.${s}`)}</option>)}
         </select>
-        <div className="spacer" />
-        <button type="button" className="primary" onClick={() => onImportButton('folder')} data-testid="import-button" disabled={progress !== null}>{t('import.button')}</button>
-        <button type="button" onClick={() => onImportButton('files')} data-testid="import-files-button" disabled={progress !== null}>{t('import.files')}</button>
+        <span className="import-buttons">
+          <button type="button" className="primary" onClick={() => onImportButton('folder')} data-testid="import-button" disabled={progress !== null}>{t('import.button')}</button>
+          <button type="button" onClick={() => onImportButton('files')} data-testid="import-files-button" disabled={progress !== null}>{t('import.files')}</button>
+        </span>
       </div>
       {api.acceptsTypedPaths && (
         <form className="path-import" onSubmit={(e) => { e.preventDefault(); if (importPath.trim()) void runImport(() => api.importPaths({ paths: [importPath.trim()] })); }}>
