@@ -4,38 +4,27 @@
 // station did not answer, not the browser's "Failed to fetch".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { startLoopbackHost } from '../../main/transport/http.ts';
-import type { LoopbackHost } from '../../main/transport/http.ts';
+import type { Page } from 'playwright-core';
 import type { StationService } from '../../main/service/station.ts';
-import { ROOT } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
-import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
-
-const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
-const SKIP = SKIP_NO_CHROMIUM || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built (node scripts/build.mjs --renderer-only)');
+import { openStationPage, SKIP_NO_BROWSER_OR_RENDERER as SKIP } from '../helpers/station-page.ts';
+import type { StationPage } from '../helpers/station-page.ts';
 
 let station: StationService;
-let host: LoopbackHost | null = null;
-let browser: BrowserContext;
+let opened: StationPage;
 let page: Page;
 
 before(async () => {
   if (SKIP) return;
   station = openTestStation();
-  // one woman with a prior: the comparison steps need the prior's images, not loaded yet when the station goes
+  // women with a prior: the comparison steps need the prior's images, not loaded yet when the station goes
   await station.handlers.loadDemoExams({ patients: 2, priors: 1, size: 'reduced', seed: 'station-gone' });
-  host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
-  browser = await launchChromium({ width: 1280, height: 800 });
-  page = browser.pages()[0] ?? await browser.newPage();
-  await page.goto(host.openUrl);
+  opened = await openStationPage(station, { width: 1280, height: 800 });
+  page = opened.page;
   await page.waitForSelector('[data-testid=exam-row]');
 });
 after(async () => {
-  await browser?.close();
-  await host?.close();
+  await opened?.close();
   await station?.close();
 });
 
@@ -44,8 +33,7 @@ test('the station gone: the images it no longer serves and the next exam say it 
   const withPrior = rows.find((r) => rows.some((o) => o.patientId === r.patientId && o.studyDate! < r.studyDate!))!;
   await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, withPrior.examId);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.stepRendered === 'true', undefined, { timeout: 60_000 });
-  await host!.close();
-  host = null;
+  await opened.host.close();
   // the steps whose images were never fetched: each says the station did not answer
   for (let n = 0; n < 4 && !(await page.locator('[data-testid=image-error]').count()); n++) {
     await page.keyboard.press('Space');

@@ -7,25 +7,18 @@
 // followed kept that error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { startLoopbackHost } from '../../main/transport/http.ts';
-import type { LoopbackHost } from '../../main/transport/http.ts';
+import type { Page } from 'playwright-core';
 import type { StationService } from '../../main/service/station.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
-import { ROOT, tempDir } from '../helpers/paths.ts';
+import { tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
-import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { openStationPage, SKIP_NO_BROWSER_OR_RENDERER as SKIP } from '../helpers/station-page.ts';
+import type { StationPage } from '../helpers/station-page.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 
-const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
-const SKIP = SKIP_NO_CHROMIUM || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built');
-
 let station: StationService;
-let host: LoopbackHost;
-let browser: BrowserContext;
+let opened: StationPage;
 let page: Page;
 
 before(async () => {
@@ -38,15 +31,12 @@ before(async () => {
   station = openTestStation({ renditions: true, modelRoots: [models] });
   const summary = await station.handlers.importPaths({ paths: [out] });
   assert.equal(summary.rejected, 0, JSON.stringify(summary.problems));
-  host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
-  browser = await launchChromium({ width: 1920, height: 1080 });
-  page = browser.pages()[0] ?? await browser.newPage();
-  await page.goto(host.openUrl);
+  opened = await openStationPage(station, { width: 1920, height: 1080 });
+  page = opened.page;
   await page.waitForSelector('[data-testid=exam-row]');
 });
 after(async () => {
-  await browser?.close();
-  await host?.close();
+  await opened?.close();
   await station?.close();
 });
 
