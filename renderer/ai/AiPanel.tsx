@@ -66,7 +66,8 @@ export function AiPanel(props: AiPanelProps) {
       <span className="spacer" />
       {locked ? (
         <span className="ai-lock" data-testid="ai-locked">
-          <span>{t('ai.locked')}</span>
+          {/* nothing to unlock where the analysis failed or was cancelled and no CAD marks: her impression is still asked */}
+          {(props.marksPossible || (status !== 'failed' && status !== 'cancelled')) && <span data-testid="ai-locked-text">{t('ai.locked')}</span>}
           {results?.shownBeforeFirstImpression && <span className="ai-warning" data-testid="ai-shown-before">{t('ai.shownBefore')}</span>}
           <span className="muted">{t('ai.firstImpression')}</span>
           {FIRST_IMPRESSIONS.map((impression) => (

@@ -559,6 +559,9 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   await page.waitForFunction(() => /^échec de l’analyse\u202f: aucune image de l’examen/.test(document.querySelector('[data-testid=ai-state]')?.textContent ?? ''));
   await shot('ai-state-failed-fr');
   await page.selectOption('[data-testid=locale]', 'en');
+  // locked (second look), it does not say "marks locked": there are none to unlock; it still asks her impression
+  assert.equal(await page.locator('[data-testid=ai-locked-text]').count(), 0);
+  assert.equal(await page.locator('[data-testid=first-impression-normal]').count(), 1);
   // her impression recorded, the strip unlocked: no marks switches, where no mark can be
   await page.click('[data-testid=first-impression-normal]');
   await page.waitForSelector('[data-testid=first-impression]');
