@@ -137,7 +137,7 @@ function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
   const [failure, view] = status === 'failed' && row.ai_detail ? row.ai_detail.split(' ') : [null];
   return {
     status, score: row.ai_score, failure: failure ?? null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead,
-    ...(view && /^[RL][A-Z]{1,10}$/.test(view) ? { failureView: view } : {}),
+    ...(view && /^[RL][A-Z]{2,10}$/.test(view) ? { failureView: view } : {}), // a view label, as failureReason reads one from a detail
   };
 }
 

@@ -97,6 +97,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       libraryModelsFolder: libraryModels,
     };
   };
+  // the AI's output of an exam shown to her is noted once, and only before her first impression
+  // (after it, the marks are meant to be seen)
+  const notShownYet = (examId: number) => !ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId);
+  const noteShown = (examId: number) => ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
   const existingExam = (examId: number) => {
     if (!ctx.db.worklist.examSummary(examId)) throw examNotFound(examId);
   };
@@ -124,8 +128,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     noteAiShown: async ({ examId }) => {
       ctx.assertOpen();
       existingExam(examId);
-      // once, and only before her first impression (after it, the marks are meant to be seen)
-      if (!ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)) ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
+      if (notShownYet(examId)) noteShown(examId);
       return results(examId);
     },
     noteAiScoresShown: async ({ examIds }) => {
@@ -135,10 +138,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       let noted = 0;
       ctx.db.connection.transaction(() => {
         for (const examId of new Set(examIds)) {
-          // the score its worklist row shows (none: no analysis, or an exam no longer in the library)
-          if ((ctx.db.worklist.examSummary(examId)?.ai?.score ?? null) === null) continue;
-          if (ctx.db.firstImpressions.get(examId, LOCAL_READER) || ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)) continue;
-          ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
+          // the exam's row read last, and only for those not noted yet (most, on a page read again):
+          // the score it shows (none: no analysis, or an exam no longer in the library)
+          if (!notShownYet(examId) || (ctx.db.worklist.examSummary(examId)?.ai?.score ?? null) === null) continue;
+          noteShown(examId);
           noted++;
         }
       })();

@@ -14,13 +14,14 @@ const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'images_t
 
 /**
  * Why an analysis failed, from its code (the stored detail is English and technical: the log's, not
- * the reader's), with the view of the image it failed on where the detail names one ("RMLO: …").
+ * the reader's), with the view of the image it failed on where the detail names one ("RMLO: …"), or
+ * as `view` gives it (the worklist's row: ExamSummary.ai.failureView).
  */
-export function failureReason(t: Translate, code: string | null | undefined, detail?: string | null): string {
+export function failureReason(t: Translate, code: string | null | undefined, detail?: string | null, view?: string): string {
   const known = KNOWN_FAILURES.find((c) => c === code);
   if (!known) return t('ai.failure.other', { code: code ?? '?' });
-  const view = /^([RL][A-Z]{2,10}):/.exec(detail ?? '')?.[1];
-  return t(`ai.failure.${known}`, { view: view ? ` (${view})` : '' });
+  const named = view ?? /^([RL][A-Z]{2,10}):/.exec(detail ?? '')?.[1];
+  return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' });
 }
 
 /** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */

@@ -260,7 +260,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   }, [aiLocked, aiExamKey, aiResults, marksOn, hiddenClasses, optionalCadMarks, stepImages]);
 
   // the marks switches show where a mark can be (an analysis done, a CAD report: the exam's or a prior's)
-  const marksPossible = useMemo(() => (aiExamKey ?? '').split(',').filter(Boolean).map(Number)
+  const marksPossible = useMemo(() => aiExamKey.split(',').filter(Boolean).map(Number)
     .some((id) => { const r = aiResults.get(id); return !!r && (r.state?.status === 'done' || r.cadReports.length > 0); }), [aiExamKey, aiResults]);
 
   // The steps painted: the one on screen; prepared out of sight once it is painted, the next step and
