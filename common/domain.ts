@@ -63,6 +63,8 @@ export interface ExamSummary {
     status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[];
     /** Failed on one image: its view (RMLO), as the failure's detail names it. */
     failureView?: string;
+    /** Done, but these images could not be read (their views, RMLO): the others were analysed. */
+    unreadViews?: string[];
   } | null;
 }
 
@@ -335,10 +337,16 @@ export interface AiModelsStatus {
   libraryModelsFolder: string | null;
 }
 
-/** An image of an exam that the model does not read: a view it was not made for (a spot or magnification view), or pixels coarser than it reads. */
+/**
+ * An image of an exam that the model does not read: a view it was not made for (a spot or
+ * magnification view), pixels coarser than it reads, or an image the analysis could not read
+ * ('unreadable', with the failure's code: damaged or missing in the store, no pixel spacing).
+ */
 export interface AiNotAnalysed {
   instanceId: number;
-  reason: 'view' | 'pixel-size';
+  reason: 'view' | 'pixel-size' | 'unreadable';
+  /** 'unreadable': why (image_unreadable, image_missing, image_no_spacing, input_too_large). */
+  failure?: string;
 }
 
 /** The AI second reader's view of an exam. */
@@ -355,6 +363,8 @@ export interface AiResults {
     paused: boolean;
     /** Done: the breasts imaged that the model read no image of (the exam score is the other breast's alone), and 'no-laterality' (see ExamSummary.ai); per image: notAnalysed. */
     notRead: NotRead[];
+    /** Done: the images it could not read, by view and the failure's code (the others were analysed). */
+    unreadImages: { view: string; code: string }[];
   };
   /** The model that made (or will make) them, as its manifest says: shown wherever its marks are. */
   model: null | {

@@ -4,13 +4,14 @@
 // one image at a time, each through the model on
 // a worker thread (image-analysis.ts), and the findings and scores stored with the model's name,
 // version, the provider that ran it and the timings. Scores: a breast's is its best image's (the
-// image score, or its best finding's), the exam's its best breast's. A job that fails keeps its
-// reason; a job of a process that died is queued again; a job a reader cancels stops (its image on the
+// image score, or its best finding's), the exam's its best breast's. An image that cannot be read
+// (damaged or missing in the store, no pixel spacing) is recorded as such and the others are read;
+// the exam fails when none could be. A job that fails keeps its reason; a job of a process that died is queued again; a job a reader cancels stops (its image on the
 // worker is abandoned) and its result, if one comes anyway, is dropped. With several models, exams
 // show one (shownModel): the one chosen, else the last found.
 
 import type { LibraryDatabase } from '../db/library-database.ts';
-import type { AiJob, ClaimedJob, ModelRef, StoredFinding } from '../db/ai-jobs.ts';
+import type { AiJob, ClaimedJob, ModelRef, StoredFinding, UnreadImage } from '../db/ai-jobs.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../db/records.ts';
 import { isBusyError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
@@ -458,6 +459,9 @@ export class AiAnalysis {
     const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };
     const findings: StoredFinding[] = [];
     const breastScores: Partial<Record<'R' | 'L', number>> = {};
+    // an image that cannot be read leaves the others to read: the exam fails only when none could be
+    const unreadImages: UnreadImage[] = [];
+    let firstFailure: unknown = null;
     let provider = model.provider as string;
     for (const [n, image] of images.entries()) {
       if (mayYield && n > 0 && this.openedWaiting(job)) {
@@ -471,9 +475,18 @@ export class AiAnalysis {
         return;
       }
       const file = this.db.worklist.instanceFile(image.instanceId);
-      if (!file) continue;
-      const result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal })
-        .catch((error: unknown) => { throw imageFailure(error, image); });
+      let result: Awaited<ReturnType<InferenceRunner['analyzeImage']>>;
+      try {
+        if (!file) throw Object.assign(new Error('no file in the library'), { code: 'ENOENT' });
+        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal });
+      } catch (error) {
+        const failure = imageFailure(error, image);
+        if (!isUnreadableImage(failure)) throw failure;
+        log.warn(`AI analysis of exam ${job.examId}: ${failure.code} (${/^[A-Z]{1,12}$/.test(failure.view) ? failure.view : '?'}); the exam's other images are tried`);
+        unreadImages.push({ instanceId: image.instanceId, view: failure.view, code: failure.code });
+        firstFailure ??= failure;
+        continue;
+      }
       provider = result.provider;
       for (const key of Object.keys(result.timings) as (keyof typeof result.timings)[]) timings[key] += result.timings[key];
       timings.loadMs += result.loadMs;
@@ -482,8 +495,10 @@ export class AiAnalysis {
       breastScores[side] = Math.max(breastScores[side] ?? -Infinity, result.imageScore);
       for (const f of result.findings) findings.push({ instanceId: image.instanceId, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box });
     }
+    // not one image read: the exam's failure is its first image's (said with its view, as before)
+    if (unreadImages.length === images.length) throw firstFailure;
     const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
-    const result = { provider, timings, examScore, breastScores, images: images.length, findings };
+    const result = { provider, timings, examScore, breastScores, images: images.length - unreadImages.length, findings, unreadImages };
     if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, job.owner, result))) {
       log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
     }
@@ -511,4 +526,12 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
   if (e?.code === 'model_output_invalid') return failure('model_output_invalid');
   if (e?.code === 'ENOENT' || e?.code === 'EISDIR') return failure('image_missing', 'not in the store');
   return error;
+}
+
+/** Failures of one image (what it is, or its file): the exam's other images are still read. A model's invalid output is the model's fault, and fails the exam. */
+const UNREADABLE_IMAGE_CODES: readonly string[] = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'];
+
+function isUnreadableImage(failure: unknown): failure is Error & { code: string; view: string } {
+  const f = failure as { code?: unknown; view?: unknown } | null;
+  return typeof f?.code === 'string' && UNREADABLE_IMAGE_CODES.includes(f.code) && typeof f.view === 'string';
 }

@@ -35,6 +35,15 @@ export interface ClaimedJob extends AiJob {
 /** A finding as stored: the API's (common/domain.ts). */
 export type StoredFinding = AiFinding;
 
+/** An image an analysis could not read (damaged or missing in the store, no pixel spacing, too large): the rest of the exam was analysed. */
+export interface UnreadImage {
+  instanceId: number;
+  /** Its ACR view label (RMLO), or its laterality when it has none. */
+  view: string;
+  /** The failure's code (image_unreadable, image_missing, image_no_spacing, input_too_large). */
+  code: string;
+}
+
 export interface AiJobResult {
   provider: string;
   timings: Record<string, number>;
@@ -42,6 +51,8 @@ export interface AiJobResult {
   breastScores: Partial<Record<'R' | 'L', number>>;
   images: number;
   findings: StoredFinding[];
+  /** The images it could not read (none: it read every image it was given). */
+  unreadImages: UnreadImage[];
 }
 
 export interface AiExamState {
@@ -58,13 +69,22 @@ export interface AiExamState {
   srUid: string | null;
   /** Running, and stepped aside meanwhile for exams a reader opened (they are analysed first). */
   paused: boolean;
+  /** Done: the images it could not read (the others were analysed). */
+  unreadImages: UnreadImage[];
+}
+
+/** The unread_images column (migration 0018), read back; [] for null or anything else. */
+function unreadOf(text: string | null): UnreadImage[] {
+  if (!text) return [];
+  const parsed = JSON.parse(text) as unknown;
+  return Array.isArray(parsed) ? parsed as UnreadImage[] : [];
 }
 
 interface JobRow {
   id: number; study_ref: number; model_id: string; model_version: string; model_sha256: string; status: AiJobStatus; priority: number;
   queued_at: string; finished_at: string | null; provider: string | null; exam_score: number | null; breast_scores: string | null;
   failure_code: string | null; failure_detail: string | null; timings: string | null; cad_sr_uid: string | null;
-  paused_at: string | null;
+  paused_at: string | null; unread_images: string | null;
 }
 
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
@@ -127,9 +147,13 @@ export class AiTables {
     }).immediate();
   }
 
-  /** Queues an exam's analysis again, first in line, after a cancel or a failure (a reader asked for it); returns whether a job was queued or moved up. */
+  /**
+   * Queues an exam's analysis again, first in line, after a cancel, a failure, or an analysis done
+   * that could not read one of its images (a reader asked for it: the image may have been sent
+   * again); returns whether a job was queued or moved up.
+   */
   requeue(examId: number, model: ModelRef): boolean {
-    return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled']);
+    return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled', 'done-unread']);
   }
 
   /**
@@ -137,14 +161,16 @@ export class AiTables {
    * for again) the last one goes first: the one on the reader's screen now, not the first she
    * passed through on the way to it. Priority 0 is the background queue.
    */
-  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[], keepFailures: readonly string[] = []): boolean {
+  private queueFirst(examId: number, model: ModelRef, from: readonly (AiJobStatus | 'done-unread')[], keepFailures: readonly string[] = []): boolean {
     return this.db.transaction(() => {
       const priority = this.nextFirstInLine();
       const added = this.enqueue(examId, model, priority);
       const moved = this.sql.get(`UPDATE ai_jobs SET priority = ?, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
-        WHERE study_ref = ? AND model_id = ? AND model_version = ? AND status IN (SELECT value FROM json_each(?))
+        WHERE study_ref = ? AND model_id = ? AND model_version = ?
+          AND (status IN (SELECT value FROM json_each(?)) OR (status = 'done' AND unread_images IS NOT NULL AND ? = 1))
           AND (failure_code IS NULL OR failure_code NOT IN (SELECT value FROM json_each(?)))`)
-        .run(priority, examId, model.id, model.version, JSON.stringify(from), JSON.stringify(keepFailures)).changes;
+        .run(priority, examId, model.id, model.version, JSON.stringify(from.filter((f) => f !== 'done-unread')), from.includes('done-unread') ? 1 : 0,
+          JSON.stringify(keepFailures)).changes;
       return added || moved > 0;
     }).immediate();
   }
@@ -229,8 +255,9 @@ export class AiTables {
     return this.db.transaction(() => {
       // a new result needs its own SR (cad_sr_uid NULL): the one written for an earlier run stays in the store
       const done = this.sql.get(`UPDATE ai_jobs SET status = 'done', finished_at = ?, owner = NULL, provider = ?, timings = ?, exam_score = ?, breast_scores = ?,
-          images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL WHERE id = ? AND status = 'running' AND owner = ?`)
-        .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images, jobId, owner).changes > 0;
+          images = ?, unread_images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL WHERE id = ? AND status = 'running' AND owner = ?`)
+        .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images,
+          result.unreadImages.length ? JSON.stringify(result.unreadImages) : null, jobId, owner).changes > 0;
       if (!done) return false;
       this.sql.get('DELETE FROM ai_findings WHERE job_ref = ?').run(jobId);
       const insert = this.sql.get('INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
@@ -244,7 +271,7 @@ export class AiTables {
 
   /** Records why a job `owner` ran failed (a code, and a detail without patient data); not once another process runs it. */
   fail(jobId: number, owner: string, code: string, detail: string | null): void {
-    this.sql.get(`UPDATE ai_jobs SET status = 'failed', finished_at = ?, owner = NULL, failure_code = ?, failure_detail = ? WHERE id = ? AND status = 'running' AND owner = ?`)
+    this.sql.get(`UPDATE ai_jobs SET status = 'failed', finished_at = ?, owner = NULL, failure_code = ?, failure_detail = ?, unread_images = NULL WHERE id = ? AND status = 'running' AND owner = ?`)
       .run(now(), code, detail, jobId, owner);
   }
 
@@ -259,6 +286,7 @@ export class AiTables {
       queuedAt: r.queued_at, finishedAt: r.finished_at, timings: r.timings ? JSON.parse(r.timings) as Record<string, number> : null,
       srUid: r.cad_sr_uid,
       paused: r.status === 'running' && r.paused_at !== null,
+      unreadImages: r.status === 'done' ? unreadOf(r.unread_images) : [],
     };
   }
 
@@ -276,13 +304,13 @@ export class AiTables {
   }
 
   /** A finished job's result (for its CAD SR), or null when it is not done. */
-  jobResult(jobId: number): { examId: number; model: ModelRef; examScore: number; breastScores: Partial<Record<'R' | 'L', number>>; findings: StoredFinding[] } | null {
+  jobResult(jobId: number): { examId: number; model: ModelRef; examScore: number; breastScores: Partial<Record<'R' | 'L', number>>; findings: StoredFinding[]; unreadImages: UnreadImage[] } | null {
     const r = this.sql.get(`SELECT * FROM ai_jobs WHERE id = ? AND status = 'done'`).get(jobId) as JobRow | undefined;
     if (!r) return null;
     const findings = this.findingsOf(jobId);
     return {
       examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, examScore: r.exam_score ?? 0,
-      breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as Partial<Record<'R' | 'L', number>> : {}, findings,
+      breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as Partial<Record<'R' | 'L', number>> : {}, findings, unreadImages: unreadOf(r.unread_images),
     };
   }
 

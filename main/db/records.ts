@@ -98,7 +98,8 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
   (SELECT CASE j.status WHEN 'failed' THEN j.failure_code || CASE WHEN j.failure_detail GLOB '[RL][A-Z]*:*' THEN ' ' || substr(j.failure_detail, 1, instr(j.failure_detail, ':') - 1) ELSE '' END WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
     WHEN 'done' THEN CASE WHEN j.breast_scores IS NOT NULL THEN json_object('scores', json(j.breast_scores), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
-      FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1)) END END
+      FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1),
+      'unread', (SELECT json_group_array(u.value ->> 'view') FROM json_each(coalesce(j.unread_images, '[]')) u)) END END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
@@ -126,18 +127,24 @@ export function toExamSummary(row: ExamRow): ExamSummary {
   };
 }
 
+/** An ACR view label (RMLO, LXCCL, RMLOID), as failureReason reads one from a failure's detail. */
+const VIEW_LABEL = /^[RL][A-Z]{2,10}$/;
+
 function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
   const status = row.ai_status as NonNullable<ExamSummary['ai']>['status'];
   let notRead: NotRead[] = [];
+  let unreadViews: string[] = [];
   if (status === 'done' && row.ai_detail) {
     // SQLite's json_object made it (EXAM_COLUMNS)
-    const { scores, sides } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[] };
+    const { scores, sides, unread } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[]; unread?: unknown[] };
     notRead = partsNotRead(sides.map((side) => side || null), scores);
+    unreadViews = (unread ?? []).filter((v): v is string => typeof v === 'string' && VIEW_LABEL.test(v));
   }
   const [failure, view] = status === 'failed' && row.ai_detail ? row.ai_detail.split(' ') : [null];
   return {
     status, score: row.ai_score, failure: failure ?? null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead,
-    ...(view && /^[RL][A-Z]{2,10}$/.test(view) ? { failureView: view } : {}), // a view label, as failureReason reads one from a detail
+    ...(view && VIEW_LABEL.test(view) ? { failureView: view } : {}), // a view label, as failureReason reads one from a detail
+    ...(unreadViews.length ? { unreadViews } : {}),
   };
 }
 

@@ -45,14 +45,21 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const instances = (detail?.series ?? []).flatMap((s) => s.instances);
     // an image with findings was read, whatever the manifest says now (an analysis made before a rule was added)
     const marked = new Set(stored.map((f) => f.instanceId));
-    const notAnalysed = !manifest ? [] : instances.filter((i) => i.isImage && !marked.has(i.instanceId))
-      .flatMap((i): AiNotAnalysed[] => { const reason = whyNotRead(i, manifest); return reason ? [{ instanceId: i.instanceId, reason }] : []; });
+    // an image the analysis could not read is said as such (its code), before what the manifest says of it
+    const unread = new Map((state?.unreadImages ?? []).map((u) => [u.instanceId, u.code]));
+    const notAnalysed = !manifest ? [] : instances.filter((i) => i.isImage && !marked.has(i.instanceId)).flatMap((i): AiNotAnalysed[] => {
+      const failure = unread.get(i.instanceId);
+      if (failure) return [{ instanceId: i.instanceId, reason: 'unreadable', failure }];
+      const reason = whyNotRead(i, manifest);
+      return reason ? [{ instanceId: i.instanceId, reason }] : [];
+    });
     // the breasts imaged: the mammography images the worklist's row looks at (the same rule there: records.ts)
     const lateralities = instances.filter((i) => i.isImage && !i.forProcessing && i.viewLabel !== null).map((i) => i.imageLaterality);
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
         notRead: state.status === 'done' ? partsNotRead(lateralities, state.breastScores) : [],
+        unreadImages: state.unreadImages.map(({ view, code }) => ({ view, code })),
       },
       model: manifest ? {
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,

@@ -119,8 +119,10 @@ export class CadReportService {
     const instances = detail.series.flatMap((s) => s.instances.map((i) => ({ ...i, seriesUid: s.seriesInstanceUid })));
     const byId = new Map(instances.map((i) => [i.instanceId, i]));
     // the images the model read, as the analysis chose them: a spot or magnification view it did not
-    // read is not in the SR's Image Library nor a "successful detection" (a PACS would read "nothing found")
-    const read = new Set([...imagesTheModelReads(detail, model.manifest).map((i) => i.instanceId), ...result.findings.map((f) => f.instanceId)]);
+    // read, or an image it could not read (damaged in the store), is not in the SR's Image Library nor
+    // a "successful detection" (a PACS would read "nothing found")
+    const unread = new Set(result.unreadImages.map((u) => u.instanceId));
+    const read = new Set([...imagesTheModelReads(detail, model.manifest).map((i) => i.instanceId).filter((id) => !unread.has(id)), ...result.findings.map((f) => f.instanceId)]);
     const analysed = instances.filter((i) => read.has(i.instanceId));
     const first = analysed[0] && this.ctx.db.worklist.instanceFile(analysed[0].instanceId);
     if (!first) return;

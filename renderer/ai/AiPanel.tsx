@@ -62,7 +62,7 @@ export function AiPanel(props: AiPanelProps) {
       {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
       <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
-      {(status === 'cancelled' || status === 'failed') && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
+      {(status === 'cancelled' || status === 'failed' || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
       <span className="spacer" />
       {locked ? (
         <span className="ai-lock" data-testid="ai-locked">

@@ -39,10 +39,25 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
     ? `${scored} · ${t('ai.breastScores', { right: formatScore(options.locale, right), left: formatScore(options.locale, left) })}` : scored;
   // said whether or not the score shows: that the model never saw a breast is not its opinion of it
   const unread = state.status === 'done' ? notReadText(t, state.notRead) : '';
+  // nor an image it could not read (the score and marks are the other images')
+  const unreadImages = state.status === 'done' ? unreadImagesText(t, state.unreadImages) : '';
   // one breast read, the other neither read nor imaged (a mastectomy, an exam of one side): the exam score is that breast's alone
   const oneBreast = state.status === 'done' && (right === undefined) !== (left === undefined) && !state.notRead.includes(right === undefined ? 'R' : 'L')
     ? t(right === undefined ? 'ai.oneBreast.L' : 'ai.oneBreast.R') : '';
-  return [perBreast, oneBreast, unread].filter(Boolean).join(' · ');
+  return [perBreast, oneBreast, unread, unreadImages].filter(Boolean).join(' · ');
+}
+
+const UNREAD_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'] as const;
+
+/** Why the analysis could not read an image, in a few words (over its viewport, and after its view in the AI strip). */
+export function unreadReason(t: Translate, code: string | undefined): string {
+  const known = UNREAD_CODES.find((c) => c === code);
+  return known ? t(`ai.unread.${known}`) : t('ai.failure.other', { code: code ?? '?' });
+}
+
+/** "RMLO not analysed: the image could not be read" (and the others, joined), or '' when it read every image it was given. */
+export function unreadImagesText(t: Translate, images: readonly { view: string; code: string }[]): string {
+  return images.map(({ view, code }) => t('ai.unreadImage', { view, reason: unreadReason(t, code) })).join(' · ');
 }
 
 /** "left breast not read by the model" (and the others, joined), or '' when the analysis read every image a model can. */

@@ -11,6 +11,7 @@ import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { StepRenderer } from './step-renderer.ts';
 import type { StepOptions, ViewportReport } from './step-renderer.ts';
+import type { FailureExplained } from './load-failure.ts';
 import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
 import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
 import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
@@ -55,7 +56,7 @@ export interface StepViewProps {
   onRendered(stageKey: string, painted: boolean): void;
   /** Receives the step's renderer (for invert, reset and the test hook) while it is on screen. */
   onRenderer(renderer: StepRenderer | null): void;
-  explainFailure(instance: InstanceDetail, error: unknown): Promise<string>;
+  explainFailure(instance: InstanceDetail, error: unknown): Promise<FailureExplained>;
   /** The AI marks, drawn on the step on screen only; null: none shown. */
   marks: StepMarks | null;
 }
@@ -160,7 +161,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
                 {image?.warnings.map((w, i) => <span key={i}>⚠ {problem(w)} </span>)}
               </div>
             ) : null}
-            {report?.status === 'error' && <div className="image-error" role="alert" data-testid={id('image-error')}>{t('exam.imageError', { message: report.error ?? '' })}</div>}
+            {report?.status === 'error' && <div className="image-error" role="alert" data-testid={id('image-error')}>{t('exam.imageError', { message: report.error?.(t) ?? '' })}</div>}
           </div>
         );
       })}

@@ -26,7 +26,7 @@ import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
 import { AiPanel } from '../ai/AiPanel.tsx';
-import { cadMarksLabel, marksLabel } from '../ai/ai-state.ts';
+import { cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
 import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
@@ -34,6 +34,7 @@ import { HelpOverlay } from './HelpOverlay.tsx';
 import { ViewerSettingsDialog } from './ViewerSettingsDialog.tsx';
 import { keyLabel } from './key-label.ts';
 import { explainLoadFailure } from './load-failure.ts';
+import type { FailureExplained } from './load-failure.ts';
 
 export interface ViewerRoute {
   examId: number;
@@ -227,9 +228,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model' }, finding);
         // an image the model does not read (a spot or magnification view) says so: no mark there is not "nothing found"
         // (of an analysis done: an exam that failed for its pixels says so once, in the AI strip)
-        for (const { instanceId, reason } of results.state?.status === 'done' ? results.notAnalysed : []) {
+        for (const { instanceId, reason, failure } of results.state?.status === 'done' ? results.notAnalysed : []) {
           const groups = byInstance.get(instanceId) ?? [];
-          groups.push({ label: { ...label, notAnalysed: t(reason === 'pixel-size' ? 'ai.notAnalysedPixels' : 'ai.notAnalysed') }, source: 'model', findings: [] });
+          const said = reason === 'unreadable' ? t('ai.notAnalysedUnreadable', { reason: unreadReason(t, failure) }) : t(reason === 'pixel-size' ? 'ai.notAnalysedPixels' : 'ai.notAnalysed');
+          groups.push({ label: { ...label, notAnalysed: said }, source: 'model', findings: [] });
           byInstance.set(instanceId, groups);
         }
       }
@@ -284,14 +286,15 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return next;
   }), []);
 
-  const explainFailure = useCallback(async (instance: InstanceDetail, failure: unknown): Promise<string> => {
+  const explainFailure = useCallback(async (instance: InstanceDetail, failure: unknown): Promise<FailureExplained> => {
+    let say: FailureExplained['say'] = (tr) => explainLoadFailure(failure, instance, tr);
     try {
       const examOf = [loaded, ahead].find((l) => l?.instances.has(instance.instanceId))?.detail.exam.examId ?? examId;
       const check = await api.checkStore({ examId: examOf });
       const damaged = check.damaged.find((d) => d.instanceId === instance.instanceId);
-      if (damaged) return t(damaged.reason === 'missing' ? 'exam.storeMissing' : damaged.reason === 'codestream' ? 'exam.storeCut' : 'exam.storeDamaged');
+      if (damaged) say = (tr) => tr(damaged.reason === 'missing' ? 'exam.storeMissing' : damaged.reason === 'codestream' ? 'exam.storeCut' : 'exam.storeDamaged');
     } catch { /* the check itself failed: say what the decoder said */ }
-    return explainLoadFailure(failure, instance, t);
+    return { text: say(t), say };
   }, [api, loaded, ahead, examId, t]);
 
   const goToExam = useCallback(async (direction: 1 | -1) => {

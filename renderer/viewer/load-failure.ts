@@ -8,6 +8,13 @@ import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
+/**
+ * Why an image could not be shown, said in whichever language the reader chooses: an image that
+ * failed before she switched language said so in the old one until the exam was opened again.
+ * `text`: in the language of the moment, as the viewport's data-error attribute keeps it (support, tests).
+ */
+export interface FailureExplained { text: string; say: (t: Translate) => string }
+
 /** Library messages that mean the file's structure could not be read (the file is damaged). */
 const UNREADABLE = [/no pixel data/i, /allocated buffer/i, /past end of (input|buffer)/i, /invalid (tag|vr|length)/i, /dicomParser/i, /not a dicom/i, /dicm/i];
 /** Library messages from a decoder: the structure was read, the compressed pixels were not. */

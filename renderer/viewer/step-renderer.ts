@@ -26,6 +26,7 @@ import { StepSynchronizers, withoutSync } from './sync.ts';
 import { initialVoi } from './voi.ts';
 import { voiFromLutTable } from './voi-lut-table.ts';
 import type { VoiLutTable } from './voi-lut-table.ts';
+import type { FailureExplained } from './load-failure.ts';
 import { loadedIndexOf } from '../ai/mark-geometry.ts';
 
 export type SizeMode = 'same-size' | 'true-size';
@@ -39,7 +40,8 @@ export interface StepOptions {
 export interface ViewportReport {
   status: 'loading' | 'rendered' | 'missing' | 'error';
   resolution?: 'display' | 'full';
-  error?: string;
+  /** Why it could not be shown, in the reader's language of the moment. */
+  error?: FailureExplained['say'];
   warning?: DisplayTransform['warning'] | 'no-spacing';
 }
 
@@ -156,7 +158,7 @@ export class StepRenderer {
     private readonly api: StationApi,
     private readonly report: (viewportId: string, state: ViewportReport) => void,
     /** Says why an image could not be shown (the stored file damaged, or the decoder's word). */
-    private readonly explainFailure: (instance: InstanceDetail, error: unknown) => Promise<string>,
+    private readonly explainFailure: (instance: InstanceDetail, error: unknown) => Promise<FailureExplained>,
   ) {}
 
   /** Shows a step in the given elements (one per viewport id of the step); resolves once every image is painted (or failed). */
@@ -521,8 +523,8 @@ export class StepRenderer {
     if (this.disposed || p.element.dataset.error) return;
     const reason = await this.explainFailure(p.instance, error);
     p.element.dataset.rendered = 'false';
-    p.element.dataset.error = reason;
-    this.report(p.spec.id, { status: 'error', error: reason });
+    p.element.dataset.error = reason.text;
+    this.report(p.spec.id, { status: 'error', error: reason.say });
   }
 
   /** Inverts every image of the step (relative to how each starts: MONOCHROME1 starts inverted). */

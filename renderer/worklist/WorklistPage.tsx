@@ -271,6 +271,8 @@ export function WorklistPage() {
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}
                       {exam.ai?.status === 'done' && exam.ai.notRead.length > 0 &&
                         <span className="ai-failure muted small" data-testid="ai-not-read" title={`${notReadText(t, exam.ai.notRead)}. ${t('ai.notReadHint')}`}>{notReadText(t, exam.ai.notRead)}</span>}
+                      {exam.ai?.status === 'done' && exam.ai.unreadViews &&
+                        <span className="ai-failure muted small" data-testid="ai-unread-images" title={t('ai.unreadHint')}>{t('worklist.ai.unreadImages', { views: exam.ai.unreadViews.join(', ') })}</span>}
                     </td>
                   )}
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>

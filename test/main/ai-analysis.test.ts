@@ -152,7 +152,7 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     // cancelled while running: the result that comes after is dropped
     const job = station.db.ai.claimNext('me:1', [model])!;
     assert.equal(station.db.ai.cancel(job.examId), 1);
-    assert.equal(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.9, breastScores: { R: 0.9 }, images: 4, findings: [] }), false);
+    assert.equal(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.9, breastScores: { R: 0.9 }, images: 4, findings: [], unreadImages: [] }), false);
     assert.equal(station.db.ai.examState(job.examId)!.status, 'cancelled');
 
     // failed: the reason stays; opening the exam queues it again, first
@@ -773,7 +773,7 @@ test('of several exams opened, the last one opened is analysed first; a run canc
     station.db.ai.requeue(a, model);
     const second = station.db.ai.claimNext('two:2', [model])!;
     assert.equal(second.id, first.id);
-    const result = (score: number) => ({ provider: 'cpu', timings: {}, examScore: score, breastScores: { R: score }, images: 4, findings: [] });
+    const result = (score: number) => ({ provider: 'cpu', timings: {}, examScore: score, breastScores: { R: score }, images: 4, findings: [], unreadImages: [] });
     // process 1's run ends: neither its result nor its failure lands on the job process 2 runs
     assert.equal(station.db.ai.complete(first.id, 'one:1', result(0.1)), false);
     station.db.ai.fail(first.id, 'one:1', 'analysis_failed', 'late');
@@ -804,7 +804,7 @@ test('a background exam paused for an opening, then opened itself, goes on befor
     station.db.ai.prioritize(background.examId, model);
     // o1 done: the paused exam goes on, o2 waits for it
     assert.equal(station.db.ai.claimNext('me:1', [model], { firstInLineAbove: background }), null, 'nothing opened after the paused exam');
-    const result = { provider: 'cpu', timings: {}, examScore: 0.5, breastScores: { R: 0.5 }, images: 4, findings: [] };
+    const result = { provider: 'cpu', timings: {}, examScore: 0.5, breastScores: { R: 0.5 }, images: 4, findings: [], unreadImages: [] };
     assert.equal(station.db.ai.complete(background.id, 'me:1', result), true);
     assert.equal(station.db.ai.claimNext('me:1', [model])!.examId, o2);
   } finally {

@@ -241,51 +241,92 @@ test('queueing an analysis again needs a model', { timeout: 60_000 }, async () =
   }
 });
 
-test('an image damaged in the store fails the analysis saying which view and why, in the reader\'s words; opening the exam does not try it again, "analyse again" does', { timeout: 300_000 }, async () => {
+test('an image damaged in the store is not read, and said so by its view and why; the exam\'s other images are analysed; "analyse again" tries it; every image damaged fails the exam saying which view', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-reader-damaged-models');
   writeTinyModel(models);
   const library = tempDir('ai-reader-damaged');
-  // imported by a station without the model; the RMLO's file then cut short in the store (a disk fault)
+  // imported by a station without the model; then files cut short in the store (a disk fault):
+  // the RMLO of the first woman, every image of the second
   const before = openTestStation({ libraryDir: library });
-  let exam: number;
+  let partial: number;
+  let whole: number;
+  let rmlo: { instanceId: number; sopInstanceUid: string };
   try {
-    await before.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-damaged' });
-    [exam] = (await examsOf(before)) as [number];
-    const detail = await before.handlers.examDetail({ examId: exam });
-    const mlo = detail.series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RMLO')!;
-    const file = before.store.pathFor(before.db.worklist.instanceFile(mlo.instanceId)!.fileHash);
-    fs.chmodSync(file, 0o644);
-    fs.truncateSync(file, 4000);
+    await before.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-damaged' });
+    [partial, whole] = (await examsOf(before)) as [number, number];
+    const cut = (instanceId: number) => {
+      const file = before.store.pathFor(before.db.worklist.instanceFile(instanceId)!.fileHash);
+      fs.chmodSync(file, 0o644);
+      fs.truncateSync(file, 4000);
+    };
+    rmlo = (await before.handlers.examDetail({ examId: partial })).series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RMLO')!;
+    cut(rmlo.instanceId);
+    for (const i of (await before.handlers.examDetail({ examId: whole })).series.flatMap((s) => s.instances)) if (i.isImage) cut(i.instanceId);
   } finally {
     await before.close();
   }
   const warnings = mock.method(log, 'warn', () => undefined);
   const station = openTestStation({ libraryDir: library, modelRoots: [models] });
+  const t = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
   try {
+    const done = await waitFor('the analysis of the three other images', async () => {
+      const r = await station.handlers.aiResults({ examId: partial });
+      return r.state?.status === 'done' ? r : null;
+    });
+    assert.deepEqual(done.state?.unreadImages, [{ view: 'RMLO', code: 'image_unreadable' }]);
+    assert.deepEqual(done.notAnalysed.filter((n) => n.reason === 'unreadable'), [{ instanceId: rmlo.instanceId, reason: 'unreadable', failure: 'image_unreadable' }]);
+    assert.ok(!done.findings.some((f) => f.instanceId === rmlo.instanceId), 'no mark on the image not read');
+    assert.deepEqual(Object.keys(done.state?.breastScores ?? {}).sort(), ['L', 'R'], 'the right breast scored from its CC');
+    assert.deepEqual(done.state?.notRead, []);
+    const job = station.db.connection.prepare('SELECT images FROM ai_jobs WHERE study_ref = ?').get(partial) as { images: number };
+    assert.equal(job.images, 3, 'three images read');
+    // the worklist's cell names the view
+    const row = (await examsOfRows(station)).find((r) => r.examId === partial)!;
+    assert.deepEqual([row.ai?.status, row.ai?.unreadViews], ['done', ['RMLO']]);
+    assert.equal(translate('fr', 'worklist.ai.unreadImages', { views: row.ai!.unreadViews!.join(', ') }), 'RMLO non analysée(s)');
+    // logged by its code and view, without a stack
+    assert.ok(warnings.mock.calls.some((c) => String(c.arguments[0]) === `AI analysis of exam ${partial}: image_unreadable (RMLO); the exam's other images are tried`),
+      JSON.stringify(warnings.mock.calls.map((c) => c.arguments[0])));
+    // its CAD SR names only the three images read (a PACS would read "nothing found" on the RMLO)
+    const srUid = await waitFor('the CAD SR', () => {
+      const id = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(partial) as { id: number }).id;
+      const uid = station.db.cadReports.srOf(id);
+      return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
+    });
+    const srFile = station.store.pathFor(station.db.worklist.instanceFile(station.db.worklist.instanceBySopUid(srUid)!)!.fileHash);
+    const srText = fs.readFileSync(srFile).toString('latin1');
+    assert.ok(!srText.includes(rmlo.sopInstanceUid), 'the RMLO is not in the SR');
+    const others = (await station.handlers.examDetail({ examId: partial })).series.flatMap((s) => s.instances).filter((i) => i.isImage && i.instanceId !== rmlo.instanceId);
+    assert.equal(others.length, 3);
+    for (const i of others) assert.ok(srText.includes(i.sopInstanceUid), `${i.viewLabel} is in the SR`);
+
+    // every image damaged: the exam fails, saying the first one's view and why, in the reader's words
     const failed = await waitFor('the failure', async () => {
-      const r = await station.handlers.aiResults({ examId: exam });
+      const r = await station.handlers.aiResults({ examId: whole });
       return r.state?.status === 'failed' ? r.state : null;
     });
     assert.equal(failed.failure?.code, 'image_unreadable');
-    assert.match(failed.failure?.detail ?? '', /^RMLO: /);
-    const t = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
-    assert.match(failureReason(t('en'), failed.failure?.code, failed.failure?.detail), /^an image \(RMLO\) could not be read: damaged in the library/);
-    assert.match(failureReason(t('fr'), failed.failure?.code, failed.failure?.detail), /^une image \(RMLO\) n’a pas pu être lue/);
-    // the worklist's cell: the code and the view (a failure naming no view says the reason without it)
-    const row = (await examsOfRows(station)).find((r) => r.examId === exam)!;
-    assert.deepEqual([row.ai?.status, row.ai?.failure, row.ai?.failureView], ['failed', 'image_unreadable', 'RMLO']);
-    assert.match(failureReason(t('fr'), row.ai!.failure, `${row.ai!.failureView}:`), /^une image \(RMLO\) n’a pas pu être lue/);
+    assert.match(failed.failure?.detail ?? '', /^R(CC|MLO): /);
+    assert.match(failureReason(t('en'), failed.failure?.code, failed.failure?.detail), /^an image \(R(CC|MLO)\) could not be read: damaged in the library/);
+    assert.match(failureReason(t('fr'), failed.failure?.code, failed.failure?.detail), /^une image \(R(CC|MLO)\) n’a pas pu être lue/);
+    const failedRow = (await examsOfRows(station)).find((r) => r.examId === whole)!;
+    assert.equal(failedRow.ai?.status, 'failed');
+    assert.match(failedRow.ai?.failureView ?? '', /^R(CC|MLO)$/);
     assert.match(failureReason(t('en'), 'image_unreadable'), /^an image could not be read/);
-    // opening the exam leaves the failure on screen (it would fail again, at the cost of a whole analysis);
+    // opening the exams leaves what they said on screen (each would fail again, at the cost of an analysis);
     // a failure that may pass is tried again on opening (ai-analysis.test.ts)
-    await station.handlers.examDetail({ examId: exam });
-    assert.equal((await station.handlers.aiResults({ examId: exam })).state?.status, 'failed');
-    assert.equal((await station.handlers.queueAiAnalysis({ examId: exam })).state?.status, 'queued', 'the reader\'s "analyse again" queues it');
-    // logged by its code and view, without a stack: a failure the station expects, not a bug
-    assert.ok(warnings.mock.calls.some((c) => String(c.arguments[0]) === `AI analysis of exam ${exam} failed: image_unreadable (RMLO)`),
+    await station.handlers.examDetail({ examId: partial });
+    await station.handlers.examDetail({ examId: whole });
+    assert.equal((await station.handlers.aiResults({ examId: partial })).state?.status, 'done');
+    assert.equal((await station.handlers.aiResults({ examId: whole })).state?.status, 'failed');
+    // the reader's "analyse again" queues both (the image may have been sent again meanwhile)
+    assert.equal((await station.handlers.queueAiAnalysis({ examId: whole })).state?.status, 'queued');
+    assert.equal((await station.handlers.queueAiAnalysis({ examId: partial })).state?.status, 'queued');
+    assert.ok(warnings.mock.calls.some((c) => new RegExp(`^AI analysis of exam ${whole} failed: image_unreadable \\(R(CC|MLO)\\)$`).test(String(c.arguments[0]))),
       JSON.stringify(warnings.mock.calls.map((c) => c.arguments[0])));
   } finally {
-    warnings.mock.restore();
+    // closed first: the analyses asked for again run meanwhile, and say so
     await station.close();
+    warnings.mock.restore();
   }
 });

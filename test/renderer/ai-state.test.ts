@@ -8,9 +8,9 @@ import { translate } from '../../common/i18n/messages.ts';
 import type { AiResults } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 
-function done(breastScores: Partial<Record<'R' | 'L', number>>, notRead: NotRead[] = []): AiResults {
+function done(breastScores: Partial<Record<'R' | 'L', number>>, notRead: NotRead[] = [], unreadImages: { view: string; code: string }[] = []): AiResults {
   return {
-    state: { status: 'done', examScore: Math.max(0, ...Object.values(breastScores)), breastScores, provider: 'cpu', failure: null, finishedAt: null, paused: false, notRead },
+    state: { status: 'done', examScore: Math.max(0, ...Object.values(breastScores)), breastScores, provider: 'cpu', failure: null, finishedAt: null, paused: false, notRead, unreadImages },
     model: null, findings: [], notAnalysed: [], cadReports: [], firstImpression: null, shownBeforeFirstImpression: false,
   };
 }
@@ -27,4 +27,14 @@ test('an exam of one breast says so (whether or not the score shows); a breast i
   assert.equal(said(done({ R: 0.4 })), 'analysed · exam score 0.40 · right breast only (no left breast image)');
   assert.equal(said(done({ L: 0.4 }), 'fr', false), 'analysé · sein gauche seul (aucune image du sein droit)');
   assert.equal(said(done({ R: 0.4 }, ['L'])), 'analysed · exam score 0.40 · left breast not read by the model');
+});
+
+test('an image the analysis could not read is named by its view and why, in the reader\'s language, whether or not the score shows', () => {
+  assert.equal(said(done({ R: 0.2, L: 0.7 }, [], [{ view: 'RMLO', code: 'image_unreadable' }])),
+    'analysed · exam score 0.70 · right breast 0.20 · left breast 0.70 · RMLO not analysed: the image could not be read');
+  assert.equal(said(done({ R: 0.2, L: 0.7 }, [], [{ view: 'RMLO', code: 'image_unreadable' }, { view: 'LCC', code: 'image_no_spacing' }]), 'fr', false),
+    'analysé · RMLO non analysée\u202f: l’image n’a pas pu être lue · LCC non analysée\u202f: l’image n’indique pas la taille de ses pixels');
+  // both images of a breast unread: that breast is said not read too (its score is absent, the exam's is the other's)
+  assert.equal(said(done({ L: 0.7 }, ['R'], [{ view: 'RCC', code: 'image_missing' }, { view: 'RMLO', code: 'image_missing' }])),
+    'analysed · exam score 0.70 · right breast not read by the model · RCC not analysed: the image is missing from the library · RMLO not analysed: the image is missing from the library');
 });
