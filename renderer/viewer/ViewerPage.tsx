@@ -247,9 +247,27 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return byInstance;
   }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t]);
 
+  // the images of the step on screen
+  const stepImages = step ? step.viewports.flatMap((v) => (v.image ? [v.image.instanceId] : [])).join(',') : '';
+  // a prior's marks drawn on a comparison step (once the exam on screen is unlocked, or in concurrent
+  // mode) are shown for that prior too: an impression recorded later on the prior itself is made with
+  // them (a probe saw a prior's marks in step 2, then opened the prior and recorded "normal" as unaided)
+  useEffect(() => {
+    if (!stepMarks || !shownExam || !stepImages) return;
+    const onStep = new Set(stepImages.split(',').map(Number));
+    for (const prior of shownExam.priors) {
+      const id = prior.exam.examId;
+      const results = aiResults.get(id);
+      if (!results || results.firstImpression || results.shownBeforeFirstImpression || notedAiShown.current.has(id)) continue;
+      const marks = [...(results.model ? results.findings : []), ...results.cadReports.flatMap((r) => r.marks)];
+      if (!marks.some((m) => onStep.has(m.instanceId) && (stepMarks.get(m.instanceId)?.some((g) => g.findings.length > 0) ?? false))) continue;
+      notedAiShown.current.add(id);
+      api.noteAiShown({ examId: id }).then((fresh) => setAiResults((m) => new Map(m).set(id, fresh)), () => notedAiShown.current.delete(id));
+    }
+  }, [stepMarks, shownExam, stepImages, aiResults, api]);
+
   // the marks on the step's images (the current exam's and its priors') the reader does not see now:
   // said in the AI strip, so that hidden marks are not taken for marks not found (a prior's too)
-  const stepImages = step ? step.viewports.flatMap((v) => (v.image ? [v.image.instanceId] : [])).join(',') : '';
   const hiddenMarks = useMemo(() => {
     if (aiLocked || !aiExamKey || !stepImages) return { byKey: 0, byClass: 0 };
     const onStep = new Set(stepImages.split(',').map(Number));

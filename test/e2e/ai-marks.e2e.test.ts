@@ -398,6 +398,10 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
   const findings = await findingsByInstance(ids.current, ids.prior);
   assert.equal(await checkMarks('prior comparison', { onSpot: true, findings }), 16);
   await shot('ai-marks-prior-comparison');
+  // the prior's marks were shown to her (its own first impression not recorded): an impression she
+  // records on the prior later is made with them, not unaided
+  assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null);
+  await waitFor('the prior\'s marks noted as shown', async () => station.db.audit.has('local-user', 'ai:shown-before-first-impression', ids.prior));
 
   // Each cell's labels (view, prior's date, the AI's) apart from one another, at this size and in a
   // small window, where the cells are small and the AI's warning is said in fewer words: at 900 × 560
