@@ -187,7 +187,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
   const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
-  useEffect(() => { if (!aiLocked) setNotice((n) => (n === t('ai.locked') ? null : n)); }, [aiLocked, t]);
+  useEffect(() => { if (!aiLocked) setNotice((n) => (n === t('ai.locked') || n === t('viewer.readBeforeImpression') ? null : n)); }, [aiLocked, t]);
   // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
   // first impression, in concurrent mode: told to the station, which records an impression made
   // after it as made with the marks, even once she has switched to second look (a probe recorded
@@ -330,6 +330,22 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     }
   }, [api, examId, errorText]);
 
+  // Second look, the AI's output ready and her first impression not recorded: marking the exam read
+  // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
+  // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
+  const readWithoutAiAsked = useRef<number | null>(null);
+  const markRead = useCallback(async (): Promise<boolean> => {
+    const aiToSee = currentAi && (currentAi.state?.status === 'done' || currentAi.cadReports.length > 0);
+    if (aiLocked && aiToSee && readWithoutAiAsked.current !== examId) {
+      readWithoutAiAsked.current = examId;
+      setNotice(t('viewer.readBeforeImpression'));
+      return false;
+    }
+    readWithoutAiAsked.current = null;
+    await setStatus('read');
+    return true;
+  }, [aiLocked, currentAi, examId, setStatus, t]);
+
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
     setAiBusy(true);
@@ -357,8 +373,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'previousStep': goToStep(Math.max(stepIndex - 1, 0)); break;
       case 'nextExam': void goToExam(1); break;
       case 'previousExam': void goToExam(-1); break;
-      case 'markRead': void setStatus('read'); break;
-      case 'markReadAndNext': void setStatus('read').then(() => goToExam(1)); break;
+      case 'markRead': void markRead(); break;
+      case 'markReadAndNext': void markRead().then((read) => { if (read) void goToExam(1); }); break;
       case 'invert': renderer.current?.invert(); break;
       case 'reset': renderer.current?.reset(); break;
       case 'windowLevel': case 'pan': case 'zoom': case 'magnifier': case 'measure': chooseTool(action); break;
@@ -372,7 +388,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, setStatus, chooseTool, settings.monitorPixelPitchMm, t, aiLocked]);
+  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, t, aiLocked]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -469,7 +485,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         {/* together: the settings button never alone on a line of its own (1000 px, in French) */}
         <span className="exam-actions">
           {exam.status !== 'read'
-            ? <button type="button" className="primary" onClick={() => void setStatus('read')} data-testid="mark-read">{t('exam.markRead')}</button>
+            ? <button type="button" className="primary" onClick={() => void markRead()} data-testid="mark-read">{t('exam.markRead')}</button>
             : <button type="button" onClick={() => void setStatus('new')}>{t('exam.markNew')}</button>}
           <button type="button" onClick={() => setHelp(true)} aria-label={t('viewer.action.help')} data-testid="help-button">?</button>
           <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>

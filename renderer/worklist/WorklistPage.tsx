@@ -145,7 +145,9 @@ export function WorklistPage() {
   }, [api, aiExam, shownModelChanges]);
   // until the model is known, said as for the shipped one (synthetic-trained)
   const caveat = aiModel ? modelCaveat(aiModel) : 'synthetic';
-  const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim();
+  // a score of 0.99 reads as a probability of 99 % unless the page says what it is (the viewer's AI strip said it; the worklist did not)
+  const scale = !aiModel || aiModel.scoreSemantics === 'uncalibrated' ? t('worklist.ai.uncalibrated') : '';
+  const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim();
 
   const header = (field: SortField | null, label: string, title?: string) => (
     <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined} title={title}

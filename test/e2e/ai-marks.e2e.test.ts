@@ -258,6 +258,11 @@ test('second look: no mark shows until the reader records her first impression, 
   assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /Marks locked/);
   assert.equal(await markCount(), 0);
   await shot('ai-second-look-locked');
+  // marking it read before her impression asks first: the AI's second look was never shown
+  const statusBefore = await page.textContent('[data-testid=exam-status]');
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not marked read');
 
   await page.click('[data-testid=first-impression-recall]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);

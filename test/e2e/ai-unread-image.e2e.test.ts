@@ -87,4 +87,11 @@ test('an image the AI could not read: the worklist and the AI strip name its vie
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status !== 'done', undefined, { timeout: 30_000 }).catch(() => undefined);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done', undefined, { timeout: 60_000 });
   assert.deepEqual((await station.handlers.aiResults({ examId })).state?.unreadImages, [{ view: 'LMLO', code: 'image_unreadable' }]);
+
+  // read without her first impression (second look): asked once, read at the second press
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  assert.notEqual(await page.textContent('[data-testid=exam-status]'), 'Read');
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
 });

@@ -71,7 +71,8 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
     return cells.length === 2 && cells.every((c) => /^\d\.\d\d$/.test(c.textContent ?? ''));
   });
   const note = await page.textContent('[data-testid=ai-note]') ?? '';
-  assert.match(note, /Bright spots \(test fixture\) 0\.1\.0/);
+  // said as what it is: "0.99" alone reads as a probability of 99 %
+  assert.match(note, /Bright spots \(test fixture\) 0\.1\.0\), uncalibrated: not a probability\./);
   assert.match(note, /Trained on synthetic images only: not for diagnostic use\./);
   await page.click('th:has-text("AI")');
   await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('AI'));
@@ -91,6 +92,7 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   // in French too
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => /synthèse/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
+  assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /non calibré\u202f: pas une probabilité/);
   await page.selectOption('[data-testid=locale]', 'en');
 });
 
