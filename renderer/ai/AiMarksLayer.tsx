@@ -47,6 +47,25 @@ const SCORE_ROOM_PX = 44;
 /** The labels in an image's place that a score must not cover. */
 const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label';
 
+/**
+ * A score's width as the page draws it (.ai-mark text: 600 13px monospace, a 3 px stroke around):
+ * measured, since a shape's glyph (△) comes from a wider font than the digits, and 8 px a character
+ * let "△ 0,33" run 6 px past the seam. Kept per text.
+ */
+const measuredWidths = new Map<string, number>();
+let measuring: CanvasRenderingContext2D | null | undefined;
+function scoreTextWidth(text: string): number {
+  const known = measuredWidths.get(text);
+  if (known !== undefined) return known;
+  if (measuring === undefined) {
+    measuring = document.createElement('canvas').getContext('2d');
+    if (measuring) measuring.font = '600 13px ui-monospace, monospace';
+  }
+  const width = measuring ? Math.ceil(measuring.measureText(text).width) + 4 : text.length * 8;
+  if (measuredWidths.size < 1000) measuredWidths.set(text, width);
+  return width;
+}
+
 export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, element }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
@@ -84,7 +103,7 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
   // the score of a mark over or beside another (two findings on one lesion) starts with its shape: whose it is
   const nearOther = nearAnotherMark(marks);
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
-  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]! })), width, SCORE_ROOM_PX, labelBoxes, height);
+  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]! })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">

@@ -117,8 +117,9 @@ function distanceToSegment(p: Point, a: Point, b: Point): number {
   return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy);
 }
 
-/** The score's text box, about: 13 px monospace, 8 px a character, 14 px a line. */
+/** The score's text box, about: 13 px monospace, 8 px a character, 14 px a line (the page passes the width it measures: a shape's glyph is wider than a digit). */
 const SCORE_CHAR_PX = 8;
+const estimatedWidth = (text: string) => text.length * SCORE_CHAR_PX;
 const SCORE_LINE_PX = 14;
 
 /** A box on the viewport, in its CSS pixels: left, top, right, bottom. */
@@ -131,7 +132,8 @@ export type Box = readonly [number, number, number, number];
  * findings on one lesion (an asymmetry and a mass) otherwise wrote their scores over one another,
  * and a mark low in a small window wrote its score over the model's label.
  */
-export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0): (ScoreLabelPlace | null)[] {
+export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0,
+  measure: (text: string) => number = estimatedWidth): (ScoreLabelPlace | null)[] {
   const placed: [number, number, number, number][] = []; // the scores' boxes so far: x0, top, x1, baseline
   const places: (ScoreLabelPlace | null)[] = new Array(marks.length).fill(null);
   // a mark wholly outside the viewport (zoomed or panned away) has no score on it: pinned at the
@@ -141,7 +143,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
   const order = marks.map((_, i) => i).filter((i) => inView(marks[i]!)).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
   for (const i of order) {
     const m = marks[i]!;
-    const textWidth = m.text.length * SCORE_CHAR_PX;
+    const textWidth = measure(m.text);
     // on the right unless the score (at least `roomPx`) would run past the viewport's side and there is more room on the left
     const roomRight = width - (m.x + m.radius + 4), roomLeft = m.x - m.radius - 4;
     const left = width > 0 && roomRight < Math.max(roomPx - 4, textWidth) && roomLeft > roomRight;

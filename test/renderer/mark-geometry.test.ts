@@ -82,6 +82,13 @@ test('scores beside their marks: two marks on one lesion write theirs one under 
     const [x0, x1] = p!.anchor === 'end' ? [p!.x - 48, p!.x] : [p!.x, p!.x + 48];
     assert.ok(x0 >= 0 && x1 <= width, `a mark at ${x} of ${width} px: its score from ${x0} to ${x1}`);
   }
+  // the width the page measures (a shape's glyph is wider than a digit: "△ 0,33" ran 6 px past the seam at 1920 px)
+  const measured = (text: string) => (text.startsWith('△') ? 60 : text.length * 8);
+  for (const x of [35, 45, 55, 65]) {
+    const [p] = placeScoreLabels([{ x, y: 100, radius: 6, text: '△\u20090,33' }], 100, 44, [], 0, measured);
+    const [x0, x1] = p!.anchor === 'end' ? [p!.x - 60, p!.x] : [p!.x, p!.x + 60];
+    assert.ok(x0 >= 0 && x1 <= 100, `a mark at ${x} of 100 px, its score 60 px wide: from ${x0} to ${x1}`);
+  }
   // far apart: neither moves
   const apart = placeScoreLabels([{ x: 100, y: 100, radius: 20, text: '0.42' }, { x: 100, y: 300, radius: 20, text: '0.31' }], 800, 44);
   assert.deepEqual(apart.map((p) => p!.y), [90, 290]);
