@@ -16,7 +16,7 @@ import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
 import { defaultLibraryDir } from './base/library.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
-import { log } from './base/log.ts';
+import { errorForLog, log } from './base/log.ts';
 import { ApiError } from '../common/api.ts';
 import { aeTitleSchema } from '../common/dicom-node.ts';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../common/dicom-node.ts';
@@ -489,6 +489,9 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
   const stopped = waitForStop();
+  // a server never ends for a background task's unexpected failure (as the Electron main process):
+  // said in the log, without its data; the readers' requests go on
+  process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${errorForLog(reason)}`));
   const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {}, pacs: true });
   let host: Awaited<ReturnType<typeof startLoopbackHost>> | null = null;
   try {

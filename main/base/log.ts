@@ -25,5 +25,9 @@ export const log = {
 export function errorForLog(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
   const frames = (error.stack ?? '').split('\n').filter((l) => l.trim().startsWith('at ')).slice(0, 8).join('\n');
-  return threshold === 'debug' ? `${error.name}: ${error.message}\n${frames}` : `${error.name} (message withheld; set BINOME_LOG_LEVEL=debug)\n${frames}`;
+  // the system's or SQLite's code (ENOSPC, SQLITE_FULL, EACCES) carries no data and tells IT what
+  // happened: a full disk read as "Error (message withheld)"
+  const code = (error as { code?: unknown }).code;
+  const name = typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? `${error.name} ${code}` : error.name;
+  return threshold === 'debug' ? `${name}: ${error.message}\n${frames}` : `${name} (message withheld; set BINOME_LOG_LEVEL=debug)\n${frames}`;
 }

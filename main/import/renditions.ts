@@ -18,6 +18,12 @@ export const DISPLAY_RENDITION_SIDE = 1024;
 const BATCH = 16;
 const TIMEOUT_MS = 120_000;
 
+/** A failure for want of space (the file system's or SQLite's), wherever the worker put its code. */
+function diskFull(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === 'ENOSPC' || e?.code === 'SQLITE_FULL' || /ENOSPC|SQLITE_FULL|no space left/i.test(String(e?.message ?? ''));
+}
+
 export class RenditionMaker {
   private running: Promise<void> | null = null;
   private again = false;
@@ -37,7 +43,13 @@ export class RenditionMaker {
     if (preferExamId !== undefined) this.preferred = preferExamId;
     if (this.closed) return;
     if (this.running) { this.again = true; return; }
-    this.running = this.run().finally(() => {
+    this.running = this.run().catch((error: unknown) => {
+      // the library could not be written (a full disk, another process's long write): renditions
+      // wait for the next import or opened exam; never an unhandled rejection (a probe's full disk
+      // ended the station's process)
+      log.warn(`display renditions paused: ${errorForLog(error)}`);
+      this.again = false;
+    }).finally(() => {
       this.running = null;
       if (this.again && !this.closed) { this.again = false; this.kick(); }
     });
@@ -63,6 +75,9 @@ export class RenditionMaker {
           if (!this.closed) this.db.imports.setRendition(image.fileHash, side);
         } catch (error) {
           if (this.closed) return;
+          // a full disk is no fault of the image: not recorded as "none" (it was never tried again);
+          // made at the next import or opened exam, once there is room
+          if (diskFull(error)) throw error;
           if (this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made: ${errorForLog(error)}`);
         }
       }

@@ -1,0 +1,66 @@
+// A full disk while display renditions are made (a probe filled the library's disk during an
+// import): the station's process does not end on an unhandled rejection, and no image is recorded
+// as having no rendition for want of space (it would never have been made again).
+import { test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { RenditionMaker } from '../../main/import/renditions.ts';
+import type { LibraryDatabase } from '../../main/db/library-database.ts';
+import type { StoreLayout } from '../../main/dicom/store.ts';
+import type { Importer } from '../../main/import/importer.ts';
+import { log } from '../../main/base/log.ts';
+
+const image = (n: number) => ({ fileHash: `hash-${n}`, rows: 3328, columns: 2560 });
+const store = { pathFor: (h: string) => `/store/${h}`, renditionPathFor: (h: string) => `/store/${h}.r` } as unknown as StoreLayout;
+const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+
+async function settle(maker: RenditionMaker) {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  await maker.close();
+}
+
+test('the library cannot be written while a rendition\'s failure is recorded: a warning, no unhandled rejection; the next kick tries again', async () => {
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    let asked = 0;
+    const db = { imports: {
+      imagesWithoutRendition: () => (asked++ < 2 ? [image(1)] : []),
+      setRendition: () => { throw full(); },
+    } } as unknown as LibraryDatabase;
+    const importer = { runTask: async () => { throw new Error('decoder failed'); } } as unknown as Importer;
+    const maker = new RenditionMaker(db, store, importer, '/tmp');
+    maker.kick();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    maker.kick(); // later: tried again
+    await settle(maker);
+    assert.deepEqual(rejections, []);
+    assert.equal(asked >= 2, true, 'asked again at the next kick');
+    // said as a full disk, the message itself withheld (it may quote a path)
+    assert.match(String(warnings.mock.calls[0]?.arguments[0]), /^display renditions paused: Error SQLITE_FULL \(message withheld/);
+  } finally {
+    warnings.mock.restore();
+    process.off('unhandledRejection', onRejection);
+  }
+});
+
+test('no room for the rendition\'s file: the image is not recorded as having none (made once there is room)', async () => {
+  const recorded: [string, number][] = [];
+  let asked = 0;
+  const db = { imports: {
+    imagesWithoutRendition: () => (asked++ === 0 ? [image(1), image(2)] : []),
+    setRendition: (hash: string, side: number) => { recorded.push([hash, side]); return true; },
+  } } as unknown as LibraryDatabase;
+  const importer = { runTask: async () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); } } as unknown as Importer;
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    const maker = new RenditionMaker(db, store, importer, '/tmp');
+    maker.kick();
+    await settle(maker);
+    assert.deepEqual(recorded, [], 'nothing recorded as "no rendition"');
+    assert.match(String(warnings.mock.calls[0]?.arguments[0]), /^display renditions paused: Error ENOSPC/);
+  } finally {
+    warnings.mock.restore();
+  }
+});
