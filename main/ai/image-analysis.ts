@@ -150,6 +150,13 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   if (heatmap) {
     const out = outputs[heatmap.tensor]!;
     const stride = heatmap.stride;
+    // 1/stride of this input, its classes, checked at every run and not only on the trial run at load:
+    // a model whose output is cut to a fixed size (it read the top-left corner only) or grows with its
+    // input (rows that do not exist, marked at the image's edge) gave findings stored as the exam's (a probe)
+    const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
+    if (out.dims.length !== 4 || out.dims[1] !== heatmap.classes.length || !fits(out.dims[2], prepared.height) || !fits(out.dims[3], prepared.width)) {
+      throw new ModelOutputError(`output "${heatmap.tensor}" is [${out.dims.join(', ')}] for an input of ${prepared.width} × ${prepared.height}: not [1, ${heatmap.classes.length}, ${Math.ceil(prepared.height / stride)}, ${Math.ceil(prepared.width / stride)}] (1/${stride} of it)`);
+    }
     // a finding about 5 mm across (or 3 heatmap pixels) is one: closer peaks are one finding
     const mmPerHeatmapPixel = (prepared.pixelSizeMm?.[0] ?? 0.1) * stride;
     let peaks = heatmapPeaks(out.data as Float32Array, out.dims, {

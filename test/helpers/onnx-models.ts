@@ -340,3 +340,24 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'of
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
+
+/**
+ * heatmap = Sigmoid(image) cut to its top-left `side` × `side` (Slice): the size of a small input,
+ * as the load's trial run gives it, and a fixed size on a mammogram (it reads one corner only).
+ */
+export function cutHeatmapModel(side: number): Uint8Array {
+  const ints = (name: string, values: number[]): onnxProto.onnx.ITensorProto => ({ name, dataType: INT64, dims: [values.length], int64Data: values });
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'cut-heatmap',
+    node: [
+      { opType: 'Sigmoid', input: ['image'], output: ['whole'], name: 'heat' },
+      { opType: 'Slice', input: ['whole', 'starts', 'ends', 'axes'], output: ['heatmap'], name: 'cut' },
+      { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' },
+      { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' },
+    ],
+    initializer: [ints('starts', [0, 0]), ints('ends', [side, side]), ints('axes', [2, 3])],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('heatmap', [1, 1, 'h', 'w']), valueInfo('image_score', [1, 1, 1, 1])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}

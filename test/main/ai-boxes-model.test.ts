@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage, pipelineOptions } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, fixedBoxesModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -362,6 +362,30 @@ test('a model whose output breaks its manifest (not finite numbers; a score off 
       } finally {
         await session.release();
       }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a heatmap not 1/stride of this input (cut to a fixed size: it read one corner) fails the image with model_output_invalid at every run, not only on the trial run at load', async () => {
+  const dir = tempDir('ai-cut-heatmap');
+  try {
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    const bytes = cutHeatmapModel(40);
+    const manifest = fixtureManifest(bytes, { id: 'org.binome.tests.cut-heatmap', imageScore: true, spacingMm: 0.2 });
+    manifest.output.heatmap!.classes = ['mass'];
+    const { session } = await openSession(bytes, ['cpu']);
+    try {
+      await assert.rejects(analyzeImage(file, manifest, session, { floor: 0.1 }), (e: unknown) => {
+        const error = e as { code?: string; message?: string };
+        assert.equal(error.code, 'model_output_invalid');
+        assert.match(error.message ?? '', /output "heatmap" is \[1, 1, 40, 40\] for an input of \d+ × \d+: not \[1, 1, \d+, \d+\]/);
+        return true;
+      });
+    } finally {
+      await session.release();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
