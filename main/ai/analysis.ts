@@ -158,8 +158,21 @@ export class AiAnalysis {
     // another process on the library (binome models --show, another window) may choose the shown
     // model: its choice is in the database at once, and this process's pages hear of it here
     this.seenShown = this.shownSettings();
+    let seenChosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING) ?? '';
     this.shownWatch = setInterval(() => {
-      const now = this.shownSettings();
+      let now: string;
+      try {
+        // a model chosen elsewhere (binome models --show, another station) is shown here where it runs
+        // here; where it does not, this station shows its own again: a CLI that had found a model this
+        // station does not run wrote it as the shown one, and every exam's triage score went blank
+        // (no analysis of it) until a restart (a probe). Only on a change of the choice: two stations
+        // running different models do not take turns rewriting it.
+        const chosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING) ?? '';
+        if (chosen !== seenChosen) { seenChosen = chosen; this.showModel(); }
+        now = this.shownSettings();
+      } catch {
+        return; // the library busy: next time
+      }
       if (now !== this.seenShown) { this.seenShown = now; this.onChange(null); }
     }, SHOWN_MODEL_POLL_MS);
     this.shownWatch.unref();

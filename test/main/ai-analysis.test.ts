@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
-import { AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
+import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { op, openTestStation } from '../helpers/station.ts';
@@ -574,6 +574,33 @@ test('a model chosen in another process on the library (binome models --show, an
     assert.deepEqual((await op(station, 'aiModels', {})).models.filter((m) => m.shown).map((m) => m.id), ['org.binome.tests.bundled']);
   } finally {
     await other.close();
+    await station.close();
+  }
+});
+
+test('a model chosen by a command line that found one this station does not run: the station shows its own again, and no exam\'s triage score goes blank', { timeout: 120_000 }, async () => {
+  const running = tempDir('ai-cli-choice-running');
+  const added = tempDir('ai-cli-choice-added');
+  writeTinyModel(running);
+  writeTinyModel(added, (m) => { m.id = 'org.clinic.tests.added'; });
+  const station = openTestStation({ modelRoots: [running] });
+  const cli = new AiAnalysis(station.db, station.store, [running, added]);
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-cli-choice' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    // the triage sort's key (the worklist holds the score back in second look, not the sort)
+    const score = async () => (station.db.connection.prepare('SELECT ai_score FROM studies WHERE id = ?').get(exam) as { ai_score: number | null }).ai_score;
+    await waitFor('the triage score', async () => (await score()) !== null);
+    // binome models --show, in its own process: it found the added model, the station did not
+    await cli.start({ analyse: false });
+    assert.equal(cli.choose('org.clinic.tests.added'), true);
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.clinic.tests.added');
+    await waitFor('the station showing its own model again', async () => station.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.binome.tests.bright-spots', 10_000);
+    assert.notEqual(await score(), null, 'the worklist still triages');
+    // the choice is kept: a station that runs the added model shows it
+    assert.equal(station.db.settings.get(AI_CHOSEN_MODEL_SETTING), 'org.clinic.tests.added');
+  } finally {
+    await cli.close();
     await station.close();
   }
 });
