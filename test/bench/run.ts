@@ -12,6 +12,13 @@ import { log } from '../../main/base/log.ts';
 log.setLevel(process.env.BINOME_LOG_LEVEL === 'debug' ? 'debug' : 'warn'); // figures only, no per-job lines
 const which = process.argv.slice(2);
 const all = which.length === 0;
+const NAMES = ['worklist', 'import', 'demo', 'viewer', 'pixels', 'ai', 'receive'];
+// a name it does not know ran nothing and said nothing (`bench -- aii`, `--help`): said, with the names there are
+const unknown = which.filter((w) => !NAMES.includes(w));
+if (unknown.length) {
+  console.error(`unknown benchmark ${unknown.map((u) => JSON.stringify(u)).join(', ')}\nusage: npm run bench [-- ${NAMES.join('|')} …] (none: all of them)`);
+  process.exit(2);
+}
 // the receive benchmark re-runs itself in a private network namespace (for Orthanc): one header is enough
 if (!process.env.BINOME_BENCH_QUIET_HEADER) console.log(`Binome benchmarks — node ${process.versions.node}, ${(await import('node:os')).cpus().length} cores`);
 if (all || which.includes('worklist')) await benchWorklist(Number(process.env.BENCH_EXAMS ?? 100_000));

@@ -21,3 +21,18 @@ test('npm run eval -- --help prints its usage; an unknown option is refused with
   assert.equal(none.status, 2);
   assert.match(none.stderr, /usage: npm run eval/);
 });
+
+test('npm run eval refuses a set of no women, an odd rate, an output that is not a folder, and calibration without the model\'s seeds list, each saying why, exit 2', () => {
+  for (const [args, said] of [
+    [['--seeds', ',,,'], /--seeds names no seed/],
+    [['--seeds', 'x', '--patients', 'abc'], /--patients must be a whole number from 1 to 9999, not "abc"/],
+    [['--seeds', 'x', '--patients', '0'], /--patients must be a whole number/],
+    [['--seeds', 'x', '--abnormal-rate', '7'], /--abnormal-rate must be above 0 and at most 1, not "7"/],
+    [['--seeds', 'x', '--calibrate', '--model', path.join(ROOT, 'test')], /--calibrate needs the model's train\/seeds\.json/],
+  ] as const) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, said);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});

@@ -56,6 +56,12 @@ const values = (() => {
 if (values.help) { console.log(USAGE); process.exit(0); }
 if (!values.seeds) { console.error(USAGE); process.exit(2); }
 const seeds = values.seeds.split(',').map((s) => s.trim()).filter(Boolean);
+// a set of no women, or an odd rate, is no evaluation: refused with the reason, not run as an empty one
+const usageError = (said: string) => { console.error(`${said}\n${USAGE}`); process.exit(2); };
+if (!seeds.length) usageError('--seeds names no seed');
+if (!/^[1-9]\d{0,3}$/.test(values.patients)) usageError(`--patients must be a whole number from 1 to 9999, not ${JSON.stringify(values.patients)}`);
+const abnormalRate = Number(values['abnormal-rate']);
+if (!(abnormalRate > 0 && abnormalRate <= 1)) usageError(`--abnormal-rate must be above 0 and at most 1, not ${JSON.stringify(values['abnormal-rate'])}`);
 const modelFolder = path.resolve(values.model ?? path.join(ROOT, 'models', 'binome-synth-detector'));
 const outDir = path.resolve(values.out ?? path.join(os.tmpdir(), `binome-eval-${Date.now()}`));
 const RATES = [0.25, 0.5, 1, 2, 4];
@@ -63,6 +69,8 @@ const GENERATOR_CLASS: Record<string, string> = { calcification_cluster: 'calcif
 
 // seeds the model has seen are not an evaluation
 const seedsFile = path.join(modelFolder, 'train', 'seeds.json');
+// calibration rewrites the manifest (its checksum too): only with the model's own list of validation seeds
+if (values.calibrate && !fs.existsSync(seedsFile)) usageError(`--calibrate needs the model's train/seeds.json (its validation seeds): ${seedsFile} is not there`);
 if (fs.existsSync(seedsFile)) {
   const seen = JSON.parse(fs.readFileSync(seedsFile, 'utf8')) as { training: string[]; validation: string[] };
   const trained = seeds.filter((s) => seen.training.includes(s));
@@ -88,7 +96,12 @@ const manifest = model.manifest;
 const session = model.opened.session;
 const classes = manifest.output.heatmap?.classes ?? manifest.output.boxes?.classes ?? [];
 const floor = 0.02;
-fs.mkdirSync(outDir, { recursive: true });
+try {
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.accessSync(outDir, fs.constants.W_OK);
+} catch (error) {
+  usageError(`--out ${outDir}: not a folder that can be written (${(error as { code?: string }).code ?? 'error'})`);
+}
 console.log(`Evaluation of ${manifest.name} ${manifest.version} (${manifest.id}), trained on ${manifest.training.data} images${manifest.intendedUse.notForDiagnosticUse ? ', not for diagnostic use' : ''}`);
 console.log(`seeds ${seeds.join(', ')}: ${values.patients} women each, current exams only, lesion contrast ${EVALUATION_CONTRAST.join('–')} (realistic), abnormal rate ${values['abnormal-rate']}, full size, every variant`);
 
@@ -204,13 +217,17 @@ const targets = [{ name: 'high-specificity', falseMarksPerImage: 0.25 }, { name:
 if (values.calibrate) {
   const json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
   const dataset = `validation seeds ${seeds.join(', ')} (${cases.length} synthetic exams, ${images.length} images, contrast ${EVALUATION_CONTRAST.join('–')})`;
-  json.calibration = {
-    operatingPoints: targets.map((t) => {
-      const { sensitivity, threshold } = sensitivityAt(anyCurve, t.falseMarksPerImage);
-      return { name: t.name, threshold: Number(threshold.toFixed(4)), sensitivity: Number(sensitivity.toFixed(3)), falseMarksPerImage: t.falseMarksPerImage, dataset };
-    }),
-    defaultOperatingPoint: 'balanced',
-  };
+  const operatingPoints = targets.map((t) => {
+    const { sensitivity, threshold } = sensitivityAt(anyCurve, t.falseMarksPerImage);
+    return { name: t.name, threshold: Number(threshold.toFixed(4)), sensitivity: Number(sensitivity.toFixed(3)), falseMarksPerImage: t.falseMarksPerImage, dataset };
+  });
+  // too few marks or lesions for a point (one woman): the manifest is left as it was, not given a threshold of null
+  const missing = operatingPoints.filter((p) => !Number.isFinite(p.threshold) || !Number.isFinite(p.sensitivity));
+  if (missing.length) {
+    console.error(`not calibrated: no threshold found for ${missing.map((p) => p.name).join(', ')} on ${dataset} (too few women or lesions); the manifest is unchanged`);
+    process.exit(1);
+  }
+  json.calibration = { operatingPoints, defaultOperatingPoint: 'balanced' };
   json.sha256 = await sha256OfFile(path.join(modelFolder, 'model.onnx'));
   fs.writeFileSync(manifestPath, JSON.stringify(json, null, 2) + '\n');
   console.log(`\nCalibrated on ${dataset}; written to ${path.relative(ROOT, manifestPath)}:`);
