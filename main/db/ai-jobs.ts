@@ -109,6 +109,19 @@ export class AiTables {
       .run(examId, model.id, model.version, model.sha256, priority, now()).changes > 0;
   }
 
+  /**
+   * The analyses of this model version made with another file (its checksum: the model replaced
+   * without a new version) queued again, to be made with this one, and recorded with its checksum
+   * from now on; a reader's cancel stands. Returns how many. Before, the old file's results showed as
+   * this file's, and one made again was stored under the old checksum (a probe).
+   */
+  requeueOtherFile(model: ModelRef): number {
+    return this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
+        failure_code = NULL, failure_detail = NULL, model_sha256 = ?, queued_at = ?
+      WHERE model_id = ? AND model_version = ? AND model_sha256 <> ? AND status IN ('queued', 'done', 'failed')`)
+      .run(model.sha256, now(), model.id, model.version, model.sha256).changes;
+  }
+
   /** Whether an exam enqueueAll would queue has no job of this model version yet (a read: the unique index per exam). */
   hasUnqueued(model: ModelRef): boolean {
     return (this.sql.get(`SELECT EXISTS (SELECT 1 FROM studies s WHERE s.breast = 1 AND s.image_count > 0

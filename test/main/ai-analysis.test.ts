@@ -7,6 +7,8 @@ import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
+import onnxProto from 'onnx-proto';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
@@ -23,6 +25,8 @@ import { log } from '../../main/base/log.ts';
 import { makeMammoFile, writeFourViews } from '../helpers/mammo-files.ts';
 import { aiStateText } from '../../renderer/ai/ai-state.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
+
+const { onnx } = onnxProto;
 
 /** A folder of models holding one slow enough (4 convolutions at the input's size) to catch an analysis between images. */
 function slowModelFolder(name: string): string {
@@ -602,6 +606,40 @@ test('a model chosen by a command line that found one this station does not run:
   } finally {
     await cli.close();
     await station.close();
+  }
+});
+
+test('a model file replaced without a new version (its manifest\'s checksum changed with it): the analyses made with the old file are made again with the new one, and recorded with its checksum', { timeout: 180_000 }, async () => {
+  const models = tempDir('ai-replaced-file');
+  const folder = writeTinyModel(models);
+  const library = tempDir('ai-replaced-file-library');
+  const jobOf = (s: ReturnType<typeof openTestStation>) => s.db.connection.prepare('SELECT status, model_sha256 FROM ai_jobs').get() as { status: string; model_sha256: string };
+  const first = openTestStation({ libraryDir: library, modelRoots: [models] });
+  let oldSha: string;
+  try {
+    await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-replaced-file' });
+    await waitFor('the analysis', async () => jobOf(first).status === 'done');
+    oldSha = jobOf(first).model_sha256;
+  } finally {
+    await first.close();
+  }
+  // the same model, another file (a vendor's rebuild): its bytes differ, id and version do not
+  const rebuilt = onnx.ModelProto.decode(fs.readFileSync(path.join(folder, 'model.onnx')));
+  rebuilt.docString = 'rebuilt';
+  const bytes = onnx.ModelProto.encode(rebuilt).finish();
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
+  manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+  assert.notEqual(manifest.sha256, oldSha);
+  const warnings = mock.method(log, 'warn', () => undefined);
+  const second = openTestStation({ libraryDir: library, modelRoots: [models] });
+  try {
+    await waitFor('the analysis made again with the new file', async () => { const j = jobOf(second); return j.status === 'done' && j.model_sha256 === manifest.sha256; });
+    assert.ok(warnings.mock.calls.some((c) => /its file changed without a new version; 1 analyses made with the other file queued again/.test(String(c.arguments[0]))));
+  } finally {
+    await second.close();
+    warnings.mock.restore();
   }
 });
 
