@@ -48,6 +48,7 @@ export const en = {
   'worklist.noMatch': 'No exam matches this search.',
   // the plural follows the total in English ("1 of 2 exams"), the exams shown in French ("1 examen sur 2")
   'worklist.count': '{shown} of {total} exam|{shown} of {total} exams',
+  'worklist.range': '{from}–{to} of {total} exams',
   'worklist.previous': 'Previous',
   'worklist.next': 'Next',
   'worklist.loading': 'Loading…',
@@ -492,6 +493,7 @@ export const fr: Record<MessageKey, string> = {
   'demo.generating': 'Création des examens de démonstration\u202f: {done} images sur {total}',
   'worklist.noMatch': 'Aucun examen ne correspond à cette recherche.',
   'worklist.count': '{shown} examen sur {total}|{shown} examens sur {total}',
+  'worklist.range': 'examens {from} à {to} sur {total}',
   'worklist.previous': 'Précédent',
   'worklist.next': 'Suivant',
   'worklist.loading': 'Chargement…',

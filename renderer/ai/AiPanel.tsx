@@ -46,6 +46,9 @@ function ClassGlyph({ findingClass }: { findingClass: string }) {
   return <svg className="ai-glyph" viewBox="0 0 20 20" aria-hidden="true"><path d={shapePath(shapeOf(findingClass), 10, 10, 8)} /></svg>;
 }
 
+/** Failures that analysing again cannot change (what the exam's images are), whatever happens to the library meanwhile. */
+const ALWAYS_FAILS = ['no_images', 'images_too_coarse'];
+
 export function AiPanel(props: AiPanelProps) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
   const { t, locale } = useI18n();
@@ -62,7 +65,8 @@ export function AiPanel(props: AiPanelProps) {
       {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
       <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
-      {(status === 'cancelled' || status === 'failed' || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
+      {/* not where it would fail the same way (what the exam's images are: none the model reads, pixels too coarse) */}
+      {(status === 'cancelled' || (status === 'failed' && !ALWAYS_FAILS.includes(results.state!.failure?.code ?? '')) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
       <span className="spacer" />
       {locked ? (
         <span className="ai-lock" data-testid="ai-locked">

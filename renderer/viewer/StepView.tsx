@@ -6,10 +6,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
-import { formatDicomDate, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { StepRenderer } from './step-renderer.ts';
+import { priorAgeText } from './prior-age.ts';
 import type { StepOptions, ViewportReport } from './step-renderer.ts';
 import type { FailureExplained } from './load-failure.ts';
 import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
@@ -62,12 +63,6 @@ export interface StepViewProps {
 }
 
 /** Whole years (or months under a year) between two DICOM dates, as a reader says a prior's age. */
-function ageBetween(earlier: string | null, later: string | null): { years: number; months: number } | null {
-  if (!earlier || !later || !/^\d{8}$/.test(earlier) || !/^\d{8}$/.test(later)) return null;
-  const months = (Number(later.slice(0, 4)) - Number(earlier.slice(0, 4))) * 12 + Number(later.slice(4, 6)) - Number(earlier.slice(4, 6))
-    - (Number(later.slice(6, 8)) < Number(earlier.slice(6, 8)) ? 1 : 0);
-  return { years: Math.floor(months / 12), months };
-}
 
 export function StepView({ stageKey, shown, step, instances, priors, current, options, onRendered, onRenderer, explainFailure, marks }: StepViewProps) {
   const api = useApi();
@@ -119,9 +114,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     if (viewport.wanted.slot.exam !== 'prior') return null;
     const prior = priors[viewport.wanted.slot.index];
     if (!prior) return null;
-    const age = ageBetween(prior.studyDate, current.studyDate);
-    const ageText = !age ? '—' : age.years >= 1 ? translateCount(locale, 'viewer.ageYears', age.years, { n: age.years }) : t('viewer.ageMonths', { n: age.months });
-    return t('viewer.prior', { date: formatDicomDate(locale, prior.studyDate), age: ageText });
+    return t('viewer.prior', { date: formatDicomDate(locale, prior.studyDate), age: priorAgeText(locale, t, prior.studyDate, current.studyDate) });
   };
 
   return (
