@@ -46,8 +46,8 @@ function ClassGlyph({ findingClass }: { findingClass: string }) {
   return <svg className="ai-glyph" viewBox="0 0 20 20" aria-hidden="true"><path d={shapePath(shapeOf(findingClass), 10, 10, 8)} /></svg>;
 }
 
-/** Failures that analysing again cannot change (what the exam's images are), whatever happens to the library meanwhile. */
-const ALWAYS_FAILS = ['no_images', 'images_too_coarse'];
+/** A failure that analysing again cannot change: the images' pixels are what they are (a reduced copy). */
+const ALWAYS_FAILS = ['images_too_coarse'];
 
 export function AiPanel(props: AiPanelProps) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
@@ -65,7 +65,7 @@ export function AiPanel(props: AiPanelProps) {
       {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
       <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
-      {/* not where it would fail the same way (what the exam's images are: none the model reads, pixels too coarse) */}
+      {/* not where it would fail the same way (pixels too coarse for the model) */}
       {(status === 'cancelled' || (status === 'failed' && !ALWAYS_FAILS.includes(results.state!.failure?.code ?? '')) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
       <span className="spacer" />
       {locked ? (

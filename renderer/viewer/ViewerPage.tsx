@@ -105,7 +105,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** The next exam of the worklist, hung while this one is read (its first step is painted out of sight). */
   const [ahead, setAhead] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
+  // a notice of the station's own words is kept as its key: said again in the language she switches to
+  const [notice, setNotice] = useState<{ key: MessageKey } | { text: string } | null>(null);
   /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
@@ -187,7 +188,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
   const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
-  useEffect(() => { if (!aiLocked) setNotice((n) => (n === t('ai.locked') || n === t('viewer.readBeforeImpression') ? null : n)); }, [aiLocked, t]);
+  useEffect(() => { if (!aiLocked) setNotice((n) => (n && 'key' in n && (n.key === 'ai.locked' || n.key === 'viewer.readBeforeImpression') ? null : n)); }, [aiLocked]);
   // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
   // first impression, in concurrent mode: told to the station, which records an impression made
   // after it as made with the marks, even once she has switched to second look (a probe recorded
@@ -317,7 +318,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   const goToExam = useCallback(async (direction: 1 | -1) => {
     const next = await neighbourExam(api, examId, direction).catch(() => null);
-    if (next === null) setNotice(t(direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam'));
+    if (next === null) setNotice({ key: direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam' });
     else location.hash = `#/exam/${next}${diagnostics}`;
   }, [api, examId, t, diagnostics]);
 
@@ -326,7 +327,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const exam = await api.setExamStatus({ examId, status });
       setLoaded((l) => (l && l.detail.exam.examId === exam.examId ? { ...l, detail: { ...l.detail, exam } } : l));
     } catch (e) {
-      setNotice(errorText(e));
+      setNotice({ text: errorText(e) });
     }
   }, [api, examId, errorText]);
 
@@ -338,7 +339,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     const aiToSee = currentAi && (currentAi.state?.status === 'done' || currentAi.cadReports.length > 0);
     if (aiLocked && aiToSee && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
-      setNotice(t('viewer.readBeforeImpression'));
+      setNotice({ key: 'viewer.readBeforeImpression' });
       return false;
     }
     readWithoutAiAsked.current = null;
@@ -353,7 +354,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const results = await call();
       setAiResults((m) => new Map(m).set(examId, results));
     } catch (e) {
-      setNotice(errorText(e));
+      setNotice({ text: errorText(e) });
       // the page may be behind the library (another window or station recorded her impression, or
       // cancelled the analysis, meanwhile): shown as it is now, not as it was
       api.aiResults({ examId }).then((results) => setAiResults((m) => new Map(m).set(examId, results)), () => undefined);
@@ -379,11 +380,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'reset': renderer.current?.reset(); break;
       case 'windowLevel': case 'pan': case 'zoom': case 'magnifier': case 'measure': chooseTool(action); break;
       case 'trueSize':
-        if (!settings.monitorPixelPitchMm) setNotice(t('viewer.trueSizeNeedsPitch'));
+        if (!settings.monitorPixelPitchMm) setNotice({ key: 'viewer.trueSizeNeedsPitch' });
         else setSizeMode((m) => (m === 'same-size' ? 'true-size' : 'same-size'));
         break;
       case 'aiMarks':
-        if (aiLocked) setNotice(t('ai.locked'));
+        if (aiLocked) setNotice({ key: 'ai.locked' });
         else setMarksOn((on) => !on);
         break;
       case 'help': setHelp((h) => !h); break;
@@ -499,7 +500,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))} />
-      {notice && <p className="notice" data-testid="viewer-notice" onClick={() => setNotice(null)}>{notice}</p>}
+      {notice && <p className="notice" data-testid="viewer-notice" onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
       {detail.rejected.length > 0 && (

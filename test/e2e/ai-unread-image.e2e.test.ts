@@ -92,6 +92,12 @@ test('an image the AI could not read: the worklist and the AI strip name its vie
   await page.keyboard.press('r');
   await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.notEqual(await page.textContent('[data-testid=exam-status]'), 'Read');
+  // said again in the language she switches to (it stayed in English)
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => /^Votre première impression de cet examen n’est pas enregistrée/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.selectOption('[data-testid=locale]', 'en');
+  await page.waitForFunction(() => /^Your first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.focus('body');
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
 });
