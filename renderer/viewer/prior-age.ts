@@ -15,7 +15,8 @@ export function monthsBetween(earlier: string | null, later: string | null): num
 
 export function priorAgeText(locale: Locale, t: Translate, earlier: string | null, later: string | null): string {
   const months = monthsBetween(earlier, later);
-  if (months === null) return '—';
+  // a "prior" taken after the exam on screen (dates entered by hand) has no age to give
+  if (months === null || months < 0) return '—';
   const years = Math.floor(months / 12), rest = months % 12;
   if (years < 1) return t('viewer.ageMonths', { n: months });
   const yearsText = translateCount(locale, 'viewer.ageYears', years, { n: years });

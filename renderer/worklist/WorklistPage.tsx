@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
@@ -42,6 +42,14 @@ export function WorklistPage() {
   const [otherScopeCount, setOtherScopeCount] = useState(0);
   const [sort, setSort] = useState<{ field: SortField; direction: 'asc' | 'desc' }>(remembered?.query.sort ?? { field: 'studyDate', direction: 'desc' });
   const [offset, setOffset] = useState(remembered?.offset ?? 0);
+  // another page starts at its top: after Next at the bottom of a long list, the next page showed its
+  // last rows, its header and first rows scrolled out of sight (a probe)
+  const shownOffset = useRef(offset);
+  useEffect(() => {
+    if (shownOffset.current === offset) return;
+    shownOffset.current = offset;
+    window.scrollTo(0, 0);
+  }, [offset]);
   // two errors, each cleared only by its own success: a worklist refresh after a failed import must not hide the failure
   const [listError, setListError] = useState<string | null>(null);
   const [importError, setImportError] = useState<string | null>(null);
@@ -274,7 +282,7 @@ export function WorklistPage() {
                       {exam.ai?.status === 'done' && exam.ai.notRead.length > 0 &&
                         <span className="ai-failure muted small" data-testid="ai-not-read" title={`${notReadText(t, exam.ai.notRead)}. ${t('ai.notReadHint')}`}>{notReadText(t, exam.ai.notRead)}</span>}
                       {exam.ai?.status === 'done' && exam.ai.unreadViews &&
-                        <span className="ai-failure muted small" data-testid="ai-unread-images" title={t('ai.unreadHint')}>{t('worklist.ai.unreadImages', { views: exam.ai.unreadViews.join(', ') })}</span>}
+                        <span className="ai-failure muted small" data-testid="ai-unread-images" title={t('ai.unreadHint')}>{translateCount(locale, 'worklist.ai.unreadImages', exam.ai.unreadViews.length, { views: exam.ai.unreadViews.join(', ') })}</span>}
                     </td>
                   )}
                   <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>

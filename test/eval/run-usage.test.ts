@@ -25,6 +25,7 @@ test('npm run eval -- --help prints its usage; an unknown option is refused with
 test('npm run eval refuses a set of no women, an odd rate, an output that is not a folder, and calibration without the model\'s seeds list, each saying why, exit 2', () => {
   for (const [args, said] of [
     [['--seeds', ',,,'], /--seeds names no seed/],
+    [['--seeds', 'a,b,a'], /--seeds names a seed twice/],
     [['--seeds', 'x', '--patients', 'abc'], /--patients must be a whole number from 1 to 9999, not "abc"/],
     [['--seeds', 'x', '--patients', '0'], /--patients must be a whole number/],
     [['--seeds', 'x', '--abnormal-rate', '7'], /--abnormal-rate must be above 0 and at most 1, not "7"/],

@@ -59,6 +59,7 @@ const seeds = values.seeds.split(',').map((s) => s.trim()).filter(Boolean);
 // a set of no women, or an odd rate, is no evaluation: refused with the reason, not run as an empty one
 const usageError = (said: string) => { console.error(`${said}\n${USAGE}`); process.exit(2); };
 if (!seeds.length) usageError('--seeds names no seed');
+if (new Set(seeds).size !== seeds.length) usageError(`--seeds names a seed twice: ${seeds.join(', ')} (the same women counted twice)`);
 if (!/^[1-9]\d{0,3}$/.test(values.patients)) usageError(`--patients must be a whole number from 1 to 9999, not ${JSON.stringify(values.patients)}`);
 const abnormalRate = Number(values['abnormal-rate']);
 if (!(abnormalRate > 0 && abnormalRate <= 1)) usageError(`--abnormal-rate must be above 0 and at most 1, not ${JSON.stringify(values['abnormal-rate'])}`);

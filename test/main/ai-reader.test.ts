@@ -6,7 +6,7 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../../common/api.ts';
 import fs from 'node:fs';
-import { translate } from '../../common/i18n/messages.ts';
+import { translate, translateCount } from '../../common/i18n/messages.ts';
 import { failureReason } from '../../renderer/ai/ai-state.ts';
 import { log } from '../../main/base/log.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
@@ -283,7 +283,8 @@ test('an image damaged in the store is not read, and said so by its view and why
     // the worklist's cell names the view
     const row = (await examsOfRows(station)).find((r) => r.examId === partial)!;
     assert.deepEqual([row.ai?.status, row.ai?.unreadViews], ['done', ['RMLO']]);
-    assert.equal(translate('fr', 'worklist.ai.unreadImages', { views: row.ai!.unreadViews!.join(', ') }), 'RMLO non analysée(s)');
+    assert.equal(translateCount('fr', 'worklist.ai.unreadImages', 1, { views: row.ai!.unreadViews!.join(', ') }), 'RMLO non analysée');
+    assert.equal(translateCount('fr', 'worklist.ai.unreadImages', 2, { views: 'RMLO, LCC' }), 'RMLO, LCC non analysées');
     // logged by its code and view, without a stack
     assert.ok(warnings.mock.calls.some((c) => String(c.arguments[0]) === `AI analysis of exam ${partial}: image_unreadable (RMLO); the exam's other images are tried`),
       JSON.stringify(warnings.mock.calls.map((c) => c.arguments[0])));

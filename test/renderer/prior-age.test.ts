@@ -14,4 +14,5 @@ test('a prior of 23 months is "1 y 11 mo", not "1 y" (read as an annual interval
   assert.equal(age('en', '20250101', '20250120'), '0 mo');
   assert.equal(age('en', null, '20250120'), '—');
   assert.equal(age('en', '2025', '20250120'), '—');
+  assert.equal(age('en', '20250620', '20250120'), '—', 'taken after the exam on screen');
 });
