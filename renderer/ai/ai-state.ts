@@ -12,6 +12,11 @@ type Translate = (key: MessageKey, params?: MessageParams) => string;
 
 const KNOWN_FAILURES = ['model_unavailable', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'model_output_invalid'] as const;
 
+/** A "failure" that says what the images are, not that anything went wrong: their pixels are coarser than the model reads (a reduced copy). */
+export function notForModel(code: string | null | undefined): boolean {
+  return code === 'images_too_coarse';
+}
+
 /**
  * Why an analysis failed, from its code (the stored detail is English and technical: the log's, not
  * the reader's), with the view of the image it failed on where the detail names one ("RMLO: …"), or
@@ -28,7 +33,8 @@ export function failureReason(t: Translate, code: string | null | undefined, det
 export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale }): string {
   const state = results?.state;
   if (!state) return t('ai.state.none');
-  if (state.status === 'failed') return t('ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
+  // a reduced copy is not a failure of anything: the model is not made for its pixels
+  if (state.status === 'failed') return t(notForModel(state.failure?.code) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
   const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
   // an uncalibrated score said as such: "0.93" alone reads as a probability of 93 %
   const scoreKey = results.model?.scoreSemantics === 'uncalibrated' ? 'ai.examScoreUncalibrated' : 'ai.examScore';

@@ -11,7 +11,7 @@ import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
 import { rememberedWorklist, rememberWorklist } from './reading-list.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
-import { failureReason, notReadText } from '../ai/ai-state.ts';
+import { failureReason, notForModel, notReadText } from '../ai/ai-state.ts';
 
 /**
  * The demo the empty worklist offers: full-size exams (0.07 and 0.1 mm pixels), those the shipped
@@ -274,8 +274,9 @@ export function WorklistPage() {
                   </td>
                   {showAi && (
                     <td className="num ai-cell" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
-                      title={exam.ai?.status === 'failed' ? t('ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                      title={exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t('worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
+                        : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}

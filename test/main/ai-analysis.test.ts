@@ -348,6 +348,10 @@ test('a model made for finer pixels does not read an exam of coarser ones (a red
     assert.equal(results.state!.failure!.code, 'images_too_coarse');
     assert.match(translate('en', 'ai.failure.images_too_coarse'), /coarser than the model reads/);
     assert.match(translate('fr', 'ai.failure.images_too_coarse'), /plus grands que ceux que lit le modèle/);
+    // said as what the images are, not as a failure (every exam of a reduced demo library said "failed")
+    const said = (locale: 'en' | 'fr') => aiStateText((k, p) => translate(locale, k, p), results, { showScore: true, locale });
+    assert.equal(said('en'), 'not analysed: the images’ pixels are coarser than the model reads (a reduced copy, or a detector of larger pixels)');
+    assert.match(said('fr'), /^non analysé\u202f: les pixels des images sont plus grands/);
     const images = (await station.handlers.examDetail({ examId: coarse.examId })).series.flatMap((s) => s.instances).filter((i) => i.isImage);
     const screening = images.filter((i) => /^[RL](CC|MLO)$/.test(i.viewLabel ?? ''));
     assert.ok(screening.length >= 4);
