@@ -177,6 +177,11 @@ export class AiAnalysis {
     }, SHOWN_MODEL_POLL_MS);
     this.shownWatch.unref();
     this.db.ai.requeueOrphans(isOwnerAlive);
+    // once, at start (models are found then; a read of every job of each model, not at every import)
+    for (const m of this.models) {
+      const replaced = this.db.ai.requeueOtherFile(refOf(m.manifest));
+      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file changed without a new version; ${replaced} analyses made with the other file queued again`);
+    }
     this.queueNewExams();
     this.loop = this.run();
   }
@@ -222,11 +227,7 @@ export class AiAnalysis {
   queueNewExams(): void {
     // the shown model's jobs first: in queue order, an exam's triage score comes before the other models' analyses
     const shown = this.shownModel;
-    for (const m of [...this.models].sort((a, b) => Number(b === shown) - Number(a === shown))) {
-      const replaced = this.db.ai.requeueOtherFile(refOf(m.manifest));
-      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file changed without a new version; ${replaced} analyses made with the other file queued again`);
-      this.db.ai.enqueueAll(refOf(m.manifest));
-    }
+    for (const m of [...this.models].sort((a, b) => Number(b === shown) - Number(a === shown))) this.db.ai.enqueueAll(refOf(m.manifest));
     this.wake?.();
   }
 
