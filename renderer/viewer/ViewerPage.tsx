@@ -387,6 +387,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         if (aiLocked) setNotice({ key: 'ai.locked' });
         else setMarksOn((on) => !on);
         break;
+      case 'worklist': location.hash = '#/'; break;
       case 'help': setHelp((h) => !h); break;
     }
   }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, t, aiLocked]);

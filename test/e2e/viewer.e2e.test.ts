@@ -631,6 +631,10 @@ test('the next and previous exam keys follow the worklist in its current sort', 
   // the exam can be marked read from the keyboard
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
+  // and the worklist reached from the keyboard (a reading keypad's key can be mapped to it)
+  await page.keyboard.press('Backspace');
+  await page.waitForSelector('[data-testid=exam-row]');
+  assert.equal(await page.locator('[data-testid=exam-page]').count(), 0);
 });
 
 test('the help lists the keys; the keymap is a setting (a keypad key can step)', { skip: SKIP }, async () => {
