@@ -4,6 +4,13 @@
 // Image Laterality, or B), which the model never reads (it must know which way the breast faces).
 // A score is not "nothing found" where the model saw nothing.
 
+/**
+ * Failures of one image (what it is, or its file), after which the exam's other images are still
+ * read and the image is said not analysed: damaged or missing in the store, no pixel spacing, too
+ * large for the model. (A model's invalid output is the model's fault, and fails the exam.)
+ */
+export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'] as const;
+
 /** A breast the model read no image of, or 'no-laterality': images naming no single breast were not read. */
 export type NotRead = 'R' | 'L' | 'no-laterality';
 

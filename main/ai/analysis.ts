@@ -20,6 +20,7 @@ import { showableText } from '../../common/ai/model-manifest.ts';
 import type { AiNotAnalysed, ExamDetail, InstanceDetail } from '../../common/domain.ts';
 import { breastPlaneSpacing } from '../../common/hanging/scale.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
+import { UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
@@ -386,10 +387,9 @@ export class AiAnalysis {
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         const view = (error as { view?: string })?.view;
-        const viewShown = view && /^[A-Z]{1,8}$/.test(view) ? view : '?';
         // a failure of an image, said by its code and view (the IT person's words for it); anything
         // else is unexpected, and its stack says where
-        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewShown})` : EXAM_FAILURES.includes(code) ? code : errorForLog(error)}`);
+        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code : errorForLog(error)}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {
@@ -500,7 +500,7 @@ export class AiAnalysis {
       } catch (error) {
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;
-        log.warn(`AI analysis of exam ${job.examId}: ${failure.code} (${/^[A-Z]{1,12}$/.test(failure.view) ? failure.view : '?'}); the exam's other images are tried`);
+        log.warn(`AI analysis of exam ${job.examId}: ${failure.code} (${viewForLog(failure.view)}); the exam's other images are tried`);
         unreadImages.push({ instanceId: image.instanceId, view: failure.view, code: failure.code });
         firstFailure ??= failure;
         continue;
@@ -546,10 +546,11 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
   return error;
 }
 
-/** Failures of one image (what it is, or its file): the exam's other images are still read. A model's invalid output is the model's fault, and fails the exam. */
-const UNREADABLE_IMAGE_CODES: readonly string[] = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'];
-
+/** A failure of one image (UNREADABLE_IMAGE_CODES): the exam's other images are still read. */
 function isUnreadableImage(failure: unknown): failure is Error & { code: string; view: string } {
   const f = failure as { code?: unknown; view?: unknown } | null;
-  return typeof f?.code === 'string' && UNREADABLE_IMAGE_CODES.includes(f.code) && typeof f.view === 'string';
+  return typeof f?.code === 'string' && (UNREADABLE_IMAGE_CODES as readonly string[]).includes(f.code) && typeof f.view === 'string';
 }
+
+/** A view label as the log may carry it (letters only: the label is the station's own, but never quoted raw), else '?'. */
+const viewForLog = (view: string | undefined) => (view && /^[A-Z]{1,12}$/.test(view) ? view : '?');

@@ -151,7 +151,7 @@ export class AiTables {
    * opening the exam again, or another step of it, must not undo her choice.
    */
   prioritize(examId: number, model: ModelRef): void {
-    this.queueFirst(examId, model, ['queued', 'failed'], LASTING_FAILURES);
+    this.queueFirst(examId, model, ['queued', 'failed'], { keepFailures: LASTING_FAILURES });
     // an exam opened while its analysis runs: not interrupted from now on for another one opened;
     // and, paused for exams opened before (see claimNext), it goes on before those still waiting
     this.db.transaction(() => {
@@ -166,7 +166,7 @@ export class AiTables {
    * again); returns whether a job was queued or moved up.
    */
   requeue(examId: number, model: ModelRef): boolean {
-    return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled', 'done-unread']);
+    return this.queueFirst(examId, model, ['queued', 'failed', 'cancelled'], { doneWithUnreadImages: true });
   }
 
   /**
@@ -174,7 +174,8 @@ export class AiTables {
    * for again) the last one goes first: the one on the reader's screen now, not the first she
    * passed through on the way to it. Priority 0 is the background queue.
    */
-  private queueFirst(examId: number, model: ModelRef, from: readonly (AiJobStatus | 'done-unread')[], keepFailures: readonly string[] = []): boolean {
+  private queueFirst(examId: number, model: ModelRef, from: readonly AiJobStatus[],
+    { keepFailures = [], doneWithUnreadImages = false }: { keepFailures?: readonly string[]; doneWithUnreadImages?: boolean } = {}): boolean {
     return this.db.transaction(() => {
       const priority = this.nextFirstInLine();
       const added = this.enqueue(examId, model, priority);
@@ -182,7 +183,7 @@ export class AiTables {
         WHERE study_ref = ? AND model_id = ? AND model_version = ?
           AND (status IN (SELECT value FROM json_each(?)) OR (status = 'done' AND unread_images IS NOT NULL AND ? = 1))
           AND (failure_code IS NULL OR failure_code NOT IN (SELECT value FROM json_each(?)))`)
-        .run(priority, examId, model.id, model.version, JSON.stringify(from.filter((f) => f !== 'done-unread')), from.includes('done-unread') ? 1 : 0,
+        .run(priority, examId, model.id, model.version, JSON.stringify(from), doneWithUnreadImages ? 1 : 0,
           JSON.stringify(keepFailures)).changes;
       return added || moved > 0;
     }).immediate();

@@ -165,8 +165,8 @@ export function isJobRunning(job: { id: number; owner: string }): boolean {
   return job.owner === currentOwner() ? runningJobs.has(job.id) : isOwnerAlive(job.owner);
 }
 
-/** The library's disk is full: the store could not write a file, or the database a page. */
-function isDiskFull(error: unknown): boolean {
+/** The library's disk is full: the store could not write a file, or the database a page (a worker's error keeps its code). */
+export function isDiskFull(error: unknown): boolean {
   const code = (error as { code?: string })?.code;
   return code === 'ENOSPC' || code === 'SQLITE_FULL' || error instanceof DiskFullError;
 }

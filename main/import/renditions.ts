@@ -10,6 +10,7 @@
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import { renditionRefusal } from '../dicom/pixels/rendition.ts';
+import { isDiskFull } from './importer.ts';
 import type { Importer } from './importer.ts';
 import { errorForLog, log } from '../base/log.ts';
 
@@ -17,12 +18,6 @@ import { errorForLog, log } from '../base/log.ts';
 export const DISPLAY_RENDITION_SIDE = 1024;
 const BATCH = 16;
 const TIMEOUT_MS = 120_000;
-
-/** A failure for want of space (the file system's or SQLite's), wherever the worker put its code. */
-function diskFull(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown } | null;
-  return e?.code === 'ENOSPC' || e?.code === 'SQLITE_FULL' || /ENOSPC|SQLITE_FULL|no space left/i.test(String(e?.message ?? ''));
-}
 
 export class RenditionMaker {
   private running: Promise<void> | null = null;
@@ -77,7 +72,7 @@ export class RenditionMaker {
           if (this.closed) return;
           // a full disk is no fault of the image: not recorded as "none" (it was never tried again);
           // made at the next import or opened exam, once there is room
-          if (diskFull(error)) throw error;
+          if (isDiskFull(error)) throw error;
           if (this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made: ${errorForLog(error)}`);
         }
       }

@@ -5,6 +5,7 @@
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
+import { UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 
@@ -53,11 +54,9 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   return [perBreast, oneBreast, unread, unreadImages].filter(Boolean).join(' · ');
 }
 
-const UNREAD_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'] as const;
-
 /** Why the analysis could not read an image, in a few words (over its viewport, and after its view in the AI strip). */
 export function unreadReason(t: Translate, code: string | undefined): string {
-  const known = UNREAD_CODES.find((c) => c === code);
+  const known = UNREADABLE_IMAGE_CODES.find((c) => c === code);
   return known ? t(`ai.unread.${known}`) : t('ai.failure.other', { code: code ?? '?' });
 }
 
