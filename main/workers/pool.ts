@@ -194,7 +194,10 @@ export class WorkerPool<T extends TaskTable> {
     // threads still inside a task that cannot be stopped (stopOnlyBetweenTasks): a process that exits
     // meanwhile is aborted by that task's return, so closing waits for them a while (not for ever: a
     // model may run for minutes)
-    const until = Date.now() + (this.options.closeWaitMs ?? 60_000);
+    const waitMs = this.options.closeWaitMs ?? 60_000;
+    const until = Date.now() + waitMs;
+    // said before the wait, not after it: a service stopped here seems hung otherwise
+    if (this.retiring.size) log.info(`${this.options.name}: waiting up to ${Math.round(waitMs / 1000)} s for ${this.retiring.size} thread(s) inside a task that cannot be interrupted`);
     while (this.retiring.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     if (this.retiring.size) log.warn(`${this.options.name}: ${this.retiring.size} thread(s) still inside a task at close`);
     for (const thread of this.retiring) thread.worker?.unref();

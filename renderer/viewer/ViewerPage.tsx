@@ -20,7 +20,7 @@ import { useApi } from '../api/context.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { PacsPriorsLine, PacsSendButton } from '../pacs/PacsPanel.tsx';
 import { useI18n } from '../i18n.tsx';
-import { neighbourExam } from '../worklist/reading-list.ts';
+import { neighbourExam, rememberOpenedExam } from '../worklist/reading-list.ts';
 import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
@@ -99,6 +99,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const i18n = useI18n();
   const { t, locale, errorText, problem } = i18n;
   const { examId } = route;
+  useEffect(() => rememberOpenedExam(examId), [examId]);
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   /** Asked again by the reader (a prior arrived from the PACS): the exam is loaded and hung again. */
   const [reloads, setReloads] = useState(0);

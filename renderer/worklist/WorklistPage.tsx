@@ -9,7 +9,7 @@ import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
-import { rememberedWorklist, rememberWorklist } from './reading-list.ts';
+import { openedExam, rememberedWorklist, rememberWorklist } from './reading-list.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
 import { failureReason, notForModel, notReadText } from '../ai/ai-state.ts';
 
@@ -50,6 +50,16 @@ export function WorklistPage() {
     shownOffset.current = offset;
     window.scrollTo(0, 0);
   }, [offset]);
+  // the keyboard: the rows are stepped through with the arrow keys (Home, End; past a page's edge, the
+  // next or previous page), Enter opens one; back from the viewer, the exam read last has the focus
+  const rowsBody = useRef<HTMLTableSectionElement>(null);
+  const focusOnArrival = useRef<'opened' | 'first' | 'last' | null>('opened');
+  const focusRow = (index: number | 'last') => {
+    const rows = rowsBody.current?.querySelectorAll<HTMLTableRowElement>('tr[data-testid=exam-row]');
+    if (!rows?.length) return;
+    rows[index === 'last' ? rows.length - 1 : Math.min(index, rows.length - 1)]!.focus();
+  };
+  const openExam = (examId: number) => { location.hash = `#/exam/${examId}`; };
   // two errors, each cleared only by its own success: a worklist refresh after a failed import must not hide the failure
   const [listError, setListError] = useState<string | null>(null);
   const [importError, setImportError] = useState<string | null>(null);
@@ -81,6 +91,55 @@ export function WorklistPage() {
     if (scope === 'breast') api.worklistQuery({ filter: { scope: 'all' }, limit: 1 }).then((p) => { if (!cancelled) setOtherScopeCount(p.total); }).catch(() => undefined);
     return () => { cancelled = true; };
   }, [api, text, status, scope, sort, offset, refresh, errorText]);
+
+  useEffect(() => {
+    const wanted = focusOnArrival.current;
+    if (!page || !wanted) return;
+    focusOnArrival.current = null;
+    if (wanted === 'first') focusRow(0);
+    else if (wanted === 'last') focusRow('last');
+    else {
+      // only where nothing else has it: a click or a typed search while the list loads is not taken away
+      const id = openedExam();
+      const index = page.rows.findIndex((r) => r.examId === id);
+      if (index >= 0 && (document.activeElement === document.body || document.activeElement === null)) focusRow(index);
+    }
+  }, [page]);
+
+  useEffect(() => {
+    // with nothing focused (the page just opened, a click on blank space), an arrow key starts on the list
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.key !== 'ArrowDown' && e.key !== 'ArrowUp') || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (document.activeElement !== document.body && document.activeElement !== null) return;
+      const rows = [...(rowsBody.current?.querySelectorAll<HTMLTableRowElement>('tr[data-testid=exam-row]') ?? [])];
+      if (!rows.length) return;
+      e.preventDefault();
+      const opened = rows.find((r) => Number(r.dataset.examId) === openedExam());
+      (opened ?? (e.key === 'ArrowDown' ? rows[0]! : rows[rows.length - 1]!)).focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const onRowKey = (e: React.KeyboardEvent<HTMLTableRowElement>, index: number, examId: number) => {
+    if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || !page) return;
+    const last = page.rows.length - 1;
+    switch (e.key) {
+      case 'Enter': openExam(examId); break;
+      case 'ArrowDown':
+        if (index < last) focusRow(index + 1);
+        else if (offset + PAGE_SIZE < page.total) { focusOnArrival.current = 'first'; setOffset(offset + PAGE_SIZE); }
+        break;
+      case 'ArrowUp':
+        if (index > 0) focusRow(index - 1);
+        else if (offset > 0) { focusOnArrival.current = 'last'; setOffset(Math.max(0, offset - PAGE_SIZE)); }
+        break;
+      case 'Home': focusRow(0); break;
+      case 'End': focusRow('last'); break;
+      default: return;
+    }
+    e.preventDefault();
+  };
 
   useEffect(() => {
     // an older answer arriving after a newer one (an import ending meanwhile) must not bring its banner back
@@ -170,7 +229,8 @@ export function WorklistPage() {
       <div className="toolbar">
         <h1>{t('worklist.title')}</h1>
         <input className="search" type="search" placeholder={t('worklist.search')} value={text} data-testid="search"
-          onChange={(e) => { setText(e.target.value); setOffset(0); }} />
+          onChange={(e) => { setText(e.target.value); setOffset(0); }}
+          onKeyDown={(e) => { if (e.key === 'ArrowDown' && page?.rows.length) { e.preventDefault(); focusRow(0); } }} />
         <select value={status} onChange={(e) => { setStatus(e.target.value as ExamStatus | ''); setOffset(0); }} data-testid="status-filter">
           <option value="">{t('worklist.status.all')}</option>
           {EXAM_STATUSES.map((s) => <option key={s} value={s}>{t(`status.${s}`)}</option>)}
@@ -255,11 +315,10 @@ export function WorklistPage() {
                 {header('status', t('worklist.column.status'))}
               </tr>
             </thead>
-            <tbody>
-              {page.rows.map((exam) => (
+            <tbody ref={rowsBody}>
+              {page.rows.map((exam, index) => (
                 <tr key={exam.examId} data-testid="exam-row" data-exam-id={exam.examId} tabIndex={0}
-                  onClick={() => { location.hash = `#/exam/${exam.examId}`; }}
-                  onKeyDown={(e) => { if (e.key === 'Enter') location.hash = `#/exam/${exam.examId}`; }}>
+                  onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, index, exam.examId)}>
                   <td>
                     {formatPersonName(exam.patientName)}
                     {exam.sharedPatientId && <span className="badge warning" title={t('worklist.sharedId')} aria-label={t('worklist.sharedId')} data-testid="shared-id">ID ⚠</span>}

@@ -34,6 +34,23 @@ function save(state: ReadingListState): void {
 
 let current: ReadingListState | null = null;
 
+const OPENED_KEY = 'binome.openedExam';
+
+/** The viewer calls this with the exam it shows: back in the worklist, that row has the keyboard's focus. */
+export function rememberOpenedExam(examId: number): void {
+  try { sessionStorage.setItem(OPENED_KEY, String(examId)); } catch { /* private mode: the worklist starts at its top */ }
+}
+
+/** The exam the viewer showed last in this window, or null. */
+export function openedExam(): number | null {
+  try {
+    const id = Number(sessionStorage.getItem(OPENED_KEY));
+    return Number.isInteger(id) && id > 0 ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The query and page the reader last had (the viewer may have moved on a page): the worklist opens on them again. */
 export function rememberedWorklist(): { query: ReadingQuery; offset: number } | null {
   const state = current ?? load();

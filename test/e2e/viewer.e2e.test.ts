@@ -635,6 +635,27 @@ test('the next and previous exam keys follow the worklist in its current sort', 
   await page.keyboard.press('Backspace');
   await page.waitForSelector('[data-testid=exam-row]');
   assert.equal(await page.locator('[data-testid=exam-page]').count(), 0);
+  // back in the worklist the keyboard is on the exam read last; the arrows, Home and End walk the rows, Enter opens one
+  const focused = () => page.evaluate(() => Number((document.activeElement as HTMLElement | null)?.dataset.examId));
+  await page.waitForFunction((id) => (document.activeElement as HTMLElement | null)?.dataset.examId === String(id), order[2]);
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focused(), order[3]);
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  assert.equal(await focused(), order[1]);
+  await page.keyboard.press('End');
+  assert.equal(await focused(), order[order.length - 1]);
+  await page.keyboard.press('ArrowDown'); // the last row of the only page: stays
+  assert.equal(await focused(), order[order.length - 1]);
+  await page.keyboard.press('Home');
+  assert.equal(await focused(), order[0]);
+  // from the search field, down goes to the list
+  await page.focus('[data-testid=search]');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focused(), order[0]);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await waitForStep(page, order[1]);
 });
 
 test('the help lists the keys; the keymap is a setting (a keypad key can step)', { skip: SKIP }, async () => {
