@@ -21,6 +21,7 @@ import { derivedUid } from '../dicom/uid.ts';
 import { writePart10 } from '../dicom/write.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
+import { isDiskFull } from '../import/importer.ts';
 
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -41,6 +42,12 @@ export class CadReportService {
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private pending = false;
+  /**
+   * An SR not written for a full disk is tried again this long after (room may be made without an
+   * import or an analysis that would kick it: it waited for the next one, or the next start).
+   */
+  retryAfterDiskFullMs = 60_000;
+  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ctx: StationContext,
@@ -63,6 +70,7 @@ export class CadReportService {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.chain;
   }
 
@@ -97,6 +105,12 @@ export class CadReportService {
         this.onChange(sr.examId);
       }
     }
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; void this.kick(); }, this.retryAfterDiskFullMs);
+    this.retryTimer.unref(); // a station closing does not wait for it: the next start writes what is left
   }
 
   /** The station's own observer UID (Device Observer UID): one per library, made once. */
@@ -162,7 +176,10 @@ export class CadReportService {
       // short keeps what it stored and holds its exam back, and this exam's images would have left
       // the worklist until the next start rewrote the SR.
       const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], { ...this.ctx.importOptions(), signal: undefined });
-      if (summary.imported !== 1) throw new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`);
+      if (summary.imported !== 1) {
+        const diskFull = summary.problems.some((p) => p.code === 'disk_full');
+        throw Object.assign(new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`), diskFull ? { code: 'ENOSPC' } : {});
+      }
       const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);
       this.ctx.db.cadReports.storedSr(jobId, sopUid);
       log.info(`CAD SR written for exam ${result.examId} (${manifest.id} ${manifest.version})`);
@@ -172,7 +189,10 @@ export class CadReportService {
       this.ctx.db.cadReports.releaseSr(jobId, sopUid);
       // the station closing stops the import: the SR is written at the next start
       if (this.closed || this.ctx.importOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
-      else log.warn(`CAD SR of exam ${result.examId} not written: ${errorForLog(error)}`);
+      else {
+        log.warn(`CAD SR of exam ${result.examId} not written: ${errorForLog(error)}`);
+        if (isDiskFull(error)) this.retryLater();
+      }
     } finally {
       await fs.promises.rm(file, { force: true });
     }

@@ -5,7 +5,7 @@
 // not by the station's writer) and built by dcmtk's dump2dcm shows its marks on the right images,
 // under the vendor's algorithm name, honouring each finding's rendering intent; one that is not a
 // Mammography CAD Report keeps its reason and breaks nothing.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +18,9 @@ import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { SKIP_NO_DUMP2DCM, writeVendorCadSr } from '../helpers/vendor-cad-sr.ts';
 import { waitFor } from '../helpers/wait.ts';
+import type { Importer } from '../../main/import/importer.ts';
+import type { CadReportService } from '../../main/service/cad-reports.ts';
+import { log } from '../../main/base/log.ts';
 
 const has = (tool: string, ...args: string[]) => spawnSync(tool, args, { stdio: 'ignore' }).error === undefined;
 const SKIP_NO_VALIDATORS = has('dciodvfy') && has('dsrdump', '--version') ? false : 'dicom3tools\' dciodvfy or dcmtk\'s dsrdump is not installed (apt-get install dicom3tools dcmtk)';
@@ -315,6 +318,39 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
     assert.deepEqual(await station.handlers.unfinishedImports({}), [], 'no import left holding the exam back');
     assert.equal(station.db.worklist.countExams(), 1, 'the exam shows in the worklist');
   } finally {
+    await station.close();
+  }
+});
+
+test('an analysis\'s CAD SR not written for a full disk is tried again a while later by itself, with no import or analysis to kick it', { timeout: 300_000 }, async () => {
+  const models = tempDir('cad-sr-full-models');
+  writeTinyModel(models);
+  // the exam imported first, with no model: the station analysing it sees no import afterwards (its
+  // look for other processes' imports would kick the SR's writing)
+  const libraryDir = tempDir('cad-sr-full');
+  const importing = openTestStation({ libraryDir, modelRoots: [tempDir('no-models')] });
+  await importing.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-full' });
+  const [examId] = await examsOf(importing);
+  await importing.close();
+  const station = openTestStation({ libraryDir, modelRoots: [models] });
+  const inner = station as unknown as { importer: Importer; cadReports: CadReportService };
+  inner.cadReports.retryAfterDiskFullMs = Number(process.env.CAD_SR_RETRY_MS ?? 500);
+  const importStaged = inner.importer.importStaged.bind(inner.importer);
+  let refused = 0;
+  mock.method(inner.importer, 'importStaged', async (...args: Parameters<Importer['importStaged']>) => {
+    if (args[0][0]?.label?.startsWith('CAD SR') && refused === 0) {
+      refused++;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }
+    return importStaged(...args);
+  });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await waitFor('the SR refused for want of space', () => refused === 1, 120_000);
+    await storedSrOf(station, examId!, 'the CAD SR written once there was room', 20_000);
+    assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ not written: Error ENOSPC/.test(String(c.arguments[0]))), 'the refusal said, as a full disk');
+  } finally {
+    warnings.mock.restore();
     await station.close();
   }
 });
