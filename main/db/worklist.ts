@@ -40,7 +40,13 @@ export class WorklistTables {
     this.sql = new Statements(db);
   }
 
-  query(q: WorklistQuery): WorklistPage {
+  /**
+   * `withheldFor`: in second look, the reader whose exams without a first impression have their AI
+   * score held back. Sorted by the score, those exams come first, in score order, and the exams whose
+   * score she has seen after them: interleaved, the scores shown on either side of a held-back one
+   * told it within a few hundredths (0.99, "after your read", 0.97: a probe).
+   */
+  query(q: WorklistQuery, options: { withheldFor?: string } = {}): WorklistPage {
     const where = ['s.pending_job IS NULL'];
     const params: Record<string, unknown> = {};
     // Breast imaging only (MG, and breast US/MR): the reading station's default scope. The unary +
@@ -65,14 +71,17 @@ export class WorklistTables {
     if (q.filter.dateTo) { where.push('s.study_date <= @dateTo'); params.dateTo = q.filter.dateTo; }
     const whereSql = where.join(' AND ');
     const sort = SORTS[q.sort.field];
-    const order = sort.order(q.sort.direction === 'asc' ? 'ASC' : 'DESC');
+    let order = sort.order(q.sort.direction === 'asc' ? 'ASC' : 'DESC');
+    if (q.sort.field === 'aiScore' && options.withheldFor !== undefined) {
+      order = `(${AI_SCORE} IS NULL), EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader), ${order}`;
+    }
     // Every filter is on the exam row, so the count needs no join.
     const total = (this.sql.get(`SELECT count(*) AS n FROM studies s WHERE ${whereSql.replace(/\+s\./g, 's.')}`).get(params) as { n: number }).n;
     const sql = sort.patientFirst
       ? `SELECT ${EXAM_COLUMNS} FROM patients p CROSS JOIN studies s ON s.patient_ref = p.id WHERE ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`
       : `SELECT ${EXAM_COLUMNS} FROM (SELECT s.id FROM studies s WHERE ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset) page
            CROSS JOIN studies s ON s.id = page.id CROSS JOIN patients p ON p.id = s.patient_ref ORDER BY ${order}`;
-    const rows = this.sql.get(sql).all({ ...params, limit: q.limit, offset: q.offset }) as ExamRow[];
+    const rows = this.sql.get(sql).all({ ...params, ...(order.includes('@reader') ? { reader: options.withheldFor } : {}), limit: q.limit, offset: q.offset }) as ExamRow[];
     return { total, offset: q.offset, rows: rows.map(toExamSummary) };
   }
 
@@ -127,6 +136,15 @@ export class WorklistTables {
       return r.changes > 0;
     })();
     return changed ? this.examSummary(examId) : null;
+  }
+
+  /** An exam still 'new' becomes 'in_progress' (her reading has begun); any other status stays. Whether it changed. */
+  startReading(examId: number, audit: (examId: number) => void): boolean {
+    return this.sql.db.transaction(() => {
+      const r = this.sql.get("UPDATE studies SET status = 'in_progress' WHERE id = ? AND status = 'new' AND pending_job IS NULL").run(examId);
+      if (r.changes) audit(examId);
+      return r.changes > 0;
+    })();
   }
 
   /** The stored file of an image that is visible in the worklist, or null. */

@@ -126,6 +126,11 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         () => ctx.db.audit.record(LOCAL_READER, `first-impression:${impression}:${mode}`, examId));
       // the worklist shows the exam's score from now on (second look held it back)
       if (isNew) ctx.events.emit('aiChanged', { examId });
+      // her first impression is her reading begun: a 'new' exam is 'in progress' from now on (it stayed
+      // 'new' in the worklist after it, a probe)
+      if (isNew && ctx.db.worklist.startReading(examId, (id) => ctx.db.audit.record(LOCAL_READER, 'status:in_progress', id))) {
+        ctx.events.emit('worklistChanged', { reason: 'status' });
+      }
       // the same answer again is no change; another one would rewrite her unaided read after the marks showed
       if (recorded.impression !== impression) {
         throw new ApiError('bad_request', `A first impression (${recorded.impression}) is already recorded for exam ${examId}`, 'error.firstImpressionRecorded');

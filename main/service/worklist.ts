@@ -13,7 +13,8 @@ const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${ex
 /**
  * In second look, the AI's exam scores of exams this reader has no first impression of yet are held
  * back, as the viewer holds back the marks: a score seen in the worklist anchors the read as much
- * as a mark does. The analysis state still shows, and the triage sort still orders by the score.
+ * as a mark does. The analysis state still shows, and the triage sort still orders by the score
+ * (the exams held back first: `WorklistTables.query`).
  */
 export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
   // whatever the state of the shown analysis: while the shown model's is queued, running, cancelled
@@ -36,7 +37,7 @@ export function worklistHandlers(ctx: StationContext): WorklistHandlers {
       examCount: ctx.db.worklist.countExams(),
     }),
     worklistQuery: async (q) => {
-      const page = ctx.db.worklist.query(q);
+      const page = ctx.db.worklist.query(q, viewerSettings(ctx).aiMarksMode === 'second-look' ? { withheldFor: LOCAL_READER } : {});
       return { ...page, rows: withholdScores(ctx, page.rows) };
     },
     examDetail: async ({ examId, purpose = 'open' }) => {

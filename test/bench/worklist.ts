@@ -51,18 +51,21 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
       }
     }
     db.prepare("INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.clinic.own')").run();
+    // the reader's first impressions of the exams read (second look: their scores show, the others' are held back)
+    db.prepare("INSERT INTO first_impressions (study_ref, reader, impression, marks_mode, recorded_at) SELECT id, 'local-user', 'normal', 'second-look', '2026-01-01' FROM studies WHERE status = 'read'").run();
   })();
   const fillSeconds = (performance.now() - started) / 1000;
   db.pragma('optimize');
   db.exec('ANALYZE');
 
-  const queries: [string, object][] = [
+  const queries: [string, object, { withheldFor?: string }?][] = [
     ['first page, newest first', {}],
     ['first page, every modality', { filter: { scope: 'all' } }],
     ['first page, by patient name', { sort: { field: 'patientName', direction: 'asc' } }],
     ['first page, by status', { sort: { field: 'status', direction: 'asc' } }],
     ['first page, by AI score (triage)', { sort: { field: 'aiScore', direction: 'desc' } }],
     ['first page, by AI score, lowest first', { sort: { field: 'aiScore', direction: 'asc' } }],
+    ['by AI score, second look (held first)', { sort: { field: 'aiScore', direction: 'desc' } }, { withheldFor: 'local-user' }],
     ['unread only (new + in progress)', { filter: { status: ['new', 'in_progress'] } }],
     ['name prefix "MARTIN1"', { filter: { text: 'martin1' } }],
     ['patient ID prefix', { filter: { text: 'PID0001234' } }],
@@ -73,13 +76,13 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
   ];
   console.log(`\nWorklist at ${exams.toLocaleString('en')} exams (${patients.toLocaleString('en')} patients, ${(exams * 4).toLocaleString('en')} instances; filled in ${fillSeconds.toFixed(1)} s, database ${(fs.statSync(path.join(dir, 'worklist.sqlite')).size / 1048576).toFixed(0)} MB)`);
   console.log('query'.padEnd(36) + 'median ms   max ms   total rows');
-  for (const [name, input] of queries) {
+  for (const [name, input, options] of queries) {
     const q = parseOperationInput('worklistQuery', input);
     const times: number[] = [];
     let total = 0;
     for (let i = 0; i < 15; i++) {
       const t = performance.now();
-      total = wl.query(q).total;
+      total = wl.query(q, options).total;
       times.push(performance.now() - t);
     }
     console.log(name.padEnd(36) + median(times).toFixed(2).padStart(9) + Math.max(...times).toFixed(2).padStart(9) + String(total).padStart(13));

@@ -19,7 +19,7 @@ const examsOfRows = async (station: ReturnType<typeof openTestStation>) =>
   (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
 const examsOf = async (station: ReturnType<typeof openTestStation>) => (await examsOfRows(station)).map((r) => r.examId);
 
-test('a first impression is recorded once, with the marks mode of the moment, and audited; another answer is refused', { timeout: 120_000 }, async () => {
+test('a first impression is recorded once, with the marks mode of the moment, and audited; another answer is refused; a new exam is in progress from it', { timeout: 120_000 }, async () => {
   const station = openTestStation();
   try {
     await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'first-impression' });
@@ -39,12 +39,16 @@ test('a first impression is recorded once, with the marks mode of the moment, an
       return true;
     });
     assert.equal((await station.handlers.aiResults({ examId: a })).firstImpression?.impression, 'recall');
-    assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['first-impression:recall:second-look']);
+    // her reading has begun: the new exam is in progress (once)
+    assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['first-impression:recall:second-look', 'status:in_progress']);
+    assert.equal(station.db.worklist.examSummary(a)?.status, 'in_progress');
 
-    // the mode she has when she records it is kept with it
+    // the mode she has when she records it is kept with it; an exam not new keeps its status
+    await station.handlers.setExamStatus({ examId: b, status: 'read' });
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'normal' })).firstImpression?.mode, 'concurrent');
-    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['first-impression:normal:concurrent']);
+    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['status:read', 'first-impression:normal:concurrent']);
+    assert.equal(station.db.worklist.examSummary(b)?.status, 'read');
 
     await assert.rejects(station.handlers.setFirstImpression({ examId: 9999, impression: 'normal' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
   } finally {
@@ -64,11 +68,11 @@ test('a first impression made after the AI\'s output was shown (concurrent mode,
     assert.equal((await station.handlers.noteAiShown({ examId: a })).shownBeforeFirstImpression, true);
     const recorded = await station.handlers.setFirstImpression({ examId: a, impression: 'normal' });
     assert.equal(recorded.firstImpression?.mode, 'concurrent', 'the marks were seen before it: not an unaided read');
-    assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
+    assert.deepEqual(station.db.audit.trail(a).map((r) => r.action), ['ai:shown-before-first-impression', 'first-impression:normal:concurrent', 'status:in_progress']);
     // b's marks not shown before: second look, as she reads; shown after it: nothing to note
     assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'recall' })).firstImpression?.mode, 'second-look');
     await station.handlers.noteAiShown({ examId: b });
-    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['first-impression:recall:second-look']);
+    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['first-impression:recall:second-look', 'status:in_progress']);
     await assert.rejects(station.handlers.noteAiShown({ examId: 9999 }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
   } finally {
     await station.close();
@@ -94,7 +98,7 @@ test('scores the worklist showed in concurrent mode count as shown: an impressio
     assert.deepEqual(await station.handlers.noteAiScoresShown({ examIds: [a, b, c, a, 9999] }), { noted: 1 });
     assert.deepEqual(await station.handlers.noteAiScoresShown({ examIds: [a] }), { noted: 0 }, 'noted once');
     assert.deepEqual(station.db.audit.trail(b), []);
-    assert.deepEqual(station.db.audit.trail(c).map((r) => r.action), ['first-impression:normal:concurrent']);
+    assert.deepEqual(station.db.audit.trail(c).map((r) => r.action), ['first-impression:normal:concurrent', 'status:in_progress']);
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'second-look' } });
     assert.equal((await station.handlers.aiResults({ examId: a })).shownBeforeFirstImpression, true, 'the locked strip warns her');
     assert.equal((await station.handlers.setFirstImpression({ examId: a, impression: 'recall' })).firstImpression?.mode, 'concurrent', 'not an unaided read');
@@ -104,7 +108,7 @@ test('scores the worklist showed in concurrent mode count as shown: an impressio
   }
 });
 
-test('second look holds the AI\'s exam score back in the worklist and the exam\'s details until this reader\'s first impression of the exam; the triage sort still orders by it; concurrent shows it', { timeout: 300_000 }, async () => {
+test('second look holds the AI\'s exam score back in the worklist and the exam\'s details until this reader\'s first impression of the exam; the triage sort still orders by it, the exams held back first (a shown score beside a held-back one would bracket it); concurrent shows it', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-withheld-models');
   writeTinyModel(models);
   const station = openTestStation({ modelRoots: [models] });
@@ -138,6 +142,7 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     rows = await byScore();
     assert.deepEqual(aiOf(rows, prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false, paused: false, notRead: [] });
     assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
+    assert.deepEqual(rows.map((r) => r.examId), [current, prior], 'the exam still to read first, the one whose score shows after it');
     detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
     assert.equal(detail.priors[0]!.ai?.score, 0.8);
     assert.equal(detail.exam.ai?.scoreWithheld, true);
@@ -150,7 +155,7 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '0.2.0' });
     rows = await byScore();
     assert.deepEqual(aiOf(rows, current), { status: 'cancelled', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
-    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'still triaged by it');
+    assert.deepEqual(rows.map((r) => r.examId), [current, prior], 'still triaged by it, still first');
 
     // concurrent reading: every score at once, and the worklist told to read again; another setting alone says nothing
     const reasons: string[] = [];
