@@ -54,14 +54,17 @@ const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label
  */
 const measuredWidths = new Map<string, number>();
 let measuring: CanvasRenderingContext2D | null | undefined;
+/** The fonts of .ai-mark text and of its shape glyph (styles.css): the glyph larger, from a font that draws it whole. */
+const SCORE_FONT = '600 13px ui-monospace, monospace';
+const GLYPH_FONT = '17px "DejaVu Sans", system-ui, sans-serif';
+const GLYPHS = new Set(Object.values(SHAPE_GLYPHS));
 function scoreTextWidth(text: string): number {
   const known = measuredWidths.get(text);
   if (known !== undefined) return known;
-  if (measuring === undefined) {
-    measuring = document.createElement('canvas').getContext('2d');
-    if (measuring) measuring.font = '600 13px ui-monospace, monospace';
-  }
-  const width = measuring ? Math.ceil(measuring.measureText(text).width) + 4 : text.length * 8;
+  if (measuring === undefined) measuring = document.createElement('canvas').getContext('2d');
+  const measure = (part: string, font: string) => { measuring!.font = font; return measuring!.measureText(part).width; };
+  const glyph = GLYPHS.has(text[0] ?? '') ? text[0]! : '';
+  const width = measuring ? Math.ceil((glyph ? measure(glyph, GLYPH_FONT) : 0) + measure(text.slice(glyph.length), SCORE_FONT)) + 4 : text.length * 8;
   if (measuredWidths.size < 1000) measuredWidths.set(text, width);
   return width;
 }
@@ -121,7 +124,10 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
               )}
               {m.finding.score !== null && score && (
                 <text x={score.x} y={score.y} textAnchor={score.anchor}
-                  data-testid="ai-mark-score">{texts[i]}</text>
+                  data-testid="ai-mark-score">{GLYPHS.has(texts[i]![0] ?? '')
+                    // at the digits' size the monospace font's ○ read as "©" (a probe)
+                    ? <><tspan className="glyph">{texts[i]![0]}</tspan>{texts[i]!.slice(1)}</>
+                    : texts[i]}</text>
               )}
             </g>
           );

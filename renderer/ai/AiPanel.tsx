@@ -80,6 +80,10 @@ export function AiPanel(props: AiPanelProps) {
       ) : (
         <>
           {results.firstImpression && <span className="muted" data-testid="first-impression">{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
+          {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
+              and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
+          {results.firstImpression?.impression === 'normal' && status === 'done' && results.findings.length > 0 &&
+            <span className="ai-warning" data-testid="ai-disagrees">{translateCount(locale, 'ai.disagreesNormal', results.findings.length)}</span>}
           {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
           {props.marksPossible && <span className="ai-switches">

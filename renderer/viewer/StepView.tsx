@@ -114,7 +114,8 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     if (viewport.wanted.slot.exam !== 'prior') return null;
     const prior = priors[viewport.wanted.slot.index];
     if (!prior) return null;
-    return t('viewer.prior', { date: formatDicomDate(locale, prior.studyDate), age: priorAgeText(locale, t, prior.studyDate, current.studyDate) });
+    // the age kept whole (no-break spaces) where a small cell wraps the label: "(1 an 11" over "mois)" misread
+    return t('viewer.prior', { date: formatDicomDate(locale, prior.studyDate), age: priorAgeText(locale, t, prior.studyDate, current.studyDate).replace(/ /g, '\u00a0') });
   };
 
   return (

@@ -363,7 +363,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       setAiBusy(false);
     }
   }, [api, examId, errorText]);
-  const recordFirstImpression = useCallback((impression: FirstImpressionValue) => void aiAction(() => api.setFirstImpression({ examId, impression })), [aiAction, api, examId]);
+  const recordFirstImpression = useCallback((impression: FirstImpressionValue) => void aiAction(async () => {
+    const results = await api.setFirstImpression({ examId, impression });
+    // the station made a 'new' exam 'in progress' with it (service/ai.ts): the bar says so too
+    setLoaded((l) => (l && l.detail.exam.examId === examId && l.detail.exam.status === 'new' ? { ...l, detail: { ...l.detail, exam: { ...l.detail.exam, status: 'in_progress' } } } : l));
+    return results;
+  }), [aiAction, api, examId]);
 
   const chooseTool = useCallback((next: PrimaryTool) => { setTool(next); setPrimaryTool(next); }, []);
   const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
@@ -465,15 +470,21 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span className={`status status-${exam.status}`} data-testid="exam-status">{t(`status.${exam.status}`)}</span>
         <span className="step-name" data-testid="step-name">{t('viewer.step', { n: plan.steps.indexOf(step) + 1, total: plan.steps.length, name: t(step.name) })}</span>
         <div className="spacer" />
-        <select aria-label={t('viewer.protocol')} title={t('viewer.protocol')} value={plan.protocolId} data-testid="protocol"
-          onChange={(e) => { setChoice({ examId, protocolId: e.target.value, priorId: chosenPrior }); goToStep(0); }}>
-          {plan.candidates.map((c) => <option key={c.protocolId} value={c.protocolId}>{t(c.name)}</option>)}
-        </select>
-        <select aria-label={t('viewer.priorChoice')} title={t('viewer.priorChoice')} value={plan.priorExamIds[0] ?? ''} data-testid="prior-choice"
-          disabled={!priorChoices.length} onChange={(e) => setChoice({ examId, protocolId, priorId: Number(e.target.value) })}>
-          {!priorChoices.length && <option value="">{t('viewer.noPrior')}</option>}
-          {priorChoices.map((p) => <option key={p.examId} value={p.examId}>{formatDicomDate(locale, p.studyDate)}</option>)}
-        </select>
+        {/* the protocol and the prior wrap together, the prior's date named as such: wrapped alone to
+            the start of the tools' row, a bare date read as one of the tools (a probe, French at 1366 px) */}
+        <span className="exam-choices">
+          <select aria-label={t('viewer.protocol')} title={t('viewer.protocol')} value={plan.protocolId} data-testid="protocol"
+            onChange={(e) => { setChoice({ examId, protocolId: e.target.value, priorId: chosenPrior }); goToStep(0); }}>
+            {plan.candidates.map((c) => <option key={c.protocolId} value={c.protocolId}>{t(c.name)}</option>)}
+          </select>
+          <label className="prior-choice muted">{priorChoices.length > 0 && t('viewer.priorChoice')}
+            <select aria-label={t('viewer.priorChoice')} title={t('viewer.priorChoice')} value={plan.priorExamIds[0] ?? ''} data-testid="prior-choice"
+              disabled={!priorChoices.length} onChange={(e) => setChoice({ examId, protocolId, priorId: Number(e.target.value) })}>
+              {!priorChoices.length && <option value="">{t('viewer.noPrior')}</option>}
+              {priorChoices.map((p) => <option key={p.examId} value={p.examId}>{formatDicomDate(locale, p.studyDate)}</option>)}
+            </select>
+          </label>
+        </span>
         <PacsPriorsLine examId={examId} showsPrior={Boolean(shownExam?.priors.length)} onShowPriors={() => setReloads((n) => n + 1)} />
         <PacsSendButton examId={examId} />
         <div className="tools" role="toolbar">

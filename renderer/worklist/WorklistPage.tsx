@@ -191,7 +191,9 @@ export function WorklistPage() {
 
   const toggleSort = (field: SortField) => {
     setOffset(0);
-    setSort((s) => ({ field, direction: s.field === field && s.direction === 'desc' ? 'asc' : 'desc' }));
+    // a name or an ID starts from A, a date, a count or a score from the highest (newest first, triage)
+    const first = field === 'patientName' || field === 'patientId' ? 'asc' : 'desc';
+    setSort((s) => ({ field, direction: s.field === field ? (s.direction === 'asc' ? 'desc' : 'asc') : first }));
   };
   // the scores this page shows before her first impression (concurrent mode): an impression recorded
   // later is made with them, even if she switches to second look meanwhile (the station skips exams
@@ -218,6 +220,8 @@ export function WorklistPage() {
 
   const header = (field: SortField | null, label: string, title?: string) => (
     <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined} title={title}
+      // reached with Tab and sorted with Enter or Space, like the rows below it
+      tabIndex={field ? 0 : undefined} onKeyDown={field ? (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggleSort(field); } } : undefined}
       aria-sort={field && sort.field === field ? (sort.direction === 'asc' ? 'ascending' : 'descending') : undefined}>
       {label}{field && sort.field === field ? (sort.direction === 'asc' ? ' ▲' : ' ▼') : ''}
     </th>
@@ -351,6 +355,7 @@ export function WorklistPage() {
             </tbody>
           </table>
           <div className="pager">
+            <span className="muted small keys-hint" data-testid="worklist-keys">{t('worklist.keys')}</span>
             {/* past one page, which of them: "12 of 62" on the last page read as twelve exams in all */}
             <span className="muted" data-testid="worklist-count">{page.total > PAGE_SIZE && page.rows.length > 0
               ? t('worklist.range', { from: offset + 1, to: offset + page.rows.length, total: page.total })

@@ -268,6 +268,10 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'false');
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /Your first impression: Recall/);
+  // her reading has begun: the new exam is in progress, in the bar at once (it said New)
+  assert.equal(statusBefore, 'New');
+  assert.equal(await page.textContent('[data-testid=exam-status]'), 'In progress');
+  assert.equal(await page.locator('[data-testid=ai-disagrees]').count(), 0, 'a recall and marks: the pair agrees');
   assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /^analysed · exam score 0\.\d\d \(uncalibrated, 0–1: not a probability\) · right breast 0\.\d\d · left breast 0\.\d\d/);
   // the notice that they were locked goes with the lock
   await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
@@ -333,6 +337,10 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   const glyphs: Record<string, string> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
   const scores = await page.$$eval('[data-testid=ai-mark]', (gs) => gs.map((g) => [g.getAttribute('data-shape') ?? '', g.querySelector('[data-testid=ai-mark-score]')?.textContent ?? ''] as const));
   for (const [shape, text] of scores) assert.match(text, new RegExp(`^(${glyphs[shape]}\u2009)?0\\.\\d\\d$`), `${shape}: ${text}`);
+  // the shape drawn larger than the digits, from a font that draws it whole (at their size the monospace ○ read as "©")
+  const glyphSizes = await page.$$eval('[data-testid=ai-mark-score] tspan.glyph', (ts) => ts.map((t) => [t.textContent, parseFloat(getComputedStyle(t).fontSize), parseFloat(getComputedStyle(t.parentElement!).fontSize)] as const));
+  assert.ok(glyphSizes.length > 0, 'marks over each other in this exam: their scores start with their shape');
+  for (const [glyph, size, digits] of glyphSizes) assert.ok(Object.values(glyphs).includes(glyph ?? '') && size > digits, `${glyph}: ${size} px against ${digits}`);
 
   // one key hides them all, and shows them again
   await page.keyboard.press('a');
@@ -417,11 +425,13 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
       .map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]);
     const [long, short, tiny] = ['.ai-label-long', '.ai-label-short', '.ai-label-tiny'].map((c) => cell.querySelector(`[data-testid=ai-label] ${c}`))
       .map((e) => !!e && getComputedStyle(e).display !== 'none');
-    const { width, height } = cell.getBoundingClientRect();
-    return { place: (cell as HTMLElement).dataset.place, width, height, labels, long, short, tiny };
+    const { width, height, left, right } = cell.getBoundingClientRect();
+    return { place: (cell as HTMLElement).dataset.place, width, height, left, right, labels, long, short, tiny };
   }));
   const apart = (cells: Awaited<ReturnType<typeof labelsOf>>, size: string) => {
     for (const c of cells) {
+      // and inside their own cell: a prior's date on one line ran under the next cell's (French, 900 px)
+      for (const [i, l] of c.labels.entries()) assert.ok(l[0]! >= c.left - 0.5 && l[2]! <= c.right + 0.5, `${size}, ${c.place}: label ${i} leaves its cell: ${l} / ${c.left}–${c.right}`);
       for (let i = 0; i < c.labels.length; i++) {
         for (let j = i + 1; j < c.labels.length; j++) {
           const [a, b] = [c.labels[i]!, c.labels[j]!];
@@ -445,7 +455,7 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
     // and in French, whose words are longer
     await page.selectOption('[data-testid=locale]', 'fr');
     try {
-      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /PRÉCÉDENT/.test(document.querySelector('.prior-label')?.textContent ?? ''));
+      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIEUR/.test(document.querySelector('.prior-label')?.textContent ?? ''));
       apart(await labelsOf(), '900 × 560, in French');
       await shot('ai-marks-prior-comparison-900-fr');
     } finally {
@@ -500,6 +510,8 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user')?.mode, 'concurrent');
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /^Your first impression: Normal \(made with the AI shown\)$/);
+  // read normal, marked by the AI: the disagreement is said
+  assert.match(await page.textContent('[data-testid=ai-disagrees]') ?? '', /^the AI marks \d+ findings in the exam you read as normal: look at them before you mark the exam read$/);
   assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
     ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
 });
