@@ -57,9 +57,15 @@ export class WorklistTables {
     const text = q.filter.text?.trim();
     if (text) {
       const key = searchKey(text);
+      // an ID or an accession number as typed, in capitals or in small letters: IDs are compared as
+      // stored (an index range each), and "syn" found none of the "SYN…" IDs (a probe)
+      const forms = [...new Set([text, text.toUpperCase(), text.toLowerCase()])];
+      const ids = forms.map((_, i) => `(patient_id >= @idFrom${i} AND patient_id < @idTo${i})`).join(' OR ');
+      const accessions = forms.map((_, i) => `@accession${i}`).join(', ');
       where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE (name_search >= @nameFrom AND name_search < @nameTo)
-        OR (patient_id >= @idFrom AND patient_id < @idTo)) OR s.accession = @accession)`);
-      Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key), idFrom: text, idTo: prefixEnd(text), accession: text });
+        OR ${ids}) OR s.accession IN (${accessions}))`);
+      Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key) });
+      forms.forEach((form, i) => Object.assign(params, { [`idFrom${i}`]: form, [`idTo${i}`]: prefixEnd(form), [`accession${i}`]: form }));
     }
     if (q.filter.status?.length) {
       // The unary + keeps SQLite from choosing the status index for the page: walking the sort's

@@ -50,6 +50,9 @@ serveTasks<ImportTasks>({
     if (!bytes) return { side: 0 };
     // written aside, then renamed into place: a reader never sees half a rendition
     const tmp = path.join(tmpDir, `rendition-${randomBytes(6).toString('hex')}`);
+    // the library's temporary folder too: not made at start on a disk without a free inode, the
+    // write failed as ENOENT, taken for the image's fault, and the image never had a rendition (a probe)
+    await fs.promises.mkdir(tmpDir, { recursive: true });
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await fs.promises.writeFile(tmp, bytes);
     await fs.promises.rename(tmp, target);

@@ -45,7 +45,7 @@ export interface AiMarksLayerProps {
 /** Room kept for the score beside a mark before it goes to the mark's other side. */
 const SCORE_ROOM_PX = 44;
 /** The labels in an image's place that a score must not cover. */
-const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label';
+const LABELS_OVER_THE_IMAGE = '[data-testid=ai-label], .view-label, .prior-label, .flags .flag';
 
 /**
  * A score's width as the page draws it (.ai-mark text: 600 13px monospace, a 3 px stroke around):
@@ -100,6 +100,15 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
     target.addEventListener(Enums.Events.IMAGE_RENDERED, place);
     return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, place);
   }, [place, element]);
+
+  // the labels' stack changes size by itself (a container query switches its form, a font arrives):
+  // measured again then, or a score was placed by boxes the labels had left
+  useEffect(() => {
+    if (!labelSlot || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => measureLabels());
+    observer.observe(labelSlot);
+    return () => observer.disconnect();
+  }, [labelSlot, measureLabels]);
 
   const hasMarks = marks.length > 0;
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);

@@ -121,6 +121,13 @@ function distanceToSegment(p: Point, a: Point, b: Point): number {
 const SCORE_CHAR_PX = 8;
 const estimatedWidth = (text: string) => text.length * SCORE_CHAR_PX;
 const SCORE_LINE_PX = 14;
+/**
+ * How far a score's drawn text reaches below its baseline (the comma's tail, the 3 px stroke), and
+ * the room kept between it and a label: a score whose baseline sat on a label's top edge was drawn
+ * over the label's first line and read as part of it (a probe, 8-up at 900 px).
+ */
+const SCORE_DESCENT_PX = 4;
+const LABEL_GAP_PX = 2;
 
 /** A box on the viewport, in its CSS pixels: left, top, right, bottom. */
 export type Box = readonly [number, number, number, number];
@@ -152,6 +159,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const x = width <= 0 ? m.x + m.radius + 4 : left ? Math.max(roomLeft, textWidth) : Math.min(m.x + m.radius + 4, width - textWidth);
     const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
     const overlaps = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
+    const overLabel = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] + LABEL_GAP_PX && box[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX;
     // never above the viewport's top (a mark at the top edge had its score cut off)
     let y = Math.max(m.y - m.radius * 0.5, SCORE_LINE_PX);
     // down past other scores; past a label, to the side of it the mark is on (above a label at the
@@ -161,9 +169,9 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
       for (let moved = true, guard = 0; moved && guard < 3 * (marks.length + avoid.length) + 1; guard++) {
         moved = false;
         for (const box of avoid) {
-          if (!overlaps(box, at)) continue;
+          if (!overLabel(box, at)) continue;
           up = mayGoUp && m.y <= (box[1] + box[3]) / 2;
-          at = up ? box[1] : box[3] + SCORE_LINE_PX;
+          at = up ? box[1] - LABEL_GAP_PX - SCORE_DESCENT_PX : box[3] + LABEL_GAP_PX + SCORE_LINE_PX;
           moved = true;
         }
         for (const box of placed) {

@@ -24,6 +24,8 @@ const DEMO_EXAMS = { patients: 6, priors: 1, size: 'full' } as const;
 type SortField = (typeof WORKLIST_SORT_FIELDS)[number];
 type Scope = (typeof WORKLIST_SCOPES)[number];
 const PAGE_SIZE = 50;
+/** How often the list is read again for what other processes of the library changed (their events do not reach this page). */
+const OTHER_PROCESSES_EVERY_MS = 20_000;
 
 function baseName(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
@@ -72,6 +74,8 @@ export function WorklistPage() {
   const [shownModelChanges, setShownModelChanges] = useState(0);
   const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
   const [aiModel, setAiModel] = useState<AiResults['model']>(null);
+  /** The reader's AI marks mode is second look: the note says why scores wait, on a page showing none waiting too. */
+  const [secondLook, setSecondLook] = useState(false);
   // back from the viewer: the AI marks she hid there show again on the next exam (marks-choice.ts)
   useEffect(() => forgetMarksChoice(), []);
 
@@ -87,6 +91,7 @@ export function WorklistPage() {
         rememberWorklist(query, p.rows.map((r) => r.examId), offset, p.total); // the viewer's next/previous exam follow this order
       })
       .catch((e: unknown) => { if (!cancelled) setListError(errorText(e)); });
+    api.getSettings({}).then((settings) => { if (!cancelled) setSecondLook(settings.viewer.aiMarksMode === 'second-look'); }).catch(() => undefined);
     // an empty breast worklist says when other exams exist (a CT imported by mistake, say)
     if (scope === 'breast') api.worklistQuery({ filter: { scope: 'all' }, limit: 1 }).then((p) => { if (!cancelled) setOtherScopeCount(p.total); }).catch(() => undefined);
     return () => { cancelled = true; };
@@ -158,9 +163,12 @@ export function WorklistPage() {
     // another process (binome import, a second window) may have changed the library: its events do
     // not reach this page, so the list is read again whenever the reader comes back to it
     const onReturn = () => { if (document.visibilityState === 'visible') setRefresh((n) => n + 1); };
+    // and now and then while she looks at it: a first impression or a status recorded at another
+    // station on the library showed here only once the window was left and came back to (a probe)
+    const every = setInterval(onReturn, OTHER_PROCESSES_EVERY_MS);
     window.addEventListener('focus', onReturn);
     document.addEventListener('visibilitychange', onReturn);
-    return () => { offProgress(); offChanged(); offAi(); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
+    return () => { offProgress(); offChanged(); offAi(); clearInterval(every); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
   }, [api]);
 
   const onFileProgress = useCallback((done: number, total: number) => setProgress({ done, total }), []);
@@ -305,7 +313,7 @@ export function WorklistPage() {
         <>
           {/* above the list, not below it: a long list left it below the fold (1280 × 720, 20 exams) */}
           {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}
-            {page?.rows.some((r) => r.ai?.scoreWithheld) && <> {t('worklist.ai.withheldHint')}</>}</p>}
+            {(secondLook || page?.rows.some((r) => r.ai?.scoreWithheld)) && <> {t('worklist.ai.withheldHint')}</>}</p>}
           <table className="exams">
             <thead>
               <tr>

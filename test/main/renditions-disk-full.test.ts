@@ -8,6 +8,10 @@ import type { LibraryDatabase } from '../../main/db/library-database.ts';
 import type { StoreLayout } from '../../main/dicom/store.ts';
 import type { Importer } from '../../main/import/importer.ts';
 import { log } from '../../main/base/log.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openTestStation } from '../helpers/station.ts';
+import { tempDir } from '../helpers/paths.ts';
 
 const image = (n: number) => ({ fileHash: `hash-${n}`, rows: 3328, columns: 2560 });
 const store = { pathFor: (h: string) => `/store/${h}`, renditionPathFor: (h: string) => `/store/${h}.r` } as unknown as StoreLayout;
@@ -62,5 +66,23 @@ test('no room for the rendition\'s file: the image is not recorded as having non
     assert.match(String(warnings.mock.calls[0]?.arguments[0]), /^display renditions paused: Error ENOSPC/);
   } finally {
     warnings.mock.restore();
+  }
+});
+
+test('the library\'s temporary folder gone (not made at start on a disk without a free inode): a rendition is still made, not refused as the image\'s fault', { timeout: 120_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'rendition-no-tmp' });
+    const { importer, store: layout } = station as unknown as { importer: Importer; store: StoreLayout };
+    const examId = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows[0]!.examId;
+    const instance = (await station.handlers.examDetail({ examId, purpose: 'prefetch' })).series.flatMap((s) => s.instances).find((i) => i.isImage)!;
+    const file = layout.pathFor(station.db.worklist.instanceFile(instance.instanceId)!.fileHash);
+    const gone = path.join(tempDir('rendition-no-tmp'), 'tmp-not-made');
+    const target = path.join(tempDir('rendition-no-tmp-target'), 'r.dcm');
+    const { side } = await importer.runTask('rendition', { file, target, tmpDir: gone, maxSide: 64 }, 60_000);
+    assert.equal(side, 64);
+    assert.ok(fs.statSync(target).size > 0, 'the rendition is in place');
+  } finally {
+    await station.close();
   }
 });
