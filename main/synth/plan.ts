@@ -217,7 +217,9 @@ export function planPatient(options: DemoOptions, index: number): PatientSpec {
     exams.push({
       patientIndex: index, examIndex: e, studyInstanceUid, studyDate: dicomDate(date),
       studyTime: `${String(8 + er.int(0, 9)).padStart(2, '0')}${String(er.int(0, 59)).padStart(2, '0')}00`,
-      accessionNumber: `SYN${String(index + 1).padStart(5, '0')}${e}`,
+      // the woman's ID and the exam's rank (16 characters, SH's limit): per seed, as her ID is (two
+      // demo sets gave two women the same accession number, and a search by it found both; a probe)
+      accessionNumber: `${syntheticPatientId(options.seed, index)}${e.toString(36).toUpperCase()}`,
       detector, variant, images,
     });
   }

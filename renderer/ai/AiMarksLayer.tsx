@@ -115,7 +115,7 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
   // the score of a mark over or beside another (two findings on one lesion) starts with its shape: whose it is
   const nearOther = nearAnotherMark(marks);
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
-  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]! })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
+  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">

@@ -79,6 +79,18 @@ export function AiPanel(props: AiPanelProps) {
         </span>
       ) : (
         <>
+          {/* concurrent: her impression asked too, beside the marks (recorded as made with the AI shown): without
+              it, an exam read normal despite its marks was marked read with nothing said (a probe) */}
+          {!results.firstImpression && props.mode === 'concurrent' && (
+            <span className="ai-lock" data-testid="ai-impression-aided">
+              <span className="muted">{t('ai.impressionAided')}</span>
+              {FIRST_IMPRESSIONS.map((impression) => (
+                <button key={impression} type="button" disabled={busy} onClick={() => props.onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>
+                  {t(`ai.impression.${impression}`)}
+                </button>
+              ))}
+            </span>
+          )}
           {results.firstImpression && <span className="muted" data-testid="first-impression">{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
           {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}

@@ -128,6 +128,8 @@ const SCORE_LINE_PX = 14;
  */
 const SCORE_DESCENT_PX = 4;
 const LABEL_GAP_PX = 2;
+/** How much nearer its own mark's edge than any other's a score's middle must be to be read as its own. */
+const OWNED_BY_PX = 6;
 
 /** A box on the viewport, in its CSS pixels: left, top, right, bottom. */
 export type Box = readonly [number, number, number, number];
@@ -137,11 +139,18 @@ export type Box = readonly [number, number, number, number];
  * (`roomPx` kept), moved down below another score or another mark it would overlap, and past a box
  * it must not cover (`avoid`: the labels over the image, such as whose marks they are at the bottom). Two
  * findings on one lesion (an asymmetry and a mass) otherwise wrote their scores over one another,
- * and a mark low in a small window wrote its score over the model's label.
+ * and a mark low in a small window wrote its score over the model's label. Wherever it goes, a score
+ * must be nearer its own mark than any other it could be read as (OWNED_BY_PX): if not, it is tried
+ * on the mark's other side, then just above and just below it, and as a last resort tied to its mark
+ * by a line whatever that line crosses. Moved down past its neighbour, a mass's "0,94" sat under
+ * the other mass and was read as its score (a probe, 8-up).
  */
-export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0,
+export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string; shape?: MarkShape }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0,
   measure: (text: string) => number = estimatedWidth): (ScoreLabelPlace | null)[] {
   const placed: [number, number, number, number][] = []; // the scores' boxes so far: x0, top, x1, baseline
+  const glyphShapes = new Map(Object.entries(SHAPE_GLYPHS).map(([shape, glyph]) => [glyph, shape as MarkShape]));
+  // a mark's shape: given, or the one its score writes first
+  const shapeKnown = (o: (typeof marks)[number]) => o.shape ?? glyphShapes.get(o.text[0] ?? '');
   const places: (ScoreLabelPlace | null)[] = new Array(marks.length).fill(null);
   // a mark wholly outside the viewport (zoomed or panned away) has no score on it: pinned at the
   // edge, its score lay over tissue that had no mark
@@ -153,55 +162,85 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const textWidth = measure(m.text);
     // on the right unless the score (at least `roomPx`) would run past the viewport's side and there is more room on the left
     const roomRight = width - (m.x + m.radius + 4), roomLeft = m.x - m.radius - 4;
-    const left = width > 0 && roomRight < Math.max(roomPx - 4, textWidth) && roomLeft > roomRight;
-    // and never past the viewport's side, even over its own mark: a score cut at the seam read as
-    // another number ("△ 0,28" shown as "△ 0,2" at 1000 px)
-    const x = width <= 0 ? m.x + m.radius + 4 : left ? Math.max(roomLeft, textWidth) : Math.min(m.x + m.radius + 4, width - textWidth);
-    const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
-    const overlaps = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
-    const overLabel = (box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] + LABEL_GAP_PX && box[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX;
-    // never above the viewport's top (a mark at the top edge had its score cut off)
-    let y = Math.max(m.y - m.radius * 0.5, SCORE_LINE_PX);
-    // down past other scores; past a label, to the side of it the mark is on (above a label at the
-    // bottom, below one at the top), and then past other scores the same way
-    const settle = (from: number, mayGoUp: boolean) => {
-      let at = from, up = false;
-      for (let moved = true, guard = 0; moved && guard < 3 * (marks.length + avoid.length) + 1; guard++) {
-        moved = false;
-        for (const box of avoid) {
-          if (!overLabel(box, at)) continue;
-          up = mayGoUp && m.y <= (box[1] + box[3]) / 2;
-          at = up ? box[1] - LABEL_GAP_PX - SCORE_DESCENT_PX : box[3] + LABEL_GAP_PX + SCORE_LINE_PX;
-          moved = true;
+    const leftFirst = width > 0 && roomRight < Math.max(roomPx - 4, textWidth) && roomLeft > roomRight;
+    const overLabel = (x0: number, x1: number, box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] + LABEL_GAP_PX && box[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX;
+    const overlaps = (x0: number, x1: number, box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
+    const markBox = (o: (typeof marks)[number]): Box => [o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius];
+    /** Beside the mark on one side, moved down (or up, past a label below it) until it covers nothing. */
+    const beside = (left: boolean) => {
+      // never past the viewport's side, even over its own mark: a score cut at the seam read as
+      // another number ("△ 0,28" shown as "△ 0,2" at 1000 px)
+      const x = width <= 0 ? m.x + m.radius + 4 : left ? Math.max(roomLeft, textWidth) : Math.min(m.x + m.radius + 4, width - textWidth);
+      const [x0, x1] = left ? [x - textWidth, x] : [x, x + textWidth];
+      // never above the viewport's top (a mark at the top edge had its score cut off)
+      const y0 = Math.max(m.y - m.radius * 0.5, SCORE_LINE_PX);
+      // down past other scores; past a label, to the side of it the mark is on (above a label at the
+      // bottom, below one at the top), and then past other scores the same way
+      const settle = (from: number, mayGoUp: boolean) => {
+        let at = from, up = false;
+        for (let moved = true, guard = 0; moved && guard < 3 * (marks.length + avoid.length) + 1; guard++) {
+          moved = false;
+          for (const box of avoid) {
+            if (!overLabel(x0, x1, box, at)) continue;
+            up = mayGoUp && m.y <= (box[1] + box[3]) / 2;
+            at = up ? box[1] - LABEL_GAP_PX - SCORE_DESCENT_PX : box[3] + LABEL_GAP_PX + SCORE_LINE_PX;
+            moved = true;
+          }
+          for (const box of placed) {
+            if (overlaps(x0, x1, box, at)) { at = up ? box[1] : box[3] + SCORE_LINE_PX; moved = true; }
+          }
+          // nor over another mark (a score written over a neighbouring circle hid it: two masses 3 mm apart)
+          for (const [j, o] of marks.entries()) {
+            if (j === i || !overlaps(x0, x1, markBox(o), at)) continue;
+            at = up ? o.y - o.radius : o.y + o.radius + SCORE_LINE_PX;
+            moved = true;
+          }
         }
-        for (const box of placed) {
-          if (overlaps(box, at)) { at = up ? box[1] : box[3] + SCORE_LINE_PX; moved = true; }
-        }
-        // nor over another mark (a score written over a neighbouring circle hid it: two masses 3 mm apart)
-        for (const [j, o] of marks.entries()) {
-          if (j === i || !overlaps([o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius], at)) continue;
-          at = up ? o.y - o.radius : o.y + o.radius + SCORE_LINE_PX;
-          moved = true;
-        }
-      }
-      return at;
+        return at;
+      };
+      let y = settle(y0, true);
+      // pushed up past the viewport's top: down from there instead (clamped where it stood, it lay
+      // over the scores and marks it had moved past)
+      if (y < SCORE_LINE_PX) y = settle(SCORE_LINE_PX, false);
+      return { x, y, x0, x1, anchor: left ? 'end' as const : 'start' as const, adjacent: false };
     };
-    y = settle(y, true);
-    // pushed up past the viewport's top: down from there instead (clamped where it stood, it lay
-    // over the scores and marks it had moved past)
-    if (y < SCORE_LINE_PX) y = settle(SCORE_LINE_PX, false);
-    placed.push([x0, y - SCORE_LINE_PX, x1, y]);
-    places[i] = { x, y, anchor: left ? 'end' : 'start' };
+    /** Just above or just below the mark, centred on it; null where it would cover something or leave the viewport. */
+    const onTopOrUnder = (under: boolean) => {
+      const x0 = width > 0 ? Math.min(Math.max(m.x - textWidth / 2, 0), width - textWidth) : m.x - textWidth / 2;
+      const x1 = x0 + textWidth;
+      const y = under ? m.y + m.radius + SCORE_LINE_PX : m.y - m.radius - SCORE_DESCENT_PX;
+      const outside = y - SCORE_LINE_PX < 0 || (height > 0 && y + SCORE_DESCENT_PX > height) || (width > 0 && x0 < 0);
+      const covers = avoid.some((box) => overLabel(x0, x1, box, y)) || placed.some((box) => overlaps(x0, x1, box, y))
+        || marks.some((o, j) => j !== i && overlaps(x0, x1, markBox(o), y));
+      return outside || covers ? null : { x: x0, y, x0, x1, anchor: 'start' as const, adjacent: true };
+    };
+    // whose the score is read as: the mark nearest its text, among those it could be taken for (a
+    // score that writes its shape first cannot be taken for a mark of another shape)
+    const glyph = glyphShapes.has(m.text[0] ?? '') ? shapeKnown(m) : undefined;
+    const rivals = marks.filter((o, j) => j !== i && inView(o) && (!glyph || shapeKnown(o) === undefined || shapeKnown(o) === glyph));
+    // from the text's middle to the mark's edge: the eye pairs a number with the mark nearest it, not
+    // with one its text's far end happens to come near
+    const gap = (o: (typeof marks)[number], x0: number, x1: number, y: number) =>
+      Math.hypot((x0 + x1) / 2 - o.x, y - SCORE_LINE_PX / 2 - o.y) - o.radius;
+    const owned = (c: { x0: number; x1: number; y: number }) => rivals.every((o) => gap(o, c.x0, c.x1, c.y) >= gap(m, c.x0, c.x1, c.y) + OWNED_BY_PX);
+    const first = beside(leftFirst);
+    const otherSide = width > 0 && (leftFirst ? roomRight >= textWidth : roomLeft >= textWidth) ? beside(!leftFirst) : null;
+    const chosen = [first, otherSide, onTopOrUnder(false), onTopOrUnder(true)].find((c) => c !== null && owned(c)) ?? null;
+    const place = chosen ?? first;
+    placed.push([place.x0, place.y - SCORE_LINE_PX, place.x1, place.y]);
+    places[i] = { x: place.x, y: place.y, anchor: place.anchor };
     // moved clear of its mark's height: a score far from its mark reads as another mark's
-    const above = y < m.y - m.radius, below = y - SCORE_LINE_PX > m.y + m.radius;
-    if (above || below) {
+    const above = place.y < m.y - m.radius, below = place.y - SCORE_LINE_PX > m.y + m.radius;
+    if (!place.adjacent && (above || below)) {
       // from the mark's edge toward the score; none where it would start in or cross another mark (it
-      // read as the other mark's: near marks write their shape before their score, which says whose)
-      const end: [number, number] = [x, above ? y - 3 : y - SCORE_LINE_PX + 2];
+      // read as the other mark's: near marks write their shape before their score, which says whose),
+      // unless nowhere was the score nearer its own mark than another: then the line is all that says whose
+      const end: [number, number] = [place.x, above ? place.y - 3 : place.y - SCORE_LINE_PX + 2];
       const d = Math.hypot(end[0] - m.x, end[1] - m.y) || 1;
       const start: [number, number] = [m.x + ((end[0] - m.x) / d) * m.radius, m.y + ((end[1] - m.y) / d) * m.radius];
+      const startsInside = marks.some((o, j) => j !== i && Math.hypot(start[0] - o.x, start[1] - o.y) <= o.radius);
       const crosses = marks.some((o, j) => j !== i && distanceToSegment([o.x, o.y], start, end) <= o.radius);
-      if (!crosses) places[i]!.leader = [start[0], start[1], end[0], end[1]];
+      if (!startsInside && (!crosses || !chosen)) places[i]!.leader = [start[0], start[1], end[0], end[1]];
     }
   }
   return places;

@@ -312,8 +312,9 @@ export function WorklistPage() {
       ) : (
         <>
           {/* above the list, not below it: a long list left it below the fold (1280 × 720, 20 exams) */}
-          {showAi && <p className="muted small" data-testid="ai-note">{t('common.labelled', { label: t('worklist.column.ai'), text: aiHint })}
-            {(secondLook || page?.rows.some((r) => r.ai?.scoreWithheld)) && <> {t('worklist.ai.withheldHint')}</>}</p>}
+          {/* the hint alone ("AI: the AI's score…" said AI twice); the order of held-back scores said only where the list is sorted by them */}
+          {showAi && <p className="muted small" data-testid="ai-note">{aiHint}
+            {(secondLook || page?.rows.some((r) => r.ai?.scoreWithheld)) && <> {t('worklist.ai.withheldHint')}{sort.field === 'aiScore' && <> {t('worklist.ai.withheldSorted')}</>}</>}</p>}
           <table className="exams">
             <thead>
               <tr>
@@ -350,7 +351,9 @@ export function WorklistPage() {
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
-                      {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}
+                      {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
+                          on every row of reduced exams, is in the cell's title) */}
+                      {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{notForModel(exam.ai.failure) ? t('worklist.ai.tooCoarse') : failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}
                       {exam.ai?.status === 'done' && exam.ai.notRead.length > 0 &&
                         <span className="ai-failure muted small" data-testid="ai-not-read" title={`${notReadText(t, exam.ai.notRead)}. ${t('ai.notReadHint')}`}>{notReadText(t, exam.ai.notRead)}</span>}
                       {exam.ai?.status === 'done' && exam.ai.unreadViews &&

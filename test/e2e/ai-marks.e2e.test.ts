@@ -455,7 +455,7 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
     // and in French, whose words are longer
     await page.selectOption('[data-testid=locale]', 'fr');
     try {
-      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIEUR/.test(document.querySelector('.prior-label')?.textContent ?? ''));
+      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIORITÉ/.test(document.querySelector('.prior-label')?.textContent ?? ''));
       apart(await labelsOf(), '900 × 560, in French');
       await shot('ai-marks-prior-comparison-900-fr');
     } finally {
@@ -487,6 +487,9 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.mode), 'concurrent');
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null, 'no first impression was needed');
+  // but it is asked beside the marks (without it, an exam read normal despite its marks was marked read with nothing said)
+  assert.match(await page.textContent('[data-testid=ai-impression-aided]') ?? '', /^Your impression:/);
+  assert.equal(await page.locator('[data-testid=ai-impression-aided] [data-testid=first-impression-normal]').count(), 1);
   assert.equal((await station.handlers.getSettings({})).viewer.aiMarksMode, 'concurrent');
   assert.equal(await checkMarks('concurrent', { onSpot: true, findings: await findingsByInstance(ids.prior) }), 8);
   await shot('ai-marks-concurrent');

@@ -396,3 +396,13 @@ test('every variant imports into the worklist, with its priors found', async () 
     await station.close();
   }
 });
+
+test('accession numbers are per seed as patient IDs are, within DICOM\'s 16 characters', () => {
+  // two demo sets gave two women the same accession number (SYN000030), a search by it found both (a probe)
+  const options = { ...DEFAULT_DEMO_OPTIONS, priors: 3 };
+  const accessions = (seed: string) => [0, 1].flatMap((index) => planPatient({ ...options, seed }, index).exams.map((e) => e.accessionNumber));
+  const [a, b] = [accessions('accession-a'), accessions('accession-b')];
+  assert.equal(new Set([...a, ...b]).size, a.length + b.length, `${a.join(' ')} / ${b.join(' ')}`);
+  for (const accession of [...a, ...b]) assert.ok(accession.length <= 16 && /^[A-Z0-9]+$/.test(accession), accession);
+  assert.deepEqual(accessions('accession-a'), a, 'the same seed, the same numbers');
+});

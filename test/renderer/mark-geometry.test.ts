@@ -61,9 +61,10 @@ test('one shape per class, each a closed path about its centre; an unknown class
 
 test('scores beside their marks: two marks on one lesion write theirs one under the other, not over it; near the right edge on the left', () => {
   // an asymmetry and a mass on one lesion (exam 4's RMLO in a probe: "0.55" over "0.24", unreadable)
-  const [a, b] = placeScoreLabels([{ x: 300, y: 200, radius: 20, text: '0.55' }, { x: 304, y: 204, radius: 18, text: '0.24' }], 800, 44);
+  // (near each other, each score writes its mark's shape first, as the page does)
+  const [a, b] = placeScoreLabels([{ x: 300, y: 200, radius: 20, text: '◇ 0.55' }, { x: 304, y: 204, radius: 18, text: '○ 0.24' }], 800, 44);
   assert.equal(a!.anchor, 'start');
-  const boxes = [a!, b!].map((p) => ({ top: p.y - 14, bottom: p.y, left: p.x, right: p.x + 32 }));
+  const boxes = [a!, b!].map((p) => ({ top: p.y - 14, bottom: p.y, left: p.x, right: p.x + 48 }));
   const overlap = boxes[0]!.left < boxes[1]!.right && boxes[1]!.left < boxes[0]!.right && boxes[0]!.top < boxes[1]!.bottom && boxes[1]!.top < boxes[0]!.bottom;
   assert.equal(overlap, false, JSON.stringify([a, b]));
   // a lone mark: its score where it always was, beside its top half
@@ -145,9 +146,10 @@ test('crowded and zoomed marks: a score off the viewport is not written; one pus
   // the mass's score moved clear of both: no line from inside the cluster's mark
   const moved = placeScoreLabels([{ x: 200, y: 200, radius: 12, text: '○ 0.26' }, { x: 202, y: 203, radius: 30, text: '△ 0.92' }], 800, 44, [[150, 150, 260, 196]]);
   assert.equal(moved[0]!.leader, undefined, 'the small mark inside the large one: its line would start inside it');
-  // a line that would run through another mark on its way (a probe: "0,26" read as the triangle's)
+  // a line that would run through another mark on its way (a probe: "0,26" read as the triangle's):
+  // below its mark, the score lay against the other one; it goes on its mark's other side instead
   const through = placeScoreLabels([{ x: 100, y: 100, radius: 10, text: '0.26' }, { x: 113, y: 124, radius: 5, text: '0.92' }], 800, 44, [[100, 80, 200, 112]]);
-  assert.ok(through[0]!.y - 14 > 110, `moved below its mark: ${JSON.stringify(through)}`);
+  assert.deepEqual(through[0], { x: 86, y: 95, anchor: 'end' }, `beside its own mark, on its left: ${JSON.stringify(through)}`);
   assert.equal(through[0]!.leader, undefined, `no line through the other mark: ${JSON.stringify(through)}`);
   for (const [i, p] of moved.entries()) {
     if (!p?.leader) continue;
@@ -155,4 +157,27 @@ test('crowded and zoomed marks: a score off the viewport is not written; one pus
     const other = i === 0 ? { x: 202, y: 203, r: 30 } : { x: 200, y: 200, r: 12 };
     assert.ok(Math.hypot(x1 - other.x, y1 - other.y) > other.r, `mark ${i}'s line starts inside the other mark: ${JSON.stringify(p)}`);
   }
+});
+
+test('a score moved away from its mark is never nearer another mark it could be read as: the other side, above or below its own, else a line', () => {
+  // a probe's LMLO in 8-up: two masses side by side, the left one's "○ 0,94" moved down past the right
+  // one and written under it, read as its score (that one's was 0,35)
+  // from the score's middle to a mark's edge
+  const gap = (m: { x: number; y: number; radius: number }, p: { x: number; y: number; anchor: 'start' | 'end' }, w: number) =>
+    Math.hypot((p.anchor === 'end' ? p.x - w / 2 : p.x + w / 2) - m.x, p.y - 7 - m.y) - m.radius;
+  const pair = [{ x: 14, y: 100, radius: 10, text: '○ 0,94', shape: 'circle' as const }, { x: 46, y: 104, radius: 12, text: '○ 0,35', shape: 'circle' as const }];
+  const places = placeScoreLabels(pair, 200, 44, [], 300);
+  for (const [i, p] of places.entries()) {
+    const own = gap(pair[i]!, p!, 48), other = gap(pair[1 - i]!, p!, 48);
+    assert.ok(own + 6 <= other || p!.leader, `mark ${i}'s score ${JSON.stringify(p)}: ${own} px from its mark, ${other} from the other, no line`);
+  }
+  assert.ok(gap(pair[0]!, places[0]!, 48) + 6 <= gap(pair[1]!, places[0]!, 48), `the 0,94 by its own mark, not under the other: ${JSON.stringify(places[0])}`);
+  // a mark of another shape is no rival: a triangle's score may sit by a circle, its glyph says whose
+  const mixed = placeScoreLabels([{ ...pair[0]!, text: '△ 0,94', shape: 'triangle' as const }, pair[1]!], 200, 44, [], 300);
+  assert.deepEqual(mixed[0], placeScoreLabels([{ ...pair[0]!, text: '△ 0,94', shape: 'triangle' as const }, { ...pair[1]!, shape: 'diamond' as const, text: '◇ 0,35' }], 200, 44, [], 300)[0]);
+  // hemmed in on every side (three circles round it in a strip as narrow as its score): the line ties it to its mark
+  const hemmed = [{ x: 30, y: 60, radius: 10, text: '0.50' }, { x: 30, y: 36, radius: 10, text: '0.41' }, { x: 30, y: 84, radius: 10, text: '0.42' }, { x: 6, y: 60, radius: 5, text: '0.43' }, { x: 54, y: 60, radius: 5, text: '0.44' }];
+  const [centre] = placeScoreLabels(hemmed, 60, 44, [], 200);
+  const near = (m: (typeof hemmed)[number]) => gap(m, centre!, 32);
+  assert.ok(near(hemmed[0]!) + 6 <= Math.min(...hemmed.slice(1).map(near)) || centre!.leader, `owned or tied by a line: ${JSON.stringify(centre)}`);
 });
