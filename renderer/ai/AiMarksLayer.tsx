@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { SHAPE_GLYPHS, nearAnotherMark, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
+import { SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -112,8 +112,8 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
 
   const hasMarks = marks.length > 0;
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
-  // the score of a mark over or beside another (two findings on one lesion) starts with its shape: whose it is
-  const nearOther = nearAnotherMark(marks);
+  // the score of a mark over or beside one of another shape (two findings on one lesion) starts with its shape: whose it is
+  const nearOther = nearMarkOfAnotherShape(marks);
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   return (
@@ -130,6 +130,12 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
               <path className="outline" d={d} />
               {m.finding.score !== null && score?.leader && (
                 <path className="leader" data-testid="ai-mark-leader" d={`M${score.leader.slice(0, 2).map((v) => v.toFixed(1)).join(' ')}L${score.leader.slice(2).map((v) => v.toFixed(1)).join(' ')}`} />
+              )}
+              {/* on a dark chip: the shape written before a score then reads as part of it, not as
+                  another, smaller mark (a probe) */}
+              {m.finding.score !== null && score && (
+                <rect className="score-chip" x={(score.anchor === 'end' ? score.x - scoreTextWidth(texts[i]!) : score.x) - 1} y={score.y - 13}
+                  width={scoreTextWidth(texts[i]!) + 2} height={17} rx={3} />
               )}
               {m.finding.score !== null && score && (
                 <text x={score.x} y={score.y} textAnchor={score.anchor}

@@ -95,19 +95,21 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
  */
 export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'; leader?: [number, number, number, number] }
 
-/** The shape of each mark as a character: written before the score of a mark over or beside another (nearAnotherMark), so that the score says whose it is. */
+/** The shape of each mark as a character: written before the score of a mark over or beside one of another shape (nearMarkOfAnotherShape), so that the score says whose it is. */
 export const SHAPE_GLYPHS: Readonly<Record<MarkShape, string>> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
 
 /** How near two marks' circles come before their scores, beside both, could be read as each other's. */
 const NEAR_MARK_PX = 24;
 
 /**
- * For each mark, whether its circle overlaps another mark's or comes within NEAR_MARK_PX of it (two
- * findings on one lesion, or side by side: a score beside them, or a line to it, cannot tell whose
- * score is whose).
+ * For each mark, whether its circle overlaps a mark of another shape or comes within NEAR_MARK_PX of it
+ * (two findings on one lesion, or side by side: a score beside them, or a line to it, cannot tell
+ * whose score is whose): only there does writing its shape before its score say whose it is. Beside a mark of its own shape the glyph said nothing,
+ * and drawn in the marks' colour it read as a third, small mark (a probe: two masses side by side);
+ * there the score's place says whose it is (placeScoreLabels).
  */
-export function nearAnotherMark(marks: readonly { x: number; y: number; radius: number }[]): boolean[] {
-  return marks.map((m, i) => marks.some((o, j) => j !== i && Math.hypot(m.x - o.x, m.y - o.y) < m.radius + o.radius + NEAR_MARK_PX));
+export function nearMarkOfAnotherShape(marks: readonly { x: number; y: number; radius: number; shape: MarkShape }[]): boolean[] {
+  return marks.map((m, i) => marks.some((o, j) => j !== i && o.shape !== m.shape && Math.hypot(m.x - o.x, m.y - o.y) < m.radius + o.radius + NEAR_MARK_PX));
 }
 
 /** The distance from point p to the segment a–b. */

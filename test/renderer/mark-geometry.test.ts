@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, SHAPE_GLYPHS, loadedIndexOf, nearAnotherMark, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, SHAPE_GLYPHS, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -140,8 +140,10 @@ test('crowded and zoomed marks: a score off the viewport is not written; one pus
   assert.ok(boxes[0]![1] <= boxes[1]![0] || boxes[1]![1] <= boxes[0]![0], `not one over the other: ${JSON.stringify(top)}`);
   // a mass and a cluster on one lesion: each overlaps the other; side by side (circles 10 px apart):
   // near too; far apart: not
-  const pair = [{ x: 200, y: 200, radius: 20 }, { x: 204, y: 206, radius: 12 }, { x: 400, y: 400, radius: 12 }, { x: 434, y: 400, radius: 12 }, { x: 600, y: 100, radius: 12 }];
-  assert.deepEqual(nearAnotherMark(pair), [true, true, true, true, false]);
+  const pair = [{ x: 200, y: 200, radius: 20, shape: 'circle' }, { x: 204, y: 206, radius: 12, shape: 'triangle' }, { x: 400, y: 400, radius: 12, shape: 'star' },
+    { x: 434, y: 400, radius: 12, shape: 'circle' }, { x: 600, y: 100, radius: 12, shape: 'circle' }, { x: 630, y: 100, radius: 12, shape: 'circle' }] as const;
+  // the last two side by side, both circles: "○" before their scores says nothing (and read as a third mark)
+  assert.deepEqual(nearMarkOfAnotherShape(pair), [true, true, true, true, false, false]);
   assert.equal(SHAPE_GLYPHS.circle + SHAPE_GLYPHS.triangle, '○△');
   // the mass's score moved clear of both: no line from inside the cluster's mark
   const moved = placeScoreLabels([{ x: 200, y: 200, radius: 12, text: '○ 0.26' }, { x: 202, y: 203, radius: 30, text: '△ 0.92' }], 800, 44, [[150, 150, 260, 196]]);
