@@ -62,9 +62,15 @@ export class WorklistTables {
       const forms = [...new Set([text, text.toUpperCase(), text.toLowerCase()])];
       const ids = forms.map((_, i) => `(patient_id >= @idFrom${i} AND patient_id < @idTo${i})`).join(' OR ');
       const accessions = forms.map((_, i) => `@accession${i}`).join(', ');
-      where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE (name_search >= @nameFrom AND name_search < @nameTo)
+      // a name as stored (family name first, as DICOM writes it), or typed given name first: "Sophie
+      // Lambert" found nobody (a probe); the family name is then whole, the given name(s) may be begun
+      const words = key.split(' ');
+      const givenFirst = words.length > 1 ? `${words.at(-1)} ${words.slice(0, -1).join(' ')}` : null;
+      const names = `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}`;
+      where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE ${names}
         OR ${ids}) OR s.accession IN (${accessions}))`);
       Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key) });
+      if (givenFirst) Object.assign(params, { givenFirstFrom: givenFirst, givenFirstTo: prefixEnd(givenFirst) });
       forms.forEach((form, i) => Object.assign(params, { [`idFrom${i}`]: form, [`idTo${i}`]: prefixEnd(form), [`accession${i}`]: form }));
     }
     if (q.filter.status?.length) {
