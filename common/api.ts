@@ -208,7 +208,7 @@ export type ApiClient = {
   imageIdFor(instanceId: number, rendition?: 'display'): string;
 };
 
-export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'unavailable', 'busy', 'damaged', 'internal'] as const;
+export const ERROR_CODES = ['bad_request', 'not_found', 'unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'unavailable', 'busy', 'disk_full', 'damaged', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** An error as it crosses a transport: a code for programs, an English message, and a message key and

@@ -27,13 +27,22 @@ export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 const tensorName = z.string().min(1).max(128);
 /**
+ * Characters a manifest's text may not hold, and that a refusal writes as <U+…>: controls; the
+ * bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E–F, U+202A–E, U+2066–9);
+ * the line and paragraph separators (U+2028–9), which break a log's line; the invisible zero-width
+ * ones and the byte order mark (U+200B–D, U+FEFF), which make two names that look alike differ (a
+ * probe passed U+061C, U+2028, U+200B and U+FEFF).
+ */
+const UNSHOWABLE_CLASS = '\\p{Cc}\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff';
+
+/**
  * Text the station shows (the model's name beside its marks, its limits, its data sets), and writes
  * into DICOM (the CAD SR's algorithm name): no control characters, which a terminal or a log would
  * obey, and no bidirectional formatting characters, which turn the text after them around (a name
  * ending in U+202E would show the version beside it backwards: 1.0.0 as 0.0.1).
  */
 const shownText = (max: number) => z.string().min(1).max(max)
-  .regex(/^[^\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/u, 'no control or bidirectional formatting characters');
+  .regex(new RegExp(`^[^${UNSHOWABLE_CLASS}]*$`, 'u'), 'no control, bidirectional formatting or invisible characters');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
@@ -250,7 +259,7 @@ export const modelManifestSchema = z.object({
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 /** Characters a quoted key is not shown with: control characters (a terminal obeys them) and bidirectional formatting ones. */
-const UNSHOWABLE = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSHOWABLE = new RegExp(`[${UNSHOWABLE_CLASS}]`, 'gu');
 
 /**
  * A name from a model's files (a manifest's key, a tensor's name) as a refusal shows it: cut to 64

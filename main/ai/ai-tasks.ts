@@ -31,10 +31,15 @@ export interface InferResult {
   runMs: number;
 }
 
+/** The model a run is for, as the main process found it at start: a folder whose files changed since holds another. */
+export interface ExpectedModel { id: string; version: string; sha256: string }
+
 export interface AnalyzeImageInput {
   /** The stored file. */
   file: string;
   modelFolder: string;
+  /** Refused (model_changed) where the folder now holds another model: its findings would be recorded under this one's name. */
+  expected?: ExpectedModel;
   providers?: ExecutionProvider[];
   /** Findings scoring below this are dropped (the lowest operating point's threshold). */
   floor: number;

@@ -70,7 +70,7 @@ const SHOWN_MODEL_POLL_MS = 2000;
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
 
 /** Failures of what an exam is (no image the model reads, the exam or its model gone): logged by their code, not as an unexpected error with its stack. */
-const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exam_gone', 'model_unavailable'];
+const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exam_gone', 'model_unavailable', 'model_changed', 'model_refused'];
 
 /** Runs this process has claimed, over every AiAnalysis it opens (two on one library must not give one owner twice). */
 let runsInThisProcess = 0;
@@ -155,9 +155,27 @@ export class AiAnalysis {
     this.ready = true;
     // a command that only lists the models changes nothing a running station shows
     if (options.analyse === false) return;
+    this.loop = this.run();
+  }
+
+  /**
+   * The library's part of starting: the shown model written, the analyses of a process that died or
+   * of another file queued again, every exam not analysed queued. Run by the loop before its first
+   * job, and again until the library answers: a library busy or full at start threw here once, and
+   * the AI never ran in that process, its jobs "queued" for good (a probe).
+   */
+  private prepare(): void {
     this.showModel();
+    this.db.ai.requeueOrphans(isOwnerAlive);
+    // once, at start (models are found then; a read of every job of each model, not at every import)
+    for (const m of this.models) {
+      const replaced = this.db.ai.requeueOtherFile(refOf(m.manifest));
+      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file changed without a new version; ${replaced} analyses made with the other file queued again`);
+    }
+    this.queueNewExams();
     // another process on the library (binome models --show, another window) may choose the shown
     // model: its choice is in the database at once, and this process's pages hear of it here
+    // (watched once the rest is done: a start tried again does not watch twice)
     this.seenShown = this.shownSettings();
     let seenChosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING) ?? '';
     this.shownWatch = setInterval(() => {
@@ -177,14 +195,6 @@ export class AiAnalysis {
       if (now !== this.seenShown) { this.seenShown = now; this.onChange(null); }
     }, SHOWN_MODEL_POLL_MS);
     this.shownWatch.unref();
-    this.db.ai.requeueOrphans(isOwnerAlive);
-    // once, at start (models are found then; a read of every job of each model, not at every import)
-    for (const m of this.models) {
-      const replaced = this.db.ai.requeueOtherFile(refOf(m.manifest));
-      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file changed without a new version; ${replaced} analyses made with the other file queued again`);
-    }
-    this.queueNewExams();
-    this.loop = this.run();
   }
 
   get availableModels(): readonly FoundModel[] {
@@ -269,6 +279,15 @@ export class AiAnalysis {
     return cancelled;
   }
 
+  /** Waits, or less where the station closes meanwhile (close wakes it). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      timer.unref();
+      this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.shownWatch) clearInterval(this.shownWatch);
@@ -279,13 +298,22 @@ export class AiAnalysis {
   }
 
   private async run(): Promise<void> {
+    for (let prepared = false; !prepared && !this.closed;) {
+      try {
+        this.prepare();
+        prepared = true;
+      } catch (error) {
+        log.warn(`AI second reader: the library could not be prepared now (${errorForLog(error)}); trying again in 5 s`);
+        await this.pause(5000);
+      }
+    }
     while (!this.closed) {
       try {
         await this.runNext();
       } catch (error) {
         // the library busy past its wait (another process's long write): the loop lives on
         log.warn(`AI: the queue could not be read now (${errorForLog(error)}); trying again in 5 s`);
-        await new Promise((r) => setTimeout(r, 5000).unref());
+        await this.pause(5000);
       }
     }
   }
@@ -496,7 +524,7 @@ export class AiAnalysis {
       let result: Awaited<ReturnType<InferenceRunner['analyzeImage']>>;
       try {
         if (!file) throw Object.assign(new Error('no file in the library'), { code: 'ENOENT' });
-        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor }, { signal });
+        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor, expected: refOf(manifest) }, { signal });
       } catch (error) {
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;

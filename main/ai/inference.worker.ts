@@ -12,7 +12,7 @@ import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
 import type { CheckedModel } from './model-package.ts';
-import type { AiTasks, TensorData } from './ai-tasks.ts';
+import type { AiTasks, ExpectedModel, TensorData } from './ai-tasks.ts';
 
 interface OpenModel { stamp: string; model: Promise<CheckedModel> }
 const open = new Map<string, OpenModel>();
@@ -37,6 +37,18 @@ async function modelFor(folder: string, providers: ExecutionProvider[] | undefin
   return { model: await model, loaded: true };
 }
 
+/**
+ * The model as the main process knows it, or a refusal: a folder replaced while the station ran (a new
+ * version copied over the old) was checked again here and run, and its findings were recorded, and
+ * sent in a CAD SR, under the old model's name and version (a probe).
+ */
+function assertExpected(model: CheckedModel, expected: ExpectedModel | undefined): void {
+  if (!expected) return;
+  const { id, version, sha256 } = model.manifest;
+  if (id === expected.id && version === expected.version && sha256 === expected.sha256) return;
+  throw new TaskError(`the model's folder now holds ${id} ${version} (sha256 ${sha256.slice(0, 12)}…), not the ${expected.id} ${expected.version} found at start: the station reads it once started again`, 'model_changed');
+}
+
 serveTasks<AiTasks>({
   infer: async ({ modelFolder, providers, input }) => {
     const started = performance.now();
@@ -54,9 +66,10 @@ serveTasks<AiTasks>({
     }
     return { outputs, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs, runMs };
   },
-  analyzeImage: async ({ file, modelFolder, providers, floor }) => {
+  analyzeImage: async ({ file, modelFolder, providers, floor, expected }) => {
     const started = performance.now();
     const { model } = await modelFor(modelFolder, providers);
+    assertExpected(model, expected);
     const loadMs = performance.now() - started;
     const analysis = await analyzeImage(file, model.manifest, model.opened.session, { floor });
     return { ...analysis, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs };

@@ -163,7 +163,7 @@ const RULES_FR: Record<string, string> = {
     'de 0 à 1, l’échelle de la chaîne de traitement (le gris 114 d’ultralytics vaut 114/255 = 0,447)',
   'a model that takes any pixel size (spacingMm null) takes a fixed matrix (size.mode fixed): padded to a multiple, the input would have no size':
     'un modèle qui prend toute taille de pixel (spacingMm null) prend une matrice fixe (size.mode fixed)\u202f: complétée à un multiple, l’entrée n’aurait pas de taille',
-  'no control or bidirectional formatting characters': 'aucun caractère de contrôle ni de mise en forme bidirectionnelle',
+  'no control, bidirectional formatting or invisible characters': 'aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible',
   'a class is named twice': 'une classe est nommée deux fois',
   'lower-case letters, digits, dots, dashes and underscores': 'lettres minuscules, chiffres, points, tirets et tirets bas',
   'a version such as 1.2.0': 'une version telle que 1.2.0',

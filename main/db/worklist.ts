@@ -66,11 +66,12 @@ export class WorklistTables {
       // Lambert" found nobody (a probe); the family name is then whole, the given name(s) may be begun
       const words = key.split(' ');
       const givenFirst = words.length > 1 ? `${words.at(-1)} ${words.slice(0, -1).join(' ')}` : null;
-      const names = `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}`;
+      // no name condition for text that is no name ("^" or "=" alone: every name matched the empty key, a probe)
+      const names = key ? `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}` : '0';
       where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE ${names}
         OR ${ids}) OR s.accession IN (${accessions}))`);
-      Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key) });
-      if (givenFirst) Object.assign(params, { givenFirstFrom: givenFirst, givenFirstTo: prefixEnd(givenFirst) });
+      if (key) Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key) });
+      if (key && givenFirst) Object.assign(params, { givenFirstFrom: givenFirst, givenFirstTo: prefixEnd(givenFirst) });
       forms.forEach((form, i) => Object.assign(params, { [`idFrom${i}`]: form, [`idTo${i}`]: prefixEnd(form), [`accession${i}`]: form }));
     }
     if (q.filter.status?.length) {

@@ -70,6 +70,23 @@ export function newInstanceUid(): string {
   return `2.25.${BigInt('0x' + randomUUID().replaceAll('-', '')).toString()}`;
 }
 
+/**
+ * A value cut to fit an LO attribute: 64 characters, and 64 bytes as UTF-8 (validators count the
+ * bytes), never inside a character. Cut by UTF-16 units, a model's name ending in an emoji left half
+ * of it (U+FFFD) and 66 bytes (a probe, dciodvfy).
+ */
+export function fitLongString(value: string, maxBytes = 64): string {
+  let out = '';
+  let bytes = 0;
+  for (const char of value) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > maxBytes) break;
+    out += char;
+    bytes += size;
+  }
+  return out;
+}
+
 const codeItem = (c: Code) => [{ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning }];
 
 type Item = Record<string, unknown>;
@@ -197,15 +214,15 @@ export function cadSrDataset(input: CadSrInput, sopInstanceUid: string): Natural
     ContentDate: da(now), ContentTime: tm(now),
     AccessionNumber: str(s.AccessionNumber),
     Modality: 'SR',
-    Manufacturer: input.device.manufacturer,
+    Manufacturer: fitLongString(input.device.manufacturer),
     ReferringPhysicianName: s.ReferringPhysicianName ?? '',
-    SeriesDescription: `${input.algorithm.name} ${input.algorithm.version}`.slice(0, 64),
-    ManufacturerModelName: input.device.name.slice(0, 64),
+    SeriesDescription: fitLongString(`${input.algorithm.name} ${input.algorithm.version}`),
+    ManufacturerModelName: fitLongString(input.device.name),
     ReferencedPerformedProcedureStepSequence: [],
     PatientName: s.PatientName ?? '', PatientID: str(s.PatientID),
     ...(typeof s.IssuerOfPatientID === 'string' && s.IssuerOfPatientID ? { IssuerOfPatientID: s.IssuerOfPatientID } : {}),
     PatientBirthDate: str(s.PatientBirthDate), PatientSex: str(s.PatientSex),
-    SoftwareVersions: input.device.softwareVersion,
+    SoftwareVersions: fitLongString(input.device.softwareVersion),
     StudyInstanceUID: s.StudyInstanceUID,
     SeriesInstanceUID: input.seriesUid,
     StudyID: str(s.StudyID),

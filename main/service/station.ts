@@ -90,7 +90,7 @@ export function asApiError(error: unknown): unknown {
   if (error instanceof UploadError) return UPLOAD_ERRORS[error.code]();
   if (isBusyError(error)) return new ApiError('busy', 'The library is busy in another Binome window or command; try again in a moment', 'error.libraryBusy');
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return new ApiError('unavailable', 'No space left on the library disk', 'error.diskFull');
+  if (code === 'ENOSPC' || code === 'SQLITE_FULL') return new ApiError('disk_full', 'No space left on the library disk', 'error.diskFull');
   return error;
 }
 
@@ -195,7 +195,14 @@ export class StationService {
         if (examId !== null) void cadReports.kick(); // an analysis that ended has its SR written
       }, { threads: options.ai.threads });
       this.ai = ai;
-      if (analyses) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') ai.queueNewExams(); });
+      if (analyses) {
+        this.events.on('worklistChanged', ({ reason }) => {
+          if (reason !== 'import') return;
+          // the library busy or full now: the loop's minute look for exams not queued takes them up (an error
+          // here went back into whatever emitted the event: an import)
+          try { ai.queueNewExams(); } catch (error) { log.warn(`AI: new exams not queued now (${errorForLog(error)}); queued at the next look`); }
+        });
+      }
       void this.track(ai.start({ analyse: analyses }).catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`))
         .then(() => (readsCadReports ? cadReports.kick() : undefined)));
     } else if (readsCadReports) {

@@ -9,7 +9,8 @@ import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   bad_request: 400, unauthorized: 401, forbidden: 403, not_found: 404, too_large: 413, unsupported_media_type: 415,
-  unavailable: 501, busy: 503, damaged: 500, internal: 500,
+  // a full library disk: 507 Insufficient Storage (it answered 501, "not implemented", a probe)
+  unavailable: 501, busy: 503, disk_full: 507, damaged: 500, internal: 500,
 };
 
 /** A refusal by the transport: an ApiError with the HTTP status to answer it with. */

@@ -100,9 +100,10 @@ export async function benchAi(): Promise<void> {
     const firstPipeline = first.decodeMs + first.preprocessMs + first.postprocessMs;
     console.log(`first exam after the start: decode ${ms(first.decodeMs)}, preprocess ${ms(first.preprocessMs)}, model ${ms(first.modelMs)}, postprocess ${ms(first.postprocessMs)}: ` +
       `${ms(firstPipeline + first.modelMs)}, pipeline ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} % of the bare model time`);
-    // both baselines on the summary line: a bare run slowed by other work on the machine (a probe saw it
+    // the exam's wall time on the summary line, as in the table (the sum of the stages' medians, 388 ms,
+    // read as another figure than the table's 405: a probe); both baselines too: a bare run slowed by other work on the machine (a probe saw it
     // 3.8 times the model's time in the pipeline) flatters the ratio against it
-    console.log(`ai: ${ms(perExam)} per exam (target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %; first exam after the start ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} %; ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms)` +
+    console.log(`ai: ${ms(wall)} per exam, wall (its stages' medians ${ms(perExam)}; target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %; first exam after the start ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} %; ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms)` +
       `${shipped ? '' : ' — FIXTURE model: its model time is a 1×1 convolution, not a detector, so the overhead ratio says nothing yet'}`);
   } finally {
     await runner.close();

@@ -647,6 +647,38 @@ test('a model file replaced without a new version (its manifest\'s checksum chan
   }
 });
 
+test('a model folder replaced while the station runs (another version copied over it): its runs are refused as another model, not recorded under the one found at start; said in both languages', { timeout: 180_000 }, async () => {
+  const models = tempDir('ai-swapped-folder');
+  const folder = writeTinyModel(models);
+  const station = openTestStation({ libraryDir: tempDir('ai-swapped-folder-library'), modelRoots: [models] });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await waitFor('the models found', async () => (await station.handlers.aiModels({})).state === 'ready');
+    const found = (await station.handlers.aiModels({})).models[0]!;
+    // version 2 of the same model copied over it: another file, another version, a valid manifest
+    const rebuilt = onnx.ModelProto.decode(fs.readFileSync(path.join(folder, 'model.onnx')));
+    rebuilt.docString = 'version 2';
+    const bytes = onnx.ModelProto.encode(rebuilt).finish();
+    fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
+    Object.assign(manifest, { version: '2.0.0', sha256: createHash('sha256').update(bytes).digest('hex') });
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-swapped-folder' });
+    const job = () => station.db.connection.prepare('SELECT status, model_version, failure_code FROM ai_jobs').get() as { status: string; model_version: string; failure_code: string | null } | undefined;
+    await waitFor('the analysis ended', async () => job()?.status === 'done' || job()?.status === 'failed');
+    assert.deepEqual(job(), { status: 'failed', model_version: found.version, failure_code: 'model_changed' }, 'not done under the version found at start');
+    assert.equal((station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings').get() as { n: number }).n, 0, 'no finding recorded');
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
+    const results = await station.handlers.aiResults({ examId: exam!.examId });
+    assert.match(aiStateText((key, params) => translate('en', key, params), results, { showScore: true, locale: 'en' }), /the model’s folder was changed while the station ran .*start the station again/);
+    assert.match(aiStateText((key, params) => translate('fr', key, params), results, { showScore: true, locale: 'fr' }), /le dossier du modèle a été modifié pendant que la station tournait/);
+    assert.ok(warnings.mock.calls.some((c) => /failed: model_changed$/.test(String(c.arguments[0]))), 'logged by its code');
+  } finally {
+    warnings.mock.restore();
+    await station.close();
+  }
+});
+
 test('an exam analysed, then given another image (a view sent later), is analysed again with it; a reader\'s cancel stands', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-grew-models');
   writeTinyModel(models);
@@ -950,6 +982,33 @@ test('an AI thread that cannot start (its code could not be loaded) is said wher
     assert.equal(errors.mock.callCount(), 1, 'logged once');
   } finally {
     errors.mock.restore();
+    await analysis.close();
+    await station.close();
+  }
+});
+
+test('a library full or busy while the AI starts: the start is tried again until it answers, and the exams are then analysed (the AI stayed stopped for the whole run, its jobs "queued" for good)', { timeout: 180_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-start-full-models');
+  writeTinyModel(models);
+  await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-start-full' });
+  const analysis = new AiAnalysis(station.db, station.store, [models]);
+  // the library full at the first tries (SQLITE_FULL), then mended
+  let full = 2;
+  const original = station.db.ai.requeueOrphans.bind(station.db.ai);
+  const requeue = mock.method(station.db.ai, 'requeueOrphans', (...args: Parameters<typeof station.db.ai.requeueOrphans>) => {
+    if (full-- > 0) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    return original(...args);
+  });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await analysis.start();
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
+    await waitFor('the exam analysed once the library answered', async () => station.db.ai.examState(exam!.examId)?.status === 'done', 60_000);
+    assert.equal(warnings.mock.calls.filter((c) => /AI second reader: the library could not be prepared now \(Error SQLITE_FULL/.test(String(c.arguments[0]))).length, 2, 'each try said');
+  } finally {
+    warnings.mock.restore();
+    requeue.mock.restore();
     await analysis.close();
     await station.close();
   }

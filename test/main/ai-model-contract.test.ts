@@ -409,10 +409,12 @@ test('a manifest that is not a regular file, too large, empty or not JSON: refus
   const notJson = await refusal(linked);
   assert.equal(notJson.problem.code, 'manifest_unreadable');
   for (const text of [notJson.en, notJson.fr, JSON.stringify(notJson.problem)]) assert.doesNotMatch(text, /root|secret/, text);
-  // a name that would turn the version beside it around, or a terminal's escape, is no model's name
-  for (const name of ['Evil \u202eTXT.exe', 'Clear \u001b[2J']) {
-    const { problem } = await refusal(writeModel(root, `name-${name.length}`, { change: (m) => { m.name = name; } }));
-    assert.equal(problem.code, 'manifest_invalid');
-    assert.match(describeModelProblem('en', problem), /name: no control or bidirectional formatting characters/);
+  // a name that would turn the version beside it around, or a terminal's escape, is no model's name;
+  // nor one with an Arabic letter mark, a line separator (a log's line broken), or an invisible
+  // character making two names that look alike differ (a probe)
+  for (const [i, name] of ['Evil \u202eTXT.exe', 'Clear \u001b[2J', 'Mark \u061c1.0', 'Two\u2028lines', 'Zero\u200bwidth', 'Bom\ufeff'].entries()) {
+    const { problem } = await refusal(writeModel(root, `name-${i}`, { change: (m) => { m.name = name; } }));
+    assert.equal(problem.code, 'manifest_invalid', JSON.stringify(name));
+    assert.match(describeModelProblem('en', problem), /name: no control, bidirectional formatting or invisible characters/);
   }
 });

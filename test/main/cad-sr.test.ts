@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import dcmjs from 'dcmjs';
 import { readCadSr } from '../../main/dicom/cad-sr-read.ts';
 import { MAMMOGRAPHY_CAD_SR_CLASS } from '../../main/dicom/cad-sr-codes.ts';
+import { fitLongString } from '../../main/dicom/cad-sr-write.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -479,5 +480,18 @@ test('a version of the model no process runs any more (a library copy, removed):
     assert.deepEqual({ status: shown.status, model: shown.model, reports: shown.reports }, { status: 'done', model: null, reports: ['0.2.0'] });
   } finally {
     await station.close();
+  }
+});
+
+test('an LO attribute of the SR (the model\'s name and version as Series Description) is cut to 64 bytes of UTF-8 between characters, never inside one', () => {
+  // a probe's manifest: 63 letters, then an emoji (two UTF-16 units, four bytes): cut by units it left half
+  // a character (U+FFFD) and 66 bytes, which dciodvfy refuses
+  const name = `${'A'.repeat(63)}🙂 <b>x</b>`;
+  assert.equal(fitLongString(name), 'A'.repeat(63));
+  assert.equal(fitLongString(`${'é'.repeat(40)}`), 'é'.repeat(32), 'two bytes each: 32 fit');
+  assert.equal(fitLongString('Binome synthetic-exam detector 0.4.1'), 'Binome synthetic-exam detector 0.4.1');
+  for (const value of [name, '🙂'.repeat(20), 'ß'.repeat(70)]) {
+    const cut = fitLongString(value);
+    assert.ok(Buffer.byteLength(cut, 'utf8') <= 64 && !cut.includes('\uFFFD') && value.startsWith(cut), cut);
   }
 });

@@ -4,6 +4,9 @@ import http from 'node:http';
 import path from 'node:path';
 import fs from 'node:fs';
 import { startLoopbackHost } from '../../main/transport/http.ts';
+import { HTTP_STATUS } from '../../main/transport/errors.ts';
+import { asApiError } from '../../main/service/station.ts';
+import type { ApiError } from '../../common/api.ts';
 import type { LoopbackHost } from '../../main/transport/http.ts';
 import type { StationService } from '../../main/service/station.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
@@ -144,4 +147,13 @@ test('static paths cannot escape the renderer folder', { skip: SKIP_NO_RENDERER 
   });
   assert.equal(res.status, 400);
   assert.ok(!res.body.includes('"better-sqlite3"'));
+});
+
+test('a full library disk answers 507 Insufficient Storage with its reason (it answered 501, "not implemented")', () => {
+  for (const code of ['ENOSPC', 'SQLITE_FULL']) {
+    const mapped = asApiError(Object.assign(new Error('full'), { code })) as ApiError;
+    assert.equal(mapped.code, 'disk_full');
+    assert.equal(mapped.key, 'error.diskFull');
+    assert.equal(HTTP_STATUS[mapped.code], 507);
+  }
 });
