@@ -46,6 +46,16 @@ function ClassGlyph({ findingClass }: { findingClass: string }) {
   return <svg className="ai-glyph" viewBox="0 0 20 20" aria-hidden="true"><path d={shapePath(shapeOf(findingClass), 10, 10, 8)} /></svg>;
 }
 
+/** Her impression of the exam, one button per answer: in second look it unlocks the marks; in concurrent mode it is asked beside them. */
+function ImpressionButtons({ busy, onFirstImpression }: { busy: boolean; onFirstImpression(impression: FirstImpressionValue): void }) {
+  const { t } = useI18n();
+  return FIRST_IMPRESSIONS.map((impression) => (
+    <button key={impression} type="button" disabled={busy} onClick={() => onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>
+      {t(`ai.impression.${impression}`)}
+    </button>
+  ));
+}
+
 export function AiPanel(props: AiPanelProps) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
   const { t, locale } = useI18n();
@@ -71,11 +81,7 @@ export function AiPanel(props: AiPanelProps) {
           {(props.marksPossible || (status !== 'failed' && status !== 'cancelled')) && <span data-testid="ai-locked-text">{t('ai.locked')}</span>}
           {results?.shownBeforeFirstImpression && <span className="ai-warning" data-testid="ai-shown-before">{t('ai.shownBefore')}</span>}
           <span className="muted">{t('ai.firstImpression')}</span>
-          {FIRST_IMPRESSIONS.map((impression) => (
-            <button key={impression} type="button" disabled={busy} onClick={() => props.onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>
-              {t(`ai.impression.${impression}`)}
-            </button>
-          ))}
+          <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />
         </span>
       ) : (
         <>
@@ -84,11 +90,7 @@ export function AiPanel(props: AiPanelProps) {
           {!results.firstImpression && props.mode === 'concurrent' && (
             <span className="ai-lock" data-testid="ai-impression-aided">
               <span className="muted">{t('ai.impressionAided')}</span>
-              {FIRST_IMPRESSIONS.map((impression) => (
-                <button key={impression} type="button" disabled={busy} onClick={() => props.onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>
-                  {t(`ai.impression.${impression}`)}
-                </button>
-              ))}
+              <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />
             </span>
           )}
           {results.firstImpression && <span className="muted" data-testid="first-impression">{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
