@@ -24,6 +24,7 @@ import { UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
+import { manifestDigest } from './manifest-digest.ts';
 import type { ReplacedModel } from './model-package.ts';
 
 export interface FoundModel { folder: string; manifest: ModelManifest; provider: ExecutionProvider }
@@ -68,6 +69,15 @@ const IDLE_POLL_MS = 5_000;
 const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
+
+/**
+ * A library that did not answer, said by its code (SQLITE_BUSY, SQLITE_FULL, ENOSPC): what the IT person
+ * acts on; its stack, logged every 5 s while it lasts, said nothing more. Anything else with its stack.
+ */
+export function libraryErrorForLog(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (isBusyError(error) || code === 'SQLITE_FULL' || code === 'ENOSPC') ? code : errorForLog(error);
+}
 
 /** Failures of what an exam is (no image the model reads, the exam or its model gone): logged by their code, not as an unexpected error with its stack. */
 const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exam_gone', 'model_unavailable', 'model_changed', 'model_refused'];
@@ -303,7 +313,7 @@ export class AiAnalysis {
         this.prepare();
         prepared = true;
       } catch (error) {
-        log.warn(`AI second reader: the library could not be prepared now (${errorForLog(error)}); trying again in 5 s`);
+        log.warn(`AI second reader: the library could not be prepared now (${libraryErrorForLog(error)}); trying again in 5 s`);
         await this.pause(5000);
       }
     }
@@ -312,7 +322,7 @@ export class AiAnalysis {
         await this.runNext();
       } catch (error) {
         // the library busy past its wait (another process's long write): the loop lives on
-        log.warn(`AI: the queue could not be read now (${errorForLog(error)}); trying again in 5 s`);
+        log.warn(`AI: the queue could not be read now (${libraryErrorForLog(error)}); trying again in 5 s`);
         await this.pause(5000);
       }
     }
@@ -524,7 +534,7 @@ export class AiAnalysis {
       let result: Awaited<ReturnType<InferenceRunner['analyzeImage']>>;
       try {
         if (!file) throw Object.assign(new Error('no file in the library'), { code: 'ENOENT' });
-        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor, expected: refOf(manifest) }, { signal });
+        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor, expected: { ...refOf(manifest), manifestDigest: manifestDigest(manifest) } }, { signal });
       } catch (error) {
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;

@@ -11,6 +11,7 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
+import { manifestDigest } from './manifest-digest.ts';
 import type { CheckedModel } from './model-package.ts';
 import type { AiTasks, ExpectedModel, TensorData } from './ai-tasks.ts';
 
@@ -45,7 +46,11 @@ async function modelFor(folder: string, providers: ExecutionProvider[] | undefin
 function assertExpected(model: CheckedModel, expected: ExpectedModel | undefined): void {
   if (!expected) return;
   const { id, version, sha256 } = model.manifest;
-  if (id === expected.id && version === expected.version && sha256 === expected.sha256) return;
+  if (id === expected.id && version === expected.version && sha256 === expected.sha256) {
+    if (manifestDigest(model.manifest) === expected.manifestDigest) return;
+    // the same file, id and version, the manifest edited (its classes reordered, a threshold changed)
+    throw new TaskError(`the model's manifest.json was edited since the station started (${id} ${version}): the station reads it once started again`, 'model_changed');
+  }
   throw new TaskError(`the model's folder now holds ${id} ${version} (sha256 ${sha256.slice(0, 12)}…), not the ${expected.id} ${expected.version} found at start: the station reads it once started again`, 'model_changed');
 }
 

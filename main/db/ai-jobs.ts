@@ -89,8 +89,11 @@ interface JobRow {
 
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
 
-/** Failures that come from what the exam holds: opening the exam does not try them again (see prioritize). */
-const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'no_images', 'images_too_coarse', 'model_output_invalid'] as const;
+/**
+ * Failures that come from what the exam holds, or that last until the station starts again (its
+ * model's folder changed under it): opening the exam does not try them again (see prioritize).
+ */
+const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'no_images', 'images_too_coarse', 'model_output_invalid', 'model_changed', 'model_refused'] as const;
 
 /** The SQL condition for jobs of these model versions (bound with each one's id and version). */
 const modelKeys = (models: readonly ModelRef[]): string => models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');

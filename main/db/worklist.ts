@@ -56,7 +56,8 @@ export class WorklistTables {
     if (q.filter.scope === 'breast') where.push(q.sort.field === 'studyDate' ? 's.breast = 1' : '+s.breast = 1', 's.image_count > 0');
     const text = q.filter.text?.trim();
     if (text) {
-      const key = searchKey(text);
+      // "Lambert, Sophie" as "Lambert Sophie" (a comma between family and given names, as lists write them)
+      const key = searchKey(text.replace(/,/g, ' '));
       // an ID or an accession number as typed, in capitals or in small letters: IDs are compared as
       // stored (an index range each), and "syn" found none of the "SYN…" IDs (a probe)
       const forms = [...new Set([text, text.toUpperCase(), text.toLowerCase()])];

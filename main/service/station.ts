@@ -21,7 +21,7 @@ import { openStore } from '../dicom/store.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import { Importer, isJobRunning } from '../import/importer.ts';
 import type { ImportOptions } from '../import/importer.ts';
-import { AiAnalysis } from '../ai/analysis.ts';
+import { AiAnalysis, libraryErrorForLog } from '../ai/analysis.ts';
 import { aiHandlers } from './ai.ts';
 import { CadReportService } from './cad-reports.ts';
 import { queueForPacs } from '../db/pacs.ts';
@@ -200,7 +200,7 @@ export class StationService {
           if (reason !== 'import') return;
           // the library busy or full now: the loop's minute look for exams not queued takes them up (an error
           // here went back into whatever emitted the event: an import)
-          try { ai.queueNewExams(); } catch (error) { log.warn(`AI: new exams not queued now (${errorForLog(error)}); queued at the next look`); }
+          try { ai.queueNewExams(); } catch (error) { log.warn(`AI: new exams not queued now (${libraryErrorForLog(error)}); queued at the next look`); }
         });
       }
       void this.track(ai.start({ analyse: analyses }).catch((error: unknown) => log.warn(`AI second reader not started: ${errorForLog(error)}`))

@@ -56,7 +56,7 @@ const measuredWidths = new Map<string, number>();
 let measuring: CanvasRenderingContext2D | null | undefined;
 /** The fonts of .ai-mark text and of its shape glyph (styles.css): the glyph larger, from a font that draws it whole. */
 const SCORE_FONT = '600 13px ui-monospace, monospace';
-const GLYPH_FONT = '17px "DejaVu Sans", system-ui, sans-serif';
+const GLYPH_FONT = '14px "DejaVu Sans", system-ui, sans-serif';
 const GLYPHS = new Set(Object.values(SHAPE_GLYPHS));
 function scoreTextWidth(text: string): number {
   const known = measuredWidths.get(text);
@@ -134,8 +134,10 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
               {/* on a dark chip: the shape written before a score then reads as part of it, not as
                   another, smaller mark (a probe) */}
               {m.finding.score !== null && score && (
-                <rect className="score-chip" x={(score.anchor === 'end' ? score.x - scoreTextWidth(texts[i]!) : score.x) - 1} y={score.y - 13}
-                  width={scoreTextWidth(texts[i]!) + 2} height={17} rx={3} />
+                // as high as a score's line (placeScoreLabels' 14 px, from 11 above the baseline to the comma's tail):
+                // stacked scores' chips met, not overlapped (17 px high, they covered each other's edge)
+                <rect className="score-chip" x={(score.anchor === 'end' ? score.x - scoreTextWidth(texts[i]!) : score.x) - 1} y={score.y - 11}
+                  width={scoreTextWidth(texts[i]!) + 2} height={14} rx={3} />
               )}
               {m.finding.score !== null && score && (
                 <text x={score.x} y={score.y} textAnchor={score.anchor}

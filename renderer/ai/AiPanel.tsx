@@ -10,7 +10,7 @@ import type { MessageKey } from '../../common/i18n/messages.ts';
 import { translateCount } from '../../common/i18n/messages.ts';
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
 import { useI18n } from '../i18n.tsx';
-import { aiStateText, cadMarksLabel, marksLabel, notForModel } from './ai-state.ts';
+import { aiStateText, cadMarksLabel, marksLabel, needsRestart, notForModel } from './ai-state.ts';
 import { shapeOf, shapePath } from './mark-geometry.ts';
 
 export interface AiPanelProps {
@@ -73,7 +73,7 @@ export function AiPanel(props: AiPanelProps) {
       <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
       {/* not where it would fail the same way (pixels too coarse for the model) */}
-      {(status === 'cancelled' || (status === 'failed' && !notForModel(results.state!.failure?.code)) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
+      {(status === 'cancelled' || (status === 'failed' && !notForModel(results.state!.failure?.code) && !needsRestart(results.state!.failure?.code)) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
       <span className="spacer" />
       {locked ? (
         <span className="ai-lock" data-testid="ai-locked">

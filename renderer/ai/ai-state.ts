@@ -18,6 +18,11 @@ export function notForModel(code: string | null | undefined): boolean {
   return code === 'images_too_coarse';
 }
 
+/** Whether a failure lasts until the station starts again (its model's folder changed under it): "analyse again" would fail the same way. */
+export function needsRestart(code: string | null | undefined): boolean {
+  return code === 'model_changed' || code === 'model_refused';
+}
+
 /**
  * Why an analysis failed, from its code (the stored detail is English and technical: the log's, not
  * the reader's), with the view of the image it failed on where the detail names one ("RMLO: …"), or

@@ -96,7 +96,9 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
 export interface ScoreLabelPlace { x: number; y: number; anchor: 'start' | 'end'; leader?: [number, number, number, number] }
 
 /** The shape of each mark as a character: written before the score of a mark over or beside one of another shape (nearMarkOfAnotherShape), so that the score says whose it is. */
-export const SHAPE_GLYPHS: Readonly<Record<MarkShape, string>> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
+// filled, where the marks are outlines: an outlined ○ or ◇ before a score, in the marks' colour, read as
+// another, smaller mark (a probe, 8-up at 1000 px)
+export const SHAPE_GLYPHS: Readonly<Record<MarkShape, string>> = { circle: '●', triangle: '▲', star: '★', diamond: '◆', square: '■' };
 
 /** How near two marks' circles come before their scores, beside both, could be read as each other's. */
 const NEAR_MARK_PX = 24;
@@ -132,6 +134,8 @@ const SCORE_DESCENT_PX = 4;
 const LABEL_GAP_PX = 2;
 /** How much nearer its own mark's edge than any other's a score's middle must be to be read as its own. */
 const OWNED_BY_PX = 6;
+/** How far from its own mark's edge a score's box may be and still be read as its own without a line (two lines of scores). */
+const OWN_REACH_PX = 2 * SCORE_LINE_PX;
 
 /** A box on the viewport, in its CSS pixels: left, top, right, bottom. */
 export type Box = readonly [number, number, number, number];
@@ -206,9 +210,10 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
       if (y < SCORE_LINE_PX) y = settle(SCORE_LINE_PX, false);
       return { x, y, x0, x1, anchor: left ? 'end' as const : 'start' as const, adjacent: false };
     };
-    /** Just above or just below the mark, centred on it; null where it would cover something or leave the viewport. */
-    const onTopOrUnder = (under: boolean) => {
-      const x0 = width > 0 ? Math.min(Math.max(m.x - textWidth / 2, 0), width - textWidth) : m.x - textWidth / 2;
+    /** Just above or just below the mark, centred on it or from one of its sides; null where it would cover something or leave the viewport. */
+    const onTopOrUnder = (under: boolean, align: 'centre' | 'left' | 'right') => {
+      const wanted = align === 'centre' ? m.x - textWidth / 2 : align === 'left' ? m.x - m.radius : m.x + m.radius - textWidth;
+      const x0 = width > 0 ? Math.min(Math.max(wanted, 0), width - textWidth) : wanted;
       const x1 = x0 + textWidth;
       const y = under ? m.y + m.radius + SCORE_LINE_PX : m.y - m.radius - SCORE_DESCENT_PX;
       const outside = y - SCORE_LINE_PX < 0 || (height > 0 && y + SCORE_DESCENT_PX > height) || (width > 0 && x0 < 0);
@@ -216,33 +221,50 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
         || marks.some((o, j) => j !== i && overlaps(x0, x1, markBox(o), y));
       return outside || covers ? null : { x: x0, y, x0, x1, anchor: 'start' as const, adjacent: true };
     };
+    type Candidate = NonNullable<ReturnType<typeof onTopOrUnder>> | ReturnType<typeof beside>;
     // whose the score is read as: the mark nearest its text, among those it could be taken for (a
     // score that writes its shape first cannot be taken for a mark of another shape)
     const glyph = glyphShapes.has(m.text[0] ?? '') ? shapeKnown(m) : undefined;
     const rivals = marks.filter((o, j) => j !== i && inView(o) && (!glyph || shapeKnown(o) === undefined || shapeKnown(o) === glyph));
     // from the text's middle to the mark's edge: the eye pairs a number with the mark nearest it, not
     // with one its text's far end happens to come near
-    const gap = (o: (typeof marks)[number], x0: number, x1: number, y: number) =>
-      Math.hypot((x0 + x1) / 2 - o.x, y - SCORE_LINE_PX / 2 - o.y) - o.radius;
-    const owned = (c: { x0: number; x1: number; y: number }) => rivals.every((o) => gap(o, c.x0, c.x1, c.y) >= gap(m, c.x0, c.x1, c.y) + OWNED_BY_PX);
+    const gap = (o: (typeof marks)[number], c: Candidate) => Math.hypot((c.x0 + c.x1) / 2 - o.x, c.y - SCORE_LINE_PX / 2 - o.y) - o.radius;
+    // and from the text's box to its own mark's edge: a score 40–60 px above its mark, past another,
+    // had to be looked for (a probe)
+    const boxGap = (c: Candidate) => Math.max(0, Math.hypot(Math.max(c.x0 - m.x, 0, m.x - c.x1), Math.max(c.y - SCORE_LINE_PX - m.y, 0, m.y - c.y)) - m.radius);
+    // never below the viewport's bottom either (a mark under the model's label at a cell's foot had
+    // its score pushed out of the cell, and showed none)
+    const inside = (c: Candidate) => c.y - SCORE_LINE_PX >= 0 && (height <= 0 || c.y + SCORE_DESCENT_PX <= height);
+    const owned = (c: Candidate) => inside(c) && boxGap(c) <= OWN_REACH_PX && rivals.every((o) => gap(o, c) >= gap(m, c) + OWNED_BY_PX);
     const first = beside(leftFirst);
     const otherSide = width > 0 && (leftFirst ? roomRight >= textWidth : roomLeft >= textWidth) ? beside(!leftFirst) : null;
-    const chosen = [first, otherSide, onTopOrUnder(false), onTopOrUnder(true)].find((c) => c !== null && owned(c)) ?? null;
-    const place = chosen ?? first;
+    const aligned = (['centre', 'left', 'right'] as const).flatMap((align) => [onTopOrUnder(false, align), onTopOrUnder(true, align)]);
+    const candidates = [first, otherSide, ...aligned].filter((c): c is Candidate => c !== null);
+    const chosen = candidates.find(owned) ?? null;
+    // none is its own beyond doubt: the first that stays in the viewport, tied to its mark by a line;
+    // else one brought into the viewport, over no other mark if it can be, then over no label (a mark
+    // at a cell's foot, under the model's label: its score over the label rather than none)
+    const intoView = (c: Candidate): Candidate => ({ ...c, y: height > 0 ? Math.min(Math.max(c.y, SCORE_LINE_PX), height - SCORE_DESCENT_PX) : c.y });
+    const coversMark = (c: Candidate) => marks.some((o, j) => j !== i && overlaps(c.x0, c.x1, markBox(o), c.y));
+    const coversLabel = (c: Candidate) => avoid.some((box) => overLabel(c.x0, c.x1, box, c.y));
+    const brought = [first, otherSide].filter((c): c is Candidate => c !== null).map(intoView);
+    const place: Candidate = chosen ?? candidates.find(inside)
+      ?? brought.find((c) => !coversMark(c) && !coversLabel(c)) ?? brought.find((c) => !coversMark(c)) ?? brought[0]!;
     placed.push([place.x0, place.y - SCORE_LINE_PX, place.x1, place.y]);
     places[i] = { x: place.x, y: place.y, anchor: place.anchor };
     // moved clear of its mark's height: a score far from its mark reads as another mark's
     const above = place.y < m.y - m.radius, below = place.y - SCORE_LINE_PX > m.y + m.radius;
-    if (!place.adjacent && (above || below)) {
-      // from the mark's edge toward the score; none where it would start in or cross another mark (it
-      // read as the other mark's: near marks write their shape before their score, which says whose),
-      // unless nowhere was the score nearer its own mark than another: then the line is all that says whose
-      const end: [number, number] = [place.x, above ? place.y - 3 : place.y - SCORE_LINE_PX + 2];
+    if (chosen ? !place.adjacent && (above || below) : true) {
+      // from the mark's edge toward the score; where the score is its own beyond doubt, none where the
+      // line would start in or cross another mark (it read as the other mark's: near marks write their
+      // shape before their score, which says whose); where it is not, the line is all that says whose,
+      // whatever it crosses (a probe's "0,52" sat on a star's point, its line dropped)
+      const end: [number, number] = [place.x, above ? place.y - 3 : below ? place.y - SCORE_LINE_PX + 2 : place.y - SCORE_LINE_PX / 2];
       const d = Math.hypot(end[0] - m.x, end[1] - m.y) || 1;
       const start: [number, number] = [m.x + ((end[0] - m.x) / d) * m.radius, m.y + ((end[1] - m.y) / d) * m.radius];
       const startsInside = marks.some((o, j) => j !== i && Math.hypot(start[0] - o.x, start[1] - o.y) <= o.radius);
       const crosses = marks.some((o, j) => j !== i && distanceToSegment([o.x, o.y], start, end) <= o.radius);
-      if (!startsInside && (!crosses || !chosen)) places[i]!.leader = [start[0], start[1], end[0], end[1]];
+      if (!chosen || (!startsInside && !crosses)) places[i]!.leader = [start[0], start[1], end[0], end[1]];
     }
   }
   return places;

@@ -334,7 +334,7 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   assert.equal(labels.length, 4);
   for (const l of labels) assert.match(l, /AI · Bright spots \(test fixture\) 0\.1\.0.*Synthetic-trained AI — not for diagnostic use/);
   // each score two decimals; a mark over another mark starts its score with its own shape (whose it is)
-  const glyphs: Record<string, string> = { circle: '○', triangle: '△', star: '☆', diamond: '◇', square: '□' };
+  const glyphs: Record<string, string> = { circle: '●', triangle: '▲', star: '★', diamond: '◆', square: '■' };
   const scores = await page.$$eval('[data-testid=ai-mark]', (gs) => gs.map((g) => [g.getAttribute('data-shape') ?? '', g.querySelector('[data-testid=ai-mark-score]')?.textContent ?? ''] as const));
   for (const [shape, text] of scores) assert.match(text, new RegExp(`^(${glyphs[shape]}\u2009)?0\\.\\d\\d$`), `${shape}: ${text}`);
   // the shape drawn larger than the digits, from a font that draws it whole (at their size the monospace ○ read as "©")
