@@ -11,6 +11,13 @@
  */
 export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'] as const;
 
+/**
+ * Failures of a model's folder changed under a running station (another model or manifest in it:
+ * model_changed; files that no longer pass their checks: model_refused): they last until the
+ * station starts again and reads the folder anew.
+ */
+export const MODEL_CHANGED_CODES = ['model_changed', 'model_refused'] as const;
+
 /** A breast the model read no image of, or 'no-laterality': images naming no single breast were not read. */
 export type NotRead = 'R' | 'L' | 'no-laterality';
 

@@ -32,7 +32,7 @@ export interface InferResult {
 }
 
 /** The model a run is for, as the main process found it at start: a folder whose files changed since holds another. */
-export interface ExpectedModel { id: string; version: string; sha256: string; /** manifest-digest.ts: the manifest found at start, whole. */ manifestDigest: string }
+export interface ExpectedModel { id: string; version: string; /** manifest-digest.ts: the manifest found at start, whole (its checksum of model.onnx too). */ manifestDigest: string }
 
 export interface AnalyzeImageInput {
   /** The stored file. */

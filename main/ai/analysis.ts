@@ -20,7 +20,7 @@ import { showableText } from '../../common/ai/model-manifest.ts';
 import type { AiNotAnalysed, ExamDetail, InstanceDetail } from '../../common/domain.ts';
 import { breastPlaneSpacing } from '../../common/hanging/scale.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
-import { UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
+import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
@@ -80,7 +80,7 @@ export function libraryErrorForLog(error: unknown): string {
 }
 
 /** Failures of what an exam is (no image the model reads, the exam or its model gone): logged by their code, not as an unexpected error with its stack. */
-const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exam_gone', 'model_unavailable', 'model_changed', 'model_refused'];
+const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exam_gone', 'model_unavailable', ...MODEL_CHANGED_CODES];
 
 /** Runs this process has claimed, over every AiAnalysis it opens (two on one library must not give one owner twice). */
 let runsInThisProcess = 0;
@@ -512,6 +512,8 @@ export class AiAnalysis {
       throw Object.assign(new Error('no image of the exam is one the model reads (views, laterality, presentation intent)'), { code: 'no_images' });
     }
     const floor = Math.min(...manifest.calibration.operatingPoints.map((p) => p.threshold));
+    // each thread checks that the model's folder still holds this model (inference.worker.ts)
+    const expected = { id: manifest.id, version: manifest.version, manifestDigest: manifestDigest(manifest) };
     const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };
     const findings: StoredFinding[] = [];
     const breastScores: Partial<Record<'R' | 'L', number>> = {};
@@ -534,7 +536,7 @@ export class AiAnalysis {
       let result: Awaited<ReturnType<InferenceRunner['analyzeImage']>>;
       try {
         if (!file) throw Object.assign(new Error('no file in the library'), { code: 'ENOENT' });
-        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor, expected: { ...refOf(manifest), manifestDigest: manifestDigest(manifest) } }, { signal });
+        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor, expected }, { signal });
       } catch (error) {
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;

@@ -44,11 +44,10 @@ async function modelFor(folder: string, providers: ExecutionProvider[] | undefin
  * sent in a CAD SR, under the old model's name and version (a probe).
  */
 function assertExpected(model: CheckedModel, expected: ExpectedModel | undefined): void {
-  if (!expected) return;
+  if (!expected || manifestDigest(model.manifest) === expected.manifestDigest) return;
   const { id, version, sha256 } = model.manifest;
-  if (id === expected.id && version === expected.version && sha256 === expected.sha256) {
-    if (manifestDigest(model.manifest) === expected.manifestDigest) return;
-    // the same file, id and version, the manifest edited (its classes reordered, a threshold changed)
+  if (id === expected.id && version === expected.version) {
+    // the same id and version, the manifest edited (its classes reordered, a threshold changed)
     throw new TaskError(`the model's manifest.json was edited since the station started (${id} ${version}): the station reads it once started again`, 'model_changed');
   }
   throw new TaskError(`the model's folder now holds ${id} ${version} (sha256 ${sha256.slice(0, 12)}…), not the ${expected.id} ${expected.version} found at start: the station reads it once started again`, 'model_changed');

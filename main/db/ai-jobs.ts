@@ -5,6 +5,7 @@
 
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { AiFinding } from '../../common/domain.ts';
+import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { Statements, now } from './connection.ts';
 import { AI_JOBS_SHOWN_FIRST } from './records.ts';
 
@@ -93,7 +94,7 @@ const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { i
  * Failures that come from what the exam holds, or that last until the station starts again (its
  * model's folder changed under it): opening the exam does not try them again (see prioritize).
  */
-const LASTING_FAILURES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'no_images', 'images_too_coarse', 'model_output_invalid', 'model_changed', 'model_refused'] as const;
+const LASTING_FAILURES = [...UNREADABLE_IMAGE_CODES, 'no_images', 'images_too_coarse', 'model_output_invalid', ...MODEL_CHANGED_CODES] as const;
 
 /** The SQL condition for jobs of these model versions (bound with each one's id and version). */
 const modelKeys = (models: readonly ModelRef[]): string => models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');

@@ -86,7 +86,8 @@ export class WorklistTables {
     const whereSql = where.join(' AND ');
     const sort = SORTS[q.sort.field];
     let order = sort.order(q.sort.direction === 'asc' ? 'ASC' : 'DESC');
-    if (q.sort.field === 'aiScore' && options.withheldFor !== undefined) {
+    const heldBackFirst = q.sort.field === 'aiScore' && options.withheldFor !== undefined;
+    if (heldBackFirst) {
       order = `(${AI_SCORE} IS NULL), EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader), ${order}`;
     }
     // Every filter is on the exam row, so the count needs no join.
@@ -95,7 +96,7 @@ export class WorklistTables {
       ? `SELECT ${EXAM_COLUMNS} FROM patients p CROSS JOIN studies s ON s.patient_ref = p.id WHERE ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset`
       : `SELECT ${EXAM_COLUMNS} FROM (SELECT s.id FROM studies s WHERE ${whereSql} ORDER BY ${order} LIMIT @limit OFFSET @offset) page
            CROSS JOIN studies s ON s.id = page.id CROSS JOIN patients p ON p.id = s.patient_ref ORDER BY ${order}`;
-    const rows = this.sql.get(sql).all({ ...params, ...(order.includes('@reader') ? { reader: options.withheldFor } : {}), limit: q.limit, offset: q.offset }) as ExamRow[];
+    const rows = this.sql.get(sql).all({ ...params, ...(heldBackFirst ? { reader: options.withheldFor } : {}), limit: q.limit, offset: q.offset }) as ExamRow[];
     return { total, offset: q.offset, rows: rows.map(toExamSummary) };
   }
 

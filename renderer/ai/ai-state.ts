@@ -5,7 +5,7 @@
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
-import { UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
+import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 import { formatScore } from '../../common/i18n/messages.ts';
 
@@ -20,7 +20,7 @@ export function notForModel(code: string | null | undefined): boolean {
 
 /** Whether a failure lasts until the station starts again (its model's folder changed under it): "analyse again" would fail the same way. */
 export function needsRestart(code: string | null | undefined): boolean {
-  return code === 'model_changed' || code === 'model_refused';
+  return (MODEL_CHANGED_CODES as readonly (string | null | undefined)[]).includes(code);
 }
 
 /**
