@@ -23,6 +23,9 @@ if (!process.env.BINOME_SKIP_BUILD) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
+// A test file's stdout is the runner's own channel: Node 20's reader can take text written there
+// just after a report for a report, and fail the file ("Unable to deserialize cloned data"). Tests
+// print figures with t.diagnostic(); libraries that print to stdout are kept quiet.
 const env = { ...process.env, BINOME_LOG_LEVEL: process.env.BINOME_LOG_LEVEL ?? 'warn' };
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit', cwd: root, env });
 process.exit(result.status ?? 1);

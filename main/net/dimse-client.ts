@@ -15,14 +15,15 @@ import dicomParser from 'dicom-parser';
 import dimse from 'dcmjs-dimse';
 import type { requests as dimseRequests, responses as dimseResponses } from 'dcmjs-dimse';
 import { PacsError } from './pacs-error.ts';
+import { quietDimseLogs } from './dimse-quiet.ts';
 import type { FoundStudy } from './dicomweb.ts';
 
 const { Client, Dataset, constants } = dimse;
 const { CEchoRequest, CFindRequest, CMoveRequest, CStoreRequest } = dimse.requests;
 const { Status } = constants;
 
-// dcmjs-dimse logs every PDU at INFO (AE titles, commands): this module reports its own failures
-dimse.log.setLevel('silent');
+// this module reports its own failures
+quietDimseLogs();
 
 export interface DimseNode {
   /** The PACS's AE title (the called AE title). */

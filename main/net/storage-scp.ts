@@ -6,7 +6,6 @@
 // than it was allowed, a dropped connection, an A-ABORT halfway through a data set), the connection
 // ends and the half file goes; files stored before stay. The session (receiver.ts) does the rest.
 
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
@@ -17,6 +16,7 @@ import { errorForLog, log } from '../base/log.ts';
 import { decideContext, isAcceptedStorageClass } from './negotiation.ts';
 import { ReceivedFile } from './received-file.ts';
 import { PduStream } from './pdu-stream.ts';
+import { quietDimseLogs } from './dimse-quiet.ts';
 
 const { Scp, Dataset, Implementation, constants, responses } = dimse;
 const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status, AbortSource, AbortReason } = constants;
@@ -25,17 +25,8 @@ type Association = dimseAssociation.Association;
 type CStoreRequest = dimseRequests.CStoreRequest;
 type PresentationContext = dimseAssociation.PresentationContext;
 
-// dcmjs-dimse logs every PDU at INFO (AE titles, commands); the receiver logs for itself
-dimse.log.setLevel('silent');
-// Its own copy of dcmjs prints a stack at WARN for a command data set a caller cut short (the
-// association ends anyway, and says why): kept quiet where that copy can be reached (from
-// node_modules; a bundle that inlines it keeps its default).
-try {
-  const requireNearDimse = createRequire(createRequire(import.meta.url).resolve('dcmjs-dimse'));
-  (requireNearDimse('dcmjs') as { log?: { setLevel(level: string): void } }).log?.setLevel('error');
-} catch {
-  // bundled: nothing to reach
-}
+// the receiver logs for itself (a cut-short command data set ends the association, and says why)
+quietDimseLogs();
 
 /**
  * The largest PDU the SCP receives (advertised in A-ASSOCIATE-AC): dcmtk's own maximum. A data

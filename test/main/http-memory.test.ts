@@ -89,7 +89,7 @@ const figures: string[] = [];
 /** The host's resident memory once warmed up, before any large upload. */
 let baseline = 0;
 
-test('one 200 MB upload raises the host by tens of MB, not hundreds', { skip: SKIP, timeout: 300_000 }, async () => {
+test('one 200 MB upload raises the host by tens of MB, not hundreds', { skip: SKIP, timeout: 300_000 }, async (t) => {
   const warm = await op<{ uploadId: string }>('beginUpload', {});
   await upload(warm.uploadId, 'warm', 4 * MB);
   await op('cancelUpload', { uploadId: warm.uploadId });
@@ -102,11 +102,11 @@ test('one 200 MB upload raises the host by tens of MB, not hundreds', { skip: SK
   await op('cancelUpload', { uploadId });
   const growth = after.peak - before.rss;
   figures.push(`one 200 MB upload: host RSS ${(before.rss / MB).toFixed(0)} MB before, peak ${(after.peak / MB).toFixed(0)} MB (+${(growth / MB).toFixed(1)} MB)`);
-  console.log(figures.at(-1));
+  t.diagnostic(figures.at(-1)!);
   assert.ok(growth < 64 * MB, figures.at(-1));
 });
 
-test('five 200 MB uploads at once raise it by tens of MB too', { skip: SKIP, timeout: 600_000 }, async () => {
+test('five 200 MB uploads at once raise it by tens of MB too', { skip: SKIP, timeout: 600_000 }, async (t) => {
   const before = { rss: baseline || memory().rss };
   resetPeak();
   const { uploadId } = await op<{ uploadId: string }>('beginUpload', {});
@@ -115,6 +115,6 @@ test('five 200 MB uploads at once raise it by tens of MB too', { skip: SKIP, tim
   await op('cancelUpload', { uploadId });
   const growth = after.peak - before.rss;
   figures.push(`five 200 MB uploads at once: host RSS ${(before.rss / MB).toFixed(0)} MB at rest, peak ${(after.peak / MB).toFixed(0)} MB (+${(growth / MB).toFixed(1)} MB)`);
-  console.log(figures.at(-1));
+  t.diagnostic(figures.at(-1)!);
   assert.ok(growth < 128 * MB, figures.at(-1));
 });

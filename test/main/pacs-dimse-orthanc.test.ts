@@ -217,7 +217,7 @@ async function importOne(station: StationService, file: string): Promise<{ insta
   return { instanceId, sopUid, bytes };
 }
 
-test('the outbox sends by C-STORE: a peer stores the data set byte for byte, and Orthanc the same pixels, in the object\'s own transfer syntax (JPEG-LS too)', { skip, timeout: 120_000 }, async () => {
+test('the outbox sends by C-STORE: a peer stores the data set byte for byte, and Orthanc the same pixels, in the object\'s own transfer syntax (JPEG-LS too)', { skip, timeout: 120_000 }, async (t) => {
   const station = await openStation(path.join(work, 'lib-send'));
   // another Binome station as the PACS: its storage SCP keeps what it receives byte for byte
   const peer = new StationService({
@@ -232,7 +232,7 @@ test('the outbox sends by C-STORE: a peer stores the data set byte for byte, and
     // a compressed object keeps its transfer syntax (dcmtk's dcmcjpls makes one, where installed)
     const jpegLs = path.join(work, 'exams', 'send', 'jpegls.dcm');
     if (spawnSync('dcmcjpls', [exam.files[1]!, jpegLs], { stdio: 'ignore' }).status === 0) files.push(jpegLs);
-    else console.log('# dcmtk\'s dcmcjpls is not installed: no JPEG-LS object is sent');
+    else t.diagnostic('dcmtk\'s dcmcjpls is not installed: no JPEG-LS object is sent');
     const sent = [];
     for (const f of files) sent.push(await importOne(station, f));
     for (const s of sent) await op(station, 'sendToPacs', { instanceId: s.instanceId });
