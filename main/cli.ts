@@ -165,6 +165,15 @@ export function printable(line: string): string {
     (c) => (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 }
 
+/**
+ * JSON for the terminal or a pipe: JSON.stringify escapes control characters but writes
+ * bidirectional overrides and line separators as they are (a model folder named with U+202E showed
+ * the rest of its line backwards); written as \\uNNNN, the same JSON.
+ */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function reportImport(summary: ImportSummary, out: NodeJS.WriteStream, verbose: boolean): void {
   const say = (line: string) => out.write(`${printable(line)}\n`);
   const text = describeImportSummary('en', summary, verbose ? Number.MAX_SAFE_INTEGER : 3);
@@ -240,7 +249,7 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
       if (error instanceof ApiError && error.code === 'bad_request') throw new UsageError(error.message.replace(/^Invalid input for worklistQuery: /, ''));
       throw error;
     }
-    if (values.json) { out.write(JSON.stringify(page, null, 2) + '\n'); return EXIT.ok; }
+    if (values.json) { out.write(printableJson(page) + '\n'); return EXIT.ok; }
     const unfinished = await api.unfinishedImports({});
     if (!page.total && !unfinished.length) {
       const others = values.all ? 0 : (await api.worklistQuery({ filter: { scope: 'all' }, limit: 1 })).total;
@@ -312,7 +321,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       }
     }
     if (values.json) {
-      out.write(JSON.stringify(status, null, 2) + '\n');
+      out.write(printableJson(status) + '\n');
     } else {
       const where = { application: 'the application', library: 'this library' };
       // folder names and manifests come from whoever put a model there: no control characters reach the terminal

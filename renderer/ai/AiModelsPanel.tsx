@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiModelEntry, AiModelsStatus } from '../../common/domain.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { showableText } from '../../common/ai/model-manifest.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 
@@ -67,7 +68,7 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
         <div className="muted small">{model.id}</div>
         {caveat && <div className="small synthetic-label" data-testid="ai-model-synthetic" data-caveat={caveat}>{t(`ai.${caveat}`)}</div>}
       </td>
-      <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{model.folder}</div></td>
+      <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
       <td>{model.provider}</td>
       <td className="small">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed })}</td>
     </tr>
@@ -134,13 +135,13 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
                       <ul className="refused-models">
                         {status.refused.map((r) => (
                           <li key={`${r.source}/${r.folder}`} className="notice error" data-testid="ai-model-refused">
-                            <strong>{r.folder}</strong>{t('ai.models.refusedWhy', { source: t(`ai.models.source.${r.source}`), problem: describeModelProblem(locale, r.problem) })}
+                            <strong>{showableText(r.folder)}</strong>{t('ai.models.refusedWhy', { source: t(`ai.models.source.${r.source}`), problem: describeModelProblem(locale, r.problem) })}
                           </li>
                         ))}
                       </ul>
                     </>
                   )}
-                  {status.libraryModelsFolder && <p className="muted small" data-testid="ai-models-drop-in">{t('ai.models.dropIn', { folder: status.libraryModelsFolder })}</p>}
+                  {status.libraryModelsFolder && <p className="muted small" data-testid="ai-models-drop-in">{t('ai.models.dropIn', { folder: showableText(status.libraryModelsFolder) })}</p>}
                 </>
               )}
         {error && <p className="notice error" role="alert">{error}</p>}

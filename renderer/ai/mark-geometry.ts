@@ -222,10 +222,16 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
       return outside || covers ? null : { x: x0, y, x0, x1, anchor: 'start' as const, adjacent: true };
     };
     type Candidate = NonNullable<ReturnType<typeof onTopOrUnder>> | ReturnType<typeof beside>;
-    // whose the score is read as: the mark nearest its text, among those it could be taken for (a
-    // score that writes its shape first cannot be taken for a mark of another shape)
+    // whose the score is read as: the mark nearest its text. A score that writes its shape first
+    // still goes nearer its own mark than one of another shape beside it (the eye pairs "▲ 0,52"
+    // 18 px from a circle with the circle, not with its triangle 46 px away: a radiologist's probe);
+    // the glyph spares it the margin there, and decides alone only against a mark over its own (two
+    // findings on one lesion: no place is nearer one than the other)
     const glyph = glyphShapes.has(m.text[0] ?? '') ? shapeKnown(m) : undefined;
-    const rivals = marks.filter((o, j) => j !== i && inView(o) && (!glyph || shapeKnown(o) === undefined || shapeKnown(o) === glyph));
+    const ofAnotherShape = (o: (typeof marks)[number]) => glyph !== undefined && shapeKnown(o) !== undefined && shapeKnown(o) !== glyph;
+    const overOwn = (o: (typeof marks)[number]) => Math.hypot(o.x - m.x, o.y - m.y) < o.radius + m.radius;
+    const rivals = marks.filter((o, j) => j !== i && inView(o) && !(ofAnotherShape(o) && overOwn(o)));
+    const marginFrom = (o: (typeof marks)[number]) => (ofAnotherShape(o) ? 0 : OWNED_BY_PX);
     // from the text's middle to the mark's edge: the eye pairs a number with the mark nearest it, not
     // with one its text's far end happens to come near
     const gap = (o: (typeof marks)[number], c: Candidate) => Math.hypot((c.x0 + c.x1) / 2 - o.x, c.y - SCORE_LINE_PX / 2 - o.y) - o.radius;
@@ -235,7 +241,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     // never below the viewport's bottom either (a mark under the model's label at a cell's foot had
     // its score pushed out of the cell, and showed none)
     const inside = (c: Candidate) => c.y - SCORE_LINE_PX >= 0 && (height <= 0 || c.y + SCORE_DESCENT_PX <= height);
-    const owned = (c: Candidate) => inside(c) && boxGap(c) <= OWN_REACH_PX && rivals.every((o) => gap(o, c) >= gap(m, c) + OWNED_BY_PX);
+    const owned = (c: Candidate) => inside(c) && boxGap(c) <= OWN_REACH_PX && rivals.every((o) => gap(o, c) >= gap(m, c) + marginFrom(o));
     const first = beside(leftFirst);
     const otherSide = width > 0 && (leftFirst ? roomRight >= textWidth : roomLeft >= textWidth) ? beside(!leftFirst) : null;
     const aligned = (['centre', 'left', 'right'] as const).flatMap((align) => [onTopOrUnder(false, align), onTopOrUnder(true, align)]);

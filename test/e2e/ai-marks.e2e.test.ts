@@ -514,7 +514,7 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user')?.mode, 'concurrent');
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /^Your first impression: Normal \(made with the AI shown\)$/);
   // read normal, marked by the AI: the disagreement is said
-  assert.match(await page.textContent('[data-testid=ai-disagrees]') ?? '', /^The AI marks \d+ findings in the exam you read as normal: look at them before you mark the exam read\.$/);
+  assert.match(await page.textContent('[data-testid=ai-disagrees]') ?? '', /^The AI puts \d+ marks? on the exam you read as normal( \(one finding may be marked in both its views\))?: look at (it|them) before you mark the exam read\.$/);
   assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
     ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
 });

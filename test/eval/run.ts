@@ -139,7 +139,8 @@ for (const seed of seeds) {
   }
   for (const gt of groundTruthFiles) {
     const truth = JSON.parse(fs.readFileSync(path.join(dir, gt), 'utf8')) as Truth;
-    let examScore = 0;
+    // as the station scores an exam (main/ai/analysis.ts): from the bottom of the model's scale, not 0
+    let examScore = manifest.output.scoreScale.min;
     for (const image of truth.images) {
       const view = image.viewLabel.replace(/^[RL]/, '').replace(/ID$/, '');
       if (image.forProcessing || !manifest.input.views.includes(view as never)) continue;
@@ -210,7 +211,8 @@ const variants = [...new Set(images.map((i) => i.variant))].sort().map((variant)
 });
 
 const caseAuc = aucWithInterval(cases);
-console.log(`\nCase AUC (exam score = the best mark's): ${caseAuc.auc.toFixed(3)} [95 % CI ${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}], ${cases.filter((c) => c.positive).length} exams with a lesion, ${cases.filter((c) => !c.positive).length} without`);
+const examScoreSource = manifest.output.imageScore ? 'the model\'s image score' : 'its best mark';
+console.log(`\nCase AUC (exam score = the best image's, as the station scores it: ${examScoreSource}): ${caseAuc.auc.toFixed(3)} [95 % CI ${caseAuc.low.toFixed(3)}–${caseAuc.high.toFixed(3)}], ${cases.filter((c) => c.positive).length} exams with a lesion, ${cases.filter((c) => !c.positive).length} without`);
 
 // operating points: on the validation seeds, found; otherwise, what the manifest's give here
 const anyCurve = rows.at(-1)!.curve;

@@ -174,9 +174,19 @@ test('a score moved away from its mark is never nearer another mark it could be 
     assert.ok(own + 6 <= other || p!.leader, `mark ${i}'s score ${JSON.stringify(p)}: ${own} px from its mark, ${other} from the other, no line`);
   }
   assert.ok(gap(pair[0]!, places[0]!, 48) + 6 <= gap(pair[1]!, places[0]!, 48), `the 0,94 by its own mark, not under the other: ${JSON.stringify(places[0])}`);
-  // a mark of another shape is no rival: a triangle's score may sit by a circle, its glyph says whose
-  const mixed = placeScoreLabels([{ ...pair[0]!, text: '▲ 0,94', shape: 'triangle' as const }, pair[1]!], 200, 44, [], 300);
-  assert.deepEqual(mixed[0], placeScoreLabels([{ ...pair[0]!, text: '▲ 0,94', shape: 'triangle' as const }, { ...pair[1]!, shape: 'diamond' as const, text: '◆ 0,35' }], 200, 44, [], 300)[0]);
+  // a mark of another shape is a rival too, its glyph notwithstanding: a radiologist read "▲ 0,52",
+  // 18 px from a circle and 46 px from its own triangle, as the circle's
+  const mixed = placeScoreLabels([{ ...pair[0]!, text: '▲ 0,94', shape: 'triangle' as const }, { ...pair[1]!, text: '● 0,35' }], 200, 44, [], 300);
+  for (const [i, p] of mixed.entries()) {
+    assert.ok(gap(pair[i]!, p!, 56) <= gap(pair[1 - i]!, p!, 56) || p!.leader, `mark ${i}'s score ${JSON.stringify(p)} nearer the other shape's mark, no line`);
+  }
+  // such a layout (from the sweep below): the small star's "★ 0,62" went under it, nearer the triangle beside it
+  const measured = (t: string) => (/^[●▲★◆■]/.test(t) ? 14 + (t.length - 1) * 8 : t.length * 8) + 4;
+  const beside = [{ x: 64.3, y: 104.9, radius: 29.7, text: '0,73', shape: 'star' as const }, { x: 33.8, y: 180.1, radius: 16.2, text: '★ 0,62', shape: 'star' as const },
+    { x: 76, y: 172.9, radius: 11, text: '▲ 0,73', shape: 'triangle' as const }];
+  const [, smallStar] = placeScoreLabels(beside, 235, 44, [[4, 230, 230, 260], [4, 4, 80, 18]], 264, measured);
+  const starGap = gap(beside[1]!, smallStar!, measured('★ 0,62')), triangleGap = gap(beside[2]!, smallStar!, measured('★ 0,62'));
+  assert.ok(starGap <= triangleGap || smallStar!.leader, `the star's score ${JSON.stringify(smallStar)}: ${starGap.toFixed(1)} px from the star, ${triangleGap.toFixed(1)} from the triangle, no line`);
   // hemmed in on every side (three circles round it in a strip as narrow as its score): the line ties it to its mark
   const hemmed = [{ x: 30, y: 60, radius: 10, text: '0.50' }, { x: 30, y: 36, radius: 10, text: '0.41' }, { x: 30, y: 84, radius: 10, text: '0.42' }, { x: 6, y: 60, radius: 5, text: '0.43' }, { x: 54, y: 60, radius: 5, text: '0.44' }];
   const [centre] = placeScoreLabels(hemmed, 60, 44, [], 200);
@@ -217,7 +227,8 @@ test('crowded marks, many layouts: every score is nearer its own mark than any i
       const x0 = p.anchor === 'end' ? p.x - w : p.x;
       const middle = [x0 + w / 2, p.y - 7] as const;
       const edge = (o: (typeof marks)[number]) => Math.hypot(middle[0] - o.x, middle[1] - o.y) - o.radius;
-      const rivals = marks.filter((o, j) => j !== i && (!near[i] || o.shape === marks[i]!.shape));
+      // any mark beside it; one of another shape over its own only where the score says its shape
+      const rivals = marks.filter((o, j) => j !== i && !(near[i] && o.shape !== marks[i]!.shape && Math.hypot(o.x - marks[i]!.x, o.y - marks[i]!.y) < o.radius + marks[i]!.radius));
       const layoutSaid = JSON.stringify({ W, H, marks, texts, places });
       assert.ok(p.leader || rivals.every((o) => edge(o) >= edge(marks[i]!)), `score ${i} nearer another mark, no line: ${layoutSaid}`);
       assert.ok(p.y - 14 >= 0 && p.y + 4 <= H && x0 >= 0 && x0 + w <= W, `score ${i} leaves its image: ${layoutSaid}`);
