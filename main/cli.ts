@@ -11,7 +11,7 @@ import { describeModelProblem } from '../common/ai/model-problems.ts';
 import { describeImportSummary } from '../common/import-summary.ts';
 import { formatPersonNames, translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
-import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, writeDemoExams } from './service/demo.ts';
+import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, markDemoPriorsRead, writeDemoExams } from './service/demo.ts';
 import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
 import { defaultLibraryDir } from './base/library.ts';
 import { startLoopbackHost } from './transport/http.ts';
@@ -399,6 +399,7 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
     out.write(`Ground truth: ground-truth.json in each exam folder; index in demo.json. Synthetic images: not patients, not for diagnosis.\n`);
     if (!service) return EXIT.ok;
     const imported = await localClient(service.handlers).importPaths({ paths: [outDir] });
+    markDemoPriorsRead(service, summary.priorStudyUids);
     out.write(`${describeImportSummary('en', imported).headline}\n  into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
       `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}\n`);
     // a reduced copy's pixels (0.28 mm) are coarser than the shipped AI model reads: said before its analyses fail

@@ -21,6 +21,25 @@ export function writeDemoExams(options: DemoOptions, outDir: string, onProgress?
   return generateDemo(options, outDir, { onProgress });
 }
 
+/**
+ * A demo woman's earlier exams were read in their time: marked read, not new, once imported (as
+ * priors in a real library, they came with her history). Left new, they stood in the reading list
+ * among today's exams, and the AI's triage ranked a 2023 prior third (a radiologist's probe).
+ * Recorded in the audit as the demo's doing, not a reader's. An exam already read or in progress,
+ * or not imported, is left as it is.
+ */
+export function markDemoPriorsRead(ctx: Pick<StationContext, 'db'>, studyUids: readonly string[]): number {
+  let marked = 0;
+  for (const uid of studyUids) {
+    const examId = ctx.db.imports.studyKey(uid);
+    if (examId === null) continue;
+    const exam = ctx.db.worklist.examDetail(examId)?.exam;
+    if (exam?.status !== 'new') continue;
+    if (ctx.db.worklist.setExamStatus(examId, 'read', (id) => ctx.db.audit.record('demo', 'status:read', id))) marked++;
+  }
+  return marked;
+}
+
 export type DemoHandlers = Pick<ApiHandlers, 'loadDemoExams'>;
 
 export function demoHandlers(ctx: StationContext): DemoHandlers {
@@ -35,10 +54,11 @@ export function demoHandlers(ctx: StationContext): DemoHandlers {
         const demo = await generateDemo(o, path.join(ctx.paths.root, 'demo', o.seed), {
           onProgress: (p) => ctx.events.emit('importProgress',
             { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported, duplicates: 0, rejected: 0, skipped: 0, bytes: 0 }),
-          onExam: async ({ dicomFiles }) => {
+          onExam: async ({ dicomFiles, studyInstanceUid, isPrior }) => {
             const summary = await ctx.importer.importPaths(dicomFiles, { ...ctx.importOptions(), onProgress: undefined });
             parts.push(summary);
             imported += summary.imported;
+            if (isPrior) markDemoPriorsRead(ctx, [studyInstanceUid]);
             // the store holds the images now; the demo folder keeps only the ground truth
             if (summary.status === 'done') await Promise.all(dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
             ctx.events.emit('worklistChanged', { reason: 'import' });

@@ -26,6 +26,8 @@ export interface DemoSummary {
   /** Wall time per exam of four screening views (total time / exams, extra views included). */
   secondsPerExam: number;
   groundTruthFiles: string[];
+  /** The women's earlier exams (read in their time: a library marks them read, not new). */
+  priorStudyUids: string[];
   /** Absolute paths of the DICOM files written. */
   dicomFiles: string[];
 }
@@ -69,7 +71,7 @@ function groundTruth(options: DemoOptions, patient: PatientSpec, exam: ExamSpec,
 export interface DemoHooks {
   onProgress?: (p: DemoProgress) => void;
   /** An exam's files are all written (with its ground truth): it can be imported while the others are made. */
-  onExam?: (exam: { dicomFiles: string[] }) => Promise<unknown> | void;
+  onExam?: (exam: { dicomFiles: string[]; studyInstanceUid: string; isPrior: boolean }) => Promise<unknown> | void;
   workers?: number;
 }
 
@@ -84,6 +86,7 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
   let done = 0;
   const report = () => hooks.onProgress?.({ imagesDone: done, imagesTotal: tasks.length });
   const groundTruthFiles: string[] = [];
+  const priorStudyUids: string[] = [];
   let bytes = 0;
   const examKey = (t: { patient: number; exam: number }) => `${t.patient}/${t.exam}`;
   const remaining = new Map<string, number>();
@@ -106,7 +109,8 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
     const file = path.join(examFolder(patient, exam), 'ground-truth.json');
     fs.writeFileSync(path.join(outDir, file), JSON.stringify(groundTruth(options, patient, exam, images), null, 2));
     groundTruthFiles.push(file.split(path.sep).join('/'));
-    const handed = hooks.onExam?.({ dicomFiles: images.map((img) => path.join(outDir, img.file)) });
+    if (exam.examIndex > 0) priorStudyUids.push(exam.studyInstanceUid);
+    const handed = hooks.onExam?.({ dicomFiles: images.map((img) => path.join(outDir, img.file)), studyInstanceUid: exam.studyInstanceUid, isPrior: exam.examIndex > 0 });
     if (handed) examsHandedOver.push(handed);
   };
 
@@ -133,5 +137,5 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
   const seconds = (performance.now() - started) / 1000;
   fs.writeFileSync(path.join(outDir, 'demo.json'), JSON.stringify({ generator: GENERATOR_VERSION, options, groundTruthFiles, notice: 'Synthetic data: not a patient, not for diagnosis' }, null, 2));
   const dicomFiles = tasks.map((t) => path.join(outDir, truths.get(t.id)!.file));
-  return { outDir, patients: patients.length, exams, images: tasks.length, bytes, seconds, secondsPerExam: seconds / exams, groundTruthFiles, dicomFiles };
+  return { outDir, patients: patients.length, exams, images: tasks.length, bytes, seconds, secondsPerExam: seconds / exams, groundTruthFiles, priorStudyUids: priorStudyUids.sort(), dicomFiles };
 }

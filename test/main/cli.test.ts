@@ -98,6 +98,10 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
   assert.ok(files.some((f) => f.endsWith('ground-truth.json')));
   assert.ok(!files.some((f) => f.endsWith('.dcm')), 'the images live in the store, not twice');
   assert.match(run('list', '--library', library).out, /SYN[0-9A-Z]{7}00001/);
+  // her earlier exam was read in its time: not new in the reading list (a prior ranked among today's exams)
+  const rows = (JSON.parse(run('list', '--library', library, '--json').out) as { rows: { studyDate: string; status: string }[] }).rows;
+  assert.deepEqual(rows.map((r) => r.status), ['new', 'read'], JSON.stringify(rows));
+  assert.ok(rows[0]!.studyDate > rows[1]!.studyDate, 'the current exam new, the prior read');
 });
 
 test('the default library is created on first use', () => {
