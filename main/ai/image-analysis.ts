@@ -161,6 +161,8 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     const mmPerHeatmapPixel = (prepared.pixelSizeMm?.[0] ?? 0.1) * stride;
     let peaks = heatmapPeaks(out.data as Float32Array, out.dims, {
       floor: options.floor, minDistance: Math.max(3, 5 / mmPerHeatmapPixel), maxPerChannel: options.maxPerClass ?? 10, activation: heatmap.activation,
+      // a peak within a centimetre of one scoring twice its own is part of that finding (a spiculated mass's spicule)
+      satelliteDistance: 10 / mmPerHeatmapPixel,
     });
     // calcifications within about a centimetre of one another are one cluster, marked once
     const calcification = heatmap.classes.indexOf('calcification');

@@ -73,3 +73,20 @@ test('a weaker peak on the flank of a stronger one of its class (the heatmap bet
   const apart = heatmap(1, 48, 48, [{ c: 0, u: 20, v: 20, peak: 0.9, sigma: 2 }, { c: 0, u: 28, v: 20, peak: 0.5, sigma: 1 }]);
   assert.deepEqual(heatmapPeaks(apart, [1, 1, 48, 48], options).map((p) => [p.u, p.v]), [[20, 20], [28, 20]]);
 });
+
+test('a weaker peak within the satellite distance of one scoring twice its own is part of it (a spicule of one mass); one scoring more than half of it, one farther, or of another class, stays', () => {
+  // the probe's mass: 0.88 and 0.25 about 11 heatmap pixels apart, the heatmap near 0 between them
+  const blobs = [{ c: 0, u: 20, v: 20, peak: 0.88, sigma: 1.5 }, { c: 0, u: 29, v: 14, peak: 0.25, sigma: 1.5 },
+    // as strong as half of it: two findings
+    { c: 0, u: 20, v: 30, peak: 0.5, sigma: 1.5 },
+    // weak but beyond the distance: its own finding
+    { c: 0, u: 40, v: 40, peak: 0.25, sigma: 1.5 },
+    // another class beside the mass: its own finding
+    { c: 1, u: 29, v: 14, peak: 0.25, sigma: 1.5 }];
+  const data = heatmap(2, 48, 48, blobs);
+  const options = { floor: 0.1, minDistance: 4, maxPerChannel: 10, activation: 'none' as const };
+  const found = (satelliteDistance?: number) => heatmapPeaks(data, [1, 2, 48, 48], { ...options, satelliteDistance }).map((p) => [p.channel, p.u, p.v]);
+  assert.deepEqual(found(12.5), [[0, 20, 20], [0, 20, 30], [0, 40, 40], [1, 29, 14]]);
+  // without the rule (a model folder's own post-processing asks none): the spicule is a mark of its own
+  assert.deepEqual(found(), [[0, 20, 20], [0, 20, 30], [0, 29, 14], [0, 40, 40], [1, 29, 14]]);
+});
