@@ -224,7 +224,11 @@ export function WorklistPage() {
   const caveat = aiModel ? modelCaveat(aiModel) : 'synthetic';
   // a score of 0.99 reads as a probability of 99 % unless the page says what it is (the viewer's AI strip said it; the worklist did not)
   const scale = !aiModel || aiModel.scoreSemantics === 'uncalibrated' ? t('worklist.ai.uncalibrated') : '';
-  const aiHint = t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim();
+  // where the model marks findings: a score of 0,53 on a normal exam and 0,52 on a new cluster said
+  // nothing without it (a radiologist's probe); on the scale of the exam score, its best finding's
+  const operatingPoint = aiModel?.operatingPoint ?? null;
+  const aboveHint = operatingPoint ? ` ${t('worklist.ai.aboveHint', { name: operatingPoint.name, threshold: formatScore(locale, operatingPoint.threshold) })}` : '';
+  const aiHint = `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 
   const header = (field: SortField | null, label: string, title?: string) => (
     <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined} title={title}
@@ -350,7 +354,10 @@ export function WorklistPage() {
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
-                        : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—' : formatScore(locale, exam.ai.score)}
+                        : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
+                        : operatingPoint && exam.ai.score >= operatingPoint.threshold
+                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScore(locale, exam.ai.score)}, ${t('worklist.ai.above', { threshold: formatScore(locale, operatingPoint.threshold) })}`}>{formatScore(locale, exam.ai.score)}</span>
+                          : formatScore(locale, exam.ai.score)}
                       {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
                           on every row of reduced exams, is in the cell's title) */}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{notForModel(exam.ai.failure) ? t('worklist.ai.tooCoarse') : failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}

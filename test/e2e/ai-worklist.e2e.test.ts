@@ -74,6 +74,11 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   // said as what it is: "0.99" alone reads as a probability of 99 %
   assert.match(note, /Bright spots \(test fixture\) 0\.1\.0\), uncalibrated: not a probability\./);
   assert.match(note, /Trained on synthetic images only: not for diagnostic use\./);
+  // where the model marks: scores at or above its operating point highlighted, and the note says which point
+  const point = (await station.handlers.aiResults({ examId: first!.examId })).model!.operatingPoint;
+  assert.ok(note.includes(`Highlighted: at or above its operating point “${point.name}” (${point.threshold.toFixed(2)}), where it marks findings.`), note);
+  const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => ({ score: Number(c.textContent), above: !!c.querySelector('[data-testid=ai-score-above]') })));
+  for (const c of cells) assert.equal(c.above, c.score >= Number(point.threshold.toFixed(2)), `${JSON.stringify(cells)} against ${point.threshold}`);
   await page.click('th:has-text("AI")');
   await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('AI'));
   const scores = await page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => Number(c.textContent)));
