@@ -97,14 +97,19 @@ export function acrViewLabel(
 /** The four screening views in the order a reader expects them listed. */
 export const SCREENING_VIEW_ORDER = ['RCC', 'LCC', 'RMLO', 'LMLO'] as const;
 
-/** Sorts view labels: the screening four first, then the others alphabetically, right before left. */
+/**
+ * Sorts view labels: the screening four first, then the others by their view (alphabetically), right
+ * before left (sorted by the whole label, LCCID came before RCCID: a radiologist's probe).
+ */
 export function sortViewLabels(labels: Iterable<string>): string[] {
   const unique = [...new Set(labels)];
   const rank = (label: string): number => {
     const i = (SCREENING_VIEW_ORDER as readonly string[]).indexOf(label);
     return i >= 0 ? i : SCREENING_VIEW_ORDER.length;
   };
-  return unique.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const view = (label: string) => label.replace(/^[RL]/, '');
+  const side = (label: string) => (label.startsWith('R') ? 0 : label.startsWith('L') ? 1 : 2);
+  return unique.sort((a, b) => rank(a) - rank(b) || view(a).localeCompare(view(b)) || side(a) - side(b) || a.localeCompare(b));
 }
 
 export const MAMMOGRAPHY_SOP_CLASSES = {

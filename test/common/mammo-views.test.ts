@@ -33,4 +33,6 @@ test('View Position fills in when the View Code Sequence is missing; unknown vie
 
 test('view labels sort in screening order, then the others', () => {
   assert.deepEqual(sortViewLabels(['LMLO', 'RXCCL', 'LCC', 'RCC', 'RMLO', 'RCC']), ['RCC', 'LCC', 'RMLO', 'LMLO', 'RXCCL']);
+  // the other views by view, right before left (LCCID came before RCCID)
+  assert.deepEqual(sortViewLabels(['LMLOID', 'LCCID', 'RMLOID', 'RCCID', 'LCC', 'RCC', 'LXCCL', 'RXCCL']), ['RCC', 'LCC', 'RCCID', 'LCCID', 'RMLOID', 'LMLOID', 'RXCCL', 'LXCCL']);
 });
