@@ -246,7 +246,7 @@ export class AiAnalysis {
 
   /** Queues the exams no model has analysed yet (after an import) and wakes the loop. */
   queueNewExams(): void {
-    // the shown model's jobs first: in queue order, an exam's triage score comes before the other models' analyses
+    // the shown model's jobs first: of one exam's jobs the one queued first runs first (claimNext), its triage score before the other models' analyses
     const shown = this.shownModel;
     for (const m of [...this.models].sort((a, b) => Number(b === shown) - Number(a === shown))) this.db.ai.enqueueAll(refOf(m.manifest));
     this.wake?.();

@@ -108,9 +108,11 @@ export class AiTables {
 
   /** Queues an exam for a model version (once: an exam already queued, analysed or failed for it is left as it is); returns whether it was queued now. */
   enqueue(examId: number, model: ModelRef, priority = 0): boolean {
-    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
-        VALUES (?, ?, ?, ?, 'queued', ?, ?) ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
-      .run(examId, model.id, model.version, model.sha256, priority, now()).changes > 0;
+    // the exam's date and time with the job: the queue's order, read from its index (migration 0019)
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at, study_date, study_time)
+        SELECT s.id, ?, ?, ?, 'queued', ?, ?, s.study_date, s.study_time FROM studies s WHERE s.id = ?
+        ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
+      .run(model.id, model.version, model.sha256, priority, now(), examId).changes > 0;
   }
 
   /**
@@ -134,14 +136,12 @@ export class AiTables {
   }
 
   /**
-   * Queues every breast-imaging exam that has no job for this model version yet, the most recent
-   * exams first (jobs run in the order they were queued): an import of a woman's current exam with
-   * her priors gives the current one's triage score first. Returns how many.
+   * Queues every breast-imaging exam that has no job for this model version yet (they run the most
+   * recent exam first: claimNext). Returns how many.
    */
   enqueueAll(model: ModelRef): number {
-    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at)
-        SELECT s.id, ?, ?, ?, 'queued', 0, ? FROM studies s WHERE s.breast = 1 AND s.image_count > 0
-        ORDER BY s.study_date DESC NULLS LAST, s.study_time DESC NULLS LAST, s.id DESC
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at, study_date, study_time)
+        SELECT s.id, ?, ?, ?, 'queued', 0, ?, s.study_date, s.study_time FROM studies s WHERE s.breast = 1 AND s.image_count > 0
         ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
       .run(model.id, model.version, model.sha256, now()).changes;
   }
@@ -241,7 +241,11 @@ export class AiTables {
 
   /**
    * Takes the next job of these model versions for `owner`: the opened exams first, the last opened
-   * first, then in queue order; never an exam held by an import. `firstInLineAbove`: only a job put
+   * first, then the most recent exam first (its study date and time, then the exam imported last;
+   * an exam without a date after those with one), so that today's exams are scored before a backlog
+   * of older ones (a model dropped in queues the whole library) and a woman's current exam before
+   * her priors; of one exam's jobs, the one queued first (queueNewExams queues the shown model's
+   * first). Never an exam held by an import. `firstInLineAbove`: only a job put
    * first in line (an opened exam, a reader's "analyse again") after the paused job was (above its
    * priority: a background job's is 0), and not one of its exam.
    */
@@ -250,7 +254,8 @@ export class AiTables {
     const above = options.firstInLineAbove;
     const firstInLine = above === undefined ? '' : 'AND j.priority > 0 AND j.priority > (SELECT priority FROM ai_jobs WHERE id = ?) AND j.study_ref <> ?';
     const next = () => this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-        WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine} ORDER BY j.priority DESC, j.id LIMIT 1`)
+        WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine}
+        ORDER BY j.priority DESC, j.study_date DESC, j.study_time DESC, j.study_ref DESC, j.id LIMIT 1`)
       .get(...models.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
     // a read first: an idle station looks every few seconds, and takes the write lock only for a job to claim
     if (!next()) return null;

@@ -306,11 +306,12 @@ test('several models: an exam no model has analysed yet names the model exams sh
     assert.equal(results.state, null);
     assert.equal(results.model!.id, 'org.clinic.tests.own');
     await assert.rejects(station.handlers.aiResults({ examId: 424242 }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
-    // a woman's current exam before her priors: its triage score is the one the reading list needs first
-    station.db.ai.enqueueAll({ id: 'org.clinic.tests.own', version: '0.1.0', sha256: '0'.repeat(64) });
-    const queued = station.db.connection.prepare(`SELECT s.study_date FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-      WHERE j.model_id = 'org.clinic.tests.own' ORDER BY j.id`).all() as { study_date: string }[];
-    assert.deepEqual(queued.map((q) => q.study_date), exams.map((e) => e.study_date).sort().reverse());
+    // a woman's current exam before her priors: its triage score is the one the reading list needs
+    // first (a version this station does not run: its loop leaves these jobs to the test)
+    const notRunHere = { id: 'org.clinic.tests.own', version: '0.0.9', sha256: '0'.repeat(64) };
+    station.db.ai.enqueueAll(notRunHere);
+    const claimed = [0, 1, 2].map(() => station.db.ai.claimNext('me:1', [notRunHere])!.examId);
+    assert.deepEqual(claimed.map((id) => exams.find((e) => e.id === id)!.study_date), exams.map((e) => e.study_date).sort().reverse());
   } finally {
     await station.close();
   }
@@ -914,6 +915,47 @@ test('of several exams opened, the last one opened is analysed first; a run canc
     assert.equal(station.db.ai.examState(a)!.status, 'running');
     assert.equal(station.db.ai.complete(second.id, 'two:2', result(0.7)), true);
     assert.equal(station.db.ai.examState(a)!.examScore, 0.7);
+  } finally {
+    await station.close();
+  }
+});
+
+test('the queue takes the most recent exam first, not the job queued first: an exam imported after a model queued the library is scored before that backlog; an opened exam still goes first; of one exam, the shown model\'s analysis first', async () => {
+  const station = openTestStation();
+  try {
+    const db = station.db.connection;
+    const patient = Number(db.prepare(`INSERT INTO patients (patient_id, issuer, name, name_search, birth_date, sex) VALUES ('P1', '', 'DOE^JANE', 'doe jane', '19600101', 'F')`).run().lastInsertRowid);
+    const addExam = (date: string | null, time: string | null = '101500') => Number(db.prepare(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, modalities, image_count, imported_at, breast)
+      VALUES (?, ?, ?, ?, 'MG', 4, '2026-01-01T00:00:00Z', 1)`).run(patient, `2.25.${Math.random().toString().slice(2)}`, date, time).lastInsertRowid);
+    // the library, oldest exam imported first: 30 exams a month apart, one without a date, and two of one day imported in turn
+    const monthly = Array.from({ length: 30 }, (_, i) => addExam(`${2023 + Math.floor(i / 12)}${String((i % 12) + 1).padStart(2, '0')}15`));
+    const undated = addExam(null, null);
+    const sameDayFirst = addExam('20230301', '090000'), sameDaySecond = addExam('20230301', '090000');
+    const shown = { id: 'org.clinic.shown', version: '1.0.0', sha256: 'x' }, other = { id: 'org.binome.other', version: '1.0.0', sha256: 'y' };
+    // a model dropped in queues the whole library (queueNewExams: the shown model's jobs first)
+    assert.equal(station.db.ai.enqueueAll(shown), 33);
+    assert.equal(station.db.ai.enqueueAll(other), 33);
+    // then today's import: an exam whose date is the second newest of the library
+    const newExam = addExam('20250520');
+    station.db.ai.enqueueAll(shown);
+    station.db.ai.enqueueAll(other);
+    const claim = () => {
+      const job = station.db.ai.claimNext('me:1', [shown, other]);
+      return job && { exam: job.examId, model: job.model.id };
+    };
+    const newest = monthly.at(-1)!;
+    assert.deepEqual([claim(), claim(), claim(), claim()], [
+      { exam: newest, model: shown.id }, { exam: newest, model: other.id }, { exam: newExam, model: shown.id }, { exam: newExam, model: other.id },
+    ], 'the newest exams first, the new one before the backlog of older ones; of one exam the shown model\'s first');
+    // the reader opens the oldest exam: it goes first, as before
+    station.db.ai.prioritize(monthly[0]!, shown);
+    assert.deepEqual(claim(), { exam: monthly[0], model: shown.id });
+    const rest: number[] = [];
+    for (let job = claim(); job; job = claim()) if (job.model === shown.id) rest.push(job.exam);
+    const expected = [...monthly.slice(1, -1).reverse()];
+    // the two exams of 1 March 2023 (after 15 March, before 15 February), the one imported last first
+    expected.splice(expected.indexOf(monthly[1]!), 0, sameDaySecond, sameDayFirst);
+    assert.deepEqual(rest, [...expected, undated], 'then by date, the latest first; of one date, the one imported last; an exam without a date last');
   } finally {
     await station.close();
   }

@@ -199,3 +199,26 @@ test('migration 0011: a model\'s analyses are counted by state through an index,
     .all('org.binome.synth-detector', '0.4.0') as { detail: string }[]).map((r) => r.detail).join('; ');
   assert.match(plan, /USING COVERING INDEX ai_jobs_by_model/);
 });
+
+test('migration 0019: the queue\'s jobs carry their exam\'s date and time (filled in, kept by a trigger), in the index the queue reads', () => {
+  const db = new Database(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.slice(0, 18));
+  db.exec(`INSERT INTO patients (id, patient_id, issuer, name, name_search) VALUES (1, 'SYN000001', '', 'A^B', 'A B');
+    INSERT INTO studies (id, patient_ref, study_uid, study_date, study_time, modalities, imported_at) VALUES (1, 1, '1.2.3', '20250102', '0930', 'MG', 'now'), (2, 1, '1.2.4', NULL, NULL, 'MG', 'now');
+    INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, queued_at) VALUES (1, 'm', '1', 'x', 'queued', 'now'), (2, 'm', '1', 'x', 'queued', 'now');`);
+  migrate(db);
+  const dates = () => db.prepare('SELECT study_ref, study_date, study_time FROM ai_jobs ORDER BY study_ref').all();
+  assert.deepEqual(dates(), [{ study_ref: 1, study_date: '20250102', study_time: '0930' }, { study_ref: 2, study_date: null, study_time: null }]);
+  db.exec(`UPDATE studies SET study_date = '20240101' WHERE id = 2`);
+  assert.deepEqual(dates()[1], { study_ref: 2, study_date: '20240101', study_time: null });
+  const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ai_jobs'`).all() as { name: string }[]).map((r) => r.name);
+  assert.ok(indexes.includes('ai_jobs_recent_first') && !indexes.includes('ai_jobs_next'), indexes.join(', '));
+  // AiTables.claimNext's read, with two models: walked in the index's order, not sorted (a temporary B-tree of every queued job)
+  const plan = (db.prepare(`EXPLAIN QUERY PLAN SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+      WHERE j.status = 'queued' AND s.pending_job IS NULL AND ((model_id = ? AND model_version = ?) OR (model_id = ? AND model_version = ?))
+      ORDER BY j.priority DESC, j.study_date DESC, j.study_time DESC, j.study_ref DESC, j.id LIMIT 1`).all('m', '1', 'n', '1') as { detail: string }[])
+    .map((r) => r.detail).join('; ');
+  assert.match(plan, /SEARCH j USING INDEX ai_jobs_recent_first \(status=\?\)/);
+  assert.doesNotMatch(plan, /TEMP B-TREE/);
+});

@@ -17,6 +17,7 @@ import * as m0015 from './0015-ai-shown-version.ts';
 import * as m0016 from './0016-ai-job-paused.ts';
 import * as m0017 from './0017-ai-failed-score.ts';
 import * as m0018 from './0018-ai-unread-images.ts';
+import * as m0019 from './0019-ai-jobs-recent-first.ts';
 
 export interface Migration {
   version: number;
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: 'ai-job-paused', up: m0016.up },
   { version: 17, name: 'ai-failed-score', up: m0017.up },
   { version: 18, name: 'ai-unread-images', up: m0018.up },
+  { version: 19, name: 'ai-jobs-recent-first', up: m0019.up },
 ];
 
 export class DatabaseTooNewError extends Error {
