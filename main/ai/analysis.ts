@@ -304,6 +304,8 @@ export class AiAnalysis {
     this.current.abort();
     this.wake?.();
     await this.loop?.catch(() => undefined);
+    // runs whose end could not be written, tried once more: not left running under this process
+    this.releaseUnrecorded();
     await this.runner.close();
   }
 
@@ -360,6 +362,20 @@ export class AiAnalysis {
     await this.execute(job, job.priority === 0);
   }
 
+  /**
+   * A job this process runs, queued again as the station closes: left running under a process that
+   * is gone, it showed "analysing" to the library's other stations and to `binome list` until some
+   * station started again and took it up (a probe: job 233 after a SIGINT). A result stored before
+   * the close stays (only a running job is given back). The library busy: the next start takes it up.
+   */
+  private giveBack(job: ClaimedJob): void {
+    try {
+      this.db.ai.release(job.id, job.owner);
+    } catch (error) {
+      log.warn(`AI: the analysis of exam ${job.examId}, cut short by the close, could not be queued again (${libraryErrorForLog(error)}); the next start takes it up`);
+    }
+  }
+
   /** Jobs whose end could not be written (the library busy): queued again as soon as it answers. */
   private releaseUnrecorded(): void {
     for (const [id, owner] of this.unrecorded) {
@@ -400,8 +416,8 @@ export class AiAnalysis {
   }
 
   /**
-   * Runs a claimed job to its end: stored, failed with its reason, or dropped when cancelled. While
-   * the station closes, the job stays running (the next start queues it again). `mayYield`: between
+   * Runs a claimed job to its end: stored, failed with its reason, or dropped when cancelled. Cut
+   * short by the station closing, it goes back to the queue (see giveBack). `mayYield`: between
    * two of its images, the exams readers have opened meanwhile are analysed first (see yieldToOpened).
    */
   private async execute(job: ClaimedJob, mayYield: boolean): Promise<void> {
@@ -412,7 +428,10 @@ export class AiAnalysis {
     try {
       await this.analyze(job, AbortSignal.any([this.current.signal, running.stop.signal]), mayYield);
     } catch (error) {
-      if (this.closed) return;
+      if (this.closed) {
+        this.giveBack(job);
+        return;
+      }
       if (running.stop.signal.aborted) {
         log.info(`AI analysis of exam ${job.examId} cancelled`);
         return; // its row says cancelled already; the cancel told the readers

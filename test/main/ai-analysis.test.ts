@@ -961,6 +961,44 @@ test('the queue takes the most recent exam first, not the job queued first: an e
   }
 });
 
+test('a station that closes while it analyses puts the job back in the queue (it showed "analysing" under a stopped process until a start took it up); a result stored before the close stays', { timeout: 300_000 }, async () => {
+  const models = slowModelFolder('ai-close-models');
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  const jobOf = (examId: number) => station.db.connection.prepare('SELECT status, owner, exam_score FROM ai_jobs WHERE study_ref = ?').get(examId) as { status: string; owner: string | null; exam_score: number | null };
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-close' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+    assert.equal(exams.length, 2);
+    let first: number | null = null;
+    let cutShort: number | null = null;
+    let closed: Promise<void> | null = null;
+    const analysisOf = () => analysis!;
+    analysis = new AiAnalysis(station.db, station.store, [models], (id) => {
+      if (id === null) return;
+      first ??= id;
+      // the second exam begins: the station is stopped (SIGINT) as it runs
+      if (id !== first && cutShort === null && jobOf(id).status === 'running') {
+        cutShort = id;
+        closed = analysisOf().close();
+      }
+    });
+    await analysis.start();
+    analysis.queueNewExams();
+    await waitFor('the station closed during the second exam', () => closed !== null, 120_000);
+    await closed;
+    assert.deepEqual(jobOf(cutShort!), { status: 'queued', owner: null, exam_score: null }, 'queued again, no process named');
+    const stored = jobOf(first!);
+    assert.equal(stored.status, 'done', 'the result stored before the close stays');
+    assert.equal(stored.owner, null);
+    assert.equal(typeof stored.exam_score, 'number');
+    assert.equal(station.db.ai.counts().running, 0);
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
+
 test('a background exam paused for an opening, then opened itself, goes on before the exams opened before it (the last opened first)', async () => {
   const station = openTestStation();
   try {
