@@ -335,6 +335,8 @@ export interface AiModelsStatus {
   chosen: string | null;
   /** The library's models folder, where a clinic drops a model in (found at the next start). */
   libraryModelsFolder: string | null;
+  /** Model folders whose check runs long (a slow trial run): the others' models are used meanwhile; absent when none. */
+  checking?: { source: 'application' | 'library'; folder: string }[];
 }
 
 /**

@@ -306,7 +306,8 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
   try {
     const api = localClient(service.handlers);
     let status = await api.aiModels({});
-    while (status.state === 'starting') {
+    // every folder's check ended: one running long (set aside) is listed once it passes or is refused
+    while (status.state === 'starting' || status.checking?.length) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       status = await api.aiModels({});
     }

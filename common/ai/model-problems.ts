@@ -40,6 +40,8 @@ const TENSOR_EN: Record<string, Template> = {
   boxes_counts: 'outputs "{boxes}", "{scores}" and "{labels}" hold {b}, {s} and {l} rows for a test image; they hold one row each per box',
   trial_failed: 'a trial run on a test image of {width} × {height} failed ({error})',
   output_not_finite: 'output "{name}" holds values that are not numbers (NaN or infinite) for a test image of {width} × {height}',
+  boxes_class: (p) => `output "${p.name}" gives a box of class ${p.cls} (row ${p.row}) for a test image of ${p.width} × ${p.height}; the manifest names ${p.classes} class${plural(p.classes, 'es')} (0 to ${p.last})`,
+  boxes_label: (p) => `output "${p.name}" gives a box the label ${p.label} (row ${p.row}) for a test image of ${p.width} × ${p.height}; the manifest names ${p.classes} class${plural(p.classes, 'es')} (labels ${p.first} to ${p.last})`,
   stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
 };
 
@@ -60,6 +62,8 @@ const TENSOR_FR: Record<string, Template> = {
   boxes_counts: 'les sorties «\u202f{boxes}\u202f», «\u202f{scores}\u202f» et «\u202f{labels}\u202f» ont {b}, {s} et {l} lignes pour une image de test\u202f; elles en ont une chacune par boîte',
   trial_failed: 'un essai sur une image de test de {width} × {height} a échoué ({error})',
   output_not_finite: 'la sortie «\u202f{name}\u202f» contient des valeurs qui ne sont pas des nombres (NaN ou infinies) pour une image de test de {width} × {height}',
+  boxes_class: (p) => `la sortie «\u202f${p.name}\u202f» donne une boîte de classe ${p.cls} (ligne ${p.row}) pour une image de test de ${p.width} × ${p.height}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')} (de 0 à ${p.last})`,
+  boxes_label: (p) => `la sortie «\u202f${p.name}\u202f» donne à une boîte l’étiquette ${p.label} (ligne ${p.row}) pour une image de test de ${p.width} × ${p.height}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')} (étiquettes de ${p.first} à ${p.last})`,
   stride: 'la sortie «\u202f{name}\u202f» fait {gotWidth} × {gotHeight} pour une entrée de {width} × {height}\u202f; au pas de {stride} du manifeste, elle ferait {expectedWidth} × {expectedHeight}',
 };
 

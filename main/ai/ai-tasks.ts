@@ -52,6 +52,9 @@ export interface DiscoveredModels {
   models: { folder: string; manifest: ModelManifest; provider: ExecutionProvider }[];
   refused: { folder: string; problem: ModelProblem }[];
   replaced: ReplacedModel[];
+  /** Folders whose check was still running (set aside: it runs long); `complete` has them too. */
+  checking: string[];
+  complete: Promise<Omit<DiscoveredModels, 'checking' | 'complete'>>;
 }
 
 export type AiTasks = {

@@ -110,8 +110,11 @@ export class AiAnalysis {
   refused: { folder: string; problem: ModelProblem }[] = [];
   /** Models not used because the library holds the same model id (its copy is used instead). */
   replaced: ReplacedModel[] = [];
-  /** Whether the models have been found (start has checked them). */
+  /** Whether the models have been found (start has checked them, but those in `checking`). */
   ready = false;
+  /** Model folders whose check runs long (set aside, inference.ts): their model is used once it passes. */
+  checking: string[] = [];
+  private prepared = false;
   private closed = false;
   private wake: (() => void) | null = null;
   /** The shown-model settings as last seen, and the timer that looks for another process's choice. */
@@ -154,18 +157,55 @@ export class AiAnalysis {
       // for ever (a command listing the models waited for good)
       log.error(`AI second reader: no model could be checked: ${errorForLog(error)}`);
       const what = showableText(String((error as Error)?.message ?? error).slice(0, 300));
-      found = { models: [], refused: this.modelRoots.slice(0, 1).map((folder) => ({ folder, problem: { code: 'ai_thread_failed' as const, params: { what } } })), replaced: [] };
+      const refused = this.modelRoots.slice(0, 1).map((folder) => ({ folder, problem: { code: 'ai_thread_failed' as const, params: { what } } }));
+      found = { models: [], refused, replaced: [], checking: [], complete: Promise.resolve({ models: [], refused, replaced: [] }) };
     }
-    this.models = found.models;
-    this.refused = found.refused;
-    this.replaced = found.replaced;
-    // folder names as JSON strings: a name may hold control characters (never written raw to a terminal or log)
-    for (const r of found.refused) log.warn(`AI model refused (${r.problem.code}): ${JSON.stringify(r.folder)}`);
-    for (const m of this.models) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
+    this.checking = found.checking;
+    this.found(found);
     this.ready = true;
+    // a folder whose check runs long: the others' models are used meanwhile, its own once it passes
+    if (found.checking.length) {
+      found.complete.then((all) => {
+        if (this.closed) return;
+        this.checking = [];
+        this.found(all);
+        if (options.analyse !== false) this.modelsAdded();
+      }, (error: unknown) => {
+        this.checking = [];
+        log.error(`AI second reader: a model's check failed: ${errorForLog(error)}`);
+      });
+    }
     // a command that only lists the models changes nothing a running station shows
     if (options.analyse === false) return;
     this.loop = this.run();
+  }
+
+  /** The models found (at start, or once the checks set aside have ended), said in the log where new. */
+  private found(found: Pick<Awaited<ReturnType<InferenceRunner['discover']>>, 'models' | 'refused' | 'replaced'>): void {
+    // folder names as JSON strings: a name may hold control characters (never written raw to a terminal or log)
+    for (const r of found.refused) if (!this.refused.some((e) => e.folder === r.folder && e.problem.code === r.problem.code)) log.warn(`AI model refused (${r.problem.code}): ${JSON.stringify(r.folder)}`);
+    for (const m of found.models) if (!this.models.includes(m)) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
+    this.models = found.models;
+    this.refused = found.refused;
+    this.replaced = found.replaced;
+  }
+
+  /**
+   * Models found after the loop began (a check set aside): their analyses queued, as at start. Before
+   * the library is prepared, prepare does it for every model.
+   */
+  private modelsAdded(): void {
+    if (this.prepared) {
+      try {
+        for (const m of this.models) this.db.ai.requeueOtherFile(refOf(m.manifest));
+        this.showModel();
+        this.queueNewExams();
+      } catch (error) {
+        // the library busy: the idle loop's minute look queues them (queueUnqueued)
+        log.warn(`AI: the analyses of a model found late could not be queued now (${libraryErrorForLog(error)})`);
+      }
+    }
+    this.onChange(null);
   }
 
   /**
@@ -205,6 +245,7 @@ export class AiAnalysis {
       if (now !== this.seenShown) { this.seenShown = now; this.onChange(null); }
     }, SHOWN_MODEL_POLL_MS);
     this.shownWatch.unref();
+    this.prepared = true;
   }
 
   get availableModels(): readonly FoundModel[] {

@@ -67,6 +67,16 @@ export function boxTensors(boxes: BoxesOutput): BoxTensor[] {
   return [{ name: boxes.tensor, role: 'boxes', expected, fits }];
 }
 
+/**
+ * Why a candidate's class is none of the manifest's, said as the analysis and the check say it, or
+ * null where it is one of them.
+ */
+export function classOutOfRange(boxes: BoxesOutput, cls: number): { label: number; first: number } | null {
+  if (Number.isInteger(cls) && cls >= 0 && cls < boxes.classes.length) return null;
+  const first = boxes.format === 'xyxy-scores-labels' ? (boxes.firstLabel ?? 1) : 0;
+  return { label: cls + first, first };
+}
+
 type Values = Float32Array | Float64Array | Int32Array | BigInt64Array;
 /** An output as a run gave it. */
 export interface OutputValues { data: Values; dims: readonly number[] }

@@ -17,7 +17,7 @@ import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 import { PreprocessBands } from './preprocess-bands.ts';
-import { boxCandidates, boxScoreValues } from './box-rows.ts';
+import { boxCandidates, boxScoreValues, classOutOfRange } from './box-rows.ts';
 import type { BoxesOutput, OutputValues } from './box-rows.ts';
 
 export interface ImageFinding {
@@ -213,10 +213,11 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
     // a finding the manifest cannot name, or a box turned inside out, is a model that does not do
     // what its manifest says (a class index off by one lost its best finding without a word): the
     // analysis fails saying so, rather than showing the rest as if it were all
-    if (!Number.isInteger(cls) || cls < 0 || cls >= classes) {
-      if (boxes.format !== 'xyxy-scores-labels') throw new ModelOutputError(`boxes row ${row}: class ${cls} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
-      const first = boxes.firstLabel ?? 1;
-      throw new ModelOutputError(`boxes row ${row}: label ${cls + first} is not one of the manifest's ${classes} classes (labels ${first} to ${first + classes - 1})`);
+    const outOfRange = classOutOfRange(boxes, cls);
+    if (outOfRange) {
+      const { label, first } = outOfRange;
+      if (boxes.format !== 'xyxy-scores-labels') throw new ModelOutputError(`boxes row ${row}: class ${label} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
+      throw new ModelOutputError(`boxes row ${row}: label ${label} is not one of the manifest's ${classes} classes (labels ${first} to ${first + classes - 1})`);
     }
     if (given[2] < given[0] || given[3] < given[1]) {
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);

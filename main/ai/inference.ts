@@ -13,14 +13,22 @@ import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 const INFER_TIMEOUT_MS = 5 * 60_000;
 /** A model whose check (opening it, one trial run) takes longer is refused as too slow for this computer. */
 const CHECK_TIMEOUT_MS = 2 * 60_000;
+/**
+ * A check still running after this long is set aside (its thread kept for it alone, beside a new one):
+ * the next folders are checked meanwhile and their models used. A model's check takes a second or two
+ * (1–1.7 s on a thread just started); checked one after another below that, a normal start is as before.
+ */
+const CHECK_ASIDE_MS = 10_000;
 
 export class InferenceRunner {
   private readonly pool: WorkerPool<AiTasks>;
 
   private readonly checkTimeoutMs: number;
+  private readonly checkAsideMs: number;
 
-  constructor(options: { threads?: number; checkTimeoutMs?: number } = {}) {
+  constructor(options: { threads?: number; checkTimeoutMs?: number; checkAsideMs?: number } = {}) {
     this.checkTimeoutMs = options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
+    this.checkAsideMs = options.checkAsideMs ?? CHECK_ASIDE_MS;
     keepOnnxRuntimeOffline(); // before the threads load the runtime
     this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1,
       // a thread keeps its model open and its code compiled for a minute after its last run: an exam
@@ -44,14 +52,15 @@ export class InferenceRunner {
   /**
    * Every model folder under these roots, each checked on the AI thread by itself, within
    * `checkTimeoutMs` (2 minutes): a model too slow to check on this computer (its trial run on a
-   * large fixed input took minutes) is refused, saying so, and the others are found (one slow model
-   * held every model back for minutes, and one slower than the whole discovery's limit would have
-   * left the station without AI).
+   * large fixed input took minutes) is refused, saying so. A check still running after
+   * `checkAsideMs` (10 s) goes on beside the others (model-discovery.ts): what is found without it
+   * is returned at once, its folder in `checking`, and `complete` gives every model once it has
+   * ended (one slow model held every model back for its two minutes at each start).
    */
   discover(roots: string[], providers?: ExecutionProvider[]): Promise<DiscoveredModels> {
-    return discoverModelFolders(roots, async (folder) => {
+    return discoverModelFolders(roots, async (folder, setAside) => {
       try {
-        const checked = await this.check(folder, providers, this.checkTimeoutMs);
+        const checked = await this.pool.run('check', { modelFolder: folder, providers }, { timeoutMs: this.checkTimeoutMs, asideAfterMs: this.checkAsideMs, onAside: setAside });
         return checked.manifest && checked.provider ? { ok: true, model: { folder: checked.folder, manifest: checked.manifest, provider: checked.provider } }
           : { ok: false, folder: checked.folder, problem: checked.problem ?? { code: 'model_unloadable' } };
       } catch (error) {

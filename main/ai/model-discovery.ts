@@ -14,6 +14,9 @@ export type FolderCheck<M extends { folder: string; manifest: ModelManifest }> =
   | { ok: true; model: M; release?: () => Promise<void> }
   | { ok: false; folder: string; problem: ModelProblem };
 
+/** What the folders under the roots hold: the models used, those refused, those another root's replaces. */
+export interface FoundModels<M> { models: M[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }
+
 /**
  * Every model folder under `roots` (each a folder of model folders), checked by `check`; a root that
  * does not exist holds none. A link to a folder is followed (an IT person may keep a vendor's model
@@ -21,35 +24,65 @@ export type FolderCheck<M extends { folder: string; manifest: ModelManifest }> =
  * belong in a folder of their own). The same model id twice in one root: the later folder is used,
  * the earlier refused; in two roots: the later root's (the library's) replaces the earlier's, and
  * comes last in the list (the last found is the model exams show by default).
+ *
+ * A check that calls its `setAside` (it runs long: a model's trial run that takes minutes) is not
+ * waited for: the next folders are checked meanwhile, and what is found without it is returned,
+ * its folder in `checking`; `complete` gives what is found once every check has ended (one slow
+ * model held every model back for its two minutes at each start, N slow ones N × 2 minutes).
  */
-export async function discoverModelFolders<M extends { folder: string; manifest: ModelManifest }>(roots: readonly string[], check: (folder: string) => Promise<FolderCheck<M>>):
-Promise<{ models: M[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }> {
-  const byId = new Map<string, { model: M; release?: () => Promise<void> }>();
-  const refused: { folder: string; problem: ModelProblem }[] = [];
-  const replaced: ReplacedModel[] = [];
+export async function discoverModelFolders<M extends { folder: string; manifest: ModelManifest }>(roots: readonly string[], check: (folder: string, setAside: () => void) => Promise<FolderCheck<M>>):
+Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>> }> {
+  // each folder's check, in the order the rules read them (a check set aside ends later)
+  const checks: { folder: string; result: FolderCheck<M> | null; done: Promise<unknown> }[] = [];
+  const refusedBefore: { at: number; folder: string; problem: ModelProblem }[] = [];
+  const rootOf = new Map<string, string>();
   for (const root of roots) {
     const entries = await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []);
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const folder = path.join(root, entry.name);
       if (entry.isSymbolicLink()) {
         const target = await fs.promises.stat(folder).catch(() => null);
-        if (!target?.isDirectory()) { refused.push({ folder, problem: { code: 'not_a_folder' } }); continue; }
+        if (!target?.isDirectory()) { refusedBefore.push({ at: checks.length, folder, problem: { code: 'not_a_folder' } }); continue; }
       } else if (!entry.isDirectory()) {
-        if (entry.name === 'model.onnx' || entry.name === 'manifest.json') refused.push({ folder, problem: { code: 'loose_file' } });
+        if (entry.name === 'model.onnx' || entry.name === 'manifest.json') refusedBefore.push({ at: checks.length, folder, problem: { code: 'loose_file' } });
         continue; // anything else beside the model folders (a README) is not a model
       }
-      const checked = await check(folder);
+      rootOf.set(folder, root);
+      let setAside!: () => void;
+      const aside = new Promise<void>((resolve) => { setAside = resolve; });
+      const entryCheck = { folder, result: null as FolderCheck<M> | null, done: Promise.resolve() as Promise<unknown> };
+      entryCheck.done = check(folder, setAside).then((result) => { entryCheck.result = result; });
+      entryCheck.done.catch(() => undefined); // a check set aside that throws fails `complete`, not the process
+      checks.push(entryCheck);
+      await Promise.race([entryCheck.done, aside]);
+    }
+  }
+  const released = new Set<FolderCheck<M>>();
+  // the rules applied to the checks ended so far, in folder order
+  const merge = async (): Promise<FoundModels<M>> => {
+    const byId = new Map<string, { model: M; check: FolderCheck<M> }>();
+    const refused: { folder: string; problem: ModelProblem }[] = [];
+    const replaced: ReplacedModel[] = [];
+    for (const [at, c] of checks.entries()) {
+      for (const r of refusedBefore) if (r.at === at) refused.push({ folder: r.folder, problem: r.problem });
+      const checked = c.result;
+      if (!checked) continue;
       if (!checked.ok) { refused.push({ folder: checked.folder, problem: checked.problem }); continue; }
       const { id } = checked.model.manifest;
       const earlier = byId.get(id);
       if (earlier) {
-        await earlier.release?.();
+        if (!released.has(earlier.check) && earlier.check.ok) { released.add(earlier.check); await earlier.check.release?.(); }
         byId.delete(id); // re-inserted below: the replacing model is found last
-        if (path.dirname(earlier.model.folder) === root) refused.push({ folder: earlier.model.folder, problem: { code: 'duplicate_id', params: { id, folder: entry.name } } });
-        else replaced.push({ folder: earlier.model.folder, id, version: earlier.model.manifest.version, by: folder });
+        if (path.dirname(earlier.model.folder) === rootOf.get(c.folder)) refused.push({ folder: earlier.model.folder, problem: { code: 'duplicate_id', params: { id, folder: path.basename(c.folder) } } });
+        else replaced.push({ folder: earlier.model.folder, id, version: earlier.model.manifest.version, by: c.folder });
       }
-      byId.set(id, { model: checked.model, release: checked.release });
+      byId.set(id, { model: checked.model, check: checked });
     }
-  }
-  return { models: [...byId.values()].map((e) => e.model), refused, replaced };
+    for (const r of refusedBefore) if (r.at === checks.length) refused.push({ folder: r.folder, problem: r.problem });
+    return { models: [...byId.values()].map((e) => e.model), refused, replaced };
+  };
+  const checking = checks.filter((c) => !c.result).map((c) => c.folder);
+  const found = await merge();
+  const complete = checking.length ? Promise.all(checks.map((c) => c.done)).then(merge) : Promise.resolve(found);
+  return { ...found, checking, complete };
 }

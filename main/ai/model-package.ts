@@ -24,8 +24,8 @@ import { discoverModelFolders } from './model-discovery.ts';
 import { externalTensors } from './onnx-external-data.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { modelTensor, pipelineOptions } from './image-analysis.ts';
-import { boxTensors } from './box-rows.ts';
-import type { BoxTensor } from './box-rows.ts';
+import { boxCandidates, boxTensors, classOutOfRange } from './box-rows.ts';
+import type { BoxTensor, OutputValues } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
@@ -311,8 +311,9 @@ function trialImage(manifest: ModelManifest, width: number, height: number): Ten
  * What the model file leaves dynamic can only be seen by running it: a test image (trialImage) of the size the
  * station would send (a fixed size, or a few multiples of the padding), and every output the manifest
  * names must come out as it says. The heatmap 1/stride of the input: a stride that the manifest gets
- * wrong would put every mark at the wrong place on the image. Boxes in rows of six, finite numbers in
- * every output: otherwise the model loaded and then failed every image of every exam.
+ * wrong would put every mark at the wrong place on the image. Boxes in rows of six, of the manifest's
+ * classes, finite numbers in every output: otherwise the model loaded and then failed every image of
+ * every exam.
  */
 async function trialRunMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
   const { heatmap, boxes, imageScore } = manifest.output;
@@ -349,6 +350,22 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
     const [b, s, l] = boxTensorList.map((t) => (outputs[t.name] as Tensor).dims[0] ?? 0);
     if (b !== s || s !== l) return { kind: 'boxes_counts', boxes: boxes.tensor, scores: boxes.scores, labels: boxes.labels, b: b!, s: s!, l: l! };
   }
+  if (boxes) {
+    // a box of a class the manifest does not name (7 of 3) failed every exam (model_output_invalid)
+    // once loaded: the rows the analysis would read (at its floor, the lowest operating point's
+    // threshold; a model pads its list under it, with any class) are read here as it reads them.
+    // A trial giving no such row (nothing found on a test image) says nothing against the model.
+    const floor = Math.min(...manifest.calibration.operatingPoints.map((p) => p.threshold));
+    const output = (name: string) => outputs[name] as unknown as OutputValues;
+    for (const { cls, row } of boxCandidates(boxes, output, floor)) {
+      const outOfRange = classOutOfRange(boxes, cls);
+      if (!outOfRange) continue;
+      const classes = boxes.classes.length;
+      return boxes.format === 'xyxy-scores-labels'
+        ? { kind: 'boxes_label', name: boxes.labels, row, label: outOfRange.label, classes, first: outOfRange.first, last: outOfRange.first + classes - 1, width, height }
+        : { kind: 'boxes_class', name: boxes.tensor, row, cls: outOfRange.label, classes, last: classes - 1, width, height };
+    }
+  }
   if (!heatmap) return null;
   const dims = (outputs[heatmap.tensor] as Tensor).dims;
   const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
@@ -363,10 +380,12 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
  * Every model folder under `roots`, checked here (the evaluation, the command line): the folder
  * rules are model-discovery.ts's; each model keeps the session its check opened.
  */
-export function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}):
+export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}):
 Promise<{ models: CheckedModel[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }> {
-  return discoverModelFolders(roots, async (folder) => {
+  // checked one after another here: none is set aside, so what is found is complete
+  const { models, refused, replaced } = await discoverModelFolders(roots, async (folder) => {
     const checked = await checkModelFolder(folder, options);
     return checked.ok ? { ok: true, model: checked.model, release: () => checked.model.opened.session.release() } : checked;
   });
+  return { models, refused, replaced };
 }

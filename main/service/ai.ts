@@ -102,6 +102,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       replaced: ai.replaced.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), id: r.id, version: r.version, by: path.basename(r.by) })),
       chosen,
       libraryModelsFolder: libraryModels,
+      ...(ai.checking.length ? { checking: ai.checking.map((folder) => ({ source: sourceOf(folder), folder: path.basename(folder) })) } : {}),
     };
   };
   // the AI's output of an exam shown to her is noted once, and only before her first impression

@@ -115,6 +115,14 @@ export interface RunOptions<P> {
   /** Stop the task (and its thread) after this long. */
   timeoutMs?: number;
   onProgress?: (value: P) => void;
+  /**
+   * In a pool that stops threads only between tasks: a task still running after this long has its
+   * thread set aside (it takes no other task, and a new thread takes what waits, as beside an overrun
+   * one) and `onAside` is called; the task still ends with its result, or fails at `timeoutMs`. For a
+   * task that may be slow and cannot be interrupted (a model's check): what waits behind it goes on.
+   */
+  asideAfterMs?: number;
+  onAside?: () => void;
 }
 
 interface Job {
@@ -125,6 +133,7 @@ interface Job {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   timer?: NodeJS.Timeout;
+  asideTimer?: NodeJS.Timeout;
   thread?: Thread;
   attempts: number;
   onAbort?: () => void;
@@ -271,10 +280,30 @@ export class WorkerPool<T extends TaskTable> {
         thread.jobs.delete(job.id);
         this.settle(job, new TaskTimeoutError(job.task, job.options.timeoutMs!));
         if (retire) this.send(thread, { type: 'cancel', id: job.id }); // a task that looks at its signal between steps ends sooner
+        if (thread.stopping) thread.worker?.unref(); // set aside before (asideAfterMs): nothing waits on it now
         void this.stop(thread, null);
       }, job.options.timeoutMs);
     }
+    if (job.options.asideAfterMs !== undefined && this.options.stopOnlyBetweenTasks) {
+      job.asideTimer = setTimeout(() => this.setAside(thread, job), job.options.asideAfterMs);
+      job.asideTimer.unref();
+    }
     this.send(thread, { type: 'run', id: job.id, task: job.task, input: job.input });
+  }
+
+  /** The thread of a task that runs long kept for that task alone (asideAfterMs); the others go on. */
+  private setAside(thread: Thread, job: Job): void {
+    if (thread.stopping || !thread.jobs.has(job.id)) return;
+    // only where another thread may then start (one retired thread beside a new one, as for an
+    // overrun): otherwise nothing would go on meanwhile, and the task keeps its thread
+    if (this.retiring.size > 0 && this.threads.size + this.retiring.size >= this.options.size) return;
+    log.info(`${this.options.name}: ${job.task} runs past ${job.options.asideAfterMs} ms; its thread takes no other task meanwhile`);
+    thread.stopping = true;
+    clearTimeout(thread.idleTimer);
+    this.threads.delete(thread);
+    this.retiring.add(thread);
+    job.options.onAside?.();
+    this.pump();
   }
 
   private onMessage(thread: Thread, message: FromWorker): void {
@@ -324,6 +353,7 @@ export class WorkerPool<T extends TaskTable> {
 
   private settle(job: Job, error: unknown, value?: unknown): void {
     clearTimeout(job.timer);
+    clearTimeout(job.asideTimer);
     if (job.onAbort) job.options.signal?.removeEventListener('abort', job.onAbort);
     if (error) job.reject(error);
     else job.resolve(value);

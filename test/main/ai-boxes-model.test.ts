@@ -11,6 +11,7 @@ import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel,
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 
@@ -31,7 +32,7 @@ function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [
 }
 
 /** The brightest-box model (or the darkest-last one, in a fixed 512 × 512 input), checked and opened. */
-async function brightestBoxDetector(dir: string, options: Parameters<typeof brightestBoxModel>[0] & { change?: (m: ModelManifest) => void } = {}) {
+async function brightestBoxDetector(dir: string, options: Parameters<typeof brightestBoxModel>[0] & { change?: (m: ModelManifest) => void; unchecked?: boolean } = {}) {
   const folder = path.join(dir, `boxes-${options.classIndex ?? 0}-${options.insideOut ? 'inside-out' : 'box'}-${options.channel ?? 'grey'}`);
   fs.mkdirSync(folder);
   const bytes = brightestBoxModel(options);
@@ -43,6 +44,13 @@ async function brightestBoxDetector(dir: string, options: Parameters<typeof brig
     options.change?.(m);
   })));
   const checked = await checkModelFolder(folder);
+  if (options.unchecked) {
+    // a model refused at its check (its trial row's class) still opened: what the analysis does with
+    // a row its manifest cannot name on a real image, where the trial gave none
+    assert.ok(!checked.ok);
+    const manifest = modelManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')));
+    return { manifest, opened: await openSession(bytes, ['cpu']) };
+  }
   assert.ok(checked.ok, JSON.stringify(checked));
   return checked.model;
 }
@@ -244,16 +252,21 @@ test('a detector exported as torchvision\'s are (one image [3, H, W] without the
       await opened.session.release();
     }
     // labels counted from 0 (a model trained without a background class): label 2 names a third class it does not have
-    const fromZero = await checkModelFolder(write('torchvision-from-zero', (m) => { (m.output.boxes as { firstLabel?: number }).firstLabel = 0; }));
-    assert.ok(fromZero.ok, JSON.stringify(fromZero));
+    const fromZeroFolder = write('torchvision-from-zero', (m) => { (m.output.boxes as { firstLabel?: number }).firstLabel = 0; });
+    const fromZero = await checkModelFolder(fromZeroFolder);
+    // refused at its check: its trial run gives that label already (it loaded, then failed every exam)
+    assert.ok(!fromZero.ok && fromZero.problem.params?.kind === 'boxes_label', JSON.stringify(fromZero));
+    assert.match(describeModelProblem('en', fromZero.problem), /output "labels" gives a box the label 2 \(row 0\) for a test image of \d+ × \d+; the manifest names 2 classes \(labels 0 to 1\)/);
+    // the analysis says so too, for a row the trial did not give (opened here without its check)
+    const opened0 = { manifest: modelManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(fromZeroFolder, 'manifest.json'), 'utf8'))), opened: await openSession(new Uint8Array(fs.readFileSync(path.join(fromZeroFolder, 'model.onnx'))), ['cpu']) };
     try {
-      await assert.rejects(analyzeImage(file, fromZero.model.manifest, fromZero.model.opened.session, { floor: 0.1 }), (e: unknown) => {
+      await assert.rejects(analyzeImage(file, opened0.manifest, opened0.opened.session, { floor: 0.1 }), (e: unknown) => {
         assert.equal((e as { code?: string }).code, 'model_output_invalid');
         assert.match((e as Error).message, /boxes row 0: label 2 is not one of the manifest's 2 classes \(labels 0 to 1\)/);
         return true;
       });
     } finally {
-      await fromZero.model.opened.session.release();
+      await opened0.opened.session.release();
     }
     // the same model described with the batch axis, or its scores named wrong: refused, saying so
     const batched = await checkModelFolder(write('torchvision-batched', (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; }));
@@ -398,8 +411,8 @@ test('a boxes model whose row names a class its manifest does not have, or gives
     const file = path.join(dir, 'rcc.dcm');
     writeRightCc(file, [100, 70], false);
     const cases = [
-      { options: { classIndex: 7 }, said: /boxes row 0: class 7 is not one of the manifest's 1 classes \(0 to 0\)/ },
-      { options: { classIndex: 0.5 }, said: /boxes row 0: class 0\.5 is not one of the manifest's 1 classes/ },
+      { options: { classIndex: 7, unchecked: true }, said: /boxes row 0: class 7 is not one of the manifest's 1 classes \(0 to 0\)/ },
+      { options: { classIndex: 0.5, unchecked: true }, said: /boxes row 0: class 0\.5 is not one of the manifest's 1 classes/ },
       { options: { insideOut: true }, said: /boxes row 0: \[[\d., ]+\] is turned inside out \(x1 < x0 or y1 < y0\)/ },
     ];
     for (const c of cases) {
@@ -414,6 +427,40 @@ test('a boxes model whose row names a class its manifest does not have, or gives
       } finally {
         await opened.session.release();
       }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a boxes model whose trial run gives a row of a class its manifest does not name is refused at its check, saying so (it loaded, then failed every exam with model_output_invalid); one whose trial finds nothing, or pads its rows under the floor with any class, is used', async () => {
+  const dir = tempDir('ai-boxes-trial-class');
+  const write = (name: string, rows: number[][], change: (m: ModelManifest) => void = () => undefined) => {
+    const folder = path.join(dir, name);
+    fs.mkdirSync(folder);
+    const bytes = fixedBoxesModel(rows);
+    fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: `org.binome.tests.${name}`, spacingMm: 0.2, multiple: 64 }, (m) => {
+      delete m.output.heatmap;
+      m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['mass', 'calcification', 'architectural_distortion'] };
+      change(m);
+    })));
+    return folder;
+  };
+  try {
+    const refused = await checkModelFolder(write('class-seven', [[10, 10, 20, 20, 0.9, 7]]));
+    assert.ok(!refused.ok);
+    assert.equal(refused.problem.code, 'tensor_mismatch');
+    assert.equal(refused.problem.params?.kind, 'boxes_class');
+    assert.match(describeModelProblem('en', refused.problem), /output "boxes" gives a box of class 7 \(row 0\) for a test image of \d+ × \d+; the manifest names 3 classes \(0 to 2\)/);
+    assert.match(describeModelProblem('fr', refused.problem), /la sortie «\u202fboxes\u202f» donne une boîte de classe 7 \(ligne 0\) .* le manifeste nomme 3 classes \(de 0 à 2\)/);
+    const negative = await checkModelFolder(write('class-minus-one', [[10, 10, 20, 20, 0.9, 0], [10, 10, 20, 20, 0.8, -1]]));
+    assert.ok(!negative.ok && negative.problem.params?.kind === 'boxes_class' && negative.problem.params.row === 1, JSON.stringify(negative));
+    // nothing found on the test image: no row at all, or rows under the floor (0.1 here) padded with class -1
+    for (const [name, rows] of [['none-found', [[0, 0, 0, 0, 0, -1], [0, 0, 0, 0, 0.05, 9]]], ['found', [[10, 10, 20, 20, 0.9, 2]]], ['no-rows', []]] as const) {
+      const checked = await checkModelFolder(write(name, rows.map((r: readonly number[]) => [...r])));
+      assert.ok(checked.ok, `${name}: ${JSON.stringify(checked)}`);
+      await checked.model.opened.session.release();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

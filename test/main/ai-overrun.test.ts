@@ -64,3 +64,30 @@ test('a model too slow to check (its trial run on a large fixed input) is refuse
     await runner.close();
   }
 });
+
+test('a model whose check runs long does not hold the others back: past its patience its check goes on beside them, the others are found at once, and it is listed once its check ends', { timeout: 180_000 }, async () => {
+  const root = tempDir('ai-slow-check-aside');
+  // the slow model is checked first (folders in name order): one after another, the quick one waited for it
+  const slow = path.join(root, 'a-slow');
+  fs.mkdirSync(slow);
+  const bytes = slowModel(12);
+  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true }, (m) => {
+    m.input.size = { mode: 'fixed', width: 4096, height: 4096 };
+    m.input.tensor.shape = [1, 1, 4096, 4096];
+  })));
+  writeTinyModel(root);
+  const runner = new InferenceRunner({ checkTimeoutMs: 4000, checkAsideMs: 300 });
+  try {
+    const found = await runner.discover([root]);
+    assert.deepEqual(found.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots'], 'the quick model is found while the slow one is checked');
+    assert.deepEqual(found.checking, [slow], 'the slow one still being checked');
+    assert.deepEqual(found.refused, []);
+    assert.ok((await runner.infer({ modelFolder: found.models[0]!.folder, input: { data: new Float32Array(64 * 64), dims: [1, 1, 64, 64] } })).runMs >= 0, 'the quick model runs meanwhile');
+    const all = await found.complete;
+    assert.deepEqual(all.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots']);
+    assert.deepEqual(all.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['a-slow', 'check_too_slow']]);
+  } finally {
+    await runner.close();
+  }
+});
