@@ -39,18 +39,26 @@ test('a model run past its time limit fails at the limit; the process lives on, 
   }
 });
 
-test('a model too slow to check (its trial run on a large fixed input) is refused as such when the models are found; the others are found, through the same runner', { timeout: 180_000 }, async () => {
-  const root = tempDir('ai-slow-check');
-  // the quick model is checked first (folders in name order), the slow one beside it
-  const slow = path.join(root, 'z-slow');
+/**
+ * A model folder whose check is slow: its trial run on a large fixed input (4096²: a 3072² trial took
+ * 3.3–3.9 s on a thread of this 2-core machine on a busy day, too near the limits the tests set).
+ */
+function writeSlowCheckModel(root: string, name: string): string {
+  const slow = path.join(root, name);
   fs.mkdirSync(slow);
   const bytes = slowModel(12);
   fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
   fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true }, (m) => {
-    // 4096²: a 3072² trial took 3.3–3.9 s on a thread of this 2-core machine on a busy day, too near the limit below
     m.input.size = { mode: 'fixed', width: 4096, height: 4096 };
     m.input.tensor.shape = [1, 1, 4096, 4096];
   })));
+  return slow;
+}
+
+test('a model too slow to check (its trial run on a large fixed input) is refused as such when the models are found; the others are found, through the same runner', { timeout: 180_000 }, async () => {
+  const root = tempDir('ai-slow-check');
+  // the quick model is checked first (folders in name order), the slow one beside it
+  writeSlowCheckModel(root, 'z-slow');
   writeTinyModel(root); // 'tiny': quick to check
   // 4 s: a small model's check on a fresh thread of a busy machine takes a second or two; the slow one's trial, six or more (3.3–3.9 s at 3072² on a busy day)
   const runner = new InferenceRunner({ checkTimeoutMs: 4000 });
@@ -68,14 +76,7 @@ test('a model too slow to check (its trial run on a large fixed input) is refuse
 test('a model whose check runs long does not hold the others back: past its patience its check goes on beside them, the others are found at once, and it is listed once its check ends', { timeout: 180_000 }, async () => {
   const root = tempDir('ai-slow-check-aside');
   // the slow model is checked first (folders in name order): one after another, the quick one waited for it
-  const slow = path.join(root, 'a-slow');
-  fs.mkdirSync(slow);
-  const bytes = slowModel(12);
-  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true }, (m) => {
-    m.input.size = { mode: 'fixed', width: 4096, height: 4096 };
-    m.input.tensor.shape = [1, 1, 4096, 4096];
-  })));
+  const slow = writeSlowCheckModel(root, 'a-slow');
   writeTinyModel(root);
   const runner = new InferenceRunner({ checkTimeoutMs: 4000, checkAsideMs: 300 });
   try {
