@@ -141,6 +141,12 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
                       </ul>
                     </>
                   )}
+                  {/* a check that runs long goes on beside the others (model-discovery.ts): said, or its model seemed missing */}
+                  {status.checking && status.checking.length > 0 && (
+                    <p className="notice" data-testid="ai-models-checking">{t('ai.models.checking')}{' '}
+                      {status.checking.map((c, i) => <span key={`${c.source}/${c.folder}`}>{i > 0 && ', '}<strong>{showableText(c.folder)}</strong>{t('ai.models.checkingWhere', { source: t(`ai.models.source.${c.source}`) })}</span>)}
+                    </p>
+                  )}
                   {status.libraryModelsFolder && <p className="muted small" data-testid="ai-models-drop-in">{t('ai.models.dropIn', { folder: showableText(status.libraryModelsFolder) })}</p>}
                 </>
               )}
