@@ -54,6 +54,7 @@ export const en = {
   'worklist.noMatch': 'No exam matches this search.',
   // the plural follows the total in English ("1 of 2 exams"), the exams shown in French ("1 examen sur 2")
   'worklist.count': '{shown} of {total} exam|{shown} of {total} exams',
+  'worklist.countFound': '{count} exam found|{count} exams found',
   'worklist.range': '{from}–{to} of {total} exams',
   'worklist.previous': 'Previous',
   'worklist.next': 'Next',
@@ -513,6 +514,7 @@ export const fr: Record<MessageKey, string> = {
   'demo.generating': 'Création des examens de démonstration\u202f: {done} images sur {total}',
   'worklist.noMatch': 'Aucun examen ne correspond à cette recherche.',
   'worklist.count': '{shown} examen sur {total}|{shown} examens sur {total}',
+  'worklist.countFound': '{count} examen trouvé|{count} examens trouvés',
   'worklist.range': 'examens {from} à {to} sur {total}',
   'worklist.previous': 'Précédent',
   'worklist.next': 'Suivant',

@@ -377,6 +377,8 @@ export function WorklistPage() {
             {/* past one page, which of them: "12 of 62" on the last page read as twelve exams in all */}
             <span className="muted" data-testid="worklist-count">{page.total > PAGE_SIZE && page.rows.length > 0
               ? t('worklist.range', { from: offset + 1, to: offset + page.rows.length, total: page.total })
+              // searched or filtered by status: "2 of 2" read as the whole list (a probe): the matches, counted
+              : text || status ? translateCount(locale, 'worklist.countFound', page.total)
               : translateCount(locale, 'worklist.count', locale === 'fr' ? page.rows.length : page.total, { shown: page.rows.length, total: page.total })}</span>
             <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>{t('worklist.previous')}</button>
             <button type="button" disabled={offset + PAGE_SIZE >= page.total} onClick={() => setOffset(offset + PAGE_SIZE)}>{t('worklist.next')}</button>

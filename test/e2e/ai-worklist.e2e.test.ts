@@ -98,6 +98,14 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => /synthèse/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
   assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /non calibré\u202f: pas une probabilité/);
+  // searched, the count says what was found ("2 sur 2" read as the whole list)
+  const [searched] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
+  await page.fill('[data-testid=search]', searched!.patientId);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 1);
+  assert.equal(await page.textContent('[data-testid=worklist-count]'), '1 examen trouvé');
+  await page.fill('[data-testid=search]', '');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length === 2);
+  assert.equal(await page.textContent('[data-testid=worklist-count]'), '2 examens sur 2');
   await page.selectOption('[data-testid=locale]', 'en');
 });
 
