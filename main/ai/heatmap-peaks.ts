@@ -101,19 +101,21 @@ export function heatmapPeaks(data: Float32Array, dims: readonly number[], option
     const satelliteSq = (options.satelliteDistance ?? 0) ** 2;
     const at = (uu: number, vv: number) => activate(data[plane + vv * width + uu]!);
     const raw = (uu: number, vv: number) => data[plane + vv * width + uu]!;
-    // the peaks dropped as shoulders: a peak joined to one of them is joined to the finding it belongs to
+    // the peaks dropped as shoulders or satellites: a peak joined to one of them is joined to the finding it belongs to
     const shoulders: { u: number; v: number }[] = [];
     for (const p of candidates) {
       if (kept.length >= options.maxPerChannel) break;
       if (kept.some((k) => (k.u - p.u) ** 2 + (k.v - p.v) ** 2 < minSq)) continue;
-      const shoulderLevel = activate(p.raw) * SHOULDER_SHARE;
+      const score = activate(p.raw);
+      const shoulderLevel = score * SHOULDER_SHARE;
       const joined = (k: { u: number; v: number }) => activate(lowestBetween(raw, p, k)) >= shoulderLevel;
-      const satelliteOf = (k: HeatmapPeak) => k.score >= activate(p.raw) * SATELLITE_RATIO && (k.u - p.u) ** 2 + (k.v - p.v) ** 2 <= satelliteSq;
-      if (kept.some(joined) || shoulders.some(joined) || kept.some(satelliteOf)) {
+      const satelliteOf = (k: HeatmapPeak) => k.score >= score * SATELLITE_RATIO && (k.u - p.u) ** 2 + (k.v - p.v) ** 2 <= satelliteSq;
+      // the satellite's test first: a distance, where the ridge's walks a line of pixels
+      if (kept.some(satelliteOf) || kept.some(joined) || shoulders.some(joined)) {
         shoulders.push(p);
         continue;
       }
-      const peak: HeatmapPeak = { channel: c, score: activate(p.raw), u: p.u, v: p.v, extent: [p.u - 0.5, p.v - 0.5, p.u + 0.5, p.v + 0.5] };
+      const peak: HeatmapPeak = { channel: c, score, u: p.u, v: p.v, extent: [p.u - 0.5, p.v - 0.5, p.u + 0.5, p.v + 0.5] };
       peak.extent = halfMaxExtent(peak, at, width, height);
       kept.push(peak);
     }

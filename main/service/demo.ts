@@ -33,8 +33,7 @@ export function markDemoPriorsRead(ctx: Pick<StationContext, 'db'>, studyUids: r
   for (const uid of studyUids) {
     const examId = ctx.db.imports.studyKey(uid);
     if (examId === null) continue;
-    const exam = ctx.db.worklist.examDetail(examId)?.exam;
-    if (exam?.status !== 'new') continue;
+    if (ctx.db.worklist.examSummary(examId)?.status !== 'new') continue;
     if (ctx.db.worklist.setExamStatus(examId, 'read', (id) => ctx.db.audit.record('demo', 'status:read', id))) marked++;
   }
   return marked;
