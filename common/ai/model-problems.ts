@@ -85,7 +85,7 @@ const en: Record<ModelProblemCode, Template> = {
   input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
-  duplicate_id: 'the folder {folder} beside it has the same model id ({id}) and is used instead',
+  duplicate_id: (p) => (p.version ? fill('the folder {folder} beside it holds the same model ({id}), version {version}, and is used instead', p) : fill('the folder {folder} beside it has the same model id ({id}) and is used instead', p)),
 };
 
 const fr: Record<ModelProblemCode, Template> = {
@@ -105,7 +105,7 @@ const fr: Record<ModelProblemCode, Template> = {
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',
-  duplicate_id: 'le dossier {folder} à côté a le même identifiant de modèle ({id}) et est utilisé à sa place',
+  duplicate_id: (p) => (p.version ? fill('le dossier {folder} à côté contient le même modèle ({id}), en version {version}, et est utilisé à sa place', p) : fill('le dossier {folder} à côté a le même identifiant de modèle ({id}) et est utilisé à sa place', p)),
 };
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {

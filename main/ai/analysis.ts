@@ -375,7 +375,7 @@ export class AiAnalysis {
     // one job, claimed and run; or a wait for one
     this.releaseUnrecorded();
     this.takeUpOrphans();
-    const job = this.db.ai.claimNext(this.runOwner(), this.modelRefs());
+    const job = this.db.ai.claimNext(this.runOwner(), this.modelRefs(), { shownFirst: this.shownRef() });
     if (!job) {
       // an analysis another process of the library left running when it was killed is taken up
       // (it showed "analysing" until some station started again)
@@ -456,6 +456,11 @@ export class AiAnalysis {
     return this.models.map((m) => refOf(m.manifest));
   }
 
+  private shownRef(): ModelRef | undefined {
+    const shown = this.shownModel;
+    return shown && refOf(shown.manifest);
+  }
+
   /**
    * Runs a claimed job to its end: stored, failed with its reason, or dropped when cancelled. Cut
    * short by the station closing, it goes back to the queue (see giveBack). `mayYield`: between
@@ -527,7 +532,7 @@ export class AiAnalysis {
       let job: ClaimedJob | null;
       try {
         // the exams opened after it was paused, the last first: the paused exam opened meanwhile goes on before those opened earlier
-        job = this.db.ai.claimNext(this.runOwner(), this.modelRefs(), { firstInLineAbove: paused });
+        job = this.db.ai.claimNext(this.runOwner(), this.modelRefs(), { firstInLineAbove: paused, shownFirst: this.shownRef() });
       } catch (error) {
         // the library busy (a large import in another process): the running exam goes on, the
         // opened one is taken at its next image or next in line; not a failure of the running exam

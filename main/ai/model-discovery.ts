@@ -21,8 +21,8 @@ export interface FoundModels<M> { models: M[]; refused: { folder: string; proble
  * Every model folder under `roots` (each a folder of model folders), checked by `check`; a root that
  * does not exist holds none. A link to a folder is followed (an IT person may keep a vendor's model
  * elsewhere); a link to anything else is refused, and so are model files lying loose in a root (they
- * belong in a folder of their own). The same model id twice in one root: the later folder is used,
- * the earlier refused; in two roots: the later root's (the library's) replaces the earlier's, and
+ * belong in a folder of their own). The same model id twice in one root: the higher version is used
+ * (of one version, the later folder), the other refused; in two roots: the later root's (the library's) replaces the earlier's, and
  * comes last in the list (the last found is the model exams show by default).
  *
  * A check that calls its `setAside` (it runs long: a model's trial run that takes minutes) is not
@@ -30,6 +30,35 @@ export interface FoundModels<M> { models: M[]; refused: { folder: string; proble
  * its folder in `checking`; `complete` gives what is found once every check has ended (one slow
  * model held every model back for its two minutes at each start, N slow ones N × 2 minutes).
  */
+/**
+ * Semantic versions compared (the manifest's `version`: 1.2.0, 1.2.0-rc.1, 1.2.0+build): by major,
+ * minor and patch as numbers, a pre-release before its release; build metadata does not count.
+ */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const [core, pre] = v.split('+')[0]!.split(/-(.*)/s);
+    return { parts: core!.split('.').map(Number), pre: pre ?? null };
+  };
+  const x = parse(a), y = parse(b);
+  for (let i = 0; i < 3; i++) if ((x.parts[i] ?? 0) !== (y.parts[i] ?? 0)) return (x.parts[i] ?? 0) - (y.parts[i] ?? 0);
+  if (x.pre === y.pre) return 0;
+  if (x.pre === null) return 1;
+  if (y.pre === null) return -1;
+  // pre-releases: dot-separated identifiers, numbers compared as numbers and before words
+  const xs = x.pre.split('.'), ys = y.pre.split('.');
+  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
+    const p = xs[i], q = ys[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    if (p === q) continue;
+    const pn = /^\d+$/.test(p), qn = /^\d+$/.test(q);
+    if (pn && qn) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
 export async function discoverModelFolders<M extends { folder: string; manifest: ModelManifest }>(roots: readonly string[], check: (folder: string, setAside: () => void) => Promise<FolderCheck<M>>):
 Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>> }> {
   // each folder's check, in the order the rules read them (a check set aside ends later)
@@ -71,10 +100,16 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       const { id } = checked.model.manifest;
       const earlier = byId.get(id);
       if (earlier) {
-        if (!released.has(earlier.check) && earlier.check.ok) { released.add(earlier.check); await earlier.check.release?.(); }
+        const sameRoot = path.dirname(earlier.model.folder) === rootOf.get(c.folder);
+        // in one folder, the higher version (a clinic drops "vendor-2.0" beside "vendor-10.0", or
+        // "model-new" beside "model-old": folder names do not say which is newer); of one version, the later folder
+        const [kept, dropped] = sameRoot && compareVersions(earlier.model.manifest.version, checked.model.manifest.version) > 0 ? [earlier, { model: checked.model, check: checked }] : [{ model: checked.model, check: checked }, earlier];
+        if (!released.has(dropped.check) && dropped.check.ok) { released.add(dropped.check); await dropped.check.release?.(); }
         byId.delete(id); // re-inserted below: the replacing model is found last
-        if (path.dirname(earlier.model.folder) === rootOf.get(c.folder)) refused.push({ folder: earlier.model.folder, problem: { code: 'duplicate_id', params: { id, folder: path.basename(c.folder) } } });
+        if (sameRoot) refused.push({ folder: dropped.model.folder, problem: { code: 'duplicate_id', params: { id, folder: path.basename(kept.model.folder), version: kept.model.manifest.version } } });
         else replaced.push({ folder: earlier.model.folder, id, version: earlier.model.manifest.version, by: c.folder });
+        byId.set(id, kept);
+        continue;
       }
       byId.set(id, { model: checked.model, check: checked });
     }

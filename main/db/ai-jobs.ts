@@ -247,16 +247,27 @@ export class AiTables {
    * her priors; of one exam's jobs, the one queued first (queueNewExams queues the shown model's
    * first). Never an exam held by an import. `firstInLineAbove`: only a job put
    * first in line (an opened exam, a reader's "analyse again") after the paused job was (above its
-   * priority: a background job's is 0), and not one of its exam.
+   * priority: a background job's is 0), and not one of its exam. `shownFirst`: the model exams show
+   * (their triage score) goes before the others at one priority, its backlog of older exams too: a
+   * model not shown took every newer exam first, and the shown model's scores of the older ones
+   * waited behind it (a probe); a job of another model put first in line above it still goes first.
    */
-  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineAbove?: { id: number; examId: number } } = {}): ClaimedJob | null {
+  claimNext(owner: string, models: readonly ModelRef[], options: { firstInLineAbove?: { id: number; examId: number }; shownFirst?: ModelRef } = {}): ClaimedJob | null {
     if (!models.length) return null;
     const above = options.firstInLineAbove;
     const firstInLine = above === undefined ? '' : 'AND j.priority > 0 AND j.priority > (SELECT priority FROM ai_jobs WHERE id = ?) AND j.study_ref <> ?';
-    const next = () => this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-        WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(models)}) ${firstInLine}
+    const nextOf = (of: readonly ModelRef[]) => this.sql.get(`SELECT j.* FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+        WHERE j.status = 'queued' AND s.pending_job IS NULL AND (${modelKeys(of)}) ${firstInLine}
         ORDER BY j.priority DESC, j.study_date DESC, j.study_time DESC, j.study_ref DESC, j.id LIMIT 1`)
-      .get(...models.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
+      .get(...of.flatMap((m) => [m.id, m.version]), ...(above === undefined ? [] : [above.id, above.examId])) as JobRow | undefined;
+    const shown = options.shownFirst && models.find((m) => m.id === options.shownFirst!.id && m.version === options.shownFirst!.version);
+    // two reads in the queue's index order (one sorted on "is it the shown model's" would walk every queued job)
+    const next = () => {
+      const any = nextOf(models);
+      if (!shown || !any || (any.model_id === shown.id && any.model_version === shown.version)) return any;
+      const mine = nextOf([shown]);
+      return mine && mine.priority >= any.priority ? mine : any;
+    };
     // a read first: an idle station looks every few seconds, and takes the write lock only for a job to claim
     if (!next()) return null;
     return this.db.transaction(() => {

@@ -961,6 +961,38 @@ test('the queue takes the most recent exam first, not the job queued first: an e
   }
 });
 
+test('the shown model\'s backlog before another model\'s newer exams (its triage scores first); another model\'s job put first in line still goes before it', async () => {
+  const station = openTestStation();
+  try {
+    const db = station.db.connection;
+    const patient = Number(db.prepare(`INSERT INTO patients (patient_id, issuer, name, name_search, birth_date, sex) VALUES ('P1', '', 'DOE^JANE', 'doe jane', '19600101', 'F')`).run().lastInsertRowid);
+    const addExam = (date: string) => Number(db.prepare(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, modalities, image_count, imported_at, breast)
+      VALUES (?, ?, ?, '101500', 'MG', 4, '2026-01-01T00:00:00Z', 1)`).run(patient, `2.25.${Math.random().toString().slice(2)}`, date).lastInsertRowid);
+    const shown = { id: 'org.clinic.shown', version: '1.0.0', sha256: 'x' }, other = { id: 'org.binome.other', version: '1.0.0', sha256: 'y' };
+    // the shown model analysed the library's three exams, and was then updated: its new version queues them again;
+    // the other model, dropped in later, has every exam queued, and a newer exam arrives
+    const older = ['20230115', '20230215', '20230315'].map(addExam);
+    station.db.ai.enqueueAll(shown);
+    const newer = addExam('20250520');
+    station.db.ai.enqueueAll(other);
+    station.db.ai.enqueue(newer, shown);
+    const claim = (options = { shownFirst: shown }) => {
+      const job = station.db.ai.claimNext('me:1', [other, shown], options);
+      return job && { exam: job.examId, model: job.model.id };
+    };
+    assert.deepEqual([claim(), claim(), claim(), claim()], [newer, ...[...older].reverse()].map((exam) => ({ exam, model: shown.id })),
+      'the shown model\'s four analyses, the newest exam first, before any of the other model\'s');
+    // the reader opens the oldest exam: the other model's analysis of it, put first in line, goes before that model's newer exam
+    station.db.ai.prioritize(older[0]!, other);
+    assert.deepEqual([claim(), claim(), claim()], [older[0], newer, older[2]].map((exam) => ({ exam, model: other.id })));
+    // a job of the shown model queued again meanwhile (an image added to an exam) goes before the other model's background work
+    db.prepare(`UPDATE ai_jobs SET status = 'queued' WHERE study_ref = ? AND model_id = ?`).run(older[1], shown.id);
+    assert.deepEqual([claim(), claim(), claim()], [{ exam: older[1], model: shown.id }, { exam: older[1], model: other.id }, null]);
+  } finally {
+    await station.close();
+  }
+});
+
 test('a station that closes while it analyses puts the job back in the queue (it showed "analysing" under a stopped process until a start took it up); a result stored before the close stays', { timeout: 300_000 }, async () => {
   const models = slowModelFolder('ai-close-models');
   const station = openTestStation();

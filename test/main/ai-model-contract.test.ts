@@ -12,6 +12,7 @@ import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
+import { compareVersions } from '../../main/ai/model-discovery.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
 import { brightestBoxModel, brokenOutputModel, fixtureManifest, tinyDetectorModel, tinyDetectorWeights } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
@@ -368,14 +369,20 @@ test('what else lies in a models folder: a link to a model folder is followed; a
   fs.writeFileSync(path.join(root, 'README.txt'), 'models for the clinic');
   writeModel(root, 'dup-a', { change: (m) => { m.id = 'org.clinic.tests.dup'; } });
   writeModel(root, 'dup-b', { change: (m) => { m.id = 'org.clinic.tests.dup'; m.version = '0.2.0'; } });
+  // folder names that do not sort as their versions: the higher version is used, whatever its folder's name
+  writeModel(root, 'vendor-10.0', { change: (m) => { m.id = 'com.vendor.tests.versions'; m.version = '10.0.0'; } });
+  writeModel(root, 'vendor-9.0', { change: (m) => { m.id = 'com.vendor.tests.versions'; m.version = '9.0.0'; } });
+  writeModel(root, 'vendor-rc', { change: (m) => { m.id = 'com.vendor.tests.versions'; m.version = '10.0.0-rc.2'; } });
   const { models, refused, replaced } = await discoverModels([root]);
   try {
     assert.deepEqual(models.map((m) => [path.basename(m.folder), m.manifest.id, m.manifest.version]),
-      [['dup-b', 'org.clinic.tests.dup', '0.2.0'], ['linked', 'com.vendor.tests.linked', '0.1.0']]);
+      [['dup-b', 'org.clinic.tests.dup', '0.2.0'], ['linked', 'com.vendor.tests.linked', '0.1.0'], ['vendor-10.0', 'com.vendor.tests.versions', '10.0.0']]);
     assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]).sort(),
-      [['dangling', 'not_a_folder'], ['dup-a', 'duplicate_id'], ['link-to-file', 'not_a_folder'], ['model.onnx', 'loose_file']]);
+      [['dangling', 'not_a_folder'], ['dup-a', 'duplicate_id'], ['link-to-file', 'not_a_folder'], ['model.onnx', 'loose_file'], ['vendor-9.0', 'duplicate_id'], ['vendor-rc', 'duplicate_id']]);
     const dup = refused.find((r) => r.problem.code === 'duplicate_id')!;
-    assert.equal(describeModelProblem('en', dup.problem), 'the folder dup-b beside it has the same model id (org.clinic.tests.dup) and is used instead');
+    assert.equal(describeModelProblem('en', dup.problem), 'the folder dup-b beside it holds the same model (org.clinic.tests.dup), version 0.2.0, and is used instead');
+    assert.equal(describeModelProblem('fr', refused.find((r) => path.basename(r.folder) === 'vendor-9.0')!.problem),
+      'le dossier vendor-10.0 à côté contient le même modèle (com.vendor.tests.versions), en version 10.0.0, et est utilisé à sa place');
     assert.match(describeModelProblem('fr', refused.find((r) => r.problem.code === 'loose_file')!.problem), /chaque modèle est un dossier à lui/);
     assert.deepEqual(replaced, []);
   } finally {
@@ -417,4 +424,11 @@ test('a manifest that is not a regular file, too large, empty or not JSON: refus
     assert.equal(problem.code, 'manifest_invalid', JSON.stringify(name));
     assert.match(describeModelProblem('en', problem), /name: no control, bidirectional formatting or invisible characters/);
   }
+});
+
+test('model versions compare as semantic versions: numbers as numbers, a pre-release before its release, build metadata ignored', () => {
+  const sorted = ['10.0.0', '2.0.0', '2.0.0-rc.10', '2.0.0-rc.2', '2.0.0-beta', '1.10.0', '1.9.3', '2.0.0-rc'].sort(compareVersions);
+  assert.deepEqual(sorted, ['1.9.3', '1.10.0', '2.0.0-beta', '2.0.0-rc', '2.0.0-rc.2', '2.0.0-rc.10', '2.0.0', '10.0.0']);
+  assert.equal(compareVersions('1.2.0+build.5', '1.2.0'), 0);
+  assert.ok(compareVersions('0.4.1', '0.4.0') > 0);
 });
