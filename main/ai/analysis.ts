@@ -137,9 +137,9 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number; idleWakeMs?: number } = {},
+    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number } = {},
   ) {
-    this.runner = new InferenceRunner({ threads: options.threads });
+    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs });
     this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
   }
 

@@ -1157,3 +1157,28 @@ test('a library full or busy while the AI starts: the start is tried again until
     await station.close();
   }
 });
+
+test('a model whose check was set aside (it ran long) and passed later: its exams are queued and analysed then, it becomes the model exams show, and the pages are told', { timeout: 300_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-models-late');
+  writeTinyModel(models);
+  const changed: (number | null)[] = [];
+  // set aside at once: a check takes a second or more on a new thread
+  const analysis = new AiAnalysis(station.db, station.store, [models], (id) => changed.push(id), { checkAsideMs: 1 });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-model-late' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    await analysis.start();
+    assert.deepEqual(analysis.availableModels, [], 'no model yet: its check goes on');
+    assert.equal(analysis.checking.length, 1);
+    await waitFor('the model found late', () => analysis.availableModels.length === 1);
+    assert.deepEqual(analysis.checking, []);
+    assert.equal(analysis.shownModel?.manifest.id, 'org.binome.tests.bright-spots');
+    assert.ok(changed.includes(null), 'the pages were told the models changed');
+    await waitFor('the exam analysed by the model found late', () => station.db.ai.examState(exam)?.status === 'done');
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bright-spots', 'its scores are the worklist\'s');
+  } finally {
+    await analysis.close();
+    await station.close();
+  }
+});
