@@ -240,7 +240,8 @@ export class WorkerPool<T extends TaskTable> {
     this.threads.add(thread);
     const nested = Object.entries(this.options.nestedEntries ?? {});
     Promise.all([this.options.entry.file(), ...nested.map(([, entry]) => entry.file())]).then(([file, ...nestedFiles]) => {
-      if (thread.stopping) return;
+      // a thread stopped before it started runs nothing; one set aside with its task still runs it
+      if (thread.stopping && !this.retiring.has(thread)) return;
       const workerData: ThreadData = { nestedEntries: Object.fromEntries(nested.map(([name], i) => [name, nestedFiles[i]!])) };
       // execArgv: [] — the entry is plain JavaScript; a thread must not load the parent's TypeScript loader (tsx), which costs ~0.4 s a start
       const worker = new Worker(file!, { execArgv: [], resourceLimits: this.options.resourceLimits, stdout: false, stderr: false, workerData });
@@ -294,6 +295,13 @@ export class WorkerPool<T extends TaskTable> {
   /** The thread of a task that runs long kept for that task alone (asideAfterMs); the others go on. */
   private setAside(thread: Thread, job: Job): void {
     if (thread.stopping || !thread.jobs.has(job.id)) return;
+    // its thread still starting: the task has not begun, its patience starts again (set aside then, the
+    // thread was never started, and the task waited for ever: a test with a patience of 1 ms)
+    if (thread.worker === null) {
+      job.asideTimer = setTimeout(() => this.setAside(thread, job), job.options.asideAfterMs);
+      job.asideTimer.unref();
+      return;
+    }
     // only where another thread may then start (one retired thread beside a new one, as for an
     // overrun): otherwise nothing would go on meanwhile, and the task keeps its thread
     if (this.retiring.size > 0 && this.threads.size + this.retiring.size >= this.options.size) return;

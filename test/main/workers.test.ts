@@ -105,6 +105,25 @@ test('overrun tasks do not pile up: one retired thread may run beside a new one,
   }
 });
 
+test('a long task set aside (asideAfterMs) runs on beside the next, and still ends with its result, even when its patience ran out before its thread had started', async () => {
+  const p = unstoppablePool();
+  try {
+    const aside: string[] = [];
+    // patience 0: set aside while its thread is still starting (once, that thread was never started and the task never ended)
+    const first = p.run('spin', { ms: 800 }, { asideAfterMs: 0, onAside: () => aside.push('first') });
+    const second = p.run('echo', { text: 'beside it' }, { timeoutMs: 5000 });
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(b.text, 'beside it');
+    assert.ok(a !== undefined, 'the task set aside ended with its result');
+    assert.deepEqual(aside, ['first']);
+    const until = Date.now() + 5000;
+    while (p.retiringCount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(p.retiringCount, 0, 'its thread stopped once it returned');
+  } finally {
+    await p.close();
+  }
+});
+
 test('a pool that never stops a thread mid-task sends nothing to a thread still inside a cancelled task (the next task\'s limit would run while it waits)', async () => {
   const p = unstoppablePool();
   try {
