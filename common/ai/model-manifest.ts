@@ -11,11 +11,15 @@ import { z } from 'zod';
 /**
  * The contract's newest version. 1.1 added `input.padding` and `input.crop`: a manifest using them
  * says 1.1, so that a station of contract 1.0 (whose schema dropped keys it did not know) refuses it
- * rather than give the model an input it was not made for. 1.0 manifests are read as before.
+ * rather than give the model an input it was not made for. 1.2 added `output.twoView` (its scores
+ * weighed across the breast's two views by the station): a station of an older contract refuses such
+ * a manifest rather than show scores its operating points were not calibrated on. Older manifests
+ * are read as before.
  */
-export const MODEL_CONTRACT_VERSION = '1.1';
-const CONTRACT_VERSIONS = ['1.0', MODEL_CONTRACT_VERSION] as const;
+export const MODEL_CONTRACT_VERSION = '1.2';
+const CONTRACT_VERSIONS = ['1.0', '1.1', MODEL_CONTRACT_VERSION] as const;
 const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
+const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
 
 /** What a finding is: the four classes of a screening reading (BI-RADS lexicon). */
 export const FINDING_CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry'] as const;
@@ -234,6 +238,17 @@ export const modelManifestSchema = z.object({
       }),
     ]).optional(),
     imageScore: z.strictObject({ tensor: tensorName }).optional(),
+    /**
+     * Two-view correlation (main/ai/two-view.ts), done by the station on a heatmap's findings: a
+     * finding without a partner of its class in the breast's other view, at about its distance from
+     * the nipple, keeps `unsupportedWeight` of its score. The operating points are calibrated on the
+     * weighed scores. Not with an image-score output (that score would not follow).
+     */
+    twoView: z.strictObject({
+      toleranceMm: z.number().gt(0).max(50),
+      unsupportedWeight: z.number().min(0).max(1),
+      partnerFloor: z.number().min(0).max(1),
+    }).optional(),
     breastScore: z.enum(['max-over-findings', 'max-over-views']),
     examScore: z.literal('max-over-breasts'),
     /** What a score means: never shown as a probability unless calibrated, at a stated prevalence. */
@@ -243,7 +258,8 @@ export const modelManifestSchema = z.object({
       max: z.number(),
       prevalence: z.number().gt(0).lt(1).optional(),
     }).refine((s) => s.max > s.min, 'max is above min').refine((s) => s.semantics !== 'probability' || s.prevalence !== undefined, 'a probability says at which prevalence'),
-  }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both'),
+  }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both')
+    .refine((o) => !o.twoView || !o.imageScore, { message: 'output.twoView weighs findings: not with an image score, which would not follow them', path: ['twoView'] }),
   calibration: z.strictObject({
     operatingPoints: z.array(operatingPoint).min(1).max(10),
     defaultOperatingPoint: z.string().max(64),
@@ -253,6 +269,7 @@ export const modelManifestSchema = z.object({
     providers: z.array(z.enum(EXECUTION_PROVIDERS)).min(1),
   }),
 }).refine((m) => m.contractVersion !== '1.0' || (m.input.padding === undefined && m.input.crop === undefined), { message: NEEDS_1_1, path: ['contractVersion'] })
+  .refine((m) => m.contractVersion === MODEL_CONTRACT_VERSION || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
   .refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
   { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
 

@@ -25,6 +25,8 @@ import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
 import { manifestDigest } from './manifest-digest.ts';
+import { scoreExamImages } from './two-view.ts';
+import type { ImageFinding } from './image-analysis.ts';
 import type { ReplacedModel } from './model-package.ts';
 
 export interface FoundModel { folder: string; manifest: ModelManifest; provider: ExecutionProvider }
@@ -577,11 +579,12 @@ export class AiAnalysis {
       throw Object.assign(new Error('no image of the exam is one the model reads (views, laterality, presentation intent)'), { code: 'no_images' });
     }
     const floor = Math.min(...manifest.calibration.operatingPoints.map((p) => p.threshold));
+    // weighed across views, a finding's partner in the other view may score below what is shown
+    const readFloor = Math.min(floor, manifest.output.twoView?.partnerFloor ?? floor);
     // each thread checks that the model's folder still holds this model (inference.worker.ts)
     const expected = { id: manifest.id, version: manifest.version, manifestDigest: manifestDigest(manifest) };
     const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };
-    const findings: StoredFinding[] = [];
-    const breastScores: Partial<Record<'R' | 'L', number>> = {};
+    const read: { image: InstanceDetail; laterality: 'R' | 'L'; viewLabel: string | null; findings: ImageFinding[]; imageScore: number }[] = [];
     // an image that cannot be read leaves the others to read: the exam fails only when none could be
     const unreadImages: UnreadImage[] = [];
     let firstFailure: unknown = null;
@@ -601,7 +604,7 @@ export class AiAnalysis {
       let result: Awaited<ReturnType<InferenceRunner['analyzeImage']>>;
       try {
         if (!file) throw Object.assign(new Error('no file in the library'), { code: 'ENOENT' });
-        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor, expected }, { signal });
+        result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor: readFloor, expected }, { signal });
       } catch (error) {
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;
@@ -613,13 +616,18 @@ export class AiAnalysis {
       provider = result.provider;
       for (const key of Object.keys(result.timings) as (keyof typeof result.timings)[]) timings[key] += result.timings[key];
       timings.loadMs += result.loadMs;
-      const side = image.imageLaterality as 'R' | 'L';
-      // on the model's own scale: its minimum, not 0, is "nothing found" (a logit scale runs below 0, an ordinal one starts at 1)
-      breastScores[side] = Math.max(breastScores[side] ?? -Infinity, result.imageScore);
-      for (const f of result.findings) findings.push({ instanceId: image.instanceId, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box });
+      read.push({ image, laterality: image.imageLaterality as 'R' | 'L', viewLabel: image.viewLabel, findings: result.findings, imageScore: result.imageScore });
     }
     // not one image read: the exam's failure is its first image's (said with its view, as before)
     if (unreadImages.length === images.length) throw firstFailure;
+    const findings: StoredFinding[] = [];
+    const breastScores: Partial<Record<'R' | 'L', number>> = {};
+    for (const [i, scored] of scoreExamImages(read, manifest.output, floor).entries()) {
+      const { image, laterality } = read[i]!;
+      // on the model's own scale: its minimum, not 0, is "nothing found" (a logit scale runs below 0, an ordinal one starts at 1)
+      breastScores[laterality] = Math.max(breastScores[laterality] ?? -Infinity, scored.imageScore);
+      for (const f of scored.findings) findings.push({ instanceId: image.instanceId, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box });
+    }
     const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
     const result = { provider, timings, examScore, breastScores, images: images.length - unreadImages.length, findings, unreadImages };
     if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, job.owner, result))) {

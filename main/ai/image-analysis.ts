@@ -27,6 +27,8 @@ export interface ImageFinding {
   x: number;
   y: number;
   box: [number, number, number, number];
+  /** Its distance from the nipple in mm (the breast's point farthest from its chest wall); null where the image has no pixel spacing or no clear breast. */
+  nippleMm: number | null;
 }
 
 export interface ImageAnalysis {
@@ -172,7 +174,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     const toStored = compose(prepared.toStored, inputOf);
     for (const p of peaks) {
       const [x, y] = applyAffine(toStored, [p.u, p.v]);
-      findings.push({ class: heatmap.classes[p.channel] ?? `class ${p.channel}`, score: p.score, x, y, box: mapBox(toStored, p.extent) });
+      findings.push({ class: heatmap.classes[p.channel] ?? `class ${p.channel}`, score: p.score, x, y, box: mapBox(toStored, p.extent), nippleMm: null });
     }
   }
   if (boxes) {
@@ -185,13 +187,22 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
       // pads the chest-wall side too) keeps its mark on the image; one wholly in the padding marks nothing
       const box = boxOnImage(mapBox(toStored, r.box), columns, rows);
       if (!(box[2] > box[0] && box[3] > box[1])) continue;
-      findings.push({ class: boxes.classes[r.cls]!, score: r.score, x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2, box });
+      findings.push({ class: boxes.classes[r.cls]!, score: r.score, x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2, box, nippleMm: null });
     }
   }
   // a mark stays on the stored image: the model's input is padded beside the image (to its stride, a
   // fixed matrix, a letterbox), and what it marks in the padding lies off the image (not drawn by any
   // viewer, and not written in an SR); a box reaching past the image is cut to it
-  const onImage = findings.filter((f) => centreOnImage(f.x, f.y, columns, rows)).map((f) => ({ ...f, box: boxOnImage(f.box, columns, rows) }));
+  // the distance from the nipple, measured in the model's input (millimetres along both axes): a
+  // lesion lies about as far from the nipple in the CC and the MLO view, where a false mark seldom
+  // has a partner (two-view.ts)
+  const nipple = prepared.nippleStored && prepared.pixelSizeMm ? applyAffine(prepared.fromStored, prepared.nippleStored) : null;
+  const nippleMm = (x: number, y: number) => {
+    if (!nipple) return null;
+    const [u, v] = applyAffine(prepared.fromStored, [x, y]);
+    return Math.hypot((u - nipple[0]) * prepared.pixelSizeMm![0], (v - nipple[1]) * prepared.pixelSizeMm![1]);
+  };
+  const onImage = findings.filter((f) => centreOnImage(f.x, f.y, columns, rows)).map((f) => ({ ...f, box: boxOnImage(f.box, columns, rows), nippleMm: nippleMm(f.x, f.y) }));
   const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;
   const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : onImage.reduce((m, f) => Math.max(m, f.score), scale.min);
   const t4 = performance.now();

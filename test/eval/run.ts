@@ -22,6 +22,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkModelFolder, sha256OfFile } from '../../main/ai/model-package.ts';
 import { analyzeImage } from '../../main/ai/image-analysis.ts';
+import type { ImageAnalysis } from '../../main/ai/image-analysis.ts';
+import { scoreExamImages } from '../../main/ai/two-view.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS, EVALUATION_CONTRAST, CONTRAST_BANDS } from '../../main/synth/plan.ts';
@@ -141,17 +143,23 @@ for (const seed of seeds) {
     const truth = JSON.parse(fs.readFileSync(path.join(dir, gt), 'utf8')) as Truth;
     // as the station scores an exam (main/ai/analysis.ts): from the bottom of the model's scale, not 0
     let examScore = manifest.output.scoreScale.min;
+    const read: { image: Truth['images'][number]; viewLabel: string; laterality: 'R' | 'L'; findings: ImageAnalysis['findings']; imageScore: number }[] = [];
     for (const image of truth.images) {
       const view = image.viewLabel.replace(/^[RL]/, '').replace(/ID$/, '');
       if (image.forProcessing || !manifest.input.views.includes(view as never)) continue;
-      const result = await analyzeImage(path.join(dir, image.file), manifest, session, { floor });
+      // weighed across views as the station weighs them (two-view.ts): partners below the floor shown count
+      const result = await analyzeImage(path.join(dir, image.file), manifest, session, { floor: Math.min(floor, manifest.output.twoView?.partnerFloor ?? floor) });
       modelMs += result.timings.modelMs;
-      examScore = Math.max(examScore, result.imageScore);
+      read.push({ image, viewLabel: image.viewLabel, laterality: image.viewLabel[0] as 'R' | 'L', findings: result.findings, imageScore: result.imageScore });
+    }
+    for (const [i, scored] of scoreExamImages(read, manifest.output, floor).entries()) {
+      const { image } = read[i]!;
+      examScore = Math.max(examScore, scored.imageScore);
       const lesions: Lesion[] = image.lesions.map((l) => {
         const whole = truth.lesions.find((t) => t.id === l.id)!;
         return { id: l.id, class: GENERATOR_CLASS[l.class] ?? l.class, box: l.bboxPx, sizeMm: whole.sizeMm, contrast: whole.contrast };
       });
-      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, variant: truth.exam.variant, spacingMm: image.pixelSpacing, lesions, marks: result.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
+      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, variant: truth.exam.variant, spacingMm: image.pixelSpacing, lesions, marks: scored.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
       const kind = lesions.length ? 'withLesion' : 'without';
       if (figurePage && figures[kind] < figureCount) {
         figures[kind]++;

@@ -91,6 +91,10 @@ test('bad manifests are refused with the field and the reason, in English and Fr
       /calibration: Invalid input: expected object, received undefined \(the manifest has "calibraton", which the contract does not know: misspelt\?\)/],
     ['padding-in-1.0', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447 }; } }, /contractVersion: input\.padding and input\.crop are contract 1\.1: contractVersion '1\.1'/],
     ['contract-2.0', { change: (m) => { (m as { contractVersion: string }).contractVersion = '2.0'; } }, /contractVersion: /],
+    // scores weighed across views (1.2): a station of an older contract would show them unweighed against thresholds set on weighed ones
+    ['two-view-in-1.1', { change: (m) => { m.contractVersion = '1.1'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 0.3, partnerFloor: 0.05 }; } }, /contractVersion: output\.twoView is contract 1\.2: contractVersion '1\.2'/],
+    ['two-view-image-score', { change: (m) => { m.contractVersion = '1.2'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 0.3, partnerFloor: 0.05 }; m.output.imageScore = { tensor: 'score' }; } }, /output\.twoView: output\.twoView weighs findings: not with an image score/],
+    ['two-view-weight', { change: (m) => { m.contractVersion = '1.2'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 1.5, partnerFloor: 0.05 }; } }, /output\.twoView\.unsupportedWeight: /],
     ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
     ['padding-255', { change: (m) => { m.input.padding = { placement: 'centred', value: 114 }; } }, /input\.padding\.value: from 0 to 1, the pipeline's scale \(ultralytics' grey 114 is 114\/255 = 0\.447\)/],
     ['padding-center', { change: (m) => { m.input.padding = { placement: 'center', value: 0.447 } as never; } }, /input\.padding\.placement: /],
@@ -133,6 +137,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match(hostile.en, /\(the manifest has "calibraton", "stray0x{58}…", "stray1x{58}…" and 4998 more, which the contract does not know: misspelt\?\)/);
   assert.match(hostile.fr, /«\u202fcalibraton\u202f», «\u202fstray0x{58}…\u202f», «\u202fstray1x{58}…\u202f» et 4998 autres, que le contrat ne connaît pas/);
   assert.match((await refusal(path.join(root, 'padding-in-1.0'))).fr, /contractVersion\u202f: input\.padding et input\.crop sont du contrat 1\.1/);
+  assert.match((await refusal(path.join(root, 'two-view-in-1.1'))).fr, /contractVersion\u202f: output\.twoView est du contrat 1\.2/);
   assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
   assert.match((await refusal(path.join(root, 'monochrome1-as-stored'))).fr, /input\.pixels\.invertMonochrome1\u202f: true\u202f: la station montre toujours les images MONOCHROME1 inversées/);

@@ -335,6 +335,29 @@ test('generator images: ground-truth lesion boxes land on the lesions (standard,
   assert.ok(checked >= 6, `only ${checked} lesion boxes checked`);
 });
 
+test('the nipple found as the breast\'s point farthest from its chest wall: near the generator\'s own nipple in every view, stored mirrored or turned, either polarity, whichever way the model wants the breast', async () => {
+  const options = { ...DEFAULT_DEMO_OPTIONS, seed: 'pixels-nipple', abnormalRate: 0, priors: 0, size: 'reduced' as const, transferSyntax: 'explicit' as const };
+  const errors: number[] = [];
+  for (const index of [0, 1, 2, 3]) {
+    const patient = planPatient(options, index);
+    const exam = patient.exams[0]!;
+    for (const image of exam.images.filter((i) => !i.forProcessing)) {
+      const truth = await produceImage(patient, exam, image, dir);
+      const frame = await decodeFrame(path.join(dir, truth.file));
+      for (const chestWall of ['left', 'right'] as const) {
+        const m = prepareModelInput(frame, { chestWall, pixelSizeMm: 0.4 });
+        const label = `${patient.variant} ${truth.viewLabel}${truth.storedFlipped ? ' (stored mirrored)' : ''} ${truth.photometric}, chest wall ${chestWall}`;
+        assert.ok(m.nippleStored, `${label}: no nipple`);
+        const mm = Math.hypot(m.nippleStored[0] - truth.nipplePx[0], m.nippleStored[1] - truth.nipplePx[1]) * truth.imagerPixelSpacing;
+        // the mask's blocks are about a millimetre (reduced images: several); an MLO's farthest point may lie below the nipple
+        assert.ok(mm < (/MLO/.test(truth.viewLabel) ? 15 : 8), `${label}: ${mm.toFixed(1)} mm from the generator's nipple`);
+        errors.push(mm);
+      }
+    }
+  }
+  assert.ok(errors.length >= 32, `only ${errors.length} images`);
+});
+
 /** Mean output value over the image's pixels whose centres fall in a box, less those in `hole`. */
 function meanIn(m: ModelInput, [x0, y0, x1, y1]: Box, hole?: Box): number {
   let sum = 0, n = 0;

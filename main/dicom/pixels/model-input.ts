@@ -79,6 +79,11 @@ export interface ModelInput {
   window: AppliedWindow;
   /** 'header': from Patient Orientation and laterality, as the viewer; 'pixels': from where the breast meets the edge (the header does not say). */
   orientationFrom: 'header' | 'pixels';
+  /**
+   * The breast's point farthest from its chest wall, in stored pixel coordinates (about a millimetre,
+   * from the breast mask): the nipple's place where it is in profile. Null without a clear breast.
+   */
+  nippleStored: [number, number] | null;
 }
 
 /** The largest model input made: 64 M pixels (256 MB of float32; a full-size mammogram at 0.05 mm is about 29 M). */
@@ -211,9 +216,41 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
     width, height, toStored, fromStored,
     pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] as [number, number] : null,
     cropStored, clipped, window: lut.window, orientationFrom,
+    nippleStored: farthestFromChestWall(mask, orientedFromStored, options.chestWall),
   } satisfies Omit<ModelInput, 'pixels'>;
   const region = { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v0: Math.max(0, shiftY), v1: Math.min(height, shiftY + contentHeight) };
   return { input, fill: outputFill(frame, lut, toStored, width, region) };
+}
+
+/**
+ * The breast's point farthest from its chest wall (the image turned and mirrored as the model sees
+ * it, its chest wall on `chestWall`'s side): the centre of the mask's blocks, in the largest region's
+ * box, within a block and a half of the farthest one; in stored pixel coordinates.
+ */
+function farthestFromChestWall(mask: BreastMask, orientedFromStored: Affine, chestWall: 'left' | 'right'): [number, number] | null {
+  if (!mask.box) return null;
+  const [bx0, by0, bx1, by1] = mask.box;
+  const f = mask.factor;
+  const sign = chestWall === 'left' ? 1 : -1;
+  // the distance from the chest wall grows along oriented x (or against it): a linear function of the stored position
+  const along = (x: number, y: number) => sign * (orientedFromStored.a * x + orientedFromStored.b * y);
+  let farthest = -Infinity;
+  for (let by = by0; by <= by1; by++) {
+    for (let bx = bx0, at = by * mask.width + bx0; bx <= bx1; bx++, at++) {
+      if (mask.mask[at]) farthest = Math.max(farthest, along((bx + 0.5) * f - 0.5, (by + 0.5) * f - 0.5));
+    }
+  }
+  if (farthest === -Infinity) return null;
+  const near = farthest - 1.5 * f;
+  let sumX = 0, sumY = 0, n = 0;
+  for (let by = by0; by <= by1; by++) {
+    for (let bx = bx0, at = by * mask.width + bx0; bx <= bx1; bx++, at++) {
+      if (!mask.mask[at]) continue;
+      const x = (bx + 0.5) * f - 0.5, y = (by + 0.5) * f - 0.5;
+      if (along(x, y) >= near) { sumX += x; sumY += y; n++; }
+    }
+  }
+  return [sumX / n, sumY / n];
 }
 
 /** Where a letterbox puts content `spare` pixels smaller than its box (negative: larger, cut evenly): ultralytics' round(spare / 2 − 0.1). */
