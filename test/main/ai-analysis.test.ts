@@ -1182,3 +1182,35 @@ test('a model whose check was set aside (it ran long) and passed later: its exam
     await station.close();
   }
 });
+
+test('a model whose manifest asks for two-view correlation (contract 1.2): the station stores its findings weighed across the breast\'s views, and scores the exam from them', { timeout: 300_000 }, async () => {
+  const station = openTestStation();
+  const plain = tempDir('ai-two-view-plain'), weighed = tempDir('ai-two-view-weighed');
+  writeTinyModel(plain);
+  // no finding can have a partner (none scores 0.99: the tiny model's heatmap is the sigmoid of pixels of 0–1), and one without keeps nothing of its score
+  writeTinyModel(weighed, (m) => { m.contractVersion = '1.2'; m.version = '0.2.0'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 0, partnerFloor: 0.99 }; });
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-two-view' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    for (const [models, expectFindings] of [[plain, true], [weighed, false]] as const) {
+      analysis = new AiAnalysis(station.db, station.store, [models]);
+      await analysis.start();
+      const version = analysis.availableModels[0]!.manifest.version;
+      await waitFor(`the exam analysed by ${version}`, () => { const s = station.db.ai.examState(exam); return s?.status === 'done' && s.model.version === version; });
+      await analysis.close();
+      analysis = null;
+      const state = station.db.ai.examState(exam)!;
+      if (expectFindings) {
+        assert.ok(station.db.ai.findings(exam).length > 0 && state.examScore! > 0.5, 'unweighed: the bright places are marked');
+      } else {
+        assert.deepEqual(station.db.ai.findings(exam), [], 'weighed: no finding had a partner, none kept any of its score');
+        assert.equal(state.examScore, 0, 'the exam scored from the weighed findings (the scale\'s minimum)');
+        assert.deepEqual(state.breastScores, { R: 0, L: 0 });
+      }
+    }
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
