@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage } from '../../main/ai/image-analysis.ts';
+import type { ImageFinding } from '../../main/ai/image-analysis.ts';
+import { scoreExamImages } from '../../main/ai/two-view.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
@@ -13,7 +15,7 @@ import { ROOT, tempDir } from '../helpers/paths.ts';
 
 const FOLDER = path.join(ROOT, 'models', 'binome-synth-detector');
 
-interface Truth { abnormal: boolean; images: { file: string; forProcessing: boolean; pixelSpacing: number; lesions: { id: string; class: string; bboxPx: [number, number, number, number] }[] }[] }
+interface Truth { abnormal: boolean; images: { file: string; viewLabel: string; forProcessing: boolean; pixelSpacing: number; lesions: { id: string; class: string; bboxPx: [number, number, number, number] }[] }[] }
 
 test('the shipped model marks high-contrast lesions of unseen exams and stays quiet on lesion-free ones', { timeout: 600_000 }, async () => {
   const seen = JSON.parse(fs.readFileSync(path.join(FOLDER, 'train', 'seeds.json'), 'utf8')) as { training: string[]; validation: string[] };
@@ -31,11 +33,13 @@ test('the shipped model marks high-contrast lesions of unseen exams and stays qu
       const exams = [];
       for (const gt of demo.groundTruthFiles) {
         const truth = JSON.parse(fs.readFileSync(path.join(dir, seed, gt), 'utf8')) as Truth;
-        const images = [];
+        const read: { image: Truth['images'][number]; viewLabel: string; laterality: 'R' | 'L'; findings: ImageFinding[]; imageScore: number }[] = [];
         for (const image of truth.images.filter((i) => !i.forProcessing)) {
-          const result = await analyzeImage(path.join(dir, seed, image.file), manifest, opened.session, { floor: threshold });
-          images.push({ image, findings: result.findings });
+          // as the station reads an exam (main/ai/analysis.ts): findings weighed across its views (two-view.ts), then cut at the threshold
+          const result = await analyzeImage(path.join(dir, seed, image.file), manifest, opened.session, { floor: Math.min(threshold, manifest.output.twoView?.partnerFloor ?? threshold) });
+          read.push({ image, viewLabel: image.viewLabel, laterality: image.viewLabel[0] as 'R' | 'L', findings: result.findings, imageScore: result.imageScore });
         }
+        const images = scoreExamImages(read, manifest.output, threshold).map((scored, i) => ({ image: read[i]!.image, findings: scored.findings }));
         exams.push({ truth, images });
       }
       return exams;
