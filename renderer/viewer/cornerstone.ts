@@ -11,13 +11,29 @@ import {
   addTool, init as toolsInit, utilities as toolUtilities,
 } from '@cornerstonejs/tools';
 import type { Types as ToolTypes } from '@cornerstonejs/tools';
+import { displayedDelta } from './window-drag.ts';
 
 export const ENGINE_ID = 'binome';
+
+type NewRangeArgs = Parameters<WindowLevelTool['getNewRange']>[0];
+
+/**
+ * Cornerstone's window/level tool with the vertical drag in the direction seen: down darkens the image
+ * on screen whether it is shown as stored or inverted (MONOCHROME1, or after Invert); see window-drag.ts.
+ */
+class DisplayedWindowLevelTool extends WindowLevelTool {
+  static override toolName = WindowLevelTool.toolName;
+  override getNewRange(args: NewRangeArgs): ReturnType<WindowLevelTool['getNewRange']> {
+    const inverted = Boolean((args.viewport as { getProperties?: () => { invert?: boolean } }).getProperties?.().invert);
+    const delta = args.deltaPointsCanvas as [number, number];
+    return super.getNewRange({ ...args, deltaPointsCanvas: displayedDelta(delta, inverted) });
+  }
+}
 export const TOOL_GROUP_ID = 'binome-viewer';
 
 /** What the left mouse button does; the middle button pans and the right button and wheel zoom, always. */
 export const PRIMARY_TOOLS = {
-  windowLevel: WindowLevelTool.toolName,
+  windowLevel: DisplayedWindowLevelTool.toolName,
   pan: PanTool.toolName,
   zoom: ZoomTool.toolName,
   magnifier: MagnifyTool.toolName,
@@ -34,7 +50,7 @@ export function initCornerstone(): Promise<void> {
     dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)) });
     keepVoiLutSequence();
     toolsInit();
-    for (const tool of [WindowLevelTool, PanTool, ZoomTool, MagnifyTool, LengthTool]) addTool(tool);
+    for (const tool of [DisplayedWindowLevelTool, PanTool, ZoomTool, MagnifyTool, LengthTool]) addTool(tool);
     const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
     for (const name of Object.values(PRIMARY_TOOLS)) group.addTool(name);
     setPrimaryTool('windowLevel');

@@ -2,7 +2,8 @@
 // seam: the right breast faces left and the left breast right, so a reader who zooms into one
 // breast's axilla (or nipple) gets the other breast's axilla (or nipple), not the opposite corner.
 // Window/level moves together relatively: each viewport keeps its own starting window (images of two
-// detectors do not share window values) and follows the others' change in proportion.
+// detectors do not share window values) and follows the others' change in proportion, in the direction
+// seen on screen (an image shown inverted follows with its centre's move mirrored).
 //
 // Both are Cornerstone synchronizers (tools' SynchronizerManager) with callbacks of our own; the
 // engine's own zoom/pan synchronizer copies the pan as is, which moves mirrored images apart.
@@ -11,6 +12,7 @@ import { Enums, getRenderingEngine } from '@cornerstonejs/core';
 import type { Types } from '@cornerstonejs/core';
 import { SynchronizerManager } from '@cornerstonejs/tools';
 import { ENGINE_ID } from './cornerstone.ts';
+import { followedWindow } from './window-drag.ts';
 
 type Synchronizer = ReturnType<typeof SynchronizerManager.createSynchronizer>;
 
@@ -81,8 +83,11 @@ export class StepSynchronizers {
       const toBase = this.info.get(target.viewportId)?.baseVoi;
       const range = from?.getProperties().voiRange;
       if (!from || !to || !fromBase || !toBase || !range) return;
-      const scale = (toBase.upper - toBase.lower) / (fromBase.upper - fromBase.lower);
-      to.setProperties({ voiRange: { lower: toBase.lower + (range.lower - fromBase.lower) * scale, upper: toBase.lower + (range.upper - fromBase.lower) * scale } });
+      // an image shown inverted (MONOCHROME1) follows one shown as stored in the direction seen, not in values
+      to.setProperties({ voiRange: followedWindow(
+        { base: fromBase, range, inverted: Boolean(from.getProperties().invert) },
+        { base: toBase, inverted: Boolean(to.getProperties().invert) },
+      ) });
       to.render();
     });
   }

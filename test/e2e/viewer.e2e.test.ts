@@ -547,6 +547,35 @@ test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, brea
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
     assert.ok(diff / a.length < 4, `view ${v}: mean difference ${(diff / a.length).toFixed(2)} grey levels`);
   }
+  // the same drag down with the window/level tool darkens both alike, every synchronised image with
+  // them (it brightened the MONOCHROME1 images: Cornerstone's level goes by stored values)
+  const painted = () => page.$$eval('[data-testid=viewport] canvas', (cs) => cs.map((c) => {
+    const canvas = c as HTMLCanvasElement;
+    return Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.filter((_, i) => i % 16 === 0));
+  }));
+  const dragDown = async () => {
+    await page.keyboard.press('w');
+    const { x, y, width, height } = (await (await page.$('[data-testid=viewport][data-place=RCC]'))!.boundingBox())!;
+    await page.mouse.move(x + width / 2, y + height / 3);
+    await page.mouse.down();
+    await page.mouse.move(x + width / 2, y + height / 3 + 40, { steps: 4 });
+    await page.mouse.move(x + width / 2, y + height / 3 + 80, { steps: 4 });
+    await page.mouse.up();
+    await page.waitForTimeout(400);
+    return painted();
+  };
+  const mean = (pixels: number[][]) => pixels.map((p) => p.reduce((a, b) => a + b, 0) / p.length);
+  const mono2Dragged = await dragDown();
+  await canvases(exam.examId);
+  const mono1Dragged = await dragDown();
+  for (let v = 0; v < 4; v++) {
+    assert.ok(mean(mono2Dragged)[v]! < mean(mono2)[v]! - 2, `view ${v}: dragging down darkens the MONOCHROME2 image (${mean(mono2)[v]!.toFixed(1)} → ${mean(mono2Dragged)[v]!.toFixed(1)})`);
+    assert.ok(mean(mono1Dragged)[v]! < mean(mono1)[v]! - 2, `view ${v}: and the MONOCHROME1 image (${mean(mono1)[v]!.toFixed(1)} → ${mean(mono1Dragged)[v]!.toFixed(1)})`);
+    const a = mono1Dragged[v]!, b = mono2Dragged[v]!;
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
+    assert.ok(diff / a.length < 4, `view ${v} after the drag: mean difference ${(diff / a.length).toFixed(2)} grey levels`);
+  }
 });
 
 test('an image with a VOI LUT Sequence and no window preset opens through its table, like its twin with the preset', { skip: SKIP }, async () => {
