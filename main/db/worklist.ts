@@ -42,9 +42,10 @@ export class WorklistTables {
 
   /**
    * `withheldFor`: in second look, the reader whose exams without a first impression have their AI
-   * score held back. Sorted by the score, those exams come first, in score order, and the exams whose
-   * score she has seen after them: interleaved, the scores shown on either side of a held-back one
-   * told it within a few hundredths (0.99, "after your read", 0.97: a probe).
+   * score held back. Sorted by the score, the exams she still has to read (held back, not read) come
+   * first, in score order, then the exams whose score she has seen, then the exams read without her
+   * impression (their score held back too; priors imported as read): interleaved, the scores shown on
+   * either side of a held-back one told it within a few hundredths (0.99, "after your read", 0.97: a probe).
    */
   query(q: WorklistQuery, options: { withheldFor?: string } = {}): WorklistPage {
     const where = ['s.pending_job IS NULL'];
@@ -88,7 +89,9 @@ export class WorklistTables {
     let order = sort.order(q.sort.direction === 'asc' ? 'ASC' : 'DESC');
     const heldBackFirst = q.sort.field === 'aiScore' && options.withheldFor !== undefined;
     if (heldBackFirst) {
-      order = `(${AI_SCORE} IS NULL), EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader), ${order}`;
+      // a read prior sorted among the exams still to read was opened before them (a probe)
+      order = `(${AI_SCORE} IS NULL), CASE WHEN EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader) THEN 1
+        WHEN s.status = 'read' THEN 2 ELSE 0 END, ${order}`;
     }
     // Every filter is on the exam row, so the count needs no join.
     const total = (this.sql.get(`SELECT count(*) AS n FROM studies s WHERE ${whereSql.replace(/\+s\./g, 's.')}`).get(params) as { n: number }).n;

@@ -20,7 +20,7 @@ import { useApi } from '../api/context.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { PacsPriorsLine, PacsSendButton } from '../pacs/PacsPanel.tsx';
 import { useI18n } from '../i18n.tsx';
-import { neighbourExam, rememberOpenedExam } from '../worklist/reading-list.ts';
+import { neighbourExam, noteExamStatus, rememberOpenedExam } from '../worklist/reading-list.ts';
 import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
@@ -317,15 +317,17 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return { text: say(t), say };
   }, [api, loaded, ahead, examId, t]);
 
-  const goToExam = useCallback(async (direction: 1 | -1) => {
-    const next = await neighbourExam(api, examId, direction).catch(() => null);
-    if (next === null) setNotice({ key: direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam' });
+  /** `unread`: the next exam not read yet (after "mark read"), passing over those read. */
+  const goToExam = useCallback(async (direction: 1 | -1, unread = false) => {
+    const next = await neighbourExam(api, examId, direction, { unread }).catch(() => null);
+    if (next === null) setNotice({ key: unread ? 'viewer.noExamToRead' : direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam' });
     else location.hash = `#/exam/${next}${diagnostics}`;
   }, [api, examId, t, diagnostics]);
 
   const setStatus = useCallback(async (status: ExamStatus) => {
     try {
       const exam = await api.setExamStatus({ examId, status });
+      noteExamStatus(exam.examId, exam.status);
       setLoaded((l) => (l && l.detail.exam.examId === exam.examId ? { ...l, detail: { ...l.detail, exam } } : l));
     } catch (e) {
       setNotice({ text: errorText(e) });
@@ -381,7 +383,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'nextExam': void goToExam(1); break;
       case 'previousExam': void goToExam(-1); break;
       case 'markRead': void markRead(); break;
-      case 'markReadAndNext': void markRead().then((read) => { if (read) void goToExam(1); }); break;
+      case 'markReadAndNext': void markRead().then((read) => { if (read) void goToExam(1, true); }); break;
       case 'invert': renderer.current?.invert(); break;
       case 'reset': renderer.current?.reset(); break;
       case 'windowLevel': case 'pan': case 'zoom': case 'magnifier': case 'measure': chooseTool(action); break;

@@ -88,7 +88,7 @@ export function WorklistPage() {
         if (p.rows.length === 0 && offset > 0) { setOffset(0); return; } // a page remembered past the list's end (exams deleted since)
         setPage(p);
         setListError(null);
-        rememberWorklist(query, p.rows.map((r) => r.examId), offset, p.total); // the viewer's next/previous exam follow this order
+        rememberWorklist(query, p.rows, offset, p.total); // the viewer's next/previous exam follow this order
       })
       .catch((e: unknown) => { if (!cancelled) setListError(errorText(e)); });
     api.getSettings({}).then((settings) => { if (!cancelled) setSecondLook(settings.viewer.aiMarksMode === 'second-look'); }).catch(() => undefined);

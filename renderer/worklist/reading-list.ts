@@ -2,8 +2,12 @@
 // next and previous exam keys follow that order. The worklist page records its query and the page
 // of exam ids it shows; the viewer steps through them and fetches the neighbouring page when it
 // reaches an edge. Kept in sessionStorage so that a reload of the viewer keeps its place.
+// "Mark read, then next exam" goes to the next exam not read yet: the list holds each exam's status
+// too (the default filter lists every status, the priors imported as read among them, and it opened
+// a read prior and asked for a first impression: a probe).
 
 import type { ApiClient, OperationInput } from '../../common/api.ts';
+import type { ExamStatus } from '../../common/domain.ts';
 
 export type ReadingQuery = Pick<NonNullable<OperationInput<'worklistQuery'>>, 'filter' | 'sort'>;
 
@@ -11,6 +15,8 @@ interface ReadingListState {
   query: ReadingQuery;
   /** Exam ids of the page the list holds, from `offset`. */
   ids: number[];
+  /** Their statuses as listed (absent in a list kept by an older page). */
+  statuses?: ExamStatus[];
   offset: number;
   total: number;
 }
@@ -58,22 +64,47 @@ export function rememberedWorklist(): { query: ReadingQuery; offset: number } | 
 }
 
 /** The worklist page calls this with what it shows. */
-export function rememberWorklist(query: ReadingQuery, ids: number[], offset: number, total: number): void {
-  save({ query, ids, offset, total });
+export function rememberWorklist(query: ReadingQuery, rows: readonly { examId: number; status: ExamStatus }[], offset: number, total: number): void {
+  save({ query, ids: rows.map((r) => r.examId), statuses: rows.map((r) => r.status), offset, total });
+}
+
+/** The viewer changed an exam's status: the list knows it (a "next not read" walks past it once read). */
+export function noteExamStatus(examId: number, status: ExamStatus): void {
+  const state = current ?? load();
+  const index = state?.ids.indexOf(examId) ?? -1;
+  if (!state || index < 0) return;
+  const statuses = state.ids.map((_, i) => state.statuses?.[i] ?? 'new');
+  statuses[index] = status;
+  save({ ...state, statuses });
 }
 
 /**
  * The exam after (or before) `examId` in the reader's worklist order; null at either end. When the
- * viewer was opened without the worklist (a link), the default worklist order is used.
+ * viewer was opened without the worklist (a link), the default worklist order is used. `unread`:
+ * the next one not read, passing over the exams read (null when none is left that way).
  */
-export async function neighbourExam(api: ApiClient, examId: number, direction: 1 | -1): Promise<number | null> {
+export async function neighbourExam(api: ApiClient, examId: number, direction: 1 | -1, options: { unread?: boolean } = {}): Promise<number | null> {
+  let from = examId;
+  // at most the whole list (each step moves one row; a page fetched per 50 rows passed over)
+  for (let passed = 0; passed <= MAX_WALK; passed++) {
+    const next = await step(api, from, direction);
+    if (next === null) return null;
+    if (!options.unread || next.status !== 'read') return next.examId;
+    from = next.examId;
+  }
+  return null;
+}
+
+const MAX_WALK = 20 * PAGE;
+
+async function step(api: ApiClient, examId: number, direction: 1 | -1): Promise<{ examId: number; status: ExamStatus | undefined } | null> {
   let state = current ?? load() ?? { query: { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' } }, ids: [], offset: 0, total: Infinity };
   let index = state.ids.indexOf(examId);
   if (index < 0) {
     // not on the page remembered (the list changed, or a link): look for it from the top, a few pages at most
     for (let offset = 0; offset < 20 * PAGE && offset < state.total; offset += PAGE) {
       const page = await api.worklistQuery({ ...state.query, offset, limit: PAGE });
-      state = { ...state, ids: page.rows.map((r) => r.examId), offset, total: page.total };
+      state = { ...state, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), offset, total: page.total };
       index = state.ids.indexOf(examId);
       if (index >= 0) break;
     }
@@ -82,13 +113,14 @@ export async function neighbourExam(api: ApiClient, examId: number, direction: 1
   const target = index + direction;
   if (target >= 0 && target < state.ids.length) {
     save(state);
-    return state.ids[target]!;
+    return { examId: state.ids[target]!, status: state.statuses?.[target] };
   }
   const offset = state.offset + target;
   if (offset < 0 || offset >= state.total) return null;
   const pageOffset = Math.max(0, direction > 0 ? state.offset + state.ids.length : state.offset - PAGE);
   const page = await api.worklistQuery({ ...state.query, offset: pageOffset, limit: PAGE });
-  const next = { ...state, ids: page.rows.map((r) => r.examId), offset: pageOffset, total: page.total };
+  const next = { ...state, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), offset: pageOffset, total: page.total };
   save(next);
-  return next.ids[offset - pageOffset] ?? null;
+  const id = next.ids[offset - pageOffset];
+  return id === undefined ? null : { examId: id, status: next.statuses[offset - pageOffset] };
 }

@@ -124,9 +124,16 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     const byScore = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;
     const aiOf = (rows: { examId: number; ai: unknown }[], examId: number) => rows.find((r) => r.examId === examId)!.ai;
 
+    // the prior came read (the demo's history): after the exam still to read, whatever its score (it
+    // was listed first, among the exams to read, and "mark read and next" opened it)
+    assert.equal((await station.handlers.examDetail({ examId: prior, purpose: 'prefetch' })).exam.status, 'read');
     let rows = await byScore();
-    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'the triage sort orders by the score it holds back');
+    assert.deepEqual(rows.map((r) => r.examId), [current, prior], 'the exam to read first, the read prior after it');
     for (const r of rows) assert.deepEqual(r.ai, { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
+    // both to read: in the order of the scores held back
+    await station.handlers.setExamStatus({ examId: prior, status: 'in_progress' });
+    rows = await byScore();
+    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'the triage sort orders by the score it holds back');
     let detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
     assert.equal(detail.exam.ai?.score, null);
     assert.equal(detail.priors[0]!.ai?.score, null, 'nor does the prior show its score in the viewer\'s exam details');

@@ -1,0 +1,42 @@
+// "Mark read, then next exam" goes to the next exam not read yet in the worklist's order: the
+// default filter lists every status, and it opened a read prior (a probe).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ApiClient } from '../../common/api.ts';
+import type { ExamStatus } from '../../common/domain.ts';
+import { neighbourExam, noteExamStatus, rememberWorklist } from '../../renderer/worklist/reading-list.ts';
+
+const query = { filter: { scope: 'breast' as const }, sort: { field: 'studyDate' as const, direction: 'desc' as const } };
+
+/** A worklist of `statuses.length` exams (ids from 1), served in pages as the station does. */
+function worklist(statuses: ExamStatus[]): { api: ApiClient; rows: { examId: number; status: ExamStatus }[]; asked: number[] } {
+  const rows = statuses.map((status, i) => ({ examId: i + 1, status }));
+  const asked: number[] = [];
+  const api = {
+    worklistQuery: async ({ offset = 0, limit = 50 }: { offset?: number; limit?: number }) => {
+      asked.push(offset);
+      return { total: rows.length, offset, rows: rows.slice(offset, offset + limit) };
+    },
+  } as unknown as ApiClient;
+  return { api, rows, asked };
+}
+
+test('the next exam not read, passing over the read ones; plain next walks every row', async () => {
+  const { api, rows } = worklist(['new', 'read', 'read', 'in_progress', 'read']);
+  rememberWorklist(query, rows, 0, rows.length);
+  assert.equal(await neighbourExam(api, 1, 1), 2);
+  assert.equal(await neighbourExam(api, 1, 1, { unread: true }), 4);
+  assert.equal(await neighbourExam(api, 4, 1, { unread: true }), null, 'only read exams after it: the end');
+  assert.equal(await neighbourExam(api, 4, -1, { unread: true }), 1);
+  // the one she just marked read is passed over too
+  noteExamStatus(4, 'read');
+  assert.equal(await neighbourExam(api, 1, 1, { unread: true }), null);
+});
+
+test('past the page the worklist showed: the next page is fetched with its statuses', async () => {
+  const statuses: ExamStatus[] = Array.from({ length: 120 }, (_, i) => (i >= 40 && i < 105 ? 'read' : 'new'));
+  const { api, rows, asked } = worklist(statuses);
+  rememberWorklist(query, rows.slice(0, 50), 0, rows.length);
+  assert.equal(await neighbourExam(api, 40, 1, { unread: true }), 106);
+  assert.deepEqual(asked, [50, 100]);
+});
