@@ -948,6 +948,40 @@ export function formatScore(locale: Locale, score: number): string {
   return locale === 'fr' ? text.replace('.', ',') : text;
 }
 
+const decimalText = (locale: Locale, value: number, decimals: number): string => {
+  const text = value.toFixed(decimals);
+  return locale === 'fr' ? text.replace('.', ',') : text;
+};
+
+/**
+ * An operating point's threshold as written beside the scores it splits: with the decimals it has
+ * (two at least, six at most), not rounded to two: "at or above 0.21" beside a 0.2085 shown 0.21 and
+ * not highlighted (its threshold 0.2089) could not be read (a radiologist's probe).
+ */
+export function formatThreshold(locale: Locale, threshold: number): string {
+  let decimals = 2;
+  while (decimals < 6 && Math.abs(Number(threshold.toFixed(decimals)) - threshold) > 1e-12) decimals++;
+  return decimalText(locale, threshold, decimals);
+}
+
+/**
+ * A score shown beside a threshold (formatThreshold): as formatScore, except where its two decimals
+ * are the threshold's (or would put it on the wrong side): there it gets the threshold's decimals (three at least), cut rather than
+ * rounded, so that one under the threshold never reads as the threshold (0.2085 and 0.2148 beside
+ * 0.2089, not 0.21 twice).
+ */
+export function formatScoreAgainst(locale: Locale, score: number, threshold: number): string {
+  if (Math.abs(score) > 1 || Math.abs(threshold) > 1) return formatScore(locale, score);
+  // (0.9987 is shown 0.99, not 1.00: under a threshold of 0.9939 that it is above)
+  const shown = formatScore('en', score);
+  if (shown !== formatScore('en', threshold) && Number(shown) >= threshold === score >= threshold) return formatScore(locale, score);
+  const thresholdText = formatThreshold(locale, threshold);
+  const decimals = Math.max(3, thresholdText.length - thresholdText.search(/[.,]/) - 1);
+  const scale = 10 ** decimals;
+  // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it)
+  return decimalText(locale, Math.floor(score * scale + 1e-7) / scale, decimals);
+}
+
 /** Dates as each locale writes them (DICOM YYYYMMDD in, display text out). */
 export function formatDicomDate(locale: Locale, date: string | null): string {
   if (!date || !/^\d{8}$/.test(date)) return '—';

@@ -4,7 +4,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName, formatPersonNames, formatScore, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -227,7 +227,7 @@ export function WorklistPage() {
   // where the model marks findings: a score of 0,53 on a normal exam and 0,52 on a new cluster said
   // nothing without it (a radiologist's probe); on the scale of the exam score, its best finding's
   const operatingPoint = aiModel?.operatingPoint ?? null;
-  const aboveHint = operatingPoint ? ` ${t('worklist.ai.aboveHint', { name: operatingPoint.name, threshold: formatScore(locale, operatingPoint.threshold) })}` : '';
+  const aboveHint = operatingPoint ? ` ${t('worklist.ai.aboveHint', { name: operatingPoint.name, threshold: formatThreshold(locale, operatingPoint.threshold) })}` : '';
   const aiHint = `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 
   const header = (field: SortField | null, label: string, title?: string) => (
@@ -356,8 +356,8 @@ export function WorklistPage() {
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
                         : operatingPoint && exam.ai.score >= operatingPoint.threshold
-                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScore(locale, exam.ai.score)}, ${t('worklist.ai.above', { threshold: formatScore(locale, operatingPoint.threshold) })}`}>{formatScore(locale, exam.ai.score)}</span>
-                          : formatScore(locale, exam.ai.score)}
+                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, operatingPoint.threshold)}, ${t('worklist.ai.above', { threshold: formatThreshold(locale, operatingPoint.threshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, operatingPoint.threshold)}</span>
+                          : operatingPoint ? formatScoreAgainst(locale, exam.ai.score, operatingPoint.threshold) : formatScore(locale, exam.ai.score)}
                       {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
                           on every row of reduced exams, is in the cell's title) */}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{notForModel(exam.ai.failure) ? t('worklist.ai.tooCoarse') : failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}

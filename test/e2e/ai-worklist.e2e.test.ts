@@ -15,6 +15,7 @@ import { ROOT, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
+import { formatThreshold } from '../../common/i18n/messages.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
 const SKIP = SKIP_NO_CHROMIUM || (fs.existsSync(path.join(RENDERER, 'index.html')) ? false : 'the renderer is not built (node scripts/build.mjs --renderer-only)');
@@ -64,11 +65,18 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   await station.handlers.setFirstImpression({ examId: first!.examId, impression: 'normal' });
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-score]')].filter((c) => /^\d\.\d\d$/.test(c.textContent ?? '')).length === 1);
   assert.equal(await page.locator('[data-testid=ai-score][data-withheld=true]').count(), 1, 'the other exam still holds its score back');
+  // the two scores set either side of the operating point, both of its two decimals (a probe: 0.2148
+  // highlighted and 0.2085 not, both shown 0.21 beside a legend "(0.21)")
+  const { threshold } = (await station.handlers.aiResults({ examId: first!.examId })).model!.operatingPoint;
+  const band = Number(threshold.toFixed(2));
+  const [above, below] = [threshold + (band + 0.0049 - threshold) / 2, threshold - (threshold - (band - 0.0049)) / 2];
+  assert.ok(above.toFixed(2) === threshold.toFixed(2) && below.toFixed(2) === threshold.toFixed(2) && above >= threshold && below < threshold);
+  station.db.connection.prepare('UPDATE ai_jobs SET exam_score = CASE study_ref WHEN ? THEN ? ELSE ? END').run(first!.examId, above, below);
   // concurrent reading shows every score at once
   await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
   await page.waitForFunction(() => {
     const cells = [...document.querySelectorAll('[data-testid=ai-score]')];
-    return cells.length === 2 && cells.every((c) => /^\d\.\d\d$/.test(c.textContent ?? ''));
+    return cells.length === 2 && cells.every((c) => /^\d\.\d{2,6}$/.test(c.textContent ?? ''));
   });
   const note = await page.textContent('[data-testid=ai-note]') ?? '';
   // said as what it is: "0.99" alone reads as a probability of 99 %
@@ -76,9 +84,12 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   assert.match(note, /Trained on synthetic images only: not for diagnostic use\./);
   // where the model marks: scores at or above its operating point highlighted, and the note says which point
   const point = (await station.handlers.aiResults({ examId: first!.examId })).model!.operatingPoint;
-  assert.ok(note.includes(`Highlighted: at or above its operating point “${point.name}” (${point.threshold.toFixed(2)}), where it marks findings.`), note);
-  const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => ({ score: Number(c.textContent), above: !!c.querySelector('[data-testid=ai-score-above]') })));
-  for (const c of cells) assert.equal(c.above, c.score >= Number(point.threshold.toFixed(2)), `${JSON.stringify(cells)} against ${point.threshold}`);
+  const legend = formatThreshold('en', point.threshold);
+  assert.ok(note.includes(`Highlighted: at or above its operating point “${point.name}” (${legend}), where it marks findings.`), note);
+  const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => ({ text: c.textContent, score: Number(c.textContent), above: !!c.querySelector('[data-testid=ai-score-above]') })));
+  assert.deepEqual(cells.map((c) => c.above).sort(), [false, true], JSON.stringify(cells));
+  // each reads on its side of the threshold written in the legend
+  for (const c of cells) assert.equal(c.above, c.score >= Number(legend), `${JSON.stringify(cells)} against ${legend}`);
   await page.click('th:has-text("AI")');
   await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('AI'));
   const scores = await page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => Number(c.textContent)));
@@ -98,6 +109,8 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => /synthèse/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
   assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /non calibré\u202f: pas une probabilité/);
+  assert.ok((await page.textContent('[data-testid=ai-note]') ?? '').includes(`(${formatThreshold('fr', point.threshold)})`));
+  assert.deepEqual((await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => c.textContent ?? ''))).sort(), cells.map((c) => c.text!.replace('.', ',')).sort());
   // searched, the count says what was found ("2 sur 2" read as the whole list)
   const [searched] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
   await page.fill('[data-testid=search]', searched!.patientId);

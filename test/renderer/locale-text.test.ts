@@ -2,7 +2,7 @@
 // comma, key names as French keyboards print them, years with their plural, a space before a colon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatScore, translate, translateCount } from '../../common/i18n/messages.ts';
+import { formatScore, formatScoreAgainst, formatThreshold, translate, translateCount } from '../../common/i18n/messages.ts';
 import { keyLabel } from '../../renderer/viewer/key-label.ts';
 import { marksLabel } from '../../renderer/ai/ai-state.ts';
 
@@ -15,6 +15,35 @@ test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendo
   assert.equal(formatScore('fr', 0.995), '0,99');
   assert.equal(formatScore('en', 0.9949), '0.99');
   assert.equal(formatScore('fr', 87.4), '87');
+});
+
+test('beside an operating point: its threshold with its decimals, and a score that would read as it with the decimals that tell its side', () => {
+  // a probe: 0.2148 (highlighted) and 0.2085 (not: under 0.2089) were both shown 0.21, the legend "(0.21)"
+  assert.equal(formatThreshold('en', 0.2089), '0.2089');
+  assert.equal(formatThreshold('fr', 0.2089), '0,2089');
+  assert.equal(formatThreshold('en', 0.5), '0.50');
+  assert.equal(formatThreshold('en', 0.35), '0.35');
+  assert.equal(formatThreshold('en', 0.123456789), '0.123457');
+  assert.equal(formatScoreAgainst('en', 0.2148, 0.2089), '0.2148');
+  assert.equal(formatScoreAgainst('en', 0.2085, 0.2089), '0.2085');
+  assert.equal(formatScoreAgainst('fr', 0.2085, 0.2089), '0,2085');
+  assert.equal(formatScoreAgainst('en', 0.20899, 0.2089), '0.2089', 'at the threshold: highlighted, reads as it');
+  assert.equal(formatScoreAgainst('en', 0.20889, 0.2089), '0.2088', 'cut, not rounded up to it');
+  assert.equal(formatScoreAgainst('en', 0.354, 0.35), '0.354');
+  assert.equal(formatScoreAgainst('en', 0.346, 0.35), '0.346');
+  // away from the threshold: as any score
+  assert.equal(formatScoreAgainst('en', 0.4249, 0.2089), '0.42');
+  assert.equal(formatScoreAgainst('fr', 0.9966, 0.2089), '0,99');
+  assert.equal(formatScoreAgainst('en', 87.4, 0.5), '87');
+  let seed = 7;
+  const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  for (let i = 0; i < 5000; i++) {
+    const threshold = Math.round(random() * 1e4) / 1e4;
+    const score = Math.min(1, Math.max(0, threshold + (random() - 0.5) * 0.01));
+    const shown = Number(formatScoreAgainst('en', score, threshold));
+    const legend = Number(formatThreshold('en', threshold));
+    assert.equal(shown >= legend, score >= threshold, `${score} against ${threshold}: shown ${shown}, legend ${legend}`);
+  }
 });
 
 test('keys as French keyboards name them; English unchanged', () => {
