@@ -213,6 +213,9 @@ export const en = {
   'ai.title': 'AI second reader',
   'ai.model': '{name} {version}',
   'ai.synthetic': 'Synthetic-trained AI — not for diagnostic use',
+  'ai.operatingPoint.high-sensitivity': 'high sensitivity',
+  'ai.operatingPoint.balanced': 'balanced',
+  'ai.operatingPoint.high-specificity': 'high specificity',
   'ai.syntheticShort': 'Synthetic-trained — not for diagnosis',
   'ai.syntheticTiny': 'Synthetic · not for diagnosis',
   'ai.mixed': 'Partly synthetic-trained AI — not for diagnostic use',
@@ -505,8 +508,8 @@ export const fr: Record<MessageKey, string> = {
   'worklist.ai.uncalibrated': ', non calibré\u202f: pas une probabilité',
   'worklist.ai.aboveHint': 'En surbrillance\u202f: au niveau de son point de fonctionnement «\u202f{name}\u202f» ({threshold}) ou au-dessus, là où elle marque des anomalies.',
   'worklist.ai.above': 'Au niveau du point de fonctionnement de l’IA ({threshold}) ou au-dessus',
-  'worklist.ai.synthetic': 'Entraîné sur des images de synthèse uniquement\u202f: pas pour le diagnostic.',
-  'worklist.ai.mixed': 'Entraîné en partie sur des images de synthèse\u202f: pas pour le diagnostic.',
+  'worklist.ai.synthetic': 'IA entraînée sur des images de synthèse uniquement\u202f: pas pour le diagnostic.',
+  'worklist.ai.mixed': 'IA entraînée en partie sur des images de synthèse\u202f: pas pour le diagnostic.',
   'worklist.ai.not-diagnostic': 'Pas pour le diagnostic, comme le dit son fabricant.',
   'worklist.empty': 'Aucun examen. Importez un dossier de fichiers DICOM ou déposez des fichiers ici.',
   'worklist.importing': 'Import en cours\u202f: les examens apparaissent ici dès la fin de leur import.',
@@ -673,6 +676,9 @@ export const fr: Record<MessageKey, string> = {
   'ai.title': 'IA d’aide à la lecture',
   'ai.model': '{name} {version}',
   'ai.synthetic': 'IA entraînée sur des images de synthèse — pas pour le diagnostic',
+  'ai.operatingPoint.high-sensitivity': 'haute sensibilité',
+  'ai.operatingPoint.balanced': 'équilibré',
+  'ai.operatingPoint.high-specificity': 'haute spécificité',
   'ai.syntheticShort': 'Synthèse — pas pour le diagnostic',
   'ai.syntheticTiny': 'Synthèse · non diagnostique',
   'ai.mixed': 'IA en partie entraînée sur synthèse — pas pour le diagnostic',
@@ -980,6 +986,17 @@ export function formatScoreAgainst(locale: Locale, score: number, threshold: num
   const scale = 10 ** decimals;
   // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it)
   return decimalText(locale, Math.floor(score * scale + 1e-7) / scale, decimals);
+}
+
+/** The operating points' names the shipped model uses (models/binome-synth-detector), said in the reader's language. */
+const KNOWN_OPERATING_POINTS: readonly string[] = ['high-sensitivity', 'balanced', 'high-specificity'];
+
+/**
+ * An operating point's name as shown: one of the known names in the reader's language ("balanced"
+ * stood untranslated in a French sentence), any other as its manifest gives it.
+ */
+export function operatingPointName(locale: Locale, name: string): string {
+  return KNOWN_OPERATING_POINTS.includes(name) ? translate(locale, `ai.operatingPoint.${name}` as MessageKey) : name;
 }
 
 /** Dates as each locale writes them (DICOM YYYYMMDD in, display text out). */

@@ -4,7 +4,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -227,7 +227,7 @@ export function WorklistPage() {
   // where the model marks findings: a score of 0,53 on a normal exam and 0,52 on a new cluster said
   // nothing without it (a radiologist's probe); on the scale of the exam score, its best finding's
   const operatingPoint = aiModel?.operatingPoint ?? null;
-  const aboveHint = operatingPoint ? ` ${t('worklist.ai.aboveHint', { name: operatingPoint.name, threshold: formatThreshold(locale, operatingPoint.threshold) })}` : '';
+  const aboveHint = operatingPoint ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, operatingPoint.name), threshold: formatThreshold(locale, operatingPoint.threshold) })}` : '';
   const aiHint = `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 
   const header = (field: SortField | null, label: string, title?: string) => (

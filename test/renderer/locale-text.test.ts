@@ -2,7 +2,7 @@
 // comma, key names as French keyboards print them, years with their plural, a space before a colon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatScore, formatScoreAgainst, formatThreshold, translate, translateCount } from '../../common/i18n/messages.ts';
+import { formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
 import { keyLabel } from '../../renderer/viewer/key-label.ts';
 import { marksLabel } from '../../renderer/ai/ai-state.ts';
 
@@ -44,6 +44,19 @@ test('beside an operating point: its threshold with its decimals, and a score th
     const legend = Number(formatThreshold('en', threshold));
     assert.equal(shown >= legend, score >= threshold, `${score} against ${threshold}: shown ${shown}, legend ${legend}`);
   }
+});
+
+test('the AI in French is "elle" (l\'IA) throughout the worklist\'s line; its operating points named in French where their names are known', () => {
+  // « Entraîné sur des images de synthèse… » beside « là où elle marque »: one AI, feminine
+  for (const key of ['worklist.ai.synthetic', 'worklist.ai.mixed'] as const) assert.match(translate('fr', key), /^IA entraînée /);
+  assert.match(translate('fr', 'worklist.ai.aboveHint', { name: operatingPointName('fr', 'balanced'), threshold: '0,2089' }), /«\u202féquilibré\u202f» \(0,2089\).*elle marque/);
+  assert.equal(operatingPointName('fr', 'high-sensitivity'), 'haute sensibilité');
+  assert.equal(operatingPointName('fr', 'high-specificity'), 'haute spécificité');
+  assert.equal(operatingPointName('en', 'high-specificity'), 'high specificity');
+  assert.equal(operatingPointName('en', 'balanced'), 'balanced');
+  // a vendor's own name, as its manifest gives it
+  assert.equal(operatingPointName('fr', 'screening-v2'), 'screening-v2');
+  assert.equal(operatingPointName('fr', 'constructor'), 'constructor');
 });
 
 test('keys as French keyboards name them; English unchanged', () => {
