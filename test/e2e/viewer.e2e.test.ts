@@ -395,12 +395,40 @@ test('the 8-up after the window changed size, once and then several times in a r
   }
 });
 
-test('the stepping keys walk the steps: priors in the prior places with their date and age, then back', { skip: SKIP }, async () => {
+test('the stepping keys walk the steps: priors in the prior places with their date and age, then back; the buttons keep their places', { skip: SKIP }, async () => {
   const { exam } = examOf('standard');
   await open(exam.examId);
+  // where each button of the bar is: the same at every step, whatever the step's name (a prior
+  // comparison's longer name wrapped the bar at 1920 px, and Window/level took Mark read's place)
+  const buttons = () => page.$$eval('.exam-bar button, .exam-bar select', (bs) => bs.map((b) => {
+    const r = b.getBoundingClientRect();
+    return `${b.getAttribute('data-testid') ?? b.textContent}@${Math.round(r.left)},${Math.round(r.top)}`;
+  }));
+  // (at 1920 px, and where the first step's bar just fits on one line, where a longer name wrapped
+  // it; the test's own size last)
+  const oneLine = await page.$eval('.exam-bar', (bar) => {
+    const style = getComputedStyle(bar);
+    const children = [...bar.children].filter((c) => getComputedStyle(c).display !== 'none');
+    const widths = children.map((c) => (c.classList.contains('step-name') ? c.scrollWidth : c.classList.contains('spacer') ? 0 : c.getBoundingClientRect().width));
+    return Math.ceil(parseFloat(style.paddingLeft) + parseFloat(style.paddingRight) + widths.reduce((a, b) => a + b, 0) + parseFloat(style.columnGap) * (children.length - 1)) + 2;
+  });
+  const widths = [{ width: 1920, height: 1080 }, { width: oneLine, height: 1000 }, { width: 1400, height: 1000 }];
+  const placed = new Map<number, string[]>();
+  for (const size of widths) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    placed.set(size.width, await buttons());
+  }
+  const tops = placed.get(oneLine)!.map((b) => Number(b.split(',').at(-1)));
+  assert.ok(Math.max(...tops) - Math.min(...tops) < 16, `one line at ${oneLine} px: ${placed.get(oneLine)!.join(' ')}`);
   await page.keyboard.press('Space');
   await waitForStep();
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2 of \d+: Prior and current/);
+  for (const size of widths) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    assert.deepEqual(await buttons(), placed.get(size.width), `at ${size.width} px`);
+  }
   const slots = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => `${(v as HTMLElement).dataset.slot}:${(v as HTMLElement).dataset.place}`));
   assert.deepEqual(slots, ['prior:prior-RCC', 'prior:prior-LCC', 'prior:prior-RMLO', 'prior:prior-LMLO', 'current:RCC', 'current:LCC', 'current:RMLO', 'current:LMLO']);
   const prior = exams.find((e) => e.patientId === exam.patientId && e.examId !== exam.examId)!;
