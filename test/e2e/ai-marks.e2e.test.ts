@@ -320,6 +320,35 @@ test('each mark lands on its finding, over the bright spot, on mirrored images t
   await checkMarks('inverted', { onSpot: false, findings });
   const inverted = (await marksOf('RCC'))[0]!;
   assert.ok(Math.hypot(inverted.drawn[0] - moved.drawn[0], inverted.drawn[1] - moved.drawn[1]) < 0.5, 'inverting does not move a mark');
+  // the labels over the image (its view, the AI's "not for diagnostic use") stay on a dark ground,
+  // air shown white or not: orange and white on white could not be read (a probe). Here the image
+  // under them is white wherever they are (where the image does not reach them, the ground is black
+  // whatever the inversion): its canvas hidden over a white cell while they are looked at.
+  const whiteUnder = (on: boolean) => page.$eval('[data-testid=viewport-cell][data-place=RCC]', (cell, white) => {
+    for (const e of [cell, ...cell.querySelectorAll('.viewport, .viewport div')]) (e as HTMLElement).style.background = white ? '#fff' : '';
+    for (const c of cell.querySelectorAll('canvas')) c.style.visibility = white ? 'hidden' : '';
+  }, on);
+  await whiteUnder(true);
+  for (const selector of ['[data-testid=viewport-cell][data-place=RCC] .view-label', '[data-testid=viewport-cell][data-place=RCC] [data-testid=ai-label]']) {
+    const clip = await page.$eval(selector, (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
+    const png = await page.screenshot({ clip });
+    const median = await page.evaluate(async (data) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${data}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(image, 0, 0);
+      const d = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      const luminance: number[] = [];
+      for (let i = 0; i < d.length; i += 4) luminance.push(0.2126 * d[i]! + 0.7152 * d[i + 1]! + 0.0722 * d[i + 2]!);
+      return luminance.sort((a, b) => a - b)[Math.floor(luminance.length / 2)]!;
+    }, png.toString('base64'));
+    assert.ok(median < 90, `${selector} over white: the ground under its text is dark (median luminance ${median.toFixed(0)})`);
+  }
+  await whiteUnder(false);
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.invert === 'false'));
   await page.waitForTimeout(200);
