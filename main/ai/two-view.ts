@@ -29,11 +29,15 @@ export interface ViewFindings<F> {
 
 interface Scored { class: string; score: number; nippleMm: number | null }
 
-/** Cranio-caudal views and lateral (oblique or straight) ones: each pairs with the other kind. */
-const VIEW_KIND: Record<string, 'cc' | 'lateral'> = { CC: 'cc', XCCL: 'cc', XCCM: 'cc', MLO: 'lateral', ML: 'lateral', LM: 'lateral' };
+/**
+ * The cranio-caudal view and the lateral ones (oblique or straight): each pairs with the other kind.
+ * Not the exaggerated CCs (XCCL, XCCM): rolled to one side, their nipple is seldom in profile, and the
+ * breast's point farthest from the chest wall is not it; their findings keep their scores.
+ */
+const VIEW_KIND: Record<string, 'cc' | 'lateral'> = { CC: 'cc', MLO: 'lateral', ML: 'lateral', LM: 'lateral' };
 
 function kindOf(label: string | null): { kind: 'cc' | 'lateral'; displaced: boolean } | null {
-  const m = label ? /^[RL](XCCL|XCCM|MLO|CC|ML|LM)(ID)?$/.exec(label) : null;
+  const m = label ? /^[RL](MLO|CC|ML|LM)(ID)?$/.exec(label) : null;
   const kind = m ? VIEW_KIND[m[1]!] : undefined;
   return kind ? { kind, displaced: m![2] === 'ID' } : null;
 }

@@ -37,14 +37,16 @@ test('partners are the same breast\'s other kind of view (CC with MLO, ML or LM;
   assert.equal(weighed[1]![0]!.score, 0.9, 'a breast imaged in one view keeps its scores');
 });
 
-test('a breast seen in one view, a view the rules do not pair, or a finding without its distance from the nipple: scores as the model gave them', () => {
+test('a breast seen in one view, a view the rules do not pair (a spot view, an exaggerated CC), or a finding without its distance from the nipple: scores as the model gave them', () => {
   const weighed = weighAcrossViews([
     { viewLabel: 'RCC', laterality: 'R', findings: [f('mass', 0.7, null), f('mass', 0.6, 50)] },
     { viewLabel: 'RMLO', laterality: 'R', findings: [] },
     { viewLabel: 'LSPOT', laterality: 'L', findings: [f('mass', 0.5, 10)] },
+    { viewLabel: 'LXCCL', laterality: 'L', findings: [f('mass', 0.5, 10)] }, // rolled: its farthest point is not the nipple
+    { viewLabel: 'LMLO', laterality: 'L', findings: [] },
     { viewLabel: null, laterality: 'L', findings: [f('mass', 0.5, 10)] },
   ], options);
-  assert.deepEqual(weighed.map((image) => image.map((x) => Number(x.score.toFixed(4)))), [[0.7, 0.18], [], [0.5], [0.5]]);
+  assert.deepEqual(weighed.map((image) => image.map((x) => Number(x.score.toFixed(4)))), [[0.7, 0.18], [], [0.5], [0.5], [], [0.5]]);
 });
 
 test('an exam\'s images scored: cut at the floor shown after weighing, each image\'s score its best finding (the scale\'s minimum with none); a manifest without twoView scores as the model did', () => {
