@@ -7,7 +7,7 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import type { AiFinding } from '../../common/domain.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { Statements, now } from './connection.ts';
-import { AI_JOBS_SHOWN_FIRST } from './records.ts';
+import { AI_JOBS_SHOWN_FIRST, RESULT_DAMAGED, aiResultDamaged } from './records.ts';
 
 export interface ModelRef { id: string; version: string; sha256: string }
 
@@ -76,9 +76,33 @@ export interface AiExamState {
 
 /** The unread_images column (migration 0018), read back; [] for null or anything else. */
 function unreadOf(text: string | null): UnreadImage[] {
-  if (!text) return [];
-  const parsed = JSON.parse(text) as unknown;
-  return Array.isArray(parsed) ? parsed as UnreadImage[] : [];
+  const parsed = parsedOr(text, null);
+  return Array.isArray(parsed) ? parsed.filter((u): u is UnreadImage => typeof u === 'object' && u !== null && typeof (u as UnreadImage).view === 'string') : [];
+}
+
+/** A JSON column read back, or `fallback` where it is null or not JSON (damaged in the library). */
+function parsedOr<T>(text: string | null, fallback: T): unknown {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * A finished job's stored result as it can be read: its breast scores, timings and unread images,
+ * or null where one of them (or the exam score) is damaged in the library (not JSON, not of its
+ * shape, a score that is not a number): the exam's analysis then reads as failed, `result_damaged`.
+ */
+function readResult(r: JobRow): { breastScores: Partial<Record<'R' | 'L', number>>; timings: Record<string, number> | null; unreadImages: UnreadImage[] } | null {
+  const bad = Symbol('bad');
+  const scores = parsedOr(r.breast_scores, bad), timings = parsedOr(r.timings, bad), unread = parsedOr(r.unread_images, bad);
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if ((r.breast_scores !== null && !isObject(scores)) || (r.timings !== null && !isObject(timings)) || (r.unread_images !== null && !Array.isArray(unread))) return null;
+  if (r.exam_score !== null && typeof r.exam_score !== 'number') return null;
+  const breastScores = isObject(scores) ? Object.fromEntries((['R', 'L'] as const).flatMap((side) => typeof scores[side] === 'number' ? [[side, scores[side]]] : [])) : {};
+  return { breastScores, timings: isObject(timings) ? timings as Record<string, number> : null, unreadImages: unreadOf(r.unread_images) };
 }
 
 interface JobRow {
@@ -185,7 +209,7 @@ export class AiTables {
       const added = this.enqueue(examId, model, priority);
       const moved = this.sql.get(`UPDATE ai_jobs SET priority = ?, status = 'queued', failure_code = NULL, failure_detail = NULL, finished_at = NULL
         WHERE study_ref = ? AND model_id = ? AND model_version = ?
-          AND (status IN (SELECT value FROM json_each(?)) OR (status = 'done' AND unread_images IS NOT NULL AND ? = 1))
+          AND (status IN (SELECT value FROM json_each(?)) OR (status = 'done' AND (unread_images IS NOT NULL OR ${aiResultDamaged('ai_jobs')}) AND ? = 1))
           AND (failure_code IS NULL OR failure_code NOT IN (SELECT value FROM json_each(?)))`)
         .run(priority, examId, model.id, model.version, JSON.stringify(from), doneWithUnreadImages ? 1 : 0,
           JSON.stringify(keepFailures)).changes;
@@ -313,21 +337,28 @@ export class AiTables {
   examState(examId: number): AiExamState | null {
     const r = this.sql.get(`SELECT * FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as JobRow | undefined;
     if (!r) return null;
+    const model = { id: r.model_id, version: r.model_version, sha256: r.model_sha256 };
+    const stored = readResult(r);
+    // a finished analysis whose result cannot be read: failed, for this exam alone (the reader may analyse it again)
+    if (r.status === 'done' && !stored) {
+      return { status: 'failed', model, provider: r.provider, examScore: null, breastScores: {}, failure: { code: RESULT_DAMAGED, detail: 'the stored result could not be read' },
+        queuedAt: r.queued_at, finishedAt: r.finished_at, timings: null, srUid: r.cad_sr_uid, paused: false, unreadImages: [] };
+    }
     return {
-      status: r.status, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, provider: r.provider, examScore: r.exam_score,
-      breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as AiExamState['breastScores'] : {},
+      status: r.status, model, provider: r.provider, examScore: typeof r.exam_score === 'number' ? r.exam_score : null,
+      breastScores: stored?.breastScores ?? {},
       failure: r.failure_code ? { code: r.failure_code, detail: r.failure_detail } : null,
-      queuedAt: r.queued_at, finishedAt: r.finished_at, timings: r.timings ? JSON.parse(r.timings) as Record<string, number> : null,
+      queuedAt: r.queued_at, finishedAt: r.finished_at, timings: stored?.timings ?? null,
       srUid: r.cad_sr_uid,
       paused: r.status === 'running' && r.paused_at !== null,
-      unreadImages: r.status === 'done' ? unreadOf(r.unread_images) : [],
+      unreadImages: r.status === 'done' ? stored!.unreadImages : [],
     };
   }
 
   /** The findings of the job an exam shows (examState's), none while it is not done: never another model's in its place. */
   findings(examId: number): StoredFinding[] {
-    const job = this.sql.get(`SELECT id, status FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as { id: number; status: string } | undefined;
-    return job?.status === 'done' ? this.findingsOf(job.id) : [];
+    const job = this.sql.get(`SELECT id, status, ${aiResultDamaged()} AS damaged FROM ai_jobs j WHERE study_ref = ? ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1`).get(examId) as { id: number; status: string; damaged: number } | undefined;
+    return job?.status === 'done' && !job.damaged ? this.findingsOf(job.id) : [];
   }
 
   /** A job's findings, best first. */
@@ -340,11 +371,12 @@ export class AiTables {
   /** A finished job's result (for its CAD SR), or null when it is not done. */
   jobResult(jobId: number): { examId: number; model: ModelRef; examScore: number; breastScores: Partial<Record<'R' | 'L', number>>; findings: StoredFinding[]; unreadImages: UnreadImage[] } | null {
     const r = this.sql.get(`SELECT * FROM ai_jobs WHERE id = ? AND status = 'done'`).get(jobId) as JobRow | undefined;
-    if (!r) return null;
+    const stored = r && readResult(r);
+    if (!r || !stored) return null; // damaged in the library: no SR of it
     const findings = this.findingsOf(jobId);
     return {
       examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, examScore: r.exam_score ?? 0,
-      breastScores: r.breast_scores ? JSON.parse(r.breast_scores) as Partial<Record<'R' | 'L', number>> : {}, findings, unreadImages: unreadOf(r.unread_images),
+      breastScores: stored.breastScores, findings, unreadImages: stored.unreadImages,
     };
   }
 

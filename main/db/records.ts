@@ -84,6 +84,21 @@ export const AI_JOBS_SHOWN_FIRST = `(j.model_id = coalesce((SELECT value FROM se
 export const AI_SCORE = 's.ai_score';
 
 /**
+ * A finished analysis (j: the alias of ai_jobs) whose stored result cannot be read: a JSON column that is not
+ * JSON (or not of its shape), or a score that is not a number (the library edited or damaged). It
+ * reads as failed, `result_damaged`, for its exam alone: SQLite's JSON functions on one such cell
+ * failed the whole worklist (SQLITE_ERROR), and aiResults of the exam threw.
+ */
+export const aiResultDamaged = (j = 'j'): string => `(${j}.status = 'done' AND (${jsonNotOf(`${j}.breast_scores`, 'object')} OR ${jsonNotOf(`${j}.unread_images`, 'array')}
+  OR ${jsonNotOf(`${j}.timings`, 'object')} OR typeof(${j}.exam_score) NOT IN ('real', 'integer', 'null')))`;
+
+/** A column neither null nor JSON of this type (a CASE: SQLite may evaluate both sides of an OR, and json_type of text that is not JSON fails). */
+const jsonNotOf = (column: string, type: 'object' | 'array'): string => `(${column} IS NOT NULL AND CASE WHEN json_valid(${column}) THEN json_type(${column}) != '${type}' ELSE 1 END)`;
+
+/** The failure code of an analysis whose stored result cannot be read (aiResultDamaged). */
+export const RESULT_DAMAGED = 'result_damaged';
+
+/**
  * The columns of an exam row: the study, its patient, the files of the exam that were rejected and
  * are still missing, and whether another patient shares the Patient ID (s = studies, p = patients).
  * ai_detail: what the AI status needs beside it, read in the same look-up of the exam's job: a
@@ -96,10 +111,10 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
   (SELECT count(DISTINCT coalesce(q.sop_uid, q.file)) FROM quarantine q WHERE ${MISSING_FROM_EXAM}) AS rejected_files,
   EXISTS (SELECT 1 FROM patients p2 WHERE p2.patient_id = p.patient_id AND p2.issuer = p.issuer AND p2.id != p.id) AS shared_id,
   (SELECT j.status FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_status, ${AI_SCORE} AS ai_score,
-  (SELECT CASE j.status WHEN 'failed' THEN j.failure_code || CASE WHEN j.failure_detail GLOB '[RL][A-Z]*:*' THEN ' ' || substr(j.failure_detail, 1, instr(j.failure_detail, ':') - 1) ELSE '' END WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
+  (SELECT CASE WHEN ${aiResultDamaged()} THEN '${RESULT_DAMAGED}' ELSE CASE j.status WHEN 'failed' THEN j.failure_code || CASE WHEN j.failure_detail GLOB '[RL][A-Z]*:*' THEN ' ' || substr(j.failure_detail, 1, instr(j.failure_detail, ':') - 1) ELSE '' END WHEN 'running' THEN CASE WHEN j.paused_at IS NOT NULL THEN 'paused' END
     WHEN 'done' THEN CASE WHEN j.breast_scores IS NOT NULL THEN json_object('scores', json(j.breast_scores), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
       FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1),
-      'unread', (SELECT json_group_array(u.value ->> 'view') FROM json_each(coalesce(j.unread_images, '[]')) u)) END END
+      'unread', (SELECT json_group_array(u.value ->> 'view') FROM json_each(coalesce(j.unread_images, '[]')) u WHERE u.type = 'object')) END END END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
@@ -134,15 +149,19 @@ function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
   const status = row.ai_status as NonNullable<ExamSummary['ai']>['status'];
   let notRead: NotRead[] = [];
   let unreadViews: string[] = [];
+  // its stored result cannot be read (aiResultDamaged): failed, for this exam alone
+  if (status === 'done' && row.ai_detail === RESULT_DAMAGED) {
+    return { status: 'failed', score: null, failure: RESULT_DAMAGED, scoreWithheld: false, paused: false, notRead: [] };
+  }
   if (status === 'done' && row.ai_detail) {
-    // SQLite's json_object made it (EXAM_COLUMNS)
+    // SQLite's json_object made it (EXAM_COLUMNS), of columns json_valid passed
     const { scores, sides, unread } = JSON.parse(row.ai_detail) as { scores: Partial<Record<'R' | 'L', number>>; sides: string[]; unread?: unknown[] };
     notRead = partsNotRead(sides.map((side) => side || null), scores);
     unreadViews = (unread ?? []).filter((v): v is string => typeof v === 'string' && VIEW_LABEL.test(v));
   }
   const [failure, view] = status === 'failed' && row.ai_detail ? row.ai_detail.split(' ') : [null];
   return {
-    status, score: row.ai_score, failure: failure ?? null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead,
+    status, score: typeof row.ai_score === 'number' ? row.ai_score : null, failure: failure ?? null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead,
     ...(view && VIEW_LABEL.test(view) ? { failureView: view } : {}), // a view label, as failureReason reads one from a detail
     ...(unreadViews.length ? { unreadViews } : {}),
   };

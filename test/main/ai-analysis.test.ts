@@ -1214,3 +1214,56 @@ test('a model whose manifest asks for two-view correlation (contract 1.2): the s
     await station.close();
   }
 });
+
+test('an analysis whose stored result is damaged in the library (malformed JSON, a score that is not a number) fails that exam alone: the worklist and aiResults still answer, and "analyse again" queues it', { timeout: 120_000 }, async () => {
+  const models = tempDir('ai-damaged-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models], analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'fix9-2026-12-04-damaged' });
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    const query = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    const exams = (await query()).map((r) => r.examId);
+    assert.equal(exams.length, 3);
+    const model = { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: 'x' };
+    station.db.ai.enqueueAll(model);
+    for (let i = 0; i < 3; i++) {
+      const job = station.db.ai.claimNext('me:1', [model])!;
+      assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: { modelMs: 1 }, examScore: 0.3 + i / 10, breastScores: { R: 0.3 + i / 10, L: 0.1 }, images: 4, findings: [],
+        unreadImages: [{ instanceId: 1, view: 'RMLO', code: 'image_unreadable' }] }));
+    }
+    const [damaged, other] = exams as [number, number];
+    const set = (column: string, value: unknown) => station.db.connection.prepare(`UPDATE ai_jobs SET ${column} = ? WHERE study_ref = ?`).run(value, damaged);
+    // a list of unread images holding one entry that is not an image: that entry is passed over
+    station.db.connection.prepare(`UPDATE ai_jobs SET unread_images = '["{oops", 3]' WHERE study_ref = ?`).run(damaged);
+    assert.equal((await query()).find((r) => r.examId === damaged)!.ai?.status, 'done');
+    assert.deepEqual((await station.handlers.aiResults({ examId: damaged })).state?.unreadImages, []);
+    const cases: [string, unknown][] = [['breast_scores', '{bad json'], ['breast_scores', 'null'], ['unread_images', '[{oops'], ['unread_images', '{}'], ['timings', '{bad'], ['exam_score', '{bad']];
+    for (const [column, value] of cases) {
+      const saved = station.db.connection.prepare(`SELECT ${column} AS v FROM ai_jobs WHERE study_ref = ?`).get(damaged) as { v: unknown };
+      set(column, value);
+      const rows = await query();
+      assert.equal(rows.length, 3, `${column} = ${String(value)}: the worklist still answers`);
+      const row = rows.find((r) => r.examId === damaged)!;
+      assert.equal(row.ai?.status, 'failed', `${column} = ${String(value)}: that exam's analysis reads as failed`);
+      assert.equal(row.ai?.failure, 'result_damaged');
+      assert.equal(row.ai?.score, null);
+      assert.equal(rows.find((r) => r.examId === other)!.ai?.status, 'done', 'the other exams are as they were');
+      const results = await station.handlers.aiResults({ examId: damaged });
+      assert.equal(results.state?.status, 'failed', `${column} = ${String(value)}: aiResults answers`);
+      assert.equal(results.state?.failure?.code, 'result_damaged');
+      assert.deepEqual(results.findings, []);
+      assert.equal((await station.handlers.aiResults({ examId: other })).state?.status, 'done');
+      assert.ok((await station.handlers.examDetail({ examId: damaged }))?.exam, 'the exam opens');
+      set(column, saved.v);
+    }
+    // the reader's "analyse again" queues it
+    set('breast_scores', '{bad json');
+    assert.equal(station.db.ai.requeue(damaged, model), true);
+    assert.equal(station.db.ai.examState(damaged)?.status, 'queued');
+    // said in both languages
+    for (const locale of ['en', 'fr'] as const) assert.notEqual(translate(locale, 'ai.failure.result_damaged'), 'ai.failure.result_damaged');
+  } finally {
+    await station.close();
+  }
+});
