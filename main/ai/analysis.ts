@@ -199,7 +199,10 @@ export class AiAnalysis {
   private modelsAdded(): void {
     if (this.prepared) {
       try {
-        for (const m of this.models) this.db.ai.requeueOtherFile(refOf(m.manifest));
+        for (const m of this.models) {
+          this.db.ai.requeueOtherFile(refOf(m.manifest));
+          this.requeueModelChanged(m);
+        }
         this.showModel();
         this.queueNewExams();
       } catch (error) {
@@ -223,6 +226,7 @@ export class AiAnalysis {
     for (const m of this.models) {
       const replaced = this.db.ai.requeueOtherFile(refOf(m.manifest));
       if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file changed without a new version; ${replaced} analyses made with the other file queued again`);
+      this.requeueModelChanged(m);
     }
     this.queueNewExams();
     // another process on the library (binome models --show, another window) may choose the shown
@@ -248,6 +252,17 @@ export class AiAnalysis {
     }, SHOWN_MODEL_POLL_MS);
     this.shownWatch.unref();
     this.prepared = true;
+  }
+
+  /**
+   * A model's analyses that failed because its folder changed under a running station (its file
+   * damaged or removed, its manifest edited: model_refused, model_changed), queued again now that
+   * this very model (id and version; checked at this start) runs here: they lasted "until the
+   * station starts again", and then stayed failed.
+   */
+  private requeueModelChanged(m: FoundModel): void {
+    const again = this.db.ai.requeueModelChanged(refOf(m.manifest));
+    if (again) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${again} analyses that failed when its folder changed under a running station queued again`);
   }
 
   get availableModels(): readonly FoundModel[] {

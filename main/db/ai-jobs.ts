@@ -152,6 +152,20 @@ export class AiTables {
       .run(model.sha256, now(), model.id, model.version, model.sha256).changes;
   }
 
+  /**
+   * The analyses of this model version that failed because its folder changed under a running
+   * station (MODEL_CHANGED_CODES: its file damaged or removed, its manifest edited), queued again:
+   * called at start, where the folder holds that very model again. They said "start the station
+   * again once mended" and offered no "analyse again", and then stayed failed after the start.
+   * Returns how many.
+   */
+  requeueModelChanged(model: ModelRef): number {
+    return this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
+        failure_code = NULL, failure_detail = NULL, queued_at = ?
+      WHERE model_id = ? AND model_version = ? AND status = 'failed' AND failure_code IN (SELECT value FROM json_each(?))`)
+      .run(now(), model.id, model.version, JSON.stringify(MODEL_CHANGED_CODES)).changes;
+  }
+
   /** Whether an exam enqueueAll would queue has no job of this model version yet (a read: the unique index per exam). */
   hasUnqueued(model: ModelRef): boolean {
     return (this.sql.get(`SELECT EXISTS (SELECT 1 FROM studies s WHERE s.breast = 1 AND s.image_count > 0

@@ -1267,3 +1267,38 @@ test('an analysis whose stored result is damaged in the library (malformed JSON,
     await station.close();
   }
 });
+
+test('analyses failed because a model\'s folder changed under a running station (model_refused, model_changed) are queued again at the next start where that very model runs, and only there', { timeout: 300_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-refused-mended-models');
+  const folder = writeTinyModel(models);
+  const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as { id: string; version: string; sha256: string };
+  const model = { id: manifest.id, version: manifest.version, sha256: manifest.sha256 };
+  const gone = { id: manifest.id, version: '0.0.9', sha256: manifest.sha256 };
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'fix9-2026-12-04-refused' });
+    const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number, number, number];
+    station.db.ai.enqueueAll(model);
+    station.db.ai.enqueueAll(gone);
+    // the previous run: the model's file damaged while it served (model_refused), its folder's manifest edited (model_changed)
+    const refused = station.db.ai.claimNext('999999:0', [model])!;
+    station.db.ai.fail(refused.id, '999999:0', 'model_refused', 'model.onnx no longer matches its manifest');
+    const changed = station.db.ai.claimNext('999999:0', [model])!;
+    station.db.ai.fail(changed.id, '999999:0', 'model_changed', 'the model\'s manifest changed');
+    // and a version no longer installed: it stays failed (nothing here could run it)
+    for (let i = 0; i < 3; i++) {
+      const old = station.db.ai.claimNext('999999:0', [gone])!;
+      station.db.ai.fail(old.id, '999999:0', 'model_refused', 'model.onnx no longer matches its manifest');
+    }
+    // the identical model back: the next start analyses those exams
+    analysis = new AiAnalysis(station.db, station.store, [models]);
+    await analysis.start();
+    await waitFor('the exams failed for the model\'s folder analysed at the next start', () => [refused.examId, changed.examId].every((id) => station.db.ai.examState(id)?.status === 'done'), 120_000);
+    const old = station.db.connection.prepare(`SELECT status, failure_code FROM ai_jobs WHERE model_version = '0.0.9'`).all() as { status: string; failure_code: string }[];
+    assert.deepEqual(old.map((j) => [j.status, j.failure_code]), exams.map(() => ['failed', 'model_refused']), 'a version not running here: left as it was');
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
