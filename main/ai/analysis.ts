@@ -13,7 +13,7 @@
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ClaimedJob, ModelRef, StoredFinding, UnreadImage } from '../db/ai-jobs.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../db/records.ts';
-import { isBusyError } from '../db/connection.ts';
+import { isBusyError, isFullError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { showableText } from '../../common/ai/model-manifest.ts';
@@ -78,7 +78,7 @@ const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, s
  */
 export function libraryErrorForLog(error: unknown): string {
   const code = (error as { code?: unknown })?.code;
-  return typeof code === 'string' && (isBusyError(error) || code === 'SQLITE_FULL' || code === 'ENOSPC') ? code : errorForLog(error);
+  return typeof code === 'string' && (isBusyError(error) || isFullError(error)) ? code : errorForLog(error);
 }
 
 /** Failures of what an exam is (no image the model reads, the exam or its model gone): logged by their code, not as an unexpected error with its stack. */
@@ -86,6 +86,12 @@ const EXAM_FAILURES: readonly string[] = ['no_images', 'images_too_coarse', 'exa
 
 /** Runs this process has claimed, over every AiAnalysis it opens (two on one library must not give one owner twice). */
 let runsInThisProcess = 0;
+
+/**
+ * How long the loop waits after an analysis could not be stored for a full library (SQLITE_FULL,
+ * ENOSPC) before it takes the next job: each run until space is freed would be thrown away.
+ */
+const FULL_RETRY_MS = 30_000;
 
 /** How often a busy station looks for the analyses of a process that died. */
 const ORPHANS_EVERY_MS = 30_000;
@@ -130,6 +136,9 @@ export class AiAnalysis {
   /** Runs whose end could not be written (the library busy past every wait): job id → the run's owner. */
   private readonly unrecorded = new Map<number, string>();
   private orphansSeenAt = 0;
+  /** Until when the loop waits, an analysis having met a full library (FULL_RETRY_MS). */
+  private fullUntil = 0;
+  private readonly fullRetryMs: number;
   private unqueuedSeenAt = Date.now();
   private readonly idleWakeMs: number;
 
@@ -139,10 +148,11 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number } = {},
+    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number } = {},
   ) {
     this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs });
     this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
+    this.fullRetryMs = options.fullRetryMs ?? FULL_RETRY_MS;
   }
 
   /**
@@ -389,6 +399,12 @@ export class AiAnalysis {
   }
 
   private async runNext(): Promise<void> {
+    // the library full at the last store: a while before the next run (which would be thrown away too)
+    const full = this.fullUntil - Date.now();
+    if (full > 0) {
+      await this.pause(full);
+      return;
+    }
     // one job, claimed and run; or a wait for one
     this.releaseUnrecorded();
     this.takeUpOrphans();
@@ -504,6 +520,14 @@ export class AiAnalysis {
         // queued again once the library answers (its result, if it had one, is computed again)
         log.warn(`AI analysis of exam ${job.examId} not stored: the library stayed busy; queued again later`);
         this.unrecorded.set(job.id, job.owner);
+      } else if (isFullError(error)) {
+        // the library's disk full: not the exam's failure either (it was recorded as a lasting one,
+        // SQLITE_FULL, and never tried again once space was freed); given back to the queue, and the
+        // loop waits a while before its next run
+        log.warn(`AI analysis of exam ${job.examId} not stored: the library is full (${libraryErrorForLog(error)}); queued again, next try in ${Math.round(this.fullRetryMs / 1000)} s`);
+        this.unrecorded.set(job.id, job.owner);
+        this.releaseUnrecorded();
+        this.fullUntil = Date.now() + this.fullRetryMs;
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         const view = (error as { view?: string })?.view;
@@ -513,7 +537,7 @@ export class AiAnalysis {
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {
-          log.warn(`AI: the failure of exam ${job.examId} could not be recorded (${errorForLog(recordError)}); queued again later`);
+          log.warn(`AI: the failure of exam ${job.examId} could not be recorded (${libraryErrorForLog(recordError)}); queued again later`);
           this.unrecorded.set(job.id, job.owner);
         }
       }
@@ -545,7 +569,7 @@ export class AiAnalysis {
   }
 
   private async runOpened(paused: ClaimedJob): Promise<void> {
-    while (!this.closed) {
+    while (!this.closed && this.fullUntil <= Date.now()) {
       let job: ClaimedJob | null;
       try {
         // the exams opened after it was paused, the last first: the paused exam opened meanwhile goes on before those opened earlier

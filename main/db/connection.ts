@@ -51,6 +51,12 @@ export function isBusyError(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+/** True for a library (or its disk) that is full: SQLite's SQLITE_FULL, the system's ENOSPC. It passes once space is freed. */
+export function isFullError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}
+
 /** Prepared statements, prepared once per connection and reused; the SQL text is the key. */
 export class Statements {
   private readonly cache = new Map<string, Statement>();

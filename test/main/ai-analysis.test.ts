@@ -1302,3 +1302,35 @@ test('analyses failed because a model\'s folder changed under a running station 
     await station.close();
   }
 });
+
+test('the library full while a result is stored (SQLITE_FULL, ENOSPC): the exam is not failed but queued again, and analysed once space is freed; the loop waits a while before its next run', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-full-models');
+  writeTinyModel(models);
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  const warns = mock.method(log, 'warn', () => undefined);
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'fix9-2026-12-04-full' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    const complete = station.db.ai.complete.bind(station.db.ai);
+    const errors = [Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }), Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })];
+    const stores = mock.method(station.db.ai, 'complete', (...args: Parameters<typeof complete>) => {
+      const error = errors.shift();
+      if (error) throw error;
+      return complete(...args);
+    });
+    const fail = mock.method(station.db.ai, 'fail');
+    analysis = new AiAnalysis(station.db, station.store, [models], () => undefined, { fullRetryMs: 1500 });
+    const started = Date.now();
+    await analysis.start();
+    await waitFor('the exam analysed once space was freed', () => station.db.ai.examState(exam)?.status === 'done', 120_000);
+    assert.equal(fail.mock.callCount(), 0, 'never recorded as the exam\'s failure');
+    assert.equal(stores.mock.callCount(), 3);
+    assert.ok(Date.now() - started >= 3000, 'the loop waited before each next run');
+    assert.equal(warns.mock.calls.filter((c) => /not stored: the library is full \((SQLITE_FULL|ENOSPC)\); queued again, next try in 2 s$/.test(String(c.arguments[0]))).length, 2, 'each said in the log');
+  } finally {
+    warns.mock.restore();
+    await analysis?.close();
+    await station.close();
+  }
+});
