@@ -124,6 +124,12 @@ export class AiAnalysis {
   checking: string[] = [];
   private prepared = false;
   private closed = false;
+  /**
+   * The model shown, without a choice, once the first models were found (at start): kept shown in
+   * this run when a model whose check was set aside is found later and sorts last. Readers saw one
+   * model's scores for a minute, then another's. The next start follows the usual rule.
+   */
+  private shownAtStart: string | null = null;
   private wake: (() => void) | null = null;
   /** The shown-model settings as last seen, and the timer that looks for another process's choice. */
   private seenShown = '';
@@ -174,6 +180,7 @@ export class AiAnalysis {
     }
     this.checking = found.checking;
     this.found(found);
+    this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
     this.ready = true;
     // a folder whose check runs long: the others' models are used meanwhile, its own once it passes
     if (found.checking.length) {
@@ -282,11 +289,12 @@ export class AiAnalysis {
   /**
    * The model exams show (their score, marks and the worklist's triage), whichever model ran last:
    * the one chosen in the AI models panel where it runs here, else the last found (the library's
-   * over the application's, by folder name within a folder).
+   * over the application's, by folder name within a folder) when this run began: a model found
+   * later in the run (its check set aside) does not take its place until the next start.
    */
   get shownModel(): FoundModel | undefined {
     const chosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING);
-    return this.models.find((m) => m.manifest.id === chosen) ?? this.models.at(-1);
+    return this.models.find((m) => m.manifest.id === chosen) ?? this.models.find((m) => m.manifest.id === this.shownAtStart) ?? this.models.at(-1);
   }
 
   /**

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
+import type { InferenceRunner } from '../../main/ai/inference.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
@@ -1331,6 +1332,46 @@ test('the library full while a result is stored (SQLITE_FULL, ENOSPC): the exam 
   } finally {
     warns.mock.restore();
     await analysis?.close();
+    await station.close();
+  }
+});
+
+test('a model found late in a run (its check set aside) does not take the place of the model shown since start: the scores readers see do not switch mid-session; it can be chosen, and the next start follows the usual rule', { timeout: 180_000 }, async () => {
+  const station = openTestStation();
+  const { bundled, library } = bundledAndLibraryModels('ai-late-not-shown');
+  const changed: (number | null)[] = [];
+  const analysis = new AiAnalysis(station.db, station.store, [bundled, library], (id) => changed.push(id));
+  let next: AiAnalysis | null = null;
+  // the library's model (found last) is checked late: its check set aside (a slow check, over 10 s)
+  const runner = (analysis as unknown as { runner: InferenceRunner }).runner;
+  const discover = runner.discover.bind(runner);
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => { release = resolve; });
+  mock.method(runner, 'discover', async (roots: string[]) => {
+    const all = await discover(roots);
+    return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.clinic.tests.own'), checking: [path.join(library, 'tiny')], complete: late.then(() => all.complete) };
+  });
+  try {
+    await analysis.start();
+    assert.equal(analysis.shownModel?.manifest.id, 'org.binome.tests.bundled', 'the one model found at start is shown');
+    await waitFor('the shown model written', () => station.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.binome.tests.bundled');
+    release();
+    await waitFor('the model found late', () => analysis.availableModels.length === 2);
+    assert.ok(changed.includes(null), 'the pages were told the models changed');
+    assert.equal(analysis.shownModel?.manifest.id, 'org.binome.tests.bundled', 'still the model shown since start');
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bundled', 'the worklist\'s scores stay that model\'s');
+    // the model found late can be chosen
+    assert.equal(analysis.choose('org.clinic.tests.own'), true);
+    assert.equal(analysis.shownModel?.manifest.id, 'org.clinic.tests.own');
+    assert.equal(analysis.choose(null), true);
+    await analysis.close();
+    // the next start: the last found, as ever
+    next = new AiAnalysis(station.db, station.store, [bundled, library]);
+    await next.start({ analyse: false });
+    assert.equal(next.shownModel?.manifest.id, 'org.clinic.tests.own');
+  } finally {
+    await analysis.close();
+    await next?.close();
     await station.close();
   }
 });
