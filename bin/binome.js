@@ -5,7 +5,8 @@ import { register } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 
 register();
-// Output piped into `head` and the like: a closed pipe ends the command quietly.
-process.stdout.on('error', (error) => { if (error.code === 'EPIPE') process.exit(0); throw error; });
+// Output piped into `head` and the like: a closed pipe ends the command quietly; a terminal closed
+// (EIO, after SIGHUP) is no reason to cut a shutdown short.
+process.stdout.on('error', (error) => { if (error.code === 'EPIPE') process.exit(0); if (error.code === 'EIO') return; throw error; });
 const { main } = await import(fileURLToPath(new URL('../main/cli.ts', import.meta.url)));
 process.exitCode = await main(process.argv.slice(2));

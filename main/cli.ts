@@ -17,6 +17,7 @@ import { defaultLibraryDir } from './base/library.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
 import { errorForLog, log } from './base/log.ts';
+import { STOP_SIGNALS, endIfTasksLeft } from './service/end-process.ts';
 import { ApiError } from '../common/api.ts';
 import { aeTitleSchema } from '../common/dicom-node.ts';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../common/dicom-node.ts';
@@ -438,17 +439,26 @@ function associationLine(a: AssociationStatus): string {
 }
 
 /**
- * Resolves at the first Ctrl+C or SIGTERM. Call it before starting anything: its handlers are in
+ * Resolves at the first Ctrl+C, SIGTERM or SIGHUP (the terminal closed: it killed serve at once, its
+ * analysis left "running"), with the signal. Call it before starting anything: its handlers are in
  * place at once, so a stop asked for while the station starts (the URL is printed, the receiver
  * still starting) is a clean stop, not the default signal's death. A second Ctrl+C (npm and the
  * terminal both forward it) must not cut the shutdown short.
  */
-function waitForStop(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    process.on('SIGINT', () => resolve());
-    process.on('SIGTERM', () => resolve());
+export function waitForStop(): Promise<NodeJS.Signals> {
+  return new Promise<NodeJS.Signals>((resolve) => {
+    for (const signal of STOP_SIGNALS) {
+      process.on(signal, () => {
+        // the terminal gone: what is written there fails (EIO), and must not end the shutdown
+        if (signal === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+        resolve(signal);
+      });
+    }
   });
 }
+
+/** "Stopped." where the terminal is still there to read it. */
+const sayStopped = (out: NodeJS.WriteStream, signal: NodeJS.Signals | null) => { if (signal !== 'SIGHUP') out.write('Stopped.\n'); };
 
 async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values } = parseArgs({ args, options: {
@@ -469,7 +479,8 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
   if (values.aet !== undefined) overrides.aeTitle = title(values.aet, '--aet');
   if (values.allow) overrides.allowedCallers = values.allow.map((a) => title(a, '--allow'));
   if (values.network) overrides.openToNetwork = true;
-  const stopped = waitForStop();
+  let signal: NodeJS.Signals | null = null;
+  const stopped = waitForStop().then((s) => { signal = s; });
   const service = openService(values.library, { receiver: overrides });
   try {
     const status = await service.startReceiver();
@@ -490,7 +501,7 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
     return EXIT.ok;
   } finally {
     await service.close();
-    out.write('Stopped.\n');
+    sayStopped(out, signal);
   }
 }
 
@@ -511,12 +522,14 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
     host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
     out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
     if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
-    await stopped;
-    out.write('Stopped.\n');
+    sayStopped(out, await stopped);
     return EXIT.ok;
   } finally {
     await host?.close();
     await service.close();
+    // a model run still going after the close's wait: the process ends by SIGTERM here, not aborted
+    // by onnxruntime as Node stops its thread at exit (exit 134, a core dump)
+    await endIfTasksLeft();
   }
 }
 

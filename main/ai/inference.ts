@@ -20,6 +20,16 @@ const CHECK_TIMEOUT_MS = 2 * 60_000;
  */
 const CHECK_ASIDE_MS = 10_000;
 
+/**
+ * How long closing waits for a model run that cannot be interrupted: 15 s, or
+ * BINOME_AI_CLOSE_WAIT_MS (milliseconds; a service manager that waits longer, or tests). After it,
+ * the command line ends the process by a signal (main/service/end-process.ts).
+ */
+function closeWaitMs(): number {
+  const ms = Number(process.env.BINOME_AI_CLOSE_WAIT_MS);
+  return Number.isFinite(ms) && ms >= 0 && process.env.BINOME_AI_CLOSE_WAIT_MS !== '' ? ms : 15_000;
+}
+
 export class InferenceRunner {
   private readonly pool: WorkerPool<AiTasks>;
 
@@ -38,7 +48,7 @@ export class InferenceRunner {
       // each AI thread makes a model's input on the other cores too (preprocess-bands.ts)
       nestedEntries: { 'preprocess.worker': workerEntry(import.meta.filename, 'preprocess.worker') },
       // onnxruntime aborts the process when its thread is terminated inside session.run
-      stopOnlyBetweenTasks: true });
+      stopOnlyBetweenTasks: true, taskNoun: 'model run', closeWaitMs: closeWaitMs() });
   }
 
   infer(input: InferInput, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<InferResult> {

@@ -101,8 +101,13 @@ export interface WorkerPoolOptions {
    * stopped when the task returns; a new thread takes the next tasks meanwhile.
    */
   stopOnlyBetweenTasks?: boolean;
-  /** How long close() waits for such threads to return (60 s). */
+  /**
+   * How long close() waits for such threads to return (15 s: less than a service manager waits
+   * before it kills, Docker 10 s after its own grace, systemd 90 s; it was 60 s).
+   */
   closeWaitMs?: number;
+  /** What such a task is, in the log's words ("model run"; default "task"). */
+  taskNoun?: string;
   /**
    * Entries of the threads these threads start themselves (entryFromParent): resolved here, where
    * the sources are known (a thread started from the sources runs a bundle that does not know them).
@@ -149,6 +154,21 @@ interface Thread {
   inFlight: Set<number>;
   idleTimer?: NodeJS.Timeout;
   stopping: boolean;
+}
+
+/** Pools closed with threads still inside a task that cannot be interrupted (see threadsLeftInsideTasks). */
+const closedWithTasksLeft = new Set<{ readonly retiringCount: number }>();
+
+/**
+ * Threads of closed pools still inside a task that cannot be interrupted (a model run in
+ * onnxruntime's session.run): a process that exits normally meanwhile is aborted when Node stops
+ * those threads ("terminate called after throwing an instance of 'Napi::Error'", SIGABRT, a core
+ * dump). The command line then ends the process by a signal instead (main/service/end-process.ts).
+ */
+export function threadsLeftInsideTasks(): number {
+  let left = 0;
+  for (const pool of closedWithTasksLeft) left += pool.retiringCount;
+  return left;
 }
 
 export class WorkerPool<T extends TaskTable> {
@@ -203,12 +223,16 @@ export class WorkerPool<T extends TaskTable> {
     // threads still inside a task that cannot be stopped (stopOnlyBetweenTasks): a process that exits
     // meanwhile is aborted by that task's return, so closing waits for them a while (not for ever: a
     // model may run for minutes)
-    const waitMs = this.options.closeWaitMs ?? 60_000;
+    const waitMs = this.options.closeWaitMs ?? 15_000;
     const until = Date.now() + waitMs;
+    const noun = this.options.taskNoun ?? 'task';
     // said before the wait, not after it: a service stopped here seems hung otherwise
-    if (this.retiring.size) log.info(`${this.options.name}: waiting up to ${Math.round(waitMs / 1000)} s for ${this.retiring.size} thread(s) inside a task that cannot be interrupted`);
+    if (this.retiring.size) log.info(`${this.options.name}: waiting up to ${Math.round(waitMs / 1000)} s for ${this.retiring.size} thread(s) inside a ${noun} that cannot be interrupted`);
     while (this.retiring.size && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    if (this.retiring.size) log.warn(`${this.options.name}: ${this.retiring.size} thread(s) still inside a task at close`);
+    if (this.retiring.size) {
+      log.warn(`${this.options.name}: ${this.retiring.size} ${noun}(s) could not be waited for at close (still running after ${Math.round(waitMs / 1000)} s); not waited for further`);
+      closedWithTasksLeft.add(this);
+    }
     for (const thread of this.retiring) thread.worker?.unref();
   }
 

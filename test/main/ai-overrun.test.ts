@@ -11,7 +11,11 @@ import { InferenceRunner } from '../../main/ai/inference.ts';
 import { TaskTimeoutError } from '../../main/workers/pool.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
-import { tempDir } from '../helpers/paths.ts';
+import { ROOT, tempDir } from '../helpers/paths.ts';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { openTestStation } from '../helpers/station.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('a model run past its time limit fails at the limit; the process lives on, another run is served meanwhile, and the overrun thread stops when its run returns', { timeout: 180_000 }, async () => {
   const folder = path.join(tempDir('ai-overrun'), 'slow');
@@ -90,5 +94,50 @@ test('a model whose check runs long does not hold the others back: past its pati
     assert.deepEqual(all.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['a-slow', 'check_too_slow']]);
   } finally {
     await runner.close();
+  }
+});
+
+test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer than the close wait ends by SIGTERM after that wait, saying so: not aborted by onnxruntime (exit 134, a core dump); the analysis is queued again', { timeout: 600_000 }, async (t) => {
+  const libraryDir = tempDir('ai-stop-library');
+  const setup = openTestStation({ libraryDir });
+  await setup.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'fix9-2026-12-04-stop' });
+  await setup.close();
+  // a model whose one run lasts a minute or more on a reduced exam resampled to 0.1 mm (its check's trial is small)
+  const models = tempDir('ai-stop-models');
+  const folder = path.join(models, 'slow');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = slowModel(160);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow-stop', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.1 })));
+  const db = new Database(path.join(libraryDir, 'worklist.sqlite'), { readonly: true, fileMustExist: true });
+  const status = () => (db.prepare('SELECT status FROM ai_jobs').get() as { status: string } | undefined)?.status;
+  try {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tsx.js'), 'test/helpers/serve-stop-child.ts', libraryDir, models],
+        { cwd: ROOT, env: { ...process.env, BINOME_AI_CLOSE_WAIT_MS: '1000', BINOME_LOG_LEVEL: 'info' } });
+      let out = '', err = '';
+      child.stdout.on('data', (d: Buffer) => { out += d; });
+      child.stderr.on('data', (d: Buffer) => { err += d; });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+      await waitFor('the analysis running', () => status() === 'running', 120_000);
+      // its image decoded and made into the model's input (well under a second for a reduced image): the model runs
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      assert.equal(status(), 'running', 'still inside the model run');
+      const stoppedAt = Date.now();
+      child.kill(signal);
+      const end = await exited;
+      const seconds = (Date.now() - stoppedAt) / 1000;
+      t.diagnostic(`${signal}: ended by ${end.signal ?? `exit code ${end.code}`} ${seconds.toFixed(1)} s after the signal`);
+      assert.equal(end.signal, 'SIGTERM', `${signal}: ended by SIGTERM, not aborted (${end.signal ?? end.code}): ${err}`);
+      assert.match(out, new RegExp(`stopping on ${signal}`));
+      assert.doesNotMatch(out, /ended normally/);
+      assert.doesNotMatch(err, /Napi::Error|terminate called/);
+      assert.match(err, /1 model run\(s\) could not be waited for at close \(still running after 1 s\)/);
+      assert.match(err, /the process ends by SIGTERM without them/);
+      assert.ok(seconds < 15, `ended soon after the close's wait (${seconds.toFixed(1)} s)`);
+      assert.equal(status(), 'queued', 'the analysis given back to the queue');
+    }
+  } finally {
+    db.close();
   }
 });
