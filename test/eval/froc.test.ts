@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auc, aucWithInterval, frocCurve, match, perLesion, sensitivityAt } from './froc.ts';
+import { auc, aucWithInterval, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
 import type { EvalImage } from './froc.ts';
 import { frocSvg } from './plot.ts';
 
@@ -60,4 +60,15 @@ test('the FROC plot draws a class with no lesion in the set as no curve, said in
   assert.equal(svg.match(/<polyline/g)?.length, 1);
   assert.match(svg, />asymmetry: no lesion</);
   assert.match(svg, />mass</);
+});
+
+test('a target is said met or MISSED; not MISSED where the set holds no lesion of its kind (nothing was there to find), nor for a class the model does not have', () => {
+  const classes = ['mass', 'calcification'];
+  assert.equal(targetLine('calcification clusters', 0.95, 0.9, { lesions: 12, modelClass: 'calcification', modelClasses: classes }), 'calcification clusters 0.95 (target ≥ 0.9: met)');
+  assert.equal(targetLine('calcification clusters', 0.5, 0.9, { lesions: 12, modelClass: 'calcification', modelClasses: classes }), 'calcification clusters 0.50 (target ≥ 0.9: MISSED)');
+  const none = targetLine('calcification clusters', NaN, 0.9, { lesions: 0, modelClass: 'calcification', modelClasses: classes, what: 'calcification cluster' });
+  assert.equal(none, 'calcification clusters – (target ≥ 0.9: not measured, the set holds no calcification cluster)');
+  assert.doesNotMatch(none, /MISSED/);
+  assert.equal(targetLine('calcification clusters', NaN, 0.9, { lesions: 0, modelClass: 'calcification', modelClasses: ['mass'] }), 'calcification clusters – (the model has no calcification class)');
+  assert.equal(targetLine('case AUC', 0.97, 0.95), 'case AUC 0.97 (target ≥ 0.95: met)');
 });

@@ -125,3 +125,15 @@ export function aucWithInterval(cases: { positive: boolean; score: number }[], r
   const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))] ?? NaN;
   return { auc: value(cases), low: at(0.025), high: at(0.975) };
 }
+
+/**
+ * One of the evaluation's targets, said: met or MISSED; for a class the model does not have, that it
+ * has none; and where the set holds no lesion of what it measures (`lesions` 0: a small set, a
+ * generator's options), that the set has none, not MISSED (nothing was there to find).
+ */
+export function targetLine(label: string, value: number, goal: number, options: { lesions?: number; modelClass?: string; modelClasses?: readonly string[]; what?: string } = {}): string {
+  const { lesions, modelClass, modelClasses = [], what = 'lesion' } = options;
+  if (modelClass && !modelClasses.includes(modelClass)) return `${label} – (the model has no ${modelClass} class)`;
+  if (lesions === 0) return `${label} – (target ≥ ${goal}: not measured, the set holds no ${what})`;
+  return `${label} ${Number.isNaN(value) ? '–' : value.toFixed(2)} (target ≥ ${goal}: ${value >= goal ? 'met' : 'MISSED'})`;
+}
