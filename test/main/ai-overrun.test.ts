@@ -59,7 +59,18 @@ function writeSlowCheckModel(root: string, name: string): string {
   return slow;
 }
 
-test('a model too slow to check (its trial run on a large fixed input) is refused as such when the models are found; the others are found, through the same runner', { timeout: 180_000 }, async () => {
+/**
+ * Closed once the overrun check has returned: a process that exits while a thread is inside
+ * session.run is aborted by onnxruntime (the close waits 15 s only, and a loaded machine's trial run
+ * of the slow model takes longer), which failed this whole file.
+ */
+async function closeWhenReturned(runner: InferenceRunner): Promise<void> {
+  const until = Date.now() + 150_000;
+  while (runner.overrunThreads > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  await runner.close();
+}
+
+test('a model too slow to check (its trial run on a large fixed input) is refused as such when the models are found; the others are found, through the same runner', { timeout: 330_000 }, async () => {
   const root = tempDir('ai-slow-check');
   // the quick model is checked first (folders in name order), the slow one beside it
   writeSlowCheckModel(root, 'z-slow');
@@ -73,11 +84,11 @@ test('a model too slow to check (its trial run on a large fixed input) is refuse
     assert.match(describeModelProblem('fr', found.refused[0]!.problem), /a pris plus de 4\u202fs\u202f: trop lent pour cet ordinateur/);
     assert.ok((await runner.infer({ modelFolder: found.models[0]!.folder, input: { data: new Float32Array(64 * 64), dims: [1, 1, 64, 64] } })).runMs >= 0);
   } finally {
-    await runner.close();
+    await closeWhenReturned(runner);
   }
 });
 
-test('a model whose check runs long does not hold the others back: past its patience its check goes on beside them, the others are found at once, and it is listed once its check ends', { timeout: 180_000 }, async () => {
+test('a model whose check runs long does not hold the others back: past its patience its check goes on beside them, the others are found at once, and it is listed once its check ends', { timeout: 330_000 }, async () => {
   const root = tempDir('ai-slow-check-aside');
   // the slow model is checked first (folders in name order): one after another, the quick one waited for it
   const slow = writeSlowCheckModel(root, 'a-slow');
@@ -93,7 +104,7 @@ test('a model whose check runs long does not hold the others back: past its pati
     assert.deepEqual(all.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots']);
     assert.deepEqual(all.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['a-slow', 'check_too_slow']]);
   } finally {
-    await runner.close();
+    await closeWhenReturned(runner);
   }
 });
 
