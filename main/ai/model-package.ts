@@ -24,7 +24,7 @@ import { discoverModelFolders } from './model-discovery.ts';
 import { externalTensors } from './onnx-external-data.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { modelTensor, pipelineOptions } from './image-analysis.ts';
-import { boxCandidates, boxTensors, classOutOfRange } from './box-rows.ts';
+import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
 import type { BoxTensor, OutputValues } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
@@ -348,6 +348,20 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   for (const t of boxTensorList) {
     const mismatch = boxesMismatch(boxes!, t, (outputs[t.name] as Tensor).dims);
     if (mismatch) return mismatch;
+  }
+  // scores off the manifest's scale for a plain image: it would fail every exam (model_output_invalid,
+  // as the analysis checks each run) while shown in place of the model before it (a probe: an image
+  // score of 2 on a 0–1 scale passed the check, became the model shown, and failed every exam)
+  const { min, max } = manifest.output.scoreScale;
+  const scores: { name: string; isScore: (index: number) => boolean }[] = [];
+  if (imageScore) scores.push({ name: imageScore.tensor, isScore: () => true });
+  if (heatmap && heatmap.activation === 'none') scores.push({ name: heatmap.tensor, isScore: () => true });
+  if (boxes && boxTensorList.every((t) => outputs[t.name])) scores.push(...boxScoreValues(boxes, (name) => outputs[name] as unknown as OutputValues));
+  for (const { name, isScore } of scores) {
+    const values = (outputs[name] as Tensor).data as Float32Array | Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (isScore(i) && (values[i]! < min || values[i]! > max)) return { kind: 'output_off_scale', name, value: Number(values[i]!.toPrecision(4)), min, max, width, height };
+    }
   }
   if (boxes?.format === 'xyxy-scores-labels') {
     // as many scores and labels as boxes
