@@ -347,7 +347,7 @@ export interface AiModelsStatus {
 export interface AiNotAnalysed {
   instanceId: number;
   reason: 'view' | 'pixel-size' | 'unreadable';
-  /** 'unreadable': why (image_unreadable, image_missing, image_no_spacing, input_too_large). */
+  /** 'unreadable': why (image_unreadable, image_missing, image_no_spacing, input_too_large, image_no_breast). */
   failure?: string;
 }
 

@@ -7,9 +7,9 @@
 /**
  * Failures of one image (what it is, or its file), after which the exam's other images are still
  * read and the image is said not analysed: damaged or missing in the store, no pixel spacing, too
- * large for the model. (A model's invalid output is the model's fault, and fails the exam.)
+ * large for the model, no breast in it (blank or air only). (A model's invalid output is the model's fault, and fails the exam.)
  */
-export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large'] as const;
+export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast'] as const;
 
 /**
  * Failures of a model's folder changed under a running station (another model or manifest in it:

@@ -698,6 +698,7 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
     // what the image is, not damage: no pixel spacing for a model in millimetres; an input of gigabytes
     if (e.code === 'no_spacing') return failure('image_no_spacing');
     if (e.code === 'input_too_large') return failure('input_too_large');
+    if (e.code === 'no_breast') return failure('image_no_breast');
     return failure('image_unreadable');
   }
   if (e?.name === 'DicomParseError') return failure('image_unreadable');

@@ -11,7 +11,7 @@ import { inputAxes, inputChannels } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
-import { ImageFile } from '../dicom/pixels/image-file.ts';
+import { ImageFile, PixelDataError } from '../dicom/pixels/image-file.ts';
 import { ScratchArrays } from '../dicom/pixels/scratch.ts';
 import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.ts';
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
@@ -114,6 +114,9 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
       // made before this callback returns: values in a codec's memory are read only meanwhile
       return bands!.prepare({ header: image.header, pixels }, { ...pipeline, into: lent.values });
     }, lent.frame);
+    // no breast in the image (blank, air only, a 1 × 1 image): not "nothing found", which would rank it
+    // as the least suspicious exam of the list (an IT probe); said as an image not read
+    if (!prepared.nippleStored) throw new PixelDataError('no breast was found in the image (blank or air only)', 'no_breast');
     const tensor = modelTensor(prepared.pixels, prepared.width, prepared.height, manifest);
     t2 = performance.now();
     try {

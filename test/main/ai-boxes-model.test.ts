@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage, pipelineOptions } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, tinyDetectorModel, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -463,6 +463,31 @@ test('a boxes model whose trial run gives a row of a class its manifest does not
       await checked.model.opened.session.release();
     }
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an image with no breast in it (blank, air only, one pixel) is not read, saying so; not "nothing found", which ranked it the least suspicious exam', async () => {
+  const dir = tempDir('ai-no-breast');
+  const bytes = tinyDetectorModel({ classes: 1 });
+  const manifest = fixtureManifest(bytes, { id: 'org.binome.tests.no-breast', imageScore: true, spacingMm: 0.2 });
+  const { session } = await openSession(bytes, ['cpu']);
+  try {
+    const attributes = { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: ['P', 'L'], ImagerPixelSpacing: [0.2, 0.2], WindowCenter: [2048], WindowWidth: [4096] };
+    const blank = path.join(dir, 'blank.dcm'), pixel = path.join(dir, 'pixel.dcm'), breast = path.join(dir, 'breast.dcm');
+    writeTestImage(blank, { rows: 200, columns: 160, bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array(160 * 200).fill(100), attributes });
+    writeTestImage(pixel, { rows: 1, columns: 1, bitsAllocated: 16, bitsStored: 12, pixels: new Uint16Array([3000]), attributes });
+    writeRightCc(breast, [100, 70], false);
+    for (const file of [blank, pixel]) {
+      await assert.rejects(analyzeImage(file, manifest, session, { floor: 0.1 }), (e: unknown) => {
+        assert.equal((e as { name?: string }).name, 'PixelDataError');
+        assert.equal((e as { code?: string }).code, 'no_breast');
+        return true;
+      }, path.basename(file));
+    }
+    assert.ok((await analyzeImage(breast, manifest, session, { floor: 0.1 })).findings.length > 0, 'an image with a breast is read');
+  } finally {
+    await session.release();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

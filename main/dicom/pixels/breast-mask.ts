@@ -19,6 +19,9 @@ export interface BreastMask {
   threshold: number;
 }
 
+/** Below this range of its block means (0–1, as presented), an image has no contrast: no breast. */
+const FLAT_RANGE = 0.01;
+
 /** Small images are enough to find a breast: about 256 pixels along the longer side. */
 const TARGET_SIDE = 256;
 
@@ -79,7 +82,11 @@ export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMas
   const threshold = airLevel + 0.25 * (otsu(small) - airLevel);
   const mask = new Uint8Array(w * h);
   for (let i = 0; i < small.length; i++) mask[i] = small[i]! > threshold ? 1 : 0;
-  const box = largestRegionBox(mask, w, h);
+  // an image without contrast (blank, one value, a single pixel) holds no breast: every block above a
+  // threshold at its own level made the whole image "breast"
+  let low = Infinity, high = -Infinity;
+  for (let i = 0; i < small.length; i++) { low = Math.min(low, small[i]!); high = Math.max(high, small[i]!); }
+  const box = high - low >= FLAT_RANGE ? largestRegionBox(mask, w, h) : null;
   return { factor, width: w, height: h, mask, box, threshold };
 }
 

@@ -8,10 +8,10 @@ import type { DataSet, Element } from '../dataset.ts';
 /**
  * A file whose pixels this pipeline cannot read: the message says why, without patient data. `code`
  * sets apart what is not damage (crosses worker threads with the error): an image without a pixel
- * spacing asked for in millimetres, a model input that would be too large.
+ * spacing asked for in millimetres, a model input that would be too large, an image with no breast in it.
  */
 export class PixelDataError extends Error {
-  constructor(message: string, readonly code?: 'no_spacing' | 'input_too_large') {
+  constructor(message: string, readonly code?: 'no_spacing' | 'input_too_large' | 'no_breast') {
     super(message);
     this.name = 'PixelDataError';
   }
