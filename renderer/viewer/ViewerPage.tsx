@@ -339,8 +339,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
   const readWithoutAiAsked = useRef<number | null>(null);
   const markRead = useCallback(async (): Promise<boolean> => {
-    const aiToSee = currentAi && (currentAi.state?.status === 'done' || currentAi.cadReports.length > 0);
-    if (aiLocked && aiToSee && readWithoutAiAsked.current !== examId) {
+    // the exam's AI results not fetched yet (Enter pressed within a second of opening it): asked now,
+    // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
+    const ai = currentAi ?? (settings.aiMarksMode === 'second-look' ? await api.aiResults({ examId }).catch(() => null) : null);
+    const locked = settings.aiMarksMode === 'second-look' && !ai?.firstImpression;
+    const aiToSee = ai && (ai.state?.status === 'done' || ai.cadReports.length > 0);
+    if (locked && aiToSee && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
       setNotice({ key: 'viewer.readBeforeImpression' });
       return false;
@@ -348,7 +352,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     readWithoutAiAsked.current = null;
     await setStatus('read');
     return true;
-  }, [aiLocked, currentAi, examId, setStatus, t]);
+  }, [api, settings.aiMarksMode, currentAi, examId, setStatus, t]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
