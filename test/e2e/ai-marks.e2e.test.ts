@@ -243,6 +243,21 @@ async function findingsByInstance(...examIds: number[]): Promise<Map<number, AiF
 }
 
 test('second look: no mark shows until the reader records her first impression, which is kept', { skip: SKIP, timeout: 240_000 }, async () => {
+  // r pressed before the exam's AI results have come (within a second of opening it): they are asked
+  // for, not taken as nothing to see (a re-probe: the exam was marked read unasked, its marks never shown)
+  let held = true;
+  await page.route('**/api/op/aiResults', async (route) => { while (held) await new Promise((r) => setTimeout(r, 50)); await route.continue(); });
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('[data-testid=worklist]');
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.current);
+  await waitForStep(ids.current);
+  const statusOpened = await page.textContent('[data-testid=exam-status]');
+  await page.keyboard.press('r');
+  await page.waitForTimeout(300);
+  held = false;
+  await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  assert.equal(await page.textContent('[data-testid=exam-status]'), statusOpened, 'not marked read before the results came');
+  await page.unroute('**/api/op/aiResults');
   await open(ids.current);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done');
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'true');
