@@ -18,19 +18,6 @@ export type FolderCheck<M extends { folder: string; manifest: ModelManifest }> =
 export interface FoundModels<M> { models: M[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }
 
 /**
- * Every model folder under `roots` (each a folder of model folders), checked by `check`; a root that
- * does not exist holds none. A link to a folder is followed (an IT person may keep a vendor's model
- * elsewhere); a link to anything else is refused, and so are model files lying loose in a root (they
- * belong in a folder of their own). The same model id twice in one root: the higher version is used
- * (of one version, the later folder), the other refused; in two roots: the later root's (the library's) replaces the earlier's, and
- * comes last in the list (the last found is the model exams show by default).
- *
- * A check that calls its `setAside` (it runs long: a model's trial run that takes minutes) is not
- * waited for: the next folders are checked meanwhile, and what is found without it is returned,
- * its folder in `checking`; `complete` gives what is found once every check has ended (one slow
- * model held every model back for its two minutes at each start, N slow ones N × 2 minutes).
- */
-/**
  * Semantic versions compared (the manifest's `version`: 1.2.0, 1.2.0-rc.1, 1.2.0+build): by major,
  * minor and patch as numbers, a pre-release before its release; build metadata does not count.
  */
@@ -59,6 +46,19 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/**
+ * Every model folder under `roots` (each a folder of model folders), checked by `check`; a root that
+ * does not exist holds none. A link to a folder is followed (an IT person may keep a vendor's model
+ * elsewhere); a link to anything else is refused, and so are model files lying loose in a root (they
+ * belong in a folder of their own). The same model id twice in one root: the higher version is used
+ * (of one version, the later folder), the other refused; in two roots: the later root's (the library's) replaces the earlier's, and
+ * comes last in the list (the last found is the model exams show by default).
+ *
+ * A check that calls its `setAside` (it runs long: a model's trial run that takes minutes) is not
+ * waited for: the next folders are checked meanwhile, and what is found without it is returned,
+ * its folder in `checking`; `complete` gives what is found once every check has ended (one slow
+ * model held every model back for its two minutes at each start, N slow ones N × 2 minutes).
+ */
 export async function discoverModelFolders<M extends { folder: string; manifest: ModelManifest }>(roots: readonly string[], check: (folder: string, setAside: () => void) => Promise<FolderCheck<M>>):
 Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>> }> {
   // each folder's check, in the order the rules read them (a check set aside ends later)

@@ -156,9 +156,9 @@ const RULES_FR: Record<string, string> = {
   "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)":
     'input.padding et input.crop sont du contrat 1.1\u202f: contractVersion \'1.1\' (une station du contrat 1.0 lirait le modèle sans eux)',
   "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)":
-    'output.twoView est du contrat 1.2 : contractVersion \'1.2\' (une station d’un contrat plus ancien montrerait des scores non pesés entre les incidences)',
+    'output.twoView est du contrat 1.2\u202f: contractVersion \'1.2\' (une station d’un contrat plus ancien montrerait des scores non pesés entre les incidences)',
   'output.twoView weighs findings: not with an image score, which would not follow them':
-    'output.twoView pèse les signes trouvés : pas avec un score d’image, qui ne les suivrait pas',
+    'output.twoView pèse les signes trouvés\u202f: pas avec un score d’image, qui ne les suivrait pas',
   'true: the station always shows MONOCHROME1 images inverted, air dark, as the reader sees them':
     'true\u202f: la station montre toujours les images MONOCHROME1 inversées, l’air sombre, comme le lecteur les voit',
   "'float01': the station gives values from 0 (air) to 1 (the brightest), before normalisation":

@@ -56,7 +56,8 @@ export function weighAcrossViews<F extends Scored>(images: readonly ViewFindings
       && kinds[j]!.kind !== kind.kind && kinds[j]!.displaced === kind.displaced) : [];
     if (!partners.length) return image.findings.map((f) => ({ ...f }));
     return image.findings.map((f) => {
-      if (f.nippleMm === null) return { ...f };
+      // (a score of 0 or below, on a scale that allows it, is not weighed: a share of it is no less)
+      if (f.nippleMm === null || f.score <= 0) return { ...f };
       let support = 0;
       for (const other of partners) {
         for (const p of other.findings) {
@@ -77,7 +78,7 @@ export function weighAcrossViews<F extends Scored>(images: readonly ViewFindings
  */
 export function scoreExamImages<F extends Scored>(
   images: readonly (ViewFindings<F> & { imageScore: number })[],
-  output: { twoView?: TwoViewOptions; imageScore?: unknown; scoreScale: { min: number } },
+  output: { twoView?: TwoViewOptions; scoreScale: { min: number } },
   floor: number,
 ): { findings: F[]; imageScore: number }[] {
   if (!output.twoView) return images.map((image) => ({ findings: image.findings.filter((f) => f.score >= floor), imageScore: image.imageScore }));

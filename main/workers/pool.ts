@@ -264,8 +264,7 @@ export class WorkerPool<T extends TaskTable> {
     this.threads.add(thread);
     const nested = Object.entries(this.options.nestedEntries ?? {});
     Promise.all([this.options.entry.file(), ...nested.map(([, entry]) => entry.file())]).then(([file, ...nestedFiles]) => {
-      // a thread stopped before it started runs nothing; one set aside with its task still runs it
-      if (thread.stopping && !this.retiring.has(thread)) return;
+      if (thread.stopping) return;
       const workerData: ThreadData = { nestedEntries: Object.fromEntries(nested.map(([name], i) => [name, nestedFiles[i]!])) };
       // execArgv: [] — the entry is plain JavaScript; a thread must not load the parent's TypeScript loader (tsx), which costs ~0.4 s a start
       const worker = new Worker(file!, { execArgv: [], resourceLimits: this.options.resourceLimits, stdout: false, stderr: false, workerData });

@@ -187,7 +187,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   }, [api, aiExamKey]);
   const currentAi = aiResults.get(examId) ?? null;
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
-  const aiLocked = settings.aiMarksMode === 'second-look' && !currentAi?.firstImpression;
+  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression, [settings.aiMarksMode]);
+  const aiLocked = lockedFor(currentAi);
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
   useEffect(() => { if (!aiLocked) setNotice((n) => (n && 'key' in n && (n.key === 'ai.locked' || n.key === 'viewer.readBeforeImpression') ? null : n)); }, [aiLocked]);
   // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
@@ -341,10 +342,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const markRead = useCallback(async (): Promise<boolean> => {
     // the exam's AI results not fetched yet (Enter pressed within a second of opening it): asked now,
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
-    const ai = currentAi ?? (settings.aiMarksMode === 'second-look' ? await api.aiResults({ examId }).catch(() => null) : null);
-    const locked = settings.aiMarksMode === 'second-look' && !ai?.firstImpression;
+    const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
     const aiToSee = ai && (ai.state?.status === 'done' || ai.cadReports.length > 0);
-    if (locked && aiToSee && readWithoutAiAsked.current !== examId) {
+    if (lockedFor(ai) && aiToSee && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
       setNotice({ key: 'viewer.readBeforeImpression' });
       return false;
@@ -352,7 +352,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     readWithoutAiAsked.current = null;
     await setStatus('read');
     return true;
-  }, [api, settings.aiMarksMode, currentAi, examId, setStatus, t]);
+  }, [api, lockedFor, currentAi, examId, setStatus, t]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
