@@ -329,8 +329,12 @@ export interface AiModelsStatus {
   models: AiModelEntry[];
   /** Model folders that were refused; the station works on without them. */
   refused: { source: 'application' | 'library'; folder: string; problem: ModelProblem }[];
-  /** Models not used because the library holds the same model id (`by`: the library's folder, used instead). */
-  replaced: { source: 'application' | 'library'; folder: string; id: string; version: string; by: string }[];
+  /**
+   * Models not used because the library holds the same model id (`by`: the library's folder, used
+   * instead, of version `byVersion`; `byOlder`: an older version than the one it replaces, as a
+   * clinic that copied a model into its library before an update of the application finds it).
+   */
+  replaced: { source: 'application' | 'library'; folder: string; id: string; version: string; by: string; byVersion: string; byOlder: boolean }[];
   /** The model id chosen to be shown, or null: the last found is shown. A chosen model that is no longer installed is kept here, and the last found shown meanwhile. */
   chosen: string | null;
   /** The library's models folder, where a clinic drops a model in (found at the next start). */
@@ -378,6 +382,12 @@ export interface AiResults {
     limits: string[];
     scoreSemantics: string;
     operatingPoint: { name: string; threshold: number };
+    /**
+     * Where the worklist flags an exam, when the manifest says (contract 1.3): an exam score at or
+     * above `threshold`, with what that gave on its validation exams. Otherwise exams are flagged at
+     * `operatingPoint`, where it marks findings.
+     */
+    examOperatingPoint: { threshold: number; specificity: number; sensitivity: number } | null;
     /** The classes it can mark (its manifest's outputs), in the lexicon's order: the reader's class switches. */
     classes: string[];
   };

@@ -13,13 +13,17 @@ import { z } from 'zod';
  * says 1.1, so that a station of contract 1.0 (whose schema dropped keys it did not know) refuses it
  * rather than give the model an input it was not made for. 1.2 added `output.twoView` (its scores
  * weighed across the breast's two views by the station): a station of an older contract refuses such
- * a manifest rather than show scores its operating points were not calibrated on. Older manifests
- * are read as before.
+ * a manifest rather than show scores its operating points were not calibrated on. 1.3 added
+ * `calibration.examOperatingPoint` (the exam score at which the worklist flags an exam, apart from
+ * where marks are drawn). Older manifests are read as before.
  */
-export const MODEL_CONTRACT_VERSION = '1.2';
-const CONTRACT_VERSIONS = ['1.0', '1.1', MODEL_CONTRACT_VERSION] as const;
+export const MODEL_CONTRACT_VERSION = '1.3';
+const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', MODEL_CONTRACT_VERSION] as const;
 const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
 const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
+const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
+/** A contract version's rank, to say "this version or a later one". */
+const contractRank = (version: string) => CONTRACT_VERSIONS.indexOf(version as (typeof CONTRACT_VERSIONS)[number]);
 
 /** What a finding is: the four classes of a screening reading (BI-RADS lexicon). */
 export const FINDING_CLASSES = ['mass', 'calcification', 'architectural_distortion', 'asymmetry'] as const;
@@ -61,6 +65,21 @@ const operatingPoint = z.strictObject({
   dataset: shownText(500),
 }).refine((p) => p.sensitivity !== undefined || p.specificity !== undefined || p.falseMarksPerImage !== undefined,
   'an operating point says what it achieved (sensitivity, specificity or false marks per image)');
+
+/**
+ * Where the worklist flags an exam (its exam score at or above `threshold`), chosen on an exam's
+ * specificity rather than on false marks per image: marks drawn at 0.5 false marks per image put at
+ * least one on most normal exams (four or five images each), so flagging exams there flagged most of
+ * them (a probe: 5 of 6 normal exams). As a screening programme sets its recall rate, and as the
+ * vendors set their case thresholds (ai-anchors.md §2.3): `specificity` is the share of normal exams
+ * under it, `sensitivity` the share of exams with a lesion at or above it, on `dataset`.
+ */
+const examOperatingPoint = z.strictObject({
+  threshold: z.number(),
+  specificity: z.number().min(0).max(1),
+  sensitivity: z.number().min(0).max(1),
+  dataset: shownText(500),
+});
 
 /** A model's identifier: reverse-domain or plain, stable across its versions. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores');
@@ -263,13 +282,15 @@ export const modelManifestSchema = z.object({
   calibration: z.strictObject({
     operatingPoints: z.array(operatingPoint).min(1).max(10),
     defaultOperatingPoint: z.string().max(64),
+    examOperatingPoint: examOperatingPoint.optional(),
   }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),
   runtime: z.strictObject({
     opset: z.number().int().min(7).max(30),
     providers: z.array(z.enum(EXECUTION_PROVIDERS)).min(1),
   }),
 }).refine((m) => m.contractVersion !== '1.0' || (m.input.padding === undefined && m.input.crop === undefined), { message: NEEDS_1_1, path: ['contractVersion'] })
-  .refine((m) => m.contractVersion === MODEL_CONTRACT_VERSION || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
+  .refine((m) => contractRank(m.contractVersion) >= contractRank('1.2') || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
+  .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
   .refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
   { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
 

@@ -43,6 +43,8 @@ export const en = {
   'worklist.ai.uncalibrated': ', uncalibrated: not a probability',
   'worklist.ai.aboveHint': 'Highlighted: at or above its operating point “{name}” ({threshold}), where it marks findings.',
   'worklist.ai.above': 'At or above the AI’s operating point ({threshold})',
+  'worklist.ai.aboveExamHint': 'Highlighted: an exam score of {threshold} or more, where it flags an exam ({specificity} of normal exams under it, {sensitivity} of exams with a lesion at or above it, on its validation exams). Its marks show from a lower score.',
+  'worklist.ai.aboveExam': 'At or above the AI’s threshold for flagging an exam ({threshold})',
   'worklist.ai.synthetic': 'Trained on synthetic images only: not for diagnostic use.',
   'worklist.ai.mixed': 'Trained partly on synthetic images: not for diagnostic use.',
   'worklist.ai.not-diagnostic': 'Not for diagnostic use, as its maker says.',
@@ -177,7 +179,8 @@ export const en = {
   'viewer.trueSizeNeedsPitch': 'True size needs the monitor’s pixel pitch (settings)',
   'viewer.measureNote': 'Distances in mm at the breast (ERMF-corrected)',
   'viewer.lastExam': 'This is the last exam of the worklist',
-  'viewer.noExamToRead': 'No exam left to read after this one in the worklist',
+  'viewer.noExamToRead': 'No exam left to read in the worklist',
+  'viewer.backToTop': 'Nothing left to read below: back to the first exam not read, higher in the worklist',
   'viewer.readBeforeImpression': 'Your first impression of this exam is not recorded, so the AI’s second look was never shown. Record it (Normal or Recall) to see the marks, or mark the exam read again to close it without them.',
   'viewer.firstExam': 'This is the first exam of the worklist',
   'viewer.help.title': 'Keys',
@@ -305,6 +308,7 @@ export const en = {
   'ai.models.analyses': '{done} done, {waiting} waiting, {failed} failed',
   'ai.models.chosenMissing': 'The chosen model ({model}) does not run at this station (not installed, refused, or added since the station started): the last model found is shown meanwhile.',
   'ai.models.replaced': '{model} ({folder}, in {source}) is not used: this library’s {by} has the same model id.',
+  'ai.models.replacedByOlder': 'The library’s copy is an older version ({version}) than the one it replaces ({replaced}): remove it from the library’s models folder to use the newer one.',
   'ai.models.refused': 'Refused (the station works without them)',
   'ai.models.refusedWhy': ' ({source}): {problem}',
   'ai.models.shownNow': 'shown',
@@ -511,6 +515,8 @@ export const fr: Record<MessageKey, string> = {
   'worklist.ai.uncalibrated': ', non calibré\u202f: pas une probabilité',
   'worklist.ai.aboveHint': 'En surbrillance\u202f: au niveau de son point de fonctionnement «\u202f{name}\u202f» ({threshold}) ou au-dessus, là où elle marque des anomalies.',
   'worklist.ai.above': 'Au niveau du point de fonctionnement de l’IA ({threshold}) ou au-dessus',
+  'worklist.ai.aboveExamHint': 'En surbrillance\u202f: un score d’examen de {threshold} ou plus, où elle signale un examen ({specificity} des examens normaux en dessous, {sensitivity} des examens avec une lésion au niveau ou au-dessus, sur ses examens de validation). Ses marques s’affichent à partir d’un score plus bas.',
+  'worklist.ai.aboveExam': 'Au niveau du seuil de signalement d’un examen par l’IA ({threshold}) ou au-dessus',
   'worklist.ai.synthetic': 'IA entraînée sur des images de synthèse uniquement\u202f: pas pour le diagnostic.',
   'worklist.ai.mixed': 'IA entraînée en partie sur des images de synthèse\u202f: pas pour le diagnostic.',
   'worklist.ai.not-diagnostic': 'Pas pour le diagnostic, comme le dit son fabricant.',
@@ -642,7 +648,8 @@ export const fr: Record<MessageKey, string> = {
   'viewer.trueSizeNeedsPitch': 'La taille réelle demande le pas des pixels de l’écran (réglages)',
   'viewer.measureNote': 'Distances en mm au niveau du sein (corrigées de l’agrandissement)',
   'viewer.lastExam': 'C’est le dernier examen de la liste',
-  'viewer.noExamToRead': 'Plus aucun examen à lire après celui-ci dans la liste',
+  'viewer.noExamToRead': 'Plus aucun examen à lire dans la liste',
+  'viewer.backToTop': 'Plus rien à lire plus bas\u202f: retour au premier examen non lu, plus haut dans la liste',
   'viewer.readBeforeImpression': 'Votre première impression de cet examen n’est pas enregistrée\u202f: le second regard de l’IA ne vous a pas été montré. Enregistrez-la (Normal ou À rappeler) pour voir les marques, ou marquez à nouveau l’examen lu pour le clore sans elles.',
   'viewer.firstExam': 'C’est le premier examen de la liste',
   'viewer.help.title': 'Touches',
@@ -771,6 +778,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.models.analyses': '{done} faites, {waiting} en attente, {failed} en échec',
   'ai.models.chosenMissing': 'Le modèle choisi ({model}) ne fonctionne pas sur cette station (pas installé, refusé, ou ajouté depuis le démarrage de la station)\u202f: le dernier modèle trouvé est affiché en attendant.',
   'ai.models.replaced': '{model} ({folder}, dans {source}) n’est pas utilisé\u202f: {by} de cette bibliothèque a le même identifiant de modèle.',
+  'ai.models.replacedByOlder': 'La copie de la bibliothèque est une version plus ancienne ({version}) que celle qu’elle remplace ({replaced})\u202f: retirez-la du dossier des modèles de la bibliothèque pour utiliser la plus récente.',
   'ai.models.refused': 'Refusés (la station fonctionne sans eux)',
   'ai.models.refusedWhy': ' ({source})\u202f: {problem}',
   'ai.models.shownNow': 'affiché',
@@ -974,6 +982,11 @@ export function formatThreshold(locale: Locale, threshold: number): string {
   let decimals = 2;
   while (decimals < 6 && Math.abs(Number(threshold.toFixed(decimals)) - threshold) > 1e-12) decimals++;
   return decimalText(locale, threshold, decimals);
+}
+
+/** A share (0–1) as a whole percentage in the reader's language: 90% in English, 90 % (narrow space) in French. */
+export function formatPercent(locale: Locale, share: number): string {
+  return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'percent', maximumFractionDigits: 0 }).format(share);
 }
 
 /**

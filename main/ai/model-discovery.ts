@@ -7,7 +7,7 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 
 /** A model the station does not use because a later root (the library's) holds the same model id. */
-export interface ReplacedModel { folder: string; id: string; version: string; by: string }
+export interface ReplacedModel { folder: string; id: string; version: string; by: string; byVersion: string }
 
 /** A folder's check: its model (and how to let go of what the check opened), or why it is refused. */
 export type FolderCheck<M extends { folder: string; manifest: ModelManifest }> =
@@ -107,7 +107,7 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
         if (!released.has(dropped.check) && dropped.check.ok) { released.add(dropped.check); await dropped.check.release?.(); }
         byId.delete(id); // re-inserted below: the replacing model is found last
         if (sameRoot) refused.push({ folder: dropped.model.folder, problem: { code: 'duplicate_id', params: { id, folder: path.basename(kept.model.folder), version: kept.model.manifest.version } } });
-        else replaced.push({ folder: earlier.model.folder, id, version: earlier.model.manifest.version, by: c.folder });
+        else replaced.push({ folder: earlier.model.folder, id, version: earlier.model.manifest.version, by: c.folder, byVersion: checked.model.manifest.version });
         byId.set(id, kept);
         continue;
       }

@@ -15,6 +15,7 @@ import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
 import { whyNotRead } from '../ai/analysis.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
+import { compareVersions } from '../ai/model-discovery.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 import { partsNotRead } from '../../common/ai/not-read.ts';
 
@@ -65,6 +66,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
         limits: manifest.intendedUse.limits, scoreSemantics: manifest.output.scoreScale.semantics,
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
+        examOperatingPoint: manifest.calibration.examOperatingPoint
+          ? { threshold: manifest.calibration.examOperatingPoint.threshold, specificity: manifest.calibration.examOperatingPoint.specificity, sensitivity: manifest.calibration.examOperatingPoint.sensitivity }
+          : null,
         classes: FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c)),
       } : null,
       findings,
@@ -99,7 +103,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
-      replaced: ai.replaced.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), id: r.id, version: r.version, by: path.basename(r.by) })),
+      replaced: ai.replaced.map((r) => ({
+        source: sourceOf(r.folder), folder: path.basename(r.folder), id: r.id, version: r.version, by: path.basename(r.by), byVersion: r.byVersion, byOlder: compareVersions(r.byVersion, r.version) < 0,
+      })),
       chosen,
       libraryModelsFolder: libraryModels,
       ...(ai.checking.length ? { checking: ai.checking.map((folder) => ({ source: sourceOf(folder), folder: path.basename(folder) })) } : {}),

@@ -10,7 +10,7 @@ import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
 import { SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
-import { formatScore } from '../../common/i18n/messages.ts';
+import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
 
 export interface MarksLabel {
@@ -31,6 +31,11 @@ export interface AiMarksLayerProps {
   label: MarksLabel;
   /** The station's model's marks, or a CAD report's (another algorithm's, drawn apart). */
   source: 'model' | 'cad';
+  /**
+   * The model's operating point: a score written beside it gets the decimals that keep it on its
+   * side (a mark of 0.1551 read "0.15" beside a threshold of 0.1528, as if under it: a probe).
+   */
+  threshold?: number;
   /**
    * Where its label goes: the image's column of labels (one above the other whatever their number
    * of lines: at a fixed step, a three-line label and another CAD's wrote over one another).
@@ -69,7 +74,7 @@ function scoreTextWidth(text: string): number {
   return width;
 }
 
-export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, element }: AiMarksLayerProps) {
+export function AiMarksLayer({ findings, label, source, threshold, labelSlot, toCanvas, element }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
@@ -114,7 +119,7 @@ export function AiMarksLayer({ findings, label, source, labelSlot, toCanvas, ele
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   // the score of a mark over or beside one of another shape (two findings on one lesion) starts with its shape: whose it is
   const nearOther = nearMarkOfAnotherShape(marks);
-  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${formatScore(locale, m.finding.score)}`));
+  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${threshold === undefined ? formatScore(locale, m.finding.score) : formatScoreAgainst(locale, m.finding.score, threshold)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   return (
     <>

@@ -141,6 +141,18 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
                       </ul>
                     </>
                   )}
+                  {/* a model the library's copy of its id replaces: said, and warned of when that copy is older (an update of
+                      the application shipped a newer version, which the library's older copy kept from use: a probe) */}
+                  {status.replaced.length > 0 && (
+                    <ul className="replaced-models">
+                      {status.replaced.map((r) => (
+                        <li key={`${r.source}/${r.folder}`} className={r.byOlder ? 'notice warning' : 'muted small'} data-testid="ai-model-replaced" data-older={r.byOlder ? 'true' : undefined}>
+                          {t('ai.models.replaced', { model: `${showableText(r.id)} ${showableText(r.version)}`, folder: showableText(r.folder), source: t(`ai.models.source.${r.source}`), by: `${showableText(r.by)} (${showableText(r.byVersion)})` })}
+                          {r.byOlder && ` ${t('ai.models.replacedByOlder', { version: showableText(r.byVersion), replaced: showableText(r.version) })}`}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
                   {/* a check that runs long goes on beside the others (model-discovery.ts): said, or its model seemed missing */}
                   {status.checking && status.checking.length > 0 && (
                     <p className="notice" data-testid="ai-models-checking">{t('ai.models.checking')}{' '}

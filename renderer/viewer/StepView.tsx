@@ -18,7 +18,11 @@ import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
 import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
 
 /** One source's marks on an image: the station's model, or one CAD report, with the label that says whose they are. */
-export interface MarkGroup { findings: readonly MarkFinding[]; label: MarksLabel; source: 'model' | 'cad' }
+export interface MarkGroup {
+  findings: readonly MarkFinding[]; label: MarksLabel; source: 'model' | 'cad';
+  /** The model's operating point, where its marks start: a score beside it is written so that it never reads as on its other side. */
+  threshold?: number;
+}
 
 /** The marks to draw, by image (already those the reader lets show: unlocked, of the classes shown, and the intents shown). */
 export type StepMarks = ReadonlyMap<number, readonly MarkGroup[]>;
@@ -34,7 +38,7 @@ function PlaceMarks({ renderer, place, groups, elements }: {
   return (
     <>
       {groups.map((g) => (
-        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} labelSlot={labelSlot} toCanvas={toCanvas} element={element} />
+        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} labelSlot={labelSlot} toCanvas={toCanvas} element={element} />
       ))}
       <div className="ai-labels" ref={setLabelSlot} />
     </>

@@ -20,7 +20,7 @@ import { useApi } from '../api/context.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { PacsPriorsLine, PacsSendButton } from '../pacs/PacsPanel.tsx';
 import { useI18n } from '../i18n.tsx';
-import { neighbourExam, noteExamStatus, rememberOpenedExam } from '../worklist/reading-list.ts';
+import { firstUnreadFromTop, neighbourExam, noteExamStatus, rememberOpenedExam } from '../worklist/reading-list.ts';
 import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
@@ -147,12 +147,15 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   }, [api]);
 
   // the words of an error follow the language; asking again for the exam (and auditing it again) does not
+  const noticeForNextExam = useRef<{ key: MessageKey } | null>(null);
   const words = useRef({ t, errorText });
   words.current = { t, errorText };
   useEffect(() => {
     let cancelled = false;
     setError(null);
-    setNotice(null);
+    // a notice for the exam just opened (back to the top of the list) is said over it; others are cleared
+    setNotice(noticeForNextExam.current);
+    noticeForNextExam.current = null;
     loadExam(api, examId, chosenPrior, protocolId)
       .then((l) => { if (!cancelled) setLoaded(l); })
       .catch((e: unknown) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? words.current.t('exam.notFound') : words.current.errorText(e)); });
@@ -228,7 +231,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       // marks always carry their model's name and limits: without the model's description, none are drawn
       if (results.model) {
         const label = marksLabel(t, results.model);
-        for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model' }, finding);
+        const threshold = results.model.operatingPoint.threshold;
+        for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model', threshold }, finding);
         // an image the model does not read (a spot or magnification view) says so: no mark there is not "nothing found"
         // (of an analysis done: an exam that failed for its pixels says so once, in the AI strip)
         for (const { instanceId, reason, failure } of results.state?.status === 'done' ? results.notAnalysed : []) {
@@ -320,7 +324,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   /** `unread`: the next exam not read yet (after "mark read"), passing over those read. */
   const goToExam = useCallback(async (direction: 1 | -1, unread = false) => {
-    const next = await neighbourExam(api, examId, direction, { unread }).catch(() => null);
+    let next = await neighbourExam(api, examId, direction, { unread }).catch(() => null);
+    // none left below: the exams passed over higher in the list, from the top, said so
+    const wrapped = next === null && unread && direction > 0 ? await firstUnreadFromTop(api, examId).catch(() => null) : null;
+    if (wrapped !== null) {
+      next = wrapped;
+      noticeForNextExam.current = { key: 'viewer.backToTop' };
+    }
     if (next === null) setNotice({ key: unread ? 'viewer.noExamToRead' : direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam' });
     else location.hash = `#/exam/${next}${diagnostics}`;
   }, [api, examId, t, diagnostics]);

@@ -4,7 +4,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPercent, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -226,8 +226,14 @@ export function WorklistPage() {
   const scale = !aiModel || aiModel.scoreSemantics === 'uncalibrated' ? t('worklist.ai.uncalibrated') : '';
   // where the model marks findings: a score of 0,53 on a normal exam and 0,52 on a new cluster said
   // nothing without it (a radiologist's probe); on the scale of the exam score, its best finding's
-  const operatingPoint = aiModel?.operatingPoint ?? null;
-  const aboveHint = operatingPoint ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, operatingPoint.name), threshold: formatThreshold(locale, operatingPoint.threshold) })}` : '';
+  // an exam is flagged at the model's exam operating point (set on normal exams' scores, contract
+  // 1.3); a model without one flags at its marks' operating point (then most normal exams, which carry
+  // a false mark or two, were flagged: a probe)
+  const examPoint = aiModel?.examOperatingPoint ?? null;
+  const flagThreshold = examPoint?.threshold ?? aiModel?.operatingPoint.threshold ?? null;
+  const aboveHint = examPoint
+    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity) })}`
+    : aiModel ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, aiModel.operatingPoint.name), threshold: formatThreshold(locale, aiModel.operatingPoint.threshold) })}` : '';
   const aiHint = `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 
   const header = (field: SortField | null, label: string, title?: string) => (
@@ -355,9 +361,9 @@ export function WorklistPage() {
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t('worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
-                        : operatingPoint && exam.ai.score >= operatingPoint.threshold
-                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, operatingPoint.threshold)}, ${t('worklist.ai.above', { threshold: formatThreshold(locale, operatingPoint.threshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, operatingPoint.threshold)}</span>
-                          : operatingPoint ? formatScoreAgainst(locale, exam.ai.score, operatingPoint.threshold) : formatScore(locale, exam.ai.score)}
+                        : flagThreshold !== null && exam.ai.score >= flagThreshold
+                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold)}</span>
+                          : flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold) : formatScore(locale, exam.ai.score)}
                       {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
                           on every row of reduced exams, is in the cell's title) */}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{notForModel(exam.ai.failure) ? t('worklist.ai.tooCoarse') : failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}

@@ -97,6 +97,26 @@ export async function neighbourExam(api: ApiClient, examId: number, direction: 1
 
 const MAX_WALK = 20 * PAGE;
 
+/**
+ * The first exam not read from the top of the reading list, other than `examId`: where "mark read,
+ * then next" goes once nothing unread is left below (exams passed over earlier, higher in the list,
+ * are still to read; it said "no exam left to read" over them: a probe). Null when none is.
+ */
+export async function firstUnreadFromTop(api: ApiClient, examId: number): Promise<number | null> {
+  const query = (current ?? load())?.query ?? { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' } };
+  for (let offset = 0, total = Infinity; offset < MAX_WALK && offset < total; offset += PAGE) {
+    const page = await api.worklistQuery({ ...query, offset, limit: PAGE });
+    total = page.total;
+    const found = page.rows.find((r) => r.examId !== examId && r.status !== 'read');
+    if (found) {
+      save({ query, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), offset, total });
+      return found.examId;
+    }
+    if (!page.rows.length) break;
+  }
+  return null;
+}
+
 async function step(api: ApiClient, examId: number, direction: 1 | -1): Promise<{ examId: number; status: ExamStatus | undefined } | null> {
   let state = current ?? load() ?? { query: { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' } }, ids: [], offset: 0, total: Infinity };
   let index = state.ids.indexOf(examId);

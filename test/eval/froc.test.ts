@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auc, aucWithInterval, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
+import { auc, aucWithInterval, examThresholdAtSpecificity, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
 import type { EvalImage } from './froc.ts';
 import { frocSvg } from './plot.ts';
 
@@ -71,4 +71,24 @@ test('a target is said met or MISSED; not MISSED where the set holds no lesion o
   assert.doesNotMatch(none, /MISSED/);
   assert.equal(targetLine('calcification clusters', NaN, 0.9, { lesions: 0, modelClass: 'calcification', modelClasses: ['mass'] }), 'calcification clusters – (the model has no calcification class)');
   assert.equal(targetLine('case AUC', 0.97, 0.95), 'case AUC 0.97 (target ≥ 0.95: met)');
+});
+
+test('the exam flag threshold keeps the asked share of normal exams under it, half-way to the next normal score; ties flag together', () => {
+  const normal = (score: number) => ({ positive: false, score });
+  const lesion = (score: number) => ({ positive: true, score });
+  // ten normal exams: at a specificity of 0.9 one may be flagged (0.5), the threshold lies half-way to the next (0.4)
+  const cases = [0.1, 0.15, 0.2, 0.22, 0.25, 0.3, 0.32, 0.35, 0.4, 0.5].map(normal).concat([0.3, 0.45, 0.6, 0.9].map(lesion));
+  const point = examThresholdAtSpecificity(cases, 0.9)!;
+  assert.ok(Math.abs(point.threshold - 0.45) < 1e-12, String(point.threshold));
+  assert.deepEqual({ specificity: point.specificity, sensitivity: point.sensitivity, flaggedNormal: point.flaggedNormal, normal: point.normal }, { specificity: 0.9, sensitivity: 0.75, flaggedNormal: 1, normal: 10 });
+  // 0.8: two flagged, between 0.4 and 0.35
+  assert.ok(Math.abs(examThresholdAtSpecificity(cases, 0.8)!.threshold - 0.375) < 1e-12);
+  // two normal exams tied at the top, one allowed: neither is flagged, the threshold lies above both, below the lowest lesion above them
+  const tied = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9].map(normal).concat([lesion(0.95), lesion(0.5)]);
+  const above = examThresholdAtSpecificity(tied, 0.9)!;
+  assert.ok(Math.abs(above.threshold - 0.925) < 1e-12, String(above.threshold));
+  assert.deepEqual([above.specificity, above.sensitivity], [1, 0.5]);
+  // nothing to set it on
+  assert.equal(examThresholdAtSpecificity([lesion(0.5)], 0.9), null);
+  assert.equal(examThresholdAtSpecificity([normal(0.9), normal(0.9)], 0.9), null);
 });

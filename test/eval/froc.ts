@@ -127,6 +127,34 @@ export function aucWithInterval(cases: { positive: boolean; score: number }[], r
 }
 
 /**
+ * The exam score at which to flag exams so that at least `specificity` of the normal exams stay
+ * under it (a screening programme's recall rate; ai-anchors.md §2.3): half-way between the lowest
+ * normal score still flagged and the next one down, so that a normal exam's score is never the
+ * threshold itself; and what it gives here. Exams are flagged at or above it. Null without normal
+ * exams, or when none can be flagged (fewer than one in 1 − specificity).
+ */
+export function examThresholdAtSpecificity(cases: { positive: boolean; score: number }[], specificity: number):
+  { threshold: number; specificity: number; sensitivity: number; flaggedNormal: number; normal: number } | null {
+  const normal = cases.filter((c) => !c.positive).map((c) => c.score).sort((a, b) => b - a);
+  if (!normal.length) return null;
+  const allowed = Math.floor((1 - specificity) * normal.length + 1e-9);
+  const positives = cases.filter((c) => c.positive).map((c) => c.score);
+  // the lowest normal score that may be flagged without flagging more than allowed (ties go together)
+  let upper: number | undefined;
+  for (const score of new Set(normal)) {
+    if (normal.filter((n) => n >= score).length > allowed) break;
+    upper = score;
+  }
+  // none may be: just above every normal exam, up to the lowest exam with a lesion there
+  upper ??= positives.filter((p) => p > normal[0]!).sort((a, b) => a - b)[0];
+  const next = normal.find((n) => n < (upper ?? -Infinity));
+  if (upper === undefined || next === undefined) return null;
+  const threshold = (upper + next) / 2;
+  const flaggedNormal = normal.filter((n) => n >= threshold).length;
+  return { threshold, specificity: 1 - flaggedNormal / normal.length, sensitivity: positives.length ? positives.filter((p) => p >= threshold).length / positives.length : NaN, flaggedNormal, normal: normal.length };
+}
+
+/**
  * One of the evaluation's targets, said: met or MISSED; for a class the model does not have, that it
  * has none; and where the set holds no lesion of what it measures (`lesions` 0: a small set, a
  * generator's options), that the set has none, not MISSED (nothing was there to find).

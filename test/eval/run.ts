@@ -31,7 +31,7 @@ import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { log } from '../../main/base/log.ts';
 import { ROOT, SHARED_DICOM } from '../helpers/paths.ts';
 import { CHROMIUM_PATH } from '../helpers/browser.ts';
-import { aucWithInterval, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
+import { aucWithInterval, examThresholdAtSpecificity, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
 import type { EvalImage, FrocPoint, Lesion } from './froc.ts';
 import { frocSvg } from './plot.ts';
 import { drawFigure } from './figures.ts';
@@ -68,6 +68,8 @@ if (!(abnormalRate > 0 && abnormalRate <= 1)) usageError(`--abnormal-rate must b
 const modelFolder = path.resolve(values.model ?? path.join(ROOT, 'models', 'binome-synth-detector'));
 const outDir = path.resolve(values.out ?? path.join(os.tmpdir(), `binome-eval-${Date.now()}`));
 const RATES = [0.25, 0.5, 1, 2, 4];
+/** The share of normal exams the worklist's flag leaves unflagged, as a screening programme's recall rate sets it (about one in ten recalled). */
+const EXAM_SPECIFICITY = 0.9;
 const GENERATOR_CLASS: Record<string, string> = { calcification_cluster: 'calcification' };
 
 // seeds the model has seen are not an evaluation
@@ -238,17 +240,39 @@ if (values.calibrate) {
     console.error(`not calibrated: no threshold found for ${missing.map((p) => p.name).join(', ')} on ${dataset} (too few women or lesions); the manifest is unchanged`);
     process.exit(1);
   }
-  json.calibration = { operatingPoints, defaultOperatingPoint: 'balanced' };
+  // where the worklist flags an exam: nine normal exams in ten under it (contract 1.3)
+  const examPoint = examThresholdAtSpecificity(cases, EXAM_SPECIFICITY);
+  if (!examPoint) {
+    console.error(`not calibrated: no exam threshold at a specificity of ${EXAM_SPECIFICITY} on ${dataset} (too few normal exams); the manifest is unchanged`);
+    process.exit(1);
+  }
+  json.calibration = {
+    operatingPoints, defaultOperatingPoint: 'balanced',
+    examOperatingPoint: { threshold: Number(examPoint.threshold.toFixed(4)), specificity: Number(examPoint.specificity.toFixed(3)), sensitivity: Number(examPoint.sensitivity.toFixed(3)), dataset },
+  };
+  if (['1.0', '1.1', '1.2'].includes(json.contractVersion)) json.contractVersion = '1.3';
   json.sha256 = await sha256OfFile(path.join(modelFolder, 'model.onnx'));
   fs.writeFileSync(manifestPath, JSON.stringify(json, null, 2) + '\n');
   console.log(`\nCalibrated on ${dataset}; written to ${path.relative(ROOT, manifestPath)}:`);
   for (const p of json.calibration.operatingPoints) console.log(`  ${p.name.padEnd(17)} threshold ${p.threshold.toFixed(3)}  sensitivity ${p.sensitivity.toFixed(2)} at ≤ ${p.falseMarksPerImage} false marks per image`);
+  const e = json.calibration.examOperatingPoint;
+  console.log(`  exams flagged at an exam score of ${e.threshold.toFixed(3)} or more: specificity ${e.specificity.toFixed(2)}, sensitivity ${e.sensitivity.toFixed(2)} (exams)`);
 } else {
   console.log('\nThe manifest\'s operating points here (any class):');
   for (const p of manifest.calibration.operatingPoints) {
     const point = [...anyCurve].reverse().find((q) => q.threshold >= p.threshold) ?? anyCurve[0]!;
     console.log(`  ${p.name.padEnd(17)} threshold ${p.threshold.toFixed(3)}: sensitivity ${point.sensitivity.toFixed(2)} at ${point.falsePerImage.toFixed(2)} false marks per image${p.name === manifest.calibration.defaultOperatingPoint ? ' (default)' : ''}`);
   }
+  // the worklist's flag: at the exam point where the manifest has one, else at the marks' default point
+  const flagged = (threshold: number) => {
+    const normal = cases.filter((c) => !c.positive);
+    const positive = cases.filter((c) => c.positive);
+    return `specificity ${(normal.filter((c) => c.score < threshold).length / normal.length).toFixed(2)} (${normal.filter((c) => c.score >= threshold).length} of ${normal.length} normal exams flagged), sensitivity ${(positive.filter((c) => c.score >= threshold).length / positive.length).toFixed(2)} (of ${positive.length} exams with a lesion)`;
+  };
+  const defaultPoint = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!;
+  console.log(`Exams flagged in the worklist${manifest.calibration.examOperatingPoint ? '' : ' (no exam operating point: at the marks\' default point)'}:`);
+  if (manifest.calibration.examOperatingPoint) console.log(`  at its exam operating point, ${manifest.calibration.examOperatingPoint.threshold.toFixed(3)}: ${flagged(manifest.calibration.examOperatingPoint.threshold)}`);
+  console.log(`  at the marks' default point, ${defaultPoint.threshold.toFixed(3)}: ${flagged(defaultPoint.threshold)}`);
 }
 
 // the real mammograms: a model that marks them all over has learned the generator, not lesions

@@ -545,6 +545,33 @@ test('AI models: those running and those refused (and why) are listed; the model
   }
 });
 
+test('a library\'s copy of a bundled model replaces it, and is said to be older when it is (an update of the application shipped a newer version that the copy kept from use)', { timeout: 120_000 }, async () => {
+  const bundled = tempDir('ai-older-copy-bundled');
+  const libraryDir = tempDir('ai-older-copy-library');
+  const libraryModels = path.join(libraryDir, 'models');
+  const model = (root: string, folder: string, id: string, version: string) => {
+    const made = writeTinyModel(tempDir(`ai-older-copy-${folder}`), (m) => { m.id = id; m.version = version; });
+    fs.mkdirSync(root, { recursive: true });
+    fs.renameSync(made, path.join(root, folder));
+  };
+  model(bundled, 'updated', 'org.binome.tests.updated', '0.5.1');
+  model(bundled, 'pinned', 'org.binome.tests.pinned', '1.0.0');
+  model(libraryModels, 'copied-before-the-update', 'org.binome.tests.updated', '0.5.0');
+  model(libraryModels, 'newer', 'org.binome.tests.pinned', '1.1.0');
+  const station = openTestStation({ libraryDir, modelRoots: [bundled, libraryModels] });
+  try {
+    await waitFor('the models checked', async () => (await op(station, 'aiModels', {})).state === 'ready');
+    const status = await op(station, 'aiModels', {});
+    assert.deepEqual(status.models.map((m) => `${m.id}@${m.version}`).sort(), ['org.binome.tests.pinned@1.1.0', 'org.binome.tests.updated@0.5.0']);
+    assert.deepEqual(status.replaced.map((r) => [r.source, r.id, r.version, r.by, r.byVersion, r.byOlder]).sort(), [
+      ['application', 'org.binome.tests.pinned', '1.0.0', 'newer', '1.1.0', false],
+      ['application', 'org.binome.tests.updated', '0.5.1', 'copied-before-the-update', '0.5.0', true],
+    ]);
+  } finally {
+    await station.close();
+  }
+});
+
 test('AI models where the station runs no AI (a command line): said so, and nothing can be chosen', async () => {
   const station = openTestStation();
   try {

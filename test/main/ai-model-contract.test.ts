@@ -95,6 +95,9 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['two-view-in-1.1', { change: (m) => { m.contractVersion = '1.1'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 0.3, partnerFloor: 0.05 }; } }, /contractVersion: output\.twoView is contract 1\.2: contractVersion '1\.2'/],
     ['two-view-image-score', { change: (m) => { m.contractVersion = '1.2'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 0.3, partnerFloor: 0.05 }; m.output.imageScore = { tensor: 'score' }; } }, /output\.twoView: output\.twoView weighs findings: not with an image score/],
     ['two-view-weight', { change: (m) => { m.contractVersion = '1.2'; m.output.twoView = { toleranceMm: 10, unsupportedWeight: 1.5, partnerFloor: 0.05 }; } }, /output\.twoView\.unsupportedWeight: /],
+    // an exam's flag threshold (1.3): a station of an older contract would flag exams where the marks are drawn
+    ['exam-point-in-1.2', { change: (m) => { m.contractVersion = '1.2'; m.calibration.examOperatingPoint = { threshold: 0.3, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } }, /contractVersion: calibration\.examOperatingPoint is contract 1\.3: contractVersion '1\.3'/],
+    ['exam-point-no-specificity', { change: (m) => { m.contractVersion = '1.3'; m.calibration.examOperatingPoint = { threshold: 0.3, sensitivity: 0.6, dataset: 'validation' } as never; } }, /calibration\.examOperatingPoint\.specificity: /],
     ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
     ['padding-255', { change: (m) => { m.input.padding = { placement: 'centred', value: 114 }; } }, /input\.padding\.value: from 0 to 1, the pipeline's scale \(ultralytics' grey 114 is 114\/255 = 0\.447\)/],
     ['padding-center', { change: (m) => { m.input.padding = { placement: 'center', value: 0.447 } as never; } }, /input\.padding\.placement: /],
@@ -138,6 +141,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match(hostile.fr, /«\u202fcalibraton\u202f», «\u202fstray0x{58}…\u202f», «\u202fstray1x{58}…\u202f» et 4998 autres, que le contrat ne connaît pas/);
   assert.match((await refusal(path.join(root, 'padding-in-1.0'))).fr, /contractVersion\u202f: input\.padding et input\.crop sont du contrat 1\.1/);
   assert.match((await refusal(path.join(root, 'two-view-in-1.1'))).fr, /contractVersion\u202f: output\.twoView est du contrat 1\.2/);
+  assert.match((await refusal(path.join(root, 'exam-point-in-1.2'))).fr, /contractVersion\u202f: calibration\.examOperatingPoint est du contrat 1\.3/);
   assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
   assert.match((await refusal(path.join(root, 'monochrome1-as-stored'))).fr, /input\.pixels\.invertMonochrome1\u202f: true\u202f: la station montre toujours les images MONOCHROME1 inversées/);
@@ -306,7 +310,7 @@ test('models are found in the bundled folder and the library\'s; a broken one is
     // in the order found, the library's copy of the bundled id last (the last found is the one exams show by default)
     assert.deepEqual(models.map((m) => `${m.manifest.id}@${m.manifest.version}`), ['org.binome.tests.other@0.1.0', 'org.binome.tests.tiny@0.2.0']);
     assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['b-broken', 'manifest_invalid']]);
-    assert.deepEqual(replaced.map((r) => [path.basename(r.folder), r.version, path.basename(r.by)]), [['a-tiny', '0.1.0', 'tiny-newer']]);
+    assert.deepEqual(replaced.map((r) => [path.basename(r.folder), r.version, path.basename(r.by), r.byVersion]), [['a-tiny', '0.1.0', 'tiny-newer', '0.2.0']]);
   } finally {
     for (const m of models) await m.opened.session.release();
   }

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ApiClient } from '../../common/api.ts';
 import type { ExamStatus } from '../../common/domain.ts';
-import { neighbourExam, noteExamStatus, rememberWorklist } from '../../renderer/worklist/reading-list.ts';
+import { firstUnreadFromTop, neighbourExam, noteExamStatus, rememberWorklist } from '../../renderer/worklist/reading-list.ts';
 
 const query = { filter: { scope: 'breast' as const }, sort: { field: 'studyDate' as const, direction: 'desc' as const } };
 
@@ -39,4 +39,21 @@ test('past the page the worklist showed: the next page is fetched with its statu
   rememberWorklist(query, rows.slice(0, 50), 0, rows.length);
   assert.equal(await neighbourExam(api, 40, 1, { unread: true }), 106);
   assert.deepEqual(asked, [50, 100]);
+});
+
+test('nothing unread left below: the first exam not read from the top of the list, never the one open; none when all are read', async () => {
+  const { api, rows } = worklist(['read', 'new', 'read', 'in_progress', 'read']);
+  rememberWorklist(query, rows, 0, rows.length);
+  assert.equal(await neighbourExam(api, 4, 1, { unread: true }), null);
+  assert.equal(await firstUnreadFromTop(api, 4), 2, 'the exam passed over, higher in the list');
+  assert.equal(await firstUnreadFromTop(api, 2), 4);
+  rows[1]!.status = 'read';
+  assert.equal(await firstUnreadFromTop(api, 4), null, 'the open exam itself is not where it goes');
+  rows[3]!.status = 'read';
+  assert.equal(await firstUnreadFromTop(api, 4), null);
+  // past the first page
+  const many = worklist(Array.from({ length: 120 }, (_, i): ExamStatus => (i === 110 ? 'new' : 'read')));
+  rememberWorklist(query, many.rows.slice(0, 50), 0, many.rows.length);
+  assert.equal(await firstUnreadFromTop(many.api, 5), 111);
+  assert.deepEqual(many.asked, [0, 50, 100]);
 });
