@@ -15,6 +15,8 @@ import { shapeOf, shapePath } from './mark-geometry.ts';
 
 export interface AiPanelProps {
   results: AiResults | null;
+  /** The exam is marked read: what the pair disagrees on is said without asking her to look before marking it read. */
+  examRead?: boolean;
   mode: AiMarksMode;
   /** Second look without a first impression yet: no mark may show. */
   locked: boolean;
@@ -97,7 +99,7 @@ export function AiPanel(props: AiPanelProps) {
           {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
           {results.firstImpression?.impression === 'normal' && status === 'done' && results.findings.length > 0 &&
-            <span className="ai-warning" data-testid="ai-disagrees">{translateCount(locale, 'ai.disagreesNormal', results.findings.length)}</span>}
+            <span className="ai-warning" data-testid="ai-disagrees">{translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)}</span>}
           {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
           {props.marksPossible && <span className="ai-switches">

@@ -94,6 +94,9 @@ const KEPT_STEPS = 2;
 /** How long after a step is painted the work out of sight (preparing the next one, loading ahead) starts. */
 const SETTLE_MS = 250;
 
+/** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
+const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked']);
+
 export function ViewerPage({ route }: { route: ViewerRoute }) {
   const api = useApi();
   const i18n = useI18n();
@@ -193,6 +196,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression, [settings.aiMarksMode]);
   const aiLocked = lockedFor(currentAi);
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
+  // what only says where she is (the last exam, back to the top) goes by itself; errors and what asks her to act stay until clicked
+  useEffect(() => {
+    if (!notice || !('key' in notice) || !PASSING_NOTICES.has(notice.key)) return;
+    const timer = setTimeout(() => setNotice((n) => (n === notice ? null : n)), 8000);
+    return () => clearTimeout(timer);
+  }, [notice]);
   useEffect(() => { if (!aiLocked) setNotice((n) => (n && 'key' in n && (n.key === 'ai.locked' || n.key === 'viewer.readBeforeImpression') ? null : n)); }, [aiLocked]);
   // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
   // first impression, in concurrent mode: told to the station, which records an impression made
@@ -522,7 +531,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
         </span>
       </div>
-      <AiPanel results={currentAi} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}
+      <AiPanel results={currentAi} examRead={exam.status === 'read'} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}
         toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
@@ -530,7 +539,6 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))} />
-      {notice && <p className="notice" data-testid="viewer-notice" onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
       {detail.rejected.length > 0 && (
@@ -540,6 +548,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         </div>
       )}
       <div className="stages">
+        {/* over the images, not above them: a notice pushed every image down and back (a probe) */}
+        {notice && <p className="notice floating" role="status" data-testid="viewer-notice" onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
         {stages.map((stage) => (
           <StepView key={stage.key} stageKey={stage.key} shown={stage.key === shownStage!.key} step={stage.step} instances={stage.loaded.instances}
             priors={stage.loaded.priors.map((p) => p.exam)} current={stage.loaded.detail.exam} options={options}

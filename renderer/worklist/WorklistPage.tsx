@@ -12,6 +12,7 @@ import { readDrop } from '../api/drop.ts';
 import { openedExam, rememberedWorklist, rememberWorklist } from './reading-list.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
 import { failureReason, notForModel, notReadText } from '../ai/ai-state.ts';
+import { imagingModalities } from './modalities.ts';
 
 /**
  * The demo the empty worklist offers: full-size exams (0.07 and 0.1 mm pixels), those the shipped
@@ -348,7 +349,7 @@ export function WorklistPage() {
                   </td>
                   <td>{exam.patientId || '—'}</td>
                   <td>{formatDicomDate(locale, exam.studyDate)}</td>
-                  <td data-testid="modalities">{exam.modalities.join(' ') || '—'}</td>
+                  <td data-testid="modalities" title={exam.modalities.join(' ')}>{imagingModalities(exam.modalities).join(' ') || '—'}</td>
                   <td className="views">{exam.views.length ? exam.views.map((v) => <span key={v} className="view-chip">{v}</span>) : '—'}</td>
                   <td className="num">
                     {exam.imageCount}

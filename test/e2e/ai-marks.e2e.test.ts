@@ -559,6 +559,10 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /^Your first impression: Normal \(made with the AI shown\)$/);
   // read normal, marked by the AI: the disagreement is said
   assert.match(await page.textContent('[data-testid=ai-disagrees]') ?? '', /^The AI puts \d+ marks? on the exam you read as normal( \(one finding may be marked in both its views\))?: look at (it|them) before you mark the exam read\.$/);
+  // marked read, it is still said, without asking her to look before marking it read (it read so on a read exam: a probe)
+  await page.click('[data-testid=mark-read]');
+  await page.waitForFunction(() => /^The AI puts \d+ marks? on this exam, which you read as normal( \(one finding may be marked in both its views\))?\.$/.test(document.querySelector('[data-testid=ai-disagrees]')?.textContent ?? ''));
+  await station.handlers.setExamStatus({ examId: ids.prior, status: 'new' });
   assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
     ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
 });

@@ -118,7 +118,7 @@ interface Truth {
   images: { file: string; key: string; viewLabel: string; forProcessing: boolean; pixelSpacing: number; lesions: { id: string; class: string; sizeMm: number; bboxPx: [number, number, number, number] }[] }[];
 }
 
-const images: (EvalImage & { density: string; exam: string; variant: string })[] = [];
+const images: (EvalImage & { density: string; exam: string; view: string; variant: string })[] = [];
 const figureCount = Number(values.figures);
 /** The default operating point's threshold: the marks a reader sees. */
 const defaultThreshold = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!.threshold;
@@ -161,7 +161,7 @@ for (const seed of seeds) {
         const whole = truth.lesions.find((t) => t.id === l.id)!;
         return { id: l.id, class: GENERATOR_CLASS[l.class] ?? l.class, box: l.bboxPx, sizeMm: whole.sizeMm, contrast: whole.contrast };
       });
-      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, density: truth.patient.density, variant: truth.exam.variant, spacingMm: image.pixelSpacing, lesions, marks: scored.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
+      images.push({ key: `${seed}/${image.file}`, exam: `${seed}/${gt}`, view: image.viewLabel, density: truth.patient.density, variant: truth.exam.variant, spacingMm: image.pixelSpacing, lesions, marks: scored.findings.map((f) => ({ class: f.class, score: f.score, x: f.x, y: f.y })) });
       const kind = lesions.length ? 'withLesion' : 'without';
       if (figurePage && figures[kind] < figureCount) {
         figures[kind]++;
@@ -311,9 +311,9 @@ const calc = rows.find((r) => r.label === 'calcification');
 fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
   model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, exams: cases.length,
   froc: rows.map(({ curve: _c, ...r }) => r), frocPerLesion: lesionRows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), variants, caseAuc, real,
-  // every image's marks and ground truth, and every exam: other exam scores and matchings can be studied without reading the images again
-  perImage: images.map((i) => ({ key: i.key, exam: i.exam, variant: i.variant, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast })),
-    marks: i.marks.map((m) => ({ class: m.class, score: Number(m.score.toFixed(4)) })) })),
+  // every image's marks (where, in stored pixels) and ground truth, and every exam: other exam scores, matchings and post-processing can be studied without reading the images again
+  perImage: images.map((i) => ({ key: i.key, exam: i.exam, view: i.view, variant: i.variant, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast, box: l.box })),
+    marks: i.marks.map((m) => ({ class: m.class, score: Number(m.score.toFixed(4)), x: Math.round(m.x), y: Math.round(m.y) })), spacingMm: i.spacingMm })),
   cases,
 }, null, 2));
 const png = await writePlot(frocSvg(curves, `${manifest.name} ${manifest.version} — FROC on seeds ${seeds.join(', ')} (synthetic images)`), outDir);
