@@ -153,7 +153,7 @@ export const en = {
   'hanging.warning.orientation-inconsistent': 'Patient Orientation contradicts the view: shown as stored',
   'hanging.warning.laterality-unknown': 'Laterality unknown: shown as stored',
   'hanging.noSpacing': 'No pixel spacing: fitted to its place, not at the same size',
-  'viewer.step': 'Step {n} of {total}: {name}',
+  'viewer.step': 'Step {n}/{total}: {name}',
   'viewer.protocol': 'Hanging protocol',
   'viewer.prior': 'PRIOR {date} ({age})',
   'viewer.ageYears': '{n} y|{n} y',
@@ -623,7 +623,7 @@ export const fr: Record<MessageKey, string> = {
   'hanging.warning.orientation-inconsistent': 'L’orientation patient contredit l’incidence\u202f: image affichée telle que stockée',
   'hanging.warning.laterality-unknown': 'Latéralité inconnue\u202f: image affichée telle que stockée',
   'hanging.noSpacing': 'Pas d’espacement des pixels\u202f: ajustée à sa place, pas à la même échelle',
-  'viewer.step': 'Étape {n} sur {total}\u202f: {name}',
+  'viewer.step': 'Étape {n}/{total}\u202f: {name}',
   'viewer.protocol': 'Protocole d’affichage',
   'viewer.prior': 'ANTÉRIORITÉ {date} ({age})', // the French reader's word for a prior, as the prior's choice says (« antérieur » alone names a region of the breast)
   'viewer.ageYears': '{n} an|{n} ans',
