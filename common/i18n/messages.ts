@@ -988,7 +988,8 @@ export function formatThreshold(locale: Locale, threshold: number): string {
 
 /** A share (0–1) as a whole percentage in the reader's language: 90% in English, 90 % (narrow space) in French. */
 export function formatPercent(locale: Locale, share: number): string {
-  return new Intl.NumberFormat(locale === 'fr' ? 'fr-FR' : 'en-GB', { style: 'percent', maximumFractionDigits: 0 }).format(share);
+  // written out, not Intl's: its French space before % is U+00A0 in one engine and U+202F in another
+  return `${Math.round(share * 100)}${locale === 'fr' ? '\u202f%' : '%'}`;
 }
 
 /**

@@ -178,3 +178,39 @@ test('an exam not queued yet (imported by another process of the library: queued
     await idle.close();
   }
 });
+
+test('a model with an exam operating point (contract 1.3): the worklist flags exams at it, not where the marks start, and says its specificity and sensitivity; in French too', { skip: SKIP, timeout: 240_000 }, async () => {
+  const models = tempDir('e2e-ai-exam-point-models');
+  writeTinyModel(models, (m) => {
+    m.contractVersion = '1.3';
+    m.calibration.operatingPoints[0]!.threshold = 0.2;
+    m.calibration.examOperatingPoint = { threshold: 0.5, specificity: 0.9, sensitivity: 0.7, dataset: 'fixture' };
+  });
+  const flagged = openTestStation({ modelRoots: [models] });
+  const flaggedHost = await startLoopbackHost({ service: flagged, rendererDir: RENDERER });
+  try {
+    await flagged.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'e2e-ai-exam-point' });
+    const rows = (await flagged.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    for (let i = 0; flagged.db.ai.counts().done < rows.length; i++) {
+      if (i > 900) throw new Error('not analysed in 90 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // both above the marks' operating point (0.2), one of them above the exam's (0.5)
+    flagged.db.connection.prepare('UPDATE ai_jobs SET exam_score = CASE study_ref WHEN ? THEN 0.7 ELSE 0.3 END').run(rows[0]!.examId);
+    await flagged.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    await page.goto(flaggedHost.openUrl);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-score]')].filter((c) => /^0\.\d\d$/.test(c.textContent ?? '')).length === 2);
+    const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => [c.textContent, !!c.querySelector('[data-testid=ai-score-above]')]));
+    assert.deepEqual(cells.sort(), [['0.30', false], ['0.70', true]]);
+    assert.match(await page.getAttribute('[data-testid=ai-score-above]', 'aria-label') ?? '', /^0\.70, At or above the AI’s threshold for flagging an exam \(0\.50\)$/);
+    assert.match(await page.textContent('[data-testid=ai-note]') ?? '',
+      /Highlighted: an exam score of 0\.50 or more, where it flags an exam \(90% of normal exams under it, 70% of exams with a lesion at or above it, on its validation exams\)\. Its marks show from a lower score\./);
+    await page.selectOption('[data-testid=locale]', 'fr');
+    await page.waitForFunction(() => /où elle signale un examen/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
+    assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /un score d’examen de 0,50 ou plus, où elle signale un examen \(90\u202f% des examens normaux en dessous, 70\u202f% des examens avec une lésion/);
+    await page.selectOption('[data-testid=locale]', 'en');
+  } finally {
+    await flaggedHost.close();
+    await flagged.close();
+  }
+});

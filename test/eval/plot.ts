@@ -12,7 +12,9 @@ export function frocSvg(curves: { label: string; curve: FrocPoint[] }[], title: 
   const x = (fpi: number) => left + ((Math.log2(Math.min(8, Math.max(0.125, fpi))) - lo) / (hi - lo)) * pw;
   const y = (s: number) => top + (1 - s) * ph;
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="13"><rect width="${W}" height="${H}" fill="white"/>`];
-  parts.push(`<text x="${left}" y="28" font-size="15" font-weight="bold">${escape(title)}</text>`);
+  // a long title (four seeds) squeezed into the picture's width rather than cut at its edge
+  const fit = title.length > 90 ? ` textLength="${W - left - 10}" lengthAdjust="spacingAndGlyphs"` : '';
+  parts.push(`<text x="${left}" y="28" font-size="15" font-weight="bold"${fit}>${escape(title)}</text>`);
   for (const rate of [0.125, 0.25, 0.5, 1, 2, 4, 8]) {
     parts.push(`<line x1="${x(rate)}" y1="${top}" x2="${x(rate)}" y2="${top + ph}" stroke="#ddd"/><text x="${x(rate)}" y="${top + ph + 18}" text-anchor="middle">${rate}</text>`);
   }

@@ -2,7 +2,7 @@
 // comma, key names as French keyboards print them, years with their plural, a space before a colon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
+import { formatPercent, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
 import { keyLabel } from '../../renderer/viewer/key-label.ts';
 import { marksLabel } from '../../renderer/ai/ai-state.ts';
 
@@ -21,6 +21,9 @@ test('beside an operating point: its threshold with its decimals, and a score th
   // a probe: 0.2148 (highlighted) and 0.2085 (not: under 0.2089) were both shown 0.21, the legend "(0.21)"
   assert.equal(formatThreshold('en', 0.2089), '0.2089');
   assert.equal(formatThreshold('fr', 0.2089), '0,2089');
+  // shares (an exam operating point's specificity): a narrow no-break space before % in French, in every engine
+  assert.equal(formatPercent('en', 0.907), '91%');
+  assert.equal(formatPercent('fr', 0.758), '76\u202f%');
   assert.equal(formatThreshold('en', 0.5), '0.50');
   assert.equal(formatThreshold('en', 0.35), '0.35');
   assert.equal(formatThreshold('en', 0.123456789), '0.123457');
