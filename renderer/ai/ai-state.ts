@@ -7,7 +7,7 @@ import type { AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
-import { formatScore } from '../../common/i18n/messages.ts';
+import { formatScore, formatScoreAgainst, formatThreshold } from '../../common/i18n/messages.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
@@ -44,7 +44,11 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
   // an uncalibrated score said as such: "0.93" alone reads as a probability of 93 %
   const scoreKey = results.model?.scoreSemantics === 'uncalibrated' ? 'ai.examScoreUncalibrated' : 'ai.examScore';
-  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: formatScore(options.locale, state.examScore) })}` : said;
+  const examPoint = results.model?.examOperatingPoint;
+  // flagged as the worklist flags it (the model's exam operating point), its score written so as to keep its side
+  const examScoreText = state.examScore === null ? '' : examPoint ? formatScoreAgainst(options.locale, state.examScore, examPoint.threshold) : formatScore(options.locale, state.examScore);
+  const flagged = examPoint && state.examScore !== null && state.examScore >= examPoint.threshold ? ` · ${t('ai.examFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}` : '';
+  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: examScoreText })}${flagged}` : said;
   // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
   const { R: right, L: left } = state.breastScores;
   const perBreast = state.status === 'done' && options.showScore && right !== undefined && left !== undefined

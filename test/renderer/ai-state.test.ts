@@ -38,3 +38,16 @@ test('an image the analysis could not read is named by its view and why, in the 
   assert.equal(said(done({ L: 0.7 }, ['R'], [{ view: 'RCC', code: 'image_missing' }, { view: 'RMLO', code: 'image_missing' }])),
     'analysed · exam score 0.70 · right breast not read by the model · RCC not analysed: the image is missing from the library · RMLO not analysed: the image is missing from the library');
 });
+
+test('a model with an exam operating point: an exam at or above it is said flagged, as the worklist flags it; a score that would read as its threshold keeps its side', () => {
+  const withPoint = (results: AiResults): AiResults => ({
+    ...results,
+    model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], scoreSemantics: 'percentile',
+      operatingPoint: { name: 'balanced', threshold: 0.15 }, examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76 }, classes: ['mass'] },
+  });
+  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
+  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'fr'), 'analysé · score d’examen 0,93 · signalé dans la liste (score d’examen de 0,2357 ou plus) · sein droit 0,12 · sein gauche 0,93');
+  // 0.2351 is under 0.2357: not "0.24", not flagged
+  assert.equal(said(withPoint(done({ R: 0.2351 }))), 'analysed · exam score 0.2351 · right breast only (no left breast image)');
+  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'en', false), 'analysed');
+});
