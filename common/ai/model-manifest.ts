@@ -22,6 +22,7 @@ const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', MODEL_CONTRACT_VERSION] as const
 const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
 const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
 const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
+const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
 /** A contract version's rank, to say "this version or a later one". */
 const contractRank = (version: string) => CONTRACT_VERSIONS.indexOf(version as (typeof CONTRACT_VERSIONS)[number]);
 
@@ -291,6 +292,11 @@ export const modelManifestSchema = z.object({
 }).refine((m) => m.contractVersion !== '1.0' || (m.input.padding === undefined && m.input.crop === undefined), { message: NEEDS_1_1, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.2') || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
+  // a threshold off the score's scale marks nothing, or everything (a 0–100 vendor's 30 on a 0–1 model)
+  .refine((m) => m.calibration.operatingPoints.every((p) => p.threshold >= m.output.scoreScale.min && p.threshold <= m.output.scoreScale.max),
+    { message: OFF_SCALE, path: ['calibration', 'operatingPoints'] })
+  .refine((m) => !m.calibration.examOperatingPoint || (m.calibration.examOperatingPoint.threshold >= m.output.scoreScale.min && m.calibration.examOperatingPoint.threshold <= m.output.scoreScale.max),
+    { message: OFF_SCALE, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   .refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
   { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
 

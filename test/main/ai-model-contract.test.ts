@@ -98,6 +98,9 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // an exam's flag threshold (1.3): a station of an older contract would flag exams where the marks are drawn
     ['exam-point-in-1.2', { change: (m) => { m.contractVersion = '1.2'; m.calibration.examOperatingPoint = { threshold: 0.3, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } }, /contractVersion: calibration\.examOperatingPoint is contract 1\.3: contractVersion '1\.3'/],
     ['exam-point-no-specificity', { change: (m) => { m.contractVersion = '1.3'; m.calibration.examOperatingPoint = { threshold: 0.3, sensitivity: 0.6, dataset: 'validation' } as never; } }, /calibration\.examOperatingPoint\.specificity: /],
+    // a threshold off the score's scale: nothing marked, or everything (a 0–100 vendor's 30 on a 0–1 model)
+    ['threshold-off-scale', { change: (m) => { m.calibration.operatingPoints[0]!.threshold = 30; } }, /calibration\.operatingPoints: a threshold on the score scale \(output\.scoreScale, from min to max\)/],
+    ['exam-threshold-off-scale', { change: (m) => { m.contractVersion = '1.3'; m.calibration.examOperatingPoint = { threshold: -0.5, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } }, /calibration\.examOperatingPoint\.threshold: a threshold on the score scale/],
     ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
     ['padding-255', { change: (m) => { m.input.padding = { placement: 'centred', value: 114 }; } }, /input\.padding\.value: from 0 to 1, the pipeline's scale \(ultralytics' grey 114 is 114\/255 = 0\.447\)/],
     ['padding-center', { change: (m) => { m.input.padding = { placement: 'center', value: 0.447 } as never; } }, /input\.padding\.placement: /],
@@ -142,6 +145,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'padding-in-1.0'))).fr, /contractVersion\u202f: input\.padding et input\.crop sont du contrat 1\.1/);
   assert.match((await refusal(path.join(root, 'two-view-in-1.1'))).fr, /contractVersion\u202f: output\.twoView est du contrat 1\.2/);
   assert.match((await refusal(path.join(root, 'exam-point-in-1.2'))).fr, /contractVersion\u202f: calibration\.examOperatingPoint est du contrat 1\.3/);
+  assert.match((await refusal(path.join(root, 'threshold-off-scale'))).fr, /calibration\.operatingPoints\u202f: un seuil sur l’échelle des scores/);
   assert.match((await refusal(path.join(root, 'padding-255'))).fr, /input\.padding\.value\u202f: de 0 à 1, l’échelle de la chaîne de traitement \(le gris 114 d’ultralytics vaut 114\/255 = 0,447\)/);
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
   assert.match((await refusal(path.join(root, 'monochrome1-as-stored'))).fr, /input\.pixels\.invertMonochrome1\u202f: true\u202f: la station montre toujours les images MONOCHROME1 inversées/);
