@@ -1001,15 +1001,18 @@ export function formatPercent(locale: Locale, share: number): string {
  * 0.2089, not 0.21 twice).
  */
 export function formatScoreAgainst(locale: Locale, score: number, threshold: number): string {
-  if (Math.abs(score) > 1 || Math.abs(threshold) > 1) return formatScore(locale, score);
-  // (0.9987 is shown 0.99, not 1.00: under a threshold of 0.9939 that it is above)
+  // (0.9987 is shown 0.99, not 1.00: under a threshold of 0.9939 that it is above; on a vendor's
+  // 0–100 scale, 29.6 is shown 30 beside "30.00 or more" without being flagged: a probe)
   const shown = formatScore('en', score);
   if (shown !== formatScore('en', threshold) && Number(shown) >= threshold === score >= threshold) return formatScore(locale, score);
   const thresholdText = formatThreshold(locale, threshold);
-  const decimals = Math.max(3, thresholdText.length - thresholdText.search(/[.,]/) - 1);
+  const point = thresholdText.search(/[.,]/);
+  // the threshold's decimals (three at least on a 0–1 scale, one on a wider one)
+  const decimals = Math.max(Math.abs(threshold) > 1 || Math.abs(score) > 1 ? 1 : 3, point < 0 ? 0 : thresholdText.length - point - 1);
   const scale = 10 ** decimals;
   // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it)
-  return decimalText(locale, Math.floor(score * scale + 1e-7) / scale, decimals);
+  const cut = Math.floor(score * scale + 1e-7) / scale;
+  return Number.isFinite(cut) ? decimalText(locale, cut, decimals) : formatScore(locale, score);
 }
 
 /** The operating points' names the shipped model uses (models/binome-synth-detector), said in the reader's language. */

@@ -38,6 +38,14 @@ test('beside an operating point: its threshold with its decimals, and a score th
   assert.equal(formatScoreAgainst('en', 0.4249, 0.2089), '0.42');
   assert.equal(formatScoreAgainst('fr', 0.9966, 0.2089), '0,99');
   assert.equal(formatScoreAgainst('en', 87.4, 0.5), '87');
+  // a vendor's 0–100 scale: never rounded onto (or across) its threshold
+  assert.equal(formatScoreAgainst('en', 29.6, 30), '29.60', 'not 30 beside "30.00 or more", unflagged');
+  assert.equal(formatScoreAgainst('fr', 29.99, 30), '29,99');
+  assert.equal(formatScoreAgainst('en', 30.4, 30), '30.40');
+  assert.equal(formatScoreAgainst('en', 75.4, 75.5), '75');
+  assert.equal(formatScoreAgainst('en', 75.46, 75.5), '75');
+  assert.equal(formatScoreAgainst('en', 75.5, 75.5), '75.50');
+  assert.equal(formatScoreAgainst('en', 62, 30), '62');
   let seed = 7;
   const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
   for (let i = 0; i < 5000; i++) {
@@ -46,6 +54,13 @@ test('beside an operating point: its threshold with its decimals, and a score th
     const shown = Number(formatScoreAgainst('en', score, threshold));
     const legend = Number(formatThreshold('en', threshold));
     assert.equal(shown >= legend, score >= threshold, `${score} against ${threshold}: shown ${shown}, legend ${legend}`);
+  }
+  for (let i = 0; i < 5000; i++) {
+    const threshold = Math.round(random() * 10000) / 100;
+    const score = threshold + (random() - 0.5) * 2;
+    const shown = Number(formatScoreAgainst('en', score, threshold));
+    const legend = Number(formatThreshold('en', threshold));
+    assert.equal(shown >= legend, score >= threshold, `${score} against ${threshold} (0–100): shown ${shown}, legend ${legend}`);
   }
 });
 
