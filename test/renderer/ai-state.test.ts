@@ -51,3 +51,10 @@ test('a model with an exam operating point: an exam at or above it is said flagg
   assert.equal(said(withPoint(done({ R: 0.2351 }))), 'analysed · exam score 0.2351 · right breast only (no left breast image)');
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'en', false), 'analysed');
 });
+
+test('beside the exam operating point, each breast\'s score is written as the exam score is: never rounded across the threshold', () => {
+  const results = done({ R: 0.2351, L: 0.1 });
+  results.model = { examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.75 } } as AiResults['model'];
+  assert.equal(said(results), 'analysed · exam score 0.2351 · right breast 0.2351 · left breast 0.10');
+  assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,2351 · sein droit 0,2351 · sein gauche 0,10');
+});
