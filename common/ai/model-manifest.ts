@@ -23,6 +23,7 @@ const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersio
 const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
 const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
 const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
+const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged';
 /** A contract version's rank, to say "this version or a later one". */
 const contractRank = (version: string) => CONTRACT_VERSIONS.indexOf(version as (typeof CONTRACT_VERSIONS)[number]);
 
@@ -297,6 +298,9 @@ export const modelManifestSchema = z.object({
     { message: OFF_SCALE, path: ['calibration', 'operatingPoints'] })
   .refine((m) => !m.calibration.examOperatingPoint || (m.calibration.examOperatingPoint.threshold >= m.output.scoreScale.min && m.calibration.examOperatingPoint.threshold <= m.output.scoreScale.max),
     { message: OFF_SCALE, path: ['calibration', 'examOperatingPoint', 'threshold'] })
+  // at the scale's minimum every exam is flagged, whatever specificity the manifest claims (a probe)
+  .refine((m) => !m.calibration.examOperatingPoint || m.calibration.examOperatingPoint.threshold > m.output.scoreScale.min,
+    { message: EXAM_AT_MIN, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   .refine((m) => m.training.data === 'real' || m.intendedUse.notForDiagnosticUse,
   { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
 

@@ -159,6 +159,8 @@ const RULES_FR: Record<string, string> = {
     'output.twoView est du contrat 1.2\u202f: contractVersion \'1.2\' (une station d’un contrat plus ancien montrerait des scores non pesés entre les incidences)',
   "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)":
     'calibration.examOperatingPoint est du contrat 1.3\u202f: contractVersion \'1.3\' (une station d’un contrat plus ancien signalerait les examens au point de fonctionnement des marques)',
+  'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged':
+    'au-dessus du minimum de l’échelle des scores (output.scoreScale.min)\u202f: là, tout examen serait signalé',
   'a threshold on the score scale (output.scoreScale, from min to max)':
     'un seuil sur l’échelle des scores (output.scoreScale, de min à max)',
   'output.twoView weighs findings: not with an image score, which would not follow them':

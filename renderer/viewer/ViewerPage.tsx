@@ -490,7 +490,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       data-prefetch={settled && prefetchState?.examId === examId && aheadPainted ? prefetchState.state : undefined}>
       <div className="exam-bar">
         <a href="#/" className="back">← {t('exam.back')}</a>
-        <strong data-testid="exam-patient">{formatPersonName(exam.patientName)}</strong>
+        <strong data-testid="exam-patient" title={formatPersonName(exam.patientName)}>{formatPersonName(exam.patientName)}</strong>
         <span>{exam.patientId}</span>
         <span>{formatDicomDate(locale, exam.studyDate)}</span>
         <span className={`status status-${exam.status}`} data-testid="exam-status">{t(`status.${exam.status}`)}</span>

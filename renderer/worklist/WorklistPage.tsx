@@ -233,7 +233,7 @@ export function WorklistPage() {
   const examPoint = aiModel?.examOperatingPoint ?? null;
   const flagThreshold = examPoint?.threshold ?? aiModel?.operatingPoint.threshold ?? null;
   const aboveHint = examPoint
-    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity) })}`
+    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity) })} ${t(examPoint.threshold >= aiModel!.operatingPoint.threshold ? 'worklist.ai.marksBelowFlag' : 'worklist.ai.marksAboveFlag')}`
     : aiModel ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, aiModel.operatingPoint.name), threshold: formatThreshold(locale, aiModel.operatingPoint.threshold) })}` : '';
   const aiHint = `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 

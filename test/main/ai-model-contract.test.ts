@@ -101,6 +101,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a threshold off the score's scale: nothing marked, or everything (a 0–100 vendor's 30 on a 0–1 model)
     ['threshold-off-scale', { change: (m) => { m.calibration.operatingPoints[0]!.threshold = 30; } }, /calibration\.operatingPoints: a threshold on the score scale \(output\.scoreScale, from min to max\)/],
     ['exam-threshold-off-scale', { change: (m) => { m.contractVersion = '1.3'; m.calibration.examOperatingPoint = { threshold: -0.5, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } }, /calibration\.examOperatingPoint\.threshold: a threshold on the score scale/],
+    ['exam-threshold-at-min', { change: (m) => { m.contractVersion = '1.3'; m.calibration.examOperatingPoint = { threshold: 0, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } }, /calibration\.examOperatingPoint\.threshold: above the score scale's minimum \(output\.scoreScale\.min\): there, every exam would be flagged/],
     ['misspelt-placement', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447, mode: 'letterbox' } as never; } }, /input\.padding: Unrecognized key: "mode"/],
     ['padding-255', { change: (m) => { m.input.padding = { placement: 'centred', value: 114 }; } }, /input\.padding\.value: from 0 to 1, the pipeline's scale \(ultralytics' grey 114 is 114\/255 = 0\.447\)/],
     ['padding-center', { change: (m) => { m.input.padding = { placement: 'center', value: 0.447 } as never; } }, /input\.padding\.placement: /],
