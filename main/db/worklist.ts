@@ -48,6 +48,13 @@ export class WorklistTables {
    * either side of a held-back one told it within a few hundredths (0.99, "after your read", 0.97: a probe).
    */
   query(q: WorklistQuery, options: { withheldFor?: string } = {}): WorklistPage {
+    const page = this.page(q, options, false);
+    // nothing whose name, ID or accession begins so: a given name typed alone ("Isabelle" found
+    // nobody: a probe), looked for then only (a scan of the patients: 50 ms at 60,000 against 0.3 ms)
+    return page.total === 0 && searchKey(q.filter.text ?? '').length >= 3 ? this.page(q, options, true) : page;
+  }
+
+  private page(q: WorklistQuery, options: { withheldFor?: string }, givenNames: boolean): WorklistPage {
     const where = ['s.pending_job IS NULL'];
     const params: Record<string, unknown> = {};
     // Breast imaging only (MG, and breast US/MR): the reading station's default scope. The unary +
@@ -68,12 +75,15 @@ export class WorklistTables {
       // Lambert" found nobody (a probe); the family name is then whole, the given name(s) may be begun
       const words = key.split(' ');
       const givenFirst = words.length > 1 ? `${words.at(-1)} ${words.slice(0, -1).join(' ')}` : null;
+      // or, asked for (query), a given name: the start of any word after the family name
+      const givenWord = givenNames ? `% ${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
       // no name condition for text that is no name ("^" or "=" alone: every name matched the empty key, a probe)
-      const names = key ? `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}` : '0';
+      const names = key ? `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}${givenWord ? ` OR name_search LIKE @givenWord ESCAPE '\\'` : ''}` : '0';
       where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE ${names}
         OR ${ids}) OR s.accession IN (${accessions}))`);
       if (key) Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key) });
       if (key && givenFirst) Object.assign(params, { givenFirstFrom: givenFirst, givenFirstTo: prefixEnd(givenFirst) });
+      if (key && givenWord) Object.assign(params, { givenWord });
       forms.forEach((form, i) => Object.assign(params, { [`idFrom${i}`]: form, [`idTo${i}`]: prefixEnd(form), [`accession${i}`]: form }));
     }
     if (q.filter.status?.length) {

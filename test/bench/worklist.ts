@@ -68,6 +68,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     ['by AI score, second look (held first)', { sort: { field: 'aiScore', direction: 'desc' } }, { withheldFor: 'local-user' }],
     ['unread only (new + in progress)', { filter: { status: ['new', 'in_progress'] } }],
     ['name prefix "MARTIN1"', { filter: { text: 'martin1' } }],
+    ['given name "Isabelle"', { filter: { text: 'isabelle' } }],
     ['patient ID prefix', { filter: { text: 'PID0001234' } }],
     ['accession exact', { filter: { text: 'A4242' } }],
     ['one month', { filter: { dateFrom: '20200101', dateTo: '20200131' } }],
