@@ -344,13 +344,16 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     else location.hash = `#/exam/${next}${diagnostics}`;
   }, [api, examId, t, diagnostics]);
 
-  const setStatus = useCallback(async (status: ExamStatus) => {
+  /** False when the station refused or did not answer: said, and the exam stays where it was. */
+  const setStatus = useCallback(async (status: ExamStatus): Promise<boolean> => {
     try {
       const exam = await api.setExamStatus({ examId, status });
       noteExamStatus(exam.examId, exam.status);
       setLoaded((l) => (l && l.detail.exam.examId === exam.examId ? { ...l, detail: { ...l.detail, exam } } : l));
+      return true;
     } catch (e) {
       setNotice({ text: errorText(e) });
+      return false;
     }
   }, [api, examId, errorText]);
 
@@ -369,8 +372,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       return false;
     }
     readWithoutAiAsked.current = null;
-    await setStatus('read');
-    return true;
+    // not recorded (the station refused, or did not answer): she stays on the exam, the error said
+    // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
+    return setStatus('read');
   }, [api, lockedFor, currentAi, examId, setStatus, t]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
