@@ -251,7 +251,7 @@ export function WorklistPage() {
       onDragOver={(e) => { e.preventDefault(); setDragging(true); }} onDragLeave={() => setDragging(false)} onDrop={onDrop}>
       <div className="toolbar">
         <h1>{t('worklist.title')}</h1>
-        <input className="search" type="search" placeholder={t('worklist.search')} value={text} data-testid="search"
+        <input className="search" type="search" placeholder={t('worklist.search')} value={text} data-testid="search" maxLength={128}
           onChange={(e) => { setText(e.target.value); setOffset(0); }}
           onKeyDown={(e) => { if (e.key === 'ArrowDown' && page?.rows.length) { e.preventDefault(); focusRow(0); } }} />
         <select value={status} onChange={(e) => { setStatus(e.target.value as ExamStatus | ''); setOffset(0); }} data-testid="status-filter">

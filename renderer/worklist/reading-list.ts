@@ -85,6 +85,9 @@ export function noteExamStatus(examId: number, status: ExamStatus): void {
  */
 export async function neighbourExam(api: ApiClient, examId: number, direction: 1 | -1, options: { unread?: boolean } = {}): Promise<number | null> {
   let from = examId;
+  // the statuses of the page kept are asked again: read meanwhile in another window or by another
+  // reader, an exam was gone to as unread (a probe); the pages fetched later are fresh already
+  if (options.unread) await refreshPage(api).catch(() => undefined); // not answered: the statuses kept
   // at most the whole list (each step moves one row; a page fetched per 50 rows passed over)
   for (let passed = 0; passed <= MAX_WALK; passed++) {
     const next = await step(api, from, direction);
@@ -96,6 +99,14 @@ export async function neighbourExam(api: ApiClient, examId: number, direction: 1
 }
 
 const MAX_WALK = 20 * PAGE;
+
+/** The reading list's page kept, fetched again (its rows and their statuses as the library has them now). */
+async function refreshPage(api: ApiClient): Promise<void> {
+  const state = current ?? load();
+  if (!state) return;
+  const page = await api.worklistQuery({ ...state.query, offset: state.offset, limit: PAGE });
+  save({ ...state, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), total: page.total });
+}
 
 /**
  * The first exam not read from the top of the reading list, other than `examId`: where "mark read,

@@ -28,7 +28,8 @@ test('the next exam not read, passing over the read ones; plain next walks every
   assert.equal(await neighbourExam(api, 1, 1, { unread: true }), 4);
   assert.equal(await neighbourExam(api, 4, 1, { unread: true }), null, 'only read exams after it: the end');
   assert.equal(await neighbourExam(api, 4, -1, { unread: true }), 1);
-  // the one she just marked read is passed over too
+  // the one she just marked read is passed over too (the station has it read; the page kept says so too)
+  rows[3]!.status = 'read';
   noteExamStatus(4, 'read');
   assert.equal(await neighbourExam(api, 1, 1, { unread: true }), null);
 });
@@ -38,7 +39,8 @@ test('past the page the worklist showed: the next page is fetched with its statu
   const { api, rows, asked } = worklist(statuses);
   rememberWorklist(query, rows.slice(0, 50), 0, rows.length);
   assert.equal(await neighbourExam(api, 40, 1, { unread: true }), 106);
-  assert.deepEqual(asked, [50, 100]);
+  // the page kept asked again, then the next ones
+  assert.deepEqual(asked, [0, 50, 100]);
 });
 
 test('nothing unread left below: the first exam not read from the top of the list, never the one open; none when all are read', async () => {
@@ -56,4 +58,15 @@ test('nothing unread left below: the first exam not read from the top of the lis
   rememberWorklist(query, many.rows.slice(0, 50), 0, many.rows.length);
   assert.equal(await firstUnreadFromTop(many.api, 5), 111);
   assert.deepEqual(many.asked, [0, 50, 100]);
+});
+
+test('the page kept is asked again before walking to the next exam not read: one read meanwhile (another window, another reader) is passed over', async () => {
+  const { api, rows } = worklist(['new', 'new', 'new', 'read']);
+  rememberWorklist(query, rows, 0, rows.length);
+  rows[1]!.status = 'read'; // in another window: the page kept still says 'new'
+  assert.equal(await neighbourExam(api, 1, 1, { unread: true }), 3);
+  rows[2]!.status = 'read';
+  assert.equal(await neighbourExam(api, 1, 1, { unread: true }), null);
+  // plain next walks every row, as kept
+  assert.equal(await neighbourExam(api, 1, 1), 2);
 });
