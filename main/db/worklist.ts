@@ -54,10 +54,9 @@ export class WorklistTables {
     // Nothing so whatever the status or dates: "Martin" with the status "new", MARTIN's exams read,
     // listed DUPONT^MARTINE, and mark read then next went to her, "higher in the worklist" (a probe)
     if (page.total > 0 || searchKey(q.filter.text ?? '').length < 3) return page;
-    const textOnly = { ...q, filter: { text: q.filter.text, scope: q.filter.scope }, offset: 0, limit: 1 };
-    if (textOnly.filter.scope !== q.filter.scope || q.filter.status?.length || q.filter.dateFrom || q.filter.dateTo) {
-      if (this.page(textOnly, options, false).total > 0) return page;
-    }
+    // (the scope too: a family name whose exams are not breast imaging is hers all the same)
+    const filtered = q.filter.scope !== 'all' || q.filter.status?.length || q.filter.dateFrom || q.filter.dateTo;
+    if (filtered && this.page({ ...q, filter: { text: q.filter.text, scope: 'all' }, offset: 0, limit: 1 }, options, false).total > 0) return page;
     return this.page(q, options, true);
   }
 
