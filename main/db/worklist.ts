@@ -81,15 +81,18 @@ export class WorklistTables {
       // Lambert" found nobody (a probe); the family name is then whole, the given name(s) may be begun
       const words = key.split(' ');
       const givenFirst = words.length > 1 ? `${words.at(-1)} ${words.slice(0, -1).join(' ')}` : null;
-      // or, asked for (query), a given name: the start of any word after the family name
-      const givenWord = givenNames ? `% ${key.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+      // or, asked for (query), a given name or a part of a name: the start of any word, words begun
+      // after a space, a hyphen or an apostrophe, and the words typed apart whatever joins them in the
+      // name ("Marie Hélène" for MARIE-HÉLÈNE, "Hermite" for L'HERMITE found nobody: a probe)
+      const body = givenNames ? key.split(' ').map((w) => w.replace(/[\\%_]/g, (c) => `\\${c}`)).join('_') : null;
+      const givenWords = body ? [`${body}%`, `% ${body}%`, `%-${body}%`, `%'${body}%`] : [];
       // no name condition for text that is no name ("^" or "=" alone: every name matched the empty key, a probe)
-      const names = key ? `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}${givenWord ? ` OR name_search LIKE @givenWord ESCAPE '\\'` : ''}` : '0';
+      const names = key ? `(name_search >= @nameFrom AND name_search < @nameTo)${givenFirst ? ' OR (name_search >= @givenFirstFrom AND name_search < @givenFirstTo)' : ''}${givenWords.map((_, i) => ` OR name_search LIKE @givenWord${i} ESCAPE '\\'`).join('')}` : '0';
       where.push(`(s.patient_ref IN (SELECT id FROM patients WHERE ${names}
         OR ${ids}) OR s.accession IN (${accessions}))`);
       if (key) Object.assign(params, { nameFrom: key, nameTo: prefixEnd(key) });
       if (key && givenFirst) Object.assign(params, { givenFirstFrom: givenFirst, givenFirstTo: prefixEnd(givenFirst) });
-      if (key && givenWord) Object.assign(params, { givenWord });
+      givenWords.forEach((pattern, i) => Object.assign(params, { [`givenWord${i}`]: pattern }));
       forms.forEach((form, i) => Object.assign(params, { [`idFrom${i}`]: form, [`idTo${i}`]: prefixEnd(form), [`accession${i}`]: form }));
     }
     if (q.filter.status?.length) {
