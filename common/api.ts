@@ -28,7 +28,7 @@ export const WORKLIST_SCOPES = ['breast', 'all'] as const;
 
 export const worklistQueryInput = z.strictObject({
   filter: z.strictObject({
-    /** Matches the start of the patient's name or ID, or the accession number; when none does, a given name begun (three letters or more). */
+    /** Matches the start of the patient's name or ID, or the accession number; when none does (whatever the other filters), a given name or a part of a name begun, three letters or more (main/db/worklist.ts). */
     text: z.string().max(128).optional(),
     status: z.array(z.enum(EXAM_STATUSES)).max(3).optional(),
     /** DICOM dates, YYYYMMDD, inclusive. */

@@ -24,6 +24,8 @@ const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a stat
 const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
 const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
 const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged';
+/** Whether a threshold lies on the score's scale. */
+const onScale = (threshold: number, scale: { min: number; max: number }) => threshold >= scale.min && threshold <= scale.max;
 /** A contract version's rank, to say "this version or a later one". */
 const contractRank = (version: string) => CONTRACT_VERSIONS.indexOf(version as (typeof CONTRACT_VERSIONS)[number]);
 
@@ -294,9 +296,8 @@ export const modelManifestSchema = z.object({
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.2') || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
   // a threshold off the score's scale marks nothing, or everything (a 0–100 vendor's 30 on a 0–1 model)
-  .refine((m) => m.calibration.operatingPoints.every((p) => p.threshold >= m.output.scoreScale.min && p.threshold <= m.output.scoreScale.max),
-    { message: OFF_SCALE, path: ['calibration', 'operatingPoints'] })
-  .refine((m) => !m.calibration.examOperatingPoint || (m.calibration.examOperatingPoint.threshold >= m.output.scoreScale.min && m.calibration.examOperatingPoint.threshold <= m.output.scoreScale.max),
+  .refine((m) => m.calibration.operatingPoints.every((p) => onScale(p.threshold, m.output.scoreScale)), { message: OFF_SCALE, path: ['calibration', 'operatingPoints'] })
+  .refine((m) => !m.calibration.examOperatingPoint || onScale(m.calibration.examOperatingPoint.threshold, m.output.scoreScale),
     { message: OFF_SCALE, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   // at the scale's minimum every exam is flagged, whatever specificity the manifest claims (a probe)
   .refine((m) => !m.calibration.examOperatingPoint || m.calibration.examOperatingPoint.threshold > m.output.scoreScale.min,

@@ -38,6 +38,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : analysis()?.shownModel;
     const manifest = found?.manifest;
     const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
+    const examPoint = manifest?.calibration.examOperatingPoint;
     // every finding of the analysis (those under the operating point too), read once
     const stored = state?.status === 'done' ? ctx.db.ai.findings(examId) : [];
     const findings = stored.filter((f) => !operatingPoint || f.score >= operatingPoint.threshold);
@@ -66,9 +67,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
         limits: manifest.intendedUse.limits, scoreSemantics: manifest.output.scoreScale.semantics,
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
-        examOperatingPoint: manifest.calibration.examOperatingPoint
-          ? { threshold: manifest.calibration.examOperatingPoint.threshold, specificity: manifest.calibration.examOperatingPoint.specificity, sensitivity: manifest.calibration.examOperatingPoint.sensitivity }
-          : null,
+        examOperatingPoint: examPoint ? { threshold: examPoint.threshold, specificity: examPoint.specificity, sensitivity: examPoint.sensitivity } : null,
         classes: FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c)),
       } : null,
       findings,

@@ -46,15 +46,14 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const scoreKey = results.model?.scoreSemantics === 'uncalibrated' ? 'ai.examScoreUncalibrated' : 'ai.examScore';
   const examPoint = results.model?.examOperatingPoint;
   // flagged as the worklist flags it (the model's exam operating point), its score written so as to keep its side
-  const examScoreText = state.examScore === null ? '' : examPoint ? formatScoreAgainst(options.locale, state.examScore, examPoint.threshold) : formatScore(options.locale, state.examScore);
-  const breastText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold) : formatScore(options.locale, score));
+  // (the breasts' scores too, the best of them being the exam's: 0.2351 said "exam score 0.2351" and "right breast 0.24" beside a threshold of 0.2357)
+  const scoreText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold) : formatScore(options.locale, score));
   const flagged = examPoint && state.examScore !== null && state.examScore >= examPoint.threshold ? ` · ${t('ai.examFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}` : '';
-  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: examScoreText })}${flagged}` : said;
+  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: scoreText(state.examScore) })}${flagged}` : said;
   // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
   const { R: right, L: left } = state.breastScores;
   const perBreast = state.status === 'done' && options.showScore && right !== undefined && left !== undefined
-    // written as the exam score is (the best of them is it): 0.2351 said "exam score 0.2351" and "right breast 0.24" beside a threshold of 0.2357
-    ? `${scored} · ${t('ai.breastScores', { right: breastText(right), left: breastText(left) })}` : scored;
+    ? `${scored} · ${t('ai.breastScores', { right: scoreText(right), left: scoreText(left) })}` : scored;
   // said whether or not the score shows: that the model never saw a breast is not its opinion of it
   const unread = state.status === 'done' ? notReadText(t, state.notRead) : '';
   // nor an image it could not read (the score and marks are the other images')

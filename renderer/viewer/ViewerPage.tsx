@@ -195,13 +195,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression, [settings.aiMarksMode]);
   const aiLocked = lockedFor(currentAi);
-  // the notice that the marks are locked goes once they are not (her first impression is recorded)
   // what only says where she is (the last exam, back to the top) goes by itself; errors and what asks her to act stay until clicked
   useEffect(() => {
     if (!notice || !('key' in notice) || !PASSING_NOTICES.has(notice.key)) return;
     const timer = setTimeout(() => setNotice((n) => (n === notice ? null : n)), 8000);
     return () => clearTimeout(timer);
   }, [notice]);
+  // the notice that the marks are locked goes once they are not (her first impression is recorded)
   useEffect(() => { if (!aiLocked) setNotice((n) => (n && 'key' in n && (n.key === 'ai.locked' || n.key === 'viewer.readBeforeImpression') ? null : n)); }, [aiLocked]);
   // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
   // first impression, in concurrent mode: told to the station, which records an impression made

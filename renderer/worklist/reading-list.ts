@@ -40,6 +40,14 @@ function save(state: ReadingListState): void {
 
 let current: ReadingListState | null = null;
 
+/** The worklist as it opens: breast imaging, the newest first. */
+const DEFAULT_QUERY: ReadingQuery = { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' } };
+
+/** A page of the worklist as the reading list keeps it: its rows' exams and statuses, where it starts, and the list's length. */
+function pageState(query: ReadingQuery, rows: readonly { examId: number; status: ExamStatus }[], offset: number, total: number): ReadingListState & { statuses: ExamStatus[] } {
+  return { query, ids: rows.map((r) => r.examId), statuses: rows.map((r) => r.status), offset, total };
+}
+
 const OPENED_KEY = 'binome.openedExam';
 
 /** The viewer calls this with the exam it shows: back in the worklist, that row has the keyboard's focus. */
@@ -65,7 +73,7 @@ export function rememberedWorklist(): { query: ReadingQuery; offset: number } | 
 
 /** The worklist page calls this with what it shows. */
 export function rememberWorklist(query: ReadingQuery, rows: readonly { examId: number; status: ExamStatus }[], offset: number, total: number): void {
-  save({ query, ids: rows.map((r) => r.examId), statuses: rows.map((r) => r.status), offset, total });
+  save(pageState(query, rows, offset, total));
 }
 
 /** The viewer changed an exam's status: the list knows it (a "next not read" walks past it once read). */
@@ -105,7 +113,7 @@ async function refreshPage(api: ApiClient): Promise<void> {
   const state = current ?? load();
   if (!state) return;
   const page = await api.worklistQuery({ ...state.query, offset: state.offset, limit: PAGE });
-  save({ ...state, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), total: page.total });
+  save(pageState(state.query, page.rows, state.offset, page.total));
 }
 
 /**
@@ -114,13 +122,13 @@ async function refreshPage(api: ApiClient): Promise<void> {
  * are still to read; it said "no exam left to read" over them: a probe). Null when none is.
  */
 export async function firstUnreadFromTop(api: ApiClient, examId: number): Promise<number | null> {
-  const query = (current ?? load())?.query ?? { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' } };
+  const query = (current ?? load())?.query ?? DEFAULT_QUERY;
   for (let offset = 0, total = Infinity; offset < MAX_WALK && offset < total; offset += PAGE) {
     const page = await api.worklistQuery({ ...query, offset, limit: PAGE });
     total = page.total;
     const found = page.rows.find((r) => r.examId !== examId && r.status !== 'read');
     if (found) {
-      save({ query, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), offset, total });
+      save(pageState(query, page.rows, offset, total));
       return found.examId;
     }
     if (!page.rows.length) break;
@@ -129,13 +137,13 @@ export async function firstUnreadFromTop(api: ApiClient, examId: number): Promis
 }
 
 async function step(api: ApiClient, examId: number, direction: 1 | -1): Promise<{ examId: number; status: ExamStatus | undefined } | null> {
-  let state = current ?? load() ?? { query: { filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' } }, ids: [], offset: 0, total: Infinity };
+  let state = current ?? load() ?? pageState(DEFAULT_QUERY, [], 0, Infinity);
   let index = state.ids.indexOf(examId);
   if (index < 0) {
     // not on the page remembered (the list changed, or a link): look for it from the top, a few pages at most
     for (let offset = 0; offset < 20 * PAGE && offset < state.total; offset += PAGE) {
       const page = await api.worklistQuery({ ...state.query, offset, limit: PAGE });
-      state = { ...state, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), offset, total: page.total };
+      state = pageState(state.query, page.rows, offset, page.total);
       index = state.ids.indexOf(examId);
       if (index >= 0) break;
     }
@@ -150,7 +158,7 @@ async function step(api: ApiClient, examId: number, direction: 1 | -1): Promise<
   if (offset < 0 || offset >= state.total) return null;
   const pageOffset = Math.max(0, direction > 0 ? state.offset + state.ids.length : state.offset - PAGE);
   const page = await api.worklistQuery({ ...state.query, offset: pageOffset, limit: PAGE });
-  const next = { ...state, ids: page.rows.map((r) => r.examId), statuses: page.rows.map((r) => r.status), offset: pageOffset, total: page.total };
+  const next = pageState(state.query, page.rows, pageOffset, page.total);
   save(next);
   const id = next.ids[offset - pageOffset];
   return id === undefined ? null : { examId: id, status: next.statuses[offset - pageOffset] };
