@@ -200,6 +200,8 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     await flagged.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     await page.goto(flaggedHost.openUrl);
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-score]')].filter((c) => /^0\.\d\d$/.test(c.textContent ?? '')).length === 2);
+    // the model's description (its exam point) arrives after the rows: the highlight follows it
+    await page.waitForFunction(() => /where it flags an exam/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
     const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => [c.textContent, !!c.querySelector('[data-testid=ai-score-above]')]));
     assert.deepEqual(cells.sort(), [['0.30', false], ['0.70', true]]);
     assert.match(await page.getAttribute('[data-testid=ai-score-above]', 'aria-label') ?? '', /^0\.70, At or above the AI’s threshold for flagging an exam \(0\.50\)$/);
