@@ -11,15 +11,16 @@ import path from 'node:path';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { InferenceRunner } from '../../main/ai/inference.ts';
-import { fixtureManifest, tinyDetectorModel } from '../helpers/onnx-models.ts';
-import { loopLag } from './import.ts';
+import { loopLag } from './loop-lag.ts';
 import { ROOT } from '../helpers/paths.ts';
 
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 /** Exams measured (after two that warm the thread up), and passes of the bare model. */
 const MEASURED = 5;
 
-function fixtureModel(dir: string): string {
+// the fixture's maker (and its protobuf library) loaded only when there is no trained model
+async function fixtureModel(dir: string): Promise<string> {
+  const { fixtureManifest, tinyDetectorModel } = await import('../helpers/onnx-models.ts');
   const folder = path.join(dir, 'fixture');
   fs.mkdirSync(folder, { recursive: true });
   const bytes = tinyDetectorModel({ classes: 2 });
@@ -34,7 +35,7 @@ export async function benchAi(): Promise<void> {
   const runner = new InferenceRunner();
   try {
     const shipped = fs.existsSync(path.join(ROOT, 'models')) ? (await runner.discover([path.join(ROOT, 'models')])).models[0] : undefined;
-    const folder = shipped?.folder ?? fixtureModel(base);
+    const folder = shipped?.folder ?? await fixtureModel(base);
     const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, patients: 1, priors: 0, size: 'full', variants: false, seed: 'bench-ai' }, path.join(base, 'exam'));
     const files = demo.dicomFiles.filter((f) => /[RL](CC|MLO)\.dcm$/.test(f)).slice(0, 4);
     console.log(`\nAI second reader, one full-size 4-view exam (3328×2560, 16-bit), ${os.cpus().length} cores, model ${shipped ? `${shipped.manifest.id} ${shipped.manifest.version}` : 'FIXTURE (no trained model in models/ yet)'}`);
@@ -42,10 +43,13 @@ export async function benchAi(): Promise<void> {
     await runner.analyzeImage({ file: files[0]!, modelFolder: folder, floor: 0.5 });
     type Stages = { decodeMs: number; preprocessMs: number; modelMs: number; postprocessMs: number };
     let provider = '';
+    let tried = '';
     const analyseExam = async (stages: Stages, inputs: { width: number; height: number }[]) => {
       for (const file of files) {
         const r = await runner.analyzeImage({ file, modelFolder: folder, floor: 0.5 });
         provider = r.provider;
+        // the providers asked for before the one that ran, and why each failed (a GPU machine without its provider's libraries: CUDA's)
+        tried = r.fallbacks.filter((f) => !f.reason.startsWith('not available on')).map((f) => `; ${f.provider} failed: ${f.reason}`).join('');
         for (const k of Object.keys(stages) as (keyof Stages)[]) stages[k] += r.timings[k];
         inputs.push(r.input);
       }
@@ -92,7 +96,7 @@ export async function benchAi(): Promise<void> {
     console.log(`medians of ${MEASURED} exams (after two), and of ${MEASURED} bare passes over the same input sizes`);
     console.log('images  decode   preprocess  model    postprocess  bare run  exam (wall)');
     console.log(`${files.length}       ${ms(stages.decodeMs).padEnd(8)} ${ms(stages.preprocessMs).padEnd(11)} ${ms(stages.modelMs).padEnd(8)} ${ms(stages.postprocessMs).padEnd(12)} ${ms(bare).padEnd(9)} ${ms(wall)}`);
-    console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}`);
+    console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}${tried}`);
     // the same pipeline against the model's own time inside it, the other baseline: the bare passes run
     // back to back, their threads idle between them (session.force_spinning_stop), which may slow them
     console.log(`pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline (${ms(stages.modelMs)})`);

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
+import { loopLag } from './loop-lag.ts';
 import { StationService } from '../../main/service/station.ts';
 import { inspectBytes, inspectFile } from '../../main/dicom/inspect.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
@@ -23,31 +24,6 @@ function seconds(f: () => void): number {
 
 function openStation(library: string): StationService {
   return new StationService({ libraryDir: library, version: 'bench', runtime: 'node', renditions: false });
-}
-
-/**
- * Samples the main event loop while `task` runs: the worst and 99th-percentile lag, and, to tell
- * our own work from the machine's, the longest stretch the loop spent running JavaScript between
- * two 5 ms ticks (event-loop utilisation; a late tick with little activity was the operating
- * system's scheduling, e.g. both cores busy copying and hashing).
- */
-export async function loopLag<T>(task: () => Promise<T>): Promise<{ result: T; maxMs: number; p99Ms: number; busyMs: number }> {
-  const histogram = monitorEventLoopDelay({ resolution: 5 });
-  histogram.enable();
-  let busyMs = 0;
-  let last = performance.eventLoopUtilization();
-  const ticker = setInterval(() => {
-    const now = performance.eventLoopUtilization();
-    busyMs = Math.max(busyMs, now.active - last.active);
-    last = now;
-  }, 5);
-  try {
-    const result = await task();
-    return { result, maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6, busyMs };
-  } finally {
-    clearInterval(ticker);
-    histogram.disable();
-  }
 }
 
 export async function benchImport(exams = 8, lagExams = 50): Promise<void> {

@@ -1,11 +1,4 @@
 // npm run bench [-- worklist|import|demo|viewer|pixels|ai|receive]: benchmarks that print figures; never part of the tests.
-import { benchWorklist } from './worklist.ts';
-import { benchImport } from './import.ts';
-import { benchDemo } from './demo.ts';
-import { benchViewer } from './viewer.ts';
-import { benchPixels } from './pixels.ts';
-import { benchAi } from './ai.ts';
-import { benchReceive } from './receive.ts';
 
 import { log } from '../../main/base/log.ts';
 
@@ -21,10 +14,11 @@ if (unknown.length) {
 }
 // the receive benchmark re-runs itself in a private network namespace (for Orthanc): one header is enough
 if (!process.env.BINOME_BENCH_QUIET_HEADER) console.log(`Binome benchmarks — node ${process.versions.node}, ${(await import('node:os')).cpus().length} cores`);
-if (all || which.includes('worklist')) await benchWorklist(Number(process.env.BENCH_EXAMS ?? 100_000));
-if (all || which.includes('import')) await benchImport(Number(process.env.BENCH_IMPORT_EXAMS ?? 8));
-if (all || which.includes('demo')) await benchDemo(Number(process.env.BENCH_DEMO_EXAMS ?? 4));
-if (all || which.includes('viewer')) await benchViewer(Number(process.env.BENCH_VIEWER_PATIENTS ?? 3));
-if (all || which.includes('pixels')) await benchPixels();
-if (all || which.includes('ai')) await benchAi();
-if (all || which.includes('receive')) await benchReceive();
+// each benchmark's modules are loaded when it runs: `bench -- ai` needs neither the browser nor the database
+if (all || which.includes('worklist')) await (await import('./worklist.ts')).benchWorklist(Number(process.env.BENCH_EXAMS ?? 100_000));
+if (all || which.includes('import')) await (await import('./import.ts')).benchImport(Number(process.env.BENCH_IMPORT_EXAMS ?? 8));
+if (all || which.includes('demo')) await (await import('./demo.ts')).benchDemo(Number(process.env.BENCH_DEMO_EXAMS ?? 4));
+if (all || which.includes('viewer')) await (await import('./viewer.ts')).benchViewer(Number(process.env.BENCH_VIEWER_PATIENTS ?? 3));
+if (all || which.includes('pixels')) await (await import('./pixels.ts')).benchPixels();
+if (all || which.includes('ai')) await (await import('./ai.ts')).benchAi();
+if (all || which.includes('receive')) await (await import('./receive.ts')).benchReceive();
