@@ -162,7 +162,9 @@ for (const seed of values.seeds.split(',')) {
   fs.rmSync(dir, { recursive: true, force: true });
   // the index so far after every seed: a set cut short still trains on the seeds it finished
   fs.fsyncSync(data);
-  fs.writeFileSync(path.join(values.out, 'patches.json'), JSON.stringify({ patch: P, pixelSizeMm: pipeline.pixelSizeMm, patches: index }));
+  // written whole, then renamed: a run stopped while it writes keeps the last seed's index
+  fs.writeFileSync(path.join(values.out, 'patches.json.part'), JSON.stringify({ patch: P, pixelSizeMm: pipeline.pixelSizeMm, patches: index }));
+  fs.renameSync(path.join(values.out, 'patches.json.part'), path.join(values.out, 'patches.json'));
   console.log(`${seed}: ${index.length} patches so far, ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 fs.closeSync(data);

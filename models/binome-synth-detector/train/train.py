@@ -265,6 +265,7 @@ def main():
     ap.add_argument('--flip-average', action='store_true', help='export the detector run on the image and on its up-down mirror image, averaged')
     ap.add_argument('--export-only', action='store_true', help='no training: export the weights of --init (with --fine for their shape)')
     ap.add_argument('--init-onnx', help='a detector with the 0.1 mm stem read back from its model.onnx (flip-averaged or not) to train further, instead of --fine')
+    ap.add_argument('--scratch', help='widths of the five stages, the pyramid and the stem: a detector with the 0.1 mm stem from random weights (train_gpu.py trains one; --export-only --init exports it)')
     ap.add_argument('--widen', help='widths of the five stages, the pyramid and the stem (0.4.0: 16,32,48,64,96,32,8): the model read back, widened to compute the same at first')
     ap.add_argument('--dense-weight', type=float, default=1.0, help='patches with a lesion in a dense breast (C, D) drawn this many times as often')
     ap.add_argument('--channels-last', action='store_true', help='train with activations stored channels last (oneDNN\'s fast path on the CPU: 3-5 times faster here; the numbers differ slightly from a run without it)')
@@ -274,7 +275,7 @@ def main():
     args = ap.parse_args()
     global STRIDE, CROP, GAIN
     GAIN = tuple(float(v) for v in args.gain.split(','))
-    fine = bool(args.fine or args.init_onnx)
+    fine = bool(args.fine or args.init_onnx or args.scratch)
     if fine:
         STRIDE, CROP = 8, 512
 
@@ -290,7 +291,10 @@ def main():
     if not args.export_only and not args.data:
         ap.error('--data is required (unless --export-only)')
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    if args.init_onnx:
+    if args.scratch:
+        w = [int(v) for v in args.scratch.split(',')]
+        model = FineDetector(Detector(tuple(w[:5]), w[5]), w[6])
+    elif args.init_onnx:
         model = load_onnx_fine(args.init_onnx, (16, 32, 48, 64, 96), 32, 8)
     else:
         model = FineDetector(load_onnx_body(args.fine)) if args.fine else Detector()
@@ -304,7 +308,7 @@ def main():
             print(f'widened to {args.widen}: largest change of a logit {(wide(probe) - model(probe)).abs().max().item():.2e}', flush=True)
         model = wide
     if args.init:
-        model.load_state_dict(torch.load(args.init))
+        model.load_state_dict(torch.load(args.init, map_location='cpu'))  # weights trained on a GPU load here too
         print(f'starting from {args.init}', flush=True)
     # what the station runs: the detector alone, or on the image and its mirror image, averaged
     exported = FlipAveraged(model) if args.flip_average else model
@@ -338,7 +342,7 @@ def main():
     print(f'{sum(p.numel() for p in model.parameters())} parameters', flush=True)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    if fine:
+    if fine and not args.scratch:
         # the body was trained: it moves slowly; the stem starts from nothing and learns 10 times faster
         groups = [{'params': model.body.parameters(), 'lr': args.lr}, {'params': model.stem.parameters(), 'lr': args.lr * 10}]
         peaks = [args.lr, args.lr * 10]
