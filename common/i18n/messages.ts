@@ -983,12 +983,15 @@ const decimalText = (locale: Locale, value: number, decimals: number): string =>
 
 /**
  * An operating point's threshold as written beside the scores it splits: with the decimals it has
- * (two at least, six at most), not rounded to two: "at or above 0.21" beside a 0.2085 shown 0.21 and
+ * (two at least; at most six, or three significant digits where a threshold is smaller: a vendor's
+ * 3e-7 read "0.000000"), not rounded to two: "at or above 0.21" beside a 0.2085 shown 0.21 and
  * not highlighted (its threshold 0.2089) could not be read (a radiologist's probe).
  */
 export function formatThreshold(locale: Locale, threshold: number): string {
+  const small = threshold !== 0 && Math.abs(threshold) < 1 ? Math.ceil(-Math.log10(Math.abs(threshold))) + 2 : 0;
+  const most = Math.min(20, Math.max(6, small));
   let decimals = 2;
-  while (decimals < 6 && Math.abs(Number(threshold.toFixed(decimals)) - threshold) > 1e-12) decimals++;
+  while (decimals < most && Math.abs(Number(threshold.toFixed(decimals)) - threshold) > 1e-9 * Math.abs(threshold)) decimals++;
   return decimalText(locale, threshold, decimals);
 }
 

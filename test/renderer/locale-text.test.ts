@@ -27,6 +27,10 @@ test('beside an operating point: its threshold with its decimals, and a score th
   assert.equal(formatThreshold('en', 0.5), '0.50');
   assert.equal(formatThreshold('en', 0.35), '0.35');
   assert.equal(formatThreshold('en', 0.123456789), '0.123457');
+  // a vendor's tiny threshold: its three significant digits, never "0.000000"
+  assert.equal(formatThreshold('en', 3e-7), '0.0000003');
+  assert.equal(formatThreshold('fr', 1.23456789e-7), '0,000000123');
+  assert.equal(formatScoreAgainst('en', 2.9e-7, 3e-7), '0.0000002', 'under it: cut, not rounded onto it');
   assert.equal(formatScoreAgainst('en', 0.2148, 0.2089), '0.2148');
   assert.equal(formatScoreAgainst('en', 0.2085, 0.2089), '0.2085');
   assert.equal(formatScoreAgainst('fr', 0.2085, 0.2089), '0,2085');
