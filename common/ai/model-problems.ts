@@ -74,7 +74,8 @@ const en: Record<ModelProblemCode, Template> = {
   manifest_not_file: 'manifest.json is not a regular file (a pipe, a device, a folder, or a link to one)',
   manifest_too_large: 'manifest.json is too large ({bytes} bytes; a manifest is at most {max})',
   // where the JSON breaks, never the text there: a manifest may link to any file
-  manifest_unreadable: (p) => (p.empty ? 'manifest.json is empty' : `manifest.json is not valid JSON${p.at ? ` (at character ${p.at})` : ''}`),
+  manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json is not UTF-8 text (byte ${p.notUtf8At} is not UTF-8: saved as Latin-1 or Windows-1252?); save it as UTF-8`
+    : p.empty ? 'manifest.json is empty' : `manifest.json is not valid JSON${p.at ? ` (at character ${p.at})` : ''}`),
   manifest_invalid: 'manifest.json does not follow the model contract: {problems}',
   model_missing: 'the folder has no model.onnx (or it is not a regular file)',
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
@@ -94,7 +95,8 @@ const fr: Record<ModelProblemCode, Template> = {
   manifest_missing: 'le dossier n’a pas de manifest.json',
   manifest_not_file: 'manifest.json n’est pas un fichier ordinaire (un tube, un périphérique, un dossier, ou un lien vers l’un d’eux)',
   manifest_too_large: 'manifest.json est trop gros ({bytes} octets\u202f; un manifeste fait au plus {max} octets)',
-  manifest_unreadable: (p) => (p.empty ? 'manifest.json est vide' : `manifest.json n’est pas du JSON valide${p.at ? ` (au caractère ${p.at})` : ''}`),
+  manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json n’est pas un texte UTF-8 (l’octet ${p.notUtf8At} n’est pas de l’UTF-8 : enregistré en Latin-1 ou Windows-1252 ?) ; enregistrez-le en UTF-8`
+    : p.empty ? 'manifest.json est vide' : `manifest.json n’est pas du JSON valide${p.at ? ` (au caractère ${p.at})` : ''}`),
   manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,
   model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire)',
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',

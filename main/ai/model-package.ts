@@ -73,13 +73,37 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 /**
  * A manifest's text: UTF-8, or UTF-16 with its byte order mark (what Windows PowerShell 5's `>`
- * writes); a UTF-8 byte order mark (Notepad's) is read past when parsed.
+ * writes); a UTF-8 byte order mark (Notepad's) is read past when parsed. Bytes that are not UTF-8
+ * without such a mark (Latin-1, Windows-1252: "Modèle" saved by an older editor) are refused, with
+ * the first one's place: read as UTF-8 they became U+FFFD, shown in the panel and written into
+ * every CAD SR's algorithm name as "Mod�le" (a probe).
  */
-function manifestText(bytes: Buffer): string {
-  // decoders that never throw: an odd byte left over is a character JSON refuses, said as such
+function manifestText(bytes: Buffer): string | { notUtf8At: number } {
+  // UTF-16's decoders never throw: an odd byte left over is a character JSON refuses, said as such
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return bytes.toString('utf8');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return { notUtf8At: firstNonUtf8Byte(bytes) };
+  }
+}
+
+/** The offset of the first byte that does not begin or continue a UTF-8 character as it should. */
+function firstNonUtf8Byte(bytes: Buffer): number {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  for (let at = 0; at < bytes.length;) {
+    const lead = bytes[at]!;
+    const length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+    try {
+      if (lead >= 0x80 && lead < 0xc0) throw new Error('a continuation byte first');
+      strict.decode(bytes.subarray(at, at + length));
+    } catch {
+      return at;
+    }
+    at += length;
+  }
+  return 0;
 }
 
 /** Checks one model folder; `providers` overrides the manifest's preference (the station's setting, a test). */
@@ -92,7 +116,9 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: true });
     try {
       if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_too_large', params: { bytes: stat.size, max: MAX_MANIFEST_BYTES } });
-      text = manifestText(await handle.readFile());
+      const read = manifestText(await handle.readFile());
+      if (typeof read !== 'string') return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, notUtf8At: read.notUtf8At } });
+      text = read;
     } finally {
       await handle.close();
     }

@@ -166,6 +166,14 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     assert.ok(checked.ok, `${name}: ${JSON.stringify(checked)}`);
     await (checked as Extract<typeof checked, { ok: true }>).model.opened.session.release();
   }
+  // Latin-1 (an older editor's "Modèle"): refused with the byte's place, not shown as "Mod�le" in the panel and every SR
+  const latin1 = writeModel(root, 'latin1', { change: (m) => { m.name = 'Modèle contrasté'; } });
+  fs.writeFileSync(path.join(latin1, 'manifest.json'), Buffer.from(fs.readFileSync(path.join(latin1, 'manifest.json'), 'utf8'), 'latin1'));
+  const notUtf8 = await refusal(latin1);
+  const at = fs.readFileSync(path.join(latin1, 'manifest.json')).indexOf(0xe8);
+  assert.equal(notUtf8.problem.code, 'manifest_unreadable');
+  assert.equal(notUtf8.en, `manifest.json is not UTF-8 text (byte ${at} is not UTF-8: saved as Latin-1 or Windows-1252?); save it as UTF-8`);
+  assert.match(notUtf8.fr, new RegExp(`^manifest\\.json n’est pas un texte UTF-8 \\(l’octet ${at} `));
   // UTF-16 cut short (an odd byte): not JSON, said so (not "no manifest.json")
   const odd = writeModel(root, 'utf16-odd');
   fs.writeFileSync(path.join(odd, 'manifest.json'), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}', 'utf16le').swap16(), Buffer.from([0x7b])]));
