@@ -320,6 +320,8 @@ export interface AiModelEntry {
   shown: boolean;
   /** Its analyses in this library, by state. */
   analyses: Record<AiStatus, number>;
+  /** Why its failed analyses failed: each reason's code, how many, one of their details (English, technical; no patient data); the most frequent first. */
+  failures?: { code: string; count: number; detail: string | null }[];
 }
 
 /** The AI second reader's models: those running, those refused and why, and which one exams show. */

@@ -338,6 +338,8 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         const a = m.analyses;
         say(`  ${m.shown ? 'shown ' : '      '} ${m.id} ${m.version} "${m.name}", in ${where[m.source]} (${m.folder}), on ${m.provider}: ` +
           `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${caveatOf(m)}`);
+        // why they failed (a model failing every exam: what to tell whoever supplied it)
+        for (const f of m.failures ?? []) say(`          ${f.count} failed: ${f.code}${f.detail ? ` (the last: ${f.detail})` : ''}`);
       }
       for (const r of status.replaced) say(`  not used ${r.id} ${r.version} (${r.folder}, in ${where[r.source]}): this library's ${r.by} has the same model id`);
       for (const r of status.refused) say(`  refused ${r.folder} (in ${where[r.source]}): ${describeModelProblem('en', r.problem)}`);

@@ -411,4 +411,17 @@ export class AiTables {
   countsOf(model: Omit<ModelRef, 'sha256'>): Record<AiJobStatus, number> {
     return tally(this.sql.get('SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status').all(model.id, model.version));
   }
+
+  /**
+   * Why this model version's analyses failed: each reason's code, how many, and one of their details
+   * (the last), the most frequent first: "8 failed" alone told a clinic's IT person nothing of a
+   * model that fails every exam (a probe's model, its boxes of a class its manifest does not name).
+   */
+  failuresOf(model: Omit<ModelRef, 'sha256'>, most = 5): { code: string; count: number; detail: string | null }[] {
+    const rows = this.sql.get(`SELECT failure_code AS code, count(*) AS count,
+        (SELECT f.failure_detail FROM ai_jobs f WHERE f.model_id = ? AND f.model_version = ? AND f.status = 'failed' AND f.failure_code IS j.failure_code ORDER BY f.finished_at DESC LIMIT 1) AS detail
+      FROM ai_jobs j WHERE model_id = ? AND model_version = ? AND status = 'failed' GROUP BY failure_code ORDER BY count DESC, code LIMIT ?`)
+      .all(model.id, model.version, model.id, model.version, most) as { code: string | null; count: number; detail: string | null }[];
+    return rows.map((r) => ({ code: r.code ?? 'unknown', count: r.count, detail: r.detail }));
+  }
 }

@@ -99,7 +99,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       models: ai.availableModels.map((m) => ({
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
         provider: m.provider, trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
-        shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest),
+        shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
       replaced: ai.replaced.map((r) => ({

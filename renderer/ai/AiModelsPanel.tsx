@@ -10,6 +10,7 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { showableText } from '../../common/ai/model-manifest.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
+import { failureReason } from './ai-state.ts';
 
 /**
  * The models' status (undefined while unknown): read once for the top bar's button, and while the
@@ -70,7 +71,11 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
       </td>
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
       <td>{model.provider}</td>
-      <td className="small">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed })}</td>
+      <td className="small">
+        {t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed })}
+        {/* why they failed: a model failing every exam is a fault to tell whoever supplied it */}
+        {model.failures?.map((f) => <div key={f.code} className="muted" data-testid="ai-model-failure" data-code={f.code}>{f.count} × {failureReason(t, f.code, f.detail)}</div>)}
+      </td>
     </tr>
   );
 }

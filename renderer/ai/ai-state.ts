@@ -32,7 +32,10 @@ export function failureReason(t: Translate, code: string | null | undefined, det
   const known = KNOWN_FAILURES.find((c) => c === code);
   if (!known) return t('ai.failure.other', { code: code ?? '?' });
   const named = view ?? /^([RL][A-Z]{2,10}):/.exec(detail ?? '')?.[1];
-  return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' });
+  // a model's fault is told to whoever supplied it: what was wrong, in the check's own (English) words
+  // ("class 1 is not one of the manifest's 1 classes"; "8 failed" and "a fault of the model" told them nothing: a probe)
+  const said = known === 'model_output_invalid' && detail ? detail.replace(/^[RL][A-Z]{2,10}: /, '') : '';
+  return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' }) + (said ? ` ${t('ai.failure.modelSaid', { said })}` : '');
 }
 
 /** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */

@@ -19,6 +19,7 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { ApiError } from '../../common/api.ts';
 import { currentOwner } from '../../main/base/process-owner.ts';
 import { translate } from '../../common/i18n/messages.ts';
+import { failureReason } from '../../renderer/ai/ai-state.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
@@ -135,6 +136,34 @@ test('exams another process of the library imports while this station idles are 
   } finally {
     infos.mock.restore();
     await analysis.close();
+    await station.close();
+  }
+});
+
+const translatorFor = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
+
+test('a model\'s failures are told by reason, with what was wrong (the AI models panel and `binome models`: "8 failed" told a clinic nothing)', { timeout: 300_000 }, async () => {
+  const station = openTestStation();
+  try {
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'ai-failures' });
+    const model = { id: 'm', version: '1.0.0', sha256: 'x' };
+    assert.equal(station.db.ai.enqueueAll(model), 3);
+    const details = ['RCC: boxes row 0: class 1 is not one of the manifest\'s 1 classes (0 to 0)', 'LMLO: boxes row 2: class 1 is not one of the manifest\'s 1 classes (0 to 0)'];
+    for (const detail of details) station.db.ai.fail(station.db.ai.claimNext('me:1', [model])!.id, 'me:1', 'model_output_invalid', detail);
+    station.db.ai.fail(station.db.ai.claimNext('me:1', [model])!.id, 'me:1', 'timeout', 'the model took more than 300 s');
+    const failures = station.db.ai.failuresOf(model);
+    assert.equal(failures.length, 2);
+    assert.deepEqual(failures[0]!.code, 'model_output_invalid');
+    assert.equal(failures[0]!.count, 2);
+    assert.ok(details.includes(failures[0]!.detail!), failures[0]!.detail!);
+    assert.deepEqual(failures[1], { code: 'timeout', count: 1, detail: 'the model took more than 300 s' });
+    assert.deepEqual(station.db.ai.failuresOf({ id: 'm', version: '2.0.0' }), [], 'another version\'s failures are not this one\'s');
+    // said in the reader's language, the model's own fault with what was wrong (in the check's English words)
+    const en = failureReason(translatorFor('en'), 'model_output_invalid', details[0]);
+    assert.match(en, /^the model gave an output its manifest does not allow for an image \(RCC\).*\(what was wrong: boxes row 0: class 1 is not one of the manifest's 1 classes \(0 to 0\)\)$/);
+    assert.match(failureReason(translatorFor('fr'), 'model_output_invalid', details[0]), /\(ce qui n’allait pas, en anglais : boxes row 0: class 1 /);
+    assert.doesNotMatch(failureReason(translatorFor('en'), 'timeout', 'the model took more than 300 s'), /what was wrong/, 'other reasons are said by their code alone');
+  } finally {
     await station.close();
   }
 });
