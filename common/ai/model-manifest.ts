@@ -296,7 +296,10 @@ export const modelManifestSchema = z.object({
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.2') || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
   // a threshold off the score's scale marks nothing, or everything (a 0–100 vendor's 30 on a 0–1 model)
-  .refine((m) => m.calibration.operatingPoints.every((p) => onScale(p.threshold, m.output.scoreScale)), { message: OFF_SCALE, path: ['calibration', 'operatingPoints'] })
+  // each point off the scale named by its place (the refusal then says its threshold and the scale)
+  .superRefine((m, context) => m.calibration.operatingPoints.forEach((p, i) => {
+    if (!onScale(p.threshold, m.output.scoreScale)) context.addIssue({ code: 'custom', message: OFF_SCALE, path: ['calibration', 'operatingPoints', i, 'threshold'] });
+  }))
   .refine((m) => !m.calibration.examOperatingPoint || onScale(m.calibration.examOperatingPoint.threshold, m.output.scoreScale),
     { message: OFF_SCALE, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   // at the scale's minimum every exam is flagged, whatever specificity the manifest claims (a probe)
@@ -348,6 +351,15 @@ function quotedKeys(keys: string[], locale: 'en' | 'fr', quote: (key: string) =>
  */
 export function describeManifestIssue(issue: z.core.$ZodIssue, said: string, manifest: unknown, locale: 'en' | 'fr'): string {
   const fr = locale === 'fr';
+  if (issue.message === OFF_SCALE || issue.message === EXAM_AT_MIN) {
+    // the threshold and the scale it was held against ("a threshold on the score scale" alone named neither: a probe)
+    const at = (path: readonly PropertyKey[]) => path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined), manifest);
+    const value = at(issue.path), min = at(['output', 'scoreScale', 'min']), max = at(['output', 'scoreScale', 'max']);
+    const number = (v: unknown) => (fr ? String(v).replace('.', ',') : String(v));
+    if (typeof value === 'number' && typeof min === 'number' && typeof max === 'number') {
+      return fr ? `${said} : ${number(value)}, l’échelle allant de ${number(min)} à ${number(max)}` : `${said}: ${value}, on a scale from ${min} to ${max}`;
+    }
+  }
   if (issue.code === 'unrecognized_keys') {
     const s = issue.keys.length > 1 ? 's' : '';
     const keys = quotedKeys(issue.keys, locale, (key) => `"${key}"`);
