@@ -227,6 +227,8 @@ export type Locale = (typeof LOCALES)[number];
 
 export interface Settings {
   locale: Locale;
+  /** Whether a reader chose the language in this library; until one does, each window follows its browser's or system's language (English where neither is French). */
+  localeChosen: boolean;
   viewer: ViewerSettings;
   /** The storage SCP's settings as stored in the library (a command line run may override them for itself). */
   receiver: ReceiverSettings;

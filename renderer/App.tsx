@@ -4,7 +4,7 @@ import type { StationApi } from './api/station-api.ts';
 import type { Locale } from '../common/domain.ts';
 import { LOCALES } from '../common/domain.ts';
 import { ApiContext } from './api/context.ts';
-import { I18nContext, makeI18n } from './i18n.tsx';
+import { I18nContext, browserLocale, makeI18n } from './i18n.tsx';
 import { WorklistPage } from './worklist/WorklistPage.tsx';
 import { ViewerPage } from './viewer/ViewerPage.tsx';
 import type { ViewerRoute } from './viewer/ViewerPage.tsx';
@@ -31,7 +31,7 @@ function parseRoute(hash: string): Route {
 
 export function App({ api }: { api: StationApi }) {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
-  const [locale, setLocale] = useState<Locale>('en');
+  const [locale, setLocale] = useState<Locale>(browserLocale);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const i18n = useMemo(() => makeI18n(locale), [locale]);
   const [receiverOpen, setReceiverOpen] = useState(false);
@@ -44,7 +44,9 @@ export function App({ api }: { api: StationApi }) {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   useEffect(() => {
-    api.getSettings({}).then((s) => setLocale(s.locale)).catch(() => undefined);
+    // until a reader chooses, the language of the browser (of the system, in Electron): a French
+    // station opened in English until its menu was changed (a probe)
+    api.getSettings({}).then((s) => setLocale(s.localeChosen ? s.locale : browserLocale())).catch(() => undefined);
     api.appInfo({}).then(setInfo).catch(() => undefined);
   }, [api]);
   useEffect(() => { document.documentElement.lang = locale; }, [locale]);

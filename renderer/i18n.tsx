@@ -15,6 +15,15 @@ export interface I18n {
   problem(problem: ProblemRef): string;
 }
 
+/** The first of the browser's languages the station speaks, else English. */
+export function browserLocale(languages: readonly string[] = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]): Locale {
+  for (const language of languages) {
+    const base = language.toLowerCase().split('-')[0];
+    if (base === 'fr' || base === 'en') return base;
+  }
+  return 'en';
+}
+
 export function makeI18n(locale: Locale): I18n {
   const t = (key: MessageKey, params?: MessageParams) => translate(locale, key, params);
   return {

@@ -24,7 +24,8 @@ export function viewerSettings(ctx: StationContext): ViewerSettings {
 
 function readSettings(ctx: StationContext): Settings {
   const locale = ctx.db.settings.get('locale');
-  return { locale: (locale === 'fr' || locale === 'en' ? locale : 'en') as Locale, viewer: mergeViewerSettings(storedViewerSettings(ctx)),
+  const chosen = locale === 'fr' || locale === 'en';
+  return { locale: (chosen ? locale : 'en') as Locale, localeChosen: chosen, viewer: mergeViewerSettings(storedViewerSettings(ctx)),
     receiver: storedReceiverSettings(ctx) };
 }
 

@@ -135,6 +135,20 @@ test('an import that fails says so, and the worklist refresh after it does not w
   await page.fill('[data-testid=import-path]', '');
 });
 
+test('until a reader chooses a language, a French browser gets the station in French', { skip: SKIP }, async () => {
+  assert.equal((await station.handlers.getSettings({})).localeChosen, false);
+  const french = await launchChromium(undefined, 'fr-FR');
+  try {
+    const other = french.pages()[0] ?? await french.newPage();
+    await other.goto(host.openUrl);
+    await other.waitForSelector('text=Liste de travail');
+    assert.equal(await other.evaluate(() => document.documentElement.lang), 'fr');
+  } finally {
+    await french.close();
+  }
+  assert.equal((await station.handlers.getSettings({})).localeChosen, false, 'following the browser chooses nothing for the library');
+});
+
 test('the interface switches to French and remembers it', { skip: SKIP }, async () => {
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForSelector('text=Liste de travail');
@@ -143,6 +157,7 @@ test('the interface switches to French and remembers it', { skip: SKIP }, async 
   await page.reload();
   await page.waitForSelector('text=Liste de travail');
   assert.equal((await station.handlers.getSettings({})).locale, 'fr');
+  assert.equal((await station.handlers.getSettings({})).localeChosen, true);
   await shot('worklist-fr');
   await page.selectOption('[data-testid=locale]', 'en');
 });

@@ -7,13 +7,17 @@ import { tempDir } from './paths.ts';
 export const CHROMIUM_PATH = process.env.BINOME_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
 export const SKIP_NO_CHROMIUM = CHROMIUM_PATH ? false : 'Chromium is not installed (apt-get install chromium, or set BINOME_CHROMIUM)';
 
-/** Chromium on a fresh profile, removed when the test process exits: close the context (it ends Chromium) before then. */
-export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+/**
+ * Chromium on a fresh profile, removed when the test process exits: close the context (it ends Chromium) before then.
+ * Its language is English unless `locale` says otherwise (the station follows the browser's until a reader chooses one).
+ */
+export async function launchChromium(viewport = { width: 1280, height: 900 }, locale = 'en-US'): Promise<BrowserContext> {
   const userDataDir = tempDir('chromium');
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH!,
     headless: true,
     viewport,
+    locale,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
