@@ -228,7 +228,10 @@ function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown
   const french = z.locales.fr().localeError;
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const said = describeManifestIssue(issue, agreeInFrench(RULES_FR[issue.message] ?? (typeof built === 'string' ? built : built?.message) ?? issue.message), manifest, 'fr');
+    const zodSaid = typeof built === 'string' ? built : built?.message;
+    // zod's own French writes numbers and bounds as code does ("nombre doit être <=2", "0.025"): as French does
+    const frenchNumbers = (text: string) => text.replace(/(\d)\.(\d)/g, '$1,$2').replace(/<=\s*/g, '≤\u00a0').replace(/>=\s*/g, '≥\u00a0').replace(/([<>])(?=\d)/g, '$1\u00a0');
+    const said = describeManifestIssue(issue, agreeInFrench(RULES_FR[issue.message] ?? (zodSaid ? frenchNumbers(zodSaid) : issue.message)), manifest, 'fr');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });
 }

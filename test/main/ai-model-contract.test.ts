@@ -122,7 +122,9 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     assert.ok(problem.code === 'manifest_unreadable' || problem.code === 'manifest_invalid', name);
   }
   assert.match((await refusal(path.join(root, 'synthetic-diagnostic'))).fr, /n’est pas pour le diagnostic/);
-  assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand/);
+  // zod's French bounds written as French writes them (it said "nombre doit être <=8192", "0.025")
+  assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand\u202f: nombre doit être ≤\u00a08192/);
+  assert.match((await refusal(writeModel(root, 'fine-spacing', { change: (m) => { m.input.spacingMm = 0.00001; } }))).fr, /input\.spacingMm\u202f: Trop petit\u202f: nombre doit être ≥\u00a00,025/);
   assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
