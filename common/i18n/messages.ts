@@ -764,7 +764,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.failure.image_no_spacing': 'une image{view} n’indique pas la taille de ses pixels, et le modèle lit les images en millimètres',
   'ai.failure.input_too_large': 'le modèle demanderait une entrée de plus de 64 millions de pixels pour une image{view}',
   'ai.failure.image_no_breast': 'aucun sein n’a été trouvé dans une image{view} (vide ou seulement de l’air)',
-  'ai.failure.modelSaid': '(ce qui n’allait pas, en anglais : {said})',
+  'ai.failure.modelSaid': '(ce qui n’allait pas, en anglais\u202f: {said})',
   'ai.failure.model_output_invalid': 'le modèle a rendu pour une image{view} une sortie que son manifeste n’admet pas (valeurs qui ne sont pas des nombres, ou scores hors de son échelle) : un défaut du modèle, à signaler à qui l’a fourni',
   'ai.failure.result_damaged': 'son résultat enregistré n’a pas pu être lu (endommagé dans la bibliothèque)\u202f: analysez à nouveau',
   'ai.failure.other': 'une erreur est survenue ({code})',

@@ -161,7 +161,7 @@ test('a model\'s failures are told by reason, with what was wrong (the AI models
     // said in the reader's language, the model's own fault with what was wrong (in the check's English words)
     const en = failureReason(translatorFor('en'), 'model_output_invalid', details[0]);
     assert.match(en, /^the model gave an output its manifest does not allow for an image \(RCC\).*\(what was wrong: boxes row 0: class 1 is not one of the manifest's 1 classes \(0 to 0\)\)$/);
-    assert.match(failureReason(translatorFor('fr'), 'model_output_invalid', details[0]), /\(ce qui n’allait pas, en anglais : boxes row 0: class 1 /);
+    assert.match(failureReason(translatorFor('fr'), 'model_output_invalid', details[0]), /\(ce qui n’allait pas, en anglais\u202f: boxes row 0: class 1 /);
     assert.doesNotMatch(failureReason(translatorFor('en'), 'timeout', 'the model took more than 300 s'), /what was wrong/, 'other reasons are said by their code alone');
   } finally {
     await station.close();
