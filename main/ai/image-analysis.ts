@@ -244,7 +244,7 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
   return rows;
 }
 
-/** The model's output is not what its manifest says: values that are not numbers, or scores off its scale. */
+/** The model's output is not what its manifest says: values that are not numbers, scores off its scale, a class it does not name, a heatmap of the wrong size. */
 export class ModelOutputError extends Error {
   override readonly name = 'ModelOutputError';
   readonly code = 'model_output_invalid';
