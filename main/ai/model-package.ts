@@ -82,28 +82,12 @@ function manifestText(bytes: Buffer): string | { notUtf8At: number } {
   // UTF-16's decoders never throw: an odd byte left over is a character JSON refuses, said as such
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return { notUtf8At: firstNonUtf8Byte(bytes) };
+  const text = bytes.toString('utf8');
+  if (!bytes.equals(Buffer.from(text, 'utf8'))) {
+    // what comes before the first replacement character was read as written: its length in bytes is where the rest went wrong
+    return { notUtf8At: Buffer.byteLength(text.slice(0, text.indexOf('\uFFFD')), 'utf8') };
   }
-}
-
-/** The offset of the first byte that does not begin or continue a UTF-8 character as it should. */
-function firstNonUtf8Byte(bytes: Buffer): number {
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  for (let at = 0; at < bytes.length;) {
-    const lead = bytes[at]!;
-    const length = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-    try {
-      if (lead >= 0x80 && lead < 0xc0) throw new Error('a continuation byte first');
-      strict.decode(bytes.subarray(at, at + length));
-    } catch {
-      return at;
-    }
-    at += length;
-  }
-  return 0;
+  return text;
 }
 
 /** Checks one model folder; `providers` overrides the manifest's preference (the station's setting, a test). */
@@ -223,14 +207,17 @@ function agreeInFrench(text: string): string {
   return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e').replace(/ :/g, '\u202f:');
 }
 
+/** zod's own French writes numbers and bounds as code does ("nombre doit être <=2", "0.025"): written as French does. */
+function frenchNumbers(text: string): string {
+  return text.replace(/(\d)\.(\d)/g, '$1,$2').replace(/<=\s*/g, '≤\u00a0').replace(/>=\s*/g, '≥\u00a0').replace(/([<>])(?=\d)/g, '$1\u00a0');
+}
+
 /** manifestProblems in French: the refusal is shown in the reader's language, its details too. */
 function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown): string[] {
   const french = z.locales.fr().localeError;
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
     const zodSaid = typeof built === 'string' ? built : built?.message;
-    // zod's own French writes numbers and bounds as code does ("nombre doit être <=2", "0.025"): as French does
-    const frenchNumbers = (text: string) => text.replace(/(\d)\.(\d)/g, '$1,$2').replace(/<=\s*/g, '≤\u00a0').replace(/>=\s*/g, '≥\u00a0').replace(/([<>])(?=\d)/g, '$1\u00a0');
     const said = describeManifestIssue(issue, agreeInFrench(RULES_FR[issue.message] ?? (zodSaid ? frenchNumbers(zodSaid) : issue.message)), manifest, 'fr');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });

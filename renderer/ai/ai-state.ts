@@ -31,10 +31,11 @@ export function needsRestart(code: string | null | undefined): boolean {
 export function failureReason(t: Translate, code: string | null | undefined, detail?: string | null, view?: string): string {
   const known = KNOWN_FAILURES.find((c) => c === code);
   if (!known) return t('ai.failure.other', { code: code ?? '?' });
-  const named = view ?? /^([RL][A-Z]{2,10}):/.exec(detail ?? '')?.[1];
+  const prefix = /^([RL][A-Z]{2,10}): /.exec(detail ?? '');
+  const named = view ?? prefix?.[1];
   // a model's fault is told to whoever supplied it: what was wrong, in the check's own (English) words
   // ("class 1 is not one of the manifest's 1 classes"; "8 failed" and "a fault of the model" told them nothing: a probe)
-  const said = known === 'model_output_invalid' && detail ? detail.replace(/^[RL][A-Z]{2,10}: /, '') : '';
+  const said = known === 'model_output_invalid' && detail ? detail.slice(prefix?.[0].length ?? 0) : '';
   return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' }) + (said ? ` ${t('ai.failure.modelSaid', { said })}` : '');
 }
 

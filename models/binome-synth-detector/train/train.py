@@ -221,22 +221,27 @@ def focal_loss(logits, heat):
 GAIN = (0.9, 1.1)
 
 
+def crop_corner(rec, p, crop, rng):
+    """The top-left corner of a crop of a p x p patch: around its lesion (its centre kept in, with a margin), else anywhere."""
+    lesions = rec['lesions']
+    if rec['positive'] and lesions:
+        l0 = lesions[0]
+        margin = crop * 3 // 32
+        lo_x = int(np.clip(l0['cx'] - crop + margin, 0, p - crop)); hi_x = int(np.clip(l0['cx'] - margin, 0, p - crop))
+        lo_y = int(np.clip(l0['cy'] - crop + margin, 0, p - crop)); hi_y = int(np.clip(l0['cy'] - margin, 0, p - crop))
+        left = rng.integers(min(lo_x, hi_x), max(lo_x, hi_x) + 1)
+        top = rng.integers(min(lo_y, hi_y), max(lo_y, hi_y) + 1)
+        return left, top
+    return rng.integers(0, p - crop + 1), rng.integers(0, p - crop + 1)
+
+
 def batch(images, records, indices, rng):
     p = images.shape[1]
     xs, ts = [], []
     for i in indices:
         rec = records[i]
         lesions = rec['lesions']
-        if rec['positive'] and lesions:
-            # keep the lesion's centre in the crop, with a margin
-            l0 = lesions[0]
-            margin = CROP * 3 // 32
-            lo_x = int(np.clip(l0['cx'] - CROP + margin, 0, p - CROP)); hi_x = int(np.clip(l0['cx'] - margin, 0, p - CROP))
-            lo_y = int(np.clip(l0['cy'] - CROP + margin, 0, p - CROP)); hi_y = int(np.clip(l0['cy'] - margin, 0, p - CROP))
-            left = rng.integers(min(lo_x, hi_x), max(lo_x, hi_x) + 1)
-            top = rng.integers(min(lo_y, hi_y), max(lo_y, hi_y) + 1)
-        else:
-            left, top = rng.integers(0, p - CROP + 1), rng.integers(0, p - CROP + 1)
+        left, top = crop_corner(rec, p, CROP, rng)
         x = images[i, top:top + CROP, left:left + CROP].astype(np.float32) / 65535.0
         t = target(lesions, left, top)
         # the breast faces one way (the chest wall on the left): only up-down flips keep that

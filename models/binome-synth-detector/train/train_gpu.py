@@ -144,17 +144,8 @@ def main():
         idx = list(rng.choice(positives, half, p=weights)) + list(rng.choice(negatives, args.batch - half))
         corners = []
         for i in idx:
-            rec = records[i]
-            if rec['positive'] and rec['lesions']:
-                l0 = rec['lesions'][0]
-                margin = crop * 3 // 32
-                lo_x = int(np.clip(l0['cx'] - crop + margin, 0, p - crop)); hi_x = int(np.clip(l0['cx'] - margin, 0, p - crop))
-                lo_y = int(np.clip(l0['cy'] - crop + margin, 0, p - crop)); hi_y = int(np.clip(l0['cy'] - margin, 0, p - crop))
-                left = int(rng.integers(min(lo_x, hi_x), max(lo_x, hi_x) + 1))
-                top = int(rng.integers(min(lo_y, hi_y), max(lo_y, hi_y) + 1))
-            else:
-                left, top = int(rng.integers(0, p - crop + 1)), int(rng.integers(0, p - crop + 1))
-            corners.append((left // stride, top // stride))
+            left, top = base.crop_corner(records[i], p, crop, rng)
+            corners.append((int(left) // stride, int(top) // stride))
         flips = rng.random(args.batch) < 0.5
         gammas = np.exp(rng.uniform(-0.2, 0.2, args.batch))
         gains = rng.uniform(*gain, args.batch)
