@@ -106,10 +106,16 @@ export interface InstanceDetail {
   warnings: ProblemRef[];
   /** The longest side of the display rendition made for it (a reduced copy the viewer paints first), or null when there is none (yet). */
   displayRendition: number | null;
+  /**
+   * The breast's bounding box in the stored image's pixels, columns [c0, c1) and rows [r0, r1), or
+   * null when none is known (not found yet, no clear breast): the viewer fits the breast to its
+   * place, or else the whole image.
+   */
+  breastBox: [number, number, number, number] | null;
 }
 
 /** What the station indexes of one incoming DICOM instance: its patient, exam, series and image attributes. */
-export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize' | 'warnings' | 'displayRendition'> {
+export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize' | 'warnings' | 'displayRendition' | 'breastBox'> {
   patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
   study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
   series: { uid: string; modality: string | null; number: number | null; description: string | null; bodyPart: string | null };

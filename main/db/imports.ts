@@ -316,15 +316,26 @@ export class ImportTables {
   }
 
   /**
-   * Stored images (by file) that have no display rendition yet, those of `preferExamId` first. An
-   * image counts once whatever number of instances share its file.
+   * Stored images (by file) that have no display rendition or no breast box yet (said by
+   * `rendition`, `breastBox`: what is missing), those of `preferExamId` first. An image counts once
+   * whatever number of instances share its file.
    */
-  imagesWithoutRendition(limit: number, preferExamId: number | null): { fileHash: string; rows: number; columns: number }[] {
-    return (this.sql.get(`SELECT i.file_hash, max(i.rows) AS rows, max(i.columns) AS columns, max(se.study_ref = @prefer) AS preferred, min(i.id) AS first
+  imagesToPrepareForDisplay(limit: number, preferExamId: number | null): { fileHash: string; rows: number; columns: number; rendition: boolean; breastBox: boolean }[] {
+    return (this.sql.get(`SELECT i.file_hash, max(i.rows) AS rows, max(i.columns) AS columns, max(se.study_ref = @prefer) AS preferred, min(i.id) AS first,
+        max(i.display_rendition IS NULL) AS no_rendition, max(i.breast_box IS NULL) AS no_box
       FROM instances i JOIN series se ON se.id = i.series_ref
-      WHERE i.is_image = 1 AND i.for_processing = 0 AND i.display_rendition IS NULL AND i.rows IS NOT NULL AND i.columns IS NOT NULL
-      GROUP BY i.file_hash ORDER BY preferred DESC, first LIMIT @limit`).all({ prefer: preferExamId, limit }) as { file_hash: string; rows: number; columns: number }[])
-      .map((r) => ({ fileHash: r.file_hash, rows: r.rows, columns: r.columns }));
+      WHERE i.is_image = 1 AND i.for_processing = 0 AND (i.display_rendition IS NULL OR i.breast_box IS NULL) AND i.rows IS NOT NULL AND i.columns IS NOT NULL
+      GROUP BY i.file_hash ORDER BY preferred DESC, first LIMIT @limit`).all({ prefer: preferExamId, limit }) as { file_hash: string; rows: number; columns: number; no_rendition: number; no_box: number }[])
+      .map((r) => ({ fileHash: r.file_hash, rows: r.rows, columns: r.columns, rendition: r.no_rendition === 1, breastBox: r.no_box === 1 }));
+  }
+
+  /**
+   * Records an image's breast box (null: looked for, none found or the image could not be read),
+   * unless another process of the library recorded one first.
+   */
+  setBreastBox(fileHash: string, box: readonly [number, number, number, number] | null): void {
+    this.sql.get(`UPDATE instances SET breast_box = @box WHERE file_hash = @fileHash AND (breast_box IS NULL OR (@box <> '' AND breast_box = ''))`)
+      .run({ box: box ? box.join(',') : '', fileHash });
   }
 
   /**

@@ -175,6 +175,7 @@ export interface InstanceRow {
   pixel_spacing: string | null; imager_pixel_spacing: string | null; magnification_factor: number | null; patient_orientation: string | null;
   window_centers: string; window_widths: string; window_explanations: string; voi_lut_function: string | null;
   breast_implant_present: number | null; partial_view: number | null; warnings: string; display_rendition: number | null;
+  breast_box: string | null;
 }
 
 export function pair(text: string | null): [number, number] | null {
@@ -185,6 +186,12 @@ export function pair(text: string | null): [number, number] | null {
 export const pairText = (p: [number, number] | null): string | null => (p ? `${p[0]}\\${p[1]}` : null);
 export const yesNo = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0);
 const fromYesNo = (v: number | null): boolean | null => (v === null ? null : v === 1);
+
+/** "c0,r0,c1,r1" (migration 0020) as four pixel edges; null for '' (no clear breast), NULL (not looked for yet) or anything else. */
+function breastBoxOf(text: string | null): [number, number, number, number] | null {
+  const box = text?.split(',').map(Number);
+  return box?.length === 4 && box.every(Number.isInteger) && box[0]! < box[2]! && box[1]! < box[3]! ? [box[0]!, box[1]!, box[2]!, box[3]!] : null;
+}
 
 export function toInstanceDetail(r: InstanceRow): InstanceDetail {
   const orientation = r.patient_orientation?.split('\\');
@@ -222,5 +229,6 @@ export function toInstanceDetail(r: InstanceRow): InstanceDetail {
     warnings: JSON.parse(r.warnings) as ProblemRef[],
     // 0 records that none is needed (or none could be made): the viewer loads the stored image
     displayRendition: r.display_rendition ? r.display_rendition : null,
+    breastBox: breastBoxOf(r.breast_box),
   };
 }

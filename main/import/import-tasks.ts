@@ -23,9 +23,14 @@ export type ImportTasks = {
   hash: { input: { file: string }; result: string };
   /**
    * Makes the display rendition of a stored image (a reduced copy the viewer paints first) and
-   * writes it to `target`; side 0 when the image is small enough without one.
+   * writes it to `target` (side 0 when the image is small enough without one, or when `rendition`
+   * is false: a library's image that has one already), and finds the breast's box in it (null: no
+   * clear breast, or not asked for) from the same decoding.
    */
-  rendition: { input: { file: string; target: string; tmpDir: string; maxSide: number }; result: { side: number } };
+  rendition: {
+    input: { file: string; target: string; tmpDir: string; maxSide: number; rendition: boolean; breastBox: boolean };
+    result: { side: number; breastBox: [number, number, number, number] | null };
+  };
   /**
    * Reads a Mammography CAD SR into its marks (main/dicom/cad-sr-read.ts): dcmjs parses the whole
    * report, seconds for a large one, never on the main loop. A refusal is an answer, not an error.

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { makeDisplayRendition } from '../dicom/pixels/rendition.ts';
+import { readForDisplay } from '../dicom/pixels/rendition.ts';
 import { serveTasks } from '../workers/serve.ts';
 import type { ImportTasks } from './import-tasks.ts';
 import { StoreLayout, StoreWriter, hashFile } from '../dicom/store.ts';
@@ -45,9 +45,10 @@ serveTasks<ImportTasks>({
     }
   },
   checkpoint: async ({ database }) => checkpointDatabase(database),
-  rendition: async ({ file, target, tmpDir, maxSide }) => {
-    const bytes = await makeDisplayRendition(file, { maxSide });
-    if (!bytes) return { side: 0 };
+  rendition: async ({ file, target, tmpDir, maxSide, rendition, breastBox }) => {
+    const made = await readForDisplay(file, { maxSide, rendition, breastBox });
+    const bytes = made.rendition;
+    if (!bytes) return { side: 0, breastBox: made.breastBox };
     // written aside, then renamed into place: a reader never sees half a rendition
     const tmp = path.join(tmpDir, `rendition-${randomBytes(6).toString('hex')}`);
     // the library's temporary folder too: not made at start on a disk without a free inode, the
@@ -56,6 +57,6 @@ serveTasks<ImportTasks>({
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
     await fs.promises.writeFile(tmp, bytes);
     await fs.promises.rename(tmp, target);
-    return { side: maxSide };
+    return { side: maxSide, breastBox: made.breastBox };
   },
 });

@@ -1,6 +1,8 @@
 // Display renditions: a reduced copy of every image (longest side DISPLAY_RENDITION_SIDE), made on
 // the import threads after import, one at a time in the background, stored beside the store's files
-// (never replacing one). The viewer paints it first and the stored image right after, so that an exam
+// (never replacing one); and, from the same decoding, the breast's box in every image (the viewer
+// fits the breast to its place; a library made before boxes gets them here too, without its
+// renditions being made again). The viewer paints it first and the stored image right after, so that an exam
 // opens in a fraction of the time a full-size mammogram takes to decode and upload to the screen.
 // An exam being opened goes first. A rendition that cannot be made is recorded as none: the viewer
 // then loads the stored image, as it always can. So is one of an image too large to reduce within
@@ -53,27 +55,34 @@ export class RenditionMaker {
   private async run(): Promise<void> {
     for (;;) {
       if (this.closed) return;
-      const images = this.db.imports.imagesWithoutRendition(BATCH, this.preferred);
+      const images = this.db.imports.imagesToPrepareForDisplay(BATCH, this.preferred);
       if (!images.length) return;
       for (const image of images) {
         if (this.closed) return;
-        if (Math.max(image.rows, image.columns) <= this.side) { this.db.imports.setRendition(image.fileHash, 0); continue; }
+        const reduce = image.rendition && Math.max(image.rows, image.columns) > this.side;
+        if (image.rendition && !reduce) this.db.imports.setRendition(image.fileHash, 0);
         const refusal = renditionRefusal(image.rows, image.columns);
         if (refusal) {
-          if (this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition not made: ${refusal}`);
+          if (image.rendition && this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition not made: ${refusal}`);
+          this.db.imports.setBreastBox(image.fileHash, null);
           continue;
         }
+        if (!reduce && !image.breastBox) continue;
         try {
-          const { side } = await this.importer.runTask('rendition', {
+          const { side, breastBox } = await this.importer.runTask('rendition', {
             file: this.store.pathFor(image.fileHash), target: this.store.renditionPathFor(image.fileHash, this.side), tmpDir: this.tmpDir, maxSide: this.side,
+            rendition: reduce, breastBox: image.breastBox,
           }, TIMEOUT_MS);
-          if (!this.closed) this.db.imports.setRendition(image.fileHash, side);
+          if (this.closed) return;
+          if (reduce) this.db.imports.setRendition(image.fileHash, side);
+          if (image.breastBox) this.db.imports.setBreastBox(image.fileHash, breastBox);
         } catch (error) {
           if (this.closed) return;
           // a full disk is no fault of the image: not recorded as "none" (it was never tried again);
           // made at the next import or opened exam, once there is room
           if (isDiskFull(error)) throw error;
-          if (this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made: ${errorForLog(error)}`);
+          if (reduce && this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made: ${errorForLog(error)}`);
+          if (image.breastBox) this.db.imports.setBreastBox(image.fileHash, null);
         }
       }
     }

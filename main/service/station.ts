@@ -211,7 +211,7 @@ export class StationService {
     const worklist = worklistHandlers(this.context);
     const examDetail: typeof worklist.examDetail = async (input) => {
       const detail = await worklist.examDetail(input);
-      if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && i.displayRendition === null))) this.renditions.kick(input.examId);
+      if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && (i.displayRendition === null || i.breastBox === null)))) this.renditions.kick(input.examId);
       if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
       // her priors on the PACS, in the background (the next case's too, while this one is read)
       if ((input.purpose ?? 'open') !== 'prior') this.pacs?.prioritize(input.examId);

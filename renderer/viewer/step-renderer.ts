@@ -17,7 +17,7 @@ import type { InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
 import { chestWallSide, displayTransform, isMloTypeView } from '../../common/hanging/orientation.ts';
 import type { DisplayTransform } from '../../common/hanging/orientation.ts';
-import { breastPlaneSpacing, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
+import { breastPlaneSpacing, fitRegion, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
 import type { SizedViewport } from '../../common/hanging/scale.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
@@ -110,6 +110,18 @@ function relayoutSteps(step: StepRenderer, placeAgain: () => void): void {
 /** Whether a place's image meets the top of its place (an MLO-type view hung by its chest wall), not its middle. */
 function topJustified(p: Placed): boolean {
   return p.spec.display.justify === 'chest-wall' && isMloTypeView(p.spec.image?.view);
+}
+
+/**
+ * The part of a place's image that is fitted and centred (the breast with a margin, common/hanging/scale.ts
+ * fitRegion), in displayed pixel edges of the stored image; null: the whole image (the breast's box
+ * not known yet, or not plausible).
+ */
+function regionOf(p: Placed): [number, number, number, number] | null {
+  const { rows, columns, breastBox } = p.instance;
+  if (!rows || !columns) return null;
+  const chestWall = p.spec.display.justify === 'chest-wall' ? p.chestWall : null;
+  return fitRegion({ rows, columns, breastBox, spacing: breastPlaneSpacing(p.instance) }, p.transform, { chestWall, fromTop: topJustified(p) });
 }
 
 /**
@@ -362,7 +374,7 @@ export class StepRenderer {
       const spacing = p ? breastPlaneSpacing(p.instance) : null;
       return {
         widthPx: element.clientWidth, heightPx: element.clientHeight,
-        image: p && spacing && p.instance.rows && p.instance.columns ? { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation } : null,
+        image: p && spacing && p.instance.rows && p.instance.columns ? { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation, region: regionOf(p) } : null,
       };
     });
     if (options.sizeMode === 'true-size' && options.monitorPixelPitchMm) return trueSizeScale(options.monitorPixelPitchMm, window.devicePixelRatio || 1);
@@ -453,7 +465,7 @@ export class StepRenderer {
     const heightPx = viewport.sHeight / dpr;
     const spacing = breastPlaneSpacing(p.instance);
     const ownFit = spacing && p.instance.rows && p.instance.columns
-      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation } })
+      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation, region: regionOf(p) } })
       : null;
     const mmPerPixel = p.spec.display.size === 'same-size' || this.mmPerPixel !== null && p.spec.display.size === 'true-size' ? this.mmPerPixel ?? ownFit : ownFit;
     viewport.resetCamera();
@@ -497,12 +509,19 @@ export class StepRenderer {
     const right = Math.max(...xs) + halfPixelX;
     const top = Math.min(...ys) - halfPixelY;
     const bottom = Math.max(...ys) + halfPixelY;
+    // what is centred: the breast with its margin where it is known (fitRegion), else the whole image
+    const region = regionOf(p);
+    const quarter = p.transform.rotation % 180 !== 0;
+    const shownWidth = (quarter ? p.instance.rows : p.instance.columns) ?? 1, shownHeight = (quarter ? p.instance.columns : p.instance.rows) ?? 1;
+    const across = (x: number) => left + (x / shownWidth) * (right - left), down = (y: number) => top + (y / shownHeight) * (bottom - top);
+    const [cx0, cy0, cx1, cy1] = region ? [across(region[0]), down(region[1]), across(region[2]), down(region[3])] : [left, top, right, bottom];
     let dx = 0;
     if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'right') dx = widthPx - right;
     else if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'left') dx = -left;
-    else dx = (widthPx - right - left) / 2;
-    const dy = topJustified(p) ? -top : (heightPx - bottom - top) / 2;
+    else dx = (widthPx - cx1 - cx0) / 2;
+    const dy = topJustified(p) ? -top : (heightPx - cy1 - cy0) / 2;
     shiftOnCanvas(viewport, dx, dy);
+    p.element.dataset.fitted = region ? 'breast' : 'image';
   }
 
   private whenRendered(p: Placed, viewport: Types.IStackViewport): Promise<void> {

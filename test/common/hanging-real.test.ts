@@ -27,7 +27,7 @@ function instanceFrom(bytes: Uint8Array): { detail: InstanceDetail & { seriesNum
   const parsed = parseDicom(bytes);
   assert.equal(parsed.kind, 'instance');
   const { kind: _kind, patient: _patient, study: _study, series, ...attributes } = parsed;
-  return { parsed, detail: { ...attributes, instanceId: nextInstanceId++, fileSize: bytes.byteLength, warnings: [], displayRendition: null, seriesNumber: series.number ?? 1 } };
+  return { parsed, detail: { ...attributes, instanceId: nextInstanceId++, fileSize: bytes.byteLength, warnings: [], displayRendition: null, breastBox: null, seriesNumber: series.number ?? 1 } };
 }
 
 const orientationOf = (image: HangableImage): DisplayTransform =>

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { breastPlaneSpacing, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
+import { BREAST_MARGIN_MM, breastPlaneSpacing, displayedBox, fitRegion, fitScale, parallelScale, sameSizeScale, trueSizeScale } from '../../common/hanging/scale.ts';
 import type { SizedViewport } from '../../common/hanging/scale.ts';
 
 const near = (actual: number, expected: number, what = '') => assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} ≠ ${expected}`);
@@ -77,4 +77,48 @@ test('true size: one millimetre of breast is one millimetre of screen', () => {
   near(trueSizeScale(0.165, 2), 0.33);
   // at true size a 10 mm lesion spans 10 / 0.165 device pixels
   near(10 / trueSizeScale(0.165), 60.60606060606061);
+});
+
+test('a stored box as displayed: through every mirror and turn the viewer uses, as the pixels themselves go', () => {
+  // a 7 × 5 stored image whose pixels inside [2, 1, 5, 3) are set, moved pixel by pixel the way Cornerstone shows it
+  const columns = 7, rows = 5, box = [2, 1, 5, 3] as const;
+  for (const rotation of [0, 90, 180, 270] as const) {
+    for (const flipHorizontal of [false, true]) {
+      for (const flipVertical of [false, true]) {
+        let pixels = Array.from({ length: rows }, (_, y) => Array.from({ length: columns }, (_, x) => x >= box[0] && x < box[2] && y >= box[1] && y < box[3]));
+        if (flipHorizontal) pixels = pixels.map((row) => [...row].reverse());
+        if (flipVertical) pixels = [...pixels].reverse();
+        // a clockwise quarter turn: the new row y is the old column y, read from the bottom up
+        for (let turn = 0; turn < rotation / 90; turn++) pixels = pixels[0]!.map((_, x) => pixels.map((row) => row[x]!).reverse());
+        const xs: number[] = [], ys: number[] = [];
+        pixels.forEach((row, y) => row.forEach((set, x) => { if (set) { xs.push(x); ys.push(y); } }));
+        assert.deepEqual(displayedBox(box, columns, rows, { rotation, flipHorizontal, flipVertical }), [Math.min(...xs), Math.min(...ys), Math.max(...xs) + 1, Math.max(...ys) + 1],
+          `rotation ${rotation}, mirrored ${flipHorizontal ? 'h' : ''}${flipVertical ? 'v' : ''}`);
+      }
+    }
+  }
+});
+
+test('fit to the breast: the breast with a margin, out to the chest-wall edge (and the top for an MLO); the whole image where the box cannot be a breast', () => {
+  const spacing = { row: 0.1, column: 0.1 };
+  const asStored = { rotation: 0, flipHorizontal: false, flipVertical: false } as const;
+  // a right CC stored with its chest wall on the right: the breast in columns 1200–2560, rows 500–2600
+  const rcc = { rows: 3328, columns: 2560, breastBox: [1200, 500, 2560, 2600] as [number, number, number, number], spacing };
+  const margin = BREAST_MARGIN_MM / 0.1;
+  assert.deepEqual(fitRegion(rcc, asStored, { chestWall: 'right', fromTop: false }), [1200 - margin, 500 - margin, 2560, 2600 + margin]);
+  // an MLO hung from the top keeps the image's top; a breast short of its chest-wall edge keeps what is between
+  assert.deepEqual(fitRegion({ ...rcc, breastBox: [1200, 0, 2400, 3000] }, asStored, { chestWall: 'right', fromTop: true }), [1200 - margin, 0, 2560, 3000 + margin]);
+  // the same breast stored mirrored, shown mirrored: the region is mirrored with it
+  assert.deepEqual(fitRegion({ ...rcc, breastBox: [0, 500, 1360, 2600] }, { ...asStored, flipHorizontal: true }, { chestWall: 'right', fromTop: false }), [1200 - margin, 500 - margin, 2560, 2600 + margin]);
+  // centred (no chest wall known): the margin on every side, within the image
+  assert.deepEqual(fitRegion({ ...rcc, breastBox: [10, 0, 2000, 3328] }, asStored, { chestWall: null, fromTop: false }), [0, 0, 2000 + margin, 3328]);
+  // no box, no spacing, a box far from the chest wall or too small to be a breast: the whole image
+  assert.equal(fitRegion({ ...rcc, breastBox: null }, asStored, { chestWall: 'right', fromTop: false }), null);
+  assert.equal(fitRegion({ ...rcc, spacing: null }, asStored, { chestWall: 'right', fromTop: false }), null);
+  assert.equal(fitRegion({ ...rcc, breastBox: [200, 500, 1200, 2600] }, asStored, { chestWall: 'right', fromTop: false }), null);
+  assert.equal(fitRegion({ ...rcc, breastBox: [2300, 1000, 2560, 1400] }, asStored, { chestWall: 'right', fromTop: false }), null);
+  // the scale follows the region: 214 mm of breast (with margins) over 1000 px, not the detector's 333 mm
+  const region = fitRegion(rcc, asStored, { chestWall: 'right', fromTop: false })!;
+  near(fitScale({ widthPx: 1000, heightPx: 1000, image: { rows: 3328, columns: 2560, spacing, region } }, 1)!, (2100 + 2 * margin) * 0.1 / 1000);
+  near(fitScale({ widthPx: 1000, heightPx: 1000, image: { rows: 3328, columns: 2560, spacing } }, 1)!, 332.8 / 1000);
 });

@@ -61,11 +61,11 @@ before(async () => {
   station = openTestStation({ renditions: true });
   const summary = await station.handlers.importPaths({ paths: [out, path.join(SHARED_DICOM, 'fo-dicom', 'GH133.dcm'), path.join(SHARED_DICOM, 'fo-dicom', 'OutOfBoundsOverlay.dcm')] });
   assert.equal(summary.rejected, 0, JSON.stringify(summary.problems));
-  // the display renditions are made in the background after import: wait for them, so that every exam opens with them
+  // the display renditions and breast boxes are made in the background after import: wait for them, so that every exam opens with them
   for (let waited = 0; ; waited += 200) {
-    const pending = (station.db.connection.prepare('SELECT count(*) AS n FROM instances WHERE is_image = 1 AND for_processing = 0 AND display_rendition IS NULL').get() as { n: number }).n;
+    const pending = (station.db.connection.prepare('SELECT count(*) AS n FROM instances WHERE is_image = 1 AND for_processing = 0 AND (display_rendition IS NULL OR breast_box IS NULL)').get() as { n: number }).n;
     if (!pending) break;
-    assert.ok(waited < 120_000, `${pending} display renditions still missing after 2 minutes`);
+    assert.ok(waited < 120_000, `${pending} display renditions or breast boxes still missing after 2 minutes`);
     await new Promise((r) => setTimeout(r, 200));
   }
   exams = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 100 }))).rows;
@@ -506,6 +506,36 @@ test('true size: with the monitor\'s pixel pitch set, one millimetre of breast i
     assert.equal(await page.$eval('[data-testid=viewport]', (v) => Number((v as HTMLElement).dataset.mmPerPixel)), sameSize);
   } finally {
     await station.handlers.setSettings({ viewer: { monitorPixelPitchMm: null } });
+  }
+});
+
+test('a single view fits the breast, not the detector: the breast fills its place\'s height or width, none of it out of sight, the nipple inside; so does the overview', { skip: SKIP }, async () => {
+  for (const variant of ['flipped-for-processing', 'monochrome1-sigmoid', 'full-size']) {
+    const { truth, exam } = examOf(variant);
+    const detail = await station.handlers.examDetail({ examId: exam.examId });
+    const instances = detail.series.flatMap((s) => s.instances);
+    for (const step of ['overview', 'RCC', 'LMLO']) {
+      await open(exam.examId, step);
+      for (const place of await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as HTMLElement).dataset.place!))) {
+        const { instanceId, fitted } = await page.$eval(`[data-testid=viewport][data-place="${place}"]`, (v) => ({ instanceId: Number((v as HTMLElement).dataset.instanceId), fitted: (v as HTMLElement).dataset.fitted }));
+        const instance = instances.find((i) => i.instanceId === instanceId)!;
+        const image = truth.images.find((i) => i.sopInstanceUid === instance.sopInstanceUid)!;
+        const what = `${variant}, step ${step}, ${place}`;
+        assert.equal(fitted, 'breast', `${what}: fitted to its breast`);
+        const [c0, r0, c1, r1] = instance.breastBox!;
+        const corners = await Promise.all([[c0, r0], [c1, r1]].map((corner) => canvasPoint(place, corner as [number, number])));
+        const { width, height } = corners[0]!;
+        const xs = corners.map((c) => c.x), ys = corners.map((c) => c.y);
+        assert.ok(Math.min(...xs) >= -1 && Math.max(...xs) <= width + 1 && Math.min(...ys) >= -1 && Math.max(...ys) <= height + 1,
+          `${what}: the breast (${xs.map(Math.round).join('–')} × ${ys.map(Math.round).join('–')}) lies inside its ${width} × ${height} place`);
+        const filled = Math.max((Math.max(...xs) - Math.min(...xs)) / width, (Math.max(...ys) - Math.min(...ys)) / height);
+        // one scale for the step: the breast that needs the most room fills its place, the others at least half of theirs
+        assert.ok(filled > (step === 'overview' ? 0.5 : 0.85), `${what}: the breast fills ${(filled * 100).toFixed(0)} % of its place`);
+        const nipple = await canvasPoint(place, image.nipplePx);
+        assert.ok(nipple.x > 0 && nipple.x < width && nipple.y > 0 && nipple.y < height, `${what}: the nipple is on screen`);
+      }
+    }
+    await shot(`viewer-fit-breast-${variant}`);
   }
 });
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 
-const image = (n: number) => ({ fileHash: `hash-${n}`, rows: 3328, columns: 2560 });
+const image = (n: number) => ({ fileHash: `hash-${n}`, rows: 3328, columns: 2560, rendition: true, breastBox: true });
 const store = { pathFor: (h: string) => `/store/${h}`, renditionPathFor: (h: string) => `/store/${h}.r` } as unknown as StoreLayout;
 const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
 
@@ -30,8 +30,9 @@ test('the library cannot be written while a rendition\'s failure is recorded: a 
   try {
     let asked = 0;
     const db = { imports: {
-      imagesWithoutRendition: () => (asked++ < 2 ? [image(1)] : []),
+      imagesToPrepareForDisplay: () => (asked++ < 2 ? [image(1)] : []),
       setRendition: () => { throw full(); },
+      setBreastBox: () => { throw full(); },
     } } as unknown as LibraryDatabase;
     const importer = { runTask: async () => { throw new Error('decoder failed'); } } as unknown as Importer;
     const maker = new RenditionMaker(db, store, importer, '/tmp');
@@ -53,8 +54,9 @@ test('no room for the rendition\'s file: the image is not recorded as having non
   const recorded: [string, number][] = [];
   let asked = 0;
   const db = { imports: {
-    imagesWithoutRendition: () => (asked++ === 0 ? [image(1), image(2)] : []),
+    imagesToPrepareForDisplay: () => (asked++ === 0 ? [image(1), image(2)] : []),
     setRendition: (hash: string, side: number) => { recorded.push([hash, side]); return true; },
+    setBreastBox: (hash: string) => { recorded.push([hash, -1]); },
   } } as unknown as LibraryDatabase;
   const importer = { runTask: async () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); } } as unknown as Importer;
   const warnings = mock.method(log, 'warn', () => undefined);
@@ -62,7 +64,7 @@ test('no room for the rendition\'s file: the image is not recorded as having non
     const maker = new RenditionMaker(db, store, importer, '/tmp');
     maker.kick();
     await settle(maker);
-    assert.deepEqual(recorded, [], 'nothing recorded as "no rendition"');
+    assert.deepEqual(recorded, [], 'nothing recorded as "no rendition" or "no breast"');
     assert.match(String(warnings.mock.calls[0]?.arguments[0]), /^display renditions paused: Error ENOSPC/);
   } finally {
     warnings.mock.restore();
@@ -79,7 +81,7 @@ test('the library\'s temporary folder gone (not made at start on a disk without 
     const file = layout.pathFor(station.db.worklist.instanceFile(instance.instanceId)!.fileHash);
     const gone = path.join(tempDir('rendition-no-tmp'), 'tmp-not-made');
     const target = path.join(tempDir('rendition-no-tmp-target'), 'r.dcm');
-    const { side } = await importer.runTask('rendition', { file, target, tmpDir: gone, maxSide: 64 }, 60_000);
+    const { side } = await importer.runTask('rendition', { file, target, tmpDir: gone, maxSide: 64, rendition: true, breastBox: true }, 60_000);
     assert.equal(side, 64);
     assert.ok(fs.statSync(target).size > 0, 'the rendition is in place');
   } finally {

@@ -158,6 +158,6 @@ test('a rendition task on a FIFO in the store fails at once rather than blocking
   // a rendition task on the stored FIFO, as the maker runs it (the images here fit 1024 pixels: ask for 64)
   // the import threads are the station's own (private): reached as the rendition maker reaches them
   const { importer } = station as unknown as { importer: Importer };
-  const task = importer.runTask('rendition', { file: storedPath(fifo), target: path.join(tempDir('fifo-rendition'), 'r.dcm'), tmpDir: tempDir('fifo-tmp'), maxSide: 64 }, HANG_MS);
+  const task = importer.runTask('rendition', { file: storedPath(fifo), target: path.join(tempDir('fifo-rendition'), 'r.dcm'), tmpDir: tempDir('fifo-tmp'), maxSide: 64, rendition: true, breastBox: true }, HANG_MS);
   await assert.rejects(withDeadline(task, 'rendition of a FIFO'), (error: Error) => error.name === 'NotRegularFileError');
 });

@@ -25,12 +25,22 @@ const FLAT_RANGE = 0.01;
 /** Small images are enough to find a breast: about 256 pixels along the longer side. */
 const TARGET_SIDE = 256;
 
-export function breastMask(pixels: StoredPixels, width: number, height: number, lut: ValueTable): BreastMask {
+export function breastMask(pixels: StoredPixels, width: number, height: number, lut: ValueTable, reach = AI_REACH): BreastMask {
   const grid = maskGrid(width, height);
   const sums = new Float32Array(grid.width * grid.height);
   sampleBlockRows(pixels, width, lut, grid, 0, grid.height, sums);
-  return maskFromBlockSums(grid, sums);
+  return maskFromBlockSums(grid, sums, reach);
 }
+
+/**
+ * How far above the air's level the mask's threshold lies, as a share of the way to Otsu's split
+ * (which tends to fall between fat and dense tissue: air, fat and dense tissue make three classes).
+ * The AI's crop (with its own margin of air) comes a quarter of the way down from it; the viewer,
+ * which must never leave breast out of sight, comes nearer the air: the breast thins to nothing at
+ * its skin line, and a quarter of the way left up to 8.5 mm of a fatty breast's nipple outside.
+ */
+export const AI_REACH = 0.25;
+export const DISPLAY_REACH = 0.05;
 
 /** The small image's blocks: `factor` stored pixels a side, each sampled every `step` pixels along both axes. */
 export interface MaskGrid {
@@ -69,17 +79,17 @@ export function sampleBlockRows(pixels: StoredPixels, width: number, lut: ValueT
 }
 
 /** The mask made from the block sums of the whole small image (`sums` becomes its block means). */
-export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMask {
+export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array, reach = AI_REACH): BreastMask {
   const { factor, width: w, height: h, step } = grid;
   const small = sums;
   const perSide = Math.ceil(factor / step);
   const area = perSide * perSide;
   for (let i = 0; i < small.length; i++) small[i] = small[i]! / area;
 
-  // Otsu's split of this histogram tends to fall between fat and dense tissue (air, fat and dense
-  // tissue make three classes): come down a quarter of the way from it toward the air's level.
+  // Otsu's split of this histogram tends to fall between fat and dense tissue: come down from it
+  // toward the air's level (reach: how much of the way is left)
   const airLevel = percentile(small, 0.01);
-  const threshold = airLevel + 0.25 * (otsu(small) - airLevel);
+  const threshold = airLevel + reach * (otsu(small) - airLevel);
   const mask = new Uint8Array(w * h);
   for (let i = 0; i < small.length; i++) mask[i] = small[i]! > threshold ? 1 : 0;
   // an image without contrast (blank, one value, a single pixel) holds no breast: every block above a
@@ -88,6 +98,19 @@ export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMas
   for (let i = 0; i < small.length; i++) { low = Math.min(low, small[i]!); high = Math.max(high, small[i]!); }
   const box = high - low >= FLAT_RANGE ? largestRegionBox(mask, w, h) : null;
   return { factor, width: w, height: h, mask, box, threshold };
+}
+
+/**
+ * The breast's bounding box in stored pixels: columns [c0, c1) and rows [r0, r1), whole blocks of the
+ * small image (a box reaching its last block reaches the image's edge: the small image drops the
+ * last partial block). Null when the mask found no clear breast. The AI's crop and the viewer's
+ * fit-to-breast both start from it.
+ */
+export function storedBreastBox(mask: BreastMask, columns: number, rows: number): [number, number, number, number] | null {
+  if (!mask.box) return null;
+  const [bx0, by0, bx1, by1] = mask.box;
+  const f = mask.factor;
+  return [bx0 * f, by0 * f, bx1 === mask.width - 1 ? columns : (bx1 + 1) * f, by1 === mask.height - 1 ? rows : (by1 + 1) * f];
 }
 
 /**

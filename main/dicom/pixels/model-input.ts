@@ -14,7 +14,7 @@
 import { breastPlaneSpacing } from '../../../common/hanging/scale.ts';
 import type { Affine, Box } from './affine.ts';
 import { compose, invert, mapBox } from './affine.ts';
-import { breastMask, chestWallEdge } from './breast-mask.ts';
+import { breastMask, chestWallEdge, storedBreastBox } from './breast-mask.ts';
 import type { BreastMask } from './breast-mask.ts';
 import type { DecodedFrame, StoredPixels } from './decode.ts';
 import { PixelDataError } from './image-file.ts';
@@ -149,16 +149,14 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
 
   // Crop, in stored pixel edges, then in oriented ones.
   let cropStored: Box = [-0.5, -0.5, h.columns - 0.5, h.rows - 0.5];
-  if (options.crop !== false && mask.box) {
-    const margin = options.crop?.marginMm ?? 5;
+  const breast = options.crop !== false ? storedBreastBox(mask, h.columns, h.rows) : null;
+  if (breast) {
+    const margin = options.crop ? options.crop.marginMm : 5;
     const mx = spacing ? margin / spacing.column : margin, my = spacing ? margin / spacing.row : margin;
-    const [bx0, by0, bx1, by1] = mask.box;
-    const f = mask.factor;
+    const [c0, r0, c1, r1] = breast;
     cropStored = [
-      Math.max(-0.5, Math.floor(bx0 * f - mx) - 0.5), Math.max(-0.5, Math.floor(by0 * f - my) - 0.5),
-      // the small image drops the last partial block: a box reaching its edge reaches the image's
-      Math.min(h.columns - 0.5, bx1 === mask.width - 1 ? h.columns - 0.5 : Math.ceil((bx1 + 1) * f + mx) - 0.5),
-      Math.min(h.rows - 0.5, by1 === mask.height - 1 ? h.rows - 0.5 : Math.ceil((by1 + 1) * f + my) - 0.5),
+      Math.max(-0.5, Math.floor(c0 - mx) - 0.5), Math.max(-0.5, Math.floor(r0 - my) - 0.5),
+      Math.min(h.columns - 0.5, Math.ceil(c1 + mx) - 0.5), Math.min(h.rows - 0.5, Math.ceil(r1 + my) - 0.5),
     ];
   }
   const [ox0, oy0, ox1, oy1] = mapBox(orientedFromStored, cropStored);

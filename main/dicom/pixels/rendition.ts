@@ -33,6 +33,8 @@ import { ImageFile, PixelDataError } from './image-file.ts';
 import type { ImageHeader } from './image-file.ts';
 import { axisWeights, resample } from './resample.ts';
 import { ScratchArrays } from './scratch.ts';
+import { breastMask, DISPLAY_REACH, storedBreastBox } from './breast-mask.ts';
+import { presentationLut } from './voi.ts';
 
 const { DicomDict, DicomMessage } = dcmjs.data;
 
@@ -71,24 +73,47 @@ type DcmjsDataSet = Record<string, DcmjsElement>;
  * is never a link (main/base/regular-file.ts): one is refused.
  */
 export async function makeDisplayRendition(file: string, options: RenditionOptions): Promise<Uint8Array | null> {
+  return (await readForDisplay(file, { ...options, rendition: true, breastBox: false })).rendition;
+}
+
+/** What the viewer keeps of a stored image besides the image itself. */
+export interface DisplayAids {
+  /** The rendition's DICOM file, or null (not asked for, or the image fits `maxSide` already). */
+  rendition: Uint8Array | null;
+  /**
+   * The breast's bounding box in stored pixels, columns [c0, c1) and rows [r0, r1), found on the
+   * presentation image as the AI finds it (main/dicom/pixels/breast-mask.ts) but nearer the air's
+   * level, down to the skin line (DISPLAY_REACH); null when not asked for or no clear breast. The viewer fits the breast, not the detector, to its place.
+   */
+  breastBox: [number, number, number, number] | null;
+}
+
+/**
+ * The display rendition and the breast's box of a stored image, from one decoding of its first
+ * frame (either may be left out: a library made before the box has its renditions already).
+ */
+export async function readForDisplay(file: string, options: RenditionOptions & { rendition: boolean; breastBox: boolean }): Promise<DisplayAids> {
   const image = ImageFile.open(file, { followLinks: false });
   try {
     const h = image.header;
     const scale = Math.max(h.rows, h.columns) / options.maxSide;
-    if (scale <= 1) return null;
+    const reduce = options.rendition && scale > 1;
+    if (!reduce && !options.breastBox) return { rendition: null, breastBox: null };
     const refusal = renditionRefusal(h.rows, h.columns);
     if (refusal) throw new PixelDataError(refusal);
     const columns = Math.max(1, Math.round(h.columns / scale));
     const rows = Math.max(1, Math.round(h.rows / scale));
     const lent = scratch.borrow(image.frameByteLength(0));
-    let frame: StoredPixels;
+    let made: { frame: StoredPixels | null; breastBox: DisplayAids['breastBox'] };
     try {
-      frame = await withDecodedFrame(image, 0, (pixels) => reduceFrame(pixels, h, columns, rows), lent.frame);
+      made = await withDecodedFrame(image, 0, (pixels) => ({
+        frame: reduce ? reduceFrame(pixels, h, columns, rows) : null,
+        breastBox: options.breastBox ? storedBreastBox(breastMask(pixels, h.columns, h.rows, presentationLut(h, pixels, 'preset'), DISPLAY_REACH), h.columns, h.rows) : null,
+      }), lent.frame);
     } finally {
       lent.giveBack();
     }
-    const header = readHeaderDataSet(image);
-    return writeRendition(header, h, frame, rows, columns);
+    return { rendition: made.frame ? writeRendition(readHeaderDataSet(image), h, made.frame, rows, columns) : null, breastBox: made.breastBox };
   } finally {
     image.close();
   }

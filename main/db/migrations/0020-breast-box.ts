@@ -1,0 +1,15 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * instances.breast_box: the breast's bounding box in the stored image's pixels, "c0,r0,c1,r1"
+ * (columns [c0, c1), rows [r0, r1)), found beside the display rendition on the import threads; ''
+ * when it was looked for and there is no clear breast (or the image could not be read), NULL while
+ * not looked for yet. The viewer fits the breast to its place rather than the detector, whose air
+ * took half of a single view's height. A library made before it gets its boxes in the background,
+ * as its renditions were made (main/import/renditions.ts).
+ */
+export function up(db: Database): void {
+  db.exec(`
+    ALTER TABLE instances ADD COLUMN breast_box TEXT;
+  `);
+}
