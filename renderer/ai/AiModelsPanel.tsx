@@ -61,7 +61,7 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
     <tr data-testid="ai-model" data-model={model.id} className={model.shown ? 'shown' : ''}>
       <td>
         <input type="radio" name="ai-shown-model" checked={chosen === model.id} onChange={() => onChoose(model.id)}
-          aria-label={`${t('ai.models.column.shown')}: ${model.name}`} data-testid="ai-model-choose" />
+          aria-label={t('common.labelled', { label: t('ai.models.column.shown'), text: model.name })} data-testid="ai-model-choose" />
         {model.shown && <span className="badge shown" data-testid="ai-model-shown"> {t('ai.models.shownNow')}</span>}
       </td>
       <td>

@@ -125,3 +125,18 @@ test('what a model is said to be over its marks: synthetic-trained, partly so, o
   }
   assert.equal(label('fr', 'mixed', true).warningShort, 'En partie synthèse — pas pour le diagnostic');
 });
+
+test('no translated text is followed by a colon (or ; ! ?) written into the code: French wants a narrow no-break space before it', async () => {
+  // a probe found the AI models panel's radio buttons read "Affiché: <model>" in French
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const root = join(import.meta.dirname, '../../renderer');
+  const files = (await readdir(root, { recursive: true })).filter((f) => /\.tsx?$/.test(f));
+  const offenders: string[] = [];
+  for (const file of files) {
+    const text = await readFile(join(root, file), 'utf8');
+    for (const m of text.matchAll(/\$\{t\([^`]*?\)\}[:;!?]/g)) offenders.push(`${file}: ${m[0]}`);
+  }
+  assert.deepEqual(offenders, []);
+  assert.equal(translate('fr', 'common.labelled', { label: 'Affiché', text: 'D' }), 'Affiché\u202f: D');
+});
