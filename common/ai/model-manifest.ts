@@ -171,7 +171,11 @@ export const modelManifestSchema = z.object({
     /** The station flips each image so that the breast points this way (its chest wall on the other side). */
     faceDirection: z.enum(['left', 'right']),
     pixels: z.strictObject({
-      /** 'dicom-default': the image's first window (with its VOI LUT function), as a reader first sees it. */
+      /**
+       * 'dicom-default': the image's first window (with its VOI LUT function), as a reader first sees it.
+       * 'none': the frame's own range after the Modality LUT, its smallest value 0 and its largest 1
+       * (a stretch per image: not the stored values over 2^Bits Stored).
+       */
       voi: z.enum(['dicom-default', 'none']),
       // what the station makes, said by the manifest so that a model made for something else is
       // refused rather than given it: MONOCHROME1 always inverted (air dark), values 0 to 1

@@ -71,13 +71,13 @@ const TENSOR_FR: Record<string, Template> = {
 
 const en: Record<ModelProblemCode, Template> = {
   manifest_missing: 'the folder has no manifest.json',
-  manifest_not_file: 'manifest.json is not a regular file (a pipe, a device, a folder, or a link to one)',
+  manifest_not_file: 'manifest.json is not a regular file (a link, a pipe, a device, a folder: a model’s files lie in its own folder; link the whole folder instead)',
   manifest_too_large: 'manifest.json is too large ({bytes} bytes; a manifest is at most {max})',
   // where the JSON breaks, never the text there: a manifest may link to any file
   manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json is not UTF-8 text (byte ${p.notUtf8At} is not UTF-8: saved as Latin-1 or Windows-1252?); save it as UTF-8`
     : p.empty ? 'manifest.json is empty' : `manifest.json is not valid JSON${p.at ? ` (at character ${p.at})` : ''}`),
   manifest_invalid: 'manifest.json does not follow the model contract: {problems}',
-  model_missing: 'the folder has no model.onnx (or it is not a regular file)',
+  model_missing: 'the folder has no model.onnx (or it is not a regular file: a link, a pipe, a device; link the whole folder instead)',
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
   check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
   ai_thread_failed: 'the AI thread could not start ({what}): no model runs at this station; the reading station works on without its AI',
@@ -93,12 +93,12 @@ const en: Record<ModelProblemCode, Template> = {
 
 const fr: Record<ModelProblemCode, Template> = {
   manifest_missing: 'le dossier n’a pas de manifest.json',
-  manifest_not_file: 'manifest.json n’est pas un fichier ordinaire (un tube, un périphérique, un dossier, ou un lien vers l’un d’eux)',
+  manifest_not_file: 'manifest.json n’est pas un fichier ordinaire (un lien, un tube, un périphérique, un dossier)\u202f: les fichiers d’un modèle sont dans son propre dossier, liez plutôt le dossier entier',
   manifest_too_large: 'manifest.json est trop gros ({bytes} octets\u202f; un manifeste fait au plus {max} octets)',
-  manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json n’est pas un texte UTF-8 (l’octet ${p.notUtf8At} n’est pas de l’UTF-8 : enregistré en Latin-1 ou Windows-1252 ?) ; enregistrez-le en UTF-8`
+  manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json n’est pas un texte UTF-8 (l’octet ${p.notUtf8At} n’est pas de l’UTF-8\u202f: enregistré en Latin-1 ou Windows-1252\u202f?)\u202f; enregistrez-le en UTF-8`
     : p.empty ? 'manifest.json est vide' : `manifest.json n’est pas du JSON valide${p.at ? ` (au caractère ${p.at})` : ''}`),
   manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,
-  model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire)',
+  model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire, mais un lien, un tube, un périphérique\u202f; liez plutôt le dossier entier)',
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   ai_thread_failed: 'le fil d’exécution de l’IA n’a pas pu démarrer ({what})\u202f: aucun modèle ne tourne sur ce poste\u202f; la station de lecture fonctionne sans son IA',
@@ -114,6 +114,15 @@ const fr: Record<ModelProblemCode, Template> = {
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {
   const template = (locale === 'fr' ? fr : en)[problem.code];
-  if (typeof template === 'function') return template(problem.params ?? {});
-  return fill(template, problem.params ?? {});
+  const params = locale === 'fr' ? Object.fromEntries(Object.entries(problem.params ?? {}).map(([k, v]) => [k, typeof v === 'string' ? frenchQuotes(v) : v])) : problem.params ?? {};
+  if (typeof template === 'function') return template(params);
+  return fill(template, params);
+}
+
+/**
+ * Names from a model's file come quoted as "name" (a quote or backslash inside escaped with a
+ * backslash: main/ai/model-package.ts); French quotes them « name », as its own texts do.
+ */
+export function frenchQuotes(text: string): string {
+  return text.replace(/"((?:[^"\\]|\\.)*)"/g, (_, inner: string) => `«\u202f${inner.replace(/\\(.)/g, '$1')}\u202f»`);
 }

@@ -53,9 +53,14 @@ export class FileTooLargeError extends Error {
   constructor(readonly bytes: number) { super(`the file has ${bytes} bytes`); }
 }
 
-/** A regular file's bytes; a file over `maxBytes` is refused unread (FileTooLargeError). */
-async function readModelFile(file: string, maxBytes: number): Promise<Buffer> {
-  const { handle, stat } = await openRegularFile(file, { followLinks: true });
+/**
+ * A regular file's bytes; a file over `maxBytes` is refused unread (FileTooLargeError). A model
+ * folder's own files are never links (`followLinks: false`): a link there could make the station
+ * read, and quote in a refusal, any file its user can read; a model kept elsewhere is linked as a
+ * whole folder.
+ */
+async function readModelFile(file: string, maxBytes: number, followLinks = false): Promise<Buffer> {
+  const { handle, stat } = await openRegularFile(file, { followLinks });
   try {
     if (stat.size > maxBytes) throw new FileTooLargeError(stat.size);
     return await handle.readFile();
@@ -66,7 +71,7 @@ async function readModelFile(file: string, maxBytes: number): Promise<Buffer> {
 
 /** The SHA-256 of a model.onnx (as the check computes it; the evaluation writes it into a manifest). */
 export async function sha256OfFile(file: string): Promise<string> {
-  return sha256(await readModelFile(file, MAX_MODEL_BYTES));
+  return sha256(await readModelFile(file, MAX_MODEL_BYTES, true));
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -97,7 +102,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   const refuse = (problem: ModelProblem): ModelCheck => ({ ok: false, folder, problem: showableProblem(problem) });
   let text: string;
   try {
-    const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: true });
+    const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: false });
     try {
       if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_too_large', params: { bytes: stat.size, max: MAX_MANIFEST_BYTES } });
       const read = manifestText(await handle.readFile());
@@ -231,13 +236,15 @@ export type TensorMismatch = Record<string, string | number> & { kind: string };
  * showable (a name may hold an escape sequence a terminal would obey), the rest counted.
  */
 const quoted = (names: readonly string[], count = names.length) =>
-  names.slice(0, 3).map((n) => `"${showableName(n)}"`).join(', ') + (count > 3 ? ` … (${count})` : '');
+  names.slice(0, 3).map(quote).join(', ') + (count > 3 ? ` … (${count})` : '');
+/** "name", showable, a quote or backslash in it escaped (French turns the quotes into « »: common/ai/model-problems.ts). */
+const quote = (name: string) => `"${showableName(name).replace(/["\\]/g, '\\$&')}"`;
 
 /** Why the session's tensors differ from the manifest's, or null when they agree. */
 export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, manifest: ModelManifest): TensorMismatch | null {
   const input = manifest.input.tensor;
   if (session.inputNames.length !== 1 || session.inputNames[0] !== input.name) {
-    return { kind: 'input_names', inputs: quoted(session.inputNames) || '—', expected: `"${input.name}"` };
+    return { kind: 'input_names', inputs: quoted(session.inputNames) || '—', expected: quote(input.name) };
   }
   const meta = session.inputMetadata[0];
   if (meta?.isTensor) {

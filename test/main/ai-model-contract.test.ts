@@ -129,7 +129,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
-  assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: "pading" \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
+  assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: «\u202fpading\u202f» \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
   assert.match((await refusal(path.join(root, 'misspelt-calibration'))).fr, /calibration\u202f: .*\(le manifeste a «\u202fcalibraton\u202f», que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f\?\)/);
   // keys are any text the manifest's author wrote: quoted three at most, cut, with no control or bidirectional formatting character (5,000 stray keys, some with an escape sequence or a right-to-left override, made a 69 KB refusal)
   const hostile = await refusal(writeModel(root, 'hostile-keys', { change: (m) => {
@@ -242,7 +242,7 @@ test('a model keeping its weights in another file (ONNX external data), which it
   assert.equal(refused.problem.code, 'model_external_data');
   assert.equal(refused.en, 'model.onnx keeps 2 tensors in other files (ONNX external data: "w", "b"), which its checksum does not cover: '
     + 'save the model as one file (onnx.save_model(model, "model.onnx", save_as_external_data=False)) and write its SHA-256 in the manifest');
-  assert.match(refused.fr, /^model\.onnx garde 2 tenseurs dans d’autres fichiers \(données externes ONNX\u202f: "w", "b"\), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier/);
+  assert.match(refused.fr, /^model\.onnx garde 2 tenseurs dans d’autres fichiers \(données externes ONNX\u202f: «\u202fw\u202f», «\u202fb\u202f»\), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier/);
   // the same weights in model.onnx itself: accepted (the control)
   const whole = await checkModelFolder(writeModel(root, 'whole'));
   assert.ok(whole.ok);
@@ -267,9 +267,9 @@ test('a model keeping its weights in another file (ONNX external data), which it
 test('a model whose tensors differ from its manifest is refused, saying which', async () => {
   const root = tempDir('models-tensors');
   const cases: [string, Parameters<typeof writeModel>[2], RegExp, RegExp][] = [
-    ['input-name', { model: { inputName: 'pixels' } }, /its inputs are "pixels"; the manifest names one, "image"/, /ses entrées sont "pixels"\u202f; le manifeste en nomme une, "image"/],
+    ['input-name', { model: { inputName: 'pixels' } }, /its inputs are "pixels"; the manifest names one, "image"/, /ses entrées sont «\u202fpixels\u202f»\u202f; le manifeste en nomme une, «\u202fimage\u202f»/],
     ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/, /la dimension 2 de l’entrée «\u202fimage\u202f» est fixée à 512\u202f; le manifeste la dit variable \(H\)/],
-    ['no-heatmap', { model: { heatmapName: 'maps' } }, /the outputs "heatmap" the manifest names are not in the model \(it has "maps"/, /les sorties "heatmap" que nomme le manifeste ne sont pas dans le modèle/],
+    ['no-heatmap', { model: { heatmapName: 'maps' } }, /the outputs "heatmap" the manifest names are not in the model \(it has "maps"/, /les sorties «\u202fheatmap\u202f» que nomme le manifeste ne sont pas dans le modèle \(il a «\u202fmaps\u202f»/],
     // an integer score came back as values that are no score (a BigInt64Array), and failed every image
     ['integer-score', { model: { integerScore: true } }, /output "image_score" is int64; the station reads float32 or float64 outputs/, /la sortie «\u202fimage_score\u202f» est en int64\u202f; la station lit des sorties en float32 ou float64/],
     // a model pretrained on colour photographs takes three channels: the manifest says which it is
@@ -423,7 +423,7 @@ test('what else lies in a models folder: a link to a model folder is followed; a
   }
 });
 
-test('a manifest that is not a regular file, too large, empty or not JSON: refused for that reason, never quoting what it links to', { skip: process.platform === 'win32' ? 'no FIFOs or /etc/passwd on Windows' : false }, async () => {
+test('a manifest that is not a regular file (or a link), too large, empty or not JSON: refused for that reason, never quoting what a link points to', { skip: process.platform === 'win32' ? 'no FIFOs or /etc/passwd on Windows' : false }, async () => {
   const root = tempDir('models-manifest-files');
   const fifo = writeModel(root, 'fifo');
   fs.rmSync(path.join(fifo, 'manifest.json'));
@@ -446,9 +446,22 @@ test('a manifest that is not a regular file, too large, empty or not JSON: refus
   const linked = writeModel(root, 'linked');
   fs.rmSync(path.join(linked, 'manifest.json'));
   fs.symlinkSync(path.join(secret, 'passwords'), path.join(linked, 'manifest.json'));
-  const notJson = await refusal(linked);
-  assert.equal(notJson.problem.code, 'manifest_unreadable');
-  for (const text of [notJson.en, notJson.fr, JSON.stringify(notJson.problem)]) assert.doesNotMatch(text, /root|secret/, text);
+  // a link in a model's folder is not followed (a probe's manifest linked to /etc/passwd was read):
+  // refused unread, as is a model.onnx linked to a sound model elsewhere; a linked folder is followed
+  const notFollowed = await refusal(linked);
+  assert.equal(notFollowed.problem.code, 'manifest_not_file');
+  assert.match(notFollowed.en, /a link, .*link the whole folder instead/);
+  for (const text of [notFollowed.en, notFollowed.fr, JSON.stringify(notFollowed.problem)]) assert.doesNotMatch(text, /root|secret/, text);
+  const sound = writeModel(tempDir('models-kept-elsewhere'), 'sound');
+  const linkedModel = writeModel(root, 'linked-model');
+  fs.rmSync(path.join(linkedModel, 'model.onnx'));
+  fs.symlinkSync(path.join(sound, 'model.onnx'), path.join(linkedModel, 'model.onnx'));
+  const modelLink = await refusal(linkedModel);
+  assert.equal(modelLink.problem.code, 'model_missing');
+  assert.match(modelLink.fr, /ce n’est pas un fichier ordinaire, mais un lien/);
+  const folderLink = path.join(tempDir('models-linked-folder'), 'vendor');
+  fs.symlinkSync(sound, folderLink);
+  assert.equal((await checkModelFolder(folderLink)).ok, true, 'a link to a whole model folder is followed');
   // a name that would turn the version beside it around, or a terminal's escape, is no model's name;
   // nor one with an Arabic letter mark, a line separator (a log's line broken), or an invisible
   // character making two names that look alike differ (a probe)
