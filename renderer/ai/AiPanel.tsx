@@ -42,6 +42,8 @@ export interface AiPanelProps {
   onRequeue(): void;
   /** Whether the exam or a prior on screen has an analysis done or a CAD report: the marks switches show only then. */
   marksPossible: boolean;
+  /** The view label of one of the exam's images: each breast's score names the view it comes from. */
+  viewOf(instanceId: number): string | null;
 }
 
 function ClassGlyph({ findingClass }: { findingClass: string }) {
@@ -72,7 +74,7 @@ export function AiPanel(props: AiPanelProps) {
       <strong>{t('ai.title')}</strong>
       {label && <span className="muted" data-testid="ai-model">{label.model}</span>}
       {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
-      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale })}</span>
+      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale, viewOf: props.viewOf })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
       {/* not where it would fail the same way (pixels too coarse for the model) */}
       {(status === 'cancelled' || (status === 'failed' && !notForModel(results.state!.failure?.code) && !needsRestart(results.state!.failure?.code)) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}

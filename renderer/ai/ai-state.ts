@@ -3,7 +3,7 @@
 // marks carries (the model, and for a model trained on synthetic images or not for diagnostic use,
 // that it is not for diagnostic use).
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
-import type { AiResults, Locale } from '../../common/domain.ts';
+import type { AiFinding, AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
@@ -39,8 +39,18 @@ export function failureReason(t: Translate, code: string | null | undefined, det
   return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' }) + (said ? ` ${t('ai.failure.modelSaid', { said })}` : '');
 }
 
+/** The view label of the finding that gives a breast its score (the best of its findings, scoring exactly that), or null. */
+export function bestFindingView(findings: readonly AiFinding[], side: 'R' | 'L', breastScore: number, viewOf: (instanceId: number) => string | null): string | null {
+  let best: { score: number; view: string } | null = null;
+  for (const finding of findings) {
+    const view = viewOf(finding.instanceId);
+    if (view?.startsWith(side) && (!best || finding.score > best.score)) best = { score: finding.score, view };
+  }
+  return best && Math.abs(best.score - breastScore) < 1e-9 ? best.view : null;
+}
+
 /** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
-export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale }): string {
+export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale; viewOf?: (instanceId: number) => string | null }): string {
   const state = results?.state;
   if (!state) return t('ai.state.none');
   // a reduced copy is not a failure of anything: the model is not made for its pixels
@@ -56,8 +66,14 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: scoreText(state.examScore) })}${flagged}` : said;
   // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
   const { R: right, L: left } = state.breastScores;
+  // with the view its score comes from: the best finding may lie on a view the step does not show (an
+  // RXCCL's 0.99 beside a four-view step whose one right mark read 0.46: a probe could not tell where it came from)
+  const breastText = (side: 'R' | 'L', score: number) => {
+    const view = options.viewOf ? bestFindingView(results.findings, side, score, options.viewOf) : null;
+    return view ? `${scoreText(score)} (${view})` : scoreText(score);
+  };
   const perBreast = state.status === 'done' && options.showScore && right !== undefined && left !== undefined
-    ? `${scored} · ${t('ai.breastScores', { right: scoreText(right), left: scoreText(left) })}` : scored;
+    ? `${scored} · ${t('ai.breastScores', { right: breastText('R', right), left: breastText('L', left) })}` : scored;
   // said whether or not the score shows: that the model never saw a breast is not its opinion of it
   const unread = state.status === 'done' ? notReadText(t, state.notRead) : '';
   // nor an image it could not read (the score and marks are the other images')

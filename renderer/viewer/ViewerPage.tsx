@@ -542,7 +542,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)} hiddenMarks={hiddenMarks}
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
-        onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))} />
+        onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))}
+        viewOf={(instanceId) => shownExam.instances.get(instanceId)?.viewLabel ?? null} />
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
       {detail.rejected.length > 0 && (

@@ -58,3 +58,16 @@ test('beside the exam operating point, each breast\'s score is written as the ex
   assert.equal(said(results), 'analysed · exam score 0.2351 · right breast 0.2351 · left breast 0.10');
   assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,2351 · sein droit 0,2351 · sein gauche 0,10');
 });
+
+test('each breast\'s score names the view it comes from (its best finding may be on a view the step does not show); none named where no finding gives it', () => {
+  const views: Record<number, string> = { 1: 'RCC', 2: 'RMLO', 3: 'RXCCL', 4: 'LCC', 5: 'LMLO' };
+  const finding = (instanceId: number, score: number) => ({ instanceId, class: 'mass', score, x: 10, y: 10, box: [5, 5, 15, 15] as [number, number, number, number] });
+  const results = { ...done({ R: 0.99, L: 0.31 }), findings: [finding(1, 0.46), finding(3, 0.99), finding(2, 0.2), finding(5, 0.31), finding(4, 0.12)] };
+  const withViews = (locale: 'en' | 'fr') => aiStateText((key, params) => translate(locale, key, params), results, { showScore: true, locale, viewOf: (id) => views[id] ?? null });
+  assert.equal(withViews('en'), 'analysed · exam score 0.99 · right breast 0.99 (RXCCL) · left breast 0.31 (LMLO)');
+  assert.equal(withViews('fr'), 'analysé · score d’examen 0,99 · sein droit 0,99 (RXCCL) · sein gauche 0,31 (LMLO)');
+  // a breast score no finding gives (an image-score output, findings under the display floor): no view
+  const unmatched = { ...done({ R: 0.5, L: 0.31 }), findings: [finding(1, 0.46), finding(5, 0.31)] };
+  assert.equal(aiStateText((key, params) => translate('en', key, params), unmatched, { showScore: true, locale: 'en', viewOf: (id) => views[id] ?? null }),
+    'analysed · exam score 0.50 · right breast 0.50 · left breast 0.31 (LMLO)');
+});
