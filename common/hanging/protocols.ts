@@ -73,20 +73,32 @@ const PRIOR_OVERVIEW = step('prior-overview', 'hanging.step.priorOverview', { ro
   ]));
 
 /** One view of both breasts: the default prior's above, the current one's below. */
-const comparison = (view: StandardView, id: string, name: string) =>
+const comparison = (view: StandardView, id: string, name: string, options: { modifiers?: ImageSelector['modifiers'] } = {}, skipWhenEmpty = false) =>
   step(id, name, { rows: 2, columns: 2 }, [
-    place('R', view, 0, 0, { slot: DEFAULT_PRIOR }), place('L', view, 0, 1, { slot: DEFAULT_PRIOR }),
-    place('R', view, 1, 0), place('L', view, 1, 1),
-  ]);
+    place('R', view, 0, 0, { ...options, slot: DEFAULT_PRIOR }), place('L', view, 0, 1, { ...options, slot: DEFAULT_PRIOR }),
+    place('R', view, 1, 0, options), place('L', view, 1, 1, options),
+  ], skipWhenEmpty);
 
 const CC_COMPARISON = comparison('CC', 'cc-comparison', 'hanging.step.ccComparison');
 const MLO_COMPARISON = comparison('MLO', 'mlo-comparison', 'hanging.step.mloComparison');
 
-const pair = (view: StandardView, id: string, name: string) =>
-  step(id, name, { rows: 1, columns: 2 }, [place('R', view, 0, 0), place('L', view, 0, 1)], true);
+const pair = (view: StandardView, id: string, name: string, options: { modifiers?: ImageSelector['modifiers'] } = {}) =>
+  step(id, name, { rows: 1, columns: 2 }, [place('R', view, 0, 0, options), place('L', view, 0, 1, options)], true);
 
 const CC_PAIR = pair('CC', 'cc-pair', 'hanging.step.ccPair');
 const MLO_PAIR = pair('MLO', 'mlo-pair', 'hanging.step.mloPair');
+
+/**
+ * The implant-displaced views compared with the prior's and read large as pairs: behind an implant
+ * the standard views show little of the breast, and a lesion there may show on the ID views alone
+ * (a probe's new 27.6 mm mass was marked on them and never hung large or beside the prior).
+ */
+const ID: { modifiers: ImageSelector['modifiers'] } = { modifiers: ['ID'] };
+const ID_COMPARISON_STEPS = [
+  comparison('CC', 'cc-id-comparison', 'hanging.step.ccIdComparison', ID, true),
+  comparison('MLO', 'mlo-id-comparison', 'hanging.step.mloIdComparison', ID, true),
+];
+const ID_PAIRS = [pair('CC', 'cc-id-pair', 'hanging.step.ccIdPair', ID), pair('MLO', 'mlo-id-pair', 'hanging.step.mloIdPair', ID)];
 
 /** Each screening view alone, large; skipped when the exam lacks it. */
 const SINGLE_VIEWS: StepSpec[] = ([['R', 'CC'], ['L', 'CC'], ['R', 'MLO'], ['L', 'MLO']] as const).map(([laterality, view]) => {
@@ -131,7 +143,7 @@ export const IMPLANT_PROTOCOL = {
   id: 'implant',
   name: 'hanging.protocol.implant' as MessageKey,
   rules: [...STANDARD_VIEWS_PRESENT, WITH_IMPLANT],
-  steps: [CURRENT_OVERVIEW, IMPLANT_DISPLACED_OVERVIEW, ...READING_STEPS],
+  steps: [CURRENT_OVERVIEW, IMPLANT_DISPLACED_OVERVIEW, CC_PAIR, MLO_PAIR, ...ID_PAIRS, ...SINGLE_VIEWS],
   additionalViewsStep: true,
 } satisfies HangingProtocol;
 
@@ -139,7 +151,7 @@ export const IMPLANT_WITH_PRIOR_PROTOCOL = {
   id: 'implant-with-prior',
   name: 'hanging.protocol.implantWithPrior' as MessageKey,
   rules: [...STANDARD_VIEWS_PRESENT, WITH_IMPLANT, WITH_PRIOR],
-  steps: [CURRENT_OVERVIEW, IMPLANT_DISPLACED_OVERVIEW, ...COMPARISON_STEPS, ...READING_STEPS],
+  steps: [CURRENT_OVERVIEW, IMPLANT_DISPLACED_OVERVIEW, ...COMPARISON_STEPS, ...ID_COMPARISON_STEPS, CC_PAIR, MLO_PAIR, ...ID_PAIRS, ...SINGLE_VIEWS],
   additionalViewsStep: true,
 } satisfies HangingProtocol;
 

@@ -128,6 +128,24 @@ test('implant: the standard views first, then the implant-displaced views in the
   assert.deepEqual(plan.candidates.map((c) => c.protocolId), ['implant', 'screening', 'fallback']);
 });
 
+test('implant: the implant-displaced views read large as pairs and, with a prior, compared with the prior\'s (behind an implant a lesion may show on them alone)', () => {
+  const implantViews = () => [...fourViews({ breastImplantPresent: true }), ...fourViews({ breastImplantPresent: true, modifiers: ['ID'] })];
+  const alone = hang(exam({ examId: 1, date: '20260105', images: implantViews() }), []);
+  assert.deepEqual(stepIds(alone), ['overview', 'implant-displaced', 'cc-pair', 'mlo-pair', 'cc-id-pair', 'mlo-id-pair', 'RCC', 'LCC', 'RMLO', 'LMLO']);
+  assert.deepEqual(placements(alone.steps.find((s) => s.id === 'cc-id-pair')!), { RCCID: 'RCCID@1', LCCID: 'LCCID@1' });
+  const prior = exam({ examId: 2, date: '20240105', images: implantViews() });
+  const withPrior = hang(exam({ examId: 1, date: '20260105', images: implantViews() }), [prior]);
+  assert.equal(withPrior.protocolId, 'implant-with-prior');
+  assert.deepEqual(stepIds(withPrior), ['overview', 'implant-displaced', 'prior-overview', 'cc-comparison', 'mlo-comparison', 'cc-id-comparison', 'mlo-id-comparison',
+    'cc-pair', 'mlo-pair', 'cc-id-pair', 'mlo-id-pair', 'RCC', 'LCC', 'RMLO', 'LMLO']);
+  const idComparison = withPrior.steps.find((s) => s.id === 'mlo-id-comparison')!;
+  assert.deepEqual(idComparison.viewports.map((v) => [v.id, v.image?.examId, v.image?.modifiers.join('')]),
+    [['prior-RMLOID', 2, 'ID'], ['prior-LMLOID', 2, 'ID'], ['RMLOID', 1, 'ID'], ['LMLOID', 1, 'ID']]);
+  // an implant exam without ID views: those steps are skipped, not shown empty
+  const noId = hang(exam({ examId: 1, date: '20260105', images: fourViews({ breastImplantPresent: true }) }), [exam({ examId: 2, date: '20240105', images: fourViews({ breastImplantPresent: true }) })]);
+  assert.ok(!stepIds(noId).some((id) => id.includes('id-') || id === 'implant-displaced'), stepIds(noId).join(', '));
+});
+
 test('additional views (XCCL, spot, magnification) get a step of their own, right breast first, each fitted', () => {
   const images = [
     ...fourViews(),
