@@ -193,10 +193,11 @@ test('the screening overview: RCC | LCC over RMLO | LMLO, each facing the middle
   const top = Math.min(...await Promise.all([[0, 0], [rmlo.columns - 1, 0], [0, rmlo.rows - 1], [rmlo.columns - 1, rmlo.rows - 1]]
     .map(async (corner) => (await canvasPoint('RMLO', corner as [number, number])).y)));
   assert.ok(top < 3, `the MLO's top edge meets the top of its place (${top.toFixed(1)} px)`);
-  const rcc = truth.images.find((i) => i.viewLabel === 'RCC')!;
-  const ccTop = await canvasPoint('RCC', [0, 0]);
-  const ccBottom = await canvasPoint('RCC', [0, rcc.rows - 1]);
-  assert.ok(Math.abs(Math.min(ccTop.y, ccBottom.y) - (ccTop.height - Math.max(ccTop.y, ccBottom.y))) < 4, 'the CC is centred vertically');
+  // (its breast, that is: the image is fitted and centred by the breast's box)
+  const rccBox = (await station.handlers.examDetail({ examId: exam.examId })).series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RCC')!.breastBox!;
+  const ccTop = await canvasPoint('RCC', [rccBox[0], rccBox[1]]);
+  const ccBottom = await canvasPoint('RCC', [rccBox[0], rccBox[3]]);
+  assert.ok(Math.abs(Math.min(ccTop.y, ccBottom.y) - (ccTop.height - Math.max(ccTop.y, ccBottom.y))) < 4, 'the CC\'s breast is centred vertically');
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1\/\d+: Four views/);
   await shot('viewer-screening-overview');
 });
