@@ -103,3 +103,29 @@ test('every image gets its breast\'s box, which holds the nipple and every lesio
     await station.close();
   }
 });
+
+test('the box is found on the image\'s whole range, not its first window (a narrow preset clipped the fat to the air\'s level: the box held the dense core, the fat zoomed out of sight); none on an image too small to hold a breast', async () => {
+  const { readForDisplay } = await import('../../main/dicom/pixels/rendition.ts');
+  const { baseDataset, nativePixelData, assemble, TS } = await import('../helpers/crafted-dicom.ts');
+  const rows = 400, columns = 300;
+  const values = new Uint16Array(rows * columns);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < columns; x++) {
+      // air 100; a fatty breast (1000) against the left edge, rows 50–349, out to column 200; a dense core (3000) in it
+      const breast = x < 200 && y >= 50 && y < 350;
+      const core = x < 100 && y >= 150 && y < 250;
+      values[y * columns + x] = core ? 3000 + ((x * 7 + y * 13) % 50) : breast ? 1000 + ((x * 5 + y * 3) % 40) : 100 + ((x + y) % 5);
+    }
+  }
+  const file = path.join(tempDir('breast-box-window'), 'narrow.dcm');
+  const narrow = { WindowCenter: 3000, WindowWidth: 600, PixelSpacing: [0.1, 0.1], ImagerPixelSpacing: [0.1, 0.1] };
+  fs.writeFileSync(file, assemble(baseDataset({ rows, columns }, narrow), TS.explicit, { pixelData: nativePixelData(new Uint8Array(values.buffer), 'OW') }));
+  const { breastBox } = await readForDisplay(file, { maxSide: 1024, rendition: false, breastBox: true });
+  assert.ok(breastBox, 'a box');
+  const [c0, r0, c1, r1] = breastBox;
+  assert.ok(c0 <= 2 && c1 >= 198 && c1 <= 210 && r0 <= 52 && r0 >= 40 && r1 >= 348 && r1 <= 360, `the whole breast, fat and all: ${breastBox.join(',')}`);
+  // an image of a few pixels (a probe's 1 × 2 image was zoomed onto one of them)
+  const tiny = path.join(tempDir('breast-box-tiny'), 'tiny.dcm');
+  fs.writeFileSync(tiny, assemble(baseDataset({ rows: 2, columns: 1 }), TS.explicit, { pixelData: nativePixelData(Uint8Array.of(10, 0, 200, 0), 'OW') }));
+  assert.equal((await readForDisplay(tiny, { maxSide: 1024, rendition: false, breastBox: true })).breastBox, null);
+});

@@ -33,7 +33,7 @@ import { ImageFile, PixelDataError } from './image-file.ts';
 import type { ImageHeader } from './image-file.ts';
 import { axisWeights, resample } from './resample.ts';
 import { ScratchArrays } from './scratch.ts';
-import { breastMask, DISPLAY_REACH, storedBreastBox } from './breast-mask.ts';
+import { breastMask, storedBreastBox } from './breast-mask.ts';
 import { presentationLut } from './voi.ts';
 
 const { DicomDict, DicomMessage } = dcmjs.data;
@@ -82,8 +82,8 @@ export interface DisplayAids {
   rendition: Uint8Array | null;
   /**
    * The breast's bounding box in stored pixels, columns [c0, c1) and rows [r0, r1), found on the
-   * presentation image as the AI finds it (main/dicom/pixels/breast-mask.ts) but nearer the air's
-   * level, down to the skin line (DISPLAY_REACH); null when not asked for or no clear breast. The viewer fits the breast, not the detector, to its place.
+   * image's whole stored range as the AI finds its crop on its window (main/dicom/pixels/breast-mask.ts),
+   * down to the skin line; null when not asked for, no clear breast, or an image too small for one. The viewer fits the breast, not the detector, to its place.
    */
   breastBox: [number, number, number, number] | null;
 }
@@ -108,7 +108,7 @@ export async function readForDisplay(file: string, options: RenditionOptions & {
     try {
       made = await withDecodedFrame(image, 0, (pixels) => ({
         frame: reduce ? reduceFrame(pixels, h, columns, rows) : null,
-        breastBox: options.breastBox ? storedBreastBox(breastMask(pixels, h.columns, h.rows, presentationLut(h, pixels, 'preset'), DISPLAY_REACH), h.columns, h.rows) : null,
+        breastBox: options.breastBox ? displayBreastBox(pixels, h) : null,
       }), lent.frame);
     } finally {
       lent.giveBack();
@@ -118,6 +118,20 @@ export async function readForDisplay(file: string, options: RenditionOptions & {
     image.close();
   }
 }
+
+/**
+ * The breast's box for the viewer: the mask on the frame's whole stored range, not its first window
+ * (a narrow preset clips the fat to the air's level, and a probe's box held the dense core alone, the
+ * fat and skin line zoomed out of sight); none for an image too small to hold a breast's outline (a
+ * probe's 1 × 2 image was zoomed onto one of its pixels).
+ */
+function displayBreastBox(pixels: StoredPixels, h: ImageHeader): DisplayAids['breastBox'] {
+  if (Math.min(h.rows, h.columns) < MIN_BOX_IMAGE_SIDE) return null;
+  return storedBreastBox(breastMask(pixels, h.columns, h.rows, presentationLut(h, pixels, 'full-range')), h.columns, h.rows);
+}
+
+/** The smallest image (pixels a side) whose breast is looked for: a mammogram's is hundreds. */
+const MIN_BOX_IMAGE_SIDE = 64;
 
 /** Area-averages a frame down to `columns × rows`, rounded back to stored values of the same type. */
 export function reduceFrame(pixels: StoredPixels, h: Pick<ImageHeader, 'rows' | 'columns'>, columns: number, rows: number): StoredPixels {
