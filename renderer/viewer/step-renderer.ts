@@ -464,14 +464,19 @@ export class StepRenderer {
     const widthPx = viewport.sWidth / dpr;
     const heightPx = viewport.sHeight / dpr;
     const spacing = breastPlaneSpacing(p.instance);
-    const ownFit = spacing && p.instance.rows && p.instance.columns
-      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation, region: regionOf(p) } })
+    // An image without a spacing is fitted on its own, in its own pixels (a unit spacing): the step's
+    // millimetres mean nothing to it. It was left to Cornerstone's camera, which in a wide place of a
+    // same-size step drew a portrait image twice the place's height (a probe: most of the breast out of sight).
+    const fitSpacing = spacing ?? { row: 1, column: 1 };
+    const ownFit = p.instance.rows && p.instance.columns
+      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing: fitSpacing, rotation: p.transform.rotation, region: regionOf(p) } })
       : null;
-    const mmPerPixel = p.spec.display.size === 'same-size' || this.mmPerPixel !== null && p.spec.display.size === 'true-size' ? this.mmPerPixel ?? ownFit : ownFit;
+    const stepScale = spacing !== null && (p.spec.display.size === 'same-size' || this.mmPerPixel !== null && p.spec.display.size === 'true-size');
+    const mmPerPixel = stepScale ? this.mmPerPixel ?? ownFit : ownFit;
     viewport.resetCamera();
     viewport.setViewPresentation({ rotation: p.transform.rotation, flipHorizontal: p.transform.flipHorizontal, flipVertical: p.transform.flipVertical });
     const data = viewport.getImageData();
-    if (mmPerPixel && spacing && p.instance.rows && data) {
+    if (mmPerPixel && p.instance.rows && data) {
       // Cornerstone's world unit is its own idea of the pixel spacing; ours is the breast plane's. Along
       // the screen's vertical (an image row after a quarter turn, else a column), convert one into
       // the other; a rendition's pixels are `factor` stored pixels wide.
@@ -480,7 +485,7 @@ export class StepRenderer {
       const [worldAlongRow, worldDownColumn] = data.spacing;
       const scale = parallelScale({
         viewportHeightPx: heightPx, mmPerScreenPixel: mmPerPixel,
-        breastSpacingMm: (quarter ? spacing.column : spacing.row) * factor,
+        breastSpacingMm: (quarter ? fitSpacing.column : fitSpacing.row) * factor,
         cornerstoneSpacingMm: quarter ? worldAlongRow! : worldDownColumn!,
       });
       viewport.setCamera({ parallelScale: scale });
@@ -488,7 +493,7 @@ export class StepRenderer {
     this.justify(p, viewport, widthPx, heightPx);
     p.placement = viewport.getCamera();
     viewport.setCamera(p.placement, true);
-    p.element.dataset.mmPerPixel = mmPerPixel ? mmPerPixel.toFixed(5) : '';
+    p.element.dataset.mmPerPixel = spacing && mmPerPixel ? mmPerPixel.toFixed(5) : '';
     p.element.dataset.chestWall = p.chestWall ?? '';
     p.element.dataset.flip = `${p.transform.flipHorizontal ? 'h' : ''}${p.transform.flipVertical ? 'v' : ''}${p.transform.rotation ? `r${p.transform.rotation}` : ''}`;
   }

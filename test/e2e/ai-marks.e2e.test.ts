@@ -287,7 +287,7 @@ test('second look: no mark shows until the reader records her first impression, 
   assert.equal(statusBefore, 'New');
   assert.equal(await page.textContent('[data-testid=exam-status]'), 'In progress');
   assert.equal(await page.locator('[data-testid=ai-disagrees]').count(), 0, 'a recall and marks: the pair agrees');
-  assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /^analysed · exam score 0\.\d\d \(uncalibrated, 0–1: not a probability\) · right breast 0\.\d\d · left breast 0\.\d\d/);
+  assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /^analysed · exam score 0\.\d\d \(uncalibrated, 0–1: not a probability\) · right breast 0\.\d\d \(R(CC|MLO)\) · left breast 0\.\d\d \(L(CC|MLO)\)/);
   // the notice that they were locked goes with the lock
   await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
   // a panel of the top bar open over the viewer takes the keys: 'a' does not hide the marks, Escape closes the panel only

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { parseOperationInput } from '../../common/api.ts';
-import type { ExamSummary } from '../../common/domain.ts';
+import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import { startLoopbackHost } from '../../main/transport/http.ts';
 import type { LoopbackHost } from '../../main/transport/http.ts';
 import type { StationService } from '../../main/service/station.ts';
@@ -557,30 +557,43 @@ test('images stored mirrored are shown the right way round', { skip: SKIP }, asy
   assert.ok(processing.length > 0 && processing.every((id) => !hung.includes(id)));
 });
 
-test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, breast bright, pixel for pixel', { skip: SKIP }, async () => {
-  const { truth, exam } = examOf('monochrome1-sigmoid');
-  assert.ok(truth.images.every((i) => i.photometric === 'MONOCHROME1' && i.voiLutFunction === 'SIGMOID'));
-  // the twin exam: every image's stored values inverted, as MONOCHROME2, with the window mirrored to match
-  const detail = await station.handlers.examDetail({ examId: exam.examId });
-  const twinDir = tempDir('twin');
+/**
+ * A copy of an exam's images imported as another woman's exam (UIDs with `.${suffix}` added, patient
+ * ID `patientId`), each image's data set (as dcmjs naturalizes it) changed by `edit`: what it returns
+ * is written over it, an attribute set to undefined left out.
+ */
+async function importCopyOfExam(examId: number, patientId: string, suffix: string,
+  edit: (natural: Record<string, unknown>, instance: InstanceDetail) => Record<string, unknown>): Promise<{ examId: number; dir: string }> {
+  const detail = await station.handlers.examDetail({ examId });
+  const dir = tempDir(`copy-${patientId.toLowerCase()}`);
   for (const instance of detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing)) {
     const response = await fetch(`${host.url}dicom/${instance.instanceId}`, { headers: { 'x-binome-token': host.token } });
     const bytes = new Uint8Array(await response.arrayBuffer());
     const natural = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(bytes.buffer).dict) as Record<string, unknown>;
+    const uid = (value: unknown) => `${String(value)}.${suffix}`;
+    const written: Record<string, unknown> = {
+      ...Object.fromEntries(Object.entries(natural).filter(([k]) => !['PixelData', '_vrMap', '_meta'].includes(k))),
+      SOPInstanceUID: uid(natural.SOPInstanceUID), StudyInstanceUID: uid(natural.StudyInstanceUID), SeriesInstanceUID: uid(natural.SeriesInstanceUID),
+      PatientID: patientId, PixelData: natural.PixelData, _vrMap: { PixelData: 'OW' },
+      ...edit(natural, instance),
+    };
+    for (const [k, v] of Object.entries(written)) if (v === undefined) delete written[k];
+    fs.writeFileSync(path.join(dir, `${instance.instanceId}.dcm`), writePart10(written));
+  }
+  assert.equal((await station.handlers.importPaths({ paths: [dir] })).imported, 4);
+  return { examId: (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { text: patientId } }))).rows[0]!.examId, dir };
+}
+
+test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, breast bright, pixel for pixel', { skip: SKIP }, async () => {
+  const { truth, exam } = examOf('monochrome1-sigmoid');
+  assert.ok(truth.images.every((i) => i.photometric === 'MONOCHROME1' && i.voiLutFunction === 'SIGMOID'));
+  // the twin exam: every image's stored values inverted, as MONOCHROME2, with the window mirrored to match
+  const { examId: twinId, dir: twinDir } = await importCopyOfExam(exam.examId, 'TWIN', '9', (natural) => {
     const max = 2 ** Number(natural.BitsStored) - 1;
     const pixels = new Uint16Array((natural.PixelData as ArrayBuffer[])[0]!.slice(0));
     for (let i = 0; i < pixels.length; i++) pixels[i] = max - pixels[i]!;
-    const suffix = (uid: unknown) => `${String(uid)}.9`;
-    fs.writeFileSync(path.join(twinDir, `${instance.instanceId}.dcm`), writePart10({
-      ...Object.fromEntries(Object.entries(natural).filter(([k]) => !['PixelData', '_vrMap', '_meta'].includes(k))),
-      SOPInstanceUID: suffix(natural.SOPInstanceUID), StudyInstanceUID: suffix(natural.StudyInstanceUID), SeriesInstanceUID: suffix(natural.SeriesInstanceUID),
-      PatientID: 'TWIN', PhotometricInterpretation: 'MONOCHROME2',
-      WindowCenter: ([] as number[]).concat(natural.WindowCenter as number).map((c) => max - c),
-      PixelData: [pixels.buffer], _vrMap: { PixelData: 'OW' },
-    }));
-  }
-  assert.equal((await station.handlers.importPaths({ paths: [twinDir] })).imported, 4);
-  const twinExam = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { text: 'TWIN' } }))).rows[0]!;
+    return { PhotometricInterpretation: 'MONOCHROME2', WindowCenter: ([] as number[]).concat(natural.WindowCenter as number).map((c) => max - c), PixelData: [pixels.buffer] };
+  });
   assert.equal((parseDicom(fs.readFileSync(path.join(twinDir, fs.readdirSync(twinDir)[0]!))) as { photometricInterpretation: string }).photometricInterpretation, 'MONOCHROME2');
   const canvases = async (examId: number) => {
     await open(examId);
@@ -595,7 +608,7 @@ test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, brea
   const corner = await canvasPoint('RCC', [2, 2]);
   const cornerValue = await page.evaluate(([x, y]) => document.querySelector<HTMLCanvasElement>('[data-testid=viewport][data-place=RCC] canvas')!.getContext('2d')!.getImageData(Math.round(x), Math.round(y), 1, 1).data[0]!, [corner.x, corner.y] as const);
   assert.ok(cornerValue < 40, `air inside the MONOCHROME1 image is dark (${cornerValue})`);
-  const mono2 = await canvases(twinExam.examId);
+  const mono2 = await canvases(twinId);
   await shot('viewer-monochrome2-twin');
   assert.equal(mono1.length, 4);
   for (let v = 0; v < 4; v++) {
@@ -639,12 +652,7 @@ test('MONOCHROME1 (with SIGMOID) looks like its MONOCHROME2 twin: air dark, brea
 
 test('an image with a VOI LUT Sequence and no window preset opens through its table, like its twin with the preset', { skip: SKIP }, async () => {
   const { exam } = examOf('standard');
-  const detail = await station.handlers.examDetail({ examId: exam.examId });
-  const dir = tempDir('lut-twin');
-  for (const instance of detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing)) {
-    const response = await fetch(`${host.url}dicom/${instance.instanceId}`, { headers: { 'x-binome-token': host.token } });
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    const natural = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(bytes.buffer).dict) as Record<string, unknown>;
+  const { examId: twinId } = await importCopyOfExam(exam.examId, 'LUTTWIN', '7', (natural) => {
     const center = ([] as number[]).concat(natural.WindowCenter as number)[0]!;
     const width = ([] as number[]).concat(natural.WindowWidth as number)[0]!;
     assert.ok(!natural.VOILUTFunction || natural.VOILUTFunction === 'LINEAR', 'the standard exam windows linearly');
@@ -652,18 +660,11 @@ test('an image with a VOI LUT Sequence and no window preset opens through its ta
     const entries = 2 ** Number(natural.BitsStored);
     const lower = center - 0.5 - (width - 1) / 2;
     const table = Array.from({ length: entries }, (_, x) => Math.round(4095 * Math.min(1, Math.max(0, (x - lower) / (width - 1)))));
-    const suffix = (uid: unknown) => `${String(uid)}.7`;
-    const rest = Object.fromEntries(Object.entries(natural).filter(([k]) => !['PixelData', '_vrMap', '_meta', 'WindowCenter', 'WindowWidth', 'WindowCenterWidthExplanation', 'VOILUTFunction'].includes(k)));
-    fs.writeFileSync(path.join(dir, `${instance.instanceId}.dcm`), writePart10({
-      ...rest,
-      SOPInstanceUID: suffix(natural.SOPInstanceUID), StudyInstanceUID: suffix(natural.StudyInstanceUID), SeriesInstanceUID: suffix(natural.SeriesInstanceUID),
-      PatientID: 'LUTTWIN',
+    return {
+      WindowCenter: undefined, WindowWidth: undefined, WindowCenterWidthExplanation: undefined, VOILUTFunction: undefined,
       VOILUTSequence: [{ LUTDescriptor: [entries === 65536 ? 0 : entries, 0, 12], LUTExplanation: 'NORMAL', LUTData: table, _vrMap: { LUTDescriptor: 'US', LUTData: 'US' } }],
-      PixelData: natural.PixelData, _vrMap: { PixelData: 'OW' },
-    }));
-  }
-  assert.equal((await station.handlers.importPaths({ paths: [dir] })).imported, 4);
-  const twin = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { filter: { text: 'LUTTWIN' } }))).rows[0]!;
+    };
+  });
   const canvases = async (examId: number) => {
     await open(examId);
     return page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => {
@@ -672,7 +673,7 @@ test('an image with a VOI LUT Sequence and no window preset opens through its ta
     }));
   };
   const withPreset = await canvases(exam.examId);
-  const withTable = await canvases(twin.examId);
+  const withTable = await canvases(twinId);
   await shot('viewer-voi-lut-sequence');
   assert.deepEqual(withPreset.map((c) => c.source), ['preset', 'preset', 'preset', 'preset']);
   assert.deepEqual(withTable.map((c) => c.source), ['lut-sequence-approximated', 'lut-sequence-approximated', 'lut-sequence-approximated', 'lut-sequence-approximated']);
@@ -683,6 +684,24 @@ test('an image with a VOI LUT Sequence and no window preset opens through its ta
     for (let i = 0; i < a.length; i++) diff += Math.abs(a[i]! - b[i]!);
     assert.ok(diff / a.length < 4, `view ${v}: mean difference ${(diff / a.length).toFixed(2)} grey levels`);
   }
+});
+
+test('an image without pixel spacing beside three with: fitted on its own within its place, chest wall at the seam, none of it out of sight (it was drawn twice its place\'s height)', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  const { examId: twinId } = await importCopyOfExam(exam.examId, 'NOSPACING', '8', (_, instance) => (instance.viewLabel === 'RMLO'
+    ? { PixelSpacing: undefined, ImagerPixelSpacing: undefined, EstimatedRadiographicMagnificationFactor: undefined, NominalScannedPixelSpacing: undefined } : {}));
+  await open(twinId);
+  const rmlo = (await station.handlers.examDetail({ examId: twinId })).series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RMLO')!;
+  assert.equal(rmlo.pixelSpacing ?? rmlo.imagerPixelSpacing, null, 'the RMLO has no spacing');
+  const corners = await Promise.all([[0, 0], [rmlo.columns! - 1, rmlo.rows! - 1]].map((c) => canvasPoint('RMLO', c as [number, number])));
+  const { width, height } = corners[0]!;
+  const xs = corners.map((c) => c.x), ys = corners.map((c) => c.y);
+  assert.ok(Math.min(...ys) > -2 && Math.max(...ys) < height + 2 && Math.min(...xs) > -2 && Math.max(...xs) < width + 2,
+    `the RMLO (${xs.map(Math.round).join('–')} × ${ys.map(Math.round).join('–')}) lies within its ${width} × ${height} place`);
+  assert.ok(Math.max(...ys) - Math.min(...ys) > height * 0.9 || Math.max(...xs) - Math.min(...xs) > width * 0.9, 'and fills it');
+  assert.ok(Math.max(...xs) > width - 3, 'its chest wall at the seam');
+  assert.equal(await page.$eval('[data-testid=viewport][data-place=RMLO]', (v) => (v as HTMLElement).dataset.mmPerPixel), '', 'no millimetres claimed');
+  await shot('viewer-no-spacing');
 });
 
 test('GH133 (a real single RMLO) hangs in the RMLO place facing the middle; OutOfBoundsOverlay (LCC stored turned) in the LCC place', { skip: SKIP }, async () => {
