@@ -22,6 +22,10 @@ const pluriel = (count: string | number | undefined, ending: string) => (Number(
 const canaux = (count: string | number | undefined) => (Number(count) > 1 ? 'canaux' : 'canal');
 const say = (template: Template, params: Record<string, string | number>) => (typeof template === 'string' ? fill(template, params) : template(params));
 
+/** What a model.onnx that is not a regular file is (main/base/regular-file.ts NotRegularFileError's kinds). */
+const NOT_FILE_EN: Record<string, string> = { 'symbolic link': 'a link', fifo: 'a pipe', directory: 'a folder', device: 'a device', socket: 'a socket' };
+const NOT_FILE_FR: Record<string, string> = { 'symbolic link': 'un lien', fifo: 'un tube', directory: 'un dossier', device: 'un périphérique', socket: 'une socket' };
+
 /** How a model's tensors differ from its manifest (main/ai/model-package.ts tensorMismatch), by kind. */
 const TENSOR_EN: Record<string, Template> = {
   input_names: 'its inputs are {inputs}; the manifest names one, {expected}',
@@ -77,7 +81,8 @@ const en: Record<ModelProblemCode, Template> = {
   manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json is not UTF-8 text (byte ${p.notUtf8At} is not UTF-8: saved as Latin-1 or Windows-1252?); save it as UTF-8`
     : p.empty ? 'manifest.json is empty' : `manifest.json is not valid JSON${p.at ? ` (at character ${p.at})` : ''}`),
   manifest_invalid: 'manifest.json does not follow the model contract: {problems}',
-  model_missing: 'the folder has no model.onnx (or it is not a regular file: a link, a pipe, a device; link the whole folder instead)',
+  model_missing: (p) => (p.kind === undefined ? 'the folder has no model.onnx'
+    : `model.onnx is not a regular file but ${NOT_FILE_EN[String(p.kind)] ?? 'something else'}: a model’s files lie in its own folder (link the whole folder instead)`),
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
   check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
   ai_thread_failed: 'the AI thread could not start ({what}): no model runs at this station; the reading station works on without its AI',
@@ -98,7 +103,8 @@ const fr: Record<ModelProblemCode, Template> = {
   manifest_unreadable: (p) => (p.notUtf8At !== undefined ? `manifest.json n’est pas un texte UTF-8 (l’octet ${p.notUtf8At} n’est pas de l’UTF-8\u202f: enregistré en Latin-1 ou Windows-1252\u202f?)\u202f; enregistrez-le en UTF-8`
     : p.empty ? 'manifest.json est vide' : `manifest.json n’est pas du JSON valide${p.at ? ` (au caractère ${p.at})` : ''}`),
   manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,
-  model_missing: 'le dossier n’a pas de model.onnx (ou ce n’est pas un fichier ordinaire, mais un lien, un tube, un périphérique\u202f; liez plutôt le dossier entier)',
+  model_missing: (p) => (p.kind === undefined ? 'le dossier n’a pas de model.onnx'
+    : `model.onnx n’est pas un fichier ordinaire mais ${NOT_FILE_FR[String(p.kind)] ?? 'autre chose'}\u202f: les fichiers d’un modèle sont dans son propre dossier (liez plutôt le dossier entier)`),
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   ai_thread_failed: 'le fil d’exécution de l’IA n’a pas pu démarrer ({what})\u202f: aucun modèle ne tourne sur ce poste\u202f; la station de lecture fonctionne sans son IA',

@@ -139,7 +139,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     bytes = await readModelFile(path.join(folder, 'model.onnx'), MAX_MODEL_BYTES);
   } catch (error) {
     if (error instanceof FileTooLargeError) return refuse({ code: 'model_too_large', params: { bytes: error.bytes, max: MAX_MODEL_BYTES } });
-    return refuse({ code: 'model_missing' });
+    // a link said as one (a probe's linked model.onnx read "no model.onnx (or …)")
+    return refuse({ code: 'model_missing', params: error instanceof NotRegularFileError ? { kind: error.kind } : {} });
   }
   // an empty file said as such (a copy that failed), not as another file than the manifest's nor in
   // the runtime's words for it (its source file and line, cut off)

@@ -458,7 +458,8 @@ test('a manifest that is not a regular file (or a link), too large, empty or not
   fs.symlinkSync(path.join(sound, 'model.onnx'), path.join(linkedModel, 'model.onnx'));
   const modelLink = await refusal(linkedModel);
   assert.equal(modelLink.problem.code, 'model_missing');
-  assert.match(modelLink.fr, /ce n’est pas un fichier ordinaire, mais un lien/);
+  assert.equal(modelLink.en, 'model.onnx is not a regular file but a link: a model’s files lie in its own folder (link the whole folder instead)');
+  assert.match(modelLink.fr, /^model\.onnx n’est pas un fichier ordinaire mais un lien\u202f: /);
   const folderLink = path.join(tempDir('models-linked-folder'), 'vendor');
   fs.symlinkSync(sound, folderLink);
   assert.equal((await checkModelFolder(folderLink)).ok, true, 'a link to a whole model folder is followed');

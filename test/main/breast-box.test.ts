@@ -36,8 +36,8 @@ const boxesOf = (station: StationService) => new Map((station.db.connection.prep
 
 test('every image gets its breast\'s box, which holds the nipple and every lesion, meets the chest wall and leaves the air out; a library made before boxes gets them, its renditions kept', { timeout: 300_000 }, async () => {
   const out = tempDir('breast-box-demo');
-  // every variant (patients 1–6): MONOCHROME1, stored mirrored, additional views, implants, two detectors; reduced size (no renditions: the box alone)
-  const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed: 'breast-box-2026-12-07', patients: 6, priors: 0, size: 'reduced', variants: true }, out, { workers: 2 });
+  // every variant (patients 1–6), each with a prior: MONOCHROME1, stored mirrored, additional views, implants, two detectors; reduced size (no renditions: the box alone)
+  const demo = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed: 'breast-box-2026-12-07', patients: 6, priors: 1, size: 'reduced', variants: true }, out, { workers: 2 });
   // and one woman at full size, whose images get renditions too (a reduced image fits without one)
   const full = await generateDemo({ ...DEFAULT_DEMO_OPTIONS, seed: 'breast-box-full-2026-12-07', patients: 1, priors: 0, size: 'full', variants: false }, path.join(out, 'full'), { workers: 2 });
   demo.groundTruthFiles.push(...full.groundTruthFiles.map((gt) => path.join('full', gt)));
@@ -71,12 +71,14 @@ test('every image gets its breast\'s box, which holds the nipple and every lesio
         // the chest wall (on the stored image's right for a right breast, unless stored mirrored): the box reaches it
         const chestWallRight = image.viewLabel.startsWith('R') !== image.storedFlipped;
         if (!/ID$|XCCL|M$|S$/.test(image.viewLabel)) assert.ok(chestWallRight ? c1 >= image.columns - 2 : c0 <= 2, `${what}: the box meets the chest wall`);
-        // and the air beyond the nipple is left out
+        // and the air beyond the nipple is left out, and above and below a CC's breast (a prior's bright
+        // column down its chest-wall edge made its box the image's whole height: a probe)
         assert.ok(chestWallRight ? c0 > 2 : c1 < image.columns - 2, `${what}: the air beyond the nipple is outside`);
+        if (/^[RL]CC$/.test(image.viewLabel)) assert.ok(r1 - r0 < image.rows * 0.95, `${what}: the air above and below the CC's breast is outside`);
         checked++;
       }
     }
-    assert.ok(checked >= 24, `${checked} images checked`);
+    assert.ok(checked >= 48, `${checked} images checked`);
 
     // a library made before the boxes (migration 0020): renditions made, boxes not looked for
     const renditionsBefore = station.db.connection.prepare('SELECT file_hash, display_rendition FROM instances WHERE is_image = 1 ORDER BY id').all();

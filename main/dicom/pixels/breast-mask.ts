@@ -102,6 +102,32 @@ export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMas
 }
 
 /**
+ * The mask's box without the thin strips at its top and bottom ends: rows of the box holding under a
+ * twentieth of its widest row's blocks (and at most two blocks in any case). A prior of the generator
+ * carries a bright column 1–3 blocks wide down the whole chest-wall edge, joined to the breast, and
+ * its box ran the image's full height (a probe: 12 of 51 prior images; every step beside one fitted
+ * the whole detector again). A breast's own outline is that narrow for under a block at its ends (a
+ * half disc of radius R is under R/20 wide only within R/3200 of its end), which the viewer's margin
+ * gives back many times over.
+ */
+export function boxWithoutEdgeStrips(m: BreastMask): Box | null {
+  if (!m.box) return null;
+  const [x0, y0, x1, y1] = m.box;
+  const count = (y: number) => {
+    let n = 0;
+    for (let x = x0; x <= x1; x++) n += m.mask[y * m.width + x]!;
+    return n;
+  };
+  let widest = 0;
+  for (let y = y0; y <= y1; y++) widest = Math.max(widest, count(y));
+  const thin = (y: number) => count(y) <= Math.max(2, widest / 20);
+  let top = y0, bottom = y1;
+  while (top < bottom && thin(top)) top++;
+  while (bottom > top && thin(bottom)) bottom--;
+  return [x0, top, x1, bottom];
+}
+
+/**
  * The breast's bounding box in stored pixels: columns [c0, c1) and rows [r0, r1), whole blocks of the
  * small image (a box reaching its last block reaches the image's edge: the small image drops the
  * last partial block). Null when the mask found no clear breast. The AI's crop and the viewer's

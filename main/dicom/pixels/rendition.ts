@@ -33,7 +33,7 @@ import { ImageFile, PixelDataError } from './image-file.ts';
 import type { ImageHeader } from './image-file.ts';
 import { axisWeights, resample } from './resample.ts';
 import { ScratchArrays } from './scratch.ts';
-import { breastMask, storedBreastBox } from './breast-mask.ts';
+import { boxWithoutEdgeStrips, breastMask, storedBreastBox } from './breast-mask.ts';
 import { presentationLut } from './voi.ts';
 
 const { DicomDict, DicomMessage } = dcmjs.data;
@@ -122,12 +122,14 @@ export async function readForDisplay(file: string, options: RenditionOptions & {
 /**
  * The breast's box for the viewer: the mask on the frame's whole stored range, not its first window
  * (a narrow preset clips the fat to the air's level, and a probe's box held the dense core alone, the
- * fat and skin line zoomed out of sight); none for an image too small to hold a breast's outline (a
- * probe's 1 × 2 image was zoomed onto one of its pixels).
+ * fat and skin line zoomed out of sight), thin strips at its ends left out (boxWithoutEdgeStrips);
+ * none for an image too small to hold a breast's outline (a probe's 1 × 2 image was zoomed onto one
+ * of its pixels).
  */
 function displayBreastBox(pixels: StoredPixels, h: ImageHeader): DisplayAids['breastBox'] {
   if (Math.min(h.rows, h.columns) < MIN_BOX_IMAGE_SIDE) return null;
-  return storedBreastBox(breastMask(pixels, h.columns, h.rows, presentationLut(h, pixels, 'full-range')), h.columns, h.rows);
+  const mask = breastMask(pixels, h.columns, h.rows, presentationLut(h, pixels, 'full-range'));
+  return storedBreastBox({ ...mask, box: boxWithoutEdgeStrips(mask) }, h.columns, h.rows);
 }
 
 /** The smallest image (pixels a side) whose breast is looked for: a mammogram's is hundreds. */
