@@ -11,5 +11,9 @@ import type { Database } from 'better-sqlite3';
 export function up(db: Database): void {
   db.exec(`
     ALTER TABLE instances ADD COLUMN breast_box TEXT;
+    -- the images still to prepare for display (imports.imagesToPrepareForDisplay), asked at every
+    -- import and every exam opened: without it, a walk of every instance of the library
+    CREATE INDEX instances_to_prepare ON instances (file_hash)
+      WHERE is_image = 1 AND for_processing = 0 AND (display_rendition IS NULL OR breast_box IS NULL);
   `);
 }
