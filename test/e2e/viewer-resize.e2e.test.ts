@@ -159,10 +159,13 @@ test('the window made narrower while an exam\'s images load: every breast still 
 // A known fault, not mended (2026-12-04): two probes saw a step's images 7–30 px off the seam after
 // the AI strip changed height while the step was prepared out of sight; this sequence (the strip
 // 13 px taller, back, 27 px taller, 150 ms apart) puts images hundreds of pixels off, or out of
-// their place, in most runs. Where: renderer/viewer/step-renderer.ts relayout() measures what lies at
-// each place's anchor on a canvas another step's resize of the shared engine may already have
-// changed. Placing a step the reader has not touched afresh was tried and did not make this pass.
-test('the area above the images growing while the next step waits out of sight: stepped to, every image meets the seam (a probe saw the current row 7–8 px off it)', { skip: SKIP, todo: SKIP ? false : 'a known relayout fault: step-renderer.ts relayout() (see above)' }, async () => {
+// their place, in most runs (and did before the fit to the breast, at d058c8e). Instrumented: every
+// step, the hidden one included, was placed again at the final size at each change, and no placement
+// ran after the step was shown; the images are displaced after that, most likely by the swap of the
+// rendition for the stored image (StepRenderer.load keeping the camera) or the zoom/pan
+// synchroniser's first event on activation (sync.ts). Placing afresh a step the reader has not
+// touched was tried and did not make this pass.
+test('the area above the images growing while the next step waits out of sight: stepped to, every image meets the seam (a probe saw the current row 7–8 px off it)', { skip: SKIP, todo: SKIP ? false : 'a known fault after a step prepared out of sight is shown (see above)' }, async () => {
   await page.setViewportSize({ width: 1920, height: 1080 });
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForSelector('[data-testid=exam-row]');
