@@ -160,12 +160,13 @@ test('the window made narrower while an exam\'s images load: every breast still 
 // the AI strip changed height while the step was prepared out of sight; this sequence (the strip
 // 13 px taller, back, 27 px taller, 150 ms apart) puts images hundreds of pixels off, or out of
 // their place, in most runs (and did before the fit to the breast, at d058c8e). Instrumented: every
-// step, the hidden one included, was placed again at the final size at each change, and no placement
-// ran after the step was shown; the images are displaced after that, most likely by the swap of the
-// rendition for the stored image (StepRenderer.load keeping the camera) or the zoom/pan
-// synchroniser's first event on activation (sync.ts). Placing afresh a step the reader has not
-// touched was tried and did not make this pass.
-test('the area above the images growing while the next step waits out of sight: stepped to, every image meets the seam (a probe saw the current row 7–8 px off it)', { skip: SKIP, todo: SKIP ? false : 'a known fault after a step prepared out of sight is shown (see above)' }, async () => {
+// step, the hidden one included, was placed again at the final size at each change; when the step
+// was shown every camera still equalled its placement (these images have no rendition to swap), yet
+// the canvases showed images displaced or missing. So the cameras are right and the drawing is not:
+// Cornerstone's rendering of viewports of a hidden step across several resizes of the shared engine
+// is the suspect. Not mended by placing afresh a step the reader has not touched, by rendering a
+// step's viewports when it is shown, or by resizing the engine then.
+test('the area above the images growing while the next step waits out of sight: stepped to, every image meets the seam (a probe saw the current row 7–8 px off it)', { skip: SKIP, todo: SKIP ? false : 'a known fault: a step prepared out of sight drawn displaced (see above)' }, async () => {
   await page.setViewportSize({ width: 1920, height: 1080 });
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForSelector('[data-testid=exam-row]');
