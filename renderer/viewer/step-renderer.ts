@@ -52,6 +52,12 @@ interface Placed {
   instance: InstanceDetail;
   transform: DisplayTransform;
   chestWall: 'left' | 'right' | null;
+  /**
+   * The part of the image fitted and centred: the breast with a margin (common/hanging/scale.ts
+   * fitRegion), in displayed pixel edges of the stored image; null: the whole image (the breast's box
+   * not known yet, or not plausible).
+   */
+  region: [number, number, number, number] | null;
   /** The camera the image was placed with: reset returns to it, synchronisation measures from it. */
   placement?: Types.ICamera;
   /** The window and polarity it opened with: reset returns to them. */
@@ -108,20 +114,15 @@ function relayoutSteps(step: StepRenderer, placeAgain: () => void): void {
 }
 
 /** Whether a place's image meets the top of its place (an MLO-type view hung by its chest wall), not its middle. */
-function topJustified(p: Placed): boolean {
-  return p.spec.display.justify === 'chest-wall' && isMloTypeView(p.spec.image?.view);
+function topJustified(spec: HungViewport): boolean {
+  return spec.display.justify === 'chest-wall' && isMloTypeView(spec.image?.view);
 }
 
-/**
- * The part of a place's image that is fitted and centred (the breast with a margin, common/hanging/scale.ts
- * fitRegion), in displayed pixel edges of the stored image; null: the whole image (the breast's box
- * not known yet, or not plausible).
- */
-function regionOf(p: Placed): [number, number, number, number] | null {
-  const { rows, columns, breastBox } = p.instance;
+/** The region a place's image is fitted by (Placed.region). */
+function regionOf(spec: HungViewport, instance: InstanceDetail, transform: DisplayTransform, chestWall: 'left' | 'right' | null): Placed['region'] {
+  const { rows, columns, breastBox } = instance;
   if (!rows || !columns) return null;
-  const chestWall = p.spec.display.justify === 'chest-wall' ? p.chestWall : null;
-  return fitRegion({ rows, columns, breastBox, spacing: breastPlaneSpacing(p.instance) }, p.transform, { chestWall, fromTop: topJustified(p) });
+  return fitRegion({ rows, columns, breastBox, spacing: breastPlaneSpacing(instance) }, transform, { chestWall: spec.display.justify === 'chest-wall' ? chestWall : null, fromTop: topJustified(spec) });
 }
 
 /**
@@ -133,7 +134,7 @@ function regionOf(p: Placed): [number, number, number, number] | null {
 function anchorOf(p: Placed, widthPx: number, heightPx: number): Types.Point2 {
   const side = p.spec.display.justify === 'chest-wall' ? p.chestWall : null;
   const x = side === 'right' ? widthPx : side === 'left' ? 0 : widthPx / 2;
-  return [x, topJustified(p) ? 0 : heightPx / 2];
+  return [x, topJustified(p.spec) ? 0 : heightPx / 2];
 }
 
 /** Moves a viewport's image by (dx, dy) CSS pixels on its canvas: its camera by the world distance of (−dx, −dy). */
@@ -213,7 +214,8 @@ export class StepRenderer {
       const viewportId = `${this.stepKey}:${spec.id}`;
       engine.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
       const transform = displayTransform({ laterality: spec.image.laterality, view: spec.image.view, patientOrientation: instance.patientOrientation });
-      const placed: Placed = { spec, element, viewportId, instance, transform, chestWall: chestWallSide(spec.image, transform) };
+      const chestWall = chestWallSide(spec.image, transform);
+      const placed: Placed = { spec, element, viewportId, instance, transform, chestWall, region: regionOf(spec, instance, transform, chestWall) };
       this.placed.set(spec.id, placed);
       // what is drawn, with which window, written on the element after every render (tests, support)
       const describe = () => {
@@ -374,7 +376,7 @@ export class StepRenderer {
       const spacing = p ? breastPlaneSpacing(p.instance) : null;
       return {
         widthPx: element.clientWidth, heightPx: element.clientHeight,
-        image: p && spacing && p.instance.rows && p.instance.columns ? { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation, region: regionOf(p) } : null,
+        image: p && spacing && p.instance.rows && p.instance.columns ? { rows: p.instance.rows, columns: p.instance.columns, spacing, rotation: p.transform.rotation, region: p.region } : null,
       };
     });
     if (options.sizeMode === 'true-size' && options.monitorPixelPitchMm) return trueSizeScale(options.monitorPixelPitchMm, window.devicePixelRatio || 1);
@@ -469,7 +471,7 @@ export class StepRenderer {
     // same-size step drew a portrait image twice the place's height (a probe: most of the breast out of sight).
     const fitSpacing = spacing ?? { row: 1, column: 1 };
     const ownFit = p.instance.rows && p.instance.columns
-      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing: fitSpacing, rotation: p.transform.rotation, region: regionOf(p) } })
+      ? fitScale({ widthPx, heightPx, image: { rows: p.instance.rows, columns: p.instance.columns, spacing: fitSpacing, rotation: p.transform.rotation, region: p.region } })
       : null;
     const stepScale = spacing !== null && (p.spec.display.size === 'same-size' || this.mmPerPixel !== null && p.spec.display.size === 'true-size');
     const mmPerPixel = stepScale ? this.mmPerPixel ?? ownFit : ownFit;
@@ -515,7 +517,7 @@ export class StepRenderer {
     const top = Math.min(...ys) - halfPixelY;
     const bottom = Math.max(...ys) + halfPixelY;
     // what is centred: the breast with its margin where it is known (fitRegion), else the whole image
-    const region = regionOf(p);
+    const { region } = p;
     const quarter = p.transform.rotation % 180 !== 0;
     const shownWidth = (quarter ? p.instance.rows : p.instance.columns) ?? 1, shownHeight = (quarter ? p.instance.columns : p.instance.rows) ?? 1;
     const across = (x: number) => left + (x / shownWidth) * (right - left), down = (y: number) => top + (y / shownHeight) * (bottom - top);
@@ -524,7 +526,7 @@ export class StepRenderer {
     if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'right') dx = widthPx - right;
     else if (p.spec.display.justify === 'chest-wall' && p.chestWall === 'left') dx = -left;
     else dx = (widthPx - cx1 - cx0) / 2;
-    const dy = topJustified(p) ? -top : (heightPx - cy1 - cy0) / 2;
+    const dy = topJustified(p.spec) ? -top : (heightPx - cy1 - cy0) / 2;
     shiftOnCanvas(viewport, dx, dy);
     p.element.dataset.fitted = region ? 'breast' : 'image';
   }

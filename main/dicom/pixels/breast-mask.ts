@@ -113,14 +113,10 @@ export function maskFromBlockSums(grid: MaskGrid, sums: Float32Array): BreastMas
 export function boxWithoutEdgeStrips(m: BreastMask): Box | null {
   if (!m.box) return null;
   const [x0, y0, x1, y1] = m.box;
-  const count = (y: number) => {
-    let n = 0;
-    for (let x = x0; x <= x1; x++) n += m.mask[y * m.width + x]!;
-    return n;
-  };
-  let widest = 0;
-  for (let y = y0; y <= y1; y++) widest = Math.max(widest, count(y));
-  const thin = (y: number) => count(y) <= Math.max(2, widest / 20);
+  const counts = new Int32Array(y1 - y0 + 1);
+  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) counts[y - y0]! += m.mask[y * m.width + x]!;
+  const narrow = Math.max(2, Math.max(...counts) / 20);
+  const thin = (y: number) => counts[y - y0]! <= narrow;
   let top = y0, bottom = y1;
   while (top < bottom && thin(top)) top++;
   while (bottom > top && thin(bottom)) bottom--;
