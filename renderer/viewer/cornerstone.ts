@@ -146,6 +146,45 @@ export function sharedEngine(): RenderingEngine {
   return engine;
 }
 
+/** What the viewer reads of Cornerstone 5.14's WebGL context pool (not public API: see disableViewports). */
+interface OffscreenContextPool {
+  getContextCount(): number;
+  getMaxSizeForContext(index: number): { width: number; height: number } | undefined;
+  getContextByIndex(index: number): { context: { resize(): void }; container: { width: number; height: number } } | null;
+}
+
+function offscreenContextPool(renderingEngine: RenderingEngine): OffscreenContextPool | null {
+  const pool = (renderingEngine as unknown as { _implementation?: { contextPool?: Partial<OffscreenContextPool> } })._implementation?.contextPool;
+  return pool && typeof pool.getContextCount === 'function' && typeof pool.getMaxSizeForContext === 'function' && typeof pool.getContextByIndex === 'function'
+    ? pool as OffscreenContextPool : null;
+}
+
+/**
+ * Gives viewports back to the engine, then keeps each offscreen WebGL canvas the size its context is
+ * drawn at. Cornerstone 5.14's context pool shrinks a context's size (its largest viewport's) when a
+ * viewport leaves, and leaves its canvas as large as it was; the next viewport drawn in that context
+ * takes its share of the canvas from the smaller size, so it is drawn across the whole larger canvas
+ * and copied from its corner: the image displaced by half its place, or out of it. The viewer saw it
+ * on a step of eight places drawn after the exam before (four larger places) had left. Where the pool
+ * is not what this expects (another Cornerstone), nothing is done.
+ */
+export function disableViewports(viewportIds: readonly string[]): void {
+  const renderingEngine = sharedEngine();
+  for (const id of viewportIds) renderingEngine.disableElement(id);
+  const pool = offscreenContextPool(renderingEngine);
+  if (!pool) return;
+  for (let index = 0; index < pool.getContextCount(); index++) {
+    const size = pool.getMaxSizeForContext(index);
+    const offscreen = pool.getContextByIndex(index);
+    // an empty context keeps its canvas: the next viewport in it sizes the canvas itself
+    if (!size || !offscreen || size.width < 1 || size.height < 1) continue;
+    if (offscreen.container.width === size.width && offscreen.container.height === size.height) continue;
+    offscreen.container.width = size.width;
+    offscreen.container.height = size.height;
+    offscreen.context.resize();
+  }
+}
+
 export function toolGroup(): ToolTypes.IToolGroup {
   return ToolGroupManager.getToolGroup(TOOL_GROUP_ID)!;
 }

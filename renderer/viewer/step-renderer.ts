@@ -21,7 +21,7 @@ import { breastPlaneSpacing, fitRegion, fitScale, parallelScale, sameSizeScale, 
 import type { SizedViewport } from '../../common/hanging/scale.ts';
 import type { StationApi } from '../api/station-api.ts';
 import { utilities as toolUtilities } from '@cornerstonejs/tools';
-import { ENGINE_ID, loadAndCacheImage, sharedEngine, toolGroup } from './cornerstone.ts';
+import { ENGINE_ID, disableViewports, loadAndCacheImage, sharedEngine, toolGroup } from './cornerstone.ts';
 import { StepSynchronizers, withoutSync } from './sync.ts';
 import { initialVoi } from './voi.ts';
 import { voiFromLutTable } from './voi-lut-table.ts';
@@ -600,11 +600,8 @@ export class StepRenderer {
     relayouts.delete(this);
     this.cleanups.splice(0).forEach((c) => c());
     this.sync?.destroy();
-    const engine = sharedEngine();
-    for (const p of this.placed.values()) {
-      toolGroup().removeViewports(ENGINE_ID, p.viewportId);
-      engine.disableElement(p.viewportId);
-    }
+    for (const p of this.placed.values()) toolGroup().removeViewports(ENGINE_ID, p.viewportId);
+    disableViewports([...this.placed.values()].map((p) => p.viewportId));
     this.placed.clear();
   }
 }

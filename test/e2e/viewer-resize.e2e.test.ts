@@ -156,22 +156,23 @@ test('the window made narrower while an exam\'s images load: every breast still 
   await page.setViewportSize({ width: 1000, height: 700 });
 });
 
-// A known fault, not mended (2026-12-04): two probes saw a step's images 7–30 px off the seam after
-// the AI strip changed height while the step was prepared out of sight; this sequence (the strip
-// 13 px taller, back, 27 px taller, 150 ms apart) puts images hundreds of pixels off, or out of
-// their place, in most runs (and did before the fit to the breast, at d058c8e). Instrumented: every
-// step, the hidden one included, was placed again at the final size at each change; when the step
-// was shown every camera still equalled its placement (these images have no rendition to swap), yet
-// the canvases showed images displaced or missing. So the cameras are right and the drawing is not:
-// Cornerstone's rendering of viewports of a hidden step across several resizes of the shared engine
-// is the suspect. Not mended by placing afresh a step the reader has not touched, by rendering a
-// step's viewports when it is shown, or by resizing the engine then.
-test('the area above the images growing while the next step waits out of sight: stepped to, every image meets the seam (a probe saw the current row 7–8 px off it)', { skip: SKIP, todo: SKIP ? false : 'a known fault: a step prepared out of sight drawn displaced (see above)' }, async () => {
+// A fault probes saw (images 7–30 px off the seam, in this sequence hundreds of pixels off or out of
+// their place, in about two runs of five) and mended on 2026-12-04: not the strip's changes but the
+// exam before leaving. Cornerstone 5.14's WebGL context pool shrank a context's size when the leaving
+// exam's larger viewports (four places) were disabled, and left its offscreen canvas as large; the
+// eight places of a prior comparison drawn next in that context were drawn across the larger canvas
+// and copied from its corner (renderer/viewer/cornerstone.ts, disableViewports). Instrumented, every
+// failing run (5 of 13) had drawn in a canvas larger than its context's size and no passing one had;
+// mended, 14 of 14 passed with none. The cameras were right all along (the reset key, which draws
+// again, put every image back). It hangs on timing: without the mend this test failed in some runs
+// of some builds and in none of 11 of the final one; it stays as the sequence that showed it.
+test('the exam before left and the area above the images changing while the next step waits out of sight: stepped to, every image meets the seam (probes saw images off it, or missing)', { skip: SKIP }, async () => {
   await page.setViewportSize({ width: 1920, height: 1080 });
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForSelector('[data-testid=exam-row]');
   const order = await page.$$eval('[data-testid=exam-row]', (rs) => rs.map((r) => Number(r.getAttribute('data-exam-id'))));
-  for (const examId of [order[0]!, order[2]!]) {
+  // exams with a prior (a step of eight places after one of four), the first again at the end
+  for (const examId of [order[0]!, order[2]!, order[0]!]) {
     await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, examId);
     await waitForStep(examId);
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.prefetch === 'done', undefined, { timeout: 60_000 });
