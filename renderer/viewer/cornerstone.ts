@@ -165,8 +165,9 @@ function offscreenContextPool(renderingEngine: RenderingEngine): OffscreenContex
  * viewport leaves, and leaves its canvas as large as it was; the next viewport drawn in that context
  * takes its share of the canvas from the smaller size, so it is drawn across the whole larger canvas
  * and copied from its corner: the image displaced by half its place, or out of it. The viewer saw it
- * on a step of eight places drawn after the exam before (four larger places) had left. Where the pool
- * is not what this expects (another Cornerstone), nothing is done.
+ * on a step of eight places drawn after the exam before (four larger places) had left. Upstream:
+ * cornerstonejs/cornerstone3D#2909 (open). Where the pool is not what this expects (another
+ * Cornerstone), nothing is done.
  */
 export function disableViewports(viewportIds: readonly string[]): void {
   const renderingEngine = sharedEngine();
