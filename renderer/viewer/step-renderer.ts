@@ -60,6 +60,8 @@ interface Placed {
   region: [number, number, number, number] | null;
   /** The camera the image was placed with: reset returns to it, synchronisation measures from it. */
   placement?: Types.ICamera;
+  /** The canvas size (CSS pixels) the placement was made for: a relayout measures the anchor in it. */
+  placedSize?: [number, number];
   /** The window and polarity it opened with: reset returns to them. */
   starting?: { voiRange: Types.VOIRange | undefined; VOILUTFunction: Types.ViewportProperties['VOILUTFunction']; invert: boolean };
   resolution?: 'display' | 'full';
@@ -332,8 +334,18 @@ export class StepRenderer {
     const views = this.relayoutViews ?? [...this.placed.values()].flatMap((p) => {
       const viewport = engine.getViewport(p.viewportId) as Types.IStackViewport | undefined;
       if (!viewport?.getCurrentImageId() || !p.placement) return [];
-      // what lies at the place's anchor now, at the size Cornerstone still draws it (the element has its new size already)
-      const anchored = viewport.canvasToWorld(anchorOf(p, viewport.sWidth / dpr, viewport.sHeight / dpr));
+      // What lies at the place's anchor, as placed: in the canvas size the placement was made for.
+      // Cornerstone's size may have changed since with the camera kept (the engine's resize is every
+      // step's: a step's last images still loading when another step's relayout resized the engine),
+      // and the same camera in another size shows the image at another scale about the canvas's
+      // middle: the anchor's point is found there. Measured at Cornerstone's new size, it lay beyond
+      // the image's chest-wall edge, and the relayout held every image that far off the seam (a probe:
+      // 8 px at 2560 × 1440, the current row of a prior comparison prepared while the AI strip filled in).
+      const [width, height] = [viewport.sWidth / dpr, viewport.sHeight / dpr];
+      const [placedWidth, placedHeight] = p.placedSize ?? [width, height];
+      const [ax, ay] = anchorOf(p, placedWidth, placedHeight);
+      const scale = height / placedHeight;
+      const anchored = viewport.canvasToWorld([width / 2 + (ax - placedWidth / 2) * scale, height / 2 + (ay - placedHeight / 2) * scale]);
       return [{ p, viewport, zoom: viewport.getZoom(p.placement), anchored }];
     });
     this.relayoutViews = views;
@@ -494,6 +506,7 @@ export class StepRenderer {
     }
     this.justify(p, viewport, widthPx, heightPx);
     p.placement = viewport.getCamera();
+    p.placedSize = [widthPx, heightPx];
     viewport.setCamera(p.placement, true);
     p.element.dataset.mmPerPixel = spacing && mmPerPixel ? mmPerPixel.toFixed(5) : '';
     p.element.dataset.chestWall = p.chestWall ?? '';

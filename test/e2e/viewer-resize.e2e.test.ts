@@ -188,3 +188,49 @@ test('the exam before left and the area above the images changing while the next
     await page.evaluate(() => { document.querySelector<HTMLElement>('[data-testid=ai-panel]')!.style.paddingBottom = ''; });
   }
 });
+
+// Failed without the mend (the current row 9 px off the seam, as a probe saw at 2560 × 1440), every run.
+test('a step prepared out of sight, its current images placed before the area above the images changed and its priors after: stepped to, every image meets the seam (a probe saw the current row 8 px off it)', { skip: SKIP }, async () => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('[data-testid=exam-row]');
+  const examId = (await page.$$eval('[data-testid=exam-row]', (rs) => rs.map((r) => Number(r.getAttribute('data-exam-id')))))[0]!;
+  const detail = await station.handlers.examDetail({ examId });
+  assert.ok(detail.priors.length > 0, 'the exam has a prior');
+  const own = new Set(detail.series.flatMap((s) => s.instances.map((i) => String(i.instanceId))));
+  await page.reload(); // no image in memory
+  await page.waitForSelector('[data-testid=exam-row]');
+  // every image but the exam's own held back: the prior comparison (step 2) is prepared with its current
+  // images placed and its priors still loading
+  const held: (() => void)[] = [];
+  let holding = true;
+  await page.route('**/dicom/**', async (route) => {
+    const id = /\/dicom\/(\d+)/.exec(route.request().url())?.[1] ?? '';
+    if (holding && !own.has(id)) await new Promise<void>((resolve) => held.push(resolve));
+    await route.continue().catch(() => undefined);
+  });
+  try {
+    await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, examId);
+    await waitForStep(examId);
+    // the next step's places enabled (a canvas in each), its priors asked for and held
+    await page.waitForFunction(() => [...document.querySelectorAll('.stages > .grid.prepared')].some((g) => g.querySelectorAll('canvas').length >= 8), undefined, { timeout: 30_000 });
+    await page.waitForTimeout(1500);
+    assert.ok(held.length > 0, 'prior images held back');
+    // the strip above a line taller: the step on screen placed again (and the engine's canvases resized, the hidden step's too)
+    await page.evaluate(() => { document.querySelector<HTMLElement>('[data-testid=ai-panel]')!.style.paddingBottom = '40px'; });
+    await page.waitForTimeout(600);
+  } finally {
+    holding = false;
+    held.splice(0).forEach((release) => release());
+  }
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.nextStep === 'prepared', undefined, { timeout: 60_000 });
+  await page.unroute('**/dicom/**');
+  await page.waitForTimeout(400);
+  await page.keyboard.press('Space');
+  await waitForStep(examId);
+  try {
+    await assertPlaced('the prior comparison prepared across the change');
+  } finally {
+    await page.evaluate(() => { document.querySelector<HTMLElement>('[data-testid=ai-panel]')!.style.paddingBottom = ''; });
+  }
+});
