@@ -160,6 +160,8 @@ export const en = {
   'hanging.warning.laterality-unknown': 'Laterality unknown: shown as stored',
   'hanging.noSpacing': 'No pixel spacing: fitted to its place, not at the same size',
   'viewer.step': 'Step {n}/{total}: {name}',
+  /** The step's count, kept whole in the exam bar when its name is cut: "Step 1/1…" read as one step of one. */
+  'viewer.stepCount': 'Step {n}/{total}:',
   'viewer.protocol': 'Hanging protocol',
   'viewer.prior': 'PRIOR {date} ({age})',
   'viewer.ageYears': '{n} y|{n} y',
@@ -638,6 +640,7 @@ export const fr: Record<MessageKey, string> = {
   'hanging.warning.laterality-unknown': 'Latéralité inconnue\u202f: image affichée telle que stockée',
   'hanging.noSpacing': 'Pas d’espacement des pixels\u202f: ajustée à sa place, pas à la même échelle',
   'viewer.step': 'Étape {n}/{total}\u202f: {name}',
+  'viewer.stepCount': 'Étape {n}/{total}\u202f:',
   'viewer.protocol': 'Protocole d’affichage',
   'viewer.prior': 'ANTÉRIORITÉ {date} ({age})', // the French reader's word for a prior, as the prior's choice says (« antérieur » alone names a region of the breast)
   'viewer.ageYears': '{n} an|{n} ans',

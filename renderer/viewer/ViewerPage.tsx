@@ -487,7 +487,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const nextPainted = !nextStage || painted.has(nextStage.key);
   const aheadPainted = !aheadStage || painted.has(aheadStage.key);
   const priorChoices = detail.priors.filter((p) => choosePriors(exam, detail.priors).includes(p.examId));
-  const stepTitle = t('viewer.step', { n: plan.steps.indexOf(step) + 1, total: plan.steps.length, name: t(step.name) });
+  const stepNumbers = { n: plan.steps.indexOf(step) + 1, total: plan.steps.length };
+  const stepTitle = t('viewer.step', { ...stepNumbers, name: t(step.name) });
   return (
     <main className="exam viewer" data-testid="exam-page" data-exam-id={examId} ref={root} data-step-rendered={shownPainted ? 'true' : undefined}
       data-next-step={settled && nextPainted ? 'prepared' : undefined}
@@ -499,7 +500,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span>{formatDicomDate(locale, exam.studyDate)}</span>
         <span className={`status status-${exam.status}`} data-testid="exam-status">{t(`status.${exam.status}`)}</span>
         {/* the room left on the line, whatever the name's length (the buttons after it stay in place) */}
-        <span className="step-name" data-testid="step-name" title={stepTitle}>{stepTitle}</span>
+        <span className="step-name" data-testid="step-name" title={stepTitle}>
+          <span className="step-count">{t('viewer.stepCount', stepNumbers)}</span> <span className="step-label">{t(step.name)}</span>
+        </span>
         {/* the protocol and the prior wrap together, the prior's date named as such: wrapped alone to
             the start of the tools' row, a bare date read as one of the tools (a probe, French at 1366 px) */}
         <span className="exam-choices">

@@ -429,6 +429,9 @@ test('the stepping keys walk the steps: priors in the prior places with their da
     await page.setViewportSize(size);
     await page.waitForTimeout(300);
     assert.deepEqual(await buttons(), placed.get(size.width), `at ${size.width} px`);
+    // the step's count whole at every width, its name cut where it must be ("Step 1/1…" read as one step of one)
+    const count = await page.$eval('[data-testid=step-name] .step-count', (c) => ({ text: c.textContent, cut: c.scrollWidth > c.clientWidth + 1, shown: c.getBoundingClientRect().width }));
+    assert.ok(!count.cut && count.shown > 0 && /^Step 2\/\d+:$/.test(count.text ?? ''), `at ${size.width} px: ${JSON.stringify(count)}`);
   }
   const slots = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => `${(v as HTMLElement).dataset.slot}:${(v as HTMLElement).dataset.place}`));
   assert.deepEqual(slots, ['prior:prior-RCC', 'prior:prior-LCC', 'prior:prior-RMLO', 'prior:prior-LMLO', 'current:RCC', 'current:LCC', 'current:RMLO', 'current:LMLO']);
