@@ -179,9 +179,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   // the AI's results for the exam on screen and its priors, asked again whenever one's analysis changes
   const aiExamKey = shownExam ? [shownExam.detail.exam.examId, ...shownExam.priors.map((p) => p.exam.examId)].join(',') : '';
+  // and the next exam's (the one prepared out of sight), so that its strip is there the moment it
+  // opens: asked only then, the strip went while its results came and came back, and the images
+  // were placed three times in a second (a probe: the grid 30 px lower a second after PageDown)
+  const aheadExamId = ahead && ahead.detail.exam.examId !== examId ? ahead.detail.exam.examId : null;
+  const aiAskKey = aiExamKey && aheadExamId !== null ? `${aiExamKey},${aheadExamId}` : aiExamKey;
   useEffect(() => {
-    if (!aiExamKey) return;
-    const ids = aiExamKey.split(',').map(Number);
+    if (!aiAskKey) return;
+    const ids = aiAskKey.split(',').map(Number);
     let live = true;
     setAiResults((m) => new Map([...m].filter(([id]) => ids.includes(id))));
     const ask = resultsAsker((id) => api.aiResults({ examId: id }), (fresh) => {
@@ -190,7 +195,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     void ask(ids);
     const off = api.on('aiChanged', ({ examId: changed }) => void ask(changed === null ? ids : ids.filter((id) => id === changed)));
     return () => { live = false; off(); };
-  }, [api, aiExamKey]);
+  }, [api, aiAskKey]);
   const currentAi = aiResults.get(examId) ?? null;
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression, [settings.aiMarksMode]);

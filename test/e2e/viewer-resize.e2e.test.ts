@@ -234,3 +234,36 @@ test('a step prepared out of sight, its current images placed before the area ab
     await page.evaluate(() => { document.querySelector<HTMLElement>('[data-testid=ai-panel]')!.style.paddingBottom = ''; });
   }
 });
+
+test('the next exam opened with its key: the AI strip is there from its first frame, and the images are placed once (a probe saw the grid move 30 px a second after)', { skip: SKIP }, async () => {
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('[data-testid=exam-row]');
+  const order = await page.$$eval('[data-testid=exam-row]', (rs) => rs.map((r) => Number(r.getAttribute('data-exam-id'))));
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, order[0]!);
+  await waitForStep(order[0]!);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.prefetch === 'done', undefined, { timeout: 60_000 });
+  await page.waitForTimeout(500);
+  // every frame from the key on: the exam shown, whether its strip is there, and where its images begin
+  // (a script as text: a named function in a page function is compiled with a helper the page lacks)
+  await page.evaluate(`(() => {
+    const seen = [];
+    window.__frames = seen;
+    const started = performance.now();
+    const look = () => {
+      const id = document.querySelector('[data-testid=exam-page]')?.dataset.examId ?? '';
+      const grid = document.querySelector('.stages > .grid.hanging:not(.prepared)');
+      const strip = document.querySelector('[data-testid=ai-panel]') ? 'strip' : 'no strip';
+      seen.push(id + '|' + strip + '|' + (grid ? Math.round(grid.getBoundingClientRect().top) : 'none'));
+      if (performance.now() - started < 4000) requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  })()`);
+  await page.keyboard.press('PageDown');
+  await waitForStep(order[1]!);
+  await page.waitForTimeout(4000);
+  const frames = await page.evaluate(() => (window as unknown as { __frames: string[] }).__frames);
+  const next = [...new Set(frames.filter((f) => f.startsWith(`${order[1]}|`)))];
+  assert.equal(next.length, 1, `the next exam's frames: ${next.join(', ')}`);
+  assert.match(next[0]!, /\|strip\|\d+$/);
+});
