@@ -218,6 +218,8 @@ export const en = {
   'viewer.mouse': 'Middle drag: pan · right drag or wheel: zoom',
   'viewer.fullResolution': 'full resolution',
   'viewer.loadingFull': 'loading full resolution…',
+  /** An image asked for and not drawn yet: a black place said nothing (a probe, stepping fast onto a prior comparison). */
+  'viewer.loadingImage': 'loading…',
   'viewer.action.aiMarks': 'AI marks: show / hide',
   'viewer.settings.aiMode': 'AI marks',
   'viewer.settings.aiMode.second-look': 'Second look: after my first impression of the exam',
@@ -697,6 +699,7 @@ export const fr: Record<MessageKey, string> = {
   'viewer.mouse': 'Clic milieu glissé\u202f: déplacer · clic droit glissé ou molette\u202f: zoom',
   'viewer.fullResolution': 'pleine résolution',
   'viewer.loadingFull': 'chargement en pleine résolution…',
+  'viewer.loadingImage': 'chargement…',
   'viewer.action.aiMarks': 'Marques IA\u202f: afficher / masquer',
   'viewer.settings.aiMode': 'Marques IA',
   'viewer.settings.aiMode.second-look': 'Second regard\u202f: après ma première impression de l’examen',

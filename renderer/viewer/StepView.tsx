@@ -151,6 +151,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
             <div className="flags">
               {image?.partialView && <span className="flag">{t('viewer.partial')}</span>}
               {image?.breastImplantPresent && <span className="flag implant">{t('viewer.implant')}</span>}
+              {report?.status === 'loading' && <span className="flag resolution" data-testid={id('loading-image')}>{t('viewer.loadingImage')}</span>}
               {report?.resolution === 'display' && <span className="flag resolution" data-testid={id('loading-full')}>{t('viewer.loadingFull')}</span>}
             </div>
             {(image?.warnings.length || report?.warning) ? (

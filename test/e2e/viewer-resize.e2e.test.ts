@@ -143,6 +143,8 @@ test('the window made narrower while an exam\'s images load: every breast still 
       return vs.length === 4 && vs.every((v) => v.querySelector('canvas'));
     }, undefined, { timeout: 30_000 });
     await page.waitForTimeout(300);
+    // each place says its image is coming (a black place said nothing)
+    assert.equal(await page.locator('[data-testid=loading-image]').count(), 4);
     // 64 px narrower: each place 32 px narrower, while the images load
     await page.setViewportSize({ width: 936, height: 700 });
     await page.waitForTimeout(300);
@@ -152,6 +154,7 @@ test('the window made narrower while an exam\'s images load: every breast still 
   }
   await waitForStep(examId);
   await page.unroute('**/dicom/**');
+  assert.equal(await page.locator('[data-testid=loading-image]').count(), 0);
   await assertPlaced('the window narrower while the images loaded');
   await page.setViewportSize({ width: 1000, height: 700 });
 });
