@@ -139,6 +139,26 @@ function anchorOf(p: Placed, widthPx: number, heightPx: number): Types.Point2 {
   return [x, topJustified(p.spec) ? 0 : heightPx / 2];
 }
 
+/**
+ * A copy of what a viewport's canvas shows, laid over it until the image that replaces it is drawn.
+ * Cornerstone's setStack fills the canvas with the background at once, and the new image is drawn a
+ * frame or more later: at the rendition's swap for the stored image the place went black for that
+ * long (150–200 ms on this machine's software WebGL, a probe). Under the measurement layers, which
+ * come after the canvas; never takes the pointer.
+ */
+function coverWithCopy(canvas: HTMLCanvasElement): HTMLCanvasElement | null {
+  if (!canvas.width || !canvas.height) return null;
+  const copy = document.createElement('canvas');
+  copy.width = canvas.width;
+  copy.height = canvas.height;
+  copy.getContext('2d')?.drawImage(canvas, 0, 0);
+  copy.className = 'swap-cover';
+  copy.setAttribute('aria-hidden', 'true');
+  Object.assign(copy.style, { position: 'absolute', left: `${canvas.offsetLeft}px`, top: `${canvas.offsetTop}px`, width: `${canvas.clientWidth}px`, height: `${canvas.clientHeight}px`, pointerEvents: 'none' });
+  canvas.after(copy);
+  return copy;
+}
+
 /** Moves a viewport's image by (dx, dy) CSS pixels on its canvas: its camera by the world distance of (−dx, −dy). */
 function shiftOnCanvas(viewport: Types.IStackViewport, dx: number, dy: number): void {
   const { focalPoint, position } = viewport.getCamera();
@@ -407,6 +427,17 @@ export class StepRenderer {
     if (p.placement) await this.buttonsReleased();
     if (this.disposed) return;
     const keep = p.placement ? { camera: viewport.getCamera(), properties: viewport.getProperties() } : null;
+    // the image it replaces stays on screen until the new one is drawn
+    const cover = keep ? coverWithCopy(viewport.canvas) : null;
+    try {
+      await this.setAndPlace(p, viewport, imageId, resolution, keep);
+    } finally {
+      cover?.remove();
+    }
+  }
+
+  /** Sets a loaded image in its viewport, places it (or keeps the camera and window of the one it replaces), and waits until it is drawn. */
+  private async setAndPlace(p: Placed, viewport: Types.IStackViewport, imageId: string, resolution: 'display' | 'full', keep: { camera: Types.ICamera; properties: Types.ViewportProperties } | null): Promise<void> {
     // while its image is set and placed, the viewport's camera moves say nothing to the others
     this.sync?.update(p.viewportId, { placed: false });
     await viewport.setStack([imageId], 0);

@@ -807,7 +807,32 @@ test('a full-size exam opens with its display renditions, then shows the stored 
     await fresh.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.stepRendered === 'true', undefined, { timeout: 90_000 });
     const rcc = truth.images.find((i) => i.viewLabel === 'RCC')!;
     const before = await canvasPoint('RCC', rcc.nipplePx, fresh);
+    // every frame until the stored images are all drawn: does each place show its breast (a row through
+    // its middle not all dark, in whichever canvas is on top)? The swap went black for 150–200 ms.
+    // (a script as text: a named function in a page function is compiled with a helper the page lacks)
+    await fresh.evaluate(`(() => {
+      const dark = [];
+      window.__darkFrames = dark;
+      const started = performance.now();
+      const look = () => {
+        const places = [...document.querySelectorAll('[data-testid=viewport]')];
+        for (const v of places) {
+          const shows = [...v.querySelectorAll('canvas')].some((c) => {
+            if (!c.width || !c.height) return false;
+            const row = c.getContext('2d').getImageData(0, Math.floor(c.height / 2), c.width, 1).data;
+            for (let i = 0; i < row.length; i += 4) if (row[i] > 20) return true;
+            return false;
+          });
+          if (!shows) dark.push(v.dataset.place + ' at ' + Math.round(performance.now() - started) + ' ms (' + v.dataset.resolution + ')');
+        }
+        if (places.some((v) => v.dataset.resolution !== 'full') && performance.now() - started < 60000) requestAnimationFrame(look);
+      };
+      requestAnimationFrame(look);
+    })()`);
     await waitForStep(fresh, exam.examId);
+    await fresh.waitForTimeout(300);
+    const dark = await fresh.evaluate(() => (window as unknown as { __darkFrames: string[] }).__darkFrames);
+    assert.deepEqual(dark, [], 'no place went black while its stored image replaced its rendition');
     const first = await fresh.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as HTMLElement).dataset.firstResolution));
     assert.deepEqual(first, ['display', 'display', 'display', 'display'], 'painted first from the renditions');
     const after = await canvasPoint('RCC', rcc.nipplePx, fresh);
