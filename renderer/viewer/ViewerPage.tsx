@@ -574,6 +574,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span className="muted small">{t('viewer.mouse')}</span>
         {tool === 'measure' && <span className="muted small" data-testid="measure-note">{t('viewer.measureNote')}</span>}
         <span className="muted small">{VIEWER_ACTIONS.slice(0, 2).map((a) => t('common.labelled', { label: t(`viewer.action.${a}` as MessageKey), text: settings.keymap[a].map((k) => keyLabel(k, locale)).join(' / ') })).join(' · ')}</span>
+        {/* the step's whole name where there is room for it: in the exam bar, in French at 1920 px, only its count was (a probe) */}
+        <span className="footer-step small" data-testid="footer-step">{stepTitle}</span>
       </footer>
       {help && <HelpOverlay keymap={settings.keymap} onClose={() => setHelp(false)} />}
       {settingsOpen && <ViewerSettingsDialog settings={settings} onClose={() => setSettingsOpen(false)}

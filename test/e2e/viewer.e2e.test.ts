@@ -425,6 +425,8 @@ test('the stepping keys walk the steps: priors in the prior places with their da
   await page.keyboard.press('Space');
   await waitForStep();
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2\/\d+: Prior and current/);
+  // and whole below the images, where the bar has no room for it
+  assert.match(await page.textContent('[data-testid=footer-step]') ?? '', /^Step 2\/\d+: Prior and current$/);
   for (const size of widths) {
     await page.setViewportSize(size);
     await page.waitForTimeout(300);
