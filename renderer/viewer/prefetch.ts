@@ -18,7 +18,8 @@ let latest: number | null = null;
 
 /**
  * Loads an exam ahead: its details (and its prior's) at once, then the images of its first step into
- * the cache, renditions first. Loading ahead for another exam stops this one's images.
+ * the cache, renditions first. Loading ahead for another exam stops this one's images. `images` never
+ * fails (an image that does not load is left to the step that shows it; details that failed, to `details`).
  */
 export function prefetchExam(api: StationApi, examId: number, renditions: boolean): { details: Promise<Prefetched>; images: Promise<void> } {
   latest = examId;
@@ -44,7 +45,7 @@ export function prefetchExam(api: StationApi, examId: number, renditions: boolea
         await loadAndCacheImage(api.imageIdFor(image.instanceId, resolution === 'display' ? 'display' : undefined)).catch(() => undefined);
       }
     }
-  });
+  }, () => undefined); // details that failed are said by `details`, which its caller awaits first: not twice, unhandled
   return { details, images };
 }
 

@@ -18,6 +18,8 @@ export interface StationPage {
   host: LoopbackHost;
   browser: BrowserContext;
   page: Page;
+  /** What the page threw and did not catch, unhandled rejections included, since it opened: a test asserts none. */
+  pageErrors: string[];
   /** Chromium, then the host (closing the host again is nothing: a test may have stopped it itself). */
   close(): Promise<void>;
 }
@@ -26,6 +28,8 @@ export async function openStationPage(station: StationService, viewport?: { widt
   const host = await startLoopbackHost({ service: station, rendererDir: RENDERER_DIR });
   const browser = await launchChromium(viewport);
   const page = browser.pages()[0] ?? await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(host.openUrl);
-  return { host, browser, page, close: async () => { await browser.close(); await host.close(); } };
+  return { host, browser, page, pageErrors, close: async () => { await browser.close(); await host.close(); } };
 }
