@@ -4,6 +4,7 @@
 // class on or off, and in second look the reader's first impression, which unlocks the marks. A
 // queued or running analysis can be cancelled, a cancelled or failed one queued again.
 
+import { createContext, useContext } from 'react';
 import type { AiResults, FirstImpressionValue } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
@@ -53,37 +54,72 @@ function ClassGlyph({ findingClass }: { findingClass: string }) {
 /** Her impression of the exam, one button per answer: in second look it unlocks the marks; in concurrent mode it is asked beside them. */
 function ImpressionButtons({ busy, onFirstImpression }: { busy: boolean; onFirstImpression(impression: FirstImpressionValue): void }) {
   const { t } = useI18n();
+  const tid = useContext(TestIds);
   return FIRST_IMPRESSIONS.map((impression) => (
-    <button key={impression} type="button" disabled={busy} onClick={() => onFirstImpression(impression)} data-testid={`first-impression-${impression}`}>
+    <button key={impression} type="button" disabled={busy} onClick={() => onFirstImpression(impression)} data-testid={tid(`first-impression-${impression}`)}>
       {t(`ai.impression.${impression}`)}
     </button>
   ));
 }
 
+/** Test ids: none on a sizing copy of the strip, so that a test finds the strip's one element. */
+const TestIds = createContext((id: string): string | undefined => id);
+const NO_TEST_IDS = (): undefined => undefined;
+
+/**
+ * The strip, and under it, hidden, the forms it takes before and after the reader's first impression
+ * (in second look, the marks locked and unlocked): all in one grid cell, so that it is as tall as the
+ * tallest from the start. Her impression then changes what it says, not its height: before, it gained
+ * a line at 1920 px (the score and the class switches), and every image moved 25 px down the moment
+ * the marks appeared (a probe).
+ */
 export function AiPanel(props: AiPanelProps) {
+  const { results, locked } = props;
+  if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
+  const { mode } = props;
+  const shown: StripForm = { ...props, results };
+  const before: StripForm = mode === 'second-look' ? { ...shown, locked: true } : { ...shown, locked: false, results: { ...results, firstImpression: null } };
+  // after: read normal (the longest form: the pair's disagreement may be said)
+  const after: StripForm = { ...shown, locked: false, results: { ...results, firstImpression: results.firstImpression ?? { impression: 'normal', recordedAt: '', mode } } };
+  const isShown = (form: StripForm) => form.locked === shown.locked && (form.results.firstImpression === null) === (shown.results.firstImpression === null);
+  return (
+    <div className="ai-bar" data-testid="ai-panel" data-mode={mode} data-locked={locked ? 'true' : 'false'}>
+      <div className="ai-bar-row"><StripContent {...shown} /></div>
+      {[before, after].filter((form) => !isShown(form)).map((form, n) => (
+        <div key={n} className="ai-bar-row ai-bar-sizer" aria-hidden="true" inert>
+          <TestIds.Provider value={NO_TEST_IDS}><StripContent {...form} /></TestIds.Provider>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+type StripForm = AiPanelProps & { results: AiResults };
+
+function StripContent(props: StripForm) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
   const { t, locale } = useI18n();
-  if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
+  const tid = useContext(TestIds);
   const optionalMarks = results.cadReports.reduce((n, r) => n + r.marks.filter((m) => m.intent === 'optional').length, 0);
   const status = results.state?.status ?? null;
   const label = results.model ? marksLabel(t, results.model) : null;
   const { byKey: hiddenByKey, byClass: hiddenByClass } = props.hiddenMarks;
   const className = (c: string) => t((['mass', 'calcification', 'architectural_distortion', 'asymmetry'].includes(c) ? `ai.class.${c}` : 'ai.class.other') as MessageKey);
   return (
-    <div className="ai-bar" data-testid="ai-panel" data-mode={props.mode} data-locked={locked ? 'true' : 'false'}>
+    <>
       <strong>{t('ai.title')}</strong>
-      {label && <span className="muted" data-testid="ai-model">{label.model}</span>}
-      {label?.warning && <span className="ai-warning" data-testid="ai-synthetic">{label.warning}</span>}
-      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid="ai-state" data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale, viewOf: props.viewOf })}</span>
-      {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid="ai-cancel">{t('ai.cancel')}</button>}
+      {label && <span className="muted" data-testid={tid('ai-model')}>{label.model}</span>}
+      {label?.warning && <span className="ai-warning" data-testid={tid('ai-synthetic')}>{label.warning}</span>}
+      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid={tid('ai-state')} data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale, viewOf: props.viewOf })}</span>
+      {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid={tid('ai-cancel')}>{t('ai.cancel')}</button>}
       {/* not where it would fail the same way (pixels too coarse for the model) */}
-      {(status === 'cancelled' || (status === 'failed' && !notForModel(results.state!.failure?.code) && !needsRestart(results.state!.failure?.code)) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid="ai-requeue">{t('ai.requeue')}</button>}
+      {(status === 'cancelled' || (status === 'failed' && !notForModel(results.state!.failure?.code) && !needsRestart(results.state!.failure?.code)) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid={tid('ai-requeue')}>{t('ai.requeue')}</button>}
       <span className="spacer" />
       {locked ? (
-        <span className="ai-lock" data-testid="ai-locked">
+        <span className="ai-lock" data-testid={tid('ai-locked')}>
           {/* nothing to unlock where the analysis failed or was cancelled and no CAD marks: her impression is still asked */}
-          {(props.marksPossible || (status !== 'failed' && status !== 'cancelled')) && <span data-testid="ai-locked-text">{t('ai.locked')}</span>}
-          {results?.shownBeforeFirstImpression && <span className="ai-warning" data-testid="ai-shown-before">{t('ai.shownBefore')}</span>}
+          {(props.marksPossible || (status !== 'failed' && status !== 'cancelled')) && <span data-testid={tid('ai-locked-text')}>{t('ai.locked')}</span>}
+          {results?.shownBeforeFirstImpression && <span className="ai-warning" data-testid={tid('ai-shown-before')}>{t('ai.shownBefore')}</span>}
           <span className="muted">{t('ai.firstImpression')}</span>
           <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />
         </span>
@@ -92,23 +128,23 @@ export function AiPanel(props: AiPanelProps) {
           {/* concurrent: her impression asked too, beside the marks (recorded as made with the AI shown): without
               it, an exam read normal despite its marks was marked read with nothing said (a probe) */}
           {!results.firstImpression && props.mode === 'concurrent' && (
-            <span className="ai-lock" data-testid="ai-impression-aided">
+            <span className="ai-lock" data-testid={tid('ai-impression-aided')}>
               <span className="muted">{t('ai.impressionAided')}</span>
               <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />
             </span>
           )}
-          {results.firstImpression && <span className="muted" data-testid="first-impression">{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
+          {results.firstImpression && <span className="muted" data-testid={tid('first-impression')}>{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
           {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
           {results.firstImpression?.impression === 'normal' && status === 'done' && results.findings.length > 0 &&
-            <span className="ai-warning" data-testid="ai-disagrees">{translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)}</span>}
+            <span className="ai-warning" data-testid={tid('ai-disagrees')}>{translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)}</span>}
           {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
           {props.marksPossible && <span className="ai-switches">
-            <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid="ai-marks-toggle"
+            <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid={tid('ai-marks-toggle')}
               title={t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
             {classes.map((c) => (
-              <label key={c} className="ai-class" data-testid={`ai-class-${c}`}>
+              <label key={c} className="ai-class" data-testid={tid(`ai-class-${c}`)}>
                 <input type="checkbox" checked={!hiddenClasses.has(c)} disabled={!marksOn} onChange={(e) => {
                   props.onToggleClass(c);
                   e.currentTarget.blur(); // the reader's keys (next step, the marks key) must keep working after a click here
@@ -119,17 +155,17 @@ export function AiPanel(props: AiPanelProps) {
           </span>}
           {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
           {/* marks hidden (the key, a class switched off) look like marks not found: how many, said beside the switch */}
-          {hiddenByKey > 0 && <span className="ai-warning" data-testid="ai-marks-hidden">{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}
-          {hiddenByClass > 0 && <span className="ai-warning" data-testid="ai-marks-hidden">{translateCount(locale, 'ai.marksHiddenByClass', hiddenByClass)}</span>}
+          {hiddenByKey > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}
+          {hiddenByClass > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHiddenByClass', hiddenByClass)}</span>}
           {results.cadReports.map((r) => (
-            <span key={r.id} className="ai-cad-report" data-testid="cad-report" data-problem={r.problem ?? ''}>
+            <span key={r.id} className="ai-cad-report" data-testid={tid('cad-report')} data-problem={r.problem ?? ''}>
               {r.problem
                 ? t('ai.cadReportUnreadable', { reason: t(r.problem === 'not_cad_sr' ? 'ai.cadProblem.not_cad_sr' : 'ai.cadProblem.unreadable') })
                 : <>{cadMarksLabel(t, r).model} · {translateCount(locale, 'ai.cadMarks', r.marks.filter((m) => m.intent === 'required' || props.optionalCadMarks).length)}</>}
             </span>
           ))}
           {optionalMarks > 0 && (
-            <label className="ai-class" data-testid="cad-optional-toggle">
+            <label className="ai-class" data-testid={tid('cad-optional-toggle')}>
               <input type="checkbox" checked={props.optionalCadMarks} disabled={!marksOn} onChange={(e) => {
                 props.onToggleOptionalCadMarks();
                 e.currentTarget.blur();
@@ -139,6 +175,6 @@ export function AiPanel(props: AiPanelProps) {
           )}
         </>
       )}
-    </div>
+    </>
   );
 }

@@ -279,9 +279,17 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not marked read');
 
+  // where the images begin: her impression changes what the strip says, not its height (at 1920 px it
+  // gained a line, and every image moved down as the marks appeared, a probe)
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.waitForTimeout(1500);
+  const gridTop = () => page.evaluate(() => Math.round(document.querySelector('.stages > .grid.hanging:not(.prepared)')!.getBoundingClientRect().top));
+  const topLocked = await gridTop();
   await page.click('[data-testid=first-impression-recall]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'false');
+  assert.equal(await gridTop(), topLocked, 'the images stayed where they were');
+  await page.setViewportSize({ width: 1400, height: 1000 });
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /Your first impression: Recall/);
   // her reading has begun: the new exam is in progress, in the bar at once (it said New)
   assert.equal(statusBefore, 'New');
