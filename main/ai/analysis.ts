@@ -29,7 +29,7 @@ import { scoreExamImages } from './two-view.ts';
 import type { ImageFinding } from './image-analysis.ts';
 import type { ReplacedModel } from './model-package.ts';
 
-export interface FoundModel { folder: string; manifest: ModelManifest; provider: ExecutionProvider }
+export interface FoundModel { folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider }
 
 /** Views a manifest names, as the ACR label's view part (RCC → CC, LMLOID → MLO). */
 function viewOf(label: string | null): string | null {
@@ -70,7 +70,7 @@ const IDLE_POLL_MS = 5_000;
 /** How often a station looks whether another process chose another model to show. */
 const SHOWN_MODEL_POLL_MS = 2000;
 
-const refOf = (m: ModelManifest): ModelRef => ({ id: m.id, version: m.version, sha256: m.sha256 });
+const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256 });
 
 /**
  * A library that did not answer, said by its code (SQLITE_BUSY, SQLITE_FULL, ENOSPC): what the IT person
@@ -217,7 +217,7 @@ export class AiAnalysis {
     if (this.prepared) {
       try {
         for (const m of this.models) {
-          this.db.ai.requeueOtherFile(refOf(m.manifest));
+          this.db.ai.requeueOtherFile(refOf(m));
           this.requeueModelChanged(m);
         }
         this.showModel();
@@ -241,8 +241,8 @@ export class AiAnalysis {
     this.db.ai.requeueOrphans(isOwnerAlive);
     // once, at start (models are found then; a read of every job of each model, not at every import)
     for (const m of this.models) {
-      const replaced = this.db.ai.requeueOtherFile(refOf(m.manifest));
-      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file changed without a new version; ${replaced} analyses made with the other file queued again`);
+      const replaced = this.db.ai.requeueOtherFile(refOf(m));
+      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${replaced} analyses made with the other file or manifest queued again`);
       this.requeueModelChanged(m);
     }
     this.queueNewExams();
@@ -278,7 +278,7 @@ export class AiAnalysis {
    * station starts again", and then stayed failed.
    */
   private requeueModelChanged(m: FoundModel): void {
-    const again = this.db.ai.requeueModelChanged(refOf(m.manifest));
+    const again = this.db.ai.requeueModelChanged(refOf(m));
     if (again) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${again} analyses that failed when its folder changed under a running station queued again`);
   }
 
@@ -324,27 +324,27 @@ export class AiAnalysis {
   queueNewExams(): void {
     // the shown model's jobs first: of one exam's jobs the one queued first runs first (claimNext), its triage score before the other models' analyses
     const shown = this.shownModel;
-    for (const m of [...this.models].sort((a, b) => Number(b === shown) - Number(a === shown))) this.db.ai.enqueueAll(refOf(m.manifest));
+    for (const m of [...this.models].sort((a, b) => Number(b === shown) - Number(a === shown))) this.db.ai.enqueueAll(refOf(m));
     this.wake?.();
   }
 
   /** The exams without a job of a model found here (imported by another process), queued; a read first, so a minute's check writes nothing when there are none. */
   private queueUnqueued(): void {
-    if (!this.models.some((m) => this.db.ai.hasUnqueued(refOf(m.manifest)))) return;
+    if (!this.models.some((m) => this.db.ai.hasUnqueued(refOf(m)))) return;
     log.info('AI: exams imported by another process queued');
     this.queueNewExams();
   }
 
   /** The exam a reader opens goes first. */
   prioritize(examId: number): void {
-    for (const m of this.shownLast()) this.db.ai.prioritize(examId, refOf(m.manifest));
+    for (const m of this.shownLast()) this.db.ai.prioritize(examId, refOf(m));
     this.wake?.();
   }
 
   /** Queues the exam again, first in line, after a cancel or a failure; returns whether any of its analyses was queued (none: all done already). */
   requeue(examId: number): boolean {
     let queued = false;
-    for (const m of this.shownLast()) queued = this.db.ai.requeue(examId, refOf(m.manifest)) || queued;
+    for (const m of this.shownLast()) queued = this.db.ai.requeue(examId, refOf(m)) || queued;
     this.wake?.();
     return queued;
   }
@@ -494,12 +494,12 @@ export class AiAnalysis {
   }
 
   private modelRefs(): ModelRef[] {
-    return this.models.map((m) => refOf(m.manifest));
+    return this.models.map((m) => refOf(m));
   }
 
   private shownRef(): ModelRef | undefined {
     const shown = this.shownModel;
-    return shown && refOf(shown.manifest);
+    return shown && refOf(shown);
   }
 
   /**

@@ -80,8 +80,8 @@ serveTasks<AiTasks>({
   },
   check: async ({ modelFolder, providers }) => {
     const checked = await checkModelFolder(modelFolder, { providers });
-    if (!checked.ok) return { folder: checked.folder, problem: checked.problem, provider: null, manifest: null };
+    if (!checked.ok) return { folder: checked.folder, problem: checked.problem, provider: null, manifest: null, manifestSha256: null };
     await checked.model.opened.session.release();
-    return { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, manifest: checked.model.manifest };
+    return { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, manifest: checked.model.manifest, manifestSha256: checked.model.manifestSha256 };
   },
 });

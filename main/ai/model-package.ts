@@ -35,6 +35,8 @@ const MAX_MANIFEST_BYTES = 1 << 20;
 export interface CheckedModel {
   folder: string;
   manifest: ModelManifest;
+  /** manifest.json's SHA-256, its bytes as read: kept with each analysis (an edited manifest is another model). */
+  manifestSha256: string;
   /** The session the check opened, on `provider`; the caller closes it (release()) or keeps it. */
   opened: OpenedSession;
 }
@@ -101,11 +103,14 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   // --json` and the panel take it as it is): the runtime's messages quote the model's file
   const refuse = (problem: ModelProblem): ModelCheck => ({ ok: false, folder, problem: showableProblem(problem) });
   let text: string;
+  let manifestSha256: string;
   try {
     const { handle, stat } = await openRegularFile(path.join(folder, 'manifest.json'), { followLinks: false });
     try {
       if (stat.size > MAX_MANIFEST_BYTES) return refuse({ code: 'manifest_too_large', params: { bytes: stat.size, max: MAX_MANIFEST_BYTES } });
-      const read = manifestText(await handle.readFile());
+      const manifestBytes = await handle.readFile();
+      manifestSha256 = sha256(manifestBytes);
+      const read = manifestText(manifestBytes);
       if (typeof read !== 'string') return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, notUtf8At: read.notUtf8At } });
       text = read;
     } finally {
@@ -164,7 +169,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     await opened.session.release();
     return refuse({ code: 'tensor_mismatch', params: mismatch });
   }
-  return { ok: true, model: { folder, manifest, opened } };
+  return { ok: true, model: { folder, manifest, manifestSha256, opened } };
 }
 
 /** The contract's own rules (common/ai/model-manifest.ts) in French; zod says its built-in ones in French itself. */

@@ -9,7 +9,14 @@ import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not
 import { Statements, now } from './connection.ts';
 import { AI_JOBS_SHOWN_FIRST, RESULT_DAMAGED, aiResultDamaged } from './records.ts';
 
-export interface ModelRef { id: string; version: string; sha256: string }
+export interface ModelRef {
+  id: string;
+  version: string;
+  /** model.onnx's SHA-256 (the manifest's). */
+  sha256: string;
+  /** manifest.json's SHA-256, where the model was found on this station (migration 0021): an edit of it is another model. */
+  manifestSha256?: string;
+}
 
 export type AiJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -133,23 +140,34 @@ export class AiTables {
   /** Queues an exam for a model version (once: an exam already queued, analysed or failed for it is left as it is); returns whether it was queued now. */
   enqueue(examId: number, model: ModelRef, priority = 0): boolean {
     // the exam's date and time with the job: the queue's order, read from its index (migration 0019)
-    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at, study_date, study_time)
-        SELECT s.id, ?, ?, ?, 'queued', ?, ?, s.study_date, s.study_time FROM studies s WHERE s.id = ?
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, manifest_sha256, status, priority, queued_at, study_date, study_time)
+        SELECT s.id, ?, ?, ?, ?, 'queued', ?, ?, s.study_date, s.study_time FROM studies s WHERE s.id = ?
         ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
-      .run(model.id, model.version, model.sha256, priority, now(), examId).changes > 0;
+      .run(model.id, model.version, model.sha256, model.manifestSha256 ?? null, priority, now(), examId).changes > 0;
   }
 
   /**
-   * The analyses of this model version made with another file (its checksum: the model replaced
-   * without a new version) queued again, to be made with this one, and recorded with its checksum
-   * from now on; a reader's cancel stands. Returns how many. Before, the old file's results showed as
-   * this file's, and one made again was stored under the old checksum (a probe).
+   * The analyses of this model version made with another file or another manifest (their checksums:
+   * the model replaced, or its manifest edited, without a new version) queued again, to be made
+   * with these, and recorded with their checksums from now on; a reader's cancel stands. Returns how
+   * many. Before, the old file's results showed as this file's, and one made again was stored under
+   * the old checksum; an edited manifest's (classes reordered) kept its old findings (probes). An
+   * analysis recorded without its manifest's checksum (before migration 0021) takes this one's.
    */
   requeueOtherFile(model: ModelRef): number {
-    return this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
-        failure_code = NULL, failure_detail = NULL, model_sha256 = ?, queued_at = ?
-      WHERE model_id = ? AND model_version = ? AND model_sha256 <> ? AND status IN ('queued', 'done', 'failed')`)
-      .run(model.sha256, now(), model.id, model.version, model.sha256).changes;
+    const manifest = model.manifestSha256 ?? null;
+    return this.db.transaction(() => {
+      const again = this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
+          failure_code = NULL, failure_detail = NULL, model_sha256 = ?, manifest_sha256 = coalesce(?, manifest_sha256), queued_at = ?
+        WHERE model_id = ? AND model_version = ? AND status IN ('queued', 'done', 'failed')
+          AND (model_sha256 <> ? OR (manifest_sha256 IS NOT NULL AND manifest_sha256 <> ?))`)
+        .run(model.sha256, manifest, now(), model.id, model.version, model.sha256, manifest).changes;
+      if (manifest !== null) {
+        this.sql.get(`UPDATE ai_jobs SET manifest_sha256 = ? WHERE model_id = ? AND model_version = ? AND model_sha256 = ? AND manifest_sha256 IS NULL`)
+          .run(manifest, model.id, model.version, model.sha256);
+      }
+      return again;
+    }).immediate();
   }
 
   /**
@@ -178,10 +196,10 @@ export class AiTables {
    * recent exam first: claimNext). Returns how many.
    */
   enqueueAll(model: ModelRef): number {
-    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at, study_date, study_time)
-        SELECT s.id, ?, ?, ?, 'queued', 0, ?, s.study_date, s.study_time FROM studies s WHERE s.breast = 1 AND s.image_count > 0
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, manifest_sha256, status, priority, queued_at, study_date, study_time)
+        SELECT s.id, ?, ?, ?, ?, 'queued', 0, ?, s.study_date, s.study_time FROM studies s WHERE s.breast = 1 AND s.image_count > 0
         ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
-      .run(model.id, model.version, model.sha256, now()).changes;
+      .run(model.id, model.version, model.sha256, model.manifestSha256 ?? null, now()).changes;
   }
 
   /**
@@ -312,8 +330,11 @@ export class AiTables {
       const row = next();
       if (!row) return null;
       // the exam's image count as the analysis begins: a change of it queues the analysis again (migration 0012)
-      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, paused_at = NULL, exam_images = (SELECT image_count FROM studies WHERE id = ?) WHERE id = ?`)
-        .run(owner, now(), row.study_ref, row.id);
+      // and the files it runs with: a job queued again (opened, "analyse again") keeps the checksums of its last run otherwise
+      const model = models.find((m) => m.id === row.model_id && m.version === row.model_version);
+      this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, paused_at = NULL, exam_images = (SELECT image_count FROM studies WHERE id = ?),
+          model_sha256 = coalesce(?, model_sha256), manifest_sha256 = coalesce(?, manifest_sha256) WHERE id = ?`)
+        .run(owner, now(), row.study_ref, model?.sha256 ?? null, model?.manifestSha256 ?? null, row.id);
       return { ...toJob(row), status: 'running' as const, owner };
     }).immediate();
   }

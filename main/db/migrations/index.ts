@@ -19,6 +19,7 @@ import * as m0017 from './0017-ai-failed-score.ts';
 import * as m0018 from './0018-ai-unread-images.ts';
 import * as m0019 from './0019-ai-jobs-recent-first.ts';
 import * as m0020 from './0020-breast-box.ts';
+import * as m0021 from './0021-ai-manifest-checksum.ts';
 
 export interface Migration {
   version: number;
@@ -53,6 +54,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 18, name: 'ai-unread-images', up: m0018.up },
   { version: 19, name: 'ai-jobs-recent-first', up: m0019.up },
   { version: 20, name: 'breast-box', up: m0020.up },
+  { version: 21, name: 'ai-manifest-checksum', up: m0021.up },
 ];
 
 export class DatabaseTooNewError extends Error {
