@@ -390,7 +390,8 @@ export interface AiResults {
     trainedOn: 'synthetic' | 'real' | 'mixed';
     notForDiagnosticUse: boolean;
     limits: string[];
-    scoreSemantics: string;
+    /** What its scores mean (manifest output.scoreScale): said beside every score shown, so that none reads as a probability it is not. */
+    scoreScale: { semantics: 'uncalibrated' | 'probability' | 'percentile' | 'ordinal'; min: number; max: number; prevalence: number | null };
     operatingPoint: { name: string; threshold: number };
     /**
      * Where the worklist flags an exam, when the manifest says (contract 1.3): an exam score at or

@@ -40,7 +40,6 @@ export const en = {
   'worklist.ai.withheldHint': 'Second look: an exam’s AI score shows once you have recorded your first impression of it.',
   'worklist.ai.withheldSorted': 'Sorted by AI score, the exams you have not read yet come first, then the others.',
   'worklist.ai.hint': 'The AI second reader’s exam score ({model}){scale}. {limits}',
-  'worklist.ai.uncalibrated': ', uncalibrated: not a probability',
   'worklist.ai.aboveHint': 'Highlighted: at or above its operating point “{name}” ({threshold}), where it marks findings.',
   'worklist.ai.above': 'At or above the AI’s operating point ({threshold})',
   'worklist.ai.aboveExamHint': 'Highlighted: an exam score of {threshold} or more, where it flags an exam ({specificity} of normal exams under it, {sensitivity} of exams with a lesion at or above it, on its validation exams).',
@@ -248,7 +247,11 @@ export const en = {
   'ai.state.cancelled': 'analysis cancelled',
   'ai.examScore': 'exam score {score}',
   'ai.examFlagged': 'flagged for the worklist (exam score {threshold} or more)',
-  'ai.examScoreUncalibrated': 'exam score {score} (uncalibrated, 0–1: not a probability)',
+  'ai.examScoreOnScale': 'exam score {score} ({scale})',
+  'ai.scale.uncalibrated': 'uncalibrated, {min}–{max}: not a probability',
+  'ai.scale.probability': 'a probability, at a prevalence of {prevalence}',
+  'ai.scale.percentile': 'a percentile, {min}–{max}: not a probability',
+  'ai.scale.ordinal': 'on a scale of {min}–{max}: not a probability',
   'ai.breastScores': 'right breast {right} · left breast {left}',
   'ai.oneBreast.R': 'right breast only (no left breast image)',
   'ai.oneBreast.L': 'left breast only (no right breast image)',
@@ -525,7 +528,6 @@ export const fr: Record<MessageKey, string> = {
   'worklist.ai.withheldHint': 'Second regard\u202f: le score IA d’un examen s’affiche une fois votre première impression enregistrée.',
   'worklist.ai.withheldSorted': 'Triés par score IA, les examens que vous n’avez pas encore lus viennent d’abord, puis les autres.',
   'worklist.ai.hint': 'Score d’examen de l’IA d’aide à la lecture ({model}){scale}. {limits}',
-  'worklist.ai.uncalibrated': ', non calibré\u202f: pas une probabilité',
   'worklist.ai.aboveHint': 'En surbrillance\u202f: au niveau de son point de fonctionnement «\u202f{name}\u202f» ({threshold}) ou au-dessus, là où elle marque des anomalies.',
   'worklist.ai.above': 'Au niveau du point de fonctionnement de l’IA ({threshold}) ou au-dessus',
   'worklist.ai.aboveExamHint': 'En surbrillance\u202f: un score d’examen de {threshold} ou plus, où elle signale un examen ({specificity} des examens normaux en dessous, {sensitivity} des examens avec une lésion au niveau ou au-dessus, sur ses examens de validation).',
@@ -729,7 +731,11 @@ export const fr: Record<MessageKey, string> = {
   'ai.state.cancelled': 'analyse annulée',
   'ai.examScore': 'score d’examen {score}',
   'ai.examFlagged': 'signalé dans la liste (score d’examen de {threshold} ou plus)',
-  'ai.examScoreUncalibrated': 'score d’examen {score} (non calibré, de 0 à 1\u202f: pas une probabilité)',
+  'ai.examScoreOnScale': 'score d’examen {score} ({scale})',
+  'ai.scale.uncalibrated': 'non calibré, de {min} à {max}\u202f: pas une probabilité',
+  'ai.scale.probability': 'une probabilité, pour une prévalence de {prevalence}',
+  'ai.scale.percentile': 'un centile, de {min} à {max}\u202f: pas une probabilité',
+  'ai.scale.ordinal': 'sur une échelle de {min} à {max}\u202f: pas une probabilité',
   'ai.breastScores': 'sein droit {right} · sein gauche {left}',
   'ai.oneBreast.R': 'sein droit seul (aucune image du sein gauche)',
   'ai.oneBreast.L': 'sein gauche seul (aucune image du sein droit)',
@@ -983,6 +989,18 @@ export function translate(locale: Locale, key: MessageKey, params: MessageParams
 export function translateCount(locale: Locale, key: MessageKey, count: number, params: MessageParams = {}): string {
   const [one, other = one] = translate(locale, key, { count, ...params }).split('|');
   return (locale === 'fr' ? count < 2 : count === 1) ? one! : other;
+}
+
+/**
+ * What a model's scores mean, from its manifest's scale, in the reader's words: "uncalibrated, 0–1:
+ * not a probability", "a probability, at a prevalence of 0.6%". Said beside every score shown: a
+ * vendor's 0–100 "74" and a probability's bare "0.72" said nothing of what they were (a probe).
+ */
+export function scoreScaleText(locale: Locale, scale: { semantics: 'uncalibrated' | 'probability' | 'percentile' | 'ordinal'; min: number; max: number; prevalence: number | null }): string {
+  const number = (value: number) => (locale === 'fr' ? String(value).replace('.', ',') : String(value));
+  // with its significant digits: 0.006 is 0.6 %, not 1 %
+  const prevalence = scale.prevalence === null ? '' : `${number(Number((scale.prevalence * 100).toPrecision(2)))}${locale === 'fr' ? '\u202f%' : '%'}`;
+  return translate(locale, `ai.scale.${scale.semantics}`, { min: number(scale.min), max: number(scale.max), prevalence });
 }
 
 /** A score as its scale has it, as each locale writes numbers: 0–1 with two decimals (0,42 in French), a vendor's 0–100 as a whole number. */

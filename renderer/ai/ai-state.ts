@@ -7,7 +7,7 @@ import type { AiFinding, AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
-import { formatScore, formatScoreAgainst, formatThreshold } from '../../common/i18n/messages.ts';
+import { formatScore, formatScoreAgainst, formatThreshold, scoreScaleText } from '../../common/i18n/messages.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
@@ -56,14 +56,15 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   // a reduced copy is not a failure of anything: the model is not made for its pixels
   if (state.status === 'failed') return t(notForModel(state.failure?.code) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
   const said = t(state.paused ? 'ai.state.paused' : `ai.state.${state.status}`);
-  // an uncalibrated score said as such: "0.93" alone reads as a probability of 93 %
-  const scoreKey = results.model?.scoreSemantics === 'uncalibrated' ? 'ai.examScoreUncalibrated' : 'ai.examScore';
+  // what the score means, said with it: "0.93" alone reads as a probability of 93 %
+  const scale = results.model?.scoreScale;
+  const examScoreText = (score: string) => (scale ? t('ai.examScoreOnScale', { score, scale: scoreScaleText(options.locale, scale) }) : t('ai.examScore', { score }));
   const examPoint = results.model?.examOperatingPoint;
   // flagged as the worklist flags it (the model's exam operating point), its score written so as to keep its side
   // (the breasts' scores too, the best of them being the exam's: 0.2351 said "exam score 0.2351" and "right breast 0.24" beside a threshold of 0.2357)
   const scoreText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold) : formatScore(options.locale, score));
   const flagged = examPoint && state.examScore !== null && state.examScore >= examPoint.threshold ? ` · ${t('ai.examFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}` : '';
-  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${t(scoreKey, { score: scoreText(state.examScore) })}${flagged}` : said;
+  const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${examScoreText(scoreText(state.examScore))}${flagged}` : said;
   // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
   const { R: right, L: left } = state.breastScores;
   // with the view its score comes from: the best finding may lie on a view the step does not show (an

@@ -4,7 +4,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPercent, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translateCount } from '../../common/i18n/messages.ts';
+import { formatDicomDate, formatPercent, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, scoreScaleText, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -223,8 +223,9 @@ export function WorklistPage() {
   }, [api, aiExam, shownModelChanges]);
   // until the model is known, said as for the shipped one (synthetic-trained)
   const caveat = aiModel ? modelCaveat(aiModel) : 'synthetic';
-  // a score of 0.99 reads as a probability of 99 % unless the page says what it is (the viewer's AI strip said it; the worklist did not)
-  const scale = !aiModel || aiModel.scoreSemantics === 'uncalibrated' ? t('worklist.ai.uncalibrated') : '';
+  // a score of 0.99 reads as a probability of 99 % unless the page says what it is (the viewer's AI strip said it; the worklist did not);
+  // until the model is known, as the shipped one's
+  const scale = `, ${scoreScaleText(locale, aiModel?.scoreScale ?? { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null })}`;
   // where the model marks findings: a score of 0,53 on a normal exam and 0,52 on a new cluster said
   // nothing without it (a radiologist's probe); on the scale of the exam score, its best finding's
   // an exam is flagged at the model's exam operating point (set on normal exams' scores, contract

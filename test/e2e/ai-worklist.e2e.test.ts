@@ -80,7 +80,7 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   });
   const note = await page.textContent('[data-testid=ai-note]') ?? '';
   // said as what it is: "0.99" alone reads as a probability of 99 %
-  assert.match(note, /Bright spots \(test fixture\) 0\.1\.0\), uncalibrated: not a probability\./);
+  assert.match(note, /Bright spots \(test fixture\) 0\.1\.0\), uncalibrated, 0–1: not a probability\./);
   assert.match(note, /Trained on synthetic images only: not for diagnostic use\./);
   // where the model marks: scores at or above its operating point highlighted, and the note says which point
   const point = (await station.handlers.aiResults({ examId: first!.examId })).model!.operatingPoint;
@@ -108,7 +108,7 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   // in French too
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => /synthèse/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
-  assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /non calibré\u202f: pas une probabilité/);
+  assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /non calibré, de 0 à 1\u202f: pas une probabilité/);
   assert.ok((await page.textContent('[data-testid=ai-note]') ?? '').includes(`(${formatThreshold('fr', point.threshold)})`));
   assert.deepEqual((await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => c.textContent ?? ''))).sort(), cells.map((c) => c.text!.replace('.', ',')).sort());
   // searched, the count says what was found ("2 sur 2" read as the whole list)

@@ -42,13 +42,13 @@ test('an image the analysis could not read is named by its view and why, in the 
 test('a model with an exam operating point: an exam at or above it is said flagged, as the worklist flags it; a score that would read as its threshold keeps its side', () => {
   const withPoint = (results: AiResults): AiResults => ({
     ...results,
-    model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], scoreSemantics: 'percentile',
+    model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], scoreScale: { semantics: 'probability', min: 0, max: 1, prevalence: 0.006 },
       operatingPoint: { name: 'balanced', threshold: 0.15 }, examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76 }, classes: ['mass'] },
   });
-  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
-  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'fr'), 'analysé · score d’examen 0,93 · signalé dans la liste (score d’examen de 0,2357 ou plus) · sein droit 0,12 · sein gauche 0,93');
+  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 (a probability, at a prevalence of 0.6%) · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
+  assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'fr'), 'analysé · score d’examen 0,93 (une probabilité, pour une prévalence de 0,6\u202f%) · signalé dans la liste (score d’examen de 0,2357 ou plus) · sein droit 0,12 · sein gauche 0,93');
   // 0.2351 is under 0.2357: not "0.24", not flagged
-  assert.equal(said(withPoint(done({ R: 0.2351 }))), 'analysed · exam score 0.2351 · right breast only (no left breast image)');
+  assert.equal(said(withPoint(done({ R: 0.2351 }))), 'analysed · exam score 0.2351 (a probability, at a prevalence of 0.6%) · right breast only (no left breast image)');
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'en', false), 'analysed');
 });
 
@@ -70,4 +70,19 @@ test('each breast\'s score names the view it comes from (its best finding may be
   const unmatched = { ...done({ R: 0.5, L: 0.31 }), findings: [finding(1, 0.46), finding(5, 0.31)] };
   assert.equal(aiStateText((key, params) => translate('en', key, params), unmatched, { showScore: true, locale: 'en', viewOf: (id) => views[id] ?? null }),
     'analysed · exam score 0.50 · right breast 0.50 · left breast 0.31 (LMLO)');
+});
+
+test('what a model\'s scores mean is said beside its exam score, from its manifest\'s scale, for each kind of scale, in English and French (a 0–100 vendor\'s "74" and a probability\'s bare "0.72" said nothing)', () => {
+  const scaled = (scoreScale: NonNullable<AiResults['model']>['scoreScale'], examScore: number, locale: 'en' | 'fr' = 'en') => {
+    const results = done({ R: examScore, L: examScore / 2 });
+    results.model = { scoreScale, examOperatingPoint: null } as unknown as AiResults['model'];
+    return said(results, locale).split(' · ')[1];
+  };
+  assert.equal(scaled({ semantics: 'uncalibrated', min: 0, max: 1, prevalence: null }, 0.42), 'exam score 0.42 (uncalibrated, 0–1: not a probability)');
+  assert.equal(scaled({ semantics: 'uncalibrated', min: -10, max: 10, prevalence: null }, 3.5), 'exam score 4 (uncalibrated, -10–10: not a probability)');
+  assert.equal(scaled({ semantics: 'ordinal', min: 0, max: 100, prevalence: null }, 74), 'exam score 74 (on a scale of 0–100: not a probability)');
+  assert.equal(scaled({ semantics: 'ordinal', min: 0, max: 100, prevalence: null }, 74, 'fr'), 'score d’examen 74 (sur une échelle de 0 à 100\u202f: pas une probabilité)');
+  assert.equal(scaled({ semantics: 'percentile', min: 0, max: 100, prevalence: null }, 97), 'exam score 97 (a percentile, 0–100: not a probability)');
+  assert.equal(scaled({ semantics: 'probability', min: 0, max: 1, prevalence: 0.0075 }, 0.72), 'exam score 0.72 (a probability, at a prevalence of 0.75%)');
+  assert.equal(scaled({ semantics: 'probability', min: 0, max: 1, prevalence: 0.0075 }, 0.72, 'fr'), 'score d’examen 0,72 (une probabilité, pour une prévalence de 0,75\u202f%)');
 });
