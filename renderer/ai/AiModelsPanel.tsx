@@ -72,7 +72,8 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
       <td>{model.provider}</td>
       <td className="small">
-        {t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed })}
+        {/* cancelled too: a reader's cancel stops every model's analysis of the exam, the ones not shown as well */}
+        <span data-testid="ai-model-analyses">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed, cancelled: a.cancelled })}</span>
         {/* why they failed: a model failing every exam is a fault to tell whoever supplied it */}
         {model.failures?.map((f) => <div key={f.code} className="muted" data-testid="ai-model-failure" data-code={f.code}>{f.count} × {failureReason(t, f.code, f.detail)}</div>)}
       </td>

@@ -133,6 +133,8 @@ test('the AI models panel lists the models and a refused one with its reason, an
   // each model says what it is: synthetic-trained, or (trained on real images) not for diagnostic use, never called synthetic
   assert.deepEqual(await page.$$eval('[data-testid=ai-model-synthetic]', (labels) => labels.map((l) => [l.getAttribute('data-caveat'), l.textContent])),
     [['not-diagnostic', 'AI not for diagnostic use'], ['synthetic', 'Synthetic-trained AI — not for diagnostic use']]);
+  // each model's analyses by state, the cancelled ones too (a reader's cancel stops every model's)
+  for (const text of await page.$$eval('[data-testid=ai-model-analyses]', (a) => a.map((x) => x.textContent))) assert.match(text ?? '', /^\d+ done, \d+ waiting, \d+ failed, \d+ cancelled$/);
   const refused = await page.textContent('[data-testid=ai-model-refused]') ?? '';
   assert.match(refused, /vendor-model/);
   assert.match(refused, /model\.onnx is not the file its manifest describes/);
