@@ -370,7 +370,10 @@ export function describeManifestIssue(issue: z.core.$ZodIssue, said: string, man
     return fr ? `Clé${s} non reconnue${s}\u202f: ${keys} (pas une clé du contrat des modèles\u202f: mal orthographiée\u202f?)`
       : `Unrecognized key${s}: ${keys} (not a key of the model contract: misspelt?)`;
   }
-  const missing = issue.code === 'invalid_type' && issue.path.length === 1 && 'input' in issue && issue.input === undefined;
+  // a key left out said so: "Invalid option: expected one of "left"|"right"" alone read as a wrong value (a probe)
+  const absent = 'input' in issue && issue.input === undefined && ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code);
+  if (absent) said = fr ? `absent (${said})` : `missing (${said})`;
+  const missing = absent && issue.path.length === 1;
   if (!missing || typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return said;
   const strays = Object.keys(manifest).filter((key) => !(key in modelManifestSchema.shape) && !key.startsWith('$'));
   if (!strays.length) return said;

@@ -63,7 +63,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   const cases: [string, Parameters<typeof writeModel>[2], RegExp][] = [
     ['not-json', { manifest: '{ "contractVersion": "1.0", ' }, /manifest\.json is not valid JSON/],
     ['wrong-version', { change: (m) => { (m as { contractVersion: string }).contractVersion = '0.9'; } }, /contractVersion: /],
-    ['no-face', { change: (m) => { delete (m.input as Partial<ModelManifest['input']>).faceDirection; } }, /input\.faceDirection: /],
+    ['no-face', { change: (m) => { delete (m.input as Partial<ModelManifest['input']>).faceDirection; } }, /input\.faceDirection: missing \(Invalid option: expected one of "left"\|"right"\)/],
     ['bad-class', { change: (m) => { (m.output.heatmap!.classes as string[]) = ['mass', 'tumour']; } }, /output\.heatmap\.classes\.1: /],
     ['no-outputs', { change: (m) => { delete m.output.heatmap; } }, /a model gives heatmaps, boxes, or both/],
     ['default-op', { change: (m) => { m.calibration.defaultOperatingPoint = 'high-sensitivity'; } }, /the default operating point is one of the operating points/],
@@ -88,7 +88,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a station of contract 1.0 dropped the keys it did not know: a manifest using 1.1's says so, and such a station refuses it
     // a required top-level key misspelt: the one missing is said, and the stray one beside it named
     ['misspelt-calibration', { change: (m) => { (m as Record<string, unknown>).calibraton = m.calibration; delete (m as Partial<ModelManifest>).calibration; } },
-      /calibration: Invalid input: expected object, received undefined \(the manifest has "calibraton", which the contract does not know: misspelt\?\)/],
+      /calibration: missing \(Invalid input: expected object, received undefined\) \(the manifest has "calibraton", which the contract does not know: misspelt\?\)/],
     ['padding-in-1.0', { change: (m) => { m.input.padding = { placement: 'centred', value: 0.447 }; } }, /contractVersion: input\.padding and input\.crop are contract 1\.1: contractVersion '1\.1'/],
     ['contract-2.0', { change: (m) => { (m as { contractVersion: string }).contractVersion = '2.0'; } }, /contractVersion: /],
     // scores weighed across views (1.2): a station of an older contract would show them unweighed against thresholds set on weighed ones
@@ -122,6 +122,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     assert.ok(problem.code === 'manifest_unreadable' || problem.code === 'manifest_invalid', name);
   }
   assert.match((await refusal(path.join(root, 'synthetic-diagnostic'))).fr, /n’est pas pour le diagnostic/);
+  // a key left out is said missing, not as a wrong value
+  assert.match((await refusal(path.join(root, 'no-face'))).fr, /input\.faceDirection\u202f: absent \(Option invalide\u202f: /);
   // zod's French bounds written as French writes them (it said "nombre doit être <=8192", "0.025")
   assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand\u202f: nombre doit être ≤\u00a08192/);
   assert.match((await refusal(writeModel(root, 'fine-spacing', { change: (m) => { m.input.spacingMm = 0.00001; } }))).fr, /input\.spacingMm\u202f: Trop petit\u202f: nombre doit être ≥\u00a00,025/);
