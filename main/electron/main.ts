@@ -7,6 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { ELECTRON_ORIGIN } from '../../common/api.ts';
 import { StationService } from '../service/station.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { endIfTasksLeft } from '../service/end-process.ts';
 import { handleStationProtocol, registerSchemePrivileges } from './protocol.ts';
 import { hardenSessions, secureWebPreferences } from './security.ts';
 import { registerIpc } from './ipc.ts';
@@ -78,5 +79,10 @@ app.on('before-quit', (event) => {
   quitting = true;
   service.close()
     .catch((error: Error) => log.error(`shutdown: ${error.message}`))
+    // a model run still going after the close's 15 s (a slow model on the CPU): Electron's exit would
+    // stop its thread inside session.run, and onnxruntime aborts the process (a core dump, the
+    // system's crash report) as it did `serve`'s. Ended by SIGKILL instead, everything else closed:
+    // SIGTERM is Chromium's graceful quit here, the very exit path (not run here: no Electron binary)
+    .then(() => endIfTasksLeft(() => process.kill(process.pid, 'SIGKILL')))
     .finally(() => app.quit());
 });

@@ -13,7 +13,7 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 /**
  * Once everything else is closed: where a thread is still inside a model run, says so and ends the
  * process by SIGTERM (SIGKILL as a last resort); otherwise returns, and the process exits as usual.
- * `kill` is for tests.
+ * `kill` is for tests, and for Electron, whose SIGTERM is a graceful quit (its exit path): it sends SIGKILL.
  */
 export async function endIfTasksLeft(kill: (signal: NodeJS.Signals) => void = (signal) => process.kill(process.pid, signal)): Promise<void> {
   const left = threadsLeftInsideTasks();
