@@ -21,7 +21,7 @@ import type { StationApi } from '../api/station-api.ts';
 import { PacsPriorsLine, PacsSendButton } from '../pacs/PacsPanel.tsx';
 import { useI18n } from '../i18n.tsx';
 import { firstUnreadFromTop, neighbourExam, noteExamStatus, rememberOpenedExam } from '../worklist/reading-list.ts';
-import { initCornerstone, setCacheSizeMb, setPrimaryTool } from './cornerstone.ts';
+import { initCornerstone, setCacheSizeMb, setPrimaryTool, setToolsLocale } from './cornerstone.ts';
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
@@ -405,6 +405,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   }), [aiAction, api, examId]);
 
   const chooseTool = useCallback((next: PrimaryTool) => { setTool(next); setPrimaryTool(next); }, []);
+  // the measurements' numbers as her language writes them
+  useEffect(() => setToolsLocale(locale), [locale]);
   const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
 
   const run = useCallback((action: ViewerAction) => {

@@ -11,6 +11,7 @@ import {
   addTool, init as toolsInit, utilities as toolUtilities,
 } from '@cornerstonejs/tools';
 import type { Types as ToolTypes } from '@cornerstonejs/tools';
+import type { Locale } from '../../common/domain.ts';
 import { displayedDelta } from './window-drag.ts';
 
 export const ENGINE_ID = 'binome';
@@ -52,11 +53,32 @@ export function initCornerstone(): Promise<void> {
     toolsInit();
     for (const tool of [DisplayedWindowLevelTool, PanTool, ZoomTool, MagnifyTool, LengthTool]) addTool(tool);
     const group = ToolGroupManager.createToolGroup(TOOL_GROUP_ID)!;
-    for (const name of Object.values(PRIMARY_TOOLS)) group.addTool(name);
+    for (const name of Object.values(PRIMARY_TOOLS)) group.addTool(name, name === LengthTool.toolName ? { getTextLines: lengthText } : undefined);
     setPrimaryTool('windowLevel');
     redrawWhenStatsUpdate();
   })();
   return ready;
+}
+
+let numbersLocale: Locale = 'en';
+
+/**
+ * A measurement's length as the reader's language writes numbers: "53,7 mm" in French, beside marks
+ * scored "0,18" (Cornerstone wrote "53.7 mm", a probe). Its unit is Cornerstone's ("mm ERMF": at
+ * the breast, the detector's spacing divided by the magnification factor).
+ */
+function lengthText(data: { cachedStats: Record<string, { length?: number | null; unit?: string }> }, targetId: string): string[] | undefined {
+  const stats = data.cachedStats[targetId];
+  if (!stats || stats.length === undefined || stats.length === null || Number.isNaN(stats.length)) return undefined;
+  const number = String(toolUtilities.roundNumber(stats.length));
+  return [`${numbersLocale === 'fr' ? number.replace('.', ',') : number} ${stats.unit ?? ''}`.trim()];
+}
+
+/** The reader's language for the numbers the tools write (measurements), redrawn in it at once. */
+export function setToolsLocale(locale: Locale): void {
+  if (locale === numbersLocale) return;
+  numbersLocale = locale;
+  if (ToolGroupManager.getToolGroup(TOOL_GROUP_ID)) toolUtilities.triggerAnnotationRenderForToolGroupIds([TOOL_GROUP_ID]);
 }
 
 /** Above the metadata package's providers (its highest is 0), below none. */

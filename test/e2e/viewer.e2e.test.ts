@@ -956,6 +956,10 @@ test('tools: zoom and pan move both breasts together, mirrored across the seam; 
   assert.ok(Math.abs(Number(value![1]) - 40) < 1.5, `the distance reads ${value![1]} mm for 40 mm`);
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1\//);
   await shot('viewer-measure');
+  // in French, written as French writes numbers (beside marks scored 0,18 it read 53.7)
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=viewport][data-place=RCC] svg text')].some((t) => /^\d+,\d+ mm/.test(t.textContent ?? '')));
+  await page.selectOption('[data-testid=locale]', 'en');
   await page.keyboard.press('w');
 });
 
