@@ -5,7 +5,7 @@
 // so that the marks follow zoom, pan, flips, the swap of the rendition for the stored image, and a
 // change of size.
 
-import { useCallback, useEffect, useLayoutEffect, useState } from 'react';
+import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
 import { SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
@@ -45,6 +45,8 @@ export interface AiMarksLayerProps {
   toCanvas(point: Point): Point | null;
   /** The element Cornerstone renders the image in (its IMAGE_RENDERED events), once it exists. */
   element(): HTMLElement | null | undefined;
+  /** The magnifier's glass while held over the image, and where a stored-image point lands in it (StepRenderer.magnifierOf); null when none. */
+  magnifier?(): { glass: Box; toGlass(point: Point): Point | null } | null;
 }
 
 /** Room kept for the score beside a mark before it goes to the mark's other side. */
@@ -74,7 +76,7 @@ function scoreTextWidth(text: string): number {
   return width;
 }
 
-export function AiMarksLayer({ findings, label, source, threshold, labelSlot, toCanvas, element }: AiMarksLayerProps) {
+export function AiMarksLayer({ findings, label, source, threshold, labelSlot, toCanvas, element, magnifier }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
@@ -115,6 +117,38 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
     return () => observer.disconnect();
   }, [labelSlot, measureLabels]);
 
+  // the magnifier's glass held over the image: the marks under it are hidden there, and drawn again in
+  // it where the glass shows their findings, larger (left as they were, they circled other tissue in
+  // the glass, a probe); it is made, moved (each drag renders it) and removed by Cornerstone's tool
+  const [glass, setGlass] = useState<{ box: Box; marks: ProjectedMark[] } | null>(null);
+  const placeInGlass = useCallback(() => {
+    const now = magnifier?.();
+    setGlass(now ? { box: now.glass, marks: findings.map((f) => projectFinding(f, now.toGlass)).filter((m): m is ProjectedMark => m !== null) } : null);
+  }, [findings, magnifier]);
+  useEffect(() => {
+    const target = element();
+    const holder = target?.querySelector('.viewport-element') ?? target;
+    if (!holder || !magnifier || typeof MutationObserver === 'undefined') return;
+    let watched: Element | null = null;
+    const watch = () => {
+      const now = holder.querySelector(':scope > .magnifyTool');
+      if (now !== watched) {
+        watched?.removeEventListener(Enums.Events.IMAGE_RENDERED, placeInGlass);
+        watched = now;
+        watched?.addEventListener(Enums.Events.IMAGE_RENDERED, placeInGlass);
+      }
+      placeInGlass();
+    };
+    const observer = new MutationObserver(watch);
+    observer.observe(holder, { childList: true });
+    watch();
+    return () => {
+      observer.disconnect();
+      watched?.removeEventListener(Enums.Events.IMAGE_RENDERED, placeInGlass);
+    };
+  }, [element, magnifier, placeInGlass]);
+  const ids = useId().replace(/[^\w-]/g, '');
+
   const hasMarks = marks.length > 0;
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   // the score of a mark over or beside one of another shape (two findings on one lesion) starts with its shape: whose it is
@@ -124,6 +158,18 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">
+        {glass && (
+          <defs>
+            <mask id={`${ids}-outside-glass`} maskUnits="userSpaceOnUse" x={0} y={0} width={width} height={height}>
+              <rect x={0} y={0} width={width} height={height} fill="white" />
+              <rect x={glass.box[0]} y={glass.box[1]} width={glass.box[2] - glass.box[0]} height={glass.box[3] - glass.box[1]} fill="black" />
+            </mask>
+            <clipPath id={`${ids}-glass`}>
+              <rect x={glass.box[0]} y={glass.box[1]} width={glass.box[2] - glass.box[0]} height={glass.box[3] - glass.box[1]} />
+            </clipPath>
+          </defs>
+        )}
+        <g mask={glass ? `url(#${ids}-outside-glass)` : undefined}>
         {marks.map((m, i) => {
           const score = labels[i];
           const d = shapePath(m.shape, m.x, m.y, m.radius);
@@ -154,6 +200,20 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
             </g>
           );
         })}
+        </g>
+        {glass && (
+          <g clipPath={`url(#${ids}-glass)`} data-testid="ai-marks-magnified">
+            {glass.marks.map((m, i) => {
+              const d = shapePath(m.shape, m.x, m.y, m.radius);
+              return (
+                <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark-magnified" data-class={m.finding.class} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
+                  <path className="halo" d={d} />
+                  <path className="outline" d={d} />
+                </g>
+              );
+            })}
+          </g>
+        )}
       </svg>
       {(marks.length > 0 || label.notAnalysed) && labelSlot && createPortal(
         <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}>

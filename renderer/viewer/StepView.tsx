@@ -33,12 +33,13 @@ function PlaceMarks({ renderer, place, groups, elements }: {
 }) {
   const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
   const element = useCallback(() => elements.get(place), [elements, place]);
+  const magnifier = useCallback(() => renderer.magnifierOf(place), [renderer, place]);
   // the labels of every source over this image, in one column from the bottom up (the first source lowest)
   const [labelSlot, setLabelSlot] = useState<HTMLDivElement | null>(null);
   return (
     <>
       {groups.map((g) => (
-        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} labelSlot={labelSlot} toCanvas={toCanvas} element={element} />
+        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} labelSlot={labelSlot} toCanvas={toCanvas} element={element} magnifier={magnifier} />
       ))}
       <div className="ai-labels" ref={setLabelSlot} />
     </>

@@ -29,6 +29,9 @@ import type { VoiLutTable } from './voi-lut-table.ts';
 import type { FailureExplained } from './load-failure.ts';
 import { loadedIndexOf } from '../ai/mark-geometry.ts';
 
+/** The viewport Cornerstone's MagnifyTool draws its glass in (its MAGNIFY_VIEWPORT_ID, one per engine; not exported). */
+export const MAGNIFIER_VIEWPORT_ID = 'magnify-viewport';
+
 export type SizeMode = 'same-size' | 'true-size';
 
 export interface StepOptions {
@@ -635,6 +638,35 @@ export class StepRenderer {
     const world = data.imageData.indexToWorld!([index[0], index[1], 0]);
     const canvas = viewport.worldToCanvas(world as Types.Point3);
     return [canvas[0], canvas[1]];
+  }
+
+  /**
+   * The magnifier's glass while it is held over a place (Cornerstone's MagnifyTool: a viewport of its
+   * own, in a box over the image, the image under the pointer drawn larger in it): the glass's box and
+   * where a stored-image pixel lands in it, both in CSS pixels of the place's canvas; null when no
+   * glass is over the place. The AI marks are drawn in it through this: left where they were, they
+   * circled other tissue in the glass (a probe).
+   */
+  magnifierOf(viewportSpecId: string): { glass: [number, number, number, number]; toGlass(imagePoint: readonly [number, number]): [number, number] | null } | null {
+    const p = this.placed.get(viewportSpecId);
+    const viewport = p ? (sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined) : undefined;
+    const glass = sharedEngine().getViewport(MAGNIFIER_VIEWPORT_ID) as Types.IStackViewport | undefined;
+    if (!p || !viewport || !glass?.element?.isConnected || !viewport.element.contains(glass.element)) return null;
+    const data = viewport.getCurrentImageId() ? viewport.getImageData() : undefined;
+    if (!data) return null;
+    const outer = viewport.element.getBoundingClientRect();
+    const box = glass.element.getBoundingClientRect();
+    const [left, top] = [box.left - outer.left, box.top - outer.top];
+    const [columns, rows] = data.dimensions;
+    return {
+      glass: [left, top, left + box.width, top + box.height],
+      toGlass: (imagePoint) => {
+        const index = loadedIndexOf(imagePoint, { columns: p.instance.columns ?? columns!, rows: p.instance.rows ?? rows! }, { columns: columns!, rows: rows! });
+        const world = data.imageData.indexToWorld!([index[0], index[1], 0]);
+        const [x, y] = glass.worldToCanvas(world as Types.Point3);
+        return [left + x, top + y];
+      },
+    };
   }
 
   /** Leaves the step: its viewports go back to the engine, its synchronizers away. */
