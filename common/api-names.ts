@@ -10,7 +10,7 @@ export const OPERATION_NAMES = [
 ] as const;
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
-export const EVENT_NAMES = ['importProgress', 'worklistChanged', 'aiChanged', 'receiverChanged', 'pacsChanged'] as const;
+export const EVENT_NAMES = ['importProgress', 'worklistChanged', 'aiChanged', 'receiverChanged', 'pacsChanged', 'displayReady'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export function isOperationName(name: unknown): name is OperationName {

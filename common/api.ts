@@ -189,6 +189,12 @@ export interface ApiEvents {
   receiverChanged: ReceiverStatus;
   /** The PACS outbox or nodes changed (examId null), or the search for an exam's priors moved on. */
   pacsChanged: { examId: number | null };
+  /**
+   * An exam being opened has every display aid of its images now (a reduced rendition, the breast's
+   * box), made after it was opened: a viewer showing it hangs it again (it was fitted to the whole
+   * detector, each image as its box came or not).
+   */
+  displayReady: { examId: number };
 }
 type MissingEvents = Exclude<EventName, keyof ApiEvents> | Exclude<keyof ApiEvents, EventName>;
 const eventsMatch: [MissingEvents] extends [never] ? true : never = true;

@@ -25,6 +25,8 @@ export class RenditionMaker {
   private running: Promise<void> | null = null;
   private again = false;
   private preferred: number | null = null;
+  /** Exams read for a viewer with images left to prepare: examReady is said for each once none is. */
+  private readonly waiting = new Set<number>();
   private closed = false;
 
   constructor(
@@ -33,12 +35,22 @@ export class RenditionMaker {
     private readonly importer: Importer,
     private readonly tmpDir: string,
     private readonly side = DISPLAY_RENDITION_SIDE,
+    /** The exam being opened has all its display aids now, made since it was opened (its viewer hangs it again). */
+    private readonly examReady: (examId: number) => void = () => undefined,
   ) {}
 
-  /** Makes what is missing (after an import, at start); an exam being opened goes first. */
-  kick(preferExamId?: number): void {
-    if (preferExamId !== undefined) this.preferred = preferExamId;
+  /**
+   * Makes what is missing (after an import, at start); an exam being opened goes first (one loaded
+   * ahead, `ahead`, after the exam opened while that one's are still being made), and examReady is
+   * said for it once none of its images lacks any, made by this run or by one already going (asked
+   * where its images lacked some when it was read for its viewer).
+   */
+  kick(preferExamId?: number, options: { ahead?: boolean } = {}): void {
     if (this.closed) return;
+    if (preferExamId !== undefined) {
+      if (!options.ahead || this.preferred === null || !this.waiting.has(this.preferred)) this.preferred = preferExamId;
+      this.waiting.add(preferExamId);
+    }
     if (this.running) { this.again = true; return; }
     this.running = this.run().catch((error: unknown) => {
       // the library could not be written (a full disk, another process's long write): renditions
@@ -56,6 +68,11 @@ export class RenditionMaker {
     for (;;) {
       if (this.closed) return;
       const images = this.db.imports.imagesToPrepareForDisplay(BATCH, this.preferred);
+      for (const examId of [...this.waiting]) {
+        if (this.db.imports.examHasImagesToPrepare(examId)) continue;
+        this.waiting.delete(examId);
+        this.examReady(examId);
+      }
       if (!images.length) return;
       for (const image of images) {
         if (this.closed) return;

@@ -138,7 +138,7 @@ export class StationService {
       this.store = store.layout;
       this.releaseStore = store.release;
       this.importer = new Importer(this.db, this.store, store.tmpDir, this.paths.root, options.import?.workers);
-      this.renditions = new RenditionMaker(this.db, this.store, this.importer, store.tmpDir);
+      this.renditions = new RenditionMaker(this.db, this.store, this.importer, store.tmpDir, undefined, (examId) => this.events.emit('displayReady', { examId }));
       this.uploads = new UploadStaging(path.join(this.paths.root, 'uploads'), options.uploadLimits);
       tmpDir = store.tmpDir;
     } catch (error) {
@@ -210,8 +210,11 @@ export class StationService {
     }
     const worklist = worklistHandlers(this.context);
     const examDetail: typeof worklist.examDetail = async (input) => {
+      // asked before its details: images prepared between the two would leave its viewer with details
+      // that lack them and no word that they came (a run going already makes them, any moment)
+      const pending = options.renditions !== false && this.db.imports.examHasImagesToPrepare(input.examId);
       const detail = await worklist.examDetail(input);
-      if (options.renditions !== false && detail.series.some((s) => s.instances.some((i) => i.isImage && (i.displayRendition === null || i.breastBox === null)))) this.renditions.kick(input.examId);
+      if (pending) this.renditions.kick(input.examId, { ahead: (input.purpose ?? 'open') !== 'open' });
       if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
       // her priors on the PACS, in the background (the next case's too, while this one is read)
       if ((input.purpose ?? 'open') !== 'prior') this.pacs?.prioritize(input.examId);

@@ -85,7 +85,9 @@ function stageOf(loaded: Loaded, index: number, options: StepOptions): Stage | n
   if (!step) return null;
   const { plan } = loaded;
   const optionsKey = [options.sizeMode, options.monitorPixelPitchMm ?? '', options.renditions ? 'renditions' : 'stored'].join('|');
-  return { key: [loaded.detail.exam.examId, plan.protocolId, plan.priorExamIds.join(','), step.id, optionsKey].join('|'), optionsKey, loaded, step };
+  // the breasts' boxes it was hung with: boxes made after it opened (displayReady) hang it again, fitted to the breasts
+  const boxes = `boxes ${[...loaded.instances.values()].filter((i) => i.breastBox !== null).length}`;
+  return { key: [loaded.detail.exam.examId, plan.protocolId, plan.priorExamIds.join(','), step.id, optionsKey, boxes].join('|'), optionsKey, loaded, step };
 }
 
 /** Steps kept painted out of sight, besides the one on screen and the ones prepared ahead: the last ones left. */
@@ -164,6 +166,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       .catch((e: unknown) => { if (!cancelled) setError((e as { code?: string }).code === 'not_found' ? words.current.t('exam.notFound') : words.current.errorText(e)); });
     return () => { cancelled = true; };
   }, [api, examId, chosenPrior, protocolId, reloads]);
+
+  // images opened before their display aids were made (an exam read as it arrives): hung again once
+  // they are, fitted to the breasts (each image was fitted to the whole detector, or to its box where
+  // it came first: a probe saw the views of one step at 0.46 and 0.54 mm a screen pixel). Listened
+  // to from before the exam is asked for: a small exam's boxes are made before its details arrive.
+  useEffect(() => api.on('displayReady', (event) => { if (event.examId === examId) setReloads((n) => n + 1); }), [api, examId]);
 
   // the exam on screen: as loaded for the reader, or (for the instant after the next-exam key) as hung ahead
   const shownExam = loaded?.detail.exam.examId === examId ? loaded

@@ -691,6 +691,23 @@ test('an image with a VOI LUT Sequence and no window preset opens through its ta
   }
 });
 
+test('an exam opened before its breasts\' boxes were made (read as it arrives) is hung again once they are, fitted to the breasts (it stayed fitted to the whole detector, a probe)', { skip: SKIP }, async () => {
+  const { exam } = examOf('standard');
+  // as just received: no box looked for yet (the station makes them for the exam opened, first)
+  station.db.connection.prepare('UPDATE instances SET breast_box = NULL WHERE series_ref IN (SELECT id FROM series WHERE study_ref = ?)').run(exam.examId);
+  let said = 0;
+  const off = station.on('displayReady', (e) => { if (e.examId === exam.examId) said++; });
+  await open(exam.examId, 'RCC');
+  // the step on screen (steps painted out of sight keep their own)
+  const onScreen = () => page.$$eval('.stages > .grid.hanging:not(.prepared) [data-testid=viewport]', (vs) => vs.map((v) => `${(v as HTMLElement).dataset.place}:${(v as HTMLElement).dataset.fitted}`).join(' '));
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.stages > .grid.hanging:not(.prepared) [data-testid=viewport]')].every((v) => v.dataset.fitted === 'breast'), undefined, { timeout: 20_000 })
+    .catch(async (e: Error) => { throw new Error(`${e.message}: on screen ${await onScreen()}, said ${said}, boxes missing ${station.db.connection.prepare('SELECT count(*) FROM instances WHERE breast_box IS NULL AND series_ref IN (SELECT id FROM series WHERE study_ref = ?)').pluck().get(exam.examId)}, all ${await page.$$eval('.stages > .grid', (gs) => gs.map((g) => `${g.className}[${[...g.querySelectorAll<HTMLElement>('[data-testid=viewport]')].map((v) => v.dataset.fitted).join()}]`).join(' '))}`); });
+  off();
+  assert.equal(said, 1, 'its boxes were made after it was opened');
+  await waitForStep(page, exam.examId);
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Right CC/, 'on the step she was on');
+});
+
 test('an image without pixel spacing beside three with: fitted on its own within its place, chest wall at the seam, none of it out of sight (it was drawn twice its place\'s height)', { skip: SKIP }, async () => {
   const { exam } = examOf('standard');
   const { examId: twinId } = await importCopyOfExam(exam.examId, 'NOSPACING', '8', (_, instance) => (instance.viewLabel === 'RMLO'

@@ -131,3 +131,39 @@ test('the box is found on the image\'s whole range, not its first window (a narr
   fs.writeFileSync(tiny, assemble(baseDataset({ rows: 2, columns: 1 }), TS.explicit, { pixelData: nativePixelData(Uint8Array.of(10, 0, 200, 0), 'OW') }));
   assert.equal((await readForDisplay(tiny, { maxSide: 1024, rendition: false, breastBox: true })).breastBox, null);
 });
+
+test('an exam opened before its images\' boxes were made is said ready once they are (displayReady: its viewer hangs it again), once, and not again at the next opening', { timeout: 180_000 }, async () => {
+  const library = tempDir('display-ready');
+  let station = openTestStation({ libraryDir: library, renditions: true });
+  let examId: number;
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'display-ready' });
+    await waitFor('the boxes', () => ([...boxesOf(station).values()].every((b) => b !== null) ? true : undefined));
+    examId = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows[0]!.examId;
+  } finally {
+    await station.close();
+  }
+  // as just received: no box looked for yet
+  const db = new Database(path.join(library, 'worklist.sqlite'));
+  db.prepare('UPDATE instances SET breast_box = NULL').run();
+  db.close();
+  station = openTestStation({ libraryDir: library, renditions: true });
+  try {
+    const ready: { examId: number; boxed: boolean }[] = [];
+    const boxedNow = (id: number) => (station.db.connection.prepare(`SELECT count(*) FROM instances i JOIN series se ON se.id = i.series_ref
+      WHERE se.study_ref = ? AND i.is_image = 1 AND i.for_processing = 0 AND i.breast_box IS NULL`).pluck().get(id) as number) === 0;
+    station.on('displayReady', (event) => ready.push({ examId: event.examId, boxed: boxedNow(event.examId) }));
+    // opened at once (before the station's own look, 5 s after its start): its images first
+    const opened = await station.handlers.examDetail({ examId });
+    assert.ok(opened.series.flatMap((s) => s.instances).some((i) => i.isImage && i.breastBox === null), 'opened without its boxes');
+    await waitFor('the exam said ready', () => (ready.length ? true : undefined));
+    assert.deepEqual(ready, [{ examId, boxed: true }], 'said once its images all have their boxes');
+    // opened again, with nothing left to make: not said again (its viewer would hang it again without end)
+    await station.handlers.examDetail({ examId });
+    await waitFor('every box', () => ([...boxesOf(station).values()].every((b) => b !== null) ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(ready.length, 1);
+  } finally {
+    await station.close();
+  }
+});
