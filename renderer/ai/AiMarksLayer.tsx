@@ -119,32 +119,36 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
 
   // the magnifier's glass held over the image: the marks under it are hidden there, and drawn again in
   // it where the glass shows their findings, larger (left as they were, they circled other tissue in
-  // the glass, a probe); it is made, moved (each drag renders it) and removed by Cornerstone's tool
+  // the glass, a probe). Cornerstone's tool makes the glass, sets its camera once its image is loaded,
+  // moves it with each drag and removes it: while it is there its marks are placed again at every
+  // frame (its own events came before its camera was set: a probe saw its marks far off, clipped away)
   const [glass, setGlass] = useState<{ box: Box; marks: ProjectedMark[] } | null>(null);
   const placeInGlass = useCallback(() => {
     const now = magnifier?.();
-    setGlass(now ? { box: now.glass, marks: findings.map((f) => projectFinding(f, now.toGlass)).filter((m): m is ProjectedMark => m !== null) } : null);
+    setGlass((old) => {
+      if (!now) return null;
+      const marks = findings.map((f) => projectFinding(f, now.toGlass)).filter((m): m is ProjectedMark => m !== null);
+      const same = old && old.box.every((v, i) => Math.abs(v - now.glass[i]!) < 0.25) && old.marks.length === marks.length
+        && old.marks.every((m, i) => Math.abs(m.x - marks[i]!.x) < 0.25 && Math.abs(m.y - marks[i]!.y) < 0.25 && Math.abs(m.radius - marks[i]!.radius) < 0.25);
+      return same ? old : { box: now.glass, marks };
+    });
   }, [findings, magnifier]);
   useEffect(() => {
     const target = element();
     const holder = target?.querySelector('.viewport-element') ?? target;
     if (!holder || !magnifier || typeof MutationObserver === 'undefined') return;
-    let watched: Element | null = null;
-    const watch = () => {
-      const now = holder.querySelector(':scope > .magnifyTool');
-      if (now !== watched) {
-        watched?.removeEventListener(Enums.Events.IMAGE_RENDERED, placeInGlass);
-        watched = now;
-        watched?.addEventListener(Enums.Events.IMAGE_RENDERED, placeInGlass);
-      }
+    let frame = 0;
+    const follow = () => {
       placeInGlass();
+      frame = holder.querySelector(':scope > .magnifyTool') ? requestAnimationFrame(follow) : 0;
     };
+    const watch = () => { if (!frame) follow(); };
     const observer = new MutationObserver(watch);
     observer.observe(holder, { childList: true });
     watch();
     return () => {
       observer.disconnect();
-      watched?.removeEventListener(Enums.Events.IMAGE_RENDERED, placeInGlass);
+      cancelAnimationFrame(frame);
     };
   }, [element, magnifier, placeInGlass]);
   const ids = useId().replace(/[^\w-]/g, '');

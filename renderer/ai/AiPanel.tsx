@@ -78,14 +78,14 @@ export function AiPanel(props: AiPanelProps) {
   if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
   const { mode } = props;
   const shown: StripForm = { ...props, results };
-  const before: StripForm = mode === 'second-look' ? { ...shown, locked: true } : { ...shown, locked: false, results: { ...results, firstImpression: null } };
-  // after: read normal (the longest form: the pair's disagreement may be said)
-  const after: StripForm = { ...shown, locked: false, results: { ...results, firstImpression: results.firstImpression ?? { impression: 'normal', recordedAt: '', mode } } };
-  const isShown = (form: StripForm) => form.locked === shown.locked && (form.results.firstImpression === null) === (shown.results.firstImpression === null);
+  const before: StripForm = mode === 'second-look' ? { ...shown, locked: true, results: { ...results, firstImpression: null } } : { ...shown, locked: false, results: { ...results, firstImpression: null } };
+  // after: read normal (the pair's disagreement may be said) and read recall, each its own length (a
+  // strip sized by one of them shrank 19 px once the other was recorded, a probe)
+  const after = FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...shown, locked: false, results: { ...results, firstImpression: { impression, recordedAt: '', mode } } }));
   return (
     <div className="ai-bar" data-testid="ai-panel" data-mode={mode} data-locked={locked ? 'true' : 'false'}>
       <div className="ai-bar-row"><StripContent {...shown} /></div>
-      {[before, after].filter((form) => !isShown(form)).map((form, n) => (
+      {[before, ...after].map((form, n) => (
         <div key={n} className="ai-bar-row ai-bar-sizer" aria-hidden="true" inert>
           <TestIds.Provider value={NO_TEST_IDS}><StripContent {...form} /></TestIds.Provider>
         </div>

@@ -379,48 +379,51 @@ test('each mark lands on its finding, over the bright spot, on mirrored images t
 
   // the magnifier held just beside a mark: in its glass the mark is drawn again over the spot the glass
   // shows, larger, and the mark under the glass is hidden (left as it was, it circled other tissue, a probe)
+  // every place: each image's own flips (stored mirrored: LCC across, LMLO upside down) and side of the seam
   await page.keyboard.press('m');
-  const [mark] = await marksOf('RCC');
-  const origin = await page.$eval('[data-testid=viewport-cell][data-place=RCC] [data-testid=viewport] canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y }; });
-  await page.mouse.move(origin.x + mark!.drawn[0] + 6, origin.y + mark!.drawn[1] + 4);
-  await page.mouse.down();
-  await page.waitForSelector('[data-testid=viewport-cell][data-place=RCC] [data-testid=ai-mark-magnified]');
-  await page.waitForTimeout(500);
-  const inGlass = await page.evaluate(`(() => {
-    const cell = document.querySelector('[data-testid=viewport-cell][data-place=RCC]');
-    const svg = cell.querySelector('[data-testid=ai-marks][data-source=model]').getBoundingClientRect();
-    const canvas = cell.querySelector('.magnifyTool canvas');
-    const box = canvas.getBoundingClientRect();
-    const ratio = canvas.width / box.width;
-    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    return [...cell.querySelectorAll('[data-testid=ai-mark-magnified]')].map((g) => {
-      const x = svg.left + Number(g.dataset.x) - box.left, y = svg.top + Number(g.dataset.y) - box.top;
-      let sum = 0, sx = 0, sy = 0;
-      const radius = 40;
-      for (let j = Math.max(0, Math.round((y - radius) * ratio)); j <= Math.min(canvas.height - 1, Math.round((y + radius) * ratio)); j++) {
-        for (let i = Math.max(0, Math.round((x - radius) * ratio)); i <= Math.min(canvas.width - 1, Math.round((x + radius) * ratio)); i++) {
-          const w = Math.max(0, pixels[(j * canvas.width + i) * 4] - 160);
-          sum += w; sx += w * (i + 0.5); sy += w * (j + 0.5);
+  for (const place of ['RCC', 'LCC', 'RMLO', 'LMLO']) {
+    const [mark] = await marksOf(place);
+    const origin = await page.$eval(`[data-testid=viewport-cell][data-place=${place}] [data-testid=viewport] canvas`, (c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y }; });
+    await page.mouse.move(origin.x + mark!.drawn[0] + 6, origin.y + mark!.drawn[1] + 4);
+    await page.mouse.down();
+    await page.waitForSelector(`[data-testid=viewport-cell][data-place=${place}] [data-testid=ai-mark-magnified]`);
+    await page.waitForTimeout(500);
+    const inGlass = await page.evaluate(`(() => {
+      const cell = document.querySelector('[data-testid=viewport-cell][data-place=${place}]');
+      const svg = cell.querySelector('[data-testid=ai-marks][data-source=model]').getBoundingClientRect();
+      const canvas = cell.querySelector('.magnifyTool canvas');
+      const box = canvas.getBoundingClientRect();
+      const ratio = canvas.width / box.width;
+      const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      return [...cell.querySelectorAll('[data-testid=ai-mark-magnified]')].map((g) => {
+        const x = svg.left + Number(g.dataset.x) - box.left, y = svg.top + Number(g.dataset.y) - box.top;
+        let sum = 0, sx = 0, sy = 0;
+        const radius = 40;
+        for (let j = Math.max(0, Math.round((y - radius) * ratio)); j <= Math.min(canvas.height - 1, Math.round((y + radius) * ratio)); j++) {
+          for (let i = Math.max(0, Math.round((x - radius) * ratio)); i <= Math.min(canvas.width - 1, Math.round((x + radius) * ratio)); i++) {
+            const w = Math.max(0, pixels[(j * canvas.width + i) * 4] - 160);
+            sum += w; sx += w * (i + 0.5); sy += w * (j + 0.5);
+          }
         }
-      }
-      const inside = x > 0 && y > 0 && x < box.width && y < box.height;
-      return { cls: g.dataset.class, x, y, inside, bright: sum > 0 ? [sx / sum / ratio, sy / sum / ratio] : null, glass: [box.width, box.height],
-        masked: Boolean(cell.querySelector('[data-testid=ai-marks][data-source=model] > g[mask]')) };
-    });
-  })()`) as { cls: string; x: number; y: number; inside: boolean; bright: [number, number] | null; masked: boolean; glass: [number, number] }[];
-  const held = inGlass.find((m) => m.cls === mark!.findingClass && m.inside);
-  assert.ok(held, `the mark drawn in the glass: ${JSON.stringify(inGlass)}`);
-  assert.ok(held.bright, 'a bright spot under it in the glass');
-  // the glass is centred on the pointer, 7.2 px from the mark: how many times larger the glass draws (about 5 here)
-  const magnified = Math.hypot(held.x - held.glass[0] / 2, held.y - held.glass[1] / 2) / Math.hypot(6, 4);
-  assert.ok(magnified > 2, `the glass magnifies (${magnified.toFixed(1)} times)`);
-  // as near the spot as a mark outside the glass must be (3 px), magnified
-  const miss = Math.hypot(held.bright[0] - held.x, held.bright[1] - held.y);
-  assert.ok(miss < 3 * magnified, `in the glass, the mark is ${miss.toFixed(1)} px from the spot it shows, magnified ${magnified.toFixed(1)} times (${JSON.stringify(held)})`);
-  assert.ok(held.masked, 'the marks under the glass are hidden there');
-  await shot('ai-marks-magnifier');
-  await page.mouse.up();
-  await page.waitForSelector('[data-testid=viewport-cell][data-place=RCC] [data-testid=ai-mark-magnified]', { state: 'detached' });
+        const inside = x > 0 && y > 0 && x < box.width && y < box.height;
+        return { cls: g.dataset.class, x, y, inside, bright: sum > 0 ? [sx / sum / ratio, sy / sum / ratio] : null, glass: [box.width, box.height],
+          masked: Boolean(cell.querySelector('[data-testid=ai-marks][data-source=model] > g[mask]')) };
+      });
+    })()`) as { cls: string; x: number; y: number; inside: boolean; bright: [number, number] | null; masked: boolean; glass: [number, number] }[];
+    const held = inGlass.find((m) => m.cls === mark!.findingClass && m.inside);
+    assert.ok(held, `${place}: the mark drawn in the glass: ${JSON.stringify(inGlass)}`);
+    assert.ok(held.bright, 'a bright spot under it in the glass');
+    // the glass is centred on the pointer, 7.2 px from the mark: how many times larger the glass draws (about 5 here)
+    const magnified = Math.hypot(held.x - held.glass[0] / 2, held.y - held.glass[1] / 2) / Math.hypot(6, 4);
+    assert.ok(magnified > 2, `the glass magnifies (${magnified.toFixed(1)} times)`);
+    // as near the spot as a mark outside the glass must be (3 px), magnified
+    const miss = Math.hypot(held.bright[0] - held.x, held.bright[1] - held.y);
+    assert.ok(miss < 3 * magnified, `${place}: in the glass, the mark is ${miss.toFixed(1)} px from the spot it shows, magnified ${magnified.toFixed(1)} times (${JSON.stringify(held)})`);
+    assert.ok(held.masked, 'the marks under the glass are hidden there');
+    await shot(`ai-marks-magnifier-${place}`);
+    await page.mouse.up();
+    await page.waitForSelector(`[data-testid=viewport-cell][data-place=${place}] [data-testid=ai-mark-magnified]`, { state: 'detached' });
+  }
   await page.keyboard.press('w');
 });
 
