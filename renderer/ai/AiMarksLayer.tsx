@@ -209,10 +209,23 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
           <g clipPath={`url(#${ids}-glass)`} data-testid="ai-marks-magnified">
             {glass.marks.map((m, i) => {
               const d = shapePath(m.shape, m.x, m.y, m.radius);
+              // its score beside it, as outside the glass (hidden there under the glass), on the side the glass has room
+              const text = m.finding.score === null ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${threshold === undefined ? formatScore(locale, m.finding.score) : formatScoreAgainst(locale, m.finding.score, threshold)}`;
+              const textWidth = text ? scoreTextWidth(text) : 0;
+              const right = m.x + m.radius + 4 + textWidth <= glass.box[2];
+              const x = right ? m.x + m.radius + 4 : m.x - m.radius - 4;
+              // two findings on one lesion: their scores one under the other, not over each other
+              const y = m.y + 14 * glass.marks.slice(0, i).filter((o) => Math.hypot(o.x - m.x, o.y - m.y) < 24).length;
               return (
                 <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark-magnified" data-class={m.finding.class} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
                   <path className="halo" d={d} />
                   <path className="outline" d={d} />
+                  {text && <rect className="score-chip" x={(right ? x : x - textWidth) - 1} y={y - 7} width={textWidth + 2} height={14} rx={3} />}
+                  {text && (
+                    <text x={x} y={y + 4} textAnchor={right ? 'start' : 'end'} data-testid="ai-mark-magnified-score">
+                      <tspan className="glyph">{text[0]}</tspan>{text.slice(1)}
+                    </text>
+                  )}
                 </g>
               );
             })}

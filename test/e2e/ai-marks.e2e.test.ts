@@ -420,6 +420,8 @@ test('each mark lands on its finding, over the bright spot, on mirrored images t
     const miss = Math.hypot(held.bright[0] - held.x, held.bright[1] - held.y);
     assert.ok(miss < 3 * magnified, `${place}: in the glass, the mark is ${miss.toFixed(1)} px from the spot it shows, magnified ${magnified.toFixed(1)} times (${JSON.stringify(held)})`);
     assert.ok(held.masked, 'the marks under the glass are hidden there');
+    // with its score, as outside the glass
+    assert.match(await page.$eval(`[data-testid=viewport-cell][data-place=${place}] [data-testid=ai-mark-magnified][data-class=${mark!.findingClass}] [data-testid=ai-mark-magnified-score]`, (t) => t.textContent ?? ''), /^[●▲★◆■]\u20090\.\d\d/);
     await shot(`ai-marks-magnifier-${place}`);
     await page.mouse.up();
     await page.waitForSelector(`[data-testid=viewport-cell][data-place=${place}] [data-testid=ai-mark-magnified]`, { state: 'detached' });
