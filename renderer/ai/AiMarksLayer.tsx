@@ -157,7 +157,8 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   // the score of a mark over or beside one of another shape (two findings on one lesion) starts with its shape: whose it is
   const nearOther = nearMarkOfAnotherShape(marks);
-  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${threshold === undefined ? formatScore(locale, m.finding.score) : formatScoreAgainst(locale, m.finding.score, threshold)}`));
+  const scoreOf = (score: number) => (threshold === undefined ? formatScore(locale, score) : formatScoreAgainst(locale, score, threshold));
+  const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${scoreOf(m.finding.score)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   return (
     <>
@@ -210,7 +211,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
             {glass.marks.map((m, i) => {
               const d = shapePath(m.shape, m.x, m.y, m.radius);
               // its score beside it, as outside the glass (hidden there under the glass), on the side the glass has room
-              const text = m.finding.score === null ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${threshold === undefined ? formatScore(locale, m.finding.score) : formatScoreAgainst(locale, m.finding.score, threshold)}`;
+              const text = m.finding.score === null ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${scoreOf(m.finding.score)}`;
               const textWidth = text ? scoreTextWidth(text) : 0;
               const right = m.x + m.radius + 4 + textWidth <= glass.box[2];
               const x = right ? m.x + m.radius + 4 : m.x - m.radius - 4;

@@ -78,7 +78,7 @@ export function AiPanel(props: AiPanelProps) {
   if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
   const { mode } = props;
   const shown: StripForm = { ...props, results };
-  const before: StripForm = mode === 'second-look' ? { ...shown, locked: true, results: { ...results, firstImpression: null } } : { ...shown, locked: false, results: { ...results, firstImpression: null } };
+  const before: StripForm = { ...shown, locked: mode === 'second-look', results: { ...results, firstImpression: null } };
   // after: read normal (the pair's disagreement may be said) and read recall, each its own length (a
   // strip sized by one of them shrank 19 px once the other was recorded, a probe)
   const after = FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...shown, locked: false, results: { ...results, firstImpression: { impression, recordedAt: '', mode } } }));

@@ -30,7 +30,17 @@ import type { FailureExplained } from './load-failure.ts';
 import { loadedIndexOf } from '../ai/mark-geometry.ts';
 
 /** The viewport Cornerstone's MagnifyTool draws its glass in (its MAGNIFY_VIEWPORT_ID, one per engine; not exported). */
-export const MAGNIFIER_VIEWPORT_ID = 'magnify-viewport';
+const MAGNIFIER_VIEWPORT_ID = 'magnify-viewport';
+
+/**
+ * Where a stored-image pixel (column, row) of a placed image lies in the world: through the grid of
+ * the image its viewport holds (the stored image, or its rendition) and that image's own transform.
+ */
+function worldPointOf(p: Placed, data: NonNullable<ReturnType<Types.IStackViewport['getImageData']>>, imagePoint: readonly [number, number]): Types.Point3 {
+  const [columns, rows] = data.dimensions;
+  const index = loadedIndexOf(imagePoint, { columns: p.instance.columns ?? columns!, rows: p.instance.rows ?? rows! }, { columns: columns!, rows: rows! });
+  return data.imageData.indexToWorld!([index[0], index[1], 0]) as Types.Point3;
+}
 
 export type SizeMode = 'same-size' | 'true-size';
 
@@ -633,10 +643,7 @@ export class StepRenderer {
     const viewport = p ? (sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined) : undefined;
     const data = viewport?.getCurrentImageId() ? viewport.getImageData() : undefined;
     if (!p || !viewport || !data) return null;
-    const [columns, rows] = data.dimensions;
-    const index = loadedIndexOf(imagePoint, { columns: p.instance.columns ?? columns!, rows: p.instance.rows ?? rows! }, { columns: columns!, rows: rows! });
-    const world = data.imageData.indexToWorld!([index[0], index[1], 0]);
-    const canvas = viewport.worldToCanvas(world as Types.Point3);
+    const canvas = viewport.worldToCanvas(worldPointOf(p, data, imagePoint));
     return [canvas[0], canvas[1]];
   }
 
@@ -657,13 +664,10 @@ export class StepRenderer {
     const outer = viewport.element.getBoundingClientRect();
     const box = glass.element.getBoundingClientRect();
     const [left, top] = [box.left - outer.left, box.top - outer.top];
-    const [columns, rows] = data.dimensions;
     return {
       glass: [left, top, left + box.width, top + box.height],
       toGlass: (imagePoint) => {
-        const index = loadedIndexOf(imagePoint, { columns: p.instance.columns ?? columns!, rows: p.instance.rows ?? rows! }, { columns: columns!, rows: rows! });
-        const world = data.imageData.indexToWorld!([index[0], index[1], 0]);
-        const [x, y] = glass.worldToCanvas(world as Types.Point3);
+        const [x, y] = glass.worldToCanvas(worldPointOf(p, data, imagePoint));
         return [left + x, top + y];
       },
     };

@@ -679,6 +679,25 @@ test('a model chosen by a command line that found one this station does not run:
   }
 });
 
+/**
+ * A station started again on a library whose model's file or manifest changed in place (the same id
+ * and version): waits until `done` says its analysis was made again, runs `check` on it, and asserts
+ * the log said why it was queued again.
+ */
+async function startedAgainAfterModelChange(library: string, models: string, what: string, done: (station: ReturnType<typeof openTestStation>) => boolean,
+  check: (station: ReturnType<typeof openTestStation>) => void = () => undefined): Promise<void> {
+  const warnings = mock.method(log, 'warn', () => undefined);
+  const station = openTestStation({ libraryDir: library, modelRoots: [models] });
+  try {
+    await waitFor(what, async () => done(station));
+    check(station);
+    assert.ok(warnings.mock.calls.some((c) => /its file or its manifest changed without a new version; 1 analyses made with the other file or manifest queued again/.test(String(c.arguments[0]))));
+  } finally {
+    await station.close();
+    warnings.mock.restore();
+  }
+}
+
 test('a model file replaced without a new version (its manifest\'s checksum changed with it): the analyses made with the old file are made again with the new one, and recorded with its checksum', { timeout: 180_000 }, async () => {
   const models = tempDir('ai-replaced-file');
   const folder = writeTinyModel(models);
@@ -702,15 +721,7 @@ test('a model file replaced without a new version (its manifest\'s checksum chan
   manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
   assert.notEqual(manifest.sha256, oldSha);
-  const warnings = mock.method(log, 'warn', () => undefined);
-  const second = openTestStation({ libraryDir: library, modelRoots: [models] });
-  try {
-    await waitFor('the analysis made again with the new file', async () => { const j = jobOf(second); return j.status === 'done' && j.model_sha256 === manifest.sha256; });
-    assert.ok(warnings.mock.calls.some((c) => /its file or its manifest changed without a new version; 1 analyses made with the other file or manifest queued again/.test(String(c.arguments[0]))));
-  } finally {
-    await second.close();
-    warnings.mock.restore();
-  }
+  await startedAgainAfterModelChange(library, models, 'the analysis made again with the new file', (second) => { const j = jobOf(second); return j.status === 'done' && j.model_sha256 === manifest.sha256; });
 });
 
 test('a model\'s manifest edited without a new version (its classes swapped, the same file): the analyses made with the old manifest are made again at the next start; one recorded before the manifest\'s checksum was kept is not', { timeout: 180_000 }, async () => {
@@ -750,19 +761,12 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
   const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
   manifest.output.heatmap.classes.reverse();
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
-  const warnings = mock.method(log, 'warn', () => undefined);
-  const second = openTestStation({ libraryDir: library, modelRoots: [models] });
-  try {
-    await waitFor('the analysis made again with the edited manifest', async () => { const j = jobOf(second); return j.status === 'done' && j.manifest_sha256 === manifestSha(); });
+  await startedAgainAfterModelChange(library, models, 'the analysis made again with the edited manifest', (second) => { const j = jobOf(second); return j.status === 'done' && j.manifest_sha256 === manifestSha(); }, (second) => {
     assert.ok(jobOf(second).finished_at > finished, 'made again');
     // the same places, each under the other class
     const swapped = (f: string) => f.replace(/:(mass|calcification)$/, (_, c: string) => (c === 'mass' ? ':calcification' : ':mass'));
     assert.deepEqual(findingsOf(second), before.map(swapped).sort());
-    assert.ok(warnings.mock.calls.some((c) => /its file or its manifest changed without a new version; 1 analyses made with the other file or manifest queued again/.test(String(c.arguments[0]))));
-  } finally {
-    await second.close();
-    warnings.mock.restore();
-  }
+  });
 });
 
 test('a model folder replaced while the station runs (another version copied over it): its runs are refused as another model, not recorded under the one found at start; said in both languages', { timeout: 180_000 }, async () => {
