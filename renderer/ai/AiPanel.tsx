@@ -5,11 +5,12 @@
 // queued or running analysis can be cancelled, a cancelled or failed one queued again.
 
 import { createContext, useContext } from 'react';
-import type { AiResults, FirstImpressionValue } from '../../common/domain.ts';
+import type { AiFinding, AiResults, FirstImpressionValue } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { translateCount } from '../../common/i18n/messages.ts';
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
+import { AI_MARKS_MODES } from '../../common/viewer-settings.ts';
 import { useI18n } from '../i18n.tsx';
 import { aiStateText, cadMarksLabel, marksLabel, needsRestart, notForModel } from './ai-state.ts';
 import { shapeOf, shapePath } from './mark-geometry.ts';
@@ -67,31 +68,57 @@ const TestIds = createContext((id: string): string | undefined => id);
 const NO_TEST_IDS = (): undefined => undefined;
 
 /**
- * The strip, and under it, hidden, the forms it takes before and after the reader's first impression
- * (in second look, the marks locked and unlocked): all in one grid cell, so that it is as tall as the
- * tallest from the start. Her impression then changes what it says, not its height: before, it gained
- * a line at 1920 px (the score and the class switches), and every image moved 25 px down the moment
- * the marks appeared (a probe).
+ * The strip, and under it, hidden, the other forms it can take while the exam is open: before and
+ * after the reader's first impression (normal, recall), in either mode, and, while the analysis is
+ * queued or running, done with a score for each breast. All in one grid cell, so that it is as tall
+ * as the tallest from the start: what happens while she reads changes what it says, not its height.
+ * Before, every image moved 25 px down the moment the marks appeared (a probe), 19 px up once a
+ * recall was recorded (a probe), and again when the opened exam's analysis finished or the mode was
+ * switched in the settings.
  */
 export function AiPanel(props: AiPanelProps) {
   const { results, locked } = props;
   if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
   const { mode } = props;
   const shown: StripForm = { ...props, results };
-  const before: StripForm = { ...shown, locked: mode === 'second-look', results: { ...results, firstImpression: null } };
-  // after: read normal (the pair's disagreement may be said) and read recall, each its own length (a
-  // strip sized by one of them shrank 19 px once the other was recorded, a probe)
-  const after = FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...shown, locked: false, results: { ...results, firstImpression: { impression, recordedAt: '', mode } } }));
+  const sizers = [shown, ...(doneForm(shown) ?? [])].flatMap((form) => AI_MARKS_MODES.flatMap((formMode) => [
+    { ...form, mode: formMode, locked: formMode === 'second-look', results: { ...form.results, firstImpression: null } },
+    ...FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...form, mode: formMode, locked: false, results: { ...form.results, firstImpression: { impression, recordedAt: '', mode: formMode } } })),
+  ]));
   return (
     <div className="ai-bar" data-testid="ai-panel" data-mode={mode} data-locked={locked ? 'true' : 'false'}>
       <div className="ai-bar-row"><StripContent {...shown} /></div>
-      {[before, ...after].map((form, n) => (
+      {sizers.map((form, n) => (
         <div key={n} className="ai-bar-row ai-bar-sizer" aria-hidden="true" inert>
           <TestIds.Provider value={NO_TEST_IDS}><StripContent {...form} /></TestIds.Provider>
         </div>
       ))}
     </div>
   );
+}
+
+/**
+ * While the analysis is queued or running, the strip it will become: done, each breast scored from a
+ * finding on a view with the longest label, at the longest score, its marks switchable (and hidden
+ * by the key or a class where they are now). Null when the analysis is not pending.
+ */
+function doneForm(form: StripForm): [StripForm] | null {
+  const state = form.results.state;
+  if (!state || (state.status !== 'queued' && state.status !== 'running')) return null;
+  const longestScore = 0.9999; // formatScoreAgainst may write four decimals
+  const finding = (instanceId: number): AiFinding => ({ instanceId, class: 'mass', score: longestScore, x: 0, y: 0, box: [0, 0, 0, 0] });
+  const marks = 2;
+  return [{
+    ...form,
+    results: {
+      ...form.results,
+      state: { ...state, status: 'done', paused: false, examScore: longestScore, breastScores: { R: longestScore, L: longestScore }, notRead: [], unreadImages: [] },
+      findings: [finding(-1), finding(-2)],
+    },
+    marksPossible: true,
+    hiddenMarks: { byKey: form.marksOn ? 0 : marks, byClass: form.marksOn && form.hiddenClasses.size > 0 ? marks : 0 },
+    viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
+  }];
 }
 
 type StripForm = AiPanelProps & { results: AiResults };

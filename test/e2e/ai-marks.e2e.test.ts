@@ -140,6 +140,8 @@ async function waitForStep(examId: number): Promise<void> {
 }
 
 const markCount = () => page.$$eval('[data-testid=ai-mark]', (marks) => marks.length);
+/** Where the images begin, under the bars above them. */
+const gridTop = () => page.evaluate(() => Math.round(document.querySelector('.stages > .grid.hanging:not(.prepared)')!.getBoundingClientRect().top));
 
 interface DrawnMark {
   place: string;
@@ -283,7 +285,6 @@ test('second look: no mark shows until the reader records her first impression, 
   // gained a line, and every image moved down as the marks appeared, a probe)
   await page.setViewportSize({ width: 1920, height: 1080 });
   await page.waitForTimeout(1500);
-  const gridTop = () => page.evaluate(() => Math.round(document.querySelector('.stages > .grid.hanging:not(.prepared)')!.getBoundingClientRect().top));
   const topLocked = await gridTop();
   await page.click('[data-testid=first-impression-recall]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
@@ -583,11 +584,13 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await open(ids.prior);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
   assert.equal(await markCount(), 0);
+  const topSecondLook = await gridTop();
   await page.click('[data-testid=settings-button]');
   await page.selectOption('[data-testid=ai-marks-mode]', 'concurrent');
   await page.click('[data-testid=save-settings]');
   await page.waitForSelector('[data-testid=viewer-settings]', { state: 'detached' });
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  assert.equal(await gridTop(), topSecondLook, 'the images stayed where they were as the mode changed');
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.mode), 'concurrent');
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null, 'no first impression was needed');
   // but it is asked beside the marks (without it, an exam read normal despite its marks was marked read with nothing said)
@@ -718,7 +721,12 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   await open(ids.other);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'cancelled');
   await page.click('[data-testid=ai-requeue]');
+  // the strip is as tall while it runs as once it is done (the images stay where they are)
+  const pending = await page.waitForFunction(() => ['queued', 'running', 'done'].find((s) => s === document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status));
+  const topPending = await gridTop();
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done', undefined, { timeout: 120_000 });
+  assert.notEqual(await pending.jsonValue(), 'done', 'the analysis was seen queued or running');
+  assert.equal(await gridTop(), topPending, 'the images stayed where they were as the analysis finished');
 
   // an analysis waiting for a version of the model another station of the library runs (and wrote
   // as the version exams show), which this station does not have: it stays queued; the reader cancels it
