@@ -127,7 +127,9 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
     const now = magnifier?.();
     setGlass((old) => {
       if (!now) return null;
-      const marks = findings.map((f) => projectFinding(f, now.toGlass)).filter((m): m is ProjectedMark => m !== null);
+      // as large as the glass shows the finding, up to the glass's own size
+      const glassRadius = Math.min(now.glass[2] - now.glass[0], now.glass[3] - now.glass[1]) / 2;
+      const marks = findings.map((f) => projectFinding(f, now.toGlass, glassRadius)).filter((m): m is ProjectedMark => m !== null);
       const same = old && old.box.every((v, i) => Math.abs(v - now.glass[i]!) < 0.25) && old.marks.length === marks.length
         && old.marks.every((m, i) => Math.abs(m.x - marks[i]!.x) < 0.25 && Math.abs(m.y - marks[i]!.y) < 0.25 && Math.abs(m.radius - marks[i]!.radius) < 0.25);
       return same ? old : { box: now.glass, marks };

@@ -75,16 +75,17 @@ export interface ProjectedMark {
 
 /**
  * A finding on the canvas: its centre, and a radius covering its box as the box appears there
- * (turned, mirrored, zoomed), within MARK_RADIUS. `toCanvas` maps a stored-image point to the
- * canvas; null when the viewport shows no image.
+ * (turned, mirrored, zoomed), within MARK_RADIUS (or up to `maxRadius`: the magnifier's glass, where
+ * a mass magnified four times is wider than MARK_RADIUS.max and a mark so capped circled its centre
+ * only). `toCanvas` maps a stored-image point to the canvas; null when the viewport shows no image.
  */
-export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Point) => Point | null): ProjectedMark | null {
+export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Point) => Point | null, maxRadius: number = MARK_RADIUS.max): ProjectedMark | null {
   const centre = toCanvas([finding.x, finding.y]);
   if (!centre) return null;
   const [x0, y0, x1, y1] = finding.box;
   const corners = ([[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const).map((c) => toCanvas(c)).filter((c): c is Point => c !== null);
   const reach = corners.length ? Math.max(...corners.map(([cx, cy]) => Math.hypot(cx - centre[0], cy - centre[1]))) : 0;
-  const radius = Math.min(MARK_RADIUS.max, Math.max(MARK_RADIUS.min, reach));
+  const radius = Math.min(Math.max(MARK_RADIUS.max, maxRadius), Math.max(MARK_RADIUS.min, reach));
   return { finding, shape: shapeOf(finding.class), x: centre[0], y: centre[1], radius };
 }
 

@@ -39,6 +39,13 @@ test('a finding is drawn where the viewport maps its centre, mirrored and zoomed
   // tiny and huge boxes are kept within bounds
   assert.equal(projectFinding(finding({ box: [99.9, 39.9, 100.1, 40.1] }), mirroredZoomed)!.radius, MARK_RADIUS.min);
   assert.equal(projectFinding(finding({ box: [0, 0, 200, 100] }), mirroredZoomed)!.radius, MARK_RADIUS.max);
+  // in the magnifier's glass, as large as the finding there, up to the glass's own half-size
+  const large = projectFinding(finding({ box: [0, 0, 200, 100] }), mirroredZoomed)!;
+  const inGlass = projectFinding(finding({ box: [0, 0, 200, 100] }), mirroredZoomed, 1000)!;
+  assert.ok(inGlass.radius > MARK_RADIUS.max, `${inGlass.radius}`);
+  assert.equal(projectFinding(finding({ box: [0, 0, 200, 100] }), mirroredZoomed, 60)!.radius, 60);
+  assert.deepEqual([inGlass.x, inGlass.y], [large.x, large.y]);
+  assert.equal(projectFinding(finding({ box: [99.9, 39.9, 100.1, 40.1] }), mirroredZoomed, 1000)!.radius, MARK_RADIUS.min);
   // no image in the viewport: no mark
   assert.equal(projectFinding(finding(), () => null), null);
 });
