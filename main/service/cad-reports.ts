@@ -175,7 +175,7 @@ export class CadReportService {
       // Not stopped by the station closing (one small file; close() waits for it): an SR import cut
       // short keeps what it stored and holds its exam back, and this exam's images would have left
       // the worklist until the next start rewrote the SR.
-      const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], { ...this.ctx.importOptions(), signal: undefined });
+      const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], { ...this.ctx.backgroundImportOptions(), signal: undefined });
       if (summary.imported !== 1) {
         const diskFull = summary.problems.some((p) => p.code === 'disk_full');
         throw Object.assign(new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`), diskFull ? { code: 'ENOSPC' } : {});
@@ -188,7 +188,7 @@ export class CadReportService {
     } catch (error) {
       this.ctx.db.cadReports.releaseSr(jobId, sopUid);
       // the station closing stops the import: the SR is written at the next start
-      if (this.closed || this.ctx.importOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
+      if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
       else {
         log.warn(`CAD SR of exam ${result.examId} not written: ${errorForLog(error)}`);
         if (isDiskFull(error)) this.retryLater();

@@ -20,8 +20,14 @@ export interface StationContext {
   readonly events: StationEvents;
   readonly version: string;
   readonly runtime: string;
-  /** Import options with this station's progress events, cancellation on close, and its settings. */
+  /** Import options with this station's progress events, cancellation on close, and its settings: a reader's import. */
   importOptions(): ImportOptions;
+  /**
+   * The same without progress events: what the station imports by itself (from a modality, a PACS,
+   * its own CAD SRs, its demo). The worklist shows progress as a reader's import and disables its
+   * Import buttons meanwhile: an AI analysis ending showed "Importing: 0 of 1 files" (a probe).
+   */
+  backgroundImportOptions(): ImportOptions;
   /** Runs a long task so that close() can wait for it to reach a safe point. */
   track<T>(task: Promise<T>): Promise<T>;
   /** Throws 'busy' once the station is closing. */

@@ -54,7 +54,7 @@ export function demoHandlers(ctx: StationContext): DemoHandlers {
           onProgress: (p) => ctx.events.emit('importProgress',
             { jobId: 0, phase: 'generating', filesTotal: p.imagesTotal, filesDone: p.imagesDone, imported, duplicates: 0, rejected: 0, skipped: 0, bytes: 0 }),
           onExam: async ({ dicomFiles, studyInstanceUid, isPrior }) => {
-            const summary = await ctx.importer.importPaths(dicomFiles, { ...ctx.importOptions(), onProgress: undefined });
+            const summary = await ctx.importer.importPaths(dicomFiles, ctx.backgroundImportOptions());
             parts.push(summary);
             imported += summary.imported;
             if (isPrior) markDemoPriorsRead(ctx, [studyInstanceUid]);

@@ -384,7 +384,7 @@ export class PacsService {
         // what a retrieval cut short brought is kept, its exam held back (not shown as a prior of a
         // few images): the next search finds it incomplete and fetches it again, which completes it
         const summary = await this.ctx.importer.importStaged(files.map((f, i) => ({ path: f, label: `${label}, object ${i + 1}` })),
-          { ...this.ctx.importOptions(), incomplete: cutShort, keepShown: true, fetchedFrom: node.id });
+          { ...this.ctx.backgroundImportOptions(), incomplete: cutShort, keepShown: true, fetchedFrom: node.id });
         imported(summary.imported);
         this.ctx.events.emit('worklistChanged', { reason: 'import' });
       }

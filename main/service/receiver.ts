@@ -41,7 +41,7 @@ export class ReceiverService {
     this.receiver = new DicomReceiver({
       importer: ctx.importer,
       incomingRoot: path.join(ctx.paths.root, 'incoming'),
-      importOptions: () => ctx.importOptions(),
+      importOptions: () => ctx.backgroundImportOptions(),
       onChange: () => this.changed(),
       onImported: () => ctx.events.emit('worklistChanged', { reason: 'import' }),
       // a DIMSE PACS that sends priors here by C-MOVE calls with its own AE title

@@ -159,6 +159,7 @@ export class StationService {
       paths: this.paths, db: this.db, store: this.store, importer: this.importer, uploads: this.uploads, events: this.events,
       version: options.version, runtime: options.runtime,
       importOptions: () => ({ ...options.import, signal: self.abort.signal, onProgress: (p) => self.events.emit('importProgress', p) }),
+      backgroundImportOptions: () => ({ ...options.import, signal: self.abort.signal }),
       track: (task) => self.track(task),
       assertOpen: () => self.assertOpen(),
     };

@@ -22,6 +22,7 @@ import { waitFor } from '../helpers/wait.ts';
 import type { Importer } from '../../main/import/importer.ts';
 import type { CadReportService } from '../../main/service/cad-reports.ts';
 import { log } from '../../main/base/log.ts';
+import type { ImportProgress } from '../../common/domain.ts';
 
 const has = (tool: string, ...args: string[]) => spawnSync(tool, args, { stdio: 'ignore' }).error === undefined;
 const SKIP_NO_VALIDATORS = has('dciodvfy') && has('dsrdump', '--version') ? false : 'dicom3tools\' dciodvfy or dcmtk\'s dsrdump is not installed (apt-get install dicom3tools dcmtk)';
@@ -128,8 +129,13 @@ test('the SR names as analysed only the images the model read: a view it does no
   const station = openTestStation({ modelRoots: [models] });
   try {
     await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-views' });
+    const progress: ImportProgress[] = [];
+    station.on('importProgress', (p) => progress.push(p));
     const [examId] = await examsOf(station);
     const { srUid } = await storedSrOf(station, examId!, 'the CAD SR');
+    // the station's own SR is no reader's import: no progress for the worklist to show (it showed
+    // "Importing: 0 of 1 files" and disabled its Import buttons as each analysis ended, a probe)
+    assert.deepEqual(progress, []);
     const sr = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(fs.readFileSync(storedPath(station, station.db.worklist.instanceBySopUid(srUid)!)).buffer as ArrayBuffer).dict);
     // every image the content tree refers to (Image Library, detections, marks)
     const referred = new Set<string>();
