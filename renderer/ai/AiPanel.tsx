@@ -1,3 +1,5 @@
+// @jsxRuntime automatic
+// (the line above: the tests render this component under Node with tsx, which reads no tsconfig "jsx" for it)
 // The AI second reader's strip in the viewer: whose marks they are (the model, and that it is not for
 // diagnostic use where so), the analysis state (queued, analysing, done with the exam score, failed
 // and why, cancelled) kept live by the aiChanged event, the marks shown or hidden (one key) and each
@@ -68,23 +70,21 @@ const TestIds = createContext((id: string): string | undefined => id);
 const NO_TEST_IDS = (): undefined => undefined;
 
 /**
- * The strip, and under it, hidden, the other forms it can take while the exam is open: before and
- * after the reader's first impression (normal, recall), in either mode, and, while the analysis is
- * queued or running, done with a score for each breast. All in one grid cell, so that it is as tall
- * as the tallest from the start: what happens while she reads changes what it says, not its height.
- * Before, every image moved 25 px down the moment the marks appeared (a probe), 19 px up once a
- * recall was recorded (a probe), and again when the opened exam's analysis finished or the mode was
- * switched in the settings.
+ * The strip, and under it, hidden, the forms an analysis of this exam by this model can take while it
+ * is open, in either mode, before and after the reader's first impression (normal, recall): all in one
+ * grid cell, so that it is as tall as the tallest from the start. What happens while she reads (her
+ * impression, the analysis finishing, the mode switched) changes what it says, not its height: before,
+ * every image moved 25 px down the moment the marks appeared, 19 px up once a recall was recorded, 38
+ * px down when the opened exam's analysis finished (probes). The forms after her impression are
+ * sized on a stand-in analysis, not this exam's: sized on its own, the locked strip of second look
+ * was taller for an exam the AI flags (its score's words longer) and told her so (a probe).
  */
 export function AiPanel(props: AiPanelProps) {
   const { results, locked } = props;
   if (!results || (!results.state && !results.model && !results.cadReports.length)) return null;
   const { mode } = props;
   const shown: StripForm = { ...props, results };
-  const sizers = [shown, ...(doneForm(shown) ?? [])].flatMap((form) => AI_MARKS_MODES.flatMap((formMode) => [
-    { ...form, mode: formMode, locked: formMode === 'second-look', results: { ...form.results, firstImpression: null } },
-    ...FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...form, mode: formMode, locked: false, results: { ...form.results, firstImpression: { impression, recordedAt: '', mode: formMode } } })),
-  ]));
+  const sizers = sizingForms(shown);
   return (
     <div className="ai-bar" data-testid="ai-panel" data-mode={mode} data-locked={locked ? 'true' : 'false'}>
       <div className="ai-bar-row"><StripContent {...shown} /></div>
@@ -98,30 +98,50 @@ export function AiPanel(props: AiPanelProps) {
 }
 
 /**
- * While the analysis is queued or running, the strip it will become: done, each breast scored from a
- * finding on a view with the longest label, at the longest score, its marks switchable (and hidden
- * by the key or a class where they are now). Null when the analysis is not pending.
+ * The forms the strip is sized by (besides the one shown): this exam's own locked form (second look
+ * before her impression, which says nothing of its findings), and every form of the stand-in analysis.
  */
-function doneForm(form: StripForm): [StripForm] | null {
-  const state = form.results.state;
-  if (!state || (state.status !== 'queued' && state.status !== 'running')) return null;
-  const longestScore = 0.9999; // formatScoreAgainst may write four decimals
-  const finding = (instanceId: number): AiFinding => ({ instanceId, class: 'mass', score: longestScore, x: 0, y: 0, box: [0, 0, 0, 0] });
-  const marks = 2;
-  return [{
-    ...form,
-    results: {
-      ...form.results,
-      state: { ...state, status: 'done', paused: false, examScore: longestScore, breastScores: { R: longestScore, L: longestScore }, notRead: [], unreadImages: [] },
-      findings: [finding(-1), finding(-2)],
-    },
-    marksPossible: true,
-    hiddenMarks: { byKey: form.marksOn ? 0 : marks, byClass: form.marksOn && form.hiddenClasses.size > 0 ? marks : 0 },
-    viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
-  }];
+export function sizingForms(shown: StripForm): StripForm[] {
+  const stand = blindForm(shown);
+  return [
+    { ...shown, mode: 'second-look', locked: true, results: { ...shown.results, firstImpression: null } },
+    ...AI_MARKS_MODES.flatMap((formMode) => [
+      { ...stand, mode: formMode, locked: formMode === 'second-look', results: { ...stand.results, firstImpression: null } },
+      ...FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...stand, mode: formMode, locked: false, results: { ...stand.results, firstImpression: { impression, recordedAt: '', mode: formMode } } })),
+    ]),
+  ];
 }
 
-type StripForm = AiPanelProps & { results: AiResults };
+/**
+ * A stand-in for what the model may find, whatever it found: the analysis done (unless it failed or was
+ * cancelled, which says nothing of the exam), the exam flagged, each breast scored with the most decimals
+ * from a view with the longest label, ten findings (a two-digit count), and the marks switchable (hidden
+ * by the key or a class where they are now). What it says of this exam besides (the model, the images
+ * it could not read, the other CADs' reports) is this exam's.
+ */
+function blindForm(form: StripForm): StripForm {
+  const state = form.results.state;
+  const model = form.results.model;
+  // at the exam operating point, a score is written with its threshold's decimals (formatScoreAgainst), and flags the exam
+  const longestScore = model?.examOperatingPoint ? model.examOperatingPoint.threshold : (model?.scoreScale.max ?? 1) * 0.9999;
+  const count = 10;
+  const findings = Array.from({ length: count }, (_, i): AiFinding => ({ instanceId: -1 - (i % 2), class: 'mass', score: longestScore, x: 0, y: 0, box: [0, 0, 0, 0] }));
+  const done: NonNullable<AiResults['state']> = {
+    status: 'done', provider: null, failure: null, finishedAt: null, paused: false,
+    examScore: longestScore, breastScores: { R: longestScore, L: longestScore },
+    notRead: state?.status === 'done' ? state.notRead : [], unreadImages: state?.status === 'done' ? state.unreadImages : [],
+  };
+  const failedOrCancelled = state?.status === 'failed' || state?.status === 'cancelled';
+  return {
+    ...form,
+    results: { ...form.results, state: !model || failedOrCancelled ? state : done, findings: model ? findings : form.results.findings },
+    marksPossible: true,
+    hiddenMarks: { byKey: form.marksOn ? 0 : count, byClass: form.marksOn && form.hiddenClasses.size > 0 ? count : 0 },
+    viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
+  };
+}
+
+export type StripForm = AiPanelProps & { results: AiResults };
 
 function StripContent(props: StripForm) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;

@@ -1,0 +1,62 @@
+// The AI strip in second look, before the reader's first impression, must say nothing of what the
+// model found: not in its words (the score is held back) and not in its height, which is set by the
+// forms it can take (AiPanel's sizing copies). A probe found the locked strip 68 px tall on exams the
+// AI flagged and 49 px on one it did not: the sizing copies were this exam's own findings' forms.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { AiPanel } from '../../renderer/ai/AiPanel.tsx';
+import type { AiPanelProps } from '../../renderer/ai/AiPanel.tsx';
+import { I18nContext, makeI18n } from '../../renderer/i18n.tsx';
+import type { AiFinding, AiResults, Locale } from '../../common/domain.ts';
+
+const MODEL: NonNullable<AiResults['model']> = {
+  id: 'org.example.model', name: 'Example detector', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [],
+  scoreScale: { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null },
+  operatingPoint: { name: 'balanced', threshold: 0.15 }, examOperatingPoint: { threshold: 0.228, specificity: 0.91, sensitivity: 0.8 },
+  classes: ['mass', 'calcification', 'architectural_distortion', 'asymmetry'],
+};
+
+const finding = (instanceId: number, score: number): AiFinding => ({ instanceId, class: 'mass', score, x: 10, y: 10, box: [5, 5, 15, 15] });
+
+function results(status: 'running' | 'done', examScore: number, findings: AiFinding[]): AiResults {
+  const breastScores = status === 'done' ? { R: Math.max(0.01, ...findings.filter((f) => f.instanceId === 1).map((f) => f.score)), L: examScore } : {};
+  return {
+    state: { status, examScore: status === 'done' ? examScore : null, breastScores, provider: 'cpu', failure: null, finishedAt: null, paused: false, notRead: [], unreadImages: [] },
+    model: MODEL, findings, notAnalysed: [], cadReports: [], firstImpression: null, shownBeforeFirstImpression: false,
+  };
+}
+
+function strip(ai: AiResults, locale: Locale, over: Partial<AiPanelProps> = {}): string {
+  const props: AiPanelProps = {
+    results: ai, mode: 'second-look', locked: true, marksOn: true, classes: MODEL.classes, hiddenClasses: new Set(), toggleKeys: 'a', busy: false,
+    onToggleMarks() {}, onToggleClass() {}, optionalCadMarks: false, onToggleOptionalCadMarks() {}, hiddenMarks: { byKey: 0, byClass: 0 },
+    onFirstImpression() {}, onCancel() {}, onRequeue() {}, marksPossible: ai.state?.status === 'done',
+    viewOf: (id) => ({ 1: 'RMLO', 2: 'LCC' } as Record<number, string>)[id] ?? null, ...over,
+  };
+  return renderToStaticMarkup(createElement(I18nContext.Provider, { value: makeI18n(locale) }, createElement(AiPanel, props)));
+}
+
+const flagged = results('done', 0.9512, [finding(1, 0.9512), finding(2, 0.9, ), finding(2, 0.41), finding(1, 0.33), finding(2, 0.3), finding(1, 0.2), finding(2, 0.2), finding(1, 0.2), finding(2, 0.2), finding(1, 0.2), finding(2, 0.2), finding(1, 0.2)]);
+const quiet = results('done', 0.19, []);
+
+test('locked in second look, the strip is the same, sizing copies and all, for an exam the AI flags and one where it finds nothing', () => {
+  for (const locale of ['en', 'fr'] as const) {
+    assert.equal(strip(flagged, locale), strip(quiet, locale), locale);
+    // and the score is nowhere in it
+    assert.doesNotMatch(strip(flagged, locale), /0[.,]95/);
+  }
+});
+
+test('unlocked, the strip says the exam\'s own score; its sizing copies are the same whatever the findings (its height set by a stand-in)', () => {
+  const unlocked = (ai: AiResults) => strip({ ...ai, firstImpression: { impression: 'normal', recordedAt: '', mode: 'second-look' } }, 'en', { locked: false, marksPossible: true });
+  // the copies of the stand-in (the first is this exam's own locked form)
+  const sizers = (html: string) => html.split('ai-bar-sizer').slice(2).join('ai-bar-sizer');
+  assert.match(unlocked(flagged), /exam score 0\.95/);
+  assert.equal(sizers(unlocked(flagged)), sizers(unlocked(quiet)));
+  // analysing, the copies are those of the analysis done: its end changes what it says, not its height
+  assert.equal(sizers(strip(results('running', 0, []), 'en')), sizers(strip(quiet, 'en')));
+  // whose scores are written as long as a score can be (with the exam point's decimals), and flagged
+  assert.match(sizers(strip(quiet, 'en')), /exam score 0\.228 \(uncalibrated[^)]*\) · flagged for the worklist/);
+});
