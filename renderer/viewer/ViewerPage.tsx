@@ -509,7 +509,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       data-next-step={settled && nextPainted ? 'prepared' : undefined}
       data-prefetch={settled && prefetchState?.examId === examId && aheadPainted ? prefetchState.state : undefined}>
       <div className="exam-bar">
-        <a href="#/" className="back">← {t('exam.back')}</a>
+        <a href="#/" className="back" title={t('exam.back')} aria-label={t('exam.back')}>← <span className="back-text">{t('exam.back')}</span></a>
         <strong data-testid="exam-patient" title={formatPersonName(exam.patientName)}>{formatPersonName(exam.patientName)}</strong>
         <span>{exam.patientId}</span>
         <span>{formatDicomDate(locale, exam.studyDate)}</span>

@@ -99,7 +99,7 @@ test('opening the exam draws the image on the canvas, labelled RMLO, through its
 test('the exam status is set from the exam page and shows in the worklist', { skip: SKIP }, async () => {
   await page.click('text=Mark read');
   await page.waitForSelector('.exam-bar .status-read');
-  await page.click('text=← Worklist');
+  await page.getByRole('link', { name: 'Worklist' }).click();
   await page.waitForSelector('[data-testid=exam-row] .status-read');
 });
 

@@ -413,15 +413,18 @@ test('the stepping keys walk the steps: priors in the prior places with their da
     const widths = children.map((c) => (c.classList.contains('step-name') ? c.scrollWidth : c.classList.contains('spacer') ? 0 : c.getBoundingClientRect().width));
     return Math.ceil(parseFloat(style.paddingLeft) + parseFloat(style.paddingRight) + widths.reduce((a, b) => a + b, 0) + parseFloat(style.columnGap) * (children.length - 1)) + 2;
   });
-  const widths = [{ width: 1920, height: 1080 }, { width: oneLine, height: 1000 }, { width: 1400, height: 1000 }];
+  const widths = [{ width: 1920, height: 1080 }, { width: 1600, height: 900 }, { width: oneLine, height: 1000 }, { width: 1400, height: 1000 }];
   const placed = new Map<number, string[]>();
   for (const size of widths) {
     await page.setViewportSize(size);
     await page.waitForTimeout(300);
     placed.set(size.width, await buttons());
   }
-  const tops = placed.get(oneLine)!.map((b) => Number(b.split(',').at(-1)));
-  assert.ok(Math.max(...tops) - Math.min(...tops) < 16, `one line at ${oneLine} px: ${placed.get(oneLine)!.join(' ')}`);
+  // one line where it just fits, and at 1600 px (where it wrapped: "Mark read", "?" and "⚙" alone on a second line, a probe)
+  for (const width of [oneLine, 1600]) {
+    const tops = placed.get(width)!.map((b) => Number(b.split(',').at(-1)));
+    assert.ok(Math.max(...tops) - Math.min(...tops) < 16, `one line at ${width} px: ${placed.get(width)!.join(' ')}`);
+  }
   await page.keyboard.press('Space');
   await waitForStep();
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2\/\d+: Prior and current/);
