@@ -1,7 +1,8 @@
 // A thread that runs models (ai-tasks.ts). Each model is checked against its contract and opened
 // once per thread (model-package.ts), then kept open for the next runs; a model whose file changed
-// since (its size or modification time) is checked and opened again.
+// since (its size or modification time), or whose manifest did (its bytes), is checked and opened again.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
@@ -18,9 +19,21 @@ import type { AiTasks, ExpectedModel, TensorData } from './ai-tasks.ts';
 interface OpenModel { stamp: string; model: Promise<CheckedModel> }
 const open = new Map<string, OpenModel>();
 
+/**
+ * What says the folder is as it was opened: the model file's size and time, and the manifest's own
+ * bytes (a few kilobytes, hashed at each run). On the file's stamp alone, a manifest edited while its
+ * model was open here was not seen: runs within a minute of the edit were done, and recorded, by the
+ * manifest read before it; later ones failed as model_changed (a probe).
+ */
 function stampOf(folder: string): string {
   const stat = fs.statSync(path.join(folder, 'model.onnx'), { throwIfNoEntry: false });
-  return stat ? `${stat.size}:${stat.mtimeMs}` : 'missing';
+  let manifest = 'missing';
+  try {
+    manifest = crypto.createHash('sha256').update(fs.readFileSync(path.join(folder, 'manifest.json'))).digest('hex');
+  } catch {
+    // no manifest (removed, unreadable): checking the folder again says why
+  }
+  return `${stat ? `${stat.size}:${stat.mtimeMs}` : 'missing'}:${manifest}`;
 }
 
 async function modelFor(folder: string, providers: ExecutionProvider[] | undefined): Promise<{ model: CheckedModel; loaded: boolean }> {

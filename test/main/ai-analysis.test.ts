@@ -825,6 +825,29 @@ test('a model\'s manifest edited in place while the station runs (its classes re
   }
 });
 
+test('a manifest edited in place right after a run, its model still open on its thread and its file untouched, is refused at the next run (it was run with the manifest read before)', { timeout: 240_000 }, async () => {
+  const models = tempDir('ai-edited-open-manifest');
+  const folder = writeTinyModel(models, () => undefined, { classes: 2 });
+  const station = openTestStation({ libraryDir: tempDir('ai-edited-open-manifest-library'), modelRoots: [models] });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await waitFor('the models found', async () => (await station.handlers.aiModels({})).state === 'ready');
+    const jobs = () => station.db.connection.prepare('SELECT status, failure_code, failure_detail FROM ai_jobs ORDER BY id').all() as { status: string; failure_code: string | null; failure_detail: string | null }[];
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-edited-open-manifest-1' });
+    await waitFor('the first analysis done', async () => jobs()[0]?.status === 'done');
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
+    manifest.output.heatmap.classes = ['calcification', 'mass'];
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-edited-open-manifest-2' });
+    await waitFor('the second analysis ended', async () => jobs().length === 2 && ['done', 'failed'].includes(jobs()[1]!.status));
+    assert.equal(jobs()[1]!.failure_code, 'model_changed', JSON.stringify(jobs()));
+    assert.match(jobs()[1]!.failure_detail ?? '', /manifest\.json was edited since the station started/);
+  } finally {
+    warnings.mock.restore();
+    await station.close();
+  }
+});
+
 test('an exam analysed, then given another image (a view sent later), is analysed again with it; a reader\'s cancel stands', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-grew-models');
   writeTinyModel(models);
