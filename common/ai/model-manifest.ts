@@ -149,7 +149,8 @@ export const modelManifestSchema = z.object({
   contractVersion: z.enum(CONTRACT_VERSIONS),
   id: modelIdSchema,
   name: shownText(200),
-  version: z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
+  // semantic versioning's numbers have no leading zero: 02.0.0 and 2.0.0 read as one version, and the later folder's was used (a probe)
+  version: z.string().regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
   intendedUse: z.strictObject({

@@ -17,17 +17,26 @@ export type FolderCheck<M extends { folder: string; manifest: ModelManifest }> =
 /** What the folders under the roots hold: the models used, those refused, those another root's replaces. */
 export interface FoundModels<M> { models: M[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }
 
+/** Two whole numbers written in decimal, of any length, compared exactly (as Numbers, 100000000000000000001 was 100000000000000000000: a probe). */
+const compareWhole = (p: string, q: string): number => {
+  const x = BigInt(p), y = BigInt(q);
+  return x === y ? 0 : x < y ? -1 : 1;
+};
+
 /**
  * Semantic versions compared (the manifest's `version`: 1.2.0, 1.2.0-rc.1, 1.2.0+build): by major,
- * minor and patch as numbers, a pre-release before its release; build metadata does not count.
+ * minor and patch as whole numbers, a pre-release before its release; build metadata does not count.
  */
 export function compareVersions(a: string, b: string): number {
   const parse = (v: string) => {
     const [core, pre] = v.split('+')[0]!.split(/-(.*)/s);
-    return { parts: core!.split('.').map(Number), pre: pre ?? null };
+    return { parts: core!.split('.'), pre: pre ?? null };
   };
   const x = parse(a), y = parse(b);
-  for (let i = 0; i < 3; i++) if ((x.parts[i] ?? 0) !== (y.parts[i] ?? 0)) return (x.parts[i] ?? 0) - (y.parts[i] ?? 0);
+  for (let i = 0; i < 3; i++) {
+    const order = compareWhole(x.parts[i] ?? '0', y.parts[i] ?? '0');
+    if (order) return order;
+  }
   if (x.pre === y.pre) return 0;
   if (x.pre === null) return 1;
   if (y.pre === null) return -1;
@@ -39,7 +48,7 @@ export function compareVersions(a: string, b: string): number {
     if (q === undefined) return 1;
     if (p === q) continue;
     const pn = /^\d+$/.test(p), qn = /^\d+$/.test(q);
-    if (pn && qn) return Number(p) - Number(q);
+    if (pn && qn) return compareWhole(p, q);
     if (pn !== qn) return pn ? -1 : 1;
     return p < q ? -1 : 1;
   }

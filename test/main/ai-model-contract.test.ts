@@ -480,4 +480,11 @@ test('model versions compare as semantic versions: numbers as numbers, a pre-rel
   assert.deepEqual(sorted, ['1.9.3', '1.10.0', '2.0.0-beta', '2.0.0-rc', '2.0.0-rc.2', '2.0.0-rc.10', '2.0.0', '10.0.0']);
   assert.equal(compareVersions('1.2.0+build.5', '1.2.0'), 0);
   assert.ok(compareVersions('0.4.1', '0.4.0') > 0);
+  // numbers longer than a double holds exactly (the lower was used, a probe), in the release and the pre-release
+  assert.ok(compareVersions('100000000000000000001.0.0', '100000000000000000000.0.0') > 0);
+  assert.ok(compareVersions('1.0.0-rc.100000000000000000001', '1.0.0-rc.100000000000000000000') > 0);
+  // and no leading zero: 02.0.0 read as 2.0.0, and the later of the two folders was used (a probe)
+  const manifest = manifestFor(tinyDetectorModel());
+  for (const version of ['02.0.0', '1.00.0', '1.0.01']) assert.equal(modelManifestSchema.safeParse({ ...manifest, version }).success, false, version);
+  for (const version of ['0.0.0', '10.20.30', '1.0.0-rc.01', '1.0.0+build.007']) assert.ok(modelManifestSchema.safeParse({ ...manifest, version }).success, version);
 });
