@@ -347,22 +347,34 @@ function trialImage(manifest: ModelManifest, width: number, height: number): Ten
 }
 
 /**
- * What the model file leaves dynamic can only be seen by running it: a test image (trialImage) of the size the
- * station would send (a fixed size, or a few multiples of the padding), and every output the manifest
+ * What the model file leaves dynamic can only be seen by running it: test images (trialImage) of the sizes the
+ * station would send (a fixed size; or a few multiples of the padding, then a large breast), and every output the manifest
  * names must come out as it says. The heatmap 1/stride of the input: a stride that the manifest gets
  * wrong would put every mark at the wrong place on the image. Boxes in rows of six, of the manifest's
  * classes, finite numbers in every output: otherwise the model loaded and then failed every image of
  * every exam.
  */
 async function trialRunMismatch(session: InferenceSession, manifest: ModelManifest): Promise<TensorMismatch | null> {
-  const { heatmap, boxes, imageScore } = manifest.output;
-  const { size, tensor } = manifest.input;
-  const stride = heatmap?.stride ?? 1;
+  const { size, spacingMm } = manifest.input;
+  const stride = manifest.output.heatmap?.stride ?? 1;
   const roundUp = (v: number, m: number) => Math.ceil(v / m) * m;
   // fixed: that size (the manifest's shape agrees with it); padded: a few multiples, taller than wide
-  // (a transposed heatmap shows), at least a few heatmap pixels
-  const height = size.mode === 'fixed' ? size.height : roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple);
-  const width = size.mode === 'fixed' ? size.width : roundUp(Math.max(size.multiple, 4 * stride), size.multiple);
+  // (a transposed heatmap shows), at least a few heatmap pixels, then a breast's size at the model's
+  // pixel spacing (a model giving NaN only on inputs of 512 rows or more passed the small trial,
+  // became the model shown and failed every exam, a probe)
+  if (size.mode === 'fixed') return trialMismatchAt(session, manifest, size.width, size.height);
+  const small = await trialMismatchAt(session, manifest, roundUp(Math.max(size.multiple, 4 * stride), size.multiple), roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple));
+  if (small || spacingMm === null) return small;
+  return trialMismatchAt(session, manifest, roundUp(TRIAL_BREAST_MM.width / spacingMm, size.multiple), roundUp(TRIAL_BREAST_MM.height / spacingMm, size.multiple));
+}
+
+/** A large breast cropped as the pipeline crops it (an MLO view: about 25 cm along the chest wall, 15 cm deep). */
+const TRIAL_BREAST_MM = { width: 150, height: 250 } as const;
+
+async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number): Promise<TensorMismatch | null> {
+  const { heatmap, boxes, imageScore } = manifest.output;
+  const { tensor } = manifest.input;
+  const stride = heatmap?.stride ?? 1;
   const boxTensorList = boxes ? boxTensors(boxes) : [];
   const names = [heatmap?.tensor, ...boxTensorList.map((t) => t.name), imageScore?.tensor].filter((t): t is string => Boolean(t));
   let outputs: InferenceSession.OnnxValueMapType;

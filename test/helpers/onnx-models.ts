@@ -323,9 +323,20 @@ export function fixedBoxesModel(rows: number[][]): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
 
-export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'off-scale'): Uint8Array {
+export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'not-finite-large' | 'off-scale'): Uint8Array {
   const score: onnxProto.onnx.INodeProto[] = [{ opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }];
-  const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite'
+  const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite-large'
+    // sigmoid(image) + √(−clip(rows − 511, 0, 1)): the sigmoid on inputs of fewer than 512 rows, NaN from 512
+    ? [{ opType: 'Shape', input: ['image'], output: ['shape'], name: 'shape' },
+      { opType: 'Gather', input: ['shape', 'rows_at'], output: ['rows'], name: 'rows', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+      { opType: 'Cast', input: ['rows'], output: ['rows_float'], name: 'rows_float', attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }] },
+      { opType: 'Sub', input: ['rows_float', 'k'], output: ['over'], name: 'over' },
+      { opType: 'Clip', input: ['over', 'zero', 'one'], output: ['over01'], name: 'clip' },
+      { opType: 'Neg', input: ['over01'], output: ['minus'], name: 'neg' },
+      { opType: 'Sqrt', input: ['minus'], output: ['nan_from_512'], name: 'sqrt' },
+      { opType: 'Sigmoid', input: ['image'], output: ['heat'], name: 'heat' },
+      { opType: 'Add', input: ['heat', 'nan_from_512'], output: ['heatmap'], name: 'add' }, ...score]
+    : kind === 'not-finite'
     ? [{ opType: 'Sub', input: ['image', 'image'], output: ['zero'], name: 'zero' }, { opType: 'Div', input: ['image', 'zero'], output: ['heatmap'], name: 'div' }, ...score]
     // log(1 − value): finite on a blank image, −∞ where a pixel is at its brightest
     : kind === 'not-finite-bright'
@@ -334,7 +345,9 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'of
       { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Mul', input: ['mean', 'k'], output: ['image_score'], name: 'scale' }];
   const graph: onnxProto.onnx.IGraphProto = {
     name: `broken-${kind}`, node,
-    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }] : [],
+    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }]
+      : kind === 'not-finite-large' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'k', dataType: FLOAT, dims: [1], floatData: [511] },
+        { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }, { name: 'one', dataType: FLOAT, dims: [], floatData: [1] }] : [],
     input: [valueInfo('image', [1, 1, 'H', 'W'])],
     output: [valueInfo('heatmap', [1, 1, 'H', 'W']), valueInfo('image_score', [1, 1, 1, 1])],
   };
