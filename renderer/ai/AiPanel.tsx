@@ -7,7 +7,7 @@
 // queued or running analysis can be cancelled, a cancelled or failed one queued again.
 
 import { createContext, useContext } from 'react';
-import type { AiFinding, AiResults, FirstImpressionValue } from '../../common/domain.ts';
+import type { AiFinding, AiResults, CadMark, FirstImpressionValue } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { translateCount } from '../../common/i18n/messages.ts';
@@ -116,8 +116,8 @@ export function sizingForms(shown: StripForm): StripForm[] {
  * A stand-in for what the model may find, whatever it found: the analysis done (unless it failed or was
  * cancelled, which says nothing of the exam), the exam flagged, each breast scored with the most decimals
  * from a view with the longest label, ten findings (a two-digit count), and the marks switchable (hidden
- * by the key or a class where they are now). What it says of this exam besides (the model, the images
- * it could not read, the other CADs' reports) is this exam's.
+ * by the key or a class where they are now), each other CAD's report with ten marks. What it says of
+ * this exam besides (the model, the images it could not read, which other CADs reported) is this exam's.
  */
 function blindForm(form: StripForm): StripForm {
   const state = form.results.state;
@@ -132,9 +132,12 @@ function blindForm(form: StripForm): StripForm {
     notRead: state?.status === 'done' ? state.notRead : [], unreadImages: state?.status === 'done' ? state.unreadImages : [],
   };
   const failedOrCancelled = state?.status === 'failed' || state?.status === 'cancelled';
+  // another CAD's reports (Mammography CAD SRs) as many as there are, each with ten marks, some optional (their count is said, and the optional ones' switch)
+  const cadMark = (intent: CadMark['intent']): CadMark => ({ instanceId: -1, class: 'mass', label: '', intent, certainty: null, x: 0, y: 0, box: [0, 0, 0, 0] });
+  const cadReports = form.results.cadReports.map((r) => (r.problem ? r : { ...r, marks: [...Array.from({ length: count }, () => cadMark('required')), cadMark('optional')] }));
   return {
     ...form,
-    results: { ...form.results, state: !model || failedOrCancelled ? state : done, findings: model ? findings : form.results.findings },
+    results: { ...form.results, state: !model || failedOrCancelled ? state : done, findings: model ? findings : form.results.findings, cadReports },
     marksPossible: true,
     hiddenMarks: { byKey: form.marksOn ? 0 : count, byClass: form.marksOn && form.hiddenClasses.size > 0 ? count : 0 },
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),

@@ -9,7 +9,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { AiPanel } from '../../renderer/ai/AiPanel.tsx';
 import type { AiPanelProps } from '../../renderer/ai/AiPanel.tsx';
 import { I18nContext, makeI18n } from '../../renderer/i18n.tsx';
-import type { AiFinding, AiResults, Locale } from '../../common/domain.ts';
+import type { AiFinding, AiResults, CadMark, CadReport, Locale } from '../../common/domain.ts';
 
 const MODEL: NonNullable<AiResults['model']> = {
   id: 'org.example.model', name: 'Example detector', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [],
@@ -46,6 +46,15 @@ test('locked in second look, the strip is the same, sizing copies and all, for a
     assert.equal(strip(flagged, locale), strip(quiet, locale), locale);
     // and the score is nowhere in it
     assert.doesNotMatch(strip(flagged, locale), /0[.,]95/);
+  }
+});
+
+test('locked, the strip is the same whatever another CAD\'s report (a vendor\'s Mammography CAD SR) marks, and whether some of its marks are optional', () => {
+  const mark = (intent: CadMark['intent']): CadMark => ({ instanceId: 1, class: 'mass', label: 'Mass', intent, certainty: null, x: 10, y: 10, box: [5, 5, 15, 15] });
+  const report = (marks: CadMark[]): CadReport => ({ id: 7, algorithmName: 'Vendor CAD', algorithmVersion: '3.1', algorithmParameters: null, manufacturer: 'Vendor', summary: null, problem: null, marks, unplaced: 0 });
+  const withReport = (ai: AiResults, marks: CadMark[]) => ({ ...ai, cadReports: [report(marks)] });
+  for (const locale of ['en', 'fr'] as const) {
+    assert.equal(strip(withReport(flagged, [...Array.from({ length: 12 }, () => mark('required')), mark('optional')]), locale), strip(withReport(quiet, [mark('required')]), locale), locale);
   }
 });
 
