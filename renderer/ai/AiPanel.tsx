@@ -103,20 +103,29 @@ export function AiPanel(props: AiPanelProps) {
  */
 export function sizingForms(shown: StripForm): StripForm[] {
   const stand = blindForm(shown);
+  // the marks shown, some of their classes switched off, and all hidden by the key: each says so on its
+  // own (a French strip at 2560 px grew a line when the key hid the marks, a probe)
+  const marksStates: Partial<StripForm>[] = [
+    { marksOn: true, hiddenMarks: { byKey: 0, byClass: STAND_IN_FINDINGS } },
+    { marksOn: false, hiddenMarks: { byKey: STAND_IN_FINDINGS, byClass: 0 } },
+  ];
   return [
     { ...shown, mode: 'second-look', locked: true, results: { ...shown.results, firstImpression: null } },
-    ...AI_MARKS_MODES.flatMap((formMode) => [
-      { ...stand, mode: formMode, locked: formMode === 'second-look', results: { ...stand.results, firstImpression: null } },
-      ...FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...stand, mode: formMode, locked: false, results: { ...stand.results, firstImpression: { impression, recordedAt: '', mode: formMode } } })),
-    ]),
+    ...marksStates.flatMap((marks) => AI_MARKS_MODES.flatMap((formMode) => [
+      { ...stand, ...marks, mode: formMode, locked: formMode === 'second-look', results: { ...stand.results, firstImpression: null } },
+      ...FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...stand, ...marks, mode: formMode, locked: false, results: { ...stand.results, firstImpression: { impression, recordedAt: '', mode: formMode } } })),
+    ])),
   ];
 }
+
+/** How many findings the stand-in has (a two-digit count). */
+const STAND_IN_FINDINGS = 10;
 
 /**
  * A stand-in for what the model may find, whatever it found: the analysis done (unless it failed or was
  * cancelled, which says nothing of the exam), the exam flagged, each breast scored with the most decimals
- * from a view with the longest label, ten findings (a two-digit count), and the marks switchable (hidden
- * by the key or a class where they are now), each other CAD's report with ten marks. What it says of
+ * from a view with the longest label, ten findings (a two-digit count), the marks switchable, each other
+ * CAD's report with ten marks (sizingForms adds the marks hidden by the key, or by a class). What it says of
  * this exam besides (the model, the images it could not read, which other CADs reported) is this exam's.
  */
 function blindForm(form: StripForm): StripForm {
@@ -124,7 +133,7 @@ function blindForm(form: StripForm): StripForm {
   const model = form.results.model;
   // at the exam operating point, a score is written with its threshold's decimals (formatScoreAgainst), and flags the exam
   const longestScore = model?.examOperatingPoint ? model.examOperatingPoint.threshold : (model?.scoreScale.max ?? 1) * 0.9999;
-  const count = 10;
+  const count = STAND_IN_FINDINGS;
   const findings = Array.from({ length: count }, (_, i): AiFinding => ({ instanceId: -1 - (i % 2), class: 'mass', score: longestScore, x: 0, y: 0, box: [0, 0, 0, 0] }));
   const done: NonNullable<AiResults['state']> = {
     status: 'done', provider: null, failure: null, finishedAt: null, paused: false,
@@ -139,7 +148,7 @@ function blindForm(form: StripForm): StripForm {
     ...form,
     results: { ...form.results, state: !model || failedOrCancelled ? state : done, findings: model ? findings : form.results.findings, cadReports },
     marksPossible: true,
-    hiddenMarks: { byKey: form.marksOn ? 0 : count, byClass: form.marksOn && form.hiddenClasses.size > 0 ? count : 0 },
+    hiddenClasses: new Set(), // (which are switched off changes a box's tick, not the strip's size)
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
   };
 }

@@ -64,6 +64,11 @@ test('unlocked, the strip says the exam\'s own score; its sizing copies are the 
   const sizers = (html: string) => html.split('ai-bar-sizer').slice(2).join('ai-bar-sizer');
   assert.match(unlocked(flagged), /exam score 0\.95/);
   assert.equal(sizers(unlocked(flagged)), sizers(unlocked(quiet)));
+  // nor whether the marks are shown, hidden by the key, or some classes switched off (a French strip at 2560 px grew a line as the key hid them, a probe)
+  const hidden = (over: Partial<AiPanelProps>) => sizers(strip({ ...flagged, firstImpression: { impression: 'recall', recordedAt: '', mode: 'second-look' } }, 'fr', { locked: false, marksPossible: true, ...over }));
+  assert.equal(hidden({ marksOn: false, hiddenMarks: { byKey: 12, byClass: 0 } }), hidden({}));
+  assert.equal(hidden({ hiddenClasses: new Set(['mass']), hiddenMarks: { byKey: 0, byClass: 3 } }), hidden({}));
+  assert.match(hidden({}), /10 marques IA masquées/);
   // analysing, the copies are those of the analysis done: its end changes what it says, not its height
   assert.equal(sizers(strip(results('running', 0, []), 'en')), sizers(strip(quiet, 'en')));
   // whose scores are written as long as a score can be (with the exam point's decimals), and flagged
