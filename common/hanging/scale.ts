@@ -16,6 +16,16 @@ const usable = (pair: readonly [number, number] | null): pair is [number, number
   pair !== null && pair.every((v) => Number.isFinite(v) && v > 0);
 
 /**
+ * Pixel sizes no breast image has: under 5 µm or over 10 mm, or ten times taller than wide. Taken as
+ * given, an image saying 1e-9 mm had the AI resample it by a factor of 10⁸, its thread spinning for
+ * good and the queue stalled behind it (a probe); such an image is one without a usable spacing.
+ */
+const PLAUSIBLE_SPACING_MM = { min: 0.005, max: 10, maxAspect: 10 } as const;
+const plausible = (row: number, column: number): boolean =>
+  [row, column].every((v) => Number.isFinite(v) && v >= PLAUSIBLE_SPACING_MM.min && v <= PLAUSIBLE_SPACING_MM.max)
+  && Math.max(row, column) / Math.min(row, column) <= PLAUSIBLE_SPACING_MM.maxAspect;
+
+/**
  * The pixel spacing in the plane of the breast, or null when the image carries none (then it cannot
  * be shown same-size or true-size: it is fitted to its viewport instead).
  *
@@ -33,19 +43,21 @@ export function breastPlaneSpacing(image: Pick<InstanceDetail, 'pixelSpacing' | 
   const ermf = image.estimatedRadiographicMagnificationFactor;
   // a magnification below 1 is impossible (the source-to-detector distance is the longer one): ignore it
   const magnification = ermf !== null && Number.isFinite(ermf) && ermf >= 1 ? ermf : null;
+  const found: BreastPlaneSpacing[] = [];
   if (usable(image.imagerPixelSpacing) && magnification !== null) {
     const [row, column] = image.imagerPixelSpacing;
-    return { row: row / magnification, column: column / magnification, source: 'imager-spacing/ermf' };
+    found.push({ row: row / magnification, column: column / magnification, source: 'imager-spacing/ermf' });
   }
   if (usable(image.pixelSpacing)) {
     const [row, column] = image.pixelSpacing;
-    return { row, column, source: 'pixel-spacing' };
+    found.push({ row, column, source: 'pixel-spacing' });
   }
   if (usable(image.imagerPixelSpacing)) {
     const [row, column] = image.imagerPixelSpacing;
-    return { row, column, source: 'imager-spacing' };
+    found.push({ row, column, source: 'imager-spacing' });
   }
-  return null;
+  // in that order, the first that a breast image can have (an absurd magnification factor leaves the others)
+  return found.find((s) => plausible(s.row, s.column)) ?? null;
 }
 
 /** An image as a viewport shows it: its matrix, its breast-plane spacing, and the turn it is shown with. */

@@ -20,6 +20,15 @@ test('breast-plane spacing: Imager Pixel Spacing ÷ ERMF first, then Pixel Spaci
   assert.equal(breastPlaneSpacing({ imagerPixelSpacing: [0.07, 0.07], estimatedRadiographicMagnificationFactor: 0.5, pixelSpacing: null })!.source, 'imager-spacing');
   assert.equal(breastPlaneSpacing({ imagerPixelSpacing: [0, 0], estimatedRadiographicMagnificationFactor: 1, pixelSpacing: null }), null);
   assert.equal(breastPlaneSpacing({ imagerPixelSpacing: null, estimatedRadiographicMagnificationFactor: null, pixelSpacing: null }), null);
+  // nor one no breast image has (1e-9 mm had the AI resample an image by 10⁸, its thread spinning for good, a probe):
+  // too fine, too coarse, ten times taller than wide; an absurd magnification leaves the next source
+  for (const pair of [[1e-9, 1e-9], [0.001, 0.001], [20, 20], [0.1, 1.5], [1e-9, 0.1]] as [number, number][]) {
+    assert.equal(breastPlaneSpacing({ imagerPixelSpacing: pair, estimatedRadiographicMagnificationFactor: null, pixelSpacing: pair }), null, String(pair));
+  }
+  assert.deepEqual(breastPlaneSpacing({ imagerPixelSpacing: [0.1, 0.1], estimatedRadiographicMagnificationFactor: 1e9, pixelSpacing: [0.094, 0.094] }),
+    { row: 0.094, column: 0.094, source: 'pixel-spacing' });
+  assert.equal(breastPlaneSpacing({ imagerPixelSpacing: [0.005, 0.005], estimatedRadiographicMagnificationFactor: null, pixelSpacing: null })!.row, 0.005);
+  assert.equal(breastPlaneSpacing({ imagerPixelSpacing: [0.5, 0.25], estimatedRadiographicMagnificationFactor: null, pixelSpacing: null })!.column, 0.25);
 });
 
 // Current: a 0.07 mm detector at ERMF 1.0 (3328 × 2560). Prior of the same breast: a 0.1 mm detector at ERMF 1.08 (2294 × 1914).

@@ -883,11 +883,11 @@ test('an exam analysed, then given another image (a view sent later), is analyse
   }
 });
 
-test('a model in millimetres and an exam whose images do not say their pixel spacing: the analysis fails saying so, not as damage', { timeout: 300_000 }, async () => {
+for (const [name, spacing] of [['do not say their pixel spacing', { noSpacing: true }], ['say one no breast image has (1e-9 mm: the AI resampled by 10⁸ and its thread spun for good, a probe)', { spacingMm: 1e-9 }]] as const) test(`a model in millimetres and an exam whose images ${name}: the analysis fails saying so, not as damage`, { timeout: 300_000 }, async () => {
   const models = tempDir('ai-nospacing-models');
   writeTinyModel(models);
   const folder = tempDir('ai-nospacing-exam');
-  writeFourViews(folder, { patientId: 'NOSPACE1', patientName: 'NO^SPACING', studyUid: '1.2.826.0.1.3680043.9.7433.88.1', studyDate: '20240101', rows: 256, columns: 192, noSpacing: true });
+  writeFourViews(folder, { patientId: 'NOSPACE1', patientName: 'NO^SPACING', studyUid: '1.2.826.0.1.3680043.9.7433.88.1', studyDate: '20240101', rows: 256, columns: 192, ...spacing });
   const warnings = mock.method(log, 'warn', () => undefined);
   const infos = mock.method(log, 'info', () => undefined);
   const station = openTestStation({ modelRoots: [models] });
