@@ -10,7 +10,7 @@ import { serveTasks } from '../workers/serve.ts';
 import { TaskError } from '../workers/protocol.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
-import { checkModelFolder } from './model-package.ts';
+import { MAX_MANIFEST_BYTES, checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
 import { manifestDigest } from './manifest-digest.ts';
 import type { CheckedModel } from './model-package.ts';
@@ -27,13 +27,30 @@ const open = new Map<string, OpenModel>();
  */
 function stampOf(folder: string): string {
   const stat = fs.statSync(path.join(folder, 'model.onnx'), { throwIfNoEntry: false });
-  let manifest = 'missing';
+  return `${stat ? `${stat.size}:${stat.mtimeMs}` : 'missing'}:${manifestStamp(path.join(folder, 'manifest.json'))}`;
+}
+
+/**
+ * The manifest's SHA-256, or what else is there (missing, not a file, too large to be one): checking
+ * the folder again then says why. Opened without waiting and without following a link, and read only
+ * if a plain file of a manifest's size: a named pipe put in its place held the AI thread for good
+ * (open() waits for a writer), and a sparse file of 1.5 GB was read whole at every run (a probe).
+ */
+function manifestStamp(file: string): string {
+  let fd: number;
   try {
-    manifest = crypto.createHash('sha256').update(fs.readFileSync(path.join(folder, 'manifest.json'))).digest('hex');
-  } catch {
-    // no manifest (removed, unreadable): checking the folder again says why
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    return `missing:${(error as NodeJS.ErrnoException).code ?? ''}`;
   }
-  return `${stat ? `${stat.size}:${stat.mtimeMs}` : 'missing'}:${manifest}`;
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return 'not-a-file';
+    if (stat.size > MAX_MANIFEST_BYTES) return `too-large:${stat.size}:${stat.mtimeMs}`;
+    return crypto.createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 async function modelFor(folder: string, providers: ExecutionProvider[] | undefined): Promise<{ model: CheckedModel; loaded: boolean }> {

@@ -30,7 +30,7 @@ import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
 export type { ReplacedModel } from './model-discovery.ts';
 
-const MAX_MANIFEST_BYTES = 1 << 20;
+export const MAX_MANIFEST_BYTES = 1 << 20;
 
 export interface CheckedModel {
   folder: string;
@@ -359,17 +359,26 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   const stride = manifest.output.heatmap?.stride ?? 1;
   const roundUp = (v: number, m: number) => Math.ceil(v / m) * m;
   // fixed: that size (the manifest's shape agrees with it); padded: a few multiples, taller than wide
-  // (a transposed heatmap shows), at least a few heatmap pixels, then a breast's size at the model's
+  // (a transposed heatmap shows), at least a few heatmap pixels, then breasts' sizes at the model's
   // pixel spacing (a model giving NaN only on inputs of 512 rows or more passed the small trial,
-  // became the model shown and failed every exam, a probe)
+  // became the model shown and failed every exam, a probe; then one giving NaN only on inputs
+  // wider than 0.7 of their height, or wider than 1,536 pixels, passed the tall breast, a re-probe)
   if (size.mode === 'fixed') return trialMismatchAt(session, manifest, size.width, size.height);
   const small = await trialMismatchAt(session, manifest, roundUp(Math.max(size.multiple, 4 * stride), size.multiple), roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple));
   if (small || spacingMm === null) return small;
-  return trialMismatchAt(session, manifest, roundUp(TRIAL_BREAST_MM.width / spacingMm, size.multiple), roundUp(TRIAL_BREAST_MM.height / spacingMm, size.multiple));
+  for (const breast of TRIAL_BREASTS_MM) {
+    const mismatch = await trialMismatchAt(session, manifest, roundUp(breast.width / spacingMm, size.multiple), roundUp(breast.height / spacingMm, size.multiple));
+    if (mismatch) return mismatch;
+  }
+  return null;
 }
 
-/** A large breast cropped as the pipeline crops it (an MLO view: about 25 cm along the chest wall, 15 cm deep). */
-const TRIAL_BREAST_MM = { width: 150, height: 250 } as const;
+/**
+ * Large breasts cropped as the pipeline crops them (chest wall to nipple across, along the chest wall
+ * down): an MLO view, taller than wide, and a deep CC view, wider than tall. A model can still fail
+ * on a size or shape no trial has; the analysis then fails its exams saying why (model_output_invalid).
+ */
+const TRIAL_BREASTS_MM = [{ width: 150, height: 250 }, { width: 180, height: 140 }] as const;
 
 async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number): Promise<TensorMismatch | null> {
   const { heatmap, boxes, imageScore } = manifest.output;

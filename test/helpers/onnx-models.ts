@@ -323,9 +323,21 @@ export function fixedBoxesModel(rows: number[][]): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
 
-export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'not-finite-large' | 'off-scale'): Uint8Array {
+export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'not-finite-large' | 'not-finite-wide' | 'off-scale'): Uint8Array {
   const score: onnxProto.onnx.INodeProto[] = [{ opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }];
-  const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite-large'
+  const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite-wide'
+    // sigmoid(image) + √(−clip(columns − rows, 0, 1)): the sigmoid on inputs taller than wide, NaN on wider ones
+    ? [{ opType: 'Shape', input: ['image'], output: ['shape'], name: 'shape' },
+      { opType: 'Gather', input: ['shape', 'rows_at'], output: ['rows'], name: 'rows', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+      { opType: 'Gather', input: ['shape', 'columns_at'], output: ['columns'], name: 'columns', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+      { opType: 'Sub', input: ['columns', 'rows'], output: ['wider'], name: 'wider' },
+      { opType: 'Cast', input: ['wider'], output: ['over'], name: 'over', attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: FLOAT }] },
+      { opType: 'Clip', input: ['over', 'zero', 'one'], output: ['over01'], name: 'clip' },
+      { opType: 'Neg', input: ['over01'], output: ['minus'], name: 'neg' },
+      { opType: 'Sqrt', input: ['minus'], output: ['nan_if_wide'], name: 'sqrt' },
+      { opType: 'Sigmoid', input: ['image'], output: ['heat'], name: 'heat' },
+      { opType: 'Add', input: ['heat', 'nan_if_wide'], output: ['heatmap'], name: 'add' }, ...score]
+    : kind === 'not-finite-large'
     // sigmoid(image) + √(−clip(rows − 511, 0, 1)): the sigmoid on inputs of fewer than 512 rows, NaN from 512
     ? [{ opType: 'Shape', input: ['image'], output: ['shape'], name: 'shape' },
       { opType: 'Gather', input: ['shape', 'rows_at'], output: ['rows'], name: 'rows', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
@@ -346,6 +358,8 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'no
   const graph: onnxProto.onnx.IGraphProto = {
     name: `broken-${kind}`, node,
     initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }]
+      : kind === 'not-finite-wide' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'columns_at', dataType: INT64, dims: [1], int64Data: [3] },
+        { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }, { name: 'one', dataType: FLOAT, dims: [], floatData: [1] }]
       : kind === 'not-finite-large' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'k', dataType: FLOAT, dims: [1], floatData: [511] },
         { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }, { name: 'one', dataType: FLOAT, dims: [], floatData: [1] }] : [],
     input: [valueInfo('image', [1, 1, 'H', 'W'])],

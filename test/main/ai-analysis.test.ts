@@ -6,6 +6,7 @@
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
@@ -842,6 +843,27 @@ test('a manifest edited in place right after a run, its model still open on its 
     await waitFor('the second analysis ended', async () => jobs().length === 2 && ['done', 'failed'].includes(jobs()[1]!.status));
     assert.equal(jobs()[1]!.failure_code, 'model_changed', JSON.stringify(jobs()));
     assert.match(jobs()[1]!.failure_detail ?? '', /manifest\.json was edited since the station started/);
+  } finally {
+    warnings.mock.restore();
+    await station.close();
+  }
+});
+
+test('a manifest replaced by a named pipe while its model is open on its thread: the next run is refused, the thread not held (open() waited for a writer for good)', { timeout: 240_000, skip: process.platform === 'win32' ? 'named pipes are made with mkfifo (not on Windows)' : false }, async () => {
+  const models = tempDir('ai-fifo-manifest');
+  const folder = writeTinyModel(models, () => undefined, { classes: 2 });
+  const station = openTestStation({ libraryDir: tempDir('ai-fifo-manifest-library'), modelRoots: [models] });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await waitFor('the models found', async () => (await station.handlers.aiModels({})).state === 'ready');
+    const jobs = () => station.db.connection.prepare('SELECT status, failure_code FROM ai_jobs ORDER BY id').all() as { status: string; failure_code: string | null }[];
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-fifo-manifest-1' });
+    await waitFor('the first analysis done', async () => jobs()[0]?.status === 'done');
+    fs.rmSync(path.join(folder, 'manifest.json'));
+    assert.equal(spawnSync('mkfifo', [path.join(folder, 'manifest.json')]).status, 0, 'mkfifo');
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-fifo-manifest-2' });
+    await waitFor('the second analysis ended', async () => jobs().length === 2 && jobs()[1]!.status === 'failed', 120_000);
+    assert.equal(jobs()[1]!.failure_code, 'model_refused', JSON.stringify(jobs()));
   } finally {
     warnings.mock.restore();
     await station.close();

@@ -290,9 +290,9 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     assert.doesNotMatch(fr, /\b(the|is|has|says|input|output)\b/, name);
   }
   // NaN or infinite outputs for a plain image (everywhere, or only where it is brightest: a blank trial
-  // image passed that one; or only on a breast-sized input: the small trial image passed that one, a
-  // probe): refused, not shown in place of the model before it to fail every exam
-  for (const kind of ['not-finite', 'not-finite-bright', 'not-finite-large'] as const) {
+  // image passed that one; or only on a breast-sized input, or one wider than tall: the small trial
+  // image passed the first, the tall breast the second, probes): refused, not shown in place of the model before it to fail every exam
+  for (const kind of ['not-finite', 'not-finite-bright', 'not-finite-large', 'not-finite-wide'] as const) {
     const bytes = brokenOutputModel(kind);
     const { problem, en, fr } = await refusal(writeModel(root, kind, { bytes, manifest: fixtureManifest(bytes, { id: `org.binome.tests.${kind}`, imageScore: true, spacingMm: 0.2 }) }));
     assert.equal(problem.code, 'tensor_mismatch', kind);
