@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readOnlyProblem } from './disk.ts';
 
 export const APP_NAME = 'Binome';
 
@@ -29,5 +30,8 @@ export interface LibraryPaths {
 export function prepareLibrary(root: string): LibraryPaths {
   const resolved = path.resolve(root);
   fs.mkdirSync(path.join(resolved, 'store'), { recursive: true });
+  // a library on a read-only disk is said so here, before SQLite or the store fail in their own words
+  const readOnly = readOnlyProblem(resolved);
+  if (readOnly) throw readOnly;
   return { root: resolved, database: path.join(resolved, 'worklist.sqlite'), store: path.join(resolved, 'store') };
 }

@@ -3,9 +3,12 @@
 // writer that finds the database locked waits up to BUSY_TIMEOUT_MS before giving up with
 // SQLITE_BUSY, which the service turns into a "the library is busy" answer.
 
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { migrate } from './migrations/index.ts';
+import { diskProblem } from '../base/disk.ts';
+import type { DiskLook } from '../base/disk.ts';
 
 export const BUSY_TIMEOUT_MS = 10_000;
 
@@ -21,15 +24,32 @@ export interface OpenOptions {
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): SqliteDatabase {
-  const db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    if (options.checkpointElsewhere) db.pragma('wal_autocheckpoint = 0');
-    migrate(db);
+  let db: SqliteDatabase | null = null;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      if (options.checkpointElsewhere) db.pragma('wal_autocheckpoint = 0');
+      migrate(db);
+    }
+    return db;
+  } catch (error) {
+    db?.close();
+    throw explainOpenFailure(file, error);
   }
-  return db;
+}
+
+/**
+ * Why SQLite could not open or write the library, where the disk says so (full, read-only): an error
+ * saying it, with SQLite's as its cause; others pass as they are.
+ */
+export function explainOpenFailure(file: string, error: unknown, disk?: DiskLook): unknown {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  if (!/^SQLITE_(IOERR|CANTOPEN|FULL|READONLY)/.test(code)) return error;
+  const problem = diskProblem(path.dirname(file), disk);
+  return problem ? Object.assign(problem, { cause: error }) : error;
 }
 
 const checkpointers = new Map<string, SqliteDatabase>();

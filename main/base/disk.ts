@@ -1,0 +1,53 @@
+// What the disk says when the library cannot be written: full, or read-only. SQLite's "disk I/O
+// error" and "unable to open database file", and a mkdir's ENOENT, were all a clinic's IT was told
+// of a full disk and of a read-only one (a probe).
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Under this much free space, a library that cannot be opened or written is said to be on a full disk. */
+const FULL_BELOW_BYTES = 4 << 20;
+
+export interface DiskLook {
+  /** Free bytes for this process on the disk holding `dir`, or null when it cannot be told. */
+  freeBytes(dir: string): number | null;
+  /** Whether a file can be made in `dir` (a read-only file system refuses even root). */
+  writable(dir: string): boolean;
+}
+
+export const DISK: DiskLook = {
+  freeBytes(dir) {
+    try {
+      const stats = fs.statfsSync(dir);
+      return stats.bavail * stats.bsize;
+    } catch {
+      return null;
+    }
+  },
+  writable(dir) {
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    try {
+      fs.writeFileSync(probe, '');
+      fs.rmSync(probe);
+      return true;
+    } catch (error) {
+      // full: a file may still be made (no block needed); not writable only for the reasons that say so
+      return !['EROFS', 'EACCES', 'EPERM'].includes(String((error as NodeJS.ErrnoException).code));
+    }
+  },
+};
+
+/** The library's folder cannot be written: an error saying so (code EROFS), or null. */
+export function readOnlyProblem(dir: string, disk: DiskLook = DISK): Error | null {
+  if (disk.writable(dir)) return null;
+  return Object.assign(new Error(`the library cannot be opened: its folder (${dir}) cannot be written (a read-only disk, or no permission to write there)`), { code: 'EROFS' });
+}
+
+/** The disk holding `dir` is full, or it cannot be written: an error saying which (code ENOSPC or EROFS), or null. */
+export function diskProblem(dir: string, disk: DiskLook = DISK): Error | null {
+  const free = disk.freeBytes(dir);
+  if (free !== null && free < FULL_BELOW_BYTES) {
+    return Object.assign(new Error(`the library cannot be opened: the disk holding it (${dir}) is full, ${Math.round(free / 1024)} KB free; free some space and start again`), { code: 'ENOSPC' });
+  }
+  return readOnlyProblem(dir, disk);
+}
