@@ -145,12 +145,16 @@ export function inputChannels(input: Pick<ModelManifest['input'], 'tensor' | 'no
 // would otherwise be dropped without a word, and the model given an input it was not made for (its
 // marks hundreds of pixels off: a probe). At the top level every key is required, so a misspelt one
 // is refused as missing; other keys there (a `$schema`, a description) are let be.
+/** semver.org's own pattern: major.minor.patch, an optional pre-release and build metadata. */
+const SEMANTIC_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$/;
+
 export const modelManifestSchema = z.object({
   contractVersion: z.enum(CONTRACT_VERSIONS),
   id: modelIdSchema,
   name: shownText(200),
-  // semantic versioning's numbers have no leading zero: 02.0.0 and 2.0.0 read as one version, and the later folder's was used (a probe)
-  version: z.string().regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)([-+][\w.-]+)?$/, 'a version such as 1.2.0'),
+  // semantic versioning 2.0.0's grammar: its numbers have no leading zero, in the pre-release too (02.0.0
+  // and 2.0.0 read as one version, and the later folder's was used, a probe; 1.0.0-rc.01 and -rc.1 too)
+  version: z.string().regex(SEMANTIC_VERSION, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
   intendedUse: z.strictObject({

@@ -486,6 +486,6 @@ test('model versions compare as semantic versions: numbers as numbers, a pre-rel
   assert.ok(compareVersions('1.0.0-rc.100000000000000000001', '1.0.0-rc.100000000000000000000') > 0);
   // and no leading zero: 02.0.0 read as 2.0.0, and the later of the two folders was used (a probe)
   const manifest = manifestFor(tinyDetectorModel());
-  for (const version of ['02.0.0', '1.00.0', '1.0.01']) assert.equal(modelManifestSchema.safeParse({ ...manifest, version }).success, false, version);
-  for (const version of ['0.0.0', '10.20.30', '1.0.0-rc.01', '1.0.0+build.007']) assert.ok(modelManifestSchema.safeParse({ ...manifest, version }).success, version);
+  for (const version of ['02.0.0', '1.00.0', '1.0.01', '1.0.0-rc.01', '1.0.0-', '1.0.0+', '1.0.0-rc_1']) assert.equal(modelManifestSchema.safeParse({ ...manifest, version }).success, false, version);
+  for (const version of ['0.0.0', '10.20.30', '1.0.0-rc.1', '1.0.0-0a.1', '1.0.0-x-y.7', '1.0.0+build.007', '1.0.0-rc.1+exp.sha.5114f85']) assert.ok(modelManifestSchema.safeParse({ ...manifest, version }).success, version);
 });
