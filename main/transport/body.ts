@@ -25,6 +25,13 @@ export function requireMediaType(req: IncomingMessage, accepted: readonly string
     throw new TransportError(415, 'unsupported_media_type', `${what} must be sent as ${accepted.join(' or ')}${type ? ` (not ${type.slice(0, 60)})` : ''}`,
       'error.badRequest', { message: `content type ${accepted.join(' or ')} expected` });
   }
+  // JSON is UTF-8 (RFC 8259): a body said to be in another character set would be read as UTF-8 all
+  // the same, its accented letters garbled (a probe sent charset=latin1 and was answered 200)
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (type === 'application/json' && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new TransportError(415, 'unsupported_media_type', `${what} must be sent in UTF-8 (not ${charset.slice(0, 40)})`,
+      'error.badRequest', { message: 'UTF-8 expected' });
+  }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
     throw new TransportError(415, 'unsupported_media_type', 'Compressed request bodies are not accepted (send it without Content-Encoding)',

@@ -15,9 +15,9 @@ import { TOKEN_HEADER } from '../../common/api.ts';
 import { TransportError, forbidden } from './errors.ts';
 import type { Route } from './target.ts';
 
-/** The Host header, when it names the host itself; otherwise a 421. */
+/** The Host header, when it names the host itself (host names in any case, RFC 9110: LOCALHOST was refused, a probe); otherwise a 421. */
 export function checkHost(headers: IncomingHttpHeaders, port: number): string {
-  const host = headers.host ?? '';
+  const host = (headers.host ?? '').toLowerCase();
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
     throw new TransportError(421, 'bad_request', `This server answers only as 127.0.0.1:${port} or localhost:${port}; open the address the station printed`,
       'error.badRequest', { message: 'wrong host name' });

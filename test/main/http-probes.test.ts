@@ -153,6 +153,11 @@ test('JSON with the wrong content type, encoding or shape gets 415 or 400', { sk
   assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/x-www-form-urlencoded'), 415, 'unsupported_media_type', 'form');
   assertRefused(await post('/api/op/appInfo', '{}'), 415, 'unsupported_media_type', 'no content type');
   assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json', 'Content-Encoding: gzip'), 415, 'unsupported_media_type', 'gzip');
+  // JSON is UTF-8: a body said to be in another character set would be read as UTF-8 all the same (it was answered 200, a probe)
+  assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json; charset=latin1'), 415, 'unsupported_media_type', 'latin1');
+  for (const type of ['application/json; charset=utf-8', 'application/json; charset="UTF-8"', 'application/json;charset=utf8']) {
+    assert.equal((await post('/api/op/appInfo', '{}', `Content-Type: ${type}`)).status, 200, type);
+  }
   const bad: [string, RegExp][] = [
     ['{"__proto__": {"polluted": true}}', /__proto__/],
     ['{"filter": {"constructor": {"prototype": {"polluted": true}}}}', /constructor/],

@@ -119,6 +119,13 @@ test('requests addressed to another host name are refused (DNS rebinding)', { sk
     req.end('{}');
   });
   assert.equal(status, 421);
+  // a host name in capitals is the same host (browsers write it in lower case; a script may not, a probe)
+  const upper = await new Promise<number>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: host.port, path: '/api/op/appInfo', method: 'POST', headers: { host: `LOCALHOST:${host.port}`, 'x-binome-token': host.token, 'x-binome-request': '1', 'content-type': 'application/json' } }, (res) => { res.resume(); resolve(res.statusCode!); });
+    req.on('error', reject);
+    req.end('{}');
+  });
+  assert.equal(upper, 200);
 });
 
 test('every answer carries the security headers and never a CORS header', { skip: SKIP_NO_RENDERER }, async () => {
