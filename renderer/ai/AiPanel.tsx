@@ -122,8 +122,9 @@ export function sizingForms(shown: StripForm): StripForm[] {
 const STAND_IN_FINDINGS = 10;
 
 /**
- * A stand-in for what the model may find, whatever it found: the analysis done (unless it failed or was
- * cancelled, which says nothing of the exam), the exam flagged, each breast scored with the most decimals
+ * A stand-in for what the model may find, whatever it found: the analysis done (a failed or cancelled
+ * one too, which may be queued again: a failed exam's strip was shorter than a finished one's, its
+ * images higher, a probe), the exam flagged, each breast scored with the most decimals
  * from a view with the longest label, ten findings (a two-digit count), the marks switchable, each other
  * CAD's report with ten marks (sizingForms adds the marks hidden by the key, or by a class). What it says of
  * this exam besides (the model, the images it could not read, which other CADs reported) is this exam's.
@@ -140,13 +141,12 @@ function blindForm(form: StripForm): StripForm {
     examScore: longestScore, breastScores: { R: longestScore, L: longestScore },
     notRead: state?.status === 'done' ? state.notRead : [], unreadImages: state?.status === 'done' ? state.unreadImages : [],
   };
-  const failedOrCancelled = state?.status === 'failed' || state?.status === 'cancelled';
   // another CAD's reports (Mammography CAD SRs) as many as there are, each with ten marks, some optional (their count is said, and the optional ones' switch)
   const cadMark = (intent: CadMark['intent']): CadMark => ({ instanceId: -1, class: 'mass', label: '', intent, certainty: null, x: 0, y: 0, box: [0, 0, 0, 0] });
   const cadReports = form.results.cadReports.map((r) => (r.problem ? r : { ...r, marks: [...Array.from({ length: count }, () => cadMark('required')), cadMark('optional')] }));
   return {
     ...form,
-    results: { ...form.results, state: !model || failedOrCancelled ? state : done, findings: model ? findings : form.results.findings, cadReports },
+    results: { ...form.results, state: model ? done : state, findings: model ? findings : form.results.findings, cadReports },
     marksPossible: true,
     hiddenClasses: new Set(), // (which are switched off changes a box's tick, not the strip's size)
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),

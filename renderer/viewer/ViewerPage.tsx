@@ -511,7 +511,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       <div className="exam-bar">
         <a href="#/" className="back" title={t('exam.back')} aria-label={t('exam.back')}>← <span className="back-text">{t('exam.back')}</span></a>
         <strong data-testid="exam-patient" title={formatPersonName(exam.patientName)}>{formatPersonName(exam.patientName)}</strong>
-        <span>{exam.patientId}</span>
+        <span className="patient-id" data-testid="exam-patient-id" title={exam.patientId}>{exam.patientId}</span>
         <span>{formatDicomDate(locale, exam.studyDate)}</span>
         <span className={`status status-${exam.status}`} data-testid="exam-status">{t(`status.${exam.status}`)}</span>
         {/* the room left on the line, whatever the name's length (the buttons after it stay in place) */}

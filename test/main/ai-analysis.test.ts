@@ -921,7 +921,7 @@ for (const [name, spacing] of [['do not say their pixel spacing', { noSpacing: t
       return s?.status === 'failed' ? s : null;
     });
     assert.equal(state.failure?.code, 'image_no_spacing');
-    assert.match(state.failure?.detail ?? '', /^[RL](CC|MLO): the image has no pixel spacing/);
+    assert.match(state.failure?.detail ?? '', /^[RL](CC|MLO): the image has no usable pixel spacing/);
   } finally {
     warnings.mock.restore();
     infos.mock.restore();

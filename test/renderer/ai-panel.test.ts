@@ -71,6 +71,9 @@ test('unlocked, the strip says the exam\'s own score; its sizing copies are the 
   assert.match(hidden({}), /10 marques IA masquées/);
   // analysing, the copies are those of the analysis done: its end changes what it says, not its height
   assert.equal(sizers(strip(results('running', 0, []), 'en')), sizers(strip(quiet, 'en')));
+  // failed (it may be queued again): the same copies, so that its images start where a finished exam's do (they started higher, a probe)
+  const failed: AiResults = { ...quiet, state: { ...quiet.state!, status: 'failed', examScore: null, breastScores: {}, failure: { code: 'model_refused', detail: null } } };
+  assert.equal(sizers(strip(failed, 'en')), sizers(strip(quiet, 'en')));
   // whose scores are written as long as a score can be (with the exam point's decimals), and flagged
   assert.match(sizers(strip(quiet, 'en')), /exam score 0\.228 \(uncalibrated[^)]*\) · flagged for the worklist/);
 });

@@ -33,7 +33,7 @@ test('an image the analysis could not read is named by its view and why, in the 
   assert.equal(said(done({ R: 0.2, L: 0.7 }, [], [{ view: 'RMLO', code: 'image_unreadable' }])),
     'analysed · exam score 0.70 · right breast 0.20 · left breast 0.70 · RMLO not analysed: the image could not be read');
   assert.equal(said(done({ R: 0.2, L: 0.7 }, [], [{ view: 'RMLO', code: 'image_unreadable' }, { view: 'LCC', code: 'image_no_spacing' }]), 'fr', false),
-    'analysé · RMLO non analysée\u202f: l’image n’a pas pu être lue · LCC non analysée\u202f: l’image n’indique pas la taille de ses pixels');
+    'analysé · RMLO non analysée\u202f: l’image n’a pas pu être lue · LCC non analysée\u202f: l’image n’indique pas de taille de pixel utilisable');
   // both images of a breast unread: that breast is said not read too (its score is absent, the exam's is the other's)
   assert.equal(said(done({ L: 0.7 }, ['R'], [{ view: 'RCC', code: 'image_missing' }, { view: 'RMLO', code: 'image_missing' }])),
     'analysed · exam score 0.70 · right breast not read by the model · RCC not analysed: the image is missing from the library · RMLO not analysed: the image is missing from the library');

@@ -169,7 +169,7 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   let sx: number, sy: number;
   let fitted: { width: number; height: number } | null = null;
   if (options.pixelSizeMm !== undefined) {
-    if (!spacingX || !spacingY) throw new PixelDataError('the image has no pixel spacing: it cannot be resampled to millimetres', 'no_spacing');
+    if (!spacingX || !spacingY) throw new PixelDataError('the image has no usable pixel spacing (none, or one no breast image has): it cannot be resampled to millimetres', 'no_spacing');
     sx = options.pixelSizeMm / spacingX;
     sy = options.pixelSizeMm / spacingY;
   } else if (options.size) {
