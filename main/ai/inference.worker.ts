@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
+import { openRegularFileSync } from '../base/regular-file.ts';
 import { serveTasks } from '../workers/serve.ts';
 import { TaskError } from '../workers/protocol.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
@@ -32,24 +33,22 @@ function stampOf(folder: string): string {
 
 /**
  * The manifest's SHA-256, or what else is there (missing, not a file, too large to be one): checking
- * the folder again then says why. Opened without waiting and without following a link, and read only
- * if a plain file of a manifest's size: a named pipe put in its place held the AI thread for good
+ * the folder again then says why. Opened as a regular file only (openRegularFileSync: without waiting,
+ * without following a link), and read only if of a manifest's size: a named pipe put in its place held the AI thread for good
  * (open() waits for a writer), and a sparse file of 1.5 GB was read whole at every run (a probe).
  */
 function manifestStamp(file: string): string {
-  let fd: number;
+  let opened: { fd: number; stat: fs.Stats };
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0));
+    opened = openRegularFileSync(file, { followLinks: false });
   } catch (error) {
-    return `missing:${(error as NodeJS.ErrnoException).code ?? ''}`;
+    return `unreadable:${(error as NodeJS.ErrnoException).code ?? ''}`;
   }
   try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) return 'not-a-file';
-    if (stat.size > MAX_MANIFEST_BYTES) return `too-large:${stat.size}:${stat.mtimeMs}`;
-    return crypto.createHash('sha256').update(fs.readFileSync(fd)).digest('hex');
+    if (opened.stat.size > MAX_MANIFEST_BYTES) return `too-large:${opened.stat.size}:${opened.stat.mtimeMs}`;
+    return crypto.createHash('sha256').update(fs.readFileSync(opened.fd)).digest('hex');
   } finally {
-    fs.closeSync(fd);
+    fs.closeSync(opened.fd);
   }
 }
 
