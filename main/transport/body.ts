@@ -26,10 +26,12 @@ export function requireMediaType(req: IncomingMessage, accepted: readonly string
       'error.badRequest', { message: `content type ${accepted.join(' or ')} expected` });
   }
   // JSON is UTF-8 (RFC 8259): a body said to be in another character set would be read as UTF-8 all
-  // the same, its accented letters garbled (a probe sent charset=latin1 and was answered 200)
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-  if (type === 'application/json' && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new TransportError(415, 'unsupported_media_type', `${what} must be sent in UTF-8 (not ${charset.slice(0, 40)})`,
+  // the same, its accented letters garbled (a probe sent charset=latin1 and was answered 200); every
+  // charset parameter is read, an empty one too (charset=utf-8;charset=latin1 passed on its first)
+  const charsets = [...(req.headers['content-type'] ?? '').matchAll(/;\s*charset\s*=\s*"?([^";\s]*)/gi)].map((m) => m[1]!.toLowerCase());
+  const other = charsets.find((c) => c !== 'utf-8' && c !== 'utf8');
+  if (type === 'application/json' && other !== undefined) {
+    throw new TransportError(415, 'unsupported_media_type', `${what} must be sent in UTF-8 (not ${other ? other.slice(0, 40) : 'an empty charset'})`,
       'error.badRequest', { message: 'UTF-8 expected' });
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();

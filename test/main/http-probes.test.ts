@@ -155,6 +155,10 @@ test('JSON with the wrong content type, encoding or shape gets 415 or 400', { sk
   assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json', 'Content-Encoding: gzip'), 415, 'unsupported_media_type', 'gzip');
   // JSON is UTF-8: a body said to be in another character set would be read as UTF-8 all the same (it was answered 200, a probe)
   assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json; charset=latin1'), 415, 'unsupported_media_type', 'latin1');
+  // every charset parameter counts, and an empty one is none of UTF-8's names
+  assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json; charset=utf-8; charset=latin1'), 415, 'unsupported_media_type', 'utf-8 then latin1');
+  assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json; charset='), 415, 'unsupported_media_type', 'empty');
+  assertRefused(await post('/api/op/appInfo', '{}', 'Content-Type: application/json; charset=""'), 415, 'unsupported_media_type', 'empty, quoted');
   for (const type of ['application/json; charset=utf-8', 'application/json; charset="UTF-8"', 'application/json;charset=utf8']) {
     assert.equal((await post('/api/op/appInfo', '{}', `Content-Type: ${type}`)).status, 200, type);
   }
