@@ -92,6 +92,8 @@ let runsInThisProcess = 0;
  * ENOSPC) before it takes the next job: each run until space is freed would be thrown away.
  */
 const FULL_RETRY_MS = 30_000;
+/** How long the loop waits when the library was busy past its wait (another process's long write). */
+const BUSY_RETRY_MS = 5_000;
 
 /**
  * How often a busy station looks for the analyses of a process that died (a read of the running
@@ -148,6 +150,8 @@ export class AiAnalysis {
   private orphansSeenAt = 0;
   /** Until when the loop waits, an analysis having met a full library (FULL_RETRY_MS). */
   private fullUntil = 0;
+  /** Why the library last failed to answer the loop (its code), said once in the log; null while it answers. */
+  private libraryProblem: string | null = null;
   private readonly fullRetryMs: number;
   private unqueuedSeenAt = Date.now();
   private readonly idleWakeMs: number;
@@ -394,20 +398,43 @@ export class AiAnalysis {
       try {
         this.prepare();
         prepared = true;
+        this.libraryAnswers();
       } catch (error) {
-        log.warn(`AI second reader: the library could not be prepared now (${libraryErrorForLog(error)}); trying again in 5 s`);
-        await this.pause(5000);
+        await this.libraryFailed('the library could not be prepared', error);
       }
     }
     while (!this.closed) {
       try {
         await this.runNext();
+        this.libraryAnswers();
       } catch (error) {
-        // the library busy past its wait (another process's long write): the loop lives on
-        log.warn(`AI: the queue could not be read now (${libraryErrorForLog(error)}); trying again in 5 s`);
-        await this.pause(5000);
+        // the library busy past its wait (another process's long write), or its disk full: the loop lives on
+        await this.libraryFailed('the queue could not be read', error);
       }
     }
+  }
+
+  /**
+   * The library did not answer the loop: said in the log once, not at every try (a station left on a
+   * full disk wrote the same SQLITE_FULL line every 5 s, 17,000 a day), again when the reason changes,
+   * and once more when it answers; a full disk is tried again less often than a busy library, which
+   * another process frees within seconds.
+   */
+  private async libraryFailed(what: string, error: unknown): Promise<void> {
+    const reason = libraryErrorForLog(error);
+    const waitMs = isFullError(error) ? this.fullRetryMs : BUSY_RETRY_MS;
+    if (reason !== this.libraryProblem) {
+      log.warn(`AI: ${what} now (${reason}); trying again every ${Math.max(1, Math.round(waitMs / 1000))} s, said again when it changes`);
+      this.libraryProblem = reason;
+    }
+    await this.pause(waitMs);
+  }
+
+  /** The library answers the loop again after it did not: said once. */
+  private libraryAnswers(): void {
+    if (this.libraryProblem === null) return;
+    log.info(`AI: the library answers again (it did not: ${this.libraryProblem}); the queue goes on`);
+    this.libraryProblem = null;
   }
 
   private async runNext(): Promise<void> {

@@ -1294,7 +1294,7 @@ test('a library full or busy while the AI starts: the start is tried again until
   const models = tempDir('ai-start-full-models');
   writeTinyModel(models);
   await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-start-full' });
-  const analysis = new AiAnalysis(station.db, station.store, [models]);
+  const analysis = new AiAnalysis(station.db, station.store, [models], () => undefined, { fullRetryMs: 500 });
   // the library full at the first tries (SQLITE_FULL), then mended
   let full = 2;
   const original = station.db.ai.requeueOrphans.bind(station.db.ai);
@@ -1303,14 +1303,56 @@ test('a library full or busy while the AI starts: the start is tried again until
     return original(...args);
   });
   const warnings = mock.method(log, 'warn', () => undefined);
+  const infos = mock.method(log, 'info', () => undefined);
   try {
     await analysis.start();
     const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
     await waitFor('the exam analysed once the library answered', async () => station.db.ai.examState(exam!.examId)?.status === 'done', 60_000);
-    assert.equal(warnings.mock.calls.filter((c) => /AI second reader: the library could not be prepared now \(SQLITE_FULL\); trying again in 5 s$/.test(String(c.arguments[0]))).length, 2, 'each try said');
+    assert.equal(requeue.mock.callCount() >= 3, true, 'tried until it answered');
+    assert.equal(warnings.mock.calls.filter((c) => /^AI: the library could not be prepared now \(SQLITE_FULL\); trying again every 1 s, said again when it changes$/.test(String(c.arguments[0]))).length, 1, 'said once, not at each try');
+    assert.equal(infos.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_FULL\); the queue goes on$/.test(String(c.arguments[0]))).length, 1, 'its end said');
   } finally {
+    infos.mock.restore();
     warnings.mock.restore();
     requeue.mock.restore();
+    await analysis.close();
+    await station.close();
+  }
+});
+
+test('a library whose disk stays full while the station serves: the queue is tried again every so often, the log says so once (not every 5 s), then once more when it answers, and the exams are analysed', { timeout: 180_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-queue-full-models');
+  writeTinyModel(models);
+  await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-queue-full' });
+  const analysis = new AiAnalysis(station.db, station.store, [models], () => undefined, { fullRetryMs: 300 });
+  // the queue unwritable at the first six tries: SQLITE_FULL four times, then busy twice
+  const failures = [...Array(4).fill('SQLITE_FULL'), 'SQLITE_BUSY', 'SQLITE_BUSY'] as string[];
+  const original = station.db.ai.claimNext.bind(station.db.ai);
+  const claims = mock.method(station.db.ai, 'claimNext', (...args: Parameters<typeof station.db.ai.claimNext>) => {
+    const code = failures.shift();
+    if (code) throw Object.assign(new Error(code === 'SQLITE_FULL' ? 'database or disk is full' : 'database is locked'), { code });
+    return original(...args);
+  });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  const infos = mock.method(log, 'info', () => undefined);
+  try {
+    const started = Date.now();
+    await analysis.start();
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
+    await waitFor('the exam analysed once the library answered', async () => station.db.ai.examState(exam!.examId)?.status === 'done', 90_000);
+    assert.ok(claims.mock.callCount() >= 7, 'tried until it answered');
+    assert.ok(Date.now() - started >= 4 * 300 + 5000, 'a full disk waited for fullRetryMs each time, a busy library 5 s');
+    const said = warnings.mock.calls.map((c) => String(c.arguments[0])).filter((m) => m.startsWith('AI: the queue could not be read'));
+    assert.deepEqual(said, [
+      'AI: the queue could not be read now (SQLITE_FULL); trying again every 1 s, said again when it changes',
+      'AI: the queue could not be read now (SQLITE_BUSY); trying again every 5 s, said again when it changes',
+    ], 'each reason said once');
+    assert.equal(infos.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_BUSY\); the queue goes on$/.test(String(c.arguments[0]))).length, 1);
+  } finally {
+    infos.mock.restore();
+    warnings.mock.restore();
+    claims.mock.restore();
     await analysis.close();
     await station.close();
   }
