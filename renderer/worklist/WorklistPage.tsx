@@ -10,6 +10,8 @@ import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { readDrop } from '../api/drop.ts';
 import { openedExam, rememberedWorklist, rememberWorklist } from './reading-list.ts';
+import type { ReadingQuery } from './reading-list.ts';
+import { heldOrder } from './held-order.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
 import { failureReason, notForModel, notReadText } from '../ai/ai-state.ts';
 import { imagingModalities } from './modalities.ts';
@@ -80,16 +82,40 @@ export function WorklistPage() {
   // back from the viewer: the AI marks she hid there show again on the next exam (marks-choice.ts)
   useEffect(() => forgetMarksChoice(), []);
 
+  // the rows stay in place while the pointer is on them (held-order.ts): the page shown, the query it
+  // answers, and the fresh page waiting for the pointer to leave
+  const pointerOnRows = useRef(false);
+  const shownPage = useRef<{ page: Page; key: string } | null>(null);
+  const waitingPage = useRef<{ page: Page; query: ReadingQuery; offset: number } | null>(null);
+  const [orderHeld, setOrderHeld] = useState(false);
+  const showPage = useCallback((p: Page, key: string, query: ReadingQuery, at: number, held: boolean) => {
+    shownPage.current = { page: p, key };
+    setPage(p);
+    setOrderHeld(held);
+    rememberWorklist(query, p.rows, at, p.total); // the viewer's next/previous exam follow this order
+  }, []);
+  const releaseOrder = () => {
+    pointerOnRows.current = false;
+    const waiting = waitingPage.current;
+    waitingPage.current = null;
+    if (waiting && shownPage.current) showPage(waiting.page, shownPage.current.key, waiting.query, waiting.offset, false);
+  };
+
   useEffect(() => {
     let cancelled = false;
     const query = { filter: { text: text || undefined, status: status ? [status] : undefined, scope }, sort };
+    const key = JSON.stringify([query, offset]);
     api.worklistQuery({ ...query, offset, limit: PAGE_SIZE })
       .then((p) => {
         if (cancelled) return;
         if (p.rows.length === 0 && offset > 0) { setOffset(0); return; } // a page remembered past the list's end (exams deleted since)
-        setPage(p);
+        // a refresh of the list on screen, the pointer on its rows: they stay where they are; another
+        // search, sort or page is the reader's own doing and shows at once
+        const shown = shownPage.current;
+        const held = pointerOnRows.current && shown?.key === key ? heldOrder(shown.page, p) : null;
+        waitingPage.current = held ? { page: p, query, offset } : null;
+        showPage(held ?? p, key, query, offset, held !== null);
         setListError(null);
-        rememberWorklist(query, p.rows, offset, p.total); // the viewer's next/previous exam follow this order
       })
       .catch((e: unknown) => { if (!cancelled) setListError(errorText(e)); });
     api.getSettings({}).then((settings) => { if (!cancelled) setSecondLook(settings.viewer.aiMarksMode === 'second-look'); }).catch(() => undefined);
@@ -340,7 +366,7 @@ export function WorklistPage() {
                 {header('status', t('worklist.column.status'))}
               </tr>
             </thead>
-            <tbody ref={rowsBody}>
+            <tbody ref={rowsBody} onPointerEnter={() => { pointerOnRows.current = true; }} onPointerLeave={releaseOrder}>
               {page.rows.map((exam, index) => (
                 <tr key={exam.examId} data-testid="exam-row" data-exam-id={exam.examId} tabIndex={0}
                   onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, index, exam.examId)}>
@@ -381,7 +407,9 @@ export function WorklistPage() {
             </tbody>
           </table>
           <div className="pager">
-            <span className="muted small keys-hint" data-testid="worklist-keys">{t('worklist.keys')}</span>
+            {orderHeld
+              ? <span className="muted small keys-hint" data-testid="worklist-order-held">{t('worklist.orderHeld')}</span>
+              : <span className="muted small keys-hint" data-testid="worklist-keys">{t('worklist.keys')}</span>}
             {/* past one page, which of them: "12 of 62" on the last page read as twelve exams in all */}
             <span className="muted" data-testid="worklist-count">{page.total > PAGE_SIZE && page.rows.length > 0
               ? t('worklist.range', { from: offset + 1, to: offset + page.rows.length, total: page.total })

@@ -12,6 +12,7 @@ import { openTestStation } from '../helpers/station.ts';
 import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { parseOperationInput } from '../../common/api.ts';
+import { EXAM_STATUSES as EXAM_STATUSES_FOR_TEST } from '../../common/domain.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
 
@@ -291,6 +292,39 @@ test('an import that did not finish is shown, and completing it brings its exams
     await other.close();
     await resumedHost.close();
     await resumed.close();
+  }
+});
+
+test('the worklist does not re-sort under the pointer: a refresh while it is on the rows updates them in place, and the new order shows when it leaves (a row read one woman and opened another, a probe)', { skip: SKIP, timeout: 120_000 }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=exam-row]').length >= 3);
+  await page.click('th:has-text("Status")');
+  await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('Status'));
+  const shownOrder = () => page.$$eval('[data-testid=exam-row]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.examId)));
+  const direction = await page.getAttribute('th[aria-sort]', 'aria-sort') === 'ascending' ? 'asc' as const : 'desc' as const;
+  const listedOrder = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'status', direction }, offset: 0, limit: 50 })).rows.map((r) => r.examId);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n, (await listedOrder()).length);
+  const before = await shownOrder();
+  assert.deepEqual(before, await listedOrder());
+  const [top] = before as [number];
+  const topStatus = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'status', direction }, offset: 0, limit: 1 })).rows[0]!.status;
+  // the pointer on the top row, then a status recorded elsewhere (another station, the viewer) moves it down the list
+  await page.hover('[data-testid=exam-row] >> nth=0');
+  const moved = EXAM_STATUSES_FOR_TEST.find((s) => s !== topStatus)!;
+  await station.handlers.setExamStatus({ examId: top, status: moved });
+  try {
+    assert.notDeepEqual(await listedOrder(), before, 'the station\'s order changed');
+    await page.waitForSelector(`[data-testid=exam-row][data-exam-id="${top}"] .status-${moved}`);
+    assert.deepEqual(await shownOrder(), before, 'the rows stay where they are under the pointer');
+    assert.equal(Number(await page.getAttribute('[data-testid=exam-row] >> nth=0', 'data-exam-id')), top, 'the row under the pointer is still hers');
+    assert.match(await page.textContent('[data-testid=worklist-order-held]') ?? '', /new order shows when the pointer leaves/);
+    // off the rows: the new order
+    await page.mouse.move(2, 2);
+    await page.waitForFunction((order) => [...document.querySelectorAll<HTMLElement>('[data-testid=exam-row]')].map((r) => Number(r.dataset.examId)).join(',') === order, (await listedOrder()).join(','));
+    assert.equal(await page.locator('[data-testid=worklist-order-held]').count(), 0);
+    await shot('worklist-order-released');
+  } finally {
+    await station.handlers.setExamStatus({ examId: top, status: topStatus });
   }
 });
 
