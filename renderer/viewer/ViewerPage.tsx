@@ -26,7 +26,7 @@ import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
 import { AiPanel } from '../ai/AiPanel.tsx';
-import { cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
+import { aiStateText, cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
 import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
@@ -263,6 +263,17 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           groups.push({ label: { ...label, notAnalysed: said }, source: 'model', findings: [] });
           byInstance.set(instanceId, groups);
         }
+        // a prior whose analysis is not done (queued, running, failed) says so on its images: a prior
+        // without marks beside the current exam's read as "nothing found" while it waited (a probe)
+        const prior = id !== examId ? shownExam?.priors.find((p) => p.exam.examId === id) : undefined;
+        if (prior && results.state?.status !== 'done' && !results.findings.length) {
+          const said = results.state ? t('ai.priorPending', { state: aiStateText(t, results, { showScore: false, locale }) }) : t('ai.priorNotQueued');
+          for (const instance of prior.series.flatMap((s) => s.instances)) {
+            const groups = byInstance.get(instance.instanceId) ?? [];
+            groups.push({ label: { ...label, notAnalysed: said }, source: 'model', findings: [] });
+            byInstance.set(instance.instanceId, groups);
+          }
+        }
       }
       // another CAD's marks, under its own name: "Presentation Required" ones, and the optional ones when asked for
       for (const report of results.cadReports) {
@@ -274,7 +285,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       }
     }
     return byInstance;
-  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t]);
+  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t, locale, examId, shownExam]);
 
   // the images of the step on screen
   const stepImages = step ? step.viewports.flatMap((v) => (v.image ? [v.image.instanceId] : [])).join(',') : '';

@@ -580,6 +580,32 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
   await page.waitForFunction(() => document.querySelector('[data-testid=size-mode]')?.getAttribute('aria-pressed') === 'false');
 });
 
+test('a prior whose analysis is not done says so on each of its images beside the current exam\'s marks: an empty prior read as "nothing found" while it waited (a probe)', { skip: SKIP, timeout: 240_000 }, async () => {
+  // the prior's analysis cancelled (a reader's cancel; queued or failed alike): no findings of it to show
+  const { status } = station.db.connection.prepare('SELECT status FROM ai_jobs WHERE study_ref = ?').get(ids.prior) as { status: string };
+  station.db.connection.prepare(`UPDATE ai_jobs SET status = 'cancelled' WHERE study_ref = ?`).run(ids.prior);
+  try {
+    await open(ids.current);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview');
+    await waitForStep(ids.current);
+    const said = () => page.$$eval('[data-testid=viewport-cell]', (cells) => cells.map((c) => [(c as HTMLElement).dataset.place, c.querySelector('[data-testid=ai-not-analysed]')?.textContent ?? null]));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-not-analysed]').length === 4);
+    assert.deepEqual(await said(), [
+      ...['prior-RCC', 'prior-LCC', 'prior-RMLO', 'prior-LMLO'].map((place) => [place, 'no AI marks on this prior yet: analysis cancelled']),
+      ...['RCC', 'LCC', 'RMLO', 'LMLO'].map((place) => [place, null]),
+    ]);
+    assert.equal(await markCount(), 8, 'the current exam\'s marks only');
+    await shot('ai-marks-prior-pending');
+    await page.selectOption('[data-testid=locale]', 'fr');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ai-not-analysed]')?.textContent === 'pas encore de marques IA sur cet antérieur\u202f: analyse annulée');
+    await page.selectOption('[data-testid=locale]', 'en');
+  } finally {
+    station.db.connection.prepare('UPDATE ai_jobs SET status = ? WHERE study_ref = ?').run(status, ids.prior);
+  }
+});
+
 test('concurrent mode, chosen in the settings: the marks show at once on an exam without a first impression', { skip: SKIP, timeout: 240_000 }, async () => {
   await open(ids.prior);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
