@@ -29,8 +29,17 @@ export function writePart10(dataset: NaturalDataset, transferSyntaxUid: string =
   };
   const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
   dict.dict = DicomMetaDictionary.denaturalizeDataset(dataset);
-  return new Uint8Array(dict.write());
+  return new Uint8Array(dict.write(COPY_AS_RECEIVED));
 }
+
+/**
+ * dcmjs's write options for data sets that carry values copied from received files (the patient's
+ * name and ID, the study's): written as received, even where longer than their VR allows. PACS send
+ * such values; dcmjs refused the whole file ("Value exceeds max length", the value quoted in the
+ * message), and an exam whose woman had a 72-letter name got no CAD SR and no display rendition (a
+ * probe). Cut to length, her ID would no longer match the PACS's.
+ */
+export const COPY_AS_RECEIVED = { allowInvalidVRLength: true } as const;
 
 /** Pixel data to append after the data set: native bytes, or the fragments of a compressed frame. */
 export type PixelDataPayload = { native: Uint8Array; vr: 'OW' | 'OB' } | { fragments: Uint8Array[] };

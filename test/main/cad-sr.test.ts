@@ -17,6 +17,7 @@ import { fitLongString } from '../../main/dicom/cad-sr-write.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { writeFourViews } from '../helpers/mammo-files.ts';
 import { SKIP_NO_DUMP2DCM, writeVendorCadSr } from '../helpers/vendor-cad-sr.ts';
 import { waitFor } from '../helpers/wait.ts';
 import type { Importer } from '../../main/import/importer.ts';
@@ -151,6 +152,33 @@ test('the SR names as analysed only the images the model read: a view it does no
     const images = (await station.handlers.examDetail({ examId: examId! })).series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing);
     assert.ok(images.some((i) => /MLO/.test(i.viewLabel ?? '')), 'the exam has views the model does not read');
     assert.deepEqual([...referred].sort(), images.filter((i) => /^[RL]CC$/.test(i.viewLabel ?? '')).map((i) => i.sopInstanceUid).sort());
+  } finally {
+    await station.close();
+  }
+});
+
+test('an exam whose woman\'s name and ID are longer than their VRs allow (as PACS send them) gets its CAD SR and its display renditions, both copied as received (dcmjs refused the whole file, the name quoted in its error: a probe)', { timeout: 300_000 }, async () => {
+  const models = tempDir('cad-sr-long-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models], renditions: true });
+  const name = `LONG${'X'.repeat(68)}^ANNE`, id = `ID${'7'.repeat(68)}`;
+  try {
+    const folder = tempDir('cad-sr-long-exam');
+    // 1200 rows: over the display rendition's 1024, so one is made
+    writeFourViews(folder, { patientId: id, patientName: name, studyUid: '1.2.826.0.1.3680043.10.1417.9.77.1', studyDate: '20251201', rows: 1200, columns: 900 });
+    const summary = await station.handlers.importPaths({ paths: [folder] });
+    assert.equal(summary.imported, 4);
+    const [examId] = await examsOf(station);
+    await waitFor('the exam analysed', () => station.db.ai.examState(examId!)?.status === 'done', 120_000);
+    const { srUid } = await storedSrOf(station, examId!, 'the CAD SR', 120_000);
+    const sr = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(fs.readFileSync(storedPath(station, station.db.worklist.instanceBySopUid(srUid)!)).buffer as ArrayBuffer).dict);
+    assert.equal(sr.PatientID, id);
+    assert.equal(sr.PatientName?.[0]?.Alphabetic ?? sr.PatientName, name);
+    const renditions = await waitFor('the display renditions', () => {
+      const sides = station.db.connection.prepare('SELECT i.display_rendition AS side FROM instances i JOIN series s ON s.id = i.series_ref WHERE s.study_ref = ? AND i.is_image = 1').all(examId) as { side: number | null }[];
+      return sides.length === 4 && sides.every((r) => r.side !== null) && sides;
+    }, 120_000);
+    assert.deepEqual(renditions.map((r) => r.side), [1024, 1024, 1024, 1024], 'made (0: none could be)');
   } finally {
     await station.close();
   }

@@ -26,7 +26,7 @@
 
 import dcmjs from 'dcmjs';
 import { derivedUid } from '../uid.ts';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, TRANSFER_SYNTAX } from '../write.ts';
+import { COPY_AS_RECEIVED, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, TRANSFER_SYNTAX } from '../write.ts';
 import { withDecodedFrame } from './decode.ts';
 import type { StoredPixels } from './decode.ts';
 import { ImageFile, PixelDataError } from './image-file.ts';
@@ -247,7 +247,7 @@ function writeRendition(original: DcmjsDataSet, h: ImageHeader, frame: StoredPix
   };
   const dict = new DicomDict(meta);
   dict.dict = ds;
-  const head = new Uint8Array(dict.write());
+  const head = new Uint8Array(dict.write(COPY_AS_RECEIVED));
 
   // Pixel Data, written here rather than by dcmjs (which copies large values several times).
   const length = frame.byteLength;
