@@ -48,6 +48,12 @@ export class CadReportService {
    */
   retryAfterDiskFullMs = 60_000;
   private retryTimer: NodeJS.Timeout | null = null;
+  /**
+   * Claims this process could not give up after a failed write (the library full or busy): job id →
+   * the SR's UID. Given up at the next run. Left claimed by a live process, the SR was written only
+   * at the next start (a probe: a full disk, then space freed).
+   */
+  private readonly unreleased = new Map<number, string>();
 
   constructor(
     private readonly ctx: StationContext,
@@ -76,6 +82,10 @@ export class CadReportService {
 
   private async work(): Promise<void> {
     if (this.closed) return;
+    for (const [jobId, sopUid] of this.unreleased) {
+      this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      this.unreleased.delete(jobId);
+    }
     this.ctx.db.cadReports.releaseDeadClaims(isOwnerAlive);
     for (const jobId of this.ctx.db.cadReports.jobsWithoutSr()) {
       if (this.closed) return;
@@ -186,7 +196,12 @@ export class CadReportService {
       if (stored !== null) this.onWritten(stored);
       this.ctx.events.emit('worklistChanged', { reason: 'import' });
     } catch (error) {
-      this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      try {
+        this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      } catch {
+        // the library full or busy too: given up at the next run (tried again a while after a full disk)
+        this.unreleased.set(jobId, sopUid);
+      }
       // the station closing stops the import: the SR is written at the next start
       if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
       else {

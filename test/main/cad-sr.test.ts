@@ -358,7 +358,7 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
   }
 });
 
-test('an analysis\'s CAD SR not written for a full disk is tried again a while later by itself, with no import or analysis to kick it', { timeout: 300_000 }, async () => {
+test('an analysis\'s CAD SR not written for a full disk is tried again a while later by itself, with no import or analysis to kick it; its claim, which the full library would not give up either, is given up then (it stayed claimed by the live process until a restart, a probe)', { timeout: 300_000 }, async () => {
   const models = tempDir('cad-sr-full-models');
   writeTinyModel(models);
   // the exam imported first, with no model: the station analysing it sees no import afterwards (its
@@ -380,11 +380,19 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
     }
     return importStaged(...args);
   });
+  // the library full too when the claim is given up after the failed write
+  const releaseSr = station.db.cadReports.releaseSr.bind(station.db.cadReports);
+  let releases = 0;
+  mock.method(station.db.cadReports, 'releaseSr', (...args: Parameters<typeof releaseSr>) => {
+    if (releases++ === 0) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    return releaseSr(...args);
+  });
   const warnings = mock.method(log, 'warn', () => undefined);
   try {
     await waitFor('the SR refused for want of space', () => refused === 1, 120_000);
     await storedSrOf(station, examId!, 'the CAD SR written once there was room', 20_000);
     assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ not written: Error ENOSPC/.test(String(c.arguments[0]))), 'the refusal said, as a full disk');
+    assert.equal(releases, 2, 'the claim given up at the next run');
   } finally {
     warnings.mock.restore();
     await station.close();
