@@ -50,6 +50,14 @@ const TENSOR_EN: Record<string, Template> = {
   stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
 };
 
+/** Problems a trial run shows (what the model gave for a test image), not its tensors' names, types or shapes. */
+const TRIAL_KINDS = new Set(['trial_failed', 'output_not_finite', 'output_off_scale', 'boxes_class', 'boxes_label']);
+
+/** A problem's numbers with a decimal comma (a score of 1.8 said "le score 1.8"). */
+function frenchDecimals(p: Record<string, string | number>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? String(v).replace('.', ',') : v]));
+}
+
 const TENSOR_FR: Record<string, Template> = {
   input_names: 'ses entrées sont {inputs}\u202f; le manifeste en nomme une, {expected}',
   input_type: 'l’entrée «\u202f{name}\u202f» est en {type}\u202f; le manifeste indique float32',
@@ -84,12 +92,12 @@ const en: Record<ModelProblemCode, Template> = {
   model_missing: (p) => (p.kind === undefined ? 'the folder has no model.onnx'
     : `model.onnx is not a regular file but ${NOT_FILE_EN[String(p.kind)] ?? 'something else'}: a model’s files lie in its own folder (link the whole folder instead)`),
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
-  check_too_slow: 'checking it (opening it and one trial run) took more than {seconds} s: too slow for this computer; the other models are used',
+  check_too_slow: 'checking it (opening it and its trial runs) took more than {seconds} s: too slow for this computer; the other models are used',
   ai_thread_failed: 'the AI thread could not start ({what}): no model runs at this station; the reading station works on without its AI',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_external_data: (p) => `model.onnx keeps ${p.count} tensor${plural(p.count, 's')} in other files (ONNX external data: ${p.names}), which its checksum does not cover: save the model as one file (onnx.save_model(model, "model.onnx", save_as_external_data=False)) and write its SHA-256 in the manifest`,
   model_unloadable: (p) => (p.empty ? 'model.onnx is empty (0 bytes)' : fill('model.onnx cannot be loaded by the ONNX runtime ({what})', p)),
-  tensor_mismatch: (p) => `the model’s tensors do not match its manifest: ${say(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
+  tensor_mismatch: (p) => `${TRIAL_KINDS.has(String(p.kind)) ? 'the model’s trial run does not give what its manifest says' : 'the model’s tensors do not match its manifest'}: ${say(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
   input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
@@ -106,12 +114,12 @@ const fr: Record<ModelProblemCode, Template> = {
   model_missing: (p) => (p.kind === undefined ? 'le dossier n’a pas de model.onnx'
     : `model.onnx n’est pas un fichier ordinaire mais ${NOT_FILE_FR[String(p.kind)] ?? 'autre chose'}\u202f: les fichiers d’un modèle sont dans son propre dossier (liez plutôt le dossier entier)`),
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
-  check_too_slow: 'sa vérification (l’ouvrir et un essai) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
+  check_too_slow: 'sa vérification (l’ouvrir et ses essais) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   ai_thread_failed: 'le fil d’exécution de l’IA n’a pas pu démarrer ({what})\u202f: aucun modèle ne tourne sur ce poste\u202f; la station de lecture fonctionne sans son IA',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_external_data: (p) => `model.onnx garde ${p.count} tenseur${pluriel(p.count, 's')} dans d’autres fichiers (données externes ONNX\u202f: ${p.names}), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier (onnx.save_model(model, "model.onnx", save_as_external_data=False)) et écrivez son SHA-256 dans le manifeste`,
   model_unloadable: (p) => (p.empty ? 'model.onnx est vide (0 octet)' : fill('model.onnx ne peut pas être chargé par le moteur ONNX ({what})', p)),
-  tensor_mismatch: (p) => `les tenseurs du modèle ne correspondent pas à son manifeste\u202f: ${say(TENSOR_FR[String(p.kind)] ?? '{what}', p)}`,
+  tensor_mismatch: (p) => `${TRIAL_KINDS.has(String(p.kind)) ? 'l’essai du modèle ne donne pas ce que dit son manifeste' : 'les tenseurs du modèle ne correspondent pas à son manifeste'}\u202f: ${say(TENSOR_FR[String(p.kind)] ?? '{what}', frenchDecimals(p))}`,
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',

@@ -296,7 +296,8 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     const bytes = brokenOutputModel(kind);
     const { problem, en, fr } = await refusal(writeModel(root, kind, { bytes, manifest: fixtureManifest(bytes, { id: `org.binome.tests.${kind}`, imageScore: true, spacingMm: 0.2 }) }));
     assert.equal(problem.code, 'tensor_mismatch', kind);
-    assert.match(en, /output "heatmap" holds values that are not numbers \(NaN or infinite\) for a test image of \d+ × \d+/, kind);
+    assert.match(en, /^the model’s trial run does not give what its manifest says: output "heatmap" holds values that are not numbers \(NaN or infinite\) for a test image of \d+ × \d+/, kind);
+    assert.match(fr, /^l’essai du modèle ne donne pas ce que dit son manifeste\u202f: /, kind);
     assert.match(fr, /la sortie «\u202fheatmap\u202f» contient des valeurs qui ne sont pas des nombres/, kind);
   }
   // a score off the manifest's scale for a plain image (an image score of 500 on a 0–1 scale): refused at the
@@ -306,7 +307,7 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     const { problem, en, fr } = await refusal(writeModel(root, 'off-scale', { bytes, manifest: fixtureManifest(bytes, { id: 'org.binome.tests.off-scale', imageScore: true, spacingMm: 0.2 }) }));
     assert.equal(problem.code, 'tensor_mismatch');
     assert.match(en, /output "image_score" gives the score [\d.]+ for a test image of \d+ × \d+, outside the manifest's scale \(0 to 1\)/);
-    assert.match(fr, /la sortie «\u202fimage_score\u202f» donne le score [\d.]+ pour une image de test de \d+ × \d+, hors de l’échelle du manifeste \(0 à 1\)/);
+    assert.match(fr, /la sortie «\u202fimage_score\u202f» donne le score \d+(,\d+)? pour une image de test de \d+ × \d+, hors de l’échelle du manifeste \(0 à 1\)/);
   }
   // the same fixed size in the model and in the manifest agrees
   const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] },
