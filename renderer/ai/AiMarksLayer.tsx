@@ -32,8 +32,9 @@ export interface AiMarksLayerProps {
   /** The station's model's marks, or a CAD report's (another algorithm's, drawn apart). */
   source: 'model' | 'cad';
   /**
-   * The model's operating point: a score written beside it gets the decimals that keep it on its
-   * side (a mark of 0.1551 read "0.15" beside a threshold of 0.1528, as if under it: a probe).
+   * The threshold the reader is shown (the model's exam operating point, or its marks'): a score
+   * written beside it gets the decimals that keep it on its side (a mark of 0.1551 read "0.15" beside
+   * a threshold of 0.1528, as if under it: a probe).
    */
   threshold?: number;
   /**
