@@ -17,7 +17,7 @@ import { defaultLibraryDir } from './base/library.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
 import { errorForLog, log } from './base/log.ts';
-import { STOP_SIGNALS, endIfTasksLeft } from './service/end-process.ts';
+import { STOP_SIGNALS, endIfTasksLeft, waitForTasksLeft } from './service/end-process.ts';
 import { ApiError } from '../common/api.ts';
 import { aeTitleSchema } from '../common/dicom-node.ts';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../common/dicom-node.ts';
@@ -351,6 +351,9 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
     return failed || status.refused.length ? EXIT.failure : EXIT.ok;
   } finally {
     await service.close();
+    // a check past its time limit, still inside a model run: Node stopping its thread at exit made
+    // onnxruntime abort the process minutes later (exit 134, a core dump; a probe): waited for
+    await waitForTasksLeft((line) => process.stderr.write(`binome: ${line}\n`));
   }
 }
 

@@ -29,3 +29,16 @@ export async function endIfTasksLeft(kill: (signal: NodeJS.Signals) => void = (s
   kill('SIGKILL');
   await new Promise((resolve) => setTimeout(resolve, 3000));
 }
+
+/**
+ * Once everything else is closed: where a thread is still inside a model run (a model's check past its
+ * time limit), waits for that run to return, saying so, so that the process exits with the command's
+ * own status. For a command whose status is its answer (`binome models`: 1 for a folder refused); a
+ * server ends by endIfTasksLeft instead. Ctrl+C ends the wait, and the process, at once (the signal's
+ * default disposition: no abort).
+ */
+export async function waitForTasksLeft(say: (line: string) => void): Promise<void> {
+  if (!threadsLeftInsideTasks()) return;
+  say('a model\'s check is still inside a run that cannot be interrupted: waiting for it to end (Ctrl+C ends the command now)');
+  while (threadsLeftInsideTasks()) await new Promise((resolve) => setTimeout(resolve, 200));
+}

@@ -108,6 +108,22 @@ test('a model whose check runs long does not hold the others back: past its pati
   }
 });
 
+test('a command that checks the models (binome models) with a check past its time limit waits for that run to return and exits with its own status: not aborted by onnxruntime minutes later (exit 134, a probe)', { timeout: 330_000 }, async () => {
+  const root = tempDir('ai-models-command');
+  writeSlowCheckModel(root, 'slow');
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tsx.js'), 'test/helpers/models-check-child.ts', root, '1000'],
+    { cwd: ROOT, env: { ...process.env, BINOME_AI_CLOSE_WAIT_MS: '100' } });
+  let out = '', err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d; });
+  child.stderr.on('data', (d: Buffer) => { err += d; });
+  const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  assert.match(out, /refused: check_too_slow/);
+  assert.deepEqual(end, { code: 1, signal: null }, `exit status 1, not aborted: ${err}`);
+  assert.match(err, /a model's check is still inside a run that cannot be interrupted: waiting for it to end/);
+  assert.doesNotMatch(err, /Napi::Error|terminate called/);
+  assert.match(out, /ended normally/);
+});
+
 test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer than the close wait ends by SIGTERM after that wait, saying so: not aborted by onnxruntime (exit 134, a core dump); the analysis is queued again', { timeout: 600_000 }, async (t) => {
   const libraryDir = tempDir('ai-stop-library');
   const setup = openTestStation({ libraryDir });
