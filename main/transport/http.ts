@@ -313,7 +313,25 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       res.destroy();
     });
   });
-  server.maxConnections = MAX_CONNECTIONS;
+  // Connections past the bound: the oldest one that has not sent a request's headers yet is dropped
+  // for the new one (or, with none such, the new one is). A local program holding 300 sockets open
+  // with half-sent headers (no token needed to do so) filled Node's own bound, and kept the reader's
+  // page out for as long as it went on (a probe); its idle sockets now make room.
+  const waiting = new Set<Socket>(); // connected, no request's headers received yet
+  let connections = 0;
+  server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => { connections--; waiting.delete(socket); });
+    if (connections > MAX_CONNECTIONS) {
+      const oldest = waiting.values().next().value;
+      if (oldest === undefined) { socket.destroy(); return; }
+      waiting.delete(oldest);
+      oldest.destroy();
+    }
+    waiting.add(socket);
+  });
+  // headers received: the connection is in use (kept while its request is served, and between requests)
+  server.on('request', (req: http.IncomingMessage) => { waiting.delete(req.socket); });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();

@@ -229,6 +229,27 @@ test('methods: 405 with Allow where the route takes another; HEAD of the page; O
   await appInfoAnswers();
 });
 
+test('a local program holding hundreds of connections with half-sent headers (no token needed) does not keep the station\'s page out: their idle sockets make room for new ones', { skip: SKIP, timeout: 60_000 }, async () => {
+  const net = await import('node:net');
+  const held: import('node:net').Socket[] = [];
+  try {
+    for (let i = 0; i < 300; i++) {
+      const socket = net.connect(host.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()).once('close', () => resolve()));
+      socket.write(`GET / HTTP/1.1\r\n${hostHeader()}\r\nX-Slow: `);
+      held.push(socket);
+    }
+    // well within the headers' 15 s limit: before, every request here waited for those sockets to time out
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) await appInfoAnswers();
+    assert.ok(Date.now() - started < 5000, `answered while the sockets were held (${Date.now() - started} ms)`);
+    assert.ok(held.filter((s) => s.destroyed || s.readableEnded).length >= 5, 'idle sockets were dropped to make room');
+  } finally {
+    for (const socket of held) socket.destroy();
+  }
+});
+
 test('the probes left nothing in the log at error level', { skip: SKIP }, () => {
   assert.deepEqual(errorLines, []);
 });
