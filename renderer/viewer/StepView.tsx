@@ -3,9 +3,10 @@
 // chest wall, PRIOR with the exam's date and age, PARTIAL and IMPLANT, what was found at import, and
 // why an image cannot be shown when it cannot — and the AI's marks over the images, when shown.
 
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
+import { arrangeGrid } from '../../common/hanging/arrange.ts';
 import { formatDicomDate } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -77,6 +78,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   const [reports, setReports] = useState<Record<string, ViewportReport>>({});
   const [renderer, setRenderer] = useState<StepRenderer | null>(null);
   const [painted, setPainted] = useState(false);
+  const [area, setArea] = useState({ width: 0, height: 0 });
   // what the step shows is decided by its key: fresh copies of the same exam's details redraw nothing
   const latest = useRef({ step, instances, options, onRendered, onRenderer, explainFailure });
   latest.current = { step, instances, options, onRendered, onRenderer, explainFailure };
@@ -89,8 +91,11 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     setRenderer(created);
     let live = true;
     void created.show(shownStep, elements.current, images, shownOptions).then(() => { if (live) setPainted(true); });
-    // the step's area changes size with the window and with notices above it
-    const observer = new ResizeObserver(() => created.relayout());
+    // the step's area changes size with the window and with notices above it (and its grid with it)
+    const observer = new ResizeObserver(() => {
+      created.relayout();
+      if (grid.current) setArea({ width: grid.current.clientWidth, height: grid.current.clientHeight });
+    });
     if (grid.current) observer.observe(grid.current);
     return () => {
       live = false;
@@ -113,7 +118,16 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   // test ids only on the step on screen: the prepared ones are not what the reader sees
   const id = (name: string) => (shown ? name : undefined);
 
-  const style = useMemo(() => ({ gridTemplateColumns: `repeat(${step.layout.columns}, 1fr)`, gridTemplateRows: `repeat(${step.layout.rows}, 1fr)` }), [step.layout]);
+  // the protocol's grid, or one row of four on a landscape area (common/hanging/arrange.ts)
+  const arranged = useMemo(() => arrangeGrid(step.layout, step.viewports, area.width, area.height), [step.layout, step.viewports, area.width, area.height]);
+  const style = useMemo(() => ({ gridTemplateColumns: `repeat(${arranged.layout.columns}, 1fr)`, gridTemplateRows: `repeat(${arranged.layout.rows}, 1fr)` }), [arranged.layout]);
+  // measured before the first paint: the images are placed in the arranged grid from the start
+  useLayoutEffect(() => {
+    if (grid.current) setArea({ width: grid.current.clientWidth, height: grid.current.clientHeight });
+  }, []);
+  // the grid arranged anew (the window turned from landscape, say): its cells changed size, not the area
+  const arrangement = `${arranged.layout.rows}x${arranged.layout.columns}`;
+  useEffect(() => { renderer?.relayout(); }, [renderer, arrangement]);
 
   const priorLine = (viewport: HungViewport) => {
     if (viewport.wanted.slot.exam !== 'prior') return null;
@@ -124,7 +138,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   };
 
   return (
-    <div className={`grid hanging${shown ? '' : ' prepared'}`} style={style} data-testid={id('step')} data-step={step.id} ref={grid}
+    <div className={`grid hanging${shown ? '' : ' prepared'}`} style={style} data-testid={id('step')} data-step={step.id} data-arrangement={arrangement} ref={grid}
       aria-hidden={shown ? undefined : true}>
       {step.viewports.map((viewport) => {
         const image = viewport.image ? instances.get(viewport.image.instanceId) : undefined;
@@ -132,9 +146,10 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         const side = viewport.wanted.laterality === 'R' ? 'right-breast' : viewport.wanted.laterality === 'L' ? 'left-breast' : 'unknown-breast';
         const prior = priorLine(viewport);
         const label = viewport.image?.label ?? viewport.wanted.label;
+        const at = arranged.placeOf(viewport);
         return (
           <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
-            style={{ gridRow: `${viewport.row + 1} / span ${viewport.rowSpan ?? 1}`, gridColumn: `${viewport.column + 1} / span ${viewport.columnSpan ?? 1}` }}>
+            style={{ gridRow: `${at.row + 1} / span ${at.rowSpan ?? 1}`, gridColumn: `${at.column + 1} / span ${at.columnSpan ?? 1}` }}>
             {viewport.image ? (
               <div className="viewport" data-testid={id('viewport')} data-place={viewport.id} data-view-label={viewport.image.label ?? ''}
                 data-slot={viewport.wanted.slot.exam} data-instance-id={viewport.image.instanceId}

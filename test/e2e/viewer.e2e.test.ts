@@ -161,16 +161,22 @@ const edgeMean = (values: number[], fromEnd: boolean, share = 0.03) => {
 async function assertFacesMiddle(place: string, laterality: 'R' | 'L', nipple: [number, number] | null, p: Page = page) {
   const prof = await profile(place, p);
   const chestWallAtRight = laterality === 'R';
-  const chestWall = edgeMean(prof.columns, chestWallAtRight);
-  const far = edgeMean(prof.columns, !chestWallAtRight);
+  // the columns' means over the rows the breast spans (air above and below a CC in a tall place, one
+  // row of four on a landscape window, dimmed them below the bar)
+  const breastRows = prof.rows.map((v, y) => [v, y] as const).filter(([v]) => v > 2).map(([, y]) => y);
+  const [top, bottom] = [Math.min(...breastRows), Math.max(...breastRows)];
+  const share = breastRows.length ? prof.height / (bottom - top + 1) : 1;
+  const columns = prof.columns.map((v) => v * share);
+  const chestWall = edgeMean(columns, chestWallAtRight);
+  const far = edgeMean(columns, !chestWallAtRight);
   assert.ok(chestWall > 12 && chestWall > far * 4 + 5, `${place}: the chest wall edge is bright (${chestWall.toFixed(1)}) and the far edge is air (${far.toFixed(1)})`);
   if (nipple) {
     // the nipple is the breast's outermost point: breast between the chest wall and it, air beyond it
     const point = await canvasPoint(place, nipple, p);
     const x = Math.round(point.x);
     const margin = Math.round(point.width * 0.04);
-    const inside = chestWallAtRight ? prof.columns.slice(x + margin) : prof.columns.slice(0, Math.max(1, x - margin));
-    const beyond = chestWallAtRight ? prof.columns.slice(0, Math.max(1, x - margin)) : prof.columns.slice(x + margin);
+    const inside = chestWallAtRight ? columns.slice(x + margin) : columns.slice(0, Math.max(1, x - margin));
+    const beyond = chestWallAtRight ? columns.slice(0, Math.max(1, x - margin)) : columns.slice(x + margin);
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
     assert.ok(mean(inside) > mean(beyond) * 3 + 3, `${place}: breast between the chest wall and the nipple (${mean(inside).toFixed(1)}), air beyond it (${mean(beyond).toFixed(1)})`);
   }
@@ -183,8 +189,9 @@ test('the screening overview: RCC | LCC over RMLO | LMLO, each facing the middle
   assert.deepEqual(places, [['RCC', 'RCC'], ['LCC', 'LCC'], ['RMLO', 'RMLO'], ['LMLO', 'LMLO']]);
   const cells = await page.$$eval('[data-testid=viewport-cell]', (cs) => cs.map((c) => { const r = c.getBoundingClientRect(); return [(c as HTMLElement).dataset.place, Math.round(r.x), Math.round(r.y)]; }));
   const at = Object.fromEntries(cells.map(([p, x, y]) => [p, { x: x as number, y: y as number }]));
-  assert.ok(at.RCC!.x < at.LCC!.x && at.RCC!.y === at.LCC!.y, 'RCC left of LCC');
-  assert.ok(at.RMLO!.y > at.RCC!.y && at.RMLO!.x === at.RCC!.x, 'RMLO below RCC');
+  // a landscape window: one row, each pair back to back (common/hanging/arrange.ts)
+  assert.equal(await page.getAttribute('[data-testid=step]', 'data-arrangement'), '1x4');
+  assert.ok(at.RCC!.x < at.LCC!.x && at.LCC!.x < at.RMLO!.x && at.RMLO!.x < at.LMLO!.x && [at.LCC, at.RMLO, at.LMLO].every((c) => c!.y === at.RCC!.y), `RCC | LCC | RMLO | LMLO in one row: ${JSON.stringify(at)}`);
   for (const image of truth.images.filter((i) => !i.forProcessing)) {
     await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx);
   }
@@ -198,6 +205,21 @@ test('the screening overview: RCC | LCC over RMLO | LMLO, each facing the middle
   const ccTop = await canvasPoint('RCC', [rccBox[0], rccBox[1]]);
   const ccBottom = await canvasPoint('RCC', [rccBox[0], rccBox[3]]);
   assert.ok(Math.abs(Math.min(ccTop.y, ccBottom.y) - (ccTop.height - Math.max(ccTop.y, ccBottom.y))) < 4, 'the CC\'s breast is centred vertically');
+  // a tall window: the protocol's 2 × 2, RCC | LCC over RMLO | LMLO, the images facing the middle as before
+  const landscape = page.viewportSize()!;
+  await page.setViewportSize({ width: 900, height: 1300 });
+  try {
+    await page.waitForFunction(() => document.querySelector('[data-testid=step]')?.getAttribute('data-arrangement') === '2x2');
+    await page.waitForTimeout(500);
+    const tall = Object.fromEntries((await page.$$eval('[data-testid=viewport-cell]', (cs) => cs.map((c) => { const r = c.getBoundingClientRect(); return [(c as HTMLElement).dataset.place, { x: Math.round(r.x), y: Math.round(r.y) }] as const; }))));
+    assert.ok(tall.RCC!.x < tall.LCC!.x && tall.RCC!.y === tall.LCC!.y, 'RCC left of LCC');
+    assert.ok(tall.RMLO!.y > tall.RCC!.y && tall.RMLO!.x === tall.RCC!.x, 'RMLO below RCC');
+    for (const image of truth.images.filter((i) => !i.forProcessing)) {
+      await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx);
+    }
+  } finally {
+    await page.setViewportSize(landscape);
+  }
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1\/\d+: Four views/);
   await shot('viewer-screening-overview');
 });
@@ -931,7 +953,8 @@ test('tools: zoom and pan move both breasts together, mirrored across the seam; 
   // zoom with the wheel over the RCC
   const centre = await pagePoint('RCC', rcc.nipplePx);
   await page.mouse.move(centre.x, centre.y);
-  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -120);
+  // (Cornerstone's wheel zooms by the place's height: a tall place of one row of four, less a notch)
+  for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -120);
   await page.waitForTimeout(300);
   const [r1, l1] = [await span('RCC', rcc), await span('LCC', lcc)];
   assert.ok(r1 / r0 > 1.1, `the RCC zoomed (${(r1 / r0).toFixed(2)}×)`);
@@ -962,8 +985,10 @@ test('tools: zoom and pan move both breasts together, mirrored across the seam; 
   assert.match(await page.textContent('[data-testid=measure-note]') ?? '', /mm at the breast/);
   const spacing = (await station.handlers.examDetail({ examId: exam.examId })).series.flatMap((x) => x.instances).find((i) => i.sopInstanceUid === rcc.sopInstanceUid)!;
   const mmPerPixel = spacing.imagerPixelSpacing![1] / (spacing.estimatedRadiographicMagnificationFactor ?? 1);
-  const from = await pagePoint('RCC', [rcc.columns * 0.3, rcc.rows * 0.5]);
-  const to = await pagePoint('RCC', [rcc.columns * 0.3 + 40 / mmPerPixel, rcc.rows * 0.5]);
+  // about the middle of the breast (the place shows the breast, not the whole detector)
+  const [bc0, br0, bc1, br1] = spacing.breastBox!;
+  const from = await pagePoint('RCC', [(bc0 + bc1) / 2 - 20 / mmPerPixel, (br0 + br1) / 2]);
+  const to = await pagePoint('RCC', [(bc0 + bc1) / 2 + 20 / mmPerPixel, (br0 + br1) / 2]);
   await page.mouse.move(from.x, from.y);
   await page.mouse.down();
   await page.mouse.move((from.x + to.x) / 2, to.y, { steps: 4 });
