@@ -8,7 +8,7 @@
 /** A place of the step: where the protocol puts it. */
 export interface GridPlace { row: number; column: number; rowSpan?: number; columnSpan?: number }
 
-/** Width over height of the region the viewer fits in a cell (a breast, about 0.6 for a CC, 0.7 for an MLO). */
+/** Width over height of the region the viewer fits in a cell: a breast's box, about 0.75 for a CC and 0.55 for an MLO (medians on the generator's exams). */
 const BREAST_ASPECT = 0.65;
 /** The row is taken only where it shows the images this much larger: near the turn, the protocol's own layout stays. */
 const LARGER_BY = 1.1;

@@ -83,7 +83,14 @@ export class CadReportService {
   private async work(): Promise<void> {
     if (this.closed) return;
     for (const [jobId, sopUid] of this.unreleased) {
-      this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      try {
+        this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      } catch (error) {
+        // still full (or busy): tried again a while later, with nothing else to kick it
+        log.warn(`CAD SR: a claim could not be given up yet (${errorForLog(error)}); tried again later`);
+        this.retryLater();
+        return;
+      }
       this.unreleased.delete(jobId);
     }
     this.ctx.db.cadReports.releaseDeadClaims(isOwnerAlive);
