@@ -88,17 +88,21 @@ export function WorklistPage() {
   const shownPage = useRef<{ page: Page; key: string } | null>(null);
   const waitingPage = useRef<{ page: Page; query: ReadingQuery; offset: number } | null>(null);
   const [orderHeld, setOrderHeld] = useState(false);
-  const showPage = useCallback((p: Page, key: string, query: ReadingQuery, at: number, held: boolean) => {
+  /** Rows held in place that left the list meanwhile (their contents stale): shown as gone, not opened. */
+  const [leftRows, setLeftRows] = useState<ReadonlySet<number>>(() => new Set());
+  const showPage = useCallback((p: Page, key: string, query: ReadingQuery, at: number, left: ReadonlySet<number> | null) => {
     shownPage.current = { page: p, key };
     setPage(p);
-    setOrderHeld(held);
-    rememberWorklist(query, p.rows, at, p.total); // the viewer's next/previous exam follow this order
+    setOrderHeld(left !== null);
+    setLeftRows(left ?? new Set());
+    // the viewer's next/previous exam follow this order (rows gone from the list left out)
+    rememberWorklist(query, left?.size ? p.rows.filter((r) => !left.has(r.examId)) : p.rows, at, p.total);
   }, []);
   const releaseOrder = () => {
     pointerOnRows.current = false;
     const waiting = waitingPage.current;
     waitingPage.current = null;
-    if (waiting && shownPage.current) showPage(waiting.page, shownPage.current.key, waiting.query, waiting.offset, false);
+    if (waiting && shownPage.current) showPage(waiting.page, shownPage.current.key, waiting.query, waiting.offset, null);
   };
 
   useEffect(() => {
@@ -114,7 +118,7 @@ export function WorklistPage() {
         const shown = shownPage.current;
         const held = pointerOnRows.current && shown?.key === key ? heldOrder(shown.page, p) : null;
         waitingPage.current = held ? { page: p, query, offset } : null;
-        showPage(held ?? p, key, query, offset, held !== null);
+        showPage(held?.page ?? p, key, query, offset, held?.left ?? null);
         setListError(null);
       })
       .catch((e: unknown) => { if (!cancelled) setListError(errorText(e)); });
@@ -367,7 +371,13 @@ export function WorklistPage() {
               </tr>
             </thead>
             <tbody ref={rowsBody} onPointerEnter={() => { pointerOnRows.current = true; }} onPointerLeave={releaseOrder}>
-              {page.rows.map((exam, index) => (
+              {page.rows.map((exam, index) => leftRows.has(exam.examId) ? (
+                // gone from the list while held in place (read at another station under a "new" filter,
+                // deleted): what it said is stale, so it says only that, and opens nothing
+                <tr key={exam.examId} data-testid="exam-row-left" data-exam-id={exam.examId} className="row-left" aria-disabled="true">
+                  <td colSpan={showAi ? 8 : 7} className="muted">{formatPersonName(exam.patientName)} — {t('worklist.rowLeft')}</td>
+                </tr>
+              ) : (
                 <tr key={exam.examId} data-testid="exam-row" data-exam-id={exam.examId} tabIndex={0}
                   onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, index, exam.examId)}>
                   <td>
@@ -406,10 +416,9 @@ export function WorklistPage() {
               ))}
             </tbody>
           </table>
+          {orderHeld && <p className="order-held" role="status" data-testid="worklist-order-held">{t('worklist.orderHeld')}</p>}
           <div className="pager">
-            {orderHeld
-              ? <span className="muted small keys-hint" data-testid="worklist-order-held">{t('worklist.orderHeld')}</span>
-              : <span className="muted small keys-hint" data-testid="worklist-keys">{t('worklist.keys')}</span>}
+            <span className="muted small keys-hint" data-testid="worklist-keys">{t('worklist.keys')}</span>
             {/* past one page, which of them: "12 of 62" on the last page read as twelve exams in all */}
             <span className="muted" data-testid="worklist-count">{page.total > PAGE_SIZE && page.rows.length > 0
               ? t('worklist.range', { from: offset + 1, to: offset + page.rows.length, total: page.total })

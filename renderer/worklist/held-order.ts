@@ -9,12 +9,17 @@ import type { WorklistPage } from '../../common/api.ts';
 
 /**
  * The fresh page in the shown page's order, or null where the fresh page may be shown as it is (the
- * same exams in the same order). Rows that left the page keep their last contents until then; rows
- * new to it wait.
+ * same exams in the same order). Rows new to the page wait. Rows that left it (read at another
+ * station under a "new" filter, deleted) are named in `left`: their last contents are stale, and
+ * they are shown as gone from the list, not as they were (a probe clicked a "new" exam a colleague
+ * had read meanwhile).
  */
-export function heldOrder(shown: WorklistPage, fresh: WorklistPage): WorklistPage | null {
+export function heldOrder(shown: WorklistPage, fresh: WorklistPage): { page: WorklistPage; left: ReadonlySet<number> } | null {
   const sameOrder = shown.rows.length === fresh.rows.length && shown.rows.every((row, i) => row.examId === fresh.rows[i]!.examId);
   if (sameOrder) return null;
   const freshById = new Map(fresh.rows.map((row) => [row.examId, row]));
-  return { ...fresh, rows: shown.rows.map((row) => freshById.get(row.examId) ?? row) };
+  return {
+    page: { ...fresh, rows: shown.rows.map((row) => freshById.get(row.examId) ?? row) },
+    left: new Set(shown.rows.filter((row) => !freshById.has(row.examId)).map((row) => row.examId)),
+  };
 }

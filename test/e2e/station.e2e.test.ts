@@ -326,6 +326,31 @@ test('the worklist does not re-sort under the pointer: a refresh while it is on 
   } finally {
     await station.handlers.setExamStatus({ examId: top, status: topStatus });
   }
+  // filtered to new exams: one read meanwhile at another station leaves the list; held in place, it
+  // says so and opens nothing (it went on saying "new", and opened an exam a colleague had read: a probe)
+  for (const id of before) await station.handlers.setExamStatus({ examId: id, status: 'new' });
+  await page.mouse.move(2, 2);
+  await page.selectOption('[data-testid=status-filter]', 'new');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n, before.length);
+  const second = Number(await page.getAttribute('[data-testid=exam-row] >> nth=1', 'data-exam-id'));
+  await page.hover('[data-testid=exam-row] >> nth=0');
+  await station.handlers.setExamStatus({ examId: second, status: 'read' });
+  try {
+    const left = page.locator(`[data-testid=exam-row-left][data-exam-id="${second}"]`);
+    await left.waitFor();
+    assert.match(await left.textContent() ?? '', /no longer in this list/);
+    assert.equal(await page.locator(`[data-testid=exam-row][data-exam-id="${second}"] .status-new`).count(), 0, 'not shown as new any longer');
+    await left.click({ force: true }); // (aria-disabled: a pointer clicks it all the same)
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('[data-testid=worklist]').count(), 1, 'clicking it opened nothing');
+    assert.ok(await page.locator('[data-testid=worklist-order-held]').isVisible(), 'the note in sight');
+    await shot('worklist-row-left');
+    await page.mouse.move(2, 2);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n && !document.querySelector('[data-testid=exam-row-left]'), before.length - 1);
+  } finally {
+    await station.handlers.setExamStatus({ examId: second, status: topStatus });
+    await page.selectOption('[data-testid=status-filter]', '');
+  }
 });
 
 test('no script error was raised in the page', { skip: SKIP }, () => {

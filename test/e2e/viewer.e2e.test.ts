@@ -220,6 +220,10 @@ test('the screening overview: RCC | LCC over RMLO | LMLO, each facing the middle
   } finally {
     await page.setViewportSize(landscape);
   }
+  // back in one row, every image placed again
+  await page.waitForFunction(() => document.querySelector('[data-testid=step]')?.getAttribute('data-arrangement') === '1x4');
+  await waitForStep(page, exam.examId);
+  await page.waitForTimeout(300);
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1\/\d+: Four views/);
   await shot('viewer-screening-overview');
 });

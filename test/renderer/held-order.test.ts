@@ -12,8 +12,9 @@ test('the same exams in the same order: the fresh page shows as it is', () => {
   assert.equal(heldOrder(page(row(1, 'new'), row(2, 'new')), page(row(1, 'read'), row(2, 'new'))), null);
 });
 
-test('a new order: the rows keep their places with their fresh contents; rows gone keep their last, new ones wait', () => {
+test('a new order: the rows keep their places with their fresh contents; rows that left are named as such, new ones wait', () => {
   const held = heldOrder(page(row(1, 'new'), row(2, 'new'), row(3, 'new')), { total: 3, offset: 0, rows: [row(2, 'new'), row(4, 'new'), row(1, 'read')] })!;
-  assert.deepEqual(held.rows.map((r) => [r.examId, r.status]), [[1, 'read'], [2, 'new'], [3, 'new']]);
-  assert.equal(held.total, 3);
+  assert.deepEqual(held.page.rows.map((r) => [r.examId, r.status]), [[1, 'read'], [2, 'new'], [3, 'new']]);
+  assert.deepEqual([...held.left], [3], 'exam 3 left the list: its "new" is stale');
+  assert.equal(held.page.total, 3);
 });
