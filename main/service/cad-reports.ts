@@ -82,16 +82,12 @@ export class CadReportService {
 
   private async work(): Promise<void> {
     if (this.closed) return;
-    for (const [jobId, sopUid] of this.unreleased) {
-      try {
-        this.ctx.db.cadReports.releaseSr(jobId, sopUid);
-      } catch (error) {
-        // still full (or busy): tried again a while later, with nothing else to kick it
-        log.warn(`CAD SR: a claim could not be given up yet (${errorForLog(error)}); tried again later`);
-        this.retryLater();
-        return;
-      }
-      this.unreleased.delete(jobId);
+    const refused = this.giveUpClaims();
+    if (refused) {
+      // still full (or busy): tried again a while later, with nothing else to kick it
+      log.warn(`CAD SR: a claim could not be given up yet (${errorForLog(refused)}); tried again later`);
+      this.retryLater();
+      return;
     }
     this.ctx.db.cadReports.releaseDeadClaims(isOwnerAlive);
     for (const jobId of this.ctx.db.cadReports.jobsWithoutSr()) {
@@ -122,6 +118,19 @@ export class CadReportService {
         this.onChange(sr.examId);
       }
     }
+  }
+
+  /** Gives up the claims whose SRs were not written (`unreleased`); the library's error while it will not, else null. */
+  private giveUpClaims(): unknown {
+    for (const [jobId, sopUid] of this.unreleased) {
+      try {
+        this.ctx.db.cadReports.releaseSr(jobId, sopUid);
+      } catch (error) {
+        return error;
+      }
+      this.unreleased.delete(jobId);
+    }
+    return null;
   }
 
   private retryLater(): void {
@@ -203,12 +212,9 @@ export class CadReportService {
       if (stored !== null) this.onWritten(stored);
       this.ctx.events.emit('worklistChanged', { reason: 'import' });
     } catch (error) {
-      try {
-        this.ctx.db.cadReports.releaseSr(jobId, sopUid);
-      } catch {
-        // the library full or busy too: given up at the next run (tried again a while after a full disk)
-        this.unreleased.set(jobId, sopUid);
-      }
+      // the library full or busy too: given up at the next run (tried again a while after a full disk)
+      this.unreleased.set(jobId, sopUid);
+      this.giveUpClaims();
       // the station closing stops the import: the SR is written at the next start
       if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
       else {

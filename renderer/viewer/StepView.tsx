@@ -79,6 +79,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   const [renderer, setRenderer] = useState<StepRenderer | null>(null);
   const [painted, setPainted] = useState(false);
   const [area, setArea] = useState({ width: 0, height: 0 });
+  const measureArea = () => { if (grid.current) setArea({ width: grid.current.clientWidth, height: grid.current.clientHeight }); };
   // what the step shows is decided by its key: fresh copies of the same exam's details redraw nothing
   const latest = useRef({ step, instances, options, onRendered, onRenderer, explainFailure });
   latest.current = { step, instances, options, onRendered, onRenderer, explainFailure };
@@ -94,7 +95,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     // the step's area changes size with the window and with notices above it (and its grid with it)
     const observer = new ResizeObserver(() => {
       created.relayout();
-      if (grid.current) setArea({ width: grid.current.clientWidth, height: grid.current.clientHeight });
+      measureArea();
     });
     if (grid.current) observer.observe(grid.current);
     return () => {
@@ -122,9 +123,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   const arranged = useMemo(() => arrangeGrid(step.layout, step.viewports, area.width, area.height), [step.layout, step.viewports, area.width, area.height]);
   const style = useMemo(() => ({ gridTemplateColumns: `repeat(${arranged.layout.columns}, 1fr)`, gridTemplateRows: `repeat(${arranged.layout.rows}, 1fr)` }), [arranged.layout]);
   // measured before the first paint: the images are placed in the arranged grid from the start
-  useLayoutEffect(() => {
-    if (grid.current) setArea({ width: grid.current.clientWidth, height: grid.current.clientHeight });
-  }, []);
+  useLayoutEffect(measureArea, []);
   // the grid arranged anew (the window turned from landscape, say): its cells changed size, not the area
   const arrangement = `${arranged.layout.rows}x${arranged.layout.columns}`;
   useEffect(() => { renderer?.relayout(); }, [renderer, arrangement]);

@@ -87,14 +87,12 @@ export function WorklistPage() {
   const pointerOnRows = useRef(false);
   const shownPage = useRef<{ page: Page; key: string } | null>(null);
   const waitingPage = useRef<{ page: Page; query: ReadingQuery; offset: number } | null>(null);
-  const [orderHeld, setOrderHeld] = useState(false);
-  /** Rows held in place that left the list meanwhile (their contents stale): shown as gone, not opened. */
-  const [leftRows, setLeftRows] = useState<ReadonlySet<number>>(() => new Set());
+  /** The order held (null: not held), and the rows held in place that left the list meanwhile (their contents stale): shown as gone, not opened. */
+  const [held, setHeld] = useState<ReadonlySet<number> | null>(null);
   const showPage = useCallback((p: Page, key: string, query: ReadingQuery, at: number, left: ReadonlySet<number> | null) => {
     shownPage.current = { page: p, key };
     setPage(p);
-    setOrderHeld(left !== null);
-    setLeftRows(left ?? new Set());
+    setHeld(left);
     // the viewer's next/previous exam follow this order (rows gone from the list left out)
     rememberWorklist(query, left?.size ? p.rows.filter((r) => !left.has(r.examId)) : p.rows, at, p.total);
   }, []);
@@ -157,9 +155,12 @@ export function WorklistPage() {
     return () => window.removeEventListener('keydown', onKey);
   }, []);
 
-  const onRowKey = (e: React.KeyboardEvent<HTMLTableRowElement>, index: number, examId: number) => {
+  const onRowKey = (e: React.KeyboardEvent<HTMLTableRowElement>, examId: number) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey || !page) return;
-    const last = page.rows.length - 1;
+    // its place among the rows that open (focusRow's), not in the page: a row gone from a held list is none
+    const rows = [...(rowsBody.current?.querySelectorAll<HTMLTableRowElement>('tr[data-testid=exam-row]') ?? [])];
+    const index = rows.indexOf(e.currentTarget);
+    const last = rows.length - 1;
     switch (e.key) {
       case 'Enter': openExam(examId); break;
       case 'ArrowDown':
@@ -371,7 +372,7 @@ export function WorklistPage() {
               </tr>
             </thead>
             <tbody ref={rowsBody} onPointerEnter={() => { pointerOnRows.current = true; }} onPointerLeave={releaseOrder}>
-              {page.rows.map((exam, index) => leftRows.has(exam.examId) ? (
+              {page.rows.map((exam) => held?.has(exam.examId) ? (
                 // gone from the list while held in place (read at another station under a "new" filter,
                 // deleted): what it said is stale, so it says only that, and opens nothing
                 <tr key={exam.examId} data-testid="exam-row-left" data-exam-id={exam.examId} className="row-left" aria-disabled="true">
@@ -379,7 +380,7 @@ export function WorklistPage() {
                 </tr>
               ) : (
                 <tr key={exam.examId} data-testid="exam-row" data-exam-id={exam.examId} tabIndex={0}
-                  onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, index, exam.examId)}>
+                  onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, exam.examId)}>
                   <td>
                     {formatPersonName(exam.patientName)}
                     {exam.sharedPatientId && <span className="badge warning" title={t('worklist.sharedId')} aria-label={t('worklist.sharedId')} data-testid="shared-id">ID ⚠</span>}
@@ -416,7 +417,7 @@ export function WorklistPage() {
               ))}
             </tbody>
           </table>
-          {orderHeld && <p className="order-held" role="status" data-testid="worklist-order-held">{t('worklist.orderHeld')}</p>}
+          {held && <p className="order-held" role="status" data-testid="worklist-order-held">{t('worklist.orderHeld')}</p>}
           <div className="pager">
             <span className="muted small keys-hint" data-testid="worklist-keys">{t('worklist.keys')}</span>
             {/* past one page, which of them: "12 of 62" on the last page read as twelve exams in all */}

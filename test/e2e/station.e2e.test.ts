@@ -344,6 +344,10 @@ test('the worklist does not re-sort under the pointer: a refresh while it is on 
     await page.waitForTimeout(300);
     assert.equal(await page.locator('[data-testid=worklist]').count(), 1, 'clicking it opened nothing');
     assert.ok(await page.locator('[data-testid=worklist-order-held]').isVisible(), 'the note in sight');
+    // the keys walk the rows that open: ↑ from the one after the row gone goes to the one before it (it stayed put)
+    await page.locator('[data-testid=exam-row] >> nth=1').focus();
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.examId), await page.getAttribute('[data-testid=exam-row] >> nth=0', 'data-exam-id'));
     await shot('worklist-row-left');
     await page.mouse.move(2, 2);
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n && !document.querySelector('[data-testid=exam-row-left]'), before.length - 1);
