@@ -303,7 +303,8 @@ test('the worklist does not re-sort under the pointer: a refresh while it is on 
   const shownOrder = () => page.$$eval('[data-testid=exam-row]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.examId)));
   const direction = await page.getAttribute('th[aria-sort]', 'aria-sort') === 'ascending' ? 'asc' as const : 'desc' as const;
   const listedOrder = async () => (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'status', direction }, offset: 0, limit: 50 })).rows.map((r) => r.examId);
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n, (await listedOrder()).length);
+  // the sorted page arrived (the header says the sort at once, the rows come with the answer)
+  await page.waitForFunction((order) => [...document.querySelectorAll<HTMLElement>('[data-testid=exam-row]')].map((r) => Number(r.dataset.examId)).join(',') === order, (await listedOrder()).join(','));
   const before = await shownOrder();
   assert.deepEqual(before, await listedOrder());
   const [top] = before as [number];
