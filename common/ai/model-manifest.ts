@@ -88,7 +88,7 @@ const examOperatingPoint = z.strictObject({
 /** A model's identifier: reverse-domain or plain, stable across its versions. */
 export const modelIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, dots, dashes and underscores');
 
-const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1, or C, H, W';
+const ONE_IMAGE = 'one image at a time: the shape is N, C, H, W with N = 1 (or a name), or C, H, W';
 const CHANNELS = 'one or three channels, before the height and width (N, C, H, W or C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)';
 const PER_CHANNEL = 'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)';
 const MONOCHROME1_INVERTED = 'true: the station always shows MONOCHROME1 images inverted, air dark, as the reader sees them';
@@ -98,12 +98,13 @@ const SIZE_UNKNOWN = 'a model that takes any pixel size (spacingMm null) takes a
 const SIZES_DISAGREE = 'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)';
 
 /**
- * An input tensor's shape: N, C, H, W with N = 1, or C, H, W (one image without the batch axis, as
+ * An input tensor's shape: N, C, H, W with N = 1 or a name, or C, H, W (one image without the batch axis, as
  * torchvision's detectors take it); C is 1 (grey levels) or 3 (the same grey levels in each).
  */
 const inputShape = z.array(dimension).min(3).max(4).superRefine((shape, context) => {
   const batched = shape.length === 4;
-  if (batched && shape[0] !== 1) context.addIssue({ code: 'custom', message: ONE_IMAGE, path: [0] });
+  // a name for the batch axis is fine (torch.onnx.export's dynamic_axes names it so): the station sends one image
+  if (batched && shape[0] !== 1 && typeof shape[0] !== 'string') context.addIssue({ code: 'custom', message: ONE_IMAGE, path: [0] });
   const channels = shape[batched ? 1 : 0];
   if (channels !== 1 && channels !== 3) context.addIssue({ code: 'custom', message: CHANNELS, path: [batched ? 1 : 0] });
 });

@@ -202,7 +202,7 @@ const RULES_FR: Record<string, string> = {
   'a probability says at which prevalence': 'une probabilité dit à quelle prévalence',
   'a model gives heatmaps, boxes, or both': 'un modèle donne des cartes de chaleur, des boîtes, ou les deux',
   'the default operating point is one of the operating points': 'le point de fonctionnement par défaut est l’un des points de fonctionnement',
-  'one image at a time: the shape is N, C, H, W with N = 1, or C, H, W': 'une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W',
+  'one image at a time: the shape is N, C, H, W with N = 1 (or a name), or C, H, W': 'une image à la fois\u202f: la forme est N, C, H, W avec N = 1 (ou un nom), ou C, H, W',
   'one or three channels, before the height and width (N, C, H, W or C, H, W): 1, grey levels; 3, the same grey levels in each (as a network pretrained on colour photographs takes them)':
     'un ou trois canaux, avant la hauteur et la largeur (N, C, H, W ou C, H, W)\u202f: 1, des niveaux de gris\u202f; 3, les mêmes niveaux de gris dans chacun (comme les prend un réseau pré-entraîné sur des photographies en couleur)',
   'a mean and a standard deviation for each channel of input.tensor.shape (or one number for all)':
@@ -262,7 +262,11 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
       if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) {
         return i === shape.length - 3 ? { kind: 'input_channels', name: input.name, size: model, expected: said } : { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
       }
-      if (typeof model === 'number' && model > 0 && typeof said === 'string') return { kind: 'input_dim_fixed', name: input.name, dim: i, size: model, expected: said };
+      // a name where the file fixes the number is fine when the station always sends that number (the batch of
+      // one, a fixed size's height or width): an exporter's dynamic-axes list need not match the manifest's
+      if (typeof model === 'number' && model > 0 && typeof said === 'string' && stationSends(manifest.input, shape.length, i) !== model) {
+        return { kind: 'input_dim_fixed', name: input.name, dim: i, size: model, expected: said };
+      }
     }
   }
   const boxTensorList = manifest.output.boxes ? boxTensors(manifest.output.boxes) : [];
@@ -292,6 +296,17 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     }
   }
   return null;
+}
+
+/**
+ * The length the station always gives an input axis, or null where it varies with the image: the batch
+ * axis 1; a fixed size's height and width (the channels are a number in every valid manifest).
+ */
+function stationSends(input: ModelManifest['input'], rank: number, axis: number): number | null {
+  const fromEnd = rank - axis;
+  if (fromEnd === 4) return 1;
+  if (input.size.mode !== 'fixed') return null;
+  return fromEnd === 2 ? input.size.height : fromEnd === 1 ? input.size.width : null;
 }
 
 /** Whether an output of this type can be read: numbers in float32 or float64; a box's labels also in integers. */

@@ -78,7 +78,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['padded-fixed-shape', { change: (m) => { m.input.tensor.shape = [1, 1, 512, 256]; } }, /input\.tensor\.shape: the height and width of the shape disagree with input\.size/],
     ['fixed-other-shape', { change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 512 }; m.input.tensor.shape = [1, 1, 256, 256]; } }, /input\.tensor\.shape: the height and width/],
     ['channels-last', { change: (m) => { m.input.tensor.shape = [1, 'H', 'W', 1] as never; } }, /input\.tensor\.shape\.1: one or three channels, before the height and width \(N, C, H, W or C, H, W\): 1, grey levels; 3, the same grey levels in each/],
-    ['batch-of-two', { change: (m) => { m.input.tensor.shape = [2, 1, 'H', 'W']; } }, /input\.tensor\.shape\.0: one image at a time: the shape is N, C, H, W with N = 1, or C, H, W/],
+    ['batch-of-two', { change: (m) => { m.input.tensor.shape = [2, 1, 'H', 'W']; } }, /input\.tensor\.shape\.0: one image at a time: the shape is N, C, H, W with N = 1 \(or a name\), or C, H, W/],
     ['two-channels', { change: (m) => { m.input.tensor.shape = [1, 2, 'H', 'W'] as never; } }, /input\.tensor\.shape\.1: one or three channels/],
     // a mean and a standard deviation for each channel, or one number for all of them
     ['means-short', { change: (m) => { m.input.tensor.shape = [1, 3, 'H', 'W']; m.input.normalize = { type: 'mean-std', mean: [0.485, 0.456], std: 0.2 }; } }, /input\.normalize: a mean and a standard deviation for each channel of input\.tensor\.shape/],
@@ -128,7 +128,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand\u202f: nombre doit être ≤\u00a08192/);
   assert.match((await refusal(writeModel(root, 'fine-spacing', { change: (m) => { m.input.spacingMm = 0.00001; } }))).fr, /input\.spacingMm\u202f: Trop petit\u202f: nombre doit être ≥\u00a00,025/);
   assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
-  assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1, ou C, H, W/);
+  assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1 \(ou un nom\), ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
   assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: «\u202fpading\u202f» \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
@@ -314,6 +314,16 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 256 }; m.input.tensor.shape = [1, 1, 512, 256]; } }));
   assert.ok(fixed.ok, JSON.stringify(fixed));
   await (fixed as Extract<typeof fixed, { ok: true }>).model.opened.session.release();
+  // a manifest naming the axes the station always sends at one length (the batch of one, a fixed size's height and
+  // width), of a file that fixes them at those lengths, agrees too (an exporter's dynamic axes need not be the manifest's)
+  const named = await checkModelFolder(writeModel(root, 'fixed-named', { model: { inputShape: [1, 1, 512, 256] },
+    change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 256 }; m.input.tensor.shape = ['N', 1, 'H', 'W']; } }));
+  assert.ok(named.ok, JSON.stringify(named));
+  await (named as Extract<typeof named, { ok: true }>).model.opened.session.release();
+  // …but not at other lengths than the file's: the station would send 256 rows to a file fixed at 512
+  const { en: otherSize } = await refusal(writeModel(root, 'fixed-named-other', { model: { inputShape: [1, 1, 512, 256] },
+    change: (m) => { m.input.size = { mode: 'fixed', height: 256, width: 256 }; m.input.tensor.shape = [1, 1, 'H', 'W']; } }));
+  assert.match(otherSize, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/);
 });
 
 test('models are found in the bundled folder and the library\'s; a broken one is listed as refused and the others still load', async () => {
