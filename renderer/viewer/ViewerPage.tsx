@@ -95,6 +95,8 @@ const KEPT_STEPS = 2;
 
 /** How long after a step is painted the work out of sight (preparing the next one, loading ahead) starts. */
 const SETTLE_MS = 250;
+/** How long after an exam's first paint the keys that mark it read (r, Enter) wait: the time to see it at all. */
+const READ_KEY_AFTER_MS = 1500;
 
 /** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
 const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked']);
@@ -184,6 +186,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const step = shownStage?.step;
   const shownPainted = Boolean(shownStage && painted.has(shownStage.key));
   const settled = shownPainted && settledKey === shownStage?.key;
+  // When the exam on screen was first painted: the keys that mark it read wait READ_KEY_AFTER_MS after
+  // it. A row of the worklist opens at one click, and an Enter typed out of a workstation's habit
+  // (click to select, Enter to open) marked the exam read 0.6 s later, unseen, and opened the next (a probe).
+  const firstPainted = useRef<{ examId: number; at: number } | null>(null);
+  if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) firstPainted.current = { examId, at: performance.now() };
 
   // the AI's results for the exam on screen and its priors, asked again whenever one's analysis changes
   const aiExamKey = shownExam ? [shownExam.detail.exam.examId, ...shownExam.priors.map((p) => p.exam.examId)].join(',') : '';
@@ -438,8 +445,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'previousStep': goToStep(Math.max(stepIndex - 1, 0)); break;
       case 'nextExam': void goToExam(1); break;
       case 'previousExam': void goToExam(-1); break;
-      case 'markRead': void markRead(); break;
-      case 'markReadAndNext': void markRead().then((read) => { if (read) void goToExam(1, true); }); break;
+      case 'markRead': case 'markReadAndNext': {
+        const seen = firstPainted.current?.examId === examId ? performance.now() - firstPainted.current.at : -1;
+        if (seen < READ_KEY_AFTER_MS) { setNotice({ key: 'viewer.readTooSoon' }); break; }
+        if (action === 'markRead') void markRead();
+        else void markRead().then((read) => { if (read) void goToExam(1, true); });
+        break;
+      }
       case 'invert': renderer.current?.invert(); break;
       case 'reset': renderer.current?.reset(); break;
       case 'windowLevel': case 'pan': case 'zoom': case 'magnifier': case 'measure': chooseTool(action); break;
@@ -454,7 +466,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'worklist': location.hash = '#/'; break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, t, aiLocked]);
+  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, t, aiLocked, examId]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {

@@ -254,6 +254,12 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.current);
   await waitForStep(ids.current);
   const statusOpened = await page.textContent('[data-testid=exam-status]');
+  // r at once (an Enter typed out of habit after the click that opened the exam): not taken, and said why
+  // (a probe: clicked, Enter, and the exam was marked read unseen 0.6 s later and the next one opened)
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => /This exam opened a moment ago/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  assert.equal(await page.textContent('[data-testid=exam-status]'), statusOpened, 'not marked read as it opened');
+  await page.waitForTimeout(1600);
   await page.keyboard.press('r');
   await page.waitForTimeout(300);
   held = false;
@@ -277,6 +283,7 @@ test('second look: no mark shows until the reader records her first impression, 
   await shot('ai-second-look-locked');
   // marking it read before her impression asks first: the AI's second look was never shown
   const statusBefore = await page.textContent('[data-testid=exam-status]');
+  await page.waitForTimeout(1600); // on screen long enough for the key to be taken (ViewerPage READ_KEY_AFTER_MS)
   await page.keyboard.press('r');
   await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not marked read');

@@ -89,6 +89,7 @@ test('an image the AI could not read: the worklist and the AI strip name its vie
   assert.deepEqual((await station.handlers.aiResults({ examId })).state?.unreadImages, [{ view: 'LMLO', code: 'image_unreadable' }]);
 
   // read without her first impression (second look): asked once, read at the second press
+  await page.waitForTimeout(1600); // on screen long enough for the key to be taken (ViewerPage READ_KEY_AFTER_MS)
   await page.keyboard.press('r');
   await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.notEqual(await page.textContent('[data-testid=exam-status]'), 'Read');

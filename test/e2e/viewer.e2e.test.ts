@@ -794,7 +794,8 @@ test('the next and previous exam keys follow the worklist in its current sort', 
   await page.keyboard.press('PageUp');
   await waitForStep(page, order[2]);
   assert.equal(await page.$eval('[data-testid=exam-page]', (e) => (e as HTMLElement).dataset.examId), String(order[2]));
-  // the exam can be marked read from the keyboard
+  // the exam can be marked read from the keyboard, once it has been on screen a moment (ViewerPage READ_KEY_AFTER_MS)
+  await page.waitForTimeout(1600);
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
   // and the worklist reached from the keyboard (a reading keypad's key can be mapped to it)
