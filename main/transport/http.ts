@@ -68,6 +68,8 @@ export interface LoopbackHost {
 const MAX_HEADER_BYTES = 1 << 20;
 /** Connections at once: the station's page uses a handful; a runaway local client may not exhaust the process. */
 const MAX_CONNECTIONS = 256;
+/** Event streams open at once: past it the oldest is closed (its page's EventSource opens it again). A token holder's 300 streams held every connection (a probe). */
+const MAX_EVENT_STREAMS = 32;
 /** After a refusal, what is left of a request body is read and dropped up to this much or this long, then the connection is closed. */
 const DRAIN_BYTES = 64 << 20;
 const DRAIN_MS = 10_000;
@@ -255,6 +257,11 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
   const openEvents = (res: http.ServerResponse) => {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'x-accel-buffering': 'no' });
     res.write(': connected\n\n');
+    if (eventStreams.size >= MAX_EVENT_STREAMS) {
+      const oldest = eventStreams.values().next().value!;
+      eventStreams.delete(oldest);
+      oldest.destroy();
+    }
     eventStreams.add(res);
     res.on('close', () => eventStreams.delete(res));
   };
@@ -280,6 +287,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
         return;
       }
       if (!carriesToken(req.headers, token, cookieName())) throw unauthorized();
+      untrusted.delete(req.socket);
       if (route.kind === 'unknown') throw noRoute();
       const allow = allowedMethods(route);
       if (!allow.split(', ').includes(method)) throw methodNotAllowed(allow);
@@ -294,9 +302,14 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
         case 'page': send(req, res, await rendererReply(rendererDir, target.path, head)); return;
       }
     } catch (error) {
+      // refused before its token was seen on this connection: not kept open for another try (a local
+      // program's 300 keep-alive sockets, each refused every 3 s, held every connection: a probe)
+      if (untrusted.has(req.socket)) { res.shouldKeepAlive = false; res.setHeader('connection', 'close'); }
       send(req, res, replyForError(error, `http ${method}`, head));
     }
   };
+  // connected, not yet carrying the token (no request's headers received yet, or only refused ones), oldest first
+  const untrusted = new Set<Socket>();
 
   const server = http.createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
@@ -313,25 +326,23 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       res.destroy();
     });
   });
-  // Connections past the bound: the oldest one that has not sent a request's headers yet is dropped
-  // for the new one (or, with none such, the new one is). A local program holding 300 sockets open
-  // with half-sent headers (no token needed to do so) filled Node's own bound, and kept the reader's
-  // page out for as long as it went on (a probe); its idle sockets now make room.
-  const waiting = new Set<Socket>(); // connected, no request's headers received yet
+  // Connections past the bound: the oldest one that has not carried the token yet is dropped for the
+  // new one (or, with none such, the new one is). A local program holding 300 sockets open with
+  // half-sent headers (no token needed to do so) filled Node's own bound, and kept the reader's page
+  // out for as long as it went on (a probe); its sockets now make room, as do those whose requests
+  // were refused.
   let connections = 0;
   server.on('connection', (socket: Socket) => {
     connections++;
-    socket.once('close', () => { connections--; waiting.delete(socket); });
+    socket.once('close', () => { connections--; untrusted.delete(socket); });
     if (connections > MAX_CONNECTIONS) {
-      const oldest = waiting.values().next().value;
+      const oldest = untrusted.values().next().value;
       if (oldest === undefined) { socket.destroy(); return; }
-      waiting.delete(oldest);
+      untrusted.delete(oldest);
       oldest.destroy();
     }
-    waiting.add(socket);
+    untrusted.add(socket);
   });
-  // headers received: the connection is in use (kept while its request is served, and between requests)
-  server.on('request', (req: http.IncomingMessage) => { waiting.delete(req.socket); });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();

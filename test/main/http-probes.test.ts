@@ -250,6 +250,33 @@ test('a local program holding hundreds of connections with half-sent headers (no
   }
 });
 
+test('a local program keeping hundreds of connections busy with refused requests (no token) does not keep the station\'s page out: a refused connection is closed', { skip: SKIP, timeout: 60_000 }, async () => {
+  const net = await import('node:net');
+  const held: import('node:net').Socket[] = [];
+  const ask = (socket: import('node:net').Socket) => socket.write(`POST /api/op/aiModels HTTP/1.1\r\n${hostHeader()}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`);
+  try {
+    for (let i = 0; i < 300; i++) {
+      const socket = net.connect(host.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()).once('close', () => resolve()));
+      ask(socket);
+      held.push(socket);
+    }
+    // asked again and again, as the probe's program did (each refused with 401): before, every socket was kept alive
+    const again = setInterval(() => { for (const socket of held) if (!socket.destroyed) ask(socket); }, 200);
+    try {
+      for (let i = 0; i < 5; i++) await appInfoAnswers();
+    } finally {
+      clearInterval(again);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(held.every((s) => s.destroyed || s.readableEnded), 'every refused connection closed');
+  } finally {
+    for (const socket of held) socket.destroy();
+  }
+});
+
 test('the probes left nothing in the log at error level', { skip: SKIP }, () => {
   assert.deepEqual(errorLines, []);
 });
