@@ -456,6 +456,13 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
     }
   }
   if (!heatmap) return null;
+  // 'sigmoid' asks the station to turn logits into scores: a heatmap already between 0 and 1 everywhere (an
+  // export ending in its own sigmoid) would be squeezed into 0.5–0.73, every pixel over the thresholds,
+  // one mark the size of the breast per image (a probe); logits that all lie there would mark every pixel too
+  if (heatmap.activation === 'sigmoid') {
+    const values = (outputs[heatmap.tensor] as Tensor).data as Float32Array | Float64Array;
+    if (values.length > 0 && values.every((v) => v >= 0 && v <= 1)) return { kind: 'heatmap_probabilities', name: heatmap.tensor, width, height };
+  }
   const dims = (outputs[heatmap.tensor] as Tensor).dims;
   const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
   if (fits(dims[2], height) && fits(dims[3], width)) return null;

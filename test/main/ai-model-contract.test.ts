@@ -309,6 +309,20 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     assert.match(en, /output "image_score" gives the score [\d.]+ for a test image of \d+ × \d+, outside the manifest's scale \(0 to 1\)/);
     assert.match(fr, /la sortie «\u202fimage_score\u202f» donne le score \d+(,\d+)? pour une image de test de \d+ × \d+, hors de l’échelle du manifeste \(0 à 1\)/);
   }
+  // a heatmap already of scores (the model ends in its own sigmoid) said to be logits (activation "sigmoid"): a
+  // second sigmoid would squeeze it into 0.5–0.73, every pixel over the thresholds (a vendor's probe)
+  {
+    const bytes = brokenOutputModel('off-scale'); // its heatmap is sigmoid(image); its image score not named here
+    const { problem, en, fr } = await refusal(writeModel(root, 'sigmoid-twice', { bytes,
+      manifest: fixtureManifest(bytes, { id: 'org.binome.tests.sigmoid-twice', spacingMm: 0.2 }, (m) => { m.output.heatmap!.activation = 'sigmoid'; }) }));
+    assert.equal(problem.code, 'tensor_mismatch');
+    assert.match(en, /trial run does not give what its manifest says: output "heatmap" holds values from 0 to 1 only for a test image of \d+ × \d+, as scores already are: output\.heatmap\.activation "sigmoid" would apply a second sigmoid \(say "none"/);
+    assert.match(fr, /la sortie «\u202fheatmap\u202f» ne contient que des valeurs de 0 à 1 .* appliquerait une seconde sigmoïde/);
+    // said "none", the same file is a model
+    const none = await checkModelFolder(writeModel(root, 'sigmoid-once', { bytes, manifest: fixtureManifest(bytes, { id: 'org.binome.tests.sigmoid-once', spacingMm: 0.2 }) }));
+    assert.ok(none.ok, JSON.stringify(none));
+    await (none as Extract<typeof none, { ok: true }>).model.opened.session.release();
+  }
   // the same fixed size in the model and in the manifest agrees
   const fixed = await checkModelFolder(writeModel(root, 'fixed-ok', { model: { inputShape: [1, 1, 512, 256] },
     change: (m) => { m.input.size = { mode: 'fixed', height: 512, width: 256 }; m.input.tensor.shape = [1, 1, 512, 256]; } }));
