@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/paths.ts';
 import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { createHash } from 'node:crypto';
 
 /** A right CC, chest wall on the right edge as displayed, one bright pixel at `mark` (display coordinates). */
 function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200]): [number, number] {
@@ -257,6 +258,11 @@ test('a detector exported as torchvision\'s are (one image [3, H, W] without the
     // refused at its check: its trial run gives that label already (it loaded, then failed every exam)
     assert.ok(!fromZero.ok && fromZero.problem.params?.kind === 'boxes_label', JSON.stringify(fromZero));
     assert.match(describeModelProblem('en', fromZero.problem), /output "labels" gives a box the label 2 \(row 0\) for a test image of \d+ × \d+; the manifest names 2 classes \(labels 0 to 1\)/);
+    assert.doesNotMatch(describeModelProblem('en', fromZero.problem), /firstLabel/);
+    // the label 0 where labels begin at 1 (a model counting from 0, its manifest not saying so): the refusal names the key
+    const zero = { code: 'tensor_mismatch' as const, params: { kind: 'boxes_label', name: 'labels', row: 0, label: 0, classes: 2, first: 1, last: 2, width: 64, height: 128 } };
+    assert.match(describeModelProblem('en', zero), /the label 0 \(row 0\) .*\(labels 1 to 2\); labels counted from 0 \(no background label\) are said with output\.boxes\.firstLabel 0$/);
+    assert.match(describeModelProblem('fr', zero), /se disent avec output\.boxes\.firstLabel 0$/);
     // the analysis says so too, for a row the trial did not give (opened here without its check)
     const opened0 = { manifest: modelManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(fromZeroFolder, 'manifest.json'), 'utf8'))), opened: await openSession(new Uint8Array(fs.readFileSync(path.join(fromZeroFolder, 'model.onnx'))), ['cpu']) };
     try {
@@ -325,6 +331,17 @@ test('a box reaching from the image into the padding beside it is cut to the ima
     assert.deepEqual(f!.box.map((v) => Math.round(v * 100) / 100), [-0.5, 49.5, 9.5, 59.5]);
     assert.deepEqual([f!.x, f!.y], [4.5, 54.5]);
     assert.equal(f!.score, Math.fround(0.9));
+    // the same model giving its boxes as fractions of the image (a TensorFlow detector's): refused at its check, saying
+    // so (a vendor's probe: every box fell in the margin, and every exam was "done" without a mark)
+    const fractions = path.join(dir, 'fractions');
+    fs.mkdirSync(fractions);
+    const fractionBytes = fixedBoxesModel([[0.12, 0.195, 0.197, 0.258, 0.9, 0]]);
+    fs.writeFileSync(path.join(fractions, 'model.onnx'), fractionBytes);
+    fs.writeFileSync(path.join(fractions, 'manifest.json'), JSON.stringify({ ...manifest, id: 'org.binome.tests.fractions', sha256: createHash('sha256').update(fractionBytes).digest('hex') }));
+    const refused = await checkModelFolder(fractions);
+    assert.ok(!refused.ok, JSON.stringify(refused));
+    assert.match(describeModelProblem('en', refused.problem), /output "boxes" gives 1 box\(es\) for a test image of \d+ × \d+, every one within its first pixel: coordinates as fractions of the image\? The contract takes boxes in the input's pixels/);
+    assert.match(describeModelProblem('fr', refused.problem), /toutes dans son premier pixel\u202f: des coordonnées en fractions de l’image\u202f\?/);
   } finally {
     await opened.session.release();
     fs.rmSync(dir, { recursive: true, force: true });
