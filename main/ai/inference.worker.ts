@@ -27,8 +27,16 @@ const open = new Map<string, OpenModel>();
  * manifest read before it; later ones failed as model_changed (a probe).
  */
 function stampOf(folder: string): string {
-  const stat = fs.statSync(path.join(folder, 'model.onnx'), { throwIfNoEntry: false });
-  return `${stat ? `${stat.size}:${stat.mtimeMs}` : 'missing'}:${manifestStamp(path.join(folder, 'manifest.json'))}`;
+  let file: string;
+  try {
+    const stat = fs.statSync(path.join(folder, 'model.onnx'), { throwIfNoEntry: false });
+    file = stat ? `${stat.size}:${stat.mtimeMs}` : 'missing';
+  } catch (error) {
+    // its folder made unreadable (chmod 000) while open: checked again, and refused saying why (model_refused,
+    // tried again at the next start), not a failure of the exam's as EACCES, shown raw and never tried again (a probe)
+    file = `unreadable:${(error as NodeJS.ErrnoException).code ?? ''}`;
+  }
+  return `${file}:${manifestStamp(path.join(folder, 'manifest.json'))}`;
 }
 
 /**

@@ -117,7 +117,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
       await handle.close();
     }
   } catch (error) {
-    return refuse({ code: error instanceof NotRegularFileError ? 'manifest_not_file' : 'manifest_missing' });
+    // there but not readable by the station's user: said so, not as missing (an IT person looked for a file that was there)
+    return refuse({ code: error instanceof NotRegularFileError ? 'manifest_not_file' : 'manifest_missing', params: deniedParams(error) });
   }
   let json: unknown;
   try {
@@ -145,7 +146,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   } catch (error) {
     if (error instanceof FileTooLargeError) return refuse({ code: 'model_too_large', params: { bytes: error.bytes, max: MAX_MODEL_BYTES } });
     // a link said as one (a probe's linked model.onnx read "no model.onnx (or …)")
-    return refuse({ code: 'model_missing', params: error instanceof NotRegularFileError ? { kind: error.kind } : {} });
+    return refuse({ code: 'model_missing', params: error instanceof NotRegularFileError ? { kind: error.kind } : deniedParams(error) });
   }
   // an empty file said as such (a copy that failed), not as another file than the manifest's nor in
   // the runtime's words for it (its source file and line, cut off)
@@ -245,6 +246,12 @@ const quoted = (names: readonly string[], count = names.length) =>
   names.slice(0, 3).map(quote).join(', ') + (count > 3 ? ` … (${count})` : '');
 /** "name", showable, a quote or backslash in it escaped (French turns the quotes into « »: common/ai/model-problems.ts). */
 const quote = (name: string) => `"${showableName(name).replace(/["\\]/g, '\\$&')}"`;
+
+/** `{ denied: 1 }` where a file could not be opened for its permissions (EACCES, EPERM), else none. */
+function deniedParams(error: unknown): Record<string, number> | undefined {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'EACCES' || code === 'EPERM' ? { denied: 1 } : undefined;
+}
 
 /** Why the session's tensors differ from the manifest's, or null when they agree. */
 export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'outputNames' | 'inputMetadata' | 'outputMetadata'>, manifest: ModelManifest): TensorMismatch | null {

@@ -340,6 +340,25 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
   assert.match(otherSize, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/);
 });
 
+test('a manifest or model file the station\'s user may not read is said so, not as missing', async () => {
+  // the wording, whoever runs the tests
+  assert.match(describeModelProblem('en', { code: 'manifest_missing', params: { denied: 1 } }), /^manifest\.json cannot be read: the station’s user has no permission/);
+  assert.match(describeModelProblem('fr', { code: 'model_missing', params: { denied: 1 } }), /^model\.onnx ne peut pas être lu\u202f: l’utilisateur de la station n’a pas le droit/);
+  assert.equal(describeModelProblem('en', { code: 'manifest_missing' }), 'the folder has no manifest.json');
+});
+
+test('a model folder made unreadable is refused for its permissions', { skip: process.getuid?.() === 0 ? 'run as root: file permissions do not apply (run the tests as another user to check)' : false }, async () => {
+  const root = tempDir('models-denied');
+  const folder = writeModel(root, 'denied');
+  fs.chmodSync(path.join(folder, 'manifest.json'), 0o000);
+  try {
+    const { problem } = await refusal(folder);
+    assert.deepEqual(problem, { code: 'manifest_missing', params: { denied: 1 } });
+  } finally {
+    fs.chmodSync(path.join(folder, 'manifest.json'), 0o644);
+  }
+});
+
 test('models are found in the bundled folder and the library\'s; a broken one is listed as refused and the others still load', async () => {
   const bundled = tempDir('models-bundled');
   const library = tempDir('models-library');
