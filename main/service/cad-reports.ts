@@ -29,6 +29,8 @@ const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 const MAX_SR_BYTES = 16 * 1024 * 1024;
 const READ_TIMEOUT_MS = 60_000;
 const DEVICE_UID_SETTING = 'station.deviceUid';
+/** Tries of an SR whose import failed for another cause than a full disk, before it is left for the next start. */
+const MAX_SR_TRIES = 3;
 
 /**
  * The series of the CAD SRs a model's analyses of an exam are written in: one per model version and
@@ -54,6 +56,8 @@ export class CadReportService {
    * at the next start (a probe: a full disk, then space freed).
    */
   private readonly unreleased = new Map<number, string>();
+  /** Failed tries of a job's SR other than a full disk's, since the station started. */
+  private readonly failedTries = new Map<number, number>();
 
   constructor(
     private readonly ctx: StationContext,
@@ -204,7 +208,10 @@ export class CadReportService {
       const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], { ...this.ctx.backgroundImportOptions(), signal: undefined });
       if (summary.imported !== 1) {
         const diskFull = summary.problems.some((p) => p.code === 'disk_full');
-        throw Object.assign(new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`), diskFull ? { code: 'ENOSPC' } : {});
+        // the problems' codes as the error's, which the log shows (never their words, which may quote the file):
+        // it said "Error (message withheld)" and nothing else (a probe)
+        const codes = [...new Set(summary.problems.map((p) => p.code))].slice(0, 5).join(',');
+        throw Object.assign(new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`), diskFull ? { code: 'ENOSPC', problems: codes } : { problems: codes });
       }
       const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);
       this.ctx.db.cadReports.storedSr(jobId, sopUid);
@@ -218,8 +225,15 @@ export class CadReportService {
       // the station closing stops the import: the SR is written at the next start
       if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
       else {
-        log.warn(`CAD SR of exam ${result.examId} not written: ${errorForLog(error)}`);
-        if (isDiskFull(error)) this.retryLater();
+        // tried again a while later, whatever the cause: an import refused without a disk-full code (a full
+        // disk seen by another process on the library) left the SR unwritten until the next start (a probe);
+        // a few times for a cause that is not a full disk, where it may be the SR itself
+        const tries = (this.failedTries.get(jobId) ?? 0) + 1;
+        this.failedTries.set(jobId, tries);
+        const again = isDiskFull(error) || tries < MAX_SR_TRIES;
+        const problems = (error as { problems?: string } | null)?.problems;
+        log.warn(`CAD SR of exam ${result.examId} not written: ${problems !== undefined ? `its import refused it (${problems || 'no problem said'}) ` : ''}${errorForLog(error)}${again ? '; tried again later' : '; left for the next start'}`);
+        if (again) this.retryLater();
       }
     } finally {
       await fs.promises.rm(file, { force: true });

@@ -399,6 +399,39 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
   }
 });
 
+test('an analysis\'s CAD SR whose import was refused without a disk-full code (a full disk as another process saw it) is tried again a while later by itself, and the log says which problem', { timeout: 300_000 }, async () => {
+  const models = tempDir('cad-sr-refused-models');
+  writeTinyModel(models);
+  const libraryDir = tempDir('cad-sr-refused');
+  const importing = openTestStation({ libraryDir, modelRoots: [tempDir('no-models')] });
+  await importing.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-refused' });
+  const [examId] = await examsOf(importing);
+  await importing.close();
+  const station = openTestStation({ libraryDir, modelRoots: [models] });
+  const inner = station as unknown as { importer: Importer; cadReports: CadReportService };
+  inner.cadReports.retryAfterDiskFullMs = Number(process.env.CAD_SR_RETRY_MS ?? 500);
+  const importStaged = inner.importer.importStaged.bind(inner.importer);
+  let refused = 0;
+  mock.method(inner.importer, 'importStaged', async (...args: Parameters<Importer['importStaged']>) => {
+    if (args[0][0]?.label?.startsWith('CAD SR') && refused === 0) {
+      refused++;
+      return { status: 'failed', imported: 0, rejected: 1, problems: [{ code: 'store_failed' }] } as never;
+    }
+    return importStaged(...args);
+  });
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await waitFor('the SR refused', () => refused === 1, 120_000);
+    // before, written only at the next start
+    await storedSrOf(station, examId!, 'the CAD SR written a while later', 20_000);
+    assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ not written: its import refused it \(store_failed\) Error[\s\S]*; tried again later$/.test(String(c.arguments[0]))),
+      warnings.mock.calls.map((c) => String(c.arguments[0])).join('\n'));
+  } finally {
+    warnings.mock.restore();
+    await station.close();
+  }
+});
+
 test('a CAD SR another process of the library stores (binome receive, binome import) is read by a running station within seconds, without an event', { timeout: 120_000 }, async () => {
   const { writePart10 } = await import('../../main/dicom/write.ts');
   const library = tempDir('cad-sr-other-process');
