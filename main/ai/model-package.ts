@@ -266,6 +266,9 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     if (shape.length !== input.shape.length) return { kind: 'input_rank', name: input.name, rank: shape.length, expected: input.shape.length };
     for (let i = 0; i < shape.length; i++) {
       const [model, said] = [shape[i], input.shape[i]];
+      // channels last (N, H, W, C: a Keras or TensorFlow export), said as such rather than as "512 channels" (a vendor's probe)
+      const last = shape.at(-1);
+      if (i === shape.length - 3 && typeof model === 'number' && model > 3 && (last === 1 || last === 3)) return { kind: 'input_channels_last', name: input.name, shape: `[${shape.join(', ')}]` };
       if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) {
         return i === shape.length - 3 ? { kind: 'input_channels', name: input.name, size: model, expected: said } : { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
       }
