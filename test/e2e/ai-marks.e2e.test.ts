@@ -248,7 +248,8 @@ test('second look: no mark shows until the reader records her first impression, 
   // r pressed before the exam's AI results have come (within a second of opening it): they are asked
   // for, not taken as nothing to see (a re-probe: the exam was marked read unasked, its marks never shown)
   let held = true;
-  await page.route('**/api/op/aiResults', async (route) => { while (held) await new Promise((r) => setTimeout(r, 50)); await route.continue(); });
+  // (a request still held when the route is removed is continued by Playwright: not again here)
+  await page.route('**/api/op/aiResults', async (route) => { while (held) await new Promise((r) => setTimeout(r, 50)); await route.continue().catch(() => undefined); });
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForSelector('[data-testid=worklist]');
   await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.current);
