@@ -215,6 +215,7 @@ export class CadReportService {
       }
       const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);
       this.ctx.db.cadReports.storedSr(jobId, sopUid);
+      this.failedTries.delete(jobId);
       log.info(`CAD SR written for exam ${result.examId} (${manifest.id} ${manifest.version})`);
       if (stored !== null) this.onWritten(stored);
       this.ctx.events.emit('worklistChanged', { reason: 'import' });

@@ -345,7 +345,7 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
   }
   const station = openTestStation({ libraryDir, modelRoots: [models] });
   try {
-    const { srUid } = await storedSrOf(station, examId!, 'the CAD SR written at the next start', 60_000);
+    const { srUid } = await storedSrOf(station, examId, 'the CAD SR written at the next start', 60_000);
     await station.handlers.aiResults({ examId: examId! });
     const srs = station.db.connection.prepare('SELECT sop_uid FROM instances WHERE sop_class_uid = ?').all(MAMMOGRAPHY_CAD_SR_CLASS) as { sop_uid: string }[];
     assert.deepEqual(srs.map((s) => s.sop_uid), [srUid], 'one SR for the analysis');
@@ -358,14 +358,18 @@ test('a station killed while it stores an analysis\'s CAD SR: the next start wri
   }
 });
 
-test('an analysis\'s CAD SR not written for a full disk is tried again a while later by itself, with no import or analysis to kick it; its claim, which the full library would not give up either, is given up then (it stayed claimed by the live process until a restart, a probe)', { timeout: 300_000 }, async () => {
-  const models = tempDir('cad-sr-full-models');
+/**
+ * A library with one exam imported without a model, then a station with the tiny model whose CAD SR
+ * import fails once as `failOnce` does (the exam imported first: the station analysing it sees no
+ * import afterwards, whose look for other processes' imports would kick the SR's writing); its retries
+ * come after CAD_SR_RETRY_MS (default 500 ms). `refused()`: how many SR imports failed so.
+ */
+async function stationWhoseSrImportFailsOnce(name: string, failOnce: () => Promise<unknown>) {
+  const models = tempDir(`${name}-models`);
   writeTinyModel(models);
-  // the exam imported first, with no model: the station analysing it sees no import afterwards (its
-  // look for other processes' imports would kick the SR's writing)
-  const libraryDir = tempDir('cad-sr-full');
+  const libraryDir = tempDir(name);
   const importing = openTestStation({ libraryDir, modelRoots: [tempDir('no-models')] });
-  await importing.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-full' });
+  await importing.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: name });
   const [examId] = await examsOf(importing);
   await importing.close();
   const station = openTestStation({ libraryDir, modelRoots: [models] });
@@ -376,9 +380,16 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
   mock.method(inner.importer, 'importStaged', async (...args: Parameters<Importer['importStaged']>) => {
     if (args[0][0]?.label?.startsWith('CAD SR') && refused === 0) {
       refused++;
-      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return failOnce() as never;
     }
     return importStaged(...args);
+  });
+  return { station, examId: examId!, refused: () => refused };
+}
+
+test('an analysis\'s CAD SR not written for a full disk is tried again a while later by itself, with no import or analysis to kick it; its claim, which the full library would not give up either, is given up then (it stayed claimed by the live process until a restart, a probe)', { timeout: 300_000 }, async () => {
+  const { station, examId, refused } = await stationWhoseSrImportFailsOnce('cad-sr-full', async () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
   });
   // the library full too when the claim is given up after the failed write
   const releaseSr = station.db.cadReports.releaseSr.bind(station.db.cadReports);
@@ -389,8 +400,8 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
   });
   const warnings = mock.method(log, 'warn', () => undefined);
   try {
-    await waitFor('the SR refused for want of space', () => refused === 1, 120_000);
-    await storedSrOf(station, examId!, 'the CAD SR written once there was room', 20_000);
+    await waitFor('the SR refused for want of space', () => refused() === 1, 120_000);
+    await storedSrOf(station, examId, 'the CAD SR written once there was room', 20_000);
     assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ not written: Error ENOSPC/.test(String(c.arguments[0]))), 'the refusal said, as a full disk');
     assert.equal(releases, 3, 'the claim given up once the library answered');
   } finally {
@@ -400,30 +411,13 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
 });
 
 test('an analysis\'s CAD SR whose import was refused without a disk-full code (a full disk as another process saw it) is tried again a while later by itself, and the log says which problem', { timeout: 300_000 }, async () => {
-  const models = tempDir('cad-sr-refused-models');
-  writeTinyModel(models);
-  const libraryDir = tempDir('cad-sr-refused');
-  const importing = openTestStation({ libraryDir, modelRoots: [tempDir('no-models')] });
-  await importing.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'cad-sr-refused' });
-  const [examId] = await examsOf(importing);
-  await importing.close();
-  const station = openTestStation({ libraryDir, modelRoots: [models] });
-  const inner = station as unknown as { importer: Importer; cadReports: CadReportService };
-  inner.cadReports.retryAfterDiskFullMs = Number(process.env.CAD_SR_RETRY_MS ?? 500);
-  const importStaged = inner.importer.importStaged.bind(inner.importer);
-  let refused = 0;
-  mock.method(inner.importer, 'importStaged', async (...args: Parameters<Importer['importStaged']>) => {
-    if (args[0][0]?.label?.startsWith('CAD SR') && refused === 0) {
-      refused++;
-      return { status: 'failed', imported: 0, rejected: 1, problems: [{ code: 'store_failed' }] } as never;
-    }
-    return importStaged(...args);
-  });
+  const { station, examId, refused } = await stationWhoseSrImportFailsOnce('cad-sr-refused',
+    async () => ({ status: 'failed', imported: 0, rejected: 1, problems: [{ code: 'store_failed' }] }));
   const warnings = mock.method(log, 'warn', () => undefined);
   try {
-    await waitFor('the SR refused', () => refused === 1, 120_000);
+    await waitFor('the SR refused', () => refused() === 1, 120_000);
     // before, written only at the next start
-    await storedSrOf(station, examId!, 'the CAD SR written a while later', 20_000);
+    await storedSrOf(station, examId, 'the CAD SR written a while later', 20_000);
     assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ not written: its import refused it \(store_failed\) Error[\s\S]*; tried again later$/.test(String(c.arguments[0]))),
       warnings.mock.calls.map((c) => String(c.arguments[0])).join('\n'));
   } finally {
