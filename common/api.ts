@@ -87,9 +87,10 @@ export const operations = {
   worklistQuery: op<WorklistPage>()('read', worklistQueryInput),
   /**
    * An exam with its images. `purpose`: opened by the reader (the default), shown as another exam's
-   * prior (the audit log says which), or loaded ahead of being read (not audited until it is opened).
+   * prior (the audit log says which), loaded ahead of being read (not audited until it is opened), or
+   * asked again while it is open to see what arrived since (`refresh`: audited when it was opened).
    */
-  examDetail: op<ExamDetail>()('read', z.strictObject({ examId, purpose: z.enum(['open', 'prior', 'prefetch']).optional() })),
+  examDetail: op<ExamDetail>()('read', z.strictObject({ examId, purpose: z.enum(['open', 'prior', 'prefetch', 'refresh']).optional() })),
   setExamStatus: op<ExamSummary>()('write', z.strictObject({ examId, status: z.enum(EXAM_STATUSES) })),
   importPaths: op<ImportSummary>()('write', z.strictObject({ paths: z.array(z.string().min(1).max(4096)).min(1).max(1000) })),
   /**

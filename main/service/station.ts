@@ -127,7 +127,7 @@ export class StationService {
   private readonly context: StationContext;
   private closed = false;
   private readonly checkpointTimer: NodeJS.Timeout;
-  private otherImportsTimer: NodeJS.Timeout | null = null;
+  private readonly otherImportsTimer: NodeJS.Timeout;
 
   constructor(options: ServiceOptions) {
     let tmpDir = '';
@@ -176,19 +176,22 @@ export class StationService {
     this.cadReports = cadReports;
     const analyses = Boolean(options.ai) && options.ai?.analyse !== false;
     const readsCadReports = options.renditions !== false || analyses;
-    if (readsCadReports) {
-      this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
-      // a report another process of the library stored (`binome receive`, `binome import`): events do
-      // not cross processes, so the newest instance id is looked at (one index lookup) now and then
-      let newestSeen = this.db.worklist.newestInstanceId();
-      this.otherImportsTimer = setInterval(() => {
-        try {
-          const newest = this.db.worklist.newestInstanceId();
-          if (newest !== newestSeen) { newestSeen = newest; void cadReports.kick(); }
-        } catch { /* the library busy or closing: next time */ }
-      }, OTHER_IMPORTS_EVERY_MS);
-      this.otherImportsTimer.unref();
-    }
+    if (readsCadReports) this.events.on('worklistChanged', ({ reason }) => { if (reason === 'import') void cadReports.kick(); });
+    // images another process of the library stored (`binome receive`, `binome import`, another window):
+    // events do not cross processes, so the newest instance id is looked at (one index lookup) now and
+    // then, and a change this process did not say is said as an import of its own (its CAD SRs read,
+    // its exams queued for the AI, the worklist and an open exam's arrived priors updated at once)
+    let newestSeen = this.db.worklist.newestInstanceId();
+    this.events.on('worklistChanged', ({ reason }) => {
+      if (reason !== 'import') return;
+      try { newestSeen = this.db.worklist.newestInstanceId(); } catch { /* the library busy: said again at the next look */ }
+    });
+    this.otherImportsTimer = setInterval(() => {
+      try {
+        if (this.db.worklist.newestInstanceId() !== newestSeen) this.events.emit('worklistChanged', { reason: 'import' });
+      } catch { /* the library busy or closing: next time */ }
+    }, OTHER_IMPORTS_EVERY_MS);
+    this.otherImportsTimer.unref();
     // the AI second reader: models found on a worker thread, every exam queued, the opened exam first
     if (options.ai) {
       const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
@@ -213,12 +216,14 @@ export class StationService {
     const examDetail: typeof worklist.examDetail = async (input) => {
       // asked before its details: images prepared between the two would leave its viewer with details
       // that lack them and no word that they came (a run going already makes them, any moment)
+      const purpose = input.purpose ?? 'open';
       const pending = options.renditions !== false && this.db.imports.examHasImagesToPrepare(input.examId);
       const detail = await worklist.examDetail(input);
-      if (pending) this.renditions.kick(input.examId, { ahead: (input.purpose ?? 'open') !== 'open' });
-      if ((input.purpose ?? 'open') === 'open') this.ai?.prioritize(input.examId);
-      // her priors on the PACS, in the background (the next case's too, while this one is read)
-      if ((input.purpose ?? 'open') !== 'prior') this.pacs?.prioritize(input.examId);
+      if (pending) this.renditions.kick(input.examId, { ahead: purpose !== 'open' });
+      if (purpose === 'open') this.ai?.prioritize(input.examId);
+      // her priors on the PACS, in the background (the next case's too, while this one is read; asked
+      // again while it is open, its search is under way already)
+      if (purpose === 'open' || purpose === 'prefetch') this.pacs?.prioritize(input.examId);
       return detail;
     };
     if (options.receiver) this.receiver = new ReceiverService(this.context, options.receiver.overrides, { associateRqWithinMs: options.receiver.associateRqWithinMs });
@@ -298,7 +303,7 @@ export class StationService {
     this.abort.abort();
     await this.pacs?.close().catch((error: unknown) => log.error(`PACS: ${errorForLog(error)}`));
     clearInterval(this.checkpointTimer);
-    if (this.otherImportsTimer) clearInterval(this.otherImportsTimer);
+    clearInterval(this.otherImportsTimer);
     await Promise.allSettled([...this.running]);
     await this.cadReports.close();
     await this.ai?.close();

@@ -43,7 +43,7 @@ export function worklistHandlers(ctx: StationContext): WorklistHandlers {
     examDetail: async ({ examId, purpose = 'open' }) => {
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
-      if (purpose !== 'prefetch') ctx.db.audit.record(LOCAL_READER, purpose === 'prior' ? 'open-as-prior' : 'open', examId);
+      if (purpose === 'open' || purpose === 'prior') ctx.db.audit.record(LOCAL_READER, purpose === 'prior' ? 'open-as-prior' : 'open', examId);
       return { ...detail, exam: withheld(detail.exam), priors: withholdScores(ctx, detail.priors) };
     },
     setExamStatus: async ({ examId, status }) => {

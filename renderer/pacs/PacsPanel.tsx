@@ -339,21 +339,18 @@ export function PacsSendButton({ examId }: { examId: number }) {
 
 /**
  * The searches for an opened exam's priors on the PACS, in one line each (nothing where no node serves
- * priors). A prior that arrives while the reader reads is not hung in by itself (the steps would change
- * under her eyes): she is offered to show it.
+ * priors). A prior they fetch is offered as any prior that arrives while the exam is open (ArrivedPriorOffer).
  */
-export function PacsPriorsLine({ examId, showsPrior, onShowPriors }: { examId: number; showsPrior: boolean; onShowPriors(): void }) {
+export function PacsPriorsLine({ examId }: { examId: number }) {
   const api = useApi();
   const { t } = useI18n();
   const [lines, setLines] = useState<string[]>([]);
-  const [retrieved, setRetrieved] = useState(0);
   useEffect(() => {
     let cancelled = false;
     const load = async () => {
       try {
         const [searches, status] = await Promise.all([api.pacsPriors({ examId }), api.pacsStatus({})]);
         const name = (id: string) => status.nodes.find((n) => n.node.id === id)?.node.name ?? id;
-        if (!cancelled) setRetrieved(searches.reduce((n, s) => n + s.retrieved, 0));
         if (!cancelled) setLines(searches.map((s) => (s.state === 'running' ? t('pacs.priors.running', { name: name(s.nodeId) })
           : s.state === 'done' ? t('pacs.priors.done', { name: name(s.nodeId), found: s.found, retrieved: s.retrieved })
             : t('pacs.priors.failed', { name: name(s.nodeId), failure: t(`pacs.failure.${s.failure?.code ?? 'other'}` as MessageKey) }))));
@@ -369,7 +366,6 @@ export function PacsPriorsLine({ examId, showsPrior, onShowPriors }: { examId: n
   return (
     <span className="muted small" data-testid="pacs-priors">
       {lines.join(' · ')}
-      {retrieved > 0 && !showsPrior && <> <button type="button" onClick={onShowPriors} data-testid="pacs-show-priors">{t('pacs.priors.show')}</button></>}
     </span>
   );
 }

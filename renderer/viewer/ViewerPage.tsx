@@ -31,6 +31,7 @@ import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
 import { HelpOverlay } from './HelpOverlay.tsx';
+import { ArrivedPriorOffer } from './ArrivedPrior.tsx';
 import { ViewerSettingsDialog } from './ViewerSettingsDialog.tsx';
 import { keyLabel } from './key-label.ts';
 import { explainLoadFailure } from './load-failure.ts';
@@ -559,7 +560,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
             </select>
           </label>
         </span>
-        <PacsPriorsLine examId={examId} showsPrior={Boolean(shownExam?.priors.length)} onShowPriors={() => setReloads((n) => n + 1)} />
+        <PacsPriorsLine examId={examId} />
+        <ArrivedPriorOffer examId={examId} knownPriorIds={detail.priors.map((p) => p.examId)}
+          onShow={(priorId) => { setChoice({ examId, protocolId: choice?.examId === examId ? choice.protocolId : undefined, priorId }); goToStep(0); }} />
         <PacsSendButton examId={examId} />
         <div className="tools" role="toolbar">
           {(['windowLevel', 'pan', 'zoom', 'magnifier', 'measure'] as const).map((name) => (

@@ -87,16 +87,17 @@ test('a prior fetched from the PACS while the exam is open is offered, then show
   await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, examId);
   await page.waitForFunction((id) => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.examId === String(id), examId);
   // searched and fetched in the background: offered, not hung in by itself
-  await page.waitForSelector('[data-testid=pacs-show-priors]', { timeout: 60_000 });
+  await page.waitForSelector('[data-testid=prior-arrived-show]', { timeout: 60_000 });
   assert.match(await page.textContent('[data-testid=pacs-priors]') ?? '', /“Clinic PACS”: 1 exam\(s\) there, 1 fetched/);
+  assert.match(await page.textContent('[data-testid=prior-arrived]') ?? '', /Prior exam of 2024-01-08 received/, 'offered with its date');
   assert.ok(asked.includes(`/dicom-web/studies/${prior.studyUid}`), 'the prior was fetched by WADO-RS');
   const priorExam = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).rows.find((r) => r.studyInstanceUid === prior.studyUid);
   assert.ok(priorExam, 'the prior is in the library');
   assert.equal(await page.$$eval('[data-testid=viewport]', (v) => v.length), 4, 'the steps did not change under the reader');
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-prior-offered.png') });
-  await page.click('[data-testid=pacs-show-priors]');
+  await page.click('[data-testid=prior-arrived-show]');
   // hung again with the prior: a step of the comparison protocol shows her prior's images, labelled with its date
-  await page.waitForFunction(() => !document.querySelector('[data-testid=pacs-show-priors]'));
+  await page.waitForFunction(() => !document.querySelector('[data-testid=prior-arrived-show]'));
   let label: string | null = null;
   for (let step = 0; step < 8 && !label; step++) {
     label = await page.waitForSelector('[data-testid=prior-label]', { timeout: step === 0 ? 60_000 : 10_000 }).then((e) => e.textContent()).catch(() => null);
@@ -104,7 +105,7 @@ test('a prior fetched from the PACS while the exam is open is offered, then show
   }
   assert.match(label ?? '', /2024/, `a prior image is shown, labelled with its date: ${label}`);
   assert.ok(await page.$('[data-testid=viewport][data-slot=prior]'), 'a viewport of the prior slot holds an image');
-  assert.equal(await page.$('[data-testid=pacs-show-priors]'), null, 'nothing more to offer');
+  assert.equal(await page.$('[data-testid=prior-arrived-show]'), null, 'nothing more to offer');
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-prior-shown.png') });
   assert.deepEqual(pageErrors, []);
 });
