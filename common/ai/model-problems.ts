@@ -3,7 +3,7 @@
 import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
-  'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'model_unloadable',
+  'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'opset_mismatch', 'model_unloadable',
   'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'check_too_slow', 'ai_thread_failed',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
@@ -102,6 +102,7 @@ const en: Record<ModelProblemCode, Template> = {
   ai_thread_failed: 'the AI thread could not start ({what}): no model runs at this station; the reading station works on without its AI',
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_external_data: (p) => `model.onnx keeps ${p.count} tensor${plural(p.count, 's')} in other files (ONNX external data: ${p.names}), which its checksum does not cover: save the model as one file (onnx.save_model(model, "model.onnx", save_as_external_data=False)) and write its SHA-256 in the manifest`,
+  opset_mismatch: 'the manifest says ONNX opset {manifest} (runtime.opset), model.onnx imports opset {file}: the manifest was written for another export of the model; write the file’s opset in it (and check the rest)',
   model_unloadable: (p) => (p.empty ? 'model.onnx is empty (0 bytes)' : fill('model.onnx cannot be loaded by the ONNX runtime ({what})', p)),
   tensor_mismatch: (p) => `${TRIAL_KINDS.has(String(p.kind)) ? 'the model’s trial run does not give what its manifest says' : 'the model’s tensors do not match its manifest'}: ${say(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
   input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
@@ -124,6 +125,7 @@ const fr: Record<ModelProblemCode, Template> = {
   ai_thread_failed: 'le fil d’exécution de l’IA n’a pas pu démarrer ({what})\u202f: aucun modèle ne tourne sur ce poste\u202f; la station de lecture fonctionne sans son IA',
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_external_data: (p) => `model.onnx garde ${p.count} tenseur${pluriel(p.count, 's')} dans d’autres fichiers (données externes ONNX\u202f: ${p.names}), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier (onnx.save_model(model, "model.onnx", save_as_external_data=False)) et écrivez son SHA-256 dans le manifeste`,
+  opset_mismatch: 'le manifeste indique l’opset ONNX {manifest} (runtime.opset), model.onnx importe l’opset {file}\u202f: le manifeste a été écrit pour un autre export du modèle\u202f; écrivez-y l’opset du fichier (et vérifiez le reste)',
   model_unloadable: (p) => (p.empty ? 'model.onnx est vide (0 octet)' : fill('model.onnx ne peut pas être chargé par le moteur ONNX ({what})', p)),
   tensor_mismatch: (p) => `${TRIAL_KINDS.has(String(p.kind)) ? 'l’essai du modèle ne donne pas ce que dit son manifeste' : 'les tenseurs du modèle ne correspondent pas à son manifeste'}\u202f: ${say(TENSOR_FR[String(p.kind)] ?? '{what}', frenchDecimals(p))}`,
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,

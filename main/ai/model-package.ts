@@ -21,7 +21,7 @@ import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
 import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
-import { externalTensors } from './onnx-external-data.ts';
+import { defaultOpset, externalTensors } from './onnx-file.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { modelTensor, pipelineOptions } from './image-analysis.ts';
 import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
@@ -157,6 +157,10 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   // swapped or damaged unseen (opened by its path, such a model ran with whatever lay beside it)
   const external = externalTensors(bytes);
   if (external?.count) return refuse({ code: 'model_external_data', params: { count: external.count, names: quoted(external.names, external.count) } });
+  // the manifest written for another export of the model (torch.onnx.export's opset_version changed,
+  // the manifest not): what else in it describes another file is not known either
+  const opset = defaultOpset(bytes);
+  if (opset !== null && opset !== manifest.runtime.opset) return refuse({ code: 'opset_mismatch', params: { manifest: manifest.runtime.opset, file: opset } });
 
   let opened: OpenedSession;
   try {

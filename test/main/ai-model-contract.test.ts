@@ -235,6 +235,15 @@ test('a model file that is not the one its manifest describes, or not a model, o
   assert.match(tooLarge.fr, /trop gros/);
 });
 
+test('a manifest whose runtime.opset is not the file\'s (written for another export of the model) is refused, saying both', async () => {
+  const root = tempDir('models-opset');
+  const other = await refusal(writeModel(root, 'opset', { change: (m) => { m.runtime.opset = 17; } }));
+  assert.equal(other.problem.code, 'opset_mismatch');
+  assert.equal(other.en, 'the manifest says ONNX opset 17 (runtime.opset), model.onnx imports opset 13: the manifest was written for another export of the model; write the file’s opset in it (and check the rest)');
+  assert.match(other.fr, /^le manifeste indique l’opset ONNX 17 \(runtime\.opset\), model\.onnx importe l’opset 13\u202f: /);
+  assert.ok((await checkModelFolder(writeModel(root, 'same'))).ok, 'the same opset: accepted');
+});
+
 test('a model keeping its weights in another file (ONNX external data), which its checksum does not cover, is refused saying how to save it as one; its tensors\' names quoted safely', async () => {
   const root = tempDir('models-external');
   // as onnx.save_model(..., save_as_external_data=True) leaves it: model.onnx and the weights beside it

@@ -1,14 +1,17 @@
-// Whether an ONNX model keeps tensors outside its file (external data: `model.onnx.data` or any
-// file its tensors name). The contract's checksum covers model.onnx alone: weights in another file
-// could be swapped or damaged unseen, so such a model is refused (model-package.ts).
+// What an ONNX model's bytes say that the runtime does not tell: whether it keeps tensors outside
+// its file (external data: `model.onnx.data` or any file its tensors name; the contract's checksum
+// covers model.onnx alone: weights in another file could be swapped or damaged unseen, so such a model
+// is refused, model-package.ts), and which version of the ONNX operators it imports (its opset, which
+// its manifest's runtime.opset must name).
 //
-// A walk over the protocol buffer's wire format that follows only the messages holding tensors
-// (ModelProto → GraphProto → initializers, nodes' attributes, subgraphs, functions) and steps over
-// everything else unread. A full decode (onnx-proto, a test dependency) would turn a model's
+// A walk over the protocol buffer's wire format that follows only the messages needed (ModelProto →
+// its opset imports; GraphProto → initializers, nodes' attributes, subgraphs, functions) and steps
+// over everything else unread. A full decode (onnx-proto, a test dependency) would turn a model's
 // weights stored as repeated floats into JavaScript arrays: gigabytes for a large model.
 
 /** Field numbers of onnx.proto (IR version 10), of the messages walked. */
-const MODEL = { graph: 7, trainingInfo: 20, functions: 25 } as const;
+const MODEL = { graph: 7, opsetImport: 8, trainingInfo: 20, functions: 25 } as const;
+const OPERATOR_SET_ID = { domain: 1, version: 2 } as const;
 const TRAINING_INFO = { initialization: 1, algorithm: 2 } as const;
 const GRAPH = { node: 1, initializer: 5, sparseInitializer: 15 } as const;
 const NODE = { attribute: 5 } as const;
@@ -121,6 +124,30 @@ export function externalTensors(bytes: Uint8Array, max = 3): { count: number; na
       }
     }
     return sawGraph ? { count, names } : null;
+  } catch (error) {
+    if (error instanceof Malformed) return null;
+    throw error;
+  }
+}
+
+/**
+ * The version of the default ONNX operator set (domain "" or "ai.onnx") the model imports; null when
+ * it names none or the bytes are not a model this walk can read (the runtime then says why).
+ */
+export function defaultOpset(bytes: Uint8Array): number | null {
+  const decoder = new TextDecoder();
+  try {
+    let opset: number | null = null;
+    for (const f of fields(bytes, 0, bytes.length)) {
+      if (f.field !== MODEL.opsetImport || f.wire !== 2) continue;
+      let domain = '', version: number | null = null;
+      for (const g of fields(bytes, f.from, f.to)) {
+        if (g.field === OPERATOR_SET_ID.domain && g.wire === 2) domain = decoder.decode(bytes.subarray(g.from, g.to));
+        else if (g.field === OPERATOR_SET_ID.version && g.wire === 0) version = g.value;
+      }
+      if ((domain === '' || domain === 'ai.onnx') && version !== null) opset = version;
+    }
+    return opset;
   } catch (error) {
     if (error instanceof Malformed) return null;
     throw error;

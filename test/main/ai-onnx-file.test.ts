@@ -1,5 +1,5 @@
-// Finding tensors an ONNX model keeps outside its file (main/ai/onnx-external-data.ts), which the
-// contract refuses: in the graph's initializers, in a subgraph (an If's branch), in a node's tensor
+// Reading an ONNX model's bytes (main/ai/onnx-file.ts): its default opset, which its manifest must
+// name, and the tensors it keeps outside its file, which the contract refuses: in the graph's initializers, in a subgraph (an If's branch), in a node's tensor
 // attribute and in a function; none in a model that holds every weight; and bytes that are not a
 // model (garbage, a model cut short) said as unreadable, not as "no external data".
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
-import { externalTensors } from '../../main/ai/onnx-external-data.ts';
+import { defaultOpset, externalTensors } from '../../main/ai/onnx-file.ts';
 import { tinyDetectorModel } from '../helpers/onnx-models.ts';
 import { ROOT } from '../helpers/paths.ts';
 
@@ -55,4 +55,13 @@ test('bytes that are not a model are unreadable (null), not a model without exte
   let graph: onnxProto.onnx.IGraphProto = { name: 'leaf', node: [] };
   for (let i = 0; i < 200; i++) graph = { name: `g${i}`, node: [{ opType: 'If', attribute: [{ name: 'then_branch', type: onnx.AttributeProto.AttributeType.GRAPH, g: graph }] }] };
   assert.equal(externalTensors(encode({ graph })), null);
+});
+
+test('the default opset is read from the file (domain "" or "ai.onnx", beside other domains); none named, or not a model: null', () => {
+  assert.equal(defaultOpset(fs.readFileSync(path.join(ROOT, 'models/binome-synth-detector/model.onnx'))), 17);
+  assert.equal(defaultOpset(tinyDetectorModel()), 13);
+  const graph = { name: 'g', node: [] };
+  assert.equal(defaultOpset(onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: 'com.microsoft', version: 1 }, { domain: 'ai.onnx', version: 11 }], graph }).finish()), 11);
+  assert.equal(defaultOpset(onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: 'ai.onnx.ml', version: 3 }], graph }).finish()), null);
+  assert.equal(defaultOpset(Buffer.from('{"not": "onnx"}')), null);
 });
