@@ -320,13 +320,13 @@ export class ImportTables {
    * `rendition`, `breastBox`: what is missing), those of `preferExamId` first. An image counts once
    * whatever number of instances share its file.
    */
-  imagesToPrepareForDisplay(limit: number, preferExamId: number | null): { fileHash: string; rows: number; columns: number; rendition: boolean; breastBox: boolean; preferred: boolean }[] {
-    return (this.sql.get(`SELECT i.file_hash, max(i.rows) AS rows, max(i.columns) AS columns, max(se.study_ref = @prefer) AS preferred, min(i.id) AS first,
+  imagesToPrepareForDisplay(limit: number, preferExamId: number | null): { fileHash: string; examId: number; rows: number; columns: number; rendition: boolean; breastBox: boolean; preferred: boolean }[] {
+    return (this.sql.get(`SELECT i.file_hash, min(se.study_ref) AS exam, max(i.rows) AS rows, max(i.columns) AS columns, max(se.study_ref = @prefer) AS preferred, min(i.id) AS first,
         max(i.display_rendition IS NULL) AS no_rendition, max(i.breast_box IS NULL) AS no_box
       FROM instances i JOIN series se ON se.id = i.series_ref
       WHERE i.is_image = 1 AND i.for_processing = 0 AND (i.display_rendition IS NULL OR i.breast_box IS NULL) AND i.rows IS NOT NULL AND i.columns IS NOT NULL
-      GROUP BY i.file_hash ORDER BY preferred DESC, first LIMIT @limit`).all({ prefer: preferExamId, limit }) as { file_hash: string; rows: number; columns: number; no_rendition: number; no_box: number; preferred: number | null }[])
-      .map((r) => ({ fileHash: r.file_hash, rows: r.rows, columns: r.columns, rendition: r.no_rendition === 1, breastBox: r.no_box === 1, preferred: r.preferred === 1 }));
+      GROUP BY i.file_hash ORDER BY preferred DESC, first LIMIT @limit`).all({ prefer: preferExamId, limit }) as { file_hash: string; exam: number; rows: number; columns: number; no_rendition: number; no_box: number; preferred: number | null }[])
+      .map((r) => ({ fileHash: r.file_hash, examId: r.exam, rows: r.rows, columns: r.columns, rendition: r.no_rendition === 1, breastBox: r.no_box === 1, preferred: r.preferred === 1 }));
   }
 
   /** Whether an exam has an image still to prepare for display (imagesToPrepareForDisplay's, of that exam). */

@@ -80,7 +80,7 @@ export class RenditionMaker {
         if (image.rendition && !reduce) this.db.imports.setRendition(image.fileHash, 0);
         const refusal = renditionRefusal(image.rows, image.columns);
         if (refusal) {
-          if (image.rendition && this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition not made: ${refusal}`);
+          if (image.rendition && this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition not made for an image of exam ${image.examId}: ${refusal}`);
           this.db.imports.setBreastBox(image.fileHash, null);
           continue;
         }
@@ -98,7 +98,7 @@ export class RenditionMaker {
           // a full disk is no fault of the image: not recorded as "none" (it was never tried again);
           // made at the next import or opened exam, once there is room
           if (isDiskFull(error)) throw error;
-          if (reduce && this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made: ${errorForLog(error)}`);
+          if (reduce && this.db.imports.setRendition(image.fileHash, 0)) log.warn(`display rendition could not be made for an image of exam ${image.examId} (binome check --exam ${image.examId}): ${errorForLog(error)}`);
           if (image.breastBox) this.db.imports.setBreastBox(image.fileHash, null);
         }
       }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 
-const image = (n: number) => ({ fileHash: `hash-${n}`, rows: 3328, columns: 2560, rendition: true, breastBox: true });
+const image = (n: number) => ({ fileHash: `hash-${n}`, examId: 40 + n, rows: 3328, columns: 2560, rendition: true, breastBox: true });
 const store = { pathFor: (h: string) => `/store/${h}`, renditionPathFor: (h: string) => `/store/${h}.r` } as unknown as StoreLayout;
 const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
 
@@ -47,6 +47,27 @@ test('the library cannot be written while a rendition\'s failure is recorded: a 
   } finally {
     warnings.mock.restore();
     process.off('unhandledRejection', onRejection);
+  }
+});
+
+test('an image whose rendition cannot be made (its decoder fails) is recorded as having none, and the log names its exam for `binome check --exam`', async () => {
+  const recorded: [string, number][] = [];
+  let asked = 0;
+  const db = { imports: {
+    imagesToPrepareForDisplay: () => (asked++ === 0 ? [image(2)] : []),
+    setRendition: (hash: string, side: number) => { recorded.push([hash, side]); return true; },
+    setBreastBox: () => undefined,
+  } } as unknown as LibraryDatabase;
+  const importer = { runTask: async () => { throw new Error('decoder failed'); } } as unknown as Importer;
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    const maker = new RenditionMaker(db, store, importer, '/tmp');
+    maker.kick();
+    await settle(maker);
+    assert.deepEqual(recorded, [['hash-2', 0]]);
+    assert.match(String(warnings.mock.calls[0]?.arguments[0]), /^display rendition could not be made for an image of exam 42 \(binome check --exam 42\): /);
+  } finally {
+    warnings.mock.restore();
   }
 });
 
