@@ -27,7 +27,8 @@ const SORTS: Record<WorklistQuery['sort']['field'], { order: (dir: string) => st
   status: { order: (d) => `s.status ${d}, s.study_date ${d}, s.id ${d}`, patientFirst: false },
   imageCount: { order: (d) => `s.image_count ${d}, s.id ${d}`, patientFirst: false },
   importedAt: { order: (d) => `s.imported_at ${d}, s.id ${d}`, patientFirst: false },
-  // triage: the AI's exam score, exams not (yet) analysed last either way
+  // triage: the AI's exam score, exams not (yet) analysed last either way (and the exams read after
+  // those to read: query() puts that first)
   aiScore: { order: (d) => `${AI_SCORE} ${d} NULLS LAST, s.study_date DESC, s.id DESC`, patientFirst: false },
   patientName: { order: (d) => `p.name_search ${d}, s.study_date DESC, s.id DESC`, patientFirst: true },
   patientId: { order: (d) => `p.patient_id ${d}, s.study_date DESC, s.id DESC`, patientFirst: true },
@@ -107,10 +108,16 @@ export class WorklistTables {
     const sort = SORTS[q.sort.field];
     let order = sort.order(q.sort.direction === 'asc' ? 'ASC' : 'DESC');
     const heldBackFirst = q.sort.field === 'aiScore' && options.withheldFor !== undefined;
-    if (heldBackFirst) {
-      // a read prior sorted among the exams still to read was opened before them (a probe)
-      order = `(${AI_SCORE} IS NULL), CASE WHEN EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader) THEN 1
-        WHEN s.status = 'read' THEN 2 ELSE 0 END, ${order}`;
+    if (q.sort.field === 'aiScore') {
+      // triage orders what is left to read: the exams read after every exam to read (a read prior
+      // sorted among them was opened before them, a probe), and among those to read, the ones the AI
+      // could not read (or has not yet) after the scored ones but before the read ones (listed after
+      // every read exam, an exam the AI refused, to be read unaided, was the last to be read: a probe);
+      // in second look, the exams whose score is held back (no first impression yet) first
+      order = heldBackFirst
+        ? `CASE WHEN s.status = 'read' THEN 2 WHEN EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader) THEN 1 ELSE 0 END,
+          (${AI_SCORE} IS NULL), ${order}`
+        : `(s.status = 'read'), (${AI_SCORE} IS NULL), ${order}`;
     }
     // Every filter is on the exam row, so the count needs no join.
     const total = (this.sql.get(`SELECT count(*) AS n FROM studies s WHERE ${whereSql.replace(/\+s\./g, 's.')}`).get(params) as { n: number }).n;

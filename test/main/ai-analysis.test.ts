@@ -221,6 +221,14 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
       assert.deepEqual(rows.map((r) => r.examId), [a, b], direction);
       assert.deepEqual(rows[0]!.ai, { status: 'done', score: 0.42, failure: null, scoreWithheld: false, paused: false, notRead: [] });
     }
+    // read, the scored exam goes after the one still to read that the AI has not scored (an exam the AI
+    // refused, to be read unaided, was listed after every read exam: a probe)
+    await station.handlers.setExamStatus({ examId: a, status: 'read' });
+    for (const direction of ['desc', 'asc'] as const) {
+      const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction }, offset: 0, limit: 10 })).rows;
+      assert.deepEqual(rows.map((r) => r.examId), [b, a], direction);
+    }
+    await station.handlers.setExamStatus({ examId: a, status: 'new' });
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
     assert.ok([a, b].includes(next.examId) && next.priority > 0);
