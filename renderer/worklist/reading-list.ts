@@ -108,12 +108,18 @@ export async function neighbourExam(api: ApiClient, examId: number, direction: 1
 
 const MAX_WALK = 20 * PAGE;
 
-/** The reading list's page kept, fetched again (its rows and their statuses as the library has them now). */
+/**
+ * The statuses of the reading list's page kept, as the library has them now; its order kept. The
+ * order fetched again moved the exam just read (the triage sort lists the exams read after those to
+ * read), and "next" from where it went passed over every exam between: in the AI score's order it
+ * opened one of the last rows, not the next highest score (a probe).
+ */
 async function refreshPage(api: ApiClient): Promise<void> {
   const state = current ?? load();
   if (!state) return;
   const page = await api.worklistQuery({ ...state.query, offset: state.offset, limit: PAGE });
-  save(pageState(state.query, page.rows, state.offset, page.total));
+  const now = new Map(page.rows.map((r) => [r.examId, r.status]));
+  save({ ...state, statuses: state.ids.map((id, i) => now.get(id) ?? state.statuses?.[i] ?? 'new') });
 }
 
 /**

@@ -70,3 +70,15 @@ test('the page kept is asked again before walking to the next exam not read: one
   // plain next walks every row, as kept
   assert.equal(await neighbourExam(api, 1, 1), 2);
 });
+
+test('in the triage order, the exam just read moves below those to read: the next exam not read is the one after it in the order she read from, not after where it went', async () => {
+  const { api, rows } = worklist(['new', 'new', 'new', 'new', 'read']);
+  const triage = { filter: { scope: 'breast' as const }, sort: { field: 'aiScore' as const, direction: 'desc' as const } };
+  rememberWorklist(triage, rows, 0, rows.length);
+  // exam 1, the highest score, read: the station lists it after the exams to read, with the read one
+  const read = rows.splice(0, 1)[0]!;
+  read.status = 'read';
+  rows.splice(3, 0, read); // 2, 3, 4, 1, 5
+  noteExamStatus(1, 'read');
+  assert.equal(await neighbourExam(api, 1, 1, { unread: true }), 2, 'the next highest score (it went to 5, past 2, 3 and 4: a probe)');
+});
