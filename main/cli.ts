@@ -5,12 +5,14 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { modelCaveat, modelCaveatInEnglish } from '../common/ai/model-caveat.ts';
+import type { ModelCaveat } from '../common/ai/model-caveat.ts';
 import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
 import { describeProblem } from '../common/import-problems.ts';
 import { describeModelProblem } from '../common/ai/model-problems.ts';
 import { describeImportSummary } from '../common/import-summary.ts';
 import { formatPersonNames, translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
+import { CLI_TEXT, cliLocale, formatBytes as bytesIn, formatDecimal } from './cli-text.ts';
 import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, markDemoPriorsRead, writeDemoExams } from './service/demo.ts';
 import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
 import { defaultLibraryDir } from './base/library.ts';
@@ -19,6 +21,8 @@ import { localClient } from './transport/local-client.ts';
 import { errorForLog, log } from './base/log.ts';
 import { STOP_SIGNALS, endIfTasksLeft, waitForTasksLeft } from './service/end-process.ts';
 import { ApiError } from '../common/api.ts';
+import { EXAM_STATUSES } from '../common/domain.ts';
+import { modelIdSchema } from '../common/ai/model-manifest.ts';
 import { aeTitleSchema } from '../common/dicom-node.ts';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../common/dicom-node.ts';
 
@@ -27,116 +31,17 @@ const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
 
 const EXIT = { ok: 0, failure: 1, usage: 2, partial: 3 } as const;
 
-const USAGE: Record<string, string> = {
-  main: `Binome ${VERSION} — offline mammography reading station
-
-Usage: binome <command> [options]
-
-Commands:
-  import <path>...   import DICOM files, folders (recursively) or DICOMDIRs into the library
-  list               list the exams of the worklist
-  check              check the stored files against what the library recorded
-  serve              serve the station on the loopback interface and print the URL to open
-  receive            receive images from modalities and PACS over DICOM (C-STORE SCP) into the library
-  demo               generate synthetic exams (DICOM and ground truth), optionally import them
-  models             list the AI models (running, refused and why) and choose the one exams show
-
-Options for every command:
-  --library <dir>    the library folder (default: ${defaultLibraryDir()})
-  -h, --help         show help for a command
-
-Run "binome <command> --help" for the options of a command.`,
-  import: `Usage: binome import <path>... [--library <dir>] [--quiet] [--durable]
-
-Imports DICOM Part 10 files, folders (searched recursively; symbolic links to files are followed,
-links to folders are not) and DICOMDIR files (their referenced files are imported). Duplicates
-(same SOP Instance UID) are skipped and counted. Files that are not DICOM (notes, licences) are
-skipped, and pipes, sockets and devices are never opened; damaged DICOM files, and files whose UIDs
-the library holds for another exam or patient, are reported with the reason and kept in the
-quarantine list, and their exams are marked incomplete; the rest imports.
-
-  --quiet        no progress line
-  --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
-  --verbose      list every duplicate and every rejected file (by default: the first 10)
-
-Exit codes: 0 all imported (duplicates included), 3 some files were rejected, are missing from a DICOMDIR's media or are not files,
-1 the import failed, 2 wrong usage.`,
-  list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--all] [--limit N] [--json]
-
-Lists exams, newest first: patient, exam date, modalities, views present, image count, status.
-By default only breast imaging (MG, and breast US or MR); --all lists every exam.`,
-  check: `Usage: binome check [--library <dir>] [--content] [--exam ID]
-
-Checks that every stored file of the library is there with the size recorded at import; with
---content, also re-reads each file and checks its bytes against their content address (slower).
-
-Exit codes: 0 all files sound, 1 some files are missing or damaged, 2 wrong usage.`,
-  demo: `Usage: binome demo --patients N [--priors K] [--seed S] [--size full|reduced]
-                   [--transfer-syntax explicit|jpeg-ls|htj2k|j2k] [--plain] [--out <dir>] [--library <dir>]
-
-Writes synthetic 4-view screening exams — DICOM Part 10 files (Digital Mammography X-Ray, For
-Presentation) and a ground-truth.json per exam (lesions with class, size, clock position and their
-boxes in each image's pixel coordinates) — deterministically for a given seed. With --library the
-exams are imported into that library as well (into its demo/ folder when --out is not given).
-Synthetic images: not patients, not for diagnosis.
-
-  --patients N          number of women (default 4)
-  --priors K            earlier exams per woman, 1–2 years apart (default 1)
-  --seed S              the seed (default "binome")
-  --size full|reduced   3328×2560 at 0.07 mm, or 832×640 at 0.28 mm (default reduced)
-  --transfer-syntax T   explicit (default), jpeg-ls, htj2k or j2k: lossless compression
-  --plain               no variants (by default the women cycle through: standard, MONOCHROME1 and
-                        SIGMOID, stored flipped with FOR PROCESSING twins, additional views (XCCL,
-                        spot, magnification) in JPEG-LS, implant with implant-displaced views in
-                        JPEG 2000, priors from a second detector with another pixel spacing)
-  --abnormal-rate R     share of women with a lesion in the current exam (default 0.6)
-  --contrast LO,HI      lesion contrast range, 0.3 subtle … 1.5 obvious (default 0.6,1.3)`,
-  models: `Usage: binome models [--library <dir>] [--show <model id>|auto] [--json]
-
-Checks the AI models as the station does when it starts: those shipped with the application and
-those in the library's models folder (where a clinic drops a model in: a folder holding model.onnx
-and manifest.json). Lists the models that run (where each was installed, the provider it runs on,
-its analyses in this library) and every refused folder with the reason, and says which model exams
-show (score, marks, worklist triage). Analyses nothing. A running station finds a new model at its
-next start.
-
-  --show ID    exams show this model from now on (it must run here); "auto": the last found
-               (the library's before the application's)
-  --json       the list as JSON
-
-Exit codes: 0 every model folder loads, 1 some folder was refused (or --show failed), 2 wrong usage.`,
-  serve: `Usage: binome serve [--library <dir>] [--port N] [--no-dicom]
-
-Serves the station (the same renderer and API as the desktop window) on http://127.0.0.1 only, with
-a random token required on every request. Prints the URL to open; stop with Ctrl+C. The DICOM
-receiver (C-STORE SCP) runs too, as the library's settings say (see binome receive --help).
-
-  --port N       listen on this port (default: a free one)
-  --no-dicom     no DICOM receiver in this run`,
-  receive: `Usage: binome receive [--port N] [--aet TITLE] [--allow CALLING_AE ...] [--network] [--library <dir>]
-
-Runs the station's DICOM receiver alone: a storage SCP (C-STORE, C-ECHO) for mammography, breast
-tomosynthesis, Mammography CAD SR, secondary capture and dose reports, in native, JPEG lossless,
-JPEG-LS, JPEG 2000 and HTJ2K transfer syntaxes. Each file is stored byte for byte as received and
-flushed to disk before its C-STORE response says success, then imported (duplicates, quarantine);
-an exam shows in the worklist once the association that brings it is released. Stop with Ctrl+C.
-
-By default it uses the library's settings (those of the receiver panel: AE title BINOME, port 11112,
-127.0.0.1 only, nobody allowed); the options below apply to this run only.
-
-  --port N            listen on this port
-  --aet TITLE         the station's AE title (callers must call it so)
-  --allow CALLING_AE  a calling AE title allowed to send (repeat for several); anyone else is refused
-  --network           listen on every network interface (default: 127.0.0.1 only)
-
-Exit codes: 0 stopped, 1 could not listen (the port is taken: another Binome?), 2 wrong usage.`,
-};
+/** The terminal's language, and what the command line says in it (cli-text.ts). */
+const LOCALE = cliLocale();
+const TEXT = CLI_TEXT[LOCALE];
+const USAGE = TEXT.usage(VERSION, defaultLibraryDir());
 
 class UsageError extends Error {}
 
-function formatBytes(n: number): string {
-  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(2)} GiB` : n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
-}
+const formatBytes = (n: number) => bytesIn(LOCALE, n);
+const decimal = (value: number, digits: number) => formatDecimal(LOCALE, value, digits);
+/** What must be said of a model wherever it shows (model-caveat.ts), in the terminal's language. */
+const modelCaveatText = (caveat: ModelCaveat) => (LOCALE === 'fr' ? translate('fr', `ai.${caveat}`) : modelCaveatInEnglish(caveat));
 
 /** A station for one command; only `serve` makes display renditions (the others end soon: the app or a server makes them later). */
 function openService(library: string | undefined, options: { durable?: boolean; renditions?: boolean; ai?: boolean | 'find-only'; receiver?: Partial<ReceiverSettings>; pacs?: boolean } = {}): StationService {
@@ -150,9 +55,9 @@ function openService(library: string | undefined, options: { durable?: boolean; 
     pacs: options.pacs ? {} : undefined });
 }
 
-/** An API error as the command line reports it: in English, from its message key when it has one. */
+/** An API error as the command line reports it: in the terminal's language, from its message key when it has one. */
 function apiMessage(error: ApiError): string {
-  return error.key ? translate('en', error.key, error.params) : error.message;
+  return error.key ? translate(LOCALE, error.key, error.params) : error.message;
 }
 
 /** The import's summary in the same words as the page's (describeImportSummary), then the files one by one. */
@@ -177,34 +82,34 @@ export function printableJson(value: unknown): string {
 
 function reportImport(summary: ImportSummary, out: NodeJS.WriteStream, verbose: boolean): void {
   const say = (line: string) => out.write(`${printable(line)}\n`);
-  const text = describeImportSummary('en', summary, verbose ? Number.MAX_SAFE_INTEGER : 3);
+  const text = describeImportSummary(LOCALE, summary, verbose ? Number.MAX_SAFE_INTEGER : 3);
   const rate = summary.seconds > 0 ? summary.imported / summary.seconds : 0;
   if (text.ending) say(text.ending);
   say(text.headline);
-  if (summary.imported) say(`  into ${summary.examsTouched} exam(s) in ${summary.seconds.toFixed(2)} s (${rate.toFixed(0)} files/s, ${formatBytes(summary.bytes)})`);
+  if (summary.imported) say(TEXT.importedInto(summary.examsTouched, decimal(summary.seconds, 2), rate.toFixed(0), formatBytes(summary.bytes)));
   for (const sentence of text.details) say(sentence);
-  if (summary.duplicates && verbose) for (const f of summary.duplicateFiles) say(`  duplicate (already in the library): ${f}`);
-  else if (summary.duplicates) say('  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)');
+  if (summary.duplicates && verbose) for (const f of summary.duplicateFiles) say(TEXT.duplicateFile(f));
+  else if (summary.duplicates) say(TEXT.duplicatesHint);
   const shown = verbose ? summary.problems : summary.problems.slice(0, 10);
-  for (const p of shown) say(`  rejected: ${p.file}: ${describeProblem('en', p)}`);
-  if (shown.length < summary.problems.length || shown.length < summary.rejected) say(`  … and ${summary.rejected - shown.length} more rejected file(s) (--verbose lists them all)`);
+  for (const p of shown) say(TEXT.rejectedFile(p.file, describeProblem(LOCALE, p)));
+  if (shown.length < summary.problems.length || shown.length < summary.rejected) say(TEXT.moreRejected(summary.rejected - shown.length));
   for (const example of text.examples) say(`  ${example}`);
-  if (verbose) for (const f of summary.skippedFiles) say(`  skipped, not DICOM: ${f}`);
-  else if (summary.skipped) say('  files that are not DICOM (notes, licences) were skipped (--verbose lists them)');
-  if (summary.incompleteExams) say(`  ${summary.incompleteExams} exam(s) lack files that were rejected: they are marked incomplete in the worklist`);
+  if (verbose) for (const f of summary.skippedFiles) say(TEXT.skippedFile(f));
+  else if (summary.skipped) say(TEXT.skippedHint);
+  if (summary.incompleteExams) say(TEXT.incompleteExams(summary.incompleteExams));
 }
 
 async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     library: { type: 'string' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.import + '\n'); return EXIT.ok; }
-  if (!positionals.length) throw new UsageError('binome import needs at least one path');
+  if (!positionals.length) throw new UsageError(TEXT.importNeedsPath);
   const service = openService(values.library, { durable: values.durable ?? false });
   const api = localClient(service.handlers);
   const tty = out.isTTY && !values.quiet;
   const showProgress = (p: ImportProgress) => {
     if (values.quiet) return;
-    const line = `importing: ${p.filesDone}/${p.filesTotal} files, ${p.imported} imported, ${p.duplicates} duplicates, ${p.rejected} rejected, ${p.skipped} skipped, ${formatBytes(p.bytes)}`;
+    const line = TEXT.importing({ done: p.filesDone, total: p.filesTotal, imported: p.imported, duplicates: p.duplicates, rejected: p.rejected, skipped: p.skipped, bytes: formatBytes(p.bytes) });
     if (tty) out.write(`\r${line}\x1b[K`);
     else if (p.phase === 'done') out.write(line + '\n');
   };
@@ -237,6 +142,10 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     library: { type: 'string' }, search: { type: 'string' }, status: { type: 'string', multiple: true }, all: { type: 'boolean' },
     limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.list + '\n'); return EXIT.ok; }
+  // said here in the terminal's language, not as the API's schema says it (in English)
+  if (values.status?.some((s) => !(EXAM_STATUSES as readonly string[]).includes(s))) throw new UsageError(TEXT.statusValues);
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError(TEXT.wholeNumber('limit', 1, 500));
   const service = openService(values.library);
   const api = localClient(service.handlers);
   try {
@@ -244,7 +153,7 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     try {
       page = await api.worklistQuery({
         filter: { text: values.search, status: values.status as never, scope: values.all ? 'all' : 'breast' },
-        limit: values.limit === undefined ? 100 : Number(values.limit),
+        limit,
       });
     } catch (error) {
       if (error instanceof ApiError && error.code === 'bad_request') throw new UsageError(error.message.replace(/^Invalid input for worklistQuery: /, ''));
@@ -254,26 +163,27 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     const unfinished = await api.unfinishedImports({});
     if (!page.total && !unfinished.length) {
       const others = values.all ? 0 : (await api.worklistQuery({ filter: { scope: 'all' }, limit: 1 })).total;
-      out.write(others ? `No breast imaging exam here; ${others} other exam(s): binome list --all\n` : 'The worklist is empty. Import exams with: binome import <folder>\n');
+      out.write(`${others ? TEXT.noBreastExam(others) : TEXT.emptyWorklist}\n`);
       return EXIT.ok;
     }
-    if (page.rows.length) out.write(`${padEnd('ID', 7)}${padEnd('Patient', 28)}${padEnd('Patient ID', 18)}${padEnd('Exam date', 12)}${padEnd('Mod.', 8)}${padEnd('Views', 26)}${padEnd('Images', 8)}Status\n`);
+    const [id, patient, patientId, date, modalities, views, images, status] = TEXT.columns;
+    if (page.rows.length) out.write(`${padEnd(id!, 7)}${padEnd(patient!, 28)}${padEnd(patientId!, 18)}${padEnd(date!, 12)}${padEnd(modalities!, 8)}${padEnd(views!, 26)}${padEnd(images!, 8)}${status}\n`);
     page.rows.forEach((e: ExamSummary) => {
-      const notes = [e.rejectedFiles ? `incomplete: ${e.rejectedFiles} file(s) rejected` : '', e.sharedPatientId ? 'Patient ID shared with another patient' : ''].filter(Boolean);
+      const notes = [e.rejectedFiles ? TEXT.incompleteNote(e.rejectedFiles) : '', e.sharedPatientId ? TEXT.sharedIdNote : ''].filter(Boolean);
       out.write(`${padEnd(String(e.examId), 7)}${padEnd(e.patientName.replace(/\^/g, ' ').trim() || '—', 28)}${padEnd(e.patientId || '—', 18)}` +
-        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.modalities.join(' ') || '—', 8)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${e.status.replace('_', ' ')}` +
+        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.modalities.join(' ') || '—', 8)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${TEXT.status[e.status] ?? e.status}` +
         `${notes.length ? `  (${notes.join('; ')})` : ''}\n`);
     });
-    if (page.total > page.rows.length) out.write(`(${page.rows.length} of ${page.total} exams shown; use --limit or --search)\n`);
+    if (page.total > page.rows.length) out.write(`${TEXT.moreRows(page.rows.length, page.total)}\n`);
     for (const job of unfinished) {
       const whose = job.patientNames.length ? ` (${formatPersonNames(job.patientNames)})` : '';
-      out.write(`Note: an import started ${new Date(job.startedAt).toLocaleString()} did not finish and holds ${job.examsHeldBack} exam(s) back${whose}; ` +
-        (job.paths ? `complete it with: binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}\n`
+      out.write(TEXT.unfinished(new Date(job.startedAt).toLocaleString(LOCALE === 'fr' ? 'fr-FR' : undefined), job.examsHeldBack, whose) +
+        (job.paths ? TEXT.completeWith(`binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}`)
           // received over the network: the files are with the sender, not here
-          : job.receivedFrom ? `it came over the network from ${JSON.stringify(job.receivedFrom)}: have that sender send the exam(s) again.\n`
+          : job.receivedFrom ? TEXT.receivedFrom(JSON.stringify(job.receivedFrom))
             // a prior's retrieval cut short: the next search of her priors fetches it again
-            : job.fetchedFrom ? `it was fetched from the PACS ${JSON.stringify(job.fetchedFrom)}: it is fetched again the next time one of her exams is opened (her priors are searched at most every 5 minutes).\n`
-            : 'import the same files again to complete it.\n'));
+            : job.fetchedFrom ? TEXT.fetchedFrom(JSON.stringify(job.fetchedFrom))
+            : TEXT.importAgain) + '\n');
     }
     return EXIT.ok;
   } finally {
@@ -285,13 +195,12 @@ async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<nu
   const { values } = parseArgs({ args, options: { library: { type: 'string' }, content: { type: 'boolean' }, exam: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.check + '\n'); return EXIT.ok; }
   const examId = values.exam === undefined ? undefined : Number(values.exam);
-  if (examId !== undefined && !(Number.isInteger(examId) && examId > 0)) throw new UsageError('--exam must be an exam ID (a whole number, as binome list shows it)');
+  if (examId !== undefined && !(Number.isInteger(examId) && examId > 0)) throw new UsageError(TEXT.examMustBeId);
   const service = openService(values.library);
   try {
     const result = await localClient(service.handlers).checkStore({ examId, content: values.content ?? false });
-    const what = { missing: 'missing from the store', size: 'size differs from the one recorded at import', content: 'content differs from its address', codestream: 'a compressed frame ends before its end marker (cut short before it was imported)' };
-    for (const d of result.damaged) out.write(`  damaged: image ${d.instanceId} of exam ${d.examId}: ${what[d.reason]}\n`);
-    out.write(`Checked ${result.checked} stored file(s)${values.content ? ' (size and content)' : ' (size)'}: ${result.damaged.length ? `${result.damaged.length} damaged` : 'all sound'}.\n`);
+    for (const d of result.damaged) out.write(`${TEXT.damaged(d.instanceId, d.examId, TEXT.damagedWhy[d.reason])}\n`);
+    out.write(`${TEXT.checked(result.checked, values.content ?? false, result.damaged.length)}\n`);
     return result.damaged.length ? EXIT.failure : EXIT.ok;
   } finally {
     await service.close();
@@ -301,6 +210,7 @@ async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<nu
 async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values } = parseArgs({ args, options: { library: { type: 'string' }, show: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.models + '\n'); return EXIT.ok; }
+  if (values.show !== undefined && values.show !== 'auto' && !modelIdSchema.safeParse(values.show).success) throw new UsageError(TEXT.notModelId(values.show));
   // the refusals are this command's output: not repeated as warnings on stderr
   log.setLevel('error');
   const service = openService(values.library, { ai: 'find-only' });
@@ -325,28 +235,27 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
     if (values.json) {
       out.write(printableJson(status) + '\n');
     } else {
-      const where = { application: 'the application', library: 'this library' };
+      const where = TEXT.modelsWhere;
       // folder names and manifests come from whoever put a model there: no control characters reach the terminal
       const say = (line: string) => out.write(`${printable(line)}\n`);
-      say(`AI models of the library ${path.dirname(status.libraryModelsFolder ?? '')} (a model dropped into ${status.libraryModelsFolder} is found at the station's next start)`);
-      if (!status.models.length) say('  No model runs at this station.');
+      say(TEXT.modelsHeader(path.dirname(status.libraryModelsFolder ?? ''), status.libraryModelsFolder ?? ''));
+      if (!status.models.length) say(TEXT.noModel);
       const caveatOf = (m: (typeof status.models)[number]) => {
         const caveat = modelCaveat(m);
-        return caveat ? ` — ${modelCaveatInEnglish(caveat).toLowerCase()}` : '';
+        return caveat ? modelCaveatText(caveat) : '';
       };
+      const indent = ' '.repeat(TEXT.shownMark.length);
       for (const m of status.models) {
         const a = m.analyses;
-        say(`  ${m.shown ? 'shown ' : '      '} ${m.id} ${m.version} "${m.name}", in ${where[m.source]} (${m.folder}), on ${m.provider}: ` +
-          `${a.done} analysed, ${a.queued + a.running} waiting, ${a.failed} failed${caveatOf(m)}`);
+        say(`  ${m.shown ? TEXT.shownMark : indent} ${TEXT.modelLine({ id: m.id, version: m.version, name: m.name, where: where[m.source], folder: m.folder, provider: m.provider,
+          done: a.done, waiting: a.queued + a.running, failed: a.failed, caveat: caveatOf(m) })}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
-        for (const f of m.failures ?? []) say(`          ${f.count} failed: ${f.code}${f.detail ? ` (the last: ${f.detail})` : ''}`);
+        for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);
       }
-      for (const r of status.replaced) say(`  not used ${r.id} ${r.version} (${r.folder}, in ${where[r.source]}): this library's ${r.by} has the same model id`);
-      for (const r of status.refused) say(`  refused ${r.folder} (in ${where[r.source]}): ${describeModelProblem('en', r.problem)}`);
+      for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by));
+      for (const r of status.refused) say(TEXT.refusedModel(r.folder, where[r.source], describeModelProblem(LOCALE, r.problem)));
       const shown = status.models.find((m) => m.shown);
-      say(status.chosen
-        ? `Exams show the chosen model${shown?.id === status.chosen ? '' : ` (${status.chosen}: it does not run here, so the last found meanwhile)`}.`
-        : 'Exams show the last model found (automatic; binome models --show ID chooses one).');
+      say(status.chosen ? TEXT.showsChosen(shown?.id === status.chosen ? null : status.chosen) : TEXT.showsLast);
     }
     return failed || status.refused.length ? EXIT.failure : EXIT.ok;
   } finally {
@@ -366,55 +275,54 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
   const integer = (name: string, value: string | undefined, fallback: number, min: number, max: number) => {
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(TEXT.wholeNumber(name, min, max));
     return n;
   };
   const options: DemoOptions = { ...DEFAULT_DEMO_OPTIONS, variants: !values.plain };
   options.patients = integer('patients', values.patients, options.patients, 1, 10_000);
   options.priors = integer('priors', values.priors, options.priors, 0, 5);
   if (values.seed !== undefined) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(values.seed)) throw new UsageError('--seed may hold letters, digits, ".", "_" and "-" (at most 64)');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(values.seed)) throw new UsageError(TEXT.seedChars);
     options.seed = values.seed;
   }
   if (values.size !== undefined) {
-    if (values.size !== 'full' && values.size !== 'reduced') throw new UsageError('--size must be full or reduced');
+    if (values.size !== 'full' && values.size !== 'reduced') throw new UsageError(TEXT.sizeValues);
     options.size = values.size;
   }
   if (values['transfer-syntax'] !== undefined) {
-    if (!(values['transfer-syntax'] in TRANSFER_SYNTAXES)) throw new UsageError(`--transfer-syntax must be one of ${Object.keys(TRANSFER_SYNTAXES).join(', ')}`);
+    if (!(values['transfer-syntax'] in TRANSFER_SYNTAXES)) throw new UsageError(TEXT.transferSyntaxValues(Object.keys(TRANSFER_SYNTAXES).join(', ')));
     options.transferSyntax = values['transfer-syntax'] as TransferSyntaxName;
   }
   if (values['abnormal-rate'] !== undefined) {
     const r = Number(values['abnormal-rate']);
-    if (!(r >= 0 && r <= 1)) throw new UsageError('--abnormal-rate must be between 0 and 1');
+    if (!(r >= 0 && r <= 1)) throw new UsageError(TEXT.abnormalRate);
     options.abnormalRate = r;
   }
   if (values.contrast !== undefined) {
     const [lo, hi] = values.contrast.split(',').map(Number);
-    if (!(lo! > 0 && hi! >= lo! && hi! <= 3)) throw new UsageError('--contrast must be LO,HI with 0 < LO ≤ HI ≤ 3');
+    if (!(lo! > 0 && hi! >= lo! && hi! <= 3)) throw new UsageError(TEXT.contrast);
     options.contrast = [lo!, hi!];
   }
-  if (!values.out && !values.library) throw new UsageError('binome demo needs --out <dir>, --library <dir>, or both');
+  if (!values.out && !values.library) throw new UsageError(TEXT.demoNeedsOut);
   const service = values.library ? openService(values.library) : null;
   const outDir = path.resolve(values.out ?? path.join(service!.paths.root, 'demo', options.seed));
   try {
     const tty = out.isTTY && !values.quiet;
-    const summary = await writeDemoExams(options, outDir, (p) => { if (tty) out.write(`\rgenerating: ${p.imagesDone}/${p.imagesTotal} images\x1b[K`); });
+    const summary = await writeDemoExams(options, outDir, (p) => { if (tty) out.write(`\r${TEXT.generating(p.imagesDone, p.imagesTotal)}\x1b[K`); });
     if (tty) out.write('\n');
-    out.write(`Generated ${summary.images} image(s) in ${summary.exams} exam(s) of ${summary.patients} synthetic women into ${summary.outDir} ` +
-      `in ${summary.seconds.toFixed(1)} s (${summary.secondsPerExam.toFixed(2)} s per exam, ${options.size} size, ${formatBytes(summary.bytes)}).\n`);
-    out.write(`Ground truth: ground-truth.json in each exam folder; index in demo.json. Synthetic images: not patients, not for diagnosis.\n`);
+    out.write(`${TEXT.generated({ images: summary.images, exams: summary.exams, patients: summary.patients, outDir: summary.outDir,
+      seconds: decimal(summary.seconds, 1), perExam: decimal(summary.secondsPerExam, 2), size: options.size, bytes: formatBytes(summary.bytes) })}\n`);
+    out.write(`${TEXT.groundTruth}\n`);
     if (!service) return EXIT.ok;
     const imported = await localClient(service.handlers).importPaths({ paths: [outDir] });
     markDemoPriorsRead(service, summary.priorStudyUids);
-    out.write(`${describeImportSummary('en', imported).headline}\n  into ${imported.examsTouched} exam(s) of ${service.paths.root}` +
-      `${imported.duplicates ? `; ${imported.duplicates} already there` : ''}\n`);
+    out.write(`${describeImportSummary(LOCALE, imported).headline}\n${TEXT.importedIntoLibrary(imported.examsTouched, service.paths.root, imported.duplicates)}\n`);
     // a reduced copy's pixels (0.28 mm) are coarser than the shipped AI model reads: said before its analyses fail
-    if (options.size === 'reduced') out.write('Reduced size: the shipped AI model does not analyse these exams (it reads pixels of 0.1 mm or finer); --size full makes exams it reads.\n');
+    if (options.size === 'reduced') out.write(`${TEXT.reducedNotAnalysed}\n`);
     if (!values.out && imported.status === 'done') {
       // generated inside the library only to be imported: the store has the images now
       await Promise.all(summary.dicomFiles.map((f) => fs.promises.rm(f, { force: true })));
-      out.write(`The ground truth stays in ${outDir}.\n`);
+      out.write(`${TEXT.groundTruthStays(outDir)}\n`);
     }
     return imported.status === 'done' ? EXIT.ok : EXIT.failure;
   } finally {
@@ -424,23 +332,22 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
 
 /** What the receiver's status says about where it listens, in one line. */
 function receiverLine(status: ReceiverStatus | null): string {
-  if (!status || status.state === 'off') return 'DICOM receiver: off (enable it in the receiver panel, or run binome receive)';
+  if (!status || status.state === 'off') return TEXT.receiverOff;
   const s = status.settings;
   if (status.state === 'failed') {
-    const why = status.failure?.code === 'port_in_use' ? 'the port is taken (another Binome, or another program)'
-      : status.failure?.code === 'permission_denied' ? 'the system does not allow this port' : 'an error';
-    return `DICOM receiver: could not listen on port ${s.port}: ${why}`;
+    const why = status.failure?.code === 'port_in_use' ? TEXT.portTaken : status.failure?.code === 'permission_denied' ? TEXT.portDenied : TEXT.anError;
+    return TEXT.cannotListen(s.port, why);
   }
-  const callers = s.allowedCallers.length ? `accepts calling AE ${s.allowedCallers.join(', ')}` : 'refuses every caller until one is allowed';
-  return `DICOM receiver: AE ${s.aeTitle} on ${status.host}:${status.port} (${s.openToNetwork ? 'open to the network' : 'this computer only'}); ${callers}`;
+  const callers = s.allowedCallers.length ? TEXT.accepts(s.allowedCallers.join(', ')) : TEXT.refusesAll;
+  return TEXT.listening(s.aeTitle, status.host ?? '', status.port ?? s.port, s.openToNetwork, callers);
 }
 
 function associationLine(a: AssociationStatus): string {
-  const who = `association ${a.id} from "${a.callingAe}" (${a.remoteAddress})`;
-  if (a.state === 'refused') return `${who} refused: ${a.refusal === 'calling_ae' ? 'calling AE title not allowed' : a.refusal === 'called_ae' ? `called AE title "${a.calledAe}" is not this station's` : 'too busy'}`;
+  const who = TEXT.association(a.id, a.callingAe, a.remoteAddress);
+  const because = TEXT.refusedBecause;
+  if (a.state === 'refused') return TEXT.associationRefused(who, a.refusal === 'calling_ae' ? because.calling_ae : a.refusal === 'called_ae' ? because.called_ae(a.calledAe) : because.busy);
   const i = a.imported!;
-  return `${who} ${a.state}: ${a.received} received (${formatBytes(a.bytes)}), ${i.imported} imported, ${i.duplicates} duplicate(s), ${i.rejected} rejected, ${a.failed} refused C-STORE(s)` +
-    (a.state === 'aborted' ? '; its exams are held back until sent again' : '');
+  return TEXT.associationEnded(who, { state: a.state, received: a.received, bytes: formatBytes(a.bytes), imported: i.imported, duplicates: i.duplicates, rejected: i.rejected, failed: a.failed });
 }
 
 /**
@@ -463,7 +370,7 @@ export function waitForStop(): Promise<NodeJS.Signals> {
 }
 
 /** "Stopped." where the terminal is still there to read it. */
-const sayStopped = (out: NodeJS.WriteStream, signal: NodeJS.Signals | null) => { if (signal !== 'SIGHUP') out.write('Stopped.\n'); };
+const sayStopped = (out: NodeJS.WriteStream, signal: NodeJS.Signals | null) => { if (signal !== 'SIGHUP') out.write(`${TEXT.stopped}\n`); };
 
 async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values } = parseArgs({ args, options: {
@@ -473,12 +380,12 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
   const overrides: Partial<ReceiverSettings> = { enabled: true };
   if (values.port !== undefined) {
     const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be a number from 1 to 65535');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(TEXT.portRange(1));
     overrides.port = port;
   }
   const title = (value: string, option: string) => {
     const parsed = aeTitleSchema.safeParse(value);
-    if (!parsed.success) throw new UsageError(`${option} must be an AE title: 1 to 16 printable ASCII characters, no backslash`);
+    if (!parsed.success) throw new UsageError(TEXT.aeTitle(option));
     return parsed.data;
   };
   if (values.aet !== undefined) overrides.aeTitle = title(values.aet, '--aet');
@@ -491,7 +398,7 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
     const status = await service.startReceiver();
     out.write(`${printable(receiverLine(status))}\n`);
     if (status?.state !== 'listening') return EXIT.failure;
-    out.write(`Receiving into library ${service.paths.root}. Press Ctrl+C to stop.\n`);
+    out.write(`${TEXT.receiving(service.paths.root)}\n`);
     // one line per association once its import has ended (or its refusal)
     const said = new Set<number>();
     const unsubscribe = service.on('receiverChanged', (s) => {
@@ -514,7 +421,7 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   const { values } = parseArgs({ args, options: { library: { type: 'string' }, port: { type: 'string' }, 'no-dicom': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a number from 0 to 65535');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(TEXT.portRange(0));
   const stopped = waitForStop();
   // a server never ends for a background task's unexpected failure (as the Electron main process):
   // said in the log, without its data; the readers' requests go on
@@ -525,7 +432,7 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
     // a host that cannot start (the renderer not built, the port taken) ends the command: the
     // station's service (its AI analysing the library) is closed with it, not left running deaf to Ctrl+C
     host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
-    out.write(`Binome is serving library ${service.paths.root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${host.openUrl}\nPress Ctrl+C to stop.\n`);
+    out.write(`${TEXT.serving(service.paths.root, host.openUrl)}\n`);
     if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
     sayStopped(out, await stopped);
     return EXIT.ok;
@@ -557,11 +464,11 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
         out.write(`${VERSION}\n`);
         return EXIT.ok;
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        throw new UsageError(TEXT.unknownCommand(command));
     }
   } catch (error) {
     if (error instanceof UsageError || (error as NodeJS.ErrnoException)?.code?.startsWith?.('ERR_PARSE_ARGS')) {
-      err.write(`binome: ${(error as Error).message}\nRun "binome ${command && USAGE[command] ? `${command} ` : ''}--help" for usage.\n`);
+      err.write(`binome: ${printable((error as Error).message)}\n${TEXT.runHelp(command && USAGE[command] ? `${command} ` : '')}\n`);
       return EXIT.usage;
     }
     err.write(`binome: ${error instanceof ApiError ? apiMessage(error) : (error as Error)?.message ?? String(error)}\n`);

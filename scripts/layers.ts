@@ -58,7 +58,8 @@ export const ROOMS: { test: (file: string) => boolean; room: Room }[] = [
   { test: (f) => f.startsWith('renderer/'), room: { name: 'renderer', mayImportFrom: ['renderer/', 'common/'], packages: ['std', 'dom'], nodeBuiltins: false } },
   { test: (f) => f.startsWith('main/electron/') && /\.preload\.ts$/.test(f), room: { name: 'preload', mayImportFrom: ['common/'], packages: ['electron'], nodeBuiltins: false } },
   { test: (f) => f.startsWith('main/electron/'), room: { name: 'electron-main', mayImportFrom: ['main/electron/', 'main/transport/', 'main/service/', 'main/base/', 'common/'], packages: ['std', 'node', 'electron'], nodeBuiltins: true } },
-  { test: (f) => f === 'main/cli.ts', room: MAIN('cli', ['main/cli.ts', 'main/transport/', 'main/service/']) },
+  // the command line and its words (English and French)
+  { test: (f) => f === 'main/cli.ts' || f === 'main/cli-text.ts', room: MAIN('cli', ['main/cli.ts', 'main/cli-text.ts', 'main/transport/', 'main/service/']) },
   { test: (f) => f.startsWith('main/transport/'), room: MAIN('transport', ['main/transport/', 'main/service/']) },
   { test: (f) => f.startsWith('main/service/'), room: MAIN('service', ['main/service/', 'main/import/', 'main/ai/', 'main/net/', 'main/synth/', 'main/db/', 'main/dicom/', 'main/workers/']) },
   { test: (f) => f.startsWith('main/net/'), room: MAIN('net', ['main/net/', 'main/import/', 'main/db/', 'main/dicom/', 'main/workers/']) },

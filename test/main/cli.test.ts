@@ -9,10 +9,13 @@ import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 
 const BIN = path.join(ROOT, 'bin', 'binome.js');
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, BINOME_LIBRARY: path.join(tempDir('cli-default'), 'lib') } });
+/** The command line in a terminal whose language is English (whatever this machine's), or `LANG`'s. */
+const runIn = (lang: string, ...args: string[]) => {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT,
+    env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANG: lang, BINOME_LIBRARY: path.join(tempDir('cli-default'), 'lib') } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
+const run = (...args: string[]) => runIn('C.UTF-8', ...args);
 
 test('help and usage errors', () => {
   const help = run('--help');
@@ -106,7 +109,7 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
 
 test('the default library is created on first use', () => {
   const home = tempDir('cli-home');
-  const r = spawnSync(process.execPath, [BIN, 'list'], { encoding: 'utf8', env: { ...process.env, BINOME_LIBRARY: '', XDG_CONFIG_HOME: home, HOME: home } });
+  const r = spawnSync(process.execPath, [BIN, 'list'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', BINOME_LIBRARY: '', XDG_CONFIG_HOME: home, HOME: home } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /The worklist is empty/);
   assert.ok(fs.existsSync(path.join(home, 'Binome', 'library', 'worklist.sqlite')));
@@ -206,4 +209,41 @@ test('models: lists the models that run and the refused folders with their reaso
   assert.deepEqual(json.models.filter((m) => m.shown).map((m) => m.id), ['org.binome.synth-detector']);
   assert.equal(run('models', '--library', library, '--show', 'auto').code, 0);
   assert.equal((JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string | null }).chosen, null);
+});
+
+test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: help, usage errors, the import\'s report, the models\' refusals', { timeout: 120_000 }, () => {
+  const fr = (...args: string[]) => runIn('fr_FR.UTF-8', ...args);
+  assert.match(fr('--help').out, /station de lecture de mammographies hors ligne/);
+  assert.match(fr('import', '--help').out, /^Usage\u202f: binome import <chemin>/);
+  const unknown = fr('frobnicate');
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.err, 'binome: commande inconnue «\u202ffrobnicate\u202f»\n« binome --help » en donne l’usage.\n');
+  assert.match(fr('demo', '--patients', 'many', '--out', tempDir('cli-fr-demo')).err, /--patients doit être un nombre entier de 1 à 10000/);
+  // what the API's schema would refuse in English is said before it, in French, as wrong usage
+  assert.deepEqual([fr('list', '--status', 'bogus').code, fr('list', '--status', 'bogus').err.split('\n')[0]], [2, 'binome: --status vaut new, in_progress ou read (à répéter pour plusieurs)']);
+  const longId = fr('models', '--show', 'x'.repeat(5000), '--library', tempDir('cli-fr-show'));
+  assert.equal(longId.code, 2);
+  assert.match(longId.err, /^binome: --show doit être l’identifiant d’un modèle .*pas «\u202fx{40}…\u202f»\n/);
+  // LC_ALL wins over LANG, as POSIX orders them
+  assert.match(spawnSync(process.execPath, [BIN, 'frobnicate'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'fr_FR.UTF-8' } }).stderr, /unknown command/);
+
+  const library = tempDir('cli-fr-lib');
+  const source = tempDir('cli-fr-src');
+  writeScreeningExams(source, 1);
+  fs.writeFileSync(path.join(source, 'cut.dcm'), fs.readFileSync((fs.readdirSync(source, { recursive: true }) as string[]).map((f) => path.join(source, f)).find((f) => f.endsWith('.dcm'))!).subarray(0, 300));
+  const imported = fr('import', source, '--library', library);
+  assert.equal(imported.code, 3, imported.err);
+  assert.match(imported.out, /^ {2}dans 1 examen en \d+,\d\d\u202fs \(\d+ fichiers\/s, [\d,]+ [KM]io\)$/m);
+  assert.match(imported.out, /^ {2}refusé\u202f: .*cut\.dcm\u202f: /m);
+  assert.doesNotMatch(imported.out, /\b(into|rejected|exam\(s\))\b/, 'no English left in it');
+  const listed = fr('list', '--library', library);
+  assert.match(listed.out, /^ID {5}Patiente .*Statut$/m);
+  assert.match(listed.out, /RCC LCC RMLO LMLO +4 +nouveau$/m);
+
+  const models = path.join(library, 'models');
+  writeTinyModel(models, (m) => { m.id = 'com.vendor.tests.cli'; m.sha256 = '0'.repeat(64); });
+  const refused = fr('models', '--library', library);
+  assert.equal(refused.code, 1);
+  assert.match(refused.out, /^ {2}refusé tiny \(dans cette bibliothèque\)\u202f: model\.onnx n’est pas le fichier que décrit son manifeste/m);
+  assert.match(refused.out, /^ {2}montré org\.binome\.synth-detector .* dans l’application .*\u202f: 0 analysé, 0 en attente, 0 en échec — IA entraînée sur des images de synthèse — pas pour le diagnostic$/m);
 });
