@@ -71,6 +71,7 @@ const IDLE_POLL_MS = 5_000;
 const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256 });
+const modelKey = ({ manifest }: FoundModel) => `${manifest.id} ${manifest.version}`;
 
 /**
  * A library that did not answer, said by its code (SQLITE_BUSY, SQLITE_FULL, ENOSPC): what the IT person
@@ -162,9 +163,9 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number } = {},
+    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number; runTimeoutMs?: number } = {},
   ) {
-    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs });
+    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs, runTimeoutMs: options.runTimeoutMs });
     this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
     this.fullRetryMs = options.fullRetryMs ?? FULL_RETRY_MS;
   }
@@ -524,9 +525,21 @@ export class AiAnalysis {
     return `${currentOwner()}:${++runsInThisProcess}`;
   }
 
+  /**
+   * The models whose jobs this process runs: not one whose run overran its time limit. Such a run
+   * cannot be interrupted (onnxruntime aborts the process when its thread is stopped inside it), so
+   * its thread stays inside it, maybe for ever; a second such run took the last thread the pool may
+   * start, and every other model's analyses then waited their 5 minutes for a thread and failed (a
+   * probe: a dropped-in model that hangs on some images). Its jobs stay queued for the next start.
+   */
   private modelRefs(): ModelRef[] {
-    return this.models.map((m) => refOf(m));
+    return this.models.filter((m) => !this.overran.has(modelKey(m))).map((m) => refOf(m));
   }
+
+  /** Models (id and version) whose run overran in this process: not run again until it starts again. */
+  private readonly overran = new Set<string>();
+  /** Models (id and version) an unexpected failure of which was logged with its stack in this process. */
+  private readonly stackLogged = new Set<string>();
 
   private shownRef(): ModelRef | undefined {
     const shown = this.shownModel;
@@ -554,7 +567,13 @@ export class AiAnalysis {
         log.info(`AI analysis of exam ${job.examId} cancelled`);
         return; // its row says cancelled already; the cancel told the readers
       }
-      if (isBusyError(error)) {
+      if ((error as { code?: string })?.code === 'no_thread') {
+        // no thread came free for it (those there inside runs that overran): it never ran, and is
+        // queued again rather than failed as the model's timeout
+        log.warn(`AI analysis of exam ${job.examId} waited for a thread that did not come free; queued again`);
+        this.unrecorded.set(job.id, job.owner);
+        this.releaseUnrecorded();
+      } else if (isBusyError(error)) {
         // the library held by another process past every wait: not the exam's failure; its job is
         // queued again once the library answers (its result, if it had one, is computed again)
         log.warn(`AI analysis of exam ${job.examId} not stored: the library stayed busy; queued again later`);
@@ -572,7 +591,12 @@ export class AiAnalysis {
         const view = (error as { view?: string })?.view;
         // a failure of an image, said by its code and view (the IT person's words for it); anything
         // else is unexpected, and its stack says where
-        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code : errorForLog(error)}`);
+        // an unexpected error's stack once per model in this process: a model that fails every exam
+        // wrote seven lines an exam, a large library's log flooded (a probe)
+        const firstOfModel = !this.stackLogged.has(`${job.model.id} ${job.model.version}`);
+        this.stackLogged.add(`${job.model.id} ${job.model.version}`);
+        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code
+          : firstOfModel ? errorForLog(error) : `${code} (as before with this model; its stack was logged then)`}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
         } catch (recordError) {
@@ -684,6 +708,15 @@ export class AiAnalysis {
         if (!file) throw Object.assign(new Error('no file in the library'), { code: 'ENOENT' });
         result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor: readFloor, expected }, { signal });
       } catch (error) {
+        if ((error as { code?: string })?.code === 'timeout') {
+          this.overran.add(modelKey(model));
+          log.warn(`AI model ${manifest.id} ${manifest.version} ran past ${Math.round(this.runner.runTimeoutMs / 1000)} s on an image of exam ${job.examId}: `
+            + 'its analyses wait until the station starts again (a run that cannot be interrupted holds its thread); the other models go on');
+          // said as the model's, with the view: not "analyzeImage took longer than 300 s and was stopped" (it goes on)
+          const view = image.viewLabel ?? image.imageLaterality ?? '?';
+          throw Object.assign(new Error(`${view}: the model ran longer than ${Math.round(this.runner.runTimeoutMs / 1000)} s on this image; it is not run again until the station starts again`), { code: 'timeout', view });
+        }
+        if ((error as { code?: string })?.code === 'no_thread') throw error; // not the exam's failure: queued again (execute)
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;
         log.warn(`AI analysis of exam ${job.examId}: ${failure.code} (${viewForLog(failure.view)}); the exam's other images are tried`);

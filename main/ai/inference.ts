@@ -35,9 +35,12 @@ export class InferenceRunner {
 
   private readonly checkTimeoutMs: number;
   private readonly checkAsideMs: number;
+  /** An image's analysis longer than this is taken as stuck (INFER_TIMEOUT_MS; shorter in tests). */
+  readonly runTimeoutMs: number;
 
-  constructor(options: { threads?: number; checkTimeoutMs?: number; checkAsideMs?: number } = {}) {
+  constructor(options: { threads?: number; checkTimeoutMs?: number; checkAsideMs?: number; runTimeoutMs?: number } = {}) {
     this.checkTimeoutMs = options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
+    this.runTimeoutMs = options.runTimeoutMs ?? INFER_TIMEOUT_MS;
     this.checkAsideMs = options.checkAsideMs ?? CHECK_ASIDE_MS;
     keepOnnxRuntimeOffline(); // before the threads load the runtime
     this.pool = new WorkerPool<AiTasks>({ name: 'ai', entry: workerEntry(import.meta.filename, 'inference.worker'), size: options.threads ?? 1, tasksPerWorker: 1,
@@ -56,7 +59,7 @@ export class InferenceRunner {
   }
 
   analyzeImage(input: AnalyzeImageInput, options: { signal?: AbortSignal } = {}): Promise<AnalyzeImageResult> {
-    return this.pool.run('analyzeImage', input, { timeoutMs: INFER_TIMEOUT_MS, signal: options.signal });
+    return this.pool.run('analyzeImage', input, { timeoutMs: this.runTimeoutMs, signal: options.signal });
   }
 
   /**

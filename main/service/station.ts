@@ -56,7 +56,7 @@ export interface ServiceOptions {
    * library's models/). Absent: no analysis runs in this process (a command that lists or imports and ends).
    * `analyse: false`: the models are found (and the shown one can be chosen), but nothing is analysed (a command that lists them).
    */
-  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean };
+  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean; runTimeoutMs?: number };
   /**
    * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
@@ -197,7 +197,7 @@ export class StationService {
       const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
         this.events.emit('aiChanged', { examId });
         if (examId !== null) void cadReports.kick(); // an analysis that ended has its SR written
-      }, { threads: options.ai.threads });
+      }, { threads: options.ai.threads, runTimeoutMs: options.ai.runTimeoutMs });
       this.ai = ai;
       if (analyses) {
         this.events.on('worklistChanged', ({ reason }) => {

@@ -33,6 +33,19 @@ export class TaskTimeoutError extends Error {
   }
 }
 
+/**
+ * A task that no thread took within its time limit (a pool that stops threads only between tasks,
+ * its threads inside runs that overran): it never ran. Not the task's fault, nor its input's: said
+ * as what it is (it read "took longer than 300 s and was stopped", a probe).
+ */
+export class TaskNotStartedError extends Error {
+  readonly code = 'no_thread';
+  constructor(readonly task: string, readonly ms: number) {
+    super(`${task} waited ${(ms / 1000).toFixed(0)} s for a thread and did not run (the threads are inside runs that overran)`);
+    this.name = 'TaskNotStartedError';
+  }
+}
+
 /** The worker thread died (a crash, out of memory) while running the task. */
 export class WorkerCrashedError extends Error {
   readonly code = 'worker_crashed';
@@ -209,7 +222,7 @@ export class WorkerPool<T extends TaskTable> {
           if (queued < 0) return;
           this.queue.splice(queued, 1);
           log.warn(`${this.options.name}: ${task} waited ${options.timeoutMs} ms for a thread (those there are inside overrun tasks)`);
-          this.settle(job, new TaskTimeoutError(task, options.timeoutMs!));
+          this.settle(job, new TaskNotStartedError(task, options.timeoutMs!));
         }, options.timeoutMs);
       }
     });

@@ -168,3 +168,28 @@ test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer
     db.close();
   }
 });
+
+test('a model whose run overran is not run again in this process, so the other models go on: a second overrun run took the last thread and every other analysis waited for one and failed (a probe)', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-overran-models');
+  writeTinyModel(models);
+  // found last, so shown, so run first: slow on a whole image at 0.1 mm (its check's small trial is quick)
+  const slow = path.join(models, 'zz-slow');
+  fs.mkdirSync(slow);
+  const bytes = slowModel(12);
+  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.1 })));
+  const station = openTestStation({ modelRoots: [models], aiRunTimeoutMs: 3000 });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-overran' });
+    const status = async () => Object.fromEntries((await station.handlers.aiModels({})).models.map((m) => [m.id, m]));
+    await waitFor('the other model\'s two analyses done', async () => (await status())['org.binome.tests.bright-spots']?.analyses.done === 2, 240_000);
+    const after = await status();
+    const slowModelStatus = after['org.binome.tests.slow']!;
+    assert.deepEqual([slowModelStatus.analyses.failed, slowModelStatus.analyses.queued], [1, 1], 'one overran; the other waits for the next start, not run');
+    assert.equal(slowModelStatus.failures?.[0]?.code, 'timeout');
+    assert.match(slowModelStatus.failures?.[0]?.detail ?? '', /^[RL](CC|MLO): the model ran longer than 3 s on this image; it is not run again until the station starts again$/);
+    assert.equal(after['org.binome.tests.bright-spots']!.analyses.failed, 0, 'none failed waiting for a thread');
+  } finally {
+    await station.close();
+  }
+});
