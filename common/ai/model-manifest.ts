@@ -391,3 +391,8 @@ export function describeManifestIssue(issue: z.core.$ZodIssue, said: string, man
 export function manifestProblems(error: z.ZodError, max = 5, manifest?: unknown): string[] {
   return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${describeManifestIssue(issue, issue.message, manifest, 'en')}`);
 }
+
+/** The classes a model looks for (its heatmap's and its boxes'), in the contract's order. */
+export function modelClasses(manifest: Pick<ModelManifest, 'output'>): FindingClass[] {
+  return FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c));
+}

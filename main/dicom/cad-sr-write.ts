@@ -55,6 +55,8 @@ export interface CadSrInput {
   findings: CadSrFinding[];
   /** `parameters`: said with the name (TID 4019 Algorithm Parameters): what the algorithm is not for, when it is not for diagnosis. */
   algorithm: { name: string; version: string; id: string; parameters?: string };
+  /** The classes the model looks for: the only detections the SR says were performed. */
+  classes: readonly string[];
   /** The model's named operating points, and the one the station shows by default. */
   operatingPoints: { name: string; threshold: number }[];
   defaultOperatingPoint: string;
@@ -85,6 +87,11 @@ export function fitLongString(value: string, maxBytes = 64): string {
     bytes += size;
   }
   return out;
+}
+
+/** The SR's Series Description: the model's name and version, the version whole and the name cut where both do not fit (a long name left "<name> 1" of 1.0.0, which reads as another version). */
+export function seriesDescription(name: string, version: string): string {
+  return fitLongString(`${fitLongString(name, Math.max(0, 64 - 1 - Buffer.byteLength(version)))} ${version}`);
 }
 
 const codeItem = (c: Code) => [{ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning }];
@@ -184,7 +191,9 @@ export function cadSrDataset(input: CadSrInput, sopInstanceUid: string): Natural
   const summary = code('CONTAINS', CONCEPTS.findingsSummary, findings.length ? PROCESSING_SUMMARY.withFindings : PROCESSING_SUMMARY.withoutFindings,
     [...scores, ...impressions]);
 
-  const classes = Object.keys(FINDING_CODES);
+  // the detections the model performs, not every kind the template knows: a model of masses alone
+  // said it had looked for calcifications and found none (a probe)
+  const classes = input.classes.filter((cls) => FINDING_CODES[cls]);
   const detections = code('CONTAINS', CONCEPTS.summaryOfDetections, DETECTION_STATUS.succeeded, [
     container('INFERRED FROM', CONCEPTS.successfulDetections, classes.map((cls) => code('CONTAINS', CONCEPTS.detectionPerformed, FINDING_CODES[cls]!, [
       ...algorithm('HAS PROPERTIES'),
@@ -216,7 +225,7 @@ export function cadSrDataset(input: CadSrInput, sopInstanceUid: string): Natural
     Modality: 'SR',
     Manufacturer: fitLongString(input.device.manufacturer),
     ReferringPhysicianName: s.ReferringPhysicianName ?? '',
-    SeriesDescription: fitLongString(`${input.algorithm.name} ${input.algorithm.version}`),
+    SeriesDescription: seriesDescription(input.algorithm.name, input.algorithm.version),
     ManufacturerModelName: fitLongString(input.device.name),
     ReferencedPerformedProcedureStepSequence: [],
     PatientName: s.PatientName ?? '', PatientID: str(s.PatientID),

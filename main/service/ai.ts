@@ -8,7 +8,7 @@ import type { ApiHandlers } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import path from 'node:path';
 import type { AiModelsStatus, AiNotAnalysed, AiResults } from '../../common/domain.ts';
-import { FINDING_CLASSES } from '../../common/ai/model-manifest.ts';
+import { modelClasses } from '../../common/ai/model-manifest.ts';
 import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
@@ -68,7 +68,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         limits: manifest.intendedUse.limits, scoreScale: { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null },
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
         examOperatingPoint: examPoint ? { threshold: examPoint.threshold, specificity: examPoint.specificity, sensitivity: examPoint.sensitivity } : null,
-        classes: FINDING_CLASSES.filter((c) => manifest.output.heatmap?.classes.includes(c) || manifest.output.boxes?.classes.includes(c)),
+        classes: modelClasses(manifest),
       } : null,
       findings,
       notAnalysed,

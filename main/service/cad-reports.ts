@@ -8,6 +8,7 @@
 // One task at a time, after each import and each finished analysis, and at start for what a stopped
 // station left undone. Nothing here throws at a caller: a report that cannot be read keeps its reason.
 
+import { modelClasses } from '../../common/ai/model-manifest.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
@@ -192,6 +193,7 @@ export class CadReportService {
         // a synthetic-trained model (or one not for diagnostic use) says so in its SR too: any station that shows its marks can say it
         algorithm: { id: manifest.id, name: manifest.name, version: manifest.version,
           parameters: caveat ? modelCaveatInEnglish(caveat) : undefined },
+        classes: modelClasses(manifest),
         operatingPoints: manifest.calibration.operatingPoints,
         defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,
         examScore: result.examScore,

@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import dcmjs from 'dcmjs';
 import { readCadSr } from '../../main/dicom/cad-sr-read.ts';
 import { MAMMOGRAPHY_CAD_SR_CLASS } from '../../main/dicom/cad-sr-codes.ts';
-import { fitLongString } from '../../main/dicom/cad-sr-write.ts';
+import { fitLongString, seriesDescription } from '../../main/dicom/cad-sr-write.ts';
+import { CONCEPTS, FINDING_CODES } from '../../main/dicom/cad-sr-codes.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -152,6 +153,18 @@ test('the SR names as analysed only the images the model read: a view it does no
     const images = (await station.handlers.examDetail({ examId: examId! })).series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing);
     assert.ok(images.some((i) => /MLO/.test(i.viewLabel ?? '')), 'the exam has views the model does not read');
     assert.deepEqual([...referred].sort(), images.filter((i) => /^[RL]CC$/.test(i.viewLabel ?? '')).map((i) => i.sopInstanceUid).sort());
+    // the detections performed are the model's classes (masses alone here): a one-class model said it
+    // had looked for calcification clusters, distortions and asymmetries too, and found none (a probe)
+    const performed: string[] = [];
+    const detections = (node: unknown): void => {
+      if (Array.isArray(node)) { node.forEach(detections); return; }
+      if (!node || typeof node !== 'object') return;
+      const item = node as { ConceptNameCodeSequence?: { CodeValue?: string }[]; ConceptCodeSequence?: { CodeValue?: string }[] };
+      if (item.ConceptNameCodeSequence?.[0]?.CodeValue === CONCEPTS.detectionPerformed.value) performed.push(item.ConceptCodeSequence?.[0]?.CodeValue ?? '');
+      Object.values(node).forEach(detections);
+    };
+    detections(sr.ContentSequence);
+    assert.deepEqual(performed, [FINDING_CODES.mass!.value]);
   } finally {
     await station.close();
   }
@@ -563,5 +576,8 @@ test('an LO attribute of the SR (the model\'s name and version as Series Descrip
   for (const value of [name, '🙂'.repeat(20), 'ß'.repeat(70)]) {
     const cut = fitLongString(value);
     assert.ok(Buffer.byteLength(cut, 'utf8') <= 64 && !cut.includes('\uFFFD') && value.startsWith(cut), cut);
-  }
+  }  // the version kept whole, the name cut (a probe: a 55-character name with Arabic left "<name> 1" of 1.0.0)
+  const described = seriesDescription(`Détecteur ${'ع'.repeat(50)}`, '1.0.0');
+  assert.ok(described.endsWith(' 1.0.0') && Buffer.byteLength(described, 'utf8') <= 64, described);
+  assert.equal(seriesDescription('Binome synthetic-exam detector', '0.5.2'), 'Binome synthetic-exam detector 0.5.2');
 });
