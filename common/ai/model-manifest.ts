@@ -43,9 +43,11 @@ const tensorName = z.string().min(1).max(128);
  * bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E–F, U+202A–E, U+2066–9);
  * the line and paragraph separators (U+2028–9), which break a log's line; the invisible zero-width
  * ones and the byte order mark (U+200B–D, U+FEFF), which make two names that look alike differ (a
- * probe passed U+061C, U+2028, U+200B and U+FEFF).
+ * probe passed U+061C, U+2028, U+200B and U+FEFF); and the other characters that show as nothing
+ * (soft hyphen, word joiner and invisible operators, the Hangul fillers, tag characters: a later probe
+ * named models U+3164 and U+E0041).
  */
-const UNSHOWABLE_CLASS = '\\p{Cc}\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff';
+const UNSHOWABLE_CLASS = '\\p{Cc}\\u00ad\\u034f\\u061c\\u115f\\u1160\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0\\u{e0000}-\\u{e007f}';
 
 /**
  * Text the station shows (the model's name beside its marks, its limits, its data sets), and writes
@@ -54,7 +56,10 @@ const UNSHOWABLE_CLASS = '\\p{Cc}\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\
  * ending in U+202E would show the version beside it backwards: 1.0.0 as 0.0.1).
  */
 const shownText = (max: number) => z.string().min(1).max(max)
-  .regex(new RegExp(`^[^${UNSHOWABLE_CLASS}]*$`, 'u'), 'no control, bidirectional formatting or invisible characters');
+  .regex(new RegExp(`^[^${UNSHOWABLE_CLASS}]*$`, 'u'), 'no control, bidirectional formatting or invisible characters')
+  // a name of spaces alone (no-break ones too) shows as nothing; sixty accents on one letter run over the lines around it
+  .regex(/[\p{L}\p{N}]/u, 'a letter or a digit, not only spaces or marks')
+  .regex(/^(?!.*\p{M}{5})/su, 'at most four accents or marks on one character');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
@@ -294,7 +299,9 @@ export const modelManifestSchema = z.object({
   }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both')
     .refine((o) => !o.twoView || !o.imageScore, { message: 'output.twoView weighs findings: not with an image score, which would not follow them', path: ['twoView'] }),
   calibration: z.strictObject({
-    operatingPoints: z.array(operatingPoint).min(1).max(10),
+    operatingPoints: z.array(operatingPoint).min(1).max(10)
+      // the first of two of one name was used, whichever the default meant (a probe)
+      .refine((points) => new Set(points.map((p) => p.name)).size === points.length, 'two operating points have the same name'),
     defaultOperatingPoint: z.string().max(64),
     examOperatingPoint: examOperatingPoint.optional(),
   }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),

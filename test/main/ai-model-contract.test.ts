@@ -543,3 +543,21 @@ test('model versions compare as semantic versions: numbers as numbers, a pre-rel
   for (const version of ['02.0.0', '1.00.0', '1.0.01', '1.0.0-rc.01', '1.0.0-', '1.0.0+', '1.0.0-rc_1']) assert.equal(modelManifestSchema.safeParse({ ...manifest, version }).success, false, version);
   for (const version of ['0.0.0', '10.20.30', '1.0.0-rc.1', '1.0.0-0a.1', '1.0.0-x-y.7', '1.0.0+build.007', '1.0.0-rc.1+exp.sha.5114f85']) assert.ok(modelManifestSchema.safeParse({ ...manifest, version }).success, version);
 });
+
+test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, tag characters) or under a pile of accents is no model\'s name; two operating points of one name are refused', async () => {
+  const manifest = manifestFor(tinyDetectorModel());
+  const problemsOf = (m: unknown) => {
+    const parsed = modelManifestSchema.safeParse(m);
+    return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+  for (const name of ['   ', '\u00a0\u00a0', '\u3164', '\u{e0041}\u{e0042}', `A${'\u0301'.repeat(60)}`, 'Soft\u00adhyphen', 'Word\u2060joiner']) {
+    assert.notDeepEqual(problemsOf({ ...manifest, name }), [], JSON.stringify(name));
+  }
+  for (const name of ['Détecteur de masses', '検出器 2', 'Lunit INSIGHT MMG', 'Ñandú (2 accents)']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
+  const point = manifest.calibration.operatingPoints[0]!;
+  const twice = { ...manifest, calibration: { ...manifest.calibration, operatingPoints: [point, { ...point, threshold: point.threshold + 0.1 }] } };
+  assert.deepEqual(problemsOf(twice), ['calibration.operatingPoints: two operating points have the same name']);
+  // said in French too
+  const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
+  assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
+});
