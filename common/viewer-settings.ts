@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 export const VIEWER_ACTIONS = [
   'nextStep', 'previousStep', 'nextExam', 'previousExam', 'markRead', 'markReadAndNext',
-  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'aiMarks', 'worklist', 'help',
+  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'aiMarks', 'impressionNormal', 'impressionRecall', 'worklist', 'help',
 ] as const;
 export type ViewerAction = (typeof VIEWER_ACTIONS)[number];
 
@@ -33,6 +33,9 @@ export const DEFAULT_KEYMAP: Readonly<Record<ViewerAction, readonly KeyName[]>> 
   measure: ['d'],
   trueSize: ['t'],
   aiMarks: ['a'],
+  // her first impression from the keyboard or a reading keypad's number keys (it took 14 Tabs: a probe)
+  impressionNormal: ['1'],
+  impressionRecall: ['2'],
   // back to the worklist from the keyboard or a reading keypad (a probe found no key for it)
   worklist: ['Backspace', 'l'],
   help: ['?', 'h', 'F1'],

@@ -100,7 +100,7 @@ const SETTLE_MS = 250;
 const READ_KEY_AFTER_MS = 1500;
 
 /** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
-const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked']);
+const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked', 'viewer.impressionNotAsked']);
 
 export function ViewerPage({ route }: { route: ViewerRoute }) {
   const api = useApi();
@@ -464,10 +464,20 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         if (aiLocked) setNotice({ key: 'ai.locked' });
         else setMarksOn((on) => !on);
         break;
+      case 'impressionNormal': case 'impressionRecall': {
+        // asked where the AI strip asks it (second look, locked; or concurrent, before one is given); it
+        // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
+        const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
+        const seen = firstPainted.current?.examId === examId ? performance.now() - firstPainted.current.at : -1;
+        if (!asked) setNotice({ key: 'viewer.impressionNotAsked' });
+        else if (seen < READ_KEY_AFTER_MS) setNotice({ key: 'viewer.impressionTooSoon' });
+        else recordFirstImpression(action === 'impressionNormal' ? 'normal' : 'recall');
+        break;
+      }
       case 'worklist': location.hash = '#/'; break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, t, aiLocked, examId]);
+  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, examId, currentAi, recordFirstImpression]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
