@@ -50,7 +50,21 @@ export function bestFindingView(findings: readonly AiFinding[], side: 'R' | 'L',
 }
 
 /** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
-export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale; viewOf?: (instanceId: number) => string | null }): string {
+/**
+ * The one view a breast was imaged in, where it has a craniocaudal view or a mediolateral one but not
+ * both (the other quarantined, or never taken): its score rests on that view alone, with nothing in
+ * the other to confirm or weigh it. Null when it has both, or none.
+ */
+export function singleView(labels: readonly string[], side: 'R' | 'L'): string | null {
+  const views = labels.filter((l) => l.startsWith(side));
+  const cc = views.find((l) => /^[RL](CC|XCC|FB)/.test(l));
+  const mlo = views.find((l) => /^[RL](MLO|ML|LM|LMO|SIO)/.test(l));
+  return (cc === undefined) === (mlo === undefined) ? null : (cc ?? mlo)!;
+}
+
+export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale; viewOf?: (instanceId: number) => string | null;
+  /** The view labels of the exam's images (for presentation), to say a breast's score rests on one view. */
+  viewLabels?: readonly string[] }): string {
   const state = results?.state;
   if (!state) return t('ai.state.none');
   // a reduced copy is not a failure of anything: the model is not made for its pixels
@@ -82,7 +96,11 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   // one breast read, the other neither read nor imaged (a mastectomy, an exam of one side): the exam score is that breast's alone
   const oneBreast = state.status === 'done' && (right === undefined) !== (left === undefined) && !state.notRead.includes(right === undefined ? 'R' : 'L')
     ? t(right === undefined ? 'ai.oneBreast.L' : 'ai.oneBreast.R') : '';
-  return [perBreast, oneBreast, unread, unreadImages].filter(Boolean).join(' · ');
+  // a breast of one view (its other quarantined: an incomplete exam): its score is that view's alone (a probe)
+  const oneView = state.status === 'done' && options.viewLabels ? (['R', 'L'] as const)
+    .filter((side) => state.breastScores[side] !== undefined).map((side) => ({ side, view: singleView(options.viewLabels!, side) }))
+    .filter((b) => b.view !== null).map((b) => t(`ai.oneView.${b.side}`, { view: b.view! })).join(' · ') : '';
+  return [perBreast, oneBreast, oneView, unread, unreadImages].filter(Boolean).join(' · ');
 }
 
 /** Why the analysis could not read an image, in a few words (over its viewport, and after its view in the AI strip). */

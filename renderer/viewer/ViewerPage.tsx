@@ -600,7 +600,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))}
-        viewOf={(instanceId) => shownExam.instances.get(instanceId)?.viewLabel ?? null} />
+        viewOf={(instanceId) => shownExam.instances.get(instanceId)?.viewLabel ?? null}
+        viewLabels={detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing && i.viewLabel).map((i) => i.viewLabel!)} />
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
       {detail.rejected.length > 0 && (

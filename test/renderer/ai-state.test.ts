@@ -3,7 +3,7 @@
 // while second look holds the AI's opinion back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aiStateText } from '../../renderer/ai/ai-state.ts';
+import { aiStateText, singleView } from '../../renderer/ai/ai-state.ts';
 import { translate } from '../../common/i18n/messages.ts';
 import type { AiResults } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
@@ -85,4 +85,15 @@ test('what a model\'s scores mean is said beside its exam score, from its manife
   assert.equal(scaled({ semantics: 'percentile', min: 0, max: 100, prevalence: null }, 97), 'exam score 97 (a percentile, 0–100: not a probability)');
   assert.equal(scaled({ semantics: 'probability', min: 0, max: 1, prevalence: 0.0075 }, 0.72), 'exam score 0.72 (a probability, at a prevalence of 0.75%)');
   assert.equal(scaled({ semantics: 'probability', min: 0, max: 1, prevalence: 0.0075 }, 0.72, 'fr'), 'score d’examen 0,72 (une probabilité, pour une prévalence de 0,75\u202f%)');
+});
+
+test('a breast imaged in one view (its other quarantined, or never taken) says its score rests on that view alone; both views, or additional views beside both, say nothing', () => {
+  const withViews = (labels: string[], locale: 'en' | 'fr' = 'en') =>
+    aiStateText((key, params) => translate(locale, key, params), done({ R: 0.2, L: 0.95 }), { showScore: true, locale, viewLabels: labels });
+  assert.equal(withViews(['RCC', 'RMLO', 'LCC']), 'analysed · exam score 0.95 · right breast 0.20 · left breast 0.95 · left breast read from one view only (LCC)');
+  assert.equal(withViews(['RCC', 'RMLO', 'LCC'], 'fr'), 'analysé · score d’examen 0,95 · sein droit 0,20 · sein gauche 0,95 · sein gauche lu sur une seule incidence (LCC)');
+  assert.equal(withViews(['RCC', 'RMLO', 'LCC', 'LMLO', 'LXCCL']), 'analysed · exam score 0.95 · right breast 0.20 · left breast 0.95');
+  assert.equal(withViews(['RCC', 'RMLO', 'LXCCL', 'LML']), 'analysed · exam score 0.95 · right breast 0.20 · left breast 0.95', 'an XCCL and an ML are a pair too');
+  assert.equal(singleView(['RMLO', 'LCC', 'LMLO'], 'R'), 'RMLO');
+  assert.equal(singleView([], 'R'), null, 'no view: nothing to say (the breast is not imaged)');
 });
