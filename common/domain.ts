@@ -360,7 +360,7 @@ export interface AiModelsStatus {
  */
 export interface AiNotAnalysed {
   instanceId: number;
-  reason: 'view' | 'pixel-size' | 'unreadable';
+  reason: 'view' | 'pixel-size' | 'unreadable' | 'implant';
   /** 'unreadable': why (image_unreadable, image_missing, image_no_spacing, input_too_large, image_no_breast). */
   failure?: string;
 }
@@ -390,6 +390,8 @@ export interface AiResults {
     trainedOn: 'synthetic' | 'real' | 'mixed';
     notForDiagnosticUse: boolean;
     limits: string[];
+    /** What its validation found on breasts with an implant (manifest intendedUse.implants, 'caveat'), said on such exams; null: nothing to say. */
+    implantCaveat: string | null;
     /** What its scores mean (manifest output.scoreScale): said beside every score shown, so that none reads as a probability it is not. */
     scoreScale: { semantics: 'uncalibrated' | 'probability' | 'percentile' | 'ordinal'; min: number; max: number; prevalence: number | null };
     operatingPoint: { name: string; threshold: number };

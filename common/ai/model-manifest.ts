@@ -15,13 +15,16 @@ import { z } from 'zod';
  * weighed across the breast's two views by the station): a station of an older contract refuses such
  * a manifest rather than show scores its operating points were not calibrated on. 1.3 added
  * `calibration.examOperatingPoint` (the exam score at which the worklist flags an exam, apart from
- * where marks are drawn). Older manifests are read as before.
+ * where marks are drawn). 1.4 added `intendedUse.implants` (what the model does with images of a
+ * breast with an implant: read them, read them with a caveat the strip says, or leave them to the
+ * reader). Older manifests are read as before.
  */
-export const MODEL_CONTRACT_VERSION = '1.3';
-const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', MODEL_CONTRACT_VERSION] as const;
+export const MODEL_CONTRACT_VERSION = '1.4';
+const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', '1.3', MODEL_CONTRACT_VERSION] as const;
 const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
 const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
 const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
+const NEEDS_1_4 = "intendedUse.implants is contract 1.4: contractVersion '1.4' (a station of an older contract would read images with an implant as any other, without a word)";
 const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
 const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged';
 /** Whether a threshold lies on the score's scale. */
@@ -169,6 +172,16 @@ export const modelManifestSchema = z.object({
     // bounded: the limits go out with every exam's AI results (a probe's 1,800 limits made a 900 KB manifest)
     limits: z.array(shownText(500)).min(1).max(20),
     notForDiagnosticUse: z.boolean(),
+    /**
+     * Images of a breast with an implant (Breast Implant Present YES): 'analysed' as any other (the
+     * default); 'caveat', analysed, and `note` said in the AI strip of every exam with an implant
+     * (what its validation found there); 'not-analysed', left to the reader, but for the
+     * implant-displaced (Eklund, ID) views, which show the tissue with the implant pushed back.
+     */
+    implants: z.strictObject({
+      use: z.enum(['analysed', 'caveat', 'not-analysed']),
+      note: shownText(300).optional(),
+    }).refine((i) => i.use !== 'caveat' || i.note !== undefined, { message: 'a caveat says what it is (note)', path: ['note'] }).optional(),
   }),
   training: z.strictObject({
     /** What the images were: synthetic (generated), real, or both. */
@@ -312,6 +325,7 @@ export const modelManifestSchema = z.object({
 }).refine((m) => m.contractVersion !== '1.0' || (m.input.padding === undefined && m.input.crop === undefined), { message: NEEDS_1_1, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.2') || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
+  .refine((m) => contractRank(m.contractVersion) >= contractRank('1.4') || m.intendedUse.implants === undefined, { message: NEEDS_1_4, path: ['contractVersion'] })
   // a threshold off the score's scale marks nothing, or everything (a 0–100 vendor's 30 on a 0–1 model)
   // each point off the scale named by its place (the refusal then says its threshold and the scale)
   .superRefine((m, context) => m.calibration.operatingPoints.forEach((p, i) => {

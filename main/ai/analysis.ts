@@ -46,6 +46,8 @@ function viewOf(label: string | null): string | null {
 export function whyNotRead(image: InstanceDetail, manifest: ModelManifest): AiNotAnalysed['reason'] | null {
   if (!image.isImage || !manifest.input.presentationIntent.includes(image.forProcessing ? 'FOR PROCESSING' : 'FOR PRESENTATION')
     || !manifest.input.views.includes(viewOf(image.viewLabel) as never) || (image.imageLaterality !== 'R' && image.imageLaterality !== 'L')) return 'view';
+  // a breast with an implant, where the model leaves such images to the reader: its implant-displaced views are still read
+  if (manifest.intendedUse.implants?.use === 'not-analysed' && image.breastImplantPresent === true && !/ID$/.test(image.viewLabel ?? '')) return 'implant';
   const max = manifest.input.maxSourceSpacingMm;
   const spacing = max === undefined ? null : breastPlaneSpacing(image);
   // an image that does not say its spacing fails as such when read (image_no_spacing), as before

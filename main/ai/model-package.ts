@@ -200,6 +200,9 @@ const RULES_FR: Record<string, string> = {
   'a model that takes any pixel size (spacingMm null) takes a fixed matrix (size.mode fixed): padded to a multiple, the input would have no size':
     'un modèle qui prend toute taille de pixel (spacingMm null) prend une matrice fixe (size.mode fixed)\u202f: complétée à un multiple, l’entrée n’aurait pas de taille',
   'no control, bidirectional formatting or invisible characters': 'aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible',
+  "intendedUse.implants is contract 1.4: contractVersion '1.4' (a station of an older contract would read images with an implant as any other, without a word)":
+    'intendedUse.implants est du contrat 1.4\u202f: contractVersion \'1.4\' (une station d’un contrat plus ancien lirait les images avec prothèse comme les autres, sans un mot)',
+  'a caveat says what it is (note)': 'une mise en garde dit ce qu’elle est (note)',
   'a class is named twice': 'une classe est nommée deux fois',
   'a letter or a digit, not only spaces or marks': 'une lettre ou un chiffre, pas seulement des espaces ou des signes',
   'at most four accents or marks on one character': 'au plus quatre accents ou signes sur un caractère',

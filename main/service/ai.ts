@@ -65,7 +65,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       },
       model: manifest ? {
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
-        limits: manifest.intendedUse.limits, scoreScale: { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null },
+        limits: manifest.intendedUse.limits,
+        implantCaveat: manifest.intendedUse.implants?.use === 'caveat' ? manifest.intendedUse.implants.note ?? null : null,
+        scoreScale: { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null },
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
         examOperatingPoint: examPoint ? { threshold: examPoint.threshold, specificity: examPoint.specificity, sensitivity: examPoint.sensitivity } : null,
         classes: modelClasses(manifest),

@@ -50,6 +50,8 @@ export interface AiPanelProps {
   viewOf(instanceId: number): string | null;
   /** The view labels of the exam's images: a breast's score resting on one view is said so. */
   viewLabels?: readonly string[];
+  /** Whether the exam images a breast with an implant (the model's caveat for such exams is said). */
+  implant?: boolean;
 }
 
 function ClassGlyph({ findingClass }: { findingClass: string }) {
@@ -171,7 +173,7 @@ function StripContent(props: StripForm) {
       <strong>{t('ai.title')}</strong>
       {label && <span className="muted" data-testid={tid('ai-model')}>{label.model}</span>}
       {label?.warning && <span className="ai-warning" data-testid={tid('ai-synthetic')}>{label.warning}</span>}
-      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid={tid('ai-state')} data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale, viewOf: props.viewOf, viewLabels: props.viewLabels })}</span>
+      <span className={`ai-state ai-state-${status ?? 'none'}`} data-testid={tid('ai-state')} data-status={status ?? 'none'}>{aiStateText(t, results, { showScore: !locked, locale, viewOf: props.viewOf, viewLabels: props.viewLabels, implant: props.implant })}</span>
       {(status === 'queued' || status === 'running') && <button type="button" disabled={busy} onClick={props.onCancel} data-testid={tid('ai-cancel')}>{t('ai.cancel')}</button>}
       {/* not where it would fail the same way (pixels too coarse for the model) */}
       {(status === 'cancelled' || (status === 'failed' && !notForModel(results.state!.failure?.code) && !needsRestart(results.state!.failure?.code)) || (status === 'done' && results.state!.unreadImages.length > 0)) && results.model && <button type="button" disabled={busy} onClick={props.onRequeue} data-testid={tid('ai-requeue')}>{t('ai.requeue')}</button>}

@@ -64,7 +64,9 @@ export function singleView(labels: readonly string[], side: 'R' | 'L'): string |
 
 export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale; viewOf?: (instanceId: number) => string | null;
   /** The view labels of the exam's images (for presentation), to say a breast's score rests on one view. */
-  viewLabels?: readonly string[] }): string {
+  viewLabels?: readonly string[];
+  /** Whether the exam images a breast with an implant: the model's caveat for such exams is said. */
+  implant?: boolean }): string {
   const state = results?.state;
   if (!state) return t('ai.state.none');
   // a reduced copy is not a failure of anything: the model is not made for its pixels
@@ -100,7 +102,10 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const oneView = state.status === 'done' && options.viewLabels ? (['R', 'L'] as const)
     .filter((side) => state.breastScores[side] !== undefined).map((side) => ({ side, view: singleView(options.viewLabels!, side) }))
     .filter((b) => b.view !== null).map((b) => t(`ai.oneView.${b.side}`, { view: b.view! })).join(' · ') : '';
-  return [perBreast, oneBreast, oneView, unread, unreadImages].filter(Boolean).join(' · ');
+  // what the model's validation found on breasts with an implant, said on such an exam (a probe saw
+  // calcification marks over an implant, and nothing said that the model is weaker there)
+  const implant = options.implant && results.model?.implantCaveat ? t('ai.implantCaveat', { note: results.model.implantCaveat }) : '';
+  return [perBreast, oneBreast, oneView, implant, unread, unreadImages].filter(Boolean).join(' · ');
 }
 
 /** Why the analysis could not read an image, in a few words (over its viewport, and after its view in the AI strip). */

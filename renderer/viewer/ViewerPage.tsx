@@ -270,7 +270,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // (of an analysis done: an exam that failed for its pixels says so once, in the AI strip)
         for (const { instanceId, reason, failure } of results.state?.status === 'done' ? results.notAnalysed : []) {
           const groups = byInstance.get(instanceId) ?? [];
-          const said = reason === 'unreadable' ? t('ai.notAnalysedUnreadable', { reason: unreadReason(t, failure) }) : t(reason === 'pixel-size' ? 'ai.notAnalysedPixels' : 'ai.notAnalysed');
+          const said = reason === 'unreadable' ? t('ai.notAnalysedUnreadable', { reason: unreadReason(t, failure) })
+            : t(reason === 'pixel-size' ? 'ai.notAnalysedPixels' : reason === 'implant' ? 'ai.notAnalysedImplant' : 'ai.notAnalysed');
           groups.push({ label: { ...label, notAnalysed: said }, source: 'model', findings: [] });
           byInstance.set(instanceId, groups);
         }
@@ -601,7 +602,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))}
         viewOf={(instanceId) => shownExam.instances.get(instanceId)?.viewLabel ?? null}
-        viewLabels={detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing && i.viewLabel).map((i) => i.viewLabel!)} />
+        viewLabels={detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing && i.viewLabel).map((i) => i.viewLabel!)}
+        implant={detail.series.some((s) => s.instances.some((i) => i.breastImplantPresent === true))} />
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
       {detail.rejected.length > 0 && (

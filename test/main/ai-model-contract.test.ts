@@ -13,6 +13,8 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
 import { compareVersions } from '../../main/ai/model-discovery.ts';
+import { whyNotRead } from '../../main/ai/analysis.ts';
+import type { InstanceDetail } from '../../common/domain.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
 import { brightestBoxModel, brokenOutputModel, fixtureManifest, tinyDetectorModel, tinyDetectorWeights } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
@@ -560,4 +562,21 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   // said in French too
   const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
   assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
+});
+
+test('intendedUse.implants (contract 1.4): images of a breast with an implant left to the reader but for its implant-displaced views, or read with a caveat, which says what it is', () => {
+  const manifest = manifestFor(tinyDetectorModel());
+  const with14 = (implants: unknown) => ({ ...manifest, contractVersion: '1.4', intendedUse: { ...manifest.intendedUse, implants } });
+  assert.ok(modelManifestSchema.safeParse(with14({ use: 'not-analysed' })).success);
+  assert.ok(modelManifestSchema.safeParse(with14({ use: 'caveat', note: 'more false marks there' })).success);
+  assert.equal(modelManifestSchema.safeParse(with14({ use: 'caveat' })).success, false, 'a caveat says what it is');
+  assert.equal(modelManifestSchema.safeParse({ ...with14({ use: 'not-analysed' }), contractVersion: '1.3' }).success, false, 'contract 1.4');
+  const parsed = modelManifestSchema.parse(with14({ use: 'not-analysed' }));
+  const image = (viewLabel: string, breastImplantPresent: boolean | null) => ({ isImage: true, forProcessing: false, viewLabel, imageLaterality: viewLabel[0], breastImplantPresent,
+    pixelSpacing: [0.07, 0.07], imagerPixelSpacing: null, estimatedRadiographicMagnificationFactor: null }) as unknown as InstanceDetail;
+  assert.equal(whyNotRead(image('RCC', true), parsed), 'implant');
+  assert.equal(whyNotRead(image('RCCID', true), parsed), null, 'the implant-displaced view is read');
+  assert.equal(whyNotRead(image('LCC', false), parsed), null);
+  assert.equal(whyNotRead(image('RCC', true), modelManifestSchema.parse(with14({ use: 'caveat', note: 'x' }))), null, 'a caveat reads it');
+  assert.equal(whyNotRead(image('RCC', true), manifest), null, 'no word: read as any other');
 });

@@ -12,7 +12,7 @@ import { I18nContext, makeI18n } from '../../renderer/i18n.tsx';
 import type { AiFinding, AiResults, CadMark, CadReport, Locale } from '../../common/domain.ts';
 
 const MODEL: NonNullable<AiResults['model']> = {
-  id: 'org.example.model', name: 'Example detector', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [],
+  id: 'org.example.model', name: 'Example detector', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat: null,
   scoreScale: { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null },
   operatingPoint: { name: 'balanced', threshold: 0.15 }, examOperatingPoint: { threshold: 0.228, specificity: 0.91, sensitivity: 0.8 },
   classes: ['mass', 'calcification', 'architectural_distortion', 'asymmetry'],

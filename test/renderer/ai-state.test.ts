@@ -42,7 +42,7 @@ test('an image the analysis could not read is named by its view and why, in the 
 test('a model with an exam operating point: an exam at or above it is said flagged, as the worklist flags it; a score that would read as its threshold keeps its side', () => {
   const withPoint = (results: AiResults): AiResults => ({
     ...results,
-    model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], scoreScale: { semantics: 'probability', min: 0, max: 1, prevalence: 0.006 },
+    model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'probability', min: 0, max: 1, prevalence: 0.006 },
       operatingPoint: { name: 'balanced', threshold: 0.15 }, examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76 }, classes: ['mass'] },
   });
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 (a probability, at a prevalence of 0.6%) · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
@@ -96,4 +96,15 @@ test('a breast imaged in one view (its other quarantined, or never taken) says i
   assert.equal(withViews(['RCC', 'RMLO', 'LXCCL', 'LML']), 'analysed · exam score 0.95 · right breast 0.20 · left breast 0.95', 'an XCCL and an ML are a pair too');
   assert.equal(singleView(['RMLO', 'LCC', 'LMLO'], 'R'), 'RMLO');
   assert.equal(singleView([], 'R'), null, 'no view: nothing to say (the breast is not imaged)');
+});
+
+test('an exam with a breast implant says the model\'s caveat for such exams (its manifest\'s intendedUse.implants note); other exams, or a model with none, say nothing of it', () => {
+  const withModel = (implantCaveat: string | null): AiResults => ({ ...done({ R: 0.2, L: 0.3 }),
+    model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat, scoreScale: { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null },
+      operatingPoint: { name: 'balanced', threshold: 0.15 }, examOperatingPoint: null, classes: ['mass'] } });
+  const text = (results: AiResults, implant: boolean, locale: 'en' | 'fr' = 'en') => aiStateText((key, params) => translate(locale, key, params), results, { showScore: false, locale, implant });
+  assert.equal(text(withModel('weaker there'), true), 'analysed · breast implant: weaker there');
+  assert.equal(text(withModel('weaker there'), true, 'fr'), 'analysé · prothèse mammaire\u202f: weaker there');
+  assert.equal(text(withModel('weaker there'), false), 'analysed');
+  assert.equal(text(withModel(null), true), 'analysed');
 });
