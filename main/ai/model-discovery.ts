@@ -123,7 +123,20 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       byId.set(id, { model: checked.model, check: checked });
     }
     for (const r of refusedBefore) if (r.at === checks.length) refused.push({ folder: r.folder, problem: r.problem });
-    return { models: [...byId.values()].map((e) => e.model), refused, replaced };
+    // two models of one name and version under different ids could be told apart nowhere the reader
+    // looks (the label over the marks, the strip, a CAD SR's algorithm name and version: a probe): the
+    // later found is refused, saying which it looks like
+    const byName = new Map<string, M>();
+    const models: M[] = [];
+    for (const { model, check: kept } of byId.values()) {
+      const { name, version, id } = model.manifest;
+      const key = `${name.trim().toLowerCase()}\u0000${version}`;
+      const first = byName.get(key);
+      if (!first) { byName.set(key, model); models.push(model); continue; }
+      if (!released.has(kept) && kept.ok) { released.add(kept); await kept.release?.(); }
+      refused.push({ folder: model.folder, problem: { code: 'duplicate_name', params: { name, version, id: first.manifest.id, folder: path.basename(first.folder), ownId: id } } });
+    }
+    return { models, refused, replaced };
   };
   const checking = checks.filter((c) => !c.result).map((c) => c.folder);
   const found = await merge();

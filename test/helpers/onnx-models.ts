@@ -259,6 +259,9 @@ export function fixtureManifest(bytes: Uint8Array, options: { id?: string; name?
     runtime: { opset: 13, providers: ['cpu'] },
   };
   change(manifest);
+  // two fixtures of one name and version under different ids are refused as indistinguishable (duplicate_name):
+  // a fixture given another id and not another name says its id in its name
+  if (options.name === undefined && manifest.name === 'Bright spots (test fixture)' && manifest.id !== 'org.binome.tests.bright-spots') manifest.name = `Bright spots (test fixture, ${manifest.id})`;
   return manifest;
 }
 

@@ -580,3 +580,20 @@ test('intendedUse.implants (contract 1.4): images of a breast with an implant le
   assert.equal(whyNotRead(image('RCC', true), modelManifestSchema.parse(with14({ use: 'caveat', note: 'x' }))), null, 'a caveat reads it');
   assert.equal(whyNotRead(image('RCC', true), manifest), null, 'no word: read as any other');
 });
+
+test('two models of one name and version under different ids (nowhere to tell them apart: the label over the marks, the strip, a CAD SR) : the later found is refused, saying which it looks like', async () => {
+  const root = tempDir('models-same-name');
+  writeModel(root, 'same1', { change: (m) => { m.id = 'com.vendor.tests.one'; m.name = 'Vendor detector'; } });
+  writeModel(root, 'same2', { change: (m) => { m.id = 'com.vendor.tests.two'; m.name = ' vendor DETECTOR '; } });
+  writeModel(root, 'same3', { change: (m) => { m.id = 'com.vendor.tests.three'; m.name = 'Vendor detector'; m.version = '0.2.0'; } });
+  const { models, refused } = await discoverModels([root]);
+  try {
+    assert.deepEqual(models.map((m) => path.basename(m.folder)), ['same1', 'same3'], 'another version of the name is told apart by it');
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['same2', 'duplicate_name']]);
+    assert.equal(describeModelProblem('en', refused[0]!.problem), 'another model (com.vendor.tests.one, folder same1) has the same name and version (“ vendor DETECTOR ” 0.1.0): '
+      + 'the two could not be told apart on screen nor in their CAD reports; give this one (com.vendor.tests.two) a name of its own');
+    assert.match(describeModelProblem('fr', refused[0]!.problem), /^un autre modèle \(com\.vendor\.tests\.one, dossier same1\) a le même nom et la même version/);
+  } finally {
+    for (const m of models) await m.opened.session.release();
+  }
+});
