@@ -428,17 +428,20 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   process.on('unhandledRejection', (reason) => log.error(`unhandled rejection: ${errorForLog(reason)}`));
   const service = openService(values.library, { renditions: true, ai: true, receiver: values['no-dicom'] ? undefined : {}, pacs: true });
   let host: Awaited<ReturnType<typeof startLoopbackHost>> | null = null;
+  let signal: NodeJS.Signals | null = null;
   try {
     // a host that cannot start (the renderer not built, the port taken) ends the command: the
     // station's service (its AI analysing the library) is closed with it, not left running deaf to Ctrl+C
     host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
     out.write(`${TEXT.serving(service.paths.root, host.openUrl)}\n`);
     if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
-    sayStopped(out, await stopped);
+    signal = await stopped;
     return EXIT.ok;
   } finally {
     await host?.close();
     await service.close();
+    // said once stopped, not as the stop began (a model run may hold the close 15 s: a probe)
+    if (signal) sayStopped(out, signal);
     // a model run still going after the close's wait: the process ends by SIGTERM here, not aborted
     // by onnxruntime as Node stops its thread at exit (exit 134, a core dump)
     await endIfTasksLeft();

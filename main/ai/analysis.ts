@@ -433,10 +433,13 @@ export class AiAnalysis {
     await this.pause(waitMs);
   }
 
-  /** The library answers the loop again after it did not: said once. */
+  /**
+   * The library answers the loop again after it did not: said once, at the warning's level (said as
+   * information, it never showed where the warning did: `binome serve` logs warnings only, a probe).
+   */
   private libraryAnswers(): void {
     if (this.libraryProblem === null) return;
-    log.info(`AI: the library answers again (it did not: ${this.libraryProblem}); the queue goes on`);
+    log.warn(`AI: the library answers again (it did not: ${this.libraryProblem}); the queue goes on`);
     this.libraryProblem = null;
   }
 

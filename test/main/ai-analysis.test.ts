@@ -1318,7 +1318,7 @@ test('a library full or busy while the AI starts: the start is tried again until
     await waitFor('the exam analysed once the library answered', async () => station.db.ai.examState(exam!.examId)?.status === 'done', 60_000);
     assert.equal(requeue.mock.callCount() >= 3, true, 'tried until it answered');
     assert.equal(warnings.mock.calls.filter((c) => /^AI: the library could not be prepared now \(SQLITE_FULL\); trying again every 1 s, said again when it changes$/.test(String(c.arguments[0]))).length, 1, 'said once, not at each try');
-    assert.equal(infos.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_FULL\); the queue goes on$/.test(String(c.arguments[0]))).length, 1, 'its end said');
+    assert.equal(warnings.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_FULL\); the queue goes on$/.test(String(c.arguments[0]))).length, 1, 'its end said, at the warning\'s level (binome serve logs warnings only)');
   } finally {
     infos.mock.restore();
     warnings.mock.restore();
@@ -1356,7 +1356,7 @@ test('a library whose disk stays full while the station serves: the queue is tri
       'AI: the queue could not be read now (SQLITE_FULL); trying again every 1 s, said again when it changes',
       'AI: the queue could not be read now (SQLITE_BUSY); trying again every 5 s, said again when it changes',
     ], 'each reason said once');
-    assert.equal(infos.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_BUSY\); the queue goes on$/.test(String(c.arguments[0]))).length, 1);
+    assert.equal(warnings.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_BUSY\); the queue goes on$/.test(String(c.arguments[0]))).length, 1);
   } finally {
     infos.mock.restore();
     warnings.mock.restore();
