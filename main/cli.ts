@@ -129,8 +129,9 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
   }
 }
 
+/** The text in a column of `width`, cut with an ellipsis where longer, a space always left before the next column (it ran into it). */
 function padEnd(text: string, width: number): string {
-  return text.length > width ? text.slice(0, width - 1) + '…' : text.padEnd(width);
+  return text.length >= width ? text.slice(0, width - 2) + '… ' : text.padEnd(width);
 }
 
 function formatDate(d: string | null): string {
