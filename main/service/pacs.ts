@@ -316,6 +316,25 @@ export class PacsService {
     }
   }
 
+  /**
+   * A prior fetched for her reading, older than the exam it was fetched for, was read where it was
+   * made: marked read (the audit says the PACS fetch did it), not left a new exam in the reading list
+   * (fetched priors stood there among today's exams, and "mark read, then next" walked into them: a
+   * probe). One in progress or read here, or not (yet) imported (a C-MOVE's images still arriving), is
+   * left as it is.
+   */
+  private markPriorRead(examId: number, studyUid: string): void {
+    try {
+      const priorId = this.ctx.db.imports.studyKey(studyUid);
+      const current = this.ctx.db.worklist.examSummary(examId);
+      const prior = priorId === null ? null : this.ctx.db.worklist.examSummary(priorId);
+      if (!current?.studyDate || !prior?.studyDate || prior.status !== 'new' || prior.studyDate >= current.studyDate) return;
+      if (this.ctx.db.worklist.setExamStatus(priorId!, 'read', (id) => this.ctx.db.audit.record('pacs-prior', 'status:read', id))) this.ctx.events.emit('worklistChanged', { reason: 'status' });
+    } catch (error) {
+      log.warn(`PACS priors: a fetched prior's status not set (${errorForLog(error)})`);
+    }
+  }
+
   private async searchNode(examId: number, patient: { patientRef: number; patientId: string; issuer: string; studyUid: string }, node: StoredPacsNode): Promise<void> {
     const pacs = this.ctx.db.pacs;
     let retrieved = 0;
@@ -337,6 +356,7 @@ export class PacsService {
         if (!known.has(study.studyUid)) pacs.markFetched(study.studyUid, node.id);
         if (node.protocol === 'dimse') images += await this.moveStudy(node, study.studyUid);
         else await this.fetchStudy(node, patient, study.studyUid, `PACS ${node.id}, study ${retrieved + 1}`, (n) => { images += n; });
+        if (!known.has(study.studyUid)) this.markPriorRead(examId, study.studyUid);
         retrieved++;
         pacs.updateRetrieval(patient.patientRef, node.id, { retrieved, images });
       }

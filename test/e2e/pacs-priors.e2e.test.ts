@@ -93,6 +93,9 @@ test('a prior fetched from the PACS while the exam is open is offered, then show
   assert.ok(asked.includes(`/dicom-web/studies/${prior.studyUid}`), 'the prior was fetched by WADO-RS');
   const priorExam = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}))).rows.find((r) => r.studyInstanceUid === prior.studyUid);
   assert.ok(priorExam, 'the prior is in the library');
+  // read where it was made: not a new exam in her reading list (the audit says the fetch did it)
+  assert.equal(priorExam.status, 'read');
+  assert.deepEqual(station.db.audit.trail(priorExam.examId).map((a) => [a.actor, a.action]), [['pacs-prior', 'status:read']]);
   assert.equal(await page.$$eval('[data-testid=viewport]', (v) => v.length), 4, 'the steps did not change under the reader');
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-prior-offered.png') });
   await page.click('[data-testid=prior-arrived-show]');
