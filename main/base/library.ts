@@ -30,24 +30,32 @@ export interface LibraryPaths {
  * Creates the library folder on first use and returns where its parts live. The folder is the
  * user's alone (0700 where the system has such modes): it holds patients' names and images, and
  * with the default umask its database and files were readable by every local user (a probe). A
- * library of this user's made before is made private too; one owned by another user (shared on
- * purpose) is left as it is.
+ * library of this user's made before is made private too (makePrivate says which are left).
  */
 export function prepareLibrary(root: string): LibraryPaths {
   const resolved = path.resolve(root);
+  const existed = fs.existsSync(resolved);
   fs.mkdirSync(path.join(resolved, 'store'), { recursive: true, mode: 0o700 });
-  makePrivate(resolved);
+  if (existed) makePrivate(resolved);
   // a library on a read-only disk is said so here, before SQLite or the store fail in their own words
   const readOnly = readOnlyProblem(resolved);
   if (readOnly) throw readOnly;
   return { root: resolved, database: path.join(resolved, 'worklist.sqlite'), store: path.join(resolved, 'store') };
 }
 
-/** The folder's group and others' access taken away, where it is this user's and they have some (POSIX only). */
+/**
+ * The folder's group and others' access taken away (POSIX only), where it is a library of this
+ * user's as a umask leaves it: never a folder that is not a library yet (--library pointed at a
+ * folder with other things in it, /tmp), nor one shared on purpose (group-writable, or with its
+ * setgid or sticky bit: a probe saw a 2770 group folder and a 1777 one made 0700).
+ */
 function makePrivate(folder: string): void {
   if (process.platform === 'win32' || typeof process.getuid !== 'function') return;
   try {
     const stat = fs.statSync(folder);
-    if (stat.uid === process.getuid() && (stat.mode & 0o077) !== 0) fs.chmodSync(folder, stat.mode & 0o700);
+    const shared = (stat.mode & 0o7000) !== 0 || (stat.mode & 0o020) !== 0;
+    if (stat.uid !== process.getuid() || shared || (stat.mode & 0o077) === 0) return;
+    if (!fs.existsSync(path.join(folder, 'worklist.sqlite'))) return;
+    fs.chmodSync(folder, stat.mode & 0o700);
   } catch { /* a disk that refuses modes (FAT, some network shares): as it is */ }
 }

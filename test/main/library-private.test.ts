@@ -16,16 +16,33 @@ test('a new library folder is the user\'s alone (0700); one of this user\'s made
   prepareLibrary(fresh);
   assert.equal(modeOf(fresh), 0o700);
   const earlier = tempDir('library-earlier');
+  fs.writeFileSync(path.join(earlier, 'worklist.sqlite'), '');
   fs.chmodSync(earlier, 0o755);
   prepareLibrary(earlier);
   assert.equal(modeOf(earlier), 0o700, 'group and others lose their access');
 });
 
+test('a folder that is not a library yet, or one shared on purpose (group-writable, setgid, sticky), keeps its mode', { skip: SKIP }, () => {
+  const notYet = tempDir('library-not-yet');
+  fs.writeFileSync(path.join(notYet, 'notes.txt'), 'someone else\'s');
+  fs.chmodSync(notYet, 0o755);
+  prepareLibrary(notYet);
+  assert.equal(modeOf(notYet), 0o755);
+  for (const mode of [0o2770, 0o1777, 0o775]) {
+    const shared = tempDir('library-shared-mode');
+    fs.writeFileSync(path.join(shared, 'worklist.sqlite'), '');
+    fs.chmodSync(shared, mode);
+    prepareLibrary(shared);
+    assert.equal(fs.statSync(shared).mode & 0o7777, mode, mode.toString(8));
+  }
+});
+
 test('a library folder owned by another user (shared on purpose) is left as it is', { skip: SKIP || (process.getuid?.() !== 0 && 'needs root, to give a folder to another user') }, () => {
   const shared = tempDir('library-shared');
-  fs.chmodSync(shared, 0o775);
+  fs.writeFileSync(path.join(shared, 'worklist.sqlite'), '');
+  fs.chmodSync(shared, 0o755);
   fs.mkdirSync(path.join(shared, 'store'));
   fs.chownSync(shared, 65534, 65534);
   prepareLibrary(shared);
-  assert.equal(modeOf(shared), 0o775);
+  assert.equal(modeOf(shared), 0o755);
 });
