@@ -132,19 +132,19 @@ const usageFr = (version: string, library: string): Record<string, string> => ({
 Usage${NBSP}: binome <commande> [options]
 
 Commandes${NBSP}:
-  import <chemin>... importe dans la bibliothèque des fichiers DICOM, des dossiers (récursivement) ou des DICOMDIR
-  list               liste les examens de la liste de travail
-  check              vérifie les fichiers stockés au regard de ce que la bibliothèque a enregistré
-  serve              sert la station sur l’interface locale (loopback) et affiche l’URL à ouvrir
-  receive            reçoit dans la bibliothèque les images des modalités et des PACS par DICOM (SCP C-STORE)
-  demo               génère des examens de synthèse (DICOM et vérité terrain), et les importe au besoin
-  models             liste les modèles d’IA (en service, refusés et pourquoi) et choisit celui que montrent les examens
+  import <chemin>...   importe dans la bibliothèque des fichiers DICOM, des dossiers (récursivement) ou des DICOMDIR
+  list                 liste les examens de la liste de travail
+  check                vérifie les fichiers stockés au regard de ce que la bibliothèque a enregistré
+  serve                sert la station sur l’interface locale (loopback) et affiche l’URL à ouvrir
+  receive              reçoit dans la bibliothèque les images des modalités et des PACS par DICOM (SCP C-STORE)
+  demo                 génère des examens de synthèse (DICOM et vérité terrain), et les importe au besoin
+  models               liste les modèles d’IA (en service, refusés et pourquoi) et choisit celui que montrent les examens
 
 Options de toutes les commandes${NBSP}:
-  --library <dossier> le dossier de la bibliothèque (par défaut${NBSP}: ${library})
-  -h, --help          l’aide d’une commande
+  --library <dossier>  le dossier de la bibliothèque (par défaut${NBSP}: ${library})
+  -h, --help           l’aide d’une commande
 
-« binome <commande> --help » donne les options d’une commande. Les messages sont en français quand la
+«${NBSP}binome <commande> --help${NBSP}» donne les options d’une commande. Les messages sont en français quand la
 langue du terminal l’est (LANG=fr_FR.UTF-8), en anglais sinon.`,
   import: `Usage${NBSP}: binome import <chemin>... [--library <dossier>] [--quiet] [--durable]
 
@@ -183,7 +183,7 @@ Images de synthèse${NBSP}: pas des patientes, pas pour le diagnostic.
 
   --patients N          nombre de femmes (4 par défaut)
   --priors K            examens antérieurs par femme, à 1–2 ans d’écart (1 par défaut)
-  --seed S              la graine (« binome » par défaut)
+  --seed S              la graine («${NBSP}binome${NBSP}» par défaut)
   --size full|reduced   3328×2560 à 0,07 mm, ou 832×640 à 0,28 mm (reduced par défaut)
   --transfer-syntax T   explicit (par défaut), jpeg-ls, htj2k ou j2k${NBSP}: compression sans perte
   --plain               sans variantes (par défaut les femmes passent par${NBSP}: standard, MONOCHROME1 et
@@ -201,7 +201,7 @@ tourne, ses analyses dans cette bibliothèque) et chaque dossier refusé avec la
 montrent les examens (score, marques, tri de la liste de travail). N’analyse rien. Une station en marche trouve
 un nouveau modèle à son prochain démarrage.
 
-  --show ID    les examens montrent ce modèle désormais (il doit tourner ici)${NBSP}; « auto »${NBSP}: le dernier trouvé
+  --show ID    les examens montrent ce modèle désormais (il doit tourner ici)${NBSP}; «${NBSP}auto${NBSP}»${NBSP}: le dernier trouvé
                (celui de la bibliothèque avant celui de l’application)
   --json       la liste en JSON
 
@@ -264,6 +264,11 @@ const en = {
   fetchedFrom: (node: string) => `it was fetched from the PACS ${node}: it is fetched again the next time one of her exams is opened (her priors are searched at most every 5 minutes).`,
   importAgain: 'import the same files again to complete it.',
   examMustBeId: '--exam must be an exam ID (a whole number, as binome list shows it)',
+  noSuchExam: (id: N) => `no exam ${id} in this library (binome list shows the exams and their IDs)`,
+  unknownOption: (option: string) => `unknown option ${option}`,
+  optionValue: (option: string) => `${option} needs a value (${option} VALUE)`,
+  unexpectedArgument: (arg: string) => `unexpected argument ${arg} (this command takes options only)`,
+  portInUse: (port: N) => `port ${port} is taken (another Binome, or another program): choose another with --port, or leave it out for a free one`,
   statusValues: '--status must be new, in_progress or read (repeat it for several)',
   notModelId: (value: string) => `--show must be a model id (lower-case letters, digits, dots, dashes and underscores, at most 100, as binome models lists them) or auto: not "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`,
   damagedWhy: { missing: 'missing from the store', size: 'size differs from the one recorded at import', content: 'content differs from its address', codestream: 'a compressed frame ends before its end marker (cut short before it was imported)' },
@@ -320,7 +325,7 @@ export type CliText = typeof en;
 const fr: CliText = {
   usage: usageFr,
   unknownCommand: (command) => `commande inconnue «${NBSP}${command}${NBSP}»`,
-  runHelp: (command) => `« binome ${command}--help » en donne l’usage.`,
+  runHelp: (command) => `«${NBSP}binome ${command}--help${NBSP}» en donne l’usage.`,
   importNeedsPath: `binome import demande au moins un chemin`,
   importing: (p) => `import${NBSP}: ${p.done}/${p.total} fichiers, ${p.imported} importé${sFr(p.imported)}, ${p.duplicates} doublon${sFr(p.duplicates)}, ${p.rejected} refusé${sFr(p.rejected)}, ${p.skipped} ignoré${sFr(p.skipped)}, ${p.bytes}`,
   importedInto: (exams, seconds, rate, bytes) => `  dans ${exams} examen${sFr(exams)} en ${seconds}${NBSP}s (${rate} fichiers/s, ${bytes})`,
@@ -344,6 +349,11 @@ const fr: CliText = {
   fetchedFrom: (node) => `il a été récupéré du PACS ${node}${NBSP}: il est récupéré de nouveau à la prochaine ouverture d’un de ses examens (ses antériorités sont cherchées au plus toutes les 5 minutes).`,
   importAgain: 'importez de nouveau les mêmes fichiers pour le terminer.',
   examMustBeId: `--exam doit être l’ID d’un examen (un nombre entier, tel que binome list l’affiche)`,
+  noSuchExam: (id) => `aucun examen ${id} dans cette bibliothèque (binome list montre les examens et leurs ID)`,
+  unknownOption: (option) => `option inconnue ${option}`,
+  optionValue: (option) => `${option} demande une valeur (${option} VALEUR)`,
+  unexpectedArgument: (arg) => `argument inattendu ${arg} (cette commande ne prend que des options)`,
+  portInUse: (port) => `le port ${port} est pris (un autre Binome, ou un autre programme)${NBSP}: choisissez-en un autre avec --port, ou omettez-le pour un port libre`,
   statusValues: `--status vaut new, in_progress ou read (à répéter pour plusieurs)`,
   notModelId: (value) => `--show doit être l’identifiant d’un modèle (lettres minuscules, chiffres, points, tirets et tirets bas, 100 au plus, tel que binome models les liste) ou auto${NBSP}: pas «${NBSP}${value.length > 40 ? `${value.slice(0, 40)}…` : value}${NBSP}»`,
   damagedWhy: { missing: 'absent du stockage', size: 'sa taille diffère de celle enregistrée à l’import', content: 'son contenu diffère de son adresse', codestream: 'une image compressée s’arrête avant son marqueur de fin (coupée avant son import)' },
@@ -363,8 +373,8 @@ const fr: CliText = {
   seedChars: `--seed peut contenir des lettres, des chiffres, «${NBSP}.${NBSP}», «${NBSP}_${NBSP}» et «${NBSP}-${NBSP}» (64 au plus)`,
   sizeValues: '--size vaut full ou reduced',
   transferSyntaxValues: (names) => `--transfer-syntax vaut l’un de ${names}`,
-  abnormalRate: '--abnormal-rate doit être entre 0 et 1 (écrit avec un point${NBSP}: 0.5)',
-  contrast: '--contrast s’écrit LO,HI avec 0 < LO ≤ HI ≤ 3 (décimales avec un point${NBSP}: 0.6,1.3)',
+  abnormalRate: `--abnormal-rate doit être entre 0 et 1 (écrit avec un point${NBSP}: 0.5)`,
+  contrast: `--contrast s’écrit LO,HI avec 0 < LO ≤ HI ≤ 3 (décimales avec un point${NBSP}: 0.6,1.3)`,
   demoNeedsOut: `binome demo demande --out <dossier>, --library <dossier>, ou les deux`,
   generating: (done, total) => `génération${NBSP}: ${done}/${total} images`,
   generated: (g) => `${g.images} image${sFr(g.images)} générée${sFr(g.images)} en ${g.exams} examen${sFr(g.exams)} de ${g.patients} femme${sFr(g.patients)} de synthèse dans ${g.outDir} en ${g.seconds}${NBSP}s (${g.perExam}${NBSP}s par examen, taille ${g.size === 'full' ? 'complète' : 'réduite'}, ${g.bytes}).`,

@@ -199,7 +199,17 @@ async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<nu
   if (examId !== undefined && !(Number.isInteger(examId) && examId > 0)) throw new UsageError(TEXT.examMustBeId);
   const service = openService(values.library);
   try {
-    const result = await localClient(service.handlers).checkStore({ examId, content: values.content ?? false });
+    const api = localClient(service.handlers);
+    // an exam that is not there has no file to check: said so, not "0 stored files checked: all sound" (a probe)
+    if (examId !== undefined) {
+      try {
+        await api.examDetail({ examId, purpose: 'refresh' });
+      } catch (error) {
+        if (error instanceof ApiError && error.code === 'not_found') { out.write(`binome: ${TEXT.noSuchExam(examId)}\n`); return EXIT.failure; }
+        throw error;
+      }
+    }
+    const result = await api.checkStore({ examId, content: values.content ?? false });
     for (const d of result.damaged) out.write(`${TEXT.damaged(d.instanceId, d.examId, TEXT.damagedWhy[d.reason])}\n`);
     out.write(`${TEXT.checked(result.checked, values.content ?? false, result.damaged.length)}\n`);
     return result.damaged.length ? EXIT.failure : EXIT.ok;
@@ -433,7 +443,12 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   try {
     // a host that cannot start (the renderer not built, the port taken) ends the command: the
     // station's service (its AI analysing the library) is closed with it, not left running deaf to Ctrl+C
-    host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
+    try {
+      host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') { process.stderr.write(`binome: ${TEXT.portInUse(port)}\n`); return EXIT.failure; }
+      throw error;
+    }
     out.write(`${TEXT.serving(service.paths.root, host.openUrl)}\n`);
     if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
     signal = await stopped;
@@ -447,6 +462,19 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
     // by onnxruntime as Node stops its thread at exit (exit 134, a core dump)
     await endIfTasksLeft();
   }
+}
+
+/**
+ * A usage error in the terminal's language: node's argument parser says its own in English, with the
+ * option quoted (and "Did you forget…" after a newline, which the terminal showed as \x0a).
+ */
+function usageMessage(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  const quoted = /'([^']*)'/.exec(error.message)?.[1]?.replace(/ <value>$/, '') ?? '?';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return TEXT.unknownOption(quoted);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return TEXT.optionValue(quoted);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return TEXT.unexpectedArgument(quoted);
+  return error.message;
 }
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
@@ -472,7 +500,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     }
   } catch (error) {
     if (error instanceof UsageError || (error as NodeJS.ErrnoException)?.code?.startsWith?.('ERR_PARSE_ARGS')) {
-      err.write(`binome: ${printable((error as Error).message)}\n${TEXT.runHelp(command && USAGE[command] ? `${command} ` : '')}\n`);
+      err.write(`binome: ${printable(usageMessage(error as Error))}\n${TEXT.runHelp(command && USAGE[command] ? `${command} ` : '')}\n`);
       return EXIT.usage;
     }
     err.write(`binome: ${error instanceof ApiError ? apiMessage(error) : (error as Error)?.message ?? String(error)}\n`);

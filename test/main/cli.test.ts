@@ -141,7 +141,7 @@ test('serve whose loopback host cannot start (its port taken) ends with an error
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const port = (taken.address() as net.AddressInfo).port;
-  const child = spawn(process.execPath, [BIN, 'serve', '--no-dicom', '--port', String(port), '--library', tempDir('cli-serve-taken')], { cwd: ROOT });
+  const child = spawn(process.execPath, [BIN, 'serve', '--no-dicom', '--port', String(port), '--library', tempDir('cli-serve-taken')], { cwd: ROOT, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
   let out = '';
   child.stdout.on('data', (c: Buffer) => { out += c; });
   child.stderr.on('data', (c: Buffer) => { out += c; });
@@ -152,6 +152,7 @@ test('serve whose loopback host cannot start (its port taken) ends with an error
     });
     assert.notEqual(code, -1, `still running 30 s after its host failed: ${out}`);
     assert.notEqual(code, 0, out);
+    assert.match(out, new RegExp(`binome: port ${port} is taken \\(another Binome, or another program\\)`), 'said as such, not as listen EADDRINUSE');
   } finally {
     child.kill('SIGKILL');
     taken.close();
@@ -217,13 +218,19 @@ test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: he
   assert.match(fr('import', '--help').out, /^Usage\u202f: binome import <chemin>/);
   const unknown = fr('frobnicate');
   assert.equal(unknown.code, 2);
-  assert.equal(unknown.err, 'binome: commande inconnue «\u202ffrobnicate\u202f»\n« binome --help » en donne l’usage.\n');
+  assert.equal(unknown.err, 'binome: commande inconnue «\u202ffrobnicate\u202f»\n«\u202fbinome --help\u202f» en donne l’usage.\n');
   assert.match(fr('demo', '--patients', 'many', '--out', tempDir('cli-fr-demo')).err, /--patients doit être un nombre entier de 1 à 10000/);
   // what the API's schema would refuse in English is said before it, in French, as wrong usage
   assert.deepEqual([fr('list', '--status', 'bogus').code, fr('list', '--status', 'bogus').err.split('\n')[0]], [2, 'binome: --status vaut new, in_progress ou read (à répéter pour plusieurs)']);
   const longId = fr('models', '--show', 'x'.repeat(5000), '--library', tempDir('cli-fr-show'));
   assert.equal(longId.code, 2);
   assert.match(longId.err, /^binome: --show doit être l’identifiant d’un modèle .*pas «\u202fx{40}…\u202f»\n/);
+  // node's argument parser's own errors too (it said "Unknown option '--bogus'" in English, and a \x0a)
+  assert.equal(fr('list', '--bogus').err.split('\n')[0], 'binome: option inconnue --bogus');
+  assert.equal(fr('list', '--limit').err.split('\n')[0], 'binome: --limit demande une valeur (--limit VALEUR)');
+  // an exam that is not there: said so, not "0 files checked: all sound"
+  const missing = fr('check', '--exam', '99999', '--library', tempDir('cli-fr-check'));
+  assert.deepEqual([missing.code, missing.out], [1, 'binome: aucun examen 99999 dans cette bibliothèque (binome list montre les examens et leurs ID)\n']);
   // LC_ALL wins over LANG, as POSIX orders them
   assert.match(spawnSync(process.execPath, [BIN, 'frobnicate'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'fr_FR.UTF-8' } }).stderr, /unknown command/);
 
