@@ -46,11 +46,12 @@ const tensorName = z.string().min(1).max(128);
  * bidirectional marks, embeddings, overrides and isolates (U+061C, U+200E–F, U+202A–E, U+2066–9);
  * the line and paragraph separators (U+2028–9), which break a log's line; the invisible zero-width
  * ones and the byte order mark (U+200B–D, U+FEFF), which make two names that look alike differ (a
- * probe passed U+061C, U+2028, U+200B and U+FEFF); and the other characters that show as nothing
- * (soft hyphen, word joiner and invisible operators, the Hangul fillers, tag characters: a later probe
- * named models U+3164 and U+E0041).
+ * probe passed U+061C, U+2028, U+200B and U+FEFF); and every other format character or character
+ * that shows as nothing (Unicode's Cf and Default_Ignorable_Code_Point: soft hyphen, word joiners,
+ * Hangul fillers, tag characters, U+206A–F; probes named models U+3164 and U+E0041, and put U+206A
+ * between sixty accents to pass the rule on accents).
  */
-const UNSHOWABLE_CLASS = '\\p{Cc}\\u00ad\\u034f\\u061c\\u115f\\u1160\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0\\u{e0000}-\\u{e007f}';
+const UNSHOWABLE_CLASS = '\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2028\\u2029';
 
 /**
  * Text the station shows (the model's name beside its marks, its limits, its data sets), and writes
@@ -67,8 +68,11 @@ const shownText = (max: number) => z.string().min(1).max(max)
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
 
+/** A name as two names are compared: the same letters however composed, in any case, spaces at either end aside. */
+export const comparableName = (name: string) => name.normalize('NFKC').trim().toLowerCase();
+
 const operatingPoint = z.strictObject({
-  name: shownText(64),
+  name: shownText(64).regex(/^\S(?:.*\S)?$/su, 'no space at either end'),
   threshold: z.number(),
   /** What it achieved, and on what: at least one figure. */
   sensitivity: z.number().min(0).max(1).optional(),
@@ -314,7 +318,8 @@ export const modelManifestSchema = z.object({
   calibration: z.strictObject({
     operatingPoints: z.array(operatingPoint).min(1).max(10)
       // the first of two of one name was used, whichever the default meant (a probe)
-      .refine((points) => new Set(points.map((p) => p.name)).size === points.length, 'two operating points have the same name'),
+      // (compared as they read: "balanced" and "balanced ", or é composed and decomposed, were two)
+      .refine((points) => new Set(points.map((p) => comparableName(p.name))).size === points.length, 'two operating points have the same name'),
     defaultOperatingPoint: z.string().max(64),
     examOperatingPoint: examOperatingPoint.optional(),
   }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { comparableName } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 
 /** A model the station does not use because a later root (the library's) holds the same model id. */
@@ -130,7 +131,7 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     const models: M[] = [];
     for (const { model, check: kept } of byId.values()) {
       const { name, version, id } = model.manifest;
-      const key = `${name.trim().toLowerCase()}\u0000${version}`;
+      const key = `${comparableName(name)}\u0000${version}`;
       const first = byName.get(key);
       if (!first) { byName.set(key, model); models.push(model); continue; }
       if (!released.has(kept) && kept.ok) { released.add(kept); await kept.release?.(); }

@@ -207,6 +207,7 @@ const RULES_FR: Record<string, string> = {
   'a letter or a digit, not only spaces or marks': 'une lettre ou un chiffre, pas seulement des espaces ou des signes',
   'at most four accents or marks on one character': 'au plus quatre accents ou signes sur un caractère',
   'two operating points have the same name': 'deux points de fonctionnement ont le même nom',
+  'no space at either end': 'pas d’espace au début ni à la fin',
   'lower-case letters, digits, dots, dashes and underscores': 'lettres minuscules, chiffres, points, tirets et tirets bas',
   'a version such as 1.2.0': 'une version telle que 1.2.0',
   'max is above min': 'max est au-dessus de min',

@@ -552,13 +552,20 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
     const parsed = modelManifestSchema.safeParse(m);
     return parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   };
-  for (const name of ['   ', '\u00a0\u00a0', '\u3164', '\u{e0041}\u{e0042}', `A${'\u0301'.repeat(60)}`, 'Soft\u00adhyphen', 'Word\u2060joiner']) {
+  for (const name of ['   ', '\u00a0\u00a0', '\u3164', '\u{e0041}\u{e0042}', `A${'\u0301'.repeat(60)}`, 'Soft\u00adhyphen', 'Word\u2060joiner',
+    // an invisible format character between the accents passed the rule on accents (a probe), and others among letters
+    `Z${'\u0301\u206a'.repeat(60)}`, 'Beam\u{1d173}', 'Anchor\ufff9', 'Egypt\u{13430}']) {
     assert.notDeepEqual(problemsOf({ ...manifest, name }), [], JSON.stringify(name));
   }
   for (const name of ['Détecteur de masses', '検出器 2', 'Lunit INSIGHT MMG', 'Ñandú (2 accents)']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
   const point = manifest.calibration.operatingPoints[0]!;
   const twice = { ...manifest, calibration: { ...manifest.calibration, operatingPoints: [point, { ...point, threshold: point.threshold + 0.1 }] } };
   assert.deepEqual(problemsOf(twice), ['calibration.operatingPoints: two operating points have the same name']);
+  // nor two that read the same: a space at the end, é composed and decomposed
+  const named = (a: string, b: string) => ({ ...manifest, calibration: { ...manifest.calibration, defaultOperatingPoint: a, operatingPoints: [{ ...point, name: a }, { ...point, name: b, threshold: point.threshold + 0.1 }] } });
+  assert.deepEqual(problemsOf(named('balanced', 'balanced ')), ['calibration.operatingPoints.1.name: no space at either end', 'calibration.operatingPoints: two operating points have the same name']);
+  assert.deepEqual(problemsOf(named('équilibre', 'e\u0301quilibre')), ['calibration.operatingPoints: two operating points have the same name']);
+  assert.deepEqual(problemsOf(named('Balanced', 'balanced')), ['calibration.operatingPoints: two operating points have the same name']);
   // said in French too
   const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
   assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
