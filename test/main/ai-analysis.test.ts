@@ -229,6 +229,12 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
       assert.deepEqual(rows.map((r) => r.examId), [b, a], direction);
     }
     await station.handlers.setExamStatus({ examId: a, status: 'new' });
+    // second look: her first impression of the scored exam, not yet read, keeps it above the one the AI
+    // could not score (it went below it: a probe)
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'second-look' } });
+    await station.handlers.setFirstImpression({ examId: a, impression: 'normal' });
+    assert.deepEqual((await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId), [a, b]);
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
     assert.ok([a, b].includes(next.examId) && next.priority > 0);
