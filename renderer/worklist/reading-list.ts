@@ -98,6 +98,8 @@ export async function neighbourExam(api: ApiClient, examId: number, direction: 1
   if (options.unread) await refreshPage(api).catch(() => undefined); // not answered: the statuses kept
   // at most the whole list (each step moves one row; a page fetched per 50 rows passed over)
   for (let passed = 0; passed <= MAX_WALK; passed++) {
+    const kept = current ?? load();
+    if (options.unread && direction > 0 && kept && kept.ids.at(-1) === from && kept.offset + kept.ids.length < kept.total) return nextUnreadPastPage(api, kept);
     const next = await step(api, from, direction);
     if (next === null) return null;
     if (!options.unread || next.status !== 'read') return next.examId;
@@ -107,6 +109,27 @@ export async function neighbourExam(api: ApiClient, examId: number, direction: 1
 }
 
 const MAX_WALK = 20 * PAGE;
+
+/**
+ * The next exam not read past the page kept, walking on from its last row: the order asked again from
+ * where the page began, its own rows passed over. Not the next page at its old offset: in the triage
+ * order the exams read on the page went below those to read, and the next page began that many rows
+ * earlier (after 50 exams read from the top, the next opened was the 101st: a probe).
+ */
+async function nextUnreadPastPage(api: ApiClient, kept: ReadingListState): Promise<number | null> {
+  const passed = new Set(kept.ids);
+  for (let offset = kept.offset, total = kept.total; offset < kept.offset + MAX_WALK && offset < total; offset += PAGE) {
+    const page = await api.worklistQuery({ ...kept.query, offset, limit: PAGE });
+    total = page.total;
+    const found = page.rows.find((r) => !passed.has(r.examId) && r.status !== 'read');
+    if (found) {
+      save(pageState(kept.query, page.rows, offset, page.total));
+      return found.examId;
+    }
+    if (!page.rows.length) break;
+  }
+  return null;
+}
 
 /**
  * The statuses of the reading list's page kept, as the library has them now; its order kept. The

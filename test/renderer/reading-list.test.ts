@@ -39,8 +39,9 @@ test('past the page the worklist showed: the next page is fetched with its statu
   const { api, rows, asked } = worklist(statuses);
   rememberWorklist(query, rows.slice(0, 50), 0, rows.length);
   assert.equal(await neighbourExam(api, 40, 1, { unread: true }), 106);
-  // the page kept asked again, then the next ones
-  assert.deepEqual(asked, [0, 50, 100]);
+  // the page kept asked again (its statuses), then the order from where it began (past its rows: in the
+  // triage order the rows read on it went below), then the next ones
+  assert.deepEqual(asked, [0, 0, 50, 100]);
 });
 
 test('nothing unread left below: the first exam not read from the top of the list, never the one open; none when all are read', async () => {
@@ -81,4 +82,29 @@ test('in the triage order, the exam just read moves below those to read: the nex
   rows.splice(3, 0, read); // 2, 3, 4, 1, 5
   noteExamStatus(1, 'read');
   assert.equal(await neighbourExam(api, 1, 1, { unread: true }), 2, 'the next highest score (it went to 5, past 2, 3 and 4: a probe)');
+});
+
+test('in the triage order, past the page kept: after the exams of one page read from the top, the next not read is the first of the next page as it stands now, not the one at its old offset', async () => {
+  // 120 exams by score, those read listed after those to read (as the station's triage sort)
+  const statuses = new Map<number, ExamStatus>(Array.from({ length: 120 }, (_, i) => [i + 1, 'new']));
+  const api = {
+    worklistQuery: async ({ offset = 0, limit = 50 }: { offset?: number; limit?: number }) => {
+      const ids = [...statuses.keys()].sort((a, b) => Number(statuses.get(a) === 'read') - Number(statuses.get(b) === 'read') || a - b);
+      return { total: ids.length, offset, rows: ids.slice(offset, offset + limit).map((examId) => ({ examId, status: statuses.get(examId)! })) };
+    },
+  } as unknown as ApiClient;
+  const triage = { filter: { scope: 'breast' as const }, sort: { field: 'aiScore' as const, direction: 'desc' as const } };
+  const first = await api.worklistQuery({ offset: 0, limit: 50 });
+  rememberWorklist(triage, first.rows, 0, first.total);
+  // she reads 1 to 50, "mark read, then next" each time
+  let at = 1;
+  for (let n = 1; n <= 50; n++) {
+    statuses.set(at, 'read');
+    noteExamStatus(at, 'read');
+    at = (await neighbourExam(api, at, 1, { unread: true }))!;
+  }
+  assert.equal(at, 51, 'the 51st, not the 101st (a probe)');
+  statuses.set(51, 'read');
+  noteExamStatus(51, 'read');
+  assert.equal(await neighbourExam(api, 51, 1, { unread: true }), 52);
 });
