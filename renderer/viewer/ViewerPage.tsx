@@ -439,6 +439,15 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // the measurements' numbers as her language writes them
   useEffect(() => setToolsLocale(locale), [locale]);
   const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
+  // a prior that arrived, shown at the reader's word: once hung, its first step that shows it (it went
+  // to the first step, the current exam's views alone, the prior three steps on: a probe)
+  const showArrivedPrior = useRef<number | null>(null);
+  useEffect(() => {
+    const priorId = showArrivedPrior.current;
+    if (priorId === null || !loaded || loaded.detail.exam.examId !== examId || loaded.plan.priorExamIds[0] !== priorId) return;
+    showArrivedPrior.current = null;
+    goToStep(Math.max(0, loaded.plan.steps.findIndex((step) => step.viewports.some((v) => v.image?.slot.exam === 'prior'))));
+  }, [loaded, examId, goToStep]);
 
   const run = useCallback((action: ViewerAction) => {
     const steps = shownExam?.plan.steps.length ?? 1;
@@ -573,7 +582,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         </span>
         <PacsPriorsLine examId={examId} />
         <ArrivedPriorOffer examId={examId} knownPriorIds={detail.priors.map((p) => p.examId)}
-          onShow={(priorId) => { setChoice({ examId, protocolId: choice?.examId === examId ? choice.protocolId : undefined, priorId }); goToStep(0); }} />
+          onShow={(priorId) => { showArrivedPrior.current = priorId; setChoice({ examId, protocolId: choice?.examId === examId ? choice.protocolId : undefined, priorId }); }} />
         <PacsSendButton examId={examId} />
         <div className="tools" role="toolbar">
           {(['windowLevel', 'pan', 'zoom', 'magnifier', 'measure'] as const).map((name) => (
