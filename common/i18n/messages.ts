@@ -833,7 +833,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.models.column.analyses': 'Analyses',
   'ai.models.source.application': 'l’application',
   'ai.models.source.library': 'cette bibliothèque',
-  'ai.models.analyses': '{done} faites, {waiting} en attente, {failed} en échec, {cancelled} annulées',
+  'ai.models.analyses': 'faites\u202f: {done}, en attente\u202f: {waiting}, en échec\u202f: {failed}, annulées\u202f: {cancelled}',
   'ai.models.chosenMissing': 'Le modèle choisi ({model}) ne fonctionne pas sur cette station (pas installé, refusé, ou ajouté depuis le démarrage de la station)\u202f: le dernier modèle trouvé est affiché en attendant.',
   'ai.models.replaced': '{model} ({folder}, dans {source}) n’est pas utilisé\u202f: {by} de cette bibliothèque a le même identifiant de modèle.',
   'ai.models.replacedByOlder': 'La copie de la bibliothèque est une version plus ancienne ({version}) que celle qu’elle remplace ({replaced})\u202f: retirez-la du dossier des modèles de la bibliothèque pour utiliser la plus récente.',
