@@ -166,6 +166,8 @@ export const en = {
   'viewer.protocol': 'Hanging protocol',
   'viewer.prior': 'PRIOR {date} ({age})',
   'viewer.ageYears': '{n} y|{n} y',
+  'exam.age': '{n} y',
+  'exam.born': 'born {date}; {n} years old on the exam’s date',
   'common.labelled': '{label}: {text}',
   'ai.marksLabel': 'AI · {model}',
   'ai.notAnalysed': 'not analysed: the model does not read this view',
@@ -664,6 +666,8 @@ export const fr: Record<MessageKey, string> = {
   'viewer.protocol': 'Protocole d’affichage',
   'viewer.prior': 'ANTÉRIORITÉ {date} ({age})', // the French reader's word for a prior, as the prior's choice says (« antérieur » alone names a region of the breast)
   'viewer.ageYears': '{n} an|{n} ans',
+  'exam.age': '{n} ans',
+  'exam.born': 'née le {date}\u202f; {n} ans à la date de l’examen',
   'common.labelled': '{label}\u202f: {text}',
   'ai.marksLabel': 'IA · {model}',
   'ai.notAnalysed': 'non analysée\u202f: le modèle ne lit pas cette incidence',
@@ -1100,6 +1104,13 @@ export function formatDicomDate(locale: Locale, date: string | null): string {
   if (!date || !/^\d{8}$/.test(date)) return '—';
   const [y, m, d] = [date.slice(0, 4), date.slice(4, 6), date.slice(6, 8)];
   return locale === 'fr' ? `${d}/${m}/${y}` : `${y}-${m}-${d}`;
+}
+
+/** A woman's age in whole years on a date (DICOM dates), or null where either is unknown or they disagree. */
+export function ageOn(birthDate: string | null, date: string | null): number | null {
+  if (!birthDate || !date || !/^\d{8}$/.test(birthDate) || !/^\d{8}$/.test(date)) return null;
+  const years = Number(date.slice(0, 4)) - Number(birthDate.slice(0, 4)) - (date.slice(4) < birthDate.slice(4) ? 1 : 0);
+  return years >= 0 && years < 130 ? years : null;
 }
 
 /** DICOM Person Name (Family^Given^Middle^Prefix^Suffix) as a reader expects it: FAMILY Given. */

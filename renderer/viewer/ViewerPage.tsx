@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { cache } from '@cornerstonejs/core';
 import type { AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceDetail } from '../../common/domain.ts';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
+import { ageOn, formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { choosePriors, hang } from '../../common/hanging/engine.ts';
 import type { HangingPlan, HungStep } from '../../common/hanging/types.ts';
@@ -546,6 +546,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   if (!shownExam || !ready || !step) return <main className="exam"><p className="muted">{t('exam.loading')}</p></main>;
   const { detail, plan } = shownExam;
   const { exam } = detail;
+  const age = ageOn(exam.patientBirthDate, exam.studyDate);
   const nextPainted = !nextStage || painted.has(nextStage.key);
   const aheadPainted = !aheadStage || painted.has(aheadStage.key);
   const priorChoices = detail.priors.filter((p) => choosePriors(exam, detail.priors).includes(p.examId));
@@ -559,6 +560,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <a href="#/" className="back" title={t('exam.back')} aria-label={t('exam.back')}>← <span className="back-text">{t('exam.back')}</span></a>
         <strong data-testid="exam-patient" title={formatPersonName(exam.patientName)}>{formatPersonName(exam.patientName)}</strong>
         <span className="patient-id" data-testid="exam-patient-id" title={exam.patientId}>{exam.patientId}</span>
+        {/* her age on the exam's date: two women of one name told apart, and the age a reading weighs (a probe found it nowhere) */}
+        {age !== null && <span data-testid="exam-age" title={t('exam.born', { date: formatDicomDate(locale, exam.patientBirthDate), n: age })}>{t('exam.age', { n: age })}</span>}
         <span>{formatDicomDate(locale, exam.studyDate)}</span>
         <span className={`status status-${exam.status}`} data-testid="exam-status">{t(`status.${exam.status}`)}</span>
         {/* the room left on the line, whatever the name's length (the buttons after it stay in place) */}

@@ -4,7 +4,7 @@ import type { WorklistPage as Page } from '../../common/api.ts';
 import { WORKLIST_SCOPES, WORKLIST_SORT_FIELDS } from '../../common/api.ts';
 import type { AiResults, ExamStatus, ImportProgress, ImportSummary, UnfinishedImport } from '../../common/domain.ts';
 import { EXAM_STATUSES } from '../../common/domain.ts';
-import { formatDicomDate, formatPercent, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, scoreScaleText, translateCount } from '../../common/i18n/messages.ts';
+import { ageOn, formatDicomDate, formatPercent, formatPersonName, formatPersonNames, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, scoreScaleText, translateCount } from '../../common/i18n/messages.ts';
 import { describeImportSummary } from '../../common/import-summary.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
@@ -383,6 +383,8 @@ export function WorklistPage() {
                   onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, exam.examId)}>
                   <td>
                     {formatPersonName(exam.patientName)}
+                    {ageOn(exam.patientBirthDate, exam.studyDate) !== null && <span className="muted small" data-testid="row-age"
+                      title={t('exam.born', { date: formatDicomDate(locale, exam.patientBirthDate), n: ageOn(exam.patientBirthDate, exam.studyDate)! })}> {t('exam.age', { n: ageOn(exam.patientBirthDate, exam.studyDate)! })}</span>}
                     {exam.sharedPatientId && <span className="badge warning" title={t('worklist.sharedId')} aria-label={t('worklist.sharedId')} data-testid="shared-id">ID ⚠</span>}
                   </td>
                   <td>{exam.patientId || '—'}</td>

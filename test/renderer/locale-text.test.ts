@@ -2,7 +2,7 @@
 // comma, key names as French keyboards print them, years with their plural, a space before a colon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatPercent, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
+import { ageOn, formatPercent, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
 import { keyLabel } from '../../renderer/viewer/key-label.ts';
 import { marksLabel } from '../../renderer/ai/ai-state.ts';
 
@@ -139,4 +139,13 @@ test('no translated text is followed by a colon (or ; ! ?) written into the code
   }
   assert.deepEqual(offenders, []);
   assert.equal(translate('fr', 'common.labelled', { label: 'Affiché', text: 'D' }), 'Affiché\u202f: D');
+});
+
+test('a woman\'s age on the exam\'s date: whole years, her birthday counted on the day; unknown where a date is missing or malformed', () => {
+  assert.equal(ageOn('19620315', '20250314'), 62);
+  assert.equal(ageOn('19620315', '20250315'), 63, 'on her birthday');
+  assert.equal(ageOn('19620229', '20250301'), 63);
+  for (const [born, on] of [[null, '20250101'], ['19620315', null], ['1962', '20250101'], ['20300101', '20250101']] as const) assert.equal(ageOn(born, on), null, `${born} ${on}`);
+  assert.equal(translate('fr', 'exam.age', { n: 63 }), '63 ans');
+  assert.equal(translate('fr', 'exam.born', { date: '15/03/1962', n: 63 }), 'née le 15/03/1962\u202f; 63 ans à la date de l’examen');
 });
