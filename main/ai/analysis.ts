@@ -73,7 +73,8 @@ const IDLE_POLL_MS = 5_000;
 const SHOWN_MODEL_POLL_MS = 2000;
 
 const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256 });
-const modelKey = ({ manifest }: FoundModel) => `${manifest.id} ${manifest.version}`;
+/** A model's id and version as one key (a found model's manifest, or a job's model). */
+const modelKey = ({ id, version }: { id: string; version: string }) => `${id} ${version}`;
 
 /**
  * A library that did not answer, said by its code (SQLITE_BUSY, SQLITE_FULL, ENOSPC): what the IT person
@@ -538,7 +539,7 @@ export class AiAnalysis {
    * probe: a dropped-in model that hangs on some images). Its jobs stay queued for the next start.
    */
   private modelRefs(): ModelRef[] {
-    return this.models.filter((m) => !this.overran.has(modelKey(m))).map((m) => refOf(m));
+    return this.models.filter((m) => !this.overran.has(modelKey(m.manifest))).map((m) => refOf(m));
   }
 
   /** Models (id and version) whose run overran in this process: not run again until it starts again. */
@@ -598,8 +599,8 @@ export class AiAnalysis {
         // else is unexpected, and its stack says where
         // an unexpected error's stack once per model in this process: a model that fails every exam
         // wrote seven lines an exam, a large library's log flooded (a probe)
-        const firstOfModel = !this.stackLogged.has(`${job.model.id} ${job.model.version}`);
-        this.stackLogged.add(`${job.model.id} ${job.model.version}`);
+        const firstOfModel = !this.stackLogged.has(modelKey(job.model));
+        this.stackLogged.add(modelKey(job.model));
         log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code
           : firstOfModel ? errorForLog(error) : `${code} (as before with this model; its stack was logged then)`}`);
         try {
@@ -714,7 +715,7 @@ export class AiAnalysis {
         result = await this.runner.analyzeImage({ file: this.store.pathFor(file.fileHash), modelFolder: model.folder, floor: readFloor, expected }, { signal });
       } catch (error) {
         if ((error as { code?: string })?.code === 'timeout') {
-          this.overran.add(modelKey(model));
+          this.overran.add(modelKey(manifest));
           log.warn(`AI model ${manifest.id} ${manifest.version} ran past ${Math.round(this.runner.runTimeoutMs / 1000)} s on an image of exam ${job.examId}: `
             + 'its analyses wait until the station starts again (a run that cannot be interrupted holds its thread); the other models go on');
           // said as the model's, with the view: not "analyzeImage took longer than 300 s and was stopped" (it goes on)

@@ -49,7 +49,6 @@ export function bestFindingView(findings: readonly AiFinding[], side: 'R' | 'L',
   return best && Math.abs(best.score - breastScore) < 1e-9 ? best.view : null;
 }
 
-/** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
 /**
  * The one view a breast was imaged in, where it has a craniocaudal view or a mediolateral one but not
  * both (the other quarantined, or never taken): its score rests on that view alone, with nothing in
@@ -62,6 +61,7 @@ export function singleView(labels: readonly string[], side: 'R' | 'L'): string |
   return (cc === undefined) === (mlo === undefined) ? null : (cc ?? mlo)!;
 }
 
+/** The analysis state in a few words; the exam score only where the reader may see the AI's opinion. */
 export function aiStateText(t: Translate, results: AiResults | null, options: { showScore: boolean; locale: Locale; viewOf?: (instanceId: number) => string | null;
   /** The view labels of the exam's images (for presentation), to say a breast's score rests on one view. */
   viewLabels?: readonly string[];

@@ -192,6 +192,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (click to select, Enter to open) marked the exam read 0.6 s later, unseen, and opened the next (a probe).
   const firstPainted = useRef<{ examId: number; at: number } | null>(null);
   if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) firstPainted.current = { examId, at: performance.now() };
+  /** Whether the exam on screen has been painted READ_KEY_AFTER_MS ago: the keys that decide on it are taken. */
+  const seenLongEnough = () => firstPainted.current?.examId === examId && performance.now() - firstPainted.current.at >= READ_KEY_AFTER_MS;
+  // what the AI strip says of the exam's images (a breast of one view, an implant): once per exam, not at every paint
+  const shownDetail = shownExam?.detail;
+  const imageFacts = useMemo(() => {
+    const images = shownDetail ? shownDetail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing) : [];
+    return { viewLabels: images.flatMap((i) => (i.viewLabel ? [i.viewLabel] : [])), implant: images.some((i) => i.breastImplantPresent === true) };
+  }, [shownDetail]);
 
   // the AI's results for the exam on screen and its priors, asked again whenever one's analysis changes
   const aiExamKey = shownExam ? [shownExam.detail.exam.examId, ...shownExam.priors.map((p) => p.exam.examId)].join(',') : '';
@@ -457,8 +465,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'nextExam': void goToExam(1); break;
       case 'previousExam': void goToExam(-1); break;
       case 'markRead': case 'markReadAndNext': {
-        const seen = firstPainted.current?.examId === examId ? performance.now() - firstPainted.current.at : -1;
-        if (seen < READ_KEY_AFTER_MS) { setNotice({ key: 'viewer.readTooSoon' }); break; }
+        if (!seenLongEnough()) { setNotice({ key: 'viewer.readTooSoon' }); break; }
         if (action === 'markRead') void markRead();
         else void markRead().then((read) => { if (read) void goToExam(1, true); });
         break;
@@ -478,9 +485,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // asked where the AI strip asks it (second look, locked; or concurrent, before one is given); it
         // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
         const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
-        const seen = firstPainted.current?.examId === examId ? performance.now() - firstPainted.current.at : -1;
         if (!asked) setNotice({ key: 'viewer.impressionNotAsked' });
-        else if (seen < READ_KEY_AFTER_MS) setNotice({ key: 'viewer.impressionTooSoon' });
+        else if (!seenLongEnough()) setNotice({ key: 'viewer.impressionTooSoon' });
         else recordFirstImpression(action === 'impressionNormal' ? 'normal' : 'recall');
         break;
       }
@@ -614,8 +620,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))}
         viewOf={(instanceId) => shownExam.instances.get(instanceId)?.viewLabel ?? null}
-        viewLabels={detail.series.flatMap((s) => s.instances).filter((i) => i.isImage && !i.forProcessing && i.viewLabel).map((i) => i.viewLabel!)}
-        implant={detail.series.some((s) => s.instances.some((i) => i.breastImplantPresent === true))} />
+        viewLabels={imageFacts.viewLabels} implant={imageFacts.implant} />
       {detail.identity.otherPatientsWithSameId > 0 && <p className="notice warning" data-testid="identity-warning">{t('exam.sharedId', { count: detail.identity.otherPatientsWithSameId })}</p>}
       {detail.identity.differsFromPatient && <p className="notice warning" data-testid="identity-differs">{t('exam.identityDiffers')}</p>}
       {detail.rejected.length > 0 && (

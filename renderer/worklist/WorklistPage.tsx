@@ -383,8 +383,7 @@ export function WorklistPage() {
                   onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, exam.examId)}>
                   <td>
                     {formatPersonName(exam.patientName)}
-                    {ageOn(exam.patientBirthDate, exam.studyDate) !== null && <span className="muted small" data-testid="row-age"
-                      title={t('exam.born', { date: formatDicomDate(locale, exam.patientBirthDate), n: ageOn(exam.patientBirthDate, exam.studyDate)! })}> {t('exam.age', { n: ageOn(exam.patientBirthDate, exam.studyDate)! })}</span>}
+                    <AgeNote birthDate={exam.patientBirthDate} on={exam.studyDate} />
                     {exam.sharedPatientId && <span className="badge warning" title={t('worklist.sharedId')} aria-label={t('worklist.sharedId')} data-testid="shared-id">ID ⚠</span>}
                   </td>
                   <td>{exam.patientId || '—'}</td>
@@ -435,4 +434,12 @@ export function WorklistPage() {
       )}
     </main>
   );
+}
+
+/** Her age on the exam's date beside her name, her birth date in its title; nothing where either date is unknown. */
+function AgeNote({ birthDate, on }: { birthDate: string | null; on: string | null }) {
+  const { t, locale } = useI18n();
+  const age = ageOn(birthDate, on);
+  if (age === null) return null;
+  return <span className="muted small" data-testid="row-age" title={t('exam.born', { date: formatDicomDate(locale, birthDate), n: age })}> {t('exam.age', { n: age })}</span>;
 }
