@@ -1,13 +1,20 @@
 // What the command line says, in English and in French: the language of the terminal (LC_ALL, then
-// LC_MESSAGES, then LANG, as POSIX orders them; the system's where none is set, as on Windows). A
+// LC_MESSAGES, then LANG, as POSIX orders them; the system's where none is set, as on Windows), or the
+// first of LANGUAGE's list that it speaks, as GNU gettext reads it (not under the C locale). A
 // clinic's IT person in France reads its errors and reports in French (its option names, commands
 // and codes stay as typed). The words shared with the screens (import summaries, import problems,
 // model refusals, API errors) come from common/ in the same language.
 import type { Locale } from '../common/domain.ts';
 
+const localeOfTag = (tag: string): Locale | null => (/^fr([_.@-]|$)/i.test(tag) ? 'fr' : /^en([_.@-]|$)/i.test(tag) ? 'en' : null);
+
 export function cliLocale(env: NodeJS.ProcessEnv = process.env): Locale {
   const tag = env.LC_ALL || env.LC_MESSAGES || env.LANG || Intl.DateTimeFormat().resolvedOptions().locale;
-  return /^fr([_.@-]|$)/i.test(tag) ? 'fr' : 'en';
+  // LANGUAGE ("de:fr:en") is a list of preferences over the locale's language; gettext ignores it
+  // where the locale is C or POSIX (a script's "LC_ALL=C" asks for the untranslated texts)
+  const plain = /^(C|POSIX)([_.@]|$)/i.test(tag);
+  const preferred = plain ? null : (env.LANGUAGE ?? '').split(':').map((entry) => localeOfTag(entry.trim())).find((l) => l !== null);
+  return preferred ?? localeOfTag(tag) ?? 'en';
 }
 
 /** A number with its decimals in the language's way (0.25, 0,25). */

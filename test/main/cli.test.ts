@@ -7,12 +7,13 @@ import path from 'node:path';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
+import { cliLocale } from '../../main/cli-text.ts';
 
 const BIN = path.join(ROOT, 'bin', 'binome.js');
 /** The command line in a terminal whose language is English (whatever this machine's), or `LANG`'s. */
 const runIn = (lang: string, ...args: string[]) => {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT,
-    env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANG: lang, BINOME_LIBRARY: path.join(tempDir('cli-default'), 'lib') } });
+    env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '', LANG: lang, BINOME_LIBRARY: path.join(tempDir('cli-default'), 'lib') } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 const run = (...args: string[]) => runIn('C.UTF-8', ...args);
@@ -212,6 +213,21 @@ test('models: lists the models that run and the refused folders with their reaso
   assert.equal((JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string | null }).chosen, null);
 });
 
+test('the terminal\'s language: LC_ALL, LC_MESSAGES, LANG in that order; LANGUAGE\'s first known entry over them, except under the C locale', () => {
+  assert.equal(cliLocale({ LANG: 'fr_FR.UTF-8' }), 'fr');
+  assert.equal(cliLocale({ LC_ALL: 'en_GB.UTF-8', LANG: 'fr_FR.UTF-8' }), 'en');
+  assert.equal(cliLocale({ LC_MESSAGES: 'fr_BE.UTF-8', LANG: 'en_US.UTF-8' }), 'fr');
+  // a French desktop whose LANG is English but LANGUAGE lists French first (GNOME's language setting does so)
+  assert.equal(cliLocale({ LANGUAGE: 'fr_FR:en', LANG: 'en_US.UTF-8' }), 'fr');
+  assert.equal(cliLocale({ LANGUAGE: 'de:fr', LANG: 'en_US.UTF-8' }), 'fr', 'a language it does not speak is passed over');
+  assert.equal(cliLocale({ LANGUAGE: 'en', LANG: 'fr_FR.UTF-8' }), 'en');
+  assert.equal(cliLocale({ LANGUAGE: 'de', LANG: 'fr_FR.UTF-8' }), 'fr', 'none known: the locale\'s');
+  assert.equal(cliLocale({ LANGUAGE: 'fr', LC_ALL: 'C' }), 'en', 'LC_ALL=C asks for the untranslated texts');
+  assert.equal(cliLocale({ LANGUAGE: 'fr', LANG: 'C.UTF-8' }), 'en');
+  assert.equal(cliLocale({ LANGUAGE: 'fr', LANG: 'POSIX' }), 'en');
+  assert.equal(cliLocale({ LANG: 'de_DE.UTF-8' }), 'en');
+});
+
 test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: help, usage errors, the import\'s report, the models\' refusals', { timeout: 120_000 }, () => {
   const fr = (...args: string[]) => runIn('fr_FR.UTF-8', ...args);
   assert.match(fr('--help').out, /station de lecture de mammographies hors ligne/);
@@ -232,7 +248,7 @@ test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: he
   const missing = fr('check', '--exam', '99999', '--library', tempDir('cli-fr-check'));
   assert.deepEqual([missing.code, missing.out], [1, 'binome: aucun examen 99999 dans cette bibliothèque (binome list montre les examens et leurs ID)\n']);
   // LC_ALL wins over LANG, as POSIX orders them
-  assert.match(spawnSync(process.execPath, [BIN, 'frobnicate'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'fr_FR.UTF-8' } }).stderr, /unknown command/);
+  assert.match(spawnSync(process.execPath, [BIN, 'frobnicate'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', LANGUAGE: '', LANG: 'fr_FR.UTF-8' } }).stderr, /unknown command/);
 
   const library = tempDir('cli-fr-lib');
   const source = tempDir('cli-fr-src');
