@@ -1,6 +1,7 @@
 // A prior of the woman that arrives while her exam is open: fetched from the PACS, sent by a modality,
 // imported at the command line or in another window. It is not hung in by itself (the steps would
-// change under the reader's eyes): it is offered in one line, with its date.
+// change under the reader's eyes): it is offered in one line, with its date, said to be older than
+// the prior shown where it is (shown, it replaces that comparison: the reader's choice, knowingly).
 import { useEffect, useState } from 'react';
 import type { ExamSummary } from '../../common/domain.ts';
 import { choosePriors } from '../../common/hanging/engine.ts';
@@ -8,10 +9,12 @@ import { formatDicomDate } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 
-export function ArrivedPriorOffer({ examId, knownPriorIds, onShow }: {
+export function ArrivedPriorOffer({ examId, knownPriorIds, shownPriorDate, onShow }: {
   examId: number;
   /** The exam's priors when it was loaded: shown, or in the prior choice already. */
   knownPriorIds: readonly number[];
+  /** The study date (DICOM DA) of the prior the steps show, if any. */
+  shownPriorDate: string | null;
   onShow(priorExamId: number): void;
 }) {
   const api = useApi();
@@ -37,10 +40,14 @@ export function ArrivedPriorOffer({ examId, knownPriorIds, onShow }: {
     return () => { cancelled = true; off(); };
   }, [api, examId, known]);
   if (!arrived) return null;
+  // DICOM dates (YYYYMMDD) compare as strings; an unknown date is not called older
+  const older = Boolean(shownPriorDate && arrived.studyDate && arrived.studyDate < shownPriorDate);
   return (
-    <span className="muted small" data-testid="prior-arrived">
-      {t('viewer.priorArrived', { date: formatDicomDate(locale, arrived.studyDate) })}{' '}
-      <button type="button" onClick={(e) => { e.currentTarget.blur(); onShow(arrived.examId); }} data-testid="prior-arrived-show">{t('pacs.priors.show')}</button>
+    <span className="muted small" data-testid="prior-arrived" data-older={older ? 'true' : undefined}>
+      {t(older ? 'viewer.priorArrivedOlder' : 'viewer.priorArrived', { date: formatDicomDate(locale, arrived.studyDate),
+        shown: shownPriorDate ? formatDicomDate(locale, shownPriorDate) : '' })}{' '}
+      <button type="button" onClick={(e) => { e.currentTarget.blur(); onShow(arrived.examId); }} data-testid="prior-arrived-show"
+        title={older ? t('viewer.priorArrivedOlderHint', { shown: formatDicomDate(locale, shownPriorDate!) }) : undefined}>{t('pacs.priors.show')}</button>
     </span>
   );
 }

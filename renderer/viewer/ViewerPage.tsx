@@ -591,6 +591,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         </span>
         <PacsPriorsLine examId={examId} />
         <ArrivedPriorOffer examId={examId} knownPriorIds={detail.priors.map((p) => p.examId)}
+          shownPriorDate={detail.priors.find((p) => p.examId === plan.priorExamIds[0])?.studyDate ?? null}
           onShow={(priorId) => { showArrivedPrior.current = priorId; setChoice({ examId, protocolId: choice?.examId === examId ? choice.protocolId : undefined, priorId }); }} />
         <PacsSendButton examId={examId} />
         <div className="tools" role="toolbar">

@@ -82,5 +82,17 @@ test('a prior imported by another process while the exam is open is offered with
   const label = await page.waitForSelector('[data-testid=prior-label]', { timeout: 60_000 }).then((e) => e.textContent()).catch(() => null);
   assert.match(label ?? '', /2024/, `a prior image is shown, labelled with its date: ${label}`);
   assert.equal(await page.$('[data-testid=prior-arrived]'), null, 'nothing more to offer');
+
+  // then an older one (her exam of four years before): offered as older than the one shown, since
+  // showing it replaces that comparison (it read as a newer prior, a probe)
+  const third = new StationService({ libraryDir: library, version: 'test', runtime: 'node', renditions: false });
+  try {
+    assert.equal((await third.handlers.importPaths(parseOperationInput('importPaths', { paths: examFiles('20220105') }))).imported, 4);
+  } finally {
+    await third.close();
+  }
+  await page.waitForSelector('[data-testid=prior-arrived][data-older=true]', { timeout: 30_000 });
+  assert.equal(await page.textContent('[data-testid=prior-arrived]'), 'Older prior exam of 2022-01-05 received (the one shown is of 2024-01-08) Show the prior exam');
+  assert.match(await page.getAttribute('[data-testid=prior-arrived-show]', 'title') ?? '', /instead of the prior of 2024-01-08/);
   assert.deepEqual(pageErrors, []);
 });
