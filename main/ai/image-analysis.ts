@@ -217,7 +217,7 @@ interface BoxRow { box: [number, number, number, number]; score: number; cls: nu
 /**
  * A boxes tensor (box-rows.ts reads its format) read into rows at or above the floor, each box cut
  * to the model's input (`size`: its width and height; a box beyond it put its mark's centre
- * anywhere, off the image even); a box wholly outside it marks nothing.
+ * anywhere, off the image even); a box wholly outside it, or reaching far beyond it, is an error.
  */
 function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, floor: number, [width, height]: [number, number]): BoxRow[] {
   const classes = boxes.classes.length;
@@ -236,9 +236,20 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
     if (given[2] < given[0] || given[3] < given[1]) {
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);
     }
+    // a box reaching more than the input's own size past its edges, or lying wholly outside it, is not
+    // a finding of this input: coordinates in another unit or another image's pixels (a vendor's probe:
+    // a box of ±1e30 marked the whole breast at 0.9; one beside the input was dropped at 0.95, and the
+    // exam read as nothing found)
+    if (given[0] < -width || given[1] < -height || given[2] > 2 * width || given[3] > 2 * height) {
+      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] reaches far beyond the model's ${width} × ${height} input: are its coordinates the input's pixels?`);
+    }
     const box: BoxRow['box'] = [clip(given[0], width), clip(given[1], height), clip(given[2], width), clip(given[3], height)];
-    // of no area (a box a model cut to its input's edge), or wholly outside the input: it marks nothing
-    if (!(box[2] > box[0] && box[3] > box[1])) continue;
+    const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
+    if (hasArea(given) && !hasArea(box)) {
+      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] lies wholly outside the model's ${width} × ${height} input`);
+    }
+    // of no area (a box a model cut to its input's edge itself): it marks nothing
+    if (!hasArea(box)) continue;
     rows.push({ box, score, cls });
   }
   return rows;

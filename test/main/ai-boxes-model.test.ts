@@ -450,6 +450,50 @@ test('a boxes model whose row names a class its manifest does not have, or gives
   }
 });
 
+test('a box reaching far beyond the model\'s input (coordinates in another unit), or lying wholly outside it, is refused at the model\'s check or fails the image with model_output_invalid: not a mark over the whole breast, nor dropped as nothing found', async () => {
+  const dir = tempDir('ai-boxes-far');
+  try {
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    // the input: the 160 × 200 image uncropped at its own pixels, padded to 192 × 256
+    const cases = [
+      { name: 'huge', rows: [[-1e30, -1e30, 1e30, 1e30, 0.9, 0]], said: /boxes row 0: \[.*\] reaches far beyond the model's 192 × 256 input: are its coordinates the input's pixels\?/ },
+      { name: 'scaled', rows: [[400, 100, 420, 120, 0.9, 0]], said: /reaches far beyond the model's 192 × 256 input/ },
+      { name: 'beside', rows: [[200, 50, 240, 60, 0.95, 0]], said: /boxes row 0: \[200, 50, 240, 60\] lies wholly outside the model's 192 × 256 input/ },
+    ];
+    for (const c of cases) {
+      const folder = path.join(dir, c.name);
+      fs.mkdirSync(folder);
+      const bytes = fixedBoxesModel(c.rows);
+      fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+      fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: `org.binome.tests.far-${c.name}`, spacingMm: 0.2, multiple: 64 }, (m) => {
+        delete m.output.heatmap;
+        m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['mass'] };
+        m.input.crop = 'none';
+        m.contractVersion = '1.1';
+      })));
+      const checked = await checkModelFolder(folder);
+      if (!checked.ok) {
+        assert.match(describeModelProblem('en', checked.problem), c.said, c.name);
+        continue;
+      }
+      const { manifest, opened } = checked.model;
+      try {
+        await assert.rejects(analyzeImage(file, manifest, opened.session, { floor: 0.1 }), (e: unknown) => {
+          const error = e as { code?: string; message?: string };
+          assert.equal(error.code, 'model_output_invalid', c.name);
+          assert.match(error.message ?? '', c.said);
+          return true;
+        });
+      } finally {
+        await opened.session.release();
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a boxes model whose trial run gives a row of a class its manifest does not name is refused at its check, saying so (it loaded, then failed every exam with model_output_invalid); one whose trial finds nothing, or pads its rows under the floor with any class, is used', async () => {
   const dir = tempDir('ai-boxes-trial-class');
   const write = (name: string, rows: number[][], change: (m: ModelManifest) => void = () => undefined) => {
