@@ -16,6 +16,7 @@ import { CLI_TEXT, cliLocale, formatBytes as bytesIn, formatDecimal } from './cl
 import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, markDemoPriorsRead, writeDemoExams } from './service/demo.ts';
 import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
 import { defaultLibraryDir } from './base/library.ts';
+import { LibraryDiskError } from './base/disk.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
 import { errorForLog, log } from './base/log.ts';
@@ -503,7 +504,11 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       err.write(`binome: ${printable(usageMessage(error as Error))}\n${TEXT.runHelp(command && USAGE[command] ? `${command} ` : '')}\n`);
       return EXIT.usage;
     }
-    err.write(`binome: ${error instanceof ApiError ? apiMessage(error) : (error as Error)?.message ?? String(error)}\n`);
+    const said = error instanceof ApiError ? apiMessage(error)
+      // the library's disk full or read-only, said in the terminal's language
+      : error instanceof LibraryDiskError ? translate(LOCALE, error.key, error.params).replace(/^./, (c) => c.toLowerCase()).replace(/\.$/, '')
+      : (error as Error)?.message ?? String(error);
+    err.write(`binome: ${said}\n`);
     log.debug((error as Error)?.stack ?? '');
     return EXIT.failure;
   }

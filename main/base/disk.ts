@@ -37,17 +37,37 @@ export const DISK: DiskLook = {
   },
 };
 
+/**
+ * The library cannot be opened or written for its disk: full (code ENOSPC) or read-only (EROFS).
+ * Its message is English, for logs; `key` and `params` say it in the reader's or the terminal's
+ * language (common/i18n: a French terminal was told of its full disk in English, a probe).
+ */
+export class LibraryDiskError extends Error {
+  override readonly name = 'LibraryDiskError';
+  constructor(
+    readonly code: 'ENOSPC' | 'EROFS',
+    readonly key: 'error.libraryDiskFull' | 'error.libraryReadOnly',
+    readonly params: { dir: string; kb?: number },
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The library's folder cannot be written: an error saying so (code EROFS), or null. */
-export function readOnlyProblem(dir: string, disk: DiskLook = DISK): Error | null {
+export function readOnlyProblem(dir: string, disk: DiskLook = DISK): LibraryDiskError | null {
   if (disk.writable(dir)) return null;
-  return Object.assign(new Error(`the library cannot be opened: its folder (${dir}) cannot be written (a read-only disk, or no permission to write there)`), { code: 'EROFS' });
+  return new LibraryDiskError('EROFS', 'error.libraryReadOnly', { dir },
+    `the library cannot be opened: its folder (${dir}) cannot be written (a read-only disk, or no permission to write there)`);
 }
 
 /** The disk holding `dir` is full, or it cannot be written: an error saying which (code ENOSPC or EROFS), or null. */
-export function diskProblem(dir: string, disk: DiskLook = DISK): Error | null {
+export function diskProblem(dir: string, disk: DiskLook = DISK): LibraryDiskError | null {
   const free = disk.freeBytes(dir);
   if (free !== null && free < FULL_BELOW_BYTES) {
-    return Object.assign(new Error(`the library cannot be opened: the disk holding it (${dir}) is full, ${Math.round(free / 1024)} KB free; free some space and start again`), { code: 'ENOSPC' });
+    const kb = Math.round(free / 1024);
+    return new LibraryDiskError('ENOSPC', 'error.libraryDiskFull', { dir, kb },
+      `the library cannot be opened: the disk holding it (${dir}) is full, ${kb} KB free; free some space and start again`);
   }
   return readOnlyProblem(dir, disk);
 }

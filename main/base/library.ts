@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readOnlyProblem } from './disk.ts';
+import { diskProblem, readOnlyProblem } from './disk.ts';
 
 export const APP_NAME = 'Binome';
 
@@ -35,12 +35,26 @@ export interface LibraryPaths {
 export function prepareLibrary(root: string): LibraryPaths {
   const resolved = path.resolve(root);
   const existed = fs.existsSync(resolved);
-  fs.mkdirSync(path.join(resolved, 'store'), { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(path.join(resolved, 'store'), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // a new library on a read-only or full disk: said so, not as mkdir's ENOENT (which it gave on a
+    // read-only mount) or EACCES
+    const problem = diskProblem(nearestFolder(resolved));
+    throw problem ? Object.assign(problem, { cause: error }) : error;
+  }
   if (existed) makePrivate(resolved);
   // a library on a read-only disk is said so here, before SQLite or the store fail in their own words
   const readOnly = readOnlyProblem(resolved);
   if (readOnly) throw readOnly;
   return { root: resolved, database: path.join(resolved, 'worklist.sqlite'), store: path.join(resolved, 'store') };
+}
+
+/** The folder itself, or the nearest folder above it that exists. */
+function nearestFolder(folder: string): string {
+  let at = folder;
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  return at;
 }
 
 /**

@@ -7,6 +7,9 @@ import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { ELECTRON_ORIGIN } from '../../common/api.ts';
 import { StationService } from '../service/station.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { LibraryDiskError } from '../base/disk.ts';
+import { translate } from '../../common/i18n/messages.ts';
+import type { Locale } from '../../common/domain.ts';
 import { endIfTasksLeft } from '../service/end-process.ts';
 import { handleStationProtocol, registerSchemePrivileges } from './protocol.ts';
 import { hardenSessions, secureWebPreferences } from './security.ts';
@@ -32,7 +35,10 @@ if (!app.requestSingleInstanceLock()) {
     }
   });
   app.whenReady().then(start).catch((error: Error) => {
-    dialog.showErrorBox('Binome could not start', error.message);
+    // in the system's language where the station says it (a full or read-only disk); the library's
+    // own language setting cannot be read from a library that did not open
+    const locale: Locale = app.getLocale().toLowerCase().startsWith('fr') ? 'fr' : 'en';
+    dialog.showErrorBox(translate(locale, 'error.startFailed'), error instanceof LibraryDiskError ? translate(locale, error.key, error.params) : error.message);
     app.exit(1);
   });
 }
