@@ -64,6 +64,17 @@ const shownText = (max: number) => z.string().min(1).max(max)
   // a name of spaces alone (no-break ones too) shows as nothing; sixty accents on one letter run over the lines around it
   .regex(/[\p{L}\p{N}]/u, 'a letter or a digit, not only spaces or marks')
   .regex(/^(?!.*\p{M}{5})/su, 'at most four accents or marks on one character');
+/**
+ * A name the reader tells models and operating points apart by: no word mixing Latin, Greek and
+ * Cyrillic letters, the scripts whose letters look alike (Unicode's mixed-script detection, UTS #39,
+ * as browsers apply it to domain names). A model named "Binome synth\u0435tic-exam detector" (a
+ * Cyrillic е) passed as the shipped one beside it, on its marks and in its CAD SR (a probe).
+ */
+const LOOK_ALIKE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyrillic}/u];
+const oneLookAlikeScriptPerWord = (text: string) => text.split(/[^\p{L}\p{M}]+/u)
+  .every((word) => LOOK_ALIKE_SCRIPTS.filter((script) => script.test(word)).length <= 1);
+const shownName = (max: number) => shownText(max)
+  .refine(oneLookAlikeScriptPerWord, 'no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
@@ -72,7 +83,7 @@ const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new
 export const comparableName = (name: string) => name.normalize('NFKC').trim().toLowerCase();
 
 const operatingPoint = z.strictObject({
-  name: shownText(64).regex(/^\S(?:.*\S)?$/su, 'no space at either end'),
+  name: shownName(64).regex(/^\S(?:.*\S)?$/su, 'no space at either end'),
   threshold: z.number(),
   /** What it achieved, and on what: at least one figure. */
   sensitivity: z.number().min(0).max(1).optional(),
@@ -164,7 +175,7 @@ const SEMANTIC_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9
 export const modelManifestSchema = z.object({
   contractVersion: z.enum(CONTRACT_VERSIONS),
   id: modelIdSchema,
-  name: shownText(200),
+  name: shownName(200),
   // semantic versioning 2.0.0's grammar: its numbers have no leading zero, in the pre-release too (02.0.0
   // and 2.0.0 read as one version, and the later folder's was used, a probe; 1.0.0-rc.01 and -rc.1 too)
   version: z.string().regex(SEMANTIC_VERSION, 'a version such as 1.2.0'),

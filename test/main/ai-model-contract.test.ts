@@ -557,7 +557,11 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
     `Z${'\u0301\u206a'.repeat(60)}`, 'Beam\u{1d173}', 'Anchor\ufff9', 'Egypt\u{13430}']) {
     assert.notDeepEqual(problemsOf({ ...manifest, name }), [], JSON.stringify(name));
   }
-  for (const name of ['Détecteur de masses', '検出器 2', 'Lunit INSIGHT MMG', 'Ñandú (2 accents)']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
+  for (const name of ['Détecteur de masses', '検出器 2', 'Lunit INSIGHT MMG', 'Ñandú (2 accents)', 'Детектор масс', 'Ανιχνευτής β-test', 'μ-net 2 µm']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
+  // a look-alike letter of another script in a word passes one name off as another (a Cyrillic е, a Greek ο: a probe)
+  for (const name of ['Binome synth\u0435tic-exam detector', 'Binome synthetic-exam detect\u03bfr', '\u0412inome']) {
+    assert.deepEqual(problemsOf({ ...manifest, name }), ['name: no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)'], name);
+  }
   const point = manifest.calibration.operatingPoints[0]!;
   const twice = { ...manifest, calibration: { ...manifest.calibration, operatingPoints: [point, { ...point, threshold: point.threshold + 0.1 }] } };
   assert.deepEqual(problemsOf(twice), ['calibration.operatingPoints: two operating points have the same name']);
@@ -566,6 +570,7 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   assert.deepEqual(problemsOf(named('balanced', 'balanced ')), ['calibration.operatingPoints.1.name: no space at either end', 'calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('équilibre', 'e\u0301quilibre')), ['calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('Balanced', 'balanced')), ['calibration.operatingPoints: two operating points have the same name']);
+  assert.deepEqual(problemsOf(named('balanced', 'b\u0430lanced')), ['calibration.operatingPoints.1.name: no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)']);
   // said in French too
   const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
   assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
