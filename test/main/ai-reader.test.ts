@@ -153,6 +153,12 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
     assert.equal(detail.priors[0]!.ai?.score, 0.8);
     assert.equal(detail.exam.ai?.scoreWithheld, true);
+    // both read: the one whose score she has seen first, the one held back after it (read priors held
+    // back came first, above the exams she had just read, a probe)
+    for (const id of [prior, current]) await station.handlers.setExamStatus({ examId: id, status: 'read' });
+    rows = await byScore();
+    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'of the exams read, the score seen first');
+    for (const id of [prior, current]) await station.handlers.setExamStatus({ examId: id, status: 'in_progress' });
 
     // a newer version of the model, its analysis of the current exam cancelled: the exam shows that
     // state, and the score it still has (the older version's) stays held back
