@@ -392,6 +392,8 @@ export interface AiResults {
     limits: string[];
     /** What its validation found on breasts with an implant (manifest intendedUse.implants, 'caveat'), said on such exams; null: nothing to say. */
     implantCaveat: string | null;
+    /** That caveat in the station's languages where the manifest gives them (contract 1.5): the reader's, else `implantCaveat`. */
+    implantCaveatTranslations?: Partial<Record<Locale, string>>;
     /** What its scores mean (manifest output.scoreScale): said beside every score shown, so that none reads as a probability it is not. */
     scoreScale: { semantics: 'uncalibrated' | 'probability' | 'percentile' | 'ordinal'; min: number; max: number; prevalence: number | null };
     operatingPoint: { name: string; threshold: number };

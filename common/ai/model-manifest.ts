@@ -7,6 +7,8 @@
 // (main/ai/model-package.ts). The fields follow ../shared/notes/ai-anchors.md §2.5.
 
 import { z } from 'zod';
+import { LOCALES } from '../domain.ts';
+import type { Locale } from '../domain.ts';
 
 /**
  * The contract's newest version. 1.1 added `input.padding` and `input.crop`: a manifest using them
@@ -17,14 +19,16 @@ import { z } from 'zod';
  * `calibration.examOperatingPoint` (the exam score at which the worklist flags an exam, apart from
  * where marks are drawn). 1.4 added `intendedUse.implants` (what the model does with images of a
  * breast with an implant: read them, read them with a caveat the strip says, or leave them to the
- * reader). Older manifests are read as before.
+ * reader). 1.5 added `intendedUse.implants.translations` (that caveat in the station's other
+ * languages). Older manifests are read as before.
  */
-export const MODEL_CONTRACT_VERSION = '1.4';
-const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', '1.3', MODEL_CONTRACT_VERSION] as const;
+export const MODEL_CONTRACT_VERSION = '1.5';
+const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', MODEL_CONTRACT_VERSION] as const;
 const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
 const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
 const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
 const NEEDS_1_4 = "intendedUse.implants is contract 1.4: contractVersion '1.4' (a station of an older contract would read images with an implant as any other, without a word)";
+const NEEDS_1_5 = "intendedUse.implants.translations is contract 1.5: contractVersion '1.5' (a station of an older contract would refuse the manifest)";
 const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
 const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged';
 /** Whether a threshold lies on the score's scale. */
@@ -196,7 +200,14 @@ export const modelManifestSchema = z.object({
     implants: z.strictObject({
       use: z.enum(['analysed', 'caveat', 'not-analysed']),
       note: shownText(300).optional(),
-    }).refine((i) => i.use !== 'caveat' || i.note !== undefined, { message: 'a caveat says what it is (note)', path: ['note'] }).optional(),
+      /**
+       * The note in the station's languages, by language code (`{ "fr": "…" }`), said to a reader of
+       * that language; `note` to the others (a French reader was told the shipped model's caveat in
+       * English, in an otherwise French strip: a probe). Contract 1.5.
+       */
+      translations: z.strictObject(Object.fromEntries(LOCALES.map((locale) => [locale, shownText(300).optional()])) as Record<Locale, z.ZodOptional<ReturnType<typeof shownText>>>).optional(),
+    }).refine((i) => i.use !== 'caveat' || i.note !== undefined, { message: 'a caveat says what it is (note)', path: ['note'] })
+      .refine((i) => i.translations === undefined || i.note !== undefined, { message: 'translations of a note (note)', path: ['translations'] }).optional(),
   }),
   training: z.strictObject({
     /** What the images were: synthetic (generated), real, or both. */
@@ -342,6 +353,7 @@ export const modelManifestSchema = z.object({
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.2') || m.output.twoView === undefined, { message: NEEDS_1_2, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.4') || m.intendedUse.implants === undefined, { message: NEEDS_1_4, path: ['contractVersion'] })
+  .refine((m) => contractRank(m.contractVersion) >= contractRank('1.5') || m.intendedUse.implants?.translations === undefined, { message: NEEDS_1_5, path: ['contractVersion'] })
   // a threshold off the score's scale marks nothing, or everything (a 0–100 vendor's 30 on a 0–1 model)
   // each point off the scale named by its place (the refusal then says its threshold and the scale)
   .superRefine((m, context) => m.calibration.operatingPoints.forEach((p, i) => {

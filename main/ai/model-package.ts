@@ -203,6 +203,9 @@ const RULES_FR: Record<string, string> = {
   "intendedUse.implants is contract 1.4: contractVersion '1.4' (a station of an older contract would read images with an implant as any other, without a word)":
     'intendedUse.implants est du contrat 1.4\u202f: contractVersion \'1.4\' (une station d’un contrat plus ancien lirait les images avec prothèse comme les autres, sans un mot)',
   'a caveat says what it is (note)': 'une mise en garde dit ce qu’elle est (note)',
+  'translations of a note (note)': 'des traductions d’une note (note)',
+  "intendedUse.implants.translations is contract 1.5: contractVersion '1.5' (a station of an older contract would refuse the manifest)":
+    'intendedUse.implants.translations est du contrat 1.5\u202f: contractVersion \'1.5\' (une station d’un contrat plus ancien refuserait le manifeste)',
   'a class is named twice': 'une classe est nommée deux fois',
   'a letter or a digit, not only spaces or marks': 'une lettre ou un chiffre, pas seulement des espaces ou des signes',
   'at most four accents or marks on one character': 'au plus quatre accents ou signes sur un caractère',

@@ -67,6 +67,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,
         limits: manifest.intendedUse.limits,
         implantCaveat: manifest.intendedUse.implants?.use === 'caveat' ? manifest.intendedUse.implants.note ?? null : null,
+        ...(manifest.intendedUse.implants?.use === 'caveat' && manifest.intendedUse.implants.translations ? { implantCaveatTranslations: manifest.intendedUse.implants.translations } : {}),
         scoreScale: { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null },
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
         examOperatingPoint: examPoint ? { threshold: examPoint.threshold, specificity: examPoint.specificity, sensitivity: examPoint.sensitivity } : null,

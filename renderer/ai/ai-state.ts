@@ -103,8 +103,9 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
     .filter((side) => state.breastScores[side] !== undefined).map((side) => ({ side, view: singleView(options.viewLabels!, side) }))
     .filter((b) => b.view !== null).map((b) => t(`ai.oneView.${b.side}`, { view: b.view! })).join(' · ') : '';
   // what the model's validation found on breasts with an implant, said on such an exam (a probe saw
-  // calcification marks over an implant, and nothing said that the model is weaker there)
-  const implant = options.implant && results.model?.implantCaveat ? t('ai.implantCaveat', { note: results.model.implantCaveat }) : '';
+  // calcification marks over an implant, and nothing said that the model is weaker there), in her language where the manifest gives it
+  const caveat = results.model?.implantCaveat ? results.model.implantCaveatTranslations?.[options.locale] ?? results.model.implantCaveat : null;
+  const implant = options.implant && caveat ? t('ai.implantCaveat', { note: caveat }) : '';
   return [perBreast, oneBreast, oneView, implant, unread, unreadImages].filter(Boolean).join(' · ');
 }
 

@@ -576,7 +576,7 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
 });
 
-test('intendedUse.implants (contract 1.4): images of a breast with an implant left to the reader but for its implant-displaced views, or read with a caveat, which says what it is', () => {
+test('intendedUse.implants (contract 1.4; its note\'s translations 1.5): images of a breast with an implant left to the reader but for its implant-displaced views, or read with a caveat, which says what it is', () => {
   const manifest = manifestFor(tinyDetectorModel());
   const with14 = (implants: unknown) => ({ ...manifest, contractVersion: '1.4', intendedUse: { ...manifest.intendedUse, implants } });
   assert.ok(modelManifestSchema.safeParse(with14({ use: 'not-analysed' })).success);
@@ -591,6 +591,15 @@ test('intendedUse.implants (contract 1.4): images of a breast with an implant le
   assert.equal(whyNotRead(image('LCC', false), parsed), null);
   assert.equal(whyNotRead(image('RCC', true), modelManifestSchema.parse(with14({ use: 'caveat', note: 'x' }))), null, 'a caveat reads it');
   assert.equal(whyNotRead(image('RCC', true), manifest), null, 'no word: read as any other');
+  // the caveat in the station's languages (contract 1.5): a French reader was told it in English (a probe)
+  const with15 = (implants: unknown) => ({ ...with14(implants), contractVersion: '1.5' });
+  const translated = { use: 'caveat', note: 'more false marks there', translations: { fr: 'davantage de fausses marques là' } };
+  assert.deepEqual(modelManifestSchema.parse(with15(translated)).intendedUse.implants?.translations, { fr: 'davantage de fausses marques là' });
+  const problems = (m: unknown) => { const r = modelManifestSchema.safeParse(m); return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`); };
+  assert.deepEqual(problems(with14(translated)), ["contractVersion: intendedUse.implants.translations is contract 1.5: contractVersion '1.5' (a station of an older contract would refuse the manifest)"]);
+  assert.notDeepEqual(problems(with15({ ...translated, translations: { de: 'dort schwächer' } })), [], 'a language the station does not speak');
+  assert.notDeepEqual(problems(with15({ ...translated, translations: { fr: '\u202e' } })), [], 'shown text');
+  assert.deepEqual(problems(with15({ use: 'analysed', translations: { fr: 'x' } })), ['intendedUse.implants.translations: translations of a note (note)']);
 });
 
 test('two models of one name and version under different ids (nowhere to tell them apart: the label over the marks, the strip, a CAD SR) : the later found is refused, saying which it looks like', async () => {

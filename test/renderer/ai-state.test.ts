@@ -107,4 +107,8 @@ test('an exam with a breast implant says the model\'s caveat for such exams (its
   assert.equal(text(withModel('weaker there'), true, 'fr'), 'analysé · prothèse mammaire\u202f: weaker there');
   assert.equal(text(withModel('weaker there'), false), 'analysed');
   assert.equal(text(withModel(null), true), 'analysed');
+  // in the reader's language where the manifest gives it (contract 1.5), else as the manifest says it
+  const translated = (locale: 'en' | 'fr') => { const r = withModel('weaker there'); r.model!.implantCaveatTranslations = { fr: 'moins bon là' }; return text(r, true, locale); };
+  assert.equal(translated('fr'), 'analysé · prothèse mammaire\u202f: moins bon là');
+  assert.equal(translated('en'), 'analysed · breast implant: weaker there');
 });
