@@ -47,7 +47,7 @@ Options for every command:
 
 Run "binome <command> --help" for the options of a command. Messages are in French where the
 terminal's language is (LANG=fr_FR.UTF-8), in English otherwise.`,
-  import: `Usage: binome import <path>... [--library <dir>] [--quiet] [--durable]
+  import: `Usage: binome import <path>... [--library <dir>] [--read] [--quiet] [--durable] [--verbose]
 
 Imports DICOM Part 10 files, folders (searched recursively; symbolic links to files are followed,
 links to folders are not) and DICOMDIR files (their referenced files are imported). Duplicates
@@ -56,6 +56,8 @@ skipped, and pipes, sockets and devices are never opened; damaged DICOM files, a
 the library holds for another exam or patient, are reported with the reason and kept in the
 quarantine list, and their exams are marked incomplete; the rest imports.
 
+  --read         mark the exams it brings in as read: earlier exams, read where they were made (a
+                 woman's history from a CD or an old archive), to compare with, not to read again
   --quiet        no progress line
   --durable      flush every stored file to disk before its batch commits (slower; survives power loss)
   --verbose      list every duplicate and every rejected file (by default: the first 10)
@@ -153,7 +155,7 @@ Options de toutes les commandes${NBSP}:
 
 «${NBSP}binome <commande> --help${NBSP}» donne les options d’une commande. Les messages sont en français quand la
 langue du terminal l’est (LANG=fr_FR.UTF-8), en anglais sinon.`,
-  import: `Usage${NBSP}: binome import <chemin>... [--library <dossier>] [--quiet] [--durable]
+  import: `Usage${NBSP}: binome import <chemin>... [--library <dossier>] [--read] [--quiet] [--durable] [--verbose]
 
 Importe des fichiers DICOM Part 10, des dossiers (parcourus récursivement${NBSP}; les liens symboliques vers des
 fichiers sont suivis, ceux vers des dossiers ne le sont pas) et des fichiers DICOMDIR (les fichiers qu’ils
@@ -163,6 +165,8 @@ les fichiers DICOM endommagés, et ceux dont la bibliothèque a les UID pour un 
 sont signalés avec la raison et gardés dans la liste de quarantaine, et leurs examens marqués incomplets${NBSP}; le
 reste est importé.
 
+  --read         marque lus les examens qu’il apporte${NBSP}: des examens antérieurs, lus là où ils ont été faits (l’historique
+                 d’une patiente sur un CD ou une ancienne archive), à comparer, non à relire
   --quiet        pas de ligne de progression
   --durable      chaque fichier stocké écrit sur le disque avant que son lot soit validé (plus lent${NBSP}; résiste à une coupure de courant)
   --verbose      liste chaque doublon et chaque fichier refusé (par défaut${NBSP}: les 10 premiers)
@@ -248,6 +252,7 @@ const en = {
   unknownCommand: (command: string) => `unknown command "${command}"`,
   runHelp: (command: string) => `Run "binome ${command}--help" for usage.`,
   importNeedsPath: 'binome import needs at least one path',
+  importMarkedRead: (n: N) => (n === 1 ? '  1 exam marked read (--read)' : `  ${n} exams marked read (--read)`),
   importing: (p: { done: N; total: N; imported: N; duplicates: N; rejected: N; skipped: N; bytes: string }) =>
     `importing: ${p.done}/${p.total} files, ${p.imported} imported, ${p.duplicates} duplicates, ${p.rejected} rejected, ${p.skipped} skipped, ${p.bytes}`,
   importedInto: (exams: N, seconds: string, rate: string, bytes: string) => `  into ${exams} exam(s) in ${seconds} s (${rate} files/s, ${bytes})`,
@@ -334,6 +339,7 @@ const fr: CliText = {
   unknownCommand: (command) => `commande inconnue «${NBSP}${command}${NBSP}»`,
   runHelp: (command) => `«${NBSP}binome ${command}--help${NBSP}» en donne l’usage.`,
   importNeedsPath: `binome import demande au moins un chemin`,
+  importMarkedRead: (n) => (n <= 1 ? `  ${n} examen marqué lu (--read)` : `  ${n} examens marqués lus (--read)`),
   importing: (p) => `import${NBSP}: ${p.done}/${p.total} fichiers, ${p.imported} importé${sFr(p.imported)}, ${p.duplicates} doublon${sFr(p.duplicates)}, ${p.rejected} refusé${sFr(p.rejected)}, ${p.skipped} ignoré${sFr(p.skipped)}, ${p.bytes}`,
   importedInto: (exams, seconds, rate, bytes) => `  dans ${exams} examen${sFr(exams)} en ${seconds}${NBSP}s (${rate} fichiers/s, ${bytes})`,
   duplicateFile: (file) => `  doublon (déjà dans la bibliothèque)${NBSP}: ${file}`,

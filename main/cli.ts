@@ -102,7 +102,7 @@ function reportImport(summary: ImportSummary, out: NodeJS.WriteStream, verbose: 
 
 async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
-    library: { type: 'string' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    library: { type: 'string' }, read: { type: 'boolean' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.import + '\n'); return EXIT.ok; }
   if (!positionals.length) throw new UsageError(TEXT.importNeedsPath);
   const service = openService(values.library, { durable: values.durable ?? false });
@@ -121,6 +121,16 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     const summary = await api.importPaths({ paths: positionals });
     if (tty) out.write('\n');
     reportImport(summary, out, values.verbose ?? false);
+    // earlier exams brought in to compare with: read where they were made, not new exams in the reading
+    // list (the audit says this import did it); only exams it brought in whole: one with images before
+    // it (a current exam to read, an image of it on the archive too) is left as it is
+    if (values.read && summary.jobId > 0) {
+      let marked = 0;
+      for (const examId of service.db.worklist.examsBroughtInBy(summary.jobId)) {
+        if (service.db.worklist.setExamStatus(examId, 'read', (id) => service.db.audit.record('import-read', 'status:read', id))) marked++;
+      }
+      out.write(`${TEXT.importMarkedRead(marked)}\n`);
+    }
     if (summary.status !== 'done') return EXIT.failure;
     // something named was not imported: rejected, missing from a DICOMDIR's media, or not a file at all
     return summary.rejected || summary.missing || summary.notFiles ? EXIT.partial : EXIT.ok;

@@ -132,6 +132,19 @@ export class WorklistTables {
     return { total, offset: q.offset, rows: rows.map(toExamSummary) };
   }
 
+  /**
+   * The exams an import job brought in whole (every image of theirs stored by it) that are still new
+   * and shown (not held back). An exam that had images before it is not one: a current exam to read
+   * that an archive's import added an image to.
+   */
+  examsBroughtInBy(jobId: number): number[] {
+    return (this.sql.get(`SELECT DISTINCT se.study_ref AS id FROM instances i JOIN series se ON se.id = i.series_ref
+      JOIN studies s ON s.id = se.study_ref WHERE i.import_job = @job AND s.status = 'new' AND s.pending_job IS NULL
+        AND NOT EXISTS (SELECT 1 FROM series se2 JOIN instances i2 ON i2.series_ref = se2.id
+          WHERE se2.study_ref = se.study_ref AND i2.import_job IS NOT @job)
+      ORDER BY se.study_ref`).all({ job: jobId }) as { id: number }[]).map((r) => r.id);
+  }
+
   examSummary(examId: number): ExamSummary | null {
     const row = this.sql.get(`SELECT ${EXAM_COLUMNS} FROM studies s JOIN patients p ON p.id = s.patient_ref
       WHERE s.id = ? AND s.pending_job IS NULL`).get(examId) as ExamRow | undefined;

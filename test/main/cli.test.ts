@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { ROOT, tempDir } from '../helpers/paths.ts';
-import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { cliLocale } from '../../main/cli-text.ts';
+import Database from 'better-sqlite3';
 
 const BIN = path.join(ROOT, 'bin', 'binome.js');
 /** The command line in a terminal whose language is English (whatever this machine's), or `LANG`'s. */
@@ -106,6 +107,42 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
   const rows = (JSON.parse(run('list', '--library', library, '--json').out) as { rows: { studyDate: string; status: string }[] }).rows;
   assert.deepEqual(rows.map((r) => r.status), ['new', 'read'], JSON.stringify(rows));
   assert.ok(rows[0]!.studyDate > rows[1]!.studyDate, 'the current exam new, the prior read');
+});
+
+test('import --read marks the exams it brings in whole as read (earlier exams, to compare with), audited; an exam with images before it stays as it was', () => {
+  const library = tempDir('cli-read-lib');
+  const file = (dir: string, studyUid: string, studyDate: string, view: 'CC' | 'MLO', laterality: 'R' | 'L', instanceNumber: number) => {
+    const f = path.join(dir, `${studyDate}-${view}-${laterality}.dcm`);
+    fs.writeFileSync(f, makeMammoFile({ patientId: 'READ01', patientName: 'READ^ANNE', studyUid, studyDate, laterality, view, instanceNumber }));
+    return f;
+  };
+  // today's exam, to read: two of its images come from the modality
+  const today = tempDir('cli-read-today');
+  file(today, '1.2.826.0.1.3680043.9.7777.1', '20261201', 'CC', 'R', 1);
+  file(today, '1.2.826.0.1.3680043.9.7777.1', '20261201', 'CC', 'L', 2);
+  assert.equal(run('import', today, '--library', library, '--quiet').code, 0);
+  // her history from a CD: two earlier exams, and (by mistake) another image of today's exam
+  const cd = tempDir('cli-read-cd');
+  file(cd, '1.2.826.0.1.3680043.9.7777.2', '20241130', 'CC', 'R', 1);
+  file(cd, '1.2.826.0.1.3680043.9.7777.2', '20241130', 'MLO', 'R', 2);
+  file(cd, '1.2.826.0.1.3680043.9.7777.3', '20221128', 'CC', 'L', 1);
+  file(cd, '1.2.826.0.1.3680043.9.7777.1', '20261201', 'MLO', 'R', 3);
+  const imported = run('import', cd, '--read', '--library', library, '--quiet');
+  assert.equal(imported.code, 0, imported.err);
+  assert.match(imported.out, /^ {2}2 exams marked read \(--read\)$/m);
+  const rows = (JSON.parse(run('list', '--library', library, '--json').out) as { rows: { examId: number; studyDate: string; status: string }[] }).rows;
+  assert.deepEqual(rows.map((r) => [r.studyDate, r.status]), [['20261201', 'new'], ['20241130', 'read'], ['20221128', 'read']]);
+  const db = new Database(path.join(library, 'worklist.sqlite'), { readonly: true });
+  try {
+    const audited = db.prepare("SELECT s.study_date AS date FROM audit_log a JOIN studies s ON s.id = a.study_ref WHERE a.actor = 'import-read' AND a.action = 'status:read' ORDER BY s.study_date").all() as { date: string }[];
+    assert.deepEqual(audited.map((a) => a.date), ['20221128', '20241130']);
+  } finally {
+    db.close();
+  }
+  // in French too
+  const again = tempDir('cli-read-again');
+  file(again, '1.2.826.0.1.3680043.9.7777.4', '20201125', 'CC', 'R', 1);
+  assert.match(runIn('fr_FR.UTF-8', 'import', again, '--read', '--library', library, '--quiet').out, /^ {2}1 examen marqué lu \(--read\)$/m);
 });
 
 test('the default library is created on first use', () => {
