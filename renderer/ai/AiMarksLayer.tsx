@@ -238,6 +238,10 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
       </svg>
       {(marks.length > 0 || label.notAnalysed) && labelSlot && createPortal(
         <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}>
+          {/* an image without marks that the model did not read says that alone, in one line: the model's
+              name and warning (the strip's) in three lines covered the tissue of spot and magnification
+              views, which fill their places (a probe) */}
+          {marks.length === 0 && label.notAnalysed ? <em data-testid="ai-not-analysed">{label.notAnalysed}</em> : <>
           {label.version && label.model.endsWith(` ${label.version}`)
             ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span> <span className="ai-label-version">{label.version}</span></span>
             : <span className="ai-label-name">{label.model}</span>}
@@ -245,6 +249,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
           {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}
           {label.warning && label.warningTiny && <strong className="ai-label-tiny" data-testid="ai-label-tiny">{label.warningTiny}</strong>}
+          </>}
         </div>,
         labelSlot,
       )}

@@ -631,8 +631,6 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         </div>
       )}
       <div className="stages">
-        {/* over the images, not above them: a notice pushed every image down and back (a probe) */}
-        {notice && <p className="notice floating" role="status" data-testid="viewer-notice" onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
         {stages.map((stage) => (
           <StepView key={stage.key} stageKey={stage.key} shown={stage.key === shownStage!.key} step={stage.step} instances={stage.loaded.instances}
             priors={stage.loaded.priors.map((p) => p.exam)} current={stage.loaded.detail.exam} options={options}
@@ -641,6 +639,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         ))}
       </div>
       <footer className="exam-footer">
+        {/* over the footer's hints, not the images: above them a notice pushed every image down and
+            back, and over their top it hid the view labels of a row of four and the MLOs' axillae (probes) */}
+        {notice && <p className="notice floating" role="status" data-testid="viewer-notice" onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
         <span className="muted small">{t('viewer.mouse')}</span>
         {tool === 'measure' && <span className="muted small" data-testid="measure-note">{t('viewer.measureNote')}</span>}
         <span className="muted small">{VIEWER_ACTIONS.slice(0, 2).map((a) => t('common.labelled', { label: t(`viewer.action.${a}` as MessageKey), text: settings.keymap[a].map((k) => keyLabel(k, locale)).join(' / ') })).join(' · ')}</span>

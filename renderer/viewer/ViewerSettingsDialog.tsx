@@ -1,7 +1,7 @@
 // The viewer's settings: a key (or a reading keypad's key) per action, the monitor's pixel pitch for
 // true size, the memory kept for the next exam, and when the AI's marks show (second look or
 // concurrent). A key field takes the next key pressed in it.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { AI_MARKS_MODES, VIEWER_ACTIONS, keyNameOf } from '../../common/viewer-settings.ts';
 import type { AiMarksMode, ViewerSettings } from '../../common/viewer-settings.ts';
@@ -17,6 +17,10 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
   const [cache, setCache] = useState(String(settings.prefetchCacheMb));
   const [aiMarksMode, setAiMarksMode] = useState<AiMarksMode>(settings.aiMarksMode);
   const [error, setError] = useState<string | null>(null);
+  // the keyboard in the dialog from the start, and Escape closes it unsaved, as the help does (focus
+  // stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
   const save = async () => {
     try {
       const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode } });
@@ -26,11 +30,12 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
     }
   };
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('viewer.settings')} data-testid="viewer-settings">
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('viewer.settings')} data-testid="viewer-settings"
+      onKeyDown={(e) => { if (e.key === 'Escape' && !e.defaultPrevented) { e.preventDefault(); onClose(); } }}>
       <div className="dialog wide">
         <h2>{t('viewer.settings')}</h2>
         <label className="field">{t('viewer.settings.pitch')}
-          <input type="number" step="0.001" min="0.05" max="1" value={pitch} onChange={(e) => setPitch(e.target.value)} data-testid="pitch" />
+          <input ref={first} type="number" step="0.001" min="0.05" max="1" value={pitch} onChange={(e) => setPitch(e.target.value)} data-testid="pitch" />
         </label>
         <label className="field">{t('viewer.settings.cache')}
           <input type="number" step="64" min="128" max="8192" value={cache} onChange={(e) => setCache(e.target.value)} data-testid="cache-mb" />

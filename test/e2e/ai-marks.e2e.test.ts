@@ -288,6 +288,23 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.keyboard.press('r');
   await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not marked read');
+  // over the footer, not the images: over their top it hid the view labels of a row of four (a probe)
+  for (const size of [{ width: 1920, height: 1080 }, { width: 1366, height: 768 }]) {
+    await page.setViewportSize(size);
+    await page.waitForTimeout(300);
+    // (no named function inside: tsx names them with a helper the page lacks)
+    const covered = await page.evaluate(() => {
+      const notice = document.querySelector('[data-testid=viewer-notice]')!.getBoundingClientRect();
+      const labels = [...document.querySelectorAll('[data-testid=step] .view-label, [data-testid=step] .flag, [data-testid=step] .prior-label')]
+        .map((l) => [l.textContent, l.getBoundingClientRect()] as const)
+        .filter(([, r]) => r.left < notice.right && notice.left < r.right && r.top < notice.bottom && notice.top < r.bottom);
+      const grid = document.querySelector('[data-testid=step]')!.getBoundingClientRect();
+      return { labels: labels.map(([text]) => text), intoImagesPx: Math.max(0, grid.bottom - notice.top) };
+    });
+    assert.deepEqual(covered.labels, [], `no label under the notice at ${size.width} px`);
+    assert.ok(covered.intoImagesPx <= 24, `at ${size.width} px the notice reaches ${covered.intoImagesPx} px into the images (at most a line, where it wraps)`);
+  }
+  await page.setViewportSize({ width: 1400, height: 1000 });
 
   // where the images begin: her impression changes what the strip says, not its height (at 1920 px it
   // gained a line, and every image moved down as the marks appeared, a probe)
@@ -620,6 +637,11 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
   assert.equal(await markCount(), 0);
   const topSecondLook = await gridTop();
+  // the settings take the keyboard, and Escape closes them unsaved (focus stayed on ⚙, only a click closed them: a probe)
+  await page.click('[data-testid=settings-button]');
+  await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'pitch');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=viewer-settings]', { state: 'detached' });
   await page.click('[data-testid=settings-button]');
   await page.selectOption('[data-testid=ai-marks-mode]', 'concurrent');
   await page.click('[data-testid=save-settings]');
