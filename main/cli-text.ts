@@ -12,7 +12,9 @@ export function cliLocale(env: NodeJS.ProcessEnv = process.env): Locale {
   const tag = env.LC_ALL || env.LC_MESSAGES || env.LANG || Intl.DateTimeFormat().resolvedOptions().locale;
   // LANGUAGE ("de:fr:en") is a list of preferences over the locale's language; gettext ignores it
   // where the locale is C or POSIX (a script's "LC_ALL=C" asks for the untranslated texts)
-  const plain = /^(C|POSIX)([_.@]|$)/i.test(tag);
+  // (no locale set at all is the C locale there too, on POSIX systems)
+  const unset = !env.LC_ALL && !env.LC_MESSAGES && !env.LANG && process.platform !== 'win32';
+  const plain = unset || /^(C|POSIX)([_.@]|$)/i.test(tag);
   const preferred = plain ? null : (env.LANGUAGE ?? '').split(':').map((entry) => localeOfTag(entry.trim())).find((l) => l !== null);
   return preferred ?? localeOfTag(tag) ?? 'en';
 }
@@ -255,7 +257,7 @@ const en = {
   importMarkedRead: (n: N) => (n === 1 ? '  1 exam marked read (--read)' : `  ${n} exams marked read (--read)`),
   importing: (p: { done: N; total: N; imported: N; duplicates: N; rejected: N; skipped: N; bytes: string }) =>
     `importing: ${p.done}/${p.total} files, ${p.imported} imported, ${p.duplicates} duplicates, ${p.rejected} rejected, ${p.skipped} skipped, ${p.bytes}`,
-  importedInto: (exams: N, seconds: string, rate: string, bytes: string) => `  into ${exams} exam(s) in ${seconds} s (${rate} files/s, ${bytes})`,
+  importedInto: (exams: N, seconds: string, rate: string, bytes: string) => `  into ${exams} exam(s) in ${seconds} s (${rate} ${rate === '1' ? 'file' : 'files'}/s, ${bytes})`,
   duplicateFile: (file: string) => `  duplicate (already in the library): ${file}`,
   duplicatesHint: '  duplicates have the same SOP Instance UID as an image already in the library (--verbose lists them)',
   rejectedFile: (file: string, why: string) => `  rejected: ${file}: ${why}`,
@@ -341,7 +343,8 @@ const fr: CliText = {
   importNeedsPath: `binome import demande au moins un chemin`,
   importMarkedRead: (n) => (n <= 1 ? `  ${n} examen marqué lu (--read)` : `  ${n} examens marqués lus (--read)`),
   importing: (p) => `import${NBSP}: ${p.done}/${p.total} fichiers, ${p.imported} importé${sFr(p.imported)}, ${p.duplicates} doublon${sFr(p.duplicates)}, ${p.rejected} refusé${sFr(p.rejected)}, ${p.skipped} ignoré${sFr(p.skipped)}, ${p.bytes}`,
-  importedInto: (exams, seconds, rate, bytes) => `  dans ${exams} examen${sFr(exams)} en ${seconds}${NBSP}s (${rate} fichiers/s, ${bytes})`,
+  // (French counts a number under two as one: 1 fichier/s, 1,5 fichier/s)
+  importedInto: (exams, seconds, rate, bytes) => `  dans ${exams} examen${sFr(exams)} en ${seconds}${NBSP}s (${rate} fichier${Number(rate.replace(',', '.')) < 2 ? '' : 's'}/s, ${bytes})`,
   duplicateFile: (file) => `  doublon (déjà dans la bibliothèque)${NBSP}: ${file}`,
   duplicatesHint: `  les doublons ont le même SOP Instance UID qu’une image déjà dans la bibliothèque (--verbose les liste)`,
   rejectedFile: (file, why) => `  refusé${NBSP}: ${file}${NBSP}: ${why}`,

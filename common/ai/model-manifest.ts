@@ -69,16 +69,21 @@ const shownText = (max: number) => z.string().min(1).max(max)
   .regex(/[\p{L}\p{N}]/u, 'a letter or a digit, not only spaces or marks')
   .regex(/^(?!.*\p{M}{5})/su, 'at most four accents or marks on one character');
 /**
- * A name the reader tells models and operating points apart by: no word mixing Latin, Greek and
- * Cyrillic letters, the scripts whose letters look alike (Unicode's mixed-script detection, UTS #39,
- * as browsers apply it to domain names). A model named "Binome synth\u0435tic-exam detector" (a
- * Cyrillic е) passed as the shipped one beside it, on its marks and in its CAD SR (a probe).
+ * A name the reader tells models and operating points apart by, in plain letters of one script a
+ * word (after Unicode's mixed-script detection, UTS #39, "highly restrictive", as browsers apply it
+ * to domain names): a word with Latin letters holds no other script's but the Chinese, Japanese and
+ * Korean ones written with them; none mixes Greek and Cyrillic; and no letter is a compatibility
+ * form (mathematical, fullwidth, ligature: NFKC changes it). A model named
+ * "Binome synth\u0435tic-exam detector" (a Cyrillic е) passed as the shipped one beside it, on its
+ * marks and in its CAD SR (a probe); then an Armenian օ, a Coptic ⲟ, a Lisu ꓐ and a mathematical 𝖾 (a re-probe).
  */
-const LOOK_ALIKE_SCRIPTS = [/\p{Script=Latin}/u, /\p{Script=Greek}/u, /\p{Script=Cyrillic}/u];
-const oneLookAlikeScriptPerWord = (text: string) => text.split(/[^\p{L}\p{M}]+/u)
-  .every((word) => LOOK_ALIKE_SCRIPTS.filter((script) => script.test(word)).length <= 1);
+const LATIN_WITH_OTHERS = /\p{Script=Latin}/u;
+const NOT_LATIN_COMPANION = /[^\P{L}\p{Script=Latin}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u;
+const oneScriptPerWord = (text: string) => text.split(/[^\p{L}\p{M}]+/u).every((word) =>
+  !(LATIN_WITH_OTHERS.test(word) && NOT_LATIN_COMPANION.test(word)) && !(/\p{Script=Greek}/u.test(word) && /\p{Script=Cyrillic}/u.test(word)));
 const shownName = (max: number) => shownText(max)
-  .refine(oneLookAlikeScriptPerWord, 'no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)');
+  .refine(oneScriptPerWord, 'no word mixing the letters of several scripts (look-alike letters pass one name off as another)')
+  .refine((text) => text.normalize('NFKC') === text.normalize('NFC'), 'plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');

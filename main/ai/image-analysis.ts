@@ -236,11 +236,12 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
     if (given[2] < given[0] || given[3] < given[1]) {
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);
     }
-    // a box reaching more than the input's own size past its edges, or lying wholly outside it, is not
+    // a box reaching more than half the input's size past its edges, or lying wholly outside it, is not
     // a finding of this input: coordinates in another unit or another image's pixels (a vendor's probe:
     // a box of ±1e30 marked the whole breast at 0.9; one beside the input was dropped at 0.95, and the
     // exam read as nothing found)
-    if (given[0] < -width || given[1] < -height || given[2] > 2 * width || given[3] > 2 * height) {
+    // (half the input's size past an edge: a box of [−190, −250, 380, 510] on a 192 × 256 input marked the whole image, a re-probe)
+    if (given[0] < -width / 2 || given[1] < -height / 2 || given[2] > 1.5 * width || given[3] > 1.5 * height) {
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] reaches far beyond the model's ${width} × ${height} input: are its coordinates the input's pixels?`);
     }
     const box: BoxRow['box'] = [clip(given[0], width), clip(given[1], height), clip(given[2], width), clip(given[3], height)];

@@ -211,8 +211,10 @@ const RULES_FR: Record<string, string> = {
   'at most four accents or marks on one character': 'au plus quatre accents ou signes sur un caractère',
   'two operating points have the same name': 'deux points de fonctionnement ont le même nom',
   'no space at either end': 'pas d’espace au début ni à la fin',
-  'no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)':
-    'aucun mot mêlant lettres latines, grecques et cyrilliques (des lettres qui se ressemblent font passer un nom pour un autre)',
+  'no word mixing the letters of several scripts (look-alike letters pass one name off as another)':
+    'aucun mot mêlant les lettres de plusieurs écritures (des lettres qui se ressemblent font passer un nom pour un autre)',
+  'plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)':
+    'des lettres et chiffres simples, pas de formes mathématiques, pleine chasse ni ligatures (elles font passer un nom pour un autre)',
   'lower-case letters, digits, dots, dashes and underscores': 'lettres minuscules, chiffres, points, tirets et tirets bas',
   'a version such as 1.2.0': 'une version telle que 1.2.0',
   'max is above min': 'max est au-dessus de min',

@@ -459,6 +459,7 @@ test('a box reaching far beyond the model\'s input (coordinates in another unit)
     const cases = [
       { name: 'huge', rows: [[-1e30, -1e30, 1e30, 1e30, 0.9, 0]], said: /boxes row 0: \[.*\] reaches far beyond the model's 192 × 256 input: are its coordinates the input's pixels\?/ },
       { name: 'scaled', rows: [[400, 100, 420, 120, 0.9, 0]], said: /reaches far beyond the model's 192 × 256 input/ },
+      { name: 'straddling', rows: [[-190, -250, 380, 510, 0.9, 0]], said: /reaches far beyond the model's 192 × 256 input/ },
       { name: 'beside', rows: [[200, 50, 240, 60, 0.95, 0]], said: /boxes row 0: \[200, 50, 240, 60\] lies wholly outside the model's 192 × 256 input/ },
     ];
     for (const c of cases) {

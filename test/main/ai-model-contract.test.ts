@@ -557,11 +557,16 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
     `Z${'\u0301\u206a'.repeat(60)}`, 'Beam\u{1d173}', 'Anchor\ufff9', 'Egypt\u{13430}']) {
     assert.notDeepEqual(problemsOf({ ...manifest, name }), [], JSON.stringify(name));
   }
-  for (const name of ['Détecteur de masses', '検出器 2', 'Lunit INSIGHT MMG', 'Ñandú (2 accents)', 'Детектор масс', 'Ανιχνευτής β-test', 'μ-net 2 µm']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
+  for (const name of ['Détecteur de masses', '検出器 2', 'Lunit INSIGHT MMG', 'Ñandú (2 accents)', 'Детектор масс', 'Ανιχνευτής β-test', 'μ-net 2']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
   // a look-alike letter of another script in a word passes one name off as another (a Cyrillic е, a Greek ο: a probe)
-  for (const name of ['Binome synth\u0435tic-exam detector', 'Binome synthetic-exam detect\u03bfr', '\u0412inome']) {
-    assert.deepEqual(problemsOf({ ...manifest, name }), ['name: no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)'], name);
+  for (const name of ['Binome synth\u0435tic-exam detector', 'Binome synthetic-exam detect\u03bfr', '\u0412inome', 'detect\u0585r', 'detect\u2c9fr', '\ua4d0inome', 'Ве\u03b2']) {
+    assert.deepEqual(problemsOf({ ...manifest, name }), ['name: no word mixing the letters of several scripts (look-alike letters pass one name off as another)'], name);
   }
+  for (const name of ['Binome synth\u{1d5be}tic-exam detector', '\uff22inome', 'De\ufb01ne']) {
+    assert.ok(problemsOf({ ...manifest, name }).includes('name: plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)'), name);
+  }
+  // Latin with the Chinese, Japanese and Korean scripts written beside it, and accents however composed, pass
+  for (const name of ['AI検出器', 'CAD한국', 'Ñandu\u0301']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
   const point = manifest.calibration.operatingPoints[0]!;
   const twice = { ...manifest, calibration: { ...manifest.calibration, operatingPoints: [point, { ...point, threshold: point.threshold + 0.1 }] } };
   assert.deepEqual(problemsOf(twice), ['calibration.operatingPoints: two operating points have the same name']);
@@ -570,7 +575,7 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   assert.deepEqual(problemsOf(named('balanced', 'balanced ')), ['calibration.operatingPoints.1.name: no space at either end', 'calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('équilibre', 'e\u0301quilibre')), ['calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('Balanced', 'balanced')), ['calibration.operatingPoints: two operating points have the same name']);
-  assert.deepEqual(problemsOf(named('balanced', 'b\u0430lanced')), ['calibration.operatingPoints.1.name: no word mixing Latin, Greek and Cyrillic letters (look-alike letters pass one name off as another)']);
+  assert.deepEqual(problemsOf(named('balanced', 'b\u0430lanced')), ['calibration.operatingPoints.1.name: no word mixing the letters of several scripts (look-alike letters pass one name off as another)']);
   // said in French too
   const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
   assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
