@@ -1,13 +1,17 @@
 // The viewer's settings: a key (or a reading keypad's key) per action, the monitor's pixel pitch for
 // true size, the memory kept for the next exam, and when the AI's marks show (second look or
 // concurrent). A key field takes the next key pressed in it.
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { AI_MARKS_MODES, VIEWER_ACTIONS, keyNameOf } from '../../common/viewer-settings.ts';
 import type { AiMarksMode, ViewerSettings } from '../../common/viewer-settings.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { keyLabel } from './key-label.ts';
+import { useModalKeyboard } from '../modal-keyboard.ts';
+
+/** A key field takes the next key pressed in it, Escape too (the reset action's key by default). */
+const isKeyField = (target: Element) => target.hasAttribute('data-key-field');
 
 export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings: ViewerSettings; onClose(): void; onSaved(settings: ViewerSettings): void }) {
   const api = useApi();
@@ -17,10 +21,10 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
   const [cache, setCache] = useState(String(settings.prefetchCacheMb));
   const [aiMarksMode, setAiMarksMode] = useState<AiMarksMode>(settings.aiMarksMode);
   const [error, setError] = useState<string | null>(null);
-  // the keyboard in the dialog from the start, and Escape closes it unsaved, as the help does (focus
-  // stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
-  const first = useRef<HTMLInputElement>(null);
-  useEffect(() => first.current?.focus(), []);
+  // the keyboard in the dialog from the start, kept there, and Escape closes it unsaved, as the help
+  // does (focus stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
+  const dialog = useRef<HTMLDivElement>(null);
+  useModalKeyboard(dialog, onClose, isKeyField);
   const save = async () => {
     try {
       const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode } });
@@ -30,12 +34,11 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
     }
   };
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('viewer.settings')} data-testid="viewer-settings"
-      onKeyDown={(e) => { if (e.key === 'Escape' && !e.defaultPrevented) { e.preventDefault(); onClose(); } }}>
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('viewer.settings')} data-testid="viewer-settings" ref={dialog}>
       <div className="dialog wide">
         <h2>{t('viewer.settings')}</h2>
         <label className="field">{t('viewer.settings.pitch')}
-          <input ref={first} type="number" step="0.001" min="0.05" max="1" value={pitch} onChange={(e) => setPitch(e.target.value)} data-testid="pitch" />
+          <input type="number" step="0.001" min="0.05" max="1" value={pitch} onChange={(e) => setPitch(e.target.value)} data-testid="pitch" />
         </label>
         <label className="field">{t('viewer.settings.cache')}
           <input type="number" step="64" min="128" max="8192" value={cache} onChange={(e) => setCache(e.target.value)} data-testid="cache-mb" />
@@ -52,11 +55,13 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
               <tr key={action}>
                 <td>{t(`viewer.action.${action}` as MessageKey)}</td>
                 <td>
-                  <input readOnly value={keymap[action].map((k) => keyLabel(k, locale)).join('  ')} placeholder={t('viewer.settings.press')} data-testid={`key-${action}`}
+                  <input readOnly data-key-field value={keymap[action].map((k) => keyLabel(k, locale)).join('  ')} placeholder={t('viewer.settings.press')} data-testid={`key-${action}`}
                     onKeyDown={(e) => {
+                      // Tab goes on to the next field (it was held here, and the keyboard could not leave it)
+                      if (e.key === 'Tab') return;
                       e.preventDefault();
                       if (e.key === 'Backspace' || e.key === 'Delete') { setKeymap((k) => ({ ...k, [action]: [] })); return; }
-                      if (['Shift', 'Control', 'Alt', 'Meta', 'Tab'].includes(e.key)) return;
+                      if (['Shift', 'Control', 'Alt', 'Meta'].includes(e.key)) return;
                       const key = keyNameOf(e.nativeEvent);
                       // one key, one action: taking it here frees it elsewhere
                       setKeymap((k) => Object.fromEntries(Object.entries(k).map(([a, keys]) => [a, a === action ? [...keys.filter((x) => x !== key), key].slice(-3) : keys.filter((x) => x !== key)])) as typeof k);

@@ -91,13 +91,13 @@ test('an image the AI could not read: the worklist and the AI strip name its vie
   // read without her first impression (second look): asked once, read at the second press
   await page.waitForTimeout(1600); // on screen long enough for the key to be taken (ViewerPage READ_KEY_AFTER_MS)
   await page.keyboard.press('r');
-  await page.waitForFunction(() => /first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.waitForFunction(() => /First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.notEqual(await page.textContent('[data-testid=exam-status]'), 'Read');
   // said again in the language she switches to (it stayed in English)
   await page.selectOption('[data-testid=locale]', 'fr');
-  await page.waitForFunction(() => /^Votre première impression de cet examen n’est pas enregistrée/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.waitForFunction(() => /^Première impression non enregistrée/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.selectOption('[data-testid=locale]', 'en');
-  await page.waitForFunction(() => /^Your first impression of this exam is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.waitForFunction(() => /^First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.focus('body');
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
