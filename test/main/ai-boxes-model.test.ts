@@ -422,6 +422,16 @@ test('a heatmap not 1/stride of this input (cut to a fixed size: it read one cor
   }
 });
 
+/** The image's analysis fails with model_output_invalid, saying `said`. */
+async function failsAsInvalid(file: string, manifest: ModelManifest, session: Parameters<typeof analyzeImage>[2], said: RegExp, label: string): Promise<void> {
+  await assert.rejects(analyzeImage(file, manifest, session, { floor: 0.1 }), (e: unknown) => {
+    const error = e as { code?: string; message?: string };
+    assert.equal(error.code, 'model_output_invalid', label);
+    assert.match(error.message ?? '', said);
+    return true;
+  });
+}
+
 test('a boxes model whose row names a class its manifest does not have, or gives a box turned inside out, fails the image with model_output_invalid (its best finding was dropped without a word)', async () => {
   const dir = tempDir('ai-boxes-off-contract');
   try {
@@ -435,12 +445,7 @@ test('a boxes model whose row names a class its manifest does not have, or gives
     for (const c of cases) {
       const { manifest, opened } = await brightestBoxDetector(dir, c.options);
       try {
-        await assert.rejects(analyzeImage(file, manifest, opened.session, { floor: 0.1 }), (e: unknown) => {
-          const error = e as { code?: string; message?: string };
-          assert.equal(error.code, 'model_output_invalid', JSON.stringify(c.options));
-          assert.match(error.message ?? '', c.said);
-          return true;
-        });
+        await failsAsInvalid(file, manifest, opened.session, c.said, JSON.stringify(c.options));
       } finally {
         await opened.session.release();
       }
@@ -480,12 +485,7 @@ test('a box reaching far beyond the model\'s input (coordinates in another unit)
       }
       const { manifest, opened } = checked.model;
       try {
-        await assert.rejects(analyzeImage(file, manifest, opened.session, { floor: 0.1 }), (e: unknown) => {
-          const error = e as { code?: string; message?: string };
-          assert.equal(error.code, 'model_output_invalid', c.name);
-          assert.match(error.message ?? '', c.said);
-          return true;
-        });
+        await failsAsInvalid(file, manifest, opened.session, c.said, c.name);
       } finally {
         await opened.session.release();
       }
