@@ -707,7 +707,7 @@ export const fr: Record<MessageKey, string> = {
   'viewer.readTooSoon': 'Examen tout juste ouvert\u202f: regardez ses images avant de le marquer lu (la touche agit après 1,5\u00a0s à l’écran).',
   'viewer.impressionTooSoon': 'Examen tout juste ouvert\u202f: regardez ses images avant votre première impression (la touche agit après 1,5\u00a0s à l’écran).',
   'viewer.impressionNotAsked': 'Pas de première impression à donner ici\u202f: elle est déjà enregistrée, ou l’IA n’a rien pour cet examen.',
-  'viewer.readBeforeImpression': 'Première impression non enregistrée\u202f: le second regard de l’IA n’a pas été montré. Donnez-la (Normal, À rappeler) pour voir les marques, ou marquez lu à nouveau pour clore sans elles.',
+  'viewer.readBeforeImpression': 'Première impression non enregistrée\u202f: l’IA ne vous a pas été montrée. Donnez-la (Normal, À rappeler) pour voir ses marques, ou marquez lu à nouveau pour clore sans elles.',
   'viewer.firstExam': 'C’est le premier examen de la liste',
   'viewer.help.title': 'Touches',
   'viewer.help.close': 'Fermer',
