@@ -182,7 +182,11 @@ test('a model whose run overran is not run again in this process, so the other m
   try {
     await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-overran' });
     const status = async () => Object.fromEntries((await station.handlers.aiModels({})).models.map((m) => [m.id, m]));
-    await waitFor('the other model\'s two analyses done', async () => (await status())['org.binome.tests.bright-spots']?.analyses.done === 2, 240_000);
+    // (and the slow one's overrun recorded: on a loaded machine the other's two were done before it, a CI run)
+    await waitFor('the other model\'s two analyses done, the slow one\'s first failed', async () => {
+      const now = await status();
+      return now['org.binome.tests.bright-spots']?.analyses.done === 2 && now['org.binome.tests.slow']?.analyses.failed === 1;
+    }, 240_000);
     const after = await status();
     const slowModelStatus = after['org.binome.tests.slow']!;
     assert.deepEqual([slowModelStatus.analyses.failed, slowModelStatus.analyses.queued], [1, 1], 'one overran; the other waits for the next start, not run');
