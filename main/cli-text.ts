@@ -341,7 +341,7 @@ const fr: CliText = {
   unknownCommand: (command) => `commande inconnue «${NBSP}${command}${NBSP}»`,
   runHelp: (command) => `«${NBSP}binome ${command}--help${NBSP}» en donne l’usage.`,
   importNeedsPath: `binome import demande au moins un chemin`,
-  importMarkedRead: (n) => (n <= 1 ? `  ${n} examen marqué lu (--read)` : `  ${n} examens marqués lus (--read)`),
+  importMarkedRead: (n) => `  ${n} examen${sFr(n)} marqué${sFr(n)} lu${sFr(n)} (--read)`,
   importing: (p) => `import${NBSP}: ${p.done}/${p.total} fichiers, ${p.imported} importé${sFr(p.imported)}, ${p.duplicates} doublon${sFr(p.duplicates)}, ${p.rejected} refusé${sFr(p.rejected)}, ${p.skipped} ignoré${sFr(p.skipped)}, ${p.bytes}`,
   // (French counts a number under two as one: 1 fichier/s, 1,5 fichier/s)
   importedInto: (exams, seconds, rate, bytes) => `  dans ${exams} examen${sFr(exams)} en ${seconds}${NBSP}s (${rate} fichier${Number(rate.replace(',', '.')) < 2 ? '' : 's'}/s, ${bytes})`,

@@ -77,10 +77,10 @@ const shownText = (max: number) => z.string().min(1).max(max)
  * "Binome synth\u0435tic-exam detector" (a Cyrillic е) passed as the shipped one beside it, on its
  * marks and in its CAD SR (a probe); then an Armenian օ, a Coptic ⲟ, a Lisu ꓐ and a mathematical 𝖾 (a re-probe).
  */
-const LATIN_WITH_OTHERS = /\p{Script=Latin}/u;
+const LATIN = /\p{Script=Latin}/u;
 const NOT_LATIN_COMPANION = /[^\P{L}\p{Script=Latin}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u;
 const oneScriptPerWord = (text: string) => text.split(/[^\p{L}\p{M}]+/u).every((word) =>
-  !(LATIN_WITH_OTHERS.test(word) && NOT_LATIN_COMPANION.test(word)) && !(/\p{Script=Greek}/u.test(word) && /\p{Script=Cyrillic}/u.test(word)));
+  !(LATIN.test(word) && NOT_LATIN_COMPANION.test(word)) && !(/\p{Script=Greek}/u.test(word) && /\p{Script=Cyrillic}/u.test(word)));
 const shownName = (max: number) => shownText(max)
   .refine(oneScriptPerWord, 'no word mixing the letters of several scripts (look-alike letters pass one name off as another)')
   .refine((text) => text.normalize('NFKC') === text.normalize('NFC'), 'plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)');

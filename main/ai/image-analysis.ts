@@ -219,6 +219,9 @@ interface BoxRow { box: [number, number, number, number]; score: number; cls: nu
  * to the model's input (`size`: its width and height; a box beyond it put its mark's centre
  * anywhere, off the image even); a box wholly outside it, or reaching far beyond it, is an error.
  */
+/** Whether a box [x0, y0, x1, y1] encloses any area. */
+const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
+
 function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, floor: number, [width, height]: [number, number]): BoxRow[] {
   const classes = boxes.classes.length;
   const rows: BoxRow[] = [];
@@ -245,7 +248,6 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] reaches far beyond the model's ${width} × ${height} input: are its coordinates the input's pixels?`);
     }
     const box: BoxRow['box'] = [clip(given[0], width), clip(given[1], height), clip(given[2], width), clip(given[3], height)];
-    const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
     if (hasArea(given) && !hasArea(box)) {
       throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] lies wholly outside the model's ${width} × ${height} input`);
     }
