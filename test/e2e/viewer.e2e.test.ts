@@ -445,6 +445,18 @@ test('the stepping keys walk the steps: priors in the prior places with their da
     await page.setViewportSize(size);
     await page.waitForTimeout(300);
     placed.set(size.width, await buttons());
+    if (size.width === 1920) {
+      // the protocol's name whole at 1920 px (it was cut to "Dépistage …", a probe): its select as
+      // wide as it would be uncapped
+      const protocol = await page.$eval('[data-testid=protocol]', (s) => {
+        const shown = s.getBoundingClientRect().width;
+        (s as HTMLElement).style.maxWidth = 'none';
+        const whole = s.getBoundingClientRect().width;
+        (s as HTMLElement).style.maxWidth = '';
+        return { shown, whole };
+      });
+      assert.ok(protocol.shown >= protocol.whole - 0.5, `the protocol's name whole at 1920 px: ${JSON.stringify(protocol)}`);
+    }
   }
   // one line where it just fits, and at 1600 px (where it wrapped: "Mark read", "?" and "⚙" alone on a second line, a probe)
   for (const width of [oneLine, 1600]) {
