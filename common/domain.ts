@@ -365,6 +365,15 @@ export interface AiNotAnalysed {
   failure?: string;
 }
 
+/** A named operating point of a model, with what it achieved on its validation data (null: not said). */
+export interface AiOperatingPoint {
+  name: string;
+  threshold: number;
+  sensitivity: number | null;
+  specificity: number | null;
+  falseMarksPerImage: number | null;
+}
+
 /** The AI second reader's view of an exam. */
 export interface AiResults {
   /** null: no model is installed, or the exam was never queued. */
@@ -396,7 +405,12 @@ export interface AiResults {
     implantCaveatTranslations?: Partial<Record<Locale, string>>;
     /** What its scores mean (manifest output.scoreScale): said beside every score shown, so that none reads as a probability it is not. */
     scoreScale: { semantics: 'uncalibrated' | 'probability' | 'percentile' | 'ordinal'; min: number; max: number; prevalence: number | null };
+    /** Where its marks are drawn for this reader: her choice among `operatingPoints` (viewer settings), else the manifest's default. */
     operatingPoint: { name: string; threshold: number };
+    /** Every operating point the manifest names, in its order, with what each achieved on its validation data: the reader's choice. */
+    operatingPoints: AiOperatingPoint[];
+    /** The manifest's default operating point's name (the station's CAD SR marks at it). */
+    defaultOperatingPoint: string;
     /**
      * Where the worklist flags an exam, when the manifest says (contract 1.3): an exam score at or
      * above `threshold`, with what that gave on its validation exams. Otherwise exams are flagged at

@@ -57,6 +57,12 @@ export interface ViewerSettings {
   /** Memory the viewer may use to keep the next exam decoded and ready. */
   prefetchCacheMb: number;
   aiMarksMode: AiMarksMode;
+  /**
+   * The operating point, by its name in the shown model's manifest, at which this reader's marks are
+   * drawn (one reader wants every possible finding, another few): null, or a name the model shown
+   * does not have, is the model's default. The station's CAD SR keeps the model's default.
+   */
+  aiOperatingPoint: string | null;
 }
 
 export const DEFAULT_VIEWER_SETTINGS: ViewerSettings = {
@@ -64,6 +70,7 @@ export const DEFAULT_VIEWER_SETTINGS: ViewerSettings = {
   monitorPixelPitchMm: null,
   prefetchCacheMb: 1024,
   aiMarksMode: 'second-look',
+  aiOperatingPoint: null,
 };
 
 const keyName = z.string().min(1).max(40);
@@ -73,6 +80,7 @@ export const viewerSettingsInput = z.strictObject({
   monitorPixelPitchMm: z.number().min(0.05).max(1).nullable().optional(),
   prefetchCacheMb: z.number().int().min(128).max(8192).optional(),
   aiMarksMode: z.enum(AI_MARKS_MODES).optional(),
+  aiOperatingPoint: z.string().min(1).max(64).nullable().optional(),
 });
 
 /** The key name of a keyboard event, in the keymap's form. */
@@ -101,5 +109,6 @@ export function mergeViewerSettings(stored: Partial<ViewerSettings> | null): Vie
     prefetchCacheMb: stored?.prefetchCacheMb ?? DEFAULT_VIEWER_SETTINGS.prefetchCacheMb,
     // a stored value this version does not know (a damaged setting) falls back to the safer default
     aiMarksMode: AI_MARKS_MODES.includes(stored?.aiMarksMode as AiMarksMode) ? stored!.aiMarksMode! : DEFAULT_VIEWER_SETTINGS.aiMarksMode,
+    aiOperatingPoint: typeof stored?.aiOperatingPoint === 'string' ? stored.aiOperatingPoint : null,
   };
 }

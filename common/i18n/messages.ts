@@ -239,6 +239,12 @@ export const en = {
   'viewer.settings.aiMode': 'AI marks',
   'viewer.settings.aiMode.second-look': 'Second look: after my first impression of the exam',
   'viewer.settings.aiMode.concurrent': 'Concurrent: as soon as the exam opens',
+  'viewer.settings.aiPoint': 'AI marks drawn at the operating point (figures of {model} on its validation data)',
+  'viewer.settings.aiPoint.default': '{name} (the model’s default)',
+  'viewer.settings.aiPoint.sensitivity': 'sensitivity {value}',
+  'viewer.settings.aiPoint.specificity': 'specificity {value}',
+  'viewer.settings.aiPoint.falseMarks': '{value} false mark per image|{value} false marks per image',
+  'ai.marksToggleAt': 'Show or hide the AI marks (key: {key}). Drawn at the operating point “{name}” ({threshold}); the viewer’s settings (⚙) offer the model’s others.',
   'ai.title': 'AI second reader',
   'ai.model': '{name} {version}',
   'ai.synthetic': 'Synthetic-trained AI — not for diagnostic use',
@@ -743,6 +749,12 @@ export const fr: Record<MessageKey, string> = {
   'viewer.settings.aiMode': 'Marques IA',
   'viewer.settings.aiMode.second-look': 'Second regard\u202f: après ma première impression de l’examen',
   'viewer.settings.aiMode.concurrent': 'Simultané\u202f: dès l’ouverture de l’examen',
+  'viewer.settings.aiPoint': 'Marques IA affichées au point de fonctionnement (chiffres de {model} sur ses données de validation)',
+  'viewer.settings.aiPoint.default': '{name} (par défaut du modèle)',
+  'viewer.settings.aiPoint.sensitivity': 'sensibilité {value}',
+  'viewer.settings.aiPoint.specificity': 'spécificité {value}',
+  'viewer.settings.aiPoint.falseMarks': '{value} fausse marque par image|{value} fausses marques par image',
+  'ai.marksToggleAt': 'Afficher ou masquer les marques de l’IA (touche\u202f: {key}). Affichées au point de fonctionnement «\u202f{name}\u202f» ({threshold})\u202f; les réglages de la visionneuse (⚙) proposent les autres points du modèle.',
   // not « second lecteur »: in the French screening programme that is the radiologist of the second reading (L2)
   'ai.title': 'IA d’aide à la lecture',
   'ai.model': '{name} {version}',
@@ -1107,6 +1119,23 @@ const KNOWN_OPERATING_POINTS: readonly string[] = ['high-sensitivity', 'balanced
  */
 export function operatingPointName(locale: Locale, name: string): string {
   return KNOWN_OPERATING_POINTS.includes(name) ? translate(locale, `ai.operatingPoint.${name}` as MessageKey) : name;
+}
+
+/**
+ * An operating point as the reader chooses it: its name (the model's default said so) and what it
+ * achieved on the model's validation data, "balanced (the model’s default): sensitivity 65%, 0.5 false
+ * marks per image".
+ */
+export function operatingPointChoice(locale: Locale, point: { name: string; sensitivity: number | null; specificity: number | null; falseMarksPerImage: number | null }, isDefault: boolean): string {
+  const name = operatingPointName(locale, point.name);
+  const achieved = [
+    point.sensitivity === null ? null : translate(locale, 'viewer.settings.aiPoint.sensitivity', { value: formatPercent(locale, point.sensitivity) }),
+    point.specificity === null ? null : translate(locale, 'viewer.settings.aiPoint.specificity', { value: formatPercent(locale, point.specificity) }),
+    point.falseMarksPerImage === null ? null : translateCount(locale, 'viewer.settings.aiPoint.falseMarks', point.falseMarksPerImage,
+      { value: locale === 'fr' ? String(point.falseMarksPerImage).replace('.', ',') : String(point.falseMarksPerImage) }),
+  ].filter((text) => text !== null);
+  const named = isDefault ? translate(locale, 'viewer.settings.aiPoint.default', { name }) : name;
+  return achieved.length ? translate(locale, 'common.labelled', { label: named, text: achieved.join(', ') }) : named;
 }
 
 /** Dates as each locale writes them (DICOM YYYYMMDD in, display text out). */

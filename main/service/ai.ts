@@ -37,7 +37,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     // the model of the analysis the exam shows; before any, the model exams show
     const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : analysis()?.shownModel;
     const manifest = found?.manifest;
-    const operatingPoint = manifest?.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint);
+    // the reader's operating point where the model has one of that name, else its default
+    const points = manifest?.calibration.operatingPoints ?? [];
+    const chosenPoint = viewerSettings(ctx).aiOperatingPoint;
+    const operatingPoint = points.find((p) => p.name === chosenPoint) ?? points.find((p) => p.name === manifest?.calibration.defaultOperatingPoint);
     const examPoint = manifest?.calibration.examOperatingPoint;
     // every finding of the analysis (those under the operating point too), read once
     const stored = state?.status === 'done' ? ctx.db.ai.findings(examId) : [];
@@ -70,6 +73,8 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         ...(manifest.intendedUse.implants?.use === 'caveat' && manifest.intendedUse.implants.translations ? { implantCaveatTranslations: manifest.intendedUse.implants.translations } : {}),
         scoreScale: { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null },
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
+        operatingPoints: points.map((p) => ({ name: p.name, threshold: p.threshold, sensitivity: p.sensitivity ?? null, specificity: p.specificity ?? null, falseMarksPerImage: p.falseMarksPerImage ?? null })),
+        defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,
         examOperatingPoint: examPoint ? { threshold: examPoint.threshold, specificity: examPoint.specificity, sensitivity: examPoint.sensitivity } : null,
         classes: modelClasses(manifest),
       } : null,

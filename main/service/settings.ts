@@ -38,10 +38,12 @@ export function settingsHandlers(ctx: StationContext, onReceiverSettings: () => 
       if (locale) ctx.db.settings.set('locale', locale);
       if (viewer) {
         const stored = storedViewerSettings(ctx) ?? {};
-        const modeBefore = viewerSettings(ctx).aiMarksMode;
+        const { aiMarksMode: modeBefore, aiOperatingPoint: pointBefore } = viewerSettings(ctx);
         ctx.db.settings.set('viewer', JSON.stringify({ ...stored, ...viewer, keymap: { ...stored.keymap, ...viewer.keymap } }));
         // second look holds the worklist's AI scores back until a first impression: the worklist reads again
         if (viewerSettings(ctx).aiMarksMode !== modeBefore) ctx.events.emit('worklistChanged', { reason: 'settings' });
+        // another operating point draws other marks on every exam: the viewers and the worklist ask again
+        if (viewerSettings(ctx).aiOperatingPoint !== pointBefore) ctx.events.emit('aiChanged', { examId: null });
       }
       if (receiver) {
         // allow-list entries once each, in the order given

@@ -10,7 +10,7 @@ import { createContext, useContext } from 'react';
 import type { AiFinding, AiResults, CadMark, FirstImpressionValue } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
-import { translateCount } from '../../common/i18n/messages.ts';
+import { formatThreshold, operatingPointName, translateCount } from '../../common/i18n/messages.ts';
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
 import { AI_MARKS_MODES } from '../../common/viewer-settings.ts';
 import { useI18n } from '../i18n.tsx';
@@ -205,7 +205,9 @@ function StripContent(props: StripForm) {
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
           {props.marksPossible && <span className="ai-switches">
             <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid={tid('ai-marks-toggle')}
-              title={t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
+              title={results.model
+                ? t('ai.marksToggleAt', { key: props.toggleKeys, name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold) })
+                : t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
             {classes.map((c) => (
               <label key={c} className="ai-class" data-testid={tid(`ai-class-${c}`)}>
                 <input type="checkbox" checked={!hiddenClasses.has(c)} disabled={!marksOn} onChange={(e) => {

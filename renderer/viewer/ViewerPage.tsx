@@ -649,7 +649,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span className="footer-step small" data-testid="footer-step">{stepTitle}</span>
       </footer>
       {help && <HelpOverlay keymap={settings.keymap} onClose={() => setHelp(false)} />}
-      {settingsOpen && <ViewerSettingsDialog settings={settings} onClose={() => setSettingsOpen(false)}
+      {settingsOpen && <ViewerSettingsDialog settings={settings} aiModel={currentAi?.model ?? null} onClose={() => setSettingsOpen(false)}
         onSaved={(s) => { setSettings(s); setCacheSizeMb(s.prefetchCacheMb); setSettingsOpen(false); }} />}
     </main>
   );

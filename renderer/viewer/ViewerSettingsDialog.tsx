@@ -1,8 +1,10 @@
 // The viewer's settings: a key (or a reading keypad's key) per action, the monitor's pixel pitch for
 // true size, the memory kept for the next exam, and when the AI's marks show (second look or
-// concurrent). A key field takes the next key pressed in it.
+// concurrent) and at which of the model's operating points. A key field takes the next key pressed in it.
 import { useRef, useState } from 'react';
+import { operatingPointChoice } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
+import type { AiResults } from '../../common/domain.ts';
 import { AI_MARKS_MODES, VIEWER_ACTIONS, keyNameOf } from '../../common/viewer-settings.ts';
 import type { AiMarksMode, ViewerSettings } from '../../common/viewer-settings.ts';
 import { useApi } from '../api/context.ts';
@@ -13,13 +15,21 @@ import { useModalKeyboard } from '../modal-keyboard.ts';
 /** A key field takes the next key pressed in it, Escape too (the reset action's key by default). */
 const isKeyField = (target: Element) => target.hasAttribute('data-key-field');
 
-export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings: ViewerSettings; onClose(): void; onSaved(settings: ViewerSettings): void }) {
+export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
+  settings: ViewerSettings;
+  /** The model whose marks the exam shows (its operating points to choose from); null: none. */
+  aiModel: AiResults['model'];
+  onClose(): void;
+  onSaved(settings: ViewerSettings): void;
+}) {
   const api = useApi();
   const { t, locale, errorText } = useI18n();
   const [keymap, setKeymap] = useState(settings.keymap);
   const [pitch, setPitch] = useState(settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm));
   const [cache, setCache] = useState(String(settings.prefetchCacheMb));
   const [aiMarksMode, setAiMarksMode] = useState<AiMarksMode>(settings.aiMarksMode);
+  // the point in use: hers where the model has it, else its default (what the marks show now)
+  const [aiPoint, setAiPoint] = useState(aiModel?.operatingPoint.name ?? settings.aiOperatingPoint);
   const [error, setError] = useState<string | null>(null);
   // the keyboard in the dialog from the start, kept there, and Escape closes it unsaved, as the help
   // does (focus stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
@@ -27,7 +37,9 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
   useModalKeyboard(dialog, onClose, isKeyField);
   const save = async () => {
     try {
-      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode } });
+      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode,
+        // the model's default stored as no choice: another model's default then applies (names differ between models)
+        ...(aiModel ? { aiOperatingPoint: aiPoint === aiModel.defaultOperatingPoint ? null : aiPoint } : {}) } });
       onSaved(saved.viewer);
     } catch (e) {
       setError(errorText(e));
@@ -48,6 +60,13 @@ export function ViewerSettingsDialog({ settings, onClose, onSaved }: { settings:
             {AI_MARKS_MODES.map((mode) => <option key={mode} value={mode}>{t(`viewer.settings.aiMode.${mode}`)}</option>)}
           </select>
         </label>
+        {aiModel && aiModel.operatingPoints.length > 1 && (
+          <label className="field">{t('viewer.settings.aiPoint', { model: `${aiModel.name} ${aiModel.version}` })}
+            <select value={aiPoint ?? aiModel.defaultOperatingPoint} onChange={(e) => setAiPoint(e.target.value)} data-testid="ai-operating-point">
+              {aiModel.operatingPoints.map((point) => <option key={point.name} value={point.name}>{operatingPointChoice(locale, point, point.name === aiModel.defaultOperatingPoint)}</option>)}
+            </select>
+          </label>
+        )}
         <p className="muted small">{t('viewer.settings.keys')}</p>
         <table className="keys">
           <tbody>

@@ -77,7 +77,8 @@ before(async () => {
     unreadable: writeSpotExam(path.join(dir, 'unreadable'), { patientId: 'SPOT03', patientName: 'SPOT^THREE', studyDate: '20260107', images: UNREADABLE }),
   };
   const models = tempDir('ai-marks-models');
-  writeTinyModel(models, undefined, { classes: 2 });
+  // a second operating point, over every spot's score (the fixture's spots score about 0.73): the reader's choice of point
+  writeTinyModel(models, (m) => { m.calibration.operatingPoints.push({ name: 'high-specificity', threshold: 0.75, falseMarksPerImage: 0.1, dataset: 'none' }); }, { classes: 2 });
   station = openTestStation({ modelRoots: [models] });
   const summary = await station.handlers.importPaths({ paths: [dir] });
   assert.equal(summary.rejected, 0, JSON.stringify(summary.problems));
@@ -665,6 +666,21 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.equal((await station.handlers.getSettings({})).viewer.aiMarksMode, 'concurrent');
   assert.equal(await checkMarks('concurrent', { onSpot: true, findings: await findingsByInstance(ids.prior) }), 8);
   await shot('ai-marks-concurrent');
+  // her operating point, among the model's, with what each achieved: a stricter one draws fewer marks (none here), the default all again
+  await page.click('[data-testid=settings-button]');
+  assert.deepEqual(await page.$$eval('[data-testid=ai-operating-point] option', (os) => os.map((o) => o.textContent)),
+    ['default (the model’s default): 1 false mark per image', 'high specificity: 0.1 false marks per image']);
+  await page.selectOption('[data-testid=ai-operating-point]', 'high-specificity');
+  await page.click('[data-testid=save-settings]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
+  assert.match(await page.getAttribute('[data-testid=ai-marks-toggle]', 'title') ?? '', /at the operating point “high specificity” \(0\.75\)/);
+  assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'high-specificity');
+  await page.click('[data-testid=settings-button]');
+  assert.equal(await page.$eval('[data-testid=ai-operating-point]', (s) => (s as HTMLSelectElement).value), 'high-specificity');
+  await page.selectOption('[data-testid=ai-operating-point]', 'default');
+  await page.click('[data-testid=save-settings]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, null, 'the default stored as no choice');
   // the worklist shows every exam's score now: those count as shown too (another exam's, not opened)
   assert.equal(station.db.audit.has('local-user', 'ai:shown-before-first-impression', ids.other), false);
   await page.evaluate(() => { location.hash = '#/'; });

@@ -4,7 +4,7 @@
 // queueing it again (it runs to the end), each said to the pages by aiChanged.
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError } from '../../common/api.ts';
+import { ApiError, parseOperationInput } from '../../common/api.ts';
 import fs from 'node:fs';
 import { translate, translateCount } from '../../common/i18n/messages.ts';
 import { failureReason } from '../../renderer/ai/ai-state.ts';
@@ -347,5 +347,64 @@ test('an image damaged in the store is not read, and said so by its view and why
     // closed first: the analyses asked for again run meanwhile, and say so
     await station.close();
     warnings.mock.restore();
+  }
+});
+
+test('each reader chooses the operating point her marks are drawn at among the model\'s: its findings above that point, said to the pages; a name the model does not have is its default', { timeout: 120_000 }, async () => {
+  const models = tempDir('ai-reader-points-models');
+  writeTinyModel(models, (m) => {
+    m.calibration.operatingPoints = [
+      { name: 'high-specificity', threshold: 0.6, sensitivity: 0.5, falseMarksPerImage: 0.25, dataset: 'test' },
+      { name: 'balanced', threshold: 0.4, sensitivity: 0.7, falseMarksPerImage: 0.5, dataset: 'test' },
+      { name: 'high-sensitivity', threshold: 0.2, sensitivity: 0.9, falseMarksPerImage: 2, dataset: 'test' },
+    ];
+    m.calibration.defaultOperatingPoint = 'balanced';
+  });
+  const station = openTestStation({ modelRoots: [models], analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'probe29-points' });
+    const [examId] = await examsOf(station) as [number];
+    const model = { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: 'x' };
+    station.db.ai.enqueueAll(model);
+    const job = station.db.ai.claimNext('me:1', [model])!;
+    const instanceId = (await station.handlers.examDetail({ examId })).series[0]!.instances[0]!.instanceId;
+    const finding = (score: number) => ({ instanceId, class: 'mass', score, x: 10, y: 10, box: [5, 5, 15, 15] as [number, number, number, number] });
+    assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.7, breastScores: { R: 0.7 }, images: 4,
+      findings: [finding(0.7), finding(0.5), finding(0.3), finding(0.1)], unreadImages: [] }));
+    const scores = async () => (await station.handlers.aiResults({ examId })).findings.map((f) => f.score);
+
+    // the model's default until she chooses; every point offered, with what it achieved
+    const before = await station.handlers.aiResults({ examId });
+    assert.deepEqual(before.findings.map((f) => f.score), [0.7, 0.5]);
+    assert.deepEqual(before.model?.operatingPoint, { name: 'balanced', threshold: 0.4 });
+    assert.equal(before.model?.defaultOperatingPoint, 'balanced');
+    assert.deepEqual(before.model?.operatingPoints.map((p) => [p.name, p.threshold, p.sensitivity, p.specificity, p.falseMarksPerImage]),
+      [['high-specificity', 0.6, 0.5, null, 0.25], ['balanced', 0.4, 0.7, null, 0.5], ['high-sensitivity', 0.2, 0.9, null, 2]]);
+
+    // another point: other marks on every exam, said to the pages that show them
+    const changes: (number | null)[] = [];
+    station.on('aiChanged', ({ examId: changed }) => changes.push(changed));
+    await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'high-sensitivity' } });
+    assert.deepEqual(await scores(), [0.7, 0.5, 0.3]);
+    assert.deepEqual((await station.handlers.aiResults({ examId })).model?.operatingPoint, { name: 'high-sensitivity', threshold: 0.2 });
+    assert.deepEqual(changes, [null]);
+    // the same again: nothing to redraw
+    await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'high-sensitivity' } });
+    assert.deepEqual(changes, [null]);
+    await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'high-specificity' } });
+    assert.deepEqual(await scores(), [0.7]);
+    // a name this model does not have (chosen for another model): its default
+    await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'very-high-sensitivity' } });
+    assert.deepEqual(await scores(), [0.7, 0.5]);
+    assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'very-high-sensitivity', 'kept for the model that has it');
+    await station.handlers.setSettings({ viewer: { aiOperatingPoint: null } });
+    assert.deepEqual(await scores(), [0.7, 0.5]);
+    assert.deepEqual(changes, [null, null, null, null]);
+    // the API takes a name, or null for the default
+    assert.throws(() => parseOperationInput('setSettings', { viewer: { aiOperatingPoint: '' } }));
+    assert.throws(() => parseOperationInput('setSettings', { viewer: { aiOperatingPoint: 'x'.repeat(65) } }));
+    assert.deepEqual(parseOperationInput('setSettings', { viewer: { aiOperatingPoint: null } }), { viewer: { aiOperatingPoint: null } });
+  } finally {
+    await station.close();
   }
 });

@@ -2,7 +2,7 @@
 // comma, key names as French keyboards print them, years with their plural, a space before a colon.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ageOn, formatPercent, formatScore, formatScoreAgainst, formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
+import { ageOn, formatPercent, formatScore, formatScoreAgainst, formatThreshold, operatingPointChoice, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
 import { keyLabel } from '../../renderer/viewer/key-label.ts';
 import { marksLabel } from '../../renderer/ai/ai-state.ts';
 
@@ -100,13 +100,13 @@ test('a prior\'s age in years with its plural, labels with the French space befo
   assert.equal(translateCount('en', 'viewer.ageYears', 3, { n: 3 }), '3 y');
   assert.equal(translate('fr', 'common.labelled', { label: 'IA', text: 'score' }), 'IA\u202f: score');
   assert.equal(translate('en', 'common.labelled', { label: 'AI', text: 'score' }), 'AI: score');
-  const model = { id: 'x', name: 'Détecteur', version: '1.0.0', trainedOn: 'synthetic' as const, notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'uncalibrated' as const, min: 0, max: 1, prevalence: null }, operatingPoint: { name: 'default', threshold: 0.5 }, examOperatingPoint: null, classes: ['mass'] };
+  const model = { id: 'x', name: 'Détecteur', version: '1.0.0', trainedOn: 'synthetic' as const, notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'uncalibrated' as const, min: 0, max: 1, prevalence: null }, operatingPoint: { name: 'default', threshold: 0.5 }, operatingPoints: [{ name: 'default', threshold: 0.5, sensitivity: null, specificity: null, falseMarksPerImage: 0.5 }], defaultOperatingPoint: 'default', examOperatingPoint: null, classes: ['mass'] };
   assert.equal(marksLabel((key, params) => translate('fr', key, params), model).model, 'IA · Détecteur 1.0.0');
   assert.equal(marksLabel((key, params) => translate('en', key, params), model).model, 'AI · Détecteur 1.0.0');
 });
 
 test('what a model is said to be over its marks: synthetic-trained, partly so, or not for diagnostic use by its own manifest (a real-trained one was called synthetic-trained), in English and French', () => {
-  const model = { id: 'x', name: 'D', version: '1.0.0', trainedOn: 'synthetic' as 'synthetic' | 'real' | 'mixed', notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'uncalibrated' as const, min: 0, max: 1, prevalence: null }, operatingPoint: { name: 'default', threshold: 0.5 }, examOperatingPoint: null, classes: ['mass'] };
+  const model = { id: 'x', name: 'D', version: '1.0.0', trainedOn: 'synthetic' as 'synthetic' | 'real' | 'mixed', notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'uncalibrated' as const, min: 0, max: 1, prevalence: null }, operatingPoint: { name: 'default', threshold: 0.5 }, operatingPoints: [{ name: 'default', threshold: 0.5, sensitivity: null, specificity: null, falseMarksPerImage: 0.5 }], defaultOperatingPoint: 'default', examOperatingPoint: null, classes: ['mass'] };
   const label = (locale: 'en' | 'fr', trainedOn: 'synthetic' | 'real' | 'mixed', notForDiagnosticUse: boolean) =>
     marksLabel((key, params) => translate(locale, key, params), { ...model, trainedOn, notForDiagnosticUse });
   assert.equal(label('en', 'synthetic', true).warning, 'Synthetic-trained AI — not for diagnostic use');
@@ -148,4 +148,15 @@ test('a woman\'s age on the exam\'s date: whole years, her birthday counted on t
   for (const [born, on] of [[null, '20250101'], ['19620315', null], ['1962', '20250101'], ['20300101', '20250101']] as const) assert.equal(ageOn(born, on), null, `${born} ${on}`);
   assert.equal(translate('fr', 'exam.age', { n: 63 }), '63 ans');
   assert.equal(translate('fr', 'exam.born', { date: '15/03/1962', n: 63 }), 'née le 15/03/1962\u202f; 63 ans à la date de l’examen');
+});
+
+test('an operating point offered to the reader: its name (the default said), what it achieved, numbers and plurals as each language writes them', () => {
+  const balanced = { name: 'balanced', sensitivity: 0.652, specificity: null, falseMarksPerImage: 0.5 };
+  assert.equal(operatingPointChoice('en', balanced, true), 'balanced (the model’s default): sensitivity 65%, 0.5 false marks per image');
+  assert.equal(operatingPointChoice('fr', balanced, true), 'équilibré (par défaut du modèle)\u202f: sensibilité 65\u202f%, 0,5 fausse marque par image');
+  const one = { name: 'high-sensitivity', sensitivity: null, specificity: 0.9, falseMarksPerImage: 1 };
+  assert.equal(operatingPointChoice('en', one, false), 'high sensitivity: specificity 90%, 1 false mark per image');
+  assert.equal(operatingPointChoice('fr', { ...one, falseMarksPerImage: 2 }, false), 'haute sensibilité\u202f: spécificité 90\u202f%, 2 fausses marques par image');
+  // a vendor's name, and a point that says nothing the station shows beyond its name
+  assert.equal(operatingPointChoice('en', { name: 'Site A', sensitivity: null, specificity: null, falseMarksPerImage: null }, false), 'Site A');
 });
