@@ -31,6 +31,10 @@ const NEEDS_1_4 = "intendedUse.implants is contract 1.4: contractVersion '1.4' (
 const NEEDS_1_5 = "intendedUse.implants.translations is contract 1.5: contractVersion '1.5' (a station of an older contract would refuse the manifest)";
 const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
 const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged';
+const EXAM_UNDER_MARKS = 'at or above the lowest operating point\'s threshold: the exam score is its best mark\'s (no image score read, output.breastScore "max-over-findings"), and marks are kept from the lowest operating point up';
+const PRESENTATION_ONLY = '["FOR PRESENTATION"]: the station analyses the images the reader sees, and shows the marks on them';
+const SIGMOID_SCALE = 'from 0 to 1 (min 0, max 1): output.heatmap.activation "sigmoid" gives scores from 0 to 1';
+const ONE_OUTPUT_PER_CLASS = 'classes the heatmap does not mark: a class marked by both outputs would be marked twice on each lesion';
 /** Whether a threshold lies on the score's scale. */
 const onScale = (threshold: number, scale: { min: number; max: number }) => threshold >= scale.min && threshold <= scale.max;
 /** A contract version's rank, to say "this version or a later one". */
@@ -43,6 +47,11 @@ export type FindingClass = (typeof FINDING_CLASSES)[number];
 /** Execution providers, in the order a platform would try them; 'cpu' is everywhere. */
 export const EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+/** A provider as an IT person names it ("cpu" read as a code in the models panel: a probe); another name as it is. */
+export function providerLabel(provider: string): string {
+  return ({ cuda: 'CUDA (NVIDIA)', dml: 'DirectML', coreml: 'Core ML', cpu: 'CPU' } as Record<string, string>)[provider] ?? provider;
+}
 
 const tensorName = z.string().min(1).max(128);
 /**
@@ -187,7 +196,8 @@ export const modelManifestSchema = z.object({
   name: shownName(200),
   // semantic versioning 2.0.0's grammar: its numbers have no leading zero, in the pre-release too (02.0.0
   // and 2.0.0 read as one version, and the later folder's was used, a probe; 1.0.0-rc.01 and -rc.1 too)
-  version: z.string().regex(SEMANTIC_VERSION, 'a version such as 1.2.0'),
+  // bounded: it goes out with every finding of the CAD SR and every AI result (a probe's 400,000-character version made each SR 2.8 MB)
+  version: z.string().max(64).regex(SEMANTIC_VERSION, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
   intendedUse: z.strictObject({
@@ -221,7 +231,9 @@ export const modelManifestSchema = z.object({
     validatedOn: shownText(1000),
   }),
   input: z.strictObject({
-    presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1),
+    // the images the reader sees, and no other: a model reading FOR PROCESSING images scored and flagged
+    // exams from images no viewer shows, its marks on none of hers (a probe)
+    presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1).refine((intents) => !intents.includes('FOR PROCESSING'), PRESENTATION_ONLY),
     views: z.array(z.enum(['CC', 'MLO', 'ML', 'LM', 'XCCL', 'XCCM'])).min(1),
     /** The station flips each image so that the breast points this way (its chest wall on the other side). */
     faceDirection: z.enum(['left', 'right']),
@@ -341,6 +353,10 @@ export const modelManifestSchema = z.object({
       prevalence: z.number().gt(0).lt(1).optional(),
     }).refine((s) => s.max > s.min, 'max is above min').refine((s) => s.semantics !== 'probability' || s.prevalence !== undefined, 'a probability says at which prevalence'),
   }).refine((o) => o.heatmap || o.boxes, 'a model gives heatmaps, boxes, or both')
+    // a sigmoid gives 0 to 1 whatever the manifest says: thresholds on another scale were never reached, and every exam read "nothing found" (a probe)
+    .refine((o) => o.heatmap?.activation !== 'sigmoid' || (o.scoreScale.min === 0 && o.scoreScale.max === 1), { message: SIGMOID_SCALE, path: ['scoreScale'] })
+    // both outputs marking one class marked each lesion twice, at one place (a probe)
+    .refine((o) => !o.heatmap || !o.boxes || !o.heatmap.classes.some((c) => o.boxes!.classes.includes(c)), { message: ONE_OUTPUT_PER_CLASS, path: ['boxes', 'classes'] })
     .refine((o) => !o.twoView || !o.imageScore, { message: 'output.twoView weighs findings: not with an image score, which would not follow them', path: ['twoView'] }),
   calibration: z.strictObject({
     operatingPoints: z.array(operatingPoint).min(1).max(10)
@@ -366,6 +382,11 @@ export const modelManifestSchema = z.object({
   }))
   .refine((m) => !m.calibration.examOperatingPoint || onScale(m.calibration.examOperatingPoint.threshold, m.output.scoreScale),
     { message: OFF_SCALE, path: ['calibration', 'examOperatingPoint', 'threshold'] })
+  // the exam score the best mark's (no image score read): marks are kept from the lowest operating point
+  // up, so an exam point under it flagged only exams with marks there, whatever it claimed (a probe)
+  .refine((m) => !m.calibration.examOperatingPoint || (m.output.imageScore && m.output.breastScore === 'max-over-views')
+    || m.calibration.examOperatingPoint.threshold >= Math.min(...m.calibration.operatingPoints.map((p) => p.threshold)),
+  { message: EXAM_UNDER_MARKS, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   // at the scale's minimum every exam is flagged, whatever specificity the manifest claims (a probe)
   .refine((m) => !m.calibration.examOperatingPoint || m.calibration.examOperatingPoint.threshold > m.output.scoreScale.min,
     { message: EXAM_AT_MIN, path: ['calibration', 'examOperatingPoint', 'threshold'] })

@@ -539,11 +539,13 @@ export class AiAnalysis {
    * probe: a dropped-in model that hangs on some images). Its jobs stay queued for the next start.
    */
   private modelRefs(): ModelRef[] {
-    return this.models.filter((m) => !this.overran.has(modelKey(m.manifest))).map((m) => refOf(m));
+    return this.models.filter((m) => !this.overran.has(modelKey(m.manifest)) && !this.changed.has(modelKey(m.manifest))).map((m) => refOf(m));
   }
 
   /** Models (id and version) whose run overran in this process: not run again until it starts again. */
   private readonly overran = new Set<string>();
+  /** Models (id and version) whose folder changed since this process read it (model_changed, model_refused): not run again here. */
+  private readonly changed = new Set<string>();
   /** Models (id and version) an unexpected failure of which was logged with its stack in this process. */
   private readonly stackLogged = new Set<string>();
 
@@ -595,6 +597,14 @@ export class AiAnalysis {
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         const view = (error as { view?: string })?.view;
+        // its folder holds another model, or its manifest was edited, since this process read it: not
+        // run here again (a process left running with the old manifest went on claiming the model's new
+        // exams and failing each for good, while a process started since ran them: a probe); its jobs
+        // wait for a process that read the folder as it is now (this one, started again)
+        if ((code === 'model_changed' || code === 'model_refused') && !this.changed.has(modelKey(job.model))) {
+          this.changed.add(modelKey(job.model));
+          log.warn(`AI model ${job.model.id} ${job.model.version}: its folder changed since this station started; its analyses wait for a station started since (or this one started again)`);
+        }
         // a failure of an image, said by its code and view (the IT person's words for it); anything
         // else is unexpected, and its stack says where
         // an unexpected error's stack once per model in this process: a model that fails every exam

@@ -159,7 +159,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     // a model whose output is cut to a fixed size (it read the top-left corner only) or grows with its
     // input (rows that do not exist, marked at the image's edge) gave findings stored as the exam's (a probe)
     const fits = (got: number | undefined, side: number) => got === Math.floor(side / stride) || got === Math.ceil(side / stride);
-    if (out.dims.length !== 4 || out.dims[1] !== heatmap.classes.length || !fits(out.dims[2], prepared.height) || !fits(out.dims[3], prepared.width)) {
+    if (out.dims.length !== 4 || out.dims[0] !== 1 || out.dims[1] !== heatmap.classes.length || !fits(out.dims[2], prepared.height) || !fits(out.dims[3], prepared.width)) {
       throw new ModelOutputError(`output "${heatmap.tensor}" is [${out.dims.join(', ')}] for an input of ${prepared.width} × ${prepared.height}: not [1, ${heatmap.classes.length}, ${Math.ceil(prepared.height / stride)}, ${Math.ceil(prepared.width / stride)}] (1/${stride} of it)`);
     }
     // a finding about 5 mm across (or 3 heatmap pixels) is one: closer peaks are one finding
@@ -206,7 +206,11 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     return Math.hypot((u - nipple[0]) * prepared.pixelSizeMm![0], (v - nipple[1]) * prepared.pixelSizeMm![1]);
   };
   const onImage = findings.filter((f) => centreOnImage(f.x, f.y, columns, rows)).map((f) => ({ ...f, box: boxOnImage(f.box, columns, rows), nippleMm: nippleMm(f.x, f.y) }));
-  const scoreTensor = manifest.output.imageScore ? outputs[manifest.output.imageScore.tensor] : undefined;
+  // the image's score: the model's own where the manifest reads it (breastScore "max-over-views"),
+  // else its best finding's ("max-over-findings": an image score given beside it was read instead, and
+  // an exam marked at 0.72 scored 0.05, unflagged, at the bottom of the triage: a probe)
+  const scoreTensor = manifest.output.imageScore && manifest.output.breastScore === 'max-over-views' ? outputs[manifest.output.imageScore.tensor] : undefined;
+  if (scoreTensor && scoreTensor.data.length !== 1) throw new ModelOutputError(`output "${manifest.output.imageScore!.tensor}" is [${scoreTensor.dims.join(', ')}]: an image score is one number`);
   const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : onImage.reduce((m, f) => Math.max(m, f.score), scale.min);
   const t4 = performance.now();
   return { findings: onImage, imageScore, timings: { decodeMs: t1 - t0, preprocessMs: t2 - t1, modelMs: t3 - t2, postprocessMs: t4 - t3 }, input: { width: prepared.width, height: prepared.height } };

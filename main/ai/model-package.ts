@@ -187,6 +187,14 @@ const RULES_FR: Record<string, string> = {
     'calibration.examOperatingPoint est du contrat 1.3\u202f: contractVersion \'1.3\' (une station d’un contrat plus ancien signalerait les examens au point de fonctionnement des marques)',
   'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged':
     'au-dessus du minimum de l’échelle des scores (output.scoreScale.min)\u202f: là, tout examen serait signalé',
+  'at or above the lowest operating point\'s threshold: the exam score is its best mark\'s (no image score read, output.breastScore "max-over-findings"), and marks are kept from the lowest operating point up':
+    'au niveau du seuil du point de fonctionnement le plus bas ou au-dessus\u202f: le score de l’examen est celui de sa meilleure marque (aucun score d’image lu, output.breastScore "max-over-findings"), et les marques sont gardées à partir du point le plus bas',
+  '["FOR PRESENTATION"]: the station analyses the images the reader sees, and shows the marks on them':
+    '["FOR PRESENTATION"]\u202f: la station analyse les images que voit le lecteur, et montre les marques sur elles',
+  'from 0 to 1 (min 0, max 1): output.heatmap.activation "sigmoid" gives scores from 0 to 1':
+    'de 0 à 1 (min 0, max 1)\u202f: output.heatmap.activation "sigmoid" donne des scores de 0 à 1',
+  'classes the heatmap does not mark: a class marked by both outputs would be marked twice on each lesion':
+    'des classes que la carte de chaleur ne marque pas\u202f: une classe marquée par les deux sorties le serait deux fois sur chaque lésion',
   'a threshold on the score scale (output.scoreScale, from min to max)':
     'un seuil sur l’échelle des scores (output.scoreScale, de min à max)',
   'output.twoView weighs findings: not with an image score, which would not follow them':
@@ -312,9 +320,17 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     const meta = session.outputMetadata[session.outputNames.indexOf(heatmap.tensor)];
     if (meta?.isTensor) {
       if (meta.shape.length !== 4) return { kind: 'heatmap_rank', name: heatmap.tensor, rank: meta.shape.length };
+      // one image's heatmap: a batch of two passed, then failed every exam as an unexpected error (a probe)
+      if (typeof meta.shape[0] === 'number' && meta.shape[0] > 0 && meta.shape[0] !== 1) return { kind: 'heatmap_batch', name: heatmap.tensor, shape: `[${meta.shape.join(', ')}]` };
       const channels = meta.shape[1];
       if (typeof channels === 'number' && channels > 0 && channels !== heatmap.classes.length) return { kind: 'heatmap_channels', name: heatmap.tensor, channels, classes: heatmap.classes.length };
     }
+  }
+  // one score an image: a model giving two was read by its first, the other never looked at (a probe)
+  const imageScore = manifest.output.imageScore;
+  if (imageScore) {
+    const meta = session.outputMetadata[session.outputNames.indexOf(imageScore.tensor)];
+    if (meta?.isTensor && meta.shape.some((d) => typeof d === 'number' && d > 1)) return { kind: 'image_score_size', name: imageScore.tensor, shape: `[${meta.shape.join(', ')}]` };
   }
   for (const tensor of boxTensorList) {
     const meta = session.outputMetadata[session.outputNames.indexOf(tensor.name)];
@@ -447,6 +463,12 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
   for (const t of boxTensorList) {
     const mismatch = boxesMismatch(boxes!, t, (outputs[t.name] as Tensor).dims);
     if (mismatch) return mismatch;
+  }
+  if (imageScore && (outputs[imageScore.tensor] as Tensor).data.length !== 1) {
+    return { kind: 'image_score_size', name: imageScore.tensor, shape: `[${(outputs[imageScore.tensor] as Tensor).dims.join(', ')}]` };
+  }
+  if (heatmap && (outputs[heatmap.tensor] as Tensor).dims[0] !== 1) {
+    return { kind: 'heatmap_batch', name: heatmap.tensor, shape: `[${(outputs[heatmap.tensor] as Tensor).dims.join(', ')}]` };
   }
   // scores off the manifest's scale for a plain image: it would fail every exam (model_output_invalid,
   // as the analysis checks each run) while shown in place of the model before it (a probe: an image

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiModelEntry, AiModelsStatus } from '../../common/domain.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
-import { showableText } from '../../common/ai/model-manifest.ts';
+import { providerLabel, showableText } from '../../common/ai/model-manifest.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { failureReason } from './ai-state.ts';
@@ -70,7 +70,7 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
         {caveat && <div className="small synthetic-label" data-testid="ai-model-synthetic" data-caveat={caveat}>{t(`ai.${caveat}`)}</div>}
       </td>
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
-      <td>{model.provider}</td>
+      <td>{providerLabel(model.provider)}</td>
       <td className="small">
         {/* cancelled too: a reader's cancel stops every model's analysis of the exam, the ones not shown as well */}
         <span data-testid="ai-model-analyses">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed, cancelled: a.cancelled })}</span>

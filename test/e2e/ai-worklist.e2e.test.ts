@@ -135,6 +135,8 @@ test('the AI models panel lists the models and a refused one with its reason, an
   // each model says what it is: synthetic-trained, or (trained on real images) not for diagnostic use, never called synthetic
   assert.deepEqual(await page.$$eval('[data-testid=ai-model-synthetic]', (labels) => labels.map((l) => [l.getAttribute('data-caveat'), l.textContent])),
     [['not-diagnostic', 'AI not for diagnostic use'], ['synthetic', 'Synthetic-trained AI — not for diagnostic use']]);
+  // the provider as an IT person names it ("cpu" read as a code: a probe)
+  assert.ok((await page.$$eval('[data-testid=ai-model] td', (cells) => cells.map((c) => c.textContent))).includes('CPU'));
   // each model's analyses by state, the cancelled ones too (a reader's cancel stops every model's)
   for (const text of await page.$$eval('[data-testid=ai-model-analyses]', (a) => a.map((x) => x.textContent))) assert.match(text ?? '', /^\d+ done, \d+ waiting, \d+ failed, \d+ cancelled$/);
   const refused = await page.textContent('[data-testid=ai-model-refused]') ?? '';

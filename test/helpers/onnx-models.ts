@@ -28,6 +28,8 @@ export interface TinyModelOptions {
   scoreName?: string;
   /** The image score as an integer tensor (a vendor's slip: values no score can be), cast from the float one. */
   integerScore?: boolean;
+  /** Outputs no image's: the heatmap twice along the batch axis ([2, classes, H, W]), the image score twice ([1, 2]). */
+  doubled?: 'heatmap' | 'score';
   /**
    * The weights kept in another file (ONNX external data, as onnx.save_model(..., save_as_external_data=True)
    * writes them): its name beside model.onnx; tinyDetectorWeights gives its bytes.
@@ -58,12 +60,18 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
     name: 'tiny-detector',
     node: [
       { opType: 'Conv', input: [input, 'w', 'b'], output: ['logits'], name: 'conv' },
-      { opType: 'Sigmoid', input: ['logits'], output: [heatmap], name: 'heat' },
+      ...(options.doubled === 'heatmap'
+        ? [{ opType: 'Sigmoid', input: ['logits'], output: ['one_heatmap'], name: 'heat' },
+          { opType: 'Concat', input: ['one_heatmap', 'one_heatmap'], output: [heatmap], name: 'twice', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] }]
+        : [{ opType: 'Sigmoid', input: ['logits'], output: [heatmap], name: 'heat' }]),
       { opType: 'GlobalAveragePool', input: [input], output: ['mean'], name: 'pool' },
       ...(options.integerScore
         ? [{ opType: 'Sigmoid', input: ['mean'], output: ['score_float'], name: 'score' },
           { opType: 'Cast', input: ['score_float'], output: [score], name: 'to_int', attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: INT64 }] }]
-        : [{ opType: 'Sigmoid', input: ['mean'], output: [score], name: 'score' }]),
+        : options.doubled === 'score'
+          ? [{ opType: 'Sigmoid', input: ['mean'], output: ['one_score'], name: 'score' },
+            { opType: 'Concat', input: ['one_score', 'one_score'], output: [score], name: 'twice', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }]
+          : [{ opType: 'Sigmoid', input: ['mean'], output: [score], name: 'score' }]),
     ],
     initializer: options.externalData
       ? [
@@ -75,7 +83,7 @@ export function tinyDetectorModel(options: TinyModelOptions = {}): Uint8Array {
           { name: 'b', dataType: FLOAT, dims: [classes], floatData: Array.from({ length: classes }, () => 0) },
         ],
     input: [valueInfo(input, options.inputShape ?? [1, 1, 'H', 'W'])],
-    output: [valueInfo(heatmap, [1, classes, 'H', 'W']), valueInfo(score, [1, 1, 1, 1], options.integerScore ? INT64 : FLOAT)],
+    output: [valueInfo(heatmap, [options.doubled === 'heatmap' ? 2 : 1, classes, 'H', 'W']), valueInfo(score, [1, options.doubled === 'score' ? 2 : 1, 1, 1], options.integerScore ? INT64 : FLOAT)],
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
@@ -253,7 +261,8 @@ export function fixtureManifest(bytes: Uint8Array, options: { id?: string; name?
     output: {
       heatmap: { tensor: 'heatmap', classes: options.classes === 2 ? ['mass', 'calcification'] : ['mass'], stride: 1, activation: 'none' },
       ...(options.imageScore ? { imageScore: { tensor: 'image_score' } } : {}),
-      breastScore: 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
+      // the image score read where there is one (the breast's score its views' best), else the best finding's
+      breastScore: options.imageScore ? 'max-over-views' : 'max-over-findings', examScore: 'max-over-breasts', scoreScale: { semantics: 'uncalibrated', min: 0, max: 1 },
     },
     calibration: { operatingPoints: [{ name: 'default', threshold: options.threshold ?? 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
     runtime: { opset: 13, providers: ['cpu'] },

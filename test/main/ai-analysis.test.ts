@@ -828,11 +828,18 @@ test('a model\'s manifest edited in place while the station runs (its classes re
     fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
     // the same model file written again (copied back): its time changes, so the threads read the folder anew
     fs.writeFileSync(path.join(folder, 'model.onnx'), fs.readFileSync(path.join(folder, 'model.onnx')));
-    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-edited-manifest' });
-    const job = () => station.db.connection.prepare('SELECT status, failure_code, failure_detail FROM ai_jobs').get() as { status: string; failure_code: string | null; failure_detail: string } | undefined;
-    await waitFor('the analysis ended', async () => job()?.status === 'done' || job()?.status === 'failed');
-    assert.equal(job()?.failure_code, 'model_changed', JSON.stringify(job()));
-    assert.match(job()!.failure_detail, /manifest\.json was edited since the station started/);
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-edited-manifest' });
+    const jobs = () => station.db.connection.prepare('SELECT status, failure_code, failure_detail FROM ai_jobs ORDER BY id').all() as { status: string; failure_code: string | null; failure_detail: string }[];
+    await waitFor('an analysis ended', async () => jobs().some((j) => j.status === 'done' || j.status === 'failed'));
+    const failed = jobs().find((j) => j.status === 'failed');
+    assert.equal(failed?.failure_code, 'model_changed', JSON.stringify(jobs()));
+    assert.match(failed!.failure_detail, /manifest\.json was edited since the station started/);
+    // and this station runs the model no more: the other exam waits for a station that read the folder as it
+    // is now (a station left running with the old manifest failed every new exam for good, while a station
+    // started since could have run them: a probe)
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.deepEqual(jobs().map((j) => j.status).sort(), ['failed', 'queued'], JSON.stringify(jobs()));
+    assert.equal(warnings.mock.calls.filter((c) => /its folder changed since this station started; its analyses wait/.test(String(c.arguments[0]))).length, 1, 'said once in the log');
     assert.equal((station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings').get() as { n: number }).n, 0, 'no finding recorded');
   } finally {
     warnings.mock.restore();

@@ -553,3 +553,31 @@ test('an image with no breast in it (blank, air only, one pixel) is not read, sa
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an image\'s score is the model\'s own image score where the manifest reads it (breastScore "max-over-views"), else its best finding\'s ("max-over-findings": an exam marked at 0.72 scored by an image score of 0.05 went unflagged, a probe)', async () => {
+  const dir = tempDir('ai-image-score-rule');
+  const file = path.join(dir, 'rcc.dcm');
+  writeRightCc(file, [100, 70], false);
+  const bytes = tinyDetectorModel({ classes: 1 });
+  const scores: Record<string, { image: number; best: number }> = {};
+  for (const breastScore of ['max-over-views', 'max-over-findings'] as const) {
+    const folder = path.join(dir, breastScore);
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.image-score-rule', classes: 1, imageScore: true, spacingMm: 0.2, threshold: 0.6 }, (m) => { m.output.breastScore = breastScore; })));
+    const checked = await checkModelFolder(folder);
+    assert.ok(checked.ok, JSON.stringify(checked));
+    try {
+      const result = await analyzeImage(file, checked.model.manifest, checked.model.opened.session, { floor: 0.6 });
+      assert.ok(result.findings.length > 0, breastScore);
+      scores[breastScore] = { image: result.imageScore, best: Math.max(...result.findings.map((f) => f.score)) };
+    } finally {
+      await checked.model.opened.session.release();
+    }
+  }
+  // the tiny model's image score (the sigmoid of the image's mean) is under its bright pixel's heatmap value
+  const own = scores['max-over-views']!, best = scores['max-over-findings']!;
+  assert.ok(own.image < own.best - 0.05, JSON.stringify(scores));
+  assert.equal(best.image, best.best, 'the best finding\'s score');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

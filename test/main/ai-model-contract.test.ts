@@ -112,6 +112,16 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['no-size', { change: (m) => { m.input.spacingMm = null; } }, /input\.size: a model that takes any pixel size \(spacingMm null\) takes a fixed matrix/],
     // what the station does not make, said so rather than given anyway
     ['monochrome1-as-stored', { change: (m) => { (m.input.pixels as Record<string, unknown>).invertMonochrome1 = false; } }, /input\.pixels\.invertMonochrome1: true: the station always shows MONOCHROME1 images inverted/],
+    // what no model may say (probes): images the reader does not see; a sigmoid's scores on another scale (every
+    // exam "nothing found"); one class marked by both outputs (each lesion twice); an exam point under every
+    // marks point where the exam score is the best mark's (exams flagged only where marked); a 400,000-character version
+    ['for-processing', { change: (m) => { m.input.presentationIntent = ['FOR PRESENTATION', 'FOR PROCESSING']; } }, /input\.presentationIntent: \["FOR PRESENTATION"\]: the station analyses the images the reader sees/],
+    ['sigmoid-scale', { change: (m) => { m.output.heatmap!.activation = 'sigmoid'; m.output.scoreScale = { semantics: 'uncalibrated', min: 0, max: 100 }; m.calibration.operatingPoints[0]!.threshold = 50; } },
+      /output\.scoreScale: from 0 to 1 \(min 0, max 1\): output\.heatmap\.activation "sigmoid" gives scores from 0 to 1/],
+    ['class-twice', { change: (m) => { m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['calcification'] }; } }, /output\.boxes\.classes: classes the heatmap does not mark/],
+    ['exam-under-marks', { change: (m) => { m.contractVersion = '1.3'; m.output.breastScore = 'max-over-findings'; m.calibration.examOperatingPoint = { threshold: 0.3, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } },
+      /calibration\.examOperatingPoint\.threshold: at or above the lowest operating point's threshold: the exam score is its best mark's/],
+    ['long-version', { change: (m) => { m.version = `1.0.0-${'x'.repeat(100)}`; } }, /version: /],
     ['stored-values', { change: (m) => { (m.input.pixels as Record<string, unknown>).range = 'stored-values'; } }, /input\.pixels\.range: 'float01': the station gives values from 0 \(air\) to 1/],
   ];
   for (const [name, options, expected] of cases) {
@@ -157,6 +167,13 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'no-size'))).fr, /input\.size\u202f: un modèle qui prend toute taille de pixel \(spacingMm null\) prend une matrice fixe/);
   assert.match((await refusal(path.join(root, 'monochrome1-as-stored'))).fr, /input\.pixels\.invertMonochrome1\u202f: true\u202f: la station montre toujours les images MONOCHROME1 inversées/);
   assert.match((await refusal(path.join(root, 'stored-values'))).fr, /input\.pixels\.range\u202f: 'float01'\u202f: la station donne des valeurs de 0/);
+  assert.match((await refusal(path.join(root, 'for-processing'))).fr, /input\.presentationIntent\u202f: \[«\u202fFOR PRESENTATION\u202f»\]\u202f: la station analyse les images que voit le lecteur/);
+  assert.match((await refusal(path.join(root, 'sigmoid-scale'))).fr, /output\.scoreScale\u202f: de 0 à 1 \(min 0, max 1\)/);
+  assert.match((await refusal(path.join(root, 'exam-under-marks'))).fr, /calibration\.examOperatingPoint\.threshold\u202f: au niveau du seuil du point de fonctionnement le plus bas ou au-dessus/);
+  // the same exam point under the marks where the breast's score is the model's image score: a model's own exam call
+  const ownScore = await checkModelFolder(writeModel(root, 'exam-under-own-score', { change: (m) => { m.contractVersion = '1.3'; m.calibration.examOperatingPoint = { threshold: 0.3, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } }));
+  assert.ok(ownScore.ok, JSON.stringify(ownScore));
+  await (ownScore as Extract<typeof ownScore, { ok: true }>).model.opened.session.release();
   // a byte order mark before the JSON (Windows' Notepad, PowerShell 5) is read past, not refused
   const bom = writeModel(root, 'bom');
   fs.writeFileSync(path.join(bom, 'manifest.json'), '\uFEFF' + fs.readFileSync(path.join(bom, 'manifest.json'), 'utf8'));
@@ -290,6 +307,10 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
     ['input-channels', { bytes: brightestBoxModel({ channel: 0 }) }, /input "image" takes 3 channels; the manifest says 1 \(its tensor’s shape: \[1, 1, …\] for grey levels, \[1, 3, …\]/, /l’entrée «\u202fimage\u202f» prend 3 canaux\u202f; le manifeste en indique 1/],
     ['channels', { model: { classes: 3 } }, /output "heatmap" has 3 channels; the manifest names 2 classes/, /la sortie «\u202fheatmap\u202f» a 3 canaux\u202f; le manifeste nomme 2 classes/],
     // the heatmap has the input's size (stride 1): marks read at stride 2 would land twice as far out
+    // one image's outputs: a heatmap batch of two passed, then failed every exam as an unexpected error; an
+    // image score of two values was read by its first (probes)
+    ['heatmap-batch', { model: { doubled: 'heatmap' } }, /output "heatmap" is \[2, 2, H, W\]: a heatmap is one image’s, \[1, classes, H, W\]/, /la sortie «\u202fheatmap\u202f» est \[2, 2, H, W\]\u202f: une carte de chaleur est celle d’une image/],
+    ['score-pair', { model: { doubled: 'score' } }, /output "image_score" is \[1, 2, 1, 1\]: an image score is one number/, /la sortie «\u202fimage_score\u202f» est \[1, 2, 1, 1\]\u202f: un score d’image est un seul nombre/],
     ['stride', { change: (m) => { m.output.heatmap!.stride = 2; } }, /output "heatmap" is 8 × 16 for a 8 × 16 input; at the manifest’s stride 2 it would be 4 × 8/, /au pas de 2 du manifeste, elle ferait 4 × 8/],
   ];
   for (const [name, options, expected, expectedFr] of cases) {
