@@ -56,6 +56,16 @@ function openService(library: string | undefined, options: { durable?: boolean; 
     pacs: options.pacs ? {} : undefined });
 }
 
+/**
+ * The folder named with --library to a command that only reads a library must exist: a mistyped path
+ * made a new empty library there, which `binome models` reported as "0 analysed" (a probe). A folder
+ * that exists is taken as the library (a models folder checked before the station's first start);
+ * the default library is the user's own, made where it is missing.
+ */
+function assertLibrary(library: string | undefined): void {
+  if (library !== undefined && !fs.existsSync(path.resolve(library))) throw new UsageError(TEXT.noLibrary(printable(path.resolve(library))));
+}
+
 /** An API error as the command line reports it: in the terminal's language, from its message key when it has one. */
 function apiMessage(error: ApiError): string {
   return error.key ? translate(LOCALE, error.key, error.params) : error.message;
@@ -158,6 +168,7 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
   if (values.status?.some((s) => !(EXAM_STATUSES as readonly string[]).includes(s))) throw new UsageError(TEXT.statusValues);
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError(TEXT.wholeNumber('limit', 1, 500));
+  assertLibrary(values.library);
   const service = openService(values.library);
   const api = localClient(service.handlers);
   try {
@@ -208,6 +219,7 @@ async function commandCheck(args: string[], out: NodeJS.WriteStream): Promise<nu
   if (values.help) { out.write(USAGE.check + '\n'); return EXIT.ok; }
   const examId = values.exam === undefined ? undefined : Number(values.exam);
   if (examId !== undefined && !(Number.isInteger(examId) && examId > 0)) throw new UsageError(TEXT.examMustBeId);
+  assertLibrary(values.library);
   const service = openService(values.library);
   try {
     const api = localClient(service.handlers);
@@ -235,6 +247,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
   if (values.show !== undefined && values.show !== 'auto' && !modelIdSchema.safeParse(values.show).success) throw new UsageError(TEXT.notModelId(values.show));
   // the refusals are this command's output: not repeated as warnings on stderr
   log.setLevel('error');
+  assertLibrary(values.library);
   const service = openService(values.library, { ai: 'find-only' });
   try {
     const api = localClient(service.handlers);

@@ -153,6 +153,20 @@ test('the default library is created on first use', () => {
   assert.ok(fs.existsSync(path.join(home, 'Binome', 'library', 'worklist.sqlite')));
 });
 
+test('a library folder named with --library that does not exist is said so to the commands that read one, not made empty there (a mistyped path read "0 analysed")', () => {
+  const typo = path.join(tempDir('cli-typo'), 'libary');
+  for (const command of ['list', 'models', 'check']) {
+    const r = run(command, '--library', typo);
+    assert.equal(r.code, 2, `${command}: ${r.err}`);
+    assert.match(r.err, new RegExp(`no library at ${typo.replace(/[/.]/g, '\\$&')}: the folder does not exist`), command);
+  }
+  assert.equal(fs.existsSync(typo), false, 'nothing made there');
+  assert.match(runIn('fr_FR.UTF-8', 'list', '--library', typo).err, /aucune bibliothèque dans .*\u202f: ce dossier n’existe pas/);
+  // import makes one where it is told to
+  assert.notEqual(run('import', '/nonexistent/folder', '--library', typo).code, 2);
+  assert.ok(fs.existsSync(path.join(typo, 'worklist.sqlite')));
+});
+
 test('a missing path fails the import cleanly', () => {
   const r = run('import', '/nonexistent/folder', '--library', tempDir('cli-missing'));
   assert.equal(r.code, 3);
