@@ -201,7 +201,9 @@ export const en = {
   'viewer.backToTop': 'Nothing left to read below: back to the first exam not read, higher in the worklist',
   'viewer.readTooSoon': 'Exam just opened: look at its images before marking it read (the key works after 1.5 s on screen).',
   'viewer.impressionTooSoon': 'Exam just opened: look at its images before your first impression (the key works after 1.5 s on screen).',
-  'viewer.impressionNotAsked': 'No first impression to give here: it is recorded already, or the AI has nothing for this exam.',
+  'viewer.impressionNotAsked': 'No first impression to give here: the AI has nothing for this exam.',
+  'viewer.impressionRecorded': 'Your first impression of this exam is recorded already; it cannot be changed.',
+  'viewer.impressionNotAskedRead': 'No first impression is asked of an exam read.',
   'viewer.readBeforeImpression': 'First impression not recorded: the AI’s second look was never shown. Give it (Normal or Recall) to see the marks, or mark the exam read again to close it without them.',
   'viewer.firstExam': 'This is the first exam of the worklist',
   'viewer.help.title': 'Keys',
@@ -397,7 +399,7 @@ export const en = {
   'receiver.failed.port_in_use': 'Could not listen on port {port}: another program (another Binome window?) uses it. Choose another port, or close the other.',
   'receiver.failed.permission_denied': 'Could not listen on port {port}: the system does not allow it (ports below 1024 need special rights).',
   'receiver.failed.other': 'Could not listen on port {port}.',
-  'receiver.notHere': 'This station runs no DICOM receiver (binome receive runs one alone).',
+  'receiver.notHere': 'No DICOM receiver runs in this station (the command binome receive runs one on its own).',
   'receiver.nobodyAllowed': 'No calling AE title is allowed yet: every caller is refused. Add the AE titles of your modalities below.',
   'receiver.totals': 'Since start: {associations} association(s), {images} image(s) received ({mb} MB), {refused} refused.',
   'receiver.column.time': 'Started',
@@ -422,8 +424,8 @@ export const en = {
   'receiver.port': 'Port',
   'receiver.openToNetwork': 'Open to the network (otherwise this computer only)',
   'receiver.networkWarning': 'Every computer that can reach this one may then try to send; only the calling AE titles below are accepted, and DICOM does not authenticate them: open it on a trusted network only.',
-  'receiver.allowedCallers': 'Calling AE titles allowed',
-  'receiver.allowedCallersHint': 'e.g. MAMMO1 PACS (separated by spaces)',
+  'receiver.allowedCallers': 'Calling AE titles allowed (separated by spaces)',
+  'receiver.allowedCallersHint': 'e.g. MAMMO1 PACS',
   'receiver.saved': 'Saved; the receiver listens as set.',
   'error.pacsNoSuchNode': 'No such PACS node.',
   'error.pacsNoNode': 'No PACS node receives results: tick “Send results here” for one in the PACS panel.',
@@ -712,7 +714,9 @@ export const fr: Record<MessageKey, string> = {
   'viewer.backToTop': 'Plus rien à lire plus bas\u202f: retour au premier examen non lu, plus haut dans la liste',
   'viewer.readTooSoon': 'Examen tout juste ouvert\u202f: regardez ses images avant de le marquer lu (la touche agit après 1,5\u00a0s à l’écran).',
   'viewer.impressionTooSoon': 'Examen tout juste ouvert\u202f: regardez ses images avant votre première impression (la touche agit après 1,5\u00a0s à l’écran).',
-  'viewer.impressionNotAsked': 'Pas de première impression à donner ici\u202f: elle est déjà enregistrée, ou l’IA n’a rien pour cet examen.',
+  'viewer.impressionNotAsked': 'Pas de première impression à donner ici\u202f: l’IA n’a rien pour cet examen.',
+  'viewer.impressionRecorded': 'Votre première impression de cet examen est déjà enregistrée\u202f; elle ne peut pas être changée.',
+  'viewer.impressionNotAskedRead': 'Aucune première impression n’est demandée pour un examen lu.',
   'viewer.readBeforeImpression': 'Première impression non enregistrée\u202f: l’IA ne vous a pas été montrée. Donnez-la (Normal, À rappeler) pour voir ses marques, ou marquez lu à nouveau pour clore sans elles.',
   'viewer.firstExam': 'C’est le premier examen de la liste',
   'viewer.help.title': 'Touches',
@@ -908,7 +912,7 @@ export const fr: Record<MessageKey, string> = {
   'receiver.failed.port_in_use': 'Écoute impossible sur le port {port}\u202f: un autre programme (une autre fenêtre Binome\u202f?) l’utilise. Choisissez un autre port, ou fermez l’autre.',
   'receiver.failed.permission_denied': 'Écoute impossible sur le port {port}\u202f: le système ne le permet pas (les ports sous 1024 demandent des droits particuliers).',
   'receiver.failed.other': 'Écoute impossible sur le port {port}.',
-  'receiver.notHere': 'Cette station ne fait pas tourner de réception DICOM (binome receive en fait tourner une seule).',
+  'receiver.notHere': 'Aucun récepteur DICOM ne tourne dans cette station (la commande binome receive en lance un, à part).',
   'receiver.nobodyAllowed': 'Aucun AE appelant n’est encore autorisé\u202f: tout appel est refusé. Ajoutez ci-dessous les AE de vos modalités.',
   'receiver.totals': 'Depuis le démarrage\u202f: {associations} association(s), {images} image(s) reçue(s) ({mb} Mo), {refused} refusée(s).',
   'receiver.column.time': 'Début',
@@ -933,8 +937,8 @@ export const fr: Record<MessageKey, string> = {
   'receiver.port': 'Port',
   'receiver.openToNetwork': 'Ouverte au réseau (sinon cet ordinateur seulement)',
   'receiver.networkWarning': 'Tout ordinateur qui peut joindre celui-ci pourra alors tenter d’envoyer\u202f; seuls les AE appelants ci-dessous sont acceptés, et DICOM ne les authentifie pas\u202f: ne l’ouvrez que sur un réseau de confiance.',
-  'receiver.allowedCallers': 'AE appelants autorisés',
-  'receiver.allowedCallersHint': 'par ex. MAMMO1 PACS (séparés par des espaces)',
+  'receiver.allowedCallers': 'AE appelants autorisés (séparés par des espaces)',
+  'receiver.allowedCallersHint': 'par ex. MAMMO1 PACS',
   'receiver.saved': 'Enregistré\u202f; la réception écoute selon ces réglages.',
   'error.pacsNoSuchNode': 'Nœud PACS introuvable.',
   'error.pacsNoNode': 'Aucun nœud PACS ne reçoit les résultats\u202f: cochez «\u202fEnvoyer les résultats ici\u202f» pour l’un d’eux dans le panneau PACS.',
@@ -1060,7 +1064,10 @@ export function scoreScaleText(locale: Locale, scale: { semantics: 'uncalibrated
 /** A score as its scale has it, as each locale writes numbers: 0–1 with two decimals (0,42 in French), a vendor's 0–100 as a whole number. */
 export function formatScore(locale: Locale, score: number): string {
   // a score under 1 is never written 1.00: that reads as certainty (0.9966 is shown 0.99)
-  const text = Math.abs(score) <= 1 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2)) : score.toFixed(0);
+  // above 1 (a vendor's scale): one decimal under 10 (1.4 and 1.5 read "1" and "2" on a 0–10 scale), whole above;
+  // never rounded up to a whole number the score has not reached (99.6 read "100" on a 0–100 scale: a probe)
+  const text = Math.abs(score) <= 1 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
+    : Math.abs(score) < 10 ? (Math.trunc(score * 10) / 10).toFixed(1) : Math.trunc(score).toFixed(0);
   return locale === 'fr' ? text.replace('.', ',') : text;
 }
 
@@ -1098,8 +1105,10 @@ export function formatPercent(locale: Locale, share: number): string {
 export function formatScoreAgainst(locale: Locale, score: number, threshold: number): string {
   // (0.9987 is shown 0.99, not 1.00: under a threshold of 0.9939 that it is above; on a vendor's
   // 0–100 scale, 29.6 is shown 30 beside "30.00 or more" without being flagged: a probe)
+  // (judged on the score rounded, as a reader reads it: 29.6 reads "30" beside "30 or more", whatever formatScore cuts it to)
+  const rounded = (value: number) => (Math.abs(value) <= 1 ? formatScore('en', value) : value.toFixed(0));
   const shown = formatScore('en', score);
-  if (shown !== formatScore('en', threshold) && Number(shown) >= threshold === score >= threshold) return formatScore(locale, score);
+  if (rounded(score) !== rounded(threshold) && shown !== formatScore('en', threshold) && Number(shown) >= threshold === score >= threshold) return formatScore(locale, score);
   const thresholdText = formatThreshold(locale, threshold);
   const point = thresholdText.search(/[.,]/);
   // the threshold's decimals (three at least on a 0–1 scale, one on a wider one)

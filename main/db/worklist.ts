@@ -115,11 +115,10 @@ export class WorklistTables {
       // every read exam, an exam the AI refused, to be read unaided, was the last to be read: a probe);
       // in second look, of those to read, the exams whose score is held back (no first impression yet)
       // first (one with her impression and not yet read went below the exams the AI could not score: a
-      // probe); of those read, the scores she has seen first, then the ones held back (read priors:
-      // they came first, above the exams she had just read, a probe), neither bracketing the other
+      // probe); the exams read are never held back (service/worklist.ts), ordered by their scores
       order = heldBackFirst
         ? `(s.status = 'read'), (${AI_SCORE} IS NULL),
-          (s.status = 'read') <> EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader), ${order}`
+          (s.status <> 'read' AND EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader)), ${order}`
         : `(s.status = 'read'), (${AI_SCORE} IS NULL), ${order}`;
     }
     // Every filter is on the exam row, so the count needs no join.

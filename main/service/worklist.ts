@@ -11,7 +11,7 @@ export type WorklistHandlers = Pick<ApiHandlers, 'appInfo' | 'worklistQuery' | '
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
 /**
- * In second look, the AI's exam scores of exams this reader has no first impression of yet are held
+ * In second look, the AI's exam scores of exams to read that this reader has no first impression of yet are held
  * back, as the viewer holds back the marks: a score seen in the worklist anchors the read as much
  * as a mark does. The analysis state still shows, and the triage sort still orders by the score
  * (the exams held back first: `WorklistTables.query`).
@@ -22,7 +22,8 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
   const scored = exams.filter((e) => e.ai && e.ai.score !== null);
   if (scored.length === 0 || viewerSettings(ctx).aiMarksMode !== 'second-look') return exams;
   const read = ctx.db.firstImpressions.recordedAmong(scored.map((e) => e.examId), LOCAL_READER);
-  return exams.map((e) => (e.ai && e.ai.score !== null && !read.has(e.examId) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
+  // an exam read is not held back: its reading is done (priors imported read said "after your impression" for ever: a probe)
+  return exams.map((e) => (e.ai && e.ai.score !== null && e.status !== 'read' && !read.has(e.examId) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
 }
 
 export function worklistHandlers(ctx: StationContext): WorklistHandlers {

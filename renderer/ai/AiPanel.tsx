@@ -159,6 +159,18 @@ function blindForm(form: StripForm): StripForm {
 
 export type StripForm = AiPanelProps & { results: AiResults };
 
+/**
+ * Whether the AI's own call on the exam is "recall": its exam score at or above its exam operating
+ * point where the model has one (the worklist flags it there), else any mark (marks are its call).
+ * A normal first impression disagrees with that only: four marks of 0.16–0.18 on an exam scored
+ * 0.18, under the flag at 0.228, were said to disagree with a normal read (a probe).
+ */
+export function aiCallsRecall(results: AiResults): boolean {
+  const examPoint = results.model?.examOperatingPoint;
+  if (!examPoint) return results.findings.length > 0;
+  return results.state?.examScore !== null && results.state?.examScore !== undefined && results.state.examScore >= examPoint.threshold;
+}
+
 function StripContent(props: StripForm) {
   const { results, locked, marksOn, classes, hiddenClasses, busy } = props;
   const { t, locale } = useI18n();
@@ -199,7 +211,7 @@ function StripContent(props: StripForm) {
           {results.firstImpression && <span className="muted" data-testid={tid('first-impression')}>{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
           {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
-          {results.firstImpression?.impression === 'normal' && status === 'done' && results.findings.length > 0 &&
+          {results.firstImpression?.impression === 'normal' && status === 'done' && results.findings.length > 0 && aiCallsRecall(results) &&
             <span className="ai-warning" data-testid={tid('ai-disagrees')}>{translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)}</span>}
           {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}

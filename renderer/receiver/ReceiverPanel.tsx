@@ -1,11 +1,12 @@
 // The DICOM receiver (storage SCP) panel: whether it listens and where, what each association
 // brought (or why it was refused), and its settings (AE title, port, network, allowed callers).
 // Opened from the top bar, whose button shows the receiver's state at a glance.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../../common/dicom-node.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
+import { useModalKeyboard } from '../modal-keyboard.ts';
 
 /** The receiver's status, kept current by the receiverChanged event; undefined while unknown, null where this station runs none. */
 export function useReceiverStatus(): ReceiverStatus | null | undefined {
@@ -85,8 +86,11 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
       setError(errorText(e));
     }
   };
+  // Escape closes it and Tab stays in it, as the other panels (it stayed open on Escape: a probe)
+  const dialog = useRef<HTMLDivElement>(null);
+  useModalKeyboard(dialog, onClose);
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('receiver.title')} data-testid="receiver-panel">
+    <div className="overlay" role="dialog" aria-modal="true" aria-label={t('receiver.title')} data-testid="receiver-panel" ref={dialog}>
       <div className="dialog wide">
         <h2>{t('receiver.title')}</h2>
         {status === undefined ? <p className="muted">…</p>

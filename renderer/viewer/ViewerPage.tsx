@@ -100,7 +100,7 @@ const SETTLE_MS = 250;
 const READ_KEY_AFTER_MS = 1500;
 
 /** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
-const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked', 'viewer.impressionNotAsked']);
+const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked', 'viewer.impressionNotAsked', 'viewer.impressionRecorded', 'viewer.impressionNotAskedRead', 'viewer.impressionTooSoon', 'viewer.readTooSoon']);
 
 export function ViewerPage({ route }: { route: ViewerRoute }) {
   const api = useApi();
@@ -222,7 +222,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   }, [api, aiAskKey]);
   const currentAi = aiResults.get(examId) ?? null;
   // second look: locked until this reader's first impression of the exam on screen (the priors' marks too)
-  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression, [settings.aiMarksMode]);
+  // (an exam read is not: its reading is done, without an impression too, as the priors imported read
+  // are; a read prior asked for a screening impression of a 2024 exam, its score "after your impression" for ever: a probe)
+  const shownRead = shownExam?.detail.exam.status === 'read';
+  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && !shownRead, [settings.aiMarksMode, shownRead]);
   const aiLocked = lockedFor(currentAi);
   // what only says where she is (the last exam, back to the top) goes by itself; errors and what asks her to act stay until clicked
   useEffect(() => {
@@ -410,7 +413,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
     const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
     const aiToSee = ai && (ai.state?.status === 'done' || ai.cadReports.length > 0);
-    if (lockedFor(ai) && aiToSee && readWithoutAiAsked.current !== examId) {
+    // asked once where the AI's output was never shown to her (it said so where she had seen it in concurrent mode: a probe)
+    if (lockedFor(ai) && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
       setNotice({ key: 'viewer.readBeforeImpression' });
       return false;
@@ -485,9 +489,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // asked where the AI strip asks it (second look, locked; or concurrent, before one is given); it
         // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
         const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
-        if (!asked) setNotice({ key: 'viewer.impressionNotAsked' });
+        // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
+        if (!asked) setNotice({ key: currentAi?.firstImpression ? 'viewer.impressionRecorded' : shownExam?.detail.exam.status === 'read' ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough()) setNotice({ key: 'viewer.impressionTooSoon' });
-        else recordFirstImpression(action === 'impressionNormal' ? 'normal' : 'recall');
+        else {
+          // "just opened" goes once the key is taken (it stayed over the recorded impression: a probe)
+          setNotice((n) => (n && 'key' in n && n.key === 'viewer.impressionTooSoon' ? null : n));
+          recordFirstImpression(action === 'impressionNormal' ? 'normal' : 'recall');
+        }
         break;
       }
       case 'worklist': location.hash = '#/'; break;

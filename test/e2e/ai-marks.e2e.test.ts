@@ -327,6 +327,10 @@ test('second look: no mark shows until the reader records her first impression, 
   assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /^analysed · exam score 0\.\d\d \(uncalibrated, 0–1: not a probability\) · right breast 0\.\d\d \(R(CC|MLO)\) · left breast 0\.\d\d \(L(CC|MLO)\)/);
   // the notice that they were locked goes with the lock
   await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
+  // another answer from the keyboard: said to be recorded already (it said "recorded already, or the AI has nothing": a probe)
+  await page.keyboard.press('1');
+  await page.waitForFunction(() => /^Your first impression of this exam is recorded already; it cannot be changed\.$/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.click('[data-testid=viewer-notice]').catch(() => undefined);
   // a panel of the top bar open over the viewer takes the keys: 'a' does not hide the marks, Escape closes the panel only
   await page.click('[data-testid=ai-models-button]');
   await page.waitForSelector('[data-testid=ai-models-panel]');
@@ -709,6 +713,26 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await station.handlers.setExamStatus({ examId: ids.prior, status: 'new' });
   assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
     ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
+});
+
+test('second look: an exam read shows its marks and score at once, and asks no first impression (a read prior asked for a screening impression of a 2024 exam, its score "after your impression" for ever: a probe)', { skip: SKIP, timeout: 240_000 }, async () => {
+  assert.equal((await station.handlers.getSettings({})).viewer.aiMarksMode, 'second-look');
+  assert.equal(station.db.firstImpressions.get(ids.other, 'local-user'), null);
+  await station.handlers.setExamStatus({ examId: ids.other, status: 'read' });
+  try {
+    await open(ids.other);
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'false');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length > 0);
+    assert.equal(await page.locator('[data-testid=first-impression-normal]').count(), 0, 'no impression asked');
+    assert.match(await page.textContent('[data-testid=ai-state]') ?? '', /exam score/);
+    // its key says so rather than asking
+    await page.waitForTimeout(1600);
+    await page.keyboard.press('1');
+    await page.waitForFunction(() => /^No first impression is asked of an exam read\.$/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+    assert.equal(station.db.firstImpressions.get(ids.other, 'local-user'), null);
+  } finally {
+    await station.handlers.setExamStatus({ examId: ids.other, status: 'new' });
+  }
 });
 
 test('another CAD\'s marks (a vendor\'s Mammography CAD SR) show under its name, apart from the model\'s, on their spots; optional ones when asked; not-for-presentation never', { skip: SKIP || SKIP_NO_DUMP2DCM, timeout: 240_000 }, async () => {

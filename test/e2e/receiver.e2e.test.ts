@@ -89,5 +89,9 @@ test('settings saved from the panel move the receiver; French says it with its o
   const error = await page.locator('[data-testid=receiver-panel] [role=alert]').innerText();
   assert.match(error, /aeTitle/);
   assert.match(error, /\u202f:/, 'French puts a narrow no-break space before a colon');
+  // Escape closes it, wherever the focus is, as the other panels (it stayed open: a probe)
+  await page.click('[data-testid=receiver-panel] h2');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=receiver-panel]', { state: 'detached', timeout: 5000 });
   assert.deepEqual(pageErrors, []);
 });

@@ -129,7 +129,10 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     assert.equal((await station.handlers.examDetail({ examId: prior, purpose: 'prefetch' })).exam.status, 'read');
     let rows = await byScore();
     assert.deepEqual(rows.map((r) => r.examId), [current, prior], 'the exam to read first, the read prior after it');
-    for (const r of rows) assert.deepEqual(r.ai, { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
+    assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
+    // a read exam's score is not held back: its reading is done (a prior imported read said "after your impression" for ever: a probe)
+    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false, paused: false, notRead: [] });
+    assert.equal((await station.handlers.examDetail({ examId: current, purpose: 'prefetch' })).priors[0]!.ai?.score, 0.8);
     // both to read: in the order of the scores held back
     await station.handlers.setExamStatus({ examId: prior, status: 'in_progress' });
     rows = await byScore();
@@ -153,11 +156,12 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     detail = await station.handlers.examDetail({ examId: current, purpose: 'prefetch' });
     assert.equal(detail.priors[0]!.ai?.score, 0.8);
     assert.equal(detail.exam.ai?.scoreWithheld, true);
-    // both read: the one whose score she has seen first, the one held back after it (read priors held
-    // back came first, above the exams she had just read, a probe)
+    // both read: both scores shown, in their order (her impression of neither matters any more)
     for (const id of [prior, current]) await station.handlers.setExamStatus({ examId: id, status: 'read' });
     rows = await byScore();
-    assert.deepEqual(rows.map((r) => r.examId), [prior, current], 'of the exams read, the score seen first');
+    assert.deepEqual(rows.map((r) => [r.examId, r.ai?.score, r.ai?.scoreWithheld]), [[prior, 0.8, false], [current, 0.2, false]]);
+    await station.handlers.setExamStatus({ examId: prior, status: 'in_progress' });
+    assert.deepEqual((await byScore()).map((r) => [r.examId, r.ai?.score]), [[prior, 0.8], [current, 0.2]], 'to read first; read after, its score shown');
     for (const id of [prior, current]) await station.handlers.setExamStatus({ examId: id, status: 'in_progress' });
 
     // a newer version of the model, its analysis of the current exam cancelled: the exam shows that

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
-import { AiPanel } from '../../renderer/ai/AiPanel.tsx';
+import { AiPanel, aiCallsRecall } from '../../renderer/ai/AiPanel.tsx';
 import type { AiPanelProps } from '../../renderer/ai/AiPanel.tsx';
 import { I18nContext, makeI18n } from '../../renderer/i18n.tsx';
 import type { AiFinding, AiResults, CadMark, CadReport, Locale } from '../../common/domain.ts';
@@ -76,4 +76,21 @@ test('unlocked, the strip says the exam\'s own score; its sizing copies are the 
   assert.equal(sizers(strip(failed, 'en')), sizers(strip(quiet, 'en')));
   // whose scores are written as long as a score can be (with the exam point's decimals), and flagged
   assert.match(sizers(strip(quiet, 'en')), /exam score 0\.228 \(uncalibrated[^)]*\) · flagged for the worklist/);
+});
+
+test('a normal first impression disagrees with the AI only where the AI calls the exam: its score at or above the exam operating point (marks under the flag are no call), or any mark for a model without one', () => {
+  const read = (ai: AiResults): AiResults => ({ ...ai, firstImpression: { impression: 'normal', recordedAt: '2026-12-05T10:00:00Z', mode: 'second-look' } });
+  const said = (ai: AiResults) => strip(read(ai), 'en', { locked: false }).includes('data-testid="ai-disagrees"');
+  // four marks of 0.16–0.18 on an exam scored 0.18, under the flag at 0.228 (a probe: "the AI puts 4 marks on the exam you read as normal")
+  const underFlag = results('done', 0.18, [finding(1, 0.16), finding(1, 0.17), finding(2, 0.18)]);
+  assert.equal(aiCallsRecall(underFlag), false);
+  assert.equal(said(underFlag), false);
+  const flagged = results('done', 0.3, [finding(1, 0.3)]);
+  assert.equal(aiCallsRecall(flagged), true);
+  assert.equal(said(flagged), true);
+  // a model without an exam operating point flags where it marks
+  const noExamPoint = { ...underFlag, model: { ...MODEL, examOperatingPoint: null } };
+  assert.equal(aiCallsRecall(noExamPoint), true);
+  assert.equal(said(noExamPoint), true);
+  assert.equal(aiCallsRecall({ ...noExamPoint, findings: [] }), false);
 });

@@ -15,6 +15,11 @@ test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendo
   assert.equal(formatScore('fr', 0.995), '0,99');
   assert.equal(formatScore('en', 0.9949), '0.99');
   assert.equal(formatScore('fr', 87.4), '87');
+  // a vendor's scales: not rounded up to what the score has not reached (99.6 read "100" on 0–100), a decimal under 10
+  assert.equal(formatScore('en', 99.6), '99');
+  assert.equal(formatScore('en', 1.4), '1.4');
+  assert.equal(formatScore('fr', 1.5), '1,5');
+  assert.equal(formatScore('en', 9.96), '9.9');
 });
 
 test('beside an operating point: its threshold with its decimals, and a score that would read as it with the decimals that tell its side', () => {
@@ -46,8 +51,8 @@ test('beside an operating point: its threshold with its decimals, and a score th
   assert.equal(formatScoreAgainst('en', 29.6, 30), '29.60', 'not 30 beside "30.00 or more", unflagged');
   assert.equal(formatScoreAgainst('fr', 29.99, 30), '29,99');
   assert.equal(formatScoreAgainst('en', 30.4, 30), '30.40');
-  assert.equal(formatScoreAgainst('en', 75.4, 75.5), '75');
-  assert.equal(formatScoreAgainst('en', 75.46, 75.5), '75');
+  assert.equal(formatScoreAgainst('en', 75.4, 75.5), '75.40', 'its whole number is the threshold\'s as shown (75.5 shows 75 whole, cut)');
+  assert.equal(formatScoreAgainst('en', 75.46, 75.5), '75.46');
   assert.equal(formatScoreAgainst('en', 75.5, 75.5), '75.50');
   assert.equal(formatScoreAgainst('en', 62, 30), '62');
   let seed = 7;
