@@ -294,7 +294,9 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
       const [model, said] = [shape[i], input.shape[i]];
       // channels last (N, H, W, C: a Keras or TensorFlow export), said as such rather than as "512 channels" (a vendor's probe)
       const last = shape.at(-1);
-      if (i === shape.length - 3 && typeof model === 'number' && model > 3 && (last === 1 || last === 3)) return { kind: 'input_channels_last', name: input.name, shape: `[${shape.join(', ')}]` };
+      // (its height and width fixed, or named as an export's dynamic axes are: [1, 'H', 'W', 3] was said to fix W at 3, a probe)
+      const channelsAt = typeof model === 'number' ? model > 3 : typeof said === 'number';
+      if (i === shape.length - 3 && channelsAt && (last === 1 || last === 3) && typeof input.shape.at(-1) !== 'number') return { kind: 'input_channels_last', name: input.name, shape: `[${shape.join(', ')}]` };
       if (typeof model === 'number' && model > 0 && typeof said === 'number' && model !== said) {
         return i === shape.length - 3 ? { kind: 'input_channels', name: input.name, size: model, expected: said } : { kind: 'input_dim', name: input.name, dim: i, size: model, expected: said };
       }

@@ -299,6 +299,8 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
   const cases: [string, Parameters<typeof writeModel>[2], RegExp, RegExp][] = [
     ['input-name', { model: { inputName: 'pixels' } }, /its inputs are "pixels"; the manifest names one, "image"/, /ses entrées sont «\u202fpixels\u202f»\u202f; le manifeste en nomme une, «\u202fimage\u202f»/],
     ['channels-last', { model: { inputShape: [1, 512, 256, 1] } }, /input "image" is \[1, 512, 256, 1\]: its channels last \(N, H, W, C, as Keras and TensorFlow export\); the station gives them first/, /l’entrée «\u202fimage\u202f» est \[1, 512, 256, 1\]\u202f: ses canaux en dernier/],
+    // an export's dynamic height and width, its channels last: said as channels last, not as "dimension 3 fixed at 3" (a vendor's probe)
+    ['channels-last-dynamic', { model: { inputShape: [1, 'H', 'W', 3] } }, /input "image" is \[1, H, W, 3\]: its channels last/, /l’entrée «\u202fimage\u202f» est \[1, H, W, 3\]\u202f: ses canaux en dernier/],
     ['fixed-size', { model: { inputShape: [1, 1, 512, 256] } }, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/, /la dimension 2 de l’entrée «\u202fimage\u202f» est fixée à 512\u202f; le manifeste la dit variable \(H\)/],
     ['no-heatmap', { model: { heatmapName: 'maps' } }, /the outputs "heatmap" the manifest names are not in the model \(it has "maps"/, /les sorties «\u202fheatmap\u202f» que nomme le manifeste ne sont pas dans le modèle \(il a «\u202fmaps\u202f»/],
     // an integer score came back as values that are no score (a BigInt64Array), and failed every image
