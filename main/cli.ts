@@ -23,7 +23,7 @@ import { errorForLog, log } from './base/log.ts';
 import { STOP_SIGNALS, endIfTasksLeft, waitForTasksLeft } from './service/end-process.ts';
 import { ApiError } from '../common/api.ts';
 import { EXAM_STATUSES } from '../common/domain.ts';
-import { modelIdSchema } from '../common/ai/model-manifest.ts';
+import { modelIdSchema, providerLabel } from '../common/ai/model-manifest.ts';
 import { aeTitleSchema } from '../common/dicom-node.ts';
 import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../common/dicom-node.ts';
 
@@ -57,13 +57,19 @@ function openService(library: string | undefined, options: { durable?: boolean; 
 }
 
 /**
- * The folder named with --library to a command that only reads a library must exist: a mistyped path
- * made a new empty library there, which `binome models` reported as "0 analysed" (a probe). A folder
- * that exists is taken as the library (a models folder checked before the station's first start);
- * the default library is the user's own, made where it is missing.
+ * The folder named with --library to a command that only reads a library must hold one: a mistyped
+ * path made a new empty library there, which `binome models` reported as "0 analysed" (a probe), and a
+ * parent folder that happened to exist got one too (a re-probe). A folder with a models folder and no
+ * library yet is taken (models checked before the station's first start); the default library is
+ * the user's own, made where it is missing.
  */
 function assertLibrary(library: string | undefined): void {
-  if (library !== undefined && !fs.existsSync(path.resolve(library))) throw new UsageError(TEXT.noLibrary(printable(path.resolve(library))));
+  if (library === undefined) return;
+  const folder = path.resolve(library);
+  const holds = (name: string) => fs.existsSync(path.join(folder, name));
+  let isFolder = false;
+  try { isFolder = fs.statSync(folder).isDirectory(); } catch { /* missing: said below */ }
+  if (!isFolder || !(holds('worklist.sqlite') || holds('models'))) throw new UsageError(TEXT.noLibrary(printable(folder)));
 }
 
 /** An API error as the command line reports it: in the terminal's language, from its message key when it has one. */
@@ -282,7 +288,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       const indent = ' '.repeat(TEXT.shownMark.length);
       for (const m of status.models) {
         const a = m.analyses;
-        say(`  ${m.shown ? TEXT.shownMark : indent} ${TEXT.modelLine({ id: m.id, version: m.version, name: m.name, where: where[m.source], folder: m.folder, provider: m.provider,
+        say(`  ${m.shown ? TEXT.shownMark : indent} ${TEXT.modelLine({ id: m.id, version: m.version, name: m.name, where: where[m.source], folder: m.folder, provider: providerLabel(m.provider),
           done: a.done, waiting: a.queued + a.running, failed: a.failed, caveat: caveatOf(m) })}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
         for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);

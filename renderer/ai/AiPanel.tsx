@@ -211,8 +211,11 @@ function StripContent(props: StripForm) {
           {results.firstImpression && <span className="muted" data-testid={tid('first-impression')}>{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
           {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
-          {results.firstImpression?.impression === 'normal' && status === 'done' && results.findings.length > 0 && aiCallsRecall(results) &&
-            <span className="ai-warning" data-testid={tid('ai-disagrees')}>{translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)}</span>}
+          {/* flagged with no mark at her operating point (a stricter one than the exam point's): said too, without a count (a re-probe) */}
+          {results.firstImpression?.impression === 'normal' && status === 'done' && aiCallsRecall(results) &&
+            <span className="ai-warning" data-testid={tid('ai-disagrees')}>{results.findings.length > 0
+              ? translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)
+              : t(props.examRead ? 'ai.disagreesFlaggedRead' : 'ai.disagreesFlagged')}</span>}
           {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
           {props.marksPossible && <span className="ai-switches">

@@ -227,6 +227,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const shownRead = shownExam?.detail.exam.status === 'read';
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && !shownRead, [settings.aiMarksMode, shownRead]);
   const aiLocked = lockedFor(currentAi);
+  // a prior still to read keeps its marks locked where the exam on screen is unlocked only for being read
+  // (no impression of it): her own impression of that prior is still to come (its marks showed on the
+  // comparison of a later exam marked read: a re-probe)
+  const priorHeld = useCallback((id: number) => {
+    if (id === examId || settings.aiMarksMode !== 'second-look' || currentAi?.firstImpression) return false;
+    const prior = shownExam?.priors.find((p) => p.exam.examId === id)?.exam;
+    return Boolean(prior && prior.status !== 'read' && !aiResults.get(id)?.firstImpression);
+  }, [examId, settings.aiMarksMode, currentAi, shownExam, aiResults]);
   // what only says where she is (the last exam, back to the top) goes by itself; errors and what asks her to act stay until clicked
   useEffect(() => {
     if (!notice || !('key' in notice) || !PASSING_NOTICES.has(notice.key)) return;
@@ -268,7 +276,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     };
     for (const id of aiExamKey.split(',').map(Number)) {
       const results = aiResults.get(id);
-      if (!results) continue;
+      if (!results || priorHeld(id)) continue;
       // marks always carry their model's name and limits: without the model's description, none are drawn
       if (results.model) {
         const label = marksLabel(t, results.model);
@@ -308,7 +316,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       }
     }
     return byInstance;
-  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t, locale, examId, shownExam]);
+  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t, locale, examId, shownExam, priorHeld]);
 
   // the images of the step on screen
   const stepImages = step ? step.viewports.flatMap((v) => (v.image ? [v.image.instanceId] : [])).join(',') : '';
@@ -336,11 +344,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     const onStep = new Set(stepImages.split(',').map(Number));
     const drawable = aiExamKey.split(',').map(Number).flatMap((id) => {
       const results = aiResults.get(id);
-      if (!results) return [];
+      if (!results || priorHeld(id)) return [];
       return [...(results.model ? results.findings : []), ...results.cadReports.flatMap((r) => r.marks.filter((m) => m.intent === 'required' || optionalCadMarks))];
     }).filter((m) => onStep.has(m.instanceId));
     return marksOn ? { byKey: 0, byClass: drawable.filter((m) => hiddenClasses.has(m.class)).length } : { byKey: drawable.length, byClass: 0 };
-  }, [aiLocked, aiExamKey, aiResults, marksOn, hiddenClasses, optionalCadMarks, stepImages]);
+  }, [aiLocked, aiExamKey, aiResults, marksOn, hiddenClasses, optionalCadMarks, stepImages, priorHeld]);
 
   // the marks switches show where a mark can be (an analysis done, a CAD report: the exam's or a prior's)
   const marksPossible = useMemo(() => aiExamKey.split(',').filter(Boolean).map(Number)

@@ -733,6 +733,36 @@ test('second look: an exam read shows its marks and score at once, and asks no f
   } finally {
     await station.handlers.setExamStatus({ examId: ids.other, status: 'new' });
   }
+  // an exam read without an impression, beside a prior still to read: the prior's marks stay locked, its
+  // own impression still to come (they showed on the comparison, a re-probe); the exam's own show
+  // (neither with an impression: the prior's own, recorded above, would unlock its marks, rightly)
+  const impressions = station.db.connection.prepare('SELECT * FROM first_impressions WHERE study_ref IN (?, ?)').all(ids.current, ids.prior) as Record<string, unknown>[];
+  station.db.connection.prepare('DELETE FROM first_impressions WHERE study_ref IN (?, ?)').run(ids.current, ids.prior);
+  await station.handlers.setExamStatus({ examId: ids.current, status: 'read' });
+  const priorStatus = (await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status;
+  assert.notEqual(priorStatus, 'read');
+  try {
+    await open(ids.current);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview');
+    await waitForStep(ids.current);
+    await page.waitForTimeout(1500);
+    const onPrior = await page.$$eval('[data-testid=viewport-cell].prior [data-testid=ai-mark]', (m) => m.length);
+    const onCurrent = await page.$$eval('[data-testid=viewport-cell]:not(.prior) [data-testid=ai-mark]', (m) => m.length);
+    assert.deepEqual([onPrior, onCurrent], [0, 8]);
+    // with her impression of the prior, its marks show there
+    await station.handlers.setFirstImpression({ examId: ids.prior, impression: 'normal' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=viewport-cell].prior [data-testid=ai-mark]').length === 8);
+  } finally {
+    station.db.connection.prepare('DELETE FROM first_impressions WHERE study_ref IN (?, ?)').run(ids.current, ids.prior);
+    for (const row of impressions) {
+      const columns = Object.keys(row);
+      station.db.connection.prepare(`INSERT INTO first_impressions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...columns.map((c) => row[c]));
+    }
+    await station.handlers.setExamStatus({ examId: ids.current, status: 'in_progress' });
+    await station.handlers.setExamStatus({ examId: ids.prior, status: priorStatus });
+  }
 });
 
 test('another CAD\'s marks (a vendor\'s Mammography CAD SR) show under its name, apart from the model\'s, on their spots; optional ones when asked; not-for-presentation never', { skip: SKIP || SKIP_NO_DUMP2DCM, timeout: 240_000 }, async () => {

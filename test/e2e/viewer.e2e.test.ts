@@ -450,9 +450,9 @@ test('the stepping keys walk the steps: priors in the prior places with their da
       // wide as it would be uncapped
       const protocol = await page.$eval('[data-testid=protocol]', (s) => {
         const shown = s.getBoundingClientRect().width;
-        (s as HTMLElement).style.maxWidth = 'none';
+        (s as HTMLElement).style.cssText = 'flex: none; width: max-content; max-width: none';
         const whole = s.getBoundingClientRect().width;
-        (s as HTMLElement).style.maxWidth = '';
+        (s as HTMLElement).style.cssText = '';
         return { shown, whole };
       });
       assert.ok(protocol.shown >= protocol.whole - 0.5, `the protocol's name whole at 1920 px: ${JSON.stringify(protocol)}`);

@@ -158,10 +158,16 @@ test('a library folder named with --library that does not exist is said so to th
   for (const command of ['list', 'models', 'check']) {
     const r = run(command, '--library', typo);
     assert.equal(r.code, 2, `${command}: ${r.err}`);
-    assert.match(r.err, new RegExp(`no library at ${typo.replace(/[/.]/g, '\\$&')}: the folder does not exist`), command);
+    assert.match(r.err, new RegExp(`no library at ${typo.replace(/[/.]/g, '\\$&')} \\(binome import or binome serve makes a library where it is told\\)`), command);
   }
   assert.equal(fs.existsSync(typo), false, 'nothing made there');
-  assert.match(runIn('fr_FR.UTF-8', 'list', '--library', typo).err, /aucune bibliothèque dans .*\u202f: ce dossier n’existe pas/);
+  // a folder that exists and holds no library (a parent folder, a re-probe), or a file: the same
+  const parent = path.dirname(typo);
+  const file = path.join(parent, 'a-file');
+  fs.writeFileSync(file, 'x');
+  for (const folder of [parent, file]) assert.equal(run('models', '--library', folder).code, 2, folder);
+  assert.deepEqual(fs.readdirSync(parent), ['a-file'], 'nothing made in the parent');
+  assert.match(runIn('fr_FR.UTF-8', 'list', '--library', typo).err, /aucune bibliothèque dans .* \(binome import ou binome serve crée une bibliothèque/);
   // import makes one where it is told to
   assert.notEqual(run('import', '/nonexistent/folder', '--library', typo).code, 2);
   assert.ok(fs.existsSync(path.join(typo, 'worklist.sqlite')));
@@ -243,7 +249,7 @@ test('models: lists the models that run and the refused folders with their reaso
   assert.equal(listed.code, 1, 'a refused folder is a failure of the check');
   assert.doesNotMatch(listed.out, /\x1b/);
   assert.match(listed.out, /refused evil\\x1b\[31m\\x0a {2}shown {2}forged \(in this library\): the folder has no manifest\.json/);
-  assert.match(listed.out, /^ {2}shown {2}org\.clinic\.tests\.cli 0\.1\.0 "Clinic fixture", in this library \(tiny\), on cpu: 0 analysed/m);
+  assert.match(listed.out, /^ {2}shown {2}org\.clinic\.tests\.cli 0\.1\.0 "Clinic fixture", in this library \(tiny\), on CPU: 0 analysed/m);
   assert.match(listed.out, /^ {9}org\.binome\.synth-detector \d+\.\d+\.\d+ .*in the application .*not for diagnostic use: trained on synthetic images$/m);
   assert.match(listed.out, /refused vendor-model \(in this library\): model\.onnx is not the file its manifest describes/);
   assert.match(listed.out, /Exams show the last model found \(automatic/);
@@ -297,7 +303,9 @@ test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: he
   assert.equal(fr('list', '--bogus').err.split('\n')[0], 'binome: option inconnue --bogus');
   assert.equal(fr('list', '--limit').err.split('\n')[0], 'binome: --limit demande une valeur (--limit VALEUR)');
   // an exam that is not there: said so, not "0 files checked: all sound"
-  const missing = fr('check', '--exam', '99999', '--library', tempDir('cli-fr-check'));
+  const checked = tempDir('cli-fr-check');
+  fr('import', '/nonexistent/folder', '--library', checked); // (a library made there, empty)
+  const missing = fr('check', '--exam', '99999', '--library', checked);
   assert.deepEqual([missing.code, missing.out], [1, 'binome: aucun examen 99999 dans cette bibliothèque (binome list montre les examens et leurs ID)\n']);
   // LC_ALL wins over LANG, as POSIX orders them
   assert.match(spawnSync(process.execPath, [BIN, 'frobnicate'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8', LANGUAGE: '', LANG: 'fr_FR.UTF-8' } }).stderr, /unknown command/);

@@ -51,11 +51,13 @@ function readOnlyMount(library: string): { dir: string; undo(): void } | string 
 for (const existing of [false, true]) test(`the command line on a read-only ${existing ? 'library' : 'folder for a new library'} says so in the terminal's language, exit code 1`, (t) => {
   const source = tempDir('library-ro-source');
   const bin = path.join(ROOT, 'bin', 'binome.js');
-  if (existing) assert.equal(spawnSync(process.execPath, [bin, 'list', '--library', source]).status, 0);
+  // (a library made there by an import; list reads one only where there is one)
+  if (existing) assert.equal(spawnSync(process.execPath, [bin, 'import', path.join(source, 'nothing'), '--library', source]).status, 3);
   const mounted = readOnlyMount(source);
   if (typeof mounted === 'string') return t.skip(mounted);
   try {
-    const run = (lang: string) => spawnSync(process.execPath, [bin, 'list', '--library', mounted.dir], { encoding: 'utf8',
+    // an import where there is no library yet (it makes one), a list of the library there is
+    const run = (lang: string) => spawnSync(process.execPath, [bin, ...(existing ? ['list'] : ['import', '/nonexistent/folder']), '--library', mounted.dir], { encoding: 'utf8',
       env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '', LANG: lang } });
     const fr = run('fr_FR.UTF-8');
     assert.equal(fr.status, 1);

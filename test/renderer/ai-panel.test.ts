@@ -93,4 +93,8 @@ test('a normal first impression disagrees with the AI only where the AI calls th
   assert.equal(aiCallsRecall(noExamPoint), true);
   assert.equal(said(noExamPoint), true);
   assert.equal(aiCallsRecall({ ...noExamPoint, findings: [] }), false);
+  // flagged, with no mark at her operating point (stricter than the exam point): said too, without a count (a re-probe)
+  const flaggedUnmarked = results('done', 0.3, []);
+  assert.equal(aiCallsRecall(flaggedUnmarked), true);
+  assert.match(strip(read(flaggedUnmarked), 'fr', { locked: false }), /L’IA signale l’examen que vous avez lu comme normal, sans marque à votre point de fonctionnement\u202f: revoyez-le/);
 });
