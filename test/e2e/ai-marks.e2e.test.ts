@@ -140,6 +140,15 @@ async function waitForStep(examId: number): Promise<void> {
   }, examId, { timeout: 90_000 });
 }
 
+/** The current exam opened, its 8 marks drawn, then its comparison with the prior (the step after the first). */
+async function openPriorComparison(): Promise<void> {
+  await open(ids.current);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview');
+  await waitForStep(ids.current);
+}
+
 const markCount = () => page.$$eval('[data-testid=ai-mark]', (marks) => marks.length);
 /** Where the images begin, under the bars above them. */
 const gridTop = () => page.evaluate(() => Math.round(document.querySelector('.stages > .grid.hanging:not(.prepared)')!.getBoundingClientRect().top));
@@ -537,11 +546,7 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
 });
 
 test('the prior\'s marks in the comparison step, and marks at true size', { skip: SKIP, timeout: 240_000 }, async () => {
-  await open(ids.current);
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
-  await page.keyboard.press('Space');
-  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview');
-  await waitForStep(ids.current);
+  await openPriorComparison();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 16);
   assert.deepEqual(await places(), ['prior-RCC', 'prior-LCC', 'prior-RMLO', 'prior-LMLO', 'RCC', 'LCC', 'RMLO', 'LMLO']);
   const findings = await findingsByInstance(ids.current, ids.prior);
@@ -617,11 +622,7 @@ test('a prior whose analysis is not done says so on each of its images beside th
   const { status } = station.db.connection.prepare('SELECT status FROM ai_jobs WHERE study_ref = ?').get(ids.prior) as { status: string };
   station.db.connection.prepare(`UPDATE ai_jobs SET status = 'cancelled' WHERE study_ref = ?`).run(ids.prior);
   try {
-    await open(ids.current);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
-    await page.keyboard.press('Space');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview');
-    await waitForStep(ids.current);
+    await openPriorComparison();
     const said = () => page.$$eval('[data-testid=viewport-cell]', (cells) => cells.map((c) => [(c as HTMLElement).dataset.place, c.querySelector('[data-testid=ai-not-analysed]')?.textContent ?? null]));
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-not-analysed]').length === 4);
     assert.deepEqual(await said(), [
@@ -742,11 +743,7 @@ test('second look: an exam read shows its marks and score at once, and asks no f
   const priorStatus = (await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status;
   assert.notEqual(priorStatus, 'read');
   try {
-    await open(ids.current);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
-    await page.keyboard.press('Space');
-    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview');
-    await waitForStep(ids.current);
+    await openPriorComparison();
     await page.waitForTimeout(1500);
     const onPrior = await page.$$eval('[data-testid=viewport-cell].prior [data-testid=ai-mark]', (m) => m.length);
     const onCurrent = await page.$$eval('[data-testid=viewport-cell]:not(.prior) [data-testid=ai-mark]', (m) => m.length);
