@@ -1,7 +1,7 @@
 // The keyboard of a modal dialog: Tab and Shift+Tab go round its own controls, and Escape closes it,
 // wherever the focus is (a click on its text left the focus on the page, where its Escape was not
 // heard). A probe tabbed out of the viewer's settings to "Mark read" behind them and pressed Enter.
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import type { RefObject } from 'react';
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])';
@@ -11,6 +11,10 @@ const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([di
  * `onClose` unless `keepsEscape` says the focused element takes it as input (a key field).
  */
 export function useModalKeyboard(dialog: RefObject<HTMLElement | null>, onClose: () => void, keepsEscape: (target: Element) => boolean = () => false): void {
+  // the latest callbacks, read when a key comes: the callers pass new ones at every render, and the
+  // listener (and the first focus) belong to the dialog's mounting, not to each render
+  const callbacks = useRef({ onClose, keepsEscape });
+  callbacks.current = { onClose, keepsEscape };
   useEffect(() => {
     const controls = () => [...(dialog.current?.querySelectorAll<HTMLElement>(FOCUSABLE) ?? [])].filter((e) => e.offsetParent !== null);
     if (!dialog.current?.contains(document.activeElement)) controls()[0]?.focus();
@@ -19,10 +23,10 @@ export function useModalKeyboard(dialog: RefObject<HTMLElement | null>, onClose:
       if (!box) return;
       const active = document.activeElement;
       if (event.key === 'Escape') {
-        if (active && box.contains(active) && keepsEscape(active)) return;
+        if (active && box.contains(active) && callbacks.current.keepsEscape(active)) return;
         event.preventDefault();
         event.stopPropagation();
-        onClose();
+        callbacks.current.onClose();
         return;
       }
       if (event.key !== 'Tab') return;
@@ -38,5 +42,5 @@ export function useModalKeyboard(dialog: RefObject<HTMLElement | null>, onClose:
     // in the capture phase: before the viewer's own keys, and before a control's default action
     window.addEventListener('keydown', onKey, true);
     return () => window.removeEventListener('keydown', onKey, true);
-  }, [dialog, onClose, keepsEscape]);
+  }, [dialog]);
 }

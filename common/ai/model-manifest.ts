@@ -48,6 +48,15 @@ export type FindingClass = (typeof FINDING_CLASSES)[number];
 export const EXECUTION_PROVIDERS = ['cuda', 'dml', 'coreml', 'cpu'] as const;
 export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
+/**
+ * Whether an image's score is the model's own image score output (breastScore "max-over-views": the
+ * breast's score its views' best image score), rather than its best finding's ("max-over-findings",
+ * or no image score given). The analysis reads it so, and the contract's rules follow it.
+ */
+export function readsImageScore(output: { imageScore?: unknown; breastScore: 'max-over-findings' | 'max-over-views' }): boolean {
+  return Boolean(output.imageScore) && output.breastScore === 'max-over-views';
+}
+
 /** A provider as an IT person names it ("cpu" read as a code in the models panel: a probe); another name as it is. */
 export function providerLabel(provider: string): string {
   return ({ cuda: 'CUDA (NVIDIA)', dml: 'DirectML', coreml: 'Core ML', cpu: 'CPU' } as Record<string, string>)[provider] ?? provider;
@@ -384,7 +393,7 @@ export const modelManifestSchema = z.object({
     { message: OFF_SCALE, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   // the exam score the best mark's (no image score read): marks are kept from the lowest operating point
   // up, so an exam point under it flagged only exams with marks there, whatever it claimed (a probe)
-  .refine((m) => !m.calibration.examOperatingPoint || (m.output.imageScore && m.output.breastScore === 'max-over-views')
+  .refine((m) => !m.calibration.examOperatingPoint || readsImageScore(m.output)
     || m.calibration.examOperatingPoint.threshold >= Math.min(...m.calibration.operatingPoints.map((p) => p.threshold)),
   { message: EXAM_UNDER_MARKS, path: ['calibration', 'examOperatingPoint', 'threshold'] })
   // at the scale's minimum every exam is flagged, whatever specificity the manifest claims (a probe)

@@ -7,7 +7,7 @@
 
 import type { InferenceSession } from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import { inputAxes, inputChannels } from '../../common/ai/model-manifest.ts';
+import { inputAxes, inputChannels, readsImageScore } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { boxOnImage, centreOnImage } from '../../common/ai/mark-geometry.ts';
 import { withDecodedFrame } from '../dicom/pixels/decode.ts';
@@ -209,7 +209,7 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
   // the image's score: the model's own where the manifest reads it (breastScore "max-over-views"),
   // else its best finding's ("max-over-findings": an image score given beside it was read instead, and
   // an exam marked at 0.72 scored 0.05, unflagged, at the bottom of the triage: a probe)
-  const scoreTensor = manifest.output.imageScore && manifest.output.breastScore === 'max-over-views' ? outputs[manifest.output.imageScore.tensor] : undefined;
+  const scoreTensor = readsImageScore(manifest.output) ? outputs[manifest.output.imageScore!.tensor] : undefined;
   if (scoreTensor && scoreTensor.data.length !== 1) throw new ModelOutputError(`output "${manifest.output.imageScore!.tensor}" is [${scoreTensor.dims.join(', ')}]: an image score is one number`);
   const imageScore = scoreTensor ? Number((scoreTensor.data as Float32Array)[0]) : onImage.reduce((m, f) => Math.max(m, f.score), scale.min);
   const t4 = performance.now();
@@ -218,14 +218,14 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
 
 interface BoxRow { box: [number, number, number, number]; score: number; cls: number }
 
+/** Whether a box [x0, y0, x1, y1] encloses any area. */
+const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
+
 /**
  * A boxes tensor (box-rows.ts reads its format) read into rows at or above the floor, each box cut
  * to the model's input (`size`: its width and height; a box beyond it put its mark's centre
  * anywhere, off the image even); a box wholly outside it, or reaching far beyond it, is an error.
  */
-/** Whether a box [x0, y0, x1, y1] encloses any area. */
-const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
-
 function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, floor: number, [width, height]: [number, number]): BoxRow[] {
   const classes = boxes.classes.length;
   const rows: BoxRow[] = [];

@@ -498,7 +498,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
         const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
         // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
-        if (!asked) setNotice({ key: currentAi?.firstImpression ? 'viewer.impressionRecorded' : shownExam?.detail.exam.status === 'read' ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
+        if (!asked) setNotice({ key: currentAi?.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough()) setNotice({ key: 'viewer.impressionTooSoon' });
         else {
           // "just opened" goes once the key is taken (it stayed over the recorded impression: a probe)
