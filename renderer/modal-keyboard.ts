@@ -1,7 +1,7 @@
 // The keyboard of a modal dialog: Tab and Shift+Tab go round its own controls, and Escape closes it,
 // wherever the focus is (a click on its text left the focus on the page, where its Escape was not
 // heard). A probe tabbed out of the viewer's settings to "Mark read" behind them and pressed Enter.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { RefObject } from 'react';
 
 const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href], [tabindex]:not([tabindex="-1"])';
@@ -43,4 +43,19 @@ export function useModalKeyboard(dialog: RefObject<HTMLElement | null>, onClose:
     window.addEventListener('keydown', onKey, true);
     return () => window.removeEventListener('keydown', onKey, true);
   }, [dialog]);
+}
+
+/**
+ * Closing a dialog that holds unsaved edits: the first Escape or Close says so (`warning` true) and
+ * keeps them; the next one discards them. An AE title typed and a reflex Escape lost it silently (a probe).
+ */
+export function useUnsavedGuard(dirty: boolean, onClose: () => void): { close: () => void; warning: boolean } {
+  const [warned, setWarned] = useState(false);
+  // saved, or edited back to what was stored: nothing to lose any more
+  useEffect(() => { if (!dirty) setWarned(false); }, [dirty]);
+  const close = () => {
+    if (dirty && !warned) { setWarned(true); return; }
+    onClose();
+  };
+  return { close, warning: dirty && warned };
 }

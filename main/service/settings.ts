@@ -1,4 +1,5 @@
 // User settings.
+import { ApiError } from '../../common/api.ts';
 import type { ApiHandlers } from '../../common/api.ts';
 import type { Locale, Settings } from '../../common/domain.ts';
 import { mergeViewerSettings } from '../../common/viewer-settings.ts';
@@ -29,12 +30,23 @@ function readSettings(ctx: StationContext): Settings {
     receiver: storedReceiverSettings(ctx) };
 }
 
-/** `onReceiverSettings`: the storage SCP's settings changed (a station running it listens anew). */
-export function settingsHandlers(ctx: StationContext, onReceiverSettings: () => Promise<void> = async () => undefined): SettingsHandlers {
+/**
+ * `onReceiverSettings`: the storage SCP's settings changed (a station running it listens anew).
+ * `operatingPointNames`: the operating points of the models this station runs; null where it runs no AI.
+ */
+export function settingsHandlers(ctx: StationContext, onReceiverSettings: () => Promise<void> = async () => undefined,
+  operatingPointNames: () => string[] | null = () => null): SettingsHandlers {
   return {
     getSettings: async () => readSettings(ctx),
     setSettings: async ({ locale, viewer, receiver }) => {
       ctx.assertOpen();
+      // a point no model here has would draw every exam at its model's default, and say nothing: refused
+      // (a name of another model's that runs here is kept: each model is read at its own point of that name)
+      const names = operatingPointNames();
+      if (viewer?.aiOperatingPoint && names && !names.includes(viewer.aiOperatingPoint)) {
+        throw new ApiError('bad_request', `No model has an operating point ${viewer.aiOperatingPoint}`, 'error.aiOperatingPointUnknown',
+          { point: viewer.aiOperatingPoint, points: [...new Set(names)].join(', ') });
+      }
       if (locale) ctx.db.settings.set('locale', locale);
       if (viewer) {
         const stored = storedViewerSettings(ctx) ?? {};

@@ -6,7 +6,7 @@ import type { AssociationStatus, ReceiverSettings, ReceiverStatus } from '../../
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
-import { useModalKeyboard } from '../modal-keyboard.ts';
+import { useModalKeyboard, useUnsavedGuard } from '../modal-keyboard.ts';
 
 /** The receiver's status, kept current by the receiverChanged event; undefined while unknown, null where this station runs none. */
 export function useReceiverStatus(): ReceiverStatus | null | undefined {
@@ -68,10 +68,12 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
   const { t, errorText } = useI18n();
   const [form, setForm] = useState<ReceiverSettings | null>(null);
   const [callers, setCallers] = useState('');
+  // what is stored, to tell unsaved edits from none
+  const [stored, setStored] = useState<{ form: ReceiverSettings; callers: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    api.getSettings({}).then((s) => { setForm(s.receiver); setCallers(s.receiver.allowedCallers.join(' ')); }).catch((e: unknown) => setError(errorText(e)));
+    api.getSettings({}).then((s) => { setForm(s.receiver); setCallers(s.receiver.allowedCallers.join(' ')); setStored({ form: s.receiver, callers: s.receiver.allowedCallers.join(' ') }); }).catch((e: unknown) => setError(errorText(e)));
   }, [api, errorText]);
   const save = async () => {
     if (!form) return;
@@ -81,6 +83,7 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
       const s = await api.setSettings({ receiver: { ...form, allowedCallers: callers.split(/[\s,;]+/).filter(Boolean) } });
       setForm(s.receiver);
       setCallers(s.receiver.allowedCallers.join(' '));
+      setStored({ form: s.receiver, callers: s.receiver.allowedCallers.join(' ') });
       setSaved(true);
     } catch (e) {
       setError(errorText(e));
@@ -88,7 +91,9 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
   };
   // Escape closes it and Tab stays in it, as the other panels (it stayed open on Escape: a probe)
   const dialog = useRef<HTMLDivElement>(null);
-  useModalKeyboard(dialog, onClose);
+  const dirty = !!form && !!stored && (JSON.stringify(form) !== JSON.stringify(stored.form) || callers.trim() !== stored.callers);
+  const { close, warning } = useUnsavedGuard(dirty, onClose);
+  useModalKeyboard(dialog, close);
   return (
     <div className="overlay" role="dialog" aria-modal="true" aria-label={t('receiver.title')} data-testid="receiver-panel" ref={dialog}>
       <div className="dialog wide">
@@ -135,9 +140,10 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
           </fieldset>
         )}
         {error && <p className="notice error" role="alert">{error}</p>}
-        {saved && !error && <p className="muted small" data-testid="receiver-saved">{t('receiver.saved')}</p>}
+        {saved && !error && !dirty && <p className="muted small" data-testid="receiver-saved">{t('receiver.saved')}</p>}
+        {warning && <p className="notice warning" role="alert" data-testid="unsaved-warning">{t('dialog.unsaved')}</p>}
         <div className="buttons">
-          <button type="button" onClick={onClose}>{t('viewer.help.close')}</button>
+          <button type="button" onClick={close}>{t(warning ? 'dialog.discard' : 'viewer.help.close')}</button>
           {form && <button type="button" className="primary" onClick={() => void save()} data-testid="receiver-save">{t('viewer.settings.save')}</button>}
         </div>
       </div>

@@ -10,7 +10,7 @@ import type { AiMarksMode, ViewerSettings } from '../../common/viewer-settings.t
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
 import { keyLabel } from './key-label.ts';
-import { useModalKeyboard } from '../modal-keyboard.ts';
+import { useModalKeyboard, useUnsavedGuard } from '../modal-keyboard.ts';
 
 /** A key field takes the next key pressed in it, Escape too (the reset action's key by default). */
 const isKeyField = (target: Element) => target.hasAttribute('data-key-field');
@@ -34,7 +34,12 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
   // the keyboard in the dialog from the start, kept there, and Escape closes it unsaved, as the help
   // does (focus stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
   const dialog = useRef<HTMLDivElement>(null);
-  useModalKeyboard(dialog, onClose, isKeyField);
+  const dirty = JSON.stringify(keymap) !== JSON.stringify(settings.keymap)
+    || pitch !== (settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm))
+    || cache !== String(settings.prefetchCacheMb) || aiMarksMode !== settings.aiMarksMode
+    || aiPoint !== (aiModel?.operatingPoint.name ?? settings.aiOperatingPoint);
+  const { close, warning } = useUnsavedGuard(dirty, onClose);
+  useModalKeyboard(dialog, close, isKeyField);
   const save = async () => {
     try {
       const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode,
@@ -91,8 +96,9 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
           </tbody>
         </table>
         {error && <p className="notice error">{error}</p>}
+        {warning && <p className="notice warning" role="alert" data-testid="unsaved-warning">{t('dialog.unsaved')}</p>}
         <div className="buttons">
-          <button type="button" onClick={onClose}>{t('viewer.help.close')}</button>
+          <button type="button" onClick={close}>{t(warning ? 'dialog.discard' : 'viewer.help.close')}</button>
           <button type="button" className="primary" onClick={() => void save()} data-testid="save-settings">{t('viewer.settings.save')}</button>
         </div>
       </div>

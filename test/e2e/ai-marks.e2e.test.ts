@@ -659,6 +659,10 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForSelector('[data-testid=viewer-settings]', { state: 'detached' });
   await page.click('[data-testid=settings-button]');
   await page.selectOption('[data-testid=ai-marks-mode]', 'concurrent');
+  // an unsaved change is not lost to a reflex Escape: the first one says so, the dialog stays
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=unsaved-warning]');
+  assert.equal(await page.inputValue('[data-testid=ai-marks-mode]'), 'concurrent');
   await page.click('[data-testid=save-settings]');
   await page.waitForSelector('[data-testid=viewer-settings]', { state: 'detached' });
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);

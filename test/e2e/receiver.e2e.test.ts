@@ -89,8 +89,18 @@ test('settings saved from the panel move the receiver; French says it with its o
   const error = await page.locator('[data-testid=receiver-panel] [role=alert]').innerText();
   assert.match(error, /aeTitle/);
   assert.match(error, /\u202f:/, 'French puts a narrow no-break space before a colon');
-  // Escape closes it, wherever the focus is, as the other panels (it stayed open: a probe)
+  // Escape closes it, wherever the focus is, as the other panels (it stayed open: a probe); with an
+  // edit unsaved, the first Escape says so and keeps it (a reflex Escape lost a typed AE title: a probe)
   await page.click('[data-testid=receiver-panel] h2');
+  await page.keyboard.press('Escape');
+  assert.match(await page.locator('[data-testid=unsaved-warning]').innerText(), /^Vos modifications ne sont pas enregistrées\u202f: /);
+  assert.equal(await page.inputValue('[data-testid=receiver-ae]'), 'TROP\\LONG', 'the edit is still there');
+  assert.equal(await page.locator('[data-testid=receiver-panel] .buttons button:not(.primary)').innerText(), 'Abandonner les modifications');
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=receiver-panel]', { state: 'detached', timeout: 5000 });
+  // opened again: what is stored, the discarded edit gone, and nothing unsaved to warn of
+  await page.click('[data-testid=receiver-button]');
+  await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[data-testid=receiver-ae]')?.value ?? '') === 'LECTURE');
   await page.keyboard.press('Escape');
   await page.waitForSelector('[data-testid=receiver-panel]', { state: 'detached', timeout: 5000 });
   assert.deepEqual(pageErrors, []);

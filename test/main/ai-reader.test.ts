@@ -397,13 +397,19 @@ test('each reader chooses the operating point her marks are drawn at among the m
     assert.deepEqual(changes, [null]);
     await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'high-specificity' } });
     assert.deepEqual(await scores(), [0.7]);
-    // a name this model does not have (chosen for another model): its default
-    await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'very-high-sensitivity' } });
+    // a name no model here has is refused, saying which they have: it would have drawn every exam at
+    // the default and said nothing (an API probe); the reader's choice stays
+    await assert.rejects(station.handlers.setSettings({ viewer: { aiOperatingPoint: 'very-high-sensitivity' } }),
+      (e: ApiError) => e.code === 'bad_request' && e.key === 'error.aiOperatingPointUnknown' && e.params?.points === 'high-specificity, balanced, high-sensitivity');
+    assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'high-specificity');
+    assert.deepEqual(changes, [null, null]);
+    // a name stored for a model no longer here (chosen for it): this model's default, the name kept for it
+    station.db.settings.set('viewer', JSON.stringify({ aiOperatingPoint: 'very-high-sensitivity' }));
     assert.deepEqual(await scores(), [0.7, 0.5]);
     assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'very-high-sensitivity', 'kept for the model that has it');
     await station.handlers.setSettings({ viewer: { aiOperatingPoint: null } });
     assert.deepEqual(await scores(), [0.7, 0.5]);
-    assert.deepEqual(changes, [null, null, null, null]);
+    assert.deepEqual(changes, [null, null, null]);
     // the API takes a name, or null for the default
     assert.throws(() => parseOperationInput('setSettings', { viewer: { aiOperatingPoint: '' } }));
     assert.throws(() => parseOperationInput('setSettings', { viewer: { aiOperatingPoint: 'x'.repeat(65) } }));
