@@ -34,6 +34,9 @@ const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): t
 const EXAM_UNDER_MARKS = 'at or above the lowest operating point\'s threshold: the exam score is its best mark\'s (no image score read, output.breastScore "max-over-findings"), and marks are kept from the lowest operating point up';
 const PRESENTATION_ONLY = '["FOR PRESENTATION"]: the station analyses the images the reader sees, and shows the marks on them';
 const SIGMOID_SCALE = 'from 0 to 1 (min 0, max 1): output.heatmap.activation "sigmoid" gives scores from 0 to 1';
+const EACH_ONCE = 'each value once';
+const eachOnce = (values: readonly unknown[]) => new Set(values).size === values.length;
+const VERSION_LENGTH = 'at most 64 characters';
 const ONE_OUTPUT_PER_CLASS = 'classes the heatmap does not mark: a class marked by both outputs would be marked twice on each lesion';
 /** Whether a threshold lies on the score's scale. */
 const onScale = (threshold: number, scale: { min: number; max: number }) => threshold >= scale.min && threshold <= scale.max;
@@ -206,7 +209,7 @@ export const modelManifestSchema = z.object({
   // semantic versioning 2.0.0's grammar: its numbers have no leading zero, in the pre-release too (02.0.0
   // and 2.0.0 read as one version, and the later folder's was used, a probe; 1.0.0-rc.01 and -rc.1 too)
   // bounded: it goes out with every finding of the CAD SR and every AI result (a probe's 400,000-character version made each SR 2.8 MB)
-  version: z.string().max(64).regex(SEMANTIC_VERSION, 'a version such as 1.2.0'),
+  version: z.string().max(64, VERSION_LENGTH).regex(SEMANTIC_VERSION, 'a version such as 1.2.0'),
   /** SHA-256 of model.onnx, lower-case hex. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lower-case hexadecimal digits'),
   intendedUse: z.strictObject({
@@ -242,8 +245,10 @@ export const modelManifestSchema = z.object({
   input: z.strictObject({
     // the images the reader sees, and no other: a model reading FOR PROCESSING images scored and flagged
     // exams from images no viewer shows, its marks on none of hers (a probe)
-    presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1).refine((intents) => !intents.includes('FOR PROCESSING'), PRESENTATION_ONLY),
-    views: z.array(z.enum(['CC', 'MLO', 'ML', 'LM', 'XCCL', 'XCCM'])).min(1),
+    presentationIntent: z.array(z.enum(['FOR PRESENTATION', 'FOR PROCESSING'])).min(1).refine((intents) => !intents.includes('FOR PROCESSING'), PRESENTATION_ONLY)
+      .refine(eachOnce, EACH_ONCE),
+    // a list that names a value twice was written by hand or by a faulty tool: said, not let by
+    views: z.array(z.enum(['CC', 'MLO', 'ML', 'LM', 'XCCL', 'XCCM'])).min(1).refine(eachOnce, EACH_ONCE),
     /** The station flips each image so that the breast points this way (its chest wall on the other side). */
     faceDirection: z.enum(['left', 'right']),
     pixels: z.strictObject({

@@ -225,6 +225,8 @@ const RULES_FR: Record<string, string> = {
     'des lettres et chiffres simples, pas de formes mathématiques, pleine chasse ni ligatures (elles font passer un nom pour un autre)',
   'lower-case letters, digits, dots, dashes and underscores': 'lettres minuscules, chiffres, points, tirets et tirets bas',
   'a version such as 1.2.0': 'une version telle que 1.2.0',
+  'at most 64 characters': '64 caractères au plus',
+  'each value once': 'chaque valeur une seule fois',
   'max is above min': 'max est au-dessus de min',
   'a probability says at which prevalence': 'une probabilité dit à quelle prévalence',
   'a model gives heatmaps, boxes, or both': 'un modèle donne des cartes de chaleur, des boîtes, ou les deux',

@@ -121,7 +121,10 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['class-twice', { change: (m) => { m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['calcification'] }; } }, /output\.boxes\.classes: classes the heatmap does not mark/],
     ['exam-under-marks', { change: (m) => { m.contractVersion = '1.3'; m.output.breastScore = 'max-over-findings'; m.calibration.examOperatingPoint = { threshold: 0.3, specificity: 0.9, sensitivity: 0.6, dataset: 'validation' }; } },
       /calibration\.examOperatingPoint\.threshold: at or above the lowest operating point's threshold: the exam score is its best mark's/],
-    ['long-version', { change: (m) => { m.version = `1.0.0-${'x'.repeat(100)}`; } }, /version: /],
+    ['long-version', { change: (m) => { m.version = `1.0.0-${'x'.repeat(100)}`; } }, /version: at most 64 characters/],
+    // a value named twice: a list written by hand or by a faulty tool
+    ['intent-twice', { change: (m) => { m.input.presentationIntent = ['FOR PRESENTATION', 'FOR PRESENTATION']; } }, /input\.presentationIntent: each value once/],
+    ['view-twice', { change: (m) => { m.input.views = ['CC', 'MLO', 'CC']; } }, /input\.views: each value once/],
     ['stored-values', { change: (m) => { (m.input.pixels as Record<string, unknown>).range = 'stored-values'; } }, /input\.pixels\.range: 'float01': the station gives values from 0 \(air\) to 1/],
   ];
   for (const [name, options, expected] of cases) {
