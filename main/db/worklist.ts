@@ -24,7 +24,8 @@ function prefixEnd(prefix: string): string {
 // order in SQLite).
 const SORTS: Record<WorklistQuery['sort']['field'], { order: (dir: string) => string; patientFirst: boolean }> = {
   studyDate: { order: (d) => `s.study_date ${d}, s.study_time ${d}, s.id ${d}`, patientFirst: false },
-  status: { order: (d) => `s.status ${d}, s.study_date ${d}, s.id ${d}`, patientFirst: false },
+  // in the order of the reading (new, being read, read), not of the codes
+  status: { order: (d) => `(CASE s.status WHEN 'new' THEN 0 WHEN 'in_progress' THEN 1 ELSE 2 END) ${d}, s.study_date ${d}, s.id ${d}`, patientFirst: false },
   imageCount: { order: (d) => `s.image_count ${d}, s.id ${d}`, patientFirst: false },
   importedAt: { order: (d) => `s.imported_at ${d}, s.id ${d}`, patientFirst: false },
   // triage: the AI's exam score, exams not (yet) analysed last either way (and the exams read after
