@@ -192,8 +192,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (click to select, Enter to open) marked the exam read 0.6 s later, unseen, and opened the next (a probe).
   const firstPainted = useRef<{ examId: number; at: number } | null>(null);
   if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) firstPainted.current = { examId, at: performance.now() };
-  /** Whether the exam on screen has been painted READ_KEY_AFTER_MS ago: the keys that decide on it are taken. */
-  const seenLongEnough = () => firstPainted.current?.examId === examId && performance.now() - firstPainted.current.at >= READ_KEY_AFTER_MS;
+  /**
+   * Whether the exam on screen had been painted READ_KEY_AFTER_MS before `pressedAt`: the keys that
+   * decide on it are taken. A key is timed when it was pressed (its event's timeStamp, on the clock of
+   * performance.now()), not when it is handled: a page busy opening the exam handled a "1" typed 0.5 s
+   * after it opened 2 s later, and recorded "normal" for an exam the reader had not seen (a probe).
+   */
+  const seenLongEnough = (pressedAt = performance.now()) => firstPainted.current?.examId === examId && pressedAt - firstPainted.current.at >= READ_KEY_AFTER_MS;
   // what the AI strip says of the exam's images (a breast of one view, an implant): once per exam, not at every paint
   const shownDetail = shownExam?.detail;
   const imageFacts = useMemo(() => {
@@ -469,7 +474,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     goToStep(Math.max(0, loaded.plan.steps.findIndex((step) => step.viewports.some((v) => v.image?.slot.exam === 'prior'))));
   }, [loaded, examId, goToStep]);
 
-  const run = useCallback((action: ViewerAction) => {
+  /** `pressedAt`: when the key that asks it was pressed (performance.now()'s clock); a button's click, now. */
+  const run = useCallback((action: ViewerAction, pressedAt?: number) => {
     const steps = shownExam?.plan.steps.length ?? 1;
     switch (action) {
       case 'nextStep': goToStep(Math.min(stepIndex + 1, steps - 1)); break;
@@ -477,7 +483,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'nextExam': void goToExam(1); break;
       case 'previousExam': void goToExam(-1); break;
       case 'markRead': case 'markReadAndNext': {
-        if (!seenLongEnough()) { setNotice({ key: 'viewer.readTooSoon' }); break; }
+        if (!seenLongEnough(pressedAt)) { setNotice({ key: 'viewer.readTooSoon' }); break; }
         if (action === 'markRead') void markRead();
         else void markRead().then((read) => { if (read) void goToExam(1, true); });
         break;
@@ -499,7 +505,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
         // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
         if (!asked) setNotice({ key: currentAi?.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
-        else if (!seenLongEnough()) setNotice({ key: 'viewer.impressionTooSoon' });
+        else if (!seenLongEnough(pressedAt)) setNotice({ key: 'viewer.impressionTooSoon' });
         else {
           // "just opened" goes once the key is taken (it stayed over the recorded impression: a probe)
           setNotice((n) => (n && 'key' in n && n.key === 'viewer.impressionTooSoon' ? null : n));
@@ -523,7 +529,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const action = actionForKey(settings.keymap, keyNameOf(event));
       if (!action) return;
       event.preventDefault();
-      run(action);
+      run(action, event.timeStamp);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -562,6 +568,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       stages: stages.map((stage) => `${stage.key}${painted.has(stage.key) ? ' painted' : ''}`),
       cacheBytes: () => cache.getCacheSize(),
       canvasPointOf: (place: string, point: [number, number]) => renderer.current?.canvasPointOf(place, point) ?? null,
+      // when the exam on screen was first painted (performance.now()'s clock): the decision keys wait after it
+      firstPainted: () => firstPainted.current,
     };
   }, [shownExam, stepIndex, stages, painted]);
 
