@@ -109,8 +109,12 @@ const shownName = (max: number) => shownText(max)
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
 
-/** A name as two names are compared: the same letters however composed, in any case, spaces at either end aside. */
-export const comparableName = (name: string) => name.normalize('NFKC').trim().toLowerCase();
+/**
+ * A name as two names are compared: the same letters however composed, in any case, spaces at either
+ * end aside and a run of spaces as one (a page shows "Binome  detector" as "Binome detector": two
+ * spaces passed a model off as the shipped one, a vendor's probe).
+ */
+export const comparableName = (name: string) => name.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
 
 const operatingPoint = z.strictObject({
   name: shownName(64).regex(/^\S(?:.*\S)?$/su, 'no space at either end'),

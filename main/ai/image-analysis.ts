@@ -17,7 +17,7 @@ import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 import { PreprocessBands } from './preprocess-bands.ts';
-import { boxCandidates, boxScoreValues, classOutOfRange } from './box-rows.ts';
+import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
 import type { BoxesOutput, OutputValues } from './box-rows.ts';
 
 export interface ImageFinding {
@@ -98,6 +98,25 @@ const scratch = new ScratchArrays({ shared: true });
 /** This thread's preprocessing helpers (started on first use). */
 let bands: PreprocessBands | undefined;
 
+/**
+ * The most values a model's outputs may hold for one image together (256 MB in float32): a model whose
+ * boxes output was [1, 40,000,000, 6] passed its check and took the station's process to 2.9 GB an
+ * image (a vendor's probe); more would have ended it, the station with it. A heatmap of four classes at
+ * the input's own pixels on a whole breast at 0.1 mm holds about 30 million; a detector's boxes, thousands.
+ */
+export const MAX_OUTPUT_VALUES = 64 * 1024 * 1024;
+
+/** The outputs the station reads of a model (its manifest's): the only ones it asks the runtime for. */
+export function manifestOutputs(manifest: ModelManifest): string[] {
+  const { heatmap, boxes, imageScore } = manifest.output;
+  return [...new Set([heatmap?.tensor, ...(boxes ? boxTensors(boxes).map((t) => t.name) : []), imageScore?.tensor].filter((t): t is string => Boolean(t)))];
+}
+
+/** The number of values of a shape whose every dimension is known, else null. */
+export function shapeValues(shape: readonly (number | string)[]): number | null {
+  return shape.every((d) => typeof d === 'number' && d >= 0) ? shape.reduce<number>((n, d) => n * (d as number), 1) : null;
+}
+
 export async function analyzeImage(file: string, manifest: ModelManifest, session: InferenceSession, options: { floor: number; maxPerClass?: number }): Promise<ImageAnalysis> {
   const t0 = performance.now();
   let t1 = t0, t2 = t0;
@@ -120,7 +139,8 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     const tensor = modelTensor(prepared.pixels, prepared.width, prepared.height, manifest);
     t2 = performance.now();
     try {
-      outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', tensor.data, tensor.dims) });
+      // the manifest's outputs only: another the model gives (a debugging layer, its features) is not kept
+      outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', tensor.data, tensor.dims) }, manifestOutputs(manifest));
     } finally {
       tensor.done();
     }
@@ -130,6 +150,9 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     lent.giveBack();
   }
   const t3 = performance.now();
+  // (made already: what the model asks of memory for one image is refused before it is read, and the image fails)
+  const values = Object.values(outputs).reduce((n, o) => n + ((o as Tensor).data?.length ?? 0), 0);
+  if (values > MAX_OUTPUT_VALUES) throw new ModelOutputError(`the outputs hold ${values} values for one image: more than the station reads (${MAX_OUTPUT_VALUES})`);
 
   // what the model gave is checked before it is used: numbers, and scores on the manifest's scale
   // (a NaN or an infinity became a score nobody could show, an exam triaged as 0.00, an SR not written)
@@ -230,7 +253,15 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
   const classes = boxes.classes.length;
   const rows: BoxRow[] = [];
   const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
-  for (const { box: given, score, cls, row } of boxCandidates(boxes, output, floor)) {
+  const candidates = boxCandidates(boxes, output, floor);
+  // every box within the input's first pixel: coordinates as fractions of the image (a TensorFlow
+  // detector's), which the contract takes in input pixels. The check at load sees this only where its
+  // trial image gets a box, and a detector finds nothing on a ramp: such a model passed, and every
+  // exam was "done", flagged by its image score, without a mark (a vendor's probe)
+  if (candidates.length > 0 && width > 2 && height > 2 && candidates.every(({ box }) => box.every((v) => Math.abs(v) <= 1))) {
+    throw new ModelOutputError(`every box of output "${boxes.tensor}" (${candidates.length}) lies within the first pixel of the model's ${width} × ${height} input: are its coordinates fractions of the image rather than the input's pixels?`);
+  }
+  for (const { box: given, score, cls, row } of candidates) {
     // a finding the manifest cannot name, or a box turned inside out, is a model that does not do
     // what its manifest says (a class index off by one lost its best finding without a word): the
     // analysis fails saying so, rather than showing the rest as if it were all

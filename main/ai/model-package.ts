@@ -23,7 +23,7 @@ import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import { defaultOpset, externalTensors } from './onnx-file.ts';
 import type { ReplacedModel } from './model-discovery.ts';
-import { modelTensor, pipelineOptions } from './image-analysis.ts';
+import { MAX_OUTPUT_VALUES, modelTensor, pipelineOptions, shapeValues } from './image-analysis.ts';
 import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
 import type { BoxTensor, OutputValues } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
@@ -319,6 +319,13 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     const meta = session.outputMetadata[session.outputNames.indexOf(name)];
     if (meta?.isTensor && !outputTypeFits(name, meta.type, boxTensorList)) return { kind: 'output_type', name, type: meta.type };
   }
+  // outputs the file declares larger than the station reads: refused before any run makes them (a vendor's
+  // probe: [1, 40,000,000, 6] boxes, 960 MB, checked in 12 s at 2.2 GB, then 20 s and 2.9 GB an image)
+  const declared = outputs.reduce((n, name) => {
+    const meta = session.outputMetadata[session.outputNames.indexOf(name)];
+    return n + ((meta?.isTensor ? shapeValues(meta.shape) : null) ?? 0);
+  }, 0);
+  if (declared > MAX_OUTPUT_VALUES) return { kind: 'outputs_too_large', values: declared, max: MAX_OUTPUT_VALUES };
   const heatmap = manifest.output.heatmap;
   if (heatmap) {
     const meta = session.outputMetadata[session.outputNames.indexOf(heatmap.tensor)];
@@ -455,6 +462,9 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
   } catch (error) {
     return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
   }
+  // made by this run already, larger than the station reads (shapes the file leaves open)
+  const values = names.reduce((n, name) => n + ((outputs[name] as Tensor | undefined)?.data.length ?? 0), 0);
+  if (values > MAX_OUTPUT_VALUES) return { kind: 'outputs_too_large', values, max: MAX_OUTPUT_VALUES };
   for (const name of names) {
     const type = (outputs[name] as Tensor | undefined)?.type;
     if (!outputTypeFits(name, String(type), boxTensorList)) return { kind: 'output_type', name, type: String(type) };

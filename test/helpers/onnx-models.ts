@@ -335,6 +335,21 @@ export function fixedBoxesModel(rows: number[][]): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
 
+/** A model whose boxes output is `rows` rows of zeros ([rows, 6], declared so in the file): a size no detector gives, made by Expand (nothing that large in the file). */
+export function manyBoxesModel(rows: number): Uint8Array {
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'many-boxes',
+    node: [node('Expand', ['zero_row', 'rows_shape'], 'boxes')],
+    initializer: [
+      { name: 'zero_row', dataType: FLOAT, dims: [1, 6], floatData: [0, 0, 0, 0, 0, 0] },
+      { name: 'rows_shape', dataType: INT64, dims: [2], int64Data: [rows, 6] },
+    ],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('boxes', [rows, 6])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
 export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'not-finite-large' | 'not-finite-wide' | 'off-scale'): Uint8Array {
   const score: onnxProto.onnx.INodeProto[] = [{ opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }];
   const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite-wide'

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage, pipelineOptions } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, tinyDetectorModel, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, manyBoxesModel, tinyDetectorModel, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -342,8 +342,51 @@ test('a box reaching from the image into the padding beside it is cut to the ima
     assert.ok(!refused.ok, JSON.stringify(refused));
     assert.match(describeModelProblem('en', refused.problem), /output "boxes" gives 1 box\(es\) for a test image of \d+ × \d+, every one within its first pixel: coordinates as fractions of the image\? The contract takes boxes in the input's pixels/);
     assert.match(describeModelProblem('fr', refused.problem), /toutes dans son premier pixel\u202f: des coordonnées en fractions de l’image\u202f\?/);
+    // and at analysis, where the check's test image got no box (a detector finds nothing on a ramp, a
+    // vendor's probe: such a model passed, and every exam was "done", flagged, without a mark): the image fails saying so
+    const { session } = await openSession(fractionBytes, ['cpu']);
+    try {
+      await assert.rejects(analyzeImage(file, manifest, session, { floor: 0.1 }),
+        (e: Error) => e.name === 'ModelOutputError' && /every box of output "boxes" \(1\) lies within the first pixel of the model's 192 × 256 input: are its coordinates fractions of the image/.test(e.message));
+    } finally {
+      await session.release();
+    }
   } finally {
     await opened.session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model whose file declares outputs larger than the station reads is refused at its check, before any run makes them (a vendor\'s probe: [1, 40,000,000, 6] boxes took the station to 2.9 GB an image)', async () => {
+  const dir = tempDir('ai-boxes-huge');
+  try {
+    const huge = path.join(dir, 'huge');
+    fs.mkdirSync(huge);
+    // 12 million rows of 6: 72 million values (288 MB), declared in the file; Expand would make them at a run
+    const bytes = manyBoxesModel(12_000_000);
+    fs.writeFileSync(path.join(huge, 'model.onnx'), bytes);
+    fs.writeFileSync(path.join(huge, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.many-boxes', spacingMm: 0.2, multiple: 64 }, (m) => {
+      delete m.output.heatmap;
+      m.output.boxes = { tensor: 'boxes', format: 'xyxy-score-class', classes: ['mass'] };
+      m.contractVersion = '1.1';
+    })));
+    const rssBefore = process.memoryUsage().rss;
+    const refused = await checkModelFolder(huge);
+    assert.ok(!refused.ok, JSON.stringify(refused));
+    assert.match(describeModelProblem('en', refused.problem), /the outputs hold 72000000 values for one image: more than the station reads \(67108864\)/);
+    assert.match(describeModelProblem('fr', refused.problem), /les sorties comptent 72000000 valeurs pour une image\u202f: plus que la station n’en lit/);
+    // not made: the process did not grow by the 288 MB a run would have
+    assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024, `${process.memoryUsage().rss - rssBefore} bytes more`);
+    // a size within the limit is a model like any other (its boxes, of score 0, mark nothing)
+    const fine = path.join(dir, 'fine');
+    fs.mkdirSync(fine);
+    const fineBytes = manyBoxesModel(1000);
+    fs.writeFileSync(path.join(fine, 'model.onnx'), fineBytes);
+    fs.writeFileSync(path.join(fine, 'manifest.json'), JSON.stringify({ ...JSON.parse(fs.readFileSync(path.join(huge, 'manifest.json'), 'utf8')), id: 'org.binome.tests.some-boxes', name: 'Some boxes', sha256: createHash('sha256').update(fineBytes).digest('hex') }));
+    const checked = await checkModelFolder(fine);
+    assert.ok(checked.ok, JSON.stringify(checked));
+    await checked.model.opened.session.release();
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -601,6 +601,8 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   assert.deepEqual(problemsOf(named('balanced', 'balanced ')), ['calibration.operatingPoints.1.name: no space at either end', 'calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('équilibre', 'e\u0301quilibre')), ['calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('Balanced', 'balanced')), ['calibration.operatingPoints: two operating points have the same name']);
+  // two spaces where the other has one: one name on the page (a vendor's probe, at thresholds 30 and 90)
+  assert.deepEqual(problemsOf(named('high sensitivity', 'high  sensitivity')), ['calibration.operatingPoints: two operating points have the same name']);
   assert.deepEqual(problemsOf(named('balanced', 'b\u0430lanced')), ['calibration.operatingPoints.1.name: no word mixing the letters of several scripts (look-alike letters pass one name off as another)']);
   // said in French too
   const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
@@ -638,10 +640,12 @@ test('two models of one name and version under different ids (nowhere to tell th
   writeModel(root, 'same1', { change: (m) => { m.id = 'com.vendor.tests.one'; m.name = 'Vendor detector'; } });
   writeModel(root, 'same2', { change: (m) => { m.id = 'com.vendor.tests.two'; m.name = ' vendor DETECTOR '; } });
   writeModel(root, 'same3', { change: (m) => { m.id = 'com.vendor.tests.three'; m.name = 'Vendor detector'; m.version = '0.2.0'; } });
+  // two spaces where the other has one: a page shows them as one (a vendor's probe)
+  writeModel(root, 'same4', { change: (m) => { m.id = 'com.vendor.tests.four'; m.name = 'Vendor  detector'; } });
   const { models, refused } = await discoverModels([root]);
   try {
     assert.deepEqual(models.map((m) => path.basename(m.folder)), ['same1', 'same3'], 'another version of the name is told apart by it');
-    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['same2', 'duplicate_name']]);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['same2', 'duplicate_name'], ['same4', 'duplicate_name']]);
     assert.equal(describeModelProblem('en', refused[0]!.problem), 'another model (com.vendor.tests.one, folder same1) has the same name and version (“ vendor DETECTOR ” 0.1.0): '
       + 'the two could not be told apart on screen nor in their CAD reports; give this one (com.vendor.tests.two) a name of its own');
     assert.match(describeModelProblem('fr', refused[0]!.problem), /^un autre modèle \(com\.vendor\.tests\.one, dossier same1\) a le même nom et la même version/);
