@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
+import { MARK_RADIUS, SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -44,6 +44,8 @@ export interface AiMarksLayerProps {
   labelSlot: HTMLElement | null;
   /** Where a stored-image point lands on the viewport's canvas now (CSS pixels), or null. */
   toCanvas(point: Point): Point | null;
+  /** The stored image's pixel spacing in mm (row, column), where known: a mark reaches MARK_REACH_MM around its finding. */
+  spacingMm: readonly [number, number] | null;
   /** The element Cornerstone renders the image in (its IMAGE_RENDERED events), once it exists. */
   element(): HTMLElement | null | undefined;
   /** The magnifier's glass while held over the image, and where a stored-image point lands in it (StepRenderer.magnifierOf); null when none. */
@@ -77,7 +79,7 @@ function scoreTextWidth(text: string): number {
   return width;
 }
 
-export function AiMarksLayer({ findings, label, source, threshold, labelSlot, toCanvas, element, magnifier }: AiMarksLayerProps) {
+export function AiMarksLayer({ findings, label, source, threshold, labelSlot, toCanvas, spacingMm, element, magnifier }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
@@ -96,10 +98,10 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
     setLabelBoxes((old) => (old.length === boxes.length && old.every((b, i) => b.every((v, j) => Math.abs(v - boxes[i]![j]!) < 0.5)) ? old : boxes));
   }, [element]);
   const place = useCallback(() => {
-    setMarks(findings.map((f) => projectFinding(f, toCanvas)).filter((m): m is ProjectedMark => m !== null));
+    setMarks(findings.map((f) => projectFinding(f, toCanvas, MARK_RADIUS.max, spacingMm)).filter((m): m is ProjectedMark => m !== null));
     setWidth(element()?.clientWidth ?? 0);
     setHeight(element()?.clientHeight ?? 0);
-  }, [findings, toCanvas, element]);
+  }, [findings, toCanvas, spacingMm, element]);
 
   useEffect(() => {
     place();
@@ -130,12 +132,13 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
       if (!now) return null;
       // as large as the glass shows the finding, up to the glass's own size
       const glassRadius = Math.min(now.glass[2] - now.glass[0], now.glass[3] - now.glass[1]) / 2;
-      const marks = findings.map((f) => projectFinding(f, now.toGlass, glassRadius)).filter((m): m is ProjectedMark => m !== null);
+      // (within most of the glass: a mark at its whole size drew the glass's own rim)
+      const marks = findings.map((f) => projectFinding(f, now.toGlass, glassRadius * 0.8, spacingMm)).filter((m): m is ProjectedMark => m !== null);
       const same = old && old.box.every((v, i) => Math.abs(v - now.glass[i]!) < 0.25) && old.marks.length === marks.length
         && old.marks.every((m, i) => Math.abs(m.x - marks[i]!.x) < 0.25 && Math.abs(m.y - marks[i]!.y) < 0.25 && Math.abs(m.radius - marks[i]!.radius) < 0.25);
       return same ? old : { box: now.glass, marks };
     });
-  }, [findings, magnifier]);
+  }, [findings, magnifier, spacingMm]);
   useEffect(() => {
     const target = element();
     const holder = target?.querySelector('.viewport-element') ?? target;

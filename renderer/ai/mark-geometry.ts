@@ -64,6 +64,16 @@ export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): 
 /** A mark's size on screen: never so small it hides in the texture, never so large it hides the breast. */
 export const MARK_RADIUS = { min: 10, max: 40 } as const;
 
+/**
+ * How far around its finding a mark reaches at least, in the image's millimetres (within MARK_RADIUS
+ * on screen): a finding's box can be much smaller than its lesion (the station's model's half-maximum
+ * boxes measure a fifth of its masses), and a circle drawn round the box alone lay on a 17 mm mass's
+ * margin, the descriptor the reader judges it by (a radiologist's probe). 10 mm circles a lesion of up
+ * to 20 mm, and gives the marks of one image one size, whatever their boxes (a faint calcification
+ * mark three times the size of a mass scored 0.91 beside it drew the eye to the weaker finding: the same probe).
+ */
+export const MARK_REACH_MM = 10;
+
 export interface ProjectedMark {
   finding: MarkFinding;
   shape: MarkShape;
@@ -75,17 +85,22 @@ export interface ProjectedMark {
 
 /**
  * A finding on the canvas: its centre, and a radius covering its box as the box appears there
- * (turned, mirrored, zoomed), within MARK_RADIUS (or up to `maxRadius`: the magnifier's glass, where
- * a mass magnified four times is wider than MARK_RADIUS.max and a mark so capped circled its centre
- * only). `toCanvas` maps a stored-image point to the canvas; null when the viewport shows no image.
+ * (turned, mirrored, zoomed) and MARK_REACH_MM around it where the stored image's pixel spacing is
+ * known (`spacingMm`: row, column), within MARK_RADIUS (or up to `maxRadius`: the magnifier's glass,
+ * where a mass magnified four times is wider than MARK_RADIUS.max and a mark so capped circled its
+ * centre only). `toCanvas` maps a stored-image point to the canvas; null when the viewport shows no image.
  */
-export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Point) => Point | null, maxRadius: number = MARK_RADIUS.max): ProjectedMark | null {
+export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Point) => Point | null, maxRadius: number = MARK_RADIUS.max,
+  spacingMm: readonly [number, number] | null = null): ProjectedMark | null {
   const centre = toCanvas([finding.x, finding.y]);
   if (!centre) return null;
   const [x0, y0, x1, y1] = finding.box;
   const corners = ([[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const).map((c) => toCanvas(c)).filter((c): c is Point => c !== null);
   const reach = corners.length ? Math.max(...corners.map(([cx, cy]) => Math.hypot(cx - centre[0], cy - centre[1]))) : 0;
-  const radius = Math.min(Math.max(MARK_RADIUS.max, maxRadius), Math.max(MARK_RADIUS.min, reach));
+  // MARK_REACH_MM along the image's rows, as the canvas shows it (zoomed, turned)
+  const side = spacingMm && spacingMm[1] > 0 ? toCanvas([finding.x + MARK_REACH_MM / spacingMm[1], finding.y]) : null;
+  const around = side ? Math.hypot(side[0] - centre[0], side[1] - centre[1]) : 0;
+  const radius = Math.min(Math.max(MARK_RADIUS.max, maxRadius), Math.max(MARK_RADIUS.min, reach, around));
   return { finding, shape: shapeOf(finding.class), x: centre[0], y: centre[1], radius };
 }
 

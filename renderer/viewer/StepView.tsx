@@ -29,8 +29,10 @@ export interface MarkGroup {
 export type StepMarks = ReadonlyMap<number, readonly MarkGroup[]>;
 
 /** One place's marks, tied to the step's renderer. */
-function PlaceMarks({ renderer, place, groups, elements }: {
+function PlaceMarks({ renderer, place, groups, elements, spacingMm }: {
   renderer: StepRenderer; place: string; groups: readonly MarkGroup[]; elements: Map<string, HTMLDivElement>;
+  /** The image's pixel spacing (mm, row and column), where known. */
+  spacingMm: readonly [number, number] | null;
 }) {
   const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
   const element = useCallback(() => elements.get(place), [elements, place]);
@@ -40,7 +42,7 @@ function PlaceMarks({ renderer, place, groups, elements }: {
   return (
     <>
       {groups.map((g) => (
-        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} labelSlot={labelSlot} toCanvas={toCanvas} element={element} magnifier={magnifier} />
+        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} labelSlot={labelSlot} toCanvas={toCanvas} spacingMm={spacingMm} element={element} magnifier={magnifier} />
       ))}
       <div className="ai-labels" ref={setLabelSlot} />
     </>
@@ -159,7 +161,8 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
             )}
             {/* no marks over an image that could not be shown: they would point at nothing */}
             {shown && renderer && viewport.image && report?.status !== 'error' && marks?.has(viewport.image.instanceId) && (
-              <PlaceMarks renderer={renderer} place={viewport.id} groups={marks.get(viewport.image.instanceId)!} elements={elements.current} />
+              <PlaceMarks renderer={renderer} place={viewport.id} groups={marks.get(viewport.image.instanceId)!} elements={elements.current}
+                spacingMm={image?.pixelSpacing ?? image?.imagerPixelSpacing ?? null} />
             )}
             {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}
             {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}

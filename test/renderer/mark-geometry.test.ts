@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, SHAPE_GLYPHS, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -46,6 +46,21 @@ test('a finding is drawn where the viewport maps its centre, mirrored and zoomed
   assert.equal(projectFinding(finding({ box: [0, 0, 200, 100] }), mirroredZoomed, 60)!.radius, 60);
   assert.deepEqual([inGlass.x, inGlass.y], [large.x, large.y]);
   assert.equal(projectFinding(finding({ box: [99.9, 39.9, 100.1, 40.1] }), mirroredZoomed, 1000)!.radius, MARK_RADIUS.min);
+  // the image's pixel spacing known: at least MARK_REACH_MM around the finding as the canvas shows it
+  // (a circle round a box a fifth of its mass lay on the mass's margin: a radiologist's probe)
+  const small = finding({ box: [98, 38, 102, 42] });
+  assert.equal(projectFinding(small, mirroredZoomed)!.radius, MARK_RADIUS.min, 'the box alone: the smallest mark');
+  // 0.5 mm pixels shown 2 screen pixels each: 10 mm is 20 image pixels, 40 screen pixels
+  const halfMm = ([x, y]: Point): Point => [500 - x, y]; // one screen pixel per image pixel, mirrored
+  assert.equal(projectFinding(small, halfMm, MARK_RADIUS.max, [0.5, 0.5])!.radius, MARK_REACH_MM / 0.5);
+  // turned a quarter (an image's rows upright on screen): the same reach
+  const turned = ([x, y]: Point): Point => [y, 300 - x];
+  assert.equal(projectFinding(small, turned, MARK_RADIUS.max, [0.5, 0.5])!.radius, MARK_REACH_MM / 0.5);
+  // a box larger than the reach keeps its own size; the reach, however zoomed, stays within MARK_RADIUS.max
+  assert.ok(Math.abs(projectFinding(finding({ box: [70, 10, 130, 70] }), halfMm, MARK_RADIUS.max, [0.5, 0.5])!.radius - Math.min(MARK_RADIUS.max, Math.hypot(30, 30))) < 1e-9);
+  assert.equal(projectFinding(small, mirroredZoomed, MARK_RADIUS.max, [0.1, 0.1])!.radius, MARK_RADIUS.max);
+  // no spacing (an image without one), or a zero: the box alone
+  assert.equal(projectFinding(small, halfMm, MARK_RADIUS.max, [0, 0])!.radius, MARK_RADIUS.min);
   // no image in the viewport: no mark
   assert.equal(projectFinding(finding(), () => null), null);
 });
