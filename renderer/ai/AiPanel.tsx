@@ -234,6 +234,11 @@ function StripContent(props: StripForm) {
             ))}
           </span>}
           {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
+          {/* marks drawn at a point she chose, said where she reads them: twice as many marks at "high
+              sensitivity" with nothing on screen to say why (only the key's tooltip named it: a probe) */}
+          {props.marksPossible && results.model && results.model.operatingPoint.name !== results.model.defaultOperatingPoint && (
+            <span className="ai-warning" data-testid={tid('ai-point')}>{t('ai.pointInUse', { name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold) })}</span>
+          )}
           {/* marks hidden (the key, a class switched off) look like marks not found: how many, said beside the switch */}
           {hiddenByKey > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}
           {hiddenByClass > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHiddenByClass', hiddenByClass)}</span>}

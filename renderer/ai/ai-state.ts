@@ -79,7 +79,9 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   // flagged as the worklist flags it (the model's exam operating point), its score written so as to keep its side
   // (the breasts' scores too, the best of them being the exam's: 0.2351 said "exam score 0.2351" and "right breast 0.24" beside a threshold of 0.2357)
   const scoreText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold) : formatScore(options.locale, score));
-  const flagged = examPoint && state.examScore !== null && state.examScore >= examPoint.threshold ? ` · ${t('ai.examFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}` : '';
+  // and not flagged, said as plainly: under the flag nothing was said, and the reader had to remember the threshold (a probe)
+  const flagged = !examPoint || state.examScore === null ? ''
+    : ` · ${t(state.examScore >= examPoint.threshold ? 'ai.examFlagged' : 'ai.examNotFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}`;
   const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${examScoreText(scoreText(state.examScore))}${flagged}` : said;
   // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
   const { R: right, L: left } = state.breastScores;

@@ -47,16 +47,17 @@ test('a model with an exam operating point: an exam at or above it is said flagg
   });
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 (a probability, at a prevalence of 0.6%) · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'fr'), 'analysé · score d’examen 0,93 (une probabilité, pour une prévalence de 0,6\u202f%) · signalé dans la liste (score d’examen de 0,2357 ou plus) · sein droit 0,12 · sein gauche 0,93');
-  // 0.2351 is under 0.2357: not "0.24", not flagged
-  assert.equal(said(withPoint(done({ R: 0.2351 }))), 'analysed · exam score 0.2351 (a probability, at a prevalence of 0.6%) · right breast only (no left breast image)');
+  // 0.2351 is under 0.2357: not "0.24", not flagged, and said so (under the flag nothing was said: a probe)
+  assert.equal(said(withPoint(done({ R: 0.2351 }))), 'analysed · exam score 0.2351 (a probability, at a prevalence of 0.6%) · not flagged (flagged from an exam score of 0.2357) · right breast only (no left breast image)');
+  assert.match(said(withPoint(done({ R: 0.2351 })), 'fr'), / · non signalé \(signalé à partir d’un score d’examen de 0,2357\) · /);
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'en', false), 'analysed');
 });
 
 test('beside the exam operating point, each breast\'s score is written as the exam score is: never rounded across the threshold', () => {
   const results = done({ R: 0.2351, L: 0.1 });
   results.model = { examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.75 } } as AiResults['model'];
-  assert.equal(said(results), 'analysed · exam score 0.2351 · right breast 0.2351 · left breast 0.10');
-  assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,2351 · sein droit 0,2351 · sein gauche 0,10');
+  assert.equal(said(results), 'analysed · exam score 0.2351 · not flagged (flagged from an exam score of 0.2357) · right breast 0.2351 · left breast 0.10');
+  assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,2351 · non signalé (signalé à partir d’un score d’examen de 0,2357) · sein droit 0,2351 · sein gauche 0,10');
 });
 
 test('each breast\'s score names the view it comes from (its best finding may be on a view the step does not show); none named where no finding gives it', () => {
