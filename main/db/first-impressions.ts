@@ -30,6 +30,21 @@ export class FirstImpressionTable {
   }
 
   /**
+   * Of `examIds`, those whose woman has another exam still to read (not read, shown, scored by the AI)
+   * on which `reader` has recorded no first impression: in second look, their scores are hers to see
+   * after it (a prior read, scored 0.45 and highlighted one row from her current exam held back, told
+   * her what the AI made of a stable lesion: a radiologist's probe).
+   */
+  withExamToReadOfSameWoman(examIds: readonly number[], reader: string): Set<number> {
+    if (examIds.length === 0) return new Set();
+    const rows = this.sql.get(`SELECT s.id FROM studies s WHERE s.id IN (SELECT value FROM json_each(?)) AND EXISTS (
+        SELECT 1 FROM studies o WHERE o.patient_ref = s.patient_ref AND o.id <> s.id AND o.status <> 'read' AND o.pending_job IS NULL
+          AND o.ai_score IS NOT NULL AND NOT EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = o.id AND fi.reader = ?))`)
+      .all(JSON.stringify(examIds), reader) as { id: number }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
    * Records a reader's first impression unless she has one for this exam already; `audit` runs in the
    * same transaction when it is recorded now. Returns the impression on record and whether it is new.
    */

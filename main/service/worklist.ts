@@ -22,8 +22,11 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
   const scored = exams.filter((e) => e.ai && e.ai.score !== null);
   if (scored.length === 0 || viewerSettings(ctx).aiMarksMode !== 'second-look') return exams;
   const read = ctx.db.firstImpressions.recordedAmong(scored.map((e) => e.examId), LOCAL_READER);
-  // an exam read is not held back: its reading is done (priors imported read said "after your impression" for ever: a probe)
-  return exams.map((e) => (e.ai && e.ai.score !== null && e.status !== 'read' && !read.has(e.examId) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
+  // an exam read is not held back: its reading is done (priors imported read said "after your impression"
+  // for ever: a probe), unless its woman has an exam to read held back: a prior's score tells the current's
+  const priorsHeld = ctx.db.firstImpressions.withExamToReadOfSameWoman(scored.filter((e) => e.status === 'read').map((e) => e.examId), LOCAL_READER);
+  const held = (e: T) => (e.status !== 'read' ? !read.has(e.examId) : priorsHeld.has(e.examId));
+  return exams.map((e) => (e.ai && e.ai.score !== null && held(e) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
 }
 
 export function worklistHandlers(ctx: StationContext): WorklistHandlers {

@@ -130,9 +130,15 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     let rows = await byScore();
     assert.deepEqual(rows.map((r) => r.examId), [current, prior], 'the exam to read first, the read prior after it');
     assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
-    // a read exam's score is not held back: its reading is done (a prior imported read said "after your impression" for ever: a probe)
-    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false, paused: false, notRead: [] });
-    assert.equal((await station.handlers.examDetail({ examId: current, purpose: 'prefetch' })).priors[0]!.ai?.score, 0.8);
+    // a read prior's score is held back too while its woman's exam to read is: it tells the current's (a
+    // prior scored 0.45, highlighted one row from her current exam held back: a radiologist's probe)
+    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
+    assert.equal((await station.handlers.examDetail({ examId: current, purpose: 'prefetch' })).priors[0]!.ai?.score, null);
+    // a read exam's score is not held back otherwise: its reading is done (a prior imported read said
+    // "after your impression" for ever: a probe). Here, with the current exam read
+    await station.handlers.setExamStatus({ examId: current, status: 'read' });
+    assert.deepEqual(aiOf(await byScore(), prior), { status: 'done', score: 0.8, failure: null, scoreWithheld: false, paused: false, notRead: [] });
+    await station.handlers.setExamStatus({ examId: current, status: 'new' });
     // both to read: in the order of the scores held back
     await station.handlers.setExamStatus({ examId: prior, status: 'in_progress' });
     rows = await byScore();
