@@ -717,7 +717,7 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   assert.match(await page.getAttribute('[data-testid=ai-marks-toggle]', 'title') ?? '', /at the operating point “high specificity” \(0\.75\)/);
   // and on screen, where she reads the marks (twice as many, or none, with nothing said why: a probe)
-  assert.equal(await page.textContent('[data-testid=ai-point]'), 'marks at the operating point “high specificity” (0.75), not the model’s default');
+  assert.equal(await page.textContent('[data-testid=ai-point]'), 'marks at the point “high specificity” (0.75), not the default');
   assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'high-specificity');
   await page.click('[data-testid=settings-button]');
   assert.equal(await page.$eval('[data-testid=ai-operating-point]', (s) => (s as HTMLSelectElement).value), 'high-specificity');
