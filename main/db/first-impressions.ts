@@ -9,6 +9,18 @@ interface Row { impression: FirstImpressionValue; marks_mode: AiMarksMode; recor
 
 const toImpression = (r: Row): FirstImpression => ({ impression: r.impression, mode: r.marks_mode, recordedAt: r.recorded_at });
 
+/**
+ * SQL: exam `alias` is read, and its woman has an exam to read (not read, shown, scored by the AI) on
+ * which the reader (`reader`, a bound parameter) has recorded no first impression: in second look, its
+ * score waits for that impression (withExamToReadOfSameWoman; the worklist's triage order).
+ */
+// (the women with such an exam listed once, not looked for from each exam: sorted by the score at
+// 100,000 exams, 95 ms against 27 ms for the plain triage sort looked for from each exam read)
+export const examToReadOfSameWoman = (alias: string, reader: string) => `${alias}.patient_ref IN (SELECT o.patient_ref FROM studies o
+  WHERE o.status <> 'read' AND o.pending_job IS NULL AND o.ai_score IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = o.id AND fi.reader = ${reader}))
+  AND ${alias}.status = 'read'`;
+
 export class FirstImpressionTable {
   private readonly sql: Statements;
   constructor(private readonly db: SqliteDatabase) {
@@ -30,17 +42,15 @@ export class FirstImpressionTable {
   }
 
   /**
-   * Of `examIds`, those whose woman has another exam still to read (not read, shown, scored by the AI)
+   * Of `examIds`, the exams read whose woman has an exam still to read (not read, shown, scored by the AI)
    * on which `reader` has recorded no first impression: in second look, their scores are hers to see
    * after it (a prior read, scored 0.45 and highlighted one row from her current exam held back, told
    * her what the AI made of a stable lesion: a radiologist's probe).
    */
   withExamToReadOfSameWoman(examIds: readonly number[], reader: string): Set<number> {
     if (examIds.length === 0) return new Set();
-    const rows = this.sql.get(`SELECT s.id FROM studies s WHERE s.id IN (SELECT value FROM json_each(?)) AND EXISTS (
-        SELECT 1 FROM studies o WHERE o.patient_ref = s.patient_ref AND o.id <> s.id AND o.status <> 'read' AND o.pending_job IS NULL
-          AND o.ai_score IS NOT NULL AND NOT EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = o.id AND fi.reader = ?))`)
-      .all(JSON.stringify(examIds), reader) as { id: number }[];
+    const rows = this.sql.get(`SELECT s.id FROM studies s WHERE s.id IN (SELECT value FROM json_each(@ids)) AND ${examToReadOfSameWoman('s', '@reader')}`)
+      .all({ ids: JSON.stringify(examIds), reader }) as { id: number }[];
     return new Set(rows.map((r) => r.id));
   }
 

@@ -10,6 +10,7 @@ import { Statements } from './connection.ts';
 import { AI_SCORE, EXAM_COLUMNS, MISSING_FROM_EXAM, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
 import type { ExamRow, InstanceRow } from './records.ts';
 import { quarantineEntries } from './imports.ts';
+import { examToReadOfSameWoman } from './first-impressions.ts';
 
 export type WorklistQuery = z.output<typeof worklistQueryInput>;
 
@@ -117,9 +118,12 @@ export class WorklistTables {
       // in second look, of those to read, the exams whose score is held back (no first impression yet)
       // first (one with her impression and not yet read went below the exams the AI could not score: a
       // probe); the exams read are never held back (service/worklist.ts), ordered by their scores
+      // (and of the exams read, those whose score waits for her impression of the same woman's exam to
+      // read first: interleaved, the shown scores around them gave theirs, a re-probe)
       order = heldBackFirst
         ? `(s.status = 'read'), (${AI_SCORE} IS NULL),
-          (s.status <> 'read' AND EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader)), ${order}`
+          (CASE WHEN s.status <> 'read' THEN EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader)
+            ELSE NOT ${examToReadOfSameWoman('s', '@reader')} END), ${order}`
         : `(s.status = 'read'), (${AI_SCORE} IS NULL), ${order}`;
     }
     // Every filter is on the exam row, so the count needs no join.

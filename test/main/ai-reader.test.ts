@@ -194,6 +194,34 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
   }
 });
 
+test('second look, sorted by the AI\'s score: of the exams read, those whose score waits for the same woman\'s exam to read come before the others, not among them (interleaved, the shown scores around one gave it: a re-probe)', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-held-priors-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models] });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 1, size: 'reduced', seed: 'probe30-held-priors' });
+    await waitFor('four exams analysed', () => station.db.ai.counts().done === 4);
+    const rows = await examsOfRows(station);
+    // each woman's current exam (to read) and her prior (read, the demo's history)
+    const byWoman = new Map<string, typeof rows>();
+    for (const r of rows) byWoman.set(r.patientId!, [...(byWoman.get(r.patientId!) ?? []), r]);
+    const [[aCurrent, aPrior], [bCurrent, bPrior]] = [...byWoman.values()].map((exams) => exams.map((e) => e.examId)) as [[number, number], [number, number]];
+    // woman B's current exam read too: nothing of hers waits. Scores: B's 0.6 and 0.4 around A's prior's 0.5
+    await station.handlers.setExamStatus({ examId: bCurrent, status: 'read' });
+    const score = station.db.connection.prepare('UPDATE ai_jobs SET exam_score = ? WHERE study_ref = ?');
+    for (const [id, value] of [[aCurrent, 0.9], [aPrior, 0.5], [bCurrent, 0.6], [bPrior, 0.4]] as const) score.run(value, id);
+    const sorted = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    assert.deepEqual(sorted.map((r) => [r.examId, r.ai?.score ?? null, r.ai?.scoreWithheld]),
+      [[aCurrent, null, true], [aPrior, null, true], [bCurrent, 0.6, false], [bPrior, 0.4, false]]);
+    // her impression of A's current exam: every score shows, the exams read in their scores' order
+    await station.handlers.setFirstImpression({ examId: aCurrent, impression: 'normal' });
+    const after = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    assert.deepEqual(after.map((r) => [r.examId, r.ai?.score ?? null]), [[aCurrent, 0.9], [bCurrent, 0.6], [aPrior, 0.5], [bPrior, 0.4]]);
+  } finally {
+    await station.close();
+  }
+});
+
 test('cancelling an analysis stops it (no result, no failure), queueing it again runs it to the end; both said by aiChanged and audited', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-reader-models');
   writeTinyModel(models);
