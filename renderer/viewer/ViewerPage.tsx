@@ -198,7 +198,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
    * performance.now()), not when it is handled: a page busy opening the exam handled a "1" typed 0.5 s
    * after it opened 2 s later, and recorded "normal" for an exam the reader had not seen (a probe).
    */
-  const seenLongEnough = (pressedAt = performance.now()) => firstPainted.current?.examId === examId && pressedAt - firstPainted.current.at >= READ_KEY_AFTER_MS;
+  const seenLongEnough = (pressedAt = performance.now()) => leaving.current !== examId && firstPainted.current?.examId === examId && pressedAt - firstPainted.current.at >= READ_KEY_AFTER_MS;
+  // The exam being left (PageDown, "mark read and next": the next one is asked for, then opened): its
+  // decision keys are no longer taken. A "1" typed 20 ms after PageDown, meant for the next woman,
+  // recorded "normal" for the one being left, seen long enough (a re-probe).
+  const leaving = useRef<number | null>(null);
+  useEffect(() => { leaving.current = null; }, [examId]);
   // what the AI strip says of the exam's images (a breast of one view, an implant): once per exam, not at every paint
   const shownDetail = shownExam?.detail;
   const imageFacts = useMemo(() => {
@@ -393,6 +398,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   /** `unread`: the next exam not read yet (after "mark read"), passing over those read. */
   const goToExam = useCallback(async (direction: 1 | -1, unread = false) => {
+    leaving.current = examId;
     let next = await neighbourExam(api, examId, direction, { unread }).catch(() => null);
     // none left below: the exams passed over higher in the list, from the top, said so
     const wrapped = next === null && unread && direction > 0 ? await firstUnreadFromTop(api, examId).catch(() => null) : null;
@@ -400,6 +406,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       next = wrapped;
       noticeForNextExam.current = { key: 'viewer.backToTop' };
     }
+    // none to go to: she stays, and the exam's keys are hers again
+    if (next === null || next === examId) leaving.current = null;
     if (next === null) setNotice({ key: unread ? 'viewer.noExamToRead' : direction > 0 ? 'viewer.lastExam' : 'viewer.firstExam' });
     else location.hash = `#/exam/${next}${diagnostics}`;
   }, [api, examId, t, diagnostics]);
@@ -504,7 +512,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
         const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
         // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
-        if (!asked) setNotice({ key: currentAi?.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
+        // (the exam's AI results not come yet, as it opens: "just opened", not "the AI has nothing here", a re-probe)
+        if (!currentAi) setNotice({ key: 'viewer.impressionTooSoon' });
+        else if (!asked) setNotice({ key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough(pressedAt)) setNotice({ key: 'viewer.impressionTooSoon' });
         else {
           // "just opened" goes once the key is taken (it stayed over the recorded impression: a probe)

@@ -666,6 +666,22 @@ test('a first-impression key is timed when it was pressed: a "1" typed as the ex
     assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null, 'no impression recorded');
     assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'true');
     // (pressed once the exam has been seen, it is taken: the second-look test above; the prior keeps none for the tests below)
+    // seen long enough, then left: a "1" typed just after PageDown, meant for the next woman, is not
+    // taken for the one being left while the next is asked for (a re-probe: "normal" recorded for her)
+    const impressions = () => (station.db.connection.prepare('SELECT count(*) AS n FROM first_impressions').get() as { n: number }).n;
+    const recorded = impressions();
+    // (to the exam after it in the worklist's order, or before it where it is the last: a last exam is not left)
+    const listed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 50 })).rows.map((r) => r.examId);
+    const leaveBy = listed.indexOf(ids.prior) < listed.length - 1 ? 'PageDown' : 'PageUp';
+    await page.waitForTimeout(1600);
+    // the two keys in one task, as a fast hand and a busy page deliver them: the second before the next exam is asked for
+    await page.evaluate((key) => {
+      for (const k of [key, '1']) window.dispatchEvent(new KeyboardEvent('keydown', { key: k, code: k === '1' ? 'Digit1' : k, bubbles: true }));
+    }, leaveBy);
+    await page.waitForTimeout(2000);
+    assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null, 'nothing recorded for the exam left');
+    assert.equal(impressions(), recorded, 'nor for the next one, unseen');
+    await page.waitForFunction((id) => document.querySelector('[data-testid=exam-page]')?.getAttribute('data-exam-id') !== String(id), ids.prior);
   } finally {
     held = false;
     await page.unroute('**/dicom/**');
