@@ -389,7 +389,10 @@ export function renderView(breast: BreastModel, view: ViewKind, acq: Acquisition
     for (let x = 0; x < C; x++) {
       const i = row + x;
       const u = ((C - x - 0.5) * s + acq.du) * acq.ku;
-      if (u >= depthA) {
+      // a row with no breast is air across, to the chest-wall edge: a prior's acquisition moved the breast
+      // (du < 0), and the columns it left there were drawn as tissue 0–3 mm thick, a grey band the
+      // image's full height that a radiologist read as a detector artefact (two probes)
+      if (u >= depthA || depthA <= 0) {
         // air: detector offset and electronic noise only (a triangular draw from one random word)
         const bits = noise.uint32();
         const e = ((bits & 0xff) + ((bits >>> 8) & 0xff) - 255) / 64;

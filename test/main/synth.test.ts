@@ -294,6 +294,21 @@ test('a new mass shows on the current exam and not on the prior, at the same ana
   assert.ok(mean(atLesion) > 3 * typical && mean(atLesion) > 50, `brighter where the new mass is (${mean(atLesion).toFixed(0)}) than the typical prior–current difference (${typical.toFixed(0)})`);
 });
 
+test('a prior\'s breast moved off the chest-wall edge leaves air there, above and below the breast: no grey band the image\'s height (two radiologists\' probes read one as a detector artefact)', () => {
+  const woman = makeWoman(new Random('band-test'), 'SYNTEST', { abnormalRate: 0, contrast: [1, 1], density: 'B' });
+  const det = DETECTORS.A.reduced;
+  // du < 0: the prior's acquisition drew the breast 3 mm away from the detector's chest-wall edge
+  const view = renderView(woman.breasts.R, 'CC', { ku: 1, kw: 1, du: -3, dw: 0, thicknessScale: 1, glandScale: 1, noiseSeed: 'n', lesionScale: new Map() }, det);
+  // canonical layout: the chest wall on the right (the last columns); the top and bottom rows hold no breast
+  const edgeColumns = Math.ceil(3 / det.spacing);
+  for (const y of [0, 1, det.rows - 2, det.rows - 1]) {
+    for (let x = det.columns - edgeColumns; x < det.columns; x++) {
+      const v = view.presentation[y * det.columns + x]!;
+      assert.ok(v < 40, `row ${y}, column ${x}: ${v}, not air`);
+    }
+  }
+});
+
 test('density classes A to D raise the glandular fraction', () => {
   const fractions = (['A', 'B', 'C', 'D'] as const).map((density) => {
     const woman = makeWoman(new Random('density-test'), 'SYNTEST', { abnormalRate: 0, contrast: [1, 1], density });
