@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'opset_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'duplicate_name', 'check_too_slow', 'ai_thread_failed',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'duplicate_name', 'shipped_name', 'check_too_slow', 'ai_thread_failed',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -116,6 +116,7 @@ const en: Record<ModelProblemCode, Template> = {
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
   duplicate_id: (p) => (p.version ? fill('the folder {folder} beside it holds the same model ({id}), version {version}, and is used instead', p) : fill('the folder {folder} beside it has the same model id ({id}) and is used instead', p)),
   duplicate_name: 'another model ({id}, folder {folder}) has the same name and version (“{name}” {version}): the two could not be told apart on screen nor in their CAD reports; give this one ({ownId}) a name of its own',
+  shipped_name: 'the model installed with the station ({id}, folder {folder}) has this name (“{name}”): under another id ({ownId}) it would read as a version of that model; give this one a name of its own',
 };
 
 const fr: Record<ModelProblemCode, Template> = {
@@ -140,6 +141,7 @@ const fr: Record<ModelProblemCode, Template> = {
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',
   duplicate_id: (p) => (p.version ? fill('le dossier {folder} à côté contient le même modèle ({id}), en version {version}, et est utilisé à sa place', p) : fill('le dossier {folder} à côté a le même identifiant de modèle ({id}) et est utilisé à sa place', p)),
   duplicate_name: 'un autre modèle ({id}, dossier {folder}) a le même nom et la même version («\u202f{name}\u202f» {version})\u202f: on ne pourrait les distinguer ni à l’écran ni dans leurs rapports CAD\u202f; donnez à celui-ci ({ownId}) un nom à lui',
+  shipped_name: 'le modèle installé avec la station ({id}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), celui-ci passerait pour une version de ce modèle\u202f; donnez-lui un nom à lui',
 };
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {

@@ -128,14 +128,23 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     // looks (the label over the marks, the strip, a CAD SR's algorithm name and version: a probe): the
     // later found is refused, saying which it looks like
     const byName = new Map<string, M>();
+    // and the names of the models installed with the station (the first root's): each belongs to its
+    // id, whatever the version; a vendor's "Binome synthetic-exam detector" 0.6.0 under its own id
+    // read as an update of the shipped model (a vendor's probe)
+    const shipped = new Map<string, M>();
+    // (read from the checks: a newer version of the same id in the library replaces the model, not its name)
+    for (const c of checks) if (roots.length > 1 && c.result?.ok && rootOf.get(c.folder) === roots[0]) shipped.set(comparableName(c.result.model.manifest.name), c.result.model);
     const models: M[] = [];
     for (const { model, check: kept } of byId.values()) {
       const { name, version, id } = model.manifest;
       const key = `${comparableName(name)}\u0000${version}`;
       const first = byName.get(key);
-      if (!first) { byName.set(key, model); models.push(model); continue; }
+      const owner = shipped.get(comparableName(name));
+      const problem: ModelProblem | null = owner && owner.manifest.id !== id ? { code: 'shipped_name', params: { name, id: owner.manifest.id, folder: path.basename(owner.folder), ownId: id } }
+        : first ? { code: 'duplicate_name', params: { name, version, id: first.manifest.id, folder: path.basename(first.folder), ownId: id } } : null;
+      if (!problem) { byName.set(key, model); models.push(model); continue; }
       if (!released.has(kept) && kept.ok) { released.add(kept); await kept.release?.(); }
-      refused.push({ folder: model.folder, problem: { code: 'duplicate_name', params: { name, version, id: first.manifest.id, folder: path.basename(first.folder), ownId: id } } });
+      refused.push({ folder: model.folder, problem });
     }
     return { models, refused, replaced };
   };

@@ -404,7 +404,7 @@ test('models are found in the bundled folder and the library\'s; a broken one is
   writeModel(bundled, 'b-broken', { manifest: '[]' });
   // the library's copy of the same id, a newer version, wins
   writeModel(library, 'tiny-newer', { change: (m) => { m.version = '0.2.0'; } });
-  writeModel(library, 'other', { change: (m) => { m.id = 'org.binome.tests.other'; } });
+  writeModel(library, 'other', { change: (m) => { m.id = 'org.binome.tests.other'; m.name = 'Other tiny detector'; } });
   const { models, refused, replaced } = await discoverModels([bundled, library, path.join(library, 'does-not-exist')]);
   try {
     // in the order found, the library's copy of the bundled id last (the last found is the one exams show by default)
@@ -633,6 +633,25 @@ test('intendedUse.implants (contract 1.4; its note\'s translations 1.5): images 
   assert.notDeepEqual(problems(with15({ ...translated, translations: { de: 'dort schwächer' } })), [], 'a language the station does not speak');
   assert.notDeepEqual(problems(with15({ ...translated, translations: { fr: '\u202e' } })), [], 'shown text');
   assert.deepEqual(problems(with15({ use: 'analysed', translations: { fr: 'x' } })), ['intendedUse.implants.translations: translations of a note (note)']);
+});
+
+test('the name of a model installed with the station belongs to its id: a model of the library under another id and that name, in any version, is refused (a vendor\'s probe: "Binome synthetic-exam detector" 0.6.0 read as an update of the shipped model)', async () => {
+  const shippedRoot = tempDir('models-shipped');
+  const libraryRoot = tempDir('models-library');
+  writeModel(shippedRoot, 'shipped', { change: (m) => { m.id = 'org.vendor.tests.shipped'; m.name = 'Station detector'; } });
+  writeModel(libraryRoot, 'lookalike', { change: (m) => { m.id = 'com.other.tests.lookalike'; m.name = 'Station  Detector'; m.version = '0.6.0'; } });
+  writeModel(libraryRoot, 'update', { change: (m) => { m.id = 'org.vendor.tests.shipped'; m.name = 'Station detector'; m.version = '0.6.0'; } });
+  const { models, refused } = await discoverModels([shippedRoot, libraryRoot]);
+  try {
+    // its own id's newer version in the library replaces it, as any model's
+    assert.deepEqual(models.map((m) => [path.basename(m.folder), m.manifest.version]), [['update', '0.6.0']]);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['lookalike', 'shipped_name']]);
+    assert.equal(describeModelProblem('en', refused[0]!.problem), 'the model installed with the station (org.vendor.tests.shipped, folder shipped) has this name (“Station  Detector”): '
+      + 'under another id (com.other.tests.lookalike) it would read as a version of that model; give this one a name of its own');
+    assert.match(describeModelProblem('fr', refused[0]!.problem), /^le modèle installé avec la station \(org\.vendor\.tests\.shipped, dossier shipped\) porte ce nom/);
+  } finally {
+    for (const m of models) await m.opened.session.release();
+  }
 });
 
 test('two models of one name and version under different ids (nowhere to tell them apart: the label over the marks, the strip, a CAD SR) : the later found is refused, saying which it looks like', async () => {
