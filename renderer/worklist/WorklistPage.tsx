@@ -231,8 +231,9 @@ export function WorklistPage() {
 
   const toggleSort = (field: SortField) => {
     setOffset(0);
-    // a name or an ID starts from A, a date, a count or a score from the highest (newest first, triage)
-    const first = field === 'patientName' || field === 'patientId' ? 'asc' : 'desc';
+    // a name or an ID starts from A, a status from the exams to read (new, being read, read), a date, a
+    // count or a score from the highest (newest first, triage)
+    const first = field === 'patientName' || field === 'patientId' || field === 'status' ? 'asc' : 'desc';
     setSort((s) => ({ field, direction: s.field === field ? (s.direction === 'asc' ? 'desc' : 'asc') : first }));
   };
   // the scores this page shows before her first impression (concurrent mode): an impression recorded
