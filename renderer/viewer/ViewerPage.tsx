@@ -536,6 +536,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       if (help && event.key === 'Escape') { setHelp(false); event.preventDefault(); return; }
       // a panel of the top bar (receiver, PACS, AI models) is open over the viewer: its keys are the panel's
       if (!help && document.querySelector('[role=dialog][aria-modal=true]')) return;
+      // Escape closes a notice first, as it closes the help: pressed to dismiss one, it reset the zoom,
+      // pan and window of every image (its default action: a radiologist's probe)
+      if (notice && event.key === 'Escape') { setNotice(null); event.preventDefault(); return; }
       const action = actionForKey(settings.keymap, keyNameOf(event));
       if (!action) return;
       event.preventDefault();
@@ -543,7 +546,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [settings.keymap, run, help, settingsOpen]);
+  }, [settings.keymap, run, help, settingsOpen, notice]);
 
   // with the step painted, the next exam of the worklist is loaded ahead (details, then images within
   // the cache's size) and hung, its first step painted out of sight
