@@ -192,6 +192,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (click to select, Enter to open) marked the exam read 0.6 s later, unseen, and opened the next (a probe).
   const firstPainted = useRef<{ examId: number; at: number } | null>(null);
   if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) firstPainted.current = { examId, at: performance.now() };
+  // The exam being left (PageDown, "mark read and next": the next one is asked for, then opened): its
+  // decision keys are no longer taken. A "1" typed 20 ms after PageDown, meant for the next woman,
+  // recorded "normal" for the one being left, seen long enough (a re-probe).
+  const leaving = useRef<number | null>(null);
+  useEffect(() => { leaving.current = null; }, [examId]);
   /**
    * Whether the exam on screen had been painted READ_KEY_AFTER_MS before `pressedAt`: the keys that
    * decide on it are taken. A key is timed when it was pressed (its event's timeStamp, on the clock of
@@ -199,11 +204,6 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
    * after it opened 2 s later, and recorded "normal" for an exam the reader had not seen (a probe).
    */
   const seenLongEnough = (pressedAt = performance.now()) => leaving.current !== examId && firstPainted.current?.examId === examId && pressedAt - firstPainted.current.at >= READ_KEY_AFTER_MS;
-  // The exam being left (PageDown, "mark read and next": the next one is asked for, then opened): its
-  // decision keys are no longer taken. A "1" typed 20 ms after PageDown, meant for the next woman,
-  // recorded "normal" for the one being left, seen long enough (a re-probe).
-  const leaving = useRef<number | null>(null);
-  useEffect(() => { leaving.current = null; }, [examId]);
   // what the AI strip says of the exam's images (a breast of one view, an implant): once per exam, not at every paint
   const shownDetail = shownExam?.detail;
   const imageFacts = useMemo(() => {
