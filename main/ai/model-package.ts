@@ -23,7 +23,7 @@ import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import { defaultOpset, externalTensors } from './onnx-file.ts';
 import type { ReplacedModel } from './model-discovery.ts';
-import { MAX_OUTPUT_VALUES, modelTensor, pipelineOptions, shapeValues } from './image-analysis.ts';
+import { MAX_OUTPUT_VALUES, manifestOutputs, modelTensor, pipelineOptions, shapeValues } from './image-analysis.ts';
 import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
 import type { BoxTensor, OutputValues } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
@@ -310,7 +310,7 @@ export function tensorMismatch(session: Pick<InferenceSession, 'inputNames' | 'o
     }
   }
   const boxTensorList = manifest.output.boxes ? boxTensors(manifest.output.boxes) : [];
-  const outputs = [manifest.output.heatmap?.tensor, ...boxTensorList.map((t) => t.name), manifest.output.imageScore?.tensor].filter((t): t is string => Boolean(t));
+  const outputs = manifestOutputs(manifest);
   const missing = outputs.filter((name) => !session.outputNames.includes(name));
   if (missing.length) return { kind: 'outputs_missing', missing: quoted(missing), outputs: quoted(session.outputNames) || '—' };
   for (const name of outputs) {
@@ -455,7 +455,7 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
   const { tensor } = manifest.input;
   const stride = heatmap?.stride ?? 1;
   const boxTensorList = boxes ? boxTensors(boxes) : [];
-  const names = [heatmap?.tensor, ...boxTensorList.map((t) => t.name), imageScore?.tensor].filter((t): t is string => Boolean(t));
+  const names = manifestOutputs(manifest);
   let outputs: InferenceSession.OnnxValueMapType;
   try {
     outputs = await session.run({ [tensor.name]: trialImage(manifest, width, height) }, names);

@@ -10,7 +10,7 @@ import { Statements } from './connection.ts';
 import { AI_SCORE, EXAM_COLUMNS, MISSING_FROM_EXAM, searchKey, toExamSummary, toInstanceDetail } from './records.ts';
 import type { ExamRow, InstanceRow } from './records.ts';
 import { quarantineEntries } from './imports.ts';
-import { examToReadOfSameWoman } from './first-impressions.ts';
+import { readHeldBack } from './first-impressions.ts';
 
 export type WorklistQuery = z.output<typeof worklistQueryInput>;
 
@@ -123,7 +123,7 @@ export class WorklistTables {
       order = heldBackFirst
         ? `(s.status = 'read'), (${AI_SCORE} IS NULL),
           (CASE WHEN s.status <> 'read' THEN EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = s.id AND fi.reader = @reader)
-            ELSE NOT ${examToReadOfSameWoman('s', '@reader')} END), ${order}`
+            ELSE NOT (${readHeldBack('s', '@reader')}) END), ${order}`
         : `(s.status = 'read'), (${AI_SCORE} IS NULL), ${order}`;
     }
     // Every filter is on the exam row, so the count needs no join.

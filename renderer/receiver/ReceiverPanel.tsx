@@ -69,11 +69,12 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
   const [form, setForm] = useState<ReceiverSettings | null>(null);
   const [callers, setCallers] = useState('');
   // what is stored, to tell unsaved edits from none
-  const [stored, setStored] = useState<{ form: ReceiverSettings; callers: string } | null>(null);
+  const [stored, setStored] = useState<ReceiverSettings | null>(null);
+  const show = (receiver: ReceiverSettings) => { setForm(receiver); setCallers(receiver.allowedCallers.join(' ')); setStored(receiver); };
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   useEffect(() => {
-    api.getSettings({}).then((s) => { setForm(s.receiver); setCallers(s.receiver.allowedCallers.join(' ')); setStored({ form: s.receiver, callers: s.receiver.allowedCallers.join(' ') }); }).catch((e: unknown) => setError(errorText(e)));
+    api.getSettings({}).then((s) => show(s.receiver)).catch((e: unknown) => setError(errorText(e)));
   }, [api, errorText]);
   const save = async () => {
     if (!form) return;
@@ -81,9 +82,7 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
     setSaved(false);
     try {
       const s = await api.setSettings({ receiver: { ...form, allowedCallers: callers.split(/[\s,;]+/).filter(Boolean) } });
-      setForm(s.receiver);
-      setCallers(s.receiver.allowedCallers.join(' '));
-      setStored({ form: s.receiver, callers: s.receiver.allowedCallers.join(' ') });
+      show(s.receiver);
       setSaved(true);
     } catch (e) {
       setError(errorText(e));
@@ -91,7 +90,7 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
   };
   // Escape closes it and Tab stays in it, as the other panels (it stayed open on Escape: a probe)
   const dialog = useRef<HTMLDivElement>(null);
-  const dirty = !!form && !!stored && (JSON.stringify(form) !== JSON.stringify(stored.form) || callers.trim() !== stored.callers);
+  const dirty = !!form && !!stored && (JSON.stringify(form) !== JSON.stringify(stored) || callers.trim() !== stored.allowedCallers.join(' '));
   const { close, warning } = useUnsavedGuard(dirty, onClose);
   useModalKeyboard(dialog, close);
   return (

@@ -24,20 +24,24 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
 }) {
   const api = useApi();
   const { t, locale, errorText } = useI18n();
+  // the fields as the dialog opened, to tell unsaved edits from none
+  const [opened] = useState(() => ({
+    pitch: settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm),
+    cache: String(settings.prefetchCacheMb),
+    // the point in use: hers where the model has it, else its default (what the marks show now)
+    aiPoint: aiModel?.operatingPoint.name ?? settings.aiOperatingPoint,
+  }));
   const [keymap, setKeymap] = useState(settings.keymap);
-  const [pitch, setPitch] = useState(settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm));
-  const [cache, setCache] = useState(String(settings.prefetchCacheMb));
+  const [pitch, setPitch] = useState(opened.pitch);
+  const [cache, setCache] = useState(opened.cache);
   const [aiMarksMode, setAiMarksMode] = useState<AiMarksMode>(settings.aiMarksMode);
-  // the point in use: hers where the model has it, else its default (what the marks show now)
-  const [aiPoint, setAiPoint] = useState(aiModel?.operatingPoint.name ?? settings.aiOperatingPoint);
+  const [aiPoint, setAiPoint] = useState(opened.aiPoint);
   const [error, setError] = useState<string | null>(null);
   // the keyboard in the dialog from the start, kept there, and Escape closes it unsaved, as the help
   // does (focus stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
   const dialog = useRef<HTMLDivElement>(null);
-  const dirty = JSON.stringify(keymap) !== JSON.stringify(settings.keymap)
-    || pitch !== (settings.monitorPixelPitchMm === null ? '' : String(settings.monitorPixelPitchMm))
-    || cache !== String(settings.prefetchCacheMb) || aiMarksMode !== settings.aiMarksMode
-    || aiPoint !== (aiModel?.operatingPoint.name ?? settings.aiOperatingPoint);
+  const dirty = JSON.stringify(keymap) !== JSON.stringify(settings.keymap) || pitch !== opened.pitch || cache !== opened.cache
+    || aiMarksMode !== settings.aiMarksMode || aiPoint !== opened.aiPoint;
   const { close, warning } = useUnsavedGuard(dirty, onClose);
   useModalKeyboard(dialog, close, isKeyField);
   const save = async () => {
