@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { MARK_RADIUS, SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapePath } from './mark-geometry.ts';
+import { INSCRIBED_SHARE, MARK_RADIUS, SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -132,8 +132,8 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
       if (!now) return null;
       // as large as the glass shows the finding, up to the glass's own size
       const glassRadius = Math.min(now.glass[2] - now.glass[0], now.glass[3] - now.glass[1]) / 2;
-      // (within most of the glass: a mark at its whole size drew the glass's own rim)
-      const marks = findings.map((f) => projectFinding(f, now.toGlass, glassRadius * 0.8, spacingMm)).filter((m): m is ProjectedMark => m !== null);
+      // (its points within most of the glass: a mark at its whole size drew the glass's own rim)
+      const marks = findings.map((f) => projectFinding(f, now.toGlass, glassRadius * 0.8 * INSCRIBED_SHARE[shapeOf(f.class)], spacingMm)).filter((m): m is ProjectedMark => m !== null);
       const same = old && old.box.every((v, i) => Math.abs(v - now.glass[i]!) < 0.25) && old.marks.length === marks.length
         && old.marks.every((m, i) => Math.abs(m.x - marks[i]!.x) < 0.25 && Math.abs(m.y - marks[i]!.y) < 0.25 && Math.abs(m.radius - marks[i]!.radius) < 0.25);
       return same ? old : { box: now.glass, marks };
@@ -216,8 +216,11 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
           <g clipPath={`url(#${ids}-glass)`} data-testid="ai-marks-magnified">
             {glass.marks.map((m, i) => {
               const d = shapePath(m.shape, m.x, m.y, m.radius);
-              // its score beside it, as outside the glass (hidden there under the glass), on the side the glass has room
-              const text = m.finding.score === null ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${scoreOf(m.finding.score)}`;
+              // its score beside it, as outside the glass (hidden there under the glass), on the side the glass has room;
+              // none for a mark whose finding lies outside the glass, its edge alone in it: the score
+              // stood over tissue with no mark, and read as a finding there (a probe)
+              const centred = m.x >= glass.box[0] && m.x <= glass.box[2] && m.y >= glass.box[1] && m.y <= glass.box[3];
+              const text = m.finding.score === null || !centred ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${scoreOf(m.finding.score)}`;
               const textWidth = text ? scoreTextWidth(text) : 0;
               const right = m.x + m.radius + 4 + textWidth <= glass.box[2];
               const x = right ? m.x + m.radius + 4 : m.x - m.radius - 4;

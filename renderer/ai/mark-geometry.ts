@@ -44,6 +44,17 @@ export function shapeOf(findingClass: string): MarkShape {
 
 const f = (n: number) => n.toFixed(1);
 
+/** A star's inner corners, as a share of its points' radius. */
+const STAR_INNER = 0.55;
+
+/**
+ * How near its centre each shape's edges come, as a share of the radius its points reach: the
+ * circle inscribed in it. A mark encloses a disc of this radius; its points reach further. A
+ * diamond whose points alone reached 10 mm lay inside a 24.5 mm asymmetry, and a star's inner
+ * corners on a distortion's spicules (a radiologist's probe).
+ */
+export const INSCRIBED_SHARE: Readonly<Record<MarkShape, number>> = { circle: 1, triangle: 0.5, star: STAR_INNER, diamond: Math.SQRT1_2, square: Math.SQRT1_2 };
+
 /** The SVG path of a shape centred on (cx, cy) whose outer points lie on a circle of radius r. */
 export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): string {
   const polygon = (points: [number, number][]) => `M${points.map(([x, y]) => `${f(x)},${f(y)}`).join('L')}Z`;
@@ -55,24 +66,33 @@ export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): 
   switch (shape) {
     case 'circle': return `M${f(cx - r)},${f(cy)}a${f(r)},${f(r)} 0 1,0 ${f(2 * r)},0a${f(r)},${f(r)} 0 1,0 ${f(-2 * r)},0Z`;
     case 'triangle': return polygon(around(3, () => r));
-    case 'star': return polygon(around(10, (k) => (k % 2 ? r * 0.45 : r)));
+    case 'star': return polygon(around(10, (k) => (k % 2 ? r * STAR_INNER : r)));
     case 'diamond': return polygon(around(4, () => r));
     case 'square': return polygon(around(4, () => r, -Math.PI / 4));
   }
 }
 
-/** A mark's size on screen: never so small it hides in the texture, never so large it hides the breast. */
-export const MARK_RADIUS = { min: 10, max: 40 } as const;
+/** A mark's size on screen (the disc it encloses): never so small it hides in the texture, never so large it hides the breast. */
+export const MARK_RADIUS = { min: 10, max: 56 } as const;
 
 /**
  * How far around its finding a mark reaches at least, in the image's millimetres (within MARK_RADIUS
- * on screen): a finding's box can be much smaller than its lesion (the station's model's half-maximum
- * boxes measure a fifth of its masses), and a circle drawn round the box alone lay on a 17 mm mass's
- * margin, the descriptor the reader judges it by (a radiologist's probe). 10 mm circles a lesion of up
- * to 20 mm, and gives the marks of one image one size, whatever their boxes (a faint calcification
- * mark three times the size of a mass scored 0.91 beside it drew the eye to the weaker finding: the same probe).
+ * on screen), by class: a finding's box can be much smaller than its lesion (the station's model's
+ * half-maximum boxes measure a fifth of its masses), and a circle drawn round the box alone lay on a 17 mm mass's
+ * margin, the descriptor the reader judges it by (a radiologist's probe); at 10 mm, a circle still
+ * crossed a 27.5 mm mass (a later probe). A mass or an asymmetry is enclosed up to 28 mm across,
+ * a distortion's centre and spicules to 20 mm, a cluster to 14 mm; each class's marks are one size
+ * on an image whatever their boxes (a faint calcification mark three times the size of a mass scored 0.91
+ * beside it drew the eye to the weaker finding: the first probe), and, their points included,
+ * the shapes of the four classes come out about as large as one another (14 to 20 mm).
  */
-export const MARK_REACH_MM = 10;
+export const MARK_REACH_MM: Readonly<Record<(typeof AI_FINDING_CLASSES)[number], number>> = { mass: 14, asymmetry: 14, architectural_distortion: 10, calcification: 7 };
+/** A third-party model's class the station does not know. */
+const OTHER_REACH_MM = 10;
+
+export function reachMmOf(findingClass: string): number {
+  return (MARK_REACH_MM as Record<string, number>)[findingClass] ?? OTHER_REACH_MM;
+}
 
 export interface ProjectedMark {
   finding: MarkFinding;
@@ -80,12 +100,15 @@ export interface ProjectedMark {
   /** Centre on the viewport's canvas (CSS pixels). */
   x: number;
   y: number;
+  /** How far the shape's points reach from its centre (what it covers on screen: shapePath's radius). */
   radius: number;
+  /** The disc the shape encloses: its finding's box as drawn and its class's MARK_REACH_MM around it, within MARK_RADIUS. */
+  encloses: number;
 }
 
 /**
- * A finding on the canvas: its centre, and a radius covering its box as the box appears there
- * (turned, mirrored, zoomed) and MARK_REACH_MM around it where the stored image's pixel spacing is
+ * A finding on the canvas: its centre, and a shape whose edges enclose its box as the box appears there
+ * (turned, mirrored, zoomed) and its class's MARK_REACH_MM around it where the stored image's pixel spacing is
  * known (`spacingMm`: row, column), within MARK_RADIUS (or up to `maxRadius`: the magnifier's glass,
  * where a mass magnified four times is wider than MARK_RADIUS.max and a mark so capped circled its
  * centre only). `toCanvas` maps a stored-image point to the canvas; null when the viewport shows no image.
@@ -97,11 +120,12 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
   const [x0, y0, x1, y1] = finding.box;
   const corners = ([[x0, y0], [x1, y0], [x0, y1], [x1, y1]] as const).map((c) => toCanvas(c)).filter((c): c is Point => c !== null);
   const reach = corners.length ? Math.max(...corners.map(([cx, cy]) => Math.hypot(cx - centre[0], cy - centre[1]))) : 0;
-  // MARK_REACH_MM along the image's rows, as the canvas shows it (zoomed, turned)
-  const side = spacingMm && spacingMm[1] > 0 ? toCanvas([finding.x + MARK_REACH_MM / spacingMm[1], finding.y]) : null;
+  // its class's reach along the image's rows, as the canvas shows it (zoomed, turned)
+  const side = spacingMm && spacingMm[1] > 0 ? toCanvas([finding.x + reachMmOf(finding.class) / spacingMm[1], finding.y]) : null;
   const around = side ? Math.hypot(side[0] - centre[0], side[1] - centre[1]) : 0;
-  const radius = Math.min(Math.max(MARK_RADIUS.max, maxRadius), Math.max(MARK_RADIUS.min, reach, around));
-  return { finding, shape: shapeOf(finding.class), x: centre[0], y: centre[1], radius };
+  const encloses = Math.min(Math.max(MARK_RADIUS.max, maxRadius), Math.max(MARK_RADIUS.min, reach, around));
+  const shape = shapeOf(finding.class);
+  return { finding, shape, x: centre[0], y: centre[1], radius: encloses / INSCRIBED_SHARE[shape], encloses };
 }
 
 /**

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -52,10 +52,10 @@ test('a finding is drawn where the viewport maps its centre, mirrored and zoomed
   assert.equal(projectFinding(small, mirroredZoomed)!.radius, MARK_RADIUS.min, 'the box alone: the smallest mark');
   // 0.5 mm pixels shown 2 screen pixels each: 10 mm is 20 image pixels, 40 screen pixels
   const halfMm = ([x, y]: Point): Point => [500 - x, y]; // one screen pixel per image pixel, mirrored
-  assert.equal(projectFinding(small, halfMm, MARK_RADIUS.max, [0.5, 0.5])!.radius, MARK_REACH_MM / 0.5);
+  assert.equal(projectFinding(small, halfMm, MARK_RADIUS.max, [0.5, 0.5])!.radius, MARK_REACH_MM.mass / 0.5);
   // turned a quarter (an image's rows upright on screen): the same reach
   const turned = ([x, y]: Point): Point => [y, 300 - x];
-  assert.equal(projectFinding(small, turned, MARK_RADIUS.max, [0.5, 0.5])!.radius, MARK_REACH_MM / 0.5);
+  assert.equal(projectFinding(small, turned, MARK_RADIUS.max, [0.5, 0.5])!.radius, MARK_REACH_MM.mass / 0.5);
   // a box larger than the reach keeps its own size; the reach, however zoomed, stays within MARK_RADIUS.max
   assert.ok(Math.abs(projectFinding(finding({ box: [70, 10, 130, 70] }), halfMm, MARK_RADIUS.max, [0.5, 0.5])!.radius - Math.min(MARK_RADIUS.max, Math.hypot(30, 30))) < 1e-9);
   assert.equal(projectFinding(small, mirroredZoomed, MARK_RADIUS.max, [0.1, 0.1])!.radius, MARK_RADIUS.max);
@@ -79,6 +79,36 @@ test('one shape per class, each a closed path about its centre; an unknown class
   // a star has 10 points, a triangle 3
   assert.equal(shapePath('star', 0, 0, 10).split('L').length, 10);
   assert.equal(shapePath('triangle', 0, 0, 10).split('L').length, 3);
+});
+
+test('every shape encloses its finding\'s reach with its edges, not only with its points', () => {
+  // a 24.5 mm asymmetry's diamond, its points 10 mm out, lay inside the asymmetry (a radiologist's probe)
+  const halfMm = ([x, y]: Point): Point => [500 - x, y];
+  const outerRadii: number[] = [];
+  for (const findingClass of [...AI_FINDING_CLASSES, 'third-party-class']) {
+    const mark = projectFinding(finding({ class: findingClass, box: [98, 38, 102, 42] }), halfMm, MARK_RADIUS.max, [0.5, 0.5])!;
+    // 0.5 mm pixels shown one screen pixel each
+    assert.equal(mark.encloses, reachMmOf(findingClass) / 0.5, findingClass);
+    outerRadii.push(mark.radius);
+    const d = shapePath(mark.shape, mark.x, mark.y, mark.radius);
+    const corners = [...d.matchAll(/(-?\d+\.\d),(-?\d+\.\d)/g)].map((m) => [Number(m[1]), Number(m[2])] as Point);
+    if (mark.shape === 'circle') {
+      assert.equal(mark.radius, mark.encloses);
+      continue;
+    }
+    // the nearest any edge comes to the centre
+    const nearest = Math.min(...corners.map((a, i) => {
+      const b = corners[(i + 1) % corners.length]!;
+      const [dx, dy] = [b[0] - a[0], b[1] - a[1]];
+      const t = Math.max(0, Math.min(1, ((mark.x - a[0]) * dx + (mark.y - a[1]) * dy) / (dx * dx + dy * dy)));
+      return Math.hypot(a[0] + t * dx - mark.x, a[1] + t * dy - mark.y);
+    }));
+    assert.ok(nearest >= mark.encloses - 0.15 && nearest <= mark.encloses + 0.15, `${mark.shape}: edges ${nearest.toFixed(2)} px from the centre, encloses ${mark.encloses}`);
+  }
+  // a mass 27.5 mm across is enclosed (a probe saw a circle through one at 10 mm)
+  assert.ok(2 * MARK_REACH_MM.mass >= 27.5);
+  // with their points, no class's shape more than one and a half times another's
+  assert.ok(Math.max(...outerRadii) <= 1.5 * Math.min(...outerRadii), outerRadii.join(', '));
 });
 
 test('scores beside their marks: two marks on one lesion write theirs one under the other, not over it; near the right edge on the left', () => {
