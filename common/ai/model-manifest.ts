@@ -7,6 +7,7 @@
 // (main/ai/model-package.ts). The fields follow ../shared/notes/ai-anchors.md §2.5.
 
 import { z } from 'zod';
+import { rectifyConfusion } from 'unicode-confusables';
 import { LOCALES } from '../domain.ts';
 import type { Locale } from '../domain.ts';
 
@@ -104,17 +105,28 @@ const oneScriptPerWord = (text: string) => text.split(/[^\p{L}\p{M}]+/u).every((
   !(LATIN.test(word) && NOT_LATIN_COMPANION.test(word)) && !(/\p{Script=Greek}/u.test(word) && /\p{Script=Cyrillic}/u.test(word)));
 const shownName = (max: number) => shownText(max)
   .refine(oneScriptPerWord, 'no word mixing the letters of several scripts (look-alike letters pass one name off as another)')
-  .refine((text) => text.normalize('NFKC') === text.normalize('NFC'), 'plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)');
+  .refine((text) => text.replace(/\s/gu, ' ').normalize('NFKC') === text.replace(/\s/gu, ' ').normalize('NFC'), 'plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)')
+  // small capitals, IPA and phonetic letters, modifier letters: Latin letters of no language's
+  // spelling that NFKC leaves as they are ("ᴅetector" passed as the shipped model's "detector", a
+  // vendor's probe). UTS #39 calls them Restricted; its Identifier_Status table is not at hand, these blocks are.
+  .regex(/^[^\u0250-\u02FF\u1D00-\u1DBF\u2C60-\u2C7F\uA720-\uA7FF\uAB30-\uAB6F]*$/u, 'no small capitals, phonetic or modifier letters (they pass one name off as another)');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
 
 /**
- * A name as two names are compared: the same letters however composed, in any case, spaces at either
- * end aside and a run of spaces as one (a page shows "Binome  detector" as "Binome detector": two
- * spaces passed a model off as the shipped one, a vendor's probe).
+ * A name as two names are compared, by what the eye reads: in any case; each character as the one it
+ * is confusable with (Unicode's skeleton, UTS #39: "Віnоmе" in Cyrillic and "Binome" read alike, and
+ * so do "rn" and "m", "ı" and "i"); its letters and digits only, without their accents (a hyphen, a
+ * dash, a full stop, a run of spaces or an accent is a look the eye passes over). Two spaces passed a
+ * model off as the shipped one, then a dotless ı, a U+2010 hyphen, an en dash and a final full stop (a vendor's probes).
  */
-export const comparableName = (name: string) => name.normalize('NFKC').replace(/\s+/gu, ' ').trim().toLowerCase();
+export function comparableName(name: string): string {
+  const skeleton = (text: string) => rectifyConfusion(text).normalize('NFKD');
+  // the skeleton is of one case: upper case first ("Віnоmе" lower-cased has a в, whose prototype is a
+  // small capital, not a b), then lower case ("rn" and "m" are confused in lower case only)
+  return skeleton(skeleton(name.normalize('NFKC').toUpperCase()).toLowerCase()).replace(/[^\p{L}\p{N}]+/gu, '');
+}
 
 const operatingPoint = z.strictObject({
   name: shownName(64).regex(/^\S(?:.*\S)?$/su, 'no space at either end'),
@@ -380,7 +392,7 @@ export const modelManifestSchema = z.object({
     operatingPoints: z.array(operatingPoint).min(1).max(10)
       // the first of two of one name was used, whichever the default meant (a probe)
       // (compared as they read: "balanced" and "balanced ", or é composed and decomposed, were two)
-      .refine((points) => new Set(points.map((p) => comparableName(p.name))).size === points.length, 'two operating points have the same name'),
+      .refine((points) => new Set(points.map((p) => comparableName(p.name))).size === points.length, 'two operating points have the same name, or names that read alike'),
     defaultOperatingPoint: z.string().max(64),
     examOperatingPoint: examOperatingPoint.optional(),
   }).refine((c) => c.operatingPoints.some((p) => p.name === c.defaultOperatingPoint), 'the default operating point is one of the operating points'),

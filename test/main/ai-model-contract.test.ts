@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
+import { comparableName, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
@@ -595,15 +595,27 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   for (const name of ['AI検出器', 'CAD한국', 'Ñandu\u0301']) assert.deepEqual(problemsOf({ ...manifest, name }), [], name);
   const point = manifest.calibration.operatingPoints[0]!;
   const twice = { ...manifest, calibration: { ...manifest.calibration, operatingPoints: [point, { ...point, threshold: point.threshold + 0.1 }] } };
-  assert.deepEqual(problemsOf(twice), ['calibration.operatingPoints: two operating points have the same name']);
+  assert.deepEqual(problemsOf(twice), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
   // nor two that read the same: a space at the end, é composed and decomposed
   const named = (a: string, b: string) => ({ ...manifest, calibration: { ...manifest.calibration, defaultOperatingPoint: a, operatingPoints: [{ ...point, name: a }, { ...point, name: b, threshold: point.threshold + 0.1 }] } });
-  assert.deepEqual(problemsOf(named('balanced', 'balanced ')), ['calibration.operatingPoints.1.name: no space at either end', 'calibration.operatingPoints: two operating points have the same name']);
-  assert.deepEqual(problemsOf(named('équilibre', 'e\u0301quilibre')), ['calibration.operatingPoints: two operating points have the same name']);
-  assert.deepEqual(problemsOf(named('Balanced', 'balanced')), ['calibration.operatingPoints: two operating points have the same name']);
+  assert.deepEqual(problemsOf(named('balanced', 'balanced ')), ['calibration.operatingPoints.1.name: no space at either end', 'calibration.operatingPoints: two operating points have the same name, or names that read alike']);
+  assert.deepEqual(problemsOf(named('équilibre', 'e\u0301quilibre')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
+  assert.deepEqual(problemsOf(named('Balanced', 'balanced')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
   // two spaces where the other has one: one name on the page (a vendor's probe, at thresholds 30 and 90)
-  assert.deepEqual(problemsOf(named('high sensitivity', 'high  sensitivity')), ['calibration.operatingPoints: two operating points have the same name']);
-  assert.deepEqual(problemsOf(named('balanced', 'b\u0430lanced')), ['calibration.operatingPoints.1.name: no word mixing the letters of several scripts (look-alike letters pass one name off as another)']);
+  assert.deepEqual(problemsOf(named('high sensitivity', 'high  sensitivity')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
+  assert.deepEqual(problemsOf(named('balanced', 'b\u0430lanced')), ['calibration.operatingPoints.1.name: no word mixing the letters of several scripts (look-alike letters pass one name off as another)',
+    'calibration.operatingPoints: two operating points have the same name, or names that read alike']);
+  // nor two that read alike in one script: a digit for a letter, a hyphen for a space
+  assert.deepEqual(problemsOf(named('balanced', 'ba1anced')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
+  assert.deepEqual(problemsOf(named('high sensitivity', 'high-sensitivity')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
+  // small capitals and phonetic letters, which NFKC leaves as they are ("ᴅetector": a vendor's probe)
+  for (const name of ['Binome synthetic-exam \u1d05etector', 'Bin\u0254me', 'Binome\u02b0']) {
+    assert.ok(problemsOf({ ...manifest, name }).includes('name: no small capitals, phonetic or modifier letters (they pass one name off as another)'), name);
+  }
+  // a no-break space is a space, not a letter of another form (a vendor's probe was told "plain letters and
+  // digits" of a final one): the name passes, and reads as the one without it (comparableName)
+  assert.deepEqual(problemsOf({ ...manifest, name: 'Binome\u00a0detector\u00a0' }), []);
+  assert.equal(comparableName('Binome\u00a0detector\u00a0'), comparableName('Binome detector'));
   // said in French too
   const { problem } = await refusal(writeModel(tempDir('models-blank-name'), 'blank', { change: (m) => { m.name = '\u3164'; } }));
   assert.match(describeModelProblem('fr', problem), /name\u202f: aucun caractère de contrôle, de mise en forme bidirectionnelle ni invisible/);
@@ -641,11 +653,14 @@ test('the name of a model installed with the station belongs to its id: a model 
   writeModel(shippedRoot, 'shipped', { change: (m) => { m.id = 'org.vendor.tests.shipped'; m.name = 'Station detector'; } });
   writeModel(libraryRoot, 'lookalike', { change: (m) => { m.id = 'com.other.tests.lookalike'; m.name = 'Station  Detector'; m.version = '0.6.0'; } });
   writeModel(libraryRoot, 'update', { change: (m) => { m.id = 'org.vendor.tests.shipped'; m.name = 'Station detector'; m.version = '0.6.0'; } });
+  // letters of its own script that read alike, a hyphen for a space, a final full stop (a vendor's re-probe: a dotless ı, U+2010, an en dash)
+  writeModel(libraryRoot, 'lookalike2', { change: (m) => { m.id = 'com.other.tests.lookalike2'; m.name = 'Stat\u0131on\u2010detector.'; } });
+  writeModel(libraryRoot, 'lookalike3', { change: (m) => { m.id = 'com.other.tests.lookalike3'; m.name = 'STATI0N \u2013 DETECT0R'; } });
   const { models, refused } = await discoverModels([shippedRoot, libraryRoot]);
   try {
     // its own id's newer version in the library replaces it, as any model's
     assert.deepEqual(models.map((m) => [path.basename(m.folder), m.manifest.version]), [['update', '0.6.0']]);
-    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['lookalike', 'shipped_name']]);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['lookalike', 'shipped_name'], ['lookalike2', 'shipped_name'], ['lookalike3', 'shipped_name']]);
     assert.equal(describeModelProblem('en', refused[0]!.problem), 'the model installed with the station (org.vendor.tests.shipped, folder shipped) has this name (“Station  Detector”): '
       + 'under another id (com.other.tests.lookalike) it would read as a version of that model; give this one a name of its own');
     assert.match(describeModelProblem('fr', refused[0]!.problem), /^le modèle installé avec la station \(org\.vendor\.tests\.shipped, dossier shipped\) porte ce nom/);
