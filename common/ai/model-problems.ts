@@ -52,12 +52,15 @@ const TENSOR_EN: Record<string, Template> = {
   boxes_class: (p) => `output "${p.name}" gives a box of class ${p.cls} (row ${p.row}) for a test image of ${p.width} × ${p.height}; the manifest names ${p.classes} class${plural(p.classes, 'es')} (0 to ${p.last})`,
   boxes_label: (p) => `output "${p.name}" gives a box the label ${p.label} (row ${p.row}) for a test image of ${p.width} × ${p.height}; the manifest names ${p.classes} class${plural(p.classes, 'es')} (labels ${p.first} to ${p.last})${Number(p.label) === 0 && Number(p.first) === 1 ? '; labels counted from 0 (no background label) are said with output.boxes.firstLabel 0' : ''}`,
   boxes_normalised: 'output "{name}" gives {count} box(es) for a test image of {width} × {height}, every one within its first pixel: coordinates as fractions of the image? The contract takes boxes in the input\'s pixels (multiply by its width and height in the model)',
+  boxes_misplaced: (p) => `output "${p.name}" gives the box [${p.box}] (row ${p.row}) for a test image of ${p.width} × ${p.height}, ${{
+    inside_out: 'turned inside out (x1 < x0 or y1 < y0)', far_beyond: 'reaching far beyond the input: are its coordinates the input\'s pixels?', outside: 'wholly outside the input: are its coordinates the input\'s pixels?',
+  }[String(p.problem)] ?? String(p.problem)}`,
   heatmap_probabilities: 'output "{name}" holds values from 0 to 1 only for a test image of {width} × {height}, as scores already are: output.heatmap.activation "sigmoid" would apply a second sigmoid (say "none" where the model ends in its own sigmoid)',
   stride: 'output "{name}" is {gotWidth} × {gotHeight} for a {width} × {height} input; at the manifest\u2019s stride {stride} it would be {expectedWidth} × {expectedHeight}',
 };
 
 /** Problems a trial run shows (what the model gave for a test image), not its tensors' names, types or shapes. */
-const TRIAL_KINDS = new Set(['trial_failed', 'output_not_finite', 'output_off_scale', 'boxes_class', 'boxes_label', 'heatmap_probabilities', 'boxes_normalised']);
+const TRIAL_KINDS = new Set(['trial_failed', 'output_not_finite', 'output_off_scale', 'boxes_class', 'boxes_label', 'heatmap_probabilities', 'boxes_normalised', 'boxes_misplaced']);
 
 /** A problem's numbers with a decimal comma (a score of 1.8 said "le score 1.8"). */
 function frenchDecimals(p: Record<string, string | number>): Record<string, string | number> {
@@ -89,6 +92,9 @@ const TENSOR_FR: Record<string, Template> = {
   boxes_class: (p) => `la sortie «\u202f${p.name}\u202f» donne une boîte de classe ${p.cls} (ligne ${p.row}) pour une image de test de ${p.width} × ${p.height}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')} (de 0 à ${p.last})`,
   boxes_label: (p) => `la sortie «\u202f${p.name}\u202f» donne à une boîte l’étiquette ${p.label} (ligne ${p.row}) pour une image de test de ${p.width} × ${p.height}\u202f; le manifeste nomme ${p.classes} classe${pluriel(p.classes, 's')} (étiquettes de ${p.first} à ${p.last})${Number(p.label) === 0 && Number(p.first) === 1 ? '\u202f; des étiquettes comptées à partir de 0 (sans étiquette de fond) se disent avec output.boxes.firstLabel 0' : ''}`,
   boxes_normalised: 'la sortie «\u202f{name}\u202f» donne {count} boîte(s) pour une image de test de {width} × {height}, toutes dans son premier pixel\u202f: des coordonnées en fractions de l’image\u202f? Le contrat prend les boîtes en pixels de l’entrée (multipliez-les par sa largeur et sa hauteur dans le modèle)',
+  boxes_misplaced: (p) => `la sortie «\u202f${p.name}\u202f» donne la boîte [${p.box}] (ligne ${p.row}) pour une image de test de ${p.width} × ${p.height}, ${{
+    inside_out: 'retournée (x1 < x0 ou y1 < y0)', far_beyond: 'qui s’étend loin au-delà de l’entrée\u202f: ses coordonnées sont-elles en pixels de l’entrée\u202f?', outside: 'tout entière hors de l’entrée\u202f: ses coordonnées sont-elles en pixels de l’entrée\u202f?',
+  }[String(p.problem)] ?? String(p.problem)}`,
   heatmap_probabilities: 'la sortie «\u202f{name}\u202f» ne contient que des valeurs de 0 à 1 pour une image de test de {width} × {height}, comme des scores\u202f: output.heatmap.activation "sigmoid" appliquerait une seconde sigmoïde (indiquez "none" si le modèle finit par sa propre sigmoïde)',
   stride: 'la sortie «\u202f{name}\u202f» fait {gotWidth} × {gotHeight} pour une entrée de {width} × {height}\u202f; au pas de {stride} du manifeste, elle ferait {expectedWidth} × {expectedHeight}',
 };

@@ -148,3 +148,23 @@ export function boxCandidates(boxes: BoxesOutput, output: (name: string) => Outp
   }
   return found;
 }
+
+const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
+
+/**
+ * Where a model's box lies on its input of `width` × `height` pixels: cut to the input (null where,
+ * cut, it has no area: a box the model cut to its edge itself marks nothing), or why it is no finding
+ * of this input. Turned inside out; reaching more than half the input's size past its edges, or lying
+ * wholly outside it: coordinates in another unit or another image's pixels (a vendor's probe: a box
+ * of ±1e30 marked the whole breast at 0.9; one beside the input was dropped at 0.95, and the exam read
+ * as nothing found; a box of [−190, −250, 380, 510] on a 192 × 256 input marked the whole image).
+ */
+export function placeBox(given: readonly [number, number, number, number], width: number, height: number):
+  { box: [number, number, number, number] | null } | { problem: 'inside_out' | 'far_beyond' | 'outside' } {
+  if (given[2] < given[0] || given[3] < given[1]) return { problem: 'inside_out' };
+  if (given[0] < -width / 2 || given[1] < -height / 2 || given[2] > 1.5 * width || given[3] > 1.5 * height) return { problem: 'far_beyond' };
+  const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
+  const box: [number, number, number, number] = [clip(given[0], width), clip(given[1], height), clip(given[2], width), clip(given[3], height)];
+  if (hasArea(given) && !hasArea(box)) return { problem: 'outside' };
+  return { box: hasArea(box) ? box : null };
+}

@@ -17,7 +17,7 @@ import type { ModelInput, ModelInputOptions } from '../dicom/pixels/model-input.
 import { applyAffine, compose, mapBox } from '../dicom/pixels/affine.ts';
 import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 import { PreprocessBands } from './preprocess-bands.ts';
-import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
+import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange, placeBox } from './box-rows.ts';
 import type { BoxesOutput, OutputValues } from './box-rows.ts';
 
 export interface ImageFinding {
@@ -241,9 +241,6 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
 
 interface BoxRow { box: [number, number, number, number]; score: number; cls: number }
 
-/** Whether a box [x0, y0, x1, y1] encloses any area. */
-const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
-
 /**
  * A boxes tensor (box-rows.ts reads its format) read into rows at or above the floor, each box cut
  * to the model's input (`size`: its width and height; a box beyond it put its mark's centre
@@ -252,7 +249,6 @@ const hasArea = (b: readonly number[]) => b[2]! > b[0]! && b[3]! > b[1]!;
 function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, floor: number, [width, height]: [number, number]): BoxRow[] {
   const classes = boxes.classes.length;
   const rows: BoxRow[] = [];
-  const clip = (v: number, max: number) => Math.min(max, Math.max(0, v));
   const candidates = boxCandidates(boxes, output, floor);
   // every box within the input's first pixel: coordinates as fractions of the image (a TensorFlow
   // detector's), which the contract takes in input pixels. The check at load sees this only where its
@@ -271,23 +267,17 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
       if (boxes.format !== 'xyxy-scores-labels') throw new ModelOutputError(`boxes row ${row}: class ${label} is not one of the manifest's ${classes} classes (0 to ${classes - 1})`);
       throw new ModelOutputError(`boxes row ${row}: label ${label} is not one of the manifest's ${classes} classes (labels ${first} to ${first + classes - 1})`);
     }
-    if (given[2] < given[0] || given[3] < given[1]) {
-      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] is turned inside out (x1 < x0 or y1 < y0)`);
+    const placed = placeBox(given, width, height);
+    if ('problem' in placed) {
+      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] ${{
+        inside_out: 'is turned inside out (x1 < x0 or y1 < y0)',
+        far_beyond: `reaches far beyond the model's ${width} × ${height} input: are its coordinates the input's pixels?`,
+        outside: `lies wholly outside the model's ${width} × ${height} input`,
+      }[placed.problem]}`);
     }
-    // a box reaching more than half the input's size past its edges, or lying wholly outside it, is not
-    // a finding of this input: coordinates in another unit or another image's pixels (a vendor's probe:
-    // a box of ±1e30 marked the whole breast at 0.9; one beside the input was dropped at 0.95, and the
-    // exam read as nothing found)
-    // (half the input's size past an edge: a box of [−190, −250, 380, 510] on a 192 × 256 input marked the whole image, a re-probe)
-    if (given[0] < -width / 2 || given[1] < -height / 2 || given[2] > 1.5 * width || given[3] > 1.5 * height) {
-      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] reaches far beyond the model's ${width} × ${height} input: are its coordinates the input's pixels?`);
-    }
-    const box: BoxRow['box'] = [clip(given[0], width), clip(given[1], height), clip(given[2], width), clip(given[3], height)];
-    if (hasArea(given) && !hasArea(box)) {
-      throw new ModelOutputError(`boxes row ${row}: [${given.join(', ')}] lies wholly outside the model's ${width} × ${height} input`);
-    }
+    const { box } = placed;
     // of no area (a box a model cut to its input's edge itself): it marks nothing
-    if (!hasArea(box)) continue;
+    if (!box) continue;
     rows.push({ box, score, cls });
   }
   return rows;

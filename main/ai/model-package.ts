@@ -24,7 +24,7 @@ import { discoverModelFolders } from './model-discovery.ts';
 import { defaultOpset, externalTensors } from './onnx-file.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { MAX_OUTPUT_VALUES, manifestOutputs, modelTensor, pipelineOptions, shapeValues } from './image-analysis.ts';
-import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange } from './box-rows.ts';
+import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange, placeBox } from './box-rows.ts';
 import type { BoxTensor, OutputValues } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
 
@@ -435,11 +435,13 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   // pixel spacing (a model giving NaN only on inputs of 512 rows or more passed the small trial,
   // became the model shown and failed every exam, a probe; then one giving NaN only on inputs
   // wider than 0.7 of their height, or wider than 1,536 pixels, passed the tall breast, a re-probe)
-  if (size.mode === 'fixed') return trialMismatchAt(session, manifest, size.width, size.height);
-  const small = await trialMismatchAt(session, manifest, roundUp(Math.max(size.multiple, 4 * stride), size.multiple), roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple));
+  // (where its boxes lie is judged at the sizes the station gives: a box of a small test image's
+  // size over may be a breast's)
+  if (size.mode === 'fixed') return trialMismatchAt(session, manifest, size.width, size.height, true);
+  const small = await trialMismatchAt(session, manifest, roundUp(Math.max(size.multiple, 4 * stride), size.multiple), roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple), spacingMm === null);
   if (small || spacingMm === null) return small;
   for (const breast of TRIAL_BREASTS_MM) {
-    const mismatch = await trialMismatchAt(session, manifest, roundUp(breast.width / spacingMm, size.multiple), roundUp(breast.height / spacingMm, size.multiple));
+    const mismatch = await trialMismatchAt(session, manifest, roundUp(breast.width / spacingMm, size.multiple), roundUp(breast.height / spacingMm, size.multiple), true);
     if (mismatch) return mismatch;
   }
   return null;
@@ -452,7 +454,7 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
  */
 const TRIAL_BREASTS_MM = [{ width: 150, height: 250 }, { width: 180, height: 140 }] as const;
 
-async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number): Promise<TensorMismatch | null> {
+async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number, placesBoxes: boolean): Promise<TensorMismatch | null> {
   const { heatmap, boxes, imageScore } = manifest.output;
   const { tensor } = manifest.input;
   const stride = heatmap?.stride ?? 1;
@@ -519,7 +521,11 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
     if (candidates.length > 0 && width > 2 && height > 2 && candidates.every(({ box }) => box.every((v) => Math.abs(v) <= 1))) {
       return { kind: 'boxes_normalised', name: boxes.tensor, count: candidates.length, width, height };
     }
-    for (const { cls, row } of candidates) {
+    for (const { cls, row, box } of candidates) {
+      // a box that is no finding of this input (wholly outside it, far beyond it, inside out) failed every
+      // exam once loaded, as the class check's boxes did (a vendor's probe: every box 2,000 px left of a 640 × 640 input)
+      const placed = placesBoxes ? placeBox(box, width, height) : null;
+      if (placed && 'problem' in placed) return { kind: 'boxes_misplaced', name: boxes.tensor, row, box: box.map((v) => Number(v.toPrecision(6))).join(', '), problem: placed.problem, width, height };
       const outOfRange = classOutOfRange(boxes, cls);
       if (!outOfRange) continue;
       const classes = boxes.classes.length;
