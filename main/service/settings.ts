@@ -2,6 +2,7 @@
 import { ApiError } from '../../common/api.ts';
 import type { ApiHandlers } from '../../common/api.ts';
 import type { Locale, Settings } from '../../common/domain.ts';
+import { showableName } from '../../common/ai/model-manifest.ts';
 import { mergeViewerSettings } from '../../common/viewer-settings.ts';
 import type { ViewerSettings } from '../../common/viewer-settings.ts';
 import type { StationContext } from './context.ts';
@@ -44,8 +45,11 @@ export function settingsHandlers(ctx: StationContext, onReceiverSettings: () => 
       // (a name of another model's that runs here is kept: each model is read at its own point of that name)
       const names = operatingPointNames();
       if (viewer?.aiOperatingPoint && names && !names.includes(viewer.aiOperatingPoint)) {
-        throw new ApiError('bad_request', `No model has an operating point ${viewer.aiOperatingPoint}`, 'error.aiOperatingPointUnknown',
-          { point: viewer.aiOperatingPoint, points: [...new Set(names)].join(', ') });
+        // the name as sent, its control and bidirectional characters written as <U+…> (a probe's U+202E
+        // came back in the message and its parameter, turning the page's text around)
+        const point = showableName(viewer.aiOperatingPoint);
+        throw new ApiError('bad_request', `No model has an operating point ${point}`, 'error.aiOperatingPointUnknown',
+          { point, points: [...new Set(names)].join(', ') });
       }
       if (locale) ctx.db.settings.set('locale', locale);
       if (viewer) {

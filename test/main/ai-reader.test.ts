@@ -435,6 +435,9 @@ test('each reader chooses the operating point her marks are drawn at among the m
     // the default and said nothing (an API probe); the reader's choice stays
     await assert.rejects(station.handlers.setSettings({ viewer: { aiOperatingPoint: 'very-high-sensitivity' } }),
       (e: ApiError) => e.code === 'bad_request' && e.key === 'error.aiOperatingPointUnknown' && e.params?.points === 'high-specificity, balanced, high-sensitivity');
+    // its name is said as sent, a right-to-left override written as such, not obeyed (an API probe)
+    await assert.rejects(station.handlers.setSettings({ viewer: { aiOperatingPoint: 'balanced\u202e' } }),
+      (e: ApiError) => e.params?.point === 'balanced<U+202E>' && e.message === 'No model has an operating point balanced<U+202E>');
     assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'high-specificity');
     assert.deepEqual(changes, [null, null]);
     // a name stored for a model no longer here (chosen for it): this model's default, the name kept for it
