@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auc, aucWithInterval, examThresholdAtSpecificity, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
+import { auc, aucWithInterval, caseAucLine, examThresholdAtSpecificity, frocCurve, match, perLesion, sensitivityAt, targetLine } from './froc.ts';
 import type { EvalImage } from './froc.ts';
 import { frocSvg } from './plot.ts';
 
@@ -71,6 +71,13 @@ test('a target is said met or MISSED; not MISSED where the set holds no lesion o
   assert.doesNotMatch(none, /MISSED/);
   assert.equal(targetLine('calcification clusters', NaN, 0.9, { lesions: 0, modelClass: 'calcification', modelClasses: ['mass'] }), 'calcification clusters – (the model has no calcification class)');
   assert.equal(targetLine('case AUC', 0.97, 0.95), 'case AUC 0.97 (target ≥ 0.95: met)');
+  // the case AUC: not measured, not MISSED [NaN–NaN], where every exam has a lesion (a vendor's probe of four women) or none has
+  const withLesion = [{ positive: true, score: 0.4 }, { positive: true, score: 0.9 }];
+  assert.equal(caseAucLine(withLesion, aucWithInterval(withLesion), 0.95), 'case AUC – (target ≥ 0.95: not measured, the set holds no exam without a lesion)');
+  const normal = [{ positive: false, score: 0.4 }];
+  assert.equal(caseAucLine(normal, aucWithInterval(normal), 0.95), 'case AUC – (target ≥ 0.95: not measured, the set holds no exam with a lesion)');
+  const both = [...withLesion, ...normal, { positive: false, score: 0.1 }];
+  assert.match(caseAucLine(both, aucWithInterval(both), 0.95), /^case AUC 0\.88 \(target ≥ 0\.95: MISSED\) \[0\.\d{3}–1\.000\]$/);
 });
 
 test('the exam flag threshold keeps the asked share of normal exams under it, half-way to the next normal score; ties flag together', () => {

@@ -159,6 +159,17 @@ export function examThresholdAtSpecificity(cases: { positive: boolean; score: nu
  * has none; and where the set holds no lesion of what it measures (`lesions` 0: a small set, a
  * generator's options), that the set has none, not MISSED (nothing was there to find).
  */
+/**
+ * The case AUC's target line, its 95 % interval after it; not measured where the set holds no exam
+ * without a lesion, or none with one (a vendor's probe of four women, all with a lesion, was told
+ * "MISSED [NaN–NaN]").
+ */
+export function caseAucLine(cases: readonly { positive: boolean }[], result: { auc: number; low: number; high: number }, goal: number): string {
+  const lacking = !cases.some((c) => !c.positive) ? 'exam without a lesion' : !cases.some((c) => c.positive) ? 'exam with a lesion' : null;
+  if (lacking) return `case AUC – (target ≥ ${goal}: not measured, the set holds no ${lacking})`;
+  return `${targetLine('case AUC', result.auc, goal)} [${result.low.toFixed(3)}–${result.high.toFixed(3)}]`;
+}
+
 export function targetLine(label: string, value: number, goal: number, options: { lesions?: number; modelClass?: string; modelClasses?: readonly string[]; what?: string } = {}): string {
   const { lesions, modelClass, modelClasses = [], what = 'lesion' } = options;
   if (modelClass && !modelClasses.includes(modelClass)) return `${label} – (the model has no ${modelClass} class)`;
