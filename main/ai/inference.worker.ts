@@ -4,6 +4,7 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { openRegularFileSync } from '../base/regular-file.ts';
@@ -16,6 +17,25 @@ import { analyzeImage } from './image-analysis.ts';
 import { manifestDigest } from './manifest-digest.ts';
 import type { CheckedModel } from './model-package.ts';
 import type { AiTasks, ExpectedModel, TensorData } from './ai-tasks.ts';
+
+/**
+ * This thread, and the threads it starts (its preprocessing helper, the runtime's own pool, opened
+ * here), take the cores after the main thread: on Linux, where each thread has a priority of its own
+ * and a new thread inherits its maker's, ten steps lower than it started. On two cores the model's
+ * two threads and the main thread shared them evenly, and the main event loop, woken by the reader's
+ * click, waited up to 48 ms for a turn (bench ai). They keep one priority among themselves: a
+ * helper lowered alone held this thread waiting for its pieces (2026-12-02). Elsewhere, or where it
+ * is not allowed, the process's priority.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const thread = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(thread) && thread > 0) os.setPriority(thread, Math.min(19, os.getPriority(thread) + 10));
+  } catch {
+    // not Linux, or not allowed
+  }
+}
+lowerThreadPriority();
 
 interface OpenModel { stamp: string; model: Promise<CheckedModel> }
 const open = new Map<string, OpenModel>();
