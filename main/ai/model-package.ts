@@ -218,8 +218,8 @@ const RULES_FR: Record<string, string> = {
   'a letter or a digit, not only spaces or marks': 'une lettre ou un chiffre, pas seulement des espaces ou des signes',
   'at most four accents or marks on one character': 'au plus quatre accents ou signes sur un caractère',
   'two operating points have the same name, or names that read alike': 'deux points de fonctionnement ont le même nom, ou des noms qui se lisent de même',
-  'no small capitals, phonetic or modifier letters (they pass one name off as another)':
-    'ni petites capitales, ni lettres phonétiques ou modificatives (elles font passer un nom pour un autre)',
+  'no small capitals or phonetic letters (they pass one name off as another)':
+    'ni petites capitales, ni lettres phonétiques (elles font passer un nom pour un autre)',
   'no space at either end': 'pas d’espace au début ni à la fin',
   'no word mixing the letters of several scripts (look-alike letters pass one name off as another)':
     'aucun mot mêlant les lettres de plusieurs écritures (des lettres qui se ressemblent font passer un nom pour un autre)',

@@ -609,8 +609,14 @@ test('a name that shows as nothing (spaces, no-break spaces, a Hangul filler, ta
   assert.deepEqual(problemsOf(named('balanced', 'ba1anced')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
   assert.deepEqual(problemsOf(named('high sensitivity', 'high-sensitivity')), ['calibration.operatingPoints: two operating points have the same name, or names that read alike']);
   // small capitals and phonetic letters, which NFKC leaves as they are ("ᴅetector": a vendor's probe)
-  for (const name of ['Binome synthetic-exam \u1d05etector', 'Bin\u0254me', 'Binome\u02b0']) {
-    assert.ok(problemsOf({ ...manifest, name }).includes('name: no small capitals, phonetic or modifier letters (they pass one name off as another)'), name);
+  for (const name of ['Binome synthetic-exam \u1d05etector', 'Bin\u0254me']) {
+    assert.ok(problemsOf({ ...manifest, name }).includes('name: no small capitals or phonetic letters (they pass one name off as another)'), name);
+  }
+  // a modifier letter is spelling, of no one script: Hawaiʻi's ʻokina (a re-probe saw it refused as mixing scripts)
+  assert.deepEqual(problemsOf({ ...manifest, name: 'Hawai\u02bbi detector' }), []);
+  // an accented i, which the confusables table leaves as it is where it maps a plain I to l (a re-probe)
+  for (const name of ['B\u00ednome', 'Binome synthet\u00ecc', 'B\u00efnome', 'B\u012fnome', 'B\u1ecbnome', 'B\u0130NOME', 'Binome\u02bc']) {
+    assert.ok(comparableName(name).startsWith(comparableName('Binome')), `${name}: ${comparableName(name)}`);
   }
   // a no-break space is a space, not a letter of another form (a vendor's probe was told "plain letters and
   // digits" of a final one): the name passes, and reads as the one without it (comparableName)
@@ -656,11 +662,12 @@ test('the name of a model installed with the station belongs to its id: a model 
   // letters of its own script that read alike, a hyphen for a space, a final full stop (a vendor's re-probe: a dotless ı, U+2010, an en dash)
   writeModel(libraryRoot, 'lookalike2', { change: (m) => { m.id = 'com.other.tests.lookalike2'; m.name = 'Stat\u0131on\u2010detector.'; } });
   writeModel(libraryRoot, 'lookalike3', { change: (m) => { m.id = 'com.other.tests.lookalike3'; m.name = 'STATI0N \u2013 DETECT0R'; } });
+  writeModel(libraryRoot, 'lookalike4', { change: (m) => { m.id = 'com.other.tests.lookalike4'; m.name = 'St\u00e1t\u00efon detector'; } });
   const { models, refused } = await discoverModels([shippedRoot, libraryRoot]);
   try {
     // its own id's newer version in the library replaces it, as any model's
     assert.deepEqual(models.map((m) => [path.basename(m.folder), m.manifest.version]), [['update', '0.6.0']]);
-    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['lookalike', 'shipped_name'], ['lookalike2', 'shipped_name'], ['lookalike3', 'shipped_name']]);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['lookalike', 'shipped_name'], ['lookalike2', 'shipped_name'], ['lookalike3', 'shipped_name'], ['lookalike4', 'shipped_name']]);
     assert.equal(describeModelProblem('en', refused[0]!.problem), 'the model installed with the station (org.vendor.tests.shipped, folder shipped) has this name (“Station  Detector”): '
       + 'under another id (com.other.tests.lookalike) it would read as a version of that model; give this one a name of its own');
     assert.match(describeModelProblem('fr', refused[0]!.problem), /^le modèle installé avec la station \(org\.vendor\.tests\.shipped, dossier shipped\) porte ce nom/);

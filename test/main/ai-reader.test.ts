@@ -438,6 +438,9 @@ test('each reader chooses the operating point her marks are drawn at among the m
     // its name is said as sent, a right-to-left override written as such, not obeyed (an API probe)
     await assert.rejects(station.handlers.setSettings({ viewer: { aiOperatingPoint: 'balanced\u202e' } }),
       (e: ApiError) => e.params?.point === 'balanced<U+202E>' && e.message === 'No model has an operating point balanced<U+202E>');
+    // nor a lone surrogate, nor forty stacked accents past the fourth (a re-probe)
+    await assert.rejects(station.handlers.setSettings({ viewer: { aiOperatingPoint: `a\ud83d${'\u0301'.repeat(40)}` } }),
+      (e: ApiError) => e.params?.point === `a<U+D83D>${'\u0301'.repeat(4)}${'<U+0301>'.repeat(36)}`);
     assert.equal((await station.handlers.getSettings({})).viewer.aiOperatingPoint, 'high-specificity');
     assert.deepEqual(changes, [null, null]);
     // a name stored for a model no longer here (chosen for it): this model's default, the name kept for it
