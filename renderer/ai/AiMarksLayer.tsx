@@ -222,7 +222,8 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
               const centred = m.x >= glass.box[0] && m.x <= glass.box[2] && m.y >= glass.box[1] && m.y <= glass.box[3];
               const text = m.finding.score === null || !centred ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${scoreOf(m.finding.score)}`;
               const textWidth = text ? scoreTextWidth(text) : 0;
-              const right = m.x + m.radius + 4 + textWidth <= glass.box[2];
+              // (within the glass where the cell shows it: a glass hanging past the cell's edge had a score cut to "● 0," there, a re-probe)
+              const right = m.x + m.radius + 4 + textWidth <= (width > 0 ? Math.min(glass.box[2], width) : glass.box[2]);
               const x = right ? m.x + m.radius + 4 : m.x - m.radius - 4;
               // two findings on one lesion: their scores one under the other, not over each other
               const y = m.y + 14 * glass.marks.slice(0, i).filter((o) => Math.hypot(o.x - m.x, o.y - m.y) < 24).length;

@@ -80,13 +80,14 @@ export const MARK_RADIUS = { min: 10, max: 56 } as const;
  * on screen), by class: a finding's box can be much smaller than its lesion (the station's model's
  * half-maximum boxes measure a fifth of its masses), and a circle drawn round the box alone lay on a 17 mm mass's
  * margin, the descriptor the reader judges it by (a radiologist's probe); at 10 mm, a circle still
- * crossed a 27.5 mm mass (a later probe). A mass or an asymmetry is enclosed up to 28 mm across,
- * a distortion's centre and spicules to 20 mm, a cluster to 14 mm; each class's marks are one size
+ * crossed a 27.5 mm mass (a later probe). A mass is enclosed up to 28 mm across, an asymmetry to
+ * 24 mm, a distortion's centre and spicules to 20 mm, a cluster to 14 mm; each class's marks are one size
  * on an image whatever their boxes (a faint calcification mark three times the size of a mass scored 0.91
  * beside it drew the eye to the weaker finding: the first probe), and, their points included,
- * the shapes of the four classes come out about as large as one another (14 to 20 mm).
+ * the shapes of the four classes come out about as large as one another (points at 14 to 18 mm: a
+ * diamond reaching 14 mm with its edges, its points at 20, dwarfed the circle beside it, a re-probe).
  */
-export const MARK_REACH_MM: Readonly<Record<(typeof AI_FINDING_CLASSES)[number], number>> = { mass: 14, asymmetry: 14, architectural_distortion: 10, calcification: 7 };
+export const MARK_REACH_MM: Readonly<Record<(typeof AI_FINDING_CLASSES)[number], number>> = { mass: 14, asymmetry: 12, architectural_distortion: 10, calcification: 7 };
 /** A third-party model's class the station does not know. */
 const OTHER_REACH_MM = 10;
 
