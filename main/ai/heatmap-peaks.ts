@@ -20,8 +20,8 @@ export interface HeatmapPeak {
 export interface PeakOptions {
   /** Scores below this are not findings (after the activation). */
   floor: number;
-  /** Two peaks of one class closer than this (heatmap pixels) are one finding. */
-  minDistance: number;
+  /** Two peaks of one class closer than this (heatmap pixels) are one finding: one distance, or one per channel. */
+  minDistance: number | readonly number[];
   maxPerChannel: number;
   /** A peak this near (heatmap pixels) a kept one of its class scoring SATELLITE_RATIO times its own or more is part of it; 0: none. */
   satelliteDistance?: number;
@@ -106,15 +106,21 @@ export function heatmapPeaks(data: Float32Array, dims: readonly number[], option
     candidates.sort((a, b) => b.raw - a.raw);
     candidates.length = Math.min(candidates.length, MAX_CANDIDATES);
     const kept: HeatmapPeak[] = [];
-    const minSq = options.minDistance * options.minDistance;
+    const minDistance = typeof options.minDistance === 'number' ? options.minDistance : options.minDistance[c] ?? 0;
+    const minSq = minDistance * minDistance;
     const satelliteSq = (options.satelliteDistance ?? 0) ** 2;
     const at = (uu: number, vv: number) => activate(data[plane + vv * width + uu]!);
     const raw = (uu: number, vv: number) => data[plane + vv * width + uu]!;
-    // the peaks dropped as shoulders or satellites: a peak joined to one of them is joined to the finding it belongs to
+    // the peaks dropped as too near, shoulders or satellites: a peak joined to one of them is joined to
+    // the finding it belongs to (one dropped as too near and left out of them broke the chain: a
+    // shoulder of it became a mark of its own, 8 mm apart, a calibration's run)
     const shoulders: { u: number; v: number }[] = [];
     for (const p of candidates) {
       if (kept.length >= options.maxPerChannel) break;
-      if (kept.some((k) => (k.u - p.u) ** 2 + (k.v - p.v) ** 2 < minSq)) continue;
+      if (kept.some((k) => (k.u - p.u) ** 2 + (k.v - p.v) ** 2 < minSq)) {
+        shoulders.push(p);
+        continue;
+      }
       const score = activate(p.raw);
       const shoulderLevel = score * SHOULDER_SHARE;
       const joined = (k: { u: number; v: number }) => ridgeHolds(raw, activate, p, k, shoulderLevel);

@@ -17,14 +17,14 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { createHash } from 'node:crypto';
 
 /** A right CC, chest wall on the right edge as displayed, one bright pixel at `mark` (display coordinates). */
-function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200]): [number, number] {
+function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200], others: [number, number][] = []): [number, number] {
   const pixels = new Uint16Array(W * H);
   const stored = (x: number) => (mirrored ? W - 1 - x : x);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
     const inside = ((x - (W - 1)) / (0.8 * W)) ** 2 + ((y - H / 2) / (0.42 * H)) ** 2 < 1;
     pixels[y * W + stored(x)] = inside ? 1500 + ((x * 7 + y * 13) % 40) : 100;
   }
-  pixels[mark[1] * W + stored(mark[0])] = 4000;
+  for (const [x, y] of [mark, ...others]) pixels[y * W + stored(x)] = 4000;
   writeTestImage(file, {
     rows: H, columns: W, bitsAllocated: 16, bitsStored: 12, pixels,
     attributes: { ImageLaterality: 'R', ViewPosition: 'CC', PatientOrientation: [mirrored ? 'A' : 'P', 'L'], ImagerPixelSpacing: [0.2, 0.2], WindowCenter: [2048], WindowWidth: [4096] },
@@ -632,4 +632,32 @@ test('an image\'s score is the model\'s own image score where the manifest reads
   assert.ok(own.image < own.best - 0.05, JSON.stringify(scores));
   assert.equal(best.image, best.best, 'the best finding\'s score');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('two heatmap peaks of one class nearer than 8 mm are one finding (three distortion stars lay over one another on one place at 5 mm, a radiologist\'s probe); 9 mm apart, two', async () => {
+  const dir = tempDir('ai-peaks-near');
+  try {
+    const bytes = tinyDetectorModel({ classes: 1 });
+    // the heatmap near 0 but at the spots (each pixel's sigmoid after a mean of 0.9 and a deviation of
+    // 0.05): no ridge joins the two, and their scores are equal (no satellite): the distance alone decides
+    const manifest = fixtureManifest(bytes, { classes: 1, spacingMm: 0.2 }, (m) => { m.input.normalize = { type: 'mean-std', mean: 0.9, std: 0.05 }; });
+    const opened = await openSession(bytes, ['cpu']);
+    try {
+      const found = async (name: string, apartPx: number) => {
+        const file = path.join(dir, `${name}.dcm`);
+        // 0.2 mm pixels: 34 px is 6.8 mm, 45 px 9 mm
+        writeRightCc(file, [100, 60], false, [160, 200], [[100, 60 + apartPx]]);
+        return (await analyzeImage(file, manifest, opened.session, { floor: 0.5 })).findings;
+      };
+      const near = await found('near', 34);
+      assert.equal(near.length, 1, JSON.stringify(near));
+      const apart = await found('apart', 45);
+      assert.equal(apart.length, 2, JSON.stringify(apart));
+      assert.ok(Math.abs(Math.abs(apart[0]!.y - apart[1]!.y) - 45) <= 1, JSON.stringify(apart));
+    } finally {
+      await opened.session.release();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -24,6 +24,19 @@ test('peaks: per class, above the floor, the weaker of two close peaks dropped, 
   assert.throws(() => heatmapPeaks(data, [1, 3, 40, 40], { floor: 0.4, minDistance: 4, maxPerChannel: 10, activation: 'none' }));
 });
 
+test('the distance two peaks of one class are one finding within may be one per class', () => {
+  // two blobs of each class 6 pixels apart, a dip between them (no shoulder), of equal height (no satellite)
+  const data = heatmap(2, 40, 40, [
+    { c: 0, u: 10, v: 20, peak: 0.8, sigma: 1 }, { c: 0, u: 16, v: 20, peak: 0.8, sigma: 1 },
+    { c: 1, u: 10, v: 30, peak: 0.8, sigma: 1 }, { c: 1, u: 16, v: 30, peak: 0.8, sigma: 1 },
+  ]);
+  const options = { floor: 0.4, maxPerChannel: 10, activation: 'none' } as const;
+  const count = (channel: number, minDistance: number | number[]) => heatmapPeaks(data, [1, 2, 40, 40], { ...options, minDistance }).filter((p) => p.channel === channel).length;
+  assert.deepEqual([count(0, 8), count(1, 8)], [1, 1]);
+  assert.deepEqual([count(0, [8, 4]), count(1, [8, 4])], [1, 2]);
+  assert.deepEqual([count(0, 4), count(1, 4)], [2, 2]);
+});
+
 test('calcification peaks within the distance, through a chain, are one cluster with their box; other classes pass', () => {
   const p = (channel: number, u: number, v: number, score: number) => ({ channel, u, v, score, extent: [u - 1, v - 1, u + 1, v + 1] as [number, number, number, number] });
   const peaks = [p(1, 10, 10, 0.5), p(1, 14, 10, 0.8), p(1, 18, 10, 0.4), p(1, 40, 40, 0.6), p(0, 11, 10, 0.7)];
