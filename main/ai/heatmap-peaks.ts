@@ -113,7 +113,7 @@ export function heatmapPeaks(data: Float32Array, dims: readonly number[], option
     const raw = (uu: number, vv: number) => data[plane + vv * width + uu]!;
     // the peaks dropped as too near, shoulders or satellites: a peak joined to one of them is joined to
     // the finding it belongs to (one dropped as too near and left out of them broke the chain: a
-    // shoulder of it became a mark of its own, 8 mm apart, a calibration's run)
+    // shoulder of it became a mark of its own, on the validation women)
     const shoulders: { u: number; v: number }[] = [];
     for (const p of candidates) {
       if (kept.length >= options.maxPerChannel) break;

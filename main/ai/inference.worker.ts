@@ -21,9 +21,9 @@ import type { AiTasks, ExpectedModel, TensorData } from './ai-tasks.ts';
 /**
  * This thread, and the threads it starts (its preprocessing helper, the runtime's own pool, opened
  * here), take the cores after the main thread: on Linux, where each thread has a priority of its own
- * and a new thread inherits its maker's, ten steps lower than it started. On two cores the model's
- * two threads and the main thread shared them evenly, and the main event loop, woken by the reader's
- * click, waited up to 48 ms for a turn (bench ai). They keep one priority among themselves: a
+ * and a new thread inherits its maker's, ten steps lower than it started. On two cores this thread,
+ * its helper and the main thread shared them evenly, and the main event loop, woken by the reader's
+ * click, waited up to 96 ms for a turn (bench ai under other load). They keep one priority among themselves: a
  * helper lowered alone held this thread waiting for its pieces (2026-12-02). Elsewhere, or where it
  * is not allowed, the process's priority.
  */
