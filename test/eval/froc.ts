@@ -159,6 +159,13 @@ export function examThresholdAtSpecificity(cases: { positive: boolean; score: nu
  * has none; and where the set holds no lesion of what it measures (`lesions` 0: a small set, a
  * generator's options), that the set has none, not MISSED (nothing was there to find).
  */
+export function targetLine(label: string, value: number, goal: number, options: { lesions?: number; modelClass?: string; modelClasses?: readonly string[]; what?: string } = {}): string {
+  const { lesions, modelClass, modelClasses = [], what = 'lesion' } = options;
+  if (modelClass && !modelClasses.includes(modelClass)) return `${label} – (the model has no ${modelClass} class)`;
+  if (lesions === 0) return `${label} – (target ≥ ${goal}: not measured, the set holds no ${what})`;
+  return `${label} ${Number.isNaN(value) ? '–' : value.toFixed(2)} (target ≥ ${goal}: ${value >= goal ? 'met' : 'MISSED'})`;
+}
+
 /**
  * The case AUC's target line, its 95 % interval after it; not measured where the set holds no exam
  * without a lesion, or none with one (a vendor's probe of four women, all with a lesion, was told
@@ -168,11 +175,4 @@ export function caseAucLine(cases: readonly { positive: boolean }[], result: { a
   const lacking = !cases.some((c) => !c.positive) ? 'exam without a lesion' : !cases.some((c) => c.positive) ? 'exam with a lesion' : null;
   if (lacking) return `case AUC – (target ≥ ${goal}: not measured, the set holds no ${lacking})`;
   return `${targetLine('case AUC', result.auc, goal)} [${result.low.toFixed(3)}–${result.high.toFixed(3)}]`;
-}
-
-export function targetLine(label: string, value: number, goal: number, options: { lesions?: number; modelClass?: string; modelClasses?: readonly string[]; what?: string } = {}): string {
-  const { lesions, modelClass, modelClasses = [], what = 'lesion' } = options;
-  if (modelClass && !modelClasses.includes(modelClass)) return `${label} – (the model has no ${modelClass} class)`;
-  if (lesions === 0) return `${label} – (target ≥ ${goal}: not measured, the set holds no ${what})`;
-  return `${label} ${Number.isNaN(value) ? '–' : value.toFixed(2)} (target ≥ ${goal}: ${value >= goal ? 'met' : 'MISSED'})`;
 }
