@@ -129,7 +129,8 @@ const STAND_IN_FINDINGS = 10;
  * A stand-in for what the model may find, whatever it found: the analysis done (a failed or cancelled
  * one too, which may be queued again: a failed exam's strip was shorter than a finished one's, its
  * images higher, a probe), the exam flagged, each breast scored with the most decimals
- * from a view with the longest label, ten findings (a two-digit count), the marks switchable, each other
+ * from a view with the longest label, ten findings (a two-digit count), an implant (the model's caveat
+ * for such exams said, where it has one), the marks switchable, each other
  * CAD's report with ten marks (sizingForms adds the marks hidden by the key, or by a class). What it says of
  * this exam besides (the model, the images it could not read, which other CADs reported) is this exam's.
  */
@@ -152,6 +153,9 @@ function blindForm(form: StripForm): StripForm {
     ...form,
     results: { ...form.results, state: model ? done : state, findings: model ? findings : form.results.findings, cadReports },
     marksPossible: true,
+    // an exam with an implant, where the model has a caveat for them: its strip said the caveat and
+    // was a line taller, so that the images moved 15 px between one woman and the next (a probe)
+    implant: true,
     hiddenClasses: new Set(), // (which are switched off changes a box's tick, not the strip's size)
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
   };

@@ -98,3 +98,19 @@ test('a normal first impression disagrees with the AI only where the AI calls th
   assert.equal(aiCallsRecall(flaggedUnmarked), true);
   assert.match(strip(read(flaggedUnmarked), 'fr', { locked: false }), /L’IA signale l’examen que vous avez lu comme normal, sans marque à votre point de fonctionnement\u202f: revoyez-le/);
 });
+
+test('an exam with an implant and one without have the same sizing copies: the model\'s implant caveat is in the stand-in\'s form (the images moved 15 px between women, a probe)', () => {
+  const caveat = { ...MODEL, implantCaveat: 'weaker on breasts with an implant (on synthetic exams)', implantCaveatTranslations: { fr: 'moins bon sur les seins avec prothèse (sur des examens synthétiques)' } };
+  const withCaveat = (ai: AiResults): AiResults => ({ ...ai, model: caveat });
+  const sizers = (html: string) => html.split('ai-bar-sizer').slice(2).join('ai-bar-sizer');
+  for (const locale of ['en', 'fr'] as const) {
+    const implant = strip(withCaveat(flagged), locale, { implant: true, locked: false, marksPossible: true });
+    const none = strip(withCaveat(flagged), locale, { implant: false, locked: false, marksPossible: true });
+    // what the strip says differs (the caveat is said on the implant exam only) …
+    assert.notEqual(implant.split('ai-bar-sizer')[0], none.split('ai-bar-sizer')[0], locale);
+    assert.match(implant.split('ai-bar-sizer')[0], locale === 'fr' ? /moins bon sur les seins avec prothèse/ : /weaker on breasts with an implant/);
+    // … its height does not: the stand-in says the caveat in both
+    assert.equal(sizers(implant), sizers(none), locale);
+    assert.match(sizers(none), locale === 'fr' ? /moins bon sur les seins avec prothèse/ : /weaker on breasts with an implant/);
+  }
+});
