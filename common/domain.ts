@@ -386,6 +386,8 @@ export interface AiResults {
     finishedAt: string | null;
     /** Running, and stepped aside for exams a reader opened meanwhile (they are analysed first). */
     paused: boolean;
+    /** Queued, and held: its model ran past its time limit on an image of another exam, and is not run until that exam is analysed again (and the station starts again). */
+    held?: boolean;
     /** Done: the breasts imaged that the model read no image of (the exam score is the other breast's alone), and 'no-laterality' (see ExamSummary.ai); per image: notAnalysed. */
     notRead: NotRead[];
     /** Done: the images it could not read, by view and the failure's code (the others were analysed). */

@@ -231,6 +231,7 @@ export class AiAnalysis {
         for (const m of this.models) {
           this.db.ai.requeueOtherFile(refOf(m));
           this.requeueModelChanged(m);
+          this.holdOverran(m);
         }
         this.showModel();
         this.queueNewExams();
@@ -256,6 +257,7 @@ export class AiAnalysis {
       const replaced = this.db.ai.requeueOtherFile(refOf(m));
       if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${replaced} analyses made with the other file or manifest queued again`);
       this.requeueModelChanged(m);
+      this.holdOverran(m);
     }
     this.queueNewExams();
     // another process on the library (binome models --show, another window) may choose the shown
@@ -292,6 +294,29 @@ export class AiAnalysis {
   private requeueModelChanged(m: FoundModel): void {
     const again = this.db.ai.requeueModelChanged(refOf(m));
     if (again) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${again} analyses that failed when its folder changed under a running station queued again`);
+  }
+
+  /**
+   * A model that ran past its time limit on an image at an earlier start, with this very file and
+   * manifest (its failed analysis still failed), is held from the start: its analyses wait. Started
+   * again, it ran its queue again, held the AI thread another 5 minutes on the same kind of image
+   * (the shown model's new exams waiting behind it) and left a core spinning inside the run, at every
+   * start (a vendor's probe: a model that loops on textured images). Analysing that exam again (its
+   * failure cleared) lets the next start try the model once more; a new file or version too.
+   */
+  private holdOverran(m: FoundModel): void {
+    const key = modelKey(m.manifest);
+    if (this.overran.has(key)) return;
+    const last = this.db.ai.lastOverrun(m.manifest);
+    if (!last) return;
+    this.overran.add(key);
+    log.warn(`AI model ${m.manifest.id} ${m.manifest.version} ran past its time limit on an image of exam ${last.examId} (${last.finishedAt ?? '?'}) with this file: `
+      + 'its analyses wait; analysing that exam again lets the next start try it once more');
+  }
+
+  /** Whether this model's analyses wait in this process: its run overran its time limit, here or at an earlier start (holdOverran). */
+  isHeld(model: { id: string; version: string }): boolean {
+    return this.overran.has(modelKey(model));
   }
 
   get availableModels(): readonly FoundModel[] {
@@ -536,13 +561,14 @@ export class AiAnalysis {
    * cannot be interrupted (onnxruntime aborts the process when its thread is stopped inside it), so
    * its thread stays inside it, maybe for ever; a second such run took the last thread the pool may
    * start, and every other model's analyses then waited their 5 minutes for a thread and failed (a
-   * probe: a dropped-in model that hangs on some images). Its jobs stay queued for the next start.
+   * probe: a dropped-in model that hangs on some images). Its jobs stay queued, held at the next start
+   * too until that exam is analysed again (holdOverran).
    */
   private modelRefs(): ModelRef[] {
     return this.models.filter((m) => !this.overran.has(modelKey(m.manifest)) && !this.changed.has(modelKey(m.manifest))).map((m) => refOf(m));
   }
 
-  /** Models (id and version) whose run overran in this process: not run again until it starts again. */
+  /** Models (id and version) whose run overran in this process, or at an earlier start with the same file (holdOverran): not run here. */
   private readonly overran = new Set<string>();
   /** Models (id and version) whose folder changed since this process read it (model_changed, model_refused): not run again here. */
   private readonly changed = new Set<string>();
@@ -727,10 +753,10 @@ export class AiAnalysis {
         if ((error as { code?: string })?.code === 'timeout') {
           this.overran.add(modelKey(manifest));
           log.warn(`AI model ${manifest.id} ${manifest.version} ran past ${Math.round(this.runner.runTimeoutMs / 1000)} s on an image of exam ${job.examId}: `
-            + 'its analyses wait until the station starts again (a run that cannot be interrupted holds its thread); the other models go on');
+            + 'its analyses wait, at the next starts too, until that exam is analysed again (a run that cannot be interrupted holds its thread); the other models go on');
           // said as the model's, with the view: not "analyzeImage took longer than 300 s and was stopped" (it goes on)
           const view = image.viewLabel ?? image.imageLaterality ?? '?';
-          throw Object.assign(new Error(`${view}: the model ran longer than ${Math.round(this.runner.runTimeoutMs / 1000)} s on this image; it is not run again until the station starts again`), { code: 'timeout', view });
+          throw Object.assign(new Error(`${view}: the model ran longer than ${Math.round(this.runner.runTimeoutMs / 1000)} s on this image; its analyses wait until this exam is analysed again and the station starts again`), { code: 'timeout', view });
         }
         if ((error as { code?: string })?.code === 'no_thread') throw error; // not the exam's failure: queued again (execute)
         const failure = imageFailure(error, image);

@@ -122,10 +122,11 @@ interface JobRow {
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
 
 /**
- * Failures that come from what the exam holds, or that last until the station starts again (its
- * model's folder changed under it): opening the exam does not try them again (see prioritize).
+ * Failures that come from what the exam holds, that last until the station starts again (its
+ * model's folder changed under it), or that hold the model until the reader asks for the exam again
+ * (it ran past its time limit: lastOverrun): opening the exam does not try them again (see prioritize).
  */
-const LASTING_FAILURES = [...UNREADABLE_IMAGE_CODES, 'no_images', 'images_too_coarse', 'model_output_invalid', ...MODEL_CHANGED_CODES] as const;
+const LASTING_FAILURES = [...UNREADABLE_IMAGE_CODES, 'no_images', 'images_too_coarse', 'model_output_invalid', ...MODEL_CHANGED_CODES, 'timeout'] as const;
 
 /** The SQL condition for jobs of these model versions (bound with each one's id and version). */
 const modelKeys = (models: readonly ModelRef[]): string => models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');
@@ -204,7 +205,7 @@ export class AiTables {
 
   /**
    * The exam a reader opens goes first (a job that failed for a passing reason, such as a thread that
-   * stopped or a model that took too long, is tried again). A job that failed for what the exam holds
+   * stopped, is tried again; not a model that took too long: see LASTING_FAILURES). A job that failed for what the exam holds
    * (an image damaged in the store, none the model reads) keeps its failure on screen: trying it at
    * every opening would cost a whole analysis each time and show "analysing" in place of the reason;
    * the reader's "analyse again" (requeue) tries it. A job a reader cancelled stays cancelled:
@@ -438,6 +439,18 @@ export class AiTables {
    * (the last), the most frequent first: "8 failed" alone told a clinic's IT person nothing of a
    * model that fails every exam (a probe's model, its boxes of a class its manifest does not name).
    */
+  /**
+   * The last analysis of this model version that failed because the model ran past its time limit
+   * on an image (failure 'timeout'), where one is still failed; null where none. Read at start, after
+   * requeueOtherFile: one made with another file or manifest is queued again by then.
+   */
+  lastOverrun(model: Pick<ModelRef, 'id' | 'version'>): { examId: number; finishedAt: string | null } | null {
+    const row = this.sql.get(`SELECT study_ref AS examId, finished_at AS finishedAt FROM ai_jobs
+      WHERE model_id = ? AND model_version = ? AND status = 'failed' AND failure_code = 'timeout' ORDER BY finished_at DESC, id DESC LIMIT 1`)
+      .get(model.id, model.version) as { examId: number; finishedAt: string | null } | undefined;
+    return row ?? null;
+  }
+
   failuresOf(model: Omit<ModelRef, 'sha256'>, most = 5): { code: string; count: number; detail: string | null }[] {
     const rows = this.sql.get(`SELECT failure_code AS code, count(*) AS count,
         (SELECT f.failure_detail FROM ai_jobs f WHERE f.model_id = ? AND f.model_version = ? AND f.status = 'failed' AND f.failure_code IS j.failure_code ORDER BY f.finished_at DESC LIMIT 1) AS detail

@@ -63,6 +63,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
+        ...(state.status === 'queued' && analysis()?.isHeld(state.model) ? { held: true } : {}),
         notRead: state.status === 'done' ? partsNotRead(lateralities, state.breastScores) : [],
         unreadImages: state.unreadImages.map(({ view, code }) => ({ view, code })),
       },

@@ -192,11 +192,11 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
 
     // failed for what may pass: the reason stays; opening the exam queues it again, first
     const other = station.db.ai.claimNext('me:1', [model])!;
-    station.db.ai.fail(other.id, 'me:1', 'timeout', 'the model took more than 300 s');
-    assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'timeout', detail: 'the model took more than 300 s' });
+    station.db.ai.fail(other.id, 'me:1', 'worker_crashed', 'the AI thread stopped');
+    assert.deepEqual(station.db.ai.examState(other.examId)!.failure, { code: 'worker_crashed', detail: 'the AI thread stopped' });
     // the worklist says why (its code, which the page says in the reader's language)
     const failedRow = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === other.examId)!;
-    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'timeout', scoreWithheld: false, paused: false, notRead: [] });
+    assert.deepEqual(failedRow.ai, { status: 'failed', score: null, failure: 'worker_crashed', scoreWithheld: false, paused: false, notRead: [] });
     station.db.ai.prioritize(other.examId, model);
     assert.equal(station.db.ai.examState(other.examId)!.failure, null);
     // failed for what lasts until the station starts again (its model's folder changed): opening it does not try it again
@@ -207,6 +207,16 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.equal(station.db.ai.examState(other.examId)!.failure?.code, 'model_changed');
     station.db.ai.requeue(other.examId, model);
     assert.equal(station.db.ai.examState(other.examId)!.status, 'queued', 'a requeue asked for still queues it');
+    // a model that ran past its time limit: opening the exam does not try it again either (its failure
+    // holds the model at the next starts, holdOverran; opening it would have let it run again): her "analyse again" does
+    const overran = station.db.ai.claimNext('me:1', [model])!;
+    station.db.ai.fail(overran.id, 'me:1', 'timeout', 'RCC: the model ran longer than 300 s on this image');
+    station.db.ai.prioritize(overran.examId, model);
+    assert.equal(station.db.ai.examState(overran.examId)!.failure?.code, 'timeout');
+    assert.deepEqual(station.db.ai.lastOverrun(model)?.examId, overran.examId);
+    station.db.ai.requeue(overran.examId, model);
+    assert.equal(station.db.ai.examState(overran.examId)!.status, 'queued');
+    assert.equal(station.db.ai.lastOverrun(model), null);
     // cancelled by a reader: opening the exam again leaves it cancelled; a reader's requeue queues it, first
     station.db.ai.prioritize(job.examId, model);
     assert.equal(station.db.ai.examState(job.examId)!.status, 'cancelled');

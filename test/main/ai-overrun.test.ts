@@ -191,8 +191,64 @@ test('a model whose run overran is not run again in this process, so the other m
     const slowModelStatus = after['org.binome.tests.slow']!;
     assert.deepEqual([slowModelStatus.analyses.failed, slowModelStatus.analyses.queued], [1, 1], 'one overran; the other waits for the next start, not run');
     assert.equal(slowModelStatus.failures?.[0]?.code, 'timeout');
-    assert.match(slowModelStatus.failures?.[0]?.detail ?? '', /^[RL](CC|MLO): the model ran longer than 3 s on this image; it is not run again until the station starts again$/);
+    assert.match(slowModelStatus.failures?.[0]?.detail ?? '', /^[RL](CC|MLO): the model ran longer than 3 s on this image; its analyses wait until this exam is analysed again and the station starts again$/);
     assert.equal(after['org.binome.tests.bright-spots']!.analyses.failed, 0, 'none failed waiting for a thread');
+  } finally {
+    await station.close();
+  }
+});
+
+test('a model whose run overran is held at the next start too, its analyses waiting and saying so, until the exam it overran on is analysed again: started again, it ran its queue again and held the AI thread 5 minutes at every start (a vendor\'s probe)', { timeout: 420_000 }, async () => {
+  const models = tempDir('ai-held-models');
+  writeTinyModel(models);
+  const slow = path.join(models, 'zz-slow');
+  fs.mkdirSync(slow);
+  const bytes = slowModel(12);
+  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.1 })));
+  const libraryDir = tempDir('ai-held-library');
+  const open = () => openTestStation({ libraryDir, modelRoots: [models], aiRunTimeoutMs: 3000 });
+  const statusOf = async (station: ReturnType<typeof open>) => Object.fromEntries((await station.handlers.aiModels({})).models.map((m) => [m.id, m]));
+  const slowJobs = () => {
+    const db = new Database(path.join(libraryDir, 'worklist.sqlite'), { readonly: true });
+    try {
+      return db.prepare(`SELECT study_ref AS examId, status, failure_code AS code FROM ai_jobs WHERE model_id = 'org.binome.tests.slow' ORDER BY study_ref`).all() as { examId: number; status: string; code: string | null }[];
+    } finally {
+      db.close();
+    }
+  };
+  let overranExam: number;
+  let station = open();
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-held' });
+    await waitFor('the slow model\'s first analysis failed past its limit', async () => (await statusOf(station))['org.binome.tests.slow']?.analyses.failed === 1, 240_000);
+    overranExam = slowJobs().find((j) => j.code === 'timeout')!.examId;
+  } finally {
+    await station.close();
+  }
+  // started again: held from the start; the other model goes on with a new exam
+  station = open();
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-held-2' });
+    await waitFor('the other model\'s three analyses done', async () => (await statusOf(station))['org.binome.tests.bright-spots']?.analyses.done === 3, 240_000);
+    const slowNow = (await statusOf(station))['org.binome.tests.slow']!;
+    assert.deepEqual([slowNow.analyses.failed, slowNow.analyses.queued, slowNow.analyses.running], [1, 2, 0], 'its analyses wait: none run at this start');
+    // the exam the reader opens says why its analysis waits (the slow model is shown: found last)
+    const waiting = slowJobs().find((j) => j.status === 'queued')!.examId;
+    const results = await station.handlers.aiResults({ examId: waiting });
+    assert.equal(results.model?.id, 'org.binome.tests.slow');
+    assert.equal(results.state?.held, true);
+    assert.equal((await station.handlers.aiResults({ examId: overranExam })).state?.held, undefined, 'the exam it overran on says its failure, not "on hold"');
+    // analysing that exam again: the next start tries the model once more (here it overruns again)
+    await station.handlers.queueAiAnalysis({ examId: overranExam });
+    assert.deepEqual(slowJobs().map((j) => j.code), [null, null, null]);
+  } finally {
+    await station.close();
+  }
+  station = open();
+  try {
+    await waitFor('the slow model tried again at this start', async () => slowJobs().some((j) => j.code === 'timeout'), 240_000);
+    assert.equal(slowJobs().find((j) => j.code === 'timeout')!.examId, overranExam, 'the exam asked for again first');
   } finally {
     await station.close();
   }

@@ -113,3 +113,10 @@ test('an exam with a breast implant says the model\'s caveat for such exams (its
   assert.equal(translated('fr'), 'analysé · prothèse mammaire\u202f: moins bon là');
   assert.equal(translated('en'), 'analysed · breast implant: weaker there');
 });
+
+test('an analysis held (its model overran its time limit on another exam) says so and where to look, in the reader\'s language; one merely queued says queued', () => {
+  const queued = (held: boolean): AiResults => ({ ...done({}), state: { ...done({}).state!, status: 'queued', examScore: null, ...(held ? { held: true } : {}) } });
+  assert.equal(said(queued(false)), 'analysis queued');
+  assert.equal(said(queued(true)), 'analysis on hold: the model took too long on an image of another exam (see AI models)');
+  assert.equal(said(queued(true), 'fr'), 'analyse suspendue\u202f: le modèle a mis trop de temps sur une image d’un autre examen (voir Modèles d’IA)');
+});
