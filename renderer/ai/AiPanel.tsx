@@ -24,6 +24,11 @@ export interface AiPanelProps {
   mode: AiMarksMode;
   /** Second look without a first impression yet: no mark may show. */
   locked: boolean;
+  /**
+   * Locked for another exam: this one is read, and the woman's exam of this date (as written) is still
+   * to read, without the reader's first impression: no impression is asked of this one, hers of that exam unlocks it.
+   */
+  heldForLater?: string | null;
   marksOn: boolean;
   /** The classes a reader can switch (the model's usual four, and any other its findings carry). */
   classes: readonly string[];
@@ -196,11 +201,13 @@ function StripContent(props: StripForm) {
       <span className="spacer" />
       {locked ? (
         <span className="ai-lock" data-testid={tid('ai-locked')}>
+          {props.heldForLater ? <span data-testid={tid('ai-locked-later')}>{t('ai.lockedForLater', { date: props.heldForLater })}</span> : <>
           {/* nothing to unlock where the analysis failed or was cancelled and no CAD marks: her impression is still asked */}
           {(props.marksPossible || (status !== 'failed' && status !== 'cancelled')) && <span data-testid={tid('ai-locked-text')}>{t('ai.locked')}</span>}
           {results?.shownBeforeFirstImpression && <span className="ai-warning" data-testid={tid('ai-shown-before')}>{t('ai.shownBefore')}</span>}
           <span className="muted">{t('ai.firstImpression')}</span>
           <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />
+          </>}
         </span>
       ) : (
         <>

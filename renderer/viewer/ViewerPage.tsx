@@ -235,7 +235,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (an exam read is not: its reading is done, without an impression too, as the priors imported read
   // are; a read prior asked for a screening impression of a 2024 exam, its score "after your impression" for ever: a probe)
   const shownRead = shownExam?.detail.exam.status === 'read';
-  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && !shownRead, [settings.aiMarksMode, shownRead]);
+  // an exam read whose woman has an exam still to read without her first impression stays locked, as
+  // the worklist holds its score back: its marks on the same lesion tell her read of that exam (a probe
+  // opened a read prior from the worklist and saw its mark and "flagged" before the current's impression)
+  const laterToRead = shownRead && settings.aiMarksMode === 'second-look'
+    ? shownExam?.detail.priors.find((p) => p.status !== 'read' && p.ai?.scoreWithheld) ?? (shownExam?.detail.exam.ai?.scoreWithheld ? shownExam.detail.exam : null)
+    : null;
+  const heldForLater = laterToRead ? formatDicomDate(locale, laterToRead.studyDate) || '?' : null;
+  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && (!shownRead || heldForLater !== null), [settings.aiMarksMode, shownRead, heldForLater]);
   const aiLocked = lockedFor(currentAi);
   // a prior still to read keeps its marks locked where the exam on screen is unlocked only for being read
   // (no impression of it): her own impression of that prior is still to come (its marks showed on the
@@ -435,7 +442,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
     const aiToSee = ai && (ai.state?.status === 'done' || ai.cadReports.length > 0);
     // asked once where the AI's output was never shown to her (it said so where she had seen it in concurrent mode: a probe)
-    if (lockedFor(ai) && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
+    if (lockedFor(ai) && !shownRead && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
       setNotice({ key: 'viewer.readBeforeImpression' });
       return false;
@@ -444,7 +451,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, currentAi, examId, setStatus, t]);
+  }, [api, lockedFor, shownRead, currentAi, examId, setStatus, t]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
@@ -461,8 +468,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       setAiBusy(false);
     }
   }, [api, examId, errorText]);
+  // the exam whose first impression is on its way to the station: a second key pressed meanwhile is
+  // told it is recorded, not refused by the station as "recorded in another window or station" (a probe)
+  const impressionSending = useRef<number | null>(null);
   const recordFirstImpression = useCallback((impression: FirstImpressionValue) => void aiAction(async () => {
-    const results = await api.setFirstImpression({ examId, impression });
+    impressionSending.current = examId;
+    const results = await api.setFirstImpression({ examId, impression }).finally(() => { impressionSending.current = null; });
     // the station made a 'new' exam 'in progress' with it (service/ai.ts): the bar says so too
     setLoaded((l) => (l && l.detail.exam.examId === examId && l.detail.exam.status === 'new' ? { ...l, detail: { ...l.detail, exam: { ...l.detail.exam, status: 'in_progress' } } } : l));
     return results;
@@ -504,16 +515,17 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         else setSizeMode((m) => (m === 'same-size' ? 'true-size' : 'same-size'));
         break;
       case 'aiMarks':
-        if (aiLocked) setNotice({ key: 'ai.locked' });
+        if (aiLocked) setNotice(heldForLater !== null ? { text: t('ai.lockedForLater', { date: heldForLater }) } : { key: 'ai.locked' });
         else setMarksOn((on) => !on);
         break;
       case 'impressionNormal': case 'impressionRecall': {
         // asked where the AI strip asks it (second look, locked; or concurrent, before one is given); it
         // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
-        const asked = Boolean(currentAi) && !currentAi?.firstImpression && (aiLocked || settings.aiMarksMode === 'concurrent');
+        const asked = Boolean(currentAi) && !currentAi?.firstImpression && !shownRead && (aiLocked || settings.aiMarksMode === 'concurrent');
         // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
         // (the exam's AI results not come yet, as it opens: "just opened", not "the AI has nothing here", a re-probe)
-        if (!currentAi) setNotice({ key: 'viewer.impressionTooSoon' });
+        if (impressionSending.current === examId) setNotice({ key: 'viewer.impressionRecorded' });
+        else if (!currentAi) setNotice({ key: 'viewer.impressionTooSoon' });
         else if (!asked) setNotice({ key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough(pressedAt)) setNotice({ key: 'viewer.impressionTooSoon' });
         else {
@@ -650,7 +662,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
         </span>
       </div>
-      <AiPanel results={currentAi} examRead={exam.status === 'read'} mode={settings.aiMarksMode} locked={aiLocked} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}
+      <AiPanel results={currentAi} examRead={exam.status === 'read'} mode={settings.aiMarksMode} locked={aiLocked} heldForLater={heldForLater} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}
         toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}

@@ -254,6 +254,32 @@ async function findingsByInstance(...examIds: number[]): Promise<Map<number, AiF
   return map;
 }
 
+test('second look: a read prior opened by itself stays locked while her later exam waits for her first impression, and asks none of its own (a probe opened a read prior from the worklist and saw its mark and "flagged" before the current\'s impression)', { skip: SKIP, timeout: 240_000 }, async () => {
+  const { status } = station.db.connection.prepare('SELECT status FROM studies WHERE id = ?').get(ids.prior) as { status: string };
+  station.db.connection.prepare(`UPDATE studies SET status = 'read' WHERE id = ?`).run(ids.prior);
+  try {
+    assert.equal(station.db.firstImpressions.get(ids.current, 'local-user'), null, 'the later exam without her impression');
+    await open(ids.prior);
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done');
+    assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'true');
+    assert.equal(await markCount(), 0, 'no mark of the prior');
+    assert.doesNotMatch(await page.textContent('[data-testid=ai-state]') ?? '', /score|flagged/, 'nor its score');
+    assert.match(await page.textContent('[data-testid=ai-locked-later]') ?? '', /AI held back \(second look\): this woman\u2019s exam of \S+ is still to read; record your first impression of it first\./);
+    assert.equal(await page.$$eval('[data-testid^=first-impression-]', (b) => b.length), 0, 'no impression asked of the read prior');
+    // nor taken from the keys; the hide key says why nothing shows
+    await page.waitForTimeout(1600);
+    await page.keyboard.press('2');
+    await page.waitForSelector('[data-testid=viewer-notice]');
+    assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null);
+    await page.keyboard.press('a');
+    await page.waitForFunction(() => /is still to read/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+    assert.equal(await markCount(), 0);
+    await shot('ai-marks-read-prior-held');
+  } finally {
+    station.db.connection.prepare('UPDATE studies SET status = ? WHERE id = ?').run(status, ids.prior);
+  }
+});
+
 test('second look: no mark shows until the reader records her first impression, which is kept', { skip: SKIP, timeout: 240_000 }, async () => {
   // r pressed before the exam's AI results have come (within a second of opening it): they are asked
   // for, not taken as nothing to see (a re-probe: the exam was marked read unasked, its marks never shown)
