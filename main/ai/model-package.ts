@@ -259,7 +259,9 @@ function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown
   const french = z.locales.fr().localeError;
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
-    const zodSaid = typeof built === 'string' ? built : built?.message;
+    // a number JSON cannot hold as one (1e999 reads as Infinity): zod's French said "nombre attendu, nombre reçu" (a vendor's probe)
+    const notFinite = /^Invalid input: expected number, received (-?Infinity|NaN)$/.exec(issue.message);
+    const zodSaid = notFinite ? `Entrée invalide : nombre fini attendu, ${notFinite[1] === 'NaN' ? 'NaN' : `${notFinite[1].startsWith('-') ? 'moins l’' : 'l’'}infini`} reçu` : typeof built === 'string' ? built : built?.message;
     const said = describeManifestIssue(issue, agreeInFrench(RULES_FR[issue.message] ?? (zodSaid ? frenchNumbers(zodSaid) : issue.message)), manifest, 'fr');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });

@@ -209,6 +209,12 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
   assert.doesNotMatch(wrongType.fr, /indéfini/);
   assert.match(wrongType.fr, /input\.maxSourceSpacingMm\u202f: .*nombre attendu, chaîne de caractères reçue$/m);
+  // a number too large for a number (1e999 reads as Infinity): said so in French too (it said "nombre attendu, nombre reçu", a vendor's probe)
+  const infinite = writeModel(root, 'infinite', { change: (m) => { m.input.maxSourceSpacingMm = 0.123456; } });
+  fs.writeFileSync(path.join(infinite, 'manifest.json'), fs.readFileSync(path.join(infinite, 'manifest.json'), 'utf8').replace('0.123456', '1e999'));
+  const infinity = await refusal(infinite);
+  assert.match(infinity.en, /input\.maxSourceSpacingMm: .*expected number, received Infinity/);
+  assert.match(infinity.fr, /input\.maxSourceSpacingMm\u202f: Entrée invalide\u202f: nombre fini attendu, l’infini reçu/);
   assert.match((await refusal(writeModel(root, 'tiny-source', { change: (m) => { m.input.maxSourceSpacingMm = 1e-9; } }))).en, /input\.maxSourceSpacingMm: /);
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
