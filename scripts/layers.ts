@@ -18,6 +18,7 @@ export const PACKAGE_CLASSES: Record<string, PackageClass> = {
   'dcmjs': 'std',
   'hash-wasm': 'std',
   'unicode-confusables': 'std',
+  '@humanwhocodes/momoa': 'std',
   '@cornerstonejs/codec-charls': 'std',
   '@cornerstonejs/codec-openjph': 'std',
   '@cornerstonejs/codec-openjpeg': 'std',

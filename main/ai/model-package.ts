@@ -27,6 +27,8 @@ import { MAX_OUTPUT_VALUES, manifestOutputs, modelTensor, pipelineOptions, shape
 import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange, placeBox } from './box-rows.ts';
 import type { BoxTensor, OutputValues } from './box-rows.ts';
 import { finishModelInput } from '../dicom/pixels/model-input.ts';
+import { parse as parseJson } from '@humanwhocodes/momoa';
+import type { AnyNode as MomoaNode } from '@humanwhocodes/momoa';
 
 export type { ReplacedModel } from './model-discovery.ts';
 
@@ -129,6 +131,11 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
     return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1 } });
   }
+  // a key twice in one object: JSON.parse keeps the last, a person reading the file sees the first (a
+  // vendor's probe: "notForDiagnosticUse": false under a first true, a name under the shipped one's)
+  const twice = duplicateKey(text.replace(/^\uFEFF/, ''));
+  if (twice === TOO_DEEP) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, tooDeep: 1 } });
+  if (twice) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, duplicateKey: twice } });
   // with each issue's input: zod's French words for a wrong type name what was there ("undefined received" otherwise)
   const parsed = modelManifestSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {
@@ -243,6 +250,40 @@ const RULES_FR: Record<string, string> = {
   'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)':
     'un modèle entraîné sur des images de synthèse n’est pas pour le diagnostic (intendedUse.notForDiagnosticUse doit valoir true)',
 };
+
+/** The first key named twice in one object of a JSON text, as a path (input.faceDirection); null where none. */
+function duplicateKey(text: string): string | typeof TOO_DEEP | null {
+  const walk = (node: MomoaNode, at: string): string | null => {
+    if (node.type === 'Object') {
+      const seen = new Set<string>();
+      for (const member of node.members) {
+        const name = member.name.type === 'String' ? member.name.value : member.name.name;
+        const here = at ? `${at}.${name}` : name;
+        if (seen.has(name)) return here;
+        seen.add(name);
+        const inside = walk(member.value, here);
+        if (inside) return inside;
+      }
+    } else if (node.type === 'Array') {
+      for (const [i, element] of node.elements.entries()) {
+        const inside = walk(element.value, `${at}[${i}]`);
+        if (inside) return inside;
+      }
+    }
+    return null;
+  };
+  try {
+    return walk(parseJson(text).body, '');
+  } catch (error) {
+    // nested deeper than a stack allows (JSON.parse read it; a key the contract does not name may hold
+    // anything): not read through, so refused as such
+    if (error instanceof RangeError) return TOO_DEEP;
+    throw error;
+  }
+}
+
+/** duplicateKey's answer for a manifest nested deeper than it can read through. */
+const TOO_DEEP = Symbol('too deep');
 
 /** zod's French puts its participles in the masculine whatever the noun (« chaîne de caractères reçu »), and an ordinary space before its colons. */
 function agreeInFrench(text: string): string {

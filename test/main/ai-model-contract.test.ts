@@ -209,6 +209,26 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
   assert.doesNotMatch(wrongType.fr, /indéfini/);
   assert.match(wrongType.fr, /input\.maxSourceSpacingMm\u202f: .*nombre attendu, chaîne de caractères reçue$/m);
+  // a key twice in one object: JSON.parse keeps the last, a person reading the file sees the first (a vendor's
+  // probe: "notForDiagnosticUse": false after a first true); refused, naming it, in English and French
+  const twice = writeModel(root, 'twice', { change: (m) => { m.input.maxSourceSpacingMm = 0.123456; } });
+  fs.writeFileSync(path.join(twice, 'manifest.json'), fs.readFileSync(path.join(twice, 'manifest.json'), 'utf8').replace('"maxSourceSpacingMm": 0.123456', '"maxSourceSpacingMm": 0.1, "maxSourceSpacingMm": 0.123456'));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(twice, 'manifest.json'), 'utf8')).input.maxSourceSpacingMm, 0.123456, 'the fixture holds the key twice');
+  const duplicate = await refusal(twice);
+  assert.equal(duplicate.problem.code, 'manifest_unreadable');
+  assert.equal(duplicate.en, 'manifest.json names “input.maxSourceSpacingMm” twice in one object (a person reading it sees the first, the station would read the last): keep one');
+  assert.match(duplicate.fr, /^manifest\.json nomme «\u202finput\.maxSourceSpacingMm\u202f» deux fois dans un même objet/);
+  // in an array's object too; nesting past the parser's stack (under a key the contract does not name) refused as such
+  const inArray = writeModel(root, 'twice-in-array');
+  const arrayText = fs.readFileSync(path.join(inArray, 'manifest.json'), 'utf8').replace(/"name": "([^"]*)",\s*"threshold"/, '"name": "$1", "name": "$1", "threshold"');
+  assert.notEqual(arrayText, fs.readFileSync(path.join(inArray, 'manifest.json'), 'utf8'), 'an operating point named twice');
+  fs.writeFileSync(path.join(inArray, 'manifest.json'), arrayText);
+  assert.match((await refusal(inArray)).en, /names “calibration\.operatingPoints\[0\]\.name” twice/);
+  const deep = writeModel(root, 'deep');
+  fs.writeFileSync(path.join(deep, 'manifest.json'), fs.readFileSync(path.join(deep, 'manifest.json'), 'utf8').replace(/^\{/, `{"deep": ${'['.repeat(200_000)}${']'.repeat(200_000)},`));
+  const tooDeep = await refusal(deep);
+  assert.equal(tooDeep.en, 'manifest.json nests arrays or objects thousands of levels deep: no manifest does');
+  assert.match(tooDeep.fr, /^manifest\.json imbrique des tableaux/);
   // a number too large for a number (1e999 reads as Infinity): said so in French too (it said "nombre attendu, nombre reçu", a vendor's probe)
   const infinite = writeModel(root, 'infinite', { change: (m) => { m.input.maxSourceSpacingMm = 0.123456; } });
   fs.writeFileSync(path.join(infinite, 'manifest.json'), fs.readFileSync(path.join(infinite, 'manifest.json'), 'utf8').replace('0.123456', '1e999'));
