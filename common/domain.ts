@@ -322,6 +322,8 @@ export interface AiModelEntry {
   folder: string;
   /** The execution provider its sessions run on (CPU where no accelerator loaded). */
   provider: string;
+  /** The providers its manifest prefers that could not open it here, and why (the runtime's message, English, cut short); absent where none failed. */
+  fallbacks?: { provider: string; reason: string }[];
   trainedOn: 'synthetic' | 'real' | 'mixed';
   notForDiagnosticUse: boolean;
   /** Whether exams show this model's score and marks (one model is shown: the chosen one, else the last found). */

@@ -296,6 +296,7 @@ const en = {
   modelLine: (m: { id: string; version: string; name: string; where: string; folder: string; provider: string; done: N; waiting: N; failed: N; caveat: string }) =>
     `${m.id} ${m.version} "${m.name}", in ${m.where} (${m.folder}), on ${m.provider}: ${m.done} analysed, ${m.waiting} waiting, ${m.failed} failed${m.caveat ? ` — ${m.caveat.toLowerCase()}` : ''}`,
   modelFailures: (count: N, code: string, detail: string | undefined) => `${count} failed: ${code}${detail ? ` (the last: ${detail})` : ''}`,
+  providerFellBack: (provider: string, reason: string) => `${provider} could not be used here: ${reason}`,
   notUsed: (id: string, version: string, folder: string, where: string, by: string) => `  not used ${id} ${version} (${folder}, in ${where}): this library's ${by} has the same model id`,
   refusedModel: (folder: string, where: string, why: string) => `  refused ${folder} (in ${where}): ${why}`,
   showsChosen: (elsewhere: string | null) => `Exams show the chosen model${elsewhere ? ` (${elsewhere}: it does not run here, so the last found meanwhile)` : ''}.`,
@@ -383,6 +384,7 @@ const fr: CliText = {
   shownMark: 'montré',
   modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.caveat ? ` — ${m.caveat}` : ''}`,
   modelFailures: (count, code, detail) => `${count} en échec${NBSP}: ${code}${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
+  providerFellBack: (provider, reason) => `${provider} n’a pas pu servir ici${NBSP}: ${reason}`,
   notUsed: (id, version, folder, where, by) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: la version ${by} de cette bibliothèque a le même identifiant de modèle`,
   refusedModel: (folder, where, why) => `  refusé ${folder} (dans ${where})${NBSP}: ${why}`,
   showsChosen: (elsewhere) => `Les examens montrent le modèle choisi${elsewhere ? ` (${elsewhere}${NBSP}: il ne tourne pas ici, donc entre-temps le dernier trouvé)` : ''}.`,

@@ -291,6 +291,8 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         say(`  ${m.shown ? TEXT.shownMark : indent} ${TEXT.modelLine({ id: m.id, version: m.version, name: m.name, where: where[m.source], folder: m.folder, provider: providerLabel(m.provider),
           done: a.done, waiting: a.queued + a.running, failed: a.failed, caveat: caveatOf(m) })}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
+        // why an accelerator its manifest prefers was not used (CUDA's libraries missing): what the clinic's IT person looks for
+        for (const f of m.fallbacks ?? []) say(`  ${indent}  ${TEXT.providerFellBack(providerLabel(f.provider), f.reason)}`);
         for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);
       }
       for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by));

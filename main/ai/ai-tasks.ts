@@ -49,7 +49,7 @@ export type AnalyzeImageResult = ImageAnalysis & Pick<InferResult, 'provider' | 
 
 /** Every model folder under the roots, checked (inference.ts discover): the models usable here, and those refused with why. */
 export interface DiscoveredModels {
-  models: { folder: string; manifest: ModelManifest; manifestSha256: string; provider: ExecutionProvider }[];
+  models: { folder: string; manifest: ModelManifest; manifestSha256: string; provider: ExecutionProvider; fallbacks?: { provider: ExecutionProvider; reason: string }[] }[];
   refused: { folder: string; problem: ModelProblem }[];
   replaced: ReplacedModel[];
   /** Folders whose check was still running (set aside: it runs long); `complete` has them too. */
@@ -64,6 +64,10 @@ export type AiTasks = {
   /** One model folder checked (the contract, its checksum, a trial run): its manifest and provider, or why it is refused. */
   check: {
     input: { modelFolder: string; providers?: ExecutionProvider[] };
-    result: { folder: string; problem: ModelProblem | null; provider: ExecutionProvider | null; manifest: ModelManifest | null; manifestSha256: string | null };
+    result: {
+      folder: string; problem: ModelProblem | null; provider: ExecutionProvider | null; manifest: ModelManifest | null; manifestSha256: string | null;
+      /** The providers tried before `provider`, and why each failed (CUDA's libraries missing): said where the model is listed. */
+      fallbacks?: { provider: ExecutionProvider; reason: string }[];
+    };
   };
 };

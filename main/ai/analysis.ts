@@ -29,7 +29,11 @@ import { scoreExamImages } from './two-view.ts';
 import type { ImageFinding } from './image-analysis.ts';
 import type { ReplacedModel } from './model-package.ts';
 
-export interface FoundModel { folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider }
+export interface FoundModel {
+  folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider;
+  /** The providers its manifest prefers that could not open it here, and why (their messages, cut short): a clinic's IT person asked why its GPU was not used (a probe). */
+  fallbacks?: { provider: ExecutionProvider; reason: string }[];
+}
 
 /** Views a manifest names, as the ACR label's view part (RCC → CC, LMLOID → MLO). */
 function viewOf(label: string | null): string | null {
@@ -215,7 +219,12 @@ export class AiAnalysis {
   private found(found: Pick<Awaited<ReturnType<InferenceRunner['discover']>>, 'models' | 'refused' | 'replaced'>): void {
     // folder names as JSON strings: a name may hold control characters (never written raw to a terminal or log)
     for (const r of found.refused) if (!this.refused.some((e) => e.folder === r.folder && e.problem.code === r.problem.code)) log.warn(`AI model refused (${r.problem.code}): ${JSON.stringify(r.folder)}`);
-    for (const m of found.models) if (!this.models.includes(m)) log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}`);
+    for (const m of found.models) {
+      if (this.models.includes(m)) continue;
+      // (the runtime's messages name library files, never patient data; made printable: they quote the model's file)
+      const fellBack = (m.fallbacks ?? []).map((f) => `${f.provider} could not be used: ${JSON.stringify(f.reason.slice(0, 300))}`).join('; ');
+      log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}${fellBack ? ` (${fellBack})` : ''}`);
+    }
     this.models = found.models;
     this.refused = found.refused;
     this.replaced = found.replaced;

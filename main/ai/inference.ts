@@ -74,7 +74,7 @@ export class InferenceRunner {
     return discoverModelFolders(roots, async (folder, setAside) => {
       try {
         const checked = await this.pool.run('check', { modelFolder: folder, providers }, { timeoutMs: this.checkTimeoutMs, asideAfterMs: this.checkAsideMs, onAside: setAside });
-        return checked.manifest && checked.manifestSha256 && checked.provider ? { ok: true, model: { folder: checked.folder, manifest: checked.manifest, manifestSha256: checked.manifestSha256, provider: checked.provider } }
+        return checked.manifest && checked.manifestSha256 && checked.provider ? { ok: true, model: { folder: checked.folder, manifest: checked.manifest, manifestSha256: checked.manifestSha256, provider: checked.provider, fallbacks: checked.fallbacks ?? [] } }
           : { ok: false, folder: checked.folder, problem: checked.problem ?? { code: 'model_unloadable' } };
       } catch (error) {
         if (!(error instanceof TaskTimeoutError)) throw error;

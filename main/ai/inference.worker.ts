@@ -11,6 +11,7 @@ import { openRegularFileSync } from '../base/regular-file.ts';
 import { serveTasks } from '../workers/serve.ts';
 import { TaskError } from '../workers/protocol.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { providerExistsOn } from './execution-provider.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { MAX_MANIFEST_BYTES, checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
@@ -139,6 +140,7 @@ serveTasks<AiTasks>({
     const checked = await checkModelFolder(modelFolder, { providers });
     if (!checked.ok) return { folder: checked.folder, problem: checked.problem, provider: null, manifest: null, manifestSha256: null };
     await checked.model.opened.session.release();
-    return { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, manifest: checked.model.manifest, manifestSha256: checked.model.manifestSha256 };
+    // (a provider this platform never has was not tried: DirectML on Linux is not said to have failed)
+    return { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, fallbacks: checked.model.opened.fallbacks.filter((f) => providerExistsOn(f.provider)), manifest: checked.model.manifest, manifestSha256: checked.model.manifestSha256 };
   },
 });

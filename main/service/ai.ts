@@ -8,7 +8,7 @@ import type { ApiHandlers } from '../../common/api.ts';
 import { ApiError } from '../../common/api.ts';
 import path from 'node:path';
 import type { AiModelsStatus, AiNotAnalysed, AiResults } from '../../common/domain.ts';
-import { modelClasses } from '../../common/ai/model-manifest.ts';
+import { modelClasses, showableText } from '../../common/ai/model-manifest.ts';
 import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
@@ -107,7 +107,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       state: ai.ready ? 'ready' : 'starting',
       models: ai.availableModels.map((m) => ({
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
-        provider: m.provider, trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
+        provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason.slice(0, 300)) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),

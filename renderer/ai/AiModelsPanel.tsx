@@ -70,7 +70,10 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
         {caveat && <div className="small synthetic-label" data-testid="ai-model-synthetic" data-caveat={caveat}>{t(`ai.${caveat}`)}</div>}
       </td>
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
-      <td>{providerLabel(model.provider)}</td>
+      <td>{providerLabel(model.provider)}
+        {/* why an accelerator its manifest prefers was not used (the runtime's words, English) */}
+        {model.fallbacks?.map((f) => <div key={f.provider} className="muted small" data-testid="ai-model-fallback" data-provider={f.provider}>{t('ai.models.fellBack', { provider: providerLabel(f.provider), reason: showableText(f.reason) })}</div>)}
+      </td>
       <td className="small">
         {/* cancelled too: a reader's cancel stops every model's analysis of the exam, the ones not shown as well */}
         <span data-testid="ai-model-analyses">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed, cancelled: a.cancelled })}</span>

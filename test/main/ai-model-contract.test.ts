@@ -468,6 +468,32 @@ test('the manifest schema is exported for tools: a valid manifest parses, an unk
   assert.equal(modelManifestSchema.safeParse({ ...manifest, runtime: { opset: 13, providers: ['tpu'] } }).success, false);
 });
 
+test('a model whose preferred provider could not open it is listed with why (the AI models panel, binome models), in English and French: the record said "cpu" and nothing of why CUDA was not used (a vendor\'s probe)', { skip: process.platform === 'linux' && process.arch === 'x64' ? false : 'CUDA is tried on Linux and Windows x64 only', timeout: 120_000 }, async () => {
+  const { openTestStation } = await import('../helpers/station.ts');
+  // (in the library's own models folder: where `binome models` finds it too)
+  const libraryDir = tempDir('library-fallback');
+  const root = path.join(libraryDir, 'models');
+  writeModel(root, 'cuda-first', { change: (m) => { m.runtime.providers = ['cuda', 'dml', 'cpu']; } });
+  const station = openTestStation({ libraryDir, modelRoots: [root], analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'fallback' });
+    let status = await station.handlers.aiModels({});
+    for (const until = Date.now() + 60_000; status.state !== 'ready' && Date.now() < until;) { await new Promise((r) => setTimeout(r, 100)); status = await station.handlers.aiModels({}); }
+    const [model] = status.models;
+    assert.equal(model?.provider, 'cpu');
+    // CUDA tried and failed (no NVIDIA libraries here), with why; DirectML, which Linux never has, not tried, so not listed
+    assert.deepEqual(model?.fallbacks?.map((f) => f.provider), ['cuda']);
+    assert.ok((model?.fallbacks?.[0]?.reason ?? '').length > 0, 'why CUDA could not open it');
+  } finally {
+    await station.close();
+  }
+  // the command line says it under the model, in its language
+  for (const [lang, said] of [['en', /^\s+CUDA[^:\n]* could not be used here: \S/m], ['fr', /^\s+CUDA[^:\n]* n’a pas pu servir ici\u202f: \S/m]] as const) {
+    const out = execFileSync(process.execPath, ['bin/binome.js', 'models', '--library', libraryDir], { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, LANG: lang === 'fr' ? 'fr_FR.UTF-8' : 'en_US.UTF-8', LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '' }, encoding: 'utf8' });
+    assert.match(out, said, out);
+  }
+});
+
 test('models run on a worker thread: the main event loop keeps turning during a run, and the result says which provider ran', { timeout: 120_000 }, async () => {
   const { InferenceRunner } = await import('../../main/ai/inference.ts');
   const root = tempDir('models-worker');
