@@ -297,7 +297,8 @@ const en = {
     `${m.id} ${m.version} "${m.name}", in ${m.where} (${m.folder}), on ${m.provider}: ${m.done} analysed, ${m.waiting} waiting, ${m.failed} failed${m.caveat ? ` — ${m.caveat.toLowerCase()}` : ''}`,
   modelFailures: (count: N, code: string, detail: string | undefined) => `${count} failed: ${code}${detail ? ` (the last: ${detail})` : ''}`,
   providerFellBack: (provider: string, reason: string) => `${provider} could not be used here: ${reason}`,
-  notUsed: (id: string, version: string, folder: string, where: string, by: string) => `  not used ${id} ${version} (${folder}, in ${where}): this library's ${by} has the same model id`,
+  notUsed: (id: string, version: string, folder: string, where: string, by: string, byOlder: string | null) => `  not used ${id} ${version} (${folder}, in ${where}): this library's ${by} has the same model id`
+    + (byOlder ? `, and is an OLDER version (${byOlder}): remove it from the library's models folder to use ${version}` : ''),
   refusedModel: (folder: string, where: string, why: string) => `  refused ${folder} (in ${where}): ${why}`,
   showsChosen: (elsewhere: string | null) => `Exams show the chosen model${elsewhere ? ` (${elsewhere}: it does not run here, so the last found meanwhile)` : ''}.`,
   showsLast: 'Exams show the last model found (automatic; binome models --show ID chooses one).',
@@ -385,7 +386,8 @@ const fr: CliText = {
   modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.caveat ? ` — ${m.caveat}` : ''}`,
   modelFailures: (count, code, detail) => `${count} en échec${NBSP}: ${code}${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
   providerFellBack: (provider, reason) => `${provider} n’a pas pu servir ici${NBSP}: ${reason}`,
-  notUsed: (id, version, folder, where, by) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: la version ${by} de cette bibliothèque a le même identifiant de modèle`,
+  notUsed: (id, version, folder, where, by, byOlder) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: la version ${by} de cette bibliothèque a le même identifiant de modèle`
+    + (byOlder ? `, et c’est une version PLUS ANCIENNE (${byOlder})${NBSP}: retirez-la du dossier des modèles de la bibliothèque pour utiliser la ${version}` : ''),
   refusedModel: (folder, where, why) => `  refusé ${folder} (dans ${where})${NBSP}: ${why}`,
   showsChosen: (elsewhere) => `Les examens montrent le modèle choisi${elsewhere ? ` (${elsewhere}${NBSP}: il ne tourne pas ici, donc entre-temps le dernier trouvé)` : ''}.`,
   showsLast: `Les examens montrent le dernier modèle trouvé (automatique${NBSP}; binome models --show ID en choisit un).`,

@@ -295,7 +295,8 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         for (const f of m.fallbacks ?? []) say(`  ${indent}  ${TEXT.providerFellBack(providerLabel(f.provider), f.reason)}`);
         for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);
       }
-      for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by));
+      // an older version in the library in place of the application's: said as such (a vendor's probe read only "has the same model id")
+      for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by, r.byOlder ? r.byVersion : null));
       for (const r of status.refused) say(TEXT.refusedModel(r.folder, where[r.source], describeModelProblem(LOCALE, r.problem)));
       const shown = status.models.find((m) => m.shown);
       say(status.chosen ? TEXT.showsChosen(shown?.id === status.chosen ? null : status.chosen) : TEXT.showsLast);

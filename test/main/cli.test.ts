@@ -268,6 +268,12 @@ test('models: lists the models that run and the refused folders with their reaso
   assert.deepEqual(json.models.filter((m) => m.shown).map((m) => m.id), ['org.binome.synth-detector']);
   assert.equal(run('models', '--library', library, '--show', 'auto').code, 0);
   assert.equal((JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string | null }).chosen, null);
+  // the application's model taken by an older version of it in the library: said as older (a vendor's probe read only "has the same model id")
+  const copy = tempDir('cli-models-older');
+  writeTinyModel(copy, (m) => { m.id = 'org.binome.synth-detector'; m.name = 'Binome synthetic-exam detector'; m.version = '0.0.1'; });
+  fs.renameSync(path.join(copy, 'tiny'), path.join(models, 'older-copy'));
+  const older = run('models', '--library', library);
+  assert.match(older.out, /not used org\.binome\.synth-detector \d+\.\d+\.\d+ \(binome-synth-detector, in the application\): this library's older-copy has the same model id, and is an OLDER version \(0\.0\.1\): remove it/);
 });
 
 test('the terminal\'s language: LC_ALL, LC_MESSAGES, LANG in that order; LANGUAGE\'s first known entry over them, except under the C locale', () => {
