@@ -235,11 +235,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (an exam read is not: its reading is done, without an impression too, as the priors imported read
   // are; a read prior asked for a screening impression of a 2024 exam, its score "after your impression" for ever: a probe)
   const shownRead = shownExam?.detail.exam.status === 'read';
-  // an exam read whose woman has an exam still to read without her first impression stays locked, as
-  // the worklist holds its score back: its marks on the same lesion tell her read of that exam (a probe
-  // opened a read prior from the worklist and saw its mark and "flagged" before the current's impression)
+  // an exam read whose woman has a later exam still to read without her first impression stays locked,
+  // as the worklist holds its score back: its marks on the same lesion tell her read of that exam (a
+  // probe opened a read prior from the worklist and saw its mark and "flagged" before the current's
+  // impression). (A read exam beside an earlier one still to read shows its own marks: that prior's
+  // stay locked on the comparison steps, priorHeld.)
   const laterToRead = shownRead && settings.aiMarksMode === 'second-look'
-    ? shownExam?.detail.priors.find((p) => p.status !== 'read' && p.ai?.scoreWithheld) ?? (shownExam?.detail.exam.ai?.scoreWithheld ? shownExam.detail.exam : null)
+    ? shownExam?.detail.priors.find((p) => !p.isPrior && p.status !== 'read' && p.ai?.scoreWithheld) ?? null
     : null;
   const heldForLater = laterToRead ? formatDicomDate(locale, laterToRead.studyDate) || '?' : null;
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && (!shownRead || heldForLater !== null), [settings.aiMarksMode, shownRead, heldForLater]);
