@@ -123,7 +123,9 @@ const en: Record<ModelProblemCode, Template> = {
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
   duplicate_id: (p) => (p.version ? fill('the folder {folder} beside it holds the same model ({id}), version {version}, and is used instead', p) : fill('the folder {folder} beside it has the same model id ({id}) and is used instead', p)),
-  duplicate_name: 'another model ({id}, folder {folder}) has the same name and version (“{name}” {version}): the two could not be told apart on screen nor in their CAD reports; give this one ({ownId}) a name of its own',
+  duplicate_name: (p) => (p.otherVersion === undefined || p.otherVersion === p.version
+    ? fill('another model ({id}, folder {folder}) has the same name and version (“{name}” {version}): the two could not be told apart on screen nor in their CAD reports; give this one ({ownId}) a name of its own', p)
+    : fill('another model ({id} {otherVersion}, folder {folder}) has this name (“{name}”): under another id ({ownId}), this one’s {version} would read as a version of it on screen and in CAD reports; give this one a name of its own', p)),
   shipped_name: 'the model installed with the station ({id}, folder {folder}) has this name (“{name}”): under another id ({ownId}) it would read as a version of that model; give this one a name of its own',
 };
 
@@ -150,7 +152,9 @@ const fr: Record<ModelProblemCode, Template> = {
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',
   duplicate_id: (p) => (p.version ? fill('le dossier {folder} à côté contient le même modèle ({id}), en version {version}, et est utilisé à sa place', p) : fill('le dossier {folder} à côté a le même identifiant de modèle ({id}) et est utilisé à sa place', p)),
-  duplicate_name: 'un autre modèle ({id}, dossier {folder}) a le même nom et la même version («\u202f{name}\u202f» {version})\u202f: on ne pourrait les distinguer ni à l’écran ni dans leurs rapports CAD\u202f; donnez à celui-ci ({ownId}) un nom à lui',
+  duplicate_name: (p) => (p.otherVersion === undefined || p.otherVersion === p.version
+    ? fill('un autre modèle ({id}, dossier {folder}) a le même nom et la même version («\u202f{name}\u202f» {version})\u202f: on ne pourrait les distinguer ni à l’écran ni dans leurs rapports CAD\u202f; donnez à celui-ci ({ownId}) un nom à lui', p)
+    : fill('un autre modèle ({id} {otherVersion}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), la version {version} de celui-ci passerait pour une version de l’autre à l’écran et dans les rapports CAD\u202f; donnez-lui un nom à lui', p)),
   shipped_name: 'le modèle installé avec la station ({id}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), celui-ci passerait pour une version de ce modèle\u202f; donnez-lui un nom à lui',
 };
 

@@ -124,9 +124,10 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       byId.set(id, { model: checked.model, check: checked });
     }
     for (const r of refusedBefore) if (r.at === checks.length) refused.push({ folder: r.folder, problem: r.problem });
-    // two models of one name and version under different ids could be told apart nowhere the reader
-    // looks (the label over the marks, the strip, a CAD SR's algorithm name and version: a probe): the
-    // later found is refused, saying which it looks like
+    // two models of one name under different ids could be told apart nowhere the reader looks (the
+    // label over the marks, the strip, a CAD SR's algorithm name and version: a probe), and of another
+    // version one reads as an update of the other ("Juniper YOLO Detector" 2.0.0 under another id beside
+    // the clinic's 1.0.0: a vendor's probe): the later found is refused, saying which it looks like
     const byName = new Map<string, M>();
     // and the names of the models installed with the station (the first root's): each belongs to its
     // id, whatever the version; a vendor's "Binome synthetic-exam detector" 0.6.0 under its own id
@@ -137,11 +138,11 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     const models: M[] = [];
     for (const { model, check: kept } of byId.values()) {
       const { name, version, id } = model.manifest;
-      const key = `${comparableName(name)}\u0000${version}`;
+      const key = comparableName(name);
       const first = byName.get(key);
       const owner = shipped.get(comparableName(name));
       const problem: ModelProblem | null = owner && owner.manifest.id !== id ? { code: 'shipped_name', params: { name, id: owner.manifest.id, folder: path.basename(owner.folder), ownId: id } }
-        : first ? { code: 'duplicate_name', params: { name, version, id: first.manifest.id, folder: path.basename(first.folder), ownId: id } } : null;
+        : first ? { code: 'duplicate_name', params: { name, version, id: first.manifest.id, otherVersion: first.manifest.version, folder: path.basename(first.folder), ownId: id } } : null;
       if (!problem) { byName.set(key, model); models.push(model); continue; }
       if (!released.has(kept) && kept.ok) { released.add(kept); await kept.release?.(); }
       refused.push({ folder: model.folder, problem });

@@ -267,10 +267,11 @@ export function fixtureManifest(bytes: Uint8Array, options: { id?: string; name?
     calibration: { operatingPoints: [{ name: 'default', threshold: options.threshold ?? 0.7, falseMarksPerImage: 1, dataset: 'none' }], defaultOperatingPoint: 'default' },
     runtime: { opset: 13, providers: ['cpu'] },
   };
+  const { id, name } = manifest;
   change(manifest);
-  // two fixtures of one name and version under different ids are refused as indistinguishable (duplicate_name):
+  // two fixtures of one name under different ids are refused as indistinguishable (duplicate_name):
   // a fixture given another id and not another name says its id in its name
-  if (options.name === undefined && manifest.name === 'Bright spots (test fixture)' && manifest.id !== 'org.binome.tests.bright-spots') manifest.name = `Bright spots (test fixture, ${manifest.id})`;
+  if (manifest.name === name && manifest.id !== id) manifest.name = name.endsWith(')') ? `${name.slice(0, -1)}, ${manifest.id})` : `${name} (${manifest.id})`;
   return manifest;
 }
 

@@ -728,7 +728,7 @@ test('the name of a model installed with the station belongs to its id: a model 
   }
 });
 
-test('two models of one name and version under different ids (nowhere to tell them apart: the label over the marks, the strip, a CAD SR) : the later found is refused, saying which it looks like', async () => {
+test('two models of one name under different ids (nowhere to tell them apart: the label over the marks, the strip, a CAD SR; of another version, one reads as an update of the other): the later found is refused, saying which it looks like', async () => {
   const root = tempDir('models-same-name');
   writeModel(root, 'same1', { change: (m) => { m.id = 'com.vendor.tests.one'; m.name = 'Vendor detector'; } });
   writeModel(root, 'same2', { change: (m) => { m.id = 'com.vendor.tests.two'; m.name = ' vendor DETECTOR '; } });
@@ -737,8 +737,12 @@ test('two models of one name and version under different ids (nowhere to tell th
   writeModel(root, 'same4', { change: (m) => { m.id = 'com.vendor.tests.four'; m.name = 'Vendor  detector'; } });
   const { models, refused } = await discoverModels([root]);
   try {
-    assert.deepEqual(models.map((m) => path.basename(m.folder)), ['same1', 'same3'], 'another version of the name is told apart by it');
-    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['same2', 'duplicate_name'], ['same4', 'duplicate_name']]);
+    // another version under another id is refused too: "Juniper YOLO Detector" 2.0.0 under com.evil.juniper beside the clinic's 1.0.0 read as its update (a vendor's probe)
+    assert.deepEqual(models.map((m) => path.basename(m.folder)), ['same1']);
+    assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]), [['same2', 'duplicate_name'], ['same3', 'duplicate_name'], ['same4', 'duplicate_name']]);
+    assert.equal(describeModelProblem('en', refused[1]!.problem), 'another model (com.vendor.tests.one 0.1.0, folder same1) has this name (“Vendor detector”): under another id (com.vendor.tests.three), '
+      + 'this one’s 0.2.0 would read as a version of it on screen and in CAD reports; give this one a name of its own');
+    assert.match(describeModelProblem('fr', refused[1]!.problem), /^un autre modèle \(com\.vendor\.tests\.one 0\.1\.0, dossier same1\) porte ce nom/);
     assert.equal(describeModelProblem('en', refused[0]!.problem), 'another model (com.vendor.tests.one, folder same1) has the same name and version (“ vendor DETECTOR ” 0.1.0): '
       + 'the two could not be told apart on screen nor in their CAD reports; give this one (com.vendor.tests.two) a name of its own');
     assert.match(describeModelProblem('fr', refused[0]!.problem), /^un autre modèle \(com\.vendor\.tests\.one, dossier same1\) a le même nom et la même version/);
