@@ -61,6 +61,8 @@ export interface ExamSummary {
    */
   ai: {
     status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[];
+    /** Queued, and held: the shown model ran past its time limit on an image of another exam (AiResults' state.held). */
+    held?: boolean;
     /** Failed on one image: its view (RMLO), as the failure's detail names it. */
     failureView?: string;
     /** Done, but these images could not be read (their views, RMLO): the others were analysed. */

@@ -212,7 +212,10 @@ export class StationService {
     } else if (readsCadReports) {
       void this.track(cadReports.kick());
     }
-    const worklist = worklistHandlers(this.context);
+    const worklist = worklistHandlers(this.context, () => {
+      const shown = this.ai?.shownModel;
+      return Boolean(shown && this.ai?.isHeld(shown.manifest));
+    });
     const examDetail: typeof worklist.examDetail = async (input) => {
       // asked before its details: images prepared between the two would leave its viewer with details
       // that lack them and no word that they came (a run going already makes them, any moment)

@@ -29,8 +29,16 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
   return exams.map((e) => (e.ai && e.ai.score !== null && held(e) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
 }
 
-export function worklistHandlers(ctx: StationContext): WorklistHandlers {
-  const withheld = (exam: ExamSummary) => withholdScores(ctx, [exam])[0]!;
+/**
+ * The shown model's analyses queued while that model is held (it ran past its time limit on an image
+ * of another exam: AiAnalysis.isHeld): "on hold", not "queued" for ever (a probe's model that hangs).
+ */
+function markHeld<T extends ExamSummary>(exams: T[], shownHeld: boolean): T[] {
+  return shownHeld ? exams.map((e) => (e.ai?.status === 'queued' ? { ...e, ai: { ...e.ai, held: true } } : e)) : exams;
+}
+
+export function worklistHandlers(ctx: StationContext, shownModelHeld: () => boolean = () => false): WorklistHandlers {
+  const withheld = (exam: ExamSummary) => markHeld(withholdScores(ctx, [exam]), shownModelHeld())[0]!;
   return {
     appInfo: async (): Promise<AppInfo> => ({
       name: 'Binome',
@@ -42,13 +50,13 @@ export function worklistHandlers(ctx: StationContext): WorklistHandlers {
     }),
     worklistQuery: async (q) => {
       const page = ctx.db.worklist.query(q, viewerSettings(ctx).aiMarksMode === 'second-look' ? { withheldFor: LOCAL_READER } : {});
-      return { ...page, rows: withholdScores(ctx, page.rows) };
+      return { ...page, rows: markHeld(withholdScores(ctx, page.rows), shownModelHeld()) };
     },
     examDetail: async ({ examId, purpose = 'open' }) => {
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
       if (purpose === 'open' || purpose === 'prior') ctx.db.audit.record(LOCAL_READER, purpose === 'prior' ? 'open-as-prior' : 'open', examId);
-      return { ...detail, exam: withheld(detail.exam), priors: withholdScores(ctx, detail.priors) };
+      return { ...detail, exam: withheld(detail.exam), priors: markHeld(withholdScores(ctx, detail.priors), shownModelHeld()) };
     },
     setExamStatus: async ({ examId, status }) => {
       ctx.assertOpen();

@@ -238,6 +238,10 @@ test('a model whose run overran is held at the next start too, its analyses wait
     const results = await station.handlers.aiResults({ examId: waiting });
     assert.equal(results.model?.id, 'org.binome.tests.slow');
     assert.equal(results.state?.held, true);
+    // and its worklist row ("on hold", not "queued" for ever)
+    const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    assert.equal(rows.find((r) => r.examId === waiting)?.ai?.held, true);
+    assert.equal(rows.find((r) => r.examId === overranExam)?.ai?.held, undefined);
     assert.equal((await station.handlers.aiResults({ examId: overranExam })).state?.held, undefined, 'the exam it overran on says its failure, not "on hold"');
     // analysing that exam again: the next start tries the model once more (here it overruns again)
     await station.handlers.queueAiAnalysis({ examId: overranExam });
