@@ -528,7 +528,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // (the exam's AI results not come yet, as it opens: "just opened", not "the AI has nothing here", a re-probe)
         if (impressionSending.current === examId) setNotice({ key: 'viewer.impressionRecorded' });
         else if (!currentAi) setNotice({ key: 'viewer.impressionTooSoon' });
-        else if (!asked) setNotice({ key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
+        // (a read exam held for a later one: why its AI is held, and where her impression goes, a re-probe)
+        else if (!asked) setNotice(heldForLater !== null && !currentAi.firstImpression ? { text: t('ai.lockedForLater', { date: heldForLater }) }
+          : { key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough(pressedAt)) setNotice({ key: 'viewer.impressionTooSoon' });
         else {
           // "just opened" goes once the key is taken (it stayed over the recorded impression: a probe)

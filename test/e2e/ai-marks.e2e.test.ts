@@ -269,8 +269,10 @@ test('second look: a read prior opened by itself stays locked while her later ex
     // nor taken from the keys; the hide key says why nothing shows
     await page.waitForTimeout(1600);
     await page.keyboard.press('2');
-    await page.waitForSelector('[data-testid=viewer-notice]');
+    await page.waitForFunction(() => /is still to read; record your first impression of it first/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
     assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user'), null);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
     await page.keyboard.press('a');
     await page.waitForFunction(() => /is still to read/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
     assert.equal(await markCount(), 0);
