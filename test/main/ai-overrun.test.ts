@@ -169,15 +169,23 @@ test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer
   }
 });
 
-test('a model whose run overran is not run again in this process, so the other models go on: a second overrun run took the last thread and every other analysis waited for one and failed (a probe)', { timeout: 300_000 }, async () => {
-  const models = tempDir('ai-overran-models');
+/**
+ * A models folder holding the bright-spots fixture and a slow model found after it (so shown, so run
+ * first): slow on a whole image at 0.1 mm, its check's small trial quick.
+ */
+function brightSpotsAndSlowModels(prefix: string): string {
+  const models = tempDir(prefix);
   writeTinyModel(models);
-  // found last, so shown, so run first: slow on a whole image at 0.1 mm (its check's small trial is quick)
   const slow = path.join(models, 'zz-slow');
   fs.mkdirSync(slow);
   const bytes = slowModel(12);
   fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
   fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.1 })));
+  return models;
+}
+
+test('a model whose run overran is not run again in this process, so the other models go on: a second overrun run took the last thread and every other analysis waited for one and failed (a probe)', { timeout: 300_000 }, async () => {
+  const models = brightSpotsAndSlowModels('ai-overran-models');
   const station = openTestStation({ modelRoots: [models], aiRunTimeoutMs: 3000 });
   try {
     await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'ai-overran' });
@@ -199,13 +207,7 @@ test('a model whose run overran is not run again in this process, so the other m
 });
 
 test('a model whose run overran is held at the next start too, its analyses waiting and saying so, until the exam it overran on is analysed again: started again, it ran its queue again and held the AI thread 5 minutes at every start (a vendor\'s probe)', { timeout: 420_000 }, async () => {
-  const models = tempDir('ai-held-models');
-  writeTinyModel(models);
-  const slow = path.join(models, 'zz-slow');
-  fs.mkdirSync(slow);
-  const bytes = slowModel(12);
-  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.1 })));
+  const models = brightSpotsAndSlowModels('ai-held-models');
   const libraryDir = tempDir('ai-held-library');
   const open = () => openTestStation({ libraryDir, modelRoots: [models], aiRunTimeoutMs: 3000 });
   const statusOf = async (station: ReturnType<typeof open>) => Object.fromEntries((await station.handlers.aiModels({})).models.map((m) => [m.id, m]));
