@@ -435,11 +435,6 @@ export class AiTables {
   }
 
   /**
-   * Why this model version's analyses failed: each reason's code, how many, and one of their details
-   * (the last), the most frequent first: "8 failed" alone told a clinic's IT person nothing of a
-   * model that fails every exam (a probe's model, its boxes of a class its manifest does not name).
-   */
-  /**
    * The last analysis of this model version that failed because the model ran past its time limit
    * on an image (failure 'timeout'), where one is still failed; null where none. Read at start, after
    * requeueOtherFile: one made with another file or manifest is queued again by then.
@@ -451,6 +446,11 @@ export class AiTables {
     return row ?? null;
   }
 
+  /**
+   * Why this model version's analyses failed: each reason's code, how many, and one of their details
+   * (the last), the most frequent first: "8 failed" alone told a clinic's IT person nothing of a
+   * model that fails every exam (a probe's model, its boxes of a class its manifest does not name).
+   */
   failuresOf(model: Omit<ModelRef, 'sha256'>, most = 5): { code: string; count: number; detail: string | null }[] {
     const rows = this.sql.get(`SELECT failure_code AS code, count(*) AS count,
         (SELECT f.failure_detail FROM ai_jobs f WHERE f.model_id = ? AND f.model_version = ? AND f.status = 'failed' AND f.failure_code IS j.failure_code ORDER BY f.finished_at DESC LIMIT 1) AS detail
