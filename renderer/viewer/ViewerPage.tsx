@@ -444,7 +444,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
     const aiToSee = ai && (ai.state?.status === 'done' || ai.cadReports.length > 0);
     // asked once where the AI's output was never shown to her (it said so where she had seen it in concurrent mode: a probe)
-    if (lockedFor(ai) && !shownRead && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
+    if (lockedFor(ai) && heldForLater === null && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
       setNotice({ key: 'viewer.readBeforeImpression' });
       return false;
@@ -453,7 +453,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, shownRead, currentAi, examId, setStatus, t]);
+  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, t]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
@@ -523,7 +523,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'impressionNormal': case 'impressionRecall': {
         // asked where the AI strip asks it (second look, locked; or concurrent, before one is given); it
         // cannot be changed once given, so a key pressed as the exam opens is not taken for it either
-        const asked = Boolean(currentAi) && !currentAi?.firstImpression && !shownRead && (aiLocked || settings.aiMarksMode === 'concurrent');
+        const asked = Boolean(currentAi) && !currentAi?.firstImpression && heldForLater === null && (aiLocked || settings.aiMarksMode === 'concurrent');
         // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
         // (the exam's AI results not come yet, as it opens: "just opened", not "the AI has nothing here", a re-probe)
         if (impressionSending.current === examId) setNotice({ key: 'viewer.impressionRecorded' });
@@ -542,7 +542,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'worklist': location.hash = '#/'; break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, examId, currentAi, recordFirstImpression]);
+  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, heldForLater, shownRead, examId, currentAi, recordFirstImpression]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
