@@ -382,7 +382,7 @@ const fr: CliText = {
   modelsWhere: { application: 'l’application', library: 'cette bibliothèque' },
   modelsHeader: (library, folder) => `Modèles d’IA de la bibliothèque ${library} (un modèle déposé dans ${folder} est trouvé au prochain démarrage de la station)`,
   noModel: '  Aucun modèle ne tourne sur cette station.',
-  shownMark: 'montré',
+  shownMark: 'affiché', // the AI models panel's word for it
   modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.caveat ? ` — ${m.caveat}` : ''}`,
   modelFailures: (count, code, detail) => `${count} en échec${NBSP}: ${code}${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
   providerFellBack: (provider, reason) => `${provider} n’a pas pu servir ici${NBSP}: ${reason}`,

@@ -334,5 +334,5 @@ test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: he
   const refused = fr('models', '--library', library);
   assert.equal(refused.code, 1);
   assert.match(refused.out, /^ {2}refusé tiny \(dans cette bibliothèque\)\u202f: model\.onnx n’est pas le fichier que décrit son manifeste/m);
-  assert.match(refused.out, /^ {2}montré org\.binome\.synth-detector .* dans l’application .*\u202f: 0 analysé, 0 en attente, 0 en échec — IA entraînée sur des images de synthèse — pas pour le diagnostic$/m);
+  assert.match(refused.out, /^ {2}affiché org\.binome\.synth-detector .* dans l’application .*\u202f: 0 analysé, 0 en attente, 0 en échec — IA entraînée sur des images de synthèse — pas pour le diagnostic$/m);
 });
