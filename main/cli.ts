@@ -290,9 +290,9 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         const a = m.analyses;
         say(`  ${m.shown ? TEXT.shownMark : indent} ${TEXT.modelLine({ id: m.id, version: m.version, name: m.name, where: where[m.source], folder: m.folder, provider: providerLabel(m.provider),
           done: a.done, waiting: a.queued + a.running, failed: a.failed, caveat: caveatOf(m) })}`);
-        // why they failed (a model failing every exam: what to tell whoever supplied it)
         // why an accelerator its manifest prefers was not used (CUDA's libraries missing): what the clinic's IT person looks for
         for (const f of m.fallbacks ?? []) say(`  ${indent}  ${TEXT.providerFellBack(providerLabel(f.provider), f.reason)}`);
+        // why they failed (a model failing every exam: what to tell whoever supplied it)
         for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);
       }
       // an older version in the library in place of the application's: said as such (a vendor's probe read only "has the same model id")

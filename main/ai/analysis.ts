@@ -31,7 +31,7 @@ import type { ReplacedModel } from './model-package.ts';
 
 export interface FoundModel {
   folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider;
-  /** The providers its manifest prefers that could not open it here, and why (their messages, cut short): a clinic's IT person asked why its GPU was not used (a probe). */
+  /** The providers its manifest prefers that could not open it here, and why (their messages, cut short by openSession): a clinic's IT person asked why its GPU was not used (a probe). */
   fallbacks?: { provider: ExecutionProvider; reason: string }[];
 }
 
@@ -222,7 +222,7 @@ export class AiAnalysis {
     for (const m of found.models) {
       if (this.models.includes(m)) continue;
       // (the runtime's messages name library files, never patient data; made printable: they quote the model's file)
-      const fellBack = (m.fallbacks ?? []).map((f) => `${f.provider} could not be used: ${JSON.stringify(f.reason.slice(0, 300))}`).join('; ');
+      const fellBack = (m.fallbacks ?? []).map((f) => `${f.provider} could not be used: ${JSON.stringify(f.reason)}`).join('; ');
       log.info(`AI model ${m.manifest.id} ${m.manifest.version} on ${m.provider}${fellBack ? ` (${fellBack})` : ''}`);
     }
     this.models = found.models;

@@ -140,7 +140,7 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       const { name, version, id } = model.manifest;
       const key = comparableName(name);
       const first = byName.get(key);
-      const owner = shipped.get(comparableName(name));
+      const owner = shipped.get(key);
       const problem: ModelProblem | null = owner && owner.manifest.id !== id ? { code: 'shipped_name', params: { name, id: owner.manifest.id, folder: path.basename(owner.folder), ownId: id } }
         : first ? { code: 'duplicate_name', params: { name, version, id: first.manifest.id, otherVersion: first.manifest.version, folder: path.basename(first.folder), ownId: id } } : null;
       if (!problem) { byName.set(key, model); models.push(model); continue; }

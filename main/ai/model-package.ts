@@ -122,10 +122,11 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     // there but not readable by the station's user: said so, not as missing (an IT person looked for a file that was there)
     return refuse({ code: error instanceof NotRegularFileError ? 'manifest_not_file' : 'manifest_missing', params: deniedParams(error) });
   }
+  // a byte order mark is not JSON, but Windows' Notepad and PowerShell 5 write one: read past it
+  const jsonText = text.replace(/^\uFEFF/, '');
   let json: unknown;
   try {
-    // a byte order mark is not JSON, but Windows' Notepad and PowerShell 5 write one: read past it
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+    json = JSON.parse(jsonText);
   } catch (error) {
     // where it fails, not the parser's words: they quote the text, which may be any file the manifest links to
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
@@ -133,7 +134,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   }
   // a key twice in one object: JSON.parse keeps the last, a person reading the file sees the first (a
   // vendor's probe: "notForDiagnosticUse": false under a first true, a name under the shipped one's)
-  const twice = duplicateKey(text.replace(/^\uFEFF/, ''));
+  const twice = duplicateKey(jsonText);
   if (twice === TOO_DEEP) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, tooDeep: 1 } });
   if (twice) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, duplicateKey: twice } });
   // with each issue's input: zod's French words for a wrong type name what was there ("undefined received" otherwise)
@@ -285,6 +286,9 @@ function duplicateKey(text: string): string | typeof TOO_DEEP | null {
 /** duplicateKey's answer for a manifest nested deeper than it can read through. */
 const TOO_DEEP = Symbol('too deep');
 
+/** What zod's English names as received where a number is not finite, in French. */
+const NOT_FINITE_FR: Record<string, string> = { Infinity: 'l’infini', '-Infinity': 'moins l’infini', NaN: 'NaN' };
+
 /** zod's French puts its participles in the masculine whatever the noun (« chaîne de caractères reçu »), and an ordinary space before its colons. */
 function agreeInFrench(text: string): string {
   return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e').replace(/ :/g, '\u202f:');
@@ -301,8 +305,8 @@ function manifestProblemsInFrench(error: z.ZodError, max = 5, manifest?: unknown
   return error.issues.slice(0, max).map((issue) => {
     const built = french(issue as Parameters<typeof french>[0]);
     // a number JSON cannot hold as one (1e999 reads as Infinity): zod's French said "nombre attendu, nombre reçu" (a vendor's probe)
-    const notFinite = /^Invalid input: expected number, received (-?Infinity|NaN)$/.exec(issue.message);
-    const zodSaid = notFinite ? `Entrée invalide : nombre fini attendu, ${notFinite[1] === 'NaN' ? 'NaN' : `${notFinite[1].startsWith('-') ? 'moins l’' : 'l’'}infini`} reçu` : typeof built === 'string' ? built : built?.message;
+    const notFinite = /^Invalid input: expected number, received (-?Infinity|NaN)$/.exec(issue.message)?.[1];
+    const zodSaid = notFinite ? `Entrée invalide : nombre fini attendu, ${NOT_FINITE_FR[notFinite]} reçu` : typeof built === 'string' ? built : built?.message;
     const said = describeManifestIssue(issue, agreeInFrench(RULES_FR[issue.message] ?? (zodSaid ? frenchNumbers(zodSaid) : issue.message)), manifest, 'fr');
     return `${issue.path.length ? issue.path.join('.') : '(manifest)'}\u202f: ${said}`;
   });

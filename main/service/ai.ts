@@ -107,7 +107,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       state: ai.ready ? 'ready' : 'starting',
       models: ai.availableModels.map((m) => ({
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
-        provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason.slice(0, 300)) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
+        provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),

@@ -38,7 +38,9 @@ function markHeld<T extends ExamSummary>(exams: T[], shownHeld: boolean): T[] {
 }
 
 export function worklistHandlers(ctx: StationContext, shownModelHeld: () => boolean = () => false): WorklistHandlers {
-  const withheld = (exam: ExamSummary) => markHeld(withholdScores(ctx, [exam]), shownModelHeld())[0]!;
+  // exams as the reader is shown them: scores held back in second look, the held model's analyses "on hold"
+  const asShown = <T extends ExamSummary>(exams: T[]) => markHeld(withholdScores(ctx, exams), shownModelHeld());
+  const withheld = (exam: ExamSummary) => asShown([exam])[0]!;
   return {
     appInfo: async (): Promise<AppInfo> => ({
       name: 'Binome',
@@ -50,13 +52,13 @@ export function worklistHandlers(ctx: StationContext, shownModelHeld: () => bool
     }),
     worklistQuery: async (q) => {
       const page = ctx.db.worklist.query(q, viewerSettings(ctx).aiMarksMode === 'second-look' ? { withheldFor: LOCAL_READER } : {});
-      return { ...page, rows: markHeld(withholdScores(ctx, page.rows), shownModelHeld()) };
+      return { ...page, rows: asShown(page.rows) };
     },
     examDetail: async ({ examId, purpose = 'open' }) => {
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
       if (purpose === 'open' || purpose === 'prior') ctx.db.audit.record(LOCAL_READER, purpose === 'prior' ? 'open-as-prior' : 'open', examId);
-      return { ...detail, exam: withheld(detail.exam), priors: markHeld(withholdScores(ctx, detail.priors), shownModelHeld()) };
+      return { ...detail, exam: withheld(detail.exam), priors: asShown(detail.priors) };
     },
     setExamStatus: async ({ examId, status }) => {
       ctx.assertOpen();

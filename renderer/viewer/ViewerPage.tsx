@@ -498,6 +498,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** `pressedAt`: when the key that asks it was pressed (performance.now()'s clock); a button's click, now. */
   const run = useCallback((action: ViewerAction, pressedAt?: number) => {
     const steps = shownExam?.plan.steps.length ?? 1;
+    // what a key that would unlock the marks or answer the impression says on a read exam held for a later one: why, and where her impression goes
+    const heldForLaterNotice = heldForLater !== null ? { text: t('ai.lockedForLater', { date: heldForLater }) } : null;
     switch (action) {
       case 'nextStep': goToStep(Math.min(stepIndex + 1, steps - 1)); break;
       case 'previousStep': goToStep(Math.max(stepIndex - 1, 0)); break;
@@ -517,7 +519,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         else setSizeMode((m) => (m === 'same-size' ? 'true-size' : 'same-size'));
         break;
       case 'aiMarks':
-        if (aiLocked) setNotice(heldForLater !== null ? { text: t('ai.lockedForLater', { date: heldForLater }) } : { key: 'ai.locked' });
+        if (aiLocked) setNotice(heldForLaterNotice ?? { key: 'ai.locked' });
         else setMarksOn((on) => !on);
         break;
       case 'impressionNormal': case 'impressionRecall': {
@@ -529,8 +531,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         if (impressionSending.current === examId) setNotice({ key: 'viewer.impressionRecorded' });
         else if (!currentAi) setNotice({ key: 'viewer.impressionTooSoon' });
         // (a read exam held for a later one: why its AI is held, and where her impression goes, a re-probe)
-        else if (!asked) setNotice(heldForLater !== null && !currentAi.firstImpression ? { text: t('ai.lockedForLater', { date: heldForLater }) }
-          : { key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
+        else if (!asked) setNotice((!currentAi.firstImpression && heldForLaterNotice) || { key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough(pressedAt)) setNotice({ key: 'viewer.impressionTooSoon' });
         else {
           // "just opened" goes once the key is taken (it stayed over the recorded impression: a probe)
