@@ -67,7 +67,7 @@ export async function benchAi(): Promise<void> {
     const measured: (Stages & { wallMs: number })[] = [];
     const inputs: { width: number; height: number }[] = [];
     // the main loop's lag while exams are analysed as the station does it (a file name in, findings out)
-    const { maxMs, p99Ms, busyMs } = await loopLag(async () => {
+    const { maxMs, p99Ms, busyMs, gc } = await loopLag(async () => {
       for (let i = 0; i < MEASURED; i++) {
         const exam: Stages = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 };
         const started = performance.now();
@@ -97,6 +97,8 @@ export async function benchAi(): Promise<void> {
     console.log('images  decode   preprocess  model    postprocess  bare run  exam (wall)');
     console.log(`${files.length}       ${ms(stages.decodeMs).padEnd(8)} ${ms(stages.preprocessMs).padEnd(11)} ${ms(stages.modelMs).padEnd(8)} ${ms(stages.postprocessMs).padEnd(12)} ${ms(bare).padEnd(9)} ${ms(wall)}`);
     console.log(`main loop while it ran: worst lag ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, longest run of JavaScript between ticks ${busyMs.toFixed(1)} ms; provider ${provider}${tried}`);
+    // the main thread's own garbage collection, V8's: where a late tick came from when no code of ours ran there
+    console.log(`  the main thread's garbage collection meanwhile: ${gc.count} pauses, ${gc.totalMs.toFixed(1)} ms in all, the longest ${gc.longestMs.toFixed(1)} ms${gc.longestKind ? ` (${gc.longestKind})` : ''}`);
     // the same pipeline against the model's own time inside it, the other baseline: the bare passes run
     // back to back, their threads idle between them (session.force_spinning_stop), which may slow them
     console.log(`pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline (${ms(stages.modelMs)})`);
@@ -107,7 +109,7 @@ export async function benchAi(): Promise<void> {
     // the exam's wall time on the summary line, as in the table (the sum of the stages' medians, 388 ms,
     // read as another figure than the table's 405: a probe); both baselines too: a bare run slowed by other work on the machine (a probe saw it
     // 3.8 times the model's time in the pipeline) flatters the ratio against it
-    console.log(`ai: ${ms(wall)} per exam, wall (its stages' medians ${ms(perExam)}; target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %; first exam after the start ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} %; ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms)` +
+    console.log(`ai: ${ms(wall)} per exam, wall (its stages' medians ${ms(perExam)}; target ≤ 3000 ms), pipeline ${ms(pipeline)} = ${(100 * pipeline / Math.max(1, bare)).toFixed(0)} % of bare model time ${ms(bare)} (target ≤ 30 %; first exam after the start ${(100 * firstPipeline / Math.max(1, bare)).toFixed(0)} %; ${(100 * pipeline / Math.max(1, stages.modelMs)).toFixed(0)} % of the model's time in the pipeline), loop lag ${maxMs.toFixed(1)} ms (≤ 20 ms; the main thread's longest garbage collection ${gc.longestMs.toFixed(1)} ms)` +
       `${shipped ? '' : ' — FIXTURE model: its model time is a 1×1 convolution, not a detector, so the overhead ratio says nothing yet'}`);
   } finally {
     await runner.close();
