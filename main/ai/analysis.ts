@@ -184,7 +184,7 @@ export class AiAnalysis {
   async start(options: { analyse?: boolean } = {}): Promise<void> {
     let found: Awaited<ReturnType<InferenceRunner['discover']>>;
     try {
-      found = await this.runner.discover(this.modelRoots);
+      found = await this.runner.discover(this.modelRoots, undefined, this.db.ai.modelIds());
     } catch (error) {
       // the AI thread itself could not run (its code could not be loaded): said where a model's
       // refusal is (the AI models panel, its top-bar warning, `binome models`), not left "starting"

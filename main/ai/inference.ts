@@ -68,9 +68,10 @@ export class InferenceRunner {
    * large fixed input took minutes) is refused, saying so. A check still running after
    * `checkAsideMs` (10 s) goes on beside the others (model-discovery.ts): what is found without it
    * is returned at once, its folder in `checking`, and `complete` gives every model once it has
-   * ended (one slow model held every model back for its two minutes at each start).
+   * ended (one slow model held every model back for its two minutes at each start). `knownIds`: the
+   * models the library has analyses of, which keep their names (discoverModelFolders).
    */
-  discover(roots: string[], providers?: ExecutionProvider[]): Promise<DiscoveredModels> {
+  discover(roots: string[], providers?: ExecutionProvider[], knownIds?: ReadonlySet<string>): Promise<DiscoveredModels> {
     return discoverModelFolders(roots, async (folder, setAside) => {
       try {
         const checked = await this.pool.run('check', { modelFolder: folder, providers }, { timeoutMs: this.checkTimeoutMs, asideAfterMs: this.checkAsideMs, onAside: setAside });
@@ -80,7 +81,7 @@ export class InferenceRunner {
         if (!(error instanceof TaskTimeoutError)) throw error;
         return { ok: false, folder, problem: { code: 'check_too_slow', params: { seconds: Math.round(this.checkTimeoutMs / 1000) } } };
       }
-    });
+    }, { knownIds });
   }
 
   check(modelFolder: string, providers?: ExecutionProvider[], timeoutMs = INFER_TIMEOUT_MS): Promise<AiTasks['check']['result']> {

@@ -68,8 +68,13 @@ export function compareVersions(a: string, b: string): number {
  * waited for: the next folders are checked meanwhile, and what is found without it is returned,
  * its folder in `checking`; `complete` gives what is found once every check has ended (one slow
  * model held every model back for its two minutes at each start, N slow ones N × 2 minutes).
+ *
+ * Two models of one name under different ids: the later found is refused, unless only it is one of
+ * `knownIds` (the models the library has analyses of): a name the clinic's model has shown its marks
+ * under stays that model's, wherever a newcomer of that name lies.
  */
-export async function discoverModelFolders<M extends { folder: string; manifest: ModelManifest }>(roots: readonly string[], check: (folder: string, setAside: () => void) => Promise<FolderCheck<M>>):
+export async function discoverModelFolders<M extends { folder: string; manifest: ModelManifest }>(roots: readonly string[], check: (folder: string, setAside: () => void) => Promise<FolderCheck<M>>,
+  options: { knownIds?: ReadonlySet<string> } = {}):
 Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>> }> {
   // each folder's check, in the order the rules read them (a check set aside ends later)
   const checks: { folder: string; result: FolderCheck<M> | null; done: Promise<unknown> }[] = [];
@@ -135,18 +140,25 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     const shipped = new Map<string, M>();
     // (read from the checks: a newer version of the same id in the library replaces the model, not its name)
     for (const c of checks) if (roots.length > 1 && c.result?.ok && rootOf.get(c.folder) === roots[0]) shipped.set(comparableName(c.result.model.manifest.name), c.result.model);
-    const models: M[] = [];
-    for (const { model, check: kept } of byId.values()) {
+    // the models the library knows claim their names first: a newcomer of the same name in a folder sorted
+    // before the clinic's took the name, and the clinic's model was refused (order-dependent: an attacker's
+    // "aaa" folder would have shown its marks under the name the readers trust)
+    const found = [...byId.values()];
+    const known = (c: { model: M }) => options.knownIds?.has(c.model.manifest.id) ?? false;
+    const kept = new Set<M>();
+    for (const { model, check: held } of [...found.filter(known), ...found.filter((c) => !known(c))]) {
       const { name, version, id } = model.manifest;
       const key = comparableName(name);
       const first = byName.get(key);
       const owner = shipped.get(key);
       const problem: ModelProblem | null = owner && owner.manifest.id !== id ? { code: 'shipped_name', params: { name, id: owner.manifest.id, folder: path.basename(owner.folder), ownId: id } }
         : first ? { code: 'duplicate_name', params: { name, version, id: first.manifest.id, otherVersion: first.manifest.version, folder: path.basename(first.folder), ownId: id } } : null;
-      if (!problem) { byName.set(key, model); models.push(model); continue; }
-      if (!released.has(kept) && kept.ok) { released.add(kept); await kept.release?.(); }
+      if (!problem) { byName.set(key, model); kept.add(model); continue; }
+      if (!released.has(held) && held.ok) { released.add(held); await held.release?.(); }
       refused.push({ folder: model.folder, problem });
     }
+    // in the order found: the last is the model exams show by default
+    const models = found.map((c) => c.model).filter((m) => kept.has(m));
     return { models, refused, replaced };
   };
   const checking = checks.filter((c) => !c.result).map((c) => c.folder);

@@ -602,12 +602,12 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
  * Every model folder under `roots`, checked here (the evaluation, the command line): the folder
  * rules are model-discovery.ts's; each model keeps the session its check opened.
  */
-export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[] } = {}):
+export async function discoverModels(roots: readonly string[], options: { providers?: readonly ExecutionProvider[]; knownIds?: ReadonlySet<string> } = {}):
 Promise<{ models: CheckedModel[]; refused: { folder: string; problem: ModelProblem }[]; replaced: ReplacedModel[] }> {
   // checked one after another here: none is set aside, so what is found is complete
   const { models, refused, replaced } = await discoverModelFolders(roots, async (folder) => {
     const checked = await checkModelFolder(folder, options);
     return checked.ok ? { ok: true, model: checked.model, release: () => checked.model.opened.session.release() } : checked;
-  });
+  }, { knownIds: options.knownIds });
   return { models, refused, replaced };
 }

@@ -523,6 +523,28 @@ test('the station analyses what it imports and answers aiResults: state, finding
   }
 });
 
+test('a model of the same name as the library\'s model, dropped later in a folder sorted before it, is the one refused: the name the readers know stays the model whose analyses the library has', { timeout: 180_000 }, async () => {
+  const station = openTestStation();
+  const models = tempDir('ai-known-name');
+  writeTinyModel(models, (m) => { m.name = 'Clinic detector'; });
+  let analysis: AiAnalysis | null = null;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-known-name' });
+    const manifest = JSON.parse(fs.readFileSync(path.join(models, 'tiny', 'manifest.json'), 'utf8'));
+    station.db.ai.enqueueAll({ id: manifest.id, version: manifest.version, sha256: manifest.sha256 });
+    // the newcomer: the same file and name under another id, in a folder read first
+    fs.cpSync(path.join(models, 'tiny'), path.join(models, 'aaa-newcomer'), { recursive: true });
+    fs.writeFileSync(path.join(models, 'aaa-newcomer', 'manifest.json'), JSON.stringify({ ...manifest, id: 'com.other.tests.newcomer', version: '9.0.0' }));
+    analysis = new AiAnalysis(station.db, station.store, [models]);
+    await analysis.start({ analyse: false });
+    assert.deepEqual(analysis.availableModels.map((m) => path.basename(m.folder)), ['tiny']);
+    assert.deepEqual(analysis.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['aaa-newcomer', 'duplicate_name']]);
+  } finally {
+    await analysis?.close();
+    await station.close();
+  }
+});
+
 test('AI models: those running and those refused (and why) are listed; the model exams show is chosen, moves every exam\'s score and the triage, is audited, and is kept while that model is away', { timeout: 180_000 }, async () => {
   const bundled = tempDir('ai-choose-bundled');
   const libraryDir = tempDir('ai-choose-library');

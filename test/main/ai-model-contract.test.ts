@@ -705,6 +705,22 @@ test('intendedUse.implants (contract 1.4; its note\'s translations 1.5): images 
   assert.deepEqual(problems(with15({ use: 'analysed', translations: { fr: 'x' } })), ['intendedUse.implants.translations: translations of a note (note)']);
 });
 
+test('of two models of one name, the one the library has analyses of keeps it wherever the other lies: a newcomer of that name in a folder sorted before the clinic\'s is the one refused (it took the name, and the clinic\'s model was refused: order-dependent)', async () => {
+  const root = tempDir('models-known-name');
+  writeModel(root, 'clinic', { change: (m) => { m.id = 'com.vendor.tests.clinic'; m.name = 'Clinic detector'; } });
+  writeModel(root, 'aaa', { change: (m) => { m.id = 'com.other.tests.newcomer'; m.name = 'Clinic Detector'; m.version = '9.0.0'; } });
+  const byFolder = await discoverModels([root]);
+  const known = await discoverModels([root], { knownIds: new Set(['com.vendor.tests.clinic', 'com.vendor.tests.gone']) });
+  try {
+    // nothing known: the first found keeps the name, as before
+    assert.deepEqual(byFolder.models.map((m) => path.basename(m.folder)), ['aaa']);
+    assert.deepEqual(known.models.map((m) => path.basename(m.folder)), ['clinic']);
+    assert.deepEqual(known.refused.map((r) => [path.basename(r.folder), r.problem.code, r.problem.params?.id]), [['aaa', 'duplicate_name', 'com.vendor.tests.clinic']]);
+  } finally {
+    for (const m of [...byFolder.models, ...known.models]) await m.opened.session.release();
+  }
+});
+
 test('the name of a model installed with the station belongs to its id: a model of the library under another id and that name, in any version, is refused (a vendor\'s probe: "Binome synthetic-exam detector" 0.6.0 read as an update of the shipped model)', async () => {
   const shippedRoot = tempDir('models-shipped');
   const libraryRoot = tempDir('models-library');
