@@ -61,6 +61,8 @@ export interface ExamSummary {
    */
   ai: {
     status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[];
+    /** Read, its score held back (`scoreWithheld`) until her first impression of her later exam still to read: the worklist says so. */
+    withheldForLater?: boolean;
     /** Queued, and held: the shown model ran past its time limit on an image of another exam (AiResults' state.held). */
     held?: boolean;
     /** Failed on one image: its view (RMLO), as the failure's detail names it. */
@@ -365,7 +367,7 @@ export interface AiModelsStatus {
 export interface AiNotAnalysed {
   instanceId: number;
   reason: 'view' | 'pixel-size' | 'unreadable' | 'implant';
-  /** 'unreadable': why (image_unreadable, image_missing, image_no_spacing, input_too_large, image_no_breast). */
+  /** 'unreadable': why (image_unreadable, image_missing, image_no_spacing, input_too_large, image_no_breast, image_breast_cut). */
   failure?: string;
 }
 

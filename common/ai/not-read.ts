@@ -9,7 +9,7 @@
  * read and the image is said not analysed: damaged or missing in the store, no pixel spacing, too
  * large for the model, no breast in it (blank or air only). (A model's invalid output is the model's fault, and fails the exam.)
  */
-export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast'] as const;
+export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut'] as const;
 
 /**
  * Failures of a model's folder changed under a running station (another model or manifest in it:

@@ -814,6 +814,7 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
     if (e.code === 'no_spacing') return failure('image_no_spacing');
     if (e.code === 'input_too_large') return failure('input_too_large');
     if (e.code === 'no_breast') return failure('image_no_breast');
+    if (e.code === 'breast_cut') return failure('image_breast_cut');
     return failure('image_unreadable');
   }
   if (e?.name === 'DicomParseError') return failure('image_unreadable');

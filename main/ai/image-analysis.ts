@@ -150,6 +150,11 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     // no breast in the image (blank, air only, a 1 × 1 image): not "nothing found", which would rank it
     // as the least suspicious exam of the list (an IT probe); said as an image not read
     if (!prepared.nippleStored) throw new PixelDataError('no breast was found in the image (blank or air only)', 'no_breast');
+    // a fixed matrix at a fixed pixel size that cuts the breast: not read, rather than "nothing found"
+    // of the part the model never saw (a vendor's probe: the lower 95 mm of each MLO, its lesions with it)
+    if (prepared.breastCut) {
+      throw new PixelDataError(`the breast is larger than the model's fixed input (${prepared.width} × ${prepared.height} pixels of ${prepared.pixelSizeMm?.map((v) => v.toFixed(2)).join(' × ') ?? '?'} mm): part of it would go unread`, 'breast_cut');
+    }
     const tensor = modelTensor(prepared.pixels, prepared.width, prepared.height, manifest);
     t2 = performance.now();
     try {

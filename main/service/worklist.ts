@@ -26,7 +26,8 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
   // for ever: a probe), unless its woman has an exam to read held back: a prior's score tells the current's
   const priorsHeld = ctx.db.firstImpressions.withExamToReadOfSameWoman(scored.filter((e) => e.status === 'read').map((e) => e.examId), LOCAL_READER);
   const held = (e: T) => (e.status !== 'read' ? !read.has(e.examId) : priorsHeld.has(e.examId));
-  return exams.map((e) => (e.ai && e.ai.score !== null && held(e) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true } } : e));
+  // a read exam held back says why: her first impression it waits for is of her later exam, not of this one
+  return exams.map((e) => (e.ai && e.ai.score !== null && held(e) ? { ...e, ai: { ...e.ai, score: null, scoreWithheld: true, ...(e.status === 'read' ? { withheldForLater: true } : {}) } } : e));
 }
 
 /**

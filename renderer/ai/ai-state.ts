@@ -11,7 +11,7 @@ import { formatScore, formatScoreAgainst, formatThreshold, scoreScaleText } from
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
-const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'model_output_invalid', 'result_damaged'] as const;
+const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut', 'model_output_invalid', 'result_damaged'] as const;
 
 /** A "failure" that says what the images are, not that anything went wrong: their pixels are coarser than the model reads (a reduced copy). */
 export function notForModel(code: string | null | undefined): boolean {

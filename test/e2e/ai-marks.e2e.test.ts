@@ -259,6 +259,12 @@ test('second look: a read prior opened by itself stays locked while her later ex
   station.db.connection.prepare(`UPDATE studies SET status = 'read' WHERE id = ?`).run(ids.prior);
   try {
     assert.equal(station.db.firstImpressions.get(ids.current, 'local-user'), null, 'the later exam without her impression');
+    // the worklist says why the read prior's score is held back (it said "after your impression" of an exam she had read)
+    await page.evaluate(() => { location.hash = '#/'; });
+    const priorCell = `[data-testid=exam-row][data-exam-id="${ids.prior}"] [data-testid=ai-score][data-withheld=true]`;
+    await page.waitForSelector(priorCell);
+    assert.equal(await page.textContent(priorCell), 'after her later exam');
+    assert.match(await page.getAttribute(priorCell, 'title') ?? '', /^Second look: this exam is read, but this woman’s later exam is still to read/);
     await open(ids.prior);
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done');
     assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'true');

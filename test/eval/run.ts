@@ -127,6 +127,14 @@ const figurePage = figureCount > 0 && CHROMIUM_PATH ? await (await (await import
 const cases: { exam: string; positive: boolean; score: number; density: string }[] = [];
 const started = performance.now();
 let modelMs = 0;
+const UNREAD_WHY: Record<string, string> = {
+  breast_cut: 'whose breast is larger than the model\'s fixed input at its pixel size',
+  no_breast: 'with no breast found',
+  no_spacing: 'with no usable pixel spacing',
+  input_too_large: 'too large for the model\'s input',
+};
+/** Images the model did not read, by why (an image with no breast, a breast larger than a fixed input): kept in the figures with no mark, as the station shows them. */
+const unread = new Map<string, number>();
 for (const seed of seeds) {
   const kept = values['keep-sets'] ? path.resolve(values['keep-sets'], `set-${seed}-${values.patients}-${values['abnormal-rate']}`) : null;
   const dir = kept ?? path.join(outDir, `set-${seed}`);
@@ -150,7 +158,17 @@ for (const seed of seeds) {
       const view = image.viewLabel.replace(/^[RL]/, '').replace(/ID$/, '');
       if (image.forProcessing || !manifest.input.views.includes(view as never)) continue;
       // weighed across views as the station weighs them (two-view.ts): partners below the floor shown count
-      const result = await analyzeImage(path.join(dir, image.file), manifest, session, { floor: Math.min(floor, manifest.output.twoView?.partnerFloor ?? floor) });
+      let result: ImageAnalysis;
+      try {
+        result = await analyzeImage(path.join(dir, image.file), manifest, session, { floor: Math.min(floor, manifest.output.twoView?.partnerFloor ?? floor) });
+      } catch (error) {
+        // what the station says of an image it does not read (no breast, a breast larger than the model's
+        // fixed input): its lesions count as missed, not the whole evaluation ended (a vendor's probe)
+        const e = error as { name?: string; code?: string };
+        if (e?.name !== 'PixelDataError' || !e.code) throw error;
+        unread.set(e.code, (unread.get(e.code) ?? 0) + 1);
+        result = { findings: [], imageScore: manifest.output.scoreScale.min, timings: { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 }, input: { width: 0, height: 0 } };
+      }
       modelMs += result.timings.modelMs;
       read.push({ image, viewLabel: image.viewLabel, laterality: image.viewLabel[0] as 'R' | 'L', findings: result.findings, imageScore: result.imageScore });
     }
@@ -191,7 +209,10 @@ function frocRow(label: string, cls: string | null, counts?: (l: Lesion) => bool
 }
 
 const header = `${'lesion views (marks of the same class)'.padEnd(34)} ${'lesions'.padStart(7)}  ${RATES.map((r) => `@${r}`.padStart(5)).join('  ')}   (sensitivity at false marks per image)`;
-console.log(`\n${images.length} images, ${cases.length} exams (${cases.filter((c) => c.positive).length} with a lesion); model ${(modelMs / images.length).toFixed(0)} ms per image on the CPU\n\nFROC per class\n${header}`);
+const readCount = images.length - [...unread.values()].reduce((a, b) => a + b, 0);
+console.log(`\n${images.length} images, ${cases.length} exams (${cases.filter((c) => c.positive).length} with a lesion); model ${(modelMs / Math.max(1, readCount)).toFixed(0)} ms per image on the CPU`);
+if (unread.size) console.log(`NOT READ by the model, counted with no mark (their lesions missed): ${[...unread].map(([code, n]) => `${n} image(s) ${UNREAD_WHY[code] ?? code}`).join(', ')}`);
+console.log(`\nFROC per class\n${header}`);
 const rows = [
   ...classes.map((c) => frocRow(c, c)),
   // (a model without a mass class finds no mass: a row of zeros read as its failure, a vendor's probe)
@@ -269,7 +290,9 @@ if (values.calibrate) {
   const flagged = (threshold: number) => {
     const normal = cases.filter((c) => !c.positive);
     const positive = cases.filter((c) => c.positive);
-    return `specificity ${(normal.filter((c) => c.score < threshold).length / normal.length).toFixed(2)} (${normal.filter((c) => c.score >= threshold).length} of ${normal.length} normal exams flagged), sensitivity ${(positive.filter((c) => c.score >= threshold).length / positive.length).toFixed(2)} (of ${positive.length} exams with a lesion)`;
+    // a share of none is not measurable (it printed "specificity NaN" on a set of abnormal exams alone: a probe)
+    const share = (n: number, of: number) => (of ? (n / of).toFixed(2) : 'not measurable');
+    return `specificity ${share(normal.filter((c) => c.score < threshold).length, normal.length)} (${normal.filter((c) => c.score >= threshold).length} of ${normal.length} normal exams flagged), sensitivity ${share(positive.filter((c) => c.score >= threshold).length, positive.length)} (of ${positive.length} exams with a lesion)`;
   };
   const defaultPoint = manifest.calibration.operatingPoints.find((p) => p.name === manifest.calibration.defaultOperatingPoint)!;
   console.log(`Exams flagged in the worklist${manifest.calibration.examOperatingPoint ? '' : ' (no exam operating point: at the marks\' default point)'}:`);
@@ -311,7 +334,7 @@ const target = (label: string, row: { lesions: number; sensitivity: Record<numbe
 const massBig = rows.find((r) => r.label === 'mass ≥ 8 mm');
 const calc = rows.find((r) => r.label === 'calcification');
 fs.writeFileSync(path.join(outDir, 'eval.json'), JSON.stringify({
-  model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, exams: cases.length,
+  model: { id: manifest.id, version: manifest.version }, seeds, patients: Number(values.patients), contrast: EVALUATION_CONTRAST, images: images.length, notRead: Object.fromEntries(unread), exams: cases.length,
   froc: rows.map(({ curve: _c, ...r }) => r), frocPerLesion: lesionRows.map(({ curve: _c, ...r }) => r), bands: bands.map(({ curve: _c, ...r }) => r), densities: densities.map(({ curve: _c, ...r }) => r), variants, caseAuc, real,
   // every image's marks (where, in stored pixels) and ground truth, and every exam: other exam scores, matchings and post-processing can be studied without reading the images again
   perImage: images.map((i) => ({ key: i.key, exam: i.exam, view: i.view, variant: i.variant, lesions: i.lesions.map((l) => ({ id: l.id, class: l.class, sizeMm: l.sizeMm, contrast: l.contrast, box: l.box })),

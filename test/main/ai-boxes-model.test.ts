@@ -606,6 +606,29 @@ test('an image with no breast in it (blank, air only, one pixel) is not read, sa
   }
 });
 
+test('a breast larger than a fixed input at a fixed pixel size is not read, saying so; not "nothing found" of the part the model never saw (a vendor\'s probe: 512 × 512 at 0.2 mm left the lower 95 mm of each MLO unread, done, nothing unread)', async () => {
+  const dir = tempDir('ai-breast-cut');
+  const bytes = tinyDetectorModel({ classes: 1 });
+  const fixed = (side: number) => fixtureManifest(bytes, { id: `org.binome.tests.fixed-${side}`, spacingMm: 0.2 }, (m) => { m.input.size = { mode: 'fixed', width: side, height: side }; });
+  const { session } = await openSession(bytes, ['cpu']);
+  try {
+    // a breast 26 × 34 mm: in a matrix of 80 pixels of 0.2 mm (16 mm) half of it would go unread
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    await assert.rejects(analyzeImage(file, fixed(80), session, { floor: 0.1 }), (e: unknown) => {
+      assert.equal((e as { name?: string }).name, 'PixelDataError');
+      assert.equal((e as { code?: string }).code, 'breast_cut');
+      assert.match((e as Error).message, /^the breast is larger than the model's fixed input \(80 × 80 pixels of 0\.20 × 0\.20 mm\): part of it would go unread$/);
+      return true;
+    });
+    // in one of 256 (51 mm) it is read whole
+    assert.ok((await analyzeImage(file, fixed(256), session, { floor: 0.1 })).findings.length > 0, 'a breast the matrix holds is read');
+  } finally {
+    await session.release();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('an image\'s score is the model\'s own image score where the manifest reads it (breastScore "max-over-views"), else its best finding\'s ("max-over-findings": an exam marked at 0.72 scored by an image score of 0.05 went unflagged, a probe)', async () => {
   const dir = tempDir('ai-image-score-rule');
   const file = path.join(dir, 'rcc.dcm');

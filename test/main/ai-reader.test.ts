@@ -132,7 +132,8 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     assert.deepEqual(aiOf(rows, current), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
     // a read prior's score is held back too while its woman's exam to read is: it tells the current's (a
     // prior scored 0.45, highlighted one row from her current exam held back: a radiologist's probe)
-    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: null, failure: null, scoreWithheld: true, paused: false, notRead: [] });
+    // and says why (the worklist's line for it said "after your impression" of an exam she had read: a probe)
+    assert.deepEqual(aiOf(rows, prior), { status: 'done', score: null, failure: null, scoreWithheld: true, withheldForLater: true, paused: false, notRead: [] });
     assert.equal((await station.handlers.examDetail({ examId: current, purpose: 'prefetch' })).priors[0]!.ai?.score, null);
     // a read exam's score is not held back otherwise: its reading is done (a prior imported read said
     // "after your impression" for ever: a probe). Here, with the current exam read

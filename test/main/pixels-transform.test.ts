@@ -196,11 +196,13 @@ test('a matrix: the breast fitted into it against the chest-wall side, padded wi
   assert.equal(fitted.width, 64);
   assert.equal(fitted.height, 64);
   assert.equal(fitted.clipped, false);
+  assert.equal(fitted.breastCut, false);
   assert.ok(fitted.pixelSizeMm![0] === fitted.pixelSizeMm![1], 'square output pixels');
   // padding on the nipple side (left), the breast against the right edge
   assert.ok(fitted.pixels[32 * 64 + 63]! > 0.2 && fitted.pixels[32 * 64]! < 0.2, `chest-wall edge ${fitted.pixels[32 * 64 + 63]}, nipple-side edge ${fitted.pixels[32 * 64]}`);
   const cut = prepareModelInput(frame, { chestWall: 'left', pixelSizeMm: 0.25, size: { width: 64, height: 64 } });
   assert.equal(cut.clipped, true);
+  assert.equal(cut.breastCut, true, 'a 16 mm matrix cuts the breast itself');
   assert.deepEqual(cut.pixelSizeMm, [0.25, 0.25]);
   const plain = prepareModelInput(frame, { chestWall: 'left', size: { width: 64, height: 64 } });
   const normalized = prepareModelInput(frame, { chestWall: 'left', size: { width: 64, height: 64 }, normalize: { mean: 0.5, std: 0.25 } });
@@ -223,6 +225,9 @@ test('a letterbox (a YOLO model\'s input): the content centred as ultralytics ro
           chestWall, pixelSizeMm: 0.5, size: { width: content.width + extraX, height: content.height + extraY }, padding: { placement: 'centred', value: 114 / 255 },
         });
         assert.equal(boxed.clipped, extraX < 0, label);
+        // 11 and 6 output pixels of 0.5 mm fewer, cut evenly: 3 mm of the breast at the chest wall, where
+        // it meets the image's edge (the nipple's side loses margin alone), 1.5 mm at the top and bottom
+        assert.equal(boxed.breastCut, false, `${label}: at most 5 mm of the breast cut`);
         let padded = 0;
         for (let v2 = 0; v2 < boxed.height; v2++) for (let u = 0; u < boxed.width; u++) {
           const cu = u - shiftX, cv = v2 - shiftY;

@@ -8,10 +8,11 @@ import type { DataSet, Element } from '../dataset.ts';
 /**
  * A file whose pixels this pipeline cannot read: the message says why, without patient data. `code`
  * sets apart what is not damage (crosses worker threads with the error): an image without a pixel
- * spacing asked for in millimetres, a model input that would be too large, an image with no breast in it.
+ * spacing asked for in millimetres, a model input that would be too large, an image with no breast in
+ * it, a breast larger than a model's fixed input.
  */
 export class PixelDataError extends Error {
-  constructor(message: string, readonly code?: 'no_spacing' | 'input_too_large' | 'no_breast') {
+  constructor(message: string, readonly code?: 'no_spacing' | 'input_too_large' | 'no_breast' | 'breast_cut') {
     super(message);
     this.name = 'PixelDataError';
   }

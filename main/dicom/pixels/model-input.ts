@@ -76,6 +76,14 @@ export interface ModelInput {
   cropStored: Box;
   /** True when the output matrix cut off part of the crop. */
   clipped: boolean;
+  /**
+   * True when it cut off more than 5 mm of the breast itself (as much as the crop's margin; where the
+   * breast meets the image's edge, an MLO's axilla, a letterbox a little short cuts a few millimetres of
+   * tissue the detector's field cut already, 3 mm in a test's): a fixed matrix at a fixed pixel size smaller than the breast. The model
+   * would not see that part, and "nothing found" would be said of tissue never looked at (a vendor's
+   * probe: a 512 × 512 input at 0.2 mm left the lower 95 mm of each MLO unread, its lesions with it).
+   */
+  breastCut: boolean;
   window: AppliedWindow;
   /** 'header': from Patient Orientation and laterality, as the viewer; 'pixels': from where the breast meets the edge (the header does not say). */
   orientationFrom: 'header' | 'pixels';
@@ -209,11 +217,20 @@ export function planModelInput(frame: DecodedFrame, options: ModelInputOptions, 
   const outputToOriented: Affine = { a: sx, b: 0, c: ox0 + sx / 2 - sx * shiftX, d: 0, e: sy, f: oy0 + sy / 2 - sy * shiftY };
   const toStored = compose(invert(orientedFromStored), outputToOriented);
   const fromStored = invert(toStored);
+  const pixelSizeMm = spacingX && spacingY ? [sx * spacingX, sy * spacingY] as [number, number] : null;
+  let breastCut = false;
+  const breastBox = clipped ? breast ?? storedBreastBox(mask, h.columns, h.rows) : null;
+  if (breastBox) {
+    // the breast's box (pixel edges) in output pixel edges, against the matrix's
+    const [u0, v0, u1, v1] = mapBox(fromStored, [breastBox[0] - 0.5, breastBox[1] - 0.5, breastBox[2] - 0.5, breastBox[3] - 0.5]);
+    const slack = pixelSizeMm ? Math.max(2, 5 / Math.min(...pixelSizeMm)) : 2;
+    breastCut = u0 < -0.5 - slack || v0 < -0.5 - slack || u1 > width - 0.5 + slack || v1 > height - 0.5 + slack;
+  }
 
   const input = {
     width, height, toStored, fromStored,
-    pixelSizeMm: spacingX && spacingY ? [sx * spacingX, sy * spacingY] as [number, number] : null,
-    cropStored, clipped, window: lut.window, orientationFrom,
+    pixelSizeMm,
+    cropStored, clipped, breastCut, window: lut.window, orientationFrom,
     nippleStored: farthestFromChestWall(mask, orientedFromStored, options.chestWall),
   } satisfies Omit<ModelInput, 'pixels'>;
   const region = { u0: Math.max(0, shiftX), u1: Math.min(width, shiftX + contentWidth), v0: Math.max(0, shiftY), v1: Math.min(height, shiftY + contentHeight) };
