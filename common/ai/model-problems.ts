@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'opset_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'duplicate_name', 'shipped_name', 'check_too_slow', 'ai_thread_failed',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -127,6 +127,7 @@ const en: Record<ModelProblemCode, Template> = {
     ? fill('another model ({id}, folder {folder}) has the same name and version (“{name}” {version}): the two could not be told apart on screen nor in their CAD reports; give this one ({ownId}) a name of its own', p)
     : fill('another model ({id} {otherVersion}, folder {folder}) has this name (“{name}”): under another id ({ownId}), this one’s {version} would read as a version of it on screen and in CAD reports; give this one a name of its own', p)),
   shipped_name: 'the model installed with the station ({id}, folder {folder}) has this name (“{name}”): under another id ({ownId}) it would read as a version of that model; give this one a name of its own',
+  same_version_other_file: (p) => fill(`the folder {folder} found before it holds this model ({id}) in this version ({version}) with another ${p.sameFile ? 'manifest' : 'file'}: one version of a model is one file and one manifest, which its analyses and CAD reports name; give this one a version of its own, or remove it`, p),
 };
 
 const fr: Record<ModelProblemCode, Template> = {
@@ -156,6 +157,7 @@ const fr: Record<ModelProblemCode, Template> = {
     ? fill('un autre modèle ({id}, dossier {folder}) a le même nom et la même version («\u202f{name}\u202f» {version})\u202f: on ne pourrait les distinguer ni à l’écran ni dans leurs rapports CAD\u202f; donnez à celui-ci ({ownId}) un nom à lui', p)
     : fill('un autre modèle ({id} {otherVersion}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), la version {version} de celui-ci passerait pour une version de l’autre à l’écran et dans les rapports CAD\u202f; donnez-lui un nom à lui', p)),
   shipped_name: 'le modèle installé avec la station ({id}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), celui-ci passerait pour une version de ce modèle\u202f; donnez-lui un nom à lui',
+  same_version_other_file: (p) => fill(`le dossier {folder} trouvé avant lui contient ce modèle ({id}) dans cette version ({version}) avec ${p.sameFile ? 'un autre manifeste' : 'un autre fichier'}\u202f: une version d’un modèle est un fichier et un manifeste, que nomment ses analyses et ses rapports CAD\u202f; donnez-lui une version à lui, ou retirez-le`, p),
 };
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {

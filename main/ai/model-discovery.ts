@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { comparableName } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
+import { manifestDigest } from './manifest-digest.ts';
 
 /** A model the station does not use because a later root (the library's) holds the same model id. */
 export interface ReplacedModel { folder: string; id: string; version: string; by: string; byVersion: string }
@@ -116,6 +117,15 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       const earlier = byId.get(id);
       if (earlier) {
         const sameRoot = path.dirname(earlier.model.folder) === rootOf.get(c.folder);
+        // in a later folder of models, the same version with another file or manifest: one version of a
+        // model is one file and one manifest, which its analyses and CAD reports name. It took the place
+        // of the station's own model under its name and version, its findings and its "not for diagnostic
+        // use" with it (a vendor's probe): refused, the earlier kept
+        if (!sameRoot && compareVersions(earlier.model.manifest.version, checked.model.manifest.version) === 0 && manifestDigest(earlier.model.manifest) !== manifestDigest(checked.model.manifest)) {
+          if (!released.has(checked)) { released.add(checked); await checked.release?.(); }
+          refused.push({ folder: checked.model.folder, problem: { code: 'same_version_other_file', params: { id, version: checked.model.manifest.version, folder: path.basename(earlier.model.folder), sameFile: earlier.model.manifest.sha256 === checked.model.manifest.sha256 ? 1 : 0 } } });
+          continue;
+        }
         // in one folder, the higher version (a clinic drops "vendor-2.0" beside "vendor-10.0", or
         // "model-new" beside "model-old": folder names do not say which is newer); of one version, the later folder
         const [kept, dropped] = sameRoot && compareVersions(earlier.model.manifest.version, checked.model.manifest.version) > 0 ? [earlier, { model: checked.model, check: checked }] : [{ model: checked.model, check: checked }, earlier];

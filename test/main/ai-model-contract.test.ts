@@ -423,6 +423,31 @@ test('a model folder made unreadable is refused for its permissions', { skip: pr
   }
 });
 
+test('a library model of the id and version of the station\'s own, with another file or manifest, is refused: it took the shipped model\'s place under its name and version, and could drop "not for diagnostic use" (a vendor\'s probe); an identical copy replaces it as before', async () => {
+  const bundled = tempDir('models-same-version-bundled');
+  const library = tempDir('models-same-version-library');
+  const changeless = tempDir('models-same-version-copy');
+  const shipped = writeModel(bundled, 'shipped');
+  // another file under the same id and version; the same file with its manifest edited (its use widened)
+  writeModel(library, 'other-file', { model: { classes: 1 }, change: (m) => { m.output.heatmap!.classes = ['mass']; } });
+  writeModel(library, 'other-manifest', { change: (m) => { m.calibration.operatingPoints[0]!.threshold = 0.05; } });
+  fs.cpSync(shipped, path.join(changeless, 'copy'), { recursive: true });
+  const found = await discoverModels([bundled, library]);
+  const copied = await discoverModels([bundled, changeless]);
+  try {
+    assert.deepEqual(found.models.map((m) => path.basename(m.folder)), ['shipped']);
+    assert.deepEqual(found.replaced, []);
+    assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code, r.problem.params?.sameFile]), [['other-file', 'same_version_other_file', 0], ['other-manifest', 'same_version_other_file', 1]]);
+    assert.equal(describeModelProblem('en', found.refused[1]!.problem), 'the folder shipped found before it holds this model (org.binome.tests.tiny) in this version (0.1.0) with another manifest: '
+      + 'one version of a model is one file and one manifest, which its analyses and CAD reports name; give this one a version of its own, or remove it');
+    assert.match(describeModelProblem('fr', found.refused[0]!.problem), /^le dossier shipped trouvé avant lui contient ce modèle \(org\.binome\.tests\.tiny\) dans cette version \(0\.1\.0\) avec un autre fichier\u202f:/);
+    assert.deepEqual(copied.models.map((m) => path.basename(m.folder)), ['copy']);
+    assert.deepEqual(copied.replaced.map((r) => path.basename(r.folder)), ['shipped']);
+  } finally {
+    for (const m of [...found.models, ...copied.models]) await m.opened.session.release();
+  }
+});
+
 test('models are found in the bundled folder and the library\'s; a broken one is listed as refused and the others still load', async () => {
   const bundled = tempDir('models-bundled');
   const library = tempDir('models-library');
