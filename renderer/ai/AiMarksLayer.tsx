@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { INSCRIBED_SHARE, MARK_RADIUS, SHAPE_GLYPHS, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
+import { INSCRIBED_SHARE, SHAPE_GLYPHS, markRadiusMax, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -98,9 +98,10 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
     setLabelBoxes((old) => (old.length === boxes.length && old.every((b, i) => b.every((v, j) => Math.abs(v - boxes[i]![j]!) < 0.5)) ? old : boxes));
   }, [element]);
   const place = useCallback(() => {
-    setMarks(findings.map((f) => projectFinding(f, toCanvas, MARK_RADIUS.max, spacingMm)).filter((m): m is ProjectedMark => m !== null));
-    setWidth(element()?.clientWidth ?? 0);
-    setHeight(element()?.clientHeight ?? 0);
+    const [w, h] = [element()?.clientWidth ?? 0, element()?.clientHeight ?? 0];
+    setMarks(findings.map((f) => projectFinding(f, toCanvas, markRadiusMax(w, h), spacingMm)).filter((m): m is ProjectedMark => m !== null));
+    setWidth(w);
+    setHeight(h);
   }, [findings, toCanvas, spacingMm, element]);
 
   useEffect(() => {

@@ -10,7 +10,7 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { providerLabel, showableText } from '../../common/ai/model-manifest.ts';
 import { useApi } from '../api/context.ts';
 import { useI18n } from '../i18n.tsx';
-import { failureReason } from './ai-state.ts';
+import { failureReason, fallbackReason } from './ai-state.ts';
 
 /**
  * The models' status (undefined while unknown): read once for the top bar's button, and while the
@@ -71,8 +71,10 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
       </td>
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
       <td>{providerLabel(model.provider)}
-        {/* why an accelerator its manifest prefers was not used (the runtime's words, English) */}
-        {model.fallbacks?.map((f) => <div key={f.provider} className="muted small" data-testid="ai-model-fallback" data-provider={f.provider}>{t('ai.models.fellBack', { provider: providerLabel(f.provider), reason: showableText(f.reason) })}</div>)}
+        {/* why an accelerator its manifest prefers was not used: in the reader's words where the runtime's
+            are known (its English library error, raw, read in the French panel: a probe), the runtime's own in the tooltip */}
+        {model.fallbacks?.map((f) => <div key={f.provider} className="muted small" data-testid="ai-model-fallback" data-provider={f.provider} title={showableText(f.reason)}>
+          {t('ai.models.fellBack', { provider: providerLabel(f.provider), reason: fallbackReason(t, f.reason) })}</div>)}
       </td>
       <td className="small">
         {/* cancelled too: a reader's cancel stops every model's analysis of the exam, the ones not shown as well */}

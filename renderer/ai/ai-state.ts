@@ -3,6 +3,7 @@
 // marks carries (the model, and for a model trained on synthetic images or not for diagnostic use,
 // that it is not for diagnostic use).
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
+import { showableText } from '../../common/ai/model-manifest.ts';
 import type { AiFinding, AiResults, Locale } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
@@ -16,6 +17,17 @@ const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', '
 /** A "failure" that says what the images are, not that anything went wrong: their pixels are coarser than the model reads (a reduced copy). */
 export function notForModel(code: string | null | undefined): boolean {
   return code === 'images_too_coarse';
+}
+
+/** The runtime's words when a provider's libraries are not on the computer (CUDA's, cuDNN's: onnxruntime-node ships none). */
+const MISSING_LIBRARY = /Failed to load shared library|cannot open shared object|LoadLibrary failed/i;
+
+/**
+ * Why an accelerator was not used, in the reader's words where the runtime's are known: its English
+ * library error, raw, read in the French AI models panel (a probe). Else the runtime's own, made showable.
+ */
+export function fallbackReason(t: Translate, reason: string): string {
+  return MISSING_LIBRARY.test(reason) ? t('ai.models.fallbackLibraries') : showableText(reason);
 }
 
 /** Whether a failure lasts until the station starts again (its model's folder changed under it): "analyse again" would fail the same way. */

@@ -75,6 +75,19 @@ export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): 
 /** A mark's size on screen (the disc it encloses): never so small it hides in the texture, never so large it hides the breast. */
 export const MARK_RADIUS = { min: 10, max: 56 } as const;
 
+/** Of the largest mark, its share of the viewport's smaller side (markRadiusMax). */
+const MARK_RADIUS_SHARE = 0.12;
+
+/**
+ * The largest mark in a viewport of this size: MARK_RADIUS.max, or more in a large viewport, where the
+ * image is magnified: capped at 56 px, a 29 mm mass shown at 6.6 px a millimetre (one image to a
+ * screen) was circled across its body and spicules, 8.5 mm from its centre (a radiologist's probe).
+ * An outline a quarter of the viewport across hides no breast.
+ */
+export function markRadiusMax(width: number, height: number): number {
+  return Math.max(MARK_RADIUS.max, MARK_RADIUS_SHARE * Math.min(width, height));
+}
+
 /**
  * How far around its finding a mark reaches at least, in the image's millimetres (within MARK_RADIUS
  * on screen), by class: a finding's box can be much smaller than its lesion (the station's model's

@@ -9,7 +9,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { cache } from '@cornerstonejs/core';
 import type { AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceDetail } from '../../common/domain.ts';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
-import { ageOn, formatDicomDate, formatPersonName } from '../../common/i18n/messages.ts';
+import { ageOn, formatDicomDate, formatPersonName, translateCount } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
 import { choosePriors, hang } from '../../common/hanging/engine.ts';
 import type { HangingPlan, HungStep } from '../../common/hanging/types.ts';
@@ -25,7 +25,7 @@ import { initCornerstone, setCacheSizeMb, setPrimaryTool, setToolsLocale } from 
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
-import { AiPanel } from '../ai/AiPanel.tsx';
+import { AiPanel, aiCallsRecall } from '../ai/AiPanel.tsx';
 import { aiStateText, cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
 import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
@@ -115,7 +115,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const [ahead, setAhead] = useState<Loaded | null>(null);
   const [error, setError] = useState<string | null>(null);
   // a notice of the station's own words is kept as its key: said again in the language she switches to
-  const [notice, setNotice] = useState<{ key: MessageKey } | { text: string } | null>(null);
+  // `gate`: the notice asks before the exam is closed (marked read): set apart from the others, which say what was done
+  const [notice, setNotice] = useState<({ key: MessageKey } | { text: string }) & { gate?: boolean } | null>(null);
   /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
@@ -438,6 +439,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
   const readWithoutAiAsked = useRef<number | null>(null);
+  // Her first impression normal, the AI calling the exam (marks, or its score over the exam point):
+  // marking it read asks once too. A probe read a distortion scored 0.99 as normal, pressed Enter at
+  // once, and the exam was read and the next one open, the strip's "look at them" never read.
+  const readDisagreeingAsked = useRef<number | null>(null);
   const markRead = useCallback(async (): Promise<boolean> => {
     // the exam's AI results not fetched yet (Enter pressed within a second of opening it): asked now,
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
@@ -446,14 +451,20 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // asked once where the AI's output was never shown to her (it said so where she had seen it in concurrent mode: a probe)
     if (lockedFor(ai) && heldForLater === null && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
-      setNotice({ key: 'viewer.readBeforeImpression' });
+      setNotice({ key: 'viewer.readBeforeImpression', gate: true });
       return false;
     }
     readWithoutAiAsked.current = null;
+    if (ai?.firstImpression?.impression === 'normal' && ai.state?.status === 'done' && aiCallsRecall(ai) && readDisagreeingAsked.current !== examId) {
+      readDisagreeingAsked.current = examId;
+      setNotice({ text: ai.findings.length > 0 ? translateCount(locale, 'viewer.readDisagreeing', ai.findings.length) : t('viewer.readDisagreeingFlagged'), gate: true });
+      return false;
+    }
+    readDisagreeingAsked.current = null;
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, t]);
+  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, t, locale]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
@@ -696,7 +707,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       <footer className="exam-footer">
         {/* over the footer's hints, not the images: above them a notice pushed every image down and
             back, and over their top it hid the view labels of a row of four and the MLOs' axillae (probes) */}
-        {notice && <p className="notice floating" role="status" data-testid="viewer-notice" onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
+        {notice && <p className={`notice floating${notice.gate ? ' gate' : ''}`} role="status" data-testid="viewer-notice" data-gate={notice.gate ? 'true' : undefined} onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
         <span className="muted small">{t('viewer.mouse')}</span>
         {tool === 'measure' && <span className="muted small" data-testid="measure-note">{t('viewer.measureNote')}</span>}
         <span className="muted small">{VIEWER_ACTIONS.slice(0, 2).map((a) => t('common.labelled', { label: t(`viewer.action.${a}` as MessageKey), text: settings.keymap[a].map((k) => keyLabel(k, locale)).join(' / ') })).join(' · ')}</span>

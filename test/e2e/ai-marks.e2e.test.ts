@@ -259,8 +259,10 @@ test('second look: a read prior opened by itself stays locked while her later ex
   station.db.connection.prepare(`UPDATE studies SET status = 'read' WHERE id = ?`).run(ids.prior);
   try {
     assert.equal(station.db.firstImpressions.get(ids.current, 'local-user'), null, 'the later exam without her impression');
-    // the worklist says why the read prior's score is held back (it said "after your impression" of an exam she had read)
+    // the worklist says why the read prior's score is held back (it said "after your impression" of an exam she had read);
+    // loaded again: the status was set behind the page's back
     await page.evaluate(() => { location.hash = '#/'; });
+    await page.reload();
     const priorCell = `[data-testid=exam-row][data-exam-id="${ids.prior}"] [data-testid=ai-score][data-withheld=true]`;
     await page.waitForSelector(priorCell);
     assert.equal(await page.textContent(priorCell), 'after her later exam');
@@ -810,7 +812,13 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /^Your first impression: Normal \(made with the AI shown\)$/);
   // read normal, marked by the AI: the disagreement is said
   assert.match(await page.textContent('[data-testid=ai-disagrees]') ?? '', /^The AI puts \d+ marks? on the exam you read as normal( \(one finding may be marked in both its views\))?: look at (it|them) before you mark the exam read\.$/);
-  // marked read, it is still said, without asking her to look before marking it read (it read so on a read exam: a probe)
+  // marking it read asks once (a probe read a distortion scored 0.99 as normal and closed it with one Enter,
+  // the strip's "look at them" never read): the exam stays open, to read
+  await page.click('[data-testid=mark-read]');
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=viewer-notice]')?.dataset.gate === 'true');
+  assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^You read this exam as normal; the AI puts \d+ marks? on it\. Look at (it|them), then mark the exam read again to close it as you read it\.$/);
+  assert.notEqual((await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status, 'read');
+  // asked again, it is read; and still said, without asking her to look before marking it read (it read so on a read exam: a probe)
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => /^The AI puts \d+ marks? on this exam, which you read as normal( \(one finding may be marked in both its views\))?\.$/.test(document.querySelector('[data-testid=ai-disagrees]')?.textContent ?? ''));
   await station.handlers.setExamStatus({ examId: ids.prior, status: 'new' });

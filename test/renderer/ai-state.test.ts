@@ -3,8 +3,9 @@
 // while second look holds the AI's opinion back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { aiStateText, singleView } from '../../renderer/ai/ai-state.ts';
+import { aiStateText, fallbackReason, singleView } from '../../renderer/ai/ai-state.ts';
 import { translate } from '../../common/i18n/messages.ts';
+import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 import type { AiResults } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 
@@ -119,4 +120,11 @@ test('an analysis held (its model overran its time limit on another exam) says s
   assert.equal(said(queued(false)), 'analysis queued');
   assert.equal(said(queued(true)), 'analysis on hold: the model took too long on an image of another exam (see AI models)');
   assert.equal(said(queued(true), 'fr'), 'analyse suspendue\u202f: le modèle a mis trop de temps sur une image d’un autre examen (voir Modèles d’IA)');
+});
+
+test('why an accelerator was not used: the runtime\'s missing-library error in the reader\'s words (it read raw and English in the French panel: a probe), any other reason as the runtime said it', () => {
+  const fr = (key: MessageKey, params?: MessageParams) => translate('fr', key, params);
+  assert.equal(fallbackReason(fr, 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library'), 'ses bibliothèques ne sont pas installées sur cet ordinateur (le message du moteur dans l’infobulle)');
+  assert.equal(fallbackReason((key, params) => translate('en', key, params), 'libcudnn.so.9: cannot open shared object file'), 'its libraries are not installed on this computer (the runtime’s message in the tooltip)');
+  assert.equal(fallbackReason(fr, 'CUDA failure 100: no CUDA-capable device is detected'), 'CUDA failure 100: no CUDA-capable device is detected');
 });

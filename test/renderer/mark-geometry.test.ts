@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, markRadiusMax, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -27,6 +27,19 @@ test('a stored point in the stored image is itself; in a rendition, the inverse 
 });
 
 const finding = (over: Partial<AiFinding> = {}): AiFinding => ({ instanceId: 1, class: 'mass', score: 0.9, x: 100, y: 40, box: [90, 30, 110, 50], ...over });
+
+test('the largest mark grows with a large viewport: a 29 mm mass at 6.6 px a millimetre, one image to a screen, was circled across its body and spicules at 56 px (a radiologist\'s probe)', () => {
+  // four images side by side on a 1920 × 1080 screen: the cap as before
+  assert.equal(markRadiusMax(460, 1000), MARK_RADIUS.max);
+  // one image to the screen: a quarter of the viewport across
+  assert.equal(markRadiusMax(1900, 1000), 120);
+  // the mass at 6.6 px a millimetre, its mark reaching 14 mm (92 px) around its finding, within that cap
+  const zoomed = ([x, y]: Point): Point => [6.6 * 0.1 * x, 6.6 * 0.1 * y]; // 0.1 mm pixels
+  const mass = finding({ box: [98, 38, 102, 42] });
+  const mark = projectFinding(mass, zoomed, markRadiusMax(1900, 1000), [0.1, 0.1])!;
+  assert.ok(Math.abs(mark.encloses - MARK_REACH_MM.mass * 6.6) < 1e-6, String(mark.encloses));
+  assert.equal(projectFinding(mass, zoomed, MARK_RADIUS.max, [0.1, 0.1])!.encloses, MARK_RADIUS.max, 'capped as before, it lay inside the mass');
+});
 
 test('a finding is drawn where the viewport maps its centre, mirrored and zoomed, its mark as large as its box appears', () => {
   // a viewport 500 px wide showing a 200-column image mirrored (flipHorizontal) at 2 screen pixels per image pixel
