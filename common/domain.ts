@@ -63,8 +63,9 @@ export interface ExamSummary {
     status: AiStatus; score: number | null; failure: string | null; scoreWithheld: boolean; paused: boolean; notRead: NotRead[];
     /** Read, its score held back (`scoreWithheld`) until her first impression of her later exam still to read: the worklist says so. */
     withheldForLater?: boolean;
-    /** Queued, and held: the shown model ran past its time limit on an image of another exam (AiResults' state.held). */
+    /** Queued, and held: the shown model ran past its time limit on an image of another exam (AiResults' state.held); `heldFor` 'changed': its folder changed under the station. */
     held?: boolean;
+    heldFor?: 'changed';
     /** Failed on one image: its view (RMLO), as the failure's detail names it. */
     failureView?: string;
     /** Done, but these images could not be read (their views, RMLO): the others were analysed. */
@@ -394,6 +395,8 @@ export interface AiResults {
     paused: boolean;
     /** Queued, and held: its model ran past its time limit on an image of another exam, and is not run until that exam is analysed again (and the station starts again). */
     held?: boolean;
+    /** 'changed': held because its model's folder changed since the station started (it runs once started again), not for a run that overran. */
+    heldFor?: 'changed';
     /** Done: the breasts imaged that the model read no image of (the exam score is the other breast's alone), and 'no-laterality' (see ExamSummary.ai); per image: notAnalysed. */
     notRead: NotRead[];
     /** Done: the images it could not read, by view and the failure's code (the others were analysed). */

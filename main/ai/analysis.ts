@@ -323,9 +323,20 @@ export class AiAnalysis {
       + 'its analyses wait; analysing that exam again lets the next start try it once more');
   }
 
-  /** Whether this model's analyses wait in this process: its run overran its time limit, here or at an earlier start (holdOverran). */
+  /** Whether this model's analyses wait in this process: its run overran its time limit, here or at an earlier start (holdOverran), or its folder changed under it. */
   isHeld(model: { id: string; version: string }): boolean {
-    return this.overran.has(modelKey(model));
+    return this.heldFor(model) !== null;
+  }
+
+  /**
+   * Why this model's analyses wait in this process: 'overran' (its run overran its time limit), or
+   * 'changed' (its folder changed since this process read it: they wait for a station started since).
+   * The exams waiting said "queued" while the one whose run met the change said why (a vendor's
+   * probe): each says it, by the same words.
+   */
+  heldFor(model: { id: string; version: string }): 'overran' | 'changed' | null {
+    const key = modelKey(model);
+    return this.overran.has(key) ? 'overran' : this.changed.has(key) ? 'changed' : null;
   }
 
   get availableModels(): readonly FoundModel[] {

@@ -26,6 +26,11 @@ const AI_SHOWN_ACTION = 'ai:shown-before-first-impression';
 
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
+/** A queued analysis held (AiAnalysis.heldFor): held, and why where its model's folder changed. */
+export function heldState(why: 'overran' | 'changed' | null): { held?: true; heldFor?: 'changed' } {
+  return why === null ? {} : why === 'changed' ? { held: true, heldFor: 'changed' } : { held: true };
+}
+
 export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | null): AiHandlers {
   const sameModelSeries = (examId: number, model: { id: string; version: string }) => {
     const studyUid = ctx.db.worklist.examSummary(examId)?.studyInstanceUid;
@@ -63,7 +68,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     return {
       state: state && {
         status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
-        ...(state.status === 'queued' && analysis()?.isHeld(state.model) ? { held: true } : {}),
+        ...heldState(state.status === 'queued' ? analysis()?.heldFor(state.model) ?? null : null),
         notRead: state.status === 'done' ? partsNotRead(lateralities, state.breastScores) : [],
         unreadImages: state.unreadImages.map(({ view, code }) => ({ view, code })),
       },

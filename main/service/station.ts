@@ -214,7 +214,7 @@ export class StationService {
     }
     const worklist = worklistHandlers(this.context, () => {
       const shown = this.ai?.shownModel;
-      return Boolean(shown && this.ai?.isHeld(shown.manifest));
+      return shown ? this.ai?.heldFor(shown.manifest) ?? null : null;
     });
     const examDetail: typeof worklist.examDetail = async (input) => {
       // asked before its details: images prepared between the two would leave its viewer with details

@@ -5,6 +5,7 @@ import type { ExamSummary } from '../../common/domain.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
+import { heldState } from './ai.ts';
 
 export type WorklistHandlers = Pick<ApiHandlers, 'appInfo' | 'worklistQuery' | 'examDetail' | 'setExamStatus'>;
 
@@ -34,11 +35,11 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
  * The shown model's analyses queued while that model is held (it ran past its time limit on an image
  * of another exam: AiAnalysis.isHeld): "on hold", not "queued" for ever (a probe's model that hangs).
  */
-function markHeld<T extends ExamSummary>(exams: T[], shownHeld: boolean): T[] {
-  return shownHeld ? exams.map((e) => (e.ai?.status === 'queued' ? { ...e, ai: { ...e.ai, held: true } } : e)) : exams;
+function markHeld<T extends ExamSummary>(exams: T[], shownHeld: 'overran' | 'changed' | null): T[] {
+  return shownHeld ? exams.map((e) => (e.ai?.status === 'queued' ? { ...e, ai: { ...e.ai, ...heldState(shownHeld) } } : e)) : exams;
 }
 
-export function worklistHandlers(ctx: StationContext, shownModelHeld: () => boolean = () => false): WorklistHandlers {
+export function worklistHandlers(ctx: StationContext, shownModelHeld: () => 'overran' | 'changed' | null = () => null): WorklistHandlers {
   // exams as the reader is shown them: scores held back in second look, the held model's analyses "on hold"
   const asShown = <T extends ExamSummary>(exams: T[]) => markHeld(withholdScores(ctx, exams), shownModelHeld());
   const withheld = (exam: ExamSummary) => asShown([exam])[0]!;

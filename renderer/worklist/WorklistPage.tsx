@@ -397,7 +397,7 @@ export function WorklistPage() {
                   </td>
                   {showAi && (
                     <td className="num ai-cell" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.held ? 'held' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
-                      title={exam.ai?.held ? t('ai.state.held') : exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLaterHint' : 'worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                      title={exam.ai?.held ? t(exam.ai.heldFor === 'changed' ? 'ai.state.heldChanged' : 'ai.state.held') : exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLaterHint' : 'worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : exam.ai.held ? 'worklist.ai.held' : `worklist.ai.${exam.ai.status}`)

@@ -872,6 +872,14 @@ test('a model\'s manifest edited in place while the station runs (its classes re
     await new Promise((resolve) => setTimeout(resolve, 3000));
     assert.deepEqual(jobs().map((j) => j.status).sort(), ['failed', 'queued'], JSON.stringify(jobs()));
     assert.equal(warnings.mock.calls.filter((c) => /its folder changed since this station started; its analyses wait/.test(String(c.arguments[0]))).length, 1, 'said once in the log');
+    // the exam waiting says why, by the failed one's words, not "queued" (a vendor's probe: one exam failed, the others queued)
+    const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    const waiting = rows.find((r) => r.ai?.status === 'queued')!;
+    assert.deepEqual([waiting.ai?.held, waiting.ai?.heldFor], [true, 'changed']);
+    const waitingResults = await station.handlers.aiResults({ examId: waiting.examId });
+    assert.deepEqual([waitingResults.state?.held, waitingResults.state?.heldFor], [true, 'changed']);
+    assert.equal(aiStateText((key, params) => translate('fr', key, params), waitingResults, { showScore: true, locale: 'fr' }),
+      'analyse suspendue\u202f: les fichiers du modèle ont changé pendant que la station tournait (voir Modèles d’IA)\u202f: redémarrez la station pour l’utiliser');
     assert.equal((station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings').get() as { n: number }).n, 0, 'no finding recorded');
   } finally {
     warnings.mock.restore();
