@@ -749,13 +749,13 @@ test('a model file replaced without a new version (its manifest\'s checksum chan
   const models = tempDir('ai-replaced-file');
   const folder = writeTinyModel(models);
   const library = tempDir('ai-replaced-file-library');
-  const jobOf = (s: ReturnType<typeof openTestStation>) => s.db.connection.prepare('SELECT status, model_sha256 FROM ai_jobs').get() as { status: string; model_sha256: string };
+  const jobOf = (s: ReturnType<typeof openTestStation>) => s.db.connection.prepare('SELECT status, model_sha256 FROM ai_jobs').get() as { status: string; model_sha256: string } | undefined;
   const first = openTestStation({ libraryDir: library, modelRoots: [models] });
   let oldSha: string;
   try {
     await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-replaced-file' });
-    await waitFor('the analysis', async () => jobOf(first).status === 'done');
-    oldSha = jobOf(first).model_sha256;
+    await waitFor('the analysis', async () => jobOf(first)?.status === 'done');
+    oldSha = jobOf(first)!.model_sha256;
   } finally {
     await first.close();
   }
@@ -768,14 +768,14 @@ test('a model file replaced without a new version (its manifest\'s checksum chan
   manifest.sha256 = createHash('sha256').update(bytes).digest('hex');
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
   assert.notEqual(manifest.sha256, oldSha);
-  await startedAgainAfterModelChange(library, models, 'the analysis made again with the new file', (second) => { const j = jobOf(second); return j.status === 'done' && j.model_sha256 === manifest.sha256; });
+  await startedAgainAfterModelChange(library, models, 'the analysis made again with the new file', (second) => { const j = jobOf(second); return j?.status === 'done' && j.model_sha256 === manifest.sha256; });
 });
 
 test('a model\'s manifest edited without a new version (its classes swapped, the same file): the analyses made with the old manifest are made again at the next start; one recorded before the manifest\'s checksum was kept is not', { timeout: 180_000 }, async () => {
   const models = tempDir('ai-edited-manifest');
   const folder = writeTinyModel(models, undefined, { classes: 2 });
   const library = tempDir('ai-edited-manifest-library');
-  const jobOf = (s: ReturnType<typeof openTestStation>) => s.db.connection.prepare('SELECT status, manifest_sha256, finished_at FROM ai_jobs').get() as { status: string; manifest_sha256: string | null; finished_at: string };
+  const jobOf = (s: ReturnType<typeof openTestStation>) => s.db.connection.prepare('SELECT status, manifest_sha256, finished_at FROM ai_jobs').get() as { status: string; manifest_sha256: string | null; finished_at: string } | undefined;
   // each finding by where it is and its class
   const findingsOf = (s: ReturnType<typeof openTestStation>) => (s.db.connection.prepare('SELECT instance_ref, x, y, class FROM ai_findings').all() as { instance_ref: number; x: number; y: number; class: string }[])
     .map((f) => `${f.instance_ref}:${f.x.toFixed(1)},${f.y.toFixed(1)}:${f.class}`).sort();
@@ -785,10 +785,10 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
   let finished: string;
   try {
     await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-edited-manifest' });
-    await waitFor('the analysis', async () => jobOf(first).status === 'done');
-    assert.equal(jobOf(first).manifest_sha256, manifestSha(), 'recorded with the manifest it was made with');
+    await waitFor('the analysis', async () => jobOf(first)?.status === 'done');
+    assert.equal(jobOf(first)!.manifest_sha256, manifestSha(), 'recorded with the manifest it was made with');
     before = findingsOf(first);
-    finished = jobOf(first).finished_at;
+    finished = jobOf(first)!.finished_at;
     assert.ok(before.length > 0);
     // as a library analysed before migration 0021: no manifest checksum kept
     first.db.connection.prepare('UPDATE ai_jobs SET manifest_sha256 = NULL').run();
@@ -799,8 +799,8 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
   const again = openTestStation({ libraryDir: library, modelRoots: [models] });
   try {
     await waitFor('the models found', async () => (await again.handlers.aiModels({})).state === 'ready');
-    await waitFor('its checksum taken', async () => jobOf(again).manifest_sha256 === manifestSha());
-    assert.equal(jobOf(again).status, 'done', 'not analysed again');
+    await waitFor('its checksum taken', async () => jobOf(again)?.manifest_sha256 === manifestSha());
+    assert.equal(jobOf(again)!.status, 'done', 'not analysed again');
   } finally {
     await again.close();
   }
@@ -808,8 +808,8 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
   const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
   manifest.output.heatmap.classes.reverse();
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
-  await startedAgainAfterModelChange(library, models, 'the analysis made again with the edited manifest', (second) => { const j = jobOf(second); return j.status === 'done' && j.manifest_sha256 === manifestSha(); }, (second) => {
-    assert.ok(jobOf(second).finished_at > finished, 'made again');
+  await startedAgainAfterModelChange(library, models, 'the analysis made again with the edited manifest', (second) => { const j = jobOf(second); return j?.status === 'done' && j.manifest_sha256 === manifestSha(); }, (second) => {
+    assert.ok(jobOf(second)!.finished_at > finished, 'made again');
     // the same places, each under the other class
     const swapped = (f: string) => f.replace(/:(mass|calcification)$/, (_, c: string) => (c === 'mass' ? ':calcification' : ':mass'));
     assert.deepEqual(findingsOf(second), before.map(swapped).sort());
