@@ -153,10 +153,10 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     // the models the library knows claim their names first: a newcomer of the same name in a folder sorted
     // before the clinic's took the name, and the clinic's model was refused (order-dependent: an attacker's
     // "aaa" folder would have shown its marks under the name the readers trust)
-    const found = [...byId.values()];
+    const candidates = [...byId.values()];
     const known = (c: { model: M }) => options.knownIds?.has(c.model.manifest.id) ?? false;
     const kept = new Set<M>();
-    for (const { model, check: held } of [...found.filter(known), ...found.filter((c) => !known(c))]) {
+    for (const { model, check: held } of [...candidates.filter(known), ...candidates.filter((c) => !known(c))]) {
       const { name, version, id } = model.manifest;
       const key = comparableName(name);
       const first = byName.get(key);
@@ -168,7 +168,7 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       refused.push({ folder: model.folder, problem });
     }
     // in the order found: the last is the model exams show by default
-    const models = found.map((c) => c.model).filter((m) => kept.has(m));
+    const models = candidates.map((c) => c.model).filter((m) => kept.has(m));
     return { models, refused, replaced };
   };
   const checking = checks.filter((c) => !c.result).map((c) => c.folder);
