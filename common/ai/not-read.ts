@@ -11,6 +11,11 @@
  */
 export const UNREADABLE_IMAGE_CODES = ['image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut'] as const;
 
+/** The failure of an image the pixel pipeline does not read for what it is (its PixelDataError's code), not for damage. */
+export const PIXEL_FAILURE_CODES: Readonly<Record<string, (typeof UNREADABLE_IMAGE_CODES)[number]>> = {
+  no_spacing: 'image_no_spacing', input_too_large: 'input_too_large', no_breast: 'image_no_breast', breast_cut: 'image_breast_cut',
+};
+
 /**
  * Failures of a model's folder changed under a running station (another model or manifest in it:
  * model_changed; files that no longer pass their checks: model_refused): they last until the

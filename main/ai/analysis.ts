@@ -20,7 +20,7 @@ import { showableText } from '../../common/ai/model-manifest.ts';
 import type { AiNotAnalysed, ExamDetail, InstanceDetail } from '../../common/domain.ts';
 import { breastPlaneSpacing } from '../../common/hanging/scale.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
-import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
+import { MODEL_CHANGED_CODES, PIXEL_FAILURE_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
@@ -28,6 +28,9 @@ import { manifestDigest } from './manifest-digest.ts';
 import { scoreExamImages } from './two-view.ts';
 import type { ImageFinding } from './image-analysis.ts';
 import type { ReplacedModel } from './model-package.ts';
+
+/** Why a model's analyses wait in this process (AiAnalysis.heldFor). */
+export type ModelHold = 'overran' | 'changed';
 
 export interface FoundModel {
   folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider;
@@ -334,7 +337,7 @@ export class AiAnalysis {
    * The exams waiting said "queued" while the one whose run met the change said why (a vendor's
    * probe): each says it, by the same words.
    */
-  heldFor(model: { id: string; version: string }): 'overran' | 'changed' | null {
+  heldFor(model: { id: string; version: string }): ModelHold | null {
     const key = modelKey(model);
     return this.overran.has(key) ? 'overran' : this.changed.has(key) ? 'changed' : null;
   }
@@ -821,12 +824,9 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
   const view = image.viewLabel ?? image.imageLaterality ?? '?';
   const failure = (code: string, said = e?.message) => Object.assign(new Error(`${view}: ${said}`), { code, view });
   if (e?.name === 'PixelDataError') {
-    // what the image is, not damage: no pixel spacing for a model in millimetres; an input of gigabytes
-    if (e.code === 'no_spacing') return failure('image_no_spacing');
-    if (e.code === 'input_too_large') return failure('input_too_large');
-    if (e.code === 'no_breast') return failure('image_no_breast');
-    if (e.code === 'breast_cut') return failure('image_breast_cut');
-    return failure('image_unreadable');
+    // what the image is, not damage (no pixel spacing for a model in millimetres, an input of gigabytes,
+    // no breast, a breast larger than a fixed input); anything else it says is damage
+    return failure((e.code && PIXEL_FAILURE_CODES[e.code]) || 'image_unreadable');
   }
   if (e?.name === 'DicomParseError') return failure('image_unreadable');
   if (e?.code === 'model_output_invalid') return failure('model_output_invalid');

@@ -434,16 +434,16 @@ export class AiTables {
     return tally(this.sql.get('SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status').all(model.id, model.version));
   }
 
-  /**
-   * The last analysis of this model version that failed because the model ran past its time limit
-   * on an image (failure 'timeout'), where one is still failed; null where none. Read at start, after
-   * requeueOtherFile: one made with another file or manifest is queued again by then.
-   */
   /** The ids of the models this library has analyses of (queued or run, any version): the names its readers know them by stay theirs. */
   modelIds(): Set<string> {
     return new Set((this.sql.get('SELECT DISTINCT model_id AS id FROM ai_jobs').all() as { id: string }[]).map((r) => r.id));
   }
 
+  /**
+   * The last analysis of this model version that failed because the model ran past its time limit
+   * on an image (failure 'timeout'), where one is still failed; null where none. Read at start, after
+   * requeueOtherFile: one made with another file or manifest is queued again by then.
+   */
   lastOverrun(model: Pick<ModelRef, 'id' | 'version'>): { examId: number; finishedAt: string | null } | null {
     const row = this.sql.get(`SELECT study_ref AS examId, finished_at AS finishedAt FROM ai_jobs
       WHERE model_id = ? AND model_version = ? AND status = 'failed' AND failure_code = 'timeout' ORDER BY finished_at DESC, id DESC LIMIT 1`)

@@ -14,7 +14,7 @@ import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
 import { whyNotRead } from '../ai/analysis.ts';
-import type { AiAnalysis } from '../ai/analysis.ts';
+import type { AiAnalysis, ModelHold } from '../ai/analysis.ts';
 import { compareVersions } from '../ai/model-discovery.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 import { partsNotRead } from '../../common/ai/not-read.ts';
@@ -27,7 +27,7 @@ const AI_SHOWN_ACTION = 'ai:shown-before-first-impression';
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
 /** A queued analysis held (AiAnalysis.heldFor): held, and why where its model's folder changed. */
-export function heldState(why: 'overran' | 'changed' | null): { held?: true; heldFor?: 'changed' } {
+export function heldState(why: ModelHold | null): { held?: true; heldFor?: 'changed' } {
   return why === null ? {} : why === 'changed' ? { held: true, heldFor: 'changed' } : { held: true };
 }
 

@@ -6,6 +6,7 @@ import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
 import { heldState } from './ai.ts';
+import type { ModelHold } from '../ai/analysis.ts';
 
 export type WorklistHandlers = Pick<ApiHandlers, 'appInfo' | 'worklistQuery' | 'examDetail' | 'setExamStatus'>;
 
@@ -33,13 +34,14 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
 
 /**
  * The shown model's analyses queued while that model is held (it ran past its time limit on an image
- * of another exam: AiAnalysis.isHeld): "on hold", not "queued" for ever (a probe's model that hangs).
+ * of another exam, or its folder changed under the station: AiAnalysis.heldFor): "on hold", and why,
+ * not "queued" for ever (a probe's model that hangs).
  */
-function markHeld<T extends ExamSummary>(exams: T[], shownHeld: 'overran' | 'changed' | null): T[] {
+function markHeld<T extends ExamSummary>(exams: T[], shownHeld: ModelHold | null): T[] {
   return shownHeld ? exams.map((e) => (e.ai?.status === 'queued' ? { ...e, ai: { ...e.ai, ...heldState(shownHeld) } } : e)) : exams;
 }
 
-export function worklistHandlers(ctx: StationContext, shownModelHeld: () => 'overran' | 'changed' | null = () => null): WorklistHandlers {
+export function worklistHandlers(ctx: StationContext, shownModelHeld: () => ModelHold | null = () => null): WorklistHandlers {
   // exams as the reader is shown them: scores held back in second look, the held model's analyses "on hold"
   const asShown = <T extends ExamSummary>(exams: T[]) => markHeld(withholdScores(ctx, exams), shownModelHeld());
   const withheld = (exam: ExamSummary) => asShown([exam])[0]!;

@@ -30,6 +30,11 @@ export function fallbackReason(t: Translate, reason: string): string {
   return MISSING_LIBRARY.test(reason) ? t('ai.models.fallbackLibraries') : showableText(reason);
 }
 
+/** What a held analysis says (the worklist's cell and the AI strip): why its model's analyses wait. */
+export function heldKey(heldFor: 'changed' | undefined): MessageKey {
+  return heldFor === 'changed' ? 'ai.state.heldChanged' : 'ai.state.held';
+}
+
 /** Whether a failure lasts until the station starts again (its model's folder changed under it): "analyse again" would fail the same way. */
 export function needsRestart(code: string | null | undefined): boolean {
   return (MODEL_CHANGED_CODES as readonly (string | null | undefined)[]).includes(code);
@@ -83,7 +88,7 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   if (!state) return t('ai.state.none');
   // a reduced copy is not a failure of anything: the model is not made for its pixels
   if (state.status === 'failed') return t(notForModel(state.failure?.code) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, state.failure?.code, state.failure?.detail) });
-  const said = t(state.paused ? 'ai.state.paused' : state.held ? (state.heldFor === 'changed' ? 'ai.state.heldChanged' : 'ai.state.held') : `ai.state.${state.status}`);
+  const said = t(state.paused ? 'ai.state.paused' : state.held ? heldKey(state.heldFor) : `ai.state.${state.status}`);
   // what the score means, said with it: "0.93" alone reads as a probability of 93 %
   const scale = results.model?.scoreScale;
   const examScoreText = (score: string) => (scale ? t('ai.examScoreOnScale', { score, scale: scoreScaleText(options.locale, scale) }) : t('ai.examScore', { score }));

@@ -13,7 +13,7 @@ import { openedExam, rememberedWorklist, rememberWorklist } from './reading-list
 import type { ReadingQuery } from './reading-list.ts';
 import { heldOrder } from './held-order.ts';
 import { forgetMarksChoice } from '../ai/marks-choice.ts';
-import { failureReason, notForModel, notReadText } from '../ai/ai-state.ts';
+import { failureReason, heldKey, notForModel, notReadText } from '../ai/ai-state.ts';
 import { imagingModalities } from './modalities.ts';
 
 /**
@@ -397,7 +397,7 @@ export function WorklistPage() {
                   </td>
                   {showAi && (
                     <td className="num ai-cell" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.held ? 'held' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
-                      title={exam.ai?.held ? t(exam.ai.heldFor === 'changed' ? 'ai.state.heldChanged' : 'ai.state.held') : exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLaterHint' : 'worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                      title={exam.ai?.held ? t(heldKey(exam.ai.heldFor)) : exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLaterHint' : 'worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : exam.ai.held ? 'worklist.ai.held' : `worklist.ai.${exam.ai.status}`)

@@ -25,6 +25,9 @@ import { analyzeImage } from '../../main/ai/image-analysis.ts';
 import type { ImageAnalysis } from '../../main/ai/image-analysis.ts';
 import { scoreExamImages } from '../../main/ai/two-view.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { PIXEL_FAILURE_CODES } from '../../common/ai/not-read.ts';
+import { translate } from '../../common/i18n/messages.ts';
+import type { MessageKey } from '../../common/i18n/messages.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS, EVALUATION_CONTRAST, CONTRAST_BANDS } from '../../main/synth/plan.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
@@ -127,12 +130,6 @@ const figurePage = figureCount > 0 && CHROMIUM_PATH ? await (await (await import
 const cases: { exam: string; positive: boolean; score: number; density: string }[] = [];
 const started = performance.now();
 let modelMs = 0;
-const UNREAD_WHY: Record<string, string> = {
-  breast_cut: 'whose breast is larger than the model\'s fixed input at its pixel size',
-  no_breast: 'with no breast found',
-  no_spacing: 'with no usable pixel spacing',
-  input_too_large: 'too large for the model\'s input',
-};
 /** Images the model did not read, by why (an image with no breast, a breast larger than a fixed input): kept in the figures with no mark, as the station shows them. */
 const unread = new Map<string, number>();
 for (const seed of seeds) {
@@ -165,7 +162,7 @@ for (const seed of seeds) {
         // what the station says of an image it does not read (no breast, a breast larger than the model's
         // fixed input): its lesions count as missed, not the whole evaluation ended (a vendor's probe)
         const e = error as { name?: string; code?: string };
-        if (e?.name !== 'PixelDataError' || !e.code) throw error;
+        if (e?.name !== 'PixelDataError' || !e.code || !PIXEL_FAILURE_CODES[e.code]) throw error;
         unread.set(e.code, (unread.get(e.code) ?? 0) + 1);
         result = { findings: [], imageScore: manifest.output.scoreScale.min, timings: { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0 }, input: { width: 0, height: 0 } };
       }
@@ -211,7 +208,7 @@ function frocRow(label: string, cls: string | null, counts?: (l: Lesion) => bool
 const header = `${'lesion views (marks of the same class)'.padEnd(34)} ${'lesions'.padStart(7)}  ${RATES.map((r) => `@${r}`.padStart(5)).join('  ')}   (sensitivity at false marks per image)`;
 const readCount = images.length - [...unread.values()].reduce((a, b) => a + b, 0);
 console.log(`\n${images.length} images, ${cases.length} exams (${cases.filter((c) => c.positive).length} with a lesion); model ${(modelMs / Math.max(1, readCount)).toFixed(0)} ms per image on the CPU`);
-if (unread.size) console.log(`NOT READ by the model, counted with no mark (their lesions missed): ${[...unread].map(([code, n]) => `${n} image(s) ${UNREAD_WHY[code] ?? code}`).join(', ')}`);
+if (unread.size) console.log(`NOT READ by the model, counted with no mark (their lesions missed): ${[...unread].map(([code, n]) => `${n} image(s) (${translate('en', `ai.unread.${PIXEL_FAILURE_CODES[code]}` as MessageKey)})`).join(', ')}`);
 console.log(`\nFROC per class\n${header}`);
 const rows = [
   ...classes.map((c) => frocRow(c, c)),

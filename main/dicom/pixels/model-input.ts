@@ -79,7 +79,7 @@ export interface ModelInput {
   /**
    * True when it cut off more than 5 mm of the breast itself (as much as the crop's margin; where the
    * breast meets the image's edge, an MLO's axilla, a letterbox a little short cuts a few millimetres of
-   * tissue the detector's field cut already, 3 mm in a test's): a fixed matrix at a fixed pixel size smaller than the breast. The model
+   * tissue the detector's field cut already): a fixed matrix at a fixed pixel size smaller than the breast. The model
    * would not see that part, and "nothing found" would be said of tissue never looked at (a vendor's
    * probe: a 512 × 512 input at 0.2 mm left the lower 95 mm of each MLO unread, its lesions with it).
    */
