@@ -116,7 +116,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const [error, setError] = useState<string | null>(null);
   // a notice of the station's own words is kept as its key: said again in the language she switches to
   // `gate`: the notice asks before the exam is closed (marked read): set apart from the others, which say what was done
-  const [notice, setNotice] = useState<({ key: MessageKey } | { text: string }) & { gate?: boolean } | null>(null);
+  // `count` and `dicomDate` are its parameters, kept raw so that the switched language says them its own way too
+  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string } | { text: string }) & { gate?: boolean } | null>(null);
   /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
@@ -245,6 +246,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     ? shownExam?.detail.priors.find((p) => !p.isPrior && p.status !== 'read' && p.ai?.scoreWithheld) ?? null
     : null;
   const heldForLater = laterToRead ? formatDicomDate(locale, laterToRead.studyDate) || '?' : null;
+  const laterToReadDate = laterToRead?.studyDate ?? undefined;
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && (!shownRead || heldForLater !== null), [settings.aiMarksMode, shownRead, heldForLater]);
   const aiLocked = lockedFor(currentAi);
   // a prior still to read keeps its marks locked where the exam on screen is unlocked only for being read
@@ -457,7 +459,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     readWithoutAiAsked.current = null;
     if (ai?.firstImpression?.impression === 'normal' && ai.state?.status === 'done' && aiCallsRecall(ai) && readDisagreeingAsked.current !== examId) {
       readDisagreeingAsked.current = examId;
-      setNotice({ text: ai.findings.length > 0 ? translateCount(locale, 'viewer.readDisagreeing', ai.findings.length) : t('viewer.readDisagreeingFlagged'), gate: true });
+      setNotice(ai.findings.length > 0 ? { key: 'viewer.readDisagreeing', count: ai.findings.length, gate: true } : { key: 'viewer.readDisagreeingFlagged', gate: true });
       return false;
     }
     readDisagreeingAsked.current = null;
@@ -510,7 +512,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const run = useCallback((action: ViewerAction, pressedAt?: number) => {
     const steps = shownExam?.plan.steps.length ?? 1;
     // what a key that would unlock the marks or answer the impression says on a read exam held for a later one: why, and where her impression goes
-    const heldForLaterNotice = heldForLater !== null ? { text: t('ai.lockedForLater', { date: heldForLater }) } : null;
+    const heldForLaterNotice = heldForLater !== null ? { key: 'ai.lockedForLater' as const, dicomDate: laterToReadDate ?? '' } : null;
     switch (action) {
       case 'nextStep': goToStep(Math.min(stepIndex + 1, steps - 1)); break;
       case 'previousStep': goToStep(Math.max(stepIndex - 1, 0)); break;
@@ -554,7 +556,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'worklist': location.hash = '#/'; break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, heldForLater, shownRead, examId, currentAi, recordFirstImpression]);
+  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, heldForLater, laterToReadDate, shownRead, examId, currentAi, recordFirstImpression]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -614,6 +616,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     };
   }, [shownExam, stepIndex, stages, painted]);
 
+  const noticeText = (shown: NonNullable<typeof notice>): string => {
+    if ('text' in shown) return shown.text;
+    if (shown.count !== undefined) return translateCount(locale, shown.key, shown.count);
+    return t(shown.key, shown.dicomDate !== undefined ? { date: formatDicomDate(locale, shown.dicomDate) || '?' } : undefined);
+  };
+
   if (error) return <main className="exam"><p className="notice error" role="alert">{error}</p><a href="#/">← {t('exam.back')}</a></main>;
   if (!shownExam || !ready || !step) return <main className="exam"><p className="muted">{t('exam.loading')}</p></main>;
   const { detail, plan } = shownExam;
@@ -640,16 +648,18 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span className="step-name" data-testid="step-name" title={stepTitle}>
           <span className="step-count">{t('viewer.stepCount', stepNumbers)}</span> <span className="step-label">{t(step.name)}</span>
         </span>
+        {/* a choice made, the select lets go of the keyboard: kept, it took the viewer's keys ("a" for the
+            marks did nothing, an arrow for the next step chose another prior: a probe) */}
         {/* the protocol and the prior wrap together, the prior's date named as such: wrapped alone to
             the start of the tools' row, a bare date read as one of the tools (a probe, French at 1366 px) */}
         <span className="exam-choices">
           <select aria-label={t('viewer.protocol')} title={t('viewer.protocol')} value={plan.protocolId} data-testid="protocol"
-            onChange={(e) => { setChoice({ examId, protocolId: e.target.value, priorId: chosenPrior }); goToStep(0); }}>
+            onChange={(e) => { setChoice({ examId, protocolId: e.target.value, priorId: chosenPrior }); goToStep(0); e.currentTarget.blur(); }}>
             {plan.candidates.map((c) => <option key={c.protocolId} value={c.protocolId}>{t(c.name)}</option>)}
           </select>
           <label className="prior-choice muted">{priorChoices.length > 0 && t('viewer.priorChoice')}
             <select aria-label={t('viewer.priorChoice')} title={t('viewer.priorChoice')} value={plan.priorExamIds[0] ?? ''} data-testid="prior-choice"
-              disabled={!priorChoices.length} onChange={(e) => setChoice({ examId, protocolId, priorId: Number(e.target.value) })}>
+              disabled={!priorChoices.length} onChange={(e) => { setChoice({ examId, protocolId, priorId: Number(e.target.value) }); e.currentTarget.blur(); }}>
               {!priorChoices.length && <option value="">{t('viewer.noPrior')}</option>}
               {priorChoices.map((p) => <option key={p.examId} value={p.examId}>{formatDicomDate(locale, p.studyDate)}</option>)}
             </select>
@@ -707,7 +717,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       <footer className="exam-footer">
         {/* over the footer's hints, not the images: above them a notice pushed every image down and
             back, and over their top it hid the view labels of a row of four and the MLOs' axillae (probes) */}
-        {notice && <p className={`notice floating${notice.gate ? ' gate' : ''}`} role="status" data-testid="viewer-notice" data-gate={notice.gate ? 'true' : undefined} onClick={() => setNotice(null)}>{'key' in notice ? t(notice.key) : notice.text}</p>}
+        {notice && <p className={`notice floating${notice.gate ? ' gate' : ''}`} role="status" data-testid="viewer-notice" data-gate={notice.gate ? 'true' : undefined} onClick={() => setNotice(null)}>{noticeText(notice)}</p>}
         <span className="muted small">{t('viewer.mouse')}</span>
         {tool === 'measure' && <span className="muted small" data-testid="measure-note">{t('viewer.measureNote')}</span>}
         <span className="muted small">{VIEWER_ACTIONS.slice(0, 2).map((a) => t('common.labelled', { label: t(`viewer.action.${a}` as MessageKey), text: settings.keymap[a].map((k) => keyLabel(k, locale)).join(' / ') })).join(' · ')}</span>

@@ -818,6 +818,11 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=viewer-notice]')?.dataset.gate === 'true');
   assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^You read this exam as normal; the AI puts \d+ marks? on it\. Look at (it|them), then mark the exam read again to close it as you read it\.$/);
   assert.notEqual((await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status, 'read');
+  // said again in the language she switches to (a probe saw it stay English in a French viewer)
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => /^Vous avez lu cet examen comme normal\u202f; l’IA y place \d+ marques?\. /.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.selectOption('[data-testid=locale]', 'en');
+  await page.waitForFunction(() => /^You read this exam as normal;/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   // asked again, it is read; and still said, without asking her to look before marking it read (it read so on a read exam: a probe)
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => /^The AI puts \d+ marks? on this exam, which you read as normal( \(one finding may be marked in both its views\))?\.$/.test(document.querySelector('[data-testid=ai-disagrees]')?.textContent ?? ''));

@@ -493,6 +493,17 @@ test('the stepping keys walk the steps: priors in the prior places with their da
   await page.keyboard.press('ArrowLeft');
   await waitForStep();
   assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 1\//);
+  // a prior chosen in its select, the viewer's keys step again: the select kept the keyboard, and an
+  // arrow meant for the next step chose another prior ("a" for the marks did nothing: a probe)
+  await page.focus('[data-testid=prior-choice]');
+  await page.selectOption('[data-testid=prior-choice]', String(prior.examId));
+  await page.waitForFunction(() => document.activeElement?.getAttribute('data-testid') !== 'prior-choice');
+  await page.keyboard.press('Space');
+  await waitForStep();
+  assert.match(await page.textContent('[data-testid=step-name]') ?? '', /Step 2\//);
+  assert.equal(await page.$eval('[data-testid=prior-choice]', (s) => (s as HTMLSelectElement).value), String(prior.examId));
+  await page.keyboard.press('Shift+Space');
+  await waitForStep();
 });
 
 test('same size: one millimetre spans as many screen pixels on the current image (0.28 mm detector) as on the prior (0.4 mm)', { skip: SKIP }, async () => {
