@@ -296,7 +296,10 @@ function agreeInFrench(text: string): string {
 
 /** zod's own French writes numbers and bounds as code does ("nombre doit être <=2", "0.025"): written as French does. */
 function frenchNumbers(text: string): string {
-  return text.replace(/(\d)\.(\d)/g, '$1,$2').replace(/<=\s*/g, '≤\u00a0').replace(/>=\s*/g, '≥\u00a0').replace(/([<>])(?=\d)/g, '$1\u00a0');
+  // not inside quotes: a value quoted is one to write as it stands (« 1.5 » among the contract's
+  // versions read « 1,5 », which the contract refuses: a vendor's probe)
+  return text.split(/(«[^»]*»|"[^"]*")/).map((part, i) => (i % 2 ? part
+    : part.replace(/(\d)\.(\d)/g, '$1,$2').replace(/<=\s*/g, '≤\u00a0').replace(/>=\s*/g, '≥\u00a0').replace(/([<>])(?=\d)/g, '$1\u00a0'))).join('');
 }
 
 /** manifestProblems in French: the refusal is shown in the reader's language, its details too. */

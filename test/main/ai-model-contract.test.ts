@@ -236,6 +236,11 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match(infinity.en, /input\.maxSourceSpacingMm: .*expected number, received Infinity/);
   assert.match(infinity.fr, /input\.maxSourceSpacingMm\u202f: Entrée invalide\u202f: nombre fini attendu, l’infini reçu/);
   assert.match((await refusal(writeModel(root, 'tiny-source', { change: (m) => { m.input.maxSourceSpacingMm = 1e-9; } }))).en, /input\.maxSourceSpacingMm: /);
+  // a contract version it does not know: the versions it knows quoted as written, in French too (« 1,5 » was refused when written: a vendor's probe)
+  const future = await refusal(writeModel(root, 'future-contract', { change: (m) => { (m as { contractVersion: string }).contractVersion = '2.0'; } }));
+  assert.match(future.en, /"1\.0"/);
+  assert.match(future.fr, /«\u202f1\.0\u202f»/);
+  assert.doesNotMatch(future.fr, /«\s*\d+,\d+\s*»/);
   fs.mkdirSync(path.join(root, 'empty'));
   assert.equal((await refusal(path.join(root, 'empty'))).problem.code, 'manifest_missing');
   // a valid manifest that asks for what the station does not give (priors beside the image)
