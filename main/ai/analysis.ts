@@ -377,7 +377,11 @@ export class AiAnalysis {
   /** Writes the shown model and its version where the worklist's SQL reads them (every exam's triage score follows: migrations 0010, 0015). */
   private showModel(): void {
     const shown = this.shownModel;
-    if (shown) this.db.settings.setChanged({ [AI_SHOWN_MODEL_SETTING]: shown.manifest.id, [AI_SHOWN_VERSION_SETTING]: shown.manifest.version });
+    // not a version whose folder changed under this station (held: 'changed'): another station that
+    // read the folder since runs the version there now, and shows it; written back here, it hid that
+    // station's results on every station, the worklist "queued" for good, when the model was chosen
+    // here (a vendor's probe)
+    if (shown && !this.changed.has(modelKey(shown.manifest))) this.db.settings.setChanged({ [AI_SHOWN_MODEL_SETTING]: shown.manifest.id, [AI_SHOWN_VERSION_SETTING]: shown.manifest.version });
   }
 
   /** Queues the exams no model has analysed yet (after an import) and wakes the loop. */

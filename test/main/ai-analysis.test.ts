@@ -881,6 +881,14 @@ test('a model\'s manifest edited in place while the station runs (its classes re
     assert.equal(aiStateText((key, params) => translate('fr', key, params), waitingResults, { showScore: true, locale: 'fr' }),
       'analyse suspendue\u202f: les fichiers du modèle ont changé pendant que la station tournait (voir Modèles d’IA)\u202f: redémarrez la station pour l’utiliser');
     assert.equal((station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings').get() as { n: number }).n, 0, 'no finding recorded');
+    // a station started since reads the folder as it is (here, a newer version) and shows it; the model
+    // chosen here then does not write back the version this station holds (it hid the other's results,
+    // every exam "queued" for good, on every station: a vendor's probe)
+    const modelId = (await station.handlers.aiModels({})).models[0]!.id;
+    station.db.settings.set('ai.shownVersion', '9.9.9');
+    await station.handlers.chooseAiModel({ modelId });
+    assert.equal(station.db.settings.get('ai.chosenModel'), modelId, 'the choice kept');
+    assert.equal(station.db.settings.get('ai.shownVersion'), '9.9.9', 'the other station\'s version still shown');
   } finally {
     warnings.mock.restore();
     await station.close();
