@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'opset_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'model_archive', 'models_folder_unusable', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -100,7 +100,8 @@ const TENSOR_FR: Record<string, Template> = {
 };
 
 const en: Record<ModelProblemCode, Template> = {
-  manifest_missing: (p) => (p.denied ? 'manifest.json cannot be read: the station’s user has no permission to open it or its folder (check the permissions)' : 'the folder has no manifest.json'),
+  manifest_missing: (p) => (p.denied ? 'manifest.json cannot be read: the station’s user has no permission to open it or its folder (check the permissions)'
+    : p.nested ? `the folder has no manifest.json, but its folder “${p.nested}” has one (unpacked one level too deep): put that folder itself in the models folder` : 'the folder has no manifest.json'),
   manifest_not_file: 'manifest.json is not a regular file (a link, a pipe, a device, a folder: a model’s files lie in its own folder; link the whole folder instead)',
   manifest_too_large: 'manifest.json is too large ({bytes} bytes; a manifest is at most {max})',
   // where the JSON breaks, never the text there: a manifest may link to any file
@@ -122,6 +123,8 @@ const en: Record<ModelProblemCode, Template> = {
   input_unsupported: (p) => `the model asks for an input this station does not give: ${p.kind === 'priors' ? 'prior images (input.priors is "required"; the station gives a model one image at a time)' : fill('{what}', p)}`,
   not_a_folder: 'a link to something that is not a folder: each model is a folder holding model.onnx and manifest.json',
   loose_file: 'a model file lying loose in the models folder: each model is a folder of its own, holding model.onnx and manifest.json',
+  model_archive: 'an archive: unpack it, so that its model is a folder of its own in the models folder, holding model.onnx and manifest.json',
+  models_folder_unusable: (p) => `the models folder cannot be read: ${p.reason === 'not_a_folder' ? 'it is a file, not a folder' : p.reason === 'broken_link' ? 'it is a link to nothing' : p.reason === 'denied' ? 'the station’s user has no permission to open it' : 'it could not be opened'}; no model there runs`,
   duplicate_id: (p) => (p.version ? fill('the folder {folder} beside it holds the same model ({id}), version {version}, and is used instead', p) : fill('the folder {folder} beside it has the same model id ({id}) and is used instead', p)),
   duplicate_name: (p) => (p.otherVersion === undefined || p.otherVersion === p.version
     ? fill('another model ({id}, folder {folder}) has the same name and version (“{name}” {version}): the two could not be told apart on screen nor in their CAD reports; give this one ({ownId}) a name of its own', p)
@@ -131,7 +134,8 @@ const en: Record<ModelProblemCode, Template> = {
 };
 
 const fr: Record<ModelProblemCode, Template> = {
-  manifest_missing: (p) => (p.denied ? 'manifest.json ne peut pas être lu\u202f: l’utilisateur de la station n’a pas le droit de l’ouvrir, ou son dossier (vérifiez les permissions)' : 'le dossier n’a pas de manifest.json'),
+  manifest_missing: (p) => (p.denied ? 'manifest.json ne peut pas être lu\u202f: l’utilisateur de la station n’a pas le droit de l’ouvrir, ou son dossier (vérifiez les permissions)'
+    : p.nested ? `le dossier n’a pas de manifest.json, mais son dossier «\u202f${p.nested}\u202f» en a un (décompressé un niveau trop bas)\u202f: placez ce dossier lui-même dans le dossier des modèles` : 'le dossier n’a pas de manifest.json'),
   manifest_not_file: 'manifest.json n’est pas un fichier ordinaire (un lien, un tube, un périphérique, un dossier)\u202f: les fichiers d’un modèle sont dans son propre dossier, liez plutôt le dossier entier',
   manifest_too_large: 'manifest.json est trop gros ({bytes} octets\u202f; un manifeste fait au plus {max} octets)',
   manifest_unreadable: (p) => (p.tooDeep ? 'manifest.json imbrique des tableaux ou des objets sur des milliers de niveaux\u202f: aucun manifeste ne le fait'
@@ -152,6 +156,8 @@ const fr: Record<ModelProblemCode, Template> = {
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,
   not_a_folder: 'un lien vers autre chose qu’un dossier\u202f: chaque modèle est un dossier contenant model.onnx et manifest.json',
   loose_file: 'un fichier de modèle posé seul dans le dossier des modèles\u202f: chaque modèle est un dossier à lui, contenant model.onnx et manifest.json',
+  model_archive: 'une archive\u202f: décompressez-la, pour que son modèle soit un dossier à lui dans le dossier des modèles, contenant model.onnx et manifest.json',
+  models_folder_unusable: (p) => `le dossier des modèles ne peut pas être lu\u202f: ${p.reason === 'not_a_folder' ? 'c’est un fichier, pas un dossier' : p.reason === 'broken_link' ? 'c’est un lien vers rien' : p.reason === 'denied' ? 'l’utilisateur de la station n’a pas le droit de l’ouvrir' : 'il n’a pas pu être ouvert'}\u202f; aucun modèle n’y tourne`,
   duplicate_id: (p) => (p.version ? fill('le dossier {folder} à côté contient le même modèle ({id}), en version {version}, et est utilisé à sa place', p) : fill('le dossier {folder} à côté a le même identifiant de modèle ({id}) et est utilisé à sa place', p)),
   duplicate_name: (p) => (p.otherVersion === undefined || p.otherVersion === p.version
     ? fill('un autre modèle ({id}, dossier {folder}) a le même nom et la même version («\u202f{name}\u202f» {version})\u202f: on ne pourrait les distinguer ni à l’écran ni dans leurs rapports CAD\u202f; donnez à celui-ci ({ownId}) un nom à lui', p)

@@ -82,14 +82,23 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
   const refusedBefore: { at: number; folder: string; problem: ModelProblem }[] = [];
   const rootOf = new Map<string, string>();
   for (const root of roots) {
-    const entries = await fs.promises.readdir(root, { withFileTypes: true }).catch(() => []);
+    const entries = await fs.promises.readdir(root, { withFileTypes: true }).catch(async (error: NodeJS.ErrnoException) => {
+      // a folder not made yet is no problem; one that is there and cannot be read is said (the list was
+      // silent where the library's models folder was a file or a link to nothing: a probe)
+      const linked = await fs.promises.lstat(root).then((l) => l.isSymbolicLink(), () => false);
+      const reason = error.code === 'ENOTDIR' ? 'not_a_folder' : error.code === 'EACCES' || error.code === 'EPERM' ? 'denied' : error.code === 'ENOENT' ? (linked ? 'broken_link' : null) : 'unreadable';
+      if (reason) refusedBefore.push({ at: checks.length, folder: root, problem: { code: 'models_folder_unusable', params: { reason } } });
+      return [];
+    });
     for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const folder = path.join(root, entry.name);
       if (entry.isSymbolicLink()) {
         const target = await fs.promises.stat(folder).catch(() => null);
         if (!target?.isDirectory()) { refusedBefore.push({ at: checks.length, folder, problem: { code: 'not_a_folder' } }); continue; }
       } else if (!entry.isDirectory()) {
-        if (entry.name === 'model.onnx' || entry.name === 'manifest.json') refusedBefore.push({ at: checks.length, folder, problem: { code: 'loose_file' } });
+        // (a manifest saved as manifest.json.txt, a model named after its vendor's .onnx, a zip not unpacked: said, not passed over)
+        if (/^(model\.onnx|manifest\.json)/i.test(entry.name) || /\.onnx$/i.test(entry.name)) refusedBefore.push({ at: checks.length, folder, problem: { code: 'loose_file' } });
+        else if (/\.(zip|7z|rar|tar|tgz|tar\.gz|tar\.xz|tar\.bz2)$/i.test(entry.name)) refusedBefore.push({ at: checks.length, folder, problem: { code: 'model_archive' } });
         continue; // anything else beside the model folders (a README) is not a model
       }
       rootOf.set(folder, root);

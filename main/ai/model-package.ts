@@ -9,6 +9,7 @@
 // Models are found in the folders given, each holding one folder per model: the application's
 // bundled `models/` and the library's own `models/` (where a clinic drops one in).
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -120,7 +121,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     }
   } catch (error) {
     // there but not readable by the station's user: said so, not as missing (an IT person looked for a file that was there)
-    return refuse({ code: error instanceof NotRegularFileError ? 'manifest_not_file' : 'manifest_missing', params: deniedParams(error) });
+    if (error instanceof NotRegularFileError) return refuse({ code: 'manifest_not_file', params: deniedParams(error) });
+    return refuse({ code: 'manifest_missing', params: deniedParams(error) ?? await nestedManifest(folder) });
   }
   // a byte order mark is not JSON, but Windows' Notepad and PowerShell 5 write one: read past it
   const jsonText = text.replace(/^\uFEFF/, '');
@@ -328,6 +330,15 @@ const quoted = (names: readonly string[], count = names.length) =>
 const quote = (name: string) => `"${showableName(name).replace(/["\\]/g, '\\$&')}"`;
 
 /** `{ denied: 1 }` where a file could not be opened for its permissions (EACCES, EPERM), else none. */
+/** A folder inside `folder` that holds a manifest.json (a model unpacked one level too deep): its name, for the refusal. */
+async function nestedManifest(folder: string): Promise<Record<string, string> | undefined> {
+  const entries = await fs.promises.readdir(folder, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isDirectory() && fs.existsSync(path.join(folder, entry.name, 'manifest.json'))) return { nested: entry.name };
+  }
+  return undefined;
+}
+
 function deniedParams(error: unknown): Record<string, number> | undefined {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   return code === 'EACCES' || code === 'EPERM' ? { denied: 1 } : undefined;

@@ -567,6 +567,10 @@ test('what else lies in a models folder: a link to a model folder is followed; a
   fs.symlinkSync(path.join(elsewhere, 'file'), path.join(root, 'link-to-file'));
   fs.copyFileSync(path.join(elsewhere, 'vendor-model', 'model.onnx'), path.join(root, 'model.onnx'));
   fs.writeFileSync(path.join(root, 'README.txt'), 'models for the clinic');
+  // what a careless IT person leaves there (a probe: the list said nothing of any of them)
+  fs.writeFileSync(path.join(root, 'vendor-model.zip'), 'PK');
+  fs.writeFileSync(path.join(root, 'manifest.json.txt'), '{}');
+  writeModel(path.join(root, 'unzipped'), 'vendor-model', { change: (m) => { m.id = 'com.vendor.tests.nested'; } });
   writeModel(root, 'dup-a', { change: (m) => { m.id = 'org.clinic.tests.dup'; } });
   writeModel(root, 'dup-b', { change: (m) => { m.id = 'org.clinic.tests.dup'; m.version = '0.2.0'; } });
   // folder names that do not sort as their versions: the higher version is used, whatever its folder's name
@@ -578,7 +582,12 @@ test('what else lies in a models folder: a link to a model folder is followed; a
     assert.deepEqual(models.map((m) => [path.basename(m.folder), m.manifest.id, m.manifest.version]),
       [['dup-b', 'org.clinic.tests.dup', '0.2.0'], ['linked', 'com.vendor.tests.linked', '0.1.0'], ['vendor-10.0', 'com.vendor.tests.versions', '10.0.0']]);
     assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code]).sort(),
-      [['dangling', 'not_a_folder'], ['dup-a', 'duplicate_id'], ['link-to-file', 'not_a_folder'], ['model.onnx', 'loose_file'], ['vendor-9.0', 'duplicate_id'], ['vendor-rc', 'duplicate_id']]);
+      [['dangling', 'not_a_folder'], ['dup-a', 'duplicate_id'], ['link-to-file', 'not_a_folder'], ['manifest.json.txt', 'loose_file'], ['model.onnx', 'loose_file'], ['unzipped', 'manifest_missing'],
+        ['vendor-9.0', 'duplicate_id'], ['vendor-model.zip', 'model_archive'], ['vendor-rc', 'duplicate_id']]);
+    const nested = refused.find((r) => path.basename(r.folder) === 'unzipped')!.problem;
+    assert.equal(describeModelProblem('en', nested), 'the folder has no manifest.json, but its folder “vendor-model” has one (unpacked one level too deep): put that folder itself in the models folder');
+    assert.match(describeModelProblem('fr', nested), /^le dossier n’a pas de manifest\.json, mais son dossier «\u202fvendor-model\u202f» en a un/);
+    assert.match(describeModelProblem('fr', refused.find((r) => r.problem.code === 'model_archive')!.problem), /^une archive\u202f: décompressez-la/);
     const dup = refused.find((r) => r.problem.code === 'duplicate_id')!;
     assert.equal(describeModelProblem('en', dup.problem), 'the folder dup-b beside it holds the same model (org.clinic.tests.dup), version 0.2.0, and is used instead');
     assert.equal(describeModelProblem('fr', refused.find((r) => path.basename(r.folder) === 'vendor-9.0')!.problem),
@@ -588,6 +597,17 @@ test('what else lies in a models folder: a link to a model folder is followed; a
   } finally {
     for (const m of models) await m.opened.session.release();
   }
+});
+
+test('a models folder that is there and cannot be read is said, not passed over: a file, a link to nothing (one not made yet is no problem)', { skip: process.platform === 'win32' ? 'symbolic links need privileges on Windows' : false }, async () => {
+  const root = tempDir('models-roots');
+  fs.writeFileSync(path.join(root, 'file'), 'x');
+  fs.symlinkSync(path.join(root, 'nowhere'), path.join(root, 'dangling'));
+  const { models, refused } = await discoverModels([path.join(root, 'file'), path.join(root, 'dangling'), path.join(root, 'not-made-yet')]);
+  assert.deepEqual(models, []);
+  assert.deepEqual(refused.map((r) => [path.basename(r.folder), r.problem.code, r.problem.params?.reason]), [['file', 'models_folder_unusable', 'not_a_folder'], ['dangling', 'models_folder_unusable', 'broken_link']]);
+  assert.equal(describeModelProblem('en', refused[0]!.problem), 'the models folder cannot be read: it is a file, not a folder; no model there runs');
+  assert.equal(describeModelProblem('fr', refused[1]!.problem), 'le dossier des modèles ne peut pas être lu\u202f: c’est un lien vers rien\u202f; aucun modèle n’y tourne');
 });
 
 test('a manifest that is not a regular file (or a link), too large, empty or not JSON: refused for that reason, never quoting what a link points to', { skip: process.platform === 'win32' ? 'no FIFOs or /etc/passwd on Windows' : false }, async () => {
