@@ -76,13 +76,15 @@ export function shapePath(shape: MarkShape, cx: number, cy: number, r: number): 
 export const MARK_RADIUS = { min: 10, max: 56 } as const;
 
 /** Of the largest mark, its share of the viewport's smaller side (markRadiusMax). */
-const MARK_RADIUS_SHARE = 0.12;
+const MARK_RADIUS_SHARE = 0.15;
 
 /**
  * The largest mark in a viewport of this size: MARK_RADIUS.max, or more in a large viewport, where the
  * image is magnified: capped at 56 px, a 29 mm mass shown at 6.6 px a millimetre (one image to a
  * screen) was circled across its body and spicules, 8.5 mm from its centre (a radiologist's probe).
- * An outline a quarter of the viewport across hides no breast.
+ * At 0.12 of the smaller side, four images on a 1920 × 1080 screen (about 470 px wide, 4 px a
+ * millimetre) capped a mass's circle at 14 mm and drew it on the margin of a 29 mm mass (a probe,
+ * 2026-12-06): 0.15 leaves it 17 mm. An outline under a third of the viewport across hides no breast.
  */
 export function markRadiusMax(width: number, height: number): number {
   return Math.max(MARK_RADIUS.max, MARK_RADIUS_SHARE * Math.min(width, height));
@@ -93,16 +95,19 @@ export function markRadiusMax(width: number, height: number): number {
  * on screen), by class: a finding's box can be much smaller than its lesion (the station's model's
  * half-maximum boxes measure a fifth of its masses), and a circle drawn round the box alone lay on a 17 mm mass's
  * margin, the descriptor the reader judges it by (a radiologist's probe); at 10 mm, a circle still
- * crossed a 27.5 mm mass (a later probe). A mass is enclosed up to 28 mm across, an asymmetry to
- * 24 mm, a distortion's centre and spicules to 20 mm, a cluster to 14 mm; each class's marks are one size
+ * crossed a 27.5 mm mass (a later probe), at 14 mm it lay on a 29 mm mass's margin, the mark's centre 2–3 mm off the
+ * mass's (a third; the generator's masses reach 30 mm, and the box says too little of a lesion's size to
+ * size its mark by: a 29 mm mass's box measured 8 mm, a 25 mm one's 9, an 11 mm one's 3.4, a 24 mm
+ * distortion's 2.6). A mass is enclosed up to 34 mm across, an asymmetry to 29 mm, a distortion's
+ * centre and spicules to 24 mm, a cluster to 17 mm (each 1.2 times what it was: the same proportions); each class's marks are one size
  * on an image whatever their boxes (a faint calcification mark three times the size of a mass scored 0.91
  * beside it drew the eye to the weaker finding: the first probe), and, their points included,
- * the shapes of the four classes come out about as large as one another (points at 14 to 18 mm: a
+ * the shapes of the four classes come out about as large as one another (points at 17 to 22 mm: a
  * diamond reaching 14 mm with its edges, its points at 20, dwarfed the circle beside it, a re-probe).
  */
-export const MARK_REACH_MM: Readonly<Record<(typeof AI_FINDING_CLASSES)[number], number>> = { mass: 14, asymmetry: 12, architectural_distortion: 10, calcification: 7 };
+export const MARK_REACH_MM: Readonly<Record<(typeof AI_FINDING_CLASSES)[number], number>> = { mass: 17, asymmetry: 14.5, architectural_distortion: 12, calcification: 8.5 };
 /** A third-party model's class the station does not know. */
-const OTHER_REACH_MM = 10;
+const OTHER_REACH_MM = 12;
 
 export function reachMmOf(findingClass: string): number {
   return (MARK_REACH_MM as Record<string, number>)[findingClass] ?? OTHER_REACH_MM;

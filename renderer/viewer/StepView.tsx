@@ -28,6 +28,9 @@ export interface MarkGroup {
 /** The marks to draw, by image (already those the reader lets show: unlocked, of the classes shown, and the intents shown). */
 export type StepMarks = ReadonlyMap<number, readonly MarkGroup[]>;
 
+/** Oblique and lateral views, whose breast reaches down to the cell's foot (ACR view codes). */
+const SIDE_VIEWS: ReadonlySet<string> = new Set(['MLO', 'ML', 'LM', 'LMO', 'SIO']);
+
 /** One place's marks, tied to the step's renderer. */
 function PlaceMarks({ renderer, place, groups, elements, spacingMm }: {
   renderer: StepRenderer; place: string; groups: readonly MarkGroup[]; elements: Map<string, HTMLDivElement>;
@@ -148,8 +151,13 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         const prior = priorLine(viewport);
         const label = viewport.image?.label ?? viewport.wanted.label;
         const at = arranged.placeOf(viewport);
+        const warned = Boolean(image?.warnings.length || report?.warning);
+        // the AI's labels at the top of an oblique or lateral view, under its name, where the axilla
+        // leaves air: at its foot they lay over the lower breast and the fold (a probe, 1280 and 1000 px);
+        // a CC's foot is air. Not where an image's warning runs across its top.
+        const labelsTop = !warned && SIDE_VIEWS.has(viewport.image?.view ?? '');
         return (
-          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
+          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
             style={{ gridRow: `${at.row + 1} / span ${at.rowSpan ?? 1}`, gridColumn: `${at.column + 1} / span ${at.columnSpan ?? 1}` }}>
             {viewport.image ? (
               <div className="viewport" data-testid={id('viewport')} data-place={viewport.id} data-view-label={viewport.image.label ?? ''}

@@ -29,11 +29,15 @@ test('a stored point in the stored image is itself; in a rendition, the inverse 
 const finding = (over: Partial<AiFinding> = {}): AiFinding => ({ instanceId: 1, class: 'mass', score: 0.9, x: 100, y: 40, box: [90, 30, 110, 50], ...over });
 
 test('the largest mark grows with a large viewport: a 29 mm mass at 6.6 px a millimetre, one image to a screen, was circled across its body and spicules at 56 px (a radiologist\'s probe)', () => {
-  // four images side by side on a 1920 × 1080 screen: the cap as before
-  assert.equal(markRadiusMax(460, 1000), MARK_RADIUS.max);
-  // one image to the screen: a quarter of the viewport across
-  assert.equal(markRadiusMax(1900, 1000), 120);
-  // the mass at 6.6 px a millimetre, its mark reaching 14 mm (92 px) around its finding, within that cap
+  // a small viewport (the eight images of the prior comparison): the fixed cap
+  assert.equal(markRadiusMax(230, 500), MARK_RADIUS.max);
+  // four images side by side on a 1920 × 1080 screen (about 4 px a millimetre): 69 px, 17 mm; at 56 px
+  // (14 mm) a 29 mm mass's circle lay on its margin (a probe)
+  assert.equal(markRadiusMax(460, 1000), 69);
+  assert.ok(markRadiusMax(460, 1000) / 4 >= MARK_REACH_MM.mass);
+  // one image to the screen: under a third of the viewport across
+  assert.equal(markRadiusMax(1900, 1000), 150);
+  // the mass at 6.6 px a millimetre, its mark reaching 17 mm (112 px) around its finding, within that cap
   const zoomed = ([x, y]: Point): Point => [6.6 * 0.1 * x, 6.6 * 0.1 * y]; // 0.1 mm pixels
   const mass = finding({ box: [98, 38, 102, 42] });
   const mark = projectFinding(mass, zoomed, markRadiusMax(1900, 1000), [0.1, 0.1])!;
@@ -118,8 +122,10 @@ test('every shape encloses its finding\'s reach with its edges, not only with it
     }));
     assert.ok(nearest >= mark.encloses - 0.15 && nearest <= mark.encloses + 0.15, `${mark.shape}: edges ${nearest.toFixed(2)} px from the centre, encloses ${mark.encloses}`);
   }
-  // a mass 27.5 mm across is enclosed (a probe saw a circle through one at 10 mm)
+  // a mass 27.5 mm across is enclosed (a probe saw a circle through one at 10 mm), and one of 29 mm
+  // with its mark's centre 2 mm off its own (a probe saw the circle on its margin at 14 mm)
   assert.ok(2 * MARK_REACH_MM.mass >= 27.5);
+  assert.ok(MARK_REACH_MM.mass >= 29 / 2 + 2);
   // with their points, no class's shape more than one and a half times another's
   assert.ok(Math.max(...outerRadii) <= 1.3 * Math.min(...outerRadii), outerRadii.join(', '));
 });
