@@ -151,7 +151,7 @@ test('a woman\'s age on the exam\'s date: whole years, her birthday counted on t
   assert.equal(ageOn('19620315', '20250315'), 63, 'on her birthday');
   assert.equal(ageOn('19620229', '20250301'), 63);
   for (const [born, on] of [[null, '20250101'], ['19620315', null], ['1962', '20250101'], ['20300101', '20250101']] as const) assert.equal(ageOn(born, on), null, `${born} ${on}`);
-  assert.equal(translate('fr', 'exam.age', { n: 63 }), '63 ans');
+  assert.equal(translate('fr', 'exam.age', { n: 63 }), '63\u00a0ans', 'never cut from its unit at the end of a line ("70 / ans" at 1000 px: a probe)');
   assert.equal(translate('fr', 'exam.born', { date: '15/03/1962', n: 63 }), 'née le 15/03/1962\u202f; 63 ans à la date de l’examen');
 });
 
