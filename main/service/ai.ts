@@ -102,7 +102,8 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     };
   };
   const libraryModels = path.join(ctx.paths.root, 'models');
-  const sourceOf = (folder: string) => (path.dirname(folder) === libraryModels ? 'library' as const : 'application' as const);
+  // (the library's models folder itself, refused as unreadable, is the library's too: it read "in the application")
+  const sourceOf = (folder: string) => (path.dirname(folder) === libraryModels || folder === libraryModels ? 'library' as const : 'application' as const);
   const models = (): AiModelsStatus => {
     const ai = analysis();
     const chosen = ctx.db.settings.get(AI_CHOSEN_MODEL_SETTING) || null;

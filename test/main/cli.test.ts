@@ -274,6 +274,12 @@ test('models: lists the models that run and the refused folders with their reaso
   fs.renameSync(path.join(copy, 'tiny'), path.join(models, 'older-copy'));
   const older = run('models', '--library', library);
   assert.match(older.out, /not used org\.binome\.synth-detector \d+\.\d+\.\d+ \(binome-synth-detector, in the application\): this library's older-copy has the same model id, and is an OLDER version \(0\.0\.1\): remove it/);
+  // the library's models folder a file (a careless copy): said, as the library's, not passed over in silence (a vendor's probe)
+  fs.rmSync(models, { recursive: true });
+  fs.writeFileSync(models, 'not a folder');
+  const notAFolder = run('models', '--library', library);
+  assert.equal(notAFolder.code, 1);
+  assert.match(notAFolder.out, /refused models \(in this library\): the models folder cannot be read: it is a file, not a folder; no model there runs/);
 });
 
 test('the terminal\'s language: LC_ALL, LC_MESSAGES, LANG in that order; LANGUAGE\'s first known entry over them, except under the C locale', () => {
