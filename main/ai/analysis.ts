@@ -79,7 +79,8 @@ const IDLE_POLL_MS = 5_000;
 /** How often a station looks whether another process chose another model to show. */
 const SHOWN_MODEL_POLL_MS = 2000;
 
-const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256 });
+// an analysis records its manifest's digest (manifest-digest.ts); the file's own checksum, which analyses recorded until 2026-12-06, is read as the same manifest
+const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256: manifestDigest(manifest), manifestFileSha256: manifestSha256 });
 /** A model's id and version as one key (a found model's manifest, or a job's model). */
 const modelKey = ({ id, version }: { id: string; version: string }) => `${id} ${version}`;
 

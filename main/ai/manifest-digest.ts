@@ -7,11 +7,20 @@ import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 
 const digests = new WeakMap<ModelManifest, string>();
 
-/** SHA-256 of the manifest as parsed (its JSON, keys in the order read): one edit of any field changes it. */
+/** JSON with every object's keys in one order: the same content written in any order is one text. */
+const canonicalJson = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
+  ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v));
+
+/**
+ * SHA-256 of the manifest as parsed: one edit of any field changes it; how its file is written does
+ * not (spaces, line ends, a byte order mark, the order of its keys). It is what an analysis records
+ * as its manifest's checksum: the raw file's, a manifest saved again by an IT person's editor queued
+ * the whole library again at the next start, every exam's triage hidden until it ran (a vendor's probe).
+ */
 export function manifestDigest(manifest: ModelManifest): string {
   let digest = digests.get(manifest);
   if (!digest) {
-    digest = createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
+    digest = createHash('sha256').update(canonicalJson(manifest)).digest('hex');
     digests.set(manifest, digest);
   }
   return digest;

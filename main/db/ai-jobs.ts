@@ -14,8 +14,10 @@ export interface ModelRef {
   version: string;
   /** model.onnx's SHA-256 (the manifest's). */
   sha256: string;
-  /** manifest.json's SHA-256, where the model was found on this station (migration 0021): an edit of it is another model. */
+  /** Its manifest's digest as parsed (main/ai/manifest-digest.ts), where the model was found on this station (migration 0021): an edit of it is another model, a file written again with the same content is not. */
   manifestSha256?: string;
+  /** manifest.json's own SHA-256, what analyses recorded before the digest: theirs, where it matches, is taken as the digest. */
+  manifestFileSha256?: string;
 }
 
 export type AiJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -158,16 +160,16 @@ export class AiTables {
   requeueOtherFile(model: ModelRef): number {
     const manifest = model.manifestSha256 ?? null;
     return this.db.transaction(() => {
-      const again = this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
+      // recorded without a manifest checksum, or with this manifest file's own: the same manifest, recorded by its digest from now on
+      if (manifest !== null) {
+        this.sql.get(`UPDATE ai_jobs SET manifest_sha256 = ? WHERE model_id = ? AND model_version = ? AND model_sha256 = ? AND (manifest_sha256 IS NULL OR manifest_sha256 = ?)`)
+          .run(manifest, model.id, model.version, model.sha256, model.manifestFileSha256 ?? manifest);
+      }
+      return this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
           failure_code = NULL, failure_detail = NULL, model_sha256 = ?, manifest_sha256 = coalesce(?, manifest_sha256), queued_at = ?
         WHERE model_id = ? AND model_version = ? AND status IN ('queued', 'done', 'failed')
           AND (model_sha256 <> ? OR (manifest_sha256 IS NOT NULL AND manifest_sha256 <> ?))`)
         .run(model.sha256, manifest, now(), model.id, model.version, model.sha256, manifest).changes;
-      if (manifest !== null) {
-        this.sql.get(`UPDATE ai_jobs SET manifest_sha256 = ? WHERE model_id = ? AND model_version = ? AND model_sha256 = ? AND manifest_sha256 IS NULL`)
-          .run(manifest, model.id, model.version, model.sha256);
-      }
-      return again;
     }).immediate();
   }
 

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
 import { AiAnalysis } from '../../main/ai/analysis.ts';
+import { manifestDigest } from '../../main/ai/manifest-digest.ts';
+import { checkModelFolder } from '../../main/ai/model-package.ts';
 import type { InferenceRunner } from '../../main/ai/inference.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
@@ -779,7 +781,16 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
   // each finding by where it is and its class
   const findingsOf = (s: ReturnType<typeof openTestStation>) => (s.db.connection.prepare('SELECT instance_ref, x, y, class FROM ai_findings').all() as { instance_ref: number; x: number; y: number; class: string }[])
     .map((f) => `${f.instance_ref}:${f.x.toFixed(1)},${f.y.toFixed(1)}:${f.class}`).sort();
-  const manifestSha = () => createHash('sha256').update(fs.readFileSync(path.join(folder, 'manifest.json'))).digest('hex');
+  // the manifest as parsed, its digest (what an analysis records: manifest-digest.ts), taken where it changes
+  const digestOf = async () => {
+    const checked = await checkModelFolder(folder);
+    assert.ok(checked.ok);
+    await checked.model.opened.session.release();
+    return manifestDigest(checked.model.manifest);
+  };
+  let digest = await digestOf();
+  const manifestSha = () => digest;
+  const fileSha = () => createHash('sha256').update(fs.readFileSync(path.join(folder, 'manifest.json'))).digest('hex');
   const first = openTestStation({ libraryDir: library, modelRoots: [models] });
   let before: string[];
   let finished: string;
@@ -801,13 +812,41 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
     await waitFor('the models found', async () => (await again.handlers.aiModels({})).state === 'ready');
     await waitFor('its checksum taken', async () => jobOf(again)?.manifest_sha256 === manifestSha());
     assert.equal(jobOf(again)!.status, 'done', 'not analysed again');
+    // as a library analysed before 2026-12-06: the manifest file's own checksum kept
+    again.db.connection.prepare('UPDATE ai_jobs SET manifest_sha256 = ?').run(fileSha());
   } finally {
     await again.close();
   }
+  // started again, the manifest unchanged: the file's checksum taken as the digest
+  const legacy = openTestStation({ libraryDir: library, modelRoots: [models] });
+  try {
+    await waitFor('the models found', async () => (await legacy.handlers.aiModels({})).state === 'ready');
+    await waitFor('its checksum the digest', async () => jobOf(legacy)?.manifest_sha256 === manifestSha());
+    assert.equal(jobOf(legacy)!.status, 'done', 'not analysed again');
+  } finally {
+    await legacy.close();
+  }
+  // the same manifest written again by an editor (indented, its keys in another order, CRLF, a byte order
+  // mark): the analysis stands (the whole library was queued again for it: a vendor's probe)
+  const sameContent = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const reordered = Object.fromEntries(Object.entries(sameContent).reverse());
+  fs.writeFileSync(path.join(folder, 'manifest.json'), '\ufeff' + JSON.stringify(reordered, null, 2).replace(/\n/g, '\r\n'));
+  assert.equal(await digestOf(), digest, 'the same digest');
+  const resaved = openTestStation({ libraryDir: library, modelRoots: [models] });
+  try {
+    await waitFor('the models found', async () => (await resaved.handlers.aiModels({})).state === 'ready');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(jobOf(resaved)!.manifest_sha256, manifestSha());
+    assert.equal(jobOf(resaved)!.status, 'done', 'not analysed again');
+    assert.equal(jobOf(resaved)!.finished_at, finished);
+  } finally {
+    await resaved.close();
+  }
   // the vendor's class list put right in place: the same model.onnx, id and version
-  const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8').replace(/^\ufeff/, ''));
   manifest.output.heatmap.classes.reverse();
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+  digest = await digestOf();
   await startedAgainAfterModelChange(library, models, 'the analysis made again with the edited manifest', (second) => { const j = jobOf(second); return j?.status === 'done' && j.manifest_sha256 === manifestSha(); }, (second) => {
     assert.ok(jobOf(second)!.finished_at > finished, 'made again');
     // the same places, each under the other class
