@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { INSCRIBED_SHARE, SHAPE_GLYPHS, markRadiusMax, nearMarkOfAnotherShape, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
+import { INSCRIBED_SHARE, SHAPE_GLYPHS, markRadiusMax, nearMarkOfAnotherShape, placeGlassScore, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
@@ -224,10 +224,10 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
               const text = m.finding.score === null || !centred ? '' : `${SHAPE_GLYPHS[m.shape]}\u2009${scoreOf(m.finding.score)}`;
               const textWidth = text ? scoreTextWidth(text) : 0;
               // (within the glass where the cell shows it: a glass hanging past the cell's edge had a score cut to "● 0," there, a re-probe)
-              const right = m.x + m.radius + 4 + textWidth <= (width > 0 ? Math.min(glass.box[2], width) : glass.box[2]);
-              const x = right ? m.x + m.radius + 4 : m.x - m.radius - 4;
               // two findings on one lesion: their scores one under the other, not over each other
-              const y = m.y + 14 * glass.marks.slice(0, i).filter((o) => Math.hypot(o.x - m.x, o.y - m.y) < 24).length;
+              const place = placeGlassScore(m, textWidth, glass.box, width, height, glass.marks.slice(0, i).filter((o) => Math.hypot(o.x - m.x, o.y - m.y) < 24).length);
+              const { x, y } = place;
+              const right = place.anchor === 'start';
               return (
                 <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark-magnified" data-class={m.finding.class} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
                   <path className="halo" d={d} />

@@ -334,3 +334,24 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
   }
   return places;
 }
+
+/**
+ * Where a mark's score goes in the magnifier's glass: beside the mark, on its right where the glass
+ * has room, else on its left; in either case within the part of the glass the viewport shows
+ * (`width`, `height`; 0: unknown), moved over the mark's own edge if it must. A glass held near the
+ * image's edge, its mark filling it, wrote the score on the mark's left at x = -49, off the screen
+ * (a radiologist's re-probe). `stacked`: how many scores of near marks come before it (one under the other).
+ */
+export function placeGlassScore(mark: { x: number; y: number; radius: number }, textWidth: number, glass: Box, width: number, height: number, stacked = 0): { x: number; y: number; anchor: 'start' | 'end' } {
+  const left = Math.max(glass[0], 0) + 2;
+  const right = (width > 0 ? Math.min(glass[2], width) : glass[2]) - 2;
+  const top = Math.max(glass[1], 0) + 8;
+  const bottom = (height > 0 ? Math.min(glass[3], height) : glass[3]) - 8;
+  const y = Math.min(Math.max(mark.y + SCORE_LINE_PX * stacked, top), Math.max(top, bottom));
+  if (mark.x + mark.radius + 4 + textWidth <= right) return { x: mark.x + mark.radius + 4, y, anchor: 'start' };
+  if (mark.x - mark.radius - 4 - textWidth >= left) return { x: mark.x - mark.radius - 4, y, anchor: 'end' };
+  // room on neither side: on the side with more room, pulled inside the glass
+  return mark.x - left >= right - mark.x
+    ? { x: Math.min(right, Math.max(left + textWidth, mark.x - mark.radius - 4)), y, anchor: 'end' }
+    : { x: Math.max(left, Math.min(right - textWidth, mark.x + mark.radius + 4)), y, anchor: 'start' };
+}

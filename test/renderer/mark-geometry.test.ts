@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, markRadiusMax, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, markRadiusMax, placeGlassScore, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -306,4 +306,19 @@ test('crowded marks, many layouts: every score is nearer its own mark than any i
     }
   }
   assert.ok(scores > 3000, `${scores} scores placed`);
+});
+
+test('a score in the magnifier\'s glass stays in the part of the glass on screen: held near the image\'s edge, its mark filling it, the score was drawn at x = -49 (a radiologist\'s re-probe)', () => {
+  // room on the right: beside the mark
+  assert.deepEqual(placeGlassScore({ x: 100, y: 100, radius: 20 }, 40, [50, 50, 250, 250], 1000, 800), { x: 124, y: 100, anchor: 'start' });
+  // none on the right, some on the left
+  assert.deepEqual(placeGlassScore({ x: 200, y: 100, radius: 20 }, 40, [50, 50, 250, 250], 1000, 800), { x: 176, y: 100, anchor: 'end' });
+  // the glass half off the viewport's left edge, the mark filling it: pulled inside what shows, nothing before x = 0
+  const edge = placeGlassScore({ x: 40, y: 100, radius: 70 }, 50, [-60, 0, 140, 200], 1000, 800);
+  const [from, to] = edge.anchor === 'start' ? [edge.x, edge.x + 50] : [edge.x - 50, edge.x];
+  assert.ok(from >= 0 && to <= 140, JSON.stringify(edge));
+  // past the viewport's bottom: the line kept inside
+  assert.ok(placeGlassScore({ x: 100, y: 790, radius: 20 }, 40, [0, 700, 200, 900], 1000, 800).y <= 792);
+  // two scores of one lesion one under the other
+  assert.equal(placeGlassScore({ x: 100, y: 100, radius: 20 }, 40, [50, 50, 250, 250], 1000, 800, 1).y, 114);
 });
