@@ -100,6 +100,9 @@ const SETTLE_MS = 250;
 const READ_KEY_AFTER_MS = 1500;
 
 /** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
+/** The exams whose reader was asked, marking one read, whether she read it normal against the AI (ViewerPage's markRead). */
+const readDisagreeingAsked = new Set<number>();
+
 const PASSING_NOTICES: ReadonlySet<MessageKey> = new Set(['viewer.lastExam', 'viewer.firstExam', 'viewer.noExamToRead', 'viewer.backToTop', 'viewer.trueSizeNeedsPitch', 'ai.locked', 'viewer.impressionNotAsked', 'viewer.impressionRecorded', 'viewer.impressionNotAskedRead', 'viewer.impressionTooSoon', 'viewer.readTooSoon']);
 
 export function ViewerPage({ route }: { route: ViewerRoute }) {
@@ -444,7 +447,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // Her first impression normal, the AI calling the exam (marks, or its score over the exam point):
   // marking it read asks once too. A probe read a distortion scored 0.99 as normal, pressed Enter at
   // once, and the exam was read and the next one open, the strip's "look at them" never read.
-  const readDisagreeingAsked = useRef<number | null>(null);
+  // (once per exam in this window, not per opening: asked again after the exam was closed and opened again, a probe)
   const markRead = useCallback(async (): Promise<boolean> => {
     // the exam's AI results not fetched yet (Enter pressed within a second of opening it): asked now,
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
@@ -457,12 +460,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       return false;
     }
     readWithoutAiAsked.current = null;
-    if (ai?.firstImpression?.impression === 'normal' && ai.state?.status === 'done' && aiCallsRecall(ai) && readDisagreeingAsked.current !== examId) {
-      readDisagreeingAsked.current = examId;
+    if (ai?.firstImpression?.impression === 'normal' && ai.state?.status === 'done' && aiCallsRecall(ai) && !readDisagreeingAsked.has(examId)) {
+      readDisagreeingAsked.add(examId);
       setNotice(ai.findings.length > 0 ? { key: 'viewer.readDisagreeing', count: ai.findings.length, gate: true } : { key: 'viewer.readDisagreeingFlagged', gate: true });
       return false;
     }
-    readDisagreeingAsked.current = null;
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');

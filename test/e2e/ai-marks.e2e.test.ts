@@ -826,6 +826,13 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   // asked again, it is read; and still said, without asking her to look before marking it read (it read so on a read exam: a probe)
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => /^The AI puts \d+ marks? on this exam, which you read as normal( \(one finding may be marked in both its views\))?\.$/.test(document.querySelector('[data-testid=ai-disagrees]')?.textContent ?? ''));
+  // asked once per exam, not at each opening: closed unread and opened again, it is read at once (a probe was asked again)
+  await station.handlers.setExamStatus({ examId: ids.prior, status: 'new' });
+  await open(ids.prior);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  await page.click('[data-testid=mark-read]');
+  await waitFor('read without asking again', async () => (await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status === 'read');
+  assert.equal(await page.locator('[data-testid=viewer-notice][data-gate=true]').count(), 0);
   await station.handlers.setExamStatus({ examId: ids.prior, status: 'new' });
   assert.deepEqual(station.db.audit.trail(ids.prior).map((r) => r.action).filter((a) => a.startsWith('ai:shown') || a.startsWith('first-impression')),
     ['ai:shown-before-first-impression', 'first-impression:normal:concurrent']);
