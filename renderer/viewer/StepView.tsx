@@ -180,7 +180,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
               {report?.status === 'loading' && <span className="flag resolution" data-testid={id('loading-image')}>{t('viewer.loadingImage')}</span>}
               {report?.resolution === 'display' && <span className="flag resolution" data-testid={id('loading-full')}>{t('viewer.loadingFull')}</span>}
             </div>
-            {(image?.warnings.length || report?.warning) ? (
+            {warned ? (
               <div className="image-warning" data-testid={id('image-warning')}>
                 {report?.warning && <span>⚠ {t(report.warning === 'no-spacing' ? 'hanging.noSpacing' : `hanging.warning.${report.warning}`)} </span>}
                 {image?.warnings.map((w, i) => <span key={i}>⚠ {problem(w)} </span>)}

@@ -249,7 +249,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     ? shownExam?.detail.priors.find((p) => !p.isPrior && p.status !== 'read' && p.ai?.scoreWithheld) ?? null
     : null;
   const heldForLater = laterToRead ? formatDicomDate(locale, laterToRead.studyDate) || '?' : null;
-  const laterToReadDate = laterToRead?.studyDate ?? undefined;
+  const laterToReadDate = laterToRead?.studyDate ?? '';
   const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && (!shownRead || heldForLater !== null), [settings.aiMarksMode, shownRead, heldForLater]);
   const aiLocked = lockedFor(currentAi);
   // a prior still to read keeps its marks locked where the exam on screen is unlocked only for being read
@@ -468,7 +468,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, t, locale]);
+  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
@@ -514,7 +514,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const run = useCallback((action: ViewerAction, pressedAt?: number) => {
     const steps = shownExam?.plan.steps.length ?? 1;
     // what a key that would unlock the marks or answer the impression says on a read exam held for a later one: why, and where her impression goes
-    const heldForLaterNotice = heldForLater !== null ? { key: 'ai.lockedForLater' as const, dicomDate: laterToReadDate ?? '' } : null;
+    const heldForLaterNotice = heldForLater !== null ? { key: 'ai.lockedForLater' as const, dicomDate: laterToReadDate } : null;
     switch (action) {
       case 'nextStep': goToStep(Math.min(stepIndex + 1, steps - 1)); break;
       case 'previousStep': goToStep(Math.max(stepIndex - 1, 0)); break;
