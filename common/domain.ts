@@ -337,6 +337,12 @@ export interface AiModelEntry {
   analyses: Record<AiStatus, number>;
   /** Why its failed analyses failed: each reason's code, how many, one of their details (English, technical; no patient data); the most frequent first. */
   failures?: { code: string; count: number; detail: string | null }[];
+  /**
+   * The breast it reads at most (mm; width chest wall to nipple), where its input is a fixed matrix at a
+   * fixed pixel size: a larger breast is not analysed. `small`: less than a 24 × 30 cm detector's field
+   * (common/ai/model-field.ts). Absent: its input grows with the image, or the image is scaled to fit.
+   */
+  field?: { width: number; height: number; small: boolean };
 }
 
 /** The AI second reader's models: those running, those refused and why, and which one exams show. */

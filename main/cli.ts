@@ -292,6 +292,8 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
           done: a.done, waiting: a.queued + a.running, failed: a.failed, caveat: caveatOf(m) })}`);
         // why an accelerator its manifest prefers was not used (CUDA's libraries missing): what the clinic's IT person looks for
         for (const f of m.fallbacks ?? []) say(`  ${indent}  ${TEXT.providerFellBack(providerLabel(f.provider), f.reason)}`);
+        // a fixed input at a fixed pixel size: the breasts it cannot read, said before exams fail for it
+        if (m.field) say(`  ${indent}  ${TEXT.modelField(m.field.width, m.field.height, m.field.small)}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
         for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);
       }

@@ -9,6 +9,7 @@ import { ApiError } from '../../common/api.ts';
 import path from 'node:path';
 import type { AiModelsStatus, AiNotAnalysed, AiResults } from '../../common/domain.ts';
 import { modelClasses, showableText } from '../../common/ai/model-manifest.ts';
+import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { AI_CHOSEN_MODEL_SETTING } from '../db/records.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
@@ -18,6 +19,7 @@ import type { AiAnalysis, ModelHold } from '../ai/analysis.ts';
 import { compareVersions } from '../ai/model-discovery.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 import { partsNotRead } from '../../common/ai/not-read.ts';
+import { fixedInputField } from '../../common/ai/model-field.ts';
 
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'noteAiScoresShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
@@ -103,6 +105,11 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
   };
   const libraryModels = path.join(ctx.paths.root, 'models');
   // (the library's models folder itself, refused as unreadable, is the library's too: it read "in the application")
+  // a fixed input at a fixed pixel size: the breast it reads at most, said from the start (not once exams failed)
+  const fieldOf = (manifest: ModelManifest) => {
+    const field = fixedInputField(manifest.input);
+    return field ? { field } : {};
+  };
   const sourceOf = (folder: string) => (path.dirname(folder) === libraryModels || folder === libraryModels ? 'library' as const : 'application' as const);
   const models = (): AiModelsStatus => {
     const ai = analysis();
@@ -115,6 +122,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
         provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
+        ...fieldOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
       replaced: ai.replaced.map((r) => ({

@@ -1,3 +1,5 @@
+// @jsxRuntime automatic
+// (the line above: the tests render a row under Node with tsx, which reads no tsconfig "jsx" for it)
 // The AI models panel, for the clinic's IT person as much as the radiologist: the models running at
 // this station (where each was installed, what it runs on, its analyses, whether it was trained on
 // synthetic images only), the model folders refused and why (in the reader's language: a vendor's
@@ -53,7 +55,7 @@ export function AiModelsButton({ status, onOpen }: { status: AiModelsStatus | un
   );
 }
 
-function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: string | null; onChoose(id: string): void }) {
+export function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: string | null; onChoose(id: string): void }) {
   const { t } = useI18n();
   const a = model.analyses;
   const caveat = modelCaveat(model);
@@ -68,6 +70,9 @@ function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; chosen: st
         <strong>{t('ai.model', { name: model.name, version: model.version })}</strong>
         <div className="muted small">{model.id}</div>
         {caveat && <div className="small synthetic-label" data-testid="ai-model-synthetic" data-caveat={caveat}>{t(`ai.${caveat}`)}</div>}
+        {/* a fixed input at a fixed pixel size: the breasts it cannot read, said before exams fail for it (a vendor's probe) */}
+        {model.field && <div className={`small ${model.field.small ? 'ai-warning' : 'muted'}`} data-testid="ai-model-field" data-small={model.field.small ? 'true' : undefined}>
+          {t('ai.models.field', { width: model.field.width, height: model.field.height })}{model.field.small && <> {t('ai.models.fieldSmall')}</>}</div>}
       </td>
       <td>{t(`ai.models.source.${model.source}`)}<div className="muted small">{showableText(model.folder)}</div></td>
       <td>{providerLabel(model.provider)}

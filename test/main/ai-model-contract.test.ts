@@ -11,6 +11,7 @@ import { Tensor } from 'onnxruntime-node';
 import { comparableName, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { fixedInputField } from '../../common/ai/model-field.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
 import { compareVersions } from '../../main/ai/model-discovery.ts';
 import { whyNotRead } from '../../main/ai/analysis.ts';
@@ -407,6 +408,39 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
   const { en: otherSize } = await refusal(writeModel(root, 'fixed-named-other', { model: { inputShape: [1, 1, 512, 256] },
     change: (m) => { m.input.size = { mode: 'fixed', height: 256, width: 256 }; m.input.tensor.shape = [1, 1, 'H', 'W']; } }));
   assert.match(otherSize, /dimension 2 of input "image" is fixed at 512; the manifest says it varies \(H\)/);
+});
+
+test('a model with a fixed input at a fixed pixel size says from the start the breast it reads at most (panel, binome models), in English and French: a clinic learnt it only once every image had failed "breast_cut" (a vendor\'s probe)', { timeout: 120_000 }, async () => {
+  assert.deepEqual(fixedInputField({ size: { mode: 'fixed', height: 512, width: 256 }, spacingMm: 0.4 }), { width: 102, height: 205, small: true });
+  assert.deepEqual(fixedInputField({ size: { mode: 'fixed', height: 3000, width: 2400 }, spacingMm: 0.1 }), { width: 240, height: 300, small: false });
+  // the image scaled to fit (no pixel size) or padded to a multiple: no breast is cut
+  assert.equal(fixedInputField({ size: { mode: 'fixed', height: 640, width: 640 }, spacingMm: null }), null);
+  assert.equal(fixedInputField({ size: { mode: 'pad-to-multiple', multiple: 32 }, spacingMm: 0.1 }), null);
+
+  const { openTestStation } = await import('../helpers/station.ts');
+  const libraryDir = tempDir('library-field');
+  const root = path.join(libraryDir, 'models');
+  writeModel(root, 'fixed-small', { model: { inputShape: [1, 1, 512, 256] },
+    change: (m) => { m.id = 'org.binome.tests.fixed-small'; m.input.size = { mode: 'fixed', height: 512, width: 256 }; m.input.tensor.shape = [1, 1, 512, 256]; } });
+  writeModel(root, 'padded');
+  const station = openTestStation({ libraryDir, modelRoots: [root], analyse: false });
+  try {
+    let status = await station.handlers.aiModels({});
+    for (const until = Date.now() + 60_000; status.state !== 'ready' && Date.now() < until;) { await new Promise((r) => setTimeout(r, 100)); status = await station.handlers.aiModels({}); }
+    const byId = new Map(status.models.map((m) => [m.id, m]));
+    assert.deepEqual(byId.get('org.binome.tests.fixed-small')?.field, { width: 102, height: 205, small: true }, JSON.stringify(status));
+    assert.ok(byId.has('org.binome.tests.tiny'), JSON.stringify(status));
+    assert.equal(byId.get('org.binome.tests.tiny')?.field, undefined);
+  } finally {
+    await station.close();
+  }
+  for (const [lang, said] of [['en', /^\s+reads at most 102 mm of breast from chest wall to nipple and 205 mm from top to bottom \(its fixed input\): a larger one is not analysed \(a 24 × 30 cm detector's field is 240 × 300 mm\)$/m],
+    ['fr', /^\s+lit au plus 102\u202fmm de sein de la paroi thoracique au mamelon et 205\u202fmm de haut en bas \(son entrée fixe\)\u202f: un sein plus grand n’est pas analysé/m]] as const) {
+    const out = execFileSync(process.execPath, ['bin/binome.js', 'models', '--library', libraryDir], { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, LANG: lang === 'fr' ? 'fr_FR.UTF-8' : 'en_US.UTF-8', LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '' }, encoding: 'utf8' });
+    assert.match(out, said, out);
+    // said once, under the fixed model alone
+    assert.equal(out.split(lang === 'en' ? 'reads at most' : 'lit au plus').length - 1, 1, out);
+  }
 });
 
 test('a manifest or model file the station\'s user may not read is said so, not as missing', async () => {
