@@ -39,6 +39,7 @@ import { ReceiverService, receiverHandlers } from './receiver.ts';
 import type { ReceiverSettings, ReceiverStatus } from '../../common/dicom-node.ts';
 import type { OpenedImage } from './images.ts';
 import { PacsService, pacsHandlers } from './pacs.ts';
+import { choosePriors } from '../../common/hanging/engine.ts';
 import type { PacsOptions } from './pacs.ts';
 
 export interface ServiceOptions {
@@ -117,6 +118,8 @@ export class StationService {
   private readonly importer: Importer;
   private readonly renditions: RenditionMaker;
   private ai: AiAnalysis | null = null;
+  /** The exam last opened for reading: a prior she chooses to compare with it is analysed after it. */
+  private openedLast: number | null = null;
   private readonly cadReports: CadReportService;
   private receiver: ReceiverService | null = null;
   private pacs: PacsService | null = null;
@@ -223,7 +226,18 @@ export class StationService {
       const pending = options.renditions !== false && this.db.imports.examHasImagesToPrepare(input.examId);
       const detail = await worklist.examDetail(input);
       if (pending) this.renditions.kick(input.examId, { ahead: purpose !== 'open' });
-      if (purpose === 'open') this.ai?.prioritize(input.examId);
+      if (purpose === 'open') {
+        // her prior that the comparison hangs beside it goes right after it (the last prioritized goes first):
+        // the comparison steps said "analysis queued" on the prior while other women's exams ran (a probe)
+        const [prior] = choosePriors(detail.exam, detail.priors);
+        if (prior !== undefined) this.ai?.prioritize(prior);
+        this.ai?.prioritize(input.examId);
+        this.openedLast = input.examId;
+      } else if (purpose === 'prior' && this.openedLast !== null && this.openedLast !== input.examId) {
+        // another prior she chose to compare: after the exam she reads, still first
+        this.ai?.prioritize(input.examId);
+        this.ai?.prioritize(this.openedLast);
+      }
       // her priors on the PACS, in the background (the next case's too, while this one is read; asked
       // again while it is open, its search is under way already)
       if (purpose === 'open' || purpose === 'prefetch') this.pacs?.prioritize(input.examId);

@@ -17,6 +17,7 @@ import type { InferenceRunner } from '../../main/ai/inference.ts';
 import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 import { decodeFrame } from '../../main/dicom/pixels/decode.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
+import { choosePriors } from '../../common/hanging/engine.ts';
 import { op, openTestStation } from '../helpers/station.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { ApiError } from '../../common/api.ts';
@@ -251,6 +252,33 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     const next = station.db.ai.claimNext('me:1', [model])!;
     assert.ok([a, b].includes(next.examId) && next.priority > 0);
     assert.deepEqual(station.db.ai.counts(), { queued: 1, running: 1, done: 0, failed: 0, cancelled: 0 });
+  } finally {
+    await station.close();
+  }
+});
+
+test('the exam a reader opens goes first, the prior its comparison hangs beside it next, and a prior she chooses instead after it: the comparison said "analysis queued" on the prior while other women\'s exams ran (a probe)', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-prior-first-models');
+  writeTinyModel(models);
+  // the models found, nothing analysed: the queue's order is what is looked at
+  const station = openTestStation({ modelRoots: [models], analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 2, size: 'reduced', seed: 'ai-prior-first' });
+    for (const until = Date.now() + 60_000; (await station.handlers.aiModels({})).state !== 'ready' && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+    const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 20 })).rows;
+    const current = rows[0]!.examId;
+    const detail = await op(station, 'examDetail', { examId: current, purpose: 'open' });
+    const [hung] = choosePriors(detail.exam, detail.priors);
+    assert.ok(hung !== undefined, 'the exam has a prior to compare');
+    const order = () => (station.db.connection.prepare(`SELECT study_ref FROM ai_jobs WHERE status = 'queued' AND priority > 0 ORDER BY priority DESC`).pluck().all() as number[]);
+    assert.deepEqual(order(), [current, hung]);
+    // she compares with her other prior: analysed after the exam she reads, before the prior she set aside
+    const other = detail.priors.map((p) => p.examId).find((id) => id !== hung)!;
+    assert.ok(other !== undefined, 'a second prior');
+    await op(station, 'examDetail', { examId: other, purpose: 'prior' });
+    assert.deepEqual(order(), [current, other, hung]);
+    // another woman's exam: not moved by these
+    assert.ok(!order().includes(rows.find((r) => ![current, hung, other].includes(r.examId))!.examId));
   } finally {
     await station.close();
   }
