@@ -38,12 +38,12 @@ export class FirstImpressionTable {
     return row ? toImpression(row) : null;
   }
 
-  /** Of these exams, those the reader has recorded a first impression of. */
-  recordedAmong(examIds: readonly number[], reader: string): Set<number> {
+  /** Of these exams, those the reader has recorded a first impression of (`impression`: of that impression only). */
+  recordedAmong(examIds: readonly number[], reader: string, impression?: FirstImpressionValue): Set<number> {
     if (examIds.length === 0) return new Set();
     // json_each keeps one statement for any number of ids (a worklist page holds up to a few hundred)
-    const rows = this.sql.get(`SELECT study_ref FROM first_impressions WHERE reader = ? AND study_ref IN (SELECT value FROM json_each(?))`)
-      .all(reader, JSON.stringify(examIds)) as { study_ref: number }[];
+    const rows = this.sql.get(`SELECT study_ref FROM first_impressions WHERE reader = ? AND study_ref IN (SELECT value FROM json_each(?)) AND (? IS NULL OR impression = ?)`)
+      .all(reader, JSON.stringify(examIds), impression ?? null, impression ?? null) as { study_ref: number }[];
     return new Set(rows.map((r) => r.study_ref));
   }
 

@@ -41,9 +41,22 @@ function markHeld<T extends ExamSummary>(exams: T[], shownHeld: ModelHold | null
   return shownHeld ? exams.map((e) => (e.ai?.status === 'queued' ? { ...e, ai: { ...e.ai, ...heldState(shownHeld) } } : e)) : exams;
 }
 
+/**
+ * The exams whose score shows and of which this reader's first impression was normal, said so: beside a
+ * score the AI flags, the worklist shows the disagreement (an exam read normal against a score of 0.99
+ * showed in the list as any other read exam: two radiologists' probes). The flag itself is the page's,
+ * at the shown model's exam operating point, as the score's highlight is.
+ */
+function markNormalImpressions<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
+  const scored = exams.filter((e) => e.ai && e.ai.score !== null).map((e) => e.examId);
+  const normal = ctx.db.firstImpressions.recordedAmong(scored, LOCAL_READER, 'normal');
+  return normal.size === 0 ? exams : exams.map((e) => (e.ai && normal.has(e.examId) ? { ...e, ai: { ...e.ai, firstImpressionNormal: true } } : e));
+}
+
 export function worklistHandlers(ctx: StationContext, shownModelHeld: () => ModelHold | null = () => null): WorklistHandlers {
-  // exams as the reader is shown them: scores held back in second look, the held model's analyses "on hold"
-  const asShown = <T extends ExamSummary>(exams: T[]) => markHeld(withholdScores(ctx, exams), shownModelHeld());
+  // exams as the reader is shown them: scores held back in second look, the held model's analyses "on hold",
+  // her normal first impressions beside the scores that show
+  const asShown = <T extends ExamSummary>(exams: T[]) => markNormalImpressions(ctx, markHeld(withholdScores(ctx, exams), shownModelHeld()));
   const withheld = (exam: ExamSummary) => asShown([exam])[0]!;
   return {
     appInfo: async (): Promise<AppInfo> => ({

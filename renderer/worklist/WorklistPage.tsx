@@ -398,6 +398,10 @@ export function WorklistPage() {
                   {showAi && (
                     <td className="num ai-cell" data-testid="ai-score" data-status={exam.ai?.paused ? 'paused' : exam.ai?.held ? 'held' : exam.ai?.status} data-withheld={exam.ai?.scoreWithheld ? 'true' : undefined}
                       title={exam.ai?.held ? t(heldKey(exam.ai.heldFor)) : exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLaterHint' : 'worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
+                      {/* her first impression normal, the AI flagging the exam: the disagreement said in the list, not only in the viewer (two probes);
+                          before the score, which stays aligned down the column */}
+                      {exam.ai?.status === 'done' && exam.ai.firstImpressionNormal && exam.ai.score !== null && flagThreshold !== null && exam.ai.score >= flagThreshold &&
+                        <span className="badge warning against-impression" data-testid="ai-against-impression" title={t('worklist.ai.againstNormalHint')}>{t('worklist.ai.againstNormal')}</span>}
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : exam.ai.held ? 'worklist.ai.held' : `worklist.ai.${exam.ai.status}`)

@@ -63,7 +63,7 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   // her first impression of one exam (recorded in the viewer; here through the API) shows that exam's score
   const [first] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
   await station.handlers.setFirstImpression({ examId: first!.examId, impression: 'normal' });
-  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-score]')].filter((c) => /^\d\.\d\d$/.test(c.textContent ?? '')).length === 1);
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-score]')].filter((c) => /^\d\.\d\d$/.test(c.lastChild?.textContent ?? '')).length === 1);
   assert.equal(await page.locator('[data-testid=ai-score][data-withheld=true]').count(), 1, 'the other exam still holds its score back');
   // the two scores set either side of the operating point, both of its two decimals (a probe: 0.2148
   // highlighted and 0.2085 not, both shown 0.21 beside a legend "(0.21)")
@@ -76,8 +76,14 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
   await page.waitForFunction(() => {
     const cells = [...document.querySelectorAll('[data-testid=ai-score]')];
-    return cells.length === 2 && cells.every((c) => /^\d\.\d{2,6}$/.test(c.textContent ?? ''));
+    return cells.length === 2 && cells.every((c) => /^\d\.\d{2,6}$/.test(c.lastChild?.textContent ?? ''));
   });
+  // her normal first impression said beside the score the AI flags (the disagreement: two probes), on that exam alone
+  await page.waitForSelector('[data-testid=ai-against-impression]');
+  assert.equal(await page.locator('[data-testid=ai-against-impression]').count(), 1);
+  assert.equal(await page.locator('[data-testid=ai-score]:has([data-testid=ai-score-above]) [data-testid=ai-against-impression]').count(), 1);
+  assert.equal(await page.textContent('[data-testid=ai-against-impression]'), 'you: normal');
+  assert.match(await page.getAttribute('[data-testid=ai-against-impression]', 'title') ?? '', /^Your first impression of this exam was normal, and the AI flags it/);
   const note = await page.textContent('[data-testid=ai-note]') ?? '';
   // said as what it is: "0.99" alone reads as a probability of 99 %
   assert.match(note, /Bright spots \(test fixture\) 0\.1\.0\), uncalibrated, 0–1: not a probability\./);
@@ -86,13 +92,13 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   const point = (await station.handlers.aiResults({ examId: first!.examId })).model!.operatingPoint;
   const legend = formatThreshold('en', point.threshold);
   assert.ok(note.includes(`Highlighted: at or above its operating point “${point.name}” (${legend}), where it marks findings.`), note);
-  const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => ({ text: c.textContent, score: Number(c.textContent), above: !!c.querySelector('[data-testid=ai-score-above]') })));
+  const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => ({ text: c.lastChild?.textContent, score: Number(c.lastChild?.textContent), above: !!c.querySelector('[data-testid=ai-score-above]') })));
   assert.deepEqual(cells.map((c) => c.above).sort(), [false, true], JSON.stringify(cells));
   // each reads on its side of the threshold written in the legend
   for (const c of cells) assert.equal(c.above, c.score >= Number(legend), `${JSON.stringify(cells)} against ${legend}`);
   await page.click('th:has-text("AI")');
   await page.waitForFunction(() => document.querySelector('th[aria-sort]')?.textContent?.startsWith('AI'));
-  const scores = await page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => Number(c.textContent)));
+  const scores = await page.$$eval('[data-testid=ai-score]', (cells) => cells.map((c) => Number(c.lastChild?.textContent)));
   assert.deepEqual([...scores].sort((x, y) => y - x), scores, `sorted by score, highest first: ${scores.join(', ')}`);
   // into the exam at the top and back: still triaged by the score (it went back to the date order)
   await page.click('[data-testid=exam-row]');
@@ -112,7 +118,8 @@ test('the worklist shows each exam\'s AI score (in second look, once the reader 
   // the model's threshold once its details are asked again for the list read anew (on a loaded machine a
   // clean-clone run read the note before they came: it says the shipped model's caveat until then)
   await page.waitForFunction((legend) => (document.querySelector('[data-testid=ai-note]')?.textContent ?? '').includes(legend), `(${formatThreshold('fr', point.threshold)})`);
-  assert.deepEqual((await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => c.textContent ?? ''))).sort(), cells.map((c) => c.text!.replace('.', ',')).sort());
+  assert.deepEqual((await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => c.lastChild?.textContent ?? ''))).sort(), cells.map((c) => c.text!.replace('.', ',')).sort());
+  assert.equal(await page.textContent('[data-testid=ai-against-impression]'), 'vous\u202f: normal');
   // searched, the count says what was found ("2 sur 2" read as the whole list)
   const [searched] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows;
   await page.fill('[data-testid=search]', searched!.patientId);

@@ -246,7 +246,10 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     // could not score (it went below it: a probe)
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'second-look' } });
     await station.handlers.setFirstImpression({ examId: a, impression: 'normal' });
-    assert.deepEqual((await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId), [a, b]);
+    const impressed = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'aiScore', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+    assert.deepEqual(impressed.map((r) => r.examId), [a, b]);
+    // her normal first impression is said beside the score (the page flags the disagreement where the AI flags the exam)
+    assert.deepEqual(impressed.map((r) => r.ai?.firstImpressionNormal ?? false), [true, false]);
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
