@@ -433,6 +433,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const exam = await api.setExamStatus({ examId, status });
       noteExamStatus(exam.examId, exam.status);
       setLoaded((l) => (l && l.detail.exam.examId === exam.examId ? { ...l, detail: { ...l.detail, exam } } : l));
+      // a question asked before marking it read is answered: left on screen once the exam was read, it
+      // read as if the exam still needed marking (a radiologist's probe)
+      setNotice((n) => (n?.gate ? null : n));
       return true;
     } catch (e) {
       setNotice({ text: errorText(e) });

@@ -677,7 +677,7 @@ test('a prior whose analysis is not done says so on each of its images beside th
     assert.equal(await markCount(), 8, 'the current exam\'s marks only');
     await shot('ai-marks-prior-pending');
     await page.selectOption('[data-testid=locale]', 'fr');
-    await page.waitForFunction(() => document.querySelector('[data-testid=ai-not-analysed]')?.textContent === 'pas encore de marques IA sur cet antérieur\u202f: analyse annulée');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ai-not-analysed]')?.textContent === 'pas encore de marques IA sur cet examen antérieur\u202f: analyse annulée');
     await page.selectOption('[data-testid=locale]', 'en');
   } finally {
     station.db.connection.prepare('UPDATE ai_jobs SET status = ? WHERE study_ref = ?').run(status, ids.prior);
@@ -826,6 +826,8 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   // asked again, it is read; and still said, without asking her to look before marking it read (it read so on a read exam: a probe)
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => /^The AI puts \d+ marks? on this exam, which you read as normal( \(one finding may be marked in both its views\))?\.$/.test(document.querySelector('[data-testid=ai-disagrees]')?.textContent ?? ''));
+  // the question answered goes: left on screen once the exam was read, it read as if the exam still needed marking (a probe)
+  await page.waitForSelector('[data-testid=viewer-notice][data-gate=true]', { state: 'detached', timeout: 5000 });
   // asked once per exam, not at each opening: closed unread and opened again, it is read at once (a probe was asked again)
   await station.handlers.setExamStatus({ examId: ids.prior, status: 'new' });
   await open(ids.prior);
