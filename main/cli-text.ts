@@ -297,6 +297,8 @@ const en = {
     `${m.id} ${m.version} "${m.name}", in ${m.where} (${m.folder}), on ${m.provider}: ${m.done} analysed, ${m.waiting} waiting, ${m.failed} failed${m.caveat ? ` — ${m.caveat.toLowerCase()}` : ''}`,
   modelFailures: (count: N, code: string, detail: string | undefined) => `${count} failed: ${code}${detail ? ` (the last: ${detail})` : ''}`,
   providerFellBack: (provider: string, reason: string) => `${provider} could not be used here: ${reason}`,
+  checkRunWaiting: (seconds: N) => `a model's check is still inside a run that cannot be interrupted: waiting up to ${seconds} s for it to end (Ctrl+C ends the command now)`,
+  checkRunLeft: (seconds: N) => `the model's run did not end within ${seconds} s: the command ends without it (exit status 143)`,
   modelField: (width: N, height: N, small: boolean) => `reads at most ${width} mm of breast from chest wall to nipple and ${height} mm from top to bottom (its fixed input): a larger one is not analysed${small ? ' (a 24 × 30 cm detector\'s field is 240 × 300 mm)' : ''}`,
   notUsed: (id: string, version: string, folder: string, where: string, by: string, byOlder: string | null) => `  not used ${id} ${version} (${folder}, in ${where}): this library's ${by} has the same model id`
     + (byOlder ? `, and is an OLDER version (${byOlder}): remove it from the library's models folder to use ${version}` : ''),
@@ -387,6 +389,8 @@ const fr: CliText = {
   modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.caveat ? ` — ${m.caveat}` : ''}`,
   modelFailures: (count, code, detail) => `${count} en échec${NBSP}: ${code}${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
   providerFellBack: (provider, reason) => `${provider} n’a pas pu servir ici${NBSP}: ${reason}`,
+  checkRunWaiting: (seconds) => `la vérification d’un modèle est encore dans un calcul qui ne peut être interrompu${NBSP}: attente de sa fin, ${seconds}${NBSP}s au plus (Ctrl+C termine la commande tout de suite)`,
+  checkRunLeft: (seconds) => `le calcul du modèle ne s’est pas terminé en ${seconds}${NBSP}s${NBSP}: la commande se termine sans lui (code de sortie 143)`,
   modelField: (width, height, small) => `lit au plus ${width}${NBSP}mm de sein de la paroi thoracique au mamelon et ${height}${NBSP}mm de haut en bas (son entrée fixe)${NBSP}: un sein plus grand n’est pas analysé${small ? ` (le champ d’un détecteur 24${NBSP}×${NBSP}30${NBSP}cm est de 240${NBSP}×${NBSP}300${NBSP}mm)` : ''}`,
   notUsed: (id, version, folder, where, by, byOlder) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: la version ${by} de cette bibliothèque a le même identifiant de modèle`
     + (byOlder ? `, et c’est une version PLUS ANCIENNE (${byOlder})${NBSP}: retirez-la du dossier des modèles de la bibliothèque pour utiliser la ${version}` : ''),

@@ -308,7 +308,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
     await service.close();
     // a check past its time limit, still inside a model run: Node stopping its thread at exit made
     // onnxruntime abort the process minutes later (exit 134, a core dump; a probe): waited for
-    await waitForTasksLeft((line) => process.stderr.write(`binome: ${line}\n`));
+    await waitForTasksLeft((what, seconds) => process.stderr.write(`binome: ${what === 'waiting' ? TEXT.checkRunWaiting(seconds) : TEXT.checkRunLeft(seconds)}\n`));
   }
 }
 

@@ -30,15 +30,26 @@ export async function endIfTasksLeft(kill: (signal: NodeJS.Signals) => void = (s
   await new Promise((resolve) => setTimeout(resolve, 3000));
 }
 
+/** How long a command waits for a model's check past its time limit to return before it ends without it. */
+export const TASKS_LEFT_WAIT_MS = 60_000;
+
 /**
  * Once everything else is closed: where a thread is still inside a model run (a model's check past its
  * time limit), waits for that run to return, saying so, so that the process exits with the command's
  * own status. For a command whose status is its answer (`binome models`: 1 for a folder refused); a
- * server ends by endIfTasksLeft instead. Ctrl+C ends the wait, and the process, at once (the signal's
- * default disposition: no abort).
+ * server ends by endIfTasksLeft instead. Not for ever: a run still going after `limitMs` (a model that
+ * never ends, an ONNX Loop of 2^62 turns, kept `binome models` and a script after it waiting for good: a
+ * vendor's probe) is left as a server leaves it, the process ended by SIGTERM (exit status 143, not 0).
+ * Ctrl+C ends the wait, and the process, at once (the signal's default disposition: no abort).
  */
-export async function waitForTasksLeft(say: (line: string) => void): Promise<void> {
+export async function waitForTasksLeft(say: (what: 'waiting' | 'ending', seconds: number) => void, limitMs = TASKS_LEFT_WAIT_MS,
+  kill?: (signal: NodeJS.Signals) => void): Promise<void> {
   if (!threadsLeftInsideTasks()) return;
-  say('a model\'s check is still inside a run that cannot be interrupted: waiting for it to end (Ctrl+C ends the command now)');
-  while (threadsLeftInsideTasks()) await new Promise((resolve) => setTimeout(resolve, 200));
+  const seconds = Math.round(limitMs / 1000);
+  say('waiting', seconds);
+  const until = Date.now() + limitMs;
+  while (threadsLeftInsideTasks() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (!threadsLeftInsideTasks()) return;
+  say('ending', seconds);
+  await endIfTasksLeft(kill);
 }
