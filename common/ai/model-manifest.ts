@@ -220,7 +220,8 @@ export function inputChannels(input: Pick<ModelManifest['input'], 'tensor' | 'no
 // Every object but the manifest itself is strict: a misspelt optional key (`pading` for `padding`)
 // would otherwise be dropped without a word, and the model given an input it was not made for (its
 // marks hundreds of pixels off: a probe). At the top level every key is required, so a misspelt one
-// is refused as missing; other keys there (a `$schema`, a description) are let be.
+// is refused as missing; other keys there (a `$schema`, a description) are let be, but not a key of one
+// of its sections (misplacedTopLevelKeys, checked where a manifest is read: main/ai/model-package.ts).
 /** semver.org's own pattern: major.minor.patch, an optional pre-release and build metadata. */
 const SEMANTIC_VERSION = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?$/;
 
@@ -430,6 +431,31 @@ export const modelManifestSchema = z.object({
   { message: 'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)', path: ['intendedUse', 'notForDiagnosticUse'] });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/**
+ * Where each key of the contract's sections belongs (`examOperatingPoint` → calibration), read from the
+ * schema: the top level lets keys it does not know be ($schema, a description), so a key put there that
+ * belongs one level down was dropped without a word (a vendor's probe: `examOperatingPoint`, `twoView`
+ * and `notForDiagnosticUse` at the top level, the exams then flagged at the marks' point).
+ */
+const SECTION_OF_KEY: ReadonlyMap<string, string> = (() => {
+  const sections = new Map<string, string>();
+  type Def = { type: string; shape?: Record<string, { _zod: { def: Def } }>; innerType?: { _zod: { def: Def } }; options?: { _zod: { def: Def } }[] };
+  const keysOf = (def: Def): string[] => (def.type === 'object' ? Object.keys(def.shape!)
+    : def.type === 'optional' || def.type === 'nullable' ? keysOf(def.innerType!._zod.def)
+      : def.type === 'union' ? def.options!.flatMap((o) => keysOf(o._zod.def)) : []);
+  for (const [section, schema] of Object.entries(modelManifestSchema.shape)) {
+    for (const key of keysOf((schema as unknown as { _zod: { def: Def } })._zod.def)) if (!sections.has(key) && !(key in modelManifestSchema.shape)) sections.set(key, section);
+  }
+  return sections;
+})();
+
+/** The keys at a manifest's top level that belong in one of its sections (or are a prototype's name), with the section. */
+export function misplacedTopLevelKeys(json: unknown): { key: string; section: string | null }[] {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return [];
+  return Object.keys(json).flatMap((key): { key: string; section: string | null }[] => (SECTION_OF_KEY.has(key) ? [{ key, section: SECTION_OF_KEY.get(key)! }]
+    : key === '__proto__' || key === 'constructor' || key === 'prototype' ? [{ key, section: null }] : []));
+}
 
 /** Characters a quoted key is not shown with: control characters (a terminal obeys them) and bidirectional formatting ones. */
 const UNSHOWABLE = new RegExp(`[${UNSHOWABLE_CLASS}]`, 'gu');

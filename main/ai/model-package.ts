@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Tensor } from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
-import { describeManifestIssue, manifestProblems, modelManifestSchema, showableName, showableText } from '../../common/ai/model-manifest.ts';
+import { describeManifestIssue, manifestProblems, misplacedTopLevelKeys, modelManifestSchema, showableName, showableText } from '../../common/ai/model-manifest.ts';
 import type { ExecutionProvider, ModelManifest } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { NotRegularFileError, openRegularFile } from '../base/regular-file.ts';
@@ -139,6 +139,16 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   const twice = duplicateKey(jsonText);
   if (twice === TOO_DEEP) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, tooDeep: 1 } });
   if (twice) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, duplicateKey: twice } });
+  // a section's key put at the top level, where keys the contract does not know are let be: refused, not dropped unread
+  const misplaced = misplacedTopLevelKeys(json);
+  if (misplaced.length) {
+    return refuse({ code: 'manifest_invalid', params: {
+      problems: misplaced.map(({ key, section }) => (section ? `${key}: belongs in ${section} (${section}.${key}), where it is read; at the top level it is not`
+        : `${key}: not a key of the model contract`)).join('; '),
+      problemsFr: misplaced.map(({ key, section }) => (section ? `${key}\u202f: sa place est dans ${section} (${section}.${key}), où il est lu\u202f; au premier niveau, il ne l’est pas`
+        : `${key}\u202f: pas une clé du contrat des modèles`)).join('\u202f; '),
+    } });
+  }
   // with each issue's input: zod's French words for a wrong type name what was there ("undefined received" otherwise)
   const parsed = modelManifestSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) {

@@ -127,6 +127,11 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     ['intent-twice', { change: (m) => { m.input.presentationIntent = ['FOR PRESENTATION', 'FOR PRESENTATION']; } }, /input\.presentationIntent: each value once/],
     ['view-twice', { change: (m) => { m.input.views = ['CC', 'MLO', 'CC']; } }, /input\.views: each value once/],
     ['stored-values', { change: (m) => { (m.input.pixels as Record<string, unknown>).range = 'stored-values'; } }, /input\.pixels\.range: 'float01': the station gives values from 0 \(air\) to 1/],
+    // a section's keys put at the top level, where the contract lets unknown keys be: refused, not dropped unread (a
+    // vendor's probe: its exam point, two-view weighing and "not for diagnostic use: false" ignored, the exams flagged at the marks' point)
+    ['top-level-section-keys', { change: (m) => { Object.assign(m, { examOperatingPoint: { threshold: 0.6, specificity: 0.9, sensitivity: 0.8, dataset: 'validation' }, twoView: { toleranceMm: 15 }, description: 'a vendor\'s own key: let be' }); } },
+      /examOperatingPoint: belongs in calibration \(calibration\.examOperatingPoint\), where it is read; at the top level it is not; twoView: belongs in output \(output\.twoView\)/],
+    ['top-level-proto', { manifest: `{"__proto__": {"x": 1}, ${JSON.stringify(manifestFor(tinyDetectorModel())).slice(1)}` }, /__proto__: not a key of the model contract/],
   ];
   for (const [name, options, expected] of cases) {
     const { problem, en, fr } = await refusal(writeModel(root, name, options));
@@ -147,6 +152,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1 \(ou un nom\), ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
   assert.match((await refusal(path.join(root, 'means-short'))).fr, /input\.normalize\u202f: une moyenne et un écart type pour chaque canal/);
+  assert.match((await refusal(path.join(root, 'top-level-section-keys'))).fr, /examOperatingPoint\u202f: sa place est dans calibration \(calibration\.examOperatingPoint\), où il est lu\u202f; au premier niveau, il ne l’est pas/);
   assert.match((await refusal(path.join(root, 'misspelt-padding'))).fr, /input\u202f: Clé non reconnue\u202f: «\u202fpading\u202f» \(pas une clé du contrat des modèles\u202f: mal orthographiée\u202f\?\)/);
   assert.match((await refusal(path.join(root, 'misspelt-calibration'))).fr, /calibration\u202f: .*\(le manifeste a «\u202fcalibraton\u202f», que le contrat ne connaît pas\u202f: une clé mal orthographiée\u202f\?\)/);
   // keys are any text the manifest's author wrote: quoted three at most, cut, with no control or bidirectional formatting character (5,000 stray keys, some with an escape sequence or a right-to-left override, made a 69 KB refusal)
