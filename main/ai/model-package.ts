@@ -470,14 +470,29 @@ function cutAtWord(text: string, max: number): string {
 }
 
 /**
- * The trial run's image: a ramp from air (0) to the brightest value (1), pixel after pixel (as many
- * values as pixels), as the pipeline makes values, normalised as the manifest asks. Not a blank
- * one: a model that gives NaN only where the image is bright (a division by a pixel's darkness)
- * passed a blank trial.
+ * A trial run's image, as the pipeline makes values (0 air, 1 the brightest), normalised as the manifest
+ * asks. 'ramp': from air to the brightest value, pixel after pixel (as many values as pixels). Not a
+ * blank one: a model that gives NaN only where the image is bright (a division by a pixel's darkness)
+ * passed a blank trial. 'breast': what a mammogram is to a model, mostly air with a half-ellipse of
+ * tissue against the chest wall (the side away from the way the manifest says the breast faces), its
+ * grey levels varying: a model that gave NaN only where the image's mean is low, as a mammogram's is,
+ * passed the ramps (mean 0.5), became the model shown and failed every exam (a vendor's probe).
  */
-function trialImage(manifest: ModelManifest, width: number, height: number): Tensor {
+function trialImage(manifest: ModelManifest, width: number, height: number, kind: 'ramp' | 'breast' = 'ramp'): Tensor {
   const pixels = new Float32Array(width * height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
+  if (kind === 'ramp') {
+    for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
+  } else {
+    const wallX = manifest.input.faceDirection === 'right' ? 0 : width - 1;
+    const [rx, ry, cy] = [0.85 * width, 0.45 * height, height / 2];
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const u = (x - wallX) / rx, v = (y - cy) / ry;
+        // tissue denser towards the chest wall, with a texture of a few millimetres' scale at any pixel size
+        if (u * u + v * v <= 1) pixels[y * width + x] = 0.35 + 0.2 * (1 - Math.abs(u)) + 0.08 * Math.sin(x * 0.7) * Math.cos(y * 0.45);
+      }
+    }
+  }
   // as analyzeImage does: the pipeline's mean-std (one channel), then modelTensor (a per-image
   // z-score, the channels); copied out of modelTensor's arrays, which the next image reuses
   finishModelInput(pixels, pipelineOptions(manifest));
@@ -508,11 +523,14 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
   // wider than 0.7 of their height, or wider than 1,536 pixels, passed the tall breast, a re-probe)
   // (where its boxes lie is judged at the sizes the station gives: a box of a small test image's
   // size over may be a breast's)
-  if (size.mode === 'fixed') return trialMismatchAt(session, manifest, size.width, size.height, true);
+  if (size.mode === 'fixed') {
+    return await trialMismatchAt(session, manifest, size.width, size.height, true) ?? trialMismatchAt(session, manifest, size.width, size.height, true, 'breast');
+  }
   const small = await trialMismatchAt(session, manifest, roundUp(Math.max(size.multiple, 4 * stride), size.multiple), roundUp(Math.max(2 * size.multiple, 8 * stride), size.multiple), spacingMm === null);
   if (small || spacingMm === null) return small;
-  for (const breast of TRIAL_BREASTS_MM) {
-    const mismatch = await trialMismatchAt(session, manifest, roundUp(breast.width / spacingMm, size.multiple), roundUp(breast.height / spacingMm, size.multiple), true);
+  // the tall breast a ramp (bright and dark values alike), the deep one a breast's image (air mostly)
+  for (const [i, breast] of TRIAL_BREASTS_MM.entries()) {
+    const mismatch = await trialMismatchAt(session, manifest, roundUp(breast.width / spacingMm, size.multiple), roundUp(breast.height / spacingMm, size.multiple), true, i === 0 ? 'ramp' : 'breast');
     if (mismatch) return mismatch;
   }
   return null;
@@ -525,7 +543,8 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
  */
 const TRIAL_BREASTS_MM = [{ width: 150, height: 250 }, { width: 180, height: 140 }] as const;
 
-async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number, placesBoxes: boolean): Promise<TensorMismatch | null> {
+async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number, placesBoxes: boolean,
+  image: 'ramp' | 'breast' = 'ramp'): Promise<TensorMismatch | null> {
   const { heatmap, boxes, imageScore } = manifest.output;
   const { tensor } = manifest.input;
   const stride = heatmap?.stride ?? 1;
@@ -533,7 +552,7 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
   const names = manifestOutputs(manifest);
   let outputs: InferenceSession.OnnxValueMapType;
   try {
-    outputs = await session.run({ [tensor.name]: trialImage(manifest, width, height) }, names);
+    outputs = await session.run({ [tensor.name]: trialImage(manifest, width, height, image) }, names);
   } catch (error) {
     return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
   }

@@ -351,7 +351,7 @@ export function manyBoxesModel(rows: number): Uint8Array {
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
 
-export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'not-finite-large' | 'not-finite-wide' | 'off-scale'): Uint8Array {
+export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'not-finite-large' | 'not-finite-wide' | 'not-finite-dark' | 'off-scale'): Uint8Array {
   const score: onnxProto.onnx.INodeProto[] = [{ opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' }];
   const node: onnxProto.onnx.INodeProto[] = kind === 'not-finite-wide'
     // sigmoid(image) + √(−clip(columns − rows, 0, 1)): the sigmoid on inputs taller than wide, NaN on wider ones
@@ -376,6 +376,15 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'no
       { opType: 'Sqrt', input: ['minus'], output: ['nan_from_512'], name: 'sqrt' },
       { opType: 'Sigmoid', input: ['image'], output: ['heat'], name: 'heat' },
       { opType: 'Add', input: ['heat', 'nan_from_512'], output: ['heatmap'], name: 'add' }, ...score]
+    : kind === 'not-finite-dark'
+    // sigmoid(image) + 0 × √(mean − 0.35): the sigmoid on images of mean 0.35 or more (a ramp's is 0.5), NaN on a
+    // darker one, as a mammogram mostly of air is
+    ? [{ opType: 'GlobalAveragePool', input: ['image'], output: ['image_mean'], name: 'image_mean' },
+      { opType: 'Sub', input: ['image_mean', 'k'], output: ['over'], name: 'over' },
+      { opType: 'Sqrt', input: ['over'], output: ['root'], name: 'sqrt' },
+      { opType: 'Mul', input: ['root', 'zero'], output: ['nan_if_dark'], name: 'nothing' },
+      { opType: 'Sigmoid', input: ['image'], output: ['heat'], name: 'heat' },
+      { opType: 'Add', input: ['heat', 'nan_if_dark'], output: ['heatmap'], name: 'add' }, ...score]
     : kind === 'not-finite'
     ? [{ opType: 'Sub', input: ['image', 'image'], output: ['zero'], name: 'zero' }, { opType: 'Div', input: ['image', 'zero'], output: ['heatmap'], name: 'div' }, ...score]
     // log(1 − value): finite on a blank image, −∞ where a pixel is at its brightest
@@ -385,7 +394,7 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'no
       { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Mul', input: ['mean', 'k'], output: ['image_score'], name: 'scale' }];
   const graph: onnxProto.onnx.IGraphProto = {
     name: `broken-${kind}`, node,
-    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }]
+    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-dark' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [0.35] }, { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }]
       : kind === 'not-finite-wide' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'columns_at', dataType: INT64, dims: [1], int64Data: [3] },
         { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }, { name: 'one', dataType: FLOAT, dims: [], floatData: [1] }]
       : kind === 'not-finite-large' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'k', dataType: FLOAT, dims: [1], floatData: [511] },

@@ -367,10 +367,15 @@ test('a model whose tensors differ from its manifest is refused, saying which', 
   }
   // NaN or infinite outputs for a plain image (everywhere, or only where it is brightest: a blank trial
   // image passed that one; or only on a breast-sized input, or one wider than tall: the small trial
-  // image passed the first, the tall breast the second, probes): refused, not shown in place of the model before it to fail every exam
-  for (const kind of ['not-finite', 'not-finite-bright', 'not-finite-large', 'not-finite-wide'] as const) {
+  // image passed the first, the tall breast the second, probes; or only on an image as dark on average as a
+  // mammogram, mostly air: the ramps passed it, a vendor's probe; at a fixed size too):
+  // refused, not shown in place of the model before it to fail every exam
+  for (const [kind, fixed] of [['not-finite', false], ['not-finite-bright', false], ['not-finite-large', false], ['not-finite-wide', false], ['not-finite-dark', false], ['not-finite-dark', true]] as const) {
     const bytes = brokenOutputModel(kind);
-    const { problem, en, fr } = await refusal(writeModel(root, kind, { bytes, manifest: fixtureManifest(bytes, { id: `org.binome.tests.${kind}`, imageScore: true, spacingMm: 0.2 }) }));
+    const name = fixed ? `${kind}-fixed` : kind;
+    const { problem, en, fr } = await refusal(writeModel(root, name, { bytes, manifest: fixtureManifest(bytes, { id: `org.binome.tests.${name}`, imageScore: true, spacingMm: 0.2 }, (m) => {
+      if (fixed) { m.input.size = { mode: 'fixed', height: 640, width: 512 }; m.input.tensor.shape = [1, 1, 'H', 'W']; }
+    }) }));
     assert.equal(problem.code, 'tensor_mismatch', kind);
     assert.match(en, /^the model’s trial run does not give what its manifest says: output "heatmap" holds values that are not numbers \(NaN or infinite\) for a test image of \d+ × \d+/, kind);
     assert.match(fr, /^l’essai du modèle ne donne pas ce que dit son manifeste\u202f: /, kind);
