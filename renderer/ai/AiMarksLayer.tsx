@@ -167,6 +167,11 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
   const scoreOf = (score: number) => (threshold === undefined ? formatScore(locale, score) : formatScoreAgainst(locale, score, threshold));
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${scoreOf(m.finding.score)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
+  // the model's marks under the threshold the reader is shown (its exam operating point): drawn thinner, as
+  // what would not flag the exam on its own; an exam flagged at 0,56 with seven marks at 0,15–0,19 beside it
+  // showed nine marks alike (a radiologist's probe). Never hidden: they are marks at the reader's operating point.
+  const weak = (m: (typeof marks)[number]) => source === 'model' && threshold !== undefined && m.finding.score !== null && m.finding.score < threshold;
+  const markClass = (m: (typeof marks)[number]) => `ai-mark ai-${m.shape}${weak(m) ? ' weak' : ''}`;
   return (
     <>
       <svg className={`ai-marks ai-marks-${source}`} data-testid="ai-marks" data-source={source} aria-hidden="true">
@@ -186,7 +191,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
           const score = labels[i];
           const d = shapePath(m.shape, m.x, m.y, m.radius);
           return (
-            <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark" data-class={m.finding.class} data-shape={m.shape}
+            <g key={i} className={markClass(m)} data-testid="ai-mark" data-class={m.finding.class} data-shape={m.shape} data-weak={weak(m) ? 'true' : undefined}
               data-score={m.finding.score === null ? '' : m.finding.score.toFixed(3)} data-instance-id={m.finding.instanceId}
               data-finding-x={m.finding.x.toFixed(2)} data-finding-y={m.finding.y.toFixed(2)} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
               <path className="halo" d={d} />
@@ -229,7 +234,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
               const { x, y } = place;
               const right = place.anchor === 'start';
               return (
-                <g key={i} className={`ai-mark ai-${m.shape}`} data-testid="ai-mark-magnified" data-class={m.finding.class} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
+                <g key={i} className={markClass(m)} data-testid="ai-mark-magnified" data-class={m.finding.class} data-x={m.x.toFixed(2)} data-y={m.y.toFixed(2)}>
                   <path className="halo" d={d} />
                   <path className="outline" d={d} />
                   {text && <rect className="score-chip" x={(right ? x : x - textWidth) - 1} y={y - 7} width={textWidth + 2} height={14} rx={3} />}

@@ -233,6 +233,9 @@ function StripContent(props: StripForm) {
             <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid={tid('ai-marks-toggle')}
               title={results.model
                 ? t('ai.marksToggleAt', { key: props.toggleKeys, name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold) })
+                  // what the thinner marks are (AiMarksLayer: under the exam's flag)
+                  + (results.model.examOperatingPoint && results.model.examOperatingPoint.threshold > results.model.operatingPoint.threshold
+                    ? ` ${t('ai.marksWeak', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold) })}` : '')
                 : t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
             {classes.map((c) => (
               <label key={c} className="ai-class" data-testid={tid(`ai-class-${c}`)}>
