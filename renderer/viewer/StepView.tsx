@@ -157,7 +157,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         // a CC's foot is air. Not where an image's warning runs across its top.
         const labelsTop = !warned && SIDE_VIEWS.has(viewport.image?.view ?? '');
         return (
-          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
+          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${SIDE_VIEWS.has(viewport.image?.view ?? '') ? ' side-view' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
             style={{ gridRow: `${at.row + 1} / span ${at.rowSpan ?? 1}`, gridColumn: `${at.column + 1} / span ${at.columnSpan ?? 1}` }}>
             {viewport.image ? (
               <div className="viewport" data-testid={id('viewport')} data-place={viewport.id} data-view-label={viewport.image.label ?? ''}
