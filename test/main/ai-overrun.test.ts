@@ -47,10 +47,10 @@ test('a model run past its time limit fails at the limit; the process lives on, 
  * A model folder whose check is slow: its trial run on a large fixed input (4096²: a 3072² trial took
  * 3.3–3.9 s on a thread of this 2-core machine on a busy day, too near the limits the tests set).
  */
-function writeSlowCheckModel(root: string, name: string): string {
+function writeSlowCheckModel(root: string, name: string, layers = 12): string {
   const slow = path.join(root, name);
   fs.mkdirSync(slow);
-  const bytes = slowModel(12);
+  const bytes = slowModel(layers);
   fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
   fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow', name: 'Slow (test fixture)', imageScore: true }, (m) => {
     m.input.size = { mode: 'fixed', width: 4096, height: 4096 };
@@ -127,14 +127,7 @@ test('a command that checks the models (binome models) with a check past its tim
 test('a command that checks the models, with a check whose run does not end within its wait (an ONNX Loop of 2^62 turns kept binome models waiting for good: a vendor\'s probe), ends by SIGTERM after that wait, not 0 and not aborted', { timeout: 330_000 }, async () => {
   const root = tempDir('ai-models-command-endless');
   // minutes a run at 4096 × 4096 here: long past the 2 s this command waits
-  const slow = path.join(root, 'endless');
-  fs.mkdirSync(slow);
-  const bytes = slowModel(400);
-  fs.writeFileSync(path.join(slow, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(slow, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.endless', name: 'Endless (test fixture)', imageScore: true }, (m) => {
-    m.input.size = { mode: 'fixed', width: 4096, height: 4096 };
-    m.input.tensor.shape = [1, 1, 4096, 4096];
-  })));
+  writeSlowCheckModel(root, 'endless', 400);
   const started = Date.now();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tsx.js'), 'test/helpers/models-check-child.ts', root, '1000', '2000'],
     { cwd: ROOT, env: { ...process.env, BINOME_AI_CLOSE_WAIT_MS: '100' } });
