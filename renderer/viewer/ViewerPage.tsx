@@ -181,6 +181,16 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // to from before the exam is asked for: a small exam's boxes are made before its details arrive.
   useEffect(() => api.on('displayReady', (event) => { if (event.examId === examId) setReloads((n) => n + 1); }), [api, examId]);
 
+  // the exam's status recorded in another window (marked read there): the bar says it, and a question asked
+  // here before marking it read goes (a probe's second tab read the exam; this one kept "Mark read" and the question)
+  useEffect(() => api.on('worklistChanged', ({ reason }) => {
+    if (reason !== 'status') return;
+    api.examDetail({ examId, purpose: 'refresh' }).then(({ exam }) => {
+      setLoaded((l) => (l && l.detail.exam.examId === exam.examId && l.detail.exam.status !== exam.status ? { ...l, detail: { ...l.detail, exam: { ...l.detail.exam, status: exam.status } } } : l));
+      if (exam.status === 'read') setNotice((n) => (n?.gate ? null : n));
+    }, () => undefined);
+  }), [api, examId]);
+
   // the exam on screen: as loaded for the reader, or (for the instant after the next-exam key) as hung ahead
   const shownExam = loaded?.detail.exam.examId === examId ? loaded
     : ahead?.detail.exam.examId === examId && !chosenPrior && !protocolId && !route.step ? ahead : null;

@@ -823,6 +823,12 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.waitForFunction(() => /^Vous avez lu cet examen comme normal\u202f; l’IA y place \d+ marques?\. /.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.selectOption('[data-testid=locale]', 'en');
   await page.waitForFunction(() => /^You read this exam as normal;/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  // read in another window meanwhile: this one says so, and its question goes (a probe's first tab kept "Mark read" and the question)
+  await station.handlers.setExamStatus({ examId: ids.prior, status: 'read' });
+  await page.waitForSelector('[data-testid=mark-read]', { state: 'detached', timeout: 10_000 });
+  await page.waitForSelector('[data-testid=viewer-notice][data-gate=true]', { state: 'detached', timeout: 5000 });
+  await station.handlers.setExamStatus({ examId: ids.prior, status: 'in_progress' });
+  await page.waitForSelector('[data-testid=mark-read]', { timeout: 10_000 });
   // asked again, it is read; and still said, without asking her to look before marking it read (it read so on a read exam: a probe)
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => /^The AI puts \d+ marks? on this exam, which you read as normal( \(one finding may be marked in both its views\))?\.$/.test(document.querySelector('[data-testid=ai-disagrees]')?.textContent ?? ''));
