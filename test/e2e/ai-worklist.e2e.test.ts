@@ -217,7 +217,7 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     await page.waitForFunction(() => /where it flags an exam/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
     const cells = await page.$$eval('[data-testid=ai-score]', (all) => all.map((c) => [c.textContent, !!c.querySelector('[data-testid=ai-score-above]')]));
     assert.deepEqual(cells.sort(), [['0.30', false], ['0.70', true]]);
-    assert.match(await page.getAttribute('[data-testid=ai-score-above]', 'aria-label') ?? '', /^0\.70, At or above the AI’s threshold for flagging an exam \(0\.50\)$/);
+    assert.match(await page.getAttribute('[data-testid=ai-score-above]', 'aria-label') ?? '', /^0\.70, at or above the AI’s threshold for flagging an exam \(0\.50\)$/);
     assert.match(await page.textContent('[data-testid=ai-note]') ?? '',
       /Highlighted: an exam score of 0\.50 or more, where it flags an exam \(90% of normal exams under it, 70% of exams with a lesion at or above it, on its validation exams\)\. Its marks show from a lower score\./);
     await page.selectOption('[data-testid=locale]', 'fr');
