@@ -18,7 +18,7 @@ export const LARGE_DETECTOR_FIELD_MM = { width: 240, height: 300 } as const;
  */
 export function fixedInputField(input: Pick<ModelManifest['input'], 'size' | 'spacingMm'>): { width: number; height: number; small: boolean } | null {
   if (input.size.mode !== 'fixed' || input.spacingMm === null) return null;
-  const width = Math.round(input.size.width * input.spacingMm);
-  const height = Math.round(input.size.height * input.spacingMm);
-  return { width, height, small: width < LARGE_DETECTOR_FIELD_MM.width || height < LARGE_DETECTOR_FIELD_MM.height };
+  const [width, height] = [input.size.width * input.spacingMm, input.size.height * input.spacingMm];
+  // "at most": whole millimetres rounded down, and compared unrounded (239.5 mm said "240" and went unwarned: a probe)
+  return { width: Math.floor(width + 1e-9), height: Math.floor(height + 1e-9), small: width < LARGE_DETECTOR_FIELD_MM.width || height < LARGE_DETECTOR_FIELD_MM.height };
 }

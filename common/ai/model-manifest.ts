@@ -433,28 +433,47 @@ export const modelManifestSchema = z.object({
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
 /**
- * Where each key of the contract's sections belongs (`examOperatingPoint` → calibration), read from the
- * schema: the top level lets keys it does not know be ($schema, a description), so a key put there that
- * belongs one level down was dropped without a word (a vendor's probe: `examOperatingPoint`, `twoView`
- * and `notForDiagnosticUse` at the top level, the exams then flagged at the marks' point).
+ * Where each key of the contract's sections belongs (`examOperatingPoint` → calibration, `stride` →
+ * output.heatmap), read from the schema, by its name folded (case, spaces, dashes and underscores
+ * ignored): the top level lets keys it does not know be ($schema, a description), so a key put there
+ * that belongs further down was dropped without a word (a vendor's probe: `examOperatingPoint`,
+ * `twoView` and `notForDiagnosticUse` at the top level, the exams then flagged at the marks' point;
+ * a re-probe: `ExamOperatingPoint`, `exam_operating_point`, `stride`). Names too common to say where
+ * they belong (a vendor's `name` of its own, a `data` or `type`) are let be.
  */
-const SECTION_OF_KEY: ReadonlyMap<string, string> = (() => {
-  const sections = new Map<string, string>();
-  type Def = { type: string; shape?: Record<string, { _zod: { def: Def } }>; innerType?: { _zod: { def: Def } }; options?: { _zod: { def: Def } }[] };
-  const keysOf = (def: Def): string[] => (def.type === 'object' ? Object.keys(def.shape!)
-    : def.type === 'optional' || def.type === 'nullable' ? keysOf(def.innerType!._zod.def)
-      : def.type === 'union' ? def.options!.flatMap((o) => keysOf(o._zod.def)) : []);
-  for (const [section, schema] of Object.entries(modelManifestSchema.shape)) {
-    for (const key of keysOf((schema as unknown as { _zod: { def: Def } })._zod.def)) if (!sections.has(key) && !(key in modelManifestSchema.shape)) sections.set(key, section);
-  }
-  return sections;
+const fold = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+const TOO_COMMON_TO_PLACE = new Set(['name', 'type', 'value', 'mode', 'min', 'max', 'en', 'fr', 'data', 'note', 'use', 'height', 'width', 'shape', 'mean', 'std', 'dataset', 'format', 'labels', 'scores']);
+const PLACE_OF_KEY: ReadonlyMap<string, { key: string; section: string }> = (() => {
+  const places = new Map<string, { key: string; section: string }>();
+  type Def = { type: string; shape?: Record<string, Schema>; innerType?: Schema; options?: Schema[]; element?: Schema };
+  type Schema = { _zod: { def: Def } };
+  const walk = (schema: Schema, path: string[]) => {
+    const def = schema._zod.def;
+    if (def.type === 'object') {
+      for (const [key, inner] of Object.entries(def.shape!)) {
+        if (path.length && !Object.hasOwn(modelManifestSchema.shape, key) && !TOO_COMMON_TO_PLACE.has(key) && !places.has(fold(key))) places.set(fold(key), { key, section: path.join('.') });
+        walk(inner, [...path, key]);
+      }
+    } else if (def.type === 'optional' || def.type === 'nullable') walk(def.innerType!, path);
+    else if (def.type === 'union') def.options!.forEach((o) => walk(o, path));
+    else if (def.type === 'array') walk(def.element!, path);
+  };
+  walk(modelManifestSchema as unknown as Schema, []);
+  return places;
 })();
 
-/** The keys at a manifest's top level that belong in one of its sections (or are a prototype's name), with the section. */
-export function misplacedTopLevelKeys(json: unknown): { key: string; section: string | null }[] {
+/**
+ * The keys at a manifest's top level that belong in one of its sections (`key` as the contract spells
+ * it, `section` its place; `misspelt` where written otherwise), or that are a prototype's name (section null).
+ */
+export function misplacedTopLevelKeys(json: unknown): { key: string; written: string; section: string | null }[] {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return [];
-  return Object.keys(json).flatMap((key): { key: string; section: string | null }[] => (SECTION_OF_KEY.has(key) ? [{ key, section: SECTION_OF_KEY.get(key)! }]
-    : key === '__proto__' || key === 'constructor' || key === 'prototype' ? [{ key, section: null }] : []));
+  return Object.keys(json).flatMap((written): { key: string; written: string; section: string | null }[] => {
+    if (Object.hasOwn(modelManifestSchema.shape, written)) return [];
+    if (written === '__proto__' || written === 'constructor' || written === 'prototype') return [{ key: written, written, section: null }];
+    const place = PLACE_OF_KEY.get(fold(written));
+    return place ? [{ key: place.key, written, section: place.section }] : [];
+  });
 }
 
 /** Characters a quoted key is not shown with: control characters (a terminal obeys them) and bidirectional formatting ones. */

@@ -140,13 +140,14 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   if (twice === TOO_DEEP) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, tooDeep: 1 } });
   if (twice) return refuse({ code: 'manifest_unreadable', params: { at: '', empty: 0, duplicateKey: twice } });
   // a section's key put at the top level, where keys the contract does not know are let be: refused, not dropped unread
-  const misplaced = misplacedTopLevelKeys(json);
+  // (five said at most; a key as written shown as printable text: it may hold a terminal's escapes)
+  const misplaced = misplacedTopLevelKeys(json).slice(0, 5).map((m) => ({ ...m, written: showableName(m.written) }));
   if (misplaced.length) {
     return refuse({ code: 'manifest_invalid', params: {
-      problems: misplaced.map(({ key, section }) => (section ? `${key}: belongs in ${section} (${section}.${key}), where it is read; at the top level it is not`
-        : `${key}: not a key of the model contract`)).join('; '),
-      problemsFr: misplaced.map(({ key, section }) => (section ? `${key}\u202f: sa place est dans ${section} (${section}.${key}), où il est lu\u202f; au premier niveau, il ne l’est pas`
-        : `${key}\u202f: pas une clé du contrat des modèles`)).join('\u202f; '),
+      problems: misplaced.map(({ key, written, section }) => (section === null ? `${key}: not a key of the model contract`
+        : `${JSON.stringify(written)}: ${written === key ? '' : `"${key}" misspelt? `}belongs in ${section} (${section}.${key}), where it is read; at the top level it is not`)).join('; '),
+      problemsFr: misplaced.map(({ key, written, section }) => (section === null ? `${key}\u202f: pas une clé du contrat des modèles`
+        : `«\u202f${written}\u202f»\u202f: ${written === key ? '' : `«\u202f${key}\u202f» mal orthographiée\u202f? `}sa place est dans ${section} (${section}.${key}), où elle est lue\u202f; au premier niveau, elle ne l’est pas`)).join('\u202f; '),
     } });
   }
   // with each issue's input: zod's French words for a wrong type name what was there ("undefined received" otherwise)
@@ -473,23 +474,31 @@ function cutAtWord(text: string, max: number): string {
  * A trial run's image, as the pipeline makes values (0 air, 1 the brightest), normalised as the manifest
  * asks. 'ramp': from air to the brightest value, pixel after pixel (as many values as pixels). Not a
  * blank one: a model that gives NaN only where the image is bright (a division by a pixel's darkness)
- * passed a blank trial. 'breast': what a mammogram is to a model, mostly air with a half-ellipse of
- * tissue against the chest wall (the side away from the way the manifest says the breast faces), its
- * grey levels varying: a model that gave NaN only where the image's mean is low, as a mammogram's is,
- * passed the ramps (mean 0.5), became the model shown and failed every exam (a vendor's probe).
+ * passed a blank trial. 'breast': what a mammogram is to a model, a half-ellipse of tissue against the
+ * chest wall (the side away from the way the manifest says the breast faces), its grey levels low and
+ * varying, air around it: a model that gave NaN only where the image's mean is low passed the ramps
+ * (mean 0.5), became the model shown and failed every exam (a vendor's probe); a first such image,
+ * tissue over 60 % of it at a mean of 0.28, passed one failing under 0.2 (a re-probe: real inputs are
+ * 0.16–0.30 cropped to the breast, 0.03–0.11 in a fixed matrix at a pixel size). Cropped to the breast
+ * (a padded input, or one scaled to fit), the breast fills the input; in a fixed matrix at a pixel
+ * size, it is a breast's size (12 cm deep, 20 cm tall) at the top, as the pipeline places it: mean
+ * about 0.17 filling, about 0.06 in a 25 × 31 cm field.
  */
 function trialImage(manifest: ModelManifest, width: number, height: number, kind: 'ramp' | 'breast' = 'ramp'): Tensor {
   const pixels = new Float32Array(width * height);
   if (kind === 'ramp') {
     for (let i = 0; i < pixels.length; i++) pixels[i] = i / Math.max(1, pixels.length - 1);
   } else {
-    const wallX = manifest.input.faceDirection === 'right' ? 0 : width - 1;
-    const [rx, ry, cy] = [0.85 * width, 0.45 * height, height / 2];
+    const { size, spacingMm, faceDirection } = manifest.input;
+    const wallX = faceDirection === 'right' ? 0 : width - 1;
+    const atSize = size.mode === 'fixed' && spacingMm !== null;
+    const rx = atSize ? Math.min(0.95 * width, TRIAL_BREAST_IN_FIELD_MM.depth / spacingMm) : 0.95 * width;
+    const ry = atSize ? Math.min(height / 2, TRIAL_BREAST_IN_FIELD_MM.height / 2 / spacingMm) : height / 2;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
-        const u = (x - wallX) / rx, v = (y - cy) / ry;
-        // tissue denser towards the chest wall, with a texture of a few millimetres' scale at any pixel size
-        if (u * u + v * v <= 1) pixels[y * width + x] = 0.35 + 0.2 * (1 - Math.abs(u)) + 0.08 * Math.sin(x * 0.7) * Math.cos(y * 0.45);
+        const u = (x - wallX) / rx, v = (y - ry) / ry;
+        // tissue denser towards the chest wall, with a texture of a few pixels' scale
+        if (u * u + v * v <= 1) pixels[y * width + x] = 0.12 + 0.22 * (1 - Math.abs(u)) + 0.05 * Math.sin(x * 0.7) * Math.cos(y * 0.45);
       }
     }
   }
@@ -542,6 +551,8 @@ async function trialRunMismatch(session: InferenceSession, manifest: ModelManife
  * on a size or shape no trial has; the analysis then fails its exams saying why (model_output_invalid).
  */
 const TRIAL_BREASTS_MM = [{ width: 150, height: 250 }, { width: 180, height: 140 }] as const;
+/** The breast of a breast-like trial image in a fixed matrix at a pixel size (trialImage). */
+const TRIAL_BREAST_IN_FIELD_MM = { depth: 120, height: 200 } as const;
 
 async function trialMismatchAt(session: InferenceSession, manifest: ModelManifest, width: number, height: number, placesBoxes: boolean,
   image: 'ramp' | 'breast' = 'ramp'): Promise<TensorMismatch | null> {

@@ -377,8 +377,8 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'no
       { opType: 'Sigmoid', input: ['image'], output: ['heat'], name: 'heat' },
       { opType: 'Add', input: ['heat', 'nan_from_512'], output: ['heatmap'], name: 'add' }, ...score]
     : kind === 'not-finite-dark'
-    // sigmoid(image) + 0 × √(mean − 0.35): the sigmoid on images of mean 0.35 or more (a ramp's is 0.5), NaN on a
-    // darker one, as a mammogram mostly of air is
+    // sigmoid(image) + 0 × √(mean − 0.2): the sigmoid on images of mean 0.2 or more (a ramp's is 0.5), NaN on a
+    // darker one, as a mammogram is (0.16–0.30 cropped to the breast: a re-probe's model failing under 0.2 passed a first breast-like trial)
     ? [{ opType: 'GlobalAveragePool', input: ['image'], output: ['image_mean'], name: 'image_mean' },
       { opType: 'Sub', input: ['image_mean', 'k'], output: ['over'], name: 'over' },
       { opType: 'Sqrt', input: ['over'], output: ['root'], name: 'sqrt' },
@@ -394,7 +394,7 @@ export function brokenOutputModel(kind: 'not-finite' | 'not-finite-bright' | 'no
       { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' }, { opType: 'Mul', input: ['mean', 'k'], output: ['image_score'], name: 'scale' }];
   const graph: onnxProto.onnx.IGraphProto = {
     name: `broken-${kind}`, node,
-    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-dark' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [0.35] }, { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }]
+    initializer: kind === 'off-scale' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1000] }] : kind === 'not-finite-dark' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [0.2] }, { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }] : kind === 'not-finite-bright' ? [{ name: 'k', dataType: FLOAT, dims: [1], floatData: [1] }]
       : kind === 'not-finite-wide' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'columns_at', dataType: INT64, dims: [1], int64Data: [3] },
         { name: 'zero', dataType: FLOAT, dims: [], floatData: [0] }, { name: 'one', dataType: FLOAT, dims: [], floatData: [1] }]
       : kind === 'not-finite-large' ? [{ name: 'rows_at', dataType: INT64, dims: [1], int64Data: [2] }, { name: 'k', dataType: FLOAT, dims: [1], floatData: [511] },
