@@ -71,7 +71,7 @@ export interface ExamSummary {
     /** Done, but these images could not be read (their views, RMLO): the others were analysed. */
     unreadViews?: string[];
     /**
-     * This reader's first impression of the exam was normal (set where its score shows): the worklist
+     * This reader's first impression of the exam was normal (set where the shown model's analysis is done and its score shows): the worklist
      * says so beside a score the AI flags, the disagreement a second reading or an audit looks for.
      */
     firstImpressionNormal?: boolean;

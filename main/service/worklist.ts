@@ -48,7 +48,9 @@ function markHeld<T extends ExamSummary>(exams: T[], shownHeld: ModelHold | null
  * at the shown model's exam operating point, as the score's highlight is.
  */
 function markNormalImpressions<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
-  const scored = exams.filter((e) => e.ai && e.ai.score !== null).map((e) => e.examId);
+  // the shown model's analysis done: a score that is another model's finished one (the shown model's still
+  // queued, or failed) is not set against her impression (a probe: an uninstalled model's 0.49 beside it)
+  const scored = exams.filter((e) => e.ai && e.ai.status === 'done' && e.ai.score !== null).map((e) => e.examId);
   const normal = ctx.db.firstImpressions.recordedAmong(scored, LOCAL_READER, 'normal');
   return normal.size === 0 ? exams : exams.map((e) => (e.ai && normal.has(e.examId) ? { ...e, ai: { ...e.ai, firstImpressionNormal: true } } : e));
 }
