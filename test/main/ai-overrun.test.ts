@@ -108,15 +108,21 @@ test('a model whose check runs long does not hold the others back: past its pati
   }
 });
 
-test('a command that checks the models (binome models) with a check past its time limit waits for that run to return and exits with its own status: not aborted by onnxruntime minutes later (exit 134, a probe)', { timeout: 330_000 }, async () => {
-  const root = tempDir('ai-models-command');
-  writeSlowCheckModel(root, 'slow');
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tsx.js'), 'test/helpers/models-check-child.ts', root, '1000'],
+/** The models-check child (as `binome models` checks and ends): a check limit, and how long it waits for a run left (its 60 s if absent). */
+async function modelsCheckCommand(root: string, checkLimitMs: number, endWaitMs?: number) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tsx.js'), 'test/helpers/models-check-child.ts', root, String(checkLimitMs), ...(endWaitMs === undefined ? [] : [String(endWaitMs)])],
     { cwd: ROOT, env: { ...process.env, BINOME_AI_CLOSE_WAIT_MS: '100' } });
   let out = '', err = '';
   child.stdout.on('data', (d: Buffer) => { out += d; });
   child.stderr.on('data', (d: Buffer) => { err += d; });
   const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  return { out, err, end };
+}
+
+test('a command that checks the models (binome models) with a check past its time limit waits for that run to return and exits with its own status: not aborted by onnxruntime minutes later (exit 134, a probe)', { timeout: 330_000 }, async () => {
+  const root = tempDir('ai-models-command');
+  writeSlowCheckModel(root, 'slow');
+  const { out, err, end } = await modelsCheckCommand(root, 1000);
   assert.match(out, /refused: check_too_slow/);
   assert.deepEqual(end, { code: 1, signal: null }, `exit status 1, not aborted: ${err}`);
   assert.match(err, /^waiting 60 s$/m);
@@ -129,12 +135,7 @@ test('a command that checks the models, with a check whose run does not end with
   // minutes a run at 4096 × 4096 here: long past the 2 s this command waits
   writeSlowCheckModel(root, 'endless', 400);
   const started = Date.now();
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'tsx.js'), 'test/helpers/models-check-child.ts', root, '1000', '2000'],
-    { cwd: ROOT, env: { ...process.env, BINOME_AI_CLOSE_WAIT_MS: '100' } });
-  let out = '', err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d; });
-  child.stderr.on('data', (d: Buffer) => { err += d; });
-  const end = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+  const { out, err, end } = await modelsCheckCommand(root, 1000, 2000);
   assert.match(out, /refused: check_too_slow/);
   assert.deepEqual(end, { code: null, signal: 'SIGTERM' }, `ended by SIGTERM (exit status 143 in a shell): ${err}`);
   assert.match(err, /^waiting 2 s$/m);
