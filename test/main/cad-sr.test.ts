@@ -37,7 +37,8 @@ const storedPath = (station: Station, instanceId: number) => station.store.pathF
 
 /** The exam's analysis, and the SOP Instance UID of the CAD SR written for it once it is stored in the library. */
 async function storedSrOf(station: Station, examId: number, what: string, ms?: number): Promise<{ job: number; srUid: string }> {
-  const job = (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number }).id;
+  // the exam queued once the station has found its models (a clean-clone run on a loaded machine asked before: no job yet)
+  const job = await waitFor(`${what}: the exam queued`, () => (station.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').get(examId) as { id: number } | undefined)?.id, ms);
   const srUid = await waitFor(what, () => {
     const uid = station.db.cadReports.srOf(job);
     return uid && station.db.worklist.instanceBySopUid(uid) !== null && uid;
