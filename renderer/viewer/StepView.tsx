@@ -155,9 +155,10 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         // the AI's labels at the top of an oblique or lateral view, under its name, where the axilla
         // leaves air: at its foot they lay over the lower breast and the fold (a probe, 1280 and 1000 px);
         // a CC's foot is air. Not where an image's warning runs across its top.
-        const labelsTop = !warned && SIDE_VIEWS.has(viewport.image?.view ?? '');
+        const sideView = SIDE_VIEWS.has(viewport.image?.view ?? '');
+        const labelsTop = !warned && sideView;
         return (
-          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${SIDE_VIEWS.has(viewport.image?.view ?? '') ? ' side-view' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
+          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${sideView ? ' side-view' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
             style={{ gridRow: `${at.row + 1} / span ${at.rowSpan ?? 1}`, gridColumn: `${at.column + 1} / span ${at.columnSpan ?? 1}` }}>
             {viewport.image ? (
               <div className="viewport" data-testid={id('viewport')} data-place={viewport.id} data-view-label={viewport.image.label ?? ''}

@@ -267,7 +267,7 @@ test('the exam a reader opens goes first, the prior its comparison hangs beside 
   const station = openTestStation({ modelRoots: [models], analyse: false });
   try {
     await station.handlers.loadDemoExams({ patients: 2, priors: 2, size: 'reduced', seed: 'ai-prior-first' });
-    for (const until = Date.now() + 60_000; (await station.handlers.aiModels({})).state !== 'ready' && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the models checked', async () => (await station.handlers.aiModels({})).state === 'ready', 60_000);
     const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 20 })).rows;
     const current = rows[0]!.examId;
     const detail = await op(station, 'examDetail', { examId: current, purpose: 'open' });

@@ -20,6 +20,7 @@ import { openSession, providerExistsOn } from '../../main/ai/execution-provider.
 import { brightestBoxModel, brokenOutputModel, fixtureManifest, tinyDetectorModel, tinyDetectorWeights } from '../helpers/onnx-models.ts';
 import type { TinyModelOptions } from '../helpers/onnx-models.ts';
 import { tempDir } from '../helpers/paths.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { execFileSync } from 'node:child_process';
 
 function manifestFor(model: Uint8Array, change: (m: ModelManifest) => void = () => undefined): ModelManifest {
@@ -442,8 +443,7 @@ test('a model with a fixed input at a fixed pixel size says from the start the b
   writeModel(root, 'padded');
   const station = openTestStation({ libraryDir, modelRoots: [root], analyse: false });
   try {
-    let status = await station.handlers.aiModels({});
-    for (const until = Date.now() + 60_000; status.state !== 'ready' && Date.now() < until;) { await new Promise((r) => setTimeout(r, 100)); status = await station.handlers.aiModels({}); }
+    const status = await waitFor('the models checked', async () => { const s = await station.handlers.aiModels({}); return s.state === 'ready' && s; }, 60_000);
     const byId = new Map(status.models.map((m) => [m.id, m]));
     assert.deepEqual(byId.get('org.binome.tests.fixed-small')?.field, { width: 102, height: 204, small: true }, JSON.stringify(status));
     assert.ok(byId.has('org.binome.tests.tiny'), JSON.stringify(status));
