@@ -143,8 +143,8 @@ export class AiAnalysis {
   private prepared = false;
   private closed = false;
   /**
-   * The model shown, without a choice, once the first models were found (at start): kept shown in
-   * this run when a model whose check was set aside is found later and sorts last. Readers saw one
+   * The model shown, without a choice, once the first models were found (at start), or as another
+   * process started on the library since shows it (prepare's watch): kept shown in this run when a model whose check was set aside is found later and sorts last. Readers saw one
    * model's scores for a minute, then another's. The next start follows the usual rule.
    */
   private shownAtStart: string | null = null;
@@ -287,8 +287,18 @@ export class AiAnalysis {
         // (no analysis of it) until a restart (a probe). Only on a change of the choice: two stations
         // running different models do not take turns rewriting it.
         const chosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING) ?? '';
-        if (chosen !== seenChosen) { seenChosen = chosen; this.showModel(); }
+        const choiceChanged = chosen !== seenChosen;
+        if (choiceChanged) { seenChosen = chosen; this.showModel(); }
         now = this.shownSettings();
+        // no choice, and another process started on the library since wrote the model it shows: shown
+        // here too where it runs here (written over it, the two would take turns). Every exam's score
+        // follows the library's (the worklist's SQL reads it); this station's AI models panel named its
+        // own meanwhile, and its exams showed the other's (a probe's two stations, whose starts had set
+        // a slow model's check aside once and not the other time).
+        if (!choiceChanged && chosen === '' && now !== this.seenShown) {
+          const inLibrary = this.db.settings.get(AI_SHOWN_MODEL_SETTING);
+          if (this.models.some((m) => m.manifest.id === inLibrary)) this.shownAtStart = inLibrary!;
+        }
       } catch {
         return; // the library busy: next time
       }
@@ -351,7 +361,8 @@ export class AiAnalysis {
    * The model exams show (their score, marks and the worklist's triage), whichever model ran last:
    * the one chosen in the AI models panel where it runs here, else the last found (the library's
    * over the application's, by folder name within a folder) when this run began: a model found
-   * later in the run (its check set aside) does not take its place until the next start.
+   * later in the run (its check set aside) does not take its place until the next start; the one
+   * another process started on the library since shows, where it runs here (prepare's watch).
    */
   get shownModel(): FoundModel | undefined {
     const chosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING);

@@ -405,6 +405,38 @@ test('several models: an exam no model has analysed yet names the model exams sh
   }
 });
 
+test('two stations on one library: one started later shows its model, and the other shows it too where it runs it, its AI models panel and its exams alike (a probe\'s first station named its own model shown while its exams showed the other\'s)', { timeout: 120_000 }, async () => {
+  const { bundled, library } = bundledAndLibraryModels('ai-two-shown');
+  const libraryDir = tempDir('ai-two-shown-library');
+  const shownOf = async (station: ReturnType<typeof openTestStation>) => (await station.handlers.aiModels({})).models.filter((m) => m.shown).map((m) => m.id);
+  const first = openTestStation({ libraryDir, modelRoots: [bundled, library] });
+  try {
+    await first.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-two-shown' });
+    await waitFor('the first station\'s models found and its start written', () => first.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.clinic.tests.own');
+    assert.deepEqual(await shownOf(first), ['org.clinic.tests.own'], 'the last found');
+    // a second station on the library that runs the bundled model alone: it shows that one
+    const second = openTestStation({ libraryDir, modelRoots: [bundled] });
+    try {
+      await waitFor('the second station\'s start written', () => first.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.binome.tests.bundled');
+      await waitFor('the first station shows it too', async () => (await shownOf(first)).join() === 'org.binome.tests.bundled', 10_000);
+      const [exam] = (await first.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+      assert.equal((await first.handlers.aiResults({ examId: exam })).model?.id, 'org.binome.tests.bundled');
+      // not written back: the library still names the second station's
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      assert.equal(first.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bundled');
+    } finally {
+      await second.close();
+    }
+    // a choice made, then taken back: the first station's default is the one it showed last
+    await first.handlers.chooseAiModel({ modelId: 'org.clinic.tests.own' });
+    assert.deepEqual(await shownOf(first), ['org.clinic.tests.own']);
+    await first.handlers.chooseAiModel({ modelId: null });
+    assert.deepEqual(await shownOf(first), ['org.binome.tests.bundled']);
+  } finally {
+    await first.close();
+  }
+});
+
 test('an exam\'s images the model does not read (views it was not made for) are listed as not analysed, not left to look like "nothing found"', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-not-analysed-models');
   writeTinyModel(models, (m) => { m.input.views = ['CC']; });
