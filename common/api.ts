@@ -183,7 +183,8 @@ export type OperationResult<K extends OperationName> = NonNullable<(typeof opera
 /** The event streams and their payloads: one map, so an event cannot carry the wrong payload. */
 export interface ApiEvents {
   importProgress: ImportProgress;
-  worklistChanged: { reason: 'import' | 'status' | 'settings' };
+  /** The worklist changed; a status event names the exam whose status changed (a viewer showing another exam has nothing to ask again). */
+  worklistChanged: { reason: 'import' | 'settings' } | { reason: 'status'; examId: number };
   /** An exam's AI analysis started, ended or failed; examId null: every exam's may have changed (another model is shown). */
   aiChanged: { examId: number | null };
   /** The storage SCP's status changed (at most a few times a second while images arrive). */

@@ -158,7 +158,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       // her first impression is her reading begun: a 'new' exam is 'in progress' from now on (it stayed
       // 'new' in the worklist after it, a probe)
       if (isNew && ctx.db.worklist.startReading(examId, (id) => ctx.db.audit.record(LOCAL_READER, 'status:in_progress', id))) {
-        ctx.events.emit('worklistChanged', { reason: 'status' });
+        ctx.events.emit('worklistChanged', { reason: 'status', examId });
       }
       // the same answer again is no change; another one would rewrite her unaided read after the marks showed
       if (recorded.impression !== impression) {

@@ -329,7 +329,7 @@ export class PacsService {
       const current = this.ctx.db.worklist.examSummary(examId);
       const prior = priorId === null ? null : this.ctx.db.worklist.examSummary(priorId);
       if (!current?.studyDate || !prior?.studyDate || prior.status !== 'new' || prior.studyDate >= current.studyDate) return;
-      if (this.ctx.db.worklist.setExamStatus(priorId!, 'read', (id) => this.ctx.db.audit.record('pacs-prior', 'status:read', id))) this.ctx.events.emit('worklistChanged', { reason: 'status' });
+      if (this.ctx.db.worklist.setExamStatus(priorId!, 'read', (id) => this.ctx.db.audit.record('pacs-prior', 'status:read', id))) this.ctx.events.emit('worklistChanged', { reason: 'status', examId: priorId! });
     } catch (error) {
       log.warn(`PACS priors: a fetched prior's status not set (${errorForLog(error)})`);
     }

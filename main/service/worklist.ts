@@ -83,7 +83,7 @@ export function worklistHandlers(ctx: StationContext, shownModelHeld: () => Mode
       ctx.assertOpen();
       const exam = ctx.db.worklist.setExamStatus(examId, status, (id) => ctx.db.audit.record(LOCAL_READER, `status:${status}`, id));
       if (!exam) throw examNotFound(examId);
-      ctx.events.emit('worklistChanged', { reason: 'status' });
+      ctx.events.emit('worklistChanged', { reason: 'status', examId });
       return withheld(exam);
     },
   };

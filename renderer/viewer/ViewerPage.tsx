@@ -183,8 +183,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   // the exam's status recorded in another window (marked read there): the bar says it, and a question asked
   // here before marking it read goes (a probe's second tab read the exam; this one kept "Mark read" and the question)
-  useEffect(() => api.on('worklistChanged', ({ reason }) => {
-    if (reason !== 'status') return;
+  useEffect(() => api.on('worklistChanged', (change) => {
+    if (change.reason !== 'status' || change.examId !== examId) return;
     api.examDetail({ examId, purpose: 'refresh' }).then(({ exam }) => {
       setLoaded((l) => (l && l.detail.exam.examId === exam.examId && l.detail.exam.status !== exam.status ? { ...l, detail: { ...l.detail, exam: { ...l.detail.exam, status: exam.status } } } : l));
       if (exam.status === 'read') setNotice((n) => (n?.gate ? null : n));
