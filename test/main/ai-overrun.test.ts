@@ -121,7 +121,9 @@ async function modelsCheckCommand(root: string, checkLimitMs: number, endWaitMs?
 
 test('a command that checks the models (binome models) with a check past its time limit waits for that run to return and exits with its own status: not aborted by onnxruntime minutes later (exit 134, a probe)', { timeout: 330_000 }, async () => {
   const root = tempDir('ai-models-command');
-  writeSlowCheckModel(root, 'slow');
+  // 4 layers: seconds a run, past the check's 1 s and well within the command's 60 s wait (12 took
+  // longer than that on a loaded machine, a clean-clone run beside two probes)
+  writeSlowCheckModel(root, 'slow', 4);
   const { out, err, end } = await modelsCheckCommand(root, 1000);
   assert.match(out, /refused: check_too_slow/);
   assert.deepEqual(end, { code: 1, signal: null }, `exit status 1, not aborted: ${err}`);
