@@ -411,6 +411,8 @@ test('each reader chooses the operating point her marks are drawn at among the m
     assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.7, breastScores: { R: 0.7 }, images: 4,
       findings: [finding(0.7), finding(0.5), finding(0.3), finding(0.1)], unreadImages: [] }));
     const scores = async () => (await station.handlers.aiResults({ examId })).findings.map((f) => f.score);
+    // (found after its check: asked before, the results have no model, so no point to cut at; a loaded machine's run asked first)
+    await waitFor('the model found', async () => (await station.handlers.aiModels({})).models.length === 1);
 
     // the model's default until she chooses; every point offered, with what it achieved
     const before = await station.handlers.aiResults({ examId });
