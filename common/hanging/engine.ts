@@ -204,3 +204,16 @@ export function hang(current: ExamDetail, priors: readonly ExamDetail[], protoco
     priorExamIds: priors.map((prior) => prior.exam.examId),
   };
 }
+
+/**
+ * The step to show marks on: `from` where it shows one of `instanceIds`, else the first step that does
+ * (null: none does). Asked to look at the AI's marks before closing an exam she read as normal, a
+ * radiologist probe was on a step without them (the one mark was on an extra view, eleventh step).
+ */
+export function stepShowing(plan: Pick<HangingPlan, 'steps'>, instanceIds: Iterable<number>, from: number): number | null {
+  const wanted = new Set(instanceIds);
+  const shows = (step: HungStep | undefined) => !!step?.viewports.some((viewport) => viewport.image !== null && wanted.has(viewport.image.instanceId));
+  if (shows(plan.steps[from])) return from;
+  const index = plan.steps.findIndex(shows);
+  return index < 0 ? null : index;
+}

@@ -11,7 +11,7 @@ import type { AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceD
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import { ageOn, formatDicomDate, formatPersonName, translateCount } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
-import { choosePriors, hang } from '../../common/hanging/engine.ts';
+import { choosePriors, hang, stepShowing } from '../../common/hanging/engine.ts';
 import type { HangingPlan, HungStep } from '../../common/hanging/types.ts';
 import { resultsAsker } from '../ai/results-asker.ts';
 import { actionForKey, keyNameOf, mergeViewerSettings, VIEWER_ACTIONS } from '../../common/viewer-settings.ts';
@@ -120,7 +120,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // a notice of the station's own words is kept as its key: said again in the language she switches to
   // `gate`: the notice asks before the exam is closed (marked read): set apart from the others, which say what was done
   // `count` and `dicomDate` are its parameters, kept raw so that the switched language says them its own way too
-  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string } | { text: string }) & { gate?: boolean } | null>(null);
+  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string; views?: string } | { text: string }) & { gate?: boolean } | null>(null);
   /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
@@ -437,6 +437,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     else location.hash = `#/exam/${next}${diagnostics}`;
   }, [api, examId, t, diagnostics]);
 
+  const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
+
   /** False when the station refused or did not answer: said, and the exam stays where it was. */
   const setStatus = useCallback(async (status: ExamStatus): Promise<boolean> => {
     try {
@@ -475,13 +477,27 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     readWithoutAiAsked.current = null;
     if (ai?.firstImpression?.impression === 'normal' && ai.state?.status === 'done' && aiCallsRecall(ai) && !readDisagreeingAsked.has(examId)) {
       readDisagreeingAsked.add(examId);
-      setNotice(ai.findings.length > 0 ? { key: 'viewer.readDisagreeing', count: ai.findings.length, gate: true } : { key: 'viewer.readDisagreeingFlagged', gate: true });
+      if (ai.findings.length === 0) {
+        setNotice({ key: 'viewer.readDisagreeingFlagged', gate: true });
+        return false;
+      }
+      // the marks she is asked to look at are on screen: their step (where the one on screen has none),
+      // the marks on, their classes shown; and their views named. A radiologist probe was asked on a
+      // step without them (the one mark on an extra view, eleventh step) and closed the exam unseen.
+      const marked = ai.findings.map((f) => f.instanceId);
+      const plan = loaded?.detail.exam.examId === examId ? loaded.plan : null;
+      const to = plan ? stepShowing(plan, marked, stepIndex) : null;
+      if (to !== null && to !== stepIndex) goToStep(to);
+      setMarksOn(true);
+      setHiddenClasses((hidden) => (ai.findings.some((f) => hidden.has(f.class)) ? new Set([...hidden].filter((c) => !ai.findings.some((f) => f.class === c))) : hidden));
+      const views = [...new Set(marked.map((id) => loaded?.instances.get(id)?.viewLabel ?? '?'))].join(', ');
+      setNotice({ key: 'viewer.readDisagreeing', count: ai.findings.length, views, gate: true });
       return false;
     }
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus]);
+  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, loaded, stepIndex, goToStep]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
@@ -512,7 +528,6 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const chooseTool = useCallback((next: PrimaryTool) => { setTool(next); setPrimaryTool(next); }, []);
   // the measurements' numbers as her language writes them
   useEffect(() => setToolsLocale(locale), [locale]);
-  const goToStep = useCallback((index: number) => setPosition({ examId, index }), [examId]);
   // a prior that arrived, shown at the reader's word: once hung, its first step that shows it (it went
   // to the first step, the current exam's views alone, the prior three steps on: a probe)
   const showArrivedPrior = useRef<number | null>(null);
@@ -633,7 +648,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   const noticeText = (shown: NonNullable<typeof notice>): string => {
     if ('text' in shown) return shown.text;
-    if (shown.count !== undefined) return translateCount(locale, shown.key, shown.count);
+    if (shown.count !== undefined) return translateCount(locale, shown.key, shown.count, shown.views !== undefined ? { views: shown.views } : undefined);
     return t(shown.key, shown.dicomDate !== undefined ? { date: formatDicomDate(locale, shown.dicomDate) || '?' } : undefined);
   };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hangableImages } from '../../common/hanging/images.ts';
-import { choosePriors, hang } from '../../common/hanging/engine.ts';
+import { choosePriors, hang, stepShowing } from '../../common/hanging/engine.ts';
 import { DEFAULT_PROTOCOLS } from '../../common/hanging/protocols.ts';
 import type { HangingPlan, HangingProtocol, HungStep } from '../../common/hanging/types.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
@@ -144,6 +144,18 @@ test('implant: the implant-displaced views read large as pairs and, with a prior
   // an implant exam without ID views: those steps are skipped, not shown empty
   const noId = hang(exam({ examId: 1, date: '20260105', images: fourViews({ breastImplantPresent: true }) }), [exam({ examId: 2, date: '20240105', images: fourViews({ breastImplantPresent: true }) })]);
   assert.ok(!stepIds(noId).some((id) => id.includes('id-') || id === 'implant-displaced'), stepIds(noId).join(', '));
+});
+
+test('the step that shows marks: the one on screen where it shows one, else the first that does; none where no step shows them (a radiologist was asked to look at a mark on an extra view, eleventh step, from the first)', () => {
+  const images = [...fourViews(), image({ side: 'R', view: 'XCCL' })];
+  const plan = hang(exam({ examId: 1, date: '20260105', images }), []);
+  const idOf = (label: string) => plan.steps.flatMap((s) => s.viewports).find((v) => v.image?.label === label)!.image!.instanceId;
+  const additional = plan.steps.findIndex((s) => s.id === 'additional');
+  assert.ok(additional > 0);
+  assert.equal(stepShowing(plan, [idOf('RXCCL')], 0), additional);
+  assert.equal(stepShowing(plan, [idOf('RXCCL'), idOf('LCC')], 0), 0, 'the step on screen shows one of them');
+  assert.equal(stepShowing(plan, [idOf('LCC')], additional), plan.steps.findIndex((s) => s.viewports.some((v) => v.image?.label === 'LCC')));
+  assert.equal(stepShowing(plan, [987654], 0), null);
 });
 
 test('additional views (XCCL, spot, magnification) get a step of their own, right breast first, each fitted', () => {

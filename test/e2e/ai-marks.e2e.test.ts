@@ -814,13 +814,18 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.match(await page.textContent('[data-testid=ai-disagrees]') ?? '', /^The AI puts \d+ marks? on the exam you read as normal( \(one finding may be marked in both its views\))?: look at (it|them) before you mark the exam read\.$/);
   // marking it read asks once (a probe read a distortion scored 0.99 as normal and closed it with one Enter,
   // the strip's "look at them" never read): the exam stays open, to read
+  // her marks hidden (the key) as she asks: shown again with the question, their views named (a probe was
+  // asked on a step without the one mark, and closed the exam unseen)
+  await page.keyboard.press('a');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=viewer-notice]')?.dataset.gate === 'true');
-  assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^You read this exam as normal; the AI puts \d+ marks? on it\. Look at (it|them), then mark the exam read again to close it as you read it\.$/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^You read this exam as normal; the AI puts \d+ marks? on it \([LR](CC|MLO)(, [LR](CC|MLO))*\)\. Look at (it|them), then mark the exam read again to close it as you read it\.$/);
   assert.notEqual((await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status, 'read');
   // said again in the language she switches to (a probe saw it stay English in a French viewer)
   await page.selectOption('[data-testid=locale]', 'fr');
-  await page.waitForFunction(() => /^Vous avez lu cet examen comme normal\u202f; l’IA y place \d+ marques?\. /.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.waitForFunction(() => /^Vous avez lu cet examen comme normal\u202f; l’IA y place \d+ marques? \([LR](CC|MLO)(, [LR](CC|MLO))*\)\. /.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.selectOption('[data-testid=locale]', 'en');
   await page.waitForFunction(() => /^You read this exam as normal;/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   // read in another window meanwhile: this one says so, and its question goes (a probe's first tab kept "Mark read" and the question)
