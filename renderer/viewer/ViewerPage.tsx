@@ -329,6 +329,17 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           groups.push({ label: { ...label, notAnalysed: said }, source: 'model', findings: [] });
           byInstance.set(instanceId, groups);
         }
+        // an image it read and marked nothing on says so, in a word: a view without a label read as
+        // "not shown" as well as "nothing found", a prior's beside the current exam's marks (a radiologist's probe)
+        if (results.state?.status === 'done') {
+          const exam = id === examId ? shownExam?.detail : shownExam?.priors.find((p) => p.exam.examId === id);
+          const notRead = new Set(results.notAnalysed.map((n) => n.instanceId));
+          const marked = new Set(results.findings.map((f) => f.instanceId));
+          for (const instance of (exam?.series ?? []).flatMap((s) => s.instances)) {
+            if (!instance.isImage || instance.forProcessing || instance.viewLabel === null || notRead.has(instance.instanceId) || marked.has(instance.instanceId)) continue;
+            byInstance.set(instance.instanceId, [...byInstance.get(instance.instanceId) ?? [], { label: { ...label, noMark: t('ai.noMark') }, source: 'model', findings: [] }]);
+          }
+        }
         // a prior whose analysis is not done (queued, running, failed) says so on its images: a prior
         // without marks beside the current exam's read as "nothing found" while it waited (a probe)
         const prior = id !== examId ? shownExam?.priors.find((p) => p.exam.examId === id) : undefined;

@@ -684,6 +684,32 @@ test('a prior whose analysis is not done says so on each of its images beside th
   }
 });
 
+test('an image the model read and marked nothing on says so: without a word it read as "not shown" as well as "nothing found", a prior\'s beside the current exam\'s marks (a radiologist\'s probe)', { skip: SKIP, timeout: 240_000 }, async () => {
+  // the prior's findings on its RCC image taken away (put back after)
+  const rcc = (await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RCC')!.instanceId;
+  const kept = station.db.connection.prepare('SELECT * FROM ai_findings WHERE instance_ref = ?').all(rcc) as Record<string, unknown>[];
+  assert.ok(kept.length > 0);
+  station.db.connection.prepare('DELETE FROM ai_findings WHERE instance_ref = ?').run(rcc);
+  try {
+    await openPriorComparison();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-no-mark]').length === 1);
+    const said = () => page.$$eval('[data-testid=viewport-cell]', (cells) => cells.map((c) => [(c as HTMLElement).dataset.place, c.querySelector('[data-testid=ai-no-mark]')?.textContent ?? null]));
+    assert.deepEqual(await said(), [['prior-RCC', 'AI: no mark'], ...['prior-LCC', 'prior-RMLO', 'prior-LMLO', 'RCC', 'LCC', 'RMLO', 'LMLO'].map((place) => [place, null])]);
+    await page.selectOption('[data-testid=locale]', 'fr');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ai-no-mark]')?.textContent === 'IA\u202f: aucune marque');
+    await page.selectOption('[data-testid=locale]', 'en');
+    // hidden with the marks: the word is theirs
+    await page.keyboard.press('a');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-no-mark]').length === 0);
+    await page.keyboard.press('a');
+  } finally {
+    for (const row of kept) {
+      const columns = Object.keys(row);
+      station.db.connection.prepare(`INSERT INTO ai_findings (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...columns.map((c) => row[c]));
+    }
+  }
+});
+
 test('a first-impression key is timed when it was pressed: a "1" typed as the exam opens and handled late by a busy page records nothing (a probe: "normal" recorded for an exam unseen)', { skip: SKIP, timeout: 240_000 }, async () => {
   // the prior (second look, no impression yet) opened in a fresh page, its images held until its AI results are there
   let held = true;
