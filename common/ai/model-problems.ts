@@ -108,7 +108,9 @@ const en: Record<ModelProblemCode, Template> = {
   manifest_unreadable: (p) => (p.tooDeep ? 'manifest.json nests arrays or objects thousands of levels deep: no manifest does'
     : p.duplicateKey !== undefined ? `manifest.json names “${p.duplicateKey}” twice in one object (a person reading it sees the first, the station would read the last): keep one`
     : p.notUtf8At !== undefined ? `manifest.json is not UTF-8 text (byte ${p.notUtf8At} is not UTF-8: saved as Latin-1 or Windows-1252?); save it as UTF-8`
-    : p.empty ? 'manifest.json is empty' : `manifest.json is not valid JSON${p.at ? ` (at character ${p.at})` : ''}`),
+    : p.empty ? 'manifest.json is empty'
+    : p.notNumber !== undefined ? `manifest.json is not valid JSON: ${p.notNumber} (line ${p.line}, column ${p.column}) is no JSON number (Python’s json.dump writes NaN and Infinity unless given allow_nan=False); write a number, or null where the contract allows it`
+    : `manifest.json is not valid JSON${p.line !== undefined ? ` (line ${p.line}, column ${p.column})` : p.at ? ` (at character ${p.at})` : ''}`),
   manifest_invalid: 'manifest.json does not follow the model contract: {problems}',
   model_missing: (p) => (p.denied ? 'model.onnx cannot be read: the station’s user has no permission to open it (check the permissions)' : p.kind === undefined ? 'the folder has no model.onnx'
     : `model.onnx is not a regular file but ${NOT_FILE_EN[String(p.kind)] ?? 'something else'}: a model’s files lie in its own folder (link the whole folder instead)`),
@@ -141,7 +143,9 @@ const fr: Record<ModelProblemCode, Template> = {
   manifest_unreadable: (p) => (p.tooDeep ? 'manifest.json imbrique des tableaux ou des objets sur des milliers de niveaux\u202f: aucun manifeste ne le fait'
     : p.duplicateKey !== undefined ? `manifest.json nomme «\u202f${p.duplicateKey}\u202f» deux fois dans un même objet (qui le lit voit la première, la station lirait la dernière)\u202f: n’en gardez qu’une`
     : p.notUtf8At !== undefined ? `manifest.json n’est pas un texte UTF-8 (l’octet ${p.notUtf8At} n’est pas de l’UTF-8\u202f: enregistré en Latin-1 ou Windows-1252\u202f?)\u202f; enregistrez-le en UTF-8`
-    : p.empty ? 'manifest.json est vide' : `manifest.json n’est pas du JSON valide${p.at ? ` (au caractère ${p.at})` : ''}`),
+    : p.empty ? 'manifest.json est vide'
+    : p.notNumber !== undefined ? `manifest.json n’est pas du JSON valide\u202f: ${p.notNumber} (ligne ${p.line}, colonne ${p.column}) n’est pas un nombre JSON (le json.dump de Python écrit NaN et Infinity sauf avec allow_nan=False)\u202f; écrivez un nombre, ou null là où le contrat le permet`
+    : `manifest.json n’est pas du JSON valide${p.line !== undefined ? ` (ligne ${p.line}, colonne ${p.column})` : p.at ? ` (au caractère ${p.at})` : ''}`),
   manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,
   model_missing: (p) => (p.denied ? 'model.onnx ne peut pas être lu\u202f: l’utilisateur de la station n’a pas le droit de l’ouvrir (vérifiez les permissions)' : p.kind === undefined ? 'le dossier n’a pas de model.onnx'
     : `model.onnx n’est pas un fichier ordinaire mais ${NOT_FILE_FR[String(p.kind)] ?? 'autre chose'}\u202f: les fichiers d’un modèle sont dans son propre dossier (liez plutôt le dossier entier)`),

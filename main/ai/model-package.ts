@@ -132,7 +132,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   } catch (error) {
     // where it fails, not the parser's words: they quote the text, which may be any file the manifest links to
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
-    return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1 } });
+    return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1, ...jsonErrorPlace(jsonText) } });
   }
   // a key twice in one object: JSON.parse keeps the last, a person reading the file sees the first (a
   // vendor's probe: "notForDiagnosticUse": false under a first true, a name under the shipped one's)
@@ -266,6 +266,24 @@ const RULES_FR: Record<string, string> = {
 };
 
 /** The first key named twice in one object of a JSON text, as a path (input.faceDirection); null where none. */
+/**
+ * Where a text that is not JSON breaks, as an editor counts (line and column, from 1), and whether a
+ * number JSON has not stands there: Python's json.dump writes NaN and Infinity unless told not to
+ * (allow_nan=False), and a vendor's manifest with a NaN threshold was refused as "not valid JSON"
+ * with no place at all (V8 names none for them). Nothing of the text is said but those two words.
+ */
+function jsonErrorPlace(text: string): { line?: number; column?: number; notNumber?: string } {
+  try {
+    parseJson(text);
+  } catch (error) {
+    const { line, column, offset } = error as { line?: unknown; column?: unknown; offset?: unknown };
+    if (typeof line !== 'number' || typeof column !== 'number') return {};
+    const word = typeof offset === 'number' ? /^(NaN|Infinity)\b/.exec(text.slice(offset, offset + 9))?.[1] : undefined;
+    return { line, column, ...(word ? { notNumber: word } : {}) };
+  }
+  return {};
+}
+
 function duplicateKey(text: string): string | typeof TOO_DEEP | null {
   const walk = (node: MomoaNode, at: string): string | null => {
     if (node.type === 'Object') {

@@ -216,6 +216,19 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   const odd = writeModel(root, 'utf16-odd');
   fs.writeFileSync(path.join(odd, 'manifest.json'), Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('{"a":1}', 'utf16le').swap16(), Buffer.from([0x7b])]));
   assert.equal((await refusal(odd)).problem.code, 'manifest_unreadable');
+  // NaN and Infinity (Python's json.dump writes them) and a comma too many: where, as an editor counts,
+  // and NaN named (a vendor's probe was told "not valid JSON" and nothing else)
+  const nan = writeModel(root, 'nan');
+  const nanText = fs.readFileSync(path.join(nan, 'manifest.json'), 'utf8').replace(/"threshold": [0-9.e-]+/, '"threshold": NaN');
+  fs.writeFileSync(path.join(nan, 'manifest.json'), nanText);
+  const nanAt = nanText.indexOf('NaN'), nanLine = nanText.slice(0, nanAt).split('\n').length, nanColumn = nanAt - nanText.lastIndexOf('\n', nanAt - 1);
+  const notNumber = await refusal(nan);
+  assert.equal(notNumber.problem.code, 'manifest_unreadable');
+  assert.equal(notNumber.en, `manifest.json is not valid JSON: NaN (line ${nanLine}, column ${nanColumn}) is no JSON number (Python’s json.dump writes NaN and Infinity unless given allow_nan=False); write a number, or null where the contract allows it`);
+  assert.match(notNumber.fr, new RegExp(`^manifest\\.json n’est pas du JSON valide\u202f: NaN \\(ligne ${nanLine}, colonne ${nanColumn}\\) n’est pas un nombre JSON`));
+  const comma = writeModel(root, 'comma');
+  fs.writeFileSync(path.join(comma, 'manifest.json'), '{\n  "id": "org.example.comma",\n}\n');
+  assert.equal((await refusal(comma)).en, 'manifest.json is not valid JSON (line 3, column 1)');
   // a value of the wrong type is named in French as in English (zod's French said "undefined received" without the issue's input)
   const wrongType = await refusal(writeModel(root, 'wrong-type', { change: (m) => { (m.input as Record<string, unknown>).maxSourceSpacingMm = '0.1'; } }));
   assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
