@@ -18,6 +18,8 @@ export const log = {
   error: (m: string) => write('error', m),
 };
 
+const MACHINE_STATES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'SQLITE_FULL', 'SQLITE_BUSY', 'SQLITE_READONLY', 'SQLITE_CANTOPEN']);
+
 /**
  * An error as the log may carry it: its type and stack frames. The message is left out unless the
  * level is debug, since messages can quote data (a patient's name in a malformed file, a path).
@@ -29,5 +31,9 @@ export function errorForLog(error: unknown): string {
   // happened: a full disk read as "Error (message withheld)"
   const code = (error as { code?: unknown }).code;
   const name = typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code) ? `${error.name} ${code}` : error.name;
-  return threshold === 'debug' ? `${name}: ${error.message}\n${frames}` : `${name} (message withheld; set BINOME_LOG_LEVEL=debug)\n${frames}`;
+  // a state of the machine (a full or read-only disk, a permission, the library busy) is no fault in the
+  // code: its stack tells IT nothing and repeated it filled the log (a probe's full disk, 6 lines each)
+  const frameless = typeof code === 'string' && MACHINE_STATES.has(code) && threshold !== 'debug';
+  const where = frameless ? '' : `\n${frames}`;
+  return threshold === 'debug' ? `${name}: ${error.message}${where}` : `${name} (message withheld; set BINOME_LOG_LEVEL=debug)${where}`;
 }

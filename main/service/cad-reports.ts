@@ -59,6 +59,8 @@ export class CadReportService {
   private readonly unreleased = new Map<number, string>();
   /** Failed tries of a job's SR other than a full disk's, since the station started. */
   private readonly failedTries = new Map<number, number>();
+  /** A full disk said in the log, not said again for each SR until one is written (a probe's log: 6 in 15 s). */
+  private diskFullSaid = false;
 
   constructor(
     private readonly ctx: StationContext,
@@ -219,6 +221,7 @@ export class CadReportService {
       this.ctx.db.cadReports.storedSr(jobId, sopUid);
       this.failedTries.delete(jobId);
       log.info(`CAD SR written for exam ${result.examId} (${manifest.id} ${manifest.version})`);
+      if (this.diskFullSaid) { this.diskFullSaid = false; log.warn('CAD SRs are written again: the library has room again'); }
       if (stored !== null) this.onWritten(stored);
       this.ctx.events.emit('worklistChanged', { reason: 'import' });
     } catch (error) {
@@ -235,7 +238,11 @@ export class CadReportService {
         this.failedTries.set(jobId, tries);
         const again = isDiskFull(error) || tries < MAX_SR_TRIES;
         const problems = (error as { problems?: string } | null)?.problems;
-        log.warn(`CAD SR of exam ${result.examId} not written: ${problems !== undefined ? `its import refused it (${problems || 'no problem said'}) ` : ''}${errorForLog(error)}${again ? '; tried again later' : '; left for the next start'}`);
+        const said = `CAD SR of exam ${result.examId} not written: ${problems !== undefined ? `its import refused it (${problems || 'no problem said'}) ` : ''}${errorForLog(error)}${again ? '; tried again later' : '; left for the next start'}`;
+        // a full disk once, until an SR is written again (each SR's every try said it)
+        if (!isDiskFull(error)) log.warn(said);
+        else if (this.diskFullSaid) log.debug(said);
+        else { this.diskFullSaid = true; log.warn(`${said}, every ${Math.round(this.retryAfterDiskFullMs / 1000)} s (said again once they are written)`); }
         if (again) this.retryLater();
       }
     } finally {
