@@ -141,13 +141,18 @@ export function WorklistPage() {
   }, [page]);
 
   useEffect(() => {
-    // with nothing focused (the page just opened, a click on blank space), an arrow key starts on the list
+    // with nothing focused (the page just opened, a click on blank space), an arrow key starts on the list;
+    // from a column's heading (a sort just asked for), down, Home and End go into the list, to its first or
+    // last row (Home left a radiologist on the heading she had sorted by, a probe)
     const onKey = (e: KeyboardEvent) => {
-      if ((e.key !== 'ArrowDown' && e.key !== 'ArrowUp') || e.altKey || e.ctrlKey || e.metaKey) return;
-      if (document.activeElement !== document.body && document.activeElement !== null) return;
+      if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      const onHeading = !!document.activeElement?.closest('table.exams > thead');
+      const nothingFocused = document.activeElement === document.body || document.activeElement === null;
+      if (!(nothingFocused && (e.key === 'ArrowDown' || e.key === 'ArrowUp')) && !(onHeading && ['ArrowDown', 'Home', 'End'].includes(e.key))) return;
       const rows = [...(rowsBody.current?.querySelectorAll<HTMLTableRowElement>('tr[data-testid=exam-row]') ?? [])];
       if (!rows.length) return;
       e.preventDefault();
+      if (onHeading) { (e.key === 'End' ? rows[rows.length - 1]! : rows[0]!).focus(); return; }
       const opened = rows.find((r) => Number(r.dataset.examId) === openedExam());
       (opened ?? (e.key === 'ArrowDown' ? rows[0]! : rows[rows.length - 1]!)).focus();
     };

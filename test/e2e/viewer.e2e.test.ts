@@ -839,6 +839,16 @@ test('the next and previous exam keys follow the worklist in its current sort', 
   assert.equal(await focused(), order[order.length - 1]);
   await page.keyboard.press('Home');
   assert.equal(await focused(), order[0]);
+  // from a column's heading (where a sort leaves the keyboard), Home, End and down go into the list (Home stayed on the heading: a probe)
+  await page.focus('table.exams th.sortable');
+  await page.keyboard.press('End');
+  assert.equal(await focused(), order[order.length - 1]);
+  await page.focus('table.exams th.sortable');
+  await page.keyboard.press('Home');
+  assert.equal(await focused(), order[0]);
+  await page.focus('table.exams th.sortable');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await focused(), order[0]);
   // from the search field, down goes to the list
   await page.focus('[data-testid=search]');
   await page.keyboard.press('ArrowDown');
