@@ -31,15 +31,18 @@ interface Scored { class: string; score: number; nippleMm: number | null }
 
 /**
  * The cranio-caudal view and the lateral ones (oblique or straight): each pairs with the other kind.
- * Not the exaggerated CCs (XCCL, XCCM): rolled to one side, their nipple is seldom in profile, and the
- * breast's point farthest from the chest wall is not it; their findings keep their scores.
+ * The exaggerated CCs (XCCL, XCCM) are weighed by the breast's lateral views too, by class alone:
+ * rolled to one side, their nipple is seldom in profile and the breast's point farthest from the
+ * chest wall is not it, so no distance from it is compared. They are no partner of the others (a
+ * match by class alone would lend a false mark of the MLO support). Kept at their scores, a false
+ * mark on an XCCL flagged a normal exam that its CC and MLO had not (a radiologist's probe).
  */
-const VIEW_KIND: Record<string, 'cc' | 'lateral'> = { CC: 'cc', MLO: 'lateral', ML: 'lateral', LM: 'lateral' };
+const VIEW_KIND: Record<string, 'cc' | 'lateral'> = { CC: 'cc', MLO: 'lateral', ML: 'lateral', LM: 'lateral', XCCL: 'cc', XCCM: 'cc' };
 
-function kindOf(label: string | null): { kind: 'cc' | 'lateral'; displaced: boolean } | null {
-  const m = label ? /^[RL](MLO|CC|ML|LM)(ID)?$/.exec(label) : null;
+function kindOf(label: string | null): { kind: 'cc' | 'lateral'; displaced: boolean; exaggerated: boolean } | null {
+  const m = label ? /^[RL](MLO|CC|ML|LM|XCCL|XCCM)(ID)?$/.exec(label) : null;
   const kind = m ? VIEW_KIND[m[1]!] : undefined;
-  return kind ? { kind, displaced: m![2] === 'ID' } : null;
+  return kind ? { kind, displaced: m![2] === 'ID', exaggerated: m![1]!.startsWith('X') } : null;
 }
 
 /**
@@ -53,15 +56,17 @@ export function weighAcrossViews<F extends Scored>(images: readonly ViewFindings
   return images.map((image, i) => {
     const kind = kinds[i];
     const partners = kind ? images.filter((other, j) => j !== i && other.laterality === image.laterality && kinds[j] !== null
-      && kinds[j]!.kind !== kind.kind && kinds[j]!.displaced === kind.displaced) : [];
+      && kinds[j]!.kind !== kind.kind && kinds[j]!.displaced === kind.displaced && !kinds[j]!.exaggerated) : [];
     if (!partners.length) return image.findings.map((f) => ({ ...f }));
+    const byClassAlone = kind!.exaggerated;
     return image.findings.map((f) => {
       // (a score of 0 or below, on a scale that allows it, is not weighed: a share of it is no less)
-      if (f.nippleMm === null || f.score <= 0) return { ...f };
+      if ((f.nippleMm === null && !byClassAlone) || f.score <= 0) return { ...f };
       let support = 0;
       for (const other of partners) {
         for (const p of other.findings) {
-          if (p.class === f.class && p.nippleMm !== null && p.score >= options.partnerFloor && Math.abs(p.nippleMm - f.nippleMm) <= options.toleranceMm) support = Math.max(support, p.score);
+          if (p.class !== f.class || p.score < options.partnerFloor) continue;
+          if (byClassAlone || (p.nippleMm !== null && Math.abs(p.nippleMm - f.nippleMm!) <= options.toleranceMm)) support = Math.max(support, p.score);
         }
       }
       const w = options.unsupportedWeight;

@@ -37,16 +37,33 @@ test('partners are the same breast\'s other kind of view (CC with MLO, ML or LM;
   assert.equal(weighed[1]![0]!.score, 0.9, 'a breast imaged in one view keeps its scores');
 });
 
-test('a breast seen in one view, a view the rules do not pair (a spot view, an exaggerated CC), or a finding without its distance from the nipple: scores as the model gave them', () => {
+test('a breast seen in one view, a view the rules do not pair (a spot view), or a finding without its distance from the nipple: scores as the model gave them', () => {
   const weighed = weighAcrossViews([
     { viewLabel: 'RCC', laterality: 'R', findings: [f('mass', 0.7, null), f('mass', 0.6, 50)] },
     { viewLabel: 'RMLO', laterality: 'R', findings: [] },
     { viewLabel: 'LSPOT', laterality: 'L', findings: [f('mass', 0.5, 10)] },
-    { viewLabel: 'LXCCL', laterality: 'L', findings: [f('mass', 0.5, 10)] }, // rolled: its farthest point is not the nipple
     { viewLabel: 'LMLO', laterality: 'L', findings: [] },
     { viewLabel: null, laterality: 'L', findings: [f('mass', 0.5, 10)] },
   ], options);
-  assert.deepEqual(weighed.map((image) => image.map((x) => Number(x.score.toFixed(4)))), [[0.7, 0.18], [], [0.5], [0.5], [], [0.5]]);
+  assert.deepEqual(weighed.map((image) => image.map((x) => Number(x.score.toFixed(4)))), [[0.7, 0.18], [], [0.5], [], [0.5]]);
+});
+
+test('an exaggerated CC (XCCL, XCCM) is weighed by the breast\'s lateral views, by class alone (rolled, its nipple is not in profile); it is no partner of the CC or MLO (a false mark on an XCCL flagged a normal exam: a radiologist\'s probe)', () => {
+  const weighed = weighAcrossViews([
+    { viewLabel: 'RXCCL', laterality: 'R', findings: [f('mass', 0.5, 10), f('calcification', 0.4, null)] },
+    { viewLabel: 'RMLO', laterality: 'R', findings: [f('mass', 0.25, 80)] }, // 70 mm apart: a partner all the same
+    { viewLabel: 'RCC', laterality: 'R', findings: [f('calcification', 0.9, 30)] }, // a CC: no partner of an XCCL
+    { viewLabel: 'LXCCM', laterality: 'L', findings: [f('mass', 0.5, null)] },
+    { viewLabel: 'LMLO', laterality: 'L', findings: [f('mass', 0.6, 40)] },
+    { viewLabel: 'LCC', laterality: 'L', findings: [] },
+    { viewLabel: 'RXCCLID', laterality: 'R', findings: [f('mass', 0.5, 10)] }, // implant-displaced: its partners are too (none here)
+  ], options);
+  const rounded = weighed.map((image) => image.map((x) => Number(x.score.toFixed(4))));
+  assert.deepEqual(rounded[0], [Number((0.5 * (0.3 + 0.7 * 0.25 / 0.5)).toFixed(4)), Number((0.4 * 0.3).toFixed(4))]);
+  assert.deepEqual(rounded[1], [Number((0.25 * 0.3).toFixed(4))], 'the MLO\'s mass is not supported by the XCCL\'s');
+  assert.deepEqual(rounded[2], [Number((0.9 * 0.3).toFixed(4))], 'the CC\'s calcification is not supported by the XCCL\'s (and the MLO has none)');
+  assert.deepEqual(rounded[3], [0.5], 'its partner as strong: its own score');
+  assert.deepEqual(rounded[6], [0.5], 'no implant-displaced lateral view: as the model gave it');
 });
 
 test('an exam\'s images scored: cut at the floor shown after weighing, each image\'s score its best finding (the scale\'s minimum with none); a manifest without twoView scores as the model did', () => {
