@@ -11,6 +11,8 @@ import { diskProblem } from '../base/disk.ts';
 import type { DiskLook } from '../base/disk.ts';
 
 export const BUSY_TIMEOUT_MS = 10_000;
+/** The write-ahead log's size kept once it starts over after a checkpoint (journal_size_limit). */
+export const WAL_KEPT_BYTES = 4 * 1024 * 1024;
 
 export interface OpenOptions {
   readonly?: boolean;
@@ -32,6 +34,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       if (options.checkpointElsewhere) db.pragma('wal_autocheckpoint = 0');
+      // once checkpointed, the log is cut back to this when it starts over: SQLite never shrinks it
+      // by itself, and a flood of small writes left a 110 MB log by a 315 kB library (a probe)
+      db.pragma(`journal_size_limit = ${WAL_KEPT_BYTES}`);
       migrate(db);
     }
     return db;
