@@ -201,6 +201,12 @@ export class AiAnalysis {
     this.checking = found.checking;
     this.found(found);
     this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
+    // a command that only lists the models (binome models) says the one the library shows now, where it
+    // runs it: it named the last it found, which every station on the library and the worklist did not show (an IT probe)
+    if (options.analyse === false) {
+      const inLibrary = this.db.settings.get(AI_SHOWN_MODEL_SETTING);
+      if (this.models.some((m) => m.manifest.id === inLibrary)) this.shownAtStart = inLibrary!;
+    }
     this.ready = true;
     // a folder whose check runs long: the others' models are used meanwhile, its own once it passes
     if (found.checking.length) {

@@ -432,6 +432,15 @@ test('two stations on one library: one started later shows its model, and the ot
     assert.deepEqual(await shownOf(first), ['org.clinic.tests.own']);
     await first.handlers.chooseAiModel({ modelId: null });
     assert.deepEqual(await shownOf(first), ['org.binome.tests.bundled']);
+    // a command that lists the models (binome models: found, nothing analysed) says the one the library shows,
+    // not the last it found (an IT probe)
+    const lister = openTestStation({ libraryDir, modelRoots: [bundled, library], analyse: false });
+    try {
+      await waitFor('the lister\'s models found', async () => (await lister.handlers.aiModels({})).models.length === 2);
+      assert.deepEqual(await shownOf(lister), ['org.binome.tests.bundled']);
+    } finally {
+      await lister.close();
+    }
   } finally {
     await first.close();
   }
