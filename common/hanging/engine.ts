@@ -217,3 +217,25 @@ export function stepShowing(plan: Pick<HangingPlan, 'steps'>, instanceIds: Itera
   const index = plan.steps.findIndex(shows);
   return index < 0 ? null : index;
 }
+
+/**
+ * Where the images `instanceIds` are first shown, step by step in the plan's order: each step's view
+ * labels in its viewports' order; `step` null for those no step shows. Said when she is asked to look
+ * at the AI's marks: "(LMLO, LXCCL, LCC)" in score order named a view eleven steps on without saying
+ * where (a radiologist's re-probe).
+ */
+export function stepsShowing(plan: Pick<HangingPlan, 'steps'>, instanceIds: Iterable<number>, onScreen?: number): { step: number | null; labels: string[]; instanceIds: number[] }[] {
+  const left = new Set(instanceIds);
+  const found: { step: number | null; labels: string[]; instanceIds: number[] }[] = [];
+  // the step on screen first: an image it shows is named there, not at an earlier step that shows it too
+  const order = plan.steps.map((_, index) => index);
+  if (onScreen !== undefined && plan.steps[onScreen]) order.unshift(...order.splice(onScreen, 1));
+  for (const index of order) {
+    const here = plan.steps[index]!.viewports.flatMap((viewport) => (viewport.image !== null && left.has(viewport.image.instanceId) ? [viewport.image] : []));
+    for (const image of here) left.delete(image.instanceId);
+    if (here.length) found.push({ step: index, labels: here.map((image) => image.label ?? '?'), instanceIds: here.map((image) => image.instanceId) });
+  }
+  found.sort((a, b) => a.step! - b.step!);
+  if (left.size) found.push({ step: null, labels: [], instanceIds: [...left] });
+  return found;
+}

@@ -7,10 +7,10 @@
 // queued or running analysis can be cancelled, a cancelled or failed one queued again.
 
 import { createContext, useContext } from 'react';
-import type { AiFinding, AiResults, CadMark, FirstImpressionValue } from '../../common/domain.ts';
+import type { AiFinding, AiResults, CadMark, FirstImpressionValue, Locale } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
-import type { MessageKey } from '../../common/i18n/messages.ts';
-import { formatThreshold, operatingPointName, translateCount } from '../../common/i18n/messages.ts';
+import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
+import { formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
 import { AI_MARKS_MODES } from '../../common/viewer-settings.ts';
 import { useI18n } from '../i18n.tsx';
@@ -174,6 +174,20 @@ export type StripForm = AiPanelProps & { results: AiResults };
  * A normal first impression disagrees with that only: four marks of 0.16–0.18 on an exam scored
  * 0.18, under the flag at 0.228, were said to disagree with a normal read (a probe).
  */
+/**
+ * What the strip says of a normal first impression the AI disagrees with: its marks, and of them those
+ * at or above the exam's flag where some are under it (a re-probe's "9 marks" were 8 faint ones under
+ * the flag and one on the nipple); without a mark at her point, that it flags the exam.
+ */
+function disagreement(t: (key: MessageKey, params?: MessageParams) => string, locale: Locale, results: AiResults, examRead: boolean): string {
+  const count = results.findings.length;
+  if (count === 0) return t(examRead ? 'ai.disagreesFlaggedRead' : 'ai.disagreesFlagged');
+  const examPoint = results.model?.examOperatingPoint?.threshold;
+  const flagged = examPoint === undefined ? 0 : results.findings.filter((f) => f.score >= examPoint).length;
+  if (flagged > 0 && flagged < count) return translate(locale, examRead ? 'ai.disagreesNormalSomeRead' : 'ai.disagreesNormalSome', { count, flagged });
+  return translateCount(locale, examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', count);
+}
+
 export function aiCallsRecall(results: AiResults): boolean {
   const examPoint = results.model?.examOperatingPoint;
   if (!examPoint) return results.findings.length > 0;
@@ -224,9 +238,7 @@ function StripContent(props: StripForm) {
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
           {/* flagged with no mark at her operating point (a stricter one than the exam point's): said too, without a count (a re-probe) */}
           {results.firstImpression?.impression === 'normal' && status === 'done' && aiCallsRecall(results) &&
-            <span className="ai-warning" data-testid={tid('ai-disagrees')}>{results.findings.length > 0
-              ? translateCount(locale, props.examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', results.findings.length)
-              : t(props.examRead ? 'ai.disagreesFlaggedRead' : 'ai.disagreesFlagged')}</span>}
+            <span className="ai-warning" data-testid={tid('ai-disagrees')}>{disagreement(t, locale, results, props.examRead === true)}</span>}
           {/* the marks key and the class switches wrap onto the next line together, not one switch alone;
               none where there can be no mark (analyses failed, queued or cancelled, and no CAD report) */}
           {props.marksPossible && <span className="ai-switches">

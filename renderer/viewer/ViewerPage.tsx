@@ -11,7 +11,7 @@ import type { AiResults, ExamDetail, ExamStatus, FirstImpressionValue, InstanceD
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import { ageOn, formatDicomDate, formatPersonName, translateCount } from '../../common/i18n/messages.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
-import { choosePriors, hang, stepShowing } from '../../common/hanging/engine.ts';
+import { choosePriors, hang, stepShowing, stepsShowing } from '../../common/hanging/engine.ts';
 import type { HangingPlan, HungStep } from '../../common/hanging/types.ts';
 import { resultsAsker } from '../ai/results-asker.ts';
 import { actionForKey, keyNameOf, mergeViewerSettings, VIEWER_ACTIONS } from '../../common/viewer-settings.ts';
@@ -120,7 +120,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // a notice of the station's own words is kept as its key: said again in the language she switches to
   // `gate`: the notice asks before the exam is closed (marked read): set apart from the others, which say what was done
   // `count` and `dicomDate` are its parameters, kept raw so that the switched language says them its own way too
-  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string; views?: string } | { text: string }) & { gate?: boolean } | null>(null);
+  // `where`: the views of the marks she is asked to look at, by the step that first shows them (null: none does)
+  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string; where?: { step: number | null; views: string }[]; flagged?: number } | { text: string }) & { gate?: boolean } | null>(null);
   /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
@@ -493,16 +494,26 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         return false;
       }
       // the marks she is asked to look at are on screen: their step (where the one on screen has none),
-      // the marks on, their classes shown; and their views named. A radiologist probe was asked on a
-      // step without them (the one mark on an extra view, eleventh step) and closed the exam unseen.
-      const marked = ai.findings.map((f) => f.instanceId);
+      // the marks on, their classes shown; and their views named with their steps. A radiologist probe
+      // was asked on a step without them (the one mark on an extra view, eleventh step) and closed the
+      // exam unseen. Those at or above the exam's flag first: the marks under it are no call of the AI's
+      // (a re-probe's "9 marks" were 8 faint ones and one on the nipple).
+      const examPoint = ai.model?.examOperatingPoint?.threshold;
+      const flagged = examPoint === undefined ? [] : ai.findings.filter((f) => f.score >= examPoint);
+      const asked = flagged.length ? flagged : ai.findings;
+      const marked = asked.map((f) => f.instanceId);
       const plan = loaded?.detail.exam.examId === examId ? loaded.plan : null;
       const to = plan ? stepShowing(plan, marked, stepIndex) : null;
       if (to !== null && to !== stepIndex) goToStep(to);
       setMarksOn(true);
       setHiddenClasses((hidden) => (ai.findings.some((f) => hidden.has(f.class)) ? new Set([...hidden].filter((c) => !ai.findings.some((f) => f.class === c))) : hidden));
-      const views = [...new Set(marked.map((id) => loaded?.instances.get(id)?.viewLabel ?? '?'))].join(', ');
-      setNotice({ key: 'viewer.readDisagreeing', count: ai.findings.length, views, gate: true });
+      const viewOf = (id: number) => loaded?.instances.get(id)?.viewLabel ?? '?';
+      // (said in the language she reads in at each moment: the steps' words too)
+      const where = (plan ? stepsShowing(plan, marked, to ?? stepIndex) : [{ step: null, labels: [], instanceIds: marked }])
+        .map(({ step, labels, instanceIds }) => ({ step, views: [...new Set(step === null ? instanceIds.map(viewOf) : labels)].join(', ') }));
+      setNotice(flagged.length && flagged.length < ai.findings.length
+        ? { key: 'viewer.readDisagreeingSome', count: ai.findings.length, flagged: flagged.length, where, gate: true }
+        : { key: 'viewer.readDisagreeing', count: ai.findings.length, where, gate: true });
       return false;
     }
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
@@ -659,7 +670,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   const noticeText = (shown: NonNullable<typeof notice>): string => {
     if ('text' in shown) return shown.text;
-    if (shown.count !== undefined) return translateCount(locale, shown.key, shown.count, shown.views !== undefined ? { views: shown.views } : undefined);
+    if (shown.count !== undefined) {
+      const views = shown.where?.map(({ step, views: named }) => (step === null ? named : t('viewer.marksOnStep', { views: named, step: step + 1 }))).join(t('viewer.marksOnStepsJoin'));
+      return translateCount(locale, shown.key, shown.count, { ...(views !== undefined ? { views } : {}), ...(shown.flagged !== undefined ? { flagged: shown.flagged } : {}) });
+    }
     return t(shown.key, shown.dicomDate !== undefined ? { date: formatDicomDate(locale, shown.dicomDate) || '?' } : undefined);
   };
 

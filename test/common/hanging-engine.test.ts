@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hangableImages } from '../../common/hanging/images.ts';
-import { choosePriors, hang, stepShowing } from '../../common/hanging/engine.ts';
+import { choosePriors, hang, stepShowing, stepsShowing } from '../../common/hanging/engine.ts';
 import { DEFAULT_PROTOCOLS } from '../../common/hanging/protocols.ts';
 import type { HangingPlan, HangingProtocol, HungStep } from '../../common/hanging/types.ts';
 import type { MessageKey } from '../../common/i18n/messages.ts';
@@ -156,6 +156,14 @@ test('the step that shows marks: the one on screen where it shows one, else the 
   assert.equal(stepShowing(plan, [idOf('RXCCL'), idOf('LCC')], 0), 0, 'the step on screen shows one of them');
   assert.equal(stepShowing(plan, [idOf('LCC')], additional), plan.steps.findIndex((s) => s.viewports.some((v) => v.image?.label === 'LCC')));
   assert.equal(stepShowing(plan, [987654], 0), null);
+  // where each is first shown, step by step in the plan's order, views as hung (not in score order: a re-probe)
+  const overview = plan.steps.findIndex((s) => s.viewports.some((v) => v.image?.label === 'LCC'));
+  assert.deepEqual(stepsShowing(plan, [idOf('RXCCL'), idOf('LMLO'), idOf('RCC'), 987654]).map(({ step, labels }) => [step, labels]),
+    [[overview, plan.steps[overview]!.viewports.flatMap((v) => (v.image && ['RCC', 'LMLO'].includes(v.image.label!) ? [v.image.label] : []))], [additional, ['RXCCL']], [null, []]]);
+  // an image the step on screen shows is named there (a step of RCC alone said "RCC on step 1": a re-probe)
+  const rccAlone = plan.steps.findIndex((s) => s.viewports.length === 1 && s.viewports[0]!.image?.label === 'RCC');
+  assert.ok(rccAlone > overview);
+  assert.deepEqual(stepsShowing(plan, [idOf('RCC'), idOf('LMLO')], rccAlone).map(({ step, labels }) => [step, labels]), [[overview, ['LMLO']], [rccAlone, ['RCC']]]);
 });
 
 test('additional views (XCCL, spot, magnification) get a step of their own, right breast first, each fitted', () => {

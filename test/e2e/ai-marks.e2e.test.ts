@@ -847,11 +847,11 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.click('[data-testid=mark-read]');
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=viewer-notice]')?.dataset.gate === 'true');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
-  assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^You read this exam as normal; the AI puts \d+ marks? on it \([LR](CC|MLO)(, [LR](CC|MLO))*\)\. Look at (it|them), then mark the exam read again to close it as you read it\.$/);
+  assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^You read this exam as normal; the AI puts \d+ marks? on it \([LR](CC|MLO)(, [LR](CC|MLO))* on step 1\)\. Look at (it|them), then mark the exam read again to close it as you read it\.$/);
   assert.notEqual((await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status, 'read');
   // said again in the language she switches to (a probe saw it stay English in a French viewer)
   await page.selectOption('[data-testid=locale]', 'fr');
-  await page.waitForFunction(() => /^Vous avez lu cet examen comme normal\u202f; l’IA y place \d+ marques? \([LR](CC|MLO)(, [LR](CC|MLO))*\)\. /.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.waitForFunction(() => /^Vous avez lu cet examen comme normal\u202f; l’IA y place \d+ marques? \([LR](CC|MLO)(, [LR](CC|MLO))* à l’étape 1\)\. /.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.selectOption('[data-testid=locale]', 'en');
   await page.waitForFunction(() => /^You read this exam as normal;/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   // read in another window meanwhile: this one says so, and its question goes (a probe's first tab kept "Mark read" and the question)

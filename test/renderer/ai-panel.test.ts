@@ -97,6 +97,12 @@ test('a normal first impression disagrees with the AI only where the AI calls th
   const flaggedUnmarked = results('done', 0.3, []);
   assert.equal(aiCallsRecall(flaggedUnmarked), true);
   assert.match(strip(read(flaggedUnmarked), 'fr', { locked: false }), /L’IA signale l’examen que vous avez lu comme normal, sans marque à votre point de fonctionnement\u202f: revoyez-le/);
+  // flagged by one mark among fainter ones under the flag: how many of them are at or above it (a re-probe's
+  // "9 marks" were 8 under the flag and one on the nipple); all at or above it, the count alone
+  const someFlagged = results('done', 0.3, [finding(1, 0.3), finding(1, 0.17), finding(2, 0.16)]);
+  assert.match(strip(read(someFlagged), 'en', { locked: false }), /The AI puts 3 marks on the exam you read as normal, 1 at or above its flag: look at them/);
+  assert.match(strip(read(someFlagged), 'fr', { locked: false }), /L’IA place 3 marques sur l’examen que vous avez lu comme normal, dont 1 à son seuil de signalement ou au-dessus\u202f: regardez-les/);
+  assert.match(strip(read(results('done', 0.3, [finding(1, 0.3), finding(2, 0.29)])), 'en', { locked: false }), /The AI puts 2 marks on the exam you read as normal \(one finding/);
 });
 
 test('an exam with an implant and one without have the same sizing copies: the model\'s implant caveat is in the stand-in\'s form (the images moved 15 px between women, a probe)', () => {
