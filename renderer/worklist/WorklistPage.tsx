@@ -29,6 +29,8 @@ type Scope = (typeof WORKLIST_SCOPES)[number];
 const PAGE_SIZE = 50;
 /** How often the list is read again for what other processes of the library changed (their events do not reach this page). */
 const OTHER_PROCESSES_EVERY_MS = 20_000;
+/** Changes said by the station (statuses, imports, analyses) read the list again at most this often. */
+const CHANGES_COALESCE_MS = 250;
 
 function baseName(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
@@ -192,9 +194,18 @@ export function WorklistPage() {
 
   useEffect(() => {
     const offProgress = api.on('importProgress', (p: ImportProgress) => setProgress(p.phase === 'done' ? null : { done: p.filesDone, total: p.filesTotal, generating: p.phase === 'generating' }));
-    const offChanged = api.on('worklistChanged', () => setRefresh((n) => n + 1));
+    // the list read again at once, then at most once every CHANGES_COALESCE_MS while changes keep coming:
+    // a script's 3,000 status changes in 6 s asked for it 3,000 times (an IT probe)
+    let readAt = 0;
+    let later: ReturnType<typeof setTimeout> | null = null;
+    const readAgain = () => {
+      const wait = readAt + CHANGES_COALESCE_MS - Date.now();
+      if (wait <= 0) { readAt = Date.now(); setRefresh((n) => n + 1); return; }
+      later ??= setTimeout(() => { later = null; readAt = Date.now(); setRefresh((n) => n + 1); }, wait);
+    };
+    const offChanged = api.on('worklistChanged', readAgain);
     const offAi = api.on('aiChanged', ({ examId }) => {
-      setRefresh((n) => n + 1);
+      readAgain();
       if (examId === null) setShownModelChanges((n) => n + 1);
     });
     // another process (binome import, a second window) may have changed the library: its events do
@@ -205,7 +216,7 @@ export function WorklistPage() {
     const every = setInterval(onReturn, OTHER_PROCESSES_EVERY_MS);
     window.addEventListener('focus', onReturn);
     document.addEventListener('visibilitychange', onReturn);
-    return () => { offProgress(); offChanged(); offAi(); clearInterval(every); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
+    return () => { offProgress(); offChanged(); offAi(); clearInterval(every); if (later) clearTimeout(later); window.removeEventListener('focus', onReturn); document.removeEventListener('visibilitychange', onReturn); };
   }, [api]);
 
   const onFileProgress = useCallback((done: number, total: number) => setProgress({ done, total }), []);

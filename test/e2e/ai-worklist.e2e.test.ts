@@ -246,3 +246,30 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     await flagged.close();
   }
 });
+
+test('a flood of changes (a script\'s status changes) reads the list again at once, then at most every quarter second, and shows the last: each change asked for the whole list (an IT probe: 3,000 in 6 s)', { skip: SKIP, timeout: 240_000 }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=exam-row]');
+  const [examId] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows.map((r) => r.examId) as [number];
+  let asked = 0;
+  const count = (request: { url(): string }) => { if (request.url().includes('/api/op/worklistQuery')) asked++; };
+  page.on('request', count);
+  try {
+    const started = Date.now();
+    // (spread as a script over the network sends them: together, they reach the page in one go)
+    for (let i = 0; i < 60; i++) {
+      await station.handlers.setExamStatus({ examId, status: i % 2 ? 'new' : 'in_progress' });
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await station.handlers.setExamStatus({ examId, status: 'read' });
+    const seconds = (Date.now() - started) / 1000;
+    // the last change shown (the reads after the flood's last one, within the quarter second)
+    await page.waitForFunction((id) => /(Read|Lu)\s*$/.test(document.querySelector(`[data-testid=exam-row][data-exam-id="${id}"]`)?.textContent ?? ''), examId, { timeout: 10_000 });
+    await page.waitForTimeout(1000);
+    // (a read of the list asks worklistQuery twice: its page, and how many exams the other scope holds)
+    assert.ok(asked >= 1 && asked <= 2 * (4 * seconds + 2), `${asked} reads of the list for 61 changes in ${seconds.toFixed(1)} s`);
+  } finally {
+    page.off('request', count);
+    await station.handlers.setExamStatus({ examId, status: 'new' });
+  }
+});
