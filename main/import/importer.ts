@@ -562,9 +562,15 @@ export class Importer {
     } catch (error) {
       status = 'failed';
       const problem: ProblemRef = isDiskFull(error) ? { code: 'disk_full' } : { code: 'store_failed', params: { what: (error as { code?: string })?.code ?? (error as Error)?.name ?? 'unknown' } };
-      if (!isDiskFull(error)) log.error(`import job ${jobId}: ${errorForLog(error)}`);
-      problems.push({ file: '(library)', ...problem });
+      // the batch not recorded is not imported: its files were counted as they were stored, and a full
+      // disk's job said "imported: 4" of files that never reached the worklist (an IT probe)
+      counts.imported -= batch.length;
+      for (const record of batch) { kinds[kindOf(record.attributes)]--; bytes -= record.fileSize; }
       batch = []; // not committed: its exams stay as they were
+      if (!isDiskFull(error)) log.error(`import job ${jobId}: ${errorForLog(error)}`);
+      // said in the log too, without a stack: an IT person reading it saw nothing of it
+      else log.warn(`import job ${jobId} stopped: the library's disk is full (${counts.imported} file(s) recorded; the import completes once there is room)`);
+      problems.push({ file: '(library)', ...problem });
     }
     try {
       if (status === 'cancelled') await commit(); // what was stored stays, held back until the import is completed

@@ -31,6 +31,9 @@ test('a full library disk fails the import with a clear reason, keeps what was t
     const full = await station.handlers.importPaths({ paths: [source] });
     assert.equal(full.status, 'failed');
     assert.ok(full.problems.some((p) => p.code === 'disk_full'), JSON.stringify(full.problems.slice(-2)));
+    // "imported": the files recorded in the library, not those stored whose batch never was (an IT probe's "imported: 4", none in the worklist)
+    const recorded = (station.db.connection.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n - 4;
+    assert.equal(full.imported, recorded);
     // what was imported before is intact and visible; the half-done import shows nothing
     const page = await station.handlers.worklistQuery(parseOperationInput('worklistQuery', {}));
     assert.equal(page.total, 1);
