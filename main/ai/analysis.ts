@@ -144,8 +144,9 @@ export class AiAnalysis {
   private closed = false;
   /**
    * The model shown, without a choice, once the first models were found (at start), or as another
-   * process started on the library since shows it (prepare's watch): kept shown in this run when a model whose check was set aside is found later and sorts last. Readers saw one
-   * model's scores for a minute, then another's. The next start follows the usual rule.
+   * process started on the library since shows it (prepare's watch): kept shown in this run when a
+   * model whose check was set aside is found later and sorts last. Readers saw one model's scores
+   * for a minute, then another's. The next start follows the usual rule.
    */
   private shownAtStart: string | null = null;
   private wake: (() => void) | null = null;

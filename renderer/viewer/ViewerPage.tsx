@@ -511,6 +511,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       // (said in the language she reads in at each moment: the steps' words too)
       const where = (plan ? stepsShowing(plan, marked, to ?? stepIndex) : [{ step: null, labels: [], instanceIds: marked }])
         .map(({ step, labels, instanceIds }) => ({ step, views: [...new Set(step === null ? instanceIds.map(viewOf) : labels)].join(', ') }));
+      // (some of them and not all: two marks at least, said in the plural alone)
       setNotice(flagged.length && flagged.length < ai.findings.length
         ? { key: 'viewer.readDisagreeingSome', count: ai.findings.length, flagged: flagged.length, where, gate: true }
         : { key: 'viewer.readDisagreeing', count: ai.findings.length, where, gate: true });
