@@ -204,10 +204,7 @@ export class AiAnalysis {
     this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
     // a command that only lists the models (binome models) says the one the library shows now, where it
     // runs it: it named the last it found, which every station on the library and the worklist did not show (an IT probe)
-    if (options.analyse === false) {
-      const inLibrary = this.db.settings.get(AI_SHOWN_MODEL_SETTING);
-      if (this.models.some((m) => m.manifest.id === inLibrary)) this.shownAtStart = inLibrary!;
-    }
+    if (options.analyse === false) this.followLibraryShown();
     this.ready = true;
     // a folder whose check runs long: the others' models are used meanwhile, its own once it passes
     if (found.checking.length) {
@@ -302,10 +299,7 @@ export class AiAnalysis {
         // follows the library's (the worklist's SQL reads it); this station's AI models panel named its
         // own meanwhile, and its exams showed the other's (a probe's two stations, whose starts had set
         // a slow model's check aside once and not the other time).
-        if (!choiceChanged && chosen === '' && now !== this.seenShown) {
-          const inLibrary = this.db.settings.get(AI_SHOWN_MODEL_SETTING);
-          if (this.models.some((m) => m.manifest.id === inLibrary)) this.shownAtStart = inLibrary!;
-        }
+        if (!choiceChanged && chosen === '' && now !== this.seenShown) this.followLibraryShown();
       } catch {
         return; // the library busy: next time
       }
@@ -391,6 +385,12 @@ export class AiAnalysis {
 
   private shownSettings(): string {
     return [AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING].map((key) => this.db.settings.get(key) ?? '').join('\n');
+  }
+
+  /** Takes the model the library shows (as another process wrote it) as this run's default, where it runs here. */
+  private followLibraryShown(): void {
+    const inLibrary = this.db.settings.get(AI_SHOWN_MODEL_SETTING);
+    if (this.models.some((m) => m.manifest.id === inLibrary)) this.shownAtStart = inLibrary!;
   }
 
   /** Writes the shown model and its version where the worklist's SQL reads them (every exam's triage score follows: migrations 0010, 0015). */

@@ -182,10 +182,15 @@ export type StripForm = AiPanelProps & { results: AiResults };
 function disagreement(t: (key: MessageKey, params?: MessageParams) => string, locale: Locale, results: AiResults, examRead: boolean): string {
   const count = results.findings.length;
   if (count === 0) return t(examRead ? 'ai.disagreesFlaggedRead' : 'ai.disagreesFlagged');
-  const examPoint = results.model?.examOperatingPoint?.threshold;
-  const flagged = examPoint === undefined ? 0 : results.findings.filter((f) => f.score >= examPoint).length;
+  const flagged = findingsAtFlag(results).length;
   if (flagged > 0 && flagged < count) return translate(locale, examRead ? 'ai.disagreesNormalSomeRead' : 'ai.disagreesNormalSome', { count, flagged });
   return translateCount(locale, examRead ? 'ai.disagreesNormalRead' : 'ai.disagreesNormal', count);
+}
+
+/** The findings at or above the model's exam operating point (none where it has none): those that flag the exam. */
+export function findingsAtFlag(results: AiResults): AiResults['findings'] {
+  const examPoint = results.model?.examOperatingPoint?.threshold;
+  return examPoint === undefined ? [] : results.findings.filter((f) => f.score >= examPoint);
 }
 
 export function aiCallsRecall(results: AiResults): boolean {

@@ -25,7 +25,7 @@ import { initCornerstone, setCacheSizeMb, setPrimaryTool, setToolsLocale } from 
 import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
-import { AiPanel, aiCallsRecall } from '../ai/AiPanel.tsx';
+import { AiPanel, aiCallsRecall, findingsAtFlag } from '../ai/AiPanel.tsx';
 import { aiStateText, cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
 import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
@@ -498,8 +498,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       // was asked on a step without them (the one mark on an extra view, eleventh step) and closed the
       // exam unseen. Those at or above the exam's flag first: the marks under it are no call of the AI's
       // (a re-probe's "9 marks" were 8 faint ones and one on the nipple).
-      const examPoint = ai.model?.examOperatingPoint?.threshold;
-      const flagged = examPoint === undefined ? [] : ai.findings.filter((f) => f.score >= examPoint);
+      const flagged = findingsAtFlag(ai);
       const asked = flagged.length ? flagged : ai.findings;
       const marked = asked.map((f) => f.instanceId);
       const plan = loaded?.detail.exam.examId === examId ? loaded.plan : null;
