@@ -49,9 +49,12 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const chosenPoint = viewerSettings(ctx).aiOperatingPoint;
     const operatingPoint = points.find((p) => p.name === chosenPoint) ?? points.find((p) => p.name === manifest?.calibration.defaultOperatingPoint);
     const examPoint = manifest?.calibration.examOperatingPoint;
-    // every finding of the analysis (those under the operating point too), read once
-    const stored = state?.status === 'done' ? ctx.db.ai.findings(examId) : [];
-    const findings = stored.filter((f) => !operatingPoint || f.score >= operatingPoint.threshold);
+    // every finding of the analysis (those under the operating point too), read once; with no model
+    // installed here to say its operating point, none: its own SR stands in for them (cadReports below).
+    // They were sent unfiltered, faint ones too: nothing drew them, but a normal first impression was
+    // asked about "the AI's marks" on nearly every exam
+    const stored = state?.status === 'done' && manifest ? ctx.db.ai.findings(examId) : [];
+    const findings = stored.filter((f) => f.score >= operatingPoint!.threshold);
     // of an exam analysed, or failed for its images' pixels: why each image the model does not read was not analysed
     const detail = state?.status === 'done' || (manifest && state?.failure?.code === 'images_too_coarse') ? ctx.db.worklist.examDetail(examId) : null;
     const instances = (detail?.series ?? []).flatMap((s) => s.instances);
