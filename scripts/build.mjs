@@ -24,10 +24,11 @@ if (!rendererOnly) {
     define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } });
   await esbuild({ ...common, entryPoints: [path.join(root, 'main/electron/preload.preload.ts')], outfile: path.join(root, 'app/dist/preload.cjs') });
-  // every worker thread's entry (main/**/*.worker.ts), beside main.cjs where the worker pool looks for it
+  // every worker thread's entry (main/**/*.worker.ts) and child process's (main/**/*.process.ts), beside
+  // main.cjs where the worker pool (and model-check-process.ts) look for them
   const workerDefine = { define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename', 'import.meta.url': 'importMetaUrl' },
     banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" } };
-  const workers = fs.readdirSync(path.join(root, 'main'), { recursive: true }).map(String).filter((f) => f.endsWith('.worker.ts'));
+  const workers = fs.readdirSync(path.join(root, 'main'), { recursive: true }).map(String).filter((f) => f.endsWith('.worker.ts') || f.endsWith('.process.ts'));
   for (const worker of workers) {
     await esbuild({ ...common, ...workerDefine, entryPoints: [path.join(root, 'main', worker)],
       outfile: path.join(root, 'app/dist', path.basename(worker).replace(/\.ts$/, '.cjs')) });

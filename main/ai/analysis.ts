@@ -24,6 +24,7 @@ import { MODEL_CHANGED_CODES, PIXEL_FAILURE_CODES, UNREADABLE_IMAGE_CODES } from
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
+import type { StartChild } from '../base/child-process.ts';
 import { manifestDigest } from './manifest-digest.ts';
 import { scoreExamImages } from './two-view.ts';
 import type { ImageFinding } from './image-analysis.ts';
@@ -175,9 +176,9 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number; runTimeoutMs?: number } = {},
+    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number; runTimeoutMs?: number; startCheckChild?: StartChild } = {},
   ) {
-    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs, runTimeoutMs: options.runTimeoutMs });
+    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs, runTimeoutMs: options.runTimeoutMs, startCheckChild: options.startCheckChild });
     this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
     this.fullRetryMs = options.fullRetryMs ?? FULL_RETRY_MS;
   }
@@ -226,7 +227,7 @@ export class AiAnalysis {
   /** The models found (at start, or once the checks set aside have ended), said in the log where new. */
   private found(found: Pick<Awaited<ReturnType<InferenceRunner['discover']>>, 'models' | 'refused' | 'replaced'>): void {
     // folder names as JSON strings: a name may hold control characters (never written raw to a terminal or log)
-    for (const r of found.refused) if (!this.refused.some((e) => e.folder === r.folder && e.problem.code === r.problem.code)) log.warn(`AI model refused (${r.problem.code}): ${JSON.stringify(r.folder)}`);
+    for (const r of found.refused) if (!this.refused.some((e) => e.folder === r.folder && e.problem.code === r.problem.code)) log.warn(`AI model refused (${refusalCode(r.problem)}): ${JSON.stringify(r.folder)}`);
     for (const m of found.models) {
       if (this.models.includes(m)) continue;
       // (the runtime's messages name library files, never patient data; made printable: they quote the model's file)
@@ -483,8 +484,8 @@ export class AiAnalysis {
         await this.runNext();
         this.libraryAnswers();
       } catch (error) {
-        // the library busy past its wait (another process's long write), or its disk full: the loop lives on
-        await this.libraryFailed('the queue could not be read', error);
+        // the library busy past its wait (another process's long write), or its disk full (taking a job writes: it read "could not be read", a probe): the loop lives on
+        await this.libraryFailed('the next job could not be taken from the queue', error);
       }
     }
   }
@@ -865,3 +866,13 @@ function isUnreadableImage(failure: unknown): failure is Error & { code: string;
 
 /** A view label as the log may carry it (letters only: the label is the station's own, but never quoted raw), else '?'. */
 const viewForLog = (view: string | undefined) => (view && /^[A-Z]{1,12}$/.test(view) ? view : '?');
+
+/**
+ * A refusal's code for the log, with its kind where the code covers several (tensor_mismatch:
+ * output_not_finite read as a wrong output name to an IT person reading the log alone, a probe).
+ * Codes and kinds only: the message's parameters may hold a manifest's text.
+ */
+export function refusalCode(problem: ModelProblem): string {
+  const kind = problem.params?.kind;
+  return typeof kind === 'string' && /^[a-z_]{1,40}$/.test(kind) ? `${problem.code}: ${kind}` : problem.code;
+}

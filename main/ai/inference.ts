@@ -3,7 +3,10 @@
 // (a model already uses the machine's cores inside session.run); a run that overruns its time limit
 // is stopped with its thread.
 
-import { TaskTimeoutError, WorkerPool, workerEntry } from '../workers/pool.ts';
+import { WorkerPool, workerEntry } from '../workers/pool.ts';
+import { CheckTimeoutError, ModelCheckProcesses } from './model-check-process.ts';
+import type { StartChild } from '../base/child-process.ts';
+import { modelMemoryLimitBytes } from './model-check-limits.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import { keepOnnxRuntimeOffline } from './runtime-offline.ts';
 import type { AiTasks, AnalyzeImageInput, DiscoveredModels, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
@@ -32,13 +35,18 @@ function closeWaitMs(): number {
 
 export class InferenceRunner {
   private readonly pool: WorkerPool<AiTasks>;
+  /** Where models are checked before they are used: processes of their own (model-check-process.ts). */
+  private readonly checks: ModelCheckProcesses;
+  private readonly memoryLimitBytes: number;
 
   private readonly checkTimeoutMs: number;
   private readonly checkAsideMs: number;
   /** An image's analysis longer than this is taken as stuck (INFER_TIMEOUT_MS; shorter in tests). */
   readonly runTimeoutMs: number;
 
-  constructor(options: { threads?: number; checkTimeoutMs?: number; checkAsideMs?: number; runTimeoutMs?: number } = {}) {
+  constructor(options: { threads?: number; checkTimeoutMs?: number; checkAsideMs?: number; runTimeoutMs?: number; memoryLimitBytes?: number; startCheckChild?: StartChild } = {}) {
+    this.checks = new ModelCheckProcesses(workerEntry(import.meta.filename, 'model-check.process'), options.startCheckChild);
+    this.memoryLimitBytes = options.memoryLimitBytes ?? modelMemoryLimitBytes();
     this.checkTimeoutMs = options.checkTimeoutMs ?? CHECK_TIMEOUT_MS;
     this.runTimeoutMs = options.runTimeoutMs ?? INFER_TIMEOUT_MS;
     this.checkAsideMs = options.checkAsideMs ?? CHECK_ASIDE_MS;
@@ -63,29 +71,32 @@ export class InferenceRunner {
   }
 
   /**
-   * Every model folder under these roots, each checked on the AI thread by itself, within
-   * `checkTimeoutMs` (2 minutes): a model too slow to check on this computer (its trial run on a
-   * large fixed input took minutes) is refused, saying so. A check still running after
-   * `checkAsideMs` (10 s) goes on beside the others (model-discovery.ts): what is found without it
-   * is returned at once, its folder in `checking`, and `complete` gives every model once it has
-   * ended (one slow model held every model back for its two minutes at each start). `knownIds`: the
-   * models the library has analyses of, which keep their names (discoverModelFolders).
+   * Every model folder under these roots, each checked in a process of its own
+   * (model-check-process.ts), within `checkTimeoutMs` (2 minutes) and the memory limit
+   * (model-check-limits.ts): a model too slow to check on this computer (its trial run on a large
+   * fixed input took minutes), or too greedy, is refused, saying so, its process killed (checked on
+   * the AI thread, a trial that never ended kept a core busy until the station stopped). A check still
+   * running after `checkAsideMs` (10 s) goes on beside the others (model-discovery.ts): what is found
+   * without it is returned at once, its folder in `checking`, and `complete` gives every model once
+   * it has ended (one slow model held every model back for its two minutes at each start).
+   * `knownIds`: the models the library has analyses of, which keep their names (discoverModelFolders).
    */
   discover(roots: string[], providers?: ExecutionProvider[], knownIds?: ReadonlySet<string>): Promise<DiscoveredModels> {
     return discoverModelFolders(roots, async (folder, setAside) => {
       try {
-        const checked = await this.pool.run('check', { modelFolder: folder, providers }, { timeoutMs: this.checkTimeoutMs, asideAfterMs: this.checkAsideMs, onAside: setAside });
+        const checked = await this.checks.check(folder, { providers, timeoutMs: this.checkTimeoutMs, memoryLimitBytes: this.memoryLimitBytes, asideAfterMs: this.checkAsideMs, onAside: setAside });
         return checked.manifest && checked.manifestSha256 && checked.provider ? { ok: true, model: { folder: checked.folder, manifest: checked.manifest, manifestSha256: checked.manifestSha256, provider: checked.provider, fallbacks: checked.fallbacks ?? [] } }
           : { ok: false, folder: checked.folder, problem: checked.problem ?? { code: 'model_unloadable' } };
       } catch (error) {
-        if (!(error instanceof TaskTimeoutError)) throw error;
+        if (!(error instanceof CheckTimeoutError)) throw error;
         return { ok: false, folder, problem: { code: 'check_too_slow', params: { seconds: Math.round(this.checkTimeoutMs / 1000) } } };
       }
     }, { knownIds });
   }
 
-  check(modelFolder: string, providers?: ExecutionProvider[], timeoutMs = INFER_TIMEOUT_MS): Promise<AiTasks['check']['result']> {
-    return this.pool.run('check', { modelFolder, providers }, { timeoutMs });
+  /** One model folder checked in a process of its own (as discover does), within `timeoutMs`. */
+  check(modelFolder: string, providers?: ExecutionProvider[], timeoutMs = INFER_TIMEOUT_MS): Promise<AiTasks['check']['result'] & { workingBytes?: number }> {
+    return this.checks.check(modelFolder, { providers, timeoutMs, memoryLimitBytes: this.memoryLimitBytes });
   }
 
   /** Threads whose model run overran its time: they take nothing else and stop when the run returns. */
@@ -94,6 +105,7 @@ export class InferenceRunner {
   }
 
   close(): Promise<void> {
+    this.checks.close();
     return this.pool.close();
   }
 }

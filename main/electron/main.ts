@@ -14,6 +14,7 @@ import { endIfTasksLeft } from '../service/end-process.ts';
 import { handleStationProtocol, registerSchemePrivileges } from './protocol.ts';
 import { hardenSessions, secureWebPreferences } from './security.ts';
 import { registerIpc } from './ipc.ts';
+import { utilityChild } from './utility-child.ts';
 
 // The bundle lives in app/dist/; the renderer beside it.
 const DIST = __dirname;
@@ -68,7 +69,7 @@ async function start(): Promise<void> {
   // models shipped with the application (extraResources when packaged, the repository's models/ otherwise) and the library's own
   const bundledModels = app.isPackaged ? path.join(process.resourcesPath, 'models') : path.join(DIST, '..', '..', 'models');
   service = new StationService({ libraryDir, version: app.getVersion(), runtime: `electron ${process.versions.electron}`,
-    ai: { modelRoots: [bundledModels, path.join(libraryDir, 'models')] }, receiver: {}, pacs: {} });
+    ai: { modelRoots: [bundledModels, path.join(libraryDir, 'models')], startCheckChild: utilityChild }, receiver: {}, pacs: {} });
   // the DICOM receiver as the library's settings say; a taken port shows in its panel, never stops the app
   void service.startReceiver().catch((error: unknown) => log.error(`DICOM receiver: ${errorForLog(error)}`));
   handleStationProtocol(service, path.join(DIST, 'renderer'));

@@ -42,6 +42,7 @@ import type { OpenedImage } from './images.ts';
 import { PacsService, pacsHandlers } from './pacs.ts';
 import { choosePriors } from '../../common/hanging/engine.ts';
 import type { PacsOptions } from './pacs.ts';
+import type { StartChild } from '../base/child-process.ts';
 
 export interface ServiceOptions {
   libraryDir: string;
@@ -57,8 +58,9 @@ export interface ServiceOptions {
    * The AI second reader: the folders holding model folders (the application's bundled models/, the
    * library's models/). Absent: no analysis runs in this process (a command that lists or imports and ends).
    * `analyse: false`: the models are found (and the shown one can be chosen), but nothing is analysed (a command that lists them).
+   * `startCheckChild`: how a model's check process is started (Electron's utility process in the app; Node's fork otherwise).
    */
-  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean; runTimeoutMs?: number };
+  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean; runTimeoutMs?: number; startCheckChild?: StartChild };
   /**
    * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
@@ -223,7 +225,7 @@ export class StationService {
       const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
         this.events.emit('aiChanged', { examId });
         if (examId !== null) void cadReports.kick(); // an analysis that ended has its SR written
-      }, { threads: options.ai.threads, runTimeoutMs: options.ai.runTimeoutMs });
+      }, { threads: options.ai.threads, runTimeoutMs: options.ai.runTimeoutMs, startCheckChild: options.ai.startCheckChild });
       this.ai = ai;
       if (analyses) {
         this.events.on('worklistChanged', ({ reason }) => {

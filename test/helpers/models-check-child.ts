@@ -1,6 +1,6 @@
 // A command that checks the models and ends with its own status, as `binome models` does: a check
-// past its time limit is still inside a model run when the runner closes; the command waits for it
-// (waitForTasksLeft) and exits with status 1, or ends by SIGTERM once it waited its limit. Args: the
+// past its time limit has its process killed; the command waits for any model run left on its AI
+// threads (waitForTasksLeft: none here) and exits with status 1, or ends by SIGTERM once it waited its limit. Args: the
 // models folder, the check's limit in ms, and how long to wait for the run left (ms; the command's 60 s if absent).
 import { InferenceRunner } from '../../main/ai/inference.ts';
 import { waitForTasksLeft } from '../../main/service/end-process.ts';

@@ -1523,10 +1523,10 @@ test('a library whose disk stays full while the station serves: the queue is tri
     await waitFor('the exam analysed once the library answered', async () => station.db.ai.examState(exam!.examId)?.status === 'done', 90_000);
     assert.ok(claims.mock.callCount() >= 7, 'tried until it answered');
     assert.ok(Date.now() - started >= 4 * 300 + 5000, 'a full disk waited for fullRetryMs each time, a busy library 5 s');
-    const said = warnings.mock.calls.map((c) => String(c.arguments[0])).filter((m) => m.startsWith('AI: the queue could not be read'));
+    const said = warnings.mock.calls.map((c) => String(c.arguments[0])).filter((m) => m.startsWith('AI: the next job could not be taken from the queue'));
     assert.deepEqual(said, [
-      'AI: the queue could not be read now (SQLITE_FULL); trying again every 1 s, said again when it changes',
-      'AI: the queue could not be read now (SQLITE_BUSY); trying again every 5 s, said again when it changes',
+      'AI: the next job could not be taken from the queue now (SQLITE_FULL); trying again every 1 s, said again when it changes',
+      'AI: the next job could not be taken from the queue now (SQLITE_BUSY); trying again every 5 s, said again when it changes',
     ], 'each reason said once');
     assert.equal(warnings.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_BUSY\); the queue goes on$/.test(String(c.arguments[0]))).length, 1);
   } finally {

@@ -880,3 +880,12 @@ test('two models of one name under different ids (nowhere to tell them apart: th
     for (const m of models) await m.opened.session.release();
   }
 });
+
+test('the log names a refusal with its kind where its code covers several: a trial giving NaN is not logged as a wrong output name; a kind that is not a plain word stays out', async () => {
+  const { refusalCode } = await import('../../main/ai/analysis.ts');
+  assert.equal(refusalCode({ code: 'tensor_mismatch', params: { kind: 'output_not_finite', name: 'boxes', width: 640, height: 640 } }), 'tensor_mismatch: output_not_finite');
+  assert.equal(refusalCode({ code: 'tensor_mismatch', params: { kind: 'outputs_missing', missing: '"x"' } }), 'tensor_mismatch: outputs_missing');
+  assert.equal(refusalCode({ code: 'checksum_mismatch', params: { expected: 'a…', actual: 'b…' } }), 'checksum_mismatch');
+  assert.equal(refusalCode({ code: 'model_missing', params: { kind: 'symbolic link' } }), 'model_missing');
+  assert.equal(refusalCode({ code: 'input_unsupported', params: { kind: 'Mme DUPONT\n' } }), 'input_unsupported');
+});

@@ -91,9 +91,11 @@ test('a model too slow to check (its trial run on a large fixed input) is refuse
 test('a model whose check runs long does not hold the others back: past its patience its check goes on beside them, the others are found at once, and it is listed once its check ends', { timeout: 330_000 }, async () => {
   const root = tempDir('ai-slow-check-aside');
   // the slow model is checked first (folders in name order): one after another, the quick one waited for it
-  const slow = writeSlowCheckModel(root, 'a-slow');
+  // (minutes a trial: never done within its limit, however quiet the machine)
+  const slow = writeSlowCheckModel(root, 'a-slow', 400);
   writeTinyModel(root);
-  const runner = new InferenceRunner({ checkTimeoutMs: 4000, checkAsideMs: 300 });
+  // set aside after 2.5 s: a small model's check, its process started, takes about one here
+  const runner = new InferenceRunner({ checkTimeoutMs: 8000, checkAsideMs: 2500 });
   try {
     const found = await runner.discover([root]);
     assert.deepEqual(found.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots'], 'the quick model is found while the slow one is checked');
@@ -119,32 +121,19 @@ async function modelsCheckCommand(root: string, checkLimitMs: number, endWaitMs?
   return { out, err, end };
 }
 
-test('a command that checks the models (binome models) with a check past its time limit waits for that run to return and exits with its own status: not aborted by onnxruntime minutes later (exit 134, a probe)', { timeout: 330_000 }, async () => {
-  const root = tempDir('ai-models-command');
-  // 4 layers: seconds a run, past the check's 1 s and well within the command's 60 s wait (12 took
-  // longer than that on a loaded machine, a clean-clone run beside two probes)
-  writeSlowCheckModel(root, 'slow', 4);
-  const { out, err, end } = await modelsCheckCommand(root, 1000);
-  assert.match(out, /refused: check_too_slow/);
-  assert.deepEqual(end, { code: 1, signal: null }, `exit status 1, not aborted: ${err}`);
-  assert.match(err, /^waiting 60 s$/m);
-  assert.doesNotMatch(err, /Napi::Error|terminate called|ending/);
-  assert.match(out, /ended normally/);
-});
-
-test('a command that checks the models, with a check whose run does not end within its wait (an ONNX Loop of 2^62 turns kept binome models waiting for good: a vendor\'s probe), ends by SIGTERM after that wait, not 0 and not aborted', { timeout: 330_000 }, async () => {
-  const root = tempDir('ai-models-command-endless');
-  // minutes a run at 4096 × 4096 here: long past the 2 s this command waits
-  writeSlowCheckModel(root, 'endless', 400);
-  const started = Date.now();
-  const { out, err, end } = await modelsCheckCommand(root, 1000, 2000);
-  assert.match(out, /refused: check_too_slow/);
-  assert.deepEqual(end, { code: null, signal: 'SIGTERM' }, `ended by SIGTERM (exit status 143 in a shell): ${err}`);
-  assert.match(err, /^waiting 2 s$/m);
-  assert.match(err, /^ending 2 s$/m);
-  assert.doesNotMatch(err, /Napi::Error|terminate called/);
-  assert.doesNotMatch(out, /ended normally/);
-  assert.ok(Date.now() - started < 120_000, `ended after its wait, not after the run (${Date.now() - started} ms)`);
+test('a command that checks the models (binome models) with a check past its time limit ends at once with its own status: the check\'s process is killed, no model run is left to wait for (it waited up to 60 s for it, then ended by SIGTERM: a vendor\'s probe)', { timeout: 330_000 }, async () => {
+  for (const layers of [4, 400]) {
+    const root = tempDir('ai-models-command');
+    // 4 layers: seconds a trial; 400: minutes (an ONNX Loop of 2^62 turns kept binome models waiting for good)
+    writeSlowCheckModel(root, 'slow', layers);
+    const started = Date.now();
+    const { out, err, end } = await modelsCheckCommand(root, 1000, 2000);
+    assert.match(out, /refused: check_too_slow/);
+    assert.deepEqual(end, { code: 1, signal: null }, `exit status 1, not ended by a signal nor aborted: ${err}`);
+    assert.doesNotMatch(err, /waiting|ending|Napi::Error|terminate called/);
+    assert.match(out, /ended normally/);
+    assert.ok(Date.now() - started < 60_000, `ended without waiting for the trial (${Date.now() - started} ms)`);
+  }
 });
 
 test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer than the close wait ends by SIGTERM after that wait, saying so: not aborted by onnxruntime (exit 134, a core dump); the analysis is queued again', { timeout: 1_200_000 }, async (t) => {

@@ -1,0 +1,85 @@
+// A model folder's check (its contract, checksum, opening it, its trial runs: model-package.ts) in a
+// process of its own, started by model-check-process.ts, which it answers once and then ends. In the
+// station's own process, a check could not be stopped: onnxruntime's session.run cannot be
+// interrupted, so a model whose trial never ended kept a core busy until the station stopped, and a
+// model whose trial took 4–5 GB (a 746-byte file: a probe) took that from the station. Here a check
+// past its time is killed with its process, a check past its memory kills itself (below), and a
+// runtime that crashes on a hostile file takes only this process down.
+//
+// Message in (once): { modelFolder, providers?, memoryLimitBytes }. Message out (once):
+// { checked: AiTasks['check']['result'], workingBytes }. A check past its memory limit writes
+// MEMORY_LIMIT_LINE on stderr and kills its own process.
+
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { checkModelFolder } from './model-package.ts';
+import { providerExistsOn } from './execution-provider.ts';
+import type { AiTasks } from './ai-tasks.ts';
+import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
+import { MEMORY_LIMIT_LINE } from './model-check-limits.ts';
+
+interface CheckRequest { modelFolder: string; providers?: ExecutionProvider[]; memoryLimitBytes: number }
+
+// after the station's own threads, as the AI thread is (inference.worker.ts)
+try { os.setPriority(0, Math.min(19, os.getPriority(0) + 10)); } catch { /* not allowed */ }
+
+/**
+ * Watches this process's memory from a thread of its own (the main thread sits inside session.run,
+ * which holds it for the whole trial), every 20 ms: past `limit` bytes over `base` it says so (those bytes) on stderr and kills
+ * the process. The runtime's memory grows in large blocks, each kept while the run lasts, so a
+ * sample misses none that matters.
+ */
+function watchMemory(base: number, limit: number): void {
+  const watcher = new Worker(`
+    const { workerData } = require('node:worker_threads');
+    const fs = require('node:fs');
+    setInterval(() => {
+      const rss = process.memoryUsage.rss();
+      if (rss <= workerData.base + workerData.limit) return;
+      fs.writeSync(2, workerData.line + ' ' + (rss - workerData.base) + '\\n');
+      process.kill(process.pid, 'SIGKILL');
+    }, 20);`, { eval: true, workerData: { base, limit, line: MEMORY_LIMIT_LINE } });
+  watcher.unref();
+}
+
+/** Electron's utility process speaks through process.parentPort, a Node child through process.send. */
+interface ParentPort { once(event: 'message', listener: (event: { data: unknown }) => void): void; postMessage(message: unknown): void }
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
+function onRequest(handle: (request: CheckRequest) => Promise<unknown>): void {
+  const answer = (request: CheckRequest) => {
+    handle(request).then((reply) => {
+      if (parentPort) {
+        parentPort.postMessage(reply);
+        // (its port has no "sent" callback: the parent takes the answer and the process ends soon after)
+        setTimeout(() => process.exit(0), 1000);
+      } else {
+        process.send!(reply, () => process.exit(0));
+      }
+    }, (error: unknown) => {
+      process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+      process.exit(70);
+    });
+  };
+  if (parentPort) parentPort.once('message', (event) => answer(event.data as CheckRequest));
+  else process.once('message', (message) => answer(message as CheckRequest));
+}
+
+onRequest(async (message) => {
+  // what the process holds before the model: Node and the runtime's library, loaded with this file
+  const before = process.memoryUsage.rss();
+  watchMemory(before, message.memoryLimitBytes);
+  const checked = await checkModelFolder(message.modelFolder, { providers: message.providers });
+  let result: AiTasks['check']['result'];
+  if (!checked.ok) {
+    result = { folder: checked.folder, problem: checked.problem, provider: null, manifest: null, manifestSha256: null };
+  } else {
+    await checked.model.opened.session.release();
+    // (a provider this platform never has was not tried: DirectML on Linux is not said to have failed)
+    result = { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, fallbacks: checked.model.opened.fallbacks.filter((f) => providerExistsOn(f.provider)),
+      manifest: checked.model.manifest, manifestSha256: checked.model.manifestSha256 };
+  }
+  // the most it held, less what it held before (resourceUsage's maxRSS is in kilobytes)
+  const workingBytes = Math.max(0, process.resourceUsage().maxRSS * 1024 - before);
+  return { checked: result, workingBytes };
+});

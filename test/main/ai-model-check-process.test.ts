@@ -1,0 +1,120 @@
+// A model's check runs in a process of its own (main/ai/model-check-process.ts), which the station
+// can stop: on the AI thread, a model whose trial never ended kept a core busy until the station
+// stopped (onnxruntime's session.run cannot be interrupted), a model whose trial took 4–5 GB took them
+// from the station (a probe), and a runtime crashing on a hostile file would take the station down.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InferenceRunner } from '../../main/ai/inference.ts';
+import { ModelCheckProcesses } from '../../main/ai/model-check-process.ts';
+import { describeModelProblem } from '../../common/ai/model-problems.ts';
+import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
+import { ROOT, tempDir } from '../helpers/paths.ts';
+
+const SHIPPED = path.join(ROOT, 'models', 'binome-synth-detector');
+const MB = 1024 * 1024;
+
+/** A model whose trial at a fixed 2048² input holds 16 channels of it at once (256 MB each). */
+function writeGreedyModel(root: string, side = 2048): string {
+  const folder = path.join(root, 'greedy');
+  fs.mkdirSync(folder, { recursive: true });
+  const bytes = slowModel(2);
+  fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.greedy', name: 'Greedy (test fixture)', imageScore: true }, (m) => {
+    m.input.size = { mode: 'fixed', width: side, height: side };
+    m.input.tensor.shape = [1, 1, side, side];
+  })));
+  return folder;
+}
+
+/** This process's children whose command line names the check's entry (Linux: /proc). */
+function checkChildren(): number[] {
+  return fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === process.pid && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('model-check.process') ? [Number(pid)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+test('the shipped model passes its check in a process of its own, which says the memory its trial took and ends', { timeout: 120_000 }, async () => {
+  const runner = new InferenceRunner();
+  try {
+    const checked = await runner.check(SHIPPED);
+    assert.equal(checked.problem, null);
+    assert.equal(checked.provider, 'cpu');
+    assert.equal(checked.manifest?.id, 'org.binome.synth-detector');
+    // about 280 MB for a whole breast at 0.1 mm here: more than the runtime's library alone, well under any limit
+    assert.ok(checked.workingBytes! > 50 * MB && checked.workingBytes! < 2048 * MB, `${checked.workingBytes! / MB} MB`);
+  } finally {
+    await runner.close();
+  }
+  if (process.platform === 'linux') {
+    // it ends by itself once its answer is sent
+    const until = Date.now() + 5000;
+    while (checkChildren().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(checkChildren(), [], 'no check process left');
+  }
+});
+
+test('a model whose trial takes more memory than the limit is refused as such, its process killed; the station\'s memory is untouched and the other models are found', { timeout: 120_000 }, async () => {
+  const root = tempDir('ai-greedy');
+  writeGreedyModel(root);
+  writeTinyModel(root);
+  const runner = new InferenceRunner({ memoryLimitBytes: 150 * MB });
+  const rssBefore = process.memoryUsage.rss();
+  try {
+    const found = await runner.discover([root]);
+    assert.deepEqual(found.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots'], 'the other model is found');
+    assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['greedy', 'model_memory']]);
+    const problem = found.refused[0]!.problem;
+    assert.equal(problem.params?.limitMb, 150);
+    assert.ok(Number(problem.params?.mb) > 150, `at least the limit: ${problem.params?.mb}`);
+    assert.match(describeModelProblem('en', problem), /took more than 150 MB of memory \(at least \d+ MB\) and was stopped: too much for this computer/);
+    assert.match(describeModelProblem('fr', problem), /a pris plus de 150\u202fMo de mémoire \(au moins \d+\u202fMo\) et a été arrêté\u202f: trop pour cet ordinateur/);
+    // the 256 MB activations were the check process's, not this one's
+    assert.ok(process.memoryUsage.rss() - rssBefore < 200 * MB, `the station grew by ${(process.memoryUsage.rss() - rssBefore) / MB} MB`);
+  } finally {
+    await runner.close();
+  }
+});
+
+test('a check past its time is stopped with its process: no core stays busy with a trial no one waits for', { timeout: 120_000, skip: process.platform === 'linux' ? false : 'counts the check processes in /proc (Linux)' }, async () => {
+  const root = tempDir('ai-endless-check');
+  writeGreedyModel(root, 4096); // its trial takes seconds here, memory allowed
+  const runner = new InferenceRunner({ checkTimeoutMs: 300, memoryLimitBytes: 64 * 1024 * MB });
+  try {
+    const found = runner.discover([root]);
+    // its process is there while it runs
+    const until = Date.now() + 20_000;
+    while (checkChildren().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const { refused } = await found;
+    assert.deepEqual(refused.map((r) => r.problem.code), ['check_too_slow']);
+    const gone = Date.now() + 5000;
+    while (checkChildren().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(checkChildren(), [], 'the check\'s process is gone, not left running its trial');
+    assert.equal(runner.overrunThreads, 0, 'no AI thread holds the trial either');
+  } finally {
+    await runner.close();
+  }
+});
+
+test('a check whose process dies without an answer (the runtime crashing on a hostile file) refuses the model, saying how it stopped; the station lives on', { timeout: 60_000 }, async () => {
+  const dir = tempDir('ai-check-crash');
+  const crashing = path.join(dir, 'crash.cjs');
+  fs.writeFileSync(crashing, `process.once('message', () => { process.stderr.write('onnxruntime: bad graph\\n'); process.kill(process.pid, 'SIGSEGV'); });`);
+  const checks = new ModelCheckProcesses({ file: async () => crashing });
+  try {
+    const checked = await checks.check(path.join(dir, 'some-model'), { timeoutMs: 30_000, memoryLimitBytes: 1024 * MB });
+    assert.equal(checked.problem?.code, 'model_unloadable');
+    const said = describeModelProblem('en', checked.problem!);
+    assert.match(said, /its check stopped \((signal SIGSEGV|exit code \d+)\): onnxruntime: bad graph/);
+    assert.equal(checked.manifest, null);
+  } finally {
+    checks.close();
+  }
+});
