@@ -24,23 +24,40 @@ interface CheckRequest { modelFolder: string; providers?: ExecutionProvider[]; m
 try { os.setPriority(0, Math.min(19, os.getPriority(0) + 10)); } catch { /* not allowed */ }
 
 /**
- * Watches this process's memory from a thread of its own (the main thread sits inside session.run,
- * which holds it for the whole trial), every 20 ms: past `limit` bytes over `base` it says so (those bytes) on stderr and kills
- * the process. The runtime's memory grows in large blocks, each kept while the run lasts, so a
+ * Watches this process from a thread of its own (the main thread sits inside session.run, which holds
+ * it for the whole trial), every 20 ms: past `limit` bytes of memory over `base` it says so (those
+ * bytes) on stderr and kills the process; and where the station that started it is gone (killed: it
+ * could not kill its checks), it ends too, rather than run a trial no one waits for on a core of its
+ * own for good. The runtime's memory grows in large blocks, each kept while the run lasts, so a
  * sample misses none that matters.
  */
-function watchMemory(base: number, limit: number): void {
+function watchTrial(base: number, limit: number): void {
   const watcher = new Worker(`
     const { workerData } = require('node:worker_threads');
     const fs = require('node:fs');
+    const parent = workerData.parent;
+    const parentAlive = () => {
+      if (process.ppid !== parent) return false; // adopted by another (Linux, macOS)
+      try { process.kill(parent, 0); return true; } catch (error) { return error.code === 'EPERM'; }
+    };
+    let tick = 0;
     setInterval(() => {
       const rss = process.memoryUsage.rss();
-      if (rss <= workerData.base + workerData.limit) return;
-      fs.writeSync(2, workerData.line + ' ' + (rss - workerData.base) + '\\n');
-      process.kill(process.pid, 'SIGKILL');
-    }, 20);`, { eval: true, workerData: { base, limit, line: MEMORY_LIMIT_LINE } });
+      if (rss > workerData.base + workerData.limit) {
+        fs.writeSync(2, workerData.line + ' ' + (rss - workerData.base) + '\\n');
+        process.kill(process.pid, 'SIGKILL');
+      }
+      if (++tick % 10 === 0 && !parentAlive()) process.kill(process.pid, 'SIGKILL');
+    }, 20);`, { eval: true, workerData: { base, limit, line: MEMORY_LIMIT_LINE, parent: STARTED_BY } });
   watcher.unref();
 }
+
+/**
+ * The station that started this process, as it was when this file loaded: taken when the watch began,
+ * a station killed between sending the request and the watch's start was missed (the process, adopted
+ * already, took its new parent for the station and ran its trial to the end).
+ */
+const STARTED_BY = process.ppid;
 
 /** Electron's utility process speaks through process.parentPort, a Node child through process.send. */
 interface ParentPort { once(event: 'message', listener: (event: { data: unknown }) => void): void; postMessage(message: unknown): void }
@@ -68,7 +85,7 @@ function onRequest(handle: (request: CheckRequest) => Promise<unknown>): void {
 onRequest(async (message) => {
   // what the process holds before the model: Node and the runtime's library, loaded with this file
   const before = process.memoryUsage.rss();
-  watchMemory(before, message.memoryLimitBytes);
+  watchTrial(before, message.memoryLimitBytes);
   const checked = await checkModelFolder(message.modelFolder, { providers: message.providers });
   let result: AiTasks['check']['result'];
   if (!checked.ok) {

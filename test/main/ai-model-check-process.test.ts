@@ -11,6 +11,7 @@ import { ModelCheckProcesses } from '../../main/ai/model-check-process.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
+import { spawn } from 'node:child_process';
 
 const SHIPPED = path.join(ROOT, 'models', 'binome-synth-detector');
 const MB = 1024 * 1024;
@@ -117,4 +118,31 @@ test('a check whose process dies without an answer (the runtime crashing on a ho
   } finally {
     checks.close();
   }
+});
+
+test('a check whose station is killed (it could not kill its check) ends by itself: no trial left running on a core for good', { timeout: 120_000, skip: process.platform === 'linux' ? false : 'finds the check processes in /proc (Linux)' }, async () => {
+  const root = tempDir('ai-orphan-check');
+  writeGreedyModel(root, 4096);
+  const checksNow = () => new Set(fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('model-check.process'); } catch { return false; }
+  }));
+  const before = checksNow();
+  // a station checking its models, its check's limits far off (a trial of minutes, memory allowed)
+  const station = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+    import { InferenceRunner } from ${JSON.stringify(path.join(ROOT, 'main/ai/inference.ts'))};
+    const runner = new InferenceRunner({ checkTimeoutMs: 600000, memoryLimitBytes: 64 * 1024 ** 3 });
+    await runner.discover([${JSON.stringify(root)}]);`], { cwd: ROOT, stdio: 'ignore' });
+  let check: string | undefined;
+  const until = Date.now() + 60_000;
+  while (!check && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    check = [...checksNow()].find((pid) => !before.has(pid));
+  }
+  assert.ok(check, 'the check started');
+  station.kill('SIGKILL');
+  const gone = Date.now() + 10_000;
+  while (fs.existsSync(`/proc/${check}/cmdline`) && fs.readFileSync(`/proc/${check}/cmdline`, 'utf8').includes('model-check.process') && Date.now() < gone) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(!checksNow().has(check!), 'the orphaned check ended');
 });
