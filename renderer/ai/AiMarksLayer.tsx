@@ -26,6 +26,8 @@ export interface MarksLabel {
   notAnalysed?: string;
   /** Said over an image the model read and marked nothing on (at the reader's point): "nothing found", not "not shown". */
   noMark?: string;
+  /** Said over an image whose marks are all of classes switched off: without a word it read as not analysed beside the others' "no mark" (a probe). */
+  hiddenHere?: string;
 }
 
 export interface AiMarksLayerProps {
@@ -251,13 +253,14 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
           </g>
         )}
       </svg>
-      {(marks.length > 0 || label.notAnalysed || label.noMark) && labelSlot && createPortal(
+      {(marks.length > 0 || label.notAnalysed || label.noMark || label.hiddenHere) && labelSlot && createPortal(
         <div className={`ai-label ai-label-${source}`} data-testid="ai-label" data-source={source} data-not-analysed={label.notAnalysed ? 'true' : undefined}>
           {/* an image without marks that the model did not read says that alone, in one line: the model's
               name and warning (the strip's) in three lines covered the tissue of spot and magnification
               views, which fill their places (a probe) */}
           {marks.length === 0 && label.notAnalysed ? <em data-testid="ai-not-analysed">{label.notAnalysed}</em>
-            : marks.length === 0 && label.noMark ? <em data-testid="ai-no-mark">{label.noMark}</em> : <>
+            : marks.length === 0 && label.noMark ? <em data-testid="ai-no-mark">{label.noMark}</em>
+            : marks.length === 0 && label.hiddenHere ? <em data-testid="ai-hidden-here">{label.hiddenHere}</em> : <>
           {label.version && label.model.endsWith(` ${label.version}`)
             ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span> <span className="ai-label-version">{label.version}</span></span>
             : <span className="ai-label-name">{label.model}</span>}

@@ -341,6 +341,15 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
             byInstance.set(instance.instanceId, [...byInstance.get(instance.instanceId) ?? [], { label: { ...label, noMark: t('ai.noMark') }, source: 'model', findings: [] }]);
           }
         }
+        // an image whose marks are all of classes switched off says so, and how many: without a word it
+        // read as not analysed beside the others' "no mark", the switch set on another woman (a probe)
+        const hiddenHere = new Map<number, number>();
+        for (const f of results.findings) if (hiddenClasses.has(f.class)) hiddenHere.set(f.instanceId, (hiddenHere.get(f.instanceId) ?? 0) + 1);
+        for (const [instanceId, count] of hiddenHere) {
+          const groups = byInstance.get(instanceId) ?? [];
+          if (groups.some((g) => g.source === 'model' && (g.findings.length > 0 || g.label.notAnalysed))) continue;
+          byInstance.set(instanceId, [...groups, { label: { ...label, hiddenHere: translateCount(locale, 'ai.marksHiddenHere', count) }, source: 'model', findings: [] }]);
+        }
         // a prior whose analysis is not done (queued, running, failed) says so on its images: a prior
         // without marks beside the current exam's read as "nothing found" while it waited (a probe)
         const prior = id !== examId ? shownExam?.priors.find((p) => p.exam.examId === id) : undefined;
