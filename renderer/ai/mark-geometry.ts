@@ -142,9 +142,15 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
   // its class's reach along the image's rows, as the canvas shows it (zoomed, turned)
   const side = spacingMm && spacingMm[1] > 0 ? toCanvas([finding.x + reachMmOf(finding.class) / spacingMm[1], finding.y]) : null;
   const around = side ? Math.hypot(side[0] - centre[0], side[1] - centre[1]) : 0;
-  const encloses = Math.min(Math.max(MARK_RADIUS.max, maxRadius), Math.max(MARK_RADIUS.min, reach, around));
+  const cap = Math.max(MARK_RADIUS.max, maxRadius);
   const shape = shapeOf(finding.class);
-  return { finding, shape, x: centre[0], y: centre[1], radius: encloses / INSCRIBED_SHARE[shape], encloses };
+  const share = INSCRIBED_SHARE[shape];
+  // its class's reach enclosed by the shape's edges; a box past it, by its points only, and those within
+  // the cap: a cluster's long box on an implant's edge made its triangle's points twice the cap out,
+  // twice the mass's circle beside it, a faint finding drawing the eye (a radiologist's probe)
+  const own = Math.min(cap, Math.max(MARK_RADIUS.min, around));
+  const radius = Math.max(own / share, Math.min(Math.min(cap, Math.max(MARK_RADIUS.min, reach, around)) / share, cap));
+  return { finding, shape, x: centre[0], y: centre[1], radius, encloses: radius * share };
 }
 
 /**

@@ -76,6 +76,14 @@ test('a finding is drawn where the viewport maps its centre, mirrored and zoomed
   // a box larger than the reach keeps its own size; the reach, however zoomed, stays within MARK_RADIUS.max
   assert.ok(Math.abs(projectFinding(finding({ box: [70, 10, 130, 70] }), halfMm, MARK_RADIUS.max, [0.5, 0.5])!.radius - Math.min(MARK_RADIUS.max, Math.hypot(30, 30))) < 1e-9);
   assert.equal(projectFinding(small, mirroredZoomed, MARK_RADIUS.max, [0.1, 0.1])!.radius, MARK_RADIUS.max);
+  // a box past the class's reach is reached by a shape's points, within the cap: a cluster's long box on an
+  // implant's edge drew a triangle twice the size of the largest circle (a radiologist's probe)
+  for (const findingClass of AI_FINDING_CLASSES) {
+    const huge = projectFinding(finding({ class: findingClass, box: [0, 0, 400, 300] }), halfMm, MARK_RADIUS.max, [0.5, 0.5])!;
+    assert.equal(huge.radius, MARK_RADIUS.max, findingClass);
+    // and never smaller than its class's reach within its edges
+    assert.ok(huge.encloses >= Math.min(MARK_RADIUS.max, reachMmOf(findingClass) / 0.5) - 1e-9, findingClass);
+  }
   // no spacing (an image without one), or a zero: the box alone
   assert.equal(projectFinding(small, halfMm, MARK_RADIUS.max, [0, 0])!.radius, MARK_RADIUS.min);
   // no image in the viewport: no mark
