@@ -14,6 +14,11 @@ test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendo
   assert.equal(formatScore('en', 0.9966), '0.99');
   assert.equal(formatScore('fr', 0.995), '0,99');
   assert.equal(formatScore('en', 0.9949), '0.99');
+  // nor a score above 0 written 0.00 (it read as certainty the other way: "sein gauche 0,00", a probe)
+  assert.equal(formatScore('en', 0.0031), '<0.01');
+  assert.equal(formatScore('fr', 0.0049), '<0,01');
+  assert.equal(formatScore('fr', 0.005), '0,01');
+  assert.equal(formatScore('en', 0), '0.00');
   assert.equal(formatScore('fr', 87.4), '87');
   // a vendor's scales: not rounded up to what the score has not reached (99.6 read "100" on 0–100), a decimal under 10
   assert.equal(formatScore('en', 99.6), '99');
