@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'opset_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'model_archive', 'models_folder_unusable', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed', 'model_memory',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'model_archive', 'models_folder_unusable', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed', 'model_memory', 'check_stopped',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -117,7 +117,11 @@ const en: Record<ModelProblemCode, Template> = {
   model_too_large: 'model.onnx is too large ({bytes} bytes; an ONNX file is at most {max}): refused without being read',
   check_too_slow: 'checking it (opening it and its trial runs) took more than {seconds} s: too slow for this computer; the other models are used',
   ai_thread_failed: 'the AI thread could not start ({what}): no model runs at this station; the reading station works on without its AI',
-  model_memory: 'its trial run on an image as large as it will be given took more than {limitMb} MB of memory (at least {mb} MB) and was stopped: too much for this computer beside the reading station; the other models are used (an IT person may raise the limit with BINOME_AI_MODEL_MEMORY_MB)',
+  model_memory: (p) => (p.together
+    ? fill('its check (opening it and its trial run on an image as large as it will be given) held {mb} MB while other models were checked beside it, the checks together past {limitMb} MB, and was stopped: too much for this computer beside the reading station; the other models are used, and it is checked again at the next start (an IT person may raise the limit with BINOME_AI_MODEL_MEMORY_MB)', p)
+    : fill('opening it and its trial run on an image as large as it will be given took more than {limitMb} MB of memory (at least {mb} MB) and were stopped: too much for this computer beside the reading station; the other models are used (an IT person may raise the limit with BINOME_AI_MODEL_MEMORY_MB)', p)),
+  check_stopped: (p) => (p.how === 'start' ? fill('its check could not start ({what}); the other models are used, and it is checked again at the next start', p)
+    : `its check stopped before it ended (${p.signal ? `signal ${p.signal}` : `exit code ${p.exitCode}`}${p.what ? `; its last words: ${p.what}` : ''}): the ONNX runtime crashed on this file, or the process was stopped from outside (the system short of memory, a person); the other models are used, and it is checked again at the next start`),
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_external_data: (p) => `model.onnx keeps ${p.count} tensor${plural(p.count, 's')} in other files (ONNX external data: ${p.names}), which its checksum does not cover: save the model as one file (onnx.save_model(model, "model.onnx", save_as_external_data=False)) and write its SHA-256 in the manifest`,
   opset_mismatch: 'the manifest says ONNX opset {manifest} (runtime.opset), model.onnx imports opset {file}: the manifest was written for another export of the model; write the file’s opset in it (and check the rest)',
@@ -153,7 +157,11 @@ const fr: Record<ModelProblemCode, Template> = {
   model_too_large: 'model.onnx est trop gros ({bytes} octets\u202f; un fichier ONNX fait au plus {max} octets)\u202f: refusé sans être lu',
   check_too_slow: 'sa vérification (l’ouvrir et ses essais) a pris plus de {seconds}\u202fs\u202f: trop lent pour cet ordinateur\u202f; les autres modèles sont utilisés',
   ai_thread_failed: 'le fil d’exécution de l’IA n’a pas pu démarrer ({what})\u202f: aucun modèle ne tourne sur ce poste\u202f; la station de lecture fonctionne sans son IA',
-  model_memory: 'son essai sur une image aussi grande que celles qu’il recevra a pris plus de {limitMb}\u202fMo de mémoire (au moins {mb}\u202fMo) et a été arrêté\u202f: trop pour cet ordinateur à côté de la station de lecture\u202f; les autres modèles sont utilisés (un informaticien peut relever la limite avec BINOME_AI_MODEL_MEMORY_MB)',
+  model_memory: (p) => (p.together
+    ? fill('sa vérification (l’ouvrir et son essai sur une image aussi grande que celles qu’il recevra) occupait {mb}\u202fMo pendant que d’autres modèles étaient vérifiés à côté, les vérifications ensemble au-delà de {limitMb}\u202fMo, et a été arrêtée\u202f: trop pour cet ordinateur à côté de la station de lecture\u202f; les autres modèles sont utilisés, et il sera vérifié de nouveau au prochain démarrage (un informaticien peut relever la limite avec BINOME_AI_MODEL_MEMORY_MB)', p)
+    : fill('l’ouvrir et son essai sur une image aussi grande que celles qu’il recevra ont pris plus de {limitMb}\u202fMo de mémoire (au moins {mb}\u202fMo) et ont été arrêtés\u202f: trop pour cet ordinateur à côté de la station de lecture\u202f; les autres modèles sont utilisés (un informaticien peut relever la limite avec BINOME_AI_MODEL_MEMORY_MB)', p)),
+  check_stopped: (p) => (p.how === 'start' ? fill('sa vérification n’a pas pu démarrer ({what})\u202f; les autres modèles sont utilisés, et il sera vérifié de nouveau au prochain démarrage', p)
+    : `sa vérification s’est arrêtée avant la fin (${p.signal ? `signal ${p.signal}` : `code de sortie ${p.exitCode}`}${p.what ? `\u202f; ses derniers mots\u202f: ${p.what}` : ''})\u202f: le moteur ONNX a planté sur ce fichier, ou le processus a été arrêté de l’extérieur (le système à court de mémoire, une personne)\u202f; les autres modèles sont utilisés, et il sera vérifié de nouveau au prochain démarrage`),
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_external_data: (p) => `model.onnx garde ${p.count} tenseur${pluriel(p.count, 's')} dans d’autres fichiers (données externes ONNX\u202f: ${p.names}), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier (onnx.save_model(model, "model.onnx", save_as_external_data=False)) et écrivez son SHA-256 dans le manifeste`,
   opset_mismatch: 'le manifeste indique l’opset ONNX {manifest} (runtime.opset), model.onnx importe l’opset {file}\u202f: le manifeste a été écrit pour un autre export du modèle\u202f; écrivez-y l’opset du fichier (et vérifiez le reste)',

@@ -216,6 +216,8 @@ export class AiAnalysis {
         if (options.analyse !== false) this.modelsAdded();
       }, (error: unknown) => {
         this.checking = [];
+        // (the station stopping ends the checks still running: no failure to say, a probe's ERROR and stack at each Ctrl-C)
+        if (this.closed) return;
         log.error(`AI second reader: a model's check failed: ${errorForLog(error)}`);
       });
     }

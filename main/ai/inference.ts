@@ -17,11 +17,13 @@ const INFER_TIMEOUT_MS = 5 * 60_000;
 /** A model whose check (opening it, one trial run) takes longer is refused as too slow for this computer. */
 const CHECK_TIMEOUT_MS = 2 * 60_000;
 /**
- * A check still running after this long is set aside (its thread kept for it alone, beside a new one):
+ * A check still running after this long is set aside (its process goes on, beside the next one's):
  * the next folders are checked meanwhile and their models used. A model's check takes a second or two
- * (1–1.7 s on a thread just started); checked one after another below that, a normal start is as before.
+ * (its process started, the runtime loaded, the trial run: about 1 s here for the station's model);
+ * checked one after another below that, a normal start is as before. Each slow folder holds the
+ * models after it this long (it was 10 s: four slow folders left a station without its AI for 45 s, a probe).
  */
-const CHECK_ASIDE_MS = 10_000;
+const CHECK_ASIDE_MS = 5_000;
 
 /**
  * How long closing waits for a model run that cannot be interrupted: 15 s, or

@@ -1,8 +1,10 @@
 // Checks a model folder in a child process (model-check.process.ts), which can be stopped: killed past
 // its time, killing itself past its memory limit (model-check-limits.ts), and, should the runtime
-// crash on a hostile file, taking none of the station with it. Under Electron the child is the same
-// binary run as Node (ELECTRON_RUN_AS_NODE), as the packaged app's other entries are files beside
-// its bundle (pool.ts workerEntry).
+// crash on a hostile file, taking none of the station with it. The limit is the checks' together:
+// each says what it holds every 0.1 s, and where those running at once (a check set aside beside the
+// next: model-discovery.ts) hold more, the largest is stopped (four slow, greedy models each under
+// the limit held 10.6 GB together for two minutes: a probe). Under Electron the child is a utility
+// process (main/electron/utility-child.ts), elsewhere a fork of Node (main/base/child-process.ts).
 
 import { forkChild } from '../base/child-process.ts';
 import type { ChildHandle, StartChild } from '../base/child-process.ts';
@@ -10,7 +12,7 @@ import type { WorkerEntry } from '../workers/pool.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import type { AiTasks } from './ai-tasks.ts';
-import { MEMORY_LIMIT_LINE } from './model-check-limits.ts';
+import { MEMORY_LIMIT_LINE, MEMORY_REPORT_LINE } from './model-check-limits.ts';
 
 export type CheckResult = AiTasks['check']['result'];
 
@@ -35,7 +37,8 @@ export interface CheckOptions {
 const MB = 1024 * 1024;
 
 export class ModelCheckProcesses {
-  private readonly running = new Set<ChildHandle>();
+  /** Each check running, with the memory it said it holds last, and why it was stopped where it was. */
+  private readonly running = new Map<ChildHandle, { bytes: number; stoppedOver?: { bytes: number; limit: number } }>();
   private closed = false;
 
   constructor(private readonly entry: WorkerEntry, private readonly start: StartChild = forkChild) {}
@@ -48,10 +51,19 @@ export class ModelCheckProcesses {
     if (this.closed) throw new Error('the model checks are closed');
     const file = await this.entry.file();
     const child = this.start(file, { ...process.env, ELECTRON_RUN_AS_NODE: '1', ORT_DISABLE_TELEMETRY: '1' });
-    this.running.add(child);
-    let stderr = '';
+    const state: { bytes: number; stoppedOver?: { bytes: number; limit: number } } = { bytes: 0 };
+    this.running.set(child, state);
+    // what it writes besides its memory reports: the last lines, for a crash's reason
+    let stderr = '', partial = '';
     child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => { stderr = (stderr + d).slice(-4096); });
+    child.stderr?.on('data', (d: string) => {
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(MEMORY_REPORT_LINE)) this.report(state, Number(line.slice(MEMORY_REPORT_LINE.length)), options.memoryLimitBytes);
+        else stderr = `${stderr}${line}\n`.slice(-4096);
+      }
+    });
     return new Promise((resolve, reject) => {
       let settled = false;
       let timedOut = false;
@@ -74,30 +86,48 @@ export class ModelCheckProcesses {
       child.onError((error) => {
         // not started (the binary gone, no process left to this user): no check, no model
         this.running.delete(child);
-        refuse({ code: 'model_unloadable', params: { empty: 0, what: `its check could not start: ${error.message}` } });
+        refuse({ code: 'check_stopped', params: { how: 'start', what: error.message.slice(0, 200) } });
       });
       child.onExit((code, signal) => {
         this.running.delete(child);
         if (settled) return;
         if (timedOut) return settle(() => reject(new CheckTimeoutError(options.timeoutMs)));
+        if (state.stoppedOver) return refuse(memoryProblem(state.stoppedOver.bytes, state.stoppedOver.limit, true));
         const over = stderr.split('\n').find((line) => line.startsWith(MEMORY_LIMIT_LINE));
         if (over) return refuse(memoryProblem(Number(over.slice(MEMORY_LIMIT_LINE.length)) || options.memoryLimitBytes, options.memoryLimitBytes));
         if (this.closed) return settle(() => reject(new Error('the model checks were closed')));
-        // the runtime crashed, or the check threw: said by its exit, with the last line it wrote (no patient data: a model folder's check)
+        // the runtime crashed, or the process was killed from outside (the system short of memory, a
+        // person), or the check threw: said by its exit, with the last line it wrote (no patient data: a model folder's check)
         const last = stderr.trim().split('\n').filter(Boolean).at(-1)?.slice(0, 200);
-        refuse({ code: 'model_unloadable', params: { empty: 0, what: `its check stopped (${signal ? `signal ${signal}` : `exit code ${code}`})${last ? `: ${last}` : ''}` } });
+        refuse({ code: 'check_stopped', params: { ...(signal ? { signal } : { exitCode: code ?? -1 }), ...(last ? { what: last } : {}) } });
       });
       child.send({ modelFolder, providers: options.providers, memoryLimitBytes: options.memoryLimitBytes });
     });
   }
 
+  /**
+   * A check says what it holds: where the checks running at once hold more than the limit together,
+   * the one holding most is stopped (refused as too greedy beside the others), not the newcomer.
+   */
+  private report(state: { bytes: number }, bytes: number, limit: number): void {
+    if (!Number.isFinite(bytes)) return;
+    state.bytes = bytes;
+    let total = 0;
+    for (const s of this.running.values()) total += s.bytes;
+    if (total <= limit || this.running.size < 2) return;
+    const [largest, its] = [...this.running.entries()].reduce((a, b) => (b[1].bytes > a[1].bytes ? b : a));
+    if (its.stoppedOver) return;
+    its.stoppedOver = { bytes: its.bytes, limit };
+    largest.kill();
+  }
+
   /** Kills the checks still running (the station closing: a check has nothing to save). */
   close(): void {
     this.closed = true;
-    for (const child of this.running) child.kill();
+    for (const child of this.running.keys()) child.kill();
   }
 }
 
-function memoryProblem(bytes: number, limit: number): ModelProblem {
-  return { code: 'model_memory', params: { mb: Math.round(bytes / MB), limitMb: Math.round(limit / MB) } };
+function memoryProblem(bytes: number, limit: number, together = false): ModelProblem {
+  return { code: 'model_memory', params: { mb: Math.round(bytes / MB), limitMb: Math.round(limit / MB), ...(together ? { together: 1 } : {}) } };
 }

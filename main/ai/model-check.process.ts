@@ -16,7 +16,7 @@ import { checkModelFolder } from './model-package.ts';
 import { providerExistsOn } from './execution-provider.ts';
 import type { AiTasks } from './ai-tasks.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
-import { MEMORY_LIMIT_LINE } from './model-check-limits.ts';
+import { MEMORY_LIMIT_LINE, MEMORY_REPORT_LINE } from './model-check-limits.ts';
 
 interface CheckRequest { modelFolder: string; providers?: ExecutionProvider[]; memoryLimitBytes: number }
 
@@ -43,12 +43,16 @@ function watchTrial(base: number, limit: number): void {
     let tick = 0;
     setInterval(() => {
       const rss = process.memoryUsage.rss();
+      // (a write the station cannot take: it is gone)
+      const say = (line) => { try { fs.writeSync(2, line + '\\n'); } catch { process.kill(process.pid, 'SIGKILL'); } };
       if (rss > workerData.base + workerData.limit) {
-        fs.writeSync(2, workerData.line + ' ' + (rss - workerData.base) + '\\n');
+        say(workerData.line + ' ' + (rss - workerData.base));
         process.kill(process.pid, 'SIGKILL');
       }
-      if (++tick % 10 === 0 && !parentAlive()) process.kill(process.pid, 'SIGKILL');
-    }, 20);`, { eval: true, workerData: { base, limit, line: MEMORY_LIMIT_LINE, parent: STARTED_BY } });
+      // what it holds, every 0.1 s: the station weighs the checks running at once together
+      if (++tick % 5 === 0) say(workerData.report + ' ' + Math.max(0, rss - workerData.base));
+      if (tick % 10 === 0 && !parentAlive()) process.kill(process.pid, 'SIGKILL');
+    }, 20);`, { eval: true, workerData: { base, limit, line: MEMORY_LIMIT_LINE, report: MEMORY_REPORT_LINE, parent: STARTED_BY } });
   watcher.unref();
 }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InferenceRunner } from '../../main/ai/inference.ts';
 import { ModelCheckProcesses } from '../../main/ai/model-check-process.ts';
+import { MEMORY_REPORT_LINE } from '../../main/ai/model-check-limits.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
@@ -75,8 +76,8 @@ test('a model whose trial takes more memory than the limit is refused as such, i
     const problem = found.refused[0]!.problem;
     assert.equal(problem.params?.limitMb, 150);
     assert.ok(Number(problem.params?.mb) > 150, `at least the limit: ${problem.params?.mb}`);
-    assert.match(describeModelProblem('en', problem), /took more than 150 MB of memory \(at least \d+ MB\) and was stopped: too much for this computer/);
-    assert.match(describeModelProblem('fr', problem), /a pris plus de 150\u202fMo de mémoire \(au moins \d+\u202fMo\) et a été arrêté\u202f: trop pour cet ordinateur/);
+    assert.match(describeModelProblem('en', problem), /^opening it and its trial run on an image as large as it will be given took more than 150 MB of memory \(at least \d+ MB\) and were stopped: too much for this computer/);
+    assert.match(describeModelProblem('fr', problem), /^l’ouvrir et son essai sur une image aussi grande que celles qu’il recevra ont pris plus de 150\u202fMo de mémoire \(au moins \d+\u202fMo\) et ont été arrêtés\u202f: trop pour cet ordinateur/);
     // the 256 MB activations were the check process's, not this one's
     assert.ok(process.memoryUsage.rss() - rssBefore < 200 * MB, `the station grew by ${(process.memoryUsage.rss() - rssBefore) / MB} MB`);
   } finally {
@@ -111,9 +112,11 @@ test('a check whose process dies without an answer (the runtime crashing on a ho
   const checks = new ModelCheckProcesses({ file: async () => crashing });
   try {
     const checked = await checks.check(path.join(dir, 'some-model'), { timeoutMs: 30_000, memoryLimitBytes: 1024 * MB });
-    assert.equal(checked.problem?.code, 'model_unloadable');
-    const said = describeModelProblem('en', checked.problem!);
-    assert.match(said, /its check stopped \((signal SIGSEGV|exit code \d+)\): onnxruntime: bad graph/);
+    assert.equal(checked.problem?.code, 'check_stopped');
+    // said as what it may be (a crash, or a kill from outside), in the reader's language: the French read
+    // "ne peut pas être chargé par le moteur ONNX (its check stopped …)" (a probe)
+    assert.match(describeModelProblem('en', checked.problem!), /^its check stopped before it ended \((signal SIGSEGV|exit code \d+); its last words: onnxruntime: bad graph\): the ONNX runtime crashed on this file, or the process was stopped from outside/);
+    assert.match(describeModelProblem('fr', checked.problem!), /^sa vérification s’est arrêtée avant la fin \((signal SIGSEGV|code de sortie \d+)\u202f; ses derniers mots\u202f: onnxruntime: bad graph\)\u202f: le moteur ONNX a planté/);
     assert.equal(checked.manifest, null);
   } finally {
     checks.close();
@@ -145,4 +148,48 @@ test('a check whose station is killed (it could not kill its check) ends by itse
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(!checksNow().has(check!), 'the orphaned check ended');
+});
+
+test('the memory limit is the checks\' together: where two checks running at once hold more, the one holding most is stopped (refused as too greedy beside the others), the other goes on', { timeout: 60_000 }, async () => {
+  // four slow, greedy models each under the limit held 10.6 GB together for two minutes (a probe): two
+  // stand-in checks that say what they hold as a check does, one 800 MB without end, one 600 MB that answers
+  const dir = tempDir('ai-checks-together');
+  const holds = (mb: number) => `setInterval(() => process.stderr.write('${MEMORY_REPORT_LINE} ${mb * MB}\\n'), 50);`;
+  fs.writeFileSync(path.join(dir, 'greedy.cjs'), `process.once('message', () => { ${holds(800)} });`);
+  fs.writeFileSync(path.join(dir, 'modest.cjs'), `process.once('message', () => { ${holds(600)}
+    setTimeout(() => process.send({ checked: { folder: 'modest', problem: null, provider: 'cpu', manifest: null, manifestSha256: null }, workingBytes: ${600 * MB} }, () => process.exit(0)), 1500); });`);
+  let next = 'greedy.cjs';
+  const checks = new ModelCheckProcesses({ file: async () => path.join(dir, next) });
+  try {
+    const greedy = checks.check('greedy', { timeoutMs: 30_000, memoryLimitBytes: 1000 * MB });
+    await new Promise((r) => setTimeout(r, 300)); // (it says 800 MB: alone, under the limit)
+    next = 'modest.cjs';
+    const modest = checks.check('modest', { timeoutMs: 30_000, memoryLimitBytes: 1000 * MB });
+    const [g, m] = await Promise.all([greedy, modest]);
+    assert.deepEqual(g.problem, { code: 'model_memory', params: { mb: 800, limitMb: 1000, together: 1 } });
+    assert.match(describeModelProblem('en', g.problem), /held 800 MB while other models were checked beside it, the checks together past 1000 MB, and was stopped/);
+    assert.match(describeModelProblem('fr', g.problem), /occupait 800\u202fMo pendant que d’autres modèles étaient vérifiés à côté, les vérifications ensemble au-delà de 1000\u202fMo/);
+    assert.equal(m.problem, null, 'the other check went on to its answer');
+  } finally {
+    checks.close();
+  }
+});
+
+test('BINOME_AI_MODEL_MEMORY_MB: a plain number of megabytes from 64 sets the limit; anything else (0x100, 1e30, 0, -1, abc) the default, said in the log', async () => {
+  const { modelMemoryLimitBytes } = await import('../../main/ai/model-check-limits.ts');
+  const os = await import('node:os');
+  const fallback = Math.min(4 * 1024 * MB, Math.round(os.totalmem() / 4));
+  const saved = process.env.BINOME_AI_MODEL_MEMORY_MB;
+  try {
+    for (const [value, expected] of [['2048', 2048 * MB], ['300.5', Math.round(300.5 * MB)], ['0x100', fallback], ['1e30', fallback], ['0', fallback], ['-1', fallback], ['abc', fallback], ['Infinity', fallback], ['0.001', fallback], ['', fallback]] as const) {
+      process.env.BINOME_AI_MODEL_MEMORY_MB = value;
+      assert.equal(modelMemoryLimitBytes(), expected, value);
+    }
+    // more than the computer has: what it has
+    process.env.BINOME_AI_MODEL_MEMORY_MB = String(Math.ceil(os.totalmem() / MB) * 4);
+    assert.equal(modelMemoryLimitBytes(), os.totalmem());
+  } finally {
+    if (saved === undefined) delete process.env.BINOME_AI_MODEL_MEMORY_MB;
+    else process.env.BINOME_AI_MODEL_MEMORY_MB = saved;
+  }
 });
