@@ -311,7 +311,8 @@ export const en = {
   'ai.cadMarks': '{count} mark|{count} marks',
   'ai.marksHidden': '{count} AI mark hidden: press {key} to show it|{count} AI marks hidden: press {key} to show them',
   'ai.marksHiddenByClass': '{count} AI mark hidden: its class is switched off|{count} AI marks hidden: their classes are switched off',
-  'ai.marksHiddenHere': 'AI: {count} mark hidden (class switched off)|AI: {count} marks hidden (classes switched off)',
+  'ai.marksHiddenHere': 'AI: {count} mark hidden ({classes})|AI: {count} marks hidden ({classes})',
+  'ai.classesOff': 'class switched off: {names}|classes switched off: {names}',
   'ai.cadOptional': 'optional CAD marks ({count})',
   'ai.cadReportUnreadable': 'A CAD report of this exam could not be read: {reason}',
   'ai.cadProblem.not_cad_sr': 'it is not a Mammography CAD report',
@@ -855,7 +856,8 @@ export const fr: Record<MessageKey, string> = {
   'ai.cadMarks': '{count} marque|{count} marques',
   'ai.marksHidden': '{count} marque IA masquée\u202f: touche {key} pour l’afficher|{count} marques IA masquées\u202f: touche {key} pour les afficher',
   'ai.marksHiddenByClass': '{count} marque IA masquée\u202f: sa classe est décochée|{count} marques IA masquées\u202f: leurs classes sont décochées',
-  'ai.marksHiddenHere': 'IA\u202f: {count} marque masquée (classe décochée)|IA\u202f: {count} marques masquées (classes décochées)',
+  'ai.marksHiddenHere': 'IA\u202f: {count} marque masquée ({classes})|IA\u202f: {count} marques masquées ({classes})',
+  'ai.classesOff': 'classe décochée\u202f: {names}|classes décochées\u202f: {names}',
   'ai.cadOptional': 'marques CAD facultatives ({count})',
   'ai.cadReportUnreadable': 'Un compte rendu CAD de cet examen n’a pas pu être lu\u202f: {reason}',
   'ai.cadProblem.not_cad_sr': 'ce n’est pas un compte rendu CAD de mammographie',
@@ -1128,8 +1130,10 @@ export function formatScore(locale: Locale, score: number): string {
   // a score under 1 is never written 1.00: that reads as certainty (0.9966 is shown 0.99)
   // above 1 (a vendor's scale): one decimal under 10 (1.4 and 1.5 read "1" and "2" on a 0–10 scale), whole above;
   // never rounded up to a whole number the score has not reached (99.6 read "100" on a 0–100 scale: a probe)
-  // nor is one above 0 written 0.00: that read as certainty too, "left breast 0,00" (a radiologist's probe)
-  const text = Math.abs(score) <= 1 ? (score < 1 && score >= 0.995 ? '0.99' : score > 0 && score < 0.005 ? '<0.01' : score.toFixed(2))
+  // nor is one under 0.005 written 0.00, 0 itself (a breast with no candidate finding) included: that
+  // read as certainty too, "sein gauche 0,00" (radiologists' probes); "< 0,01" with French's narrow space
+  if (score >= 0 && score < 0.005) return locale === 'fr' ? '<\u202f0,01' : '<0.01';
+  const text = Math.abs(score) <= 1 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
     : Math.abs(score) < 10 ? (Math.trunc(score * 10) / 10).toFixed(1) : Math.trunc(score).toFixed(0);
   return locale === 'fr' ? text.replace('.', ',') : text;
 }

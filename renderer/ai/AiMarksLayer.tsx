@@ -265,6 +265,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
             ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span> <span className="ai-label-version">{label.version}</span></span>
             : <span className="ai-label-name">{label.model}</span>}
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
+          {label.hiddenHere && <em data-testid="ai-hidden-here">{label.hiddenHere}</em>}
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
           {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}
           {label.warning && label.warningTiny && <strong className="ai-label-tiny" data-testid="ai-label-tiny">{label.warningTiny}</strong>}

@@ -14,7 +14,7 @@ import { formatThreshold, operatingPointName, translate, translateCount } from '
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
 import { AI_MARKS_MODES } from '../../common/viewer-settings.ts';
 import { useI18n } from '../i18n.tsx';
-import { aiStateText, cadMarksLabel, marksLabel, needsRestart, notForModel } from './ai-state.ts';
+import { aiClassName, aiStateText, cadMarksLabel, marksLabel, needsRestart, notForModel } from './ai-state.ts';
 import { shapeOf, shapePath } from './mark-geometry.ts';
 
 export interface AiPanelProps {
@@ -207,7 +207,7 @@ function StripContent(props: StripForm) {
   const status = results.state?.status ?? null;
   const label = results.model ? marksLabel(t, results.model) : null;
   const { byKey: hiddenByKey, byClass: hiddenByClass } = props.hiddenMarks;
-  const className = (c: string) => t((['mass', 'calcification', 'architectural_distortion', 'asymmetry'].includes(c) ? `ai.class.${c}` : 'ai.class.other') as MessageKey);
+  const className = (c: string) => aiClassName(t, c);
   return (
     <>
       <strong>{t('ai.title')}</strong>

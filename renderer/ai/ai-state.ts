@@ -5,6 +5,7 @@
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import { showableText } from '../../common/ai/model-manifest.ts';
 import type { AiFinding, AiResults, Locale } from '../../common/domain.ts';
+import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { NotRead } from '../../common/ai/not-read.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
@@ -160,4 +161,9 @@ export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>)
   return caveat
     ? { model: name, version: model.version, warning: t(`ai.${caveat}`), warningShort: t(`ai.${caveat}Short`), warningTiny: t(`ai.${caveat}Tiny`) }
     : { model: name, version: model.version, warning: null };
+}
+
+/** A finding class's name as the strip's switches and the images say it (a class of the lexicon; any other model's class is "other"). */
+export function aiClassName(t: Translate, findingClass: string): string {
+  return t(((AI_FINDING_CLASSES as readonly string[]).includes(findingClass) ? `ai.class.${findingClass}` : 'ai.class.other') as MessageKey);
 }

@@ -26,7 +26,7 @@ import type { PrimaryTool } from './cornerstone.ts';
 import { StepView } from './StepView.tsx';
 import type { MarkGroup, StepMarks } from './StepView.tsx';
 import { AiPanel, aiCallsRecall, findingsAtFlag } from '../ai/AiPanel.tsx';
-import { aiStateText, cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
+import { aiClassName, aiStateText, cadMarksLabel, marksLabel, unreadReason } from '../ai/ai-state.ts';
 import { loadMarksChoice, saveMarksChoice } from '../ai/marks-choice.ts';
 import type { SizeMode, StepOptions, StepRenderer } from './step-renderer.ts';
 import { prefetchExam, prefetchedExam } from './prefetch.ts';
@@ -341,14 +341,24 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
             byInstance.set(instance.instanceId, [...byInstance.get(instance.instanceId) ?? [], { label: { ...label, noMark: t('ai.noMark') }, source: 'model', findings: [] }]);
           }
         }
-        // an image whose marks are all of classes switched off says so, and how many: without a word it
-        // read as not analysed beside the others' "no mark", the switch set on another woman (a probe)
-        const hiddenHere = new Map<number, number>();
-        for (const f of results.findings) if (hiddenClasses.has(f.class)) hiddenHere.set(f.instanceId, (hiddenHere.get(f.instanceId) ?? 0) + 1);
-        for (const [instanceId, count] of hiddenHere) {
+        // an image with marks of classes switched off says so, how many and which classes: without a word
+        // it read as not analysed beside the others' "no mark", the switch set on another woman, and an
+        // image showing one of its marks hid the other with nothing said there (probes)
+        const hiddenHere = new Map<number, { count: number; classes: Set<string> }>();
+        for (const f of results.findings) {
+          if (!hiddenClasses.has(f.class)) continue;
+          const here = hiddenHere.get(f.instanceId) ?? { count: 0, classes: new Set<string>() };
+          here.count++;
+          here.classes.add(f.class);
+          hiddenHere.set(f.instanceId, here);
+        }
+        for (const [instanceId, { count, classes }] of hiddenHere) {
+          const names = aiClasses.filter((c) => classes.has(c)).map((c) => aiClassName(t, c)).join(', ');
+          const said = translateCount(locale, 'ai.marksHiddenHere', count, { classes: translateCount(locale, 'ai.classesOff', classes.size, { names }) });
           const groups = byInstance.get(instanceId) ?? [];
-          if (groups.some((g) => g.source === 'model' && (g.findings.length > 0 || g.label.notAnalysed))) continue;
-          byInstance.set(instanceId, [...groups, { label: { ...label, hiddenHere: translateCount(locale, 'ai.marksHiddenHere', count) }, source: 'model', findings: [] }]);
+          const shown = groups.find((g) => g.source === 'model' && g.findings.length > 0);
+          if (shown) shown.label = { ...shown.label, hiddenHere: said };
+          else if (!groups.some((g) => g.source === 'model' && g.label.notAnalysed)) byInstance.set(instanceId, [...groups, { label: { ...label, hiddenHere: said }, source: 'model', findings: [] }]);
         }
         // a prior whose analysis is not done (queued, running, failed) says so on its images: a prior
         // without marks beside the current exam's read as "nothing found" while it waited (a probe)
@@ -372,7 +382,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       }
     }
     return byInstance;
-  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t, locale, examId, shownExam, priorHeld]);
+  }, [marksOn, aiLocked, aiExamKey, aiResults, hiddenClasses, optionalCadMarks, t, locale, examId, shownExam, priorHeld, aiClasses]);
 
   // the images of the step on screen
   const stepImages = step ? step.viewports.flatMap((v) => (v.image ? [v.image.instanceId] : [])).join(',') : '';

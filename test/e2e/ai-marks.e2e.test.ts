@@ -566,12 +566,17 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
   // a class switched off: said as such (the key would hide every mark, not show these)
   assert.match(await page.textContent('[data-testid=ai-marks-hidden]') ?? '', /^\d+ AI marks? hidden: (its class is|their classes are) switched off$/);
+  // and over each image with marks of it, those shown beside them too (an image showing one of its marks
+  // hid the other with nothing said there: a probe), naming the class
+  const hiddenCalcs = await page.$$eval('[data-testid=ai-hidden-here]', (ls) => ls.map((l) => l.textContent ?? ''));
+  assert.ok(hiddenCalcs.length > 0 && hiddenCalcs.every((h) => /^AI: \d+ marks? hidden \(class switched off: calcifications\)$/.test(h)), JSON.stringify(hiddenCalcs));
+  assert.equal(hiddenCalcs.reduce((n, h) => n + Number(/\d+/.exec(h)![0]), 0), 4, 'every calcification mark counted on its image');
   await page.click('[data-testid=ai-class-mass] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   // each image whose marks are all switched off says so, and how many: without a word it read as not
   // analysed beside the "no mark" of the others (a probe: the switch carried over to the next woman)
   const hiddenHere = await page.$$eval('[data-testid=ai-hidden-here]', (ls) => ls.map((l) => l.textContent ?? ''));
-  assert.ok(hiddenHere.length > 0 && hiddenHere.every((h) => /^AI: \d+ marks? hidden \(class(es)? switched off\)$/.test(h)), JSON.stringify(hiddenHere));
+  assert.ok(hiddenHere.length > 0 && hiddenHere.every((h) => /^AI: \d+ marks? hidden \((class switched off: (mass|calcifications)|classes switched off: mass, calcifications)\)$/.test(h)), JSON.stringify(hiddenHere));
   assert.equal(hiddenHere.reduce((n, h) => n + Number(/\d+/.exec(h)![0]), 0), 8, 'every hidden mark counted on its image');
   await page.click('[data-testid=ai-class-calcification] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);

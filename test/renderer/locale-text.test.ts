@@ -14,11 +14,13 @@ test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendo
   assert.equal(formatScore('en', 0.9966), '0.99');
   assert.equal(formatScore('fr', 0.995), '0,99');
   assert.equal(formatScore('en', 0.9949), '0.99');
-  // nor a score above 0 written 0.00 (it read as certainty the other way: "sein gauche 0,00", a probe)
+  // nor a score under 0.005 written 0.00, 0 itself (a breast with no candidate) included: it read as
+  // certainty the other way ("sein gauche 0,00", probes)
   assert.equal(formatScore('en', 0.0031), '<0.01');
-  assert.equal(formatScore('fr', 0.0049), '<0,01');
+  assert.equal(formatScore('fr', 0.0049), '<\u202f0,01');
+  assert.equal(formatScore('en', 0), '<0.01');
   assert.equal(formatScore('fr', 0.005), '0,01');
-  assert.equal(formatScore('en', 0), '0.00');
+  assert.equal(formatScore('en', -0.42), '-0.42', 'a vendor\'s scale below 0 as it is');
   assert.equal(formatScore('fr', 87.4), '87');
   // a vendor's scales: not rounded up to what the score has not reached (99.6 read "100" on 0–100), a decimal under 10
   assert.equal(formatScore('en', 99.6), '99');
