@@ -28,6 +28,8 @@ export interface MarksLabel {
   noMark?: string;
   /** Said over an image whose marks are all of classes switched off: without a word it read as not analysed beside the others' "no mark" (a probe). */
   hiddenHere?: string;
+  /** The same in fewer words, under the model's name and warning where the image shows other marks. */
+  hiddenHereShort?: string;
 }
 
 export interface AiMarksLayerProps {
@@ -260,15 +262,17 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
               views, which fill their places (a probe) */}
           {marks.length === 0 && label.notAnalysed ? <em data-testid="ai-not-analysed">{label.notAnalysed}</em>
             : marks.length === 0 && label.noMark ? <em data-testid="ai-no-mark">{label.noMark}</em>
-            : marks.length === 0 && label.hiddenHere ? <em data-testid="ai-hidden-here">{label.hiddenHere}</em> : <>
+            : marks.length === 0 && label.hiddenHere ? <em className="ai-hidden-here" data-testid="ai-hidden-here">{label.hiddenHere}</em> : <>
           {label.version && label.model.endsWith(` ${label.version}`)
             ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span> <span className="ai-label-version">{label.version}</span></span>
             : <span className="ai-label-name">{label.model}</span>}
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
-          {label.hiddenHere && <em data-testid="ai-hidden-here">{label.hiddenHere}</em>}
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
           {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}
           {label.warning && label.warningTiny && <strong className="ai-label-tiny" data-testid="ai-label-tiny">{label.warningTiny}</strong>}
+          {/* after the model's name and warning, which belong together (between them, the warning read as the
+              note's), and short: beside the marks shown, the note in full grew a prior's label to eight lines over its tissue (a probe) */}
+          {label.hiddenHere && <em className="ai-hidden-here" data-testid="ai-hidden-here">{label.hiddenHereShort ?? label.hiddenHere}</em>}
           </>}
         </div>,
         labelSlot,

@@ -143,6 +143,16 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** CAD reports' "Presentation Optional" marks: hidden until the reader asks for them. */
   const [optionalCadMarks, setOptionalCadMarks] = useState(() => loadMarksChoice().optionalCadMarks);
   useEffect(() => saveMarksChoice({ marksOn, hiddenClasses, optionalCadMarks }), [marksOn, hiddenClasses, optionalCadMarks]);
+  // a class switched off is for the woman on screen (her priors too): the next woman's marks all show. A
+  // distortion unticked on one woman hid the next one's, scored 0.97 and true, said by a note over her
+  // images and a line in the strip (a radiologist's probe). A reload keeps it (the same woman).
+  const womanShown = shownExamWoman(loaded?.detail.exam);
+  const lastWoman = useRef<string | null>(null);
+  useEffect(() => {
+    if (womanShown === null) return;
+    if (lastWoman.current !== null && lastWoman.current !== womanShown) setHiddenClasses((hidden) => (hidden.size ? new Set() : hidden));
+    lastWoman.current = womanShown;
+  }, [womanShown]);
   const [aiBusy, setAiBusy] = useState(false);
   const renderer = useRef<StepRenderer | null>(null);
   const root = useRef<HTMLElement>(null);
@@ -357,7 +367,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
           const said = translateCount(locale, 'ai.marksHiddenHere', count, { classes: translateCount(locale, 'ai.classesOff', classes.size, { names }) });
           const groups = byInstance.get(instanceId) ?? [];
           const shown = groups.find((g) => g.source === 'model' && g.findings.length > 0);
-          if (shown) shown.label = { ...shown.label, hiddenHere: said };
+          if (shown) shown.label = { ...shown.label, hiddenHere: said, hiddenHereShort: translateCount(locale, 'ai.marksHiddenHereShort', count, { names }) };
           else if (!groups.some((g) => g.source === 'model' && g.label.notAnalysed)) byInstance.set(instanceId, [...groups, { label: { ...label, hiddenHere: said }, source: 'model', findings: [] }]);
         }
         // a prior whose analysis is not done (queued, running, failed) says so on its images: a prior
@@ -805,3 +815,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   );
 }
 
+
+/** Who an exam is of, as the viewer tells one woman from the next (her ID and name: two women may share either). */
+function shownExamWoman(exam: { patientId: string; patientName: string } | undefined): string | null {
+  return exam ? `${exam.patientId}\u0000${exam.patientName}` : null;
+}

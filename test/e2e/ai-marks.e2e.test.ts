@@ -568,9 +568,23 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   assert.match(await page.textContent('[data-testid=ai-marks-hidden]') ?? '', /^\d+ AI marks? hidden: (its class is|their classes are) switched off$/);
   // and over each image with marks of it, those shown beside them too (an image showing one of its marks
   // hid the other with nothing said there: a probe), naming the class
+  // (in full over an image without a mark shown; in short under the model's name and warning beside its marks)
   const hiddenCalcs = await page.$$eval('[data-testid=ai-hidden-here]', (ls) => ls.map((l) => l.textContent ?? ''));
-  assert.ok(hiddenCalcs.length > 0 && hiddenCalcs.every((h) => /^AI: \d+ marks? hidden \(class switched off: calcifications\)$/.test(h)), JSON.stringify(hiddenCalcs));
+  assert.ok(hiddenCalcs.length > 0 && hiddenCalcs.every((h) => /^(AI: \d+ marks? hidden \(class switched off: calcifications\)|\+\d+ hidden: calcifications)$/.test(h)), JSON.stringify(hiddenCalcs));
   assert.equal(hiddenCalcs.reduce((n, h) => n + Number(/\d+/.exec(h)![0]), 0), 4, 'every calcification mark counted on its image');
+  // kept for her prior (the same woman), not for the next woman: a distortion unticked on one woman hid
+  // the next one's, true and scored 0.97 (a radiologist's probe)
+  const hiddenKept = () => page.evaluate(() => (JSON.parse(sessionStorage.getItem('binome.aiMarks') ?? '{}') as { hiddenClasses?: string[] }).hiddenClasses);
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.prior);
+  await waitForStep(ids.prior);
+  assert.deepEqual(await hiddenKept(), ['calcification'], 'kept for her prior');
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.other);
+  await waitForStep(ids.other);
+  await page.waitForFunction(() => (JSON.parse(sessionStorage.getItem('binome.aiMarks') ?? '{}') as { hiddenClasses?: string[] }).hiddenClasses?.length === 0);
+  await open(ids.current);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8, undefined, { timeout: 60_000 });
+  await page.click('[data-testid=ai-class-calcification] input');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
   await page.click('[data-testid=ai-class-mass] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);
   // each image whose marks are all switched off says so, and how many: without a word it read as not
