@@ -465,6 +465,9 @@ export class AiAnalysis {
     if (this.shownWatch) clearInterval(this.shownWatch);
     this.current.abort();
     this.wake?.();
+    // the models' checks first: nothing to save there, and a greedy one held its memory while the
+    // analysis under way was waited for (5–7 s, a probe)
+    this.runner.stopChecks();
     await this.loop?.catch(() => undefined);
     // runs whose end could not be written, tried once more: not left running under this process
     this.releaseUnrecorded();

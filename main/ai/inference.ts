@@ -106,6 +106,11 @@ export class InferenceRunner {
     return this.pool.retiringCount;
   }
 
+  /** Ends the models' checks still running (closing). */
+  stopChecks(): void {
+    this.checks.close();
+  }
+
   close(): Promise<void> {
     this.checks.close();
     return this.pool.close();

@@ -13,7 +13,7 @@ const GIB = 1024 ** 3;
 /**
  * How much memory a model's check may use (opening it and its trial run on an image as large as it
  * will be given), beyond what its process held before: a quarter of this computer's memory, at most
- * 4 GiB, or BINOME_AI_MODEL_MEMORY_MB (megabytes, a plain number from 64 to the computer's memory: a
+ * 4 GiB, or BINOME_AI_MODEL_MEMORY_MB (megabytes, a plain number from 512 to the computer's memory (the station's own model needs about 280): a
  * clinic's IT person who knows the computer, or tests; anything else is said in the log and the
  * default used: "0x100" read as 256 MB refused the station's own model, "1e30" lifted the limit, a
  * probe). The checks running at once share it (model-check-process.ts). The station's model needs
@@ -25,11 +25,12 @@ export function modelMemoryLimitBytes(): number {
   const set = process.env.BINOME_AI_MODEL_MEMORY_MB;
   if (set === undefined || set === '') return fallback;
   const mb = /^\d{1,9}(\.\d+)?$/.test(set.trim()) ? Number(set.trim()) : NaN;
-  if (!(mb >= 64)) {
-    if (!warned) log.warn(`BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from 64 (${JSON.stringify(set.slice(0, 40))}): a model's check may use ${Math.round(fallback / 1024 / 1024)} MB, the default`);
+  if (!(mb >= MIN_MB)) {
+    if (!warned) log.warn(`BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${MIN_MB} (${JSON.stringify(set.slice(0, 40))}): a model's check may use ${Math.round(fallback / 1024 / 1024)} MB, the default`);
     warned = true;
     return fallback;
   }
   return Math.min(Math.round(mb * 1024 * 1024), os.totalmem());
 }
 let warned = false;
+const MIN_MB = 512;

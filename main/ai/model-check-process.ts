@@ -6,6 +6,7 @@
 // the limit held 10.6 GB together for two minutes: a probe). Under Electron the child is a utility
 // process (main/electron/utility-child.ts), elsewhere a fork of Node (main/base/child-process.ts).
 
+import os from 'node:os';
 import { forkChild } from '../base/child-process.ts';
 import type { ChildHandle, StartChild } from '../base/child-process.ts';
 import type { WorkerEntry } from '../workers/pool.ts';
@@ -36,9 +37,12 @@ export interface CheckOptions {
 
 const MB = 1024 * 1024;
 
+/** A check running: what it said it holds last, whether it was set aside, and why it was stopped where it was. */
+interface CheckState { bytes: number; aside: boolean; stoppedOver?: { bytes: number; limit: number } }
+
 export class ModelCheckProcesses {
   /** Each check running, with the memory it said it holds last, and why it was stopped where it was. */
-  private readonly running = new Map<ChildHandle, { bytes: number; stoppedOver?: { bytes: number; limit: number } }>();
+  private readonly running = new Map<ChildHandle, CheckState>();
   private closed = false;
 
   constructor(private readonly entry: WorkerEntry, private readonly start: StartChild = forkChild) {}
@@ -51,7 +55,7 @@ export class ModelCheckProcesses {
     if (this.closed) throw new Error('the model checks are closed');
     const file = await this.entry.file();
     const child = this.start(file, { ...process.env, ELECTRON_RUN_AS_NODE: '1', ORT_DISABLE_TELEMETRY: '1' });
-    const state: { bytes: number; stoppedOver?: { bytes: number; limit: number } } = { bytes: 0 };
+    const state: CheckState = { bytes: 0, aside: false };
     this.running.set(child, state);
     // what it writes besides its memory reports: the last lines, for a crash's reason
     let stderr = '', partial = '';
@@ -68,7 +72,13 @@ export class ModelCheckProcesses {
       let settled = false;
       let timedOut = false;
       const timer = setTimeout(() => { timedOut = true; child.kill(); }, options.timeoutMs);
-      const aside = options.onAside && options.asideAfterMs !== undefined ? setTimeout(options.onAside, options.asideAfterMs) : null;
+      // set aside (its patience passed): it goes on at the lowest priority, taking what the machine leaves
+      // (twelve slow folders' checks shared two cores with the next ones at one priority, load 16: a probe)
+      const aside = options.asideAfterMs !== undefined ? setTimeout(() => {
+        state.aside = true;
+        try { if (child.pid !== undefined) os.setPriority(child.pid, 19); } catch { /* not allowed: as it was */ }
+        options.onAside?.();
+      }, options.asideAfterMs) : null;
       const settle = (answer: () => void) => {
         if (settled) return;
         settled = true;
@@ -106,19 +116,22 @@ export class ModelCheckProcesses {
   }
 
   /**
-   * A check says what it holds: where the checks running at once hold more than the limit together,
-   * the one holding most is stopped (refused as too greedy beside the others), not the newcomer.
+   * A check says what it holds: where the checks running at once hold more than the limit together, one
+   * is stopped (refused as too greedy beside the others): of those set aside (past their patience, the
+   * slow ones), the one holding most; else the one holding most. Stopped by size alone, a quick vendor
+   * model of 3.4 GB was refused beside a never-ending one of 700 MB, at every start (a probe).
    */
-  private report(state: { bytes: number }, bytes: number, limit: number): void {
+  private report(state: CheckState, bytes: number, limit: number): void {
     if (!Number.isFinite(bytes)) return;
     state.bytes = bytes;
     let total = 0;
-    for (const s of this.running.values()) total += s.bytes;
-    if (total <= limit || this.running.size < 2) return;
-    const [largest, its] = [...this.running.entries()].reduce((a, b) => (b[1].bytes > a[1].bytes ? b : a));
-    if (its.stoppedOver) return;
+    for (const s of this.running.values()) total += s.stoppedOver ? 0 : s.bytes;
+    const live = [...this.running.entries()].filter(([, s]) => !s.stoppedOver);
+    if (total <= limit || live.length < 2) return;
+    const pool = live.some(([, s]) => s.aside) ? live.filter(([, s]) => s.aside) : live;
+    const [chosen, its] = pool.reduce((a, b) => (b[1].bytes > a[1].bytes ? b : a));
     its.stoppedOver = { bytes: its.bytes, limit };
-    largest.kill();
+    chosen.kill();
   }
 
   /** Kills the checks still running (the station closing: a check has nothing to save). */

@@ -7,6 +7,8 @@
 import { fork } from 'node:child_process';
 
 export interface ChildHandle {
+  /** Its process id, once started. */
+  readonly pid: number | undefined;
   send(message: unknown): void;
   /** Ends it at once. */
   kill(): void;
@@ -25,6 +27,7 @@ export const forkChild: StartChild = (file, env) => {
     env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced',
   });
   return {
+    get pid() { return child.pid; },
     send: (message) => { child.send(message as object); },
     kill: () => { child.kill('SIGKILL'); },
     stderr: child.stderr,

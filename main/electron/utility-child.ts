@@ -8,6 +8,7 @@ import type { StartChild } from '../base/child-process.ts';
 export const utilityChild: StartChild = (file, env) => {
   const child = utilityProcess.fork(file, [], { env, stdio: ['ignore', 'ignore', 'pipe'], serviceName: 'Binome model check' });
   return {
+    get pid() { return child.pid; },
     send: (message) => { child.postMessage(message); },
     // SIGTERM on POSIX (its default action ends the process, inside a native call too), TerminateProcess on Windows
     kill: () => { child.kill(); },

@@ -150,38 +150,49 @@ test('a check whose station is killed (it could not kill its check) ends by itse
   assert.ok(!checksNow().has(check!), 'the orphaned check ended');
 });
 
-test('the memory limit is the checks\' together: where two checks running at once hold more, the one holding most is stopped (refused as too greedy beside the others), the other goes on', { timeout: 60_000 }, async () => {
-  // four slow, greedy models each under the limit held 10.6 GB together for two minutes (a probe): two
-  // stand-in checks that say what they hold as a check does, one 800 MB without end, one 600 MB that answers
+test('the memory limit is the checks\' together: where checks running at once hold more, one set aside (slow) is stopped before a newcomer, and of the same kind the one holding most; the other goes on', { timeout: 60_000 }, async () => {
+  // four slow, greedy models each under the limit held 10.6 GB together for two minutes (a probe); stopped
+  // by size alone, a quick model of 3.4 GB was refused beside a never-ending one of 700 MB (a re-probe).
+  // Stand-in checks that say what they hold as a check does: one endless, one that answers after 1.5 s
   const dir = tempDir('ai-checks-together');
   const holds = (mb: number) => `setInterval(() => process.stderr.write('${MEMORY_REPORT_LINE} ${mb * MB}\\n'), 50);`;
-  fs.writeFileSync(path.join(dir, 'greedy.cjs'), `process.once('message', () => { ${holds(800)} });`);
-  fs.writeFileSync(path.join(dir, 'modest.cjs'), `process.once('message', () => { ${holds(600)}
-    setTimeout(() => process.send({ checked: { folder: 'modest', problem: null, provider: 'cpu', manifest: null, manifestSha256: null }, workingBytes: ${600 * MB} }, () => process.exit(0)), 1500); });`);
-  let next = 'greedy.cjs';
-  const checks = new ModelCheckProcesses({ file: async () => path.join(dir, next) });
-  try {
-    const greedy = checks.check('greedy', { timeoutMs: 30_000, memoryLimitBytes: 1000 * MB });
-    await new Promise((r) => setTimeout(r, 300)); // (it says 800 MB: alone, under the limit)
-    next = 'modest.cjs';
-    const modest = checks.check('modest', { timeoutMs: 30_000, memoryLimitBytes: 1000 * MB });
-    const [g, m] = await Promise.all([greedy, modest]);
-    assert.deepEqual(g.problem, { code: 'model_memory', params: { mb: 800, limitMb: 1000, together: 1 } });
-    assert.match(describeModelProblem('en', g.problem), /held 800 MB while other models were checked beside it, the checks together past 1000 MB, and was stopped/);
-    assert.match(describeModelProblem('fr', g.problem), /occupait 800\u202fMo pendant que d’autres modèles étaient vérifiés à côté, les vérifications ensemble au-delà de 1000\u202fMo/);
-    assert.equal(m.problem, null, 'the other check went on to its answer');
-  } finally {
-    checks.close();
-  }
+  const answers = (mb: number) => `setTimeout(() => process.send({ checked: { folder: 'x', problem: null, provider: 'cpu', manifest: null, manifestSha256: null }, workingBytes: ${mb * MB} }, () => process.exit(0)), 1500);`;
+  fs.writeFileSync(path.join(dir, 'endless-600.cjs'), `process.once('message', () => { ${holds(600)} });`);
+  fs.writeFileSync(path.join(dir, 'endless-800.cjs'), `process.once('message', () => { ${holds(800)} });`);
+  fs.writeFileSync(path.join(dir, 'quick-900.cjs'), `process.once('message', () => { ${holds(900)} ${answers(900)} });`);
+  fs.writeFileSync(path.join(dir, 'quick-600.cjs'), `process.once('message', () => { ${holds(600)} ${answers(600)} });`);
+  const limits = { timeoutMs: 30_000, memoryLimitBytes: 1000 * MB };
+  const pair = async (first: string, second: string, firstAsideMs?: number) => {
+    let next = first;
+    const checks = new ModelCheckProcesses({ file: async () => path.join(dir, next) });
+    try {
+      const a = checks.check('a', { ...limits, ...(firstAsideMs === undefined ? {} : { asideAfterMs: firstAsideMs }) });
+      await new Promise((r) => setTimeout(r, 400)); // (alone, under the limit; set aside where it has a patience)
+      next = second;
+      return await Promise.all([a, checks.check('b', limits)]);
+    } finally {
+      checks.close();
+    }
+  };
+  // the slow one, set aside, is stopped, though the newcomer holds more
+  const [slow, quick] = await pair('endless-600.cjs', 'quick-900.cjs', 100);
+  assert.deepEqual(slow.problem, { code: 'model_memory', params: { mb: 600, limitMb: 1000, together: 1 } });
+  assert.match(describeModelProblem('en', slow.problem!), /held 600 MB while other models were checked beside it, the checks together past 1000 MB, and was stopped/);
+  assert.match(describeModelProblem('fr', slow.problem!), /occupait 600\u202fMo pendant que d’autres modèles étaient vérifiés à côté, les vérifications ensemble au-delà de 1000\u202fMo/);
+  assert.equal(quick.problem, null, 'the quick one went on to its answer');
+  // neither set aside: the one holding most
+  const [greedy, modest] = await pair('endless-800.cjs', 'quick-600.cjs');
+  assert.deepEqual(greedy.problem, { code: 'model_memory', params: { mb: 800, limitMb: 1000, together: 1 } });
+  assert.equal(modest.problem, null);
 });
 
-test('BINOME_AI_MODEL_MEMORY_MB: a plain number of megabytes from 64 sets the limit; anything else (0x100, 1e30, 0, -1, abc) the default, said in the log', async () => {
+test('BINOME_AI_MODEL_MEMORY_MB: a plain number of megabytes from 512 sets the limit; anything else (0x100, 1e30, 0, -1, 64, abc) the default, said in the log', async () => {
   const { modelMemoryLimitBytes } = await import('../../main/ai/model-check-limits.ts');
   const os = await import('node:os');
   const fallback = Math.min(4 * 1024 * MB, Math.round(os.totalmem() / 4));
   const saved = process.env.BINOME_AI_MODEL_MEMORY_MB;
   try {
-    for (const [value, expected] of [['2048', 2048 * MB], ['300.5', Math.round(300.5 * MB)], ['0x100', fallback], ['1e30', fallback], ['0', fallback], ['-1', fallback], ['abc', fallback], ['Infinity', fallback], ['0.001', fallback], ['', fallback]] as const) {
+    for (const [value, expected] of [['2048', 2048 * MB], ['600.5', Math.round(600.5 * MB)], ['64', fallback], ['0x100', fallback], ['1e30', fallback], ['0', fallback], ['-1', fallback], ['abc', fallback], ['Infinity', fallback], ['0.001', fallback], ['', fallback]] as const) {
       process.env.BINOME_AI_MODEL_MEMORY_MB = value;
       assert.equal(modelMemoryLimitBytes(), expected, value);
     }
