@@ -141,11 +141,13 @@ test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer
   const setup = openTestStation({ libraryDir });
   await setup.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'fix9-2026-12-04-stop' });
   await setup.close();
-  // a model whose one run lasts a minute or more on a reduced exam resampled to 0.1 mm (its check's trial is small)
+  // a model whose one run lasts seconds on a reduced exam resampled to 0.1 mm: long past the close's 1 s
+  // wait. Its check runs it twice at a whole breast's size: at 160 layers (30 s a run) the check took 64 s
+  // on a quiet machine and past its 2 minutes under two probes' load, refused, and nothing ran (a clean-clone run)
   const models = tempDir('ai-stop-models');
   const folder = path.join(models, 'slow');
   fs.mkdirSync(folder, { recursive: true });
-  const bytes = slowModel(160);
+  const bytes = slowModel(60);
   fs.writeFileSync(path.join(folder, 'model.onnx'), bytes);
   fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(fixtureManifest(bytes, { id: 'org.binome.tests.slow-stop', name: 'Slow (test fixture)', imageScore: true, spacingMm: 0.1 })));
   const db = new Database(path.join(libraryDir, 'worklist.sqlite'), { readonly: true, fileMustExist: true });
