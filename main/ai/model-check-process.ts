@@ -54,7 +54,7 @@ export class ModelCheckProcesses {
   async check(modelFolder: string, options: CheckOptions): Promise<CheckResult & { workingBytes?: number }> {
     if (this.closed) throw new Error('the model checks are closed');
     const file = await this.entry.file();
-    const child = this.start(file, { ...process.env, ELECTRON_RUN_AS_NODE: '1', ORT_DISABLE_TELEMETRY: '1' });
+    const child = this.start(file, { ...process.env, ORT_DISABLE_TELEMETRY: '1' });
     const state: CheckState = { bytes: 0, aside: false };
     this.running.set(child, state);
     // what it writes besides its memory reports: the last lines, for a crash's reason
@@ -62,7 +62,7 @@ export class ModelCheckProcesses {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       const lines = (partial + d).split('\n');
-      partial = lines.pop() ?? '';
+      partial = (lines.pop() ?? '').slice(-4096); // (a line without end is kept no longer than the last lines are)
       for (const line of lines) {
         if (line.startsWith(MEMORY_REPORT_LINE)) this.report(state, Number(line.slice(MEMORY_REPORT_LINE.length)), options.memoryLimitBytes);
         else stderr = `${stderr}${line}\n`.slice(-4096);

@@ -24,7 +24,9 @@ export type StartChild = (file: string, env: NodeJS.ProcessEnv) => ChildHandle;
 export const forkChild: StartChild = (file, env) => {
   const child = fork(file, [], {
     execArgv: [], // the entry is plain JavaScript (a bundle): no loader, no inspector of the parent's
-    env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced',
+    // (under Electron's binary in development, where the fuse allows it, ELECTRON_RUN_AS_NODE makes it
+    // Node; never given to a utility process, which it would start as Node instead of itself)
+    env: { ...env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced',
   });
   return {
     get pid() { return child.pid; },

@@ -6,7 +6,10 @@ import { utilityProcess } from 'electron';
 import type { StartChild } from '../base/child-process.ts';
 
 export const utilityChild: StartChild = (file, env) => {
-  const child = utilityProcess.fork(file, [], { env, stdio: ['ignore', 'ignore', 'pipe'], serviceName: 'Binome model check' });
+  // (without ELECTRON_RUN_AS_NODE: where the fuse allows it, in development, Electron's binary may read it
+  // before its process type and start as plain Node rather than as the utility process)
+  const { ELECTRON_RUN_AS_NODE: _asNode, ...childEnv } = env;
+  const child = utilityProcess.fork(file, [], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'], serviceName: 'Binome model check' });
   return {
     get pid() { return child.pid; },
     send: (message) => { child.postMessage(message); },
