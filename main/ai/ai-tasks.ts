@@ -60,14 +60,11 @@ export interface DiscoveredModels {
 export type AiTasks = {
   analyzeImage: { input: AnalyzeImageInput; result: AnalyzeImageResult };
   infer: { input: InferInput; result: InferResult };
-  /** Checks a model folder on a worker thread (opening a model can take a while): the problem, or null. */
-  /** One model folder checked (the contract, its checksum, a trial run): its manifest and provider, or why it is refused. */
-  check: {
-    input: { modelFolder: string; providers?: ExecutionProvider[] };
-    result: {
-      folder: string; problem: ModelProblem | null; provider: ExecutionProvider | null; manifest: ModelManifest | null; manifestSha256: string | null;
-      /** The providers tried before `provider`, and why each failed (CUDA's libraries missing): said where the model is listed. */
-      fallbacks?: { provider: ExecutionProvider; reason: string }[];
-    };
-  };
 };
+
+/** One model folder checked (the contract, its checksum, a trial run: model-check.process.ts): its manifest and provider, or why it is refused. */
+export interface ModelCheckResult {
+  folder: string; problem: ModelProblem | null; provider: ExecutionProvider | null; manifest: ModelManifest | null; manifestSha256: string | null;
+  /** The providers tried before `provider`, and why each failed (CUDA's libraries missing): said where the model is listed. */
+  fallbacks?: { provider: ExecutionProvider; reason: string }[];
+}

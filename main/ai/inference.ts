@@ -9,7 +9,7 @@ import type { StartChild } from '../base/child-process.ts';
 import { modelMemoryLimitBytes } from './model-check-limits.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import { keepOnnxRuntimeOffline } from './runtime-offline.ts';
-import type { AiTasks, AnalyzeImageInput, DiscoveredModels, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
+import type { AiTasks, ModelCheckResult, AnalyzeImageInput, DiscoveredModels, AnalyzeImageResult, InferInput, InferResult } from './ai-tasks.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 
 /** A run longer than this is taken as stuck (a full-size exam takes seconds on a CPU). */
@@ -78,7 +78,7 @@ export class InferenceRunner {
    * (model-check-limits.ts): a model too slow to check on this computer (its trial run on a large
    * fixed input took minutes), or too greedy, is refused, saying so, its process killed (checked on
    * the AI thread, a trial that never ended kept a core busy until the station stopped). A check still
-   * running after `checkAsideMs` (10 s) goes on beside the others (model-discovery.ts): what is found
+   * running after `checkAsideMs` (5 s) goes on beside the others (model-discovery.ts): what is found
    * without it is returned at once, its folder in `checking`, and `complete` gives every model once
    * it has ended (one slow model held every model back for its two minutes at each start).
    * `knownIds`: the models the library has analyses of, which keep their names (discoverModelFolders).
@@ -97,7 +97,7 @@ export class InferenceRunner {
   }
 
   /** One model folder checked in a process of its own (as discover does), within `timeoutMs`. */
-  check(modelFolder: string, providers?: ExecutionProvider[], timeoutMs = INFER_TIMEOUT_MS): Promise<AiTasks['check']['result'] & { workingBytes?: number }> {
+  check(modelFolder: string, providers?: ExecutionProvider[], timeoutMs = INFER_TIMEOUT_MS): Promise<ModelCheckResult & { workingBytes?: number }> {
     return this.checks.check(modelFolder, { providers, timeoutMs, memoryLimitBytes: this.memoryLimitBytes });
   }
 

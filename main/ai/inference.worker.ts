@@ -11,7 +11,6 @@ import { openRegularFileSync } from '../base/regular-file.ts';
 import { serveTasks } from '../workers/serve.ts';
 import { TaskError } from '../workers/protocol.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
-import { providerExistsOn } from './execution-provider.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { MAX_MANIFEST_BYTES, checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
@@ -135,12 +134,5 @@ serveTasks<AiTasks>({
     const loadMs = performance.now() - started;
     const analysis = await analyzeImage(file, model.manifest, model.opened.session, { floor });
     return { ...analysis, provider: model.opened.provider, fallbacks: model.opened.fallbacks, loadMs };
-  },
-  check: async ({ modelFolder, providers }) => {
-    const checked = await checkModelFolder(modelFolder, { providers });
-    if (!checked.ok) return { folder: checked.folder, problem: checked.problem, provider: null, manifest: null, manifestSha256: null };
-    await checked.model.opened.session.release();
-    // (a provider this platform never has was not tried: DirectML on Linux is not said to have failed)
-    return { folder: checked.model.folder, problem: null, provider: checked.model.opened.provider, fallbacks: checked.model.opened.fallbacks.filter((f) => providerExistsOn(f.provider)), manifest: checked.model.manifest, manifestSha256: checked.model.manifestSha256 };
   },
 });

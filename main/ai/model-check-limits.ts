@@ -9,11 +9,14 @@ export const MEMORY_LIMIT_LINE = 'binome-model-check: memory limit passed';
 export const MEMORY_REPORT_LINE = 'binome-model-check: holds';
 
 const GIB = 1024 ** 3;
+/** The least BINOME_AI_MODEL_MEMORY_MB taken (the station's own model needs about 280 MB). */
+const MIN_MB = 512;
+let warned = false;
 
 /**
  * How much memory a model's check may use (opening it and its trial run on an image as large as it
  * will be given), beyond what its process held before: a quarter of this computer's memory, at most
- * 4 GiB, or BINOME_AI_MODEL_MEMORY_MB (megabytes, a plain number from 512 to the computer's memory (the station's own model needs about 280): a
+ * 4 GiB, or BINOME_AI_MODEL_MEMORY_MB (megabytes, a plain number from 512 to the computer's memory: a
  * clinic's IT person who knows the computer, or tests; anything else is said in the log and the
  * default used: "0x100" read as 256 MB refused the station's own model, "1e30" lifted the limit, a
  * probe). The checks running at once share it (model-check-process.ts). The station's model needs
@@ -32,5 +35,3 @@ export function modelMemoryLimitBytes(): number {
   }
   return Math.min(Math.round(mb * 1024 * 1024), os.totalmem());
 }
-let warned = false;
-const MIN_MB = 512;

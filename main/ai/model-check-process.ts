@@ -12,10 +12,10 @@ import type { ChildHandle, StartChild } from '../base/child-process.ts';
 import type { WorkerEntry } from '../workers/pool.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import type { ModelProblem } from '../../common/ai/model-problems.ts';
-import type { AiTasks } from './ai-tasks.ts';
+import type { ModelCheckResult } from './ai-tasks.ts';
 import { MEMORY_LIMIT_LINE, MEMORY_REPORT_LINE } from './model-check-limits.ts';
 
-export type CheckResult = AiTasks['check']['result'];
+export type CheckResult = ModelCheckResult;
 
 /** A check that ran past its time: its process was killed. */
 export class CheckTimeoutError extends Error {

@@ -7,14 +7,14 @@
 // runtime that crashes on a hostile file takes only this process down.
 //
 // Message in (once): { modelFolder, providers?, memoryLimitBytes }. Message out (once):
-// { checked: AiTasks['check']['result'], workingBytes }. A check past its memory limit writes
+// { checked: ModelCheckResult, workingBytes }. A check past its memory limit writes
 // MEMORY_LIMIT_LINE on stderr and kills its own process.
 
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkModelFolder } from './model-package.ts';
 import { providerExistsOn } from './execution-provider.ts';
-import type { AiTasks } from './ai-tasks.ts';
+import type { ModelCheckResult } from './ai-tasks.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { MEMORY_LIMIT_LINE, MEMORY_REPORT_LINE } from './model-check-limits.ts';
 
@@ -91,7 +91,7 @@ onRequest(async (message) => {
   const before = process.memoryUsage.rss();
   watchTrial(before, message.memoryLimitBytes);
   const checked = await checkModelFolder(message.modelFolder, { providers: message.providers });
-  let result: AiTasks['check']['result'];
+  let result: ModelCheckResult;
   if (!checked.ok) {
     result = { folder: checked.folder, problem: checked.problem, provider: null, manifest: null, manifestSha256: null };
   } else {

@@ -169,12 +169,6 @@ function blindForm(form: StripForm): StripForm {
 export type StripForm = AiPanelProps & { results: AiResults };
 
 /**
- * Whether the AI's own call on the exam is "recall": its exam score at or above its exam operating
- * point where the model has one (the worklist flags it there), else any mark (marks are its call).
- * A normal first impression disagrees with that only: four marks of 0.16–0.18 on an exam scored
- * 0.18, under the flag at 0.228, were said to disagree with a normal read (a probe).
- */
-/**
  * What the strip says of a normal first impression the AI disagrees with: its marks, and of them those
  * at or above the exam's flag where some are under it (a re-probe's "9 marks" were 8 faint ones under
  * the flag and one on the nipple); without a mark at her point, that it flags the exam.
@@ -193,6 +187,12 @@ export function findingsAtFlag(results: AiResults): AiResults['findings'] {
   return examPoint === undefined ? [] : results.findings.filter((f) => f.score >= examPoint);
 }
 
+/**
+ * Whether the AI's own call on the exam is "recall": its exam score at or above its exam operating
+ * point where the model has one (the worklist flags it there), else any mark (marks are its call).
+ * A normal first impression disagrees with that only: four marks of 0.16–0.18 on an exam scored
+ * 0.18, under the flag at 0.228, were said to disagree with a normal read (a probe).
+ */
 export function aiCallsRecall(results: AiResults): boolean {
   const examPoint = results.model?.examOperatingPoint;
   if (!examPoint) return results.findings.length > 0;

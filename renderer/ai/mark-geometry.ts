@@ -149,7 +149,7 @@ export function projectFinding(finding: MarkFinding, toCanvas: (storedPoint: Poi
   // the cap: a cluster's long box on an implant's edge made its triangle's points twice the cap out,
   // twice the mass's circle beside it, a faint finding drawing the eye (a radiologist's probe)
   const own = Math.min(cap, Math.max(MARK_RADIUS.min, around));
-  const radius = Math.max(own / share, Math.min(Math.min(cap, Math.max(MARK_RADIUS.min, reach, around)) / share, cap));
+  const radius = Math.max(own / share, Math.min(Math.max(MARK_RADIUS.min, reach, around) / share, cap));
   return { finding, shape, x: centre[0], y: centre[1], radius, encloses: radius * share };
 }
 
