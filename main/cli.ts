@@ -21,6 +21,7 @@ import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
 import { errorForLog, log } from './base/log.ts';
 import { STOP_SIGNALS, endIfTasksLeft, waitForTasksLeft } from './service/end-process.ts';
+import { ignoredModelMemorySetting } from './service/ai.ts';
 import { ApiError } from '../common/api.ts';
 import { EXAM_STATUSES } from '../common/domain.ts';
 import { modelIdSchema, providerLabel } from '../common/ai/model-manifest.ts';
@@ -253,6 +254,9 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
   if (values.show !== undefined && values.show !== 'auto' && !modelIdSchema.safeParse(values.show).success) throw new UsageError(TEXT.notModelId(values.show));
   // the refusals are this command's output: not repeated as warnings on stderr
   log.setLevel('error');
+  // …but a memory setting the station ignores is said here, where the IT person who set it looks
+  const memory = ignoredModelMemorySetting();
+  if (memory) process.stderr.write(`binome: ${TEXT.memorySettingIgnored(memory.value, memory.mb, memory.minMb)}\n`);
   assertLibrary(values.library);
   const service = openService(values.library, { ai: 'find-only' });
   try {

@@ -24,14 +24,27 @@ let warned = false;
  * a reading workstation's own work, and the radiologist's images, short of memory.
  */
 export function modelMemoryLimitBytes(): number {
+  const setting = modelMemorySetting();
+  if (setting.ignored !== undefined && !warned) {
+    log.warn(`BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${MIN_MB} (${JSON.stringify(setting.ignored)}): a model's check may use ${Math.round(setting.bytes / 1024 / 1024)} MB, the default`);
+    warned = true;
+  }
+  return setting.bytes;
+}
+
+/**
+ * The limit and, when BINOME_AI_MODEL_MEMORY_MB was set but not taken, what it held (its first 40
+ * characters): `binome models`, which logs errors only, says so itself (an IT person's "0x100" went
+ * unremarked there, a probe).
+ */
+export function modelMemorySetting(): { bytes: number; ignored?: string } {
   const fallback = Math.min(4 * GIB, Math.round(os.totalmem() / 4));
   const set = process.env.BINOME_AI_MODEL_MEMORY_MB;
-  if (set === undefined || set === '') return fallback;
+  if (set === undefined || set === '') return { bytes: fallback };
   const mb = /^\d{1,9}(\.\d+)?$/.test(set.trim()) ? Number(set.trim()) : NaN;
-  if (!(mb >= MIN_MB)) {
-    if (!warned) log.warn(`BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${MIN_MB} (${JSON.stringify(set.slice(0, 40))}): a model's check may use ${Math.round(fallback / 1024 / 1024)} MB, the default`);
-    warned = true;
-    return fallback;
-  }
-  return Math.min(Math.round(mb * 1024 * 1024), os.totalmem());
+  if (!(mb >= MIN_MB)) return { bytes: fallback, ignored: set.slice(0, 40) };
+  return { bytes: Math.min(Math.round(mb * 1024 * 1024), os.totalmem()) };
 }
+
+/** The least BINOME_AI_MODEL_MEMORY_MB taken, for messages. */
+export const MODEL_MEMORY_MIN_MB = MIN_MB;

@@ -20,6 +20,13 @@ import { compareVersions } from '../ai/model-discovery.ts';
 import { cadSrSeriesUid } from './cad-reports.ts';
 import { partsNotRead } from '../../common/ai/not-read.ts';
 import { fixedInputField } from '../../common/ai/model-field.ts';
+import { MODEL_MEMORY_MIN_MB, modelMemorySetting } from '../ai/model-check-limits.ts';
+
+/** A BINOME_AI_MODEL_MEMORY_MB the station cannot take, for the command line to say (it logs errors only): what was set, the limit used instead, the least taken. */
+export function ignoredModelMemorySetting(): { value: string; mb: number; minMb: number } | null {
+  const setting = modelMemorySetting();
+  return setting.ignored === undefined ? null : { value: setting.ignored, mb: Math.round(setting.bytes / 1024 / 1024), minMb: MODEL_MEMORY_MIN_MB };
+}
 
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'noteAiScoresShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 

@@ -280,6 +280,14 @@ test('models: lists the models that run and the refused folders with their reaso
   const notAFolder = run('models', '--library', library);
   assert.equal(notAFolder.code, 1);
   assert.match(notAFolder.out, /refused models \(in this library\): the models folder cannot be read: it is a file, not a folder; no model there runs/);
+  // a memory setting the station cannot take: said here too, though this command logs errors only (it went unremarked, a probe)
+  process.env.BINOME_AI_MODEL_MEMORY_MB = '0x100';
+  try {
+    assert.match(run('models', '--library', library).err, /^binome: BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from 512 \("0x100"\): a model's check may use \d+ MB, the default$/m);
+    assert.match(runIn('fr_FR.UTF-8', 'models', '--library', library).err, /BINOME_AI_MODEL_MEMORY_MB n’est pas un nombre de mégaoctets à partir de 512 \("0x100"\)\u202f: la vérification d’un modèle peut prendre \d+\u202fMo/);
+  } finally {
+    delete process.env.BINOME_AI_MODEL_MEMORY_MB;
+  }
 });
 
 test('the terminal\'s language: LC_ALL, LC_MESSAGES, LANG in that order; LANGUAGE\'s first known entry over them, except under the C locale', () => {
