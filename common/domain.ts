@@ -143,8 +143,13 @@ export interface SeriesDetail {
 export interface ExamDetail {
   exam: ExamSummary;
   series: SeriesDetail[];
-  /** Other exams of the same patient, newest first; `isPrior` marks those dated before this one. */
-  priors: (ExamSummary & { isPrior: boolean })[];
+  /**
+   * Other exams of the same patient, newest first; `isPrior` marks those dated before this one.
+   * `firstImpressionDue`: second look, an exam still to read (shown, whatever its analysis' state) of
+   * which this reader has recorded no first impression: the AI's output on this exam, read, is held
+   * back until she has (it would tell her read of that one).
+   */
+  priors: (ExamSummary & { isPrior: boolean; firstImpressionDue?: true })[];
   identity: {
     /** Other patients with this exam's Patient ID (and issuer) but another birth date or name: their exams are not priors. */
     otherPatientsWithSameId: number;

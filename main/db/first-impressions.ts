@@ -10,12 +10,14 @@ interface Row { impression: FirstImpressionValue; marks_mode: AiMarksMode; recor
 const toImpression = (r: Row): FirstImpression => ({ impression: r.impression, mode: r.marks_mode, recordedAt: r.recorded_at });
 
 /**
- * SQL: exam `o` is one to read (not read, shown, scored by the AI) on which the reader (`reader`, a
- * bound parameter) has recorded no first impression. In second look, the scores of the exams read of
- * the same woman wait for that impression: asked of a few exams (withExamToReadOfSameWoman, an
- * index lookup from each) and of the whole list (the worklist's triage order, readHeldBack).
+ * SQL: exam `o` is one to read (not read, shown) on which the reader (`reader`, a bound parameter) has
+ * recorded no first impression, whatever its analysis' state. In second look, the scores of the exams
+ * read of the same woman wait for that impression: asked of a few exams (withExamToReadOfSameWoman, an
+ * index lookup from each) and of the whole list (the worklist's triage order, readHeldBack). (Asked
+ * of exams to read scored by the AI only, a read prior opened while her current exam was still queued
+ * showed its score and marks: a radiologist's probe.)
  */
-const toReadUnseen = (o: string, reader: string) => `${o}.status <> 'read' AND ${o}.pending_job IS NULL AND ${o}.ai_score IS NOT NULL
+const toReadUnseen = (o: string, reader: string) => `${o}.status <> 'read' AND ${o}.pending_job IS NULL
   AND NOT EXISTS (SELECT 1 FROM first_impressions fi WHERE fi.study_ref = ${o}.id AND fi.reader = ${reader})`;
 
 /**
@@ -48,7 +50,7 @@ export class FirstImpressionTable {
   }
 
   /**
-   * Of `examIds`, the exams read whose woman has an exam still to read (not read, shown, scored by the AI)
+   * Of `examIds`, the exams read whose woman has an exam still to read (not read, shown, analysed or not)
    * on which `reader` has recorded no first impression: in second look, their scores are hers to see
    * after it (a prior read, scored 0.45 and highlighted one row from her current exam held back, told
    * her what the AI made of a stable lesion: a radiologist's probe).

@@ -33,6 +33,19 @@ export function withholdScores<T extends ExamSummary>(ctx: StationContext, exams
 }
 
 /**
+ * In second look, a woman's other exams still to read of which this reader has no first impression,
+ * said so (ExamDetail's `firstImpressionDue`): the viewer keeps an exam of hers that is read locked
+ * while one is, whatever that exam's analysis' state (it asked for a score held back, and a read prior
+ * opened while her current exam was still queued showed its marks and score: a radiologist's probe).
+ */
+function markFirstImpressionsDue<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
+  if (viewerSettings(ctx).aiMarksMode !== 'second-look') return exams;
+  const toRead = exams.filter((e) => e.status !== 'read').map((e) => e.examId);
+  const seen = ctx.db.firstImpressions.recordedAmong(toRead, LOCAL_READER);
+  return exams.map((e) => (e.status !== 'read' && !seen.has(e.examId) ? { ...e, firstImpressionDue: true as const } : e));
+}
+
+/**
  * The shown model's analyses queued while that model is held (it ran past its time limit on an image
  * of another exam, or its folder changed under the station: AiAnalysis.heldFor): "on hold", and why,
  * not "queued" for ever (a probe's model that hangs).
@@ -77,7 +90,7 @@ export function worklistHandlers(ctx: StationContext, shownModelHeld: () => Mode
       const detail = ctx.db.worklist.examDetail(examId);
       if (!detail) throw examNotFound(examId);
       if (purpose === 'open' || purpose === 'prior') ctx.db.audit.record(LOCAL_READER, purpose === 'prior' ? 'open-as-prior' : 'open', examId);
-      return { ...detail, exam: withheld(detail.exam), priors: asShown(detail.priors) };
+      return { ...detail, exam: withheld(detail.exam), priors: markFirstImpressionsDue(ctx, asShown(detail.priors)) };
     },
     setExamStatus: async ({ examId, status }) => {
       ctx.assertOpen();

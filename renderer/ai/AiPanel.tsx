@@ -45,7 +45,8 @@ export interface AiPanelProps {
    * Marks the viewer would draw on the step's exams (the current one and its priors) that the reader
    * does not see now: all of them with the marks off (`byKey`), or those of classes switched off.
    */
-  hiddenMarks: { byKey: number; byClass: number };
+  /** The marks on the step's images hidden by the key, by a class switched off, and how many classes hide them ("their classes" said for one class, a probe). */
+  hiddenMarks: { byKey: number; byClass: number; classesOff: number };
   onFirstImpression(impression: FirstImpressionValue): void;
   onCancel(): void;
   onRequeue(): void;
@@ -115,8 +116,8 @@ export function sizingForms(shown: StripForm): StripForm[] {
   // the marks shown, some of their classes switched off, and all hidden by the key: each says so on its
   // own (a French strip at 2560 px grew a line when the key hid the marks, a probe)
   const marksStates: Partial<StripForm>[] = [
-    { marksOn: true, hiddenMarks: { byKey: 0, byClass: STAND_IN_FINDINGS } },
-    { marksOn: false, hiddenMarks: { byKey: STAND_IN_FINDINGS, byClass: 0 } },
+    { marksOn: true, hiddenMarks: { byKey: 0, byClass: STAND_IN_FINDINGS, classesOff: 2 } },
+    { marksOn: false, hiddenMarks: { byKey: STAND_IN_FINDINGS, byClass: 0, classesOff: 0 } },
   ];
   return [
     { ...shown, mode: 'second-look', locked: true, results: { ...shown.results, firstImpression: null } },
@@ -272,7 +273,7 @@ function StripContent(props: StripForm) {
           )}
           {/* marks hidden (the key, a class switched off) look like marks not found: how many, said beside the switch */}
           {hiddenByKey > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}
-          {hiddenByClass > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHiddenByClass', hiddenByClass)}</span>}
+          {hiddenByClass > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, props.hiddenMarks.classesOff > 1 ? 'ai.marksHiddenByClasses' : 'ai.marksHiddenByClass', hiddenByClass)}</span>}
           {results.cadReports.map((r) => (
             <span key={r.id} className="ai-cad-report" data-testid={tid('cad-report')} data-problem={r.problem ?? ''}>
               {r.problem

@@ -264,10 +264,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // an exam read whose woman has a later exam still to read without her first impression stays locked,
   // as the worklist holds its score back: its marks on the same lesion tell her read of that exam (a
   // probe opened a read prior from the worklist and saw its mark and "flagged" before the current's
-  // impression). (A read exam beside an earlier one still to read shows its own marks: that prior's
-  // stay locked on the comparison steps, priorHeld.)
+  // impression), whatever the state of that exam's analysis (it waited for that exam's score held
+  // back, and a read prior opened while her current exam was queued showed its marks: a probe). (A
+  // read exam beside an earlier one still to read shows its own marks: that prior's stay locked on
+  // the comparison steps, priorHeld.)
   const laterToRead = shownRead && settings.aiMarksMode === 'second-look'
-    ? shownExam?.detail.priors.find((p) => !p.isPrior && p.status !== 'read' && p.ai?.scoreWithheld) ?? null
+    ? shownExam?.detail.priors.find((p) => !p.isPrior && p.status !== 'read' && (p.firstImpressionDue || p.ai?.scoreWithheld)) ?? null
     : null;
   const heldForLater = laterToRead ? formatDicomDate(locale, laterToRead.studyDate) || '?' : null;
   const laterToReadDate = laterToRead?.studyDate ?? '';
@@ -288,7 +290,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return () => clearTimeout(timer);
   }, [notice]);
   // the notice that the marks are locked goes once they are not (her first impression is recorded)
-  useEffect(() => { if (!aiLocked) setNotice((n) => (n && 'key' in n && (n.key === 'ai.locked' || n.key === 'viewer.readBeforeImpression') ? null : n)); }, [aiLocked]);
+  useEffect(() => { if (!aiLocked) setNotice((n) => (n && 'key' in n && (n.key === 'ai.locked' || n.key === 'viewer.readBeforeImpression' || n.key === 'viewer.readBeforeImpressionLocked') ? null : n)); }, [aiLocked]);
   // what the AI says of the exam on screen (its marks, its score, another CAD's marks) shown before her
   // first impression, in concurrent mode: told to the station, which records an impression made
   // after it as made with the marks, even once she has switched to second look (a probe recorded
@@ -416,14 +418,16 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // the marks on the step's images (the current exam's and its priors') the reader does not see now:
   // said in the AI strip, so that hidden marks are not taken for marks not found (a prior's too)
   const hiddenMarks = useMemo(() => {
-    if (aiLocked || !aiExamKey || !stepImages) return { byKey: 0, byClass: 0 };
+    if (aiLocked || !aiExamKey || !stepImages) return { byKey: 0, byClass: 0, classesOff: 0 };
     const onStep = new Set(stepImages.split(',').map(Number));
     const drawable = aiExamKey.split(',').map(Number).flatMap((id) => {
       const results = aiResults.get(id);
       if (!results || priorHeld(id)) return [];
       return [...(results.model ? results.findings : []), ...results.cadReports.flatMap((r) => r.marks.filter((m) => m.intent === 'required' || optionalCadMarks))];
     }).filter((m) => onStep.has(m.instanceId));
-    return marksOn ? { byKey: 0, byClass: drawable.filter((m) => hiddenClasses.has(m.class)).length } : { byKey: drawable.length, byClass: 0 };
+    if (!marksOn) return { byKey: drawable.length, byClass: 0, classesOff: 0 };
+    const byClass = drawable.filter((m) => hiddenClasses.has(m.class));
+    return { byKey: 0, byClass: byClass.length, classesOff: new Set(byClass.map((m) => m.class)).size };
   }, [aiLocked, aiExamKey, aiResults, marksOn, hiddenClasses, optionalCadMarks, stepImages, priorHeld]);
 
   // the marks switches show where a mark can be (an analysis done, a CAD report: the exam's or a prior's)
@@ -509,10 +513,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
     const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
     const aiToSee = ai && (ai.state?.status === 'done' || ai.cadReports.length > 0);
-    // asked once where the AI's output was never shown to her (it said so where she had seen it in concurrent mode: a probe)
-    if (lockedFor(ai) && heldForLater === null && aiToSee && !ai.shownBeforeFirstImpression && readWithoutAiAsked.current !== examId) {
+    // asked once, in words that fit: the AI's output never shown to her, or seen before (in concurrent
+    // mode, its worklist score) and locked here ("never shown" said where she had seen it: a probe; not
+    // asked at all, a flagged exam scored 0.96 was closed with one key, unseen and no impression: a re-probe)
+    if (lockedFor(ai) && heldForLater === null && aiToSee && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
-      setNotice({ key: 'viewer.readBeforeImpression', gate: true });
+      setNotice({ key: ai.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
       return false;
     }
     readWithoutAiAsked.current = null;

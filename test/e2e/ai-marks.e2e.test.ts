@@ -257,6 +257,10 @@ async function findingsByInstance(...examIds: number[]): Promise<Map<number, AiF
 test('second look: a read prior opened by itself stays locked while her later exam waits for her first impression, and asks none of its own (a probe opened a read prior from the worklist and saw its mark and "flagged" before the current\'s impression)', { skip: SKIP, timeout: 240_000 }, async () => {
   const { status } = station.db.connection.prepare('SELECT status FROM studies WHERE id = ?').get(ids.prior) as { status: string };
   station.db.connection.prepare(`UPDATE studies SET status = 'read' WHERE id = ?`).run(ids.prior);
+  // her later exam without a score yet, as while its analysis is queued or running: the prior locked all the
+  // same (a probe opened a read prior while her current exam was queued, and saw its score and marks)
+  const { ai_score: currentScore } = station.db.connection.prepare('SELECT ai_score FROM studies WHERE id = ?').get(ids.current) as { ai_score: number | null };
+  station.db.connection.prepare('UPDATE studies SET ai_score = NULL WHERE id = ?').run(ids.current);
   try {
     assert.equal(station.db.firstImpressions.get(ids.current, 'local-user'), null, 'the later exam without her impression');
     // the worklist says why the read prior's score is held back (it said "after your impression" of an exam she had read);
@@ -287,6 +291,7 @@ test('second look: a read prior opened by itself stays locked while her later ex
     await shot('ai-marks-read-prior-held');
   } finally {
     station.db.connection.prepare('UPDATE studies SET status = ? WHERE id = ?').run(status, ids.prior);
+    station.db.connection.prepare('UPDATE studies SET ai_score = ? WHERE id = ?').run(currentScore, ids.current);
   }
 });
 
@@ -565,7 +570,7 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.click('[data-testid=ai-class-calcification] input');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
   // a class switched off: said as such (the key would hide every mark, not show these)
-  assert.match(await page.textContent('[data-testid=ai-marks-hidden]') ?? '', /^\d+ AI marks? hidden: (its class is|their classes are) switched off$/);
+  assert.match(await page.textContent('[data-testid=ai-marks-hidden]') ?? '', /^\d+ AI marks? hidden: (its|their) class is switched off$/);
   // and over each image with marks of it, those shown beside them too (an image showing one of its marks
   // hid the other with nothing said there: a probe), naming the class
   // (in full over an image without a mark shown; in short under the model's name and warning beside its marks)
@@ -856,7 +861,13 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.equal(await markCount(), 0);
   // her first impression now is not an unaided read: she saw the marks a moment ago, and is told so
   assert.match(await page.textContent('[data-testid=ai-shown-before]') ?? '', /recorded as made with them/);
+  // marking it read now asks once all the same, in words that fit: its marks are locked here (not asked
+  // at all, a flagged exam scored 0.96, seen in the worklist before, was closed with one key: a re-probe)
+  await page.click('[data-testid=mark-read]');
+  await page.waitForFunction(() => /^First impression not recorded, and the AI’s marks on this exam are locked \(second look\)\./.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  assert.notEqual((await station.handlers.examDetail({ examId: ids.prior, purpose: 'prefetch' })).exam.status, 'read');
   await page.click('[data-testid=first-impression-normal]');
+  await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
   assert.equal(station.db.firstImpressions.get(ids.prior, 'local-user')?.mode, 'concurrent');
   assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /^Your first impression: Normal \(made with the AI shown\)$/);

@@ -224,7 +224,7 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     await page.waitForFunction(() => /où elle signale un examen/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
     assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /un score d’examen de 0,50 ou plus, où elle signale un examen \(90\u202f% des examens normaux en dessous, 70\u202f% des examens avec une lésion/);
     await page.selectOption('[data-testid=locale]', 'en');
-    // in the viewer, the marks under the exam's flag are drawn thinner (an exam flagged at 0,56 showed seven marks of
+    // in the viewer, the marks under the exam's flag are drawn dotted (an exam flagged at 0,56 showed seven marks of
     // 0,15–0,19 beside it alike: a radiologist's probe), and the marks key's tooltip says what they are
     const job = flagged.db.connection.prepare('SELECT id FROM ai_jobs WHERE study_ref = ?').pluck().get(rows[0]!.examId) as number;
     const findingIds = flagged.db.connection.prepare('SELECT id FROM ai_findings WHERE job_ref = ? ORDER BY id').pluck().all(job) as number[];
@@ -232,14 +232,14 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     flagged.db.connection.prepare('UPDATE ai_findings SET score = CASE id WHEN ? THEN 0.8 ELSE 0.3 END WHERE job_ref = ?').run(findingIds[0], job);
     await page.click(`[data-testid=exam-row][data-exam-id="${rows[0]!.examId}"]`);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length > 0);
-    const marks = await page.$$eval('[data-testid=ai-mark]', (all) => all.map((m) => [Number(m.getAttribute('data-score')), m.getAttribute('data-weak') === 'true', getComputedStyle(m.querySelector('path.outline')!).strokeWidth]));
+    const marks = await page.$$eval('[data-testid=ai-mark]', (all) => all.map((m) => [Number(m.getAttribute('data-score')), m.getAttribute('data-weak') === 'true', getComputedStyle(m.querySelector('path.outline')!).strokeDasharray]));
     assert.ok(marks.some(([, weak]) => weak) && marks.some(([, weak]) => !weak), JSON.stringify(marks));
-    for (const [score, weak, stroke] of marks) {
+    for (const [score, weak, dashes] of marks) {
       assert.equal(weak, (score as number) < 0.5, JSON.stringify(marks));
-      assert.equal(stroke, weak ? '1.25px' : '2px', JSON.stringify(marks));
+      assert.equal(dashes, weak ? '1.5px, 3.5px' : 'none', JSON.stringify(marks));
     }
     if (process.env.BINOME_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'ai-marks-weak.png') });
-    assert.match(await page.getAttribute('[data-testid=ai-marks-toggle]', 'title') ?? '', /Marks under the exam flag \(0\.50\) are drawn thinner: alone, they would not flag the exam\./);
+    assert.match(await page.getAttribute('[data-testid=ai-marks-toggle]', 'title') ?? '', /Marks under the exam flag \(0\.50\) are drawn dotted: alone, they would not flag the exam\./);
     await page.click('a.back');
   } finally {
     await flaggedHost.close();

@@ -135,6 +135,16 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     // and says why (the worklist's line for it said "after your impression" of an exam she had read: a probe)
     assert.deepEqual(aiOf(rows, prior), { status: 'done', score: null, failure: null, scoreWithheld: true, withheldForLater: true, paused: false, notRead: [] });
     assert.equal((await station.handlers.examDetail({ examId: current, purpose: 'prefetch' })).priors[0]!.ai?.score, null);
+    // and the viewer is told her later exam waits for her impression (it keeps the read prior locked)
+    const laterOf = async () => (await station.handlers.examDetail({ examId: prior, purpose: 'prefetch' })).priors.find((p) => p.examId === current)!;
+    assert.equal((await laterOf()).firstImpressionDue, true);
+    // whatever the state of her later exam's analysis: while it is queued or running (no score yet) too
+    // (a read prior opened while her current exam was queued showed its score and marks: a radiologist's probe)
+    const shownScore = station.db.connection.prepare('SELECT ai_score FROM studies WHERE id = ?').get(current) as { ai_score: number };
+    station.db.connection.prepare('UPDATE studies SET ai_score = NULL WHERE id = ?').run(current);
+    assert.deepEqual(aiOf(await byScore(), prior), { status: 'done', score: null, failure: null, scoreWithheld: true, withheldForLater: true, paused: false, notRead: [] });
+    assert.equal((await laterOf()).firstImpressionDue, true);
+    station.db.connection.prepare('UPDATE studies SET ai_score = ? WHERE id = ?').run(shownScore.ai_score, current);
     // a read exam's score is not held back otherwise: its reading is done (a prior imported read said
     // "after your impression" for ever: a probe). Here, with the current exam read
     await station.handlers.setExamStatus({ examId: current, status: 'read' });
@@ -188,6 +198,7 @@ test('second look holds the AI\'s exam score back in the worklist and the exam\'
     assert.deepEqual(reasons, []);
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     assert.deepEqual(reasons, ['settings']);
+    assert.equal((await laterOf()).firstImpressionDue, undefined, 'concurrent: nothing waits for an impression');
     rows = await byScore();
     assert.deepEqual(rows.map((r) => [r.examId, r.ai?.status, r.ai?.score, r.ai?.scoreWithheld]), [[prior, 'done', 0.8, false], [current, 'cancelled', 0.2, false]]);
   } finally {
@@ -254,7 +265,7 @@ test('cancelling an analysis stops it (no result, no failure), queueing it again
     assert.deepEqual(results.findings, []);
     assert.equal(station.db.ai.findings(cancelled).length, 0, 'nothing stored');
     const said = infos.mock.calls.map((c) => String(c.arguments[0]));
-    assert.ok(said.some((m) => m === `AI analysis of exam ${cancelled} cancelled`), 'the running job stopped');
+    assert.ok(said.some((m) => new RegExp(`^AI analysis of exam ${cancelled} by \\S+ \\S+ cancelled$`).test(m)), 'the running job stopped');
     assert.ok(!said.some((m) => m.includes('result dropped')), 'it did not run to the end');
     assert.ok(station.db.audit.trail(cancelled).some((r) => r.action === 'ai:cancel'));
     // opening the exam again leaves the reader's cancel as it is
@@ -343,7 +354,7 @@ test('an image damaged in the store is not read, and said so by its view and why
     assert.equal(translateCount('fr', 'worklist.ai.unreadImages', 1, { views: row.ai!.unreadViews!.join(', ') }), 'RMLO non analysée');
     assert.equal(translateCount('fr', 'worklist.ai.unreadImages', 2, { views: 'RMLO, LCC' }), 'RMLO, LCC non analysées');
     // logged by its code and view, without a stack
-    assert.ok(warnings.mock.calls.some((c) => String(c.arguments[0]) === `AI analysis of exam ${partial}: image_unreadable (RMLO); the exam's other images are tried`),
+    assert.ok(warnings.mock.calls.some((c) => new RegExp(`^AI analysis of exam ${partial} by \\S+ \\S+: image_unreadable \\(RMLO\\); the exam's other images are tried$`).test(String(c.arguments[0]))),
       JSON.stringify(warnings.mock.calls.map((c) => c.arguments[0])));
     // its CAD SR names only the three images read (a PACS would read "nothing found" on the RMLO)
     const srUid = await waitFor('the CAD SR', () => {
@@ -380,7 +391,7 @@ test('an image damaged in the store is not read, and said so by its view and why
     // the reader's "analyse again" queues both (the image may have been sent again meanwhile)
     assert.equal((await station.handlers.queueAiAnalysis({ examId: whole })).state?.status, 'queued');
     assert.equal((await station.handlers.queueAiAnalysis({ examId: partial })).state?.status, 'queued');
-    assert.ok(warnings.mock.calls.some((c) => new RegExp(`^AI analysis of exam ${whole} failed: image_unreadable \\(R(CC|MLO)\\)$`).test(String(c.arguments[0]))),
+    assert.ok(warnings.mock.calls.some((c) => new RegExp(`^AI analysis of exam ${whole} by \\S+ \\S+ failed: image_unreadable \\(R(CC|MLO)\\)$`).test(String(c.arguments[0]))),
       JSON.stringify(warnings.mock.calls.map((c) => c.arguments[0])));
   } finally {
     // closed first: the analyses asked for again run meanwhile, and say so

@@ -31,7 +31,7 @@ function results(status: 'running' | 'done', examScore: number, findings: AiFind
 function strip(ai: AiResults, locale: Locale, over: Partial<AiPanelProps> = {}): string {
   const props: AiPanelProps = {
     results: ai, mode: 'second-look', locked: true, marksOn: true, classes: MODEL.classes, hiddenClasses: new Set(), toggleKeys: 'a', busy: false,
-    onToggleMarks() {}, onToggleClass() {}, optionalCadMarks: false, onToggleOptionalCadMarks() {}, hiddenMarks: { byKey: 0, byClass: 0 },
+    onToggleMarks() {}, onToggleClass() {}, optionalCadMarks: false, onToggleOptionalCadMarks() {}, hiddenMarks: { byKey: 0, byClass: 0, classesOff: 0 },
     onFirstImpression() {}, onCancel() {}, onRequeue() {}, marksPossible: ai.state?.status === 'done',
     viewOf: (id) => ({ 1: 'RMLO', 2: 'LCC' } as Record<number, string>)[id] ?? null, ...over,
   };
@@ -66,9 +66,16 @@ test('unlocked, the strip says the exam\'s own score; its sizing copies are the 
   assert.equal(sizers(unlocked(flagged)), sizers(unlocked(quiet)));
   // nor whether the marks are shown, hidden by the key, or some classes switched off (a French strip at 2560 px grew a line as the key hid them, a probe)
   const hidden = (over: Partial<AiPanelProps>) => sizers(strip({ ...flagged, firstImpression: { impression: 'recall', recordedAt: '', mode: 'second-look' } }, 'fr', { locked: false, marksPossible: true, ...over }));
-  assert.equal(hidden({ marksOn: false, hiddenMarks: { byKey: 12, byClass: 0 } }), hidden({}));
-  assert.equal(hidden({ hiddenClasses: new Set(['mass']), hiddenMarks: { byKey: 0, byClass: 3 } }), hidden({}));
+  assert.equal(hidden({ marksOn: false, hiddenMarks: { byKey: 12, byClass: 0, classesOff: 0 } }), hidden({}));
+  assert.equal(hidden({ hiddenClasses: new Set(['mass']), hiddenMarks: { byKey: 0, byClass: 3, classesOff: 1 } }), hidden({}));
   assert.match(hidden({}), /10 marques IA masquées/);
+  // the count of marks hidden by classes says "their class" for one class, "their classes" for several ("leurs classes" for one, a probe)
+  const said = (locale: Locale, hiddenMarks: AiPanelProps['hiddenMarks']) => strip({ ...flagged, firstImpression: { impression: 'recall', recordedAt: '', mode: 'second-look' } }, locale, { locked: false, marksPossible: true, hiddenClasses: new Set(['mass']), hiddenMarks }).split('ai-bar-sizer')[0];
+  assert.match(said('fr', { byKey: 0, byClass: 3, classesOff: 1 }), /3 marques IA masquées\u202f: leur classe est décochée/);
+  assert.match(said('fr', { byKey: 0, byClass: 3, classesOff: 2 }), /3 marques IA masquées\u202f: leurs classes sont décochées/);
+  assert.match(said('fr', { byKey: 0, byClass: 1, classesOff: 1 }), /1 marque IA masquée\u202f: sa classe est décochée/);
+  assert.match(said('en', { byKey: 0, byClass: 3, classesOff: 1 }), /3 AI marks hidden: their class is switched off/);
+  assert.match(said('en', { byKey: 0, byClass: 3, classesOff: 2 }), /3 AI marks hidden: their classes are switched off/);
   // analysing, the copies are those of the analysis done: its end changes what it says, not its height
   assert.equal(sizers(strip(results('running', 0, []), 'en')), sizers(strip(quiet, 'en')));
   // failed (it may be queued again): the same copies, so that its images start where a finished exam's do (they started higher, a probe)
