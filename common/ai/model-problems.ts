@@ -182,9 +182,16 @@ const fr: Record<ModelProblemCode, Template> = {
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {
   const template = (locale === 'fr' ? fr : en)[problem.code];
-  const params = locale === 'fr' ? Object.fromEntries(Object.entries(problem.params ?? {}).map(([k, v]) => [k, typeof v === 'string' ? frenchQuotes(v) : v])) : problem.params ?? {};
+  // large counts grouped in threes, as each language writes them ("120000000 valeurs", a probe)
+  const grouped = (v: string | number) => (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 10_000 ? groupDigits(locale, v) : v);
+  const params = Object.fromEntries(Object.entries(problem.params ?? {}).map(([k, v]) => [k, locale === 'fr' && typeof v === 'string' ? frenchQuotes(v) : grouped(v)]));
   if (typeof template === 'function') return template(params);
   return fill(template, params);
+}
+
+/** A whole number's digits in groups of three: 120,000,000 in English, 120 000 000 (narrow no-break spaces) in French. */
+function groupDigits(locale: Locale, value: number): string {
+  return String(Math.abs(value)).replace(/\B(?=(\d{3})+$)/g, locale === 'fr' ? '\u202f' : ',').replace(/^/, value < 0 ? '-' : '');
 }
 
 /**

@@ -650,25 +650,25 @@ export class AiAnalysis {
         return;
       }
       if (running.stop.signal.aborted) {
-        log.info(`AI analysis of exam ${job.examId} cancelled`);
+        log.info(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} cancelled`);
         return; // its row says cancelled already; the cancel told the readers
       }
       if ((error as { code?: string })?.code === 'no_thread') {
         // no thread came free for it (those there inside runs that overran): it never ran, and is
         // queued again rather than failed as the model's timeout
-        log.warn(`AI analysis of exam ${job.examId} waited for a thread that did not come free; queued again`);
+        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} waited for a thread that did not come free; queued again`);
         this.unrecorded.set(job.id, job.owner);
         this.releaseUnrecorded();
       } else if (isBusyError(error)) {
         // the library held by another process past every wait: not the exam's failure; its job is
         // queued again once the library answers (its result, if it had one, is computed again)
-        log.warn(`AI analysis of exam ${job.examId} not stored: the library stayed busy; queued again later`);
+        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} not stored: the library stayed busy; queued again later`);
         this.unrecorded.set(job.id, job.owner);
       } else if (isFullError(error)) {
         // the library's disk full: not the exam's failure either (it was recorded as a lasting one,
         // SQLITE_FULL, and never tried again once space was freed); given back to the queue, and the
         // loop waits a while before its next run
-        log.warn(`AI analysis of exam ${job.examId} not stored: the library is full (${libraryErrorForLog(error)}); queued again, next try in ${Math.round(this.fullRetryMs / 1000)} s`);
+        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} not stored: the library is full (${libraryErrorForLog(error)}); queued again, next try in ${Math.round(this.fullRetryMs / 1000)} s`);
         this.unrecorded.set(job.id, job.owner);
         this.releaseUnrecorded();
         this.fullUntil = Date.now() + this.fullRetryMs;
@@ -689,7 +689,7 @@ export class AiAnalysis {
         // wrote seven lines an exam, a large library's log flooded (a probe)
         const firstOfModel = !this.stackLogged.has(modelKey(job.model));
         this.stackLogged.add(modelKey(job.model));
-        log.warn(`AI analysis of exam ${job.examId} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code
+        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code
           : firstOfModel ? errorForLog(error) : `${code} (as before with this model; its stack was logged then)`}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
@@ -793,7 +793,7 @@ export class AiAnalysis {
       if (n > 0 && !this.stillHeld(job)) {
         // cancelled in another process of the library (its cancel reaches only its own runs), or
         // taken up by another after this one was thought dead: the rest of the exam is not computed
-        log.info(`AI analysis of exam ${job.examId} stopped: cancelled or taken up by another process`);
+        log.info(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} stopped: cancelled or taken up by another process`);
         return;
       }
       const file = this.db.worklist.instanceFile(image.instanceId);
@@ -813,7 +813,7 @@ export class AiAnalysis {
         if ((error as { code?: string })?.code === 'no_thread') throw error; // not the exam's failure: queued again (execute)
         const failure = imageFailure(error, image);
         if (!isUnreadableImage(failure)) throw failure;
-        log.warn(`AI analysis of exam ${job.examId}: ${failure.code} (${viewForLog(failure.view)}); the exam's other images are tried`);
+        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version}: ${failure.code} (${viewForLog(failure.view)}); the exam's other images are tried`);
         unreadImages.push({ instanceId: image.instanceId, view: failure.view, code: failure.code });
         firstFailure ??= failure;
         continue;
@@ -836,7 +836,7 @@ export class AiAnalysis {
     const examScore = Math.max(model.manifest.output.scoreScale.min, ...Object.values(breastScores));
     const result = { provider, timings, examScore, breastScores, images: images.length - unreadImages.length, findings, unreadImages };
     if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, job.owner, result))) {
-      log.info(`AI analysis of exam ${job.examId} ended after it was cancelled: result dropped`);
+      log.info(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} ended after it was cancelled: result dropped`);
     }
   }
 }

@@ -373,8 +373,8 @@ test('a model whose file declares outputs larger than the station reads is refus
     const rssBefore = process.memoryUsage().rss;
     const refused = await checkModelFolder(huge);
     assert.ok(!refused.ok, JSON.stringify(refused));
-    assert.match(describeModelProblem('en', refused.problem), /the outputs hold 72000000 values for one image: more than the station reads \(67108864\)/);
-    assert.match(describeModelProblem('fr', refused.problem), /les sorties comptent 72000000 valeurs pour une image\u202f: plus que la station n’en lit/);
+    assert.match(describeModelProblem('en', refused.problem), /the outputs hold 72,000,000 values for one image: more than the station reads \(67,108,864\)/);
+    assert.match(describeModelProblem('fr', refused.problem), /les sorties comptent 72\u202f000\u202f000 valeurs pour une image\u202f: plus que la station n’en lit \(67\u202f108\u202f864\)/);
     // not made: the process did not grow by the 288 MB a run would have
     assert.ok(process.memoryUsage().rss - rssBefore < 200 * 1024 * 1024, `${process.memoryUsage().rss - rssBefore} bytes more`);
     // a size within the limit is a model like any other (its boxes, of score 0, mark nothing)

@@ -309,7 +309,7 @@ test('a model file that is not the one its manifest describes, or not a model, o
   fs.truncateSync(path.join(huge, 'model.onnx'), 2 ** 31 + 1);
   const tooLarge = await refusal(huge);
   assert.equal(tooLarge.problem.code, 'model_too_large');
-  assert.match(tooLarge.en, /too large \(2147483649 bytes.*refused without being read/);
+  assert.match(tooLarge.en, /too large \(2,147,483,649 bytes.*refused without being read/);
   assert.match(tooLarge.fr, /trop gros/);
 });
 
@@ -690,7 +690,7 @@ test('a manifest that is not a regular file (or a link), too large, empty or not
   const large = writeModel(root, 'large', { manifest: ' '.repeat(2 << 20) });
   const tooLarge = await refusal(large);
   assert.equal(tooLarge.problem.code, 'manifest_too_large');
-  assert.equal(tooLarge.en, `manifest.json is too large (${2 << 20} bytes; a manifest is at most ${1 << 20})`);
+  assert.equal(tooLarge.en, 'manifest.json is too large (2,097,152 bytes; a manifest is at most 1,048,576)');
   assert.equal((await refusal(writeModel(root, 'empty', { manifest: '  ' }))).en, 'manifest.json is empty');
   const secret = tempDir('models-secret');
   fs.writeFileSync(path.join(secret, 'passwords'), 'root:x:0:0:secret-value');
