@@ -19,7 +19,7 @@ import { defaultLibraryDir } from './base/library.ts';
 import { LibraryDiskError } from './base/disk.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
-import { errorForLog, log } from './base/log.ts';
+import { LOG_LEVEL_SET, errorForLog, log, warnIfLogLevelUnknown } from './base/log.ts';
 import { STOP_SIGNALS, endIfTasksLeft, waitForTasksLeft } from './service/end-process.ts';
 import { ignoredModelMemorySetting } from './service/ai.ts';
 import { ApiError } from '../common/api.ts';
@@ -518,7 +518,8 @@ function usageMessage(error: Error): string {
 
 export async function main(argv: string[], out: NodeJS.WriteStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   const [command, ...rest] = argv;
-  if (!process.env.BINOME_LOG_LEVEL) log.setLevel('warn'); // the command line reports for itself
+  warnIfLogLevelUnknown();
+  if (!LOG_LEVEL_SET) log.setLevel('warn'); // the command line reports for itself
   try {
     switch (command) {
       case 'import': return await commandImport(rest, out);

@@ -41,7 +41,7 @@ export function modelMemorySetting(): { bytes: number; ignored?: string } {
   const fallback = Math.min(4 * GIB, Math.round(os.totalmem() / 4));
   const set = process.env.BINOME_AI_MODEL_MEMORY_MB;
   if (set === undefined || set === '') return { bytes: fallback };
-  const mb = /^\d{1,9}(\.\d+)?$/.test(set.trim()) ? Number(set.trim()) : NaN;
+  const mb = /^\d{1,15}(\.\d+)?$/.test(set.trim()) ? Number(set.trim()) : NaN;
   if (!(mb >= MIN_MB)) return { bytes: fallback, ignored: set.slice(0, 40) };
   return { bytes: Math.min(Math.round(mb * 1024 * 1024), os.totalmem()) };
 }

@@ -3,11 +3,26 @@
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-let threshold: Level = (process.env.BINOME_LOG_LEVEL as Level | undefined) ?? 'info';
+/**
+ * BINOME_LOG_LEVEL as a level (any case), or null where it is unset or names none: "silent", "off"
+ * or a typo wrote every line, debug ones too, since no level compares with an unknown one (a probe).
+ */
+export const LOG_LEVEL_SET: Level | null = (() => {
+  const set = process.env.BINOME_LOG_LEVEL?.trim().toLowerCase();
+  return set !== undefined && set in ORDER ? set as Level : null;
+})();
+let threshold: Level = LOG_LEVEL_SET ?? 'info';
 
 function write(level: Level, message: string): void {
   if (ORDER[level] < ORDER[threshold]) return;
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
+}
+
+/** Says a BINOME_LOG_LEVEL that names no level, once, from the process's entry (not from every thread and child that loads this module). */
+export function warnIfLogLevelUnknown(): void {
+  if (LOG_LEVEL_SET === null && process.env.BINOME_LOG_LEVEL) {
+    write('warn', `BINOME_LOG_LEVEL ${JSON.stringify(process.env.BINOME_LOG_LEVEL.slice(0, 40))} is none of debug, info, warn, error: the default is used`);
+  }
 }
 
 export const log = {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { ELECTRON_ORIGIN } from '../../common/api.ts';
 import { StationService } from '../service/station.ts';
-import { errorForLog, log } from '../base/log.ts';
+import { errorForLog, log, warnIfLogLevelUnknown } from '../base/log.ts';
 import { LibraryDiskError } from '../base/disk.ts';
 import { translate } from '../../common/i18n/messages.ts';
 import type { Locale } from '../../common/domain.ts';
@@ -64,6 +64,7 @@ function createWindow(): BrowserWindow {
 }
 
 async function start(): Promise<void> {
+  warnIfLogLevelUnknown();
   hardenSessions(app, session.defaultSession);
   const libraryDir = process.env.BINOME_LIBRARY || path.join(app.getPath('userData'), 'library');
   // models shipped with the application (extraResources when packaged, the repository's models/ otherwise) and the library's own

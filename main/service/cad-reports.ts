@@ -229,7 +229,7 @@ export class CadReportService {
       this.unreleased.set(jobId, sopUid);
       this.giveUpClaims();
       // the station closing stops the import: the SR is written at the next start
-      if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} left for the next start (the station is closing)`);
+      if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} (${manifest.id} ${manifest.version}) left for the next start (the station is closing)`);
       else {
         // tried again a while later, whatever the cause: an import refused without a disk-full code (a full
         // disk seen by another process on the library) left the SR unwritten until the next start (a probe);
@@ -238,7 +238,7 @@ export class CadReportService {
         this.failedTries.set(jobId, tries);
         const again = isDiskFull(error) || tries < MAX_SR_TRIES;
         const problems = (error as { problems?: string } | null)?.problems;
-        const said = `CAD SR of exam ${result.examId} not written: ${problems !== undefined ? `its import refused it (${problems || 'no problem said'}) ` : ''}${errorForLog(error)}${again ? '; tried again later' : '; left for the next start'}`;
+        const said = `CAD SR of exam ${result.examId} (${manifest.id} ${manifest.version}) not written: ${problems !== undefined ? `its import refused it (${problems || 'no problem said'}) ` : ''}${errorForLog(error)}${again ? '; tried again later' : '; left for the next start'}`;
         // a full disk once, until an SR is written again (each SR's every try said it)
         if (!isDiskFull(error)) log.warn(said);
         else if (this.diskFullSaid) log.debug(said);

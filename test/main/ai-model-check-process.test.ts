@@ -199,6 +199,9 @@ test('BINOME_AI_MODEL_MEMORY_MB: a plain number of megabytes from 512 sets the l
     // more than the computer has: what it has
     process.env.BINOME_AI_MODEL_MEMORY_MB = String(Math.ceil(os.totalmem() / MB) * 4);
     assert.equal(modelMemoryLimitBytes(), os.totalmem());
+    // however many digits (a ten-digit number was refused as "not a number of megabytes from 512", a probe)
+    process.env.BINOME_AI_MODEL_MEMORY_MB = '1000000000';
+    assert.equal(modelMemoryLimitBytes(), os.totalmem());
   } finally {
     if (saved === undefined) delete process.env.BINOME_AI_MODEL_MEMORY_MB;
     else process.env.BINOME_AI_MODEL_MEMORY_MB = saved;

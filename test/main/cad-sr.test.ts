@@ -418,9 +418,9 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
     await storedSrOf(station, examId, 'the CAD SR written once there was room', 20_000);
     const said = warnings.mock.calls.map((c) => String(c.arguments[0]));
     // said as a full disk, once, without the stack (a probe's log: six of them in 15 s, six lines each); and said again once written
-    const notWritten = said.filter((m) => /^CAD SR of exam \d+ not written/.test(m));
+    const notWritten = said.filter((m) => /^CAD SR of exam \d+ \(\S+ \S+\) not written/.test(m));
     assert.equal(notWritten.length, 1, said.join('\n'));
-    assert.match(notWritten[0]!, /^CAD SR of exam \d+ not written: Error ENOSPC \(message withheld; set BINOME_LOG_LEVEL=debug\); tried again later, every \d+ s \(said again once they are written\)$/);
+    assert.match(notWritten[0]!, /^CAD SR of exam \d+ \(org\.binome\.tests\.bright-spots 0\.1\.0\) not written: Error ENOSPC \(message withheld; set BINOME_LOG_LEVEL=debug\); tried again later, every \d+ s \(said again once they are written\)$/);
     await waitFor('said written again', () => warnings.mock.calls.some((c) => c.arguments[0] === 'CAD SRs are written again: the library has room again'));
     assert.equal(releases, 3, 'the claim given up once the library answered');
   } finally {
@@ -437,7 +437,7 @@ test('an analysis\'s CAD SR whose import was refused without a disk-full code (a
     await waitFor('the SR refused', () => refused() === 1, 120_000);
     // before, written only at the next start
     await storedSrOf(station, examId, 'the CAD SR written a while later', 20_000);
-    assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ not written: its import refused it \(store_failed\) Error[\s\S]*; tried again later$/.test(String(c.arguments[0]))),
+    assert.ok(warnings.mock.calls.some((c) => /^CAD SR of exam \d+ \(\S+ \S+\) not written: its import refused it \(store_failed\) Error[\s\S]*; tried again later$/.test(String(c.arguments[0]))),
       warnings.mock.calls.map((c) => String(c.arguments[0])).join('\n'));
   } finally {
     warnings.mock.restore();

@@ -290,6 +290,24 @@ test('models: lists the models that run and the refused folders with their reaso
   }
 });
 
+test('BINOME_LOG_LEVEL: a level in any case is taken; a value that names none (silent, off, a typo) is said once and the default used (every line, debug too, was written: a probe)', () => {
+  const library = tempDir('cli-log-level');
+  const empty = tempDir('cli-log-level-empty');
+  // an import of nothing: it logs its job at info
+  const withLevel = (level: string) => spawnSync(process.execPath, [BIN, 'import', empty, '--library', library], { encoding: 'utf8', cwd: ROOT,
+    env: { ...process.env, LC_ALL: 'C.UTF-8', BINOME_LOG_LEVEL: level, BINOME_LIBRARY: '' } });
+  for (const level of ['silent', 'off', 'verbose']) {
+    const r = withLevel(level);
+    const said = r.stderr.split('\n').filter((l) => l.includes('BINOME_LOG_LEVEL'));
+    assert.equal(said.length, 1, r.stderr);
+    assert.match(said[0]!, new RegExp(`WARN BINOME_LOG_LEVEL "${level}" is none of debug, info, warn, error: the default is used$`));
+    assert.doesNotMatch(r.stderr, / (DEBUG|INFO) /, 'the command line\'s default (warnings) kept');
+  }
+  const info = withLevel('Info');
+  assert.doesNotMatch(info.stderr, /BINOME_LOG_LEVEL/);
+  assert.match(info.stderr, / INFO import job \d+ done/, 'any case taken');
+});
+
 test('the terminal\'s language: LC_ALL, LC_MESSAGES, LANG in that order; LANGUAGE\'s first known entry over them, except under the C locale', () => {
   assert.equal(cliLocale({ LANG: 'fr_FR.UTF-8' }), 'fr');
   assert.equal(cliLocale({ LC_ALL: 'en_GB.UTF-8', LANG: 'fr_FR.UTF-8' }), 'en');
