@@ -458,6 +458,13 @@ export interface AiResults {
   /** This reader's first impression of the exam, or null: in second look, the marks stay locked until there is one. */
   firstImpression: FirstImpression | null;
   /**
+   * The analysis shown was made by a model not installed at this station (removed, or run by another
+   * station on the library, which shows it): its id and version. What its scores mean and where it flags an
+   * exam are not known here; its own CAD SR stands in for its marks. (Its 87.5 on a 0–100 scale read
+   * here as "uncalibrated, from 0 to 1", and nothing flagged: a probe.)
+   */
+  modelNotHere?: { id: string; version: string };
+  /**
    * The viewer showed this reader the exam's marks or score before her first impression (concurrent
    * mode; noteAiShown): an impression recorded now is recorded as made with them, and second look says so.
    */

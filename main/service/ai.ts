@@ -111,6 +111,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
       shownBeforeFirstImpression: ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId),
+      ...(state && !manifest ? { modelNotHere: { id: state.model.id, version: state.model.version } } : {}),
     };
   };
   const libraryModels = path.join(ctx.paths.root, 'models');

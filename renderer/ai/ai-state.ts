@@ -126,7 +126,9 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   // calcification marks over an implant, and nothing said that the model is weaker there), in her language where the manifest gives it
   const caveat = results.model?.implantCaveat ? results.model.implantCaveatTranslations?.[options.locale] ?? results.model.implantCaveat : null;
   const implant = options.implant && caveat ? t('ai.implantCaveat', { note: caveat }) : '';
-  return [perBreast, oneBreast, oneView, implant, unread, unreadImages].filter(Boolean).join(' · ');
+  // a score of a model this station does not run: its scale and flag are not known here, said beside it
+  const notHere = results.modelNotHere && state.status === 'done' ? t('ai.modelNotHere', { model: `${results.modelNotHere.id} ${results.modelNotHere.version}` }) : '';
+  return [perBreast, notHere, oneBreast, oneView, implant, unread, unreadImages].filter(Boolean).join(' · ');
 }
 
 /** Why the analysis could not read an image, in a few words (over its viewport, and after its view in the AI strip). */

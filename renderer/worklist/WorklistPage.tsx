@@ -79,6 +79,7 @@ export function WorklistPage() {
   const [shownModelChanges, setShownModelChanges] = useState(0);
   const [unfinished, setUnfinished] = useState<UnfinishedImport[]>([]);
   const [aiModel, setAiModel] = useState<AiResults['model']>(null);
+  const [aiModelNotHere, setAiModelNotHere] = useState<AiResults['modelNotHere'] | null>(null);
   /** The reader's AI marks mode is second look: the note says why scores wait, on a page showing none waiting too. */
   const [secondLook, setSecondLook] = useState(false);
   // back from the viewer: the AI marks she hid there show again on the next exam (marks-choice.ts)
@@ -266,7 +267,7 @@ export function WorklistPage() {
   useEffect(() => {
     if (aiExam === null) return;
     let cancelled = false;
-    api.aiResults({ examId: aiExam }).then((r) => { if (!cancelled) setAiModel(r.model); }).catch(() => undefined);
+    api.aiResults({ examId: aiExam }).then((r) => { if (!cancelled) { setAiModel(r.model); setAiModelNotHere(r.modelNotHere ?? null); } }).catch(() => undefined);
     return () => { cancelled = true; };
   }, [api, aiExam, shownModelChanges]);
   // until the model is known, said as for the shipped one (synthetic-trained)
@@ -284,7 +285,11 @@ export function WorklistPage() {
   const aboveHint = examPoint
     ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity) })} ${t(examPoint.threshold >= aiModel!.operatingPoint.threshold ? 'worklist.ai.marksBelowFlag' : 'worklist.ai.marksAboveFlag')}`
     : aiModel ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, aiModel.operatingPoint.name), threshold: formatThreshold(locale, aiModel.operatingPoint.threshold) })}` : '';
-  const aiHint = `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
+  // the scores of a model this station does not run (another station on the library shows it): its scale is not
+  // known here, nor where it flags (its 87.5 of 100 read "uncalibrated, from 0 to 1", a probe)
+  const notHereModel = !aiModel && aiModelNotHere ? `${aiModelNotHere.id} ${aiModelNotHere.version}` : null;
+  const aiHint = notHereModel ? t('worklist.ai.hintNotHere', { model: notHereModel, notHere: t('ai.modelNotHere', { model: notHereModel }) })
+    : `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 
   const header = (field: SortField | null, label: string, title?: string) => (
     <th onClick={field ? () => toggleSort(field) : undefined} className={field ? 'sortable' : undefined} title={title}

@@ -25,6 +25,8 @@ import type { Importer } from '../../main/import/importer.ts';
 import type { CadReportService } from '../../main/service/cad-reports.ts';
 import { log } from '../../main/base/log.ts';
 import type { ImportProgress } from '../../common/domain.ts';
+import { aiStateText } from '../../renderer/ai/ai-state.ts';
+import { makeI18n } from '../../renderer/i18n.tsx';
 
 const has = (tool: string, ...args: string[]) => spawnSync(tool, args, { stdio: 'ignore' }).error === undefined;
 const SKIP_NO_VALIDATORS = has('dciodvfy') && has('dsrdump', '--version') ? false : 'dicom3tools\' dciodvfy or dcmtk\'s dsrdump is not installed (apt-get install dicom3tools dcmtk)';
@@ -116,6 +118,10 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
     const [examId] = await examsOf(again);
     const results = await again.handlers.aiResults({ examId: examId! });
     assert.equal(results.model, null);
+    // the model named, so that the reader is told its scale and flag are not known here (read as the shipped model's 0–1, a probe)
+    assert.deepEqual(results.modelNotHere, { id: 'org.binome.tests.bright-spots', version: '0.1.0' });
+    assert.match(aiStateText(makeI18n('en').t, results, { showScore: true, locale: 'en' }),
+      /^analysed · exam score [\d.]+ · right breast [\d.]+ · left breast [\d.]+ · org\.binome\.tests\.bright-spots 0\.1\.0 is not installed at this station \(removed, or run by another station on this library\): what its scores mean, and where it flags an exam, are not known here/);
     assert.equal(results.cadReports.length, 1);
     const own = results.cadReports[0]!;
     assert.equal(own.algorithmName, 'Bright spots (test fixture)');
