@@ -348,6 +348,12 @@ export interface AiModelEntry {
   /** Why its failed analyses failed: each reason's code, how many, one of their details (English, technical; no patient data); the most frequent first. */
   failures?: { code: string; count: number; detail: string | null }[];
   /**
+   * The newest version of this model (its id) that this library has analyses of, where it is newer
+   * than this one: installed back over it (a downgrade), this version's results show again, with
+   * nothing said (a probe). Absent otherwise.
+   */
+  newerAnalysed?: string;
+  /**
    * The breast it reads at most (mm; width chest wall to nipple), where its input is a fixed matrix at a
    * fixed pixel size: a larger breast is not analysed. `small`: less than a 24 × 30 cm detector's field
    * (common/ai/model-field.ts). Absent: its input grows with the image, or the image is scaled to fit.

@@ -298,6 +298,8 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         for (const f of m.fallbacks ?? []) say(`  ${indent}  ${TEXT.providerFellBack(providerLabel(f.provider), f.reason)}`);
         // a fixed input at a fixed pixel size: the breasts it cannot read, said before exams fail for it
         if (m.field) say(`  ${indent}  ${TEXT.modelField(m.field.width, m.field.height, m.field.small)}`);
+        // installed back over a newer version (a downgrade): its older results show again, said (it was silent, a probe)
+        if (m.newerAnalysed) say(`  ${indent}  ${TEXT.newerAnalysed(m.newerAnalysed)}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
         for (const f of m.failures ?? []) say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, f.detail ?? undefined)}`);
       }

@@ -26,6 +26,7 @@ import { errorForLog, log } from '../base/log.ts';
 import { InferenceRunner } from './inference.ts';
 import type { StartChild } from '../base/child-process.ts';
 import { manifestDigest } from './manifest-digest.ts';
+import { compareVersions } from './model-discovery.ts';
 import { scoreExamImages } from './two-view.ts';
 import type { ImageFinding } from './image-analysis.ts';
 import type { ReplacedModel } from './model-package.ts';
@@ -276,6 +277,9 @@ export class AiAnalysis {
     for (const m of this.models) {
       const replaced = this.db.ai.requeueOtherFile(refOf(m));
       if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${replaced} analyses made with the other file or manifest queued again`);
+      // installed back over a newer version (a downgrade): said, for the IT person who did it (silent, a probe)
+      const newer = this.db.ai.versionsDone(m.manifest.id).filter((v) => compareVersions(v, m.manifest.version) > 0).sort(compareVersions).at(-1);
+      if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; this version's results show again`);
       this.requeueModelChanged(m);
       this.holdOverran(m);
     }

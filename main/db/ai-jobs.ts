@@ -436,6 +436,11 @@ export class AiTables {
     return tally(this.sql.get('SELECT status, count(*) AS n FROM ai_jobs WHERE model_id = ? AND model_version = ? GROUP BY status').all(model.id, model.version));
   }
 
+  /** The versions of a model (by id) this library has finished analyses of. */
+  versionsDone(modelId: string): string[] {
+    return (this.sql.get(`SELECT DISTINCT model_version AS version FROM ai_jobs WHERE model_id = ? AND status = 'done'`).all(modelId) as { version: string }[]).map((r) => r.version);
+  }
+
   /** The ids of the models this library has analyses of (queued or run, any version): the names its readers know them by stay theirs. */
   modelIds(): Set<string> {
     return new Set((this.sql.get('SELECT DISTINCT model_id AS id FROM ai_jobs').all() as { id: string }[]).map((r) => r.id));

@@ -121,6 +121,11 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const field = fixedInputField(manifest.input);
     return field ? { field } : {};
   };
+  // a newer version of the model that this library's exams were analysed by: this one installed back over it
+  const newerAnalysed = (manifest: ModelManifest) => {
+    const newest = ctx.db.ai.versionsDone(manifest.id).reduce<string | null>((a, v) => (a === null || compareVersions(v, a) > 0 ? v : a), null);
+    return newest !== null && compareVersions(newest, manifest.version) > 0 ? { newerAnalysed: newest } : {};
+  };
   const sourceOf = (folder: string) => (path.dirname(folder) === libraryModels || folder === libraryModels ? 'library' as const : 'application' as const);
   const models = (): AiModelsStatus => {
     const ai = analysis();
@@ -133,6 +138,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
         provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
+        ...newerAnalysed(m.manifest),
         ...fieldOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),

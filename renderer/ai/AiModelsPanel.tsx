@@ -86,6 +86,8 @@ export function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; cho
         <span data-testid="ai-model-analyses">{t('ai.models.analyses', { done: a.done, waiting: a.queued + a.running, failed: a.failed, cancelled: a.cancelled })}</span>
         {/* why they failed: a model failing every exam is a fault to tell whoever supplied it */}
         {model.failures?.map((f) => <div key={f.code} className="muted" data-testid="ai-model-failure" data-code={f.code}>{f.count} × {failureReason(t, f.code, f.detail)}</div>)}
+        {/* installed back over a newer version: its older results show again (silent, a probe) */}
+        {model.newerAnalysed && <div className="ai-warning" data-testid="ai-model-newer-analysed">{t('ai.models.newerAnalysed', { version: model.newerAnalysed })}</div>}
       </td>
     </tr>
   );

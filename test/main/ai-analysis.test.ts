@@ -260,6 +260,39 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
   }
 });
 
+test('a model installed back over a newer version that analysed the library (a downgrade) is said so in the models list, and in the log at start (its older results show again, silently: a probe)', { timeout: 120_000 }, async () => {
+  const models = tempDir('ai-downgrade-models');
+  writeTinyModel(models);
+  const warnings = mock.method(log, 'warn', () => undefined);
+  const station = openTestStation({ modelRoots: [models], analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-downgrade' });
+    await waitFor('the models checked', async () => (await station.handlers.aiModels({})).state === 'ready', 60_000);
+    const examId = (await station.handlers.worklistQuery({ filter: { scope: 'all' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows[0]!.examId;
+    const entry = async () => (await station.handlers.aiModels({})).models.find((m) => m.id === 'org.binome.tests.bright-spots')!;
+    assert.equal((await entry()).newerAnalysed, undefined, 'nothing newer analysed');
+    // a newer version's analysis in the library (run before this one was put back), and an older one's
+    const insert = station.db.connection.prepare(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, status, priority, queued_at, exam_score)
+      VALUES (?, 'org.binome.tests.bright-spots', ?, '', ?, 0, '2026-12-01T00:00:00Z', 0.5)`);
+    insert.run(examId, '0.0.9', 'done');
+    insert.run(examId, '0.10.0', 'failed');
+    assert.equal((await entry()).newerAnalysed, undefined, 'an older version, and a newer one that analysed nothing, are not said');
+    insert.run(examId, '0.2.0', 'done');
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'done' WHERE model_version = '0.10.0'`).run();
+    assert.equal((await entry()).newerAnalysed, '0.10.0', 'the newest, by version order (0.10 after 0.2)');
+  } finally {
+    await station.close();
+  }
+  // at the next start, the log says it too
+  const again = openTestStation({ libraryDir: path.dirname(station.paths.database), modelRoots: [models] });
+  try {
+    await waitFor('said in the log', () => warnings.mock.calls.some((c) => String(c.arguments[0]) === 'AI model org.binome.tests.bright-spots 0.1.0: older than version 0.10.0, which analysed exams of this library; this version\'s results show again'), 60_000);
+  } finally {
+    await again.close();
+    warnings.mock.restore();
+  }
+});
+
 test('the exam a reader opens goes first, the prior its comparison hangs beside it next, and a prior she chooses instead after it: the comparison said "analysis queued" on the prior while other women\'s exams ran (a probe)', { timeout: 300_000 }, async () => {
   const models = tempDir('ai-prior-first-models');
   writeTinyModel(models);
