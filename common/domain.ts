@@ -380,6 +380,8 @@ export interface AiModelsStatus {
   libraryModelsFolder: string | null;
   /** Model folders whose check runs long (a slow trial run): the others' models are used meanwhile; absent when none. */
   checking?: { source: 'application' | 'library'; folder: string }[];
+  /** The library's disk was full at the AI's last try: analyses wait for room (and go on by themselves once there is); absent otherwise. */
+  libraryFull?: true;
 }
 
 /**

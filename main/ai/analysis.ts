@@ -12,7 +12,7 @@
 
 import type { LibraryDatabase } from '../db/library-database.ts';
 import type { AiJob, ClaimedJob, ModelRef, StoredFinding, UnreadImage } from '../db/ai-jobs.ts';
-import { AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../db/records.ts';
+import { AI_CHOSEN_MODEL_SETTING, AI_LAST_FOUND_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../db/records.ts';
 import { isBusyError, isFullError } from '../db/connection.ts';
 import type { StoreLayout } from '../dicom/store.ts';
 import type { ModelManifest, ExecutionProvider } from '../../common/ai/model-manifest.ts';
@@ -167,6 +167,12 @@ export class AiAnalysis {
   private fullUntil = 0;
   /** Why the library last failed to answer the loop (its code), said once in the log; null while it answers. */
   private libraryProblem: string | null = null;
+  /**
+   * Whether the library's disk was full at the loop's last try (at start, or storing a result): the
+   * analyses wait for room. Said in the AI models panel and its top-bar button: only the log said it,
+   * and the panel read "ready, 0 waiting" (an IT probe).
+   */
+  libraryFull = false;
   private readonly fullRetryMs: number;
   private unqueuedSeenAt = Date.now();
   private readonly idleWakeMs: number;
@@ -204,6 +210,12 @@ export class AiAnalysis {
     this.checking = found.checking;
     this.found(found);
     this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
+    // the model found last at the previous start, once its checks had all ended, its check set aside
+    // again: shown once it passes (until then, the last found now); without it, a model whose check
+    // runs past its patience at every start was never the automatic choice (a probe)
+    const lastFound = this.readSetting(AI_LAST_FOUND_SETTING);
+    if (found.checking.length && lastFound && !this.models.some((m) => m.manifest.id === lastFound)) this.shownAtStart = lastFound;
+    if (!found.checking.length && options.analyse !== false) this.rememberLastFound();
     // a command that only lists the models (binome models) says the one the library shows now, where it
     // runs it: it named the last it found, which every station on the library and the worklist did not show (an IT probe)
     if (options.analyse === false) this.followLibraryShown();
@@ -214,7 +226,10 @@ export class AiAnalysis {
         if (this.closed) return;
         this.checking = [];
         this.found(all);
-        if (options.analyse !== false) this.modelsAdded();
+        if (options.analyse !== false) {
+          this.rememberLastFound();
+          this.modelsAdded();
+        }
       }, (error: unknown) => {
         this.checking = [];
         // (the station stopping ends the checks still running: no failure to say, a probe's ERROR and stack at each Ctrl-C)
@@ -385,6 +400,10 @@ export class AiAnalysis {
   choose(modelId: string | null): boolean {
     if (modelId !== null && !this.models.some((m) => m.manifest.id === modelId)) return false;
     this.db.settings.set(AI_CHOSEN_MODEL_SETTING, modelId ?? '');
+    // "automatic" asked for: the last found, now (it kept the model shown since start, or the choice
+    // before it where this process only lists models: `binome models --show auto` named the old choice
+    // as shown beside "exams show the last model found", a probe)
+    if (modelId === null) this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
     this.showModel();
     this.seenShown = this.shownSettings(); // the caller tells its pages
     return true;
@@ -392,6 +411,24 @@ export class AiAnalysis {
 
   private shownSettings(): string {
     return [AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING].map((key) => this.db.settings.get(key) ?? '').join('\n');
+  }
+
+  /** A setting, or null where the library cannot be read now (busy): nothing of it is needed to start. */
+  private readSetting(key: string): string | null {
+    try {
+      return this.db.settings.get(key) || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keeps the model found last, every check ended, for the next start's automatic choice (AI_LAST_FOUND_SETTING). */
+  private rememberLastFound(): void {
+    try {
+      this.db.settings.set(AI_LAST_FOUND_SETTING, this.models.at(-1)?.manifest.id ?? '');
+    } catch (error) {
+      log.warn(`AI: the model found last could not be kept for the next start (${libraryErrorForLog(error)})`);
+    }
   }
 
   /** Takes the model the library shows (as another process wrote it) as this run's default, where it runs here. */
@@ -511,8 +548,15 @@ export class AiAnalysis {
     if (reason !== this.libraryProblem) {
       log.warn(`AI: ${what} now (${reason}); trying again every ${Math.max(1, Math.round(waitMs / 1000))} s, said again when it changes`);
       this.libraryProblem = reason;
+      this.setLibraryFull(isFullError(error));
     }
     await this.pause(waitMs);
+  }
+
+  private setLibraryFull(full: boolean): void {
+    if (full === this.libraryFull) return;
+    this.libraryFull = full;
+    this.onChange(null);
   }
 
   /**
@@ -523,6 +567,7 @@ export class AiAnalysis {
     if (this.libraryProblem === null) return;
     log.warn(`AI: the library answers again (it did not: ${this.libraryProblem}); the queue goes on`);
     this.libraryProblem = null;
+    this.setLibraryFull(false);
   }
 
   private async runNext(): Promise<void> {
@@ -676,6 +721,7 @@ export class AiAnalysis {
         this.unrecorded.set(job.id, job.owner);
         this.releaseUnrecorded();
         this.fullUntil = Date.now() + this.fullRetryMs;
+        this.setLibraryFull(true);
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';
         const view = (error as { view?: string })?.view;
@@ -842,6 +888,8 @@ export class AiAnalysis {
     if (!await whileLibraryBusy(() => this.db.ai.complete(job.id, job.owner, result))) {
       log.info(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} ended after it was cancelled: result dropped`);
     }
+    // stored: the library has room again
+    this.setLibraryFull(false);
   }
 }
 

@@ -68,6 +68,12 @@ export const AI_SHOWN_MODEL_SETTING = 'ai.shownModel';
 /** The model id a user chose to show ('' or absent: the last found); the AI loop keeps ai.shownModel from it. */
 export const AI_CHOSEN_MODEL_SETTING = 'ai.chosenModel';
 /**
+ * The model found last once every check of a station's start had ended (those set aside too): the
+ * automatic choice of its next start, where that model's check is set aside again (a vendor's model
+ * whose check takes 18 s was never shown without a choice, at any start: a probe).
+ */
+export const AI_LAST_FOUND_SETTING = 'ai.lastFound';
+/**
  * The version of the shown model that runs at the station (written with it): its analysis goes before
  * the model's other versions' (migration 0015). Without it, a version no process runs any more (a
  * library copy removed) showed "queued" for good where the running version's result was done.

@@ -148,6 +148,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       chosen,
       libraryModelsFolder: libraryModels,
       ...(ai.checking.length ? { checking: ai.checking.map((folder) => ({ source: sourceOf(folder), folder: path.basename(folder) })) } : {}),
+      ...(ai.libraryFull ? { libraryFull: true as const } : {}),
     };
   };
   // the AI's output of an exam shown to her is noted once, and only before her first impression

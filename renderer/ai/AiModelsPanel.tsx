@@ -32,7 +32,12 @@ export function useAiModels(open: boolean): [AiModelsStatus | undefined, (s: AiM
       if (s.state === 'starting') timer = setTimeout(() => void load(), 1000);
     }).catch(() => undefined);
     void load();
-    if (!open) return () => { cancelled = true; clearTimeout(timer); };
+    // closed, the top-bar button hears of the models or the library's room changing (every model's
+    // analyses at once: examId null), not of each exam
+    if (!open) {
+      const offModels = api.on('aiChanged', ({ examId }) => { if (examId === null) void load(); });
+      return () => { cancelled = true; clearTimeout(timer); offModels(); };
+    }
     // analyses end one exam at a time: the counts are read again at most every two seconds
     let pending: ReturnType<typeof setTimeout> | undefined;
     const off = api.on('aiChanged', () => {
@@ -46,11 +51,11 @@ export function useAiModels(open: boolean): [AiModelsStatus | undefined, (s: AiM
 export function AiModelsButton({ status, onOpen }: { status: AiModelsStatus | undefined; onOpen(): void }) {
   const { t } = useI18n();
   if (!status || status.state === 'off') return null;
-  const state = status.refused.length ? 'failed' : status.models.length ? 'listening' : 'off';
+  const state = status.refused.length || status.libraryFull ? 'failed' : status.models.length ? 'listening' : 'off';
   return (
-    <button type="button" className={`receiver-button ${state}`} onClick={onOpen} data-testid="ai-models-button">
+    <button type="button" className={`receiver-button ${state}`} onClick={onOpen} data-testid="ai-models-button" title={status.libraryFull ? t('ai.models.libraryFull') : undefined}>
       <span className="dot" aria-hidden="true" />
-      {t('ai.models.button')}{status.refused.length ? ` · ${status.refused.length} ⚠` : ''}
+      {t('ai.models.button')}{status.refused.length ? ` · ${status.refused.length} ⚠` : status.libraryFull ? ' ⚠' : ''}
     </button>
   );
 }
@@ -125,6 +130,7 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
             : status.state === 'starting' ? <p className="muted">{t('ai.models.starting')}</p>
               : (
                 <>
+                  {status.libraryFull && <p className="notice warning" data-testid="ai-models-library-full">{t('ai.models.libraryFull')}</p>}
                   {status.models.length === 0 ? <p className="notice warning" data-testid="ai-models-none">{t('ai.models.none')}</p> : (
                     <>
                       <p className="muted small">{t('ai.models.shownHint')}</p>

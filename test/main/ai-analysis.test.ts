@@ -1509,7 +1509,9 @@ test('a library full or busy while the AI starts: the start is tried again until
   const models = tempDir('ai-start-full-models');
   writeTinyModel(models);
   await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-start-full' });
-  const analysis = new AiAnalysis(station.db, station.store, [models], () => undefined, { fullRetryMs: 500 });
+  // the library's state told to the pages as it changes (the AI models panel and its button say a full disk: a probe saw "ready, 0 waiting")
+  const fullTold: boolean[] = [];
+  const analysis: AiAnalysis = new AiAnalysis(station.db, station.store, [models], (id) => { if (id === null) fullTold.push(analysis.libraryFull); }, { fullRetryMs: 500 });
   // the library full at the first tries (SQLITE_FULL), then mended
   let full = 2;
   const original = station.db.ai.requeueOrphans.bind(station.db.ai);
@@ -1526,6 +1528,10 @@ test('a library full or busy while the AI starts: the start is tried again until
     assert.equal(requeue.mock.callCount() >= 3, true, 'tried until it answered');
     assert.equal(warnings.mock.calls.filter((c) => /^AI: the library could not be prepared now \(SQLITE_FULL\); trying again every 1 s, said again when it changes$/.test(String(c.arguments[0]))).length, 1, 'said once, not at each try');
     assert.equal(warnings.mock.calls.filter((c) => /^AI: the library answers again \(it did not: SQLITE_FULL\); the queue goes on$/.test(String(c.arguments[0]))).length, 1, 'its end said, at the warning\'s level (binome serve logs warnings only)');
+    // said to the panel while full, and no more once it answered
+    assert.ok(fullTold.includes(true), JSON.stringify(fullTold));
+    assert.equal(fullTold.at(-1), false);
+    assert.equal(analysis.libraryFull, false);
   } finally {
     infos.mock.restore();
     warnings.mock.restore();
@@ -1750,7 +1756,7 @@ test('the library full while a result is stored (SQLITE_FULL, ENOSPC): the exam 
   }
 });
 
-test('a model found late in a run (its check set aside) does not take the place of the model shown since start: the scores readers see do not switch mid-session; it can be chosen, and the next start follows the usual rule', { timeout: 180_000 }, async () => {
+test('a model found late in a run (its check set aside) does not take the place of the model shown since start: the scores readers see do not switch mid-session; it can be chosen (automatic chosen: the last found), and the next start shows it, once it passes where its check is set aside again', { timeout: 180_000 }, async () => {
   const station = openTestStation();
   const { bundled, library } = bundledAndLibraryModels('ai-late-not-shown');
   const changed: (number | null)[] = [];
@@ -1777,17 +1783,40 @@ test('a model found late in a run (its check set aside) does not take the place 
     // the model found late can be chosen
     assert.equal(analysis.choose('org.clinic.tests.own'), true);
     assert.equal(analysis.shownModel?.manifest.id, 'org.clinic.tests.own');
+    // "automatic" chosen: the last found, now (it kept the one shown since start: `binome models --show
+    // auto` named the old one shown beside "exams show the last model found", a probe)
     assert.equal(analysis.choose(null), true);
+    assert.equal(analysis.shownModel?.manifest.id, 'org.clinic.tests.own');
+    assert.equal(analysis.choose('org.binome.tests.bundled'), true);
     await analysis.close();
-    // the next start: the last found, as ever (a station's start; a command listing the models says the
-    // one the library shows until then, the one shown since the last start)
+    // a command listing the models says the one the library shows
     const lister = new AiAnalysis(station.db, station.store, [bundled, library]);
     await lister.start({ analyse: false });
     assert.equal(lister.shownModel?.manifest.id, 'org.binome.tests.bundled');
+    assert.equal(lister.choose(null), true);
+    assert.equal(lister.shownModel?.manifest.id, 'org.clinic.tests.own', 'the last found, as automatic says');
     await lister.close();
+    // the next start: the last found, as ever
     next = new AiAnalysis(station.db, station.store, [bundled, library]);
     await next.start();
     assert.equal(next.shownModel?.manifest.id, 'org.clinic.tests.own');
+    await waitFor('written for the worklist', () => station.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.clinic.tests.own');
+    await next.close();
+    // a start where its check is set aside again (a model whose check runs long every time): the last
+    // found at the last start is the automatic choice, shown once it passes (it was never shown, a probe)
+    let releaseAgain!: () => void;
+    const lateAgain = new Promise<void>((resolve) => { releaseAgain = resolve; });
+    next = new AiAnalysis(station.db, station.store, [bundled, library]);
+    const nextRunner = (next as unknown as { runner: InferenceRunner }).runner;
+    const nextDiscover = nextRunner.discover.bind(nextRunner);
+    mock.method(nextRunner, 'discover', async (roots: string[]) => {
+      const all = await nextDiscover(roots);
+      return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.clinic.tests.own'), checking: [path.join(library, 'tiny')], complete: lateAgain.then(() => all.complete) };
+    });
+    await next.start();
+    assert.equal(next.shownModel?.manifest.id, 'org.binome.tests.bundled', 'meanwhile, the one found');
+    releaseAgain();
+    await waitFor('shown once found', () => next!.shownModel?.manifest.id === 'org.clinic.tests.own');
     await waitFor('written for the worklist', () => station.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.clinic.tests.own');
   } finally {
     await analysis.close();
