@@ -319,7 +319,10 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const coversMark = (c: Candidate) => marks.some((o, j) => j !== i && overlaps(c.x0, c.x1, markBox(o), c.y));
     const coversLabel = (c: Candidate) => avoid.some((box) => overLabel(c.x0, c.x1, box, c.y));
     const brought = [first, otherSide].filter((c): c is Candidate => c !== null).map(intoView);
-    const place: Candidate = chosen ?? candidates.find(inside)
+    // (of those in the viewport, the one nearest its mark: the first, pushed down past a crowd of marks
+    // and scores, sat 150 px from its mark on a long line across others, read as theirs: a probe)
+    const nearest = candidates.filter(inside).reduce<Candidate | null>((best, c) => (best === null || boxGap(c) < boxGap(best) ? c : best), null);
+    const place: Candidate = chosen ?? nearest
       ?? brought.find((c) => !coversMark(c) && !coversLabel(c)) ?? brought.find((c) => !coversMark(c)) ?? brought[0]!;
     placed.push([place.x0, place.y - SCORE_LINE_PX, place.x1, place.y]);
     places[i] = { x: place.x, y: place.y, anchor: place.anchor };

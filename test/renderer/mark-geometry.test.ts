@@ -203,6 +203,16 @@ test('a score is not written over a label in the image\'s place (whose marks the
   assert.equal(high!.leader, undefined, 'still beside its circle: no line');
 });
 
+test('in a crowd where no place is a score\'s own beyond doubt, its score goes to the place nearest its mark, tied by a short line: the first place, pushed down past the crowd, sat 122 px from its mark on a line across others (a radiologist\'s probe: "0,30" read as the diamond\'s)', () => {
+  // a layout found among random crowds (marks as the 8-up's cells draw them)
+  const crowd = [{ x: 126.5, y: 126, radius: 28, text: '0.16' }, { x: 151, y: 235.7, radius: 26, text: '0.52' }, { x: 113, y: 178.9, radius: 28, text: '0.13' },
+    { x: 80.6, y: 123.1, radius: 21, text: '0.34' }, { x: 51.3, y: 42, radius: 14, text: '0.63' }, { x: 58.7, y: 80.7, radius: 13, text: '0.35' }];
+  const places = placeScoreLabels(crowd, 300, 44, [], 360);
+  const leaders = places.map((p) => (p?.leader ? Math.hypot(p.leader[2] - p.leader[0], p.leader[3] - p.leader[1]) : 0));
+  assert.ok(places.every((p) => p !== null));
+  assert.ok(Math.max(...leaders) <= 40, `every line short: ${leaders.map((l) => l.toFixed(0)).join(', ')} px`);
+});
+
 test('crowded and zoomed marks: a score off the viewport is not written; one pushed above the top goes down instead; a mark over another says its shape before its score and draws no line out of the other', () => {
   // zoomed or panned away: no score pinned at the edge over tissue without a mark
   const [gone, kept] = placeScoreLabels([{ x: 100, y: -60, radius: 20, text: '0.32' }, { x: 100, y: 100, radius: 20, text: '0.23' }], 400, 44, [], 300);
@@ -215,7 +225,9 @@ test('crowded and zoomed marks: a score off the viewport is not written; one pus
   const label: Box = [90, 0, 200, 30];
   const top = placeScoreLabels([{ x: 100, y: 5, radius: 12, text: '0.23' }, { x: 104, y: 8, radius: 12, text: '0.32' }], 400, 44, [label], 300);
   const boxes = top.map((p) => [p!.y - 14, p!.y] as const);
-  assert.ok(boxes.every(([t, b]) => t >= 0 && (b <= label[1] || t >= label[3])), `within the viewport, off the label: ${JSON.stringify(top)}`);
+  // (a score's box: 4 characters of 8 px from its anchor)
+  const across = top.map((p) => (p!.anchor === 'end' ? [p!.x - 32, p!.x] : [p!.x, p!.x + 32]) as readonly [number, number]);
+  assert.ok(boxes.every(([t, b], n) => t >= 0 && (b <= label[1] || t >= label[3] || across[n]![1] <= label[0] || across[n]![0] >= label[2])), `within the viewport, off the label: ${JSON.stringify(top)}`);
   assert.ok(boxes[0]![1] <= boxes[1]![0] || boxes[1]![1] <= boxes[0]![0], `not one over the other: ${JSON.stringify(top)}`);
   // a mass and a cluster on one lesion: each overlaps the other; side by side (circles 10 px apart):
   // near too; far apart: not
