@@ -288,7 +288,7 @@ export function WorklistPage() {
   // the scores of a model this station does not run (another station on the library shows it): its scale is not
   // known here, nor where it flags (its 87.5 of 100 read "uncalibrated, from 0 to 1", a probe)
   const notHereModel = !aiModel && aiModelNotHere ? `${aiModelNotHere.id} ${aiModelNotHere.version}` : null;
-  const aiHint = notHereModel ? t('worklist.ai.hintNotHere', { model: notHereModel, notHere: t('ai.modelNotHere', { model: notHereModel }) })
+  const aiHint = notHereModel ? t('worklist.ai.hintNotHere', { notHere: t('ai.modelNotHere', { model: notHereModel }) })
     : `${t('worklist.ai.hint', { model: aiModel ? `${aiModel.name} ${aiModel.version}` : '—', scale, limits: caveat ? t(`worklist.ai.${caveat}`) : '' }).trim()}${aboveHint}`;
 
   const header = (field: SortField | null, label: string, title?: string) => (
