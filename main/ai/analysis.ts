@@ -143,6 +143,8 @@ export class AiAnalysis {
   /** Model folders whose check runs long (set aside, inference.ts): their model is used once it passes. */
   checking: string[] = [];
   private prepared = false;
+  /** Started to list the models only (binome models): nothing analysed, nothing shown of its own. */
+  private listOnly = false;
   private closed = false;
   /**
    * The model shown, without a choice, once the first models were found (at start), or as another
@@ -195,6 +197,7 @@ export class AiAnalysis {
    * with `analyse: false`, only finds them (a command that lists the models or chooses the shown one).
    */
   async start(options: { analyse?: boolean } = {}): Promise<void> {
+    this.listOnly = options.analyse === false;
     let found: Awaited<ReturnType<InferenceRunner['discover']>>;
     try {
       found = await this.runner.discover(this.modelRoots, undefined, this.db.ai.modelIds());
@@ -400,10 +403,11 @@ export class AiAnalysis {
   choose(modelId: string | null): boolean {
     if (modelId !== null && !this.models.some((m) => m.manifest.id === modelId)) return false;
     this.db.settings.set(AI_CHOSEN_MODEL_SETTING, modelId ?? '');
-    // "automatic" asked for: the last found, now (it kept the model shown since start, or the choice
-    // before it where this process only lists models: `binome models --show auto` named the old choice
-    // as shown beside "exams show the last model found", a probe)
-    if (modelId === null) this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
+    // "automatic" asked for where this process only lists models: the last found, as a station's start
+    // shows (it kept the library's shown model, the old choice: `binome models --show auto` named it
+    // shown beside "exams show the last model found", a probe). A station keeps the model it showed
+    // since start, or took from another station (two stations would otherwise take turns).
+    if (modelId === null && this.listOnly) this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
     this.showModel();
     this.seenShown = this.shownSettings(); // the caller tells its pages
     return true;
