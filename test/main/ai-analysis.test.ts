@@ -414,6 +414,9 @@ test('several models: an exam no model has analysed yet names the model exams sh
   const station = openTestStation({ libraryDir, modelRoots: [bundled, library] });
   try {
     await waitFor('the models found', async () => (await station.handlers.aiModels({})).models.length === 2);
+    // and the library prepared by its loop (the shown model written, the exams there queued): prepared
+    // late, on a loaded machine, its start queued the exam imported below (a flake)
+    await waitFor('the station\'s start written', () => station.db.settings.get(AI_SHOWN_MODEL_SETTING) === 'org.clinic.tests.own');
     // imported by another process (one without models): this station queues it within a minute, not at once
     const other = openTestStation({ libraryDir, modelRoots: [tempDir('ai-named-none')] });
     try {
