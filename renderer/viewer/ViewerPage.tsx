@@ -273,7 +273,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     : null;
   const heldForLater = laterToRead ? formatDicomDate(locale, laterToRead.studyDate) || '?' : null;
   const laterToReadDate = laterToRead?.studyDate ?? '';
-  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && !ai?.firstImpression && (!shownRead || heldForLater !== null), [settings.aiMarksMode, shownRead, heldForLater]);
+  // (held for her later exam even where she gave this one an impression when she read it, as the
+  // worklist holds its score: it showed its marks and score, the worklist "after her exam to read": a probe)
+  const lockedFor = useCallback((ai: AiResults | null) => settings.aiMarksMode === 'second-look' && (heldForLater !== null || (!shownRead && !ai?.firstImpression)), [settings.aiMarksMode, shownRead, heldForLater]);
   const aiLocked = lockedFor(currentAi);
   // a prior still to read keeps its marks locked where the exam on screen is unlocked only for being read
   // (no impression of it): her own impression of that prior is still to come (its marks showed on the

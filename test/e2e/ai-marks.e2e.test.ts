@@ -289,7 +289,18 @@ test('second look: a read prior opened by itself stays locked while her later ex
     await page.waitForFunction(() => /is still to read/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
     assert.equal(await markCount(), 0);
     await shot('ai-marks-read-prior-held');
+    // read by her with an impression of its own (before her later exam came): held all the same, as the
+    // worklist holds its score (it showed its marks and score: a probe)
+    station.db.connection.prepare(`INSERT INTO first_impressions (study_ref, reader, impression, marks_mode, recorded_at) VALUES (?, 'local-user', 'normal', 'second-look', '2026-12-01T00:00:00Z')`).run(ids.prior);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done');
+    await page.waitForSelector('[data-testid=ai-locked-later]');
+    assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'true');
+    await page.waitForTimeout(1000);
+    assert.equal(await markCount(), 0, 'no mark of the prior');
+    assert.doesNotMatch(await page.textContent('[data-testid=ai-state]') ?? '', /score|flagged/, 'nor its score');
   } finally {
+    station.db.connection.prepare('DELETE FROM first_impressions WHERE study_ref = ?').run(ids.prior);
     station.db.connection.prepare('UPDATE studies SET status = ? WHERE id = ?').run(status, ids.prior);
     station.db.connection.prepare('UPDATE studies SET ai_score = ? WHERE id = ?').run(currentScore, ids.current);
   }
