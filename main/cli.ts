@@ -308,6 +308,10 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       for (const r of status.refused) say(TEXT.refusedModel(r.folder, where[r.source], describeModelProblem(LOCALE, r.problem)));
       const shown = status.models.find((m) => m.shown);
       say(status.chosen ? TEXT.showsChosen(shown?.id === status.chosen ? null : status.chosen) : TEXT.showsLast);
+      // automatic asked for: a station running now keeps what it shows since its start (two stations would
+      // otherwise take turns), which this command cannot see: said, not claimed (a probe read "shown" here
+      // beside a station that went back to another)
+      if (values.show === 'auto') say(TEXT.showsLastRunning);
     }
     return failed || status.refused.length ? EXIT.failure : EXIT.ok;
   } finally {

@@ -297,7 +297,7 @@ export class AiAnalysis {
       if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${replaced} analyses made with the other file or manifest queued again`);
       // installed back over a newer version (a downgrade): said, for the IT person who did it (silent, a probe)
       const newer = this.db.ai.versionsDone(m.manifest.id).filter((v) => compareVersions(v, m.manifest.version) > 0).sort(compareVersions).at(-1);
-      if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; this version's results show again`);
+      if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; exams show this version's analyses, made again where it has none`);
       this.requeueModelChanged(m);
       this.holdOverran(m);
     }

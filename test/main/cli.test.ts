@@ -266,7 +266,10 @@ test('models: lists the models that run and the refused folders with their reaso
   const json = JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string; models: { id: string; shown: boolean }[] };
   assert.equal(json.chosen, 'org.binome.synth-detector', 'the choice is kept in the library');
   assert.deepEqual(json.models.filter((m) => m.shown).map((m) => m.id), ['org.binome.synth-detector']);
-  assert.equal(run('models', '--library', library, '--show', 'auto').code, 0);
+  const auto = run('models', '--library', library, '--show', 'auto');
+  assert.equal(auto.code, 0);
+  // a station running now keeps what it shows: said, since this command cannot see it (a probe read "shown" here beside a station showing another)
+  assert.match(auto.out, /^A station running now keeps the model it has shown since its start, until it starts again\.$/m);
   assert.equal((JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string | null }).chosen, null);
   // the application's model taken by an older version of it in the library: said as older (a vendor's probe read only "has the same model id")
   const copy = tempDir('cli-models-older');
