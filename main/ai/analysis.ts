@@ -218,10 +218,10 @@ export class AiAnalysis {
     // runs past its patience at every start was never the automatic choice (a probe)
     const lastFound = this.readSetting(AI_LAST_FOUND_SETTING);
     if (found.checking.length && lastFound && !this.models.some((m) => m.manifest.id === lastFound)) this.shownAtStart = lastFound;
-    if (!found.checking.length && options.analyse !== false) this.rememberLastFound();
+    if (!found.checking.length && !this.listOnly) this.rememberLastFound();
     // a command that only lists the models (binome models) says the one the library shows now, where it
     // runs it: it named the last it found, which every station on the library and the worklist did not show (an IT probe)
-    if (options.analyse === false) this.followLibraryShown();
+    if (this.listOnly) this.followLibraryShown();
     this.ready = true;
     // a folder whose check runs long: the others' models are used meanwhile, its own once it passes
     if (found.checking.length) {
@@ -229,7 +229,7 @@ export class AiAnalysis {
         if (this.closed) return;
         this.checking = [];
         this.found(all);
-        if (options.analyse !== false) {
+        if (!this.listOnly) {
           this.rememberLastFound();
           this.modelsAdded();
         }
@@ -241,7 +241,7 @@ export class AiAnalysis {
       });
     }
     // a command that only lists the models changes nothing a running station shows
-    if (options.analyse === false) return;
+    if (this.listOnly) return;
     this.loop = this.run();
   }
 
@@ -296,7 +296,7 @@ export class AiAnalysis {
       const replaced = this.db.ai.requeueOtherFile(refOf(m));
       if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${replaced} analyses made with the other file or manifest queued again`);
       // installed back over a newer version (a downgrade): said, for the IT person who did it (silent, a probe)
-      const newer = this.db.ai.versionsDone(m.manifest.id).filter((v) => compareVersions(v, m.manifest.version) > 0).sort(compareVersions).at(-1);
+      const newer = this.newerVersionAnalysed(m.manifest);
       if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; exams show this version's analyses, made again where it has none`);
       this.requeueModelChanged(m);
       this.holdOverran(m);
@@ -415,6 +415,12 @@ export class AiAnalysis {
 
   private shownSettings(): string {
     return [AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING].map((key) => this.db.settings.get(key) ?? '').join('\n');
+  }
+
+  /** The newest version of this model (its id) that analysed exams of the library, where it is newer than this one (a downgrade); else null. */
+  newerVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): string | null {
+    const newest = this.db.ai.versionsDone(manifest.id).reduce<string | null>((a, v) => (a === null || compareVersions(v, a) > 0 ? v : a), null);
+    return newest !== null && compareVersions(newest, manifest.version) > 0 ? newest : null;
   }
 
   /** A setting, or null where the library cannot be read now (busy): nothing of it is needed to start. */

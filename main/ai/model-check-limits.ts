@@ -10,7 +10,7 @@ export const MEMORY_REPORT_LINE = 'binome-model-check: holds';
 
 const GIB = 1024 ** 3;
 /** The least BINOME_AI_MODEL_MEMORY_MB taken (the station's own model needs about 280 MB). */
-const MIN_MB = 512;
+export const MODEL_MEMORY_MIN_MB = 512;
 let warned = false;
 
 /**
@@ -26,7 +26,7 @@ let warned = false;
 export function modelMemoryLimitBytes(): number {
   const setting = modelMemorySetting();
   if (setting.ignored !== undefined && !warned) {
-    log.warn(`BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${MIN_MB} (${JSON.stringify(setting.ignored)}): a model's check may use ${Math.round(setting.bytes / 1024 / 1024)} MB, the default`);
+    log.warn(`BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${MODEL_MEMORY_MIN_MB} (${JSON.stringify(setting.ignored)}): a model's check may use ${Math.round(setting.bytes / 1024 / 1024)} MB, the default`);
     warned = true;
   }
   return setting.bytes;
@@ -42,9 +42,6 @@ export function modelMemorySetting(): { bytes: number; ignored?: string } {
   const set = process.env.BINOME_AI_MODEL_MEMORY_MB;
   if (set === undefined || set === '') return { bytes: fallback };
   const mb = /^\d{1,15}(\.\d+)?$/.test(set.trim()) ? Number(set.trim()) : NaN;
-  if (!(mb >= MIN_MB)) return { bytes: fallback, ignored: set.slice(0, 40) };
+  if (!(mb >= MODEL_MEMORY_MIN_MB)) return { bytes: fallback, ignored: set.slice(0, 40) };
   return { bytes: Math.min(Math.round(mb * 1024 * 1024), os.totalmem()) };
 }
-
-/** The least BINOME_AI_MODEL_MEMORY_MB taken, for messages. */
-export const MODEL_MEMORY_MIN_MB = MIN_MB;

@@ -15,8 +15,6 @@ import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import type { ModelCheckResult } from './ai-tasks.ts';
 import { MEMORY_LIMIT_LINE, MEMORY_REPORT_LINE } from './model-check-limits.ts';
 
-export type CheckResult = ModelCheckResult;
-
 /** A check that ran past its time: its process was killed. */
 export class CheckTimeoutError extends Error {
   readonly code = 'timeout';
@@ -51,7 +49,7 @@ export class ModelCheckProcesses {
    * The folder checked in a process of its own: what the check found, or (the process killed or dead
    * without an answer) why the model is refused; rejects with CheckTimeoutError past `timeoutMs`.
    */
-  async check(modelFolder: string, options: CheckOptions): Promise<CheckResult & { workingBytes?: number }> {
+  async check(modelFolder: string, options: CheckOptions): Promise<ModelCheckResult & { workingBytes?: number }> {
     if (this.closed) throw new Error('the model checks are closed');
     const file = await this.entry.file();
     const child = this.start(file, { ...process.env, ORT_DISABLE_TELEMETRY: '1' });
@@ -88,7 +86,7 @@ export class ModelCheckProcesses {
       };
       const refuse = (problem: ModelProblem) => settle(() => resolve({ folder: modelFolder, problem, provider: null, manifest: null, manifestSha256: null }));
       child.onMessage((message) => {
-        const { checked, workingBytes } = message as { checked: CheckResult; workingBytes: number };
+        const { checked, workingBytes } = message as { checked: ModelCheckResult; workingBytes: number };
         // a peak between two of the watch's looks, seen after the run
         if (!checked.problem && workingBytes > options.memoryLimitBytes) return refuse(memoryProblem(workingBytes, options.memoryLimitBytes));
         settle(() => resolve({ ...checked, workingBytes }));

@@ -28,6 +28,12 @@ export function ignoredModelMemorySetting(): { value: string; mb: number; minMb:
   return setting.ignored === undefined ? null : { value: setting.ignored, mb: Math.round(setting.bytes / 1024 / 1024), minMb: MODEL_MEMORY_MIN_MB };
 }
 
+/** A newer version of the model that analysed the library (this one installed back over it), for the models list. */
+function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest): { newerAnalysed?: string } {
+  const newer = ai.newerVersionAnalysed(manifest);
+  return newer === null ? {} : { newerAnalysed: newer };
+}
+
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'noteAiScoresShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
 /** The audit log's action for the AI's output of an exam shown to the reader before her first impression (noteAiShown). */
@@ -121,11 +127,6 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const field = fixedInputField(manifest.input);
     return field ? { field } : {};
   };
-  // a newer version of the model that this library's exams were analysed by: this one installed back over it
-  const newerAnalysed = (manifest: ModelManifest) => {
-    const newest = ctx.db.ai.versionsDone(manifest.id).reduce<string | null>((a, v) => (a === null || compareVersions(v, a) > 0 ? v : a), null);
-    return newest !== null && compareVersions(newest, manifest.version) > 0 ? { newerAnalysed: newest } : {};
-  };
   const sourceOf = (folder: string) => (path.dirname(folder) === libraryModels || folder === libraryModels ? 'library' as const : 'application' as const);
   const models = (): AiModelsStatus => {
     const ai = analysis();
@@ -138,7 +139,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
         provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
-        ...newerAnalysed(m.manifest),
+        ...newerAnalysed(ai, m.manifest),
         ...fieldOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
