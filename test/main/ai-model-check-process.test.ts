@@ -75,7 +75,8 @@ test('a model whose trial takes more memory than the limit is refused as such, i
     assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['greedy', 'model_memory']]);
     const problem = found.refused[0]!.problem;
     assert.equal(problem.params?.limitMb, 150);
-    assert.ok(Number(problem.params?.mb) > 150, `at least the limit: ${problem.params?.mb}`);
+    // (past the limit by less than half a megabyte where the watch caught it: 150 once rounded, a flake)
+    assert.ok(Number(problem.params?.mb) >= 150, `at least the limit: ${problem.params?.mb}`);
     assert.match(describeModelProblem('en', problem), /^opening it and its trial run on an image as large as it will be given took more than 150 MB of memory \(at least \d+ MB\) and were stopped: too much for this computer/);
     assert.match(describeModelProblem('fr', problem), /^l’ouvrir et son essai sur une image aussi grande que celles qu’il recevra ont pris plus de 150\u202fMo de mémoire \(au moins \d+\u202fMo\) et ont été arrêtés\u202f: trop pour cet ordinateur/);
     // the 256 MB activations were the check process's, not this one's
