@@ -56,7 +56,7 @@ export class CadReportService {
    * the SR's UID. Given up at the next run. Left claimed by a live process, the SR was written only
    * at the next start (a probe: a full disk, then space freed).
    */
-  private readonly unreleased = new Map<number, string>();
+  private readonly unreleased = new Map<number, { sopUid: string; exam: string }>();
   /** Failed tries of a job's SR other than a full disk's, since the station started. */
   private readonly failedTries = new Map<number, number>();
   /** A full disk said in the log, not said again for each SR until one is written (a probe's log: 6 in 15 s). */
@@ -92,7 +92,7 @@ export class CadReportService {
     const refused = this.giveUpClaims();
     if (refused) {
       // still full (or busy): tried again a while later, with nothing else to kick it
-      log.warn(`CAD SR: a claim could not be given up yet (${errorForLog(refused)}); tried again later`);
+      log.warn(`CAD SR of ${refused.exam}: its claim could not be given up yet (${errorForLog(refused.error)}); tried again later`);
       this.retryLater();
       return;
     }
@@ -127,13 +127,13 @@ export class CadReportService {
     }
   }
 
-  /** Gives up the claims whose SRs were not written (`unreleased`); the library's error while it will not, else null. */
-  private giveUpClaims(): unknown {
-    for (const [jobId, sopUid] of this.unreleased) {
+  /** Gives up the claims whose SRs were not written (`unreleased`); the library's error while it will not (and whose claim), else null. */
+  private giveUpClaims(): { error: unknown; exam: string } | null {
+    for (const [jobId, { sopUid, exam }] of this.unreleased) {
       try {
         this.ctx.db.cadReports.releaseSr(jobId, sopUid);
       } catch (error) {
-        return error;
+        return { error, exam };
       }
       this.unreleased.delete(jobId);
     }
@@ -226,7 +226,7 @@ export class CadReportService {
       this.ctx.events.emit('worklistChanged', { reason: 'import' });
     } catch (error) {
       // the library full or busy too: given up at the next run (tried again a while after a full disk)
-      this.unreleased.set(jobId, sopUid);
+      this.unreleased.set(jobId, { sopUid, exam: `exam ${result.examId} (${manifest.id} ${manifest.version})` });
       this.giveUpClaims();
       // the station closing stops the import: the SR is written at the next start
       if (this.closed || this.ctx.backgroundImportOptions().signal?.aborted) log.info(`CAD SR of exam ${result.examId} (${manifest.id} ${manifest.version}) left for the next start (the station is closing)`);

@@ -429,6 +429,8 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
     assert.match(notWritten[0]!, /^CAD SR of exam \d+ \(org\.binome\.tests\.bright-spots 0\.1\.0\) not written: Error ENOSPC \(message withheld; set BINOME_LOG_LEVEL=debug\); tried again later, every \d+ s \(said again once they are written\)$/);
     await waitFor('said written again', () => warnings.mock.calls.some((c) => c.arguments[0] === 'CAD SRs are written again: the library has room again'));
     assert.equal(releases, 3, 'the claim given up once the library answered');
+    // the claim not given up said with its exam and model, as the other lines (it named neither)
+    assert.ok(said.some((m) => /^CAD SR of exam \d+ \(org\.binome\.tests\.bright-spots 0\.1\.0\): its claim could not be given up yet \(/.test(m)), said.join('\n'));
   } finally {
     warnings.mock.restore();
     await station.close();
