@@ -23,6 +23,7 @@ import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { MODEL_CHANGED_CODES, PIXEL_FAILURE_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { DISK, type DiskLook } from '../base/disk.ts';
 import { InferenceRunner } from './inference.ts';
 import type { StartChild } from '../base/child-process.ts';
 import { manifestDigest } from './manifest-digest.ts';
@@ -106,6 +107,13 @@ let runsInThisProcess = 0;
  * ENOSPC) before it takes the next job: each run until space is freed would be thrown away.
  */
 const FULL_RETRY_MS = 30_000;
+/**
+ * While it waits for room, how often the loop looks at the disk, and how much more free space than it
+ * had when the analysis could not be stored ends the wait at once: space freed by the clinic's IT
+ * left the AI waiting out the 30 s (and its "disk full" notice shown that long, a probe).
+ */
+const ROOM_LOOK_MS = 2_000;
+const ROOM_MADE_BYTES = 32 << 20;
 /** How long the loop waits when the library was busy past its wait (another process's long write). */
 const BUSY_RETRY_MS = 5_000;
 
@@ -167,6 +175,9 @@ export class AiAnalysis {
   private orphansSeenAt = 0;
   /** Until when the loop waits, an analysis having met a full library (FULL_RETRY_MS). */
   private fullUntil = 0;
+  /** The disk's free bytes when an analysis last could not be stored for a full library (null: not told). */
+  private freeWhenFull: number | null = null;
+  private readonly disk: DiskLook;
   /** Why the library last failed to answer the loop (its code), said once in the log; null while it answers. */
   private libraryProblem: string | null = null;
   /**
@@ -185,8 +196,9 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number; runTimeoutMs?: number; startCheckChild?: StartChild } = {},
+    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number; runTimeoutMs?: number; startCheckChild?: StartChild; disk?: DiskLook } = {},
   ) {
+    this.disk = options.disk ?? DISK;
     this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs, runTimeoutMs: options.runTimeoutMs, startCheckChild: options.startCheckChild });
     this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
     this.fullRetryMs = options.fullRetryMs ?? FULL_RETRY_MS;
@@ -584,7 +596,9 @@ export class AiAnalysis {
     // the library full at the last store: a while before the next run (which would be thrown away too)
     const full = this.fullUntil - Date.now();
     if (full > 0) {
-      await this.pause(full);
+      await this.pause(Math.min(full, ROOM_LOOK_MS));
+      const free = this.disk.freeBytes(this.store.root);
+      if (free !== null && this.freeWhenFull !== null && free >= this.freeWhenFull + ROOM_MADE_BYTES) this.fullUntil = 0;
       return;
     }
     // one job, claimed and run; or a wait for one
@@ -731,6 +745,7 @@ export class AiAnalysis {
         this.unrecorded.set(job.id, job.owner);
         this.releaseUnrecorded();
         this.fullUntil = Date.now() + this.fullRetryMs;
+        this.freeWhenFull = this.disk.freeBytes(this.store.root);
         this.setLibraryFull(true);
       } else {
         const code = (error as { code?: string })?.code ?? 'analysis_failed';

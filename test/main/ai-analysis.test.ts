@@ -1759,6 +1759,49 @@ test('the library full while a result is stored (SQLITE_FULL, ENOSPC): the exam 
   }
 });
 
+test('space freed on the library\'s disk while the AI waits for room: the queue goes on within seconds, not after the whole wait, and the "disk full" notice goes with it', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-room-models');
+  writeTinyModel(models);
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  const warns = mock.method(log, 'warn', () => undefined);
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'room-2026-12-06' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    const complete = station.db.ai.complete.bind(station.db.ai);
+    let full = true;
+    const stores = mock.method(station.db.ai, 'complete', (...args: Parameters<typeof complete>) => {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return complete(...args);
+    });
+    // the disk as the loop sees it: 1 MB free when the result could not be stored, then 10 MB more (not
+    // enough to say room was made), then 200 MB more (IT deleted old files)
+    let free = 1 << 20;
+    const looked: number[] = [];
+    const disk = { freeBytes: (dir: string) => { looked.push(Date.now()); assert.equal(dir, station.store.root); return free; }, writable: () => true };
+    const told: boolean[] = [];
+    const ai: AiAnalysis = new AiAnalysis(station.db, station.store, [models], (id) => { if (id === null) told.push(ai.libraryFull); }, { fullRetryMs: 120_000, disk });
+    analysis = ai;
+    await ai.start();
+    await waitFor('the result refused for want of room', () => stores.mock.callCount() === 1, 120_000);
+    assert.equal(ai.libraryFull, true);
+    free += 10 << 20;
+    await waitFor('the disk looked at again', () => looked.length >= 3, 20_000);
+    assert.equal(stores.mock.callCount(), 1, 'a little more room: still waiting (each run until then would be thrown away)');
+    full = false;
+    free += 200 << 20;
+    const freed = Date.now();
+    await waitFor('the exam analysed once space was freed', () => station.db.ai.examState(exam)?.status === 'done', 60_000);
+    assert.ok(Date.now() - freed < 30_000, `went on ${Date.now() - freed} ms after space was freed, not after the 120 s wait`);
+    assert.equal(ai.libraryFull, false);
+    assert.deepEqual(told, [true, false], 'the panel told of the full disk, then of its end');
+  } finally {
+    warns.mock.restore();
+    await analysis?.close();
+    await station.close();
+  }
+});
+
 test('a model found late in a run (its check set aside) does not take the place of the model shown since start: the scores readers see do not switch mid-session; it can be chosen (automatic chosen in `binome models`: the last found), and the next start shows it, once it passes where its check is set aside again', { timeout: 180_000 }, async () => {
   const station = openTestStation();
   const { bundled, library } = bundledAndLibraryModels('ai-late-not-shown');
