@@ -41,11 +41,13 @@ const CODECS: Record<WasmCodec, { factory: () => Factory; decoder: string }> = {
 
 const modules = new Map<WasmCodec, Promise<CodecModule>>();
 
-/** Loads a codec's WASM module (once per thread); codec output goes to the debug log. */
+/** Loads a codec's WASM module (once per thread); codec output other than its progress goes to the debug log. */
 function loadCodec(codec: WasmCodec): Promise<CodecModule> {
   let loading = modules.get(codec);
   if (!loading) {
-    const quiet = (text: string) => log.debug(`codec ${codec}: ${text}`);
+    // its progress lines ("[INFO] Start to read j2k main header", several an image) not even there: they
+    // were most of a debug log (an IT probe); its warnings and errors are kept
+    const quiet = (text: string) => { if (!/^\s*\[INFO\]/.test(text)) log.debug(`codec ${codec}: ${text}`); };
     loading = CODECS[codec].factory()({ print: quiet, printErr: quiet });
     modules.set(codec, loading);
   }
