@@ -921,7 +921,7 @@ export class AiAnalysis {
 /**
  * A failure on one image, said so the reader can act: the image could not be read (damaged in the
  * store, or pixel data the station cannot decode), or it was missing from the store, or the model
- * gave an output its manifest does not allow; with the view,
+ * gave an output its manifest does not allow or stopped with an error on it; with the view,
  * which the reader's words name. Other failures (the model, the thread) pass as they are.
  */
 function imageFailure(error: unknown, image: { viewLabel: string | null; imageLaterality: string | null }): unknown {
@@ -935,7 +935,7 @@ function imageFailure(error: unknown, image: { viewLabel: string | null; imageLa
     return failure((e.code && PIXEL_FAILURE_CODES[e.code]) || 'image_unreadable');
   }
   if (e?.name === 'DicomParseError') return failure('image_unreadable');
-  if (e?.code === 'model_output_invalid') return failure('model_output_invalid');
+  if (e?.code === 'model_output_invalid' || e?.code === 'model_run_failed') return failure(e.code);
   if (e?.code === 'ENOENT' || e?.code === 'EISDIR') return failure('image_missing', 'not in the store');
   return error;
 }

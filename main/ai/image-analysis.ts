@@ -160,6 +160,8 @@ export async function analyzeImage(file: string, manifest: ModelManifest, sessio
     try {
       // the manifest's outputs only: another the model gives (a debugging layer, its features) is not kept
       outputs = await session.run({ [manifest.input.tensor.name]: new Tensor('float32', tensor.data, tensor.dims) }, manifestOutputs(manifest));
+    } catch (error) {
+      throw modelRunError(error);
     } finally {
       tensor.done();
     }
@@ -307,6 +309,29 @@ function boxRows(boxes: BoxesOutput, output: (name: string) => OutputValues, flo
 export class ModelOutputError extends Error {
   override readonly name = 'ModelOutputError';
   readonly code = 'model_output_invalid';
+}
+
+/**
+ * The model stopped with an error inside its own run on this image (a node that cannot take the
+ * input's size, an operator its graph misuses): a fault of the model, said as one with the view and
+ * the runtime's own words for its supplier. It passed its trial runs and failed every real image of a
+ * vendor's probe as "analysis_failed", the runtime's C++ source path cut mid-word for its reason.
+ */
+export class ModelRunError extends Error {
+  override readonly name = 'ModelRunError';
+  readonly code = 'model_run_failed';
+}
+
+/** How much of the runtime's message is kept (it is stored with the failure and shown to IT). */
+const RUN_ERROR_CHARS = 240;
+
+/** session.run's error as the model's fault, its message without the runtime's source paths and C++ signatures, cut at a word; the machine's lack of memory passes as it is. */
+function modelRunError(error: unknown): unknown {
+  const message = String((error as Error)?.message ?? error);
+  if (/bad_alloc|failed to allocate|out of memory/i.test(message)) return error;
+  const said = message.replace(/\S*onnxruntime_src\/\S+:\d+\s+(?:\S+\([^)]*\)\s*)?/g, '').replace(/\s+/g, ' ').trim();
+  const cut = said.length <= RUN_ERROR_CHARS ? said : `${said.slice(0, said.lastIndexOf(' ', RUN_ERROR_CHARS) > RUN_ERROR_CHARS / 2 ? said.lastIndexOf(' ', RUN_ERROR_CHARS) : RUN_ERROR_CHARS)}…`;
+  return new ModelRunError(cut || 'the runtime gave no reason');
 }
 
 /** Per class, a box overlapping a better one by more than `iouLimit` (intersection over union) is dropped. */

@@ -128,7 +128,7 @@ const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { i
  * model's folder changed under it), or that hold the model until the reader asks for the exam again
  * (it ran past its time limit: lastOverrun): opening the exam does not try them again (see prioritize).
  */
-const LASTING_FAILURES = [...UNREADABLE_IMAGE_CODES, 'no_images', 'images_too_coarse', 'model_output_invalid', ...MODEL_CHANGED_CODES, 'timeout'] as const;
+const LASTING_FAILURES = [...UNREADABLE_IMAGE_CODES, 'no_images', 'images_too_coarse', 'model_output_invalid', 'model_run_failed', ...MODEL_CHANGED_CODES, 'timeout'] as const;
 
 /** The SQL condition for jobs of these model versions (bound with each one's id and version). */
 const modelKeys = (models: readonly ModelRef[]): string => models.map(() => '(model_id = ? AND model_version = ?)').join(' OR ');

@@ -13,7 +13,7 @@ import { formatScore, formatScoreAgainst, formatThreshold, scoreScaleText } from
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
-const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut', 'model_output_invalid', 'result_damaged'] as const;
+const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut', 'model_output_invalid', 'model_run_failed', 'result_damaged'] as const;
 
 /** A "failure" that says what the images are, not that anything went wrong: their pixels are coarser than the model reads (a reduced copy). */
 export function notForModel(code: string | null | undefined): boolean {
@@ -53,7 +53,7 @@ export function failureReason(t: Translate, code: string | null | undefined, det
   const named = view ?? prefix?.[1];
   // a model's fault is told to whoever supplied it: what was wrong, in the check's own (English) words
   // ("class 1 is not one of the manifest's 1 classes"; "8 failed" and "a fault of the model" told them nothing: a probe)
-  const said = known === 'model_output_invalid' && detail ? detail.slice(prefix?.[0].length ?? 0) : '';
+  const said = (known === 'model_output_invalid' || known === 'model_run_failed') && detail ? detail.slice(prefix?.[0].length ?? 0) : '';
   return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' }) + (said ? ` ${t('ai.failure.modelSaid', { said })}` : '');
 }
 

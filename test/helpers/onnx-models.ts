@@ -425,3 +425,24 @@ export function cutHeatmapModel(side: number): Uint8Array {
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
 }
+
+/**
+ * A model that fails inside its own run on any input but one of `side` × `side` pixels: its heatmap
+ * reshaped to that fixed size (onnxruntime: "The input tensor cannot be reshaped to the requested
+ * shape"), as a vendor's graph fails on a size its trials did not have.
+ */
+export function reshapeFailsModel(side: number): Uint8Array {
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: 'reshape-fails',
+    node: [
+      { opType: 'Sigmoid', input: ['image'], output: ['whole'], name: 'heat' },
+      { opType: 'Reshape', input: ['whole', 'fixed'], output: ['heatmap'], name: 'fixed_size' },
+      { opType: 'GlobalAveragePool', input: ['image'], output: ['mean'], name: 'pool' },
+      { opType: 'Sigmoid', input: ['mean'], output: ['image_score'], name: 'score' },
+    ],
+    initializer: [{ name: 'fixed', dataType: INT64, dims: [4], int64Data: [1, 1, side, side] }],
+    input: [valueInfo('image', [1, 1, 'H', 'W'])],
+    output: [valueInfo('heatmap', [1, 1, side, side]), valueInfo('image_score', [1, 1, 1, 1])],
+  };
+  return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyzeImage, pipelineOptions } from '../../main/ai/image-analysis.ts';
 import { checkModelFolder } from '../../main/ai/model-package.ts';
-import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, manyBoxesModel, tinyDetectorModel, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
+import { brightestBoxModel, brokenOutputModel, cutHeatmapModel, fixedBoxesModel, fixtureManifest, manyBoxesModel, reshapeFailsModel, tinyDetectorModel, torchvisionDetectorModel, yoloHeadModel } from '../helpers/onnx-models.ts';
 import { openSession } from '../../main/ai/execution-provider.ts';
 import { writeTestImage } from '../helpers/pixel-files.ts';
 import { tempDir } from '../helpers/paths.ts';
@@ -15,6 +15,10 @@ import { modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { createHash } from 'node:crypto';
+import { failureReason } from '../../renderer/ai/ai-state.ts';
+import { translate } from '../../common/i18n/messages.ts';
+
+const translatorFor = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
 
 /** A right CC, chest wall on the right edge as displayed, one bright pixel at `mark` (display coordinates). */
 function writeRightCc(file: string, mark: [number, number], mirrored: boolean, [W, H]: [number, number] = [160, 200], others: [number, number][] = []): [number, number] {
@@ -460,6 +464,37 @@ test('a heatmap not 1/stride of this input (cut to a fixed size: it read one cor
     } finally {
       await session.release();
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a model that stops with an error inside its own run (a size its trials did not have) fails the image as the model\'s fault, model_run_failed, in the runtime\'s words without its source paths, said in the reader\'s language', async () => {
+  const dir = tempDir('ai-run-fails');
+  try {
+    const file = path.join(dir, 'rcc.dcm');
+    writeRightCc(file, [100, 70], false);
+    const bytes = reshapeFailsModel(7);
+    const manifest = fixtureManifest(bytes, { id: 'org.binome.tests.run-fails', imageScore: true, spacingMm: 0.2 });
+    const { session } = await openSession(bytes, ['cpu']);
+    let said = '';
+    try {
+      await assert.rejects(analyzeImage(file, manifest, session, { floor: 0.1 }), (e: unknown) => {
+        const error = e as { code?: string; message?: string; name?: string };
+        // (it read "analysis_failed", the code of a fault of the station's, its reason the runtime's C++ source path cut mid-word: a vendor's probe)
+        assert.equal(error.code, 'model_run_failed');
+        said = error.message ?? '';
+        return true;
+      });
+    } finally {
+      await session.release();
+    }
+    assert.match(said, /cannot be reshaped|reshape/i, said);
+    assert.doesNotMatch(said, /onnxruntime_src|\.(h|cc):\d+/, said);
+    assert.ok(said.length <= 241, `${said.length} characters`);
+    const en = failureReason(translatorFor('en'), 'model_run_failed', `RCC: ${said}`);
+    assert.match(en, /^the model stopped with an error of its own on an image \(RCC\) .*: a fault of the model, to tell whoever supplied it \(what was wrong: .*reshape/i);
+    assert.match(failureReason(translatorFor('fr'), 'model_run_failed', `RCC: ${said}`), /^le modèle s’est arrêté sur une erreur qui lui est propre pour une image \(RCC\) .*\u202f: un défaut du modèle, à signaler à qui l’a fourni \(ce qui n’allait pas, en anglais\u202f: /);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
