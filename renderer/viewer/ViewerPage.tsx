@@ -98,6 +98,10 @@ const KEPT_STEPS = 2;
 const SETTLE_MS = 250;
 /** How long after an exam's first paint the keys that mark it read (r, Enter) wait: the time to see it at all. */
 const READ_KEY_AFTER_MS = 1500;
+/** How long a question put as she marks an exam read (ask) stays before a key or click answers it: the time to read it. */
+const QUESTION_READ_MS = 1000;
+/** The keys that are not repeated when held down: those that mark an exam read, or record her impression. */
+const KEYS_NOT_REPEATED: ReadonlySet<ViewerAction> = new Set(['markRead', 'markReadAndNext', 'impressionNormal', 'impressionRecall']);
 
 /** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
 /** The exams whose reader was asked, marking one read, whether she read it normal against the AI (ViewerPage's markRead). */
@@ -506,11 +510,23 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
   const readWithoutAiAsked = useRef<number | null>(null);
+  // when the last such question was put, and on which exam: a key (or click) within QUESTION_READ_MS
+  // of it does not answer it (a probe pressed Enter twice out of habit, 150 ms apart: the question was
+  // on screen 0.2 s and the exam closed normal, the AI's 0,60 marks on a cluster unread)
+  const questionAsked = useRef<{ examId: number; at: number } | null>(null);
+  const ask = useCallback((question: Parameters<typeof setNotice>[0]) => {
+    questionAsked.current = { examId, at: performance.now() };
+    setNotice(question);
+  }, [examId]);
+  // gone from the screen (answered, closed, replaced), it holds back no key
+  useEffect(() => { if (!notice?.gate) questionAsked.current = null; }, [notice]);
+  // one mark-read at a time: a second while the first awaits the exam's results passed its question
+  const markingRead = useRef(false);
   // Her first impression normal, the AI calling the exam (marks, or its score over the exam point):
   // marking it read asks once too. A probe read a distortion scored 0.99 as normal, pressed Enter at
   // once, and the exam was read and the next one open, the strip's "look at them" never read.
   // (once per exam in this window, not per opening: asked again after the exam was closed and opened again, a probe)
-  const markRead = useCallback(async (): Promise<boolean> => {
+  const markReadAsking = useCallback(async (): Promise<boolean> => {
     // the exam's AI results not fetched yet (Enter pressed within a second of opening it): asked now,
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
     const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
@@ -520,14 +536,14 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // asked at all, a flagged exam scored 0.96 was closed with one key, unseen and no impression: a re-probe)
     if (lockedFor(ai) && heldForLater === null && aiToSee && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
-      setNotice({ key: ai.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
+      ask({ key: ai.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
       return false;
     }
     readWithoutAiAsked.current = null;
     if (ai?.firstImpression?.impression === 'normal' && ai.state?.status === 'done' && aiCallsRecall(ai) && !readDisagreeingAsked.has(examId)) {
       readDisagreeingAsked.add(examId);
       if (ai.findings.length === 0) {
-        setNotice({ key: 'viewer.readDisagreeingFlagged', gate: true });
+        ask({ key: 'viewer.readDisagreeingFlagged', gate: true });
         return false;
       }
       // the marks she is asked to look at are on screen: their step (where the one on screen has none),
@@ -548,7 +564,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const where = (plan ? stepsShowing(plan, marked, to ?? stepIndex) : [{ step: null, labels: [], instanceIds: marked }])
         .map(({ step, labels, instanceIds }) => ({ step, views: [...new Set(step === null ? instanceIds.map(viewOf) : labels)].join(', ') }));
       // (some of them and not all: two marks at least, said in the plural alone)
-      setNotice(flagged.length && flagged.length < ai.findings.length
+      ask(flagged.length && flagged.length < ai.findings.length
         ? { key: 'viewer.readDisagreeingSome', count: ai.findings.length, flagged: flagged.length, where, gate: true }
         : { key: 'viewer.readDisagreeing', count: ai.findings.length, where, gate: true });
       return false;
@@ -556,7 +572,18 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, loaded, stepIndex, goToStep]);
+  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, loaded, stepIndex, goToStep, ask]);
+  /** Marks the exam read, asking first where it must; `pressedAt`: when the key was pressed (a click: now). */
+  const markRead = useCallback(async (pressedAt = performance.now()): Promise<boolean> => {
+    const asked = questionAsked.current;
+    if (markingRead.current || (asked?.examId === examId && pressedAt - asked.at < QUESTION_READ_MS)) return false;
+    markingRead.current = true;
+    try {
+      return await markReadAsking();
+    } finally {
+      markingRead.current = false;
+    }
+  }, [examId, markReadAsking]);
 
   /** An AI operation on the exam on screen; its answer replaces the exam's results, its error is said in the reader's language. */
   const aiAction = useCallback(async (call: () => Promise<AiResults>) => {
@@ -609,8 +636,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'previousExam': void goToExam(-1); break;
       case 'markRead': case 'markReadAndNext': {
         if (!seenLongEnough(pressedAt)) { setNotice({ key: 'viewer.readTooSoon' }); break; }
-        if (action === 'markRead') void markRead();
-        else void markRead().then((read) => { if (read) void goToExam(1, true); });
+        if (action === 'markRead') void markRead(pressedAt);
+        else void markRead(pressedAt).then((read) => { if (read) void goToExam(1, true); });
         break;
       }
       case 'invert': renderer.current?.invert(); break;
@@ -661,6 +688,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       const action = actionForKey(settings.keymap, keyNameOf(event));
       if (!action) return;
       event.preventDefault();
+      // a key held down (or stuck, or a hand resting on it) repeats: never taken as marking exams read
+      // or as her impression, only the press itself (a probe held Enter 4 s: five exams marked read one
+      // after another, each question answered by the next repeat, no first impression, three flagged)
+      if (event.repeat && KEYS_NOT_REPEATED.has(action)) return;
       run(action, event.timeStamp);
     };
     window.addEventListener('keydown', onKey);

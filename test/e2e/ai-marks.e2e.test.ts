@@ -356,8 +356,22 @@ test('second look: no mark shows until the reader records her first impression, 
   // marking it read before her impression asks first: the AI's second look was never shown
   const statusBefore = await page.textContent('[data-testid=exam-status]');
   await page.waitForTimeout(1600); // on screen long enough for the key to be taken (ViewerPage READ_KEY_AFTER_MS)
-  await page.keyboard.press('r');
+  // a key held down repeats: not taken (a probe held Enter 4 s and five exams were marked read one
+  // after another, each question answered by the next repeat); nor a "1" held
+  await page.evaluate(() => {
+    for (let i = 0; i < 20; i++) for (const key of ['r', 'Enter', '1']) window.dispatchEvent(new KeyboardEvent('keydown', { key, repeat: true, bubbles: true, cancelable: true }));
+  });
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator('[data-testid=viewer-notice][data-gate=true]').count(), 0, 'no question asked by a held key');
+  assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not marked read by a held key');
+  assert.equal(station.db.firstImpressions.get(ids.current, 'local-user'), null, 'no impression recorded by a held key');
+  // the same key pressed (not repeated), sent the same way: taken
+  await page.evaluate(() => window.dispatchEvent(new KeyboardEvent('keydown', { key: 'r', bubbles: true, cancelable: true })));
   await page.waitForFunction(() => /First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  // pressed again at once (out of habit, 150 ms apart in a probe): the question is not answered by it
+  await page.keyboard.press('r');
+  await page.waitForTimeout(1200);
+  assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /First impression not recorded/, 'a second press at once did not answer the question');
   assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not marked read');
   // over the footer, not the images: over their top it hid the view labels of a row of four (a probe)
   for (const size of [{ width: 1920, height: 1080 }, { width: 1366, height: 768 }]) {
