@@ -206,6 +206,31 @@ const OWN_REACH_PX = 2 * SCORE_LINE_PX;
 export type Box = readonly [number, number, number, number];
 
 /**
+ * For each mark, the mark of another shape it lies inside, if any: its centre within the other's
+ * circle by at least half its own radius, the other's circle larger (of several, the largest).
+ * Both scores must write their shapes first (nearMarkOfAnotherShape), else a stack of numbers
+ * beside one mark could not say which is whose. A mark inside one inside another counts as inside the outermost.
+ */
+function nestedIn(marks: readonly { x: number; y: number; radius: number; text: string }[], shapeOf: (m: (typeof marks)[number]) => MarkShape | undefined,
+  glyphShapes: ReadonlyMap<string, MarkShape>): (number | null)[] {
+  const glyphed = (m: (typeof marks)[number]) => glyphShapes.has(m.text[0] ?? '');
+  const hosts = marks.map((m, i) => {
+    let host: number | null = null;
+    for (const [j, o] of marks.entries()) {
+      if (j === i || !glyphed(m) || !glyphed(o) || shapeOf(o) === undefined || shapeOf(o) === shapeOf(m) || o.radius <= m.radius) continue;
+      if (Math.hypot(m.x - o.x, m.y - o.y) + m.radius / 2 > o.radius) continue;
+      if (host === null || o.radius > marks[host]!.radius) host = j;
+    }
+    return host;
+  });
+  // a mark inside one that is itself inside another: under the outermost (each host is larger, so this ends)
+  return hosts.map((host) => {
+    while (host !== null && hosts[host] !== null) host = hosts[host]!;
+    return host;
+  });
+}
+
+/**
  * Where each mark's score goes: beside the mark, on its right unless that runs off the viewport
  * (`roomPx` kept), moved down below another score or another mark it would overlap, and past a box
  * it must not cover (`avoid`: the labels over the image, such as whose marks they are at the bottom). Two
@@ -226,11 +251,46 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
   // a mark wholly outside the viewport (zoomed or panned away) has no score on it: pinned at the
   // edge, its score lay over tissue that had no mark
   const inView = (m: (typeof marks)[number]) => !(width > 0 && height > 0) || (m.x + m.radius >= 0 && m.x - m.radius <= width && m.y + m.radius >= 0 && m.y - m.radius <= height);
-  // top to bottom, so that a score moves down past those above it
-  const order = marks.map((_, i) => i).filter((i) => inView(marks[i]!)).sort((a, b) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
+  const hostOf = nestedIn(marks, shapeKnown, glyphShapes);
+  // top to bottom, so that a score moves down past those above it; a mark inside another's circle
+  // right after that one, its score written under the other's (stackUnder)
+  const byHeight = (a: number, b: number) => marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x;
+  const shown = marks.map((_, i) => i).filter((i) => inView(marks[i]!));
+  const order = shown.filter((i) => hostOf[i] === null || !inView(marks[hostOf[i]!]!)).sort(byHeight)
+    .flatMap((h) => [h, ...shown.filter((i) => hostOf[i] === h).sort(byHeight)]);
+  // the lines written so far beside each host: its score's, then those of the marks inside it
+  const stack = new Map<number, { x: number; anchor: 'start' | 'end'; top: number; bottom: number }>();
+  /**
+   * A mark inside another's circle (hostOf): its score on the next line under the scores already
+   * beside that mark (or above them, where there is no room below), lined up with them, its shape
+   * written first saying whose it is. Placed by itself, beside its own mark (which lies inside the
+   * other's circle), a faint triangle's score was pushed past the strong star round it and tied to
+   * it by a line across the star, and two or three such lines crossed one another (a probe).
+   * Null where the line would leave the viewport or cover a mark, another score or a label.
+   */
+  function stackUnder(i: number, textWidth: number): ScoreLabelPlace | null {
+    const host = hostOf[i];
+    const lines = host === null ? undefined : stack.get(host);
+    if (lines === undefined) return null;
+    const [x0, x1] = lines.anchor === 'start' ? [lines.x, lines.x + textWidth] : [lines.x - textWidth, lines.x];
+    const covers = (y: number) => y - SCORE_LINE_PX < 0 || (height > 0 && y + SCORE_DESCENT_PX > height) || (width > 0 && (x0 < 0 || x1 > width))
+      || placed.some((b) => x0 < b[2] && b[0] < x1 && y - SCORE_LINE_PX < b[3] && b[1] < y)
+      || marks.some((o) => x0 < o.x + o.radius && o.x - o.radius < x1 && y - SCORE_LINE_PX < o.y + o.radius && o.y - o.radius < y)
+      || avoid.some((b) => x0 < b[2] && b[0] < x1 && y - SCORE_LINE_PX < b[3] + LABEL_GAP_PX && b[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX);
+    const y = [lines.bottom + SCORE_LINE_PX, lines.top - SCORE_LINE_PX].find((at) => !covers(at));
+    if (y === undefined) return null;
+    if (y > lines.bottom) lines.bottom = y; else lines.top = y;
+    placed.push([x0, y - SCORE_LINE_PX, x1, y]);
+    return { x: lines.x, y, anchor: lines.anchor };
+  }
   for (const i of order) {
     const m = marks[i]!;
     const textWidth = measure(m.text);
+    const stacked = stackUnder(i, textWidth);
+    if (stacked !== null) {
+      places[i] = stacked;
+      continue;
+    }
     // on the right unless the score (at least `roomPx`) would run past the viewport's side and there is more room on the left
     const roomRight = width - (m.x + m.radius + 4), roomLeft = m.x - m.radius - 4;
     const leftFirst = width > 0 && roomRight < Math.max(roomPx - 4, textWidth) && roomLeft > roomRight;
@@ -326,6 +386,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
       ?? brought.find((c) => !coversMark(c) && !coversLabel(c)) ?? brought.find((c) => !coversMark(c)) ?? brought[0]!;
     placed.push([place.x0, place.y - SCORE_LINE_PX, place.x1, place.y]);
     places[i] = { x: place.x, y: place.y, anchor: place.anchor };
+    if (hostOf.includes(i)) stack.set(i, { x: place.x, anchor: place.anchor, top: place.y, bottom: place.y });
     // moved clear of its mark's height: a score far from its mark reads as another mark's
     const above = place.y < m.y - m.radius, below = place.y - SCORE_LINE_PX > m.y + m.radius;
     if (chosen ? !place.adjacent && (above || below) : true) {

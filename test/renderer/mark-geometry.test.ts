@@ -342,3 +342,35 @@ test('a score in the magnifier\'s glass stays in the part of the glass on screen
   // two scores of one lesion one under the other
   assert.equal(placeGlassScore({ x: 100, y: 100, radius: 20 }, 40, [50, 50, 250, 250], 1000, 800, 1).y, 114);
 });
+
+test('faint marks of another class inside a strong mark write their scores under its score, lined up, with no line across it (a probe: a 0,99 star, faint triangles inside it tied to scores below it by lines crossing it)', () => {
+  const star = { x: 300, y: 300, radius: 40, text: '★\u20090,99', shape: 'star' as const };
+  const inside = [
+    { x: 318, y: 290, radius: 12, text: '▲\u20090,14', shape: 'triangle' as const },
+    { x: 290, y: 312, radius: 12, text: '▲\u20090,16', shape: 'triangle' as const },
+    { x: 305, y: 330, radius: 14, text: '●\u20090,15', shape: 'circle' as const },
+  ];
+  const places = placeScoreLabels([star, ...inside], 800, 44, [], 600);
+  const [own, ...under] = places;
+  assert.deepEqual(own, { x: 344, y: 280, anchor: 'start' }, 'the star\'s score where a lone mark\'s goes');
+  // one line each under it, in the order of their marks from top to bottom, none tied by a line
+  assert.deepEqual(under.map((p) => [p!.x, p!.y, p!.anchor, p!.leader]), [[344, 294, 'start', undefined], [344, 308, 'start', undefined], [344, 322, 'start', undefined]]);
+  // near the viewport's bottom: the lines go above the star's score instead, still beside it
+  const low = placeScoreLabels([{ ...star, y: 560 }, ...inside.map((m) => ({ ...m, y: m.y + 260 }))], 800, 44, [], 600);
+  const ys = low.map((p) => p!.y);
+  assert.ok(low.every((p) => p!.x === 344 && p!.leader === undefined && p!.y + 4 <= 600), JSON.stringify(low));
+  assert.equal(new Set(ys).size, 4, `four lines, none over another: ${ys}`);
+  assert.ok(ys.slice(1).every((y) => Math.abs(y - ys[0]!) % 14 === 0), `on the star's score's lines: ${ys}`);
+  // near the right edge, the star's score on its left: the lines end where it ends
+  const right = placeScoreLabels([{ ...star, x: 760 }, ...inside.map((m) => ({ ...m, x: m.x + 460 }))], 800, 44, [], 600);
+  assert.ok(right.every((p) => p!.anchor === 'end' && p!.x === right[0]!.x), JSON.stringify(right));
+  // a mark inside one inside another: under the outermost
+  const nested = placeScoreLabels([star, { x: 305, y: 305, radius: 25, text: '◆\u20090,40', shape: 'diamond' as const }, { x: 308, y: 308, radius: 10, text: '●\u20090,20', shape: 'circle' as const }], 800, 44, [], 600);
+  assert.deepEqual(nested.map((p) => [p!.x, p!.y]), [[344, 280], [344, 294], [344, 308]]);
+  // only where both scores say their shapes (a page that wrote none: whose each number is would not show)
+  const bare = placeScoreLabels([{ ...star, text: '0,99' }, { ...inside[0]!, text: '0,14' }], 800, 44, [], 600);
+  assert.notDeepEqual([bare[1]!.x, bare[1]!.y], [344, 294]);
+  // the outer mark zoomed out of view: the inner one's score beside it as before
+  const [, alone] = placeScoreLabels([{ ...star, x: -60 }, { ...inside[0]!, x: 8 }], 800, 44, [], 600);
+  assert.ok(alone !== null && alone.x >= 8, JSON.stringify(alone));
+});
