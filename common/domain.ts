@@ -75,6 +75,12 @@ export interface ExamSummary {
      * says so beside a score the AI flags, the disagreement a second reading or an audit looks for.
      */
     firstImpressionNormal?: boolean;
+    /**
+     * Second look: read here by this reader with no first impression recorded, the AI's analysis done:
+     * closed without the AI's second look (a held Enter closed five exams so, and the list showed them
+     * as any other read exam: a radiologist's probe).
+     */
+    readWithoutImpression?: boolean;
   } | null;
 }
 
@@ -403,6 +409,8 @@ export interface AiOperatingPoint {
   sensitivity: number | null;
   specificity: number | null;
   falseMarksPerImage: number | null;
+  /** What those figures were measured on, in the manifest's words ("120 synthetic exams, …"). */
+  dataset: string;
 }
 
 /** The AI second reader's view of an exam. */

@@ -18,6 +18,19 @@ export class AuditLog {
     return row.found === 1;
   }
 
+  /**
+   * Of `examIds`, those whose last change of status was to read, by `actor` (read at this station by its
+   * reader: not a prior imported as read, nor the demo's).
+   */
+  lastReadBy(examIds: readonly number[], actor: string): Set<number> {
+    if (examIds.length === 0) return new Set();
+    const rows = this.sql.get(`SELECT study_ref, actor, action FROM audit_log WHERE study_ref IN (SELECT value FROM json_each(?)) AND action LIKE 'status:%' ORDER BY id`)
+      .all(JSON.stringify(examIds)) as { study_ref: number; actor: string; action: string }[];
+    const last = new Map<number, { actor: string; action: string }>();
+    for (const row of rows) last.set(row.study_ref, row);
+    return new Set([...last].filter(([, r]) => r.actor === actor && r.action === 'status:read').map(([id]) => id));
+  }
+
   trail(examId: number): { at: string; actor: string; action: string }[] {
     return this.sql.get('SELECT at, actor, action FROM audit_log WHERE study_ref = ? ORDER BY id').all(examId) as { at: string; actor: string; action: string }[];
   }

@@ -68,10 +68,23 @@ function markNormalImpressions<T extends ExamSummary>(ctx: StationContext, exams
   return normal.size === 0 ? exams : exams.map((e) => (e.ai && normal.has(e.examId) ? { ...e, ai: { ...e.ai, firstImpressionNormal: true } } : e));
 }
 
+/**
+ * Second look: the exams read here by this reader, their analysis done, with no first impression of
+ * hers: said so in the list (they looked like exams read with the AI's second look: a probe).
+ */
+function markReadWithoutImpression<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
+  if (viewerSettings(ctx).aiMarksMode !== 'second-look') return exams;
+  const read = exams.filter((e) => e.status === 'read' && e.ai?.status === 'done').map((e) => e.examId);
+  if (read.length === 0) return exams;
+  const withImpression = ctx.db.firstImpressions.recordedAmong(read, LOCAL_READER);
+  const readHere = ctx.db.audit.lastReadBy(read.filter((id) => !withImpression.has(id)), LOCAL_READER);
+  return readHere.size === 0 ? exams : exams.map((e) => (e.ai && readHere.has(e.examId) ? { ...e, ai: { ...e.ai, readWithoutImpression: true } } : e));
+}
+
 export function worklistHandlers(ctx: StationContext, shownModelHeld: () => ModelHold | null = () => null): WorklistHandlers {
   // exams as the reader is shown them: scores held back in second look, the held model's analyses "on hold",
   // her normal first impressions beside the scores that show
-  const asShown = <T extends ExamSummary>(exams: T[]) => markNormalImpressions(ctx, markHeld(withholdScores(ctx, exams), shownModelHeld()));
+  const asShown = <T extends ExamSummary>(exams: T[]) => markReadWithoutImpression(ctx, markNormalImpressions(ctx, markHeld(withholdScores(ctx, exams), shownModelHeld())));
   const withheld = (exam: ExamSummary) => asShown([exam])[0]!;
   return {
     appInfo: async (): Promise<AppInfo> => ({

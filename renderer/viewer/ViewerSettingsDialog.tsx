@@ -74,6 +74,12 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
             <select value={aiPoint ?? aiModel.defaultOperatingPoint} onChange={(e) => setAiPoint(e.target.value)} data-testid="ai-operating-point">
               {aiModel.operatingPoints.map((point) => <option key={point.name} value={point.name}>{operatingPointChoice(locale, point, point.name === aiModel.defaultOperatingPoint)}</option>)}
             </select>
+            {/* on what those figures were measured, in the model's words: "sensitivity 65 %" alone read as the
+                model's worth on her patients (a radiologist's probe); the shipped model's say synthetic exams */}
+            {(() => {
+              const chosen = aiModel.operatingPoints.find((p) => p.name === (aiPoint ?? aiModel.defaultOperatingPoint));
+              return chosen && <span className="muted small" data-testid="ai-operating-point-dataset">{t('viewer.settings.aiPoint.dataset', { dataset: chosen.dataset })}</span>;
+            })()}
           </label>
         )}
         <p className="muted small">{t('viewer.settings.keys')}</p>

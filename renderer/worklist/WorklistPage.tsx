@@ -439,7 +439,8 @@ export function WorklistPage() {
                         <span className="ai-failure muted small" data-testid="ai-unread-images" title={t('ai.unreadHint')}>{translateCount(locale, 'worklist.ai.unreadImages', exam.ai.unreadViews.length, { views: exam.ai.unreadViews.join(', ') })}</span>}
                     </td>
                   )}
-                  <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span></td>
+                  <td><span className={`status status-${exam.status}`}>{t(`status.${exam.status}`)}</span>
+                    {exam.ai?.readWithoutImpression && <span className="muted small read-without-impression" data-testid="read-without-impression" title={t('worklist.readWithoutImpressionHint')}>{t('worklist.readWithoutImpression')}</span>}</td>
                 </tr>
               ))}
             </tbody>

@@ -856,6 +856,8 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   await page.click('[data-testid=settings-button]');
   assert.deepEqual(await page.$$eval('[data-testid=ai-operating-point] option', (os) => os.map((o) => o.textContent)),
     ['default (the model’s default): 1 false mark per image', 'high specificity: 0.1 false marks per image']);
+  // on what those figures were measured, in the model's words, and that they are not its figures on her patients (a radiologist's probe)
+  assert.match(await page.textContent('[data-testid=ai-operating-point-dataset]') ?? '', /^Measured by its maker on: .+\. Not a measure of the model on your patients\.$/);
   await page.selectOption('[data-testid=ai-operating-point]', 'high-specificity');
   await page.click('[data-testid=save-settings]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);

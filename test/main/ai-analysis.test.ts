@@ -250,7 +250,24 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     assert.deepEqual(impressed.map((r) => r.examId), [a, b]);
     // her normal first impression is said beside the score (the page flags the disagreement where the AI flags the exam)
     assert.deepEqual(impressed.map((r) => r.ai?.firstImpressionNormal ?? false), [true, false]);
+    // read here without a first impression, its analysis done: said so (a held Enter closed five exams
+    // unseen and the list showed them as any read exam: a probe); not the one read with her impression,
+    // nor an exam marked read by anyone else (a PACS prior, the demo), nor in concurrent mode
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'done', exam_score = 0.2 WHERE study_ref = ?`).run(b);
+    await station.handlers.setExamStatus({ examId: a, status: 'read' });
+    await station.handlers.setExamStatus({ examId: b, status: 'read' });
+    const withoutImpression = async () => new Map((await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows
+      .map((r) => [r.examId, r.ai?.readWithoutImpression ?? false]));
+    assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, true]]));
+    station.db.worklist.setExamStatus(b, 'read', (id) => station.db.audit.record('pacs-prior', 'status:read', id));
+    assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'read by another than this reader');
+    await station.handlers.setExamStatus({ examId: b, status: 'in_progress' });
+    await station.handlers.setExamStatus({ examId: b, status: 'read' });
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'concurrent mode');
+    await station.handlers.setExamStatus({ examId: a, status: 'new' });
+    await station.handlers.setExamStatus({ examId: b, status: 'new' });
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(b);
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(a);
     const next = station.db.ai.claimNext('me:1', [model])!;
     assert.ok([a, b].includes(next.examId) && next.priority > 0);

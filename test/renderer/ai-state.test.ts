@@ -44,7 +44,7 @@ test('a model with an exam operating point: an exam at or above it is said flagg
   const withPoint = (results: AiResults): AiResults => ({
     ...results,
     model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'probability', min: 0, max: 1, prevalence: 0.006 },
-      operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5 }], defaultOperatingPoint: 'balanced', examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76 }, classes: ['mass'] },
+      operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'balanced', examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76 }, classes: ['mass'] },
   });
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 (a probability, at a prevalence of 0.6%) · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'fr'), 'analysé · score d’examen 0,93 (une probabilité, pour une prévalence de 0,6\u202f%) · signalé dans la liste (score d’examen de 0,2357 ou plus) · sein droit 0,12 · sein gauche 0,93');
@@ -103,7 +103,7 @@ test('a breast imaged in one view (its other quarantined, or never taken) says i
 test('an exam with a breast implant says the model\'s caveat for such exams (its manifest\'s intendedUse.implants note); other exams, or a model with none, say nothing of it', () => {
   const withModel = (implantCaveat: string | null): AiResults => ({ ...done({ R: 0.2, L: 0.3 }),
     model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat, scoreScale: { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null },
-      operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5 }], defaultOperatingPoint: 'balanced', examOperatingPoint: null, classes: ['mass'] } });
+      operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'balanced', examOperatingPoint: null, classes: ['mass'] } });
   const text = (results: AiResults, implant: boolean, locale: 'en' | 'fr' = 'en') => aiStateText((key, params) => translate(locale, key, params), results, { showScore: false, locale, implant });
   assert.equal(text(withModel('weaker there'), true), 'analysed · breast implant: weaker there');
   assert.equal(text(withModel('weaker there'), true, 'fr'), 'analysé · prothèse mammaire\u202f: weaker there');
