@@ -295,7 +295,7 @@ const en = {
   shownMark: 'shown ',
   modelLine: (m: { id: string; version: string; name: string; where: string; folder: string; provider: string; done: N; waiting: N; failed: N; caveat: string }) =>
     `${m.id} ${m.version} "${m.name}", in ${m.where} (${m.folder}), on ${m.provider}: ${m.done} analysed, ${m.waiting} waiting, ${m.failed} failed${m.caveat ? ` — ${m.caveat.toLowerCase()}` : ''}`,
-  modelFailures: (count: N, code: string, detail: string | undefined) => `${count} failed: ${code}${detail ? ` (the last: ${detail})` : ''}`,
+  modelFailures: (count: N, code: string, reason: string, detail: string | undefined) => `${count} failed: ${reason} [${code}]${detail ? ` (the last: ${detail})` : ''}`,
   providerFellBack: (provider: string, reason: string) => `${provider} could not be used here: ${reason}`,
   memorySettingIgnored: (value: string, mb: N, min: N) => `BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${min} (${JSON.stringify(value)}): a model's check may use ${mb} MB, the default`,
   checkRunWaiting: (seconds: N) => `a model's check is still inside a run that cannot be interrupted: waiting up to ${seconds} s for it to end (Ctrl+C ends the command now)`,
@@ -390,7 +390,7 @@ const fr: CliText = {
   noModel: '  Aucun modèle ne tourne sur cette station.',
   shownMark: 'affiché', // the AI models panel's word for it
   modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.caveat ? ` — ${m.caveat}` : ''}`,
-  modelFailures: (count, code, detail) => `${count} en échec${NBSP}: ${code}${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
+  modelFailures: (count, code, reason, detail) => `${count} en échec${NBSP}: ${reason} [${code}]${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
   providerFellBack: (provider, reason) => `${provider} n’a pas pu servir ici${NBSP}: ${reason}`,
   memorySettingIgnored: (value, mb, min) => `BINOME_AI_MODEL_MEMORY_MB n’est pas un nombre de mégaoctets à partir de ${min} (${JSON.stringify(value)})${NBSP}: la vérification d’un modèle peut prendre ${mb}${NBSP}Mo, la valeur par défaut`,
   checkRunWaiting: (seconds) => `la vérification d’un modèle est encore dans un calcul qui ne peut être interrompu${NBSP}: attente de sa fin, ${seconds}${NBSP}s au plus (Ctrl+C termine la commande tout de suite)`,

@@ -27,6 +27,7 @@ import { DISK, type DiskLook } from '../base/disk.ts';
 import { InferenceRunner } from './inference.ts';
 import type { StartChild } from '../base/child-process.ts';
 import { manifestDigest } from './manifest-digest.ts';
+import { MODEL_FAULTS } from '../../common/ai/failure-reason.ts';
 import { compareVersions } from './model-discovery.ts';
 import { scoreExamImages } from './two-view.ts';
 import type { ImageFinding } from './image-analysis.ts';
@@ -598,7 +599,13 @@ export class AiAnalysis {
     if (full > 0) {
       await this.pause(Math.min(full, ROOM_LOOK_MS));
       const free = this.disk.freeBytes(this.store.root);
-      if (free !== null && this.freeWhenFull !== null && free >= this.freeWhenFull + ROOM_MADE_BYTES) this.fullUntil = 0;
+      if (free !== null && this.freeWhenFull !== null && free >= this.freeWhenFull + ROOM_MADE_BYTES) {
+        // said at once, in the log and the AI models panel: its "disk full" stayed until the next result was
+        // stored, minutes with a slow model (a probe)
+        this.fullUntil = 0;
+        log.warn(`AI: the library's disk has room again (${Math.round((free - this.freeWhenFull) / (1 << 20))} MB more free); the queue goes on`);
+        this.setLibraryFull(false);
+      }
       return;
     }
     // one job, claimed and run; or a wait for one
@@ -764,7 +771,10 @@ export class AiAnalysis {
         // wrote seven lines an exam, a large library's log flooded (a probe)
         const firstOfModel = !this.stackLogged.has(modelKey(job.model));
         this.stackLogged.add(modelKey(job.model));
-        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} failed: ${view !== undefined ? `${code} (${viewForLog(view)})` : EXAM_FAILURES.includes(code) ? code
+        // a model's own fault said as one, and where its words are (the line named a code IT could not tell
+        // from a station's fault: a probe; its words are the model's, kept out of the log)
+        const modelFault = MODEL_FAULTS.includes(code) ? ': a fault of the model, to tell whoever supplied it (its words: `binome models`, the AI models panel)' : '';
+        log.warn(`AI analysis of exam ${job.examId} by ${job.model.id} ${job.model.version} failed: ${view !== undefined ? `${code} (${viewForLog(view)})${modelFault}` : EXAM_FAILURES.includes(code) ? code
           : firstOfModel ? errorForLog(error) : `${code} (as before with this model; its stack was logged then)`}`);
         try {
           await whileLibraryBusy(() => this.db.ai.fail(job.id, job.owner, code, String((error as Error)?.message ?? error).slice(0, 300)));
@@ -880,7 +890,8 @@ export class AiAnalysis {
         if ((error as { code?: string })?.code === 'timeout') {
           this.overran.add(modelKey(manifest));
           log.warn(`AI model ${manifest.id} ${manifest.version} ran past ${Math.round(this.runner.runTimeoutMs / 1000)} s on an image of exam ${job.examId}: `
-            + 'its analyses wait, at the next starts too, until that exam is analysed again (a run that cannot be interrupted holds its thread); the other models go on');
+            + 'its analyses wait until that exam is analysed again and the station starts again (a run that cannot be interrupted holds its thread; '
+            + 'the same words as the exam\'s failure: this line said "analysed again" alone, a probe); the other models go on');
           // said as the model's, with the view: not "analyzeImage took longer than 300 s and was stopped" (it goes on)
           const view = image.viewLabel ?? image.imageLaterality ?? '?';
           throw Object.assign(new Error(`${view}: the model ran longer than ${Math.round(this.runner.runTimeoutMs / 1000)} s on this image; its analyses wait until this exam is analysed again and the station starts again`), { code: 'timeout', view });

@@ -46,7 +46,8 @@ export function heldState(why: ModelHold | null): { held?: true; heldFor?: 'chan
   return why === null ? {} : why === 'changed' ? { held: true, heldFor: 'changed' } : { held: true };
 }
 
-export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | null): AiHandlers {
+/** `srDiskFull`: the analyses' CAD SRs wait for room on the library's disk (CadReportService.diskFull). */
+export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | null, srDiskFull: () => boolean = () => false): AiHandlers {
   const sameModelSeries = (examId: number, model: { id: string; version: string }) => {
     const studyUid = ctx.db.worklist.examSummary(examId)?.studyInstanceUid;
     return studyUid ? cadSrSeriesUid(studyUid, model) : null;
@@ -149,7 +150,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       chosen,
       libraryModelsFolder: libraryModels,
       ...(ai.checking.length ? { checking: ai.checking.map((folder) => ({ source: sourceOf(folder), folder: path.basename(folder) })) } : {}),
-      ...(ai.libraryFull ? { libraryFull: true as const } : {}),
+      ...(ai.libraryFull || srDiskFull() ? { libraryFull: true as const } : {}),
     };
   };
   // the AI's output of an exam shown to her is noted once, and only before her first impression
@@ -166,6 +167,12 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     setFirstImpression: async ({ examId, impression }) => {
       ctx.assertOpen();
       existingExam(examId);
+      // none after the exam is read (a stray click on the strip's "Normal" of a read exam, opened again in
+      // concurrent mode with its 0.99 marks on screen, recorded an impression ten minutes after the read: a
+      // probe); the one recorded before it is still answered as it is
+      if (ctx.db.worklist.examSummary(examId)?.status === 'read' && !ctx.db.firstImpressions.get(examId, LOCAL_READER)) {
+        throw new ApiError('bad_request', `Exam ${examId} is read: no first impression is recorded after the read`, 'error.firstImpressionExamRead');
+      }
       // the marks (or the score) shown before it, in concurrent mode, and her mode switched to second look
       // since: made with the marks, not unaided (recorded as second look, it claimed an unaided read)
       const setting = viewerSettings(ctx).aiMarksMode;

@@ -62,12 +62,21 @@ export class CadReportService {
   /** A full disk said in the log, not said again for each SR until one is written (a probe's log: 6 in 15 s). */
   private diskFullSaid = false;
 
+  /**
+   * Whether SRs wait for room on the library's disk (from the first refused for it until one is written):
+   * the AI models panel says the disk is full then too (an analysis stored in SQLite's free pages, its SR
+   * refused with ENOSPC, showed nothing there: a probe).
+   */
+  get diskFull(): boolean {
+    return this.diskFullSaid;
+  }
+
   constructor(
     private readonly ctx: StationContext,
     private readonly tmpDir: string,
     private readonly analysis: () => AiAnalysis | null,
-    /** Called with the exam whose CAD reports changed (the viewer asks again). */
-    private readonly onChange: (examId: number) => void,
+    /** Called with the exam whose CAD reports changed (the viewer asks again); null: the library's disk became full for them, or had room again (the AI models panel asks again). */
+    private readonly onChange: (examId: number | null) => void,
     /** Called with each SR the station stored (to be sent on to a PACS). */
     private readonly onWritten: (instanceId: number) => void = () => undefined,
   ) {}
@@ -221,7 +230,7 @@ export class CadReportService {
       this.ctx.db.cadReports.storedSr(jobId, sopUid);
       this.failedTries.delete(jobId);
       log.info(`CAD SR written for exam ${result.examId} (${manifest.id} ${manifest.version})`);
-      if (this.diskFullSaid) { this.diskFullSaid = false; log.warn('CAD SRs are written again: the library has room again'); }
+      if (this.diskFullSaid) { this.diskFullSaid = false; log.warn('CAD SRs are written again: the library has room again'); this.onChange(null); }
       if (stored !== null) this.onWritten(stored);
       this.ctx.events.emit('worklistChanged', { reason: 'import' });
     } catch (error) {
@@ -242,7 +251,7 @@ export class CadReportService {
         // a full disk once, until an SR is written again (each SR's every try said it)
         if (!isDiskFull(error)) log.warn(said);
         else if (this.diskFullSaid) log.debug(said);
-        else { this.diskFullSaid = true; log.warn(`${said}, every ${Math.round(this.retryAfterDiskFullMs / 1000)} s (said again once they are written)`); }
+        else { this.diskFullSaid = true; log.warn(`${said}, every ${Math.round(this.retryAfterDiskFullMs / 1000)} s (said again once they are written)`); this.onChange(null); }
         if (again) this.retryLater();
       }
     } finally {

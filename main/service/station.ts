@@ -281,7 +281,7 @@ export class StationService {
       ...settingsHandlers(this.context, async () => { await this.receiver?.apply(); },
         () => this.ai ? this.ai.availableModels.flatMap((m) => m.manifest.calibration.operatingPoints.map((p) => p.name)) : null),
       ...demoHandlers(this.context),
-      ...aiHandlers(this.context, () => this.ai),
+      ...aiHandlers(this.context, () => this.ai, () => this.cadReports.diskFull),
       ...receiverHandlers(() => this.receiver),
       ...pacsHandlers(this.context, () => this.pacs),
     });

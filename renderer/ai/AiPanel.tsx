@@ -233,7 +233,8 @@ function StripContent(props: StripForm) {
         <>
           {/* concurrent: her impression asked too, beside the marks (recorded as made with the AI shown): without
               it, an exam read normal despite its marks was marked read with nothing said (a probe) */}
-          {!results.firstImpression && props.mode === 'concurrent' && (
+          {/* (not on a read exam: an impression after the read, a stray click with the marks on screen, a probe) */}
+          {!results.firstImpression && props.mode === 'concurrent' && !props.examRead && (
             <span className="ai-lock" data-testid={tid('ai-impression-aided')}>
               <span className="muted">{t('ai.impressionAided')}</span>
               <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />

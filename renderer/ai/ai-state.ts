@@ -10,10 +10,10 @@ import type { NotRead } from '../../common/ai/not-read.ts';
 import { MODEL_CHANGED_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 import { formatScore, formatScoreAgainst, formatThreshold, scoreScaleText } from '../../common/i18n/messages.ts';
+import { failureReason } from '../../common/ai/failure-reason.ts';
 
 type Translate = (key: MessageKey, params?: MessageParams) => string;
 
-const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut', 'model_output_invalid', 'model_run_failed', 'result_damaged'] as const;
 
 /** A "failure" that says what the images are, not that anything went wrong: their pixels are coarser than the model reads (a reduced copy). */
 export function notForModel(code: string | null | undefined): boolean {
@@ -41,21 +41,8 @@ export function needsRestart(code: string | null | undefined): boolean {
   return (MODEL_CHANGED_CODES as readonly (string | null | undefined)[]).includes(code);
 }
 
-/**
- * Why an analysis failed, from its code (the stored detail is English and technical: the log's, not
- * the reader's), with the view of the image it failed on where the detail names one ("RMLO: …"), or
- * as `view` gives it (the worklist's row: ExamSummary.ai.failureView).
- */
-export function failureReason(t: Translate, code: string | null | undefined, detail?: string | null, view?: string): string {
-  const known = KNOWN_FAILURES.find((c) => c === code);
-  if (!known) return t('ai.failure.other', { code: code ?? '?' });
-  const prefix = /^([RL][A-Z]{2,10}): /.exec(detail ?? '');
-  const named = view ?? prefix?.[1];
-  // a model's fault is told to whoever supplied it: what was wrong, in the check's own (English) words
-  // ("class 1 is not one of the manifest's 1 classes"; "8 failed" and "a fault of the model" told them nothing: a probe)
-  const said = (known === 'model_output_invalid' || known === 'model_run_failed') && detail ? detail.slice(prefix?.[0].length ?? 0) : '';
-  return t(`ai.failure.${known}`, { view: named ? ` (${named})` : '' }) + (said ? ` ${t('ai.failure.modelSaid', { said })}` : '');
-}
+// why an analysis failed, in the reader's words: shared with the command line (common/)
+export { failureReason };
 
 /** The view label of the finding that gives a breast its score (the best of its findings, scoring exactly that), or null. */
 export function bestFindingView(findings: readonly AiFinding[], side: 'R' | 'L', breastScore: number, viewOf: (instanceId: number) => string | null): string | null {

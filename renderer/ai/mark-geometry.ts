@@ -207,7 +207,9 @@ export type Box = readonly [number, number, number, number];
 
 /**
  * For each mark, the mark of another shape it lies inside, if any: its centre within the other's
- * circle by at least half its own radius, the other's circle larger (of several, the largest).
+ * circle, the other's circle larger (of several, the largest). Its centre further in than half its
+ * own radius, a triangle half over a diamond's edge was left beside it, its line crossing the
+ * diamond's score and another triangle's (a probe, 8-up at 1280 px).
  * Both scores must write their shapes first (nearMarkOfAnotherShape), else a stack of numbers
  * beside one mark could not say which is whose. A mark inside one inside another counts as inside the outermost.
  */
@@ -218,7 +220,7 @@ function nestedIn(marks: readonly { x: number; y: number; radius: number; text: 
     let host: number | null = null;
     for (const [j, o] of marks.entries()) {
       if (j === i || !glyphed(m) || !glyphed(o) || shapeOf(o) === undefined || shapeOf(o) === shapeOf(m) || o.radius <= m.radius) continue;
-      if (Math.hypot(m.x - o.x, m.y - o.y) + m.radius / 2 > o.radius) continue;
+      if (Math.hypot(m.x - o.x, m.y - o.y) >= o.radius) continue;
       if (host === null || o.radius > marks[host]!.radius) host = j;
     }
     return host;

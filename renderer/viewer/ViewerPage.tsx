@@ -510,6 +510,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
   const readWithoutAiAsked = useRef<number | null>(null);
+  // left unanswered for another exam and opened again: asked again, not read at the first key
+  useEffect(() => { if (readWithoutAiAsked.current !== examId) readWithoutAiAsked.current = null; }, [examId]);
   // when the last such question was put, and on which exam: a key (or click) within QUESTION_READ_MS
   // of it does not answer it (a probe pressed Enter twice out of habit, 150 ms apart: the question was
   // on screen 0.2 s and the exam closed normal, the AI's 0,60 marks on a cluster unread)
@@ -534,9 +536,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // asked once, in words that fit: the AI's output never shown to her, or seen before (in concurrent
     // mode, its worklist score) and locked here ("never shown" said where she had seen it: a probe; not
     // asked at all, a flagged exam scored 0.96 was closed with one key, unseen and no impression: a re-probe)
-    if (lockedFor(ai) && heldForLater === null && aiToSee && readWithoutAiAsked.current !== examId) {
+    // the analysis still under way (queued, running, paused for an opened exam; not a model on hold): asked
+    // once too, its second look on its way (a probe's Enter closed an exam 3.5 s after it opened, "analysing…",
+    // its score came after: a reader of Transpara expects "the AI has not finished")
+    const aiComing = ai?.state && ['queued', 'running'].includes(ai.state.status) && !ai.state.held;
+    if (lockedFor(ai) && heldForLater === null && (aiToSee || aiComing) && readWithoutAiAsked.current !== examId) {
       readWithoutAiAsked.current = examId;
-      ask({ key: ai.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
+      ask({ key: !aiToSee ? 'viewer.readBeforeAiDone' : ai!.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
       return false;
     }
     readWithoutAiAsked.current = null;

@@ -1105,6 +1105,34 @@ test('the analysis state: failed and why in the worklist and the viewer, in the 
   station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: '0.1.0' });
 });
 
+test('second look: marking an exam read while the AI still analyses it asks once first (a probe\'s Enter closed one 3.5 s after it opened, "analysing…", its score came after)', { skip: SKIP, timeout: 180_000 }, async () => {
+  // the exam's analysis as the page is told it while it runs, her impression not given
+  await page.route('**/api/op/aiResults', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json() as { ok: boolean; value?: { state: { status: string } | null; findings: unknown[]; firstImpression: unknown } };
+    if (body.ok && body.value?.state) Object.assign(body.value, { state: { ...body.value.state, status: 'running', score: null }, findings: [], cadReports: [], firstImpression: null });
+    await route.fulfill({ response, json: body });
+  });
+  try {
+    await station.handlers.setExamStatus({ examId: ids.other, status: 'new' });
+    await open(ids.other);
+    assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.mode), 'second-look');
+    await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'running');
+    await page.waitForTimeout(1600);
+    await page.keyboard.press('r');
+    await page.waitForSelector('[data-testid=viewer-notice][data-gate=true]', { timeout: 10_000 });
+    assert.match(await page.textContent('[data-testid=viewer-notice]') ?? '', /^The AI is still analysing this exam \(second look\): wait for it/);
+    assert.notEqual((await station.handlers.examDetail({ examId: ids.other, purpose: 'prefetch' })).exam.status, 'read');
+    // asked again (after the second it takes to read the question), it is read
+    await page.waitForTimeout(1100);
+    await page.keyboard.press('r');
+    await waitFor('read when asked again', async () => (await station.handlers.examDetail({ examId: ids.other, purpose: 'prefetch' })).exam.status === 'read');
+  } finally {
+    await page.unroute('**/api/op/aiResults');
+    await station.handlers.setExamStatus({ examId: ids.other, status: 'new' });
+  }
+});
+
 test('no script error was raised in the page', { skip: SKIP }, () => {
   assert.deepEqual(pageErrors, []);
 });

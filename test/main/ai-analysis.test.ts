@@ -24,6 +24,7 @@ import { ApiError } from '../../common/api.ts';
 import { currentOwner } from '../../main/base/process-owner.ts';
 import { translate } from '../../common/i18n/messages.ts';
 import { failureReason } from '../../renderer/ai/ai-state.ts';
+import { CLI_TEXT } from '../../main/cli-text.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
@@ -167,6 +168,11 @@ test('a model\'s failures are told by reason, with what was wrong (the AI models
     assert.match(en, /^the model gave an output its manifest does not allow for an image \(RCC\).*\(what was wrong: boxes row 0: class 1 is not one of the manifest's 1 classes \(0 to 0\)\)$/);
     assert.match(failureReason(translatorFor('fr'), 'model_output_invalid', details[0]), /\(ce qui n’allait pas, en anglais\u202f: boxes row 0: class 1 /);
     assert.doesNotMatch(failureReason(translatorFor('en'), 'timeout', 'the model took more than 300 s'), /what was wrong/, 'other reasons are said by their code alone');
+    // `binome models` says it in words too, then its code ("12 failed: model_run_failed" told IT nothing of whose fault it was: a probe)
+    assert.equal(CLI_TEXT.en.modelFailures(2, 'model_output_invalid', en, undefined),
+      `2 failed: ${en} [model_output_invalid]`);
+    assert.match(CLI_TEXT.fr.modelFailures(1, 'timeout', failureReason(translatorFor('fr'), 'timeout'), 'the model took more than 300 s'),
+      /^1 en échec\u202f: le modèle a mis trop de temps sur une image\u202f: .* \[timeout\] \(le dernier\u202f: the model took more than 300 s\)$/);
   } finally {
     await station.close();
   }
@@ -265,6 +271,11 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     await station.handlers.setExamStatus({ examId: b, status: 'read' });
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'concurrent mode');
+    // and none recorded once it is read (a stray click on a read exam's strip, its marks on screen: a probe);
+    // the one given before the read is still answered as it is
+    await assert.rejects(station.handlers.setFirstImpression({ examId: b, impression: 'normal' }), (e: unknown) => (e as { key?: string }).key === 'error.firstImpressionExamRead');
+    assert.equal(station.db.firstImpressions.get(b, 'local-user'), null);
+    assert.equal((await station.handlers.setFirstImpression({ examId: a, impression: 'normal' })).firstImpression?.impression, 'normal');
     await station.handlers.setExamStatus({ examId: a, status: 'new' });
     await station.handlers.setExamStatus({ examId: b, status: 'new' });
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued', exam_score = NULL WHERE study_ref = ?`).run(b);
@@ -1805,11 +1816,20 @@ test('space freed on the library\'s disk while the AI waits for room: the queue 
     free += 10 << 20;
     await waitFor('the disk looked at again', () => looked.length >= 3, 20_000);
     assert.equal(stores.mock.callCount(), 1, 'a little more room: still waiting (each run until then would be thrown away)');
+    // the notice goes with the room, before the next result is stored (it stayed until then: minutes with a slow model, a probe)
+    let fullAtNextStore: boolean | null = null;
+    stores.mock.mockImplementation((...args: Parameters<typeof complete>) => {
+      fullAtNextStore ??= ai.libraryFull;
+      return complete(...args);
+    });
     full = false;
     free += 200 << 20;
     const freed = Date.now();
+    await waitFor('the notice gone with the room', () => !ai.libraryFull, 20_000);
+    assert.ok(warns.mock.calls.some((c) => /^AI: the library's disk has room again \(210 MB more free\); the queue goes on$/.test(String(c.arguments[0]))), 'said in the log');
     await waitFor('the exam analysed once space was freed', () => station.db.ai.examState(exam)?.status === 'done', 60_000);
     assert.ok(Date.now() - freed < 30_000, `went on ${Date.now() - freed} ms after space was freed, not after the 120 s wait`);
+    assert.equal(fullAtNextStore, false, 'the notice gone before the next result was stored');
     assert.equal(ai.libraryFull, false);
     assert.deepEqual(told, [true, false], 'the panel told of the full disk, then of its end');
   } finally {

@@ -419,9 +419,16 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
     return releaseSr(...args);
   });
   const warnings = mock.method(log, 'warn', () => undefined);
+  // the AI models panel is told the disk is full while SRs wait for room, and told again once one is written
+  // (an analysis stored in SQLite's free pages, its SR refused with ENOSPC, showed nothing there: a probe)
+  const told: Promise<boolean>[] = [];
+  (station as unknown as { events: { on(name: 'aiChanged', listener: (e: { examId: number | null }) => void): void } }).events
+    .on('aiChanged', ({ examId: changed }) => { if (changed === null) told.push(station.handlers.aiModels({}).then((m) => m.libraryFull === true)); });
   try {
     await waitFor('the SR refused for want of space', () => refused() === 1, 120_000);
     await storedSrOf(station, examId, 'the CAD SR written once there was room', 20_000);
+    await waitFor('the panel told twice', () => told.length >= 2);
+    assert.deepEqual((await Promise.all(told)).slice(-2), [true, false]);
     const said = warnings.mock.calls.map((c) => String(c.arguments[0]));
     // said as a full disk, once, without the stack (a probe's log: six of them in 15 s, six lines each); and said again once written
     const notWritten = said.filter((m) => /^CAD SR of exam \d+ \(\S+ \S+\) not written/.test(m));

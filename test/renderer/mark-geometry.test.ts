@@ -370,6 +370,12 @@ test('faint marks of another class inside a strong mark write their scores under
   // only where both scores say their shapes (a page that wrote none: whose each number is would not show)
   const bare = placeScoreLabels([{ ...star, text: '0,99' }, { ...inside[0]!, text: '0,14' }], 800, 44, [], 600);
   assert.notDeepEqual([bare[1]!.x, bare[1]!.y], [344, 294]);
+  // a mark half over the other's edge, its centre just inside it: under it too (left beside itself, its line
+  // crossed the other's score and another mark's, a probe); one whose centre lies outside it is not
+  const edge = placeScoreLabels([star, { x: 337, y: 300, radius: 12, text: '▲\u20090,15', shape: 'triangle' as const }], 800, 44, [], 600);
+  assert.ok(edge[1]!.x === edge[0]!.x && Math.abs(edge[1]!.y - edge[0]!.y) === 14 && edge[1]!.leader === undefined, JSON.stringify(edge));
+  const outside = placeScoreLabels([star, { x: 341, y: 300, radius: 12, text: '▲\u20090,15', shape: 'triangle' as const }], 800, 44, [], 600);
+  assert.notEqual(outside[1]!.x, outside[0]!.x, JSON.stringify(outside));
   // the outer mark zoomed out of view: the inner one's score beside it as before
   const [, alone] = placeScoreLabels([{ ...star, x: -60 }, { ...inside[0]!, x: 8 }], 800, 44, [], 600);
   assert.ok(alone !== null && alone.x >= 8, JSON.stringify(alone));
