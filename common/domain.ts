@@ -365,6 +365,12 @@ export interface AiModelEntry {
    * (common/ai/model-field.ts). Absent: its input grows with the image, or the image is scaled to fit.
    */
   field?: { width: number; height: number; small: boolean };
+  /**
+   * Its analyses wait: 'overran', it ran past its time limit on an image (until that exam is analysed
+   * again and the station starts again); 'changed', its folder changed while the station ran (until the
+   * station starts again). The worklist's "on hold (see AI models)" found nothing said there (a probe).
+   */
+  held?: 'overran' | 'changed';
 }
 
 /** The AI second reader's models: those running, those refused and why, and which one exams show. */

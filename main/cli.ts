@@ -300,6 +300,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         // a fixed input at a fixed pixel size: the breasts it cannot read, said before exams fail for it
         if (m.field) say(`  ${indent}  ${TEXT.modelField(m.field.width, m.field.height, m.field.small)}`);
         // installed back over a newer version (a downgrade): its older results show again, said (it was silent, a probe)
+        if (m.held) say(`  ${indent}  ${TEXT.modelHeld(m.held)}`);
         if (m.newerAnalysed) say(`  ${indent}  ${TEXT.newerAnalysed(m.newerAnalysed)}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
         // (in words, then its code: "model_run_failed" alone told IT nothing of whose fault it was, a probe; a

@@ -141,6 +141,8 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
         ...newerAnalysed(ai, m.manifest),
+        // (its overrun read from the library too: a command listing the models holds none itself)
+        ...((held) => (held ? { held } : {}))(ai.heldFor(m.manifest) ?? (ctx.db.ai.lastOverrun(m.manifest) ? 'overran' as const : null)),
         ...fieldOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),

@@ -92,6 +92,8 @@ export function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; cho
         {/* why they failed: a model failing every exam is a fault to tell whoever supplied it */}
         {model.failures?.map((f) => <div key={f.code} className="muted" data-testid="ai-model-failure" data-code={f.code}>{f.count} × {failureReason(t, f.code, f.detail)}</div>)}
         {/* installed back over a newer version: its older results show again (silent, a probe) */}
+        {/* on hold, and until what: the worklist's "on hold (see AI models)" sent IT here to find nothing (a probe) */}
+        {model.held && <div className="ai-warning" data-testid="ai-model-held" data-held={model.held}>{t(model.held === 'overran' ? 'ai.models.heldOverran' : 'ai.models.heldChanged')}</div>}
         {model.newerAnalysed && <div className="ai-warning" data-testid="ai-model-newer-analysed">{t('ai.models.newerAnalysed', { version: model.newerAnalysed })}</div>}
       </td>
     </tr>
@@ -145,7 +147,11 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
                           <tr>
                             <td><input type="radio" name="ai-shown-model" checked={!status.chosen || Boolean(chosenMissing)} onChange={() => void choose(null)}
                               aria-label={t('ai.models.automatic')} data-testid="ai-model-automatic" /></td>
-                            <td colSpan={4}>{t('ai.models.automatic')}</td>
+                            {/* which model that is now: the radio on "Automatic" beside a model badged "shown" read as two answers (a radiologist's probe) */}
+                            <td colSpan={4}>{t('ai.models.automatic')}{(() => {
+                              const now = !status.chosen || chosenMissing ? status.models.find((m) => m.shown) : undefined;
+                              return now && <span className="muted" data-testid="ai-model-automatic-now"> {t('ai.models.automaticNow', { name: showableText(now.name), version: now.version })}</span>;
+                            })()}</td>
                           </tr>
                           {status.models.map((m) => <ModelRow key={m.id} model={m} chosen={status.chosen} onChoose={(id) => void choose(id)} />)}
                         </tbody>

@@ -99,6 +99,8 @@ test('an image the AI could not read: the worklist and the AI strip name its vie
   await page.selectOption('[data-testid=locale]', 'en');
   await page.waitForFunction(() => /^First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.focus('body');
+  // (a second after the question: a press sooner does not answer it, ViewerPage QUESTION_READ_MS)
+  await page.waitForTimeout(1100);
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
 });

@@ -252,6 +252,9 @@ test('a model whose run overran is held at the next start too, its analyses wait
     await waitFor('the slow model listed', async () => (await statusOf(station))['org.binome.tests.slow'] !== undefined, 240_000);
     const slowNow = (await statusOf(station))['org.binome.tests.slow']!;
     assert.deepEqual([slowNow.analyses.failed, slowNow.analyses.queued, slowNow.analyses.running], [1, 2, 0], 'its analyses wait: none run at this start');
+    // and the AI models panel says so, and until what (the worklist's "on hold (see AI models)" found nothing there: a probe)
+    assert.equal(slowNow.held, 'overran');
+    assert.equal((await statusOf(station))['org.binome.tests.bright-spots']!.held, undefined);
     // the exam the reader opens says why its analysis waits, the slow model shown: chosen, as found last
     // it is shown only where its check ended before the loop began (a clean-clone run on a loaded machine
     // set the check aside, and the other model was shown at this start)
@@ -268,6 +271,8 @@ test('a model whose run overran is held at the next start too, its analyses wait
     // analysing that exam again: the next start tries the model once more (here it overruns again)
     await station.handlers.queueAiAnalysis({ examId: overranExam });
     assert.deepEqual(slowJobs().map((j) => j.code), [null, null, null]);
+    // still held in this process (its overrun thread may still be inside the run): the next start tries it
+    assert.equal((await statusOf(station))['org.binome.tests.slow']!.held, 'overran');
   } finally {
     await station.close();
   }

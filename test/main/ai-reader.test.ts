@@ -44,11 +44,14 @@ test('a first impression is recorded once, with the marks mode of the moment, an
     assert.equal(station.db.worklist.examSummary(a)?.status, 'in_progress');
 
     // the mode she has when she records it is kept with it; an exam not new keeps its status
+    // (none once it is read: a stray click on a read exam's strip recorded one after the read, a probe)
     await station.handlers.setExamStatus({ examId: b, status: 'read' });
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    await assert.rejects(station.handlers.setFirstImpression({ examId: b, impression: 'normal' }), (e: unknown) => e instanceof ApiError && e.key === 'error.firstImpressionExamRead');
+    await station.handlers.setExamStatus({ examId: b, status: 'in_progress' });
     assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'normal' })).firstImpression?.mode, 'concurrent');
-    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['status:read', 'first-impression:normal:concurrent']);
-    assert.equal(station.db.worklist.examSummary(b)?.status, 'read');
+    assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['status:read', 'status:in_progress', 'first-impression:normal:concurrent']);
+    assert.equal(station.db.worklist.examSummary(b)?.status, 'in_progress');
 
     await assert.rejects(station.handlers.setFirstImpression({ examId: 9999, impression: 'normal' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
   } finally {

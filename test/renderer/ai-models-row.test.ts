@@ -30,3 +30,13 @@ test('a model with a fixed input at a fixed pixel size says the breast it reads 
   assert.doesNotMatch(large, /data-small|Less than a 24/);
   assert.doesNotMatch(row(MODEL, 'en'), /ai-model-field/);
 });
+
+test('a model on hold says so, and until what, in the reader\'s language (the worklist\'s "on hold (see AI models)" found nothing said there: a probe); a model\'s own fault in words, then its code', () => {
+  const overran = row({ ...MODEL, held: 'overran' }, 'en');
+  assert.match(overran, /data-testid="ai-model-held"[^>]*data-held="overran"/);
+  assert.match(text(overran), /On hold: it ran past its time limit on an image; its analyses wait until that exam is analysed again \(“Analyse again” in its viewer\) and the station is started again\./);
+  assert.match(text(row({ ...MODEL, held: 'changed' }, 'fr')), /Suspendu\u202f: ses fichiers ont changé pendant que la station tournait\u202f; ses analyses attendent que la station redémarre\./);
+  assert.doesNotMatch(row(MODEL, 'en'), /ai-model-held/);
+  const failing = text(row({ ...MODEL, analyses: { ...MODEL.analyses, failed: 3 }, failures: [{ code: 'model_run_failed', count: 3, detail: 'RCC: Non-zero status code returned while running Reshape node.' }] }, 'fr'));
+  assert.match(failing, /3 × le modèle s’est arrêté sur une erreur qui lui est propre pour une image \(RCC\) .*\(ce qui n’allait pas, en anglais\u202f: Non-zero status code returned while running Reshape node\.\)/);
+});
