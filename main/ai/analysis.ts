@@ -889,9 +889,9 @@ export class AiAnalysis {
       } catch (error) {
         if ((error as { code?: string })?.code === 'timeout') {
           this.overran.add(modelKey(manifest));
+          // (in the words of the exam's failure: this line said "analysed again" alone, a probe)
           log.warn(`AI model ${manifest.id} ${manifest.version} ran past ${Math.round(this.runner.runTimeoutMs / 1000)} s on an image of exam ${job.examId}: `
-            + 'its analyses wait until that exam is analysed again and the station starts again (a run that cannot be interrupted holds its thread; '
-            + 'the same words as the exam\'s failure: this line said "analysed again" alone, a probe); the other models go on');
+            + 'its analyses wait until that exam is analysed again and the station starts again (a run that cannot be interrupted holds its thread); the other models go on');
           // said as the model's, with the view: not "analyzeImage took longer than 300 s and was stopped" (it goes on)
           const view = image.viewLabel ?? image.imageLaterality ?? '?';
           throw Object.assign(new Error(`${view}: the model ran longer than ${Math.round(this.runner.runTimeoutMs / 1000)} s on this image; its analyses wait until this exam is analysed again and the station starts again`), { code: 'timeout', view });
