@@ -172,7 +172,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
   const nearOther = nearMarkOfAnotherShape(marks);
   const scoreOf = (score: number) => (threshold === undefined ? formatScore(locale, score) : formatScoreAgainst(locale, score, threshold));
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${scoreOf(m.finding.score)}`));
-  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
+  const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape, score: m.finding.score ?? undefined })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   // the model's marks under the threshold the reader is shown (its exam operating point): drawn thinner, as
   // what would not flag the exam on its own; an exam flagged at 0,56 with seven marks at 0,15–0,19 beside it
   // showed nine marks alike (a radiologist's probe). Never hidden: they are marks at the reader's operating point.

@@ -243,7 +243,7 @@ function nestedIn(marks: readonly { x: number; y: number; radius: number; text: 
  * by a line whatever that line crosses. Moved down past its neighbour, a mass's "0,94" sat under
  * the other mass and was read as its score (a probe, 8-up).
  */
-export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string; shape?: MarkShape }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0,
+export function placeScoreLabels(marks: readonly { x: number; y: number; radius: number; text: string; shape?: MarkShape; score?: number }[], width: number, roomPx: number, avoid: readonly Box[] = [], height = 0,
   measure: (text: string) => number = estimatedWidth): (ScoreLabelPlace | null)[] {
   const placed: [number, number, number, number][] = []; // the scores' boxes so far: x0, top, x1, baseline
   const glyphShapes = new Map(Object.entries(SHAPE_GLYPHS).map(([shape, glyph]) => [glyph, shape as MarkShape]));
@@ -262,6 +262,8 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     .flatMap((h) => [h, ...shown.filter((i) => hostOf[i] === h).sort(byHeight)]);
   // the lines written so far beside each host: its score's, then those of the marks inside it
   const stack = new Map<number, { x: number; anchor: 'start' | 'end'; top: number; bottom: number }>();
+  /** The marks whose score was written in a host's stack (stackUnder), and that host. */
+  const stackedInto = new Map<number, number>();
   /**
    * A mark inside another's circle (hostOf): its score on the next line under the scores already
    * beside that mark (or above them, where there is no room below), lined up with them, its shape
@@ -291,6 +293,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const stacked = stackUnder(i, textWidth);
     if (stacked !== null) {
       places[i] = stacked;
+      stackedInto.set(i, hostOf[i]!);
       continue;
     }
     // on the right unless the score (at least `roomPx`) would run past the viewport's side and there is more room on the left
@@ -403,6 +406,21 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
       const crosses = marks.some((o, j) => j !== i && distanceToSegment([o.x, o.y], start, end) <= o.radius);
       if (!chosen || (!startsInside && !crosses)) places[i]!.leader = [start[0], start[1], end[0], end[1]];
     }
+  }
+  // a stack's lines read from its strongest score down (equal scores: their marks from top to bottom): a
+  // faint asymmetry's diamond round a 0,98 mass wrote "◆ 0,51" over "● 0,98", the weaker score read
+  // first (a radiologist's probe)
+  for (const host of new Set(stackedInto.values())) {
+    const members = [host, ...order.filter((i) => stackedInto.get(i) === host)];
+    if (members.some((i) => marks[i]!.score === undefined)) continue;
+    const hostSlot = places[host]!;
+    const slots = members.map((i) => places[i]!).sort((a, b) => a.y - b.y);
+    const byScore = [...members].sort((a, b) => marks[b]!.score! - marks[a]!.score! || marks[a]!.y - marks[b]!.y || marks[a]!.x - marks[b]!.x);
+    // each line keeps its place, the host's its tie to the host where it has one; whose score it writes moves
+    byScore.forEach((i, k) => {
+      const slot = slots[k]!;
+      places[i] = slot === hostSlot ? slot : { x: slot.x, y: slot.y, anchor: slot.anchor };
+    });
   }
   return places;
 }

@@ -100,6 +100,8 @@ const SETTLE_MS = 250;
 const READ_KEY_AFTER_MS = 1500;
 /** How long a question put as she marks an exam read (ask) stays before a key or click answers it: the time to read it. */
 const QUESTION_READ_MS = 1000;
+/** How long that question, left on screen, stays one a key answers: after it, the key asks it again. */
+const QUESTION_ARMED_MS = 60_000;
 /** The keys that are not repeated when held down: those that mark an exam read, or record her impression. */
 const KEYS_NOT_REPEATED: ReadonlySet<ViewerAction> = new Set(['markRead', 'markReadAndNext', 'impressionNormal', 'impressionRecall']);
 
@@ -509,9 +511,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // Second look, the AI's output ready and her first impression not recorded: marking the exam read
   // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
-  const readWithoutAiAsked = useRef<number | null>(null);
+  const readWithoutAiAsked = useRef<{ examId: number; at: number } | null>(null);
   // left unanswered for another exam and opened again: asked again, not read at the first key
-  useEffect(() => { if (readWithoutAiAsked.current !== examId) readWithoutAiAsked.current = null; }, [examId]);
+  useEffect(() => { if (readWithoutAiAsked.current?.examId !== examId) readWithoutAiAsked.current = null; }, [examId]);
   // when the last such question was put, and on which exam: a key (or click) within QUESTION_READ_MS
   // of it does not answer it (a probe pressed Enter twice out of habit, 150 ms apart: the question was
   // on screen 0.2 s and the exam closed normal, the AI's 0,60 marks on a cluster unread)
@@ -540,8 +542,12 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // once too, its second look on its way (a probe's Enter closed an exam 3.5 s after it opened, "analysing…",
     // its score came after: a reader of Transpara expects "the AI has not finished")
     const aiComing = ai?.state && ['queued', 'running'].includes(ai.state.status) && !ai.state.held;
-    if (lockedFor(ai) && heldForLater === null && (aiToSee || aiComing) && readWithoutAiAsked.current !== examId) {
-      readWithoutAiAsked.current = examId;
+    // answered only while the question is on screen and fresh: closed, or put minutes ago (she walked all
+    // eleven steps meanwhile), a later key asks it again (it stayed armed for good: a radiologist's probe)
+    const asked = readWithoutAiAsked.current;
+    const answering = asked?.examId === examId && questionAsked.current !== null && performance.now() - asked.at < QUESTION_ARMED_MS;
+    if (lockedFor(ai) && heldForLater === null && (aiToSee || aiComing) && !answering) {
+      readWithoutAiAsked.current = { examId, at: performance.now() };
       ask({ key: !aiToSee ? 'viewer.readBeforeAiDone' : ai!.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
       return false;
     }

@@ -413,7 +413,7 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
   // another answer from the keyboard: said to be recorded already (it said "recorded already, or the AI has nothing": a probe)
   await page.keyboard.press('1');
-  await page.waitForFunction(() => /^Your first impression of this exam is recorded already; it cannot be changed\.$/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  await page.waitForFunction(() => /^Your first impression of this exam is recorded already; it cannot be changed: it is your read before the AI’s\. Your decision after it \(recall or not\) belongs to the report, which this station does not write yet\.$/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.click('[data-testid=viewer-notice]').catch(() => undefined);
   // a panel of the top bar open over the viewer takes the keys: 'a' does not hide the marks, Escape closes the panel only
   await page.click('[data-testid=ai-models-button]');

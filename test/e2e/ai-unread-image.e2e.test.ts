@@ -99,6 +99,12 @@ test('an image the AI could not read: the worklist and the AI strip name its vie
   await page.selectOption('[data-testid=locale]', 'en');
   await page.waitForFunction(() => /^First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   await page.focus('body');
+  // closed, the question is not answered by the next key: it is asked again (it stayed armed for good: a probe)
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=viewer-notice]', { state: 'detached' });
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => /^First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+  assert.notEqual(await page.textContent('[data-testid=exam-status]'), 'Read');
   // (a second after the question: a press sooner does not answer it, ViewerPage QUESTION_READ_MS)
   await page.waitForTimeout(1100);
   await page.keyboard.press('r');

@@ -376,6 +376,16 @@ test('faint marks of another class inside a strong mark write their scores under
   assert.ok(edge[1]!.x === edge[0]!.x && Math.abs(edge[1]!.y - edge[0]!.y) === 14 && edge[1]!.leader === undefined, JSON.stringify(edge));
   const outside = placeScoreLabels([star, { x: 341, y: 300, radius: 12, text: '▲\u20090,15', shape: 'triangle' as const }], 800, 44, [], 600);
   assert.notEqual(outside[1]!.x, outside[0]!.x, JSON.stringify(outside));
+  // the stack reads from its strongest score down: a faint diamond round a 0,98 circle wrote "◆ 0,51" over
+  // "● 0,98" (a radiologist's probe)
+  const diamond = { x: 300, y: 300, radius: 40, text: '◆\u20090,51', shape: 'diamond' as const, score: 0.51 };
+  const strong = { x: 305, y: 310, radius: 14, text: '●\u20090,98', shape: 'circle' as const, score: 0.98 };
+  const faint = { x: 290, y: 290, radius: 10, text: '▲\u20090,16', shape: 'triangle' as const, score: 0.16 };
+  const byScore = placeScoreLabels([diamond, strong, faint], 800, 44, [], 600);
+  assert.deepEqual(byScore.map((p) => [p!.x, p!.y]), [[344, 294], [344, 280], [344, 308]], JSON.stringify(byScore));
+  // equal scores: the upper mark's first
+  const twins = placeScoreLabels([{ ...star, score: 0.99 }, { ...inside[0]!, score: 0.15 }, { ...inside[1]!, score: 0.15 }], 800, 44, [], 600);
+  assert.deepEqual(twins.map((p) => p!.y), [280, 294, 308]);
   // the outer mark zoomed out of view: the inner one's score beside it as before
   const [, alone] = placeScoreLabels([{ ...star, x: -60 }, { ...inside[0]!, x: 8 }], 800, 44, [], 600);
   assert.ok(alone !== null && alone.x >= 8, JSON.stringify(alone));
