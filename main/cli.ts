@@ -9,7 +9,7 @@ import type { ModelCaveat } from '../common/ai/model-caveat.ts';
 import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
 import { describeProblem } from '../common/import-problems.ts';
 import { describeModelProblem } from '../common/ai/model-problems.ts';
-import { MODEL_FAULTS, failureReason } from '../common/ai/failure-reason.ts';
+import { failureReason, isKnownFailure } from '../common/ai/failure-reason.ts';
 import { describeImportSummary } from '../common/import-summary.ts';
 import { formatPersonNames, translate } from '../common/i18n/messages.ts';
 import { StationService } from './service/station.ts';
@@ -304,10 +304,11 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         if (m.newerAnalysed) say(`  ${indent}  ${TEXT.newerAnalysed(m.newerAnalysed)}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
         // (in words, then its code: "model_run_failed" alone told IT nothing of whose fault it was, a probe; a
-        // model's own fault carries its words in the reason, the others' last detail after it)
+        // model's own fault carries its words in the reason; an unknown code its last detail after it: a known
+        // one's English detail said the words again, in English in a French terminal, a probe)
         for (const f of m.failures ?? []) {
           say(`  ${indent}  ${TEXT.modelFailures(f.count, f.code, failureReason((key, params) => translate(LOCALE, key, params), f.code, f.detail),
-            MODEL_FAULTS.includes(f.code) ? undefined : f.detail ?? undefined)}`);
+            isKnownFailure(f.code) ? undefined : f.detail ?? undefined)}`);
         }
       }
       // an older version in the library in place of the application's: said as such (a vendor's probe read only "has the same model id")

@@ -6,6 +6,11 @@ type Translate = (key: MessageKey, params?: MessageParams) => string;
 
 const KNOWN_FAILURES = ['model_unavailable', 'model_changed', 'model_refused', 'exam_gone', 'no_images', 'images_too_coarse', 'timeout', 'worker_crashed', 'image_unreadable', 'image_missing', 'image_no_spacing', 'input_too_large', 'image_no_breast', 'image_breast_cut', 'model_output_invalid', 'model_run_failed', 'result_damaged'] as const;
 
+/** Whether a failure's code is one said in words (failureReason): its stored detail, English, adds nothing a reader needs beside them. */
+export function isKnownFailure(code: string | null | undefined): boolean {
+  return KNOWN_FAILURES.some((c) => c === code);
+}
+
 /** The failures that are the model's own fault, told with its words (for whoever supplied it). */
 export const MODEL_FAULTS: readonly string[] = ['model_output_invalid', 'model_run_failed'];
 

@@ -572,8 +572,30 @@ export class AiAnalysis {
       log.warn(`AI: ${what} now (${reason}); trying again every ${Math.max(1, Math.round(waitMs / 1000))} s, said again when it changes`);
       this.libraryProblem = reason;
       this.setLibraryFull(isFullError(error));
+      if (isFullError(error)) this.freeWhenFull = this.disk.freeBytes(this.store.root);
     }
-    await this.pause(waitMs);
+    // a full disk: tried again as soon as room is made, not at the end of the wait (the panel's notice stayed
+    // 39 s after IT freed space on this path, a probe); it goes once the library answers (libraryAnswers)
+    if (isFullError(error)) await this.pauseForRoom(waitMs);
+    else await this.pause(waitMs);
+  }
+
+  /** Whether the disk has ROOM_MADE_BYTES more free than when the library was last found full. */
+  private roomMade(): boolean {
+    const free = this.disk.freeBytes(this.store.root);
+    return free !== null && this.freeWhenFull !== null && free >= this.freeWhenFull + ROOM_MADE_BYTES;
+  }
+
+  /** Waits `ms`, looking at the disk every ROOM_LOOK_MS; true where room was made meanwhile (or the loop was woken: closed, a job). */
+  private async pauseForRoom(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (!this.closed && Date.now() < until) {
+      const step = Math.min(ROOM_LOOK_MS, until - Date.now());
+      const started = Date.now();
+      await this.pause(step);
+      if (this.roomMade() || Date.now() - started < step - 50) return true;
+    }
+    return false;
   }
 
   private setLibraryFull(full: boolean): void {
@@ -598,12 +620,11 @@ export class AiAnalysis {
     const full = this.fullUntil - Date.now();
     if (full > 0) {
       await this.pause(Math.min(full, ROOM_LOOK_MS));
-      const free = this.disk.freeBytes(this.store.root);
-      if (free !== null && this.freeWhenFull !== null && free >= this.freeWhenFull + ROOM_MADE_BYTES) {
+      if (this.roomMade()) {
         // said at once, in the log and the AI models panel: its "disk full" stayed until the next result was
         // stored, minutes with a slow model (a probe)
         this.fullUntil = 0;
-        log.warn(`AI: the library's disk has room again (${Math.round((free - this.freeWhenFull) / (1 << 20))} MB more free); the queue goes on`);
+        log.warn(`AI: the library's disk has room again (${Math.round((this.disk.freeBytes(this.store.root)! - this.freeWhenFull!) / (1 << 20))} MB more free); the queue goes on`);
         this.setLibraryFull(false);
       }
       return;

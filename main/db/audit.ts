@@ -31,6 +31,12 @@ export class AuditLog {
     return new Set([...last].filter(([, r]) => r.actor === actor && r.action === 'status:read').map(([id]) => id));
   }
 
+  /** Whether the exam was ever marked read, by anyone. */
+  everRead(examId: number): boolean {
+    const row = this.sql.get(`SELECT EXISTS (SELECT 1 FROM audit_log WHERE study_ref = ? AND action = 'status:read') AS found`).get(examId) as { found: number };
+    return row.found === 1;
+  }
+
   trail(examId: number): { at: string; actor: string; action: string }[] {
     return this.sql.get('SELECT at, actor, action FROM audit_log WHERE study_ref = ? ORDER BY id').all(examId) as { at: string; actor: string; action: string }[];
   }

@@ -37,7 +37,7 @@ function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest): { newerAnalysed
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'noteAiScoresShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;
 
 /** The audit log's action for the AI's output of an exam shown to the reader before her first impression (noteAiShown). */
-const AI_SHOWN_ACTION = 'ai:shown-before-first-impression';
+export const AI_SHOWN_ACTION = 'ai:shown-before-first-impression';
 
 const examNotFound = (examId: number) => new ApiError('not_found', `No exam ${examId}`, 'error.examNotFound');
 
@@ -178,7 +178,9 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       // the marks (or the score) shown before it, in concurrent mode, and her mode switched to second look
       // since: made with the marks, not unaided (recorded as second look, it claimed an unaided read)
       const setting = viewerSettings(ctx).aiMarksMode;
-      const mode = setting === 'second-look' && ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId) ? 'concurrent' : setting;
+      // so is an exam read before and opened again: read, its score and marks showed (a probe marked one read,
+      // opened it again and recorded "normal", filed as an unaided second-look read after its 0.75 showed)
+      const mode = setting === 'second-look' && (ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId) || ctx.db.audit.everRead(examId)) ? 'concurrent' : setting;
       const { recorded, isNew } = ctx.db.firstImpressions.record(examId, LOCAL_READER, impression, mode,
         () => ctx.db.audit.record(LOCAL_READER, `first-impression:${impression}:${mode}`, examId));
       // the worklist shows the exam's score from now on (second look held it back)

@@ -5,7 +5,7 @@ import type { ExamSummary } from '../../common/domain.ts';
 import { LOCAL_READER } from './context.ts';
 import type { StationContext } from './context.ts';
 import { viewerSettings } from './settings.ts';
-import { heldState } from './ai.ts';
+import { AI_SHOWN_ACTION, heldState } from './ai.ts';
 import type { ModelHold } from '../ai/analysis.ts';
 
 export type WorklistHandlers = Pick<ApiHandlers, 'appInfo' | 'worklistQuery' | 'examDetail' | 'setExamStatus'>;
@@ -77,7 +77,9 @@ function markReadWithoutImpression<T extends ExamSummary>(ctx: StationContext, e
   const read = exams.filter((e) => e.status === 'read' && e.ai?.status === 'done').map((e) => e.examId);
   if (read.length === 0) return exams;
   const withImpression = ctx.db.firstImpressions.recordedAmong(read, LOCAL_READER);
-  const readHere = ctx.db.audit.lastReadBy(read.filter((id) => !withImpression.has(id)), LOCAL_READER);
+  // (not where her AI's output showed before the read: in concurrent mode, then switched to second look,
+  // the marks were on screen; a probe's exam read so was flagged "its marks were locked")
+  const readHere = ctx.db.audit.lastReadBy(read.filter((id) => !withImpression.has(id) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, id)), LOCAL_READER);
   return readHere.size === 0 ? exams : exams.map((e) => (e.ai && readHere.has(e.examId) ? { ...e, ai: { ...e.ai, readWithoutImpression: true } } : e));
 }
 

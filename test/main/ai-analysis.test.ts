@@ -265,6 +265,10 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     const withoutImpression = async () => new Map((await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows
       .map((r) => [r.examId, r.ai?.readWithoutImpression ?? false]));
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, true]]));
+    // not where the AI's output showed before the read (concurrent mode, then switched: the marks were on screen)
+    station.db.audit.record('local-user', 'ai:shown-before-first-impression', b);
+    assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'its AI shown before the read');
+    station.db.connection.prepare(`DELETE FROM audit_log WHERE study_ref = ? AND action = 'ai:shown-before-first-impression'`).run(b);
     station.db.worklist.setExamStatus(b, 'read', (id) => station.db.audit.record('pacs-prior', 'status:read', id));
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'read by another than this reader');
     await station.handlers.setExamStatus({ examId: b, status: 'in_progress' });
@@ -1832,6 +1836,40 @@ test('space freed on the library\'s disk while the AI waits for room: the queue 
     assert.equal(fullAtNextStore, false, 'the notice gone before the next result was stored');
     assert.equal(ai.libraryFull, false);
     assert.deepEqual(told, [true, false], 'the panel told of the full disk, then of its end');
+  } finally {
+    warns.mock.restore();
+    await analysis?.close();
+    await station.close();
+  }
+});
+
+test('space freed while the queue itself cannot be read for a full disk (SQLITE_FULL taking a job): tried again within seconds, not after the whole wait, and the notice goes', { timeout: 300_000 }, async () => {
+  const models = tempDir('ai-room-queue-models');
+  writeTinyModel(models);
+  const station = openTestStation();
+  let analysis: AiAnalysis | null = null;
+  const warns = mock.method(log, 'warn', () => undefined);
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'room-queue-2026-12-06' });
+    const [exam] = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId) as [number];
+    let full = true;
+    const claimNext = station.db.ai.claimNext.bind(station.db.ai);
+    const claims = mock.method(station.db.ai, 'claimNext', (...args: Parameters<typeof claimNext>) => {
+      if (full) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      return claimNext(...args);
+    });
+    let free = 1 << 20;
+    const disk = { freeBytes: () => free, writable: () => true };
+    const ai: AiAnalysis = new AiAnalysis(station.db, station.store, [models], () => undefined, { fullRetryMs: 120_000, disk });
+    analysis = ai;
+    await ai.start();
+    await waitFor('the queue refused for want of room', () => claims.mock.callCount() >= 1 && ai.libraryFull, 120_000);
+    full = false;
+    free += 200 << 20;
+    const freed = Date.now();
+    await waitFor('the notice gone with the room', () => !ai.libraryFull, 30_000);
+    await waitFor('the exam analysed', () => station.db.ai.examState(exam)?.status === 'done', 60_000);
+    assert.ok(Date.now() - freed < 30_000, `went on ${Date.now() - freed} ms after space was freed, not after the 120 s wait`);
   } finally {
     warns.mock.restore();
     await analysis?.close();

@@ -22,8 +22,8 @@ const examsOf = async (station: ReturnType<typeof openTestStation>) => (await ex
 test('a first impression is recorded once, with the marks mode of the moment, and audited; another answer is refused; a new exam is in progress from it', { timeout: 120_000 }, async () => {
   const station = openTestStation();
   try {
-    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'first-impression' });
-    const [a, b] = await examsOf(station) as [number, number];
+    await station.handlers.loadDemoExams({ patients: 3, priors: 0, size: 'reduced', seed: 'first-impression' });
+    const [a, b, c] = await examsOf(station) as [number, number, number];
     assert.equal((await station.handlers.aiResults({ examId: a })).firstImpression, null);
 
     const recorded = await station.handlers.setFirstImpression({ examId: a, impression: 'recall' });
@@ -52,6 +52,12 @@ test('a first impression is recorded once, with the marks mode of the moment, an
     assert.equal((await station.handlers.setFirstImpression({ examId: b, impression: 'normal' })).firstImpression?.mode, 'concurrent');
     assert.deepEqual(station.db.audit.trail(b).map((r) => r.action), ['status:read', 'status:in_progress', 'first-impression:normal:concurrent']);
     assert.equal(station.db.worklist.examSummary(b)?.status, 'in_progress');
+    // an exam read, then opened again: its score and marks showed once it was read, so an impression then is
+    // not an unaided read (a probe read one, reopened it and recorded "normal", filed as second look)
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'second-look' } });
+    await station.handlers.setExamStatus({ examId: c, status: 'read' });
+    await station.handlers.setExamStatus({ examId: c, status: 'in_progress' });
+    assert.equal((await station.handlers.setFirstImpression({ examId: c, impression: 'normal' })).firstImpression?.mode, 'concurrent');
 
     await assert.rejects(station.handlers.setFirstImpression({ examId: 9999, impression: 'normal' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found');
   } finally {
