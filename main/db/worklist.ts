@@ -194,12 +194,18 @@ export class WorklistTables {
   }
 
   setExamStatus(examId: number, status: ExamStatus, audit: (examId: number) => void): ExamSummary | null {
-    const changed = this.sql.db.transaction(() => {
-      const r = this.sql.get('UPDATE studies SET status = ? WHERE id = ? AND pending_job IS NULL').run(status, examId);
-      if (r.changes) audit(examId);
-      return r.changes > 0;
+    const found = this.sql.db.transaction(() => {
+      const row = this.sql.get('SELECT status FROM studies WHERE id = ? AND pending_job IS NULL').get(examId) as { status: ExamStatus } | undefined;
+      if (!row) return false;
+      // audited only as a change: the same status set again (a key pressed twice, another window) wrote a
+      // row each time, 20 "status:read" for one exam in a probe's race
+      if (row.status !== status) {
+        this.sql.get('UPDATE studies SET status = ? WHERE id = ?').run(status, examId);
+        audit(examId);
+      }
+      return true;
     })();
-    return changed ? this.examSummary(examId) : null;
+    return found ? this.examSummary(examId) : null;
   }
 
   /** An exam still 'new' becomes 'in_progress' (her reading has begun); any other status stays. Whether it changed. */

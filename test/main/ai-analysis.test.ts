@@ -269,6 +269,10 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     station.db.audit.record('local-user', 'ai:shown-before-first-impression', b);
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'its AI shown before the read');
     station.db.connection.prepare(`DELETE FROM audit_log WHERE study_ref = ? AND action = 'ai:shown-before-first-impression'`).run(b);
+    // (the same status set again is no change, and not audited: her read stays hers)
+    station.db.worklist.setExamStatus(b, 'read', (id) => station.db.audit.record('pacs-prior', 'status:read', id));
+    assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, true]]), 'read again by another: no change');
+    station.db.worklist.setExamStatus(b, 'new', (id) => station.db.audit.record('pacs-prior', 'status:new', id));
     station.db.worklist.setExamStatus(b, 'read', (id) => station.db.audit.record('pacs-prior', 'status:read', id));
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'read by another than this reader');
     await station.handlers.setExamStatus({ examId: b, status: 'in_progress' });

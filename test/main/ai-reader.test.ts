@@ -56,6 +56,9 @@ test('a first impression is recorded once, with the marks mode of the moment, an
     // not an unaided read (a probe read one, reopened it and recorded "normal", filed as second look)
     await station.handlers.setSettings({ viewer: { aiMarksMode: 'second-look' } });
     await station.handlers.setExamStatus({ examId: c, status: 'read' });
+    // (set again, the same status is no change: audited once, a probe's race wrote 20 "status:read" rows for one exam)
+    await station.handlers.setExamStatus({ examId: c, status: 'read' });
+    assert.deepEqual(station.db.audit.trail(c).map((r) => r.action), ['status:read']);
     await station.handlers.setExamStatus({ examId: c, status: 'in_progress' });
     assert.equal((await station.handlers.setFirstImpression({ examId: c, impression: 'normal' })).firstImpression?.mode, 'concurrent');
 
