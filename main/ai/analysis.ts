@@ -515,12 +515,12 @@ export class AiAnalysis {
     return cancelled;
   }
 
-  /** Waits, or less where the station closes meanwhile (close wakes it). */
-  private pause(ms: number): Promise<void> {
+  /** Waits, or less where the station closes meanwhile (close wakes it); true where it was woken before its time. */
+  private pause(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      const timer = setTimeout(() => { this.wake = null; resolve(false); }, ms);
       timer.unref();
-      this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
+      this.wake = () => { clearTimeout(timer); this.wake = null; resolve(true); };
     });
   }
 
@@ -580,22 +580,19 @@ export class AiAnalysis {
     else await this.pause(waitMs);
   }
 
-  /** Whether the disk has ROOM_MADE_BYTES more free than when the library was last found full. */
-  private roomMade(): boolean {
+  /** The bytes freed on the disk since the library was last found full, where ROOM_MADE_BYTES or more; else null. */
+  private roomMade(): number | null {
     const free = this.disk.freeBytes(this.store.root);
-    return free !== null && this.freeWhenFull !== null && free >= this.freeWhenFull + ROOM_MADE_BYTES;
+    if (free === null || this.freeWhenFull === null) return null;
+    return free - this.freeWhenFull >= ROOM_MADE_BYTES ? free - this.freeWhenFull : null;
   }
 
-  /** Waits `ms`, looking at the disk every ROOM_LOOK_MS; true where room was made meanwhile (or the loop was woken: closed, a job). */
-  private async pauseForRoom(ms: number): Promise<boolean> {
+  /** Waits `ms`, looking at the disk every ROOM_LOOK_MS: less where room is made meanwhile, or the loop is woken (closed, a job). */
+  private async pauseForRoom(ms: number): Promise<void> {
     const until = Date.now() + ms;
     while (!this.closed && Date.now() < until) {
-      const step = Math.min(ROOM_LOOK_MS, until - Date.now());
-      const started = Date.now();
-      await this.pause(step);
-      if (this.roomMade() || Date.now() - started < step - 50) return true;
+      if (await this.pause(Math.min(ROOM_LOOK_MS, until - Date.now())) || this.roomMade() !== null) return;
     }
-    return false;
   }
 
   private setLibraryFull(full: boolean): void {
@@ -620,11 +617,12 @@ export class AiAnalysis {
     const full = this.fullUntil - Date.now();
     if (full > 0) {
       await this.pause(Math.min(full, ROOM_LOOK_MS));
-      if (this.roomMade()) {
+      const freed = this.roomMade();
+      if (freed !== null) {
         // said at once, in the log and the AI models panel: its "disk full" stayed until the next result was
         // stored, minutes with a slow model (a probe)
         this.fullUntil = 0;
-        log.warn(`AI: the library's disk has room again (${Math.round((this.disk.freeBytes(this.store.root)! - this.freeWhenFull!) / (1 << 20))} MB more free); the queue goes on`);
+        log.warn(`AI: the library's disk has room again (${Math.round(freed / (1 << 20))} MB more free); the queue goes on`);
         this.setLibraryFull(false);
       }
       return;

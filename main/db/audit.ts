@@ -31,6 +31,14 @@ export class AuditLog {
     return new Set([...last].filter(([, r]) => r.actor === actor && r.action === 'status:read').map(([id]) => id));
   }
 
+  /** Of `examIds`, those with the actor's action in the log (one statement for a worklist page). */
+  withAction(examIds: readonly number[], actor: string, action: string): Set<number> {
+    if (examIds.length === 0) return new Set();
+    const rows = this.sql.get('SELECT DISTINCT study_ref FROM audit_log WHERE study_ref IN (SELECT value FROM json_each(?)) AND actor = ? AND action = ?')
+      .all(JSON.stringify(examIds), actor, action) as { study_ref: number }[];
+    return new Set(rows.map((r) => r.study_ref));
+  }
+
   /** Whether the exam was ever marked read, by anyone. */
   everRead(examId: number): boolean {
     const row = this.sql.get(`SELECT EXISTS (SELECT 1 FROM audit_log WHERE study_ref = ? AND action = 'status:read') AS found`).get(examId) as { found: number };

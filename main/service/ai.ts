@@ -28,6 +28,15 @@ export function ignoredModelMemorySetting(): { value: string; mb: number; minMb:
   return setting.ignored === undefined ? null : { value: setting.ignored, mb: Math.round(setting.bytes / 1024 / 1024), minMb: MODEL_MEMORY_MIN_MB };
 }
 
+/**
+ * Why the model's analyses wait, for the models list: this process's hold, else an overrun the library
+ * records (a command listing the models holds none itself).
+ */
+function heldOf(ctx: StationContext, ai: AiAnalysis, manifest: ModelManifest): { held?: ModelHold } {
+  const held = ai.heldFor(manifest) ?? (ctx.db.ai.lastOverrun(manifest) ? 'overran' : null);
+  return held === null ? {} : { held };
+}
+
 /** A newer version of the model that analysed the library (this one installed back over it), for the models list. */
 function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest): { newerAnalysed?: string } {
   const newer = ai.newerVersionAnalysed(manifest);
@@ -141,8 +150,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
         shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
         ...newerAnalysed(ai, m.manifest),
-        // (its overrun read from the library too: a command listing the models holds none itself)
-        ...((held) => (held ? { held } : {}))(ai.heldFor(m.manifest) ?? (ctx.db.ai.lastOverrun(m.manifest) ? 'overran' as const : null)),
+        ...heldOf(ctx, ai, m.manifest),
         ...fieldOf(m.manifest),
       })),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),

@@ -261,6 +261,10 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
   const order = shown.filter((i) => hostOf[i] === null || !inView(marks[hostOf[i]!]!)).sort(byHeight)
     .flatMap((h) => [h, ...shown.filter((i) => hostOf[i] === h).sort(byHeight)]);
   // the lines written so far beside each host: its score's, then those of the marks inside it
+  // whether a score's line from x0 to x1 on baseline y covers a label (with its gap), a box, a mark
+  const overLabel = (x0: number, x1: number, box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] + LABEL_GAP_PX && box[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX;
+  const overlaps = (x0: number, x1: number, box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
+  const markBox = (o: (typeof marks)[number]): Box => [o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius];
   const stack = new Map<number, { x: number; anchor: 'start' | 'end'; top: number; bottom: number }>();
   /** The marks whose score was written in a host's stack (stackUnder), and that host. */
   const stackedInto = new Map<number, number>();
@@ -278,9 +282,7 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     if (lines === undefined) return null;
     const [x0, x1] = lines.anchor === 'start' ? [lines.x, lines.x + textWidth] : [lines.x - textWidth, lines.x];
     const covers = (y: number) => y - SCORE_LINE_PX < 0 || (height > 0 && y + SCORE_DESCENT_PX > height) || (width > 0 && (x0 < 0 || x1 > width))
-      || placed.some((b) => x0 < b[2] && b[0] < x1 && y - SCORE_LINE_PX < b[3] && b[1] < y)
-      || marks.some((o) => x0 < o.x + o.radius && o.x - o.radius < x1 && y - SCORE_LINE_PX < o.y + o.radius && o.y - o.radius < y)
-      || avoid.some((b) => x0 < b[2] && b[0] < x1 && y - SCORE_LINE_PX < b[3] + LABEL_GAP_PX && b[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX);
+      || placed.some((b) => overlaps(x0, x1, b, y)) || marks.some((o) => overlaps(x0, x1, markBox(o), y)) || avoid.some((b) => overLabel(x0, x1, b, y));
     const y = [lines.bottom + SCORE_LINE_PX, lines.top - SCORE_LINE_PX].find((at) => !covers(at));
     if (y === undefined) return null;
     if (y > lines.bottom) lines.bottom = y; else lines.top = y;
@@ -299,9 +301,6 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     // on the right unless the score (at least `roomPx`) would run past the viewport's side and there is more room on the left
     const roomRight = width - (m.x + m.radius + 4), roomLeft = m.x - m.radius - 4;
     const leftFirst = width > 0 && roomRight < Math.max(roomPx - 4, textWidth) && roomLeft > roomRight;
-    const overLabel = (x0: number, x1: number, box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] + LABEL_GAP_PX && box[1] - LABEL_GAP_PX < y + SCORE_DESCENT_PX;
-    const overlaps = (x0: number, x1: number, box: Box, y: number) => x0 < box[2] && box[0] < x1 && y - SCORE_LINE_PX < box[3] && box[1] < y;
-    const markBox = (o: (typeof marks)[number]): Box => [o.x - o.radius, o.y - o.radius, o.x + o.radius, o.y + o.radius];
     /** Beside the mark on one side, moved down (or up, past a label below it) until it covers nothing. */
     const beside = (left: boolean) => {
       // never past the viewport's side, even over its own mark: a score cut at the seam read as

@@ -511,9 +511,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // Second look, the AI's output ready and her first impression not recorded: marking the exam read
   // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
-  const readWithoutAiAsked = useRef<{ examId: number; at: number } | null>(null);
-  // left unanswered for another exam and opened again: asked again, not read at the first key
-  useEffect(() => { if (readWithoutAiAsked.current?.examId !== examId) readWithoutAiAsked.current = null; }, [examId]);
+  const readWithoutAiAsked = useRef<number | null>(null);
   // when the last such question was put, and on which exam: a key (or click) within QUESTION_READ_MS
   // of it does not answer it (a probe pressed Enter twice out of habit, 150 ms apart: the question was
   // on screen 0.2 s and the exam closed normal, the AI's 0,60 marks on a cluster unread)
@@ -542,12 +540,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // once too, its second look on its way (a probe's Enter closed an exam 3.5 s after it opened, "analysing…",
     // its score came after: a reader of Transpara expects "the AI has not finished")
     const aiComing = ai?.state && ['queued', 'running'].includes(ai.state.status) && !ai.state.held;
-    // answered only while the question is on screen and fresh: closed, or put minutes ago (she walked all
-    // eleven steps meanwhile), a later key asks it again (it stayed armed for good: a radiologist's probe)
-    const asked = readWithoutAiAsked.current;
-    const answering = asked?.examId === examId && questionAsked.current !== null && performance.now() - asked.at < QUESTION_ARMED_MS;
+    // answered only while the question is on screen and fresh: closed, put minutes ago (she walked all
+    // eleven steps meanwhile), or left for another exam, a later key asks it again (it stayed armed for
+    // good: a radiologist's probe)
+    const onScreen = questionAsked.current;
+    const answering = readWithoutAiAsked.current === examId && onScreen?.examId === examId && performance.now() - onScreen.at < QUESTION_ARMED_MS;
     if (lockedFor(ai) && heldForLater === null && (aiToSee || aiComing) && !answering) {
-      readWithoutAiAsked.current = { examId, at: performance.now() };
+      readWithoutAiAsked.current = examId;
       ask({ key: !aiToSee ? 'viewer.readBeforeAiDone' : ai!.shownBeforeFirstImpression ? 'viewer.readBeforeImpressionLocked' : 'viewer.readBeforeImpression', gate: true });
       return false;
     }
