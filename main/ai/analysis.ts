@@ -23,7 +23,7 @@ import type { ModelProblem } from '../../common/ai/model-problems.ts';
 import { MODEL_CHANGED_CODES, PIXEL_FAILURE_CODES, UNREADABLE_IMAGE_CODES } from '../../common/ai/not-read.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { errorForLog, log } from '../base/log.ts';
-import { DISK, type DiskLook } from '../base/disk.ts';
+import { DISK, ROOM_LOOK_MS, roomMadeSince, type DiskLook } from '../base/disk.ts';
 import { InferenceRunner } from './inference.ts';
 import type { StartChild } from '../base/child-process.ts';
 import { manifestDigest } from './manifest-digest.ts';
@@ -108,13 +108,6 @@ let runsInThisProcess = 0;
  * ENOSPC) before it takes the next job: each run until space is freed would be thrown away.
  */
 const FULL_RETRY_MS = 30_000;
-/**
- * While it waits for room, how often the loop looks at the disk, and how much more free space than it
- * had when the analysis could not be stored ends the wait at once: space freed by the clinic's IT
- * left the AI waiting out the 30 s (and its "disk full" notice shown that long, a probe).
- */
-const ROOM_LOOK_MS = 2_000;
-const ROOM_MADE_BYTES = 32 << 20;
 /** How long the loop waits when the library was busy past its wait (another process's long write). */
 const BUSY_RETRY_MS = 5_000;
 
@@ -580,11 +573,9 @@ export class AiAnalysis {
     else await this.pause(waitMs);
   }
 
-  /** The bytes freed on the disk since the library was last found full, where ROOM_MADE_BYTES or more; else null. */
+  /** The bytes freed on the disk since the library was last found full, where enough to go on (roomMadeSince); else null. */
   private roomMade(): number | null {
-    const free = this.disk.freeBytes(this.store.root);
-    if (free === null || this.freeWhenFull === null) return null;
-    return free - this.freeWhenFull >= ROOM_MADE_BYTES ? free - this.freeWhenFull : null;
+    return roomMadeSince(this.freeWhenFull, this.store.root, this.disk);
   }
 
   /** Waits `ms`, looking at the disk every ROOM_LOOK_MS: less where room is made meanwhile, or the loop is woken (closed, a job). */

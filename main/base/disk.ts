@@ -8,6 +8,21 @@ import path from 'node:path';
 /** Under this much free space, a library that cannot be opened or written is said to be on a full disk. */
 const FULL_BELOW_BYTES = 4 << 20;
 
+/**
+ * While work waits for room on a full disk, how often it looks at the disk, and how much more free
+ * space than it had when refused ends the wait at once: space freed by the clinic's IT left the AI
+ * (and then its CAD SRs) waiting out their whole wait, the "disk full" notice shown that long (probes).
+ */
+export const ROOM_LOOK_MS = 2_000;
+const ROOM_MADE_BYTES = 32 << 20;
+
+/** The bytes freed on the disk holding `dir` since it had `freeWhenFull`, where ROOM_MADE_BYTES or more; else null. */
+export function roomMadeSince(freeWhenFull: number | null, dir: string, disk: DiskLook = DISK): number | null {
+  const free = disk.freeBytes(dir);
+  if (free === null || freeWhenFull === null) return null;
+  return free - freeWhenFull >= ROOM_MADE_BYTES ? free - freeWhenFull : null;
+}
+
 export interface DiskLook {
   /** Free bytes for this process on the disk holding `dir`, or null when it cannot be told. */
   freeBytes(dir: string): number | null;

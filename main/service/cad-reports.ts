@@ -23,6 +23,7 @@ import { writePart10 } from '../dicom/write.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { isDiskFull } from '../import/importer.ts';
+import { DISK, ROOM_LOOK_MS, roomMadeSince, type DiskLook } from '../base/disk.ts';
 
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
 
@@ -51,6 +52,14 @@ export class CadReportService {
    */
   retryAfterDiskFullMs = 60_000;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The disk the library is on (tests give another). */
+  disk: DiskLook = DISK;
+  /**
+   * The disk's free bytes when an SR was last refused for a full disk: room made since (roomMadeSince)
+   * tries again at once, not at the end of the minute (the panel's "disk full" stayed up to a minute
+   * after IT freed space, where the AI's own wait ended within 2 s: a probe).
+   */
+  private freeWhenFull: number | null = null;
   /**
    * Claims this process could not give up after a failed write (the library full or busy): job id →
    * the SR's UID. Given up at the next run. Left claimed by a live process, the SR was written only
@@ -149,10 +158,20 @@ export class CadReportService {
     return null;
   }
 
+  /** Kicks again after retryAfterDiskFullMs; sooner where SRs wait for a full disk and room is made meanwhile (looked at every ROOM_LOOK_MS). */
   private retryLater(): void {
     if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => { this.retryTimer = null; void this.kick(); }, this.retryAfterDiskFullMs);
-    this.retryTimer.unref(); // a station closing does not wait for it: the next start writes what is left
+    const until = Date.now() + this.retryAfterDiskFullMs;
+    const wait = () => {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (this.closed) return;
+        if (Date.now() >= until || (this.diskFullSaid && roomMadeSince(this.freeWhenFull, this.ctx.store.root, this.disk) !== null)) void this.kick();
+        else wait();
+      }, Math.max(0, Math.min(ROOM_LOOK_MS, until - Date.now())));
+      this.retryTimer.unref(); // a station closing does not wait for it: the next start writes what is left
+    };
+    wait();
   }
 
   /** The station's own observer UID (Device Observer UID): one per library, made once. */
@@ -246,6 +265,7 @@ export class CadReportService {
         const tries = (this.failedTries.get(jobId) ?? 0) + 1;
         this.failedTries.set(jobId, tries);
         const again = isDiskFull(error) || tries < MAX_SR_TRIES;
+        if (isDiskFull(error)) this.freeWhenFull = this.disk.freeBytes(this.ctx.store.root);
         const problems = (error as { problems?: string } | null)?.problems;
         const said = `CAD SR of exam ${result.examId} (${manifest.id} ${manifest.version}) not written: ${problems !== undefined ? `its import refused it (${problems || 'no problem said'}) ` : ''}${errorForLog(error)}${again ? '; tried again later' : '; left for the next start'}`;
         // a full disk once, until an SR is written again (each SR's every try said it)

@@ -444,6 +444,32 @@ test('an analysis\'s CAD SR not written for a full disk is tried again a while l
   }
 });
 
+test('an analysis\'s CAD SR not written for a full disk is tried again as soon as room is made on the disk, not at the end of its wait (the panel said "disk full" up to a minute after IT freed space, a probe)', { timeout: 300_000 }, async () => {
+  const { station, examId, refused } = await stationWhoseSrImportFailsOnce('cad-sr-room', async () => {
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  const inner = station as unknown as { cadReports: CadReportService };
+  // a wait no test would see out: only the room made can end it
+  inner.cadReports.retryAfterDiskFullMs = 600_000;
+  let free = 10 << 20;
+  inner.cadReports.disk = { freeBytes: () => free, writable: () => true };
+  const warnings = mock.method(log, 'warn', () => undefined);
+  try {
+    await waitFor('the SR refused for want of space', () => refused() === 1, 120_000);
+    await waitFor('the panel told the disk is full', async () => (await station.handlers.aiModels({})).libraryFull === true);
+    // a few looks at the disk with little freed: still waiting
+    free += 1 << 20;
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    assert.equal(station.db.cadReports.jobsWithoutSr().length, 1, 'not tried again for a megabyte freed');
+    free += 200 << 20;
+    await storedSrOf(station, examId, 'the CAD SR written within seconds of the room made', 15_000);
+    assert.notEqual((await station.handlers.aiModels({})).libraryFull, true, 'the panel no longer says the disk is full');
+  } finally {
+    warnings.mock.restore();
+    await station.close();
+  }
+});
+
 test('an analysis\'s CAD SR whose import was refused without a disk-full code (a full disk as another process saw it) is tried again a while later by itself, and the log says which problem', { timeout: 300_000 }, async () => {
   const { station, examId, refused } = await stationWhoseSrImportFailsOnce('cad-sr-refused',
     async () => ({ status: 'failed', imported: 0, rejected: 1, problems: [{ code: 'store_failed' }] }));
