@@ -417,6 +417,8 @@ export interface AiOperatingPoint {
   falseMarksPerImage: number | null;
   /** What those figures were measured on, in the manifest's words ("120 synthetic exams, …"). */
   dataset: string;
+  /** `dataset` in the station's languages where the manifest gives them (contract 1.6): the reader's, else `dataset`. */
+  datasetTranslations?: Partial<Record<Locale, string>>;
 }
 
 /** The AI second reader's view of an exam. */

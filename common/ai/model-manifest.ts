@@ -21,15 +21,17 @@ import type { Locale } from '../domain.ts';
  * where marks are drawn). 1.4 added `intendedUse.implants` (what the model does with images of a
  * breast with an implant: read them, read them with a caveat the strip says, or leave them to the
  * reader). 1.5 added `intendedUse.implants.translations` (that caveat in the station's other
- * languages). Older manifests are read as before.
+ * languages). 1.6 added `datasetTranslations` to the operating points (what they were measured on,
+ * in the station's other languages). Older manifests are read as before.
  */
-export const MODEL_CONTRACT_VERSION = '1.5';
-const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', MODEL_CONTRACT_VERSION] as const;
+export const MODEL_CONTRACT_VERSION = '1.6';
+const CONTRACT_VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', '1.5', MODEL_CONTRACT_VERSION] as const;
 const NEEDS_1_1 = "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)";
 const NEEDS_1_2 = "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)";
 const NEEDS_1_3 = "calibration.examOperatingPoint is contract 1.3: contractVersion '1.3' (a station of an older contract would flag exams at the marks' operating point)";
 const NEEDS_1_4 = "intendedUse.implants is contract 1.4: contractVersion '1.4' (a station of an older contract would read images with an implant as any other, without a word)";
 const NEEDS_1_5 = "intendedUse.implants.translations is contract 1.5: contractVersion '1.5' (a station of an older contract would refuse the manifest)";
+const NEEDS_1_6 = "datasetTranslations is contract 1.6: contractVersion '1.6' (a station of an older contract would refuse the manifest)";
 const OFF_SCALE = 'a threshold on the score scale (output.scoreScale, from min to max)';
 const EXAM_AT_MIN = 'above the score scale\'s minimum (output.scoreScale.min): there, every exam would be flagged';
 const EXAM_UNDER_MARKS = 'at or above the lowest operating point\'s threshold: the exam score is its best mark\'s (no image score read, output.breastScore "max-over-findings"), and marks are kept from the lowest operating point up';
@@ -134,6 +136,13 @@ export function comparableName(name: string): string {
   return skeleton(skeleton(bare(bare(name.normalize('NFKC')).toUpperCase())).toLowerCase()).replace(/[^\p{L}\p{N}]+|\p{Lm}+/gu, '');
 }
 
+/**
+ * `dataset` in the station's languages, by language code (`{ "fr": "…" }`), shown to a reader of that
+ * language; `dataset` to the others (a French reader's settings said what the operating points were
+ * measured on in English: a probe). Contract 1.6.
+ */
+const datasetTranslations = () => z.strictObject(Object.fromEntries(LOCALES.map((locale) => [locale, shownText(500).optional()])) as Record<Locale, z.ZodOptional<ReturnType<typeof shownText>>>).optional();
+
 const operatingPoint = z.strictObject({
   name: shownName(64).regex(/^\S(?:.*\S)?$/su, 'no space at either end'),
   threshold: z.number(),
@@ -142,6 +151,7 @@ const operatingPoint = z.strictObject({
   specificity: z.number().min(0).max(1).optional(),
   falseMarksPerImage: z.number().min(0).optional(),
   dataset: shownText(500),
+  datasetTranslations: datasetTranslations(),
 }).refine((p) => p.sensitivity !== undefined || p.specificity !== undefined || p.falseMarksPerImage !== undefined,
   'an operating point says what it achieved (sensitivity, specificity or false marks per image)');
 
@@ -158,6 +168,7 @@ const examOperatingPoint = z.strictObject({
   specificity: z.number().min(0).max(1),
   sensitivity: z.number().min(0).max(1),
   dataset: shownText(500),
+  datasetTranslations: datasetTranslations(),
 });
 
 /** A model's identifier: reverse-domain or plain, stable across its versions. */
@@ -412,6 +423,8 @@ export const modelManifestSchema = z.object({
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.3') || m.calibration.examOperatingPoint === undefined, { message: NEEDS_1_3, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.4') || m.intendedUse.implants === undefined, { message: NEEDS_1_4, path: ['contractVersion'] })
   .refine((m) => contractRank(m.contractVersion) >= contractRank('1.5') || m.intendedUse.implants?.translations === undefined, { message: NEEDS_1_5, path: ['contractVersion'] })
+  .refine((m) => contractRank(m.contractVersion) >= contractRank('1.6')
+    || (m.calibration.operatingPoints.every((p) => p.datasetTranslations === undefined) && m.calibration.examOperatingPoint?.datasetTranslations === undefined), { message: NEEDS_1_6, path: ['contractVersion'] })
   // a threshold off the score's scale marks nothing, or everything (a 0–100 vendor's 30 on a 0–1 model)
   // each point off the scale named by its place (the refusal then says its threshold and the scale)
   .superRefine((m, context) => m.calibration.operatingPoints.forEach((p, i) => {

@@ -235,6 +235,8 @@ const RULES_FR: Record<string, string> = {
   'translations of a note (note)': 'des traductions d’une note (note)',
   "intendedUse.implants.translations is contract 1.5: contractVersion '1.5' (a station of an older contract would refuse the manifest)":
     'intendedUse.implants.translations est du contrat 1.5\u202f: contractVersion \'1.5\' (une station d’un contrat plus ancien refuserait le manifeste)',
+  "datasetTranslations is contract 1.6: contractVersion '1.6' (a station of an older contract would refuse the manifest)":
+    'datasetTranslations est du contrat 1.6\u202f: contractVersion \'1.6\' (une station d’un contrat plus ancien refuserait le manifeste)',
   'a class is named twice': 'une classe est nommée deux fois',
   'a letter or a digit, not only spaces or marks': 'une lettre ou un chiffre, pas seulement des espaces ou des signes',
   'at most four accents or marks on one character': 'au plus quatre accents ou signes sur un caractère',

@@ -107,7 +107,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         ...(manifest.intendedUse.implants?.use === 'caveat' && manifest.intendedUse.implants.translations ? { implantCaveatTranslations: manifest.intendedUse.implants.translations } : {}),
         scoreScale: { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null },
         operatingPoint: { name: operatingPoint!.name, threshold: operatingPoint!.threshold },
-        operatingPoints: points.map((p) => ({ name: p.name, threshold: p.threshold, sensitivity: p.sensitivity ?? null, specificity: p.specificity ?? null, falseMarksPerImage: p.falseMarksPerImage ?? null, dataset: p.dataset })),
+        operatingPoints: points.map((p) => ({ name: p.name, threshold: p.threshold, sensitivity: p.sensitivity ?? null, specificity: p.specificity ?? null, falseMarksPerImage: p.falseMarksPerImage ?? null, dataset: p.dataset, ...(p.datasetTranslations ? { datasetTranslations: p.datasetTranslations } : {}) })),
         defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,
         examOperatingPoint: examPoint ? { threshold: examPoint.threshold, specificity: examPoint.specificity, sensitivity: examPoint.sensitivity } : null,
         classes: modelClasses(manifest),

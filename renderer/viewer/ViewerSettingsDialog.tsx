@@ -75,10 +75,11 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
               {aiModel.operatingPoints.map((point) => <option key={point.name} value={point.name}>{operatingPointChoice(locale, point, point.name === aiModel.defaultOperatingPoint)}</option>)}
             </select>
             {/* on what those figures were measured, in the model's words: "sensitivity 65 %" alone read as the
-                model's worth on her patients (a radiologist's probe); the shipped model's say synthetic exams */}
+                model's worth on her patients (a radiologist's probe); the shipped model's say synthetic exams;
+                in her language where the manifest gives it (contract 1.6) */}
             {(() => {
               const chosen = aiModel.operatingPoints.find((p) => p.name === (aiPoint ?? aiModel.defaultOperatingPoint));
-              return chosen && <span className="muted small" data-testid="ai-operating-point-dataset">{t('viewer.settings.aiPoint.dataset', { dataset: chosen.dataset })}</span>;
+              return chosen && <span className="muted small" data-testid="ai-operating-point-dataset">{t('viewer.settings.aiPoint.dataset', { dataset: chosen.datasetTranslations?.[locale] ?? chosen.dataset })}</span>;
             })()}
           </label>
         )}

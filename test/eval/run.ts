@@ -250,9 +250,11 @@ const targets = [{ name: 'high-specificity', falseMarksPerImage: 0.25 }, { name:
 if (values.calibrate) {
   const json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
   const dataset = `validation seeds ${seeds.join(', ')} (${cases.length} synthetic exams, ${images.length} images, contrast ${EVALUATION_CONTRAST.join('–')})`;
+  // said to a French reader in French (contract 1.6)
+  const datasetTranslations = { fr: `${cases.length} examens synthétiques de validation (germes ${seeds.join(', ')}\u202f; ${images.length} images, contraste ${EVALUATION_CONTRAST.map((c) => String(c).replace('.', ',')).join('–')})` };
   const operatingPoints = targets.map((t) => {
     const { sensitivity, threshold } = sensitivityAt(anyCurve, t.falseMarksPerImage);
-    return { name: t.name, threshold: Number(threshold.toFixed(4)), sensitivity: Number(sensitivity.toFixed(3)), falseMarksPerImage: t.falseMarksPerImage, dataset };
+    return { name: t.name, threshold: Number(threshold.toFixed(4)), sensitivity: Number(sensitivity.toFixed(3)), falseMarksPerImage: t.falseMarksPerImage, dataset, datasetTranslations };
   });
   // too few marks or lesions for a point (one woman): the manifest is left as it was, not given a threshold of null
   const missing = operatingPoints.filter((p) => !Number.isFinite(p.threshold) || !Number.isFinite(p.sensitivity));
@@ -268,9 +270,9 @@ if (values.calibrate) {
   }
   json.calibration = {
     operatingPoints, defaultOperatingPoint: 'balanced',
-    examOperatingPoint: { threshold: Number(examPoint.threshold.toFixed(4)), specificity: Number(examPoint.specificity.toFixed(3)), sensitivity: Number(examPoint.sensitivity.toFixed(3)), dataset },
+    examOperatingPoint: { threshold: Number(examPoint.threshold.toFixed(4)), specificity: Number(examPoint.specificity.toFixed(3)), sensitivity: Number(examPoint.sensitivity.toFixed(3)), dataset, datasetTranslations },
   };
-  if (['1.0', '1.1', '1.2'].includes(json.contractVersion)) json.contractVersion = '1.3';
+  if (['1.0', '1.1', '1.2', '1.3', '1.4', '1.5'].includes(json.contractVersion)) json.contractVersion = '1.6';
   json.sha256 = await sha256OfFile(path.join(modelFolder, 'model.onnx'));
   fs.writeFileSync(manifestPath, JSON.stringify(json, null, 2) + '\n');
   console.log(`\nCalibrated on ${dataset}; written to ${path.relative(ROOT, manifestPath)}:`);

@@ -819,6 +819,21 @@ test('intendedUse.implants (contract 1.4; its note\'s translations 1.5): images 
   assert.deepEqual(problems(with15({ use: 'analysed', translations: { fr: 'x' } })), ['intendedUse.implants.translations: translations of a note (note)']);
 });
 
+test('what an operating point was measured on, in the station\'s languages (contract 1.6): the shipped model\'s in French; refused in an older contract, a language the station does not speak refused', async () => {
+  const manifest = manifestFor(tinyDetectorModel());
+  const problems = (m: unknown) => { const r = modelManifestSchema.safeParse(m); return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`); };
+  const translated = (version: string, fr: unknown = 'synthétiques') => ({ ...manifest, contractVersion: version, calibration: { ...manifest.calibration,
+    operatingPoints: manifest.calibration.operatingPoints.map((p, i) => (i === 0 ? { ...p, datasetTranslations: { fr } } : p)) } });
+  assert.deepEqual(problems(translated('1.6')), []);
+  assert.deepEqual(problems(translated('1.5')), ["contractVersion: datasetTranslations is contract 1.6: contractVersion '1.6' (a station of an older contract would refuse the manifest)"]);
+  assert.notDeepEqual(problems({ ...translated('1.6'), calibration: { ...manifest.calibration, operatingPoints: manifest.calibration.operatingPoints.map((p) => ({ ...p, datasetTranslations: { de: 'synthetisch' } })) } }), [], 'a language the station does not speak');
+  assert.notDeepEqual(problems(translated('1.6', '\u202e')), [], 'shown text');
+  // the shipped model says it in French
+  const shipped = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../models/binome-synth-detector/manifest.json'), 'utf8')) as ModelManifest;
+  assert.deepEqual(problems(shipped), []);
+  for (const point of shipped.calibration.operatingPoints) assert.match(point.datasetTranslations?.fr ?? '', /examens synthétiques/);
+});
+
 test('of two models of one name, the one the library has analyses of keeps it wherever the other lies: a newcomer of that name in a folder sorted before the clinic\'s is the one refused (it took the name, and the clinic\'s model was refused: order-dependent)', async () => {
   const root = tempDir('models-known-name');
   writeModel(root, 'clinic', { change: (m) => { m.id = 'com.vendor.tests.clinic'; m.name = 'Clinic detector'; } });

@@ -416,11 +416,12 @@ test('each reader chooses the operating point her marks are drawn at among the m
   const models = tempDir('ai-reader-points-models');
   writeTinyModel(models, (m) => {
     m.calibration.operatingPoints = [
-      { name: 'high-specificity', threshold: 0.6, sensitivity: 0.5, falseMarksPerImage: 0.25, dataset: 'test' },
+      { name: 'high-specificity', threshold: 0.6, sensitivity: 0.5, falseMarksPerImage: 0.25, dataset: 'test', datasetTranslations: { fr: 'essai' } },
       { name: 'balanced', threshold: 0.4, sensitivity: 0.7, falseMarksPerImage: 0.5, dataset: 'test' },
       { name: 'high-sensitivity', threshold: 0.2, sensitivity: 0.9, falseMarksPerImage: 2, dataset: 'test' },
     ];
     m.calibration.defaultOperatingPoint = 'balanced';
+    m.contractVersion = '1.6';
   });
   const station = openTestStation({ modelRoots: [models], analyse: false });
   try {
@@ -444,6 +445,8 @@ test('each reader chooses the operating point her marks are drawn at among the m
     assert.equal(before.model?.defaultOperatingPoint, 'balanced');
     assert.deepEqual(before.model?.operatingPoints.map((p) => [p.name, p.threshold, p.sensitivity, p.specificity, p.falseMarksPerImage]),
       [['high-specificity', 0.6, 0.5, null, 0.25], ['balanced', 0.4, 0.7, null, 0.5], ['high-sensitivity', 0.2, 0.9, null, 2]]);
+    // what each was measured on, in the reader's language where the manifest says it (contract 1.6)
+    assert.deepEqual(before.model?.operatingPoints.map((p) => [p.dataset, p.datasetTranslations?.fr ?? null]), [['test', 'essai'], ['test', null], ['test', null]]);
 
     // another point: other marks on every exam, said to the pages that show them
     const changes: (number | null)[] = [];
