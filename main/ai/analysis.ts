@@ -773,7 +773,7 @@ export class AiAnalysis {
         // wait for a process that read the folder as it is now (this one, started again)
         if ((code === 'model_changed' || code === 'model_refused') && !this.changed.has(modelKey(job.model))) {
           this.changed.add(modelKey(job.model));
-          log.warn(`AI model ${job.model.id} ${job.model.version}: its folder changed since this station started; its analyses wait for a station started since (or this one started again)`);
+          log.warn(`AI model ${job.model.id} ${job.model.version}: its folder changed since this station started; its analyses (exam ${job.examId}'s among them) wait until this station is started again, or run on a station of the library started since`);
         }
         // a failure of an image, said by its code and view (the IT person's words for it); anything
         // else is unexpected, and its stack says where
