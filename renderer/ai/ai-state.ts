@@ -144,7 +144,8 @@ export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][numb
 
 /** The label over every viewport that shows the model's marks. */
 export function marksLabel(t: Translate, model: NonNullable<AiResults['model']>): { model: string; version: string; warning: string | null; warningShort?: string; warningTiny?: string } {
-  const name = t('ai.marksLabel', { model: t('ai.model', { name: model.name, version: model.version }) });
+  // the version bound to the name's last word: wrapped within its half of an oblique view's cell, "0.5.4" stood on a line of its own (a probe)
+  const name = t('ai.marksLabel', { model: t('ai.model', { name: model.name, version: model.version }) }).replace(/ (?=\S+$)/u, '\u00a0');
   // shorter warnings: what small viewports say in its place (the AI strip above says it whole)
   const caveat = modelCaveat(model);
   return caveat

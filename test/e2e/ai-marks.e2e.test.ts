@@ -552,7 +552,7 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   // a label on every viewport that shows marks: whose they are, and that they are not for diagnosis
   const labels = await page.$$eval('[data-testid=ai-label]', (ls) => ls.map((l) => l.textContent ?? ''));
   assert.equal(labels.length, 4);
-  for (const l of labels) assert.match(l, /AI · Bright spots \(test fixture\) 0\.1\.0.*Synthetic-trained AI — not for diagnostic use/);
+  for (const l of labels) assert.match(l, /AI · Bright spots \(test fixture\)\s0\.1\.0.*Synthetic-trained AI — not for diagnostic use/);
   // each score two decimals; a mark over another mark starts its score with its own shape (whose it is)
   const glyphs: Record<string, string> = { circle: '●', triangle: '▲', star: '★', diamond: '◆', square: '■' };
   const scores = await page.$$eval('[data-testid=ai-mark]', (gs) => gs.map((g) => [g.getAttribute('data-shape') ?? '', g.querySelector('[data-testid=ai-mark-score]')?.textContent ?? ''] as const));

@@ -113,8 +113,8 @@ test('a prior\'s age in years with its plural, labels with the French space befo
   assert.equal(translate('fr', 'common.labelled', { label: 'IA', text: 'score' }), 'IA\u202f: score');
   assert.equal(translate('en', 'common.labelled', { label: 'AI', text: 'score' }), 'AI: score');
   const model = { id: 'x', name: 'Détecteur', version: '1.0.0', trainedOn: 'synthetic' as const, notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'uncalibrated' as const, min: 0, max: 1, prevalence: null }, operatingPoint: { name: 'default', threshold: 0.5 }, operatingPoints: [{ name: 'default', threshold: 0.5, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'default', examOperatingPoint: null, classes: ['mass'] };
-  assert.equal(marksLabel((key, params) => translate('fr', key, params), model).model, 'IA · Détecteur 1.0.0');
-  assert.equal(marksLabel((key, params) => translate('en', key, params), model).model, 'AI · Détecteur 1.0.0');
+  assert.equal(marksLabel((key, params) => translate('fr', key, params), model).model, 'IA · Détecteur\u00a01.0.0');
+  assert.equal(marksLabel((key, params) => translate('en', key, params), model).model, 'AI · Détecteur\u00a01.0.0');
 });
 
 test('what a model is said to be over its marks: synthetic-trained, partly so, or not for diagnostic use by its own manifest (a real-trained one was called synthetic-trained), in English and French', () => {
