@@ -106,6 +106,8 @@ function withinVisibleTime<T>(work: Promise<T>, limitMs: number, code: string): 
 
 /** How long a step swapped onto the screen waits before its stored images replace its renditions. */
 const UPGRADE_DELAY_MS = 250;
+/** A wheel's zoom is the reader's this long after the wheel turned (each notch's camera change comes at once). */
+const WHEEL_GESTURE_MS = 300;
 /** Animation frames a resize is tried in while renders keep Cornerstone from making it (relayout). */
 const RELAYOUT_TRIES = 30;
 
@@ -207,6 +209,8 @@ export class StepRenderer {
   private relayoutViews: { p: Placed; viewport: Types.IStackViewport; zoom: number; anchored: Types.Point3 }[] | null = null;
   /** A mouse button (or pen, or finger) is down on one of the step's images. */
   private pressed = false;
+  /** When the reader last turned the wheel over an image of the step (performance.now()). */
+  private wheeledAt = -Infinity;
   private onRelease: (() => void)[] = [];
   private readonly cleanups: (() => void)[] = [];
 
@@ -272,9 +276,25 @@ export class StepRenderer {
       element.addEventListener(Enums.Events.IMAGE_RENDERED, describe);
       const pressed = () => { this.pressed = true; };
       element.addEventListener('pointerdown', pressed, true);
+      const wheeled = () => { this.wheeledAt = performance.now(); };
+      element.addEventListener('wheel', wheeled, { capture: true, passive: true });
+      // Zoomed out by the reader past the step's placement: back to the placement. Zooming out about the
+      // pointer pulled the pair apart, chest walls no longer back to back (a radiologist's probe); as far
+      // out as it goes is the step as it opened (its breast fitted, or the step's common scale). Only
+      // the reader's own zoom (a button held, a wheel turned): a resize replaces the camera on its way.
+      const notSmallerThanPlaced = () => {
+        if (!placed.placement || !(this.pressed || performance.now() - this.wheeledAt < WHEEL_GESTURE_MS)) return;
+        const viewport = engine.getViewport(viewportId) as Types.IStackViewport | undefined;
+        if (!viewport?.getCurrentImageId() || viewport.getZoom(placed.placement) >= 1 - 1e-3) return;
+        viewport.setCamera({ ...placed.placement, flipHorizontal: undefined, flipVertical: undefined });
+        viewport.render();
+      };
+      element.addEventListener(Enums.Events.CAMERA_MODIFIED, notSmallerThanPlaced);
       this.cleanups.push(() => {
         element.removeEventListener(Enums.Events.IMAGE_RENDERED, describe);
         element.removeEventListener('pointerdown', pressed, true);
+        element.removeEventListener('wheel', wheeled, { capture: true });
+        element.removeEventListener(Enums.Events.CAMERA_MODIFIED, notSmallerThanPlaced);
       });
       this.sync.add(viewportId, spec.sync, { chestWall: placed.chestWall, baseVoi: null, placed: false });
       this.report(spec.id, { status: 'loading', warning: transform.warning });

@@ -1018,6 +1018,18 @@ test('tools: zoom and pan move both breasts together, mirrored across the seam; 
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.invert === 'false'));
   const nipples1 = [await canvasPoint('RCC', rcc.nipplePx), await canvasPoint('LCC', lcc.nipplePx)];
   for (const [i, n] of nipples1.entries()) assert.ok(Math.hypot(n.x - nipples0[i]!.x, n.y - nipples0[i]!.y) < 2, 'reset puts the images back where they were hung');
+  // zoomed in about a point away from the seam, then out as far as the wheel goes: the pair as hung, chest walls
+  // back to back (zooming out about the pointer shrank each image towards it and pulled the pair apart, a radiologist's probe)
+  const away = await pagePoint('RCC', [rcc.columns * 0.5, rcc.rows * 0.3]);
+  await page.mouse.move(away.x, away.y);
+  for (let i = 0; i < 5; i++) await page.mouse.wheel(0, -120);
+  await page.waitForTimeout(300);
+  assert.ok((await span('RCC', rcc)) / r0 > 1.1, `zoomed in first (${((await span('RCC', rcc)) / r0).toFixed(2)}×)`);
+  for (let i = 0; i < 12; i++) await page.mouse.wheel(0, 120);
+  await page.waitForTimeout(500);
+  const nipples2 = [await canvasPoint('RCC', rcc.nipplePx), await canvasPoint('LCC', lcc.nipplePx)];
+  for (const [i, n] of nipples2.entries()) assert.ok(Math.hypot(n.x - nipples0[i]!.x, n.y - nipples0[i]!.y) < 2, `zoomed out past the placement: ${['RCC', 'LCC'][i]} as hung (${(n.x - nipples0[i]!.x).toFixed(1)}, ${(n.y - nipples0[i]!.y).toFixed(1)} px away)`);
+  assert.ok(Math.abs((await span('RCC', rcc)) / r0 - 1) < 0.01 && Math.abs((await span('LCC', lcc)) / l0 - 1) < 0.01, 'at the size hung');
   // measure 40 mm along the RCC's rows with the distance tool
   await page.keyboard.press('d');
   assert.match(await page.textContent('[data-testid=measure-note]') ?? '', /mm at the breast/);
