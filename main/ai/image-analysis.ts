@@ -19,6 +19,7 @@ import { clusterPeaks, heatmapPeaks } from './heatmap-peaks.ts';
 import { PreprocessBands } from './preprocess-bands.ts';
 import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange, placeBox } from './box-rows.ts';
 import type { BoxesOutput, OutputValues } from './box-rows.ts';
+import { runtimeWords } from './runtime-words.ts';
 
 export interface ImageFinding {
   class: string;
@@ -325,13 +326,11 @@ export class ModelRunError extends Error {
 /** How much of the runtime's message is kept (it is stored with the failure and shown to IT). */
 const RUN_ERROR_CHARS = 240;
 
-/** session.run's error as the model's fault, its message without the runtime's source paths and C++ signatures, cut at a word; the machine's lack of memory passes as it is. */
+/** session.run's error as the model's fault, in the runtime's words as the station keeps them (runtimeWords); the machine's lack of memory passes as it is. */
 function modelRunError(error: unknown): unknown {
   const message = String((error as Error)?.message ?? error);
   if (/bad_alloc|failed to allocate|out of memory/i.test(message)) return error;
-  const said = message.replace(/\S*onnxruntime_src\/\S+:\d+\s+(?:\S+\([^)]*\)\s*)?/g, '').replace(/\s+/g, ' ').trim();
-  const cut = said.length <= RUN_ERROR_CHARS ? said : `${said.slice(0, said.lastIndexOf(' ', RUN_ERROR_CHARS) > RUN_ERROR_CHARS / 2 ? said.lastIndexOf(' ', RUN_ERROR_CHARS) : RUN_ERROR_CHARS)}…`;
-  return new ModelRunError(cut || 'the runtime gave no reason');
+  return new ModelRunError(runtimeWords(message, RUN_ERROR_CHARS) || 'the runtime gave no reason');
 }
 
 /** Per class, a box overlapping a better one by more than `iouLimit` (intersection over union) is dropped. */

@@ -23,6 +23,7 @@ import { NoProviderError, openSession } from './execution-provider.ts';
 import type { OpenedSession } from './execution-provider.ts';
 import { discoverModelFolders } from './model-discovery.ts';
 import { defaultOpset, externalTensors } from './onnx-file.ts';
+import { runtimeWords } from './runtime-words.ts';
 import type { ReplacedModel } from './model-discovery.ts';
 import { MAX_OUTPUT_VALUES, manifestOutputs, modelTensor, pipelineOptions, shapeValues } from './image-analysis.ts';
 import { boxCandidates, boxScoreValues, boxTensors, classOutOfRange, placeBox } from './box-rows.ts';
@@ -188,7 +189,7 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     opened = await openSession(bytes, options.providers ?? manifest.runtime.providers);
   } catch (error) {
     const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
-    return refuse({ code: 'model_unloadable', params: { empty: 0, what: cutAtWord(what, 300) } });
+    return refuse({ code: 'model_unloadable', params: { empty: 0, what: runtimeWords(what, 300) } });
   }
   const mismatch = tensorMismatch(opened.session, manifest) ?? await trialRunMismatch(opened.session, manifest);
   if (mismatch) {
@@ -480,14 +481,6 @@ function boxesMismatch(boxes: NonNullable<ModelManifest['output']['boxes']>, ten
 export function showableProblem(problem: ModelProblem): ModelProblem {
   if (!problem.params) return problem;
   return { ...problem, params: Object.fromEntries(Object.entries(problem.params).map(([k, v]) => [k, typeof v === 'string' ? showableText(v) : v])) };
-}
-
-/** `text` cut to about `max` characters at a word's end, with an ellipsis where it was cut. */
-function cutAtWord(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max);
-  const end = cut.lastIndexOf(' ');
-  return `${end > max / 2 ? cut.slice(0, end) : cut}…`;
 }
 
 /**

@@ -40,6 +40,10 @@ function* fields(bytes: Uint8Array, start: number, end: number): Generator<{ fie
     }
     throw new Malformed();
   };
+  // Groups (wire types 3 and 4) are in no onnx.proto message, but the runtime's parser steps over one as an
+  // unknown field: stepped over here too, their fields unread. A walk that gave up at one left the file to
+  // the runtime, which then read a model whose external data the walk had not seen (a vendor's probe).
+  const groups: number[] = [];
   while (at < end) {
     const key = varint();
     const field = Math.floor(key / 8), wire = key % 8;
@@ -47,20 +51,27 @@ function* fields(bytes: Uint8Array, start: number, end: number): Generator<{ fie
     // one for minutes before its check's time ran out: a vendor's probe); the runtime says what it is
     if (field === 0) throw new Malformed();
     if (wire === 0) {
-      yield { field, wire, value: varint(), from: at, to: at };
+      const value = varint();
+      if (!groups.length) yield { field, wire, value, from: at, to: at };
     } else if (wire === 2) {
       const length = varint();
       if (length > end - at) throw new Malformed();
-      yield { field, wire, value: length, from: at, to: at + length };
+      if (!groups.length) yield { field, wire, value: length, from: at, to: at + length };
       at += length;
     } else if (wire === 1 || wire === 5) {
       at += wire === 1 ? 8 : 4;
       if (at > end) throw new Malformed();
+    } else if (wire === 3) {
+      if (groups.length >= MAX_DEPTH) throw new Malformed();
+      groups.push(field);
+    } else if (wire === 4 && groups.at(-1) === field) {
+      groups.pop();
     } else {
-      // groups (3, 4) are not in onnx.proto; anything else is not a protocol buffer
+      // a group's end that opened none, or wire types 6 and 7: not a protocol buffer
       throw new Malformed();
     }
   }
+  if (groups.length) throw new Malformed();
 }
 
 /**

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import { defaultOpset, externalTensors } from '../../main/ai/onnx-file.ts';
+import { runtimeWords } from '../../main/ai/runtime-words.ts';
 import { tinyDetectorModel } from '../helpers/onnx-models.ts';
 import { ROOT } from '../helpers/paths.ts';
 
@@ -45,6 +46,22 @@ test('tensors kept outside the file are found wherever a model holds tensors; no
   assert.deepEqual(externalTensors(encode({ graph: { name: 'g', initializer: Array.from({ length: 40 }, (_, i) => external(`t${i}`)) } })), { count: 40, names: ['t0', 't1', 't2'] });
 });
 
+test('a group field (in no onnx.proto message, stepped over by the runtime\'s parser) is stepped over, its fields unread: the tensors after it are still found (the walk gave up there, and the runtime read the model: a vendor\'s probe)', () => {
+  const model = tinyDetectorModel({ externalData: 'model.onnx.data' });
+  // field 99 as an empty group (start 0x9b 0x06, end 0x9c 0x06), before the model's fields and after them;
+  // a group holding fields and a group within it: none of their fields is read as the model's
+  const empty = Uint8Array.of(0x9b, 0x06, 0x9c, 0x06);
+  const nested = Uint8Array.of(0x9b, 0x06, 0x08, 0x01, 0xa3, 0x06, 0x12, 0x01, 0x41, 0xa4, 0x06, 0x9c, 0x06);
+  for (const bytes of [Buffer.concat([empty, model]), Buffer.concat([model, empty]), Buffer.concat([model, nested])]) {
+    assert.deepEqual(externalTensors(bytes), { count: 2, names: ['w', 'b'] });
+    assert.equal(defaultOpset(bytes), 13);
+  }
+  // a group never closed, an end that opened none, or closed by another field's end: not a protocol buffer
+  assert.equal(externalTensors(Buffer.concat([model, Uint8Array.of(0x9b, 0x06)])), null, 'never closed');
+  assert.equal(externalTensors(Buffer.concat([model, Uint8Array.of(0x9c, 0x06)])), null, 'an end alone');
+  assert.equal(externalTensors(Buffer.concat([model, Uint8Array.of(0x9b, 0x06, 0xa4, 0x06)])), null, 'another field\'s end');
+});
+
 test('bytes that are not a model are unreadable (null), not a model without external data', () => {
   const model = tinyDetectorModel({ externalData: 'model.onnx.data' });
   assert.equal(externalTensors(new Uint8Array(0)), null, 'empty');
@@ -72,4 +89,12 @@ test('the default opset is read from the file (domain "" or "ai.onnx", beside ot
   assert.equal(defaultOpset(onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: 'com.microsoft', version: 1 }, { domain: 'ai.onnx', version: 11 }], graph }).finish()), 11);
   assert.equal(defaultOpset(onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ domain: 'ai.onnx.ml', version: 3 }], graph }).finish()), null);
   assert.equal(defaultOpset(Buffer.from('{"not": "onnx"}')), null);
+});
+
+test('the runtime\'s words for a model it refuses, as the station keeps them: no C++ source path, the station\'s own paths cut to their file names, cut at a word', () => {
+  assert.equal(runtimeWords('[ONNXRuntimeError] : 1 : FAIL : Load model from memory failed:External data path validation failed: path "/tmp/station/work dir/weights.bin" escapes working directory "/tmp/p42i" or does not exist: "/tmp/p42i/weights.bin"', 400),
+    '[ONNXRuntimeError] : 1 : FAIL : Load model from memory failed:External data path validation failed: path "weights.bin" escapes working directory "p42i" or does not exist: "weights.bin"');
+  assert.equal(runtimeWords('/onnxruntime_src/onnxruntime/core/providers/cpu/math/gemm.cc:123 void onnxruntime::Gemm::Compute(int) const Gemm: dims do not match', 400), 'Gemm: dims do not match');
+  assert.equal(runtimeWords('failed at "C:\\Program Files\\Binome\\models\\x\\model.onnx" (D:\\models\\y.onnx), 2 / 3 done', 400), 'failed at "model.onnx" (y.onnx), 2 / 3 done');
+  assert.equal(runtimeWords(`${'word '.repeat(100)}end`, 40), `${'word '.repeat(8).trim()}…`);
 });
