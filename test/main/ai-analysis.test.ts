@@ -1066,6 +1066,8 @@ test('a model\'s manifest edited in place while the station runs (its classes re
     assert.equal(aiStateText((key, params) => translate('fr', key, params), waitingResults, { showScore: true, locale: 'fr' }),
       'analyse suspendue\u202f: les fichiers du modèle ont changé pendant que la station tournait (voir Modèles d’IA)\u202f: redémarrez la station pour l’utiliser');
     assert.equal((station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings').get() as { n: number }).n, 0, 'no finding recorded');
+    // and the AI models panel says the model is held, and why
+    assert.equal((await station.handlers.aiModels({})).models[0]?.held, 'changed');
     // a station started since reads the folder as it is (here, a newer version) and shows it; the model
     // chosen here then does not write back the version this station holds (it hid the other's results,
     // every exam "queued" for good, on every station: a vendor's probe)
@@ -1118,6 +1120,8 @@ test('a manifest replaced by a named pipe while its model is open on its thread:
     await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-fifo-manifest-2' });
     await waitFor('the second analysis ended', async () => jobs().length === 2 && jobs()[1]!.status === 'failed', 120_000);
     assert.equal(jobs()[1]!.failure_code, 'model_refused', JSON.stringify(jobs()));
+    // the AI models panel says the model is held, and why (a vendor's probe read "ready" there)
+    assert.equal((await station.handlers.aiModels({})).models[0]?.held, 'changed');
   } finally {
     warnings.mock.restore();
     await station.close();
