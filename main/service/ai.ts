@@ -244,7 +244,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       if (!ai) throw new ApiError('unavailable', 'The AI second reader is not running at this station', 'error.aiNotRunning');
       if (!ai.ready) throw new ApiError('busy', 'The AI models are still being checked; try again in a moment', 'error.aiStarting');
       const before = ai.shownModel;
-      if (!ai.choose(modelId)) throw new ApiError('bad_request', `No model ${modelId} runs at this station`, 'error.aiModelUnknown', { model: modelId ?? '' });
+      if (!ai.choose(modelId)) throw new ApiError('bad_request', `No model ${modelId} runs at this station (one put in a models folder since it started runs once it is started again)`, 'error.aiModelUnknown', { model: modelId ?? '' });
       // model ids are not patient data: the audit says which model exams show from now on
       ctx.db.audit.record(LOCAL_READER, `ai:show-model:${modelId ?? 'default'}`, null);
       // every exam's score and marks may change: the worklist and open exams read them again
