@@ -315,7 +315,11 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by, r.byOlder ? r.byVersion : null));
       for (const r of status.refused) say(TEXT.refusedModel(r.folder, where[r.source], describeModelProblem(LOCALE, r.problem)));
       const shown = status.models.find((m) => m.shown);
-      say(status.chosen ? TEXT.showsChosen(shown?.id === status.chosen ? null : status.chosen) : TEXT.showsLast);
+      // automatic, beside a station that keeps the model it showed since its start: not "the last found" of
+      // another marked shown above (a vendor's probe, a model put in a folder while a station ran)
+      const last = status.models.at(-1);
+      say(status.chosen ? TEXT.showsChosen(shown?.id === status.chosen ? null : status.chosen)
+        : shown && last && shown.id !== last.id ? TEXT.showsKept(shown.id, last.id) : TEXT.showsLast);
       // automatic asked for: a station running now keeps what it shows since its start (two stations would
       // otherwise take turns), which this command cannot see: said, not claimed (a probe read "shown" here
       // beside a station that went back to another)

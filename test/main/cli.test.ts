@@ -271,6 +271,14 @@ test('models: lists the models that run and the refused folders with their reaso
   // a station running now keeps what it shows: said, since this command cannot see it (a probe read "shown" here beside a station showing another)
   assert.match(auto.out, /^A station running now keeps the model it has shown since its start, until it starts again\.$/m);
   assert.equal((JSON.parse(run('models', '--library', library, '--json').out) as { chosen: string | null }).chosen, null);
+  // the library shows another than the last found (a station running since before a model was put in a folder
+  // shows the one it had): that one is marked shown, and said so, not "the last found" (a vendor's probe)
+  const settings = new Database(path.join(library, 'worklist.sqlite'));
+  settings.prepare(`INSERT INTO settings (key, value) VALUES ('ai.shownModel', 'org.binome.synth-detector') ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run();
+  settings.close();
+  const kept = run('models', '--library', library);
+  assert.match(kept.out, /^ {2}shown {2}org\.binome\.synth-detector /m);
+  assert.match(kept.out, /^Exams show org\.binome\.synth-detector, the model the library shows now \(automatic: org\.clinic\.tests\.cli, found last, is shown from a station's next start; /m);
   // the application's model taken by an older version of it in the library: said as older (a vendor's probe read only "has the same model id")
   const copy = tempDir('cli-models-older');
   writeTinyModel(copy, (m) => { m.id = 'org.binome.synth-detector'; m.name = 'Binome synthetic-exam detector'; m.version = '0.0.1'; });
