@@ -89,9 +89,18 @@ export function fitLongString(value: string, maxBytes = 64): string {
   return out;
 }
 
-/** The SR's Series Description: the model's name and version, the version whole and the name cut where both do not fit (a long name left "<name> 1" of 1.0.0, which reads as another version). */
+/**
+ * The SR's Series Description: the model's name and version, the version whole and the name cut where
+ * both do not fit (a long name left "<name> 1" of 1.0.0, which reads as another version); cut at a
+ * word's end where one lies in the part kept's second half, and said cut with an ellipsis (a vendor's
+ * probe read "… Ärzte G 1.0.0-rc.1", its name's last word cut to a letter).
+ */
 export function seriesDescription(name: string, version: string): string {
-  return fitLongString(`${fitLongString(name, Math.max(0, 64 - 1 - Buffer.byteLength(version)))} ${version}`);
+  const room = Math.max(0, 64 - 1 - Buffer.byteLength(version));
+  if (Buffer.byteLength(name) <= room) return fitLongString(`${name} ${version}`);
+  const cut = fitLongString(name, Math.max(0, room - Buffer.byteLength('…')));
+  const end = cut.lastIndexOf(' ');
+  return fitLongString(`${(end > cut.length / 2 ? cut.slice(0, end) : cut).trimEnd()}… ${version}`);
 }
 
 const codeItem = (c: Code) => [{ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning }];

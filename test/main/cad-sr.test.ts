@@ -628,4 +628,8 @@ test('an LO attribute of the SR (the model\'s name and version as Series Descrip
   const described = seriesDescription(`Détecteur ${'ع'.repeat(50)}`, '1.0.0');
   assert.ok(described.endsWith(' 1.0.0') && Buffer.byteLength(described, 'utf8') <= 64, described);
   assert.equal(seriesDescription('Binome synthetic-exam detector', '0.5.2'), 'Binome synthetic-exam detector 0.5.2');
+  // cut at a word's end, and said cut (a vendor's probe read "… Ärzte G 1.0.0-rc.1+build.7", its last word one letter)
+  const long = seriesDescription('Modèle Détecteur Élégant Ça Où Ärzte Größe Überall', '1.0.0-rc.1+build.7');
+  assert.equal(long, 'Modèle Détecteur Élégant Ça Où… 1.0.0-rc.1+build.7');
+  assert.ok(Buffer.byteLength(long, 'utf8') <= 64);
 });
