@@ -31,10 +31,15 @@ export class AuditLog {
     return new Set([...last].filter(([, r]) => r.actor === actor && r.action === 'status:read').map(([id]) => id));
   }
 
-  /** Of `examIds`, those with the actor's action in the log (one statement for a worklist page). */
-  withAction(examIds: readonly number[], actor: string, action: string): Set<number> {
+  /**
+   * Of `examIds`, those with the actor's action in the log before the exam was last marked read (one
+   * statement for a worklist page): what happened after the read is not how it was read (the AI's marks
+   * unlocked by the read itself, and logged as shown, hid a read without a first impression: a probe).
+   */
+  withActionBeforeLastRead(examIds: readonly number[], actor: string, action: string): Set<number> {
     if (examIds.length === 0) return new Set();
-    const rows = this.sql.get('SELECT DISTINCT study_ref FROM audit_log WHERE study_ref IN (SELECT value FROM json_each(?)) AND actor = ? AND action = ?')
+    const rows = this.sql.get(`SELECT DISTINCT a.study_ref FROM audit_log a WHERE a.study_ref IN (SELECT value FROM json_each(?)) AND a.actor = ? AND a.action = ?
+        AND a.id < (SELECT max(r.id) FROM audit_log r WHERE r.study_ref = a.study_ref AND r.action = 'status:read')`)
       .all(JSON.stringify(examIds), actor, action) as { study_ref: number }[];
     return new Set(rows.map((r) => r.study_ref));
   }

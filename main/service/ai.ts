@@ -165,7 +165,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
   };
   // the AI's output of an exam shown to her is noted once, and only before her first impression
   // (after it, the marks are meant to be seen)
-  const notShownYet = (examId: number) => !ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId);
+  // (not on a read exam: no first impression can follow; its marks unlocked by the read itself were logged as
+  // shown "before her first impression", and hid in the list that it was read without one: a probe)
+  const notShownYet = (examId: number) => !ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)
+    && ctx.db.worklist.examSummary(examId)?.status !== 'read';
   const noteShown = (examId: number) => ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
   const existingExam = (examId: number) => {
     if (!ctx.db.worklist.examSummary(examId)) throw examNotFound(examId);

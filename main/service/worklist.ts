@@ -78,8 +78,9 @@ function markReadWithoutImpression<T extends ExamSummary>(ctx: StationContext, e
   if (read.length === 0) return exams;
   const withImpression = ctx.db.firstImpressions.recordedAmong(read, LOCAL_READER);
   // (not where her AI's output showed before the read: in concurrent mode, then switched to second look,
-  // the marks were on screen; a probe's exam read so was flagged "its marks were locked")
-  const shownBefore = ctx.db.audit.withAction(read, LOCAL_READER, AI_SHOWN_ACTION);
+  // the marks were on screen; a probe's exam read so was flagged "its marks were locked"; shown after
+  // the read, as the read unlocks them, it was read without them)
+  const shownBefore = ctx.db.audit.withActionBeforeLastRead(read, LOCAL_READER, AI_SHOWN_ACTION);
   const readHere = ctx.db.audit.lastReadBy(read.filter((id) => !withImpression.has(id) && !shownBefore.has(id)), LOCAL_READER);
   return readHere.size === 0 ? exams : exams.map((e) => (e.ai && readHere.has(e.examId) ? { ...e, ai: { ...e.ai, readWithoutImpression: true } } : e));
 }

@@ -265,8 +265,16 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
     const withoutImpression = async () => new Map((await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows
       .map((r) => [r.examId, r.ai?.readWithoutImpression ?? false]));
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, true]]));
-    // not where the AI's output showed before the read (concurrent mode, then switched: the marks were on screen)
+    // the read unlocks the marks, which the viewer says it shows: not noted on a read exam, nor counted had it
+    // been (the list showed such an exam, closed without an impression, as any read one: a probe)
+    await station.handlers.noteAiShown({ examId: b });
+    assert.equal(station.db.audit.has('local-user', 'ai:shown-before-first-impression', b), false, 'not noted on a read exam');
     station.db.audit.record('local-user', 'ai:shown-before-first-impression', b);
+    assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, true]]), 'its AI shown after the read');
+    // not where the AI's output showed before the read (concurrent mode, then switched: the marks were on screen)
+    await station.handlers.setExamStatus({ examId: b, status: 'in_progress' });
+    station.db.audit.record('local-user', 'ai:shown-before-first-impression', b);
+    await station.handlers.setExamStatus({ examId: b, status: 'read' });
     assert.deepEqual(await withoutImpression(), new Map([[a, false], [b, false]]), 'its AI shown before the read');
     station.db.connection.prepare(`DELETE FROM audit_log WHERE study_ref = ? AND action = 'ai:shown-before-first-impression'`).run(b);
     // (the same status set again is no change, and not audited: her read stays hers)
