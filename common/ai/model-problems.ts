@@ -3,7 +3,7 @@
 import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
-  'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'opset_mismatch', 'model_unloadable',
+  'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'model_structure_unread', 'opset_mismatch', 'model_unloadable',
   'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'model_archive', 'models_folder_unusable', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed', 'model_memory', 'check_stopped',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
@@ -124,6 +124,7 @@ const en: Record<ModelProblemCode, Template> = {
     : `its check stopped before it ended (${p.signal ? `signal ${p.signal}` : `exit code ${p.exitCode}`}${p.what ? `; its last words: ${p.what}` : ''}): the ONNX runtime crashed on this file, or the process was stopped from outside (the system short of memory, a person); the other models are used, and it is checked again at the next start`),
   checksum_mismatch: 'model.onnx is not the file its manifest describes (SHA-256 {actual}, the manifest says {expected}): changed or damaged',
   model_external_data: (p) => `model.onnx keeps ${p.count} tensor${plural(p.count, 's')} in other files (ONNX external data: ${p.names}), which its checksum does not cover: save the model as one file (onnx.save_model(model, "model.onnx", save_as_external_data=False)) and write its SHA-256 in the manifest`,
+  model_structure_unread: 'model.onnx could not be read through by the station’s own checks (subgraphs or unknown fields nested more than 32 levels deep, deeper than an exporter writes), though the ONNX runtime loads it: whether it keeps weights in other files, which its checksum would not cover, cannot be told; export it again as one plain file',
   opset_mismatch: 'the manifest says ONNX opset {manifest} (runtime.opset), model.onnx imports opset {file}: the manifest was written for another export of the model; write the file’s opset in it (and check the rest)',
   model_unloadable: (p) => (p.empty ? 'model.onnx is empty (0 bytes)' : fill('model.onnx cannot be loaded by the ONNX runtime ({what})', p)),
   tensor_mismatch: (p) => `${TRIAL_KINDS.has(String(p.kind)) ? 'the model’s trial run does not give what its manifest says' : 'the model’s tensors do not match its manifest'}: ${say(TENSOR_EN[String(p.kind)] ?? '{what}', p)}`,
@@ -165,6 +166,7 @@ const fr: Record<ModelProblemCode, Template> = {
   checksum_mismatch: 'model.onnx n’est pas le fichier que décrit son manifeste (SHA-256 {actual}, le manifeste indique {expected})\u202f: modifié ou endommagé',
   model_external_data: (p) => `model.onnx garde ${p.count} tenseur${pluriel(p.count, 's')} dans d’autres fichiers (données externes ONNX\u202f: ${p.names}), que sa somme de contrôle ne couvre pas\u202f: enregistrez le modèle en un seul fichier (onnx.save_model(model, "model.onnx", save_as_external_data=False)) et écrivez son SHA-256 dans le manifeste`,
   opset_mismatch: 'le manifeste indique l’opset ONNX {manifest} (runtime.opset), model.onnx importe l’opset {file}\u202f: le manifeste a été écrit pour un autre export du modèle\u202f; écrivez-y l’opset du fichier (et vérifiez le reste)',
+  model_structure_unread: 'model.onnx n’a pas pu être lu jusqu’au bout par les contrôles de la station (sous-graphes ou champs inconnus imbriqués sur plus de 32 niveaux, plus qu’un exportateur n’en écrit), bien que le moteur ONNX le charge\u202f: on ne peut pas savoir s’il garde des poids dans d’autres fichiers, que sa somme de contrôle ne couvrirait pas\u202f; exportez-le à nouveau en un seul fichier ordinaire',
   model_unloadable: (p) => (p.empty ? 'model.onnx est vide (0 octet)' : fill('model.onnx ne peut pas être chargé par le moteur ONNX ({what})', p)),
   tensor_mismatch: (p) => `${TRIAL_KINDS.has(String(p.kind)) ? 'l’essai du modèle ne donne pas ce que dit son manifeste' : 'les tenseurs du modèle ne correspondent pas à son manifeste'}\u202f: ${say(TENSOR_FR[String(p.kind)] ?? '{what}', frenchDecimals(p))}`,
   input_unsupported: (p) => `le modèle demande une entrée que cette station ne fournit pas\u202f: ${p.kind === 'priors' ? 'les images antérieures (input.priors vaut "required"\u202f; la station donne au modèle une image à la fois)' : fill('{what}', p)}`,

@@ -4,6 +4,7 @@
 // is tried alone, in the model's order of preference, skipping those this platform never has; the
 // first that opens the model is used, and the result records which it was and why the others failed.
 
+import { runtimeWords } from './runtime-words.ts';
 import type { InferenceSession as Session } from 'onnxruntime-node';
 import { InferenceSession, env } from 'onnxruntime-node';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
@@ -63,7 +64,9 @@ export async function openSession(model: string | Uint8Array, preferred: readonl
       const session = typeof model === 'string' ? await InferenceSession.create(model, sessionOptions) : await InferenceSession.create(model, sessionOptions);
       return { session, provider, fallbacks };
     } catch (error) {
-      fallbacks.push({ provider, reason: String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 300) });
+      // in the runtime's words as the station keeps them: cut before its source path was taken out, the
+      // reason lost its end mid-word ("max suppor", a vendor's probe)
+      fallbacks.push({ provider, reason: runtimeWords(String((error as Error)?.message ?? error).split('\n')[0]!, 300) });
     }
   }
   throw new NoProviderError(fallbacks);

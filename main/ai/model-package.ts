@@ -191,6 +191,12 @@ export async function checkModelFolder(folder: string, options: { providers?: re
     const what = error instanceof NoProviderError ? (error.attempts.at(-1)?.reason ?? error.message) : String((error as Error)?.message ?? error);
     return refuse({ code: 'model_unloadable', params: { empty: 0, what: runtimeWords(what, 300) } });
   }
+  // a file the station's walk could not read through (nested deeper than it follows) that the runtime loads: its
+  // external data unknown, refused (it was left to the runtime, which loaded such a file: a vendor's probe)
+  if (external === null) {
+    await opened.session.release();
+    return refuse({ code: 'model_structure_unread' });
+  }
   const mismatch = tensorMismatch(opened.session, manifest) ?? await trialRunMismatch(opened.session, manifest);
   if (mismatch) {
     await opened.session.release();
@@ -578,7 +584,7 @@ async function trialMismatchAt(session: InferenceSession, manifest: ModelManifes
   try {
     outputs = await session.run({ [tensor.name]: trialImage(manifest, width, height, image) }, names);
   } catch (error) {
-    return { kind: 'trial_failed', width, height, error: String((error as Error)?.message ?? error).slice(0, 200) };
+    return { kind: 'trial_failed', width, height, error: runtimeWords(String((error as Error)?.message ?? error), 200) };
   }
   // made by this run already, larger than the station reads (shapes the file leaves open)
   const values = names.reduce((n, name) => n + ((outputs[name] as Tensor | undefined)?.data.length ?? 0), 0);

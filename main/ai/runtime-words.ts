@@ -7,8 +7,10 @@
 /** `message` as the station keeps a runtime's reason: at most about `max` characters, cut at a word with an ellipsis. */
 export function runtimeWords(message: string, max: number): string {
   const said = message
-    // its source file and line, and the C++ function after them ("void onnxruntime::Gemm::Compute(int) const")
-    .replace(/\S*onnxruntime_src\/\S+:\d+\s+(?:(?:[\w<>*&]+\s+)*?[\w:<>~]*::[\w<>~]+\([^)]*\)(?:\s*const)?\s*)?/g, '')
+    // its source file and line (a path, or the file's name alone), and the C++ function the runtime writes
+    // after them: a signature ("void onnxruntime::Gemm::Compute(int) const") or a bare name
+    // ("tensorprotoutils.cc:434 ValidateExternalDataPathFromDir", a vendor's probe)
+    .replace(/(?<=^|[\s:("'])[^\s:("']*\.(?:cc|cpp|cxx|h|hpp|cu):\d+\s+(?:(?:[\w<>*&]+\s+)*?[\w:<>~]*::[\w<>~]+\([^)]*\)(?:\s*const)?\s*|[\w:<>~]+\s+)?/g, '')
     // an absolute path (POSIX, or a Windows drive's) cut to its last part: a quoted one whole (spaces and all),
     // else up to a space, wherever it starts a word
     .replace(/"(?:[A-Za-z]:)?[\\/][^"]*?([^"\\/]+)"/g, '"$1"')

@@ -344,6 +344,13 @@ test('a model keeping its weights in another file (ONNX external data), which it
   const grouped = await refusal(odd);
   assert.equal(grouped.problem.code, 'model_external_data');
   assert.match(grouped.en, /^model\.onnx keeps 2 tensors in other files \(ONNX external data: "w", "b"\)/);
+  // groups nested deeper than the walk follows (40; the runtime's parser takes them): a model the runtime loads
+  // and the station's checks could not read through is refused, not left to the runtime (a vendor's probe)
+  const deep = Buffer.concat([Buffer.from(Array.from({ length: 40 }, () => [0x9b, 0x06]).flat()), Buffer.from(Array.from({ length: 40 }, () => [0x9c, 0x06]).flat()), tinyDetectorModel()]);
+  const unread = await refusal(writeModel(root, 'deep-groups', { bytes: deep }));
+  assert.equal(unread.problem.code, 'model_structure_unread');
+  assert.match(unread.en, /^model\.onnx could not be read through by the station’s own checks .*though the ONNX runtime loads it/);
+  assert.match(unread.fr, /^model\.onnx n’a pas pu être lu jusqu’au bout par les contrôles de la station/);
 
   // names from the model's file are quoted at most three, cut to 64 characters, an escape sequence or
   // a right-to-left override written as <U+…> (a terminal printing `binome models` would obey them)

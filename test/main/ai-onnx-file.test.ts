@@ -97,4 +97,10 @@ test('the runtime\'s words for a model it refuses, as the station keeps them: no
   assert.equal(runtimeWords('/onnxruntime_src/onnxruntime/core/providers/cpu/math/gemm.cc:123 void onnxruntime::Gemm::Compute(int) const Gemm: dims do not match', 400), 'Gemm: dims do not match');
   assert.equal(runtimeWords('failed at "C:\\Program Files\\Binome\\models\\x\\model.onnx" (D:\\models\\y.onnx), 2 / 3 done', 400), 'failed at "model.onnx" (y.onnx), 2 / 3 done');
   assert.equal(runtimeWords(`${'word '.repeat(100)}end`, 40), `${'word '.repeat(8).trim()}…`);
+  // a source file named alone, the function's bare name after it (a vendor's probe)
+  assert.equal(runtimeWords('External data path validation failed for initializer: w. Error: tensorprotoutils.cc:434 ValidateExternalDataPathFromDir Absolute path not allowed', 400),
+    'External data path validation failed for initializer: w. Error: Absolute path not allowed');
+  // cut after the source path is out, at a word, its end kept where it fits (it lost "max supported IR version: 13", cut at 300 first)
+  const long = `[ONNXRuntimeError] : 1 : FAIL : Load model from memory failed:/onnxruntime_src/onnxruntime/core/graph/model.cc:180 onnxruntime::Model::Model(onnx::ModelProto&&, const PathString&, const IOnnxRuntimeOpSchemaRegistryList*, const onnxruntime::logging::Logger&, const onnxruntime::ModelOptions&) Unsupported model IR version: 99, max supported IR version: 13`;
+  assert.equal(runtimeWords(long, 300), '[ONNXRuntimeError] : 1 : FAIL : Load model from memory failed:Unsupported model IR version: 99, max supported IR version: 13');
 });
