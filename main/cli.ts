@@ -324,6 +324,10 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       // otherwise take turns), which this command cannot see: said, not claimed (a probe read "shown" here
       // beside a station that went back to another)
       if (values.show === 'auto') say(TEXT.showsLastRunning);
+      // a model chosen: a station running now shows it only if it runs it, which this command cannot see (it
+      // said "Exams show the chosen model" of one put in a folder since a station started, which that station
+      // did not run: a vendor's probe)
+      else if (status.chosen) say(TEXT.showsChosenRunning);
     }
     return failed || status.refused.length ? EXIT.failure : EXIT.ok;
   } finally {

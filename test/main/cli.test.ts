@@ -260,6 +260,8 @@ test('models: lists the models that run and the refused folders with their reaso
   assert.equal(chosen.code, 0, chosen.out + chosen.err);
   assert.match(chosen.out, /^ {2}shown {2}org\.binome\.synth-detector /m);
   assert.match(chosen.out, /Exams show the chosen model\./);
+  // which a station running now shows only if it runs it (a model put in a folder since it started: a vendor's probe)
+  assert.match(chosen.out, /^A station running now shows the chosen model if it runs it: one started before the model was put in its folder shows it from its next start\.$/m);
   const unknown = run('models', '--library', library, '--show', 'org.nowhere');
   assert.equal(unknown.code, 1);
   assert.match(unknown.out, /No model “org\.nowhere” runs at this station\./);
