@@ -263,8 +263,10 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
           {marks.length === 0 && label.notAnalysed ? <em data-testid="ai-not-analysed">{label.notAnalysed}</em>
             : marks.length === 0 && label.noMark ? <em data-testid="ai-no-mark">{label.noMark}</em>
             : marks.length === 0 && label.hiddenHere ? <em className="ai-hidden-here" data-testid="ai-hidden-here">{label.hiddenHere}</em> : <>
-          {label.version && label.model.endsWith(` ${label.version}`)
-            ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span> <span className="ai-label-version">{label.version}</span></span>
+          {/* the version apart, kept whole where the name is cut short (small cells); joined to the name by a
+              no-break space, so that it never stands alone on a line where the label wraps (a probe) */}
+          {label.version && /[ \u00a0]$/.test(label.model.slice(0, -label.version.length)) && label.model.endsWith(label.version)
+            ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span><span className="ai-label-version">{`\u00a0${label.version}`}</span></span>
             : <span className="ai-label-name">{label.model}</span>}
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
