@@ -467,7 +467,7 @@ export interface AiResults {
      * above `threshold`, with what that gave on its validation exams. Otherwise exams are flagged at
      * `operatingPoint`, where it marks findings.
      */
-    examOperatingPoint: { threshold: number; specificity: number; sensitivity: number } | null;
+    examOperatingPoint: { threshold: number; specificity: number; sensitivity: number; dataset: string; datasetTranslations?: Partial<Record<Locale, string>> } | null;
     /** The classes it can mark (its manifest's outputs), in the lexicon's order: the reader's class switches. */
     classes: string[];
   };

@@ -283,7 +283,8 @@ export function WorklistPage() {
   const examPoint = aiModel?.examOperatingPoint ?? null;
   const flagThreshold = examPoint?.threshold ?? aiModel?.operatingPoint.threshold ?? null;
   const aboveHint = examPoint
-    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity) })} ${t(examPoint.threshold >= aiModel!.operatingPoint.threshold ? 'worklist.ai.marksBelowFlag' : 'worklist.ai.marksAboveFlag')}`
+    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity),
+      dataset: examPoint.datasetTranslations?.[locale] ?? examPoint.dataset })} ${t(examPoint.threshold >= aiModel!.operatingPoint.threshold ? 'worklist.ai.marksBelowFlag' : 'worklist.ai.marksAboveFlag')}`
     : aiModel ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, aiModel.operatingPoint.name), threshold: formatThreshold(locale, aiModel.operatingPoint.threshold) })}` : '';
   // the scores of a model this station does not run (another station on the library shows it): its scale is not
   // known here, nor where it flags (its 87.5 of 100 read "uncalibrated, from 0 to 1", a probe)

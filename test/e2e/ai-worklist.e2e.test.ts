@@ -195,9 +195,9 @@ test('an exam not queued yet (imported by another process of the library: queued
 test('a model with an exam operating point (contract 1.3): the worklist flags exams at it, not where the marks start, and says its specificity and sensitivity; in French too', { skip: SKIP, timeout: 240_000 }, async () => {
   const models = tempDir('e2e-ai-exam-point-models');
   writeTinyModel(models, (m) => {
-    m.contractVersion = '1.3';
+    m.contractVersion = '1.6';
     m.calibration.operatingPoints[0]!.threshold = 0.2;
-    m.calibration.examOperatingPoint = { threshold: 0.5, specificity: 0.9, sensitivity: 0.7, dataset: 'fixture' };
+    m.calibration.examOperatingPoint = { threshold: 0.5, specificity: 0.9, sensitivity: 0.7, dataset: 'fixture', datasetTranslations: { fr: 'essai' } };
   });
   const flagged = openTestStation({ modelRoots: [models] });
   const flaggedHost = await startLoopbackHost({ service: flagged, rendererDir: RENDERER });
@@ -219,10 +219,10 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     assert.deepEqual(cells.sort(), [['0.30', false], ['0.70', true]]);
     assert.match(await page.getAttribute('[data-testid=ai-score-above]', 'aria-label') ?? '', /^0\.70, at or above the AI’s threshold for flagging an exam \(0\.50\)$/);
     assert.match(await page.textContent('[data-testid=ai-note]') ?? '',
-      /Highlighted: an exam score of 0\.50 or more, where it flags an exam \(90% of normal exams under it, 70% of exams with a lesion at or above it, on its validation exams\)\. Its marks show from a lower score\./);
+      /Highlighted: an exam score of 0\.50 or more, where it flags an exam \(90% of normal exams under it, 70% of exams with a lesion at or above it, measured by its maker on: fixture\)\. Its marks show from a lower score\./);
     await page.selectOption('[data-testid=locale]', 'fr');
     await page.waitForFunction(() => /où elle signale un examen/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''));
-    assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /un score d’examen de 0,50 ou plus, où elle signale un examen \(90\u202f% des examens normaux en dessous, 70\u202f% des examens avec une lésion/);
+    assert.match(await page.textContent('[data-testid=ai-note]') ?? '', /un score d’examen de 0,50 ou plus, où elle signale un examen \(90\u202f% des examens normaux en dessous, 70\u202f% des examens avec une lésion au niveau ou au-dessus, mesurés par son auteur sur\u202f: essai\)/);
     await page.selectOption('[data-testid=locale]', 'en');
     // in the viewer, the marks under the exam's flag are drawn dotted (an exam flagged at 0,56 showed seven marks of
     // 0,15–0,19 beside it alike: a radiologist's probe), and the marks key's tooltip says what they are

@@ -14,7 +14,7 @@ import type { AiFinding, AiResults, CadMark, CadReport, Locale } from '../../com
 const MODEL: NonNullable<AiResults['model']> = {
   id: 'org.example.model', name: 'Example detector', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat: null,
   scoreScale: { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null },
-  operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'balanced', examOperatingPoint: { threshold: 0.228, specificity: 0.91, sensitivity: 0.8 },
+  operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'balanced', examOperatingPoint: { threshold: 0.228, specificity: 0.91, sensitivity: 0.8, dataset: 'validation' },
   classes: ['mass', 'calcification', 'architectural_distortion', 'asymmetry'],
 };
 

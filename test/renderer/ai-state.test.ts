@@ -44,7 +44,7 @@ test('a model with an exam operating point: an exam at or above it is said flagg
   const withPoint = (results: AiResults): AiResults => ({
     ...results,
     model: { id: 'x', name: 'X', version: '1.0.0', trainedOn: 'synthetic', notForDiagnosticUse: true, limits: [], implantCaveat: null, scoreScale: { semantics: 'probability', min: 0, max: 1, prevalence: 0.006 },
-      operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'balanced', examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76 }, classes: ['mass'] },
+      operatingPoint: { name: 'balanced', threshold: 0.15 }, operatingPoints: [{ name: 'balanced', threshold: 0.15, sensitivity: null, specificity: null, falseMarksPerImage: 0.5, dataset: 'validation' }], defaultOperatingPoint: 'balanced', examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.76, dataset: 'validation' }, classes: ['mass'] },
   });
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 }))), 'analysed · exam score 0.93 (a probability, at a prevalence of 0.6%) · flagged for the worklist (exam score 0.2357 or more) · right breast 0.12 · left breast 0.93');
   assert.equal(said(withPoint(done({ R: 0.12, L: 0.93 })), 'fr'), 'analysé · score d’examen 0,93 (une probabilité, pour une prévalence de 0,6\u202f%) · signalé dans la liste (score d’examen de 0,2357 ou plus) · sein droit 0,12 · sein gauche 0,93');
@@ -56,7 +56,7 @@ test('a model with an exam operating point: an exam at or above it is said flagg
 
 test('beside the exam operating point, each breast\'s score is written as the exam score is: never rounded across the threshold', () => {
   const results = done({ R: 0.2351, L: 0.1 });
-  results.model = { examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.75 } } as AiResults['model'];
+  results.model = { examOperatingPoint: { threshold: 0.2357, specificity: 0.9, sensitivity: 0.75, dataset: 'validation' } } as AiResults['model'];
   assert.equal(said(results), 'analysed · exam score 0.2351 · not flagged (flagged from an exam score of 0.2357) · right breast 0.2351 · left breast 0.10');
   assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,2351 · non signalé (signalé à partir d’un score d’examen de 0,2357) · sein droit 0,2351 · sein gauche 0,10');
 });
