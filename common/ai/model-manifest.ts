@@ -559,9 +559,15 @@ export function describeManifestIssue(issue: z.core.$ZodIssue, said: string, man
     : `${said} (the manifest has ${quotedKeys(strays, locale, (key) => `"${key}"`)}, which the contract does not know: misspelt?)`;
 }
 
+/** zod's bounds as code writes them ("expected string to have <=500 characters") in words ("at most 500 characters"; "at least 1 character"). */
+export function boundsInWords(text: string): string {
+  return text.replace(/(>=|<=)\s*(-?\d+(?:\.\d+)?)(?: (\w+?)(s?)\b)?/g, (_, op: string, n: string, unit: string | undefined, plural: string | undefined) =>
+    `${op === '>=' ? 'at least' : 'at most'} ${n}${unit ? ` ${unit}${n === '1' ? '' : plural}` : ''}`);
+}
+
 /** The first few problems of a manifest that does not validate, one line each ("input.faceDirection: …"); `manifest`, as read, names keys that may be misspelt. */
 export function manifestProblems(error: z.ZodError, max = 5, manifest?: unknown): string[] {
-  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${describeManifestIssue(issue, issue.message, manifest, 'en')}`);
+  return error.issues.slice(0, max).map((issue) => `${issue.path.length ? issue.path.join('.') : '(manifest)'}: ${describeManifestIssue(issue, boundsInWords(issue.message), manifest, 'en')}`);
 }
 
 /** The classes a model looks for (its heatmap's and its boxes'), in the contract's order. */

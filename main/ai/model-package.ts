@@ -329,9 +329,16 @@ const TOO_DEEP = Symbol('too deep');
 /** What zod's English names as received where a number is not finite, in French. */
 const NOT_FINITE_FR: Record<string, string> = { Infinity: 'l’infini', '-Infinity': 'moins l’infini', NaN: 'NaN' };
 
-/** zod's French puts its participles in the masculine whatever the noun (« chaîne de caractères reçu »), and an ordinary space before its colons. */
+/**
+ * zod's French puts its participles in the masculine whatever the noun (« chaîne de caractères reçu »),
+ * its nouns without their article (« Trop petit : chaîne de caractères doit avoir ≥ 1 caractères », a
+ * vendor's probe), and an ordinary space before its colons.
+ */
 function agreeInFrench(text: string): string {
-  return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e').replace(/ :/g, '\u202f:');
+  return text.replace(/(chaîne de caractères) (reçu|attendu)\b/g, '$1 $2e')
+    .replace(/: (chaîne de caractères|valeur) doit\b/g, ': la $1 doit').replace(/: (tableau|nombre|ensemble|fichier) doit\b/g, ': le $1 doit')
+    .replace(/([≥≤])\u00a0(\d+) (\S+?)(s?)(?=[\s,;.)]|$)/g, (_, op: string, n: string, unit: string, plural: string) => `${op === '≥' ? 'au moins' : 'au plus'} ${n} ${unit}${n === '1' ? '' : plural}`)
+    .replace(/ :/g, '\u202f:');
 }
 
 /** zod's own French writes numbers and bounds as code does ("nombre doit être <=2", "0.025"): written as French does. */

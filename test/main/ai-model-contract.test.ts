@@ -150,8 +150,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   // a key left out is said missing, not as a wrong value
   assert.match((await refusal(path.join(root, 'no-face'))).fr, /input\.faceDirection\u202f: absent \(Option invalide\u202f: /);
   // zod's French bounds written as French writes them (it said "nombre doit être <=8192", "0.025")
-  assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand\u202f: nombre doit être ≤\u00a08192/);
-  assert.match((await refusal(writeModel(root, 'fine-spacing', { change: (m) => { m.input.spacingMm = 0.00001; } }))).fr, /input\.spacingMm\u202f: Trop petit\u202f: nombre doit être ≥\u00a00,025/);
+  assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand\u202f: le nombre doit être ≤\u00a08192/);
+  assert.match((await refusal(writeModel(root, 'fine-spacing', { change: (m) => { m.input.spacingMm = 0.00001; } }))).fr, /input\.spacingMm\u202f: Trop petit\u202f: le nombre doit être ≥\u00a00,025/);
   assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1 \(ou un nom\), ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
@@ -835,6 +835,15 @@ test('what an operating point was measured on, in the station\'s languages (cont
   assert.deepEqual(problems(translated('1.5')), ["contractVersion: datasetTranslations is contract 1.6: contractVersion '1.6' (a station of an older contract would refuse the manifest)"]);
   assert.notDeepEqual(problems({ ...translated('1.6'), calibration: { ...manifest.calibration, operatingPoints: manifest.calibration.operatingPoints.map((p) => ({ ...p, datasetTranslations: { de: 'synthetisch' } })) } }), [], 'a language the station does not speak');
   assert.notDeepEqual(problems(translated('1.6', '\u202e')), [], 'shown text');
+  // its bounds said in words, in both languages (zod's read "Too small: expected string to have >=1 characters", and in
+  // French « Trop petit : chaîne de caractères doit avoir ≥ 1 caractères », a vendor's probe)
+  const root = tempDir('models-dataset-bounds');
+  const empty = await refusal(writeModel(root, 'empty-fr', { change: (m) => { m.contractVersion = '1.6'; m.calibration.operatingPoints[0]!.datasetTranslations = { fr: '' }; } }));
+  assert.match(empty.en, /datasetTranslations\.fr: Too small: expected string to have at least 1 character[;)]/);
+  assert.match(empty.fr, /datasetTranslations\.fr\u202f: Trop petit\u202f: la chaîne de caractères doit avoir au moins 1 caractère[\u202f;)]/);
+  const long = await refusal(writeModel(root, 'long-fr', { change: (m) => { m.contractVersion = '1.6'; m.calibration.operatingPoints[0]!.datasetTranslations = { fr: 'x'.repeat(501) }; } }));
+  assert.match(long.en, /Too big: expected string to have at most 500 characters/);
+  assert.match(long.fr, /Trop grand\u202f: la chaîne de caractères doit avoir au plus 500 caractères/);
   // the shipped model says it in French
   const shipped = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../models/binome-synth-detector/manifest.json'), 'utf8')) as ModelManifest;
   assert.deepEqual(problems(shipped), []);
