@@ -89,18 +89,29 @@ export function fitLongString(value: string, maxBytes = 64): string {
   return out;
 }
 
+/** Of a model's name, what Series Description keeps at least beside a long version. */
+const NAME_KEPT_BYTES = 24;
+
+/** `name` within `room` bytes of UTF-8: whole, else cut at a word's end where one lies in the part kept's second half, and said cut with an ellipsis. */
+function nameWithin(name: string, room: number): string {
+  if (Buffer.byteLength(name) <= room) return name;
+  const cut = fitLongString(name, Math.max(0, room - Buffer.byteLength('…')));
+  const end = cut.lastIndexOf(' ');
+  return `${(end > cut.length / 2 ? cut.slice(0, end) : cut).trimEnd()}…`;
+}
+
 /**
  * The SR's Series Description: the model's name and version, the version whole and the name cut where
  * both do not fit (a long name left "<name> 1" of 1.0.0, which reads as another version); cut at a
- * word's end where one lies in the part kept's second half, and said cut with an ellipsis (a vendor's
- * probe read "… Ärzte G 1.0.0-rc.1", its name's last word cut to a letter).
+ * word's end, and said cut with an ellipsis (a vendor's probe read "… Ärzte G 1.0.0-rc.1", its name's
+ * last word cut to a letter). A version so long it would leave the name under NAME_KEPT_BYTES is cut
+ * instead (a 60-character version left "… 999…9" alone, a probe).
  */
 export function seriesDescription(name: string, version: string): string {
-  const room = Math.max(0, 64 - 1 - Buffer.byteLength(version));
-  if (Buffer.byteLength(name) <= room) return fitLongString(`${name} ${version}`);
-  const cut = fitLongString(name, Math.max(0, room - Buffer.byteLength('…')));
-  const end = cut.lastIndexOf(' ');
-  return fitLongString(`${(end > cut.length / 2 ? cut.slice(0, end) : cut).trimEnd()}… ${version}`);
+  if (Buffer.byteLength(`${name} ${version}`) <= 64) return fitLongString(`${name} ${version}`);
+  if (Buffer.byteLength(version) <= 64 - 1 - NAME_KEPT_BYTES) return fitLongString(`${nameWithin(name, 64 - 1 - Buffer.byteLength(version))} ${version}`);
+  const shown = nameWithin(name, NAME_KEPT_BYTES);
+  return fitLongString(`${shown} ${fitLongString(version, 64 - 1 - Buffer.byteLength(shown) - Buffer.byteLength('…'))}…`);
 }
 
 const codeItem = (c: Code) => [{ CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning }];

@@ -632,4 +632,8 @@ test('an LO attribute of the SR (the model\'s name and version as Series Descrip
   const long = seriesDescription('Modèle Détecteur Élégant Ça Où Ärzte Größe Überall', '1.0.0-rc.1+build.7');
   assert.equal(long, 'Modèle Détecteur Élégant Ça Où… 1.0.0-rc.1+build.7');
   assert.ok(Buffer.byteLength(long, 'utf8') <= 64);
+  // a version so long it would leave no room for the name (the contract allows 64 characters): the version is
+  // cut, the name's first words kept (a probe's 60-character version left "… 999…9" alone)
+  assert.equal(seriesDescription('Acme mammography detector', '9'.repeat(60)), `Acme mammography… ${'9'.repeat(41)}…`);
+  assert.equal(seriesDescription('Acme', `1.2.3-${'x'.repeat(55)}`), `Acme 1.2.3-${'x'.repeat(50)}…`);
 });
