@@ -36,6 +36,9 @@ import type { ReplacedModel } from './model-package.ts';
 /** Why a model's analyses wait in this process (AiAnalysis.heldFor). */
 export type ModelHold = 'overran' | 'changed';
 
+/** The library setting where a running station notes that it holds a model (AiAnalysis.noteHold): "<why> <owner>". */
+const heldBySetting = (model: { id: string; version: string }) => `ai.heldBy:${model.id} ${model.version}`;
+
 export interface FoundModel {
   folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider;
   /** The providers its manifest prefers that could not open it here, and why (their messages, cut short by openSession): a clinic's IT person asked why its GPU was not used (a probe). */
@@ -365,6 +368,7 @@ export class AiAnalysis {
     const last = this.db.ai.lastOverrun(m.manifest);
     if (!last) return;
     this.overran.add(key);
+    this.noteHold(m.manifest, 'overran');
     log.warn(`AI model ${m.manifest.id} ${m.manifest.version} ran past its time limit on an image of exam ${last.examId} (${last.finishedAt ?? '?'}) with this file: `
       + 'its analyses wait; analysing that exam again lets the next start try it once more');
   }
@@ -383,6 +387,28 @@ export class AiAnalysis {
   heldFor(model: { id: string; version: string }): ModelHold | null {
     const key = modelKey(model);
     return this.overran.has(key) ? 'overran' : this.changed.has(key) ? 'changed' : null;
+  }
+
+  /**
+   * Why a station running on the library holds this model (its note, its process alive), for a process
+   * that only lists the models (binome models); null in a station, which answers for itself (heldFor).
+   * `binome models` said a model was fine that the running station held, its folder changed under it, or
+   * overran and since analysed again (a probe).
+   */
+  heldByRunningStation(model: { id: string; version: string }): ModelHold | null {
+    if (!this.listOnly) return null;
+    const [why, owner] = this.readSetting(heldBySetting(model))?.split(' ') ?? [];
+    return (why === 'overran' || why === 'changed') && owner !== undefined && isOwnerAlive(owner) ? why : null;
+  }
+
+  /** Notes this station's hold of a model in the library, for the commands that list the models (heldByRunningStation). */
+  private noteHold(model: { id: string; version: string }, why: ModelHold): void {
+    if (this.listOnly) return;
+    try {
+      this.db.settings.set(heldBySetting(model), `${why} ${currentOwner()}`);
+    } catch (error) {
+      log.debug(`AI: the hold of ${model.id} ${model.version} could not be noted in the library (${libraryErrorForLog(error)})`);
+    }
   }
 
   get availableModels(): readonly FoundModel[] {
@@ -773,6 +799,7 @@ export class AiAnalysis {
         // wait for a process that read the folder as it is now (this one, started again)
         if ((code === 'model_changed' || code === 'model_refused') && !this.changed.has(modelKey(job.model))) {
           this.changed.add(modelKey(job.model));
+          this.noteHold(job.model, 'changed');
           log.warn(`AI model ${job.model.id} ${job.model.version}: its folder changed since this station started; its analyses (exam ${job.examId}'s among them) wait until this station is started again, or run on a station of the library started since`);
         }
         // a failure of an image, said by its code and view (the IT person's words for it); anything
@@ -899,6 +926,7 @@ export class AiAnalysis {
       } catch (error) {
         if ((error as { code?: string })?.code === 'timeout') {
           this.overran.add(modelKey(manifest));
+          this.noteHold(manifest, 'overran');
           // (in the words of the exam's failure: this line said "analysed again" alone, a probe)
           log.warn(`AI model ${manifest.id} ${manifest.version} ran past ${Math.round(this.runner.runTimeoutMs / 1000)} s on an image of exam ${job.examId}: `
             + 'its analyses wait until that exam is analysed again and the station starts again (a run that cannot be interrupted holds its thread); the other models go on');

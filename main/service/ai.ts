@@ -29,11 +29,11 @@ export function ignoredModelMemorySetting(): { value: string; mb: number; minMb:
 }
 
 /**
- * Why the model's analyses wait, for the models list: this process's hold, else an overrun the library
- * records (a command listing the models holds none itself).
+ * Why the model's analyses wait, for the models list: this process's hold, else a running station's
+ * (a command listing the models holds none itself), else an overrun the library records.
  */
 function heldOf(ctx: StationContext, ai: AiAnalysis, manifest: ModelManifest): { held?: ModelHold } {
-  const held = ai.heldFor(manifest) ?? (ctx.db.ai.lastOverrun(manifest) ? 'overran' : null);
+  const held = ai.heldFor(manifest) ?? ai.heldByRunningStation(manifest) ?? (ctx.db.ai.lastOverrun(manifest) ? 'overran' : null);
   return held === null ? {} : { held };
 }
 

@@ -1046,7 +1046,8 @@ test('a model folder replaced while the station runs (another version copied ove
 test('a model\'s manifest edited in place while the station runs (its classes reordered, the same file, id and version) is refused too: masses were recorded as calcifications under the version found at start', { timeout: 180_000 }, async () => {
   const models = tempDir('ai-edited-manifest');
   const folder = writeTinyModel(models, () => undefined, { classes: 2 });
-  const station = openTestStation({ libraryDir: tempDir('ai-edited-manifest-library'), modelRoots: [models] });
+  const library = tempDir('ai-edited-manifest-library');
+  const station = openTestStation({ libraryDir: library, modelRoots: [models] });
   const warnings = mock.method(log, 'warn', () => undefined);
   try {
     await waitFor('the models found', async () => (await station.handlers.aiModels({})).state === 'ready');
@@ -1078,6 +1079,17 @@ test('a model\'s manifest edited in place while the station runs (its classes re
     assert.equal((station.db.connection.prepare('SELECT count(*) AS n FROM ai_findings').get() as { n: number }).n, 0, 'no finding recorded');
     // and the AI models panel says the model is held, and why
     assert.equal((await station.handlers.aiModels({})).models[0]?.held, 'changed');
+    // and so does a command that lists the models beside it (binome models read the folder as it is now and
+    // said nothing of the hold: a probe); not once that station has stopped
+    const listing = openTestStation({ libraryDir: library, modelRoots: [models], analyse: false });
+    try {
+      const listed = await waitFor('the models listed', async () => { const m = await listing.handlers.aiModels({}); return m.state === 'ready' && m.models.length ? m : null; });
+      assert.equal(listed.models[0]?.held, 'changed');
+      station.db.settings.set(`ai.heldBy:${listed.models[0]!.id} ${listed.models[0]!.version}`, 'changed 999999:0');
+      assert.equal((await listing.handlers.aiModels({})).models[0]?.held, undefined, 'a station no longer running holds nothing');
+    } finally {
+      await listing.close();
+    }
     // a station started since reads the folder as it is (here, a newer version) and shows it; the model
     // chosen here then does not write back the version this station holds (it hid the other's results,
     // every exam "queued" for good, on every station: a vendor's probe)

@@ -273,6 +273,16 @@ test('a model whose run overran is held at the next start too, its analyses wait
     assert.deepEqual(slowJobs().map((j) => j.code), [null, null, null]);
     // still held in this process (its overrun thread may still be inside the run): the next start tries it
     assert.equal((await statusOf(station))['org.binome.tests.slow']!.held, 'overran');
+    // and a command listing the models beside it says so too, the library's overrun cleared (binome models said
+    // the model was fine while this station held it: a probe)
+    const listing = openTestStation({ libraryDir, modelRoots: [models], analyse: false });
+    try {
+      await waitFor('the slow model listed', async () => (await statusOf(listing))['org.binome.tests.slow'] !== undefined, 240_000);
+      assert.equal((await statusOf(listing))['org.binome.tests.slow']!.held, 'overran');
+      assert.equal((await statusOf(listing))['org.binome.tests.bright-spots']!.held, undefined);
+    } finally {
+      await listing.close();
+    }
   } finally {
     await station.close();
   }
