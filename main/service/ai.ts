@@ -165,14 +165,15 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     };
   };
   // the AI's output of an exam shown to her is noted once, and only before her first impression
-  // (after it, the marks are meant to be seen)
-  // (not on a read exam: no first impression can follow; its marks unlocked by the read itself were logged as
-  // shown "before her first impression", and hid in the list that it was read without one: a probe)
-  const notShownYet = (examId: number) => !ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId)
-    && ctx.db.worklist.examSummary(examId)?.status !== 'read';
+  // (after it, the marks are meant to be seen); the callers leave out read exams: no first impression can
+  // follow, and their marks unlocked by the read itself were logged as shown "before her first impression",
+  // which hid in the list that it was read without one (a probe)
+  const notNotedYet = (examId: number) => !ctx.db.firstImpressions.get(examId, LOCAL_READER) && !ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId);
   const noteShown = (examId: number) => ctx.db.audit.record(LOCAL_READER, AI_SHOWN_ACTION, examId);
   const existingExam = (examId: number) => {
-    if (!ctx.db.worklist.examSummary(examId)) throw examNotFound(examId);
+    const exam = ctx.db.worklist.examSummary(examId);
+    if (!exam) throw examNotFound(examId);
+    return exam;
   };
   return {
     // an exam that is not in the library is not found, as for every other operation on an exam (it
@@ -180,11 +181,11 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     aiResults: async ({ examId }) => { existingExam(examId); return results(examId); },
     setFirstImpression: async ({ examId, impression }) => {
       ctx.assertOpen();
-      existingExam(examId);
+      const exam = existingExam(examId);
       // none after the exam is read (a stray click on the strip's "Normal" of a read exam, opened again in
       // concurrent mode with its 0.99 marks on screen, recorded an impression ten minutes after the read: a
       // probe); the one recorded before it is still answered as it is
-      if (ctx.db.worklist.examSummary(examId)?.status === 'read' && !ctx.db.firstImpressions.get(examId, LOCAL_READER)) {
+      if (exam.status === 'read' && !ctx.db.firstImpressions.get(examId, LOCAL_READER)) {
         throw new ApiError('bad_request', `Exam ${examId} is read: no first impression is recorded after the read`, 'error.firstImpressionExamRead');
       }
       // the marks (or the score) shown before it, in concurrent mode, and her mode switched to second look
@@ -210,8 +211,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     },
     noteAiShown: async ({ examId }) => {
       ctx.assertOpen();
-      existingExam(examId);
-      if (notShownYet(examId)) noteShown(examId);
+      if (existingExam(examId).status !== 'read' && notNotedYet(examId)) noteShown(examId);
       return results(examId);
     },
     noteAiScoresShown: async ({ examIds }) => {
@@ -222,8 +222,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       ctx.db.connection.transaction(() => {
         for (const examId of new Set(examIds)) {
           // the exam's row read last, and only for those not noted yet (most, on a page read again):
-          // the score it shows (none: no analysis, or an exam no longer in the library)
-          if (!notShownYet(examId) || (ctx.db.worklist.examSummary(examId)?.ai?.score ?? null) === null) continue;
+          // the score it shows (none: no analysis, or an exam no longer in the library), not on a read exam
+          if (!notNotedYet(examId)) continue;
+          const exam = ctx.db.worklist.examSummary(examId);
+          if (!exam || exam.status === 'read' || (exam.ai?.score ?? null) === null) continue;
           noteShown(examId);
           noted++;
         }
