@@ -231,8 +231,12 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     assert.ok(findingIds.length >= 2, `the fixture marks the exam (${findingIds.length} findings)`);
     flagged.db.connection.prepare('UPDATE ai_findings SET score = CASE id WHEN ? THEN 0.8 ELSE 0.3 END WHERE job_ref = ?').run(findingIds[0], job);
     await page.click(`[data-testid=exam-row][data-exam-id="${rows[0]!.examId}"]`);
-    // (every viewport's marks drawn, the flagged one among them: read as the first cell drew its own, a clean-clone run saw only the weak ones)
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=ai-mark]')].some((m) => Number(m.getAttribute('data-score')) >= 0.5));
+    // (every viewport's marks drawn, the flagged one and a weak one among them: read as the first cell drew its own,
+    // clean-clone runs saw only the weak ones, then only the flagged one)
+    await page.waitForFunction(() => {
+      const scores = [...document.querySelectorAll('[data-testid=ai-mark]')].map((m) => Number(m.getAttribute('data-score')));
+      return scores.some((s) => s >= 0.5) && scores.some((s) => s < 0.5);
+    });
     const marks = await page.$$eval('[data-testid=ai-mark]', (all) => all.map((m) => [Number(m.getAttribute('data-score')), m.getAttribute('data-weak') === 'true', getComputedStyle(m.querySelector('path.outline')!).strokeDasharray]));
     assert.ok(marks.some(([, weak]) => weak) && marks.some(([, weak]) => !weak), JSON.stringify(marks));
     for (const [score, weak, dashes] of marks) {
