@@ -161,7 +161,12 @@ test('a station stopped (SIGINT, SIGTERM, SIGHUP) while a model run lasts longer
       child.stderr.on('data', (d: Buffer) => { err += d; });
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
       // (the station's start, its models' check and the exam's decoding took over 2 minutes on a machine loaded by two probes)
-      await waitFor('the analysis running', () => status() === 'running', 300_000);
+      // (a clean-clone run's second start never got there, and said nothing of why: what the station said, if it does again)
+      await waitFor('the analysis running', () => status() === 'running', 300_000).catch((error: Error) => {
+        child.kill('SIGKILL');
+        const jobs = db.prepare('SELECT status, failure_code AS code, failure_detail AS detail FROM ai_jobs').all();
+        throw new Error(`${signal}: ${error.message}; jobs ${JSON.stringify(jobs)}; its output: ${out.slice(-1500)} ${err.slice(-3000)}`);
+      });
       // its image decoded and made into the model's input (well under a second for a reduced image): the model runs
       await new Promise((resolve) => setTimeout(resolve, 4000));
       assert.equal(status(), 'running', 'still inside the model run');
