@@ -1157,17 +1157,29 @@ export function scoreScaleText(locale: Locale, scale: { semantics: 'uncalibrated
   return translate(locale, `ai.scale.${scale.semantics}`, { min: number(scale.min), max: number(scale.max), prevalence });
 }
 
-/** A score as its scale has it, as each locale writes numbers: 0–1 with two decimals (0,42 in French), a vendor's 0–100 as a whole number. */
-export function formatScore(locale: Locale, score: number): string {
-  // a score under 1 is never written 1.00: that reads as certainty (0.9966 is shown 0.99)
-  // above 1 (a vendor's scale): one decimal under 10 (1.4 and 1.5 read "1" and "2" on a 0–10 scale), whole above;
-  // never rounded up to a whole number the score has not reached (99.6 read "100" on a 0–100 scale: a probe)
-  // nor is one under 0.005 written 0.00, 0 itself (a breast with no candidate finding) included: that
-  // read as certainty too, "sein gauche 0,00" (radiologists' probes); "< 0,01" with French's narrow space
-  if (score >= 0 && score < 0.005) return locale === 'fr' ? '<\u202f0,01' : '<0.01';
-  const text = Math.abs(score) <= 1 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
-    : Math.abs(score) < 10 ? (Math.trunc(score * 10) / 10).toFixed(1) : Math.trunc(score).toFixed(0);
-  return locale === 'fr' ? text.replace('.', ',') : text;
+/** A score scale's ends (manifest output.scoreScale): a score is written with the decimals its scale uses. */
+export interface ScoreRange { min: number; max: number }
+
+/**
+ * A score as its scale has it, as each locale writes numbers: 0–1 with two decimals (0,42 in French),
+ * a scale up to 10 with one, a vendor's 0–100 as a whole number. Without its scale, judged by the
+ * score's own size (a 0.5 on a 0–100 scale was written "0.50", decimals that scale never uses).
+ */
+export function formatScore(locale: Locale, score: number, scale?: ScoreRange): string {
+  const reach = scale ? Math.max(Math.abs(scale.min), Math.abs(scale.max)) : Math.abs(score);
+  const step = reach <= 1 ? 0.01 : (scale ? reach <= 10 : reach < 10) ? 0.1 : 1;
+  // a score is never written as the certainty it has not reached: under 1 never 1.00 (0.9966 is shown
+  // 0.99), above 1 cut, never rounded up to what it has not reached (99.6 read "100" on a 0–100 scale: a probe)
+  // (two decimals are rounded, wider steps cut: under one step, a score would read 0)
+  // nor is one at a scale's foot of 0 written 0 (0.00, or 0 on 0–100), 0 itself (a breast with no candidate
+  // finding) included: that read as certainty too, "sein gauche 0,00" (radiologists' probes); "< 0,01"
+  // with French's narrow space. On a scale reaching below 0 (a vendor's logits), 0 is a score like any other.
+  if ((scale ? scale.min === 0 : true) && score >= 0 && score < (step === 0.01 ? 0.005 : step)) return `${locale === 'fr' ? '<\u202f' : '<'}${decimalText(locale, step, step === 1 ? 0 : step === 0.1 ? 1 : 2)}`;
+  const text = step === 0.01 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
+    : step === 0.1 ? (Math.trunc(score * 10) / 10).toFixed(1) : Math.trunc(score).toFixed(0);
+  // (-0.003 cut to "-0.00": no sign where none is left)
+  const unsigned = /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
+  return locale === 'fr' ? unsigned.replace('.', ',') : unsigned;
 }
 
 const decimalText = (locale: Locale, value: number, decimals: number): string => {
@@ -1201,21 +1213,22 @@ export function formatPercent(locale: Locale, share: number): string {
  * rounded, so that one under the threshold never reads as the threshold (0.2085 and 0.2148 beside
  * 0.2089, not 0.21 twice).
  */
-export function formatScoreAgainst(locale: Locale, score: number, threshold: number): string {
+export function formatScoreAgainst(locale: Locale, score: number, threshold: number, scale?: ScoreRange): string {
   // (0.9987 is shown 0.99, not 1.00: under a threshold of 0.9939 that it is above; on a vendor's
   // 0–100 scale, 29.6 is shown 30 beside "30.00 or more" without being flagged: a probe)
   // (judged on the score rounded, as a reader reads it: 29.6 reads "30" beside "30 or more", whatever formatScore cuts it to)
-  const rounded = (value: number) => (Math.abs(value) <= 1 ? formatScore('en', value) : value.toFixed(0));
-  const shown = formatScore('en', score);
-  if (rounded(score) !== rounded(threshold) && shown !== formatScore('en', threshold) && Number(shown) >= threshold === score >= threshold) return formatScore(locale, score);
+  const wide = scale ? Math.max(Math.abs(scale.min), Math.abs(scale.max)) > 1 : Math.abs(threshold) > 1 || Math.abs(score) > 1;
+  const rounded = (value: number) => (wide ? value.toFixed(0) : formatScore('en', value, scale));
+  const shown = formatScore('en', score, scale);
+  if (rounded(score) !== rounded(threshold) && shown !== formatScore('en', threshold, scale) && Number(shown.replace('<', '')) >= threshold === score >= threshold) return formatScore(locale, score, scale);
   const thresholdText = formatThreshold(locale, threshold);
   const point = thresholdText.search(/[.,]/);
   // the threshold's decimals (three at least on a 0–1 scale, one on a wider one)
-  const decimals = Math.max(Math.abs(threshold) > 1 || Math.abs(score) > 1 ? 1 : 3, point < 0 ? 0 : thresholdText.length - point - 1);
-  const scale = 10 ** decimals;
+  const decimals = Math.max(wide ? 1 : 3, point < 0 ? 0 : thresholdText.length - point - 1);
+  const cutBy = 10 ** decimals;
   // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it)
-  const cut = Math.floor(score * scale + 1e-7) / scale;
-  return Number.isFinite(cut) ? decimalText(locale, cut, decimals) : formatScore(locale, score);
+  const cut = Math.floor(score * cutBy + 1e-7) / cutBy;
+  return Number.isFinite(cut) ? decimalText(locale, cut, decimals) : formatScore(locale, score, scale);
 }
 
 /** The operating points' names the shipped model uses (models/binome-synth-detector), said in the reader's language. */

@@ -11,6 +11,7 @@ import { Enums } from '@cornerstonejs/core';
 import { INSCRIBED_SHARE, SHAPE_GLYPHS, markRadiusMax, nearMarkOfAnotherShape, placeGlassScore, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
 import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
+import type { ScoreRange } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
 
 export interface MarksLabel {
@@ -43,6 +44,8 @@ export interface AiMarksLayerProps {
    * a threshold of 0.1528, as if under it: a probe).
    */
   threshold?: number;
+  /** Its model's score scale (output.scoreScale): a score is written with the decimals its scale uses. */
+  scale?: ScoreRange;
   /**
    * Where its label goes: the image's column of labels (one above the other whatever their number
    * of lines: at a fixed step, a three-line label and another CAD's wrote over one another).
@@ -85,7 +88,7 @@ function scoreTextWidth(text: string): number {
   return width;
 }
 
-export function AiMarksLayer({ findings, label, source, threshold, labelSlot, toCanvas, spacingMm, element, magnifier }: AiMarksLayerProps) {
+export function AiMarksLayer({ findings, label, source, threshold, scale, labelSlot, toCanvas, spacingMm, element, magnifier }: AiMarksLayerProps) {
   const { locale } = useI18n();
   const [marks, setMarks] = useState<ProjectedMark[]>([]);
   const [width, setWidth] = useState(0);
@@ -170,7 +173,7 @@ export function AiMarksLayer({ findings, label, source, threshold, labelSlot, to
   useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   // the score of a mark over or beside one of another shape (two findings on one lesion) starts with its shape: whose it is
   const nearOther = nearMarkOfAnotherShape(marks);
-  const scoreOf = (score: number) => (threshold === undefined ? formatScore(locale, score) : formatScoreAgainst(locale, score, threshold));
+  const scoreOf = (score: number) => (threshold === undefined ? formatScore(locale, score, scale) : formatScoreAgainst(locale, score, threshold, scale));
   const texts = marks.map((m, i) => (m.finding.score === null ? '' : `${nearOther[i] ? `${SHAPE_GLYPHS[m.shape]}\u2009` : ''}${scoreOf(m.finding.score)}`));
   const labels = placeScoreLabels(marks.map((m, i) => ({ x: m.x, y: m.y, radius: m.radius, text: texts[i]!, shape: m.shape, score: m.finding.score ?? undefined })), width, SCORE_ROOM_PX, labelBoxes, height, scoreTextWidth);
   // the model's marks under the threshold the reader is shown (its exam operating point): drawn thinner, as

@@ -83,7 +83,7 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const examPoint = results.model?.examOperatingPoint;
   // flagged as the worklist flags it (the model's exam operating point), its score written so as to keep its side
   // (the breasts' scores too, the best of them being the exam's: 0.2351 said "exam score 0.2351" and "right breast 0.24" beside a threshold of 0.2357)
-  const scoreText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold) : formatScore(options.locale, score));
+  const scoreText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold, scale) : formatScore(options.locale, score, scale));
   // and not flagged, said as plainly: under the flag nothing was said, and the reader had to remember the threshold (a probe)
   const flagged = !examPoint || state.examScore === null ? ''
     : ` · ${t(state.examScore >= examPoint.threshold ? 'ai.examFlagged' : 'ai.examNotFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}`;

@@ -17,12 +17,15 @@ import type { FailureExplained } from './load-failure.ts';
 import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
 import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
 import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
+import type { ScoreRange } from '../../common/i18n/messages.ts';
 
 /** One source's marks on an image: the station's model, or one CAD report, with the label that says whose they are. */
 export interface MarkGroup {
   findings: readonly MarkFinding[]; label: MarksLabel; source: 'model' | 'cad';
   /** The model's operating point, where its marks start: a score beside it is written so that it never reads as on its other side. */
   threshold?: number;
+  /** Its model's score scale: a score is written with the decimals its scale uses. */
+  scale?: ScoreRange;
 }
 
 /** The marks to draw, by image (already those the reader lets show: unlocked, of the classes shown, and the intents shown). */
@@ -45,7 +48,7 @@ function PlaceMarks({ renderer, place, groups, elements, spacingMm }: {
   return (
     <>
       {groups.map((g) => (
-        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} labelSlot={labelSlot} toCanvas={toCanvas} spacingMm={spacingMm} element={element} magnifier={magnifier} />
+        <AiMarksLayer key={`${g.source}-${g.label.model}`} findings={g.findings} label={g.label} source={g.source} threshold={g.threshold} scale={g.scale} labelSlot={labelSlot} toCanvas={toCanvas} spacingMm={spacingMm} element={element} magnifier={magnifier} />
       ))}
       <div className="ai-labels" ref={setLabelSlot} />
     </>

@@ -340,7 +340,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // exam point where the worklist and the strip flag exams at it (the marks' own point is said
         // nowhere then, and written to its decimals it read "0,1544" among "0,16"s, a probe), else the marks'
         const threshold = results.model.examOperatingPoint?.threshold ?? results.model.operatingPoint.threshold;
-        for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model', threshold }, finding);
+        for (const finding of results.findings) if (!hiddenClasses.has(finding.class)) add(finding.instanceId, { label, source: 'model', threshold, scale: results.model.scoreScale }, finding);
         // an image the model does not read (a spot or magnification view) says so: no mark there is not "nothing found"
         // (of an analysis done: an exam that failed for its pixels says so once, in the AI strip)
         for (const { instanceId, reason, failure } of results.state?.status === 'done' ? results.notAnalysed : []) {

@@ -429,8 +429,8 @@ export function WorklistPage() {
                         : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : exam.ai.held ? 'worklist.ai.held' : `worklist.ai.${exam.ai.status}`)
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLater' : 'worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
                         : flagThreshold !== null && exam.ai.score >= flagThreshold
-                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold)}</span>
-                          : flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold) : formatScore(locale, exam.ai.score)}
+                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}</span>
+                          : flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, exam.ai.score, aiModel?.scoreScale)}
                       {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
                           on every row of reduced exams, is in the cell's title) */}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{notForModel(exam.ai.failure) ? t('worklist.ai.tooCoarse') : failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}

@@ -29,6 +29,29 @@ test('scores: two decimals on a 0–1 scale (a decimal comma in French), a vendo
   assert.equal(formatScore('en', 9.96), '9.9');
 });
 
+test('scores written with the decimals of their model\'s scale: a 0.5 on 0–100 is not "0.50", a vendor\'s logit of 0 not "<0.01" nor -0.003 "-0.00" (a vendor\'s probe)', () => {
+  const percent = { min: 0, max: 100 }, logits = { min: -5, max: 5 }, tenths = { min: 0, max: 10 }, unit = { min: 0, max: 1 };
+  assert.equal(formatScore('en', 0.5, percent), '<1', 'at the foot of 0–100: not written as a certainty of 0');
+  assert.equal(formatScore('fr', 0.5, percent), '<\u202f1');
+  assert.equal(formatScore('en', 0, percent), '<1');
+  assert.equal(formatScore('en', 5.5, percent), '5', 'whole numbers all along its scale');
+  assert.equal(formatScore('en', 99.6, percent), '99');
+  assert.equal(formatScore('en', 0.4, tenths), '0.4');
+  assert.equal(formatScore('en', 0.03, tenths), '<0.1');
+  assert.equal(formatScore('fr', 9.96, tenths), '9,9');
+  assert.equal(formatScore('en', 0, logits), '0.0', 'a middle score like any other');
+  assert.equal(formatScore('en', -0.03, logits), '0.0', 'no sign where no digit is left');
+  assert.equal(formatScore('en', -0.003, unit), '0.00');
+  assert.equal(formatScore('en', -2.47, logits), '-2.4');
+  assert.equal(formatScore('en', 0.003, unit), '<0.01', 'a 0–1 scale as before');
+  assert.equal(formatScore('en', 0.9966, unit), '0.99');
+  // beside a threshold on such a scale: a score under it never reads as it
+  assert.equal(formatScoreAgainst('en', 29.6, 30, percent), '29.60', 'with its threshold\'s decimals ("30.00 or more")');
+  assert.equal(formatScoreAgainst('en', 85, 30, percent), '85');
+  assert.equal(formatScoreAgainst('en', 0.5, 30, percent), '<1');
+  assert.equal(formatScoreAgainst('en', 0.003, 0.008, unit), '0.003', '"<0.01" beside a threshold of 0.008 told neither side');
+});
+
 test('beside an operating point: its threshold with its decimals, and a score that would read as it with the decimals that tell its side', () => {
   // a probe: 0.2148 (highlighted) and 0.2085 (not: under 0.2089) were both shown 0.21, the legend "(0.21)"
   assert.equal(formatThreshold('en', 0.2089), '0.2089');
