@@ -380,7 +380,12 @@ async function commandDemo(args: string[], out: NodeJS.WriteStream): Promise<num
   const outDir = path.resolve(values.out ?? path.join(service!.paths.root, 'demo', options.seed));
   try {
     const tty = out.isTTY && !values.quiet;
-    const summary = await writeDemoExams(options, outDir, (p) => { if (tty) out.write(`\r${TEXT.generating(p.imagesDone, p.imagesTotal)}\x1b[K`); });
+    const summary = await writeDemoExams(options, outDir, (p) => { if (tty) out.write(`\r${TEXT.generating(p.imagesDone, p.imagesTotal)}\x1b[K`); })
+      .catch((error: unknown) => {
+        // said in the terminal's language, not as the system's "ENOSPC: no space left on device, write" (a probe)
+        if ((error as NodeJS.ErrnoException)?.code === 'ENOSPC') throw new Error(TEXT.demoDiskFull(outDir), { cause: error });
+        throw error;
+      });
     if (tty) out.write('\n');
     out.write(`${TEXT.generated({ images: summary.images, exams: summary.exams, patients: summary.patients, outDir: summary.outDir,
       seconds: decimal(summary.seconds, 1), perExam: decimal(summary.secondsPerExam, 2), size: options.size, bytes: formatBytes(summary.bytes) })}\n`);

@@ -77,6 +77,7 @@ export interface DemoHooks {
 
 export async function generateDemo(options: DemoOptions, outDir: string, hooks: DemoHooks = {}): Promise<DemoSummary> {
   const started = performance.now();
+  const createdOutDir = !fs.existsSync(outDir);
   fs.mkdirSync(outDir, { recursive: true });
   const patients = Array.from({ length: options.patients }, (_, i) => planPatient(options, i));
   const tasks: ImageTask[] = [];
@@ -92,6 +93,7 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
   const remaining = new Map<string, number>();
   for (const t of tasks) remaining.set(examKey(t), (remaining.get(examKey(t)) ?? 0) + 1);
   const examsHandedOver: Promise<unknown>[] = [];
+  const handedOver = new Set<string>();
   /** Once an exam's last image is written: its ground truth, then the caller may take it. */
   const finished = (t: ImageTask, truth: ImageTruth) => {
     truths.set(t.id, truth);
@@ -110,27 +112,19 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
     fs.writeFileSync(path.join(outDir, file), JSON.stringify(groundTruth(options, patient, exam, images), null, 2));
     groundTruthFiles.push(file.split(path.sep).join('/'));
     if (exam.examIndex > 0) priorStudyUids.push(exam.studyInstanceUid);
+    if (hooks.onExam) handedOver.add(key);
     const handed = hooks.onExam?.({ dicomFiles: images.map((img) => path.join(outDir, img.file)), studyInstanceUid: exam.studyInstanceUid, isPrior: exam.examIndex > 0 });
     if (handed) examsHandedOver.push(handed);
   };
 
-  if (workerCount <= 1) {
-    for (const t of tasks) {
-      const patient = patients[t.patient]!;
-      const exam = patient.exams[t.exam]!;
-      finished(t, await produceImage(patient, exam, exam.images[t.image]!, outDir));
-    }
-  } else {
-    const pool = new WorkerPool<SynthTasks>({ name: 'demo', entry: workerEntry(import.meta.filename, 'synth.worker'), size: workerCount });
-    try {
-      await Promise.all(tasks.map(async (t) => {
-        finished(t, await pool.run('renderImage', { options, outDir, patient: t.patient, exam: t.exam, image: t.image }));
-      }));
-    } finally {
-      await pool.close();
-    }
+  try {
+    await produceAll();
+  } catch (error) {
+    // a disk filled, a thread gone: what this run wrote of an exam not handed over is removed, not left
+    // filling the disk (a full disk kept 60 MB of half-made images: a probe); exams handed over are the caller's
+    removeUnfinished(patients, outDir, (p, e) => handedOver.has(`${p}/${e}`), createdOutDir);
+    throw error;
   }
-
   await Promise.all(examsHandedOver);
   groundTruthFiles.sort();
   const exams = patients.reduce((n, p) => n + p.exams.length, 0);
@@ -138,4 +132,42 @@ export async function generateDemo(options: DemoOptions, outDir: string, hooks: 
   fs.writeFileSync(path.join(outDir, 'demo.json'), JSON.stringify({ generator: GENERATOR_VERSION, options, groundTruthFiles, notice: 'Synthetic data: not a patient, not for diagnosis' }, null, 2));
   const dicomFiles = tasks.map((t) => path.join(outDir, truths.get(t.id)!.file));
   return { outDir, patients: patients.length, exams, images: tasks.length, bytes, seconds, secondsPerExam: seconds / exams, groundTruthFiles, priorStudyUids: priorStudyUids.sort(), dicomFiles };
+
+  async function produceAll(): Promise<void> {
+    if (workerCount <= 1) {
+      for (const t of tasks) {
+        const patient = patients[t.patient]!;
+        const exam = patient.exams[t.exam]!;
+        finished(t, await produceImage(patient, exam, exam.images[t.image]!, outDir));
+      }
+      return;
+    }
+    const pool = new WorkerPool<SynthTasks>({ name: 'demo', entry: workerEntry(import.meta.filename, 'synth.worker'), size: workerCount });
+    try {
+      await Promise.all(tasks.map(async (t) => {
+        finished(t, await pool.run('renderImage', { options, outDir, patient: t.patient, exam: t.exam, image: t.image }));
+      }));
+    } finally {
+      await pool.close(); // (its threads stopped: none writes after this)
+    }
+  }
+}
+
+/**
+ * Removes the images and ground truth of the exams not kept (those the caller did not take), then the
+ * folders that leaves empty, the demo's own folder included where this run made it. Best effort: a file that cannot be removed stays.
+ */
+function removeUnfinished(patients: readonly PatientSpec[], outDir: string, kept: (patient: number, exam: number) => boolean, createdOutDir: boolean): void {
+  const quietly = (remove: () => void) => { try { remove(); } catch { /* left as it is */ } };
+  for (const [pi, patient] of patients.entries()) {
+    for (const [ei, exam] of patient.exams.entries()) {
+      if (kept(pi, ei)) continue;
+      const folder = path.join(outDir, examFolder(patient, exam));
+      for (const image of exam.images) quietly(() => fs.rmSync(path.join(folder, `${image.key}.dcm`), { force: true }));
+      quietly(() => fs.rmSync(path.join(folder, 'ground-truth.json'), { force: true }));
+      quietly(() => fs.rmdirSync(folder));
+    }
+    quietly(() => fs.rmdirSync(path.join(outDir, patient.woman.patientId)));
+  }
+  if (createdOutDir) quietly(() => fs.rmdirSync(outDir));
 }

@@ -9,6 +9,8 @@ import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { cliLocale } from '../../main/cli-text.ts';
 import Database from 'better-sqlite3';
+import { DEFAULT_DEMO_OPTIONS, planPatient } from '../../main/synth/plan.ts';
+import { examFolder } from '../../main/synth/produce.ts';
 
 const BIN = path.join(ROOT, 'bin', 'binome.js');
 /** The command line in a terminal whose language is English (whatever this machine's), or `LANG`'s. */
@@ -107,6 +109,26 @@ test('demo: checks its arguments, writes exams with ground truth, imports them i
   const rows = (JSON.parse(run('list', '--library', library, '--json').out) as { rows: { studyDate: string; status: string }[] }).rows;
   assert.deepEqual(rows.map((r) => r.status), ['new', 'read'], JSON.stringify(rows));
   assert.ok(rows[0]!.studyDate > rows[1]!.studyDate, 'the current exam new, the prior read');
+});
+
+test('demo on a full disk: said in the terminal\'s language, not as the system\'s "ENOSPC", and what it made of the unfinished exams removed (60 MB of half-made images stayed: a vendor\'s probe)', { skip: fs.existsSync('/dev/full') ? false : 'no /dev/full on this system (a file whose writes fail as a full disk\'s)' }, () => {
+  for (const [lang, said] of [['C.UTF-8', /binome: the disk holding .* is full: the demo exams could not all be made, and what was made of those unfinished was removed; free some space and start again/],
+    ['fr_FR.UTF-8', /binome: le disque qui porte .* est plein\u202f: les examens de démonstration n’ont pas tous pu être faits/]] as const) {
+    const out = tempDir('cli-demo-full');
+    fs.writeFileSync(path.join(out, 'kept.txt'), 'the folder\'s own file');
+    // the prior's last image written to /dev/full: its write fails as on a full disk, after others were written
+    const patient = planPatient({ ...DEFAULT_DEMO_OPTIONS, variants: false, patients: 1, priors: 1, seed: 'cli-full' }, 0);
+    const prior = patient.exams[1]!;
+    const blocked = path.join(out, examFolder(patient, prior), `${prior.images.at(-1)!.key}.dcm`);
+    fs.mkdirSync(path.dirname(blocked), { recursive: true });
+    fs.symlinkSync('/dev/full', blocked);
+    const r = runIn(lang, 'demo', '--patients', '1', '--priors', '1', '--plain', '--seed', 'cli-full', '--out', out);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.err, said);
+    assert.doesNotMatch(r.err, /ENOSPC/);
+    const left = fs.readdirSync(out, { recursive: true }).map(String);
+    assert.deepEqual(left, ['kept.txt'], 'no image, no ground truth, no empty folder left; the folder\'s own file kept');
+  }
 });
 
 test('import --read marks the exams it brings in whole as read (earlier exams, to compare with), audited; an exam with images before it stays as it was', () => {
