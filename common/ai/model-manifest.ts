@@ -181,6 +181,7 @@ const MONOCHROME1_INVERTED = 'true: the station always shows MONOCHROME1 images 
 const VALUES_01 = "'float01': the station gives values from 0 (air) to 1 (the brightest), before normalisation";
 const PAD_VALUE = "from 0 to 1, the pipeline's scale (ultralytics' grey 114 is 114/255 = 0.447)";
 const SIZE_UNKNOWN = 'a model that takes any pixel size (spacingMm null) takes a fixed matrix (size.mode fixed): padded to a multiple, the input would have no size';
+const FLOAT32_ONLY = '"float32": the station gives a model 32-bit floats; a model made for float16 (or another type) takes them where its graph casts its input (a Cast node) or exported with a float32 input';
 const SIZES_DISAGREE = 'the height and width of the shape disagree with input.size (a fixed size: those numbers, or names; padded: names, the size varies with the image)';
 
 /**
@@ -342,7 +343,8 @@ export const modelManifestSchema = z.object({
     priors: z.enum(['none', 'optional', 'required']),
     tensor: z.strictObject({
       name: tensorName,
-      dtype: z.literal('float32'),
+      // (a float16 model read "expected "float32"" alone, and its maker did not learn what to change: a vendor's probe)
+      dtype: z.literal('float32', { error: FLOAT32_ONLY }),
       shape: inputShape,
     }),
   }).refine((input) => sizesAgree(input.size, input.tensor.shape), { message: SIZES_DISAGREE, path: ['tensor', 'shape'] })

@@ -207,6 +207,8 @@ export async function checkModelFolder(folder: string, options: { providers?: re
 
 /** The contract's own rules (common/ai/model-manifest.ts) in French; zod says its built-in ones in French itself. */
 const RULES_FR: Record<string, string> = {
+  '"float32": the station gives a model 32-bit floats; a model made for float16 (or another type) takes them where its graph casts its input (a Cast node) or exported with a float32 input':
+    '"float32"\u202f: la station donne au modèle des flottants de 32\u00a0bits\u202f; un modèle fait pour float16 (ou un autre type) les prend si son graphe convertit son entrée (un nœud Cast) ou s’il est exporté avec une entrée float32',
   "input.padding and input.crop are contract 1.1: contractVersion '1.1' (a station of contract 1.0 would read the model without them)":
     'input.padding et input.crop sont du contrat 1.1\u202f: contractVersion \'1.1\' (une station du contrat 1.0 lirait le modèle sans eux)',
   "output.twoView is contract 1.2: contractVersion '1.2' (a station of an older contract would show scores not weighed across views)":

@@ -127,6 +127,8 @@ test('bad manifests are refused with the field and the reason, in English and Fr
     // a value named twice: a list written by hand or by a faulty tool
     ['intent-twice', { change: (m) => { m.input.presentationIntent = ['FOR PRESENTATION', 'FOR PRESENTATION']; } }, /input\.presentationIntent: each value once/],
     ['view-twice', { change: (m) => { m.input.views = ['CC', 'MLO', 'CC']; } }, /input\.views: each value once/],
+    // a float16 model: told what to change, not "expected "float32"" alone (a vendor's probe)
+    ['float16-input', { change: (m) => { m.input.tensor.dtype = 'float16' as never; } }, /input\.tensor\.dtype: "float32": the station gives a model 32-bit floats; a model made for float16 \(or another type\) takes them where its graph casts its input \(a Cast node\)/],
     ['stored-values', { change: (m) => { (m.input.pixels as Record<string, unknown>).range = 'stored-values'; } }, /input\.pixels\.range: 'float01': the station gives values from 0 \(air\) to 1/],
     // a section's keys put at the top level, where the contract lets unknown keys be: refused, not dropped unread (a
     // vendor's probe: its exam point, two-view weighing and "not for diagnostic use: false" ignored, the exams flagged at the marks' point)
@@ -152,6 +154,7 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   // zod's French bounds written as French writes them (it said "nombre doit être <=8192", "0.025")
   assert.match((await refusal(path.join(root, 'huge-matrix'))).fr, /input\.size\.height\u202f: Trop grand\u202f: le nombre doit être ≤\u00a08192/);
   assert.match((await refusal(writeModel(root, 'fine-spacing', { change: (m) => { m.input.spacingMm = 0.00001; } }))).fr, /input\.spacingMm\u202f: Trop petit\u202f: le nombre doit être ≥\u00a00,025/);
+  assert.match((await refusal(path.join(root, 'float16-input'))).fr, /input\.tensor\.dtype\u202f: «\u202ffloat32\u202f»\u202f: la station donne au modèle des flottants de 32\u00a0bits/);
   assert.match((await refusal(path.join(root, 'padded-fixed-shape'))).fr, /input\.tensor\.shape\u202f: la hauteur et la largeur de la forme contredisent input\.size/);
   assert.match((await refusal(path.join(root, 'batch-of-two'))).fr, /input\.tensor\.shape\.0\u202f: une image à la fois\u202f: la forme est N, C, H, W avec N = 1 \(ou un nom\), ou C, H, W/);
   assert.match((await refusal(path.join(root, 'two-channels'))).fr, /input\.tensor\.shape\.1\u202f: un ou trois canaux, avant la hauteur et la largeur/);
