@@ -360,6 +360,9 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     const ofAnotherShape = (o: (typeof marks)[number]) => glyph !== undefined && shapeKnown(o) !== undefined && shapeKnown(o) !== glyph;
     const overOwn = (o: (typeof marks)[number]) => Math.hypot(o.x - m.x, o.y - m.y) < o.radius + m.radius;
     const rivals = marks.filter((o, j) => j !== i && inView(o) && !(ofAnotherShape(o) && overOwn(o)));
+    // (one's centre inside the other's circle: one lesion, no place nearer one than the other)
+    const nested = (o: (typeof marks)[number]) => Math.hypot(o.x - m.x, o.y - m.y) < Math.max(o.radius, m.radius);
+    const rivalsWherePlaced = marks.filter((o, j) => j !== i && inView(o) && !(ofAnotherShape(o) && nested(o)));
     const marginFrom = (o: (typeof marks)[number]) => (ofAnotherShape(o) ? 0 : OWNED_BY_PX);
     // from the text's middle to the mark's edge: the eye pairs a number with the mark nearest it, not
     // with one its text's far end happens to come near
@@ -370,12 +373,15 @@ export function placeScoreLabels(marks: readonly { x: number; y: number; radius:
     // never below the viewport's bottom either (a mark under the model's label at a cell's foot had
     // its score pushed out of the cell, and showed none)
     const inside = (c: Candidate) => c.y - SCORE_LINE_PX >= 0 && (height <= 0 || c.y + SCORE_DESCENT_PX <= height);
-    const owned = (c: Candidate) => inside(c) && boxGap(c) <= OWN_REACH_PX && rivals.every((o) => gap(o, c) >= gap(m, c) + marginFrom(o));
+    // nearer its own mark than any other where a place is (a mass's "● 0,89" pushed under the triangle
+    // half over it, the triangle's "▲ 0,18" under the mass: each beside the other's mark, a radiologist's
+    // probe at 1280 px); the glyph alone, against a mark over its own, only where no place is (one inside the other)
+    const owned = (c: Candidate, among = rivals) => inside(c) && boxGap(c) <= OWN_REACH_PX && among.every((o) => gap(o, c) >= gap(m, c) + marginFrom(o));
     const first = beside(leftFirst);
     const otherSide = width > 0 && (leftFirst ? roomRight >= textWidth : roomLeft >= textWidth) ? beside(!leftFirst) : null;
     const aligned = (['centre', 'left', 'right'] as const).flatMap((align) => [onTopOrUnder(false, align), onTopOrUnder(true, align)]);
     const candidates = [first, otherSide, ...aligned].filter((c): c is Candidate => c !== null);
-    const chosen = candidates.find(owned) ?? null;
+    const chosen = candidates.find((c) => owned(c, rivalsWherePlaced)) ?? candidates.find((c) => owned(c)) ?? null;
     // none is its own beyond doubt: the first that stays in the viewport, tied to its mark by a line;
     // else one brought into the viewport, over no other mark if it can be, then over no label (a mark
     // at a cell's foot, under the model's label: its score over the label rather than none)

@@ -390,3 +390,18 @@ test('faint marks of another class inside a strong mark write their scores under
   const [, alone] = placeScoreLabels([{ ...star, x: -60 }, { ...inside[0]!, x: 8 }], 800, 44, [], 600);
   assert.ok(alone !== null && alone.x >= 8, JSON.stringify(alone));
 });
+
+test('two marks of different shapes half over one another: each score nearer its own mark than the other\'s, where a place is (a radiologist\'s probe at 1280 px: the mass\'s "● 0,89" under the triangle, the triangle\'s "▲ 0,18" under the mass)', () => {
+  const marks = [{ x: 201, y: 188, radius: 22, text: '●\u20090,89', shape: 'circle' as const, score: 0.89 }, { x: 243, y: 178, radius: 22, text: '▲\u20090,18', shape: 'triangle' as const, score: 0.18 }];
+  const places = placeScoreLabels(marks, 315, 44, [], 270);
+  for (const [i, p] of places.entries()) {
+    const width = 7 * 8;
+    const [x0, x1] = p!.anchor === 'end' ? [p!.x - width, p!.x] : [p!.x, p!.x + width];
+    const middle = [(x0 + x1) / 2, p!.y - 7] as const;
+    const gaps = marks.map((m) => Math.hypot(middle[0] - m.x, middle[1] - m.y) - m.radius);
+    assert.ok(gaps[i]! < gaps[1 - i]!, `${marks[i]!.text}: ${gaps[i]!.toFixed(1)} px from its mark, ${gaps[1 - i]!.toFixed(1)} from the other (${JSON.stringify(p)})`);
+  }
+  // one inside the other (one lesion): as before, its shape says whose, one line under the other
+  const nestedPlaces = placeScoreLabels([{ x: 300, y: 200, radius: 20, text: '◆ 0.55' }, { x: 304, y: 204, radius: 18, text: '● 0.24' }], 800, 44);
+  assert.equal(nestedPlaces[0]!.anchor, 'start');
+});
