@@ -428,6 +428,12 @@ export interface AiResults {
     status: AiStatus;
     examScore: number | null;
     breastScores: Partial<Record<'R' | 'L', number>>;
+    /**
+     * Done: where a breast's score is its best finding's (breastScore "max-over-findings", or an image
+     * score that is one), that finding's view, and whether it is marked at the reader's operating point:
+     * "left breast 0.14" with no view and no mark anywhere could not be found (a radiologist's probe).
+     */
+    breastSources?: Partial<Record<'R' | 'L', { view: string; marked: boolean }>>;
     provider: string | null;
     failure: { code: string; detail: string | null } | null;
     finishedAt: string | null;

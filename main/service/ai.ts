@@ -93,9 +93,21 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     });
     // the breasts imaged: the mammography images the worklist's row looks at (the same rule there: records.ts)
     const lateralities = instances.filter((i) => i.isImage && !i.forProcessing && i.viewLabel !== null).map((i) => i.imageLaterality);
+    // each breast's score, where it is a finding's: that finding's view, marked at the reader's point or not
+    const breastSources: NonNullable<NonNullable<AiResults['state']>['breastSources']> = {};
+    if (state?.status === 'done' && operatingPoint) {
+      const byId = new Map(instances.map((i) => [i.instanceId, i]));
+      for (const side of ['R', 'L'] as const) {
+        const score = state.breastScores[side];
+        if (score === undefined) continue;
+        const best = stored.filter((f) => byId.get(f.instanceId)?.imageLaterality === side).reduce<(typeof stored)[number] | null>((b, f) => (b === null || f.score > b.score ? f : b), null);
+        const view = best ? byId.get(best.instanceId)?.viewLabel : null;
+        if (best && view && Math.abs(best.score - score) < 1e-9) breastSources[side] = { view, marked: best.score >= operatingPoint.threshold };
+      }
+    }
     return {
       state: state && {
-        status: state.status, examScore: state.examScore, breastScores: state.breastScores, provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
+        status: state.status, examScore: state.examScore, breastScores: state.breastScores, ...(Object.keys(breastSources).length ? { breastSources } : {}), provider: state.provider, failure: state.failure, finishedAt: state.finishedAt, paused: state.paused,
         ...heldState(state.status === 'queued' ? analysis()?.heldFor(state.model) ?? null : null),
         notRead: state.status === 'done' ? partsNotRead(lateralities, state.breastScores) : [],
         unreadImages: state.unreadImages.map(({ view, code }) => ({ view, code })),

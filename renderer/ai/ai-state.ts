@@ -92,8 +92,12 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const { R: right, L: left } = state.breastScores;
   // with the view its score comes from: the best finding may lie on a view the step does not show (an
   // RXCCL's 0.99 beside a four-view step whose one right mark read 0.46: a probe could not tell where it came from)
+  // and said where that finding is not marked at the reader's operating point ("left breast 0.14", no
+  // view, no mark on any image: a radiologist's probe looked for it)
   const breastText = (side: 'R' | 'L', score: number) => {
-    const view = options.viewOf ? bestFindingView(results.findings, side, score, options.viewOf) : null;
+    const source = state.breastSources?.[side];
+    if (source && !source.marked) return `${scoreText(score)} (${t('ai.breastUnmarked', { view: source.view })})`;
+    const view = source?.view ?? (options.viewOf ? bestFindingView(results.findings, side, score, options.viewOf) : null);
     return view ? `${scoreText(score)} (${view})` : scoreText(score);
   };
   const perBreast = state.status === 'done' && options.showScore && right !== undefined && left !== undefined

@@ -430,10 +430,11 @@ test('each reader chooses the operating point her marks are drawn at among the m
     const model = { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: 'x' };
     station.db.ai.enqueueAll(model);
     const job = station.db.ai.claimNext('me:1', [model])!;
-    const instanceId = (await station.handlers.examDetail({ examId })).series[0]!.instances[0]!.instanceId;
-    const finding = (score: number) => ({ instanceId, class: 'mass', score, x: 10, y: 10, box: [5, 5, 15, 15] as [number, number, number, number] });
-    assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.7, breastScores: { R: 0.7 }, images: 4,
-      findings: [finding(0.7), finding(0.5), finding(0.3), finding(0.1)], unreadImages: [] }));
+    const instances = (await station.handlers.examDetail({ examId })).series.flatMap((s) => s.instances);
+    const right = instances.find((i) => i.imageLaterality === 'R' && i.viewLabel !== null)!, left = instances.find((i) => i.imageLaterality === 'L' && i.viewLabel !== null)!;
+    const finding = (score: number, on = right) => ({ instanceId: on.instanceId, class: 'mass', score, x: 10, y: 10, box: [5, 5, 15, 15] as [number, number, number, number] });
+    assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.7, breastScores: { R: 0.7, L: 0.3 }, images: 4,
+      findings: [finding(0.7), finding(0.5), finding(0.3, left), finding(0.1)], unreadImages: [] }));
     const scores = async () => (await station.handlers.aiResults({ examId })).findings.map((f) => f.score);
     // (found after its check: asked before, the results have no model, so no point to cut at; a loaded machine's run asked first)
     await waitFor('the model found', async () => (await station.handlers.aiModels({})).models.length === 1);
@@ -443,6 +444,8 @@ test('each reader chooses the operating point her marks are drawn at among the m
     assert.deepEqual(before.findings.map((f) => f.score), [0.7, 0.5]);
     assert.deepEqual(before.model?.operatingPoint, { name: 'balanced', threshold: 0.4 });
     assert.equal(before.model?.defaultOperatingPoint, 'balanced');
+    // where each breast's score comes from, and whether it is marked at her point (the left's 0.3 is not, at 0.4)
+    assert.deepEqual(before.state?.breastSources, { R: { view: right.viewLabel, marked: true }, L: { view: left.viewLabel, marked: false } });
     assert.deepEqual(before.model?.operatingPoints.map((p) => [p.name, p.threshold, p.sensitivity, p.specificity, p.falseMarksPerImage]),
       [['high-specificity', 0.6, 0.5, null, 0.25], ['balanced', 0.4, 0.7, null, 0.5], ['high-sensitivity', 0.2, 0.9, null, 2]]);
     // what each was measured on, in the reader's language where the manifest says it (contract 1.6)
@@ -454,6 +457,7 @@ test('each reader chooses the operating point her marks are drawn at among the m
     await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'high-sensitivity' } });
     assert.deepEqual(await scores(), [0.7, 0.5, 0.3]);
     assert.deepEqual((await station.handlers.aiResults({ examId })).model?.operatingPoint, { name: 'high-sensitivity', threshold: 0.2 });
+    assert.equal((await station.handlers.aiResults({ examId })).state?.breastSources?.L?.marked, true);
     assert.deepEqual(changes, [null]);
     // the same again: nothing to redraw
     await station.handlers.setSettings({ viewer: { aiOperatingPoint: 'high-sensitivity' } });

@@ -131,3 +131,11 @@ test('why an accelerator was not used: the runtime\'s missing-library error in t
   assert.equal(fallbackReason((key, params) => translate('en', key, params), 'libcudnn.so.9: cannot open shared object file'), 'its libraries are not installed on this computer (the runtime’s message in the tooltip)');
   assert.equal(fallbackReason(fr, 'CUDA failure 100: no CUDA-capable device is detected'), 'CUDA failure 100: no CUDA-capable device is detected');
 });
+
+test('a breast whose score is a finding under the reader\'s operating point says so, with its view: "left breast 0.14" alone, no view and no mark on any image, was looked for (a radiologist\'s probe)', () => {
+  const results = done({ R: 0.9, L: 0.14 });
+  results.state!.breastSources = { R: { view: 'RCC', marked: true }, L: { view: 'LCC', marked: false } };
+  assert.equal(said(results), 'analysed · exam score 0.90 · right breast 0.90 (RCC) · left breast 0.14 (LCC, under your operating point: no mark)');
+  assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,90 · sein droit 0,90 (RCC) · sein gauche 0,14 (LCC, sous votre point de fonctionnement\u202f: pas de marque)');
+  assert.equal(said(results, 'en', false), 'analysed', 'held back in second look, as the scores');
+});
