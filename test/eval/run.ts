@@ -249,9 +249,9 @@ const anyCurve = rows.at(-1)!.curve;
 const targets = [{ name: 'high-specificity', falseMarksPerImage: 0.25 }, { name: 'balanced', falseMarksPerImage: 0.5 }, { name: 'high-sensitivity', falseMarksPerImage: 1 }];
 if (values.calibrate) {
   const json = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
-  const dataset = `validation seeds ${seeds.join(', ')} (${cases.length} synthetic exams, ${images.length} images, contrast ${EVALUATION_CONTRAST.join('–')})`;
-  // said to a French reader in French (contract 1.6)
-  const datasetTranslations = { fr: `${cases.length} examens synthétiques de validation (germes ${seeds.join(', ')}\u202f; ${images.length} images, contraste ${EVALUATION_CONTRAST.map((c) => String(c).replace('.', ',')).join('–')})` };
+  const dataset = `validation seeds ${seedList(seeds, 'to')} (${cases.length} synthetic exams, ${images.length} images, contrast ${EVALUATION_CONTRAST.join('–')})`;
+  // said to a French reader in French (contract 1.6): "jeux", not "germes" (a seed's word-for-word French a radiologist did not read)
+  const datasetTranslations = { fr: `${cases.length} examens synthétiques de validation (jeux ${seedList(seeds, 'à')}\u202f; ${images.length} images, contraste ${EVALUATION_CONTRAST.map((c) => String(c).replace('.', ',')).join('–')})` };
   const operatingPoints = targets.map((t) => {
     const { sensitivity, threshold } = sensitivityAt(anyCurve, t.falseMarksPerImage);
     return { name: t.name, threshold: Number(threshold.toFixed(4)), sensitivity: Number(sensitivity.toFixed(3)), falseMarksPerImage: t.falseMarksPerImage, dataset, datasetTranslations };
@@ -369,4 +369,14 @@ async function writePlot(svg: string, dir: string): Promise<string> {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Seeds as an operating point's dataset names them: a run of one name numbered one by one as its
+ * ends ("val-0 to val-7"), else each (the eight named one by one filled four lines of the worklist's hint at 1280 px).
+ */
+function seedList(seeds: readonly string[], to: string): string {
+  const numbered = seeds.map((s) => /^(.*?)(\d+)$/.exec(s));
+  const run = seeds.length > 2 && numbered.every((m, i) => m && m[1] === numbered[0]![1] && Number(m[2]) === Number(numbered[0]![2]) + i);
+  return run ? `${seeds[0]} ${to} ${seeds.at(-1)}` : seeds.join(', ');
 }
