@@ -758,7 +758,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.unreadHint': 'L’analyse n’a pas pu lire ces images (endommagées ou absentes de la bibliothèque, sans taille de pixel, trop grandes, ou un sein plus grand que l’entrée du modèle)\u202f: le score et les marques de l’examen viennent de ses autres images. Ouvrez l’examen pour savoir pourquoi\u202f; une fois les images renvoyées, «\u202fAnalyser à nouveau\u202f».',
   'viewer.ageMonths': '{n} mois',
   'viewer.priorChoice': 'Antériorité',
-  'viewer.noPrior': 'Aucun examen antérieur',
+  'viewer.noPrior': 'Aucune antériorité',
   'viewer.priorArrived': 'Examen antérieur du {date} reçu',
   'viewer.priorArrivedOlder': 'Examen antérieur plus ancien du {date} reçu (celui affiché est du {shown})',
   'viewer.priorArrivedOlderHint': 'Le compare à la place de l’examen antérieur du {shown} (le choix de l’antérieur le rétablit)',
