@@ -71,6 +71,13 @@ export interface ExamSummary {
     /** Done, but these images could not be read (their views, RMLO): the others were analysed. */
     unreadViews?: string[];
     /**
+     * Not done (queued, running: the shown model's new version analyses it again), its score that of
+     * this earlier version of the same model: shown as such meanwhile, with the disagreement with her
+     * first impression. Shown as "queued" alone, an exam the AI flagged against a normal impression
+     * lost its warning for the whole re-analysis of a library (an IT person's upgrade probe).
+     */
+    scoreVersion?: string;
+    /**
      * This reader's first impression of the exam was normal (set where the shown model's analysis is done and its score shows): the worklist
      * says so beside a score the AI flags, the disagreement a second reading or an audit looks for.
      */

@@ -47,7 +47,7 @@ export interface ExamRow {
   id: number; patient_ref: number; patient_id: string; name: string; birth_date: string | null; sex: string | null;
   study_uid: string; study_date: string | null; study_time: string | null; accession: string | null;
   description: string | null; modalities: string; image_count: number; object_count: number; views: string; status: ExamStatus;
-  imported_at: string; rejected_files: number; shared_id: number; ai_status: string | null; ai_score: number | null; ai_detail: string | null;
+  imported_at: string; rejected_files: number; shared_id: number; ai_status: string | null; ai_score: number | null; ai_detail: string | null; ai_score_version: string | null;
 }
 
 /**
@@ -121,7 +121,9 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
     WHEN 'done' THEN CASE WHEN j.breast_scores IS NOT NULL THEN json_object('scores', json(j.breast_scores), 'sides', (SELECT json_group_array(DISTINCT coalesce(i.image_laterality, ''))
       FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1),
       'unread', (SELECT json_group_array(u.value ->> 'view') FROM json_each(coalesce(j.unread_images, '[]')) u WHERE u.type = 'object')) END END END
-    FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail`;
+    FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail,
+  (SELECT CASE WHEN j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '') THEN j.model_version END
+    FROM ai_jobs j WHERE j.study_ref = s.id AND +j.status = 'done' ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_score_version`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
   return {
@@ -170,6 +172,8 @@ function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
     status, score: typeof row.ai_score === 'number' ? row.ai_score : null, failure: failure ?? null, scoreWithheld: false, paused: status === 'running' && row.ai_detail === 'paused', notRead,
     ...(view && VIEW_LABEL.test(view) ? { failureView: view } : {}), // a view label, as failureReason reads one from a detail
     ...(unreadViews.length ? { unreadViews } : {}),
+    // queued or running under a new version of the shown model, its score the version before's: said with it
+    ...(status !== 'done' && typeof row.ai_score === 'number' && row.ai_score_version ? { scoreVersion: row.ai_score_version } : {}),
   };
 }
 

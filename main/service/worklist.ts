@@ -63,7 +63,8 @@ function markHeld<T extends ExamSummary>(exams: T[], shownHeld: ModelHold | null
 function markNormalImpressions<T extends ExamSummary>(ctx: StationContext, exams: T[]): T[] {
   // the shown model's analysis done: a score that is another model's finished one (the shown model's still
   // queued, or failed) is not set against her impression (a probe: an uninstalled model's 0.49 beside it)
-  const scored = exams.filter((e) => e.ai && e.ai.status === 'done' && e.ai.score !== null).map((e) => e.examId);
+  // (or its earlier version's, while the new one analyses it again: scoreVersion)
+  const scored = exams.filter((e) => e.ai && (e.ai.status === 'done' || e.ai.scoreVersion !== undefined) && e.ai.score !== null).map((e) => e.examId);
   const normal = ctx.db.firstImpressions.recordedAmong(scored, LOCAL_READER, 'normal');
   return normal.size === 0 ? exams : exams.map((e) => (e.ai && normal.has(e.examId) ? { ...e, ai: { ...e.ai, firstImpressionNormal: true } } : e));
 }

@@ -422,11 +422,15 @@ export function WorklistPage() {
                       title={exam.ai?.held ? t(heldKey(exam.ai.heldFor)) : exam.ai?.status === 'failed' ? t(notForModel(exam.ai.failure) ? 'ai.state.notForModel' : 'ai.state.failed', { reason: failureReason(t, exam.ai.failure, null, exam.ai.failureView) }) : exam.ai?.status === 'done' && exam.ai.scoreWithheld ? `${t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLaterHint' : 'worklist.ai.withheldHint')} ${aiHint}` : aiHint}>
                       {/* her first impression normal, the AI flagging the exam: the disagreement said in the list, not only in the viewer (two probes);
                           before the score, which stays aligned down the column */}
-                      {exam.ai?.status === 'done' && exam.ai.firstImpressionNormal && exam.ai.score !== null && flagThreshold !== null && exam.ai.score >= flagThreshold &&
+                      {(exam.ai?.status === 'done' || exam.ai?.scoreVersion !== undefined) && exam.ai?.firstImpressionNormal && exam.ai.score !== null && flagThreshold !== null && exam.ai.score >= flagThreshold &&
                         <span className="badge warning against-impression" data-testid="ai-against-impression" title={t('worklist.ai.againstNormalHint')}>{t('worklist.ai.againstNormal')}</span>}
                       {!exam.ai ? (exam.views.length > 0 ? <span className="muted" data-testid="ai-unqueued" title={t('worklist.ai.unqueuedHint')}>{t('worklist.ai.unqueued')}</span> : '')
                         : exam.ai.status === 'failed' && notForModel(exam.ai.failure) ? t('worklist.ai.notForModel')
-                        : exam.ai.status !== 'done' ? t(exam.ai.paused ? 'worklist.ai.paused' : exam.ai.held ? 'worklist.ai.held' : `worklist.ai.${exam.ai.status}`)
+                        : exam.ai.status !== 'done' ? <>{t(exam.ai.paused ? 'worklist.ai.paused' : exam.ai.held ? 'worklist.ai.held' : `worklist.ai.${exam.ai.status}`)}
+                          {/* analysed again by the model's new version: its earlier version's score meanwhile, said as such */}
+                          {exam.ai.scoreVersion !== undefined && exam.ai.score !== null && <span className="ai-previous-score muted" data-testid="ai-previous-score"
+                            title={t('worklist.ai.previousScoreHint', { version: exam.ai.scoreVersion, score: formatScore(locale, exam.ai.score, aiModel?.scoreScale) })}>
+                            {' '}{t('worklist.ai.previousScore', { version: exam.ai.scoreVersion, score: flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, exam.ai.score, aiModel?.scoreScale) })}</span>}</>
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLater' : 'worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
                         : flagThreshold !== null && exam.ai.score >= flagThreshold
                           ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}</span>

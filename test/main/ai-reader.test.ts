@@ -13,7 +13,7 @@ import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
+import { AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
 
 const examsOfRows = async (station: ReturnType<typeof openTestStation>) =>
   (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
@@ -487,6 +487,44 @@ test('each reader chooses the operating point her marks are drawn at among the m
     assert.throws(() => parseOperationInput('setSettings', { viewer: { aiOperatingPoint: '' } }));
     assert.throws(() => parseOperationInput('setSettings', { viewer: { aiOperatingPoint: 'x'.repeat(65) } }));
     assert.deepEqual(parseOperationInput('setSettings', { viewer: { aiOperatingPoint: null } }), { viewer: { aiOperatingPoint: null } });
+  } finally {
+    await station.close();
+  }
+});
+
+test('an exam analysed again by the shown model\'s new version shows its earlier version\'s score meanwhile, said as such, with the disagreement with a normal first impression: "queued" alone hid an exam flagged against her impression for the whole re-analysis (an upgrade probe)', { timeout: 120_000 }, async () => {
+  const station = openTestStation({ analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'probe43-upgrade' });
+    const [a, b] = await examsOf(station) as [number, number];
+    await station.handlers.setSettings({ viewer: { aiMarksMode: 'concurrent' } });
+    const older = { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: 'x' };
+    station.db.settings.setChanged({ [AI_SHOWN_MODEL_SETTING]: older.id, [AI_SHOWN_VERSION_SETTING]: older.version });
+    station.db.ai.enqueueAll(older);
+    for (const score of [0.9, 0.2]) {
+      const job = station.db.ai.claimNext('me:1', [older])!;
+      assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: score, breastScores: { R: score }, images: 4, findings: [], unreadImages: [] }));
+    }
+    await station.handlers.setFirstImpression({ examId: a, impression: 'normal' });
+    await station.handlers.setFirstImpression({ examId: b, impression: 'normal' });
+    const row = async (examId: number) => (await examsOfRows(station)).find((r) => r.examId === examId)!.ai!;
+    const scoreOf = new Map([[a, (await row(a)).score], [b, (await row(b)).score]]);
+    const flagged = scoreOf.get(a) === 0.9 ? a : b;
+    assert.equal((await row(flagged)).firstImpressionNormal, true, 'before the upgrade: done, against her impression');
+    assert.equal((await row(flagged)).scoreVersion, undefined, 'done: its own score');
+    // the new version shown, every exam queued for it
+    const newer = { ...older, version: '0.2.0' };
+    station.db.settings.setChanged({ [AI_SHOWN_VERSION_SETTING]: newer.version });
+    station.db.ai.enqueueAll(newer);
+    const during = await row(flagged);
+    assert.equal(during.status, 'queued');
+    assert.equal(during.score, 0.9, 'the earlier version\'s score, which the triage sorts by');
+    assert.equal(during.scoreVersion, '0.1.0', 'said as that version\'s');
+    assert.equal(during.firstImpressionNormal, true, 'the disagreement still said');
+    // in second look, held back as any score before her impression; another model's score is not called an earlier version's
+    station.db.settings.setChanged({ [AI_SHOWN_MODEL_SETTING]: 'org.binome.tests.other', [AI_SHOWN_VERSION_SETTING]: '1.0.0' });
+    assert.equal((await row(flagged)).scoreVersion, undefined);
+    assert.equal((await row(flagged)).firstImpressionNormal, undefined);
   } finally {
     await station.close();
   }
