@@ -367,6 +367,12 @@ export interface AiModelEntry {
    */
   newerAnalysed?: string;
   /**
+   * An earlier version of this model analysed exams of this library that this one has not (an
+   * upgrade): the newest such version, and how many exams: they are analysed again under this one,
+   * their earlier scores shown meanwhile. Absent otherwise.
+   */
+  olderAnalysed?: { version: string; exams: number };
+  /**
    * The breast it reads at most (mm; width chest wall to nipple), where its input is a fixed matrix at a
    * fixed pixel size: a larger breast is not analysed. `small`: less than a 24 × 30 cm detector's field
    * (common/ai/model-field.ts). Absent: its input grows with the image, or the image is scaled to fit.

@@ -303,6 +303,7 @@ const en = {
   modelHeld: (held: 'overran' | 'changed'): string => (held === 'overran'
     ? 'on hold: it ran past its time limit on an image; its analyses wait until that exam is analysed again and the station is started again'
     : 'on hold: its files changed while the station ran; its analyses wait until the station is started again'),
+  olderAnalysed: (version: string, exams: number) => `${exams} exam(s) analysed by version ${version} of this model: analysed again under this version once the station runs, their earlier scores shown meanwhile`,
   newerAnalysed: (version: string) => `older than version ${version}, which analysed exams of this library: exams show this version's analyses, made again where it has none (the newer one's are kept, and show once it is installed again)`,
   modelField: (width: N, height: N, small: boolean) => `reads at most ${width} mm of breast from chest wall to nipple and ${height} mm from top to bottom (its fixed input): a larger one is not analysed${small ? ' (a 24 × 30 cm detector\'s field is 240 × 300 mm)' : ''}`,
   notUsed: (id: string, version: string, folder: string, where: string, by: string, byOlder: string | null) => `  not used ${id} ${version} (${folder}, in ${where}): this library's ${by} has the same model id`
@@ -404,6 +405,7 @@ const fr: CliText = {
   modelHeld: (held) => (held === 'overran'
     ? `suspendu${NBSP}: il a dépassé son temps limite sur une image${NBSP}; ses analyses attendent que cet examen soit analysé à nouveau et que la station redémarre`
     : `suspendu${NBSP}: ses fichiers ont changé pendant que la station tournait${NBSP}; ses analyses attendent que la station redémarre`),
+  olderAnalysed: (version, exams) => `${exams}${NBSP}examen(s) analysé(s) par la version ${version} de ce modèle${NBSP}: analysés à nouveau par cette version quand la station tourne, leurs scores d’avant affichés entre-temps`,
   newerAnalysed: (version) => `plus ancien que la version ${version}, qui a analysé des examens de cette bibliothèque${NBSP}: les examens montrent les analyses de cette version-ci, refaites là où elle n’en a pas (celles de la plus récente sont gardées, et s’affichent si elle est réinstallée)`,
   modelField: (width, height, small) => `lit au plus ${width}${NBSP}mm de sein de la paroi thoracique au mamelon et ${height}${NBSP}mm de haut en bas (son entrée fixe)${NBSP}: un sein plus grand n’est pas analysé${small ? ` (le champ d’un détecteur 24${NBSP}×${NBSP}30${NBSP}cm est de 240${NBSP}×${NBSP}300${NBSP}mm)` : ''}`,
   notUsed: (id, version, folder, where, by, byOlder) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: la version ${by} de cette bibliothèque a le même identifiant de modèle`

@@ -302,6 +302,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         // installed back over a newer version (a downgrade): its older results show again, said (it was silent, a probe)
         if (m.held) say(`  ${indent}  ${TEXT.modelHeld(m.held)}`);
         if (m.newerAnalysed) say(`  ${indent}  ${TEXT.newerAnalysed(m.newerAnalysed)}`);
+        if (m.olderAnalysed) say(`  ${indent}  ${TEXT.olderAnalysed(m.olderAnalysed.version, m.olderAnalysed.exams)}`);
         // why they failed (a model failing every exam: what to tell whoever supplied it)
         // (in words, then its code: "model_run_failed" alone told IT nothing of whose fault it was, a probe; a
         // model's own fault carries its words in the reason; an unknown code its last detail after it: a known

@@ -307,6 +307,8 @@ export class AiAnalysis {
       // installed back over a newer version (a downgrade): said, for the IT person who did it (silent, a probe)
       const newer = this.newerVersionAnalysed(m.manifest);
       if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; exams show this version's analyses, made again where it has none`);
+      const older = newer ? null : this.olderVersionAnalysed(m.manifest);
+      if (older) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${older.exams} exam(s) analysed by version ${older.version} are analysed again under this version; their earlier scores show meanwhile`);
       this.requeueModelChanged(m);
       this.holdOverran(m);
     }
@@ -450,6 +452,18 @@ export class AiAnalysis {
   }
 
   /** The newest version of this model (its id) that analysed exams of the library, where it is newer than this one (a downgrade); else null. */
+  /**
+   * The newest earlier version of this model that analysed exams of this library this one has not, and
+   * how many: they are analysed again under this one (an upgrade), their earlier scores shown meanwhile.
+   * Said nowhere, an upgrade queued a whole library again in silence (an IT person's probe). Null where none.
+   */
+  olderVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): { version: string; exams: number } | null {
+    const older = this.db.ai.versionsDone(manifest.id).filter((v) => compareVersions(v, manifest.version) < 0);
+    if (older.length === 0) return null;
+    const exams = this.db.ai.examsDoneOnlyBy(manifest.id, older, manifest.version);
+    return exams === 0 ? null : { version: older.reduce((a, v) => (compareVersions(v, a) > 0 ? v : a)), exams };
+  }
+
   newerVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): string | null {
     const newest = this.db.ai.versionsDone(manifest.id).reduce<string | null>((a, v) => (a === null || compareVersions(v, a) > 0 ? v : a), null);
     return newest !== null && compareVersions(newest, manifest.version) > 0 ? newest : null;

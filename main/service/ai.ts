@@ -38,9 +38,11 @@ function heldOf(ctx: StationContext, ai: AiAnalysis, manifest: ModelManifest): {
 }
 
 /** A newer version of the model that analysed the library (this one installed back over it), for the models list. */
-function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest): { newerAnalysed?: string } {
+function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest): { newerAnalysed?: string; olderAnalysed?: { version: string; exams: number } } {
   const newer = ai.newerVersionAnalysed(manifest);
-  return newer === null ? {} : { newerAnalysed: newer };
+  if (newer !== null) return { newerAnalysed: newer };
+  const older = ai.olderVersionAnalysed(manifest);
+  return older === null ? {} : { olderAnalysed: older };
 }
 
 export type AiHandlers = Pick<ApiHandlers, 'aiResults' | 'setFirstImpression' | 'noteAiShown' | 'noteAiScoresShown' | 'cancelAiAnalysis' | 'queueAiAnalysis' | 'aiModels' | 'chooseAiModel'>;

@@ -95,6 +95,7 @@ export function ModelRow({ model, chosen, onChoose }: { model: AiModelEntry; cho
         {/* on hold, and until what: the worklist's "on hold (see AI models)" sent IT here to find nothing (a probe) */}
         {model.held && <div className="ai-warning" data-testid="ai-model-held" data-held={model.held}>{t(model.held === 'overran' ? 'ai.models.heldOverran' : 'ai.models.heldChanged')}</div>}
         {model.newerAnalysed && <div className="ai-warning" data-testid="ai-model-newer-analysed">{t('ai.models.newerAnalysed', { version: model.newerAnalysed })}</div>}
+        {model.olderAnalysed && <div className="muted" data-testid="ai-model-older-analysed">{t('ai.models.olderAnalysed', { version: model.olderAnalysed.version, exams: model.olderAnalysed.exams })}</div>}
       </td>
     </tr>
   );

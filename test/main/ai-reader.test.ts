@@ -529,3 +529,32 @@ test('an exam analysed again by the shown model\'s new version shows its earlier
     await station.close();
   }
 });
+
+test('the models list says how many exams an earlier version of a model analysed that this one will analyse again (an upgrade queued a whole library in silence: an IT person\'s probe)', { timeout: 120_000 }, async () => {
+  const models = tempDir('ai-reader-older-models');
+  writeTinyModel(models);
+  const station = openTestStation({ modelRoots: [models], analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'probe43-older' });
+    const older = { id: 'org.binome.tests.bright-spots', version: '0.0.9', sha256: 'x' };
+    station.db.ai.enqueueAll(older);
+    for (let i = 0; i < 2; i++) {
+      const job = station.db.ai.claimNext('me:1', [older])!;
+      assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.5, breastScores: { R: 0.5 }, images: 4, findings: [], unreadImages: [] }));
+    }
+    await waitFor('the model found', async () => (await station.handlers.aiModels({})).models.length === 1);
+    const [model] = (await station.handlers.aiModels({})).models;
+    assert.equal(model!.version, '0.1.0');
+    assert.deepEqual(model!.olderAnalysed, { version: '0.0.9', exams: 2 });
+    assert.equal(model!.newerAnalysed, undefined);
+    assert.equal(translate('fr', 'ai.models.olderAnalysed', { version: '0.0.9', exams: 2 }), '2\u00a0examen(s) analysé(s) par la version 0.0.9\u202f: analysés à nouveau par celle-ci, leurs scores d’avant affichés entre-temps.');
+    // one of them analysed by this version: one left
+    const current = { id: older.id, version: '0.1.0', sha256: 'y' };
+    station.db.ai.enqueueAll(current);
+    const job = station.db.ai.claimNext('me:1', [current])!;
+    assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.5, breastScores: { R: 0.5 }, images: 4, findings: [], unreadImages: [] }));
+    assert.deepEqual((await station.handlers.aiModels({})).models[0]!.olderAnalysed, { version: '0.0.9', exams: 1 });
+  } finally {
+    await station.close();
+  }
+});
