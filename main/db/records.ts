@@ -122,7 +122,8 @@ export const EXAM_COLUMNS = `s.id, s.patient_ref, p.patient_id, p.name, p.birth_
       FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = s.id AND i.view_label IS NOT NULL AND i.for_processing = 0 AND i.is_image = 1),
       'unread', (SELECT json_group_array(u.value ->> 'view') FROM json_each(coalesce(j.unread_images, '[]')) u WHERE u.type = 'object')) END END END
     FROM ai_jobs j WHERE j.study_ref = s.id ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_detail,
-  (SELECT CASE WHEN j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '') THEN j.model_version END
+  (SELECT CASE WHEN j.model_id = coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_MODEL_SETTING}'), '')
+    AND j.model_version != coalesce((SELECT value FROM settings WHERE key = '${AI_SHOWN_VERSION_SETTING}'), '') THEN j.model_version END
     FROM ai_jobs j WHERE j.study_ref = s.id AND +j.status = 'done' ORDER BY ${AI_JOBS_SHOWN_FIRST} LIMIT 1) AS ai_score_version`;
 
 export function toExamSummary(row: ExamRow): ExamSummary {
@@ -173,7 +174,7 @@ function aiSummary(row: ExamRow): NonNullable<ExamSummary['ai']> {
     ...(view && VIEW_LABEL.test(view) ? { failureView: view } : {}), // a view label, as failureReason reads one from a detail
     ...(unreadViews.length ? { unreadViews } : {}),
     // queued or running under a new version of the shown model, its score the version before's: said with it
-    ...(status !== 'done' && typeof row.ai_score === 'number' && row.ai_score_version ? { scoreVersion: row.ai_score_version } : {}),
+    ...((status === 'queued' || status === 'running') && typeof row.ai_score === 'number' && row.ai_score_version ? { scoreVersion: row.ai_score_version } : {}),
   };
 }
 
