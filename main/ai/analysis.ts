@@ -232,6 +232,9 @@ export class AiAnalysis {
     // runs it: it named the last it found, which every station on the library and the worklist did not show (an IT probe)
     if (this.listOnly) this.followLibraryShown();
     this.ready = true;
+    // the pages that asked while the models were being found (a window opened at launch) read them again:
+    // the worklist's hint said the shipped model was not installed, its flags off, until a reload (a probe)
+    this.onChange(null);
     // a folder whose check runs long: the others' models are used meanwhile, its own once it passes
     if (found.checking.length) {
       found.complete.then((all) => {

@@ -69,6 +69,10 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     // the model of the analysis the exam shows; before any, the model exams show
     const found = state ? models.find((m) => m.manifest.id === state.model.id && m.manifest.version === state.model.version) : analysis()?.shownModel;
     const manifest = found?.manifest;
+    // its models still being found (the station's first second or two): none is "not installed" yet, nor
+    // its SR taken for its findings; the pages are told once they are found (AiAnalysis.start). Said "not
+    // installed on this station", the shipped model's hint stayed so, unflagged, until a reload (a probe)
+    const modelsKnown = analysis()?.ready !== false;
     // the reader's operating point where the model has one of that name, else its default
     const points = manifest?.calibration.operatingPoints ?? [];
     const chosenPoint = viewerSettings(ctx).aiOperatingPoint;
@@ -137,12 +141,12 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       // (known by its series, one per model version and exam at every station: a vendor's CAD that
       // happens to give the same name and version is still shown)
       cadReports: ctx.db.cadReports.reportsOf(examId, {
-        ownSr: !manifest && state?.status === 'done' ? state.srUid : null,
+        ownSr: !manifest && modelsKnown && state?.status === 'done' ? state.srUid : null,
         notInSeries: state?.status === 'done' && (manifest || state.srUid) ? sameModelSeries(examId, state.model) : null,
       }),
       firstImpression: ctx.db.firstImpressions.get(examId, LOCAL_READER),
       shownBeforeFirstImpression: ctx.db.audit.has(LOCAL_READER, AI_SHOWN_ACTION, examId),
-      ...(state && !manifest ? { modelNotHere: { id: state.model.id, version: state.model.version } } : {}),
+      ...(state && !manifest && modelsKnown ? { modelNotHere: { id: state.model.id, version: state.model.version } } : {}),
     };
   };
   const libraryModels = path.join(ctx.paths.root, 'models');

@@ -558,3 +558,33 @@ test('the models list says how many exams an earlier version of a model analysed
     await station.close();
   }
 });
+
+test('while a starting station is still finding its models, an analysis done is not said to be of a model "not installed here", nor its SR taken for its findings; the pages are told once the models are found (a worklist opened at launch said the shipped model was not installed, its flags off, until a reload: a probe)', { timeout: 240_000 }, async () => {
+  const models = tempDir('ai-reader-starting-models');
+  writeTinyModel(models);
+  const libraryDir = tempDir('ai-reader-starting-library');
+  let station = openTestStation({ libraryDir, modelRoots: [models] });
+  let examId: number;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'probe43-starting' });
+    [examId] = await examsOf(station) as [number];
+    await waitFor('the exam analysed', async () => (await station.handlers.aiResults({ examId })).state?.status === 'done');
+  } finally {
+    await station.close();
+  }
+  station = openTestStation({ libraryDir, modelRoots: [models] });
+  try {
+    const told: (number | null)[] = [];
+    station.on('aiChanged', ({ examId: changed }) => told.push(changed));
+    // asked at once, as a window opened with the station does: its models are still being checked
+    const early = await station.handlers.aiResults({ examId });
+    assert.equal(early.modelNotHere, undefined, 'not "not installed here" while the models are being found');
+    assert.deepEqual(early.cadReports, [], 'its own SR does not stand in for a model about to be found');
+    await waitFor('the pages told once the models are found', () => told.includes(null));
+    const later = await station.handlers.aiResults({ examId });
+    assert.equal(later.model?.id, 'org.binome.tests.bright-spots');
+    assert.equal(later.state?.status, 'done');
+  } finally {
+    await station.close();
+  }
+});
