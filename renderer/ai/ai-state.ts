@@ -96,7 +96,11 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   // view, no mark on any image: a radiologist's probe looked for it)
   const breastText = (side: 'R' | 'L', score: number) => {
     const source = state.breastSources?.[side];
-    if (source && !source.marked) return `${scoreText(score)} (${t('ai.breastUnmarked', { view: source.view })})`;
+    // written against her operating point, which it is under: 0.1499 read "0,15" beside a mark of 0.1547 drawn as "0,15" (a probe)
+    if (source && !source.marked) {
+      const point = results.model?.operatingPoint.threshold;
+      return `${point === undefined ? scoreText(score) : formatScoreAgainst(options.locale, score, point, scale)} (${t('ai.breastUnmarked', { view: source.view })})`;
+    }
     const view = source?.view ?? (options.viewOf ? bestFindingView(results.findings, side, score, options.viewOf) : null);
     return view ? `${scoreText(score)} (${view})` : scoreText(score);
   };
