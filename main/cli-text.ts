@@ -306,7 +306,8 @@ const en = {
   olderAnalysed: (version: string, exams: number) => `${exams} exam(s) analysed by version ${version} of this model: analysed again under this version once the station runs, their earlier scores shown meanwhile`,
   newerAnalysed: (version: string) => `older than version ${version}, which analysed exams of this library: exams show this version's analyses, made again where it has none (the newer one's are kept, and show once it is installed again)`,
   modelField: (width: N, height: N, small: boolean) => `reads at most ${width} mm of breast from chest wall to nipple and ${height} mm from top to bottom (its fixed input): a larger one is not analysed${small ? ' (a 24 × 30 cm detector\'s field is 240 × 300 mm)' : ''}`,
-  notUsed: (id: string, version: string, folder: string, where: string, by: string, byOlder: string | null) => `  not used ${id} ${version} (${folder}, in ${where}): this library's ${by} has the same model id`
+  // (the folder named as a folder, with its version: "la version up de cette bibliothèque" read a folder's name as a version, a probe)
+  notUsed: (id: string, version: string, folder: string, where: string, by: string, byVersion: string, byOlder: string | null) => `  not used ${id} ${version} (${folder}, in ${where}): this library's folder "${by}" (version ${byVersion}) has the same model id`
     + (byOlder ? `, and is an OLDER version (${byOlder}): remove it from the library's models folder to use ${version}` : ''),
   refusedModel: (folder: string, where: string, why: string) => `  refused ${folder} (in ${where}): ${why}`,
   showsChosen: (elsewhere: string | null) => `Exams show the chosen model${elsewhere ? ` (${elsewhere}: it does not run here, so the last found meanwhile)` : ''}.`,
@@ -408,7 +409,7 @@ const fr: CliText = {
   olderAnalysed: (version, exams) => `${exams}${NBSP}examen(s) analysé(s) par la version ${version} de ce modèle${NBSP}: analysés à nouveau par cette version quand la station tourne, leurs scores d’avant affichés entre-temps`,
   newerAnalysed: (version) => `plus ancien que la version ${version}, qui a analysé des examens de cette bibliothèque${NBSP}: les examens montrent les analyses de cette version-ci, refaites là où elle n’en a pas (celles de la plus récente sont gardées, et s’affichent si elle est réinstallée)`,
   modelField: (width, height, small) => `lit au plus ${width}${NBSP}mm de sein de la paroi thoracique au mamelon et ${height}${NBSP}mm de haut en bas (son entrée fixe)${NBSP}: un sein plus grand n’est pas analysé${small ? ` (le champ d’un détecteur 24${NBSP}×${NBSP}30${NBSP}cm est de 240${NBSP}×${NBSP}300${NBSP}mm)` : ''}`,
-  notUsed: (id, version, folder, where, by, byOlder) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: la version ${by} de cette bibliothèque a le même identifiant de modèle`
+  notUsed: (id, version, folder, where, by, byVersion, byOlder) => `  non utilisé ${id} ${version} (${folder}, dans ${where})${NBSP}: le dossier «${NBSP}${by}${NBSP}» (version ${byVersion}) de cette bibliothèque a le même identifiant de modèle`
     + (byOlder ? `, et c’est une version PLUS ANCIENNE (${byOlder})${NBSP}: retirez-la du dossier des modèles de la bibliothèque pour utiliser la ${version}` : ''),
   refusedModel: (folder, where, why) => `  refusé ${folder} (dans ${where})${NBSP}: ${why}`,
   showsChosen: (elsewhere) => `Les examens montrent le modèle choisi${elsewhere ? ` (${elsewhere}${NBSP}: il ne tourne pas ici, donc entre-temps le dernier trouvé)` : ''}.`,

@@ -313,7 +313,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
         }
       }
       // an older version in the library in place of the application's: said as such (a vendor's probe read only "has the same model id")
-      for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by, r.byOlder ? r.byVersion : null));
+      for (const r of status.replaced) say(TEXT.notUsed(r.id, r.version, r.folder, where[r.source], r.by, r.byVersion, r.byOlder ? r.byVersion : null));
       for (const r of status.refused) say(TEXT.refusedModel(r.folder, where[r.source], describeModelProblem(LOCALE, r.problem)));
       const shown = status.models.find((m) => m.shown);
       // automatic, beside a station that keeps the model it showed since its start: not "the last found" of

@@ -178,7 +178,7 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
                     <ul className="replaced-models">
                       {status.replaced.map((r) => (
                         <li key={`${r.source}/${r.folder}`} className={r.byOlder ? 'notice warning' : 'muted small'} data-testid="ai-model-replaced" data-older={r.byOlder ? 'true' : undefined}>
-                          {t('ai.models.replaced', { model: `${showableText(r.id)} ${showableText(r.version)}`, folder: showableText(r.folder), source: t(`ai.models.source.${r.source}`), by: `${showableText(r.by)} (${showableText(r.byVersion)})` })}
+                          {t('ai.models.replaced', { model: `${showableText(r.id)} ${showableText(r.version)}`, folder: showableText(r.folder), source: t(`ai.models.source.${r.source}`), by: showableText(r.by), byVersion: showableText(r.byVersion) })}
                           {r.byOlder && ` ${t('ai.models.replacedByOlder', { version: showableText(r.byVersion), replaced: showableText(r.version) })}`}
                         </li>
                       ))}

@@ -308,7 +308,7 @@ test('models: lists the models that run and the refused folders with their reaso
   writeTinyModel(copy, (m) => { m.id = 'org.binome.synth-detector'; m.name = 'Binome synthetic-exam detector'; m.version = '0.0.1'; });
   fs.renameSync(path.join(copy, 'tiny'), path.join(models, 'older-copy'));
   const older = run('models', '--library', library);
-  assert.match(older.out, /not used org\.binome\.synth-detector \d+\.\d+\.\d+ \(binome-synth-detector, in the application\): this library's older-copy has the same model id, and is an OLDER version \(0\.0\.1\): remove it/);
+  assert.match(older.out, /not used org\.binome\.synth-detector \d+\.\d+\.\d+ \(binome-synth-detector, in the application\): this library's folder "older-copy" \(version 0\.0\.1\) has the same model id, and is an OLDER version \(0\.0\.1\): remove it/);
   // the library's models folder a file (a careless copy): said, as the library's, not passed over in silence (a vendor's probe)
   fs.rmSync(models, { recursive: true });
   fs.writeFileSync(models, 'not a folder');
