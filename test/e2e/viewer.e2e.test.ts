@@ -148,6 +148,15 @@ async function canvasPoint(place: string, point: [number, number], p: Page = pag
   }, [place, point] as const);
 }
 
+/** Where a stored-image point lies on its place's viewport now, in CSS pixels (whichever canvas is on top: a swap's two canvases differ in backing size). */
+async function cssPoint(place: string, point: [number, number], p: Page = page): Promise<{ x: number; y: number }> {
+  return p.evaluate(([placeId, pt]) => {
+    const viewer = (window as unknown as { __binomeViewer: { canvasPointOf(place: string, point: [number, number]): [number, number] | null } }).__binomeViewer;
+    const [x, y] = viewer.canvasPointOf(placeId, pt)!;
+    return { x, y };
+  }, [place, point] as const);
+}
+
 const edgeMean = (values: number[], fromEnd: boolean, share = 0.03) => {
   const n = Math.max(2, Math.round(values.length * share));
   const part = fromEnd ? values.slice(-n) : values.slice(0, n);
@@ -888,7 +897,8 @@ test('a full-size exam opens with its display renditions, then shows the stored 
     await fresh.evaluate((id) => { location.hash = `#/exam/${id}?prefetch=0`; }, exam.examId);
     await fresh.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.stepRendered === 'true', undefined, { timeout: 90_000 });
     const rcc = truth.images.find((i) => i.viewLabel === 'RCC')!;
-    const before = await canvasPoint('RCC', rcc.nipplePx, fresh);
+    // (in CSS pixels: in canvas pixels, a clean-clone run under load read the first canvas of the swap, of another backing size: "115.8,881.4 → 58.1,440.3")
+    const before = await cssPoint('RCC', rcc.nipplePx, fresh);
     // every frame until the stored images are all drawn: does each place show its breast (a row through
     // its middle not all dark, in whichever canvas is on top)? The swap went black for 150–200 ms.
     // (a script as text: a named function in a page function is compiled with a helper the page lacks)
@@ -917,7 +927,7 @@ test('a full-size exam opens with its display renditions, then shows the stored 
     assert.deepEqual(dark, [], 'no place went black while its stored image replaced its rendition');
     const first = await fresh.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => (v as HTMLElement).dataset.firstResolution));
     assert.deepEqual(first, ['display', 'display', 'display', 'display'], 'painted first from the renditions');
-    const after = await canvasPoint('RCC', rcc.nipplePx, fresh);
+    const after = await cssPoint('RCC', rcc.nipplePx, fresh);
     assert.ok(Math.hypot(after.x - before.x, after.y - before.y) < 3, `the nipple stays in place when the stored image replaces the rendition (${before.x.toFixed(1)},${before.y.toFixed(1)} → ${after.x.toFixed(1)},${after.y.toFixed(1)})`);
     for (const image of truth.images) await assertFacesMiddle(image.viewLabel, image.viewLabel.startsWith('R') ? 'R' : 'L', image.nipplePx, fresh);
   } finally {
