@@ -1162,7 +1162,9 @@ export function scoreScaleText(locale: Locale, scale: { semantics: 'uncalibrated
   const number = (value: number) => (locale === 'fr' ? String(value).replace('.', ',') : String(value));
   // with its significant digits: 0.006 is 0.6 %, not 1 %
   const prevalence = scale.prevalence === null ? '' : `${number(Number((scale.prevalence * 100).toPrecision(2)))}${locale === 'fr' ? '\u202f%' : '%'}`;
-  return translate(locale, `ai.scale.${scale.semantics}`, { min: number(scale.min), max: number(scale.max), prevalence });
+  const text = translate(locale, `ai.scale.${scale.semantics}`, { min: number(scale.min), max: number(scale.max), prevalence });
+  // a range from below 0 written with its dash read "-10–10" (a vendor's logits): "-10 to 10"
+  return locale === 'en' && scale.min < 0 ? text.replace(`${number(scale.min)}–${number(scale.max)}`, `${number(scale.min)} to ${number(scale.max)}`) : text;
 }
 
 /** A score scale's ends (manifest output.scoreScale): a score is written with the decimals its scale uses. */

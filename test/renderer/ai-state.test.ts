@@ -81,11 +81,11 @@ test('what a model\'s scores mean is said beside its exam score, from its manife
     return said(results, locale).split(' · ')[1];
   };
   assert.equal(scaled({ semantics: 'uncalibrated', min: 0, max: 1, prevalence: null }, 0.42), 'exam score 0.42 (uncalibrated, 0–1: not a probability)');
-  assert.equal(scaled({ semantics: 'uncalibrated', min: -10, max: 10, prevalence: null }, 3.5), 'exam score 3.5 (uncalibrated, -10–10: not a probability)');
+  assert.equal(scaled({ semantics: 'uncalibrated', min: -10, max: 10, prevalence: null }, 3.5), 'exam score 3.5 (uncalibrated, -10 to 10: not a probability)');
   assert.equal(scaled({ semantics: 'ordinal', min: 0, max: 100, prevalence: null }, 74), 'exam score 74 (on a scale of 0–100: not a probability)');
   // with the decimals its scale uses: a 0.5 on 0–100 read "0.50", a 0.42 on -10–10 "0.42" (a vendor's probe)
   assert.equal(scaled({ semantics: 'ordinal', min: 0, max: 100, prevalence: null }, 0.5), 'exam score <1 (on a scale of 0–100: not a probability)');
-  assert.equal(scaled({ semantics: 'uncalibrated', min: -10, max: 10, prevalence: null }, 0.42), 'exam score 0.4 (uncalibrated, -10–10: not a probability)');
+  assert.equal(scaled({ semantics: 'uncalibrated', min: -10, max: 10, prevalence: null }, 0.42), 'exam score 0.4 (uncalibrated, -10 to 10: not a probability)');
   assert.equal(scaled({ semantics: 'ordinal', min: 0, max: 100, prevalence: null }, 74, 'fr'), 'score d’examen 74 (sur une échelle de 0 à 100\u202f: pas une probabilité)');
   assert.equal(scaled({ semantics: 'percentile', min: 0, max: 100, prevalence: null }, 97), 'exam score 97 (a percentile, 0–100: not a probability)');
   assert.equal(scaled({ semantics: 'probability', min: 0, max: 1, prevalence: 0.0075 }, 0.72), 'exam score 0.72 (a probability, at a prevalence of 0.75%)');
