@@ -454,7 +454,6 @@ export class AiAnalysis {
     return [AI_CHOSEN_MODEL_SETTING, AI_SHOWN_MODEL_SETTING, AI_SHOWN_VERSION_SETTING].map((key) => this.db.settings.get(key) ?? '').join('\n');
   }
 
-  /** The newest version of this model (its id) that analysed exams of the library, where it is newer than this one (a downgrade); else null. */
   /**
    * The newest earlier version of this model that analysed exams of this library this one has not, and
    * how many: they are analysed again under this one (an upgrade), their earlier scores shown meanwhile.
@@ -467,6 +466,7 @@ export class AiAnalysis {
     return exams === 0 ? null : { version: older.reduce((a, v) => (compareVersions(v, a) > 0 ? v : a)), exams };
   }
 
+  /** The newest version of this model (its id) that analysed exams of the library, where it is newer than this one (a downgrade); else null. */
   newerVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): string | null {
     const newest = this.db.ai.versionsDone(manifest.id).reduce<string | null>((a, v) => (a === null || compareVersions(v, a) > 0 ? v : a), null);
     return newest !== null && compareVersions(newest, manifest.version) > 0 ? newest : null;
