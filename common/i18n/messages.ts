@@ -826,7 +826,7 @@ export const fr: Record<MessageKey, string> = {
   'viewer.settings.aiMode': 'Marques IA',
   'viewer.settings.aiMode.second-look': 'Second regard\u202f: après ma première impression de l’examen',
   'viewer.settings.aiMode.concurrent': 'Simultané\u202f: dès l’ouverture de l’examen',
-  'viewer.settings.aiPoint': 'Marques IA affichées au point de fonctionnement (chiffres de {model} sur ses données de validation)',
+  'viewer.settings.aiPoint': 'Marques IA affichées au point de fonctionnement (chiffres du modèle {model} sur ses données de validation)',
   'viewer.settings.aiPoint.default': '{name} (par défaut du modèle)',
   'viewer.settings.aiPoint.sensitivity': 'sensibilité {value}',
   'viewer.settings.aiPoint.specificity': 'spécificité {value}',
@@ -1176,6 +1176,8 @@ export interface ScoreRange { min: number; max: number }
  * score's own size (a 0.5 on a 0–100 scale was written "0.50", decimals that scale never uses).
  */
 export function formatScore(locale: Locale, score: number, scale?: ScoreRange): string {
+  // (a model's float32: 0.39 is 0.38999998569 here, and cut it read "0,38", a number the model never gave: a vendor's probe)
+  score = asModelGave(score);
   const reach = scale ? Math.max(Math.abs(scale.min), Math.abs(scale.max)) : Math.abs(score);
   const step = reach <= 1 ? 0.01 : (scale ? reach <= 10 : reach < 10) ? 0.1 : 1;
   // a score is never written as the certainty it has not reached: under 1 never 1.00 (0.9966 is shown
@@ -1185,11 +1187,23 @@ export function formatScore(locale: Locale, score: number, scale?: ScoreRange): 
   // finding) included: that read as certainty too, "sein gauche 0,00" (radiologists' probes); "< 0,01"
   // with French's narrow space. On a scale reaching below 0 (a vendor's logits), 0 is a score like any other.
   if ((scale ? scale.min === 0 : true) && score >= 0 && score < (step === 0.01 ? 0.005 : step)) return `${locale === 'fr' ? '<\u202f' : '<'}${decimalText(locale, step, step === 1 ? 0 : step === 0.1 ? 1 : 2)}`;
+  // (below 0, cut toward 0 was rounded up: -0.05 read "0,0" beside a mark at 0, the model's threshold: a
+  // vendor's probe; rounded there, as two decimals are)
   const text = step === 0.01 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
+    : score < 0 ? score.toFixed(step === 0.1 ? 1 : 0)
     : step === 0.1 ? (Math.trunc(score * 10) / 10).toFixed(1) : Math.trunc(score).toFixed(0);
   // (-0.003 cut to "-0.00": no sign where none is left)
   const unsigned = /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
   return locale === 'fr' ? unsigned.replace('.', ',') : unsigned;
+}
+
+/** A score as the model gave it: a float32's seven significant digits, without the binary fraction's tail. */
+const asModelGave = (score: number): number => (Number.isFinite(score) && score !== 0 ? Number(score.toPrecision(7)) : score);
+
+/** The decimals a scale's scores are written with: two on 0–1, one up to 10, none wider (formatScore). */
+export function scaleDecimals(scale: ScoreRange): number {
+  const reach = Math.max(Math.abs(scale.min), Math.abs(scale.max));
+  return reach <= 1 ? 2 : reach <= 10 ? 1 : 0;
 }
 
 const decimalText = (locale: Locale, value: number, decimals: number): string => {
@@ -1203,10 +1217,11 @@ const decimalText = (locale: Locale, value: number, decimals: number): string =>
  * 3e-7 read "0.000000"), not rounded to two: "at or above 0.21" beside a 0.2085 shown 0.21 and
  * not highlighted (its threshold 0.2089) could not be read (a radiologist's probe).
  */
-export function formatThreshold(locale: Locale, threshold: number): string {
+export function formatThreshold(locale: Locale, threshold: number, scale?: ScoreRange): string {
   const small = threshold !== 0 && Math.abs(threshold) < 1 ? Math.ceil(-Math.log10(Math.abs(threshold))) + 2 : 0;
   const most = Math.min(20, Math.max(6, small));
-  let decimals = 2;
+  // at least as many as its scale's scores have: "60,00" on a whole-number scale, "0,40" on one of tenths (a vendor's probe)
+  let decimals = scale ? scaleDecimals(scale) : 2;
   while (decimals < most && Math.abs(Number(threshold.toFixed(decimals)) - threshold) > 1e-9 * Math.abs(threshold)) decimals++;
   return decimalText(locale, threshold, decimals);
 }
@@ -1231,13 +1246,14 @@ export function formatScoreAgainst(locale: Locale, score: number, threshold: num
   const rounded = (value: number) => (wide ? value.toFixed(0) : formatScore('en', value, scale));
   const shown = formatScore('en', score, scale);
   if (rounded(score) !== rounded(threshold) && shown !== formatScore('en', threshold, scale) && Number(shown.replace('<', '')) >= threshold === score >= threshold) return formatScore(locale, score, scale);
-  const thresholdText = formatThreshold(locale, threshold);
+  const thresholdText = formatThreshold(locale, threshold, scale);
   const point = thresholdText.search(/[.,]/);
-  // the threshold's decimals (three at least on a 0–1 scale, one on a wider one)
-  const decimals = Math.max(wide ? 1 : 3, point < 0 ? 0 : thresholdText.length - point - 1);
+  // the threshold's decimals, and one more than its scale's scores (three at least on a 0–1 scale; 59.7 beside 60 on 0–100)
+  const decimals = Math.max(scale ? scaleDecimals(scale) + 1 : wide ? 1 : 3, point < 0 ? 0 : thresholdText.length - point - 1);
   const cutBy = 10 ** decimals;
-  // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it)
-  const cut = Math.floor(score * cutBy + 1e-7) / cutBy;
+  // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it, as the
+  // score as the model gave it keeps a float32's 0.39 from being cut to 0.38)
+  const cut = Math.floor(asModelGave(score) * cutBy + 1e-7) / cutBy;
   return Number.isFinite(cut) ? decimalText(locale, cut, decimals) : formatScore(locale, score, scale);
 }
 

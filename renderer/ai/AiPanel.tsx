@@ -251,10 +251,10 @@ function StripContent(props: StripForm) {
           {props.marksPossible && <span className="ai-switches">
             <button type="button" aria-pressed={marksOn} className={marksOn ? 'active' : ''} onClick={props.onToggleMarks} data-testid={tid('ai-marks-toggle')}
               title={results.model
-                ? t('ai.marksToggleAt', { key: props.toggleKeys, name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold) })
+                ? t('ai.marksToggleAt', { key: props.toggleKeys, name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold, results.model.scoreScale) })
                   // what the thinner marks are (AiMarksLayer: under the exam's flag)
                   + (results.model.examOperatingPoint && results.model.examOperatingPoint.threshold > results.model.operatingPoint.threshold
-                    ? ` ${t('ai.marksWeak', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold) })}` : '')
+                    ? ` ${t('ai.marksWeak', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold, results.model.scoreScale) })}` : '')
                 : t('ai.marksToggle', { key: props.toggleKeys })}>{t('ai.marks')} ({props.toggleKeys})</button>
             {classes.map((c) => (
               <label key={c} className="ai-class" data-testid={tid(`ai-class-${c}`)}>
@@ -270,7 +270,7 @@ function StripContent(props: StripForm) {
           {/* marks drawn at a point she chose, said where she reads them: twice as many marks at "high
               sensitivity" with nothing on screen to say why (only the key's tooltip named it: a probe) */}
           {props.marksPossible && results.model && results.model.operatingPoint.name !== results.model.defaultOperatingPoint && (
-            <span className="ai-warning" data-testid={tid('ai-point')}>{t('ai.pointInUse', { name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold) })}</span>
+            <span className="ai-warning" data-testid={tid('ai-point')}>{t('ai.pointInUse', { name: operatingPointName(locale, results.model.operatingPoint.name), threshold: formatThreshold(locale, results.model.operatingPoint.threshold, results.model.scoreScale) })}</span>
           )}
           {/* marks hidden (the key, a class switched off) look like marks not found: how many, said beside the switch */}
           {hiddenByKey > 0 && <span className="ai-warning" data-testid={tid('ai-marks-hidden')}>{translateCount(locale, 'ai.marksHidden', hiddenByKey, { key: props.toggleKeys })}</span>}

@@ -86,7 +86,7 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const scoreText = (score: number) => (examPoint ? formatScoreAgainst(options.locale, score, examPoint.threshold, scale) : formatScore(options.locale, score, scale));
   // and not flagged, said as plainly: under the flag nothing was said, and the reader had to remember the threshold (a probe)
   const flagged = !examPoint || state.examScore === null ? ''
-    : ` · ${t(state.examScore >= examPoint.threshold ? 'ai.examFlagged' : 'ai.examNotFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold) })}`;
+    : ` · ${t(state.examScore >= examPoint.threshold ? 'ai.examFlagged' : 'ai.examNotFlagged', { threshold: formatThreshold(options.locale, examPoint.threshold, scale) })}`;
   const scored = state.status === 'done' && options.showScore && state.examScore !== null ? `${said} · ${examScoreText(scoreText(state.examScore))}${flagged}` : said;
   // each breast's score beside the exam's (the best of the two): which side the model finds suspicious
   const { R: right, L: left } = state.breastScores;

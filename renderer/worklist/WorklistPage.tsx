@@ -283,9 +283,9 @@ export function WorklistPage() {
   const examPoint = aiModel?.examOperatingPoint ?? null;
   const flagThreshold = examPoint?.threshold ?? aiModel?.operatingPoint.threshold ?? null;
   const aboveHint = examPoint
-    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity),
+    ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold, aiModel?.scoreScale), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity),
       dataset: examPoint.datasetTranslations?.[locale] ?? examPoint.dataset })} ${t(examPoint.threshold >= aiModel!.operatingPoint.threshold ? 'worklist.ai.marksBelowFlag' : 'worklist.ai.marksAboveFlag')}`
-    : aiModel ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, aiModel.operatingPoint.name), threshold: formatThreshold(locale, aiModel.operatingPoint.threshold) })}` : '';
+    : aiModel ? ` ${t('worklist.ai.aboveHint', { name: operatingPointName(locale, aiModel.operatingPoint.name), threshold: formatThreshold(locale, aiModel.operatingPoint.threshold, aiModel.scoreScale) })}` : '';
   // the scores of a model this station does not run (another station on the library shows it): its scale is not
   // known here, nor where it flags (its 87.5 of 100 read "uncalibrated, from 0 to 1", a probe)
   const notHereModel = !aiModel && aiModelNotHere ? `${aiModelNotHere.id} ${aiModelNotHere.version}` : null;
@@ -433,7 +433,7 @@ export function WorklistPage() {
                             {' '}{t('worklist.ai.previousScore', { version: exam.ai.scoreVersion, score: flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, exam.ai.score, aiModel?.scoreScale) })}</span>}</>
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLater' : 'worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
                         : flagThreshold !== null && exam.ai.score >= flagThreshold
-                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}</span>
+                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold, aiModel?.scoreScale) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}</span>
                           : flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, exam.ai.score, aiModel?.scoreScale)}
                       {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
                           on every row of reduced exams, is in the cell's title) */}

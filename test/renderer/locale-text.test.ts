@@ -42,11 +42,19 @@ test('scores written with the decimals of their model\'s scale: a 0.5 on 0–100
   assert.equal(formatScore('en', 0, logits), '0.0', 'a middle score like any other');
   assert.equal(formatScore('en', -0.03, logits), '0.0', 'no sign where no digit is left');
   assert.equal(formatScore('en', -0.003, unit), '0.00');
-  assert.equal(formatScore('en', -2.47, logits), '-2.4');
+  assert.equal(formatScore('en', -2.47, logits), '-2.5', 'below 0 rounded: cut toward 0, it was rounded up');
+  assert.equal(formatScore('fr', -0.05, logits), '-0,1', 'not "0,0" beside a mark at 0, the threshold (a vendor\'s probe)');
+  assert.equal(formatScore('en', Math.fround(0.7), tenths), '0.7', 'a float32\'s 0.7 (0.69999998…) as the model gave it');
   assert.equal(formatScore('en', 0.003, unit), '<0.01', 'a 0–1 scale as before');
   assert.equal(formatScore('en', 0.9966, unit), '0.99');
   // beside a threshold on such a scale: a score under it never reads as it
-  assert.equal(formatScoreAgainst('en', 29.6, 30, percent), '29.60', 'with its threshold\'s decimals ("30.00 or more")');
+  assert.equal(formatScoreAgainst('en', 29.6, 30, percent), '29.6', 'one decimal more than its scale\'s, beside "30 or more"');
+  assert.equal(formatScoreAgainst('fr', 59.7, 60, percent), '59,7', 'not "59,70" beside "60,00" (a vendor\'s probe)');
+  assert.equal(formatThreshold('fr', 60, percent), '60');
+  assert.equal(formatThreshold('en', 0.4, logits), '0.4');
+  assert.equal(formatThreshold('en', -1, logits), '-1.0');
+  assert.equal(formatThreshold('en', 0.2089, unit), '0.2089', 'a 0–1 scale\'s as before');
+  assert.equal(formatScoreAgainst('en', Math.fround(0.39), 0.4, logits), '0.39', 'a float32\'s 0.39 not cut to "0.38", a number the model never gave (a vendor\'s probe)');
   assert.equal(formatScoreAgainst('en', 85, 30, percent), '85');
   assert.equal(formatScoreAgainst('en', 0.5, 30, percent), '<1');
   assert.equal(formatScoreAgainst('en', 0.003, 0.008, unit), '0.003', '"<0.01" beside a threshold of 0.008 told neither side');
