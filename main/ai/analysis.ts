@@ -137,6 +137,9 @@ async function whileLibraryBusy<T>(write: () => T, tries = 3): Promise<T> {
   }
 }
 
+/** How long a count of the exams an earlier version of a model analysed (olderVersionAnalysed) is used again. */
+const OLDER_COUNT_MS = 20_000;
+
 export class AiAnalysis {
   private readonly runner: InferenceRunner;
   private models: FoundModel[] = [];
@@ -460,11 +463,23 @@ export class AiAnalysis {
    * Said nowhere, an upgrade queued a whole library again in silence (an IT person's probe). Null where none.
    */
   olderVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): { version: string; exams: number } | null {
+    // counted again at most every OLDER_COUNT_MS (at 100,000 exams a count takes the main thread 90–160 ms,
+    // and the models panel, open, asks every 2 s while analyses end); meanwhile, less the exams this
+    // version has analysed since (exact while it analyses those again, as it does first)
+    const key = `${manifest.id}\n${manifest.version}`;
+    const doneNow = this.db.ai.countsOf(manifest).done;
+    const kept = this.olderCounted.get(key);
+    if (kept && Date.now() - kept.at < OLDER_COUNT_MS) {
+      const exams = kept.value ? Math.max(0, kept.value.exams - (doneNow - kept.done)) : 0;
+      return kept.value && exams > 0 ? { version: kept.value.version, exams } : null;
+    }
     const older = this.db.ai.versionsDone(manifest.id).filter((v) => compareVersions(v, manifest.version) < 0);
-    if (older.length === 0) return null;
-    const exams = this.db.ai.examsDoneOnlyBy(manifest.id, older, manifest.version);
-    return exams === 0 ? null : { version: older.reduce((a, v) => (compareVersions(v, a) > 0 ? v : a)), exams };
+    const exams = older.length === 0 ? 0 : this.db.ai.examsDoneOnlyBy(manifest.id, older, manifest.version);
+    const value = exams === 0 ? null : { version: older.reduce((a, v) => (compareVersions(v, a) > 0 ? v : a)), exams };
+    this.olderCounted.set(key, { at: Date.now(), done: doneNow, value });
+    return value;
   }
+  private readonly olderCounted = new Map<string, { at: number; done: number; value: { version: string; exams: number } | null }>();
 
   /** The newest version of this model (its id) that analysed exams of the library, where it is newer than this one (a downgrade); else null. */
   newerVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): string | null {
