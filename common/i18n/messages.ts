@@ -182,6 +182,7 @@ export const en = {
   'ai.marksLabel': 'AI · {model}',
   'ai.notAnalysed': 'not analysed: the model does not read this view',
   'ai.noMark': 'AI: no mark',
+  'ai.marksOutside': 'one mark outside the view|{count} marks outside the view',
   'ai.notAnalysedPixels': 'not analysed: its pixels are coarser than the model reads',
   'ai.notAnalysedImplant': 'not analysed: the model leaves images with an implant to the reader (its implant-displaced views are read)',
   'ai.implantCaveat': 'breast implant: {note}',
@@ -747,6 +748,7 @@ export const fr: Record<MessageKey, string> = {
   'ai.marksLabel': 'IA · {model}',
   'ai.notAnalysed': 'non analysée\u202f: le modèle ne lit pas cette incidence',
   'ai.noMark': 'IA\u202f: aucune marque',
+  'ai.marksOutside': 'une marque hors du champ affiché|{count}\u00a0marques hors du champ affiché',
   'ai.notAnalysedPixels': 'non analysée\u202f: ses pixels sont plus grands que ceux que lit le modèle',
   'ai.notAnalysedImplant': 'non analysée\u202f: le modèle laisse au lecteur les images avec prothèse (il lit les incidences d’Eklund)',
   'ai.implantCaveat': 'prothèse mammaire\u202f: {note}',
@@ -1243,13 +1245,17 @@ export function formatScoreAgainst(locale: Locale, score: number, threshold: num
   // 0–100 scale, 29.6 is shown 30 beside "30.00 or more" without being flagged: a probe)
   // (judged on the score rounded, as a reader reads it: 29.6 reads "30" beside "30 or more", whatever formatScore cuts it to)
   const wide = scale ? Math.max(Math.abs(scale.min), Math.abs(scale.max)) > 1 : Math.abs(threshold) > 1 || Math.abs(score) > 1;
-  const rounded = (value: number) => (wide ? value.toFixed(0) : formatScore('en', value, scale));
+  // (to its scale's decimals: whole numbers on a scale of tenths gave every mark from -0.5 to 0.5 two
+  // decimals beside a threshold of 0.4, "0,40" under "0,4 ou plus": a vendor's probe)
+  const rounded = (value: number) => (scale ? value.toFixed(scaleDecimals(scale)) : wide ? value.toFixed(0) : formatScore('en', value, scale));
   const shown = formatScore('en', score, scale);
   if (rounded(score) !== rounded(threshold) && shown !== formatScore('en', threshold, scale) && Number(shown.replace('<', '')) >= threshold === score >= threshold) return formatScore(locale, score, scale);
   const thresholdText = formatThreshold(locale, threshold, scale);
   const point = thresholdText.search(/[.,]/);
   // the threshold's decimals, and one more than its scale's scores (three at least on a 0–1 scale; 59.7 beside 60 on 0–100)
-  const decimals = Math.max(scale ? scaleDecimals(scale) + 1 : wide ? 1 : 3, point < 0 ? 0 : thresholdText.length - point - 1);
+  // (at or above it, on a scale of tenths or wider, the threshold's own: a mark at 0.4 reads "0,4" beside "0,4 ou plus")
+  const fewest = !scale ? (wide ? 1 : 3) : scaleDecimals(scale) >= 2 ? 3 : score >= threshold ? scaleDecimals(scale) : scaleDecimals(scale) + 1;
+  const decimals = Math.max(fewest, point < 0 ? 0 : thresholdText.length - point - 1);
   const cutBy = 10 ** decimals;
   // (the small addition keeps 0.2148 from being cut to 0.2147 by the binary fraction under it, as the
   // score as the model gave it keeps a float32's 0.39 from being cut to 0.38)

@@ -54,6 +54,14 @@ test('scores written with the decimals of their model\'s scale: a 0.5 on 0–100
   assert.equal(formatThreshold('en', 0.4, logits), '0.4');
   assert.equal(formatThreshold('en', -1, logits), '-1.0');
   assert.equal(formatThreshold('en', 0.2089, unit), '0.2089', 'a 0–1 scale\'s as before');
+  // a mark at the threshold, or at 0 beside a threshold of 0, with the scale's one decimal (they read "0,40", "0,00": a re-probe)
+  assert.equal(formatScoreAgainst('fr', Math.fround(0.4), 0.4, logits), '0,4');
+  assert.equal(formatScoreAgainst('fr', 0, 0, logits), '0,0');
+  assert.equal(formatScoreAgainst('en', 2.5, 0.4, logits), '2.5');
+  assert.equal(formatScoreAgainst('en', -0.05, 0, logits), '-0.1');
+  assert.equal(formatScoreAgainst('en', 0.2148, 0.2089, unit), '0.2148', 'a 0–1 scale as before');
+  assert.equal(formatScoreAgainst('en', 0.354, 0.35, unit), '0.354');
+  assert.equal(formatScoreAgainst('en', 0.4249, 0.2089, unit), '0.42');
   assert.equal(formatScoreAgainst('en', Math.fround(0.39), 0.4, logits), '0.39', 'a float32\'s 0.39 not cut to "0.38", a number the model never gave (a vendor\'s probe)');
   assert.equal(formatScoreAgainst('en', 85, 30, percent), '85');
   assert.equal(formatScoreAgainst('en', 0.5, 30, percent), '<1');
