@@ -8,9 +8,9 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { Enums } from '@cornerstonejs/core';
-import { INSCRIBED_SHARE, SHAPE_GLYPHS, markRadiusMax, nearMarkOfAnotherShape, placeGlassScore, placeScoreLabels, projectFinding, shapeOf, shapePath } from './mark-geometry.ts';
+import { INSCRIBED_SHARE, SHAPE_GLYPHS, markRadiusMax, nearMarkOfAnotherShape, placeGlassScore, placeScoreLabels, projectFinding, shapeOf, shapePath, marksOutside } from './mark-geometry.ts';
 import type { Box, MarkFinding, Point, ProjectedMark } from './mark-geometry.ts';
-import { formatScore, formatScoreAgainst } from '../../common/i18n/messages.ts';
+import { formatScore, formatScoreAgainst, translateCount } from '../../common/i18n/messages.ts';
 import type { ScoreRange } from '../../common/i18n/messages.ts';
 import { useI18n } from '../i18n.tsx';
 
@@ -170,7 +170,11 @@ export function AiMarksLayer({ findings, label, source, threshold, scale, labelS
   const ids = useId().replace(/[^\w-]/g, '');
 
   const hasMarks = marks.length > 0;
-  useLayoutEffect(measureLabels, [measureLabels, hasMarks, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
+  // marks wholly outside the viewport (a finding beyond the breast the step frames, or zoomed away): counted
+  // in the label, never nothing: a vendor's mark of 85 in the background flagged the exam, "right breast 85
+  // (RCC)", and no image showed it (a probe)
+  const outside = marksOutside(marks, width, height);
+  useLayoutEffect(measureLabels, [measureLabels, hasMarks, outside, label.model, label.warning, label.notAnalysed, labelSlot, width, height]);
   // the score of a mark over or beside one of another shape (two findings on one lesion) starts with its shape: whose it is
   const nearOther = nearMarkOfAnotherShape(marks);
   const scoreOf = (score: number) => (threshold === undefined ? formatScore(locale, score, scale) : formatScoreAgainst(locale, score, threshold, scale));
@@ -272,6 +276,7 @@ export function AiMarksLayer({ findings, label, source, threshold, scale, labelS
             ? <span className="ai-label-name"><span className="ai-label-title">{label.model.slice(0, -label.version.length - 1)}</span><span className="ai-label-version">{`\u00a0${label.version}`}</span></span>
             : <span className="ai-label-name">{label.model}</span>}
           {label.notAnalysed && <em data-testid="ai-not-analysed">{label.notAnalysed}</em>}
+          {outside > 0 && <em className="ai-marks-outside" data-testid="ai-marks-outside">{translateCount(locale, 'ai.marksOutside', outside)}</em>}
           {label.warning && <strong className={label.warningShort ? 'ai-label-long' : undefined}>{label.warning}</strong>}
           {label.warning && label.warningShort && <strong className="ai-label-short" data-testid="ai-label-short">{label.warningShort}</strong>}
           {label.warning && label.warningTiny && <strong className="ai-label-tiny" data-testid="ai-label-tiny">{label.warningTiny}</strong>}

@@ -179,6 +179,12 @@ export function nearMarkOfAnotherShape(marks: readonly { x: number; y: number; r
   return marks.map((m, i) => marks.some((o, j) => j !== i && o.shape !== m.shape && Math.hypot(m.x - o.x, m.y - o.y) < m.radius + o.radius + NEAR_MARK_PX));
 }
 
+/** How many marks lie wholly outside a viewport of this size (none where its size is not known yet). */
+export function marksOutside(marks: readonly { x: number; y: number; radius: number }[], width: number, height: number): number {
+  if (!(width > 0 && height > 0)) return 0;
+  return marks.filter((m) => m.x + m.radius < 0 || m.x - m.radius > width || m.y + m.radius < 0 || m.y - m.radius > height).length;
+}
+
 /** The distance from point p to the segment a–b. */
 function distanceToSegment(p: Point, a: Point, b: Point): number {
   const [dx, dy] = [b[0] - a[0], b[1] - a[1]];

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { AI_FINDING_CLASSES } from '../../common/domain.ts';
 import type { AiFinding } from '../../common/domain.ts';
 import type { Box } from '../../renderer/ai/mark-geometry.ts';
-import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, markRadiusMax, placeGlassScore, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
+import { MARK_RADIUS, MARK_REACH_MM, SHAPE_GLYPHS, markRadiusMax, marksOutside, placeGlassScore, reachMmOf, loadedIndexOf, nearMarkOfAnotherShape, projectFinding, shapeOf, shapePath, placeScoreLabels } from '../../renderer/ai/mark-geometry.ts';
 import type { Point } from '../../renderer/ai/mark-geometry.ts';
 
 test('a stored point in the stored image is itself; in a rendition, the inverse of how the rendition was averaged', () => {
@@ -404,4 +404,10 @@ test('two marks of different shapes half over one another: each score nearer its
   // one inside the other (one lesion): as before, its shape says whose, one line under the other
   const nestedPlaces = placeScoreLabels([{ x: 300, y: 200, radius: 20, text: '◆ 0.55' }, { x: 304, y: 204, radius: 18, text: '● 0.24' }], 800, 44);
   assert.equal(nestedPlaces[0]!.anchor, 'start');
+});
+
+test('marks wholly outside the viewport are counted (the label says so): a vendor\'s mark of 85 in the background, beyond the breast the step frames, flagged the exam and no image showed it (a probe)', () => {
+  const marks = [{ x: 50, y: 50, radius: 10 }, { x: -11, y: 50, radius: 10 }, { x: 105, y: 50, radius: 10 }, { x: 50, y: 215, radius: 10 }];
+  assert.equal(marksOutside(marks, 100, 200), 2, 'one wholly left of it, one wholly below; one half over its edge is seen');
+  assert.equal(marksOutside(marks, 0, 0), 0, 'no size yet: none said outside');
 });
