@@ -1865,7 +1865,7 @@ test('space freed on the library\'s disk while the AI waits for room: the queue 
     assert.ok(Date.now() - freed < 30_000, `went on ${Date.now() - freed} ms after space was freed, not after the 120 s wait`);
     assert.equal(fullAtNextStore, false, 'the notice gone before the next result was stored');
     assert.equal(ai.libraryFull, false);
-    assert.deepEqual(told, [true, false], 'the panel told of the full disk, then of its end');
+    assert.deepEqual(told, [false, true, false], 'the pages told of the models found, then of the full disk, then of its end');
   } finally {
     warns.mock.restore();
     await analysis?.close();

@@ -115,6 +115,8 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
   // the model uninstalled: its findings can no longer be labelled from its manifest, its SR stands in for them, labelled by itself
   const again = openTestStation({ libraryDir: path.dirname(station.paths.database), modelRoots: [tempDir('no-models')] });
   try {
+    // (once its models are found: until then, none is said not installed, nor its SR taken for it)
+    await waitFor('the AI started', async () => (await again.handlers.aiModels({})).state === 'ready');
     const [examId] = await examsOf(again);
     const results = await again.handlers.aiResults({ examId: examId! });
     assert.equal(results.model, null);
@@ -604,6 +606,7 @@ test('a version of the model no process runs any more (a library copy, removed):
   // no version installed: the newest analysis shows, and only its own SR stands in (not one per version)
   station = openTestStation({ libraryDir: library, modelRoots: [tempDir('no-models')] });
   try {
+    await waitFor('the AI started', async () => (await station.handlers.aiModels({})).state === 'ready');
     station.db.connection.prepare(`DELETE FROM ai_jobs WHERE model_version = '0.3.0'`).run();
     station.db.connection.prepare(`DELETE FROM settings WHERE key = 'ai.shownVersion'`).run();
     const shown = await stateOf(station, examId);
