@@ -430,7 +430,7 @@ const fr: CliText = {
   importedIntoLibrary: (exams, root, already) => `  dans ${exams} examen${sFr(exams)} de ${root}${already ? `${NBSP}; ${already} déjà là` : ''}`,
   reducedNotAnalysed: `Taille réduite${NBSP}: le modèle d’IA livré n’analyse pas ces examens (il lit des pixels de 0,1 mm ou plus fins)${NBSP}; --size full fait des examens qu’il lit.`,
   groundTruthStays: (dir) => `La vérité terrain reste dans ${dir}.`,
-  demoDiskFull: (dir) => `le disque qui porte ${dir} est plein\u202f: les examens de démonstration n’ont pas tous pu être faits, et ce qui avait été fait des examens inachevés a été retiré\u202f; libérez de la place et relancez`,
+  demoDiskFull: (dir) => `le disque qui porte ${dir} est plein${NBSP}: les examens de démonstration n’ont pas tous pu être faits, et ce qui avait été fait des examens inachevés a été retiré${NBSP}; libérez de la place et relancez`,
   receiverOff: `Récepteur DICOM${NBSP}: arrêté (activez-le dans le panneau du récepteur, ou lancez binome receive)`,
   portTaken: 'le port est pris (un autre Binome, ou un autre programme)',
   portDenied: 'le système n’autorise pas ce port',

@@ -1180,20 +1180,19 @@ export interface ScoreRange { min: number; max: number }
 export function formatScore(locale: Locale, score: number, scale?: ScoreRange): string {
   // (a model's float32: 0.39 is 0.38999998569 here, and cut it read "0,38", a number the model never gave: a vendor's probe)
   score = asModelGave(score);
-  const reach = scale ? Math.max(Math.abs(scale.min), Math.abs(scale.max)) : Math.abs(score);
-  const step = reach <= 1 ? 0.01 : (scale ? reach <= 10 : reach < 10) ? 0.1 : 1;
+  const decimals = scale ? scaleDecimals(scale) : Math.abs(score) <= 1 ? 2 : Math.abs(score) < 10 ? 1 : 0;
+  const step = 10 ** -decimals;
   // a score is never written as the certainty it has not reached: under 1 never 1.00 (0.9966 is shown
   // 0.99), above 1 cut, never rounded up to what it has not reached (99.6 read "100" on a 0–100 scale: a probe)
   // (two decimals are rounded, wider steps cut: under one step, a score would read 0)
   // nor is one at a scale's foot of 0 written 0 (0.00, or 0 on 0–100), 0 itself (a breast with no candidate
   // finding) included: that read as certainty too, "sein gauche 0,00" (radiologists' probes); "< 0,01"
   // with French's narrow space. On a scale reaching below 0 (a vendor's logits), 0 is a score like any other.
-  if ((scale ? scale.min === 0 : true) && score >= 0 && score < (step === 0.01 ? 0.005 : step)) return `${locale === 'fr' ? '<\u202f' : '<'}${decimalText(locale, step, step === 1 ? 0 : step === 0.1 ? 1 : 2)}`;
+  if ((!scale || scale.min === 0) && score >= 0 && score < (decimals === 2 ? step / 2 : step)) return `${locale === 'fr' ? '<\u202f' : '<'}${decimalText(locale, step, decimals)}`;
   // (below 0, cut toward 0 was rounded up: -0.05 read "0,0" beside a mark at 0, the model's threshold: a
   // vendor's probe; rounded there, as two decimals are)
-  const text = step === 0.01 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
-    : score < 0 ? score.toFixed(step === 0.1 ? 1 : 0)
-    : step === 0.1 ? (Math.trunc(score * 10) / 10).toFixed(1) : Math.trunc(score).toFixed(0);
+  const text = decimals === 2 ? (score < 1 && score >= 0.995 ? '0.99' : score.toFixed(2))
+    : score < 0 ? score.toFixed(decimals) : (Math.trunc(score * 10 ** decimals) / 10 ** decimals).toFixed(decimals);
   // (-0.003 cut to "-0.00": no sign where none is left)
   const unsigned = /^-0(\.0+)?$/.test(text) ? text.slice(1) : text;
   return locale === 'fr' ? unsigned.replace('.', ',') : unsigned;
@@ -1244,7 +1243,7 @@ export function formatScoreAgainst(locale: Locale, score: number, threshold: num
   // (0.9987 is shown 0.99, not 1.00: under a threshold of 0.9939 that it is above; on a vendor's
   // 0–100 scale, 29.6 is shown 30 beside "30.00 or more" without being flagged: a probe)
   // (judged on the score rounded, as a reader reads it: 29.6 reads "30" beside "30 or more", whatever formatScore cuts it to)
-  const wide = scale ? Math.max(Math.abs(scale.min), Math.abs(scale.max)) > 1 : Math.abs(threshold) > 1 || Math.abs(score) > 1;
+  const wide = scale ? scaleDecimals(scale) < 2 : Math.abs(threshold) > 1 || Math.abs(score) > 1;
   // (to its scale's decimals: whole numbers on a scale of tenths gave every mark from -0.5 to 0.5 two
   // decimals beside a threshold of 0.4, "0,40" under "0,4 ou plus": a vendor's probe)
   const rounded = (value: number) => (scale ? value.toFixed(scaleDecimals(scale)) : wide ? value.toFixed(0) : formatScore('en', value, scale));

@@ -142,6 +142,8 @@ const OLDER_COUNT_MS = 20_000;
 
 export class AiAnalysis {
   private readonly runner: InferenceRunner;
+  /** olderVersionAnalysed's last count of each model version, when it was made and this version's analyses done then. */
+  private readonly olderCounted = new Map<string, { at: number; done: number; value: { version: string; exams: number } | null }>();
   private models: FoundModel[] = [];
   refused: { folder: string; problem: ModelProblem }[] = [];
   /** Models not used because the library holds the same model id (its copy is used instead). */
@@ -313,7 +315,7 @@ export class AiAnalysis {
       // installed back over a newer version (a downgrade): said, for the IT person who did it (silent, a probe)
       const newer = this.newerVersionAnalysed(m.manifest);
       if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; exams show this version's analyses, made again where it has none`);
-      const older = newer ? null : this.olderVersionAnalysed(m.manifest);
+      const older = newer ? null : this.olderVersionAnalysed(m.manifest, this.db.ai.countsOf(m.manifest).done);
       if (older) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${older.exams} exam(s) analysed by version ${older.version} are analysed again under this version; their earlier scores show meanwhile`);
       this.requeueModelChanged(m);
       this.holdOverran(m);
@@ -461,13 +463,13 @@ export class AiAnalysis {
    * The newest earlier version of this model that analysed exams of this library this one has not, and
    * how many: they are analysed again under this one (an upgrade), their earlier scores shown meanwhile.
    * Said nowhere, an upgrade queued a whole library again in silence (an IT person's probe). Null where none.
+   * `doneNow`: this version's analyses done (countsOf), which its callers have read already.
    */
-  olderVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): { version: string; exams: number } | null {
+  olderVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>, doneNow: number): { version: string; exams: number } | null {
     // counted again at most every OLDER_COUNT_MS (at 100,000 exams a count takes the main thread 90–160 ms,
     // and the models panel, open, asks every 2 s while analyses end); meanwhile, less the exams this
     // version has analysed since (exact while it analyses those again, as it does first)
     const key = `${manifest.id}\n${manifest.version}`;
-    const doneNow = this.db.ai.countsOf(manifest).done;
     const kept = this.olderCounted.get(key);
     if (kept && Date.now() - kept.at < OLDER_COUNT_MS) {
       const exams = kept.value ? Math.max(0, kept.value.exams - (doneNow - kept.done)) : 0;
@@ -479,7 +481,6 @@ export class AiAnalysis {
     this.olderCounted.set(key, { at: Date.now(), done: doneNow, value });
     return value;
   }
-  private readonly olderCounted = new Map<string, { at: number; done: number; value: { version: string; exams: number } | null }>();
 
   /** The newest version of this model (its id) that analysed exams of the library, where it is newer than this one (a downgrade); else null. */
   newerVersionAnalysed(manifest: Pick<ModelManifest, 'id' | 'version'>): string | null {

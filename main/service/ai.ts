@@ -38,10 +38,10 @@ function heldOf(ctx: StationContext, ai: AiAnalysis, manifest: ModelManifest): {
 }
 
 /** A newer version of the model that analysed the library (this one installed back over it), for the models list. */
-function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest): { newerAnalysed?: string; olderAnalysed?: { version: string; exams: number } } {
+function newerAnalysed(ai: AiAnalysis, manifest: ModelManifest, done: number): { newerAnalysed?: string; olderAnalysed?: { version: string; exams: number } } {
   const newer = ai.newerVersionAnalysed(manifest);
   if (newer !== null) return { newerAnalysed: newer };
-  const older = ai.olderVersionAnalysed(manifest);
+  const older = ai.olderVersionAnalysed(manifest, done);
   return older === null ? {} : { olderAnalysed: older };
 }
 
@@ -106,7 +106,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
       for (const side of ['R', 'L'] as const) {
         const score = state.breastScores[side];
         if (score === undefined) continue;
-        const best = stored.filter((f) => byId.get(f.instanceId)?.imageLaterality === side).reduce<(typeof stored)[number] | null>((b, f) => (b === null || f.score > b.score ? f : b), null);
+        const best = stored.find((f) => byId.get(f.instanceId)?.imageLaterality === side); // (stored best first)
         const view = best ? byId.get(best.instanceId)?.viewLabel : null;
         if (best && view && Math.abs(best.score - score) < 1e-9) breastSources[side] = { view, marked: best.score >= operatingPoint.threshold };
       }
@@ -164,14 +164,17 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
     const shown = ai.shownModel;
     return {
       state: ai.ready ? 'ready' : 'starting',
-      models: ai.availableModels.map((m) => ({
-        id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
-        provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
-        shown: m === shown, analyses: ctx.db.ai.countsOf(m.manifest), failures: ctx.db.ai.failuresOf(m.manifest),
-        ...newerAnalysed(ai, m.manifest),
-        ...heldOf(ctx, ai, m.manifest),
-        ...fieldOf(m.manifest),
-      })),
+      models: ai.availableModels.map((m) => {
+        const analyses = ctx.db.ai.countsOf(m.manifest);
+        return {
+          id: m.manifest.id, name: m.manifest.name, version: m.manifest.version, source: sourceOf(m.folder), folder: path.basename(m.folder),
+          provider: m.provider, ...(m.fallbacks?.length ? { fallbacks: m.fallbacks.map((f) => ({ provider: f.provider, reason: showableText(f.reason) })) } : {}), trainedOn: m.manifest.training.data, notForDiagnosticUse: m.manifest.intendedUse.notForDiagnosticUse,
+          shown: m === shown, analyses, failures: ctx.db.ai.failuresOf(m.manifest),
+          ...newerAnalysed(ai, m.manifest, analyses.done),
+          ...heldOf(ctx, ai, m.manifest),
+          ...fieldOf(m.manifest),
+        };
+      }),
       refused: ai.refused.map((r) => ({ source: sourceOf(r.folder), folder: path.basename(r.folder), problem: r.problem })),
       replaced: ai.replaced.map((r) => ({
         source: sourceOf(r.folder), folder: path.basename(r.folder), id: r.id, version: r.version, by: path.basename(r.by), byVersion: r.byVersion, byOlder: compareVersions(r.byVersion, r.version) < 0,

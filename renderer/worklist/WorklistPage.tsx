@@ -282,6 +282,8 @@ export function WorklistPage() {
   // a false mark or two, were flagged: a probe)
   const examPoint = aiModel?.examOperatingPoint ?? null;
   const flagThreshold = examPoint?.threshold ?? aiModel?.operatingPoint.threshold ?? null;
+  // an exam score as the list writes it: with its scale's decimals, kept on its side of the flag
+  const examScoreText = (score: number) => (flagThreshold !== null ? formatScoreAgainst(locale, score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, score, aiModel?.scoreScale));
   const aboveHint = examPoint
     ? ` ${t('worklist.ai.aboveExamHint', { threshold: formatThreshold(locale, examPoint.threshold, aiModel?.scoreScale), specificity: formatPercent(locale, examPoint.specificity), sensitivity: formatPercent(locale, examPoint.sensitivity),
       dataset: examPoint.datasetTranslations?.[locale] ?? examPoint.dataset })} ${t(examPoint.threshold >= aiModel!.operatingPoint.threshold ? 'worklist.ai.marksBelowFlag' : 'worklist.ai.marksAboveFlag')}`
@@ -430,11 +432,11 @@ export function WorklistPage() {
                           {/* analysed again by the model's new version: its earlier version's score meanwhile, said as such */}
                           {exam.ai.scoreVersion !== undefined && exam.ai.score !== null && <span className="ai-previous-score muted" data-testid="ai-previous-score"
                             title={t('worklist.ai.previousScoreHint', { version: exam.ai.scoreVersion, score: formatScore(locale, exam.ai.score, aiModel?.scoreScale) })}>
-                            {' '}{t('worklist.ai.previousScore', { version: exam.ai.scoreVersion, score: flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, exam.ai.score, aiModel?.scoreScale) })}</span>}</>
+                            {' '}{t('worklist.ai.previousScore', { version: exam.ai.scoreVersion, score: examScoreText(exam.ai.score) })}</span>}</>
                         : exam.ai.scoreWithheld ? <span className="ai-withheld muted">{t(exam.ai.withheldForLater ? 'worklist.ai.withheldForLater' : 'worklist.ai.withheld')}</span> : exam.ai.score === null ? '—'
                         : flagThreshold !== null && exam.ai.score >= flagThreshold
-                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold, aiModel?.scoreScale) })}`}>{formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale)}</span>
-                          : flagThreshold !== null ? formatScoreAgainst(locale, exam.ai.score, flagThreshold, aiModel?.scoreScale) : formatScore(locale, exam.ai.score, aiModel?.scoreScale)}
+                          ? <span className="ai-score-above" data-testid="ai-score-above" aria-label={`${examScoreText(exam.ai.score)}, ${t(examPoint ? 'worklist.ai.aboveExam' : 'worklist.ai.above', { threshold: formatThreshold(locale, flagThreshold, aiModel?.scoreScale) })}`}>{examScoreText(exam.ai.score)}</span>
+                          : examScoreText(exam.ai.score)}
                       {/* images the model does not read: said short (the whole reason, cut to "the images' pixels are coars…"
                           on every row of reduced exams, is in the cell's title) */}
                       {exam.ai?.status === 'failed' && <span className="ai-failure muted small" data-testid="ai-failure">{notForModel(exam.ai.failure) ? t('worklist.ai.tooCoarse') : failureReason(t, exam.ai.failure, null, exam.ai.failureView)}</span>}
