@@ -4,7 +4,7 @@ import type { Locale } from '../domain.ts';
 
 export const MODEL_PROBLEM_CODES = [
   'manifest_missing', 'manifest_not_file', 'manifest_too_large', 'manifest_unreadable', 'manifest_invalid', 'model_missing', 'model_too_large', 'checksum_mismatch', 'model_external_data', 'model_structure_unread', 'opset_mismatch', 'model_unloadable',
-  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'model_archive', 'models_folder_unusable', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'check_too_slow', 'ai_thread_failed', 'model_memory', 'check_stopped',
+  'tensor_mismatch', 'input_unsupported', 'not_a_folder', 'loose_file', 'model_archive', 'models_folder_unusable', 'duplicate_id', 'duplicate_name', 'shipped_name', 'same_version_other_file', 'shipped_caveat', 'check_too_slow', 'ai_thread_failed', 'model_memory', 'check_stopped',
 ] as const;
 export type ModelProblemCode = (typeof MODEL_PROBLEM_CODES)[number];
 
@@ -139,6 +139,7 @@ const en: Record<ModelProblemCode, Template> = {
     : fill('another model ({id} {otherVersion}, folder {folder}) has this name (“{name}”): under another id ({ownId}), this one’s {version} would read as a version of it on screen and in CAD reports; give this one a name of its own', p)),
   shipped_name: 'the model installed with the station ({id}, folder {folder}) has this name (“{name}”): under another id ({ownId}) it would read as a version of that model; give this one a name of its own',
   same_version_other_file: (p) => fill(`the folder {folder} found before it holds this model ({id}) in this version ({version}) with another ${p.sameFile ? 'manifest' : 'file'}: one version of a model is one file and one manifest, which its analyses and CAD reports name; give this one a version of its own, or remove it`, p),
+  shipped_caveat: (p) => fill(`the model installed with the station under this id ({id}, folder {folder}) is trained on ${p.data === 'synthetic' ? 'synthetic' : p.data === 'mixed' ? 'synthetic and real' : 'real'} images${p.notForDiagnosticUse ? ' and not for diagnostic use' : ''}: a version of it here must say the same (training.data "{data}"${p.notForDiagnosticUse ? ', intendedUse.notForDiagnosticUse true' : ''}); a model of another kind takes an id of its own`, p),
 };
 
 const fr: Record<ModelProblemCode, Template> = {
@@ -180,6 +181,7 @@ const fr: Record<ModelProblemCode, Template> = {
     : fill('un autre modèle ({id} {otherVersion}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), la version {version} de celui-ci passerait pour une version de l’autre à l’écran et dans les rapports CAD\u202f; donnez-lui un nom à lui', p)),
   shipped_name: 'le modèle installé avec la station ({id}, dossier {folder}) porte ce nom («\u202f{name}\u202f»)\u202f: sous un autre identifiant ({ownId}), celui-ci passerait pour une version de ce modèle\u202f; donnez-lui un nom à lui',
   same_version_other_file: (p) => fill(`le dossier {folder} trouvé avant lui contient ce modèle ({id}) dans cette version ({version}) avec ${p.sameFile ? 'un autre manifeste' : 'un autre fichier'}\u202f: une version d’un modèle est un fichier et un manifeste, que nomment ses analyses et ses rapports CAD\u202f; donnez-lui une version à lui, ou retirez-le`, p),
+  shipped_caveat: (p) => fill(`le modèle installé avec la station sous cet identifiant ({id}, dossier {folder}) est entraîné sur des images ${p.data === 'synthetic' ? 'de synthèse' : p.data === 'mixed' ? 'de synthèse et réelles' : 'réelles'}${p.notForDiagnosticUse ? ' et n’est pas pour le diagnostic' : ''}\u202f: une version de lui ici doit dire de même (training.data «\u202f{data}\u202f»${p.notForDiagnosticUse ? ', intendedUse.notForDiagnosticUse true' : ''})\u202f; un modèle d’une autre sorte prend un identifiant à lui`, p),
 };
 
 export function describeModelProblem(locale: Locale, problem: ModelProblem): string {

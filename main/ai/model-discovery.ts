@@ -135,6 +135,18 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
           refused.push({ folder: checked.model.folder, problem: { code: 'same_version_other_file', params: { id, version: checked.model.manifest.version, folder: path.basename(earlier.model.folder), sameFile: earlier.model.manifest.sha256 === checked.model.manifest.sha256 ? 1 : 0 } } });
           continue;
         }
+        // in a later folder of models, a version of a model installed with the station that drops what it
+        // says of itself: trained on other images, or for diagnostic use where the station's is not. A
+        // library folder under the shipped detector's id, "trained on real images" and no longer "not for
+        // diagnostic use", took its place under its name, the warning gone from every mark and CAD SR (a
+        // vendor's probe). Refused, the station's own kept; a model of another kind takes its own id.
+        const shippedModel = !sameRoot && roots.length > 1 && path.dirname(earlier.model.folder) === path.join(roots[0]!) ? earlier.model.manifest : null;
+        if (shippedModel && (checked.model.manifest.training.data !== shippedModel.training.data
+          || (shippedModel.intendedUse.notForDiagnosticUse && !checked.model.manifest.intendedUse.notForDiagnosticUse))) {
+          if (!released.has(checked)) { released.add(checked); await checked.release?.(); }
+          refused.push({ folder: checked.model.folder, problem: { code: 'shipped_caveat', params: { id, folder: path.basename(earlier.model.folder), data: shippedModel.training.data, notForDiagnosticUse: shippedModel.intendedUse.notForDiagnosticUse ? 1 : 0 } } });
+          continue;
+        }
         // in one folder, the higher version (a clinic drops "vendor-2.0" beside "vendor-10.0", or
         // "model-new" beside "model-old": folder names do not say which is newer); of one version, the later folder
         const [kept, dropped] = sameRoot && compareVersions(earlier.model.manifest.version, checked.model.manifest.version) > 0 ? [earlier, { model: checked.model, check: checked }] : [{ model: checked.model, check: checked }, earlier];

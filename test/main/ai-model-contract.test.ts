@@ -527,6 +527,30 @@ test('a library model of the id and version of the station\'s own, with another 
   }
 });
 
+test('a library model under the id of the station\'s own that drops what it says of itself (trained on real images, for diagnostic use) is refused: an unrelated network took the shipped detector\'s place and name, its "not for diagnostic use" gone (a vendor\'s probe); a newer version that keeps them replaces it', async () => {
+  const bundled = tempDir('models-caveat-bundled');
+  const library = tempDir('models-caveat-library');
+  const keeping = tempDir('models-caveat-keeping');
+  writeModel(bundled, 'shipped', { change: (m) => { m.training.data = 'synthetic'; m.intendedUse.notForDiagnosticUse = true; } });
+  writeModel(library, 'real-data', { change: (m) => { m.version = '9.0.0'; m.training.data = 'real'; m.intendedUse.notForDiagnosticUse = false; } });
+  writeModel(library, 'z-mixed', { change: (m) => { m.version = '9.0.1'; m.training.data = 'mixed'; } });
+  writeModel(keeping, 'newer', { change: (m) => { m.version = '0.2.0'; m.training.data = 'synthetic'; m.intendedUse.notForDiagnosticUse = true; } });
+  const found = await discoverModels([bundled, library]);
+  const kept = await discoverModels([bundled, keeping]);
+  try {
+    assert.deepEqual(found.models.map((m) => `${path.basename(m.folder)}@${m.manifest.version}`), ['shipped@0.1.0']);
+    assert.deepEqual(found.replaced, []);
+    assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['real-data', 'shipped_caveat'], ['z-mixed', 'shipped_caveat']]);
+    assert.equal(describeModelProblem('en', found.refused[0]!.problem), 'the model installed with the station under this id (org.binome.tests.tiny, folder shipped) is trained on synthetic images and not for diagnostic use: '
+      + 'a version of it here must say the same (training.data "synthetic", intendedUse.notForDiagnosticUse true); a model of another kind takes an id of its own');
+    assert.match(describeModelProblem('fr', found.refused[0]!.problem), /^le modèle installé avec la station sous cet identifiant \(org\.binome\.tests\.tiny, dossier shipped\) est entraîné sur des images de synthèse et n’est pas pour le diagnostic\u202f:/);
+    assert.deepEqual(kept.models.map((m) => `${path.basename(m.folder)}@${m.manifest.version}`), ['newer@0.2.0']);
+    assert.deepEqual(kept.replaced.map((r) => path.basename(r.folder)), ['shipped']);
+  } finally {
+    for (const m of [...found.models, ...kept.models]) await m.opened.session.release();
+  }
+});
+
 test('models are found in the bundled folder and the library\'s; a broken one is listed as refused and the others still load', async () => {
   const bundled = tempDir('models-bundled');
   const library = tempDir('models-library');
