@@ -460,6 +460,11 @@ export interface AiResults {
     notRead: NotRead[];
     /** Done: the images it could not read, by view and the failure's code (the others were analysed). */
     unreadImages: { view: string; code: string }[];
+    /**
+     * Done, by an earlier version of the model whose results this one gives alike (the same file and
+     * settings, its manifest's words alone changed): that version, said beside its scores. Absent: its own run.
+     */
+    resultsVersion?: string;
   };
   /** The model that made (or will make) them, as its manifest says: shown wherever its marks are. */
   model: null | {

@@ -26,7 +26,7 @@ import { errorForLog, log } from '../base/log.ts';
 import { DISK, ROOM_LOOK_MS, roomMadeSince, type DiskLook } from '../base/disk.ts';
 import { InferenceRunner } from './inference.ts';
 import type { StartChild } from '../base/child-process.ts';
-import { manifestDigest } from './manifest-digest.ts';
+import { manifestDigest, resultsDigest } from './manifest-digest.ts';
 import { MODEL_FAULTS } from '../../common/ai/failure-reason.ts';
 import { compareVersions } from './model-discovery.ts';
 import { scoreExamImages } from './two-view.ts';
@@ -87,7 +87,9 @@ const IDLE_POLL_MS = 5_000;
 const SHOWN_MODEL_POLL_MS = 2000;
 
 // an analysis records its manifest's digest (manifest-digest.ts); the file's own checksum, which analyses recorded until 2026-12-06, is read as the same manifest
-const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256: manifestDigest(manifest), manifestFileSha256: manifestSha256 });
+const refOf = ({ manifest, manifestSha256 }: FoundModel): ModelRef => ({
+  id: manifest.id, version: manifest.version, sha256: manifest.sha256, manifestSha256: manifestDigest(manifest), manifestFileSha256: manifestSha256, resultsSha256: resultsDigest(manifest),
+});
 /** A model's id and version as one key (a found model's manifest, or a job's model). */
 const modelKey = ({ id, version }: { id: string; version: string }) => `${id} ${version}`;
 
@@ -136,6 +138,9 @@ async function whileLibraryBusy<T>(write: () => T, tries = 3): Promise<T> {
     }
   }
 }
+
+/** How many exams an earlier version's analyses are kept for at a time (keepEarlierAnalyses): about 40 ms of the main thread each. */
+const CARRY_STEP = 500;
 
 /** How long a count of the exams an earlier version of a model analysed (olderVersionAnalysed) is used again. */
 const OLDER_COUNT_MS = 20_000;
@@ -291,6 +296,7 @@ export class AiAnalysis {
         }
         this.showModel();
         this.queueNewExams();
+        void this.keepEarlierAnalyses(this.models);
       } catch (error) {
         // the library busy: the idle loop's minute look queues them (queueUnqueued)
         log.warn(`AI: the analyses of a model found late could not be queued now (${libraryErrorForLog(error)})`);
@@ -310,13 +316,12 @@ export class AiAnalysis {
     this.db.ai.requeueOrphans(isOwnerAlive);
     // once, at start (models are found then; a read of every job of each model, not at every import)
     for (const m of this.models) {
-      const replaced = this.db.ai.requeueOtherFile(refOf(m));
-      if (replaced) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${replaced} analyses made with the other file or manifest queued again`);
+      const { requeued, kept } = this.db.ai.requeueOtherFile(refOf(m));
+      if (requeued) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its file or its manifest changed without a new version; ${requeued} analyses made with the other file or manifest queued again`);
+      if (kept) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: its manifest's words changed without a new version; ${kept} analyses kept (the same file and settings give the same results)`);
       // installed back over a newer version (a downgrade): said, for the IT person who did it (silent, a probe)
       const newer = this.newerVersionAnalysed(m.manifest);
       if (newer) log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: older than version ${newer}, which analysed exams of this library; exams show this version's analyses, made again where it has none`);
-      const older = newer ? null : this.olderVersionAnalysed(m.manifest, this.db.ai.countsOf(m.manifest).done);
-      if (older) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${older.exams} exam(s) analysed by version ${older.version} are analysed again under this version; their earlier scores show meanwhile`);
       this.requeueModelChanged(m);
       this.holdOverran(m);
     }
@@ -351,6 +356,34 @@ export class AiAnalysis {
     }, SHOWN_MODEL_POLL_MS);
     this.shownWatch.unref();
     this.prepared = true;
+  }
+
+  /**
+   * An earlier version's analyses kept for each model where it gives the same results (its manifest's
+   * words alone changed: AiTables.carryOver), in steps of 500 exams, the event loop free between them
+   * (100,000 exams in one write held the main thread for seconds); then what is left for it to analyse
+   * again, said in the log. Never throws: a library busy meanwhile leaves the rest to be analysed.
+   */
+  private async keepEarlierAnalyses(models: readonly FoundModel[]): Promise<void> {
+    for (const m of models) {
+      try {
+        const { count, keep } = this.db.ai.carryOver(refOf(m));
+        let kept = 0;
+        for (let left = count; left > 0 && !this.closed; left -= CARRY_STEP) {
+          kept += keep(CARRY_STEP);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        if (kept) {
+          log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${kept} analyses of an earlier version kept (the same file and settings give the same results; no CAD SR written again)`);
+          this.onChange(null);
+        }
+        if (this.newerVersionAnalysed(m.manifest)) continue;
+        const older = this.olderVersionAnalysed(m.manifest, this.db.ai.countsOf(m.manifest).done);
+        if (older) log.info(`AI model ${m.manifest.id} ${m.manifest.version}: ${older.exams} exam(s) analysed by version ${older.version} are analysed again under this version; their earlier scores show meanwhile`);
+      } catch (error) {
+        log.warn(`AI model ${m.manifest.id} ${m.manifest.version}: its earlier version's analyses could not all be kept (${libraryErrorForLog(error)}); the rest are analysed again`);
+      }
+    }
   }
 
   /**
@@ -600,6 +633,8 @@ export class AiAnalysis {
         await this.libraryFailed('the library could not be prepared', error);
       }
     }
+    // before the first job: an exam about to be kept is not analysed again here
+    await this.keepEarlierAnalyses(this.models);
     while (!this.closed) {
       try {
         await this.runNext();

@@ -18,6 +18,8 @@ export interface ModelRef {
   manifestSha256?: string;
   /** manifest.json's own SHA-256, what analyses recorded before the digest: theirs, where it matches, is taken as the digest. */
   manifestFileSha256?: string;
+  /** The digest of what in its manifest makes its results (manifest-digest.ts resultsDigest; migration 0022): a version with the same keeps another's analyses (carryOver). */
+  resultsSha256?: string;
 }
 
 export type AiJobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -81,6 +83,8 @@ export interface AiExamState {
   paused: boolean;
   /** Done: the images it could not read (the others were analysed). */
   unreadImages: UnreadImage[];
+  /** Done, and kept from an earlier version's run that gives the same results (carryOver): that version; null: its own run. */
+  resultsVersion: string | null;
 }
 
 /** The unread_images column (migration 0018), read back; [] for null or anything else. */
@@ -118,7 +122,7 @@ interface JobRow {
   id: number; study_ref: number; model_id: string; model_version: string; model_sha256: string; status: AiJobStatus; priority: number;
   queued_at: string; finished_at: string | null; provider: string | null; exam_score: number | null; breast_scores: string | null;
   failure_code: string | null; failure_detail: string | null; timings: string | null; cad_sr_uid: string | null;
-  paused_at: string | null; unread_images: string | null;
+  paused_at: string | null; unread_images: string | null; results_version: string | null;
 }
 
 const toJob = (r: JobRow): AiJob => ({ id: r.id, examId: r.study_ref, model: { id: r.model_id, version: r.model_version, sha256: r.model_sha256 }, status: r.status, priority: r.priority });
@@ -143,35 +147,117 @@ export class AiTables {
   /** Queues an exam for a model version (once: an exam already queued, analysed or failed for it is left as it is); returns whether it was queued now. */
   enqueue(examId: number, model: ModelRef, priority = 0): boolean {
     // the exam's date and time with the job: the queue's order, read from its index (migration 0019)
-    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, manifest_sha256, status, priority, queued_at, study_date, study_time)
-        SELECT s.id, ?, ?, ?, ?, 'queued', ?, ?, s.study_date, s.study_time FROM studies s WHERE s.id = ?
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, manifest_sha256, results_sha256, status, priority, queued_at, study_date, study_time)
+        SELECT s.id, ?, ?, ?, ?, ?, 'queued', ?, ?, s.study_date, s.study_time FROM studies s WHERE s.id = ?
         ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
-      .run(model.id, model.version, model.sha256, model.manifestSha256 ?? null, priority, now(), examId).changes > 0;
+      .run(model.id, model.version, model.sha256, model.manifestSha256 ?? null, model.resultsSha256 ?? null, priority, now(), examId).changes > 0;
   }
 
   /**
    * The analyses of this model version made with another file or another manifest (their checksums:
    * the model replaced, or its manifest edited, without a new version) queued again, to be made
-   * with these, and recorded with their checksums from now on; a reader's cancel stands. Returns how
-   * many. Before, the old file's results showed as this file's, and one made again was stored under
-   * the old checksum; an edited manifest's (classes reordered) kept its old findings (probes). An
-   * analysis recorded without its manifest's checksum (before migration 0021) takes this one's.
+   * with these, and recorded with their checksums from now on; a reader's cancel stands. Before, the
+   * old file's results showed as this file's, and one made again was stored under the old checksum;
+   * an edited manifest's (classes reordered) kept its old findings (probes). An analysis recorded
+   * without its manifest's checksum (before migration 0021) takes this one's. One made with a
+   * manifest whose edit left what makes results as it was (its texts: the same results digest,
+   * migration 0022) is kept, recorded with this manifest. Returns how many were queued again and
+   * how many kept so.
    */
-  requeueOtherFile(model: ModelRef): number {
+  requeueOtherFile(model: ModelRef): { requeued: number; kept: number } {
     const manifest = model.manifestSha256 ?? null;
+    const results = model.resultsSha256 ?? null;
     return this.db.transaction(() => {
       // recorded without a manifest checksum, or with this manifest file's own: the same manifest, recorded by its digest from now on
       if (manifest !== null) {
         this.sql.get(`UPDATE ai_jobs SET manifest_sha256 = ? WHERE model_id = ? AND model_version = ? AND model_sha256 = ? AND (manifest_sha256 IS NULL OR manifest_sha256 = ?)`)
           .run(manifest, model.id, model.version, model.sha256, model.manifestFileSha256 ?? manifest);
+        // made with this very manifest before its results digest was recorded: this one's (a later version may keep them)
+        if (results !== null) {
+          this.sql.get(`UPDATE ai_jobs SET results_sha256 = ? WHERE model_id = ? AND model_version = ? AND model_sha256 = ? AND manifest_sha256 = ? AND results_sha256 IS NULL`)
+            .run(results, model.id, model.version, model.sha256, manifest);
+        }
       }
-      return this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
-          failure_code = NULL, failure_detail = NULL, model_sha256 = ?, manifest_sha256 = coalesce(?, manifest_sha256), queued_at = ?
+      const kept = manifest === null || results === null ? 0 : this.sql.get(`UPDATE ai_jobs SET manifest_sha256 = ?
+        WHERE model_id = ? AND model_version = ? AND status IN ('queued', 'done', 'failed') AND model_sha256 = ? AND manifest_sha256 <> ? AND results_sha256 = ?`)
+        .run(manifest, model.id, model.version, model.sha256, manifest, results).changes;
+      const requeued = this.sql.get(`UPDATE ai_jobs SET status = 'queued', priority = 0, owner = NULL, started_at = NULL, finished_at = NULL, paused_at = NULL,
+          failure_code = NULL, failure_detail = NULL, model_sha256 = ?, manifest_sha256 = coalesce(?, manifest_sha256), results_sha256 = coalesce(?, results_sha256), queued_at = ?
         WHERE model_id = ? AND model_version = ? AND status IN ('queued', 'done', 'failed')
           AND (model_sha256 <> ? OR (manifest_sha256 IS NOT NULL AND manifest_sha256 <> ?))`)
-        .run(model.sha256, manifest, now(), model.id, model.version, model.sha256, manifest).changes;
+        .run(model.sha256, manifest, results, now(), model.id, model.version, model.sha256, manifest).changes;
+      return { requeued, kept };
     }).immediate();
   }
+
+  /**
+   * Another version's analyses kept for this one where both give the same results (the same results
+   * digest: the same file, input, outputs and findings' floor; their manifests differ in words alone)
+   * and the exam is as it was then (its image count): each exam without a finished analysis of this
+   * version (none yet, or one queued) takes the latest such analysis, its findings, scores, provider
+   * and timings, its CAD SR (none written and sent again), and the version whose run it was
+   * (results_version), rather than being analysed again. A reader's cancel and a failure stand.
+   * Called at start, once the library's exams are queued for this version (enqueueAll). Returns the exams to
+   * keep so, kept by `keepCarried` in steps (each a write of its own: 100,000 exams in one took the
+   * main thread for seconds): a read of the library and a temporary table of this connection.
+   */
+  carryOver(model: ModelRef): { count: number; keep: (most: number) => number } {
+    const results = model.resultsSha256;
+    const none = { count: 0, keep: () => 0 };
+    if (!results) return none;
+    const version = model.version;
+    // a read first: at start, most stations have nothing to keep
+    const sources = `SELECT max(j.id) AS id, j.study_ref FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
+      WHERE j.model_id = ? AND j.model_version <> ? AND j.status = 'done' AND j.results_sha256 = ? AND j.exam_images IS s.image_count AND NOT ${aiResultDamaged('j')}
+        AND NOT EXISTS (SELECT 1 FROM ai_jobs t WHERE t.study_ref = j.study_ref AND t.model_id = j.model_id AND t.model_version = ? AND t.status <> 'queued')
+      GROUP BY j.study_ref`;
+    const args = [model.id, version, results, version];
+    if (this.sql.get(`SELECT EXISTS (${sources}) AS found`).pluck().get(...args) !== 1) return none;
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS ai_carry (step INTEGER PRIMARY KEY, target INTEGER NOT NULL, source INTEGER NOT NULL); DELETE FROM temp.ai_carry;');
+    this.db.transaction(() => {
+      // (this version's job looked up by its exam through the unique index: written as a join, SQLite walked
+      // the grouped sources once per job, 66 s at 4,500 exams); the most recent exams first, as the queue runs
+      this.sql.get(`INSERT INTO temp.ai_carry (target, source) SELECT target, source FROM (SELECT c.id AS source, c.study_ref,
+          (SELECT t.id FROM ai_jobs t WHERE t.study_ref = c.study_ref AND t.model_id = ? AND t.model_version = ? AND t.status = 'queued') AS target
+          FROM (${sources}) c) WHERE target IS NOT NULL ORDER BY study_ref DESC`)
+        .run(model.id, version, ...args);
+    }).immediate();
+    const count = this.sql.get('SELECT count(*) FROM temp.ai_carry').pluck().get() as number;
+    let next = 0;
+    const keep = (most: number): number => this.db.transaction(() => {
+      const from = next;
+      next = (this.sql.get('SELECT max(step) FROM (SELECT step FROM temp.ai_carry WHERE step > ? ORDER BY step LIMIT ?)').pluck().get(from, most) as number | null) ?? from;
+      if (next === from) return 0;
+      // still queued, its source still done (another process may have run it, or the exam changed, since the read;
+      // `+`: the step's rows looked up, not every queued job walked through the status index, 0.5 s a step);
+      // its SR too, where the earlier run's was written (owner NULL: not being written now, nor given up)
+      const kept = this.sql.get(`UPDATE ai_jobs SET status = 'done', owner = NULL, paused_at = NULL, failure_code = NULL, failure_detail = NULL,
+          model_sha256 = ?, manifest_sha256 = coalesce(?, ai_jobs.manifest_sha256), results_sha256 = ?,
+          started_at = c.started_at, finished_at = c.finished_at, provider = c.provider, timings = c.timings, exam_score = c.exam_score,
+          breast_scores = c.breast_scores, images = c.images, unread_images = c.unread_images, exam_images = c.exam_images,
+          cad_sr_uid = CASE WHEN c.owner IS NULL THEN c.cad_sr_uid END, results_version = coalesce(c.results_version, c.model_version)
+        FROM temp.ai_carry k JOIN ai_jobs c ON c.id = k.source
+        WHERE k.step > ? AND k.step <= ? AND ai_jobs.id = k.target AND +ai_jobs.status = 'queued' AND +c.status = 'done' AND c.exam_images IS (SELECT image_count FROM studies WHERE id = c.study_ref)
+        RETURNING ai_jobs.id`).pluck().all(model.sha256, model.manifestSha256 ?? null, results, from, next) as number[];
+      if (!kept.length) return 0;
+      const ids = JSON.stringify(kept);
+      this.sql.get('DELETE FROM ai_findings WHERE job_ref IN (SELECT value FROM json_each(?))').run(ids);
+      this.sql.get(`INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1)
+          SELECT k.target, f.instance_ref, f.class, f.score, f.x, f.y, f.x0, f.y0, f.x1, f.y1 FROM temp.ai_carry k JOIN ai_findings f ON f.job_ref = k.source
+          WHERE k.step > ? AND k.step <= ? AND k.target IN (SELECT value FROM json_each(?))`).run(from, next, ids);
+      return kept.length;
+    }).immediate();
+    return { count, keep };
+  }
+
+  /** carryOver at once, every step in one go (tests, and a few exams). Returns how many were kept. */
+  carryOverAll(model: ModelRef): number {
+    const { count, keep } = this.carryOver(model);
+    let kept = 0;
+    for (let step = 0; step < count; step += 1000) kept += keep(1000);
+    return kept;
+  }
+
 
   /**
    * The analyses of this model version that failed because its folder changed under a running
@@ -199,10 +285,10 @@ export class AiTables {
    * recent exam first: claimNext). Returns how many.
    */
   enqueueAll(model: ModelRef): number {
-    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, manifest_sha256, status, priority, queued_at, study_date, study_time)
-        SELECT s.id, ?, ?, ?, ?, 'queued', 0, ?, s.study_date, s.study_time FROM studies s WHERE s.breast = 1 AND s.image_count > 0
+    return this.sql.get(`INSERT INTO ai_jobs (study_ref, model_id, model_version, model_sha256, manifest_sha256, results_sha256, status, priority, queued_at, study_date, study_time)
+        SELECT s.id, ?, ?, ?, ?, ?, 'queued', 0, ?, s.study_date, s.study_time FROM studies s WHERE s.breast = 1 AND s.image_count > 0
         ON CONFLICT (study_ref, model_id, model_version) DO NOTHING`)
-      .run(model.id, model.version, model.sha256, model.manifestSha256 ?? null, now()).changes;
+      .run(model.id, model.version, model.sha256, model.manifestSha256 ?? null, model.resultsSha256 ?? null, now()).changes;
   }
 
   /**
@@ -336,8 +422,8 @@ export class AiTables {
       // and the files it runs with: a job queued again (opened, "analyse again") keeps the checksums of its last run otherwise
       const model = models.find((m) => m.id === row.model_id && m.version === row.model_version);
       this.sql.get(`UPDATE ai_jobs SET status = 'running', owner = ?, started_at = ?, paused_at = NULL, exam_images = (SELECT image_count FROM studies WHERE id = ?),
-          model_sha256 = coalesce(?, model_sha256), manifest_sha256 = coalesce(?, manifest_sha256) WHERE id = ?`)
-        .run(owner, now(), row.study_ref, model?.sha256 ?? null, model?.manifestSha256 ?? null, row.id);
+          model_sha256 = coalesce(?, model_sha256), manifest_sha256 = coalesce(?, manifest_sha256), results_sha256 = coalesce(?, results_sha256), results_version = NULL WHERE id = ?`)
+        .run(owner, now(), row.study_ref, model?.sha256 ?? null, model?.manifestSha256 ?? null, model?.resultsSha256 ?? null, row.id);
       return { ...toJob(row), status: 'running' as const, owner };
     }).immediate();
   }
@@ -351,7 +437,7 @@ export class AiTables {
     return this.db.transaction(() => {
       // a new result needs its own SR (cad_sr_uid NULL): the one written for an earlier run stays in the store
       const done = this.sql.get(`UPDATE ai_jobs SET status = 'done', finished_at = ?, owner = NULL, provider = ?, timings = ?, exam_score = ?, breast_scores = ?,
-          images = ?, unread_images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL WHERE id = ? AND status = 'running' AND owner = ?`)
+          images = ?, unread_images = ?, failure_code = NULL, failure_detail = NULL, cad_sr_uid = NULL, results_version = NULL WHERE id = ? AND status = 'running' AND owner = ?`)
         .run(now(), result.provider, JSON.stringify(result.timings), result.examScore, JSON.stringify(result.breastScores), result.images,
           result.unreadImages.length ? JSON.stringify(result.unreadImages) : null, jobId, owner).changes > 0;
       if (!done) return false;
@@ -380,7 +466,7 @@ export class AiTables {
     // a finished analysis whose result cannot be read: failed, for this exam alone (the reader may analyse it again)
     if (r.status === 'done' && !stored) {
       return { status: 'failed', model, provider: r.provider, examScore: null, breastScores: {}, failure: { code: RESULT_DAMAGED, detail: 'the stored result could not be read' },
-        queuedAt: r.queued_at, finishedAt: r.finished_at, timings: null, srUid: r.cad_sr_uid, paused: false, unreadImages: [] };
+        queuedAt: r.queued_at, finishedAt: r.finished_at, timings: null, srUid: r.cad_sr_uid, paused: false, unreadImages: [], resultsVersion: null };
     }
     return {
       status: r.status, model, provider: r.provider, examScore: typeof r.exam_score === 'number' ? r.exam_score : null,
@@ -390,6 +476,7 @@ export class AiTables {
       srUid: r.cad_sr_uid,
       paused: r.status === 'running' && r.paused_at !== null,
       unreadImages: r.status === 'done' ? stored!.unreadImages : [],
+      resultsVersion: r.status === 'done' ? r.results_version : null,
     };
   }
 

@@ -117,6 +117,7 @@ export function aiHandlers(ctx: StationContext, analysis: () => AiAnalysis | nul
         ...heldState(state.status === 'queued' ? analysis()?.heldFor(state.model) ?? null : null),
         notRead: state.status === 'done' ? partsNotRead(lateralities, state.breastScores) : [],
         unreadImages: state.unreadImages.map(({ view, code }) => ({ view, code })),
+        ...(state.resultsVersion ? { resultsVersion: state.resultsVersion } : {}),
       },
       model: manifest ? {
         id: manifest.id, name: manifest.name, version: manifest.version, trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse,

@@ -123,7 +123,9 @@ export function aiStateText(t: Translate, results: AiResults | null, options: { 
   const implant = options.implant && caveat ? t('ai.implantCaveat', { note: caveat }) : '';
   // a score of a model this station does not run: its scale and flag are not known here, said beside it
   const notHere = results.modelNotHere && state.status === 'done' ? t('ai.modelNotHere', { model: `${results.modelNotHere.id} ${results.modelNotHere.version}` }) : '';
-  return [perBreast, notHere, oneBreast, oneView, implant, unread, unreadImages].filter(Boolean).join(' · ');
+  // kept from an earlier version that gives the same results: its CAD SR names that version, said here too
+  const keptFrom = state.status === 'done' && state.resultsVersion && results.model ? t('ai.resultsVersion', { version: state.resultsVersion, model: results.model.version }) : '';
+  return [perBreast, notHere, keptFrom, oneBreast, oneView, implant, unread, unreadImages].filter(Boolean).join(' · ');
 }
 
 /** Why the analysis could not read an image, in a few words (over its viewport, and after its view in the AI strip). */

@@ -929,7 +929,7 @@ test('a model file replaced without a new version (its manifest\'s checksum chan
   await startedAgainAfterModelChange(library, models, 'the analysis made again with the new file', (second) => { const j = jobOf(second); return j?.status === 'done' && j.model_sha256 === manifest.sha256; });
 });
 
-test('a model\'s manifest edited without a new version (its classes swapped, the same file): the analyses made with the old manifest are made again at the next start; one recorded before the manifest\'s checksum was kept is not', { timeout: 180_000 }, async () => {
+test('a model\'s manifest edited without a new version (its classes swapped, the same file): the analyses made with the old manifest are made again at the next start; one recorded before the manifest\'s checksum was kept is not, nor one whose manifest\'s words alone changed', { timeout: 180_000 }, async () => {
   const models = tempDir('ai-edited-manifest');
   const folder = writeTinyModel(models, undefined, { classes: 2 });
   const library = tempDir('ai-edited-manifest-library');
@@ -997,6 +997,21 @@ test('a model\'s manifest edited without a new version (its classes swapped, the
     assert.equal(jobOf(resaved)!.finished_at, finished);
   } finally {
     await resaved.close();
+  }
+  // its limits reworded, the same version: what makes results unchanged (migration 0022), the analysis
+  // stands, recorded with the new manifest (a library was analysed again for a manifest's words)
+  const reworded = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8').replace(/^\ufeff/, ''));
+  reworded.intendedUse.limits = ['tests only: it marks bright places, never lesions'];
+  fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(reworded));
+  digest = await digestOf();
+  const rewordedStart = openTestStation({ libraryDir: library, modelRoots: [models] });
+  try {
+    await waitFor('the models found', async () => (await rewordedStart.handlers.aiModels({})).state === 'ready');
+    await waitFor('recorded with the reworded manifest', async () => jobOf(rewordedStart)?.manifest_sha256 === manifestSha());
+    assert.equal(jobOf(rewordedStart)!.status, 'done', 'not analysed again');
+    assert.equal(jobOf(rewordedStart)!.finished_at, finished);
+  } finally {
+    await rewordedStart.close();
   }
   // the vendor's class list put right in place: the same model.onnx, id and version
   const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8').replace(/^\ufeff/, ''));

@@ -588,3 +588,57 @@ test('while a starting station is still finding its models, an analysis done is 
     await station.close();
   }
 });
+
+test('an earlier version\'s analyses are kept for a new version only where both give the same results, of the exam as it was analysed; a reader\'s cancel stands, an SR being written is not taken, and a second look keeps nothing more', { timeout: 120_000 }, async () => {
+  const station = openTestStation({ analyse: false });
+  try {
+    await station.handlers.loadDemoExams({ patients: 4, priors: 0, size: 'reduced', seed: 'probe44-carry-db' });
+    const exams = await examsOf(station) as [number, number, number, number];
+    const older = { id: 'org.binome.tests.bright-spots', version: '0.1.0', sha256: 'a'.repeat(64), manifestSha256: 'm1', resultsSha256: 'r1' };
+    station.db.ai.enqueueAll(older);
+    const jobs = new Map<number, number>();
+    for (let i = 0; i < exams.length; i++) {
+      const job = station.db.ai.claimNext('me:1', [older])!;
+      jobs.set(job.examId, job.id);
+      const instanceId = (station.db.connection.prepare('SELECT i.id FROM instances i JOIN series se ON se.id = i.series_ref WHERE se.study_ref = ? LIMIT 1').pluck().get(job.examId)) as number;
+      assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: { model: 12 }, examScore: 0.8, breastScores: { R: 0.8 }, images: 4,
+        findings: [{ instanceId, class: 'mass', score: 0.8, x: 10, y: 20, box: [5, 15, 15, 25] }], unreadImages: [] }));
+    }
+    const [same, grew, cancelled, writing] = exams;
+    station.db.connection.prepare(`UPDATE ai_jobs SET cad_sr_uid = '1.2.3', owner = NULL WHERE id = ?`).run(jobs.get(same));
+    station.db.connection.prepare(`UPDATE ai_jobs SET cad_sr_uid = '1.2.4', owner = 'other:1' WHERE id = ?`).run(jobs.get(writing));
+    // the exam given one more image since (its analysis queued again by the trigger: then taken as analysed on three)
+    station.db.connection.prepare('UPDATE ai_jobs SET exam_images = 3 WHERE id = ?').run(jobs.get(grew));
+    const newer = { ...older, version: '0.1.1', manifestSha256: 'm2' };
+    station.db.ai.enqueue(cancelled, newer);
+    station.db.ai.cancel(cancelled);
+    // as at a start: every exam queued for the new version first
+    station.db.ai.enqueueAll(newer);
+    // another digest: nothing kept
+    assert.equal(station.db.ai.carryOverAll({ ...newer, resultsSha256: 'r2' }), 0);
+    assert.equal(station.db.ai.carryOverAll(newer), 2, 'the exam as analysed, and the one whose SR is being written');
+    assert.equal(station.db.ai.carryOverAll(newer), 0, 'kept once');
+    const state = station.db.ai.examState(same)!;
+    assert.equal(state.model.version, '0.1.1');
+    assert.equal(state.status, 'done');
+    assert.equal(state.resultsVersion, '0.1.0');
+    assert.equal(state.srUid, '1.2.3', 'the earlier run\'s SR');
+    assert.deepEqual(state.timings, { model: 12 });
+    assert.equal(station.db.ai.findings(same).length, 1);
+    assert.equal(station.db.ai.examState(writing)!.srUid, null, 'an SR still being written is not taken: this version writes its own');
+    assert.deepEqual([station.db.ai.examState(grew)!.model.version, station.db.ai.examState(grew)!.status], ['0.1.1', 'queued'], 'an exam analysed on other images is not kept: analysed again');
+    assert.equal(station.db.ai.examState(cancelled)!.status, 'cancelled', 'her cancel stands');
+    // a third version keeps it too, said as the run's own version (0.1.0), not 0.1.1
+    const third = { ...older, version: '0.1.2', manifestSha256: 'm3' };
+    station.db.ai.enqueueAll(third);
+    assert.equal(station.db.ai.carryOverAll(third), 3, 'its queued jobs done: the two kept for 0.1.1 and the one 0.1.1 did not keep');
+    assert.equal(station.db.ai.examState(same)!.resultsVersion, '0.1.0');
+    // analysed under its own version, it is its own run
+    station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued' WHERE study_ref = ? AND model_version = '0.1.2'`).run(same);
+    const job = station.db.ai.claimNext('me:1', [third])!;
+    assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.1, breastScores: { R: 0.1 }, images: 4, findings: [], unreadImages: [] }));
+    assert.equal(station.db.ai.examState(same)!.resultsVersion, null);
+  } finally {
+    await station.close();
+  }
+});

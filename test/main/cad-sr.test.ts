@@ -569,7 +569,8 @@ test('a version of the model no process runs any more (a library copy, removed):
   const library = tempDir('ai-versions-library');
   const application = tempDir('ai-versions-app'), libraryCopy = tempDir('ai-versions-copy');
   writeTinyModel(application);
-  writeTinyModel(libraryCopy, (m) => { m.version = '0.2.0'; });
+  // (another threshold under its marks: another analysis, and SR, than 0.1.0's; the same results would be kept: carryOver)
+  writeTinyModel(libraryCopy, (m) => { m.version = '0.2.0'; m.calibration.operatingPoints[0]!.threshold = 0.69; });
   const stateOf = async (station: Station, examId: number) => {
     const results = await station.handlers.aiResults({ examId });
     const row = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.find((r) => r.examId === examId)!;
@@ -639,4 +640,55 @@ test('an LO attribute of the SR (the model\'s name and version as Series Descrip
   // cut, the name's first words kept (a probe's 60-character version left "… 999…9" alone)
   assert.equal(seriesDescription('Acme mammography detector', '9'.repeat(60)), `Acme mammography… ${'9'.repeat(41)}…`);
   assert.equal(seriesDescription('Acme', `1.2.3-${'x'.repeat(55)}`), `Acme 1.2.3-${'x'.repeat(50)}…`);
+});
+
+test('a new version of a model whose manifest\'s words alone changed keeps the earlier version\'s analyses, their marks and their CAD SR (none analysed nor sent again), said as that version\'s; a version that changes what makes results analyses again (0.5.6, its texts alone new, analysed a whole library again, one more SR series each for the PACS: a probe)', { timeout: 300_000 }, async () => {
+  const models = tempDir('cad-sr-carry-models');
+  writeTinyModel(models);
+  const libraryDir = tempDir('cad-sr-carry');
+  const srsIn = (s: Station) => (s.db.connection.prepare('SELECT sop_uid FROM instances WHERE sop_class_uid = ? ORDER BY id').all(MAMMOGRAPHY_CAD_SR_CLASS) as { sop_uid: string }[]).map((r) => r.sop_uid);
+  const idle = (s: Station) => s.db.connection.prepare(`SELECT count(*) FROM ai_jobs WHERE status IN ('queued', 'running') OR (status = 'done' AND cad_sr_uid IS NULL)`).pluck().get() === 0;
+  let station = openTestStation({ libraryDir, modelRoots: [models] });
+  let examId: number, before: { job: number; srUid: string }, findings: unknown;
+  try {
+    await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'probe44-carry' });
+    [examId] = await examsOf(station) as [number];
+    before = await storedSrOf(station, examId, 'the first version\'s CAD SR');
+    findings = station.db.ai.jobResult(before.job)!.findings;
+    assert.ok((findings as unknown[]).length > 0, 'the tiny model marked bright places');
+  } finally {
+    await station.close();
+  }
+  // 0.1.1: its limits reworded, the same file and settings
+  writeTinyModel(models, (m) => { m.version = '0.1.1'; m.intendedUse.limits = ['tests only: it marks bright places, never lesions']; m.training.validatedOn = 'nothing, said otherwise'; });
+  station = openTestStation({ libraryDir, modelRoots: [models] });
+  try {
+    const kept = await waitFor('the exam shown with the new version', async () => {
+      const r = await station.handlers.aiResults({ examId });
+      return r.model?.version === '0.1.1' && r.state?.status === 'done' && r;
+    });
+    assert.equal(kept.state!.resultsVersion, '0.1.0', 'said as the earlier version\'s run');
+    const job = station.db.connection.prepare(`SELECT id, cad_sr_uid FROM ai_jobs WHERE study_ref = ? AND model_version = '0.1.1'`).get(examId) as { id: number; cad_sr_uid: string };
+    assert.deepEqual(station.db.ai.jobResult(job.id)!.findings, findings, 'the same marks, on the same images');
+    assert.equal(job.cad_sr_uid, before!.srUid, 'its CAD SR is the earlier run\'s');
+    await waitFor('the queue idle', () => idle(station));
+    assert.deepEqual(srsIn(station), [before!.srUid], 'no second SR written (nor sent)');
+    const i18n = makeI18n('fr');
+    assert.match(aiStateText(i18n.t, kept, { showScore: true, locale: 'fr' }), /analysé par la version 0\.1\.0 \(la 0\.1\.1 donne les mêmes résultats\u202f: même fichier du modèle, mêmes réglages\)/);
+    assert.equal((await station.handlers.aiModels({})).models[0]!.olderAnalysed, undefined, 'nothing left to analyse again');
+  } finally {
+    await station.close();
+  }
+  // 0.1.2: its marks kept from a lower score: analysed again, its own SR
+  writeTinyModel(models, (m) => { m.version = '0.1.2'; m.calibration.operatingPoints[0]!.threshold = 0.6; });
+  station = openTestStation({ libraryDir, modelRoots: [models] });
+  try {
+    await waitFor('analysed again under 0.1.2', async () => {
+      const r = await station.handlers.aiResults({ examId });
+      return r.model?.version === '0.1.2' && r.state?.status === 'done' && r.state.resultsVersion === undefined;
+    });
+    await waitFor('its own SR', () => idle(station) && srsIn(station).length === 2);
+  } finally {
+    await station.close();
+  }
 });

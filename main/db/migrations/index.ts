@@ -20,6 +20,7 @@ import * as m0018 from './0018-ai-unread-images.ts';
 import * as m0019 from './0019-ai-jobs-recent-first.ts';
 import * as m0020 from './0020-breast-box.ts';
 import * as m0021 from './0021-ai-manifest-checksum.ts';
+import * as m0022 from './0022-ai-results-digest.ts';
 
 export interface Migration {
   version: number;
@@ -55,6 +56,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 19, name: 'ai-jobs-recent-first', up: m0019.up },
   { version: 20, name: 'breast-box', up: m0020.up },
   { version: 21, name: 'ai-manifest-checksum', up: m0021.up },
+  { version: 22, name: 'ai-results-digest', up: m0022.up },
 ];
 
 export class DatabaseTooNewError extends Error {
