@@ -68,7 +68,8 @@ export interface StepViewProps {
   current: ExamSummary;
   options: StepOptions;
   /** Every image of the step painted (or failed): true; gone from the page: false. */
-  onRendered(stageKey: string, painted: boolean): void;
+  /** `at`: when its images were drawn (performance.now()), not when React got to say so: a loaded machine said it 0.3 s later. */
+  onRendered(stageKey: string, painted: boolean, at?: number): void;
   /** Receives the step's renderer (for invert, reset and the test hook) while it is on screen. */
   onRenderer(renderer: StepRenderer | null): void;
   explainFailure(instance: InstanceDetail, error: unknown): Promise<FailureExplained>;
@@ -86,6 +87,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   const [reports, setReports] = useState<Record<string, ViewportReport>>({});
   const [renderer, setRenderer] = useState<StepRenderer | null>(null);
   const [painted, setPainted] = useState(false);
+  const paintedAt = useRef(0);
   const [area, setArea] = useState({ width: 0, height: 0 });
   const measureArea = () => { if (grid.current) setArea({ width: grid.current.clientWidth, height: grid.current.clientHeight }); };
   // what the step shows is decided by its key: fresh copies of the same exam's details redraw nothing
@@ -99,7 +101,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     const created = new StepRenderer(api, (id, report) => setReports((r) => ({ ...r, [id]: report })), (i, e) => latest.current.explainFailure(i, e));
     setRenderer(created);
     let live = true;
-    void created.show(shownStep, elements.current, images, shownOptions).then(() => { if (live) setPainted(true); });
+    void created.show(shownStep, elements.current, images, shownOptions).then(() => { if (live) { paintedAt.current = performance.now(); setPainted(true); } });
     // the step's area changes size with the window and with notices above it (and its grid with it)
     const observer = new ResizeObserver(() => {
       created.relayout();
@@ -122,7 +124,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     return () => latest.current.onRenderer(null);
   }, [renderer, shown]);
 
-  useEffect(() => { if (painted) latest.current.onRendered(stageKey, true); }, [painted, stageKey]);
+  useEffect(() => { if (painted) latest.current.onRendered(stageKey, true, paintedAt.current); }, [painted, stageKey]);
 
   // test ids only on the step on screen: the prepared ones are not what the reader sees
   const id = (name: string) => (shown ? name : undefined);
@@ -145,7 +147,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
   };
 
   return (
-    <div className={`grid hanging${shown ? '' : ' prepared'}`} style={style} data-testid={id('step')} data-step={step.id} data-arrangement={arrangement} ref={grid}
+    <div className={`grid hanging${shown ? '' : ' prepared'}`} style={style} data-testid={id('step')} data-step={step.id} data-arrangement={arrangement} data-painted={String(painted)} ref={grid}
       aria-hidden={shown ? undefined : true}>
       {step.viewports.map((viewport) => {
         const image = viewport.image ? instances.get(viewport.image.instanceId) : undefined;

@@ -138,6 +138,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [ready, setReady] = useState(false);
   const [painted, setPainted] = useState<ReadonlySet<string>>(() => new Set());
+  /** When each painted stage's images were drawn (StepView's onRendered `at`). */
+  const paintedAt = useRef(new Map<string, number>());
   /** The step on screen once the reader has it in front of them: work out of sight may start. */
   const [settledKey, setSettledKey] = useState<string | null>(null);
   const [prefetchState, setPrefetchState] = useState<{ examId: number; state: 'done' | 'failed' } | null>(null);
@@ -222,8 +224,15 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // When the exam on screen was first painted: the keys that mark it read wait READ_KEY_AFTER_MS after
   // it. A row of the worklist opens at one click, and an Enter typed out of a workstation's habit
   // (click to select, Enter to open) marked the exam read 0.6 s later, unseen, and opened the next (a probe).
+  // Timed from when its images were drawn (StepView's `at`), or, for a step drawn out of sight ahead of
+  // time (the next exam's first), from when the exam came on screen: timed when this page next rendered,
+  // a machine busy analysing refused a key pressed 1.6 s after the images showed (a radiologist's probe).
   const firstPainted = useRef<{ examId: number; at: number } | null>(null);
-  if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) firstPainted.current = { examId, at: performance.now() };
+  const shownSince = useRef<{ examId: number; at: number } | null>(null);
+  if (shownSince.current?.examId !== examId) shownSince.current = { examId, at: performance.now() };
+  if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) {
+    firstPainted.current = { examId, at: Math.max(paintedAt.current.get(shownStage!.key) ?? performance.now(), shownSince.current.at) };
+  }
   // The exam being left (PageDown, "mark read and next": the next one is asked for, then opened): its
   // decision keys are no longer taken. A "1" typed 20 ms after PageDown, meant for the next woman,
   // recorded "normal" for the one being left, seen long enough (a re-probe).
@@ -456,7 +465,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     if (stage && stage.optionsKey === shownStage?.optionsKey && !stages.some((s) => s.key === stage.key)) stages.push(stage);
   }
 
-  const onStagePainted = useCallback((key: string, isPainted: boolean) => setPainted((p) => {
+  const onStagePainted = useCallback((key: string, isPainted: boolean, at?: number) => setPainted((p) => {
+    if (isPainted && at !== undefined) paintedAt.current.set(key, at); else if (!isPainted) paintedAt.current.delete(key);
     if (p.has(key) === isPainted) return p;
     const next = new Set(p);
     if (isPainted) next.add(key); else next.delete(key);

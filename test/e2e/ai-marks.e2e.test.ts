@@ -764,6 +764,30 @@ test('an image the model read and marked nothing on says so: without a word it r
   }
 });
 
+test('the first-impression keys are timed from when the step\'s images were drawn, not from when a busy page next rendered (a machine analysing refused a key pressed 1.6 s after the images showed: a radiologist\'s probe)', { skip: SKIP, timeout: 240_000 }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=exam-row]');
+  // the page held busy for 700 ms the moment the step says its images are drawn, before the viewer's page hears of it
+  await page.evaluate(() => {
+    const observer = new MutationObserver(() => {
+      const grid = document.querySelector<HTMLElement>('.grid.hanging:not(.prepared)');
+      if (grid?.dataset.painted !== 'true') return;
+      observer.disconnect();
+      Object.assign(window, { __drawnAt: performance.now() });
+      const from = performance.now();
+      while (performance.now() - from < 700);
+    });
+    observer.observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-painted'] });
+  });
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.prior);
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.stepRendered === 'true', undefined, { timeout: 90_000 });
+  const times = await page.evaluate(() => ({
+    drawn: (window as unknown as { __drawnAt: number }).__drawnAt,
+    timed: (window as unknown as { __binomeViewer: { firstPainted(): { at: number } } }).__binomeViewer.firstPainted().at,
+  }));
+  assert.ok(Math.abs(times.timed - times.drawn) < 200, JSON.stringify(times));
+});
+
 test('a first-impression key is timed when it was pressed: a "1" typed as the exam opens and handled late by a busy page records nothing (a probe: "normal" recorded for an exam unseen)', { skip: SKIP, timeout: 240_000 }, async () => {
   // the prior (second look, no impression yet) opened in a fresh page, its images held until its AI results are there
   let held = true;
