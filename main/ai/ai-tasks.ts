@@ -32,7 +32,14 @@ export interface InferResult {
 }
 
 /** The model a run is for, as the main process found it at start: a folder whose files changed since holds another. */
-export interface ExpectedModel { id: string; version: string; /** manifest-digest.ts: the manifest found at start, whole (its checksum of model.onnx too). */ manifestDigest: string }
+export interface ExpectedModel {
+  id: string;
+  version: string;
+  /** manifest-digest.ts: the manifest found at start, whole (its checksum of model.onnx too). */
+  manifestDigest: string;
+  /** manifest-digest.ts resultsDigest: a manifest of this id and version edited since in its words alone gives the same results, and runs. */
+  resultsDigest?: string;
+}
 
 export interface AnalyzeImageInput {
   /** The stored file. */

@@ -968,7 +968,7 @@ export class AiAnalysis {
     // weighed across views, a finding's partner in the other view may score below what is shown
     const readFloor = Math.min(floor, manifest.output.twoView?.partnerFloor ?? floor);
     // each thread checks that the model's folder still holds this model (inference.worker.ts)
-    const expected = { id: manifest.id, version: manifest.version, manifestDigest: manifestDigest(manifest) };
+    const expected = { id: manifest.id, version: manifest.version, manifestDigest: manifestDigest(manifest), resultsDigest: resultsDigest(manifest) };
     const timings = { decodeMs: 0, preprocessMs: 0, modelMs: 0, postprocessMs: 0, loadMs: 0 };
     const read: { image: InstanceDetail; laterality: 'R' | 'L'; viewLabel: string | null; findings: ImageFinding[]; imageScore: number }[] = [];
     // an image that cannot be read leaves the others to read: the exam fails only when none could be

@@ -14,7 +14,7 @@ import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import type { ExecutionProvider } from '../../common/ai/model-manifest.ts';
 import { MAX_MANIFEST_BYTES, checkModelFolder } from './model-package.ts';
 import { analyzeImage } from './image-analysis.ts';
-import { manifestDigest } from './manifest-digest.ts';
+import { manifestDigest, resultsDigest } from './manifest-digest.ts';
 import type { CheckedModel } from './model-package.ts';
 import type { AiTasks, ExpectedModel, TensorData } from './ai-tasks.ts';
 
@@ -103,6 +103,9 @@ async function modelFor(folder: string, providers: ExecutionProvider[] | undefin
 function assertExpected(model: CheckedModel, expected: ExpectedModel | undefined): void {
   if (!expected || manifestDigest(model.manifest) === expected.manifestDigest) return;
   const { id, version, sha256 } = model.manifest;
+  // its words alone edited (a limit reworded): the same results, recorded under the same id and version;
+  // refused, an IT person's typo fixed held the model's every analysis until the station started again (a vendor's probe)
+  if (id === expected.id && version === expected.version && expected.resultsDigest !== undefined && resultsDigest(model.manifest) === expected.resultsDigest) return;
   if (id === expected.id && version === expected.version) {
     // the same id and version, the manifest edited (its classes reordered, a threshold changed)
     throw new TaskError(`the model's manifest.json was edited since the station started (${id} ${version}): the station reads it once started again`, 'model_changed');

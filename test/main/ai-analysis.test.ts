@@ -1058,6 +1058,27 @@ test('a model folder replaced while the station runs (another version copied ove
   }
 });
 
+test('a model\'s manifest whose words alone are edited while the station runs (a limit reworded, the same file, id, version and settings) keeps running: its analyses give the same results (an IT person\'s typo fixed held every analysis until a restart: a vendor\'s probe)', { timeout: 180_000 }, async () => {
+  const models = tempDir('ai-reworded-manifest');
+  const folder = writeTinyModel(models);
+  const station = openTestStation({ libraryDir: tempDir('ai-reworded-manifest-library'), modelRoots: [models] });
+  try {
+    await waitFor('the models found', async () => (await station.handlers.aiModels({})).state === 'ready');
+    const manifest = JSON.parse(fs.readFileSync(path.join(folder, 'manifest.json'), 'utf8'));
+    manifest.intendedUse.limits = ['tests only: it marks bright places, never lesions'];
+    fs.writeFileSync(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
+    // the same model file written again: its time changes, so the threads read the folder anew
+    fs.writeFileSync(path.join(folder, 'model.onnx'), fs.readFileSync(path.join(folder, 'model.onnx')));
+    await station.handlers.loadDemoExams({ patients: 2, priors: 0, size: 'reduced', seed: 'probe44-reworded' });
+    const jobs = () => station.db.connection.prepare('SELECT status, failure_code FROM ai_jobs ORDER BY id').all() as { status: string; failure_code: string | null }[];
+    await waitFor('both analysed', async () => jobs().length === 2 && jobs().every((j) => j.status === 'done' || j.status === 'failed'));
+    assert.deepEqual(jobs(), [{ status: 'done', failure_code: null }, { status: 'done', failure_code: null }]);
+    assert.equal((await station.handlers.aiModels({})).models[0]?.held, undefined, 'not held');
+  } finally {
+    await station.close();
+  }
+});
+
 test('a model\'s manifest edited in place while the station runs (its classes reordered, the same file, id and version) is refused too: masses were recorded as calcifications under the version found at start', { timeout: 180_000 }, async () => {
   const models = tempDir('ai-edited-manifest');
   const folder = writeTinyModel(models, () => undefined, { classes: 2 });
