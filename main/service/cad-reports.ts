@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dcmjs from 'dcmjs';
 import { modelCaveat, modelCaveatInEnglish } from '../../common/ai/model-caveat.ts';
+import { scoreScaleText } from '../../common/i18n/messages.ts';
 import type { StationContext } from './context.ts';
 import type { AiAnalysis } from '../ai/analysis.ts';
 import { imagesTheModelReads } from '../ai/analysis.ts';
@@ -221,8 +222,11 @@ export class CadReportService {
           return image ? [{ sopInstanceUid: image.sopInstanceUid, class: f.class, score: f.score, x: f.x, y: f.y, box: f.box }] : [];
         }),
         // a synthetic-trained model (or one not for diagnostic use) says so in its SR too: any station that shows its marks can say it
+        // and what its certainties are on: a vendor's 87 (0–100) and the shipped model's 0.87 (0–1) went out
+        // alike, "no units", and a PACS or another CAD viewer could not tell them apart (a vendor's probe)
         algorithm: { id: manifest.id, name: manifest.name, version: manifest.version,
-          parameters: caveat ? modelCaveatInEnglish(caveat) : undefined },
+          parameters: [caveat ? modelCaveatInEnglish(caveat) : null, `Scores: ${scoreScaleText('en', { ...manifest.output.scoreScale, prevalence: manifest.output.scoreScale.prevalence ?? null })}`]
+            .filter(Boolean).join('. ') },
         classes: modelClasses(manifest),
         operatingPoints: manifest.calibration.operatingPoints,
         defaultOperatingPoint: manifest.calibration.defaultOperatingPoint,

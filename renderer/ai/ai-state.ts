@@ -148,7 +148,9 @@ export function notReadText(t: Translate, parts: readonly NotRead[]): string {
 export function cadMarksLabel(t: Translate, report: AiResults['cadReports'][number]): { model: string; warning: string | null } {
   const name = report.algorithmVersion ? `${report.algorithmName} ${report.algorithmVersion}` : report.algorithmName;
   // what its writer says it is not for (the station's synthetic-trained model says so in its SRs), said over its marks
-  const warning = report.algorithmParameters && /not for diagnostic use|synthetic/i.test(report.algorithmParameters) ? report.algorithmParameters : null;
+  // (its first sentence: the station's own SRs go on to say what their scores are on, "Scores: uncalibrated, 0–1…")
+  const caveat = report.algorithmParameters?.split(/\. (?=Scores: )/)[0] ?? null;
+  const warning = caveat && /not for diagnostic use|synthetic/i.test(caveat) ? caveat : null;
   return { model: `CAD · ${t('ai.cadReport', { name, manufacturer: report.manufacturer ?? '?' })}`, warning };
 }
 

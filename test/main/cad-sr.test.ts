@@ -25,7 +25,7 @@ import type { Importer } from '../../main/import/importer.ts';
 import type { CadReportService } from '../../main/service/cad-reports.ts';
 import { log } from '../../main/base/log.ts';
 import type { ImportProgress } from '../../common/domain.ts';
-import { aiStateText } from '../../renderer/ai/ai-state.ts';
+import { aiStateText, cadMarksLabel } from '../../renderer/ai/ai-state.ts';
 import { makeI18n } from '../../renderer/i18n.tsx';
 
 const has = (tool: string, ...args: string[]) => spawnSync(tool, args, { stdio: 'ignore' }).error === undefined;
@@ -105,7 +105,8 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
       assert.equal(m.intent, f.score >= threshold ? 'required' : 'optional');
     }
     // a synthetic-trained model says so in its SR (Algorithm Parameters): any station showing its marks can say it
-    assert.equal(read.algorithmParameters, 'Not for diagnostic use: trained on synthetic images');
+    // and what its scores are on (a vendor's 87 on 0–100 and a 0.87 on 0–1 went out alike, "no units": a vendor's probe)
+    assert.equal(read.algorithmParameters, 'Not for diagnostic use: trained on synthetic images. Scores: uncalibrated, 0–1: not a probability');
     // the station's own SR is recognised: its marks are not shown a second time as another CAD's
     await waitFor('the SR read', () => (station.db.connection.prepare('SELECT count(*) AS n FROM cad_reports WHERE written_here = 1').get() as { n: number }).n === 1);
     assert.deepEqual((await station.handlers.aiResults({ examId: examId! })).cadReports, []);
@@ -127,7 +128,8 @@ test('each finished analysis is stored in its exam as a Mammography CAD SR that 
     assert.equal(results.cadReports.length, 1);
     const own = results.cadReports[0]!;
     assert.equal(own.algorithmName, 'Bright spots (test fixture)');
-    assert.equal(own.algorithmParameters, 'Not for diagnostic use: trained on synthetic images');
+    assert.equal(own.algorithmParameters, 'Not for diagnostic use: trained on synthetic images. Scores: uncalibrated, 0–1: not a probability');
+    assert.equal(cadMarksLabel(makeI18n('en').t, own).warning, 'Not for diagnostic use: trained on synthetic images', 'over its marks, the caveat');
     assert.equal(own.marks.length, again.db.ai.findings(examId!).length);
   } finally {
     await again.close();
