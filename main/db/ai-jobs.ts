@@ -197,9 +197,10 @@ export class AiTables {
    * version (none yet, or one queued) takes the latest such analysis, its findings, scores, provider
    * and timings, its CAD SR (none written and sent again), and the version whose run it was
    * (results_version), rather than being analysed again. A reader's cancel and a failure stand.
-   * Called at start, once the library's exams are queued for this version (enqueueAll). Returns the exams to
-   * keep so, kept by `keepCarried` in steps (each a write of its own: 100,000 exams in one took the
-   * main thread for seconds): a read of the library and a temporary table of this connection.
+   * Called at start, once the library's exams are queued for this version (enqueueAll). Returns how
+   * many exams to keep so, and `keep`, which keeps the next ones, at most `most` a call, each call a
+   * write of its own (90,000 exams in one held the main thread for seconds); the list is a temporary
+   * table of this connection.
    */
   carryOver(model: ModelRef): { count: number; keep: (most: number) => number } {
     const results = model.resultsSha256;
@@ -257,7 +258,6 @@ export class AiTables {
     for (let step = 0; step < count; step += 1000) kept += keep(1000);
     return kept;
   }
-
 
   /**
    * The analyses of this model version that failed because its folder changed under a running
