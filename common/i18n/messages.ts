@@ -844,12 +844,13 @@ export const fr: Record<MessageKey, string> = {
   'ai.operatingPoint.high-sensitivity': 'haute sensibilité',
   'ai.operatingPoint.balanced': 'équilibré',
   'ai.operatingPoint.high-specificity': 'haute spécificité',
-  // (not « Synthèse »: in breast imaging, the 2D image made from a tomosynthesis, read over a mammogram as "this view is synthesised": a radiologist's probe)
-  'ai.syntheticShort': 'IA sur images simulées — pas pour le diagnostic',
-  'ai.syntheticTiny': 'IA (simulé) · non diagnostique',
+  // « entraînée sur » always: « Synthèse » alone is, in breast imaging, the 2D image made from a tomosynthesis (read over
+  // a mammogram as "this view is synthesised"), and « images simulées » said the woman's images were (radiologists' probes)
+  'ai.syntheticShort': 'IA entraînée sur synthèse — pas pour le diagnostic',
+  'ai.syntheticTiny': 'Entraînée sur synthèse · non diag.',
   'ai.mixed': 'IA en partie entraînée sur synthèse — pas pour le diagnostic',
-  'ai.mixedShort': 'IA en partie sur simulé — pas pour le diagnostic',
-  'ai.mixedTiny': 'IA (part simulé) · non diagnostique',
+  'ai.mixedShort': 'IA en partie entraînée sur synthèse — non diagnostique',
+  'ai.mixedTiny': 'Entraînée en partie sur synthèse · non diag.',
   'ai.not-diagnostic': 'IA pas pour le diagnostic',
   'ai.not-diagnosticShort': 'Pas pour le diagnostic',
   'ai.not-diagnosticTiny': 'Non diagnostique',

@@ -695,7 +695,7 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
     // and in French, whose words are longer
     await page.selectOption('[data-testid=locale]', 'fr');
     try {
-      await page.waitForFunction(() => /Synth/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIORITÉ/.test(document.querySelector('.prior-label')?.textContent ?? ''));
+      await page.waitForFunction(() => /entraînée sur synthèse/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIORITÉ/.test(document.querySelector('.prior-label')?.textContent ?? ''));
       apart(await labelsOf(), '900 × 560, in French');
       await shot('ai-marks-prior-comparison-900-fr');
     } finally {
