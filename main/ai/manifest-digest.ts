@@ -30,11 +30,11 @@ const resultsDigests = new WeakMap<ModelManifest, string>();
 
 /**
  * SHA-256 of what in a manifest makes an analysis's results: the model file, its identity and name
- * (the CAD SR names it), how images are given to it and its outputs read, the threshold its
- * findings are kept from, which images it reads (implants), and what its SR says of it (synthetic,
- * not for diagnostic use). Not its texts (limits, its data sets in words, notes), its operating
- * points' names, figures and thresholds above the lowest, its exam operating point, its runtime,
- * nor its version. A new version of one model with the same digest gives the same results: an
+ * (the CAD SR names it), how images are given to it and its outputs read, its operating points'
+ * thresholds and the default's (findings are kept from the lowest; the SR says where each shows),
+ * which images it reads (implants), and what its SR says of it (synthetic, not for diagnostic use).
+ * Not its texts (limits, its data sets in words, notes), its operating points' names and figures,
+ * its exam operating point, its runtime, nor its version. A new version of one model with the same digest gives the same results: an
  * earlier version's analyses are kept for it (AiTables.carryOver) rather than made again. The
  * shipped model's 0.5.6 changed texts alone, and analysed every exam of a library again, one more
  * CAD SR series each sent to the PACS (an IT person's probe).
@@ -45,8 +45,11 @@ export function resultsDigest(manifest: ModelManifest): string {
     const { calibration, intendedUse } = manifest;
     const results = {
       id: manifest.id, name: manifest.name, sha256: manifest.sha256, input: manifest.input, output: manifest.output,
-      // findings are kept from the lowest operating point up (analysis.ts): another point above it changes none
-      floor: Math.min(...calibration.operatingPoints.map((p) => p.threshold)),
+      // findings are kept from the lowest operating point up (analysis.ts), and the CAD SR says of each the
+      // points it shows at and whether the default shows it (a recalibrated default kept an SR whose marks
+      // a PACS showed where the station no longer did: an IT person's probe); the points' names are not written
+      thresholds: calibration.operatingPoints.map((p) => p.threshold).sort((a, b) => a - b),
+      shownAt: calibration.operatingPoints.find((p) => p.name === calibration.defaultOperatingPoint)?.threshold ?? null,
       implants: intendedUse.implants?.use ?? 'analysed', notForDiagnosticUse: intendedUse.notForDiagnosticUse, trainedOn: manifest.training.data,
     };
     digest = createHash('sha256').update(canonicalJson(results)).digest('hex');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { comparableName, modelManifestSchema } from '../../common/ai/model-manifest.ts';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { resultsDigest } from '../../main/ai/manifest-digest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { fixedInputField } from '../../common/ai/model-field.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
@@ -534,10 +535,17 @@ test('a library model under the id of the station\'s own that drops what it says
   writeModel(bundled, 'shipped', { change: (m) => { m.training.data = 'synthetic'; m.intendedUse.notForDiagnosticUse = true; } });
   writeModel(library, 'real-data', { change: (m) => { m.version = '9.0.0'; m.training.data = 'real'; m.intendedUse.notForDiagnosticUse = false; } });
   writeModel(library, 'z-mixed', { change: (m) => { m.version = '9.0.1'; m.training.data = 'mixed'; } });
+  // beside a copy that keeps the caveat, a later one that drops it: checked against the station's own, not the copy (a re-probe)
+  const beside = tempDir('models-caveat-beside');
+  writeModel(beside, 'a-keeps', { change: (m) => { m.version = '0.6.0'; } });
+  writeModel(beside, 'b-drops', { change: (m) => { m.version = '0.7.0'; m.training.data = 'real'; m.intendedUse.notForDiagnosticUse = false; } });
   writeModel(keeping, 'newer', { change: (m) => { m.version = '0.2.0'; m.training.data = 'synthetic'; m.intendedUse.notForDiagnosticUse = true; } });
   const found = await discoverModels([bundled, library]);
   const kept = await discoverModels([bundled, keeping]);
+  const besides = await discoverModels([bundled, beside]);
   try {
+    assert.deepEqual(besides.models.map((m) => `${path.basename(m.folder)}@${m.manifest.version}`), ['a-keeps@0.6.0']);
+    assert.deepEqual(besides.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['b-drops', 'shipped_caveat']]);
     assert.deepEqual(found.models.map((m) => `${path.basename(m.folder)}@${m.manifest.version}`), ['shipped@0.1.0']);
     assert.deepEqual(found.replaced, []);
     assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['real-data', 'shipped_caveat'], ['z-mixed', 'shipped_caveat']]);
@@ -547,7 +555,7 @@ test('a library model under the id of the station\'s own that drops what it says
     assert.deepEqual(kept.models.map((m) => `${path.basename(m.folder)}@${m.manifest.version}`), ['newer@0.2.0']);
     assert.deepEqual(kept.replaced.map((r) => path.basename(r.folder)), ['shipped']);
   } finally {
-    for (const m of [...found.models, ...kept.models]) await m.opened.session.release();
+    for (const m of [...found.models, ...kept.models, ...besides.models]) await m.opened.session.release();
   }
 });
 
@@ -946,4 +954,29 @@ test('the log names a refusal with its kind where its code covers several: a tri
   assert.equal(refusalCode({ code: 'checksum_mismatch', params: { expected: 'a…', actual: 'b…' } }), 'checksum_mismatch');
   assert.equal(refusalCode({ code: 'model_missing', params: { kind: 'symbolic link' } }), 'model_missing');
   assert.equal(refusalCode({ code: 'input_unsupported', params: { kind: 'Mme DUPONT\n' } }), 'input_unsupported');
+});
+
+test('a manifest\'s results digest changes with what makes an analysis or its CAD SR (file, input, outputs, operating points\' thresholds, the default\'s), not with its words, its points\' names, its exam point or its version (a recalibrated default kept an SR a PACS showed otherwise: a re-probe)', () => {
+  const bytes = tinyDetectorModel();
+  const base = () => fixtureManifest(bytes, {}, (m) => {
+    m.calibration.operatingPoints = [{ name: 'sensitive', threshold: 0.5, falseMarksPerImage: 2, dataset: 'val' }, { name: 'default', threshold: 0.7, falseMarksPerImage: 1, dataset: 'val' }];
+  });
+  const digest = (change: (m: ModelManifest) => void) => { const m = base(); change(m); return resultsDigest(modelManifestSchema.parse(m)); };
+  const same = digest(() => undefined);
+  for (const [what, change] of [
+    ['version', (m: ModelManifest) => { m.version = '0.1.1'; }],
+    ['limits', (m: ModelManifest) => { m.intendedUse.limits = ['reworded']; }],
+    ['data sets in words', (m: ModelManifest) => { m.training.validatedOn = 'reworded'; }],
+    ['a point\'s name', (m: ModelManifest) => { m.calibration.operatingPoints[0]!.name = 'renamed'; }],
+    ['a point\'s figures', (m: ModelManifest) => { m.calibration.operatingPoints[1]!.falseMarksPerImage = 0.4; }],
+    ['runtime', (m: ModelManifest) => { m.runtime.providers = ['cpu']; }],
+  ] as const) assert.equal(digest(change), same, what);
+  for (const [what, change] of [
+    ['the default point', (m: ModelManifest) => { m.calibration.defaultOperatingPoint = 'sensitive'; }],
+    ['a threshold above the lowest', (m: ModelManifest) => { m.calibration.operatingPoints[1]!.threshold = 0.8; }],
+    ['the lowest threshold', (m: ModelManifest) => { m.calibration.operatingPoints[0]!.threshold = 0.4; }],
+    ['the name', (m: ModelManifest) => { m.name = 'Other name'; }],
+    ['the training data', (m: ModelManifest) => { m.training.data = 'mixed'; }],
+    ['the score scale', (m: ModelManifest) => { m.output.scoreScale.semantics = 'ordinal'; }],
+  ] as const) assert.notEqual(digest(change), same, what);
 });
