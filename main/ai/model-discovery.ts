@@ -117,12 +117,29 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     const byId = new Map<string, { model: M; check: FolderCheck<M> }>();
     const refused: { folder: string; problem: ModelProblem }[] = [];
     const replaced: ReplacedModel[] = [];
+    // the models installed with the station (the first root's, where there are others), by id
+    const shippedById = new Map<string, M>();
+    for (const c of checks) if (roots.length > 1 && c.result?.ok && rootOf.get(c.folder) === roots[0]) shippedById.set(c.result.model.manifest.id, c.result.model);
     for (const [at, c] of checks.entries()) {
       for (const r of refusedBefore) if (r.at === at) refused.push({ folder: r.folder, problem: r.problem });
       const checked = c.result;
       if (!checked) continue;
       if (!checked.ok) { refused.push({ folder: checked.folder, problem: checked.problem }); continue; }
       const { id } = checked.model.manifest;
+      // in a later folder of models, a version of a model installed with the station that drops what it
+      // says of itself: trained on other images, or for diagnostic use where the station's is not. A
+      // library folder under the shipped detector's id, "trained on real images" and no longer "not for
+      // diagnostic use", took its place under its name, the warning gone from every mark and CAD SR (a
+      // vendor's probe). Refused, whatever else the folder holds (a second library copy beside one that
+      // kept the caveat slipped past a check made against the copy it replaced: a re-probe); a model of
+      // another kind takes its own id.
+      const shippedModel = rootOf.get(c.folder) !== roots[0] ? shippedById.get(id) : undefined;
+      if (shippedModel && (checked.model.manifest.training.data !== shippedModel.manifest.training.data
+        || (shippedModel.manifest.intendedUse.notForDiagnosticUse && !checked.model.manifest.intendedUse.notForDiagnosticUse))) {
+        if (!released.has(checked)) { released.add(checked); await checked.release?.(); }
+        refused.push({ folder: checked.model.folder, problem: { code: 'shipped_caveat', params: { id, folder: path.basename(shippedModel.folder), data: shippedModel.manifest.training.data, notForDiagnosticUse: shippedModel.manifest.intendedUse.notForDiagnosticUse ? 1 : 0 } } });
+        continue;
+      }
       const earlier = byId.get(id);
       if (earlier) {
         const sameRoot = path.dirname(earlier.model.folder) === rootOf.get(c.folder);
@@ -133,18 +150,6 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
         if (!sameRoot && compareVersions(earlier.model.manifest.version, checked.model.manifest.version) === 0 && manifestDigest(earlier.model.manifest) !== manifestDigest(checked.model.manifest)) {
           if (!released.has(checked)) { released.add(checked); await checked.release?.(); }
           refused.push({ folder: checked.model.folder, problem: { code: 'same_version_other_file', params: { id, version: checked.model.manifest.version, folder: path.basename(earlier.model.folder), sameFile: earlier.model.manifest.sha256 === checked.model.manifest.sha256 ? 1 : 0 } } });
-          continue;
-        }
-        // in a later folder of models, a version of a model installed with the station that drops what it
-        // says of itself: trained on other images, or for diagnostic use where the station's is not. A
-        // library folder under the shipped detector's id, "trained on real images" and no longer "not for
-        // diagnostic use", took its place under its name, the warning gone from every mark and CAD SR (a
-        // vendor's probe). Refused, the station's own kept; a model of another kind takes its own id.
-        const shippedModel = !sameRoot && roots.length > 1 && path.dirname(earlier.model.folder) === path.join(roots[0]!) ? earlier.model.manifest : null;
-        if (shippedModel && (checked.model.manifest.training.data !== shippedModel.training.data
-          || (shippedModel.intendedUse.notForDiagnosticUse && !checked.model.manifest.intendedUse.notForDiagnosticUse))) {
-          if (!released.has(checked)) { released.add(checked); await checked.release?.(); }
-          refused.push({ folder: checked.model.folder, problem: { code: 'shipped_caveat', params: { id, folder: path.basename(earlier.model.folder), data: shippedModel.training.data, notForDiagnosticUse: shippedModel.intendedUse.notForDiagnosticUse ? 1 : 0 } } });
           continue;
         }
         // in one folder, the higher version (a clinic drops "vendor-2.0" beside "vendor-10.0", or
