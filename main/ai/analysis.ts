@@ -158,6 +158,8 @@ export class AiAnalysis {
   /** Model folders whose check runs long (set aside, inference.ts): their model is used once it passes. */
   checking: string[] = [];
   private prepared = false;
+  /** The earlier versions' analyses being kept (keepEarlierAnalyses), one run after another. */
+  private keeping: Promise<void> = Promise.resolve();
   /** Started to list the models only (binome models): nothing analysed, nothing shown of its own. */
   private listOnly = false;
   private closed = false;
@@ -363,8 +365,14 @@ export class AiAnalysis {
    * words alone changed: AiTables.carryOver), in steps of 500 exams, the event loop free between them
    * (100,000 exams in one write held the main thread for seconds); then what is left for it to analyse
    * again, said in the log. Never throws: a library busy meanwhile leaves the rest to be analysed.
+   * One at a time (models found late start another): the steps share the connection's list.
    */
-  private async keepEarlierAnalyses(models: readonly FoundModel[]): Promise<void> {
+  private keepEarlierAnalyses(models: readonly FoundModel[]): Promise<void> {
+    this.keeping = this.keeping.then(() => this.keepEarlierAnalysesNow(models));
+    return this.keeping;
+  }
+
+  private async keepEarlierAnalysesNow(models: readonly FoundModel[]): Promise<void> {
     for (const m of models) {
       try {
         const { count, keep } = this.db.ai.carryOver(refOf(m));

@@ -200,7 +200,7 @@ export class AiTables {
    * Called at start, once the library's exams are queued for this version (enqueueAll). Returns how
    * many exams to keep so, and `keep`, which keeps the next ones, at most `most` a call, each call a
    * write of its own (90,000 exams in one held the main thread for seconds); the list is a temporary
-   * table of this connection.
+   * table of this connection: one carry-over at a time (another empties it).
    */
   carryOver(model: ModelRef): { count: number; keep: (most: number) => number } {
     const results = model.resultsSha256;
