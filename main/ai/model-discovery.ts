@@ -57,6 +57,31 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
+/** What the station's own models (the first root's) say of themselves, for the rules on library copies of them. */
+interface ShippedManifest { folder: string; id: string; name: string; data: string; notForDiagnosticUse: boolean }
+
+/**
+ * The first root's models as their checks found them, or, where a check has not ended (set aside), as
+ * its manifest.json reads (the station's own files; one that cannot be read has nothing to guard yet).
+ */
+async function shippedManifests(checks: readonly { folder: string; result: FolderCheck<{ folder: string; manifest: ModelManifest }> | null }[]): Promise<ShippedManifest[]> {
+  const read = await Promise.all(checks.map(async (c): Promise<ShippedManifest | null> => {
+    if (c.result) return c.result.ok ? describe(c.result.model.folder, c.result.model.manifest) : null;
+    try {
+      return describe(c.folder, JSON.parse((await fs.promises.readFile(path.join(c.folder, 'manifest.json'), 'utf8')).replace(/^\ufeff/, '')) as ModelManifest);
+    } catch {
+      return null;
+    }
+  }));
+  return read.filter((m): m is ShippedManifest => m !== null);
+}
+
+function describe(folder: string, manifest: ModelManifest): ShippedManifest | null {
+  const { id, name, training, intendedUse } = manifest ?? {};
+  if (typeof id !== 'string' || typeof name !== 'string') return null;
+  return { folder, id, name, data: String(training?.data), notForDiagnosticUse: intendedUse?.notForDiagnosticUse !== false };
+}
+
 /**
  * Every model folder under `roots` (each a folder of model folders), checked by `check`; a root that
  * does not exist holds none. A link to a folder is followed (an IT person may keep a vendor's model
@@ -117,9 +142,12 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     const byId = new Map<string, { model: M; check: FolderCheck<M> }>();
     const refused: { folder: string; problem: ModelProblem }[] = [];
     const replaced: ReplacedModel[] = [];
-    // the models installed with the station (the first root's, where there are others), by id
-    const shippedById = new Map<string, M>();
-    for (const c of checks) if (roots.length > 1 && c.result?.ok && rootOf.get(c.folder) === roots[0]) shippedById.set(c.result.model.manifest.id, c.result.model);
+    // the models installed with the station (the first root's, where there are others), by id and by name;
+    // one whose check is still running (set aside: a slow start) by its manifest read as it is: a library
+    // copy under its id that drops its caveat, or another id under its name, was let by until its check
+    // ended, analyses and SRs made meanwhile (a re-probe)
+    const shippedFolders = await shippedManifests(checks.filter((c) => roots.length > 1 && rootOf.get(c.folder) === roots[0]));
+    const shippedById = new Map(shippedFolders.map((m) => [m.id, m]));
     for (const [at, c] of checks.entries()) {
       for (const r of refusedBefore) if (r.at === at) refused.push({ folder: r.folder, problem: r.problem });
       const checked = c.result;
@@ -134,10 +162,10 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       // kept the caveat slipped past a check made against the copy it replaced: a re-probe); a model of
       // another kind takes its own id.
       const shippedModel = rootOf.get(c.folder) !== roots[0] ? shippedById.get(id) : undefined;
-      if (shippedModel && (checked.model.manifest.training.data !== shippedModel.manifest.training.data
-        || (shippedModel.manifest.intendedUse.notForDiagnosticUse && !checked.model.manifest.intendedUse.notForDiagnosticUse))) {
+      if (shippedModel && (checked.model.manifest.training.data !== shippedModel.data
+        || (shippedModel.notForDiagnosticUse && !checked.model.manifest.intendedUse.notForDiagnosticUse))) {
         if (!released.has(checked)) { released.add(checked); await checked.release?.(); }
-        refused.push({ folder: checked.model.folder, problem: { code: 'shipped_caveat', params: { id, folder: path.basename(shippedModel.folder), data: shippedModel.manifest.training.data, notForDiagnosticUse: shippedModel.manifest.intendedUse.notForDiagnosticUse ? 1 : 0 } } });
+        refused.push({ folder: checked.model.folder, problem: { code: 'shipped_caveat', params: { id, folder: path.basename(shippedModel.folder), data: shippedModel.data, notForDiagnosticUse: shippedModel.notForDiagnosticUse ? 1 : 0 } } });
         continue;
       }
       const earlier = byId.get(id);
@@ -173,9 +201,8 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
     // and the names of the models installed with the station (the first root's): each belongs to its
     // id, whatever the version; a vendor's "Binome synthetic-exam detector" 0.6.0 under its own id
     // read as an update of the shipped model (a vendor's probe)
-    const shipped = new Map<string, M>();
-    // (read from the checks: a newer version of the same id in the library replaces the model, not its name)
-    for (const c of checks) if (roots.length > 1 && c.result?.ok && rootOf.get(c.folder) === roots[0]) shipped.set(comparableName(c.result.model.manifest.name), c.result.model);
+    // (read from the first root's folders: a newer version of the same id in the library replaces the model, not its name)
+    const shipped = new Map(shippedFolders.map((m) => [comparableName(m.name), m]));
     // the models the library knows claim their names first: a newcomer of the same name in a folder sorted
     // before the clinic's took the name, and the clinic's model was refused (order-dependent: an attacker's
     // "aaa" folder would have shown its marks under the name the readers trust)
@@ -187,7 +214,7 @@ Promise<FoundModels<M> & { checking: string[]; complete: Promise<FoundModels<M>>
       const key = comparableName(name);
       const first = byName.get(key);
       const owner = shipped.get(key);
-      const problem: ModelProblem | null = owner && owner.manifest.id !== id ? { code: 'shipped_name', params: { name, id: owner.manifest.id, folder: path.basename(owner.folder), ownId: id } }
+      const problem: ModelProblem | null = owner && owner.id !== id ? { code: 'shipped_name', params: { name, id: owner.id, folder: path.basename(owner.folder), ownId: id } }
         : first ? { code: 'duplicate_name', params: { name, version, id: first.manifest.id, otherVersion: first.manifest.version, folder: path.basename(first.folder), ownId: id } } : null;
       if (!problem) { byName.set(key, model); kept.add(model); continue; }
       if (!released.has(held) && held.ok) { released.add(held); await held.release?.(); }

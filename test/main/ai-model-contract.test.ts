@@ -14,7 +14,7 @@ import { resultsDigest } from '../../main/ai/manifest-digest.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { fixedInputField } from '../../common/ai/model-field.ts';
 import { checkModelFolder, discoverModels } from '../../main/ai/model-package.ts';
-import { compareVersions } from '../../main/ai/model-discovery.ts';
+import { compareVersions, discoverModelFolders } from '../../main/ai/model-discovery.ts';
 import { whyNotRead } from '../../main/ai/analysis.ts';
 import type { InstanceDetail } from '../../common/domain.ts';
 import { openSession, providerExistsOn } from '../../main/ai/execution-provider.ts';
@@ -556,6 +556,33 @@ test('a library model under the id of the station\'s own that drops what it says
     assert.deepEqual(kept.replaced.map((r) => path.basename(r.folder)), ['shipped']);
   } finally {
     for (const m of [...found.models, ...kept.models, ...besides.models]) await m.opened.session.release();
+  }
+});
+
+test('while the station\'s own model is still being checked (set aside: a slow start), a library copy under its id that drops its caveat, or another id under its name, is refused already: the first list let them by, analyses and SRs made meanwhile (a re-probe)', async () => {
+  const bundled = tempDir('models-caveat-aside-bundled');
+  const library = tempDir('models-caveat-aside-library');
+  const shipped = writeModel(bundled, 'shipped', { change: (m) => { m.training.data = 'synthetic'; m.intendedUse.notForDiagnosticUse = true; } });
+  writeModel(library, 'real-data', { change: (m) => { m.version = '9.0.0'; m.training.data = 'real'; m.intendedUse.notForDiagnosticUse = false; } });
+  const shippedName = (JSON.parse(fs.readFileSync(path.join(shipped, 'manifest.json'), 'utf8')) as ModelManifest).name;
+  const sameName = writeModel(library, 'same-name', { change: (m) => { m.id = 'org.example.other'; } });
+  const renamed = JSON.parse(fs.readFileSync(path.join(sameName, 'manifest.json'), 'utf8')) as ModelManifest;
+  fs.writeFileSync(path.join(sameName, 'manifest.json'), JSON.stringify({ ...renamed, name: shippedName }));
+  let finish!: () => void;
+  const slow = new Promise<void>((resolve) => { finish = resolve; });
+  const found = await discoverModelFolders([bundled, library], async (folder, setAside) => {
+    if (folder === shipped) { setAside(); await slow; }
+    const checked = await checkModelFolder(folder);
+    return checked.ok ? { ok: true, model: checked.model, release: () => checked.model.opened.session.release() } : checked;
+  });
+  try {
+    assert.deepEqual(found.checking, [shipped]);
+    assert.deepEqual(found.models, [], 'nothing used while the station\'s own is checked');
+    assert.deepEqual(found.refused.map((r) => [path.basename(r.folder), r.problem.code]), [['real-data', 'shipped_caveat'], ['same-name', 'shipped_name']]);
+  } finally {
+    finish();
+    const complete = await found.complete;
+    for (const m of complete.models) await m.opened.session.release();
   }
 });
 
