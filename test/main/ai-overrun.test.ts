@@ -76,7 +76,8 @@ test('a model too slow to check (its trial run on a large fixed input) is refuse
   writeSlowCheckModel(root, 'z-slow');
   writeTinyModel(root); // 'tiny': quick to check
   // 4 s: a small model's check on a fresh thread of a busy machine takes a second or two; the slow one's trial, six or more (3.3–3.9 s at 3072² on a busy day)
-  const runner = new InferenceRunner({ checkTimeoutMs: 4000 });
+  // (never set aside here, which a loaded machine's slow thread start made it at 5 s before its 4 s limit ran out: a clean-clone run)
+  const runner = new InferenceRunner({ checkTimeoutMs: 4000, checkAsideMs: 120_000 });
   try {
     const found = await runner.discover([root]);
     assert.deepEqual(found.models.map((m) => m.manifest.id), ['org.binome.tests.bright-spots'], 'the quick model is found');
