@@ -251,14 +251,6 @@ export class AiTables {
     return { count, keep };
   }
 
-  /** carryOver at once, every step in one go (tests, and a few exams). Returns how many were kept. */
-  carryOverAll(model: ModelRef): number {
-    const { count, keep } = this.carryOver(model);
-    let kept = 0;
-    for (let step = 0; step < count; step += 1000) kept += keep(1000);
-    return kept;
-  }
-
   /**
    * The analyses of this model version that failed because its folder changed under a running
    * station (MODEL_CHANGED_CODES: its file damaged or removed, its manifest edited), queued again:

@@ -465,13 +465,16 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     if (stage && stage.optionsKey === shownStage?.optionsKey && !stages.some((s) => s.key === stage.key)) stages.push(stage);
   }
 
-  const onStagePainted = useCallback((key: string, isPainted: boolean, at?: number) => setPainted((p) => {
+  const onStagePainted = useCallback((key: string, isPainted: boolean, at?: number) => {
+    // (kept outside the state's updater, which React may call twice)
     if (isPainted && at !== undefined) paintedAt.current.set(key, at); else if (!isPainted) paintedAt.current.delete(key);
-    if (p.has(key) === isPainted) return p;
-    const next = new Set(p);
-    if (isPainted) next.add(key); else next.delete(key);
-    return next;
-  }), []);
+    setPainted((p) => {
+      if (p.has(key) === isPainted) return p;
+      const next = new Set(p);
+      if (isPainted) next.add(key); else next.delete(key);
+      return next;
+    });
+  }, []);
 
   const explainFailure = useCallback(async (instance: InstanceDetail, failure: unknown): Promise<FailureExplained> => {
     let say: FailureExplained['say'] = (tr) => explainLoadFailure(failure, instance, tr);
