@@ -139,7 +139,7 @@ async function whileLibraryBusy<T>(write: () => T, tries = 3): Promise<T> {
   }
 }
 
-/** How many exams an earlier version's analyses are kept for at a time (keepEarlierAnalyses): about 40 ms of the main thread each. */
+/** How many exam ids an earlier version's analyses are looked at and kept for at a time (keepEarlierAnalyses): about 50 ms of the main thread each where every one is kept, 3 ms where none is. */
 const CARRY_STEP = 500;
 
 /** How long a count of the exams an earlier version of a model analysed (olderVersionAnalysed) is used again. */
@@ -363,7 +363,7 @@ export class AiAnalysis {
   /**
    * An earlier version's analyses kept for each model where it gives the same results (its manifest's
    * words alone changed: AiTables.carryOver), in steps of 500 exams, the event loop free between them
-   * (100,000 exams in one write held the main thread for seconds); then what is left for it to analyse
+   * (100,000 exams in one read and write held the main thread for seconds); then what is left for it to analyse
    * again, said in the log. Never throws: a library busy meanwhile leaves the rest to be analysed.
    * One at a time (models found late start another): the steps share the connection's list.
    */
@@ -375,10 +375,10 @@ export class AiAnalysis {
   private async keepEarlierAnalysesNow(models: readonly FoundModel[]): Promise<void> {
     for (const m of models) {
       try {
-        const { count, keep } = this.db.ai.carryOver(refOf(m));
+        const { keepNext } = this.db.ai.carryOver(refOf(m));
         let kept = 0;
-        for (let left = count; left > 0 && !this.closed; left -= CARRY_STEP) {
-          kept += keep(CARRY_STEP);
+        for (let step = keepNext(CARRY_STEP); step !== null && !this.closed; step = keepNext(CARRY_STEP)) {
+          kept += step;
           await new Promise((resolve) => setImmediate(resolve));
         }
         if (kept) {

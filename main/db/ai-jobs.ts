@@ -196,59 +196,65 @@ export class AiTables {
    * and the exam is as it was then (its image count): each exam without a finished analysis of this
    * version (none yet, or one queued) takes the latest such analysis, its findings, scores, provider
    * and timings, its CAD SR (none written and sent again), and the version whose run it was
-   * (results_version), rather than being analysed again. A reader's cancel and a failure stand.
-   * Called at start, once the library's exams are queued for this version (enqueueAll). Returns how
-   * many exams to keep so, and `keep`, which keeps the next ones, at most `most` a call, each call a
-   * write of its own (90,000 exams in one held the main thread for seconds); the list is a temporary
-   * table of this connection: one carry-over at a time (another empties it).
+   * (results_version), rather than being analysed again. A reader's cancel and a failure stand. An
+   * exam whose latest analysis could not read one of its images is analysed again (the image may
+   * have been mended since), and so is one a reader asked to analyse again after such an analysis
+   * (its job queued, still listing the unread images): an earlier, complete run would undo her
+   * request after a restart.
+   * Called at start, once the library's exams are queued for this version (enqueueAll). Returns a
+   * cursor over the library's exams, the most recent first (as the queue runs): each `keepNext(most)`
+   * looks at the next `most` exam ids and keeps what it can there, a read and, where there is
+   * something to keep, a write of its own, and returns how many it kept, or null once every exam was
+   * looked at (the whole library in one read held the main thread 1.6 s at 90,000 exams, in one write
+   * for seconds). A step's list is a temporary table of this connection, made and used in its write.
    */
-  carryOver(model: ModelRef): { count: number; keep: (most: number) => number } {
+  carryOver(model: ModelRef): { keepNext: (most: number) => number | null } {
     const results = model.resultsSha256;
-    const none = { count: 0, keep: () => 0 };
-    if (!results) return none;
+    if (!results) return { keepNext: () => null };
     const version = model.version;
-    // a read first: at start, most stations have nothing to keep
     const sources = `SELECT max(j.id) AS id, j.study_ref FROM ai_jobs j JOIN studies s ON s.id = j.study_ref
-      WHERE j.model_id = ? AND j.model_version <> ? AND j.status = 'done' AND j.results_sha256 = ? AND j.exam_images IS s.image_count AND NOT ${aiResultDamaged('j')}
+      WHERE j.study_ref > ? AND j.study_ref <= ? AND j.model_id = ? AND j.model_version <> ? AND j.status = 'done' AND j.results_sha256 = ?
+        AND j.exam_images IS s.image_count AND NOT ${aiResultDamaged('j')}
+        AND NOT EXISTS (SELECT 1 FROM ai_jobs u WHERE u.study_ref = j.study_ref AND u.model_id = j.model_id AND u.id >= j.id AND u.unread_images IS NOT NULL)
         AND NOT EXISTS (SELECT 1 FROM ai_jobs t WHERE t.study_ref = j.study_ref AND t.model_id = j.model_id AND t.model_version = ? AND t.status <> 'queued')
       GROUP BY j.study_ref`;
-    const args = [model.id, version, results, version];
-    if (this.sql.get(`SELECT EXISTS (${sources}) AS found`).pluck().get(...args) !== 1) return none;
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS ai_carry (step INTEGER PRIMARY KEY, target INTEGER NOT NULL, source INTEGER NOT NULL); DELETE FROM temp.ai_carry;');
-    this.db.transaction(() => {
-      // (this version's job looked up by its exam through the unique index: written as a join, SQLite walked
-      // the grouped sources once per job, 66 s at 4,500 exams); the most recent exams first, as the queue runs
-      this.sql.get(`INSERT INTO temp.ai_carry (target, source) SELECT target, source FROM (SELECT c.id AS source, c.study_ref,
-          (SELECT t.id FROM ai_jobs t WHERE t.study_ref = c.study_ref AND t.model_id = ? AND t.model_version = ? AND t.status = 'queued') AS target
-          FROM (${sources}) c) WHERE target IS NOT NULL ORDER BY study_ref DESC`)
-        .run(model.id, version, ...args);
-    }).immediate();
-    const count = this.sql.get('SELECT count(*) FROM temp.ai_carry').pluck().get() as number;
-    let next = 0;
-    const keep = (most: number): number => this.db.transaction(() => {
-      const from = next;
-      next = (this.sql.get('SELECT max(step) FROM (SELECT step FROM temp.ai_carry WHERE step > ? ORDER BY step LIMIT ?)').pluck().get(from, most) as number | null) ?? from;
-      if (next === from) return 0;
-      // still queued, its source still done (another process may have run it, or the exam changed, since the read;
-      // `+`: the step's rows looked up, not every queued job walked through the status index, 0.5 s a step);
-      // its SR too, where the earlier run's was written (owner NULL: not being written now, nor given up)
-      const kept = this.sql.get(`UPDATE ai_jobs SET status = 'done', owner = NULL, paused_at = NULL, failure_code = NULL, failure_detail = NULL,
-          model_sha256 = ?, manifest_sha256 = coalesce(?, ai_jobs.manifest_sha256), results_sha256 = ?,
-          started_at = c.started_at, finished_at = c.finished_at, provider = c.provider, timings = c.timings, exam_score = c.exam_score,
-          breast_scores = c.breast_scores, images = c.images, unread_images = c.unread_images, exam_images = c.exam_images,
-          cad_sr_uid = CASE WHEN c.owner IS NULL THEN c.cad_sr_uid END, results_version = coalesce(c.results_version, c.model_version)
-        FROM temp.ai_carry k JOIN ai_jobs c ON c.id = k.source
-        WHERE k.step > ? AND k.step <= ? AND ai_jobs.id = k.target AND +ai_jobs.status = 'queued' AND +c.status = 'done' AND c.exam_images IS (SELECT image_count FROM studies WHERE id = c.study_ref)
-        RETURNING ai_jobs.id`).pluck().all(model.sha256, model.manifestSha256 ?? null, results, from, next) as number[];
-      if (!kept.length) return 0;
-      const ids = JSON.stringify(kept);
-      this.sql.get('DELETE FROM ai_findings WHERE job_ref IN (SELECT value FROM json_each(?))').run(ids);
-      this.sql.get(`INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1)
-          SELECT k.target, f.instance_ref, f.class, f.score, f.x, f.y, f.x0, f.y0, f.x1, f.y1 FROM temp.ai_carry k JOIN ai_findings f ON f.job_ref = k.source
-          WHERE k.step > ? AND k.step <= ? AND k.target IN (SELECT value FROM json_each(?))`).run(from, next, ids);
-      return kept.length;
-    }).immediate();
-    return { count, keep };
+    let below = ((this.sql.get('SELECT max(id) FROM studies').pluck().get() as number | null) ?? 0) + 1;
+    const keepNext = (most: number): number | null => {
+      if (below <= 1) return null;
+      const to = below - 1, from = Math.max(0, to - Math.max(1, most));
+      below = from + 1;
+      const args = [from, to, model.id, version, results, version];
+      // a read first: at start, most stations have nothing to keep
+      if (this.sql.get(`SELECT EXISTS (${sources}) AS found`).pluck().get(...args) !== 1) return 0;
+      return this.db.transaction(() => {
+        this.db.exec('CREATE TEMP TABLE IF NOT EXISTS ai_carry (target INTEGER PRIMARY KEY, source INTEGER NOT NULL); DELETE FROM temp.ai_carry;');
+        // (this version's job looked up by its exam through the unique index: written as a join, SQLite walked
+        // the grouped sources once per job, 66 s at 4,500 exams)
+        this.sql.get(`INSERT INTO temp.ai_carry (target, source) SELECT target, source FROM (SELECT c.id AS source,
+            (SELECT t.id FROM ai_jobs t WHERE t.study_ref = c.study_ref AND t.model_id = ? AND t.model_version = ? AND t.status = 'queued') AS target
+            FROM (${sources}) c) WHERE target IS NOT NULL`)
+          .run(model.id, version, ...args);
+        // still queued, its source still done (`+`: the list's rows looked up, not every queued job walked
+        // through the status index, 0.5 s a step); its SR too, where the earlier run's was written (owner
+        // NULL: not being written now, nor given up)
+        const kept = this.sql.get(`UPDATE ai_jobs SET status = 'done', owner = NULL, paused_at = NULL, failure_code = NULL, failure_detail = NULL,
+            model_sha256 = ?, manifest_sha256 = coalesce(?, ai_jobs.manifest_sha256), results_sha256 = ?,
+            started_at = c.started_at, finished_at = c.finished_at, provider = c.provider, timings = c.timings, exam_score = c.exam_score,
+            breast_scores = c.breast_scores, images = c.images, unread_images = c.unread_images, exam_images = c.exam_images,
+            cad_sr_uid = CASE WHEN c.owner IS NULL THEN c.cad_sr_uid END, results_version = coalesce(c.results_version, c.model_version)
+          FROM temp.ai_carry k JOIN ai_jobs c ON c.id = k.source
+          WHERE ai_jobs.id = k.target AND +ai_jobs.status = 'queued' AND +c.status = 'done'
+          RETURNING ai_jobs.id`).pluck().all(model.sha256, model.manifestSha256 ?? null, results) as number[];
+        if (!kept.length) return 0;
+        const ids = JSON.stringify(kept);
+        this.sql.get('DELETE FROM ai_findings WHERE job_ref IN (SELECT value FROM json_each(?))').run(ids);
+        this.sql.get(`INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1)
+            SELECT k.target, f.instance_ref, f.class, f.score, f.x, f.y, f.x0, f.y0, f.x1, f.y1 FROM temp.ai_carry k JOIN ai_findings f ON f.job_ref = k.source
+            WHERE k.target IN (SELECT value FROM json_each(?))`).run(ids);
+        return kept.length;
+      }).immediate();
+    };
+    return { keepNext };
   }
 
   /**

@@ -589,11 +589,11 @@ test('while a starting station is still finding its models, an analysis done is 
   }
 });
 
-/** AiTables.carryOver with every step at once; how many analyses were kept. */
+/** AiTables.carryOver, every step one after another (steps of 2 exam ids: several steps in a test's library); how many analyses were kept. */
 function carryOverAll(station: ReturnType<typeof openTestStation>, model: Parameters<ReturnType<typeof openTestStation>['db']['ai']['carryOver']>[0]): number {
-  const { count, keep } = station.db.ai.carryOver(model);
+  const { keepNext } = station.db.ai.carryOver(model);
   let kept = 0;
-  for (let step = 0; step < count; step += 1000) kept += keep(1000);
+  for (let step = keepNext(2); step !== null; step = keepNext(2)) kept += step;
   return kept;
 }
 
@@ -637,9 +637,17 @@ test('an earlier version\'s analyses are kept for a new version only where both 
     assert.deepEqual([station.db.ai.examState(grew)!.model.version, station.db.ai.examState(grew)!.status], ['0.1.1', 'queued'], 'an exam analysed on other images is not kept: analysed again');
     assert.equal(station.db.ai.examState(cancelled)!.status, 'cancelled', 'her cancel stands');
     // a third version keeps it too, said as the run's own version (0.1.0), not 0.1.1
+    // ...but not an analysis that could not read one of its images (mended since, or a reader's "analyse again" waiting)
+    station.db.connection.prepare(`UPDATE ai_jobs SET unread_images = '[{"instanceId":1,"view":"RCC","code":"image_unreadable"}]' WHERE study_ref = ? AND model_version = '0.1.1'`).run(writing);
     const third = { ...older, version: '0.1.2', manifestSha256: 'm3' };
     station.db.ai.enqueueAll(third);
-    assert.equal(carryOverAll(station, third), 3, 'its queued jobs done: the two kept for 0.1.1 and the one 0.1.1 did not keep');
+    assert.equal(carryOverAll(station, third), 2, 'its queued jobs done: the one kept for 0.1.1 that read every image and the one 0.1.1 did not keep');
+    assert.equal(station.db.ai.examState(writing)!.status, 'queued', 'an analysis that missed an image is made again');
+    // a reader's "analyse again" of a kept analysis that missed an image, then a restart before it runs: not kept again
+    station.db.connection.prepare(`UPDATE ai_jobs SET unread_images = '[{"instanceId":1,"view":"LCC","code":"image_missing"}]' WHERE study_ref = ? AND model_version = '0.1.2'`).run(cancelled);
+    assert.ok(station.db.ai.requeue(cancelled, third));
+    assert.equal(carryOverAll(station, third), 0);
+    assert.equal(station.db.ai.examState(cancelled)!.status, 'queued', 'her "analyse again" stands');
     assert.equal(station.db.ai.examState(same)!.resultsVersion, '0.1.0');
     // analysed under its own version, it is its own run
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'queued' WHERE study_ref = ? AND model_version = '0.1.2'`).run(same);
