@@ -4,6 +4,7 @@
 // why an image cannot be shown when it cannot — and the AI's marks over the images, when shown.
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Enums } from '@cornerstonejs/core';
 import type { ExamSummary, InstanceDetail } from '../../common/domain.ts';
 import type { HungStep, HungViewport } from '../../common/hanging/types.ts';
 import { arrangeGrid } from '../../common/hanging/arrange.ts';
@@ -18,6 +19,7 @@ import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
 import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
 import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
 import type { ScoreRange } from '../../common/i18n/messages.ts';
+import { drawnBox, footLabelWidth } from '../ai/label-room.ts';
 
 /** One source's marks on an image: the station's model, or one CAD report, with the label that says whose they are. */
 export interface MarkGroup {
@@ -35,16 +37,33 @@ export type StepMarks = ReadonlyMap<number, readonly MarkGroup[]>;
 const SIDE_VIEWS: ReadonlySet<string> = new Set(['MLO', 'ML', 'LM', 'LMO', 'SIO']);
 
 /** One place's marks, tied to the step's renderer. */
-function PlaceMarks({ renderer, place, groups, elements, spacingMm }: {
+function PlaceMarks({ renderer, place, groups, elements, spacingMm, breastBox, labelsAtFoot }: {
   renderer: StepRenderer; place: string; groups: readonly MarkGroup[]; elements: Map<string, HTMLDivElement>;
   /** The image's pixel spacing (mm, row and column), where known. */
   spacingMm: readonly [number, number] | null;
+  /** The breast's box in the stored image's pixels, where known (InstanceDetail.breastBox). */
+  breastBox: readonly [number, number, number, number] | null;
+  /** The side the labels stand on at the image's foot; null: at its top (an oblique or lateral view's, styles.css). */
+  labelsAtFoot: 'left' | 'right' | null;
 }) {
   const toCanvas = useCallback((point: Point) => renderer.canvasPointOf(place, point), [renderer, place]);
   const element = useCallback(() => elements.get(place), [elements, place]);
   const magnifier = useCallback(() => renderer.magnifierOf(place), [renderer, place]);
   // the labels of every source over this image, in one column from the bottom up (the first source lowest)
   const [labelSlot, setLabelSlot] = useState<HTMLDivElement | null>(null);
+  // kept off the breast as drawn (label-room.ts), again at each render (a zoom, a pan, the cell's size)
+  useEffect(() => {
+    const target = element();
+    if (!labelSlot || !target || !breastBox || !labelsAtFoot) return;
+    const fit = () => {
+      const breast = drawnBox(breastBox, toCanvas);
+      const width = breast ? `${Math.floor(footLabelWidth({ width: target.clientWidth, height: target.clientHeight }, breast, labelsAtFoot))}px` : '';
+      if (labelSlot.style.maxWidth !== width) labelSlot.style.maxWidth = width;
+    };
+    fit();
+    target.addEventListener(Enums.Events.IMAGE_RENDERED, fit);
+    return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, fit);
+  }, [labelSlot, element, breastBox, labelsAtFoot, toCanvas]);
   return (
     <>
       {groups.map((g) => (
@@ -176,7 +195,8 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
             {/* no marks over an image that could not be shown: they would point at nothing */}
             {shown && renderer && viewport.image && report?.status !== 'error' && marks?.has(viewport.image.instanceId) && (
               <PlaceMarks renderer={renderer} place={viewport.id} groups={marks.get(viewport.image.instanceId)!} elements={elements.current}
-                spacingMm={image?.pixelSpacing ?? image?.imagerPixelSpacing ?? null} />
+                spacingMm={image?.pixelSpacing ?? image?.imagerPixelSpacing ?? null} breastBox={image?.breastBox ?? null}
+                labelsAtFoot={labelsTop ? null : side === 'left-breast' ? 'right' : 'left'} />
             )}
             {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}
             {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}

@@ -682,7 +682,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         // why not, said as it is (one line said "recorded already, or the AI has nothing": a probe)
         // (the exam's AI results not come yet, as it opens: "just opened", not "the AI has nothing here", a re-probe)
         if (impressionSending.current === examId) setNotice({ key: 'viewer.impressionRecorded' });
-        else if (!currentAi) setNotice({ key: 'viewer.impressionTooSoon' });
+        // seen long enough, and its results still on their way (a busy station): said so, not "just opened" (a probe waited 3 s and read "after 1.5 s")
+        else if (!currentAi) setNotice({ key: seenLongEnough(pressedAt) ? 'viewer.impressionAiNotYet' : 'viewer.impressionTooSoon' });
         // (a read exam held for a later one: why its AI is held, and where her impression goes, a re-probe)
         else if (!asked) setNotice((!currentAi.firstImpression && heldForLaterNotice) || { key: currentAi.firstImpression ? 'viewer.impressionRecorded' : shownRead ? 'viewer.impressionNotAskedRead' : 'viewer.impressionNotAsked' });
         else if (!seenLongEnough(pressedAt)) setNotice({ key: 'viewer.impressionTooSoon' });

@@ -695,7 +695,7 @@ test('the prior\'s marks in the comparison step, and marks at true size', { skip
     // and in French, whose words are longer
     await page.selectOption('[data-testid=locale]', 'fr');
     try {
-      await page.waitForFunction(() => /entraînée sur synthèse/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIORITÉ/.test(document.querySelector('.prior-label')?.textContent ?? ''));
+      await page.waitForFunction(() => /ntraînée sur images de synthèse/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? '') && /ANTÉRIORITÉ/.test(document.querySelector('.prior-label')?.textContent ?? ''));
       apart(await labelsOf(), '900 × 560, in French');
       await shot('ai-marks-prior-comparison-900-fr');
     } finally {
@@ -881,7 +881,7 @@ test('concurrent mode, chosen in the settings: the marks show at once on an exam
   assert.deepEqual(await page.$$eval('[data-testid=ai-operating-point] option', (os) => os.map((o) => o.textContent)),
     ['default (the model’s default): 1 false mark per image', 'high specificity: 0.1 false marks per image']);
   // on what those figures were measured, in the model's words, and that they are not its figures on her patients (a radiologist's probe)
-  assert.match(await page.textContent('[data-testid=ai-operating-point-dataset]') ?? '', /^Measured by its maker on: .+\. Not a measure of the model on your patients\.$/);
+  assert.match(await page.textContent('[data-testid=ai-operating-point-dataset]') ?? '', /^Measured by its maker on .+\. Not a measure of the model on your patients\.$/);
   await page.selectOption('[data-testid=ai-operating-point]', 'high-specificity');
   await page.click('[data-testid=save-settings]');
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 0);

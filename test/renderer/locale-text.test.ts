@@ -174,12 +174,13 @@ test('what a model is said to be over its marks: synthetic-trained, partly so, o
       assert.ok(l.warningTiny!.length <= l.warningShort!.length && l.warningShort!.length <= l.warning!.length, `${locale} ${trainedOn}`);
     }
   }
-  assert.equal(label('fr', 'mixed', true).warningShort, 'IA en partie entraînée sur synthèse — non diagnostique');
+  assert.equal(label('fr', 'mixed', true).warningShort, 'IA en partie entraînée sur images de synthèse — pas pour le diagnostic');
   // what was trained on synthetic images, said every time: « Synthèse » alone is, in breast imaging, the 2D image made from a
-  // tomosynthesis, and « IA sur images simulées » said the woman's images were (radiologists' probes)
+  // tomosynthesis, « IA sur images simulées » said the woman's images were, and « entraînée sur synthèse » read as
+  // "trained on a summary" (radiologists' probes)
   for (const trainedOn of ['synthetic', 'mixed'] as const) {
     const l = label('fr', trainedOn, true);
-    for (const text of [l.warning!, l.warningShort!, l.warningTiny!]) assert.match(text, /entraînée (en partie )?sur (des images de )?synthèse/i, text);
+    for (const text of [l.warning!, l.warningShort!, l.warningTiny!]) assert.match(text, /entraînée (en partie )?sur (des )?images de synthèse/i, text);
   }
 });
 

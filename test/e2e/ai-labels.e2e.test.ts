@@ -1,0 +1,154 @@
+// The AI's label at the foot of a CC view (whose marks, "not for diagnostic use") lies over air, not
+// over the breast: across its whole cell it covered the breast's lower edge and skin line wherever
+// the breast filled its cell's height (the prior comparison's eight images at 1280 × 800, a French
+// radiologist's probe; renderer/ai/label-room.ts). Demo exams (breasts of the generator's shapes,
+// their boxes found at import), a mark on each image so that each carries the whole label.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page, Route } from 'playwright-core';
+import type { StationService } from '../../main/service/station.ts';
+import { tempDir } from '../helpers/paths.ts';
+import { openTestStation } from '../helpers/station.ts';
+import { writeTinyModel } from '../helpers/onnx-models.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { openStationPage, SKIP_NO_BROWSER_OR_RENDERER as SKIP } from '../helpers/station-page.ts';
+import type { StationPage } from '../helpers/station-page.ts';
+
+let station: StationService;
+let opened: StationPage;
+let page: Page;
+let current: number;
+const SCREENSHOTS = process.env.BINOME_SCREENSHOTS; // a folder to keep screenshots in, for a person to look at
+async function shot(name: string) {
+  if (SCREENSHOTS) { fs.mkdirSync(SCREENSHOTS, { recursive: true }); await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) }); }
+}
+
+before(async () => {
+  if (SKIP) return;
+  const models = tempDir('e2e-labels-models');
+  writeTinyModel(models);
+  station = openTestStation({ modelRoots: [models], renditions: true });
+  await station.handlers.loadDemoExams({ patients: 1, priors: 1, size: 'reduced', seed: 'e2e-ai-labels' });
+  const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
+  assert.equal(exams.length, 2);
+  current = exams[0]!;
+  for (const examId of exams) {
+    await waitFor('the analysis', async () => (await station.handlers.aiResults({ examId })).state?.status === 'done', 120_000);
+    // (its images: the model's CAD SR is in the exam too)
+    const images = async () => (await station.handlers.examDetail({ examId })).series.flatMap((s) => s.instances).filter((i) => i.rows);
+    await waitFor('the breasts\' boxes', async () => (await images()).every((i) => i.breastBox !== null), 120_000);
+    // a mark at the middle of each breast (whatever the fixture model saw): each image carries the model's whole label
+    const db = station.db.connection;
+    const job = db.prepare(`SELECT id FROM ai_jobs WHERE study_ref = ? AND status = 'done'`).pluck().get(examId) as number;
+    for (const image of await images()) {
+      const [c0, r0, c1, r1] = image.breastBox!;
+      const [x, y] = [Math.round((c0 + c1) / 2), Math.round((r0 + r1) / 2)];
+      db.prepare('INSERT INTO ai_findings (job_ref, instance_ref, class, score, x, y, x0, y0, x1, y1) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(job, image.instanceId, 'mass', 0.9, x, y, x - 20, y - 20, x + 20, y + 20);
+    }
+  }
+  opened = await openStationPage(station, { width: 1280, height: 800 });
+  page = opened.page;
+  await page.waitForSelector('[data-testid=exam-row]');
+});
+after(async () => {
+  await opened?.close();
+  await station?.close();
+});
+
+/**
+ * The share of each foot label's area under which the image is tissue, not air: the labels and
+ * marks hidden, the page's pixels there read back.
+ */
+async function tissueUnderFootLabels(): Promise<{ place: string; share: number }[]> {
+  const rects = await page.$$eval('[data-testid=viewport-cell]:not(.ai-labels-top) [data-testid=ai-label]', (labels) => labels.map((l) => {
+    const r = l.getBoundingClientRect();
+    return { place: (l.closest('[data-testid=viewport-cell]') as HTMLElement).dataset.place ?? '', x: r.left, y: r.top, width: r.width, height: r.height };
+  }));
+  const hidden = await page.addStyleTag({ content: '.ai-labels, .ai-marks { visibility: hidden !important; }' });
+  try {
+    await page.waitForTimeout(200);
+    const shares: { place: string; share: number }[] = [];
+    for (const r of rects) {
+      const png = (await page.screenshot({ clip: { x: r.x, y: r.y, width: r.width, height: r.height } })).toString('base64');
+      const share = await page.evaluate(async (data) => {
+        // (decoded here: the page's content policy lets it fetch no data: address)
+        const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+        const context = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+        context.drawImage(bitmap, 0, 0);
+        const { data: rgba } = context.getImageData(0, 0, bitmap.width, bitmap.height);
+        let tissue = 0;
+        for (let i = 0; i < rgba.length; i += 4) if (rgba[i]! + rgba[i + 1]! + rgba[i + 2]! > 3 * 24) tissue++;
+        return tissue / (rgba.length / 4);
+      }, png);
+      shares.push({ place: r.place, share });
+    }
+    return shares;
+  } finally {
+    await hidden.evaluate((style) => (style as Element).remove());
+  }
+}
+
+test('a first impression pressed once the images have been seen, while the exam\'s AI results are still on their way (a busy station), is refused saying so: "just opened, the key works after 1.5 s" was said after 3 s (a probe)', { skip: SKIP, timeout: 120_000 }, async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const held = async (route: Route) => { await gate; await route.continue(); };
+  await page.route('**/api/op/aiResults', held);
+  await page.route('**/api/op/noteAiShown', held);
+  try {
+    await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, current);
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].length > 0
+      && [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.rendered === 'true'), undefined, { timeout: 60_000 });
+    await page.waitForTimeout(2000);
+    await page.keyboard.press('1');
+    await page.waitForFunction(() => /The AI’s results for this exam have not come yet: your first impression is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
+    assert.equal(station.db.firstImpressions.get(current, 'local-user'), null);
+  } finally {
+    release();
+    await page.unroute('**/api/op/aiResults', held);
+    await page.unroute('**/api/op/noteAiShown', held);
+  }
+  // come, the key is taken
+  await page.waitForSelector('[data-testid=ai-state]');
+  await page.keyboard.press('2');
+  await waitFor('her first impression', () => station.db.firstImpressions.get(current, 'local-user'), 10_000);
+});
+
+test('a CC\'s AI label lies over air beside or under the breast, not over its edge, in the prior comparison at 1280 × 800, 1400 × 1000 and 900 × 560, in English and French', { skip: SKIP, timeout: 240_000 }, async () => {
+  await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, current);
+  await page.waitForSelector('[data-testid=ai-state]');
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.rendered === 'true'), undefined, { timeout: 60_000 });
+  // her first impression unlocks the marks (second look): a key held until the images have been on screen a moment
+  await page.waitForTimeout(2000);
+  await page.keyboard.press('2');
+  await page.waitForFunction(() => document.querySelector('[data-testid=ai-panel]')?.getAttribute('data-locked') !== 'true');
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'prior-overview', undefined, { timeout: 60_000 });
+  const measured = async (size: string) => {
+    await page.waitForFunction(() => {
+      const viewports = [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')];
+      return viewports.length === 8 && viewports.every((v) => v.dataset.rendered === 'true') && document.querySelectorAll('[data-testid=ai-label]').length === 8;
+    }, undefined, { timeout: 60_000 });
+    await page.waitForTimeout(500); // the labels follow the images' next render
+    const shares = await tissueUnderFootLabels();
+    assert.equal(shares.length, 4, `${size}: the four CC views' labels: ${JSON.stringify(shares)}`);
+    assert.ok(shares.every((s) => s.share < 0.02), `${size}: a CC's AI label over the breast: ${JSON.stringify(shares)}`);
+    return shares;
+  };
+  await measured('1280 × 800');
+  await shot('ai-labels-1280');
+  for (const [width, height] of [[1400, 1000], [900, 560]] as const) {
+    await page.setViewportSize({ width, height });
+    await measured(`${width} × ${height}`);
+    await shot(`ai-labels-${width}`);
+  }
+  await page.selectOption('[data-testid=locale]', 'fr');
+  await page.waitForFunction(() => /ntraînée sur images de synthèse/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? ''));
+  await measured('900 × 560, in French');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await measured('1280 × 800, in French');
+  await shot('ai-labels-1280-fr');
+  assert.deepEqual(opened.pageErrors, []);
+});
