@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import fs from 'node:fs';
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { modelCaveat, modelCaveatInEnglish } from '../common/ai/model-caveat.ts';
 import type { ModelCaveat } from '../common/ai/model-caveat.ts';
@@ -495,11 +496,26 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
   }
 }
 
+/** Whether a port of 127.0.0.1 can be listened on now (listened on and let go at once). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
 async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<number> {
   const { values } = parseArgs({ args, options: { library: { type: 'string' }, port: { type: 'string' }, 'no-dicom': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.serve + '\n'); return EXIT.ok; }
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(TEXT.portRange(0));
+  // a start that cannot serve fails before the station opens: opened, its AI writes to the library
+  // (the model exams show, every exam queued for it), and a failed start switched what a running
+  // station on the same library showed (an IT person's probe)
+  const rendererDir = path.join(ROOT, 'app', 'dist', 'renderer');
+  if (!fs.existsSync(path.join(rendererDir, 'index.html'))) { process.stderr.write(`binome: ${TEXT.rendererMissing(path.join(rendererDir, 'index.html'))}\n`); return EXIT.failure; }
+  if (port !== 0 && !await portIsFree(port)) { process.stderr.write(`binome: ${TEXT.portInUse(port)}\n`); return EXIT.failure; }
   const stopped = waitForStop();
   // a server never ends for a background task's unexpected failure (as the Electron main process):
   // said in the log, without its data; the readers' requests go on
@@ -508,10 +524,10 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
   let host: Awaited<ReturnType<typeof startLoopbackHost>> | null = null;
   let signal: NodeJS.Signals | null = null;
   try {
-    // a host that cannot start (the renderer not built, the port taken) ends the command: the
+    // a host that cannot start all the same (the port taken since it was looked at) ends the command: the
     // station's service (its AI analysing the library) is closed with it, not left running deaf to Ctrl+C
     try {
-      host = await startLoopbackHost({ service, rendererDir: path.join(ROOT, 'app', 'dist', 'renderer'), port });
+      host = await startLoopbackHost({ service, rendererDir, port });
     } catch (error) {
       if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') { process.stderr.write(`binome: ${TEXT.portInUse(port)}\n`); return EXIT.failure; }
       throw error;

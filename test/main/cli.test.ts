@@ -217,11 +217,12 @@ test('serve prints a loopback URL with the token and stops on SIGTERM', { skip: 
   assert.match(out, /Stopped/);
 });
 
-test('serve whose loopback host cannot start (its port taken) ends with an error, its station closed: not left analysing the library deaf to Ctrl+C', { timeout: 60_000 }, async () => {
+test('serve whose loopback host cannot start (its port taken) ends with an error before the station opens: not left analysing the library deaf to Ctrl+C, nor changing what a running station on the library shows (an IT person\'s probe)', { timeout: 60_000 }, async () => {
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
   const port = (taken.address() as net.AddressInfo).port;
-  const child = spawn(process.execPath, [BIN, 'serve', '--no-dicom', '--port', String(port), '--library', tempDir('cli-serve-taken')], { cwd: ROOT, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+  const library = tempDir('cli-serve-taken');
+  const child = spawn(process.execPath, [BIN, 'serve', '--no-dicom', '--port', String(port), '--library', library], { cwd: ROOT, env: { ...process.env, LC_ALL: 'C.UTF-8' } });
   let out = '';
   child.stdout.on('data', (c: Buffer) => { out += c; });
   child.stderr.on('data', (c: Buffer) => { out += c; });
@@ -233,6 +234,8 @@ test('serve whose loopback host cannot start (its port taken) ends with an error
     assert.notEqual(code, -1, `still running 30 s after its host failed: ${out}`);
     assert.notEqual(code, 0, out);
     assert.match(out, new RegExp(`binome: port ${port} is taken \\(another Binome, or another program\\)`), 'said as such, not as listen EADDRINUSE');
+    // the station never opened: its AI wrote nothing (the model exams show, a queue) to the library
+    assert.deepEqual(fs.readdirSync(library), []);
   } finally {
     child.kill('SIGKILL');
     taken.close();
