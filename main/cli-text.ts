@@ -294,8 +294,8 @@ const en = {
   modelsHeader: (library: string, folder: string) => `AI models of the library ${library} (a model dropped into ${folder} is found at the station's next start)`,
   noModel: '  No model runs at this station.',
   shownMark: 'shown ',
-  modelLine: (m: { id: string; version: string; name: string; where: string; folder: string; provider: string; done: N; waiting: N; failed: N; caveat: string }) =>
-    `${m.id} ${m.version} "${m.name}", in ${m.where} (${m.folder}), on ${m.provider}: ${m.done} analysed, ${m.waiting} waiting, ${m.failed} failed${m.caveat ? ` — ${m.caveat.toLowerCase()}` : ''}`,
+  modelLine: (m: { id: string; version: string; name: string; where: string; folder: string; provider: string; done: N; waiting: N; failed: N; cancelled: N; caveat: string }) =>
+    `${m.id} ${m.version} "${m.name}", in ${m.where} (${m.folder}), on ${m.provider}: ${m.done} analysed, ${m.waiting} waiting, ${m.failed} failed${m.cancelled ? `, ${m.cancelled} cancelled by a reader` : ''}${m.caveat ? ` — ${m.caveat.toLowerCase()}` : ''}`,
   modelFailures: (count: N, code: string, reason: string, detail: string | undefined) => `${count} failed: ${reason} [${code}]${detail ? ` (the last: ${detail})` : ''}`,
   providerFellBack: (provider: string, reason: string) => `${provider} could not be used here: ${reason}`,
   memorySettingIgnored: (value: string, mb: N, min: N) => `BINOME_AI_MODEL_MEMORY_MB is not a number of megabytes from ${min} (${JSON.stringify(value)}): a model's check may use ${mb} MB, the default`,
@@ -399,7 +399,7 @@ const fr: CliText = {
   modelsHeader: (library, folder) => `Modèles d’IA de la bibliothèque ${library} (un modèle déposé dans ${folder} est trouvé au prochain démarrage de la station)`,
   noModel: '  Aucun modèle ne tourne sur cette station.',
   shownMark: 'affiché', // the AI models panel's word for it
-  modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.caveat ? ` — ${m.caveat}` : ''}`,
+  modelLine: (m) => `${m.id} ${m.version} «${NBSP}${m.name}${NBSP}», dans ${m.where} (${m.folder}), sur ${m.provider}${NBSP}: ${m.done} analysé${sFr(m.done)}, ${m.waiting} en attente, ${m.failed} en échec${m.cancelled ? `, ${m.cancelled} annulé${sFr(m.cancelled)} par un lecteur` : ''}${m.caveat ? ` — ${m.caveat}` : ''}`,
   modelFailures: (count, code, reason, detail) => `${count} en échec${NBSP}: ${reason} [${code}]${detail ? ` (le dernier${NBSP}: ${detail})` : ''}`,
   providerFellBack: (provider, reason) => `${provider} n’a pas pu servir ici${NBSP}: ${reason}`,
   memorySettingIgnored: (value, mb, min) => `BINOME_AI_MODEL_MEMORY_MB n’est pas un nombre de mégaoctets à partir de ${min} (${JSON.stringify(value)})${NBSP}: la vérification d’un modèle peut prendre ${mb}${NBSP}Mo, la valeur par défaut`,

@@ -295,7 +295,7 @@ async function commandModels(args: string[], out: NodeJS.WriteStream): Promise<n
       for (const m of status.models) {
         const a = m.analyses;
         say(`  ${m.shown ? TEXT.shownMark : indent} ${TEXT.modelLine({ id: m.id, version: m.version, name: m.name, where: where[m.source], folder: m.folder, provider: providerLabel(m.provider),
-          done: a.done, waiting: a.queued + a.running, failed: a.failed, caveat: caveatOf(m) })}`);
+          done: a.done, waiting: a.queued + a.running, failed: a.failed, cancelled: a.cancelled, caveat: caveatOf(m) })}`);
         // why an accelerator its manifest prefers was not used (CUDA's libraries missing): what the clinic's IT person looks for
         for (const f of m.fallbacks ?? []) say(`  ${indent}  ${TEXT.providerFellBack(providerLabel(f.provider), f.reason)}`);
         // a fixed input at a fixed pixel size: the breasts it cannot read, said before exams fail for it

@@ -526,12 +526,16 @@ export class AiTables {
     return (this.sql.get(`SELECT DISTINCT model_version AS version FROM ai_jobs WHERE model_id = ? AND status = 'done'`).all(modelId) as { version: string }[]).map((r) => r.version);
   }
 
-  /** How many exams these versions of the model analysed that `version` has not (analysed again under it at a version's upgrade). */
+  /**
+   * How many exams these versions of the model analysed that `version` has not, and will (analysed again
+   * under it at a version's upgrade): not one whose analysis by it a reader cancelled, nor one it failed
+   * (said apart; "analysed again once the station runs" was said of a cancel, which stays: a probe).
+   */
   examsDoneOnlyBy(modelId: string, versions: readonly string[], version: string): number {
     if (versions.length === 0) return 0;
     return (this.sql.get(`SELECT count(DISTINCT j.study_ref) AS n FROM ai_jobs j WHERE j.model_id = ? AND j.status = 'done'
       AND j.model_version IN (SELECT value FROM json_each(?))
-      AND NOT EXISTS (SELECT 1 FROM ai_jobs k WHERE k.study_ref = j.study_ref AND k.model_id = j.model_id AND k.model_version = ? AND k.status = 'done')`)
+      AND NOT EXISTS (SELECT 1 FROM ai_jobs k WHERE k.study_ref = j.study_ref AND k.model_id = j.model_id AND k.model_version = ? AND k.status IN ('done', 'cancelled', 'failed'))`)
       .get(modelId, JSON.stringify(versions), version) as { n: number }).n;
   }
 

@@ -554,6 +554,10 @@ test('the models list says how many exams an earlier version of a model analysed
     const job = station.db.ai.claimNext('me:1', [current])!;
     assert.ok(station.db.ai.complete(job.id, 'me:1', { provider: 'cpu', timings: {}, examScore: 0.5, breastScores: { R: 0.5 }, images: 4, findings: [], unreadImages: [] }));
     assert.deepEqual((await station.handlers.aiModels({})).models[0]!.olderAnalysed, { version: '0.0.9', exams: 1 });
+    // the other one's analysis by this version cancelled by a reader: it stays so, not "analysed again" (an IT person's probe)
+    const [left] = (await examsOf(station)).filter((id) => station.db.ai.examState(id)?.status !== 'done');
+    assert.equal(station.db.ai.cancel(left!), 1);
+    assert.equal(station.db.ai.examsDoneOnlyBy(older.id, ['0.0.9'], '0.1.0'), 0);
   } finally {
     await station.close();
   }
