@@ -209,6 +209,11 @@ function StripContent(props: StripForm) {
   const label = results.model ? marksLabel(t, results.model) : null;
   const { byKey: hiddenByKey, byClass: hiddenByClass } = props.hiddenMarks;
   const className = (c: string) => aiClassName(t, c);
+  // marks drawn dotted (AiMarksLayer): at the reader's operating point, under the exam's flag
+  const examPoint = results.model?.examOperatingPoint;
+  const markPoint = results.model?.operatingPoint;
+  const weakMarks = !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
+    && results.findings.some((f) => f.score >= markPoint.threshold && f.score < examPoint.threshold);
   return (
     <>
       <strong>{t('ai.title')}</strong>
@@ -265,6 +270,15 @@ function StripContent(props: StripForm) {
                 <ClassGlyph findingClass={c} />{className(c)}
               </label>
             ))}
+            {/* what the dotted marks are, where the reader sees them: said only in the key's tooltip, a reader used to
+                another CAD did not know (a French radiologist's probe) */}
+            {weakMarks && results.model?.examOperatingPoint && (
+              <span className="muted ai-weak-legend" data-testid={tid('ai-weak-legend')}
+                title={t('ai.marksWeak', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold, results.model.scoreScale) })}>
+                <svg width="18" height="8" aria-hidden="true"><line x1="1" y1="4" x2="17" y2="4" stroke="currentColor" strokeWidth="1.5" strokeDasharray="1.5 3.5" /></svg>
+                {t('ai.weakLegend', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold, results.model.scoreScale) })}
+              </span>
+            )}
           </span>}
           {status === 'done' && results.findings.length === 0 && <span className="muted">{t('ai.noMarks')}</span>}
           {/* marks drawn at a point she chose, said where she reads them: twice as many marks at "high

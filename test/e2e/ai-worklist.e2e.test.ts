@@ -245,6 +245,8 @@ test('a model with an exam operating point (contract 1.3): the worklist flags ex
     }
     if (process.env.BINOME_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'ai-marks-weak.png') });
     assert.match(await page.getAttribute('[data-testid=ai-marks-toggle]', 'title') ?? '', /Marks under the exam flag \(0\.50\) are drawn dotted: alone, they would not flag the exam\./);
+    // and the strip says it beside the class switches, where she reads (the tooltip alone: a probe)
+    assert.equal(await page.textContent('[data-testid=ai-weak-legend]'), 'dotted: under the exam flag (0.50)');
     await page.click('a.back');
   } finally {
     await flaggedHost.close();
