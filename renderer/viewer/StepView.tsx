@@ -20,6 +20,7 @@ import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
 import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
 import type { ScoreRange } from '../../common/i18n/messages.ts';
 import { drawnBox, footLabelWidth } from '../ai/label-room.ts';
+import { modifierFromCode } from '../../common/mammo-views.ts';
 
 /** One source's marks on an image: the station's model, or one CAD report, with the label that says whose they are. */
 export interface MarkGroup {
@@ -35,6 +36,13 @@ export type StepMarks = ReadonlyMap<number, readonly MarkGroup[]>;
 
 /** Oblique and lateral views, whose breast reaches down to the cell's foot (ACR view codes). */
 const SIDE_VIEWS: ReadonlySet<string> = new Set(['MLO', 'ML', 'LM', 'LMO', 'SIO']);
+
+/** A magnification view (its M modifier), with its estimated radiographic magnification factor where the image gives one above 1; else null. */
+function magnificationOf(image: InstanceDetail): { factor: number | null } | null {
+  if (!image.viewModifierCodes.some((code) => modifierFromCode(code)?.label === 'M')) return null;
+  const factor = image.estimatedRadiographicMagnificationFactor;
+  return { factor: factor !== null && factor > 1 ? factor : null };
+}
 
 /** One place's marks, tied to the step's renderer. */
 function PlaceMarks({ renderer, place, groups, elements, spacingMm, breastBox, labelsAtFoot }: {
@@ -202,6 +210,11 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
             {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}
             <div className="flags">
               {image?.partialView && <span className="flag">{t('viewer.partial')}</span>}
+              {/* a magnification view, shown at the breast's own scale as the others are: said, with its factor (its size
+                  on screen said nothing of it beside a spot view's, a French radiologist's probe) */}
+              {image && magnificationOf(image) && <span className="flag" data-testid={id('magnified')}>{magnificationOf(image)!.factor
+                ? t('viewer.magnifiedBy', { factor: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(magnificationOf(image)!.factor!) })
+                : t('viewer.magnified')}</span>}
               {image?.breastImplantPresent && <span className="flag implant">{t('viewer.implant')}</span>}
               {report?.status === 'loading' && <span className="flag resolution" data-testid={id('loading-image')}>{t('viewer.loadingImage')}</span>}
               {report?.resolution === 'display' && <span className="flag resolution" data-testid={id('loading-full')}>{t('viewer.loadingFull')}</span>}

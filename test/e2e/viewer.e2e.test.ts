@@ -1068,6 +1068,23 @@ test('tools: zoom and pan move both breasts together, mirrored across the seam; 
   await page.keyboard.press('w');
 });
 
+test('a magnification view says so over it, with its factor (shown at the breast\'s own scale, its size on screen said nothing of it beside a spot view: a probe); a spot view does not', { skip: SKIP }, async () => {
+  const { exam } = examOf('additional-views');
+  await open(exam.examId);
+  const flagOf = (label: RegExp) => page.$$eval('[data-testid=viewport-cell]', (cells, source) => cells
+    .filter((c) => new RegExp(source).test(c.querySelector<HTMLElement>('[data-testid=viewport]')?.dataset.viewLabel ?? ''))
+    .map((c) => c.querySelector('[data-testid=magnified]')?.textContent ?? null), label.source);
+  // through the steps to the one that shows the magnification view
+  for (let step = 0; step < 12 && (await flagOf(/^[RL]MCC$/)).length === 0; step++) {
+    await page.keyboard.press('Space');
+    await waitForStep(page, exam.examId);
+  }
+  assert.deepEqual(await flagOf(/^[RL]MCC$/), ['MAGNIFIED ×1.8']);
+  // the spot compression view, where the step shows it too, carries no such flag
+  for (const flag of await flagOf(/^[RL]SCC$/)) assert.equal(flag, null);
+  await shot('viewer-magnified');
+});
+
 test('no script error was raised in the page', { skip: SKIP }, () => {
   assert.deepEqual(pageErrors, []);
 });
