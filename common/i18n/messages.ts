@@ -175,6 +175,7 @@ export const en = {
   'viewer.stepCount': 'Step {n}/{total}:',
   'viewer.protocol': 'Hanging protocol',
   'viewer.prior': 'PRIOR {date} ({age})',
+  'viewer.current': 'CURRENT {date}',
   'viewer.ageYears': '{n} y|{n} y',
   'exam.age': '{n}\u00a0y',
   'exam.born': 'born {date}; {n} years old on the exam’s date',
@@ -745,6 +746,7 @@ export const fr: Record<MessageKey, string> = {
   'viewer.step': 'Étape {n}/{total}\u202f: {name}',
   'viewer.stepCount': 'Étape {n}/{total}\u202f:',
   'viewer.protocol': 'Protocole d’affichage',
+  'viewer.current': 'ACTUEL {date}',
   'viewer.prior': 'ANTÉRIORITÉ {date} ({age})', // the French reader's word for a prior, as the prior's choice says (« antérieur » alone names a region of the breast)
   'viewer.ageYears': '{n} an|{n} ans',
   'exam.age': '{n}\u00a0ans',

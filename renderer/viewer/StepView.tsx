@@ -172,6 +172,10 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
     // the age kept whole (no-break spaces) where a small cell wraps the label: "(1 an 11" over "mois)" misread
     return t('viewer.prior', { date: formatDicomDate(locale, prior.studyDate), age: priorAgeText(locale, t, prior.studyDate, current.studyDate).replace(/ /g, '\u00a0') });
   };
+  // beside a prior, the current exam's images are dated too: the priors move between steps (the top row,
+  // then the left half), and an unlabelled image was the current one only by elimination (a probe)
+  const withPrior = step.viewports.some((v) => v.wanted.slot.exam === 'prior' && v.image);
+  const currentLine = (viewport: HungViewport) => (withPrior && viewport.wanted.slot.exam !== 'prior' ? t('viewer.current', { date: formatDicomDate(locale, current.studyDate) }) : null);
 
   return (
     <div className={`grid hanging${shown ? '' : ' prepared'}`} style={style} data-testid={id('step')} data-step={step.id} data-arrangement={arrangement} data-painted={String(painted)} ref={grid}
@@ -181,6 +185,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         const report = reports[viewport.id];
         const side = viewport.wanted.laterality === 'R' ? 'right-breast' : viewport.wanted.laterality === 'L' ? 'left-breast' : 'unknown-breast';
         const prior = priorLine(viewport);
+        const dated = prior ?? currentLine(viewport);
         const label = viewport.image?.label ?? viewport.wanted.label;
         const at = arranged.placeOf(viewport);
         const warned = Boolean(image?.warnings.length || report?.warning);
@@ -190,7 +195,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         const sideView = SIDE_VIEWS.has(viewport.image?.view ?? '');
         const labelsTop = !warned && sideView;
         return (
-          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${sideView ? ' side-view' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
+          <div key={viewport.id} className={`cell ${side}${prior ? ' prior' : ''}${dated ? ' dated' : ''}${sideView ? ' side-view' : ''}${labelsTop ? ' ai-labels-top' : ''}`} data-testid={id('viewport-cell')} data-place={viewport.id}
             style={{ gridRow: `${at.row + 1} / span ${at.rowSpan ?? 1}`, gridColumn: `${at.column + 1} / span ${at.columnSpan ?? 1}` }}>
             {viewport.image ? (
               <div className="viewport" data-testid={id('viewport')} data-place={viewport.id} data-view-label={viewport.image.label ?? ''}
@@ -208,6 +213,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
             )}
             {viewport.image && <div className="view-label" data-testid={id('view-label')}>{label}</div>}
             {prior && viewport.image && <div className="prior-label" data-testid={id('prior-label')}>{prior}</div>}
+            {!prior && dated && viewport.image && <div className="prior-label current-label" data-testid={id('current-label')}>{dated}</div>}
             <div className="flags">
               {image?.partialView && <span className="flag">{t('viewer.partial')}</span>}
               {/* a magnification view, shown at the breast's own scale as the others are: said, with its factor (its size

@@ -434,6 +434,7 @@ test('the 8-up after the window changed size, once and then several times in a r
 test('the stepping keys walk the steps: priors in the prior places with their date and age, then back; the buttons keep their places', { skip: SKIP }, async () => {
   const { exam } = examOf('standard');
   await open(exam.examId);
+  assert.equal(await page.locator('[data-testid=current-label]').count(), 0, 'no prior on screen: the current exam\'s images undated');
   // where each button of the bar is: the same at every step, whatever the step's name (a prior
   // comparison's longer name wrapped the bar at 1920 px, and Window/level took Mark read's place)
   const buttons = () => page.$$eval('.exam-bar button, .exam-bar select', (bs) => bs.map((b) => {
@@ -492,6 +493,10 @@ test('the stepping keys walk the steps: priors in the prior places with their da
   const labels = await page.$$eval('[data-testid=prior-label]', (ls) => ls.map((l) => l.textContent));
   assert.equal(labels.length, 4);
   assert.ok(labels.every((l) => new RegExp(`^PRIOR ${date} \\(\\d+\u00a0(y|mo)(\u00a0\\d+\u00a0mo)?\\)$`).test(l ?? '')), labels.join(' | '));
+  // and the current exam's images dated beside them (an unlabelled image was the current one only by elimination: a probe)
+  const currentDate = `${exam.studyDate!.slice(0, 4)}-${exam.studyDate!.slice(4, 6)}-${exam.studyDate!.slice(6, 8)}`;
+  assert.deepEqual(await page.$$eval('[data-testid=viewport-cell]', (cells) => cells.map((c) => c.querySelector('[data-testid=current-label]')?.textContent ?? null)),
+    [null, null, null, null, ...Array(4).fill(`CURRENT ${currentDate}`)]);
   await shot('viewer-prior-comparison');
   await page.keyboard.press('ArrowRight');
   await waitForStep();
