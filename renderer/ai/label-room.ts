@@ -3,8 +3,9 @@
 // cell, a two-line label lay over the breast's lower edge and skin line wherever the breast filled its
 // cell's height (the prior comparison's eight images at 1280 × 800, a French radiologist's probe): it
 // is kept to the air beside the breast where there is room for it there, else under the breast where
-// there is room, else to the outer half of the cell (the corner away from the chest wall, where the
-// breast's outline curves away).
+// there is room, else, the breast filling its cell, to the corner away from the chest wall, where the
+// breast's outline curves away, narrow and in its fewest words (cornered: the outer half of the cell,
+// four lines, still lay on an exaggerated CC's skin line at 1280 × 800, a re-probe).
 
 /** A label narrower than this wraps to a word a line: the outer half of the cell is used instead. */
 export const LABEL_MIN_WIDTH_PX = 110;
@@ -19,16 +20,17 @@ export interface DrawnBox {
 }
 
 /**
- * The labels' largest width, in CSS pixels of the cell: `cell` its size, `breast` the breast's box as
- * drawn now (canvas pixels: after the fit, a zoom, a pan), `labelsOn` the side the labels stand on
- * (away from the chest wall).
+ * Where the labels go: their largest width, in CSS pixels of the cell, and whether they are cornered
+ * (the breast fills the cell: the fewest words, styles.css). `cell` its size, `breast` the breast's
+ * box as drawn now (canvas pixels: after the fit, a zoom, a pan), `labelsOn` the side the labels stand
+ * on (away from the chest wall).
  */
-export function footLabelWidth(cell: { width: number; height: number }, breast: DrawnBox, labelsOn: 'left' | 'right'): number {
+export function footLabelRoom(cell: { width: number; height: number }, breast: DrawnBox, labelsOn: 'left' | 'right'): { width: number; cornered: boolean } {
   const whole = Math.max(0, cell.width - 2 * SIDE_MARGIN_PX);
   const besideBreast = (labelsOn === 'left' ? breast.left : cell.width - breast.right) - SIDE_MARGIN_PX - BREAST_GAP_PX;
-  if (besideBreast >= LABEL_MIN_WIDTH_PX) return Math.min(besideBreast, whole);
-  if (cell.height - breast.bottom >= FOOT_ROOM_PX) return whole;
-  return Math.min(whole, Math.max(LABEL_MIN_WIDTH_PX, cell.width / 2 - SIDE_MARGIN_PX));
+  if (besideBreast >= LABEL_MIN_WIDTH_PX) return { width: Math.min(besideBreast, whole), cornered: false };
+  if (cell.height - breast.bottom >= FOOT_ROOM_PX) return { width: whole, cornered: false };
+  return { width: Math.min(whole, LABEL_MIN_WIDTH_PX), cornered: true };
 }
 
 /** A box of stored-image pixel edges ([c0, r0, c1, r1]) as drawn, through `toCanvas`; null where a corner is not drawn. */

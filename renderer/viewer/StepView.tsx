@@ -19,7 +19,7 @@ import { AiMarksLayer } from '../ai/AiMarksLayer.tsx';
 import type { MarksLabel } from '../ai/AiMarksLayer.tsx';
 import type { MarkFinding, Point } from '../ai/mark-geometry.ts';
 import type { ScoreRange } from '../../common/i18n/messages.ts';
-import { drawnBox, footLabelWidth } from '../ai/label-room.ts';
+import { drawnBox, footLabelRoom } from '../ai/label-room.ts';
 import { modifierFromCode } from '../../common/mammo-views.ts';
 
 /** One source's marks on an image: the station's model, or one CAD report, with the label that says whose they are. */
@@ -65,8 +65,10 @@ function PlaceMarks({ renderer, place, groups, elements, spacingMm, breastBox, l
     if (!labelSlot || !target || !breastBox || !labelsAtFoot) return;
     const fit = () => {
       const breast = drawnBox(breastBox, toCanvas);
-      const width = breast ? `${Math.floor(footLabelWidth({ width: target.clientWidth, height: target.clientHeight }, breast, labelsAtFoot))}px` : '';
+      const room = breast ? footLabelRoom({ width: target.clientWidth, height: target.clientHeight }, breast, labelsAtFoot) : null;
+      const width = room ? `${Math.floor(room.width)}px` : '';
       if (labelSlot.style.maxWidth !== width) labelSlot.style.maxWidth = width;
+      labelSlot.classList.toggle('cornered', room?.cornered === true);
     };
     fit();
     target.addEventListener(Enums.Events.IMAGE_RENDERED, fit);

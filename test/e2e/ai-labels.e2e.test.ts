@@ -1,8 +1,10 @@
 // The AI's label at the foot of a CC view (whose marks, "not for diagnostic use") lies over air, not
 // over the breast: across its whole cell it covered the breast's lower edge and skin line wherever
 // the breast filled its cell's height (the prior comparison's eight images at 1280 × 800, a French
-// radiologist's probe; renderer/ai/label-room.ts). Demo exams (breasts of the generator's shapes,
-// their boxes found at import), a mark on each image so that each carries the whole label.
+// radiologist's probe; renderer/ai/label-room.ts), nor over an exaggerated CC's skin line where the
+// breast fills its cell (a re-probe). Demo exams (breasts of the generator's shapes, their boxes found
+// at import; the fourth woman's with additional views), a mark on each image so that each carries the
+// whole label.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -30,10 +32,12 @@ before(async () => {
   const models = tempDir('e2e-labels-models');
   writeTinyModel(models);
   station = openTestStation({ modelRoots: [models], renditions: true });
-  await station.handlers.loadDemoExams({ patients: 1, priors: 1, size: 'reduced', seed: 'e2e-ai-labels' });
-  const exams = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows.map((r) => r.examId);
-  assert.equal(exams.length, 2);
-  current = exams[0]!;
+  await station.handlers.loadDemoExams({ patients: 4, priors: 1, size: 'reduced', seed: 'e2e-ai-labels' });
+  const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
+  assert.equal(rows.length, 8);
+  // the current exam with additional views (magnified, spot, exaggerated CC): the one with the most images
+  current = rows.reduce((a, r) => (r.imageCount > a.imageCount ? r : a)).examId;
+  const exams = [current, rows.find((r) => r.patientId === rows.find((c) => c.examId === current)!.patientId && r.examId !== current)!.examId];
   for (const examId of exams) {
     await waitFor('the analysis', async () => (await station.handlers.aiResults({ examId })).state?.status === 'done', 120_000);
     // (its images: the model's CAD SR is in the exam too)
@@ -65,7 +69,9 @@ after(async () => {
 async function tissueUnderFootLabels(): Promise<{ place: string; share: number }[]> {
   const rects = await page.$$eval('[data-testid=viewport-cell]:not(.ai-labels-top) [data-testid=ai-label]', (labels) => labels.map((l) => {
     const r = l.getBoundingClientRect();
-    return { place: (l.closest('[data-testid=viewport-cell]') as HTMLElement).dataset.place ?? '', x: r.left, y: r.top, width: r.width, height: r.height };
+    const cell = l.closest('[data-testid=viewport-cell]') as HTMLElement;
+    const view = cell.querySelector<HTMLElement>('[data-testid=viewport]')?.dataset.viewLabel ?? '';
+    return { place: `${cell.dataset.place ?? ''} ${view}`, x: r.left, y: r.top, width: r.width, height: r.height };
   }));
   const hidden = await page.addStyleTag({ content: '.ai-labels, .ai-marks { visibility: hidden !important; }' });
   try {
@@ -150,5 +156,21 @@ test('a CC\'s AI label lies over air beside or under the breast, not over its ed
   await page.setViewportSize({ width: 1280, height: 800 });
   await measured('1280 × 800, in French');
   await shot('ai-labels-1280-fr');
+  // the additional views (the last step): an exaggerated CC fills its cell, its label in the corner, in its fewest words
+  for (let step = 0; step < 15 && await page.$eval('[data-testid=step]', (s) => (s as HTMLElement).dataset.step) !== 'additional'; step++) {
+    await page.keyboard.press('Space');
+    await page.waitForTimeout(300);
+  }
+  await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=step]')?.dataset.step === 'additional', undefined, { timeout: 60_000 });
+  for (const [width, height] of [[1280, 800], [1366, 768], [1920, 1080]] as const) {
+    await page.setViewportSize({ width, height });
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.rendered === 'true')
+      && document.querySelectorAll('[data-testid=ai-label]').length >= 3, undefined, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    await shot(`ai-labels-additional-${width}`);
+    const shares = await tissueUnderFootLabels();
+    assert.ok(shares.length >= 3 && shares.some((s) => /XCCL/.test(s.place)), `additional views at ${width} × ${height}: ${JSON.stringify(shares)}`);
+    assert.ok(shares.every((s) => s.share < 0.02), `additional views at ${width} × ${height}: an AI label over the breast: ${JSON.stringify(shares)}`);
+  }
   assert.deepEqual(opened.pageErrors, []);
 });
