@@ -209,11 +209,12 @@ function StripContent(props: StripForm) {
   const label = results.model ? marksLabel(t, results.model) : null;
   const { byKey: hiddenByKey, byClass: hiddenByClass } = props.hiddenMarks;
   const className = (c: string) => aiClassName(t, c);
-  // marks drawn dotted (AiMarksLayer): at the reader's operating point, under the exam's flag
+  // marks drawn dotted (AiMarksLayer) on screen: at the reader's operating point, under the exam's flag,
+  // of a class shown (said with every mark hidden, a re-probe)
   const examPoint = results.model?.examOperatingPoint;
   const markPoint = results.model?.operatingPoint;
-  const weakMarks = !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
-    && results.findings.some((f) => f.score >= markPoint.threshold && f.score < examPoint.threshold);
+  const weakMarks = marksOn && !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
+    && results.findings.some((f) => !hiddenClasses.has(f.class) && f.score >= markPoint.threshold && f.score < examPoint.threshold);
   return (
     <>
       <strong>{t('ai.title')}</strong>
