@@ -8,6 +8,7 @@ import os from 'node:os';
 import { parseOperationInput } from '../../common/api.ts';
 import { LibraryDatabase } from '../../main/db/library-database.ts';
 import { searchKey } from '../../main/db/records.ts';
+import { CARRY_STEP } from '../../main/ai/analysis.ts';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,7 +122,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
     let kept = 0;
     for (;;) {
       const t = performance.now();
-      const step = keepNext(500);
+      const step = keepNext(CARRY_STEP);
       if (step === null) return { steps, kept };
       steps.push(performance.now() - t);
       kept += step;
@@ -133,7 +134,7 @@ export async function benchWorklist(exams = 100_000, keep = false): Promise<void
   // at every later start, nothing left to keep: a read a step
   const { steps: again } = carryOver();
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
-  console.log(`earlier version's analyses kept: ${kept.toLocaleString('en')} in ${(carried / 1000).toFixed(1)} s, steps of 500 exam ids: median ${median(steps).toFixed(1)} ms, max ${Math.max(...steps).toFixed(1)} ms; at a later start, none left to keep: ${sum(again).toFixed(0)} ms in all, max ${Math.max(...again).toFixed(1)} ms a step`);
+  console.log(`earlier version's analyses kept: ${kept.toLocaleString('en')} in ${(carried / 1000).toFixed(1)} s, steps of ${CARRY_STEP} exam ids: median ${median(steps).toFixed(1)} ms, max ${Math.max(...steps).toFixed(1)} ms; at a later start, none left to keep: ${sum(again).toFixed(0)} ms in all, max ${Math.max(...again).toFixed(1)} ms a step`);
   library.close();
   if (keep) console.log(`kept ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
