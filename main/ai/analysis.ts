@@ -319,7 +319,7 @@ export class AiAnalysis {
    */
   private prepare(): void {
     this.showModel();
-    this.db.ai.requeueOrphans(isOwnerAlive);
+    this.requeueOrphans();
     // once, at start (models are found then; a read of every job of each model, not at every import)
     for (const m of this.models) {
       const { requeued, kept } = this.db.ai.requeueOtherFile(refOf(m));
@@ -780,6 +780,17 @@ export class AiAnalysis {
   }
 
   /**
+   * The analyses of processes that are gone queued again; said in the log: taken back in silence, two
+   * stations in other containers on one library took each other's analyses every few seconds and
+   * nothing said why (an IT person's probe; README: a library's processes run on one computer).
+   */
+  private requeueOrphans(): number {
+    const taken = this.db.ai.requeueOrphans(isOwnerAlive);
+    if (taken) log.warn(`AI: ${taken} ${taken === 1 ? 'analysis' : 'analyses'} left running by a process that no longer runs on this computer queued again (a process of another computer or container sharing the library looks so too: not supported)`);
+    return taken;
+  }
+
+  /**
    * The analyses of a process that died, queued again (an exam a reader opened among them, first in
    * line still); how many. At most every 10 s unless `now` (the loop idle): a busy station took them up only once its queue was
    * empty, hours with a large one, the opened exam showing "analysing" all along.
@@ -788,7 +799,7 @@ export class AiAnalysis {
     if (!now && Date.now() - this.orphansSeenAt < ORPHANS_EVERY_MS) return 0;
     this.orphansSeenAt = Date.now();
     try {
-      return this.db.ai.requeueOrphans(isOwnerAlive);
+      return this.requeueOrphans();
     } catch {
       return 0; // the library busy: next time
     }

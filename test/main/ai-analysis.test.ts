@@ -374,9 +374,18 @@ test('an analysis another process of the library left running when it was killed
     for (const examId of [a, b]) await waitFor(`exam ${examId} analysed`, () => station.db.ai.examState(examId)?.status === 'done');
     // exam a's analysis as a killed process leaves it: running, owned by a process that is gone
     station.db.connection.prepare(`UPDATE ai_jobs SET status = 'running', owner = '999999:0', finished_at = NULL WHERE study_ref = ?`).run(a);
-    // anything that wakes the station's analysis (here the reader opening exam b) takes it up
-    await op(station, 'examDetail', { examId: b, purpose: 'open' });
-    await waitFor('the orphaned analysis done again', () => station.db.ai.examState(a)?.status === 'done', 20_000);
+    // anything that wakes the station's analysis (here the reader opening exam b) takes it up, and says so
+    // in the log (taken back in silence, two stations in other containers took each other's: an IT person's probe)
+    const logged: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => { logged.push(String(chunk)); return write(chunk, ...rest); }) as typeof process.stderr.write;
+    try {
+      await op(station, 'examDetail', { examId: b, purpose: 'open' });
+      await waitFor('the orphaned analysis done again', () => station.db.ai.examState(a)?.status === 'done', 20_000);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.ok(logged.some((l) => /WARN AI: 1 analysis left running by a process that no longer runs on this computer queued again/.test(l)), logged.join(''));
   } finally {
     await station.close();
   }
