@@ -139,6 +139,9 @@ export class StoreWriter {
 
   /** Stores a copy of a file (or the file itself, moved, when it is the library's own staging copy). */
   async putFile(source: string, options: PutOptions): Promise<StoredFile> {
+    // its folder made again where it went (removed by another process that took this one for gone, one
+    // of another container: every import and CAD SR then failed until a restart, an IT person's probe)
+    await fs.promises.mkdir(this.tmpDir, { recursive: true });
     const tmp = this.tmpPath();
     try {
       if (options.link) {

@@ -214,6 +214,8 @@ export class CadReportService {
     const file = path.join(this.tmpDir, `cad-sr-${jobId}-${Date.now()}.dcm`);
     const caveat = modelCaveat({ trainedOn: manifest.training.data, notForDiagnosticUse: manifest.intendedUse.notForDiagnosticUse });
     try {
+      // (its folder made again where it went: StoreWriter.putFile)
+      await fs.promises.mkdir(this.tmpDir, { recursive: true });
       const dataset = cadSrDataset({
         study: { ...header, StudyInstanceUID: detail.exam.studyInstanceUid } as never,
         images,
