@@ -778,6 +778,15 @@ test('an image without pixel spacing beside three with: fitted on its own within
   const { exam } = examOf('standard');
   const { examId: twinId } = await importCopyOfExam(exam.examId, 'NOSPACING', '8', (_, instance) => (instance.viewLabel === 'RMLO'
     ? { PixelSpacing: undefined, ImagerPixelSpacing: undefined, EstimatedRadiographicMagnificationFactor: undefined, NominalScannedPixelSpacing: undefined } : {}));
+  // its breasts' boxes made first (opened before, it is hung again once they come: measured in between on a
+  // loaded clean-clone run, the RMLO was still drawn to the first fit)
+  for (let waited = 0; ; waited += 200) {
+    const pending = (station.db.connection.prepare(`SELECT count(*) AS n FROM instances i JOIN series se ON se.id = i.series_ref
+      WHERE se.study_ref = ? AND i.is_image = 1 AND i.for_processing = 0 AND (i.display_rendition IS NULL OR i.breast_box IS NULL)`).get(twinId) as { n: number }).n;
+    if (!pending) break;
+    assert.ok(waited < 120_000, `${pending} display renditions or breast boxes still missing after 2 minutes`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   await open(twinId);
   const rmlo = (await station.handlers.examDetail({ examId: twinId })).series.flatMap((s) => s.instances).find((i) => i.viewLabel === 'RMLO')!;
   assert.equal(rmlo.pixelSpacing ?? rmlo.imagerPixelSpacing, null, 'the RMLO has no spacing');
