@@ -366,10 +366,10 @@ export class AiAnalysis {
 
   /**
    * An earlier version's analyses kept for each model where it gives the same results (its manifest's
-   * words alone changed: AiTables.carryOver), in steps of 500 exams, the event loop free between them
-   * (100,000 exams in one read and write held the main thread for seconds); then what is left for it to analyse
-   * again, said in the log. Never throws: a library busy meanwhile leaves the rest to be analysed.
-   * One at a time (models found late start another): the steps share the connection's list.
+   * words alone changed: AiTables.carryOver), in steps of CARRY_STEP exam ids, the event loop free between
+   * them (100,000 exams in one read and write held the main thread for seconds); then what is left for it
+   * to analyse again, said in the log. Never throws: a library busy meanwhile leaves the rest to be
+   * analysed. One model at a time (models found late start another), so that the log counts each whole.
    */
   private keepEarlierAnalyses(models: readonly FoundModel[]): Promise<void> {
     this.keeping = this.keeping.then(() => this.keepEarlierAnalysesNow(models));

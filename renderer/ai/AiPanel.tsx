@@ -215,6 +215,7 @@ function StripContent(props: StripForm) {
   const markPoint = results.model?.operatingPoint;
   const weakMarks = marksOn && !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
     && results.findings.some((f) => !hiddenClasses.has(f.class) && f.score >= markPoint.threshold && f.score < examPoint.threshold);
+  const examThreshold = examPoint ? formatThreshold(locale, examPoint.threshold, results.model?.scoreScale) : '';
   return (
     <>
       <strong>{t('ai.title')}</strong>
@@ -273,11 +274,10 @@ function StripContent(props: StripForm) {
             ))}
             {/* what the dotted marks are, where the reader sees them: said only in the key's tooltip, a reader used to
                 another CAD did not know (a French radiologist's probe) */}
-            {weakMarks && results.model?.examOperatingPoint && (
-              <span className="muted ai-weak-legend" data-testid={tid('ai-weak-legend')}
-                title={t('ai.marksWeak', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold, results.model.scoreScale) })}>
+            {weakMarks && (
+              <span className="muted ai-weak-legend" data-testid={tid('ai-weak-legend')} title={t('ai.marksWeak', { threshold: examThreshold })}>
                 <svg width="18" height="8" aria-hidden="true"><line x1="1" y1="4" x2="17" y2="4" stroke="currentColor" strokeWidth="1.5" strokeDasharray="1.5 3.5" /></svg>
-                {t('ai.weakLegend', { threshold: formatThreshold(locale, results.model.examOperatingPoint.threshold, results.model.scoreScale) })}
+                {t('ai.weakLegend', { threshold: examThreshold })}
               </span>
             )}
           </span>}

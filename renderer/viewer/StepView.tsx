@@ -72,7 +72,12 @@ function PlaceMarks({ renderer, place, groups, elements, spacingMm, breastBox, l
     };
     fit();
     target.addEventListener(Enums.Events.IMAGE_RENDERED, fit);
-    return () => target.removeEventListener(Enums.Events.IMAGE_RENDERED, fit);
+    return () => {
+      target.removeEventListener(Enums.Events.IMAGE_RENDERED, fit);
+      // (the labels back at the CSS's own place: moved to the image's top since, a warning gone)
+      labelSlot.style.maxWidth = '';
+      labelSlot.classList.remove('cornered');
+    };
   }, [labelSlot, element, breastBox, labelsAtFoot, toCanvas]);
   return (
     <>
@@ -188,6 +193,7 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
         const side = viewport.wanted.laterality === 'R' ? 'right-breast' : viewport.wanted.laterality === 'L' ? 'left-breast' : 'unknown-breast';
         const prior = priorLine(viewport);
         const dated = prior ?? currentLine(viewport);
+        const magnified = image ? magnificationOf(image) : null;
         const label = viewport.image?.label ?? viewport.wanted.label;
         const at = arranged.placeOf(viewport);
         const warned = Boolean(image?.warnings.length || report?.warning);
@@ -220,8 +226,8 @@ export function StepView({ stageKey, shown, step, instances, priors, current, op
               {image?.partialView && <span className="flag">{t('viewer.partial')}</span>}
               {/* a magnification view, shown at the breast's own scale as the others are: said, with its factor (its size
                   on screen said nothing of it beside a spot view's, a French radiologist's probe) */}
-              {image && magnificationOf(image) && <span className="flag" data-testid={id('magnified')}>{magnificationOf(image)!.factor
-                ? t('viewer.magnifiedBy', { factor: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(magnificationOf(image)!.factor!) })
+              {magnified && <span className="flag" data-testid={id('magnified')}>{magnified.factor
+                ? t('viewer.magnifiedBy', { factor: new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(magnified.factor) })
                 : t('viewer.magnified')}</span>}
               {image?.breastImplantPresent && <span className="flag implant">{t('viewer.implant')}</span>}
               {report?.status === 'loading' && <span className="flag resolution" data-testid={id('loading-image')}>{t('viewer.loadingImage')}</span>}
