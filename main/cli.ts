@@ -18,7 +18,7 @@ import { CLI_TEXT, cliLocale, formatBytes as bytesIn, formatDecimal } from './cl
 import { DEFAULT_DEMO_OPTIONS, TRANSFER_SYNTAXES, markDemoPriorsRead, writeDemoExams } from './service/demo.ts';
 import type { DemoOptions, TransferSyntaxName } from './service/demo.ts';
 import { defaultLibraryDir } from './base/library.ts';
-import { LibraryDiskError } from './base/disk.ts';
+import { LibraryOpenError } from './base/library-open-error.ts';
 import { startLoopbackHost } from './transport/http.ts';
 import { localClient } from './transport/local-client.ts';
 import { LOG_LEVEL_SET, errorForLog, log, warnIfLogLevelUnknown } from './base/log.ts';
@@ -588,8 +588,8 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
       return EXIT.usage;
     }
     const said = error instanceof ApiError ? apiMessage(error)
-      // the library's disk full or read-only, said in the terminal's language
-      : error instanceof LibraryDiskError ? translate(LOCALE, error.key, error.params).replace(/^./, (c) => c.toLowerCase()).replace(/\.$/, '')
+      // the library's disk full or read-only, or the library used from another computer, said in the terminal's language
+      : error instanceof LibraryOpenError ? translate(LOCALE, error.key, error.params).replace(/^./, (c) => c.toLowerCase()).replace(/\.$/, '')
       : (error as Error)?.message ?? String(error);
     err.write(`binome: ${said}\n`);
     log.debug((error as Error)?.stack ?? '');

@@ -4,6 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { LibraryOpenError } from './library-open-error.ts';
 
 /** Under this much free space, a library that cannot be opened or written is said to be on a full disk. */
 const FULL_BELOW_BYTES = 4 << 20;
@@ -57,15 +58,12 @@ export const DISK: DiskLook = {
  * Its message is English, for logs; `key` and `params` say it in the reader's or the terminal's
  * language (common/i18n: a French terminal was told of its full disk in English, a probe).
  */
-export class LibraryDiskError extends Error {
-  override readonly name = 'LibraryDiskError';
-  constructor(
-    readonly code: 'ENOSPC' | 'EROFS',
-    readonly key: 'error.libraryDiskFull' | 'error.libraryReadOnly',
-    readonly params: { dir: string; kb?: number },
-    message: string,
-  ) {
-    super(message);
+export class LibraryDiskError extends LibraryOpenError {
+  declare readonly code: 'ENOSPC' | 'EROFS';
+  declare readonly key: 'error.libraryDiskFull' | 'error.libraryReadOnly';
+  declare readonly params: { dir: string; kb?: number };
+  constructor(code: 'ENOSPC' | 'EROFS', key: 'error.libraryDiskFull' | 'error.libraryReadOnly', params: { dir: string; kb?: number }, message: string) {
+    super(code, key, params, message);
   }
 }
 

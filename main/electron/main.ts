@@ -7,7 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import { ELECTRON_ORIGIN } from '../../common/api.ts';
 import { StationService } from '../service/station.ts';
 import { errorForLog, log, warnIfLogLevelUnknown } from '../base/log.ts';
-import { LibraryDiskError } from '../base/disk.ts';
+import { LibraryOpenError } from '../base/library-open-error.ts';
 import { translate } from '../../common/i18n/messages.ts';
 import type { Locale } from '../../common/domain.ts';
 import { endIfTasksLeft } from '../service/end-process.ts';
@@ -39,7 +39,7 @@ if (!app.requestSingleInstanceLock()) {
     // in the system's language where the station says it (a full or read-only disk); the library's
     // own language setting cannot be read from a library that did not open
     const locale: Locale = app.getLocale().toLowerCase().startsWith('fr') ? 'fr' : 'en';
-    dialog.showErrorBox(translate(locale, 'error.startFailed'), error instanceof LibraryDiskError ? translate(locale, error.key, error.params) : error.message);
+    dialog.showErrorBox(translate(locale, 'error.startFailed'), error instanceof LibraryOpenError ? translate(locale, error.key, error.params) : error.message);
     app.exit(1);
   });
 }

@@ -16,6 +16,9 @@ import { ApiError } from '../../common/api.ts';
 import { prepareLibrary } from '../base/library.ts';
 import type { LibraryPaths } from '../base/library.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { registerPresence } from '../base/library-computer.ts';
+import type { ComputerPresence } from '../base/library-computer.ts';
+import { currentOwner, ownedFolderName } from '../base/process-owner.ts';
 import { LibraryDatabase } from '../db/library-database.ts';
 import { isBusyError } from '../db/connection.ts';
 import { openStore } from '../dicom/store.ts';
@@ -74,6 +77,8 @@ export interface ServiceOptions {
   pacs?: PacsOptions;
   /** How often the write-ahead log's size is looked at (5 s; tests shorten it). */
   walCheckMs?: number;
+  /** How often this station refreshes its presence in the library (library-computer.ts: 30 s; tests shorten it). */
+  presenceHeartbeatMs?: number;
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
@@ -103,10 +108,13 @@ export function asApiError(error: unknown): unknown {
   return error;
 }
 
-function withErrorMapping(handlers: ApiHandlers): ApiHandlers {
+/** The handlers, their errors mapped by asApiError, each refused at once while `refusal` says why. */
+function withErrorMapping(handlers: ApiHandlers, refusal: () => ApiError | null): ApiHandlers {
   const mapped: Record<string, (input: never) => Promise<unknown>> = {};
   for (const [name, handler] of Object.entries(handlers) as [string, (input: never) => Promise<unknown>][]) {
     mapped[name] = async (input) => {
+      const refused = refusal();
+      if (refused) throw refused;
       try {
         return await handler(input);
       } catch (error) {
@@ -137,13 +145,25 @@ export class StationService {
   private readonly abort = new AbortController();
   private readonly context: StationContext;
   private closed = false;
+  /** This station's presence in the library (library-computer.ts): refused where another computer uses it. */
+  private readonly presence: ComputerPresence;
+  /** The computer that took the library over while this one was not answering (asleep), once it has. */
+  private lostTo: string | null = null;
   private readonly checkpointTimer: NodeJS.Timeout;
   private readonly otherImportsTimer: NodeJS.Timeout;
 
   constructor(options: ServiceOptions) {
     let tmpDir = '';
     this.paths = prepareLibrary(options.libraryDir);
-    this.db = new LibraryDatabase(this.paths.database, { busyTimeoutMs: options.busyTimeoutMs });
+    // before the database: SQLite's log must not be shared with another computer, even for a moment
+    this.presence = registerPresence(this.paths.root, currentOwner(), ownedFolderName(), (host) => this.lose(host),
+      { heartbeatMs: options.presenceHeartbeatMs });
+    try {
+      this.db = new LibraryDatabase(this.paths.database, { busyTimeoutMs: options.busyTimeoutMs });
+    } catch (error) {
+      this.presence.release();
+      throw error;
+    }
     try {
       const store = openStore(this.paths.store);
       this.store = store.layout;
@@ -154,6 +174,7 @@ export class StationService {
       tmpDir = store.tmpDir;
     } catch (error) {
       this.db.close();
+      this.presence.release();
       throw error;
     }
     // the write-ahead log is checkpointed on an import thread after imports, and for the small writes
@@ -284,7 +305,25 @@ export class StationService {
       ...aiHandlers(this.context, () => this.ai, () => this.cadReports.diskFull),
       ...receiverHandlers(() => this.receiver),
       ...pacsHandlers(this.context, () => this.pacs),
-    });
+    }, () => this.refusal());
+  }
+
+  /** Why every call is refused now, or null: the library taken over by another computer. */
+  private refusal(): ApiError | null {
+    if (this.lostTo === null) return null;
+    return new ApiError('unavailable', `This station stopped using the library: Binome on another computer (${this.lostTo}) opened it while this computer was not answering`,
+      'error.libraryTakenElsewhere', { host: this.lostTo });
+  }
+
+  /**
+   * Another computer's station removed this one's presence, stale (this computer asleep past STALE_MS)
+   * and opened the library: this station stops at once (its analyses, receiver, imports) and refuses
+   * every call, before two computers write one SQLite log.
+   */
+  private lose(host: string): void {
+    this.lostTo = host;
+    log.error(`library: another computer's Binome opened this library while this process was not answering; this process stops using it`);
+    void this.close().catch((error: unknown) => log.error(`closing after the library was taken: ${errorForLog(error)}`));
   }
 
   /**
@@ -334,6 +373,8 @@ export class StationService {
   }
 
   private assertOpen(): void {
+    const refused = this.refusal();
+    if (refused) throw refused;
     if (this.closed) throw new ApiError('busy', 'The station is shutting down', 'error.shuttingDown');
   }
 
@@ -355,6 +396,7 @@ export class StationService {
     await this.uploads.close();
     this.releaseStore();
     this.db.close();
+    this.presence.release();
     this.events.clear();
   }
 }

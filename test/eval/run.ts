@@ -40,7 +40,7 @@ import { frocSvg } from './plot.ts';
 import { drawFigure } from './figures.ts';
 
 log.setLevel('warn');
-const USAGE = `usage: npm run eval -- --seeds s1,s2 [--patients N (20)] [--model FOLDER (the shipped model)] [--out DIR] [--abnormal-rate R (0.5)]
+const USAGE = `usage: npm run eval -- --seeds s1,s2 [--patients N (20)] [--model FOLDER (the shipped model)] [--out DIR] [--abnormal-rate R (0.5: each woman's chance of a lesion)]
   [--figures N (example images drawn)] [--keep-sets DIR (the generated sets kept there, reused next time)] [--no-real] [--calibrate (validation seeds only)]
 A model evaluated on freshly generated exams of the given seeds (never its training or validation seeds): FROC per class,
 by contrast band and density, case AUC with a bootstrap 95 % interval, the FROC curves as a PNG, its marks on real images.`;
