@@ -9,7 +9,7 @@
 import { createContext, useContext } from 'react';
 import type { AiFinding, AiResults, CadMark, FirstImpressionValue, Locale } from '../../common/domain.ts';
 import { FIRST_IMPRESSIONS } from '../../common/domain.ts';
-import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
+import type { MessageKey, MessageParams, ScoreRange } from '../../common/i18n/messages.ts';
 import { formatThreshold, operatingPointName, translate, translateCount } from '../../common/i18n/messages.ts';
 import type { AiMarksMode } from '../../common/viewer-settings.ts';
 import { AI_MARKS_MODES } from '../../common/viewer-settings.ts';
@@ -58,6 +58,11 @@ export interface AiPanelProps {
   viewLabels?: readonly string[];
   /** Whether the exam images a breast with an implant (the model's caveat for such exams is said). */
   implant?: boolean;
+  /**
+   * The dotted marks (under the exam flag) drawn on the step's images, the current exam's or a prior's,
+   * with the threshold they are under; null where none is. Absent: the current exam's findings decide.
+   */
+  weakOnStep?: { threshold: number; scale?: ScoreRange } | null;
 }
 
 function ClassGlyph({ findingClass }: { findingClass: string }) {
@@ -163,6 +168,9 @@ function blindForm(form: StripForm): StripForm {
     // was a line taller, so that the images moved 15 px between one woman and the next (a probe)
     implant: true,
     hiddenClasses: new Set(), // (which are switched off changes a box's tick, not the strip's size)
+    // the dotted marks' legend, where the model draws marks under an exam flag: its words take room whether
+    // this step shows such marks or not
+    weakOnStep: model?.examOperatingPoint ? { threshold: model.examOperatingPoint.threshold, scale: model.scoreScale } : null,
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
   };
 }
@@ -213,9 +221,13 @@ function StripContent(props: StripForm) {
   // of a class shown (said with every mark hidden, a re-probe)
   const examPoint = results.model?.examOperatingPoint;
   const markPoint = results.model?.operatingPoint;
-  const weakMarks = marksOn && !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
-    && results.findings.some((f) => !hiddenClasses.has(f.class) && f.score >= markPoint.threshold && f.score < examPoint.threshold);
-  const examThreshold = examPoint ? formatThreshold(locale, examPoint.threshold, results.model?.scoreScale) : '';
+  // (a prior's on a comparison step too: the legend was missing where only the prior had them, a re-probe)
+  const weakOfExam = !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
+    && results.findings.some((f) => !hiddenClasses.has(f.class) && f.score >= markPoint.threshold && f.score < examPoint.threshold)
+    ? { threshold: examPoint.threshold, scale: results.model?.scoreScale } : null;
+  const weak = props.weakOnStep !== undefined ? props.weakOnStep : weakOfExam;
+  const weakMarks = marksOn && weak !== null;
+  const examThreshold = weak ? formatThreshold(locale, weak.threshold, weak.scale) : '';
   return (
     <>
       <strong>{t('ai.title')}</strong>

@@ -85,6 +85,25 @@ test('unlocked, the strip says the exam\'s own score; its sizing copies are the 
   assert.match(sizers(strip(quiet, 'en')), /exam score 0\.228 \(uncalibrated[^)]*\) · flagged for the worklist/);
 });
 
+test('the dotted marks\' legend follows the marks the step shows, a prior\'s too, and takes its room in the sizing copies whatever the step shows', () => {
+  const unlocked = (ai: AiResults, over: Partial<AiPanelProps>) => strip({ ...ai, firstImpression: { impression: 'recall', recordedAt: '', mode: 'second-look' } }, 'fr', { locked: false, marksPossible: true, ...over });
+  const legend = (html: string) => html.split('ai-bar-sizer')[0]!.includes('data-testid="ai-weak-legend"');
+  // the current exam has no mark under its flag; the prior beside it has (the legend was missing, a re-probe)
+  const strong = results('done', 0.9512, [finding(1, 0.9512)]);
+  assert.equal(legend(unlocked(strong, { weakOnStep: null })), false);
+  const withPrior = unlocked(strong, { weakOnStep: { threshold: 0.228, scale: MODEL.scoreScale } });
+  assert.equal(legend(withPrior), true);
+  assert.match(withPrior.split('ai-bar-sizer')[0]!, /pointillé\u202f: sous le seuil de signalement \(0,228\)/);
+  // the current exam's weak marks on another step's images (not on this one): no legend here
+  assert.equal(legend(unlocked(flagged, { weakOnStep: null })), false);
+  // nor with the marks hidden by the key
+  assert.equal(legend(unlocked(strong, { weakOnStep: { threshold: 0.228 }, marksOn: false })), false);
+  // the sizing copies hold the legend either way: the strip does not grow a line as the step changes
+  const sizers = (html: string) => html.split('ai-bar-sizer').slice(2).join('ai-bar-sizer');
+  assert.equal(sizers(withPrior), sizers(unlocked(strong, { weakOnStep: null })));
+  assert.match(sizers(withPrior), /ai-weak-legend/);
+});
+
 test('a normal first impression disagrees with the AI only where the AI calls the exam: its score at or above the exam operating point (marks under the flag are no call), or any mark for a model without one', () => {
   const read = (ai: AiResults): AiResults => ({ ...ai, firstImpression: { impression: 'normal', recordedAt: '2026-12-05T10:00:00Z', mode: 'second-look' } });
   const said = (ai: AiResults) => strip(read(ai), 'en', { locked: false }).includes('data-testid="ai-disagrees"');
