@@ -24,6 +24,16 @@ export const HEARTBEAT_MS = 30_000;
 /** A file of another computer not refreshed for this long is one whose process is gone (or asleep). */
 export const STALE_MS = 3 * 60_000;
 export const PROCESSES_FOLDER = 'processes';
+/** A presence is a few hundred bytes: a larger file is none (and is not read). */
+const PRESENCE_MAX_BYTES = 16 * 1024;
+const FUTURE_IGNORED_MS = 24 * 3600_000;
+
+/** A host name read from a file anyone could write, as it may be shown: printable, and short (a probe's held terminal escapes). */
+function shownHostname(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const printable = name.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').trim().slice(0, 64);
+  return printable || '?';
+}
 
 /** This computer as a library sees it: the same `machine` and `pidNamespace` share process ids. */
 export interface ComputerIdentity {
@@ -69,7 +79,7 @@ export class LibraryElsewhereError extends LibraryOpenError {
   constructor(readonly hostname: string, secondsAgo: number) {
     const minutes = Math.max(1, Math.ceil((STALE_MS / 1000 - secondsAgo) / 60));
     super('ELIBRARYELSEWHERE', 'error.libraryElsewhere', { host: hostname, seconds: Math.max(0, Math.round(secondsAgo)), minutes },
-      `the library is in use by Binome on another computer (${hostname}, seen ${Math.max(0, Math.round(secondsAgo))} s ago): a library can be used from one computer at a time; close Binome there, or, if it no longer runs there, open the library here again in ${minutes} min`);
+      `the library is in use by Binome on another computer or container (${hostname}, seen ${Math.max(0, Math.round(secondsAgo))} s ago): a library can be used from one computer at a time; close Binome there, or, if it no longer runs there, open the library here again in ${minutes} min`);
   }
 }
 
@@ -88,7 +98,6 @@ export interface ComputerPresence {
 export function registerPresence(libraryRoot: string, owner: string, ownerName: string,
   onLost: (byHostname: string) => void, options: { heartbeatMs?: number; identity?: ComputerIdentity } = {}): ComputerPresence {
   const folder = path.join(libraryRoot, PROCESSES_FOLDER);
-  fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
   const identity = options.identity ?? thisComputer();
   const file = path.join(folder, `${ownerName}.json`);
   const registration: Registration = { ...identity, owner, startedAt: new Date().toISOString() };
@@ -98,11 +107,15 @@ export function registerPresence(libraryRoot: string, owner: string, ownerName: 
     fs.renameSync(tmp, file);
   };
   try {
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
     write();
   } catch (error) {
-    // the library's disk full: said so (the read-only one was said by prepareLibrary)
-    const problem = diskProblem(libraryRoot);
-    throw problem ? Object.assign(problem, { cause: error }) : error;
+    // the library's disk full, or this folder alone not writable (a file in its place, a read-only
+    // mount over it): said so in words, not as mkdir's EEXIST or open's EROFS (a probe)
+    const problem = diskProblem(libraryRoot) ?? new LibraryOpenError('EPRESENCE', 'error.libraryPresence',
+      { dir: folder, reason: String((error as NodeJS.ErrnoException).code ?? (error as Error).message).slice(0, 40) },
+      `the library cannot be opened: its folder ${folder}, which says which Binome stations use the library, cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw Object.assign(problem, { cause: error });
   }
   const elsewhere = othersElsewhere(folder, file, identity);
   if (elsewhere) {
@@ -159,12 +172,19 @@ function othersElsewhere(folder: string, ownFile: string, self: ComputerIdentity
     let mtimeMs = diskNow;
     let other: Partial<Registration> | null = null;
     try {
-      mtimeMs = fs.statSync(file).mtimeMs;
+      // (not followed, not read: what no station writes, a link, a pipe, a folder, a file larger than a
+      // presence, is no presence; a FIFO hung every station's start, /dev/zero filled its memory, a probe)
+      const stat = fs.lstatSync(file);
+      if (!stat.isFile() || stat.size > PRESENCE_MAX_BYTES) continue;
+      mtimeMs = stat.mtimeMs;
       other = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Registration>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // its station closed meanwhile
     }
-    const ageMs = diskNow - mtimeMs;
+    // a presence from the future (a computer whose clock is ahead writing on a share) is as fresh as can
+    // be; one from far in the future was never written by a station (touched by hand: a day's lockout, a probe)
+    if (mtimeMs - diskNow > FUTURE_IGNORED_MS) continue;
+    const ageMs = Math.max(0, diskNow - mtimeMs);
     const sameComputer = other !== null && other.machine === self.machine && other.pidNamespace === self.pidNamespace;
     let gone: boolean;
     if (sameComputer) {
@@ -175,7 +195,7 @@ function othersElsewhere(folder: string, ownFile: string, self: ComputerIdentity
     } else {
       gone = false;
       // a file that cannot be read (being written by an older station, damaged) and fresh: counted as another computer's
-      const hostname = typeof other?.hostname === 'string' && other.hostname ? other.hostname : '?';
+      const hostname = typeof other?.hostname === 'string' ? shownHostname(other.hostname) : '?';
       if (!freshest || ageMs < freshest.ageMs) freshest = { hostname, ageMs };
     }
     if (gone && clean) fs.rmSync(file, { force: true });

@@ -115,11 +115,17 @@ function withErrorMapping(handlers: ApiHandlers, refusal: () => ApiError | null)
     mapped[name] = async (input) => {
       const refused = refusal();
       if (refused) throw refused;
+      let result: unknown;
       try {
-        return await handler(input);
+        result = await handler(input);
       } catch (error) {
-        throw asApiError(error);
+        throw refusal() ?? asApiError(error);
       }
+      // refused while it ran (an import whose library another computer took): said so, not as what it
+      // made of its writes refused ("could not be stored: database", a probe)
+      const refusedSince = refusal();
+      if (refusedSince) throw refusedSince;
+      return result;
     };
   }
   return mapped as unknown as ApiHandlers;
@@ -311,7 +317,7 @@ export class StationService {
   /** Why every call is refused now, or null: the library taken over by another computer. */
   private refusal(): ApiError | null {
     if (this.lostTo === null) return null;
-    return new ApiError('unavailable', `This station stopped using the library: Binome on another computer (${this.lostTo}) opened it while this computer was not answering`,
+    return new ApiError('unavailable', `This station stopped using the library: Binome on another computer or container (${this.lostTo}) opened it while this computer was not answering`,
       'error.libraryTakenElsewhere', { host: this.lostTo });
   }
 
@@ -322,7 +328,12 @@ export class StationService {
    */
   private lose(host: string): void {
     this.lostTo = host;
-    log.error(`library: another computer's Binome opened this library while this process was not answering; this process stops using it`);
+    // not one more write, before anything else runs: stopping lets running imports reach a batch boundary
+    // and record how they ended, and a woken `binome import` stored 8 more images, then wrote a false
+    // "timeout" for the rest, after the other computer had opened the library (a probe)
+    try { this.db.connection.pragma('query_only = 1'); } catch { /* closing already */ }
+    this.abort.abort();
+    log.error(`library: Binome on another computer or container (${host}) opened this library while this process was not answering; this process stops using it`);
     void this.close().catch((error: unknown) => log.error(`closing after the library was taken: ${errorForLog(error)}`));
   }
 

@@ -9,7 +9,10 @@ import path from 'node:path';
 import { ApiError } from '../../common/api.ts';
 import { translate } from '../../common/i18n/messages.ts';
 import { LibraryElsewhereError, PROCESSES_FOLDER, STALE_MS, thisComputer } from '../../main/base/library-computer.ts';
+import Database from 'better-sqlite3';
+import { LibraryOpenError } from '../../main/base/library-open-error.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
+import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { openTestStation, op } from '../helpers/station.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -49,9 +52,9 @@ test('a station on another computer holding the library: opening it here is refu
   otherComputer(library, 'poste-mammo-2', 20_000);
   assert.throws(() => openTestStation({ libraryDir: library }), (error: unknown) => {
     assert.ok(error instanceof LibraryElsewhereError);
-    assert.match(error.message, /another computer \(poste-mammo-2, seen 20 s ago\)/);
+    assert.match(error.message, /another computer or container \(poste-mammo-2, seen 20 s ago\)/);
     const fr = translate('fr', error.key, error.params);
-    assert.match(fr, /autre ordinateur \(poste-mammo-2, vu il y a 20\u00a0s\)/);
+    assert.match(fr, /autre ordinateur ou conteneur \(poste-mammo-2, vu il y a 20\u00a0s\)/);
     assert.match(fr, /ouverte ici dans 3\u00a0min/);
     return true;
   });
@@ -83,7 +86,7 @@ test('the command line, refused a library another computer uses, says so in the 
   const library = tempDir('computer-cli');
   await openTestStation({ libraryDir: library }).close(); // a library made on this computer before
   otherComputer(library, 'poste-2');
-  for (const [lang, words] of [['C.UTF-8', /binome: the library is in use by Binome on another computer \(poste-2, seen \d+ s ago\)/], ['fr_FR.UTF-8', /binome: la bibliothèque est utilisée par Binome sur un autre ordinateur \(poste-2/]] as const) {
+  for (const [lang, words] of [['C.UTF-8', /binome: the library is in use by Binome on another computer or container \(poste-2, seen \d+ s ago\)/], ['fr_FR.UTF-8', /binome: la bibliothèque est utilisée par Binome sur un autre ordinateur ou conteneur \(poste-2/]] as const) {
     const r = spawnSync(process.execPath, [BIN, 'list', '--library', library], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '', LANG: lang } });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, words);
@@ -103,11 +106,75 @@ test('a station whose presence another computer removed (this one asleep) stops 
     assert.ok(error instanceof ApiError);
     assert.equal(error.code, 'unavailable');
     assert.equal(error.key, 'error.libraryTakenElsewhere');
-    assert.match(translate('fr', error.key!, error.params), /autre ordinateur \(poste-de-garde\)/);
+    assert.match(translate('fr', error.key!, error.params), /autre ordinateur ou conteneur \(poste-de-garde\)/);
     return true;
   });
   await station.close();
   assert.deepEqual(presences(library), ['4242-1-abcd.json'], 'the other computer\'s presence left alone');
+});
+
+test('an import running when the library is taken writes nothing more, and says why rather than what its refused writes made of it', async () => {
+  const source = tempDir('computer-import-src');
+  writeScreeningExams(source, 60, { rows: 256, columns: 200 });
+  const library = tempDir('computer-import');
+  const station = openTestStation({ libraryDir: library, batchSize: 20, presenceHeartbeatMs: 20 });
+  const count = () => (station.db.connection.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n;
+  let atLoss: number | null = null;
+  let taken = false;
+  station.on('importProgress', (p) => {
+    if (taken || p.imported < 40) return;
+    taken = true;
+    for (const name of presences(library)) fs.rmSync(path.join(library, PROCESSES_FOLDER, name));
+    otherComputer(library, 'poste-3');
+    const look = setInterval(() => { if (!station.db.connection.open || (station as unknown as { lostTo: string | null }).lostTo !== null) { atLoss = station.db.connection.open ? count() : -1; clearInterval(look); } }, 1);
+  });
+  await assert.rejects(station.handlers.importPaths({ paths: [source] }), (error: unknown) => error instanceof ApiError && error.key === 'error.libraryTakenElsewhere');
+  await station.close();
+  assert.ok(atLoss !== null && atLoss >= 40, `counted as the station lost the library (${atLoss})`);
+  const db = new Database(path.join(library, 'worklist.sqlite'), { readonly: true });
+  try {
+    assert.equal((db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n, atLoss, 'no image stored after the library was taken');
+    assert.equal((db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n, 0, 'no file set aside for a refused write');
+  } finally {
+    db.close();
+  }
+});
+
+test('what no station writes in processes/ (a pipe, a link, a folder, a large file, one dated far ahead) is no presence: never read, never hangs, never locks the library; a host name is shown printable', async () => {
+  const library = tempDir('computer-hostile');
+  await openTestStation({ libraryDir: library }).close();
+  const folder = path.join(library, PROCESSES_FOLDER);
+  spawnSync('mkfifo', [path.join(folder, 'pipe.json')]);
+  fs.symlinkSync('/dev/zero', path.join(folder, 'zero.json'));
+  fs.mkdirSync(path.join(folder, 'folder.json'));
+  fs.writeFileSync(path.join(folder, 'large.json'), ' '.repeat(64 * 1024));
+  const ahead = otherComputer(library, 'ahead', 0, 'ahead');
+  const tomorrow = new Date(Date.now() + 36 * 3600_000);
+  fs.utimesSync(ahead, tomorrow, tomorrow);
+  const station = openTestStation({ libraryDir: library });
+  await station.close();
+  assert.ok(fs.existsSync('/dev/zero') && fs.statSync(path.join(folder, 'folder.json')).isDirectory(), 'nothing of them removed or followed');
+  // a host name with terminal escapes and a line break: shown without them
+  for (const name of ['pipe.json', 'zero.json', 'large.json', 'ahead.json']) fs.rmSync(path.join(folder, name));
+  fs.writeFileSync(path.join(folder, 'evil.json'), JSON.stringify({ machine: 'x', pidNamespace: '', bootId: null, hostname: '\u001b[2J\u001b[31mEVIL\u001b]0;pwned\u0007\nline2'.padEnd(500, 'x'), owner: '1:1' }));
+  assert.throws(() => openTestStation({ libraryDir: library }), (error: unknown) => {
+    assert.ok(error instanceof LibraryElsewhereError);
+    assert.doesNotMatch(error.message, /[\u0000-\u001f]/);
+    assert.ok(error.hostname.length <= 64 && error.hostname.startsWith('[2J[31mEVIL]0;pwnedline2'), error.hostname);
+    return true;
+  });
+});
+
+test('a processes/ that cannot be written (a file in its place) is said in words, not as mkdir\'s EEXIST', () => {
+  const library = tempDir('computer-file');
+  fs.mkdirSync(library, { recursive: true });
+  fs.writeFileSync(path.join(library, PROCESSES_FOLDER), 'not a folder');
+  assert.throws(() => openTestStation({ libraryDir: library }), (error: unknown) => {
+    assert.ok(error instanceof LibraryOpenError);
+    assert.equal(error.key, 'error.libraryPresence');
+    assert.match(translate('fr', error.key, error.params), /^La bibliothèque ne peut pas être ouverte\u202f: son dossier .*processes, qui dit quelles stations Binome l’utilisent, ne peut pas être écrit \(EEXIST\)\.$/);
+    return true;
+  });
 });
 
 test('a presence removed by hand (the folder cleared) is written again, and the station goes on', async () => {
