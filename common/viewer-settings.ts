@@ -63,6 +63,11 @@ export interface ViewerSettings {
    * does not have, is the model's default. The station's CAD SR keeps the model's default.
    */
   aiOperatingPoint: string | null;
+  /**
+   * Marking an exam read with steps of its hanging not seen asks first (SecurView asks: a radiologist's
+   * probe closed an exam at its second step of ten with one key). A reader who walks steps her own way turns it off.
+   */
+  askUnseenSteps: boolean;
 }
 
 export const DEFAULT_VIEWER_SETTINGS: ViewerSettings = {
@@ -71,6 +76,7 @@ export const DEFAULT_VIEWER_SETTINGS: ViewerSettings = {
   prefetchCacheMb: 1024,
   aiMarksMode: 'second-look',
   aiOperatingPoint: null,
+  askUnseenSteps: true,
 };
 
 const keyName = z.string().min(1).max(40);
@@ -81,6 +87,7 @@ export const viewerSettingsInput = z.strictObject({
   prefetchCacheMb: z.number().int().min(128).max(8192).optional(),
   aiMarksMode: z.enum(AI_MARKS_MODES).optional(),
   aiOperatingPoint: z.string().min(1).max(64).nullable().optional(),
+  askUnseenSteps: z.boolean().optional(),
 });
 
 /** The key name of a keyboard event, in the keymap's form. */
@@ -110,5 +117,6 @@ export function mergeViewerSettings(stored: Partial<ViewerSettings> | null): Vie
     // a stored value this version does not know (a damaged setting) falls back to the safer default
     aiMarksMode: AI_MARKS_MODES.includes(stored?.aiMarksMode as AiMarksMode) ? stored!.aiMarksMode! : DEFAULT_VIEWER_SETTINGS.aiMarksMode,
     aiOperatingPoint: typeof stored?.aiOperatingPoint === 'string' ? stored.aiOperatingPoint : null,
+    askUnseenSteps: typeof stored?.askUnseenSteps === 'boolean' ? stored.askUnseenSteps : DEFAULT_VIEWER_SETTINGS.askUnseenSteps,
   };
 }

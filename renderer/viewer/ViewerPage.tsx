@@ -105,6 +105,18 @@ const QUESTION_ARMED_MS = 60_000;
 /** The keys that are not repeated when held down: those that mark an exam read, or record her impression. */
 const KEYS_NOT_REPEATED: ReadonlySet<ViewerAction> = new Set(['markRead', 'markReadAndNext', 'impressionNormal', 'impressionRecall']);
 
+/** Step numbers as a reader writes them: "2, 4–10". */
+function numberRanges(numbers: readonly number[]): string {
+  const ranges: string[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    ranges.push(j > i + 1 ? `${numbers[i]}\u2013${numbers[j]}` : j === i + 1 ? `${numbers[i]}, ${numbers[j]}` : String(numbers[i]));
+    i = j;
+  }
+  return ranges.join(', ');
+}
+
 /** Notices that say where the reader is, gone after a few seconds (they lie over the images). */
 /** The exams whose reader was asked, marking one read, whether she read it normal against the AI (ViewerPage's markRead). */
 const readDisagreeingAsked = new Set<number>();
@@ -127,7 +139,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // `gate`: the notice asks before the exam is closed (marked read): set apart from the others, which say what was done
   // `count` and `dicomDate` are its parameters, kept raw so that the switched language says them its own way too
   // `where`: the views of the marks she is asked to look at, by the step that first shows them (null: none does)
-  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string; where?: { step: number | null; views: string }[]; flagged?: number } | { text: string }) & { gate?: boolean } | null>(null);
+  // `steps`: the steps of the exam she has seen, of how many, and those not seen (their numbers)
+  const [notice, setNotice] = useState<({ key: MessageKey; count?: number; dicomDate?: string; where?: { step: number | null; views: string }[]; flagged?: number; steps?: { seen: number; total: number; unseen: string } } | { text: string }) & { gate?: boolean } | null>(null);
   /** The reader's step, protocol and prior, for the exam they were chosen on (a new exam starts afresh). */
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
@@ -228,6 +241,13 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // time (the next exam's first), from when the exam came on screen: timed when this page next rendered,
   // a machine busy analysing refused a key pressed 1.6 s after the images showed (a radiologist's probe).
   const firstPainted = useRef<{ examId: number; at: number } | null>(null);
+  // the steps of each exam she has seen (painted on screen), by their ids: marking it read with some unseen asks
+  const seenSteps = useRef(new Map<number, Set<string>>());
+  if (shownPainted && shownExam?.detail.exam.examId === examId && step) {
+    const seen = seenSteps.current.get(examId) ?? new Set<string>();
+    seen.add(step.id);
+    seenSteps.current.set(examId, seen);
+  }
   const shownSince = useRef<{ examId: number; at: number } | null>(null);
   if (shownSince.current?.examId !== examId) shownSince.current = { examId, at: performance.now() };
   if (shownPainted && shownExam?.detail.exam.examId === examId && firstPainted.current?.examId !== examId) {
@@ -538,6 +558,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // (r, Enter, the button) asks once before it closes the exam without the AI's second look (a probe
   // read an exam with a distortion, pressed r, and the marks were never seen). Asked again, it is read.
   const readWithoutAiAsked = useRef<number | null>(null);
+  /** The exam whose reader was asked, marking it read, whether she meant to with steps of it unseen. */
+  const readStepsUnseenAsked = useRef<number | null>(null);
   // when the last such question was put, and on which exam: a key (or click) within QUESTION_READ_MS
   // of it does not answer it (a probe pressed Enter twice out of habit, 150 ms apart: the question was
   // on screen 0.2 s and the exam closed normal, the AI's 0,60 marks on a cluster unread)
@@ -555,6 +577,18 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // once, and the exam was read and the next one open, the strip's "look at them" never read.
   // (once per exam in this window, not per opening: asked again after the exam was closed and opened again, a probe)
   const markReadAsking = useCallback(async (): Promise<boolean> => {
+    // steps of the exam not seen (a radiologist's probe closed an exam at its second step of ten with one
+    // key, nothing said; SecurView asks): asked first, once while the question is fresh (as below)
+    const plan = loaded?.detail.exam.examId === examId ? loaded.plan : null;
+    const seen = seenSteps.current.get(examId);
+    const unseen = plan ? plan.steps.flatMap((s, i) => (seen?.has(s.id) ? [] : [i + 1])) : [];
+    const stepsQuestion = questionAsked.current;
+    const answeringSteps = readStepsUnseenAsked.current === examId && stepsQuestion?.examId === examId && performance.now() - stepsQuestion.at < QUESTION_ARMED_MS;
+    if (settings.askUnseenSteps && plan && unseen.length > 0 && !answeringSteps) {
+      readStepsUnseenAsked.current = examId;
+      ask({ key: 'viewer.readStepsUnseen', steps: { seen: plan.steps.length - unseen.length, total: plan.steps.length, unseen: numberRanges(unseen) }, gate: true });
+      return false;
+    }
     // the exam's AI results not fetched yet (Enter pressed within a second of opening it): asked now,
     // not taken as "nothing to see" (a probe read an analysed exam unasked, its marks never shown)
     const ai = currentAi ?? (lockedFor(null) ? await api.aiResults({ examId }).catch(() => null) : null);
@@ -609,7 +643,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     // not recorded (the station refused, or did not answer): she stays on the exam, the error said
     // (mark read then next went on, the error cleared by the next exam, the exam left unread: a probe)
     return setStatus('read');
-  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, loaded, stepIndex, goToStep, ask]);
+  }, [api, lockedFor, heldForLater, currentAi, examId, setStatus, loaded, stepIndex, goToStep, ask, settings.askUnseenSteps]);
   /** Marks the exam read, asking first where it must; `pressedAt`: when the key was pressed (a click: now). */
   const markRead = useCallback(async (pressedAt = performance.now()): Promise<boolean> => {
     const asked = questionAsked.current;
@@ -776,6 +810,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   const noticeText = (shown: NonNullable<typeof notice>): string => {
     if ('text' in shown) return shown.text;
+    if (shown.steps) return t(shown.key, shown.steps);
     if (shown.count !== undefined) {
       const views = shown.where?.map(({ step, views: named }) => (step === null ? named : t('viewer.marksOnStep', { views: named, step: step + 1 }))).join(t('viewer.marksOnStepsJoin'));
       return translateCount(locale, shown.key, shown.count, { ...(views !== undefined ? { views } : {}), ...(shown.flagged !== undefined ? { flagged: shown.flagged } : {}) });

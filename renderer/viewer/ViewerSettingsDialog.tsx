@@ -36,17 +36,18 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
   const [cache, setCache] = useState(opened.cache);
   const [aiMarksMode, setAiMarksMode] = useState<AiMarksMode>(settings.aiMarksMode);
   const [aiPoint, setAiPoint] = useState(opened.aiPoint);
+  const [askUnseenSteps, setAskUnseenSteps] = useState(settings.askUnseenSteps);
   const [error, setError] = useState<string | null>(null);
   // the keyboard in the dialog from the start, kept there, and Escape closes it unsaved, as the help
   // does (focus stayed on ⚙ behind it, and only a click closed it: a probe); a key field takes Escape as a key
   const dialog = useRef<HTMLDivElement>(null);
   const dirty = JSON.stringify(keymap) !== JSON.stringify(settings.keymap) || pitch !== opened.pitch || cache !== opened.cache
-    || aiMarksMode !== settings.aiMarksMode || aiPoint !== opened.aiPoint;
+    || aiMarksMode !== settings.aiMarksMode || aiPoint !== opened.aiPoint || askUnseenSteps !== settings.askUnseenSteps;
   const { close, warning } = useUnsavedGuard(dirty, onClose);
   useModalKeyboard(dialog, close, isKeyField);
   const save = async () => {
     try {
-      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode,
+      const saved = await api.setSettings({ viewer: { keymap, monitorPixelPitchMm: pitch.trim() ? Number(pitch) : null, prefetchCacheMb: Number(cache), aiMarksMode, askUnseenSteps,
         // the model's default stored as no choice: another model's default then applies (names differ between models)
         ...(aiModel ? { aiOperatingPoint: aiPoint === aiModel.defaultOperatingPoint ? null : aiPoint } : {}) } });
       onSaved(saved.viewer);
@@ -68,6 +69,10 @@ export function ViewerSettingsDialog({ settings, aiModel, onClose, onSaved }: {
           <select value={aiMarksMode} onChange={(e) => setAiMarksMode(e.target.value as AiMarksMode)} data-testid="ai-marks-mode">
             {AI_MARKS_MODES.map((mode) => <option key={mode} value={mode}>{t(`viewer.settings.aiMode.${mode}`)}</option>)}
           </select>
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={askUnseenSteps} onChange={(e) => setAskUnseenSteps(e.target.checked)} data-testid="ask-unseen-steps" />
+          {t('viewer.settings.askUnseenSteps')}
         </label>
         {aiModel && aiModel.operatingPoints.length > 1 && (
           <label className="field">{t('viewer.settings.aiPoint', { model: `${aiModel.name} ${aiModel.version}` })}

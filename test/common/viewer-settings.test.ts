@@ -27,3 +27,10 @@ test('the marks mode: second look by default, concurrent when chosen, the defaul
   assert.equal(viewerSettingsInput.safeParse({ aiMarksMode: 'concurrent' }).success, true);
   assert.equal(viewerSettingsInput.safeParse({ aiMarksMode: 'always' }).success, false);
 });
+
+test('marking an exam read with steps not seen asks by default; a reader may turn it off; a damaged value asks', () => {
+  assert.equal(mergeViewerSettings(null).askUnseenSteps, true);
+  assert.equal(mergeViewerSettings({ askUnseenSteps: false }).askUnseenSteps, false);
+  assert.equal(mergeViewerSettings({ askUnseenSteps: 'no' as unknown as boolean }).askUnseenSteps, true);
+  assert.equal(viewerSettingsInput.safeParse({ askUnseenSteps: 'no' }).success, false);
+});

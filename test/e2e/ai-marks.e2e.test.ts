@@ -105,7 +105,8 @@ before(async () => {
     }
   }
   // a 21.3" 5 MP monitor, for true size
-  await station.handlers.setSettings({ viewer: { monitorPixelPitchMm: 0.165 } });
+  // (the question about steps not seen before an exam is marked read is viewer.e2e's: these tests ask the AI's)
+  await station.handlers.setSettings({ viewer: { monitorPixelPitchMm: 0.165, askUnseenSteps: false } });
   host = await startLoopbackHost({ service: station, rendererDir: RENDERER });
   browser = await launchChromium({ width: 1400, height: 1000 });
   page = browser.pages()[0] ?? await browser.newPage();

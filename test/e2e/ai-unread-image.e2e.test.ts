@@ -43,6 +43,7 @@ before(async () => {
   }
   station = openTestStation({ libraryDir: library, modelRoots: [models] });
   await waitFor('the analysis', async () => (await station.handlers.aiResults({ examId })).state?.status === 'done');
+  await station.handlers.setSettings({ viewer: { askUnseenSteps: false } }); // (the steps not seen are viewer.e2e's question)
   opened = await openStationPage(station, { width: 1366, height: 768 });
   page = opened.page;
   await page.waitForSelector('[data-testid=exam-row]');

@@ -840,8 +840,15 @@ test('the next and previous exam keys follow the worklist in its current sort', 
   await page.keyboard.press('PageUp');
   await waitForStep(page, order[2]);
   assert.equal(await page.$eval('[data-testid=exam-page]', (e) => (e as HTMLElement).dataset.examId), String(order[2]));
-  // the exam can be marked read from the keyboard, once it has been on screen a moment (ViewerPage READ_KEY_AFTER_MS)
+  // the exam can be marked read from the keyboard, once it has been on screen a moment (ViewerPage READ_KEY_AFTER_MS);
+  // with steps of it not seen, it asks first, naming them (a radiologist's probe closed an exam at its
+  // second step of ten with one key, nothing said), and the key pressed again closes it as it is
   await page.waitForTimeout(1600);
+  const statusBefore = await page.textContent('[data-testid=exam-status]');
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => /^You have seen 1 of this exam’s \d+ steps \(not seen: 2[–, \d]*\)\. Go through them, or mark the exam read again to close it as it is\.$/.test(document.querySelector('[data-testid=viewer-notice][data-gate=true]')?.textContent ?? ''));
+  assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not read with steps unseen, unasked');
+  await page.waitForTimeout(1100); // (a press within a second of a question does not answer it: ViewerPage QUESTION_READ_MS)
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
   // and the worklist reached from the keyboard (a reading keypad's key can be mapped to it)
