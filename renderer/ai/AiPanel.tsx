@@ -259,7 +259,7 @@ function StripContent(props: StripForm) {
               <ImpressionButtons busy={busy} onFirstImpression={props.onFirstImpression} />
             </span>
           )}
-          {results.firstImpression && <span className="muted" data-testid={tid('first-impression')}>{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impression.${results.firstImpression.impression}`) })}</span>}
+          {results.firstImpression && <span className="muted" data-testid={tid('first-impression')}>{t(results.firstImpression.mode === 'concurrent' ? 'ai.firstImpressionRecordedAided' : 'ai.firstImpressionRecorded', { impression: t(`ai.impressionSaid.${results.firstImpression.impression}`) })}</span>}
           {/* the pair disagrees: she read it normal, the AI marks something (an exam scored 0.97 read normal
               and marked read with nothing said, a probe); said, not asked: the marks are on screen */}
           {/* flagged with no mark at her operating point (a stricter one than the exam point's): said too, without a count (a re-probe) */}

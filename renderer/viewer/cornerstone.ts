@@ -71,7 +71,10 @@ function lengthText(data: { cachedStats: Record<string, { length?: number | null
   const stats = data.cachedStats[targetId];
   if (!stats || stats.length === undefined || stats.length === null || Number.isNaN(stats.length)) return undefined;
   const number = String(toolUtilities.roundNumber(stats.length));
-  return [`${numbersLocale === 'fr' ? number.replace('.', ',') : number} ${stats.unit ?? ''}`.trim()];
+  // "ERMF" (Cornerstone's: corrected by the magnification factor) said in French as what it means: an
+  // English acronym in a French measurement, a radiologist's probe
+  const unit = numbersLocale === 'fr' ? (stats.unit ?? '').replace(/\bERMF\b/, 'au sein') : stats.unit ?? '';
+  return [`${numbersLocale === 'fr' ? number.replace('.', ',') : number} ${unit}`.trim()];
 }
 
 /** The reader's language for the numbers the tools write (measurements), redrawn in it at once. */

@@ -639,7 +639,7 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   // in French
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => /IA entraînée sur des images de synthèse — pas pour le diagnostic/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? ''));
-  assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /Votre première impression\u202f: À rappeler/);
+  assert.match(await page.textContent('[data-testid=first-impression]') ?? '', /Votre première impression\u202f: à rappeler/);
   await shot('ai-marks-fr');
   await page.selectOption('[data-testid=locale]', 'en');
   await page.waitForFunction(() => /Synthetic-trained/.test(document.querySelector('[data-testid=ai-label]')?.textContent ?? ''));

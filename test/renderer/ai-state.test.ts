@@ -135,12 +135,12 @@ test('why an accelerator was not used: the runtime\'s missing-library error in t
 test('a breast whose score is a finding under the reader\'s operating point says so, with its view: "left breast 0.14" alone, no view and no mark on any image, was looked for (a radiologist\'s probe)', () => {
   const results = done({ R: 0.9, L: 0.14 });
   results.state!.breastSources = { R: { view: 'RCC', marked: true }, L: { view: 'LCC', marked: false } };
-  assert.equal(said(results), 'analysed · exam score 0.90 · right breast 0.90 (RCC) · left breast 0.14 (LCC, under your operating point: no mark)');
-  assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,90 · sein droit 0,90 (RCC) · sein gauche 0,14 (LCC, sous votre point de fonctionnement\u202f: pas de marque)');
+  assert.equal(said(results), 'analysed · exam score 0.90 · right breast 0.90 (RCC) · left breast 0.14 (LCC, under the marks’ threshold: no mark)');
+  assert.equal(said(results, 'fr'), 'analysé · score d’examen 0,90 · sein droit 0,90 (RCC) · sein gauche 0,14 (LCC, sous le seuil des marques\u202f: pas de marque)');
   assert.equal(said(results, 'en', false), 'analysed', 'held back in second look, as the scores');
   // written against her operating point, which it is under: not "0.15" beside a mark of 0.1547 drawn "0.15" (a probe)
   const near = done({ R: 0.9, L: 0.1499 });
   near.state!.breastSources = { R: { view: 'RCC', marked: true }, L: { view: 'LMLO', marked: false } };
   near.model = { scoreScale: { semantics: 'uncalibrated', min: 0, max: 1, prevalence: null }, examOperatingPoint: null, operatingPoint: { name: 'balanced', threshold: 0.1534 } } as unknown as AiResults['model'];
-  assert.match(said(near, 'fr'), /sein gauche 0,149[0-9]* \(LMLO, sous votre point de fonctionnement/);
+  assert.match(said(near, 'fr'), /sein gauche 0,149[0-9]* \(LMLO, sous le seuil des marques/);
 });
