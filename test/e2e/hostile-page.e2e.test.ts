@@ -306,6 +306,9 @@ test('the station’s own page still works in the same browser: lists, opens an 
   await stationPage.click('[data-testid=exam-row]');
   await stationPage.locator('[data-testid=viewport][data-rendered=true]').first().waitFor({ timeout: 90_000 });
   await stationPage.click('text=Mark read');
+  await stationPage.waitForSelector('[data-testid=viewer-notice][data-gate=true]'); // (steps of it not seen: asked first)
+  await stationPage.waitForTimeout(1100);
+  await stationPage.click('text=Mark read');
   await stationPage.waitForSelector('.exam-bar .status-read');
   assert.equal(await examStatus(), 'read');
   assert.deepEqual(errors, []);
