@@ -63,6 +63,12 @@ export interface AiPanelProps {
    * with the threshold they are under; null where none is. Absent: the current exam's findings decide.
    */
   weakOnStep?: { threshold: number; scale?: ScoreRange } | null;
+  /**
+   * Whether any step of the exam shows dotted marks (its own or a prior's): the legend's room is then kept
+   * in the strip's sizing copies, so that the images do not move between its steps; an exam without any
+   * gives that line to its images (17 px at 1280 × 800).
+   */
+  weakInExam?: { threshold: number; scale?: ScoreRange } | null;
 }
 
 function ClassGlyph({ findingClass }: { findingClass: string }) {
@@ -125,7 +131,7 @@ export function sizingForms(shown: StripForm): StripForm[] {
     { marksOn: false, hiddenMarks: { byKey: STAND_IN_FINDINGS, byClass: 0, classesOff: 0 } },
   ];
   return [
-    { ...shown, mode: 'second-look', locked: true, results: { ...shown.results, firstImpression: null } },
+    { ...shown, mode: 'second-look', locked: true, results: { ...shown.results, firstImpression: null }, weakOnStep: shown.weakInExam ?? null },
     ...marksStates.flatMap((marks) => AI_MARKS_MODES.flatMap((formMode) => [
       { ...stand, ...marks, mode: formMode, locked: formMode === 'second-look', results: { ...stand.results, firstImpression: null } },
       ...FIRST_IMPRESSIONS.map((impression): StripForm => ({ ...stand, ...marks, mode: formMode, locked: false, results: { ...stand.results, firstImpression: { impression, recordedAt: '', mode: formMode } } })),
@@ -168,9 +174,8 @@ function blindForm(form: StripForm): StripForm {
     // was a line taller, so that the images moved 15 px between one woman and the next (a probe)
     implant: true,
     hiddenClasses: new Set(), // (which are switched off changes a box's tick, not the strip's size)
-    // the dotted marks' legend, where the model draws marks under an exam flag: its words take room whether
-    // this step shows such marks or not
-    weakOnStep: model?.examOperatingPoint ? { threshold: model.examOperatingPoint.threshold, scale: model.scoreScale } : null,
+    // the dotted marks' legend, where a step of this exam shows such marks: its words take room on every step
+    weakOnStep: form.weakInExam ?? null,
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
   };
 }

@@ -469,16 +469,18 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   // the dotted marks (AiMarksLayer's weak ones: a model's, under the threshold it is drawn against) on the
   // step's images, the current exam's or a prior's: the strip's legend says what they are
-  const weakOnStep = useMemo(() => {
-    if (!stepMarks || !stepImages) return null;
-    for (const id of stepImages.split(',').map(Number)) {
-      for (const g of stepMarks.get(id) ?? []) {
+  const weakOf = useCallback((instanceIds: Iterable<number>) => {
+    for (const id of instanceIds) {
+      for (const g of stepMarks?.get(id) ?? []) {
         const threshold = g.threshold;
         if (g.source === 'model' && threshold !== undefined && g.findings.some((f) => f.score !== null && f.score < threshold)) return { threshold, scale: g.scale };
       }
     }
     return null;
-  }, [stepMarks, stepImages]);
+  }, [stepMarks]);
+  const weakOnStep = useMemo(() => (stepImages ? weakOf(stepImages.split(',').map(Number)) : null), [weakOf, stepImages]);
+  // (any step's: the exam's images and its priors', all in stepMarks)
+  const weakInExam = useMemo(() => weakOf(stepMarks?.keys() ?? []), [weakOf, stepMarks]);
 
   // the marks switches show where a mark can be (an analysis done, a CAD report: the exam's or a prior's)
   const marksPossible = useMemo(() => aiExamKey.split(',').filter(Boolean).map(Number)
@@ -888,7 +890,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
         onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
-        optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)} hiddenMarks={hiddenMarks} weakOnStep={weakOnStep}
+        optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)} hiddenMarks={hiddenMarks} weakOnStep={weakOnStep} weakInExam={weakInExam}
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}
         onRequeue={() => void aiAction(() => api.queueAiAnalysis({ examId }))}

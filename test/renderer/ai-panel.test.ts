@@ -85,7 +85,7 @@ test('unlocked, the strip says the exam\'s own score; its sizing copies are the 
   assert.match(sizers(strip(quiet, 'en')), /exam score 0\.228 \(uncalibrated[^)]*\) · flagged for the worklist/);
 });
 
-test('the dotted marks\' legend follows the marks the step shows, a prior\'s too, and takes its room in the sizing copies whatever the step shows', () => {
+test('the dotted marks\' legend follows the marks the step shows, a prior\'s too, and takes its room in the sizing copies on every step of an exam that shows such marks (none in an exam without)', () => {
   const unlocked = (ai: AiResults, over: Partial<AiPanelProps>) => strip({ ...ai, firstImpression: { impression: 'recall', recordedAt: '', mode: 'second-look' } }, 'fr', { locked: false, marksPossible: true, ...over });
   const legend = (html: string) => html.split('ai-bar-sizer')[0]!.includes('data-testid="ai-weak-legend"');
   // the current exam has no mark under its flag; the prior beside it has (the legend was missing, a re-probe)
@@ -98,10 +98,13 @@ test('the dotted marks\' legend follows the marks the step shows, a prior\'s too
   assert.equal(legend(unlocked(flagged, { weakOnStep: null })), false);
   // nor with the marks hidden by the key
   assert.equal(legend(unlocked(strong, { weakOnStep: { threshold: 0.228 }, marksOn: false })), false);
-  // the sizing copies hold the legend either way: the strip does not grow a line as the step changes
+  // the sizing copies hold the legend on every step of an exam where a step shows such marks: the strip does
+  // not grow a line as the steps change; an exam with none gives that line to its images
   const sizers = (html: string) => html.split('ai-bar-sizer').slice(2).join('ai-bar-sizer');
-  assert.equal(sizers(withPrior), sizers(unlocked(strong, { weakOnStep: null })));
-  assert.match(sizers(withPrior), /ai-weak-legend/);
+  const inExam = { threshold: 0.228, scale: MODEL.scoreScale };
+  assert.equal(sizers(unlocked(strong, { weakOnStep: inExam, weakInExam: inExam })), sizers(unlocked(strong, { weakOnStep: null, weakInExam: inExam })));
+  assert.match(sizers(unlocked(strong, { weakOnStep: null, weakInExam: inExam })), /ai-weak-legend/);
+  assert.doesNotMatch(sizers(unlocked(strong, { weakOnStep: null, weakInExam: null })), /ai-weak-legend/);
 });
 
 test('a normal first impression disagrees with the AI only where the AI calls the exam: its score at or above the exam operating point (marks under the flag are no call), or any mark for a model without one', () => {
