@@ -115,17 +115,16 @@ function withErrorMapping(handlers: ApiHandlers, refusal: () => ApiError | null)
     mapped[name] = async (input) => {
       const refused = refusal();
       if (refused) throw refused;
-      let result: unknown;
       try {
-        result = await handler(input);
+        return await handler(input);
       } catch (error) {
-        throw refusal() ?? asApiError(error);
+        throw asApiError(error);
+      } finally {
+        // refused while it ran (an import whose library another computer took): said so, over its answer or
+        // error, not as what it made of its writes refused ("could not be stored: database", a probe)
+        const refusedSince = refusal();
+        if (refusedSince) throw refusedSince; // eslint-disable-line no-unsafe-finally
       }
-      // refused while it ran (an import whose library another computer took): said so, not as what it
-      // made of its writes refused ("could not be stored: database", a probe)
-      const refusedSince = refusal();
-      if (refusedSince) throw refusedSince;
-      return result;
     };
   }
   return mapped as unknown as ApiHandlers;

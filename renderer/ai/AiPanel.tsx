@@ -60,7 +60,7 @@ export interface AiPanelProps {
   implant?: boolean;
   /**
    * The dotted marks (under the exam flag) drawn on the step's images, the current exam's or a prior's,
-   * with the threshold they are under; null where none is. Absent: the current exam's findings decide.
+   * with the threshold they are under; null (or absent) where none is.
    */
   weakOnStep?: { threshold: number; scale?: ScoreRange } | null;
   /**
@@ -222,15 +222,10 @@ function StripContent(props: StripForm) {
   const label = results.model ? marksLabel(t, results.model) : null;
   const { byKey: hiddenByKey, byClass: hiddenByClass } = props.hiddenMarks;
   const className = (c: string) => aiClassName(t, c);
-  // marks drawn dotted (AiMarksLayer) on screen: at the reader's operating point, under the exam's flag,
-  // of a class shown (said with every mark hidden, a re-probe)
-  const examPoint = results.model?.examOperatingPoint;
-  const markPoint = results.model?.operatingPoint;
-  // (a prior's on a comparison step too: the legend was missing where only the prior had them, a re-probe)
-  const weakOfExam = !!examPoint && !!markPoint && examPoint.threshold > markPoint.threshold
-    && results.findings.some((f) => !hiddenClasses.has(f.class) && f.score >= markPoint.threshold && f.score < examPoint.threshold)
-    ? { threshold: examPoint.threshold, scale: results.model?.scoreScale } : null;
-  const weak = props.weakOnStep !== undefined ? props.weakOnStep : weakOfExam;
+  // marks drawn dotted (AiMarksLayer) on the step's images, the exam's or a prior's (the viewer says which:
+  // computed from the exam's own findings, the legend was missing where only the prior had them, a re-probe),
+  // of a class shown (not said with every mark hidden, a re-probe)
+  const weak = props.weakOnStep ?? null;
   const weakMarks = marksOn && weak !== null;
   const examThreshold = weak ? formatThreshold(locale, weak.threshold, weak.scale) : '';
   return (
