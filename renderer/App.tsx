@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppInfo } from '../common/api.ts';
 import type { StationApi } from './api/station-api.ts';
 import type { Locale } from '../common/domain.ts';
@@ -32,6 +32,7 @@ function parseRoute(hash: string): Route {
 export function App({ api }: { api: StationApi }) {
   const [route, setRoute] = useState<Route>(() => parseRoute(location.hash));
   const [locale, setLocale] = useState<Locale>(browserLocale);
+  const localeChosenHere = useRef(false);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const i18n = useMemo(() => makeI18n(locale), [locale]);
   const [receiverOpen, setReceiverOpen] = useState(false);
@@ -46,12 +47,16 @@ export function App({ api }: { api: StationApi }) {
   useEffect(() => {
     // until a reader chooses, the language of the browser (of the system, in Electron): a French
     // station opened in English until its menu was changed (a probe)
-    api.getSettings({}).then((s) => setLocale(s.localeChosen ? s.locale : browserLocale())).catch(() => undefined);
+    // a choice made in the menu before the stored one arrives stands: the late answer put the page
+    // back in the library's earlier language (a clean-clone run: "Send to PACS" answered in French
+    // just after English was chosen)
+    api.getSettings({}).then((s) => { if (!localeChosenHere.current) setLocale(s.localeChosen ? s.locale : browserLocale()); }).catch(() => undefined);
     api.appInfo({}).then(setInfo).catch(() => undefined);
   }, [api]);
   useEffect(() => { document.documentElement.lang = locale; }, [locale]);
 
   const changeLocale = useCallback((next: Locale) => {
+    localeChosenHere.current = true;
     setLocale(next);
     api.setSettings({ locale: next }).catch(() => undefined);
   }, [api]);

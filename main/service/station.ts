@@ -79,6 +79,8 @@ export interface ServiceOptions {
   walCheckMs?: number;
   /** How often this station refreshes its presence in the library (library-computer.ts: 30 s; tests shorten it). */
   presenceHeartbeatMs?: number;
+  /** How often it looks whether another process of its library stored new instances (5 s; a test that must see the state before the look lengthens it). */
+  otherImportsEveryMs?: number;
 }
 
 const CHECKPOINT_INTERVAL_MS = 10 * 60_000;
@@ -244,7 +246,7 @@ export class StationService {
       try {
         if (this.db.worklist.newestInstanceId() !== newestSeen) this.events.emit('worklistChanged', { reason: 'import' });
       } catch { /* the library busy or closing: next time */ }
-    }, OTHER_IMPORTS_EVERY_MS);
+    }, options.otherImportsEveryMs ?? OTHER_IMPORTS_EVERY_MS);
     this.otherImportsTimer.unref();
     // the AI second reader: models found on a worker thread, every exam queued, the opened exam first
     if (options.ai) {

@@ -168,6 +168,30 @@ test('the interface switches to French and remembers it', { skip: SKIP }, async 
   await page.selectOption('[data-testid=locale]', 'en');
 });
 
+test('a language chosen while the stored one is still on its way stands: the late answer does not put the page back in the other language', { skip: SKIP }, async () => {
+  await station.handlers.setSettings({ locale: 'fr' });
+  const other = await browser.newPage();
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  try {
+    // the stored language (French) asked for at once, its answer handed over only once the reader has chosen English
+    await other.route('**/api/op/getSettings', async (route) => { const response = await route.fetch(); await held; await route.fulfill({ response }); });
+    await other.goto(host.openUrl);
+    await other.waitForSelector('[data-testid=locale]');
+    await other.selectOption('[data-testid=locale]', 'fr');
+    await other.selectOption('[data-testid=locale]', 'en');
+    release();
+    await other.waitForResponse('**/api/op/getSettings');
+    await other.waitForTimeout(500);
+    assert.equal(await other.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(await other.inputValue('[data-testid=locale]'), 'en');
+    assert.equal((await station.handlers.getSettings({})).locale, 'en', 'the choice is the library\'s');
+  } finally {
+    release();
+    await other.close();
+  }
+});
+
 test('an empty worklist offers demo exams, which load, open and render', { skip: SKIP }, async () => {
   const demoStation = openTestStation();
   const demoHost = await startLoopbackHost({ service: demoStation, rendererDir: RENDERER });

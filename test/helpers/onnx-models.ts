@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import onnxProto from 'onnx-proto';
 import type { ModelManifest } from '../../common/ai/model-manifest.ts';
+import { threadsLeftInsideTasks } from '../../main/workers/pool.ts';
 
 const { onnx } = onnxProto;
 
@@ -445,4 +446,16 @@ export function reshapeFailsModel(side: number): Uint8Array {
     output: [valueInfo('heatmap', [1, 1, side, side]), valueInfo('image_score', [1, 1, 1, 1])],
   };
   return onnx.ModelProto.encode({ irVersion: 7, opsetImport: [{ domain: '', version: 13 }], producerName: 'binome-tests', graph }).finish();
+}
+
+/**
+ * For the `after` of a test file whose stations close while a slow model overruns: waits until the
+ * runs they could not wait for (still inside session.run on their threads) have returned. A test
+ * process that exits meanwhile is aborted by onnxruntime, and the whole file fails with no test named
+ * (a clean-clone run on a loaded machine: a run past the close's 15 s wait).
+ */
+export async function modelRunsLeftReturned(limitMs = 300_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (threadsLeftInsideTasks() > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (threadsLeftInsideTasks() > 0) throw new Error(`${threadsLeftInsideTasks()} model run(s) still inside session.run ${limitMs / 1000} s after the tests: the process will be aborted at exit`);
 }

@@ -3,19 +3,22 @@
 // after its analysis timed out). The run now fails at its limit, its thread takes nothing else and
 // stops once session.run returns, and the station goes on: another run is served meanwhile. A
 // model too slow even to check is refused when the models are found, and the others are used.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InferenceRunner } from '../../main/ai/inference.ts';
 import { TaskTimeoutError } from '../../main/workers/pool.ts';
-import { fixtureManifest, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
+import { fixtureManifest, modelRunsLeftReturned, slowModel, writeTinyModel } from '../helpers/onnx-models.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { openTestStation } from '../helpers/station.ts';
 import { waitFor } from '../helpers/wait.ts';
+
+// the overrun runs of closed stations return before the process exits (onnxruntime aborts it otherwise)
+after(() => modelRunsLeftReturned(), { timeout: 330_000 });
 
 test('a model run past its time limit fails at the limit; the process lives on, another run is served meanwhile, and the overrun thread stops when its run returns', { timeout: 180_000 }, async () => {
   const folder = path.join(tempDir('ai-overrun'), 'slow');
