@@ -117,7 +117,10 @@ a random token required on every request. Prints the URL to open; stop with Ctrl
 receiver (C-STORE SCP) runs too, as the library's settings say (see binome receive --help).
 
   --port N       listen on this port (default: a free one)
-  --no-dicom     no DICOM receiver in this run`,
+  --no-dicom     no DICOM receiver in this run
+
+Exit codes: 0 stopped, 1 could not start, or the library was taken over by Binome on another computer
+(this one asleep past 3 minutes), 2 wrong usage.`,
   receive: `Usage: binome receive [--port N] [--aet TITLE] [--allow CALLING_AE ...] [--network] [--library <dir>]
 
 Runs the station's DICOM receiver alone: a storage SCP (C-STORE, C-ECHO) for mammography, breast
@@ -134,7 +137,8 @@ By default it uses the library's settings (those of the receiver panel: AE title
   --allow CALLING_AE  a calling AE title allowed to send (repeat for several); anyone else is refused
   --network           listen on every network interface (default: 127.0.0.1 only)
 
-Exit codes: 0 stopped, 1 could not listen (the port is taken: another Binome?), 2 wrong usage.`,
+Exit codes: 0 stopped, 1 could not listen (the port is taken: another Binome?) or the library was taken over
+by Binome on another computer (this one asleep past 3 minutes), 2 wrong usage.`,
 });
 
 const usageFr = (version: string, library: string): Record<string, string> => ({
@@ -226,7 +230,10 @@ seulement, un jeton aléatoire étant exigé à chaque requête. Affiche l’URL
 récepteur DICOM (SCP C-STORE) tourne aussi, comme le disent les réglages de la bibliothèque (voir binome receive --help).
 
   --port N       écoute sur ce port (par défaut${NBSP}: un port libre)
-  --no-dicom     pas de récepteur DICOM pour cette fois`,
+  --no-dicom     pas de récepteur DICOM pour cette fois
+
+Codes de sortie${NBSP}: 0 arrêté, 1 démarrage impossible, ou bibliothèque reprise par Binome sur un autre ordinateur
+(celui-ci en veille plus de 3 minutes), 2 mauvais usage.`,
   receive: `Usage${NBSP}: binome receive [--port N] [--aet TITRE] [--allow AE_APPELANT ...] [--network] [--library <dossier>]
 
 Fait tourner le récepteur DICOM de la station seul${NBSP}: un SCP de stockage (C-STORE, C-ECHO) pour la mammographie,
@@ -243,7 +250,8 @@ Par défaut il suit les réglages de la bibliothèque (ceux du panneau du récep
   --allow AE_APPELANT  un titre AE appelant autorisé à envoyer (à répéter pour plusieurs)${NBSP}; tout autre est refusé
   --network            écoute sur toutes les interfaces réseau (par défaut${NBSP}: 127.0.0.1 seulement)
 
-Codes de sortie${NBSP}: 0 arrêté, 1 écoute impossible (le port est pris${NBSP}: un autre Binome${NBSP}?), 2 mauvais usage.`,
+Codes de sortie${NBSP}: 0 arrêté, 1 écoute impossible (le port est pris${NBSP}: un autre Binome${NBSP}?) ou bibliothèque reprise
+par Binome sur un autre ordinateur (celui-ci en veille plus de 3 minutes), 2 mauvais usage.`,
 });
 
 type N = number;
@@ -283,6 +291,7 @@ const en = {
   optionValue: (option: string) => `${option} needs a value (${option} VALUE)`,
   unexpectedArgument: (arg: string) => `unexpected argument ${arg} (this command takes options only)`,
   portInUse: (port: N) => `port ${port} is taken (another Binome, or another program): choose another with --port, or leave it out for a free one`,
+  libraryTaken: (host: string) => `Binome on another computer or container (${host}) opened this library while this computer was not answering (asleep?): this one stops using it and ends. Use a library from one computer at a time`,
   rendererMissing: (file: string) => `the reading screens are not built (${file} is missing): run "npm run build" first`,
   statusValues: '--status must be new, in_progress or read (repeat it for several)',
   noLibrary: (folder: string) => `no library at ${folder} (binome import or binome serve makes a library where it is told)`,
@@ -388,6 +397,7 @@ const fr: CliText = {
   optionValue: (option) => `${option} demande une valeur (${option} VALEUR)`,
   unexpectedArgument: (arg) => `argument inattendu ${arg} (cette commande ne prend que des options)`,
   portInUse: (port) => `le port ${port} est pris (un autre Binome, ou un autre programme)${NBSP}: choisissez-en un autre avec --port, ou omettez-le pour un port libre`,
+  libraryTaken: (host) => `Binome a ouvert cette bibliothèque sur un autre ordinateur ou conteneur (${host}) pendant que celui-ci ne répondait pas (en veille${NBSP}?)${NBSP}: celui-ci cesse de l’utiliser et s’arrête. N’utilisez une bibliothèque que depuis un ordinateur à la fois`,
   rendererMissing: (file) => `les écrans de lecture ne sont pas construits (${file} manque)${NBSP}: lancez d’abord «${NBSP}npm run build${NBSP}»`,
   statusValues: `--status vaut new, in_progress ou read (à répéter pour plusieurs)`,
   noLibrary: (folder) => `aucune bibliothèque dans ${folder} (binome import ou binome serve crée une bibliothèque là où on le lui dit)`,

@@ -487,8 +487,10 @@ async function commandReceive(args: string[], out: NodeJS.WriteStream): Promise<
         out.write(`${printable(associationLine(a))}\n`);
       }
     });
-    await stopped;
+    // stopped, or the library taken over by another computer (this one asleep): a service manager sees it end
+    const takenBy = await Promise.race([stopped.then(() => null), service.taken]);
     unsubscribe();
+    if (takenBy !== null) { process.stderr.write(`binome: ${TEXT.libraryTaken(printable(takenBy))}\n`); return EXIT.failure; }
     return EXIT.ok;
   } finally {
     await service.close();
@@ -534,7 +536,10 @@ async function commandServe(args: string[], out: NodeJS.WriteStream): Promise<nu
     }
     out.write(`${TEXT.serving(service.paths.root, host.openUrl)}\n`);
     if (!values['no-dicom']) out.write(`${printable(receiverLine(await service.startReceiver()))}\n`);
-    signal = await stopped;
+    // stopped, or the library taken over by another computer (this one asleep): a service manager sees it end
+    const ended = await Promise.race([stopped, service.taken.then((host) => ({ host }))]);
+    if (typeof ended === 'object') { process.stderr.write(`binome: ${TEXT.libraryTaken(printable(ended.host))}\n`); return EXIT.failure; }
+    signal = ended;
     return EXIT.ok;
   } finally {
     await host?.close();

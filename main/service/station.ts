@@ -156,6 +156,13 @@ export class StationService {
   private readonly presence: ComputerPresence;
   /** The computer that took the library over while this one was not answering (asleep), once it has. */
   private lostTo: string | null = null;
+  private sayTaken: (host: string) => void = () => undefined;
+  /**
+   * Settles with the other computer's name once it has taken the library over (never otherwise): a
+   * server command ends on it, with its failure status (a woken `binome serve` went on answering every
+   * request "unavailable", its service manager none the wiser: a probe).
+   */
+  readonly taken = new Promise<string>((resolve) => { this.sayTaken = resolve; });
   private readonly checkpointTimer: NodeJS.Timeout;
   private readonly otherImportsTimer: NodeJS.Timeout;
 
@@ -335,6 +342,7 @@ export class StationService {
     try { this.db.connection.pragma('query_only = 1'); } catch { /* closing already */ }
     this.abort.abort();
     log.error(`library: Binome on another computer or container (${host}) opened this library while this process was not answering; this process stops using it`);
+    this.sayTaken(host);
     void this.close().catch((error: unknown) => log.error(`closing after the library was taken: ${errorForLog(error)}`));
   }
 

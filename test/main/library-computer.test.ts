@@ -109,8 +109,33 @@ test('a station whose presence another computer removed (this one asleep) stops 
     assert.match(translate('fr', error.key!, error.params), /autre ordinateur ou conteneur \(poste-de-garde\)/);
     return true;
   });
+  assert.equal(await station.taken, 'poste-de-garde', 'said to whoever ends on it (a server command)');
   await station.close();
   assert.deepEqual(presences(library), ['4242-1-abcd.json'], 'the other computer\'s presence left alone');
+});
+
+test('binome serve whose library is taken over while it slept ends, saying why in the terminal\'s language, with its failure status: it went on answering every request "unavailable", its service manager none the wiser (a probe)', { timeout: 120_000 }, async () => {
+  const library = tempDir('computer-serve');
+  await openTestStation({ libraryDir: library }).close();
+  const child = spawn(process.execPath, [BIN, 'serve', '--library', library, '--no-dicom'],
+    { cwd: ROOT, env: { ...process.env, BINOME_NO_BROWSER: '1', LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '', LANG: 'fr_FR.UTF-8' } });
+  let out = '', err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d; });
+  child.stderr.on('data', (d: Buffer) => { err += d; });
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    await waitFor('serving', () => /http:\/\/127\.0\.0\.1:\d+/.test(out), 60_000);
+    // what the other computer's station does once this one's presence is stale (seen at its next heartbeat, 30 s)
+    for (const name of presences(library)) fs.rmSync(path.join(library, PROCESSES_FOLDER, name));
+    otherComputer(library, 'poste-de-garde');
+    const end = await ended;
+    assert.deepEqual(end, { code: 1, signal: null }, err);
+    assert.match(err, /binome: Binome a ouvert cette bibliothèque sur un autre ordinateur ou conteneur \(poste-de-garde\) pendant que celui-ci ne répondait pas/);
+    assert.doesNotMatch(err, /\n\s+at |Error:/, 'no stack trace');
+    assert.deepEqual(presences(library), ['4242-1-abcd.json'], 'the other computer\'s presence left alone');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('an import running when the library is taken writes nothing more, and says why rather than what its refused writes made of it', async () => {
