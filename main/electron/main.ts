@@ -73,6 +73,13 @@ async function start(): Promise<void> {
     ai: { modelRoots: [bundledModels, path.join(libraryDir, 'models')], startCheckChild: utilityChild }, receiver: {}, pacs: {} });
   // the DICOM receiver as the library's settings say; a taken port shows in its panel, never stops the app
   void service.startReceiver().catch((error: unknown) => log.error(`DICOM receiver: ${errorForLog(error)}`));
+  // the library taken over by another computer while this one slept: said once, in a dialog, and the
+  // app ends (every call would answer "unavailable"; the station has already stopped writing)
+  void service.taken.then((host) => {
+    const locale: Locale = app.getLocale().toLowerCase().startsWith('fr') ? 'fr' : 'en';
+    dialog.showErrorBox(translate(locale, 'error.libraryTakenTitle'), translate(locale, 'error.libraryTakenElsewhere', { host }));
+    app.quit();
+  });
   handleStationProtocol(service, path.join(DIST, 'renderer'));
   registerIpc({ ipcMain, dialog }, service, () => mainWindow);
   mainWindow = createWindow();
