@@ -120,19 +120,26 @@ function useStationAddress(): { aeTitle: string; port: number } | null {
 function NodeForm({ form, setForm, onSave, onCancel }: { form: Form; setForm(f: Form): void; onSave(): void; onCancel(): void }) {
   const api = useApi();
   const { t, errorText } = useI18n();
-  const [test, setTest] = useState<PacsTestResult | 'testing' | null>(null);
+  // a test is of the address it was run on: its answer (up to the node's time limit) is shown only while
+  // the form still says that address; it read "unreachable" under the host just corrected (a review)
+  const [tested, setTested] = useState<{ of: string; test: PacsTestResult | 'testing' } | null>(null);
+  const testedNow = JSON.stringify(inputOf(form));
+  const test = tested?.of === testedNow ? tested.test : null;
+  const setTest = (result: PacsTestResult | 'testing' | null, of = testedNow) => setTested(result === null ? null : { of, test: result });
   const [error, setError] = useState<string | null>(null);
   const station = useStationAddress();
   const problems = pacsNodeProblems(form);
   const dimse = form.protocol === 'dimse';
   const started = dimse ? form.aeTitle !== '' || form.host !== '' : form.baseUrl !== '';
   const runTest = async () => {
-    setTest('testing');
+    const of = testedNow;
+    setTest('testing', of);
     setError(null);
     try {
-      setTest(await api.testPacsNode(inputOf(form)));
+      const result = await api.testPacsNode(inputOf(form));
+      setTested((now) => (now?.of === of ? { of, test: result } : now));
     } catch (e) {
-      setTest(null);
+      setTested((now) => (now?.of === of ? null : now));
       setError(errorText(e));
     }
   };
@@ -278,11 +285,12 @@ export function PacsPanel({ status, onClose }: { status: PacsStatus | undefined;
           </>
         )}
         {editing && (
-          <NodeForm form={editing.form} setForm={(form) => setEditing({ ...editing, form })} onCancel={() => setEditing(null)}
+          <NodeForm key={editing.index ?? 'new'} form={editing.form} setForm={(form) => setEditing({ ...editing, form })} onCancel={() => setEditing(null)}
             onSave={() => {
               const inputs = asInputs(nodes);
               const input = inputOf(editing.form);
-              void save(editing.index === null ? [...inputs, input] : inputs.map((n, i) => (i === editing.index ? input : n)));
+              // by its id, not its place: the list, polled meanwhile, may have lost a node removed in another window
+              void save(editing.index === null || !inputs.some((n) => n.id === input.id) ? [...inputs, input] : inputs.map((n) => (n.id === input.id ? input : n)));
             }} />
         )}
         {error && <p className="notice error" role="alert">{error}</p>}

@@ -73,19 +73,29 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
   const show = (receiver: ReceiverSettings) => { setForm(receiver); setCallers(receiver.allowedCallers.join(' ')); setStored(receiver); };
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  // a save waits for the receiver to stop listening, which waits for a transfer under way to end (a
+  // modality sending: the rest of it): the form is held meanwhile, since the answer shows what was
+  // stored, and edits typed while it was awaited were wiped, "Saved" said over them (a review)
+  const [saving, setSaving] = useState(false);
+  // (read through a ref: the form loaded again whenever the language changed, over what was typed)
+  const words = useRef(errorText);
+  words.current = errorText;
   useEffect(() => {
-    api.getSettings({}).then((s) => show(s.receiver)).catch((e: unknown) => setError(errorText(e)));
-  }, [api, errorText]);
+    api.getSettings({}).then((s) => show(s.receiver)).catch((e: unknown) => setError(words.current(e)));
+  }, [api]);
   const save = async () => {
     if (!form) return;
     setError(null);
     setSaved(false);
+    setSaving(true);
     try {
       const s = await api.setSettings({ receiver: { ...form, allowedCallers: callers.split(/[\s,;]+/).filter(Boolean) } });
       show(s.receiver);
       setSaved(true);
     } catch (e) {
       setError(errorText(e));
+    } finally {
+      setSaving(false);
     }
   };
   // Escape closes it and Tab stays in it, as the other panels (it stayed open on Escape: a probe)
@@ -118,7 +128,7 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
               </>
             )}
         {form && (
-          <fieldset className="receiver-settings">
+          <fieldset className="receiver-settings" disabled={saving}>
             <legend>{t('receiver.settings')}</legend>
             <label className="field">{t('receiver.enabled')}
               <input type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} data-testid="receiver-enabled" />
@@ -139,11 +149,12 @@ export function ReceiverPanel({ status, onClose }: { status: ReceiverStatus | nu
           </fieldset>
         )}
         {error && <p className="notice error" role="alert">{error}</p>}
+        {saving && <p className="muted small" data-testid="receiver-saving">{t('receiver.saving')}</p>}
         {saved && !error && !dirty && <p className="muted small" data-testid="receiver-saved">{t('receiver.saved')}</p>}
         {warning && <p className="notice warning" role="alert" data-testid="unsaved-warning">{t('dialog.unsaved')}</p>}
         <div className="buttons">
           <button type="button" onClick={close}>{t(warning ? 'dialog.discard' : 'viewer.help.close')}</button>
-          {form && <button type="button" className="primary" onClick={() => void save()} data-testid="receiver-save">{t('viewer.settings.save')}</button>}
+          {form && <button type="button" className="primary" disabled={saving} onClick={() => void save()} data-testid="receiver-save">{t('viewer.settings.save')}</button>}
         </div>
       </div>
     </div>

@@ -145,6 +145,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   const [position, setPosition] = useState<{ examId: number; index: number } | null>(null);
   const [choice, setChoice] = useState<{ examId: number; protocolId?: string; priorId: number | null } | null>(null);
   const [settings, setSettings] = useState<ViewerSettings>(() => mergeViewerSettings(null));
+  // the settings dialog opens on the stored settings only: opened on the defaults before they arrived,
+  // its Save wrote the defaults over the reader's keys, pitch and marks mode, and the late answer then
+  // put the old ones back on the page (a review)
+  const [settingsKnown, setSettingsKnown] = useState(false);
   const [sizeMode, setSizeMode] = useState<SizeMode>('same-size');
   const [tool, setTool] = useState<PrimaryTool>('windowLevel');
   const [help, setHelp] = useState(false);
@@ -164,16 +168,6 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** CAD reports' "Presentation Optional" marks: hidden until the reader asks for them. */
   const [optionalCadMarks, setOptionalCadMarks] = useState(() => loadMarksChoice().optionalCadMarks);
   useEffect(() => saveMarksChoice({ marksOn, hiddenClasses, optionalCadMarks }), [marksOn, hiddenClasses, optionalCadMarks]);
-  // a class switched off is for the woman on screen (her priors too): the next woman's marks all show. A
-  // distortion unticked on one woman hid the next one's, scored 0.97 and true, said by a note over her
-  // images and a line in the strip (a radiologist's probe). A reload keeps it (the same woman).
-  const womanShown = shownExamWoman(loaded?.detail.exam);
-  const lastWoman = useRef<string | null>(null);
-  useEffect(() => {
-    if (womanShown === null) return;
-    if (lastWoman.current !== null && lastWoman.current !== womanShown) setHiddenClasses((hidden) => (hidden.size ? new Set() : hidden));
-    lastWoman.current = womanShown;
-  }, [womanShown]);
   const [aiBusy, setAiBusy] = useState(false);
   const renderer = useRef<StepRenderer | null>(null);
   const root = useRef<HTMLElement>(null);
@@ -188,7 +182,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
 
   useEffect(() => {
     void initCornerstone().then(() => setReady(true));
-    api.getSettings({}).then((s) => { setSettings(s.viewer); setCacheSizeMb(s.viewer.prefetchCacheMb); }).catch(() => undefined);
+    api.getSettings({}).then((s) => { setSettings(s.viewer); setCacheSizeMb(s.viewer.prefetchCacheMb); setSettingsKnown(true); }).catch(() => undefined);
   }, [api]);
 
   // the words of an error follow the language; asking again for the exam (and auditing it again) does not
@@ -226,6 +220,18 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // the exam on screen: as loaded for the reader, or (for the instant after the next-exam key) as hung ahead
   const shownExam = loaded?.detail.exam.examId === examId ? loaded
     : ahead?.detail.exam.examId === examId && !chosenPrior && !protocolId && !route.step ? ahead : null;
+  // a class switched off is for the woman on screen (her priors too): the next woman's marks all show. A
+  // distortion unticked on one woman hid the next one's, scored 0.97 and true, said by a note over her
+  // images and a line in the strip (a radiologist's probe). A reload keeps it (the same woman). The woman
+  // on screen, not the one loaded: the next one, hung ahead, showed with the last one's classes hidden
+  // until her own details arrived (a review).
+  const womanShown = shownExamWoman(shownExam?.detail.exam);
+  const lastWoman = useRef<string | null>(null);
+  useEffect(() => {
+    if (womanShown === null) return;
+    if (lastWoman.current !== null && lastWoman.current !== womanShown) setHiddenClasses((hidden) => (hidden.size ? new Set() : hidden));
+    lastWoman.current = womanShown;
+  }, [womanShown]);
   const startIndex = (l: Loaded) => Math.max(0, route.step ? l.plan.steps.findIndex((s) => s.id === route.step) : 0);
   const stepIndex = shownExam ? Math.min(position?.examId === examId ? position.index : startIndex(shownExam), shownExam.plan.steps.length - 1) : 0;
   const options: StepOptions = useMemo(() => ({ renditions: route.renditions ?? true, sizeMode, monitorPixelPitchMm: settings.monitorPixelPitchMm }),
@@ -258,6 +264,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // recorded "normal" for the one being left, seen long enough (a re-probe).
   const leaving = useRef<number | null>(null);
   useEffect(() => { leaving.current = null; }, [examId]);
+  /** Counts the moves to another exam asked for: only the newest one's answer is followed. */
+  const examMoves = useRef(0);
   /**
    * Whether the exam on screen had been painted READ_KEY_AFTER_MS before `pressedAt`: the keys that
    * decide on it are taken. A key is timed when it was pressed (its event's timeStamp, on the clock of
@@ -522,12 +530,21 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
     return { text: say(t), say };
   }, [api, loaded, ahead, examId, t]);
 
-  /** `unread`: the next exam not read yet (after "mark read"), passing over those read. */
-  const goToExam = useCallback(async (direction: 1 | -1, unread = false) => {
+  /**
+   * `unread`: the next exam not read yet (after "mark read"), passing over those read. `from`: where
+   * she was when she asked (the page's hash): moved since (back to the worklist, another exam, or a
+   * newer step asked), the answer is dropped. Applied late, it opened another woman's exam over the
+   * worklist she had gone back to (a review: "mark read and next", then Backspace before the answers).
+   */
+  const goToExam = useCallback(async (direction: 1 | -1, unread = false, from = location.hash) => {
+    const asked = ++examMoves.current;
     leaving.current = examId;
+    const stale = () => asked !== examMoves.current || location.hash !== from;
     let next = await neighbourExam(api, examId, direction, { unread }).catch(() => null);
+    if (stale()) return;
     // none left below: the exams passed over higher in the list, from the top, said so
     const wrapped = next === null && unread && direction > 0 ? await firstUnreadFromTop(api, examId).catch(() => null) : null;
+    if (stale()) return;
     if (wrapped !== null) {
       next = wrapped;
       noticeForNextExam.current = { key: 'viewer.backToTop' };
@@ -710,7 +727,11 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'markRead': case 'markReadAndNext': {
         if (!seenLongEnough(pressedAt)) { setNotice({ key: 'viewer.readTooSoon' }); break; }
         if (action === 'markRead') void markRead(pressedAt);
-        else void markRead(pressedAt).then((read) => { if (read) void goToExam(1, true); });
+        else {
+          // where she was as she pressed it: gone elsewhere while the status was saved, she stays there
+          const from = location.hash;
+          void markRead(pressedAt).then((read) => { if (read && location.hash === from) void goToExam(1, true, from); });
+        }
         break;
       }
       case 'invert': renderer.current?.invert(); break;
@@ -867,7 +888,8 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <ArrivedPriorOffer examId={examId} knownPriorIds={detail.priors.map((p) => p.examId)}
           shownPriorDate={detail.priors.find((p) => p.examId === plan.priorExamIds[0])?.studyDate ?? null}
           onShow={(priorId) => { showArrivedPrior.current = priorId; setChoice({ examId, protocolId: choice?.examId === examId ? choice.protocolId : undefined, priorId }); }} />
-        <PacsSendButton examId={examId} />
+        {/* one per exam: a send's late answer was said beside the next woman's name, "sent" (a review) */}
+        <PacsSendButton key={examId} examId={examId} />
         <div className="tools" role="toolbar">
           {(['windowLevel', 'pan', 'zoom', 'magnifier', 'measure'] as const).map((name) => (
             <button key={name} type="button" className={tool === name ? 'active' : ''} aria-pressed={tool === name} data-testid={`tool-${name}`}
@@ -883,7 +905,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
             ? <button type="button" className="primary" onClick={() => void markRead()} data-testid="mark-read">{t('exam.markRead')}</button>
             : <button type="button" onClick={() => void setStatus('new')}>{t('exam.markNew')}</button>}
           <button type="button" onClick={() => setHelp(true)} aria-label={t('viewer.action.help')} data-testid="help-button">?</button>
-          <button type="button" onClick={() => setSettingsOpen(true)} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
+          <button type="button" onClick={() => setSettingsOpen(true)} disabled={!settingsKnown} aria-label={t('viewer.settings')} data-testid="settings-button">⚙</button>
         </span>
       </div>
       <AiPanel results={currentAi} examRead={exam.status === 'read'} mode={settings.aiMarksMode} locked={aiLocked} heldForLater={heldForLater} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}

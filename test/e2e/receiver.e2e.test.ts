@@ -11,7 +11,7 @@ import { startLoopbackHost } from '../../main/transport/http.ts';
 import type { LoopbackHost } from '../../main/transport/http.ts';
 import { StationService } from '../../main/service/station.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
-import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { holdAnswers, launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { SKIP_NO_DCMTK_NET, echoscu, storescu } from '../helpers/dicom-peers.ts';
 import { parseOperationInput } from '../../common/api.ts';
@@ -103,5 +103,29 @@ test('settings saved from the panel move the receiver; French says it with its o
   await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[data-testid=receiver-ae]')?.value ?? '') === 'LECTURE');
   await page.keyboard.press('Escape');
   await page.waitForSelector('[data-testid=receiver-panel]', { state: 'detached', timeout: 5000 });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('while a save is awaited (a transfer under way holds the receiver\'s restart) the form is held and says so: an edit typed meanwhile was wiped by the answer, "Saved" said over it (a review)', { skip: SKIP }, async () => {
+  const release = await holdAnswers(page, 'setSettings');
+  try {
+    await page.click('[data-testid=receiver-button]');
+    await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[data-testid=receiver-ae]')?.value ?? '') === 'LECTURE');
+    await page.fill('[data-testid=receiver-callers]', 'MAMMO1 MAMMO2 MAMMO3');
+    await page.click('[data-testid=receiver-save]');
+    await page.waitForSelector('[data-testid=receiver-saving]');
+    assert.equal(await page.isDisabled('[data-testid=receiver-callers]'), true, 'the form held');
+    assert.equal(await page.isDisabled('[data-testid=receiver-save]'), true);
+    assert.match(await page.textContent('[data-testid=receiver-saving]') ?? '', /^Enregistrement… \(un envoi en cours se termine d’abord\)$/);
+    await release();
+    await page.waitForSelector('[data-testid=receiver-saved]');
+    assert.equal(await page.isDisabled('[data-testid=receiver-callers]'), false);
+    assert.equal(await page.inputValue('[data-testid=receiver-callers]'), 'MAMMO1 MAMMO2 MAMMO3');
+    assert.equal(await page.locator('[data-testid=receiver-saving]').count(), 0);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=receiver-panel]', { state: 'detached', timeout: 5000 });
+  } finally {
+    await release();
+  }
   assert.deepEqual(pageErrors, []);
 });

@@ -9,7 +9,7 @@ import type { LoopbackHost } from '../../main/transport/http.ts';
 import type { StationService } from '../../main/service/station.ts';
 import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
-import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { holdAnswers, launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { parseOperationInput } from '../../common/api.ts';
 import { EXAM_STATUSES as EXAM_STATUSES_FOR_TEST } from '../../common/domain.ts';
@@ -171,23 +171,20 @@ test('the interface switches to French and remembers it', { skip: SKIP }, async 
 test('a language chosen while the stored one is still on its way stands: the late answer does not put the page back in the other language', { skip: SKIP }, async () => {
   await station.handlers.setSettings({ locale: 'fr' });
   const other = await browser.newPage();
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => { release = resolve; });
+  // the stored language (French) asked for at once, its answer handed over only once the reader has chosen English
+  const release = await holdAnswers(other, 'getSettings');
   try {
-    // the stored language (French) asked for at once, its answer handed over only once the reader has chosen English
-    await other.route('**/api/op/getSettings', async (route) => { const response = await route.fetch(); await held; await route.fulfill({ response }); });
     await other.goto(host.openUrl);
     await other.waitForSelector('[data-testid=locale]');
     await other.selectOption('[data-testid=locale]', 'fr');
     await other.selectOption('[data-testid=locale]', 'en');
-    release();
-    await other.waitForResponse('**/api/op/getSettings');
+    await release();
     await other.waitForTimeout(500);
     assert.equal(await other.evaluate(() => document.documentElement.lang), 'en');
     assert.equal(await other.inputValue('[data-testid=locale]'), 'en');
     assert.equal((await station.handlers.getSettings({})).locale, 'en', 'the choice is the library\'s');
   } finally {
-    release();
+    await release();
     await other.close();
   }
 });

@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core (no browser download), for end-to-end tests.
 import fs from 'node:fs';
 import { chromium } from 'playwright-core';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { tempDir } from './paths.ts';
 
 export const CHROMIUM_PATH = process.env.BINOME_CHROMIUM ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => fs.existsSync(p));
@@ -21,4 +21,26 @@ export async function launchChromium(viewport = { width: 1280, height: 900 }, lo
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+}
+
+/**
+ * Holds the station's answers to `operation` on `page`: each request goes to the station at once, its
+ * answer is handed to the page only once the returned function is called (which then waits for every
+ * held answer to be handed over, and stops holding). For what a page does with a late answer.
+ */
+export async function holdAnswers(page: Page, operation: string): Promise<() => Promise<void>> {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  const handed: Promise<void>[] = [];
+  const pattern = `**/api/op/${operation}`;
+  await page.route(pattern, (route) => {
+    const done = (async () => { const response = await route.fetch(); await held; await route.fulfill({ response }); })();
+    handed.push(done.catch(() => undefined)); // (a page closed meanwhile: nothing to hand over)
+    return done;
+  });
+  return async () => {
+    release();
+    await Promise.all(handed);
+    await page.unroute(pattern);
+  };
 }
