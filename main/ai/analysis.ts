@@ -209,10 +209,10 @@ export class AiAnalysis {
     private readonly modelRoots: string[],
     /** An exam's analysis changed; null: every exam's shown analysis may have (another model is shown). */
     private readonly onChange: (examId: number | null) => void = () => undefined,
-    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; fullRetryMs?: number; runTimeoutMs?: number; startCheckChild?: StartChild; disk?: DiskLook } = {},
+    options: { threads?: number; idleWakeMs?: number; checkAsideMs?: number; checkTimeoutMs?: number; fullRetryMs?: number; runTimeoutMs?: number; startCheckChild?: StartChild; disk?: DiskLook } = {},
   ) {
     this.disk = options.disk ?? DISK;
-    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs, runTimeoutMs: options.runTimeoutMs, startCheckChild: options.startCheckChild });
+    this.runner = new InferenceRunner({ threads: options.threads, checkAsideMs: options.checkAsideMs, checkTimeoutMs: options.checkTimeoutMs, runTimeoutMs: options.runTimeoutMs, startCheckChild: options.startCheckChild });
     this.idleWakeMs = options.idleWakeMs ?? IDLE_WAKE_MS;
     this.fullRetryMs = options.fullRetryMs ?? FULL_RETRY_MS;
   }
@@ -260,7 +260,9 @@ export class AiAnalysis {
         if (!this.listOnly) {
           this.rememberLastFound();
           this.modelsAdded();
-        }
+        // the library's shown model found late (its check set aside on a loaded machine): named shown now,
+        // as where it was found at once (binome models marked the last found shown: a clean-clone run)
+        } else this.followLibraryShown();
       }, (error: unknown) => {
         this.checking = [];
         // (the station stopping ends the checks still running: no failure to say, a probe's ERROR and stack at each Ctrl-C)

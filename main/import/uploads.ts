@@ -101,7 +101,15 @@ export class UploadStaging {
           else callback(null, chunk);
         },
       });
-      await pipeline(body, counter, fs.createWriteStream(part, { flags: 'wx' }));
+      // the file opened before the body is read: a body that failed at once rejected the pipeline before
+      // a lazily opened stream had made its file, which was removed first and made after (a clean-clone
+      // run found a `.part` left)
+      const handle = await fs.promises.open(part, 'wx');
+      try {
+        await pipeline(body, counter, handle.createWriteStream());
+      } finally {
+        await handle.close().catch(() => undefined); // (closed already where the stream ended)
+      }
       await fs.promises.rename(part, file);
       upload.files.push({ path: file, label: name, staged: true });
       return { bytes };

@@ -63,7 +63,7 @@ export interface ServiceOptions {
    * `analyse: false`: the models are found (and the shown one can be chosen), but nothing is analysed (a command that lists them).
    * `startCheckChild`: how a model's check process is started (Electron's utility process in the app; Node's fork otherwise).
    */
-  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean; runTimeoutMs?: number; startCheckChild?: StartChild };
+  ai?: { modelRoots: string[]; threads?: number; analyse?: boolean; runTimeoutMs?: number; checkTimeoutMs?: number; startCheckChild?: StartChild };
   /**
    * The storage SCP (DICOM C-STORE and C-ECHO): started with the library's settings, `overrides`
    * applying to this run only. Absent: none in this process (a command that lists or imports and ends).
@@ -260,7 +260,7 @@ export class StationService {
       const ai = new AiAnalysis(this.db, this.store, options.ai.modelRoots, (examId) => {
         this.events.emit('aiChanged', { examId });
         if (examId !== null) void cadReports.kick(); // an analysis that ended has its SR written
-      }, { threads: options.ai.threads, runTimeoutMs: options.ai.runTimeoutMs, startCheckChild: options.ai.startCheckChild });
+      }, { threads: options.ai.threads, runTimeoutMs: options.ai.runTimeoutMs, checkTimeoutMs: options.ai.checkTimeoutMs, startCheckChild: options.ai.startCheckChild });
       this.ai = ai;
       if (analyses) {
         this.events.on('worklistChanged', ({ reason }) => {

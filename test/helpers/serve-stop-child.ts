@@ -8,7 +8,9 @@ import { openTestStation } from './station.ts';
 
 const [libraryDir, models] = process.argv.slice(2);
 const stopped = waitForStop();
-const station = openTestStation({ libraryDir, modelRoots: [models!] });
+// the slow model's check (two runs at a whole breast's size) took past its 2 minutes on a loaded machine,
+// refused, and nothing ran (a clean-clone run): 10 minutes here
+const station = openTestStation({ libraryDir, modelRoots: [models!], aiCheckTimeoutMs: 10 * 60_000 });
 process.stdout.write('ready\n');
 const signal = await stopped;
 process.stdout.write(`stopping on ${signal}\n`);

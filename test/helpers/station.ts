@@ -5,7 +5,7 @@ import type { UploadLimits } from '../../main/import/uploads.ts';
 import { tempDir } from './paths.ts';
 
 /** A station on a temporary library; display renditions only when asked (they load the machine in the background). */
-export function openTestStation(options: { libraryDir?: string; batchSize?: number; uploadLimits?: UploadLimits; busyTimeoutMs?: number; renditions?: boolean; modelRoots?: string[]; analyse?: boolean; aiRunTimeoutMs?: number; walCheckMs?: number; presenceHeartbeatMs?: number; otherImportsEveryMs?: number } = {}): StationService {
+export function openTestStation(options: { libraryDir?: string; batchSize?: number; uploadLimits?: UploadLimits; busyTimeoutMs?: number; renditions?: boolean; modelRoots?: string[]; analyse?: boolean; aiRunTimeoutMs?: number; aiCheckTimeoutMs?: number; walCheckMs?: number; presenceHeartbeatMs?: number; otherImportsEveryMs?: number } = {}): StationService {
   return new StationService({
     libraryDir: options.libraryDir ?? tempDir('library'),
     version: 'test',
@@ -14,7 +14,7 @@ export function openTestStation(options: { libraryDir?: string; batchSize?: numb
     uploadLimits: options.uploadLimits,
     busyTimeoutMs: options.busyTimeoutMs,
     renditions: options.renditions ?? false,
-    ai: options.modelRoots ? { modelRoots: options.modelRoots, analyse: options.analyse, runTimeoutMs: options.aiRunTimeoutMs } : undefined,
+    ai: options.modelRoots ? { modelRoots: options.modelRoots, analyse: options.analyse, runTimeoutMs: options.aiRunTimeoutMs, checkTimeoutMs: options.aiCheckTimeoutMs } : undefined,
     walCheckMs: options.walCheckMs,
     presenceHeartbeatMs: options.presenceHeartbeatMs,
     otherImportsEveryMs: options.otherImportsEveryMs,

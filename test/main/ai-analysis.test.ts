@@ -3,7 +3,7 @@
 // exams are queued, analysed on a worker thread through the pixel pipeline, and their findings land
 // on the stored images' pixels; the exam a reader opens goes first; a cancelled job's result is
 // dropped; a failed job keeps its reason; a job of a process that died is queued again.
-import { after, mock, test } from 'node:test';
+import { after, afterEach, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -56,6 +56,8 @@ function bundledAndLibraryModels(name: string): { bundled: string; library: stri
 
 // the runs closed stations could not wait for return before the process exits (onnxruntime aborts it otherwise)
 after(() => modelRunsLeftReturned(), { timeout: 330_000 });
+// a test that fails before its restore leaves no mock behind: the log mocked silent failed the next test too (a clean-clone run)
+afterEach(() => mock.restoreAll());
 
 test('exams are queued, analysed on a worker thread, and the findings land on bright places of the stored images', { timeout: 300_000 }, async () => {
   const station = openTestStation();
@@ -307,14 +309,16 @@ test('the queue: a cancelled job\'s result is dropped, a failed job keeps its re
   }
 });
 
-test('a model installed back over a newer version that analysed the library (a downgrade) is said so in the models list, and in the log at start (its older results show again, silently: a probe)', { timeout: 120_000 }, async () => {
+test('a model installed back over a newer version that analysed the library (a downgrade) is said so in the models list, and in the log at start (its older results show again, silently: a probe)', { timeout: 180_000 }, async (t) => {
   const models = tempDir('ai-downgrade-models');
   writeTinyModel(models);
-  const warnings = mock.method(log, 'warn', () => undefined);
+  // the test's own mock, restored whatever fails: left in place, the log said nothing to the next test, which failed too (a clean-clone run)
+  const warnings = t.mock.method(log, 'warn', () => undefined);
   const station = openTestStation({ modelRoots: [models], analyse: false });
   try {
     await station.handlers.loadDemoExams({ patients: 1, priors: 0, size: 'reduced', seed: 'ai-downgrade' });
-    await waitFor('the models checked', async () => (await station.handlers.aiModels({})).state === 'ready', 60_000);
+    // listed, not only "ready": a check set aside on a loaded machine lists the model once it ends (a clean-clone run)
+    await waitFor('the model listed', async () => (await station.handlers.aiModels({})).models.some((m) => m.id === 'org.binome.tests.bright-spots'), 120_000);
     const examId = (await station.handlers.worklistQuery({ filter: { scope: 'all' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 1 })).rows[0]!.examId;
     const entry = async () => (await station.handlers.aiModels({})).models.find((m) => m.id === 'org.binome.tests.bright-spots')!;
     assert.equal((await entry()).newerAnalysed, undefined, 'nothing newer analysed');
@@ -336,7 +340,6 @@ test('a model installed back over a newer version that analysed the library (a d
     await waitFor('said in the log', () => warnings.mock.calls.some((c) => String(c.arguments[0]) === 'AI model org.binome.tests.bright-spots 0.1.0: older than version 0.10.0, which analysed exams of this library; exams show this version\'s analyses, made again where it has none'), 60_000);
   } finally {
     await again.close();
-    warnings.mock.restore();
   }
 });
 
@@ -2023,6 +2026,33 @@ test('a model found late in a run (its check set aside) does not take the place 
   } finally {
     await analysis.close();
     await next?.close();
+    await station.close();
+  }
+});
+
+test('a command listing the models (binome models) whose check of the library\'s shown model is set aside names that model shown once it is found, not the last found: on a loaded machine it marked the other shown beside a library that showed it (a clean-clone run)', { timeout: 180_000 }, async () => {
+  const station = openTestStation();
+  const { bundled, library } = bundledAndLibraryModels('ai-list-late-shown');
+  // the library shows the application's model (a station chose it); the listing finds the library's own at once, the application's late
+  station.db.settings.set(AI_SHOWN_MODEL_SETTING, 'org.binome.tests.bundled');
+  const lister = new AiAnalysis(station.db, station.store, [bundled, library]);
+  const runner = (lister as unknown as { runner: InferenceRunner }).runner;
+  const discover = runner.discover.bind(runner);
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => { release = resolve; });
+  mock.method(runner, 'discover', async (roots: string[]) => {
+    const all = await discover(roots);
+    return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.binome.tests.bundled'), checking: [path.join(bundled, 'tiny')], complete: late.then(() => all.complete) };
+  });
+  try {
+    await lister.start({ analyse: false });
+    assert.equal(lister.shownModel?.manifest.id, 'org.clinic.tests.own', 'meanwhile, the one found');
+    release();
+    await waitFor('the model found late', () => lister.availableModels.length === 2);
+    assert.equal(lister.shownModel?.manifest.id, 'org.binome.tests.bundled', 'the library\'s shown model, once found');
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bundled', 'and nothing written');
+  } finally {
+    await lister.close();
     await station.close();
   }
 });
