@@ -195,6 +195,8 @@ export class StepRenderer {
   private placed = new Map<string, Placed>();
   private sync: StepSynchronizers | null = null;
   private disposed = false;
+  /** Invert asked for on this step (invert()): every image shown the other way from how it starts. */
+  private inverted = false;
   private stepKey = '';
   private mmPerPixel: number | null = null;
   private inputs: { spec: HungViewport; element: HTMLDivElement }[] | null = null;
@@ -495,12 +497,14 @@ export class StepRenderer {
       // the rendition spans the same millimetres as the stored image: the same camera shows the same place
       viewport.setCamera({ ...p.placement!, flipHorizontal: undefined, flipVertical: undefined }, true);
       viewport.setCamera({ ...keep.camera, flipHorizontal: undefined, flipVertical: undefined });
-      viewport.setProperties({ voiRange: keep.properties.voiRange, VOILUTFunction: keep.properties.VOILUTFunction, invert: keep.properties.invert });
+      // the step's inversion as it is now (pressed while the image was set, it was lost here)
+      viewport.setProperties({ voiRange: keep.properties.voiRange, VOILUTFunction: keep.properties.VOILUTFunction, invert: Boolean(p.starting?.invert) !== this.inverted });
     } else {
       this.applyStartingWindow(p, viewport);
       this.place(p, viewport, rows);
       const { voiRange, VOILUTFunction, invert } = viewport.getProperties();
       p.starting = { voiRange, VOILUTFunction, invert: Boolean(invert) };
+      if (this.inverted) viewport.setProperties({ invert: !p.starting.invert });
       this.sync?.update(p.viewportId, { baseVoi: voiRange ?? null });
     }
     this.sync?.update(p.viewportId, { placed: true });
@@ -639,18 +643,25 @@ export class StepRenderer {
     this.report(p.spec.id, { status: 'error', error: reason.say });
   }
 
-  /** Inverts every image of the step (relative to how each starts: MONOCHROME1 starts inverted). */
+  /**
+   * Inverts every image of the step (relative to how each starts: MONOCHROME1 starts inverted), those
+   * drawn later too. Kept for the step, not toggled per image: an image still loading missed the key,
+   * and one whose stored image replaced its rendition just then took back the polarity of before (a
+   * review), one image of the step then shown the other way from the rest.
+   */
   invert(): void {
+    this.inverted = !this.inverted;
     for (const p of this.placed.values()) {
       const viewport = sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined;
-      if (!viewport?.getCurrentImageId()) continue;
-      viewport.setProperties({ invert: !viewport.getProperties().invert });
+      if (!viewport?.getCurrentImageId() || !p.starting) continue;
+      viewport.setProperties({ invert: p.starting.invert !== this.inverted });
       viewport.render();
     }
   }
 
   /** Back to how the step opened: placement camera, preset window, no inversion beyond the image's own. */
   reset(): void {
+    this.inverted = false;
     for (const p of this.placed.values()) {
       const viewport = sharedEngine().getViewport(p.viewportId) as Types.IStackViewport | undefined;
       if (!viewport?.getCurrentImageId() || !p.placement || !p.starting) continue;
