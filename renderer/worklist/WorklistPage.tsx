@@ -106,13 +106,26 @@ export function WorklistPage() {
     if (waiting && shownPage.current) showPage(waiting.page, shownPage.current.key, waiting.query, waiting.offset, null);
   };
 
+  // A refresh does not drop the answer still awaited for the same list: while changes kept coming (an
+  // import, a modality sending) every refresh dropped the one before, and where an answer took longer
+  // than CHANGES_COALESCE_MS none was ever shown until the changes stopped (a review). An answer is
+  // shown where it answers the list asked for now (the same search, sort and page) and is the newest.
+  const listAsked = useRef({ key: '', last: 0, shown: 0 });
+  // (gone, the page shows nothing more: an answer kept the viewer's next and previous exam in its order)
+  const onScreen = useRef(true);
+  useEffect(() => { onScreen.current = true; return () => { onScreen.current = false; }; }, []);
   useEffect(() => {
     let cancelled = false;
     const query = { filter: { text: text || undefined, status: status ? [status] : undefined, scope }, sort };
     const key = JSON.stringify([query, offset]);
+    const asked = listAsked.current;
+    if (asked.key !== key) asked.shown = 0; // another list: nothing of the one before is shown now
+    asked.key = key;
+    const order = ++asked.last;
     api.worklistQuery({ ...query, offset, limit: PAGE_SIZE })
       .then((p) => {
-        if (cancelled) return;
+        if (!onScreen.current || asked.key !== key || order < asked.shown) return;
+        asked.shown = order;
         if (p.rows.length === 0 && offset > 0) { setOffset(0); return; } // a page remembered past the list's end (exams deleted since)
         // a refresh of the list on screen, the pointer on its rows: they stay where they are; another
         // search, sort or page is the reader's own doing and shows at once
@@ -122,7 +135,7 @@ export function WorklistPage() {
         showPage(held?.page ?? p, key, query, offset, held?.left ?? null);
         setListError(null);
       })
-      .catch((e: unknown) => { if (!cancelled) setListError(errorText(e)); });
+      .catch((e: unknown) => { if (onScreen.current && asked.key === key && order === asked.last) setListError(errorText(e)); });
     api.getSettings({}).then((settings) => { if (!cancelled) setSecondLook(settings.viewer.aiMarksMode === 'second-look'); }).catch(() => undefined);
     // an empty breast worklist says when other exams exist (a CT imported by mistake, say)
     if (scope === 'breast') api.worklistQuery({ filter: { scope: 'all' }, limit: 1 }).then((p) => { if (!cancelled) setOtherScopeCount(p.total); }).catch(() => undefined);

@@ -386,6 +386,39 @@ test('the worklist does not re-sort under the pointer: a refresh while it is on 
   }
 });
 
+test('while changes keep coming and each answer is slow, the worklist still shows them: every refresh dropped the answer before it, and none was shown until the changes stopped (a review)', { skip: SKIP, timeout: 120_000 }, async () => {
+  await page.goto(host.openUrl);
+  await page.waitForSelector('[data-testid=exam-row]');
+  const rows = () => page.$$eval('[data-testid=exam-row]', (r) => r.length);
+  const before = await rows();
+  const someExam = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 1 }))).rows[0]!;
+  // each list answer handed over 700 ms after it was asked for (a large library on a busy station)
+  const slow = '**/api/op/worklistQuery';
+  await page.route(slow, async (route) => { const response = await route.fetch(); await new Promise((r) => setTimeout(r, 700)); await route.fulfill({ response }); });
+  // a change every 150 ms (the worklist reads again at most every 250 ms)
+  let changing = true;
+  const changes = (async () => {
+    for (let i = 0; changing; i++) {
+      await station.handlers.setExamStatus({ examId: someExam.examId, status: i % 2 ? 'in_progress' : 'new' });
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+  try {
+    await page.waitForTimeout(500);
+    const [exam] = writeScreeningExams(tempDir('station-e2e-busy'), 1, { seed: 'station-e2e-busy' });
+    await station.handlers.importPaths(parseOperationInput('importPaths', { paths: exam!.files }));
+    // shown while the changes still come
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=exam-row]').length === n, before + 1, { timeout: 6000 });
+    assert.equal(changing, true);
+  } finally {
+    changing = false;
+    await changes;
+    await page.unroute(slow);
+    await station.handlers.setExamStatus({ examId: someExam.examId, status: someExam.status });
+  }
+  assert.equal(await rows(), before + 1);
+});
+
 test('no script error was raised in the page', { skip: SKIP }, () => {
   assert.deepEqual(pageErrors, []);
 });
