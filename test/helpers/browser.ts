@@ -35,8 +35,10 @@ export async function holdAnswers(page: Page, operation: string): Promise<() => 
   const pattern = `**/api/op/${operation}`;
   await page.route(pattern, (route) => {
     const done = (async () => { const response = await route.fetch(); await held; await route.fulfill({ response }); })();
-    handed.push(done.catch(() => undefined)); // (a page closed meanwhile: nothing to hand over)
-    return done;
+    // (a page closed, or the route gone, meanwhile: nothing to hand over; what the page shows is what is asserted)
+    const settled = done.catch(() => undefined);
+    handed.push(settled);
+    return settled;
   });
   return async () => {
     release();
