@@ -7,7 +7,8 @@ import { z } from 'zod';
 
 export const VIEWER_ACTIONS = [
   'nextStep', 'previousStep', 'nextExam', 'previousExam', 'markRead', 'markReadAndNext',
-  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'aiMarks', 'impressionNormal', 'impressionRecall', 'worklist', 'help',
+  'invert', 'reset', 'windowLevel', 'pan', 'zoom', 'magnifier', 'measure', 'trueSize', 'aiMarks',
+  'aiMarksMass', 'aiMarksCalcification', 'aiMarksDistortion', 'aiMarksAsymmetry', 'impressionNormal', 'impressionRecall', 'worklist', 'help',
 ] as const;
 export type ViewerAction = (typeof VIEWER_ACTIONS)[number];
 
@@ -33,6 +34,13 @@ export const DEFAULT_KEYMAP: Readonly<Record<ViewerAction, readonly KeyName[]>> 
   measure: ['d'],
   trueSize: ['t'],
   aiMarks: ['a'],
+  // one class of marks shown / hidden: no key of their own until the reader gives them one (a letter
+  // would hide a class of marks under Caps Lock or a slip of the magnifier's key; digits differ on a
+  // French keyboard), in the settings' keys; the AI strip's switches do it with the mouse
+  aiMarksMass: [],
+  aiMarksCalcification: [],
+  aiMarksDistortion: [],
+  aiMarksAsymmetry: [],
   // her first impression from the keyboard or a reading keypad's number keys (it took 14 Tabs: a probe)
   impressionNormal: ['1'],
   impressionRecall: ['2'],

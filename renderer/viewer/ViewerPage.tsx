@@ -103,6 +103,8 @@ const QUESTION_READ_MS = 1000;
 /** How long that question, left on screen, stays one a key answers: after it, the key asks it again. */
 const QUESTION_ARMED_MS = 60_000;
 /** The keys that are not repeated when held down: those that mark an exam read, or record her impression. */
+/** The class of marks each class's key shows or hides (the AI strip's switches, from the keyboard). */
+const CLASS_OF_ACTION = { aiMarksMass: 'mass', aiMarksCalcification: 'calcification', aiMarksDistortion: 'architectural_distortion', aiMarksAsymmetry: 'asymmetry' } as const satisfies Partial<Record<ViewerAction, (typeof AI_FINDING_CLASSES)[number]>>;
 const KEYS_NOT_REPEATED: ReadonlySet<ViewerAction> = new Set(['markRead', 'markReadAndNext', 'impressionNormal', 'impressionRecall']);
 
 /** Step numbers as a reader writes them: "2, 4–10". */
@@ -165,6 +167,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   /** The reader's choices, kept from exam to exam and through a reload (marks-choice.ts): marks on or off, classes hidden. */
   const [marksOn, setMarksOn] = useState(() => loadMarksChoice().marksOn);
   const [hiddenClasses, setHiddenClasses] = useState<ReadonlySet<string>>(() => loadMarksChoice().hiddenClasses);
+  const toggleClass = useCallback((c: string) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; }), []);
   /** CAD reports' "Presentation Optional" marks: hidden until the reader asks for them. */
   const [optionalCadMarks, setOptionalCadMarks] = useState(() => loadMarksChoice().optionalCadMarks);
   useEffect(() => saveMarksChoice({ marksOn, hiddenClasses, optionalCadMarks }), [marksOn, hiddenClasses, optionalCadMarks]);
@@ -589,6 +592,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   }, [examId]);
   // gone from the screen (answered, closed, replaced), it holds back no key
   useEffect(() => { if (!notice?.gate) questionAsked.current = null; }, [notice]);
+  // the unseen-steps question is answered by going to look: gone at her next step (left on screen, it
+  // still counted the steps seen as when it was asked, four steps later: a radiologist's probe); marking
+  // the exam read asks again with the steps left, if any
+  useEffect(() => { setNotice((n) => (n && 'key' in n && n.key === 'viewer.readStepsUnseen' ? null : n)); }, [stepIndex, examId]);
   // one mark-read at a time: a second while the first awaits the exam's results passed its question
   const markingRead = useRef(false);
   // Her first impression normal, the AI calling the exam (marks, or its score over the exam point):
@@ -596,6 +603,9 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
   // once, and the exam was read and the next one open, the strip's "look at them" never read.
   // (once per exam in this window, not per opening: asked again after the exam was closed and opened again, a probe)
   const markReadAsking = useCallback(async (): Promise<boolean> => {
+    // read already (Enter to go on from an exam read before): nothing to ask, nothing to record (it asked
+    // again about the steps she had not seen, before going on: a radiologist's probe)
+    if (loaded?.detail.exam.examId === examId && loaded.detail.exam.status === 'read') return true;
     // steps of the exam not seen (a radiologist's probe closed an exam at its second step of ten with one
     // key, nothing said; SecurView asks): asked first, once while the question is fresh (as below)
     const plan = loaded?.detail.exam.examId === examId ? loaded.plan : null;
@@ -744,6 +754,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'aiMarks':
         if (aiLocked) setNotice(heldForLaterNotice ?? { key: 'ai.locked' });
         else setMarksOn((on) => !on);
+        break;
+      case 'aiMarksMass': case 'aiMarksCalcification': case 'aiMarksDistortion': case 'aiMarksAsymmetry':
+        if (aiLocked) setNotice(heldForLaterNotice ?? { key: 'ai.locked' });
+        else toggleClass(CLASS_OF_ACTION[action]);
         break;
       case 'impressionNormal': case 'impressionRecall': {
         // asked where the AI strip asks it (second look, locked; or concurrent, before one is given); it
@@ -911,7 +925,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       <AiPanel results={currentAi} examRead={exam.status === 'read'} mode={settings.aiMarksMode} locked={aiLocked} heldForLater={heldForLater} marksOn={marksOn} classes={aiClasses} hiddenClasses={hiddenClasses} marksPossible={marksPossible}
         toggleKeys={settings.keymap.aiMarks.map((k) => keyLabel(k, locale)).join(' / ') || '—'} busy={aiBusy}
         onToggleMarks={() => setMarksOn((on) => !on)}
-        onToggleClass={(c) => setHiddenClasses((hidden) => { const next = new Set(hidden); if (!next.delete(c)) next.add(c); return next; })}
+        onToggleClass={toggleClass}
         optionalCadMarks={optionalCadMarks} onToggleOptionalCadMarks={() => setOptionalCadMarks((on) => !on)} hiddenMarks={hiddenMarks} weakOnStep={weakOnStep} weakInExam={weakInExam}
         onFirstImpression={recordFirstImpression}
         onCancel={() => void aiAction(() => api.cancelAiAnalysis({ examId }))}

@@ -633,8 +633,24 @@ test('the hide key, each class\'s switch, and the label on every viewport with m
   await page.keyboard.press('h');
   await page.waitForSelector('[data-testid=help]');
   assert.match(await page.textContent('[data-testid=help] tr[data-action=aiMarks]') ?? '', /AI marks: show \/ hide\s*a/);
+  // each class's marks have a key of their own once she gives them one (none by default; a radiologist's
+  // probe found the classes under the mouse alone)
+  assert.match(await page.textContent('[data-testid=help] tr[data-action=aiMarksCalcification]') ?? '', /AI marks of calcifications: show \/ hide\s*—/);
   await page.keyboard.press('Escape');
   await page.waitForSelector('[data-testid=help]', { state: 'detached' });
+  await station.handlers.setSettings({ viewer: { keymap: { aiMarksCalcification: ['F7'] } } });
+  try {
+    await open(ids.current);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8, undefined, { timeout: 60_000 });
+    await page.keyboard.press('F7');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 4);
+    assert.equal(await page.$eval('[data-testid=ai-class-calcification] input', (i) => (i as HTMLInputElement).checked), false);
+    assert.deepEqual([...new Set(await page.$$eval('[data-testid=ai-mark]', (ms) => ms.map((m) => (m as HTMLElement).dataset.shape)))], ['circle'], 'the masses\' marks stay');
+    await page.keyboard.press('F7');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ai-mark]').length === 8);
+  } finally {
+    await station.handlers.setSettings({ viewer: { keymap: { aiMarksCalcification: [] } } });
+  }
 
   // in French
   await page.selectOption('[data-testid=locale]', 'fr');

@@ -848,9 +848,21 @@ test('the next and previous exam keys follow the worklist in its current sort', 
   await page.keyboard.press('r');
   await page.waitForFunction(() => /^You have seen 1 of this exam’s \d+ steps \(not seen: 2[–, \d]*\)\. Go through them, or mark the exam read again to close it as it is\.$/.test(document.querySelector('[data-testid=viewer-notice][data-gate=true]')?.textContent ?? ''));
   assert.equal(await page.textContent('[data-testid=exam-status]'), statusBefore, 'not read with steps unseen, unasked');
+  // gone to look: the question goes at her next step (it stayed, its count as when asked, a radiologist's
+  // probe), and marking read asks again with the steps left
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !document.querySelector('[data-testid=viewer-notice][data-gate=true]'));
+  await waitForStep(page, order[2]);
+  await page.keyboard.press('r');
+  await page.waitForFunction(() => /^You have seen 2 of this exam’s \d+ steps \(not seen: 3[–, \d]*\)\./.test(document.querySelector('[data-testid=viewer-notice][data-gate=true]')?.textContent ?? ''));
   await page.waitForTimeout(1100); // (a press within a second of a question does not answer it: ViewerPage QUESTION_READ_MS)
   await page.keyboard.press('r');
   await page.waitForFunction(() => document.querySelector('[data-testid=exam-status]')?.textContent === 'Read');
+  // read: marking it read again asks nothing (Enter on an exam read before asked about its unseen steps again: a probe)
+  await page.waitForTimeout(1100);
+  await page.keyboard.press('r');
+  await page.waitForTimeout(400);
+  assert.equal(await page.locator('[data-testid=viewer-notice][data-gate=true]').count(), 0, 'nothing asked of an exam read');
   // and the worklist reached from the keyboard (a reading keypad's key can be mapped to it)
   await page.keyboard.press('Backspace');
   await page.waitForSelector('[data-testid=exam-row]');
