@@ -119,6 +119,11 @@ export interface WorkerPoolOptions {
    * before it kills, Docker 10 s after its own grace, systemd 90 s; it was 60 s).
    */
   closeWaitMs?: number;
+  /**
+   * What a new thread may take to start (its entry prepared, its modules loaded) before its first
+   * task's time limit begins anyway (30 s): a thread that never takes the task up still ends it.
+   */
+  startAllowanceMs?: number;
   /** What such a task is, in the log's words ("model run"; default "task"). */
   taskNoun?: string;
   /**
@@ -167,6 +172,8 @@ interface Thread {
   inFlight: Set<number>;
   idleTimer?: NodeJS.Timeout;
   stopping: boolean;
+  /** It has taken a task up ('started'): started, its modules loaded. */
+  ready?: boolean;
 }
 
 /** Pools closed with threads still inside a task that cannot be interrupted (see threadsLeftInsideTasks). */
@@ -310,22 +317,34 @@ export class WorkerPool<T extends TaskTable> {
     thread.jobs.set(job.id, job);
     thread.inFlight.add(job.id);
     thread.worker?.ref();
-    if (job.options.timeoutMs) {
-      job.timer = setTimeout(() => {
-        const retire = this.options.stopOnlyBetweenTasks;
-        log.warn(`${this.options.name}: ${job.task} overran ${job.options.timeoutMs} ms; ${retire ? 'its thread takes no other task, and stops once it returns' : 'stopping its thread'}`);
-        thread.jobs.delete(job.id);
-        this.settle(job, new TaskTimeoutError(job.task, job.options.timeoutMs!));
-        if (retire) this.send(thread, { type: 'cancel', id: job.id }); // a task that looks at its signal between steps ends sooner
-        if (thread.stopping) thread.worker?.unref(); // set aside before (asideAfterMs): nothing waits on it now
-        void this.stop(thread, null);
-      }, job.options.timeoutMs);
-    }
+    this.armLimit(thread, job);
     if (job.options.asideAfterMs !== undefined && this.options.stopOnlyBetweenTasks) {
       job.asideTimer = setTimeout(() => this.setAside(thread, job), job.options.asideAfterMs);
       job.asideTimer.unref();
     }
     this.send(thread, { type: 'run', id: job.id, task: job.task, input: job.input });
+  }
+
+  /**
+   * The task's time limit, from now: from when the thread takes it up ('started'). A new thread's
+   * start (its entry prepared, its modules loaded: onnxruntime-node's alone takes a second on a loaded
+   * machine) counted against the task, and a model's run could be stopped as overrun before it began.
+   * Sent to a thread not started yet, the limit runs with the start's allowance on top, so that a
+   * thread that never takes it up still ends it.
+   */
+  private armLimit(thread: Thread, job: Job): void {
+    if (!job.options.timeoutMs) return;
+    clearTimeout(job.timer);
+    const allowance = thread.ready ? 0 : this.options.startAllowanceMs ?? 30_000;
+    job.timer = setTimeout(() => {
+      const retire = this.options.stopOnlyBetweenTasks;
+      log.warn(`${this.options.name}: ${job.task} overran ${job.options.timeoutMs} ms; ${retire ? 'its thread takes no other task, and stops once it returns' : 'stopping its thread'}`);
+      thread.jobs.delete(job.id);
+      this.settle(job, new TaskTimeoutError(job.task, job.options.timeoutMs!));
+      if (retire) this.send(thread, { type: 'cancel', id: job.id }); // a task that looks at its signal between steps ends sooner
+      if (thread.stopping) thread.worker?.unref(); // set aside before (asideAfterMs): nothing waits on it now
+      void this.stop(thread, null);
+    }, job.options.timeoutMs + allowance);
   }
 
   /** The thread of a task that runs long kept for that task alone (asideAfterMs); the others go on. */
@@ -351,6 +370,12 @@ export class WorkerPool<T extends TaskTable> {
   }
 
   private onMessage(thread: Thread, message: FromWorker): void {
+    if (message.type === 'started') {
+      thread.ready = true;
+      const job = thread.jobs.get(message.id);
+      if (job) this.armLimit(thread, job);
+      return;
+    }
     if (message.type !== 'progress') {
       thread.inFlight.delete(message.id);
       // a retired thread whose last task returned can be stopped now (and a new one may start)

@@ -25,6 +25,8 @@ export interface SerializedError {
 }
 
 export type FromWorker =
+  /** The thread took the task up: its time limit counts from here, not from the thread's start. */
+  | { type: 'started'; id: number }
   | { type: 'progress'; id: number; value: unknown }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: SerializedError };

@@ -20,6 +20,7 @@ export function serveTasks<T extends TaskTable>(handlers: TaskHandlers<T>): void
       send({ type: 'error', id: message.id, error: { name: 'Error', message: `unknown task "${message.task}"`, code: 'unknown_task' } });
       return;
     }
+    send({ type: 'started', id: message.id });
     const controller = new AbortController();
     running.set(message.id, controller);
     const context = { signal: controller.signal, progress: (value: unknown) => send({ type: 'progress', id: message.id, value }) };

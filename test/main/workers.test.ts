@@ -106,6 +106,26 @@ test('overrun tasks do not pile up: one retired thread may run beside a new one,
   }
 });
 
+test('a task\'s time limit counts from when its thread takes it up, not from the thread\'s start (a slow start stopped a model\'s run as overrun before it began); a thread that never starts still ends it at the limit', async () => {
+  const slowEntry = { file: async () => { await new Promise((r) => setTimeout(r, 900)); return entry.file(); } };
+  const slow = new WorkerPool<SampleTasks>({ name: 'sample', entry: slowEntry, size: 1, tasksPerWorker: 1, idleMs: 200 });
+  try {
+    assert.equal((await slow.run('echo', { text: 'after a slow start' }, { timeoutMs: 500 })).text, 'after a slow start');
+    // and once it runs, the limit holds
+    await assert.rejects(slow.run('spin', { ms: 5_000 }, { timeoutMs: 300 }), TaskTimeoutError);
+  } finally {
+    await slow.close();
+  }
+  const never = new WorkerPool<SampleTasks>({ name: 'sample', entry: { file: () => new Promise<string>(() => undefined) }, size: 1, tasksPerWorker: 1, idleMs: 200, startAllowanceMs: 400 });
+  try {
+    const started = performance.now();
+    await assert.rejects(never.run('echo', { text: 'no thread' }, { timeoutMs: 300 }), TaskTimeoutError);
+    assert.ok(performance.now() - started >= 650, 'ended at its limit and the start\'s allowance');
+  } finally {
+    await never.close();
+  }
+});
+
 test('a long task set aside (asideAfterMs) runs on beside the next, and still ends with its result, even when its patience ran out before its thread had started', async () => {
   const p = unstoppablePool();
   try {
