@@ -5,7 +5,7 @@
 // synthetic images only), the model folders refused and why (in the reader's language: a vendor's
 // model with a wrong checksum is said so here, not only in a log), and which model exams show, with
 // the choice to show another. Opened from the top bar, whose button warns when a model was refused.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { modelCaveat } from '../../common/ai/model-caveat.ts';
 import type { AiModelEntry, AiModelsStatus } from '../../common/domain.ts';
 import { describeModelProblem } from '../../common/ai/model-problems.ts';
@@ -22,15 +22,20 @@ import { failureReason, fallbackReason } from './ai-state.ts';
 export function useAiModels(open: boolean): [AiModelsStatus | undefined, (s: AiModelsStatus) => void] {
   const api = useApi();
   const [status, setStatus] = useState<AiModelsStatus | undefined>(undefined);
+  // each status asked for or handed in (a model chosen) numbered: an answer to an earlier question is
+  // not shown over a later status (asked as the panel opened and answered after a model was chosen, it
+  // showed the choice before for up to two seconds, a review)
+  const latest = useRef(0);
+  const handIn = useCallback((s: AiModelsStatus) => { latest.current++; setStatus(s); }, []);
   useEffect(() => {
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = () => api.aiModels({}).then((s) => {
-      if (cancelled) return;
+    const load = () => { const asked = ++latest.current; return api.aiModels({}).then((s) => {
+      if (cancelled || asked !== latest.current) return;
       setStatus(s);
       // while the models are checked at start, ask again shortly
       if (s.state === 'starting') timer = setTimeout(() => void load(), 1000);
-    }).catch(() => undefined);
+    }).catch(() => undefined); };
     void load();
     // closed, the top-bar button hears of the models or the library's room changing (every model's
     // analyses at once: examId null), not of each exam
@@ -45,7 +50,7 @@ export function useAiModels(open: boolean): [AiModelsStatus | undefined, (s: AiM
     });
     return () => { cancelled = true; off(); clearTimeout(timer); clearTimeout(pending); };
   }, [api, open]);
-  return [status, setStatus];
+  return [status, handIn];
 }
 
 export function AiModelsButton({ status, onOpen }: { status: AiModelsStatus | undefined; onOpen(): void }) {
