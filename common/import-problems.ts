@@ -59,6 +59,7 @@ export const IMPORT_PROBLEM_CODES = [
   // not a file to read: never opened, skipped
   'not_regular_file',
   'link_to_folder',
+  'link_out_of_dicomdir',
   'broken_link',
   // warnings: imported, with a reservation shown beside the image
   'tags_out_of_order',
@@ -123,6 +124,7 @@ const en: Record<ImportProblemCode, string> = {
   referenced_missing: 'listed in the DICOMDIR but missing from the media',
   not_regular_file: 'not a regular file (a pipe, socket or device): not opened',
   link_to_folder: 'a symbolic link to a folder: not followed (import the folder itself)',
+  link_out_of_dicomdir: 'listed in the DICOMDIR, but a symbolic link on its path leads out of the DICOMDIR’s folder: not followed (import that place itself)',
   broken_link: 'a symbolic link whose target is missing',
   tags_out_of_order: 'attributes are out of order ({tag}); the image was kept',
   trailing_bytes: '{count} unreadable bytes after the pixel data were ignored',
@@ -176,6 +178,7 @@ const fr: Record<ImportProblemCode, string> = {
   referenced_missing: 'listé dans le DICOMDIR mais absent du support',
   not_regular_file: 'pas un fichier ordinaire (tube, socket ou périphérique)\u202f: non ouvert',
   link_to_folder: 'lien symbolique vers un dossier\u202f: non suivi (importez le dossier lui-même)',
+  link_out_of_dicomdir: 'listé dans le DICOMDIR, mais un lien symbolique de son chemin mène hors du dossier du DICOMDIR\u202f: non suivi (importez cet endroit lui-même)',
   broken_link: 'lien symbolique dont la cible est absente',
   tags_out_of_order: 'attributs dans le désordre ({tag})\u202f; l’image a été conservée',
   trailing_bytes: '{count} octets illisibles après les pixels ont été ignorés',

@@ -8,7 +8,7 @@ import type { CadReportRead } from '../dicom/cad-sr-read.ts';
 /** What one file turned out to be, read on a worker thread. */
 export type FileInspection =
   | { kind: 'instance'; attributes: InstanceAttributes; warnings: ProblemRef[]; size: number; contentLength: number }
-  | { kind: 'dicomdir'; found: string[]; missing: MissingFile[] }
+  | { kind: 'dicomdir'; found: string[]; missing: MissingFile[]; outside: MissingFile[] }
   | { kind: 'not-dicom'; problem: ProblemRef }
   /** A pipe, socket or device (a path that became one since it was listed): never opened. */
   | { kind: 'not-regular-file' }

@@ -475,6 +475,15 @@ export class Importer {
             this.db.imports.recordQuarantine(jobId, { file: m.file, code: 'referenced_missing', studyUid: m.studyUid, sopUid: m.sopInstanceUid, keptCopy: null },
               describeProblem('en', { code: 'referenced_missing' }));
           }
+          // a path leading out of the DICOMDIR's folder through a link is not read: named as the walk
+          // names a link to a folder, and its exam, which lacks it, marked incomplete
+          for (const o of inspection.outside) {
+            notAFile(o.file, { code: 'link_out_of_dicomdir' });
+            if (!o.studyUid) continue;
+            rejectedStudies.add(o.studyUid);
+            this.db.imports.recordQuarantine(jobId, { file: o.file, code: 'link_out_of_dicomdir', studyUid: o.studyUid, sopUid: o.sopInstanceUid, keptCopy: null },
+              describeProblem('en', { code: 'link_out_of_dicomdir' }));
+          }
           // a DICOMDIR named by the user brings its files; one found in a folder lists files the walk has already found
           if (namedDicomDirs.has(path.resolve(source.path))) {
             queue.push(...inspection.found.map((f) => ({ path: f, label: f })));
