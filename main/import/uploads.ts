@@ -2,8 +2,9 @@
 // straight to disk as they arrive, never held whole in memory, into a staging folder of the
 // library; when the page says the upload is complete, all its files are imported as one job (so an
 // exam dropped as four files is never shown with two), moved into the store, and the staging
-// folder goes. Limits: a file's size (what a DICOM file can be), files per upload, and uploads
-// received at once (each holds a disk write stream and a socket).
+// folder goes. Limits: a file's size (what a DICOM file can be), files per upload, uploads
+// received at once (each holds a disk write stream and a socket), and how long a file's body may
+// send nothing (a stalled sender would hold its place for ever).
 //
 // Staging folders are uploads/<pid>-<start time>-<random>/<upload id>/: a process removes only those
 // of owners that are gone, and its own uploads left idle for UPLOAD_IDLE_MS.
@@ -23,12 +24,19 @@ export interface UploadLimits {
   maxFilesPerUpload: number;
   /** Files received at once, over all uploads. */
   maxConcurrentFiles: number;
+  /**
+   * How long a file's body may bring no byte before it is given up (its partial file removed, its
+   * place freed): the host lets a large file take as long as it needs (no request time limit), so
+   * four connections that sent a few bytes and stopped held every place, and every later file was
+   * answered "too many files at once" until they closed (a probe).
+   */
+  bodyIdleMs?: number;
 }
 
-export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 4 * 1024 ** 3 - 1, maxFilesPerUpload: 100_000, maxConcurrentFiles: 4 };
+export const DEFAULT_UPLOAD_LIMITS: Required<UploadLimits> = { maxFileBytes: 4 * 1024 ** 3 - 1, maxFilesPerUpload: 100_000, maxConcurrentFiles: 4, bodyIdleMs: 60_000 };
 const UPLOAD_IDLE_MS = 6 * 3600_000;
 
-export type UploadErrorCode = 'not_found' | 'too_large' | 'too_many_files' | 'busy' | 'aborted';
+export type UploadErrorCode = 'not_found' | 'too_large' | 'too_many_files' | 'busy' | 'aborted' | 'stalled';
 
 export class UploadError extends Error {
   constructor(readonly code: UploadErrorCode, message: string, readonly params: Record<string, number> = {}) {
@@ -52,8 +60,10 @@ export class UploadStaging {
   private readonly uploads = new Map<string, Upload>();
   private receiving = 0;
   private readonly ownDir: string;
+  private readonly limits: Required<UploadLimits>;
 
-  constructor(root: string, private readonly limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {
+  constructor(root: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {
+    this.limits = { ...DEFAULT_UPLOAD_LIMITS, ...limits, bodyIdleMs: limits.bodyIdleMs ?? DEFAULT_UPLOAD_LIMITS.bodyIdleMs };
     this.ownDir = path.join(root, ownedFolderName());
     fs.mkdirSync(root, { recursive: true });
     for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
@@ -84,7 +94,7 @@ export class UploadStaging {
    */
   async receive(id: string, name: string, body: Readable, declaredBytes?: number): Promise<{ bytes: number }> {
     const upload = this.get(id);
-    const { maxFileBytes, maxFilesPerUpload, maxConcurrentFiles } = this.limits;
+    const { maxFileBytes, maxFilesPerUpload, maxConcurrentFiles, bodyIdleMs } = this.limits;
     if (declaredBytes !== undefined && declaredBytes > maxFileBytes) throw new UploadError('too_large', 'The file is larger than a DICOM file can be', { limit: maxFileBytes });
     if (upload.files.length + upload.receiving >= maxFilesPerUpload) throw new UploadError('too_many_files', 'Too many files in one upload', { limit: maxFilesPerUpload });
     if (this.receiving >= maxConcurrentFiles) throw new UploadError('busy', 'Too many files are being received at once; send them one after another', { limit: maxConcurrentFiles });
@@ -93,10 +103,24 @@ export class UploadStaging {
     const file = path.join(upload.dir, String(upload.next++).padStart(6, '0'));
     const part = `${file}.part`;
     let bytes = 0;
+    let idle: NodeJS.Timeout | undefined;
+    let settled = false;
+    // the body is read as the disk takes it: a pause counts from the last byte read
+    const watch = () => {
+      clearTimeout(idle);
+      const armedAt = bytes;
+      // looked at once more after the bytes waiting on the socket are read: a process that was not
+      // scheduled for a while runs its timers before it reads what arrived meanwhile
+      idle = setTimeout(() => setImmediate(() => {
+        if (bytes !== armedAt || settled) return;
+        body.destroy(new UploadError('stalled', `No byte of the file arrived for ${Math.round(bodyIdleMs / 1000)} s`, { seconds: Math.round(bodyIdleMs / 1000) }));
+      }), bodyIdleMs);
+    };
     try {
       const counter = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           bytes += chunk.length;
+          watch();
           if (bytes > maxFileBytes) callback(new UploadError('too_large', 'The file is larger than a DICOM file can be', { limit: maxFileBytes }));
           else callback(null, chunk);
         },
@@ -105,6 +129,7 @@ export class UploadStaging {
       // a lazily opened stream had made its file, which was removed first and made after (a clean-clone
       // run found a `.part` left)
       const handle = await fs.promises.open(part, 'wx');
+      watch();
       try {
         await pipeline(body, counter, handle.createWriteStream());
       } finally {
@@ -119,6 +144,8 @@ export class UploadStaging {
       if ((error as { code?: string })?.code === 'ENOSPC') throw error;
       throw new UploadError('aborted', 'The file did not arrive whole');
     } finally {
+      settled = true;
+      clearTimeout(idle);
       this.receiving--;
       upload.receiving--;
     }

@@ -92,18 +92,19 @@ const OTHER_IMPORTS_EVERY_MS = 5_000;
 /** Renditions left undone wait this long after start, so that opening the station stays quick. */
 const RENDITIONS_AFTER_START_MS = 5_000;
 
-const UPLOAD_ERRORS: Record<UploadError['code'], () => ApiError> = {
+const UPLOAD_ERRORS: Record<UploadError['code'], (params: Record<string, number>) => ApiError> = {
   not_found: () => new ApiError('not_found', 'No such upload', 'error.uploadNotFound'),
   too_large: () => new ApiError('too_large', 'The file is larger than a DICOM file can be', 'error.uploadTooLarge'),
   too_many_files: () => new ApiError('too_large', 'Too many files in one upload', 'error.uploadTooMany'),
   busy: () => new ApiError('busy', 'Too many files are arriving at once', 'error.uploadBusy'),
   aborted: () => new ApiError('bad_request', 'The file did not arrive whole', 'error.uploadIncomplete'),
+  stalled: (params) => new ApiError('bad_request', `No byte of the file arrived for ${params.seconds} s: it was given up`, 'error.uploadStalled', params),
 };
 
 /** What an error from below means to the caller: a typed API error, or (unknown) an internal one. */
 export function asApiError(error: unknown): unknown {
   if (error instanceof ApiError) return error;
-  if (error instanceof UploadError) return UPLOAD_ERRORS[error.code]();
+  if (error instanceof UploadError) return UPLOAD_ERRORS[error.code](error.params);
   if (isBusyError(error)) return new ApiError('busy', 'The library is busy in another Binome window or command; try again in a moment', 'error.libraryBusy');
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ENOSPC' || code === 'SQLITE_FULL') return new ApiError('disk_full', 'No space left on the library disk', 'error.diskFull');

@@ -113,6 +113,33 @@ test('too many files at once: 503 busy with Retry-After; a broken upload leaves 
   assert.equal((await op('appInfo', {})).status, 200);
 });
 
+test('a file whose body stops arriving is given up: answered, its partial file removed, its place freed for the next file', { skip: SKIP, timeout: 60_000 }, async () => {
+  // four senders that send 10 bytes and stop held every place until they closed, and every later
+  // file was answered 503 busy (a probe): each is given up after bodyIdleMs without a byte
+  const other = openTestStation({ uploadLimits: { maxFileBytes: LIMIT, maxFilesPerUpload: 10, maxConcurrentFiles: 4, bodyIdleMs: 500 } });
+  const second = await startLoopbackHost({ service: other, rendererDir: RENDERER });
+  try {
+    const begun = await fetch(`${second.url}api/op/beginUpload`, { method: 'POST', headers: { 'x-binome-token': second.token, 'x-binome-request': '1', 'content-type': 'application/json' }, body: '{}' });
+    const { uploadId } = ((await begun.json()) as { value: { uploadId: string } }).value;
+    const head = (name: string, length: number) => [`POST /api/upload/${uploadId}?name=${name} HTTP/1.1`, `Host: 127.0.0.1:${second.port}`,
+      `x-binome-token: ${second.token}`, 'x-binome-request: 1', 'Content-Type: application/dicom', `Content-Length: ${length}`].join('\r\n');
+    const stalled = await Promise.all([1, 2, 3, 4].map((n) => rawRequest(second.port, head(`stalled-${n}.dcm`, 100_000), [Buffer.alloc(10, n)], 10_000)));
+    for (const answer of stalled) {
+      assert.equal(answer.status, 400, answer.raw);
+      assert.deepEqual((JSON.parse(answer.body) as { error: { key: string; params: unknown } }).error.key, 'error.uploadStalled');
+    }
+    const uploads = path.join(other.paths.root, 'uploads');
+    assert.deepEqual(fs.readdirSync(uploads, { recursive: true }).map(String).filter((f) => /\d{6}(\.part)?$/.test(f)), [], 'no partial file left');
+    const next = await rawRequest(second.port, `${head('next.dcm', 4)}\r\nConnection: close`, ['DICM'], 10_000);
+    assert.equal(next.status, 200, next.raw);
+    const finished = await fetch(`${second.url}api/op/cancelUpload`, { method: 'POST', headers: { 'x-binome-token': second.token, 'x-binome-request': '1', 'content-type': 'application/json' }, body: JSON.stringify({ uploadId }) });
+    assert.equal(finished.status, 200);
+  } finally {
+    await second.close();
+    await other.close();
+  }
+});
+
 test('close() ends event streams and uploads in progress', { skip: SKIP, timeout: 60_000 }, async () => {
   const other = openTestStation({ uploadLimits: { maxFileBytes: LIMIT, maxFilesPerUpload: 10, maxConcurrentFiles: 2 } });
   const second = await startLoopbackHost({ service: other, rendererDir: RENDERER });
