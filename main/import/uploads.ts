@@ -36,7 +36,7 @@ export interface UploadLimits {
 export const DEFAULT_UPLOAD_LIMITS: Required<UploadLimits> = { maxFileBytes: 4 * 1024 ** 3 - 1, maxFilesPerUpload: 100_000, maxConcurrentFiles: 4, bodyIdleMs: 60_000 };
 const UPLOAD_IDLE_MS = 6 * 3600_000;
 
-export type UploadErrorCode = 'not_found' | 'too_large' | 'too_many_files' | 'busy' | 'aborted' | 'stalled';
+export type UploadErrorCode = 'not_found' | 'too_large' | 'too_many_files' | 'busy' | 'still_arriving' | 'aborted' | 'stalled';
 
 export class UploadError extends Error {
   constructor(readonly code: UploadErrorCode, message: string, readonly params: Record<string, number> = {}) {
@@ -154,7 +154,7 @@ export class UploadStaging {
   /** Hands the upload's files over for import and forgets the upload; `done()` removes what is left of its folder. */
   take(id: string): { files: ImportSource[]; done: () => Promise<void> } {
     const upload = this.get(id);
-    if (upload.receiving) throw new UploadError('busy', 'Files of this upload are still arriving');
+    if (upload.receiving) throw new UploadError('still_arriving', 'Files of this upload are still arriving');
     this.uploads.delete(id);
     return { files: upload.files, done: () => fs.promises.rm(upload.dir, { recursive: true, force: true }) };
   }

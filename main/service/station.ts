@@ -97,6 +97,8 @@ const UPLOAD_ERRORS: Record<UploadError['code'], (params: Record<string, number>
   too_large: () => new ApiError('too_large', 'The file is larger than a DICOM file can be', 'error.uploadTooLarge'),
   too_many_files: () => new ApiError('too_large', 'Too many files in one upload', 'error.uploadTooMany'),
   busy: () => new ApiError('busy', 'Too many files are arriving at once', 'error.uploadBusy'),
+  // finishing while a file of the upload is still arriving: its own reason (it read "too many files are arriving at once")
+  still_arriving: () => new ApiError('busy', 'Files of this import are still arriving: wait for them, then finish', 'error.uploadStillArriving'),
   aborted: () => new ApiError('bad_request', 'The file did not arrive whole', 'error.uploadIncomplete'),
   stalled: (params) => new ApiError('bad_request', `No byte of the file arrived for ${params.seconds} s: it was given up`, 'error.uploadStalled', params),
 };

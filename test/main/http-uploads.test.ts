@@ -1,7 +1,8 @@
 // Uploads through the loopback host: streamed to the library's staging folder, refused by declared
 // size before a byte is read and by counted size as they come (413, answered, never a reset), 503
-// busy when too many files arrive at once, nothing left behind by a refused or broken upload; and
-// close() ends event streams and uploads in progress.
+// busy when too many files arrive at once (and a finish while one arrives says so, in its own
+// words), nothing left behind by a refused or broken upload; and close() ends event streams and
+// uploads in progress.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -103,6 +104,10 @@ test('too many files at once: 503 busy with Retry-After; a broken upload leaves 
   assert.equal(busy.status, 503, busy.raw);
   assert.equal(busy.headers['retry-after'], '1');
   assert.deepEqual((JSON.parse(busy.body) as { error: { code: string; key: string } }).error, { code: 'busy', key: 'error.uploadBusy', message: 'Too many files are arriving at once' });
+  // finishing the upload while its file arrives says so, not "too many files are arriving at once"
+  const finishing = await op('finishUpload', { uploadId });
+  assert.equal(finishing.status, 503);
+  assert.deepEqual(finishing.body.error, { code: 'busy', key: 'error.uploadStillArriving', message: 'Files of this import are still arriving: wait for them, then finish' });
 
   // the slow client goes away mid-file: its partial file goes, and its place is free again
   slow.destroy();
