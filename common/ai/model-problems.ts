@@ -109,6 +109,7 @@ const en: Record<ModelProblemCode, Template> = {
     : p.duplicateKey !== undefined ? `manifest.json names “${p.duplicateKey}” twice in one object (a person reading it sees the first, the station would read the last): keep one`
     : p.notUtf8At !== undefined ? `manifest.json is not UTF-8 text (byte ${p.notUtf8At} is not UTF-8: saved as Latin-1 or Windows-1252?); save it as UTF-8`
     : p.empty ? 'manifest.json is empty'
+    : p.endsEarly ? `manifest.json is not valid JSON: the text ends (line ${p.line}, column ${p.column}) before its JSON does (cut short when it was copied or saved?)`
     : p.notNumber !== undefined ? `manifest.json is not valid JSON: ${p.notNumber} (line ${p.line}, column ${p.column}) is no JSON number (Python’s json.dump writes NaN and Infinity unless given allow_nan=False); write a number, or null where the contract allows it`
     : `manifest.json is not valid JSON${p.line !== undefined ? ` (line ${p.line}, column ${p.column})` : p.at ? ` (at character ${p.at})` : ''}`),
   manifest_invalid: 'manifest.json does not follow the model contract: {problems}',
@@ -151,6 +152,7 @@ const fr: Record<ModelProblemCode, Template> = {
     : p.duplicateKey !== undefined ? `manifest.json nomme «\u202f${p.duplicateKey}\u202f» deux fois dans un même objet (qui le lit voit la première, la station lirait la dernière)\u202f: n’en gardez qu’une`
     : p.notUtf8At !== undefined ? `manifest.json n’est pas un texte UTF-8 (l’octet ${p.notUtf8At} n’est pas de l’UTF-8\u202f: enregistré en Latin-1 ou Windows-1252\u202f?)\u202f; enregistrez-le en UTF-8`
     : p.empty ? 'manifest.json est vide'
+    : p.endsEarly ? `manifest.json n’est pas du JSON valide\u202f: le texte s’arrête (ligne ${p.line}, colonne ${p.column}) avant la fin de son JSON (tronqué lors d’une copie ou d’un enregistrement\u202f?)`
     : p.notNumber !== undefined ? `manifest.json n’est pas du JSON valide\u202f: ${p.notNumber} (ligne ${p.line}, colonne ${p.column}) n’est pas un nombre JSON (le json.dump de Python écrit NaN et Infinity sauf avec allow_nan=False)\u202f; écrivez un nombre, ou null là où le contrat le permet`
     : `manifest.json n’est pas du JSON valide${p.line !== undefined ? ` (ligne ${p.line}, colonne ${p.column})` : p.at ? ` (au caractère ${p.at})` : ''}`),
   manifest_invalid: (p) => `manifest.json ne suit pas le contrat des modèles\u202f: ${String(p.problemsFr ?? p.problems ?? '…')}`,

@@ -133,7 +133,10 @@ export async function checkModelFolder(folder: string, options: { providers?: re
   } catch (error) {
     // where it fails, not the parser's words: they quote the text, which may be any file the manifest links to
     const at = /position (\d+)/.exec((error as Error).message)?.[1];
-    return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1, ...jsonErrorPlace(jsonText) } });
+    // a text cut short (a copy or a save that stopped) fails where it ends, and momoa places that at
+    // the token still open, often line 1, column 1 (a probe): said as an end that comes too soon, with the end's place
+    const endsEarly = /end of JSON input/.test((error as Error).message) || (at !== undefined && Number(at) >= jsonText.length);
+    return refuse({ code: 'manifest_unreadable', params: { at: at ?? '', empty: text.trim() ? 0 : 1, ...(endsEarly ? { endsEarly: 1, ...endPlace(jsonText) } : jsonErrorPlace(jsonText)) } });
   }
   // a key twice in one object: JSON.parse keeps the last, a person reading the file sees the first (a
   // vendor's probe: "notForDiagnosticUse": false under a first true, a name under the shipped one's)
@@ -275,6 +278,12 @@ const RULES_FR: Record<string, string> = {
   'a model trained on synthetic images is not for diagnostic use (intendedUse.notForDiagnosticUse must be true)':
     'un modèle entraîné sur des images de synthèse n’est pas pour le diagnostic (intendedUse.notForDiagnosticUse doit valoir true)',
 };
+
+/** Where a text ends, as an editor counts (its last line, and the column after its last character). */
+function endPlace(text: string): { line: number; column: number } {
+  const lines = text.split(/\r\n|\r|\n/);
+  return { line: lines.length, column: lines.at(-1)!.length + 1 };
+}
 
 /** The first key named twice in one object of a JSON text, as a path (input.faceDirection); null where none. */
 /**

@@ -233,6 +233,20 @@ test('bad manifests are refused with the field and the reason, in English and Fr
   const comma = writeModel(root, 'comma');
   fs.writeFileSync(path.join(comma, 'manifest.json'), '{\n  "id": "org.example.comma",\n}\n');
   assert.equal((await refusal(comma)).en, 'manifest.json is not valid JSON (line 3, column 1)');
+  // a manifest cut short (a copy that stopped): said to end too soon, where it ends, never "line 1, column 1" (momoa's place for it, a probe)
+  const cut = writeModel(root, 'cut-short');
+  const whole = fs.readFileSync(path.join(cut, 'manifest.json'), 'utf8');
+  const cutText = whole.slice(0, whole.indexOf('"output"'));
+  fs.writeFileSync(path.join(cut, 'manifest.json'), cutText);
+  const cutLines = cutText.split('\n');
+  const endsEarly = await refusal(cut);
+  assert.equal(endsEarly.problem.code, 'manifest_unreadable');
+  assert.equal(endsEarly.en, `manifest.json is not valid JSON: the text ends (line ${cutLines.length}, column ${cutLines.at(-1)!.length + 1}) before its JSON does (cut short when it was copied or saved?)`);
+  assert.equal(endsEarly.fr, `manifest.json n’est pas du JSON valide\u202f: le texte s’arrête (ligne ${cutLines.length}, colonne ${cutLines.at(-1)!.length + 1}) avant la fin de son JSON (tronqué lors d’une copie ou d’un enregistrement\u202f?)`);
+  for (const ending of ['{"contractVersion":', '{"contractVersion": "1.', '{"contractVersion": tr']) {
+    fs.writeFileSync(path.join(cut, 'manifest.json'), ending);
+    assert.match((await refusal(cut)).en, new RegExp(`the text ends \\(line 1, column ${ending.length + 1}\\) before its JSON does`), ending);
+  }
   // a value of the wrong type is named in French as in English (zod's French said "undefined received" without the issue's input)
   const wrongType = await refusal(writeModel(root, 'wrong-type', { change: (m) => { (m.input as Record<string, unknown>).maxSourceSpacingMm = '0.1'; } }));
   assert.match(wrongType.en, /input\.maxSourceSpacingMm: .*received string/);
