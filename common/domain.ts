@@ -214,6 +214,12 @@ export interface ImportSummary {
   problems: ImportProblem[];
   missingFiles: string[];
   notFileEntries: ImportProblem[];
+  /**
+   * What stopped a failed import on the library's side rather than a file's (its disk full, its
+   * database unable to record the job): said as the import's ending, never as a file (it was listed
+   * among the files refused, as a file named "(library)", under a headline counting none refused).
+   */
+  stoppedBy?: ProblemRef;
 }
 
 export interface ImportProgress {

@@ -20,6 +20,7 @@ export function addImportSummaries(parts: readonly ImportSummary[]): ImportSumma
     total.problems.push(...p.problems);
     total.missingFiles.push(...p.missingFiles);
     total.notFileEntries.push(...p.notFileEntries);
+    if (p.stoppedBy) total.stoppedBy = p.stoppedBy;
   }
   return total;
 }
@@ -47,7 +48,9 @@ export function describeImportSummary(locale: Locale, s: ImportSummary, maxExamp
   const headline = !parts.length ? translate(locale, 'import.summary.nothing')
     : parts.length === 1 ? translate(locale, 'import.summary.importedOneKind', { parts: parts[0]! })
       : translate(locale, 'import.summary.imported', { count: s.imported, parts: parts.join(', ') });
-  const ending = s.status === 'done' ? null : translate(locale, s.status === 'cancelled' ? 'import.summary.cancelled' : 'import.summary.failed');
+  // what stopped it on the library's side (its disk full) is the import's ending, not a file's reason
+  const ending = s.status === 'done' ? null : s.status === 'cancelled' ? translate(locale, 'import.summary.cancelled')
+    : s.stoppedBy ? translate(locale, 'import.summary.failedBecause', { reason: describeProblem(locale, s.stoppedBy) }) : translate(locale, 'import.summary.failed');
   const details = ([['import.summary.duplicates', s.duplicates], ['import.summary.repaired', s.repaired], ['import.summary.rejected', s.rejected], ['import.summary.skipped', s.skipped],
     ['import.summary.missing', s.missing], ['import.summary.notFiles', s.notFiles], ['import.summary.dicomdirs', s.ignored]] as const)
     .filter(([, n]) => n > 0).map(([key, n]) => translateCount(locale, key, n));

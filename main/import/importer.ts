@@ -541,6 +541,8 @@ export class Importer {
     };
 
     let status = 'done' as ImportSummary['status'];
+    /** What stopped the job on the library's side (not a file's problem). */
+    let stoppedBy: ProblemRef | undefined;
     try {
       const worker = async () => {
         for (;;) {
@@ -579,7 +581,7 @@ export class Importer {
       if (!isDiskFull(error)) log.error(`import job ${jobId}: ${errorForLog(error)}`);
       // said in the log too, without a stack: an IT person reading it saw nothing of it
       else log.warn(`import job ${jobId} stopped: the library's disk is full (${counts.imported} file(s) recorded; the import completes once there is room)`);
-      problems.push({ file: '(library)', ...problem });
+      stoppedBy = problem;
     }
     try {
       if (status === 'cancelled') await commit(); // what was stored stays, held back until the import is completed
@@ -591,7 +593,7 @@ export class Importer {
       // process ends, then counts as interrupted; its exams stay held back, nothing half-shown
       status = 'failed';
       if (!isDiskFull(error)) log.error(`import job ${jobId}: could not be finished: ${errorForLog(error)}`);
-      if (!problems.some((p) => p.code === 'disk_full')) problems.push({ file: '(library)', ...(isDiskFull(error) ? { code: 'disk_full' as const } : { code: 'store_failed' as const, params: { what: 'database' } }) });
+      if (stoppedBy?.code !== 'disk_full') stoppedBy = isDiskFull(error) ? { code: 'disk_full' } : { code: 'store_failed', params: { what: 'database' } };
     }
     for (const studyUid of rejectedStudies) {
       const key = this.db.imports.studyKey(studyUid);
@@ -605,7 +607,7 @@ export class Importer {
       examsTouched: touched.size, incompleteExams: this.db.imports.incompleteExams(touched),
       importedImages: kinds.images, importedForProcessing: kinds.forProcessing, importedOther: kinds.other,
       missing, notFiles: notFileCount, repaired,
-      duplicateFiles, skippedFiles, problems, missingFiles, notFileEntries: notFiles,
+      duplicateFiles, skippedFiles, problems, missingFiles, notFileEntries: notFiles, ...(stoppedBy ? { stoppedBy } : {}),
     };
   }
 

@@ -245,10 +245,10 @@ export class CadReportService {
       // the worklist until the next start rewrote the SR.
       const summary = await this.ctx.importer.importStaged([{ path: file, label: `CAD SR ${manifest.name} ${manifest.version}` }], { ...this.ctx.backgroundImportOptions(), signal: undefined });
       if (summary.imported !== 1) {
-        const diskFull = summary.problems.some((p) => p.code === 'disk_full');
+        const diskFull = summary.stoppedBy?.code === 'disk_full' || summary.problems.some((p) => p.code === 'disk_full');
         // the problems' codes as the error's, which the log shows (never their words, which may quote the file):
         // it said "Error (message withheld)" and nothing else (a probe)
-        const codes = [...new Set(summary.problems.map((p) => p.code))].slice(0, 5).join(',');
+        const codes = [...new Set([summary.stoppedBy, ...summary.problems].flatMap((p) => (p ? [p.code] : [])))].slice(0, 5).join(',');
         throw Object.assign(new Error(`the CAD SR was not stored (${summary.status}, ${summary.rejected} rejected)`), diskFull ? { code: 'ENOSPC', problems: codes } : { problems: codes });
       }
       const stored = this.ctx.db.worklist.instanceBySopUid(sopUid);

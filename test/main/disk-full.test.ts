@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseOperationInput } from '../../common/api.ts';
-import { tempDir } from '../helpers/paths.ts';
+import { describeImportSummary } from '../../common/import-summary.ts';
+import { ROOT, tempDir } from '../helpers/paths.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { openTestStation } from '../helpers/station.ts';
 
@@ -30,7 +31,16 @@ test('a full library disk fails the import with a clear reason, keeps what was t
     assert.equal(first.status, 'done'); // one exam fits
     const full = await station.handlers.importPaths({ paths: [source] });
     assert.equal(full.status, 'failed');
-    assert.ok(full.problems.some((p) => p.code === 'disk_full'), JSON.stringify(full.problems.slice(-2)));
+    // the library's disk, not a file: said as what stopped the import, never as a file named "(library)"
+    // among those refused (« refusé : (library) : plus d’espace… » under a headline of 0 refused, a probe)
+    assert.deepEqual(full.stoppedBy, { code: 'disk_full' });
+    assert.deepEqual(full.problems.filter((p) => p.code === 'disk_full' || p.file === '(library)'), []);
+    for (const [locale, ending] of [['en', 'The import stopped, for the library, not for a file: no space left on the library disk. What it stored is held back until the import is completed.'],
+      ['fr', 'Import interrompu, du fait de la bibliothèque et non d’un fichier\u202f: plus d’espace sur le disque de la bibliothèque. Ce qu’il a enregistré reste en attente jusqu’à ce que l’import soit terminé.']] as const) {
+      const said = describeImportSummary(locale, full);
+      assert.equal(said.ending, ending);
+      assert.ok(![said.headline, ...said.details, ...said.examples].some((line) => line.includes('(library)')), JSON.stringify(said));
+    }
     // "imported": the files recorded in the library, not those stored whose batch never was (an IT probe's "imported: 4", none in the worklist)
     const recorded = (station.db.connection.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n - 4;
     assert.equal(full.imported, recorded);
@@ -41,6 +51,12 @@ test('a full library disk fails the import with a clear reason, keeps what was t
     assert.equal(station.db.connection.pragma('integrity_check', { simple: true }), 'ok');
     assert.equal((await station.handlers.unfinishedImports({})).length <= 1, true);
     await station.close();
+    // the command line says it in the same words, in French here, with no file "(library)" among those refused
+    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'binome.js'), 'import', '--quiet', '--library', library, source],
+      { encoding: 'utf8', cwd: ROOT, env: { ...process.env, LC_ALL: 'fr_FR.UTF-8', LANGUAGE: '' } });
+    assert.equal(cli.status, 1, cli.stderr);
+    assert.match(cli.stdout, /^Import interrompu, du fait de la bibliothèque et non d’un fichier\u202f: plus d’espace sur le disque de la bibliothèque\./m, cli.stdout);
+    assert.doesNotMatch(cli.stdout, /\(library\)/);
     // make room, then import again: everything arrives
     assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', library]).status, 0);
     station = openTestStation({ libraryDir: library });
