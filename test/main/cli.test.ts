@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ROOT, tempDir } from '../helpers/paths.ts';
+import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { cliLocale } from '../../main/cli-text.ts';
@@ -193,6 +193,16 @@ test('a library folder named with --library that does not exist is said so to th
   // import makes one where it is told to
   assert.notEqual(run('import', '/nonexistent/folder', '--library', typo).code, 2);
   assert.ok(fs.existsSync(path.join(typo, 'worklist.sqlite')));
+});
+
+test('an import finished with files a DICOMDIR lists missing from its media exits 3, as the README says', { skip: SKIP_NO_SHARED }, () => {
+  // exit 3 is not only "quarantined damaged files": missing and not-a-file entries are counted in it too
+  const r = run('import', path.join(SHARED_DICOM, 'fo-dicom', 'dicomdir-nema-rle', 'DICOMDIR'), '--library', tempDir('cli-dicomdir-missing'));
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.out, /files listed in the DICOMDIR are missing from the media/);
+  assert.doesNotMatch(r.out, /rejected:/, 'nothing quarantined');
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  assert.match(readme, /3 an import finished but did not bring in every file it was given .*listed in a DICOMDIR but missing from its media, or not files to read/);
 });
 
 test('a missing path fails the import cleanly', () => {
