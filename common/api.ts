@@ -255,7 +255,8 @@ export function parseOperationInput<K extends OperationName>(name: K, raw: unkno
       .slice(0, 5)
       .map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`)
       .join('; ');
-    throw new ApiError('bad_request', `Invalid input for ${name}: ${detail}`);
+    // keyed, so that the page says it in the reader's language (it had English only); zod's detail follows, as written
+    throw new ApiError('bad_request', `Invalid input for ${name}: ${detail}`, 'error.invalidInput', { operation: name, detail });
   }
   return result.data as OperationParsedInput<K>;
 }

@@ -5,6 +5,7 @@ import { en, fr, translate, translateCount } from '../../common/i18n/messages.ts
 import { IMPORT_PROBLEM_CODES, describeProblem } from '../../common/import-problems.ts';
 import { dispatch } from '../../main/transport/dispatch.ts';
 import type { ApiHandlers } from '../../common/api.ts';
+import type { MessageKey } from '../../common/i18n/messages.ts';
 
 test('inputs are validated, defaults filled, unknown fields refused', () => {
   const q = parseOperationInput('worklistQuery', {});
@@ -15,6 +16,19 @@ test('inputs are validated, defaults filled, unknown fields refused', () => {
   assert.throws(() => parseOperationInput('finishUpload', { uploadId: '../../etc' }), ApiError);
   assert.throws(() => parseOperationInput('worklistQuery', { filter: { scope: 'ct' } }), ApiError);
   assert.throws(() => parseOperationInput('setExamStatus', { examId: 1, status: 'signed' }), ApiError);
+});
+
+test('a refused input carries a message key, so the page says it in French too, zod\'s detail kept after it', async () => {
+  const handlers = { examDetail: async () => { throw new Error('not reached'); } } as unknown as ApiHandlers;
+  const envelope = await dispatch(handlers, 'examDetail', { examId: 'seven' }) as { ok: false; error: { code: string; message: string; key?: MessageKey; params?: Record<string, string> } };
+  assert.equal(envelope.error.code, 'bad_request');
+  assert.match(envelope.error.message, /^Invalid input for examDetail: examId: /);
+  assert.equal(envelope.error.key, 'error.invalidInput');
+  const detail = envelope.error.params!.detail!;
+  assert.match(detail, /^examId: /);
+  assert.equal(translate('fr', envelope.error.key!, envelope.error.params),
+    `La station a refusé une demande (examDetail) dont elle ne peut pas prendre les données\u202f: ${detail}`);
+  assert.equal(translate('en', envelope.error.key!, envelope.error.params), `The station refused a request (examDetail) whose data it cannot take: ${detail}`);
 });
 
 test('the operation table and its name list agree', () => {
