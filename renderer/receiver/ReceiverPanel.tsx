@@ -14,8 +14,11 @@ export function useReceiverStatus(): ReceiverStatus | null | undefined {
   const [status, setStatus] = useState<ReceiverStatus | null | undefined>(undefined);
   useEffect(() => {
     let cancelled = false;
-    api.receiverStatus({}).then((r) => { if (!cancelled) setStatus(r.status); }).catch(() => { if (!cancelled) setStatus(null); });
-    const off = api.on('receiverChanged', (s) => setStatus(s));
+    // an event come before the first answer is newer than it: the answer, asked before, is not shown
+    // over it (the receiver shown stopped, or on its old port, until its next change: a review)
+    let heard = false;
+    api.receiverStatus({}).then((r) => { if (!cancelled && !heard) setStatus(r.status); }).catch(() => { if (!cancelled && !heard) setStatus(null); });
+    const off = api.on('receiverChanged', (s) => { heard = true; setStatus(s); });
     return () => { cancelled = true; off(); };
   }, [api]);
   return status;

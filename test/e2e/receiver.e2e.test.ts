@@ -129,3 +129,23 @@ test('while a save is awaited (a transfer under way holds the receiver\'s restar
   }
   assert.deepEqual(pageErrors, []);
 });
+
+test('the receiver\'s first status, answered after a change the page heard meanwhile, is not shown over it (the receiver shown as it was until its next change: a review)', { skip: SKIP }, async () => {
+  const release = await holdAnswers(page, 'receiverStatus');
+  try {
+    await page.goto(host.openUrl);
+    await page.waitForSelector('[data-testid=locale]');
+    // another window saves the receiver's settings: the page hears the change before its first answer
+    const stored = (await station.handlers.getSettings({})).receiver;
+    await station.handlers.setSettings(parseOperationInput('setSettings', { receiver: { ...stored, aeTitle: 'AUTRE' } }));
+    await page.waitForSelector('[data-testid=receiver-button]');
+    await page.click('[data-testid=receiver-button]');
+    await page.waitForFunction(() => /AUTRE/.test(document.querySelector('[data-testid=receiver-state]')?.textContent ?? ''));
+  } finally {
+    await release();
+  }
+  await page.waitForTimeout(200);
+  assert.match(await page.textContent('[data-testid=receiver-state]') ?? '', /AUTRE/, 'the status heard stays, not the earlier answer');
+  await page.keyboard.press('Escape');
+  assert.deepEqual(pageErrors, []);
+});
