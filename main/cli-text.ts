@@ -277,7 +277,8 @@ const en = {
   emptyWorklist: 'The worklist is empty. Import exams with: binome import <folder>',
   columns: ['ID', 'Patient', 'Patient ID', 'Exam date', 'Mod.', 'Views', 'Images', 'Status'],
   status: { new: 'new', in_progress: 'in progress', read: 'read' } as Record<string, string>,
-  incompleteNote: (n: N) => `incomplete: ${n} file(s) rejected`,
+  // rejected, missing from a DICOMDIR's media, or behind a link leading out of it: each lacks the exam
+  incompleteNote: (n: N) => `incomplete: ${n} file(s) not imported`,
   sharedIdNote: 'Patient ID shared with another patient',
   moreRows: (shown: N, total: N) => `(${shown} of ${total} exams shown; use --limit or --search)`,
   unfinished: (started: string, held: N, whose: string) => `Note: an import started ${started} did not finish and holds ${held} exam(s) back${whose}; `,
@@ -383,7 +384,7 @@ const fr: CliText = {
   emptyWorklist: `La liste de travail est vide. Importez des examens avec${NBSP}: binome import <dossier>`,
   columns: ['ID', 'Patiente', 'ID patiente', 'Date', 'Mod.', 'Incidences', 'Images', 'Statut'],
   status: { new: 'nouveau', in_progress: 'en cours', read: 'lu' },
-  incompleteNote: (n) => `incomplet${NBSP}: ${n} fichier${sFr(n)} refusé${sFr(n)}`,
+  incompleteNote: (n) => `incomplet${NBSP}: ${n} fichier${sFr(n)} non importé${sFr(n)}`,
   sharedIdNote: 'ID patiente partagé avec une autre patiente',
   moreRows: (shown, total) => `(${shown} examens montrés sur ${total}${NBSP}; utilisez --limit ou --search)`,
   unfinished: (started, held, whose) => `Note${NBSP}: un import commencé le ${started} ne s’est pas terminé et retient ${held} examen${sFr(held)}${whose}${NBSP}; `,

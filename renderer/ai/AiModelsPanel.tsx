@@ -111,16 +111,20 @@ export function AiModelsPanel({ status, onChange, onClose }: { status: AiModelsS
   const { t, locale, errorText } = useI18n();
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  // two choices in a row: the first one's answer, come after the second's, is not shown over it
+  const choices = useRef(0);
   const choose = useCallback(async (modelId: string | null) => {
     setError(null);
     setSaved(null);
+    const asked = ++choices.current;
     try {
       const next = await api.chooseAiModel({ modelId });
+      if (asked !== choices.current) return;
       onChange(next);
       const shown = next.models.find((m) => m.shown);
       if (shown) setSaved(t('ai.models.saved', { model: t('ai.model', { name: shown.name, version: shown.version }) }));
     } catch (e) {
-      setError(errorText(e));
+      if (asked === choices.current) setError(errorText(e));
     }
   }, [api, onChange, t, errorText]);
   useEffect(() => {

@@ -158,6 +158,32 @@ test('the AI models panel lists the models and a refused one with its reason, an
   await release();
   await page.waitForTimeout(200);
   assert.deepEqual(await page.$$eval('[data-testid=ai-model]', (r) => r.filter((x) => x.querySelector('[data-testid=ai-model-shown]')).map((x) => x.getAttribute('data-model'))), ['org.clinic.tests.e2e']);
+  // two choices in a row, the first one's answer coming after the second's: the second stays (a probe:
+  // the first's answer put the panel back on it until the next status)
+  let releaseFirst: () => void = () => undefined;
+  const firstHeld = new Promise<void>((resolve) => { releaseFirst = resolve; });
+  let firstChoice: Promise<void> | null = null;
+  await page.route('**/api/op/chooseAiModel', (route) => {
+    if (firstChoice) return route.continue();
+    firstChoice = (async () => { const response = await route.fetch(); await firstHeld; await route.fulfill({ response }); })().catch(() => undefined);
+    return firstChoice;
+  });
+  try {
+    await page.click('[data-testid=ai-model][data-model="org.binome.tests.bright-spots"] [data-testid=ai-model-choose]');
+    await page.waitForFunction(() => Boolean(document.querySelector('[data-testid=ai-model-automatic]')));
+    await page.waitForTimeout(100);
+    await page.click('[data-testid=ai-model-automatic]');
+    await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[data-testid=ai-model-automatic]')?.checked ?? false));
+  } finally {
+    releaseFirst();
+    await firstChoice;
+    await page.unroute('**/api/op/chooseAiModel');
+  }
+  await page.waitForTimeout(200);
+  assert.equal(await page.$eval('[data-testid=ai-model-automatic]', (i) => (i as HTMLInputElement).checked), true, 'the later choice (automatic) stays');
+  // (and the clinic's model chosen again, for what follows)
+  await page.click('[data-testid=ai-model][data-model="org.clinic.tests.e2e"] [data-testid=ai-model-choose]');
+  await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[data-testid=ai-model][data-model="org.clinic.tests.e2e"] [data-testid=ai-model-choose]')?.checked ?? false));
   if (process.env.BINOME_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.BINOME_SCREENSHOTS, 'ai-models.png') });
   await page.click('[data-testid=ai-models-panel] button:has-text("Close")');
   await page.waitForFunction(() => /Clinic fixture 0\.1\.0/.test(document.querySelector('[data-testid=ai-note]')?.textContent ?? ''), undefined, { timeout: 60_000 });

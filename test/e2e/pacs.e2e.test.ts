@@ -84,7 +84,7 @@ test('the panel says what waits for an unreachable PACS and when it is tried nex
   await page.selectOption('[data-testid=locale]', 'fr');
   await page.waitForFunction(() => document.querySelector('[data-testid=pacs-outbox]')?.textContent?.includes('en attente'));
   const fr = await page.textContent('[data-testid=pacs-outbox]') ?? '';
-  assert.match(fr, /^4 en attente du PACS «\u202fOrthanc\u202f» — injoignable depuis \d\d:\d\d, prochain essai dans \d+ s · 0 envoyé\(s\)$/);
+  assert.match(fr, /^4 en attente du PACS «\u202fOrthanc\u202f» — injoignable depuis \d\d:\d\d, prochain essai dans \d+\u00a0s · 0 envoyé\(s\)$/);
   if (SHOTS) await page.screenshot({ path: path.join(SHOTS, 'pacs-panel-fr.png') });
   assert.deepEqual(pageErrors, []);
 });

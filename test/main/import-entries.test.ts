@@ -83,7 +83,7 @@ test('a FIFO, links to files, a link to a folder and a broken link: files follow
     assert.deepEqual(summary.notFileEntries.map((e) => [path.basename(e.file), e.code]).sort(),
       [['broken-link.dcm', 'broken_link'], ['link-to-folder', 'link_to_folder'], ['pipe.dcm', 'not_regular_file']]);
     const en = describeImportSummary('en', summary);
-    assert.ok(en.details.includes('3 entries are not files and were not opened.'), en.details.join(' / '));
+    assert.ok(en.details.includes('3 entries were not opened (not files to read here).'), en.details.join(' / '));
     assert.ok(en.examples.some((line) => /pipe\.dcm — not a regular file/.test(line)), en.examples.join(' / '));
 
     // a FIFO named on its own is not opened either
