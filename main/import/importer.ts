@@ -465,6 +465,10 @@ export class Importer {
           return;
         case 'dicomdir': {
           ignored++;
+          // one that came staged (uploaded from the page) lists files that came, or not, as files of
+          // their own, renamed in the staging folder: resolved there, every one read as missing and was
+          // named by the station's private folder (a probe uploaded a CD's folder from the page)
+          if (source.staged) return;
           // missing is not damaged: counted apart. Its exam (when the DICOMDIR says which) lacks it:
           // recorded as that exam's missing file, so that the exam is marked incomplete
           missing += inspection.missing.length;

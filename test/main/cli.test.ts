@@ -267,7 +267,7 @@ test('file names are printed without their control characters; a named pipe impo
   spawnSync('mkfifo', [fifo]);
   const piped = run('import', fifo, '--library', library);
   assert.equal(piped.code, 3, piped.out);
-  assert.match(piped.out, /Nothing new was imported\.\n1 entry is not a file and was not opened\./);
+  assert.match(piped.out, /Nothing new was imported\.\n1 entry was not opened \(not a file to read here\)\./);
   assert.doesNotMatch(piped.out, /into \d+ exam/);
 });
 

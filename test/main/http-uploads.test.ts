@@ -10,7 +10,7 @@ import path from 'node:path';
 import { startLoopbackHost } from '../../main/transport/http.ts';
 import type { LoopbackHost } from '../../main/transport/http.ts';
 import type { StationService } from '../../main/service/station.ts';
-import { ROOT, tempDir } from '../helpers/paths.ts';
+import { HAS_SHARED_DICOM, ROOT, SHARED_DICOM, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { chunked, rawRequest } from '../helpers/raw-http.ts';
@@ -66,6 +66,24 @@ test('files are streamed as the request body and imported as one job', { skip: S
   const finished = await op<{ imported: number }>('finishUpload', { uploadId });
   assert.equal(finished.status, 200);
   assert.equal(finished.body.value.imported, 4);
+  assert.deepEqual(staged(), []);
+});
+
+test('a DICOMDIR uploaded with its files (a CD\'s folder dropped on the page) imports them and says none missing: resolved in the staging folder, where the files are renamed, every one read as missing, named by the station\'s own folder (a probe)', { skip: SKIP || (HAS_SHARED_DICOM ? false : 'the shared DICOM test files are absent') }, async () => {
+  const cd = path.join(SHARED_DICOM, 'pydicom-dicomdir');
+  const files = ['DICOMDIR', ...fs.readdirSync(cd, { recursive: true }).map(String).filter((f) => /^\d+\//.test(f) && fs.statSync(path.join(cd, f)).isFile())];
+  const uploadId = await begin();
+  for (const file of files) {
+    const res = await fetch(`${host.url}api/upload/${uploadId}?name=${encodeURIComponent(file)}`, {
+      method: 'POST', headers: headers({ 'content-type': 'application/octet-stream' }), body: fs.readFileSync(path.join(cd, file)),
+    });
+    assert.equal(res.status, 200);
+  }
+  const finished = await op<{ imported: number; duplicates: number; missing: number; missingFiles: string[]; ignored: number }>('finishUpload', { uploadId });
+  assert.equal(finished.status, 200);
+  assert.equal(finished.body.value.missing, 0, finished.body.value.missingFiles.join(', '));
+  assert.equal(finished.body.value.ignored, 1, 'the DICOMDIR itself, a list');
+  assert.equal(finished.body.value.imported + finished.body.value.duplicates, files.length - 1);
   assert.deepEqual(staged(), []);
 });
 
