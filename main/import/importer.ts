@@ -24,6 +24,7 @@ import { currentOwner, isOwnerAlive } from '../base/process-owner.ts';
 import { statRegularFile } from '../base/regular-file.ts';
 import { errorForLog, log } from '../base/log.ts';
 import type { ImportTasks } from './import-tasks.ts';
+import type { MissingFile } from './dicomdir.ts';
 
 export interface ImportOptions {
   /** Files per database transaction. */
@@ -471,22 +472,19 @@ export class Importer {
           if (source.staged) return;
           // missing is not damaged: counted apart. Its exam (when the DICOMDIR says which) lacks it:
           // recorded as that exam's missing file, so that the exam is marked incomplete
+          const examLacks = (m: MissingFile, code: 'referenced_missing' | 'link_out_of_dicomdir') => {
+            if (!m.studyUid) return;
+            rejectedStudies.add(m.studyUid);
+            this.db.imports.recordQuarantine(jobId, { file: m.file, code, studyUid: m.studyUid, sopUid: m.sopInstanceUid, keptCopy: null }, describeProblem('en', { code }));
+          };
           missing += inspection.missing.length;
           missingFiles.push(...inspection.missing.slice(0, MAX_LISTED - missingFiles.length).map((m) => m.file));
-          for (const m of inspection.missing) {
-            if (!m.studyUid) continue;
-            rejectedStudies.add(m.studyUid);
-            this.db.imports.recordQuarantine(jobId, { file: m.file, code: 'referenced_missing', studyUid: m.studyUid, sopUid: m.sopInstanceUid, keptCopy: null },
-              describeProblem('en', { code: 'referenced_missing' }));
-          }
+          for (const m of inspection.missing) examLacks(m, 'referenced_missing');
           // a path leading out of the DICOMDIR's folder through a link is not read: named as the walk
           // names a link to a folder, and its exam, which lacks it, marked incomplete
           for (const o of inspection.outside) {
             notAFile(o.file, { code: 'link_out_of_dicomdir' });
-            if (!o.studyUid) continue;
-            rejectedStudies.add(o.studyUid);
-            this.db.imports.recordQuarantine(jobId, { file: o.file, code: 'link_out_of_dicomdir', studyUid: o.studyUid, sopUid: o.sopInstanceUid, keptCopy: null },
-              describeProblem('en', { code: 'link_out_of_dicomdir' }));
+            examLacks(o, 'link_out_of_dicomdir');
           }
           // a DICOMDIR named by the user brings its files; one found in a folder lists files the walk has already found
           if (namedDicomDirs.has(path.resolve(source.path))) {

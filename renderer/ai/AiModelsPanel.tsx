@@ -30,12 +30,14 @@ export function useAiModels(open: boolean): [AiModelsStatus | undefined, (s: AiM
   useEffect(() => {
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = () => { const asked = ++latest.current; return api.aiModels({}).then((s) => {
-      if (cancelled || asked !== latest.current) return;
+    const load = async () => {
+      const asked = ++latest.current;
+      const s = await api.aiModels({}).catch(() => null);
+      if (!s || cancelled || asked !== latest.current) return;
       setStatus(s);
       // while the models are checked at start, ask again shortly
       if (s.state === 'starting') timer = setTimeout(() => void load(), 1000);
-    }).catch(() => undefined); };
+    };
     void load();
     // closed, the top-bar button hears of the models or the library's room changing (every model's
     // analyses at once: examId null), not of each exam

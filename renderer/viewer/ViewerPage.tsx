@@ -102,9 +102,9 @@ const READ_KEY_AFTER_MS = 1500;
 const QUESTION_READ_MS = 1000;
 /** How long that question, left on screen, stays one a key answers: after it, the key asks it again. */
 const QUESTION_ARMED_MS = 60_000;
-/** The keys that are not repeated when held down: those that mark an exam read, or record her impression. */
 /** The class of marks each class's key shows or hides (the AI strip's switches, from the keyboard). */
 const CLASS_OF_ACTION = { aiMarksMass: 'mass', aiMarksCalcification: 'calcification', aiMarksDistortion: 'architectural_distortion', aiMarksAsymmetry: 'asymmetry' } as const satisfies Partial<Record<ViewerAction, (typeof AI_FINDING_CLASSES)[number]>>;
+/** The keys that are not repeated when held down: those that mark an exam read, or record her impression. */
 const KEYS_NOT_REPEATED: ReadonlySet<ViewerAction> = new Set(['markRead', 'markReadAndNext', 'impressionNormal', 'impressionRecall']);
 
 /** Step numbers as a reader writes them: "2, 4–10". */
@@ -781,7 +781,7 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
       case 'worklist': location.hash = '#/'; break;
       case 'help': setHelp((h) => !h); break;
     }
-  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, heldForLater, laterToReadDate, shownRead, examId, currentAi, recordFirstImpression]);
+  }, [shownExam, stepIndex, goToStep, goToExam, markRead, chooseTool, settings.monitorPixelPitchMm, settings.aiMarksMode, t, aiLocked, heldForLater, laterToReadDate, shownRead, examId, currentAi, recordFirstImpression, toggleClass]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {

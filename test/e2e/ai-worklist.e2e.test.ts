@@ -160,14 +160,7 @@ test('the AI models panel lists the models and a refused one with its reason, an
   assert.deepEqual(await page.$$eval('[data-testid=ai-model]', (r) => r.filter((x) => x.querySelector('[data-testid=ai-model-shown]')).map((x) => x.getAttribute('data-model'))), ['org.clinic.tests.e2e']);
   // two choices in a row, the first one's answer coming after the second's: the second stays (a probe:
   // the first's answer put the panel back on it until the next status)
-  let releaseFirst: () => void = () => undefined;
-  const firstHeld = new Promise<void>((resolve) => { releaseFirst = resolve; });
-  let firstChoice: Promise<void> | null = null;
-  await page.route('**/api/op/chooseAiModel', (route) => {
-    if (firstChoice) return route.continue();
-    firstChoice = (async () => { const response = await route.fetch(); await firstHeld; await route.fulfill({ response }); })().catch(() => undefined);
-    return firstChoice;
-  });
+  const releaseFirst = await holdAnswers(page, 'chooseAiModel', { first: 1 });
   try {
     await page.click('[data-testid=ai-model][data-model="org.binome.tests.bright-spots"] [data-testid=ai-model-choose]');
     await page.waitForFunction(() => Boolean(document.querySelector('[data-testid=ai-model-automatic]')));
@@ -175,9 +168,7 @@ test('the AI models panel lists the models and a refused one with its reason, an
     await page.click('[data-testid=ai-model-automatic]');
     await page.waitForFunction(() => (document.querySelector<HTMLInputElement>('[data-testid=ai-model-automatic]')?.checked ?? false));
   } finally {
-    releaseFirst();
-    await firstChoice;
-    await page.unroute('**/api/op/chooseAiModel');
+    await releaseFirst();
   }
   await page.waitForTimeout(200);
   assert.equal(await page.$eval('[data-testid=ai-model-automatic]', (i) => (i as HTMLInputElement).checked), true, 'the later choice (automatic) stays');

@@ -27,13 +27,15 @@ export async function launchChromium(viewport = { width: 1280, height: 900 }, lo
  * Holds the station's answers to `operation` on `page`: each request goes to the station at once, its
  * answer is handed to the page only once the returned function is called (which then waits for every
  * held answer to be handed over, and stops holding). For what a page does with a late answer.
+ * `first`: only the first so many answers are held, the later ones pass (an earlier answer overtaken).
  */
-export async function holdAnswers(page: Page, operation: string): Promise<() => Promise<void>> {
+export async function holdAnswers(page: Page, operation: string, { first = Infinity }: { first?: number } = {}): Promise<() => Promise<void>> {
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => { release = resolve; });
   const handed: Promise<void>[] = [];
   const pattern = `**/api/op/${operation}`;
   await page.route(pattern, (route) => {
+    if (handed.length >= first) return route.continue();
     const done = (async () => { const response = await route.fetch(); await held; await route.fulfill({ response }); })();
     // (a page closed, or the route gone, meanwhile: nothing to hand over; what the page shows is what is asserted)
     const settled = done.catch(() => undefined);

@@ -139,7 +139,7 @@ test('too many files at once: 503 busy with Retry-After; a broken upload leaves 
 test('a file whose body stops arriving is given up: answered, its partial file removed, its place freed for the next file', { skip: SKIP, timeout: 60_000 }, async () => {
   // four senders that send 10 bytes and stop held every place until they closed, and every later
   // file was answered 503 busy (a probe): each is given up after bodyIdleMs without a byte
-  const other = openTestStation({ uploadLimits: { maxFileBytes: LIMIT, maxFilesPerUpload: 10, maxConcurrentFiles: 4, bodyIdleMs: 500 } });
+  const other = openTestStation({ uploadLimits: { maxFileBytes: LIMIT, maxFilesPerUpload: 10, maxConcurrentFiles: 4, bodyIdleMs: 1000 } });
   const second = await startLoopbackHost({ service: other, rendererDir: RENDERER });
   try {
     const begun = await fetch(`${second.url}api/op/beginUpload`, { method: 'POST', headers: { 'x-binome-token': second.token, 'x-binome-request': '1', 'content-type': 'application/json' }, body: '{}' });
