@@ -9,12 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page, Route } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { StationService } from '../../main/service/station.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { holdAnswers } from '../helpers/browser.ts';
 import { openStationPage, SKIP_NO_BROWSER_OR_RENDERER as SKIP } from '../helpers/station-page.ts';
 import type { StationPage } from '../helpers/station-page.ts';
 
@@ -98,11 +99,8 @@ async function tissueUnderFootLabels(): Promise<{ place: string; share: number }
 }
 
 test('a first impression pressed once the images have been seen, while the exam\'s AI results are still on their way (a busy station), is refused saying so: "just opened, the key works after 1.5 s" was said after 3 s (a probe)', { skip: SKIP, timeout: 120_000 }, async () => {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => { release = resolve; });
-  const held = async (route: Route) => { await gate; await route.continue(); };
-  await page.route('**/api/op/aiResults', held);
-  await page.route('**/api/op/noteAiShown', held);
+  const results = await holdAnswers(page, 'aiResults', { sent: 'on release' });
+  const shown = await holdAnswers(page, 'noteAiShown', { sent: 'on release' });
   try {
     await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, current);
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].length > 0
@@ -112,9 +110,7 @@ test('a first impression pressed once the images have been seen, while the exam\
     await page.waitForFunction(() => /The AI’s results for this exam have not come yet: your first impression is not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
     assert.equal(station.db.firstImpressions.get(current, 'local-user'), null);
   } finally {
-    release();
-    await page.unroute('**/api/op/aiResults', held);
-    await page.unroute('**/api/op/noteAiShown', held);
+    await Promise.all([results(), shown()]);
   }
   // come, the key is taken
   await page.waitForSelector('[data-testid=ai-state]');

@@ -21,7 +21,7 @@ import type { StationService } from '../../main/service/station.ts';
 import { ROOT, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { AI_SHOWN_VERSION_SETTING } from '../../main/db/records.ts';
-import { launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { holdAnswers, holdRequests, launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { writeSpotExam } from '../helpers/spot-exams.ts';
 import { SKIP_NO_DUMP2DCM, writeVendorCadSr } from '../helpers/vendor-cad-sr.ts';
@@ -310,9 +310,7 @@ test('second look: a read prior opened by itself stays locked while her later ex
 test('second look: no mark shows until the reader records her first impression, which is kept', { skip: SKIP, timeout: 240_000 }, async () => {
   // r pressed before the exam's AI results have come (within a second of opening it): they are asked
   // for, not taken as nothing to see (a re-probe: the exam was marked read unasked, its marks never shown)
-  let held = true;
-  // (a request still held when the route is removed is continued by Playwright: not again here)
-  await page.route('**/api/op/aiResults', async (route) => { while (held) await new Promise((r) => setTimeout(r, 50)); await route.continue().catch(() => undefined); });
+  const results = await holdAnswers(page, 'aiResults', { sent: 'on release' });
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForSelector('[data-testid=worklist]');
   await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.current);
@@ -326,10 +324,9 @@ test('second look: no mark shows until the reader records her first impression, 
   await page.waitForTimeout(1600);
   await page.keyboard.press('r');
   await page.waitForTimeout(300);
-  held = false;
+  await results();
   await page.waitForFunction(() => /First impression not recorded/.test(document.querySelector('[data-testid=viewer-notice]')?.textContent ?? ''));
   assert.equal(await page.textContent('[data-testid=exam-status]'), statusOpened, 'not marked read before the results came');
-  await page.unroute('**/api/op/aiResults');
   await open(ids.current);
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done');
   assert.equal(await page.$eval('[data-testid=ai-panel]', (p) => (p as HTMLElement).dataset.locked), 'true');
@@ -807,14 +804,13 @@ test('the first-impression keys are timed from when the step\'s images were draw
 
 test('a first-impression key is timed when it was pressed: a "1" typed as the exam opens and handled late by a busy page records nothing (a probe: "normal" recorded for an exam unseen)', { skip: SKIP, timeout: 240_000 }, async () => {
   // the prior (second look, no impression yet) opened in a fresh page, its images held until its AI results are there
-  let held = true;
-  await page.route('**/dicom/**', async (route) => { while (held) await new Promise((r) => setTimeout(r, 50)); await route.continue().catch(() => undefined); });
+  const images = await holdRequests(page, '**/dicom/**', { sent: 'on release' });
   try {
     await page.goto(host.openUrl);
     await page.waitForSelector('[data-testid=exam-row]');
     await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, ids.prior);
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-panel]')?.dataset.locked === 'true');
-    held = false;
+    await images();
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.stepRendered === 'true', undefined, { timeout: 90_000 });
     // the page then busy for 2.5 s (as opening an exam keeps it on a slow machine), and "1" pressed meanwhile
     await page.evaluate(() => {
@@ -855,8 +851,7 @@ test('a first-impression key is timed when it was pressed: a "1" typed as the ex
     assert.equal(impressions(), recorded, 'nor for the next one, unseen');
     await page.waitForFunction((id) => document.querySelector('[data-testid=exam-page]')?.getAttribute('data-exam-id') !== String(id), ids.prior);
   } finally {
-    held = false;
-    await page.unroute('**/dicom/**');
+    await images();
   }
 });
 

@@ -393,15 +393,7 @@ test('while changes keep coming and each answer is slow, the worklist still show
   const before = await rows();
   const someExam = (await station.handlers.worklistQuery(parseOperationInput('worklistQuery', { limit: 1 }))).rows[0]!;
   // each list answer handed over 700 ms after it was asked for (a large library on a busy station)
-  const slow = '**/api/op/worklistQuery';
-  const delayed: Promise<unknown>[] = [];
-  await page.route(slow, (route) => {
-    const handed = (async () => { const response = await route.fetch(); await new Promise((r) => setTimeout(r, 700)); await route.fulfill({ response }); })();
-    // (the page gone, or the route, meanwhile: nothing to hand over; the list on screen is what is asserted)
-    const settled = handed.catch(() => undefined);
-    delayed.push(settled);
-    return settled;
-  });
+  const slowAnswers = await holdAnswers(page, 'worklistQuery', { delayMs: 700 });
   // a change every 150 ms (the worklist reads again at most every 250 ms)
   let changing = true;
   const changes = (async () => {
@@ -420,11 +412,7 @@ test('while changes keep coming and each answer is slow, the worklist still show
   } finally {
     changing = false;
     await changes;
-    // every delayed answer handed over before the route goes (gone first, its answers were handed twice: a clean-clone run)
-    await Promise.all(delayed);
-    await page.waitForTimeout(800);
-    await Promise.all(delayed);
-    await page.unroute(slow);
+    await slowAnswers();
     await station.handlers.setExamStatus({ examId: someExam.examId, status: someExam.status });
   }
   assert.equal(await rows(), before + 1);

@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import type { StationService } from '../../main/service/station.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
 import { DEFAULT_DEMO_OPTIONS } from '../../main/synth/plan.ts';
+import { holdRequests } from '../helpers/browser.ts';
 import { tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { openStationPage, SKIP_NO_BROWSER_OR_RENDERER as SKIP } from '../helpers/station-page.ts';
@@ -129,12 +130,7 @@ test('the window made narrower while an exam\'s images load: every breast still 
   await page.reload(); // no image in memory
   await page.waitForSelector('[data-testid=exam-row]');
   const examId = order[3]!;
-  const held: { resolve(): void }[] = [];
-  let holding = true;
-  await page.route('**/dicom/**', async (route) => {
-    if (holding) await new Promise<void>((resolve) => held.push({ resolve }));
-    await route.continue().catch(() => undefined);
-  });
+  const images = await holdRequests(page, '**/dicom/**', { sent: 'on release' });
   try {
     await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, examId);
     // the step's viewports enabled (a canvas in each), its images not arrived yet
@@ -149,11 +145,9 @@ test('the window made narrower while an exam\'s images load: every breast still 
     await page.setViewportSize({ width: 936, height: 700 });
     await page.waitForTimeout(300);
   } finally {
-    holding = false;
-    held.splice(0).forEach((h) => h.resolve());
+    await images();
   }
   await waitForStep(examId);
-  await page.unroute('**/dicom/**');
   assert.equal(await page.locator('[data-testid=loading-image]').count(), 0);
   await assertPlaced('the window narrower while the images loaded');
   await page.setViewportSize({ width: 1000, height: 700 });
@@ -205,29 +199,21 @@ test('a step prepared out of sight, its current images placed before the area ab
   await page.waitForSelector('[data-testid=exam-row]');
   // every image but the exam's own held back: the prior comparison (step 2) is prepared with its current
   // images placed and its priors still loading
-  const held: (() => void)[] = [];
-  let holding = true;
-  await page.route('**/dicom/**', async (route) => {
-    const id = /\/dicom\/(\d+)/.exec(route.request().url())?.[1] ?? '';
-    if (holding && !own.has(id)) await new Promise<void>((resolve) => held.push(resolve));
-    await route.continue().catch(() => undefined);
-  });
+  const priors = await holdRequests(page, '**/dicom/**', { sent: 'on release', only: (url) => !own.has(/\/dicom\/(\d+)/.exec(url)?.[1] ?? '') });
   try {
     await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, examId);
     await waitForStep(examId);
     // the next step's places enabled (a canvas in each), its priors asked for and held
     await page.waitForFunction(() => [...document.querySelectorAll('.stages > .grid.prepared')].some((g) => g.querySelectorAll('canvas').length >= 8), undefined, { timeout: 30_000 });
     await page.waitForTimeout(1500);
-    assert.ok(held.length > 0, 'prior images held back');
+    assert.ok(priors.count > 0, 'prior images held back');
     // the strip above a line taller: the step on screen placed again (and the engine's canvases resized, the hidden step's too)
     await page.evaluate(() => { document.querySelector<HTMLElement>('[data-testid=ai-panel]')!.style.paddingBottom = '40px'; });
     await page.waitForTimeout(600);
   } finally {
-    holding = false;
-    held.splice(0).forEach((release) => release());
+    await priors();
   }
   await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=exam-page]')?.dataset.nextStep === 'prepared', undefined, { timeout: 60_000 });
-  await page.unroute('**/dicom/**');
   await page.waitForTimeout(400);
   await page.keyboard.press('Space');
   await waitForStep(examId);

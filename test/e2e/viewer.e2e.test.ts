@@ -20,7 +20,7 @@ import { parseDicom } from '../../main/dicom/parse.ts';
 import { writePart10 } from '../../main/dicom/write.ts';
 import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
-import { holdAnswers, launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
+import { holdAnswers, holdRequests, launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
 import dcmjs from 'dcmjs';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
@@ -1155,23 +1155,19 @@ test('invert pressed while an image of the step is still on its way: that image 
   await page.goto(host.openUrl); // (nothing of the exam in the page's image cache)
   await page.waitForSelector('[data-testid=exam-row]');
   // its images (rendition and stored) held until the key is pressed
-  let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => { release = resolve; });
-  const pattern = new RegExp(`/dicom/${late.instanceId}(\\?|$)`);
-  await page.route(pattern, async (route) => { await held; await route.continue(); });
+  const release = await holdRequests(page, new RegExp(`/dicom/${late.instanceId}(\\?|$)`), { sent: 'on release' });
   try {
     await page.evaluate((id) => { location.hash = `#/exam/${id}`; }, exam.examId);
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].filter((v) => v.dataset.rendered === 'true').length >= 3);
     await page.keyboard.press('i');
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].filter((v) => v.dataset.invert === 'true').length >= 3);
   } finally {
-    release();
+    await release();
   }
   await waitForStep(page, exam.examId);
   await page.waitForTimeout(300);
   const inverts = await page.$$eval('[data-testid=viewport]', (vs) => vs.map((v) => `${(v as HTMLElement).dataset.place}:${(v as HTMLElement).dataset.invert}`));
   assert.deepEqual(inverts.filter((v) => !v.endsWith(':true')), [], `every image inverted, the late one too (${inverts.join(' ')})`);
-  await page.unroute(pattern);
   // and reset puts them all back
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('[data-testid=viewport]')].every((v) => v.dataset.invert === 'false'));
