@@ -202,6 +202,12 @@ export interface ImportSummary {
   missing: number;
   /** Duplicates whose bytes restored the library's copy, missing or damaged in the store. */
   repaired: number;
+  /**
+   * Duplicates with other bytes than the library's copy (the same UIDs, another content: an image
+   * corrected and sent again, a modality reusing UIDs): the library's copy kept, they are not
+   * imported (listed in `differingFiles`). Counted among `duplicates`.
+   */
+  differing: number;
   /** Entries that are not files to read (pipes, sockets, devices, links to folders or to nothing): never opened (listed in `notFileEntries`). */
   notFiles: number;
   bytes: number;
@@ -210,6 +216,7 @@ export interface ImportSummary {
   /** Exams this import touched that lack files it had to reject. */
   incompleteExams: number;
   duplicateFiles: string[];
+  differingFiles: string[];
   skippedFiles: string[];
   problems: ImportProblem[];
   missingFiles: string[];

@@ -19,8 +19,8 @@ export type ImportTasks = {
   inspect: { input: { file: string }; result: FileInspection };
   /** Copies (or moves, or links: a received file stays where it is until the database holds it) a file into the store under its content address. */
   store: { input: { file: string; storeRoot: string; tmpDir: string; durable: boolean; move: boolean; link?: boolean }; result: { key: string; size: number } };
-  /** Re-reads a stored file to check its content address. */
-  hash: { input: { file: string }; result: string };
+  /** Re-reads a stored file to check its content address (or a file given to import, through its link: `followLinks`). */
+  hash: { input: { file: string; followLinks?: boolean }; result: string };
   /**
    * Makes the display rendition of a stored image (a reduced copy the viewer paints first) and
    * writes it to `target` (side 0 when the image is small enough without one, or when `rendition`

@@ -35,7 +35,7 @@ serveTasks<ImportTasks>({
     if (!writer) writers.set(tmpDir, (writer = new StoreWriter(new StoreLayout(storeRoot), tmpDir)));
     return writer.putFile(file, { durable, move, link });
   },
-  hash: async ({ file }) => hashFile(file),
+  hash: async ({ file, followLinks }) => hashFile(file, { followLinks: followLinks ?? false }),
   readCadSr: async ({ file }) => {
     try {
       return { report: readCadSr(await fs.promises.readFile(file)) };

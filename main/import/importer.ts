@@ -338,6 +338,8 @@ export class Importer {
     const missingFiles: string[] = [];
     let missing = 0;
     let repaired = 0;
+    const differingFiles: string[] = [];
+    let differing = 0;
     let ignored = 0;
     let bytes = 0;
     let batch: StoredInstanceRecord[] = [];
@@ -510,8 +512,17 @@ export class Importer {
       if (verdict.kind !== 'new') {
         counts.duplicates++;
         if (duplicateFiles.length < MAX_LISTED) duplicateFiles.push(source.label);
-        // the library's copy missing or damaged in the store (gone, cut short, replaced by something else): this one restores it
-        if (verdict.kind === 'duplicate' && await this.restoreFromDuplicate(verdict.existing.instanceId, source, durable)) repaired++;
+        if (verdict.kind === 'duplicate') {
+          const compared = await this.compareWithStored(verdict.existing.instanceId, source, inspection.size, durable);
+          if (compared === 'restored') repaired++;
+          if (compared === 'differs') {
+            // the same UIDs, other bytes (an image corrected and sent again, a modality reusing UIDs): the
+            // library's copy stays, what it shows does not change unasked; said, and the file named
+            differing++;
+            if (differingFiles.length < MAX_LISTED) differingFiles.push(source.label);
+            log.warn(`import: image ${verdict.existing.instanceId} imported again with other content: the library's copy kept`);
+          }
+        }
         // an exam left hidden by an import that ended early is taken over, so that this job completes it
         if (verdict.kind === 'duplicate' && verdict.existing.adoptable) adopt.add(verdict.existing.studyKey);
         if (source.received) receivedDone.push(source.path);
@@ -608,8 +619,8 @@ export class Importer {
       skipped: counts.skipped, ignored, bytes, seconds: (performance.now() - started) / 1000,
       examsTouched: touched.size, incompleteExams: this.db.imports.incompleteExams(touched),
       importedImages: kinds.images, importedForProcessing: kinds.forProcessing, importedOther: kinds.other,
-      missing, notFiles: notFileCount, repaired,
-      duplicateFiles, skippedFiles, problems, missingFiles, notFileEntries: notFiles, ...(stoppedBy ? { stoppedBy } : {}),
+      missing, notFiles: notFileCount, repaired, differing,
+      duplicateFiles, differingFiles, skippedFiles, problems, missingFiles, notFileEntries: notFiles, ...(stoppedBy ? { stoppedBy } : {}),
     };
   }
 
@@ -623,27 +634,32 @@ export class Importer {
   }
 
   /**
-   * Stores a duplicate's bytes again when the library's copy of that instance is not in the store as
-   * recorded (missing, not a regular file, or another size), provided they are the very bytes the
-   * library recorded (same content address); returns whether the stored copy was restored.
+   * A duplicate's bytes against the library's copy of its instance: 'same'; 'differs' (other bytes
+   * under the same UIDs: not kept); 'restored' (the library's copy was missing or damaged in the
+   * store, gone, cut short or replaced, and these are its bytes: stored again); 'unknown' (the file
+   * could not be read again, or the instance is gone meanwhile).
    */
-  private async restoreFromDuplicate(instanceId: number, source: ImportSource, durable: boolean): Promise<boolean> {
+  private async compareWithStored(instanceId: number, source: ImportSource, size: number, durable: boolean): Promise<'same' | 'differs' | 'restored' | 'unknown'> {
     const recorded = this.db.worklist.instanceFile(instanceId);
-    if (!recorded) return false;
+    if (!recorded) return 'unknown';
     const stat = await statRegularFile(this.store.pathFor(recorded.fileHash)).catch(() => null);
-    if (stat && stat.size === recorded.fileSize) return false;
     try {
+      if (stat && stat.size === recorded.fileSize) {
+        if (size !== recorded.fileSize) return 'differs';
+        return (await this.pool.run('hash', { file: source.path, followLinks: true }, { timeoutMs: STORE_TIMEOUT_MS + size / SLOW_DISK_BYTES_PER_MS })) === recorded.fileHash ? 'same' : 'differs';
+      }
       const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: false }, { timeoutMs: STORE_TIMEOUT_MS });
       if (stored.key === recorded.fileHash) {
         log.info(`import: image ${instanceId} restored in the store from a copy imported again`);
-        return true;
+        return 'restored';
       }
       // other bytes under the same SOP Instance UID: not the library's copy; this one is not kept
       if (!this.db.imports.isFileReferenced(stored.key)) await fs.promises.rm(this.store.pathFor(stored.key), { force: true });
+      return 'differs';
     } catch (error) {
-      log.warn(`import: image ${instanceId} could not be restored in the store: ${errorForLog(error)}`);
+      log.warn(`import: image ${instanceId} imported again could not be compared with the library's copy: ${errorForLog(error)}`);
+      return 'unknown';
     }
-    return false;
   }
 
   /**

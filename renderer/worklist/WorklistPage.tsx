@@ -349,7 +349,7 @@ export function WorklistPage() {
         </div>
       )}
       {result && (
-        <div className={`notice${result.rejected || result.status !== 'done' ? ' warning' : ''}`} data-testid="import-result">
+        <div className={`notice${result.rejected || result.differing || result.status !== 'done' ? ' warning' : ''}`} data-testid="import-result">
           {(() => {
             const said = describeImportSummary(locale, result);
             return (
