@@ -881,6 +881,10 @@ export function ViewerPage({ route }: { route: ViewerRoute }) {
         <span className="step-name" data-testid="step-name" title={stepTitle}>
           <span className="step-count">{t('viewer.stepCount', stepNumbers)}</span> <span className="step-label">{t(step.name)}</span>
         </span>
+        {/* under 1500 px the bar takes two rows all the same: the first ends here, so that the step's name has the
+            rest of it (the protocol's select beside it cut "Étape 1/10 : Quatre inci…" at 1280 px, a radiologist's
+            probe), and the choices, tools and actions make the second, at every step and for every woman */}
+        <span className="bar-break" aria-hidden="true" />
         {/* a choice made, the select lets go of the keyboard: kept, it took the viewer's keys ("a" for the
             marks did nothing, an arrow for the next step chose another prior: a probe) */}
         {/* the protocol and the prior wrap together, the prior's date named as such: wrapped alone to

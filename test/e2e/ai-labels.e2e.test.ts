@@ -31,7 +31,8 @@ async function shot(name: string) {
 before(async () => {
   if (SKIP) return;
   const models = tempDir('e2e-labels-models');
-  writeTinyModel(models);
+  // under the shipped model's name and version, as long as theirs: its labels' room is what is measured
+  writeTinyModel(models, (m) => { m.name = 'Binome synthetic-exam detector'; m.version = '0.5.6'; });
   station = openTestStation({ modelRoots: [models], renditions: true });
   await station.handlers.loadDemoExams({ patients: 4, priors: 1, size: 'reduced', seed: 'e2e-ai-labels' });
   const rows = (await station.handlers.worklistQuery({ filter: { scope: 'breast' }, sort: { field: 'studyDate', direction: 'desc' }, offset: 0, limit: 10 })).rows;
@@ -98,6 +99,33 @@ async function tissueUnderFootLabels(): Promise<{ place: string; share: number }
   }
 }
 
+/**
+ * What a reader reads whole at this size (a radiologist's probe at 1280 × 800 in French read "Étape 1/10 :
+ * Quatre inci…" in the exam bar and "IA · Binome synthet… 0.5.6" over the images): the step's name, and
+ * every AI label's model name, not cut; and wherever a model's name shows, its warning (trained on
+ * synthetic images, not for diagnosis) shows with it, in one of its forms.
+ */
+async function assertReadWhole(size: string): Promise<void> {
+  // (no named functions inside: the page has not the helper tsx names them with)
+  const cut = await page.evaluate(() => {
+    const step = document.querySelector('[data-testid=step-name] .step-label')!;
+    const labels = [...document.querySelectorAll<HTMLElement>('[data-testid=ai-label][data-source=model]')];
+    const named = labels.filter((l) => { const n = l.querySelector('.ai-label-name'); return n && getComputedStyle(n).display !== 'none'; });
+    return {
+      step: step.scrollWidth > step.clientWidth + 1 ? `${step.textContent} ${step.scrollWidth}>${step.clientWidth}` : null,
+      names: named.flatMap((l) => [...l.querySelectorAll('.ai-label-name, .ai-label-name *')])
+        .filter((n) => n.scrollWidth > n.clientWidth + 1).map((n) => `${n.textContent} ${n.scrollWidth}>${n.clientWidth}`),
+      unwarned: named.filter((l) => ![...l.querySelectorAll('strong')].some((w) => getComputedStyle(w).display !== 'none' && /synth/i.test(w.textContent ?? '')))
+        .map((l) => l.textContent),
+      labels: labels.length,
+    };
+  });
+  assert.equal(cut.step, null, `${size}: the step's name cut in the exam bar`);
+  assert.ok(cut.labels > 0, `${size}: no AI label`);
+  assert.deepEqual(cut.names, [], `${size}: a model's name cut over an image`);
+  assert.deepEqual(cut.unwarned, [], `${size}: a model's name without its warning`);
+}
+
 test('a first impression pressed once the images have been seen, while the exam\'s AI results are still on their way (a busy station), is refused saying so: "just opened, the key works after 1.5 s" was said after 3 s (a probe)', { skip: SKIP, timeout: 120_000 }, async () => {
   const results = await holdAnswers(page, 'aiResults', { sent: 'on release' });
   const shown = await holdAnswers(page, 'noteAiShown', { sent: 'on release' });
@@ -140,7 +168,12 @@ test('a CC\'s AI label lies over air beside or under the breast, not over its ed
     return shares;
   };
   await measured('1280 × 800');
+  await assertReadWhole('1280 × 800');
   await shot('ai-labels-1280');
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await measured('1920 × 1080');
+  await assertReadWhole('1920 × 1080');
+  await page.setViewportSize({ width: 1280, height: 800 });
   for (const [width, height] of [[1400, 1000], [900, 560]] as const) {
     await page.setViewportSize({ width, height });
     await measured(`${width} × ${height}`);
@@ -151,7 +184,13 @@ test('a CC\'s AI label lies over air beside or under the breast, not over its ed
   await measured('900 × 560, in French');
   await page.setViewportSize({ width: 1280, height: 800 });
   await measured('1280 × 800, in French');
+  await assertReadWhole('1280 × 800, in French');
   await shot('ai-labels-1280-fr');
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await measured('1920 × 1080, in French');
+  await assertReadWhole('1920 × 1080, in French');
+  await shot('ai-labels-1920-fr');
+  await page.setViewportSize({ width: 1280, height: 800 });
   // the additional views (the last step): an exaggerated CC fills its cell, its label in the corner, in its fewest words
   for (let step = 0; step < 15 && await page.$eval('[data-testid=step]', (s) => (s as HTMLElement).dataset.step) !== 'additional'; step++) {
     await page.keyboard.press('Space');
