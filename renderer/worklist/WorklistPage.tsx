@@ -419,8 +419,10 @@ export function WorklistPage() {
               ) : (
                 <tr key={exam.examId} data-testid="exam-row" data-exam-id={exam.examId} tabIndex={0}
                   onClick={() => openExam(exam.examId)} onKeyDown={(e) => onRowKey(e, exam.examId)}>
-                  <td>
-                    {formatPersonName(exam.patientName)}
+                  {/* her age beside her name on one line, the name cut where the row has no room for it (whole in its
+                      tooltip): a long name pushed "67 ans" under it at 1280 px, one row in two lines (a radiologist's probe) */}
+                  <td className="patient">
+                    <span className="patient-name" data-testid="row-patient" title={formatPersonName(exam.patientName)}>{formatPersonName(exam.patientName)}</span>
                     <AgeNote birthDate={exam.patientBirthDate} on={exam.studyDate} />
                     {exam.sharedPatientId && <span className="badge warning" title={t('worklist.sharedId')} aria-label={t('worklist.sharedId')} data-testid="shared-id">ID ⚠</span>}
                   </td>

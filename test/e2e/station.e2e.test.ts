@@ -10,7 +10,7 @@ import type { StationService } from '../../main/service/station.ts';
 import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { holdAnswers, launchChromium, SKIP_NO_CHROMIUM } from '../helpers/browser.ts';
-import { writeScreeningExams } from '../helpers/mammo-files.ts';
+import { writeFourViews, writeScreeningExams } from '../helpers/mammo-files.ts';
 import { parseOperationInput } from '../../common/api.ts';
 import { EXAM_STATUSES as EXAM_STATUSES_FOR_TEST } from '../../common/domain.ts';
 import { generateDemo } from '../../main/synth/demo.ts';
@@ -416,6 +416,41 @@ test('while changes keep coming and each answer is slow, the worklist still show
     await station.handlers.setExamStatus({ examId: someExam.examId, status: someExam.status });
   }
   assert.equal(await rows(), before + 1);
+});
+
+test('a woman\'s age stays on her row\'s line beside a long name, which is cut with its whole in a tooltip, at 1280 × 800 and 1920 × 1080, in English and French (it wrapped under the name: a radiologist\'s probe at 1280 px)', { skip: SKIP }, async () => {
+  const name = 'DE LA FONTAINE-ST-EXUPERY^MARIE-CHRISTINE ANNE-SOPHIE GENEVIEVE'; // (63 characters: a PN's 64 at most)
+  const dir = tempDir('long-name');
+  writeFourViews(path.join(dir, 'exam'), { patientId: 'LONGNAME01', patientName: name, studyUid: '1.2.826.0.1.3680043.8.498.5201', studyDate: '20261201' });
+  await station.handlers.importPaths({ paths: [dir] });
+  const row = '[data-testid=exam-row]:has-text("LONGNAME01")';
+  try {
+    for (const locale of ['en', 'fr'] as const) {
+      await page.selectOption('[data-testid=locale]', locale);
+      for (const size of [{ width: 1280, height: 800 }, { width: 1920, height: 1080 }]) {
+        await page.setViewportSize(size);
+        await page.waitForSelector(row);
+        const seen = await page.$eval(row, (r) => {
+          const age = r.querySelector('[data-testid=row-age]')!;
+          const cell = age.closest('td')!;
+          const patient = cell.querySelector('[data-testid=row-patient]');
+          const [a, c] = [age.getBoundingClientRect(), cell.getBoundingClientRect()];
+          // on the cell's first line (under a wrapped name it was a line lower), the cell one line high
+          return { age: age.textContent, ageBelowFirstLine: Math.round(a.top - c.top - parseFloat(getComputedStyle(cell).paddingTop)), cellHeight: Math.round(c.height),
+            title: patient?.getAttribute('title') ?? null, cut: !!patient && patient.scrollWidth > patient.clientWidth };
+        });
+        const at = `${locale} at ${size.width} × ${size.height}: ${JSON.stringify(seen)}`;
+        assert.ok(seen.ageBelowFirstLine < 6 && seen.cellHeight < 40, `her age on the name's one line, ${at}`);
+        assert.match(seen.age ?? '', locale === 'fr' ? /^ ?\d+\u00a0ans$/ : /^ ?\d+\u00a0y$/, at);
+        assert.equal(seen.title, 'DE LA FONTAINE-ST-EXUPERY MARIE-CHRISTINE ANNE-SOPHIE GENEVIEVE', `her whole name in the tooltip, ${at}`);
+        if (size.width === 1280) assert.ok(seen.cut, `the name cut, not the row wrapped, ${at}`);
+        await shot(`worklist-long-name-${locale}-${size.width}`);
+      }
+    }
+  } finally {
+    await page.selectOption('[data-testid=locale]', 'en');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
 });
 
 test('no script error was raised in the page', { skip: SKIP }, () => {
