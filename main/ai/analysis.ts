@@ -39,6 +39,14 @@ export type ModelHold = 'overran' | 'changed';
 /** The library setting where a running station notes that it holds a model (AiAnalysis.noteHold): "<why> <owner>". */
 const heldBySetting = (model: { id: string; version: string }) => `ai.heldBy:${model.id} ${model.version}`;
 
+/**
+ * The library setting where a running station notes the model its "automatic" shows ("<model id> <owner>"):
+ * `binome models --show auto` beside it named the last found shown, while the station's models panel
+ * (whose automatic is the model it showed since its start, or took from another station) named another,
+ * and wrote it back (a probe). Read by automaticModel in a process that only lists the models.
+ */
+const AUTOMATIC_BY_STATION_SETTING = 'ai.automaticBy';
+
 export interface FoundModel {
   folder: string; manifest: ModelManifest; /** manifest.json's SHA-256 as found. */ manifestSha256: string; provider: ExecutionProvider;
   /** The providers its manifest prefers that could not open it here, and why (their messages, cut short by openSession): a clinic's IT person asked why its GPU was not used (a probe). */
@@ -481,7 +489,35 @@ export class AiAnalysis {
    */
   get shownModel(): FoundModel | undefined {
     const chosen = this.db.settings.get(AI_CHOSEN_MODEL_SETTING);
-    return this.models.find((m) => m.manifest.id === chosen) ?? this.models.find((m) => m.manifest.id === this.shownAtStart) ?? this.models.at(-1);
+    return this.models.find((m) => m.manifest.id === chosen) ?? this.automaticModel();
+  }
+
+  /**
+   * The model "automatic" shows now, the one function behind the station's models panel and `binome
+   * models`: in a station, the one it showed since its start (or took from another station); in a process
+   * that only lists the models, the one a station running on the library notes as its automatic
+   * (noteAutomatic), where it runs here, else the last found (as a station's next start shows).
+   */
+  automaticModel(): FoundModel | undefined {
+    return this.models.find((m) => m.manifest.id === this.shownAtStart) ?? this.models.at(-1);
+  }
+
+  /** The model a station running on the library notes as its automatic choice, where its process is alive; null where none. */
+  private runningStationAutomatic(): string | null {
+    const [id, owner] = this.readSetting(AUTOMATIC_BY_STATION_SETTING)?.split(' ') ?? [];
+    return id && owner !== undefined && isOwnerAlive(owner) ? id : null;
+  }
+
+  /** Notes this station's automatic choice in the library (runningStationAutomatic), for the commands that list the models. */
+  private noteAutomatic(): void {
+    if (this.listOnly) return;
+    const id = this.automaticModel()?.manifest.id;
+    if (!id) return;
+    try {
+      this.db.settings.setChanged({ [AUTOMATIC_BY_STATION_SETTING]: `${id} ${currentOwner()}` });
+    } catch (error) {
+      log.debug(`AI: the automatic choice could not be noted in the library (${libraryErrorForLog(error)})`);
+    }
   }
 
   /**
@@ -496,7 +532,12 @@ export class AiAnalysis {
     // shows (it kept the library's shown model, the old choice: `binome models --show auto` named it
     // shown beside "exams show the last model found", a probe). A station keeps the model it showed
     // since start, or took from another station (two stations would otherwise take turns).
-    if (modelId === null && this.listOnly) this.shownAtStart = this.models.at(-1)?.manifest.id ?? null;
+    // Beside a running station, its automatic (noted by it): the last found named here, the station wrote
+    // back its own at once, and its panel and this command named different models (a probe).
+    if (modelId === null && this.listOnly) {
+      const running = this.runningStationAutomatic();
+      this.shownAtStart = running && this.models.some((m) => m.manifest.id === running) ? running : this.models.at(-1)?.manifest.id ?? null;
+    }
     this.showModel();
     this.seenShown = this.shownSettings(); // the caller tells its pages
     return true;
@@ -557,6 +598,7 @@ export class AiAnalysis {
   private followLibraryShown(): void {
     const inLibrary = this.db.settings.get(AI_SHOWN_MODEL_SETTING);
     if (this.models.some((m) => m.manifest.id === inLibrary)) this.shownAtStart = inLibrary!;
+    this.noteAutomatic();
   }
 
   /** Writes the shown model and its version where the worklist's SQL reads them (every exam's triage score follows: migrations 0010, 0015). */
@@ -567,6 +609,7 @@ export class AiAnalysis {
     // station's results on every station, the worklist "queued" for good, when the model was chosen
     // here (a vendor's probe)
     if (shown && !this.changed.has(modelKey(shown.manifest))) this.db.settings.setChanged({ [AI_SHOWN_MODEL_SETTING]: shown.manifest.id, [AI_SHOWN_VERSION_SETTING]: shown.manifest.version });
+    this.noteAutomatic();
   }
 
   /** Queues the exams no model has analysed yet (after an import) and wakes the loop. */
@@ -626,6 +669,12 @@ export class AiAnalysis {
   async close(): Promise<void> {
     this.closed = true;
     if (this.shownWatch) clearInterval(this.shownWatch);
+    // its automatic choice no longer holds: the next start's is the last found
+    if (!this.listOnly) {
+      try {
+        if (this.readSetting(AUTOMATIC_BY_STATION_SETTING)?.endsWith(` ${currentOwner()}`)) this.db.settings.set(AUTOMATIC_BY_STATION_SETTING, '');
+      } catch { /* the library busy or closed: the note names a process that will be gone */ }
+    }
     this.current.abort();
     this.wake?.();
     // the models' checks first: nothing to save there, and a greedy one held its memory while the

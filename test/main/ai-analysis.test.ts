@@ -2030,6 +2030,48 @@ test('a model found late in a run (its check set aside) does not take the place 
   }
 });
 
+test('"automatic" chosen in `binome models` beside a running station names the model that station\'s automatic shows (its models panel), not the last found: the two named different models, and the station wrote its own back (a probe)', { timeout: 180_000 }, async () => {
+  const station = openTestStation();
+  const { bundled, library } = bundledAndLibraryModels('ai-auto-beside-station');
+  const analysis = new AiAnalysis(station.db, station.store, [bundled, library]);
+  // the library's model (found last) checked late: the station's automatic is the application's, shown since its start
+  const runner = (analysis as unknown as { runner: InferenceRunner }).runner;
+  const discover = runner.discover.bind(runner);
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => { release = resolve; });
+  mock.method(runner, 'discover', async (roots: string[]) => {
+    const all = await discover(roots);
+    return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.clinic.tests.own'), checking: [path.join(library, 'tiny')], complete: late.then(() => all.complete) };
+  });
+  let lister: AiAnalysis | null = null;
+  try {
+    await analysis.start();
+    release();
+    await waitFor('the model found late', () => analysis.availableModels.length === 2);
+    // a reader chooses the library's model in the panel; then IT asks for automatic on the command line
+    assert.equal(analysis.choose('org.clinic.tests.own'), true);
+    lister = new AiAnalysis(station.db, station.store, [bundled, library]);
+    await lister.start({ analyse: false });
+    assert.equal(lister.choose(null), true);
+    assert.equal(lister.shownModel?.manifest.id, 'org.binome.tests.bundled', 'the running station\'s automatic, not the last found');
+    // the station's own automatic (its models panel) is the same model
+    assert.equal(analysis.choose(null), true);
+    assert.equal(analysis.shownModel?.manifest.id, lister.shownModel?.manifest.id);
+    assert.equal(station.db.settings.get(AI_SHOWN_MODEL_SETTING), 'org.binome.tests.bundled');
+    await lister.close();
+    // the station closed: automatic is the last found, as its next start shows
+    await analysis.close();
+    lister = new AiAnalysis(station.db, station.store, [bundled, library]);
+    await lister.start({ analyse: false });
+    assert.equal(lister.choose(null), true);
+    assert.equal(lister.shownModel?.manifest.id, 'org.clinic.tests.own');
+  } finally {
+    await lister?.close();
+    await analysis.close();
+    await station.close();
+  }
+});
+
 test('a command listing the models (binome models) whose check of the library\'s shown model is set aside names that model shown once it is found, not the last found: on a loaded machine it marked the other shown beside a library that showed it (a clean-clone run)', { timeout: 180_000 }, async () => {
   const station = openTestStation();
   const { bundled, library } = bundledAndLibraryModels('ai-list-late-shown');
