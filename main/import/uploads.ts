@@ -105,7 +105,11 @@ export class UploadStaging {
     let bytes = 0;
     let idle: NodeJS.Timeout | undefined;
     let settled = false;
-    // the body is read as the disk takes it: a pause counts from the last byte read
+    let out: fs.WriteStream | null = null;
+    // the body is read as the disk takes it: a pause counts from the last byte read, or from the moment the
+    // disk took what it was given. While the file's write stream is full, the body is paused for the disk
+    // (backpressure), not waiting on its sender: a slow disk (a busy NAS, a USB drive) was reported as a
+    // stalled client, error.uploadStalled, and the file given up (a review)
     const watch = () => {
       clearTimeout(idle);
       const armedAt = bytes;
@@ -113,6 +117,7 @@ export class UploadStaging {
       // scheduled for a while runs its timers before it reads what arrived meanwhile
       idle = setTimeout(() => setImmediate(() => {
         if (bytes !== armedAt || settled) return;
+        if (out?.writableNeedDrain) { out.once('drain', () => { if (!settled) watch(); }); return; }
         body.destroy(new UploadError('stalled', `No byte of the file arrived for ${Math.round(bodyIdleMs / 1000)} s`, { seconds: Math.round(bodyIdleMs / 1000) }));
       }), bodyIdleMs);
     };
@@ -131,7 +136,8 @@ export class UploadStaging {
       const handle = await fs.promises.open(part, 'wx');
       watch();
       try {
-        await pipeline(body, counter, handle.createWriteStream());
+        out = handle.createWriteStream();
+        await pipeline(body, counter, out);
       } finally {
         await handle.close().catch(() => undefined); // (closed already where the stream ended)
       }
