@@ -5,13 +5,19 @@
 import type { ApiHandlers, Envelope, OperationName } from '../../common/api.ts';
 import { ApiError, isOperationName, parseOperationInput } from '../../common/api.ts';
 import { errorForLog, log } from '../base/log.ts';
+import { showableText } from '../../common/ai/model-manifest.ts';
 
 const SLOW_MS = 200;
 
 export async function dispatch(handlers: ApiHandlers, name: unknown, rawInput: unknown): Promise<Envelope<unknown>> {
   const started = performance.now();
   try {
-    if (!isOperationName(name)) throw new ApiError('not_found', `Unknown operation: ${typeof name === 'string' ? name.slice(0, 64) : typeof name}`);
+    // keyed, so that the page says it in the reader's language (an older page beside a newer station, or
+    // the reverse, named one the other does not have: English only, a probe); the name as the page can show it
+    if (!isOperationName(name)) {
+      const shown = typeof name === 'string' ? name.slice(0, 64) : typeof name;
+      throw new ApiError('not_found', `Unknown operation: ${shown}`, 'error.unknownOperation', { operation: showableText(shown) });
+    }
     const input = parseOperationInput(name, rawInput);
     const handler = handlers[name] as (input: unknown) => Promise<unknown>;
     const value = await handler(input);

@@ -31,6 +31,21 @@ test('a refused input carries a message key, so the page says it in French too, 
   assert.equal(translate('en', envelope.error.key!, envelope.error.params), `The station refused a request (examDetail) whose data it cannot take: ${detail}`);
 });
 
+test('an unknown operation carries a message key, so the page says it in French too; the name as it can be shown (no control or direction characters), cut short', async () => {
+  const envelope = await dispatch({} as ApiHandlers, 'exportExam', {}) as { ok: false; error: { code: string; key?: MessageKey; params?: Record<string, string> } };
+  assert.equal(envelope.error.code, 'not_found');
+  assert.equal(envelope.error.key, 'error.unknownOperation');
+  assert.equal(translate('en', envelope.error.key!, envelope.error.params),
+    'The station does not know the operation “exportExam”: the page and the station may be of different versions (reload the page).');
+  assert.equal(translate('fr', envelope.error.key!, envelope.error.params),
+    'La station ne connaît pas l’opération «\u202fexportExam\u202f»\u202f: la page et la station sont peut-être de versions différentes (rechargez la page).');
+  const odd = await dispatch({} as ApiHandlers, `a\u202eb\u0007${'x'.repeat(100)}`, {}) as { ok: false; error: { params?: Record<string, string> } };
+  const shown = odd.error.params!.operation!;
+  assert.doesNotMatch(shown, /[\u202e\u0007]/u);
+  assert.ok(shown.startsWith('a<U+202E>b<U+0007>x'), shown);
+  assert.ok(shown.length < 100, 'cut short');
+});
+
 test('the operation table and its name list agree', () => {
   assert.deepEqual(Object.keys(operations).sort(), [...OPERATION_NAMES].sort());
 });
@@ -40,8 +55,8 @@ test('dispatch turns every failure into an envelope: unknown names, bad input, h
     appInfo: async () => { throw new Error('boom with patient name DOE^JANE'); },
     examDetail: async () => { throw new ApiError('not_found', 'No exam 7'); },
   } as unknown as ApiHandlers;
-  assert.deepEqual(await dispatch(handlers, 'nope', {}), { ok: false, error: { code: 'not_found', message: 'Unknown operation: nope' } });
-  assert.deepEqual(await dispatch(handlers, { toString: null }, {}), { ok: false, error: { code: 'not_found', message: 'Unknown operation: object' } });
+  assert.deepEqual(await dispatch(handlers, 'nope', {}), { ok: false, error: { code: 'not_found', message: 'Unknown operation: nope', key: 'error.unknownOperation', params: { operation: 'nope' } } });
+  assert.deepEqual(await dispatch(handlers, { toString: null }, {}), { ok: false, error: { code: 'not_found', message: 'Unknown operation: object', key: 'error.unknownOperation', params: { operation: 'object' } } });
   assert.equal((await dispatch(handlers, 'examDetail', { examId: -3 }) as { error: { code: string } }).error.code, 'bad_request');
   assert.deepEqual(await dispatch(handlers, 'examDetail', { examId: 7 }), { ok: false, error: { code: 'not_found', message: 'No exam 7' } });
   const written: string[] = [];
