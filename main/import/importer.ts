@@ -137,7 +137,7 @@ function sameInstance(a: InstanceAttributes, b: InstanceAttributes): boolean {
   return a.series.uid === b.series.uid && a.study.uid === b.study.uid && sameWoman(patientIdentity(a.patient), patientIdentity(b.patient));
 }
 
-/** Files found, the entries that are not files to read (never opened), and the folders that could not be read. */
+/** Files found, and the entries that are not files to read (never opened), the folders that could not be read among them. */
 interface Walked {
   files: string[];
   notFiles: ImportProblem[];
@@ -197,7 +197,9 @@ async function walk(dir: string, out: Walked, top = true): Promise<void> {
     entries = await fs.promises.readdir(dir, { withFileTypes: true });
   } catch (error) {
     if (top) throw error;
-    out.problems.push({ file: dir, ...ioProblem(error) });
+    // an entry not opened, not a file refused: counted as a file, a folder read as "1 file was not imported:
+    // it is in the quarantine list" beside the files imported (a probe)
+    out.notFiles.push({ file: dir, ...ioProblem(error) });
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -254,7 +256,7 @@ export class Importer {
       if (stat instanceof Error) { problems.push({ file: given, ...ioProblem(stat) }); continue; }
       if (stat.isDirectory()) {
         const walked: Walked = { files: [], notFiles, problems };
-        try { await walk(absolute, walked); } catch (error) { problems.push({ file: given, ...ioProblem(error) }); }
+        try { await walk(absolute, walked); } catch (error) { notFiles.push({ file: given, ...ioProblem(error) }); }
         sources.push(...walked.files.map((f) => ({ path: f, label: f })));
       } else if (stat.isFile()) {
         sources.push({ path: absolute, label: given });

@@ -114,9 +114,16 @@ test('a folder too deep for the system is reported by its own path, and the rest
     // the same six files in both folders: the second set are duplicates, but every file was reached
     assert.equal(summary.filesSeen, 12);
     assert.deepEqual([summary.imported, summary.duplicates], [6, 6]);
-    const deep = summary.problems.find((p) => p.code === 'path_too_long');
-    assert.ok(deep, JSON.stringify(summary.problems.map((p) => p.code)));
+    // a folder is not a file: not counted among the files refused ("1 file was not imported: it is in the
+    // quarantine list", a probe), but among the entries not opened, with its reason
+    assert.deepEqual([summary.rejected, summary.problems.length, summary.notFiles], [0, 0, 1]);
+    const deep = summary.notFileEntries.find((p) => p.code === 'path_too_long');
+    assert.ok(deep, JSON.stringify(summary.notFileEntries.map((p) => p.code)));
     assert.ok(deep.file.startsWith(path.join(dir, 'm-deep')) && deep.file.length > 4000, 'reported by its own path, not the folder named');
+    const said = describeImportSummary('en', summary);
+    assert.ok(!said.details.some((line) => /file was not imported/.test(line)), said.details.join(' / '));
+    assert.ok(said.details.includes('1 entry was not opened (not a file to read here).'), said.details.join(' / '));
+    assert.deepEqual(station.db.imports.quarantineList(10), [], 'no folder in the quarantine list');
   } finally {
     await station.close();
     // Node's rm cannot name paths that long; rm(1) walks them relative to each folder
