@@ -80,7 +80,9 @@ const EVENT_HEARTBEAT_MS = 25_000;
 const UPLOAD_TYPES = ['application/octet-stream', 'application/dicom'] as const;
 
 const unauthorized = () => new TransportError(401, 'unauthorized', 'Wrong or missing token: open the station from the address it printed', 'error.unauthorized');
-const noRoute = () => new TransportError(404, 'not_found', 'No such address in the station', 'error.badRequest', { message: 'no such address' });
+const noRoute = () => new TransportError(404, 'not_found', 'No such address in the station', 'error.noSuchAddress');
+// as dispatch says it over IPC (keyed: it answered "no such address", in English inside the French page's sentence, a probe)
+const unknownOperation = (name: string) => new TransportError(404, 'not_found', `Unknown operation: ${name}`, 'error.unknownOperation', { operation: name });
 
 function allowedMethods(route: Route): string {
   switch (route.kind) {
@@ -289,6 +291,7 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       if (!carriesToken(req.headers, token, cookieName())) throw unauthorized();
       untrusted.delete(req.socket);
       if (route.kind === 'unknown') throw noRoute();
+      if (route.kind === 'unknownOperation') throw unknownOperation(route.name);
       const allow = allowedMethods(route);
       if (!allow.split(', ').includes(method)) throw methodNotAllowed(allow);
       if ((route.kind === 'operation' || route.kind === 'upload') && req.headers[REQUEST_HEADER] === undefined) {

@@ -44,6 +44,8 @@ export type Route =
   | { kind: 'upload'; uploadId: string }
   | { kind: 'events' }
   | { kind: 'image'; instanceId: number }
+  /** /api/op/<name> naming no operation of this station (a page of another version): said as such, in the reader's language. */
+  | { kind: 'unknownOperation'; name: string }
   /** Under /api/ or /dicom/ but none of the above. */
   | { kind: 'unknown' }
   /** A file of the renderer (or its page). */
@@ -52,7 +54,7 @@ export type Route =
 /** Which route a decoded path names (the routes of common/api-names.ts httpRoute). */
 export function routeOf(path: string): Route {
   let m = /^\/api\/op\/([A-Za-z]{1,64})$/.exec(path);
-  if (m) return isOperationName(m[1]) ? { kind: 'operation', name: m[1] } : { kind: 'unknown' };
+  if (m) return isOperationName(m[1]) ? { kind: 'operation', name: m[1] } : { kind: 'unknownOperation', name: m[1]! };
   m = /^\/api\/upload\/([0-9a-f]{24})$/.exec(path);
   if (m) return { kind: 'upload', uploadId: m[1]! };
   if (path === '/api/events') return { kind: 'events' };

@@ -112,6 +112,16 @@ test('bad requests get typed errors and the host keeps serving', { skip: SKIP_NO
   assert.deepEqual([info.transport, info.examCount], ['loopback-http', 1]);
 });
 
+test('an unknown operation over the loopback host carries the message key IPC gives it (error.unknownOperation), and an unknown address its own: the page says both in French too', { skip: SKIP_NO_RENDERER }, async () => {
+  const unknownOp = (await (await call('exportExam', {}, auth())).json()) as { error: { code: string; key?: string; params?: Record<string, string> } };
+  assert.deepEqual(unknownOp.error, { code: 'not_found', message: 'Unknown operation: exportExam', key: 'error.unknownOperation', params: { operation: 'exportExam' } });
+  const res = await fetch(`${host.url}api/nothing`, { headers: auth() });
+  assert.equal(res.status, 404);
+  const noAddress = (await res.json()) as { error: { key?: string; params?: Record<string, string> } };
+  assert.equal(noAddress.error.key, 'error.noSuchAddress');
+  assert.equal(noAddress.error.params, undefined, 'no English words to put in the French sentence');
+});
+
 test('requests addressed to another host name are refused (DNS rebinding)', { skip: SKIP_NO_RENDERER }, async () => {
   const status = await new Promise<number>((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: host.port, path: '/api/op/appInfo', method: 'POST', headers: { host: 'evil.example:80', 'x-binome-token': host.token } }, (res) => { res.resume(); resolve(res.statusCode!); });
