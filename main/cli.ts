@@ -202,20 +202,22 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     if (page.rows.length) out.write(`${padEnd(id!, 7)}${padEnd(patient!, 28)}${padEnd(patientId!, 18)}${padEnd(date!, 12)}${padEnd(modalities!, 8)}${padEnd(views!, 26)}${padEnd(images!, 8)}${status}\n`);
     page.rows.forEach((e: ExamSummary) => {
       const notes = [e.rejectedFiles ? TEXT.incompleteNote(e.rejectedFiles) : '', e.sharedPatientId ? TEXT.sharedIdNote : ''].filter(Boolean);
-      out.write(`${padEnd(String(e.examId), 7)}${padEnd(e.patientName.replace(/\^/g, ' ').trim() || '—', 28)}${padEnd(e.patientId || '—', 18)}` +
-        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(e.modalities.join(' ') || '—', 8)}${padEnd(e.views.join(' ') || '—', 26)}${padEnd(String(e.imageCount), 8)}${TEXT.status[e.status] ?? e.status}` +
+      // names, IDs and codes as the files wrote them: no control or direction characters reach the terminal (a
+      // patient name's ESC [31m turned the IT person's terminal red, its U+202E wrote the rest of the line backwards: a probe)
+      out.write(`${padEnd(String(e.examId), 7)}${padEnd(printable(e.patientName.replace(/\^/g, ' ').trim()) || '—', 28)}${padEnd(printable(e.patientId) || '—', 18)}` +
+        `${padEnd(formatDate(e.studyDate), 12)}${padEnd(printable(e.modalities.join(' ')) || '—', 8)}${padEnd(printable(e.views.join(' ')) || '—', 26)}${padEnd(String(e.imageCount), 8)}${TEXT.status[e.status] ?? e.status}` +
         `${notes.length ? `  (${notes.join('; ')})` : ''}\n`);
     });
     if (page.total > page.rows.length) out.write(`${TEXT.moreRows(page.rows.length, page.total)}\n`);
     for (const job of unfinished) {
       const whose = job.patientNames.length ? ` (${formatPersonNames(job.patientNames)})` : '';
-      out.write(TEXT.unfinished(new Date(job.startedAt).toLocaleString(LOCALE === 'fr' ? 'fr-FR' : undefined), job.examsHeldBack, whose) +
+      out.write(printable(TEXT.unfinished(new Date(job.startedAt).toLocaleString(LOCALE === 'fr' ? 'fr-FR' : undefined), job.examsHeldBack, whose) +
         (job.paths ? TEXT.completeWith(`binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}`)
           // received over the network: the files are with the sender, not here
           : job.receivedFrom ? TEXT.receivedFrom(JSON.stringify(job.receivedFrom))
             // a prior's retrieval cut short: the next search of her priors fetches it again
             : job.fetchedFrom ? TEXT.fetchedFrom(JSON.stringify(job.fetchedFrom))
-            : TEXT.importAgain) + '\n');
+            : TEXT.importAgain)) + '\n');
     }
     return EXIT.ok;
   } finally {

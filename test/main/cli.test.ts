@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { ROOT, SHARED_DICOM, SKIP_NO_SHARED, tempDir } from '../helpers/paths.ts';
 import { makeMammoFile, writeScreeningExams } from '../helpers/mammo-files.ts';
+import { writePart10 } from '../../main/dicom/write.ts';
 import { writeTinyModel } from '../helpers/onnx-models.ts';
 import { cliLocale } from '../../main/cli-text.ts';
 import Database from 'better-sqlite3';
@@ -44,6 +45,22 @@ test('help and usage errors', () => {
   const badLimit = run('list', '--limit', 'many');
   assert.equal(badLimit.code, 2);
   assert.match(badLimit.err, /limit/);
+});
+
+test('list writes no control or direction characters a file\'s patient name or ID carries to the terminal (an ESC sequence coloured it, U+202E wrote the line backwards): shown escaped', () => {
+  const library = tempDir('cli-list-printable');
+  const source = tempDir('cli-list-printable-src');
+  // in UTF-8 (ISO_IR 192), where U+202E is a character of the name (a dose report: listed with --all)
+  fs.writeFileSync(path.join(source, 'odd.dcm'), writePart10({
+    SpecificCharacterSet: 'ISO_IR 192', SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.67', SOPInstanceUID: '1.2.826.0.1.3680043.77.52.9.1', StudyInstanceUID: '1.2.826.0.1.3680043.77.52.9',
+    SeriesInstanceUID: '1.2.826.0.1.3680043.77.52.9.2', Modality: 'SR', PatientID: 'P\u202eX\u0007', PatientName: '\u202eEVIL^NAME\u001b[31mRED', PatientBirthDate: '19600101', StudyDate: '20250301',
+  }));
+  assert.equal(run('import', source, '--library', library).code, 0);
+  const list = run('list', '--all', '--library', library);
+  assert.equal(list.code, 0, list.err);
+  assert.doesNotMatch(list.out, /[\u0000-\u0009\u000b-\u001f\u007f\u202a-\u202e]/u, JSON.stringify(list.out));
+  assert.match(list.out, /\\u202eEVIL NAME\\x1b\[31mRED/);
+  assert.match(list.out, /P\\u202eX\\x07/);
 });
 
 test('import, then list, in a given library; exit code 3 when damaged files were quarantined, not for skipped ones', () => {
