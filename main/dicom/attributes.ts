@@ -22,9 +22,14 @@ export type ParsedDicom = ParsedInstance | ParsedDicomDir;
 
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 
-/** Decodes text values in the file's Specific Character Set (only the common single-set cases). */
+/** Decodes text values in the file's Specific Character Set (the common single-set cases, and Japanese ISO 2022 IR 87). */
 function textDecoderFor(specificCharacterSet: string | null): TextDecoder | null {
-  const first = (specificCharacterSet ?? '').split('\\').map((s) => s.trim()).find((s) => s.length > 0) ?? '';
+  const terms = (specificCharacterSet ?? '').split('\\').map((s) => s.trim());
+  // Japanese with code extensions (PS3.5 H.3.1: "\\ISO 2022 IR 87", ASCII and JIS X 0208 switched by ESC $ B / ESC ( B):
+  // ISO-2022-JP's decoder reads exactly these; read as Latin-1, the names kept their raw ESC bytes
+  // ("Yamada^Tarou=\x1b$B;3ED\x1b(B…", a probe). Other sets mixed in (katakana IR 13, IR 159) it cannot read: left as before.
+  if (terms.includes('ISO 2022 IR 87') && terms.every((t) => t === '' || t === 'ISO 2022 IR 6' || t === 'ISO 2022 IR 87')) return new TextDecoder('iso-2022-jp');
+  const first = terms.find((s) => s.length > 0) ?? '';
   switch (first) {
     case 'ISO_IR 192': return new TextDecoder('utf-8');
     case 'ISO_IR 101': return new TextDecoder('iso-8859-2');
