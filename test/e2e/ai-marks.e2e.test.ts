@@ -270,7 +270,7 @@ test('second look: a read prior opened by itself stays locked while her later ex
     await page.reload();
     const priorCell = `[data-testid=exam-row][data-exam-id="${ids.prior}"] [data-testid=ai-score][data-withheld=true]`;
     await page.waitForSelector(priorCell);
-    assert.equal(await page.textContent(priorCell), 'after her exam to read');
+    assert.equal(await page.textContent(priorCell), 'after her newer exam');
     assert.match(await page.getAttribute(priorCell, 'title') ?? '', /^Second look: this exam is read, but this woman has a more recent exam still to read/);
     await open(ids.prior);
     await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-testid=ai-state]')?.dataset.status === 'done');
