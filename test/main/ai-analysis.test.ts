@@ -150,6 +150,22 @@ test('exams another process of the library imports while this station idles are 
   }
 });
 
+/**
+ * Makes `analysis` find the model `modelId` (in `folder`) late: its check set aside (a slow check, over
+ * 10 s, on a loaded machine) until the returned function is called.
+ */
+function findLate(analysis: AiAnalysis, modelId: string, folder: string): () => void {
+  const runner = (analysis as unknown as { runner: InferenceRunner }).runner;
+  const discover = runner.discover.bind(runner);
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => { release = resolve; });
+  mock.method(runner, 'discover', async (roots: string[]) => {
+    const all = await discover(roots);
+    return { ...all, models: all.models.filter((m) => m.manifest.id !== modelId), checking: [folder], complete: late.then(() => all.complete) };
+  });
+  return release;
+}
+
 const translatorFor = (locale: 'en' | 'fr') => (key: Parameters<typeof translate>[1], params?: Parameters<typeof translate>[2]) => translate(locale, key, params);
 
 test('a model\'s failures are told by reason, with what was wrong (the AI models panel and `binome models`: "8 failed" told a clinic nothing)', { timeout: 300_000 }, async () => {
@@ -1967,14 +1983,7 @@ test('a model found late in a run (its check set aside) does not take the place 
   const analysis = new AiAnalysis(station.db, station.store, [bundled, library], (id) => changed.push(id));
   let next: AiAnalysis | null = null;
   // the library's model (found last) is checked late: its check set aside (a slow check, over 10 s)
-  const runner = (analysis as unknown as { runner: InferenceRunner }).runner;
-  const discover = runner.discover.bind(runner);
-  let release!: () => void;
-  const late = new Promise<void>((resolve) => { release = resolve; });
-  mock.method(runner, 'discover', async (roots: string[]) => {
-    const all = await discover(roots);
-    return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.clinic.tests.own'), checking: [path.join(library, 'tiny')], complete: late.then(() => all.complete) };
-  });
+  const release = findLate(analysis, 'org.clinic.tests.own', path.join(library, 'tiny'));
   try {
     await analysis.start();
     assert.equal(analysis.shownModel?.manifest.id, 'org.binome.tests.bundled', 'the one model found at start is shown');
@@ -2009,15 +2018,8 @@ test('a model found late in a run (its check set aside) does not take the place 
     await next.close();
     // a start where its check is set aside again (a model whose check runs long every time): the last
     // found at the last start is the automatic choice, shown once it passes (it was never shown, a probe)
-    let releaseAgain!: () => void;
-    const lateAgain = new Promise<void>((resolve) => { releaseAgain = resolve; });
     next = new AiAnalysis(station.db, station.store, [bundled, library]);
-    const nextRunner = (next as unknown as { runner: InferenceRunner }).runner;
-    const nextDiscover = nextRunner.discover.bind(nextRunner);
-    mock.method(nextRunner, 'discover', async (roots: string[]) => {
-      const all = await nextDiscover(roots);
-      return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.clinic.tests.own'), checking: [path.join(library, 'tiny')], complete: lateAgain.then(() => all.complete) };
-    });
+    const releaseAgain = findLate(next, 'org.clinic.tests.own', path.join(library, 'tiny'));
     await next.start();
     assert.equal(next.shownModel?.manifest.id, 'org.binome.tests.bundled', 'meanwhile, the one found');
     releaseAgain();
@@ -2035,14 +2037,7 @@ test('"automatic" chosen in `binome models` beside a running station names the m
   const { bundled, library } = bundledAndLibraryModels('ai-auto-beside-station');
   const analysis = new AiAnalysis(station.db, station.store, [bundled, library]);
   // the library's model (found last) checked late: the station's automatic is the application's, shown since its start
-  const runner = (analysis as unknown as { runner: InferenceRunner }).runner;
-  const discover = runner.discover.bind(runner);
-  let release!: () => void;
-  const late = new Promise<void>((resolve) => { release = resolve; });
-  mock.method(runner, 'discover', async (roots: string[]) => {
-    const all = await discover(roots);
-    return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.clinic.tests.own'), checking: [path.join(library, 'tiny')], complete: late.then(() => all.complete) };
-  });
+  const release = findLate(analysis, 'org.clinic.tests.own', path.join(library, 'tiny'));
   let lister: AiAnalysis | null = null;
   try {
     await analysis.start();
@@ -2078,14 +2073,7 @@ test('a command listing the models (binome models) whose check of the library\'s
   // the library shows the application's model (a station chose it); the listing finds the library's own at once, the application's late
   station.db.settings.set(AI_SHOWN_MODEL_SETTING, 'org.binome.tests.bundled');
   const lister = new AiAnalysis(station.db, station.store, [bundled, library]);
-  const runner = (lister as unknown as { runner: InferenceRunner }).runner;
-  const discover = runner.discover.bind(runner);
-  let release!: () => void;
-  const late = new Promise<void>((resolve) => { release = resolve; });
-  mock.method(runner, 'discover', async (roots: string[]) => {
-    const all = await discover(roots);
-    return { ...all, models: all.models.filter((m) => m.manifest.id !== 'org.binome.tests.bundled'), checking: [path.join(bundled, 'tiny')], complete: late.then(() => all.complete) };
-  });
+  const release = findLate(lister, 'org.binome.tests.bundled', path.join(bundled, 'tiny'));
   try {
     await lister.start({ analyse: false });
     assert.equal(lister.shownModel?.manifest.id, 'org.clinic.tests.own', 'meanwhile, the one found');
