@@ -101,6 +101,16 @@ test('French punctuation: a narrow no-break space before ":", ";", "!" and "?", 
   }
 });
 
+test('French numbers and their units: a no-break space between them (U+00A0 or U+202F), never a plain one', () => {
+  // "58 ans" broke between 58 and "ans" in a narrow title (a probe read the worklist's and viewer's ages)
+  const units = 'ans?|mois|mm|cm|Mo|Go|ko|s|min|h|%|px';
+  for (const [key, text] of Object.entries(fr)) {
+    for (const m of text.matchAll(new RegExp(`(\\d|\\{\\w+\\})( )(${units})(?![\\p{L}])`, 'gu'))) {
+      assert.fail(`messages ${key}: "${text}" has a plain space between "${m[1]}" and "${m[3]}"`);
+    }
+  }
+});
+
 test('every import problem code has an English and a French sentence', () => {
   for (const code of IMPORT_PROBLEM_CODES) {
     assert.notEqual(describeProblem('en', { code }), code);

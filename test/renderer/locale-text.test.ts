@@ -146,8 +146,8 @@ test('keys as French keyboards name them; English unchanged', () => {
 });
 
 test('a prior\'s age in years with its plural, labels with the French space before the colon, and the marks\' label says IA', () => {
-  assert.equal(translateCount('fr', 'viewer.ageYears', 1, { n: 1 }), '1 an');
-  assert.equal(translateCount('fr', 'viewer.ageYears', 3, { n: 3 }), '3 ans');
+  assert.equal(translateCount('fr', 'viewer.ageYears', 1, { n: 1 }), '1\u00a0an');
+  assert.equal(translateCount('fr', 'viewer.ageYears', 3, { n: 3 }), '3\u00a0ans');
   assert.equal(translateCount('en', 'viewer.ageYears', 3, { n: 3 }), '3 y');
   assert.equal(translate('fr', 'common.labelled', { label: 'IA', text: 'score' }), 'IA\u202f: score');
   assert.equal(translate('en', 'common.labelled', { label: 'AI', text: 'score' }), 'AI: score');
@@ -205,7 +205,7 @@ test('a woman\'s age on the exam\'s date: whole years, her birthday counted on t
   assert.equal(ageOn('19620229', '20250301'), 63);
   for (const [born, on] of [[null, '20250101'], ['19620315', null], ['1962', '20250101'], ['20300101', '20250101']] as const) assert.equal(ageOn(born, on), null, `${born} ${on}`);
   assert.equal(translate('fr', 'exam.age', { n: 63 }), '63\u00a0ans', 'never cut from its unit at the end of a line ("70 / ans" at 1000 px: a probe)');
-  assert.equal(translate('fr', 'exam.born', { date: '15/03/1962', n: 63 }), 'née le 15/03/1962\u202f; 63 ans à la date de l’examen');
+  assert.equal(translate('fr', 'exam.born', { date: '15/03/1962', n: 63 }), 'née le 15/03/1962\u202f; 63\u00a0ans à la date de l’examen');
 });
 
 test('an operating point offered to the reader: its name (the default said), what it achieved, numbers and plurals as each language writes them', () => {

@@ -8,8 +8,8 @@ const age = (locale: 'en' | 'fr', earlier: string | null, later: string | null) 
 
 test('a prior of 23 months is "1 y 11 mo", not "1 y" (read as an annual interval); whole years alone; under a year in months; no date, a dash', () => {
   assert.equal(age('en', '20230727', '20250627'), '1 y 11 mo');
-  assert.equal(age('fr', '20230727', '20250627'), '1 an 11 mois');
-  assert.equal(age('fr', '20230627', '20250627'), '2 ans');
+  assert.equal(age('fr', '20230727', '20250627'), '1\u00a0an 11\u00a0mois');
+  assert.equal(age('fr', '20230627', '20250627'), '2\u00a0ans');
   assert.equal(age('en', '20240627', '20250626'), '11 mo', 'a day short of a year');
   assert.equal(age('en', '20250101', '20250120'), '0 mo');
   assert.equal(age('en', null, '20250120'), '—');
