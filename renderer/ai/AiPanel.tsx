@@ -174,13 +174,22 @@ function blindForm(form: StripForm): StripForm {
     // was a line taller, so that the images moved 15 px between one woman and the next (a probe)
     implant: true,
     hiddenClasses: new Set(), // (which are switched off changes a box's tick, not the strip's size)
-    // the dotted marks' legend, where a step of this exam shows such marks: its words take room on every step
-    weakOnStep: form.weakInExam ?? null,
+    // the dotted marks' legend, wherever the model draws marks under its exam flag (its marks' point below its
+    // exam point), whatever this exam's marks: read from the marks drawn, the room came only once they were (her
+    // first impression, the marks key, a class switched on), and the images moved 17 px each time (a probe at
+    // 1280 × 800); read from this exam's findings, the locked strip would say that the AI found faint marks
+    weakOnStep: form.weakInExam ?? weakPossible(model),
     viewOf: (instanceId) => (instanceId === -1 ? 'RXCCL' : instanceId === -2 ? 'LXCCL' : form.viewOf(instanceId)),
   };
 }
 
 export type StripForm = AiPanelProps & { results: AiResults };
+
+/** The threshold the model's dotted marks are under (its exam point, above its marks' point), or null where it draws none. */
+function weakPossible(model: AiResults['model']): { threshold: number; scale: ScoreRange } | null {
+  const examPoint = model?.examOperatingPoint?.threshold;
+  return model && examPoint !== undefined && examPoint > model.operatingPoint.threshold ? { threshold: examPoint, scale: model.scoreScale } : null;
+}
 
 /**
  * What the strip says of a normal first impression the AI disagrees with: its marks, and of them those

@@ -104,7 +104,14 @@ test('the dotted marks\' legend follows the marks the step shows, a prior\'s too
   const inExam = { threshold: 0.228, scale: MODEL.scoreScale };
   assert.equal(sizers(unlocked(strong, { weakOnStep: inExam, weakInExam: inExam })), sizers(unlocked(strong, { weakOnStep: null, weakInExam: inExam })));
   assert.match(sizers(unlocked(strong, { weakOnStep: null, weakInExam: inExam })), /ai-weak-legend/);
-  assert.doesNotMatch(sizers(unlocked(strong, { weakOnStep: null, weakInExam: null })), /ai-weak-legend/);
+  // the copies hold it wherever the model can draw such marks, whatever the marks drawn now: the viewer reads its
+  // weakInExam from the marks on screen, none while locked or hidden, and the strip grew 17 px at her first
+  // impression and shrank at the marks key (a probe at 1280 × 800)
+  assert.equal(sizers(unlocked(strong, { weakOnStep: null, weakInExam: null })), sizers(unlocked(strong, { weakOnStep: null, weakInExam: inExam })));
+  assert.equal(sizers(strip(strong, 'fr', { locked: true, weakInExam: null })), sizers(unlocked(strong, { weakOnStep: null, weakInExam: inExam })));
+  // a model whose marks all lie at or above its exam point draws none dotted: no room for the legend
+  const noWeak = { ...strong, model: { ...MODEL, examOperatingPoint: null } };
+  assert.doesNotMatch(sizers(unlocked(noWeak, { weakOnStep: null, weakInExam: null })), /ai-weak-legend/);
 });
 
 test('a normal first impression disagrees with the AI only where the AI calls the exam: its score at or above the exam operating point (marks under the flag are no call), or any mark for a model without one', () => {
