@@ -139,7 +139,14 @@ export interface InstanceDetail {
 
 /** What the station indexes of one incoming DICOM instance: its patient, exam, series and image attributes. */
 export interface InstanceAttributes extends Omit<InstanceDetail, 'instanceId' | 'fileSize' | 'warnings' | 'displayRendition' | 'breastBox'> {
-  patient: { id: string; issuer: string; name: string; birthDate: string | null; sex: string | null };
+  patient: {
+    id: string; issuer: string; name: string; birthDate: string | null; sex: string | null;
+    /**
+     * Her name as Binome read it before it decoded the file's character set (Latin-1), where that
+     * differs (Japanese, ISO 2022 IR 87, decoded since 2026-12-07): a library filed her under it.
+     */
+    nameAsLatin1?: string;
+  };
   study: { uid: string; date: string | null; time: string | null; accession: string | null; description: string | null };
   series: { uid: string; modality: string | null; number: number | null; description: string | null; bodyPart: string | null };
 }

@@ -222,12 +222,13 @@ export class ImportTables {
    * birth date is missing, when the names agree; otherwise she is another patient with the same ID.
    */
   private patientFor(p: InstanceAttributes['patient']): number {
-    const key = searchKey(p.name);
+    const { nameKey: key, formerNameKey } = patientIdentity(p);
     // no Patient ID (anonymised exams): never merged with anyone
     const candidates = p.id ? this.sql.get('SELECT id, name_search, birth_date FROM patients WHERE patient_id = ? AND issuer = ? ORDER BY id')
       .all(p.id, p.issuer) as { id: number; name_search: string; birth_date: string | null }[] : [];
-    const same = candidates.find((c) => sameDemographics({ nameKey: c.name_search, birthDate: c.birth_date }, { nameKey: key, birthDate: p.birthDate }));
+    const same = candidates.find((c) => sameDemographics({ nameKey: c.name_search, birthDate: c.birth_date }, { nameKey: key, formerNameKey, birthDate: p.birthDate }));
     if (same) {
+      this.nameAsDecoded(p, same.id, null);
       this.sql.get(`UPDATE patients SET
           name = CASE WHEN name = '' THEN ? ELSE name END, name_search = CASE WHEN name_search = '' THEN ? ELSE name_search END,
           birth_date = coalesce(birth_date, ?), sex = coalesce(sex, ?) WHERE id = ?`).run(p.name, key, p.birthDate, p.sex, same.id);
@@ -235,6 +236,18 @@ export class ImportTables {
     }
     return Number(this.sql.get('INSERT INTO patients (patient_id, issuer, name, name_search, birth_date, sex) VALUES (?, ?, ?, ?, ?, ?)')
       .run(p.id, p.issuer, p.name, key, p.birthDate, p.sex).lastInsertRowid);
+  }
+
+  /**
+   * A woman (and her exam) filed under her name as read before its character set was decoded
+   * (nameAsLatin1: Japanese, ISO 2022 IR 87, until 2026-12-07) named as her files say now, once a
+   * file of hers comes again: the worklist showed the escape bytes of the first reading.
+   */
+  private nameAsDecoded(p: InstanceAttributes['patient'], patientRef: number, studyRef: number | null): void {
+    const { nameKey, formerNameKey } = patientIdentity(p);
+    if (formerNameKey === undefined) return;
+    this.sql.get('UPDATE patients SET name = ?, name_search = ? WHERE id = ? AND name_search = ?').run(p.name, nameKey, patientRef, formerNameKey);
+    if (studyRef !== null) this.sql.get('UPDATE studies SET received_name = ? WHERE id = ? AND received_name = ?').run(nameKey, studyRef, formerNameKey);
   }
 
   /**
@@ -249,7 +262,9 @@ export class ImportTables {
     let study = this.sql.get('SELECT id, pending_job FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number; pending_job: number | null } | undefined;
     // an exam shown stays shown (keepShown): what this job adds to it is shown as it commits
     const holdIt = !(keepShown && study && study.pending_job === null);
-    if (!study) {
+    if (study) {
+      this.nameAsDecoded(a.patient, (this.sql.get('SELECT patient_ref FROM studies WHERE id = ?').get(study.id) as { patient_ref: number }).patient_ref, study.id);
+    } else {
       const patientRef = this.patientFor(a.patient);
       study = { id: Number(this.sql.get(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, description, imported_at,
           pending_job, received_name, received_birth_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)

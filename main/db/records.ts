@@ -18,20 +18,27 @@ export interface PatientIdentity {
   issuer: string;
   /** The name's search form (searchKey); '' when unknown. */
   nameKey: string;
+  /** The search form of her name as read before its character set was decoded (nameAsLatin1), where it differs. */
+  formerNameKey?: string;
   birthDate: string | null;
 }
 
-export function patientIdentity(p: { id: string; issuer: string; name: string; birthDate: string | null }): PatientIdentity {
-  return { id: p.id, issuer: p.issuer, nameKey: searchKey(p.name), birthDate: p.birthDate };
+export function patientIdentity(p: { id: string; issuer: string; name: string; birthDate: string | null; nameAsLatin1?: string }): PatientIdentity {
+  return { id: p.id, issuer: p.issuer, nameKey: searchKey(p.name), birthDate: p.birthDate,
+    ...(p.nameAsLatin1 !== undefined ? { formerNameKey: searchKey(p.nameAsLatin1) } : {}) };
 }
+
+type Demographics = { nameKey: string; formerNameKey?: string; birthDate: string | null };
 
 /**
  * Whether a birth date and name describe the woman already known by them: the birth dates agree
- * where both are known (her name may have changed since), else the names agree where both are known.
+ * where both are known (her name may have changed since), else the names agree where both are known
+ * (a name as read before its character set was decoded, formerNameKey, is hers too).
  */
-export function sameDemographics(known: { nameKey: string; birthDate: string | null }, other: { nameKey: string; birthDate: string | null }): boolean {
+export function sameDemographics(known: Demographics, other: Demographics): boolean {
   if (known.birthDate && other.birthDate) return known.birthDate === other.birthDate;
-  return !known.nameKey || !other.nameKey || known.nameKey === other.nameKey;
+  if (!known.nameKey || !other.nameKey || known.nameKey === other.nameKey) return true;
+  return known.nameKey === other.formerNameKey || known.formerNameKey === other.nameKey;
 }
 
 /**

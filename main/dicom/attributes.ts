@@ -123,11 +123,16 @@ export class Reader {
     return new Reader(ds, textDecoderFor(probe.ascii(TAGS.specificCharacterSet)), littleEndian);
   }
 
-  /** A text value decoded in the file's character set, trimmed; null when absent or empty. */
-  text(tag: number): string | null {
+  /** Whether its text is read as Japanese with code extensions (ISO 2022 IR 87), read as Latin-1 until 2026-12-07. */
+  get decodesJapanese(): boolean {
+    return this.decoder?.encoding === 'iso-2022-jp';
+  }
+
+  /** A text value decoded in the file's character set (or as Latin-1, `asLatin1`), trimmed; null when absent or empty. */
+  text(tag: number, { asLatin1 = false } = {}): string | null {
     const bytes = this.ds.get(tag)?.value;
     if (!bytes || bytes.length === 0) return null;
-    const value = (this.decoder ? this.decoder.decode(bytes) : latin1(bytes)).replace(/\0+$/, '').trim();
+    const value = (this.decoder && !asLatin1 ? this.decoder.decode(bytes) : latin1(bytes)).replace(/\0+$/, '').trim();
     return value.length ? value : null;
   }
 
@@ -227,6 +232,9 @@ export function instanceAttributes(r: Reader, uids: { transferSyntaxUid: string;
   const presentationIntent: PresentationIntent | null =
     intent === 'FOR PRESENTATION' || intent === 'FOR PROCESSING' ? intent : null;
   const orientation = r.values(TAGS.patientOrientation);
+  const name = r.text(TAGS.patientName) ?? '';
+  // (only Japanese names are read otherwise than before: the other sets decoded were decoded from the first)
+  const nameAsLatin1 = r.decodesJapanese ? r.text(TAGS.patientName, { asLatin1: true }) ?? '' : name;
 
   return {
     kind: 'instance',
@@ -236,9 +244,12 @@ export function instanceAttributes(r: Reader, uids: { transferSyntaxUid: string;
     patient: {
       id: r.text(TAGS.patientId) ?? '',
       issuer: r.text(TAGS.issuerOfPatientId) ?? '',
-      name: r.text(TAGS.patientName) ?? '',
+      name,
       birthDate: r.ascii(TAGS.patientBirthDate),
       sex: r.ascii(TAGS.patientSex),
+      // a library filed her, before her name was decoded, under its Latin-1 reading: the exam's later
+      // files must still be hers (refused as another woman's, where no birth date told her: a probe)
+      ...(nameAsLatin1 !== name ? { nameAsLatin1 } : {}),
     },
     study: {
       uid: uids.studyUid,

@@ -135,3 +135,39 @@ test('a DICOMDIR found inside an imported folder reports the files it lists but 
     await station.close();
   }
 });
+
+/** A dose report of one exam whose Patient's Name is these bytes under this Specific Character Set, without a birth date. */
+function japaneseReport(file: string, charset: string[], nameBytes: Buffer, sop: string): void {
+  const even = nameBytes.length % 2 ? Buffer.concat([nameBytes, Buffer.from(' ')]) : nameBytes;
+  const placeholder = 'Q'.repeat(even.length);
+  const bytes = Buffer.from(writePart10({
+    SpecificCharacterSet: charset, SOPClassUID: '1.2.840.10008.5.1.4.1.1.88.67', SOPInstanceUID: sop, StudyInstanceUID: '1.2.826.0.1.3680043.77.53.7',
+    SeriesInstanceUID: '1.2.826.0.1.3680043.77.53.7.2', Modality: 'SR', PatientID: 'P-JP', PatientName: placeholder, StudyDate: '20250301',
+  }));
+  even.copy(bytes, bytes.indexOf(placeholder));
+  fs.writeFileSync(file, bytes);
+}
+
+test('a Japanese exam filed before its names were decoded (ISO 2022 IR 87, read as Latin-1) takes its later files, her name then read as they say; another woman\'s name is still another woman (a probe: without a birth date, the later file was refused as another patient\'s)', async () => {
+  const dir = tempDir('identity-jis');
+  const jis = Buffer.from('Yamada^Tarou=\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B', 'latin1');
+  // the library's first file as read before (its name's bytes taken as Latin-1, as a file naming no set is read)
+  japaneseReport(path.join(dir, 'before.dcm'), [''], jis, '1.2.826.0.1.3680043.77.53.7.1');
+  japaneseReport(path.join(dir, 'after.dcm'), ['', 'ISO 2022 IR 87'], jis, '1.2.826.0.1.3680043.77.53.7.3');
+  japaneseReport(path.join(dir, 'other.dcm'), ['', 'ISO 2022 IR 87'], Buffer.from('Suzuki^Hanako=\x1b$B?(LZ\x1b(B^\x1b$BNh;R\x1b(B', 'latin1'), '1.2.826.0.1.3680043.77.53.7.4');
+  const station = openTestStation();
+  try {
+    await station.handlers.importPaths({ paths: [path.join(dir, 'before.dcm')] });
+    const [before] = (await station.handlers.worklistQuery(query({ filter: { scope: 'all' } }))).rows;
+    assert.equal(before!.patientName, jis.toString('latin1'));
+    const after = await station.handlers.importPaths({ paths: [path.join(dir, 'after.dcm')] });
+    assert.deepEqual([after.imported, after.rejected], [1, 0], JSON.stringify(after.problems));
+    const rows = (await station.handlers.worklistQuery(query({ filter: { scope: 'all' } }))).rows;
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.patientName, 'Yamada^Tarou=山田^太郎', 'named as her files say now');
+    const other = await station.handlers.importPaths({ paths: [path.join(dir, 'other.dcm')] });
+    assert.deepEqual([other.imported, other.rejected, other.problems[0]?.code], [0, 1, 'study_conflict']);
+  } finally {
+    await station.close();
+  }
+});
