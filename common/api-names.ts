@@ -55,12 +55,22 @@ export const REQUEST_HEADER = 'x-binome-request';
 /** The longest name an uploaded file may carry (`?name=`): a label, shown in the import summary. */
 export const MAX_UPLOAD_NAME = 1024;
 
+/** Control characters (C0, DEL, C1), which an uploaded file's name may not hold. */
+export const UPLOAD_NAME_CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;
+/**
+ * Characters that reorder the text shown after them (bidirectional marks, embeddings, overrides and
+ * isolates, and the line and paragraph separators), which an uploaded file's name may not hold
+ * either: "cc\u202Emcd.exe" showed as "ccexe.dcm" in the import summary, the page and the logs.
+ */
+export const UPLOAD_NAME_DIRECTION = /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
 /**
  * The label an uploaded file is sent with: its path as the browser knows it, control characters
- * (a name may hold a newline, a tab, an escape) written as U+FFFD, at most MAX_UPLOAD_NAME
- * characters, the end kept (the file's own name). One odd name never fails the other files.
+ * (a name may hold a newline, a tab, an escape) and direction characters (UPLOAD_NAME_DIRECTION)
+ * written as U+FFFD, at most MAX_UPLOAD_NAME characters, the end kept (the file's own name). One
+ * odd name never fails the other files (the loopback host refuses a name that holds them).
  */
 export function uploadLabel(name: string): string {
-  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '\ufffd') || 'upload';
+  const clean = name.replace(new RegExp(`${UPLOAD_NAME_CONTROLS.source}|${UPLOAD_NAME_DIRECTION.source}`, 'g'), '\ufffd') || 'upload';
   return clean.length > MAX_UPLOAD_NAME ? `…${clean.slice(clean.length - MAX_UPLOAD_NAME + 1)}` : clean;
 }

@@ -23,7 +23,7 @@ export function requireMediaType(req: IncomingMessage, accepted: readonly string
   const type = mediaType(req);
   if (!accepted.includes(type)) {
     throw new TransportError(415, 'unsupported_media_type', `${what} must be sent as ${accepted.join(' or ')}${type ? ` (not ${type.slice(0, 60)})` : ''}`,
-      'error.badRequest', { message: `content type ${accepted.join(' or ')} expected` });
+      'error.mediaType', { types: accepted.join(', ') });
   }
   // JSON is UTF-8 (RFC 8259): a body said to be in another character set would be read as UTF-8 all
   // the same, its accented letters garbled (a probe sent charset=latin1 and was answered 200); every
@@ -32,12 +32,12 @@ export function requireMediaType(req: IncomingMessage, accepted: readonly string
   const other = charsets.find((c) => c !== 'utf-8' && c !== 'utf8');
   if (type === 'application/json' && other !== undefined) {
     throw new TransportError(415, 'unsupported_media_type', `${what} must be sent in UTF-8 (not ${other ? other.slice(0, 40) : 'an empty charset'})`,
-      'error.badRequest', { message: 'UTF-8 expected' });
+      'error.charset');
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
     throw new TransportError(415, 'unsupported_media_type', 'Compressed request bodies are not accepted (send it without Content-Encoding)',
-      'error.badRequest', { message: 'no Content-Encoding expected' });
+      'error.contentEncoding');
   }
 }
 

@@ -31,7 +31,9 @@ export const badRequest = (message: string, status = 400) =>
 export const forbidden = (message: string) => new TransportError(403, 'forbidden', message, 'error.forbidden');
 
 export function methodNotAllowed(allow: string): TransportError {
-  const error = new TransportError(405, 'bad_request', `Use ${allow.replace(', ', ' or ')} here`, 'error.badRequest', { message: `use ${allow}` });
+  // keyed, the methods as a parameter (protocol words, the same in every language): "use POST" was an
+  // English parameter inside the French page's sentence (a probe)
+  const error = new TransportError(405, 'bad_request', `Use ${allow.replace(', ', ' or ')} here`, 'error.methodNotAllowed', { methods: allow });
   error.headers.allow = allow;
   return error;
 }

@@ -32,7 +32,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import type { ApiHandlers, EventName } from '../../common/api.ts';
-import { EVENT_NAMES, MAX_UPLOAD_NAME, REQUEST_HEADER, TOKEN_COOKIE } from '../../common/api.ts';
+import { EVENT_NAMES, MAX_UPLOAD_NAME, REQUEST_HEADER, TOKEN_COOKIE, UPLOAD_NAME_CONTROLS, UPLOAD_NAME_DIRECTION } from '../../common/api.ts';
 import type { StationService } from '../service/station.ts';
 import { errorForLog, log } from '../base/log.ts';
 import { dispatch } from './dispatch.ts';
@@ -44,6 +44,7 @@ import { checkHost, checkSite, carriesToken, sameToken } from './request-guard.t
 import { MAX_JSON_BYTES, bodyStream, declaredLength, parseJsonBody, readBody, requireMediaType } from './body.ts';
 import { errorBodyReply, foreignNavigationReply, imageOptions, imageReply, jsonReply, rendererReply, replyForError } from './resources.ts';
 import type { ResourceReply } from './resources.ts';
+import type { MessageKey, MessageParams } from '../../common/i18n/messages.ts';
 
 export interface LoopbackHostOptions {
   service: StationService;
@@ -93,8 +94,8 @@ function allowedMethods(route: Route): string {
 }
 
 /** The JSON a refusal gets when Node's parser refused the request before any handler saw it. */
-function rawErrorResponse(status: number, message: string): string {
-  const body = JSON.stringify({ ok: false, error: { code: 'bad_request', message, key: 'error.badRequest', params: { message } } });
+function rawErrorResponse(status: number, message: string, key: MessageKey, params?: MessageParams): string {
+  const body = JSON.stringify({ ok: false, error: { code: 'bad_request', message, key, ...(params ? { params } : {}) } });
   const headers = Object.entries({ ...SECURITY_HEADERS, ...HTTP_ONLY_HEADERS }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   return `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
     `${headers}connection: close\r\n\r\n${body}`;
@@ -241,9 +242,15 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
   const upload = async (req: http.IncomingMessage, uploadId: string, query: URLSearchParams): Promise<ResourceReply> => {
     requireMediaType(req, UPLOAD_TYPES, 'Uploaded files');
     const name = query.get('name') ?? 'upload';
-    if (name.length > MAX_UPLOAD_NAME || /[\u0000-\u001f\u007f]/.test(name)) {
+    if (name.length > MAX_UPLOAD_NAME || UPLOAD_NAME_CONTROLS.test(name)) {
       throw new TransportError(400, 'bad_request', `The file's name (the "name" parameter) must be at most ${MAX_UPLOAD_NAME} characters, without control characters`,
         'error.uploadName', { max: MAX_UPLOAD_NAME });
+    }
+    // refused, not kept: the name is the import's label, shown by the page and the logs, where a
+    // U+202E showed the rest of it backwards (the station's page sends such characters as U+FFFD)
+    if (UPLOAD_NAME_DIRECTION.test(name)) {
+      throw new TransportError(400, 'bad_request', 'The file\'s name (the "name" parameter) must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+2028, U+2029, U+202A to U+202E, U+2066 to U+2069)',
+        'error.uploadNameDirection');
     }
     const body = bodyStream(req);
     try {
@@ -351,11 +358,12 @@ export async function startLoopbackHost(options: LoopbackHostOptions): Promise<L
       socket.destroy();
       return;
     }
-    const [status, message] = error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, `The request's headers are larger than ${MAX_HEADER_BYTES >> 20} MiB (if other local applications set many cookies, clear them for 127.0.0.1)`]
-      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request took too long to arrive']
-        : [400, 'The request is not well-formed HTTP'];
-    socket.end(rawErrorResponse(status, message));
+    // each keyed in its own words: an English reason as the parameter of error.badRequest showed inside the French page's sentence
+    socket.end(error.code === 'HPE_HEADER_OVERFLOW'
+      ? rawErrorResponse(431, `The request's headers are larger than ${MAX_HEADER_BYTES >> 20} MiB (if other local applications set many cookies, clear them for 127.0.0.1)`,
+        'error.headersTooLarge', { size: MAX_HEADER_BYTES >> 20 })
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? rawErrorResponse(408, 'The request took too long to arrive', 'error.requestTimeout')
+        : rawErrorResponse(400, 'The request is not well-formed HTTP', 'error.malformedHttp'));
     setTimeout(() => socket.destroy(), 1000).unref();
   });
   await new Promise<void>((resolve, reject) => {

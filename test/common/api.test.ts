@@ -121,6 +121,9 @@ test('every import problem code has an English and a French sentence', () => {
 test('an uploaded file\'s label: control characters replaced, at most 1024 characters keeping the file\'s own name', async () => {
   const { uploadLabel, MAX_UPLOAD_NAME } = await import('../../common/api.ts');
   assert.equal(uploadLabel('dir/new\nline\t.dcm'), 'dir/new\ufffdline\ufffd.dcm');
+  // characters that reorder what follows them, and C1 controls: written as U+FFFD too (the loopback host refuses them)
+  assert.equal(uploadLabel('RCC\u202emcd.exe'), 'RCC\ufffdmcd.exe');
+  assert.equal(uploadLabel('a\u2066b\u2069c\u200e\u200f\u061c\u2028\u2029\u202a\u009bd'), 'a\ufffdb\ufffdc\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdd');
   assert.equal(uploadLabel(''), 'upload');
   const long = uploadLabel(`${'a'.repeat(5000)}/RCC.dcm`);
   assert.equal(long.length, MAX_UPLOAD_NAME);

@@ -12,6 +12,9 @@ import { ROOT, tempDir } from '../helpers/paths.ts';
 import { openTestStation } from '../helpers/station.ts';
 import { writeScreeningExams } from '../helpers/mammo-files.ts';
 import { chunked, rawRequest } from '../helpers/raw-http.ts';
+import { uploadLabel } from '../../common/api.ts';
+import { translate } from '../../common/i18n/messages.ts';
+import type { MessageKey } from '../../common/i18n/messages.ts';
 import type { RawResponse } from '../helpers/raw-http.ts';
 
 const RENDERER = path.join(ROOT, 'app', 'dist', 'renderer');
@@ -198,8 +201,44 @@ test('uploads: the request header, the content type and the route are required',
   assertRefused(await post(`/api/upload/nope?name=a.dcm`, 'DICM', 'Content-Type: application/dicom'), 404, 'not_found', 'malformed upload id');
   assertRefused(await post(`/api/upload/${uploadId}?name=${'n'.repeat(1500)}`, 'DICM', 'Content-Type: application/dicom'), 400, 'bad_request', 'overlong name');
   assertRefused(await post(`/api/upload/${uploadId}?name=a%00b`, 'DICM', 'Content-Type: application/dicom'), 400, 'bad_request', 'NUL in the name');
+  assert.equal(assertRefused(await post(`/api/upload/${uploadId}?name=a%C2%9Bb`, 'DICM', 'Content-Type: application/dicom'), 400, 'bad_request', 'a C1 control (CSI) in the name').key,
+    'error.uploadName');
+  // characters that reorder what is shown after them: the name is the import's label, shown by the page and the logs
+  for (const c of ['\u202e', '\u202a', '\u202d', '\u2066', '\u2069', '\u200e', '\u200f', '\u061c', '\u2028', '\u2029']) {
+    const what = `U+${c.codePointAt(0)!.toString(16).toUpperCase()} in the name`;
+    const error = assertRefused(await post(`/api/upload/${uploadId}?name=${encodeURIComponent(`RCC${c}mcd.exe`)}`, 'DICM', 'Content-Type: application/dicom'), 400, 'bad_request', what);
+    assert.equal(error.key, 'error.uploadNameDirection', what);
+  }
+  // the same name as the station's page sends it (uploadLabel) is taken
+  const taken = await post(`/api/upload/${uploadId}?name=${encodeURIComponent(uploadLabel('RCC\u202emcd.exe'))}`, 'DICM', 'Content-Type: application/dicom');
+  assert.notEqual(taken.status, 400, taken.raw);
   const cancelled = await postJson('/api/op/cancelUpload', JSON.stringify({ uploadId }));
   assert.equal(cancelled.status, 200, cancelled.raw);
+  await appInfoAnswers();
+});
+
+test('protocol refusals carry their own message keys, their parameters protocol words only: the French page shows no English inside its sentence', { skip: SKIP }, async () => {
+  const cases: [string, RawResponse, string, Record<string, string | number> | undefined][] = [
+    ['PUT of an operation', await rawRequest(host.port, head('PUT /api/op/appInfo HTTP/1.1', 'Content-Length: 0')), 'error.methodNotAllowed', { methods: 'POST' }],
+    ['POST of the page', await rawRequest(host.port, head('POST / HTTP/1.1', 'Content-Length: 0')), 'error.methodNotAllowed', { methods: 'GET, HEAD' }],
+    ['POST of an image', await rawRequest(host.port, head('POST /dicom/1 HTTP/1.1', 'Content-Length: 0')), 'error.methodNotAllowed', { methods: 'GET, HEAD' }],
+    ['an operation as text/plain', await post('/api/op/appInfo', '{}', 'Content-Type: text/plain'), 'error.mediaType', { types: 'application/json' }],
+    ['an upload as text/plain', await post(`/api/upload/${'0'.repeat(24)}?name=a.dcm`, 'DICM', 'Content-Type: text/plain'), 'error.mediaType',
+      { types: 'application/octet-stream, application/dicom' }],
+    ['latin1 JSON', await post('/api/op/appInfo', '{}', 'Content-Type: application/json; charset=latin1'), 'error.charset', undefined],
+    ['gzip JSON', await post('/api/op/appInfo', '{}', 'Content-Type: application/json', 'Content-Encoding: gzip'), 'error.contentEncoding', undefined],
+    ['not HTTP', await rawRequest(host.port, 'HELLO\x01 there'), 'error.malformedHttp', undefined],
+    ['headers over 1 MiB', await rawRequest(host.port, head('GET / HTTP/1.1', `X-Big: ${'a'.repeat(1_100_000)}`)), 'error.headersTooLarge', { size: 1 }],
+  ];
+  for (const [what, res, key, params] of cases) {
+    assert.ok(res.status >= 400, `${what}\n${res.raw.slice(0, 300)}`);
+    const error = (JSON.parse(res.body) as { error: { key?: MessageKey; params?: Record<string, string | number> } }).error;
+    assert.equal(error.key, key, what);
+    assert.deepEqual(error.params, params, what);
+    const french = translate('fr', error.key!, error.params);
+    assert.doesNotMatch(french, /\b(use|expected|content type|well-formed|request|larger)\b|\{/i, `${what}: ${french}`);
+    assert.match(french, /^La demande a été refusée\u202f: /, what);
+  }
   await appInfoAnswers();
 });
 
