@@ -65,7 +65,8 @@ quarantine list, and their exams are marked incomplete; the rest imports.
   --verbose      list every duplicate and every rejected file (by default: the first 10)
 
 Exit codes: 0 all imported (duplicates included), 3 some files were rejected, are missing from a DICOMDIR's media or are not files,
-1 the import failed, 2 wrong usage.`,
+1 the import failed, 2 wrong usage, 130 stopped by Ctrl+C (SIGINT), 143 stopped by SIGTERM, 129 by SIGHUP: what it
+stored is kept, its exams held back until the same import is run again (it says the command).`,
   list: `Usage: binome list [--library <dir>] [--search <text>] [--status new|in_progress|read] [--all] [--limit N] [--json]
 
 Lists exams, newest first: patient, exam date, modalities, views present, image count, status.
@@ -178,7 +179,9 @@ reste est importé.
   --verbose      liste chaque doublon et chaque fichier refusé (par défaut${NBSP}: les 10 premiers)
 
 Codes de sortie${NBSP}: 0 tout importé (doublons compris), 3 des fichiers ont été refusés, manquent au support d’un
-DICOMDIR ou ne sont pas des fichiers, 1 l’import a échoué, 2 mauvais usage.`,
+DICOMDIR ou ne sont pas des fichiers, 1 l’import a échoué, 2 mauvais usage, 130 arrêté par Ctrl+C (SIGINT), 143 arrêté
+par SIGTERM, 129 par SIGHUP${NBSP}: ce qu’il a enregistré est gardé, ses examens retenus jusqu’à ce que le même import soit
+relancé (il en donne la commande).`,
   list: `Usage${NBSP}: binome list [--library <dossier>] [--search <texte>] [--status new|in_progress|read] [--all] [--limit N] [--json]
 
 Liste les examens, les plus récents d’abord${NBSP}: patiente, date d’examen, modalités, incidences présentes, nombre
@@ -360,6 +363,8 @@ const en = {
   receiving: (root: string) => `Receiving into library ${root}. Press Ctrl+C to stop.`,
   serving: (root: string, url: string) => `Binome is serving library ${root}\nOpen this URL in Chromium or Chrome (it carries this run's access token):\n  ${url}\nPress Ctrl+C to stop.`,
   stopped: 'Stopped.',
+  importStopped: (signal: string, files: N) => `The import was stopped (${signal}): ${files === 1 ? 'the file it stored is' : `the ${files} files it stored are`} kept in the library, nothing is lost.`,
+  importStoppedEarly: (signal: string) => `The import was stopped (${signal}) before it stored anything; `,
 };
 
 export type CliText = typeof en;
@@ -462,6 +467,8 @@ const fr: CliText = {
   receiving: (root) => `Réception dans la bibliothèque ${root}. Ctrl+C pour arrêter.`,
   serving: (root, url) => `Binome sert la bibliothèque ${root}\nOuvrez cette URL dans Chromium ou Chrome (elle porte le jeton d’accès de cette exécution)${NBSP}:\n  ${url}\nCtrl+C pour arrêter.`,
   stopped: 'Arrêté.',
+  importStopped: (signal, files) => `L’import a été arrêté (${signal})${NBSP}: ${files === 1 ? 'le fichier qu’il a enregistré est gardé' : `les ${files} fichiers qu’il a enregistrés sont gardés`} dans la bibliothèque, rien n’est perdu.`,
+  importStoppedEarly: (signal) => `L’import a été arrêté (${signal}) avant d’avoir rien enregistré${NBSP}; `,
 };
 
 export const CLI_TEXT: Record<Locale, CliText> = { en, fr };

@@ -1,13 +1,15 @@
 // The command line: binome import | list | serve, each with --help and --library.
-// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected, missing or not files.
+// Exit codes: 0 success, 1 failure, 2 wrong usage, 3 finished but some files were rejected, missing or not files;
+// an import stopped by a signal 128 + its number (130 Ctrl+C, 143 SIGTERM, 129 SIGHUP), what it stored kept.
 
 import path from 'node:path';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { modelCaveat, modelCaveatInEnglish } from '../common/ai/model-caveat.ts';
 import type { ModelCaveat } from '../common/ai/model-caveat.ts';
-import type { ExamSummary, ImportProgress, ImportSummary } from '../common/domain.ts';
+import type { ExamSummary, ImportProgress, ImportSummary, UnfinishedImport } from '../common/domain.ts';
 import { describeProblem } from '../common/import-problems.ts';
 import { describeModelProblem } from '../common/ai/model-problems.ts';
 import { failureReason, isKnownFailure } from '../common/ai/failure-reason.ts';
@@ -124,7 +126,42 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     library: { type: 'string' }, read: { type: 'boolean' }, quiet: { type: 'boolean' }, durable: { type: 'boolean' }, verbose: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) { out.write(USAGE.import + '\n'); return EXIT.ok; }
   if (!positionals.length) throw new UsageError(TEXT.importNeedsPath);
-  const service = openService(values.library, { durable: values.durable ?? false });
+  // Ctrl+C, a service manager's SIGTERM, the terminal closed: the import stops at its next batch boundary
+  // (the service closed), says so, what it kept and how to complete it, and exits 128 + the signal's
+  // number. In place before the station opens, and kept until it has closed: a SIGTERM ended the
+  // process at once (143, saying nothing), and a second Ctrl+C must not cut the close short.
+  let signal: NodeJS.Signals | null = null;
+  let service: StationService | null = null;
+  // one close, awaited whoever asks (a second service.close() returns before the first has ended)
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= service?.close() ?? Promise.resolve());
+  const onStop = (received: NodeJS.Signals) => {
+    // the terminal gone: what is written there fails (EIO), and must not end the close
+    if (received === 'SIGHUP') for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+    if (signal) return;
+    signal = received;
+    void close();
+  };
+  for (const s of STOP_SIGNALS) process.on(s, onStop);
+  try {
+    service = openService(values.library, { durable: values.durable ?? false });
+    return await importWith(service, close, positionals, values, out, () => signal);
+  } finally {
+    await close();
+    for (const s of STOP_SIGNALS) process.off(s, onStop);
+  }
+}
+
+/** The exit status of a command stopped by a signal, as a shell gives it: 128 + its number (130 for Ctrl+C, 143 for SIGTERM). */
+const stoppedStatus = (signal: NodeJS.Signals) => 128 + (os.constants.signals[signal] ?? 15);
+
+/** The command that completes an unfinished import of `paths`, into the library named, where one was (the default one otherwise). */
+function completeCommand(paths: readonly string[], library: string | undefined, read = false): string {
+  return `binome import ${paths.map((p) => JSON.stringify(p)).join(' ')}${library === undefined ? '' : ` --library ${JSON.stringify(path.resolve(library))}`}${read ? ' --read' : ''}`;
+}
+
+async function importWith(service: StationService, close: () => Promise<void>, positionals: string[], values: { library?: string; read?: boolean; quiet?: boolean; verbose?: boolean },
+  out: NodeJS.WriteStream, stoppedBy: () => NodeJS.Signals | null): Promise<number> {
   const api = localClient(service.handlers);
   const tty = out.isTTY && !values.quiet;
   const showProgress = (p: ImportProgress) => {
@@ -134,29 +171,68 @@ async function commandImport(args: string[], out: NodeJS.WriteStream): Promise<n
     else if (p.phase === 'done') out.write(line + '\n');
   };
   service.on('importProgress', showProgress);
-  const stop = () => { void service.close(); };
-  process.once('SIGINT', stop);
+  const early = stoppedBy();
+  let summary: ImportSummary | null = null;
   try {
-    const summary = await api.importPaths({ paths: positionals });
-    if (tty) out.write('\n');
-    reportImport(summary, out, values.verbose ?? false);
-    // earlier exams brought in to compare with: read where they were made, not new exams in the reading
-    // list (the audit says this import did it); only exams it brought in whole: one with images before
-    // it (a current exam to read, an image of it on the archive too) is left as it is
-    if (values.read && summary.jobId > 0) {
-      let marked = 0;
-      for (const examId of service.db.worklist.examsBroughtInBy(summary.jobId)) {
-        if (service.db.worklist.setExamStatus(examId, 'read', (id) => service.db.audit.record('import-read', 'status:read', id))) marked++;
-      }
-      out.write(`${TEXT.importMarkedRead(marked)}\n`);
-    }
-    if (summary.status !== 'done') return EXIT.failure;
-    // something named was not imported: rejected, missing from a DICOMDIR's media, or not a file at all
-    return summary.rejected || summary.missing || summary.notFiles ? EXIT.partial : EXIT.ok;
-  } finally {
-    process.off('SIGINT', stop);
-    await service.close();
+    if (!early) summary = await api.importPaths({ paths: positionals });
+  } catch (error) {
+    // the service closed under the import by the stop: said below as a stop, not as its error
+    if (!stoppedBy()) throw error;
   }
+  const signal = stoppedBy();
+  if (signal && summary?.status !== 'done') {
+    if (tty && summary) out.write('\n');
+    await close();
+    await reportStopped(signal, summary, positionals, values, out);
+    return stoppedStatus(signal);
+  }
+  if (summary === null) return EXIT.failure; // not reached: no summary is a stop, said above
+  if (tty) out.write('\n');
+  reportImport(summary, out, values.verbose ?? false);
+  // earlier exams brought in to compare with: read where they were made, not new exams in the reading
+  // list (the audit says this import did it); only exams it brought in whole: one with images before
+  // it (a current exam to read, an image of it on the archive too) is left as it is
+  if (values.read && summary.jobId > 0) {
+    let marked = 0;
+    for (const examId of service.db.worklist.examsBroughtInBy(summary.jobId)) {
+      if (service.db.worklist.setExamStatus(examId, 'read', (id) => service.db.audit.record('import-read', 'status:read', id))) marked++;
+    }
+    out.write(`${TEXT.importMarkedRead(marked)}\n`);
+  }
+  if (summary.status !== 'done') return EXIT.failure;
+  // something named was not imported: rejected, missing from a DICOMDIR's media, or not a file at all
+  return summary.rejected || summary.missing || summary.notFiles ? EXIT.partial : EXIT.ok;
+}
+
+/**
+ * An import stopped by a signal: what it kept, then the words `binome list` says of an unfinished
+ * import (the exams it holds back, the command that completes it), read from the library once the
+ * station has closed. Not where the terminal is gone (SIGHUP).
+ */
+async function reportStopped(signal: NodeJS.Signals, summary: ImportSummary | null, positionals: string[],
+  values: { library?: string; read?: boolean }, out: NodeJS.WriteStream): Promise<void> {
+  if (signal === 'SIGHUP') return;
+  const say = (line: string) => out.write(`${printable(line)}\n`);
+  const command = (paths: readonly string[]) => completeCommand(paths, values.library, values.read ?? false);
+  let job: UnfinishedImport | undefined;
+  if (summary && summary.jobId > 0) {
+    // the library as `binome list` would read it: the stopped station closed first
+    const again = openService(values.library);
+    try {
+      job = (await localClient(again.handlers).unfinishedImports({})).find((j) => j.jobId === summary.jobId);
+    } catch (error) {
+      log.debug(`reading the stopped import back: ${errorForLog(error)}`);
+    } finally {
+      await again.close();
+    }
+  }
+  if (!summary || !job) {
+    say(`${TEXT.importStoppedEarly(signal)}${TEXT.completeWith(command(positionals.map((p) => path.resolve(p))))}`);
+    return;
+  }
+  say(TEXT.importStopped(signal, summary.imported));
+  say(TEXT.unfinished(new Date(job.startedAt).toLocaleString(LOCALE === 'fr' ? 'fr-FR' : undefined), job.examsHeldBack, '') +
+    TEXT.completeWith(command(job.paths ?? positionals.map((p) => path.resolve(p)))));
 }
 
 /** The text in a column of `width`, cut with an ellipsis where longer, a space always left before the next column (it ran into it). */
@@ -212,7 +288,8 @@ async function commandList(args: string[], out: NodeJS.WriteStream): Promise<num
     for (const job of unfinished) {
       const whose = job.patientNames.length ? ` (${formatPersonNames(job.patientNames)})` : '';
       out.write(printable(TEXT.unfinished(new Date(job.startedAt).toLocaleString(LOCALE === 'fr' ? 'fr-FR' : undefined), job.examsHeldBack, whose) +
-        (job.paths ? TEXT.completeWith(`binome import ${job.paths.map((p) => JSON.stringify(p)).join(' ')}`)
+        // into this library: the default one is another (a --library left out imported the rest elsewhere)
+        (job.paths ? TEXT.completeWith(completeCommand(job.paths, values.library))
           // received over the network: the files are with the sender, not here
           : job.receivedFrom ? TEXT.receivedFrom(JSON.stringify(job.receivedFrom))
             // a prior's retrieval cut short: the next search of her priors fetches it again

@@ -433,3 +433,68 @@ test('in a French terminal (LANG=fr_FR.UTF-8) the command line speaks French: he
   assert.match(refused.out, /^ {2}refusé tiny \(dans cette bibliothèque\)\u202f: model\.onnx n’est pas le fichier que décrit son manifeste/m);
   assert.match(refused.out, /^ {2}affiché org\.binome\.synth-detector .* dans l’application .*\u202f: 0 analysé, 0 en attente, 0 en échec — IA entraînée sur des images de synthèse — pas pour le diagnostic$/m);
 });
+
+/** `binome import` of `source` in a terminal of language `lang`, sent `signal` once it has stored some files (the library's instances, read as it goes). */
+async function importStoppedBy(signal: NodeJS.Signals, lang: string, source: string, library: string): Promise<{ code: number | null; out: string; storedBefore: number }> {
+  const child = spawn(process.execPath, [BIN, 'import', source, '--library', library], { cwd: ROOT,
+    env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANGUAGE: '', LANG: lang, BINOME_LIBRARY: '' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c; });
+  child.stderr.on('data', (c: Buffer) => { out += c; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
+  let storedBefore = 0;
+  const database = path.join(library, 'worklist.sqlite');
+  try {
+    for (let i = 0; i < 1200 && child.exitCode === null; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!fs.existsSync(database)) continue;
+      try {
+        const db = new Database(database, { readonly: true, fileMustExist: true });
+        try { storedBefore = (db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n; } finally { db.close(); }
+      } catch { continue; /* its schema not made yet */ }
+      if (storedBefore > 0) break;
+    }
+    assert.ok(storedBefore > 0 && child.exitCode === null, `the import ended, or stored nothing in 60 s, before it could be stopped: ${out}`);
+    child.kill(signal);
+    return { code: await exited, out, storedBefore };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+test('an import stopped by SIGTERM or Ctrl+C says so in the terminal\'s language, what it kept and the command that completes it, and exits 143 or 130; that command completes it, nothing lost', { timeout: 180_000 }, async () => {
+  const EXAMS = 250;
+  const source = tempDir('cli-halt-src');
+  writeScreeningExams(source, EXAMS, { rows: 128, columns: 96 });
+  const count = (library: string) => {
+    const db = new Database(path.join(library, 'worklist.sqlite'), { readonly: true });
+    try { return (db.prepare('SELECT count(*) AS n FROM instances').get() as { n: number }).n; } finally { db.close(); }
+  };
+
+  const frLibrary = tempDir('cli-halt-fr');
+  const fr = await importStoppedBy('SIGTERM', 'fr_FR.UTF-8', source, frLibrary);
+  assert.equal(fr.code, 143, fr.out);
+  const kept = count(frLibrary);
+  assert.ok(kept >= fr.storedBefore && kept < EXAMS * 4, `${kept} stored`);
+  assert.match(fr.out, new RegExp(`L’import a été arrêté \\(SIGTERM\\)\u202f: les ${kept} fichiers qu’il a enregistrés sont gardés dans la bibliothèque, rien n’est perdu\\.`));
+  const held = /ne s’est pas terminé et retient (\d+) examens?\u202f; terminez-le avec\u202f: (binome import .*)$/m.exec(fr.out);
+  assert.ok(held, fr.out);
+  assert.ok(Number(held[1]) > 0, fr.out);
+  assert.equal(held[2], `binome import ${JSON.stringify(source)} --library ${JSON.stringify(frLibrary)}`);
+  assert.doesNotMatch(fr.out, /The import was|was stopped|complete it with|it stored/, 'no English in the French terminal');
+  // the same words as `binome list`'s
+  const listed = runIn('fr_FR.UTF-8', 'list', '--library', frLibrary);
+  assert.match(listed.out, new RegExp(`retient ${held[1]} examens .*terminez-le avec\u202f: ${held[2].replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm'));
+  // the command it gave completes the import: every file in the library, none lost, none twice
+  const completed = runIn('fr_FR.UTF-8', ...held[2].replace(/"/g, '').split(' ').slice(1));
+  assert.equal(completed.code, 0, completed.out + completed.err);
+  assert.equal(count(frLibrary), EXAMS * 4);
+  assert.doesNotMatch(runIn('fr_FR.UTF-8', 'list', '--library', frLibrary).out, /ne s’est pas terminé/);
+
+  const enLibrary = tempDir('cli-halt-en');
+  const en = await importStoppedBy('SIGINT', 'en_US.UTF-8', source, enLibrary);
+  assert.equal(en.code, 130, en.out);
+  assert.match(en.out, new RegExp(`The import was stopped \\(SIGINT\\): the ${count(enLibrary)} files it stored are kept in the library, nothing is lost\\.`));
+  assert.match(en.out, /did not finish and holds \d+ exam\(s\) back; complete it with: binome import ".*" --library ".*"$/m);
+  assert.doesNotMatch(en.out, /Imported \d+ images for reading/, 'not said to be for reading: they are held back');
+});
