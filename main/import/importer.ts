@@ -650,7 +650,8 @@ export class Importer {
         if (size !== recorded.fileSize) return 'differs';
         return (await this.pool.run('hash', { file: source.path, followLinks: true }, { timeoutMs: STORE_TIMEOUT_MS + size / SLOW_DISK_BYTES_PER_MS })) === recorded.fileHash ? 'same' : 'differs';
       }
-      const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: false }, { timeoutMs: STORE_TIMEOUT_MS });
+      const stored = await this.pool.run('store', { file: source.path, storeRoot: this.store.root, tmpDir: this.tmpDir, durable, move: false },
+        { timeoutMs: STORE_TIMEOUT_MS + size / SLOW_DISK_BYTES_PER_MS }); // (as long as a new file's store may take: a large one on a slow disk)
       if (stored.key === recorded.fileHash) {
         log.info(`import: image ${instanceId} restored in the store from a copy imported again`);
         return 'restored';
