@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createXXHash128 } from 'hash-wasm';
 import { isOwnerAlive, ownedFolderName, ownerFromFolderName } from '../base/process-owner.ts';
-import { openRegularFile, openRegularFileSync, statRegularFile } from '../base/regular-file.ts';
+import { openRegularFile, openRegularFileSync } from '../base/regular-file.ts';
 import type { RegularFileOptions } from '../base/regular-file.ts';
 
 const CHUNK = 1 << 20;
@@ -23,6 +23,38 @@ export class StoreCollisionError extends Error {}
 export interface StoredFile {
   key: string;
   size: number;
+}
+
+/**
+ * Copies a file to `target` (created), hashing the very bytes it copies, in 1 MiB chunks
+ * (synchronous: this runs on a worker thread). The source is opened once, as a regular file, through
+ * a link where it is one: a FIFO put in its place after it was listed is refused, never waited on
+ * (checked, then opened again by copyFile, it held one of the process's file threads until someone
+ * wrote to it: a probe); a file changing meanwhile is stored as read, under the key of what was read.
+ */
+async function copyAndHash(source: string, target: string): Promise<StoredFile> {
+  const hasher = await createXXHash128();
+  hasher.init();
+  const { fd } = openRegularFileSync(source, { followLinks: true });
+  try {
+    const out = fs.openSync(target, 'wx');
+    try {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      let size = 0;
+      for (;;) {
+        const bytesRead = fs.readSync(fd, buffer, 0, CHUNK, size);
+        if (!bytesRead) break;
+        hasher.update(buffer.subarray(0, bytesRead));
+        for (let written = 0; written < bytesRead;) written += fs.writeSync(out, buffer, written, bytesRead - written);
+        size += bytesRead;
+      }
+      return { key: hasher.digest('hex'), size };
+    } finally {
+      fs.closeSync(out);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -159,15 +191,9 @@ export class StoreWriter {
         if (options.durable) await syncFile(tmp);
         return { key: await this.commit(tmp, await hashFile(tmp), options.durable), size };
       }
-      // the copy opens the source as it finds it: anything but a regular file (a FIFO would block it
-      // for ever) is refused first; a source named through a link is read where it points
-      const before = await statRegularFile(source, { followLinks: true });
-      const [, sourceKey] = await Promise.all([fs.promises.copyFile(source, tmp), hashFile(source, { followLinks: true })]);
-      const [after, copied] = await Promise.all([fs.promises.stat(source), fs.promises.stat(tmp)]);
-      const unchanged = after.size === before.size && after.mtimeMs === before.mtimeMs && copied.size === before.size;
-      const key = unchanged ? sourceKey : await hashFile(tmp);
+      const { key, size } = await copyAndHash(source, tmp);
       if (options.durable) await syncFile(tmp);
-      return { key: await this.commit(tmp, key, options.durable), size: copied.size };
+      return { key: await this.commit(tmp, key, options.durable), size };
     } finally {
       await fs.promises.rm(tmp, { force: true });
     }
