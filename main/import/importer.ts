@@ -519,10 +519,11 @@ export class Importer {
           if (compared === 'restored') repaired++;
           if (compared === 'differs') {
             // the same UIDs, other bytes (an image corrected and sent again, a modality reusing UIDs): the
-            // library's copy stays, what it shows does not change unasked; said, and the file named
+            // library's copy stays, what it shows does not change unasked; said, and the file named (the
+            // log records it; a warning on the command line repeated the summary's sentence in English)
             differing++;
             if (differingFiles.length < MAX_LISTED) differingFiles.push(source.label);
-            log.warn(`import: image ${verdict.existing.instanceId} imported again with other content: the library's copy kept`);
+            log.info(`import: image ${verdict.existing.instanceId} imported again with other content: the library's copy kept`);
           }
         }
         // an exam left hidden by an import that ended early is taken over, so that this job completes it
