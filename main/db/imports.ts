@@ -259,17 +259,17 @@ export class ImportTables {
     const verdict = this.checkIdentity(a);
     if (verdict.kind === 'duplicate') return { kind: 'duplicate' };
     if (verdict.kind === 'conflict') return verdict;
-    let study = this.sql.get('SELECT id, pending_job FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number; pending_job: number | null } | undefined;
+    let study = this.sql.get('SELECT id, pending_job, patient_ref FROM studies WHERE study_uid = ?').get(a.study.uid) as { id: number; pending_job: number | null; patient_ref: number } | undefined;
     // an exam shown stays shown (keepShown): what this job adds to it is shown as it commits
     const holdIt = !(keepShown && study && study.pending_job === null);
     if (study) {
-      this.nameAsDecoded(a.patient, (this.sql.get('SELECT patient_ref FROM studies WHERE id = ?').get(study.id) as { patient_ref: number }).patient_ref, study.id);
+      this.nameAsDecoded(a.patient, study.patient_ref, study.id);
     } else {
       const patientRef = this.patientFor(a.patient);
       study = { id: Number(this.sql.get(`INSERT INTO studies (patient_ref, study_uid, study_date, study_time, accession, description, imported_at,
           pending_job, received_name, received_birth_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(patientRef, a.study.uid, a.study.date, a.study.time, a.study.accession, a.study.description, now(), jobId,
-          searchKey(a.patient.name), a.patient.birthDate).lastInsertRowid), pending_job: jobId };
+          searchKey(a.patient.name), a.patient.birthDate).lastInsertRowid), pending_job: jobId, patient_ref: patientRef };
     }
     if (holdIt) this.hold(jobId, study.id);
 
